@@ -1,0 +1,52 @@
+# bedrock-estate: `make synth` and `make test` set everything up from nothing (Python 3.11+, Node, npm).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+
+# jsii (the bridge from Python to the CDK's JavaScript) warns loudly on Node 20, end-of-life since
+# 2026-10-30. Node 22 or 24 is recommended; Node 20 still works, so the warning is silenced here.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
+export CDK_DISABLE_CLI_TELEMETRY ?= true
+
+.PHONY: setup synth test plan bench lock schema clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Synthesize the estate in estate.yaml (or ESTATE=path) into cdk.out/ with the CDK CLI, then print the plan.
+synth: setup
+	$(CDK) synth '**' --quiet --no-notices $(if $(ESTATE),-c estate=$(ESTATE))
+	$(PY) -m constructs_lib.plan --assembly cdk.out $(if $(ESTATE),--spec $(ESTATE))
+
+## Run every test: spec, constructs, snapshots, cdk-nag, cfn-lint, handlers, lifecycle simulations.
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Time synthesis of the estate against a minimal one-bucket app (not a test).
+bench: setup
+	$(PY) tests/benchmarks/bench_synth.py
+
+## Regenerate the JSON Schema editors use for estate.yaml.
+schema: setup
+	$(PY) -m constructs_lib.cli schema > estate.schema.json
+
+## Re-pin requirements.lock from pyproject.toml.
+lock:
+	rm -rf /tmp/estate-lock-venv && $(PYTHON) -m venv /tmp/estate-lock-venv
+	/tmp/estate-lock-venv/bin/pip install --quiet -e '.[dev]'
+	{ echo "# Exact versions installed by \`make\` (pip constraints). Regenerate with \`make lock\` after changing pyproject.toml."; \
+	  /tmp/estate-lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock
+
+clean:
+	rm -rf cdk.out .pytest_cache .hypothesis

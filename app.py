@@ -1,0 +1,19 @@
+#!/usr/bin/env python3
+"""CDK entry point: load the estate spec (cdk.json context ``estate``, override with -c) and build it."""
+
+import sys
+
+import aws_cdk as cdk
+
+from constructs_lib.spec import SpecError, load_spec
+from stacks.estate import build_estate
+
+app = cdk.App()
+try:
+    spec = load_spec(app.node.try_get_context("estate") or "estate.yaml")
+except SpecError as error:
+    # A spec mistake is the user's to fix: the message names each path; a traceback would not help.
+    print(error, file=sys.stderr)
+    sys.exit(1)
+build_estate(app, spec)
+app.synth()

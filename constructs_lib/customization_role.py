@@ -1,0 +1,127 @@
+"""CustomizationServiceRole: the IAM role Amazon Bedrock assumes to run customization jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .estate_key import EstateKey
+from .nag import acknowledge
+
+BEDROCK = "bedrock.amazonaws.com"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomizationServiceRoleProps:
+    description: str = "Assumed by Amazon Bedrock to run this estate's model customization jobs"
+    """Role description shown in IAM."""
+
+    source_arn_resources: list[str] = field(default_factory=lambda: ["model-customization-job/*"])
+    """Bedrock resources (after ``arn:<partition>:bedrock:<region>:<account>:``) allowed to assume
+    the role through ``aws:SourceArn``. Default: customization jobs only."""
+
+
+class CustomizationServiceRole(iam.Role):
+    """The service role for Bedrock customization jobs, with confused-deputy protection.
+
+    Trust: only ``bedrock.amazonaws.com``, only on behalf of this account (``aws:SourceAccount``)
+    and only for its customization jobs in this region (``aws:SourceArn``). It starts with no
+    permissions; each ``grant_*`` adds exactly one kind of access, so the policy in ``cdk diff``
+    reads as a list of decisions.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: CustomizationServiceRoleProps | None = None):
+        props = props or CustomizationServiceRoleProps()
+        stack = Stack.of(scope)
+        source_arns = [
+            f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:{resource}"
+            for resource in props.source_arn_resources
+        ]
+        super().__init__(
+            scope,
+            id,
+            description=props.description,
+            assumed_by=iam.ServicePrincipal(
+                BEDROCK,
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnEquals": {"aws:SourceArn": source_arns[0] if len(source_arns) == 1 else source_arns},
+                },
+            ),
+        )
+        self.props = props
+        # All permissions live in one customer managed policy (versioned, reviewable on its own);
+        # each grant_* adds statements to it.
+        self.permissions = iam.ManagedPolicy(
+            self, "Permissions", description="Permissions of the Bedrock customization service role", roles=[self]
+        )
+
+    def _allow(self, statement: iam.PolicyStatement) -> None:
+        self.permissions.add_statements(statement)
+
+    # -- S3 ----------------------------------------------------------------------------------------
+    def grant_read_data(self, bucket: s3.IBucket, prefix: str) -> None:
+        """Read objects under ``prefix`` (training and validation data, invocation logs) and list the bucket."""
+        self._list(bucket)
+        self._allow_objects(bucket, prefix, ["s3:GetObject"], "read")
+        self._use_bucket_key(bucket, ["kms:Decrypt"])
+
+    def grant_write_output(self, bucket: s3.IBucket, prefix: str) -> None:
+        """Write (and read back) job output under ``prefix``: metrics, manifests, artifacts."""
+        self._list(bucket)
+        self._allow_objects(bucket, prefix, ["s3:GetObject", "s3:PutObject"], "write")
+        self._use_bucket_key(bucket, ["kms:Decrypt", "kms:GenerateDataKey"])
+
+    def _allow_objects(self, bucket: s3.IBucket, prefix: str, actions: list[str], verb: str) -> None:
+        if not prefix or prefix == "/":
+            raise ValueError("the service role gets object access under a prefix, never a whole bucket")
+        self._allow(iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")]))
+        acknowledge(
+            self.permissions.node.default_child,
+            f"AwsSolutions-IAM5[Resource::{_nag_arn(bucket)}/{prefix}*]",
+            f"Bedrock must {verb} objects whose keys are only known at run time (datasets, job output, "
+            f"log files); access is limited to the '{prefix}' prefix of this one bucket.",
+        )
+
+    def _list(self, bucket: s3.IBucket) -> None:
+        self._allow(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+
+    def _use_bucket_key(self, bucket: s3.IBucket, actions: list[str]) -> None:
+        if bucket.encryption_key is None:
+            return
+        stack = Stack.of(self)
+        self._allow(
+            iam.PolicyStatement(
+                actions=actions,
+                resources=[bucket.encryption_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+            )
+        )
+
+    # -- KMS ---------------------------------------------------------------------------------------
+    def grant_custom_model_key(self, key: EstateKey) -> None:
+        """Encrypt the custom models this role's jobs produce, only through Bedrock (key policy)."""
+        key.grant_via_service(
+            "CustomizationRoleViaBedrock",
+            self,
+            ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
+            "bedrock",
+        )
+
+    # -- Bedrock -----------------------------------------------------------------------------------
+    def grant_invoke_models(self, model_arns: list[str]) -> None:
+        """Invoke the given models or inference profiles (a distillation teacher)."""
+        self._allow(iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=model_arns))
+
+
+def _nag_arn(bucket: s3.IBucket) -> str:
+    """How cdk-nag spells the bucket's ARN in a finding id: ``<LogicalId.Arn>`` for a bucket in
+    the template, the literal ARN for an imported one."""
+    resource = bucket.node.default_child
+    if isinstance(resource, s3.CfnBucket):
+        return f"<{Stack.of(resource).get_logical_id(resource)}.Arn>"
+    return bucket.bucket_arn

@@ -1,0 +1,100 @@
+"""EstateKey: a customer-managed KMS key with rotation, an alias, and narrowly scoped service grants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+
+@dataclass(frozen=True, kw_only=True)
+class EstateKeyProps:
+    alias: str
+    """Alias name without the ``alias/`` prefix, e.g. ``bedrock-estate-dev/data``."""
+
+    description: str
+    """What the key protects; shown in the KMS console."""
+
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+    """Default RETAIN: deleting the stack keeps the key, so data encrypted with it stays readable."""
+
+    pending_window: Duration = Duration.days(30)
+    """Waiting period before a DESTROYed key is deleted. Default 30 days, the maximum."""
+
+
+class EstateKey(kms.Key):
+    """A KMS key with yearly rotation on, an alias, and retention by default.
+
+    Service access is granted through methods that always carry confused-deputy conditions, so a
+    key policy never trusts a service principal for the whole of AWS.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: EstateKeyProps):
+        super().__init__(
+            scope,
+            id,
+            description=props.description,
+            enable_key_rotation=True,
+            alias=props.alias,
+            removal_policy=props.removal_policy,
+            pending_window=props.pending_window,
+        )
+        self.props = props
+
+    def grant_cloudwatch_logs(self, log_group_name_prefix: str) -> None:
+        """Let CloudWatch Logs encrypt log groups whose names start with the prefix (and no others)."""
+        stack = Stack.of(self)
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"CloudWatchLogs{_sid(log_group_name_prefix)}",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name=f"{log_group_name_prefix}*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
+        )
+
+    def grant_bedrock_service(self, sid: str, actions: list[str]) -> None:
+        """Let the Bedrock service itself use the key, only for this account's Bedrock resources here."""
+        stack = Stack.of(self)
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                principals=[iam.ServicePrincipal("bedrock.amazonaws.com")],
+                actions=actions,
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:*"},
+                },
+            )
+        )
+
+    def grant_via_service(self, sid: str, principal: iam.IPrincipal, actions: list[str], service: str) -> None:
+        """Let a principal use the key only through one AWS service in this region (``kms:ViaService``)."""
+        stack = Stack.of(self)
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                principals=[principal],
+                actions=actions,
+                resources=["*"],
+                conditions={"StringEquals": {"kms:ViaService": f"{service}.{stack.region}.amazonaws.com"}},
+            )
+        )
+
+
+def _sid(text: str) -> str:
+    return "".join(part.capitalize() for part in text.replace("/", "-").split("-") if part.isalnum())

@@ -1,0 +1,125 @@
+"""The plan: what a synthesized estate holds, per stage, short enough for a pull-request comment.
+
+Read from the spec (intent) and the cloud assembly (what was actually synthesized), so it never
+describes something the templates do not contain.
+
+    python -m constructs_lib.plan --assembly cdk.out [--spec estate.yaml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .spec import EstateSpec, SpecError, StageSettings, load_spec
+
+# Resource types worth naming in a plan, in the order they are listed.
+_KINDS = {
+    "AWS::KMS::Key": "KMS keys",
+    "AWS::S3::Bucket": "S3 buckets",
+    "AWS::IAM::Role": "IAM roles",
+    "AWS::Logs::LogGroup": "log groups",
+    "AWS::Lambda::Function": "Lambda functions",
+    "AWS::StepFunctions::StateMachine": "state machines",
+    "AWS::SSM::Parameter": "SSM parameters",
+}
+
+
+@dataclass(frozen=True)
+class StackSummary:
+    stage: str
+    stack_id: str
+    stack_name: str
+    resource_count: int
+    kinds: Counter[str]
+    custom: Counter[str]
+
+
+def read_assembly(assembly: Path) -> list[StackSummary]:
+    """Every stack of every nested stage assembly, with its resources counted by type."""
+    summaries: list[StackSummary] = []
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    for artifact_id, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") != "cdk:cloud-assembly":
+            continue
+        nested = assembly / artifact["properties"]["directoryName"]
+        stage = artifact.get("displayName", artifact_id.removeprefix("assembly-"))
+        nested_manifest = json.loads((nested / "manifest.json").read_text())
+        for stack_artifact in nested_manifest.get("artifacts", {}).values():
+            if stack_artifact.get("type") != "aws:cloudformation:stack":
+                continue
+            props = stack_artifact["properties"]
+            template = json.loads((nested / props["templateFile"]).read_text())
+            types = Counter(r["Type"] for r in template.get("Resources", {}).values())
+            summaries.append(
+                StackSummary(
+                    stage=stage,
+                    stack_id=stack_artifact.get("displayName", ""),
+                    stack_name=props.get("stackName", ""),
+                    resource_count=sum(types.values()),
+                    kinds=Counter({_KINDS[t]: n for t, n in types.items() if t in _KINDS}),
+                    custom=Counter({t: n for t, n in types.items() if t.startswith("Custom::")}),
+                )
+            )
+    return summaries
+
+
+def _logging(settings: StageSettings) -> str:
+    logging = settings.invocation_logging
+    if not logging.enabled:
+        return "off"
+    destinations = [name for name, on in (("S3", logging.s3), ("CloudWatch", logging.cloud_watch)) if on]
+    payloads = [name for name, on in logging.data_delivery.model_dump().items() if on]
+    adopt = ", adopts an existing configuration" if logging.adopt_existing else ""
+    return f"{' + '.join(destinations)} ({', '.join(payloads) or 'metadata only'}){adopt}"
+
+
+def render(spec: EstateSpec, stacks: list[StackSummary]) -> str:
+    lines = [f"## bedrock-estate plan: `{spec.name}`", ""]
+    lines += ["| stage | account | region | protected | removal | invocation logging |", "|---|---|---|---|---|---|"]
+    for s in spec.stage_settings():
+        lines.append(
+            f"| {s.name} | {s.account} | {s.region} | {'yes' if s.protected else 'no'} | {s.removal} | {_logging(s)} |"
+        )
+    for s in spec.stage_settings():
+        lines += ["", f"### {s.name}"]
+        stage_stacks = [st for st in stacks if st.stage == s.name]
+        if not stage_stacks:
+            lines.append("- (not in the assembly: run `make synth`)")
+        for st in stage_stacks:
+            kinds = ", ".join(f"{n} {kind}" for kind in _KINDS.values() if (n := st.kinds.get(kind)))
+            custom = ", ".join(f"{n} {t}" for t, n in sorted(st.custom.items()))
+            lines.append(f"- `{st.stack_id}` → stack `{st.stack_name}`: {st.resource_count} resources ({kinds})")
+            if custom:
+                lines.append(f"  - custom resources: {custom}")
+        lines.append(
+            f"- retention: noncurrent versions {s.retention.noncurrent_version_days} d, access logs "
+            f"{s.retention.access_log_days} d, log groups {s.retention.log_group_days} d"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default cdk.out)")
+    parser.add_argument("--spec", default=None, help="estate spec (default: cdk.json's 'estate' context)")
+    args = parser.parse_args(argv)
+    spec_path = args.spec or json.loads(Path("cdk.json").read_text())["context"].get("estate", "estate.yaml")
+    try:
+        spec = load_spec(spec_path)
+    except SpecError as error:
+        print(error, file=sys.stderr)
+        return 1
+    if not (args.assembly / "manifest.json").exists():
+        print(f"{args.assembly}: no cloud assembly; run `make synth` first", file=sys.stderr)
+        return 1
+    print(render(spec, read_assembly(args.assembly)), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -54,11 +54,17 @@ class CustomizationServiceRole(iam.Role):
             ),
         )
         self.props = props
-        # All permissions live in one customer managed policy (versioned, reviewable on its own);
-        # each grant_* adds statements to it.
-        self.permissions = iam.ManagedPolicy(
-            self, "Permissions", description="Permissions of the Bedrock customization service role", roles=[self]
-        )
+        self._permissions: iam.ManagedPolicy | None = None
+
+    @property
+    def permissions(self) -> iam.ManagedPolicy:
+        """The customer managed policy holding every permission (versioned, reviewable on its own).
+        Created with the first grant: an empty managed policy is invalid."""
+        if self._permissions is None:
+            self._permissions = iam.ManagedPolicy(
+                self, "Permissions", description="Permissions of the Bedrock customization service role", roles=[self]
+            )
+        return self._permissions
 
     def _allow(self, statement: iam.PolicyStatement) -> None:
         self.permissions.add_statements(statement)
@@ -119,9 +125,19 @@ class CustomizationServiceRole(iam.Role):
 
 
 def _nag_arn(bucket: s3.IBucket) -> str:
-    """How cdk-nag spells the bucket's ARN in a finding id: ``<LogicalId.Arn>`` for a bucket in
-    the template, the literal ARN for an imported one."""
-    resource = bucket.node.default_child
-    if isinstance(resource, s3.CfnBucket):
-        return f"<{Stack.of(resource).get_logical_id(resource)}.Arn>"
-    return bucket.bucket_arn
+    """How cdk-nag spells the bucket's ARN in a finding id: references flattened to
+    ``<LogicalId.Arn>`` / ``<AWS::Partition>``, literals kept."""
+    return _flatten(Stack.of(bucket).resolve(bucket.bucket_arn))
+
+
+def _flatten(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_flatten(part) for part in parts)
+    raise ValueError(f"cannot spell {value!r} as cdk-nag does")

@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from estate_runtime.resources.invocation_logging import RESOURCE_TYPE
+from estate_runtime.resource_types import INVOCATION_LOGGING as RESOURCE_TYPE
 
 from .estate_key import EstateKey
 from .nag import acknowledge

@@ -10,7 +10,6 @@ from constructs_lib.conversions import log_retention, removal_policy
 from constructs_lib.customization_role import CustomizationServiceRole
 from constructs_lib.estate_key import EstateKey, EstateKeyProps
 from constructs_lib.invocation_logging import InvocationLogging, InvocationLoggingProps
-from constructs_lib.nag import acknowledge
 from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.spec import StageSettings
 
@@ -62,7 +61,6 @@ class FoundationStack(Stack):
                 removal_policy=removal,
             ),
         )
-        _acknowledge_access_log_bucket(self.access_logs)
 
         def data_bucket(id: str, log_prefix: str) -> SecureBucket:
             return SecureBucket(
@@ -80,8 +78,6 @@ class FoundationStack(Stack):
         self.training_bucket = data_bucket("TrainingData", "training-data/")
         self.output_bucket = data_bucket("Output", "output/")
         self.invocation_log_bucket = data_bucket("InvocationLogs", "invocation-logs/")
-        for bucket in (self.training_bucket, self.output_bucket, self.invocation_log_bucket):
-            _acknowledge_data_bucket(bucket)
 
         self.service_role = CustomizationServiceRole(self, "CustomizationRole")
         self.service_role.grant_read_data(self.training_bucket, DATASETS_PREFIX)
@@ -139,34 +135,3 @@ class FoundationStack(Stack):
                 description=f"{self.stage.qualifier} foundation: {parameter}",
             )
 
-
-def _acknowledge_access_log_bucket(bucket: SecureBucket) -> None:
-    resource = bucket.node.default_child
-    acknowledge(resource, "AwsSolutions-S1", _ACCESS_LOG_TARGET)
-    acknowledge(resource, "NIST.800.53.R5-S3BucketLoggingEnabled", _ACCESS_LOG_TARGET)
-    acknowledge(resource, "HIPAA.Security-S3BucketLoggingEnabled", _ACCESS_LOG_TARGET)
-    acknowledge(resource, "PCI.DSS.321-S3BucketLoggingEnabled", _ACCESS_LOG_TARGET)
-    acknowledge(resource, "NIST.800.53.R5-S3DefaultEncryptionKMS", _SSE_S3_ONLY)
-    acknowledge(resource, "HIPAA.Security-S3DefaultEncryptionKMS", _SSE_S3_ONLY)
-    acknowledge(resource, "PCI.DSS.321-S3DefaultEncryptionKMS", _SSE_S3_ONLY)
-    _acknowledge_data_bucket(bucket)
-
-
-def _acknowledge_data_bucket(bucket: SecureBucket) -> None:
-    resource = bucket.node.default_child
-    for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
-        acknowledge(resource, f"{pack}-S3BucketReplicationEnabled", _NO_REPLICATION)
-
-
-_ACCESS_LOG_TARGET = (
-    "This is the server access log destination; logging it into itself would loop, and into "
-    "another bucket would only move the finding."
-)
-_SSE_S3_ONLY = (
-    "S3 server access logging delivers only to buckets encrypted with SSE-S3; SSE-KMS is not "
-    "supported for a log destination."
-)
-_NO_REPLICATION = (
-    "Cross-region replication is a per-estate choice (data residency, cost) not made by default; "
-    "the bucket is versioned and retained, and datasets are reproducible from the repository."
-)

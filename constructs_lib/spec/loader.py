@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import types
 import typing
 from pathlib import Path
@@ -14,6 +16,8 @@ from .errors import SpecError, SpecIssue
 from .model import EstateSpec, StageFieldError, _clean_message
 
 Loc = tuple[str | int, ...]
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -105,9 +109,15 @@ def _line_for(loc: Loc, lines: dict[Loc, int]) -> int | None:
 
 
 def _dotted(loc: Loc) -> str:
+    """``stages.dev.region``; list items as ``[0]``, keys that are not plain words as ``["a b"]``."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.match(str(part)):
+            out += f".{part}" if out else str(part)
+        else:
+            out += f"[{json.dumps(str(part), ensure_ascii=False)}]"
     return out
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import json
 from functools import lru_cache
-
-import botocore.loaders
+from importlib import resources
 
 
 @lru_cache(maxsize=1)
 def _region_partitions() -> dict[str, str]:
-    endpoints = botocore.loaders.create_loader().load_data("endpoints")
+    # botocore's own endpoint data, read directly: loading botocore's loader machinery would
+    # cost more than the file.
+    endpoints = json.loads((resources.files("botocore") / "data" / "endpoints.json").read_text())
     return {
         region: partition["partition"]
         for partition in endpoints["partitions"]

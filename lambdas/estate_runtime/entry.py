@@ -9,11 +9,12 @@ import importlib
 import os
 from typing import Any
 
+from . import resource_types
 from .core import Dispatcher, HandlerFactory
 
 # Resource type -> "module:class" of its handler, relative to this package.
 REGISTRY: dict[str, str] = {
-    "Custom::BedrockInvocationLogging": ".resources.invocation_logging:InvocationLoggingHandler",
+    resource_types.INVOCATION_LOGGING: ".resources.invocation_logging:InvocationLoggingHandler",
 }
 
 

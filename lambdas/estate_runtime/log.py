@@ -23,10 +23,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, sort_keys=True)
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is at the time (Lambda's, or a test's capture)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def get_logger(name: str = "estate") -> logging.Logger:
     logger = logging.getLogger(name)
     if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _StdoutHandler()
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)

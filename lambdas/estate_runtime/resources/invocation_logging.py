@@ -22,10 +22,11 @@ from botocore.exceptions import ClientError
 from ..core import Outcome, Request, ResourceHandler, as_bool
 from ..errors import EstateError, error_code, error_message
 from ..log import get_logger
+from ..resource_types import INVOCATION_LOGGING
 
 log = get_logger()
 
-RESOURCE_TYPE = "Custom::BedrockInvocationLogging"
+RESOURCE_TYPE = INVOCATION_LOGGING
 
 DELIVERY_FLAGS = (
     "textDataDeliveryEnabled",

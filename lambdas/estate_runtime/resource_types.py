@@ -1,0 +1,7 @@
+"""CloudFormation type names of the estate's custom resources.
+
+Dependency-free on purpose: the CDK constructs import these names at synth time without loading
+boto3 or any handler code.
+"""
+
+INVOCATION_LOGGING = "Custom::BedrockInvocationLogging"

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Benchmark (not a test): synthesis of the default estate vs. a minimal one-bucket CDK app.
+
+Both go through the same CDK CLI, Python and Node in this one run, alternating, so the ratio is
+free of machine speed. Prints each run, the medians and the ratios of wall-clock time and of CPU
+time (user + system of every process involved; steadier on a busy machine). Goal: at most 1.6x.
+
+    make bench          # or: .venv/bin/python tests/benchmarks/bench_synth.py --runs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+
+MINIMAL_APP = """\
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+
+app = cdk.App()
+stack = cdk.Stack(app, "Minimal", env=cdk.Environment(account="111111111111", region="us-west-2"))
+s3.Bucket(stack, "Bucket")
+app.synth()
+"""
+
+
+def synth_seconds(app: str | None, outdir: Path) -> tuple[float, float]:
+    """Wall-clock seconds and CPU seconds (user + system, every child process) of one synthesis."""
+    command = [str(CDK), "synth", "**", "--quiet", "--no-notices", "--output", str(outdir)]
+    if app:
+        command += ["--app", app]
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_CLI_TELEMETRY": "true"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        minimal = Path(tmp) / "minimal_app.py"
+        minimal.write_text(MINIMAL_APP)
+        minimal_app = f"{sys.executable} {minimal}"
+        synth_seconds(minimal_app, Path(tmp) / "warmup")  # first run pays for cold caches
+        estate, baseline = [], []
+        for run in range(args.runs):
+            baseline.append(synth_seconds(minimal_app, Path(tmp) / f"minimal-{run}"))
+            estate.append(synth_seconds(None, Path(tmp) / f"estate-{run}"))
+            print(
+                f"run {run + 1}: minimal {baseline[-1][0]:.2f} s wall / {baseline[-1][1]:.2f} s cpu, "
+                f"estate {estate[-1][0]:.2f} s wall / {estate[-1][1]:.2f} s cpu",
+                flush=True,
+            )
+    for index, kind in ((0, "wall"), (1, "cpu")):
+        base = statistics.median(r[index] for r in baseline)
+        ours = statistics.median(r[index] for r in estate)
+        print(f"{kind}: median minimal {base:.2f} s, estate {ours:.2f} s, ratio {ours / base:.2f}x (goal <= 1.6x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

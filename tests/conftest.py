@@ -1,0 +1,101 @@
+"""Shared fixtures. The default estate is synthesized once per test session and shared."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+def cdk_context() -> dict[str, Any]:
+    """The context `cdk synth` runs with: cdk.json's feature flags, no version metadata."""
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return {**context, "aws:cdk:version-reporting": False}
+
+
+@dataclass(frozen=True)
+class SynthesizedStack:
+    stage: str
+    stack_id: str  # e.g. "dev/Foundation"
+    stack_name: str
+    template: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SynthesizedEstate:
+    spec: Any
+    directory: Path
+    stacks: list[SynthesizedStack]
+
+    def stack(self, stack_id: str) -> SynthesizedStack:
+        return next(s for s in self.stacks if s.stack_id == stack_id)
+
+
+def synthesize(spec: Any, outdir: Path) -> SynthesizedEstate:
+    """Build and synthesize an estate the way app.py does (nag packs included), in-process."""
+    import aws_cdk as cdk
+
+    from stacks.estate import build_estate
+
+    app = cdk.App(context=cdk_context(), outdir=str(outdir))
+    stages = build_estate(app, spec)
+    assembly = app.synth()
+    stacks = []
+    for stage in stages:
+        nested = assembly.get_nested_assembly(f"assembly-{stage.stage_name}")
+        for artifact in nested.stacks:
+            stacks.append(
+                SynthesizedStack(stage.stage_name, artifact.hierarchical_id, artifact.stack_name, artifact.template)
+            )
+    return SynthesizedEstate(spec, Path(assembly.directory), stacks)
+
+
+@pytest.fixture(scope="session")
+def default_spec():
+    from constructs_lib.spec import load_spec
+
+    return load_spec(ROOT / "estate.yaml")
+
+
+@pytest.fixture(scope="session")
+def default_estate(default_spec, tmp_path_factory) -> SynthesizedEstate:
+    return synthesize(default_spec, tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def foundation_templates(default_estate):
+    """{stage name: Template} for every stage's foundation stack."""
+    from aws_cdk.assertions import Template
+
+    return {
+        s.stage: Template.from_json(s.template) for s in default_estate.stacks if s.stack_id.endswith("/Foundation")
+    }
+
+
+VARIANT_SPEC = """\
+name: variant-estate
+removal: destroy
+invocationLogging:
+  cloudWatch: false
+  adoptExisting: true
+  dataDelivery: {text: true, image: true}
+stages:
+  sandbox:
+    account: "333333333333"
+    region: eu-west-1
+"""
+
+
+@pytest.fixture(scope="session")
+def variant_estate(tmp_path_factory) -> SynthesizedEstate:
+    """A second estate exercising the non-default choices: destroy, S3-only logging, adoption."""
+    from constructs_lib.spec import parse_spec
+
+    return synthesize(parse_spec(VARIANT_SPEC, source="variant.yaml"), tmp_path_factory.mktemp("variant.out"))

@@ -1,0 +1,221 @@
+"""The dispatch core: routing, retries with backoff, error mapping, and answers to the framework."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from estate_runtime.aws import Aws
+from estate_runtime.core import Dispatcher, Outcome, Request, ResourceHandler, as_bool
+from estate_runtime.errors import EstateError
+
+from .support import REGION, Context, FakeClock, aws_with, event, stubbed
+
+
+class Recorder(ResourceHandler):
+    resource_type = "Custom::Recorder"
+    calls: list[str] = []
+
+    def create(self, request: Request) -> Outcome:
+        self.calls.append(f"create:{request.properties['Name']}")
+        return Outcome("rec-1", {"Arn": "arn:x", "Nothing": None})
+
+    def update(self, request: Request) -> Outcome:
+        self.calls.append(f"update:{request.old_properties['Name']}->{request.properties['Name']}")
+        return Outcome(request.physical_id)
+
+    def delete(self, request: Request) -> Outcome:
+        self.calls.append("delete")
+        return Outcome(request.physical_id)
+
+    def poll(self, request: Request) -> Outcome:
+        return Outcome(request.physical_id, {"Status": "Done"}, complete=request.data.get("Ready") == "yes")
+
+
+class Broken(Recorder):
+    def create(self, request: Request) -> Outcome:
+        raise KeyError("Name")
+
+
+def dispatcher(handler=Recorder) -> Dispatcher:
+    Recorder.calls = []
+    return Dispatcher({"Custom::Recorder": handler}, aws_factory=lambda **kw: Aws(client_factory=lambda s: None, **kw))
+
+
+def test_create_answers_physical_id_and_data_without_nones():
+    answer = dispatcher().on_event(event("Create", "Custom::Recorder", {"Name": "a"}), Context())
+    assert answer == {"PhysicalResourceId": "rec-1", "Data": {"Arn": "arn:x"}}
+    assert Recorder.calls == ["create:a"]
+
+
+def test_update_sees_old_and_new_properties_without_the_service_token():
+    d = dispatcher()
+    d.on_event(
+        event("Update", "Custom::Recorder", {"Name": "b"}, PhysicalResourceId="rec-1",
+              OldResourceProperties={"ServiceToken": "t", "Name": "a"}),
+        Context(),
+    )  # fmt: skip
+    assert Recorder.calls == ["update:a->b"]
+
+
+def test_is_complete_reports_progress_and_data():
+    d = dispatcher()
+    pending = d.is_complete(event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", Data={}), Context())
+    done = d.is_complete(
+        event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", Data={"Ready": "yes"}), Context()
+    )
+    assert pending == {"IsComplete": False, "Data": {"Status": "Done"}}
+    assert done["IsComplete"] is True
+
+
+def test_wrong_resource_type_names_what_the_provider_serves():
+    with pytest.raises(EstateError, match=r"does not serve Custom::Other; it serves Custom::Recorder"):
+        dispatcher().on_event(event("Create", "Custom::Other", {}), Context())
+
+
+def test_unexpected_exception_becomes_a_readable_reason_with_the_log_stream(caplog):
+    with pytest.raises(EstateError) as caught:
+        dispatcher(Broken).on_event(event("Create", "Custom::Recorder", {"Name": "a"}), Context())
+    assert "failed unexpectedly (KeyError: 'Name')" in str(caught.value)
+    assert "2026/11/22/[$LATEST]abc" in str(caught.value)
+
+
+def test_logs_are_json_lines_with_request_context(capsys):
+    dispatcher().on_event(event("Create", "Custom::Recorder", {"Name": "a"}), Context())
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert {"request", "done"} <= {line["message"] for line in lines}
+    done = next(line for line in lines if line["message"] == "done")
+    assert done["resource_type"] == "Custom::Recorder" and done["physical_id"] == "rec-1"
+    assert done["request_type"] == "Create" and done["stack"] == "bedrock-estate-dev-foundation"
+
+
+def test_request_parses_account_region_and_stack_from_the_stack_id():
+    request = Request.from_event(event("Create", "Custom::Recorder", {}))
+    assert (request.account, request.region, request.partition) == ("111111111111", REGION, "aws")
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ("False", False), (True, True), (False, False)])
+def test_cloudformation_strings_become_booleans(value, expected):
+    assert as_bool(value) is expected
+
+
+def test_a_non_boolean_is_refused():
+    with pytest.raises(EstateError, match="expected true or false, got 'yes'"):
+        as_bool("yes")
+
+
+# -- retries -----------------------------------------------------------------------------------
+
+
+def test_throttling_is_retried_with_growing_jittered_backoff():
+    client, stub = stubbed()
+    for _ in range(3):
+        stub.add_client_error("get_model_invocation_logging_configuration", "ThrottlingException", "Rate exceeded", 429)
+    stub.add_response("get_model_invocation_logging_configuration", {})
+    clock = FakeClock()
+    with stub:
+        assert aws_with({"bedrock": client}, clock).call("bedrock", "get_model_invocation_logging_configuration") == {}
+    assert len(clock.sleeps) == 3
+    assert all(0 <= s <= min(20.0, 2**i) for i, s in enumerate(clock.sleeps, start=1))
+    stub.assert_no_pending_responses()
+
+
+def test_server_errors_are_retried():
+    client, stub = stubbed()
+    stub.add_client_error("get_model_invocation_logging_configuration", "InternalServerException", "oops", 500)
+    stub.add_response("get_model_invocation_logging_configuration", {})
+    with stub:
+        aws_with({"bedrock": client}).call("bedrock", "get_model_invocation_logging_configuration")
+    stub.assert_no_pending_responses()
+
+
+def test_retries_stop_at_the_deadline_with_an_actionable_message():
+    client, stub = stubbed()
+    for _ in range(10):
+        stub.add_client_error("get_model_invocation_logging_configuration", "ThrottlingException", "Rate exceeded", 429)
+    clock = FakeClock()
+    with stub, pytest.raises(EstateError) as caught:
+        aws_with({"bedrock": client}, clock, deadline=clock.now + 3).call("bedrock", "get_model_invocation_logging_configuration")
+    message = str(caught.value)
+    assert "bedrock:get_model_invocation_logging_configuration failed with ThrottlingException: Rate exceeded" in message
+    assert "retries were exhausted; deploy again later" in message and "gave up after" in message
+    assert clock.now <= 1000.0 + 3
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "advice"),
+    [
+        ("AccessDeniedException", 403, "execution role lacks this permission"),
+        ("ValidationException", 400, "fix the value in the estate spec"),
+        ("ServiceQuotaExceededException", 400, "raise the quota in Service Quotas"),
+        ("ConflictException", 409, "another operation holds this resource"),
+    ],
+)
+def test_non_retryable_errors_fail_at_once_with_advice(code, status, advice):
+    client, stub = stubbed()
+    stub.add_client_error("get_model_invocation_logging_configuration", code, "service says no", status)
+    clock = FakeClock()
+    with stub, pytest.raises(EstateError) as caught:
+        aws_with({"bedrock": client}, clock).call("bedrock", "get_model_invocation_logging_configuration")
+    assert f"failed with {code}: service says no" in str(caught.value) and advice in str(caught.value)
+    assert clock.sleeps == []
+
+
+def test_expected_codes_reach_the_caller_as_client_errors():
+    client, stub = stubbed()
+    stub.add_client_error("get_custom_model", "ResourceNotFoundException", "gone", 404, expected_params={"modelIdentifier": "m"})
+    with stub, pytest.raises(ClientError):
+        aws_with({"bedrock": client}).call("bedrock", "get_custom_model", expect={"ResourceNotFoundException"}, modelIdentifier="m")
+
+
+def test_custom_retry_predicate_retries_what_it_matches():
+    client, stub = stubbed()
+    stub.add_client_error("get_model_invocation_logging_configuration", "ValidationException", "Failed to validate permissions", 400)
+    stub.add_response("get_model_invocation_logging_configuration", {})
+    with stub:
+        aws_with({"bedrock": client}).call(
+            "bedrock", "get_model_invocation_logging_configuration", retry_if=lambda e: "validate permissions" in str(e)
+        )
+    stub.assert_no_pending_responses()
+
+
+def test_connection_errors_are_retried():
+    attempts = []
+
+    class Flaky:
+        def get_model_invocation_logging_configuration(self):
+            attempts.append(1)
+            if len(attempts) < 3:
+                raise EndpointConnectionError(endpoint_url="https://bedrock.us-west-2.amazonaws.com")
+            return {"ok": True}
+
+    assert aws_with({"bedrock": Flaky()}).call("bedrock", "get_model_invocation_logging_configuration") == {"ok": True}
+    assert len(attempts) == 3
+
+
+def test_a_request_botocore_rejects_is_reported_before_anything_is_sent():
+    client, stub = stubbed()
+    stub.add_response("put_model_invocation_logging_configuration", {})  # never reached
+    with stub, pytest.raises(EstateError, match="rejected by this runtime's botocore"):
+        aws_with({"bedrock": client}).call("bedrock", "put_model_invocation_logging_configuration", loggingConfig={"bogus": 1})
+
+
+def test_missing_operation_in_an_old_runtime_boto3_is_named():
+    class OldClient:
+        pass
+
+    with pytest.raises(EstateError, match=r"has no bedrock operation put_model_invocation_logging_configuration"):
+        aws_with({"bedrock": OldClient()}).require("bedrock", "put_model_invocation_logging_configuration")
+
+
+def test_json_formatter_keeps_extra_fields():
+    from estate_runtime.log import JsonFormatter
+
+    record = logging.LogRecord("estate", logging.INFO, __file__, 1, "retrying", None, None)
+    record.attempt = 2
+    assert json.loads(JsonFormatter().format(record)) == {
+        "attempt": 2, "level": "INFO", "logger": "estate", "message": "retrying",
+    }  # fmt: skip

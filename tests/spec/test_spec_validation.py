@@ -1,0 +1,156 @@
+"""The estate spec: every mistake is reported by path (and line) with what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.spec import SpecError, load_spec, parse_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT = (ROOT / "estate.yaml").read_text()
+
+MINIMAL = """\
+name: acme-estate
+stages:
+  dev:
+    account: "111111111111"
+    region: us-west-2
+"""
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, source="estate.yaml")
+    return [issue.render("estate.yaml") for issue in caught.value.issues]
+
+
+def test_default_estate_has_dev_and_prod_on_distinct_accounts_and_regions():
+    spec = load_spec(ROOT / "estate.yaml")
+    stages = {s.name: s for s in spec.stage_settings()}
+    assert list(stages) == ["dev", "prod"]
+    assert (stages["dev"].account, stages["dev"].region) == ("111111111111", "us-west-2")
+    assert (stages["prod"].account, stages["prod"].region) == ("222222222222", "us-east-1")
+    assert stages["prod"].protected and not stages["dev"].protected
+
+
+def test_minimal_spec_takes_documented_defaults():
+    stage = parse_spec(MINIMAL).stage("dev")
+    assert stage.removal == "retain"
+    assert stage.retention.noncurrent_version_days == 90
+    assert stage.retention.log_group_days == 365
+    assert stage.invocation_logging.enabled and stage.invocation_logging.s3 and stage.invocation_logging.cloud_watch
+    assert stage.invocation_logging.data_delivery.text and not stage.invocation_logging.data_delivery.image
+    assert stage.qualifier == "acme-estate-dev"
+
+
+def test_stage_overrides_merge_field_by_field_over_estate_defaults():
+    spec = parse_spec(
+        MINIMAL.replace("name: acme-estate\n", "name: acme-estate\nretention:\n  logGroupDays: 90\n  accessLogDays: 30\n")
+        + "    retention:\n      logGroupDays: 7\n    removal: destroy\n    tags: {team: ml}\n"
+    )
+    dev = spec.stage("dev")
+    assert dev.retention.log_group_days == 7  # overridden by the stage
+    assert dev.retention.access_log_days == 30  # kept from the estate
+    assert dev.removal == "destroy"
+    assert dev.tags == {"team": "ml"}
+
+
+def test_misspelled_region_is_named_with_suggestion_and_line():
+    [message] = problems(MINIMAL.replace("us-west-2", "us-wst-2"))
+    assert message.startswith("estate.yaml:5: stages.dev.region: 'us-wst-2' is not an AWS region")
+    assert "did you mean 'us-west-2'" in message
+
+
+@pytest.mark.parametrize(
+    ("account", "expected"),
+    [
+        ('"12345"', "stages.dev.account: '12345' must be 12 digits"),
+        ("111111111111", "stages.dev.account: must be a quoted string of 12 digits"),
+        ('"11111111111a"', "stages.dev.account: '11111111111a' must be 12 digits"),
+    ],
+)
+def test_account_must_be_twelve_quoted_digits(account, expected):
+    [message] = problems(MINIMAL.replace('"111111111111"', account))
+    assert expected in message
+
+
+def test_unknown_field_lists_the_allowed_ones():
+    [message] = problems(MINIMAL + "    protectd: true\n")
+    assert "stages.dev.protectd: unknown field 'protectd'; allowed here:" in message
+    assert "protected" in message and "region" in message
+
+
+def test_value_outside_range_names_the_range():
+    [message] = problems(MINIMAL + "retention:\n  noncurrentVersionDays: 0\n")
+    assert "retention.noncurrentVersionDays: 0 is outside 1..3650" in message
+
+
+def test_log_retention_must_be_a_cloudwatch_period():
+    [message] = problems(MINIMAL + "retention:\n  logGroupDays: 31\n")
+    assert "retention.logGroupDays: 31 is not a CloudWatch Logs retention period; allowed: 1, 3, 5" in message
+
+
+def test_removal_lists_allowed_values():
+    [message] = problems(MINIMAL + "removal: keep\n")
+    assert "removal: 'keep' is not allowed; use one of 'retain' or 'destroy'" in message
+
+
+def test_all_mistakes_are_reported_at_once():
+    text = MINIMAL.replace("us-west-2", "mars-1").replace("acme-estate", "Acme") + "removal: nope\n"
+    messages = problems(text)
+    assert len(messages) == 3
+    assert any(m.startswith("estate.yaml:1: name:") for m in messages)
+    assert any("stages.dev.region" in m for m in messages)
+    assert any("removal" in m for m in messages)
+
+
+def test_stage_override_mistakes_carry_the_stage_path():
+    [message] = problems(MINIMAL + "    retention:\n      logGroupDays: 2\n")
+    assert message.startswith("estate.yaml:7: stages.dev.retention.logGroupDays: 2 is not a CloudWatch")
+
+
+def test_two_stages_sharing_account_and_region_cannot_both_own_invocation_logging():
+    text = MINIMAL + '  staging:\n    account: "111111111111"\n    region: us-west-2\n'
+    [message] = problems(text)
+    assert "stages.staging.invocationLogging" in message
+    assert "single invocation logging configuration" in message
+    parse_spec(text + "    invocationLogging:\n      enabled: false\n")  # the way out it names works
+
+
+def test_logging_needs_a_destination():
+    [message] = problems(MINIMAL + "invocationLogging:\n  s3: false\n  cloudWatch: false\n")
+    assert "invocationLogging: enabled logging needs at least one destination" in message
+
+
+def test_duplicate_keys_are_refused_not_silently_merged():
+    [message] = problems(MINIMAL + '  dev:\n    account: "222222222222"\n    region: us-east-1\n')
+    assert message == "estate.yaml:6: dev: duplicate key (first defined on line 3); keep one"
+
+
+def test_yaml_syntax_error_names_the_line():
+    [message] = problems("name: acme\nstages: [\n")
+    assert "not valid YAML" in message and message.startswith("estate.yaml:")
+
+
+@pytest.mark.parametrize("text", ["", "- a\n- b\n", "just a string\n"])
+def test_a_document_that_is_not_a_mapping_is_explained(text):
+    [message] = problems(text)
+    assert "must be a mapping with name and stages" in message
+
+
+def test_missing_file_says_how_to_choose_another(tmp_path):
+    with pytest.raises(SpecError) as caught:
+        load_spec(tmp_path / "nope.yaml")
+    assert "file not found; pass an existing spec with -c estate=PATH" in str(caught.value)
+
+
+def test_reserved_tag_prefix_is_refused():
+    [message] = problems(MINIMAL + "tags:\n  aws:cost: x\n")
+    assert "tag key 'aws:cost' uses the reserved 'aws:' prefix" in message
+
+
+def test_stage_names_must_suit_stack_and_resource_names():
+    [message] = problems(MINIMAL.replace("  dev:", "  Dev_1:"))
+    assert "stages.Dev_1: stage name 'Dev_1' must be 1-16 characters" in message

@@ -1,0 +1,76 @@
+"""app.py and the CDK CLI: what `make synth` does, end to end, offline and without credentials."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.plan import read_assembly, render
+
+ROOT = Path(__file__).resolve().parent.parent
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+
+
+def offline_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+        CDK_DISABLE_CLI_TELEMETRY="true",
+        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
+
+
+def test_a_spec_mistake_exits_with_the_message_and_no_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((ROOT / "estate.yaml").read_text().replace("region: us-east-1", "region: us-wst-2"))
+    env = offline_env(tmp_path) | {"CDK_CONTEXT_JSON": json.dumps({"estate": str(bad)}), "CDK_OUTDIR": str(tmp_path / "out")}
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "stages.prod.region: 'us-wst-2' is not an AWS region; did you mean 'us-west-2'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not CDK.exists(), reason="the CDK CLI is installed by `make setup`")
+def test_cdk_cli_synthesizes_every_stage_offline_and_the_plan_describes_it(tmp_path):
+    out = tmp_path / "cdk.out"
+    result = subprocess.run(
+        [str(CDK), "synth", "**", "--quiet", "--no-notices", "--output", str(out)],
+        cwd=ROOT, env=offline_env(tmp_path), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    from constructs_lib.spec import load_spec
+
+    plan = render(load_spec(ROOT / "estate.yaml"), read_assembly(out))
+    assert "| dev | 111111111111 | us-west-2 | no | retain | S3 + CloudWatch (text) |" in plan
+    assert "| prod | 222222222222 | us-east-1 | yes | retain | S3 + CloudWatch (text) |" in plan
+    assert "`dev/Foundation` → stack `bedrock-estate-dev-foundation`" in plan
+    assert "1 Custom::BedrockInvocationLogging" in plan
+    assert len(plan) < 65_000  # fits in a pull-request comment
+
+
+def test_plan_counts_what_the_assembly_holds(default_estate, default_spec):
+    stacks = read_assembly(default_estate.directory)
+    by_id = {s.stack_id: s for s in stacks}
+    dev = by_id["dev/Foundation"]
+    assert dev.stack_name == "bedrock-estate-dev-foundation"
+    assert dev.kinds["KMS keys"] == 2 and dev.kinds["S3 buckets"] == 4
+    assert dev.resource_count == len(default_estate.stack("dev/Foundation").template["Resources"])
+
+
+def test_cli_check_reports_spec_errors_with_exit_code(tmp_path, capsys):
+    from constructs_lib.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\n")
+    assert main(["check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "name: 'x' must be 3-20 characters" in err and "stages: is required" in err
+    assert main(["check", str(ROOT / "estate.yaml")]) == 0

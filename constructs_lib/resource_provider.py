@@ -200,25 +200,63 @@ class EstateProvider(Construct):
         """Grant the handler functions one more permission."""
         self.handler_policy.add_statements(statement)
 
+    def _trace_waiter(self) -> None:
+        """Turn on X-Ray for the framework's waiter state machine (CDK exposes no option for it)."""
+        waiter = self.provider.node.try_find_child("waiter-state-machine")
+        if waiter is None:
+            return
+        machine = waiter.node.find_child("Resource")
+        assert isinstance(machine, sfn.CfnStateMachine)
+        machine.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(enabled=True)
+        role = waiter.node.find_child("Role")
+        assert isinstance(role, iam.Role)
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+                resources=["*"],
+            )
+        )
+        policy = role.node.find_child("DefaultPolicy").node.default_child
+        stack = Stack.of(self)
+        for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
+            acknowledge(policy, f"{pack}-IAMNoInlinePolicy", _FRAMEWORK_INLINE)
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "CloudWatch Logs vended delivery (logs:CreateLogDelivery and related) and X-Ray writes support "
+            "no resource-level permissions; the state machine needs them for its logging and tracing.",
+        )
+        for name in ("framework-isComplete", "framework-onTimeout"):
+            fn = self.provider.node.find_child(name)
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.node.default_child)}.Arn>:*]",
+                "The waiter invokes the provider framework's own function and its versions; nothing else.",
+            )
+
     def _acknowledge_framework(self) -> None:
+        self._trace_waiter()
         stack = Stack.of(self)
         for child in self.provider.node.children:
             if isinstance(child, lambda_.Function):
                 _acknowledge_function(child, framework=True)
-        for child in self.node.children:
-            if isinstance(child, iam.Role) and child.node.id.startswith("Framework"):
-                policy = child.node.find_child("DefaultPolicy").node.default_child
-                for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
-                    acknowledge(policy, f"{pack}-IAMNoInlinePolicy", _FRAMEWORK_INLINE)
-                for fn in (self.on_event, self.is_complete):
-                    if fn is not None:
-                        fn_id = stack.get_logical_id(fn.node.default_child)
-                        acknowledge(
-                            policy,
-                            f"AwsSolutions-IAM5[Resource::<{fn_id}.Arn>:*]",
-                            "The provider framework invokes the handler function and its versions "
-                            "(':*'); nothing else.",
-                        )
+        # CDK grants both framework roles invoke on the handler's functions (on_event, and
+        # is_complete when there is one): each grant covers a function and its versions (':*').
+        handler_functions = [self.on_event, self.is_complete]
+        invokes = {"FrameworkOnEventRole": handler_functions, "FrameworkWaiterRole": handler_functions}
+        for role_id, functions in invokes.items():
+            role = self.node.try_find_child(role_id)
+            if role is None:
+                continue
+            policy = role.node.find_child("DefaultPolicy").node.default_child
+            for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
+                acknowledge(policy, f"{pack}-IAMNoInlinePolicy", _FRAMEWORK_INLINE)
+            for fn in filter(None, functions):
+                acknowledge(
+                    policy,
+                    f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.node.default_child)}.Arn>:*]",
+                    "The provider framework invokes this handler function and its versions (':*'); nothing else.",
+                )
 
     def _framework_role(self, id: str, log_group: logs.ILogGroup) -> iam.Role:
         role = iam.Role(

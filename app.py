@@ -2,6 +2,7 @@
 """CDK entry point: load the estate spec (cdk.json context ``estate``, override with -c) and build it."""
 
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 
@@ -9,11 +10,12 @@ from constructs_lib.spec import SpecError, load_spec
 from stacks.estate import build_estate
 
 app = cdk.App()
+spec_path = Path(app.node.try_get_context("estate") or "estate.yaml")
 try:
-    spec = load_spec(app.node.try_get_context("estate") or "estate.yaml")
+    spec = load_spec(spec_path)
 except SpecError as error:
     # A spec mistake is the user's to fix: the message names each path; a traceback would not help.
     print(error, file=sys.stderr)
     sys.exit(1)
-build_estate(app, spec)
+build_estate(app, spec, base_dir=spec_path.parent)
 app.synth()

@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .estate_key import EstateKey
-from .nag import acknowledge
+from .nag import acknowledge, nag_spelling
 
 BEDROCK = "bedrock.amazonaws.com"
 
@@ -88,7 +88,7 @@ class CustomizationServiceRole(iam.Role):
         self._allow(iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")]))
         acknowledge(
             self.permissions.node.default_child,
-            f"AwsSolutions-IAM5[Resource::{_nag_arn(bucket)}/{prefix}*]",
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(self, bucket.bucket_arn)}/{prefix}*]",
             f"Bedrock must {verb} objects whose keys are only known at run time (datasets, job output, "
             f"log files); access is limited to the '{prefix}' prefix of this one bucket.",
         )
@@ -124,20 +124,49 @@ class CustomizationServiceRole(iam.Role):
         self._allow(iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=model_arns))
 
 
-def _nag_arn(bucket: s3.IBucket) -> str:
-    """How cdk-nag spells the bucket's ARN in a finding id: references flattened to
-    ``<LogicalId.Arn>`` / ``<AWS::Partition>``, literals kept."""
-    return _flatten(Stack.of(bucket).resolve(bucket.bucket_arn))
 
+def vpc_access_statements(scope: Construct, subnet_ids: list[str], security_group_ids: list[str]) -> list[iam.PolicyStatement]:
+    """What the service role needs for a job in a VPC (Bedrock user guide, "Protect model
+    customization jobs using a VPC"): describe the network, and create, tag and delete only
+    network interfaces that Bedrock marks as its own, in the given subnets and security groups."""
+    stack = Stack.of(scope)
 
-def _flatten(value: object) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Ref" in value:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return f"<{'.'.join(value['Fn::GetAtt'])}>"
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_flatten(part) for part in parts)
-    raise ValueError(f"cannot spell {value!r} as cdk-nag does")
+    def arn(resource: str, name: str) -> str:
+        return stack.format_arn(service="ec2", resource=resource, resource_name=name)
+
+    jobs = stack.format_arn(service="bedrock", resource="model-customization-job", resource_name="*")
+    subnets = [arn("subnet", s) for s in subnet_ids]
+    return [
+        iam.PolicyStatement(
+            actions=["ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            actions=["ec2:CreateNetworkInterface"],
+            resources=[arn("network-interface", "*")],
+            conditions={
+                "StringEquals": {"aws:RequestTag/BedrockManaged": "true"},
+                "ArnEquals": {"aws:RequestTag/BedrockModelCustomizationJobArn": jobs},
+            },
+        ),
+        iam.PolicyStatement(
+            actions=["ec2:CreateNetworkInterface"],
+            resources=[*subnets, *(arn("security-group", g) for g in security_group_ids)],
+        ),
+        iam.PolicyStatement(
+            actions=["ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"],
+            resources=["*"],
+            conditions={
+                "ArnEquals": {"ec2:Subnet": subnets, "ec2:ResourceTag/BedrockModelCustomizationJobArn": jobs},
+                "StringEquals": {"ec2:ResourceTag/BedrockManaged": "true"},
+            },
+        ),
+        iam.PolicyStatement(
+            actions=["ec2:CreateTags"],
+            resources=[arn("network-interface", "*")],
+            conditions={
+                "StringEquals": {"ec2:CreateAction": "CreateNetworkInterface"},
+                "ForAllValues:StringEquals": {"aws:TagKeys": ["BedrockManaged", "BedrockModelCustomizationJobArn"]},
+            },
+        ),
+    ]

@@ -69,15 +69,21 @@ class EstateKey(kms.Key):
     def grant_bedrock_service(self, sid: str, actions: list[str]) -> None:
         """Let the Bedrock service itself use the key, only for this account's Bedrock resources here."""
         stack = Stack.of(self)
+        self.grant_service(sid, "bedrock", actions, f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:*")
+
+    def grant_service(self, sid: str, service: str, actions: list[str], source_arn_like: str) -> None:
+        """Let an AWS service principal (``<service>.amazonaws.com``) use the key on behalf of this
+        account only, and only for sources matching ``source_arn_like`` (confused-deputy conditions)."""
+        stack = Stack.of(self)
         self.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=sid,
-                principals=[iam.ServicePrincipal("bedrock.amazonaws.com")],
+                principals=[iam.ServicePrincipal(f"{service}.amazonaws.com")],
                 actions=actions,
                 resources=["*"],
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:*"},
+                    "ArnLike": {"aws:SourceArn": source_arn_like},
                 },
             )
         )

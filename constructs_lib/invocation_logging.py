@@ -19,7 +19,6 @@ from constructs import Construct
 from estate_runtime.resource_types import INVOCATION_LOGGING as RESOURCE_TYPE
 
 from .estate_key import EstateKey
-from .nag import acknowledge
 from .resource_provider import EstateProvider, EstateProviderProps
 
 # The log stream Bedrock writes to in the log group (fixed by the service).
@@ -161,20 +160,12 @@ class InvocationLogging(Construct):
                 removal_policy=props.removal_policy,
             ),
         )
-        # The configuration is per account and region: these actions have no resource-level scope.
-        provider.add_to_handler_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "bedrock:GetModelInvocationLoggingConfiguration",
-                    "bedrock:PutModelInvocationLoggingConfiguration",
-                    "bedrock:DeleteModelInvocationLoggingConfiguration",
-                ],
-                resources=["*"],
-            )
-        )
-        acknowledge(
-            provider.handler_policy.node.default_child,
-            "AwsSolutions-IAM5[Resource::*]",
+        provider.allow_unscoped(
+            [
+                "bedrock:GetModelInvocationLoggingConfiguration",
+                "bedrock:PutModelInvocationLoggingConfiguration",
+                "bedrock:DeleteModelInvocationLoggingConfiguration",
+            ],
             "Get/Put/DeleteModelInvocationLoggingConfiguration act on the account's per-region "
             "configuration and support no resource-level permissions.",
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import Acknowledgment, Validations
 from cdk_nag import (
     AwsSolutionsChecks,
@@ -10,6 +12,7 @@ from cdk_nag import (
     PCIDSS321Checks,
     ServerlessChecks,
 )
+from aws_cdk import Stack
 from constructs import IConstruct
 
 
@@ -35,3 +38,27 @@ def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
     if not reason.strip():
         raise ValueError(f"acknowledging {finding} needs a reason")
     Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=reason))
+
+
+def nag_spelling(scope: IConstruct, value: str) -> str:
+    """How cdk-nag writes a value in a finding id: references flattened (``<LogicalId.Arn>``,
+    ``<AWS::Partition>``), literals kept. Lets an acknowledgement name its exact finding."""
+    return _flatten(Stack.of(scope).resolve(value))
+
+
+def _flatten(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    if isinstance(value, dict) and "Fn::GetStackOutput" in value:
+        # A weak cross-stack reference: cdk-nag writes the intrinsic itself, as compact JSON.
+        return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, dict) and "Fn::ImportValue" in value:
+        return f"<{_flatten(value['Fn::ImportValue'])}>"
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_flatten(part) for part in parts)
+    raise ValueError(f"cannot spell {value!r} as cdk-nag does")

@@ -20,11 +20,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from .nag import acknowledge
+from .nag import acknowledge, nag_spelling
 
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -40,6 +41,30 @@ def runtime_asset_dir() -> str:
     staging = Path(tempfile.mkdtemp(prefix="estate-runtime-"))
     shutil.copytree(source, staging / "estate_runtime", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return str(staging)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProviderLogging:
+    """Where and how long custom-resource providers log: shared by every provider of a stage."""
+
+    log_group_prefix: str
+    """Name prefix of the log groups, e.g. ``/bedrock-estate-dev/``; the key must allow it."""
+
+    log_key: kms.IKey
+    """Encrypts the log groups."""
+
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+
+    def for_type(self, resource_type: str, **options) -> EstateProviderProps:
+        return EstateProviderProps(
+            resource_type=resource_type,
+            log_group_prefix=self.log_group_prefix,
+            log_key=self.log_key,
+            log_retention=self.log_retention,
+            removal_policy=self.removal_policy,
+            **options,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,12 +151,12 @@ class EstateProvider(Construct):
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                 resources=[handler_logs.log_group_arn],  # the Arn attribute covers the group's streams
-            ),
-            iam.PolicyStatement(
-                # X-Ray's write actions have no resource-level permissions.
-                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                resources=["*"],
-            ),
+            )
+        )
+        self._unscoped_reasons: list[str] = []
+        self.allow_unscoped(
+            ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions.",
         )
 
         code = lambda_.Code.from_asset(runtime_asset_dir())
@@ -186,11 +211,6 @@ class EstateProvider(Construct):
             **waiter,
         )
         self._acknowledge_framework()
-        acknowledge(
-            self.handler_policy.node.default_child,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions.",
-        )
 
     @property
     def service_token(self) -> str:
@@ -199,6 +219,26 @@ class EstateProvider(Construct):
     def add_to_handler_policy(self, statement: iam.PolicyStatement) -> None:
         """Grant the handler functions one more permission."""
         self.handler_policy.add_statements(statement)
+
+    def allow_unscoped(self, actions: list[str], reason: str) -> None:
+        """Grant actions that support no resource-level permissions (``Resource: *``), saying why.
+
+        The policy's one ``AwsSolutions-IAM5[Resource::*]`` finding is acknowledged with every
+        reason given so far, so the audit trail lists each unscoped action's justification.
+        """
+        self.handler_policy.add_statements(iam.PolicyStatement(actions=actions, resources=["*"]))
+        if reason not in self._unscoped_reasons:
+            self._unscoped_reasons.append(reason)
+        acknowledge(self.handler_policy.node.default_child, "AwsSolutions-IAM5[Resource::*]", " ".join(self._unscoped_reasons))
+
+    def acknowledge_object_wildcard(self, bucket: s3.IBucket, prefix: str, verb: str) -> None:
+        """Acknowledge the one IAM5 finding of object access under ``prefix`` of ``bucket``."""
+        acknowledge(
+            self.handler_policy.node.default_child,
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(self, bucket.bucket_arn)}/{prefix}*]",
+            f"The handler must {verb} objects whose keys are known only at deploy time; access is "
+            f"limited to the '{prefix}' prefix of this one bucket.",
+        )
 
     def _trace_waiter(self) -> None:
         """Turn on X-Ray for the framework's waiter state machine (CDK exposes no option for it)."""

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
-from constructs_lib.spec import StageSettings
+from constructs_lib.spec import EstateSpec, StageSettings
 
+from .customization_stack import CustomizationStack
 from .foundation_stack import FoundationStack
 
 
 class EstateStage(Stage):
     """Deployable on its own: ``cdk deploy '<stage>/*'``."""
 
-    def __init__(self, scope: Construct, settings: StageSettings) -> None:
+    def __init__(self, scope: Construct, settings: StageSettings, spec: EstateSpec, base_dir: Path) -> None:
         super().__init__(scope, settings.name, env=Environment(account=settings.account, region=settings.region))
         self.settings = settings
         for key, value in settings.tags.items():
@@ -24,7 +27,22 @@ class EstateStage(Stage):
             self,
             "Foundation",
             stage=settings,
+            emails=list(spec.notifications.emails),
             stack_name=f"{settings.qualifier}-foundation",
             description=f"bedrock-estate {settings.qualifier}: keys, buckets, service role, invocation logging",
             termination_protection=settings.protected,
         )
+
+        self.customization: CustomizationStack | None = None
+        if settings.jobs:
+            self.customization = CustomizationStack(
+                self,
+                "Customization",
+                stage=settings,
+                spec=spec,
+                base_dir=base_dir,
+                foundation=self.foundation,
+                stack_name=f"{settings.qualifier}-customization",
+                description=f"bedrock-estate {settings.qualifier}: datasets, customization jobs, job notifications",
+                termination_protection=settings.protected,
+            )

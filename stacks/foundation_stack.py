@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -10,6 +15,7 @@ from constructs_lib.conversions import log_retention, removal_policy
 from constructs_lib.customization_role import CustomizationServiceRole
 from constructs_lib.estate_key import EstateKey, EstateKeyProps
 from constructs_lib.invocation_logging import InvocationLogging, InvocationLoggingProps
+from constructs_lib.notification_topic import NotificationTopic, NotificationTopicProps
 from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.spec import StageSettings
 
@@ -19,11 +25,61 @@ OUTPUT_PREFIX = "jobs/"
 INVOCATION_LOGS_PREFIX = "invocation-logs"
 
 
+def notification_topic_name(stage: StageSettings) -> str:
+    return f"{stage.qualifier}-notifications"
+
+
+def parameter_name(stage: StageSettings, name: str) -> str:
+    """Where the foundation publishes a value for later stacks: ``/<estate>/<stage>/foundation/<name>``."""
+    return f"/{stage.estate}/{stage.name}/foundation/{name}"
+
+
+class FoundationRefs:
+    """The foundation as a later stack of the same stage sees it: values read from the
+    foundation's SSM parameters at deploy time, so that stack holds no cross-stack reference and
+    deploys on its own. Each value is looked up on first use only (no unused template parameters)."""
+
+    def __init__(self, scope: Construct, stage: StageSettings):
+        self._scope = scope
+        self._stage = stage
+        self.log_group_prefix = f"/{stage.qualifier}/"
+
+    def _value(self, name: str) -> str:
+        return ssm.StringParameter.value_for_string_parameter(self._scope, parameter_name(self._stage, name))
+
+    def _bucket(self, id: str, name: str) -> s3.IBucket:
+        return s3.Bucket.from_bucket_attributes(self._scope, id, bucket_name=self._value(name), encryption_key=self.data_key)
+
+    @cached_property
+    def data_key(self) -> kms.IKey:
+        return kms.Key.from_key_arn(self._scope, "DataKey", self._value("data-key-arn"))
+
+    @cached_property
+    def training_bucket(self) -> s3.IBucket:
+        return self._bucket("TrainingBucket", "training-bucket-name")
+
+    @cached_property
+    def output_bucket(self) -> s3.IBucket:
+        return self._bucket("OutputBucket", "output-bucket-name")
+
+    @cached_property
+    def invocation_log_bucket(self) -> s3.IBucket:
+        return self._bucket("InvocationLogBucket", "invocation-log-bucket-name")
+
+    @cached_property
+    def custom_model_key_arn(self) -> str:
+        return self._value("custom-model-key-arn")
+
+    @cached_property
+    def service_role(self) -> iam.IRole:
+        return iam.Role.from_role_arn(self._scope, "CustomizationRole", self._value("customization-role-arn"), mutable=False)
+
+
 class FoundationStack(Stack):
     """Per stage: data and custom-model keys, four secure buckets, the customization service role,
-    and the account/region model invocation logging configuration."""
+    the account/region model invocation logging configuration, and the notification topic."""
 
-    def __init__(self, scope: Construct, id: str, *, stage: StageSettings, **kwargs) -> None:
+    def __init__(self, scope: Construct, id: str, *, stage: StageSettings, emails: list[str], **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.stage = stage
         removal = removal_policy(stage.removal)
@@ -112,6 +168,18 @@ class FoundationStack(Stack):
                 # Distillation from invocation logs reads what S3 delivery wrote.
                 self.service_role.grant_read_data(self.invocation_log_bucket, f"{INVOCATION_LOGS_PREFIX}/")
 
+        self.topic = NotificationTopic(
+            self,
+            "Notifications",
+            NotificationTopicProps(
+                key=self.data_key,
+                event_rule_prefix=f"{stage.qualifier}-",
+                emails=emails,
+                display_name=f"{stage.qualifier} Bedrock estate",
+                topic_name=notification_topic_name(stage),
+            ),
+        )
+
         self._publish()
 
     def _publish(self) -> None:
@@ -124,13 +192,14 @@ class FoundationStack(Stack):
             "CustomizationRoleArn": ("customization-role-arn", self.service_role.role_arn),
             "DataKeyArn": ("data-key-arn", self.data_key.key_arn),
             "CustomModelKeyArn": ("custom-model-key-arn", self.custom_model_key.key_arn),
+            "NotificationTopicArn": ("notification-topic-arn", self.topic.topic_arn),
         }
         for output_id, (parameter, value) in values.items():
             CfnOutput(self, output_id, value=value)
             ssm.StringParameter(
                 self,
                 f"{output_id}Parameter",
-                parameter_name=f"/{self.stage.estate}/{self.stage.name}/foundation/{parameter}",
+                parameter_name=parameter_name(self.stage, parameter),
                 string_value=value,
                 description=f"{self.stage.qualifier} foundation: {parameter}",
             )

@@ -45,7 +45,7 @@ def synthesize(spec: Any, outdir: Path) -> SynthesizedEstate:
     from stacks.estate import build_estate
 
     app = cdk.App(context=cdk_context(), outdir=str(outdir))
-    stages = build_estate(app, spec)
+    stages = build_estate(app, spec, base_dir=ROOT)
     assembly = app.synth()
     stacks = []
     for stage in stages:

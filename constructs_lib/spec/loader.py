@@ -48,10 +48,10 @@ def load_spec(path: str | Path) -> EstateSpec:
         raise SpecError(str(path), [SpecIssue("", "file not found; pass an existing spec with -c estate=PATH")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(str(path), [SpecIssue("", f"cannot read the file: {exc}")]) from None
-    return parse_spec(text, source=str(path))
+    return parse_spec(text, source=str(path), base_dir=path.parent)
 
 
-def parse_spec(text: str, source: str = "<spec>") -> EstateSpec:
+def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None) -> EstateSpec:
     """Validate spec text. Raises :class:`SpecError` listing every problem found."""
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
@@ -77,7 +77,7 @@ def parse_spec(text: str, source: str = "<spec>") -> EstateSpec:
         issues = [_issue(err, lines) for err in exc.errors()]
         raise SpecError(source, _dedupe(issues)) from None
 
-    problems = spec.cross_check()
+    problems = spec.cross_check(base_dir)
     if problems:
         raise SpecError(source, _dedupe([issue for p in problems for issue in _stage_issues(p, lines)]))
     return spec

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +27,12 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from .regions import closest_regions, is_region
+
+if TYPE_CHECKING:
+    from estate_runtime.datasets import DatasetRules
+
+# One S3 CopyObject moves at most 5 GB: the largest repository file the estate places in S3.
+MAX_COPY_BYTES = 5 * 1024**3
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
@@ -186,6 +193,149 @@ class InvocationLogging(SpecModel):
             raise ValueError("enabled logging needs at least one destination: set s3 or cloudWatch to true")
         return self
 
+_ITEM_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_S3_URI_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+")
+_KMS_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[a-zA-Z0-9\-]+$")
+CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
+
+
+def _check_item_name(value: str) -> str:
+    if not (1 <= len(value) <= 32 and _ITEM_RE.match(value)):
+        raise ValueError(
+            f"name {value!r} must be 1-32 lowercase letters and digits, words joined by single hyphens"
+        )
+    return value
+
+
+def _check_s3_uri(value: str) -> str:
+    if not _S3_URI_RE.match(value):
+        raise ValueError(f"{value!r} is not an s3://bucket/key URI")
+    return value
+
+
+def _check_kms_arn(value: str) -> str:
+    if not _KMS_ARN_RE.match(value):
+        raise ValueError(f"{value!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+    return value
+
+
+ItemName = Annotated[str, AfterValidator(_check_item_name)]
+S3Uri = Annotated[str, AfterValidator(_check_s3_uri), WithJsonSchema({"type": "string", "pattern": "^s3://"})]
+KmsKeyArn = Annotated[str, AfterValidator(_check_kms_arn), WithJsonSchema({"type": "string", "pattern": "^arn:aws"})]
+MetadataPair = Annotated[dict[str, Annotated[str, Field(max_length=256)]], Field(min_length=1, max_length=1)]
+
+
+class Dataset(SpecModel):
+    """A JSONL dataset: a file in this repository (uploaded at deploy) or an object already in S3."""
+
+    path: str | None = Field(None, description="JSONL file, relative to the spec file. Validated at synth.")
+    s3_uri: S3Uri | None = Field(None, description="s3://bucket/key of an existing JSONL object. Validated by the job before it starts.")
+    kms_key_arn: KmsKeyArn | None = Field(None, description="Key of an SSE-KMS s3Uri object, so the service role can read it.")
+    description: str | None = Field(None, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Dataset:
+        if (self.path is None) == (self.s3_uri is None):
+            raise ValueError("give exactly one of path (a file in the repository) or s3Uri (an existing object)")
+        if self.kms_key_arn and not self.s3_uri:
+            raise ValueError("kmsKeyArn applies to s3Uri datasets only (repository files are encrypted with the estate's key)")
+        return self
+
+
+class MetadataCondition(SpecModel):
+    """One request-metadata comparison: exactly one of equals / notEquals, each a single pair."""
+
+    equals: MetadataPair | None = None
+    not_equals: MetadataPair | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MetadataCondition:
+        if (self.equals is None) == (self.not_equals is None):
+            raise ValueError("give exactly one of equals or notEquals, each with one key: value pair")
+        return self
+
+
+class MetadataFilter(SpecModel):
+    """Which logged invocations to distill from, by their requestMetadata."""
+
+    equals: MetadataPair | None = None
+    not_equals: MetadataPair | None = None
+    and_all: list[MetadataCondition] | None = Field(None, min_length=1, max_length=16)
+    or_all: list[MetadataCondition] | None = Field(None, min_length=1, max_length=16)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MetadataFilter:
+        given = [k for k in ("equals", "not_equals", "and_all", "or_all") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of equals, notEquals, andAll or orAll")
+        return self
+
+
+class InvocationLogsSource(SpecModel):
+    """Distill from logged invocations instead of a prompt dataset."""
+
+    use_prompt_response: bool = Field(
+        False, description="Reuse logged responses as the teacher's answers (only when they came from the chosen teacher). Default false."
+    )
+    filter: MetadataFilter | None = Field(None, description="Select invocations by request metadata. Default: all.")
+    s3_uri: S3Uri | None = Field(None, description="Where the logs are. Default: this stage's invocation-log bucket.")
+
+
+class TrainingData(SpecModel):
+    dataset: ItemName | None = Field(None, description="Name of a dataset under `datasets`.")
+    invocation_logs: InvocationLogsSource | None = Field(None, description="Distillation only: logged invocations.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TrainingData:
+        if (self.dataset is None) == (self.invocation_logs is None):
+            raise ValueError("give exactly one of dataset or invocationLogs")
+        return self
+
+
+class Teacher(SpecModel):
+    model: str = Field(description="Teacher model id or system inference profile id, e.g. amazon.nova-pro-v1:0.")
+    max_response_length: int = Field(
+        1000, ge=1, description="maxResponseLengthForInference: longest teacher answer, in tokens. Default 1000."
+    )
+
+
+class VpcConfig(SpecModel):
+    subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-z]+$")]] = Field(min_length=1, max_length=16)
+    security_group_ids: list[Annotated[str, Field(pattern=r"^sg-[0-9a-z]+$")]] = Field(min_length=1, max_length=5)
+
+
+class Job(SpecModel):
+    """A model customization job. Changing what shapes the model trains a new one (replacement);
+    changing tags updates in place."""
+
+    type: Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"]
+    base_model: str = Field(description="Customizable base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k.")
+    training_data: TrainingData
+    validation_data: list[ItemName] = Field(default_factory=list, max_length=10, description="Names of validation datasets (up to 10).")
+    hyperparameters: dict[str, float | int] = Field(default_factory=dict, description="Checked against the model catalog.")
+    teacher: Teacher | None = Field(None, description="Distillation only.")
+    custom_model_kms_key_arn: KmsKeyArn | None = Field(None, description="Default: the stage's custom-model key.")
+    vpc: VpcConfig | None = None
+    tags: Tags = Field(default_factory=dict)
+    removal: Removal = Field("retain", description="Deleting the job keeps the trained model (retain, default) or deletes it (destroy).")
+    catalog_checks: bool = Field(True, description="Check base model, region and hyperparameters against the catalog. Default true.")
+
+    @model_validator(mode="after")
+    def _distillation_shape(self) -> Job:
+        if self.type == "DISTILLATION" and self.teacher is None:
+            raise ValueError("a DISTILLATION job needs a teacher: {model, maxResponseLength}")
+        if self.type != "DISTILLATION" and self.teacher is not None:
+            raise ValueError(f"teacher applies to DISTILLATION only, not {self.type}")
+        if self.type != "DISTILLATION" and self.training_data.invocation_logs is not None:
+            raise ValueError("trainingData.invocationLogs is for DISTILLATION jobs only")
+        return self
+
+
+class Notifications(SpecModel):
+    emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(
+        default_factory=list, description="Addresses subscribed to job state changes (each must confirm by email)."
+    )
+
 
 class _StageOverrides(SpecModel):
     """Partial copies of the estate-level blocks, merged field by field over them."""
@@ -209,6 +359,9 @@ class Stage(_StageOverrides):
         description="A protected stage needs a manual approval before deployment in the pipeline. Default false.",
     )
     description: str | None = Field(None, max_length=200)
+    jobs: dict[Annotated[str, AfterValidator(_check_item_name)], Job] = Field(
+        default_factory=dict, description="Customization jobs of this stage, by name."
+    )
 
 
 class EstateSpec(SpecModel):
@@ -228,11 +381,18 @@ class EstateSpec(SpecModel):
     )
     retention: Retention = Field(default_factory=Retention)
     invocation_logging: InvocationLogging = Field(default_factory=InvocationLogging)
+    datasets: dict[Annotated[str, AfterValidator(_check_item_name)], Dataset] = Field(
+        default_factory=dict, description="Datasets jobs refer to by name."
+    )
+    notifications: Notifications = Field(default_factory=Notifications)
     stages: dict[StageName, Stage] = Field(min_length=1, description="Deployment targets, in promotion order.")
 
-    def cross_check(self) -> list[StageFieldError]:
-        """Checks that span stages or merge overrides; run by the loader after field validation."""
+    def cross_check(self, base_dir: Path | None = None) -> list[StageFieldError]:
+        """Checks that span stages, merge overrides, consult the model catalog or read dataset
+        files; run by the loader after field validation."""
         problems: list[StageFieldError] = []
+        problems += self._check_jobs()
+        problems += self._check_dataset_files(base_dir or Path.cwd())
         owners: dict[tuple[str, str], str] = {}
         for name in self.stages:
             try:
@@ -257,6 +417,90 @@ class EstateSpec(SpecModel):
                 owners[target] = name
         return problems
 
+    def _check_jobs(self) -> list[StageFieldError]:
+        from estate_runtime.catalog import load_catalog
+
+        catalog = load_catalog()
+        problems: list[StageFieldError] = []
+        for stage_name, stage in self.stages.items():
+            try:
+                logging = self.stage(stage_name).invocation_logging
+            except StageFieldError:
+                logging = self.invocation_logging  # the override's own problem is reported elsewhere
+            for job_name, job in stage.jobs.items():
+                at = ("jobs", job_name)
+
+                def problem(sub: str, message: str) -> None:
+                    problems.append(LocatedProblem(("stages", stage_name, *at, *sub.split(".")), message))
+
+                for index, name in enumerate([job.training_data.dataset, *job.validation_data]):
+                    if name is not None and name not in self.datasets:
+                        where = "trainingData.dataset" if index == 0 else f"validationData.{index - 1}"
+                        declared = ", ".join(self.datasets) or "none"
+                        problem(where, f"no dataset named {name!r}; declared datasets: {declared}")
+                logs = job.training_data.invocation_logs
+                if logs is not None and logs.s3_uri is None and not (logging.enabled and logging.s3):
+                    problem(
+                        "trainingData.invocationLogs",
+                        "this stage's invocation logging does not deliver to S3; enable invocationLogging.s3 or give invocationLogs.s3Uri",
+                    )
+                if job.catalog_checks:
+                    for sub, message in catalog.check_job(
+                        base_model=job.base_model,
+                        customization=job.type,
+                        region=stage.region,
+                        hyperparameters=job.hyperparameters,
+                        teacher=job.teacher.model if job.teacher else None,
+                    ):
+                        problem(sub, message)
+        return problems
+
+    def dataset_usages(self) -> dict[str, list[tuple[str, str, DatasetRules]]]:
+        """Per dataset: (stage, job, rules) for every job that uses it and whose model the catalog knows."""
+        from estate_runtime.catalog import load_catalog
+
+        catalog = load_catalog()
+        usages: dict[str, list[tuple[str, str, DatasetRules]]] = {}
+        for stage_name, stage in self.stages.items():
+            for job_name, job in stage.jobs.items():
+                if not job.catalog_checks:
+                    continue
+                uses = [(job.training_data.dataset, "training")] + [(v, "validation") for v in job.validation_data]
+                for dataset, purpose in uses:
+                    rules = catalog.dataset_rules(job.base_model, job.type, purpose) if dataset else None
+                    if dataset in self.datasets and rules is not None:
+                        usages.setdefault(dataset, []).append((stage_name, job_name, rules))
+        return usages
+
+    def _check_dataset_files(self, base_dir: Path) -> list[StageFieldError]:
+        from estate_runtime import datasets
+
+        problems: list[StageFieldError] = []
+        usages = self.dataset_usages()
+        for name, dataset in self.datasets.items():
+            if dataset.path is None:
+                continue
+            loc = ("datasets", name, "path")
+            file = base_dir / dataset.path
+            if not file.is_file():
+                problems.append(LocatedProblem(loc, f"file not found: {dataset.path} (paths are relative to the spec file)"))
+                continue
+            if file.stat().st_size > MAX_COPY_BYTES:
+                problems.append(LocatedProblem(loc, f"{dataset.path} is over 5 GB; upload it to S3 and declare it with s3Uri"))
+                continue
+            checked: set[DatasetRules] = set()
+            for stage_name, job_name, rules in usages.get(name, []):
+                if rules in checked:
+                    continue
+                checked.add(rules)
+                report = datasets.validate(datasets.read_lines(str(file)), rules)
+                if not report.ok:
+                    detail = report.render(dataset.path).replace("\n", "\n    ")
+                    problems.append(
+                        LocatedProblem(loc, f"not usable by stages.{stage_name}.jobs.{job_name} ({rules.format}):\n    {detail}")
+                    )
+        return problems
+
     def stage(self, name: str) -> StageSettings:
         """The effective settings of one stage: its overrides merged over the estate's defaults."""
         stage = self.stages[name]
@@ -271,6 +515,7 @@ class EstateSpec(SpecModel):
             retention=_merge(self.retention, stage.retention, name, "retention"),
             invocation_logging=_merge(self.invocation_logging, stage.invocation_logging, name, "invocationLogging"),
             tags={**self.tags, **stage.tags},
+            jobs=dict(stage.jobs),
         )
 
     def stage_settings(self) -> list[StageSettings]:
@@ -279,7 +524,7 @@ class EstateSpec(SpecModel):
 
 
 class StageFieldError(ValueError):
-    """A stage-level problem found after field validation; carries the path it belongs to."""
+    """A problem found after field validation, with the path it belongs to."""
 
     def __init__(self, stage: str, field: str, message: str, errors: list[dict[str, Any]] | None = None):
         self.loc: tuple[str | int, ...] = ("stages", stage, field)
@@ -287,6 +532,16 @@ class StageFieldError(ValueError):
         # pydantic error dicts (loc relative to the block) when the merged override was invalid
         self.errors = errors or []
         super().__init__(message)
+
+
+class LocatedProblem(StageFieldError):
+    """A problem at any path of the spec (a job, a dataset file)."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str):
+        ValueError.__init__(self, message)
+        self.loc = loc
+        self.detail = message
+        self.errors = []
 
 
 def _merge(base: SpecModel, override: SpecModel | None, stage: str, field: str) -> Any:
@@ -333,6 +588,7 @@ class StageSettings:
     retention: Retention
     invocation_logging: InvocationLogging
     tags: dict[str, str]
+    jobs: dict[str, Job]
 
     @property
     def qualifier(self) -> str:

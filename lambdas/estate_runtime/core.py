@@ -193,3 +193,36 @@ def as_bool(value: Any) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise EstateError(f"expected true or false, got {value!r}")
+
+
+def coerce_to_shape(value: Any, shape: Any) -> Any:
+    """Turn CloudFormation's string scalars into the types a botocore input shape declares.
+
+    CloudFormation delivers ``{"maxResponseLengthForInference": "1000", "usePromptResponse": "false"}``;
+    the API wants an integer and a boolean. Walking the operation's own shape keeps every handler
+    free of hand-written conversions. Values of unknown keys are left as they are (botocore's
+    validation then names them).
+    """
+    kind = getattr(shape, "type_name", None)
+    if value is None or shape is None:
+        return value
+    if kind == "structure" and isinstance(value, Mapping):
+        members = shape.members
+        return {key: coerce_to_shape(item, members.get(key)) for key, item in value.items()}
+    if kind == "list" and isinstance(value, list):
+        return [coerce_to_shape(item, shape.member) for item in value]
+    if kind == "map" and isinstance(value, Mapping):
+        return {key: coerce_to_shape(item, shape.value) for key, item in value.items()}
+    if kind in ("integer", "long") and isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            raise EstateError(f"expected a whole number, got {value!r}") from None
+    if kind in ("float", "double") and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise EstateError(f"expected a number, got {value!r}") from None
+    if kind == "boolean":
+        return as_bool(value)
+    return value

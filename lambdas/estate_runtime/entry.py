@@ -15,6 +15,8 @@ from .core import Dispatcher, HandlerFactory
 # Resource type -> "module:class" of its handler, relative to this package.
 REGISTRY: dict[str, str] = {
     resource_types.INVOCATION_LOGGING: ".resources.invocation_logging:InvocationLoggingHandler",
+    resource_types.CUSTOMIZATION_JOB: ".resources.customization_job:CustomizationJobHandler",
+    resource_types.DATASET: ".resources.dataset:DatasetHandler",
 }
 
 

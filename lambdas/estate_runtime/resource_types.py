@@ -5,3 +5,5 @@ boto3 or any handler code.
 """
 
 INVOCATION_LOGGING = "Custom::BedrockInvocationLogging"
+CUSTOMIZATION_JOB = "Custom::BedrockCustomizationJob"
+DATASET = "Custom::BedrockEstateDataset"

@@ -182,7 +182,8 @@ def test_foundation_publishes_outputs_and_parameters(stage):
     parameters = sorted(p["Properties"]["Name"] for p in resources(template, "AWS::SSM::Parameter").values())
     assert f"/bedrock-estate/{name}/foundation/customization-role-arn" in parameters
     assert f"/bedrock-estate/{name}/foundation/training-bucket-name" in parameters
-    assert len(parameters) == 7
+    assert f"/bedrock-estate/{name}/foundation/notification-topic-arn" in parameters
+    assert len(parameters) == 8
     template.has_output("CustomizationRoleArn", Match.any_value())
 
 

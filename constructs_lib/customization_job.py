@@ -1,0 +1,179 @@
+"""CustomizationJob: a Bedrock model customization job as a CloudFormation resource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from estate_runtime.naming import JobNames
+from estate_runtime.resource_types import CUSTOMIZATION_JOB
+
+from .nag import acknowledge
+from .resource_provider import EstateProvider, ProviderLogging
+
+# The provider's waiter gives up after one hour; the job resource stops waiting for data
+# validation a little earlier and completes as "accepted, still validating".
+VALIDATION_WAIT = Duration.minutes(55)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomizationJobProps:
+    names: JobNames
+    """Job, custom-model and token names (see ``estate_runtime.naming``)."""
+
+    role: iam.IRole
+    """The customization service role Bedrock assumes (see ``CustomizationServiceRole``)."""
+
+    base_model: str
+    customization_type: str
+    """FINE_TUNING, CONTINUED_PRE_TRAINING or DISTILLATION."""
+
+    training_data_config: dict[str, Any]
+    """``{"s3Uri": ...}`` or ``{"invocationLogsConfig": {...}}``, as the API takes it."""
+
+    output_s3_uri: str
+    validation_s3_uris: list[str] = field(default_factory=list)
+    hyperparameters: dict[str, str] = field(default_factory=dict)
+    """As the API takes them: names to strings."""
+
+    teacher: str | None = None
+    """Distillation teacher model or inference profile id."""
+
+    max_response_length: int = 1000
+    vpc_config: dict[str, list[str]] | None = None
+    """``{"subnetIds": [...], "securityGroupIds": [...]}``; the role needs ``vpc_access_statements``."""
+
+    custom_model_key_arn: str | None = None
+    """KMS key for the custom model. Default: Bedrock's own key (the estate always passes its key)."""
+
+    job_tags: dict[str, str] = field(default_factory=dict)
+    model_tags: dict[str, str] = field(default_factory=dict)
+    removal: str = "retain"
+    """Deleting the resource keeps the trained model (retain, default) or deletes it (destroy)."""
+
+    preflight: list[dict[str, str]] = field(default_factory=list)
+    """Checks of datasets already in S3, run by the handler before the job is created."""
+
+    logging: ProviderLogging
+
+
+class CustomizationJob(Construct):
+    """A ``Custom::BedrockCustomizationJob``. Complete when Bedrock has accepted the job (and its
+    data validation passed within the wait); see the handler module for the whole lifecycle.
+
+    Attributes: ``job_arn``, ``job_name``, ``custom_model_name``.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: CustomizationJobProps):
+        super().__init__(scope, id)
+        self.props = props
+        stack = Stack.of(self)
+        provider = EstateProvider.for_type(
+            self,
+            "CustomizationJob",
+            props.logging.for_type(
+                CUSTOMIZATION_JOB, asynchronous=True, total_timeout=Duration.hours(1), query_interval=Duration.seconds(30)
+            ),
+        )
+        _grant_handler(provider, stack, props)
+
+        customization_config = None
+        if props.teacher:
+            customization_config = {
+                "distillationConfig": {
+                    "teacherModelConfig": {
+                        "teacherModelIdentifier": props.teacher,
+                        "maxResponseLengthForInference": props.max_response_length,
+                    }
+                }
+            }
+        properties: dict[str, Any] = {
+            "JobName": props.names.job_name,
+            "CustomModelName": props.names.custom_model_name,
+            "NameParts": {"Readable": props.names.readable, "Digest": props.names.digest},
+            "RoleArn": props.role.role_arn,
+            "BaseModelIdentifier": props.base_model,
+            "CustomizationType": props.customization_type,
+            "TrainingDataConfig": props.training_data_config,
+            "OutputDataConfig": {"s3Uri": props.output_s3_uri},
+            "JobTags": _tags(props.job_tags),
+            "CustomModelTags": _tags(props.model_tags),
+            "Removal": props.removal,
+            "ValidationWaitSeconds": VALIDATION_WAIT.to_seconds(),
+        }
+        optional = {
+            "ValidationDataConfig": {"validators": [{"s3Uri": uri} for uri in props.validation_s3_uris]} if props.validation_s3_uris else None,
+            "HyperParameters": props.hyperparameters or None,
+            "CustomizationConfig": customization_config,
+            "CustomModelKmsKeyId": props.custom_model_key_arn,
+            "Preflight": props.preflight or None,
+            "VpcConfig": props.vpc_config,
+        }
+        properties.update({k: v for k, v in optional.items() if v is not None})
+        self.resource = CustomResource(
+            self, "Resource", service_token=provider.service_token, resource_type=CUSTOMIZATION_JOB, properties=properties
+        )
+        self.job_arn = self.resource.get_att_string("JobArn")
+        self.job_name = self.resource.get_att_string("JobName")
+        self.custom_model_name = self.resource.get_att_string("CustomModelName")
+
+
+def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"key": key, "value": value} for key, value in sorted(tags.items())]
+
+
+def _grant_handler(provider: EstateProvider, stack: Stack, props: CustomizationJobProps) -> None:
+    bedrock = f"arn:{stack.partition}:bedrock:{stack.region}"
+    jobs = f"{bedrock}:{stack.account}:model-customization-job/*"
+    models = f"{bedrock}:{stack.account}:custom-model/*"
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(
+            # Authorized on the base model and the custom model it creates (Service Authorization Reference).
+            actions=["bedrock:CreateModelCustomizationJob"],
+            resources=[f"{bedrock}::foundation-model/{props.base_model}", models],
+        )
+    )
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(
+            actions=["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"], resources=[jobs]
+        )
+    )
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(actions=["bedrock:TagResource", "bedrock:UntagResource"], resources=[jobs, models])
+    )
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:DeleteCustomModel"], resources=[models]))
+    provider.allow_unscoped(
+        ["bedrock:ListModelCustomizationJobs"],
+        "ListModelCustomizationJobs supports no resource-level permissions; the handler lists running "
+        "jobs only to name them when the concurrent-job quota is reached.",
+    )
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(
+            actions=["iam:PassRole"],
+            resources=[props.role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+        )
+    )
+    for check in props.preflight:
+        bucket_and_key = check["S3Uri"].removeprefix("s3://")
+        provider.add_to_handler_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:{stack.partition}:s3:::{bucket_and_key}"])
+        )
+        if check.get("KmsKeyArn"):
+            provider.add_to_handler_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"],
+                    resources=[check["KmsKeyArn"]],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+                )
+            )
+    policy = provider.handler_policy.node.default_child
+    for finding, reason in (
+        (f"AwsSolutions-IAM5[Resource::{jobs}]", "Job ARNs end in an id Bedrock assigns at creation; the estate cannot name them in advance."),
+        (f"AwsSolutions-IAM5[Resource::{models}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+    ):
+        acknowledge(policy, finding, reason)

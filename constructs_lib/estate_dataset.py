@@ -1,0 +1,85 @@
+"""EstateDataset: a JSONL file from the repository, placed in the training bucket under a content-hashed key."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import CustomResource, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+from estate_runtime.resource_types import DATASET
+
+from .resource_provider import EstateProvider, ProviderLogging
+
+
+@dataclass(frozen=True, kw_only=True)
+class EstateDatasetProps:
+    path: Path
+    """The JSONL file (validated at synth by the spec loader)."""
+
+    name: str
+    """Dataset name; part of the key: ``<prefix><name>/<sha256>.jsonl``."""
+
+    bucket: s3.IBucket
+    """The training bucket."""
+
+    logging: ProviderLogging
+
+    prefix: str = "datasets/"
+    """Key prefix the service role may read. Default ``datasets/``."""
+
+    removal: str = "retain"
+    """Deleting the resource keeps the object (retain, default) or deletes it (destroy)."""
+
+
+class EstateDataset(Construct):
+    """CDK uploads the file as an asset; a ``Custom::BedrockEstateDataset`` copies it into the
+    estate's training bucket (KMS-encrypted by bucket default). ``s3_uri`` is where jobs read it.
+    A changed file gets a new key, so jobs using it see a new URI and train again."""
+
+    def __init__(self, scope: Construct, id: str, props: EstateDatasetProps):
+        super().__init__(scope, id)
+        self.sha256 = hashlib.sha256(props.path.read_bytes()).hexdigest()
+        self.key = f"{props.prefix}{props.name}/{self.sha256[:16]}.jsonl"
+        asset = s3_assets.Asset(self, "Asset", path=str(props.path))
+
+        provider = EstateProvider.for_type(self, "Dataset", props.logging.for_type(DATASET))
+        stack = Stack.of(self)
+        provider.add_to_handler_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[f"arn:{stack.partition}:s3:::{asset.s3_bucket_name}/{asset.s3_object_key}"],
+            )
+        )
+        writes = ["s3:PutObject"] + (["s3:DeleteObject"] if props.removal == "destroy" else [])
+        provider.add_to_handler_policy(iam.PolicyStatement(actions=writes, resources=[props.bucket.arn_for_objects(f"{props.prefix}*")]))
+        if props.bucket.encryption_key is not None:
+            provider.add_to_handler_policy(
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                    resources=[props.bucket.encryption_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+                )
+            )
+        provider.acknowledge_object_wildcard(props.bucket, props.prefix, "write datasets")
+
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=provider.service_token,
+            resource_type=DATASET,
+            properties={
+                "SourceBucket": asset.s3_bucket_name,
+                "SourceKey": asset.s3_object_key,
+                "TargetBucket": props.bucket.bucket_name,
+                "TargetKey": self.key,
+                "Sha256": self.sha256,
+                "Removal": props.removal,
+            },
+        )
+        self.s3_uri = self.resource.get_att_string("S3Uri")

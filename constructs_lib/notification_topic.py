@@ -1,0 +1,55 @@
+"""NotificationTopic: the estate's encrypted SNS topic for job state changes (and, later, alarms)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from .estate_key import EstateKey
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationTopicProps:
+    key: EstateKey
+    """Encrypts messages at rest; EventBridge gets use of it for the allowed rules only."""
+
+    event_rule_prefix: str
+    """Only EventBridge rules whose names start with this may publish, e.g. ``bedrock-estate-dev-``.
+    Granted by name so stacks deployed later never have to modify this topic or its key."""
+
+    emails: list[str] = field(default_factory=list)
+    """Email subscribers (each confirms by email). Default none."""
+
+    display_name: str | None = None
+
+    topic_name: str | None = None
+    """Explicit name, so stacks deployed later can address the topic by a literal ARN. Default: generated."""
+
+
+class NotificationTopic(sns.Topic):
+    """An SNS topic: KMS-encrypted, TLS-only, publishable by this account's matching EventBridge rules."""
+
+    def __init__(self, scope: Construct, id: str, props: NotificationTopicProps):
+        super().__init__(
+            scope, id, master_key=props.key, enforce_ssl=True, display_name=props.display_name, topic_name=props.topic_name
+        )
+        stack = Stack.of(self)
+        rule_arns = stack.format_arn(service="events", resource="rule", resource_name=f"{props.event_rule_prefix}*")
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="EventBridgeRulesOfThisEstate",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": rule_arns}},
+            )
+        )
+        props.key.grant_service("EventBridgeToEstateTopic", "events", ["kms:GenerateDataKey*", "kms:Decrypt"], rule_arns)
+        for address in props.emails:
+            self.add_subscription(subscriptions.EmailSubscription(address))
+        self.props = props

@@ -1,0 +1,270 @@
+"""JSONL dataset validation for Bedrock customization, with line-numbered errors.
+
+Pure Python (standard library only): the same checks run at synth time on files in the
+repository, in the command-line tool, and inside the job handler as a bounded pre-flight read of
+datasets that already live in S3, before anyone pays for a job.
+
+Formats:
+
+- ``messages``: ``{"system"?: str, "messages": [{"role": "user"|"assistant", "content": str}, ...]}``,
+  roles alternating from user, ending with assistant (Anthropic Claude fine-tuning).
+- ``prompt-completion``: ``{"prompt": str, "completion": str}`` (Titan, Llama fine-tuning).
+- ``input``: ``{"input": str}`` (continued pre-training).
+- ``bedrock-conversation-2024``: ``{"schemaVersion": "bedrock-conversation-2024", "system"?: [{"text"}],
+  "messages": [{"role", "content": [{"text"}]}]}`` (Nova fine-tuning, distillation prompts).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+FORMATS = ("messages", "prompt-completion", "input", "bedrock-conversation-2024")
+CONVERSATION_SCHEMA = "bedrock-conversation-2024"
+MAX_REPORTED_ERRORS = 20
+
+
+@dataclass(frozen=True)
+class DatasetRules:
+    """What one dataset must satisfy for one base model and purpose."""
+
+    format: str
+    min_records: int | None = None
+    max_records: int | None = None
+    max_tokens_per_record: int | None = None
+    max_bytes: int | None = None
+    # bedrock-conversation-2024 only: distillation prompts hold one user turn (and optionally the
+    # assistant's answer); fine-tuning data is a whole conversation ending with the assistant.
+    single_turn: bool = False
+    require_final_assistant: bool = True
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"unknown dataset format {self.format!r}; known: {', '.join(FORMATS)}")
+
+
+@dataclass
+class DatasetReport:
+    records: int = 0
+    bytes: int = 0
+    max_tokens: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    error_count: int = 0
+    complete: bool = True  # False when a bounded read stopped before the end of the data
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def add(self, line: int, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append((line, message))
+
+    def render(self, source: str) -> str:
+        lines = [f"{source}:{line}: {message}" if line else f"{source}: {message}" for line, message in self.errors]
+        if self.error_count > len(self.errors):
+            lines.append(f"{source}: ... and {self.error_count - len(self.errors)} more problems")
+        return "\n".join(lines)
+
+
+def estimate_tokens(text: str) -> int:
+    """A deliberately generous token estimate (no tokenizer is available offline): the larger of
+    one token per 3.5 characters and 1.4 tokens per word."""
+    return max(math.ceil(len(text) / 3.5), math.ceil(len(text.split()) * 1.4))
+
+
+def validate(lines: Iterable[str | bytes], rules: DatasetRules, *, max_lines: int | None = None) -> DatasetReport:
+    """Check every record. With ``max_lines``, stop after that many lines (a bounded pre-flight);
+    counts that need the whole file are then checked only if the file ended within the bound."""
+    report = DatasetReport()
+    number = 0
+    for number, raw in enumerate(lines, start=1):
+        if max_lines is not None and number > max_lines:
+            report.complete = False
+            number -= 1
+            break
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        report.bytes += len(text.encode("utf-8"))
+        if not text.strip():
+            report.add(number, "empty line; every line must hold one JSON record")
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as err:
+            report.add(number, f"not valid JSON: {err.msg} (column {err.colno})")
+            continue
+        report.records += 1
+        for message in _CHECKS[rules.format](record, rules):
+            report.add(number, message)
+        tokens = estimate_tokens(_all_text(record))
+        report.max_tokens = max(report.max_tokens, tokens)
+        if rules.max_tokens_per_record and tokens > rules.max_tokens_per_record:
+            report.add(number, f"about {tokens} tokens, over the limit of {rules.max_tokens_per_record} per record")
+    if report.complete:
+        if rules.min_records is not None and report.records < rules.min_records:
+            report.add(0, f"{report.records} records; at least {rules.min_records} are required")
+        if rules.max_records is not None and report.records > rules.max_records:
+            report.add(0, f"{report.records} records; at most {rules.max_records} are allowed")
+    elif rules.max_records is not None and report.records > rules.max_records:
+        report.add(0, f"more than {rules.max_records} records; at most {rules.max_records} are allowed")
+    if rules.max_bytes is not None and report.bytes > rules.max_bytes:
+        report.add(0, f"{report.bytes} bytes; at most {rules.max_bytes} are allowed")
+    return report
+
+
+def read_lines(path: str) -> Iterator[str]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            yield line.rstrip("\n")
+
+
+# -- per-format checks -----------------------------------------------------------------------------
+
+
+def _text(value: object, where: str) -> list[str]:
+    if not isinstance(value, str):
+        return [f"{where} must be a string, got {type(value).__name__}"]
+    if not value.strip():
+        return [f"{where} is empty"]
+    return []
+
+
+def _unknown(record: dict, allowed: set[str]) -> list[str]:
+    extra = sorted(set(record) - allowed)
+    return [f"unknown field {name!r}; allowed: {', '.join(sorted(allowed))}" for name in extra]
+
+
+def _object(record: object) -> list[str]:
+    return [] if isinstance(record, dict) else [f"a record must be a JSON object, got {type(record).__name__}"]
+
+
+def _check_messages(record: object, rules: DatasetRules) -> list[str]:
+    if problems := _object(record):
+        return problems
+    assert isinstance(record, dict)
+    problems = _unknown(record, {"system", "messages"})
+    if "system" in record:
+        problems += _text(record["system"], "system")
+    turns = record.get("messages")
+    if not isinstance(turns, list) or not turns:
+        return [*problems, "messages must be a non-empty list of {role, content}"]
+    for index, turn in enumerate(turns):
+        if not isinstance(turn, dict):
+            problems.append(f"messages[{index}] must be an object with role and content")
+            continue
+        expected = "user" if index % 2 == 0 else "assistant"
+        if turn.get("role") != expected:
+            problems.append(f"messages[{index}].role is {turn.get('role')!r}; roles alternate user, assistant, ... (expected {expected!r})")
+        problems += _text(turn.get("content"), f"messages[{index}].content")
+        problems += [f"messages[{index}]: {p}" for p in _unknown(turn, {"role", "content"})]
+    if turns and isinstance(turns[-1], dict) and turns[-1].get("role") != "assistant":
+        problems.append("the last message must be the assistant's")
+    return problems
+
+
+def _check_prompt_completion(record: object, rules: DatasetRules) -> list[str]:
+    if problems := _object(record):
+        return problems
+    assert isinstance(record, dict)
+    return _unknown(record, {"prompt", "completion"}) + _text(record.get("prompt"), "prompt") + _text(
+        record.get("completion"), "completion"
+    )
+
+
+def _check_input(record: object, rules: DatasetRules) -> list[str]:
+    if problems := _object(record):
+        return problems
+    assert isinstance(record, dict)
+    return _unknown(record, {"input"}) + _text(record.get("input"), "input")
+
+
+def _content_blocks(value: object, where: str) -> list[str]:
+    if not isinstance(value, list) or not value:
+        return [f"{where} must be a non-empty list of {{\"text\": ...}} blocks"]
+    problems = []
+    for index, block in enumerate(value):
+        if not isinstance(block, dict) or "text" not in block:
+            problems.append(f"{where}[{index}] must be an object with text")
+        else:
+            problems += _text(block["text"], f"{where}[{index}].text")
+    return problems
+
+
+def _check_conversation(record: object, rules: DatasetRules) -> list[str]:
+    if problems := _object(record):
+        return problems
+    assert isinstance(record, dict)
+    problems = _unknown(record, {"schemaVersion", "system", "messages"})
+    if record.get("schemaVersion") != CONVERSATION_SCHEMA:
+        problems.append(f"schemaVersion must be {CONVERSATION_SCHEMA!r}, got {record.get('schemaVersion')!r}")
+    if "system" in record:
+        problems += _content_blocks(record["system"], "system")
+    turns = record.get("messages")
+    if not isinstance(turns, list) or not turns:
+        return [*problems, "messages must be a non-empty list of {role, content}"]
+    if rules.single_turn and len(turns) > 2:
+        problems.append(f"{len(turns)} messages; this use takes one user message and optionally one assistant answer")
+    for index, turn in enumerate(turns):
+        if not isinstance(turn, dict):
+            problems.append(f"messages[{index}] must be an object with role and content")
+            continue
+        expected = "user" if index % 2 == 0 else "assistant"
+        if turn.get("role") != expected:
+            problems.append(f"messages[{index}].role is {turn.get('role')!r}; roles alternate user, assistant, ... (expected {expected!r})")
+        problems += _content_blocks(turn.get("content"), f"messages[{index}].content")
+    if rules.require_final_assistant and isinstance(turns[-1], dict) and turns[-1].get("role") != "assistant":
+        problems.append("the last message must be the assistant's")
+    return problems
+
+
+_CHECKS = {
+    "messages": _check_messages,
+    "prompt-completion": _check_prompt_completion,
+    "input": _check_input,
+    "bedrock-conversation-2024": _check_conversation,
+}
+
+
+def _all_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return " ".join(_all_text(v) for k, v in value.items() if k not in ("role", "schemaVersion"))
+    if isinstance(value, list):
+        return " ".join(_all_text(v) for v in value)
+    return ""
+
+
+# -- conversion --------------------------------------------------------------------------------------
+
+
+def to_messages(record: dict, system: str | None = None) -> dict:
+    """``{"prompt", "completion"}`` to the Claude messages format."""
+    out: dict = {}
+    if system:
+        out["system"] = system
+    out["messages"] = [
+        {"role": "user", "content": record["prompt"]},
+        {"role": "assistant", "content": record["completion"]},
+    ]
+    return out
+
+
+def to_conversation(record: dict, system: str | None = None, *, include_answer: bool = True) -> dict:
+    """``{"prompt", "completion"}`` or the messages format to bedrock-conversation-2024."""
+    if "prompt" in record:
+        turns = [("user", record["prompt"])] + ([("assistant", record["completion"])] if include_answer else [])
+        system = system or None
+    else:
+        turns = [(m["role"], m["content"]) for m in record["messages"]]
+        if not include_answer and turns and turns[-1][0] == "assistant":
+            turns = turns[:-1]
+        system = system or record.get("system")
+    out: dict = {"schemaVersion": CONVERSATION_SCHEMA}
+    if system:
+        out["system"] = [{"text": system}]
+    out["messages"] = [{"role": role, "content": [{"text": text}]} for role, text in turns]
+    return out

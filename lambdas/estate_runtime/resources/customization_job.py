@@ -1,0 +1,333 @@
+"""``Custom::BedrockCustomizationJob``: a fine-tuning, continued pre-training or distillation job.
+
+Training takes hours and a CloudFormation waiter at most one hour, so the resource is complete
+once Bedrock has accepted the job and, when that finishes within ``ValidationWaitSeconds``, its
+data validation has passed. Its attributes are the job ARN, job name and custom model name; the
+serving stack resolves the trained model by that name when it exists.
+
+- Names derive from the content hash of everything that shapes the model (see ``naming``). A
+  retried or duplicated Create finds the job by name and adopts it: exactly one job. A job with
+  our names that was stopped or failed is never reused (Bedrock keeps its name); the next attempt
+  gets ``-r2``, ``-r3``.
+- Update with a new content hash launches a new job under new names: a new physical id, so
+  CloudFormation deletes the old one afterwards. Tags alone update in place.
+- Delete stops a running job and waits until it has stopped; a trained custom model is retained
+  unless ``Removal`` is ``destroy``, and a model still in use fails with a message saying so.
+- Datasets already in S3 get a bounded pre-flight validation before the job is created.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from botocore.exceptions import ClientError
+
+from .. import datasets
+from ..core import Outcome, Request, ResourceHandler, coerce_to_shape
+from ..errors import EstateError, error_code, error_message
+from ..log import get_logger
+from ..naming import JobNames
+from ..resource_types import CUSTOMIZATION_JOB
+
+log = get_logger()
+
+RESOURCE_TYPE = CUSTOMIZATION_JOB
+QUOTA_NAME = "(Model customization) Scheduled customization jobs"  # Service Quotas code L-0406044C
+PREFLIGHT_BYTES = 8 * 1024 * 1024
+PREFLIGHT_LINES = 20_000
+_MAX_ATTEMPTS = 20
+_LIVE = ("InProgress", "Completed")
+_GONE = ("Stopped", "Failed")
+
+# Bedrock answers a just-created service role it cannot use yet with these (IAM propagation).
+_PROPAGATION_HINTS = ("assume", "not authorized", "does not have permission", "access denied", "permissions")
+
+# Properties that are the API request itself (everything else steers the handler).
+_REQUEST_FIELDS = {
+    "RoleArn": "roleArn",
+    "BaseModelIdentifier": "baseModelIdentifier",
+    "CustomizationType": "customizationType",
+    "TrainingDataConfig": "trainingDataConfig",
+    "ValidationDataConfig": "validationDataConfig",
+    "OutputDataConfig": "outputDataConfig",
+    "HyperParameters": "hyperParameters",
+    "CustomizationConfig": "customizationConfig",
+    "CustomModelKmsKeyId": "customModelKmsKeyId",
+    "VpcConfig": "vpcConfig",
+    "JobTags": "jobTags",
+    "CustomModelTags": "customModelTags",
+}
+
+
+def _is_propagating(err: ClientError) -> bool:
+    return error_code(err) in ("ValidationException", "AccessDeniedException") and any(
+        hint in error_message(err).lower() for hint in _PROPAGATION_HINTS
+    )
+
+
+class CustomizationJobHandler(ResourceHandler):
+    resource_type = RESOURCE_TYPE
+    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
+        "bedrock": (
+            "create_model_customization_job",
+            "get_model_customization_job",
+            "stop_model_customization_job",
+            "list_model_customization_jobs",
+            "delete_custom_model",
+            "tag_resource",
+            "untag_resource",
+        ),
+    }
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def create(self, request: Request) -> Outcome:
+        return self._launch(request)
+
+    def update(self, request: Request) -> Outcome:
+        old, new = request.old_properties or {}, request.properties
+        if _digest(old) != _digest(new):
+            log.info("model inputs changed: launching a new job (replacement)", extra={"old_job": old.get("JobName")})
+            return self._launch(request)
+        self._update_tags(request)
+        return Outcome(request.physical_id or "", self._data(request.properties, None), complete=True)
+
+    def delete(self, request: Request) -> Outcome:
+        job = self._get(request.physical_id or "")
+        if job is None:
+            log.info("job not found; nothing to delete")
+            return Outcome(request.physical_id or "", complete=True)
+        status = job["status"]
+        if status == "InProgress":
+            self._stop(job)
+            return Outcome(request.physical_id or "", complete=False)
+        if status == "Stopping":
+            return Outcome(request.physical_id or "", complete=False)
+        if status == "Completed":
+            self._dispose_model(job, request.properties)
+        return Outcome(request.physical_id or "", complete=True)
+
+    def poll(self, request: Request) -> Outcome:
+        physical_id = request.data.get("JobArn") or request.physical_id or ""
+        if request.request_type == "Delete":
+            job = self._get(physical_id)
+            done = job is None or job["status"] not in ("InProgress", "Stopping")
+            if job is not None and job["status"] == "InProgress":
+                self._stop(job)  # a stop that raced with the job's start is sent again
+            return Outcome(physical_id, complete=done)
+        job = self._get(physical_id)
+        if job is None:
+            raise EstateError(f"job {physical_id} disappeared while CloudFormation waited for it")
+        name = job["jobName"]
+        status = job["status"]
+        data = self._data(request.properties, job)
+        if status == "Failed":
+            raise EstateError(f"Bedrock failed job {name}: {job.get('failureMessage') or 'no reason given'}")
+        if status in ("Stopping", "Stopped"):
+            raise EstateError(f"job {name} was stopped outside CloudFormation ({status}); deploy again to start a new one")
+        if status == "Completed":
+            return Outcome(physical_id, data, complete=True)
+        validation = (job.get("statusDetails") or {}).get("validationDetails", {}).get("status")
+        if validation == "Completed":
+            log.info("data validation passed; training continues", extra={"job": name})
+            return Outcome(physical_id, data, complete=True)
+        waited = time.time() - float(request.data.get("SubmittedAt", time.time()))
+        limit = float(request.properties.get("ValidationWaitSeconds", 0))
+        if waited >= limit:
+            log.info("accepted; data validation still running at the wait limit", extra={"job": name, "waited": waited})
+            return Outcome(physical_id, data, complete=True)
+        return Outcome(physical_id, data, complete=False)
+
+    # -- launch ------------------------------------------------------------------------------------
+    def _launch(self, request: Request) -> Outcome:
+        props = request.properties
+        self._preflight(props)
+        names = _names(props)
+        for _ in range(_MAX_ATTEMPTS):
+            existing = self._get(names.job_name)
+            if existing is None:
+                break
+            if existing["status"] in _LIVE:
+                # Same name means same content: a duplicated or retried request, or a job trained
+                # by an earlier deployment that can serve again. Adopt it rather than train twice.
+                log.info("adopting existing job", extra={"job": names.job_name, "status": existing["status"]})
+                return self._accepted(props, existing["jobArn"], names)
+            names = names.next_attempt()
+        else:
+            raise EstateError(f"{_MAX_ATTEMPTS} earlier jobs named {names.readable}-* were stopped or failed; fix the cause and rename the job")
+
+        params = self._request(props, names)
+        try:
+            answer = self.aws.call(
+                "bedrock",
+                "create_model_customization_job",
+                retry_if=_is_propagating,
+                expect={"ConflictException", "ServiceQuotaExceededException", "ResourceInUseException"},
+                **params,
+            )
+        except ClientError as err:
+            if error_code(err) == "ServiceQuotaExceededException":
+                raise EstateError(self._quota_message(names, err)) from None
+            # Conflict: a parallel delivery of this request created the job a moment ago.
+            existing = self._get(names.job_name)
+            if existing is not None and existing["status"] in _LIVE:
+                return self._accepted(props, existing["jobArn"], names)
+            raise EstateError(f"bedrock:CreateModelCustomizationJob failed with {error_code(err)}: {error_message(err)}") from None
+        log.info("job created", extra={"job": names.job_name, "job_arn": answer["jobArn"]})
+        return self._accepted(props, answer["jobArn"], names)
+
+    def _accepted(self, props: Any, job_arn: str, names: JobNames) -> Outcome:
+        data = {
+            "JobArn": job_arn,
+            "JobName": names.job_name,
+            "CustomModelName": names.custom_model_name,
+            "SubmittedAt": str(time.time()),
+        }
+        return Outcome(job_arn, data, complete=False)
+
+    def _request(self, props: Any, names: JobNames) -> dict[str, Any]:
+        params = {api: props[field] for field, api in _REQUEST_FIELDS.items() if props.get(field) not in (None, "", [], {})}
+        params.update(jobName=names.job_name, customModelName=names.custom_model_name, clientRequestToken=names.client_request_token)
+        shape = self.aws.client("bedrock").meta.service_model.operation_model("CreateModelCustomizationJob").input_shape
+        return coerce_to_shape(params, shape)
+
+    def _quota_message(self, names: JobNames, err: ClientError) -> str:
+        running = []
+        try:
+            listing = self.aws.call("bedrock", "list_model_customization_jobs", statusEquals="InProgress", maxResults=20)
+            running = [summary["jobName"] for summary in listing.get("modelCustomizationJobSummaries", [])]
+        except EstateError:
+            pass  # the quota message stands on its own
+        return (
+            f"job {names.job_name} was not started: the account's '{QUOTA_NAME}' quota is reached "
+            f"({error_message(err)}). Running now: {', '.join(running) or 'none listed'}. Wait for one to "
+            "finish or stop it, or request a higher quota in Service Quotas (Amazon Bedrock), then deploy again."
+        )
+
+    # -- preflight ---------------------------------------------------------------------------------
+    def _preflight(self, props: Any) -> None:
+        checks = props.get("Preflight") or []
+        for check in checks:
+            uri = check["S3Uri"]
+            rules = datasets.DatasetRules(
+                format=check["Format"],
+                min_records=_int(check.get("MinRecords")),
+                max_records=_int(check.get("MaxRecords")),
+                max_tokens_per_record=_int(check.get("MaxTokensPerRecord")),
+                single_turn=check.get("SingleTurn") == "true",
+                require_final_assistant=check.get("RequireFinalAssistant", "true") == "true",
+            )
+            bucket, key = _split_s3(uri)
+            body, whole = self._read_head(uri, bucket, key)
+            lines = body.split("\n")
+            if not whole:
+                lines = lines[:-1]  # the last line may be cut by the byte range
+            elif lines and lines[-1] == "":
+                lines = lines[:-1]
+            report = datasets.validate(lines, rules, max_lines=PREFLIGHT_LINES)
+            report.complete = report.complete and whole
+            if not report.ok:
+                raise EstateError(f"{check.get('Purpose', 'dataset')} {uri} is not usable:\n{report.render(uri)}")
+            log.info("preflight passed", extra={"uri": uri, "records": report.records, "whole_file": report.complete})
+
+    def _read_head(self, uri: str, bucket: str, key: str) -> tuple[str, bool]:
+        try:
+            answer = self.aws.call(
+                "s3", "get_object", expect={"NoSuchKey", "NoSuchBucket"}, Bucket=bucket, Key=key,
+                Range=f"bytes=0-{PREFLIGHT_BYTES - 1}",
+            )  # fmt: skip
+        except ClientError as err:
+            raise EstateError(f"{uri} cannot be read ({error_code(err)}): check the dataset's s3Uri in the spec") from None
+        body = answer["Body"].read()
+        total = answer.get("ContentRange", "").rpartition("/")[2]
+        whole = not total.isdigit() or int(total) <= PREFLIGHT_BYTES
+        return body.decode("utf-8", errors="replace"), whole
+
+    # -- other calls -------------------------------------------------------------------------------
+    def _get(self, identifier: str) -> dict[str, Any] | None:
+        if not identifier:
+            return None
+        try:
+            return self.aws.call(
+                "bedrock", "get_model_customization_job", expect={"ResourceNotFoundException", "ValidationException"},
+                jobIdentifier=identifier,
+            )  # fmt: skip
+        except ClientError as err:
+            if error_code(err) == "ValidationException" and "arn" not in identifier:
+                return None  # an unknown name can answer ValidationException rather than NotFound
+            if error_code(err) == "ResourceNotFoundException":
+                return None
+            raise EstateError(f"bedrock:GetModelCustomizationJob failed: {error_message(err)}") from None
+
+    def _stop(self, job: dict[str, Any]) -> None:
+        try:
+            self.aws.call("bedrock", "stop_model_customization_job", expect={"ValidationException", "ConflictException"}, jobIdentifier=job["jobArn"])
+            log.info("stop requested", extra={"job": job["jobName"]})
+        except ClientError as err:
+            # The job finished or stopped between our read and the stop: the next poll sees it.
+            log.info("stop not needed", extra={"job": job["jobName"], "reason": error_message(err)})
+
+    def _dispose_model(self, job: dict[str, Any], props: Any) -> None:
+        model = job.get("outputModelArn") or job.get("outputModelName")
+        if not model:
+            return
+        if props.get("Removal", "retain") != "destroy":
+            log.info("custom model retained", extra={"model": model})
+            return
+        try:
+            self.aws.call("bedrock", "delete_custom_model", expect={"ResourceNotFoundException", "ConflictException"}, modelIdentifier=model)
+            log.info("custom model deleted", extra={"model": model})
+        except ClientError as err:
+            if error_code(err) == "ConflictException":
+                raise EstateError(
+                    f"custom model {model} is still in use (provisioned throughput or a deployment serves it): "
+                    "remove the serving entries first, or set removal: retain on the job to keep the model"
+                ) from None
+
+    def _update_tags(self, request: Request) -> None:
+        old, new = request.old_properties or {}, request.properties
+        job = self._get(request.physical_id or "")
+        targets = [("JobTags", job["jobArn"] if job else None)]
+        if job and job.get("outputModelArn"):
+            targets.append(("CustomModelTags", job["outputModelArn"]))
+        for field, arn in targets:
+            if not arn:
+                continue
+            before = {t["key"]: t["value"] for t in old.get(field) or []}
+            after = {t["key"]: t["value"] for t in new.get(field) or []}
+            removed = sorted(set(before) - set(after))
+            changed = [{"key": k, "value": v} for k, v in sorted(after.items()) if before.get(k) != v]
+            if removed:
+                self.aws.call("bedrock", "untag_resource", resourceARN=arn, tagKeys=removed)
+            if changed:
+                self.aws.call("bedrock", "tag_resource", resourceARN=arn, tags=changed)
+
+    def _data(self, props: Any, job: dict[str, Any] | None) -> dict[str, Any]:
+        names = _names(props)
+        return {
+            "JobArn": job["jobArn"] if job else None,
+            "JobName": job["jobName"] if job else names.job_name,
+            "CustomModelName": (job or {}).get("outputModelName") or names.custom_model_name,
+        }
+
+
+def _names(props: Any) -> JobNames:
+    parts = props.get("NameParts") or {}
+    if not parts.get("Readable") or not parts.get("Digest"):
+        raise EstateError("NameParts.Readable and NameParts.Digest are required")
+    return JobNames(readable=parts["Readable"], digest=parts["Digest"])
+
+
+def _digest(props: Any) -> str | None:
+    return (props.get("NameParts") or {}).get("Digest")
+
+
+def _int(value: Any) -> int | None:
+    return None if value in (None, "") else int(value)
+
+
+def _split_s3(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise EstateError(f"{uri!r} is not an s3://bucket/key URI")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key

@@ -1,0 +1,285 @@
+"""Customization: the stage's datasets, customization jobs, and job notifications."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import ArnFormat, CfnOutput, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from constructs_lib.conversions import log_retention, removal_policy
+from constructs_lib.customization_job import CustomizationJob, CustomizationJobProps
+from constructs_lib.customization_role import vpc_access_statements
+from constructs_lib.estate_dataset import EstateDataset, EstateDatasetProps
+from constructs_lib.nag import acknowledge, nag_spelling
+from constructs_lib.resource_provider import ProviderLogging
+from constructs_lib.spec import EstateSpec, StageSettings
+from constructs_lib.spec.model import Job
+from estate_runtime.catalog import load_catalog
+from estate_runtime.naming import content_hash, job_names
+
+from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack, notification_topic_name
+
+JOB_STATE_CHANGE = "Model Customization Job State Change"
+
+
+class CustomizationStack(Stack):
+    """Per stage with jobs: repository datasets copied into the training bucket, one
+    ``Custom::BedrockCustomizationJob`` per spec job, the job-specific access of the service role,
+    and an EventBridge rule sending this stage's job state changes to the estate's topic."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        stage: StageSettings,
+        spec: EstateSpec,
+        base_dir: Path,
+        foundation: FoundationStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.stage = stage
+        self.add_stack_dependency(foundation, "reads the foundation's SSM parameters")
+        foundation = FoundationRefs(self, stage)
+        self.foundation = foundation
+        self.logging = ProviderLogging(
+            log_group_prefix=foundation.log_group_prefix,
+            log_key=foundation.data_key,
+            log_retention=log_retention(stage.retention.log_group_days),
+            removal_policy=removal_policy(stage.removal),
+        )
+        self.catalog = load_catalog()
+        self._datasets: dict[str, tuple[str, dict[str, str]]] = {}  # name -> (s3 uri, identity)
+        self._spec = spec
+        self._base_dir = base_dir
+        access: list[iam.PolicyStatement] = []
+
+        self.jobs: dict[str, CustomizationJob] = {}
+        for job_name, job in stage.jobs.items():
+            self.jobs[job_name] = self._job(job_name, job, access)
+
+        if access:
+            # Job-specific access of the service role lives here, not in the foundation stack,
+            # so the foundation never depends on this stack.
+            policy = iam.ManagedPolicy(
+                self,
+                "JobAccess",
+                description=f"{stage.qualifier}: access the customization jobs need beyond the foundation's",
+                roles=[foundation.service_role],
+                statements=access,
+            )
+            for construct in self.jobs.values():
+                construct.node.add_dependency(policy)
+            self._acknowledge_job_access(policy, access)
+
+        self._notify()
+
+    # -- datasets --------------------------------------------------------------------------------
+    def _dataset(self, name: str, job_name: str, job: Job, purpose: str, access: list[iam.PolicyStatement], preflight: list[dict[str, str]]) -> tuple[str, dict[str, str]]:
+        dataset = self._spec.datasets[name]
+        if dataset.s3_uri is not None:
+            rules = self.catalog.dataset_rules(job.base_model, job.type, purpose) if job.catalog_checks else None
+            if rules is not None:
+                check = {
+                    "S3Uri": dataset.s3_uri,
+                    "Format": rules.format,
+                    "Purpose": f"{purpose} dataset {name}",
+                    "SingleTurn": str(rules.single_turn).lower(),
+                    "RequireFinalAssistant": str(rules.require_final_assistant).lower(),
+                }
+                for field, value in (("MinRecords", rules.min_records), ("MaxRecords", rules.max_records), ("MaxTokensPerRecord", rules.max_tokens_per_record)):
+                    if value is not None:
+                        check[field] = str(value)
+                if dataset.kms_key_arn:
+                    check["KmsKeyArn"] = dataset.kms_key_arn
+                preflight.append(check)
+            bucket_and_key = dataset.s3_uri.removeprefix("s3://")
+            access.append(iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:{self.partition}:s3:::{bucket_and_key}"]))
+            if dataset.kms_key_arn:
+                access.append(
+                    iam.PolicyStatement(
+                        actions=["kms:Decrypt"],
+                        resources=[dataset.kms_key_arn],
+                        conditions={"StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"}},
+                    )
+                )
+            return dataset.s3_uri, {"s3Uri": dataset.s3_uri}
+        if name not in self._datasets:
+            assert dataset.path is not None
+            copy = EstateDataset(
+                self,
+                f"Dataset-{name}",
+                EstateDatasetProps(
+                    path=self._base_dir / dataset.path,
+                    name=name,
+                    bucket=self.foundation.training_bucket,
+                    logging=self.logging,
+                    removal=self.stage.removal,
+                ),
+            )
+            self._datasets[name] = (copy.s3_uri, {"dataset": name, "sha256": copy.sha256})
+        return self._datasets[name]
+
+    # -- jobs ------------------------------------------------------------------------------------
+    def _job(self, job_name: str, job: Job, access: list[iam.PolicyStatement]) -> CustomizationJob:
+        foundation = self.foundation
+        preflight: list[dict[str, str]] = []
+        identity: dict[str, Any] = {"type": job.type, "baseModel": job.base_model}
+
+        if job.training_data.dataset is not None:
+            uri, identity["training"] = self._dataset(job.training_data.dataset, job_name, job, "training", access, preflight)
+            training_config: dict[str, Any] = {"s3Uri": uri}
+        else:
+            logs = job.training_data.invocation_logs
+            assert logs is not None
+            source = logs.s3_uri or f"s3://{foundation.invocation_log_bucket.bucket_name}/{INVOCATION_LOGS_PREFIX}/"
+            config: dict[str, Any] = {"usePromptResponse": logs.use_prompt_response, "invocationLogSource": {"s3Uri": source}}
+            if logs.filter is not None:
+                config["requestMetadataFilters"] = logs.filter.model_dump(by_alias=True, exclude_none=True)
+            training_config = {"invocationLogsConfig": config}
+            identity["training"] = {**config, "invocationLogSource": logs.s3_uri or "stage-invocation-logs"}
+            if logs.s3_uri:
+                access.append(iam.PolicyStatement(actions=["s3:GetObject", "s3:ListBucket"], resources=_bucket_and_objects(self, logs.s3_uri)))
+
+        validation_uris = []
+        identity["validation"] = []
+        for name in job.validation_data:
+            uri, ident = self._dataset(name, job_name, job, "validation", access, preflight)
+            validation_uris.append(uri)
+            identity["validation"].append(ident)
+
+        hyperparameters = {name: _api_number(value) for name, value in sorted(job.hyperparameters.items())}
+        identity["hyperparameters"] = hyperparameters
+        if job.teacher is not None:
+            identity["teacher"] = {"model": job.teacher.model, "maxResponseLength": job.teacher.max_response_length}
+            access += self._teacher_access(job.teacher.model)
+        identity["customModelKey"] = job.custom_model_kms_key_arn or "stage-custom-model-key"
+        vpc_config = None
+        if job.vpc is not None:
+            vpc_config = {"subnetIds": list(job.vpc.subnet_ids), "securityGroupIds": list(job.vpc.security_group_ids)}
+            identity["vpc"] = vpc_config
+            access += vpc_access_statements(self, vpc_config["subnetIds"], vpc_config["securityGroupIds"])
+
+        names = job_names(self.stage.estate, self.stage.name, job_name, content_hash(identity))
+        tags = {**self.stage.tags, **job.tags, "estate-stage": self.stage.name, "estate-job": job_name}
+        construct = CustomizationJob(
+            self,
+            f"Job-{job_name}",
+            CustomizationJobProps(
+                names=names,
+                role=foundation.service_role,
+                base_model=job.base_model,
+                customization_type=job.type,
+                training_data_config=training_config,
+                validation_s3_uris=validation_uris,
+                output_s3_uri=f"s3://{foundation.output_bucket.bucket_name}/{OUTPUT_PREFIX}{job_name}/",
+                hyperparameters=hyperparameters,
+                teacher=job.teacher.model if job.teacher else None,
+                max_response_length=job.teacher.max_response_length if job.teacher else 1000,
+                custom_model_key_arn=job.custom_model_kms_key_arn or foundation.custom_model_key_arn,
+                vpc_config=vpc_config,
+                job_tags=tags,
+                model_tags=tags,
+                removal=job.removal,
+                preflight=preflight,
+                logging=self.logging,
+            ),
+        )
+        CfnOutput(self, f"{_pascal(job_name)}JobName", value=construct.job_name)
+        CfnOutput(self, f"{_pascal(job_name)}CustomModelName", value=construct.custom_model_name)
+        return construct
+
+    def _teacher_access(self, teacher: str) -> list[iam.PolicyStatement]:
+        known = self.catalog.teachers.get(teacher)
+        is_profile = (known.inference_profile if known else teacher.split(".")[0] in ("us", "eu", "apac", "global"))
+        if not is_profile:
+            return []  # an on-demand teacher needs no grant on the service role
+        foundation_model = (known.foundation_model if known else None) or teacher.split(".", 1)[1]
+        regions = known.routes_to if known and known.routes_to else ("*",)
+        return [
+            iam.PolicyStatement(
+                actions=["bedrock:InvokeModel"],
+                resources=[
+                    f"arn:{self.partition}:bedrock:{self.region}:{self.account}:inference-profile/{teacher}",
+                    *(f"arn:{self.partition}:bedrock:{region}::foundation-model/{foundation_model}" for region in regions),
+                ],
+            )
+        ]
+
+    def _acknowledge_job_access(self, policy: iam.ManagedPolicy, statements: list[iam.PolicyStatement]) -> None:
+        """One acknowledgement per wildcard resource of the job-access policy, each with its reason."""
+        resource = policy.node.default_child
+        seen: set[str] = set()
+        for statement in statements:
+            for target in statement.resources:
+                spelled = nag_spelling(self, target)
+                if "*" not in spelled or spelled in seen:
+                    continue
+                seen.add(spelled)
+                if spelled == "*":
+                    reason = "EC2 Describe* actions support no resource-level permissions; Bedrock reads the VPC's network settings with them."
+                elif ":network-interface/*" in spelled:
+                    reason = "Network interface ids are assigned when Bedrock creates them; the conditions limit the role to interfaces tagged BedrockManaged for this account's jobs."
+                elif "::foundation-model/" in spelled:
+                    reason = "A cross-region inference profile routes the teacher's requests to the same model in each of its regions."
+                else:
+                    reason = "Objects under the prefix the spec names for datasets or logs; their keys are written at run time."
+                acknowledge(resource, f"AwsSolutions-IAM5[Resource::{spelled}]", reason)
+
+    # -- notifications -----------------------------------------------------------------------------
+    def _notify(self) -> None:
+        # A literal ARN (the topic's name is fixed): same environment, and no way for this stack
+        # to modify the foundation's topic policy.
+        topic_arn = self.format_arn(service="sns", resource=notification_topic_name(self.stage), arn_format=ArnFormat.NO_RESOURCE_NAME)
+        topic = sns.Topic.from_topic_arn(self, "Topic", topic_arn)
+        detail = events.EventField
+        rule = events.Rule(
+            self,
+            "JobStateChanges",
+            rule_name=f"{self.stage.qualifier}-customization-jobs",
+            description=f"State changes of {self.stage.qualifier}'s Bedrock customization jobs",
+            event_pattern=events.EventPattern(
+                source=["aws.bedrock"],
+                detail_type=[JOB_STATE_CHANGE],
+                detail={"jobName": [{"prefix": f"{self.stage.qualifier}-"}]},
+            ),
+            targets=[
+                targets.SnsTopic(
+                    topic,
+                    message=events.RuleTargetInput.from_text(
+                        f"Bedrock customization job {detail.from_path('$.detail.jobName')} in {self.stage.qualifier} is "
+                        f"{detail.from_path('$.detail.jobStatus')}. Custom model: {detail.from_path('$.detail.outputModelName')}. "
+                        f"{detail.from_path('$.detail.failureMessage')}"
+                    ),
+                )
+            ],
+        )
+        acknowledge(
+            rule.node.default_child,
+            "Serverless-EventBusDLQ",
+            "Notifications are informational: a lost message loses no state. Every job's status stays in "
+            "Bedrock (and in the stack's resource status), so nothing depends on the message arriving.",
+        )
+
+
+def _api_number(value: float | int) -> str:
+    """Hyperparameters travel as strings; write numbers without exponents or trailing zeros."""
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return f"{value:.12f}".rstrip("0").rstrip(".")
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
+def _bucket_and_objects(scope: Stack, uri: str) -> list[str]:
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return [f"arn:{scope.partition}:s3:::{bucket}", f"arn:{scope.partition}:s3:::{bucket}/{prefix}*"]

@@ -1,0 +1,315 @@
+"""Custom::BedrockCustomizationJob against a stateful fake of the control plane whose every
+request and answer is validated by botocore's service model."""
+
+from __future__ import annotations
+
+import copy
+import io
+
+import pytest
+
+from estate_runtime.aws import Aws
+from estate_runtime.core import Dispatcher
+from estate_runtime.errors import EstateError
+from estate_runtime.naming import content_hash
+from estate_runtime.resources.customization_job import RESOURCE_TYPE, CustomizationJobHandler
+
+from .fake_bedrock import FakeBedrock
+from .support import ACCOUNT, Context, FakeClock, aws_with, event, stubbed
+
+DIGEST = content_hash({"job": "summarizer", "version": 1})
+# As CloudFormation delivers them: every scalar a string.
+PROPS = {
+    "JobName": f"bedrock-estate-dev-summarizer-{DIGEST[:10]}",
+    "NameParts": {"Readable": "bedrock-estate-dev-summarizer", "Digest": DIGEST},
+    "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/customization",
+    "BaseModelIdentifier": "anthropic.claude-3-haiku-20240307-v1:0:200k",
+    "CustomizationType": "FINE_TUNING",
+    "TrainingDataConfig": {"s3Uri": "s3://training/datasets/summaries/abc.jsonl"},
+    "ValidationDataConfig": {"validators": [{"s3Uri": "s3://training/datasets/summaries-val/def.jsonl"}]},
+    "OutputDataConfig": {"s3Uri": "s3://output/jobs/summarizer/"},
+    "HyperParameters": {"epochCount": "2", "batchSize": "32", "earlyStoppingThreshold": "0.001"},
+    "CustomModelKmsKeyId": f"arn:aws:kms:us-west-2:{ACCOUNT}:key/1234",
+    "JobTags": [{"key": "estate", "value": "bedrock-estate"}],
+    "CustomModelTags": [{"key": "estate", "value": "bedrock-estate"}],
+    "Removal": "retain",
+    "ValidationWaitSeconds": "3300",
+}
+DISTILLATION = {
+    **PROPS,
+    "NameParts": {"Readable": "bedrock-estate-prod-distilled", "Digest": content_hash("distilled")},
+    "BaseModelIdentifier": "amazon.nova-lite-v1:0:300k",
+    "CustomizationType": "DISTILLATION",
+    "TrainingDataConfig": {
+        "invocationLogsConfig": {
+            "usePromptResponse": "false",
+            "invocationLogSource": {"s3Uri": "s3://logs/invocation-logs/"},
+            "requestMetadataFilters": {"equals": {"project": "summarizer"}},
+        }
+    },
+    "ValidationDataConfig": None,
+    "HyperParameters": {},
+    "CustomizationConfig": {
+        "distillationConfig": {"teacherModelConfig": {"teacherModelIdentifier": "amazon.nova-pro-v1:0", "maxResponseLengthForInference": "1000"}}
+    },
+}
+
+
+class Harness:
+    def __init__(self, fake: FakeBedrock, s3=None):
+        self.fake = fake
+        clients = {"bedrock": fake, "s3": s3}
+        self.dispatcher = Dispatcher(
+            {RESOURCE_TYPE: CustomizationJobHandler},
+            aws_factory=lambda region, deadline: aws_with(clients, FakeClock()),
+        )
+
+    def on_event(self, request_type, props=PROPS, **extra):
+        return self.dispatcher.on_event(event(request_type, RESOURCE_TYPE, props, logical_id="JobSummarizer", **extra), Context())
+
+    def is_complete(self, request_type, props, answer, **extra):
+        fields = {"PhysicalResourceId": answer["PhysicalResourceId"], "Data": answer.get("Data", {}), **extra}
+        return self.dispatcher.is_complete(event(request_type, RESOURCE_TYPE, props, logical_id="JobSummarizer", **fields), Context())
+
+
+@pytest.fixture
+def fake():
+    return FakeBedrock()
+
+
+@pytest.fixture
+def harness(fake):
+    return Harness(fake)
+
+
+def test_create_sends_a_valid_request_with_types_restored(harness, fake):
+    answer = harness.on_event("Create")
+    [(operation, params)] = [c for c in fake.calls if c[0] == "CreateModelCustomizationJob"]
+    assert params["jobName"] == PROPS["JobName"] and params["customModelName"] == PROPS["JobName"]
+    assert params["hyperParameters"] == {"epochCount": "2", "batchSize": "32", "earlyStoppingThreshold": "0.001"}  # map of strings stays strings
+    assert params["clientRequestToken"].startswith("bedrock-estate-dev-summarizer-")
+    assert answer["PhysicalResourceId"] == fake.jobs[PROPS["JobName"]]["jobArn"]
+    assert answer["Data"]["JobName"] == PROPS["JobName"] and answer["Data"]["CustomModelName"] == PROPS["JobName"]
+
+
+def test_distillation_request_carries_teacher_and_log_source_with_real_types(harness, fake):
+    harness.on_event("Create", DISTILLATION)
+    [(_, params)] = [c for c in fake.calls if c[0] == "CreateModelCustomizationJob"]
+    teacher = params["customizationConfig"]["distillationConfig"]["teacherModelConfig"]
+    assert teacher == {"teacherModelIdentifier": "amazon.nova-pro-v1:0", "maxResponseLengthForInference": 1000}
+    logs = params["trainingDataConfig"]["invocationLogsConfig"]
+    assert logs["usePromptResponse"] is False
+    assert logs["requestMetadataFilters"] == {"equals": {"project": "summarizer"}}
+    assert "validationDataConfig" not in params and "hyperParameters" not in params
+
+
+def test_completes_once_validation_passes(harness, fake):
+    answer = harness.on_event("Create")
+    assert harness.is_complete("Create", PROPS, answer)["IsComplete"] is False
+    fake.finish_validation(PROPS["JobName"])
+    done = harness.is_complete("Create", PROPS, answer)
+    assert done["IsComplete"] is True and done["Data"]["JobArn"] == answer["PhysicalResourceId"]
+
+
+def test_completes_at_the_wait_limit_while_validation_still_runs(harness, fake):
+    answer = harness.on_event("Create", {**PROPS, "ValidationWaitSeconds": "0"})
+    assert harness.is_complete("Create", {**PROPS, "ValidationWaitSeconds": "0"}, answer)["IsComplete"] is True
+
+
+def test_a_failed_job_fails_the_resource_with_bedrocks_reason(harness, fake):
+    answer = harness.on_event("Create")
+    fake.fail(PROPS["JobName"], "Validation failed: line 7 has an empty assistant message")
+    with pytest.raises(EstateError, match=r"Bedrock failed job .*line 7 has an empty assistant message"):
+        harness.is_complete("Create", PROPS, answer)
+
+
+def test_duplicate_create_makes_exactly_one_job(harness, fake):
+    first = harness.on_event("Create")
+    second = harness.on_event("Create")
+    assert first["PhysicalResourceId"] == second["PhysicalResourceId"]
+    assert len(fake.jobs) == 1
+
+
+def test_a_stopped_job_with_our_name_is_never_reused(harness, fake):
+    first = harness.on_event("Create")
+    fake.stop_model_customization_job(jobIdentifier=first["PhysicalResourceId"])
+    fake.settle_stops()
+    second = harness.on_event("Create")
+    assert second["PhysicalResourceId"] != first["PhysicalResourceId"]
+    assert second["Data"]["JobName"].endswith("-r2") and second["Data"]["CustomModelName"].endswith("-r2")
+
+
+def test_iam_propagation_is_retried(harness, fake):
+    fake.fail_next("CreateModelCustomizationJob", "ValidationException", "Could not assume the role provided", times=2)
+    harness.on_event("Create")
+    assert len(fake.jobs) == 1
+
+
+def test_throttling_is_retried(harness, fake):
+    fake.fail_next("CreateModelCustomizationJob", "ThrottlingException", "Rate exceeded", 429)
+    fake.fail_next("GetModelCustomizationJob", "InternalServerException", "oops", 500)
+    harness.on_event("Create")
+    assert len(fake.jobs) == 1
+
+
+def test_concurrent_job_quota_names_the_quota_and_the_running_jobs():
+    fake = FakeBedrock(concurrent_jobs=1)
+    harness = Harness(fake)
+    harness.on_event("Create", DISTILLATION)
+    with pytest.raises(EstateError) as caught:
+        harness.on_event("Create")
+    message = str(caught.value)
+    assert "'(Model customization) Scheduled customization jobs' quota is reached" in message
+    assert "bedrock-estate-prod-distilled" in message and "Service Quotas" in message
+
+
+def test_conflict_from_a_parallel_delivery_adopts_the_winner(harness, fake):
+    # The other delivery created the job between our lookup and our create.
+    original = fake.create_model_customization_job
+
+    def racing(**params):
+        original(**{**params, "clientRequestToken": "other-delivery"})
+        return original(**params)
+
+    fake.create_model_customization_job = racing
+    answer = harness.on_event("Create")
+    assert answer["PhysicalResourceId"] == fake.jobs[PROPS["JobName"]]["jobArn"] and len(fake.jobs) == 1
+
+
+def test_validation_exception_from_bedrock_is_reported(harness, fake):
+    fake.fail_next("CreateModelCustomizationJob", "ValidationException", "The provided hyperparameter batchSize is invalid")
+    with pytest.raises(EstateError, match="batchSize is invalid"):
+        harness.on_event("Create")
+
+
+def test_update_with_new_content_launches_a_replacement(harness, fake):
+    first = harness.on_event("Create")
+    changed = copy.deepcopy(PROPS)
+    changed["HyperParameters"]["epochCount"] = "3"
+    changed["NameParts"]["Digest"] = content_hash({"job": "summarizer", "version": 2})
+    second = harness.on_event("Update", changed, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    assert second["PhysicalResourceId"] != first["PhysicalResourceId"]
+    assert len(fake.jobs) == 2
+
+
+def test_update_of_tags_only_stays_in_place(harness, fake):
+    first = harness.on_event("Create")
+    fake.complete(PROPS["JobName"])
+    retagged = {**PROPS, "JobTags": [{"key": "team", "value": "ml"}], "CustomModelTags": [{"key": "team", "value": "ml"}]}
+    second = harness.on_event("Update", retagged, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    assert second["PhysicalResourceId"] == first["PhysicalResourceId"] and len(fake.jobs) == 1
+    job = fake.jobs[PROPS["JobName"]]
+    assert fake.tags[job["jobArn"]] == {"team": "ml"}
+    assert fake.tags[job["outputModelArn"]] == {"team": "ml"}
+
+
+def test_delete_stops_a_running_job_and_waits_until_stopped(harness, fake):
+    created = harness.on_event("Create")
+    deleting = harness.on_event("Delete", PhysicalResourceId=created["PhysicalResourceId"])
+    assert fake.jobs[PROPS["JobName"]]["status"] == "Stopping"
+    assert harness.is_complete("Delete", PROPS, deleting)["IsComplete"] is False
+    fake.settle_stops()
+    assert harness.is_complete("Delete", PROPS, deleting)["IsComplete"] is True
+    assert fake.running() == []
+
+
+def test_delete_retains_a_trained_model_by_default(harness, fake):
+    created = harness.on_event("Create")
+    fake.complete(PROPS["JobName"])
+    harness.on_event("Delete", PhysicalResourceId=created["PhysicalResourceId"])
+    assert PROPS["JobName"] in fake.models
+
+
+def test_delete_with_destroy_removes_the_model(harness, fake):
+    props = {**PROPS, "Removal": "destroy"}
+    created = harness.on_event("Create", props)
+    fake.complete(PROPS["JobName"])
+    harness.on_event("Delete", props, PhysicalResourceId=created["PhysicalResourceId"])
+    assert fake.models == {}
+
+
+def test_delete_of_a_model_in_use_says_what_to_do(harness, fake):
+    props = {**PROPS, "Removal": "destroy"}
+    created = harness.on_event("Create", props)
+    fake.complete(PROPS["JobName"])
+    fake.in_use.add(PROPS["JobName"])
+    with pytest.raises(EstateError, match="still in use .* remove the serving entries first, or set removal: retain"):
+        harness.on_event("Delete", props, PhysicalResourceId=created["PhysicalResourceId"])
+    assert PROPS["JobName"] in fake.models
+
+
+def test_delete_of_a_job_that_is_gone_succeeds(harness, fake):
+    gone = f"arn:aws:bedrock:us-west-2:{ACCOUNT}:model-customization-job/base/000000000999"
+    assert harness.on_event("Delete", PhysicalResourceId=gone)["PhysicalResourceId"] == gone
+
+
+def test_delete_when_the_job_finished_during_the_stop_race(harness, fake):
+    created = harness.on_event("Create")
+    fake.complete(PROPS["JobName"])  # finishes before our stop arrives
+    fake.fail_next("GetModelCustomizationJob", "ThrottlingException", "slow down", 429)
+    answer = harness.on_event("Delete", PhysicalResourceId=created["PhysicalResourceId"])
+    assert harness.is_complete("Delete", PROPS, answer)["IsComplete"] is True
+
+
+# -- pre-flight of datasets already in S3 -------------------------------------------------------------
+
+GOOD = "\n".join(
+    '{"messages": [{"role": "user", "content": "Summarize: text %d"}, {"role": "assistant", "content": "Summary %d"}]}' % (i, i)
+    for i in range(40)
+)
+
+
+def preflight_props(uri="s3://shared-data/train.jsonl"):
+    return {
+        **PROPS,
+        "Preflight": [{"S3Uri": uri, "Format": "messages", "MinRecords": "32", "MaxRecords": "10000", "MaxTokensPerRecord": "32000", "Purpose": "training data"}],
+    }
+
+
+def with_s3(body: str):
+    client, stub = stubbed("s3")
+    stub.add_response(
+        "get_object",
+        {"Body": io.BytesIO(body.encode()), "ContentRange": f"bytes 0-{len(body) - 1}/{len(body)}"},
+        {"Bucket": "shared-data", "Key": "train.jsonl", "Range": "bytes=0-8388607"},
+    )
+    return client, stub
+
+
+def test_preflight_passes_a_good_s3_dataset_then_creates_the_job(fake):
+    client, stub = with_s3(GOOD)
+    with stub:
+        Harness(fake, client).on_event("Create", preflight_props())
+    assert len(fake.jobs) == 1
+
+
+def test_preflight_names_the_bad_line_and_creates_nothing(fake):
+    lines = GOOD.split("\n")
+    lines[6] = '{"messages": [{"role": "user", "content": "x"}, {"role": "user", "content": "y"}]}'
+    client, stub = with_s3("\n".join(lines))
+    with stub, pytest.raises(EstateError) as caught:
+        Harness(fake, client).on_event("Create", preflight_props())
+    assert "s3://shared-data/train.jsonl:7: messages[1].role is 'user'" in str(caught.value)
+    assert fake.jobs == {}
+
+
+def test_preflight_counts_records_when_the_whole_file_was_read(fake):
+    client, stub = with_s3("\n".join(GOOD.split("\n")[:5]))
+    with stub, pytest.raises(EstateError, match="5 records; at least 32 are required"):
+        Harness(fake, client).on_event("Create", preflight_props())
+
+
+def test_preflight_of_a_missing_object_points_at_the_spec(fake):
+    client, stub = stubbed("s3")
+    stub.add_client_error("get_object", "NoSuchKey", "The specified key does not exist.", 404)
+    with stub, pytest.raises(EstateError, match="cannot be read \\(NoSuchKey\\): check the dataset's s3Uri"):
+        Harness(fake, client).on_event("Create", preflight_props())
+
+
+def test_required_operations_are_checked_against_the_runtime():
+    class OldBedrock:
+        meta = None
+
+    dispatcher = Dispatcher({RESOURCE_TYPE: CustomizationJobHandler}, aws_factory=lambda region, deadline: Aws(client_factory=lambda s: OldBedrock()))
+    with pytest.raises(EstateError, match="has no bedrock operation create_model_customization_job"):
+        dispatcher.on_event(event("Create", RESOURCE_TYPE, PROPS), Context())

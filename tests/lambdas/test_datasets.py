@@ -1,0 +1,114 @@
+"""Dataset validation and conversion: line-numbered errors per format, limits, bounded reads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from estate_runtime.datasets import DatasetRules, estimate_tokens, to_conversation, to_messages, validate
+
+CLAUDE = DatasetRules(format="messages", min_records=2, max_records=5, max_tokens_per_record=50)
+
+
+def msg(*turns, system=None):
+    record = {"messages": [{"role": r, "content": c} for r, c in turns]}
+    if system:
+        record["system"] = system
+    return json.dumps(record)
+
+
+GOOD = [msg(("user", "a"), ("assistant", "b")), msg(("user", "c"), ("assistant", "d"), ("user", "e"), ("assistant", "f"), system="s")]
+
+
+def errors(lines, rules=CLAUDE, **kw):
+    return validate(lines, rules, **kw).errors
+
+
+def test_good_messages_pass_and_are_counted():
+    report = validate(GOOD, CLAUDE)
+    assert report.ok and report.records == 2 and report.complete
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("not json", "not valid JSON: Expecting value (column 1)"),
+        ("[1, 2]", "a record must be a JSON object, got list"),
+        (msg(("assistant", "b")), "messages[0].role is 'assistant'; roles alternate user, assistant, ... (expected 'user')"),
+        (msg(("user", "a"), ("user", "b")), "messages[1].role is 'user'"),
+        (msg(("user", "a")), "the last message must be the assistant's"),
+        (msg(("user", "a"), ("assistant", "")), "messages[1].content is empty"),
+        (json.dumps({"messages": []}), "messages must be a non-empty list"),
+        (json.dumps({"prompt": "a", "completion": "b"}), "unknown field 'completion'"),
+        ("", "empty line"),
+    ],
+)
+def test_each_mistake_is_named_on_its_line(line, expected):
+    found = errors([GOOD[0], line, GOOD[1]])
+    assert any(number == 2 and expected in message for number, message in found), found
+
+
+def test_record_limits_and_tokens():
+    assert any("1 records; at least 2 are required" in m for _, m in errors([GOOD[0]]))
+    assert any("6 records; at most 5 are allowed" in m for _, m in errors(GOOD * 3))
+    long = msg(("user", "word " * 100), ("assistant", "b"))
+    assert any(n == 1 and "over the limit of 50 per record" in m for n, m in errors([long, GOOD[0]]))
+
+
+def test_bounded_read_does_not_claim_totals_it_did_not_see():
+    report = validate(iter(GOOD * 10), DatasetRules(format="messages", min_records=100), max_lines=3)
+    assert not report.complete and report.records == 3
+    assert report.ok  # the minimum is not judged on a partial read
+
+
+def test_errors_are_capped_but_counted():
+    report = validate(["x"] * 50, CLAUDE)
+    assert len(report.errors) == 20 and report.error_count == 51  # 50 lines + too few records
+    assert "... and 31 more problems" in report.render("f.jsonl")
+
+
+def test_prompt_completion_and_input_formats():
+    pc = DatasetRules(format="prompt-completion")
+    assert validate([json.dumps({"prompt": "p", "completion": "c"})], pc).ok
+    assert any("completion must be a string" in m for _, m in errors([json.dumps({"prompt": "p", "completion": 3})], pc))
+    cpt = DatasetRules(format="input")
+    assert validate([json.dumps({"input": "raw text"})], cpt).ok
+    assert any("input is empty" in m for _, m in errors([json.dumps({"input": " "})], cpt))
+
+
+def test_conversation_format_for_distillation_prompts():
+    rules = DatasetRules(format="bedrock-conversation-2024", single_turn=True, require_final_assistant=False)
+    prompt = {"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "be brief"}], "messages": [{"role": "user", "content": [{"text": "q"}]}]}
+    assert validate([json.dumps(prompt)], rules).ok
+    wrong = {**prompt, "schemaVersion": "2023"}
+    assert any("schemaVersion must be 'bedrock-conversation-2024'" in m for _, m in errors([json.dumps(wrong)], rules))
+    multi = {**prompt, "messages": prompt["messages"] * 3}
+    assert any("3 messages; this use takes one user message" in m for _, m in errors([json.dumps(multi)], rules))
+
+
+def test_convert_prompt_completion_to_messages_and_conversation():
+    record = {"prompt": "Summarize X", "completion": "X in short"}
+    assert to_messages(record, system="You summarize.") == {
+        "system": "You summarize.",
+        "messages": [{"role": "user", "content": "Summarize X"}, {"role": "assistant", "content": "X in short"}],
+    }
+    converted = to_conversation(record, include_answer=False)
+    assert converted == {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "Summarize X"}]}]}
+    rules = DatasetRules(format="bedrock-conversation-2024", single_turn=True, require_final_assistant=False)
+    assert validate([json.dumps(converted)], rules).ok
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.text(min_size=1), st.text(min_size=1)), min_size=1, max_size=5))
+def test_converted_records_always_validate(pairs):
+    records = [{"prompt": p, "completion": c} for p, c in pairs if p.strip() and c.strip()]
+    lines = [json.dumps(to_messages(r)) for r in records]
+    assert validate(lines, DatasetRules(format="messages")).ok
+
+
+def test_token_estimate_is_generous():
+    assert estimate_tokens("a" * 35) == 10
+    assert estimate_tokens("a b c d e f g h i j") == 14

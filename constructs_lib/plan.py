@@ -37,6 +37,7 @@ class StackSummary:
     resource_count: int
     kinds: Counter[str]
     custom: Counter[str]
+    job_names: dict[str, str]  # readable prefix -> Bedrock job name in the template
 
 
 def read_assembly(assembly: Path) -> list[StackSummary]:
@@ -63,6 +64,11 @@ def read_assembly(assembly: Path) -> list[StackSummary]:
                     resource_count=sum(types.values()),
                     kinds=Counter({_KINDS[t]: n for t, n in types.items() if t in _KINDS}),
                     custom=Counter({t: n for t, n in types.items() if t.startswith("Custom::")}),
+                    job_names={
+                        r["Properties"]["NameParts"]["Readable"]: r["Properties"]["JobName"]
+                        for r in template.get("Resources", {}).values()
+                        if r["Type"] == "Custom::BedrockCustomizationJob"
+                    },
                 )
             )
     return summaries
@@ -100,7 +106,33 @@ def render(spec: EstateSpec, stacks: list[StackSummary]) -> str:
             f"- retention: noncurrent versions {s.retention.noncurrent_version_days} d, access logs "
             f"{s.retention.access_log_days} d, log groups {s.retention.log_group_days} d"
         )
+        lines += _jobs(s, stage_stacks)
     return "\n".join(lines) + "\n"
+
+
+def _jobs(stage: StageSettings, stacks: list[StackSummary]) -> list[str]:
+    if not stage.jobs:
+        return []
+    from estate_runtime.catalog import load_catalog
+
+    catalog = load_catalog()
+    names = {readable: name for st in stacks for readable, name in st.job_names.items()}
+    lines = ["", "| job | type | base model | trains on | Bedrock job | notes |", "|---|---|---|---|---|---|"]
+    for job_name, job in stage.jobs.items():
+        data = job.training_data
+        source = f"dataset `{data.dataset}`" if data.dataset else "invocation logs"
+        if job.teacher:
+            source += f", teacher `{job.teacher.model}`"
+        notes = []
+        if not job.catalog_checks:
+            notes.append("**catalog checks off**: base model, region and hyperparameters unchecked")
+        elif (model := catalog.model(job.base_model)) is not None and model.legacy:
+            notes.append(f"legacy model ({model.note})")
+        if job.removal == "destroy":
+            notes.append("model deleted with the stack")
+        bedrock_name = names.get(f"{stage.qualifier}-{job_name}", "(not synthesized)")
+        lines.append(f"| {job_name} | {job.type} | `{job.base_model}` | {source} | `{bedrock_name}` | {'; '.join(notes)} |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

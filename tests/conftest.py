@@ -38,14 +38,14 @@ class SynthesizedEstate:
         return next(s for s in self.stacks if s.stack_id == stack_id)
 
 
-def synthesize(spec: Any, outdir: Path) -> SynthesizedEstate:
+def synthesize(spec: Any, outdir: Path, base_dir: Path = ROOT) -> SynthesizedEstate:
     """Build and synthesize an estate the way app.py does (nag packs included), in-process."""
     import aws_cdk as cdk
 
     from stacks.estate import build_estate
 
     app = cdk.App(context=cdk_context(), outdir=str(outdir))
-    stages = build_estate(app, spec, base_dir=ROOT)
+    stages = build_estate(app, spec, base_dir=base_dir)
     assembly = app.synth()
     stacks = []
     for stage in stages:

@@ -74,3 +74,19 @@ def test_cli_check_reports_spec_errors_with_exit_code(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "name: 'x' must be 3-20 characters" in err and "stages: is required" in err
     assert main(["check", str(ROOT / "estate.yaml")]) == 0
+
+
+def test_plan_lists_jobs_and_says_when_catalog_checks_are_off(default_estate, default_spec, tmp_path):
+    plan = render(default_spec, read_assembly(default_estate.directory))
+    assert "| summarizer | FINE_TUNING | `anthropic.claude-3-haiku-20240307-v1:0:200k` | dataset `summaries-train` | `bedrock-estate-dev-summarizer-" in plan
+    assert "| summarizer-distilled | DISTILLATION | `amazon.nova-lite-v1:0:300k` | invocation logs, teacher `amazon.nova-pro-v1:0` |" in plan
+
+    from constructs_lib.spec import parse_spec
+
+    text = (
+        'name: acme-estate\ndatasets:\n  d: {s3Uri: "s3://bkt/k.jsonl"}\nstages:\n  dev:\n    account: "111111111111"\n'
+        "    region: us-west-2\n    jobs:\n      future:\n        type: FINE_TUNING\n        baseModel: acme.next-v1:0\n"
+        "        trainingData: {dataset: d}\n        catalogChecks: false\n"
+    )
+    unchecked = render(parse_spec(text, base_dir=tmp_path), [])
+    assert "| future | FINE_TUNING | `acme.next-v1:0` | dataset `d` | `(not synthesized)` | **catalog checks off**" in unchecked

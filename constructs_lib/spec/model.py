@@ -431,7 +431,8 @@ class EstateSpec(SpecModel):
                 at = ("jobs", job_name)
 
                 def problem(sub: str, message: str) -> None:
-                    problems.append(LocatedProblem(("stages", stage_name, *at, *sub.split(".")), message))
+                    parts = tuple(int(p) if p.isdigit() else p for p in sub.split("."))
+                    problems.append(LocatedProblem(("stages", stage_name, *at, *parts), message))
 
                 for index, name in enumerate([job.training_data.dataset, *job.validation_data]):
                     if name is not None and name not in self.datasets:

@@ -12,10 +12,37 @@ from typing import Any
 from .support import ACCOUNT, REGION
 
 
+def ssm_value(name: str) -> str:
+    """Plausible values of the foundation's SSM parameters (what a deployed foundation publishes)."""
+    stage = name.split("/")[2]
+    kind = name.rsplit("/", 1)[-1]
+    values = {
+        "training-bucket-name": f"estate-{stage}-training",
+        "output-bucket-name": f"estate-{stage}-output",
+        "invocation-log-bucket-name": f"estate-{stage}-invocation-logs",
+        "access-log-bucket-name": f"estate-{stage}-access-logs",
+        "customization-role-arn": f"arn:aws:iam::{ACCOUNT}:role/estate-{stage}-customization",
+        "data-key-arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1111aaaa-data",
+        "custom-model-key-arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/2222bbbb-models",
+        "notification-topic-arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:estate-{stage}-notifications",
+    }
+    return values[kind]
+
+
 class Template:
-    def __init__(self, template: dict[str, Any]):
+    def __init__(self, template: dict[str, Any], attributes: dict[str, dict[str, Any]] | None = None):
         self.template = template
         self.resources: dict[str, dict[str, Any]] = template["Resources"]
+        self.parameters: dict[str, dict[str, Any]] = template.get("Parameters", {})
+        # Data returned by custom resources already "created", for their Fn::GetAtt.
+        self.attributes = attributes if attributes is not None else {}
+
+    def logical_ids(self, resource_type: str) -> list[str]:
+        return [k for k, r in self.resources.items() if r["Type"] == resource_type]
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        """Properties as CloudFormation would send them to the custom resource."""
+        return delivered(self.resolve(self.resources[logical_id]["Properties"]))
 
     def custom_resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         """{logical id: properties as CloudFormation would send them} for one custom type."""
@@ -36,6 +63,8 @@ class Template:
         return f"{logical_id}-physical"
 
     def attribute(self, logical_id: str, name: str) -> str:
+        if logical_id in self.attributes:
+            return self.attributes[logical_id][name]
         kind = self.resources[logical_id]["Type"]
         physical = self.physical_name(logical_id)
         if name == "Arn":
@@ -56,7 +85,11 @@ class Template:
         if set(value) == {"Ref"}:
             ref = value["Ref"]
             pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
-            return pseudo.get(ref) or self.physical_name(ref)
+            if ref in pseudo:
+                return pseudo[ref]
+            if ref in self.parameters and self.parameters[ref]["Type"].startswith("AWS::SSM::Parameter::Value"):
+                return ssm_value(self.parameters[ref]["Default"])
+            return self.physical_name(ref)
         if set(value) == {"Fn::GetAtt"}:
             logical_id, name = value["Fn::GetAtt"]
             return self.attribute(logical_id, name)

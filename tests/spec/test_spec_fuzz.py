@@ -71,7 +71,7 @@ def mutated_specs(draw):
 @given(mutated_specs())
 def test_any_mutation_yields_a_spec_or_path_named_errors(text):
     try:
-        spec = parse_spec(text, source="estate.yaml")
+        spec = parse_spec(text, source="estate.yaml", base_dir=ROOT)
     except SpecError as error:
         assert error.issues, "a SpecError always lists at least one issue"
         for issue in error.issues:
@@ -88,6 +88,6 @@ def test_any_mutation_yields_a_spec_or_path_named_errors(text):
 @given(st.text(max_size=200))
 def test_arbitrary_text_never_escapes_as_another_exception(text):
     try:
-        parse_spec(text, source="estate.yaml")
+        parse_spec(text, source="estate.yaml", base_dir=ROOT)
     except SpecError as error:
         assert all(issue.message for issue in error.issues)

@@ -1,0 +1,193 @@
+"""Lifecycle simulation of customization jobs, end to end from synthesized templates.
+
+Datasets are created first (their S3Uri attribute feeds the job, as CloudFormation resolves
+Fn::GetAtt), then the job goes through Create, Update in place (tags), Update with replacement
+(a new hyperparameter), a failed Update with rollback, and Delete. The control plane is the
+stateful fake, which validates every request against botocore's service model. At the end no job
+is left running and the trained model is retained.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+import yaml
+
+from constructs_lib.spec import parse_spec
+from estate_runtime.core import Dispatcher
+from estate_runtime.errors import EstateError
+from estate_runtime.resource_types import CUSTOMIZATION_JOB, DATASET
+from estate_runtime.resources.customization_job import CustomizationJobHandler
+from estate_runtime.resources.dataset import DatasetHandler
+from stacks.estate_stage import EstateStage
+
+from ..conftest import ROOT, cdk_context
+from .cfn_sim import Template
+from .fake_bedrock import FakeBedrock
+from .fake_s3 import FakeS3
+from .support import Context, FakeClock, aws_with, event
+
+BASE = yaml.safe_load((ROOT / "estate.yaml").read_text())
+
+
+def synth_dev(tmp_path: Path, edit=None) -> dict:
+    """The dev stage's Customization template for the default spec, optionally edited."""
+    doc = yaml.safe_load(yaml.safe_dump(BASE))
+    if edit:
+        edit(doc)
+    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=ROOT)
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    EstateStage(app, spec.stage("dev"), spec, ROOT)
+    nested = app.synth().get_nested_assembly("assembly-dev")
+    return next(a.template for a in nested.stacks if a.hierarchical_id == "dev/Customization")
+
+
+class Cloud:
+    """The AWS side of the simulation: Bedrock and S3 fakes behind one dispatcher per type."""
+
+    def __init__(self):
+        self.bedrock = FakeBedrock()
+        self.s3 = FakeS3()
+        clients = {"bedrock": self.bedrock, "s3": self.s3}
+        self.dispatcher = Dispatcher(
+            {CUSTOMIZATION_JOB: CustomizationJobHandler, DATASET: DatasetHandler},
+            aws_factory=lambda region, deadline: aws_with(clients, FakeClock()),
+        )
+
+    def request(self, request_type, resource_type, logical_id, props, **extra):
+        return self.dispatcher.on_event(event(request_type, resource_type, props, logical_id=logical_id, **extra), Context())
+
+    def wait(self, request_type, resource_type, logical_id, props, answer, **extra):
+        fields = {"PhysicalResourceId": answer["PhysicalResourceId"], "Data": answer.get("Data", {}), **extra}
+        return self.dispatcher.is_complete(event(request_type, resource_type, props, logical_id=logical_id, **fields), Context())
+
+    def deploy_datasets(self, template: dict) -> dict[str, dict]:
+        """Create every dataset resource of the template; return their attributes by logical id."""
+        sim = Template(template)
+        attributes = {}
+        for logical_id in sim.logical_ids(DATASET):
+            props = sim.properties(logical_id)
+            self.s3.objects[(props["SourceBucket"], props["SourceKey"])] = b'{"messages": []}\n'
+            attributes[logical_id] = self.request("Create", DATASET, logical_id, props)["Data"]
+        return attributes
+
+
+@pytest.fixture
+def cloud():
+    return Cloud()
+
+
+def job_of(template: dict, attributes: dict) -> tuple[str, dict]:
+    sim = Template(template, attributes)
+    [logical_id] = sim.logical_ids(CUSTOMIZATION_JOB)
+    return logical_id, sim.properties(logical_id)
+
+
+def test_job_lifecycle_from_the_synthesized_templates(cloud, default_estate, tmp_path):
+    template = default_estate.stack("dev/Customization").template
+    attributes = cloud.deploy_datasets(template)
+    copied = sorted(key for (bucket, key) in cloud.s3.objects if bucket == "estate-dev-training")
+    assert [re.sub(r"/[0-9a-f]{16}\.jsonl$", "/<sha>.jsonl", key) for key in copied] == [
+        "datasets/summaries-train/<sha>.jsonl",
+        "datasets/summaries-validation/<sha>.jsonl",
+    ]
+    logical_id, props = job_of(template, attributes)
+
+    # Create: accepted, then complete once Bedrock's data validation passes.
+    created = cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)
+    job_arn = created["PhysicalResourceId"]
+    [(_, sent)] = [c for c in cloud.bedrock.calls if c[0] == "CreateModelCustomizationJob"]
+    assert sent["trainingDataConfig"]["s3Uri"].startswith("s3://estate-dev-training/datasets/summaries-train/")
+    assert sent["validationDataConfig"]["validators"][0]["s3Uri"].startswith("s3://estate-dev-training/datasets/summaries-validation/")
+    assert sent["outputDataConfig"]["s3Uri"] == "s3://estate-dev-output/jobs/summarizer/"
+    assert sent["roleArn"].endswith(":role/estate-dev-customization")
+    assert sent["customModelKmsKeyId"].endswith("key/2222bbbb-models")
+    assert sent["hyperParameters"]["batchSize"] == "8"
+    assert cloud.wait("Create", CUSTOMIZATION_JOB, logical_id, props, created)["IsComplete"] is False
+    cloud.bedrock.finish_validation(sent["jobName"])
+    assert cloud.wait("Create", CUSTOMIZATION_JOB, logical_id, props, created)["IsComplete"] is True
+
+    # Update in place: only tags change, so the job (and its name) stay.
+    retagged = synth_dev(tmp_path / "tags", lambda d: d["tags"].update(team="search"))
+    _, tag_props = job_of(retagged, attributes)
+    assert tag_props["JobName"] == props["JobName"]
+    same = cloud.request("Update", CUSTOMIZATION_JOB, logical_id, tag_props, PhysicalResourceId=job_arn, OldResourceProperties=props)
+    assert same["PhysicalResourceId"] == job_arn
+    assert cloud.bedrock.tags[job_arn]["team"] == "search"
+
+    # Update with replacement: a hyperparameter shapes the model, so a new job under a new name.
+    tuned = synth_dev(tmp_path / "tuned", lambda d: d["stages"]["dev"]["jobs"]["summarizer"]["hyperparameters"].update(epochCount=3))
+    _, tuned_props = job_of(tuned, attributes)
+    assert tuned_props["JobName"] != props["JobName"]
+    replaced = cloud.request("Update", CUSTOMIZATION_JOB, logical_id, tuned_props, PhysicalResourceId=job_arn, OldResourceProperties=tag_props)
+    new_arn = replaced["PhysicalResourceId"]
+    assert new_arn != job_arn
+    # CloudFormation then deletes the old resource: the superseded job is stopped.
+    deleting = cloud.request("Delete", CUSTOMIZATION_JOB, logical_id, tag_props, PhysicalResourceId=job_arn)
+    cloud.bedrock.settle_stops()
+    assert cloud.wait("Delete", CUSTOMIZATION_JOB, logical_id, tag_props, deleting)["IsComplete"] is True
+    assert cloud.bedrock.running() == [tuned_props["JobName"]]
+
+    # The new job trains to completion; deleting the stack stops nothing and keeps the model.
+    cloud.bedrock.complete(tuned_props["JobName"])
+    final = cloud.request("Delete", CUSTOMIZATION_JOB, logical_id, tuned_props, PhysicalResourceId=new_arn)
+    assert cloud.wait("Delete", CUSTOMIZATION_JOB, logical_id, tuned_props, final)["IsComplete"] is True
+    assert cloud.bedrock.running() == []
+    assert tuned_props["CustomModelName"] in cloud.bedrock.models
+
+
+def test_failed_update_rolls_back_to_the_running_job(cloud, default_estate, tmp_path):
+    template = default_estate.stack("dev/Customization").template
+    attributes = cloud.deploy_datasets(template)
+    logical_id, props = job_of(template, attributes)
+    job_arn = cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)["PhysicalResourceId"]
+
+    tuned = synth_dev(tmp_path / "tuned", lambda d: d["stages"]["dev"]["jobs"]["summarizer"]["hyperparameters"].update(epochCount=4))
+    _, tuned_props = job_of(tuned, attributes)
+    # The replacement cannot start: the concurrent-job quota is full.
+    cloud.bedrock.concurrent_jobs = 1
+    with pytest.raises(EstateError, match="Scheduled customization jobs"):
+        cloud.request("Update", CUSTOMIZATION_JOB, logical_id, tuned_props, PhysicalResourceId=job_arn, OldResourceProperties=props)
+    # CloudFormation rolls back with the old properties: the handler finds the running job.
+    rolled = cloud.request("Update", CUSTOMIZATION_JOB, logical_id, props, PhysicalResourceId=job_arn, OldResourceProperties=tuned_props)
+    assert rolled["PhysicalResourceId"] == job_arn
+    assert len(cloud.bedrock.jobs) == 1 and cloud.bedrock.running() == [props["JobName"]]
+
+    deleting = cloud.request("Delete", CUSTOMIZATION_JOB, logical_id, props, PhysicalResourceId=job_arn)
+    cloud.bedrock.settle_stops()
+    assert cloud.wait("Delete", CUSTOMIZATION_JOB, logical_id, props, deleting)["IsComplete"] is True
+    assert cloud.bedrock.running() == []
+
+
+def test_failed_job_during_create_leaves_nothing_running(cloud, default_estate):
+    template = default_estate.stack("dev/Customization").template
+    attributes = cloud.deploy_datasets(template)
+    logical_id, props = job_of(template, attributes)
+    created = cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)
+    cloud.bedrock.fail(props["JobName"], "Training data validation failed: record 3 exceeds 32000 tokens")
+    with pytest.raises(EstateError, match="record 3 exceeds 32000 tokens"):
+        cloud.wait("Create", CUSTOMIZATION_JOB, logical_id, props, created)
+    assert cloud.bedrock.running() == []
+    # A later deployment of the same content does not reuse the failed job's name.
+    again = cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)
+    assert again["Data"]["JobName"] == props["JobName"] + "-r2"
+
+
+def test_distillation_job_from_the_prod_template(cloud, default_estate):
+    template = default_estate.stack("prod/Customization").template
+    logical_id, props = job_of(template, {})
+    cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)
+    [(_, sent)] = [c for c in cloud.bedrock.calls if c[0] == "CreateModelCustomizationJob"]
+    assert sent["customizationType"] == "DISTILLATION"
+    assert sent["customizationConfig"]["distillationConfig"]["teacherModelConfig"] == {
+        "teacherModelIdentifier": "amazon.nova-pro-v1:0",
+        "maxResponseLengthForInference": 1000,
+    }
+    logs = sent["trainingDataConfig"]["invocationLogsConfig"]
+    assert logs["invocationLogSource"] == {"s3Uri": "s3://estate-prod-invocation-logs/invocation-logs/"}
+    assert logs["requestMetadataFilters"] == {"equals": {"project": "summarizer"}}
+    assert logs["usePromptResponse"] is False
+    assert "hyperParameters" not in sent

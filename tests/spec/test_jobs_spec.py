@@ -1,0 +1,210 @@
+"""Jobs in the spec: catalog checks, references and dataset files, each named by path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.spec import SpecError, parse_spec
+
+HEAD = """\
+name: acme-estate
+datasets:
+  train: {path: train.jsonl}
+  val: {path: val.jsonl}
+  shared: {s3Uri: "s3://shared-data/summaries/train.jsonl"}
+stages:
+  dev:
+    account: "111111111111"
+    region: us-west-2
+    jobs:
+"""
+HAIKU = """\
+      summarizer:
+        type: FINE_TUNING
+        baseModel: anthropic.claude-3-haiku-20240307-v1:0:200k
+        trainingData: {dataset: train}
+        validationData: [val]
+        hyperparameters: {epochCount: 2, batchSize: 8}
+"""
+
+
+def record(i: int) -> str:
+    return json.dumps({"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}]})
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "train.jsonl").write_text("\n".join(record(i) for i in range(40)) + "\n")
+    (tmp_path / "val.jsonl").write_text("\n".join(record(i) for i in range(5)) + "\n")
+    return tmp_path
+
+
+def problems(text: str, base: Path) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, source="estate.yaml", base_dir=base)
+    return [issue.render("estate.yaml") for issue in caught.value.issues]
+
+
+def test_a_valid_fine_tuning_job_loads(workdir):
+    spec = parse_spec(HEAD + HAIKU, base_dir=workdir)
+    job = spec.stage("dev").jobs["summarizer"]
+    assert job.hyperparameters == {"epochCount": 2, "batchSize": 8}
+    assert job.removal == "retain" and job.catalog_checks
+
+
+def test_hyperparameter_out_of_range_names_path_range_and_model(workdir):
+    [message] = problems(HEAD + HAIKU.replace("batchSize: 8", "batchSize: 2"), workdir)
+    assert message.endswith(
+        "stages.dev.jobs.summarizer.hyperparameters.batchSize: 2 is outside 4..256 for anthropic.claude-3-haiku-20240307-v1:0:200k"
+    )
+
+
+def test_unknown_hyperparameter_lists_the_allowed_ones(workdir):
+    [message] = problems(HEAD + HAIKU.replace("batchSize: 8", "learningRate: 0.001"), workdir)
+    assert "hyperparameters.learningRate: anthropic.claude-3-haiku-20240307-v1:0:200k has no hyperparameter 'learningRate'" in message
+    assert "allowed: epochCount, batchSize, learningRateMultiplier" in message
+
+
+def test_integer_hyperparameters_must_be_whole(workdir):
+    [message] = problems(HEAD + HAIKU.replace("epochCount: 2", "epochCount: 2.5"), workdir)
+    assert "hyperparameters.epochCount: 2.5 must be a whole number" in message
+
+
+def test_region_that_does_not_offer_the_customization(workdir):
+    [message] = problems((HEAD + HAIKU).replace("us-west-2", "us-east-2"), workdir)
+    assert (
+        "stages.dev.jobs.summarizer.baseModel: region us-east-2 does not offer fine-tuning of "
+        "anthropic.claude-3-haiku-20240307-v1:0:200k; regions: us-west-2"
+    ) in message
+
+
+def test_distillation_from_anthropic_is_not_offered_and_teachers_are_listed(workdir):
+    job = """\
+      distilled:
+        type: DISTILLATION
+        baseModel: amazon.nova-lite-v1:0:300k
+        teacher: {model: anthropic.claude-3-5-sonnet-20241022-v2:0}
+        trainingData: {invocationLogs: {}}
+"""
+    [message] = problems((HEAD + job).replace("us-west-2", "us-east-1"), workdir)
+    assert message.endswith(
+        "stages.dev.jobs.distilled.teacher.model: DISTILLATION from anthropic.* is not offered; teachers for "
+        "amazon.nova-lite-v1:0:300k in us-east-1: amazon.nova-pro-v1:0, us.amazon.nova-premier-v1:0"
+    )
+
+
+def test_teacher_that_cannot_teach_this_student(workdir):
+    job = """\
+      distilled:
+        type: DISTILLATION
+        baseModel: meta.llama3-2-3b-instruct-v1:0:128k
+        teacher: {model: meta.llama3-1-405b-instruct-v1:0}
+        trainingData: {invocationLogs: {filter: {equals: {project: x}}}}
+"""
+    [message] = problems(HEAD + job, workdir)
+    assert "teacher.model: meta.llama3-1-405b-instruct-v1:0 cannot teach meta.llama3-2-3b-instruct-v1:0:128k in us-west-2" in message
+    assert "meta.llama3-1-70b-instruct-v1:0, us.meta.llama3-3-70b-instruct-v1:0" in message
+
+
+def test_distillation_takes_no_hyperparameters(workdir):
+    job = """\
+      distilled:
+        type: DISTILLATION
+        baseModel: meta.llama3-1-8b-instruct-v1:0:128k
+        teacher: {model: meta.llama3-1-70b-instruct-v1:0}
+        trainingData: {invocationLogs: {}}
+        hyperparameters: {epochCount: 2}
+"""
+    [message] = problems(HEAD + job, workdir)
+    assert "jobs.distilled.hyperparameters: distillation jobs take no hyperparameters" in message
+
+
+def test_unknown_base_model_needs_the_explicit_opt_out(workdir):
+    job = HAIKU.replace("anthropic.claude-3-haiku-20240307-v1:0:200k", "acme.future-model-v1:0")
+    [message] = problems(HEAD + job, workdir)
+    assert "baseModel: 'acme.future-model-v1:0' is not in the model catalog (reviewed 2026-11-22)" in message
+    assert "set catalogChecks: false on the job" in message
+    spec = parse_spec(HEAD + job + "        catalogChecks: false\n", base_dir=workdir)
+    assert not spec.stage("dev").jobs["summarizer"].catalog_checks
+
+
+def test_dataset_references_must_exist(workdir):
+    messages = problems(HEAD + HAIKU.replace("dataset: train", "dataset: trian").replace("[val]", "[val, nope]"), workdir)
+    assert any("jobs.summarizer.trainingData.dataset: no dataset named 'trian'; declared datasets: train, val, shared" in m for m in messages)
+    assert any("jobs.summarizer.validationData[1]: no dataset named 'nope'" in m for m in messages)
+
+
+def test_dataset_file_problems_carry_file_and_line(workdir):
+    lines = (workdir / "train.jsonl").read_text().splitlines()
+    lines[3] = json.dumps({"messages": [{"role": "user", "content": "q"}]})
+    (workdir / "train.jsonl").write_text("\n".join(lines) + "\n")
+    [message] = problems(HEAD + HAIKU, workdir)
+    assert message.startswith("estate.yaml:3: datasets.train.path: not usable by stages.dev.jobs.summarizer (messages):")
+    assert "train.jsonl:4: the last message must be the assistant's" in message
+
+
+def test_too_few_training_records_for_the_model(workdir):
+    (workdir / "train.jsonl").write_text("\n".join(record(i) for i in range(10)) + "\n")
+    [message] = problems(HEAD + HAIKU, workdir)
+    assert "train.jsonl: 10 records; at least 32 are required" in message
+
+
+def test_missing_dataset_file(workdir):
+    (workdir / "val.jsonl").unlink()
+    [message] = problems(HEAD + HAIKU, workdir)
+    assert "datasets.val.path: file not found: val.jsonl (paths are relative to the spec file)" in message
+
+
+def test_distillation_needs_a_teacher_and_teachers_are_for_distillation_only(workdir):
+    no_teacher = "      d:\n        type: DISTILLATION\n        baseModel: amazon.nova-lite-v1:0:300k\n        trainingData: {invocationLogs: {}}\n"
+    assert any("a DISTILLATION job needs a teacher" in m for m in problems(HEAD + no_teacher, workdir))
+    stray = HAIKU + "        teacher: {model: amazon.nova-pro-v1:0}\n"
+    assert any("teacher applies to DISTILLATION only, not FINE_TUNING" in m for m in problems(HEAD + stray, workdir))
+
+
+def test_metadata_filter_shape(workdir):
+    job = """\
+      distilled:
+        type: DISTILLATION
+        baseModel: meta.llama3-1-8b-instruct-v1:0:128k
+        teacher: {model: meta.llama3-1-70b-instruct-v1:0}
+        trainingData:
+          invocationLogs:
+            filter: {equals: {a: "1", b: "2"}}
+"""
+    assert any("filter.equals" in m for m in problems(HEAD + job, workdir))
+    ok = job.replace('{equals: {a: "1", b: "2"}}', '{andAll: [{equals: {a: "1"}}, {notEquals: {b: "2"}}]}')
+    spec = parse_spec(HEAD + ok, base_dir=workdir)
+    logs = spec.stage("dev").jobs["distilled"].training_data.invocation_logs
+    assert logs.filter.model_dump(by_alias=True, exclude_none=True) == {"andAll": [{"equals": {"a": "1"}}, {"notEquals": {"b": "2"}}]}
+
+
+def test_log_based_distillation_needs_s3_log_delivery(workdir):
+    job = """\
+      distilled:
+        type: DISTILLATION
+        baseModel: meta.llama3-1-8b-instruct-v1:0:128k
+        teacher: {model: meta.llama3-1-70b-instruct-v1:0}
+        trainingData: {invocationLogs: {}}
+"""
+    text = HEAD.replace("stages:", "invocationLogging: {s3: false}\nstages:") + job
+    [message] = problems(text, workdir)
+    assert "trainingData.invocationLogs: this stage's invocation logging does not deliver to S3" in message
+
+
+def test_vpc_ids_are_checked(workdir):
+    text = HEAD + HAIKU + "        vpc: {subnetIds: [net-1], securityGroupIds: [sg-0a1b]}\n"
+    assert any("jobs.summarizer.vpc.subnetIds[0]" in m for m in problems(text, workdir))
+
+
+def test_the_default_estate_jobs_load_and_pass_the_catalog():
+    root = Path(__file__).resolve().parents[2]
+    from constructs_lib.spec import load_spec
+
+    spec = load_spec(root / "estate.yaml")
+    assert spec.stage("dev").jobs["summarizer"].base_model == "anthropic.claude-3-haiku-20240307-v1:0:200k"
+    distilled = spec.stage("prod").jobs["summarizer-distilled"]
+    assert distilled.type == "DISTILLATION" and distilled.teacher.model == "amazon.nova-pro-v1:0"

@@ -1,0 +1,177 @@
+"""Customization stack: what a reviewer relies on in the jobs' templates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from constructs_lib.spec import parse_spec
+from stacks.estate_stage import EstateStage
+
+from ..conftest import cdk_context, synthesize
+
+PROMPT = {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "Summarize: the disk is full."}]}]}
+
+RICH = """\
+name: rich-estate
+datasets:
+  shared-train: {s3Uri: "s3://shared-datasets/nova/train.jsonl", kmsKeyArn: "arn:aws:kms:us-east-1:444444444444:key/abcd-1234"}
+  prompts: {path: prompts.jsonl}
+stages:
+  lab:
+    account: "444444444444"
+    region: us-east-1
+    jobs:
+      nova-tuned:
+        type: FINE_TUNING
+        baseModel: amazon.nova-micro-v1:0:128k
+        trainingData: {dataset: shared-train}
+        hyperparameters: {epochCount: 3, learningRate: 0.00002}
+        vpc: {subnetIds: [subnet-0a1b2c3d], securityGroupIds: [sg-0a1b2c3d]}
+        removal: destroy
+        tags: {cost-center: "42"}
+      premier-distilled:
+        type: DISTILLATION
+        baseModel: amazon.nova-pro-v1:0:300k
+        teacher: {model: us.amazon.nova-premier-v1:0, maxResponseLength: 2000}
+        trainingData: {dataset: prompts}
+"""
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory):
+    base = tmp_path_factory.mktemp("rich")
+    (base / "prompts.jsonl").write_text("\n".join(json.dumps(PROMPT) for _ in range(5)) + "\n")
+    spec = parse_spec(RICH, source="rich.yaml", base_dir=base)
+    estate = synthesize(spec, base / "cdk.out", base_dir=base)  # with every nag pack: raises on any finding
+    return estate.stack("lab/Customization").template
+
+
+def resources(template, kind):
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def job(template, name):
+    return next(r for r in resources(template, "Custom::BedrockCustomizationJob").values() if r["Properties"]["NameParts"]["Readable"].endswith(name))
+
+
+def test_jobs_are_named_from_stage_job_and_content(default_estate):
+    template = default_estate.stack("dev/Customization").template
+    props = job(template, "summarizer")["Properties"]
+    assert props["NameParts"]["Readable"] == "bedrock-estate-dev-summarizer"
+    assert props["JobName"] == props["CustomModelName"] == f"bedrock-estate-dev-summarizer-{props['NameParts']['Digest'][:10]}"
+    assert props["ValidationWaitSeconds"] == 3300  # stops waiting before the provider's one-hour limit
+
+
+def test_datasets_are_copied_under_content_hashed_keys(default_estate):
+    template = default_estate.stack("dev/Customization").template
+    keys = sorted(r["Properties"]["TargetKey"] for r in resources(template, "Custom::BedrockEstateDataset").values())
+    assert [k.split("/")[1] for k in keys] == ["summaries-train", "summaries-validation"]
+    assert all(len(k.rsplit("/", 1)[1]) == len("0123456789abcdef.jsonl") for k in keys)
+
+
+def test_the_stack_reads_the_foundation_from_parameters_not_exports(default_estate):
+    for stack_id in ("dev/Customization", "prod/Customization"):
+        text = json.dumps(default_estate.stack(stack_id).template)
+        assert "Fn::ImportValue" not in text and "Fn::GetStackOutput" not in text
+        parameters = default_estate.stack(stack_id).template["Parameters"]
+        assert all(p["Default"].startswith(f"/bedrock-estate/{stack_id.split('/')[0]}/foundation/") for k, p in parameters.items() if k != "BootstrapVersion")
+
+
+def test_job_state_changes_reach_the_estate_topic(default_estate):
+    template = default_estate.stack("prod/Customization").template
+    [rule] = resources(template, "AWS::Events::Rule").values()
+    props = rule["Properties"]
+    assert props["Name"] == "bedrock-estate-prod-customization-jobs"  # the topic only trusts this prefix
+    assert props["EventPattern"] == {
+        "source": ["aws.bedrock"],
+        "detail-type": ["Model Customization Job State Change"],
+        "detail": {"jobName": [{"prefix": "bedrock-estate-prod-"}]},
+    }
+    assert props["Targets"][0]["Arn"] == "arn:aws:sns:us-east-1:222222222222:bedrock-estate-prod-notifications"
+
+
+def test_handler_may_create_jobs_only_on_the_declared_base_model(default_estate):
+    template = default_estate.stack("dev/Customization").template
+    policy = next(p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("CustomizationJobProvider"))
+    [create] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "bedrock:CreateModelCustomizationJob"]
+    assert "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k" in create["Resource"]
+    [passrole] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "iam:PassRole"]
+    assert passrole["Condition"] == {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}
+
+
+def test_s3_dataset_is_preflighted_and_readable_by_the_role(rich):
+    props = job(rich, "nova-tuned")["Properties"]
+    assert props["TrainingDataConfig"] == {"s3Uri": "s3://shared-datasets/nova/train.jsonl"}
+    assert props["Preflight"] == [
+        {
+            "S3Uri": "s3://shared-datasets/nova/train.jsonl",
+            "Format": "bedrock-conversation-2024",
+            "Purpose": "training dataset shared-train",
+            "SingleTurn": "false",
+            "RequireFinalAssistant": "true",
+            "MinRecords": "8",
+            "MaxRecords": "20000",
+            "MaxTokensPerRecord": "32000",
+            "KmsKeyArn": "arn:aws:kms:us-east-1:444444444444:key/abcd-1234",
+        }
+    ]
+    [access] = [p for k, p in resources(rich, "AWS::IAM::ManagedPolicy").items() if k.startswith("JobAccess")]
+    statements = access["Properties"]["PolicyDocument"]["Statement"]
+    text = json.dumps(statements)
+    assert "arn:aws:s3:::shared-datasets/nova/train.jsonl" in text
+    decrypt = [s for s in statements if s["Action"] == "kms:Decrypt"]
+    assert decrypt[0]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+
+
+def test_inference_profile_teacher_is_invocable_by_the_role_in_its_regions(rich):
+    access = next(p for k, p in resources(rich, "AWS::IAM::ManagedPolicy").items() if k.startswith("JobAccess"))
+    [invoke] = [s for s in access["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "bedrock:InvokeModel"]
+    assert sorted(invoke["Resource"]) == [
+        "arn:aws:bedrock:us-east-1:444444444444:inference-profile/us.amazon.nova-premier-v1:0",
+        "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-premier-v1:0",
+        "arn:aws:bedrock:us-east-2::foundation-model/amazon.nova-premier-v1:0",
+        "arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-premier-v1:0",
+    ]
+    teacher = job(rich, "premier-distilled")["Properties"]["CustomizationConfig"]["distillationConfig"]["teacherModelConfig"]
+    assert teacher == {"teacherModelIdentifier": "us.amazon.nova-premier-v1:0", "maxResponseLengthForInference": 2000}
+
+
+def test_vpc_job_gets_network_interfaces_only_tagged_for_bedrock(rich):
+    props = job(rich, "nova-tuned")["Properties"]
+    assert props["VpcConfig"] == {"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]}
+    access = next(p for k, p in resources(rich, "AWS::IAM::ManagedPolicy").items() if k.startswith("JobAccess"))
+    create = [s for s in access["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "ec2:CreateNetworkInterface" and "Condition" in s]
+    assert create[0]["Condition"]["StringEquals"] == {"aws:RequestTag/BedrockManaged": "true"}
+    assert props["Removal"] == "destroy"
+    assert {"key": "cost-center", "value": "42"} in props["JobTags"]
+
+
+def test_jobs_wait_for_the_job_specific_access(rich):
+    for resource in resources(rich, "Custom::BedrockCustomizationJob").values():
+        assert any(d.startswith("JobAccess") for d in resource["DependsOn"])
+
+
+def test_a_hundred_jobs_add_no_lambda_function(tmp_path):
+    def functions(count: int) -> int:
+        jobs = "".join(
+            f"      job-{i}:\n        type: FINE_TUNING\n        baseModel: anthropic.claude-3-haiku-20240307-v1:0:200k\n"
+            f"        trainingData: {{dataset: train}}\n        hyperparameters: {{epochCount: {1 + i % 10}}}\n"
+            for i in range(count)
+        )
+        text = (
+            'name: many\ndatasets:\n  train: {s3Uri: "s3://shared/train.jsonl"}\nstages:\n  dev:\n'
+            '    account: "111111111111"\n    region: us-west-2\n    jobs:\n' + jobs
+        )
+        spec = parse_spec(text, base_dir=tmp_path)
+        app = cdk.App(context=cdk_context(), outdir=str(tmp_path / f"out-{count}"))
+        stage = EstateStage(app, spec.stage("dev"), spec, Path(tmp_path))
+        template = Template.from_stack(stage.customization)
+        assert len(template.find_resources("Custom::BedrockCustomizationJob")) == count
+        return len(template.find_resources("AWS::Lambda::Function"))
+
+    assert functions(100) == functions(1)

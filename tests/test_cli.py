@@ -1,0 +1,76 @@
+"""The bedrock-estate command line: validate and convert datasets, with exit codes and line numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+SAMPLE = ROOT / "datasets" / "summarization"
+
+
+def test_the_sample_dataset_is_valid_for_claude_3_haiku(capsys):
+    assert main(["validate", str(SAMPLE / "train.jsonl"), "--model", HAIKU]) == 0
+    assert "ok, 60 records (messages)" in capsys.readouterr().out
+    assert main(["validate", str(SAMPLE / "validation.jsonl"), "--model", HAIKU, "--purpose", "validation"]) == 0
+
+
+def test_a_broken_line_is_named(tmp_path, capsys):
+    lines = (SAMPLE / "train.jsonl").read_text().splitlines()
+    lines[9] = lines[9].replace('"role": "assistant"', '"role": "user"')
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(lines) + "\n")
+    assert main(["validate", str(bad), "--model", HAIKU]) == 1
+    assert f"{bad}:10: messages[1].role is 'user'" in capsys.readouterr().err
+
+
+def test_unknown_model_exits_1_listing_known_ones(capsys):
+    assert main(["validate", str(SAMPLE / "train.jsonl"), "--model", "acme.x"]) == 1
+    assert "no FINE_TUNING rules in the model catalog" in capsys.readouterr().err
+
+
+def test_missing_file(capsys):
+    assert main(["validate", "nope.jsonl", "--model", HAIKU]) == 1
+    assert "nope.jsonl: file not found" in capsys.readouterr().err
+
+
+@pytest.fixture
+def prompt_completion(tmp_path):
+    source = tmp_path / "pc.jsonl"
+    records = [{"prompt": f"Summarize note {i}", "completion": f"Note {i} in short"} for i in range(40)]
+    source.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    return source
+
+
+def test_convert_to_messages_then_validate_for_haiku(prompt_completion, tmp_path, capsys):
+    out = tmp_path / "messages.jsonl"
+    assert main(["convert", str(prompt_completion), "--to", "messages", "--system", "Be brief.", "-o", str(out)]) == 0
+    first = json.loads(out.read_text().splitlines()[0])
+    assert first == {"system": "Be brief.", "messages": [{"role": "user", "content": "Summarize note 0"}, {"role": "assistant", "content": "Note 0 in short"}]}
+    assert main(["validate", str(out), "--model", HAIKU]) == 0
+
+
+def test_convert_to_distillation_prompts_then_validate(prompt_completion, tmp_path):
+    out = tmp_path / "prompts.jsonl"
+    assert main(["convert", str(prompt_completion), "--to", "bedrock-conversation-2024", "--prompts-only", "-o", str(out)]) == 0
+    first = json.loads(out.read_text().splitlines()[0])
+    assert first == {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "Summarize note 0"}]}]}
+    assert main(["validate", str(out), "--model", "amazon.nova-lite-v1:0:300k", "--type", "DISTILLATION"]) == 0
+
+
+def test_convert_names_lines_it_cannot_convert(tmp_path, capsys):
+    source = tmp_path / "mixed.jsonl"
+    source.write_text('{"prompt": "a", "completion": "b"}\n{"question": "a"}\nnot json\n')
+    assert main(["convert", str(source), "--to", "messages"]) == 1
+    err = capsys.readouterr().err
+    assert f"{source}:2: expected" in err and f"{source}:3: not valid JSON" in err
+
+
+def test_console_script_is_declared():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'bedrock-estate = "constructs_lib.cli:main"' in text

@@ -35,9 +35,16 @@ def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
 
     The reason is the audit trail: say why the finding does not apply or is accepted here.
     """
-    if not reason.strip():
-        raise ValueError(f"acknowledging {finding} needs a reason")
-    Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=reason))
+    acknowledge_each(construct, [(finding, reason)])
+
+
+def acknowledge_each(construct: IConstruct, findings: list[tuple[str, str]]) -> None:
+    """Acknowledge several findings on one construct, each with its own reason, in one call."""
+    for finding, reason in findings:
+        if not reason.strip():
+            raise ValueError(f"acknowledging {finding} needs a reason")
+    if findings:
+        Validations.of(construct).acknowledge(*(Acknowledgment(id=f, reason=r) for f, r in findings))
 
 
 def nag_spelling(scope: IConstruct, value: str) -> str:

@@ -25,7 +25,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from .nag import acknowledge, nag_spelling
+from .nag import acknowledge, acknowledge_each, nag_spelling
 
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -258,21 +258,19 @@ class EstateProvider(Construct):
         )
         policy = role.node.find_child("DefaultPolicy").node.default_child
         stack = Stack.of(self)
-        for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
-            acknowledge(policy, f"{pack}-IAMNoInlinePolicy", _FRAMEWORK_INLINE)
-        acknowledge(
-            policy,
+        findings = [(f"{pack}-IAMNoInlinePolicy", _FRAMEWORK_INLINE) for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")]
+        findings.append((
             "AwsSolutions-IAM5[Resource::*]",
             "CloudWatch Logs vended delivery (logs:CreateLogDelivery and related) and X-Ray writes support "
             "no resource-level permissions; the state machine needs them for its logging and tracing.",
-        )
+        ))  # fmt: skip
         for name in ("framework-isComplete", "framework-onTimeout"):
             fn = self.provider.node.find_child(name)
-            acknowledge(
-                policy,
+            findings.append((
                 f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.node.default_child)}.Arn>:*]",
                 "The waiter invokes the provider framework's own function and its versions; nothing else.",
-            )
+            ))  # fmt: skip
+        acknowledge_each(policy, findings)
 
     def _acknowledge_framework(self) -> None:
         self._trace_waiter()
@@ -289,14 +287,15 @@ class EstateProvider(Construct):
             if role is None:
                 continue
             policy = role.node.find_child("DefaultPolicy").node.default_child
-            for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
-                acknowledge(policy, f"{pack}-IAMNoInlinePolicy", _FRAMEWORK_INLINE)
-            for fn in filter(None, functions):
-                acknowledge(
-                    policy,
+            findings = [(f"{pack}-IAMNoInlinePolicy", _FRAMEWORK_INLINE) for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")]
+            findings += [
+                (
                     f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.node.default_child)}.Arn>:*]",
                     "The provider framework invokes this handler function and its versions (':*'); nothing else.",
                 )
+                for fn in filter(None, functions)
+            ]
+            acknowledge_each(policy, findings)
 
     def _framework_role(self, id: str, log_group: logs.ILogGroup) -> iam.Role:
         role = iam.Role(
@@ -312,16 +311,14 @@ class EstateProvider(Construct):
 
 
 def _acknowledge_function(fn: lambda_.IFunction, *, framework: bool) -> None:
-    resource = fn.node.default_child
-    for finding in ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"):
-        acknowledge(resource, finding, _CONCURRENCY)
-    for finding in ("HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "Serverless-LambdaDLQ"):
-        acknowledge(resource, finding, _DLQ)
-    for finding in ("HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC"):
-        acknowledge(resource, finding, _NO_VPC)
+    findings = [
+        *((f, _CONCURRENCY) for f in ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")),
+        *((f, _DLQ) for f in ("HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "Serverless-LambdaDLQ")),
+        *((f, _NO_VPC) for f in ("HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC")),
+    ]
     if framework:
-        acknowledge(resource, "Serverless-LambdaDefaultMemorySize", _FRAMEWORK_FUNCTION)
-        acknowledge(resource, "Serverless-LambdaTracing", _FRAMEWORK_FUNCTION)
+        findings += [("Serverless-LambdaDefaultMemorySize", _FRAMEWORK_FUNCTION), ("Serverless-LambdaTracing", _FRAMEWORK_FUNCTION)]
+    acknowledge_each(fn.node.default_child, findings)
 
 
 _CONCURRENCY = (

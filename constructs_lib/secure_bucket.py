@@ -10,7 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .nag import acknowledge
+from .nag import acknowledge_each
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,24 +83,14 @@ class SecureBucket(s3.Bucket):
         self.props = props
         resource = self.node.default_child
         assert isinstance(resource, s3.CfnBucket)
+        findings = [(f"{pack}-S3BucketReplicationEnabled", _NO_REPLICATION) for pack in _PACKS]
         if props.access_logs_bucket is not None:
             self._log_to(props.access_logs_bucket, props.access_logs_prefix)
         else:
-            for finding in (
-                "AwsSolutions-S1",
-                "NIST.800.53.R5-S3BucketLoggingEnabled",
-                "HIPAA.Security-S3BucketLoggingEnabled",
-                "PCI.DSS.321-S3BucketLoggingEnabled",
-            ):
-                acknowledge(resource, finding, _ACCESS_LOG_TARGET)
-            for finding in (
-                "NIST.800.53.R5-S3DefaultEncryptionKMS",
-                "HIPAA.Security-S3DefaultEncryptionKMS",
-                "PCI.DSS.321-S3DefaultEncryptionKMS",
-            ):
-                acknowledge(resource, finding, _SSE_S3_ONLY)
-        for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
-            acknowledge(resource, f"{pack}-S3BucketReplicationEnabled", _NO_REPLICATION)
+            findings.append(("AwsSolutions-S1", _ACCESS_LOG_TARGET))
+            findings += [(f"{pack}-S3BucketLoggingEnabled", _ACCESS_LOG_TARGET) for pack in _PACKS]
+            findings += [(f"{pack}-S3DefaultEncryptionKMS", _SSE_S3_ONLY) for pack in _PACKS]
+        acknowledge_each(resource, findings)
 
     def _log_to(self, target: s3.IBucket, prefix: str) -> None:
         resource = self.node.default_child
@@ -122,6 +112,7 @@ class SecureBucket(s3.Bucket):
         )
 
 
+_PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
 _ACCESS_LOG_TARGET = (
     "This is the server access log destination; logging it into itself would loop, and into "
     "another bucket would only move the finding."

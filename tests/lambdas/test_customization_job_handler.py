@@ -313,3 +313,22 @@ def test_required_operations_are_checked_against_the_runtime():
     dispatcher = Dispatcher({RESOURCE_TYPE: CustomizationJobHandler}, aws_factory=lambda region, deadline: Aws(client_factory=lambda s: OldBedrock()))
     with pytest.raises(EstateError, match="has no bedrock operation create_model_customization_job"):
         dispatcher.on_event(event("Create", RESOURCE_TYPE, PROPS), Context())
+
+
+def test_continued_pre_training_in_a_vpc_sends_a_valid_request(harness, fake):
+    props = {
+        **PROPS,
+        "NameParts": {"Readable": "bedrock-estate-dev-domain-text", "Digest": content_hash("cpt")},
+        "BaseModelIdentifier": "amazon.titan-text-express-v1:0:8k",
+        "CustomizationType": "CONTINUED_PRE_TRAINING",
+        "TrainingDataConfig": {"s3Uri": "s3://training/datasets/domain-text/abc.jsonl"},
+        "ValidationDataConfig": None,
+        "HyperParameters": {"epochCount": "1", "batchSize": "1", "learningRate": "0.00001", "learningRateWarmupSteps": "5"},
+        "VpcConfig": {"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]},
+    }
+    harness.on_event("Create", props)
+    [(_, sent)] = [c for c in fake.calls if c[0] == "CreateModelCustomizationJob"]
+    assert sent["customizationType"] == "CONTINUED_PRE_TRAINING"
+    assert sent["vpcConfig"] == {"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]}
+    assert sent["customModelKmsKeyId"] == PROPS["CustomModelKmsKeyId"]
+    assert sent["jobTags"] == [{"key": "estate", "value": "bedrock-estate"}]

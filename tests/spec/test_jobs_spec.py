@@ -208,3 +208,21 @@ def test_the_default_estate_jobs_load_and_pass_the_catalog():
     assert spec.stage("dev").jobs["summarizer"].base_model == "anthropic.claude-3-haiku-20240307-v1:0:200k"
     distilled = spec.stage("prod").jobs["summarizer-distilled"]
     assert distilled.type == "DISTILLATION" and distilled.teacher.model == "amazon.nova-pro-v1:0"
+
+
+def test_continued_pre_training_on_a_legacy_titan_model(tmp_path):
+    (tmp_path / "text.jsonl").write_text("\n".join(json.dumps({"input": f"Domain text {i}."}) for i in range(3)) + "\n")
+    text = (
+        "name: acme-estate\ndatasets:\n  text: {path: text.jsonl}\nstages:\n  dev:\n"
+        '    account: "111111111111"\n    region: us-east-1\n    jobs:\n      domain:\n'
+        "        type: CONTINUED_PRE_TRAINING\n        baseModel: amazon.titan-text-express-v1:0:8k\n"
+        "        trainingData: {dataset: text}\n        hyperparameters: {epochCount: 1, batchSize: 1, learningRate: 0.00001}\n"
+    )
+    spec = parse_spec(text, base_dir=tmp_path)
+    assert spec.stage("dev").jobs["domain"].type == "CONTINUED_PRE_TRAINING"
+    from constructs_lib.plan import render
+
+    assert "legacy model" in render(spec, [])
+    (tmp_path / "text.jsonl").write_text(json.dumps({"prompt": "x", "completion": "y"}) + "\n")
+    [message] = problems(text, tmp_path)
+    assert "text.jsonl:1: unknown field 'prompt'; allowed: input" in message

@@ -428,11 +428,11 @@ class EstateSpec(SpecModel):
             except StageFieldError:
                 logging = self.invocation_logging  # the override's own problem is reported elsewhere
             for job_name, job in stage.jobs.items():
-                at = ("jobs", job_name)
+                job_loc = ("stages", stage_name, "jobs", job_name)
 
-                def problem(sub: str, message: str) -> None:
+                def problem(sub: str, message: str, job_loc: tuple[str, ...] = job_loc) -> None:
                     parts = tuple(int(p) if p.isdigit() else p for p in sub.split("."))
-                    problems.append(LocatedProblem(("stages", stage_name, *at, *parts), message))
+                    problems.append(LocatedProblem((*job_loc, *parts), message))
 
                 for index, name in enumerate([job.training_data.dataset, *job.validation_data]):
                     if name is not None and name not in self.datasets:

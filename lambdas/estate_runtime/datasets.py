@@ -148,19 +148,28 @@ def _check_messages(record: object, rules: DatasetRules) -> list[str]:
     problems = _unknown(record, {"system", "messages"})
     if "system" in record:
         problems += _text(record["system"], "system")
-    turns = record.get("messages")
+
+    def content(turn: dict, where: str) -> list[str]:
+        return _text(turn.get("content"), f"{where}.content") + [f"{where}: {p}" for p in _unknown(turn, {"role", "content"})]
+
+    return problems + _check_turns(record.get("messages"), content, require_final_assistant=True)
+
+
+def _check_turns(turns: object, content, *, require_final_assistant: bool) -> list[str]:
+    """Turns alternate user, assistant, ...; ``content`` checks one turn's content."""
     if not isinstance(turns, list) or not turns:
-        return [*problems, "messages must be a non-empty list of {role, content}"]
+        return ["messages must be a non-empty list of {role, content}"]
+    problems: list[str] = []
     for index, turn in enumerate(turns):
+        where = f"messages[{index}]"
         if not isinstance(turn, dict):
-            problems.append(f"messages[{index}] must be an object with role and content")
+            problems.append(f"{where} must be an object with role and content")
             continue
         expected = "user" if index % 2 == 0 else "assistant"
         if turn.get("role") != expected:
-            problems.append(f"messages[{index}].role is {turn.get('role')!r}; roles alternate user, assistant, ... (expected {expected!r})")
-        problems += _text(turn.get("content"), f"messages[{index}].content")
-        problems += [f"messages[{index}]: {p}" for p in _unknown(turn, {"role", "content"})]
-    if turns and isinstance(turns[-1], dict) and turns[-1].get("role") != "assistant":
+            problems.append(f"{where}.role is {turn.get('role')!r}; roles alternate user, assistant, ... (expected {expected!r})")
+        problems += content(turn, where)
+    if require_final_assistant and isinstance(turns[-1], dict) and turns[-1].get("role") != "assistant":
         problems.append("the last message must be the assistant's")
     return problems
 
@@ -203,21 +212,13 @@ def _check_conversation(record: object, rules: DatasetRules) -> list[str]:
     if "system" in record:
         problems += _content_blocks(record["system"], "system")
     turns = record.get("messages")
-    if not isinstance(turns, list) or not turns:
-        return [*problems, "messages must be a non-empty list of {role, content}"]
-    if rules.single_turn and len(turns) > 2:
+    if rules.single_turn and isinstance(turns, list) and len(turns) > 2:
         problems.append(f"{len(turns)} messages; this use takes one user message and optionally one assistant answer")
-    for index, turn in enumerate(turns):
-        if not isinstance(turn, dict):
-            problems.append(f"messages[{index}] must be an object with role and content")
-            continue
-        expected = "user" if index % 2 == 0 else "assistant"
-        if turn.get("role") != expected:
-            problems.append(f"messages[{index}].role is {turn.get('role')!r}; roles alternate user, assistant, ... (expected {expected!r})")
-        problems += _content_blocks(turn.get("content"), f"messages[{index}].content")
-    if rules.require_final_assistant and isinstance(turns[-1], dict) and turns[-1].get("role") != "assistant":
-        problems.append("the last message must be the assistant's")
-    return problems
+
+    def content(turn: dict, where: str) -> list[str]:
+        return _content_blocks(turn.get("content"), f"{where}.content")
+
+    return problems + _check_turns(turns, content, require_final_assistant=rules.require_final_assistant)
 
 
 _CHECKS = {

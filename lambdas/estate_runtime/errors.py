@@ -28,6 +28,24 @@ def is_transient(err: ClientError) -> bool:
     return error_code(err) in THROTTLING_CODES or error_code(err) in SERVER_CODES or status >= 500
 
 
+# How Bedrock words a just-created role, policy or key grant it cannot use yet (IAM propagation).
+_IAM_PROPAGATION_HINTS = (
+    "failed to validate permissions",
+    "assume",
+    "not authorized",
+    "does not have permission",
+    "access denied",
+)
+
+
+def is_iam_propagation(err: ClientError) -> bool:
+    """An error that often clears within a minute of creating the role or policy it names: worth
+    retrying until the handler's deadline, after which the message still says what is missing."""
+    return error_code(err) in ("ValidationException", "AccessDeniedException") and any(
+        hint in error_message(err).lower() for hint in _IAM_PROPAGATION_HINTS
+    )
+
+
 def describe(operation: str, err: ClientError) -> str:
     """One sentence for a failed call: what failed, the service's words, and what to do."""
     code, message = error_code(err), error_message(err)

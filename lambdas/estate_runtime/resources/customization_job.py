@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from .. import datasets
 from ..core import Outcome, Request, ResourceHandler, coerce_to_shape
-from ..errors import EstateError, error_code, error_message
+from ..errors import EstateError, error_code, error_message, is_iam_propagation
 from ..log import get_logger
 from ..naming import JobNames
 from ..resource_types import CUSTOMIZATION_JOB
@@ -38,10 +38,6 @@ PREFLIGHT_BYTES = 8 * 1024 * 1024
 PREFLIGHT_LINES = 20_000
 _MAX_ATTEMPTS = 20
 _LIVE = ("InProgress", "Completed")
-_GONE = ("Stopped", "Failed")
-
-# Bedrock answers a just-created service role it cannot use yet with these (IAM propagation).
-_PROPAGATION_HINTS = ("assume", "not authorized", "does not have permission", "access denied", "permissions")
 
 # Properties that are the API request itself (everything else steers the handler).
 _REQUEST_FIELDS = {
@@ -58,13 +54,6 @@ _REQUEST_FIELDS = {
     "JobTags": "jobTags",
     "CustomModelTags": "customModelTags",
 }
-
-
-def _is_propagating(err: ClientError) -> bool:
-    return error_code(err) in ("ValidationException", "AccessDeniedException") and any(
-        hint in error_message(err).lower() for hint in _PROPAGATION_HINTS
-    )
-
 
 class CustomizationJobHandler(ResourceHandler):
     resource_type = RESOURCE_TYPE
@@ -161,7 +150,7 @@ class CustomizationJobHandler(ResourceHandler):
             answer = self.aws.call(
                 "bedrock",
                 "create_model_customization_job",
-                retry_if=_is_propagating,
+                retry_if=is_iam_propagation,
                 expect={"ConflictException", "ServiceQuotaExceededException", "ResourceInUseException"},
                 **params,
             )

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
 
 from ..core import Outcome, Request, ResourceHandler, as_bool
-from ..errors import EstateError, error_code, error_message
+from ..errors import EstateError, is_iam_propagation
 from ..log import get_logger
 from ..resource_types import INVOCATION_LOGGING
 
@@ -35,22 +34,6 @@ DELIVERY_FLAGS = (
     "videoDataDeliveryEnabled",
     "audioDataDeliveryEnabled",
 )
-
-# Messages Bedrock returns while a just-created role, policy or key grant is not yet visible to it.
-_PROPAGATION_HINTS = (
-    "failed to validate permissions",
-    "unable to assume",
-    "could not assume",
-    "not authorized to perform",
-    "does not have permission",
-)
-
-
-def _is_propagating(err: ClientError) -> bool:
-    return error_code(err) in ("ValidationException", "AccessDeniedException") and any(
-        hint in error_message(err).lower() for hint in _PROPAGATION_HINTS
-    )
-
 
 def normalize(config: dict[str, Any] | None) -> dict[str, Any] | None:
     """A canonical form of a LoggingConfig, so ours and the service's copy compare equal.
@@ -110,7 +93,7 @@ class InvocationLoggingHandler(ResourceHandler):
         self.aws.call(
             "bedrock",
             "put_model_invocation_logging_configuration",
-            retry_if=_is_propagating,
+            retry_if=is_iam_propagation,
             loggingConfig=config,
         )
 

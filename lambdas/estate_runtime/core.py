@@ -24,6 +24,9 @@ log = get_logger()
 
 RequestType = Literal["Create", "Update", "Delete"]
 
+# Field of the on_event answer saying the step needs no waiting; handed back to is_complete.
+SETTLED = "EstateSettled"
+
 # Leave this much of the Lambda's time to log and answer after the last retry.
 _SAFETY_MARGIN_SECONDS = 20.0
 
@@ -146,6 +149,9 @@ class Dispatcher:
         return self._run(request, context, phase="on_event")
 
     def is_complete(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+        if event.get(SETTLED) is True:
+            # on_event finished the work itself (e.g. an in-place tag update): nothing to wait for.
+            return {"IsComplete": True, "Data": dict(event.get("Data") or {})}
         request = Request.from_event(event)
         return self._run(request, context, phase="is_complete")
 
@@ -183,7 +189,8 @@ class Dispatcher:
         data = {k: v for k, v in outcome.data.items() if v is not None}
         if phase == "is_complete":
             return {"IsComplete": outcome.complete, "Data": data}
-        return {"PhysicalResourceId": outcome.physical_id, "Data": data}
+        # The provider framework merges every field of this answer into the is_complete event.
+        return {"PhysicalResourceId": outcome.physical_id, "Data": data, SETTLED: outcome.complete}
 
 
 def as_bool(value: Any) -> bool:

@@ -68,7 +68,7 @@ class Harness:
         return self.dispatcher.on_event(event(request_type, RESOURCE_TYPE, props, logical_id="JobSummarizer", **extra), Context())
 
     def is_complete(self, request_type, props, answer, **extra):
-        fields = {"PhysicalResourceId": answer["PhysicalResourceId"], "Data": answer.get("Data", {}), **extra}
+        fields = {**answer, **extra}  # the provider framework merges the on_event answer into the event
         return self.dispatcher.is_complete(event(request_type, RESOURCE_TYPE, props, logical_id="JobSummarizer", **fields), Context())
 
 
@@ -201,6 +201,14 @@ def test_update_of_tags_only_stays_in_place(harness, fake):
     job = fake.jobs[PROPS["JobName"]]
     assert fake.tags[job["jobArn"]] == {"team": "ml"}
     assert fake.tags[job["outputModelArn"]] == {"team": "ml"}
+
+
+def test_tags_only_update_does_not_wait_on_the_job(harness, fake):
+    first = harness.on_event("Create")
+    fake.fail(PROPS["JobName"], "failed long ago")  # even a failed job's tags update at once
+    retagged = {**PROPS, "JobTags": [{"key": "team", "value": "ml"}]}
+    answer = harness.on_event("Update", retagged, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    assert harness.is_complete("Update", retagged, answer, OldResourceProperties=PROPS)["IsComplete"] is True
 
 
 def test_delete_stops_a_running_job_and_waits_until_stopped(harness, fake):

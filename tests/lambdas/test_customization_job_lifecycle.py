@@ -61,7 +61,7 @@ class Cloud:
         return self.dispatcher.on_event(event(request_type, resource_type, props, logical_id=logical_id, **extra), Context())
 
     def wait(self, request_type, resource_type, logical_id, props, answer, **extra):
-        fields = {"PhysicalResourceId": answer["PhysicalResourceId"], "Data": answer.get("Data", {}), **extra}
+        fields = {**answer, **extra}  # the provider framework merges the on_event answer into the event
         return self.dispatcher.is_complete(event(request_type, resource_type, props, logical_id=logical_id, **fields), Context())
 
     def deploy_datasets(self, template: dict) -> dict[str, dict]:
@@ -116,6 +116,7 @@ def test_job_lifecycle_from_the_synthesized_templates(cloud, default_estate, tmp
     assert tag_props["JobName"] == props["JobName"]
     same = cloud.request("Update", CUSTOMIZATION_JOB, logical_id, tag_props, PhysicalResourceId=job_arn, OldResourceProperties=props)
     assert same["PhysicalResourceId"] == job_arn
+    assert cloud.wait("Update", CUSTOMIZATION_JOB, logical_id, tag_props, same)["IsComplete"] is True
     assert cloud.bedrock.tags[job_arn]["team"] == "search"
 
     # Update with replacement: a hyperparameter shapes the model, so a new job under a new name.

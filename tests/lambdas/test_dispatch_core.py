@@ -47,7 +47,7 @@ def dispatcher(handler=Recorder) -> Dispatcher:
 
 def test_create_answers_physical_id_and_data_without_nones():
     answer = dispatcher().on_event(event("Create", "Custom::Recorder", {"Name": "a"}), Context())
-    assert answer == {"PhysicalResourceId": "rec-1", "Data": {"Arn": "arn:x"}}
+    assert answer == {"PhysicalResourceId": "rec-1", "Data": {"Arn": "arn:x"}, "EstateSettled": True}
     assert Recorder.calls == ["create:a"]
 
 
@@ -69,6 +69,18 @@ def test_is_complete_reports_progress_and_data():
     )
     assert pending == {"IsComplete": False, "Data": {"Status": "Done"}}
     assert done["IsComplete"] is True
+
+
+def test_a_step_settled_by_on_event_is_not_polled():
+    class NeverPoll(Recorder):
+        def poll(self, request):
+            raise AssertionError("polled a settled step")
+
+    d = dispatcher(NeverPoll)
+    answer = d.on_event(event("Create", "Custom::Recorder", {"Name": "a"}), Context())
+    # The provider framework hands the whole on_event answer to is_complete.
+    done = d.is_complete({**event("Create", "Custom::Recorder", {"Name": "a"}), **answer}, Context())
+    assert done == {"IsComplete": True, "Data": {"Arn": "arn:x"}}
 
 
 def test_wrong_resource_type_names_what_the_provider_serves():

@@ -76,6 +76,7 @@ def test_create_puts_the_configuration_with_real_booleans(bedrock):
     assert answer == {
         "PhysicalResourceId": PHYSICAL_ID,
         "Data": {"LogGroupName": "/bedrock-estate-dev/model-invocations", "BucketName": "estate-invocation-logs"},
+        "EstateSettled": True,
     }
 
 

@@ -111,6 +111,14 @@ def test_completes_once_validation_passes(harness, fake):
     assert done["IsComplete"] is True and done["Data"]["JobArn"] == answer["PhysicalResourceId"]
 
 
+def test_model_arn_is_an_attribute_once_training_completed(harness, fake):
+    answer = harness.on_event("Create")
+    assert "CustomModelArn" not in harness.is_complete("Create", PROPS, answer)["Data"]
+    fake.complete(PROPS["JobName"])
+    done = harness.is_complete("Create", PROPS, answer)
+    assert done["Data"]["CustomModelArn"] == fake.jobs[PROPS["JobName"]]["outputModelArn"]
+
+
 def test_completes_at_the_wait_limit_while_validation_still_runs(harness, fake):
     answer = harness.on_event("Create", {**PROPS, "ValidationWaitSeconds": "0"})
     assert harness.is_complete("Create", {**PROPS, "ValidationWaitSeconds": "0"}, answer)["IsComplete"] is True

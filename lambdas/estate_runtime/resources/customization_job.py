@@ -297,6 +297,8 @@ class CustomizationJobHandler(ResourceHandler):
             "JobArn": job["jobArn"] if job else None,
             "JobName": job["jobName"] if job else names.job_name,
             "CustomModelName": (job or {}).get("outputModelName") or names.custom_model_name,
+            # Known only once training completed (rarely within a deployment): absent until then.
+            "CustomModelArn": (job or {}).get("outputModelArn"),
         }
 
 

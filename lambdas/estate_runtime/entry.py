@@ -17,6 +17,8 @@ REGISTRY: dict[str, str] = {
     resource_types.INVOCATION_LOGGING: ".resources.invocation_logging:InvocationLoggingHandler",
     resource_types.CUSTOMIZATION_JOB: ".resources.customization_job:CustomizationJobHandler",
     resource_types.DATASET: ".resources.dataset:DatasetHandler",
+    resource_types.PROVISIONED_THROUGHPUT: ".resources.serving:ProvisionedThroughputHandler",
+    resource_types.CUSTOM_MODEL_DEPLOYMENT: ".resources.serving:CustomModelDeploymentHandler",
 }
 
 

@@ -35,7 +35,19 @@ class _StdoutHandler(logging.StreamHandler):
         pass
 
 
-def get_logger(name: str = "estate") -> logging.Logger:
+class _SafeFields(logging.LoggerAdapter):
+    """Renames extra fields that would clash with LogRecord's own attributes (``name``,
+    ``message``, ...): logging raises KeyError on those, which would turn a log line into a
+    failed deployment."""
+
+    def process(self, msg, kwargs):
+        extra = kwargs.get("extra")
+        if extra:
+            kwargs["extra"] = {(f"{k}_" if k in _RESERVED else k): v for k, v in extra.items()}
+        return msg, kwargs
+
+
+def get_logger(name: str = "estate") -> logging.LoggerAdapter:
     logger = logging.getLogger(name)
     if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
         handler = _StdoutHandler()
@@ -43,4 +55,4 @@ def get_logger(name: str = "estate") -> logging.Logger:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
-    return logger
+    return _SafeFields(logger, {})

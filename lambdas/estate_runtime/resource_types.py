@@ -7,3 +7,5 @@ boto3 or any handler code.
 INVOCATION_LOGGING = "Custom::BedrockInvocationLogging"
 CUSTOMIZATION_JOB = "Custom::BedrockCustomizationJob"
 DATASET = "Custom::BedrockEstateDataset"
+PROVISIONED_THROUGHPUT = "Custom::BedrockProvisionedThroughput"
+CUSTOM_MODEL_DEPLOYMENT = "Custom::BedrockCustomModelDeployment"

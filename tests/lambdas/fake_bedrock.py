@@ -9,7 +9,7 @@ so the handler cannot drift from the real API. Faults are injected per operation
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 
@@ -119,7 +119,7 @@ class FakeBedrock:
     def get_model_customization_job(self, **params: Any) -> dict[str, Any]:
         self._enter("GetModelCustomizationJob", params)
         job = self._job("GetModelCustomizationJob", params["jobIdentifier"])
-        answer = {k: v for k, v in job.items() if k != "request"}
+        answer = {k: v for k, v in job.items() if k != "request" and v is not None}
         return self._answer("GetModelCustomizationJob", answer)
 
     def stop_model_customization_job(self, **params: Any) -> dict[str, Any]:
@@ -160,3 +160,140 @@ class FakeBedrock:
         for key in params["tagKeys"]:
             self.tags.get(params["resourceARN"], {}).pop(key, None)
         return self._answer("UntagResource", {})
+
+
+class FakeServing(FakeBedrock):
+    """The fake gains custom models, provisioned throughput (Creating -> InService / Failed,
+    Updating) and custom model deployments (Creating -> Active / Failed, model updates)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.throughputs: dict[str, dict[str, Any]] = {}
+        self.deployments: dict[str, dict[str, Any]] = {}
+        self.unit_quota = 2
+
+    # -- test controls -------------------------------------------------------------------------------
+    def add_model(self, name: str) -> str:
+        arn = f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/base/{name[-12:].rjust(12, '0')}"
+        self.models[name] = {"modelArn": arn, "modelName": name}
+        return arn
+
+    def settle(self, fail: str | None = None) -> None:
+        """Move every throughput and deployment in progress to its end state."""
+        for item in self.throughputs.values():
+            if item["status"] in ("Creating", "Updating"):
+                if fail:
+                    item.update(status="Failed", failureMessage=fail)
+                else:
+                    item.update(status="InService", modelArn=item["desiredModelArn"])
+        for item in self.deployments.values():
+            if item["status"] == "Creating":
+                item.update(status="Failed", failureMessage=fail) if fail else item.update(status="Active")
+            details = item.get("updateDetails")
+            if details and details["updateStatus"] == "Updating":
+                details["updateStatus"] = "UpdateCompleted"
+                item["modelArn"] = details["modelArn"]
+
+    def billing(self) -> list[str]:
+        return sorted(self.throughputs)
+
+    # -- custom models -------------------------------------------------------------------------------
+    def get_custom_model(self, **params: Any) -> dict[str, Any]:
+        self._enter("GetCustomModel", params)
+        identifier = params["modelIdentifier"]
+        for name, model in self.models.items():
+            if identifier in (name, model["modelArn"]):
+                answer = {"modelArn": model["modelArn"], "modelName": name, "creationTime": datetime.now(timezone.utc), "modelStatus": "Active"}
+                return self._answer("GetCustomModel", answer)
+        raise self._error("GetCustomModel", "ResourceNotFoundException", f"Model {identifier} not found", 404)
+
+    # -- provisioned throughput ----------------------------------------------------------------------
+    def _throughput(self, operation: str, identifier: str) -> dict[str, Any]:
+        for item in self.throughputs.values():
+            if identifier in (item["provisionedModelName"], item["provisionedModelArn"]):
+                return item
+        raise self._error(operation, "ResourceNotFoundException", f"Provisioned model {identifier} not found", 404)
+
+    def create_provisioned_model_throughput(self, **params: Any) -> dict[str, Any]:
+        self._enter("CreateProvisionedModelThroughput", params)
+        name = params["provisionedModelName"]
+        if name in self.throughputs:
+            if self.throughputs[name]["token"] == params.get("clientRequestToken"):
+                return self._answer("CreateProvisionedModelThroughput", {"provisionedModelArn": self.throughputs[name]["provisionedModelArn"]})
+            raise self._error("CreateProvisionedModelThroughput", "ValidationException", f"{name} already exists")
+        if not any(m["modelArn"] == params["modelId"] for m in self.models.values()):
+            raise self._error("CreateProvisionedModelThroughput", "ResourceNotFoundException", "model not found", 404)
+        used = sum(t["modelUnits"] for t in self.throughputs.values())
+        if used + params["modelUnits"] > self.unit_quota:
+            raise self._error("CreateProvisionedModelThroughput", "ServiceQuotaExceededException", "Model units quota exceeded")
+        now = datetime.now(timezone.utc)
+        arn = f"arn:aws:bedrock:{self.region}:{self.account}:provisioned-model/{next(self._ids):012d}"
+        item = {
+            "provisionedModelName": name, "provisionedModelArn": arn, "modelUnits": params["modelUnits"],
+            "desiredModelUnits": params["modelUnits"], "modelArn": params["modelId"], "desiredModelArn": params["modelId"],
+            "foundationModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+            "status": "Creating", "creationTime": now, "lastModifiedTime": now, "token": params.get("clientRequestToken"),
+        }  # fmt: skip
+        if params.get("commitmentDuration"):
+            days = 31 if params["commitmentDuration"] == "OneMonth" else 183
+            item.update(commitmentDuration=params["commitmentDuration"], commitmentExpirationTime=now + timedelta(days=days))
+        self.throughputs[name] = item
+        self.tags[arn] = {t["key"]: t["value"] for t in params.get("tags", [])}
+        return self._answer("CreateProvisionedModelThroughput", {"provisionedModelArn": arn})
+
+    def get_provisioned_model_throughput(self, **params: Any) -> dict[str, Any]:
+        self._enter("GetProvisionedModelThroughput", params)
+        item = self._throughput("GetProvisionedModelThroughput", params["provisionedModelId"])
+        return self._answer("GetProvisionedModelThroughput", {k: v for k, v in item.items() if k != "token"})
+
+    def update_provisioned_model_throughput(self, **params: Any) -> dict[str, Any]:
+        self._enter("UpdateProvisionedModelThroughput", params)
+        item = self._throughput("UpdateProvisionedModelThroughput", params["provisionedModelId"])
+        if item["status"] != "InService":
+            raise self._error("UpdateProvisionedModelThroughput", "ValidationException", f"throughput is {item['status']}")
+        if params.get("desiredModelId"):
+            item.update(desiredModelArn=params["desiredModelId"], status="Updating")
+        return self._answer("UpdateProvisionedModelThroughput", {})
+
+    def delete_provisioned_model_throughput(self, **params: Any) -> dict[str, Any]:
+        self._enter("DeleteProvisionedModelThroughput", params)
+        item = self._throughput("DeleteProvisionedModelThroughput", params["provisionedModelId"])
+        expires = item.get("commitmentExpirationTime")
+        if expires and expires > datetime.now(timezone.utc):
+            raise self._error("DeleteProvisionedModelThroughput", "ConflictException", "commitment term has not ended", 409)
+        del self.throughputs[item["provisionedModelName"]]
+        return self._answer("DeleteProvisionedModelThroughput", {})
+
+    # -- deployments -----------------------------------------------------------------------------------
+    def _deployment(self, operation: str, identifier: str) -> dict[str, Any]:
+        for item in self.deployments.values():
+            if identifier in (item["modelDeploymentName"], item["customModelDeploymentArn"]):
+                return item
+        raise self._error(operation, "ResourceNotFoundException", f"Deployment {identifier} not found", 404)
+
+    def create_custom_model_deployment(self, **params: Any) -> dict[str, Any]:
+        self._enter("CreateCustomModelDeployment", params)
+        name = params["modelDeploymentName"]
+        if name not in self.deployments:
+            arn = f"arn:aws:bedrock:{self.region}:{self.account}:custom-model-deployment/{next(self._ids):012d}"
+            self.deployments[name] = {
+                "customModelDeploymentArn": arn, "modelDeploymentName": name, "modelArn": params["modelArn"],
+                "createdAt": datetime.now(timezone.utc), "status": "Creating", "description": params.get("description", "x"),
+            }  # fmt: skip
+        return self._answer("CreateCustomModelDeployment", {"customModelDeploymentArn": self.deployments[name]["customModelDeploymentArn"]})
+
+    def get_custom_model_deployment(self, **params: Any) -> dict[str, Any]:
+        self._enter("GetCustomModelDeployment", params)
+        return self._answer("GetCustomModelDeployment", dict(self._deployment("GetCustomModelDeployment", params["customModelDeploymentIdentifier"])))
+
+    def update_custom_model_deployment(self, **params: Any) -> dict[str, Any]:
+        self._enter("UpdateCustomModelDeployment", params)
+        item = self._deployment("UpdateCustomModelDeployment", params["customModelDeploymentIdentifier"])
+        item["updateDetails"] = {"modelArn": params["modelArn"], "updateStatus": "Updating"}
+        return self._answer("UpdateCustomModelDeployment", {"customModelDeploymentArn": item["customModelDeploymentArn"]})
+
+    def delete_custom_model_deployment(self, **params: Any) -> dict[str, Any]:
+        self._enter("DeleteCustomModelDeployment", params)
+        item = self._deployment("DeleteCustomModelDeployment", params["customModelDeploymentIdentifier"])
+        del self.deployments[item["modelDeploymentName"]]
+        return self._answer("DeleteCustomModelDeployment", {})

@@ -231,3 +231,11 @@ def test_json_formatter_keeps_extra_fields():
     assert json.loads(JsonFormatter().format(record)) == {
         "attempt": 2, "level": "INFO", "logger": "estate", "message": "retrying",
     }  # fmt: skip
+
+
+def test_reserved_log_field_names_never_break_a_handler(capsys):
+    from estate_runtime.log import get_logger
+
+    get_logger().info("adopting", extra={"name": "x", "message": "y", "job": "z"})
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["name_"] == "x" and line["message_"] == "y" and line["job"] == "z" and line["message"] == "adopting"

@@ -1,0 +1,326 @@
+"""Serving resources: ``Custom::BedrockProvisionedThroughput`` and ``Custom::BedrockCustomModelDeployment``.
+
+Both serve a custom model that may still be training when CloudFormation asks for them, within a
+provider waiter of at most one hour whose polls all receive the same input. So every step derives
+its state from Bedrock, never from an earlier poll:
+
+1. Resolve the model: the given model ARN, or the custom model a declared job produces (by name).
+   While the job still trains, wait; after ``ModelWaitSeconds`` fail with a message naming the job,
+   its status and start, and what to do. A failed or stopped job fails at once. Nothing is ever
+   created for a model that does not exist.
+2. Create under a deterministic name (the physical id) with a deterministic client token, so a
+   retried or repeated create makes exactly one.
+3. Wait until it serves (InService / Active); Bedrock's failure message fails the resource.
+
+Update: a new name (model units or commitment changed) is a replacement; a new model swaps in
+place and waits until it serves the new model; tags update in place. Delete waits until it is gone.
+A throughput with a running commitment cannot be deleted: without an acknowledgement that fails
+with its term; with one, the resource lets go of it (billing until the term ends, as accepted).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+from botocore.exceptions import ClientError
+
+from ..core import Outcome, Request, ResourceHandler, as_bool
+from ..errors import EstateError, error_code, error_message
+from ..log import get_logger
+from ..resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
+
+log = get_logger()
+
+_NOT_FOUND = {"ResourceNotFoundException"}
+
+
+class ServingHandler(ResourceHandler):
+    """What both serving resources share; subclasses supply the API calls."""
+
+    noun: ClassVar[str]
+    ready_status: ClassVar[str]
+
+    # -- subclass API --------------------------------------------------------------------------------
+    def find(self, name: str) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def create_serving(self, props: Any, model_arn: str) -> None:
+        raise NotImplementedError
+
+    def swap_model(self, name: str, model_arn: str) -> None:
+        raise NotImplementedError
+
+    def delete_serving(self, name: str) -> None:
+        raise NotImplementedError
+
+    def serving_model(self, found: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def arn(self, found: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def check_delete(self, found: dict[str, Any], props: Any) -> bool:
+        """True to delete; False to let go of it. Raise to refuse."""
+        return True
+
+    def is_ready(self, found: dict[str, Any]) -> bool:
+        return found.get("status") == self.ready_status
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def create(self, request: Request) -> Outcome:
+        name = request.properties["Name"]
+        return Outcome(name, {"Name": name, "StartedAt": str(time.time())}, complete=False)
+
+    def update(self, request: Request) -> Outcome:
+        old, new = request.old_properties or {}, request.properties
+        if old.get("Name") != new["Name"]:
+            log.info(f"{self.noun} replaced", extra={"old": old.get("Name"), "new": new["Name"]})
+            return self.create(request)
+        self._update_tags(request)
+        return Outcome(new["Name"], {"Name": new["Name"], "StartedAt": str(time.time())}, complete=False)
+
+    def delete(self, request: Request) -> Outcome:
+        name = request.physical_id or request.properties["Name"]
+        found = self.find(name)
+        if found is None:
+            return Outcome(name, complete=True)
+        if not self.check_delete(found, request.properties):
+            return Outcome(name, complete=True)
+        self.delete_serving(name)
+        return Outcome(name, complete=False)
+
+    def poll(self, request: Request) -> Outcome:
+        props = request.properties
+        name = request.physical_id or props["Name"]
+        if request.request_type == "Delete":
+            return Outcome(name, complete=self.find(name) is None)
+        found = self.find(name)
+        model_arn = self._resolve_model(props, float(request.data.get("StartedAt") or time.time()))
+        if model_arn is None:
+            return Outcome(name, complete=False)  # still training, within the wait
+        if found is None:
+            log.info(f"creating {self.noun}", extra={"serving": name, "model": model_arn})
+            self.create_serving(props, model_arn)
+            return Outcome(name, complete=False)
+        created_here = request.request_type == "Create" or (request.old_properties or {}).get("Name") != name
+        if found.get("status") == "Failed":
+            self._give_up(name, created_here)
+            raise EstateError(f"Bedrock could not serve {self.noun} {name}: {found.get('failureMessage') or 'no reason given'}")
+        ready = self.is_ready(found)
+        if self.serving_model(found) != model_arn and ready:
+            log.info(f"swapping the model of {self.noun}", extra={"serving": name, "model": model_arn})
+            self.swap_model(name, model_arn)
+            return Outcome(name, complete=False)
+        done = ready and self.serving_model(found) == model_arn
+        waited = time.time() - float(request.data.get("StartedAt") or time.time())
+        if not done and waited >= float(props.get("ServeWaitSeconds", 3300)):
+            # The provider's waiter ends at one hour; a resource created by a failed create gets no
+            # Delete from CloudFormation. Remove it now rather than leave it billing.
+            self._give_up(name, created_here)
+            raise EstateError(
+                f"{self.noun} {name} was not serving after {round(waited / 60)} minutes (status {found.get('status')}); "
+                + ("it was deleted so nothing bills. Deploy again to retry." if created_here else "the previous model stays; deploy again to retry.")
+            )
+        return Outcome(name, {"Arn": self.arn(found), "ModelArn": model_arn}, complete=done)
+
+    def _give_up(self, name: str, created_here: bool) -> None:
+        if created_here:
+            log.warning(f"deleting the {self.noun} this request created", extra={"serving": name})
+            self.delete_serving(name)
+
+    # -- the model -----------------------------------------------------------------------------------
+    def _resolve_model(self, props: Any, started: float) -> str | None:
+        source = props["Model"]
+        if source.get("ModelArn"):
+            model = self._custom_model(source["ModelArn"])
+            if model is None:
+                raise EstateError(f"custom model {source['ModelArn']} does not exist in this account and region; check the serving entry's model")
+            return model["modelArn"]
+        model = self._custom_model(source["CustomModelName"])
+        if model is not None and model.get("modelStatus", "Active") == "Active":
+            return model["modelArn"]
+        job = self._job(source["JobName"])
+        if job is None:
+            raise EstateError(f"job {source['JobName']} does not exist; deploy the customization stack first")
+        if job["status"] in ("Failed", "Stopped", "Stopping"):
+            reason = job.get("failureMessage") or "no reason given"
+            raise EstateError(f"job {job['jobName']} is {job['status']} ({reason}), so its model will not exist; fix the job and deploy it again")
+        waited = time.time() - started
+        if waited >= float(props.get("ModelWaitSeconds", 0)):
+            begun = job.get("creationTime")
+            since = begun.isoformat() if isinstance(begun, datetime) else str(begun)
+            raise EstateError(
+                f"job {job['jobName']} is still training (status {job['status']}, started {since}), so "
+                f"{self.noun} {props['Name']} was not created. The estate's notification topic announces "
+                "when training completes; deploy the serving stack again then."
+            )
+        log.info("model not ready; waiting", extra={"job": job["jobName"], "status": job["status"], "waited": round(waited)})
+        return None
+
+    def _custom_model(self, identifier: str) -> dict[str, Any] | None:
+        try:
+            return self.aws.call("bedrock", "get_custom_model", expect=_NOT_FOUND, modelIdentifier=identifier)
+        except ClientError:
+            return None
+
+    def _job(self, name: str) -> dict[str, Any] | None:
+        try:
+            return self.aws.call("bedrock", "get_model_customization_job", expect=_NOT_FOUND, jobIdentifier=name)
+        except ClientError:
+            return None
+
+    def _update_tags(self, request: Request) -> None:
+        found = self.find(request.physical_id or request.properties["Name"])
+        if found is None:
+            return
+        before = {t["key"]: t["value"] for t in (request.old_properties or {}).get("Tags") or []}
+        after = {t["key"]: t["value"] for t in request.properties.get("Tags") or []}
+        removed = sorted(set(before) - set(after))
+        changed = [{"key": k, "value": v} for k, v in sorted(after.items()) if before.get(k) != v]
+        if removed:
+            self.aws.call("bedrock", "untag_resource", resourceARN=self.arn(found), tagKeys=removed)
+        if changed:
+            self.aws.call("bedrock", "tag_resource", resourceARN=self.arn(found), tags=changed)
+
+
+class ProvisionedThroughputHandler(ServingHandler):
+    resource_type = PROVISIONED_THROUGHPUT
+    noun = "provisioned throughput"
+    ready_status = "InService"
+    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
+        "bedrock": (
+            "create_provisioned_model_throughput",
+            "get_provisioned_model_throughput",
+            "update_provisioned_model_throughput",
+            "delete_provisioned_model_throughput",
+            "get_custom_model",
+            "get_model_customization_job",
+            "tag_resource",
+            "untag_resource",
+        )
+    }
+
+    def find(self, name: str) -> dict[str, Any] | None:
+        try:
+            return self.aws.call("bedrock", "get_provisioned_model_throughput", expect=_NOT_FOUND, provisionedModelId=name)
+        except ClientError:
+            return None
+
+    def create_serving(self, props: Any, model_arn: str) -> None:
+        params: dict[str, Any] = {
+            "provisionedModelName": props["Name"],
+            "modelId": model_arn,
+            "modelUnits": int(props["ModelUnits"]),
+            "clientRequestToken": props["ClientRequestToken"],
+            "tags": props.get("Tags") or [],
+        }
+        if props.get("CommitmentDuration"):
+            params["commitmentDuration"] = props["CommitmentDuration"]
+        try:
+            self.aws.call("bedrock", "create_provisioned_model_throughput", expect={"ServiceQuotaExceededException"}, **params)
+        except ClientError as err:
+            raise EstateError(
+                f"provisioned throughput {props['Name']} ({props['ModelUnits']} model units) exceeds a quota: "
+                f"{error_message(err)}. Model units for custom models need a quota increase in Service Quotas "
+                "(Amazon Bedrock), or fewer units in the spec."
+            ) from None
+
+    def swap_model(self, name: str, model_arn: str) -> None:
+        self.aws.call("bedrock", "update_provisioned_model_throughput", provisionedModelId=name, desiredModelId=model_arn)
+
+    def delete_serving(self, name: str) -> None:
+        try:
+            self.aws.call("bedrock", "delete_provisioned_model_throughput", expect=_NOT_FOUND, provisionedModelId=name)
+        except ClientError:
+            pass  # already gone
+
+    def serving_model(self, found: dict[str, Any]) -> str:
+        # While Updating, desiredModelArn is the model being swapped in.
+        return found.get("desiredModelArn") or found["modelArn"]
+
+    def arn(self, found: dict[str, Any]) -> str:
+        return found["provisionedModelArn"]
+
+    def check_delete(self, found: dict[str, Any], props: Any) -> bool:
+        expires = found.get("commitmentExpirationTime")
+        if not found.get("commitmentDuration") or expires is None or expires <= datetime.now(timezone.utc):
+            return True
+        term = f"{found['commitmentDuration']} commitment until {expires.isoformat()}"
+        if as_bool(props.get("ReleaseCommitment", "false")):
+            log.warning(
+                "letting go of a committed throughput; it bills until its term ends",
+                extra={"serving": found["provisionedModelName"], "term": term},
+            )
+            return False
+        raise EstateError(
+            f"provisioned throughput {found['provisionedModelName']} has a {term}; Bedrock cannot delete it "
+            "before then and it bills until then. Keep its serving entry until the term ends, or set "
+            "commitment.releaseOnRemoval: true to let CloudFormation forget it (then delete it yourself "
+            "after the term: aws bedrock delete-provisioned-model-throughput)."
+        )
+
+
+class CustomModelDeploymentHandler(ServingHandler):
+    resource_type = CUSTOM_MODEL_DEPLOYMENT
+    noun = "custom model deployment"
+    ready_status = "Active"
+    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
+        "bedrock": (
+            "create_custom_model_deployment",
+            "get_custom_model_deployment",
+            "update_custom_model_deployment",
+            "delete_custom_model_deployment",
+            "get_custom_model",
+            "get_model_customization_job",
+            "tag_resource",
+            "untag_resource",
+        )
+    }
+
+    def find(self, name: str) -> dict[str, Any] | None:
+        try:
+            return self.aws.call(
+                "bedrock", "get_custom_model_deployment", expect=_NOT_FOUND | {"ValidationException"}, customModelDeploymentIdentifier=name
+            )
+        except ClientError as err:
+            if error_code(err) == "ValidationException":
+                raise EstateError(f"bedrock:GetCustomModelDeployment rejected {name!r}: {error_message(err)}") from None
+            return None
+
+    def create_serving(self, props: Any, model_arn: str) -> None:
+        self.aws.call(
+            "bedrock",
+            "create_custom_model_deployment",
+            modelDeploymentName=props["Name"],
+            modelArn=model_arn,
+            description=props.get("Description") or f"bedrock-estate serving entry {props['Name']}",
+            tags=props.get("Tags") or [],
+            clientRequestToken=props["ClientRequestToken"],
+        )
+
+    def swap_model(self, name: str, model_arn: str) -> None:
+        self.aws.call("bedrock", "update_custom_model_deployment", customModelDeploymentIdentifier=name, modelArn=model_arn)
+
+    def delete_serving(self, name: str) -> None:
+        try:
+            self.aws.call("bedrock", "delete_custom_model_deployment", expect=_NOT_FOUND, customModelDeploymentIdentifier=name)
+        except ClientError:
+            pass
+
+    def serving_model(self, found: dict[str, Any]) -> str:
+        # A model being swapped in counts as the one served: its progress decides readiness.
+        pending = found.get("updateDetails") or {}
+        if pending.get("updateStatus") == "Updating":
+            return pending["modelArn"]
+        return found["modelArn"]
+
+    def is_ready(self, found: dict[str, Any]) -> bool:
+        pending = found.get("updateDetails") or {}
+        if pending.get("updateStatus") == "UpdateFailed":
+            raise EstateError(f"Bedrock could not swap the model of custom model deployment {found['modelDeploymentName']} to {pending['modelArn']}")
+        return found.get("status") == self.ready_status and pending.get("updateStatus") != "Updating"
+
+    def arn(self, found: dict[str, Any]) -> str:
+        return found["customModelDeploymentArn"]

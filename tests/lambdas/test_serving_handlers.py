@@ -1,0 +1,249 @@
+"""Serving resources against the stateful fake: wait for the model, create once, serve, swap, delete,
+commitments, quotas and timeouts, with nothing left billing on any failure path."""
+
+from __future__ import annotations
+
+import pytest
+
+from estate_runtime.core import Dispatcher
+from estate_runtime.errors import EstateError
+from estate_runtime.resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
+from estate_runtime.resources.serving import CustomModelDeploymentHandler, ProvisionedThroughputHandler
+
+from .fake_bedrock import FakeServing
+from .support import ACCOUNT, Context, FakeClock, aws_with, event
+
+JOB = "bedrock-estate-dev-summarizer-b3e79f5f57"
+THROUGHPUT = {
+    "Name": "bedrock-estate-dev-summarizer-pt-1a2b3c4d",
+    "ClientRequestToken": "bedrock-estate-dev-summarizer-pt-1a2b3c4d",
+    "Model": {"JobName": JOB, "CustomModelName": JOB},
+    "ModelUnits": "1",
+    "Tags": [{"key": "estate", "value": "bedrock-estate"}],
+    "ModelWaitSeconds": "1800",
+    "ServeWaitSeconds": "3300",
+}
+TRAINING_JOB = {
+    "jobName": JOB,
+    "customModelName": JOB,
+    "roleArn": f"arn:aws:iam::{ACCOUNT}:role/customization",
+    "baseModelIdentifier": "anthropic.claude-3-haiku-20240307-v1:0:200k",
+    "trainingDataConfig": {"s3Uri": "s3://training/datasets/x.jsonl"},
+    "outputDataConfig": {"s3Uri": "s3://output/jobs/x/"},
+}
+
+
+class Harness:
+    def __init__(self, fake: FakeServing):
+        self.fake = fake
+        self.dispatcher = Dispatcher(
+            {PROVISIONED_THROUGHPUT: ProvisionedThroughputHandler, CUSTOM_MODEL_DEPLOYMENT: CustomModelDeploymentHandler},
+            aws_factory=lambda region, deadline: aws_with({"bedrock": fake}, FakeClock()),
+        )
+
+    def on_event(self, request_type, props, kind=PROVISIONED_THROUGHPUT, **extra):
+        return self.dispatcher.on_event(event(request_type, kind, props, logical_id="Serving", **extra), Context())
+
+    def poll(self, request_type, props, answer, kind=PROVISIONED_THROUGHPUT, **extra):
+        merged = {**event(request_type, kind, props, logical_id="Serving", **extra), **answer}
+        return self.dispatcher.is_complete(merged, Context())
+
+
+@pytest.fixture
+def fake():
+    fake = FakeServing()
+    fake.create_model_customization_job(**TRAINING_JOB)
+    return fake
+
+
+@pytest.fixture
+def h(fake):
+    return Harness(fake)
+
+
+def test_create_waits_for_training_then_serves(h, fake):
+    answer = h.on_event("Create", THROUGHPUT)
+    assert answer["PhysicalResourceId"] == THROUGHPUT["Name"]
+    assert h.poll("Create", THROUGHPUT, answer)["IsComplete"] is False
+    assert fake.throughputs == {}  # never for a model that does not exist
+    fake.complete(JOB)
+    assert h.poll("Create", THROUGHPUT, answer)["IsComplete"] is False  # created, Creating
+    assert h.poll("Create", THROUGHPUT, answer)["IsComplete"] is False  # a repeated poll creates nothing more
+    assert len(fake.throughputs) == 1
+    fake.settle()
+    done = h.poll("Create", THROUGHPUT, answer)
+    assert done["IsComplete"] is True
+    item = fake.throughputs[THROUGHPUT["Name"]]
+    assert done["Data"] == {"Arn": item["provisionedModelArn"], "ModelArn": fake.models[JOB]["modelArn"]}
+    assert item["modelUnits"] == 1 and "commitmentDuration" not in item
+
+
+def test_create_while_training_times_out_with_the_job_and_what_to_do(h, fake):
+    props = {**THROUGHPUT, "ModelWaitSeconds": "0"}
+    answer = h.on_event("Create", props)
+    with pytest.raises(EstateError) as caught:
+        h.poll("Create", props, answer)
+    message = str(caught.value)
+    assert f"job {JOB} is still training (status InProgress, started " in message
+    assert "notification topic announces when training completes; deploy the serving stack again" in message
+    assert fake.billing() == []
+
+
+def test_a_failed_job_fails_the_serving_entry_at_once(h, fake):
+    fake.fail(JOB, "validation failed")
+    answer = h.on_event("Create", THROUGHPUT)
+    with pytest.raises(EstateError, match=f"job {JOB} is Failed \\(validation failed\\), so its model will not exist"):
+        h.poll("Create", THROUGHPUT, answer)
+
+
+def test_an_existing_model_arn_is_served_and_a_missing_one_refused(h, fake):
+    arn = fake.add_model("imported-model")
+    props = {**THROUGHPUT, "Model": {"ModelArn": arn}}
+    answer = h.on_event("Create", props)
+    h.poll("Create", props, answer)
+    fake.settle()
+    assert h.poll("Create", props, answer)["IsComplete"] is True
+    missing = {**THROUGHPUT, "Name": "other", "Model": {"ModelArn": arn.replace("imported", "x")[:-3] + "999"}}
+    with pytest.raises(EstateError, match="does not exist in this account and region"):
+        h.poll("Create", missing, h.on_event("Create", missing))
+
+
+def test_bedrock_failure_deletes_what_this_create_made(h, fake):
+    fake.complete(JOB)
+    answer = h.on_event("Create", THROUGHPUT)
+    h.poll("Create", THROUGHPUT, answer)
+    fake.settle(fail="insufficient capacity")
+    with pytest.raises(EstateError, match="could not serve provisioned throughput .*insufficient capacity"):
+        h.poll("Create", THROUGHPUT, answer)
+    assert fake.billing() == []
+
+
+def test_not_in_service_by_the_deadline_is_deleted_so_nothing_bills(h, fake):
+    fake.complete(JOB)
+    props = {**THROUGHPUT, "ServeWaitSeconds": "0"}
+    answer = h.on_event("Create", props)
+    # It was created by an earlier poll and is still Creating when the deadline comes.
+    fake.create_provisioned_model_throughput(
+        provisionedModelName=props["Name"], modelId=fake.models[JOB]["modelArn"], modelUnits=1, clientRequestToken=props["ClientRequestToken"]
+    )
+    with pytest.raises(EstateError, match="was not serving after 0 minutes .* it was deleted so nothing bills"):
+        h.poll("Create", props, answer)
+    assert fake.billing() == []
+
+
+def test_model_unit_quota_names_the_fix(h, fake):
+    fake.complete(JOB)
+    props = {**THROUGHPUT, "ModelUnits": "5"}
+    with pytest.raises(EstateError, match="exceeds a quota: Model units quota exceeded. Model units for custom models need a quota increase"):
+        h.poll("Create", props, h.on_event("Create", props))
+
+
+def test_throttling_while_waiting_is_retried(h, fake):
+    fake.complete(JOB)
+    fake.fail_next("GetProvisionedModelThroughput", "ThrottlingException", "slow down", 429, times=2)
+    answer = h.on_event("Create", THROUGHPUT)
+    assert h.poll("Create", THROUGHPUT, answer)["IsComplete"] is False
+    assert len(fake.throughputs) == 1
+
+
+def serving(h, fake, props=THROUGHPUT):
+    fake.complete(JOB)
+    answer = h.on_event("Create", props)
+    h.poll("Create", props, answer)
+    fake.settle()
+    assert h.poll("Create", props, answer)["IsComplete"] is True
+    return answer
+
+
+def test_update_with_a_retrained_model_swaps_in_place(h, fake):
+    serving(h, fake)
+    retrained = "bedrock-estate-dev-summarizer-9f8e7d6c5b"
+    fake.create_model_customization_job(**{**TRAINING_JOB, "jobName": retrained, "customModelName": retrained})
+    fake.complete(retrained)
+    new_props = {**THROUGHPUT, "Model": {"JobName": retrained, "CustomModelName": retrained}}
+    answer = h.on_event("Update", new_props, PhysicalResourceId=THROUGHPUT["Name"], OldResourceProperties=THROUGHPUT)
+    assert answer["PhysicalResourceId"] == THROUGHPUT["Name"]
+    extra = {"PhysicalResourceId": THROUGHPUT["Name"], "OldResourceProperties": THROUGHPUT}
+    assert h.poll("Update", new_props, answer, **extra)["IsComplete"] is False  # UpdateProvisionedModelThroughput sent
+    assert fake.throughputs[THROUGHPUT["Name"]]["status"] == "Updating"
+    fake.settle()
+    assert h.poll("Update", new_props, answer, **extra)["IsComplete"] is True
+    assert fake.throughputs[THROUGHPUT["Name"]]["modelArn"] == fake.models[retrained]["modelArn"]
+    assert len(fake.throughputs) == 1
+
+
+def test_update_of_model_units_is_a_replacement(h, fake):
+    serving(h, fake)
+    fake.unit_quota = 3
+    bigger = {**THROUGHPUT, "Name": "bedrock-estate-dev-summarizer-pt-99ff00aa", "ClientRequestToken": "t2", "ModelUnits": "2"}
+    answer = h.on_event("Update", bigger, PhysicalResourceId=THROUGHPUT["Name"], OldResourceProperties=THROUGHPUT)
+    assert answer["PhysicalResourceId"] == bigger["Name"]
+    extra = {"PhysicalResourceId": THROUGHPUT["Name"], "OldResourceProperties": THROUGHPUT}
+    h.poll("Update", bigger, answer, **extra)
+    fake.settle()
+    assert h.poll("Update", bigger, answer, **extra)["IsComplete"] is True
+    # CloudFormation then deletes the old one.
+    gone = h.on_event("Delete", THROUGHPUT, PhysicalResourceId=THROUGHPUT["Name"])
+    assert h.poll("Delete", THROUGHPUT, gone, PhysicalResourceId=THROUGHPUT["Name"])["IsComplete"] is True
+    assert fake.billing() == [bigger["Name"]]
+
+
+def test_tags_update_in_place(h, fake):
+    serving(h, fake)
+    retagged = {**THROUGHPUT, "Tags": [{"key": "team", "value": "search"}]}
+    h.on_event("Update", retagged, PhysicalResourceId=THROUGHPUT["Name"], OldResourceProperties=THROUGHPUT)
+    assert fake.tags[fake.throughputs[THROUGHPUT["Name"]]["provisionedModelArn"]] == {"team": "search"}
+
+
+def test_delete_removes_and_waits_until_gone(h, fake):
+    serving(h, fake)
+    answer = h.on_event("Delete", THROUGHPUT, PhysicalResourceId=THROUGHPUT["Name"])
+    assert h.poll("Delete", THROUGHPUT, answer, PhysicalResourceId=THROUGHPUT["Name"])["IsComplete"] is True
+    assert fake.billing() == []
+
+
+def test_committed_throughput_refuses_deletion_with_its_term(h, fake):
+    committed = {**THROUGHPUT, "CommitmentDuration": "OneMonth"}
+    serving(h, fake, committed)
+    with pytest.raises(EstateError) as caught:
+        h.on_event("Delete", committed, PhysicalResourceId=committed["Name"])
+    message = str(caught.value)
+    assert "has a OneMonth commitment until 20" in message and "bills until then" in message
+    assert "releaseOnRemoval: true" in message
+    assert fake.billing() == [committed["Name"]]
+
+
+def test_acknowledged_commitment_is_let_go_not_deleted(h, fake):
+    committed = {**THROUGHPUT, "CommitmentDuration": "SixMonths", "ReleaseCommitment": "true"}
+    serving(h, fake, committed)
+    answer = h.on_event("Delete", committed, PhysicalResourceId=committed["Name"])
+    assert answer["EstateSettled"] is True
+    assert fake.billing() == [committed["Name"]]  # still billing, as the spec acknowledged
+
+
+DEPLOYMENT = {**THROUGHPUT, "Name": "bedrock-estate-dev-summarizer-od-5e6f7a8b", "ClientRequestToken": "bedrock-estate-dev-od"}
+
+
+def test_deployment_lifecycle_create_swap_delete(h, fake):
+    fake.complete(JOB)
+    answer = h.on_event("Create", DEPLOYMENT, kind=CUSTOM_MODEL_DEPLOYMENT)
+    assert h.poll("Create", DEPLOYMENT, answer, kind=CUSTOM_MODEL_DEPLOYMENT)["IsComplete"] is False
+    fake.settle()
+    done = h.poll("Create", DEPLOYMENT, answer, kind=CUSTOM_MODEL_DEPLOYMENT)
+    assert done["IsComplete"] is True and done["Data"]["Arn"].startswith("arn:aws:bedrock:us-west-2:111111111111:custom-model-deployment/")
+
+    retrained = "bedrock-estate-dev-summarizer-0a0b0c0d0e"
+    fake.create_model_customization_job(**{**TRAINING_JOB, "jobName": retrained, "customModelName": retrained})
+    fake.complete(retrained)
+    new_props = {**DEPLOYMENT, "Model": {"JobName": retrained, "CustomModelName": retrained}}
+    extra = {"PhysicalResourceId": DEPLOYMENT["Name"], "OldResourceProperties": DEPLOYMENT}
+    update = h.on_event("Update", new_props, kind=CUSTOM_MODEL_DEPLOYMENT, **extra)
+    assert h.poll("Update", new_props, update, kind=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is False
+    assert h.poll("Update", new_props, update, kind=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is False  # no second swap
+    assert len([c for c in fake.calls if c[0] == "UpdateCustomModelDeployment"]) == 1
+    fake.settle()
+    assert h.poll("Update", new_props, update, kind=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is True
+
+    gone = h.on_event("Delete", new_props, kind=CUSTOM_MODEL_DEPLOYMENT, PhysicalResourceId=DEPLOYMENT["Name"])
+    assert h.poll("Delete", new_props, gone, kind=CUSTOM_MODEL_DEPLOYMENT, PhysicalResourceId=DEPLOYMENT["Name"])["IsComplete"] is True
+    assert fake.deployments == {}

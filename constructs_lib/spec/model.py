@@ -331,6 +331,70 @@ class Job(SpecModel):
         return self
 
 
+_CUSTOM_MODEL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:bedrock:[a-z0-9\-]+:\d{12}:custom-model/.+")
+
+
+class ServedModel(SpecModel):
+    """What to serve: the model a job of this stage trains, or an existing custom model."""
+
+    job: ItemName | None = Field(None, description="Name of a job in this stage's `jobs`.")
+    arn: str | None = Field(None, description="ARN of an existing custom model in this account and region.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ServedModel:
+        if (self.job is None) == (self.arn is None):
+            raise ValueError("give exactly one of job (a job of this stage) or arn (an existing custom model)")
+        if self.arn is not None and not _CUSTOM_MODEL_ARN_RE.match(self.arn):
+            raise ValueError(f"{self.arn!r} is not a custom model ARN (arn:aws:bedrock:<region>:<account>:custom-model/...)")
+        return self
+
+
+class CommitmentAcknowledgement(SpecModel):
+    """A commitment cannot be cancelled: the spec states the term and the monthly amount accepted."""
+
+    term: Literal["OneMonth", "SixMonths"]
+    model_units: int = Field(ge=1, description="The model units bought under this commitment.")
+    monthly_usd: float = Field(gt=0, description="Monthly amount accepted, in USD (730 hours x model units x hourly price).")
+
+
+class Provisioned(SpecModel):
+    """Provisioned throughput: model units billed by the hour."""
+
+    model_units: int = Field(ge=1, le=100, description="Model units. Changing them replaces the throughput.")
+    commitment: Literal["none", "OneMonth", "SixMonths"] = Field(
+        "none", description="none (hourly, deletable any time; default), OneMonth or SixMonths (cannot be deleted before the term ends)."
+    )
+    acknowledge: CommitmentAcknowledgement | None = Field(None, description="Required with a commitment.")
+    release_on_removal: bool = Field(
+        False,
+        description=(
+            "Removing a committed throughput before its term: let CloudFormation forget it (it bills until "
+            "the term ends) instead of failing. Default false."
+        ),
+    )
+
+
+class OnDemand(SpecModel):
+    """An on-demand custom model deployment: pay per use, no hourly units."""
+
+    description: str | None = Field(None, max_length=200)
+
+
+class Serving(SpecModel):
+    """How a custom model is served in this stage."""
+
+    model: ServedModel
+    provisioned: Provisioned | None = None
+    on_demand: OnDemand | None = None
+    tags: Tags = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Serving:
+        if (self.provisioned is None) == (self.on_demand is None):
+            raise ValueError("give exactly one of provisioned {modelUnits, commitment} or onDemand {}")
+        return self
+
+
 class Notifications(SpecModel):
     emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(
         default_factory=list, description="Addresses subscribed to job state changes (each must confirm by email)."
@@ -362,6 +426,9 @@ class Stage(_StageOverrides):
     jobs: dict[Annotated[str, AfterValidator(_check_item_name)], Job] = Field(
         default_factory=dict, description="Customization jobs of this stage, by name."
     )
+    serving: dict[Annotated[str, AfterValidator(_check_item_name)], Serving] = Field(
+        default_factory=dict, description="Serving entries of this stage, by name."
+    )
 
 
 class EstateSpec(SpecModel):
@@ -385,6 +452,10 @@ class EstateSpec(SpecModel):
         default_factory=dict, description="Datasets jobs refer to by name."
     )
     notifications: Notifications = Field(default_factory=Notifications)
+    prices: dict[str, dict[Literal["none", "OneMonth", "SixMonths"], Annotated[float, Field(ge=0)]]] = Field(
+        default_factory=dict,
+        description="Hourly USD per model unit by base model and term, overriding the shipped price table.",
+    )
     stages: dict[StageName, Stage] = Field(min_length=1, description="Deployment targets, in promotion order.")
 
     def cross_check(self, base_dir: Path | None = None) -> list[StageFieldError]:
@@ -392,6 +463,7 @@ class EstateSpec(SpecModel):
         files; run by the loader after field validation."""
         problems: list[StageFieldError] = []
         problems += self._check_jobs()
+        problems += self._check_serving()
         problems += self._check_dataset_files(base_dir or Path.cwd())
         owners: dict[tuple[str, str], str] = {}
         for name in self.stages:
@@ -456,6 +528,77 @@ class EstateSpec(SpecModel):
                         problem(sub, message)
         return problems
 
+    def served_base_model(self, stage_name: str, serving: Serving) -> str | None:
+        """The base model behind a serving entry, when the spec knows it (a job of the stage)."""
+        if serving.model.job is None:
+            return None
+        job = self.stages[stage_name].jobs.get(serving.model.job)
+        return job.base_model if job else None
+
+    def serving_cost(self, stage_name: str, serving: Serving) -> Any:
+        from estate_runtime.pricing import Cost, cost, load_prices
+
+        if serving.provisioned is None:
+            return Cost(0.0, "on demand: billed per use")
+        base = self.served_base_model(stage_name, serving)
+        if base is None:
+            return Cost(None, "unknown")
+        p = serving.provisioned
+        return cost(load_prices(), base, p.commitment, p.model_units, self.prices)
+
+    def _check_serving(self) -> list[StageFieldError]:
+        from estate_runtime.catalog import load_catalog
+        from estate_runtime.pricing import money
+
+        catalog = load_catalog()
+        problems: list[StageFieldError] = []
+        for stage_name, stage in self.stages.items():
+            for name, serving in stage.serving.items():
+                loc = ("stages", stage_name, "serving", name)
+                if serving.model.job is not None and serving.model.job not in stage.jobs:
+                    declared = ", ".join(stage.jobs) or "none"
+                    problems.append(LocatedProblem((*loc, "model", "job"), f"no job named {serving.model.job!r} in this stage; jobs: {declared}"))
+                    continue
+                base = self.served_base_model(stage_name, serving)
+                if serving.on_demand is not None and base is not None:
+                    model = catalog.model(base)
+                    if model is not None and stage.region not in model.on_demand_regions:
+                        offered = ", ".join(m.id for m in catalog.models.values() if stage.region in m.on_demand_regions) or "none"
+                        problems.append(LocatedProblem(
+                            (*loc, "onDemand"),
+                            f"custom models of {base} cannot be deployed on demand in {stage.region}; base models that can: {offered}. Use provisioned instead",
+                        ))  # fmt: skip
+                p = serving.provisioned
+                if p is None or p.commitment == "none":
+                    continue
+                price = self.serving_cost(stage_name, serving)
+                shown = f"{money(price.monthly)} per month ({p.model_units} model units, {money(price.hourly)} per hour, {price.source})"
+                if p.acknowledge is None:
+                    problems.append(LocatedProblem(
+                        (*loc, "provisioned", "commitment"),
+                        f"a {p.commitment} commitment cannot be cancelled and costs {shown}. To accept it, add "
+                        f"acknowledge: {{term: {p.commitment}, modelUnits: {p.model_units}, monthlyUsd: <amount>}}",
+                    ))  # fmt: skip
+                elif p.acknowledge.model_units != p.model_units:
+                    problems.append(LocatedProblem(
+                        (*loc, "provisioned", "modelUnits"),
+                        f"{p.model_units} model units, but {p.acknowledge.model_units} were bought under the {p.commitment} "
+                        "commitment. Changing units replaces the throughput: a new commitment is bought while the old one "
+                        "cannot be deleted and bills until its term ends. To do it anyway: first deploy with "
+                        "releaseOnRemoval: true, then change modelUnits and acknowledge the new purchase",
+                    ))  # fmt: skip
+                elif p.acknowledge.term != p.commitment:
+                    problems.append(LocatedProblem(
+                        (*loc, "provisioned", "acknowledge", "term"),
+                        f"acknowledges {p.acknowledge.term} but the commitment is {p.commitment}; the acknowledgement must state the term bought",
+                    ))  # fmt: skip
+                elif price.monthly is not None and p.acknowledge.monthly_usd + 0.005 < price.monthly:
+                    problems.append(LocatedProblem(
+                        (*loc, "provisioned", "acknowledge", "monthlyUsd"),
+                        f"acknowledges {money(p.acknowledge.monthly_usd)} per month but the commitment costs {shown}",
+                    ))  # fmt: skip
+        return problems
+
     def dataset_usages(self) -> dict[str, list[tuple[str, str, DatasetRules]]]:
         """Per dataset: (stage, job, rules) for every job that uses it and whose model the catalog knows."""
         from estate_runtime.catalog import load_catalog
@@ -517,6 +660,7 @@ class EstateSpec(SpecModel):
             invocation_logging=_merge(self.invocation_logging, stage.invocation_logging, name, "invocationLogging"),
             tags={**self.tags, **stage.tags},
             jobs=dict(stage.jobs),
+            serving=dict(stage.serving),
         )
 
     def stage_settings(self) -> list[StageSettings]:
@@ -590,6 +734,7 @@ class StageSettings:
     invocation_logging: InvocationLogging
     tags: dict[str, str]
     jobs: dict[str, Job]
+    serving: dict[str, Serving]
 
     @property
     def qualifier(self) -> str:

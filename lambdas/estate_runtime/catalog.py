@@ -69,6 +69,8 @@ class BaseModel:
     customizations: dict[str, Customization]
     legacy: bool = False
     note: str | None = None
+    on_demand_regions: tuple[str, ...] = ()
+    """Regions where a custom model of this base can be deployed for on-demand inference."""
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,7 @@ def load_catalog() -> Catalog:
             customizations=customizations,
             legacy=entry.get("legacy", False),
             note=entry.get("note"),
+            on_demand_regions=tuple((entry.get("onDemandDeployment") or {}).get("regions", ())),
         )
     distillation = raw["distillation"]
     teachers = {

@@ -13,11 +13,12 @@ from estate_runtime.resources.serving import CustomModelDeploymentHandler, Provi
 from .fake_bedrock import FakeServing
 from .support import ACCOUNT, Context, FakeClock, aws_with, event
 
-JOB = "bedrock-estate-dev-summarizer-b3e79f5f57"
+DIGEST = "b3e79f5f57c8af0fa5ca1ab003be0157208138f9d370870577ed46ab46ce3c38"
+JOB = f"bedrock-estate-dev-summarizer-{DIGEST[:10]}"
 THROUGHPUT = {
     "Name": "bedrock-estate-dev-summarizer-pt-1a2b3c4d",
     "ClientRequestToken": "bedrock-estate-dev-summarizer-pt-1a2b3c4d",
-    "Model": {"JobName": JOB, "CustomModelName": JOB},
+    "Model": {"JobNameParts": {"Readable": "bedrock-estate-dev-summarizer", "Digest": DIGEST}},
     "ModelUnits": "1",
     "Tags": [{"key": "estate", "value": "bedrock-estate"}],
     "ModelWaitSeconds": "1800",
@@ -96,6 +97,16 @@ def test_a_failed_job_fails_the_serving_entry_at_once(h, fake):
         h.poll("Create", THROUGHPUT, answer)
 
 
+def test_the_retry_of_a_stopped_job_is_the_one_served(h, fake):
+    fake.stop_model_customization_job(jobIdentifier=JOB)
+    fake.settle_stops()
+    fake.create_model_customization_job(**{**TRAINING_JOB, "jobName": f"{JOB}-r2", "customModelName": f"{JOB}-r2"})
+    fake.complete(f"{JOB}-r2")
+    answer = h.on_event("Create", THROUGHPUT)
+    h.poll("Create", THROUGHPUT, answer)
+    assert fake.throughputs[THROUGHPUT["Name"]]["modelArn"] == fake.models[f"{JOB}-r2"]["modelArn"]
+
+
 def test_an_existing_model_arn_is_served_and_a_missing_one_refused(h, fake):
     arn = fake.add_model("imported-model")
     props = {**THROUGHPUT, "Model": {"ModelArn": arn}}
@@ -157,10 +168,11 @@ def serving(h, fake, props=THROUGHPUT):
 
 def test_update_with_a_retrained_model_swaps_in_place(h, fake):
     serving(h, fake)
-    retrained = "bedrock-estate-dev-summarizer-9f8e7d6c5b"
+    digest = "9f8e7d6c5b" + "0" * 54
+    retrained = f"bedrock-estate-dev-summarizer-{digest[:10]}"
     fake.create_model_customization_job(**{**TRAINING_JOB, "jobName": retrained, "customModelName": retrained})
     fake.complete(retrained)
-    new_props = {**THROUGHPUT, "Model": {"JobName": retrained, "CustomModelName": retrained}}
+    new_props = {**THROUGHPUT, "Model": {"JobNameParts": {"Readable": "bedrock-estate-dev-summarizer", "Digest": digest}}}
     answer = h.on_event("Update", new_props, PhysicalResourceId=THROUGHPUT["Name"], OldResourceProperties=THROUGHPUT)
     assert answer["PhysicalResourceId"] == THROUGHPUT["Name"]
     extra = {"PhysicalResourceId": THROUGHPUT["Name"], "OldResourceProperties": THROUGHPUT}
@@ -232,10 +244,11 @@ def test_deployment_lifecycle_create_swap_delete(h, fake):
     done = h.poll("Create", DEPLOYMENT, answer, kind=CUSTOM_MODEL_DEPLOYMENT)
     assert done["IsComplete"] is True and done["Data"]["Arn"].startswith("arn:aws:bedrock:us-west-2:111111111111:custom-model-deployment/")
 
-    retrained = "bedrock-estate-dev-summarizer-0a0b0c0d0e"
+    digest = "0a0b0c0d0e" + "1" * 54
+    retrained = f"bedrock-estate-dev-summarizer-{digest[:10]}"
     fake.create_model_customization_job(**{**TRAINING_JOB, "jobName": retrained, "customModelName": retrained})
     fake.complete(retrained)
-    new_props = {**DEPLOYMENT, "Model": {"JobName": retrained, "CustomModelName": retrained}}
+    new_props = {**DEPLOYMENT, "Model": {"JobNameParts": {"Readable": "bedrock-estate-dev-summarizer", "Digest": digest}}}
     extra = {"PhysicalResourceId": DEPLOYMENT["Name"], "OldResourceProperties": DEPLOYMENT}
     update = h.on_event("Update", new_props, kind=CUSTOM_MODEL_DEPLOYMENT, **extra)
     assert h.poll("Update", new_props, update, kind=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is False

@@ -29,11 +29,13 @@ from botocore.exceptions import ClientError
 from ..core import Outcome, Request, ResourceHandler, as_bool
 from ..errors import EstateError, error_code, error_message
 from ..log import get_logger
+from ..naming import JobNames
 from ..resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
 
 log = get_logger()
 
 _NOT_FOUND = {"ResourceNotFoundException"}
+_MAX_ATTEMPTS = 20
 
 
 class ServingHandler(ResourceHandler):
@@ -138,15 +140,11 @@ class ServingHandler(ResourceHandler):
             if model is None:
                 raise EstateError(f"custom model {source['ModelArn']} does not exist in this account and region; check the serving entry's model")
             return model["modelArn"]
-        model = self._custom_model(source["CustomModelName"])
-        if model is not None and model.get("modelStatus", "Active") == "Active":
-            return model["modelArn"]
-        job = self._job(source["JobName"])
-        if job is None:
-            raise EstateError(f"job {source['JobName']} does not exist; deploy the customization stack first")
-        if job["status"] in ("Failed", "Stopped", "Stopping"):
-            reason = job.get("failureMessage") or "no reason given"
-            raise EstateError(f"job {job['jobName']} is {job['status']} ({reason}), so its model will not exist; fix the job and deploy it again")
+        job = self._live_job(JobNames(source["JobNameParts"]["Readable"], source["JobNameParts"]["Digest"]))
+        if job["status"] == "Completed":
+            model = self._custom_model(job.get("outputModelArn") or job["outputModelName"])
+            if model is not None and model.get("modelStatus", "Active") == "Active":
+                return model["modelArn"]
         waited = time.time() - started
         if waited >= float(props.get("ModelWaitSeconds", 0)):
             begun = job.get("creationTime")
@@ -158,6 +156,22 @@ class ServingHandler(ResourceHandler):
             )
         log.info("model not ready; waiting", extra={"job": job["jobName"], "status": job["status"], "waited": round(waited)})
         return None
+
+    def _live_job(self, names: JobNames) -> dict[str, Any]:
+        """The job that trains the model: the first attempt (name, name-r2, ...) not stopped or failed."""
+        last = None
+        for _ in range(_MAX_ATTEMPTS):
+            job = self._job(names.job_name)
+            if job is None:
+                break
+            if job["status"] in ("InProgress", "Completed"):
+                return job
+            last = job
+            names = names.next_attempt()
+        if last is None:
+            raise EstateError(f"job {names.job_name} does not exist; deploy the customization stack first")
+        reason = last.get("failureMessage") or "no reason given"
+        raise EstateError(f"job {last['jobName']} is {last['status']} ({reason}), so its model will not exist; fix the job and deploy it again")
 
     def _custom_model(self, identifier: str) -> dict[str, Any] | None:
         try:

@@ -1,0 +1,106 @@
+"""Serving in the spec: model references, on-demand support, the commitment guard and its costs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from constructs_lib.spec import SpecError, parse_spec
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+
+
+def spec_text(serving: str, region: str = "us-west-2", prices: str = "", job_model: str = HAIKU) -> str:
+    return (
+        f"name: acme-estate\n{prices}datasets:\n  train: {{s3Uri: \"s3://shared-data/train.jsonl\"}}\nstages:\n  dev:\n"
+        f'    account: "111111111111"\n    region: {region}\n    jobs:\n      summarizer:\n'
+        f"        type: FINE_TUNING\n        baseModel: {job_model}\n        trainingData: {{dataset: train}}\n"
+        f"    serving:\n{serving}"
+    )
+
+
+PT = "      summarizer:\n        model: {job: summarizer}\n        provisioned: {modelUnits: 1}\n"
+
+
+def problems(text: str, tmp_path) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, source="estate.yaml", base_dir=tmp_path)
+    return [issue.render("estate.yaml") for issue in caught.value.issues]
+
+
+def test_provisioned_entry_defaults_to_no_commitment(tmp_path):
+    spec = parse_spec(spec_text(PT), base_dir=tmp_path)
+    entry = spec.stage("dev").serving["summarizer"]
+    assert entry.provisioned.commitment == "none" and not entry.provisioned.release_on_removal
+    cost = spec.serving_cost("dev", entry)
+    assert cost.hourly is None and cost.source == "unknown"  # the shipped table states no price
+
+
+def test_prices_in_the_spec_give_costs(tmp_path):
+    prices = f"prices:\n  {HAIKU}: {{none: 40.5, OneMonth: 30}}\n"
+    spec = parse_spec(spec_text(PT.replace("modelUnits: 1", "modelUnits: 2"), prices=prices), base_dir=tmp_path)
+    cost = spec.serving_cost("dev", spec.stage("dev").serving["summarizer"])
+    assert (cost.hourly, cost.daily, cost.monthly, cost.source) == (81.0, 1944.0, 59130.0, "spec")
+
+
+def test_model_must_be_a_job_of_the_stage(tmp_path):
+    [message] = problems(spec_text(PT.replace("job: summarizer", "job: summariser")), tmp_path)
+    assert "stages.dev.serving.summarizer.model.job: no job named 'summariser' in this stage; jobs: summarizer" in message
+
+
+def test_exactly_one_way_of_serving(tmp_path):
+    both = PT.replace("provisioned: {modelUnits: 1}", "provisioned: {modelUnits: 1}\n        onDemand: {}")
+    assert any("exactly one of provisioned" in m for m in problems(spec_text(both), tmp_path))
+
+
+def test_on_demand_only_where_the_base_model_supports_it(tmp_path):
+    od = "      summarizer:\n        model: {job: summarizer}\n        onDemand: {}\n"
+    [message] = problems(spec_text(od), tmp_path)
+    assert f"serving.summarizer.onDemand: custom models of {HAIKU} cannot be deployed on demand in us-west-2" in message
+    assert "amazon.nova-lite-v1:0:300k" in message
+    nova = spec_text(od, region="us-east-1", job_model="amazon.nova-lite-v1:0:300k").replace("s3://shared-data/train.jsonl", "s3://shared-data/nova.jsonl")
+    assert parse_spec(nova, base_dir=tmp_path).stage("dev").serving["summarizer"].on_demand is not None
+
+
+def test_a_commitment_without_acknowledgement_shows_the_cost(tmp_path):
+    prices = f"prices:\n  {HAIKU}: {{OneMonth: 30}}\n"
+    committed = PT.replace("{modelUnits: 1}", "{modelUnits: 1, commitment: OneMonth}")
+    [message] = problems(spec_text(committed, prices=prices), tmp_path)
+    assert "serving.summarizer.provisioned.commitment: a OneMonth commitment cannot be cancelled and costs $21,900.00 per month" in message
+    assert "acknowledge: {term: OneMonth, modelUnits: 1, monthlyUsd: <amount>}" in message
+
+
+def test_an_unknown_price_is_shown_as_unknown_never_guessed(tmp_path):
+    committed = PT.replace("{modelUnits: 1}", "{modelUnits: 1, commitment: SixMonths}")
+    [message] = problems(spec_text(committed), tmp_path)
+    assert "costs unknown per month (1 model units, unknown per hour, unknown)" in message
+
+
+def test_the_acknowledgement_must_match_term_amount_and_units(tmp_path):
+    prices = f"prices:\n  {HAIKU}: {{OneMonth: 30}}\n"
+
+    def committed(ack: str, units: int = 1) -> str:
+        return PT.replace("{modelUnits: 1}", f"{{modelUnits: {units}, commitment: OneMonth, acknowledge: {ack}}}")
+
+    ok = committed("{term: OneMonth, modelUnits: 1, monthlyUsd: 21900}")
+    assert parse_spec(spec_text(ok, prices=prices), base_dir=tmp_path)
+    [low] = problems(spec_text(committed("{term: OneMonth, modelUnits: 1, monthlyUsd: 100}"), prices=prices), tmp_path)
+    assert "acknowledge.monthlyUsd: acknowledges $100.00 per month but the commitment costs $21,900.00" in low
+    [term] = problems(spec_text(committed("{term: SixMonths, modelUnits: 1, monthlyUsd: 21900}"), prices=prices), tmp_path)
+    assert "acknowledge.term: acknowledges SixMonths but the commitment is OneMonth" in term
+    [units] = problems(spec_text(committed("{term: OneMonth, modelUnits: 1, monthlyUsd: 21900}", units=2), prices=prices), tmp_path)
+    assert "provisioned.modelUnits: 2 model units, but 1 were bought under the OneMonth commitment" in units
+    assert "first deploy with releaseOnRemoval: true" in units
+
+
+def test_existing_model_arn_is_checked(tmp_path):
+    arn = PT.replace("{job: summarizer}", "{arn: 'arn:aws:bedrock:us-west-2:111111111111:model/x'}")
+    assert any("is not a custom model ARN" in m for m in problems(spec_text(arn), tmp_path))
+
+
+def test_schema_lists_serving_and_prices():
+    from constructs_lib.spec.schema import json_schema
+
+    text = json.dumps(json_schema())
+    assert '"Serving"' in text and '"prices"' in text and "releaseOnRemoval" in text

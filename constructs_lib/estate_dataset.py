@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from constructs import Construct
 
 from estate_runtime.resource_types import DATASET
 
+from .job_identity import file_sha256
 from .resource_provider import EstateProvider, ProviderLogging
 
 
@@ -44,7 +44,7 @@ class EstateDataset(Construct):
 
     def __init__(self, scope: Construct, id: str, props: EstateDatasetProps):
         super().__init__(scope, id)
-        self.sha256 = hashlib.sha256(props.path.read_bytes()).hexdigest()
+        self.sha256 = file_sha256(props.path)
         self.key = f"{props.prefix}{props.name}/{self.sha256[:16]}.jsonl"
         asset = s3_assets.Asset(self, "Asset", path=str(props.path))
 

@@ -16,12 +16,12 @@ from constructs_lib.conversions import log_retention, removal_policy
 from constructs_lib.customization_job import CustomizationJob, CustomizationJobProps
 from constructs_lib.customization_role import vpc_access_statements
 from constructs_lib.estate_dataset import EstateDataset, EstateDatasetProps
+from constructs_lib.job_identity import api_number, job_names_for
 from constructs_lib.nag import acknowledge, nag_spelling
 from constructs_lib.resource_provider import ProviderLogging
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Job
 from estate_runtime.catalog import load_catalog
-from estate_runtime.naming import content_hash, job_names
 
 from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack, notification_topic_name
 
@@ -56,7 +56,7 @@ class CustomizationStack(Stack):
             removal_policy=removal_policy(stage.removal),
         )
         self.catalog = load_catalog()
-        self._datasets: dict[str, tuple[str, dict[str, str]]] = {}  # name -> (s3 uri, identity)
+        self._datasets: dict[str, str] = {}  # dataset name -> S3 URI of its copy
         self._spec = spec
         self._base_dir = base_dir
         access: list[iam.PolicyStatement] = []
@@ -82,7 +82,8 @@ class CustomizationStack(Stack):
         self._notify()
 
     # -- datasets --------------------------------------------------------------------------------
-    def _dataset(self, name: str, job_name: str, job: Job, purpose: str, access: list[iam.PolicyStatement], preflight: list[dict[str, str]]) -> tuple[str, dict[str, str]]:
+    def _dataset(self, name: str, job: Job, purpose: str, access: list[iam.PolicyStatement], preflight: list[dict[str, str]]) -> str:
+        """The dataset's S3 URI for the job; repository files are copied into the training bucket once."""
         dataset = self._spec.datasets[name]
         if dataset.s3_uri is not None:
             rules = self.catalog.dataset_rules(job.base_model, job.type, purpose) if job.catalog_checks else None
@@ -110,7 +111,7 @@ class CustomizationStack(Stack):
                         conditions={"StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"}},
                     )
                 )
-            return dataset.s3_uri, {"s3Uri": dataset.s3_uri}
+            return dataset.s3_uri
         if name not in self._datasets:
             assert dataset.path is not None
             copy = EstateDataset(
@@ -124,18 +125,15 @@ class CustomizationStack(Stack):
                     removal=self.stage.removal,
                 ),
             )
-            self._datasets[name] = (copy.s3_uri, {"dataset": name, "sha256": copy.sha256})
+            self._datasets[name] = copy.s3_uri
         return self._datasets[name]
 
     # -- jobs ------------------------------------------------------------------------------------
     def _job(self, job_name: str, job: Job, access: list[iam.PolicyStatement]) -> CustomizationJob:
         foundation = self.foundation
         preflight: list[dict[str, str]] = []
-        identity: dict[str, Any] = {"type": job.type, "baseModel": job.base_model}
-
         if job.training_data.dataset is not None:
-            uri, identity["training"] = self._dataset(job.training_data.dataset, job_name, job, "training", access, preflight)
-            training_config: dict[str, Any] = {"s3Uri": uri}
+            training_config: dict[str, Any] = {"s3Uri": self._dataset(job.training_data.dataset, job, "training", access, preflight)}
         else:
             logs = job.training_data.invocation_logs
             assert logs is not None
@@ -144,30 +142,18 @@ class CustomizationStack(Stack):
             if logs.filter is not None:
                 config["requestMetadataFilters"] = logs.filter.model_dump(by_alias=True, exclude_none=True)
             training_config = {"invocationLogsConfig": config}
-            identity["training"] = {**config, "invocationLogSource": logs.s3_uri or "stage-invocation-logs"}
             if logs.s3_uri:
                 access.append(iam.PolicyStatement(actions=["s3:GetObject", "s3:ListBucket"], resources=_bucket_and_objects(self, logs.s3_uri)))
-
-        validation_uris = []
-        identity["validation"] = []
-        for name in job.validation_data:
-            uri, ident = self._dataset(name, job_name, job, "validation", access, preflight)
-            validation_uris.append(uri)
-            identity["validation"].append(ident)
-
-        hyperparameters = {name: _api_number(value) for name, value in sorted(job.hyperparameters.items())}
-        identity["hyperparameters"] = hyperparameters
+        validation_uris = [self._dataset(name, job, "validation", access, preflight) for name in job.validation_data]
         if job.teacher is not None:
-            identity["teacher"] = {"model": job.teacher.model, "maxResponseLength": job.teacher.max_response_length}
             access += self._teacher_access(job.teacher.model)
-        identity["customModelKey"] = job.custom_model_kms_key_arn or "stage-custom-model-key"
         vpc_config = None
         if job.vpc is not None:
             vpc_config = {"subnetIds": list(job.vpc.subnet_ids), "securityGroupIds": list(job.vpc.security_group_ids)}
-            identity["vpc"] = vpc_config
             access += vpc_access_statements(self, vpc_config["subnetIds"], vpc_config["securityGroupIds"])
 
-        names = job_names(self.stage.estate, self.stage.name, job_name, content_hash(identity))
+        names = job_names_for(self._spec, self.stage.name, job_name, self._base_dir)
+        hyperparameters = {name: api_number(value) for name, value in sorted(job.hyperparameters.items())}
         tags = {**self.stage.tags, **job.tags, "estate-stage": self.stage.name, "estate-job": job_name}
         construct = CustomizationJob(
             self,
@@ -267,13 +253,6 @@ class CustomizationStack(Stack):
             "Notifications are informational: a lost message loses no state. Every job's status stays in "
             "Bedrock (and in the stack's resource status), so nothing depends on the message arriving.",
         )
-
-
-def _api_number(value: float | int) -> str:
-    """Hyperparameters travel as strings; write numbers without exponents or trailing zeros."""
-    if isinstance(value, int) or float(value).is_integer():
-        return str(int(value))
-    return f"{value:.12f}".rstrip("0").rstrip(".")
 
 
 def _pascal(name: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aws_cdk import Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -21,6 +21,9 @@ class NotificationTopicProps:
     event_rule_prefix: str
     """Only EventBridge rules whose names start with this may publish, e.g. ``bedrock-estate-dev-``.
     Granted by name so stacks deployed later never have to modify this topic or its key."""
+
+    alarm_prefix: str | None = None
+    """CloudWatch alarms whose names start with this may publish too. Default: none."""
 
     emails: list[str] = field(default_factory=list)
     """Email subscribers (each confirms by email). Default none."""
@@ -50,6 +53,20 @@ class NotificationTopic(sns.Topic):
             )
         )
         props.key.grant_service("EventBridgeToEstateTopic", "events", ["kms:GenerateDataKey*", "kms:Decrypt"], rule_arns)
+        if props.alarm_prefix:
+            alarm_arns = stack.format_arn(
+                service="cloudwatch", resource="alarm", resource_name=f"{props.alarm_prefix}*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+            )
+            self.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="CloudWatchAlarmsOfThisEstate",
+                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                    actions=["sns:Publish"],
+                    resources=[self.topic_arn],
+                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": alarm_arns}},
+                )
+            )
+            props.key.grant_service("CloudWatchAlarmsToEstateTopic", "cloudwatch", ["kms:GenerateDataKey*", "kms:Decrypt"], alarm_arns)
         for address in props.emails:
             self.add_subscription(subscriptions.EmailSubscription(address))
         self.props = props

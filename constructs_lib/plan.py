@@ -107,7 +107,45 @@ def render(spec: EstateSpec, stacks: list[StackSummary]) -> str:
             f"{s.retention.access_log_days} d, log groups {s.retention.log_group_days} d"
         )
         lines += _jobs(s, stage_stacks)
+        lines += _serving(spec, s)
     return "\n".join(lines) + "\n"
+
+
+def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
+    if not stage.serving:
+        return []
+    from estate_runtime.pricing import load_prices, money
+
+    lines = [
+        "",
+        "| serving | model | kind | units | commitment | per hour | per day | per month | price from |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    totals: list[float | None] = []
+    for name, serving in stage.serving.items():
+        model = f"job `{serving.model.job}`" if serving.model.job else f"`{serving.model.arn}`"
+        cost = spec.serving_cost(stage.name, serving)
+        if serving.provisioned is not None:
+            p = serving.provisioned
+            kind, units, term = "provisioned", str(p.model_units), p.commitment
+            totals.append(cost.monthly)
+        else:
+            kind, units, term = "on demand", "-", "-"
+        lines.append(
+            f"| {name} | {model} | {kind} | {units} | {term} | {money(cost.hourly)} | {money(cost.daily)} | "
+            f"{money(cost.monthly)} | {cost.source} |"
+        )
+    known = [t for t in totals if t is not None]
+    if totals:
+        if not known:
+            total = "unknown"
+        else:
+            total = money(sum(known)) + (" + unknown" if len(known) < len(totals) else "")
+        lines.append(f"| **{stage.name} provisioned total** | | | | | | | **{total}** | |")
+    prices = load_prices()
+    if any(c is None for c in totals):
+        lines.append(f"\nUnknown prices are never guessed: add yours under `prices` in the spec (the shipped table, reviewed {prices.reviewed}, lists none).")
+    return lines
 
 
 def _jobs(stage: StageSettings, stacks: list[StackSummary]) -> list[str]:

@@ -11,6 +11,7 @@ from constructs_lib.spec import EstateSpec, StageSettings
 
 from .customization_stack import CustomizationStack
 from .foundation_stack import FoundationStack
+from .serving_stack import ServingStack
 
 
 class EstateStage(Stage):
@@ -44,5 +45,20 @@ class EstateStage(Stage):
                 foundation=self.foundation,
                 stack_name=f"{settings.qualifier}-customization",
                 description=f"bedrock-estate {settings.qualifier}: datasets, customization jobs, job notifications",
+                termination_protection=settings.protected,
+            )
+
+        self.serving: ServingStack | None = None
+        if settings.serving:
+            self.serving = ServingStack(
+                self,
+                "Serving",
+                stage=settings,
+                spec=spec,
+                base_dir=base_dir,
+                foundation=self.foundation,
+                customization=self.customization,
+                stack_name=f"{settings.qualifier}-serving",
+                description=f"bedrock-estate {settings.qualifier}: served custom models and their monitoring",
                 termination_protection=settings.protected,
             )

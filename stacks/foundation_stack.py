@@ -174,6 +174,7 @@ class FoundationStack(Stack):
             NotificationTopicProps(
                 key=self.data_key,
                 event_rule_prefix=f"{stage.qualifier}-",
+                alarm_prefix=f"{stage.qualifier}-",
                 emails=emails,
                 display_name=f"{stage.qualifier} Bedrock estate",
                 topic_name=notification_topic_name(stage),

@@ -55,5 +55,7 @@ def test_default_and_variant_estates_synthesize_with_every_pack_clean(default_es
         if report_file.exists():
             report = json.loads(report_file.read_text())
             assert [v for r in report["pluginReports"] for v in r["violations"]] == []
-    assert {s.stack_id for s in default_estate.stacks} == {"dev/Foundation", "dev/Customization", "prod/Foundation", "prod/Customization"}
+    assert {s.stack_id for s in default_estate.stacks} == {
+        f"{stage}/{stack}" for stage in ("dev", "prod") for stack in ("Foundation", "Customization", "Serving")
+    }
     assert {s.stack_id for s in variant_estate.stacks} == {"sandbox/Foundation"}

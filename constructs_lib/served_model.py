@@ -1,0 +1,148 @@
+"""ServedModel: a custom model served in Bedrock, as provisioned throughput or an on-demand deployment.
+
+One construct for both kinds (``ServedModelProps.kind``): they share the lifecycle (see
+``estate_runtime.resources.serving``), the permissions pattern and the way applications are
+granted access; only the API calls differ, and those live in the handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from estate_runtime.naming import JobNames
+from estate_runtime.resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
+
+from .nag import acknowledge_each
+from .resource_provider import EstateProvider, ProviderLogging
+
+# Inside the provider's one-hour waiter: wait for training at most this long, then the rest for
+# the throughput or deployment to start serving.
+MODEL_WAIT = Duration.minutes(20)
+SERVE_WAIT = Duration.minutes(55)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServedModelProps:
+    kind: Literal["provisioned", "on-demand"]
+    name: str
+    """Bedrock name of the throughput or deployment (also its physical id), 1-63 characters."""
+
+    logging: ProviderLogging
+    custom_model_key_arn: Callable[[], str]
+    """Returns the key the served model is encrypted with. Called by ``grant_invoke`` only, so a
+    stack that grants nothing holds no reference to it."""
+
+    job: JobNames | None = None
+    """Serve the model of this job (the first of its attempts not stopped or failed)."""
+
+    model_arn: str | None = None
+    """Or serve this existing custom model."""
+
+    model_units: int = 1
+    """Provisioned only. Changing them is a replacement (the name includes them)."""
+
+    commitment: str | None = None
+    """Provisioned only: ``OneMonth`` or ``SixMonths``; ``None`` for hourly, no commitment."""
+
+    release_commitment: bool = False
+    """Removing a committed throughput before its term lets go of it instead of failing."""
+
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class ServedModel(Construct):
+    """``Custom::BedrockProvisionedThroughput`` or ``Custom::BedrockCustomModelDeployment``.
+
+    ``arn`` is what applications invoke (the provisioned model ARN or the deployment ARN); use
+    :meth:`grant_invoke` rather than writing that policy by hand.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: ServedModelProps):
+        super().__init__(scope, id)
+        if (props.job is None) == (props.model_arn is None):
+            raise ValueError("ServedModel needs exactly one of job or model_arn")
+        self.props = props
+        stack = Stack.of(self)
+        provisioned = props.kind == "provisioned"
+        resource_type = PROVISIONED_THROUGHPUT if provisioned else CUSTOM_MODEL_DEPLOYMENT
+        provider = EstateProvider.for_type(
+            self,
+            "ProvisionedThroughput" if provisioned else "ModelDeployment",
+            props.logging.for_type(resource_type, asynchronous=True, total_timeout=Duration.hours(1), query_interval=Duration.seconds(30)),
+        )
+        _grant_handler(provider, stack, provisioned)
+
+        model = (
+            {"ModelArn": props.model_arn}
+            if props.model_arn
+            else {"JobNameParts": {"Readable": props.job.readable, "Digest": props.job.digest}}  # type: ignore[union-attr]
+        )
+        properties: dict[str, object] = {
+            "Name": props.name,
+            "ClientRequestToken": props.name,
+            "Model": model,
+            "Tags": [{"key": k, "value": v} for k, v in sorted(props.tags.items())],
+            "ModelWaitSeconds": MODEL_WAIT.to_seconds(),
+            "ServeWaitSeconds": SERVE_WAIT.to_seconds(),
+        }
+        if provisioned:
+            properties["ModelUnits"] = props.model_units
+            if props.commitment:
+                properties["CommitmentDuration"] = props.commitment
+                properties["ReleaseCommitment"] = props.release_commitment
+        elif props.description:
+            properties["Description"] = props.description
+        self.resource = CustomResource(self, "Resource", service_token=provider.service_token, resource_type=resource_type, properties=properties)
+        self.arn = self.resource.get_att_string("Arn")
+        self.model_arn = self.resource.get_att_string("ModelArn")
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` invoke this model (InvokeModel, streaming, and Converse, which uses the
+        same actions) and decrypt it through Bedrock only."""
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+            resource_arns=[self.arn],
+        )
+        stack = Stack.of(self)
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt"],
+                resources=[self.props.custom_model_key_arn()],
+                conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
+            )
+        )
+        return grant
+
+
+def _grant_handler(provider: EstateProvider, stack: Stack, provisioned: bool) -> None:
+    bedrock = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}"
+    served = f"{bedrock}:provisioned-model/*" if provisioned else f"{bedrock}:custom-model-deployment/*"
+    models = f"{bedrock}:custom-model/*"
+    create = "bedrock:CreateProvisionedModelThroughput" if provisioned else "bedrock:CreateCustomModelDeployment"
+    manage = (
+        ["bedrock:GetProvisionedModelThroughput", "bedrock:UpdateProvisionedModelThroughput", "bedrock:DeleteProvisionedModelThroughput"]
+        if provisioned
+        else ["bedrock:GetCustomModelDeployment", "bedrock:UpdateCustomModelDeployment", "bedrock:DeleteCustomModelDeployment"]
+    )
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=[create], resources=[models, served]))
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=[*manage, "bedrock:TagResource", "bedrock:UntagResource"], resources=[served]))
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[f"{bedrock}:model-customization-job/*"])
+    )
+    acknowledge_each(
+        provider.handler_policy.node.default_child,
+        [
+            (f"AwsSolutions-IAM5[Resource::{served}]", "Throughput and deployment ARNs end in an id Bedrock assigns at creation."),
+            (f"AwsSolutions-IAM5[Resource::{models}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+            (f"AwsSolutions-IAM5[Resource::{bedrock}:model-customization-job/*]", "Job ARNs end in an id Bedrock assigns at creation; the handler reads jobs to wait for their models."),
+        ],
+    )

@@ -12,7 +12,7 @@ from constructs import Construct
 from estate_runtime.naming import JobNames
 from estate_runtime.resource_types import CUSTOMIZATION_JOB
 
-from .nag import acknowledge
+from .nag import acknowledge_each, nag_spelling
 from .resource_provider import EstateProvider, ProviderLogging
 
 # The provider's waiter gives up after one hour; the job resource stops waiting for data
@@ -171,9 +171,10 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: CustomizationJ
                     conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
                 )
             )
-    policy = provider.handler_policy.node.default_child
-    for finding, reason in (
-        (f"AwsSolutions-IAM5[Resource::{jobs}]", "Job ARNs end in an id Bedrock assigns at creation; the estate cannot name them in advance."),
-        (f"AwsSolutions-IAM5[Resource::{models}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
-    ):
-        acknowledge(policy, finding, reason)
+    acknowledge_each(
+        provider.handler_policy.node.default_child,
+        [
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, jobs)}]", "Job ARNs end in an id Bedrock assigns at creation; the estate cannot name them in advance."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+        ],
+    )

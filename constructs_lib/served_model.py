@@ -18,7 +18,7 @@ from constructs import Construct
 from estate_runtime.naming import JobNames
 from estate_runtime.resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
 
-from .nag import acknowledge_each
+from .nag import acknowledge_each, nag_spelling
 from .resource_provider import EstateProvider, ProviderLogging
 
 # Inside the provider's one-hour waiter: wait for training at most this long, then the rest for
@@ -141,8 +141,11 @@ def _grant_handler(provider: EstateProvider, stack: Stack, provisioned: bool) ->
     acknowledge_each(
         provider.handler_policy.node.default_child,
         [
-            (f"AwsSolutions-IAM5[Resource::{served}]", "Throughput and deployment ARNs end in an id Bedrock assigns at creation."),
-            (f"AwsSolutions-IAM5[Resource::{models}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
-            (f"AwsSolutions-IAM5[Resource::{bedrock}:model-customization-job/*]", "Job ARNs end in an id Bedrock assigns at creation; the handler reads jobs to wait for their models."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, served)}]", "Throughput and deployment ARNs end in an id Bedrock assigns at creation."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+            (
+                f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, bedrock + ':model-customization-job/*')}]",
+                "Job ARNs end in an id Bedrock assigns at creation; the handler reads jobs to wait for their models.",
+            ),
         ],
     )

@@ -1,0 +1,117 @@
+"""Serving stack: what a reviewer relies on, and the contract with the customization stack."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Template
+
+from constructs_lib.resource_provider import ProviderLogging
+from constructs_lib.served_model import ServedModel, ServedModelProps
+from constructs_lib.estate_key import EstateKey, EstateKeyProps
+from estate_runtime.naming import JobNames
+
+
+def resources(template, kind):
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def test_serving_finds_the_job_by_the_names_the_customization_stack_gave_it(default_estate):
+    for stage, job in (("dev", "summarizer"), ("prod", "summarizer-distilled")):
+        [job_resource] = resources(default_estate.stack(f"{stage}/Customization").template, "Custom::BedrockCustomizationJob").values()
+        [served] = resources(default_estate.stack(f"{stage}/Serving").template, "Custom::BedrockProvisionedThroughput").values()
+        assert served["Properties"]["Model"] == {"JobNameParts": job_resource["Properties"]["NameParts"]}
+        assert job_resource["Properties"]["NameParts"]["Readable"].endswith(job)
+
+
+def test_throughput_properties_in_the_default_estate(default_estate):
+    [served] = resources(default_estate.stack("dev/Serving").template, "Custom::BedrockProvisionedThroughput").values()
+    props = served["Properties"]
+    assert props["ModelUnits"] == 1 and "CommitmentDuration" not in props
+    assert props["Name"].startswith("bedrock-estate-dev-summarizer-pt-") and props["ClientRequestToken"] == props["Name"]
+    assert props["ModelWaitSeconds"] == 1200 and props["ServeWaitSeconds"] == 3300  # within the one-hour waiter
+
+
+def test_alarms_reach_the_estate_topic_and_are_named_for_its_trust(default_estate):
+    template = default_estate.stack("dev/Serving").template
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    assert sorted(a["Properties"]["AlarmName"] for a in alarms.values()) == [
+        "bedrock-estate-dev-summarizer-client-errors",
+        "bedrock-estate-dev-summarizer-server-errors",
+        "bedrock-estate-dev-summarizer-throttles",
+    ]
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == ["arn:aws:sns:us-west-2:111111111111:bedrock-estate-dev-notifications"]
+        assert alarm["Properties"]["Namespace"] == "AWS/Bedrock"
+        assert alarm["Properties"]["Dimensions"][0]["Name"] == "ModelId"
+    [dashboard] = resources(template, "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for metric in ("Invocations", "InvocationLatency", "InvocationThrottles", "InvocationClientErrors", "InvocationServerErrors", "InputTokenCount", "OutputTokenCount"):
+        assert metric in body
+
+
+def test_handler_manages_only_provisioned_models_and_reads_jobs(default_estate):
+    template = default_estate.stack("dev/Serving").template
+    policy = next(p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("ProvisionedThroughputProvider"))
+    text = json.dumps(policy["Properties"]["PolicyDocument"])
+    assert "bedrock:CreateProvisionedModelThroughput" in text and "provisioned-model/*" in text
+    assert "bedrock:CreateCustomModelDeployment" not in text and "iam:PassRole" not in text
+
+
+def test_grant_invoke_gives_invoke_on_the_served_model_and_decrypt_through_bedrock():
+    stack = cdk.Stack(cdk.App(), "App", env=cdk.Environment(account="111111111111", region="us-west-2"))
+    key = EstateKey(stack, "Key", EstateKeyProps(alias="t/data", description="logs"))
+    served = ServedModel(
+        stack,
+        "Served",
+        ServedModelProps(
+            kind="provisioned",
+            name="acme-dev-summarizer-pt-12345678",
+            logging=ProviderLogging(log_group_prefix="/acme-dev/", log_key=key),
+            custom_model_key_arn=lambda: "arn:aws:kms:us-west-2:111111111111:key/models",
+            job=JobNames("acme-dev-summarizer", "a" * 64),
+        ),
+    )
+    app_role = iam.Role(stack, "AppRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    served.grant_invoke(app_role)
+    [policy] = Template.from_stack(stack).find_resources("AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": stack.get_logical_id(app_role.node.default_child)}]}}).values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    invoke = next(s for s in statements if s["Action"] == ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"])
+    assert invoke["Resource"] == {"Fn::GetAtt": [stack.get_logical_id(served.resource.node.default_child), "Arn"]}
+    decrypt = next(s for s in statements if s["Action"] == "kms:Decrypt")
+    assert decrypt == {
+        "Action": "kms:Decrypt",
+        "Effect": "Allow",
+        "Resource": "arn:aws:kms:us-west-2:111111111111:key/models",
+        "Condition": {"StringEquals": {"kms:ViaService": "bedrock.us-west-2.amazonaws.com"}},
+    }
+
+
+def test_job_and_served_model_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_path):
+    from constructs_lib import CustomizationServiceRole, add_nag_packs
+    from constructs_lib.customization_job import CustomizationJob, CustomizationJobProps
+
+    app = cdk.App(outdir=str(tmp_path))  # no cdk.json feature flags
+    stack = cdk.Stack(app, "Team", env=cdk.Environment(account="111111111111", region="us-west-2"))
+    key = EstateKey(stack, "Key", EstateKeyProps(alias="team/data", description="logs"))
+    key.grant_cloudwatch_logs("/team/")
+    logging = ProviderLogging(log_group_prefix="/team/", log_key=key)
+    role = CustomizationServiceRole(stack, "Role")
+    names = JobNames("team-dev-summarizer", "b" * 64)
+    CustomizationJob(
+        stack,
+        "Job",
+        CustomizationJobProps(
+            names=names, role=role, base_model="anthropic.claude-3-haiku-20240307-v1:0:200k", customization_type="FINE_TUNING",
+            training_data_config={"s3Uri": "s3://team-data/train.jsonl"}, output_s3_uri="s3://team-output/jobs/", logging=logging,
+        ),
+    )  # fmt: skip
+    ServedModel(
+        stack,
+        "Served",
+        ServedModelProps(kind="provisioned", name="team-dev-summarizer-pt", logging=logging, custom_model_key_arn=lambda: key.key_arn, job=names),
+    )
+    add_nag_packs(app)
+    app.synth()  # raises on any unacknowledged finding

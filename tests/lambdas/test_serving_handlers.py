@@ -260,3 +260,11 @@ def test_deployment_lifecycle_create_swap_delete(h, fake):
     gone = h.on_event("Delete", new_props, kind=CUSTOM_MODEL_DEPLOYMENT, PhysicalResourceId=DEPLOYMENT["Name"])
     assert h.poll("Delete", new_props, gone, kind=CUSTOM_MODEL_DEPLOYMENT, PhysicalResourceId=DEPLOYMENT["Name"])["IsComplete"] is True
     assert fake.deployments == {}
+
+
+def test_a_conflict_while_deleting_is_explained(h, fake):
+    serving(h, fake)
+    fake.fail_next("DeleteProvisionedModelThroughput", "ConflictException", "The provisioned model is being updated", 409)
+    with pytest.raises(EstateError, match="ConflictException: The provisioned model is being updated .*wait for it to finish, then deploy again"):
+        h.on_event("Delete", THROUGHPUT, PhysicalResourceId=THROUGHPUT["Name"])
+    assert fake.billing() == [THROUGHPUT["Name"]]  # nothing half-deleted: CloudFormation retries the delete

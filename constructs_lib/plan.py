@@ -118,8 +118,8 @@ def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
 
     lines = [
         "",
-        "| serving | model | kind | units | commitment | per hour | per day | per month | price from |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| serving | model | kind | units | commitment | per hour | per day | per month | price from | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     totals: list[float | None] = []
     for name, serving in stage.serving.items():
@@ -129,11 +129,14 @@ def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
             p = serving.provisioned
             kind, units, term = "provisioned", str(p.model_units), p.commitment
             totals.append(cost.monthly)
+            note = "changing units or commitment replaces it"
+            if p.commitment != "none":
+                note = f"cannot be deleted before the {p.commitment} term ends; " + note
         else:
-            kind, units, term = "on demand", "-", "-"
+            kind, units, term, note = "on demand", "-", "-", "billed per use"
         lines.append(
             f"| {name} | {model} | {kind} | {units} | {term} | {money(cost.hourly)} | {money(cost.daily)} | "
-            f"{money(cost.monthly)} | {cost.source} |"
+            f"{money(cost.monthly)} | {cost.source} | {note} |"
         )
     known = [t for t in totals if t is not None]
     if totals:
@@ -141,7 +144,7 @@ def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
             total = "unknown"
         else:
             total = money(sum(known)) + (" + unknown" if len(known) < len(totals) else "")
-        lines.append(f"| **{stage.name} provisioned total** | | | | | | | **{total}** | |")
+        lines.append(f"| **{stage.name} provisioned total** | | | | | | | **{total}** | | |")
     prices = load_prices()
     if any(c is None for c in totals):
         lines.append(f"\nUnknown prices are never guessed: add yours under `prices` in the spec (the shipped table, reviewed {prices.reviewed}, lists none).")

@@ -94,8 +94,8 @@ def test_plan_lists_jobs_and_says_when_catalog_checks_are_off(default_estate, de
 
 def test_plan_prints_the_cost_table_with_unknown_and_stated_prices(default_estate, default_spec, tmp_path):
     plan = render(default_spec, read_assembly(default_estate.directory))
-    assert "| summarizer | job `summarizer` | provisioned | 1 | none | unknown | unknown | unknown | unknown |" in plan
-    assert "| **dev provisioned total** | | | | | | | **unknown** | |" in plan
+    assert "| summarizer | job `summarizer` | provisioned | 1 | none | unknown | unknown | unknown | unknown | changing units or commitment replaces it |" in plan
+    assert "| **dev provisioned total** | | | | | | | **unknown** | | |" in plan
     assert "Unknown prices are never guessed" in plan
 
     from constructs_lib.spec import parse_spec
@@ -103,4 +103,4 @@ def test_plan_prints_the_cost_table_with_unknown_and_stated_prices(default_estat
     text = (ROOT / "estate.yaml").read_text() + "prices:\n  anthropic.claude-3-haiku-20240307-v1:0:200k: {none: 10.0}\n"
     priced = render(parse_spec(text, base_dir=ROOT), read_assembly(default_estate.directory))
     assert "| summarizer | job `summarizer` | provisioned | 1 | none | $10.00 | $240.00 | $7,300.00 | spec |" in priced
-    assert "| **dev provisioned total** | | | | | | | **$7,300.00** | |" in priced
+    assert "| **dev provisioned total** | | | | | | | **$7,300.00** | | |" in priced

@@ -395,6 +395,33 @@ class Serving(SpecModel):
         return self
 
 
+_CONNECTION_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:(codeconnections|codestar-connections):[a-z0-9\-]+:\d{12}:connection/[0-9a-f\-]+$")
+_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+$")
+
+
+class Pipeline(SpecModel):
+    """The delivery pipeline (CDK Pipelines) that promotes the estate through the stages in order."""
+
+    enabled: bool = Field(True, description="Synthesize the pipeline stack. Default true.")
+    account: AccountId = Field(description="Account of the pipeline (a tooling account; targets trust it at bootstrap).")
+    region: Region
+    connection_arn: str = Field(description="CodeConnections (or CodeStar Connections) connection to the repository host.")
+    repository: str = Field(description="owner/name of the repository.")
+    branch: str = Field("main", min_length=1, max_length=255, description="Branch that deploys. Default main.")
+    rerun_on_job_completion: bool = Field(
+        True,
+        description="Start the pipeline again when a customization job of any stage completes, so serving deploys. Default true.",
+    )
+
+    @model_validator(mode="after")
+    def _shapes(self) -> Pipeline:
+        if not _CONNECTION_ARN_RE.match(self.connection_arn):
+            raise ValueError(f"connectionArn {self.connection_arn!r} is not a CodeConnections connection ARN")
+        if not _REPOSITORY_RE.match(self.repository):
+            raise ValueError(f"repository {self.repository!r} must be owner/name")
+        return self
+
+
 class Notifications(SpecModel):
     emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(
         default_factory=list, description="Addresses subscribed to job state changes (each must confirm by email)."
@@ -452,6 +479,7 @@ class EstateSpec(SpecModel):
         default_factory=dict, description="Datasets jobs refer to by name."
     )
     notifications: Notifications = Field(default_factory=Notifications)
+    pipeline: Pipeline | None = Field(None, description="The delivery pipeline; omit for manual deployments only.")
     prices: dict[str, dict[Literal["none", "OneMonth", "SixMonths"], Annotated[float, Field(ge=0)]]] = Field(
         default_factory=dict,
         description="Hourly USD per model unit by base model and term, overriding the shipped price table.",

@@ -1,0 +1,90 @@
+"""Post-deployment checks against moto's IAM, SSM and Bedrock (read-only calls, validated by botocore)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from constructs_lib.job_identity import job_names_for
+from constructs_lib.verify import run
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT = "123456789012"  # moto's account
+
+
+@pytest.fixture
+def spec():
+    from constructs_lib.spec import parse_spec
+
+    text = (ROOT / "estate.yaml").read_text().replace('"111111111111"', f'"{ACCOUNT}"')
+    return parse_spec(text, base_dir=ROOT)
+
+
+def deploy_dev(spec, trust_condition=None, logging_bucket="estate-dev-invocation-logs", with_job=True):
+    """Make moto look like a deployed dev stage."""
+    stage = spec.stage("dev")
+    ssm = boto3.client("ssm", region_name="us-west-2")
+    iam = boto3.client("iam", region_name="us-west-2")
+    bedrock = boto3.client("bedrock", region_name="us-west-2")
+    condition = trust_condition or {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnEquals": {"aws:SourceArn": f"arn:aws:bedrock:us-west-2:{ACCOUNT}:model-customization-job/*"},
+    }
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": condition}]}
+    role = iam.create_role(RoleName="estate-dev-customization", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    for name, value in (("customization-role-arn", role["Arn"]), ("invocation-log-bucket-name", "estate-dev-invocation-logs")):
+        ssm.put_parameter(Name=f"/bedrock-estate/dev/foundation/{name}", Value=value, Type="String")
+    bedrock.put_model_invocation_logging_configuration(
+        loggingConfig={
+            "s3Config": {"bucketName": logging_bucket, "keyPrefix": "invocation-logs"},
+            "cloudWatchConfig": {"logGroupName": "/bedrock-estate-dev/model-invocations", "roleArn": role["Arn"]},
+            "textDataDeliveryEnabled": True,
+            "imageDataDeliveryEnabled": False,
+            "embeddingDataDeliveryEnabled": False,
+        }
+    )
+    if with_job:
+        names = job_names_for(spec, "dev", "summarizer", ROOT)
+        bedrock.create_model_customization_job(
+            jobName=names.job_name, customModelName=names.custom_model_name, roleArn=role["Arn"],
+            baseModelIdentifier="anthropic.claude-3-haiku-20240307-v1:0:200k",
+            trainingDataConfig={"s3Uri": "s3://estate-dev-training/datasets/x.jsonl"}, outputDataConfig={"s3Uri": "s3://estate-dev-output/jobs/"},
+        )  # fmt: skip
+    return stage
+
+
+def client(name):
+    return boto3.client(name, region_name="us-west-2")
+
+
+@mock_aws
+def test_a_healthy_stage_passes_every_check(spec):
+    deploy_dev(spec)
+    checks = run(spec, "dev", ROOT, client)
+    assert [c.name for c in checks] == ["invocation logging", "service role trust", "job summarizer"]
+    assert all(c.ok for c in checks), [c.render() for c in checks]
+
+
+@mock_aws
+def test_a_foreign_logging_destination_fails(spec):
+    deploy_dev(spec, logging_bucket="someone-elses-bucket")
+    [logging, *_] = run(spec, "dev", ROOT, client)
+    assert not logging.ok and "not the estate's bucket 'estate-dev-invocation-logs'" in logging.detail
+
+
+@mock_aws
+def test_a_trust_without_source_conditions_fails(spec):
+    deploy_dev(spec, trust_condition={"StringEquals": {"aws:SourceAccount": ACCOUNT}})
+    trust = run(spec, "dev", ROOT, client)[1]
+    assert not trust.ok and "aws:SourceArn condition is not" in trust.detail
+
+
+@mock_aws
+def test_a_missing_job_fails(spec):
+    deploy_dev(spec, with_job=False)
+    job = run(spec, "dev", ROOT, client)[2]
+    assert not job.ok and "no running or completed job named bedrock-estate-dev-summarizer-" in job.detail

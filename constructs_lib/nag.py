@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from aws_cdk import Acknowledgment, Validations
 from cdk_nag import (
@@ -65,6 +66,8 @@ def _flatten(value: object) -> str:
         return json.dumps(value, separators=(",", ":"))
     if isinstance(value, dict) and "Fn::ImportValue" in value:
         return f"<{_flatten(value['Fn::ImportValue'])}>"
+    if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+        return re.sub(r"\$\{([^}]+)\}", r"<\1>", value["Fn::Sub"])
     if isinstance(value, dict) and "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return separator.join(_flatten(part) for part in parts)

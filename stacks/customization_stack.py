@@ -80,6 +80,9 @@ class CustomizationStack(Stack):
             self._acknowledge_job_access(policy, access)
 
         self._notify()
+        pipeline = spec.pipeline
+        if pipeline is not None and pipeline.enabled and pipeline.rerun_on_job_completion:
+            self._forward_completions(pipeline.account, pipeline.region)
 
     # -- datasets --------------------------------------------------------------------------------
     def _dataset(self, name: str, job: Job, purpose: str, access: list[iam.PolicyStatement], preflight: list[dict[str, str]]) -> str:
@@ -219,6 +222,28 @@ class CustomizationStack(Stack):
                     reason = "Objects under the prefix the spec names for datasets or logs; their keys are written at run time."
                 acknowledge(resource, f"AwsSolutions-IAM5[Resource::{spelled}]", reason)
 
+    def _forward_completions(self, account: str, region: str) -> None:
+        """Completed jobs of this stage go to the pipeline account's default bus, where a rule
+        starts the pipeline again so the serving side deploys."""
+        rule = events.Rule(
+            self,
+            "ForwardJobCompletions",
+            rule_name=f"{self.stage.qualifier}-forward-job-completions",
+            description=f"Completed customization jobs of {self.stage.qualifier}, to the delivery pipeline's account",
+            event_pattern=events.EventPattern(
+                source=["aws.bedrock"],
+                detail_type=[JOB_STATE_CHANGE],
+                detail={"jobStatus": ["Completed"], "jobName": [{"prefix": f"{self.stage.qualifier}-"}]},
+            ),
+            targets=[_forward_target(self, account, region)],
+        )
+        acknowledge(
+            rule.node.default_child,
+            "Serverless-EventBusDLQ",
+            "A lost forward only means the pipeline is not started automatically; the job's state stays in "
+            "Bedrock and the topic still announces it, so the pipeline can be started by hand.",
+        )
+
     # -- notifications -----------------------------------------------------------------------------
     def _notify(self) -> None:
         # A literal ARN (the topic's name is fixed): same environment, and no way for this stack
@@ -253,6 +278,25 @@ class CustomizationStack(Stack):
             "Notifications are informational: a lost message loses no state. Every job's status stays in "
             "Bedrock (and in the stack's resource status), so nothing depends on the message arriving.",
         )
+
+
+def _forward_target(scope: Stack, account: str, region: str) -> targets.EventBus:
+    bus_arn = f"arn:{scope.partition}:events:{region}:{account}:event-bus/default"
+    bus = events.EventBus.from_event_bus_arn(scope, "PipelineBus", bus_arn)
+    # Our own role, its one permission in a managed policy (CDK would write an inline policy).
+    role = iam.Role(
+        scope,
+        "ForwardJobCompletionsRole",
+        assumed_by=iam.ServicePrincipal("events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": scope.account}}),
+        description="Lets EventBridge forward completed-job events to the delivery pipeline's account",
+    )
+    iam.ManagedPolicy(
+        scope,
+        "ForwardJobCompletionsPolicy",
+        roles=[role],
+        statements=[iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus_arn])],
+    )
+    return targets.EventBus(bus, role=role.without_policy_updates())
 
 
 def _pascal(name: str) -> str:

@@ -22,10 +22,11 @@ def cdk_context() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class SynthesizedStack:
-    stage: str
-    stack_id: str  # e.g. "dev/Foundation"
+    stage: str  # "" for top-level stacks (the delivery pipeline and CDK's support stacks)
+    stack_id: str  # e.g. "dev/Foundation", "Delivery"
     stack_name: str
     template: dict[str, Any]
+    region: str
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,15 @@ def synthesize(spec: Any, outdir: Path, base_dir: Path = ROOT) -> SynthesizedEst
     app = cdk.App(context=cdk_context(), outdir=str(outdir))
     stages = build_estate(app, spec, base_dir=base_dir)
     assembly = app.synth()
-    stacks = []
+    stacks = [
+        SynthesizedStack("", artifact.hierarchical_id, artifact.stack_name, artifact.template, artifact.environment.region)
+        for artifact in assembly.stacks
+    ]
     for stage in stages:
         nested = assembly.get_nested_assembly(f"assembly-{stage.stage_name}")
         for artifact in nested.stacks:
             stacks.append(
-                SynthesizedStack(stage.stage_name, artifact.hierarchical_id, artifact.stack_name, artifact.template)
+                SynthesizedStack(stage.stage_name, artifact.hierarchical_id, artifact.stack_name, artifact.template, artifact.environment.region)
             )
     return SynthesizedEstate(spec, Path(assembly.directory), stacks)
 

@@ -84,8 +84,8 @@ def test_the_stack_reads_the_foundation_from_parameters_not_exports(default_esta
 
 def test_job_state_changes_reach_the_estate_topic(default_estate):
     template = default_estate.stack("prod/Customization").template
-    [rule] = resources(template, "AWS::Events::Rule").values()
-    props = rule["Properties"]
+    rules = {r["Properties"]["Name"]: r for r in resources(template, "AWS::Events::Rule").values()}
+    props = rules["bedrock-estate-prod-customization-jobs"]["Properties"]
     assert props["Name"] == "bedrock-estate-prod-customization-jobs"  # the topic only trusts this prefix
     assert props["EventPattern"] == {
         "source": ["aws.bedrock"],
@@ -175,3 +175,15 @@ def test_a_hundred_jobs_add_no_lambda_function(tmp_path):
         return len(template.find_resources("AWS::Lambda::Function"))
 
     assert functions(100) == functions(1)
+
+
+def test_completed_jobs_are_forwarded_to_the_pipeline_account_with_a_managed_policy(default_estate):
+    template = default_estate.stack("dev/Customization").template
+    rules = {r["Properties"]["Name"]: r for r in resources(template, "AWS::Events::Rule").values()}
+    forward = rules["bedrock-estate-dev-forward-job-completions"]["Properties"]
+    assert forward["EventPattern"]["detail"] == {"jobStatus": ["Completed"], "jobName": [{"prefix": "bedrock-estate-dev-"}]}
+    assert forward["Targets"][0]["Arn"] == "arn:aws:events:us-west-2:333333333333:event-bus/default"
+    [policy] = [p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("ForwardJobCompletionsPolicy")]
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "events:PutEvents", "Effect": "Allow", "Resource": "arn:aws:events:us-west-2:333333333333:event-bus/default"}
+    ]

@@ -30,7 +30,9 @@ def snapshot_json(snapshot):
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-@pytest.mark.parametrize("stack_id", [f"{stage}/{stack}" for stage in ("dev", "prod") for stack in ("Foundation", "Customization", "Serving")])
+@pytest.mark.parametrize(
+    "stack_id", ["Delivery", *(f"{stage}/{stack}" for stage in ("dev", "prod") for stack in ("Foundation", "Customization", "Serving"))]
+)
 def test_default_estate_stack_snapshot(default_estate, snapshot_json, stack_id):
     assert normalize(default_estate.stack(stack_id).template) == snapshot_json
 

@@ -1,0 +1,112 @@
+"""The delivery pipeline and the multi-account layout it deploys."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def pipeline(default_estate):
+    return default_estate.stack("Delivery").template
+
+
+def resources(template, kind):
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def stages_of(template):
+    [pipeline] = resources(template, "AWS::CodePipeline::Pipeline").values()
+    return {s["Name"]: s["Actions"] for s in pipeline["Properties"]["Stages"]}
+
+
+def test_source_synth_then_stages_in_spec_order(pipeline):
+    names = list(stages_of(pipeline))
+    assert names[:2] == ["Source", "Build"]
+    assert names.index("dev") < names.index("prod")
+    [source] = stages_of(pipeline)["Source"]
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"]["FullRepositoryId"] == "my-org/bedrock-estate"
+    assert source["Configuration"]["BranchName"] == "main"
+
+
+def test_synth_runs_the_whole_test_suite_before_synthesizing(pipeline):
+    projects = resources(pipeline, "AWS::CodeBuild::Project")
+    synth = next(p for k, p in projects.items() if "Synth" in k)
+    spec = synth["Properties"]["Source"]["BuildSpec"]
+    assert spec.index("make test") < spec.index("cdk synth")
+
+
+def test_protected_prod_needs_a_manual_approval_before_any_deployment(pipeline):
+    prod = stages_of(pipeline)["prod"]
+    approval = next(a for a in prod if a["ActionTypeId"]["Category"] == "Approval" and a["Name"].startswith("Approve-prod"))
+    first_deploy = min(a["RunOrder"] for a in prod if a["ActionTypeId"]["Provider"] == "CloudFormation")
+    assert approval["RunOrder"] < first_deploy
+    dev = stages_of(pipeline)["dev"]
+    assert not any(a["Name"].startswith("Approve-") for a in dev)  # dev is not protected
+
+
+def test_every_stage_is_checked_for_broadened_permissions_before_it_deploys(pipeline):
+    for stage in ("dev", "prod"):
+        actions = stages_of(pipeline)[stage]
+        check = next(a for a in actions if a["Name"].startswith("CheckBroadening"))
+        first_deploy = min(a["RunOrder"] for a in actions if a["ActionTypeId"]["Provider"] == "CloudFormation")
+        assert check["RunOrder"] < first_deploy
+    # The check notifies the pipeline's own encrypted topic.
+    [topic] = resources(pipeline, "AWS::SNS::Topic").values()
+    assert "KmsMasterKeyId" in topic["Properties"]
+
+
+def test_each_stage_is_verified_after_it_deploys_through_the_read_only_lookup_role(pipeline):
+    projects = resources(pipeline, "AWS::CodeBuild::Project")
+    for stage, account, region in (("dev", "111111111111", "us-west-2"), ("prod", "222222222222", "us-east-1")):
+        verify = next(p for k, p in projects.items() if f"Verify{stage}" in k)
+        spec = verify["Properties"]["Source"]["BuildSpec"]
+        assert f"constructs_lib.verify --spec estate.yaml --stage {stage}" in spec
+        assert f"cdk-hnb659fds-lookup-role-{account}-{region}" in spec
+        actions = stages_of(pipeline)[stage]
+        verify_order = next(a["RunOrder"] for a in actions if a["Name"].startswith(f"Verify-{stage}"))
+        assert verify_order > max(a["RunOrder"] for a in actions if a["ActionTypeId"]["Provider"] == "CloudFormation")
+
+
+def test_artifacts_are_encrypted_with_rotated_keys_for_cross_account_deployment(pipeline):
+    [pipe] = resources(pipeline, "AWS::CodePipeline::Pipeline").values()
+    stores = pipe["Properties"]["ArtifactStores"]
+    assert {s["Region"] for s in stores} == {"us-west-2", "us-east-1"}
+    assert all(s["ArtifactStore"]["EncryptionKey"]["Type"] == "KMS" for s in stores)
+    for key in resources(pipeline, "AWS::KMS::Key").values():
+        assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_completed_jobs_restart_the_pipeline_from_the_target_accounts_only(pipeline):
+    policies = resources(pipeline, "AWS::Events::EventBusPolicy")
+    principals = sorted(p["Properties"]["Statement"]["Principal"]["AWS"] for p in policies.values())
+    assert principals == ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]
+    for p in policies.values():
+        assert p["Properties"]["Statement"]["Condition"] == {"StringEquals": {"events:source": "aws.bedrock"}}
+    [rule] = [r for r in resources(pipeline, "AWS::Events::Rule").values() if r["Properties"].get("Name") == "bedrock-estate-rerun-on-job-completion"]
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail"]["jobStatus"] == ["Completed"] and pattern["account"] == ["111111111111", "222222222222"]
+
+
+def test_stages_hold_no_reference_to_another_stage(default_estate):
+    accounts = {"dev": "111111111111", "prod": "222222222222"}
+    pipeline_account = "333333333333"
+    for stack in default_estate.stacks:
+        if not stack.stage:
+            continue
+        text = json.dumps(stack.template)
+        assert "Fn::ImportValue" not in text and "Fn::GetStackOutput" not in text, stack.stack_id
+        foreign = set(re.findall(r"\b\d{12}\b", text)) - {accounts[stack.stage], pipeline_account}
+        assert not foreign, (stack.stack_id, foreign)
+        # The pipeline account appears only as the target of completed-job forwarding.
+        if pipeline_account in text:
+            assert stack.stack_id.endswith("/Customization")
+            assert text.count(pipeline_account) == text.count(f"arn:aws:events:us-west-2:{pipeline_account}:event-bus/default")
+
+
+def test_a_stage_deploys_on_its_own(default_estate):
+    manifest = json.loads((default_estate.directory / "manifest.json").read_text())
+    assert {"assembly-dev", "assembly-prod"} <= set(manifest["artifacts"])  # cdk deploy 'dev/*' selects these

@@ -91,6 +91,15 @@ def render(spec: EstateSpec, stacks: list[StackSummary]) -> str:
         lines.append(
             f"| {s.name} | {s.account} | {s.region} | {'yes' if s.protected else 'no'} | {s.removal} | {_logging(s)} |"
         )
+    if spec.pipeline is not None and spec.pipeline.enabled:
+        p = spec.pipeline
+        approvals = ", ".join(s.name for s in spec.stage_settings() if s.protected) or "none"
+        lines += [
+            "",
+            f"Delivery: pipeline `{spec.name}-delivery` in {p.account} / {p.region}, from `{p.repository}@{p.branch}`; "
+            f"stages {' → '.join(spec.stages)}; manual approval before: {approvals}; "
+            f"reruns when a job completes: {'yes' if p.rerun_on_job_completion else 'no'}.",
+        ]
     for s in spec.stage_settings():
         lines += ["", f"### {s.name}"]
         stage_stacks = [st for st in stacks if st.stage == s.name]

@@ -104,3 +104,11 @@ def test_plan_prints_the_cost_table_with_unknown_and_stated_prices(default_estat
     priced = render(parse_spec(text, base_dir=ROOT), read_assembly(default_estate.directory))
     assert "| summarizer | job `summarizer` | provisioned | 1 | none | $10.00 | $240.00 | $7,300.00 | spec |" in priced
     assert "| **dev provisioned total** | | | | | | | **$7,300.00** | | |" in priced
+
+
+def test_plan_describes_the_delivery_pipeline(default_estate, default_spec):
+    plan = render(default_spec, read_assembly(default_estate.directory))
+    assert (
+        "Delivery: pipeline `bedrock-estate-delivery` in 333333333333 / us-west-2, from `my-org/bedrock-estate@main`; "
+        "stages dev → prod; manual approval before: prod; reruns when a job completes: yes." in plan
+    )

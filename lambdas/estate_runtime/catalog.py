@@ -71,6 +71,10 @@ class BaseModel:
     note: str | None = None
     on_demand_regions: tuple[str, ...] = ()
     """Regions where a custom model of this base can be deployed for on-demand inference."""
+    sharing_regions: tuple[str, ...] = ()
+    """Regions where a custom model of this base can be shared with another account (AWS RAM)."""
+    copy_regions: tuple[str, ...] = ()
+    """Regions a custom model of this base can be copied into."""
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,8 @@ def load_catalog() -> Catalog:
             legacy=entry.get("legacy", False),
             note=entry.get("note"),
             on_demand_regions=tuple((entry.get("onDemandDeployment") or {}).get("regions", ())),
+            sharing_regions=tuple((entry.get("sharing") or {}).get("regions", ())),
+            copy_regions=tuple((entry.get("copy") or {}).get("regions", ())),
         )
     distillation = raw["distillation"]
     teachers = {

@@ -13,6 +13,8 @@ import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+# cdk-assets names a publishing destination "<asset hash>:<account>-<region>-<digest of both>".
+_ASSET_DESTINATION = re.compile(r"(<asset-hash>:\d{12}-[a-z0-9-]+?-)[0-9a-f]{8}\b")
 
 
 def normalize(value):
@@ -21,7 +23,7 @@ def normalize(value):
     if isinstance(value, list):
         return [normalize(v) for v in value]
     if isinstance(value, str):
-        return _ASSET_HASH.sub("<asset-hash>", value)
+        return _ASSET_DESTINATION.sub(r"\1<digest>", _ASSET_HASH.sub("<asset-hash>", value))
     return value
 
 
@@ -41,3 +43,8 @@ def test_normalization_hides_only_asset_hashes():
     digest = "e16ffb3b34af185b8b30c88fdb19faa13b6c42bb38580485c4e84b384ee48b63"
     template = {"Resources": {"F": {"Metadata": {"aws:asset:path": "x"}, "Properties": {"S3Key": f"{digest}.zip", "Name": "keep"}}}}
     assert normalize(template) == {"Resources": {"F": {"Properties": {"S3Key": "<asset-hash>.zip", "Name": "keep"}}}}
+
+
+def test_normalization_hides_asset_publishing_destinations_but_keeps_account_and_region():
+    command = f'cdk-assets publish "{"ab" * 32}:111111111111-us-west-2-a87b33e1" --role deadbeef'
+    assert normalize(command) == 'cdk-assets publish "<asset-hash>:111111111111-us-west-2-<digest>" --role deadbeef'

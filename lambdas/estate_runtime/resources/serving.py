@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
+from .. import models
 from ..core import Outcome, Request, ResourceHandler, as_bool
 from ..errors import EstateError, error_code, error_message
 from ..log import get_logger
@@ -35,7 +36,6 @@ from ..resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
 log = get_logger()
 
 _NOT_FOUND = {"ResourceNotFoundException"}
-_MAX_ATTEMPTS = 20
 
 
 class ServingHandler(ResourceHandler):
@@ -135,55 +135,20 @@ class ServingHandler(ResourceHandler):
     # -- the model -----------------------------------------------------------------------------------
     def _resolve_model(self, props: Any, started: float) -> str | None:
         source = props["Model"]
+        waiting = f"{self.noun} {props['Name']}"
+        wait = float(props.get("ModelWaitSeconds", 0))
         if source.get("ModelArn"):
-            model = self._custom_model(source["ModelArn"])
+            model = models.custom_model(self.aws, source["ModelArn"])
             if model is None:
                 raise EstateError(f"custom model {source['ModelArn']} does not exist in this account and region; check the serving entry's model")
             return model["modelArn"]
-        job = self._live_job(JobNames(source["JobNameParts"]["Readable"], source["JobNameParts"]["Digest"]))
-        if job["status"] == "Completed":
-            model = self._custom_model(job.get("outputModelArn") or job["outputModelName"])
-            if model is not None and model.get("modelStatus", "Active") == "Active":
-                return model["modelArn"]
-        waited = time.time() - started
-        if waited >= float(props.get("ModelWaitSeconds", 0)):
-            begun = job.get("creationTime")
-            since = begun.isoformat() if isinstance(begun, datetime) else str(begun)
-            raise EstateError(
-                f"job {job['jobName']} is still training (status {job['status']}, started {since}), so "
-                f"{self.noun} {props['Name']} was not created. The estate's notification topic announces "
-                "when training completes; deploy the serving stack again then."
-            )
-        log.info("model not ready; waiting", extra={"job": job["jobName"], "status": job["status"], "waited": round(waited)})
-        return None
-
-    def _live_job(self, names: JobNames) -> dict[str, Any]:
-        """The job that trains the model: the first attempt (name, name-r2, ...) not stopped or failed."""
-        last = None
-        for _ in range(_MAX_ATTEMPTS):
-            job = self._job(names.job_name)
-            if job is None:
-                break
-            if job["status"] in ("InProgress", "Completed"):
-                return job
-            last = job
-            names = names.next_attempt()
-        if last is None:
-            raise EstateError(f"job {names.job_name} does not exist; deploy the customization stack first")
-        reason = last.get("failureMessage") or "no reason given"
-        raise EstateError(f"job {last['jobName']} is {last['status']} ({reason}), so its model will not exist; fix the job and deploy it again")
-
-    def _custom_model(self, identifier: str) -> dict[str, Any] | None:
-        try:
-            return self.aws.call("bedrock", "get_custom_model", expect=_NOT_FOUND, modelIdentifier=identifier)
-        except ClientError:
-            return None
-
-    def _job(self, name: str) -> dict[str, Any] | None:
-        try:
-            return self.aws.call("bedrock", "get_model_customization_job", expect=_NOT_FOUND, jobIdentifier=name)
-        except ClientError:
-            return None
+        if source.get("CustomModelName"):  # a model promoted from an earlier stage, copied here
+            return models.named_model(
+                self.aws, source["CustomModelName"], started=started, wait_seconds=wait, waiting=waiting,
+                still=f"the promoted model {source['CustomModelName']} is not copied into this account and region yet",
+            )  # fmt: skip
+        names = JobNames(source["JobNameParts"]["Readable"], source["JobNameParts"]["Digest"])
+        return models.job_model(self.aws, names, started=started, wait_seconds=wait, waiting=waiting, stack="serving stack")
 
     def _update_tags(self, request: Request) -> None:
         found = self.find(request.physical_id or request.properties["Name"])

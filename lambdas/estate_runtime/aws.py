@@ -60,9 +60,12 @@ class Aws:
         self._clients: dict[str, Any] = {}
 
     def _boto_client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self._region, config=_CLIENT_CONFIG)
+        name, _, region = service.partition("@")
+        return boto3.client(name, region_name=region or self._region, config=_CLIENT_CONFIG)
 
     def client(self, service: str) -> Any:
+        """The client for ``service`` in the request's region, or ``service@region`` in another one
+        (a promoted model is looked up where it was trained)."""
         if service not in self._clients:
             self._clients[service] = self._factory(service)
         return self._clients[service]

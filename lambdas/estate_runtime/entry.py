@@ -19,6 +19,8 @@ REGISTRY: dict[str, str] = {
     resource_types.DATASET: ".resources.dataset:DatasetHandler",
     resource_types.PROVISIONED_THROUGHPUT: ".resources.serving:ProvisionedThroughputHandler",
     resource_types.CUSTOM_MODEL_DEPLOYMENT: ".resources.serving:CustomModelDeploymentHandler",
+    resource_types.MODEL_SHARE: ".resources.promotion:ModelShareHandler",
+    resource_types.MODEL_COPY: ".resources.promotion:ModelCopyHandler",
 }
 
 

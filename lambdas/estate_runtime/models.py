@@ -1,5 +1,5 @@
 """Finding and waiting for custom models: shared by every resource that needs a trained model
-(serving it, sharing it with another account, copying it into another region or account).
+(serving it, sharing it with another account).
 
 Stateless by design: a provider waiter hands each poll the same input, so each call reads Bedrock.
 """
@@ -73,15 +73,4 @@ def job_model(aws: Aws, names: JobNames, *, started: float, wait_seconds: float,
             f"completes; deploy the {stack} again then."
         )
     log.info("model not ready; waiting", extra={"job": found["jobName"], "status": found["status"], "waited": round(waited)})
-    return None
-
-
-def named_model(aws: Aws, name: str, *, started: float, wait_seconds: float, waiting: str, still: str) -> str | None:
-    """The ARN of an active custom model with this name, None while it is not there within the
-    wait; past it, an error saying ``still`` (what is still under way) and what to do."""
-    model = custom_model(aws, name)
-    if model is not None and model.get("modelStatus", "Active") == "Active":
-        return model["modelArn"]
-    if time.time() - started >= wait_seconds:
-        raise EstateError(f"{still}, so {waiting} was not created; deploy again when it has finished.")
     return None

@@ -142,11 +142,6 @@ class ServingHandler(ResourceHandler):
             if model is None:
                 raise EstateError(f"custom model {source['ModelArn']} does not exist in this account and region; check the serving entry's model")
             return model["modelArn"]
-        if source.get("CustomModelName"):  # a model promoted from an earlier stage, copied here
-            return models.named_model(
-                self.aws, source["CustomModelName"], started=started, wait_seconds=wait, waiting=waiting,
-                still=f"the promoted model {source['CustomModelName']} is not copied into this account and region yet",
-            )  # fmt: skip
         names = JobNames(source["JobNameParts"]["Readable"], source["JobNameParts"]["Digest"])
         return models.job_model(self.aws, names, started=started, wait_seconds=wait, waiting=waiting, stack="serving stack")
 

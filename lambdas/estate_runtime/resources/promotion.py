@@ -1,0 +1,217 @@
+"""Model promotion: ``Custom::BedrockModelShare`` (in the stage that trained the model) and
+``Custom::BedrockModelCopy`` (in the stage that receives it).
+
+Bedrock moves a custom model between accounts in two steps: the owner shares it through AWS RAM
+with the receiving account (both in one AWS Organization), and the receiver runs a model copy job
+that copies it into its own region, encrypted with its own key. Copying is the only way to use a
+shared model. Each step is one resource, in the account that has to call the API.
+
+Share: waits (like serving) for the job's model, then keeps one RAM share, named after the
+estate, stage and job, holding exactly that model and exactly the declared accounts. Delete
+deletes the share; copies made from it are independent models and stay.
+
+Copy: finds the shared model (in the account and region that trained it, by the job's names),
+starts one copy job under a deterministic model name, and completes when the copied model is
+active. A failed copy fails the resource with Bedrock's message; a copy still running when the
+waiter ends leaves nothing billing (a copied model bills storage only) and the next deploy adopts
+it. Delete keeps the copied model (``Removal: retain``, the default) or deletes it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .. import models
+from ..core import Outcome, Request, ResourceHandler
+from ..errors import EstateError
+from ..log import get_logger
+from ..naming import JobNames, content_hash
+
+log = get_logger()
+
+_SHARE_GONE = {"UnknownResourceException"}
+_NOT_FOUND = {"ResourceNotFoundException"}
+_LIVE_ASSOCIATION = {"ASSOCIATING", "ASSOCIATED"}
+
+
+def _job_names(props: Any) -> JobNames:
+    parts = props["Model"]["JobNameParts"] if "Model" in props else props["Source"]["JobNameParts"]
+    return JobNames(parts["Readable"], parts["Digest"])
+
+
+def _started(request: Request) -> float:
+    return float(request.data.get("StartedAt") or time.time())
+
+
+def _timestamp(value: Any) -> float:
+    return value.timestamp() if isinstance(value, datetime) else 0.0
+
+
+class ModelShareHandler(ResourceHandler):
+    def create(self, request: Request) -> Outcome:
+        return Outcome(request.properties["Name"], {"StartedAt": str(time.time())}, complete=False)
+
+    def update(self, request: Request) -> Outcome:
+        old, new = request.old_properties or {}, request.properties
+        if old.get("Name") != new["Name"]:
+            return self.create(request)  # a new share; CloudFormation deletes the old one after
+        return Outcome(new["Name"], {"StartedAt": str(time.time())}, complete=False)
+
+    def delete(self, request: Request) -> Outcome:
+        name = request.physical_id or request.properties["Name"]
+        share = self._find(name)
+        if share is not None:
+            try:
+                self.aws.call("ram", "delete_resource_share", expect=_SHARE_GONE, resourceShareArn=share["resourceShareArn"])
+            except ClientError:
+                pass  # already gone
+            log.info("model share deleted; copies made from it stay", extra={"share": name})
+        return Outcome(name, complete=True)
+
+    def poll(self, request: Request) -> Outcome:
+        props = request.properties
+        name = request.physical_id or props["Name"]
+        model_arn = models.job_model(
+            self.aws, _job_names(props), started=_started(request), wait_seconds=float(props.get("ModelWaitSeconds", 0)),
+            waiting=f"model share {name}", stack="serving stack",
+        )  # fmt: skip
+        if model_arn is None:
+            return Outcome(name, complete=False)
+        principals = sorted(props["Principals"])
+        share = self._find(name)
+        if share is None:
+            log.info("sharing model", extra={"share": name, "model": model_arn, "accounts": principals})
+            share = self.aws.call(
+                "ram",
+                "create_resource_share",
+                name=name,
+                resourceArns=[model_arn],
+                principals=principals,
+                allowExternalPrincipals=False,  # inside the organization only
+                clientToken=content_hash({"share": name, "model": model_arn, "principals": principals})[:64],
+                tags=[{"key": t["key"], "value": t["value"]} for t in props.get("Tags", [])],
+            )["resourceShare"]
+        else:
+            self._reconcile(share["resourceShareArn"], "RESOURCE", "resourceArns", [model_arn])
+            self._reconcile(share["resourceShareArn"], "PRINCIPAL", "principals", principals)
+        return Outcome(name, {"ShareArn": share["resourceShareArn"], "ModelArn": model_arn}, complete=True)
+
+    def _find(self, name: str) -> dict[str, Any] | None:
+        found = self.aws.call("ram", "get_resource_shares", resourceOwner="SELF", name=name)["resourceShares"]
+        live = [s for s in found if s.get("status") in ("PENDING", "ACTIVE")]
+        return live[0] if live else None
+
+    def _reconcile(self, share_arn: str, kind: str, field: str, wanted: list[str]) -> None:
+        """Make the share hold exactly ``wanted`` resources (or principals)."""
+        associations = self.aws.call("ram", "get_resource_share_associations", associationType=kind, resourceShareArns=[share_arn])
+        present = {a["associatedEntity"] for a in associations["resourceShareAssociations"] if a.get("status") in _LIVE_ASSOCIATION}
+        missing, extra = sorted(set(wanted) - present), sorted(present - set(wanted))
+        if missing:
+            self.aws.call("ram", "associate_resource_share", resourceShareArn=share_arn, **{field: missing})
+        if extra:
+            self.aws.call("ram", "disassociate_resource_share", resourceShareArn=share_arn, **{field: extra})
+        if missing or extra:
+            log.info("model share updated", extra={"share": share_arn, "kind": kind, "added": missing, "removed": extra})
+
+
+class ModelCopyHandler(ResourceHandler):
+    def create(self, request: Request) -> Outcome:
+        name = request.properties["Name"]
+        # A token per deployment: a later deploy after a failed copy starts a new copy job.
+        return Outcome(name, {"StartedAt": str(time.time()), "Token": f"{name[:40]}-{request.request_id[:24]}".rstrip("-")}, complete=False)
+
+    def update(self, request: Request) -> Outcome:
+        old, new = request.old_properties or {}, request.properties
+        if old.get("Name") != new["Name"]:
+            return self.create(request)  # another source model: a new copy, the old one removed after
+        model = models.custom_model(self.aws, new["Name"])
+        if model is None:
+            return self.create(request)
+        return Outcome(new["Name"], {"ModelArn": model["modelArn"]}, complete=True)
+
+    def delete(self, request: Request) -> Outcome:
+        name = request.physical_id or request.properties["Name"]
+        if request.properties.get("Removal", "retain") != "destroy":
+            log.info("copied model retained", extra={"model": name})
+            return Outcome(name, complete=True)
+        running = [j for j in self._copy_jobs(name) if j["status"] == "InProgress"]
+        if running:
+            raise EstateError(f"model {name} is still being copied (copy job {running[0]['jobArn']}); delete again when the copy has finished")
+        try:
+            self.aws.call("bedrock", "delete_custom_model", expect=_NOT_FOUND, modelIdentifier=name)
+            log.info("copied model deleted", extra={"model": name})
+        except ClientError:
+            pass
+        return Outcome(name, complete=True)
+
+    def poll(self, request: Request) -> Outcome:
+        props = request.properties
+        name = request.physical_id or props["Name"]
+        model = models.custom_model(self.aws, name)
+        if model is not None and model.get("modelStatus", "Active") == "Active":
+            return Outcome(name, {"ModelArn": model["modelArn"]}, complete=True)
+        jobs = self._copy_jobs(name)
+        waited = time.time() - _started(request)
+        if any(j["status"] == "InProgress" for j in jobs):
+            if waited >= float(props.get("CopyWaitSeconds", 3300)):
+                raise EstateError(
+                    f"model {name} is still being copied after {round(waited / 60)} minutes; nothing else was created. "
+                    "Deploy again later: the copy continues and the next deployment uses it."
+                )
+            return Outcome(name, complete=False)
+        started = _started(request)
+        # A copy this deployment started failed: report it. The copy job is created at a poll, a
+        # query interval after StartedAt, which also absorbs clock skew. An older failure is
+        # retried with this deployment's token.
+        failed = [j for j in jobs if j["status"] == "Failed" and _timestamp(j.get("creationTime")) >= started]
+        if failed:
+            raise EstateError(f"Bedrock could not copy the promoted model into {name}: {failed[0].get('failureMessage') or 'no reason given'}; fix it and deploy again")
+        source = self._shared_model(props, waited)
+        if source is None:
+            return Outcome(name, complete=False)
+        job_arn = self.aws.call(
+            "bedrock",
+            "create_model_copy_job",
+            sourceModelArn=source,
+            targetModelName=name,
+            modelKmsKeyId=props["KmsKeyId"],
+            targetModelTags=[{"key": t["key"], "value": t["value"]} for t in props.get("Tags", [])],
+            clientRequestToken=request.data.get("Token") or name,
+        )["jobArn"]
+        log.info("copying promoted model", extra={"model": name, "source": source, "copy_job": job_arn})
+        return Outcome(name, complete=False)
+
+    def _copy_jobs(self, name: str) -> list[dict[str, Any]]:
+        found = self.aws.call("bedrock", "list_model_copy_jobs", targetModelNameContains=name)["modelCopyJobSummaries"]
+        return [j for j in found if j.get("targetModelName") == name]
+
+    def _shared_model(self, props: Any, waited: float) -> str | None:
+        """ARN of the newest attempt of the source job's model shared with this account, looked
+        up in the region where it was trained; None while it is not there within the wait."""
+        source = props["Source"]
+        names = _job_names(props)
+        wanted = {}
+        for _ in range(models.MAX_ATTEMPTS):
+            wanted[names.custom_model_name] = names.attempt
+            names = names.next_attempt()
+        listing = self.aws.call(
+            f"bedrock@{source['Region']}", "list_custom_models", isOwned=False, nameContains=source["JobNameParts"]["Readable"][:63]
+        )["modelSummaries"]
+        shared = [
+            m
+            for m in listing
+            if m.get("ownerAccountId") == source["Account"] and m["modelName"] in wanted and m.get("modelStatus", "Active") == "Active"
+        ]
+        if shared:
+            return max(shared, key=lambda m: wanted[m["modelName"]])["modelArn"]
+        if waited >= float(props.get("ModelWaitSeconds", 0)):
+            raise EstateError(
+                f"the model of job {_job_names(props).job_name} is not shared with this account in {source['Region']} yet, so "
+                f"{props['Name']} was not copied. Deploy stage {source['Stage']} (its serving stack shares the model once "
+                "training completes), then deploy this stage again."
+            )
+        return None

@@ -1,0 +1,176 @@
+"""Stateful fakes for model promotion: AWS RAM shares in the owner account, and model copy jobs
+plus the "shared with me" view in the receiving account. Requests and answers are validated
+against botocore's service models, like the other fakes."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timezone
+from types import SimpleNamespace
+from typing import Any
+
+import botocore.session
+from botocore.exceptions import ClientError
+from botocore.validate import validate_parameters
+
+from .fake_bedrock import FakeServing
+
+_RAM = botocore.session.get_session().get_service_model("ram")
+_BEDROCK = botocore.session.get_session().get_service_model("bedrock")
+
+
+def _error(operation: str, code: str, message: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
+
+
+class FakeRam:
+    def __init__(self, account: str = "111111111111", region: str = "us-west-2"):
+        self.account, self.region = account, region
+        self.meta = SimpleNamespace(service_model=_RAM)
+        self.shares: dict[str, dict[str, Any]] = {}  # by ARN
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._ids = itertools.count(1)
+
+    def _enter(self, operation: str, params: dict[str, Any]) -> None:
+        validate_parameters(params, _RAM.operation_model(operation).input_shape)
+        self.calls.append((operation, params))
+
+    def _answer(self, operation: str, answer: dict[str, Any]) -> dict[str, Any]:
+        validate_parameters(answer, _RAM.operation_model(operation).output_shape)
+        return answer
+
+    def live(self) -> list[dict[str, Any]]:
+        return [s for s in self.shares.values() if s["status"] == "ACTIVE"]
+
+    def shared_with(self, account: str) -> list[str]:
+        """Model ARNs ``account`` can see through the live shares."""
+        return sorted({arn for s in self.live() if account in s["principals"] for arn in s["resources"]})
+
+    def _share(self, operation: str, arn: str) -> dict[str, Any]:
+        share = self.shares.get(arn)
+        if share is None or share["status"] != "ACTIVE":
+            raise _error(operation, "UnknownResourceException", f"resource share {arn} does not exist")
+        return share
+
+    def _summary(self, share: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "resourceShareArn": share["arn"], "name": share["name"], "owningAccountId": self.account, "status": share["status"],
+            "allowExternalPrincipals": share["allowExternalPrincipals"], "tags": share["tags"],
+        }  # fmt: skip
+
+    def create_resource_share(self, **params: Any) -> dict[str, Any]:
+        self._enter("CreateResourceShare", params)
+        for share in self.live():
+            if share["clientToken"] == params.get("clientToken"):
+                return self._answer("CreateResourceShare", {"resourceShare": self._summary(share)})
+        arn = f"arn:aws:ram:{self.region}:{self.account}:resource-share/{next(self._ids):08d}-0000-0000-0000-000000000000"
+        self.shares[arn] = {
+            "arn": arn, "name": params["name"], "status": "ACTIVE", "clientToken": params.get("clientToken"),
+            "resources": list(params.get("resourceArns", [])), "principals": list(params.get("principals", [])),
+            "allowExternalPrincipals": params.get("allowExternalPrincipals", True), "tags": params.get("tags", []),
+        }  # fmt: skip
+        return self._answer("CreateResourceShare", {"resourceShare": self._summary(self.shares[arn])})
+
+    def get_resource_shares(self, **params: Any) -> dict[str, Any]:
+        self._enter("GetResourceShares", params)
+        found = [self._summary(s) for s in self.shares.values() if params.get("name") in (None, s["name"])]
+        return self._answer("GetResourceShares", {"resourceShares": found})
+
+    def get_resource_share_associations(self, **params: Any) -> dict[str, Any]:
+        self._enter("GetResourceShareAssociations", params)
+        field = "resources" if params["associationType"] == "RESOURCE" else "principals"
+        answer = [
+            {"resourceShareArn": arn, "associatedEntity": entity, "associationType": params["associationType"], "status": "ASSOCIATED"}
+            for arn in params.get("resourceShareArns", [])
+            for entity in self._share("GetResourceShareAssociations", arn)[field]
+        ]
+        return self._answer("GetResourceShareAssociations", {"resourceShareAssociations": answer})
+
+    def associate_resource_share(self, **params: Any) -> dict[str, Any]:
+        self._enter("AssociateResourceShare", params)
+        share = self._share("AssociateResourceShare", params["resourceShareArn"])
+        share["resources"] += params.get("resourceArns", [])
+        share["principals"] += params.get("principals", [])
+        return self._answer("AssociateResourceShare", {})
+
+    def disassociate_resource_share(self, **params: Any) -> dict[str, Any]:
+        self._enter("DisassociateResourceShare", params)
+        share = self._share("DisassociateResourceShare", params["resourceShareArn"])
+        share["resources"] = [r for r in share["resources"] if r not in params.get("resourceArns", [])]
+        share["principals"] = [p for p in share["principals"] if p not in params.get("principals", [])]
+        return self._answer("DisassociateResourceShare", {})
+
+    def delete_resource_share(self, **params: Any) -> dict[str, Any]:
+        self._enter("DeleteResourceShare", params)
+        self._share("DeleteResourceShare", params["resourceShareArn"])["status"] = "DELETED"
+        return self._answer("DeleteResourceShare", {"returnValue": True})
+
+
+class SharedModelsView:
+    """ListCustomModels in the owner's region, seen from the receiving account: models owned by
+    ``owner`` (a FakeBedrock) that ``ram`` shares with ``account``."""
+
+    def __init__(self, owner: FakeServing, ram: FakeRam, account: str):
+        self.owner, self.ram, self.account = owner, ram, account
+        self.meta = SimpleNamespace(service_model=_BEDROCK)
+
+    def list_custom_models(self, **params: Any) -> dict[str, Any]:
+        op = _BEDROCK.operation_model("ListCustomModels")
+        validate_parameters(params, op.input_shape)
+        assert params.get("isOwned") is False, "the receiving account lists models shared with it"
+        visible = set(self.ram.shared_with(self.account))
+        summaries = [
+            {
+                "modelArn": m["modelArn"], "modelName": name, "creationTime": datetime.now(timezone.utc),
+                "baseModelArn": "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k",
+                "baseModelName": "claude-3-haiku", "ownerAccountId": self.owner.account, "modelStatus": "Active",
+            }
+            for name, m in self.owner.models.items()
+            if m["modelArn"] in visible and params.get("nameContains", "") in name
+        ]  # fmt: skip
+        validate_parameters({"modelSummaries": summaries}, op.output_shape)
+        return {"modelSummaries": summaries}
+
+
+class FakeReceiving(FakeServing):
+    """The receiving account's Bedrock: copy jobs (InProgress -> Completed / Failed) on top of
+    custom models and serving."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.copy_jobs: list[dict[str, Any]] = []
+
+    def finish_copies(self, fail: str | None = None) -> None:
+        for job in self.copy_jobs:
+            if job["status"] != "InProgress":
+                continue
+            if fail:
+                job.update(status="Failed", failureMessage=fail)
+            else:
+                job["status"] = "Completed"
+                assert self.add_model(job["targetModelName"]) == job["targetModelArn"]
+
+    def create_model_copy_job(self, **params: Any) -> dict[str, Any]:
+        self._enter("CreateModelCopyJob", params)
+        for job in self.copy_jobs:
+            if job["clientRequestToken"] == params.get("clientRequestToken"):
+                return self._answer("CreateModelCopyJob", {"jobArn": job["jobArn"]})
+        name = params["targetModelName"]
+        if name in self.models or any(j["targetModelName"] == name and j["status"] == "InProgress" for j in self.copy_jobs):
+            raise self._error("CreateModelCopyJob", "ConflictException", f"Model {name} already exists", 409)
+        job = {
+            "jobArn": f"arn:aws:bedrock:{self.region}:{self.account}:model-copy-job/{next(self._ids):012d}",
+            "status": "InProgress", "creationTime": datetime.now(timezone.utc), "targetModelName": name,
+            "targetModelArn": f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/base/{name[-12:].rjust(12, '0')}",
+            "sourceAccountId": params["sourceModelArn"].split(":")[4], "sourceModelArn": params["sourceModelArn"],
+            "targetModelKmsKeyArn": params.get("modelKmsKeyId"), "targetModelTags": params.get("targetModelTags", []),
+            "clientRequestToken": params.get("clientRequestToken"),
+        }  # fmt: skip
+        self.copy_jobs.append(job)
+        return self._answer("CreateModelCopyJob", {"jobArn": job["jobArn"]})
+
+    def list_model_copy_jobs(self, **params: Any) -> dict[str, Any]:
+        self._enter("ListModelCopyJobs", params)
+        wanted = params.get("targetModelNameContains", "")
+        summaries = [{k: v for k, v in j.items() if k != "clientRequestToken" and v is not None} for j in self.copy_jobs if wanted in j["targetModelName"]]
+        return self._answer("ListModelCopyJobs", {"modelCopyJobSummaries": summaries})

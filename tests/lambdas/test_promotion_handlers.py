@@ -1,0 +1,203 @@
+"""Model promotion against stateful fakes of RAM (owner account) and Bedrock copy jobs (receiving
+account): share once the model exists, exactly the declared accounts, copy once, adopt a copy that
+outlived a deployment, and keep or delete the copied model as declared."""
+
+from __future__ import annotations
+
+import pytest
+
+from estate_runtime.core import Dispatcher
+from estate_runtime.errors import EstateError
+from estate_runtime.resource_types import MODEL_COPY, MODEL_SHARE
+from estate_runtime.resources.promotion import ModelCopyHandler, ModelShareHandler
+
+from .fake_promotion import FakeRam, FakeReceiving, SharedModelsView
+from .support import Context, FakeClock, aws_with, event
+
+DIGEST = "b3e79f5f57c8af0fa5ca1ab003be0157208138f9d370870577ed46ab46ce3c38"
+JOB = f"bedrock-estate-dev-summarizer-{DIGEST[:10]}"
+PROD = "222222222222"
+PARTS = {"Readable": "bedrock-estate-dev-summarizer", "Digest": DIGEST}
+SHARE = {
+    "Name": "bedrock-estate-dev-summarizer-promotion",
+    "Model": {"JobNameParts": PARTS},
+    "Principals": [PROD],
+    "Tags": [{"key": "estate", "value": "bedrock-estate"}],
+    "ModelWaitSeconds": "1800",
+}
+KEY = f"arn:aws:kms:us-east-1:{PROD}:key/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
+COPY = {
+    "Name": f"bedrock-estate-prod-summarizer-{DIGEST[:10]}",
+    "Source": {"Stage": "dev", "Account": "111111111111", "Region": "us-west-2", "JobNameParts": PARTS},
+    "KmsKeyId": KEY,
+    "Tags": [{"key": "estate-stage", "value": "prod"}],
+    "ModelWaitSeconds": "1800",
+    "CopyWaitSeconds": "3300",
+}
+TRAINING_JOB = {
+    "jobName": JOB,
+    "customModelName": JOB,
+    "roleArn": "arn:aws:iam::111111111111:role/customization",
+    "baseModelIdentifier": "anthropic.claude-3-haiku-20240307-v1:0:200k",
+    "trainingDataConfig": {"s3Uri": "s3://training/datasets/x.jsonl"},
+    "outputDataConfig": {"s3Uri": "s3://output/jobs/x/"},
+}
+
+
+class Estate:
+    """The owner (dev) and receiving (prod) accounts, each with its own handlers."""
+
+    def __init__(self):
+        self.dev = FakeReceiving()
+        self.ram = FakeRam()
+        self.prod = FakeReceiving(region="us-east-1", account=PROD)
+        view = SharedModelsView(self.dev, self.ram, PROD)
+        self.owner = Dispatcher({MODEL_SHARE: ModelShareHandler}, aws_factory=lambda region, deadline: aws_with({"bedrock": self.dev, "ram": self.ram}, FakeClock()))
+        self.receiver = Dispatcher(
+            {MODEL_COPY: ModelCopyHandler}, aws_factory=lambda region, deadline: aws_with({"bedrock": self.prod, "bedrock@us-west-2": view}, FakeClock())
+        )
+
+    def _dispatcher(self, kind):
+        return self.owner if kind == MODEL_SHARE else self.receiver
+
+    def on_event(self, kind, request_type, props, **extra):
+        return self._dispatcher(kind).on_event(event(request_type, kind, props, logical_id="Promotion", **extra), Context())
+
+    def poll(self, kind, request_type, props, answer, **extra):
+        merged = {**event(request_type, kind, props, logical_id="Promotion", **extra), **answer}
+        return self._dispatcher(kind).is_complete(merged, Context())
+
+    def deploy(self, kind, props, request_type="Create", **extra):
+        """One deployment of the resource: the first answer and one poll."""
+        answer = self.on_event(kind, request_type, props, **extra)
+        return answer, self.poll(kind, request_type, props, answer, **extra)
+
+
+@pytest.fixture
+def estate():
+    estate = Estate()
+    estate.dev.create_model_customization_job(**TRAINING_JOB)
+    return estate
+
+
+def test_share_waits_for_training_then_shares_the_model_with_the_declared_accounts_only(estate):
+    answer, polled = estate.deploy(MODEL_SHARE, SHARE)
+    assert polled["IsComplete"] is False and estate.ram.shares == {}  # nothing shared before the model exists
+    estate.dev.complete(JOB)
+    done = estate.poll(MODEL_SHARE, "Create", SHARE, answer)
+    assert done["IsComplete"] is True
+    (share,) = estate.ram.live()
+    model = estate.dev.models[JOB]["modelArn"]
+    assert share["resources"] == [model] and share["principals"] == [PROD]
+    assert share["allowExternalPrincipals"] is False  # inside the organization only
+    assert done["Data"] == {"ShareArn": share["arn"], "ModelArn": model}
+    estate.poll(MODEL_SHARE, "Create", SHARE, answer)
+    assert len(estate.ram.shares) == 1  # a repeated poll shares nothing more
+
+
+def test_share_times_out_naming_the_training_job(estate):
+    props = {**SHARE, "ModelWaitSeconds": "0"}
+    with pytest.raises(EstateError, match=f"job {JOB} is still training .* model share {SHARE['Name']} was not created.*deploy the serving stack again"):
+        estate.deploy(MODEL_SHARE, props)
+
+
+def test_share_follows_the_declared_accounts_on_update(estate):
+    estate.dev.complete(JOB)
+    estate.deploy(MODEL_SHARE, SHARE)
+    staging = "444444444444"
+    updated = {**SHARE, "Principals": [staging]}
+    _, done = estate.deploy(MODEL_SHARE, updated, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])
+    assert done["IsComplete"] is True
+    (share,) = estate.ram.live()
+    assert share["principals"] == [staging]  # prod no longer sees the model
+
+
+def test_share_follows_a_retrained_model(estate):
+    """A changed job (new data or hyperparameters) trains a new model: the share swaps to it."""
+    estate.dev.complete(JOB)
+    estate.deploy(MODEL_SHARE, SHARE)
+    digest = "c" * 64
+    estate.dev.create_model_customization_job(**{**TRAINING_JOB, "jobName": f"bedrock-estate-dev-summarizer-{digest[:10]}", "customModelName": f"bedrock-estate-dev-summarizer-{digest[:10]}"})
+    estate.dev.complete(f"bedrock-estate-dev-summarizer-{digest[:10]}")
+    retrained = {**SHARE, "Model": {"JobNameParts": {**PARTS, "Digest": digest}}}
+    estate.deploy(MODEL_SHARE, retrained, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])
+    (share,) = estate.ram.live()
+    assert share["resources"] == [estate.dev.models[f"bedrock-estate-dev-summarizer-{digest[:10]}"]["modelArn"]]
+
+
+def test_deleting_the_share_revokes_it_and_copies_stay(estate):
+    estate.dev.complete(JOB)
+    estate.deploy(MODEL_SHARE, SHARE)
+    estate.deploy(MODEL_COPY, COPY)
+    estate.prod.finish_copies()
+    deleted = estate.on_event(MODEL_SHARE, "Delete", SHARE, PhysicalResourceId=SHARE["Name"])
+    assert deleted["EstateSettled"] is True
+    assert estate.ram.live() == []
+    assert COPY["Name"] in estate.prod.models
+    assert estate.on_event(MODEL_SHARE, "Delete", SHARE, PhysicalResourceId=SHARE["Name"])["EstateSettled"] is True  # already gone
+
+
+def test_copy_waits_for_the_share_then_says_which_stage_to_deploy(estate):
+    answer, polled = estate.deploy(MODEL_COPY, COPY)
+    assert polled["IsComplete"] is False and estate.prod.copy_jobs == []
+    impatient = {**COPY, "ModelWaitSeconds": "0"}
+    with pytest.raises(EstateError, match=f"the model of job {JOB} is not shared with this account in us-west-2 yet.*Deploy stage dev"):
+        estate.deploy(MODEL_COPY, impatient)
+
+
+def test_copy_copies_once_with_the_stage_key_and_completes_when_the_copy_is_active(estate):
+    estate.dev.complete(JOB)
+    estate.deploy(MODEL_SHARE, SHARE)
+    answer, polled = estate.deploy(MODEL_COPY, COPY)
+    assert polled["IsComplete"] is False
+    (job,) = estate.prod.copy_jobs
+    assert job["sourceModelArn"] == estate.dev.models[JOB]["modelArn"]
+    assert job["targetModelKmsKeyArn"] == KEY and job["targetModelName"] == COPY["Name"]
+    assert estate.poll(MODEL_COPY, "Create", COPY, answer)["IsComplete"] is False
+    assert len(estate.prod.copy_jobs) == 1  # polling while it copies starts nothing more
+    estate.prod.finish_copies()
+    done = estate.poll(MODEL_COPY, "Create", COPY, answer)
+    assert done["IsComplete"] is True and done["Data"] == {"ModelArn": estate.prod.models[COPY["Name"]]["modelArn"]}
+
+
+def test_a_failed_copy_fails_with_bedrocks_reason_and_the_next_deploy_copies_again(estate):
+    estate.dev.complete(JOB)
+    estate.deploy(MODEL_SHARE, SHARE)
+    answer, _ = estate.deploy(MODEL_COPY, COPY)
+    estate.prod.finish_copies(fail="KMS key not usable")
+    with pytest.raises(EstateError, match="could not copy the promoted model .*KMS key not usable"):
+        estate.poll(MODEL_COPY, "Create", COPY, answer)
+    estate.deploy(MODEL_COPY, COPY, request_id="second-deployment")
+    assert [j["status"] for j in estate.prod.copy_jobs] == ["Failed", "InProgress"]
+
+
+def test_a_copy_outliving_the_deployment_is_adopted_by_the_next(estate):
+    estate.dev.complete(JOB)
+    estate.deploy(MODEL_SHARE, SHARE)
+    slow = {**COPY, "CopyWaitSeconds": "0"}
+    answer, _ = estate.deploy(MODEL_COPY, slow)
+    with pytest.raises(EstateError, match="still being copied after 0 minutes; nothing else was created. Deploy again later"):
+        estate.poll(MODEL_COPY, "Create", slow, answer)
+    estate.prod.finish_copies()
+    _, done = estate.deploy(MODEL_COPY, COPY, request_id="next-deployment")
+    assert done["IsComplete"] is True and len(estate.prod.copy_jobs) == 1
+
+
+@pytest.mark.parametrize(("removal", "kept"), [("retain", True), ("destroy", False)])
+def test_delete_keeps_or_deletes_the_copied_model_as_declared(estate, removal, kept):
+    estate.dev.complete(JOB)
+    estate.deploy(MODEL_SHARE, SHARE)
+    props = {**COPY, "Removal": removal}
+    estate.deploy(MODEL_COPY, props)
+    estate.prod.finish_copies()
+    assert estate.on_event(MODEL_COPY, "Delete", props, PhysicalResourceId=COPY["Name"])["EstateSettled"] is True
+    assert (COPY["Name"] in estate.prod.models) is kept
+
+
+def test_destroying_a_copy_still_running_refuses_with_what_to_do(estate):
+    estate.dev.complete(JOB)
+    estate.deploy(MODEL_SHARE, SHARE)
+    props = {**COPY, "Removal": "destroy"}
+    estate.deploy(MODEL_COPY, props)
+    with pytest.raises(EstateError, match="still being copied .*delete again when the copy has finished"):
+        estate.on_event(MODEL_COPY, "Delete", props, PhysicalResourceId=COPY["Name"])

@@ -101,6 +101,20 @@ class EstateKey(kms.Key):
             )
         )
 
+    def grant_accounts_via_service(self, sid: str, accounts: list[str], actions: list[str], service: str) -> None:
+        """Let other accounts use the key only through one AWS service, in any region (a copy
+        into another region reads the model through that region's endpoint). Each account's
+        own IAM policies must still grant its principals the same actions."""
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                principals=[iam.AccountPrincipal(account) for account in sorted(set(accounts))],
+                actions=actions,
+                resources=["*"],
+                conditions={"StringLike": {"kms:ViaService": f"{service}.*.amazonaws.com"}},
+            )
+        )
+
 
 def _sid(text: str) -> str:
     return "".join(part.capitalize() for part in text.replace("/", "-").split("-") if part.isalnum())

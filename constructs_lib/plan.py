@@ -116,8 +116,26 @@ def render(spec: EstateSpec, stacks: list[StackSummary]) -> str:
             f"{s.retention.access_log_days} d, log groups {s.retention.log_group_days} d"
         )
         lines += _jobs(s, stage_stacks)
+        lines += _promotions(spec, s)
         lines += _serving(spec, s)
     return "\n".join(lines) + "\n"
+
+
+def _promotions(spec: EstateSpec, stage: StageSettings) -> list[str]:
+    """What this stage shares with later stages and copies from earlier ones."""
+    lines: list[str] = []
+    for job in stage.jobs:
+        for later, name in spec.promotions_from(stage.name, job):
+            target = spec.stages[later]
+            lines.append(f"- shares job `{job}`'s model with stage {later} (account {target.account}) through AWS RAM, for its promotion `{name}`")
+    for name, promotion in stage.promotions.items():
+        source = spec.stages[promotion.from_stage]
+        kept = "kept" if promotion.removal == "retain" else "deleted"
+        lines.append(
+            f"- promotion `{name}`: copies the model of job `{promotion.job or name}` from stage {promotion.from_stage} "
+            f"({source.account} / {source.region}) into {stage.region}, encrypted with this stage's key; {kept} when removed"
+        )
+    return [""] + lines if lines else []
 
 
 def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
@@ -132,7 +150,12 @@ def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
     ]
     totals: list[float | None] = []
     for name, serving in stage.serving.items():
-        model = f"job `{serving.model.job}`" if serving.model.job else f"`{serving.model.arn}`"
+        if serving.model.job:
+            model = f"job `{serving.model.job}`"
+        elif serving.model.promotion:
+            model = f"promotion `{serving.model.promotion}`"
+        else:
+            model = f"`{serving.model.arn}`"
         cost = spec.serving_cost(stage.name, serving)
         if serving.provisioned is not None:
             p = serving.provisioned

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import estate_runtime
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -220,13 +221,14 @@ class EstateProvider(Construct):
         """Grant the handler functions one more permission."""
         self.handler_policy.add_statements(statement)
 
-    def allow_unscoped(self, actions: list[str], reason: str) -> None:
-        """Grant actions that support no resource-level permissions (``Resource: *``), saying why.
+    def allow_unscoped(self, actions: list[str], reason: str, conditions: dict[str, Any] | None = None) -> None:
+        """Grant actions that support no resource-level permissions (``Resource: *``), saying why,
+        optionally narrowed by ``conditions``.
 
         The policy's one ``AwsSolutions-IAM5[Resource::*]`` finding is acknowledged with every
         reason given so far, so the audit trail lists each unscoped action's justification.
         """
-        self.handler_policy.add_statements(iam.PolicyStatement(actions=actions, resources=["*"]))
+        self.handler_policy.add_statements(iam.PolicyStatement(actions=actions, resources=["*"], conditions=conditions))
         if reason not in self._unscoped_reasons:
             self._unscoped_reasons.append(reason)
         acknowledge(self.handler_policy.node.default_child, "AwsSolutions-IAM5[Resource::*]", " ".join(self._unscoped_reasons))

@@ -29,6 +29,7 @@ class EstateStage(Stage):
             "Foundation",
             stage=settings,
             emails=list(spec.notifications.emails),
+            promoted_to_accounts=sorted({spec.stages[later].account for job in settings.jobs for later, _ in spec.promotions_from(settings.name, job)}),
             stack_name=f"{settings.qualifier}-foundation",
             description=f"bedrock-estate {settings.qualifier}: keys, buckets, service role, invocation logging",
             termination_protection=settings.protected,
@@ -49,7 +50,8 @@ class EstateStage(Stage):
             )
 
         self.serving: ServingStack | None = None
-        if settings.serving:
+        shares = any(spec.promotions_from(settings.name, job) for job in settings.jobs)
+        if settings.serving or settings.promotions or shares:
             self.serving = ServingStack(
                 self,
                 "Serving",
@@ -59,6 +61,6 @@ class EstateStage(Stage):
                 foundation=self.foundation,
                 customization=self.customization,
                 stack_name=f"{settings.qualifier}-serving",
-                description=f"bedrock-estate {settings.qualifier}: served custom models and their monitoring",
+                description=f"bedrock-estate {settings.qualifier}: model promotion, served custom models and their monitoring",
                 termination_protection=settings.protected,
             )

@@ -79,7 +79,9 @@ class FoundationStack(Stack):
     """Per stage: data and custom-model keys, four secure buckets, the customization service role,
     the account/region model invocation logging configuration, and the notification topic."""
 
-    def __init__(self, scope: Construct, id: str, *, stage: StageSettings, emails: list[str], **kwargs) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, stage: StageSettings, emails: list[str], promoted_to_accounts: list[str] | None = None, **kwargs
+    ) -> None:
         super().__init__(scope, id, **kwargs)
         self.stage = stage
         removal = removal_policy(stage.removal)
@@ -105,6 +107,13 @@ class FoundationStack(Stack):
                 removal_policy=removal,
             ),
         )
+
+        if promoted_to_accounts:
+            # Later stages copy models this stage shares with them: their copy jobs read the model
+            # through Bedrock, which needs this key (the Bedrock user guide's copy prerequisites).
+            self.custom_model_key.grant_accounts_via_service(
+                "PromotionCopiesViaBedrock", promoted_to_accounts, ["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"], "bedrock"
+            )
 
         self.access_logs = SecureBucket(
             self,

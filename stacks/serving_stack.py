@@ -11,12 +11,14 @@ from constructs import Construct
 
 from constructs_lib.conversions import log_retention, removal_policy
 from constructs_lib.job_identity import job_names_for
+from constructs_lib.model_copy import ModelCopy, ModelCopyProps
+from constructs_lib.model_share import ModelShare, ModelShareProps
 from constructs_lib.resource_provider import ProviderLogging
 from constructs_lib.served_model import ServedModel, ServedModelProps
 from constructs_lib.serving_monitoring import MonitoredModel, ServingMonitoring, ServingMonitoringProps
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Serving
-from estate_runtime.naming import content_hash
+from estate_runtime.naming import JobNames, content_hash
 
 from .foundation_stack import FoundationRefs, FoundationStack, notification_topic_name
 
@@ -33,9 +35,16 @@ def served_name(stage: StageSettings, entry: str, serving: Serving) -> str:
     return f"{readable[: 63 - len(suffix)].rstrip('-')}{suffix}"
 
 
+def share_name(stage: StageSettings, job: str) -> str:
+    """RAM share of a job's model with the stages that promote it."""
+    return f"{stage.qualifier}-{job}-promotion"
+
+
 class ServingStack(Stack):
-    """Per stage with serving entries: one ServedModel each (provisioned throughput or an
-    on-demand deployment), a dashboard, and alarms to the estate's topic."""
+    """Per stage that serves or promotes models: shares of this stage's models with the later
+    stages that promote them, copies of the models promoted into it, one ServedModel per serving
+    entry (provisioned throughput or an on-demand deployment), a dashboard, and alarms to the
+    estate's topic."""
 
     def __init__(
         self,
@@ -60,6 +69,47 @@ class ServingStack(Stack):
             log_retention=log_retention(stage.retention.log_group_days),
             removal_policy=removal_policy(stage.removal),
         )
+        tags = {**stage.tags, "estate-stage": stage.name}
+        self.shares: dict[str, ModelShare] = {}
+        for job_name in stage.jobs:
+            promoted_to = spec.promotions_from(stage.name, job_name)
+            if not promoted_to:
+                continue
+            self.shares[job_name] = ModelShare(
+                self,
+                f"Share-{job_name}",
+                ModelShareProps(
+                    name=share_name(stage, job_name),
+                    job=job_names_for(spec, stage.name, job_name, base_dir),
+                    accounts=[spec.stages[later].account for later, _ in promoted_to],
+                    logging=logging,
+                    tags={**tags, "estate-job": job_name},
+                ),
+            )
+        self.copies: dict[str, ModelCopy] = {}
+        for name, promotion in stage.promotions.items():
+            found = spec.promoted_job(stage.name, name)
+            if found is None:
+                raise ValueError(f"stages.{stage.name}.promotions.{name}: no such job in stage {promotion.from_stage}")
+            source_stage, job_name, _ = found
+            source = spec.stages[source_stage]
+            job = job_names_for(spec, source_stage, job_name, base_dir)
+            self.copies[name] = ModelCopy(
+                self,
+                f"Copy-{name}",
+                ModelCopyProps(
+                    name=JobNames(f"{stage.qualifier}-{name}", job.digest).custom_model_name,
+                    source_stage=source_stage,
+                    source_account=source.account,
+                    source_region=source.region,
+                    job=job,
+                    key_arn=refs.custom_model_key_arn,
+                    logging=logging,
+                    removal=promotion.removal,
+                    tags={**tags, **promotion.tags, "estate-promotion": name, "estate-source-stage": source_stage},
+                ),
+            )
+
         self.models: dict[str, ServedModel] = {}
         for entry, serving in stage.serving.items():
             p = serving.provisioned
@@ -72,7 +122,7 @@ class ServingStack(Stack):
                     logging=logging,
                     custom_model_key_arn=lambda: refs.custom_model_key_arn,
                     job=job_names_for(spec, stage.name, serving.model.job, base_dir) if serving.model.job else None,
-                    model_arn=serving.model.arn,
+                    model_arn=self.copies[serving.model.promotion].model_arn if serving.model.promotion else serving.model.arn,
                     model_units=p.model_units if p else 1,
                     commitment=p.commitment if p and p.commitment != "none" else None,
                     release_commitment=p.release_on_removal if p else False,

@@ -11,7 +11,7 @@ estate-level ones field by field: a stage states only what differs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -335,15 +335,19 @@ _CUSTOM_MODEL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:bedrock:[a-z0-9\-]+:\d{12}:
 
 
 class ServedModel(SpecModel):
-    """What to serve: the model a job of this stage trains, or an existing custom model."""
+    """What to serve: the model a job of this stage trains, a model promoted from an earlier
+    stage, or an existing custom model."""
 
     job: ItemName | None = Field(None, description="Name of a job in this stage's `jobs`.")
+    promotion: ItemName | None = Field(None, description="Name of an entry in this stage's `promotions`.")
     arn: str | None = Field(None, description="ARN of an existing custom model in this account and region.")
 
     @model_validator(mode="after")
     def _one_source(self) -> ServedModel:
-        if (self.job is None) == (self.arn is None):
-            raise ValueError("give exactly one of job (a job of this stage) or arn (an existing custom model)")
+        if [self.job, self.promotion, self.arn].count(None) != 2:
+            raise ValueError(
+                "give exactly one of job (a job of this stage), promotion (a model promoted into this stage) or arn (an existing custom model)"
+            )
         if self.arn is not None and not _CUSTOM_MODEL_ARN_RE.match(self.arn):
             raise ValueError(f"{self.arn!r} is not a custom model ARN (arn:aws:bedrock:<region>:<account>:custom-model/...)")
         return self
@@ -440,6 +444,22 @@ class _StageOverrides(SpecModel):
     tags: Tags = Field(default_factory=dict, description="Tags added to (or replacing) the estate's tags.")
 
 
+class Promotion(SpecModel):
+    """Promote the model a job of an earlier stage trained, instead of training it again here.
+
+    The earlier stage shares the model with this stage's account (AWS RAM: both accounts in one
+    AWS Organization with RAM sharing enabled), and this stage copies it into its own region,
+    encrypted with its own key. The job's spec stays in the earlier stage: one reviewed definition,
+    one training run."""
+
+    from_stage: StageName = Field(description="The earlier stage whose job trained the model.")
+    job: ItemName | None = Field(None, description="The job in that stage. Default: this entry's name.")
+    removal: Removal = Field(
+        "retain", description="Deleting the promotion keeps the copied model (retain, default) or deletes it (destroy)."
+    )
+    tags: Tags = Field(default_factory=dict)
+
+
 class Stage(_StageOverrides):
     """One deployment target: an AWS account and region."""
 
@@ -452,6 +472,9 @@ class Stage(_StageOverrides):
     description: str | None = Field(None, max_length=200)
     jobs: dict[Annotated[str, AfterValidator(_check_item_name)], Job] = Field(
         default_factory=dict, description="Customization jobs of this stage, by name."
+    )
+    promotions: dict[Annotated[str, AfterValidator(_check_item_name)], Promotion] = Field(
+        default_factory=dict, description="Models promoted from earlier stages' jobs instead of retrained here, by name."
     )
     serving: dict[Annotated[str, AfterValidator(_check_item_name)], Serving] = Field(
         default_factory=dict, description="Serving entries of this stage, by name."
@@ -492,6 +515,7 @@ class EstateSpec(SpecModel):
         problems: list[StageFieldError] = []
         problems += self._check_jobs()
         problems += self._check_serving()
+        problems += self._check_promotions()
         problems += self._check_dataset_files(base_dir or Path.cwd())
         owners: dict[tuple[str, str], str] = {}
         for name in self.stages:
@@ -556,12 +580,83 @@ class EstateSpec(SpecModel):
                         problem(sub, message)
         return problems
 
+    def promoted_job(self, stage_name: str, promotion_name: str) -> tuple[str, str, Job] | None:
+        """(source stage, job name, job) of a promotion, when both exist."""
+        promotion = self.stages[stage_name].promotions.get(promotion_name)
+        if promotion is None or promotion.from_stage not in self.stages:
+            return None
+        job_name = promotion.job or promotion_name
+        job = self.stages[promotion.from_stage].jobs.get(job_name)
+        return (promotion.from_stage, job_name, job) if job else None
+
+    def promotions_from(self, stage_name: str, job_name: str) -> list[tuple[str, str]]:
+        """(stage, promotion) of every later stage that promotes this stage's job."""
+        return [
+            (later, name)
+            for later, stage in self.stages.items()
+            for name, promotion in stage.promotions.items()
+            if promotion.from_stage == stage_name and (promotion.job or name) == job_name
+        ]
+
     def served_base_model(self, stage_name: str, serving: Serving) -> str | None:
-        """The base model behind a serving entry, when the spec knows it (a job of the stage)."""
+        """The base model behind a serving entry, when the spec knows it (a job of the stage or
+        a promoted one)."""
+        if serving.model.promotion is not None:
+            found = self.promoted_job(stage_name, serving.model.promotion)
+            return found[2].base_model if found else None
         if serving.model.job is None:
             return None
         job = self.stages[stage_name].jobs.get(serving.model.job)
         return job.base_model if job else None
+
+    def _check_promotions(self) -> list[StageFieldError]:
+        from estate_runtime.catalog import load_catalog
+
+        catalog = load_catalog()
+        order = list(self.stages)
+        problems: list[StageFieldError] = []
+        for stage_name, stage in self.stages.items():
+            for name, promotion in stage.promotions.items():
+                loc = ("stages", stage_name, "promotions", name)
+                source_name = promotion.from_stage
+                if source_name not in self.stages or order.index(source_name) >= order.index(stage_name):
+                    earlier = ", ".join(order[: order.index(stage_name)]) or "none"
+                    problems.append(LocatedProblem((*loc, "fromStage"), f"{source_name!r} is not an earlier stage; stages before {stage_name}: {earlier}"))
+                    continue
+                if name in stage.jobs:
+                    problems.append(LocatedProblem(loc, f"this stage also declares a job {name!r}: retrain it here or promote it, not both"))
+                source = self.stages[source_name]
+                found = self.promoted_job(stage_name, name)
+                if found is None:
+                    declared = ", ".join(source.jobs) or "none"
+                    problems.append(LocatedProblem((*loc, "job"), f"stage {source_name} has no job named {promotion.job or name!r}; its jobs: {declared}"))
+                    continue
+                if source.account == stage.account:
+                    problems.append(LocatedProblem(
+                        (*loc, "fromStage"),
+                        f"stage {source_name} is in the same account ({stage.account}); promotion shares a model with another "
+                        "account. Serve it from that stage, or give this stage its own account",
+                    ))  # fmt: skip
+                    continue
+                job = found[2]
+                model = catalog.model(job.base_model)
+                if model is None or not found[2].catalog_checks:
+                    continue
+                if source.region not in model.sharing_regions:
+                    where = ", ".join(model.sharing_regions) or "no region"
+                    problems.append(LocatedProblem(
+                        (*loc, "fromStage"),
+                        f"custom models of {job.base_model} cannot be shared with another account from {source.region} "
+                        f"(shareable from: {where}). Retrain the job in this stage instead",
+                    ))  # fmt: skip
+                elif stage.region not in model.copy_regions:
+                    where = ", ".join(model.copy_regions) or "no region"
+                    problems.append(LocatedProblem(
+                        (*loc, "fromStage"),
+                        f"custom models of {job.base_model} cannot be copied into {stage.region} (copy regions: {where}). "
+                        "Retrain the job in this stage instead",
+                    ))  # fmt: skip
+        return problems
 
     def serving_cost(self, stage_name: str, serving: Serving) -> Any:
         from estate_runtime.pricing import Cost, cost, load_prices
@@ -586,6 +681,12 @@ class EstateSpec(SpecModel):
                 if serving.model.job is not None and serving.model.job not in stage.jobs:
                     declared = ", ".join(stage.jobs) or "none"
                     problems.append(LocatedProblem((*loc, "model", "job"), f"no job named {serving.model.job!r} in this stage; jobs: {declared}"))
+                    continue
+                if serving.model.promotion is not None and serving.model.promotion not in stage.promotions:
+                    declared = ", ".join(stage.promotions) or "none"
+                    problems.append(LocatedProblem(
+                        (*loc, "model", "promotion"), f"no promotion named {serving.model.promotion!r} in this stage; promotions: {declared}"
+                    ))  # fmt: skip
                     continue
                 base = self.served_base_model(stage_name, serving)
                 if serving.on_demand is not None and base is not None:
@@ -689,6 +790,7 @@ class EstateSpec(SpecModel):
             tags={**self.tags, **stage.tags},
             jobs=dict(stage.jobs),
             serving=dict(stage.serving),
+            promotions=dict(stage.promotions),
         )
 
     def stage_settings(self) -> list[StageSettings]:
@@ -763,6 +865,7 @@ class StageSettings:
     tags: dict[str, str]
     jobs: dict[str, Job]
     serving: dict[str, Serving]
+    promotions: dict[str, Promotion] = field(default_factory=dict)
 
     @property
     def qualifier(self) -> str:

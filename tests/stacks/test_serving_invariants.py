@@ -19,9 +19,12 @@ def resources(template, kind):
 
 
 def test_serving_finds_the_job_by_the_names_the_customization_stack_gave_it(default_estate):
-    for stage, job in (("dev", "summarizer"), ("prod", "summarizer-distilled")):
+    for stage, job, kind in (
+        ("dev", "summarizer", "Custom::BedrockProvisionedThroughput"),
+        ("prod", "summarizer-distilled", "Custom::BedrockCustomModelDeployment"),
+    ):
         [job_resource] = resources(default_estate.stack(f"{stage}/Customization").template, "Custom::BedrockCustomizationJob").values()
-        [served] = resources(default_estate.stack(f"{stage}/Serving").template, "Custom::BedrockProvisionedThroughput").values()
+        [served] = resources(default_estate.stack(f"{stage}/Serving").template, kind).values()
         assert served["Properties"]["Model"] == {"JobNameParts": job_resource["Properties"]["NameParts"]}
         assert job_resource["Properties"]["NameParts"]["Readable"].endswith(job)
 

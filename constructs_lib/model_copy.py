@@ -1,0 +1,131 @@
+"""ModelCopy: copy a model an earlier stage shared into this stage's account and region.
+
+The second half of a promotion (see ``estate_runtime.resources.promotion``): a model copy job
+run with the handler's own credentials (copy jobs take no service role), reading the shared
+model, whose key in the owner account grants this account decryption through Bedrock, and
+writing the copy encrypted with this stage's custom-model key. ``model_arn`` is the copy, ready
+to serve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from estate_runtime.naming import JobNames
+from estate_runtime.resource_types import MODEL_COPY
+
+from .nag import acknowledge_each, nag_spelling
+from .resource_provider import EstateProvider, ProviderLogging
+
+MODEL_WAIT = Duration.minutes(10)
+"""How long to wait for the shared model to become visible (RAM associates asynchronously)."""
+COPY_WAIT = Duration.minutes(55)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelCopyProps:
+    name: str
+    """Name of the copied model in this account and region (also the physical id). Derived from
+    the source job's content, so a retrained source is a new copy."""
+
+    source_stage: str
+    source_account: str
+    source_region: str
+    job: JobNames
+    """The source stage's job whose model was shared."""
+
+    key_arn: str
+    """This stage's custom-model key: the copy is encrypted with it."""
+
+    logging: ProviderLogging
+    removal: Literal["retain", "destroy"] = "retain"
+    """Deleting the resource keeps the copied model (default) or deletes it."""
+
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class ModelCopy(Construct):
+    """``Custom::BedrockModelCopy``."""
+
+    def __init__(self, scope: Construct, id: str, props: ModelCopyProps):
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        provider = EstateProvider.for_type(
+            self,
+            "ModelCopy",
+            props.logging.for_type(MODEL_COPY, asynchronous=True, total_timeout=Duration.hours(1), query_interval=Duration.seconds(30)),
+        )
+        _grant_handler(provider, stack, props)
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=provider.service_token,
+            resource_type=MODEL_COPY,
+            properties={
+                "Name": props.name,
+                "Source": {
+                    "Stage": props.source_stage,
+                    "Account": props.source_account,
+                    "Region": props.source_region,
+                    "JobNameParts": {"Readable": props.job.readable, "Digest": props.job.digest},
+                },
+                "KmsKeyId": props.key_arn,
+                "Removal": props.removal,
+                "Tags": [{"key": k, "value": v} for k, v in sorted(props.tags.items())],
+                "ModelWaitSeconds": MODEL_WAIT.to_seconds(),
+                "CopyWaitSeconds": COPY_WAIT.to_seconds(),
+            },
+        )
+        self.model_arn = self.resource.get_att_string("ModelArn")
+
+
+def _grant_handler(provider: EstateProvider, stack: Stack, props: ModelCopyProps) -> None:
+    here = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}"
+    models = f"{here}:custom-model/*"
+    source_models = f"arn:{stack.partition}:bedrock:{props.source_region}:{props.source_account}:custom-model/*"
+    source_keys = f"arn:{stack.partition}:kms:{props.source_region}:{props.source_account}:key/*"
+    copy_jobs = f"{here}:model-copy-job/*"
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:CreateModelCopyJob"], resources=[source_models, models]))
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetModelCopyJob"], resources=[copy_jobs]))
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(actions=["bedrock:GetCustomModel", "bedrock:DeleteCustomModel", "bedrock:TagResource"], resources=[models])
+    )
+    provider.allow_unscoped(
+        ["bedrock:ListModelCopyJobs", "bedrock:ListCustomModels"],
+        "Bedrock's list actions take no resource; the handler finds its copy job by target name and "
+        "the shared model by its owner account and name.",
+    )
+    # Copy jobs run as the caller: it needs this stage's key to encrypt the copy...
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
+            resources=[props.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
+        )
+    )
+    # ...and the owner's key to read the shared model. Its ARN lives in the owner account, so the
+    # grant names the account's keys; the owner's key policy admits only its custom-model key.
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"],
+            resources=[source_keys],
+            conditions={"StringLike": {"kms:ViaService": "bedrock.*.amazonaws.com"}},
+        )
+    )
+    acknowledge_each(
+        provider.handler_policy.node.default_child,
+        [
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when the copy completes."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, source_models)}]", "The shared model's ARN ends in an id Bedrock assigned in the owner account when it trained it."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, copy_jobs)}]", "Copy job ARNs end in an id Bedrock assigns at creation."),
+            (
+                f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, source_keys)}]",
+                "The owner stage's key ARN is not known in this account; use is limited to Bedrock, and the owner's key policy admits only its custom-model key.",
+            ),
+        ],
+    )

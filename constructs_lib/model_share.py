@@ -1,0 +1,107 @@
+"""ModelShare: share the model a job trains with the accounts of later stages (AWS RAM).
+
+The first half of a promotion (see ``estate_runtime.resources.promotion``). It lives in the
+stage that trained the model, because only the owner can share it; the receiving stage's
+:class:`~constructs_lib.model_copy.ModelCopy` does the second half. Sharing needs both accounts in
+one AWS Organization with RAM sharing enabled; the share never allows principals outside it.
+The custom-model key must also let the receiving accounts decrypt through Bedrock: see
+:meth:`EstateKey.grant_accounts_via_service`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from estate_runtime.naming import JobNames
+from estate_runtime.resource_types import MODEL_SHARE
+
+from .nag import acknowledge_each, nag_spelling
+from .resource_provider import EstateProvider, ProviderLogging
+
+# Within the provider's one-hour waiter: the share waits for training like serving does.
+MODEL_WAIT = Duration.minutes(50)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelShareProps:
+    name: str
+    """Name of the RAM resource share (also the physical id)."""
+
+    job: JobNames
+    """The job whose model is shared (the first of its attempts not stopped or failed)."""
+
+    accounts: list[str]
+    """Accounts the model is shared with: exactly these, kept in step on every deploy."""
+
+    logging: ProviderLogging
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class ModelShare(Construct):
+    """``Custom::BedrockModelShare``: ``model_arn`` and ``share_arn`` once the model is shared."""
+
+    def __init__(self, scope: Construct, id: str, props: ModelShareProps):
+        super().__init__(scope, id)
+        if not props.accounts:
+            raise ValueError("ModelShare needs at least one account to share with")
+        provider = EstateProvider.for_type(
+            self,
+            "ModelShare",
+            props.logging.for_type(MODEL_SHARE, asynchronous=True, total_timeout=Duration.hours(1), query_interval=Duration.seconds(30)),
+        )
+        _grant_handler(provider, Stack.of(self))
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=provider.service_token,
+            resource_type=MODEL_SHARE,
+            properties={
+                "Name": props.name,
+                "Model": {"JobNameParts": {"Readable": props.job.readable, "Digest": props.job.digest}},
+                "Principals": sorted(set(props.accounts)),
+                "Tags": [{"key": k, "value": v} for k, v in sorted(props.tags.items())],
+                "ModelWaitSeconds": MODEL_WAIT.to_seconds(),
+            },
+        )
+        self.model_arn = self.resource.get_att_string("ModelArn")
+        self.share_arn = self.resource.get_att_string("ShareArn")
+
+
+def _grant_handler(provider: EstateProvider, stack: Stack) -> None:
+    bedrock = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}"
+    models, jobs = f"{bedrock}:custom-model/*", f"{bedrock}:model-customization-job/*"
+    shares = f"arn:{stack.partition}:ram:{stack.region}:{stack.account}:resource-share/*"
+    provider.allow_unscoped(
+        ["ram:CreateResourceShare", "ram:AssociateResourceShare"],
+        "RAM authorizes creating and extending a share before it has an ARN; the ram:ResourceArn "
+        "condition limits what can be shared to this account's custom models in this region.",
+        # The RAM user guide's "allow sharing of specific resources" pattern.
+        conditions={"StringLikeIfExists": {"ram:ResourceArn": models}},
+    )
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(actions=["ram:DisassociateResourceShare", "ram:DeleteResourceShare", "ram:TagResource"], resources=[shares])
+    )
+    provider.allow_unscoped(
+        ["ram:GetResourceShares", "ram:GetResourceShareAssociations"],
+        "RAM's read actions take no resource; the handler finds its own share by name.",
+    )
+    # Bedrock's side of sharing: RAM attaches the share's policy to the model as the caller.
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(
+            actions=["bedrock:GetCustomModel", "bedrock:GetResourcePolicy", "bedrock:PutResourcePolicy", "bedrock:DeleteResourcePolicy"],
+            resources=[models],
+        )
+    )
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
+    acknowledge_each(
+        provider.handler_policy.node.default_child,
+        [
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, jobs)}]", "Job ARNs end in an id Bedrock assigns; the handler reads the job to find its model."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, shares)}]", "Resource share ARNs end in an id RAM assigns at creation."),
+        ],
+    )

@@ -1,0 +1,72 @@
+"""Promotion in the spec: which earlier stage's job, and what Bedrock can share and copy where."""
+
+from __future__ import annotations
+
+import pytest
+
+from constructs_lib.spec import SpecError, parse_spec
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+NOVA = "amazon.nova-lite-v1:0:300k"
+
+
+def spec_text(promotion: str = "{fromStage: dev}", *, base_model: str = HAIKU, dev_region: str = "us-west-2",
+              prod_account: str = "222222222222", prod_region: str = "us-east-1", prod_extra: str = "") -> str:  # fmt: skip
+    return (
+        'name: acme-estate\ndatasets:\n  train: {s3Uri: "s3://shared-data/train.jsonl"}\nstages:\n'
+        f'  dev:\n    account: "111111111111"\n    region: {dev_region}\n    jobs:\n      summarizer:\n'
+        f"        type: FINE_TUNING\n        baseModel: {base_model}\n        trainingData: {{dataset: train}}\n"
+        f'  prod:\n    account: "{prod_account}"\n    region: {prod_region}\n    promotions:\n      summarizer: {promotion}\n'
+        f"    serving:\n      summarizer:\n        model: {{promotion: summarizer}}\n        provisioned: {{modelUnits: 1}}\n{prod_extra}"
+    )
+
+
+def problems(text: str, tmp_path) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, source="estate.yaml", base_dir=tmp_path)
+    return [issue.render("estate.yaml") for issue in caught.value.issues]
+
+
+def test_a_promotion_serves_the_earlier_stages_job_and_costs_like_it(tmp_path):
+    spec = parse_spec(spec_text(), base_dir=tmp_path)
+    assert spec.promoted_job("prod", "summarizer")[:2] == ("dev", "summarizer")
+    assert spec.promotions_from("dev", "summarizer") == [("prod", "summarizer")]
+    assert spec.served_base_model("prod", spec.stage("prod").serving["summarizer"]) == HAIKU
+    assert spec.stage("prod").promotions["summarizer"].removal == "retain"
+
+
+def test_only_from_an_earlier_stage(tmp_path):
+    [message] = problems(spec_text("{fromStage: prod}"), tmp_path)
+    assert "stages.prod.promotions.summarizer.fromStage: 'prod' is not an earlier stage; stages before prod: dev" in message
+
+
+def test_the_job_must_exist_in_that_stage(tmp_path):
+    [message] = problems(spec_text("{fromStage: dev, job: summariser}"), tmp_path)
+    assert "promotions.summarizer.job: stage dev has no job named 'summariser'; its jobs: summarizer" in message
+
+
+def test_promotion_is_between_accounts(tmp_path):
+    [message] = problems(spec_text(prod_account="111111111111", prod_extra="    invocationLogging: {enabled: false}\n"), tmp_path)
+    assert "stage dev is in the same account (111111111111); promotion shares a model with another account" in message
+
+
+def test_models_bedrock_cannot_share_are_refused_with_the_alternative(tmp_path):
+    [message] = problems(spec_text(base_model=NOVA, dev_region="us-east-1", prod_region="us-west-2").replace("provisioned: {modelUnits: 1}", "onDemand: {}"), tmp_path)
+    assert f"custom models of {NOVA} cannot be shared with another account from us-east-1 (shareable from: no region). Retrain the job in this stage instead" in message
+
+
+def test_copies_only_into_regions_bedrock_copies_to(tmp_path):
+    [message] = problems(spec_text(prod_region="ca-central-1"), tmp_path)
+    assert f"custom models of {HAIKU} cannot be copied into ca-central-1" in message
+
+
+def test_retrain_or_promote_not_both(tmp_path):
+    job = "    jobs:\n      summarizer:\n        type: FINE_TUNING\n        baseModel: " + HAIKU + "\n        trainingData: {dataset: train}\n"
+    messages = problems(spec_text(prod_extra=job), tmp_path)
+    assert any("this stage also declares a job 'summarizer': retrain it here or promote it, not both" in m for m in messages)
+
+
+def test_serving_names_a_promotion_of_its_stage(tmp_path):
+    text = spec_text().replace("model: {promotion: summarizer}", "model: {promotion: summariser}")
+    [message] = problems(text, tmp_path)
+    assert "serving.summarizer.model.promotion: no promotion named 'summariser' in this stage; promotions: summarizer" in message

@@ -1,0 +1,74 @@
+"""Model promotion in the default estate: dev shares its summarizer with prod, prod copies it and
+serves the copy. The cross-account grants are the only references between the stages."""
+
+from __future__ import annotations
+
+import json
+
+DEV, PROD = "111111111111", "222222222222"
+
+
+def resources(template, kind):
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def key_statements(template, alias_suffix):
+    aliases = resources(template, "AWS::KMS::Alias").values()
+    [key_id] = [a["Properties"]["TargetKeyId"]["Fn::GetAtt"][0] for a in aliases if a["Properties"]["AliasName"].endswith(alias_suffix)]
+    return template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+
+
+def handler_statements(template, resource_type):
+    [policy] = [
+        p for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+        if p["Properties"].get("Description", "").endswith(f"{resource_type} custom-resource handler")
+    ]  # fmt: skip
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_the_owner_key_lets_the_receiving_account_decrypt_through_bedrock_only(default_estate):
+    dev = default_estate.stack("dev/Foundation").template
+    [grant] = [s for s in key_statements(dev, "/custom-models") if s.get("Sid") == "PromotionCopiesViaBedrock"]
+    assert grant["Principal"] == {"AWS": f"arn:aws:iam::{PROD}:root"}
+    assert sorted(grant["Action"]) == ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey"]
+    assert grant["Condition"] == {"StringLike": {"kms:ViaService": "bedrock.*.amazonaws.com"}}
+    assert PROD not in json.dumps(key_statements(dev, "/data"))  # training data stays in dev
+    assert "PromotionCopiesViaBedrock" not in json.dumps(default_estate.stack("prod/Foundation").template)  # prod shares nothing
+
+
+def test_dev_shares_exactly_its_trained_model_with_prod_inside_the_organization(default_estate):
+    serving = default_estate.stack("dev/Serving").template
+    [share] = resources(serving, "Custom::BedrockModelShare").values()
+    [job] = resources(default_estate.stack("dev/Customization").template, "Custom::BedrockCustomizationJob").values()
+    props = share["Properties"]
+    assert props["Principals"] == [PROD]
+    assert props["Model"] == {"JobNameParts": job["Properties"]["NameParts"]}
+    assert props["Name"] == "bedrock-estate-dev-summarizer-promotion"
+    statements = handler_statements(serving, "Custom::BedrockModelShare")
+    [create] = [s for s in statements if "ram:CreateResourceShare" in s["Action"]]
+    assert create["Condition"] == {"StringLikeIfExists": {"ram:ResourceArn": f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/*"}}
+    assert not any(str(s["Action"]).startswith("ram:*") or s["Action"] == "*" for s in statements)
+
+
+def test_prod_copies_the_shared_model_under_its_own_key_and_serves_the_copy(default_estate):
+    serving = default_estate.stack("prod/Serving").template
+    [(copy_id, copy)] = resources(serving, "Custom::BedrockModelCopy").items()
+    [job] = resources(default_estate.stack("dev/Customization").template, "Custom::BedrockCustomizationJob").values()
+    props = copy["Properties"]
+    assert props["Source"] == {"Stage": "dev", "Account": DEV, "Region": "us-west-2", "JobNameParts": job["Properties"]["NameParts"]}
+    assert props["Name"].startswith("bedrock-estate-prod-summarizer-") and props["Removal"] == "retain"
+    key_parameter = props["KmsKeyId"]["Ref"]
+    assert serving["Parameters"][key_parameter]["Default"] == "/bedrock-estate/prod/foundation/custom-model-key-arn"
+    [throughput] = resources(serving, "Custom::BedrockProvisionedThroughput").values()
+    assert throughput["Properties"]["Model"] == {"ModelArn": {"Fn::GetAtt": [copy_id, "ModelArn"]}}
+
+
+def test_the_copy_handler_reads_only_the_owner_stages_models_and_keys_through_bedrock(default_estate):
+    statements = handler_statements(default_estate.stack("prod/Serving").template, "Custom::BedrockModelCopy")
+    [create] = [s for s in statements if s["Action"] == "bedrock:CreateModelCopyJob"]
+    assert sorted(create["Resource"]) == [f"arn:aws:bedrock:us-east-1:{PROD}:custom-model/*", f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/*"]
+    [owner_keys] = [s for s in statements if s["Resource"] == f"arn:aws:kms:us-west-2:{DEV}:key/*"]
+    assert owner_keys["Condition"] == {"StringLike": {"kms:ViaService": "bedrock.*.amazonaws.com"}}
+    assert "kms:Encrypt" not in json.dumps(owner_keys) and "kms:GenerateDataKey" not in json.dumps(owner_keys)
+    [own_key] = [s for s in statements if "kms:GenerateDataKey" in s["Action"]]
+    assert own_key["Condition"] == {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}}

@@ -1,0 +1,91 @@
+"""Lifecycle simulation of a promotion across two accounts, from the default estate's synthesized
+templates: dev trains and shares, prod copies and serves the copy, then everything is removed in
+reverse with nothing billing and the copied model kept as declared."""
+
+from __future__ import annotations
+
+from estate_runtime.core import Dispatcher
+from estate_runtime.naming import JobNames
+from estate_runtime.resource_types import MODEL_COPY, MODEL_SHARE, PROVISIONED_THROUGHPUT
+from estate_runtime.resources.promotion import ModelCopyHandler, ModelShareHandler
+from estate_runtime.resources.serving import ProvisionedThroughputHandler
+
+from .cfn_sim import Template
+from .fake_promotion import FakeRam, FakeReceiving, SharedModelsView
+from .support import Context, FakeClock, aws_with, event
+
+PROD = "222222222222"
+
+
+class Account:
+    def __init__(self, clients: dict, types: dict, settle=lambda: None):
+        self.dispatcher = Dispatcher(types, aws_factory=lambda region, deadline: aws_with(clients, FakeClock()))
+        self.settle = settle  # what Bedrock finishes between two polls
+
+    def run(self, request_type, kind, logical_id, props, **extra):
+        """One CloudFormation operation through the provider framework: onEvent, then polls."""
+        answer = self.dispatcher.on_event(event(request_type, kind, props, logical_id=logical_id, **extra), Context())
+        for _ in range(6):
+            result = self.dispatcher.is_complete({**event(request_type, kind, props, logical_id=logical_id, **extra), **answer}, Context())
+            if result["IsComplete"]:
+                return answer["PhysicalResourceId"], result["Data"]
+            self.settle()
+        raise AssertionError(f"{kind} {logical_id} never completed")
+
+
+def test_promotion_from_dev_to_prod_from_the_synthesized_templates(default_estate):
+    dev_bedrock, ram = FakeReceiving(), FakeRam()
+    prod_bedrock = FakeReceiving(region="us-east-1", account=PROD)
+    dev = Account({"bedrock": dev_bedrock, "ram": ram}, {MODEL_SHARE: ModelShareHandler})
+    prod = Account(
+        {"bedrock": prod_bedrock, "bedrock@us-west-2": SharedModelsView(dev_bedrock, ram, PROD)},
+        {MODEL_COPY: ModelCopyHandler, PROVISIONED_THROUGHPUT: ProvisionedThroughputHandler},
+        settle=lambda: (prod_bedrock.finish_copies(), prod_bedrock.settle()),
+    )
+
+    # dev trained the job its customization stack declares (the job's own lifecycle is simulated elsewhere).
+    customization = Template(default_estate.stack("dev/Customization").template)
+    [job_id] = customization.logical_ids("Custom::BedrockCustomizationJob")
+    parts = customization.properties(job_id)["NameParts"]
+    job = JobNames(parts["Readable"], parts["Digest"]).job_name
+    dev_bedrock.create_model_customization_job(
+        jobName=job, customModelName=job, roleArn="arn:aws:iam::111111111111:role/customization",
+        baseModelIdentifier="anthropic.claude-3-haiku-20240307-v1:0:200k",
+        trainingDataConfig={"s3Uri": "s3://training/datasets/x.jsonl"}, outputDataConfig={"s3Uri": "s3://output/jobs/x/"},
+    )  # fmt: skip
+    dev_bedrock.complete(job)
+
+    # dev's serving stack shares the model with prod.
+    dev_serving = Template(default_estate.stack("dev/Serving").template)
+    [share_id] = dev_serving.logical_ids(MODEL_SHARE)
+    share_props = dev_serving.properties(share_id)
+    share_name, shared = dev.run("Create", MODEL_SHARE, share_id, share_props)
+    assert shared["ModelArn"] == dev_bedrock.models[job]["modelArn"]
+    assert ram.shared_with(PROD) == [shared["ModelArn"]]
+
+    # prod's serving stack copies it, then serves the copy.
+    prod_serving = Template(default_estate.stack("prod/Serving").template)
+    [copy_id] = prod_serving.logical_ids(MODEL_COPY)
+    copy_props = prod_serving.properties(copy_id)
+    copy_name, copied = prod.run("Create", MODEL_COPY, copy_id, copy_props)
+    [copy_job] = prod_bedrock.copy_jobs
+    assert copy_job["sourceModelArn"] == shared["ModelArn"] and copy_job["status"] == "Completed"
+    prod_serving = Template(default_estate.stack("prod/Serving").template, {copy_id: copied})
+    [throughput_id] = prod_serving.logical_ids(PROVISIONED_THROUGHPUT)
+    throughput_props = prod_serving.properties(throughput_id)
+    throughput_name, served = prod.run("Create", PROVISIONED_THROUGHPUT, throughput_id, throughput_props)
+    assert served["ModelArn"] == copied["ModelArn"] == prod_bedrock.models[copy_name]["modelArn"]
+    assert prod_bedrock.billing() == [throughput_name]
+
+    # A repeated deployment changes nothing: no second share, copy or throughput.
+    prod.run("Update", MODEL_COPY, copy_id, copy_props, PhysicalResourceId=copy_name, OldResourceProperties=copy_props)
+    dev.run("Update", MODEL_SHARE, share_id, share_props, PhysicalResourceId=share_name, OldResourceProperties=share_props)
+    assert len(prod_bedrock.copy_jobs) == 1 and len(ram.shares) == 1
+
+    # Tear down in reverse stack order: prod serving, then dev serving.
+    prod.run("Delete", PROVISIONED_THROUGHPUT, throughput_id, throughput_props, PhysicalResourceId=throughput_name)
+    prod.run("Delete", MODEL_COPY, copy_id, copy_props, PhysicalResourceId=copy_name)
+    dev.run("Delete", MODEL_SHARE, share_id, share_props, PhysicalResourceId=share_name)
+    assert prod_bedrock.billing() == []
+    assert copy_name in prod_bedrock.models  # removal: retain, the default
+    assert ram.live() == [] and ram.shared_with(PROD) == []

@@ -72,3 +72,36 @@ def test_the_copy_handler_reads_only_the_owner_stages_models_and_keys_through_be
     assert "kms:Encrypt" not in json.dumps(owner_keys) and "kms:GenerateDataKey" not in json.dumps(owner_keys)
     [own_key] = [s for s in statements if "kms:GenerateDataKey" in s["Action"]]
     assert own_key["Condition"] == {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}}
+
+
+def test_promotion_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_path):
+    import aws_cdk as cdk
+
+    from constructs_lib import EstateKey, EstateKeyProps, add_nag_packs
+    from constructs_lib.model_copy import ModelCopy, ModelCopyProps
+    from constructs_lib.model_share import ModelShare, ModelShareProps
+    from constructs_lib.resource_provider import ProviderLogging
+    from estate_runtime.naming import JobNames
+
+    app = cdk.App(outdir=str(tmp_path))  # no cdk.json feature flags
+    names = JobNames("team-dev-summarizer", "b" * 64)
+    owner = cdk.Stack(app, "Owner", env=cdk.Environment(account=DEV, region="us-west-2"))
+    owner_key = EstateKey(owner, "Key", EstateKeyProps(alias="team/models", description="models"))
+    owner_key.grant_cloudwatch_logs("/team/")
+    owner_key.grant_accounts_via_service("Copies", [PROD], ["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"], "bedrock")
+    ModelShare(owner, "Share", ModelShareProps(name="team-dev-summarizer-promotion", job=names, accounts=[PROD],
+                                                logging=ProviderLogging(log_group_prefix="/team/", log_key=owner_key)))  # fmt: skip
+    receiver = cdk.Stack(app, "Receiver", env=cdk.Environment(account=PROD, region="us-east-1"))
+    key = EstateKey(receiver, "Key", EstateKeyProps(alias="team/models", description="models"))
+    key.grant_cloudwatch_logs("/team/")
+    copy = ModelCopy(
+        receiver,
+        "Copy",
+        ModelCopyProps(
+            name="team-prod-summarizer-bbbbbbbbbb", source_stage="dev", source_account=DEV, source_region="us-west-2", job=names,
+            key_arn=key.key_arn, logging=ProviderLogging(log_group_prefix="/team/", log_key=key),
+        ),
+    )  # fmt: skip
+    add_nag_packs(app)
+    app.synth()  # raises on any unacknowledged finding
+    assert cdk.Token.is_unresolved(copy.model_arn)

@@ -239,3 +239,18 @@ def test_reserved_log_field_names_never_break_a_handler(capsys):
     get_logger().info("adopting", extra={"name": "x", "message": "y", "job": "z"})
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["name_"] == "x" and line["message_"] == "y" and line["job"] == "z" and line["message"] == "adopting"
+
+
+def test_every_registered_type_loads_its_handler_and_its_operations_exist_in_boto3():
+    import boto3
+
+    from estate_runtime import resource_types
+    from estate_runtime.entry import REGISTRY, load_handlers
+
+    declared = {v for k, v in vars(resource_types).items() if k.isupper()}
+    assert set(REGISTRY) == declared  # every custom resource type the constructs use has a handler
+    for resource_type, handler in load_handlers(sorted(REGISTRY)).items():
+        assert handler.resource_type == resource_type
+        for service, operations in handler.required_operations.items():
+            client = boto3.client(service, region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+            assert all(hasattr(client, op) for op in operations), (resource_type, service)

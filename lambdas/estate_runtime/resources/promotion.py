@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
@@ -30,6 +30,7 @@ from ..core import Outcome, Request, ResourceHandler
 from ..errors import EstateError
 from ..log import get_logger
 from ..naming import JobNames, content_hash
+from ..resource_types import MODEL_COPY, MODEL_SHARE
 
 log = get_logger()
 
@@ -52,6 +53,19 @@ def _timestamp(value: Any) -> float:
 
 
 class ModelShareHandler(ResourceHandler):
+    resource_type = MODEL_SHARE
+    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
+        "ram": (
+            "create_resource_share",
+            "get_resource_shares",
+            "get_resource_share_associations",
+            "associate_resource_share",
+            "disassociate_resource_share",
+            "delete_resource_share",
+        ),
+        "bedrock": ("get_custom_model", "get_model_customization_job"),
+    }
+
     def create(self, request: Request) -> Outcome:
         return Outcome(request.properties["Name"], {"StartedAt": str(time.time())}, complete=False)
 
@@ -119,6 +133,11 @@ class ModelShareHandler(ResourceHandler):
 
 
 class ModelCopyHandler(ResourceHandler):
+    resource_type = MODEL_COPY
+    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
+        "bedrock": ("create_model_copy_job", "list_model_copy_jobs", "get_custom_model", "delete_custom_model"),
+    }
+
     def create(self, request: Request) -> Outcome:
         name = request.properties["Name"]
         # A token per deployment: a later deploy after a failed copy starts a new copy job.

@@ -22,8 +22,9 @@ from estate_runtime.resource_types import MODEL_SHARE
 from .nag import acknowledge_each, nag_spelling
 from .resource_provider import EstateProvider, ProviderLogging
 
-# Within the provider's one-hour waiter: the share waits for training like serving does.
-MODEL_WAIT = Duration.minutes(50)
+# The share waits for training as long as the serving entries of the same stack do, so a stack
+# deployed before training completes fails once, after the same wait, with the same advice.
+MODEL_WAIT = Duration.minutes(20)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,6 +11,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import pipelines
 from constructs import Construct
 
@@ -39,6 +40,9 @@ class PipelineStack(Stack):
         settings = spec.pipeline
         key = EstateKey(self, "NotificationKey", EstateKeyProps(alias=f"{spec.name}-delivery/notifications", description=f"{spec.name} delivery notifications"))
         self.topic = sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True, display_name=f"{spec.name} delivery")
+        # The estate's people hear of broadened permissions as they hear of its jobs and alarms.
+        for email in spec.notifications.emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
 
         source = pipelines.CodePipelineSource.connection(settings.repository, settings.branch, connection_arn=settings.connection_arn)
         self.pipeline = pipelines.CodePipeline(

@@ -130,3 +130,23 @@ def test_stages_hold_no_reference_to_another_stage(default_estate):
 def test_a_stage_deploys_on_its_own(default_estate):
     manifest = json.loads((default_estate.directory / "manifest.json").read_text())
     assert {"assembly-dev", "assembly-prod"} <= set(manifest["artifacts"])  # cdk deploy 'dev/*' selects these
+
+
+def test_the_estates_addresses_hear_of_broadened_permissions(tmp_path):
+    import aws_cdk as cdk
+    import yaml
+
+    from constructs_lib.spec import parse_spec
+    from stacks.pipeline_stack import PipelineStack
+
+    from ..conftest import ROOT, cdk_context
+
+    doc = yaml.safe_load((ROOT / "estate.yaml").read_text())
+    doc["notifications"] = {"emails": ["ml-platform@example.com"]}
+    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=ROOT)
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    stack = PipelineStack(app, "Delivery", spec=spec, base_dir=ROOT, env=cdk.Environment(account="333333333333", region="us-west-2"))
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    [subscription] = resources(template, "AWS::SNS::Subscription").values()
+    [topic_id] = resources(template, "AWS::SNS::Topic")
+    assert subscription["Properties"] == {"Protocol": "email", "TopicArn": {"Ref": topic_id}, "Endpoint": "ml-platform@example.com"}

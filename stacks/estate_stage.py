@@ -24,12 +24,15 @@ class EstateStage(Stage):
             Tags.of(self).add(key, value)
         Tags.of(self).add("estate-stage", settings.name)
 
+        # Accounts of the later stages that promote this stage's models: its key admits them, and
+        # its serving stack shares with them.
+        promoted_to = sorted({spec.stages[later].account for job in settings.jobs for later, _ in spec.promotions_from(settings.name, job)})
         self.foundation = FoundationStack(
             self,
             "Foundation",
             stage=settings,
             emails=list(spec.notifications.emails),
-            promoted_to_accounts=sorted({spec.stages[later].account for job in settings.jobs for later, _ in spec.promotions_from(settings.name, job)}),
+            promoted_to_accounts=promoted_to,
             stack_name=f"{settings.qualifier}-foundation",
             description=f"bedrock-estate {settings.qualifier}: keys, buckets, service role, invocation logging",
             termination_protection=settings.protected,
@@ -50,8 +53,7 @@ class EstateStage(Stage):
             )
 
         self.serving: ServingStack | None = None
-        shares = any(spec.promotions_from(settings.name, job) for job in settings.jobs)
-        if settings.serving or settings.promotions or shares:
+        if settings.serving or settings.promotions or promoted_to:
             self.serving = ServingStack(
                 self,
                 "Serving",

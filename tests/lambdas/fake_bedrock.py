@@ -3,40 +3,30 @@
 moto keeps jobs InProgress forever and drops customizationConfig, so jobs are modelled here:
 InProgress (validating, then training) -> Completed / Failed, and Stopping -> Stopped. Every
 request is validated against botocore's service model and every answer against the output shape,
-so the handler cannot drift from the real API. Faults are injected per operation.
+so the handler cannot drift from the real API (``ServiceFake``). Faults are injected per operation.
 """
 
 from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 from typing import Any
 
-import botocore.session
-from botocore.exceptions import ClientError
-from botocore.validate import validate_parameters
-
-_MODEL = botocore.session.get_session().get_service_model("bedrock")
+from .service_fake import ServiceFake
 
 
-class FakeBedrock:
+class FakeBedrock(ServiceFake):
     def __init__(self, region: str = "us-west-2", account: str = "111111111111", concurrent_jobs: int = 2):
+        super().__init__("bedrock")
         self.region, self.account = region, account
         self.concurrent_jobs = concurrent_jobs
-        self.meta = SimpleNamespace(service_model=_MODEL)
         self.jobs: dict[str, dict[str, Any]] = {}  # by job name
         self.models: dict[str, dict[str, Any]] = {}  # by model name
         self.tags: dict[str, dict[str, str]] = {}
         self.in_use: set[str] = set()  # model names serving traffic
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self._faults: dict[str, list[tuple[str, str, int]]] = {}
         self._ids = itertools.count(1)
 
     # -- test controls -------------------------------------------------------------------------------
-    def fail_next(self, operation: str, code: str, message: str = "injected", status: int = 400, times: int = 1) -> None:
-        self._faults.setdefault(operation, []).extend([(code, message, status)] * times)
-
     def finish_validation(self, name: str) -> None:
         self.jobs[name]["statusDetails"]["validationDetails"]["status"] = "Completed"
 
@@ -60,23 +50,6 @@ class FakeBedrock:
         return [name for name, job in self.jobs.items() if job["status"] in ("InProgress", "Stopping")]
 
     # -- plumbing ------------------------------------------------------------------------------------
-    def _enter(self, operation: str, params: dict[str, Any]) -> None:
-        op = _MODEL.operation_model(operation)
-        validate_parameters(params, op.input_shape)
-        self.calls.append((operation, params))
-        queued = self._faults.get(operation)
-        if queued:
-            code, message, status = queued.pop(0)
-            raise self._error(operation, code, message, status)
-
-    @staticmethod
-    def _error(operation: str, code: str, message: str, status: int = 400) -> ClientError:
-        return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation)
-
-    def _answer(self, operation: str, answer: dict[str, Any]) -> dict[str, Any]:
-        validate_parameters(answer, _MODEL.operation_model(operation).output_shape)
-        return answer
-
     def _job(self, operation: str, identifier: str) -> dict[str, Any]:
         for job in self.jobs.values():
             if identifier in (job["jobArn"], job["jobName"]):

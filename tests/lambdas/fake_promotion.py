@@ -1,43 +1,23 @@
 """Stateful fakes for model promotion: AWS RAM shares in the owner account, and model copy jobs
 plus the "shared with me" view in the receiving account. Requests and answers are validated
-against botocore's service models, like the other fakes."""
+against botocore's service models (``ServiceFake``), like the other fakes."""
 
 from __future__ import annotations
 
 import itertools
 from datetime import datetime, timezone
-from types import SimpleNamespace
 from typing import Any
 
-import botocore.session
-from botocore.exceptions import ClientError
-from botocore.validate import validate_parameters
-
 from .fake_bedrock import FakeServing
-
-_RAM = botocore.session.get_session().get_service_model("ram")
-_BEDROCK = botocore.session.get_session().get_service_model("bedrock")
+from .service_fake import ServiceFake
 
 
-def _error(operation: str, code: str, message: str) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
-
-
-class FakeRam:
+class FakeRam(ServiceFake):
     def __init__(self, account: str = "111111111111", region: str = "us-west-2"):
+        super().__init__("ram")
         self.account, self.region = account, region
-        self.meta = SimpleNamespace(service_model=_RAM)
         self.shares: dict[str, dict[str, Any]] = {}  # by ARN
-        self.calls: list[tuple[str, dict[str, Any]]] = []
         self._ids = itertools.count(1)
-
-    def _enter(self, operation: str, params: dict[str, Any]) -> None:
-        validate_parameters(params, _RAM.operation_model(operation).input_shape)
-        self.calls.append((operation, params))
-
-    def _answer(self, operation: str, answer: dict[str, Any]) -> dict[str, Any]:
-        validate_parameters(answer, _RAM.operation_model(operation).output_shape)
-        return answer
 
     def live(self) -> list[dict[str, Any]]:
         return [s for s in self.shares.values() if s["status"] == "ACTIVE"]
@@ -49,7 +29,7 @@ class FakeRam:
     def _share(self, operation: str, arn: str) -> dict[str, Any]:
         share = self.shares.get(arn)
         if share is None or share["status"] != "ACTIVE":
-            raise _error(operation, "UnknownResourceException", f"resource share {arn} does not exist")
+            raise self._error(operation, "UnknownResourceException", f"resource share {arn} does not exist")
         return share
 
     def _summary(self, share: dict[str, Any]) -> dict[str, Any]:
@@ -106,17 +86,16 @@ class FakeRam:
         return self._answer("DeleteResourceShare", {"returnValue": True})
 
 
-class SharedModelsView:
+class SharedModelsView(ServiceFake):
     """ListCustomModels in the owner's region, seen from the receiving account: models owned by
     ``owner`` (a FakeBedrock) that ``ram`` shares with ``account``."""
 
     def __init__(self, owner: FakeServing, ram: FakeRam, account: str):
+        super().__init__("bedrock")
         self.owner, self.ram, self.account = owner, ram, account
-        self.meta = SimpleNamespace(service_model=_BEDROCK)
 
     def list_custom_models(self, **params: Any) -> dict[str, Any]:
-        op = _BEDROCK.operation_model("ListCustomModels")
-        validate_parameters(params, op.input_shape)
+        self._enter("ListCustomModels", params)
         assert params.get("isOwned") is False, "the receiving account lists models shared with it"
         visible = set(self.ram.shared_with(self.account))
         summaries = [
@@ -128,8 +107,7 @@ class SharedModelsView:
             for name, m in self.owner.models.items()
             if m["modelArn"] in visible and params.get("nameContains", "") in name
         ]  # fmt: skip
-        validate_parameters({"modelSummaries": summaries}, op.output_shape)
-        return {"modelSummaries": summaries}
+        return self._answer("ListCustomModels", {"modelSummaries": summaries})
 
 
 class FakeReceiving(FakeServing):

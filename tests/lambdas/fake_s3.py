@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
-import botocore.session
 from botocore.exceptions import ClientError
 from botocore.handlers import handle_copy_source_param
-from botocore.validate import validate_parameters
 
-_MODEL = botocore.session.get_session().get_service_model("s3")
+from .service_fake import ServiceFake
 
 
-class FakeS3:
+class FakeS3(ServiceFake):
     def __init__(self, objects: dict[tuple[str, str], bytes] | None = None):
+        super().__init__("s3")
         self.objects = dict(objects or {})
-        self.meta = SimpleNamespace(service_model=_MODEL)
-
-    def _enter(self, operation: str, params: dict[str, Any]) -> None:
-        validate_parameters(params, _MODEL.operation_model(operation).input_shape)
 
     def copy_object(self, **params: Any) -> dict[str, Any]:
         source = (params["CopySource"]["Bucket"], params["CopySource"]["Key"])

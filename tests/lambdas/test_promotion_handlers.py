@@ -67,6 +67,11 @@ class Estate:
         merged = {**event(request_type, kind, props, logical_id="Promotion", **extra), **answer}
         return self._dispatcher(kind).is_complete(merged, Context())
 
+    def train_and_share(self):
+        """dev's job completes and dev's serving stack shares its model with prod."""
+        self.dev.complete(JOB)
+        self.deploy(MODEL_SHARE, SHARE)
+
     def deploy(self, kind, props, request_type="Create", **extra):
         """One deployment of the resource: the first answer and one poll."""
         answer = self.on_event(kind, request_type, props, **extra)
@@ -102,8 +107,7 @@ def test_share_times_out_naming_the_training_job(estate):
 
 
 def test_share_follows_the_declared_accounts_on_update(estate):
-    estate.dev.complete(JOB)
-    estate.deploy(MODEL_SHARE, SHARE)
+    estate.train_and_share()
     staging = "444444444444"
     updated = {**SHARE, "Principals": [staging]}
     _, done = estate.deploy(MODEL_SHARE, updated, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])
@@ -114,8 +118,7 @@ def test_share_follows_the_declared_accounts_on_update(estate):
 
 def test_share_follows_a_retrained_model(estate):
     """A changed job (new data or hyperparameters) trains a new model: the share swaps to it."""
-    estate.dev.complete(JOB)
-    estate.deploy(MODEL_SHARE, SHARE)
+    estate.train_and_share()
     digest = "c" * 64
     estate.dev.create_model_customization_job(**{**TRAINING_JOB, "jobName": f"bedrock-estate-dev-summarizer-{digest[:10]}", "customModelName": f"bedrock-estate-dev-summarizer-{digest[:10]}"})
     estate.dev.complete(f"bedrock-estate-dev-summarizer-{digest[:10]}")
@@ -126,8 +129,7 @@ def test_share_follows_a_retrained_model(estate):
 
 
 def test_deleting_the_share_revokes_it_and_copies_stay(estate):
-    estate.dev.complete(JOB)
-    estate.deploy(MODEL_SHARE, SHARE)
+    estate.train_and_share()
     estate.deploy(MODEL_COPY, COPY)
     estate.prod.finish_copies()
     deleted = estate.on_event(MODEL_SHARE, "Delete", SHARE, PhysicalResourceId=SHARE["Name"])
@@ -146,8 +148,7 @@ def test_copy_waits_for_the_share_then_says_which_stage_to_deploy(estate):
 
 
 def test_copy_copies_once_with_the_stage_key_and_completes_when_the_copy_is_active(estate):
-    estate.dev.complete(JOB)
-    estate.deploy(MODEL_SHARE, SHARE)
+    estate.train_and_share()
     answer, polled = estate.deploy(MODEL_COPY, COPY)
     assert polled["IsComplete"] is False
     (job,) = estate.prod.copy_jobs
@@ -161,8 +162,7 @@ def test_copy_copies_once_with_the_stage_key_and_completes_when_the_copy_is_acti
 
 
 def test_a_failed_copy_fails_with_bedrocks_reason_and_the_next_deploy_copies_again(estate):
-    estate.dev.complete(JOB)
-    estate.deploy(MODEL_SHARE, SHARE)
+    estate.train_and_share()
     answer, _ = estate.deploy(MODEL_COPY, COPY)
     estate.prod.finish_copies(fail="KMS key not usable")
     with pytest.raises(EstateError, match="could not copy the promoted model .*KMS key not usable"):
@@ -172,8 +172,7 @@ def test_a_failed_copy_fails_with_bedrocks_reason_and_the_next_deploy_copies_aga
 
 
 def test_a_copy_outliving_the_deployment_is_adopted_by_the_next(estate):
-    estate.dev.complete(JOB)
-    estate.deploy(MODEL_SHARE, SHARE)
+    estate.train_and_share()
     slow = {**COPY, "CopyWaitSeconds": "0"}
     answer, _ = estate.deploy(MODEL_COPY, slow)
     with pytest.raises(EstateError, match="still being copied after 0 minutes; nothing else was created. Deploy again later"):
@@ -185,8 +184,7 @@ def test_a_copy_outliving_the_deployment_is_adopted_by_the_next(estate):
 
 @pytest.mark.parametrize(("removal", "kept"), [("retain", True), ("destroy", False)])
 def test_delete_keeps_or_deletes_the_copied_model_as_declared(estate, removal, kept):
-    estate.dev.complete(JOB)
-    estate.deploy(MODEL_SHARE, SHARE)
+    estate.train_and_share()
     props = {**COPY, "Removal": removal}
     estate.deploy(MODEL_COPY, props)
     estate.prod.finish_copies()
@@ -195,8 +193,7 @@ def test_delete_keeps_or_deletes_the_copied_model_as_declared(estate, removal, k
 
 
 def test_destroying_a_copy_still_running_refuses_with_what_to_do(estate):
-    estate.dev.complete(JOB)
-    estate.deploy(MODEL_SHARE, SHARE)
+    estate.train_and_share()
     props = {**COPY, "Removal": "destroy"}
     estate.deploy(MODEL_COPY, props)
     with pytest.raises(EstateError, match="still being copied .*delete again when the copy has finished"):

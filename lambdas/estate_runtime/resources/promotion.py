@@ -39,8 +39,7 @@ _NOT_FOUND = {"ResourceNotFoundException"}
 _LIVE_ASSOCIATION = {"ASSOCIATING", "ASSOCIATED"}
 
 
-def _job_names(props: Any) -> JobNames:
-    parts = props["Model"]["JobNameParts"] if "Model" in props else props["Source"]["JobNameParts"]
+def _job_names(parts: Any) -> JobNames:
     return JobNames(parts["Readable"], parts["Digest"])
 
 
@@ -90,7 +89,7 @@ class ModelShareHandler(ResourceHandler):
         props = request.properties
         name = request.physical_id or props["Name"]
         model_arn = models.job_model(
-            self.aws, _job_names(props), started=_started(request), wait_seconds=float(props.get("ModelWaitSeconds", 0)),
+            self.aws, _job_names(props["Model"]["JobNameParts"]), started=_started(request), wait_seconds=float(props.get("ModelWaitSeconds", 0)),
             waiting=f"model share {name}", stack="serving stack",
         )  # fmt: skip
         if model_arn is None:
@@ -212,8 +211,9 @@ class ModelCopyHandler(ResourceHandler):
         """ARN of the newest attempt of the source job's model shared with this account, looked
         up in the region where it was trained; None while it is not there within the wait."""
         source = props["Source"]
-        names = _job_names(props)
+        first = _job_names(source["JobNameParts"])
         wanted = {}
+        names = first
         for _ in range(models.MAX_ATTEMPTS):
             wanted[names.custom_model_name] = names.attempt
             names = names.next_attempt()
@@ -229,7 +229,7 @@ class ModelCopyHandler(ResourceHandler):
             return max(shared, key=lambda m: wanted[m["modelName"]])["modelArn"]
         if waited >= float(props.get("ModelWaitSeconds", 0)):
             raise EstateError(
-                f"the model of job {_job_names(props).job_name} is not shared with this account in {source['Region']} yet, so "
+                f"the model of job {first.job_name} is not shared with this account in {source['Region']} yet, so "
                 f"{props['Name']} was not copied. Deploy stage {source['Stage']} (its serving stack shares the model once "
                 "training completes), then deploy this stage again."
             )

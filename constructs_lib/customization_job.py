@@ -7,9 +7,11 @@ from typing import Any
 
 from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from estate_runtime.naming import JobNames
+from estate_runtime.naming import OWNER_TAG, JobNames
+from estate_runtime.permissions import key_actions
 from estate_runtime.resource_types import CUSTOMIZATION_JOB
 
 from .nag import acknowledge_each, nag_spelling
@@ -47,8 +49,13 @@ class CustomizationJobProps:
     vpc_config: dict[str, list[str]] | None = None
     """``{"subnetIds": [...], "securityGroupIds": [...]}``; the role needs ``vpc_access_statements``."""
 
-    custom_model_key_arn: str | None = None
-    """KMS key for the custom model. Default: Bedrock's own key (the estate always passes its key)."""
+    owner: str
+    """Value of the ``bedrock-estate`` tag the job and its model carry. The handler may stop,
+    retag or delete only jobs and models carrying it, so give each estate stage its own value."""
+
+    custom_model_key: kms.IKey | None = None
+    """KMS key for the custom model. Default: Bedrock's own key (the estate always passes its key).
+    The handler is granted its use through Bedrock; the key policy must leave that to IAM."""
 
     job_tags: dict[str, str] = field(default_factory=dict)
     model_tags: dict[str, str] = field(default_factory=dict)
@@ -100,8 +107,8 @@ class CustomizationJob(Construct):
             "CustomizationType": props.customization_type,
             "TrainingDataConfig": props.training_data_config,
             "OutputDataConfig": {"s3Uri": props.output_s3_uri},
-            "JobTags": _tags(props.job_tags),
-            "CustomModelTags": _tags(props.model_tags),
+            "JobTags": _tags({**props.job_tags, OWNER_TAG: props.owner}),
+            "CustomModelTags": _tags({**props.model_tags, OWNER_TAG: props.owner}),
             "Removal": props.removal,
             "ValidationWaitSeconds": VALIDATION_WAIT.to_seconds(),
         }
@@ -109,7 +116,7 @@ class CustomizationJob(Construct):
             "ValidationDataConfig": {"validators": [{"s3Uri": uri} for uri in props.validation_s3_uris]} if props.validation_s3_uris else None,
             "HyperParameters": props.hyperparameters or None,
             "CustomizationConfig": customization_config,
-            "CustomModelKmsKeyId": props.custom_model_key_arn,
+            "CustomModelKmsKeyId": props.custom_model_key.key_arn if props.custom_model_key else None,
             "Preflight": props.preflight or None,
             "VpcConfig": props.vpc_config,
         }
@@ -130,6 +137,7 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: CustomizationJ
     bedrock = f"arn:{stack.partition}:bedrock:{stack.region}"
     jobs = f"{bedrock}:{stack.account}:model-customization-job/*"
     models = f"{bedrock}:{stack.account}:custom-model/*"
+    owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
     provider.add_to_handler_policy(
         iam.PolicyStatement(
             # Authorized on the base model and the custom model it creates (Service Authorization Reference).
@@ -137,15 +145,27 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: CustomizationJ
             resources=[f"{bedrock}::foundation-model/{props.base_model}", models],
         )
     )
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
+    # Destructive calls only on what this estate stage created (its owner tag).
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(actions=["bedrock:StopModelCustomizationJob"], resources=[jobs], conditions=owned)
+    )
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:DeleteCustomModel"], resources=[models], conditions=owned))
+    # Tags: at creation only with the owner tag; later only on resources that carry it, never removing it.
     provider.add_to_handler_policy(
         iam.PolicyStatement(
-            actions=["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"], resources=[jobs]
+            actions=["bedrock:TagResource"],
+            resources=[jobs, models],
+            conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
         )
     )
     provider.add_to_handler_policy(
-        iam.PolicyStatement(actions=["bedrock:TagResource", "bedrock:UntagResource"], resources=[jobs, models])
+        iam.PolicyStatement(
+            actions=["bedrock:TagResource", "bedrock:UntagResource"],
+            resources=[jobs, models],
+            conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
+        )
     )
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:DeleteCustomModel"], resources=[models]))
     provider.allow_unscoped(
         ["bedrock:ListModelCustomizationJobs"],
         "ListModelCustomizationJobs supports no resource-level permissions; the handler lists running "
@@ -158,6 +178,15 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: CustomizationJ
             conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
         )
     )
+    if props.custom_model_key is not None:
+        # Bedrock creates the new model's key grant under the caller's identity.
+        provider.add_to_handler_policy(
+            iam.PolicyStatement(
+                actions=list(key_actions("bedrock:CreateModelCustomizationJob", "custom-model")),
+                resources=[props.custom_model_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
+            )
+        )
     for check in props.preflight:
         bucket_and_key = check["S3Uri"].removeprefix("s3://")
         provider.add_to_handler_policy(

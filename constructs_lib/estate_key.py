@@ -71,6 +71,18 @@ class EstateKey(kms.Key):
         stack = Stack.of(self)
         self.grant_service(sid, "bedrock", actions, f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:*")
 
+    def grant_service_without_source(self, sid: str, service: str, actions: list[str], reason: str) -> None:
+        """Let an AWS service principal use the key with no source conditions, for the deliveries
+        where AWS documents that those condition keys are absent (``reason`` says which); the
+        resource policy of what the service writes to must then carry them."""
+        if not reason.strip():
+            raise ValueError("a service grant without source conditions needs its reason")
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=sid, principals=[iam.ServicePrincipal(f"{service}.amazonaws.com")], actions=actions, resources=["*"]
+            )
+        )
+
     def grant_service(self, sid: str, service: str, actions: list[str], source_arn_like: str) -> None:
         """Let an AWS service principal (``<service>.amazonaws.com``) use the key on behalf of this
         account only, and only for sources matching ``source_arn_like`` (confused-deputy conditions)."""
@@ -101,9 +113,9 @@ class EstateKey(kms.Key):
             )
         )
 
-    def grant_accounts_via_service(self, sid: str, accounts: list[str], actions: list[str], service: str) -> None:
-        """Let other accounts use the key only through one AWS service, in any region (a copy
-        into another region reads the model through that region's endpoint). Each account's
+    def grant_accounts_via_service(self, sid: str, accounts: list[str], actions: list[str], service: str, regions: list[str]) -> None:
+        """Let other accounts use the key only through one AWS service in the given regions (a copy
+        into another region may read the model through either region's endpoint). Each account's
         own IAM policies must still grant its principals the same actions."""
         self.add_to_resource_policy(
             iam.PolicyStatement(
@@ -111,7 +123,23 @@ class EstateKey(kms.Key):
                 principals=[iam.AccountPrincipal(account) for account in sorted(set(accounts))],
                 actions=actions,
                 resources=["*"],
-                conditions={"StringLike": {"kms:ViaService": f"{service}.*.amazonaws.com"}},
+                conditions={"StringEquals": {"kms:ViaService": [f"{service}.{region}.amazonaws.com" for region in regions]}},
+            )
+        )
+
+    def grant_bedrock_custom_models(self) -> None:
+        """Let Bedrock decrypt and re-encrypt the custom models it serves with this key, as the
+        Nova user guide's key policy does: only for data whose encryption context names a Bedrock
+        custom model. AWS documents this statement without source conditions, and the context
+        key already limits it to custom models encrypted with this key, which only principals of
+        this account (through their grants) can create."""
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="BedrockServesCustomModels",
+                principals=[iam.ServicePrincipal("bedrock.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={"ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": "aws:bedrock:custom-model"}},
             )
         )
 

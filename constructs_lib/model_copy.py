@@ -14,9 +14,11 @@ from typing import Literal
 
 from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from estate_runtime.naming import JobNames
+from estate_runtime.naming import OWNER_TAG, JobNames
+from estate_runtime.permissions import key_actions
 from estate_runtime.resource_types import MODEL_COPY
 
 from .nag import acknowledge_each, nag_spelling
@@ -39,8 +41,11 @@ class ModelCopyProps:
     job: JobNames
     """The source stage's job whose model was shared."""
 
-    key_arn: str
+    key: kms.IKey
     """This stage's custom-model key: the copy is encrypted with it."""
+
+    owner: str
+    """Value of the ``bedrock-estate`` tag the copy carries; the handler deletes only models carrying it."""
 
     logging: ProviderLogging
     removal: Literal["retain", "destroy"] = "retain"
@@ -74,9 +79,9 @@ class ModelCopy(Construct):
                     "Region": props.source_region,
                     "JobNameParts": {"Readable": props.job.readable, "Digest": props.job.digest},
                 },
-                "KmsKeyId": props.key_arn,
+                "KmsKeyId": props.key.key_arn,
                 "Removal": props.removal,
-                "Tags": [{"key": k, "value": v} for k, v in sorted(props.tags.items())],
+                "Tags": [{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())],
                 "ModelWaitSeconds": MODEL_WAIT.to_seconds(),
                 "CopyWaitSeconds": COPY_WAIT.to_seconds(),
             },
@@ -89,32 +94,38 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: ModelCopyProps
     models = f"{here}:custom-model/*"
     source_models = f"arn:{stack.partition}:bedrock:{props.source_region}:{props.source_account}:custom-model/*"
     source_keys = f"arn:{stack.partition}:kms:{props.source_region}:{props.source_account}:key/*"
-    copy_jobs = f"{here}:model-copy-job/*"
+    owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
     provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:CreateModelCopyJob"], resources=[source_models, models]))
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetModelCopyJob"], resources=[copy_jobs]))
+    # The copy is created with its tags (the owner tag among them); only such copies may be deleted.
     provider.add_to_handler_policy(
-        iam.PolicyStatement(actions=["bedrock:GetCustomModel", "bedrock:DeleteCustomModel", "bedrock:TagResource"], resources=[models])
+        iam.PolicyStatement(
+            actions=["bedrock:TagResource"], resources=[models], conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}}
+        )
     )
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:DeleteCustomModel"], resources=[models], conditions=owned))
     provider.allow_unscoped(
         ["bedrock:ListModelCopyJobs", "bedrock:ListCustomModels"],
         "Bedrock's list actions take no resource; the handler finds its copy job by target name and "
         "the shared model by its owner account and name.",
     )
-    # Copy jobs run as the caller: it needs this stage's key to encrypt the copy...
+    # Copy jobs run as the caller: it needs this stage's key to encrypt the copy (Bedrock creates
+    # the copy's key grant under the caller's identity)...
     provider.add_to_handler_policy(
         iam.PolicyStatement(
-            actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
-            resources=[props.key_arn],
+            actions=list(key_actions("bedrock:CreateModelCopyJob", "custom-model")),
+            resources=[props.key.key_arn],
             conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
         )
     )
-    # ...and the owner's key to read the shared model. Its ARN lives in the owner account, so the
-    # grant names the account's keys; the owner's key policy admits only its custom-model key.
+    # ...and to decrypt the shared model with the owner's key. Its ARN lives in the owner account,
+    # so the grant names that account's keys in its region; the owner's key policy admits only its
+    # custom-model key, through Bedrock in the two regions involved.
     provider.add_to_handler_policy(
         iam.PolicyStatement(
-            actions=["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"],
+            actions=list(key_actions("bedrock:CreateModelCopyJob", "source-custom-model")),
             resources=[source_keys],
-            conditions={"StringLike": {"kms:ViaService": "bedrock.*.amazonaws.com"}},
+            conditions={"StringEquals": {"kms:ViaService": sorted({f"bedrock.{r}.amazonaws.com" for r in (stack.region, props.source_region)})}},
         )
     )
     acknowledge_each(
@@ -122,7 +133,6 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: ModelCopyProps
         [
             (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when the copy completes."),
             (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, source_models)}]", "The shared model's ARN ends in an id Bedrock assigned in the owner account when it trained it."),
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, copy_jobs)}]", "Copy job ARNs end in an id Bedrock assigns at creation."),
             (
                 f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, source_keys)}]",
                 "The owner stage's key ARN is not known in this account; use is limited to Bedrock, and the owner's key policy admits only its custom-model key.",

@@ -16,7 +16,7 @@ from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from estate_runtime.naming import JobNames
+from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.resource_types import MODEL_SHARE
 
 from .nag import acknowledge_each, nag_spelling
@@ -39,6 +39,14 @@ class ModelShareProps:
     """Accounts the model is shared with: exactly these, kept in step on every deploy."""
 
     logging: ProviderLogging
+    owner: str
+    """Value of the ``bedrock-estate`` tag on the share; with ``name``'s prefix up to the first job
+    name (see ``share_name_prefix``) it limits the handler to this estate stage's shares and models."""
+
+    share_name_prefix: str
+    """Every share this estate stage creates is named with this prefix (e.g. ``bedrock-estate-dev-``);
+    the handler may associate, disassociate and delete only such shares."""
+
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -54,7 +62,9 @@ class ModelShare(Construct):
             "ModelShare",
             props.logging.for_type(MODEL_SHARE, asynchronous=True, total_timeout=Duration.hours(1), query_interval=Duration.seconds(30)),
         )
-        _grant_handler(provider, Stack.of(self))
+        if not props.name.startswith(props.share_name_prefix):
+            raise ValueError(f"share name {props.name!r} must start with {props.share_name_prefix!r}")
+        _grant_handler(provider, Stack.of(self), props)
         self.resource = CustomResource(
             self,
             "Resource",
@@ -64,7 +74,7 @@ class ModelShare(Construct):
                 "Name": props.name,
                 "Model": {"JobNameParts": {"Readable": props.job.readable, "Digest": props.job.digest}},
                 "Principals": sorted(set(props.accounts)),
-                "Tags": [{"key": k, "value": v} for k, v in sorted(props.tags.items())],
+                "Tags": [{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())],
                 "ModelWaitSeconds": MODEL_WAIT.to_seconds(),
             },
         )
@@ -72,29 +82,67 @@ class ModelShare(Construct):
         self.share_arn = self.resource.get_att_string("ShareArn")
 
 
-def _grant_handler(provider: EstateProvider, stack: Stack) -> None:
+def _grant_handler(provider: EstateProvider, stack: Stack, props: ModelShareProps) -> None:
     bedrock = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}"
     models, jobs = f"{bedrock}:custom-model/*", f"{bedrock}:model-customization-job/*"
     shares = f"arn:{stack.partition}:ram:{stack.region}:{stack.account}:resource-share/*"
+    accounts = sorted(set(props.accounts))
+    internal_only = {"Bool": {"ram:RequestedAllowsExternalPrincipals": "false"}}
+    # RAM authorizes a share's resources and its principals separately, each request context
+    # holding the keys of one (RAM user guide, "Example IAM policies for AWS RAM"): one statement
+    # for "only this account's Bedrock custom models", one for "only the declared accounts".
+    tagged = {f"aws:RequestTag/{OWNER_TAG}": props.owner}
     provider.allow_unscoped(
-        ["ram:CreateResourceShare", "ram:AssociateResourceShare"],
-        "RAM authorizes creating and extending a share before it has an ARN; the ram:ResourceArn "
-        "condition limits what can be shared to this account's custom models in this region.",
-        # The RAM user guide's "allow sharing of specific resources" pattern.
-        conditions={"StringLikeIfExists": {"ram:ResourceArn": models}},
-    )
-    provider.add_to_handler_policy(
-        iam.PolicyStatement(actions=["ram:DisassociateResourceShare", "ram:DeleteResourceShare", "ram:TagResource"], resources=[shares])
+        ["ram:CreateResourceShare"],
+        "RAM authorizes creating a share before it has an ARN; conditions limit it to this account's "
+        "Bedrock custom models, the declared accounts, no external principals and the estate's owner tag.",
+        conditions={
+            "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel", **tagged},
+            "StringLike": {"ram:ResourceArn": models},
+            **internal_only,
+        },
     )
     provider.allow_unscoped(
-        ["ram:GetResourceShares", "ram:GetResourceShareAssociations"],
-        "RAM's read actions take no resource; the handler finds its own share by name.",
+        ["ram:CreateResourceShare"],
+        "RAM authorizes creating a share before it has an ARN; conditions limit it to this account's "
+        "Bedrock custom models, the declared accounts, no external principals and the estate's owner tag.",
+        conditions={"StringEquals": {"ram:Principal": accounts, **tagged}, **internal_only},
     )
-    # Bedrock's side of sharing: RAM attaches the share's policy to the model as the caller.
+    own_shares = {"StringLike": {"ram:ResourceShareName": f"{props.share_name_prefix}*"}}
+    internal = {"Bool": {"ram:AllowsExternalPrincipals": "false"}}
     provider.add_to_handler_policy(
         iam.PolicyStatement(
-            actions=["bedrock:GetCustomModel", "bedrock:GetResourcePolicy", "bedrock:PutResourcePolicy", "bedrock:DeleteResourcePolicy"],
+            actions=["ram:AssociateResourceShare"],
+            resources=[shares],
+            conditions={**own_shares, "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel"}, **internal},
+        )
+    )
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(
+            actions=["ram:AssociateResourceShare"],
+            resources=[shares],
+            conditions={**own_shares, "StringEquals": {"ram:Principal": accounts}, **internal},
+        )
+    )
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(actions=["ram:DisassociateResourceShare", "ram:DeleteResourceShare"], resources=[shares], conditions=own_shares)
+    )
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(actions=["ram:TagResource"], resources=[shares], conditions={"StringEquals": tagged})
+    )
+    provider.allow_unscoped(
+        ["ram:GetResourceShares", "ram:GetResourceShareAssociations", "bedrock:ListCustomModels"],
+        "RAM's read actions and Bedrock's ListCustomModels take no resource; the handler finds its own "
+        "share by name, and the Bedrock user guide's sharing prerequisites list ListCustomModels.",
+    )
+    # Bedrock's side of sharing (user guide, "Share a model for another account to use"): RAM
+    # reads and writes the model's resource policy as the caller, only on this stage's own models.
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetCustomModel", "bedrock:GetResourcePolicy"], resources=[models]))
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(
+            actions=["bedrock:PutResourcePolicy", "bedrock:DeleteResourcePolicy"],
             resources=[models],
+            conditions={"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}},
         )
     )
     provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
@@ -103,6 +151,9 @@ def _grant_handler(provider: EstateProvider, stack: Stack) -> None:
         [
             (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
             (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, jobs)}]", "Job ARNs end in an id Bedrock assigns; the handler reads the job to find its model."),
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, shares)}]", "Resource share ARNs end in an id RAM assigns at creation."),
+            (
+                f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, shares)}]",
+                "Resource share ARNs end in an id RAM assigns at creation; the conditions limit the handler to shares named with this estate stage's prefix.",
+            ),
         ],
     )

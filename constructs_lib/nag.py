@@ -65,7 +65,7 @@ def _flatten(value: object) -> str:
         # A weak cross-stack reference: cdk-nag writes the intrinsic itself, as compact JSON.
         return json.dumps(value, separators=(",", ":"))
     if isinstance(value, dict) and "Fn::ImportValue" in value:
-        return f"<{_flatten(value['Fn::ImportValue'])}>"
+        return _flatten(value["Fn::ImportValue"])  # cdk-nag writes the export name itself
     if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
         return re.sub(r"\$\{([^}]+)\}", r"<\1>", value["Fn::Sub"])
     if isinstance(value, dict) and "Fn::Join" in value:

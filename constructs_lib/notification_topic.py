@@ -52,7 +52,17 @@ class NotificationTopic(sns.Topic):
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": rule_arns}},
             )
         )
-        props.key.grant_service("EventBridgeToEstateTopic", "events", ["kms:GenerateDataKey*", "kms:Decrypt"], rule_arns)
+        # The SNS developer guide ("Enable compatibility between event sources from AWS services and
+        # encrypted topics", read 2026-11-23): aws:SourceAccount and aws:SourceArn in a KMS key policy
+        # are "not supported for EventBridge-to-encrypted topics": SNS's KMS call for an EventBridge
+        # delivery carries neither, so a conditioned statement would drop every notification. The
+        # confused-deputy conditions live in the topic policy above, where EventBridge sets them.
+        props.key.grant_service_without_source(
+            "EventBridgeToEstateTopic",
+            "events",
+            ["kms:GenerateDataKey*", "kms:Decrypt"],
+            "SNS's KMS requests for EventBridge deliveries carry no aws:SourceAccount or aws:SourceArn",
+        )
         if props.alarm_prefix:
             alarm_arns = stack.format_arn(
                 service="cloudwatch", resource="alarm", resource_name=f"{props.alarm_prefix}*", arn_format=ArnFormat.COLON_RESOURCE_NAME

@@ -199,8 +199,10 @@ class EstateProvider(Construct):
                 "query_interval": props.query_interval,
                 "framework_complete_and_timeout_role": self._framework_role("FrameworkWaiterRole", framework_logs),
                 "disable_waiter_state_machine_logging": False,
+                # Without execution data: a waiter's input holds CloudFormation's pre-signed
+                # ResponseURL, which lets whoever reads it answer for the resource while it is valid.
                 "waiter_state_machine_log_options": cr.LogOptions(
-                    destination=log_group("WaiterLogs", "waiter"), level=sfn.LogLevel.ALL, include_execution_data=True
+                    destination=log_group("WaiterLogs", "waiter"), level=sfn.LogLevel.ALL, include_execution_data=False
                 ),
             }
         self.provider = cr.Provider(

@@ -7,15 +7,16 @@ granted access; only the API calls differ, and those live in the handler.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from estate_runtime.naming import JobNames
+from estate_runtime.naming import OWNER_TAG, JobNames
+from estate_runtime.permissions import key_actions
 from estate_runtime.resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
 
 from .nag import acknowledge_each, nag_spelling
@@ -34,9 +35,17 @@ class ServedModelProps:
     """Bedrock name of the throughput or deployment (also its physical id), 1-63 characters."""
 
     logging: ProviderLogging
-    custom_model_key_arn: Callable[[], str]
-    """Returns the key the served model is encrypted with. Called by ``grant_invoke`` only, so a
-    stack that grants nothing holds no reference to it."""
+    owner: str
+    """Value of the ``bedrock-estate`` tag the throughput or deployment carries. The handler may
+    update or delete only resources carrying it, so give each estate stage its own value."""
+
+    custom_model_key: kms.IKey
+    """The key the served model is encrypted with: the handler uses it through Bedrock to serve
+    the model, and ``grant_invoke`` grants its use to applications."""
+
+    base_model: str | None = None
+    """Foundation model the served model was customized from. Bedrock authorizes creating and
+    updating a throughput on it too; default (unknown): any foundation model, acknowledged."""
 
     job: JobNames | None = None
     """Serve the model of this job (the first of its attempts not stopped or failed)."""
@@ -77,7 +86,7 @@ class ServedModel(Construct):
             "ProvisionedThroughput" if provisioned else "ModelDeployment",
             props.logging.for_type(resource_type, asynchronous=True, total_timeout=Duration.hours(1), query_interval=Duration.seconds(30)),
         )
-        _grant_handler(provider, stack, provisioned)
+        _grant_handler(provider, stack, props)
 
         model = (
             {"ModelArn": props.model_arn}
@@ -88,7 +97,7 @@ class ServedModel(Construct):
             "Name": props.name,
             "ClientRequestToken": props.name,
             "Model": model,
-            "Tags": [{"key": k, "value": v} for k, v in sorted(props.tags.items())],
+            "Tags": [{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())],
             "ModelWaitSeconds": MODEL_WAIT.to_seconds(),
             "ServeWaitSeconds": SERVE_WAIT.to_seconds(),
         }
@@ -105,7 +114,8 @@ class ServedModel(Construct):
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke this model (InvokeModel, streaming, and Converse, which uses the
-        same actions) and decrypt it through Bedrock only."""
+        same actions) and use its key through Bedrock only (kms:Decrypt, and kms:GenerateDataKey
+        that Nova models need)."""
         grant = iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
@@ -114,38 +124,65 @@ class ServedModel(Construct):
         stack = Stack.of(self)
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["kms:Decrypt"],
-                resources=[self.props.custom_model_key_arn()],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[self.props.custom_model_key.key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
             )
         )
         return grant
 
 
-def _grant_handler(provider: EstateProvider, stack: Stack, provisioned: bool) -> None:
-    bedrock = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}"
+def _grant_handler(provider: EstateProvider, stack: Stack, props: ServedModelProps) -> None:
+    provisioned = props.kind == "provisioned"
+    here = f"arn:{stack.partition}:bedrock:{stack.region}"
+    bedrock = f"{here}:{stack.account}"
     served = f"{bedrock}:provisioned-model/*" if provisioned else f"{bedrock}:custom-model-deployment/*"
     models = f"{bedrock}:custom-model/*"
-    create = "bedrock:CreateProvisionedModelThroughput" if provisioned else "bedrock:CreateCustomModelDeployment"
-    manage = (
-        ["bedrock:GetProvisionedModelThroughput", "bedrock:UpdateProvisionedModelThroughput", "bedrock:DeleteProvisionedModelThroughput"]
-        if provisioned
-        else ["bedrock:GetCustomModelDeployment", "bedrock:UpdateCustomModelDeployment", "bedrock:DeleteCustomModelDeployment"]
+    base = f"{here}::foundation-model/{props.base_model or '*'}"
+    noun = "ProvisionedModelThroughput" if provisioned else "CustomModelDeployment"
+    create, update = f"bedrock:Create{noun}", f"bedrock:Update{noun}"
+    owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
+    # Create and update are authorized on the model served (and, for throughput, its base model);
+    # update and delete only on what this estate stage created (its owner tag).
+    model_types = [models, base] if provisioned else [models]
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=[create, update], resources=model_types))
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=[update, f"bedrock:Delete{noun}"], resources=[served], conditions=owned))
+    provider.add_to_handler_policy(iam.PolicyStatement(actions=[f"bedrock:Get{noun}"], resources=[served]))
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(
+            actions=["bedrock:TagResource"], resources=[served], conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}}
+        )
     )
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=[create], resources=[models, served]))
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=[*manage, "bedrock:TagResource", "bedrock:UntagResource"], resources=[served]))
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(
+            actions=["bedrock:TagResource", "bedrock:UntagResource"],
+            resources=[served],
+            conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
+        )
+    )
     provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
     provider.add_to_handler_policy(
         iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[f"{bedrock}:model-customization-job/*"])
     )
-    acknowledge_each(
-        provider.handler_policy.node.default_child,
-        [
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, served)}]", "Throughput and deployment ARNs end in an id Bedrock assigns at creation."),
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
-            (
-                f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, bedrock + ':model-customization-job/*')}]",
-                "Job ARNs end in an id Bedrock assigns at creation; the handler reads jobs to wait for their models.",
-            ),
-        ],
+    # Serving a model encrypted with a customer managed key needs its use through Bedrock.
+    provider.add_to_handler_policy(
+        iam.PolicyStatement(
+            actions=list(key_actions(create, "custom-model")),
+            resources=[props.custom_model_key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
+        )
     )
+    findings = [
+        (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, served)}]", "Throughput and deployment ARNs end in an id Bedrock assigns at creation."),
+        (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+        (
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, bedrock + ':model-customization-job/*')}]",
+            "Job ARNs end in an id Bedrock assigns at creation; the handler reads jobs to wait for their models.",
+        ),
+    ]
+    if provisioned and props.base_model is None:
+        findings.append((
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, base)}]",
+            "The served model's base model is not known to this construct; Bedrock authorizes a throughput on it as well as on the custom model.",
+        ))  # fmt: skip
+    acknowledge_each(provider.handler_policy.node.default_child, findings)

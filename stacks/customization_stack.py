@@ -9,6 +9,7 @@ from aws_cdk import ArnFormat, CfnOutput, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -172,7 +173,12 @@ class CustomizationStack(Stack):
                 hyperparameters=hyperparameters,
                 teacher=job.teacher.model if job.teacher else None,
                 max_response_length=job.teacher.max_response_length if job.teacher else 1000,
-                custom_model_key_arn=job.custom_model_kms_key_arn or foundation.custom_model_key_arn,
+                custom_model_key=(
+                    kms.Key.from_key_arn(self, f"Job-{job_name}-Key", job.custom_model_kms_key_arn)
+                    if job.custom_model_kms_key_arn
+                    else foundation.custom_model_key
+                ),
+                owner=self.stage.qualifier,
                 vpc_config=vpc_config,
                 job_tags=tags,
                 model_tags=tags,

@@ -26,13 +26,15 @@ class EstateStage(Stage):
 
         # Accounts of the later stages that promote this stage's models: its key admits them, and
         # its serving stack shares with them.
-        promoted_to = sorted({spec.stages[later].account for job in settings.jobs for later, _ in spec.promotions_from(settings.name, job)})
+        promoted_to = sorted(
+            {(spec.stages[later].account, spec.stages[later].region) for job in settings.jobs for later, _ in spec.promotions_from(settings.name, job)}
+        )
         self.foundation = FoundationStack(
             self,
             "Foundation",
             stage=settings,
             emails=list(spec.notifications.emails),
-            promoted_to_accounts=promoted_to,
+            promoted_to=promoted_to,
             stack_name=f"{settings.qualifier}-foundation",
             description=f"bedrock-estate {settings.qualifier}: keys, buckets, service role, invocation logging",
             termination_protection=settings.protected,

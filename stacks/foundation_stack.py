@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -30,14 +31,22 @@ def notification_topic_name(stage: StageSettings) -> str:
 
 
 def parameter_name(stage: StageSettings, name: str) -> str:
-    """Where the foundation publishes a value for later stacks: ``/<estate>/<stage>/foundation/<name>``."""
+    """Where the foundation publishes a value for people and tools: ``/<estate>/<stage>/foundation/<name>``."""
     return f"/{stage.estate}/{stage.name}/foundation/{name}"
 
 
+def export_name(stage: StageSettings, name: str) -> str:
+    """The CloudFormation export later stacks of the stage import a foundation value from."""
+    return f"{stage.qualifier}-foundation-{name}"
+
+
 class FoundationRefs:
-    """The foundation as a later stack of the same stage sees it: values read from the
-    foundation's SSM parameters at deploy time, so that stack holds no cross-stack reference and
-    deploys on its own. Each value is looked up on first use only (no unused template parameters)."""
+    """The foundation as a later stack of the same stage sees it: the foundation's named exports,
+    imported (``Fn::ImportValue``). CloudFormation resolves them itself, so the role ARN, key ARNs
+    and bucket names that grants are made of are constants of the deployment: an SSM parameter
+    anyone with ``ssm:PutParameter`` could rewrite would redirect those grants at the next deploy.
+    The later stack still deploys on its own once the foundation exists. Each value is imported
+    on first use only."""
 
     def __init__(self, scope: Construct, stage: StageSettings):
         self._scope = scope
@@ -45,7 +54,7 @@ class FoundationRefs:
         self.log_group_prefix = f"/{stage.qualifier}/"
 
     def _value(self, name: str) -> str:
-        return ssm.StringParameter.value_for_string_parameter(self._scope, parameter_name(self._stage, name))
+        return Fn.import_value(export_name(self._stage, name))
 
     def _bucket(self, id: str, name: str) -> s3.IBucket:
         return s3.Bucket.from_bucket_attributes(self._scope, id, bucket_name=self._value(name), encryption_key=self.data_key)
@@ -67,8 +76,8 @@ class FoundationRefs:
         return self._bucket("InvocationLogBucket", "invocation-log-bucket-name")
 
     @cached_property
-    def custom_model_key_arn(self) -> str:
-        return self._value("custom-model-key-arn")
+    def custom_model_key(self) -> kms.IKey:
+        return kms.Key.from_key_arn(self._scope, "CustomModelKey", self._value("custom-model-key-arn"))
 
     @cached_property
     def service_role(self) -> iam.IRole:
@@ -80,8 +89,16 @@ class FoundationStack(Stack):
     the account/region model invocation logging configuration, and the notification topic."""
 
     def __init__(
-        self, scope: Construct, id: str, *, stage: StageSettings, emails: list[str], promoted_to_accounts: list[str] | None = None, **kwargs
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        stage: StageSettings,
+        emails: list[str],
+        promoted_to: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
     ) -> None:
+        """``promoted_to``: (account, region) of each later stage that copies this stage's models."""
         super().__init__(scope, id, **kwargs)
         self.stage = stage
         removal = removal_policy(stage.removal)
@@ -108,11 +125,20 @@ class FoundationStack(Stack):
             ),
         )
 
-        if promoted_to_accounts:
+        # Bedrock itself decrypts Nova custom models it serves, by the model's encryption context
+        # (Nova user guide, 'Encryption of Amazon Nova model customization jobs').
+        self.custom_model_key.grant_bedrock_custom_models()
+
+        if promoted_to:
             # Later stages copy models this stage shares with them: their copy jobs read the model
-            # through Bedrock, which needs this key (the Bedrock user guide's copy prerequisites).
+            # through Bedrock. The guide's key policy for "the key that encrypts the source model to
+            # be copied" is kms:Decrypt through Bedrock, and nothing more.
             self.custom_model_key.grant_accounts_via_service(
-                "PromotionCopiesViaBedrock", promoted_to_accounts, ["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"], "bedrock"
+                "PromotionCopiesViaBedrock",
+                [account for account, _ in promoted_to],
+                ["kms:Decrypt"],
+                "bedrock",
+                regions=sorted({stage.region, *(region for _, region in promoted_to)}),
             )
 
         self.access_logs = SecureBucket(
@@ -205,7 +231,7 @@ class FoundationStack(Stack):
             "NotificationTopicArn": ("notification-topic-arn", self.topic.topic_arn),
         }
         for output_id, (parameter, value) in values.items():
-            CfnOutput(self, output_id, value=value)
+            CfnOutput(self, output_id, value=value, export_name=export_name(self.stage, parameter))
             ssm.StringParameter(
                 self,
                 f"{output_id}Parameter",

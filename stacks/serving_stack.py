@@ -40,6 +40,16 @@ def share_name(stage: StageSettings, job: str) -> str:
     return f"{stage.qualifier}-{job}-promotion"
 
 
+def _base_model(spec: EstateSpec, stage: StageSettings, serving: Serving) -> str | None:
+    """The foundation model a serving entry's model was customized from, where the spec knows it."""
+    if serving.model.job:
+        return stage.jobs[serving.model.job].base_model
+    if serving.model.promotion:
+        found = spec.promoted_job(stage.name, serving.model.promotion)
+        return found[2].base_model if found else None
+    return None
+
+
 class ServingStack(Stack):
     """Per stage that serves or promotes models: shares of this stage's models with the later
     stages that promote them, copies of the models promoted into it, one ServedModel per serving
@@ -82,6 +92,8 @@ class ServingStack(Stack):
                     name=share_name(stage, job_name),
                     job=job_names_for(spec, stage.name, job_name, base_dir),
                     accounts=[spec.stages[later].account for later, _ in promoted_to],
+                    owner=stage.qualifier,
+                    share_name_prefix=f"{stage.qualifier}-",
                     logging=logging,
                     tags={**tags, "estate-job": job_name},
                 ),
@@ -103,7 +115,8 @@ class ServingStack(Stack):
                     source_account=source.account,
                     source_region=source.region,
                     job=job,
-                    key_arn=refs.custom_model_key_arn,
+                    key=refs.custom_model_key,
+                    owner=stage.qualifier,
                     logging=logging,
                     removal=promotion.removal,
                     tags={**tags, **promotion.tags, "estate-promotion": name, "estate-source-stage": source_stage},
@@ -120,7 +133,9 @@ class ServingStack(Stack):
                     kind="provisioned" if p else "on-demand",
                     name=served_name(stage, entry, serving),
                     logging=logging,
-                    custom_model_key_arn=lambda: refs.custom_model_key_arn,
+                    owner=stage.qualifier,
+                    custom_model_key=refs.custom_model_key,
+                    base_model=_base_model(spec, stage, serving),
                     job=job_names_for(spec, stage.name, serving.model.job, base_dir) if serving.model.job else None,
                     model_arn=self.copies[serving.model.promotion].model_arn if serving.model.promotion else serving.model.arn,
                     model_units=p.model_units if p else 1,

@@ -103,3 +103,44 @@ def variant_estate(tmp_path_factory) -> SynthesizedEstate:
     from constructs_lib.spec import parse_spec
 
     return synthesize(parse_spec(VARIANT_SPEC, source="variant.yaml"), tmp_path_factory.mktemp("variant.out"))
+
+
+PERMISSIONS_SPEC = """\
+name: perm-estate
+datasets:
+  shared-train: {s3Uri: "s3://shared-datasets/nova/train.jsonl", kmsKeyArn: "arn:aws:kms:us-east-1:444444444444:key/abcd-1234"}
+  prompts: {path: prompts.jsonl}
+stages:
+  lab:
+    account: "444444444444"
+    region: us-east-1
+    jobs:
+      nova-tuned:
+        type: FINE_TUNING
+        baseModel: amazon.nova-micro-v1:0:128k
+        trainingData: {dataset: shared-train}
+        hyperparameters: {epochCount: 3, learningRate: 0.00002}
+        vpc: {subnetIds: [subnet-0a1b2c3d], securityGroupIds: [sg-0a1b2c3d]}
+        removal: destroy
+      premier-distilled:
+        type: DISTILLATION
+        baseModel: amazon.nova-pro-v1:0:300k
+        teacher: {model: us.amazon.nova-premier-v1:0, maxResponseLength: 2000}
+        trainingData: {dataset: prompts}
+    serving:
+      nova-tuned:
+        model: {job: nova-tuned}
+        onDemand: {description: the VPC-trained Nova Micro}
+"""
+
+
+@pytest.fixture(scope="session")
+def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
+    """The permission tests' variant: S3 datasets with their own key, a VPC job, a teacher
+    inference profile, on-demand serving (the default covers promotion and provisioned throughput)."""
+    from constructs_lib.spec import parse_spec
+
+    base = tmp_path_factory.mktemp("permissions")
+    prompt = {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "Summarize: the disk is full."}]}]}
+    (base / "prompts.jsonl").write_text("\n".join(json.dumps(prompt) for _ in range(5)) + "\n")
+    return synthesize(parse_spec(PERMISSIONS_SPEC, source="permissions.yaml", base_dir=base), base / "cdk.out", base_dir=base)

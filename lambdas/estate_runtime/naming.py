@@ -69,3 +69,9 @@ def _fit(readable: str, suffix: str) -> str:
     """``readable + suffix`` within 63 characters, cutting the readable part, never the suffix."""
     room = MAX_NAME - len(suffix)
     return f"{readable[:room].rstrip('-')}{suffix}"
+
+
+OWNER_TAG = "bedrock-estate"
+"""Tag key every Bedrock resource the estate creates carries (jobs, custom models, throughput,
+deployments, copies, shares); its value is the stage's qualifier, e.g. ``bedrock-estate-dev``.
+Handlers may stop, update or delete only resources carrying their stage's value."""

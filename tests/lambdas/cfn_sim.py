@@ -14,8 +14,16 @@ from .support import ACCOUNT, REGION
 
 def ssm_value(name: str) -> str:
     """Plausible values of the foundation's SSM parameters (what a deployed foundation publishes)."""
-    stage = name.split("/")[2]
-    kind = name.rsplit("/", 1)[-1]
+    return foundation_value(name.split("/")[2], name.rsplit("/", 1)[-1])
+
+
+def export_value(name: str) -> str:
+    """Plausible values of the foundation's exports, ``<estate>-<stage>-foundation-<kind>``."""
+    qualifier, _, kind = name.partition("-foundation-")
+    return foundation_value(qualifier.rsplit("-", 1)[-1], kind)
+
+
+def foundation_value(stage: str, kind: str) -> str:
     values = {
         "training-bucket-name": f"estate-{stage}-training",
         "output-bucket-name": f"estate-{stage}-output",
@@ -93,6 +101,8 @@ class Template:
         if set(value) == {"Fn::GetAtt"}:
             logical_id, name = value["Fn::GetAtt"]
             return self.attribute(logical_id, name)
+        if set(value) == {"Fn::ImportValue"}:
+            return export_value(self.resolve(value["Fn::ImportValue"]))
         if set(value) == {"Fn::Join"}:
             sep, parts = value["Fn::Join"]
             return sep.join(str(self.resolve(p)) for p in parts)

@@ -123,6 +123,17 @@ class FakeBedrock(ServiceFake):
         del self.models[name]
         return self._answer("DeleteCustomModel", {})
 
+    def list_custom_models(self, **params: Any) -> dict[str, Any]:
+        """This account's own models (a receiving account's view of shared ones is SharedModelsView)."""
+        self._enter("ListCustomModels", params)
+        if params.get("isOwned") is False:
+            return self._answer("ListCustomModels", {"modelSummaries": []})
+        summaries = [
+            {"modelArn": m["modelArn"], "modelName": n, "creationTime": datetime.now(timezone.utc), "baseModelArn": "", "baseModelName": ""}
+            for n, m in self.models.items() if params.get("nameContains", "") in n
+        ]  # fmt: skip
+        return self._answer("ListCustomModels", {"modelSummaries": summaries})
+
     def tag_resource(self, **params: Any) -> dict[str, Any]:
         self._enter("TagResource", params)
         self.tags.setdefault(params["resourceARN"], {}).update({t["key"]: t["value"] for t in params["tags"]})

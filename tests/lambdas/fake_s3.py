@@ -29,3 +29,20 @@ class FakeS3(ServiceFake):
         self._enter("DeleteObject", params)
         self.objects.pop((params["Bucket"], params["Key"]), None)
         return {}
+
+    def get_object(self, **params: Any) -> dict[str, Any]:
+        """Reads an object, honouring ``Range: bytes=a-b`` as S3 does (``ContentRange`` gives the total)."""
+        import io
+
+        self._enter("GetObject", params)
+        key = (params["Bucket"], params["Key"])
+        if key not in self.objects:
+            raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "The specified key does not exist."}}, "GetObject")
+        body = self.objects[key]
+        answer: dict[str, Any] = {}
+        if params.get("Range", "").startswith("bytes="):
+            first, _, last = params["Range"].removeprefix("bytes=").partition("-")
+            end = min(int(last), len(body) - 1)
+            answer["ContentRange"] = f"bytes {first}-{end}/{len(body)}"
+            body = body[int(first) : end + 1]
+        return {**answer, "Body": io.BytesIO(body)}

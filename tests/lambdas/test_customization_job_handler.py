@@ -58,7 +58,8 @@ DISTILLATION = {
 class Harness:
     def __init__(self, fake: FakeBedrock, s3=None):
         self.fake = fake
-        clients = {"bedrock": fake, "s3": s3}
+        # A real (never called) S3 client by default: the handler checks it has the pre-flight's operation.
+        clients = {"bedrock": fake, "s3": s3 or stubbed("s3")[0]}
         self.dispatcher = Dispatcher(
             {RESOURCE_TYPE: CustomizationJobHandler},
             aws_factory=lambda region, deadline: aws_with(clients, FakeClock()),

@@ -74,10 +74,16 @@ def test_datasets_are_copied_under_content_hashed_keys(default_estate):
     assert all(len(k.rsplit("/", 1)[1]) == len("0123456789abcdef.jsonl") for k in keys)
 
 
-def test_the_stack_reads_the_foundation_from_parameters_not_exports(default_estate):
-    for stack_id in ("dev/Customization", "prod/Customization"):
-        text = json.dumps(default_estate.stack(stack_id).template)
-        assert "Fn::ImportValue" not in text and "Fn::GetStackOutput" not in text
+def test_the_stack_reads_the_foundation_from_its_exports_not_parameters(default_estate):
+    # An SSM parameter read at deploy time could be rewritten to redirect the PassRole, KMS and S3
+    # grants made of it; an export is resolved by CloudFormation and cannot change while imported.
+    for stack_id in ("dev/Customization", "prod/Customization", "dev/Serving", "prod/Serving"):
+        template = default_estate.stack(stack_id).template
+        parameters = {k for k, p in template.get("Parameters", {}).items() if p["Type"].startswith("AWS::SSM::Parameter::Value")}
+        assert parameters <= {"BootstrapVersion"}, stack_id  # CDK's bootstrap check grants nothing
+        text = json.dumps(template)
+        assert "Fn::GetStackOutput" not in text
+        assert f'"Fn::ImportValue": "bedrock-estate-{stack_id.split("/")[0]}-foundation-' in text
         parameters = default_estate.stack(stack_id).template["Parameters"]
         assert all(p["Default"].startswith(f"/bedrock-estate/{stack_id.split('/')[0]}/foundation/") for k, p in parameters.items() if k != "BootstrapVersion")
 

@@ -30,8 +30,10 @@ def test_the_owner_key_lets_the_receiving_account_decrypt_through_bedrock_only(d
     dev = default_estate.stack("dev/Foundation").template
     [grant] = [s for s in key_statements(dev, "/custom-models") if s.get("Sid") == "PromotionCopiesViaBedrock"]
     assert grant["Principal"] == {"AWS": f"arn:aws:iam::{PROD}:root"}
-    assert sorted(grant["Action"]) == ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey"]
-    assert grant["Condition"] == {"StringLike": {"kms:ViaService": "bedrock.*.amazonaws.com"}}
+    # The guide's key policy for the key of a model to be copied: decrypt only, through Bedrock in
+    # the owner's region or the receiving stage's.
+    assert grant["Action"] == "kms:Decrypt"
+    assert grant["Condition"] == {"StringEquals": {"kms:ViaService": ["bedrock.us-east-1.amazonaws.com", "bedrock.us-west-2.amazonaws.com"]}}
     assert PROD not in json.dumps(key_statements(dev, "/data"))  # training data stays in dev
     assert "PromotionCopiesViaBedrock" not in json.dumps(default_estate.stack("prod/Foundation").template)  # prod shares nothing
 
@@ -44,9 +46,19 @@ def test_dev_shares_exactly_its_trained_model_with_prod_inside_the_organization(
     assert props["Principals"] == [PROD]
     assert props["Model"] == {"JobNameParts": job["Properties"]["NameParts"]}
     assert props["Name"] == "bedrock-estate-dev-summarizer-promotion"
+    assert {"key": "bedrock-estate", "value": "bedrock-estate-dev"} in props["Tags"]
     statements = handler_statements(serving, "Custom::BedrockModelShare")
-    [create] = [s for s in statements if "ram:CreateResourceShare" in s["Action"]]
-    assert create["Condition"] == {"StringLikeIfExists": {"ram:ResourceArn": f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/*"}}
+    creates = [s["Condition"] for s in statements if "ram:CreateResourceShare" in s["Action"]]
+    # RAM authorizes resources and principals separately: only this account's Bedrock custom
+    # models, only prod's account, never outside the organization, always with the owner tag.
+    internal = {"ram:RequestedAllowsExternalPrincipals": "false"}
+    tag = {"aws:RequestTag/bedrock-estate": "bedrock-estate-dev"}
+    assert {"StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel", **tag},
+            "StringLike": {"ram:ResourceArn": f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/*"}, "Bool": internal} in creates  # fmt: skip
+    assert {"StringEquals": {"ram:Principal": [PROD], **tag}, "Bool": internal} in creates
+    assert len(creates) == 2
+    others = [s for s in statements if str(s["Action"]).count("ram:") and "ram:Get" not in str(s["Action"]) and "ram:CreateResourceShare" not in s["Action"]]
+    assert others and all(s["Condition"].get("StringLike") == {"ram:ResourceShareName": "bedrock-estate-dev-*"} or "aws:RequestTag/bedrock-estate" in str(s["Condition"]) for s in others)
     assert not any(str(s["Action"]).startswith("ram:*") or s["Action"] == "*" for s in statements)
 
 
@@ -57,8 +69,9 @@ def test_prod_copies_the_shared_model_under_its_own_key_and_serves_the_copy(defa
     props = copy["Properties"]
     assert props["Source"] == {"Stage": "dev", "Account": DEV, "Region": "us-west-2", "JobNameParts": job["Properties"]["NameParts"]}
     assert props["Name"].startswith("bedrock-estate-prod-summarizer-") and props["Removal"] == "retain"
-    key_parameter = props["KmsKeyId"]["Ref"]
-    assert serving["Parameters"][key_parameter]["Default"] == "/bedrock-estate/prod/foundation/custom-model-key-arn"
+    # The key is the foundation's export, which CloudFormation resolves (no parameter to redirect).
+    assert props["KmsKeyId"] == {"Fn::ImportValue": "bedrock-estate-prod-foundation-custom-model-key-arn"}
+    assert {"key": "bedrock-estate", "value": "bedrock-estate-prod"} in props["Tags"]
     [throughput] = resources(serving, "Custom::BedrockProvisionedThroughput").values()
     assert throughput["Properties"]["Model"] == {"ModelArn": {"Fn::GetAtt": [copy_id, "ModelArn"]}}
 
@@ -68,8 +81,8 @@ def test_the_copy_handler_reads_only_the_owner_stages_models_and_keys_through_be
     [create] = [s for s in statements if s["Action"] == "bedrock:CreateModelCopyJob"]
     assert sorted(create["Resource"]) == [f"arn:aws:bedrock:us-east-1:{PROD}:custom-model/*", f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/*"]
     [owner_keys] = [s for s in statements if s["Resource"] == f"arn:aws:kms:us-west-2:{DEV}:key/*"]
-    assert owner_keys["Condition"] == {"StringLike": {"kms:ViaService": "bedrock.*.amazonaws.com"}}
-    assert "kms:Encrypt" not in json.dumps(owner_keys) and "kms:GenerateDataKey" not in json.dumps(owner_keys)
+    assert owner_keys["Action"] == "kms:Decrypt"
+    assert owner_keys["Condition"] == {"StringEquals": {"kms:ViaService": ["bedrock.us-east-1.amazonaws.com", "bedrock.us-west-2.amazonaws.com"]}}
     [own_key] = [s for s in statements if "kms:GenerateDataKey" in s["Action"]]
     assert own_key["Condition"] == {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}}
 
@@ -88,8 +101,9 @@ def test_promotion_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_pa
     owner = cdk.Stack(app, "Owner", env=cdk.Environment(account=DEV, region="us-west-2"))
     owner_key = EstateKey(owner, "Key", EstateKeyProps(alias="team/models", description="models"))
     owner_key.grant_cloudwatch_logs("/team/")
-    owner_key.grant_accounts_via_service("Copies", [PROD], ["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"], "bedrock")
-    ModelShare(owner, "Share", ModelShareProps(name="team-dev-summarizer-promotion", job=names, accounts=[PROD],
+    owner_key.grant_accounts_via_service("Copies", [PROD], ["kms:Decrypt"], "bedrock", regions=["us-west-2", "us-east-1"])
+    ModelShare(owner, "Share", ModelShareProps(name="team-dev-summarizer-promotion", job=names, accounts=[PROD], owner="team-dev",
+                                                share_name_prefix="team-dev-",
                                                 logging=ProviderLogging(log_group_prefix="/team/", log_key=owner_key)))  # fmt: skip
     receiver = cdk.Stack(app, "Receiver", env=cdk.Environment(account=PROD, region="us-east-1"))
     key = EstateKey(receiver, "Key", EstateKeyProps(alias="team/models", description="models"))
@@ -99,7 +113,7 @@ def test_promotion_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_pa
         "Copy",
         ModelCopyProps(
             name="team-prod-summarizer-bbbbbbbbbb", source_stage="dev", source_account=DEV, source_region="us-west-2", job=names,
-            key_arn=key.key_arn, logging=ProviderLogging(log_group_prefix="/team/", log_key=key),
+            key=key, owner="team-prod", logging=ProviderLogging(log_group_prefix="/team/", log_key=key),
         ),
     )  # fmt: skip
     add_nag_packs(app)

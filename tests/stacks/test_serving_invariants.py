@@ -6,6 +6,7 @@ import json
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
 from constructs_lib.resource_provider import ProviderLogging
@@ -61,6 +62,14 @@ def test_handler_manages_only_provisioned_models_and_reads_jobs(default_estate):
     text = json.dumps(policy["Properties"]["PolicyDocument"])
     assert "bedrock:CreateProvisionedModelThroughput" in text and "provisioned-model/*" in text
     assert "bedrock:CreateCustomModelDeployment" not in text and "iam:PassRole" not in text
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    # Create is authorized on the model served and its base model, never on a throughput ARN.
+    [create] = [s for s in statements if "bedrock:CreateProvisionedModelThroughput" in s["Action"]]
+    assert "provisioned-model" not in json.dumps(create["Resource"])
+    assert "foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k" in json.dumps(create["Resource"])
+    # Update and delete only what this stage created: its owner tag.
+    [destructive] = [s for s in statements if "bedrock:DeleteProvisionedModelThroughput" in s["Action"]]
+    assert destructive["Condition"] == {"StringEquals": {"aws:ResourceTag/bedrock-estate": "bedrock-estate-dev"}}
 
 
 def test_grant_invoke_gives_invoke_on_the_served_model_and_decrypt_through_bedrock():
@@ -73,7 +82,8 @@ def test_grant_invoke_gives_invoke_on_the_served_model_and_decrypt_through_bedro
             kind="provisioned",
             name="acme-dev-summarizer-pt-12345678",
             logging=ProviderLogging(log_group_prefix="/acme-dev/", log_key=key),
-            custom_model_key_arn=lambda: "arn:aws:kms:us-west-2:111111111111:key/models",
+            owner="acme-dev",
+            custom_model_key=kms.Key.from_key_arn(stack, "Models", "arn:aws:kms:us-west-2:111111111111:key/models"),
             job=JobNames("acme-dev-summarizer", "a" * 64),
         ),
     )
@@ -83,9 +93,9 @@ def test_grant_invoke_gives_invoke_on_the_served_model_and_decrypt_through_bedro
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     invoke = next(s for s in statements if s["Action"] == ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"])
     assert invoke["Resource"] == {"Fn::GetAtt": [stack.get_logical_id(served.resource.node.default_child), "Arn"]}
-    decrypt = next(s for s in statements if s["Action"] == "kms:Decrypt")
+    decrypt = next(s for s in statements if "kms:Decrypt" in s["Action"])
     assert decrypt == {
-        "Action": "kms:Decrypt",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],  # GenerateDataKey: Nova models need it
         "Effect": "Allow",
         "Resource": "arn:aws:kms:us-west-2:111111111111:key/models",
         "Condition": {"StringEquals": {"kms:ViaService": "bedrock.us-west-2.amazonaws.com"}},
@@ -109,12 +119,13 @@ def test_job_and_served_model_constructs_stand_alone_in_a_plain_app_under_every_
         CustomizationJobProps(
             names=names, role=role, base_model="anthropic.claude-3-haiku-20240307-v1:0:200k", customization_type="FINE_TUNING",
             training_data_config={"s3Uri": "s3://team-data/train.jsonl"}, output_s3_uri="s3://team-output/jobs/", logging=logging,
+            owner="team-dev", custom_model_key=key,
         ),
     )  # fmt: skip
     ServedModel(
         stack,
         "Served",
-        ServedModelProps(kind="provisioned", name="team-dev-summarizer-pt", logging=logging, custom_model_key_arn=lambda: key.key_arn, job=names),
+        ServedModelProps(kind="provisioned", name="team-dev-summarizer-pt", logging=logging, owner="team-dev", custom_model_key=key, job=names),
     )
     add_nag_packs(app)
     app.synth()  # raises on any unacknowledged finding

@@ -67,6 +67,8 @@ class CustomizationJobHandler(ResourceHandler):
             "tag_resource",
             "untag_resource",
         ),
+        # Pre-flight of datasets already in S3.
+        "s3": ("get_object",),
     }
 
     # -- lifecycle ---------------------------------------------------------------------------------

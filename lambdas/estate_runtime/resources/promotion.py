@@ -134,7 +134,7 @@ class ModelShareHandler(ResourceHandler):
 class ModelCopyHandler(ResourceHandler):
     resource_type = MODEL_COPY
     required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        "bedrock": ("create_model_copy_job", "list_model_copy_jobs", "get_custom_model", "delete_custom_model"),
+        "bedrock": ("create_model_copy_job", "list_model_copy_jobs", "list_custom_models", "get_custom_model", "delete_custom_model"),
     }
 
     def create(self, request: Request) -> Outcome:

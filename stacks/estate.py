@@ -12,7 +12,7 @@ from constructs_lib.nag import add_nag_packs
 from constructs_lib.spec import EstateSpec
 
 from .estate_stage import EstateStage
-from .pipeline_stack import PipelineStack
+from .pipeline_stack import PipelineStack, replication_stacks
 
 
 def build_estate(app: App, spec: EstateSpec, base_dir: Path | None = None) -> list[EstateStage]:
@@ -27,6 +27,7 @@ def build_estate(app: App, spec: EstateSpec, base_dir: Path | None = None) -> li
             "Delivery",
             spec=spec,
             base_dir=base_dir,
+            replication=replication_stacks(app, spec),
             env=Environment(account=spec.pipeline.account, region=spec.pipeline.region),
             stack_name=f"{spec.name}-delivery",
             description=f"bedrock-estate {spec.name}: delivery pipeline across the stages",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import pipelines
@@ -17,14 +21,46 @@ from constructs import Construct
 
 from constructs_lib.estate_key import EstateKey, EstateKeyProps
 from constructs_lib.nag import acknowledge
+from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.spec import EstateSpec
 
+from .artifact_replication_stack import ArtifactReplicationStack, replication_bucket_name, replication_key_alias
 from .estate_stage import EstateStage
 
 # The CDK bootstrap's read-only lookup role in each target account (trusted by the pipeline
 # account when targets are bootstrapped with --trust).
 LOOKUP_ROLE = "arn:{partition}:iam::{account}:role/cdk-hnb659fds-lookup-role-{account}-{region}"
 JOB_STATE_CHANGE = "Model Customization Job State Change"
+DEPLOY_ROLE = "arn:{partition}:iam::{account}:role/cdk-hnb659fds-deploy-role-{account}-{region}"
+PACKAGE_JSON = Path(__file__).resolve().parent.parent / "package.json"
+
+
+@cache
+def locked_cli_versions() -> tuple[str, str]:
+    """The CDK CLI and cdk-assets versions package.json pins: the pipeline installs exactly these."""
+    pins = json.loads(PACKAGE_JSON.read_text())["devDependencies"]
+    return pins["aws-cdk"], pins["cdk-assets"]
+
+
+def replication_stacks(scope: Construct, spec: EstateSpec) -> dict[str, ArtifactReplicationStack]:
+    """One artifact bucket per stage region other than the pipeline's, in the pipeline account."""
+    assert spec.pipeline is not None
+    settings = spec.pipeline
+    stacks = {}
+    for region in sorted({s.region for s in spec.stage_settings()} - {settings.region}):
+        deployers = sorted(
+            DEPLOY_ROLE.format(partition="aws", account=s.account, region=region) for s in spec.stage_settings() if s.region == region
+        )
+        stacks[region] = ArtifactReplicationStack(
+            scope,
+            f"DeliveryArtifacts-{region}",
+            estate=spec.name,
+            deploy_role_arns=deployers,
+            env={"account": settings.account, "region": region},
+            stack_name=f"{spec.name}-delivery-artifacts",
+            description=f"bedrock-estate {spec.name}: delivery pipeline artifacts replicated into {region}",
+        )
+    return stacks
 
 
 class PipelineStack(Stack):
@@ -34,10 +70,20 @@ class PipelineStack(Stack):
     post-deployment checks of ``constructs_lib.verify``, run in the target account through its
     read-only CDK lookup role."""
 
-    def __init__(self, scope: Construct, id: str, *, spec: EstateSpec, base_dir: Path, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        spec: EstateSpec,
+        base_dir: Path,
+        replication: dict[str, ArtifactReplicationStack] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, id, **kwargs)
         assert spec.pipeline is not None
         settings = spec.pipeline
+        replication = replication or {}
         key = EstateKey(self, "NotificationKey", EstateKeyProps(alias=f"{spec.name}-delivery/notifications", description=f"{spec.name} delivery notifications"))
         self.topic = sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True, display_name=f"{spec.name} delivery")
         # The estate's people hear of broadened permissions as they hear of its jobs and alarms.
@@ -45,12 +91,47 @@ class PipelineStack(Stack):
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
 
         source = pipelines.CodePipelineSource.connection(settings.repository, settings.branch, connection_arn=settings.connection_arn)
+        cli_version, assets_version = locked_cli_versions()
+        artifact_key = EstateKey(
+            self,
+            "ArtifactKey",
+            EstateKeyProps(alias=f"{spec.name}-delivery/pipeline-artifacts", description=f"{spec.name} delivery: pipeline artifacts", removal_policy=RemovalPolicy.DESTROY),
+        )
+        artifact_logs = SecureBucket(
+            self,
+            "ArtifactAccessLogs",
+            SecureBucketProps(encryption_key=None, access_logs_bucket=None, expiration_days=365, removal_policy=RemovalPolicy.DESTROY),
+        )
+        # The estate's own buckets (versioned, access-logged, KMS with rotation, TLS only) for the
+        # artifacts here and in each other stage region, instead of CDK Pipelines' plain ones.
+        artifacts = SecureBucket(
+            self,
+            "Artifacts",
+            SecureBucketProps(
+                encryption_key=artifact_key, access_logs_bucket=artifact_logs, access_logs_prefix="artifacts/",
+                noncurrent_version_days=30, removal_policy=RemovalPolicy.DESTROY,
+            ),
+        )  # fmt: skip
+        # CDK takes either one artifact bucket or a bucket per region, the pipeline's own included.
+        replicas: dict[str, s3.IBucket] = {self.region: artifacts}
+        for region, stack in replication.items():
+            self.add_stack_dependency(stack, "the pipeline replicates artifacts into it")
+            alias = replication_key_alias(spec.name)
+            replicas[region] = s3.Bucket.from_bucket_attributes(
+                self,
+                f"Artifacts-{region}",
+                bucket_name=replication_bucket_name(spec.name, self.account, region),
+                region=region,
+                encryption_key=kms.Key.from_key_arn(self, f"ArtifactKey-{region}", f"arn:{self.partition}:kms:{region}:{self.account}:{alias}"),
+            )
         self.pipeline = pipelines.CodePipeline(
             self,
             "Pipeline",
             pipeline_name=f"{spec.name}-delivery",
-            # CDK's artifact bucket and its cross-region replication buckets, KMS-encrypted with
-            # rotated keys the target accounts' deploy roles are granted.
+            cross_region_replication_buckets=replicas,
+            # Self-mutation and asset publishing install exactly the CLI versions package.json locks.
+            cli_version=cli_version,
+            cdk_assets_cli_version=assets_version,
             cross_account_keys=True,
             enable_key_rotation=True,
             docker_enabled_for_synth=False,
@@ -88,9 +169,48 @@ class PipelineStack(Stack):
             self.pipeline.add_stage(stage, pre=pre, post=[verify])
 
         self.pipeline.build_pipeline()
+        self._use_connection(settings.connection_arn)
+        self._pin_security_check_cli(cli_version)
+        self._use_replica_keys(spec, list(replication))
         if settings.rerun_on_job_completion:
             self._rerun_on_job_completion(spec)
 
+
+    def _use_connection(self, connection_arn: str) -> None:
+        """CDK grants the source action codestar-connections:UseConnection only. After the service's
+        rename a policy's action prefix must match the resource's ("Connections rename", Developer
+        Tools console user guide, read 2026-11-23): an arn:aws:codeconnections connection needs
+        codeconnections:UseConnection. Both are granted, on this connection only."""
+        # CodePipeline creates the source action's role while binding it: find it in the tree.
+        [role] = [c for c in self.pipeline.pipeline.node.find_all() if isinstance(c, iam.Role) and "/Source/" in c.node.path]
+        prefix = "codeconnections" if ":codeconnections:" in connection_arn else "codestar-connections"
+        role.add_to_principal_policy(iam.PolicyStatement(actions=[f"{prefix}:UseConnection"], resources=[connection_arn]))
+
+    def _pin_security_check_cli(self, cli_version: str) -> None:
+        """The permission-broadening check's CodeBuild project installs the CDK CLI unpinned and CDK
+        Pipelines offers no option for it: pin it to the version package.json locks."""
+        for node in self.node.find_all():
+            if isinstance(node, codebuild.CfnProject) and "PipelinesSecurityCheck" in node.node.path:
+                spec = self.resolve(node.source)["buildSpec"]  # {"Fn::Join": ["", [text, ref, text, ...]]}
+                parts = spec["Fn::Join"][1]
+                unpinned = '"npm install -g aws-cdk"'
+                if not any(isinstance(p, str) and unpinned in p for p in parts):
+                    raise AssertionError("CDK Pipelines changed how the security check installs the CDK CLI; pin it again here")
+                pinned = [p.replace(unpinned, f'"npm install -g aws-cdk@{cli_version}"') if isinstance(p, str) else p for p in parts]
+                node.add_property_override("Source.BuildSpec", {"Fn::Join": ["", pinned]})
+
+    def _use_replica_keys(self, spec: EstateSpec, regions: list[str]) -> None:
+        """The pipeline role encrypts artifacts with the replication key of each other region. CDK
+        grants that key by its alias ARN, which IAM does not match to the key: grant the key by alias."""
+        if not regions:
+            return
+        self.pipeline.pipeline.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                resources=[f"arn:{self.partition}:kms:{region}:{self.account}:key/*" for region in regions],
+                conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": replication_key_alias(spec.name)}},
+            )
+        )
 
     def _rerun_on_job_completion(self, spec: EstateSpec) -> None:
         """Target accounts forward their completed-job events to this account's default bus; a

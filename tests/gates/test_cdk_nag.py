@@ -57,7 +57,7 @@ def test_default_and_variant_estates_synthesize_with_every_pack_clean(default_es
             assert [v for r in report["pluginReports"] for v in r["violations"]] == []
     assert {s.stack_id for s in default_estate.stacks} == {
         "Delivery",
-        "cross-region-stack-333333333333:us-east-1",
+        "DeliveryArtifacts-us-east-1",  # the pipeline's artifact bucket in the other stage region
         *(f"{stage}/{stack}" for stage in ("dev", "prod") for stack in ("Foundation", "Customization", "Serving")),
     }
     assert {s.stack_id for s in variant_estate.stacks} == {"sandbox/Foundation"}  # no pipeline in the variant

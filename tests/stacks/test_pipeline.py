@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from ..conftest import ROOT
+
 
 @pytest.fixture(scope="module")
 def pipeline(default_estate):
@@ -80,6 +82,37 @@ def test_artifacts_are_encrypted_with_rotated_keys_for_cross_account_deployment(
         assert key["Properties"]["EnableKeyRotation"] is True
 
 
+def test_artifact_buckets_are_versioned_access_logged_and_ours_in_every_region(default_estate, pipeline):
+    buckets = resources(pipeline, "AWS::S3::Bucket")
+    [artifacts] = [b for k, b in buckets.items() if k.startswith("Artifacts")]
+    assert artifacts["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "LoggingConfiguration" in artifacts["Properties"]
+    replica = default_estate.stack("DeliveryArtifacts-us-east-1").template
+    [bucket] = [b for k, b in resources(replica, "AWS::S3::Bucket").items() if k.startswith("Artifacts")]
+    assert bucket["Properties"]["BucketName"] == "bedrock-estate-delivery-artifacts-333333333333-us-east-1"
+    assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"} and "LoggingConfiguration" in bucket["Properties"]
+    # prod's CDK deploy role reads what the pipeline replicates into us-east-1.
+    assert "cdk-hnb659fds-deploy-role-222222222222-us-east-1" in json.dumps(resources(replica, "AWS::S3::BucketPolicy"))
+    assert "cdk-hnb659fds-deploy-role-222222222222-us-east-1" in json.dumps(resources(replica, "AWS::KMS::Key"))
+
+
+def test_the_source_action_may_use_the_renamed_connection(pipeline):
+    # "Connections rename": the action prefix must match the connection ARN's (codeconnections).
+    connection = "arn:aws:codeconnections:us-west-2:333333333333:connection/00000000-0000-0000-0000-000000000000"
+    grants = [
+        st for policy in resources(pipeline, "AWS::IAM::Policy").values() for st in policy["Properties"]["PolicyDocument"]["Statement"]
+        if st.get("Resource") == connection
+    ]  # fmt: skip
+    assert any("codeconnections:UseConnection" in st["Action"] for st in grants)
+
+
+def test_the_pipeline_installs_the_cli_versions_the_repository_locks(pipeline):
+    pins = json.loads((ROOT / "package.json").read_text())["devDependencies"]
+    text = json.dumps(resources(pipeline, "AWS::CodeBuild::Project"))
+    assert f"aws-cdk@{pins['aws-cdk']}" in text and f"cdk-assets@{pins['cdk-assets']}" in text
+    assert "npm install -g aws-cdk\\" not in text and "cdk-assets\\\"" not in text  # nothing unpinned
+
+
 def test_completed_jobs_restart_the_pipeline_from_the_target_accounts_only(pipeline):
     policies = resources(pipeline, "AWS::Events::EventBusPolicy")
     principals = sorted(p["Properties"]["Statement"]["Principal"]["AWS"] for p in policies.values())
@@ -146,7 +179,7 @@ def test_the_estates_addresses_hear_of_broadened_permissions(tmp_path):
     from constructs_lib.spec import parse_spec
     from stacks.pipeline_stack import PipelineStack
 
-    from ..conftest import ROOT, cdk_context
+    from ..conftest import ROOT, ROOT, cdk_context
 
     doc = yaml.safe_load((ROOT / "estate.yaml").read_text())
     doc["notifications"] = {"emails": ["ml-platform@example.com"]}

@@ -14,8 +14,8 @@ from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
 from estate_runtime.resource_types import CUSTOMIZATION_JOB
 
-from .nag import acknowledge_each, nag_spelling
-from .resource_provider import EstateProvider, ProviderLogging
+from .nag import nag_spelling
+from .resource_provider import EstateProvider, KindGrants, ProviderLogging
 
 # The provider's waiter gives up after one hour; the job resource stops waiting for data
 # validation a little earlier and completes as "accepted, still validating".
@@ -79,14 +79,9 @@ class CustomizationJob(Construct):
         super().__init__(scope, id)
         self.props = props
         stack = Stack.of(self)
-        provider = EstateProvider.for_type(
-            self,
-            "CustomizationJob",
-            props.logging.for_type(
-                CUSTOMIZATION_JOB, asynchronous=True, total_timeout=Duration.hours(1), query_interval=Duration.seconds(30)
-            ),
-        )
-        _grant_handler(provider, stack, props)
+        provider = EstateProvider.of(self, props.logging)
+        grants = provider.serve(CUSTOMIZATION_JOB)
+        _grant_handler(grants, stack, props)
 
         customization_config = None
         if props.teacher:
@@ -133,45 +128,45 @@ def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": key, "value": value} for key, value in sorted(tags.items())]
 
 
-def _grant_handler(provider: EstateProvider, stack: Stack, props: CustomizationJobProps) -> None:
+def _grant_handler(grants: KindGrants, stack: Stack, props: CustomizationJobProps) -> None:
     bedrock = f"arn:{stack.partition}:bedrock:{stack.region}"
     jobs = f"{bedrock}:{stack.account}:model-customization-job/*"
     models = f"{bedrock}:{stack.account}:custom-model/*"
     owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(
             # Authorized on the base model and the custom model it creates (Service Authorization Reference).
             actions=["bedrock:CreateModelCustomizationJob"],
             resources=[f"{bedrock}::foundation-model/{props.base_model}", models],
         )
     )
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
+    grants.add(iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
     # Destructive calls only on what this estate stage created (its owner tag).
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(actions=["bedrock:StopModelCustomizationJob"], resources=[jobs], conditions=owned)
     )
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:DeleteCustomModel"], resources=[models], conditions=owned))
+    grants.add(iam.PolicyStatement(actions=["bedrock:DeleteCustomModel"], resources=[models], conditions=owned))
     # Tags: at creation only with the owner tag; later only on resources that carry it, never removing it.
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(
             actions=["bedrock:TagResource"],
             resources=[jobs, models],
             conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
         )
     )
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(
             actions=["bedrock:TagResource", "bedrock:UntagResource"],
             resources=[jobs, models],
             conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
         )
     )
-    provider.allow_unscoped(
+    grants.allow_unscoped(
         ["bedrock:ListModelCustomizationJobs"],
         "ListModelCustomizationJobs supports no resource-level permissions; the handler lists running "
         "jobs only to name them when the concurrent-job quota is reached.",
     )
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(
             actions=["iam:PassRole"],
             resources=[props.role.role_arn],
@@ -180,7 +175,7 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: CustomizationJ
     )
     if props.custom_model_key is not None:
         # Bedrock creates the new model's key grant under the caller's identity.
-        provider.add_to_handler_policy(
+        grants.add(
             iam.PolicyStatement(
                 actions=list(key_actions("bedrock:CreateModelCustomizationJob", "custom-model")),
                 resources=[props.custom_model_key.key_arn],
@@ -189,21 +184,20 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: CustomizationJ
         )
     for check in props.preflight:
         bucket_and_key = check["S3Uri"].removeprefix("s3://")
-        provider.add_to_handler_policy(
+        grants.add(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:{stack.partition}:s3:::{bucket_and_key}"])
         )
         if check.get("KmsKeyArn"):
-            provider.add_to_handler_policy(
+            grants.add(
                 iam.PolicyStatement(
                     actions=["kms:Decrypt"],
                     resources=[check["KmsKeyArn"]],
                     conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
                 )
             )
-    acknowledge_each(
-        provider.handler_policy.node.default_child,
+    grants.acknowledge(
         [
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, jobs)}]", "Job ARNs end in an id Bedrock assigns at creation; the estate cannot name them in advance."),
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, jobs)}]", "Job ARNs end in an id Bedrock assigns at creation; the estate cannot name them in advance."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
         ],
     )

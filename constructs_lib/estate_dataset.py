@@ -48,25 +48,26 @@ class EstateDataset(Construct):
         self.key = f"{props.prefix}{props.name}/{self.sha256[:16]}.jsonl"
         asset = s3_assets.Asset(self, "Asset", path=str(props.path))
 
-        provider = EstateProvider.for_type(self, "Dataset", props.logging.for_type(DATASET))
+        provider = EstateProvider.of(self, props.logging)
+        grants = provider.serve(DATASET)
         stack = Stack.of(self)
-        provider.add_to_handler_policy(
+        grants.add(
             iam.PolicyStatement(
                 actions=["s3:GetObject"],
                 resources=[f"arn:{stack.partition}:s3:::{asset.s3_bucket_name}/{asset.s3_object_key}"],
             )
         )
         writes = ["s3:PutObject"] + (["s3:DeleteObject"] if props.removal == "destroy" else [])
-        provider.add_to_handler_policy(iam.PolicyStatement(actions=writes, resources=[props.bucket.arn_for_objects(f"{props.prefix}*")]))
+        grants.add(iam.PolicyStatement(actions=writes, resources=[props.bucket.arn_for_objects(f"{props.prefix}*")]))
         if props.bucket.encryption_key is not None:
-            provider.add_to_handler_policy(
+            grants.add(
                 iam.PolicyStatement(
                     actions=["kms:GenerateDataKey", "kms:Decrypt"],
                     resources=[props.bucket.encryption_key.key_arn],
                     conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
                 )
             )
-        provider.acknowledge_object_wildcard(props.bucket, props.prefix, "write datasets")
+        grants.acknowledge_object_wildcard(props.bucket, props.prefix, "write datasets")
 
         self.resource = CustomResource(
             self,

@@ -19,7 +19,7 @@ from constructs import Construct
 from estate_runtime.resource_types import INVOCATION_LOGGING as RESOURCE_TYPE
 
 from .estate_key import EstateKey
-from .resource_provider import EstateProvider, EstateProviderProps
+from .resource_provider import EstateProvider, ProviderLogging
 
 # The log stream Bedrock writes to in the log group (fixed by the service).
 BEDROCK_LOG_STREAM = "aws/bedrock/modelinvocations"
@@ -149,18 +149,17 @@ class InvocationLogging(Construct):
                 },
             }
 
-        provider = EstateProvider.for_type(
+        provider = EstateProvider.of(
             self,
-            "InvocationLogging",
-            EstateProviderProps(
-                resource_type=RESOURCE_TYPE,
+            ProviderLogging(
                 log_group_prefix=props.log_group_prefix,
                 log_key=props.key,
                 log_retention=props.log_retention,
                 removal_policy=props.removal_policy,
             ),
         )
-        provider.allow_unscoped(
+        grants = provider.serve(RESOURCE_TYPE)
+        grants.allow_unscoped(
             [
                 "bedrock:GetModelInvocationLoggingConfiguration",
                 "bedrock:PutModelInvocationLoggingConfiguration",
@@ -170,7 +169,7 @@ class InvocationLogging(Construct):
             "configuration and support no resource-level permissions.",
         )
         if self.delivery_role is not None:
-            provider.add_to_handler_policy(
+            grants.add(
                 iam.PolicyStatement(
                     actions=["iam:PassRole"],
                     resources=[self.delivery_role.role_arn],

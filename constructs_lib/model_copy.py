@@ -21,8 +21,8 @@ from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
 from estate_runtime.resource_types import MODEL_COPY
 
-from .nag import acknowledge_each, nag_spelling
-from .resource_provider import EstateProvider, ProviderLogging
+from .nag import nag_spelling
+from .resource_provider import EstateProvider, KindGrants, ProviderLogging
 
 MODEL_WAIT = Duration.minutes(10)
 """How long to wait for the shared model to become visible (RAM associates asynchronously)."""
@@ -60,12 +60,9 @@ class ModelCopy(Construct):
     def __init__(self, scope: Construct, id: str, props: ModelCopyProps):
         super().__init__(scope, id)
         stack = Stack.of(self)
-        provider = EstateProvider.for_type(
-            self,
-            "ModelCopy",
-            props.logging.for_type(MODEL_COPY, asynchronous=True, total_timeout=Duration.hours(1), query_interval=Duration.seconds(30)),
-        )
-        _grant_handler(provider, stack, props)
+        provider = EstateProvider.of(self, props.logging)
+        grants = provider.serve(MODEL_COPY)
+        _grant_handler(grants, stack, props)
         self.resource = CustomResource(
             self,
             "Resource",
@@ -89,29 +86,29 @@ class ModelCopy(Construct):
         self.model_arn = self.resource.get_att_string("ModelArn")
 
 
-def _grant_handler(provider: EstateProvider, stack: Stack, props: ModelCopyProps) -> None:
+def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> None:
     here = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}"
     models = f"{here}:custom-model/*"
     source_models = f"arn:{stack.partition}:bedrock:{props.source_region}:{props.source_account}:custom-model/*"
     source_keys = f"arn:{stack.partition}:kms:{props.source_region}:{props.source_account}:key/*"
     owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:CreateModelCopyJob"], resources=[source_models, models]))
+    grants.add(iam.PolicyStatement(actions=["bedrock:CreateModelCopyJob"], resources=[source_models, models]))
     # The copy is created with its tags (the owner tag among them); only such copies may be deleted.
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(
             actions=["bedrock:TagResource"], resources=[models], conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}}
         )
     )
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:DeleteCustomModel"], resources=[models], conditions=owned))
-    provider.allow_unscoped(
+    grants.add(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
+    grants.add(iam.PolicyStatement(actions=["bedrock:DeleteCustomModel"], resources=[models], conditions=owned))
+    grants.allow_unscoped(
         ["bedrock:ListModelCopyJobs", "bedrock:ListCustomModels"],
         "Bedrock's list actions take no resource; the handler finds its copy job by target name and "
         "the shared model by its owner account and name.",
     )
     # Copy jobs run as the caller: it needs this stage's key to encrypt the copy (Bedrock creates
     # the copy's key grant under the caller's identity)...
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(
             actions=list(key_actions("bedrock:CreateModelCopyJob", "custom-model")),
             resources=[props.key.key_arn],
@@ -121,20 +118,19 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: ModelCopyProps
     # ...and to decrypt the shared model with the owner's key. Its ARN lives in the owner account,
     # so the grant names that account's keys in its region; the owner's key policy admits only its
     # custom-model key, through Bedrock in the two regions involved.
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(
             actions=list(key_actions("bedrock:CreateModelCopyJob", "source-custom-model")),
             resources=[source_keys],
             conditions={"StringEquals": {"kms:ViaService": sorted({f"bedrock.{r}.amazonaws.com" for r in (stack.region, props.source_region)})}},
         )
     )
-    acknowledge_each(
-        provider.handler_policy.node.default_child,
+    grants.acknowledge(
         [
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when the copy completes."),
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, source_models)}]", "The shared model's ARN ends in an id Bedrock assigned in the owner account when it trained it."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when the copy completes."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_models)}]", "The shared model's ARN ends in an id Bedrock assigned in the owner account when it trained it."),
             (
-                f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, source_keys)}]",
+                f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_keys)}]",
                 "The owner stage's key ARN is not known in this account; use is limited to Bedrock, and the owner's key policy admits only its custom-model key.",
             ),
         ],

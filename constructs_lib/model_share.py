@@ -19,8 +19,8 @@ from constructs import Construct
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.resource_types import MODEL_SHARE
 
-from .nag import acknowledge_each, nag_spelling
-from .resource_provider import EstateProvider, ProviderLogging
+from .nag import nag_spelling
+from .resource_provider import EstateProvider, KindGrants, ProviderLogging
 
 # The share waits for training as long as the serving entries of the same stack do, so a stack
 # deployed before training completes fails once, after the same wait, with the same advice.
@@ -57,14 +57,11 @@ class ModelShare(Construct):
         super().__init__(scope, id)
         if not props.accounts:
             raise ValueError("ModelShare needs at least one account to share with")
-        provider = EstateProvider.for_type(
-            self,
-            "ModelShare",
-            props.logging.for_type(MODEL_SHARE, asynchronous=True, total_timeout=Duration.hours(1), query_interval=Duration.seconds(30)),
-        )
+        provider = EstateProvider.of(self, props.logging)
+        grants = provider.serve(MODEL_SHARE)
         if not props.name.startswith(props.share_name_prefix):
             raise ValueError(f"share name {props.name!r} must start with {props.share_name_prefix!r}")
-        _grant_handler(provider, Stack.of(self), props)
+        _grant_handler(grants, Stack.of(self), props)
         self.resource = CustomResource(
             self,
             "Resource",
@@ -82,7 +79,7 @@ class ModelShare(Construct):
         self.share_arn = self.resource.get_att_string("ShareArn")
 
 
-def _grant_handler(provider: EstateProvider, stack: Stack, props: ModelShareProps) -> None:
+def _grant_handler(grants: KindGrants, stack: Stack, props: ModelShareProps) -> None:
     bedrock = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}"
     models, jobs = f"{bedrock}:custom-model/*", f"{bedrock}:model-customization-job/*"
     shares = f"arn:{stack.partition}:ram:{stack.region}:{stack.account}:resource-share/*"
@@ -92,7 +89,7 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: ModelShareProp
     # holding the keys of one (RAM user guide, "Example IAM policies for AWS RAM"): one statement
     # for "only this account's Bedrock custom models", one for "only the declared accounts".
     tagged = {f"aws:RequestTag/{OWNER_TAG}": props.owner}
-    provider.allow_unscoped(
+    grants.allow_unscoped(
         ["ram:CreateResourceShare"],
         "RAM authorizes creating a share before it has an ARN; conditions limit it to this account's "
         "Bedrock custom models, the declared accounts, no external principals and the estate's owner tag.",
@@ -102,7 +99,7 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: ModelShareProp
             **internal_only,
         },
     )
-    provider.allow_unscoped(
+    grants.allow_unscoped(
         ["ram:CreateResourceShare"],
         "RAM authorizes creating a share before it has an ARN; conditions limit it to this account's "
         "Bedrock custom models, the declared accounts, no external principals and the estate's owner tag.",
@@ -110,49 +107,48 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: ModelShareProp
     )
     own_shares = {"StringLike": {"ram:ResourceShareName": f"{props.share_name_prefix}*"}}
     internal = {"Bool": {"ram:AllowsExternalPrincipals": "false"}}
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(
             actions=["ram:AssociateResourceShare"],
             resources=[shares],
             conditions={**own_shares, "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel"}, **internal},
         )
     )
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(
             actions=["ram:AssociateResourceShare"],
             resources=[shares],
             conditions={**own_shares, "StringEquals": {"ram:Principal": accounts}, **internal},
         )
     )
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(actions=["ram:DisassociateResourceShare", "ram:DeleteResourceShare"], resources=[shares], conditions=own_shares)
     )
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(actions=["ram:TagResource"], resources=[shares], conditions={"StringEquals": tagged})
     )
-    provider.allow_unscoped(
+    grants.allow_unscoped(
         ["ram:GetResourceShares", "ram:GetResourceShareAssociations", "bedrock:ListCustomModels"],
         "RAM's read actions and Bedrock's ListCustomModels take no resource; the handler finds its own "
         "share by name, and the Bedrock user guide's sharing prerequisites list ListCustomModels.",
     )
     # Bedrock's side of sharing (user guide, "Share a model for another account to use"): RAM
     # reads and writes the model's resource policy as the caller, only on this stage's own models.
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetCustomModel", "bedrock:GetResourcePolicy"], resources=[models]))
-    provider.add_to_handler_policy(
+    grants.add(iam.PolicyStatement(actions=["bedrock:GetCustomModel", "bedrock:GetResourcePolicy"], resources=[models]))
+    grants.add(
         iam.PolicyStatement(
             actions=["bedrock:PutResourcePolicy", "bedrock:DeleteResourcePolicy"],
             resources=[models],
             conditions={"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}},
         )
     )
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
-    acknowledge_each(
-        provider.handler_policy.node.default_child,
+    grants.add(iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
+    grants.acknowledge(
         [
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, jobs)}]", "Job ARNs end in an id Bedrock assigns; the handler reads the job to find its model."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+            (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, jobs)}]", "Job ARNs end in an id Bedrock assigns; the handler reads the job to find its model."),
             (
-                f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, shares)}]",
+                f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, shares)}]",
                 "Resource share ARNs end in an id RAM assigns at creation; the conditions limit the handler to shares named with this estate stage's prefix.",
             ),
         ],

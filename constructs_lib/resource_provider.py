@@ -1,9 +1,8 @@
-"""EstateProvider: one custom-resource provider per stack and resource type, shared by every instance.
+"""EstateProvider: one custom-resource provider per stack, serving every estate resource type in it.
 
 The handler code is the ``estate_runtime`` package (under ``lambdas/``), bundled as it is: plain
-Python on the Lambda runtime's boto3. Each provider's function serves one resource type, so its
-role holds only that type's permissions; the number of functions never grows with the number of
-resources.
+Python on the Lambda runtime's boto3. A stack's provider has two functions (on_event and
+is_complete) and CDK's framework; neither grows with the number of resources or of kinds.
 """
 
 from __future__ import annotations
@@ -44,9 +43,15 @@ def runtime_asset_dir() -> str:
     return str(staging)
 
 
+# The provider framework's waiter gives up after this long: every kind's waits fit within it.
+TOTAL_TIMEOUT = Duration.hours(1)
+QUERY_INTERVAL = Duration.seconds(30)
+HANDLER_TIMEOUT = Duration.minutes(5)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ProviderLogging:
-    """Where and how long custom-resource providers log: shared by every provider of a stage."""
+    """Where and how long a stack's custom-resource provider logs."""
 
     log_group_prefix: str
     """Name prefix of the log groups, e.g. ``/bedrock-estate-dev/``; the key must allow it."""
@@ -55,80 +60,57 @@ class ProviderLogging:
     """Encrypts the log groups."""
 
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
-    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
-
-    def for_type(self, resource_type: str, **options) -> EstateProviderProps:
-        return EstateProviderProps(
-            resource_type=resource_type,
-            log_group_prefix=self.log_group_prefix,
-            log_key=self.log_key,
-            log_retention=self.log_retention,
-            removal_policy=self.removal_policy,
-            **options,
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class EstateProviderProps:
-    resource_type: str
-    """The CloudFormation type it serves, e.g. ``Custom::BedrockInvocationLogging``."""
-
-    log_group_prefix: str
-    """Name prefix of its log groups, e.g. ``/bedrock-estate-dev/``; the key must allow it."""
-
-    log_key: kms.IKey
-    """Encrypts its log groups."""
-
-    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
-    """Retention of its log groups. Default one year."""
+    """Retention of the log groups. Default one year."""
 
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
-    """What stack deletion does to its log groups. Default RETAIN."""
-
-    asynchronous: bool = False
-    """True adds an is-complete handler polled by the framework's waiter (a Step Functions state
-    machine). Default false: ``on_event`` finishes the work within ``handler_timeout``."""
-
-    handler_timeout: Duration = Duration.minutes(5)
-    """Lambda timeout of the handler functions. Default 5 minutes (retries stop before it)."""
-
-    total_timeout: Duration = Duration.hours(1)
-    """With ``asynchronous``, how long the waiter polls before failing. Default and maximum 1 hour."""
-
-    query_interval: Duration = Duration.seconds(30)
-    """With ``asynchronous``, time between polls. Default 30 seconds."""
+    """What stack deletion does to the log groups. Default RETAIN."""
 
 
 class EstateProvider(Construct):
-    """The provider framework for one resource type in one stack. Use :meth:`for_type`."""
+    """The stack's one custom-resource provider: it serves every estate resource type the stack
+    holds, so the number of functions grows neither with the resources nor with their kinds.
+
+    Each kind served gets its own customer managed policy on the one handler role (see
+    :meth:`serve`), so ``cdk diff`` shows each kind's permissions on their own. One role holds the
+    permissions of every kind in the stack: every statement stays scoped to the estate's own
+    resources (names, prefixes, the owner tag), and the functions run only the estate's handlers,
+    routed by the resource type CloudFormation sends.
+
+    Always asynchronous: a kind that finishes in ``on_event`` answers the waiter's first poll at once.
+    """
+
+    ID = "EstateProvider"
 
     @classmethod
-    def for_type(cls, scope: Construct, name: str, props: EstateProviderProps) -> EstateProvider:
-        """The stack's provider for ``props.resource_type``, created on first use.
-
-        Later callers share the first one; the props of the first call win.
-        """
+    def of(cls, scope: Construct, logging: ProviderLogging) -> EstateProvider:
+        """The stack's provider, created on first use. Every caller must pass the same logging."""
         stack = Stack.of(scope)
-        existing = stack.node.try_find_child(f"{name}Provider")
-        if existing is not None:
-            assert isinstance(existing, EstateProvider)
-            return existing
-        return cls(stack, f"{name}Provider", props)
+        existing = stack.node.try_find_child(cls.ID)
+        if existing is None:
+            return cls(stack, cls.ID, logging)
+        assert isinstance(existing, EstateProvider)
+        if existing.logging != logging:
+            raise ValueError(
+                f"{scope.node.path}: the stack's EstateProvider already logs with {existing.logging}; "
+                f"every construct of a stack must pass the same ProviderLogging, not {logging}"
+            )
+        return existing
 
-    def __init__(self, scope: Construct, id: str, props: EstateProviderProps):
+    def __init__(self, scope: Construct, id: str, logging: ProviderLogging):
         super().__init__(scope, id)
-        self.props = props
+        self.logging = logging
         stack = Stack.of(self)
-        base_name = f"{props.log_group_prefix}custom-resources/{id}"
+        base_name = f"{logging.log_group_prefix}custom-resources/{id}"
+        self._kinds: dict[str, KindGrants] = {}
 
         def log_group(log_id: str, suffix: str) -> logs.LogGroup:
             return logs.LogGroup(
                 self,
                 log_id,
                 log_group_name=f"{base_name}/{suffix}",
-                encryption_key=props.log_key,
-                retention=props.log_retention,
-                removal_policy=props.removal_policy,
+                encryption_key=logging.log_key,
+                retention=logging.log_retention,
+                removal_policy=logging.removal_policy,
             )
 
         self.handler_role = iam.Role(
@@ -137,14 +119,14 @@ class EstateProvider(Construct):
             assumed_by=iam.ServicePrincipal(
                 "lambda.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
             ),
-            description=f"Runs the {props.resource_type} custom-resource handler",
+            description="Runs the bedrock-estate custom-resource handlers of this stack",
         )
-        # Every permission of the handler lives in this one customer managed policy; the functions
-        # get a read-only view of the role so nothing is added to it behind our back.
+        # What the functions need to run; each kind's permissions live in a managed policy of its
+        # own. The functions get a read-only view of the role so nothing is added behind our back.
         self.handler_policy = iam.ManagedPolicy(
             self,
             "HandlerPolicy",
-            description=f"Permissions of the {props.resource_type} custom-resource handler",
+            description="Logging and tracing of the bedrock-estate custom-resource handlers",
             roles=[self.handler_role],
         )
         handler_logs = log_group("HandlerLogs", "handler")
@@ -152,11 +134,12 @@ class EstateProvider(Construct):
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                 resources=[handler_logs.log_group_arn],  # the Arn attribute covers the group's streams
-            )
+            ),
+            iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
         )
-        self._unscoped_reasons: list[str] = []
-        self.allow_unscoped(
-            ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+        acknowledge(
+            self.handler_policy.node.default_child,
+            "AwsSolutions-IAM5[Resource::*]",
             "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions.",
         )
 
@@ -172,46 +155,36 @@ class EstateProvider(Construct):
                 handler=f"estate_runtime.entry.{entry}",
                 description=description,
                 role=self.handler_role.without_policy_updates(),
-                timeout=props.handler_timeout,
+                timeout=HANDLER_TIMEOUT,
                 memory_size=256,
                 log_group=handler_logs,
                 tracing=lambda_.Tracing.ACTIVE,
-                environment={"ESTATE_RESOURCE_TYPES": props.resource_type},
             )
-            # The managed policy is attached separately from the role: wait for it before any invoke.
+            # Managed policies are attached separately from the role: wait for them before any invoke.
             fn.node.add_dependency(self.handler_policy)
             _acknowledge_function(fn, framework=False)
             return fn
 
-        self.on_event = handler("OnEvent", "on_event", f"{props.resource_type}: create, update, delete")
-        self.is_complete = (
-            handler("IsComplete", "is_complete", f"{props.resource_type}: waits until settled")
-            if props.asynchronous
-            else None
-        )
+        self.on_event = handler("OnEvent", "on_event", "bedrock-estate custom resources: create, update, delete")
+        self.is_complete = handler("IsComplete", "is_complete", "bedrock-estate custom resources: wait until settled")
 
         framework_logs = log_group("FrameworkLogs", "framework")
-        waiter: dict[str, object] = {}
-        if props.asynchronous:
-            waiter = {
-                "is_complete_handler": self.is_complete,
-                "total_timeout": props.total_timeout,
-                "query_interval": props.query_interval,
-                "framework_complete_and_timeout_role": self._framework_role("FrameworkWaiterRole", framework_logs),
-                "disable_waiter_state_machine_logging": False,
-                # Without execution data: a waiter's input holds CloudFormation's pre-signed
-                # ResponseURL, which lets whoever reads it answer for the resource while it is valid.
-                "waiter_state_machine_log_options": cr.LogOptions(
-                    destination=log_group("WaiterLogs", "waiter"), level=sfn.LogLevel.ALL, include_execution_data=False
-                ),
-            }
         self.provider = cr.Provider(
             self,
             "Framework",
             on_event_handler=self.on_event,
+            is_complete_handler=self.is_complete,
+            total_timeout=TOTAL_TIMEOUT,
+            query_interval=QUERY_INTERVAL,
             log_group=framework_logs,
             framework_on_event_role=self._framework_role("FrameworkOnEventRole", framework_logs),
-            **waiter,
+            framework_complete_and_timeout_role=self._framework_role("FrameworkWaiterRole", framework_logs),
+            disable_waiter_state_machine_logging=False,
+            # Without execution data: a waiter's input holds CloudFormation's pre-signed
+            # ResponseURL, which lets whoever reads it answer for the resource while it is valid.
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=log_group("WaiterLogs", "waiter"), level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
         )
         self._acknowledge_framework()
 
@@ -219,30 +192,26 @@ class EstateProvider(Construct):
     def service_token(self) -> str:
         return self.provider.service_token
 
-    def add_to_handler_policy(self, statement: iam.PolicyStatement) -> None:
-        """Grant the handler functions one more permission."""
-        self.handler_policy.add_statements(statement)
+    @property
+    def resource_types(self) -> list[str]:
+        return sorted(self._kinds)
 
-    def allow_unscoped(self, actions: list[str], reason: str, conditions: dict[str, Any] | None = None) -> None:
-        """Grant actions that support no resource-level permissions (``Resource: *``), saying why,
-        optionally narrowed by ``conditions``.
-
-        The policy's one ``AwsSolutions-IAM5[Resource::*]`` finding is acknowledged with every
-        reason given so far, so the audit trail lists each unscoped action's justification.
-        """
-        self.handler_policy.add_statements(iam.PolicyStatement(actions=actions, resources=["*"], conditions=conditions))
-        if reason not in self._unscoped_reasons:
-            self._unscoped_reasons.append(reason)
-        acknowledge(self.handler_policy.node.default_child, "AwsSolutions-IAM5[Resource::*]", " ".join(self._unscoped_reasons))
-
-    def acknowledge_object_wildcard(self, bucket: s3.IBucket, prefix: str, verb: str) -> None:
-        """Acknowledge the one IAM5 finding of object access under ``prefix`` of ``bucket``."""
-        acknowledge(
-            self.handler_policy.node.default_child,
-            f"AwsSolutions-IAM5[Resource::{nag_spelling(self, bucket.bucket_arn)}/{prefix}*]",
-            f"The handler must {verb} objects whose keys are known only at deploy time; access is "
-            f"limited to the '{prefix}' prefix of this one bucket.",
-        )
+    def serve(self, resource_type: str) -> KindGrants:
+        """Serve ``resource_type`` too; its permissions go into the returned kind's own policy."""
+        if resource_type not in self._kinds:
+            name = resource_type.removeprefix("Custom::")
+            policy = iam.ManagedPolicy(
+                self,
+                f"{name}Policy",
+                description=f"Permissions of the {resource_type} custom-resource handler",
+                roles=[self.handler_role],
+            )
+            self._kinds[resource_type] = KindGrants(self, resource_type, policy)
+            types = ",".join(self.resource_types)
+            for fn in (self.on_event, self.is_complete):
+                fn.add_environment("ESTATE_RESOURCE_TYPES", types)
+                fn.node.add_dependency(policy)
+        return self._kinds[resource_type]
 
     def _trace_waiter(self) -> None:
         """Turn on X-Ray for the framework's waiter state machine (CDK exposes no option for it)."""
@@ -254,6 +223,12 @@ class EstateProvider(Construct):
         machine.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(enabled=True)
         role = waiter.node.find_child("Role")
         assert isinstance(role, iam.Role)
+        # CDK's waiter role trusts Step Functions with no condition: only on behalf of this account.
+        trust = role.node.default_child
+        assert isinstance(trust, iam.CfnRole)
+        trust.add_property_override(
+            "AssumeRolePolicyDocument.Statement.0.Condition", {"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}
+        )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
@@ -308,10 +283,50 @@ class EstateProvider(Construct):
             assumed_by=iam.ServicePrincipal(
                 "lambda.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}
             ),
-            description=f"Runs the CDK provider framework for {self.props.resource_type}",
+            description="Runs the CDK provider framework for the bedrock-estate custom resources of this stack",
         )
         log_group.grant_write(role)
         return role
+
+
+class KindGrants:
+    """The permissions of one resource kind served by an :class:`EstateProvider`: one customer
+    managed policy on the provider's handler role."""
+
+    def __init__(self, provider: EstateProvider, resource_type: str, policy: iam.ManagedPolicy):
+        self.provider = provider
+        self.resource_type = resource_type
+        self.policy = policy
+        self._unscoped_reasons: list[str] = []
+
+    def add(self, *statements: iam.PolicyStatement) -> None:
+        """Grant the handler of this kind more permissions."""
+        self.policy.add_statements(*statements)
+
+    def allow_unscoped(self, actions: list[str], reason: str, conditions: dict[str, Any] | None = None) -> None:
+        """Grant actions that support no resource-level permissions (``Resource: *``), saying why,
+        optionally narrowed by ``conditions``.
+
+        The policy's one ``AwsSolutions-IAM5[Resource::*]`` finding is acknowledged with every
+        reason given so far, so the audit trail lists each unscoped action's justification.
+        """
+        self.policy.add_statements(iam.PolicyStatement(actions=actions, resources=["*"], conditions=conditions))
+        if reason not in self._unscoped_reasons:
+            self._unscoped_reasons.append(reason)
+        acknowledge(self.policy.node.default_child, "AwsSolutions-IAM5[Resource::*]", " ".join(self._unscoped_reasons))
+
+    def acknowledge(self, findings: list[tuple[str, str]]) -> None:
+        """Acknowledge findings of this kind's policy, each with its reason."""
+        acknowledge_each(self.policy.node.default_child, findings)
+
+    def acknowledge_object_wildcard(self, bucket: s3.IBucket, prefix: str, verb: str) -> None:
+        """Acknowledge the one IAM5 finding of object access under ``prefix`` of ``bucket``."""
+        acknowledge(
+            self.policy.node.default_child,
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(self.provider, bucket.bucket_arn)}/{prefix}*]",
+            f"The handler must {verb} objects whose keys are known only at deploy time; access is "
+            f"limited to the '{prefix}' prefix of this one bucket.",
+        )
 
 
 def _acknowledge_function(fn: lambda_.IFunction, *, framework: bool) -> None:

@@ -19,8 +19,8 @@ from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
 from estate_runtime.resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
 
-from .nag import acknowledge_each, nag_spelling
-from .resource_provider import EstateProvider, ProviderLogging
+from .nag import nag_spelling
+from .resource_provider import EstateProvider, KindGrants, ProviderLogging
 
 # Inside the provider's one-hour waiter: wait for training at most this long, then the rest for
 # the throughput or deployment to start serving.
@@ -81,12 +81,9 @@ class ServedModel(Construct):
         stack = Stack.of(self)
         provisioned = props.kind == "provisioned"
         resource_type = PROVISIONED_THROUGHPUT if provisioned else CUSTOM_MODEL_DEPLOYMENT
-        provider = EstateProvider.for_type(
-            self,
-            "ProvisionedThroughput" if provisioned else "ModelDeployment",
-            props.logging.for_type(resource_type, asynchronous=True, total_timeout=Duration.hours(1), query_interval=Duration.seconds(30)),
-        )
-        _grant_handler(provider, stack, props)
+        provider = EstateProvider.of(self, props.logging)
+        grants = provider.serve(resource_type)
+        _grant_handler(grants, stack, props)
 
         model = (
             {"ModelArn": props.model_arn}
@@ -132,7 +129,7 @@ class ServedModel(Construct):
         return grant
 
 
-def _grant_handler(provider: EstateProvider, stack: Stack, props: ServedModelProps) -> None:
+def _grant_handler(grants: KindGrants, stack: Stack, props: ServedModelProps) -> None:
     provisioned = props.kind == "provisioned"
     here = f"arn:{stack.partition}:bedrock:{stack.region}"
     bedrock = f"{here}:{stack.account}"
@@ -145,27 +142,27 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: ServedModelPro
     # Create and update are authorized on the model served (and, for throughput, its base model);
     # update and delete only on what this estate stage created (its owner tag).
     model_types = [models, base] if provisioned else [models]
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=[create, update], resources=model_types))
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=[update, f"bedrock:Delete{noun}"], resources=[served], conditions=owned))
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=[f"bedrock:Get{noun}"], resources=[served]))
-    provider.add_to_handler_policy(
+    grants.add(iam.PolicyStatement(actions=[create, update], resources=model_types))
+    grants.add(iam.PolicyStatement(actions=[update, f"bedrock:Delete{noun}"], resources=[served], conditions=owned))
+    grants.add(iam.PolicyStatement(actions=[f"bedrock:Get{noun}"], resources=[served]))
+    grants.add(
         iam.PolicyStatement(
             actions=["bedrock:TagResource"], resources=[served], conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}}
         )
     )
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(
             actions=["bedrock:TagResource", "bedrock:UntagResource"],
             resources=[served],
             conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
         )
     )
-    provider.add_to_handler_policy(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
-    provider.add_to_handler_policy(
+    grants.add(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
+    grants.add(
         iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[f"{bedrock}:model-customization-job/*"])
     )
     # Serving a model encrypted with a customer managed key needs its use through Bedrock.
-    provider.add_to_handler_policy(
+    grants.add(
         iam.PolicyStatement(
             actions=list(key_actions(create, "custom-model")),
             resources=[props.custom_model_key.key_arn],
@@ -173,16 +170,16 @@ def _grant_handler(provider: EstateProvider, stack: Stack, props: ServedModelPro
         )
     )
     findings = [
-        (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, served)}]", "Throughput and deployment ARNs end in an id Bedrock assigns at creation."),
-        (f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+        (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, served)}]", "Throughput and deployment ARNs end in an id Bedrock assigns at creation."),
+        (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
         (
-            f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, bedrock + ':model-customization-job/*')}]",
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, bedrock + ':model-customization-job/*')}]",
             "Job ARNs end in an id Bedrock assigns at creation; the handler reads jobs to wait for their models.",
         ),
     ]
     if provisioned and props.base_model is None:
         findings.append((
-            f"AwsSolutions-IAM5[Resource::{nag_spelling(provider, base)}]",
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, base)}]",
             "The served model's base model is not known to this construct; Bedrock authorizes a throughput on it as well as on the custom model.",
         ))  # fmt: skip
-    acknowledge_each(provider.handler_policy.node.default_child, findings)
+    grants.acknowledge(findings)

@@ -1,63 +1,80 @@
-"""EstateProvider: one provider per stack and resource type, synchronous or with a waiter,
-clean under every cdk-nag pack."""
+"""EstateProvider: one provider per stack serving every kind in it, a policy per kind, clean under
+every cdk-nag pack."""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import assertions
 from aws_cdk import aws_iam as iam
 
-from constructs_lib import EstateKey, EstateKeyProps, EstateProvider, EstateProviderProps, add_nag_packs
+from constructs_lib import EstateKey, EstateKeyProps, EstateProvider, ProviderLogging, add_nag_packs
 
 from ..conftest import cdk_context
 
 
-def provider_props(key, **overrides):
-    return EstateProviderProps(
-        resource_type="Custom::Example", log_group_prefix="/example-dev/", log_key=key, **overrides
-    )
-
-
-def build(tmp_path, *, asynchronous: bool, resources: int):
+def build(tmp_path, *, kinds: list[str], resources: int):
     app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
     stack = cdk.Stack(app, "S", env=cdk.Environment(account="111111111111", region="us-west-2"))
     key = EstateKey(stack, "Key", EstateKeyProps(alias="example-dev/data", description="test"))
     key.grant_cloudwatch_logs("/example-dev/")
-    for index in range(resources):
-        provider = EstateProvider.for_type(stack, "Example", provider_props(key, asynchronous=asynchronous))
-        provider.add_to_handler_policy(iam.PolicyStatement(actions=["s3:GetBucketTagging"], resources=["arn:aws:s3:::b"]))
-        cdk.CustomResource(stack, f"Thing{index}", service_token=provider.service_token, resource_type="Custom::Example")
+    logging = ProviderLogging(log_group_prefix="/example-dev/", log_key=key)
+    for kind in kinds:
+        for index in range(resources):
+            provider = EstateProvider.of(stack, logging)
+            provider.serve(kind).add(iam.PolicyStatement(actions=["s3:GetBucketTagging"], resources=[f"arn:aws:s3:::{kind.lower()[8:]}"]))
+            cdk.CustomResource(stack, f"{kind[8:]}{index}", service_token=provider.service_token, resource_type=kind)
     add_nag_packs(app)
     app.synth()  # raises on any unacknowledged finding
     return assertions.Template.from_stack(stack)
 
 
-def test_many_resources_share_one_provider(tmp_path):
-    one = build(tmp_path / "one", asynchronous=False, resources=1)
-    many = build(tmp_path / "many", asynchronous=False, resources=25)
-    assert len(many.find_resources("AWS::Lambda::Function")) == len(one.find_resources("AWS::Lambda::Function")) == 2
-    assert len(many.find_resources("Custom::Example")) == 25
+def test_many_resources_of_many_kinds_share_one_provider(tmp_path):
+    one = build(tmp_path / "one", kinds=["Custom::Example"], resources=1)
+    many = build(tmp_path / "many", kinds=["Custom::Example", "Custom::Other", "Custom::Third"], resources=10)
+    functions = many.find_resources("AWS::Lambda::Function")
+    # on_event and is_complete, and the framework's onEvent, isComplete and onTimeout
+    assert len(functions) == len(one.find_resources("AWS::Lambda::Function")) == 5
+    assert len(many.find_resources("AWS::StepFunctions::StateMachine")) == 1
+    served = {f["Properties"]["Environment"]["Variables"]["ESTATE_RESOURCE_TYPES"] for f in functions.values() if "Environment" in f["Properties"] and "ESTATE_RESOURCE_TYPES" in f["Properties"]["Environment"]["Variables"]}
+    assert served == {"Custom::Example,Custom::Other,Custom::Third"}
 
 
-def test_asynchronous_provider_has_a_logged_waiter_and_is_nag_clean(tmp_path):
-    template = build(tmp_path, asynchronous=True, resources=3)
-    functions = template.find_resources("AWS::Lambda::Function")
-    handlers = sorted(f["Properties"]["Handler"] for f in functions.values() if f["Properties"]["Handler"].startswith("estate_runtime"))
-    assert handlers == ["estate_runtime.entry.is_complete", "estate_runtime.entry.on_event"]
+def test_each_kind_gets_its_own_policy_on_the_one_role(tmp_path):
+    template = build(tmp_path, kinds=["Custom::Example", "Custom::Other"], resources=2)
+    policies = {p["Properties"]["Description"]: p for p in template.find_resources("AWS::IAM::ManagedPolicy").values()}
+    assert "Permissions of the Custom::Example custom-resource handler" in policies
+    assert "Permissions of the Custom::Other custom-resource handler" in policies
+    [role] = template.find_resources("AWS::IAM::Role", {"Properties": {"Description": "Runs the bedrock-estate custom-resource handlers of this stack"}})
+    assert all(p["Properties"]["Roles"] == [{"Ref": role}] for p in policies.values())
+
+
+def test_the_waiter_is_logged_without_execution_data(tmp_path):
+    template = build(tmp_path, kinds=["Custom::Example"], resources=3)
     [machine] = template.find_resources("AWS::StepFunctions::StateMachine").values()
-    assert machine["Properties"]["LoggingConfiguration"]["Level"] == "ALL"
+    logging = machine["Properties"]["LoggingConfiguration"]
+    assert logging["Level"] == "ALL" and logging["IncludeExecutionData"] is False  # no pre-signed ResponseURL in logs
     groups = [g["Properties"]["LogGroupName"] for g in template.find_resources("AWS::Logs::LogGroup").values()]
     assert sorted(groups) == [
-        "/example-dev/custom-resources/ExampleProvider/framework",
-        "/example-dev/custom-resources/ExampleProvider/handler",
-        "/example-dev/custom-resources/ExampleProvider/waiter",
+        "/example-dev/custom-resources/EstateProvider/framework",
+        "/example-dev/custom-resources/EstateProvider/handler",
+        "/example-dev/custom-resources/EstateProvider/waiter",
     ]
 
 
-def test_handler_functions_wait_for_their_managed_policy(tmp_path):
-    template = build(tmp_path, asynchronous=False, resources=1)
+def test_handler_functions_wait_for_every_policy(tmp_path):
+    template = build(tmp_path, kinds=["Custom::Example", "Custom::Other"], resources=1)
     [handler] = [
         f for f in template.find_resources("AWS::Lambda::Function").values()
         if f["Properties"]["Handler"] == "estate_runtime.entry.on_event"
     ]  # fmt: skip
-    assert any(d.startswith("ExampleProviderHandlerPolicy") for d in handler["DependsOn"])
+    policies = template.find_resources("AWS::IAM::ManagedPolicy")
+    assert set(policies) <= set(handler["DependsOn"])
+
+
+def test_a_second_caller_with_other_logging_is_refused():
+    stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="111111111111", region="us-west-2"))
+    key = EstateKey(stack, "Key", EstateKeyProps(alias="example-dev/data", description="test"))
+    EstateProvider.of(stack, ProviderLogging(log_group_prefix="/example-dev/", log_key=key))
+    with pytest.raises(ValueError, match="must pass the same ProviderLogging"):
+        EstateProvider.of(stack, ProviderLogging(log_group_prefix="/other/", log_key=key))

@@ -103,7 +103,7 @@ def test_job_state_changes_reach_the_estate_topic(default_estate):
 
 def test_handler_may_create_jobs_only_on_the_declared_base_model(default_estate):
     template = default_estate.stack("dev/Customization").template
-    policy = next(p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("CustomizationJobProvider"))
+    policy = next(p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("EstateProviderBedrockCustomizationJobPolicy"))
     [create] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "bedrock:CreateModelCustomizationJob"]
     assert "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k" in create["Resource"]
     [passrole] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "iam:PassRole"]

@@ -58,7 +58,7 @@ def test_alarms_reach_the_estate_topic_and_are_named_for_its_trust(default_estat
 
 def test_handler_manages_only_provisioned_models_and_reads_jobs(default_estate):
     template = default_estate.stack("dev/Serving").template
-    policy = next(p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("ProvisionedThroughputProvider"))
+    policy = next(p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("EstateProviderBedrockProvisionedThroughputPolicy"))
     text = json.dumps(policy["Properties"]["PolicyDocument"])
     assert "bedrock:CreateProvisionedModelThroughput" in text and "provisioned-model/*" in text
     assert "bedrock:CreateCustomModelDeployment" not in text and "iam:PassRole" not in text

@@ -1,7 +1,8 @@
-"""A small S3 fake for the dataset handler: objects in memory, requests validated by botocore."""
+"""A small S3 fake for the dataset handler and the job pre-flight: objects in memory, requests validated by botocore."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -29,3 +30,18 @@ class FakeS3(ServiceFake):
         self._enter("DeleteObject", params)
         self.objects.pop((params["Bucket"], params["Key"]), None)
         return {}
+
+    def get_object(self, **params: Any) -> dict[str, Any]:
+        self._enter("GetObject", params)
+        data = self.objects.get((params["Bucket"], params["Key"]))
+        if data is None:
+            raise self._error("GetObject", "NoSuchKey", "The specified key does not exist.", 404)
+        answer: dict[str, Any] = {"ContentLength": len(data)}
+        if params.get("Range"):
+            first, _, last = params["Range"].removeprefix("bytes=").partition("-")
+            end = min(int(last), len(data) - 1)
+            answer["ContentRange"] = f"bytes {first}-{end}/{len(data)}"
+            data = data[int(first) : end + 1]
+            answer["ContentLength"] = len(data)
+        # The body is a stream, added after validation (botocore's output shape has no stream type).
+        return {**self._answer("GetObject", answer), "Body": io.BytesIO(data)}

@@ -89,7 +89,10 @@ def test_create_sends_a_valid_request_with_types_restored(harness, fake):
     assert params["hyperParameters"] == {"epochCount": "2", "batchSize": "32", "earlyStoppingThreshold": "0.001"}  # map of strings stays strings
     assert params["clientRequestToken"].startswith("bedrock-estate-dev-summarizer-")
     assert answer["PhysicalResourceId"] == fake.jobs[PROPS["JobName"]]["jobArn"]
-    assert answer["Data"]["JobName"] == PROPS["JobName"] and answer["Data"]["CustomModelName"] == PROPS["JobName"]
+    assert "Data" not in answer  # attributes come with the final answer, all of them
+    fake.finish_validation(PROPS["JobName"])
+    done = harness.is_complete("Create", PROPS, answer)
+    assert done["Data"] == {"JobArn": answer["PhysicalResourceId"], "JobName": PROPS["JobName"], "CustomModelName": PROPS["JobName"]}
 
 
 def test_distillation_request_carries_teacher_and_log_source_with_real_types(harness, fake):
@@ -113,6 +116,9 @@ def test_completes_once_validation_passes(harness, fake):
 
 def test_model_arn_is_an_attribute_once_training_completed(harness, fake):
     answer = harness.on_event("Create")
+    # Incomplete polls carry no Data: the provider framework fails the resource if they do.
+    assert harness.is_complete("Create", PROPS, answer) == {"IsComplete": False}
+    fake.finish_validation(PROPS["JobName"])
     assert "CustomModelArn" not in harness.is_complete("Create", PROPS, answer)["Data"]
     fake.complete(PROPS["JobName"])
     done = harness.is_complete("Create", PROPS, answer)
@@ -144,7 +150,8 @@ def test_a_stopped_job_with_our_name_is_never_reused(harness, fake):
     fake.settle_stops()
     second = harness.on_event("Create")
     assert second["PhysicalResourceId"] != first["PhysicalResourceId"]
-    assert second["Data"]["JobName"].endswith("-r2") and second["Data"]["CustomModelName"].endswith("-r2")
+    retry = fake.jobs[PROPS["JobName"] + "-r2"]
+    assert second["PhysicalResourceId"] == retry["jobArn"] and retry["outputModelName"].endswith("-r2")
 
 
 def test_iam_propagation_is_retried(harness, fake):
@@ -305,7 +312,8 @@ def test_preflight_names_the_bad_line_and_creates_nothing(fake):
     client, stub = with_s3("\n".join(lines))
     with stub, pytest.raises(EstateError) as caught:
         Harness(fake, client).on_event("Create", preflight_props())
-    assert "s3://shared-data/train.jsonl:7: messages[1].role is 'user'" in str(caught.value)
+    assert "training data s3://shared-data/train.jsonl is not usable (2 problems):" in str(caught.value)
+    assert "line 7: messages[1].role is 'user'" in str(caught.value)
     assert fake.jobs == {}
 
 

@@ -32,7 +32,8 @@ class Recorder(ResourceHandler):
         return Outcome(request.physical_id)
 
     def poll(self, request: Request) -> Outcome:
-        return Outcome(request.physical_id, {"Status": "Done"}, complete=request.data.get("Ready") == "yes")
+        ready = request.state.get("Ready") == "yes"
+        return Outcome(request.physical_id, {"Status": "Done"} if ready else {}, complete=ready)
 
 
 class Broken(Recorder):
@@ -61,14 +62,15 @@ def test_update_sees_old_and_new_properties_without_the_service_token():
     assert Recorder.calls == ["update:a->b"]
 
 
-def test_is_complete_reports_progress_and_data():
+def test_is_complete_reports_progress_then_the_attributes():
     d = dispatcher()
-    pending = d.is_complete(event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", Data={}), Context())
+    pending = d.is_complete(event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", EstateState={}), Context())
     done = d.is_complete(
-        event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", Data={"Ready": "yes"}), Context()
+        event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", EstateState={"Ready": "yes"}), Context()
     )
-    assert pending == {"IsComplete": False, "Data": {"Status": "Done"}}
-    assert done["IsComplete"] is True
+    # The provider framework fails the resource when an incomplete answer carries Data.
+    assert pending == {"IsComplete": False}
+    assert done == {"IsComplete": True, "Data": {"Status": "Done"}}
 
 
 def test_a_step_settled_by_on_event_is_not_polled():

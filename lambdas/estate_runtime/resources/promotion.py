@@ -44,7 +44,7 @@ def _job_names(parts: Any) -> JobNames:
 
 
 def _started(request: Request) -> float:
-    return float(request.data.get("StartedAt") or time.time())
+    return float(request.state.get("StartedAt") or time.time())
 
 
 def _timestamp(value: Any) -> float:
@@ -66,13 +66,13 @@ class ModelShareHandler(ResourceHandler):
     }
 
     def create(self, request: Request) -> Outcome:
-        return Outcome(request.properties["Name"], {"StartedAt": str(time.time())}, complete=False)
+        return Outcome(request.properties["Name"], complete=False, state={"StartedAt": str(time.time())})
 
     def update(self, request: Request) -> Outcome:
         old, new = request.old_properties or {}, request.properties
         if old.get("Name") != new["Name"]:
             return self.create(request)  # a new share; CloudFormation deletes the old one after
-        return Outcome(new["Name"], {"StartedAt": str(time.time())}, complete=False)
+        return Outcome(new["Name"], complete=False, state={"StartedAt": str(time.time())})
 
     def delete(self, request: Request) -> Outcome:
         name = request.physical_id or request.properties["Name"]
@@ -140,7 +140,8 @@ class ModelCopyHandler(ResourceHandler):
     def create(self, request: Request) -> Outcome:
         name = request.properties["Name"]
         # A token per deployment: a later deploy after a failed copy starts a new copy job.
-        return Outcome(name, {"StartedAt": str(time.time()), "Token": f"{name[:40]}-{request.request_id[:24]}".rstrip("-")}, complete=False)
+        token = f"{name[:40]}-{request.request_id[:24]}".rstrip("-")
+        return Outcome(name, complete=False, state={"StartedAt": str(time.time()), "Token": token})
 
     def update(self, request: Request) -> Outcome:
         old, new = request.old_properties or {}, request.properties
@@ -198,7 +199,7 @@ class ModelCopyHandler(ResourceHandler):
             targetModelName=name,
             modelKmsKeyId=props["KmsKeyId"],
             targetModelTags=[{"key": t["key"], "value": t["value"]} for t in props.get("Tags", [])],
-            clientRequestToken=request.data.get("Token") or name,
+            clientRequestToken=request.state.get("Token") or name,
         )["jobArn"]
         log.info("copying promoted model", extra={"model": name, "source": source, "copy_job": job_arn})
         return Outcome(name, complete=False)

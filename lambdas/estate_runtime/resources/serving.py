@@ -73,7 +73,7 @@ class ServingHandler(ResourceHandler):
     # -- lifecycle -----------------------------------------------------------------------------------
     def create(self, request: Request) -> Outcome:
         name = request.properties["Name"]
-        return Outcome(name, {"Name": name, "StartedAt": str(time.time())}, complete=False)
+        return Outcome(name, complete=False, state={"StartedAt": str(time.time())})
 
     def update(self, request: Request) -> Outcome:
         old, new = request.old_properties or {}, request.properties
@@ -81,7 +81,7 @@ class ServingHandler(ResourceHandler):
             log.info(f"{self.noun} replaced", extra={"old": old.get("Name"), "new": new["Name"]})
             return self.create(request)
         self._update_tags(request)
-        return Outcome(new["Name"], {"Name": new["Name"], "StartedAt": str(time.time())}, complete=False)
+        return Outcome(new["Name"], complete=False, state={"StartedAt": str(time.time())})
 
     def delete(self, request: Request) -> Outcome:
         name = request.physical_id or request.properties["Name"]
@@ -99,7 +99,7 @@ class ServingHandler(ResourceHandler):
         if request.request_type == "Delete":
             return Outcome(name, complete=self.find(name) is None)
         found = self.find(name)
-        model_arn = self._resolve_model(props, float(request.data.get("StartedAt") or time.time()))
+        model_arn = self._resolve_model(props, float(request.state.get("StartedAt") or time.time()))
         if model_arn is None:
             return Outcome(name, complete=False)  # still training, within the wait
         if found is None:
@@ -116,7 +116,7 @@ class ServingHandler(ResourceHandler):
             self.swap_model(name, model_arn)
             return Outcome(name, complete=False)
         done = ready and self.serving_model(found) == model_arn
-        waited = time.time() - float(request.data.get("StartedAt") or time.time())
+        waited = time.time() - float(request.state.get("StartedAt") or time.time())
         if not done and waited >= float(props.get("ServeWaitSeconds", 3300)):
             # The provider's waiter ends at one hour; a resource created by a failed create gets no
             # Delete from CloudFormation. Remove it now rather than leave it billing.
@@ -125,7 +125,9 @@ class ServingHandler(ResourceHandler):
                 f"{self.noun} {name} was not serving after {round(waited / 60)} minutes (status {found.get('status')}); "
                 + ("it was deleted so nothing bills. Deploy again to retry." if created_here else "the previous model stays; deploy again to retry.")
             )
-        return Outcome(name, {"Arn": self.arn(found), "ModelArn": model_arn}, complete=done)
+        if not done:
+            return Outcome(name, complete=False)
+        return Outcome(name, {"Arn": self.arn(found), "ModelArn": model_arn}, complete=True)
 
     def _give_up(self, name: str, created_here: bool) -> None:
         if created_here:

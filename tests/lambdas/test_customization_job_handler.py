@@ -15,6 +15,7 @@ from estate_runtime.naming import content_hash
 from estate_runtime.resources.customization_job import RESOURCE_TYPE, CustomizationJobHandler
 
 from .fake_bedrock import FakeBedrock
+from .fake_s3 import FakeS3
 from .support import ACCOUNT, Context, FakeClock, aws_with, event, stubbed
 
 DIGEST = content_hash({"job": "summarizer", "version": 1})
@@ -58,7 +59,7 @@ DISTILLATION = {
 class Harness:
     def __init__(self, fake: FakeBedrock, s3=None):
         self.fake = fake
-        clients = {"bedrock": fake, "s3": s3}
+        clients = {"bedrock": fake, "s3": s3 if s3 is not None else FakeS3()}
         self.dispatcher = Dispatcher(
             {RESOURCE_TYPE: CustomizationJobHandler},
             aws_factory=lambda region, deadline: aws_with(clients, FakeClock()),

@@ -51,7 +51,7 @@ class Estate:
         self.dev = FakeReceiving()
         self.ram = FakeRam()
         self.prod = FakeReceiving(region="us-east-1", account=PROD)
-        view = SharedModelsView(self.dev, self.ram, PROD)
+        self.view = view = SharedModelsView(self.dev, self.ram, PROD)
         self.owner = Dispatcher({MODEL_SHARE: ModelShareHandler}, aws_factory=lambda region, deadline: aws_with({"bedrock": self.dev, "ram": self.ram}, FakeClock()))
         self.receiver = Dispatcher(
             {MODEL_COPY: ModelCopyHandler}, aws_factory=lambda region, deadline: aws_with({"bedrock": self.prod, "bedrock@us-west-2": view}, FakeClock())

@@ -69,6 +69,7 @@ class CustomizationJobHandler(ResourceHandler):
             "tag_resource",
             "untag_resource",
         ),
+        "s3": ("get_object",),  # the pre-flight read of datasets already in S3
     }
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -245,8 +246,10 @@ class CustomizationJobHandler(ResourceHandler):
     def _quota_message(self, names: JobNames, err: ClientError) -> str:
         running = []
         try:
-            listing = self.aws.call("bedrock", "list_model_customization_jobs", statusEquals="InProgress", maxResults=20)
-            running = [summary["jobName"] for summary in listing.get("modelCustomizationJobSummaries", [])]
+            listing = self.aws.paginate(
+                "bedrock", "list_model_customization_jobs", result_key="modelCustomizationJobSummaries", statusEquals="InProgress"
+            )
+            running = [summary["jobName"] for summary in listing]
         except EstateError:
             pass  # the quota message stands on its own
         return (

@@ -114,14 +114,16 @@ class ModelShareHandler(ResourceHandler):
         return Outcome(name, {"ShareArn": share["resourceShareArn"], "ModelArn": model_arn}, complete=True)
 
     def _find(self, name: str) -> dict[str, Any] | None:
-        found = self.aws.call("ram", "get_resource_shares", resourceOwner="SELF", name=name)["resourceShares"]
+        found = self.aws.paginate("ram", "get_resource_shares", result_key="resourceShares", resourceOwner="SELF", name=name)
         live = [s for s in found if s.get("status") in ("PENDING", "ACTIVE")]
         return live[0] if live else None
 
     def _reconcile(self, share_arn: str, kind: str, field: str, wanted: list[str]) -> None:
         """Make the share hold exactly ``wanted`` resources (or principals)."""
-        associations = self.aws.call("ram", "get_resource_share_associations", associationType=kind, resourceShareArns=[share_arn])
-        present = {a["associatedEntity"] for a in associations["resourceShareAssociations"] if a.get("status") in _LIVE_ASSOCIATION}
+        associations = self.aws.paginate(
+            "ram", "get_resource_share_associations", result_key="resourceShareAssociations", associationType=kind, resourceShareArns=[share_arn]
+        )
+        present = {a["associatedEntity"] for a in associations if a.get("status") in _LIVE_ASSOCIATION}
         missing, extra = sorted(set(wanted) - present), sorted(present - set(wanted))
         if missing:
             self.aws.call("ram", "associate_resource_share", resourceShareArn=share_arn, **{field: missing})
@@ -134,7 +136,8 @@ class ModelShareHandler(ResourceHandler):
 class ModelCopyHandler(ResourceHandler):
     resource_type = MODEL_COPY
     required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        "bedrock": ("create_model_copy_job", "list_model_copy_jobs", "get_custom_model", "delete_custom_model"),
+        # list_custom_models runs in the region that trained the source model (Aws.in_region).
+        "bedrock": ("create_model_copy_job", "list_model_copy_jobs", "list_custom_models", "get_custom_model", "delete_custom_model"),
     }
 
     def create(self, request: Request) -> Outcome:
@@ -205,7 +208,7 @@ class ModelCopyHandler(ResourceHandler):
         return Outcome(name, complete=False)
 
     def _copy_jobs(self, name: str) -> list[dict[str, Any]]:
-        found = self.aws.call("bedrock", "list_model_copy_jobs", targetModelNameContains=name)["modelCopyJobSummaries"]
+        found = self.aws.paginate("bedrock", "list_model_copy_jobs", result_key="modelCopyJobSummaries", targetModelNameContains=name)
         return [j for j in found if j.get("targetModelName") == name]
 
     def _shared_model(self, props: Any, waited: float) -> str | None:
@@ -218,9 +221,9 @@ class ModelCopyHandler(ResourceHandler):
         for _ in range(models.MAX_ATTEMPTS):
             wanted[names.custom_model_name] = names.attempt
             names = names.next_attempt()
-        listing = self.aws.call(
-            f"bedrock@{source['Region']}", "list_custom_models", isOwned=False, nameContains=source["JobNameParts"]["Readable"][:63]
-        )["modelSummaries"]
+        listing = self.aws.in_region(source["Region"]).paginate(
+            "bedrock", "list_custom_models", result_key="modelSummaries", isOwned=False, nameContains=source["JobNameParts"]["Readable"][:63]
+        )
         shared = [
             m
             for m in listing

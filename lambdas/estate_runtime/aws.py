@@ -162,11 +162,11 @@ class Aws:
                 # Another attempt only if it can end (timeouts included) before the deadline.
                 out_of_time = self.deadline is not None and self.policy.clock() + delay + self.attempt_seconds > self.deadline
                 if attempt >= self.policy.max_attempts or out_of_time:
-                    why = "the handler's time left cannot fit another attempt" if out_of_time and attempt < self.policy.max_attempts else "attempts exhausted"
+                    why = " (the handler's time left cannot fit another attempt)" if out_of_time else ""
                     if isinstance(err, ClientError):
-                        raise EstateError(f"{describe(f'{service}:{operation}', err)}; gave up after {attempt} attempts ({why})") from None
+                        raise EstateError(f"{describe(f'{service}:{operation}', err)}; gave up after {attempt} attempts{why}") from None
                     raise EstateError(
-                        f"{service}:{operation} could not reach the service after {attempt} attempts ({why}): {err}. "
+                        f"{service}:{operation} could not reach the service after {attempt} attempts{why}: {err}. "
                         "Check the service's health in the AWS Health Dashboard and the handler's network path, then deploy again"
                     ) from None
                 log.warning(

@@ -136,13 +136,15 @@ class ResourceHandler:
         """Called by ``is_complete`` while the resource settles. Synchronous types never get here."""
         return Outcome(request.physical_id or "", complete=True)
 
-    def abandon(self, request: Request) -> str | None:
-        """Undo what a failed Create or Update may have started before failing.
+    def abandon(self, request: Request, phase: str) -> str | None:
+        """Undo what a failed Create or Update may have started, before the failure is reported.
 
-        CloudFormation never deletes it: a Create that raises gets the framework's create-failed
-        marker as physical id (whose Delete the framework ignores), and an Update that raises
-        keeps the old physical id. Return a sentence for the failure message saying what was
-        undone, or None when there was nothing. Runs with the time kept back for it."""
+        ``phase`` is where it failed: ``on_event`` or ``is_complete``. CloudFormation may never
+        delete it: a Create whose on_event raises gets the framework's create-failed marker as
+        physical id (whose Delete the framework ignores), and a failed Update is rolled back to the
+        old physical id, so a replacement it started has no owner. Return a sentence for the
+        failure message saying what was undone, or None when there was nothing. Runs with the
+        time kept back for it."""
         return None
 
 
@@ -217,8 +219,8 @@ class Dispatcher:
                     f"{request.resource_type} handler failed unexpectedly ({type(err).__name__}: {err}); "
                     f"details in CloudWatch log stream {stream}"
                 )
-            if handler is not None and phase == "on_event" and request.request_type in ("Create", "Update"):
-                reason = f"{reason.rstrip('.')}{self._abandon(handler, request, fields)}"
+            if handler is not None and request.request_type in ("Create", "Update"):
+                reason = f"{reason.rstrip('.')}{self._abandon(handler, request, phase, fields)}"
             raise EstateError(fit_reason(reason, stream)) from None
         elapsed = round(time.monotonic() - started, 3)
         log.info("done", extra={**fields, "physical_id": outcome.physical_id, "complete": outcome.complete, "seconds": elapsed})
@@ -236,12 +238,12 @@ class Dispatcher:
             return {"PhysicalResourceId": outcome.physical_id, "Data": data, SETTLED: True}
         return {"PhysicalResourceId": outcome.physical_id, SETTLED: False, STATE: dict(outcome.state)}
 
-    def _abandon(self, handler: ResourceHandler, request: Request, fields: Mapping[str, Any]) -> str:
+    def _abandon(self, handler: ResourceHandler, request: Request, phase: str, fields: Mapping[str, Any]) -> str:
         """Let the handler undo what the failed step started, with the time kept back for it."""
         if handler.aws.deadline is not None:
             handler.aws.deadline += _ABANDON_RESERVE_SECONDS
         try:
-            note = handler.abandon(request)
+            note = handler.abandon(request, phase)
         except Exception as err:  # the original failure must still be reported
             log.error("undo failed", extra={**fields, "traceback": traceback.format_exc()})
             return f". Undoing what it may have started also failed ({err})"

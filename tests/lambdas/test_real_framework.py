@@ -224,3 +224,24 @@ def test_every_response_of_a_full_lifecycle_fits_cloudformations_limit(framework
     created = create_job(framework, bedrock)
     assert 0 < created.size <= RESPONSE_LIMIT_BYTES
     assert ACCOUNT in created.body  # the StackId travels back
+
+
+class LostThroughputAnswer(FakeServing):
+    """The throughput is created, its answer lost, and every retry throttled."""
+
+    def create_provisioned_model_throughput(self, **params):
+        if self.throughputs:
+            return super().create_provisioned_model_throughput(**params)
+        super().create_provisioned_model_throughput(**params)
+        self.fail_next("CreateProvisionedModelThroughput", "ThrottlingException", "Rate exceeded", 400, times=50)
+        raise ReadTimeoutError(endpoint_url="https://bedrock.us-west-2.amazonaws.com")
+
+
+def test_a_failed_serving_create_deletes_the_throughput_it_made_before_reporting(framework):
+    bedrock = LostThroughputAnswer()
+    bedrock.create_model_customization_job(**TRAINING_JOB)
+    bedrock.complete(TRAINING_JOB["jobName"])
+    failed = answered(framework.deploy(dispatcher(bedrock), event("Create", PROVISIONED_THROUGHPUT, THROUGHPUT, logical_id="Serving")))
+    assert failed.status == "FAILED"
+    assert "Rate exceeded" in failed.reason and f"deleted provisioned throughput {THROUGHPUT['Name']}" in failed.reason
+    assert bedrock.billing() == []

@@ -124,22 +124,27 @@ class CustomizationJobHandler(ResourceHandler):
             self._dispose_model(job, request.properties)
         return Outcome(request.physical_id or "", self._data(request.properties, job), complete=True)
 
-    def abandon(self, request: Request) -> str | None:
-        names = self._submitted
-        if names is None:
-            return None  # the request failed before it asked Bedrock for a job
+    def abandon(self, request: Request, phase: str) -> str | None:
+        if phase == "on_event":
+            if self._submitted is None:
+                return None  # the request failed before it asked Bedrock for a job
+            target = self._submitted.job_name
+        elif request.request_type == "Create" or _digest(request.old_properties or {}) != _digest(request.properties):
+            target = request.physical_id or ""  # the job this request launched (or adopted) and waited for
+        else:
+            return None
         try:
-            job = self._get(names.job_name)
+            job = self._get(target)
             if job is None or job["status"] != "InProgress":
                 return None
             self._stop(job)
         except EstateError as err:
             return (
-                f"Job {names.job_name} may be training with no owner and could not be stopped ({err}); stop it with "
-                f"`aws bedrock stop-model-customization-job --job-identifier {names.job_name}`"
+                f"Job {target} may be training with no owner and could not be stopped ({err}); stop it with "
+                f"`aws bedrock stop-model-customization-job --job-identifier {target}`"
             )
-        log.warning("stopped the job a failed request had started", extra={"job": names.job_name})
-        return f"The request had reached Bedrock, and CloudFormation would never delete what it started: stopped job {names.job_name}"
+        log.warning("stopped the job of a failed request", extra={"job": job["jobName"]})
+        return f"Training without an owner costs money, so this handler stopped job {job['jobName']}"
 
     def poll(self, request: Request) -> Outcome:
         physical_id = request.physical_id or ""

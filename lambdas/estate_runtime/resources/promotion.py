@@ -113,6 +113,18 @@ class ModelShareHandler(ResourceHandler):
             self._reconcile(share["resourceShareArn"], "PRINCIPAL", "principals", principals)
         return Outcome(name, {"ShareArn": share["resourceShareArn"], "ModelArn": model_arn}, complete=True)
 
+    def abandon(self, request: Request, phase: str) -> str | None:
+        # Only a poll shares; a share made by a failed Create or renaming Update is withdrawn now.
+        name = request.physical_id or request.properties["Name"]
+        created_here = request.request_type == "Create" or (request.old_properties or {}).get("Name") != name
+        if phase != "is_complete" or not created_here:
+            return None
+        share = self._find(name)
+        if share is None:
+            return None
+        self.aws.call("ram", "delete_resource_share", resourceShareArn=share["resourceShareArn"])
+        return f"This handler withdrew model share {name}, which this request had created"
+
     def _find(self, name: str) -> dict[str, Any] | None:
         found = self.aws.paginate("ram", "get_resource_shares", result_key="resourceShares", resourceOwner="SELF", name=name)
         live = [s for s in found if s.get("status") in ("PENDING", "ACTIVE")]

@@ -133,6 +133,24 @@ class ServingHandler(ResourceHandler):
         if created_here:
             log.warning(f"deleting the {self.noun} this request created", extra={"serving": name})
             self.delete_serving(name)
+            self._given_up = True
+
+    def abandon(self, request: Request, phase: str) -> str | None:
+        # Only a poll creates; what a failed Create or replacing Update made is deleted now, as a
+        # replacement's new name may never get a Delete from CloudFormation's rollback.
+        name = request.physical_id or request.properties["Name"]
+        created_here = request.request_type == "Create" or (request.old_properties or {}).get("Name") != name
+        if phase != "is_complete" or not created_here or getattr(self, "_given_up", False):
+            return None
+        try:
+            found = self.find(name)
+            if found is None or not self.check_delete(found, request.properties):
+                return None
+            self.delete_serving(name)
+        except EstateError as err:
+            return f"{self.noun} {name} may bill with no owner and could not be deleted ({err}); delete it yourself"
+        log.warning(f"deleted the {self.noun} of a failed request", extra={"serving": name})
+        return f"It bills by the hour, so this handler deleted {self.noun} {name}, which this request had created"
 
     # -- the model -----------------------------------------------------------------------------------
     def _resolve_model(self, props: Any, started: float) -> str | None:

@@ -8,7 +8,9 @@
 // and body of every response) is the framework's real code.
 //
 // Usage: node framework_driver.js RUNTIME_DIR
-// stdin:  {"handler": "onEvent" | "isComplete" | "onTimeout", "event": {...}}   one command at a time
+// stdin:  {"handler": "onEvent" | "isComplete" | "onTimeout", "event": {...}, "env": {...}}
+//         one command at a time; "env" sets (or, with null, removes) the framework's environment
+//         variables first: without USER_IS_COMPLETE_FUNCTION_ARN it answers from onEvent alone
 //         {"Payload": "...", "FunctionError": "Unhandled"?}                       answer to an "invoke"
 // stdout: {"type": "invoke", "function": ARN, "payload": "..."}                  expects an answer
 //         {"type": "startExecution", "stateMachineArn": ARN, "input": "..."}
@@ -101,6 +103,10 @@ const framework = require(path.join(runtime, "framework.js"));
 async function main() {
   for (;;) {
     const command = await next();
+    for (const [name, value] of Object.entries(command.env || {})) {
+      if (value === null) delete process.env[name];
+      else process.env[name] = value;
+    }
     try {
       await framework[command.handler](command.event);
       send({ type: "done", outcome: "ok", retry: false });

@@ -142,10 +142,12 @@ class RealFramework:
             raise RuntimeError(f"the framework driver exited ({self.process.poll()}); see {self._log.name}")
         return json.loads(line)
 
-    def _run(self, handler: str, event: dict[str, Any], dispatcher: Dispatcher, deployment: Deployment) -> dict[str, Any]:
+    def _run(
+        self, handler: str, event: dict[str, Any], dispatcher: Dispatcher, deployment: Deployment, env: dict[str, str | None] | None = None
+    ) -> dict[str, Any]:
         """Run one framework entry point; answer its invocations; return its 'done' message with
         any waiter start or response it produced."""
-        self._send({"handler": handler, "event": event})
+        self._send({"handler": handler, "event": event, "env": env or {}})
         produced: dict[str, Any] = {}
         while True:
             message = self._receive()
@@ -191,15 +193,18 @@ class RealFramework:
         *,
         max_polls: int = 5,
         between_polls: Callable[[int], None] | None = None,
+        asynchronous: bool = True,
     ) -> Deployment:
         """Send one CloudFormation request through the framework; return what CloudFormation got.
 
         The waiter retries isComplete up to ``max_polls`` times (CDK: total timeout / query
         interval), calling ``between_polls(n)`` after the n-th incomplete poll, then runs onTimeout.
+        A provider that is not ``asynchronous`` has no isComplete: onEvent's answer is final.
         """
         deployment = Deployment(body="")
         event = {**event, "ResponseURL": RESPONSE_URL}
-        done = self._run("onEvent", event, dispatcher, deployment)
+        env = {"USER_IS_COMPLETE_FUNCTION_ARN": IS_COMPLETE_ARN if asynchronous else None}
+        done = self._run("onEvent", event, dispatcher, deployment, env)
         assert done["outcome"] == "ok", f"the framework's onEvent failed outright: {done.get('message')}"
         if "body" in done:
             deployment.body = done["body"]

@@ -208,6 +208,67 @@ def test_update_with_new_content_launches_a_replacement(harness, fake):
     assert len(fake.jobs) == 2
 
 
+def changed_props() -> dict:
+    changed = copy.deepcopy(PROPS)
+    changed["HyperParameters"]["epochCount"] = "3"
+    changed["NameParts"]["Digest"] = content_hash({"job": "summarizer", "version": 2})
+    return changed
+
+
+def test_rollback_of_a_failed_replacement_goes_back_without_training(harness, fake):
+    first = harness.on_event("Create")
+    fake.fail(PROPS["JobName"], "training diverged")
+    new = changed_props()
+    second = harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    # A later resource fails; CloudFormation rolls back with old and new swapped.
+    back = harness.on_event("Update", PROPS, PhysicalResourceId=second["PhysicalResourceId"], OldResourceProperties=new)
+    assert back["PhysicalResourceId"] == first["PhysicalResourceId"] and back["EstateSettled"] is True
+    assert back["Data"] == {"JobArn": first["PhysicalResourceId"], "JobName": PROPS["JobName"], "CustomModelName": PROPS["JobName"]}
+    assert len(fake.jobs) == 2  # no -r2 of the failed configuration
+
+
+def test_rollback_of_an_update_that_failed_before_launching_keeps_the_job(harness, fake):
+    first = harness.on_event("Create")
+    fake.fail(PROPS["JobName"], "training diverged")
+    new = changed_props()
+    fake.fail_next("CreateModelCustomizationJob", "ServiceQuotaExceededException", "Quota for concurrent jobs reached")
+    with pytest.raises(EstateError, match="quota is reached"):
+        harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    back = harness.on_event("Update", PROPS, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=new)
+    assert back["PhysicalResourceId"] == first["PhysicalResourceId"] and len(fake.jobs) == 1
+
+
+def test_deploying_again_a_configuration_that_failed_after_the_current_job_trains_it_again(harness, fake):
+    """Not a rollback: the failed attempt is newer than the resource's job, so -r2 starts."""
+    first = harness.on_event("Create")
+    new = changed_props()
+    failed = harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    fake.fail(fake.jobs[f"bedrock-estate-dev-summarizer-{new['NameParts']['Digest'][:10]}"]["jobName"], "bad data")
+    harness.on_event("Update", PROPS, PhysicalResourceId=failed["PhysicalResourceId"], OldResourceProperties=new)  # rolled back
+    again = harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    retry = fake.jobs[f"bedrock-estate-dev-summarizer-{new['NameParts']['Digest'][:10]}-r2"]
+    assert again["PhysicalResourceId"] == retry["jobArn"]
+
+
+def test_an_update_whose_launch_answer_was_lost_stops_the_new_job(harness, fake):
+    first = harness.on_event("Create")
+    new = changed_props()
+    real_create = fake.create_model_customization_job
+
+    def lost(**params):
+        real_create(**params)
+        fake.fail_next("CreateModelCustomizationJob", "ThrottlingException", "Rate exceeded", 400, times=20)
+        fake.create_model_customization_job = real_create
+        raise fake._error("CreateModelCustomizationJob", "InternalServerException", "answer lost", 500)
+
+    fake.create_model_customization_job = lost
+    with pytest.raises(EstateError) as caught:
+        harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    name = f"bedrock-estate-dev-summarizer-{new['NameParts']['Digest'][:10]}"
+    assert fake.jobs[name]["status"] == "Stopping" and f"stopped job {name}" in str(caught.value)
+    assert fake.jobs[PROPS["JobName"]]["status"] == "InProgress"  # the resource's own job is left alone
+
+
 def test_update_of_tags_only_stays_in_place(harness, fake):
     first = harness.on_event("Create")
     fake.complete(PROPS["JobName"])

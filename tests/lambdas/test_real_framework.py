@@ -13,14 +13,16 @@ from botocore.exceptions import ReadTimeoutError
 
 from estate_runtime.core import Dispatcher
 from estate_runtime.naming import content_hash
-from estate_runtime.resource_types import CUSTOMIZATION_JOB, PROVISIONED_THROUGHPUT
+from estate_runtime.resource_types import CUSTOMIZATION_JOB, DATASET, INVOCATION_LOGGING, PROVISIONED_THROUGHPUT
 from estate_runtime.resources.customization_job import CustomizationJobHandler
+from estate_runtime.resources.dataset import DatasetHandler
+from estate_runtime.resources.invocation_logging import InvocationLoggingHandler
 from estate_runtime.resources.serving import ProvisionedThroughputHandler
 
 from .fake_bedrock import FakeBedrock, FakeServing
 from .fake_s3 import FakeS3
 from .real_framework import CREATE_FAILED_MARKER, RESPONSE_LIMIT_BYTES, Deployment, RealFramework, extract_runtime
-from .support import ACCOUNT, FakeClock, aws_with, event
+from .support import ACCOUNT, FakeClock, aws_with, event, stubbed
 from .test_customization_job_handler import PROPS
 from .test_serving_handlers import THROUGHPUT, TRAINING_JOB
 
@@ -39,7 +41,11 @@ def framework(tmp_path_factory) -> Iterator[RealFramework]:
 def dispatcher(bedrock: FakeBedrock, s3: FakeS3 | None = None) -> Dispatcher:
     clients = {"bedrock": bedrock, "s3": s3 or FakeS3()}
     return Dispatcher(
-        {CUSTOMIZATION_JOB: CustomizationJobHandler, PROVISIONED_THROUGHPUT: ProvisionedThroughputHandler},
+        {
+            CUSTOMIZATION_JOB: CustomizationJobHandler,
+            PROVISIONED_THROUGHPUT: ProvisionedThroughputHandler,
+            DATASET: DatasetHandler,
+        },
         aws_factory=lambda region, deadline: aws_with(clients, FakeClock()),
     )
 
@@ -245,3 +251,40 @@ def test_a_failed_serving_create_deletes_the_throughput_it_made_before_reporting
     assert failed.status == "FAILED"
     assert "Rate exceeded" in failed.reason and f"deleted provisioned throughput {THROUGHPUT['Name']}" in failed.reason
     assert bedrock.billing() == []
+
+
+# -- synchronous providers (no isComplete: onEvent's answer is final) -------------------------------
+
+
+def test_a_synchronous_resource_answers_its_attributes_from_on_event(framework):
+    s3 = FakeS3({("cdk-assets", "abc.jsonl"): b"{}\n"})
+    props = {"SourceBucket": "cdk-assets", "SourceKey": "abc.jsonl", "TargetBucket": "training", "TargetKey": "datasets/x/abc.jsonl", "Sha256": "abc"}
+    created = answered(framework.deploy(dispatcher(FakeBedrock(), s3), event("Create", DATASET, props, logical_id="Dataset"), asynchronous=False))
+    assert created.status == "SUCCESS", created.reason
+    assert created.data == {"S3Uri": "s3://training/datasets/x/abc.jsonl"} and created.physical_id == "s3://training/datasets/x/abc.jsonl"
+    assert [i.entry for i in created.invocations] == ["on_event"]
+    same = answered(
+        framework.deploy(
+            dispatcher(FakeBedrock(), s3),
+            event("Update", DATASET, {**props, "Sha256": "abc"}, logical_id="Dataset", PhysicalResourceId=created.physical_id, OldResourceProperties=props),
+            asynchronous=False,
+        )
+    )
+    assert same.status == "SUCCESS" and same.data == created.data
+    deleted = answered(
+        framework.deploy(dispatcher(FakeBedrock(), s3), event("Delete", DATASET, props, logical_id="Dataset", PhysicalResourceId=created.physical_id), asynchronous=False)
+    )
+    assert deleted.status == "SUCCESS" and deleted.physical_id == created.physical_id
+
+
+def test_a_synchronous_create_that_refuses_answers_failed_with_the_reason(framework):
+    from .test_invocation_logging_handler import FOREIGN, PROPS as LOGGING
+
+    client, stub = stubbed()
+    stub.add_response("get_model_invocation_logging_configuration", {"loggingConfig": FOREIGN})
+    logging = Dispatcher({INVOCATION_LOGGING: InvocationLoggingHandler}, aws_factory=lambda region, deadline: aws_with({"bedrock": client}, FakeClock()))
+    with stub:
+        refused = answered(framework.deploy(logging, event("Create", INVOCATION_LOGGING, LOGGING), asynchronous=False))
+    assert refused.status == "FAILED" and refused.physical_id == CREATE_FAILED_MARKER
+    assert "is already configured (delivering to s3://someone-elses-bucket/)" in refused.reason
+    stub.assert_no_pending_responses()

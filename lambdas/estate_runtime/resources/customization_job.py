@@ -10,7 +10,12 @@ serving stack resolves the trained model by that name when it exists.
   our names that was stopped or failed is never reused (Bedrock keeps its name); the next attempt
   gets ``-r2``, ``-r3``.
 - Update with a new content hash launches a new job under new names: a new physical id, so
-  CloudFormation deletes the old one afterwards. Tags alone update in place.
+  CloudFormation deletes the old one afterwards. Tags alone update in place, answering every
+  attribute of the job in use. An Update back to a configuration whose job predates the
+  resource's current one (CloudFormation rolling back a failed replacement, or a revert) adopts
+  that job as it is, failed or not: a rollback never buys a new training run.
+- A Create or Update that fails after asking Bedrock for a job stops that job before the failure
+  is reported: CloudFormation would never delete it.
 - Delete stops a running job and waits until it has stopped; a trained custom model is retained
   unless ``Removal`` is ``destroy``, and a model still in use fails with a message saying so.
 - Datasets already in S3 get a bounded pre-flight validation before the job is created.

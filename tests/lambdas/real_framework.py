@@ -118,6 +118,7 @@ class RealFramework:
             "USER_IS_COMPLETE_FUNCTION_ARN": IS_COMPLETE_ARN,
             "WAITER_STATE_MACHINE_ARN": WAITER_ARN,
         }
+        self.runtime = runtime
         self._log = log.open("w")
         self.process = subprocess.Popen(
             [node, str(DRIVER), str(runtime)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env

@@ -21,7 +21,7 @@ from estate_runtime.resources.serving import ProvisionedThroughputHandler
 
 from .fake_bedrock import FakeBedrock, FakeServing
 from .fake_s3 import FakeS3
-from .real_framework import CREATE_FAILED_MARKER, RESPONSE_LIMIT_BYTES, Deployment, RealFramework, extract_runtime
+from .real_framework import CREATE_FAILED_MARKER, RESPONSE_LIMIT_BYTES, RUNTIME_FILES, Deployment, RealFramework, extract_runtime
 from .support import ACCOUNT, FakeClock, aws_with, event, stubbed
 from .test_customization_job_handler import PROPS
 from .test_serving_handlers import THROUGHPUT, TRAINING_JOB
@@ -62,6 +62,15 @@ def answered(deployment: Deployment) -> Deployment:
         if invocation.entry == "is_complete" and invocation.answer and not invocation.answer["IsComplete"]:
             assert invocation.answer == {"IsComplete": False}
     return deployment
+
+
+def test_the_framework_under_test_is_the_one_the_estate_deploys(framework, default_estate):
+    """The files run here are byte for byte the framework asset of the synthesized estate."""
+    bundled = {path.parent for path in default_estate.directory.glob("asset.*/framework.js")}
+    assert bundled, "no provider framework asset in the synthesized estate"
+    for asset in bundled:
+        for name in RUNTIME_FILES:
+            assert (asset / name).read_bytes() == (framework.runtime / name).read_bytes(), name
 
 
 @pytest.fixture

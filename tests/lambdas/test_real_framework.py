@@ -297,3 +297,23 @@ def test_a_synchronous_create_that_refuses_answers_failed_with_the_reason(framew
     assert refused.status == "FAILED" and refused.physical_id == CREATE_FAILED_MARKER
     assert "is already configured (delivering to s3://someone-elses-bucket/)" in refused.reason
     stub.assert_no_pending_responses()
+
+
+def test_promotion_share_then_copy_answer_their_attributes_after_incomplete_polls(framework):
+    from .test_promotion_handlers import COPY, JOB as TRAINED, MODEL_COPY, MODEL_SHARE, SHARE, Estate
+    from .test_promotion_handlers import TRAINING_JOB as PROMOTED_JOB
+
+    estate = Estate()
+    estate.dev.create_model_customization_job(**PROMOTED_JOB)
+    shared = answered(
+        framework.deploy(estate.owner, event("Create", MODEL_SHARE, SHARE, logical_id="Share"), between_polls=lambda n: estate.dev.complete(TRAINED))
+    )
+    assert shared.status == "SUCCESS", shared.reason
+    (share,) = estate.ram.live()
+    assert shared.data == {"ShareArn": share["arn"], "ModelArn": estate.dev.models[TRAINED]["modelArn"]}
+    copied = answered(
+        framework.deploy(estate.receiver, event("Create", MODEL_COPY, COPY, logical_id="Copy"), between_polls=lambda n: estate.prod.finish_copies())
+    )
+    assert copied.status == "SUCCESS", copied.reason
+    assert copied.data == {"ModelArn": estate.prod.models[COPY["Name"]]["modelArn"]}
+    assert len(estate.prod.copy_jobs) == 1

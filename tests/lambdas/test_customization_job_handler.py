@@ -418,3 +418,11 @@ def test_continued_pre_training_in_a_vpc_sends_a_valid_request(harness, fake):
     assert sent["vpcConfig"] == {"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]}
     assert sent["customModelKmsKeyId"] == PROPS["CustomModelKmsKeyId"]
     assert sent["jobTags"] == [{"key": "estate", "value": "bedrock-estate"}]
+
+
+def test_a_create_whose_poll_fails_stops_its_job_before_reporting(harness, fake):
+    answer = harness.on_event("Create")
+    fake.fail_next("GetModelCustomizationJob", "ThrottlingException", "Rate exceeded", 429, times=10)  # every retry of one poll
+    with pytest.raises(EstateError, match=f"Rate exceeded.*stopped job {PROPS['JobName']}"):
+        harness.is_complete("Create", PROPS, answer)
+    assert fake.jobs[PROPS["JobName"]]["status"] == "Stopping"

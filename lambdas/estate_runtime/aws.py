@@ -6,10 +6,13 @@ import random
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import boto3
 import botocore
+import botocore.session
+from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, ParamValidationError, ReadTimeoutError
 
@@ -21,6 +24,12 @@ log = get_logger()
 # The retry loop below is the only one: botocore's own retries would hide attempts from our logs
 # and multiply with ours.
 _CLIENT_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, user_agent_extra="bedrock-estate")
+
+# One attempt takes at most about connect + read timeout. botocore's defaults (60 s each) would let
+# a hung endpoint hold a handler past its Lambda timeout, which CloudFormation sees as no answer at
+# all. Control-plane calls answer in well under a second; these bounds leave room for slow days.
+CONNECT_TIMEOUT_SECONDS = 5.0
+READ_TIMEOUT_SECONDS = 20.0
 
 
 @dataclass
@@ -38,11 +47,27 @@ class RetryPolicy:
         return self.rng.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
 
 
+@lru_cache(maxsize=None)
+def _paginator_config(service_name: str, api_version: str, operation: str) -> dict[str, Any] | None:
+    """botocore's paginator definition of a snake_case operation (its tokens and result keys)."""
+    model = botocore.session.get_session().get_paginator_model(service_name, api_version)
+    service = botocore.session.get_session().get_service_model(service_name, api_version)
+    for name in service.operation_names:
+        if xform_name(name) == operation:
+            try:
+                return dict(model.get_paginator(name))
+            except ValueError:
+                return None
+    return None
+
+
 class Aws:
     """Clients and calls for one invocation.
 
-    ``deadline`` is a monotonic timestamp after which no retry starts: the handler must answer
-    CloudFormation (through the provider framework) before its Lambda times out.
+    ``deadline`` is a monotonic timestamp by which every attempt must have ended: a retry starts
+    only when a whole attempt (``attempt_seconds``) still fits, and a client's timeouts never
+    exceed the time left when it was made. The handler must answer CloudFormation (through the
+    provider framework) before its Lambda times out, also when an endpoint hangs.
     """
 
     def __init__(
@@ -55,13 +80,27 @@ class Aws:
     ):
         self.policy = policy or RetryPolicy()
         self.deadline = deadline
+        self.attempt_seconds = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
         self._region = region
         self._factory = client_factory or self._boto_client
         self._clients: dict[str, Any] = {}
 
     def _boto_client(self, service: str) -> Any:
         name, _, region = service.partition("@")
-        return boto3.client(name, region_name=region or self._region, config=_CLIENT_CONFIG)
+        read = READ_TIMEOUT_SECONDS
+        if self.deadline is not None:
+            # Never wait on a socket longer than the time left: a hung endpoint then ends in a
+            # readable failure from the retry loop, not in a Lambda timeout.
+            read = max(1.0, min(read, self.deadline - self.policy.clock() - CONNECT_TIMEOUT_SECONDS))
+        config = _CLIENT_CONFIG.merge(Config(connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=read))
+        return boto3.client(name, region_name=region or self._region, config=config)
+
+    def in_region(self, region: str) -> Aws:
+        """The same calls (retry policy, deadline) against another region, e.g. where a promoted
+        model was trained. Services stay literal at each call: ``aws.in_region(r).call("bedrock", ...)``."""
+        other = Aws(region=region, deadline=self.deadline, policy=self.policy, client_factory=lambda service: self.client(f"{service}@{region}"))
+        other.attempt_seconds = self.attempt_seconds
+        return other
 
     def client(self, service: str) -> Any:
         """The client for ``service`` in the request's region, or ``service@region`` in another one
@@ -99,6 +138,11 @@ class Aws:
         client = self.client(service)
         method = getattr(client, operation)
         attempt = 0
+        if self.deadline is not None and self.policy.clock() >= self.deadline:
+            raise EstateError(
+                f"{service}:{operation} was not called: the handler's time is used up (earlier calls were slow or "
+                "retried); deploy again"
+            )
         while True:
             try:
                 return method(**params)
@@ -115,11 +159,16 @@ class Aws:
                     raise EstateError(describe(f"{service}:{operation}", err)) from None
                 attempt += 1
                 delay = self.policy.delay(attempt)
-                out_of_time = self.deadline is not None and self.policy.clock() + delay > self.deadline
+                # Another attempt only if it can end (timeouts included) before the deadline.
+                out_of_time = self.deadline is not None and self.policy.clock() + delay + self.attempt_seconds > self.deadline
                 if attempt >= self.policy.max_attempts or out_of_time:
+                    why = " (the handler's time left cannot fit another attempt)" if out_of_time else ""
                     if isinstance(err, ClientError):
-                        raise EstateError(f"{describe(f'{service}:{operation}', err)}; gave up after {attempt} attempts") from None
-                    raise EstateError(f"{service}:{operation} could not reach the service after {attempt} attempts: {err}") from None
+                        raise EstateError(f"{describe(f'{service}:{operation}', err)}; gave up after {attempt} attempts{why}") from None
+                    raise EstateError(
+                        f"{service}:{operation} could not reach the service after {attempt} attempts{why}: {err}. "
+                        "Check the service's health in the AWS Health Dashboard and the handler's network path, then deploy again"
+                    ) from None
                 log.warning(
                     "retrying",
                     extra={
@@ -131,3 +180,28 @@ class Aws:
                     },
                 )
                 self.policy.sleep(delay)
+
+    def paginate(self, service: str, operation: str, *, result_key: str, **params) -> list[dict]:
+        """Every item of a list operation, page by page, each page with ``call``'s retry policy.
+
+        The tokens come from botocore's paginator definition of the operation; ``result_key`` must
+        be one of its result keys (a list read through one page misses what lies past it)."""
+        client = self.client(service)
+        model = client.meta.service_model
+        config = _paginator_config(model.service_name, model.api_version, operation)
+        if config is None:
+            raise EstateError(f"{service}:{operation} has no paginator in botocore {botocore.__version__}; read it with call()")
+        keys = config["result_key"] if isinstance(config["result_key"], list) else [config["result_key"]]
+        if result_key not in keys:
+            raise EstateError(f"{service}:{operation} pages hold {', '.join(keys)}, not {result_key}")
+        input_token, output_token = config["input_token"], config["output_token"]
+        items: list[dict] = []
+        seen: set[str] = set()
+        while True:
+            page = self.call(service, operation, **params)
+            items.extend(page.get(result_key) or [])
+            token = page.get(output_token)
+            if not token or token in seen:  # a repeated token would loop forever
+                return items
+            seen.add(token)
+            params = {**params, input_token: token}

@@ -10,6 +10,7 @@ a person can act on.
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -24,11 +25,25 @@ log = get_logger()
 
 RequestType = Literal["Create", "Update", "Delete"]
 
-# Field of the on_event answer saying the step needs no waiting; handed back to is_complete.
+# Fields of the on_event answer that the provider framework merges into every is_complete event
+# (it merges the whole answer): whether the step needs no waiting, and the state a poll needs.
+# State never travels as Data: the framework refuses Data while IsComplete is false, and whatever
+# on_event returns as Data ends up among the resource's attributes.
 SETTLED = "EstateSettled"
+STATE = "EstateState"
 
 # Leave this much of the Lambda's time to log and answer after the last retry.
 _SAFETY_MARGIN_SECONDS = 20.0
+# A Create or Update that fails must still undo what it may have started (see
+# ResourceHandler.abandon): its own calls stop this much earlier to leave the undo time to run.
+_ABANDON_RESERVE_SECONDS = 45.0
+
+# CloudFormation drops a custom resource response whose body exceeds 4,096 bytes, and with it the
+# answer: the stack waits for the resource's timeout. The framework's body holds the stack and
+# request ids, the physical id, the reason (our message, the framework's log group line and its
+# own stack trace: about 500 bytes) and the Data. These budgets keep the sum well inside the limit.
+REASON_LIMIT_BYTES = 1500
+DATA_LIMIT_BYTES = 1200
 
 
 @dataclass(frozen=True)
@@ -43,8 +58,8 @@ class Request:
     properties: Mapping[str, Any]
     old_properties: Mapping[str, Any] | None = None
     physical_id: str | None = None
-    # Attributes returned by on_event, handed to is_complete by the framework.
-    data: Mapping[str, Any] = field(default_factory=dict)
+    # What on_event handed to the polls that follow (Outcome.state), through the framework.
+    state: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> Request:
@@ -63,7 +78,7 @@ class Request:
             properties=properties,
             old_properties=old,
             physical_id=event.get("PhysicalResourceId"),
-            data=dict(event.get("Data") or {}),
+            state=dict(event.get(STATE) or {}),
         )
 
     @property
@@ -85,11 +100,14 @@ class Request:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a handler step produced: the physical id, attributes, and whether it is finished."""
+    """What a handler step produced: the physical id, whether it is finished, the resource's
+    attributes once it is (CloudFormation replaces all of them with each answer's Data, so a
+    finished outcome carries every one), and the state later polls need while it is not."""
 
     physical_id: str
     data: Mapping[str, Any] = field(default_factory=dict)
     complete: bool = True
+    state: Mapping[str, Any] = field(default_factory=dict)
 
 
 class ResourceHandler:
@@ -116,7 +134,18 @@ class ResourceHandler:
 
     def poll(self, request: Request) -> Outcome:
         """Called by ``is_complete`` while the resource settles. Synchronous types never get here."""
-        return Outcome(request.physical_id or "", request.data, complete=True)
+        return Outcome(request.physical_id or "", complete=True)
+
+    def abandon(self, request: Request, phase: str) -> str | None:
+        """Undo what a failed Create or Update may have started, before the failure is reported.
+
+        ``phase`` is where it failed: ``on_event`` or ``is_complete``. CloudFormation may never
+        delete it: a Create whose on_event raises gets the framework's create-failed marker as
+        physical id (whose Delete the framework ignores), and a failed Update is rolled back to the
+        old physical id, so a replacement it started has no owner. Return a sentence for the
+        failure message saying what was undone, or None when there was nothing. Runs with the
+        time kept back for it."""
+        return None
 
 
 HandlerFactory = Callable[[Aws], ResourceHandler]
@@ -138,7 +167,10 @@ class Dispatcher:
                 "The template routes the resource to the wrong service token."
             )
         remaining = context.get_remaining_time_in_millis() / 1000.0 if context else 300.0
-        aws = self.aws_factory(region=request.region, deadline=time.monotonic() + remaining - _SAFETY_MARGIN_SECONDS)
+        deadline = time.monotonic() + remaining - _SAFETY_MARGIN_SECONDS
+        if request.request_type in ("Create", "Update"):
+            deadline -= _ABANDON_RESERVE_SECONDS  # handed back to abandon() if the step fails
+        aws = self.aws_factory(region=request.region, deadline=deadline)
         handler = factory(aws)
         for service, operations in handler.required_operations.items():
             aws.require(service, *operations)
@@ -151,6 +183,7 @@ class Dispatcher:
     def is_complete(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         if event.get(SETTLED) is True:
             # on_event finished the work itself (e.g. an in-place tag update): nothing to wait for.
+            # Its Data is already in the event; the framework merges it into the final answer.
             return {"IsComplete": True, "Data": dict(event.get("Data") or {})}
         request = Request.from_event(event)
         return self._run(request, context, phase="is_complete")
@@ -167,6 +200,8 @@ class Dispatcher:
         }
         log.info("request", extra=fields)
         started = time.monotonic()
+        stream = getattr(context, "log_stream_name", "the handler's log stream")
+        handler: ResourceHandler | None = None
         try:
             handler = self._handler(request, context)
             if phase == "is_complete":
@@ -174,23 +209,82 @@ class Dispatcher:
             else:
                 step = {"Create": handler.create, "Update": handler.update, "Delete": handler.delete}
                 outcome = step[request.request_type](request)
-        except EstateError as err:
-            log.error("failed", extra={**fields, "reason": str(err)})
-            raise
-        except Exception as err:  # a bug or an unexpected AWS answer: still a readable reason
-            log.error("unexpected error", extra={**fields, "traceback": traceback.format_exc()})
-            stream = getattr(context, "log_stream_name", "the handler's log stream")
-            raise EstateError(
-                f"{request.resource_type} handler failed unexpectedly ({type(err).__name__}: {err}); "
-                f"details in CloudWatch log stream {stream}"
-            ) from None
+        except Exception as err:
+            if isinstance(err, EstateError):
+                reason = str(err)
+                log.error("failed", extra={**fields, "reason": reason})
+            else:  # a bug or an unexpected AWS answer: still a readable reason
+                log.error("unexpected error", extra={**fields, "traceback": traceback.format_exc()})
+                reason = (
+                    f"{request.resource_type} handler failed unexpectedly ({type(err).__name__}: {err}); "
+                    f"details in CloudWatch log stream {stream}"
+                )
+            if handler is not None and request.request_type in ("Create", "Update"):
+                reason = f"{reason.rstrip('.')}{self._abandon(handler, request, phase, fields)}"
+            raise EstateError(fit_reason(reason, stream)) from None
         elapsed = round(time.monotonic() - started, 3)
         log.info("done", extra={**fields, "physical_id": outcome.physical_id, "complete": outcome.complete, "seconds": elapsed})
-        data = {k: v for k, v in outcome.data.items() if v is not None}
+        data: dict[str, Any] = {}
+        if outcome.complete:
+            data = fit_data({k: v for k, v in outcome.data.items() if v is not None}, fields)
+        elif outcome.data:
+            # Attributes travel only with the final answer; the framework fails an incomplete one
+            # that carries Data. A handler returning both is a bug: drop them, say so.
+            log.error("attributes of an unfinished step dropped", extra={**fields, "attributes": sorted(outcome.data)})
         if phase == "is_complete":
-            return {"IsComplete": outcome.complete, "Data": data}
-        # The provider framework merges every field of this answer into the is_complete event.
-        return {"PhysicalResourceId": outcome.physical_id, "Data": data, SETTLED: outcome.complete}
+            return {"IsComplete": True, "Data": data} if outcome.complete else {"IsComplete": False}
+        # The provider framework merges every field of this answer into each is_complete event.
+        if outcome.complete:
+            return {"PhysicalResourceId": outcome.physical_id, "Data": data, SETTLED: True}
+        return {"PhysicalResourceId": outcome.physical_id, SETTLED: False, STATE: dict(outcome.state)}
+
+    def _abandon(self, handler: ResourceHandler, request: Request, phase: str, fields: Mapping[str, Any]) -> str:
+        """Let the handler undo what the failed step started, with the time kept back for it."""
+        if handler.aws.deadline is not None:
+            handler.aws.deadline += _ABANDON_RESERVE_SECONDS
+        try:
+            note = handler.abandon(request, phase)
+        except Exception as err:  # the original failure must still be reported
+            log.error("undo failed", extra={**fields, "traceback": traceback.format_exc()})
+            return f". Undoing what it may have started also failed ({err})"
+        return f". {note}" if note else ""
+
+
+def _json_bytes(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+
+
+def fit_reason(reason: str, stream: str, limit: int = REASON_LIMIT_BYTES) -> str:
+    """``reason`` within ``limit`` bytes as the framework sends it (JSON-escaped UTF-8): the head
+    in whole lines, then how much was cut and where the whole message is (it is logged in full)."""
+    if _json_bytes(reason) <= limit:
+        return reason
+    lines = reason.split("\n")
+    for kept in range(len(lines) - 1, -1, -1):
+        cut = len(lines) - kept
+        tail = f"[{cut} more lines cut to fit CloudFormation's 4 KB response; the whole message is in CloudWatch log stream {stream}]"
+        head = "\n".join(lines[:kept])
+        if kept and _json_bytes(f"{head}\n{tail}") <= limit:
+            return f"{head}\n{tail}"
+    # Even the first line is too long: cut it by characters.
+    tail = f" [cut to fit CloudFormation's 4 KB response; the whole message is in CloudWatch log stream {stream}]"
+    head = lines[0]
+    while head and _json_bytes(head + "..." + tail) > limit:
+        head = head[: max(0, len(head) - max(1, (_json_bytes(head + tail) - limit) // 2))]
+    return head + "..." + tail
+
+
+def fit_data(data: dict[str, Any], fields: Mapping[str, Any], limit: int = DATA_LIMIT_BYTES) -> dict[str, Any]:
+    """Attributes within ``limit`` bytes. An over-long set would make CloudFormation drop the whole
+    response; losing an attribute fails only the Fn::GetAtt that reads it, with its name."""
+    if _json_bytes(data) <= limit:
+        return data
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if _json_bytes({**kept, key: value}) <= limit:
+            kept[key] = value
+    log.error("attributes dropped to fit CloudFormation's response limit", extra={**fields, "dropped": sorted(set(data) - set(kept))})
+    return kept
 
 
 def as_bool(value: Any) -> bool:

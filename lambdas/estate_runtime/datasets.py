@@ -69,6 +69,26 @@ class DatasetReport:
             lines.append(f"{source}: ... and {self.error_count - len(self.errors)} more problems")
         return "\n".join(lines)
 
+    def summary(self, max_bytes: int) -> str:
+        """The problems as ``line N: message`` lines within ``max_bytes`` (UTF-8): the first ones,
+        then how many more. For messages with a size limit (CloudFormation's 4 KB response) that
+        name the file once in their own words rather than on every line."""
+        lines: list[str] = []
+        used = 0
+        for line, message in self.errors:
+            entry = f"line {line}: {message}" if line else message
+            if len(entry) > 300:
+                entry = entry[:297] + "..."
+            size = len(entry.encode("utf-8")) + 1
+            if lines and used + size > max_bytes:
+                break
+            lines.append(entry)
+            used += size
+        more = self.error_count - len(lines)
+        if more:
+            lines.append(f"... and {more} more problems")
+        return "\n".join(lines)
+
 
 def estimate_tokens(text: str) -> int:
     """A deliberately generous token estimate (no tokenizer is available offline): the larger of

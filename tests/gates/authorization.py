@@ -48,6 +48,8 @@ def _package_index() -> dict[str, _Function]:
     """Every function and method of the runtime package, keyed ``module:qualname``."""
     index: dict[str, _Function] = {}
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        if path.name == "aws.py":
+            continue  # the call machinery itself: it forwards whatever its callers name
         module = ".".join(("estate_runtime", *path.relative_to(PACKAGE_DIR).with_suffix("").parts)).removesuffix(".__init__")
         tree = ast.parse(path.read_text(), filename=str(path))
         imports = _imports(tree, module)

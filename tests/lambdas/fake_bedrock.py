@@ -110,7 +110,7 @@ class FakeBedrock(ServiceFake):
             {"jobArn": j["jobArn"], "baseModelArn": j["baseModelArn"], "jobName": j["jobName"], "status": j["status"], "creationTime": j["creationTime"]}
             for j in self.jobs.values() if wanted is None or j["status"] == wanted
         ]  # fmt: skip
-        return self._answer("ListModelCustomizationJobs", {"modelCustomizationJobSummaries": summaries})
+        return self._answer("ListModelCustomizationJobs", self._page(params, "modelCustomizationJobSummaries", summaries))
 
     def delete_custom_model(self, **params: Any) -> dict[str, Any]:
         self._enter("DeleteCustomModel", params)
@@ -122,17 +122,6 @@ class FakeBedrock(ServiceFake):
             raise self._error("DeleteCustomModel", "ConflictException", "Model is in use by a provisioned throughput", 409)
         del self.models[name]
         return self._answer("DeleteCustomModel", {})
-
-    def list_custom_models(self, **params: Any) -> dict[str, Any]:
-        """This account's own models (a receiving account's view of shared ones is SharedModelsView)."""
-        self._enter("ListCustomModels", params)
-        if params.get("isOwned") is False:
-            return self._answer("ListCustomModels", {"modelSummaries": []})
-        summaries = [
-            {"modelArn": m["modelArn"], "modelName": n, "creationTime": datetime.now(timezone.utc), "baseModelArn": "", "baseModelName": ""}
-            for n, m in self.models.items() if params.get("nameContains", "") in n
-        ]  # fmt: skip
-        return self._answer("ListCustomModels", {"modelSummaries": summaries})
 
     def tag_resource(self, **params: Any) -> dict[str, Any]:
         self._enter("TagResource", params)
@@ -190,6 +179,20 @@ class FakeServing(FakeBedrock):
                 answer = {"modelArn": model["modelArn"], "modelName": name, "creationTime": datetime.now(timezone.utc), "modelStatus": "Active"}
                 return self._answer("GetCustomModel", answer)
         raise self._error("GetCustomModel", "ResourceNotFoundException", f"Model {identifier} not found", 404)
+
+    def list_custom_models(self, **params: Any) -> dict[str, Any]:
+        """The account's own models (isOwned true or absent); shared ones live in SharedModelsView."""
+        self._enter("ListCustomModels", params)
+        summaries = [
+            {
+                "modelArn": m["modelArn"], "modelName": name, "creationTime": datetime.now(timezone.utc),
+                "baseModelArn": "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k",
+                "baseModelName": "claude-3-haiku", "ownerAccountId": self.account, "modelStatus": "Active",
+            }
+            for name, m in self.models.items()
+            if params.get("isOwned", True) and params.get("nameContains", "") in name
+        ]  # fmt: skip
+        return self._answer("ListCustomModels", self._page(params, "modelSummaries", summaries))
 
     # -- provisioned throughput ----------------------------------------------------------------------
     def _throughput(self, operation: str, identifier: str) -> dict[str, Any]:

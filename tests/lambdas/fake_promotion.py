@@ -54,7 +54,7 @@ class FakeRam(ServiceFake):
     def get_resource_shares(self, **params: Any) -> dict[str, Any]:
         self._enter("GetResourceShares", params)
         found = [self._summary(s) for s in self.shares.values() if params.get("name") in (None, s["name"])]
-        return self._answer("GetResourceShares", {"resourceShares": found})
+        return self._answer("GetResourceShares", self._page(params, "resourceShares", found))
 
     def get_resource_share_associations(self, **params: Any) -> dict[str, Any]:
         self._enter("GetResourceShareAssociations", params)
@@ -64,7 +64,7 @@ class FakeRam(ServiceFake):
             for arn in params.get("resourceShareArns", [])
             for entity in self._share("GetResourceShareAssociations", arn)[field]
         ]
-        return self._answer("GetResourceShareAssociations", {"resourceShareAssociations": answer})
+        return self._answer("GetResourceShareAssociations", self._page(params, "resourceShareAssociations", answer))
 
     def associate_resource_share(self, **params: Any) -> dict[str, Any]:
         self._enter("AssociateResourceShare", params)
@@ -107,7 +107,7 @@ class SharedModelsView(ServiceFake):
             for name, m in self.owner.models.items()
             if m["modelArn"] in visible and params.get("nameContains", "") in name
         ]  # fmt: skip
-        return self._answer("ListCustomModels", {"modelSummaries": summaries})
+        return self._answer("ListCustomModels", self._page(params, "modelSummaries", summaries))
 
 
 class FakeReceiving(FakeServing):
@@ -151,4 +151,4 @@ class FakeReceiving(FakeServing):
         self._enter("ListModelCopyJobs", params)
         wanted = params.get("targetModelNameContains", "")
         summaries = [{k: v for k, v in j.items() if k != "clientRequestToken" and v is not None} for j in self.copy_jobs if wanted in j["targetModelName"]]
-        return self._answer("ListModelCopyJobs", {"modelCopyJobSummaries": summaries})
+        return self._answer("ListModelCopyJobs", self._page(params, "modelCopyJobSummaries", summaries))

@@ -1,7 +1,8 @@
-"""A small S3 fake for the dataset handler: objects in memory, requests validated by botocore."""
+"""A small S3 fake for the dataset handler and the job pre-flight: objects in memory, requests validated by botocore."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -31,18 +32,16 @@ class FakeS3(ServiceFake):
         return {}
 
     def get_object(self, **params: Any) -> dict[str, Any]:
-        """Reads an object, honouring ``Range: bytes=a-b`` as S3 does (``ContentRange`` gives the total)."""
-        import io
-
         self._enter("GetObject", params)
-        key = (params["Bucket"], params["Key"])
-        if key not in self.objects:
-            raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "The specified key does not exist."}}, "GetObject")
-        body = self.objects[key]
-        answer: dict[str, Any] = {}
-        if params.get("Range", "").startswith("bytes="):
+        data = self.objects.get((params["Bucket"], params["Key"]))
+        if data is None:
+            raise self._error("GetObject", "NoSuchKey", "The specified key does not exist.", 404)
+        answer: dict[str, Any] = {"ContentLength": len(data)}
+        if params.get("Range"):
             first, _, last = params["Range"].removeprefix("bytes=").partition("-")
-            end = min(int(last), len(body) - 1)
-            answer["ContentRange"] = f"bytes {first}-{end}/{len(body)}"
-            body = body[int(first) : end + 1]
-        return {**answer, "Body": io.BytesIO(body)}
+            end = min(int(last), len(data) - 1)
+            answer["ContentRange"] = f"bytes {first}-{end}/{len(data)}"
+            data = data[int(first) : end + 1]
+            answer["ContentLength"] = len(data)
+        # The body is a stream, added after validation (botocore's output shape has no stream type).
+        return {**self._answer("GetObject", answer), "Body": io.BytesIO(data)}

@@ -24,6 +24,9 @@ class ServiceFake:
         self.meta = SimpleNamespace(service_model=self.model)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._faults: dict[str, list[tuple[str, str, int]]] = {}
+        # Items per page of list operations (None: all on one page). Set it small to prove that a
+        # handler reads past the first page.
+        self.page_size: int | None = None
 
     def fail_next(self, operation: str, code: str, message: str = "injected", status: int = 400, times: int = 1) -> None:
         self._faults.setdefault(operation, []).extend([(code, message, status)] * times)
@@ -39,6 +42,15 @@ class ServiceFake:
     @staticmethod
     def _error(operation: str, code: str, message: str, status: int = 400) -> ClientError:
         return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation)
+
+    def _page(self, params: dict[str, Any], key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+        """One page of ``items`` as list operations answer: ``{key: [...], "nextToken"?: ...}``."""
+        size = min(self.page_size or len(items) or 1, params.get("maxResults") or len(items) or 1)
+        start = int(params.get("nextToken") or 0)
+        page: dict[str, Any] = {key: items[start : start + size]}
+        if start + size < len(items):
+            page["nextToken"] = str(start + size)
+        return page
 
     def _answer(self, operation: str, answer: dict[str, Any]) -> dict[str, Any]:
         validate_parameters(answer, self.model.operation_model(operation).output_shape)

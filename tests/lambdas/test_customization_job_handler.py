@@ -15,6 +15,7 @@ from estate_runtime.naming import content_hash
 from estate_runtime.resources.customization_job import RESOURCE_TYPE, CustomizationJobHandler
 
 from .fake_bedrock import FakeBedrock
+from .fake_s3 import FakeS3
 from .support import ACCOUNT, Context, FakeClock, aws_with, event, stubbed
 
 DIGEST = content_hash({"job": "summarizer", "version": 1})
@@ -58,8 +59,7 @@ DISTILLATION = {
 class Harness:
     def __init__(self, fake: FakeBedrock, s3=None):
         self.fake = fake
-        # A real (never called) S3 client by default: the handler checks it has the pre-flight's operation.
-        clients = {"bedrock": fake, "s3": s3 or stubbed("s3")[0]}
+        clients = {"bedrock": fake, "s3": s3 if s3 is not None else FakeS3()}
         self.dispatcher = Dispatcher(
             {RESOURCE_TYPE: CustomizationJobHandler},
             aws_factory=lambda region, deadline: aws_with(clients, FakeClock()),
@@ -90,7 +90,10 @@ def test_create_sends_a_valid_request_with_types_restored(harness, fake):
     assert params["hyperParameters"] == {"epochCount": "2", "batchSize": "32", "earlyStoppingThreshold": "0.001"}  # map of strings stays strings
     assert params["clientRequestToken"].startswith("bedrock-estate-dev-summarizer-")
     assert answer["PhysicalResourceId"] == fake.jobs[PROPS["JobName"]]["jobArn"]
-    assert answer["Data"]["JobName"] == PROPS["JobName"] and answer["Data"]["CustomModelName"] == PROPS["JobName"]
+    assert "Data" not in answer  # attributes come with the final answer, all of them
+    fake.finish_validation(PROPS["JobName"])
+    done = harness.is_complete("Create", PROPS, answer)
+    assert done["Data"] == {"JobArn": answer["PhysicalResourceId"], "JobName": PROPS["JobName"], "CustomModelName": PROPS["JobName"]}
 
 
 def test_distillation_request_carries_teacher_and_log_source_with_real_types(harness, fake):
@@ -114,6 +117,9 @@ def test_completes_once_validation_passes(harness, fake):
 
 def test_model_arn_is_an_attribute_once_training_completed(harness, fake):
     answer = harness.on_event("Create")
+    # Incomplete polls carry no Data: the provider framework fails the resource if they do.
+    assert harness.is_complete("Create", PROPS, answer) == {"IsComplete": False}
+    fake.finish_validation(PROPS["JobName"])
     assert "CustomModelArn" not in harness.is_complete("Create", PROPS, answer)["Data"]
     fake.complete(PROPS["JobName"])
     done = harness.is_complete("Create", PROPS, answer)
@@ -145,7 +151,8 @@ def test_a_stopped_job_with_our_name_is_never_reused(harness, fake):
     fake.settle_stops()
     second = harness.on_event("Create")
     assert second["PhysicalResourceId"] != first["PhysicalResourceId"]
-    assert second["Data"]["JobName"].endswith("-r2") and second["Data"]["CustomModelName"].endswith("-r2")
+    retry = fake.jobs[PROPS["JobName"] + "-r2"]
+    assert second["PhysicalResourceId"] == retry["jobArn"] and retry["outputModelName"].endswith("-r2")
 
 
 def test_iam_propagation_is_retried(harness, fake):
@@ -199,6 +206,67 @@ def test_update_with_new_content_launches_a_replacement(harness, fake):
     second = harness.on_event("Update", changed, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
     assert second["PhysicalResourceId"] != first["PhysicalResourceId"]
     assert len(fake.jobs) == 2
+
+
+def changed_props() -> dict:
+    changed = copy.deepcopy(PROPS)
+    changed["HyperParameters"]["epochCount"] = "3"
+    changed["NameParts"]["Digest"] = content_hash({"job": "summarizer", "version": 2})
+    return changed
+
+
+def test_rollback_of_a_failed_replacement_goes_back_without_training(harness, fake):
+    first = harness.on_event("Create")
+    fake.fail(PROPS["JobName"], "training diverged")
+    new = changed_props()
+    second = harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    # A later resource fails; CloudFormation rolls back with old and new swapped.
+    back = harness.on_event("Update", PROPS, PhysicalResourceId=second["PhysicalResourceId"], OldResourceProperties=new)
+    assert back["PhysicalResourceId"] == first["PhysicalResourceId"] and back["EstateSettled"] is True
+    assert back["Data"] == {"JobArn": first["PhysicalResourceId"], "JobName": PROPS["JobName"], "CustomModelName": PROPS["JobName"]}
+    assert len(fake.jobs) == 2  # no -r2 of the failed configuration
+
+
+def test_rollback_of_an_update_that_failed_before_launching_keeps_the_job(harness, fake):
+    first = harness.on_event("Create")
+    fake.fail(PROPS["JobName"], "training diverged")
+    new = changed_props()
+    fake.fail_next("CreateModelCustomizationJob", "ServiceQuotaExceededException", "Quota for concurrent jobs reached")
+    with pytest.raises(EstateError, match="quota is reached"):
+        harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    back = harness.on_event("Update", PROPS, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=new)
+    assert back["PhysicalResourceId"] == first["PhysicalResourceId"] and len(fake.jobs) == 1
+
+
+def test_deploying_again_a_configuration_that_failed_after_the_current_job_trains_it_again(harness, fake):
+    """Not a rollback: the failed attempt is newer than the resource's job, so -r2 starts."""
+    first = harness.on_event("Create")
+    new = changed_props()
+    failed = harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    fake.fail(fake.jobs[f"bedrock-estate-dev-summarizer-{new['NameParts']['Digest'][:10]}"]["jobName"], "bad data")
+    harness.on_event("Update", PROPS, PhysicalResourceId=failed["PhysicalResourceId"], OldResourceProperties=new)  # rolled back
+    again = harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    retry = fake.jobs[f"bedrock-estate-dev-summarizer-{new['NameParts']['Digest'][:10]}-r2"]
+    assert again["PhysicalResourceId"] == retry["jobArn"]
+
+
+def test_an_update_whose_launch_answer_was_lost_stops_the_new_job(harness, fake):
+    first = harness.on_event("Create")
+    new = changed_props()
+    real_create = fake.create_model_customization_job
+
+    def lost(**params):
+        real_create(**params)
+        fake.fail_next("CreateModelCustomizationJob", "ThrottlingException", "Rate exceeded", 400, times=20)
+        fake.create_model_customization_job = real_create
+        raise fake._error("CreateModelCustomizationJob", "InternalServerException", "answer lost", 500)
+
+    fake.create_model_customization_job = lost
+    with pytest.raises(EstateError) as caught:
+        harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    name = f"bedrock-estate-dev-summarizer-{new['NameParts']['Digest'][:10]}"
+    assert fake.jobs[name]["status"] == "Stopping" and f"stopped job {name}" in str(caught.value)
+    assert fake.jobs[PROPS["JobName"]]["status"] == "InProgress"  # the resource's own job is left alone
 
 
 def test_update_of_tags_only_stays_in_place(harness, fake):
@@ -306,7 +374,8 @@ def test_preflight_names_the_bad_line_and_creates_nothing(fake):
     client, stub = with_s3("\n".join(lines))
     with stub, pytest.raises(EstateError) as caught:
         Harness(fake, client).on_event("Create", preflight_props())
-    assert "s3://shared-data/train.jsonl:7: messages[1].role is 'user'" in str(caught.value)
+    assert "training data s3://shared-data/train.jsonl is not usable (2 problems):" in str(caught.value)
+    assert "line 7: messages[1].role is 'user'" in str(caught.value)
     assert fake.jobs == {}
 
 
@@ -349,3 +418,11 @@ def test_continued_pre_training_in_a_vpc_sends_a_valid_request(harness, fake):
     assert sent["vpcConfig"] == {"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]}
     assert sent["customModelKmsKeyId"] == PROPS["CustomModelKmsKeyId"]
     assert sent["jobTags"] == [{"key": "estate", "value": "bedrock-estate"}]
+
+
+def test_a_create_whose_poll_fails_stops_its_job_before_reporting(harness, fake):
+    answer = harness.on_event("Create")
+    fake.fail_next("GetModelCustomizationJob", "ThrottlingException", "Rate exceeded", 429, times=10)  # every retry of one poll
+    with pytest.raises(EstateError, match=f"Rate exceeded.*stopped job {PROPS['JobName']}"):
+        harness.is_complete("Create", PROPS, answer)
+    assert fake.jobs[PROPS["JobName"]]["status"] == "Stopping"

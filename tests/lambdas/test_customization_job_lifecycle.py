@@ -174,7 +174,7 @@ def test_failed_job_during_create_leaves_nothing_running(cloud, default_estate):
     assert cloud.bedrock.running() == []
     # A later deployment of the same content does not reuse the failed job's name.
     again = cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)
-    assert again["Data"]["JobName"] == props["JobName"] + "-r2"
+    assert again["PhysicalResourceId"] == cloud.bedrock.jobs[props["JobName"] + "-r2"]["jobArn"]
 
 
 def test_distillation_job_from_the_prod_template(cloud, default_estate):

@@ -32,7 +32,8 @@ class Recorder(ResourceHandler):
         return Outcome(request.physical_id)
 
     def poll(self, request: Request) -> Outcome:
-        return Outcome(request.physical_id, {"Status": "Done"}, complete=request.data.get("Ready") == "yes")
+        ready = request.state.get("Ready") == "yes"
+        return Outcome(request.physical_id, {"Status": "Done"} if ready else {}, complete=ready)
 
 
 class Broken(Recorder):
@@ -61,14 +62,15 @@ def test_update_sees_old_and_new_properties_without_the_service_token():
     assert Recorder.calls == ["update:a->b"]
 
 
-def test_is_complete_reports_progress_and_data():
+def test_is_complete_reports_progress_then_the_attributes():
     d = dispatcher()
-    pending = d.is_complete(event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", Data={}), Context())
+    pending = d.is_complete(event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", EstateState={}), Context())
     done = d.is_complete(
-        event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", Data={"Ready": "yes"}), Context()
+        event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", EstateState={"Ready": "yes"}), Context()
     )
-    assert pending == {"IsComplete": False, "Data": {"Status": "Done"}}
-    assert done["IsComplete"] is True
+    # The provider framework fails the resource when an incomplete answer carries Data.
+    assert pending == {"IsComplete": False}
+    assert done == {"IsComplete": True, "Data": {"Status": "Done"}}
 
 
 def test_a_step_settled_by_on_event_is_not_polled():
@@ -254,3 +256,54 @@ def test_every_registered_type_loads_its_handler_and_its_operations_exist_in_bot
         for service, operations in handler.required_operations.items():
             client = boto3.client(service, region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
             assert all(hasattr(client, op) for op in operations), (resource_type, service)
+
+
+# -- what CloudFormation can take ----------------------------------------------------------------------
+
+
+def test_a_long_reason_keeps_its_head_in_whole_lines_and_says_what_was_cut():
+    from estate_runtime.core import REASON_LIMIT_BYTES, fit_reason
+
+    reason = "dataset s3://b/k is not usable:\n" + "\n".join(f"line {n}: {'x' * 120}" for n in range(1, 41))
+    fitted = fit_reason(reason, "stream-1")
+    assert len(json.dumps(fitted).encode()) <= REASON_LIMIT_BYTES
+    assert fitted.startswith("dataset s3://b/k is not usable:\nline 1: ")
+    assert fitted.endswith("more lines cut to fit CloudFormation's 4 KB response; the whole message is in CloudWatch log stream stream-1]")
+    one_line = fit_reason("é" * 5000, "stream-1")  # multi-byte characters count as bytes
+    assert len(json.dumps(one_line, ensure_ascii=False).encode()) <= REASON_LIMIT_BYTES and one_line.startswith("éé")
+
+
+def test_attributes_beyond_the_budget_are_dropped_not_the_response():
+    from estate_runtime.core import DATA_LIMIT_BYTES, fit_data
+
+    data = fit_data({"Arn": "arn:x", "Huge": "y" * 5000, "Name": "n"}, {})
+    assert data == {"Arn": "arn:x", "Name": "n"}
+    assert len(json.dumps(data)) <= DATA_LIMIT_BYTES
+
+
+def test_a_failed_create_gets_the_reserved_time_to_undo_what_it_started():
+    seen = {}
+
+    class Starts(Recorder):
+        def create(self, request):
+            seen["deadline"] = self.aws.deadline
+            raise EstateError("bedrock:CreateX failed with ThrottlingException.")
+
+        def abandon(self, request, phase):
+            seen["abandon"] = (self.aws.deadline, phase)
+            return "This handler stopped x-1"
+
+    with pytest.raises(EstateError) as caught:
+        dispatcher(Starts).on_event(event("Create", "Custom::Recorder", {"Name": "a"}), Context(remaining_ms=300_000))
+    assert str(caught.value) == "bedrock:CreateX failed with ThrottlingException. This handler stopped x-1"
+    deadline, phase = seen["abandon"]
+    assert phase == "on_event" and deadline - seen["deadline"] == pytest.approx(45.0)
+
+
+def test_an_unfinished_step_never_answers_attributes():
+    class Leaky(Recorder):
+        def create(self, request):
+            return Outcome("rec-1", {"Arn": "arn:x"}, complete=False, state={"StartedAt": "1"})
+
+    answer = dispatcher(Leaky).on_event(event("Create", "Custom::Recorder", {"Name": "a"}), Context())
+    assert answer == {"PhysicalResourceId": "rec-1", "EstateSettled": False, "EstateState": {"StartedAt": "1"}}

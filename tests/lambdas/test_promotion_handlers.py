@@ -51,7 +51,7 @@ class Estate:
         self.dev = FakeReceiving()
         self.ram = FakeRam()
         self.prod = FakeReceiving(region="us-east-1", account=PROD)
-        view = SharedModelsView(self.dev, self.ram, PROD)
+        self.view = view = SharedModelsView(self.dev, self.ram, PROD)
         self.owner = Dispatcher({MODEL_SHARE: ModelShareHandler}, aws_factory=lambda region, deadline: aws_with({"bedrock": self.dev, "ram": self.ram}, FakeClock()))
         self.receiver = Dispatcher(
             {MODEL_COPY: ModelCopyHandler}, aws_factory=lambda region, deadline: aws_with({"bedrock": self.prod, "bedrock@us-west-2": view}, FakeClock())
@@ -198,3 +198,19 @@ def test_destroying_a_copy_still_running_refuses_with_what_to_do(estate):
     estate.deploy(MODEL_COPY, props)
     with pytest.raises(EstateError, match="still being copied .*delete again when the copy has finished"):
         estate.on_event(MODEL_COPY, "Delete", props, PhysicalResourceId=COPY["Name"])
+
+
+def test_a_share_whose_answer_was_lost_is_withdrawn_before_the_failure_is_reported(estate):
+    estate.dev.complete(JOB)
+    real_create = estate.ram.create_resource_share
+
+    def lost(**params):
+        real_create(**params)
+        estate.ram.fail_next("CreateResourceShare", "ServerInternalException", "answer lost", 500, times=10)
+        raise estate.ram._error("CreateResourceShare", "ServerInternalException", "answer lost", 500)
+
+    estate.ram.create_resource_share = lost
+    answer = estate.on_event(MODEL_SHARE, "Create", SHARE)
+    with pytest.raises(EstateError, match=f"withdrew model share {SHARE['Name']}"):
+        estate.poll(MODEL_SHARE, "Create", SHARE, answer)
+    assert estate.ram.live() == []  # prod sees nothing from a share CloudFormation does not know of

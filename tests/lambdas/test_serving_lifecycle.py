@@ -67,7 +67,8 @@ class Cloud:
             attributes[logical_id] = self.on_event("Create", DATASET, logical_id, props)["Data"]
         sim = Template(templates["Customization"], attributes)
         [logical_id] = sim.logical_ids(CUSTOMIZATION_JOB)
-        return self.on_event("Create", CUSTOMIZATION_JOB, logical_id, sim.properties(logical_id))["Data"]["JobName"]
+        job_arn = self.on_event("Create", CUSTOMIZATION_JOB, logical_id, sim.properties(logical_id))["PhysicalResourceId"]
+        return next(name for name, job in self.bedrock.jobs.items() if job["jobArn"] == job_arn)
 
 
 def throughput(templates: dict) -> tuple[str, dict]:
@@ -95,7 +96,7 @@ def test_serving_lifecycle_from_the_synthesized_templates(tmp_path):
     # Create while the job still trains: after the wait, a message that says what to do; nothing bills.
     answer = cloud.on_event("Create", PROVISIONED_THROUGHPUT, logical_id, props)
     assert cloud.poll("Create", PROVISIONED_THROUGHPUT, logical_id, props, answer)["IsComplete"] is False
-    stale = {**answer, "Data": {**answer["Data"], "StartedAt": str(time.time() - int(props["ModelWaitSeconds"]) - 1)}}
+    stale = {**answer, "EstateState": {**answer["EstateState"], "StartedAt": str(time.time() - int(props["ModelWaitSeconds"]) - 1)}}
     with pytest.raises(EstateError, match=f"job {job} is still training .* deploy the serving stack again"):
         cloud.poll("Create", PROVISIONED_THROUGHPUT, logical_id, props, stale)
     assert cloud.bedrock.billing() == []

@@ -10,7 +10,12 @@ serving stack resolves the trained model by that name when it exists.
   our names that was stopped or failed is never reused (Bedrock keeps its name); the next attempt
   gets ``-r2``, ``-r3``.
 - Update with a new content hash launches a new job under new names: a new physical id, so
-  CloudFormation deletes the old one afterwards. Tags alone update in place.
+  CloudFormation deletes the old one afterwards. Tags alone update in place, answering every
+  attribute of the job in use. An Update back to a configuration whose job predates the
+  resource's current one (CloudFormation rolling back a failed replacement, or a revert) adopts
+  that job as it is, failed or not: a rollback never buys a new training run.
+- A Create or Update that fails after asking Bedrock for a job stops that job before the failure
+  is reported: CloudFormation would never delete it.
 - Delete stops a running job and waits until it has stopped; a trained custom model is retained
   unless ``Removal`` is ``destroy``, and a model still in use fails with a message saying so.
 - Datasets already in S3 get a bounded pre-flight validation before the job is created.
@@ -19,6 +24,7 @@ serving stack resolves the trained model by that name when it exists.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
@@ -36,6 +42,7 @@ RESOURCE_TYPE = CUSTOMIZATION_JOB
 QUOTA_NAME = "(Model customization) Scheduled customization jobs"  # Service Quotas code L-0406044C
 PREFLIGHT_BYTES = 8 * 1024 * 1024
 PREFLIGHT_LINES = 20_000
+PREFLIGHT_REPORT_BYTES = 1200
 _MAX_ATTEMPTS = 20
 _LIVE = ("InProgress", "Completed")
 
@@ -67,21 +74,45 @@ class CustomizationJobHandler(ResourceHandler):
             "tag_resource",
             "untag_resource",
         ),
-        # Pre-flight of datasets already in S3.
-        "s3": ("get_object",),
+        "s3": ("get_object",),  # the pre-flight read of datasets already in S3
     }
 
     # -- lifecycle ---------------------------------------------------------------------------------
+    def __init__(self, aws: Any):
+        super().__init__(aws)
+        # The names of the job this request asked Bedrock to create, if it got that far: what
+        # abandon() stops when the request fails after all.
+        self._submitted: JobNames | None = None
+
     def create(self, request: Request) -> Outcome:
         return self._launch(request)
 
     def update(self, request: Request) -> Outcome:
         old, new = request.old_properties or {}, request.properties
         if _digest(old) != _digest(new):
+            earlier = self._earlier_job(request)
+            if earlier is not None:
+                # Back to a configuration that already had its job: CloudFormation rolling back a
+                # failed replacement (old and new properties swapped), or a revert. Training it
+                # again would buy a new run, and a rollback must never do that: adopt the job as it
+                # is, whatever its status, and answer at once.
+                log.info(
+                    "returning to an earlier job; nothing is trained",
+                    extra={"job": earlier["jobName"], "status": earlier["status"], "from": request.physical_id},
+                )
+                return Outcome(earlier["jobArn"], self._data(new, earlier), complete=True)
             log.info("model inputs changed: launching a new job (replacement)", extra={"old_job": old.get("JobName")})
             return self._launch(request)
-        self._update_tags(request)
-        return Outcome(request.physical_id or "", self._data(request.properties, None), complete=True)
+        job = self._get(request.physical_id or "")
+        if job is None:
+            raise EstateError(
+                f"job {request.physical_id} no longer exists in Bedrock, so its tags cannot change; "
+                "change the job's configuration to train a new one"
+            )
+        self._update_tags(request, job)
+        # CloudFormation replaces every attribute with this answer's: all of them, as in use (a
+        # retried job's name ends in -r2, which the properties alone do not say).
+        return Outcome(job["jobArn"], self._data(new, job), complete=True)
 
     def delete(self, request: Request) -> Outcome:
         job = self._get(request.physical_id or "")
@@ -96,16 +127,40 @@ class CustomizationJobHandler(ResourceHandler):
             return Outcome(request.physical_id or "", complete=False)
         if status == "Completed":
             self._dispose_model(job, request.properties)
-        return Outcome(request.physical_id or "", complete=True)
+        return Outcome(request.physical_id or "", self._data(request.properties, job), complete=True)
+
+    def abandon(self, request: Request, phase: str) -> str | None:
+        if phase == "on_event":
+            if self._submitted is None:
+                return None  # the request failed before it asked Bedrock for a job
+            target = self._submitted.job_name
+        elif request.request_type == "Create" or _digest(request.old_properties or {}) != _digest(request.properties):
+            target = request.physical_id or ""  # the job this request launched (or adopted) and waited for
+        else:
+            return None
+        try:
+            job = self._get(target)
+            if job is None or job["status"] != "InProgress":
+                return None
+            self._stop(job)
+        except EstateError as err:
+            return (
+                f"Job {target} may be training with no owner and could not be stopped ({err}); stop it with "
+                f"`aws bedrock stop-model-customization-job --job-identifier {target}`"
+            )
+        log.warning("stopped the job of a failed request", extra={"job": job["jobName"]})
+        return f"Training without an owner costs money, so this handler stopped job {job['jobName']}"
 
     def poll(self, request: Request) -> Outcome:
-        physical_id = request.data.get("JobArn") or request.physical_id or ""
+        physical_id = request.physical_id or ""
         if request.request_type == "Delete":
             job = self._get(physical_id)
             done = job is None or job["status"] not in ("InProgress", "Stopping")
             if job is not None and job["status"] == "InProgress":
                 self._stop(job)  # a stop that raced with the job's start is sent again
-            return Outcome(physical_id, complete=done)
+            if not done:
+                return Outcome(physical_id, complete=False)
+            return Outcome(physical_id, self._data(request.properties, job), complete=True)
         job = self._get(physical_id)
         if job is None:
             raise EstateError(f"job {physical_id} disappeared while CloudFormation waited for it")
@@ -122,12 +177,32 @@ class CustomizationJobHandler(ResourceHandler):
         if validation == "Completed":
             log.info("data validation passed; training continues", extra={"job": name})
             return Outcome(physical_id, data, complete=True)
-        waited = time.time() - float(request.data.get("SubmittedAt", time.time()))
+        waited = time.time() - float(request.state.get("SubmittedAt", time.time()))
         limit = float(request.properties.get("ValidationWaitSeconds", 0))
         if waited >= limit:
             log.info("accepted; data validation still running at the wait limit", extra={"job": name, "waited": waited})
             return Outcome(physical_id, data, complete=True)
-        return Outcome(physical_id, data, complete=False)
+        return Outcome(physical_id, complete=False)
+
+    def _earlier_job(self, request: Request) -> dict[str, Any] | None:
+        """The newest job of the requested configuration when it predates the resource's current
+        job (or is that job): the request goes back to it rather than forward."""
+        newest = None
+        names = _names(request.properties)
+        for _ in range(_MAX_ATTEMPTS):
+            found = self._get(names.job_name)
+            if found is None:
+                break
+            newest = found
+            names = names.next_attempt()
+        if newest is None:
+            return None
+        if newest["jobArn"] == request.physical_id:
+            return newest
+        current = self._get(request.physical_id or "")
+        if current is None:
+            return newest  # nothing to compare with: never buy training on a guess
+        return newest if _created(newest) <= _created(current) else None
 
     # -- launch ------------------------------------------------------------------------------------
     def _launch(self, request: Request) -> Outcome:
@@ -148,6 +223,7 @@ class CustomizationJobHandler(ResourceHandler):
             raise EstateError(f"{_MAX_ATTEMPTS} earlier jobs named {names.readable}-* were stopped or failed; fix the cause and rename the job")
 
         params = self._request(props, names)
+        self._submitted = names
         try:
             answer = self.aws.call(
                 "bedrock",
@@ -168,13 +244,8 @@ class CustomizationJobHandler(ResourceHandler):
         return self._accepted(props, answer["jobArn"], names)
 
     def _accepted(self, props: Any, job_arn: str, names: JobNames) -> Outcome:
-        data = {
-            "JobArn": job_arn,
-            "JobName": names.job_name,
-            "CustomModelName": names.custom_model_name,
-            "SubmittedAt": str(time.time()),
-        }
-        return Outcome(job_arn, data, complete=False)
+        # Complete once a poll sees validation pass; the attributes come with that answer.
+        return Outcome(job_arn, complete=False, state={"SubmittedAt": str(time.time())})
 
     def _request(self, props: Any, names: JobNames) -> dict[str, Any]:
         params = {api: props[field] for field, api in _REQUEST_FIELDS.items() if props.get(field) not in (None, "", [], {})}
@@ -185,8 +256,10 @@ class CustomizationJobHandler(ResourceHandler):
     def _quota_message(self, names: JobNames, err: ClientError) -> str:
         running = []
         try:
-            listing = self.aws.call("bedrock", "list_model_customization_jobs", statusEquals="InProgress", maxResults=20)
-            running = [summary["jobName"] for summary in listing.get("modelCustomizationJobSummaries", [])]
+            listing = self.aws.paginate(
+                "bedrock", "list_model_customization_jobs", result_key="modelCustomizationJobSummaries", statusEquals="InProgress"
+            )
+            running = [summary["jobName"] for summary in listing]
         except EstateError:
             pass  # the quota message stands on its own
         return (
@@ -218,7 +291,10 @@ class CustomizationJobHandler(ResourceHandler):
             report = datasets.validate(lines, rules, max_lines=PREFLIGHT_LINES)
             report.complete = report.complete and whole
             if not report.ok:
-                raise EstateError(f"{check.get('Purpose', 'dataset')} {uri} is not usable:\n{report.render(uri)}")
+                # The report goes to CloudFormation as the failure's reason, within its 4 KB response:
+                # the file is named once, then as many problems as fit.
+                head = f"{check.get('Purpose', 'dataset')} {uri} is not usable ({_count(report.error_count, 'problem')}):"
+                raise EstateError(f"{head}\n{report.summary(max(300, PREFLIGHT_REPORT_BYTES - len(head.encode('utf-8'))))}")
             log.info("preflight passed", extra={"uri": uri, "records": report.records, "whole_file": report.complete})
 
     def _read_head(self, uri: str, bucket: str, key: str) -> tuple[str, bool]:
@@ -275,15 +351,12 @@ class CustomizationJobHandler(ResourceHandler):
                     "remove the serving entries first, or set removal: retain on the job to keep the model"
                 ) from None
 
-    def _update_tags(self, request: Request) -> None:
+    def _update_tags(self, request: Request, job: dict[str, Any]) -> None:
         old, new = request.old_properties or {}, request.properties
-        job = self._get(request.physical_id or "")
-        targets = [("JobTags", job["jobArn"] if job else None)]
-        if job and job.get("outputModelArn"):
+        targets = [("JobTags", job["jobArn"])]
+        if job.get("outputModelArn"):
             targets.append(("CustomModelTags", job["outputModelArn"]))
         for field, arn in targets:
-            if not arn:
-                continue
             before = {t["key"]: t["value"] for t in old.get(field) or []}
             after = {t["key"]: t["value"] for t in new.get(field) or []}
             removed = sorted(set(before) - set(after))
@@ -313,6 +386,15 @@ def _names(props: Any) -> JobNames:
 
 def _digest(props: Any) -> str | None:
     return (props.get("NameParts") or {}).get("Digest")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _created(job: dict[str, Any]) -> float:
+    begun = job.get("creationTime")
+    return begun.timestamp() if isinstance(begun, datetime) else 0.0
 
 
 def _int(value: Any) -> int | None:

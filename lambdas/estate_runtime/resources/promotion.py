@@ -44,7 +44,7 @@ def _job_names(parts: Any) -> JobNames:
 
 
 def _started(request: Request) -> float:
-    return float(request.data.get("StartedAt") or time.time())
+    return float(request.state.get("StartedAt") or time.time())
 
 
 def _timestamp(value: Any) -> float:
@@ -66,13 +66,13 @@ class ModelShareHandler(ResourceHandler):
     }
 
     def create(self, request: Request) -> Outcome:
-        return Outcome(request.properties["Name"], {"StartedAt": str(time.time())}, complete=False)
+        return Outcome(request.properties["Name"], complete=False, state={"StartedAt": str(time.time())})
 
     def update(self, request: Request) -> Outcome:
         old, new = request.old_properties or {}, request.properties
         if old.get("Name") != new["Name"]:
             return self.create(request)  # a new share; CloudFormation deletes the old one after
-        return Outcome(new["Name"], {"StartedAt": str(time.time())}, complete=False)
+        return Outcome(new["Name"], complete=False, state={"StartedAt": str(time.time())})
 
     def delete(self, request: Request) -> Outcome:
         name = request.physical_id or request.properties["Name"]
@@ -113,15 +113,29 @@ class ModelShareHandler(ResourceHandler):
             self._reconcile(share["resourceShareArn"], "PRINCIPAL", "principals", principals)
         return Outcome(name, {"ShareArn": share["resourceShareArn"], "ModelArn": model_arn}, complete=True)
 
+    def abandon(self, request: Request, phase: str) -> str | None:
+        # Only a poll shares; a share made by a failed Create or renaming Update is withdrawn now.
+        name = request.physical_id or request.properties["Name"]
+        created_here = request.request_type == "Create" or (request.old_properties or {}).get("Name") != name
+        if phase != "is_complete" or not created_here:
+            return None
+        share = self._find(name)
+        if share is None:
+            return None
+        self.aws.call("ram", "delete_resource_share", resourceShareArn=share["resourceShareArn"])
+        return f"This handler withdrew model share {name}, which this request had created"
+
     def _find(self, name: str) -> dict[str, Any] | None:
-        found = self.aws.call("ram", "get_resource_shares", resourceOwner="SELF", name=name)["resourceShares"]
+        found = self.aws.paginate("ram", "get_resource_shares", result_key="resourceShares", resourceOwner="SELF", name=name)
         live = [s for s in found if s.get("status") in ("PENDING", "ACTIVE")]
         return live[0] if live else None
 
     def _reconcile(self, share_arn: str, kind: str, field: str, wanted: list[str]) -> None:
         """Make the share hold exactly ``wanted`` resources (or principals)."""
-        associations = self.aws.call("ram", "get_resource_share_associations", associationType=kind, resourceShareArns=[share_arn])
-        present = {a["associatedEntity"] for a in associations["resourceShareAssociations"] if a.get("status") in _LIVE_ASSOCIATION}
+        associations = self.aws.paginate(
+            "ram", "get_resource_share_associations", result_key="resourceShareAssociations", associationType=kind, resourceShareArns=[share_arn]
+        )
+        present = {a["associatedEntity"] for a in associations if a.get("status") in _LIVE_ASSOCIATION}
         missing, extra = sorted(set(wanted) - present), sorted(present - set(wanted))
         if missing:
             self.aws.call("ram", "associate_resource_share", resourceShareArn=share_arn, **{field: missing})
@@ -134,13 +148,15 @@ class ModelShareHandler(ResourceHandler):
 class ModelCopyHandler(ResourceHandler):
     resource_type = MODEL_COPY
     required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
+        # list_custom_models runs in the region that trained the source model (Aws.in_region).
         "bedrock": ("create_model_copy_job", "list_model_copy_jobs", "list_custom_models", "get_custom_model", "delete_custom_model"),
     }
 
     def create(self, request: Request) -> Outcome:
         name = request.properties["Name"]
         # A token per deployment: a later deploy after a failed copy starts a new copy job.
-        return Outcome(name, {"StartedAt": str(time.time()), "Token": f"{name[:40]}-{request.request_id[:24]}".rstrip("-")}, complete=False)
+        token = f"{name[:40]}-{request.request_id[:24]}".rstrip("-")
+        return Outcome(name, complete=False, state={"StartedAt": str(time.time()), "Token": token})
 
     def update(self, request: Request) -> Outcome:
         old, new = request.old_properties or {}, request.properties
@@ -198,13 +214,13 @@ class ModelCopyHandler(ResourceHandler):
             targetModelName=name,
             modelKmsKeyId=props["KmsKeyId"],
             targetModelTags=[{"key": t["key"], "value": t["value"]} for t in props.get("Tags", [])],
-            clientRequestToken=request.data.get("Token") or name,
+            clientRequestToken=request.state.get("Token") or name,
         )["jobArn"]
         log.info("copying promoted model", extra={"model": name, "source": source, "copy_job": job_arn})
         return Outcome(name, complete=False)
 
     def _copy_jobs(self, name: str) -> list[dict[str, Any]]:
-        found = self.aws.call("bedrock", "list_model_copy_jobs", targetModelNameContains=name)["modelCopyJobSummaries"]
+        found = self.aws.paginate("bedrock", "list_model_copy_jobs", result_key="modelCopyJobSummaries", targetModelNameContains=name)
         return [j for j in found if j.get("targetModelName") == name]
 
     def _shared_model(self, props: Any, waited: float) -> str | None:
@@ -217,9 +233,9 @@ class ModelCopyHandler(ResourceHandler):
         for _ in range(models.MAX_ATTEMPTS):
             wanted[names.custom_model_name] = names.attempt
             names = names.next_attempt()
-        listing = self.aws.call(
-            f"bedrock@{source['Region']}", "list_custom_models", isOwned=False, nameContains=source["JobNameParts"]["Readable"][:63]
-        )["modelSummaries"]
+        listing = self.aws.in_region(source["Region"]).paginate(
+            "bedrock", "list_custom_models", result_key="modelSummaries", isOwned=False, nameContains=source["JobNameParts"]["Readable"][:63]
+        )
         shared = [
             m
             for m in listing

@@ -73,7 +73,7 @@ class ServingHandler(ResourceHandler):
     # -- lifecycle -----------------------------------------------------------------------------------
     def create(self, request: Request) -> Outcome:
         name = request.properties["Name"]
-        return Outcome(name, {"Name": name, "StartedAt": str(time.time())}, complete=False)
+        return Outcome(name, complete=False, state={"StartedAt": str(time.time())})
 
     def update(self, request: Request) -> Outcome:
         old, new = request.old_properties or {}, request.properties
@@ -81,7 +81,7 @@ class ServingHandler(ResourceHandler):
             log.info(f"{self.noun} replaced", extra={"old": old.get("Name"), "new": new["Name"]})
             return self.create(request)
         self._update_tags(request)
-        return Outcome(new["Name"], {"Name": new["Name"], "StartedAt": str(time.time())}, complete=False)
+        return Outcome(new["Name"], complete=False, state={"StartedAt": str(time.time())})
 
     def delete(self, request: Request) -> Outcome:
         name = request.physical_id or request.properties["Name"]
@@ -99,7 +99,7 @@ class ServingHandler(ResourceHandler):
         if request.request_type == "Delete":
             return Outcome(name, complete=self.find(name) is None)
         found = self.find(name)
-        model_arn = self._resolve_model(props, float(request.data.get("StartedAt") or time.time()))
+        model_arn = self._resolve_model(props, float(request.state.get("StartedAt") or time.time()))
         if model_arn is None:
             return Outcome(name, complete=False)  # still training, within the wait
         if found is None:
@@ -116,7 +116,7 @@ class ServingHandler(ResourceHandler):
             self.swap_model(name, model_arn)
             return Outcome(name, complete=False)
         done = ready and self.serving_model(found) == model_arn
-        waited = time.time() - float(request.data.get("StartedAt") or time.time())
+        waited = time.time() - float(request.state.get("StartedAt") or time.time())
         if not done and waited >= float(props.get("ServeWaitSeconds", 3300)):
             # The provider's waiter ends at one hour; a resource created by a failed create gets no
             # Delete from CloudFormation. Remove it now rather than leave it billing.
@@ -125,12 +125,32 @@ class ServingHandler(ResourceHandler):
                 f"{self.noun} {name} was not serving after {round(waited / 60)} minutes (status {found.get('status')}); "
                 + ("it was deleted so nothing bills. Deploy again to retry." if created_here else "the previous model stays; deploy again to retry.")
             )
-        return Outcome(name, {"Arn": self.arn(found), "ModelArn": model_arn}, complete=done)
+        if not done:
+            return Outcome(name, complete=False)
+        return Outcome(name, {"Arn": self.arn(found), "ModelArn": model_arn}, complete=True)
 
     def _give_up(self, name: str, created_here: bool) -> None:
         if created_here:
             log.warning(f"deleting the {self.noun} this request created", extra={"serving": name})
             self.delete_serving(name)
+            self._given_up = True
+
+    def abandon(self, request: Request, phase: str) -> str | None:
+        # Only a poll creates; what a failed Create or replacing Update made is deleted now, as a
+        # replacement's new name may never get a Delete from CloudFormation's rollback.
+        name = request.physical_id or request.properties["Name"]
+        created_here = request.request_type == "Create" or (request.old_properties or {}).get("Name") != name
+        if phase != "is_complete" or not created_here or getattr(self, "_given_up", False):
+            return None
+        try:
+            found = self.find(name)
+            if found is None or not self.check_delete(found, request.properties):
+                return None
+            self.delete_serving(name)
+        except EstateError as err:
+            return f"{self.noun} {name} may bill with no owner and could not be deleted ({err}); delete it yourself"
+        log.warning(f"deleted the {self.noun} of a failed request", extra={"serving": name})
+        return f"It bills by the hour, so this handler deleted {self.noun} {name}, which this request had created"
 
     # -- the model -----------------------------------------------------------------------------------
     def _resolve_model(self, props: Any, started: float) -> str | None:

@@ -1,0 +1,117 @@
+"""The new user: a copy of the repository, their own accounts, a third stage and a job of another
+model family; `make snapshots`; the gates pass; a later spec change without `make snapshots` fails
+the gate, naming the stacks. Each spec is synthesized once (two syntheses in all)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ..synthesis import ROOT, lint_estate
+from . import gate
+
+# Build output and local environments: a fresh clone has none of them.
+NOT_IN_A_CLONE = shutil.ignore_patterns(
+    ".git", ".venv", "node_modules", "cdk.out", "__pycache__", "*.pyc", ".pytest_cache", ".hypothesis", "*.egg-info", "build", "dist"
+)
+ACCOUNTS = {"111111111111": "210987654321", "222222222222": "309876543210", "333333333333": "408765432109"}
+
+
+def copy_repository(destination: Path) -> Path:
+    shutil.copytree(ROOT, destination, ignore=NOT_IN_A_CLONE, symlinks=True)
+    return destination
+
+
+def ticket_records(count: int) -> str:
+    """Prompt/completion records, the format Llama 3.1 fine-tuning takes (at least 100)."""
+    return "".join(
+        json.dumps({"prompt": f"Classify ticket {i}: the export job failed at step {i % 7}.", "completion": ["billing", "identity", "storage"][i % 3]}) + "\n"
+        for i in range(count)
+    )
+
+
+def make_it_mine(repo: Path) -> None:
+    """What a new user does to estate.yaml: their accounts, a staging stage with a Llama fine-tune."""
+    spec_file = repo / "estate.yaml"
+    text = spec_file.read_text()
+    for placeholder, mine in ACCOUNTS.items():
+        text = text.replace(placeholder, mine)
+    doc = yaml.safe_load(text)
+    (repo / "datasets" / "tickets").mkdir()
+    (repo / "datasets" / "tickets" / "train.jsonl").write_text(ticket_records(120))
+    doc["datasets"]["tickets-train"] = {"path": "datasets/tickets/train.jsonl", "description": "Ticket triage examples"}
+    staging = {
+        "account": "507654321098",
+        "region": "us-west-2",
+        "description": "Release candidates",
+        "jobs": {
+            "triage": {
+                "type": "FINE_TUNING",
+                "baseModel": "meta.llama3-1-8b-instruct-v1:0:128k",
+                "trainingData": {"dataset": "tickets-train"},
+                "hyperparameters": {"epochCount": 2, "batchSize": 1, "learningRate": 0.0001},
+            }
+        },
+    }
+    doc["stages"] = {"dev": doc["stages"]["dev"], "staging": staging, **{k: v for k, v in doc["stages"].items() if k != "dev"}}
+    spec_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def change_it_again(repo: Path) -> None:
+    """A later edit: another epoch for dev's fine-tune, and staging renamed to qa."""
+    spec_file = repo / "estate.yaml"
+    doc = yaml.safe_load(spec_file.read_text())
+    doc["stages"]["dev"]["jobs"]["summarizer"]["hyperparameters"]["epochCount"] = 3
+    doc["stages"] = {("qa" if name == "staging" else name): stage for name, stage in doc["stages"].items()}
+    spec_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def fork(tmp_path_factory) -> Path:
+    return copy_repository(tmp_path_factory.mktemp("fork") / "bedrock-estate")
+
+
+def test_the_copy_is_a_clone_with_the_users_snapshots_and_no_build_output(fork):
+    assert (fork / "estate.yaml").is_file() and (fork / "Makefile").is_file()
+    assert (fork / "tests" / "estate" / "snapshots" / "dev" / "Foundation.json").is_file()
+    assert not (fork / ".venv").exists() and not (fork / "node_modules").exists()
+
+
+def test_a_new_user_forks_makes_it_theirs_and_the_gates_follow(fork, tmp_path):
+    snapshots = fork / "tests" / "estate" / "snapshots"
+    spec_file = fork / "estate.yaml"
+
+    # Their accounts, a third stage and a Llama fine-tune; then `make snapshots`.
+    make_it_mine(fork)
+    mine = gate.synthesize_estate(spec_file, tmp_path / "mine.out")  # nag packs clean, or this raises
+    written = gate.write(mine, snapshots)
+    assert written.missing == ["staging/Foundation", "staging/Customization"]  # no serving in staging: no Serving stack
+    assert {"Delivery", "dev/Foundation", "prod/Foundation"} <= set(written.changed)  # the accounts changed
+    assert written.stale == []
+    assert sorted(p.relative_to(snapshots).as_posix() for p in snapshots.rglob("*.json")) == sorted(
+        ["Delivery.json", "staging/Foundation.json", "staging/Customization.json"]
+        + [f"{stage}/{stack}.json" for stage in ("dev", "prod") for stack in ("Foundation", "Customization", "Serving")]
+    )
+    assert "meta.llama3-1-8b-instruct-v1:0:128k" in (snapshots / "staging" / "Customization.json").read_text()
+    assert "210987654321" in (snapshots / "dev" / "Foundation.json").read_text()
+
+    # The gates pass on the fork: spec valid and nag clean (it synthesized), lint clean, snapshots current.
+    assert lint_estate(mine.stacks) == {}
+    assert gate.compare(mine, snapshots).ok
+
+    # A later change without `make snapshots`: the gate fails and names the stacks.
+    change_it_again(fork)
+    changed = gate.synthesize_estate(spec_file, tmp_path / "changed.out")
+    comparison = gate.compare(changed, snapshots)
+    assert not comparison.ok
+    assert "dev/Customization" in comparison.changed and "Delivery" in comparison.changed
+    assert comparison.missing == ["qa/Foundation", "qa/Customization"]
+    assert comparison.stale == ["staging/Customization", "staging/Foundation"]
+    message = comparison.message("estate.yaml")
+    for stack in ("dev/Customization", "qa/Customization", "staging/Customization"):
+        assert stack in message
+    assert "make snapshots" in message

@@ -109,7 +109,7 @@ def _summary(old: str, new: str) -> str:
     modified = sorted(k for k in set(old_res) & set(new_res) if old_res[k] != new_res[k])
     for label, names in (("added", added), ("removed", removed), ("modified", modified)):
         if names:
-            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            shown = ", ".join(names) if len(names) <= 3 else f"{len(names)} resources, e.g. {', '.join(names[:2])}"
             parts.append(f"{label} {shown}")
     sections = sorted(k for k in set(before) | set(after) if k != "Resources" and before.get(k) != after.get(k))
     if sections:
@@ -150,7 +150,8 @@ class Comparison:
     def message(self, spec_name: str = "estate.yaml") -> str:
         if self.ok:
             return f"{spec_name}: every stack matches its snapshot in {self.where}"
-        lines = [f"The snapshots of {spec_name} do not match what it synthesizes:"]
+        counts = ", ".join(f"{len(keys)} {label}" for label, keys in (("changed", self.changed), ("missing", self.missing), ("stale", self.stale)) if keys)
+        lines = [f"The snapshots of {spec_name} do not match what it synthesizes ({counts}):"]
         for key in self.changed:
             lines.append(f"  changed: {key} ({self.details[key]})")
         for key in self.missing:

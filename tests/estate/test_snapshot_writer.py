@@ -66,7 +66,7 @@ def test_the_gate_names_changed_missing_and_stale_stacks_and_the_command(tmp_pat
     assert comparison.changed == ["Delivery", "dev/Foundation"]
     assert comparison.missing == ["new/Serving"] and comparison.stale == ["old/Serving"]
     message = comparison.message("estate.yaml")
-    assert message.startswith("The snapshots of estate.yaml do not match what it synthesizes:\n")
+    assert message.startswith("The snapshots of estate.yaml do not match what it synthesizes (2 changed, 1 missing, 1 stale):\n")
     assert "  changed: dev/Foundation (modified Bucket)\n" in message
     assert f"  missing: new/Serving (new stack, no {tmp_path}/new/Serving.json)\n" in message
     assert f"  stale:   {tmp_path}/old/Serving.json (no stack old/Serving in the estate any more)\n" in message

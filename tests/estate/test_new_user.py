@@ -1,6 +1,8 @@
-"""The new user: a copy of the repository, their own accounts, a third stage and a job of another
-model family; `make snapshots`; the gates pass; a later spec change without `make snapshots` fails
-the gate, naming the stacks. Each spec is synthesized once (two syntheses in all)."""
+"""The new user: a copy of the repository with the sample estate as the template ships it; their
+own accounts, a third stage and a job of another model family; `make snapshots`; the gates pass; a
+later spec change without `make snapshots` fails the gate, naming the stacks. Each spec is
+synthesized once (two syntheses in all). Nothing here depends on what the repository's own
+estate.yaml or snapshots hold: the copy starts from the sample fixture."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ..conftest import DEFAULT_FIXTURE
 from ..synthesis import ROOT, lint_estate
 from . import gate
 
@@ -18,7 +21,8 @@ from . import gate
 NOT_IN_A_CLONE = shutil.ignore_patterns(
     ".git", ".venv", "node_modules", "cdk.out", "__pycache__", "*.pyc", ".pytest_cache", ".hypothesis", "*.egg-info", "build", "dist"
 )
-ACCOUNTS = {"111111111111": "210987654321", "222222222222": "309876543210", "333333333333": "408765432109"}
+ACCOUNTS = {"dev": "210987654321", "prod": "309876543210"}
+TOOLING = "408765432109"
 
 
 def copy_repository(destination: Path) -> Path:
@@ -34,13 +38,21 @@ def ticket_records(count: int) -> str:
     )
 
 
+def the_sample_as_shipped(repo: Path) -> None:
+    """The copy's estate.yaml is the template's sample (the fixture, its dataset paths from the root)."""
+    text = DEFAULT_FIXTURE.read_text().replace("path: ../../../datasets/", "path: datasets/")
+    (repo / "estate.yaml").write_text(text)
+
+
 def make_it_mine(repo: Path) -> None:
     """What a new user does to estate.yaml: their accounts, a staging stage with a Llama fine-tune."""
     spec_file = repo / "estate.yaml"
-    text = spec_file.read_text()
-    for placeholder, mine in ACCOUNTS.items():
-        text = text.replace(placeholder, mine)
-    doc = yaml.safe_load(text)
+    doc = yaml.safe_load(spec_file.read_text())
+    for stage, account in ACCOUNTS.items():
+        doc["stages"][stage]["account"] = account
+    pipeline = doc["pipeline"]
+    pipeline["connectionArn"] = pipeline["connectionArn"].replace(pipeline["account"], TOOLING)
+    pipeline["account"] = TOOLING
     (repo / "datasets" / "tickets").mkdir()
     (repo / "datasets" / "tickets" / "train.jsonl").write_text(ticket_records(120))
     doc["datasets"]["tickets-train"] = {"path": "datasets/tickets/train.jsonl", "description": "Ticket triage examples"}
@@ -72,12 +84,17 @@ def change_it_again(repo: Path) -> None:
 
 @pytest.fixture(scope="module")
 def fork(tmp_path_factory) -> Path:
-    return copy_repository(tmp_path_factory.mktemp("fork") / "bedrock-estate")
+    repo = copy_repository(tmp_path_factory.mktemp("fork") / "bedrock-estate")
+    the_sample_as_shipped(repo)
+    return repo
 
 
-def test_the_copy_is_a_clone_with_the_users_snapshots_and_no_build_output(fork):
-    assert (fork / "estate.yaml").is_file() and (fork / "Makefile").is_file()
-    assert (fork / "tests" / "estate" / "snapshots" / "dev" / "Foundation.json").is_file()
+def test_the_copy_is_a_clone_with_its_snapshot_folder_and_no_build_output(fork):
+    for tracked in ("estate.yaml", "Makefile", "tests/estate/gate.py", "datasets/summarization/train.jsonl"):
+        assert (fork / tracked).is_file(), tracked
+    assert (fork / "tests" / "estate" / "snapshots").is_dir()
+    assert "snapshots: setup" in (fork / "Makefile").read_text()  # `make snapshots` runs the writer used below
+    assert "-m tests.estate.gate" in (fork / "Makefile").read_text()
     assert not (fork / ".venv").exists() and not (fork / "node_modules").exists()
 
 
@@ -87,13 +104,13 @@ def test_a_new_user_forks_makes_it_theirs_and_the_gates_follow(fork, tmp_path):
 
     # Their accounts, a third stage and a Llama fine-tune; then `make snapshots`.
     make_it_mine(fork)
+    (snapshots / "retired").mkdir(exist_ok=True)
+    (snapshots / "retired" / "Foundation.json").write_text("{}\n")  # a stage deleted from the spec earlier
     mine = gate.synthesize_estate(spec_file, tmp_path / "mine.out")  # nag packs clean, or this raises
     written = gate.write(mine, snapshots)
-    assert written.missing == ["staging/Foundation", "staging/Customization"]  # no serving in staging: no Serving stack
-    assert {"Delivery", "dev/Foundation", "prod/Foundation"} <= set(written.changed)  # the accounts changed
-    assert written.stale == []
+    assert "retired/Foundation" in written.stale and not (snapshots / "retired").exists()
     assert sorted(p.relative_to(snapshots).as_posix() for p in snapshots.rglob("*.json")) == sorted(
-        ["Delivery.json", "staging/Foundation.json", "staging/Customization.json"]
+        ["Delivery.json", "staging/Foundation.json", "staging/Customization.json"]  # staging serves nothing: no Serving stack
         + [f"{stage}/{stack}.json" for stage in ("dev", "prod") for stack in ("Foundation", "Customization", "Serving")]
     )
     assert "meta.llama3-1-8b-instruct-v1:0:128k" in (snapshots / "staging" / "Customization.json").read_text()

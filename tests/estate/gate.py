@@ -73,6 +73,15 @@ def nag_findings(outdir: Path, limit: int = 40) -> list[str]:
     return lines[:limit] + ([f"... and {len(lines) - limit} more (see {report_file})"] if len(lines) > limit else [])
 
 
+def synthesis_failure(error: BaseException, outdir: Path) -> str:
+    """What a failed synthesis says: the unacknowledged nag findings, or CDK's own message."""
+    findings = nag_findings(outdir)
+    if findings:
+        return "unacknowledged cdk-nag findings (cdk.json sets failSynthOnValidationErrors):\n  " + "\n  ".join(findings)
+    first = next((line for line in str(error).splitlines() if line.strip()), "")
+    return f"{type(error).__name__}: {first}"
+
+
 def stack_key(stack) -> str | None:
     """A stack's snapshot name, e.g. "dev/Foundation" or "Delivery"; None for CDK's support stacks."""
     if stack.stage:
@@ -216,10 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         except SpecError as error:
             print(error, file=sys.stderr)
             return 1
-        except RuntimeError as error:
-            findings = nag_findings(outdir)
-            detail = "\n  ".join(findings) if findings else str(error).splitlines()[0]
-            print(f"{spec_file.name}: synthesis failed, snapshots not written:\n  {detail}", file=sys.stderr)
+        except Exception as error:
+            print(f"{spec_file.name}: synthesis failed, snapshots not written:\n  {synthesis_failure(error, outdir)}", file=sys.stderr)
             return 1
         result = write(estate, directory)
     finally:

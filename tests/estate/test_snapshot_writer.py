@@ -94,3 +94,11 @@ def test_make_snapshots_reports_a_spec_mistake_without_a_traceback_and_writes_no
     err = capsys.readouterr().err
     assert "name: 'x' must be 3-20 characters" in err and "Traceback" not in err
     assert not (tmp_path / "snapshots").exists()
+
+
+def test_a_failed_synthesis_is_told_by_its_nag_findings_or_cdk_s_message(tmp_path):
+    report = {"pluginReports": [{"violations": [{"ruleName": "AwsSolutions-S1", "violatingConstructs": [{"constructPath": "dev/Foundation/Logs/Resource"}]}]}]}
+    assert gate.synthesis_failure(RuntimeError("x"), tmp_path) == "RuntimeError: x"
+    (tmp_path / "validation-report.json").write_text(json.dumps(report))
+    message = gate.synthesis_failure(RuntimeError("Error: ValidationFailed"), tmp_path)
+    assert message.endswith("failSynthOnValidationErrors):\n  AwsSolutions-S1: dev/Foundation/Logs/Resource")

@@ -39,7 +39,7 @@ test: setup
 snapshots: setup
 	ESTATE=$(ESTATE) ESTATE_SNAPSHOTS=$(ESTATE_SNAPSHOTS) $(PY) -m tests.estate.gate
 
-## Time synthesis of the estate against a minimal one-bucket app (not a test).
+## Time synthesis of the sample estate (the test fixture) against a minimal one-bucket app (not a test).
 bench: setup
 	$(PY) tests/benchmarks/bench_synth.py
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,6 +98,8 @@ def test_the_copy_is_a_clone_with_its_snapshot_folder_and_no_build_output(fork):
     assert "snapshots: setup" in (fork / "Makefile").read_text()  # `make snapshots` runs the writer used below
     assert "-m tests.estate.gate" in (fork / "Makefile").read_text()
     assert not (fork / ".venv").exists() and not (fork / "node_modules").exists()
+    entry = subprocess.run([sys.executable, "-m", "tests.estate.gate", "--help"], cwd=fork, capture_output=True, text=True, timeout=60)
+    assert entry.returncode == 0 and "rewrite its committed snapshots" in entry.stdout, entry.stderr
 
 
 def test_a_new_user_forks_makes_it_theirs_and_the_gates_follow(fork, tmp_path):

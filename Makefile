@@ -10,7 +10,7 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export CDK_DISABLE_CLI_TELEMETRY ?= true
 
-.PHONY: setup synth test plan bench lock schema clean
+.PHONY: setup synth test snapshots plan bench lock schema clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -29,11 +29,17 @@ synth: setup
 	$(CDK) synth '**' --quiet --no-notices $(if $(ESTATE),-c estate=$(ESTATE))
 	$(PY) -m constructs_lib.plan --assembly cdk.out $(if $(ESTATE),--spec $(ESTATE))
 
-## Run every test: spec, constructs, snapshots, cdk-nag, cfn-lint, handlers, lifecycle simulations.
+## Run every test: the product's (on spec fixtures under tests/) and the gates on your estate.yaml
+## (or ESTATE=path): spec valid, cdk-nag packs clean, cfn-lint clean, stacks match their snapshots.
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	ESTATE=$(ESTATE) ESTATE_SNAPSHOTS=$(ESTATE_SNAPSHOTS) $(PY) -m pytest $(PYTEST_ARGS)
 
-## Time synthesis of the estate against a minimal one-bucket app (not a test).
+## Rewrite the committed snapshots of your estate (tests/estate/snapshots/<stage>/<Stack>.json and
+## Delivery.json) from estate.yaml (or ESTATE=path): adds files of new stacks, removes those of gone ones.
+snapshots: setup
+	ESTATE=$(ESTATE) ESTATE_SNAPSHOTS=$(ESTATE_SNAPSHOTS) $(PY) -m tests.estate.gate
+
+## Time synthesis of the sample estate (the test fixture) against a minimal one-bucket app (not a test).
 bench: setup
 	$(PY) tests/benchmarks/bench_synth.py
 

@@ -1,6 +1,7 @@
 """``bedrock-estate``: command-line tools around the estate spec and its datasets.
 
     bedrock-estate check [SPEC]                         validate a spec (exit 1 with path-named errors)
+    bedrock-estate stages [SPEC] [--json]               the spec's stages, accounts and regions (a CI matrix)
     bedrock-estate validate FILE --model ID [--type T]  validate a JSONL dataset for a base model
     bedrock-estate convert FILE --to FORMAT [-o OUT]    prompt/completion to messages or bedrock-conversation-2024
     bedrock-estate schema                               print the spec's JSON Schema
@@ -23,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="validate an estate spec")
     check.add_argument("spec", nargs="?", default="estate.yaml")
+    stages = commands.add_parser("stages", help="list the spec's stages with their accounts and regions")
+    stages.add_argument("spec", nargs="?", default="estate.yaml", help="the estate spec (default: estate.yaml)")
+    stages.add_argument("--json", action="store_true", help='one line of JSON, [{"stage", "account", "region"}, ...], for a CI matrix')
     commands.add_parser("schema", help="print the estate spec's JSON Schema")
     plan = commands.add_parser("plan", help="print the plan of a synthesized estate")
     plan.add_argument("--assembly", default="cdk.out")
@@ -45,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "convert":
         return _convert(args)
 
+    if args.command == "stages":
+        return _stages(args)
     if args.command == "schema":
         print(json_schema_text(), end="")
         return 0
@@ -61,6 +67,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.spec}: ok ({len(spec.stages)} stages: {', '.join(spec.stages)})")
     return 0
 
+
+
+def _stages(args: argparse.Namespace) -> int:
+    """The stages in deployment order; the pull-request workflow builds its diff matrix from --json."""
+    import json
+
+    try:
+        spec = load_spec(args.spec)
+    except SpecError as error:
+        print(error, file=sys.stderr)
+        return 1
+    rows = [{"stage": s.name, "account": s.account, "region": s.region} for s in spec.stage_settings()]
+    if args.json:
+        print(json.dumps(rows, separators=(",", ":")))
+    else:
+        for row in rows:
+            print(f"{row['stage']}\t{row['account']}\t{row['region']}")
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -1,76 +1,31 @@
-"""Shared fixtures. The default estate is synthesized once per test session and shared."""
+"""Shared fixtures. The default estate (a fixture, tests/fixtures/estates/default.yaml) is synthesized
+once per test session and shared."""
 
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+from .synthesis import ROOT, SynthesizedEstate, SynthesizedStack, cdk_context, synthesize  # noqa: F401 (shared with tests)
 
-
-def cdk_context() -> dict[str, Any]:
-    """The context `cdk synth` runs with: cdk.json's feature flags, no version metadata."""
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    return {**context, "aws:cdk:version-reporting": False}
-
-
-@dataclass(frozen=True)
-class SynthesizedStack:
-    stage: str  # "" for top-level stacks (the delivery pipeline and CDK's support stacks)
-    stack_id: str  # e.g. "dev/Foundation", "Delivery"
-    stack_name: str
-    template: dict[str, Any]
-    region: str
-
-
-@dataclass(frozen=True)
-class SynthesizedEstate:
-    spec: Any
-    directory: Path
-    stacks: list[SynthesizedStack]
-
-    def stack(self, stack_id: str) -> SynthesizedStack:
-        return next(s for s in self.stacks if s.stack_id == stack_id)
-
-
-def synthesize(spec: Any, outdir: Path, base_dir: Path = ROOT) -> SynthesizedEstate:
-    """Build and synthesize an estate the way app.py does (nag packs included), in-process."""
-    import aws_cdk as cdk
-
-    from stacks.estate import build_estate
-
-    app = cdk.App(context=cdk_context(), outdir=str(outdir))
-    stages = build_estate(app, spec, base_dir=base_dir)
-    assembly = app.synth()
-    stacks = [
-        SynthesizedStack("", artifact.hierarchical_id, artifact.stack_name, artifact.template, artifact.environment.region)
-        for artifact in assembly.stacks
-    ]
-    for stage in stages:
-        nested = assembly.get_nested_assembly(f"assembly-{stage.stage_name}")
-        for artifact in nested.stacks:
-            stacks.append(
-                SynthesizedStack(stage.stage_name, artifact.hierarchical_id, artifact.stack_name, artifact.template, artifact.environment.region)
-            )
-    return SynthesizedEstate(spec, Path(assembly.directory), stacks)
+# The project's own tests read spec fixtures from here, never the repository's estate.yaml: that
+# file is the user's, and the gates in tests/estate/ test it. Dataset paths in a fixture are
+# relative to the fixture file, as in any spec.
+FIXTURES = ROOT / "tests" / "fixtures" / "estates"
+DEFAULT_FIXTURE = FIXTURES / "default.yaml"
 
 
 @pytest.fixture(scope="session")
 def default_spec():
     from constructs_lib.spec import load_spec
 
-    return load_spec(ROOT / "estate.yaml")
+    return load_spec(DEFAULT_FIXTURE)
 
 
 @pytest.fixture(scope="session")
 def default_estate(default_spec, tmp_path_factory) -> SynthesizedEstate:
-    return synthesize(default_spec, tmp_path_factory.mktemp("cdk.out"))
+    return synthesize(default_spec, tmp_path_factory.mktemp("cdk.out"), base_dir=FIXTURES)
 
 
 @pytest.fixture(scope="session")

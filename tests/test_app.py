@@ -12,7 +12,8 @@ import pytest
 
 from constructs_lib.plan import read_assembly, render
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import DEFAULT_FIXTURE, FIXTURES, ROOT
+
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 
 
@@ -30,7 +31,8 @@ def offline_env(tmp_path: Path) -> dict[str, str]:
 
 def test_a_spec_mistake_exits_with_the_message_and_no_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text((ROOT / "estate.yaml").read_text().replace("region: us-east-1", "region: us-wst-2"))
+    text = DEFAULT_FIXTURE.read_text().replace("path: ../../../datasets/", f"path: {ROOT / 'datasets'}/")
+    bad.write_text(text.replace("region: us-east-1", "region: us-wst-2"))
     env = offline_env(tmp_path) | {"CDK_CONTEXT_JSON": json.dumps({"estate": str(bad)}), "CDK_OUTDIR": str(tmp_path / "out")}
     result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
@@ -42,13 +44,13 @@ def test_a_spec_mistake_exits_with_the_message_and_no_traceback(tmp_path):
 def test_cdk_cli_synthesizes_every_stage_offline_and_the_plan_describes_it(tmp_path):
     out = tmp_path / "cdk.out"
     result = subprocess.run(
-        [str(CDK), "synth", "**", "--quiet", "--no-notices", "--output", str(out)],
+        [str(CDK), "synth", "**", "--quiet", "--no-notices", "--output", str(out), "-c", f"estate={DEFAULT_FIXTURE.relative_to(ROOT)}"],
         cwd=ROOT, env=offline_env(tmp_path), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     from constructs_lib.spec import load_spec
 
-    plan = render(load_spec(ROOT / "estate.yaml"), read_assembly(out))
+    plan = render(load_spec(DEFAULT_FIXTURE), read_assembly(out))
     assert "| dev | 111111111111 | us-west-2 | no | retain | S3 + CloudWatch (text) |" in plan
     assert "| prod | 222222222222 | us-east-1 | yes | retain | S3 + CloudWatch (text) |" in plan
     assert "`dev/Foundation` → stack `bedrock-estate-dev-foundation`" in plan
@@ -73,7 +75,7 @@ def test_cli_check_reports_spec_errors_with_exit_code(tmp_path, capsys):
     assert main(["check", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "name: 'x' must be 3-20 characters" in err and "stages: is required" in err
-    assert main(["check", str(ROOT / "estate.yaml")]) == 0
+    assert main(["check", str(DEFAULT_FIXTURE)]) == 0
 
 
 def test_plan_lists_jobs_and_says_when_catalog_checks_are_off(default_estate, default_spec, tmp_path):
@@ -100,8 +102,8 @@ def test_plan_prints_the_cost_table_with_unknown_and_stated_prices(default_estat
 
     from constructs_lib.spec import parse_spec
 
-    text = (ROOT / "estate.yaml").read_text() + "prices:\n  anthropic.claude-3-haiku-20240307-v1:0:200k: {none: 10.0}\n"
-    priced = render(parse_spec(text, base_dir=ROOT), read_assembly(default_estate.directory))
+    text = DEFAULT_FIXTURE.read_text() + "prices:\n  anthropic.claude-3-haiku-20240307-v1:0:200k: {none: 10.0}\n"
+    priced = render(parse_spec(text, base_dir=FIXTURES), read_assembly(default_estate.directory))
     assert "| summarizer | job `summarizer` | provisioned | 1 | none | $10.00 | $240.00 | $7,300.00 | spec |" in priced
     assert "| **dev provisioned total** | | | | | | | **$7,300.00** | | |" in priced
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import boto3
 import pytest
@@ -12,7 +11,8 @@ from moto import mock_aws
 from constructs_lib.job_identity import job_names_for
 from constructs_lib.verify import run
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import DEFAULT_FIXTURE, FIXTURES
+
 ACCOUNT = "123456789012"  # moto's account
 
 
@@ -20,8 +20,8 @@ ACCOUNT = "123456789012"  # moto's account
 def spec():
     from constructs_lib.spec import parse_spec
 
-    text = (ROOT / "estate.yaml").read_text().replace('"111111111111"', f'"{ACCOUNT}"')
-    return parse_spec(text, base_dir=ROOT)
+    text = DEFAULT_FIXTURE.read_text().replace('"111111111111"', f'"{ACCOUNT}"')
+    return parse_spec(text, base_dir=FIXTURES)
 
 
 def deploy_dev(spec, trust_condition=None, logging_bucket="estate-dev-invocation-logs", with_job=True):
@@ -48,7 +48,7 @@ def deploy_dev(spec, trust_condition=None, logging_bucket="estate-dev-invocation
         }
     )
     if with_job:
-        names = job_names_for(spec, "dev", "summarizer", ROOT)
+        names = job_names_for(spec, "dev", "summarizer", FIXTURES)
         bedrock.create_model_customization_job(
             jobName=names.job_name, customModelName=names.custom_model_name, roleArn=role["Arn"],
             baseModelIdentifier="anthropic.claude-3-haiku-20240307-v1:0:200k",
@@ -64,7 +64,7 @@ def client(name):
 @mock_aws
 def test_a_healthy_stage_passes_every_check(spec):
     deploy_dev(spec)
-    checks = run(spec, "dev", ROOT, client)
+    checks = run(spec, "dev", FIXTURES, client)
     assert [c.name for c in checks] == ["invocation logging", "service role trust", "job summarizer"]
     assert all(c.ok for c in checks), [c.render() for c in checks]
 
@@ -72,19 +72,19 @@ def test_a_healthy_stage_passes_every_check(spec):
 @mock_aws
 def test_a_foreign_logging_destination_fails(spec):
     deploy_dev(spec, logging_bucket="someone-elses-bucket")
-    [logging, *_] = run(spec, "dev", ROOT, client)
+    [logging, *_] = run(spec, "dev", FIXTURES, client)
     assert not logging.ok and "not the estate's bucket 'estate-dev-invocation-logs'" in logging.detail
 
 
 @mock_aws
 def test_a_trust_without_source_conditions_fails(spec):
     deploy_dev(spec, trust_condition={"StringEquals": {"aws:SourceAccount": ACCOUNT}})
-    trust = run(spec, "dev", ROOT, client)[1]
+    trust = run(spec, "dev", FIXTURES, client)[1]
     assert not trust.ok and "aws:SourceArn condition is not" in trust.detail
 
 
 @mock_aws
 def test_a_missing_job_fails(spec):
     deploy_dev(spec, with_job=False)
-    job = run(spec, "dev", ROOT, client)[2]
+    job = run(spec, "dev", FIXTURES, client)[2]
     assert not job.ok and "no running or completed job named bedrock-estate-dev-summarizer-" in job.detail

@@ -1,15 +1,20 @@
-"""The pull-request workflow: tests, plan and a diff for every stage of the spec."""
+"""The pull-request workflow: tests, plan and a diff for every stage of the spec, with the stages,
+accounts and regions derived from the spec at run time (nothing about the estate hard-coded)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
+import re
 
 import yaml
 
+from constructs_lib.cli import main
 from constructs_lib.spec import load_spec
 
-ROOT = Path(__file__).resolve().parent.parent
-WORKFLOW = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
+from .conftest import DEFAULT_FIXTURE, ROOT
+
+WORKFLOW_TEXT = (ROOT / ".github" / "workflows" / "pull-request.yml").read_text()
+WORKFLOW = yaml.safe_load(WORKFLOW_TEXT)
 
 
 def test_runs_on_pull_requests_with_oidc_and_least_permissions():
@@ -23,9 +28,60 @@ def test_tests_run_before_the_plan_and_the_diffs():
     assert WORKFLOW["jobs"]["diff"]["needs"] == "test-and-plan"
 
 
-def test_there_is_a_diff_for_every_stage_in_its_own_account_and_region():
-    spec = load_spec(ROOT / "estate.yaml")
-    matrix = WORKFLOW["jobs"]["diff"]["strategy"]["matrix"]["include"]
-    assert [(m["stage"], m["account"], m["region"]) for m in matrix] == [(s.name, s.account, s.region) for s in spec.stage_settings()]
-    step = next(s for s in WORKFLOW["jobs"]["diff"]["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials"))
-    assert step["with"]["role-to-assume"] == "arn:aws:iam::${{ matrix.account }}:role/bedrock-estate-pr-diff"
+def test_the_diff_matrix_is_the_spec_s_stages_computed_in_the_run():
+    job = WORKFLOW["jobs"]["test-and-plan"]
+    step = next(s for s in job["steps"] if s.get("id") == "stages")
+    assert "bedrock-estate stages --json" in step["run"] and '>> "$GITHUB_OUTPUT"' in step["run"]
+    assert job["outputs"]["stages"] == "${{ steps.stages.outputs.stages }}"
+    assert WORKFLOW["jobs"]["diff"]["strategy"]["matrix"] == {"include": "${{ fromJSON(needs.test-and-plan.outputs.stages) }}"}
+
+
+def test_no_stage_account_or_region_is_written_into_the_workflow():
+    assert re.findall(r"\b\d{12}\b", WORKFLOW_TEXT) == []
+    assert re.findall(r"\b(?:us|eu|ap|ca|sa|me|af|il|mx)-[a-z]+-\d\b", WORKFLOW_TEXT) == []
+    diff_steps = WORKFLOW["jobs"]["diff"]["steps"]
+    assert not any(re.search(r"\b(dev|prod)\b", json.dumps(s)) for s in diff_steps)
+
+
+def test_each_diff_runs_in_its_stage_s_account_and_region():
+    steps = WORKFLOW["jobs"]["diff"]["steps"]
+    credentials = next(s for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials"))
+    assert credentials["with"] == {
+        "role-to-assume": "arn:aws:iam::${{ matrix.account }}:role/bedrock-estate-pr-diff",
+        "aws-region": "${{ matrix.region }}",
+    }
+    diff = next(s for s in steps if "cdk diff" in s.get("run", ""))
+    assert diff["env"] == {"STAGE": "${{ matrix.stage }}"}  # the stage name reaches the shell as data
+    assert 'npx cdk diff "$STAGE/*"' in diff["run"]
+
+
+def test_the_stages_command_prints_the_matrix_of_any_spec(tmp_path, capsys):
+    assert main(["stages", str(DEFAULT_FIXTURE), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows == [{"stage": s.name, "account": s.account, "region": s.region} for s in load_spec(DEFAULT_FIXTURE).stage_settings()]
+
+    three = tmp_path / "estate.yaml"
+    three.write_text(
+        "name: acme-estate\nstages:\n"
+        '  dev: {account: "210987654321", region: us-west-2}\n'
+        '  staging: {account: "309876543210", region: eu-west-1}\n'
+        '  prod: {account: "408765432109", region: us-east-1, protected: true}\n'
+    )
+    assert main(["stages", str(three), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1  # one line, as $GITHUB_OUTPUT needs
+    assert json.loads(out) == [
+        {"stage": "dev", "account": "210987654321", "region": "us-west-2"},
+        {"stage": "staging", "account": "309876543210", "region": "eu-west-1"},
+        {"stage": "prod", "account": "408765432109", "region": "us-east-1"},
+    ]
+    assert main(["stages", str(three)]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "staging\t309876543210\teu-west-1"
+
+
+def test_the_stages_command_reports_a_spec_mistake_with_exit_code_1(tmp_path, capsys):
+    bad = tmp_path / "estate.yaml"
+    bad.write_text("name: x\n")
+    assert main(["stages", str(bad), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "stages: is required" in captured.err

@@ -21,22 +21,22 @@ from estate_runtime.resources.dataset import DatasetHandler
 from estate_runtime.resources.serving import ProvisionedThroughputHandler
 from stacks.estate_stage import EstateStage
 
-from ..conftest import ROOT, cdk_context
+from ..conftest import DEFAULT_FIXTURE, FIXTURES, cdk_context
 from .cfn_sim import Template
 from .fake_bedrock import FakeServing
 from .fake_s3 import FakeS3
 from .support import Context, FakeClock, aws_with, event
 
-BASE = yaml.safe_load((ROOT / "estate.yaml").read_text())
+BASE = yaml.safe_load(DEFAULT_FIXTURE.read_text())
 
 
 def synth_dev(tmp_path: Path, edit=None) -> dict[str, dict]:
     doc = yaml.safe_load(yaml.safe_dump(BASE))
     if edit:
         edit(doc)
-    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=ROOT)
+    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=FIXTURES)
     app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    EstateStage(app, spec.stage("dev"), spec, ROOT)
+    EstateStage(app, spec.stage("dev"), spec, FIXTURES)
     nested = app.synth().get_nested_assembly("assembly-dev")
     return {a.hierarchical_id.split("/")[1]: a.template for a in nested.stacks}
 

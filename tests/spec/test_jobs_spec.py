@@ -201,10 +201,11 @@ def test_vpc_ids_are_checked(workdir):
 
 
 def test_the_default_estate_jobs_load_and_pass_the_catalog():
-    root = Path(__file__).resolve().parents[2]
     from constructs_lib.spec import load_spec
 
-    spec = load_spec(root / "estate.yaml")
+    from ..conftest import DEFAULT_FIXTURE
+
+    spec = load_spec(DEFAULT_FIXTURE)
     assert spec.stage("dev").jobs["summarizer"].base_model == "anthropic.claude-3-haiku-20240307-v1:0:200k"
     distilled = spec.stage("prod").jobs["summarizer-distilled"]
     assert distilled.type == "DISTILLATION" and distilled.teacher.model == "amazon.nova-pro-v1:0"

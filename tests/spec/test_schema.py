@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import yaml
 from jsonschema import Draft202012Validator
 
 from constructs_lib.spec.schema import json_schema, json_schema_text
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..conftest import DEFAULT_FIXTURE, ROOT
 
 
 def test_committed_schema_is_current():
@@ -21,13 +19,13 @@ def test_committed_schema_is_current():
 def test_default_estate_validates_against_the_schema():
     schema = json_schema()
     Draft202012Validator.check_schema(schema)
-    errors = list(Draft202012Validator(schema).iter_errors(yaml.safe_load((ROOT / "estate.yaml").read_text())))
+    errors = list(Draft202012Validator(schema).iter_errors(yaml.safe_load(DEFAULT_FIXTURE.read_text())))
     assert errors == []
 
 
 def test_schema_rejects_what_the_loader_rejects_for_editors():
     validator = Draft202012Validator(json_schema())
-    doc = yaml.safe_load((ROOT / "estate.yaml").read_text())
+    doc = yaml.safe_load(DEFAULT_FIXTURE.read_text())
     doc["stages"]["dev"]["account"] = "123"
     doc["removal"] = "keep"
     doc["unknown"] = 1

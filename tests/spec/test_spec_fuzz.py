@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import copy
 import re
-from pathlib import Path
-
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from constructs_lib.spec import EstateSpec, SpecError, parse_spec
 
-ROOT = Path(__file__).resolve().parents[2]
-BASE = yaml.safe_load((ROOT / "estate.yaml").read_text())
+from ..conftest import DEFAULT_FIXTURE, FIXTURES
+
+BASE = yaml.safe_load(DEFAULT_FIXTURE.read_text())
 
 _SEGMENT = r'(?:[A-Za-z0-9_-]+|\[(?:\d+|"(?:[^"\\]|\\.)*")\])'
 _PATH = rf"(?:<spec>|{_SEGMENT}(?:\.[A-Za-z0-9_-]+|\[(?:\d+|\"(?:[^\"\\]|\\.)*\")\])*)"
@@ -71,7 +70,7 @@ def mutated_specs(draw):
 @given(mutated_specs())
 def test_any_mutation_yields_a_spec_or_path_named_errors(text):
     try:
-        spec = parse_spec(text, source="estate.yaml", base_dir=ROOT)
+        spec = parse_spec(text, source="estate.yaml", base_dir=FIXTURES)
     except SpecError as error:
         assert error.issues, "a SpecError always lists at least one issue"
         for issue in error.issues:
@@ -88,6 +87,6 @@ def test_any_mutation_yields_a_spec_or_path_named_errors(text):
 @given(st.text(max_size=200))
 def test_arbitrary_text_never_escapes_as_another_exception(text):
     try:
-        parse_spec(text, source="estate.yaml", base_dir=ROOT)
+        parse_spec(text, source="estate.yaml", base_dir=FIXTURES)
     except SpecError as error:
         assert all(issue.message for issue in error.issues)

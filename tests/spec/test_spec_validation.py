@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from constructs_lib.spec import SpecError, load_spec, parse_spec
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT = (ROOT / "estate.yaml").read_text()
+from ..conftest import DEFAULT_FIXTURE
 
 MINIMAL = """\
 name: acme-estate
@@ -27,7 +25,7 @@ def problems(text: str) -> list[str]:
 
 
 def test_default_estate_has_dev_and_prod_on_distinct_accounts_and_regions():
-    spec = load_spec(ROOT / "estate.yaml")
+    spec = load_spec(DEFAULT_FIXTURE)
     stages = {s.name: s for s in spec.stage_settings()}
     assert list(stages) == ["dev", "prod"]
     assert (stages["dev"].account, stages["dev"].region) == ("111111111111", "us-west-2")

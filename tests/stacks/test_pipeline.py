@@ -179,13 +179,13 @@ def test_the_estates_addresses_hear_of_broadened_permissions(tmp_path):
     from constructs_lib.spec import parse_spec
     from stacks.pipeline_stack import PipelineStack
 
-    from ..conftest import ROOT, ROOT, cdk_context
+    from ..conftest import DEFAULT_FIXTURE, FIXTURES, cdk_context
 
-    doc = yaml.safe_load((ROOT / "estate.yaml").read_text())
+    doc = yaml.safe_load(DEFAULT_FIXTURE.read_text())
     doc["notifications"] = {"emails": ["ml-platform@example.com"]}
-    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=ROOT)
+    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=FIXTURES)
     app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    stack = PipelineStack(app, "Delivery", spec=spec, base_dir=ROOT, env=cdk.Environment(account="333333333333", region="us-west-2"))
+    stack = PipelineStack(app, "Delivery", spec=spec, base_dir=FIXTURES, env=cdk.Environment(account="333333333333", region="us-west-2"))
     template = cdk.assertions.Template.from_stack(stack).to_json()
     [subscription] = resources(template, "AWS::SNS::Subscription").values()
     [topic_id] = resources(template, "AWS::SNS::Topic")

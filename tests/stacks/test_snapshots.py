@@ -1,30 +1,17 @@
-"""Snapshot of every stack of every default stage: a pull request shows each template change.
+"""Snapshot of every stack of the default fixture estate (tests/fixtures/estates/default.yaml): a
+pull request shows each change the product makes to the templates it generates.
 
-Volatile values are normalized so snapshots are stable across machines: asset hashes (they
-change with handler code, which the code diff already shows) and CDK's path metadata.
+Volatile values are normalized (tests/synthesis.py) so snapshots are stable across machines: asset
+hashes and CDK's path metadata. The user's own estate has its own snapshots (tests/estate/).
 Update deliberately with ``pytest --snapshot-update`` and read the diff before committing.
 """
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-_ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
-# cdk-assets names a publishing destination "<asset hash>:<account>-<region>-<digest of both>".
-_ASSET_DESTINATION = re.compile(r"(<asset-hash>:\d{12}-[a-z0-9-]+?-)[0-9a-f]{8}\b")
-
-
-def normalize(value):
-    if isinstance(value, dict):
-        return {k: normalize(v) for k, v in value.items() if k != "Metadata"}
-    if isinstance(value, list):
-        return [normalize(v) for v in value]
-    if isinstance(value, str):
-        return _ASSET_DESTINATION.sub(r"\1<digest>", _ASSET_HASH.sub("<asset-hash>", value))
-    return value
+from ..synthesis import normalize
 
 
 @pytest.fixture
@@ -33,7 +20,8 @@ def snapshot_json(snapshot):
 
 
 @pytest.mark.parametrize(
-    "stack_id", ["Delivery", *(f"{stage}/{stack}" for stage in ("dev", "prod") for stack in ("Foundation", "Customization", "Serving"))]
+    "stack_id",
+    ["Delivery", "DeliveryArtifacts-us-east-1", *(f"{stage}/{stack}" for stage in ("dev", "prod") for stack in ("Foundation", "Customization", "Serving"))],
 )
 def test_default_estate_stack_snapshot(default_estate, snapshot_json, stack_id):
     assert normalize(default_estate.stack(stack_id).template) == snapshot_json

@@ -1,0 +1,128 @@
+"""Synthesis and template checks shared by the product tests and the gates on the user's estate.
+
+Importable outside pytest (``make snapshots`` runs :mod:`tests.estate.gate`), so nothing here
+depends on fixtures. Synthesis happens in-process, the way app.py does it, with the nag packs on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+def cdk_context() -> dict[str, Any]:
+    """The context `cdk synth` runs with: cdk.json's feature flags, no version metadata."""
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return {**context, "aws:cdk:version-reporting": False}
+
+
+@dataclass(frozen=True)
+class SynthesizedStack:
+    stage: str  # "" for top-level stacks (the delivery pipeline and CDK's support stacks)
+    stack_id: str  # e.g. "dev/Foundation", "Delivery"
+    stack_name: str
+    template: dict[str, Any]
+    region: str
+
+
+@dataclass(frozen=True)
+class SynthesizedEstate:
+    spec: Any
+    directory: Path
+    stacks: list[SynthesizedStack]
+
+    def stack(self, stack_id: str) -> SynthesizedStack:
+        return next(s for s in self.stacks if s.stack_id == stack_id)
+
+
+def synthesize(spec: Any, outdir: Path, base_dir: Path = ROOT) -> SynthesizedEstate:
+    """Build and synthesize an estate the way app.py does (nag packs included), in-process.
+
+    ``base_dir`` is where the spec's relative dataset paths start (app.py: the spec file's folder).
+    Raises what ``app.synth()`` raises, e.g. RuntimeError "ValidationFailed" on a nag finding.
+    """
+    import aws_cdk as cdk
+
+    from stacks.estate import build_estate
+
+    app = cdk.App(context=cdk_context(), outdir=str(outdir))
+    stages = build_estate(app, spec, base_dir=base_dir)
+    assembly = app.synth()
+    stacks = [
+        SynthesizedStack("", artifact.hierarchical_id, artifact.stack_name, artifact.template, artifact.environment.region)
+        for artifact in assembly.stacks
+    ]
+    for stage in stages:
+        nested = assembly.get_nested_assembly(f"assembly-{stage.stage_name}")
+        for artifact in nested.stacks:
+            stacks.append(
+                SynthesizedStack(stage.stage_name, artifact.hierarchical_id, artifact.stack_name, artifact.template, artifact.environment.region)
+            )
+    return SynthesizedEstate(spec, Path(assembly.directory), stacks)
+
+
+# Snapshot normalization: volatile values are hidden so snapshots are stable across machines:
+# asset hashes (they change with handler code, which the code diff already shows) and CDK's
+# path metadata.
+_ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+# cdk-assets names a publishing destination "<asset hash>:<account>-<region>-<digest of both>".
+_ASSET_DESTINATION = re.compile(r"(<asset-hash>:\d{12}-[a-z0-9-]+?-)[0-9a-f]{8}\b")
+
+
+def normalize(value):
+    """A template (or any part of one) with asset hashes and ``Metadata`` removed."""
+    if isinstance(value, dict):
+        return {k: normalize(v) for k, v in value.items() if k != "Metadata"}
+    if isinstance(value, list):
+        return [normalize(v) for v in value]
+    if isinstance(value, str):
+        return _ASSET_DESTINATION.sub(r"\1<digest>", _ASSET_HASH.sub("<asset-hash>", value))
+    return value
+
+
+# cfn-lint reports its informational "prefer Fn::Sub" style check (I1022) through E3703 at error
+# level when the join sits in a CodePipeline action's configuration (CDK Pipelines writes RoleArn
+# that way). That one message is style, not an error; any other E3703 finding still fails.
+_STYLE_THROUGH_E3703 = "Prefer using Fn::Sub over Fn::Join with an empty delimiter"
+
+
+def is_lint_error(match) -> bool:
+    if match.rule.severity != "error":
+        return False
+    return not (match.rule.id == "E3703" and match.message.startswith(_STYLE_THROUGH_E3703))
+
+
+_LINT_CACHE: dict[tuple[str, str], list[str]] = {}
+
+
+def lint_errors(template: dict[str, Any], region: str) -> list[str]:
+    """cfn-lint's error-level findings for one template, one line each (cached by content)."""
+    import warnings
+
+    from cfnlint.api import ManualArgs, lint
+
+    text = json.dumps(template, sort_keys=True)
+    key = (text, region)
+    if key not in _LINT_CACHE:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            matches = lint(text, config=ManualArgs(regions=[region]))
+        _LINT_CACHE[key] = [f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}" for m in matches if is_lint_error(m)]
+    return _LINT_CACHE[key]
+
+
+def lint_estate(stacks: list[SynthesizedStack]) -> dict[str, list[str]]:
+    """{stack id: errors} for every stack with cfn-lint errors; empty when all are clean."""
+    failures = {}
+    for stack in stacks:
+        errors = lint_errors(stack.template, stack.region)
+        if errors:
+            failures[stack.stack_id] = errors
+    return failures

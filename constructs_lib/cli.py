@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         forwarded = ["--assembly", args.assembly] + (["--spec", args.spec] if args.spec else [])
         return plan_module.main(forwarded)
     try:
-        spec = load_spec(args.spec)
+        spec = load_spec(args.spec, missing_hint="give an existing spec: `bedrock-estate check PATH`")
     except SpecError as error:
         print(error, file=sys.stderr)
         return 1
@@ -78,8 +78,8 @@ def _validate(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"{args.file}: file not found", file=sys.stderr)
         return 1
-    except UnicodeDecodeError as err:
-        print(f"{args.file}: not UTF-8 text ({err.reason} at byte {err.start})", file=sys.stderr)
+    except OSError as err:
+        print(f"{args.file}: cannot read the file: {err.strerror}", file=sys.stderr)
         return 1
     if not report.ok:
         print(report.render(args.file), file=sys.stderr)
@@ -90,6 +90,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _convert(args: argparse.Namespace) -> int:
     import json
+    import os
 
     from estate_runtime import datasets
 
@@ -100,8 +101,14 @@ def _convert(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"{args.file}: file not found", file=sys.stderr)
         return 1
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    except OSError as err:
+        print(f"{args.file}: cannot read the file: {err.strerror}", file=sys.stderr)
+        return 1
+    for number, raw in enumerate(lines, start=1):
+        line, encoding_problem = datasets.decode_line(raw, first=number == 1)
+        if encoding_problem is not None:
+            problems.append(f"{args.file}:{number}: {encoding_problem}")
+        if line is None or not line.strip():
             continue
         try:
             record = json.loads(line)
@@ -130,8 +137,16 @@ def _convert(args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except FileNotFoundError:
+            folder = os.path.dirname(args.output) or "."
+            print(f"{args.output}: cannot write: the folder {folder} does not exist; create it or choose another -o", file=sys.stderr)
+            return 1
+        except OSError as err:
+            print(f"{args.output}: cannot write: {err.strerror}", file=sys.stderr)
+            return 1
         print(f"{args.output}: {len(out_lines)} records ({args.to})", file=sys.stderr)
     return 0
 

@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     spec_path = args.spec or json.loads(Path("cdk.json").read_text())["context"].get("estate", "estate.yaml")
     try:
-        spec = load_spec(spec_path)
+        spec = load_spec(spec_path, missing_hint="give an existing spec with `--spec PATH`")
     except SpecError as error:
         print(error, file=sys.stderr)
         return 1

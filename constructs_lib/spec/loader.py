@@ -39,15 +39,22 @@ class _DuplicateKey(Exception):
         self.key, self.line, self.first_line = key, line, first_line
 
 
-def load_spec(path: str | Path) -> EstateSpec:
-    """Read and validate a spec file. Raises :class:`SpecError` listing every problem found."""
+# What a missing spec's message suggests by default: the CDK app's syntax. Commands pass their own.
+CDK_MISSING_HINT = "pass an existing spec with -c estate=PATH"
+
+
+def load_spec(path: str | Path, *, missing_hint: str = CDK_MISSING_HINT) -> EstateSpec:
+    """Read and validate a spec file. Raises :class:`SpecError` listing every problem found.
+    ``missing_hint`` is what to do when the file does not exist, in the caller's own syntax."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError(str(path), [SpecIssue("", "file not found; pass an existing spec with -c estate=PATH")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(str(path), [SpecIssue("", f"cannot read the file: {exc}")]) from None
+        raise SpecError(str(path), [SpecIssue("", f"file not found; {missing_hint}")]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(str(path), [SpecIssue("", f"not UTF-8 text (byte {exc.start}); save the file with UTF-8 encoding")]) from None
+    except OSError as exc:
+        raise SpecError(str(path), [SpecIssue("", f"cannot read the file: {exc.strerror}")]) from None
     return parse_spec(text, source=str(path), base_dir=path.parent)
 
 

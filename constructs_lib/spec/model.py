@@ -766,7 +766,11 @@ class EstateSpec(SpecModel):
                 if rules in checked:
                     continue
                 checked.add(rules)
-                report = datasets.validate(datasets.read_lines(str(file)), rules)
+                try:
+                    report = datasets.validate(datasets.read_lines(str(file)), rules)
+                except OSError as err:
+                    problems.append(LocatedProblem(loc, f"cannot read {dataset.path}: {err.strerror}"))
+                    break
                 if not report.ok:
                     detail = report.render(dataset.path).replace("\n", "\n    ")
                     problems.append(

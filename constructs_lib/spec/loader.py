@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import SpecError, SpecIssue
-from .model import EstateSpec, StageFieldError, _clean_message
+from .model import EstateSpec, StageFieldError, YamlInt, _clean_message
 
 Loc = tuple[str | int, ...]
 
@@ -32,6 +32,15 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 raise _DuplicateKey(str(key), line, seen[key])
             seen[key] = line
         return super().construct_mapping(node, deep=deep)
+
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        value = super().construct_yaml_int(node)
+        # Keep the text when it is not the number's decimal form (octal, underscores, sign, hex).
+        return YamlInt(value, node.value) if node.value != str(value) else value
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_yaml_int)
 
 
 class _DuplicateKey(Exception):

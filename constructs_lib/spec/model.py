@@ -45,15 +45,31 @@ _STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$|^[a-z]$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 
 
+class YamlInt(int):
+    """An integer whose YAML text is not its decimal value (``044444444444`` is octal to YAML 1.1):
+    the loader keeps what the user wrote, so messages can quote it."""
+
+    yaml_text: str
+
+    def __new__(cls, value: int, yaml_text: str) -> YamlInt:
+        number = super().__new__(cls, value)
+        number.yaml_text = yaml_text
+        return number
+
+
 def _check_account(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(f"must be a 12-digit AWS account id in quotes, got {value!r}")
     if isinstance(value, int):
-        # YAML reads an unquoted 012345678901 as a number and loses the leading zero.
-        raise ValueError(
-            f"must be a quoted string of 12 digits, e.g. '{value:012d}'; unquoted, YAML reads it "
-            "as a number and drops leading zeros"
-        )
+        # Unquoted, YAML reads digits as a number: 012345678901 loses its leading zero, and
+        # 044444444444 is read as an octal number. Quote the digits as written, never a guess.
+        written = getattr(value, "yaml_text", str(value))
+        if _ACCOUNT_RE.match(written):
+            raise ValueError(
+                f"must be a quoted string of 12 digits: write '{written}' (with the quotes); unquoted, YAML "
+                "reads it as a number" + (f" ({value}), not the digits written" if written != str(value) else "")
+            )
+        raise ValueError(f"must be a quoted string of 12 digits, got the number {written}")
     if not _ACCOUNT_RE.match(value):
         raise ValueError(f"{value!r} must be 12 digits")
     return value

@@ -1,0 +1,31 @@
+"""Spec mistakes a new user made, each answered with a message that names the fix (issue 9)."""
+
+from __future__ import annotations
+
+import pytest
+
+from constructs_lib.spec import SpecError, parse_spec
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+
+
+def problems(text: str, tmp_path) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, source="estate.yaml", base_dir=tmp_path)
+    return [issue.render("estate.yaml") for issue in caught.value.issues]
+
+
+def stage(account: str = '"111111111111"', region: str = "us-west-2", body: str = "") -> str:
+    return f"name: acme-estate\nstages:\n  dev:\n    account: {account}\n    region: {region}\n{body}"
+
+
+def test_an_unquoted_account_with_a_leading_zero_is_quoted_as_written(tmp_path):
+    [message] = problems(stage(account="044444444444"), tmp_path)
+    assert "stages.dev.account: must be a quoted string of 12 digits: write '044444444444' (with the quotes)" in message
+    assert "'004908534052'" not in message  # YAML's octal reading is never offered as the account
+
+
+def test_an_unquoted_short_account_gets_no_guessed_digits(tmp_path):
+    [message] = problems(stage(account="12345678901"), tmp_path)
+    assert message == "estate.yaml:4: stages.dev.account: must be a quoted string of 12 digits, got the number 12345678901"
+

@@ -663,14 +663,14 @@ class EstateSpec(SpecModel):
                     problems.append(LocatedProblem(
                         (*loc, "fromStage"),
                         f"custom models of {job.base_model} cannot be shared with another account from {source.region} "
-                        f"(shareable from: {where}). Retrain the job in this stage instead",
+                        f"(shareable from: {where}). {_instead_of_promoting(catalog, job, source_name, stage.region)}",
                     ))  # fmt: skip
                 elif stage.region not in model.copy_regions:
                     where = ", ".join(model.copy_regions) or "no region"
                     problems.append(LocatedProblem(
                         (*loc, "fromStage"),
                         f"custom models of {job.base_model} cannot be copied into {stage.region} (copy regions: {where}). "
-                        "Retrain the job in this stage instead",
+                        f"{_instead_of_promoting(catalog, job, source_name, stage.region)}",
                     ))  # fmt: skip
         return problems
 
@@ -816,6 +816,23 @@ class EstateSpec(SpecModel):
     def stage_settings(self) -> list[StageSettings]:
         """Every stage's effective settings, in spec (promotion) order."""
         return [self.stage(name) for name in self.stages]
+
+
+def _instead_of_promoting(catalog: Any, job: Job, source_stage: str, region: str) -> str:
+    """What a stage can do when it cannot receive a promoted model: only what its region offers."""
+    offer = catalog.model(job.base_model).customizations.get(job.type)
+    if offer is not None and region in offer.regions:
+        return "Retrain the job in this stage instead"
+    from estate_runtime.catalog import _TYPE_WORDS
+
+    words = _TYPE_WORDS.get(job.type, job.type)
+    others = catalog.models_for(job.type, region)
+    train_here = f"train a base model {region} offers for {words} ({', '.join(others)})" if others else ""
+    alternatives = " or ".join(a for a in (f"serve the model in stage {source_stage}", train_here) if a)
+    return (
+        f"This stage cannot retrain it either: {region} does not offer {words} of {job.base_model}. "
+        f"Instead, {alternatives}"
+    )
 
 
 class StageFieldError(ValueError):

@@ -29,3 +29,29 @@ def test_an_unquoted_short_account_gets_no_guessed_digits(tmp_path):
     [message] = problems(stage(account="12345678901"), tmp_path)
     assert message == "estate.yaml:4: stages.dev.account: must be a quoted string of 12 digits, got the number 12345678901"
 
+
+
+def _promotion(base_model: str, dev_region: str, prod_region: str) -> str:
+    return (
+        'name: acme-estate\ndatasets:\n  train: {s3Uri: "s3://shared-data/train.jsonl"}\nstages:\n'
+        f'  dev:\n    account: "111111111111"\n    region: {dev_region}\n    jobs:\n      summarizer:\n'
+        f"        type: FINE_TUNING\n        baseModel: {base_model}\n        trainingData: {{dataset: train}}\n"
+        f'  prod:\n    account: "222222222222"\n    region: {prod_region}\n    promotions:\n      summarizer: {{fromStage: dev}}\n'
+    )
+
+
+def test_a_refused_promotion_advises_retraining_only_where_the_region_trains_the_model(tmp_path):
+    nova = "amazon.nova-lite-v1:0:300k"
+    [message] = problems(_promotion(nova, "us-east-1", "us-west-2"), tmp_path)
+    assert "Retrain the job in this stage instead" not in message
+    assert (
+        f"This stage cannot retrain it either: us-west-2 does not offer fine-tuning of {nova}. Instead, serve the model "
+        "in stage dev or train a base model us-west-2 offers for fine-tuning ("
+    ) in message
+    assert "anthropic.claude-3-haiku-20240307-v1:0:200k" in message
+
+
+def test_a_refused_promotion_advises_retraining_where_the_region_trains_the_model(tmp_path):
+    titan = "amazon.titan-text-express-v1:0:8k"  # trained in both regions, shared from neither
+    [message] = problems(_promotion(titan, "us-east-1", "us-west-2"), tmp_path)
+    assert message.endswith("Retrain the job in this stage instead")

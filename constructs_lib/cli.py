@@ -16,6 +16,7 @@ import sys
 
 from .spec import SpecError, load_spec
 from .spec.schema import json_schema_text
+from .spec.words import counted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as error:
         print(error, file=sys.stderr)
         return 1
-    print(f"{args.spec}: ok ({len(spec.stages)} stages: {', '.join(spec.stages)})")
+    print(f"{args.spec}: ok ({counted(len(spec.stages), 'stage')}: {', '.join(spec.stages)})")
     return 0
 
 

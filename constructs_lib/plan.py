@@ -16,16 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .spec import EstateSpec, SpecError, StageSettings, load_spec
+from .spec.words import counted
 
 # Resource types worth naming in a plan, in the order they are listed.
 _KINDS = {
-    "AWS::KMS::Key": "KMS keys",
-    "AWS::S3::Bucket": "S3 buckets",
-    "AWS::IAM::Role": "IAM roles",
-    "AWS::Logs::LogGroup": "log groups",
-    "AWS::Lambda::Function": "Lambda functions",
-    "AWS::StepFunctions::StateMachine": "state machines",
-    "AWS::SSM::Parameter": "SSM parameters",
+    "AWS::KMS::Key": ("KMS key", "KMS keys"),
+    "AWS::S3::Bucket": ("S3 bucket", "S3 buckets"),
+    "AWS::IAM::Role": ("IAM role", "IAM roles"),
+    "AWS::Logs::LogGroup": ("log group", "log groups"),
+    "AWS::Lambda::Function": ("Lambda function", "Lambda functions"),
+    "AWS::StepFunctions::StateMachine": ("state machine", "state machines"),
+    "AWS::SSM::Parameter": ("SSM parameter", "SSM parameters"),
 }
 
 
@@ -62,7 +63,7 @@ def read_assembly(assembly: Path) -> list[StackSummary]:
                     stack_id=stack_artifact.get("displayName", ""),
                     stack_name=props.get("stackName", ""),
                     resource_count=sum(types.values()),
-                    kinds=Counter({_KINDS[t]: n for t, n in types.items() if t in _KINDS}),
+                    kinds=Counter({_KINDS[t][1]: n for t, n in types.items() if t in _KINDS}),
                     custom=Counter({t: n for t, n in types.items() if t.startswith("Custom::")}),
                     job_names={
                         r["Properties"]["NameParts"]["Readable"]: r["Properties"]["JobName"]
@@ -106,9 +107,9 @@ def render(spec: EstateSpec, stacks: list[StackSummary]) -> str:
         if not stage_stacks:
             lines.append("- (not in the assembly: run `make synth`)")
         for st in stage_stacks:
-            kinds = ", ".join(f"{n} {kind}" for kind in _KINDS.values() if (n := st.kinds.get(kind)))
+            kinds = ", ".join(counted(n, one, many) for one, many in _KINDS.values() if (n := st.kinds.get(many)))
             custom = ", ".join(f"{n} {t}" for t, n in sorted(st.custom.items()))
-            lines.append(f"- `{st.stack_id}` → stack `{st.stack_name}`: {st.resource_count} resources ({kinds})")
+            lines.append(f"- `{st.stack_id}` → stack `{st.stack_name}`: {counted(st.resource_count, 'resource')} ({kinds})")
             if custom:
                 lines.append(f"  - custom resources: {custom}")
         lines.append(
@@ -165,7 +166,12 @@ def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
             if p.commitment != "none":
                 note = f"cannot be deleted before the {p.commitment} term ends; " + note
         else:
-            kind, units, term, note = "on demand", "-", "-", "billed per use"
+            kind, units, term, note = "on demand", "-", "-", "nothing while idle"
+        if serving.provisioned is None:
+            # Billed per input and output token, not by the hour: $0.00 would read as free.
+            per = "per token"
+            lines.append(f"| {name} | {model} | {kind} | {units} | {term} | {per} | {per} | {per} | - | {note} |")
+            continue
         lines.append(
             f"| {name} | {model} | {kind} | {units} | {term} | {money(cost.hourly)} | {money(cost.daily)} | "
             f"{money(cost.monthly)} | {cost.source} | {note} |"

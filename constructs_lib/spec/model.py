@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from .regions import closest_regions, is_region
+from .words import counted
 
 if TYPE_CHECKING:
     from estate_runtime.datasets import DatasetRules
@@ -717,7 +718,7 @@ class EstateSpec(SpecModel):
                 if p is None or p.commitment == "none":
                     continue
                 price = self.serving_cost(stage_name, serving)
-                shown = f"{money(price.monthly)} per month ({p.model_units} model units, {money(price.hourly)} per hour, {price.source})"
+                shown = f"{money(price.monthly)} per month ({counted(p.model_units, 'model unit')}, {money(price.hourly)} per hour, {price.source})"
                 if p.acknowledge is None:
                     problems.append(LocatedProblem(
                         (*loc, "provisioned", "commitment"),
@@ -727,7 +728,8 @@ class EstateSpec(SpecModel):
                 elif p.acknowledge.model_units != p.model_units:
                     problems.append(LocatedProblem(
                         (*loc, "provisioned", "modelUnits"),
-                        f"{p.model_units} model units, but {p.acknowledge.model_units} were bought under the {p.commitment} "
+                        f"{counted(p.model_units, 'model unit')}, but {p.acknowledge.model_units} "
+                        f"{'was' if p.acknowledge.model_units == 1 else 'were'} bought under the {p.commitment} "
                         "commitment. Changing units replaces the throughput: a new commitment is bought while the old one "
                         "cannot be deleted and bills until its term ends. To do it anyway: first deploy with "
                         "releaseOnRemoval: true, then change modelUnits and acknowledge the new purchase",

@@ -19,26 +19,45 @@ from .spec.schema import json_schema_text
 from .spec.words import counted
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bedrock-estate", description="Tools for a bedrock-estate spec.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="validate an estate spec")
-    check.add_argument("spec", nargs="?", default="estate.yaml")
-    commands.add_parser("schema", help="print the estate spec's JSON Schema")
-    plan = commands.add_parser("plan", help="print the plan of a synthesized estate")
-    plan.add_argument("--assembly", default="cdk.out")
-    plan.add_argument("--spec", default=None)
-    validate = commands.add_parser("validate", help="validate a JSONL dataset against a base model's rules")
-    validate.add_argument("file")
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bedrock-estate")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bedrock-estate",
+        description="Tools for a bedrock-estate spec and its datasets.",
+        epilog="Exit codes: 0 ok, 1 the input has problems (each named by file and line), 2 wrong usage.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
+    check = commands.add_parser("check", help="validate an estate spec", description="Validate an estate spec: every problem, by file and line.")
+    check.add_argument("spec", nargs="?", default="estate.yaml", help="the spec file (default: estate.yaml)")
+    commands.add_parser("schema", help="print the estate spec's JSON Schema", description="Print the estate spec's JSON Schema (what `make schema` writes to estate.schema.json).")
+    plan = commands.add_parser("plan", help="print the plan of a synthesized estate", description="Print the plan of a synthesized estate (run `make synth` first).")
+    plan.add_argument("--assembly", default="cdk.out", help="cloud assembly directory (default: cdk.out)")
+    plan.add_argument("--spec", default=None, help="the spec the assembly was synthesized from (default: cdk.json's 'estate' context)")
+    validate = commands.add_parser("validate", help="validate a JSONL dataset against a base model's rules", description="Validate a JSONL dataset against a base model's rules from the model catalog.")
+    validate.add_argument("file", help="the JSONL dataset")
     validate.add_argument("--model", required=True, help="base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k")
-    validate.add_argument("--type", default="FINE_TUNING", choices=["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"])
-    validate.add_argument("--purpose", default="training", choices=["training", "validation"])
-    convert = commands.add_parser("convert", help="convert prompt/completion JSONL to another format")
-    convert.add_argument("file")
-    convert.add_argument("--to", required=True, choices=["messages", "bedrock-conversation-2024"])
+    validate.add_argument("--type", default="FINE_TUNING", choices=["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"], help="customization type (default: FINE_TUNING)")
+    validate.add_argument("--purpose", default="training", choices=["training", "validation"], help="training or validation data (default: training)")
+    convert = commands.add_parser("convert", help="convert prompt/completion JSONL to another format", description="Convert prompt/completion JSONL (or messages, to bedrock-conversation-2024) into another dataset format.")
+    convert.add_argument("file", help="the JSONL file to convert")
+    convert.add_argument("--to", required=True, choices=["messages", "bedrock-conversation-2024"], help="the format to write")
     convert.add_argument("--system", default=None, help="system prompt to add to every record")
     convert.add_argument("--prompts-only", action="store_true", help="drop the answers (distillation prompts)")
     convert.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
 
     if args.command == "validate":

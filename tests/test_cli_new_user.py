@@ -94,3 +94,31 @@ def test_null_reads_as_null_and_a_bom_in_user_terms(tmp_path, capsys):
     assert f"{data}:1: the file starts with a byte-order mark (an invisible character some editors add); save the file as UTF-8 without BOM" in err
     assert f"{data}:2: prompt must be a string, got null" in err
     assert "NoneType" not in err and "utf-8-sig" not in err
+
+
+def _arguments(parser):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from ((f"{name} {arg}", help_text) for arg, help_text in _arguments(sub))
+        elif not isinstance(action, argparse._HelpAction):
+            yield "/".join(action.option_strings) or action.dest, action.help
+
+
+def test_every_argument_has_help_text():
+    from constructs_lib.cli import build_parser
+
+    arguments = list(_arguments(build_parser()))
+    assert len(arguments) == 13, arguments  # --version and every argument of the five commands
+    assert [name for name, help_text in arguments if not help_text] == []
+
+
+def test_version_comes_from_the_package_metadata(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"bedrock-estate {version('bedrock-estate')}\n"

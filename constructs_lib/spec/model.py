@@ -531,6 +531,7 @@ class EstateSpec(SpecModel):
         files; run by the loader after field validation."""
         problems: list[StageFieldError] = []
         problems += self._check_jobs()
+        problems += self._check_prices()
         problems += self._check_serving()
         problems += self._check_promotions()
         problems += self._check_dataset_files(base_dir or Path.cwd())
@@ -595,6 +596,27 @@ class EstateSpec(SpecModel):
                         teacher=job.teacher.model if job.teacher else None,
                     ):
                         problem(sub, message)
+        return problems
+
+    def _check_prices(self) -> list[StageFieldError]:
+        """A price applies by base model id: one under an id no job uses and the catalog does not
+        know would be silently ignored, so it is an error with the closest ids."""
+        from estate_runtime.catalog import load_catalog
+
+        from .suggest import closest
+
+        known = set(load_catalog().models) | {job.base_model for stage in self.stages.values() for job in stage.jobs.values()}
+        problems: list[StageFieldError] = []
+        for model in self.prices:
+            if model in known:
+                continue
+            near = closest(model, known)
+            hint = f"did you mean {' or '.join(repr(m) for m in near)}? " if near else ""
+            problems.append(LocatedProblem(
+                ("prices", model),
+                f"{model!r} is not a base model of the model catalog or of a job, so this price would never apply; "
+                f"{hint}Prices are keyed by the base model id a job's baseModel names",
+            ))  # fmt: skip
         return problems
 
     def promoted_job(self, stage_name: str, promotion_name: str) -> tuple[str, str, Job] | None:
@@ -726,13 +748,15 @@ class EstateSpec(SpecModel):
                         f"acknowledge: {{term: {p.commitment}, modelUnits: {p.model_units}, monthlyUsd: <amount>}}",
                     ))  # fmt: skip
                 elif p.acknowledge.model_units != p.model_units:
+                    # The spec cannot know whether the throughput is deployed: say what each case means.
                     problems.append(LocatedProblem(
                         (*loc, "provisioned", "modelUnits"),
-                        f"{counted(p.model_units, 'model unit')}, but {p.acknowledge.model_units} "
-                        f"{'was' if p.acknowledge.model_units == 1 else 'were'} bought under the {p.commitment} "
-                        "commitment. Changing units replaces the throughput: a new commitment is bought while the old one "
-                        "cannot be deleted and bills until its term ends. To do it anyway: first deploy with "
-                        "releaseOnRemoval: true, then change modelUnits and acknowledge the new purchase",
+                        f"{counted(p.model_units, 'model unit')}, but the acknowledgement states "
+                        f"{p.acknowledge.model_units}. If this throughput is not deployed yet, acknowledge what it will buy: "
+                        f"acknowledge: {{term: {p.commitment}, modelUnits: {p.model_units}, monthlyUsd: <amount>}}. "
+                        f"If it is deployed under the {p.commitment} commitment, changing units replaces it: a new commitment "
+                        "is bought while the old one cannot be deleted and bills until its term ends; to do it anyway, first "
+                        "deploy with releaseOnRemoval: true, then change modelUnits and acknowledge the new purchase",
                     ))  # fmt: skip
                 elif p.acknowledge.term != p.commitment:
                     problems.append(LocatedProblem(

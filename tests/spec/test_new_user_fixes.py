@@ -55,3 +55,41 @@ def test_a_refused_promotion_advises_retraining_where_the_region_trains_the_mode
     titan = "amazon.titan-text-express-v1:0:8k"  # trained in both regions, shared from neither
     [message] = problems(_promotion(titan, "us-east-1", "us-west-2"), tmp_path)
     assert message.endswith("Retrain the job in this stage instead")
+
+
+def _served(provisioned: str, prices: str = "") -> str:
+    return (
+        f'name: acme-estate\n{prices}datasets:\n  train: {{s3Uri: "s3://shared-data/train.jsonl"}}\nstages:\n  dev:\n'
+        '    account: "111111111111"\n    region: us-west-2\n    jobs:\n      summarizer:\n'
+        f"        type: FINE_TUNING\n        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n"
+        f"    serving:\n      summarizer:\n        model: {{job: summarizer}}\n        provisioned: {provisioned}\n"
+    )
+
+
+def test_a_price_under_a_near_miss_model_id_is_an_error_with_the_id_meant(tmp_path):
+    prices = "prices:\n  anthropic.claude-3-haiku-20240307-v1:0: {none: 10}\n"
+    [message] = problems(_served("{modelUnits: 1}", prices), tmp_path)
+    assert message.startswith(
+        """estate.yaml:3: prices["anthropic.claude-3-haiku-20240307-v1:0"]: 'anthropic.claude-3-haiku-20240307-v1:0' is not a """
+        "base model of the model catalog or of a job, so this price would never apply; "
+        f"did you mean '{HAIKU}'?"
+    )
+
+
+def test_a_price_for_a_model_only_a_job_names_applies(tmp_path):
+    text = _served("{modelUnits: 1}", "prices:\n  acme.next-v1:0: {none: 10}\n").replace(
+        f"baseModel: {HAIKU}", "baseModel: acme.next-v1:0\n        catalogChecks: false"
+    )
+    spec = parse_spec(text, base_dir=tmp_path)
+    assert spec.serving_cost("dev", spec.stage("dev").serving["summarizer"]).hourly == 10
+
+
+def test_a_units_change_is_not_called_a_change_of_a_bought_commitment(tmp_path):
+    prices = f"prices:\n  {HAIKU}: {{OneMonth: 30}}\n"
+    [message] = problems(_served("{modelUnits: 2, commitment: OneMonth, acknowledge: {term: OneMonth, modelUnits: 1, monthlyUsd: 43800}}", prices), tmp_path)
+    assert "were bought" not in message and "was bought" not in message
+    assert (
+        "provisioned.modelUnits: 2 model units, but the acknowledgement states 1. If this throughput is not deployed yet, "
+        "acknowledge what it will buy: acknowledge: {term: OneMonth, modelUnits: 2, monthlyUsd: <amount>}. "
+        "If it is deployed under the OneMonth commitment, changing units replaces it"
+    ) in message

@@ -90,7 +90,7 @@ def test_the_acknowledgement_must_match_term_amount_and_units(tmp_path):
     [term] = problems(spec_text(committed("{term: SixMonths, modelUnits: 1, monthlyUsd: 21900}"), prices=prices), tmp_path)
     assert "acknowledge.term: acknowledges SixMonths but the commitment is OneMonth" in term
     [units] = problems(spec_text(committed("{term: OneMonth, modelUnits: 1, monthlyUsd: 21900}", units=2), prices=prices), tmp_path)
-    assert "provisioned.modelUnits: 2 model units, but 1 was bought under the OneMonth commitment" in units
+    assert "provisioned.modelUnits: 2 model units, but the acknowledgement states 1." in units
     assert "first deploy with releaseOnRemoval: true" in units
 
 

@@ -91,12 +91,92 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None) 
         spec = EstateSpec.model_validate(data)
     except ValidationError as exc:
         issues = [_issue(err, lines) for err in exc.errors()]
-        raise SpecError(source, _dedupe(issues)) from None
+        # Check the rest too (catalog, references, dataset files), so one run reports every
+        # problem: without the entries that failed, and without what only follows from their absence.
+        pruned, removed = _without_failing_entries(data, exc)
+        if pruned is not None:
+            issues += [
+                issue
+                for problem in pruned.cross_check(base_dir)
+                if not any(repr(name) in problem.detail or name.isdigit() and name in problem.detail for name in removed)
+                for issue in _stage_issues(problem, lines)
+            ]
+        raise SpecError(source, _in_file_order(_dedupe(issues))) from None
 
     problems = spec.cross_check(base_dir)
     if problems:
-        raise SpecError(source, _dedupe([issue for p in problems for issue in _stage_issues(p, lines)]))
+        raise SpecError(source, _in_file_order(_dedupe([issue for p in problems for issue in _stage_issues(p, lines)])))
     return spec
+
+
+_STAGE_ENTRIES = ("jobs", "serving", "promotions")
+
+
+def _set_aside(loc: Loc) -> tuple[str, Loc] | None:
+    """How to check the rest of a spec despite a failing path: ("entry", path) removes a whole
+    independent entry (a stage's job, serving entry or promotion, a dataset, a price, a stage);
+    ("field", path) removes an optional field; ("account", path) and ("name", path) put a
+    placeholder where a required value failed. None: nothing else can be checked."""
+    if not loc:
+        return None
+    if loc[0] == "stages":
+        if len(loc) < 2:
+            return None
+        if len(loc) >= 4 and loc[2] in _STAGE_ENTRIES:
+            return ("entry", loc[:4])
+        if len(loc) >= 3 and loc[2] == "account":
+            return ("account", loc[:3])
+        if len(loc) >= 3 and loc[2] not in ("region", *_STAGE_ENTRIES):
+            return ("field", loc[:3])
+        return ("entry", loc[:2])  # the region drives every check of the stage
+    if loc[0] in ("datasets", "prices"):
+        return ("entry", loc[:2]) if len(loc) >= 2 else ("field", loc[:1])
+    if loc[0] == "name":
+        return ("name", loc[:1])
+    return ("field", loc[:1])  # every other top-level block is optional
+
+
+def _without_failing_entries(data: dict[str, Any], error: ValidationError) -> tuple[EstateSpec | None, set[str]]:
+    """The spec without what failed field validation, and the names of the entries set aside
+    (their absence makes references to them fail, which is no news). None when the rest cannot
+    be checked."""
+    import copy
+
+    doc = copy.deepcopy(data)
+    removed: set[str] = set()
+    placeholders = 0
+    for _ in range(5):
+        actions = {_set_aside(tuple(p for p in err["loc"] if p != "[key]")) for err in error.errors()}
+        if None in actions:
+            return None, removed
+        for kind, path in sorted(actions, key=lambda action: len(action[1]), reverse=True):
+            parent: Any = doc
+            for part in path[:-1]:
+                parent = parent.get(part) if isinstance(parent, dict) else None
+            if not isinstance(parent, dict):
+                continue
+            if kind == "name":
+                parent["name"] = "estate"
+            elif kind == "account":
+                placeholders += 1
+                parent["account"] = f"9{placeholders:011d}"
+                removed.add(parent["account"])
+            elif path[-1] in parent:
+                del parent[path[-1]]
+                if kind == "entry":
+                    removed.add(str(path[-1]))
+        try:
+            return EstateSpec.model_validate(doc), removed
+        except ValidationError as again:
+            error = again
+        except Exception:  # noqa: BLE001 - a document set aside into a shape the model cannot take
+            return None, removed
+    return None, removed
+
+
+def _in_file_order(issues: list[SpecIssue]) -> list[SpecIssue]:
+    """Problems of the whole file first, then by line; stable for problems on the same line."""
+    return sorted(issues, key=lambda issue: issue.line or 0)
 
 
 def _line_map(node: yaml.Node | None, loc: Loc = ()) -> dict[Loc, int]:

@@ -57,6 +57,9 @@ class YamlInt(int):
         number.yaml_text = yaml_text
         return number
 
+    def __reduce__(self) -> tuple[Any, ...]:  # copy and pickle keep the text
+        return (YamlInt, (int(self), self.yaml_text))
+
 
 def _check_account(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):

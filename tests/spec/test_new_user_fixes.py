@@ -93,3 +93,19 @@ def test_a_units_change_is_not_called_a_change_of_a_bought_commitment(tmp_path):
         "acknowledge what it will buy: acknowledge: {term: OneMonth, modelUnits: 2, monthlyUsd: <amount>}. "
         "If it is deployed under the OneMonth commitment, changing units replaces it"
     ) in message
+
+
+def test_every_problem_of_a_file_is_reported_at_once_in_line_order(tmp_path):
+    text = (
+        'name: acme-estate\ndatasets:\n  train: {s3Uri: "s3://shared-data/train.jsonl"}\nstages:\n  dev:\n'
+        "    account: 1111\n    region: us-west-2\n    jobs:\n      summarizer:\n        type: FINE_TUNING\n"
+        f"        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n        hyperparameters: {{epochCount: 50}}\n"
+        f"      other:\n        type: FINE_TUNING\n        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n"
+        "        removal: keep\n    serving:\n      other:\n        model: {job: other}\n        provisioned: {modelUnits: 1}\n"
+    )
+    found = problems(text, tmp_path)
+    assert found == [
+        "estate.yaml:6: stages.dev.account: must be a quoted string of 12 digits, got the number 1111",
+        f"estate.yaml:13: stages.dev.jobs.summarizer.hyperparameters.epochCount: 50 is outside 1..10 for {HAIKU}",
+        "estate.yaml:18: stages.dev.jobs.other.removal: 'keep' is not allowed; use one of 'retain' or 'destroy'",
+    ]  # the serving entry's job was set aside, not missing: no 'no job named' noise

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from constructs_lib.plan import record_spec
 from constructs_lib.spec import SpecError, load_spec
 from stacks.estate import build_estate
 
@@ -18,4 +19,6 @@ except SpecError as error:
     print(error, file=sys.stderr)
     sys.exit(1)
 build_estate(app, spec, base_dir=spec_path.parent)
-app.synth()
+assembly = app.synth()
+# Which spec these templates come from, so `bedrock-estate plan` can tell a stale cdk.out.
+record_spec(assembly.directory, spec_path, spec)

@@ -75,6 +75,55 @@ def read_assembly(assembly: Path) -> list[StackSummary]:
     return summaries
 
 
+# Written into the cloud assembly by app.py at synthesis: which spec the templates came from.
+SPEC_RECORD = "bedrock-estate-spec.json"
+
+
+def spec_digest(spec_path: str | Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(spec_path).read_bytes()).hexdigest()
+
+
+def record_spec(assembly: str | Path, spec_path: str | Path, spec: EstateSpec) -> None:
+    """Record the spec an assembly is synthesized from, so the plan can tell when they differ."""
+    record = {"spec": str(spec_path), "sha256": spec_digest(spec_path), "estate": spec.name, "stages": list(spec.stages)}
+    (Path(assembly) / SPEC_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def assembly_stages(assembly: Path) -> list[str]:
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    return [
+        artifact.get("displayName", artifact_id.removeprefix("assembly-"))
+        for artifact_id, artifact in manifest.get("artifacts", {}).items()
+        if artifact.get("type") == "cdk:cloud-assembly"
+    ]
+
+
+def assembly_mismatch(assembly: Path, spec_path: str | Path, spec: EstateSpec, stacks: list[StackSummary]) -> str | None:
+    """Why the assembly was not synthesized from this spec as it is now, or None."""
+    redo = "synthesize it again: `make synth`" + ("" if str(spec_path) == "estate.yaml" else f" ESTATE={spec_path}")
+    record_file = assembly / SPEC_RECORD
+    if record_file.exists():
+        record = json.loads(record_file.read_text())
+        if record.get("sha256") != spec_digest(spec_path):
+            same_file = Path(record.get("spec", "")).resolve() == Path(spec_path).resolve()
+            source = "an earlier version of it" if same_file else record.get("spec", "another spec")
+            return (
+                f"{assembly} was synthesized from {source} (sha256 {str(record.get('sha256'))[:12]}), not from {spec_path} "
+                f"as it is now (sha256 {spec_digest(spec_path)[:12]}); its plan would describe other templates: {redo}"
+            )
+    found = assembly_stages(assembly)
+    other_stacks = sorted(st.stack_name for st in stacks if not st.stack_name.startswith(f"{spec.name}-{st.stage}-"))
+    if sorted(found) != sorted(spec.stages) or other_stacks:
+        what = f"stages {', '.join(found) or 'none'}" + (f" and stacks {', '.join(other_stacks)}" if other_stacks else "")
+        return (
+            f"{assembly} holds {what}, but {spec_path} declares estate {spec.name} with stages {', '.join(spec.stages)}: "
+            f"it was synthesized from another spec; {redo}"
+        )
+    return None
+
+
 def _logging(settings: StageSettings) -> str:
     logging = settings.invocation_logging
     if not logging.enabled:
@@ -228,7 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.assembly / "manifest.json").exists():
         print(f"{args.assembly}: no cloud assembly; run `make synth` first", file=sys.stderr)
         return 1
-    print(render(spec, read_assembly(args.assembly)), end="")
+    stacks = read_assembly(args.assembly)
+    mismatch = assembly_mismatch(args.assembly, spec_path, spec, stacks)
+    if mismatch:
+        print(mismatch, file=sys.stderr)
+        return 1
+    print(render(spec, stacks), end="")
     return 0
 
 

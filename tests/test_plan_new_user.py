@@ -55,3 +55,64 @@ def test_check_counts_one_stage_in_the_singular(tmp_path, capsys):
     spec.write_text(ONE_STAGE)
     assert main(["check", str(spec)]) == 0
     assert capsys.readouterr().out == f"{spec}: ok (1 stage: dev)\n"
+
+
+def _assembly(tmp_path, stages):
+    """A cloud assembly with one nested assembly (and no stacks) per stage."""
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    artifacts = {}
+    for name in stages:
+        (out / f"assembly-{name}").mkdir()
+        (out / f"assembly-{name}" / "manifest.json").write_text('{"artifacts": {}}')
+        artifacts[f"assembly-{name}"] = {"type": "cdk:cloud-assembly", "properties": {"directoryName": f"assembly-{name}"}, "displayName": name}
+    import json
+
+    (out / "manifest.json").write_text(json.dumps({"artifacts": artifacts}))
+    return out
+
+
+def test_plan_refuses_an_assembly_synthesized_from_an_earlier_version_of_the_spec(tmp_path, capsys):
+    from constructs_lib.plan import main as plan_main, record_spec
+
+    spec_file = tmp_path / "estate.yaml"
+    spec_file.write_text(ONE_STAGE)
+    out = _assembly(tmp_path, ["dev"])
+    record_spec(out, spec_file, parse_spec(ONE_STAGE, base_dir=tmp_path))
+    assert plan_main(["--assembly", str(out), "--spec", str(spec_file)]) == 0
+    capsys.readouterr()
+    spec_file.write_text(ONE_STAGE.replace("onDemand: {}", "onDemand: {description: changed}"))
+    assert plan_main(["--assembly", str(out), "--spec", str(spec_file)]) == 1
+    err = capsys.readouterr().err
+    assert f"{out} was synthesized from an earlier version of it" in err
+    assert f"not from {spec_file} as it is now" in err and f"`make synth` ESTATE={spec_file}" in err
+
+
+def test_plan_refuses_an_assembly_of_other_stages(tmp_path, capsys):
+    from constructs_lib.plan import main as plan_main
+
+    spec_file = tmp_path / "estate.yaml"
+    spec_file.write_text(ONE_STAGE)
+    out = _assembly(tmp_path, ["dev", "prod"])  # no record: synthesized by an older version, or by hand
+    assert plan_main(["--assembly", str(out), "--spec", str(spec_file)]) == 1
+    assert f"{out} holds stages dev, prod, but {spec_file} declares estate acme-estate with stages dev" in capsys.readouterr().err
+
+
+def test_app_py_records_the_spec_in_the_assembly(tmp_path, monkeypatch):
+    import json
+    import runpy
+    from pathlib import Path
+
+    import stacks.estate
+    from constructs_lib.plan import SPEC_RECORD, spec_digest
+
+    spec_file = tmp_path / "estate.yaml"
+    spec_file.write_text(ONE_STAGE)
+    import aws_cdk
+
+    real_app = aws_cdk.App
+    monkeypatch.setattr(aws_cdk, "App", lambda: real_app(context={"estate": str(spec_file)}, outdir=str(tmp_path / "out")))
+    monkeypatch.setattr(stacks.estate, "build_estate", lambda app, spec, base_dir: [])  # the record, not the stacks
+    runpy.run_path(str(Path(__file__).resolve().parent.parent / "app.py"), run_name="__main__")
+    record = json.loads((tmp_path / "out" / SPEC_RECORD).read_text())
+    assert record == {"spec": str(spec_file), "sha256": spec_digest(spec_file), "estate": "acme-estate", "stages": ["dev"]}

@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="print the plan of a synthesized estate", description="Print the plan of a synthesized estate (run `make synth` first).")
     plan.add_argument("--assembly", default="cdk.out", help="cloud assembly directory (default: cdk.out)")
     plan.add_argument("--spec", default=None, help="the spec the assembly was synthesized from (default: cdk.json's 'estate' context)")
+    plan.add_argument(
+        "--prices", default="spec", choices=["spec", "aws"],
+        help="where unstated prices come from: spec (the spec and the shipped table; default) or aws "
+        "(also the AWS Price List API, with your AWS credentials)",
+    )  # fmt: skip
     validate = commands.add_parser("validate", help="validate a JSONL dataset against a base model's rules", description="Validate a JSONL dataset against a base model's rules from the model catalog.")
     validate.add_argument("file", help="the JSONL dataset")
     validate.add_argument("--model", required=True, help="base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k")
@@ -71,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "plan":
         from . import plan as plan_module
 
-        forwarded = ["--assembly", args.assembly] + (["--spec", args.spec] if args.spec else [])
+        forwarded = ["--assembly", args.assembly, "--prices", args.prices] + (["--spec", args.spec] if args.spec else [])
         return plan_module.main(forwarded)
     try:
         spec = load_spec(args.spec, missing_hint="give an existing spec: `bedrock-estate check PATH`")

@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .spec import EstateSpec, SpecError, StageSettings, load_spec
 from .spec.words import counted
@@ -134,7 +135,7 @@ def _logging(settings: StageSettings) -> str:
     return f"{' + '.join(destinations)} ({', '.join(payloads) or 'metadata only'}){adopt}"
 
 
-def render(spec: EstateSpec, stacks: list[StackSummary]) -> str:
+def render(spec: EstateSpec, stacks: list[StackSummary], fetched_prices: Any = None) -> str:
     lines = [f"## bedrock-estate plan: `{spec.name}`", ""]
     lines += ["| stage | account | region | protected | removal | invocation logging |", "|---|---|---|---|---|---|"]
     for s in spec.stage_settings():
@@ -167,7 +168,7 @@ def render(spec: EstateSpec, stacks: list[StackSummary]) -> str:
         )
         lines += _jobs(s, stage_stacks)
         lines += _promotions(spec, s)
-        lines += _serving(spec, s)
+        lines += _serving(spec, s, fetched_prices)
     return "\n".join(lines) + "\n"
 
 
@@ -188,7 +189,7 @@ def _promotions(spec: EstateSpec, stage: StageSettings) -> list[str]:
     return [""] + lines if lines else []
 
 
-def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
+def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None) -> list[str]:
     if not stage.serving:
         return []
     from estate_runtime.pricing import load_prices, money
@@ -206,7 +207,7 @@ def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
             model = f"promotion `{serving.model.promotion}`"
         else:
             model = f"`{serving.model.arn}`"
-        cost = spec.serving_cost(stage.name, serving)
+        cost = spec.serving_cost(stage.name, serving, fetched_prices)
         if serving.provisioned is not None:
             p = serving.provisioned
             kind, units, term = "provisioned", str(p.model_units), p.commitment
@@ -263,26 +264,110 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary]) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def wanted_prices(spec: EstateSpec) -> tuple[dict[str, tuple[str, str]], dict[str, set[str]]]:
+    """(base model -> (catalog name, region), base model -> terms) of every provisioned entry the
+    spec alone cannot price."""
+    from estate_runtime.catalog import load_catalog
+
+    catalog = load_catalog()
+    wanted: dict[str, tuple[str, str]] = {}
+    terms: dict[str, set[str]] = {}
+    for stage_name, stage in spec.stages.items():
+        for serving in stage.serving.values():
+            base = spec.served_base_model(stage_name, serving)
+            if serving.provisioned is None or base is None or serving.provisioned.commitment in spec.prices.get(base, {}):
+                continue
+            model = catalog.model(base)
+            wanted.setdefault(base, (model.name if model else base, stage.region))
+            terms.setdefault(base, set()).add(serving.provisioned.commitment)
+    return wanted, terms
+
+
+def fetch_aws_prices(spec_path: str | Path, client_factory: Any = None) -> Any:
+    """Prices from the AWS Price List API for what the spec leaves unpriced (needs credentials)."""
+    from .aws_prices import read_prices
+    from .spec.loader import read_structure
+
+    structure = read_structure(spec_path)
+    if structure is None:
+        return None
+    if client_factory is None:
+        import boto3
+
+        client_factory = boto3.client
+    return read_prices(client_factory, *wanted_prices(structure))
+
+
+def _aws_section(fetched: Any) -> str:
+    lines = ["", "### Prices read from the AWS Price List API", ""]
+    if fetched.table.hourly:
+        lines += [
+            f"{fetched.table.source}. To use them for synthesis (the commitment guard needs a stated price), review them "
+            "and add them to the spec:",
+            "",
+            "```yaml",
+            "prices:",
+            *(
+                f"  {model}: {{{', '.join(f'{term}: {price}' for term, price in sorted(terms.items()))}}}"
+                for model, terms in sorted(fetched.table.hourly.items())
+            ),
+            "```",
+        ]
+    else:
+        lines.append("No price was found; state yours under `prices` in the spec.")
+    lines += [f"- {note}" for note in fetched.notes]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None, client_factory: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default cdk.out)")
     parser.add_argument("--spec", default=None, help="estate spec (default: cdk.json's 'estate' context)")
+    parser.add_argument(
+        "--prices", default="spec", choices=["spec", "aws"],
+        help="where unstated prices come from: spec (the spec and the shipped table; default) or aws "
+        "(also the AWS Price List API, with your AWS credentials)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     spec_path = args.spec or json.loads(Path("cdk.json").read_text())["context"].get("estate", "estate.yaml")
+    fetched = None
+    if args.prices == "aws":
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            fetched = fetch_aws_prices(spec_path, client_factory)
+        except (BotoCoreError, ClientError) as err:
+            print(
+                f"cannot read prices from the AWS Price List API: {err}. It needs AWS credentials allowed "
+                "pricing:GetProducts; or state your prices under `prices` in the spec",
+                file=sys.stderr,
+            )
+            return 1
     try:
-        spec = load_spec(spec_path, missing_hint="give an existing spec with `--spec PATH`")
+        spec = load_spec(spec_path, missing_hint="give an existing spec with `--spec PATH`", fetched_prices=fetched.table if fetched else None)
     except SpecError as error:
         print(error, file=sys.stderr)
+        if fetched is not None:
+            print(_aws_section(fetched), end="", file=sys.stderr)
         return 1
+    stacks: list[StackSummary] = []
     if not (args.assembly / "manifest.json").exists():
-        print(f"{args.assembly}: no cloud assembly; run `make synth` first", file=sys.stderr)
-        return 1
-    stacks = read_assembly(args.assembly)
-    mismatch = assembly_mismatch(args.assembly, spec_path, spec, stacks)
-    if mismatch:
-        print(mismatch, file=sys.stderr)
-        return 1
-    print(render(spec, stacks), end="")
+        if fetched is None:
+            print(f"{args.assembly}: no cloud assembly; run `make synth` first", file=sys.stderr)
+            return 1
+        print(f"{args.assembly}: no cloud assembly; the plan below is the spec's alone", file=sys.stderr)
+    else:
+        stacks = read_assembly(args.assembly)
+        mismatch = assembly_mismatch(args.assembly, spec_path, spec, stacks)
+        if mismatch and fetched is None:
+            print(mismatch, file=sys.stderr)
+            return 1
+        if mismatch:
+            print(f"{mismatch}\nThe plan below is the spec's alone.", file=sys.stderr)
+            stacks = []
+    print(render(spec, stacks, fetched.table if fetched else None), end="")
+    if fetched is not None:
+        print(_aws_section(fetched), end="")
     return 0
 
 

@@ -52,7 +52,7 @@ class _DuplicateKey(Exception):
 CDK_MISSING_HINT = "pass an existing spec with -c estate=PATH"
 
 
-def load_spec(path: str | Path, *, missing_hint: str = CDK_MISSING_HINT) -> EstateSpec:
+def load_spec(path: str | Path, *, missing_hint: str = CDK_MISSING_HINT, fetched_prices: Any = None) -> EstateSpec:
     """Read and validate a spec file. Raises :class:`SpecError` listing every problem found.
     ``missing_hint`` is what to do when the file does not exist, in the caller's own syntax."""
     path = Path(path)
@@ -64,11 +64,22 @@ def load_spec(path: str | Path, *, missing_hint: str = CDK_MISSING_HINT) -> Esta
         raise SpecError(str(path), [SpecIssue("", f"not UTF-8 text (byte {exc.start}); save the file with UTF-8 encoding")]) from None
     except OSError as exc:
         raise SpecError(str(path), [SpecIssue("", f"cannot read the file: {exc.strerror}")]) from None
-    return parse_spec(text, source=str(path), base_dir=path.parent)
+    return parse_spec(text, source=str(path), base_dir=path.parent, fetched_prices=fetched_prices)
 
 
-def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None) -> EstateSpec:
-    """Validate spec text. Raises :class:`SpecError` listing every problem found."""
+def read_structure(path: str | Path) -> EstateSpec | None:
+    """The spec after field validation only (no catalog, price or file checks), or None: what
+    ``plan --prices aws`` needs to know which prices to read before the full check."""
+    try:
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return EstateSpec.model_validate(data)
+    except Exception:  # noqa: BLE001 - load_spec reports every problem of such a file
+        return None
+
+
+def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None, fetched_prices: Any = None) -> EstateSpec:
+    """Validate spec text. Raises :class:`SpecError` listing every problem found.
+    ``fetched_prices``: prices read from AWS (``plan --prices aws``) for the commitment guard."""
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
         lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
@@ -97,13 +108,13 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None) 
         if pruned is not None:
             issues += [
                 issue
-                for problem in pruned.cross_check(base_dir)
+                for problem in pruned.cross_check(base_dir, fetched_prices)
                 if not any(repr(name) in problem.detail or name.isdigit() and name in problem.detail for name in removed)
                 for issue in _stage_issues(problem, lines)
             ]
         raise SpecError(source, _in_file_order(_dedupe(issues))) from None
 
-    problems = spec.cross_check(base_dir)
+    problems = spec.cross_check(base_dir, fetched_prices)
     if problems:
         raise SpecError(source, _in_file_order(_dedupe([issue for p in problems for issue in _stage_issues(p, lines)])))
     return spec

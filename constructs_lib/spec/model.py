@@ -529,13 +529,14 @@ class EstateSpec(SpecModel):
     )
     stages: dict[StageName, Stage] = Field(min_length=1, description="Deployment targets, in promotion order.")
 
-    def cross_check(self, base_dir: Path | None = None) -> list[StageFieldError]:
+    def cross_check(self, base_dir: Path | None = None, fetched_prices: Any = None) -> list[StageFieldError]:
         """Checks that span stages, merge overrides, consult the model catalog or read dataset
-        files; run by the loader after field validation."""
+        files; run by the loader after field validation. ``fetched_prices``: a PriceTable read
+        from AWS (``plan --prices aws``), between the spec's prices and the shipped table."""
         problems: list[StageFieldError] = []
         problems += self._check_jobs()
         problems += self._check_prices()
-        problems += self._check_serving()
+        problems += self._check_serving(fetched_prices)
         problems += self._check_promotions()
         problems += self._check_dataset_files(base_dir or Path.cwd())
         owners: dict[tuple[str, str], str] = {}
@@ -700,7 +701,7 @@ class EstateSpec(SpecModel):
                     ))  # fmt: skip
         return problems
 
-    def serving_cost(self, stage_name: str, serving: Serving) -> Any:
+    def serving_cost(self, stage_name: str, serving: Serving, fetched_prices: Any = None) -> Any:
         from estate_runtime.pricing import Cost, cost, load_prices
 
         if serving.provisioned is None:
@@ -709,9 +710,9 @@ class EstateSpec(SpecModel):
         if base is None:
             return Cost(None, "unknown")
         p = serving.provisioned
-        return cost(load_prices(), base, p.commitment, p.model_units, self.prices)
+        return cost(load_prices(), base, p.commitment, p.model_units, self.prices, fetched_prices)
 
-    def _check_serving(self) -> list[StageFieldError]:
+    def _check_serving(self, fetched_prices: Any = None) -> list[StageFieldError]:
         from estate_runtime.catalog import load_catalog
         from estate_runtime.pricing import money
 
@@ -742,9 +743,25 @@ class EstateSpec(SpecModel):
                 p = serving.provisioned
                 if p is None or p.commitment == "none":
                     continue
-                price = self.serving_cost(stage_name, serving)
+                price = self.serving_cost(stage_name, serving, fetched_prices)
                 shown = f"{money(price.monthly)} per month ({counted(p.model_units, 'model unit')}, {money(price.hourly)} per hour, {price.source})"
-                if p.acknowledge is None:
+                if price.monthly is None:
+                    # A commitment cannot be cancelled: it is never accepted at a price nobody stated.
+                    if base is None:
+                        how = ("the spec does not know the base model of an existing custom model (arn), so it cannot "
+                               "price it: serve it without a commitment, or serve a job or promotion of the spec")  # fmt: skip
+                    else:
+                        how = (
+                            f"state the hourly USD per model unit in the spec: prices: {{{base}: {{{p.commitment}: <USD>}}}} "
+                            "(see https://aws.amazon.com/bedrock/pricing/), or run `bedrock-estate plan --prices aws` with "
+                            "AWS credentials to read it from the AWS Price List API"
+                        )
+                    problems.append(LocatedProblem(
+                        (*loc, "provisioned", "commitment"),
+                        f"a {p.commitment} commitment cannot be cancelled, and the price of "
+                        f"{counted(p.model_units, 'model unit')} is unknown; a commitment needs a known price: {how}",
+                    ))  # fmt: skip
+                elif p.acknowledge is None:
                     problems.append(LocatedProblem(
                         (*loc, "provisioned", "commitment"),
                         f"a {p.commitment} commitment cannot be cancelled and costs {shown}. To accept it, add "

@@ -74,7 +74,7 @@ def test_a_commitment_without_acknowledgement_shows_the_cost(tmp_path):
 def test_an_unknown_price_is_shown_as_unknown_never_guessed(tmp_path):
     committed = PT.replace("{modelUnits: 1}", "{modelUnits: 1, commitment: SixMonths}")
     [message] = problems(spec_text(committed), tmp_path)
-    assert "costs unknown per month (1 model unit, unknown per hour, unknown)" in message
+    assert "a SixMonths commitment cannot be cancelled, and the price of 1 model unit is unknown; a commitment needs a known price" in message
 
 
 def test_the_acknowledgement_must_match_term_amount_and_units(tmp_path):

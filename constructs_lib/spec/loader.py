@@ -67,12 +67,18 @@ def load_spec(path: str | Path, *, missing_hint: str = CDK_MISSING_HINT, fetched
     return parse_spec(text, source=str(path), base_dir=path.parent, fetched_prices=fetched_prices)
 
 
+def validate_fields(data: Any) -> EstateSpec:
+    """Field validation of a spec document, keys as the YAML spells them (camelCase only: the
+    JSON Schema accepts the same documents). Raises pydantic's ValidationError."""
+    return EstateSpec.model_validate(data, by_alias=True, by_name=False)
+
+
 def read_structure(path: str | Path) -> EstateSpec | None:
     """The spec after field validation only (no catalog, price or file checks), or None: what
     ``plan --prices aws`` needs to know which prices to read before the full check."""
     try:
         data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-        return EstateSpec.model_validate(data)
+        return validate_fields(data)
     except Exception:  # noqa: BLE001 - load_spec reports every problem of such a file
         return None
 
@@ -99,7 +105,7 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None, 
         raise SpecError(source, [SpecIssue("", f"the spec must be a mapping with name and stages; this file is {kind}")])
 
     try:
-        spec = EstateSpec.model_validate(data)
+        spec = validate_fields(data)
     except ValidationError as exc:
         issues = [_issue(err, lines) for err in exc.errors()]
         # Check the rest too (catalog, references, dataset files), so one run reports every
@@ -177,7 +183,7 @@ def _without_failing_entries(data: dict[str, Any], error: ValidationError) -> tu
                 if kind == "entry":
                     removed.add(str(path[-1]))
         try:
-            return EstateSpec.model_validate(doc), removed
+            return validate_fields(doc), removed
         except ValidationError as again:
             error = again
         except Exception:  # noqa: BLE001 - a document set aside into a shape the model cannot take
@@ -251,7 +257,9 @@ def _issue(error: dict[str, Any], lines: dict[Loc, int]) -> SpecIssue:
     elif kind == "literal_error":
         message = f"{_short(given)} is not allowed; use one of {ctx.get('expected')}"
     elif kind in ("int_parsing", "int_type", "int_from_float"):
-        message = f"must be a whole number, got {_short(given)}"
+        message = f"must be a whole number, got {_short(given)}" + (" (remove the quotes)" if isinstance(given, str) else "")
+    elif kind in ("float_parsing", "float_type"):
+        message = f"must be a number, got {_short(given)}" + (" (remove the quotes)" if isinstance(given, str) else "")
     elif kind in ("bool_parsing", "bool_type"):
         message = f"must be true or false, got {_short(given)}"
     elif kind == "string_type":

@@ -109,3 +109,16 @@ def test_every_problem_of_a_file_is_reported_at_once_in_line_order(tmp_path):
         f"estate.yaml:13: stages.dev.jobs.summarizer.hyperparameters.epochCount: 50 is outside 1..10 for {HAIKU}",
         "estate.yaml:18: stages.dev.jobs.other.removal: 'keep' is not allowed; use one of 'retain' or 'destroy'",
     ]  # the serving entry's job was set aside, not missing: no 'no job named' noise
+
+
+def test_a_quoted_number_is_refused_as_the_json_schema_refuses_it(tmp_path):
+    text = (
+        'name: acme-estate\ndatasets:\n  train: {s3Uri: "s3://shared-data/train.jsonl"}\nstages:\n  dev:\n'
+        '    account: "111111111111"\n    region: us-west-2\n    protected: "yes"\n    retention: {accessLogDays: 30.0}\n'
+        "    jobs:\n      summarizer:\n        type: FINE_TUNING\n"
+        f"        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n        hyperparameters: {{epochCount: '3'}}\n"
+    )
+    assert problems(text, tmp_path) == [
+        "estate.yaml:8: stages.dev.protected: must be true or false, got 'yes'",
+        "estate.yaml:15: stages.dev.jobs.summarizer.hyperparameters.epochCount: must be a number, got '3' (remove the quotes)",
+    ]  # 30.0 is a whole number, in JSON Schema and here

@@ -114,8 +114,13 @@ def assembly_mismatch(assembly: Path, spec_path: str | Path, spec: EstateSpec, s
                 f"{assembly} was synthesized from {source} (sha256 {str(record.get('sha256'))[:12]}), not from {spec_path} "
                 f"as it is now (sha256 {spec_digest(spec_path)[:12]}); its plan would describe other templates: {redo}"
             )
-    found = assembly_stages(assembly)
-    other_stacks = sorted(st.stack_name for st in stacks if not st.stack_name.startswith(f"{spec.name}-{st.stage}-"))
+    # The delivery pipeline (stack id "Delivery", see stacks/estate.py) holds its own copy of each
+    # stage, as nested assemblies "Delivery-<stage>".
+    piped = {f"Delivery-{name}" for name in spec.stages} if spec.pipeline is not None and spec.pipeline.enabled else set()
+    found = [name for name in assembly_stages(assembly) if name not in piped]
+    other_stacks = sorted(
+        st.stack_name for st in stacks if st.stage in spec.stages and not st.stack_name.startswith(f"{spec.name}-{st.stage}-")
+    )
     if sorted(found) != sorted(spec.stages) or other_stacks:
         what = f"stages {', '.join(found) or 'none'}" + (f" and stacks {', '.join(other_stacks)}" if other_stacks else "")
         return (

@@ -116,3 +116,17 @@ def test_app_py_records_the_spec_in_the_assembly(tmp_path, monkeypatch):
     runpy.run_path(str(Path(__file__).resolve().parent.parent / "app.py"), run_name="__main__")
     record = json.loads((tmp_path / "out" / SPEC_RECORD).read_text())
     assert record == {"spec": str(spec_file), "sha256": spec_digest(spec_file), "estate": "acme-estate", "stages": ["dev"]}
+
+
+def test_the_pipelines_copies_of_the_stages_belong_to_the_spec(tmp_path, capsys):
+    from constructs_lib.plan import main as plan_main
+
+    pipeline = (
+        'pipeline:\n  account: "333333333333"\n  region: us-west-2\n'
+        "  connectionArn: arn:aws:codeconnections:us-west-2:333333333333:connection/00000000-0000-0000-0000-000000000000\n"
+        "  repository: acme/estate\n"
+    )
+    spec_file = tmp_path / "estate.yaml"
+    spec_file.write_text(ONE_STAGE.replace("stages:\n", pipeline + "stages:\n", 1))
+    out = _assembly(tmp_path, ["dev", "Delivery-dev"])
+    assert plan_main(["--assembly", str(out), "--spec", str(spec_file)]) == 0, capsys.readouterr().err

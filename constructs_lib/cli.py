@@ -4,9 +4,12 @@
     bedrock-estate validate FILE --model ID [--type T]  validate a JSONL dataset for a base model
     bedrock-estate convert FILE --to FORMAT [-o OUT]    prompt/completion to messages or bedrock-conversation-2024
     bedrock-estate schema                               print the spec's JSON Schema
-    bedrock-estate plan [--assembly DIR]                print the plan of a synthesized estate
+    bedrock-estate plan [--assembly DIR] [--spec SPEC] [--prices spec|aws]
+                                                        print the plan of a synthesized estate
+    bedrock-estate --version                            print the installed version
 
-Exit codes: 0 ok, 1 the input has problems (each named by line), 2 wrong usage.
+Every argument has --help text. Exit codes: 0 ok, 1 the input has problems (each named by
+line), 2 wrong usage.
 """
 
 from __future__ import annotations

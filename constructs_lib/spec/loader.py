@@ -143,8 +143,8 @@ def _set_aside(loc: Loc) -> tuple[str, Loc] | None:
             return ("entry", loc[:4])
         if len(loc) >= 3 and loc[2] == "account":
             return ("account", loc[:3])
-        if len(loc) >= 3 and loc[2] not in ("region", *_STAGE_ENTRIES):
-            return ("field", loc[:3])
+        if len(loc) >= 3 and loc[2] != "region":
+            return ("field", loc[:3])  # an optional field, or a jobs/serving/promotions block that is not a mapping
         return ("entry", loc[:2])  # the region drives every check of the stage
     if loc[0] in ("datasets", "prices"):
         return ("entry", loc[:2]) if len(loc) >= 2 else ("field", loc[:1])

@@ -122,3 +122,14 @@ def test_a_quoted_number_is_refused_as_the_json_schema_refuses_it(tmp_path):
         "estate.yaml:8: stages.dev.protected: must be true or false, got 'yes'",
         "estate.yaml:15: stages.dev.jobs.summarizer.hyperparameters.epochCount: must be a number, got '3' (remove the quotes)",
     ]  # 30.0 is a whole number, in JSON Schema and here
+
+
+def test_a_block_that_is_not_a_mapping_does_not_hide_the_rest_of_its_stage(tmp_path):
+    text = (
+        'name: acme-estate\ndatasets:\n  train: {s3Uri: "s3://shared-data/train.jsonl"}\nstages:\n  dev:\n'
+        '    account: "111111111111"\n    region: us-west-2\n    serving: [oops]\n    jobs:\n      summarizer:\n'
+        f"        type: FINE_TUNING\n        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n"
+        "        hyperparameters: {epochCount: 50}\n"
+    )
+    found = problems(text, tmp_path)
+    assert [m.split(": ")[1] for m in found] == ["stages.dev.serving", "stages.dev.jobs.summarizer.hyperparameters.epochCount"]

@@ -240,7 +240,10 @@ def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None)
         lines.append(f"| **{stage.name} provisioned total** | | | | | | | **{total}** | | |")
     prices = load_prices()
     if any(c is None for c in totals):
-        lines.append(f"\nUnknown prices are never guessed: add yours under `prices` in the spec (the shipped table, reviewed {prices.reviewed}, lists none).")
+        lines.append(
+            f"\nUnknown prices are never guessed: add yours under `prices` in the spec (the shipped table, reviewed {prices.reviewed}, "
+            "lists none), or read them with `bedrock-estate plan --prices aws` (AWS credentials)."
+        )
     return lines
 
 

@@ -130,3 +130,10 @@ def test_the_pipelines_copies_of_the_stages_belong_to_the_spec(tmp_path, capsys)
     spec_file.write_text(ONE_STAGE.replace("stages:\n", pipeline + "stages:\n", 1))
     out = _assembly(tmp_path, ["dev", "Delivery-dev"])
     assert plan_main(["--assembly", str(out), "--spec", str(spec_file)]) == 0, capsys.readouterr().err
+
+
+def test_an_unknown_price_points_at_both_ways_to_state_it(tmp_path):
+    text = ONE_STAGE.replace("onDemand: {}", "provisioned: {modelUnits: 1}")
+    plan = render(parse_spec(text, base_dir=tmp_path), [])
+    assert "Unknown prices are never guessed: add yours under `prices` in the spec" in plan
+    assert "or read them with `bedrock-estate plan --prices aws` (AWS credentials)." in plan

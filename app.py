@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """CDK entry point: load the estate spec (cdk.json context ``estate``, override with -c) and build it."""
 
+import os
 import sys
 from pathlib import Path
 
-import aws_cdk as cdk
+# jsii (the bridge to the CDK's JavaScript) prints a Node 20 end-of-life banner, as Python bytes,
+# on every run; Node 20 still works. Set before jsii starts Node, so `npx cdk synth` run outside
+# make is as quiet as `make synth` (which exports the same variable). Node 22 or 24 is recommended.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from constructs_lib.spec import SpecError, load_spec
-from stacks.estate import build_estate
+import aws_cdk as cdk  # noqa: E402 - after the environment jsii reads
+
+from constructs_lib.plan import record_spec  # noqa: E402
+from constructs_lib.spec import SpecError, load_spec  # noqa: E402
+from stacks.estate import build_estate  # noqa: E402
 
 app = cdk.App()
 spec_path = Path(app.node.try_get_context("estate") or "estate.yaml")
@@ -18,4 +25,6 @@ except SpecError as error:
     print(error, file=sys.stderr)
     sys.exit(1)
 build_estate(app, spec, base_dir=spec_path.parent)
-app.synth()
+assembly = app.synth()
+# Which spec these templates come from, so `bedrock-estate plan` can tell a stale cdk.out.
+record_spec(assembly.directory, spec_path, spec)

@@ -5,9 +5,12 @@
     bedrock-estate validate FILE --model ID [--type T]  validate a JSONL dataset for a base model
     bedrock-estate convert FILE --to FORMAT [-o OUT]    prompt/completion to messages or bedrock-conversation-2024
     bedrock-estate schema                               print the spec's JSON Schema
-    bedrock-estate plan [--assembly DIR]                print the plan of a synthesized estate
+    bedrock-estate plan [--assembly DIR] [--spec SPEC] [--prices spec|aws]
+                                                        print the plan of a synthesized estate
+    bedrock-estate --version                            print the installed version
 
-Exit codes: 0 ok, 1 the input has problems (each named by line), 2 wrong usage.
+Every argument has --help text. Exit codes: 0 ok, 1 the input has problems (each named by
+line), 2 wrong usage.
 """
 
 from __future__ import annotations
@@ -17,31 +20,56 @@ import sys
 
 from .spec import SpecError, load_spec
 from .spec.schema import json_schema_text
+from .spec.words import counted
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bedrock-estate", description="Tools for a bedrock-estate spec.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="validate an estate spec")
-    check.add_argument("spec", nargs="?", default="estate.yaml")
-    stages = commands.add_parser("stages", help="list the spec's stages with their accounts and regions")
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bedrock-estate")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bedrock-estate",
+        description="Tools for a bedrock-estate spec and its datasets.",
+        epilog="Exit codes: 0 ok, 1 the input has problems (each named by file and line), 2 wrong usage.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
+    check = commands.add_parser("check", help="validate an estate spec", description="Validate an estate spec: every problem, by file and line.")
+    check.add_argument("spec", nargs="?", default="estate.yaml", help="the spec file (default: estate.yaml)")
+    stages = commands.add_parser("stages", help="list the spec's stages with their accounts and regions", description="List the spec's stages with their accounts and regions (the pull-request workflow's matrix).")
     stages.add_argument("spec", nargs="?", default="estate.yaml", help="the estate spec (default: estate.yaml)")
     stages.add_argument("--json", action="store_true", help='one line of JSON, [{"stage", "account", "region"}, ...], for a CI matrix')
-    commands.add_parser("schema", help="print the estate spec's JSON Schema")
-    plan = commands.add_parser("plan", help="print the plan of a synthesized estate")
-    plan.add_argument("--assembly", default="cdk.out")
-    plan.add_argument("--spec", default=None)
-    validate = commands.add_parser("validate", help="validate a JSONL dataset against a base model's rules")
-    validate.add_argument("file")
+    commands.add_parser("schema", help="print the estate spec's JSON Schema", description="Print the estate spec's JSON Schema (what `make schema` writes to estate.schema.json).")
+    plan = commands.add_parser("plan", help="print the plan of a synthesized estate", description="Print the plan of a synthesized estate (run `make synth` first).")
+    plan.add_argument("--assembly", default="cdk.out", help="cloud assembly directory (default: cdk.out)")
+    plan.add_argument("--spec", default=None, help="the spec the assembly was synthesized from (default: cdk.json's 'estate' context)")
+    plan.add_argument(
+        "--prices", default="spec", choices=["spec", "aws"],
+        help="where unstated prices come from: spec (the spec and the shipped table; default) or aws "
+        "(also the AWS Price List API, with your AWS credentials)",
+    )  # fmt: skip
+    validate = commands.add_parser("validate", help="validate a JSONL dataset against a base model's rules", description="Validate a JSONL dataset against a base model's rules from the model catalog.")
+    validate.add_argument("file", help="the JSONL dataset")
     validate.add_argument("--model", required=True, help="base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k")
-    validate.add_argument("--type", default="FINE_TUNING", choices=["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"])
-    validate.add_argument("--purpose", default="training", choices=["training", "validation"])
-    convert = commands.add_parser("convert", help="convert prompt/completion JSONL to another format")
-    convert.add_argument("file")
-    convert.add_argument("--to", required=True, choices=["messages", "bedrock-conversation-2024"])
+    validate.add_argument("--type", default="FINE_TUNING", choices=["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"], help="customization type (default: FINE_TUNING)")
+    validate.add_argument("--purpose", default="training", choices=["training", "validation"], help="training or validation data (default: training)")
+    convert = commands.add_parser("convert", help="convert prompt/completion JSONL to another format", description="Convert prompt/completion JSONL (or messages, to bedrock-conversation-2024) into another dataset format.")
+    convert.add_argument("file", help="the JSONL file to convert")
+    convert.add_argument("--to", required=True, choices=["messages", "bedrock-conversation-2024"], help="the format to write")
     convert.add_argument("--system", default=None, help="system prompt to add to every record")
     convert.add_argument("--prompts-only", action="store_true", help="drop the answers (distillation prompts)")
     convert.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
 
     if args.command == "validate":
@@ -57,14 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "plan":
         from . import plan as plan_module
 
-        forwarded = ["--assembly", args.assembly] + (["--spec", args.spec] if args.spec else [])
+        forwarded = ["--assembly", args.assembly, "--prices", args.prices] + (["--spec", args.spec] if args.spec else [])
         return plan_module.main(forwarded)
     try:
-        spec = load_spec(args.spec)
+        spec = load_spec(args.spec, missing_hint="give an existing spec: `bedrock-estate check PATH`")
     except SpecError as error:
         print(error, file=sys.stderr)
         return 1
-    print(f"{args.spec}: ok ({len(spec.stages)} stages: {', '.join(spec.stages)})")
+    print(f"{args.spec}: ok ({counted(len(spec.stages), 'stage')}: {', '.join(spec.stages)})")
     return 0
 
 
@@ -102,8 +130,8 @@ def _validate(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"{args.file}: file not found", file=sys.stderr)
         return 1
-    except UnicodeDecodeError as err:
-        print(f"{args.file}: not UTF-8 text ({err.reason} at byte {err.start})", file=sys.stderr)
+    except OSError as err:
+        print(f"{args.file}: cannot read the file: {err.strerror}", file=sys.stderr)
         return 1
     if not report.ok:
         print(report.render(args.file), file=sys.stderr)
@@ -114,6 +142,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _convert(args: argparse.Namespace) -> int:
     import json
+    import os
 
     from estate_runtime import datasets
 
@@ -124,8 +153,14 @@ def _convert(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"{args.file}: file not found", file=sys.stderr)
         return 1
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    except OSError as err:
+        print(f"{args.file}: cannot read the file: {err.strerror}", file=sys.stderr)
+        return 1
+    for number, raw in enumerate(lines, start=1):
+        line, encoding_problem = datasets.decode_line(raw, first=number == 1)
+        if encoding_problem is not None:
+            problems.append(f"{args.file}:{number}: {encoding_problem}")
+        if line is None or not line.strip():
             continue
         try:
             record = json.loads(line)
@@ -154,8 +189,16 @@ def _convert(args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except FileNotFoundError:
+            folder = os.path.dirname(args.output) or "."
+            print(f"{args.output}: cannot write: the folder {folder} does not exist; create it or choose another -o", file=sys.stderr)
+            return 1
+        except OSError as err:
+            print(f"{args.output}: cannot write: {err.strerror}", file=sys.stderr)
+            return 1
         print(f"{args.output}: {len(out_lines)} records ({args.to})", file=sys.stderr)
     return 0
 

@@ -14,18 +14,20 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .spec import EstateSpec, SpecError, StageSettings, load_spec
+from .spec.words import counted
 
 # Resource types worth naming in a plan, in the order they are listed.
 _KINDS = {
-    "AWS::KMS::Key": "KMS keys",
-    "AWS::S3::Bucket": "S3 buckets",
-    "AWS::IAM::Role": "IAM roles",
-    "AWS::Logs::LogGroup": "log groups",
-    "AWS::Lambda::Function": "Lambda functions",
-    "AWS::StepFunctions::StateMachine": "state machines",
-    "AWS::SSM::Parameter": "SSM parameters",
+    "AWS::KMS::Key": ("KMS key", "KMS keys"),
+    "AWS::S3::Bucket": ("S3 bucket", "S3 buckets"),
+    "AWS::IAM::Role": ("IAM role", "IAM roles"),
+    "AWS::Logs::LogGroup": ("log group", "log groups"),
+    "AWS::Lambda::Function": ("Lambda function", "Lambda functions"),
+    "AWS::StepFunctions::StateMachine": ("state machine", "state machines"),
+    "AWS::SSM::Parameter": ("SSM parameter", "SSM parameters"),
 }
 
 
@@ -62,7 +64,7 @@ def read_assembly(assembly: Path) -> list[StackSummary]:
                     stack_id=stack_artifact.get("displayName", ""),
                     stack_name=props.get("stackName", ""),
                     resource_count=sum(types.values()),
-                    kinds=Counter({_KINDS[t]: n for t, n in types.items() if t in _KINDS}),
+                    kinds=Counter({_KINDS[t][1]: n for t, n in types.items() if t in _KINDS}),
                     custom=Counter({t: n for t, n in types.items() if t.startswith("Custom::")}),
                     job_names={
                         r["Properties"]["NameParts"]["Readable"]: r["Properties"]["JobName"]
@@ -72,6 +74,60 @@ def read_assembly(assembly: Path) -> list[StackSummary]:
                 )
             )
     return summaries
+
+
+# Written into the cloud assembly by app.py at synthesis: which spec the templates came from.
+SPEC_RECORD = "bedrock-estate-spec.json"
+
+
+def spec_digest(spec_path: str | Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(spec_path).read_bytes()).hexdigest()
+
+
+def record_spec(assembly: str | Path, spec_path: str | Path, spec: EstateSpec) -> None:
+    """Record the spec an assembly is synthesized from, so the plan can tell when they differ."""
+    record = {"spec": str(spec_path), "sha256": spec_digest(spec_path), "estate": spec.name, "stages": list(spec.stages)}
+    (Path(assembly) / SPEC_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def assembly_stages(assembly: Path) -> list[str]:
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    return [
+        artifact.get("displayName", artifact_id.removeprefix("assembly-"))
+        for artifact_id, artifact in manifest.get("artifacts", {}).items()
+        if artifact.get("type") == "cdk:cloud-assembly"
+    ]
+
+
+def assembly_mismatch(assembly: Path, spec_path: str | Path, spec: EstateSpec, stacks: list[StackSummary]) -> str | None:
+    """Why the assembly was not synthesized from this spec as it is now, or None."""
+    redo = "synthesize it again: `make synth`" + ("" if str(spec_path) == "estate.yaml" else f" ESTATE={spec_path}")
+    record_file = assembly / SPEC_RECORD
+    if record_file.exists():
+        record = json.loads(record_file.read_text())
+        if record.get("sha256") != spec_digest(spec_path):
+            same_file = Path(record.get("spec", "")).resolve() == Path(spec_path).resolve()
+            source = "an earlier version of it" if same_file else record.get("spec", "another spec")
+            return (
+                f"{assembly} was synthesized from {source} (sha256 {str(record.get('sha256'))[:12]}), not from {spec_path} "
+                f"as it is now (sha256 {spec_digest(spec_path)[:12]}); its plan would describe other templates: {redo}"
+            )
+    # The delivery pipeline (stack id "Delivery", see stacks/estate.py) holds its own copy of each
+    # stage, as nested assemblies "Delivery-<stage>".
+    piped = {f"Delivery-{name}" for name in spec.stages} if spec.pipeline is not None and spec.pipeline.enabled else set()
+    found = [name for name in assembly_stages(assembly) if name not in piped]
+    other_stacks = sorted(
+        st.stack_name for st in stacks if st.stage in spec.stages and not st.stack_name.startswith(f"{spec.name}-{st.stage}-")
+    )
+    if sorted(found) != sorted(spec.stages) or other_stacks:
+        what = f"stages {', '.join(found) or 'none'}" + (f" and stacks {', '.join(other_stacks)}" if other_stacks else "")
+        return (
+            f"{assembly} holds {what}, but {spec_path} declares estate {spec.name} with stages {', '.join(spec.stages)}: "
+            f"it was synthesized from another spec; {redo}"
+        )
+    return None
 
 
 def _logging(settings: StageSettings) -> str:
@@ -84,7 +140,7 @@ def _logging(settings: StageSettings) -> str:
     return f"{' + '.join(destinations)} ({', '.join(payloads) or 'metadata only'}){adopt}"
 
 
-def render(spec: EstateSpec, stacks: list[StackSummary]) -> str:
+def render(spec: EstateSpec, stacks: list[StackSummary], fetched_prices: Any = None) -> str:
     lines = [f"## bedrock-estate plan: `{spec.name}`", ""]
     lines += ["| stage | account | region | protected | removal | invocation logging |", "|---|---|---|---|---|---|"]
     for s in spec.stage_settings():
@@ -106,9 +162,9 @@ def render(spec: EstateSpec, stacks: list[StackSummary]) -> str:
         if not stage_stacks:
             lines.append("- (not in the assembly: run `make synth`)")
         for st in stage_stacks:
-            kinds = ", ".join(f"{n} {kind}" for kind in _KINDS.values() if (n := st.kinds.get(kind)))
+            kinds = ", ".join(counted(n, one, many) for one, many in _KINDS.values() if (n := st.kinds.get(many)))
             custom = ", ".join(f"{n} {t}" for t, n in sorted(st.custom.items()))
-            lines.append(f"- `{st.stack_id}` → stack `{st.stack_name}`: {st.resource_count} resources ({kinds})")
+            lines.append(f"- `{st.stack_id}` → stack `{st.stack_name}`: {counted(st.resource_count, 'resource')} ({kinds})")
             if custom:
                 lines.append(f"  - custom resources: {custom}")
         lines.append(
@@ -117,7 +173,7 @@ def render(spec: EstateSpec, stacks: list[StackSummary]) -> str:
         )
         lines += _jobs(s, stage_stacks)
         lines += _promotions(spec, s)
-        lines += _serving(spec, s)
+        lines += _serving(spec, s, fetched_prices)
     return "\n".join(lines) + "\n"
 
 
@@ -138,7 +194,7 @@ def _promotions(spec: EstateSpec, stage: StageSettings) -> list[str]:
     return [""] + lines if lines else []
 
 
-def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
+def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None) -> list[str]:
     if not stage.serving:
         return []
     from estate_runtime.pricing import load_prices, money
@@ -156,7 +212,7 @@ def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
             model = f"promotion `{serving.model.promotion}`"
         else:
             model = f"`{serving.model.arn}`"
-        cost = spec.serving_cost(stage.name, serving)
+        cost = spec.serving_cost(stage.name, serving, fetched_prices)
         if serving.provisioned is not None:
             p = serving.provisioned
             kind, units, term = "provisioned", str(p.model_units), p.commitment
@@ -165,7 +221,12 @@ def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
             if p.commitment != "none":
                 note = f"cannot be deleted before the {p.commitment} term ends; " + note
         else:
-            kind, units, term, note = "on demand", "-", "-", "billed per use"
+            kind, units, term, note = "on demand", "-", "-", "nothing while idle"
+        if serving.provisioned is None:
+            # Billed per input and output token, not by the hour: $0.00 would read as free.
+            per = "per token"
+            lines.append(f"| {name} | {model} | {kind} | {units} | {term} | {per} | {per} | {per} | - | {note} |")
+            continue
         lines.append(
             f"| {name} | {model} | {kind} | {units} | {term} | {money(cost.hourly)} | {money(cost.daily)} | "
             f"{money(cost.monthly)} | {cost.source} | {note} |"
@@ -179,7 +240,10 @@ def _serving(spec: EstateSpec, stage: StageSettings) -> list[str]:
         lines.append(f"| **{stage.name} provisioned total** | | | | | | | **{total}** | | |")
     prices = load_prices()
     if any(c is None for c in totals):
-        lines.append(f"\nUnknown prices are never guessed: add yours under `prices` in the spec (the shipped table, reviewed {prices.reviewed}, lists none).")
+        lines.append(
+            f"\nUnknown prices are never guessed: add yours under `prices` in the spec (the shipped table, reviewed {prices.reviewed}, "
+            "lists none), or read them with `bedrock-estate plan --prices aws` (AWS credentials)."
+        )
     return lines
 
 
@@ -208,21 +272,110 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary]) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def wanted_prices(spec: EstateSpec) -> tuple[dict[str, tuple[str, str]], dict[str, set[str]]]:
+    """(base model -> (catalog name, region), base model -> terms) of every provisioned entry the
+    spec alone cannot price."""
+    from estate_runtime.catalog import load_catalog
+
+    catalog = load_catalog()
+    wanted: dict[str, tuple[str, str]] = {}
+    terms: dict[str, set[str]] = {}
+    for stage_name, stage in spec.stages.items():
+        for serving in stage.serving.values():
+            base = spec.served_base_model(stage_name, serving)
+            if serving.provisioned is None or base is None or serving.provisioned.commitment in spec.prices.get(base, {}):
+                continue
+            model = catalog.model(base)
+            wanted.setdefault(base, (model.name if model else base, stage.region))
+            terms.setdefault(base, set()).add(serving.provisioned.commitment)
+    return wanted, terms
+
+
+def fetch_aws_prices(spec_path: str | Path, client_factory: Any = None) -> Any:
+    """Prices from the AWS Price List API for what the spec leaves unpriced (needs credentials)."""
+    from .aws_prices import read_prices
+    from .spec.loader import read_structure
+
+    structure = read_structure(spec_path)
+    if structure is None:
+        return None
+    if client_factory is None:
+        import boto3
+
+        client_factory = boto3.client
+    return read_prices(client_factory, *wanted_prices(structure))
+
+
+def _aws_section(fetched: Any) -> str:
+    lines = ["", "### Prices read from the AWS Price List API", ""]
+    if fetched.table.hourly:
+        lines += [
+            f"{fetched.table.source}. To use them for synthesis (the commitment guard needs a stated price), review them "
+            "and add them to the spec:",
+            "",
+            "```yaml",
+            "prices:",
+            *(
+                f"  {model}: {{{', '.join(f'{term}: {price}' for term, price in sorted(terms.items()))}}}"
+                for model, terms in sorted(fetched.table.hourly.items())
+            ),
+            "```",
+        ]
+    else:
+        lines.append("No price was found; state yours under `prices` in the spec.")
+    lines += [f"- {note}" for note in fetched.notes]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None, client_factory: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default cdk.out)")
     parser.add_argument("--spec", default=None, help="estate spec (default: cdk.json's 'estate' context)")
+    parser.add_argument(
+        "--prices", default="spec", choices=["spec", "aws"],
+        help="where unstated prices come from: spec (the spec and the shipped table; default) or aws "
+        "(also the AWS Price List API, with your AWS credentials)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     spec_path = args.spec or json.loads(Path("cdk.json").read_text())["context"].get("estate", "estate.yaml")
+    fetched = None
+    if args.prices == "aws":
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            fetched = fetch_aws_prices(spec_path, client_factory)
+        except (BotoCoreError, ClientError) as err:
+            print(
+                f"cannot read prices from the AWS Price List API: {err}. It needs AWS credentials allowed "
+                "pricing:GetProducts; or state your prices under `prices` in the spec",
+                file=sys.stderr,
+            )
+            return 1
     try:
-        spec = load_spec(spec_path)
+        spec = load_spec(spec_path, missing_hint="give an existing spec with `--spec PATH`", fetched_prices=fetched.table if fetched else None)
     except SpecError as error:
         print(error, file=sys.stderr)
+        if fetched is not None:
+            print(_aws_section(fetched), end="", file=sys.stderr)
         return 1
+    stacks: list[StackSummary] = []
     if not (args.assembly / "manifest.json").exists():
-        print(f"{args.assembly}: no cloud assembly; run `make synth` first", file=sys.stderr)
-        return 1
-    print(render(spec, read_assembly(args.assembly)), end="")
+        if fetched is None:
+            print(f"{args.assembly}: no cloud assembly; run `make synth` first", file=sys.stderr)
+            return 1
+        print(f"{args.assembly}: no cloud assembly; the plan below is the spec's alone", file=sys.stderr)
+    else:
+        stacks = read_assembly(args.assembly)
+        mismatch = assembly_mismatch(args.assembly, spec_path, spec, stacks)
+        if mismatch and fetched is None:
+            print(mismatch, file=sys.stderr)
+            return 1
+        if mismatch:
+            print(f"{mismatch}\nThe plan below is the spec's alone.", file=sys.stderr)
+            stacks = []
+    print(render(spec, stacks, fetched.table if fetched else None), end="")
+    if fetched is not None:
+        print(_aws_section(fetched), end="")
     return 0
 
 

@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--role-arn", default=None, help="role to assume first, e.g. the target account's CDK lookup role")
     args = parser.parse_args(argv)
     try:
-        spec = load_spec(args.spec)
+        spec = load_spec(args.spec, missing_hint="give an existing spec with `--spec PATH`")
     except SpecError as error:
         print(error, file=sys.stderr)
         return 1

@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import SpecError, SpecIssue
-from .model import EstateSpec, StageFieldError, _clean_message
+from .model import EstateSpec, StageFieldError, YamlInt, _clean_message
 
 Loc = tuple[str | int, ...]
 
@@ -34,25 +34,58 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        value = super().construct_yaml_int(node)
+        # Keep the text when it is not the number's decimal form (octal, underscores, sign, hex).
+        return YamlInt(value, node.value) if node.value != str(value) else value
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_yaml_int)
+
+
 class _DuplicateKey(Exception):
     def __init__(self, key: str, line: int, first_line: int):
         self.key, self.line, self.first_line = key, line, first_line
 
 
-def load_spec(path: str | Path) -> EstateSpec:
-    """Read and validate a spec file. Raises :class:`SpecError` listing every problem found."""
+# What a missing spec's message suggests by default: the CDK app's syntax. Commands pass their own.
+CDK_MISSING_HINT = "pass an existing spec with -c estate=PATH"
+
+
+def load_spec(path: str | Path, *, missing_hint: str = CDK_MISSING_HINT, fetched_prices: Any = None) -> EstateSpec:
+    """Read and validate a spec file. Raises :class:`SpecError` listing every problem found.
+    ``missing_hint`` is what to do when the file does not exist, in the caller's own syntax."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError(str(path), [SpecIssue("", "file not found; pass an existing spec with -c estate=PATH")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(str(path), [SpecIssue("", f"cannot read the file: {exc}")]) from None
-    return parse_spec(text, source=str(path), base_dir=path.parent)
+        raise SpecError(str(path), [SpecIssue("", f"file not found; {missing_hint}")]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(str(path), [SpecIssue("", f"not UTF-8 text (byte {exc.start}); save the file with UTF-8 encoding")]) from None
+    except OSError as exc:
+        raise SpecError(str(path), [SpecIssue("", f"cannot read the file: {exc.strerror}")]) from None
+    return parse_spec(text, source=str(path), base_dir=path.parent, fetched_prices=fetched_prices)
 
 
-def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None) -> EstateSpec:
-    """Validate spec text. Raises :class:`SpecError` listing every problem found."""
+def validate_fields(data: Any) -> EstateSpec:
+    """Field validation of a spec document, keys as the YAML spells them (camelCase only: the
+    JSON Schema accepts the same documents). Raises pydantic's ValidationError."""
+    return EstateSpec.model_validate(data, by_alias=True, by_name=False)
+
+
+def read_structure(path: str | Path) -> EstateSpec | None:
+    """The spec after field validation only (no catalog, price or file checks), or None: what
+    ``plan --prices aws`` needs to know which prices to read before the full check."""
+    try:
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return validate_fields(data)
+    except Exception:  # noqa: BLE001 - load_spec reports every problem of such a file
+        return None
+
+
+def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None, fetched_prices: Any = None) -> EstateSpec:
+    """Validate spec text. Raises :class:`SpecError` listing every problem found.
+    ``fetched_prices``: prices read from AWS (``plan --prices aws``) for the commitment guard."""
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
         lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
@@ -72,15 +105,95 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None) 
         raise SpecError(source, [SpecIssue("", f"the spec must be a mapping with name and stages; this file is {kind}")])
 
     try:
-        spec = EstateSpec.model_validate(data)
+        spec = validate_fields(data)
     except ValidationError as exc:
         issues = [_issue(err, lines) for err in exc.errors()]
-        raise SpecError(source, _dedupe(issues)) from None
+        # Check the rest too (catalog, references, dataset files), so one run reports every
+        # problem: without the entries that failed, and without what only follows from their absence.
+        pruned, removed = _without_failing_entries(data, exc)
+        if pruned is not None:
+            issues += [
+                issue
+                for problem in pruned.cross_check(base_dir, fetched_prices)
+                if not any(repr(name) in problem.detail or name.isdigit() and name in problem.detail for name in removed)
+                for issue in _stage_issues(problem, lines)
+            ]
+        raise SpecError(source, _in_file_order(_dedupe(issues))) from None
 
-    problems = spec.cross_check(base_dir)
+    problems = spec.cross_check(base_dir, fetched_prices)
     if problems:
-        raise SpecError(source, _dedupe([issue for p in problems for issue in _stage_issues(p, lines)]))
+        raise SpecError(source, _in_file_order(_dedupe([issue for p in problems for issue in _stage_issues(p, lines)])))
     return spec
+
+
+_STAGE_ENTRIES = ("jobs", "serving", "promotions")
+
+
+def _set_aside(loc: Loc) -> tuple[str, Loc] | None:
+    """How to check the rest of a spec despite a failing path: ("entry", path) removes a whole
+    independent entry (a stage's job, serving entry or promotion, a dataset, a price, a stage);
+    ("field", path) removes an optional field; ("account", path) and ("name", path) put a
+    placeholder where a required value failed. None: nothing else can be checked."""
+    if not loc:
+        return None
+    if loc[0] == "stages":
+        if len(loc) < 2:
+            return None
+        if len(loc) >= 4 and loc[2] in _STAGE_ENTRIES:
+            return ("entry", loc[:4])
+        if len(loc) >= 3 and loc[2] == "account":
+            return ("account", loc[:3])
+        if len(loc) >= 3 and loc[2] != "region":
+            return ("field", loc[:3])  # an optional field, or a jobs/serving/promotions block that is not a mapping
+        return ("entry", loc[:2])  # the region drives every check of the stage
+    if loc[0] in ("datasets", "prices"):
+        return ("entry", loc[:2]) if len(loc) >= 2 else ("field", loc[:1])
+    if loc[0] == "name":
+        return ("name", loc[:1])
+    return ("field", loc[:1])  # every other top-level block is optional
+
+
+def _without_failing_entries(data: dict[str, Any], error: ValidationError) -> tuple[EstateSpec | None, set[str]]:
+    """The spec without what failed field validation, and the names of the entries set aside
+    (their absence makes references to them fail, which is no news). None when the rest cannot
+    be checked."""
+    import copy
+
+    doc = copy.deepcopy(data)
+    removed: set[str] = set()
+    placeholders = 0
+    for _ in range(5):
+        actions = {_set_aside(tuple(p for p in err["loc"] if p != "[key]")) for err in error.errors()}
+        if None in actions:
+            return None, removed
+        for kind, path in sorted(actions, key=lambda action: len(action[1]), reverse=True):
+            parent: Any = doc
+            for part in path[:-1]:
+                parent = parent.get(part) if isinstance(parent, dict) else None
+            if not isinstance(parent, dict):
+                continue
+            if kind == "name":
+                parent["name"] = "estate"
+            elif kind == "account":
+                placeholders += 1
+                parent["account"] = f"9{placeholders:011d}"
+                removed.add(parent["account"])
+            elif path[-1] in parent:
+                del parent[path[-1]]
+                if kind == "entry":
+                    removed.add(str(path[-1]))
+        try:
+            return validate_fields(doc), removed
+        except ValidationError as again:
+            error = again
+        except Exception:  # noqa: BLE001 - a document set aside into a shape the model cannot take
+            return None, removed
+    return None, removed
+
+
+def _in_file_order(issues: list[SpecIssue]) -> list[SpecIssue]:
+    """Problems of the whole file first, then by line; stable for problems on the same line."""
+    return sorted(issues, key=lambda issue: issue.line or 0)
 
 
 def _line_map(node: yaml.Node | None, loc: Loc = ()) -> dict[Loc, int]:
@@ -144,7 +257,9 @@ def _issue(error: dict[str, Any], lines: dict[Loc, int]) -> SpecIssue:
     elif kind == "literal_error":
         message = f"{_short(given)} is not allowed; use one of {ctx.get('expected')}"
     elif kind in ("int_parsing", "int_type", "int_from_float"):
-        message = f"must be a whole number, got {_short(given)}"
+        message = f"must be a whole number, got {_short(given)}" + (" (remove the quotes)" if isinstance(given, str) else "")
+    elif kind in ("float_parsing", "float_type"):
+        message = f"must be a number, got {_short(given)}" + (" (remove the quotes)" if isinstance(given, str) else "")
     elif kind in ("bool_parsing", "bool_type"):
         message = f"must be true or false, got {_short(given)}"
     elif kind == "string_type":

@@ -26,7 +26,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from .regions import closest_regions, is_region
+from .regions import closest_regions, is_region, known_regions
+from .words import counted
 
 if TYPE_CHECKING:
     from estate_runtime.datasets import DatasetRules
@@ -45,15 +46,34 @@ _STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$|^[a-z]$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 
 
+class YamlInt(int):
+    """An integer whose YAML text is not its decimal value (``044444444444`` is octal to YAML 1.1):
+    the loader keeps what the user wrote, so messages can quote it."""
+
+    yaml_text: str
+
+    def __new__(cls, value: int, yaml_text: str) -> YamlInt:
+        number = super().__new__(cls, value)
+        number.yaml_text = yaml_text
+        return number
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copy and pickle keep the text
+        return (YamlInt, (int(self), self.yaml_text))
+
+
 def _check_account(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(f"must be a 12-digit AWS account id in quotes, got {value!r}")
     if isinstance(value, int):
-        # YAML reads an unquoted 012345678901 as a number and loses the leading zero.
-        raise ValueError(
-            f"must be a quoted string of 12 digits, e.g. '{value:012d}'; unquoted, YAML reads it "
-            "as a number and drops leading zeros"
-        )
+        # Unquoted, YAML reads digits as a number: 012345678901 loses its leading zero, and
+        # 044444444444 is read as an octal number. Quote the digits as written, never a guess.
+        written = getattr(value, "yaml_text", str(value))
+        if _ACCOUNT_RE.match(written):
+            raise ValueError(
+                f"must be a quoted string of 12 digits: write '{written}' (with the quotes); unquoted, YAML "
+                "reads it as a number" + (f" ({value}), not the digits written" if written != str(value) else "")
+            )
+        raise ValueError(f"must be a quoted string of 12 digits, got the number {written}")
     if not _ACCOUNT_RE.match(value):
         raise ValueError(f"{value!r} must be 12 digits")
     return value
@@ -106,6 +126,15 @@ def _check_tags(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def _whole(value: Any) -> Any:
+    """A whole number written as a float (``30.0``) is that integer, as in JSON Schema."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Integers: whole numbers only (never "3" or true), as the JSON Schema's "integer" reads them.
+Whole = Annotated[int, BeforeValidator(_whole)]
+
+
 AccountId = Annotated[
     str,
     BeforeValidator(_check_account),
@@ -114,21 +143,43 @@ AccountId = Annotated[
 Region = Annotated[
     str,
     AfterValidator(_check_region),
-    WithJsonSchema({"type": "string", "pattern": r"^[a-z]{2}(-[a-z]+)+-\d$", "description": "AWS region, e.g. us-west-2."}),
+    # Exactly the regions the loader accepts: botocore's endpoint data (`make schema` after an upgrade).
+    WithJsonSchema({"type": "string", "enum": known_regions(), "description": "AWS region, e.g. us-west-2."}),
 ]
 EstateName = Annotated[
     str,
     AfterValidator(_check_name),
     WithJsonSchema({"type": "string", "pattern": _NAME_RE.pattern}),
 ]
-StageName = Annotated[str, AfterValidator(_check_stage_name)]
+StageName = Annotated[str, AfterValidator(_check_stage_name), WithJsonSchema({"type": "string", "pattern": _STAGE_RE.pattern})]
 LogRetentionDays = Annotated[
     int,
+    BeforeValidator(_whole),
     AfterValidator(_check_log_days),
     WithJsonSchema({"type": "integer", "enum": list(LOG_RETENTION_DAYS)}),
 ]
-Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
+Tags = Annotated[
+    dict[str, str],
+    AfterValidator(_check_tags),
+    WithJsonSchema({
+        "type": "object",
+        "additionalProperties": {"type": "string", "maxLength": 256},
+        "propertyNames": {"minLength": 1, "maxLength": 128, "not": {"pattern": "^[aA][wW][sS]:"}},
+        "maxProperties": 40,
+    }),
+]  # fmt: skip
+
 Removal = Literal["retain", "destroy"]
+
+
+def _given(alias: str) -> dict[str, Any]:
+    """JSON Schema: the field is present and not null (what "given" means to the validators)."""
+    return {"required": [alias], "properties": {alias: {"not": {"type": "null"}}}}
+
+
+def _exactly_one(*aliases: str) -> dict[str, Any]:
+    """JSON Schema of a model validator that wants exactly one of these fields given."""
+    return {"oneOf": [_given(alias) for alias in aliases]}
 
 
 class SpecModel(BaseModel):
@@ -139,18 +190,22 @@ class SpecModel(BaseModel):
         populate_by_name=True,
         extra="forbid",
         frozen=True,
-        strict=False,
+        # Strict types: the spec means what the JSON Schema says (no "3" for 3, no "yes" for
+        # true), so an editor and the loader accept the same files. Patterns use Python's re, as
+        # the loader's own checks and the jsonschema library do.
+        strict=True,
+        regex_engine="python-re",
     )
 
 
 class Retention(SpecModel):
     """How long data and logs are kept."""
 
-    noncurrent_version_days: int = Field(
+    noncurrent_version_days: Whole = Field(
         90, ge=1, le=3650,
         description="Days a noncurrent S3 object version is kept before it expires. Default 90.",
     )  # fmt: skip
-    access_log_days: int = Field(
+    access_log_days: Whole = Field(
         365, ge=1, le=3650,
         description="Days S3 server access logs are kept. Default 365.",
     )  # fmt: skip
@@ -171,6 +226,12 @@ class DataDelivery(SpecModel):
 
 class InvocationLogging(SpecModel):
     """Model invocation logging: one configuration per account and region, owned by the estate."""
+
+    # _needs_a_destination, for editors: enabled (the default) with neither destination is refused.
+    model_config = ConfigDict(json_schema_extra={"not": {
+        "required": ["s3", "cloudWatch"],
+        "properties": {"enabled": {"const": True}, "s3": {"const": False}, "cloudWatch": {"const": False}},
+    }})  # fmt: skip
 
     enabled: bool = Field(True, description="Put the account/region logging configuration. Default true.")
     adopt_existing: bool = Field(
@@ -193,14 +254,16 @@ class InvocationLogging(SpecModel):
             raise ValueError("enabled logging needs at least one destination: set s3 or cloudWatch to true")
         return self
 
-_ITEM_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+# 1-32 characters (the lookahead) of lowercase words joined by single hyphens; one pattern, so the
+# JSON Schema says exactly what the loader checks.
+_ITEM_RE = re.compile(r"^(?=.{1,32}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _S3_URI_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+")
 _KMS_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[a-zA-Z0-9\-]+$")
 CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
 
 
 def _check_item_name(value: str) -> str:
-    if not (1 <= len(value) <= 32 and _ITEM_RE.match(value)):
+    if not _ITEM_RE.match(value):
         raise ValueError(
             f"name {value!r} must be 1-32 lowercase letters and digits, words joined by single hyphens"
         )
@@ -219,14 +282,16 @@ def _check_kms_arn(value: str) -> str:
     return value
 
 
-ItemName = Annotated[str, AfterValidator(_check_item_name)]
-S3Uri = Annotated[str, AfterValidator(_check_s3_uri), WithJsonSchema({"type": "string", "pattern": "^s3://"})]
-KmsKeyArn = Annotated[str, AfterValidator(_check_kms_arn), WithJsonSchema({"type": "string", "pattern": "^arn:aws"})]
+ItemName = Annotated[str, AfterValidator(_check_item_name), WithJsonSchema({"type": "string", "pattern": _ITEM_RE.pattern})]
+S3Uri = Annotated[str, AfterValidator(_check_s3_uri), WithJsonSchema({"type": "string", "pattern": _S3_URI_RE.pattern})]
+KmsKeyArn = Annotated[str, AfterValidator(_check_kms_arn), WithJsonSchema({"type": "string", "pattern": _KMS_ARN_RE.pattern})]
 MetadataPair = Annotated[dict[str, Annotated[str, Field(max_length=256)]], Field(min_length=1, max_length=1)]
 
 
 class Dataset(SpecModel):
     """A JSONL dataset: a file in this repository (uploaded at deploy) or an object already in S3."""
+
+    model_config = ConfigDict(json_schema_extra={**_exactly_one("path", "s3Uri"), "if": _given("kmsKeyArn"), "then": _given("s3Uri")})
 
     path: str | None = Field(None, description="JSONL file, relative to the spec file. Validated at synth.")
     s3_uri: S3Uri | None = Field(None, description="s3://bucket/key of an existing JSONL object. Validated by the job before it starts.")
@@ -245,6 +310,8 @@ class Dataset(SpecModel):
 class MetadataCondition(SpecModel):
     """One request-metadata comparison: exactly one of equals / notEquals, each a single pair."""
 
+    model_config = ConfigDict(json_schema_extra=_exactly_one("equals", "notEquals"))
+
     equals: MetadataPair | None = None
     not_equals: MetadataPair | None = None
 
@@ -257,6 +324,8 @@ class MetadataCondition(SpecModel):
 
 class MetadataFilter(SpecModel):
     """Which logged invocations to distill from, by their requestMetadata."""
+
+    model_config = ConfigDict(json_schema_extra=_exactly_one("equals", "notEquals", "andAll", "orAll"))
 
     equals: MetadataPair | None = None
     not_equals: MetadataPair | None = None
@@ -282,6 +351,8 @@ class InvocationLogsSource(SpecModel):
 
 
 class TrainingData(SpecModel):
+    model_config = ConfigDict(json_schema_extra=_exactly_one("dataset", "invocationLogs"))
+
     dataset: ItemName | None = Field(None, description="Name of a dataset under `datasets`.")
     invocation_logs: InvocationLogsSource | None = Field(None, description="Distillation only: logged invocations.")
 
@@ -294,9 +365,20 @@ class TrainingData(SpecModel):
 
 class Teacher(SpecModel):
     model: str = Field(description="Teacher model id or system inference profile id, e.g. amazon.nova-pro-v1:0.")
-    max_response_length: int = Field(
+    max_response_length: Whole = Field(
         1000, ge=1, description="maxResponseLengthForInference: longest teacher answer, in tokens. Default 1000."
     )
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        hint = " (remove the quotes)" if isinstance(value, str) else ""
+        raise ValueError(f"must be a number, got {value!r}{hint}")
+    return value
+
+
+# One message for a value that is not a number (not one per member of the union).
+HyperparameterValue = Annotated[int | float, BeforeValidator(_number)]
 
 
 class VpcConfig(SpecModel):
@@ -308,11 +390,21 @@ class Job(SpecModel):
     """A model customization job. Changing what shapes the model trains a new one (replacement);
     changing tags updates in place."""
 
+    # _distillation_shape, for editors.
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"required": ["type"], "properties": {"type": {"const": "DISTILLATION"}}},
+        "then": _given("teacher"),
+        "else": {"properties": {
+            "teacher": {"type": "null"},
+            "trainingData": {"properties": {"invocationLogs": {"type": "null"}}},
+        }},
+    })  # fmt: skip
+
     type: Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"]
     base_model: str = Field(description="Customizable base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k.")
     training_data: TrainingData
     validation_data: list[ItemName] = Field(default_factory=list, max_length=10, description="Names of validation datasets (up to 10).")
-    hyperparameters: dict[str, float | int] = Field(default_factory=dict, description="Checked against the model catalog.")
+    hyperparameters: dict[str, HyperparameterValue] = Field(default_factory=dict, description="Checked against the model catalog.")
     teacher: Teacher | None = Field(None, description="Distillation only.")
     custom_model_kms_key_arn: KmsKeyArn | None = Field(None, description="Default: the stage's custom-model key.")
     vpc: VpcConfig | None = None
@@ -338,9 +430,13 @@ class ServedModel(SpecModel):
     """What to serve: the model a job of this stage trains, a model promoted from an earlier
     stage, or an existing custom model."""
 
+    model_config = ConfigDict(json_schema_extra=_exactly_one("job", "promotion", "arn"))
+
     job: ItemName | None = Field(None, description="Name of a job in this stage's `jobs`.")
     promotion: ItemName | None = Field(None, description="Name of an entry in this stage's `promotions`.")
-    arn: str | None = Field(None, description="ARN of an existing custom model in this account and region.")
+    arn: Annotated[str, WithJsonSchema({"type": "string", "pattern": _CUSTOM_MODEL_ARN_RE.pattern})] | None = Field(
+        None, description="ARN of an existing custom model in this account and region."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ServedModel:
@@ -357,14 +453,14 @@ class CommitmentAcknowledgement(SpecModel):
     """A commitment cannot be cancelled: the spec states the term and the monthly amount accepted."""
 
     term: Literal["OneMonth", "SixMonths"]
-    model_units: int = Field(ge=1, description="The model units bought under this commitment.")
+    model_units: Whole = Field(ge=1, description="The model units bought under this commitment.")
     monthly_usd: float = Field(gt=0, description="Monthly amount accepted, in USD (730 hours x model units x hourly price).")
 
 
 class Provisioned(SpecModel):
     """Provisioned throughput: model units billed by the hour."""
 
-    model_units: int = Field(ge=1, le=100, description="Model units. Changing them replaces the throughput.")
+    model_units: Whole = Field(ge=1, le=100, description="Model units. Changing them replaces the throughput.")
     commitment: Literal["none", "OneMonth", "SixMonths"] = Field(
         "none", description="none (hourly, deletable any time; default), OneMonth or SixMonths (cannot be deleted before the term ends)."
     )
@@ -386,6 +482,8 @@ class OnDemand(SpecModel):
 
 class Serving(SpecModel):
     """How a custom model is served in this stage."""
+
+    model_config = ConfigDict(json_schema_extra=_exactly_one("provisioned", "onDemand"))
 
     model: ServedModel
     provisioned: Provisioned | None = None
@@ -409,8 +507,12 @@ class Pipeline(SpecModel):
     enabled: bool = Field(True, description="Synthesize the pipeline stack. Default true.")
     account: AccountId = Field(description="Account of the pipeline (a tooling account; targets trust it at bootstrap).")
     region: Region
-    connection_arn: str = Field(description="CodeConnections (or CodeStar Connections) connection to the repository host.")
-    repository: str = Field(description="owner/name of the repository.")
+    connection_arn: Annotated[str, WithJsonSchema({"type": "string", "pattern": _CONNECTION_ARN_RE.pattern})] = Field(
+        description="CodeConnections (or CodeStar Connections) connection to the repository host."
+    )
+    repository: Annotated[str, WithJsonSchema({"type": "string", "pattern": _REPOSITORY_RE.pattern})] = Field(
+        description="owner/name of the repository."
+    )
     branch: str = Field("main", min_length=1, max_length=255, description="Branch that deploys. Default main.")
     rerun_on_job_completion: bool = Field(
         True,
@@ -470,13 +572,13 @@ class Stage(_StageOverrides):
         description="A protected stage needs a manual approval before deployment in the pipeline. Default false.",
     )
     description: str | None = Field(None, max_length=200)
-    jobs: dict[Annotated[str, AfterValidator(_check_item_name)], Job] = Field(
+    jobs: dict[ItemName, Job] = Field(
         default_factory=dict, description="Customization jobs of this stage, by name."
     )
-    promotions: dict[Annotated[str, AfterValidator(_check_item_name)], Promotion] = Field(
+    promotions: dict[ItemName, Promotion] = Field(
         default_factory=dict, description="Models promoted from earlier stages' jobs instead of retrained here, by name."
     )
-    serving: dict[Annotated[str, AfterValidator(_check_item_name)], Serving] = Field(
+    serving: dict[ItemName, Serving] = Field(
         default_factory=dict, description="Serving entries of this stage, by name."
     )
 
@@ -498,7 +600,7 @@ class EstateSpec(SpecModel):
     )
     retention: Retention = Field(default_factory=Retention)
     invocation_logging: InvocationLogging = Field(default_factory=InvocationLogging)
-    datasets: dict[Annotated[str, AfterValidator(_check_item_name)], Dataset] = Field(
+    datasets: dict[ItemName, Dataset] = Field(
         default_factory=dict, description="Datasets jobs refer to by name."
     )
     notifications: Notifications = Field(default_factory=Notifications)
@@ -509,12 +611,14 @@ class EstateSpec(SpecModel):
     )
     stages: dict[StageName, Stage] = Field(min_length=1, description="Deployment targets, in promotion order.")
 
-    def cross_check(self, base_dir: Path | None = None) -> list[StageFieldError]:
+    def cross_check(self, base_dir: Path | None = None, fetched_prices: Any = None) -> list[StageFieldError]:
         """Checks that span stages, merge overrides, consult the model catalog or read dataset
-        files; run by the loader after field validation."""
+        files; run by the loader after field validation. ``fetched_prices``: a PriceTable read
+        from AWS (``plan --prices aws``), between the spec's prices and the shipped table."""
         problems: list[StageFieldError] = []
         problems += self._check_jobs()
-        problems += self._check_serving()
+        problems += self._check_prices()
+        problems += self._check_serving(fetched_prices)
         problems += self._check_promotions()
         problems += self._check_dataset_files(base_dir or Path.cwd())
         owners: dict[tuple[str, str], str] = {}
@@ -578,6 +682,27 @@ class EstateSpec(SpecModel):
                         teacher=job.teacher.model if job.teacher else None,
                     ):
                         problem(sub, message)
+        return problems
+
+    def _check_prices(self) -> list[StageFieldError]:
+        """A price applies by base model id: one under an id no job uses and the catalog does not
+        know would be silently ignored, so it is an error with the closest ids."""
+        from estate_runtime.catalog import load_catalog
+
+        from .suggest import closest
+
+        known = set(load_catalog().models) | {job.base_model for stage in self.stages.values() for job in stage.jobs.values()}
+        problems: list[StageFieldError] = []
+        for model in self.prices:
+            if model in known:
+                continue
+            near = closest(model, known)
+            hint = f"did you mean {' or '.join(repr(m) for m in near)}? " if near else ""
+            problems.append(LocatedProblem(
+                ("prices", model),
+                f"{model!r} is not a base model of the model catalog or of a job, so this price would never apply; "
+                f"{hint}Prices are keyed by the base model id a job's baseModel names",
+            ))  # fmt: skip
         return problems
 
     def promoted_job(self, stage_name: str, promotion_name: str) -> tuple[str, str, Job] | None:
@@ -647,18 +772,18 @@ class EstateSpec(SpecModel):
                     problems.append(LocatedProblem(
                         (*loc, "fromStage"),
                         f"custom models of {job.base_model} cannot be shared with another account from {source.region} "
-                        f"(shareable from: {where}). Retrain the job in this stage instead",
+                        f"(shareable from: {where}). {_instead_of_promoting(catalog, job, source_name, stage.region)}",
                     ))  # fmt: skip
                 elif stage.region not in model.copy_regions:
                     where = ", ".join(model.copy_regions) or "no region"
                     problems.append(LocatedProblem(
                         (*loc, "fromStage"),
                         f"custom models of {job.base_model} cannot be copied into {stage.region} (copy regions: {where}). "
-                        "Retrain the job in this stage instead",
+                        f"{_instead_of_promoting(catalog, job, source_name, stage.region)}",
                     ))  # fmt: skip
         return problems
 
-    def serving_cost(self, stage_name: str, serving: Serving) -> Any:
+    def serving_cost(self, stage_name: str, serving: Serving, fetched_prices: Any = None) -> Any:
         from estate_runtime.pricing import Cost, cost, load_prices
 
         if serving.provisioned is None:
@@ -667,9 +792,9 @@ class EstateSpec(SpecModel):
         if base is None:
             return Cost(None, "unknown")
         p = serving.provisioned
-        return cost(load_prices(), base, p.commitment, p.model_units, self.prices)
+        return cost(load_prices(), base, p.commitment, p.model_units, self.prices, fetched_prices)
 
-    def _check_serving(self) -> list[StageFieldError]:
+    def _check_serving(self, fetched_prices: Any = None) -> list[StageFieldError]:
         from estate_runtime.catalog import load_catalog
         from estate_runtime.pricing import money
 
@@ -700,21 +825,40 @@ class EstateSpec(SpecModel):
                 p = serving.provisioned
                 if p is None or p.commitment == "none":
                     continue
-                price = self.serving_cost(stage_name, serving)
-                shown = f"{money(price.monthly)} per month ({p.model_units} model units, {money(price.hourly)} per hour, {price.source})"
-                if p.acknowledge is None:
+                price = self.serving_cost(stage_name, serving, fetched_prices)
+                shown = f"{money(price.monthly)} per month ({counted(p.model_units, 'model unit')}, {money(price.hourly)} per hour, {price.source})"
+                if price.monthly is None:
+                    # A commitment cannot be cancelled: it is never accepted at a price nobody stated.
+                    if base is None:
+                        how = ("the spec does not know the base model of an existing custom model (arn), so it cannot "
+                               "price it: serve it without a commitment, or serve a job or promotion of the spec")  # fmt: skip
+                    else:
+                        how = (
+                            f"state the hourly USD per model unit in the spec: prices: {{{base}: {{{p.commitment}: <USD>}}}} "
+                            "(see https://aws.amazon.com/bedrock/pricing/), or run `bedrock-estate plan --prices aws` with "
+                            "AWS credentials to read it from the AWS Price List API"
+                        )
+                    problems.append(LocatedProblem(
+                        (*loc, "provisioned", "commitment"),
+                        f"a {p.commitment} commitment cannot be cancelled, and the price of "
+                        f"{counted(p.model_units, 'model unit')} is unknown; a commitment needs a known price: {how}",
+                    ))  # fmt: skip
+                elif p.acknowledge is None:
                     problems.append(LocatedProblem(
                         (*loc, "provisioned", "commitment"),
                         f"a {p.commitment} commitment cannot be cancelled and costs {shown}. To accept it, add "
                         f"acknowledge: {{term: {p.commitment}, modelUnits: {p.model_units}, monthlyUsd: <amount>}}",
                     ))  # fmt: skip
                 elif p.acknowledge.model_units != p.model_units:
+                    # The spec cannot know whether the throughput is deployed: say what each case means.
                     problems.append(LocatedProblem(
                         (*loc, "provisioned", "modelUnits"),
-                        f"{p.model_units} model units, but {p.acknowledge.model_units} were bought under the {p.commitment} "
-                        "commitment. Changing units replaces the throughput: a new commitment is bought while the old one "
-                        "cannot be deleted and bills until its term ends. To do it anyway: first deploy with "
-                        "releaseOnRemoval: true, then change modelUnits and acknowledge the new purchase",
+                        f"{counted(p.model_units, 'model unit')}, but the acknowledgement states "
+                        f"{p.acknowledge.model_units}. If this throughput is not deployed yet, acknowledge what it will buy: "
+                        f"acknowledge: {{term: {p.commitment}, modelUnits: {p.model_units}, monthlyUsd: <amount>}}. "
+                        f"If it is deployed under the {p.commitment} commitment, changing units replaces it: a new commitment "
+                        "is bought while the old one cannot be deleted and bills until its term ends; to do it anyway, first "
+                        "deploy with releaseOnRemoval: true, then change modelUnits and acknowledge the new purchase",
                     ))  # fmt: skip
                 elif p.acknowledge.term != p.commitment:
                     problems.append(LocatedProblem(
@@ -766,7 +910,11 @@ class EstateSpec(SpecModel):
                 if rules in checked:
                     continue
                 checked.add(rules)
-                report = datasets.validate(datasets.read_lines(str(file)), rules)
+                try:
+                    report = datasets.validate(datasets.read_lines(str(file)), rules)
+                except OSError as err:
+                    problems.append(LocatedProblem(loc, f"cannot read {dataset.path}: {err.strerror}"))
+                    break
                 if not report.ok:
                     detail = report.render(dataset.path).replace("\n", "\n    ")
                     problems.append(
@@ -796,6 +944,23 @@ class EstateSpec(SpecModel):
     def stage_settings(self) -> list[StageSettings]:
         """Every stage's effective settings, in spec (promotion) order."""
         return [self.stage(name) for name in self.stages]
+
+
+def _instead_of_promoting(catalog: Any, job: Job, source_stage: str, region: str) -> str:
+    """What a stage can do when it cannot receive a promoted model: only what its region offers."""
+    offer = catalog.model(job.base_model).customizations.get(job.type)
+    if offer is not None and region in offer.regions:
+        return "Retrain the job in this stage instead"
+    from estate_runtime.catalog import _TYPE_WORDS
+
+    words = _TYPE_WORDS.get(job.type, job.type)
+    others = catalog.models_for(job.type, region)
+    train_here = f"train a base model {region} offers for {words} ({', '.join(others)})" if others else ""
+    alternatives = " or ".join(a for a in (f"serve the model in stage {source_stage}", train_here) if a)
+    return (
+        f"This stage cannot retrain it either: {region} does not offer {words} of {job.base_model}. "
+        f"Instead, {alternatives}"
+    )
 
 
 class StageFieldError(ValueError):

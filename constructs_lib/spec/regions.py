@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import lru_cache
 from importlib import resources
+
+from .suggest import closest
 
 
 @lru_cache(maxsize=1)
@@ -35,4 +36,4 @@ def partition_of(region: str) -> str:
 
 
 def closest_regions(name: str, limit: int = 3) -> list[str]:
-    return difflib.get_close_matches(name, known_regions(), n=limit, cutoff=0.6)
+    return closest(name, known_regions(), limit)

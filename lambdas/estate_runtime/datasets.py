@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 FORMATS = ("messages", "prompt-completion", "input", "bedrock-conversation-2024")
 CONVERSATION_SCHEMA = "bedrock-conversation-2024"
 MAX_REPORTED_ERRORS = 20
+_FILE = "<file>"  # where a message names the file; render() puts the file's name in
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class DatasetReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
     error_count: int = 0
     complete: bool = True  # False when a bounded read stopped before the end of the data
+    # Records in another format the CLI can convert from: (format found, first line, count), and
+    # the format the rules want.
+    other_format: tuple[str, int, int] | None = None
+    target_format: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -63,10 +68,35 @@ class DatasetReport:
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append((line, message))
 
+    def note_other_format(self, line: int, found: str, target: str) -> None:
+        """A record in a format the CLI converts from: reported once for the file, not per field."""
+        self.target_format = target
+        if self.other_format is None:
+            self.error_count += 1
+            self.other_format = (found, line, 1)
+        else:
+            self.other_format = (found, self.other_format[1], self.other_format[2] + 1)
+
+    def _finish(self) -> None:
+        if self.other_format is None:
+            return
+        found, line, count = self.other_format
+        target = self.target_format or "messages"
+        message = (
+            f"{count} of {self.records} records are {_FORMAT_WORDS[found]}, but this model takes "
+            f"{_FORMAT_WORDS[target]}; convert the file with `bedrock-estate convert {_FILE} --to {target} -o converted.jsonl`"
+        )
+        self.errors.insert(sum(1 for n, _ in self.errors if 0 < n < line), (line, message))
+        del self.errors[MAX_REPORTED_ERRORS:]
+
     def render(self, source: str) -> str:
-        lines = [f"{source}:{line}: {message}" if line else f"{source}: {message}" for line, message in self.errors]
-        if self.error_count > len(self.errors):
-            lines.append(f"{source}: ... and {self.error_count - len(self.errors)} more problems")
+        lines = [
+            f"{source}:{line}: {message}" if line else f"{source}: {message}"
+            for line, message in ((n, m.replace(_FILE, source)) for n, m in self.errors)
+        ]
+        hidden = self.error_count - len(self.errors)
+        if hidden > 0:
+            lines.append(f"{source}: ... and {hidden} more problem{'s' if hidden != 1 else ''}")
         return "\n".join(lines)
 
     def summary(self, max_bytes: int) -> str:
@@ -106,8 +136,12 @@ def validate(lines: Iterable[str | bytes], rules: DatasetRules, *, max_lines: in
             report.complete = False
             number -= 1
             break
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        report.bytes += len(text.encode("utf-8"))
+        report.bytes += len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8"))
+        text, problem = decode_line(raw, first=number == 1)
+        if problem is not None:
+            report.add(number, problem)
+        if text is None:
+            continue
         if not text.strip():
             report.add(number, "empty line; every line must hold one JSON record")
             continue
@@ -117,6 +151,10 @@ def validate(lines: Iterable[str | bytes], rules: DatasetRules, *, max_lines: in
             report.add(number, f"not valid JSON: {err.msg} (column {err.colno})")
             continue
         report.records += 1
+        found = _convertible_format(record, rules.format)
+        if found is not None:
+            report.note_other_format(number, found, rules.format)
+            continue
         for message in _CHECKS[rules.format](record, rules):
             report.add(number, message)
         tokens = estimate_tokens(_all_text(record))
@@ -125,28 +163,100 @@ def validate(lines: Iterable[str | bytes], rules: DatasetRules, *, max_lines: in
             report.add(number, f"about {tokens} tokens, over the limit of {rules.max_tokens_per_record} per record")
     if report.complete:
         if rules.min_records is not None and report.records < rules.min_records:
-            report.add(0, f"{report.records} records; at least {rules.min_records} are required")
+            report.add(0, f"{_records(report.records)}; at least {rules.min_records} are required")
         if rules.max_records is not None and report.records > rules.max_records:
-            report.add(0, f"{report.records} records; at most {rules.max_records} are allowed")
+            report.add(0, f"{_records(report.records)}; at most {rules.max_records} are allowed")
     elif rules.max_records is not None and report.records > rules.max_records:
         report.add(0, f"more than {rules.max_records} records; at most {rules.max_records} are allowed")
     if rules.max_bytes is not None and report.bytes > rules.max_bytes:
         report.add(0, f"{report.bytes} bytes; at most {rules.max_bytes} are allowed")
+    report._finish()
     return report
 
 
-def read_lines(path: str) -> Iterator[str]:
-    with open(path, encoding="utf-8") as handle:
+def _records(count: int) -> str:
+    return f"{count} record{'s' if count != 1 else ''}"
+
+
+def read_lines(path: str) -> Iterator[bytes]:
+    """The file's lines as bytes, without line endings: decoding is :func:`decode_line`'s, so a
+    file that is not UTF-8 is reported by line instead of failing the whole read."""
+    with open(path, "rb") as handle:
         for line in handle:
-            yield line.rstrip("\n")
+            yield line.rstrip(b"\n").rstrip(b"\r")
+
+
+_BOM = "\ufeff"
+
+
+def decode_line(raw: str | bytes, *, first: bool = False) -> tuple[str | None, str | None]:
+    """(text, problem): the line as text (None when it cannot be read) and what is wrong with its
+    encoding, in the user's terms."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            return None, (
+                f"not UTF-8 text (byte 0x{raw[err.start]:02x} at column {err.start + 1}); "
+                "save the file with UTF-8 encoding"
+            )
+    else:
+        text = raw
+    if text.startswith(_BOM):
+        where = "the file starts" if first else "the line starts"
+        return text[1:], (
+            f"{where} with a byte-order mark (an invisible character some editors add); "
+            "save the file as UTF-8 without BOM"
+        )
+    return text, None
+
+
+_FORMAT_WORDS = {
+    "messages": "messages ({\"messages\": [{\"role\", \"content\"}]})",
+    "prompt-completion": "prompt/completion ({\"prompt\", \"completion\"})",
+    "input": "continued pre-training input ({\"input\"})",
+    "bedrock-conversation-2024": "bedrock-conversation-2024",
+}
+
+
+def _convertible_format(record: object, expected: str) -> str | None:
+    """The other format a record is in, when ``bedrock-estate convert`` turns it into ``expected``."""
+    if not isinstance(record, dict) or expected not in ("messages", "bedrock-conversation-2024"):
+        return None
+    if "prompt" in record and set(record) <= {"prompt", "completion"}:
+        return "prompt-completion"
+    turns = record.get("messages")
+    if (
+        expected == "bedrock-conversation-2024"
+        and "schemaVersion" not in record
+        and isinstance(turns, list)
+        and turns
+        and isinstance(turns[0], dict)
+        and isinstance(turns[0].get("content"), str)
+    ):
+        return "messages"
+    return None
 
 
 # -- per-format checks -----------------------------------------------------------------------------
 
 
+def _json_type(value: object) -> str:
+    """The JSON name of a decoded value's type: null, true/false, number, string, list, object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
 def _text(value: object, where: str) -> list[str]:
     if not isinstance(value, str):
-        return [f"{where} must be a string, got {type(value).__name__}"]
+        return [f"{where} must be a string, got {_json_type(value)}"]
     if not value.strip():
         return [f"{where} is empty"]
     return []
@@ -158,7 +268,7 @@ def _unknown(record: dict, allowed: set[str]) -> list[str]:
 
 
 def _object(record: object) -> list[str]:
-    return [] if isinstance(record, dict) else [f"a record must be a JSON object, got {type(record).__name__}"]
+    return [] if isinstance(record, dict) else [f"a record must be a JSON object, got {_json_type(record)}"]
 
 
 def _check_messages(record: object, rules: DatasetRules) -> list[str]:

@@ -22,13 +22,14 @@ class PriceTable:
     reviewed: str
     source: str
     hourly: dict[str, dict[str, float]]  # base model -> term -> USD per model unit per hour
+    label: str = "price table"  # how the plan names where a price came from
 
     def hourly_per_unit(self, base_model: str, term: str, overrides: dict[str, dict[str, float]] | None = None) -> tuple[float | None, str]:
         """(price, where it came from). ``None`` when nobody stated it."""
         if overrides and term in overrides.get(base_model, {}):
             return overrides[base_model][term], "spec"
         if term in self.hourly.get(base_model, {}):
-            return self.hourly[base_model][term], f"price table ({self.reviewed})"
+            return self.hourly[base_model][term], f"{self.label} ({self.reviewed})"
         return None, "unknown"
 
 
@@ -46,8 +47,18 @@ class Cost:
         return None if self.hourly is None else self.hourly * HOURS_PER_MONTH
 
 
-def cost(table: PriceTable, base_model: str, term: str, model_units: int, overrides: dict[str, dict[str, float]] | None = None) -> Cost:
-    price, source = table.hourly_per_unit(base_model, term, overrides)
+def cost(
+    table: PriceTable,
+    base_model: str,
+    term: str,
+    model_units: int,
+    overrides: dict[str, dict[str, float]] | None = None,
+    fetched: PriceTable | None = None,
+) -> Cost:
+    """The spec's price first, then one ``fetched`` from AWS (``plan --prices aws``), then the table."""
+    price, source = (fetched or table).hourly_per_unit(base_model, term, overrides)
+    if price is None and fetched is not None:
+        price, source = table.hourly_per_unit(base_model, term)
     return Cost(None if price is None else price * model_units, source)
 
 

@@ -36,13 +36,13 @@ def test_good_messages_pass_and_are_counted():
     ("line", "expected"),
     [
         ("not json", "not valid JSON: Expecting value (column 1)"),
-        ("[1, 2]", "a record must be a JSON object, got list"),
+        ("[1, 2]", "a record must be a JSON object, got a list"),
         (msg(("assistant", "b")), "messages[0].role is 'assistant'; roles alternate user, assistant, ... (expected 'user')"),
         (msg(("user", "a"), ("user", "b")), "messages[1].role is 'user'"),
         (msg(("user", "a")), "the last message must be the assistant's"),
         (msg(("user", "a"), ("assistant", "")), "messages[1].content is empty"),
         (json.dumps({"messages": []}), "messages must be a non-empty list"),
-        (json.dumps({"prompt": "a", "completion": "b"}), "unknown field 'completion'"),
+        (json.dumps({"prompt": "a", "completion": "b"}), "1 of 3 records are prompt/completion"),
         ("", "empty line"),
     ],
 )
@@ -52,7 +52,7 @@ def test_each_mistake_is_named_on_its_line(line, expected):
 
 
 def test_record_limits_and_tokens():
-    assert any("1 records; at least 2 are required" in m for _, m in errors([GOOD[0]]))
+    assert any("1 record; at least 2 are required" in m for _, m in errors([GOOD[0]]))
     assert any("6 records; at most 5 are allowed" in m for _, m in errors(GOOD * 3))
     long = msg(("user", "word " * 100), ("assistant", "b"))
     assert any(n == 1 and "over the limit of 50 per record" in m for n, m in errors([long, GOOD[0]]))

@@ -74,7 +74,7 @@ def test_a_commitment_without_acknowledgement_shows_the_cost(tmp_path):
 def test_an_unknown_price_is_shown_as_unknown_never_guessed(tmp_path):
     committed = PT.replace("{modelUnits: 1}", "{modelUnits: 1, commitment: SixMonths}")
     [message] = problems(spec_text(committed), tmp_path)
-    assert "costs unknown per month (1 model units, unknown per hour, unknown)" in message
+    assert "a SixMonths commitment cannot be cancelled, and the price of 1 model unit is unknown; a commitment needs a known price" in message
 
 
 def test_the_acknowledgement_must_match_term_amount_and_units(tmp_path):
@@ -90,7 +90,7 @@ def test_the_acknowledgement_must_match_term_amount_and_units(tmp_path):
     [term] = problems(spec_text(committed("{term: SixMonths, modelUnits: 1, monthlyUsd: 21900}"), prices=prices), tmp_path)
     assert "acknowledge.term: acknowledges SixMonths but the commitment is OneMonth" in term
     [units] = problems(spec_text(committed("{term: OneMonth, modelUnits: 1, monthlyUsd: 21900}", units=2), prices=prices), tmp_path)
-    assert "provisioned.modelUnits: 2 model units, but 1 were bought under the OneMonth commitment" in units
+    assert "provisioned.modelUnits: 2 model units, but the acknowledgement states 1." in units
     assert "first deploy with releaseOnRemoval: true" in units
 
 

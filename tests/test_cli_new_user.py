@@ -1,0 +1,124 @@
+"""The command line as a new user meets it: never a traceback for the user's own files, help for
+every argument, a version, and messages in this command's own syntax."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from constructs_lib.cli import main
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+LLAMA = "meta.llama3-1-8b-instruct-v1:0:128k"
+
+SPEC = """\
+name: acme-estate
+datasets:
+  train: {path: train.jsonl}
+stages:
+  dev:
+    account: "111111111111"
+    region: us-west-2
+    jobs:
+      summarizer:
+        type: FINE_TUNING
+        baseModel: anthropic.claude-3-haiku-20240307-v1:0:200k
+        trainingData: {dataset: train}
+"""
+
+
+def _latin1(path):
+    path.write_bytes('{"prompt": "café", "completion": "crème"}\n'.encode("latin-1"))
+    return path
+
+
+def test_check_reports_a_dataset_that_is_not_utf8_by_line(tmp_path, capsys):
+    _latin1(tmp_path / "train.jsonl")
+    (tmp_path / "estate.yaml").write_text(SPEC)
+    assert main(["check", str(tmp_path / "estate.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "datasets.train.path: not usable by stages.dev.jobs.summarizer (messages)" in err
+    assert "train.jsonl:1: not UTF-8 text (byte 0xe9 at column 16); save the file with UTF-8 encoding" in err
+
+
+def test_validate_names_the_line_that_is_not_utf8(tmp_path, capsys):
+    data = tmp_path / "mixed.jsonl"
+    data.write_bytes(b'{"prompt": "a", "completion": "b"}\n{"prompt": "caf\xe9", "completion": "b"}\n')
+    assert main(["validate", str(data), "--model", LLAMA]) == 1
+    err = capsys.readouterr().err
+    assert f"{data}:2: not UTF-8 text (byte 0xe9 at column 16)" in err
+    assert f"{data}:1:" not in err
+
+
+def test_convert_a_latin1_file_names_the_line(tmp_path, capsys):
+    source = _latin1(tmp_path / "pc.jsonl")
+    assert main(["convert", str(source), "--to", "messages"]) == 1
+    assert f"{source}:1: not UTF-8 text" in capsys.readouterr().err
+
+
+def test_convert_into_a_missing_folder_says_so(tmp_path, capsys):
+    source = tmp_path / "pc.jsonl"
+    source.write_text(json.dumps({"prompt": "a", "completion": "b"}) + "\n")
+    out = tmp_path / "missing" / "dir" / "out.jsonl"
+    assert main(["convert", str(source), "--to", "messages", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{out}: cannot write: the folder {out.parent} does not exist; create it or choose another -o" in err
+
+
+def test_check_of_a_missing_spec_suggests_this_commands_syntax(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "missing.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "-c estate=" not in err
+    assert "file not found; give an existing spec: `bedrock-estate check PATH`" in err
+
+
+def test_prompt_completion_data_for_a_messages_model_is_said_once(tmp_path, capsys):
+    data = tmp_path / "pc.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"p{i}", "completion": f"c{i}"}) + "\n" for i in range(120)))
+    assert main(["validate", str(data), "--model", HAIKU]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"{data}:1: 120 of 120 records are prompt/completion ({{\"prompt\", \"completion\"}}), but this model takes "
+        f"messages ({{\"messages\": [{{\"role\", \"content\"}}]}}); convert the file with "
+        f"`bedrock-estate convert {data} --to messages -o converted.jsonl`"
+    ]
+
+
+def test_null_reads_as_null_and_a_bom_in_user_terms(tmp_path, capsys):
+    data = tmp_path / "d.jsonl"
+    data.write_bytes(b'\xef\xbb\xbf{"prompt": "a", "completion": "b"}\n{"prompt": null, "completion": "b"}\n')
+    assert main(["validate", str(data), "--model", LLAMA]) == 1
+    err = capsys.readouterr().err
+    assert f"{data}:1: the file starts with a byte-order mark (an invisible character some editors add); save the file as UTF-8 without BOM" in err
+    assert f"{data}:2: prompt must be a string, got null" in err
+    assert "NoneType" not in err and "utf-8-sig" not in err
+
+
+def _arguments(parser):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from ((f"{name} {arg}", help_text) for arg, help_text in _arguments(sub))
+        elif not isinstance(action, argparse._HelpAction):
+            yield "/".join(action.option_strings) or action.dest, action.help
+
+
+def test_every_argument_has_help_text():
+    from constructs_lib.cli import build_parser
+
+    arguments = list(_arguments(build_parser()))
+    assert len(arguments) == 16, arguments  # --version and every argument of the six commands
+    assert [name for name, help_text in arguments if not help_text] == []
+
+
+def test_version_comes_from_the_package_metadata(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"bedrock-estate {version('bedrock-estate')}\n"

@@ -1,0 +1,139 @@
+"""The plan as a new user reads it: counted nouns, and on-demand serving never shown as free."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from constructs_lib.cli import main
+from constructs_lib.plan import StackSummary, render
+from constructs_lib.spec import parse_spec
+
+NOVA = "amazon.nova-lite-v1:0:300k"
+
+ONE_STAGE = f"""\
+name: acme-estate
+datasets:
+  prompts: {{s3Uri: "s3://shared-data/prompts.jsonl"}}
+stages:
+  dev:
+    account: "111111111111"
+    region: us-east-1
+    jobs:
+      distilled:
+        type: DISTILLATION
+        baseModel: {NOVA}
+        teacher: {{model: amazon.nova-pro-v1:0}}
+        trainingData: {{dataset: prompts}}
+    serving:
+      distilled:
+        model: {{job: distilled}}
+        onDemand: {{}}
+"""
+
+
+def _stack(**kinds: int) -> StackSummary:
+    return StackSummary(
+        stage="dev", stack_id="dev/Customization", stack_name="acme-estate-dev-customization",
+        resource_count=1, kinds=Counter(kinds), custom=Counter(), job_names={},
+    )  # fmt: skip
+
+
+def test_plan_counts_one_of_a_kind_in_the_singular(tmp_path):
+    plan = render(parse_spec(ONE_STAGE, base_dir=tmp_path), [_stack(**{"state machines": 1, "IAM roles": 2})])
+    assert "stack `acme-estate-dev-customization`: 1 resource (2 IAM roles, 1 state machine)" in plan
+    assert "1 state machines" not in plan and "1 resources" not in plan
+
+
+def test_on_demand_serving_reads_per_token_not_free(tmp_path):
+    plan = render(parse_spec(ONE_STAGE, base_dir=tmp_path), [])
+    assert "| distilled | job `distilled` | on demand | - | - | per token | per token | per token | - | nothing while idle |" in plan
+    assert "$0.00" not in plan
+
+
+def test_check_counts_one_stage_in_the_singular(tmp_path, capsys):
+    spec = tmp_path / "estate.yaml"
+    spec.write_text(ONE_STAGE)
+    assert main(["check", str(spec)]) == 0
+    assert capsys.readouterr().out == f"{spec}: ok (1 stage: dev)\n"
+
+
+def _assembly(tmp_path, stages):
+    """A cloud assembly with one nested assembly (and no stacks) per stage."""
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    artifacts = {}
+    for name in stages:
+        (out / f"assembly-{name}").mkdir()
+        (out / f"assembly-{name}" / "manifest.json").write_text('{"artifacts": {}}')
+        artifacts[f"assembly-{name}"] = {"type": "cdk:cloud-assembly", "properties": {"directoryName": f"assembly-{name}"}, "displayName": name}
+    import json
+
+    (out / "manifest.json").write_text(json.dumps({"artifacts": artifacts}))
+    return out
+
+
+def test_plan_refuses_an_assembly_synthesized_from_an_earlier_version_of_the_spec(tmp_path, capsys):
+    from constructs_lib.plan import main as plan_main, record_spec
+
+    spec_file = tmp_path / "estate.yaml"
+    spec_file.write_text(ONE_STAGE)
+    out = _assembly(tmp_path, ["dev"])
+    record_spec(out, spec_file, parse_spec(ONE_STAGE, base_dir=tmp_path))
+    assert plan_main(["--assembly", str(out), "--spec", str(spec_file)]) == 0
+    capsys.readouterr()
+    spec_file.write_text(ONE_STAGE.replace("onDemand: {}", "onDemand: {description: changed}"))
+    assert plan_main(["--assembly", str(out), "--spec", str(spec_file)]) == 1
+    err = capsys.readouterr().err
+    assert f"{out} was synthesized from an earlier version of it" in err
+    assert f"not from {spec_file} as it is now" in err and f"`make synth` ESTATE={spec_file}" in err
+
+
+def test_plan_refuses_an_assembly_of_other_stages(tmp_path, capsys):
+    from constructs_lib.plan import main as plan_main
+
+    spec_file = tmp_path / "estate.yaml"
+    spec_file.write_text(ONE_STAGE)
+    out = _assembly(tmp_path, ["dev", "prod"])  # no record: synthesized by an older version, or by hand
+    assert plan_main(["--assembly", str(out), "--spec", str(spec_file)]) == 1
+    assert f"{out} holds stages dev, prod, but {spec_file} declares estate acme-estate with stages dev" in capsys.readouterr().err
+
+
+def test_app_py_records_the_spec_in_the_assembly(tmp_path, monkeypatch):
+    import json
+    import runpy
+    from pathlib import Path
+
+    import stacks.estate
+    from constructs_lib.plan import SPEC_RECORD, spec_digest
+
+    spec_file = tmp_path / "estate.yaml"
+    spec_file.write_text(ONE_STAGE)
+    import aws_cdk
+
+    real_app = aws_cdk.App
+    monkeypatch.setattr(aws_cdk, "App", lambda: real_app(context={"estate": str(spec_file)}, outdir=str(tmp_path / "out")))
+    monkeypatch.setattr(stacks.estate, "build_estate", lambda app, spec, base_dir: [])  # the record, not the stacks
+    runpy.run_path(str(Path(__file__).resolve().parent.parent / "app.py"), run_name="__main__")
+    record = json.loads((tmp_path / "out" / SPEC_RECORD).read_text())
+    assert record == {"spec": str(spec_file), "sha256": spec_digest(spec_file), "estate": "acme-estate", "stages": ["dev"]}
+
+
+def test_the_pipelines_copies_of_the_stages_belong_to_the_spec(tmp_path, capsys):
+    from constructs_lib.plan import main as plan_main
+
+    pipeline = (
+        'pipeline:\n  account: "333333333333"\n  region: us-west-2\n'
+        "  connectionArn: arn:aws:codeconnections:us-west-2:333333333333:connection/00000000-0000-0000-0000-000000000000\n"
+        "  repository: acme/estate\n"
+    )
+    spec_file = tmp_path / "estate.yaml"
+    spec_file.write_text(ONE_STAGE.replace("stages:\n", pipeline + "stages:\n", 1))
+    out = _assembly(tmp_path, ["dev", "Delivery-dev"])
+    assert plan_main(["--assembly", str(out), "--spec", str(spec_file)]) == 0, capsys.readouterr().err
+
+
+def test_an_unknown_price_points_at_both_ways_to_state_it(tmp_path):
+    text = ONE_STAGE.replace("onDemand: {}", "provisioned: {modelUnits: 1}")
+    plan = render(parse_spec(text, base_dir=tmp_path), [])
+    assert "Unknown prices are never guessed: add yours under `prices` in the spec" in plan
+    assert "or read them with `bedrock-estate plan --prices aws` (AWS credentials)." in plan

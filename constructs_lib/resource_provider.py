@@ -7,6 +7,7 @@ is_complete) and CDK's framework; neither grows with the number of resources or 
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -30,17 +31,33 @@ from .nag import acknowledge, acknowledge_each, nag_spelling
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 
+_RUNTIME_FILES = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+
 @lru_cache(maxsize=1)
 def runtime_asset_dir() -> str:
     """A directory holding only the ``estate_runtime`` package: the Lambda asset.
 
     Copied so an installed wheel never bundles the rest of site-packages; the asset hash depends
-    only on file contents, so it is the same on every machine.
+    only on file contents, so it is the same on every machine. The copy lives under the system
+    temp directory in a folder named by the digest of those contents and is reused by every later
+    synthesis of the same runtime: one folder per runtime version, not one per synthesis.
     """
     source = Path(estate_runtime.__file__).parent
-    staging = Path(tempfile.mkdtemp(prefix="estate-runtime-"))
-    shutil.copytree(source, staging / "estate_runtime", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return str(staging)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"):
+        digest.update(path.relative_to(source).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    target = Path(tempfile.gettempdir()) / f"estate-runtime-{digest.hexdigest()[:16]}"
+    if not (target / "estate_runtime").is_dir():
+        # Staged beside the target and renamed into place, so a concurrent synthesis never sees
+        # a half-copied folder; the loser of a race simply discards its copy.
+        staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=target.parent))
+        shutil.copytree(source, staging / "estate_runtime", ignore=_RUNTIME_FILES)
+        try:
+            staging.rename(target)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+    return str(target)
 
 
 # The provider framework's waiter gives up after this long: every kind's waits fit within it.

@@ -267,7 +267,7 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary]) -> list[str]:
             notes.append(f"legacy model ({model.note})")
         if job.removal == "destroy":
             notes.append("model deleted with the stack")
-        bedrock_name = names.get(f"{stage.qualifier}-{job_name}", "(not synthesized)")
+        bedrock_name = names.get(stage.names.named(job_name), "(not synthesized)")
         lines.append(f"| {job_name} | {job.type} | `{job.base_model}` | {source} | `{bedrock_name}` | {'; '.join(notes)} |")
     return lines
 

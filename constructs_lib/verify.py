@@ -37,7 +37,7 @@ class Check:
 
 
 def parameter(ssm: Any, stage: StageSettings, name: str) -> str:
-    return ssm.get_parameter(Name=f"/{stage.estate}/{stage.name}/foundation/{name}")["Parameter"]["Value"]
+    return ssm.get_parameter(Name=stage.names.parameter(name))["Parameter"]["Value"]
 
 
 def check_logging(bedrock: Any, ssm: Any, stage: StageSettings) -> Check:
@@ -51,7 +51,7 @@ def check_logging(bedrock: Any, ssm: Any, stage: StageSettings) -> Check:
         if (config.get("s3Config") or {}).get("bucketName") != bucket:
             problems.append(f"S3 delivery goes to {(config.get('s3Config') or {}).get('bucketName')!r}, not the estate's bucket {bucket!r}")
     if logging.cloud_watch:
-        group = f"/{stage.qualifier}/model-invocations"
+        group = stage.names.invocation_log_group
         if (config.get("cloudWatchConfig") or {}).get("logGroupName") != group:
             problems.append(f"CloudWatch delivery goes to {(config.get('cloudWatchConfig') or {}).get('logGroupName')!r}, not {group!r}")
     flags = logging.data_delivery

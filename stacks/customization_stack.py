@@ -234,12 +234,12 @@ class CustomizationStack(Stack):
         rule = events.Rule(
             self,
             "ForwardJobCompletions",
-            rule_name=f"{self.stage.qualifier}-forward-job-completions",
+            rule_name=self.stage.names.named("forward-job-completions"),
             description=f"Completed customization jobs of {self.stage.qualifier}, to the delivery pipeline's account",
             event_pattern=events.EventPattern(
                 source=["aws.bedrock"],
                 detail_type=[JOB_STATE_CHANGE],
-                detail={"jobStatus": ["Completed"], "jobName": [{"prefix": f"{self.stage.qualifier}-"}]},
+                detail={"jobStatus": ["Completed"], "jobName": [{"prefix": self.stage.names.prefix}]},
             ),
             targets=[_forward_target(self, account, region)],
         )
@@ -260,12 +260,12 @@ class CustomizationStack(Stack):
         rule = events.Rule(
             self,
             "JobStateChanges",
-            rule_name=f"{self.stage.qualifier}-customization-jobs",
+            rule_name=self.stage.names.named("customization-jobs"),
             description=f"State changes of {self.stage.qualifier}'s Bedrock customization jobs",
             event_pattern=events.EventPattern(
                 source=["aws.bedrock"],
                 detail_type=[JOB_STATE_CHANGE],
-                detail={"jobName": [{"prefix": f"{self.stage.qualifier}-"}]},
+                detail={"jobName": [{"prefix": self.stage.names.prefix}]},
             ),
             targets=[
                 targets.SnsTopic(

@@ -35,7 +35,7 @@ class EstateStage(Stage):
             stage=settings,
             emails=list(spec.notifications.emails),
             promoted_to=promoted_to,
-            stack_name=f"{settings.qualifier}-foundation",
+            stack_name=settings.names.stack("foundation"),
             description=f"bedrock-estate {settings.qualifier}: keys, buckets, service role, invocation logging",
             termination_protection=settings.protected,
         )
@@ -49,7 +49,7 @@ class EstateStage(Stage):
                 spec=spec,
                 base_dir=base_dir,
                 foundation=self.foundation,
-                stack_name=f"{settings.qualifier}-customization",
+                stack_name=settings.names.stack("customization"),
                 description=f"bedrock-estate {settings.qualifier}: datasets, customization jobs, job notifications",
                 termination_protection=settings.protected,
             )
@@ -64,7 +64,7 @@ class EstateStage(Stage):
                 base_dir=base_dir,
                 foundation=self.foundation,
                 customization=self.customization,
-                stack_name=f"{settings.qualifier}-serving",
+                stack_name=settings.names.stack("serving"),
                 description=f"bedrock-estate {settings.qualifier}: model promotion, served custom models and their monitoring",
                 termination_protection=settings.protected,
             )

@@ -27,17 +27,17 @@ INVOCATION_LOGS_PREFIX = "invocation-logs"
 
 
 def notification_topic_name(stage: StageSettings) -> str:
-    return f"{stage.qualifier}-notifications"
+    return stage.names.topic
 
 
 def parameter_name(stage: StageSettings, name: str) -> str:
     """Where the foundation publishes a value for people and tools: ``/<estate>/<stage>/foundation/<name>``."""
-    return f"/{stage.estate}/{stage.name}/foundation/{name}"
+    return stage.names.parameter(name)
 
 
 def export_name(stage: StageSettings, name: str) -> str:
     """The CloudFormation export later stacks of the stage import a foundation value from."""
-    return f"{stage.qualifier}-foundation-{name}"
+    return stage.names.export(name)
 
 
 class FoundationRefs:
@@ -51,7 +51,7 @@ class FoundationRefs:
     def __init__(self, scope: Construct, stage: StageSettings):
         self._scope = scope
         self._stage = stage
-        self.log_group_prefix = f"/{stage.qualifier}/"
+        self.log_group_prefix = stage.names.log_group_prefix
 
     def _value(self, name: str) -> str:
         return Fn.import_value(export_name(self._stage, name))
@@ -103,13 +103,13 @@ class FoundationStack(Stack):
         self.stage = stage
         removal = removal_policy(stage.removal)
         retention = stage.retention
-        self.log_group_prefix = f"/{stage.qualifier}/"
+        self.log_group_prefix = stage.names.log_group_prefix
 
         self.data_key = EstateKey(
             self,
             "DataKey",
             EstateKeyProps(
-                alias=f"{stage.qualifier}/data",
+                alias=stage.names.key_alias("data"),
                 description=f"{stage.qualifier}: training data, job output, invocation logs and log groups",
                 removal_policy=removal,
             ),
@@ -119,7 +119,7 @@ class FoundationStack(Stack):
             self,
             "CustomModelKey",
             EstateKeyProps(
-                alias=f"{stage.qualifier}/custom-models",
+                alias=stage.names.key_alias("custom-models"),
                 description=f"{stage.qualifier}: custom models trained by Amazon Bedrock",
                 removal_policy=removal,
             ),
@@ -184,7 +184,7 @@ class FoundationStack(Stack):
                 InvocationLoggingProps(
                     bucket=self.invocation_log_bucket,
                     key=self.data_key,
-                    log_group_name=f"{self.log_group_prefix}model-invocations",
+                    log_group_name=stage.names.invocation_log_group,
                     log_group_prefix=self.log_group_prefix,
                     s3_prefix=INVOCATION_LOGS_PREFIX,
                     s3_delivery=logging.s3,
@@ -208,8 +208,8 @@ class FoundationStack(Stack):
             "Notifications",
             NotificationTopicProps(
                 key=self.data_key,
-                event_rule_prefix=f"{stage.qualifier}-",
-                alarm_prefix=f"{stage.qualifier}-",
+                event_rule_prefix=stage.names.prefix,
+                alarm_prefix=stage.names.prefix,
                 emails=emails,
                 display_name=f"{stage.qualifier} Bedrock estate",
                 topic_name=notification_topic_name(stage),

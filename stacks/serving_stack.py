@@ -26,7 +26,7 @@ from .foundation_stack import FoundationRefs, FoundationStack, notification_topi
 def served_name(stage: StageSettings, entry: str, serving: Serving) -> str:
     """Bedrock name of a serving entry. A throughput's name carries its units and commitment, so
     changing either replaces it (Bedrock cannot change units in place)."""
-    readable = f"{stage.qualifier}-{entry}"
+    readable = stage.names.named(entry)
     if serving.provisioned is None:
         suffix = "-od"
     else:
@@ -37,7 +37,7 @@ def served_name(stage: StageSettings, entry: str, serving: Serving) -> str:
 
 def share_name(stage: StageSettings, job: str) -> str:
     """RAM share of a job's model with the stages that promote it."""
-    return f"{stage.qualifier}-{job}-promotion"
+    return stage.names.share(job)
 
 
 def _base_model(spec: EstateSpec, stage: StageSettings, serving: Serving) -> str | None:
@@ -93,7 +93,7 @@ class ServingStack(Stack):
                     job=job_names_for(spec, stage.name, job_name, base_dir),
                     accounts=[spec.stages[later].account for later, _ in promoted_to],
                     owner=stage.qualifier,
-                    share_name_prefix=f"{stage.qualifier}-",
+                    share_name_prefix=stage.names.prefix,
                     logging=logging,
                     tags={**tags, "estate-job": job_name},
                 ),
@@ -110,7 +110,7 @@ class ServingStack(Stack):
                 self,
                 f"Copy-{name}",
                 ModelCopyProps(
-                    name=JobNames(f"{stage.qualifier}-{name}", job.digest).custom_model_name,
+                    name=JobNames(stage.names.named(name), job.digest).custom_model_name,
                     source_stage=source_stage,
                     source_account=source.account,
                     source_region=source.region,
@@ -153,7 +153,7 @@ class ServingStack(Stack):
             self,
             "Monitoring",
             ServingMonitoringProps(
-                name_prefix=f"{stage.qualifier}-",
+                name_prefix=stage.names.prefix,
                 models=[MonitoredModel(label=entry, model_id=model.arn) for entry, model in self.models.items()],
                 topic=sns.Topic.from_topic_arn(self, "Topic", topic_arn),
             ),

@@ -26,6 +26,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from estate_runtime.naming import StageNames
+
 from .regions import closest_regions, is_region, known_regions
 from .words import counted
 
@@ -1033,6 +1035,11 @@ class StageSettings:
     promotions: dict[str, Promotion] = field(default_factory=dict)
 
     @property
+    def names(self) -> StageNames:
+        """Every name of the stage's resources (``estate_runtime.naming``)."""
+        return StageNames(self.estate, self.name)
+
+    @property
     def qualifier(self) -> str:
         """``<estate>-<stage>``: the prefix of stack names, aliases and parameter paths."""
-        return f"{self.estate}-{self.name}"
+        return self.names.qualifier

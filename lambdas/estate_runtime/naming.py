@@ -75,3 +75,60 @@ OWNER_TAG = "bedrock-estate"
 """Tag key every Bedrock resource the estate creates carries (jobs, custom models, throughput,
 deployments, copies, shares); its value is the stage's qualifier, e.g. ``bedrock-estate-dev``.
 Handlers may stop, update or delete only resources carrying their stage's value."""
+
+
+@dataclass(frozen=True)
+class StageNames:
+    """Every name the estate gives a stage's resources, in one place: stacks, exports, parameters,
+    log groups, the topic, rule, alarm, job and share prefixes. Used by the stacks, the tools
+    (plan, verify, metrics) and the tests alike, so a name is spelled once."""
+
+    estate: str
+    stage: str
+
+    @property
+    def qualifier(self) -> str:
+        """``<estate>-<stage>``: the prefix of everything the stage names."""
+        return f"{self.estate}-{self.stage}"
+
+    @property
+    def prefix(self) -> str:
+        """Names of the stage's jobs, models, rules, alarms and shares start with this."""
+        return f"{self.qualifier}-"
+
+    def stack(self, kind: str) -> str:
+        """CloudFormation stack name, e.g. ``bedrock-estate-dev-foundation``."""
+        return f"{self.qualifier}-{kind}"
+
+    def export(self, value: str) -> str:
+        """The foundation's export later stacks import, e.g. ``bedrock-estate-dev-foundation-data-key-arn``."""
+        return f"{self.qualifier}-foundation-{value}"
+
+    def parameter(self, value: str) -> str:
+        """The foundation's SSM parameter for people and tools: ``/<estate>/<stage>/foundation/<value>``."""
+        return f"/{self.estate}/{self.stage}/foundation/{value}"
+
+    @property
+    def log_group_prefix(self) -> str:
+        """Every log group of the stage starts with this (the data key admits CloudWatch Logs for it)."""
+        return f"/{self.qualifier}/"
+
+    @property
+    def invocation_log_group(self) -> str:
+        return f"{self.log_group_prefix}model-invocations"
+
+    @property
+    def topic(self) -> str:
+        return f"{self.qualifier}-notifications"
+
+    def named(self, name: str) -> str:
+        """A stage resource's name: the prefix and ``name`` (rules, jobs, shares)."""
+        return f"{self.prefix}{name}"
+
+    def share(self, job: str) -> str:
+        """The RAM share of a job's model with the stages that promote it."""
+        return self.named(f"{job}-promotion")
+
+    def key_alias(self, key: str) -> str:
+        """Alias of one of the stage's keys (``data``, ``custom-models``), without ``alias/``."""
+        return f"{self.qualifier}/{key}"

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from estate_runtime.entry import REGISTRY, load_handlers
+from estate_runtime.naming import StageNames
 from estate_runtime.permissions import DEPENDENT_PERMISSIONS, ONLY_WHEN, DependentPermission
 
 from .authorization import (
@@ -201,9 +202,12 @@ def _keys(estate, stage: str) -> list[KeyPolicy]:
     return key_policies(stack.stack_id, stack.template, estate.spec.stages[stage].account, stack.region)
 
 
+def _names(estate, stage: str) -> StageNames:
+    return StageNames(estate.spec.name, stage)
+
+
 def _key_alias(estate, stage: str, which: str) -> str:
-    settings = next(s for s in estate.spec.stage_settings() if s.name == stage)
-    return f"alias/{settings.qualifier}/{'custom-models' if which == 'custom-model' else 'data'}"
+    return "alias/" + _names(estate, stage).key_alias("custom-models" if which == "custom-model" else "data")
 
 
 def _covers_key(statement: Statement, *, account: str, region: str, alias: str, export: str) -> bool:
@@ -311,8 +315,7 @@ def _key_needs(estate, role: Role, row: DependentPermission) -> Iterable[list[st
             yield [f"{source_stage}'s custom-model key policy does not admit {role.account} for {', '.join(missing)} ({row.source})"]
         return
     alias = _key_alias(estate, role.stage, row.key or "")
-    settings = next(s for s in estate.spec.stage_settings() if s.name == role.stage)
-    export = f"{settings.qualifier}-foundation-{'custom-model' if row.key == 'custom-model' else 'data'}-key-arn"
+    export = _names(estate, role.stage).export(f"{'custom-model' if row.key == 'custom-model' else 'data'}-key-arn")
     for action in row.actions:
         ok = [
             s for s in granted(statements, action)

@@ -1,0 +1,25 @@
+"""Stage names: what a user finds in their accounts, spelled once for stacks, tools and tests."""
+
+from __future__ import annotations
+
+from estate_runtime.naming import StageNames
+
+
+def test_every_name_of_a_stage_starts_from_its_qualifier():
+    names = StageNames("acme", "dev")
+    assert names.qualifier == "acme-dev" and names.prefix == "acme-dev-"
+    assert names.stack("foundation") == "acme-dev-foundation"
+    assert names.export("data-key-arn") == "acme-dev-foundation-data-key-arn"
+    assert names.parameter("output-bucket-name") == "/acme/dev/foundation/output-bucket-name"
+    assert names.log_group_prefix == "/acme-dev/" and names.invocation_log_group == "/acme-dev/model-invocations"
+    assert names.topic == "acme-dev-notifications"
+    assert names.share("summarizer") == "acme-dev-summarizer-promotion"
+    assert names.key_alias("custom-models") == "acme-dev/custom-models"
+
+
+def test_the_spec_hands_out_the_same_names(tmp_path):
+    from constructs_lib.spec import parse_spec
+
+    spec = parse_spec("name: acme\nstages:\n  dev: {account: '111111111111', region: us-east-1}\n", source="x.yaml", base_dir=tmp_path)
+    [stage] = spec.stage_settings()
+    assert stage.names == StageNames("acme", "dev") and stage.qualifier == "acme-dev"

@@ -42,7 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
     check = commands.add_parser("check", help="validate an estate spec", description="Validate an estate spec: every problem, by file and line.")
     check.add_argument("spec", nargs="?", default="estate.yaml", help="the spec file (default: estate.yaml)")
-    stages = commands.add_parser("stages", help="list the spec's stages with their accounts and regions", description="List the spec's stages with their accounts and regions (the pull-request workflow's matrix).")
+    stages = commands.add_parser(
+        "stages",
+        help="list the spec's stages with their accounts and regions",
+        description="List the spec's stages with their accounts and regions (the pull-request workflow's matrix).",
+    )
     stages.add_argument("spec", nargs="?", default="estate.yaml", help="the estate spec (default: estate.yaml)")
     stages.add_argument("--json", action="store_true", help='one line of JSON, [{"stage", "account", "region"}, ...], for a CI matrix')
     commands.add_parser("schema", help="print the estate spec's JSON Schema", description="Print the estate spec's JSON Schema (what `make schema` writes to estate.schema.json).")
@@ -54,12 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="where unstated prices come from: spec (the spec and the shipped table; default) or aws "
         "(also the AWS Price List API, with your AWS credentials)",
     )  # fmt: skip
-    validate = commands.add_parser("validate", help="validate a JSONL dataset against a base model's rules", description="Validate a JSONL dataset against a base model's rules from the model catalog.")
+    validate = commands.add_parser(
+        "validate",
+        help="validate a JSONL dataset against a base model's rules",
+        description="Validate a JSONL dataset against a base model's rules from the model catalog.",
+    )
     validate.add_argument("file", help="the JSONL dataset")
     validate.add_argument("--model", required=True, help="base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k")
     validate.add_argument("--type", default="FINE_TUNING", choices=["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"], help="customization type (default: FINE_TUNING)")
     validate.add_argument("--purpose", default="training", choices=["training", "validation"], help="training or validation data (default: training)")
-    convert = commands.add_parser("convert", help="convert prompt/completion JSONL to another format", description="Convert prompt/completion JSONL (or messages, to bedrock-conversation-2024) into another dataset format.")
+    convert = commands.add_parser(
+        "convert",
+        help="convert prompt/completion JSONL to another format",
+        description="Convert prompt/completion JSONL (or messages, to bedrock-conversation-2024) into another dataset format.",
+    )
     convert.add_argument("file", help="the JSONL file to convert")
     convert.add_argument("--to", required=True, choices=["messages", "bedrock-conversation-2024"], help="the format to write")
     convert.add_argument("--system", default=None, help="system prompt to add to every record")

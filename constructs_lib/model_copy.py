@@ -16,7 +16,6 @@ from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
-
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
 from estate_runtime.resource_types import MODEL_COPY
@@ -128,7 +127,10 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
     grants.acknowledge(
         [
             (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when the copy completes."),
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_models)}]", "The shared model's ARN ends in an id Bedrock assigned in the owner account when it trained it."),
+            (
+                f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_models)}]",
+                "The shared model's ARN ends in an id Bedrock assigned in the owner account when it trained it.",
+            ),
             (
                 f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_keys)}]",
                 "The owner stage's key ARN is not known in this account; use is limited to Bedrock, and the owner's key policy admits only its custom-model key.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
 from cdk_nag import (
     AwsSolutionsChecks,
     HIPAASecurityChecks,
@@ -13,7 +13,6 @@ from cdk_nag import (
     PCIDSS321Checks,
     ServerlessChecks,
 )
-from aws_cdk import Stack
 from constructs import IConstruct
 
 

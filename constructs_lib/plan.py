@@ -215,7 +215,7 @@ def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None)
         cost = spec.serving_cost(stage.name, serving, fetched_prices)
         if serving.provisioned is not None:
             p = serving.provisioned
-            kind, units, term = "provisioned", str(p.model_units), p.commitment
+            kind, units, term = "provisioned", str(p.model_units), str(p.commitment)
             totals.append(cost.monthly)
             note = "changing units or commitment replaces it"
             if p.commitment != "none":

@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+from estate_runtime.catalog import load_catalog
 
 from constructs_lib.conversions import log_retention, removal_policy
 from constructs_lib.customization_job import CustomizationJob, CustomizationJobProps
@@ -22,7 +23,6 @@ from constructs_lib.nag import acknowledge, nag_spelling
 from constructs_lib.resource_provider import ProviderLogging
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Job
-from estate_runtime.catalog import load_catalog
 
 from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack, notification_topic_name
 
@@ -47,12 +47,12 @@ class CustomizationStack(Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self.stage = stage
-        self.add_stack_dependency(foundation, "reads the foundation's SSM parameters")
-        foundation = FoundationRefs(self, stage)
-        self.foundation = foundation
+        self.add_stack_dependency(foundation, "imports the foundation's exports")
+        refs = FoundationRefs(self, stage)
+        self.foundation = refs
         self.logging = ProviderLogging(
-            log_group_prefix=foundation.log_group_prefix,
-            log_key=foundation.data_key,
+            log_group_prefix=refs.log_group_prefix,
+            log_key=refs.data_key,
             log_retention=log_retention(stage.retention.log_group_days),
             removal_policy=removal_policy(stage.removal),
         )
@@ -73,7 +73,7 @@ class CustomizationStack(Stack):
                 self,
                 "JobAccess",
                 description=f"{stage.qualifier}: access the customization jobs need beyond the foundation's",
-                roles=[foundation.service_role],
+                roles=[refs.service_role],
                 statements=access,
             )
             for construct in self.jobs.values():
@@ -221,7 +221,10 @@ class CustomizationStack(Stack):
                 if spelled == "*":
                     reason = "EC2 Describe* actions support no resource-level permissions; Bedrock reads the VPC's network settings with them."
                 elif ":network-interface/*" in spelled:
-                    reason = "Network interface ids are assigned when Bedrock creates them; the conditions limit the role to interfaces tagged BedrockManaged for this account's jobs."
+                    reason = (
+                        "Network interface ids are assigned when Bedrock creates them; the conditions limit the role "
+                        "to interfaces tagged BedrockManaged for this account's jobs."
+                    )
                 elif "::foundation-model/" in spelled:
                     reason = "A cross-region inference profile routes the teacher's requests to the same model in each of its regions."
                 else:

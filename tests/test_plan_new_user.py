@@ -73,7 +73,8 @@ def _assembly(tmp_path, stages):
 
 
 def test_plan_refuses_an_assembly_synthesized_from_an_earlier_version_of_the_spec(tmp_path, capsys):
-    from constructs_lib.plan import main as plan_main, record_spec
+    from constructs_lib.plan import main as plan_main
+    from constructs_lib.plan import record_spec
 
     spec_file = tmp_path / "estate.yaml"
     spec_file.write_text(ONE_STAGE)

@@ -6,6 +6,7 @@ import json
 import re
 import types
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -163,8 +164,9 @@ def _without_failing_entries(data: dict[str, Any], error: ValidationError) -> tu
     removed: set[str] = set()
     placeholders = 0
     for _ in range(5):
-        actions = {_set_aside(tuple(p for p in err["loc"] if p != "[key]")) for err in error.errors()}
-        if None in actions:
+        found = {_set_aside(tuple(p for p in err["loc"] if p != "[key]")) for err in error.errors()}
+        actions = {action for action in found if action is not None}
+        if len(actions) < len(found):  # a failure no entry can be set aside for
             return None, removed
         for kind, path in sorted(actions, key=lambda action: len(action[1]), reverse=True):
             parent: Any = doc
@@ -239,7 +241,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _issue(error: dict[str, Any], lines: dict[Loc, int]) -> SpecIssue:
+def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
     loc: Loc = tuple(error["loc"])
     kind = error["type"]
     given = error.get("input")

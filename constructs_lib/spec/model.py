@@ -11,10 +11,12 @@ estate-level ones field by field: a stage states only what differs.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from estate_runtime.naming import StageNames
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -25,8 +27,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-
-from estate_runtime.naming import StageNames
 
 from .regions import closest_regions, is_region, known_regions
 from .words import counted
@@ -968,7 +968,7 @@ def _instead_of_promoting(catalog: Any, job: Job, source_stage: str, region: str
 class StageFieldError(ValueError):
     """A problem found after field validation, with the path it belongs to."""
 
-    def __init__(self, stage: str, field: str, message: str, errors: list[dict[str, Any]] | None = None):
+    def __init__(self, stage: str, field: str, message: str, errors: Sequence[Mapping[str, Any]] | None = None):
         self.loc: tuple[str | int, ...] = ("stages", stage, field)
         self.detail = message
         # pydantic error dicts (loc relative to the block) when the merged override was invalid
@@ -1011,7 +1011,7 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return out
 
 
-def _clean_message(error: dict[str, Any]) -> str:
+def _clean_message(error: Mapping[str, Any]) -> str:
     message = str(error.get("msg", "invalid"))
     return message.removeprefix("Value error, ")
 

@@ -6,7 +6,7 @@ import random
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -47,7 +47,7 @@ class RetryPolicy:
         return self.rng.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _paginator_config(service_name: str, api_version: str, operation: str) -> dict[str, Any] | None:
     """botocore's paginator definition of a snake_case operation (its tokens and result keys)."""
     model = botocore.session.get_session().get_paginator_model(service_name, api_version)

@@ -26,7 +26,7 @@ class JsonFormatter(logging.Formatter):
 class _StdoutHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stdout`` is at the time (Lambda's, or a test's capture)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stdout
 

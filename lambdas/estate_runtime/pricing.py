@@ -7,9 +7,11 @@ spec's ``prices`` override or extend it. A price nobody stated is unknown, and s
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 TERMS = ("none", "OneMonth", "SixMonths")
 HOURS_PER_DAY = 24
@@ -24,7 +26,7 @@ class PriceTable:
     hourly: dict[str, dict[str, float]]  # base model -> term -> USD per model unit per hour
     label: str = "price table"  # how the plan names where a price came from
 
-    def hourly_per_unit(self, base_model: str, term: str, overrides: dict[str, dict[str, float]] | None = None) -> tuple[float | None, str]:
+    def hourly_per_unit(self, base_model: str, term: str, overrides: Mapping[str, Mapping[Any, float]] | None = None) -> tuple[float | None, str]:
         """(price, where it came from). ``None`` when nobody stated it."""
         if overrides and term in overrides.get(base_model, {}):
             return overrides[base_model][term], "spec"
@@ -52,7 +54,7 @@ def cost(
     base_model: str,
     term: str,
     model_units: int,
-    overrides: dict[str, dict[str, float]] | None = None,
+    overrides: Mapping[str, Mapping[Any, float]] | None = None,
     fetched: PriceTable | None = None,
 ) -> Cost:
     """The spec's price first, then one ``fetched`` from AWS (``plan --prices aws``), then the table."""

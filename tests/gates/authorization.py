@@ -26,7 +26,6 @@ from typing import Any
 
 import botocore.session
 from botocore import xform_name
-
 from estate_runtime.permissions import ACTION_OF
 
 PACKAGE_DIR = Path(importlib.import_module("estate_runtime").__file__).parent

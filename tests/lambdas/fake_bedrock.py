@@ -9,7 +9,7 @@ so the handler cannot drift from the real API (``ServiceFake``). Faults are inje
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .service_fake import ServiceFake
@@ -77,7 +77,7 @@ class FakeBedrock(ServiceFake):
             "roleArn": params["roleArn"],
             "status": "InProgress",
             "statusDetails": {"validationDetails": {"status": "InProgress"}, "trainingDetails": {"status": "NotStarted"}},
-            "creationTime": datetime.now(timezone.utc),
+            "creationTime": datetime.now(UTC),
             "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{base}",
             "customizationType": params.get("customizationType", "FINE_TUNING"),
             "hyperParameters": params.get("hyperParameters", {}),
@@ -176,7 +176,7 @@ class FakeServing(FakeBedrock):
         identifier = params["modelIdentifier"]
         for name, model in self.models.items():
             if identifier in (name, model["modelArn"]):
-                answer = {"modelArn": model["modelArn"], "modelName": name, "creationTime": datetime.now(timezone.utc), "modelStatus": "Active"}
+                answer = {"modelArn": model["modelArn"], "modelName": name, "creationTime": datetime.now(UTC), "modelStatus": "Active"}
                 return self._answer("GetCustomModel", answer)
         raise self._error("GetCustomModel", "ResourceNotFoundException", f"Model {identifier} not found", 404)
 
@@ -185,7 +185,7 @@ class FakeServing(FakeBedrock):
         self._enter("ListCustomModels", params)
         summaries = [
             {
-                "modelArn": m["modelArn"], "modelName": name, "creationTime": datetime.now(timezone.utc),
+                "modelArn": m["modelArn"], "modelName": name, "creationTime": datetime.now(UTC),
                 "baseModelArn": "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k",
                 "baseModelName": "claude-3-haiku", "ownerAccountId": self.account, "modelStatus": "Active",
             }
@@ -213,7 +213,7 @@ class FakeServing(FakeBedrock):
         used = sum(t["modelUnits"] for t in self.throughputs.values())
         if used + params["modelUnits"] > self.unit_quota:
             raise self._error("CreateProvisionedModelThroughput", "ServiceQuotaExceededException", "Model units quota exceeded")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         arn = f"arn:aws:bedrock:{self.region}:{self.account}:provisioned-model/{next(self._ids):012d}"
         item = {
             "provisionedModelName": name, "provisionedModelArn": arn, "modelUnits": params["modelUnits"],
@@ -246,7 +246,7 @@ class FakeServing(FakeBedrock):
         self._enter("DeleteProvisionedModelThroughput", params)
         item = self._throughput("DeleteProvisionedModelThroughput", params["provisionedModelId"])
         expires = item.get("commitmentExpirationTime")
-        if expires and expires > datetime.now(timezone.utc):
+        if expires and expires > datetime.now(UTC):
             raise self._error("DeleteProvisionedModelThroughput", "ConflictException", "commitment term has not ended", 409)
         del self.throughputs[item["provisionedModelName"]]
         return self._answer("DeleteProvisionedModelThroughput", {})
@@ -265,7 +265,7 @@ class FakeServing(FakeBedrock):
             arn = f"arn:aws:bedrock:{self.region}:{self.account}:custom-model-deployment/{next(self._ids):012d}"
             self.deployments[name] = {
                 "customModelDeploymentArn": arn, "modelDeploymentName": name, "modelArn": params["modelArn"],
-                "createdAt": datetime.now(timezone.utc), "status": "Creating", "description": params.get("description", "x"),
+                "createdAt": datetime.now(UTC), "status": "Creating", "description": params.get("description", "x"),
             }  # fmt: skip
         return self._answer("CreateCustomModelDeployment", {"customModelDeploymentArn": self.deployments[name]["customModelDeploymentArn"]})
 

@@ -5,7 +5,7 @@ against botocore's service models (``ServiceFake``), like the other fakes."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .fake_bedrock import FakeServing
@@ -100,7 +100,7 @@ class SharedModelsView(ServiceFake):
         visible = set(self.ram.shared_with(self.account))
         summaries = [
             {
-                "modelArn": m["modelArn"], "modelName": name, "creationTime": datetime.now(timezone.utc),
+                "modelArn": m["modelArn"], "modelName": name, "creationTime": datetime.now(UTC),
                 "baseModelArn": "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k",
                 "baseModelName": "claude-3-haiku", "ownerAccountId": self.owner.account, "modelStatus": "Active",
             }
@@ -138,7 +138,7 @@ class FakeReceiving(FakeServing):
             raise self._error("CreateModelCopyJob", "ConflictException", f"Model {name} already exists", 409)
         job = {
             "jobArn": f"arn:aws:bedrock:{self.region}:{self.account}:model-copy-job/{next(self._ids):012d}",
-            "status": "InProgress", "creationTime": datetime.now(timezone.utc), "targetModelName": name,
+            "status": "InProgress", "creationTime": datetime.now(UTC), "targetModelName": name,
             "targetModelArn": f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/base/{name[-12:].rjust(12, '0')}",
             "sourceAccountId": params["sourceModelArn"].split(":")[4], "sourceModelArn": params["sourceModelArn"],
             "targetModelKmsKeyArn": params.get("modelKmsKeyId"), "targetModelTags": params.get("targetModelTags", []),

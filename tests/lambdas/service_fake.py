@@ -4,7 +4,7 @@ botocore's, and faults can be injected per operation. So a handler cannot drift 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from botocore.validate import validate_parameters
 
 
-@lru_cache(maxsize=None)
+@cache
 def service_model(service: str) -> Any:
     return botocore.session.get_session().get_service_model(service)
 

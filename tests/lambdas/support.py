@@ -9,7 +9,6 @@ from typing import Any
 
 import boto3
 from botocore.stub import Stubber
-
 from estate_runtime.aws import Aws, RetryPolicy
 
 ACCOUNT = "111111111111"

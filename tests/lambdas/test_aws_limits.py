@@ -7,7 +7,6 @@ import time
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
-
 from estate_runtime.aws import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, Aws
 from estate_runtime.errors import EstateError
 from estate_runtime.resources.promotion import ModelCopyHandler, ModelShareHandler
@@ -15,7 +14,7 @@ from estate_runtime.resources.promotion import ModelCopyHandler, ModelShareHandl
 from .fake_bedrock import FakeBedrock
 from .support import REGION, FakeClock, aws_with, stubbed
 from .test_customization_job_handler import DISTILLATION, PROPS, Harness
-from .test_promotion_handlers import COPY, JOB, MODEL_COPY, MODEL_SHARE, PROD, SHARE, Estate, TRAINING_JOB
+from .test_promotion_handlers import COPY, JOB, MODEL_COPY, MODEL_SHARE, PROD, SHARE, TRAINING_JOB, Estate
 
 # -- pagination ----------------------------------------------------------------------------------------
 

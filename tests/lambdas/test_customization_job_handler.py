@@ -7,7 +7,6 @@ import copy
 import io
 
 import pytest
-
 from estate_runtime.aws import Aws
 from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
@@ -339,7 +338,7 @@ def test_delete_when_the_job_finished_during_the_stop_race(harness, fake):
 # -- pre-flight of datasets already in S3 -------------------------------------------------------------
 
 GOOD = "\n".join(
-    '{"messages": [{"role": "user", "content": "Summarize: text %d"}, {"role": "assistant", "content": "Summary %d"}]}' % (i, i)
+    f'{{"messages": [{{"role": "user", "content": "Summarize: text {i}"}}, {{"role": "assistant", "content": "Summary {i}"}}]}}'
     for i in range(40)
 )
 

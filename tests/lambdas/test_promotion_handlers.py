@@ -5,7 +5,6 @@ outlived a deployment, and keep or delete the copied model as declared."""
 from __future__ import annotations
 
 import pytest
-
 from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
 from estate_runtime.resource_types import MODEL_COPY, MODEL_SHARE
@@ -120,7 +119,8 @@ def test_share_follows_a_retrained_model(estate):
     """A changed job (new data or hyperparameters) trains a new model: the share swaps to it."""
     estate.train_and_share()
     digest = "c" * 64
-    estate.dev.create_model_customization_job(**{**TRAINING_JOB, "jobName": f"bedrock-estate-dev-summarizer-{digest[:10]}", "customModelName": f"bedrock-estate-dev-summarizer-{digest[:10]}"})
+    name = f"bedrock-estate-dev-summarizer-{digest[:10]}"
+    estate.dev.create_model_customization_job(**{**TRAINING_JOB, "jobName": name, "customModelName": name})
     estate.dev.complete(f"bedrock-estate-dev-summarizer-{digest[:10]}")
     retrained = {**SHARE, "Model": {"JobNameParts": {**PARTS, "Digest": digest}}}
     estate.deploy(MODEL_SHARE, retrained, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
-
 from estate_runtime.core import Dispatcher
 from estate_runtime.naming import content_hash
 from estate_runtime.resource_types import CUSTOMIZATION_JOB, DATASET, INVOCATION_LOGGING, PROVISIONED_THROUGHPUT
@@ -287,7 +286,8 @@ def test_a_synchronous_resource_answers_its_attributes_from_on_event(framework):
 
 
 def test_a_synchronous_create_that_refuses_answers_failed_with_the_reason(framework):
-    from .test_invocation_logging_handler import FOREIGN, PROPS as LOGGING
+    from .test_invocation_logging_handler import FOREIGN
+    from .test_invocation_logging_handler import PROPS as LOGGING
 
     client, stub = stubbed()
     stub.add_response("get_model_invocation_logging_configuration", {"loggingConfig": FOREIGN})
@@ -300,7 +300,8 @@ def test_a_synchronous_create_that_refuses_answers_failed_with_the_reason(framew
 
 
 def test_promotion_share_then_copy_answer_their_attributes_after_incomplete_polls(framework):
-    from .test_promotion_handlers import COPY, JOB as TRAINED, MODEL_COPY, MODEL_SHARE, SHARE, Estate
+    from .test_promotion_handlers import COPY, MODEL_COPY, MODEL_SHARE, SHARE, Estate
+    from .test_promotion_handlers import JOB as TRAINED
     from .test_promotion_handlers import TRAINING_JOB as PROMOTED_JOB
 
     estate = Estate()

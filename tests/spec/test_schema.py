@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 import yaml
 from jsonschema import Draft202012Validator
 

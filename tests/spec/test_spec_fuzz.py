@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from constructs_lib.spec import SpecError, load_spec, parse_spec

@@ -58,7 +58,8 @@ def test_dev_shares_exactly_its_trained_model_with_prod_inside_the_organization(
     assert {"StringEquals": {"ram:Principal": [PROD], **tag}, "Bool": internal} in creates
     assert len(creates) == 2
     others = [s for s in statements if str(s["Action"]).count("ram:") and "ram:Get" not in str(s["Action"]) and "ram:CreateResourceShare" not in s["Action"]]
-    assert others and all(s["Condition"].get("StringLike") == {"ram:ResourceShareName": "bedrock-estate-dev-*"} or "aws:RequestTag/bedrock-estate" in str(s["Condition"]) for s in others)
+    own_shares = {"ram:ResourceShareName": "bedrock-estate-dev-*"}
+    assert others and all(s["Condition"].get("StringLike") == own_shares or "aws:RequestTag/bedrock-estate" in str(s["Condition"]) for s in others)
     assert not any(str(s["Action"]).startswith("ram:*") or s["Action"] == "*" for s in statements)
 
 
@@ -89,12 +90,12 @@ def test_the_copy_handler_reads_only_the_owner_stages_models_and_keys_through_be
 
 def test_promotion_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_path):
     import aws_cdk as cdk
+    from estate_runtime.naming import JobNames
 
     from constructs_lib import EstateKey, EstateKeyProps, add_nag_packs
     from constructs_lib.model_copy import ModelCopy, ModelCopyProps
     from constructs_lib.model_share import ModelShare, ModelShareProps
     from constructs_lib.resource_provider import ProviderLogging
-    from estate_runtime.naming import JobNames
 
     app = cdk.App(outdir=str(tmp_path))  # no cdk.json feature flags
     names = JobNames("team-dev-summarizer", "b" * 64)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-
 from ..core import Outcome, Request, ResourceHandler, as_bool
 from ..errors import EstateError, is_iam_propagation
 from ..log import get_logger

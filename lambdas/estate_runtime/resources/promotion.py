@@ -138,9 +138,11 @@ class ModelShareHandler(ResourceHandler):
         present = {a["associatedEntity"] for a in associations if a.get("status") in _LIVE_ASSOCIATION}
         missing, extra = sorted(set(wanted) - present), sorted(present - set(wanted))
         if missing:
-            self.aws.call("ram", "associate_resource_share", resourceShareArn=share_arn, **{field: missing})
+            added: dict[str, Any] = {field: missing}
+            self.aws.call("ram", "associate_resource_share", resourceShareArn=share_arn, **added)
         if extra:
-            self.aws.call("ram", "disassociate_resource_share", resourceShareArn=share_arn, **{field: extra})
+            removed: dict[str, Any] = {field: extra}
+            self.aws.call("ram", "disassociate_resource_share", resourceShareArn=share_arn, **removed)
         if missing or extra:
             log.info("model share updated", extra={"share": share_arn, "kind": kind, "added": missing, "removed": extra})
 

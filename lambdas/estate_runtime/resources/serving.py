@@ -21,7 +21,7 @@ with its term; with one, the resource lets go of it (billing until the term ends
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
@@ -239,7 +239,7 @@ class ProvisionedThroughputHandler(ServingHandler):
 
     def check_delete(self, found: dict[str, Any], props: Any) -> bool:
         expires = found.get("commitmentExpirationTime")
-        if not found.get("commitmentDuration") or expires is None or expires <= datetime.now(timezone.utc):
+        if not found.get("commitmentDuration") or expires is None or expires <= datetime.now(UTC):
             return True
         term = f"{found['commitmentDuration']} commitment until {expires.isoformat()}"
         if as_bool(props.get("ReleaseCommitment", "false")):

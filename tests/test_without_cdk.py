@@ -1,0 +1,34 @@
+"""The spec, catalog, naming and tools import without the CDK: they start fast, and a Lambda or a
+CI job that only validates a spec needs no CDK at all."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from .synthesis import ROOT
+
+BLOCK_CDK = """
+import importlib.abc, sys
+
+class NoCdk(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("aws_cdk", "constructs", "cdk_nag", "jsii"):
+            raise ImportError(f"{name} is not available in this test")
+        return None
+
+sys.meta_path.insert(0, NoCdk())
+sys.path[:0] = [".", "lambdas"]
+import constructs_lib.spec, constructs_lib.plan, constructs_lib.cli, constructs_lib.verify
+import estate_runtime.catalog, estate_runtime.naming, estate_runtime.permissions, estate_runtime.entry
+spec = constructs_lib.spec.load_spec("tests/fixtures/estates/default.yaml")
+assert [s.names.qualifier for s in spec.stage_settings()] == ["bedrock-estate-dev", "bedrock-estate-prod"]
+assert constructs_lib.cli.main(["check", "tests/fixtures/estates/default.yaml"]) == 0
+print("imported without the CDK")
+"""
+
+
+def test_spec_catalog_and_tools_import_with_the_cdk_unavailable():
+    result = subprocess.run([sys.executable, "-c", BLOCK_CDK], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "imported without the CDK" in result.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import ArnFormat, CfnOutput, Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -187,8 +187,8 @@ class CustomizationStack(Stack):
                 logging=self.logging,
             ),
         )
-        CfnOutput(self, f"{_pascal(job_name)}JobName", value=construct.job_name)
-        CfnOutput(self, f"{_pascal(job_name)}CustomModelName", value=construct.custom_model_name)
+        # No stack outputs per job: CloudFormation allows 200 per stack, and the names are
+        # deterministic (the plan lists them; the job resource's physical id is the job ARN).
         return construct
 
     def _teacher_access(self, teacher: str) -> list[iam.PolicyStatement]:
@@ -306,10 +306,6 @@ def _forward_target(scope: Stack, account: str, region: str) -> targets.EventBus
         statements=[iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus_arn])],
     )
     return targets.EventBus(bus, role=role.without_policy_updates())
-
-
-def _pascal(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("-"))
 
 
 def _bucket_and_objects(scope: Stack, uri: str) -> list[str]:

@@ -193,3 +193,9 @@ def test_completed_jobs_are_forwarded_to_the_pipeline_account_with_a_managed_pol
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
         {"Action": "events:PutEvents", "Effect": "Allow", "Resource": "arn:aws:events:us-west-2:333333333333:event-bus/default"}
     ]
+
+
+def test_jobs_add_no_stack_outputs(default_estate):
+    # CloudFormation allows 200 outputs per stack: a stage with many jobs must not run into it.
+    for stack_id in ("dev/Customization", "prod/Customization"):
+        assert default_estate.stack(stack_id).template.get("Outputs", {}) == {}, stack_id

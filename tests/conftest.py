@@ -77,6 +77,7 @@ stages:
         hyperparameters: {epochCount: 3, learningRate: 0.00002}
         vpc: {subnetIds: [subnet-0a1b2c3d], securityGroupIds: [sg-0a1b2c3d]}
         removal: destroy
+        tags: {cost-center: "42"}
       premier-distilled:
         type: DISTILLATION
         baseModel: amazon.nova-pro-v1:0:300k
@@ -91,8 +92,9 @@ stages:
 
 @pytest.fixture(scope="session")
 def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
-    """The permission tests' variant: S3 datasets with their own key, a VPC job, a teacher
-    inference profile, on-demand serving (the default covers promotion and provisioned throughput)."""
+    """The estate of the non-default job and serving choices, for the permission tests and the
+    customization stack's invariants: S3 datasets with their own key, a VPC job, a teacher inference
+    profile, on-demand serving (the default covers promotion and provisioned throughput)."""
     from constructs_lib.spec import parse_spec
 
     base = tmp_path_factory.mktemp("permissions")

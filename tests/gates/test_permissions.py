@@ -151,14 +151,18 @@ def missing_grants(role: Role) -> list[str]:
     return problems
 
 
-def test_handler_roles_grant_every_action_on_every_required_resource_type(roles):
-    failures = {
+def failures(roles: dict[str, list[Role]], check) -> dict[str, list[str]]:
+    """{estate, stack, role and the kinds it serves: problems} of every role ``check`` finds fault with."""
+    return {
         f"{name} {role.handler_role.stack_id} {role.handler_role.role} ({', '.join(role.handler_role.resource_types)})": problems
         for name, found in roles.items()
         for role in found
-        if (problems := missing_grants(role))
+        if (problems := check(name, role))
     }
-    assert failures == {}
+
+
+def test_handler_roles_grant_every_action_on_every_required_resource_type(roles):
+    assert failures(roles, lambda _, role: missing_grants(role)) == {}
 
 
 def dead_grants(role: Role) -> list[str]:
@@ -186,13 +190,7 @@ def dead_grants(role: Role) -> list[str]:
 
 
 def test_handler_roles_hold_no_dead_grants(roles):
-    failures = {
-        f"{name} {role.handler_role.stack_id} {role.handler_role.role}": problems
-        for name, found in roles.items()
-        for role in found
-        if (problems := dead_grants(role))
-    }
-    assert failures == {}
+    assert failures(roles, lambda _, role: dead_grants(role)) == {}
 
 
 # -- 3. dependent permissions ----------------------------------------------------------------------
@@ -342,13 +340,7 @@ def _promotion_source(estate, stage: str) -> tuple[str, str, str] | None:
 
 
 def test_dependent_permissions_are_granted_by_roles_and_key_policies(estates, roles):
-    failures = {
-        f"{name} {role.handler_role.stack_id} {role.handler_role.role}": problems
-        for name, found in roles.items()
-        for role in found
-        if (problems := dependent_problems(estates[name], role))
-    }
-    assert failures == {}
+    assert failures(roles, lambda name, role: dependent_problems(estates[name], role)) == {}
 
 
 def test_every_dependent_permission_names_its_source():

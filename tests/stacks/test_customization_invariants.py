@@ -12,43 +12,16 @@ from aws_cdk.assertions import Template
 from constructs_lib.spec import parse_spec
 from stacks.estate_stage import EstateStage
 
-from ..conftest import cdk_context, synthesize
+from ..conftest import cdk_context
 
 PROMPT = {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "Summarize: the disk is full."}]}]}
 
-RICH = """\
-name: rich-estate
-datasets:
-  shared-train: {s3Uri: "s3://shared-datasets/nova/train.jsonl", kmsKeyArn: "arn:aws:kms:us-east-1:444444444444:key/abcd-1234"}
-  prompts: {path: prompts.jsonl}
-stages:
-  lab:
-    account: "444444444444"
-    region: us-east-1
-    jobs:
-      nova-tuned:
-        type: FINE_TUNING
-        baseModel: amazon.nova-micro-v1:0:128k
-        trainingData: {dataset: shared-train}
-        hyperparameters: {epochCount: 3, learningRate: 0.00002}
-        vpc: {subnetIds: [subnet-0a1b2c3d], securityGroupIds: [sg-0a1b2c3d]}
-        removal: destroy
-        tags: {cost-center: "42"}
-      premier-distilled:
-        type: DISTILLATION
-        baseModel: amazon.nova-pro-v1:0:300k
-        teacher: {model: us.amazon.nova-premier-v1:0, maxResponseLength: 2000}
-        trainingData: {dataset: prompts}
-"""
 
 
 @pytest.fixture(scope="module")
-def rich(tmp_path_factory):
-    base = tmp_path_factory.mktemp("rich")
-    (base / "prompts.jsonl").write_text("\n".join(json.dumps(PROMPT) for _ in range(5)) + "\n")
-    spec = parse_spec(RICH, source="rich.yaml", base_dir=base)
-    estate = synthesize(spec, base / "cdk.out", base_dir=base)  # with every nag pack: raises on any finding
-    return estate.stack("lab/Customization").template
+def rich(permissions_estate):
+    """S3 dataset under its own key, a VPC job, an inference-profile teacher (tests/conftest.py)."""
+    return permissions_estate.stack("lab/Customization").template
 
 
 def resources(template, kind):

@@ -7,6 +7,10 @@
     bedrock-estate schema                               print the spec's JSON Schema
     bedrock-estate plan [--assembly DIR] [--spec SPEC] [--prices spec|aws]
                                                         print the plan of a synthesized estate
+    bedrock-estate metrics --stage S [--job J] [--spec SPEC] [--out DIR]
+                                                        training / validation loss of a stage's jobs
+    bedrock-estate bench TARGET... [--stage S] [--concurrency N] [--repeats R]
+                                                        latency and throughput of served models
     bedrock-estate --version                            print the installed version
 
 Every argument has --help text. Exit codes: 0 ok, 1 the input has problems (each named by
@@ -65,6 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--system", default=None, help="system prompt to add to every record")
     convert.add_argument("--prompts-only", action="store_true", help="drop the answers (distillation prompts)")
     convert.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
+    metrics = commands.add_parser(
+        "metrics", help="training and validation loss of a stage's jobs: tables and PNG charts",
+        description="Read Bedrock's step-wise training and validation loss files of a stage's customization jobs from the "
+        "stage's output bucket (credentials of the stage's account); print a table per job and write a PNG of its loss curves.",
+    )  # fmt: skip
+    metrics.add_argument("--stage", required=True, help="the stage whose jobs to read, e.g. dev")
+    metrics.add_argument("--job", default=None, help="one job of the stage (default: every job of the stage)")
+    metrics.add_argument("--spec", default="estate.yaml", help="the estate spec (default: estate.yaml)")
+    metrics.add_argument("--out", default="metrics", help="folder for the PNG charts (default: metrics)")
+    metrics.add_argument("--profile", default=None, help="AWS profile of the stage's account (default: the environment's credentials)")
     return parser
 
 
@@ -82,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "schema":
         print(json_schema_text(), end="")
         return 0
+    if args.command == "metrics":
+        from . import metrics as metrics_module
+
+        return metrics_module.main(args)
     if args.command == "plan":
         from . import plan as plan_module
 

@@ -176,3 +176,13 @@ def test_no_credentials_is_a_clear_message(tmp_path, monkeypatch, capsys):
     assert main(["bench", "us.amazon.nova-pro-v1:0", "--region", "us-east-2", "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "no AWS credentials" in err and "Traceback" not in err
+
+
+def test_a_provisioned_entry_priced_by_the_spec_costs_its_hours_per_request():
+    fake = FakeRuntime(_by_prompt)
+    target = bench.Target("summarizer", "arn:aws:bedrock:us-west-2:111111111111:provisioned-model/x", hourly=36.0, hourly_source="spec")
+    results = bench.run(bench.runtime_client(FakeSession(fake), 1), [target], bench.parse_prompts(PROMPTS, "t"), clock=fake.clock, progress=False)
+    summary = bench.summarize(target, results)
+    # $36/h = $0.01/s; a mean of 3 s end to end per request: $0.03 a request, $30 per 1,000.
+    assert summary.cost_per_1000 == pytest.approx(30.0)
+    assert summary.cost_source == "provisioned $36.00/h (spec), one request at a time"

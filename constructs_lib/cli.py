@@ -7,6 +7,10 @@
     bedrock-estate schema                               print the spec's JSON Schema
     bedrock-estate plan [--assembly DIR] [--spec SPEC] [--prices spec|aws]
                                                         print the plan of a synthesized estate
+    bedrock-estate metrics --stage S [--job J] [--spec SPEC] [--out DIR]
+                                                        training / validation loss of a stage's jobs
+    bedrock-estate bench TARGET... [--stage S] [--concurrency N] [--repeats R] [--prompts FILE]
+                                                        latency and throughput of served models
     bedrock-estate --version                            print the installed version
 
 Every argument has --help text. Exit codes: 0 ok, 1 the input has problems (each named by
@@ -77,6 +81,38 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--system", default=None, help="system prompt to add to every record")
     convert.add_argument("--prompts-only", action="store_true", help="drop the answers (distillation prompts)")
     convert.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
+    metrics = commands.add_parser(
+        "metrics", help="training and validation loss of a stage's jobs: tables and PNG charts",
+        description="Read Bedrock's step-wise training and validation loss files of a stage's customization jobs from the "
+        "stage's output bucket (credentials of the stage's account); print a table per job and write a PNG of its loss curves.",
+    )  # fmt: skip
+    metrics.add_argument("--stage", required=True, help="the stage whose jobs to read, e.g. dev")
+    metrics.add_argument("--job", default=None, help="one job of the stage (default: every job of the stage)")
+    metrics.add_argument("--spec", default="estate.yaml", help="the estate spec (default: estate.yaml)")
+    metrics.add_argument("--out", default="metrics", help="folder for the PNG charts (default: metrics)")
+    metrics.add_argument("--profile", default=None, help="AWS profile of the stage's account (default: the environment's credentials)")
+    bench = commands.add_parser(
+        "bench", help="latency and throughput of served models, base models and inference profiles",
+        description="Stream the prompt set through each target with ConverseStream: time to first token, end-to-end latency, "
+        "output tokens per second, the latency mode actually served, throttles and errors; writes a report, raw CSV and JSON, "
+        "and a PNG chart comparing the targets.",
+    )  # fmt: skip
+    bench.add_argument(
+        "targets", nargs="+", metavar="TARGET",
+        help="NAME_OR_ID[,latency=standard|optimized][,tier=priority|default|flex|reserved]: a serving entry of --stage, "
+        "a base model id, an inference profile id, or a model ARN",
+    )  # fmt: skip
+    bench.add_argument("--stage", default=None, help="the stage whose serving entries TARGET names (ARNs from its serving stack); also sets the region")
+    bench.add_argument("--spec", default="estate.yaml", help="the estate spec, with --stage (default: estate.yaml)")
+    bench.add_argument("--prompts", default=None, help="your own JSONL prompt set, one {\"prompt\", \"id\"?, \"task\"?, \"maxTokens\"?} a line (default: the shipped set)")
+    bench.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (default: 1)")
+    bench.add_argument("--repeats", type=int, default=1, help="times each prompt runs against each target, in shuffled order (default: 1)")
+    bench.add_argument("--seed", type=int, default=0, help="seed of the shuffled order (default: 0)")
+    bench.add_argument("--out", default="bench", help="folder for report.md, results.csv, results.json and chart.png (default: bench)")
+    bench.add_argument("--prices", default=None, help='JSON of token prices: {"<model id or target>": {"inputPerMillion": USD, "outputPerMillion": USD}} (default: cost unknown)')
+    bench.add_argument("--region", default=None, help="AWS region (default: the stage's, else the environment's)")
+    bench.add_argument("--profile", default=None, help="AWS profile (default: the environment's credentials)")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
     return parser
 
 
@@ -94,6 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "schema":
         print(json_schema_text(), end="")
         return 0
+    if args.command == "metrics":
+        from . import metrics as metrics_module
+
+        return metrics_module.main(args)
+    if args.command == "bench":
+        from . import bench as bench_module
+
+        return bench_module.main(args)
     if args.command == "plan":
         from . import plan as plan_module
 

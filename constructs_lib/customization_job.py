@@ -9,6 +9,7 @@ from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
 from estate_runtime.resource_types import CUSTOMIZATION_JOB

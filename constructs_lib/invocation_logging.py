@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+
 from estate_runtime.resource_types import INVOCATION_LOGGING as RESOURCE_TYPE
 
 from .estate_key import EstateKey

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.resource_types import MODEL_SHARE
 

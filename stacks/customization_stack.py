@@ -12,7 +12,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
-from estate_runtime.catalog import load_catalog
 
 from constructs_lib.conversions import log_retention, removal_policy
 from constructs_lib.customization_job import CustomizationJob, CustomizationJobProps
@@ -23,6 +22,7 @@ from constructs_lib.nag import acknowledge, nag_spelling
 from constructs_lib.resource_provider import ProviderLogging
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Job
+from estate_runtime.catalog import load_catalog
 
 from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack, notification_topic_name
 

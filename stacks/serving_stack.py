@@ -8,7 +8,6 @@ from typing import Any
 from aws_cdk import ArnFormat, CfnOutput, Stack
 from aws_cdk import aws_sns as sns
 from constructs import Construct
-from estate_runtime.naming import JobNames, content_hash
 
 from constructs_lib.conversions import log_retention, removal_policy
 from constructs_lib.job_identity import job_names_for
@@ -19,6 +18,7 @@ from constructs_lib.served_model import ServedModel, ServedModelProps
 from constructs_lib.serving_monitoring import MonitoredModel, ServingMonitoring, ServingMonitoringProps
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Serving
+from estate_runtime.naming import JobNames, content_hash
 
 from .foundation_stack import FoundationRefs, FoundationStack, notification_topic_name
 

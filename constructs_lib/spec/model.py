@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from estate_runtime.naming import StageNames
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -27,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from estate_runtime.naming import StageNames
 
 from .regions import closest_regions, is_region, known_regions
 from .words import counted

@@ -26,6 +26,7 @@ from typing import Any
 
 import botocore.session
 from botocore import xform_name
+
 from estate_runtime.permissions import ACTION_OF
 
 PACKAGE_DIR = Path(importlib.import_module("estate_runtime").__file__).parent

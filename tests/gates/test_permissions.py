@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pytest
+
 from estate_runtime.entry import REGISTRY, load_handlers
 from estate_runtime.naming import StageNames
 from estate_runtime.permissions import DEPENDENT_PERMISSIONS, ONLY_WHEN, DependentPermission

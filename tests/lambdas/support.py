@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 from botocore.stub import Stubber
+
 from estate_runtime.aws import Aws, RetryPolicy
 
 ACCOUNT = "111111111111"

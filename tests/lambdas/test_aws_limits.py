@@ -7,6 +7,7 @@ import time
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
+
 from estate_runtime.aws import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, Aws
 from estate_runtime.errors import EstateError
 from estate_runtime.resources.promotion import ModelCopyHandler, ModelShareHandler

@@ -6,6 +6,7 @@ import re
 
 import botocore.session
 import pytest
+
 from estate_runtime.catalog import CUSTOMIZATION_TYPES, load_catalog
 from estate_runtime.datasets import FORMATS
 

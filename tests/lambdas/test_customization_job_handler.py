@@ -7,6 +7,7 @@ import copy
 import io
 
 import pytest
+
 from estate_runtime.aws import Aws
 from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError

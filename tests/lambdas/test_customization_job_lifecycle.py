@@ -15,13 +15,13 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 import yaml
+
+from constructs_lib.spec import parse_spec
 from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
 from estate_runtime.resource_types import CUSTOMIZATION_JOB, DATASET
 from estate_runtime.resources.customization_job import CustomizationJobHandler
 from estate_runtime.resources.dataset import DatasetHandler
-
-from constructs_lib.spec import parse_spec
 from stacks.estate_stage import EstateStage
 
 from ..conftest import DEFAULT_FIXTURE, FIXTURES, cdk_context

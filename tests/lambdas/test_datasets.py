@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from estate_runtime.datasets import DatasetRules, estimate_tokens, to_conversation, to_messages, validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from estate_runtime.datasets import DatasetRules, estimate_tokens, to_conversation, to_messages, validate
 
 CLAUDE = DatasetRules(format="messages", min_records=2, max_records=5, max_tokens_per_record=50)
 

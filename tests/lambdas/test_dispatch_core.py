@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+
 from estate_runtime.aws import Aws
 from estate_runtime.core import Dispatcher, Outcome, Request, ResourceHandler, as_bool
 from estate_runtime.errors import EstateError
@@ -244,6 +245,7 @@ def test_reserved_log_field_names_never_break_a_handler(capsys):
 
 def test_every_registered_type_loads_its_handler_and_its_operations_exist_in_boto3():
     import boto3
+
     from estate_runtime import resource_types
     from estate_runtime.entry import REGISTRY, load_handlers
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+
 from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
 from estate_runtime.resources.invocation_logging import RESOURCE_TYPE, InvocationLoggingHandler

@@ -8,11 +8,12 @@ import copy
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from estate_runtime.aws import Aws
 from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
 from estate_runtime.resources.invocation_logging import RESOURCE_TYPE, InvocationLoggingHandler, normalize
-from moto import mock_aws
 
 from .cfn_sim import Template
 from .support import REGION, Context, event

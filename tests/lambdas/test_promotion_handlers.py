@@ -5,6 +5,7 @@ outlived a deployment, and keep or delete the copied model as declared."""
 from __future__ import annotations
 
 import pytest
+
 from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
 from estate_runtime.resource_types import MODEL_COPY, MODEL_SHARE

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
+
 from estate_runtime.core import Dispatcher
 from estate_runtime.naming import content_hash
 from estate_runtime.resource_types import CUSTOMIZATION_JOB, DATASET, INVOCATION_LOGGING, PROVISIONED_THROUGHPUT

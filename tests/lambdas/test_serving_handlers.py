@@ -4,6 +4,7 @@ commitments, quotas and timeouts, with nothing left billing on any failure path.
 from __future__ import annotations
 
 import pytest
+
 from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
 from estate_runtime.resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT

@@ -90,12 +90,12 @@ def test_the_copy_handler_reads_only_the_owner_stages_models_and_keys_through_be
 
 def test_promotion_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_path):
     import aws_cdk as cdk
-    from estate_runtime.naming import JobNames
 
     from constructs_lib import EstateKey, EstateKeyProps, add_nag_packs
     from constructs_lib.model_copy import ModelCopy, ModelCopyProps
     from constructs_lib.model_share import ModelShare, ModelShareProps
     from constructs_lib.resource_provider import ProviderLogging
+    from estate_runtime.naming import JobNames
 
     app = cdk.App(outdir=str(tmp_path))  # no cdk.json feature flags
     names = JobNames("team-dev-summarizer", "b" * 64)

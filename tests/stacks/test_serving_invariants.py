@@ -8,11 +8,11 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
-from estate_runtime.naming import JobNames
 
 from constructs_lib.estate_key import EstateKey, EstateKeyProps
 from constructs_lib.resource_provider import ProviderLogging
 from constructs_lib.served_model import ServedModel, ServedModelProps
+from estate_runtime.naming import JobNames
 
 
 def resources(template, kind):

@@ -1,0 +1,535 @@
+"""``bedrock-estate bench``: latency and throughput of served models, base models and inference profiles.
+
+Each request is a streaming ``ConverseStream`` call. Per request it records:
+
+- time to first token (TTFT): from just before the call to the first ``contentBlockDelta`` that
+  carries text;
+- end-to-end latency: from just before the call to the end of the stream;
+- input and output tokens (the stream's ``metadata.usage``), and output tokens per second =
+  output tokens / end-to-end seconds (the definition LLMPerf uses per request);
+- the latency mode and service tier actually served, from the stream's ``metadata`` event
+  (botocore 1.44.5 ``ConverseStreamMetadataEvent``: ``performanceConfig.latency`` standard |
+  optimized, ``serviceTier.type``): Bedrock falls back to standard latency when the optimized
+  quota is exhausted, and says so there;
+- throttles (``ThrottlingException`` on the call or ``throttlingException`` in the stream) and
+  other errors, counted per target; a failed request never stops the run. The client makes one
+  attempt per request (no SDK retries), so a throttle is counted, not hidden in a slower request.
+
+Targets: ``NAME_OR_ID[,latency=standard|optimized][,tier=priority|default|flex|reserved]``. A name of
+a serving entry of ``--stage`` resolves to its model ARN through the stage's serving stack outputs
+(``<estate>-<stage>-serving``, output ``<Entry>ModelArn``); an ARN, a base model id or an inference
+profile id is used as given.
+
+Requests run ``--repeats`` times over every (target, prompt) pair, in an order shuffled with
+``--seed``, ``--concurrency`` at a time. Percentiles interpolate linearly between the closest
+ranks (numpy's default ``linear`` method).
+
+No CDK import here: the command starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+LATENCIES = ("standard", "optimized")
+TIERS = ("priority", "default", "flex", "reserved")  # botocore 1.44.5 ServiceTierType
+DEFAULT_MAX_TOKENS = 512
+CSV_FIELDS = (
+    "index", "target", "model_id", "prompt_id", "task", "repeat", "status", "error_code",
+    "ttft_s", "e2e_s", "input_tokens", "output_tokens", "output_tokens_per_s",
+    "requested_latency", "served_latency", "requested_tier", "served_tier", "server_latency_ms",
+)  # fmt: skip
+
+
+class BenchError(Exception):
+    """A problem the user can act on; the CLI prints it without a traceback."""
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str  # as the user wrote it
+    model_id: str  # what ConverseStream is called with
+    latency: str | None = None
+    tier: str | None = None
+    base_model: str | None = None  # for prices, when known
+    hourly: float | None = None  # provisioned throughput: USD per hour for the entry, when the spec prices it
+    hourly_source: str | None = None
+
+
+@dataclass(frozen=True)
+class Prompt:
+    id: str
+    task: str
+    prompt: str
+    max_tokens: int = DEFAULT_MAX_TOKENS
+
+
+@dataclass
+class Result:
+    index: int
+    target: str
+    model_id: str
+    prompt_id: str
+    task: str
+    repeat: int
+    status: str = "ok"  # ok | throttled | error
+    error_code: str | None = None
+    ttft_s: float | None = None
+    e2e_s: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    output_tokens_per_s: float | None = None
+    requested_latency: str | None = None
+    served_latency: str | None = None
+    requested_tier: str | None = None
+    served_tier: str | None = None
+    server_latency_ms: int | None = None
+
+
+# --- targets and prompts -----------------------------------------------------------------------
+
+
+def parse_target(text: str) -> tuple[str, str | None, str | None]:
+    """``NAME_OR_ID[,latency=...][,tier=...]`` -> (name or id, latency, tier)."""
+    name, *options = [part.strip() for part in text.split(",")]
+    if not name:
+        raise BenchError(f"target {text!r}: give a serving entry, a model id, an inference profile id or an ARN")
+    latency = tier = None
+    for option in options:
+        key, _, value = option.partition("=")
+        if key == "latency" and value in LATENCIES:
+            latency = value
+        elif key == "tier" and value in TIERS:
+            tier = value
+        else:
+            raise BenchError(f"target {text!r}: unknown option {option!r} (latency={'|'.join(LATENCIES)}, tier={'|'.join(TIERS)})")
+    return name, latency, tier
+
+
+def serving_outputs(session: Any, estate: str, stage: str) -> dict[str, str]:
+    """The serving stack's outputs ``{OutputKey: OutputValue}``."""
+    from botocore.exceptions import ClientError
+
+    stack = f"{estate}-{stage}-serving"
+    try:
+        stacks = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as error:
+        raise BenchError(
+            f"cannot read stack {stack}: {error.response['Error'].get('Message') or error.response['Error'].get('Code')}. "
+            f"Is stage {stage}'s serving side deployed, and are these its account's credentials?"
+        ) from None
+    return {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs", []) if stacks else [])}
+
+
+def output_key(entry: str) -> str:
+    """stacks/serving_stack.py names each entry's output so: ``summarizer-distilled`` -> ``SummarizerDistilledModelArn``."""
+    return f"{''.join(w.capitalize() for w in entry.split('-'))}ModelArn"
+
+
+def resolve_targets(texts: Iterable[str], spec: Any = None, stage: str | None = None, session: Any = None) -> list[Target]:
+    """Serving entries of ``stage`` by name (their ARN from the serving stack), anything else as given."""
+    targets: list[Target] = []
+    outputs: dict[str, str] | None = None
+    serving = spec.stages[stage].serving if spec is not None and stage is not None else {}
+    for text in texts:
+        name, latency, tier = parse_target(text)
+        if name in serving and stage is not None:
+            if outputs is None:
+                outputs = serving_outputs(session, spec.name, stage)
+            arn = outputs.get(output_key(name))
+            if arn is None:
+                raise BenchError(f"target {name}: the serving stack of stage {stage} has no output {output_key(name)} (deployed before this entry was added?)")
+            entry = serving[name]
+            base = spec.served_base_model(stage, entry)
+            hourly = source = None
+            if entry.provisioned is not None:
+                cost = spec.serving_cost(stage, entry)
+                hourly, source = cost.hourly, cost.source
+            targets.append(Target(text, arn, latency, tier, base, hourly, source))
+        elif name.startswith("arn:") or "." in name:
+            targets.append(Target(text, name, latency, tier, None if name.startswith("arn:") else name))
+        else:
+            known = f" (serving entries of {stage}: {', '.join(serving) or 'none'})" if stage else " (give --stage to name a serving entry)"
+            raise BenchError(f"target {name!r} is neither a serving entry, a model or inference profile id, nor an ARN{known}")
+    return targets
+
+
+def shipped_prompts() -> list[Prompt]:
+    text = (resources.files(__package__) / "bench_prompts.jsonl").read_text(encoding="utf-8")
+    return parse_prompts(text, "bench_prompts.jsonl (shipped)")
+
+
+def parse_prompts(text: str, source: str) -> list[Prompt]:
+    """JSONL, one ``{"id", "task", "prompt", "maxTokens"?}`` a line (only ``prompt`` is required)."""
+    prompts = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise BenchError(f"{source}:{number}: not valid JSON: {error.msg}") from None
+        if not isinstance(record, dict) or not isinstance(record.get("prompt"), str) or not record["prompt"].strip():
+            raise BenchError(f'{source}:{number}: expected {{"prompt": str, "id"?: str, "task"?: str, "maxTokens"?: int}}')
+        max_tokens = record.get("maxTokens", DEFAULT_MAX_TOKENS)
+        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+            raise BenchError(f"{source}:{number}: maxTokens must be a positive integer")
+        prompts.append(Prompt(str(record.get("id", f"prompt-{number}")), str(record.get("task", "unspecified")), record["prompt"], max_tokens))
+    if not prompts:
+        raise BenchError(f"{source}: no prompts")
+    return prompts
+
+
+def load_prices(path: str | None) -> dict[str, dict[str, Any]]:
+    """``{"<target or model id>": {"inputPerMillion": USD, "outputPerMillion": USD, "source"?: str}}``."""
+    if path is None:
+        return {}
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BenchError(f"{path}: file not found") from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise BenchError(f"{path}: cannot read prices: {error}") from None
+    problems = [
+        key for key, value in (raw.items() if isinstance(raw, dict) else [])
+        if not (isinstance(value, dict) and all(isinstance(value.get(k), (int, float)) for k in ("inputPerMillion", "outputPerMillion")))
+    ]  # fmt: skip
+    if not isinstance(raw, dict) or problems:
+        expected = '{"<model id or target>": {"inputPerMillion": USD, "outputPerMillion": USD}}'
+        raise BenchError(f"{path}: expected {expected}" + (f"; check {', '.join(problems)}" if problems else ""))
+    return raw
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def plan_requests(targets: list[Target], prompts: list[Prompt], repeats: int, seed: int) -> list[tuple[Target, Prompt, int]]:
+    """Every (target, prompt) pair ``repeats`` times, shuffled with ``seed`` (so no target always runs first or last)."""
+    work = [(t, p, r) for r in range(1, repeats + 1) for t in targets for p in prompts]
+    random.Random(seed).shuffle(work)
+    return work
+
+
+def _error_code(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code") or type(error).__name__)
+    return type(error).__name__
+
+
+def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], float], result: Result) -> Result:
+    """One streaming request, timed with ``clock``; never raises."""
+    request: dict[str, Any] = {
+        "modelId": target.model_id,
+        "messages": [{"role": "user", "content": [{"text": prompt.prompt}]}],
+        "inferenceConfig": {"maxTokens": prompt.max_tokens},
+    }
+    if target.latency:
+        request["performanceConfig"] = {"latency": target.latency}
+    if target.tier:
+        request["serviceTier"] = {"type": target.tier}
+    start = clock()
+    try:
+        response = client.converse_stream(**request)
+        for event in response["stream"]:
+            if "contentBlockDelta" in event and result.ttft_s is None and event["contentBlockDelta"].get("delta", {}).get("text"):
+                result.ttft_s = clock() - start
+            elif "metadata" in event:
+                metadata = event["metadata"]
+                usage = metadata.get("usage", {})
+                result.input_tokens = usage.get("inputTokens")
+                result.output_tokens = usage.get("outputTokens")
+                result.server_latency_ms = metadata.get("metrics", {}).get("latencyMs")
+                result.served_latency = metadata.get("performanceConfig", {}).get("latency")
+                result.served_tier = metadata.get("serviceTier", {}).get("type")
+        result.e2e_s = clock() - start
+    except Exception as error:  # a benchmark counts failures, it does not stop on them
+        code = _error_code(error)
+        result.status = "throttled" if "throttl" in code.lower() else "error"
+        result.error_code = code
+        result.ttft_s = None
+        return result
+    if result.output_tokens is not None and result.e2e_s:
+        result.output_tokens_per_s = result.output_tokens / result.e2e_s
+    return result
+
+
+def run(
+    client: Any,
+    targets: list[Target],
+    prompts: list[Prompt],
+    *,
+    repeats: int = 1,
+    concurrency: int = 1,
+    seed: int = 0,
+    clock: Callable[[], float] = time.perf_counter,
+    progress: bool = True,
+) -> list[Result]:
+    """Every planned request, ``concurrency`` at a time, with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    work = plan_requests(targets, prompts, repeats, seed)
+    results: list[Result | None] = [None] * len(work)
+    lock = threading.Lock()
+    with tqdm(total=len(work), file=sys.stderr, disable=not progress, unit="req", desc="bench", dynamic_ncols=True) as bar:
+
+        def one(index: int) -> None:
+            target, prompt, repeat = work[index]
+            result = Result(index, target.label, target.model_id, prompt.id, prompt.task, repeat, requested_latency=target.latency, requested_tier=target.tier)
+            results[index] = measure(client, target, prompt, clock, result)
+            with lock:
+                bar.update(1)
+                failed = sum(1 for r in results if r is not None and r.status != "ok")
+                bar.set_postfix(failed=failed, refresh=False)
+
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            list(pool.map(one, range(len(work))))
+    return [r for r in results if r is not None]
+
+
+# --- statistics and reports --------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default); ``None`` for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass
+class Summary:
+    target: str
+    model_id: str
+    requests: int
+    ok: int
+    throttled: int
+    errors: int
+    error_codes: dict[str, int] = field(default_factory=dict)
+    ttft: dict[str, float | None] = field(default_factory=dict)
+    e2e: dict[str, float | None] = field(default_factory=dict)
+    mean_output_tokens_per_s: float | None = None
+    mean_input_tokens: float | None = None
+    mean_output_tokens: float | None = None
+    requested_latency: str | None = None
+    served: dict[str, int] = field(default_factory=dict)  # served latency -> requests
+    served_optimized_share: float | None = None
+    cost_per_1000: float | None = None
+    cost_source: str = "unknown"
+
+
+def summarize(target: Target, results: list[Result], prices: dict[str, dict[str, Any]] | None = None) -> Summary:
+    mine = [r for r in results if r.target == target.label]
+    ok = [r for r in mine if r.status == "ok"]
+    summary = Summary(
+        target=target.label,
+        model_id=target.model_id,
+        requests=len(mine),
+        ok=len(ok),
+        throttled=sum(1 for r in mine if r.status == "throttled"),
+        errors=sum(1 for r in mine if r.status == "error"),
+        error_codes=dict(Counter(r.error_code for r in mine if r.error_code)),
+        requested_latency=target.latency,
+    )
+    ttfts = [r.ttft_s for r in ok if r.ttft_s is not None]
+    e2es = [r.e2e_s for r in ok if r.e2e_s is not None]
+    summary.ttft = {f"p{q}": percentile(ttfts, q) for q in (50, 90, 99)}
+    summary.e2e = {f"p{q}": percentile(e2es, q) for q in (50, 90, 99)}
+    rates = [r.output_tokens_per_s for r in ok if r.output_tokens_per_s is not None]
+    summary.mean_output_tokens_per_s = sum(rates) / len(rates) if rates else None
+    ins = [r.input_tokens for r in ok if r.input_tokens is not None]
+    outs = [r.output_tokens for r in ok if r.output_tokens is not None]
+    summary.mean_input_tokens = sum(ins) / len(ins) if ins else None
+    summary.mean_output_tokens = sum(outs) / len(outs) if outs else None
+    summary.served = dict(Counter(r.served_latency or "not reported" for r in ok))
+    if ok:
+        summary.served_optimized_share = sum(1 for r in ok if r.served_latency == "optimized") / len(ok)
+    summary.cost_per_1000, summary.cost_source = _cost(target, summary, ok, prices or {})
+    return summary
+
+
+def _cost(target: Target, summary: Summary, ok: list[Result], prices: dict[str, dict[str, Any]]) -> tuple[float | None, str]:
+    """Per-token price (``--prices``) x mean tokens; or, for provisioned throughput the spec prices,
+    its hourly price over the requests per hour this run achieved."""
+    for key in (target.label, target.model_id, target.base_model):
+        price = prices.get(key) if key else None
+        if price is not None and summary.mean_input_tokens is not None and summary.mean_output_tokens is not None:
+            per_request = (summary.mean_input_tokens * price["inputPerMillion"] + summary.mean_output_tokens * price["outputPerMillion"]) / 1_000_000
+            return per_request * 1000, f"token prices for {key} ({price.get('source', '--prices file')})"
+    if target.hourly is not None and ok:
+        busy = sum(r.e2e_s or 0 for r in ok)  # seconds of serving per request, one at a time
+        return target.hourly / 3600 * busy / len(ok) * 1000, f"provisioned ${target.hourly:,.2f}/h ({target.hourly_source}), one request at a time"
+    return None, "unknown"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def render_table(summary: Summary) -> str:
+    throttles = {c: n for c, n in summary.error_codes.items() if "throttl" in c.lower()}
+    codes = ", ".join(f"{code}: {count}" for code, count in sorted(summary.error_codes.items()) if code not in throttles)
+    share = "-" if summary.served_optimized_share is None else f"{summary.served_optimized_share:.0%}"
+    served = ", ".join(f"{mode}: {count}" for mode, count in sorted(summary.served.items())) or "-"
+    cost = "unknown" if summary.cost_per_1000 is None else f"${summary.cost_per_1000:,.4f}"
+    rate = "-" if summary.mean_output_tokens_per_s is None else f"{summary.mean_output_tokens_per_s:.1f}"
+    rows = [
+        ("model id", f"`{summary.model_id}`"),
+        ("requested latency", summary.requested_latency or "not set (standard)"),
+        ("requests", str(summary.requests)),
+        ("succeeded", str(summary.ok)),
+        ("throttled", str(summary.throttled) + (f" ({', '.join(f'{c}: {n}' for c, n in sorted(throttles.items()))})" if throttles else "")),
+        ("errors", str(summary.errors) + (f" ({codes})" if codes else "")),
+        ("TTFT p50 / p90 / p99 (s)", " / ".join(_seconds(summary.ttft[k]) for k in ("p50", "p90", "p99"))),
+        ("end-to-end p50 / p90 / p99 (s)", " / ".join(_seconds(summary.e2e[k]) for k in ("p50", "p90", "p99"))),
+        ("mean output tokens/s", rate),
+        ("served optimized", f"{share} ({served})"),
+        ("est. cost per 1,000 requests", cost + ("" if summary.cost_per_1000 is None else f" ({summary.cost_source})")),
+    ]
+    lines = [f"## {summary.target}", "", "| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(results: list[Result], path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for result in sorted(results, key=lambda r: r.index):
+            writer.writerow({k: ("" if v is None else v) for k, v in asdict(result).items()})
+
+
+def plot(summaries: list[Summary], results: list[Result], path: Path) -> Path:
+    """TTFT and end-to-end latency per target (box plots) and mean output tokens/s (bars)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    labels = [s.target for s in summaries]
+    short = [label if len(label) <= 28 else label[:12] + "..." + label[-13:] for label in labels]
+    figure = Figure(figsize=(max(8, 2.6 * len(labels) + 3), 4.5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, 3)
+    for ax, attribute, title in ((axes[0], "ttft_s", "time to first token (s)"), (axes[1], "e2e_s", "end-to-end latency (s)")):
+        data = [[getattr(r, attribute) for r in results if r.target == label and r.status == "ok" and getattr(r, attribute) is not None] for label in labels]
+        positions = [i + 1 for i, values in enumerate(data) if values]
+        if positions:
+            ax.boxplot([data[i - 1] for i in positions], positions=positions, whis=(0, 100), patch_artist=True, boxprops={"facecolor": "tab:blue", "alpha": 0.6})
+        ax.set_xticks(range(1, len(labels) + 1), short, rotation=20, ha="right", fontsize=8)
+        ax.set_title(title, fontsize=10)
+        ax.set_ylim(bottom=0)
+        ax.grid(True, axis="y", alpha=0.3)
+    rates = [s.mean_output_tokens_per_s or 0 for s in summaries]
+    axes[2].bar(range(1, len(labels) + 1), rates, color="tab:orange")
+    axes[2].set_xticks(range(1, len(labels) + 1), short, rotation=20, ha="right", fontsize=8)
+    axes[2].set_title("mean output tokens/s", fontsize=10)
+    axes[2].grid(True, axis="y", alpha=0.3)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png")
+    return path
+
+
+def report(targets: list[Target], results: list[Result], out: Path, prices: dict[str, dict[str, Any]] | None = None, settings: dict[str, Any] | None = None) -> str:
+    """Writes results.csv, results.json, report.md and chart.png into ``out``; returns the markdown."""
+    out.mkdir(parents=True, exist_ok=True)
+    summaries = [summarize(t, results, prices) for t in targets]
+    write_csv(results, out / "results.csv")
+    document = {"settings": settings or {}, "summaries": [asdict(s) for s in summaries], "results": [asdict(r) for r in sorted(results, key=lambda r: r.index)]}
+    (out / "results.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    plot(summaries, results, out / "chart.png")
+    text = "\n".join(render_table(s) for s in summaries)
+    text += f"\nRaw results: {out / 'results.csv'}, {out / 'results.json'}; chart: {out / 'chart.png'}\n"
+    (out / "report.md").write_text(text, encoding="utf-8")
+    return text
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def runtime_client(session: Any, concurrency: int) -> Any:
+    """One attempt per request (throttles are counted, not retried), a connection per worker."""
+    from botocore.config import Config
+
+    config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=300, max_pool_connections=max(10, concurrency))
+    return session.client("bedrock-runtime", config=config)
+
+
+def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], float] = time.perf_counter) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    from .spec import SpecError, load_spec
+
+    if args.concurrency < 1 or args.repeats < 1:
+        print("--concurrency and --repeats must be at least 1", file=sys.stderr)
+        return 2
+    spec = None
+    region = args.region
+    try:
+        if args.stage is not None:
+            try:
+                spec = load_spec(args.spec)
+            except SpecError as error:
+                print(error, file=sys.stderr)
+                return 1
+            if args.stage not in spec.stages:
+                print(f"no stage {args.stage!r} in {args.spec} (stages: {', '.join(spec.stages)})", file=sys.stderr)
+                return 1
+            region = region or next(s.region for s in spec.stage_settings() if s.name == args.stage)
+        prompts = shipped_prompts() if args.prompts is None else parse_prompts(_read_text(args.prompts), args.prompts)
+        prices = load_prices(args.prices)
+        if session is None:
+            import boto3
+
+            session = boto3.Session(profile_name=args.profile, region_name=region)
+        if session.region_name is None:
+            raise BenchError("no AWS region: give --region, --stage, or set AWS_REGION")
+        targets = resolve_targets(args.targets, spec, args.stage, session)
+        if len({t.label for t in targets}) != len(targets):
+            raise BenchError("a target is given twice")
+        if session.get_credentials() is None:
+            raise NoCredentialsError()
+        client = runtime_client(session, args.concurrency)
+        results = run(client, targets, prompts, repeats=args.repeats, concurrency=args.concurrency, seed=args.seed, clock=clock, progress=not args.no_progress)
+    except BenchError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except NoCredentialsError:
+        print("no AWS credentials: sign in to the account that serves the targets (e.g. --profile or AWS_PROFILE) and run again", file=sys.stderr)
+        return 1
+    except (ClientError, BotoCoreError) as error:
+        print(f"AWS: {error}", file=sys.stderr)
+        return 1
+    settings = {
+        "targets": [asdict(t) for t in targets], "prompts": args.prompts or "shipped", "prompt_count": len(prompts),
+        "repeats": args.repeats, "concurrency": args.concurrency, "seed": args.seed, "region": session.region_name,
+    }  # fmt: skip
+    print(report(targets, results, Path(args.out), prices, settings))
+    if results and all(r.status != "ok" for r in results):
+        print("every request failed: see the error codes above", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _read_text(path: str) -> str:
+    try:
+        return open(path, encoding="utf-8").read()
+    except FileNotFoundError:
+        raise BenchError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise BenchError(f"{path}: cannot read: {error}") from None

@@ -1,0 +1,98 @@
+"""The README's sample outputs of ``bedrock-estate metrics`` and ``bench``, produced offline: moto's
+S3 / SSM / Bedrock with metric files in Bedrock's layout, and the botocore-level fake runtime with
+made-up timings. Nothing here is a measurement of real Bedrock.
+
+    .venv/bin/python -m tests.measure_samples      # prints both samples
+
+tests/test_readme_claims.py checks that the README shows exactly these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def _in(folder: Path):
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def metrics_sample() -> str:
+    import boto3
+    from moto import mock_aws
+
+    from constructs_lib import metrics
+
+    from . import test_metrics as t
+
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    try:
+        with tempfile.TemporaryDirectory() as folder, _in(Path(folder)), mock_aws():
+            session = boto3.Session(region_name=t.REGION)
+            session.client("s3").create_bucket(Bucket=t.BUCKET, CreateBucketConfiguration={"LocationConstraint": t.REGION})
+            session.client("ssm").put_parameter(Name="/bedrock-estate/dev/foundation/output-bucket-name", Value=t.BUCKET, Type="String")
+            t._files(session, t._job(session, t._names()))
+            args = argparse.Namespace(stage="dev", job=None, spec=str(t.DEFAULT_FIXTURE), out="metrics", profile=None)
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                assert metrics.main(args, session=session) == 0
+            return out.getvalue()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def bench_sample() -> str:
+    from constructs_lib import bench
+
+    from .bench_fake import FakeRuntime, FakeSession, streamed, throttled_call
+
+    prompts = {p.prompt: (i, p) for i, p in enumerate(bench.shipped_prompts())}
+    seen: dict[tuple[bool, str], int] = {}
+    lock = threading.Lock()
+
+    def respond(body):
+        optimized = body.get("performanceConfig", {}).get("latency") == "optimized"
+        index, prompt = prompts[body["messages"][0]["content"][0]["text"]]
+        with lock:
+            seen[(optimized, prompt.id)] = seen.get((optimized, prompt.id), 0) + 1
+            count = seen[(optimized, prompt.id)]
+        tokens = 200 + 40 * index
+        if optimized and prompt.id == "code-retry" and count == 2:
+            return throttled_call()
+        if optimized and prompt.id not in ("multilingual-es", "technical-streaming"):  # those two fall back to standard
+            ttft = 0.25 + 0.03125 * (index % 4)
+            return streamed(ttft, ttft + tokens / 100, tokens, served_latency="optimized")
+        ttft = 0.375 + 0.0625 * (index % 4)
+        return streamed(ttft, ttft + tokens / 64, tokens, served_latency="standard")
+
+    fake = FakeRuntime(respond)
+    args = argparse.Namespace(
+        targets=["us.amazon.nova-pro-v1:0", "us.amazon.nova-pro-v1:0,latency=optimized"], stage=None, spec="estate.yaml",
+        prompts=None, concurrency=2, repeats=2, seed=0, out="bench", prices=None, region="us-east-2", profile=None, no_progress=True,
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder, _in(Path(folder)):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert bench.main(args, session=FakeSession(fake), clock=fake.clock) == 0
+        return out.getvalue()
+
+
+if __name__ == "__main__":
+    print(metrics_sample())
+    print(bench_sample())

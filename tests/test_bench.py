@@ -1,0 +1,188 @@
+"""``bedrock-estate bench`` offline, against the botocore-level fake runtime in tests/bench_fake.py:
+every request goes through botocore's validation and serialization, every answer through its
+event-stream parser, and the virtual clock makes each timing exact."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+
+import pytest
+
+from constructs_lib import bench
+from constructs_lib.cli import main
+
+from .bench_fake import FakeRuntime, FakeSession, Reply, streamed, throttled_call, throttled_in_stream
+from .conftest import DEFAULT_FIXTURE
+
+# Five prompts with known timings: (TTFT s, end-to-end s, output tokens).
+TIMINGS = {"p1": (0.25, 1.0, 100), "p2": (0.5, 2.0, 100), "p3": (0.75, 3.0, 300), "p4": (1.0, 4.0, 200), "p5": (1.25, 5.0, 250)}
+PROMPTS = "\n".join(json.dumps({"id": k, "task": "test", "prompt": f"prompt {k}", "maxTokens": 64}) for k in TIMINGS) + "\n"
+
+
+def _by_prompt(body) -> Reply:
+    key = body["messages"][0]["content"][0]["text"].split()[-1]
+    ttft, total, tokens = TIMINGS[key]
+    return streamed(ttft, total, tokens, served_latency=body.get("performanceConfig", {}).get("latency", "standard"))
+
+
+def test_statistics_are_exact_for_known_timings_even_with_concurrency():
+    fake = FakeRuntime(_by_prompt)
+    client = bench.runtime_client(FakeSession(fake), 3)
+    target = bench.Target("base", "us.amazon.nova-pro-v1:0")
+    results = bench.run(client, [target], bench.parse_prompts(PROMPTS, "t"), concurrency=3, clock=fake.clock, progress=False)
+    assert sorted((r.prompt_id, r.ttft_s, r.e2e_s, r.output_tokens) for r in results) == [(k, *v) for k, v in TIMINGS.items()]
+    summary = bench.summarize(target, results)
+    assert (summary.requests, summary.ok, summary.throttled, summary.errors) == (5, 5, 0, 0)
+    # Linear interpolation between closest ranks: p90 of 5 values sits at rank 3.6.
+    assert summary.ttft == pytest.approx({"p50": 0.75, "p90": 1.15, "p99": 1.24})
+    assert summary.e2e == pytest.approx({"p50": 3.0, "p90": 4.6, "p99": 4.96})
+    assert summary.mean_output_tokens_per_s == pytest.approx((100 + 50 + 100 + 50 + 50) / 5)
+    assert summary.served == {"standard": 5} and summary.served_optimized_share == 0.0
+
+
+def test_throttles_errors_and_a_fallback_to_standard_are_counted():
+    replies = iter([
+        streamed(0.5, 1.0, 50, served_latency="optimized"),
+        throttled_call(),  # HTTP 429 on the call
+        streamed(0.5, 1.0, 50, served_latency="standard"),  # optimized quota exhausted: served standard
+        throttled_in_stream(),  # throttlingException in the stream
+        Reply(http_status=400, error_code="ValidationException"),
+    ])  # fmt: skip
+    fake = FakeRuntime(lambda body: next(replies))
+    client = bench.runtime_client(FakeSession(fake), 1)
+    target = bench.Target("fast,latency=optimized", "us.anthropic.claude-3-5-haiku-20241022-v1:0", latency="optimized")
+    results = bench.run(client, [target], bench.parse_prompts(PROMPTS, "t"), clock=fake.clock, progress=False)
+    by_index = sorted(results, key=lambda r: r.index)
+    assert [(r.status, r.error_code, r.served_latency) for r in by_index] == [
+        ("ok", None, "optimized"),
+        ("throttled", "ThrottlingException", None),
+        ("ok", None, "standard"),
+        ("throttled", "throttlingException", None),
+        ("error", "ValidationException", None),
+    ]
+    summary = bench.summarize(target, results)
+    assert (summary.requests, summary.ok, summary.throttled, summary.errors) == (5, 2, 2, 1)
+    assert summary.served == {"optimized": 1, "standard": 1} and summary.served_optimized_share == 0.5
+    table = bench.render_table(summary)
+    assert "| throttled | 2 (ThrottlingException: 1, throttlingException: 1) |" in table
+    assert "| errors | 1 (ValidationException: 1) |" in table
+    assert "| served optimized | 50% (optimized: 1, standard: 1) |" in table
+    # performanceConfig went through botocore's validation to the wire.
+    assert all(request["performanceConfig"] == {"latency": "optimized"} for request in fake.requests)
+
+
+def test_repeats_run_in_a_seeded_shuffled_order():
+    targets = [bench.Target("a", "m.a"), bench.Target("b", "m.b")]
+    prompts = bench.parse_prompts(PROMPTS, "t")
+    planned = bench.plan_requests(targets, prompts, repeats=3, seed=7)
+    plain = [(t.label, p.id, r) for r in (1, 2, 3) for t in targets for p in prompts]
+    order = [(t.label, p.id, r) for t, p, r in planned]
+    assert sorted(order) == sorted(plain) and order != plain
+    assert order == [(t.label, p.id, r) for t, p, r in bench.plan_requests(targets, prompts, repeats=3, seed=7)]
+    assert order != [(t.label, p.id, r) for t, p, r in bench.plan_requests(targets, prompts, repeats=3, seed=8)]
+    fake = FakeRuntime(_by_prompt)
+    bench.run(bench.runtime_client(FakeSession(fake), 3), targets, prompts, repeats=3, seed=7, clock=fake.clock, progress=False)
+    assert [(r["modelId"], r["messages"][0]["content"][0]["text"].split()[-1]) for r in fake.requests] == [
+        ("m." + label, prompt) for label, prompt, _ in order
+    ]
+
+
+def _args(tmp_path, *targets, **extra) -> argparse.Namespace:
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text(PROMPTS)
+    values = {
+        "targets": list(targets), "stage": None, "spec": str(DEFAULT_FIXTURE), "prompts": str(prompts), "concurrency": 2,
+        "repeats": 2, "seed": 0, "out": str(tmp_path / "out"), "prices": None, "region": "us-east-2", "profile": None, "no_progress": False,
+    }  # fmt: skip
+    return argparse.Namespace(**{**values, **extra})
+
+
+def test_the_command_writes_the_table_csv_json_and_chart(tmp_path, capsys):
+    import matplotlib.image
+
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"us.amazon.nova-pro-v1:0": {"inputPerMillion": 1.0, "outputPerMillion": 4.0, "source": "test"}}))
+    fake = FakeRuntime(_by_prompt)
+    args = _args(tmp_path, "us.amazon.nova-pro-v1:0", "us.amazon.nova-pro-v1:0,latency=optimized,tier=priority", prices=str(prices))
+    assert bench.main(args, session=FakeSession(fake), clock=fake.clock) == 0
+    captured = capsys.readouterr()
+    out = tmp_path / "out"
+    assert "## us.amazon.nova-pro-v1:0\n" in captured.out and "## us.amazon.nova-pro-v1:0,latency=optimized,tier=priority\n" in captured.out
+    assert "| requests | 10 |" in captured.out
+    assert "| TTFT p50 / p90 / p99 (s) | 0.750 / 1.250 / 1.250 |" in captured.out
+    assert "| end-to-end p50 / p90 / p99 (s) | 3.000 / 5.000 / 5.000 |" in captured.out
+    assert "| served optimized | 100% (optimized: 10) |" in captured.out
+    # Mean 20 input and 190 output tokens: (20 x $1 + 190 x $4) / 1M per request.
+    assert "| est. cost per 1,000 requests | $0.7800 (token prices for us.amazon.nova-pro-v1:0 (test)) |" in captured.out
+    assert "bench: 100%" in captured.err  # the progress bar, on standard error
+    assert (out / "report.md").read_text() in captured.out
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert len(rows) == 20 and tuple(rows[0]) == bench.CSV_FIELDS
+    assert {row["served_latency"] for row in rows if row["requested_latency"] == "optimized"} == {"optimized"}
+    document = json.loads((out / "results.json").read_text())
+    assert len(document["results"]) == 20 and document["settings"]["repeats"] == 2 and len(document["summaries"]) == 2
+    assert any(r.get("serviceTier") == {"type": "priority"} for r in fake.requests)
+    data = (out / "chart.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    assert matplotlib.image.imread(out / "chart.png")[..., :3].std() > 0.05
+
+
+def test_a_serving_entry_resolves_to_its_arn_through_the_serving_stack(tmp_path, capsys):
+    from botocore.stub import Stubber
+
+    fake = FakeRuntime(_by_prompt, region="us-west-2")
+    arn = "arn:aws:bedrock:us-west-2:111111111111:provisioned-model/abc123def456"
+    cloudformation = fake.session.client("cloudformation")
+    stubber = Stubber(cloudformation)
+    stack = {"StackName": "bedrock-estate-dev-serving", "CreationTime": "2026-11-01T00:00:00Z", "StackStatus": "CREATE_COMPLETE"}
+    stack["Outputs"] = [{"OutputKey": "SummarizerModelArn", "OutputValue": arn}]
+    stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "bedrock-estate-dev-serving"})
+    with stubber:
+        args = _args(tmp_path, "summarizer", stage="dev", region=None, repeats=1, no_progress=True)
+        assert bench.main(args, session=FakeSession(fake, {"cloudformation": cloudformation}), clock=fake.clock) == 0
+    assert {r["modelId"] for r in fake.requests} == {arn}
+    out = capsys.readouterr().out
+    assert f"| model id | `{arn}` |" in out and "| est. cost per 1,000 requests | unknown |" in out
+
+
+def test_target_options_are_checked():
+    assert bench.parse_target("m.a,latency=optimized,tier=flex") == ("m.a", "optimized", "flex")
+    with pytest.raises(bench.BenchError, match="unknown option 'latency=fastest'"):
+        bench.parse_target("m.a,latency=fastest")
+    with pytest.raises(bench.BenchError, match="give --stage to name a serving entry"):
+        bench.resolve_targets(["summarizer"])
+
+
+def test_the_shipped_prompt_set_covers_the_five_task_types():
+    prompts = bench.shipped_prompts()
+    assert len(prompts) == 10 and {p.task for p in prompts} == {"code", "reasoning", "writing", "multilingual", "technical"}
+
+
+def test_a_bad_prompt_file_is_named_by_line(tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "fine"}\n{"text": "no prompt"}\n')
+    assert main(["bench", "m.a", "--prompts", str(bad), "--region", "us-east-2"]) == 1
+    assert f"{bad}:2: expected" in capsys.readouterr().err
+
+
+def test_no_credentials_is_a_clear_message(tmp_path, monkeypatch, capsys):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert main(["bench", "us.amazon.nova-pro-v1:0", "--region", "us-east-2", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "no AWS credentials" in err and "Traceback" not in err
+
+
+def test_a_provisioned_entry_priced_by_the_spec_costs_its_hours_per_request():
+    fake = FakeRuntime(_by_prompt)
+    target = bench.Target("summarizer", "arn:aws:bedrock:us-west-2:111111111111:provisioned-model/x", hourly=36.0, hourly_source="spec")
+    results = bench.run(bench.runtime_client(FakeSession(fake), 1), [target], bench.parse_prompts(PROMPTS, "t"), clock=fake.clock, progress=False)
+    summary = bench.summarize(target, results)
+    # $36/h = $0.01/s; a mean of 3 s end to end per request: $0.03 a request, $30 per 1,000.
+    assert summary.cost_per_1000 == pytest.approx(30.0)
+    assert summary.cost_source == "provisioned $36.00/h (spec), one request at a time"

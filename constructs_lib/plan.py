@@ -199,8 +199,12 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary]) -> list[str]:
         notes = []
         if not job.catalog_checks:
             notes.append("**catalog checks off**: base model, region and hyperparameters unchecked")
-        elif (model := catalog.model(job.base_model)) is not None and model.legacy:
-            notes.append(f"legacy model ({model.note})")
+        else:
+            # A Legacy base model or teacher passes synthesis with a warning; the plan keeps it visible.
+            for model_id in (job.base_model, job.teacher.model if job.teacher else None):
+                found = catalog.lifecycle(model_id, stage.region) if model_id else None
+                if found is not None and found[0].status == "Legacy":
+                    notes.append(f"`{model_id}` {found[0].marker()}")
         if job.removal == "destroy":
             notes.append("model deleted with the stack")
         bedrock_name = names.get(f"{stage.qualifier}-{job_name}", "(not synthesized)")

@@ -27,16 +27,18 @@ from .fake_bedrock import FakeServing
 from .fake_s3 import FakeS3
 from .support import Context, FakeClock, aws_with, event
 
-BASE = yaml.safe_load((ROOT / "estate.yaml").read_text())
+# Provisioned throughput on the promotion fixture's dev stage (the default estate serves on demand).
+FIXTURE = ROOT / "tests" / "fixtures" / "promotion"
+BASE = yaml.safe_load((FIXTURE / "estate.yaml").read_text())
 
 
 def synth_dev(tmp_path: Path, edit=None) -> dict[str, dict]:
     doc = yaml.safe_load(yaml.safe_dump(BASE))
     if edit:
         edit(doc)
-    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=ROOT)
+    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=FIXTURE)
     app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    EstateStage(app, spec.stage("dev"), spec, ROOT)
+    EstateStage(app, spec.stage("dev"), spec, FIXTURE)
     nested = app.synth().get_nested_assembly("assembly-dev")
     return {a.hierarchical_id.split("/")[1]: a.template for a in nested.stacks}
 

@@ -141,6 +141,8 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: CustomizationJobProp
         )
     )
     grants.add(iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
+    # The handler reads the base model's live lifecycle before creating the job (refusing past EOL).
+    grants.add(iam.PolicyStatement(actions=["bedrock:GetFoundationModel"], resources=[f"{bedrock}::foundation-model/{props.base_model}"]))
     # Destructive calls only on what this estate stage created (its owner tag).
     grants.add(
         iam.PolicyStatement(actions=["bedrock:StopModelCustomizationJob"], resources=[jobs], conditions=owned)

@@ -5,6 +5,7 @@
     bedrock-estate convert FILE --to FORMAT [-o OUT]    prompt/completion to messages or bedrock-conversation-2024
     bedrock-estate schema                               print the spec's JSON Schema
     bedrock-estate plan [--assembly DIR]                print the plan of a synthesized estate
+    bedrock-estate catalog [--check]                    list the model catalog; --check compares it with Bedrock
 
 Exit codes: 0 ok, 1 the input has problems (each named by line), 2 wrong usage.
 """
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="validate an estate spec")
     check.add_argument("spec", nargs="?", default="estate.yaml")
     commands.add_parser("schema", help="print the estate spec's JSON Schema")
+    catalog = commands.add_parser("catalog", help="list the model catalog (models, types, regions, lifecycle)")
+    catalog.add_argument("--check", action="store_true", help="compare with ListFoundationModels in each region (needs AWS credentials)")
     plan = commands.add_parser("plan", help="print the plan of a synthesized estate")
     plan.add_argument("--assembly", default="cdk.out")
     plan.add_argument("--spec", default=None)
@@ -45,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "convert":
         return _convert(args)
 
+    if args.command == "catalog":
+        from . import catalog_command
+
+        return catalog_command.main(args.check)
     if args.command == "schema":
         print(json_schema_text(), end="")
         return 0

@@ -80,6 +80,8 @@ def test_plan_lists_jobs_and_says_when_catalog_checks_are_off(default_estate, de
     plan = render(default_spec, read_assembly(default_estate.directory))
     assert "| summarizer | FINE_TUNING | `amazon.nova-lite-v1:0:300k` | dataset `summaries-train` | `bedrock-estate-dev-summarizer-" in plan
     assert "| summarizer-distilled | DISTILLATION | `amazon.nova-lite-v1:0:300k` | invocation logs, teacher `amazon.nova-pro-v1:0` |" in plan
+    # prod retrains dev's reviewed job spec and says why it does not promote it.
+    assert "same job spec as stage dev, retrained in this account: custom models of `amazon.nova-lite-v1:0:300k` cannot be shared with another account" in plan
 
     from constructs_lib.spec import parse_spec
 

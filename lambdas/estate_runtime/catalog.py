@@ -201,12 +201,15 @@ class Catalog:
                 f"{what} cannot be created{suggest}",
             )
         eol = f", EOL {state.eol_date}" if state.eol_date else ""
-        return (
-            "warning",
-            f"{model_id} is Legacy in {region}{eol} (source: {state.source}): {what} proceeds where it already exists; "
-            "Bedrock creates no NEW fine-tuning jobs or Provisioned Throughput on a Legacy model, so a new or changed one "
-            f"will be refused at deploy{suggest}",
-        )
+        if "on-demand deployment" in what:
+            # The lifecycle guide keeps new on-demand deployments of models customized before Legacy.
+            consequence = "Bedrock still creates on-demand deployments of models customized before the Legacy date"
+        else:
+            consequence = (
+                f"{what} proceeds where it already exists; Bedrock creates no NEW fine-tuning jobs or Provisioned "
+                "Throughput on a Legacy model, so a new or changed one will be refused at deploy"
+            )
+        return ("warning", f"{model_id} is Legacy in {region}{eol} (source: {state.source}): {consequence}{suggest}")
 
     def models_for(self, customization: str, region: str) -> list[str]:
         return sorted(

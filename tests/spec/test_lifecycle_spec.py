@@ -88,3 +88,15 @@ def test_nova_2_lite_takes_no_hyperparameters_and_no_validation_data(tmp_path, m
     messages = problems(text, tmp_path)
     assert any("jobs.summarizer.validationData: amazon.nova-2-lite-v1:0:256k takes no validation dataset" in m for m in messages)
     assert any("hyperparameters.epochCount: amazon.nova-2-lite-v1:0:256k takes no hyperparameters here: Bedrock publishes no hyperparameter ranges" in m for m in messages)
+
+
+def test_a_legacy_base_served_on_demand_warns_that_deployments_remain_possible(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-05-01")  # Claude 3 Haiku in its Legacy period
+    text = spec_text(region="us-west-2", serving="onDemand: {}")
+    # Claude 3 Haiku is not deployable on demand at all: the on-demand check says so first.
+    messages = problems(text, tmp_path)
+    assert any("cannot be deployed on demand in us-west-2" in m for m in messages)
+    from estate_runtime.catalog import load_catalog
+
+    kind, message = load_catalog().lifecycle_problem(HAIKU, "us-west-2", "an on-demand deployment of its custom models")
+    assert kind == "warning" and "still creates on-demand deployments of models customized before the Legacy date" in message

@@ -75,3 +75,18 @@ OWNER_TAG = "bedrock-estate"
 """Tag key every Bedrock resource the estate creates carries (jobs, custom models, throughput,
 deployments, copies, shares); its value is the stage's qualifier, e.g. ``bedrock-estate-dev``.
 Handlers may stop, update or delete only resources carrying their stage's value."""
+
+
+# Geography prefixes of system-defined cross-region inference profiles ("us.amazon.nova-pro-v1:0").
+_PROFILE_PREFIXES = ("us", "eu", "apac", "global", "jp", "au", "ca", "us-gov")
+
+
+def foundation_model_of(identifier: str) -> str:
+    """The foundation model id behind a model id, a foundation-model ARN or a system inference
+    profile (id or ARN): what GetFoundationModel answers for."""
+    if ":inference-profile/" in identifier:
+        identifier = identifier.split(":inference-profile/", 1)[1]
+    elif ":foundation-model/" in identifier:
+        return identifier.split(":foundation-model/", 1)[1]
+    head, _, rest = identifier.partition(".")
+    return rest if head in _PROFILE_PREFIXES and rest else identifier

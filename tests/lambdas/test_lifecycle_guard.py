@@ -81,3 +81,28 @@ def test_a_deployment_on_a_legacy_base_proceeds_and_reports_it():
     fake.settle()
     done = h.poll("Create", props, answer, kind=CUSTOM_MODEL_DEPLOYMENT)
     assert done["Data"]["ModelLifecycle"] == f"LEGACY (EOL {end.date().isoformat()})"
+
+
+def test_a_teacher_past_eol_is_refused_before_the_job_is_created():
+    from .test_customization_job_handler import DISTILLATION
+
+    fake = FakeBedrock()
+    fake.lifecycles["amazon.nova-pro-v1:0"] = {"status": "LEGACY", "endOfLifeTime": NOW - timedelta(days=3)}
+    with pytest.raises(EstateError, match=r"teacher model amazon.nova-pro-v1:0 reached its end of life in us-west-2"):
+        JobHarness(fake).on_event("Create", DISTILLATION)
+    assert fake.jobs == {}
+
+
+@pytest.mark.parametrize(
+    ("identifier", "model"),
+    [
+        ("amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"),
+        ("us.amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"),
+        ("arn:aws:bedrock:us-east-1:111111111111:inference-profile/us.meta.llama3-3-70b-instruct-v1:0", "meta.llama3-3-70b-instruct-v1:0"),
+        ("arn:aws:bedrock:us-west-2::foundation-model/meta.llama3-1-70b-instruct-v1:0", "meta.llama3-1-70b-instruct-v1:0"),
+    ],
+)
+def test_the_teachers_foundation_model_is_found_behind_profiles_and_arns(identifier, model):
+    from estate_runtime.naming import foundation_model_of
+
+    assert foundation_model_of(identifier) == model

@@ -225,6 +225,10 @@ class CustomizationJobHandler(ResourceHandler):
 
         # Past EOL or not offered here: fail before anything bills, whatever the shipped catalog says.
         lifecycle = models.base_model_lifecycle(self.aws, props["BaseModelIdentifier"], creating=f"job {names.job_name}")
+        teacher = (((props.get("CustomizationConfig") or {}).get("distillationConfig") or {}).get("teacherModelConfig") or {}).get("teacherModelIdentifier")
+        if teacher:
+            # The teacher answers every training prompt: past EOL, the job would fail after it started billing.
+            models.base_model_lifecycle(self.aws, models.foundation_model_of(teacher), creating=f"job {names.job_name}", role="teacher model")
         params = self._request(props, names)
         self._submitted = names
         try:

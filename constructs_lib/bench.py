@@ -247,7 +247,7 @@ def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], flo
         response = client.converse_stream(**request)
         for event in response["stream"]:
             if "contentBlockDelta" in event and result.ttft_s is None and event["contentBlockDelta"].get("delta", {}).get("text"):
-                result.ttft_s = clock() - start
+                result.ttft_s = _elapsed(clock, start)
             elif "metadata" in event:
                 metadata = event["metadata"]
                 usage = metadata.get("usage", {})
@@ -256,7 +256,7 @@ def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], flo
                 result.server_latency_ms = metadata.get("metrics", {}).get("latencyMs")
                 result.served_latency = metadata.get("performanceConfig", {}).get("latency")
                 result.served_tier = metadata.get("serviceTier", {}).get("type")
-        result.e2e_s = clock() - start
+        result.e2e_s = _elapsed(clock, start)
     except Exception as error:  # a benchmark counts failures, it does not stop on them
         code = _error_code(error)
         result.status = "throttled" if "throttl" in code.lower() else "error"
@@ -303,6 +303,12 @@ def run(
 
 # --- statistics and reports --------------------------------------------------------------------
 
+
+
+def _elapsed(clock: Callable[[], float], start: float) -> float:
+    """Seconds since ``start``, to the microsecond: finer digits are clock noise, and would make the
+    statistics of identical runs differ in their last printed digit."""
+    return round(clock() - start, 6)
 
 def percentile(values: list[float], q: float) -> float | None:
     """Linear interpolation between closest ranks (numpy's default); ``None`` for no values."""

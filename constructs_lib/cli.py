@@ -11,6 +11,7 @@
                                                         training / validation loss of a stage's jobs
     bedrock-estate bench TARGET... [--stage S] [--concurrency N] [--repeats R] [--prompts FILE]
                                                         latency and throughput of served models
+    bedrock-estate catalog [--check]                    list the model catalog; --check compares it with Bedrock
     bedrock-estate --version                            print the installed version
 
 Every argument has --help text. Exit codes: 0 ok, 1 the input has problems (each named by
@@ -62,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where unstated prices come from: spec (the spec and the shipped table; default) or aws "
         "(also the AWS Price List API, with your AWS credentials)",
     )  # fmt: skip
+    catalog = commands.add_parser(
+        "catalog",
+        help="list the model catalog (models, types, regions, lifecycle)",
+        description="List the model catalog: models, customization types, regions, lifecycle, sources and review date.",
+    )
+    catalog.add_argument("--check", action="store_true", help="compare with ListFoundationModels in each region (needs AWS credentials)")
     validate = commands.add_parser(
         "validate",
         help="validate a JSONL dataset against a base model's rules",
@@ -127,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "stages":
         return _stages(args)
+    if args.command == "catalog":
+        from . import catalog_command
+
+        return catalog_command.main(args.check)
     if args.command == "schema":
         print(json_schema_text(), end="")
         return 0

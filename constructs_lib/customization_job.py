@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from estate_runtime.naming import OWNER_TAG, JobNames
+from estate_runtime.naming import OWNER_TAG, JobNames, foundation_model_of
 from estate_runtime.permissions import key_actions
 from estate_runtime.resource_types import CUSTOMIZATION_JOB
 
@@ -141,6 +141,11 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: CustomizationJobProp
         )
     )
     grants.add(iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
+    # The handler reads the base model's (and teacher's) live lifecycle before creating the job (refusing past EOL).
+    foundation = [f"{bedrock}::foundation-model/{props.base_model}"]
+    if props.teacher:
+        foundation.append(f"{bedrock}::foundation-model/{foundation_model_of(props.teacher)}")
+    grants.add(iam.PolicyStatement(actions=["bedrock:GetFoundationModel"], resources=sorted(set(foundation))))
     # Destructive calls only on what this estate stage created (its owner tag).
     grants.add(
         iam.PolicyStatement(actions=["bedrock:StopModelCustomizationJob"], resources=[jobs], conditions=owned)

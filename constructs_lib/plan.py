@@ -171,7 +171,7 @@ def render(spec: EstateSpec, stacks: list[StackSummary], fetched_prices: Any = N
             f"- retention: noncurrent versions {s.retention.noncurrent_version_days} d, access logs "
             f"{s.retention.access_log_days} d, log groups {s.retention.log_group_days} d"
         )
-        lines += _jobs(s, stage_stacks)
+        lines += _jobs(s, stage_stacks, spec)
         lines += _promotions(spec, s)
         lines += _serving(spec, s, fetched_prices)
     return "\n".join(lines) + "\n"
@@ -192,6 +192,13 @@ def _promotions(spec: EstateSpec, stage: StageSettings) -> list[str]:
             f"({source.account} / {source.region}) into {stage.region}, encrypted with this stage's key; {kept} when removed"
         )
     return [""] + lines if lines else []
+
+
+def _legacy_note(model_id: str | None, region: str) -> str:
+    from estate_runtime.catalog import load_catalog
+
+    found = load_catalog().lifecycle(model_id, region) if model_id else None
+    return f"; `{model_id}` {found[0].marker()}" if found is not None and found[0].status == "Legacy" else ""
 
 
 def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None) -> list[str]:
@@ -222,6 +229,7 @@ def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None)
                 note = f"cannot be deleted before the {p.commitment} term ends; " + note
         else:
             kind, units, term, note = "on demand", "-", "-", "nothing while idle"
+        note += _legacy_note(spec.served_base_model(stage.name, serving), stage.region)
         if serving.provisioned is None:
             # Billed per input and output token, not by the hour: $0.00 would read as free.
             per = "per token"
@@ -247,7 +255,25 @@ def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None)
     return lines
 
 
-def _jobs(stage: StageSettings, stacks: list[StackSummary]) -> list[str]:
+def _retrained_from(spec: EstateSpec, stage: StageSettings, job_name: str) -> str | None:
+    """A note when an earlier stage declares the same job: this stage retrains it, and why it is not
+    promoted when Bedrock cannot share its custom models."""
+    from estate_runtime.catalog import load_catalog
+
+    job = stage.jobs[job_name]
+    for earlier, settings in spec.stages.items():
+        if earlier == stage.name:
+            return None
+        if settings.jobs.get(job_name) == job:
+            model = load_catalog().model(job.base_model)
+            why = ""
+            if model is not None and settings.region not in model.sharing_regions:
+                why = f": custom models of `{job.base_model}` cannot be shared with another account (user guide's sharing table)"
+            return f"same job spec as stage {earlier}, retrained in this account{why}"
+    return None
+
+
+def _jobs(stage: StageSettings, stacks: list[StackSummary], spec: EstateSpec | None = None) -> list[str]:
     if not stage.jobs:
         return []
     from estate_runtime.catalog import load_catalog
@@ -263,10 +289,17 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary]) -> list[str]:
         notes = []
         if not job.catalog_checks:
             notes.append("**catalog checks off**: base model, region and hyperparameters unchecked")
-        elif (model := catalog.model(job.base_model)) is not None and model.legacy:
-            notes.append(f"legacy model ({model.note})")
+        else:
+            # A Legacy base model or teacher passes synthesis with a warning; the plan keeps it visible.
+            for model_id in (job.base_model, job.teacher.model if job.teacher else None):
+                found = catalog.lifecycle(model_id, stage.region) if model_id else None
+                if found is not None and found[0].status == "Legacy":
+                    notes.append(f"`{model_id}` {found[0].marker()}")
         if job.removal == "destroy":
             notes.append("model deleted with the stack")
+        retrained = _retrained_from(spec, stage, job_name) if spec is not None else None
+        if retrained:
+            notes.append(retrained)
         bedrock_name = names.get(stage.names.named(job_name), "(not synthesized)")
         lines.append(f"| {job_name} | {job.type} | `{job.base_model}` | {source} | `{bedrock_name}` | {'; '.join(notes)} |")
     return lines

@@ -158,6 +158,8 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ServedModelProps) ->
         )
     )
     grants.add(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
+    # The handler reads the served model's base model lifecycle before creating (refusing past EOL).
+    grants.add(iam.PolicyStatement(actions=["bedrock:GetFoundationModel"], resources=[base]))
     grants.add(
         iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[f"{bedrock}:model-customization-job/*"])
     )
@@ -177,9 +179,10 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ServedModelProps) ->
             "Job ARNs end in an id Bedrock assigns at creation; the handler reads jobs to wait for their models.",
         ),
     ]
-    if provisioned and props.base_model is None:
+    if props.base_model is None:
         findings.append((
             f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, base)}]",
-            "The served model's base model is not known to this construct; Bedrock authorizes a throughput on it as well as on the custom model.",
+            "The served model's base model is not known to this construct; the handler reads its lifecycle"
+            + (", and Bedrock authorizes a throughput on it as well as on the custom model." if provisioned else "."),
         ))  # fmt: skip
     grants.acknowledge(findings)

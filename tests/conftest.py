@@ -38,6 +38,23 @@ def foundation_templates(default_estate):
     }
 
 
+PROMOTION_DIR = ROOT / "tests" / "fixtures" / "promotion"
+
+
+@pytest.fixture(scope="session")
+def promotion_spec():
+    """The estate shape before issue 11 on a model Bedrock can still share (see the file's comment)."""
+    from constructs_lib.spec import load_spec
+
+    return load_spec(PROMOTION_DIR / "estate.yaml")
+
+
+@pytest.fixture(scope="session")
+def promotion_estate(promotion_spec, tmp_path_factory) -> SynthesizedEstate:
+    """Promotion and provisioned throughput, which the default estate no longer uses."""
+    return synthesize(promotion_spec, tmp_path_factory.mktemp("promotion.out"), base_dir=PROMOTION_DIR)
+
+
 VARIANT_SPEC = """\
 name: variant-estate
 removal: destroy
@@ -78,10 +95,10 @@ stages:
         vpc: {subnetIds: [subnet-0a1b2c3d], securityGroupIds: [sg-0a1b2c3d]}
         removal: destroy
         tags: {cost-center: "42"}
-      premier-distilled:
+      profile-distilled:
         type: DISTILLATION
-        baseModel: amazon.nova-pro-v1:0:300k
-        teacher: {model: us.amazon.nova-premier-v1:0, maxResponseLength: 2000}
+        baseModel: amazon.nova-lite-v1:0:300k
+        teacher: {model: us.amazon.nova-pro-v1:0, maxResponseLength: 2000}
         trainingData: {dataset: prompts}
     serving:
       nova-tuned:

@@ -12,7 +12,7 @@ import pytest
 
 from constructs_lib.plan import read_assembly, render
 
-from .conftest import DEFAULT_FIXTURE, FIXTURES, ROOT
+from .conftest import DEFAULT_FIXTURE, ROOT
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 
@@ -51,7 +51,7 @@ def test_cdk_cli_synthesizes_every_stage_offline_and_the_plan_describes_it(tmp_p
     from constructs_lib.spec import load_spec
 
     plan = render(load_spec(DEFAULT_FIXTURE), read_assembly(out))
-    assert "| dev | 111111111111 | us-west-2 | no | retain | S3 + CloudWatch (text) |" in plan
+    assert "| dev | 111111111111 | us-east-1 | no | retain | S3 + CloudWatch (text) |" in plan
     assert "| prod | 222222222222 | us-east-1 | yes | retain | S3 + CloudWatch (text) |" in plan
     assert "`dev/Foundation` → stack `bedrock-estate-dev-foundation`" in plan
     assert "1 Custom::BedrockInvocationLogging" in plan
@@ -80,8 +80,10 @@ def test_cli_check_reports_spec_errors_with_exit_code(tmp_path, capsys):
 
 def test_plan_lists_jobs_and_says_when_catalog_checks_are_off(default_estate, default_spec, tmp_path):
     plan = render(default_spec, read_assembly(default_estate.directory))
-    assert "| summarizer | FINE_TUNING | `anthropic.claude-3-haiku-20240307-v1:0:200k` | dataset `summaries-train` | `bedrock-estate-dev-summarizer-" in plan
+    assert "| summarizer | FINE_TUNING | `amazon.nova-lite-v1:0:300k` | dataset `summaries-train` | `bedrock-estate-dev-summarizer-" in plan
     assert "| summarizer-distilled | DISTILLATION | `amazon.nova-lite-v1:0:300k` | invocation logs, teacher `amazon.nova-pro-v1:0` |" in plan
+    # prod retrains dev's reviewed job spec and says why it does not promote it.
+    assert "same job spec as stage dev, retrained in this account: custom models of `amazon.nova-lite-v1:0:300k` cannot be shared with another account" in plan
 
     from constructs_lib.spec import parse_spec
 
@@ -94,16 +96,18 @@ def test_plan_lists_jobs_and_says_when_catalog_checks_are_off(default_estate, de
     assert "| future | FINE_TUNING | `acme.next-v1:0` | dataset `d` | `(not synthesized)` | **catalog checks off**" in unchecked
 
 
-def test_plan_prints_the_cost_table_with_unknown_and_stated_prices(default_estate, default_spec, tmp_path):
-    plan = render(default_spec, read_assembly(default_estate.directory))
+def test_plan_prints_the_cost_table_with_unknown_and_stated_prices(promotion_estate, promotion_spec, tmp_path):
+    # Provisioned throughput lives in the promotion fixture; the default estate serves on demand.
+    plan = render(promotion_spec, read_assembly(promotion_estate.directory))
     assert "| summarizer | job `summarizer` | provisioned | 1 | none | unknown | unknown | unknown | unknown | changing units or commitment replaces it |" in plan
     assert "| **dev provisioned total** | | | | | | | **unknown** | | |" in plan
     assert "Unknown prices are never guessed" in plan
 
     from constructs_lib.spec import parse_spec
 
-    text = DEFAULT_FIXTURE.read_text() + "prices:\n  anthropic.claude-3-haiku-20240307-v1:0:200k: {none: 10.0}\n"
-    priced = render(parse_spec(text, base_dir=FIXTURES), read_assembly(default_estate.directory))
+    fixture = ROOT / "tests" / "fixtures" / "promotion"
+    text = (fixture / "estate.yaml").read_text() + "prices:\n  amazon.titan-embed-image-v1:0: {none: 10.0}\n"
+    priced = render(parse_spec(text, base_dir=fixture), read_assembly(promotion_estate.directory))
     assert "| summarizer | job `summarizer` | provisioned | 1 | none | $10.00 | $240.00 | $7,300.00 | spec |" in priced
     assert "| **dev provisioned total** | | | | | | | **$7,300.00** | | |" in priced
 

@@ -18,6 +18,13 @@ from constructs_lib.spec import SpecError, parse_spec
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 
 
+@pytest.fixture(autouse=True)
+def before_claude_3_haiku_went_legacy(monkeypatch):
+    """These tests exercise messages and rules with Claude 3 Haiku as it stood before its Legacy
+    date (2026-03-10); the lifecycle itself is tested in tests/spec/test_lifecycle_spec.py."""
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-01-15")
+
+
 def spec_text(provisioned: str, prices: str = "") -> str:
     return (
         f'name: acme-estate\n{prices}datasets:\n  train: {{s3Uri: "s3://shared-data/train.jsonl"}}\nstages:\n  dev:\n'

@@ -27,12 +27,12 @@ def spec():
 def deploy_dev(spec, trust_condition=None, logging_bucket="estate-dev-invocation-logs", with_job=True):
     """Make moto look like a deployed dev stage."""
     stage = spec.stage("dev")
-    ssm = boto3.client("ssm", region_name="us-west-2")
-    iam = boto3.client("iam", region_name="us-west-2")
-    bedrock = boto3.client("bedrock", region_name="us-west-2")
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    iam = boto3.client("iam", region_name="us-east-1")
+    bedrock = boto3.client("bedrock", region_name="us-east-1")
     condition = trust_condition or {
         "StringEquals": {"aws:SourceAccount": ACCOUNT},
-        "ArnEquals": {"aws:SourceArn": f"arn:aws:bedrock:us-west-2:{ACCOUNT}:model-customization-job/*"},
+        "ArnEquals": {"aws:SourceArn": f"arn:aws:bedrock:us-east-1:{ACCOUNT}:model-customization-job/*"},
     }
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": condition}]}
     role = iam.create_role(RoleName="estate-dev-customization", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
@@ -51,14 +51,14 @@ def deploy_dev(spec, trust_condition=None, logging_bucket="estate-dev-invocation
         names = job_names_for(spec, "dev", "summarizer", FIXTURES)
         bedrock.create_model_customization_job(
             jobName=names.job_name, customModelName=names.custom_model_name, roleArn=role["Arn"],
-            baseModelIdentifier="anthropic.claude-3-haiku-20240307-v1:0:200k",
+            baseModelIdentifier="amazon.nova-lite-v1:0:300k",
             trainingDataConfig={"s3Uri": "s3://estate-dev-training/datasets/x.jsonl"}, outputDataConfig={"s3Uri": "s3://estate-dev-output/jobs/"},
         )  # fmt: skip
     return stage
 
 
 def client(name):
-    return boto3.client(name, region_name="us-west-2")
+    return boto3.client(name, region_name="us-east-1")
 
 
 @mock_aws

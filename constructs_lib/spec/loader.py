@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -124,6 +125,11 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None, 
     problems = spec.cross_check(base_dir, fetched_prices)
     if problems:
         raise SpecError(source, _in_file_order(_dedupe([issue for p in problems for issue in _stage_issues(p, lines)])))
+    # Legacy models pass, but never silently: one line per finding, named like an error.
+    for kind, problem in spec.lifecycle_findings():
+        if kind == "warning":
+            for issue in _stage_issues(problem, lines):
+                print(f"warning: {issue.render(source)}", file=sys.stderr)
     return spec
 
 

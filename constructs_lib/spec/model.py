@@ -624,6 +624,7 @@ class EstateSpec(SpecModel):
         problems += self._check_serving(fetched_prices)
         problems += self._check_promotions()
         problems += self._check_dataset_files(base_dir or Path.cwd())
+        problems += [p for kind, p in self.lifecycle_findings() if kind == "error"]
         owners: dict[tuple[str, str], str] = {}
         for name in self.stages:
             try:
@@ -676,6 +677,13 @@ class EstateSpec(SpecModel):
                         "trainingData.invocationLogs",
                         "this stage's invocation logging does not deliver to S3; enable invocationLogging.s3 or give invocationLogs.s3Uri",
                     )
+                model = catalog.model(job.base_model)
+                if job.catalog_checks and job.validation_data and model is not None and not model.validation_data:
+                    problem(
+                        "validationData",
+                        f"{job.base_model} takes no validation dataset in Bedrock supervised fine-tuning (catalog, reviewed {catalog.reviewed}); "
+                        "remove validationData",
+                    )
                 if job.catalog_checks:
                     for sub, message in catalog.check_job(
                         base_model=job.base_model,
@@ -707,6 +715,58 @@ class EstateSpec(SpecModel):
                 f"{hint}Prices are keyed by the base model id a job's baseModel names",
             ))  # fmt: skip
         return problems
+
+    def lifecycle_findings(self) -> list[tuple[str, LocatedProblem]]:
+        """("error" | "warning", problem) for every job, teacher, serving entry and promotion on a
+        model the catalog dates as past EOL (an error) or Legacy (a warning), as of today
+        (``BEDROCK_ESTATE_TODAY`` pins it). A job with catalogChecks: false is not checked here:
+        that is the escape hatch when the catalog is wrong (a private arrangement past EOL, a
+        newer state); the handlers still read the live lifecycle before anything is created."""
+        from estate_runtime.catalog import load_catalog, today
+
+        catalog = load_catalog()
+        on = today()
+        found: list[tuple[str, LocatedProblem]] = []
+
+        def check(model_id: str | None, region: str, what: str, loc: tuple[str | int, ...]) -> None:
+            result = catalog.lifecycle_problem(model_id, region, what, on) if model_id else None
+            if result is not None:
+                found.append((result[0], LocatedProblem(loc, result[1])))
+
+        for stage_name, stage in self.stages.items():
+            for job_name, job in stage.jobs.items():
+                if not job.catalog_checks:
+                    continue
+                loc = ("stages", stage_name, "jobs", job_name)
+                words = job.type.replace("_", " ").lower().replace("fine tuning", "fine-tuning").replace("pre training", "pre-training")
+                check(job.base_model, stage.region, f"a {words} job on it", (*loc, "baseModel"))
+                if job.teacher is not None:
+                    check(job.teacher.model, stage.region, "a distillation job with this teacher", (*loc, "teacher", "model"))
+            for name, serving in stage.serving.items():
+                served = self._served_job(stage_name, serving)
+                if served is None or not served.catalog_checks:
+                    continue
+                what = "Provisioned Throughput for its custom models" if serving.provisioned is not None else "an on-demand deployment of its custom models"
+                check(served.base_model, stage.region, what, ("stages", stage_name, "serving", name, "model"))
+            for name, promotion in stage.promotions.items():
+                promoted = self.promoted_job(stage_name, name) if promotion.from_stage in self.stages else None
+                if promoted is None or not promoted[2].catalog_checks:
+                    continue
+                check(promoted[2].base_model, stage.region, f"a copy of its custom models in {stage.region}",
+                      ("stages", stage_name, "promotions", name, "fromStage"))  # fmt: skip
+        # One finding per path and message: a model named twice at one place is reported once.
+        unique: dict[tuple[str, tuple[str | int, ...], str], tuple[str, LocatedProblem]] = {}
+        for kind, problem in found:
+            unique.setdefault((kind, problem.loc, problem.detail), (kind, problem))
+        return list(unique.values())
+
+    def _served_job(self, stage_name: str, serving: Serving) -> Job | None:
+        if serving.model.promotion is not None:
+            promoted = self.promoted_job(stage_name, serving.model.promotion)
+            return promoted[2] if promoted else None
+        if serving.model.job is None:
+            return None
+        return self.stages[stage_name].jobs.get(serving.model.job)
 
     def promoted_job(self, stage_name: str, promotion_name: str) -> tuple[str, str, Job] | None:
         """(source stage, job name, job) of a promotion, when both exist."""

@@ -9,7 +9,9 @@ spec is checked against it at synth time; the job handler derives its pre-flight
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -53,6 +55,71 @@ class DataLimits:
     max_validation_bytes: int | None = None
 
 
+TODAY_VARIABLE = "BEDROCK_ESTATE_TODAY"
+
+
+def today() -> date:
+    """The date lifecycle checks compare with: the real date, unless ``BEDROCK_ESTATE_TODAY``
+    (YYYY-MM-DD) pins it (tests, or replaying what a spec would have done on another day)."""
+    pinned = os.environ.get(TODAY_VARIABLE)
+    return date.fromisoformat(pinned) if pinned else date.today()
+
+
+@dataclass(frozen=True)
+class LifecycleState:
+    """A model's lifecycle in one region on one day, derived from the published dates."""
+
+    status: str  # "Active" | "Legacy" | "EOL"
+    eol_date: str | None
+    legacy_date: str | None
+    source: str
+    note: str | None = None
+
+    def marker(self) -> str:
+        """Short text for the plan: "legacy: EOL 2026-07-07"."""
+        return f"legacy: EOL {self.eol_date or 'not announced'}"
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The published lifecycle of a model: status and dates for the regions they cover (all
+    regions when ``regions`` is empty), and the status elsewhere."""
+
+    status: str
+    source: str
+    reviewed: str
+    legacy_date: str | None = None
+    public_extended_access_date: str | None = None
+    eol_date: str | None = None
+    regions: tuple[str, ...] = ()
+    other_regions_status: str = "Active"
+    other_regions_note: str | None = None
+    policy: str | None = None
+    note: str | None = None
+
+    def state(self, region: str, on: date | None = None) -> LifecycleState:
+        on = on or today()
+        if self.regions and region not in self.regions:
+            return LifecycleState(self.other_regions_status, None, None, self.source, self.other_regions_note)
+        # Published dates decide; the published status only where no date says otherwise (a model
+        # withdrawn without a date, or Legacy before its dates were announced).
+        if self.eol_date and on >= date.fromisoformat(self.eol_date):
+            status = "EOL"
+        elif self.legacy_date and on >= date.fromisoformat(self.legacy_date):
+            status = "Legacy"
+        elif self.legacy_date or self.eol_date:
+            status = "Active"
+        else:
+            status = self.status
+        return LifecycleState(status, self.eol_date, self.legacy_date, self.source, self.note)
+
+
+@dataclass(frozen=True)
+class Successor:
+    model: str
+    why: str
+
+
 @dataclass(frozen=True)
 class Customization:
     type: str
@@ -67,8 +134,11 @@ class BaseModel:
     name: str
     family: str
     customizations: dict[str, Customization]
-    legacy: bool = False
+    lifecycle: Lifecycle
+    successor: Successor | None = None
     note: str | None = None
+    validation_data: bool = True
+    """False when the model takes no validation dataset (Nova 2 Lite SFT)."""
     on_demand_regions: tuple[str, ...] = ()
     """Regions where a custom model of this base can be deployed for on-demand inference."""
     sharing_regions: tuple[str, ...] = ()
@@ -85,6 +155,8 @@ class Teacher:
     inference_profile: bool = False
     foundation_model: str | None = None
     routes_to: tuple[str, ...] = ()
+    lifecycle: Lifecycle | None = None
+    successor: Successor | None = None
 
     @property
     def family(self) -> str:
@@ -99,9 +171,45 @@ class Catalog:
     teachers: dict[str, Teacher]
     not_offered: dict[str, str] = field(default_factory=dict)
     single_turn_families: tuple[str, ...] = ()
+    lifecycle_policy: dict[str, Any] = field(default_factory=dict)
 
     def model(self, model_id: str) -> BaseModel | None:
         return self.models.get(model_id)
+
+    def lifecycle(self, model_id: str, region: str, on: date | None = None) -> tuple[LifecycleState, Successor | None] | None:
+        """The lifecycle state of a base model or teacher in a region, with its suggested successor;
+        None when the catalog does not know the model."""
+        entry = self.models.get(model_id) or self.teachers.get(model_id)
+        if entry is None or entry.lifecycle is None:
+            return None
+        return entry.lifecycle.state(region, on), entry.successor
+
+    def lifecycle_problem(self, model_id: str, region: str, what: str, on: date | None = None) -> tuple[str, str] | None:
+        """("error" | "warning", message) when a model is past EOL or Legacy in a region."""
+        found = self.lifecycle(model_id, region, on)
+        if found is None:
+            return None
+        state, successor = found
+        if state.status == "Active":
+            return None
+        suggest = f". Suggested successor: {successor.model} ({successor.why})" if successor else ""
+        if state.status == "EOL":
+            when = f"reached end of life on {state.eol_date}" if state.eol_date else "is no longer offered (no EOL date published)"
+            return (
+                "error",
+                f"{model_id} {when} in {region} (source: {state.source}; catalog reviewed {self.reviewed}): "
+                f"{what} cannot be created{suggest}",
+            )
+        eol = f", EOL {state.eol_date}" if state.eol_date else ""
+        if "on-demand deployment" in what:
+            # The lifecycle guide keeps new on-demand deployments of models customized before Legacy.
+            consequence = "Bedrock still creates on-demand deployments of models customized before the Legacy date"
+        else:
+            consequence = (
+                f"{what} proceeds where it already exists; Bedrock creates no NEW fine-tuning jobs or Provisioned "
+                "Throughput on a Legacy model, so a new or changed one will be refused at deploy"
+            )
+        return ("warning", f"{model_id} is Legacy in {region}{eol} (source: {state.source}): {consequence}{suggest}")
 
     def models_for(self, customization: str, region: str) -> list[str]:
         return sorted(
@@ -148,7 +256,9 @@ class Catalog:
             return problems
         for name, value in hyperparameters.items():
             spec = offer.hyperparameters.get(name)
-            if spec is None:
+            if spec is None and not offer.hyperparameters and model.note:
+                problems.append((f"hyperparameters.{name}", f"{base_model} takes no hyperparameters here: {model.note}; remove them, or set catalogChecks: false"))
+            elif spec is None:
                 allowed = ", ".join(offer.hyperparameters) or "none"
                 problems.append((f"hyperparameters.{name}", f"{base_model} has no hyperparameter {name!r}; allowed: {allowed}"))
             elif (issue := spec.check(value)) is not None:
@@ -198,6 +308,37 @@ class Catalog:
         )
 
 
+def _required_lifecycle(model_id: str, raw: dict[str, Any] | None) -> Lifecycle:
+    """Every base model row carries its lifecycle: a row without one is a catalog defect."""
+    lifecycle = _lifecycle(raw)
+    if lifecycle is None:
+        raise ValueError(f"catalog.json: base model {model_id} has no lifecycle")
+    return lifecycle
+
+
+def _lifecycle(raw: dict[str, Any] | None) -> Lifecycle | None:
+    if raw is None:
+        return None
+    other = raw.get("otherRegions") or {}
+    return Lifecycle(
+        status=raw["status"],
+        source=raw["source"],
+        reviewed=raw["reviewed"],
+        legacy_date=raw.get("legacyDate"),
+        public_extended_access_date=raw.get("publicExtendedAccessDate"),
+        eol_date=raw.get("eolDate"),
+        regions=tuple(raw.get("regions", ())),
+        other_regions_status=other.get("status", "Active"),
+        other_regions_note=other.get("note"),
+        policy=raw.get("policy"),
+        note=raw.get("note"),
+    )
+
+
+def _successor(raw: dict[str, Any] | None) -> Successor | None:
+    return Successor(raw["model"], raw["why"]) if raw else None
+
+
 def _family(model_id: str) -> str:
     parts = model_id.split(".")
     # Inference profiles carry a geography prefix: "us.meta.llama3-...".
@@ -245,8 +386,10 @@ def load_catalog() -> Catalog:
             name=entry["name"],
             family=entry["family"],
             customizations=customizations,
-            legacy=entry.get("legacy", False),
+            lifecycle=_required_lifecycle(model_id, entry.get("lifecycle")),
+            successor=_successor(entry.get("successor")),
             note=entry.get("note"),
+            validation_data=all(o["data"].get("validationData", True) for o in entry["customizations"].values()),
             on_demand_regions=tuple((entry.get("onDemandDeployment") or {}).get("regions", ())),
             sharing_regions=tuple((entry.get("sharing") or {}).get("regions", ())),
             copy_regions=tuple((entry.get("copy") or {}).get("regions", ())),
@@ -260,6 +403,8 @@ def load_catalog() -> Catalog:
             inference_profile=entry.get("inferenceProfile", False),
             foundation_model=entry.get("foundationModel"),
             routes_to=tuple(entry.get("routesTo", ())),
+            lifecycle=_lifecycle(entry.get("lifecycle")),
+            successor=_successor(entry.get("successor")),
         )
         for teacher_id, entry in distillation["teachers"].items()
     }
@@ -270,4 +415,5 @@ def load_catalog() -> Catalog:
         teachers=teachers,
         not_offered=distillation.get("notOffered", {}),
         single_turn_families=tuple(distillation.get("singleTurnFamilies", ())),
+        lifecycle_policy=raw.get("lifecyclePolicy", {}),
     )

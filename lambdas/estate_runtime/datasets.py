@@ -12,6 +12,8 @@ Formats:
 - ``input``: ``{"input": str}`` (continued pre-training).
 - ``bedrock-conversation-2024``: ``{"schemaVersion": "bedrock-conversation-2024", "system"?: [{"text"}],
   "messages": [{"role", "content": [{"text"}]}]}`` (Nova fine-tuning, distillation prompts).
+- ``image-caption``: ``{"image-ref": "s3://...", "caption": str}`` (Titan Multimodal Embeddings
+  fine-tuning; the images themselves are read by Bedrock, not checked here).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-FORMATS = ("messages", "prompt-completion", "input", "bedrock-conversation-2024")
+FORMATS = ("messages", "prompt-completion", "input", "bedrock-conversation-2024", "image-caption")
 CONVERSATION_SCHEMA = "bedrock-conversation-2024"
 MAX_REPORTED_ERRORS = 20
 _FILE = "<file>"  # where a message names the file; render() puts the file's name in
@@ -320,6 +322,17 @@ def _check_input(record: object, rules: DatasetRules) -> list[str]:
     return _unknown(record, {"input"}) + _text(record.get("input"), "input")
 
 
+def _check_image_caption(record: object, rules: DatasetRules) -> list[str]:
+    if problems := _object(record):
+        return problems
+    assert isinstance(record, dict)
+    problems = _unknown(record, {"image-ref", "caption"}) + _text(record.get("caption"), "caption")
+    ref = record.get("image-ref")
+    if not isinstance(ref, str) or not ref.startswith("s3://"):
+        problems.append("image-ref must be the s3:// URI of the image")
+    return problems
+
+
 def _content_blocks(value: object, where: str) -> list[str]:
     if not isinstance(value, list) or not value:
         return [f"{where} must be a non-empty list of {{\"text\": ...}} blocks"]
@@ -356,6 +369,7 @@ _CHECKS = {
     "prompt-completion": _check_prompt_completion,
     "input": _check_input,
     "bedrock-conversation-2024": _check_conversation,
+    "image-caption": _check_image_caption,
 }
 
 

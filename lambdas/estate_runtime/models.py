@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from .aws import Aws
 from .errors import EstateError
 from .log import get_logger
-from .naming import JobNames
+from .naming import JobNames, foundation_model_of  # noqa: F401 - re-exported for the handlers
 
 log = get_logger()
 
@@ -74,3 +74,49 @@ def job_model(aws: Aws, names: JobNames, *, started: float, wait_seconds: float,
         )
     log.info("model not ready; waiting", extra={"job": found["jobName"], "status": found["status"], "waited": round(waited)})
     return None
+
+
+# -- base-model lifecycle -----------------------------------------------------------------------------
+# The catalog shipped with the estate can be stale; before anything that bills is created, the
+# handler asks Bedrock in this region (GetFoundationModel, modelDetails.modelLifecycle: status
+# ACTIVE | LEGACY, endOfLifeTime, ...). Lifecycle guide:
+# https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.html
+_LIFECYCLE_ERRORS = _NOT_FOUND | {"ValidationException"}
+
+
+def base_model_lifecycle(aws: Aws, base_model: str, *, creating: str, now: datetime | None = None, role: str = "base model") -> str:
+    """The base model's live lifecycle as an attribute value ("ACTIVE", or "LEGACY (EOL <date>)").
+    Raises a readable error when the model is not offered in this region or is past its end of
+    life, naming what would have been created (``creating``) so the user knows nothing billed."""
+    try:
+        answer = aws.call("bedrock", "get_foundation_model", expect=_LIFECYCLE_ERRORS, modelIdentifier=base_model)
+    except ClientError as err:
+        raise EstateError(
+            f"{role} {base_model} is not offered in {_region(aws)} (bedrock:GetFoundationModel: {err.response['Error'].get('Message') or err.response['Error'].get('Code')}); "
+            f"{creating} was not created, so nothing bills. It may be past its end of life or offered in other regions only: "
+            "see `bedrock-estate catalog` for a successor"
+        ) from None
+    lifecycle = (answer.get("modelDetails") or {}).get("modelLifecycle") or {}
+    status = lifecycle.get("status", "ACTIVE")
+    end = lifecycle.get("endOfLifeTime")
+    now = now or datetime.now(end.tzinfo if isinstance(end, datetime) else None)
+    if isinstance(end, datetime) and now >= end:
+        raise EstateError(
+            f"{role} {base_model} reached its end of life in {_region(aws)} on {end.date().isoformat()} (bedrock:GetFoundationModel); "
+            f"{creating} was not created, so nothing bills. See `bedrock-estate catalog` for the suggested successor"
+        )
+    if status != "LEGACY":
+        return status
+    eol = f"EOL {end.date().isoformat()}" if isinstance(end, datetime) else "EOL not announced"
+    log.warning(
+        f"{role} is Legacy: Bedrock may refuse new fine-tuning jobs and Provisioned Throughput on it",
+        extra={"model": base_model, "end_of_life": eol, "creating": creating},
+    )
+    return f"LEGACY ({eol})"
+
+
+def _region(aws: Aws) -> str:
+    try:
+        return str(aws.client("bedrock").meta.region_name)
+    except Exception:  # noqa: BLE001 - only wording depends on it
+        return "this region"

@@ -120,8 +120,9 @@ def _roles(estate) -> list[Role]:
 
 
 @pytest.fixture(scope="module")
-def estates(default_estate, permissions_estate):
-    return {"default": default_estate, "variant": permissions_estate}
+def estates(default_estate, permissions_estate, promotion_estate):
+    # The promotion estate carries what the default no longer uses: RAM share, copy, provisioned throughput.
+    return {"default": default_estate, "variant": permissions_estate, "promotion": promotion_estate}
 
 
 @pytest.fixture(scope="module")
@@ -362,8 +363,8 @@ def _without(role: Role, action: str) -> Role:
     return Role(handler_role, role.stage, role.account, role.region, role.template)
 
 
-def _role_serving(roles, resource_type: str) -> Role:
-    return next(r for r in roles["default"] if resource_type in r.handler_role.resource_types)
+def _role_serving(roles, resource_type: str, estate: str = "default") -> Role:
+    return next(r for r in roles[estate] if resource_type in r.handler_role.resource_types)
 
 
 def test_a_removed_action_grant_is_caught(roles):
@@ -373,14 +374,14 @@ def test_a_removed_action_grant_is_caught(roles):
 
 
 def test_a_removed_key_grant_is_caught(estates, roles):
-    role = _role_serving(roles, "Custom::BedrockProvisionedThroughput")
-    assert dependent_problems(estates["default"], role) == []
-    problems = dependent_problems(estates["default"], _without(role, "kms:Decrypt"))
+    role = _role_serving(roles, "Custom::BedrockProvisionedThroughput", "promotion")
+    assert dependent_problems(estates["promotion"], role) == []
+    problems = dependent_problems(estates["promotion"], _without(role, "kms:Decrypt"))
     assert any("needs kms:Decrypt" in p and "Provisioned Throughput" in p for p in problems), problems
 
 
 def test_a_dead_grant_is_caught(roles):
-    role = _role_serving(roles, "Custom::BedrockProvisionedThroughput")
+    role = _role_serving(roles, "Custom::BedrockProvisionedThroughput", "promotion")
     extra = Statement(("bedrock:CreateProvisionedModelThroughput",), ("arn:aws:bedrock:us-west-2:111111111111:provisioned-model/*",), {})
     handler_role = role.handler_role
     widened = Role(

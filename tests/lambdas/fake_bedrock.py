@@ -25,6 +25,10 @@ class FakeBedrock(ServiceFake):
         self.tags: dict[str, dict[str, str]] = {}
         self.in_use: set[str] = set()  # model names serving traffic
         self._ids = itertools.count(1)
+        self.meta.region_name = region
+        # Foundation models' lifecycles by id (ACTIVE when absent); ids in not_offered are unknown here.
+        self.lifecycles: dict[str, dict[str, Any]] = {}
+        self.not_offered: set[str] = set()
 
     # -- test controls -------------------------------------------------------------------------------
     def finish_validation(self, name: str) -> None:
@@ -36,7 +40,12 @@ class FakeBedrock(ServiceFake):
         job["status"] = "Completed"
         model_arn = f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/{job['baseModelArn'].split('/')[-1]}/{job['jobArn'][-12:]}"
         job["outputModelArn"] = model_arn
-        self.models[job["outputModelName"]] = {"modelArn": model_arn, "modelName": job["outputModelName"], "jobArn": job["jobArn"]}
+        self.models[job["outputModelName"]] = {
+            "modelArn": model_arn, "modelName": job["outputModelName"], "jobArn": job["jobArn"], "baseModelArn": job["baseModelArn"],
+        }  # fmt: skip
+
+    def make_legacy(self, model_id: str, end_of_life: datetime) -> None:
+        self.lifecycles[model_id] = {"status": "LEGACY", "legacyTime": end_of_life - timedelta(days=180), "endOfLifeTime": end_of_life}
 
     def fail(self, name: str, message: str) -> None:
         self.jobs[name].update(status="Failed", failureMessage=message)
@@ -57,6 +66,18 @@ class FakeBedrock(ServiceFake):
         raise self._error(operation, "ResourceNotFoundException", f"Job {identifier} not found", 404)
 
     # -- API -------------------------------------------------------------------------------------------
+    def get_foundation_model(self, **params: Any) -> dict[str, Any]:
+        self._enter("GetFoundationModel", params)
+        model_id = params["modelIdentifier"].split("foundation-model/")[-1]
+        if model_id in self.not_offered:
+            raise self._error("GetFoundationModel", "ResourceNotFoundException", f"The model {model_id} is not available in this region", 404)
+        details = {
+            "modelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{model_id}",
+            "modelId": model_id,
+            "modelLifecycle": self.lifecycles.get(model_id, {"status": "ACTIVE"}),
+        }
+        return self._answer("GetFoundationModel", {"modelDetails": details})
+
     def create_model_customization_job(self, **params: Any) -> dict[str, Any]:
         self._enter("CreateModelCustomizationJob", params)
         name = params["jobName"]
@@ -146,9 +167,9 @@ class FakeServing(FakeBedrock):
         self.unit_quota = 2
 
     # -- test controls -------------------------------------------------------------------------------
-    def add_model(self, name: str) -> str:
+    def add_model(self, name: str, base_model: str = "amazon.nova-lite-v1:0:300k") -> str:
         arn = f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/base/{name[-12:].rjust(12, '0')}"
-        self.models[name] = {"modelArn": arn, "modelName": name}
+        self.models[name] = {"modelArn": arn, "modelName": name, "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{base_model}"}
         return arn
 
     def settle(self, fail: str | None = None) -> None:
@@ -177,6 +198,8 @@ class FakeServing(FakeBedrock):
         for name, model in self.models.items():
             if identifier in (name, model["modelArn"]):
                 answer = {"modelArn": model["modelArn"], "modelName": name, "creationTime": datetime.now(UTC), "modelStatus": "Active"}
+                if model.get("baseModelArn"):
+                    answer["baseModelArn"] = model["baseModelArn"]
                 return self._answer("GetCustomModel", answer)
         raise self._error("GetCustomModel", "ResourceNotFoundException", f"Model {identifier} not found", 404)
 

@@ -68,3 +68,90 @@ def test_distillation_prompts_are_single_turn_except_for_nova():
 
 def test_unknown_model_has_no_rules():
     assert CATALOG.dataset_rules("acme.unknown", "FINE_TUNING", "training") is None
+
+
+# -- lifecycle (issue 11) ------------------------------------------------------------------------------
+
+from datetime import date  # noqa: E402
+
+from estate_runtime.catalog import TODAY_VARIABLE, today  # noqa: E402
+
+DAY = date(2026, 11, 23)
+
+
+def _rows():
+    return [*CATALOG.models.items(), *CATALOG.teachers.items()]
+
+
+@pytest.mark.parametrize("model_id", sorted(m for m, _ in _rows()))
+def test_every_row_has_a_lifecycle_with_source_and_review_date(model_id):
+    entry = CATALOG.models.get(model_id) or CATALOG.teachers[model_id]
+    life = entry.lifecycle
+    assert life is not None, model_id
+    assert life.status in ("Active", "Legacy", "EOL")
+    assert life.source.startswith("https://docs.aws.amazon.com/") and life.reviewed == CATALOG.reviewed
+    for value in (life.legacy_date, life.public_extended_access_date, life.eol_date):
+        assert value is None or date.fromisoformat(value)
+    if life.state("us-east-1", DAY).status != "Active" or life.state("us-west-2", DAY).status != "Active":
+        # Whatever is on its way out names where to go instead, and the successor is one the catalog knows and is live.
+        assert entry.successor is not None, model_id
+        successor = CATALOG.models.get(entry.successor.model) or CATALOG.teachers.get(entry.successor.model)
+        assert successor is not None and successor.lifecycle.status == "Active", model_id
+
+
+def test_the_lifecycle_policy_is_written_down():
+    policy = CATALOG.lifecycle_policy
+    assert "2026-09-07" in policy["rule"] and "EOL no sooner than" in policy["rule"]
+    assert "6 months" in policy["rule"] and "45 days" in policy["rule"]
+    assert all(s.startswith("https://docs.aws.amazon.com/bedrock/") for s in policy["sources"])
+
+
+@pytest.mark.parametrize(
+    ("model_id", "region", "status"),
+    [
+        ("anthropic.claude-3-haiku-20240307-v1:0:200k", "us-west-2", "EOL"),  # its only fine-tuning region
+        ("anthropic.claude-3-haiku-20240307-v1:0:200k", "ap-south-1", "Legacy"),  # "Legacy (certain regions)"
+        ("us.amazon.nova-premier-v1:0", "us-east-1", "EOL"),
+        ("meta.llama3-1-405b-instruct-v1:0", "us-west-2", "EOL"),
+        ("meta.llama3-2-3b-instruct-v1:0:128k", "us-west-2", "EOL"),
+        ("amazon.titan-text-express-v1:0:8k", "us-east-1", "EOL"),  # withdrawn without a published date
+        ("amazon.nova-lite-v1:0:300k", "us-east-1", "Active"),
+        ("amazon.nova-2-lite-v1:0:256k", "us-east-1", "Active"),
+        ("amazon.titan-embed-image-v1:0", "us-west-2", "Active"),
+    ],
+)
+def test_lifecycle_as_of_the_review(model_id, region, status):
+    state, _ = CATALOG.lifecycle(model_id, region, DAY)
+    assert state.status == status
+
+
+def test_status_is_derived_from_the_dates():
+    before_legacy = date(2025, 12, 1)
+    during = date(2026, 5, 1)
+    # Dates decide, whatever status the page showed when it was read.
+    assert CATALOG.lifecycle("meta.llama3-1-405b-instruct-v1:0", "us-west-2", before_legacy)[0].status == "Active"
+    assert CATALOG.lifecycle("anthropic.claude-3-haiku-20240307-v1:0:200k", "us-west-2", during)[0].status == "Legacy"
+    assert CATALOG.lifecycle("amazon.titan-text-lite-v1:0:4k", "us-east-1", before_legacy)[0].status == "EOL"  # no date: as published
+    kind, message = CATALOG.lifecycle_problem("us.amazon.nova-premier-v1:0", "us-east-1", "distillation", DAY)
+    assert kind == "error" and "reached end of life on 2026-09-14 in us-east-1" in message and "Suggested successor: amazon.nova-pro-v1:0" in message
+    kind, message = CATALOG.lifecycle_problem("anthropic.claude-3-haiku-20240307-v1:0:200k", "ap-south-1", "copy", DAY)
+    assert kind == "warning" and "Legacy in ap-south-1" in message
+    assert CATALOG.lifecycle_problem("amazon.nova-lite-v1:0:300k", "us-east-1", "fine-tuning", DAY) is None
+
+
+def test_today_can_be_pinned(monkeypatch):
+    monkeypatch.setenv(TODAY_VARIABLE, "2026-01-02")
+    assert today() == date(2026, 1, 2)
+
+
+def test_sharing_and_on_demand_follow_the_user_guide():
+    shareable = sorted(m for m, model in CATALOG.models.items() if model.sharing_regions)
+    assert shareable == ["amazon.titan-embed-image-v1:0", "anthropic.claude-3-haiku-20240307-v1:0:200k"]
+    on_demand = {m: model.on_demand_regions for m, model in CATALOG.models.items() if model.on_demand_regions}
+    assert on_demand == {
+        "amazon.nova-micro-v1:0:128k": ("us-east-1",),
+        "amazon.nova-lite-v1:0:300k": ("us-east-1",),
+        "amazon.nova-pro-v1:0:300k": ("us-east-1",),
+        "amazon.nova-2-lite-v1:0:256k": ("us-east-1",),
+        "meta.llama3-3-70b-instruct-v1:0:128k": ("us-west-2",),
+    }

@@ -93,7 +93,10 @@ def test_create_sends_a_valid_request_with_types_restored(harness, fake):
     assert "Data" not in answer  # attributes come with the final answer, all of them
     fake.finish_validation(PROPS["JobName"])
     done = harness.is_complete("Create", PROPS, answer)
-    assert done["Data"] == {"JobArn": answer["PhysicalResourceId"], "JobName": PROPS["JobName"], "CustomModelName": PROPS["JobName"]}
+    assert done["Data"] == {
+        "JobArn": answer["PhysicalResourceId"], "JobName": PROPS["JobName"], "CustomModelName": PROPS["JobName"],
+        "ModelLifecycle": "ACTIVE",  # the base model's live lifecycle, read before the job was created
+    }  # fmt: skip
 
 
 def test_distillation_request_carries_teacher_and_log_source_with_real_types(harness, fake):
@@ -223,7 +226,7 @@ def test_rollback_of_a_failed_replacement_goes_back_without_training(harness, fa
     # A later resource fails; CloudFormation rolls back with old and new swapped.
     back = harness.on_event("Update", PROPS, PhysicalResourceId=second["PhysicalResourceId"], OldResourceProperties=new)
     assert back["PhysicalResourceId"] == first["PhysicalResourceId"] and back["EstateSettled"] is True
-    assert back["Data"] == {"JobArn": first["PhysicalResourceId"], "JobName": PROPS["JobName"], "CustomModelName": PROPS["JobName"]}
+    assert back["Data"] == {"JobArn": first["PhysicalResourceId"], "JobName": PROPS["JobName"], "CustomModelName": PROPS["JobName"], "ModelLifecycle": "ACTIVE"}
     assert len(fake.jobs) == 2  # no -r2 of the failed configuration
 
 

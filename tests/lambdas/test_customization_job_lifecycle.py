@@ -80,9 +80,12 @@ def cloud():
     return Cloud()
 
 
-def job_of(template: dict, attributes: dict) -> tuple[str, dict]:
+def job_of(template: dict, attributes: dict, job: str | None = None) -> tuple[str, dict]:
     sim = Template(template, attributes)
-    [logical_id] = sim.logical_ids(CUSTOMIZATION_JOB)
+    [logical_id] = [
+        i for i in sim.logical_ids(CUSTOMIZATION_JOB)
+        if job is None or template["Resources"][i]["Properties"]["NameParts"]["Readable"].endswith(f"-{job}")
+    ]  # fmt: skip
     return logical_id, sim.properties(logical_id)
 
 
@@ -105,7 +108,7 @@ def test_job_lifecycle_from_the_synthesized_templates(cloud, default_estate, tmp
     assert sent["outputDataConfig"]["s3Uri"] == "s3://estate-dev-output/jobs/summarizer/"
     assert sent["roleArn"].endswith(":role/estate-dev-customization")
     assert sent["customModelKmsKeyId"].endswith("key/2222bbbb-models")
-    assert sent["hyperParameters"]["batchSize"] == "8"
+    assert sent["hyperParameters"]["learningRateWarmupSteps"] == "1"
     assert cloud.wait("Create", CUSTOMIZATION_JOB, logical_id, props, created)["IsComplete"] is False
     cloud.bedrock.finish_validation(sent["jobName"])
     assert cloud.wait("Create", CUSTOMIZATION_JOB, logical_id, props, created)["IsComplete"] is True
@@ -179,7 +182,7 @@ def test_failed_job_during_create_leaves_nothing_running(cloud, default_estate):
 
 def test_distillation_job_from_the_prod_template(cloud, default_estate):
     template = default_estate.stack("prod/Customization").template
-    logical_id, props = job_of(template, {})
+    logical_id, props = job_of(template, {}, "summarizer-distilled")
     cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)
     [(_, sent)] = [c for c in cloud.bedrock.calls if c[0] == "CreateModelCustomizationJob"]
     assert sent["customizationType"] == "DISTILLATION"

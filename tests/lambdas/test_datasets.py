@@ -112,3 +112,13 @@ def test_converted_records_always_validate(pairs):
 def test_token_estimate_is_generous():
     assert estimate_tokens("a" * 35) == 10
     assert estimate_tokens("a b c d e f g h i j") == 14
+
+
+def test_image_caption_records_for_titan_multimodal_embeddings():
+    rules = DatasetRules(format="image-caption")
+    good = json.dumps({"image-ref": "s3://bucket/a.png", "caption": "a diagram"})
+    assert errors([good], rules) == []
+    bad = [json.dumps({"image-ref": "https://x/a.png", "caption": "a"}), json.dumps({"image-ref": "s3://b/a.png", "text": "a"})]
+    found = errors(bad, rules)
+    assert (1, "image-ref must be the s3:// URI of the image") in found
+    assert any(line == 2 and "unknown field 'text'" in message for line, message in found)

@@ -33,7 +33,7 @@ class Account:
         raise AssertionError(f"{kind} {logical_id} never completed")
 
 
-def test_promotion_from_dev_to_prod_from_the_synthesized_templates(default_estate):
+def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_estate):
     dev_bedrock, ram = FakeReceiving(), FakeRam()
     prod_bedrock = FakeReceiving(region="us-east-1", account=PROD)
     dev = Account({"bedrock": dev_bedrock, "ram": ram}, {MODEL_SHARE: ModelShareHandler})
@@ -44,19 +44,19 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(default_estat
     )
 
     # dev trained the job its customization stack declares (the job's own lifecycle is simulated elsewhere).
-    customization = Template(default_estate.stack("dev/Customization").template)
+    customization = Template(promotion_estate.stack("dev/Customization").template)
     [job_id] = customization.logical_ids("Custom::BedrockCustomizationJob")
     parts = customization.properties(job_id)["NameParts"]
     job = JobNames(parts["Readable"], parts["Digest"]).job_name
     dev_bedrock.create_model_customization_job(
         jobName=job, customModelName=job, roleArn="arn:aws:iam::111111111111:role/customization",
-        baseModelIdentifier="anthropic.claude-3-haiku-20240307-v1:0:200k",
+        baseModelIdentifier="amazon.titan-embed-image-v1:0",
         trainingDataConfig={"s3Uri": "s3://training/datasets/x.jsonl"}, outputDataConfig={"s3Uri": "s3://output/jobs/x/"},
     )  # fmt: skip
     dev_bedrock.complete(job)
 
     # dev's serving stack shares the model with prod.
-    dev_serving = Template(default_estate.stack("dev/Serving").template)
+    dev_serving = Template(promotion_estate.stack("dev/Serving").template)
     [share_id] = dev_serving.logical_ids(MODEL_SHARE)
     share_props = dev_serving.properties(share_id)
     share_name, shared = dev.run("Create", MODEL_SHARE, share_id, share_props)
@@ -64,13 +64,13 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(default_estat
     assert ram.shared_with(PROD) == [shared["ModelArn"]]
 
     # prod's serving stack copies it, then serves the copy.
-    prod_serving = Template(default_estate.stack("prod/Serving").template)
+    prod_serving = Template(promotion_estate.stack("prod/Serving").template)
     [copy_id] = prod_serving.logical_ids(MODEL_COPY)
     copy_props = prod_serving.properties(copy_id)
     copy_name, copied = prod.run("Create", MODEL_COPY, copy_id, copy_props)
     [copy_job] = prod_bedrock.copy_jobs
     assert copy_job["sourceModelArn"] == shared["ModelArn"] and copy_job["status"] == "Completed"
-    prod_serving = Template(default_estate.stack("prod/Serving").template, {copy_id: copied})
+    prod_serving = Template(promotion_estate.stack("prod/Serving").template, {copy_id: copied})
     [throughput_id] = prod_serving.logical_ids(PROVISIONED_THROUGHPUT)
     throughput_props = prod_serving.properties(throughput_id)
     throughput_name, served = prod.run("Create", PROVISIONED_THROUGHPUT, throughput_id, throughput_props)

@@ -100,7 +100,7 @@ def test_job_create_polls_while_validation_runs_then_answers_every_attribute(fra
     assert created.polls == 2  # the first poll saw validation running and asked to wait
     job = bedrock.jobs[JOB]
     assert created.physical_id == job["jobArn"]
-    assert created.data == {"JobArn": job["jobArn"], "JobName": JOB, "CustomModelName": JOB}
+    assert created.data == {"JobArn": job["jobArn"], "JobName": JOB, "CustomModelName": JOB, "ModelLifecycle": "ACTIVE"}
 
 
 def test_tags_only_update_answers_the_job_in_use_after_a_retry_name(framework, bedrock):
@@ -143,7 +143,7 @@ def test_serving_create_polls_while_creating_then_answers_every_attribute(framew
     )
     assert served.status == "SUCCESS", served.reason
     throughput = bedrock.throughputs[THROUGHPUT["Name"]]
-    assert served.data == {"Arn": throughput["provisionedModelArn"], "ModelArn": throughput["modelArn"]}
+    assert served.data == {"Arn": throughput["provisionedModelArn"], "ModelArn": throughput["modelArn"], "ModelLifecycle": "ACTIVE"}
 
 
 # -- failures ------------------------------------------------------------------------------------------

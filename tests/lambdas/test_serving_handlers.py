@@ -75,7 +75,7 @@ def test_create_waits_for_training_then_serves(h, fake):
     done = h.poll("Create", THROUGHPUT, answer)
     assert done["IsComplete"] is True
     item = fake.throughputs[THROUGHPUT["Name"]]
-    assert done["Data"] == {"Arn": item["provisionedModelArn"], "ModelArn": fake.models[JOB]["modelArn"]}
+    assert done["Data"] == {"Arn": item["provisionedModelArn"], "ModelArn": fake.models[JOB]["modelArn"], "ModelLifecycle": "ACTIVE"}
     assert item["modelUnits"] == 1 and "commitmentDuration" not in item
 
 

@@ -21,22 +21,24 @@ from estate_runtime.resources.dataset import DatasetHandler
 from estate_runtime.resources.serving import ProvisionedThroughputHandler
 from stacks.estate_stage import EstateStage
 
-from ..conftest import DEFAULT_FIXTURE, FIXTURES, cdk_context
+from ..conftest import PROMOTION_DIR, cdk_context
 from .cfn_sim import Template
 from .fake_bedrock import FakeServing
 from .fake_s3 import FakeS3
 from .support import Context, FakeClock, aws_with, event
 
-BASE = yaml.safe_load(DEFAULT_FIXTURE.read_text())
+# Provisioned throughput on the promotion fixture's dev stage (the default estate serves on demand).
+FIXTURE = PROMOTION_DIR
+BASE = yaml.safe_load((FIXTURE / "estate.yaml").read_text())
 
 
 def synth_dev(tmp_path: Path, edit=None) -> dict[str, dict]:
     doc = yaml.safe_load(yaml.safe_dump(BASE))
     if edit:
         edit(doc)
-    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=FIXTURES)
+    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=FIXTURE)
     app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    EstateStage(app, spec.stage("dev"), spec, FIXTURES)
+    EstateStage(app, spec.stage("dev"), spec, FIXTURE)
     nested = app.synth().get_nested_assembly("assembly-dev")
     return {a.hierarchical_id.split("/")[1]: a.template for a in nested.stacks}
 

@@ -42,6 +42,14 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def before_claude_3_haiku_went_legacy(monkeypatch):
+    """These tests exercise the catalog's rules (ranges, regions, sharing, prices) with Claude 3 Haiku
+    as it stood before its Legacy date (2026-03-10); the lifecycle itself is tested in
+    test_lifecycle_spec.py. Pinning the day keeps them about their own subject."""
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-01-15")
+
+
 def problems(text: str, base: Path) -> list[str]:
     with pytest.raises(SpecError) as caught:
         parse_spec(text, source="estate.yaml", base_dir=base)
@@ -92,7 +100,7 @@ def test_distillation_from_anthropic_is_not_offered_and_teachers_are_listed(work
     [message] = problems((HEAD + job).replace("us-west-2", "us-east-1"), workdir)
     assert message.endswith(
         "stages.dev.jobs.distilled.teacher.model: DISTILLATION from anthropic.* is not offered; teachers for "
-        "amazon.nova-lite-v1:0:300k in us-east-1: amazon.nova-pro-v1:0, us.amazon.nova-premier-v1:0"
+        "amazon.nova-lite-v1:0:300k in us-east-1: amazon.nova-pro-v1:0, us.amazon.nova-premier-v1:0, us.amazon.nova-pro-v1:0"
     )
 
 
@@ -125,7 +133,7 @@ def test_distillation_takes_no_hyperparameters(workdir):
 def test_unknown_base_model_needs_the_explicit_opt_out(workdir):
     job = HAIKU.replace("anthropic.claude-3-haiku-20240307-v1:0:200k", "acme.future-model-v1:0")
     [message] = problems(HEAD + job, workdir)
-    assert "baseModel: 'acme.future-model-v1:0' is not in the model catalog (reviewed 2026-11-22)" in message
+    assert "baseModel: 'acme.future-model-v1:0' is not in the model catalog (reviewed 2026-11-23)" in message
     assert "set catalogChecks: false on the job" in message
     spec = parse_spec(HEAD + job + "        catalogChecks: false\n", base_dir=workdir)
     assert not spec.stage("dev").jobs["summarizer"].catalog_checks
@@ -206,12 +214,15 @@ def test_the_default_estate_jobs_load_and_pass_the_catalog():
     from ..conftest import DEFAULT_FIXTURE
 
     spec = load_spec(DEFAULT_FIXTURE)
-    assert spec.stage("dev").jobs["summarizer"].base_model == "anthropic.claude-3-haiku-20240307-v1:0:200k"
+    # Only Active models, in the one region where Nova is fine-tuned, distilled and served on demand.
+    assert spec.stage("dev").jobs["summarizer"].base_model == "amazon.nova-lite-v1:0:300k"
+    assert spec.stage("prod").jobs["summarizer"] == spec.stage("dev").jobs["summarizer"]  # retrained, not promoted
+    assert not spec.stage("prod").promotions
     distilled = spec.stage("prod").jobs["summarizer-distilled"]
     assert distilled.type == "DISTILLATION" and distilled.teacher.model == "amazon.nova-pro-v1:0"
 
 
-def test_continued_pre_training_on_a_legacy_titan_model(tmp_path):
+def test_continued_pre_training_on_a_withdrawn_titan_model(tmp_path, monkeypatch):
     (tmp_path / "text.jsonl").write_text("\n".join(json.dumps({"input": f"Domain text {i}."}) for i in range(3)) + "\n")
     text = (
         "name: acme-estate\ndatasets:\n  text: {path: text.jsonl}\nstages:\n  dev:\n"
@@ -219,11 +230,14 @@ def test_continued_pre_training_on_a_legacy_titan_model(tmp_path):
         "        type: CONTINUED_PRE_TRAINING\n        baseModel: amazon.titan-text-express-v1:0:8k\n"
         "        trainingData: {dataset: text}\n        hyperparameters: {epochCount: 1, batchSize: 1, learningRate: 0.00001}\n"
     )
-    spec = parse_spec(text, base_dir=tmp_path)
-    assert spec.stage("dev").jobs["domain"].type == "CONTINUED_PRE_TRAINING"
-    from constructs_lib.plan import render
-
-    assert "legacy model" in render(spec, [])
-    (tmp_path / "text.jsonl").write_text(json.dumps({"prompt": "x", "completion": "y"}) + "\n")
+    # Titan Text left the fine-tuning table without a published EOL date: refused on any day,
+    # and Bedrock documents no other base model for continued pre-training.
     [message] = problems(text, tmp_path)
-    assert "text.jsonl:1: unknown field 'prompt'; allowed: input" in message
+    assert "baseModel: amazon.titan-text-express-v1:0:8k is no longer offered (no EOL date published) in us-east-1" in message
+    assert "a continued pre-training job on it cannot be created. Suggested successor: amazon.nova-lite-v1:0:300k" in message
+    # The dataset rules for it still hold, for a spec that opts out of the catalog's lifecycle.
+    text = text.replace("learningRate: 0.00001}\n", "learningRate: 0.00001}\n        catalogChecks: false\n")
+    assert parse_spec(text, base_dir=tmp_path).stage("dev").jobs["domain"].type == "CONTINUED_PRE_TRAINING"
+    text = text.replace("        catalogChecks: false\n", "")
+    (tmp_path / "text.jsonl").write_text(json.dumps({"prompt": "x", "completion": "y"}) + "\n")
+    assert any("text.jsonl:1: unknown field 'prompt'; allowed: input" in m for m in problems(text, tmp_path))

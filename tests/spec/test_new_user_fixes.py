@@ -9,6 +9,13 @@ from constructs_lib.spec import SpecError, parse_spec
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 
 
+@pytest.fixture(autouse=True)
+def before_claude_3_haiku_went_legacy(monkeypatch):
+    """These tests exercise messages and rules with Claude 3 Haiku as it stood before its Legacy
+    date (2026-03-10); the lifecycle itself is tested in tests/spec/test_lifecycle_spec.py."""
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-01-15")
+
+
 def problems(text: str, tmp_path) -> list[str]:
     with pytest.raises(SpecError) as caught:
         parse_spec(text, source="estate.yaml", base_dir=tmp_path)
@@ -52,8 +59,8 @@ def test_a_refused_promotion_advises_retraining_only_where_the_region_trains_the
 
 
 def test_a_refused_promotion_advises_retraining_where_the_region_trains_the_model(tmp_path):
-    titan = "amazon.titan-text-express-v1:0:8k"  # trained in both regions, shared from neither
-    [message] = problems(_promotion(titan, "us-east-1", "us-west-2"), tmp_path)
+    llama = "meta.llama3-1-8b-instruct-v1:0:128k"  # trained in us-west-2, shared from nowhere
+    [message] = problems(_promotion(llama, "us-west-2", "us-west-2"), tmp_path)
     assert message.endswith("Retrain the job in this stage instead")
 
 

@@ -21,6 +21,14 @@ def spec_text(promotion: str = "{fromStage: dev}", *, base_model: str = HAIKU, d
     )
 
 
+@pytest.fixture(autouse=True)
+def before_claude_3_haiku_went_legacy(monkeypatch):
+    """These tests exercise the catalog's rules (ranges, regions, sharing, prices) with Claude 3 Haiku
+    as it stood before its Legacy date (2026-03-10); the lifecycle itself is tested in
+    test_lifecycle_spec.py. Pinning the day keeps them about their own subject."""
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-01-15")
+
+
 def problems(text: str, tmp_path) -> list[str]:
     with pytest.raises(SpecError) as caught:
         parse_spec(text, source="estate.yaml", base_dir=tmp_path)
@@ -51,7 +59,8 @@ def test_promotion_is_between_accounts(tmp_path):
 
 
 def test_models_bedrock_cannot_share_are_refused_with_the_alternative(tmp_path):
-    [message] = problems(spec_text(base_model=NOVA, dev_region="us-east-1", prod_region="us-west-2").replace("provisioned: {modelUnits: 1}", "onDemand: {}"), tmp_path)
+    messages = problems(spec_text(base_model=NOVA, dev_region="us-east-1", prod_region="us-west-2").replace("provisioned: {modelUnits: 1}", "onDemand: {}"), tmp_path)
+    [message] = [m for m in messages if "cannot be shared" in m]
     assert f"custom models of {NOVA} cannot be shared with another account from us-east-1 (shareable from: no region). " in message
     assert "Retrain the job in this stage" not in message  # us-west-2 does not train Nova: see test_new_user_fixes
 

@@ -23,6 +23,14 @@ def spec_text(serving: str, region: str = "us-west-2", prices: str = "", job_mod
 PT = "      summarizer:\n        model: {job: summarizer}\n        provisioned: {modelUnits: 1}\n"
 
 
+@pytest.fixture(autouse=True)
+def before_claude_3_haiku_went_legacy(monkeypatch):
+    """These tests exercise the catalog's rules (ranges, regions, sharing, prices) with Claude 3 Haiku
+    as it stood before its Legacy date (2026-03-10); the lifecycle itself is tested in
+    test_lifecycle_spec.py. Pinning the day keeps them about their own subject."""
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-01-15")
+
+
 def problems(text: str, tmp_path) -> list[str]:
     with pytest.raises(SpecError) as caught:
         parse_spec(text, source="estate.yaml", base_dir=tmp_path)
@@ -58,7 +66,7 @@ def test_on_demand_only_where_the_base_model_supports_it(tmp_path):
     od = "      summarizer:\n        model: {job: summarizer}\n        onDemand: {}\n"
     [message] = problems(spec_text(od), tmp_path)
     assert f"serving.summarizer.onDemand: custom models of {HAIKU} cannot be deployed on demand in us-west-2" in message
-    assert "amazon.nova-lite-v1:0:300k" in message
+    assert "base models that can: meta.llama3-3-70b-instruct-v1:0:128k" in message  # Nova: us-east-1 only
     nova = spec_text(od, region="us-east-1", job_model="amazon.nova-lite-v1:0:300k").replace("s3://shared-data/train.jsonl", "s3://shared-data/nova.jsonl")
     assert parse_spec(nova, base_dir=tmp_path).stage("dev").serving["summarizer"].on_demand is not None
 

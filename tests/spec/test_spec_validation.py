@@ -27,7 +27,7 @@ def test_default_estate_has_dev_and_prod_on_distinct_accounts_and_regions():
     spec = load_spec(DEFAULT_FIXTURE)
     stages = {s.name: s for s in spec.stage_settings()}
     assert list(stages) == ["dev", "prod"]
-    assert (stages["dev"].account, stages["dev"].region) == ("111111111111", "us-west-2")
+    assert (stages["dev"].account, stages["dev"].region) == ("111111111111", "us-east-1")
     assert (stages["prod"].account, stages["prod"].region) == ("222222222222", "us-east-1")
     assert stages["prod"].protected and not stages["dev"].protected
 

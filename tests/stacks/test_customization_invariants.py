@@ -78,7 +78,7 @@ def test_handler_may_create_jobs_only_on_the_declared_base_model(default_estate)
     template = default_estate.stack("dev/Customization").template
     policy = next(p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("EstateProviderBedrockCustomizationJobPolicy"))
     [create] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "bedrock:CreateModelCustomizationJob"]
-    assert "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k" in create["Resource"]
+    assert "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0:300k" in create["Resource"]
     [passrole] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "iam:PassRole"]
     assert passrole["Condition"] == {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}
 
@@ -111,13 +111,13 @@ def test_inference_profile_teacher_is_invocable_by_the_role_in_its_regions(rich)
     access = next(p for k, p in resources(rich, "AWS::IAM::ManagedPolicy").items() if k.startswith("JobAccess"))
     [invoke] = [s for s in access["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "bedrock:InvokeModel"]
     assert sorted(invoke["Resource"]) == [
-        "arn:aws:bedrock:us-east-1:444444444444:inference-profile/us.amazon.nova-premier-v1:0",
-        "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-premier-v1:0",
-        "arn:aws:bedrock:us-east-2::foundation-model/amazon.nova-premier-v1:0",
-        "arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-premier-v1:0",
+        "arn:aws:bedrock:us-east-1:444444444444:inference-profile/us.amazon.nova-pro-v1:0",
+        "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0",
+        "arn:aws:bedrock:us-east-2::foundation-model/amazon.nova-pro-v1:0",
+        "arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-pro-v1:0",
     ]
-    teacher = job(rich, "premier-distilled")["Properties"]["CustomizationConfig"]["distillationConfig"]["teacherModelConfig"]
-    assert teacher == {"teacherModelIdentifier": "us.amazon.nova-premier-v1:0", "maxResponseLengthForInference": 2000}
+    teacher = job(rich, "profile-distilled")["Properties"]["CustomizationConfig"]["distillationConfig"]["teacherModelConfig"]
+    assert teacher == {"teacherModelIdentifier": "us.amazon.nova-pro-v1:0", "maxResponseLengthForInference": 2000}
 
 
 def test_vpc_job_gets_network_interfaces_only_tagged_for_bedrock(rich):
@@ -138,7 +138,7 @@ def test_jobs_wait_for_the_job_specific_access(rich):
 def test_a_hundred_jobs_add_no_lambda_function(tmp_path):
     def functions(count: int) -> int:
         jobs = "".join(
-            f"      job-{i}:\n        type: FINE_TUNING\n        baseModel: anthropic.claude-3-haiku-20240307-v1:0:200k\n"
+            f"      job-{i}:\n        type: FINE_TUNING\n        baseModel: meta.llama3-1-8b-instruct-v1:0:128k\n"
             f"        trainingData: {{dataset: train}}\n        hyperparameters: {{epochCount: {1 + i % 10}}}\n"
             for i in range(count)
         )

@@ -7,7 +7,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
-STAGES = {"dev": ("111111111111", "us-west-2"), "prod": ("222222222222", "us-east-1")}
+STAGES = {"dev": ("111111111111", "us-east-1"), "prod": ("222222222222", "us-east-1")}
 
 
 def resources(template, kind):
@@ -205,7 +205,7 @@ def test_stacks_are_bound_to_their_stage_account_and_region(default_estate):
     for stage in ("dev", "prod"):
         manifest = json.loads((default_estate.directory / f"assembly-{stage}" / "manifest.json").read_text())
         envs[stage] = next(a["environment"] for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack")
-    assert envs == {"dev": "aws://111111111111/us-west-2", "prod": "aws://222222222222/us-east-1"}
+    assert envs == {"dev": "aws://111111111111/us-east-1", "prod": "aws://222222222222/us-east-1"}
 
 
 def test_destroy_variant_deletes_data_and_schedules_key_deletion(variant_estate):

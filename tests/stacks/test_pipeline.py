@@ -63,7 +63,7 @@ def test_every_stage_is_checked_for_broadened_permissions_before_it_deploys(pipe
 
 def test_each_stage_is_verified_after_it_deploys_through_the_read_only_lookup_role(pipeline):
     projects = resources(pipeline, "AWS::CodeBuild::Project")
-    for stage, account, region in (("dev", "111111111111", "us-west-2"), ("prod", "222222222222", "us-east-1")):
+    for stage, account, region in (("dev", "111111111111", "us-east-1"), ("prod", "222222222222", "us-east-1")):
         verify = next(p for k, p in projects.items() if f"Verify{stage}" in k)
         spec = verify["Properties"]["Source"]["BuildSpec"]
         assert f"constructs_lib.verify --spec estate.yaml --stage {stage}" in spec

@@ -1,4 +1,4 @@
-"""Model promotion in the default estate: dev shares its summarizer with prod, prod copies it and
+"""Model promotion (the promotion estate in tests/conftest.py, the default estate retrains instead): dev shares its summarizer with prod, prod copies it and
 serves the copy. The cross-account grants are the only references between the stages."""
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ def handler_statements(template, resource_type):
     return policy["Properties"]["PolicyDocument"]["Statement"]
 
 
-def test_the_owner_key_lets_the_receiving_account_decrypt_through_bedrock_only(default_estate):
-    dev = default_estate.stack("dev/Foundation").template
+def test_the_owner_key_lets_the_receiving_account_decrypt_through_bedrock_only(promotion_estate):
+    dev = promotion_estate.stack("dev/Foundation").template
     [grant] = [s for s in key_statements(dev, "/custom-models") if s.get("Sid") == "PromotionCopiesViaBedrock"]
     assert grant["Principal"] == {"AWS": f"arn:aws:iam::{PROD}:root"}
     # The guide's key policy for the key of a model to be copied: decrypt only, through Bedrock in
@@ -35,13 +35,13 @@ def test_the_owner_key_lets_the_receiving_account_decrypt_through_bedrock_only(d
     assert grant["Action"] == "kms:Decrypt"
     assert grant["Condition"] == {"StringEquals": {"kms:ViaService": ["bedrock.us-east-1.amazonaws.com", "bedrock.us-west-2.amazonaws.com"]}}
     assert PROD not in json.dumps(key_statements(dev, "/data"))  # training data stays in dev
-    assert "PromotionCopiesViaBedrock" not in json.dumps(default_estate.stack("prod/Foundation").template)  # prod shares nothing
+    assert "PromotionCopiesViaBedrock" not in json.dumps(promotion_estate.stack("prod/Foundation").template)  # prod shares nothing
 
 
-def test_dev_shares_exactly_its_trained_model_with_prod_inside_the_organization(default_estate):
-    serving = default_estate.stack("dev/Serving").template
+def test_dev_shares_exactly_its_trained_model_with_prod_inside_the_organization(promotion_estate):
+    serving = promotion_estate.stack("dev/Serving").template
     [share] = resources(serving, "Custom::BedrockModelShare").values()
-    [job] = resources(default_estate.stack("dev/Customization").template, "Custom::BedrockCustomizationJob").values()
+    [job] = resources(promotion_estate.stack("dev/Customization").template, "Custom::BedrockCustomizationJob").values()
     props = share["Properties"]
     assert props["Principals"] == [PROD]
     assert props["Model"] == {"JobNameParts": job["Properties"]["NameParts"]}
@@ -63,10 +63,10 @@ def test_dev_shares_exactly_its_trained_model_with_prod_inside_the_organization(
     assert not any(str(s["Action"]).startswith("ram:*") or s["Action"] == "*" for s in statements)
 
 
-def test_prod_copies_the_shared_model_under_its_own_key_and_serves_the_copy(default_estate):
-    serving = default_estate.stack("prod/Serving").template
+def test_prod_copies_the_shared_model_under_its_own_key_and_serves_the_copy(promotion_estate):
+    serving = promotion_estate.stack("prod/Serving").template
     [(copy_id, copy)] = resources(serving, "Custom::BedrockModelCopy").items()
-    [job] = resources(default_estate.stack("dev/Customization").template, "Custom::BedrockCustomizationJob").values()
+    [job] = resources(promotion_estate.stack("dev/Customization").template, "Custom::BedrockCustomizationJob").values()
     props = copy["Properties"]
     assert props["Source"] == {"Stage": "dev", "Account": DEV, "Region": "us-west-2", "JobNameParts": job["Properties"]["NameParts"]}
     assert props["Name"].startswith("bedrock-estate-prod-summarizer-") and props["Removal"] == "retain"
@@ -77,8 +77,8 @@ def test_prod_copies_the_shared_model_under_its_own_key_and_serves_the_copy(defa
     assert throughput["Properties"]["Model"] == {"ModelArn": {"Fn::GetAtt": [copy_id, "ModelArn"]}}
 
 
-def test_the_copy_handler_reads_only_the_owner_stages_models_and_keys_through_bedrock(default_estate):
-    statements = handler_statements(default_estate.stack("prod/Serving").template, "Custom::BedrockModelCopy")
+def test_the_copy_handler_reads_only_the_owner_stages_models_and_keys_through_bedrock(promotion_estate):
+    statements = handler_statements(promotion_estate.stack("prod/Serving").template, "Custom::BedrockModelCopy")
     [create] = [s for s in statements if s["Action"] == "bedrock:CreateModelCopyJob"]
     assert sorted(create["Resource"]) == [f"arn:aws:bedrock:us-east-1:{PROD}:custom-model/*", f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/*"]
     [owner_keys] = [s for s in statements if s["Resource"] == f"arn:aws:kms:us-west-2:{DEV}:key/*"]

@@ -19,19 +19,19 @@ def resources(template, kind):
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
 
 
-def test_serving_finds_the_job_by_the_names_the_customization_stack_gave_it(default_estate):
-    for stage, job, kind in (
-        ("dev", "summarizer", "Custom::BedrockProvisionedThroughput"),
-        ("prod", "summarizer-distilled", "Custom::BedrockCustomModelDeployment"),
+def test_serving_finds_the_job_by_the_names_the_customization_stack_gave_it(default_estate, promotion_estate):
+    for estate, stage, job, kind in (
+        (promotion_estate, "dev", "summarizer", "Custom::BedrockProvisionedThroughput"),
+        (default_estate, "dev", "summarizer", "Custom::BedrockCustomModelDeployment"),
     ):
-        [job_resource] = resources(default_estate.stack(f"{stage}/Customization").template, "Custom::BedrockCustomizationJob").values()
-        [served] = resources(default_estate.stack(f"{stage}/Serving").template, kind).values()
+        [job_resource] = resources(estate.stack(f"{stage}/Customization").template, "Custom::BedrockCustomizationJob").values()
+        [served] = resources(estate.stack(f"{stage}/Serving").template, kind).values()
         assert served["Properties"]["Model"] == {"JobNameParts": job_resource["Properties"]["NameParts"]}
         assert job_resource["Properties"]["NameParts"]["Readable"].endswith(job)
 
 
-def test_throughput_properties_in_the_default_estate(default_estate):
-    [served] = resources(default_estate.stack("dev/Serving").template, "Custom::BedrockProvisionedThroughput").values()
+def test_throughput_properties_in_the_promotion_estate(promotion_estate):
+    [served] = resources(promotion_estate.stack("dev/Serving").template, "Custom::BedrockProvisionedThroughput").values()
     props = served["Properties"]
     assert props["ModelUnits"] == 1 and "CommitmentDuration" not in props
     assert props["Name"].startswith("bedrock-estate-dev-summarizer-pt-") and props["ClientRequestToken"] == props["Name"]
@@ -47,7 +47,7 @@ def test_alarms_reach_the_estate_topic_and_are_named_for_its_trust(default_estat
         "bedrock-estate-dev-summarizer-throttles",
     ]
     for alarm in alarms.values():
-        assert alarm["Properties"]["AlarmActions"] == ["arn:aws:sns:us-west-2:111111111111:bedrock-estate-dev-notifications"]
+        assert alarm["Properties"]["AlarmActions"] == ["arn:aws:sns:us-east-1:111111111111:bedrock-estate-dev-notifications"]
         assert alarm["Properties"]["Namespace"] == "AWS/Bedrock"
         assert alarm["Properties"]["Dimensions"][0]["Name"] == "ModelId"
     [dashboard] = resources(template, "AWS::CloudWatch::Dashboard").values()
@@ -56,8 +56,8 @@ def test_alarms_reach_the_estate_topic_and_are_named_for_its_trust(default_estat
         assert metric in body
 
 
-def test_handler_manages_only_provisioned_models_and_reads_jobs(default_estate):
-    template = default_estate.stack("dev/Serving").template
+def test_handler_manages_only_provisioned_models_and_reads_jobs(promotion_estate):
+    template = promotion_estate.stack("dev/Serving").template
     policy = next(p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("EstateProviderBedrockProvisionedThroughputPolicy"))
     text = json.dumps(policy["Properties"]["PolicyDocument"])
     assert "bedrock:CreateProvisionedModelThroughput" in text and "provisioned-model/*" in text
@@ -66,7 +66,7 @@ def test_handler_manages_only_provisioned_models_and_reads_jobs(default_estate):
     # Create is authorized on the model served and its base model, never on a throughput ARN.
     [create] = [s for s in statements if "bedrock:CreateProvisionedModelThroughput" in s["Action"]]
     assert "provisioned-model" not in json.dumps(create["Resource"])
-    assert "foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k" in json.dumps(create["Resource"])
+    assert "foundation-model/amazon.titan-embed-image-v1:0" in json.dumps(create["Resource"])
     # Update and delete only what this stage created: its owner tag.
     [destructive] = [s for s in statements if "bedrock:DeleteProvisionedModelThroughput" in s["Action"]]
     assert destructive["Condition"] == {"StringEquals": {"aws:ResourceTag/bedrock-estate": "bedrock-estate-dev"}}

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
-from .. import datasets
+from .. import datasets, models
 from ..core import Outcome, Request, ResourceHandler, coerce_to_shape
 from ..errors import EstateError, error_code, error_message, is_iam_propagation
 from ..log import get_logger
@@ -71,6 +71,7 @@ class CustomizationJobHandler(ResourceHandler):
             "stop_model_customization_job",
             "list_model_customization_jobs",
             "delete_custom_model",
+            "get_foundation_model",  # the base model's live lifecycle, before a job is created
             "tag_resource",
             "untag_resource",
         ),
@@ -222,6 +223,12 @@ class CustomizationJobHandler(ResourceHandler):
         else:
             raise EstateError(f"{_MAX_ATTEMPTS} earlier jobs named {names.readable}-* were stopped or failed; fix the cause and rename the job")
 
+        # Past EOL or not offered here: fail before anything bills, whatever the shipped catalog says.
+        lifecycle = models.base_model_lifecycle(self.aws, props["BaseModelIdentifier"], creating=f"job {names.job_name}")
+        teacher = (((props.get("CustomizationConfig") or {}).get("distillationConfig") or {}).get("teacherModelConfig") or {}).get("teacherModelIdentifier")
+        if teacher:
+            # The teacher answers every training prompt: past EOL, the job would fail after it started billing.
+            models.base_model_lifecycle(self.aws, models.foundation_model_of(teacher), creating=f"job {names.job_name}", role="teacher model")
         params = self._request(props, names)
         self._submitted = names
         try:
@@ -240,10 +247,10 @@ class CustomizationJobHandler(ResourceHandler):
             if existing is not None and existing["status"] in _LIVE:
                 return self._accepted(props, existing["jobArn"], names)
             raise EstateError(f"bedrock:CreateModelCustomizationJob failed with {error_code(err)}: {error_message(err)}") from None
-        log.info("job created", extra={"job": names.job_name, "job_arn": answer["jobArn"]})
-        return self._accepted(props, answer["jobArn"], names)
+        log.info("job created", extra={"job": names.job_name, "job_arn": answer["jobArn"], "model_lifecycle": lifecycle})
+        return self._accepted(props, answer["jobArn"], names, lifecycle)
 
-    def _accepted(self, props: Any, job_arn: str, names: JobNames) -> Outcome:
+    def _accepted(self, props: Any, job_arn: str, names: JobNames, lifecycle: str | None = None) -> Outcome:
         # Complete once a poll sees validation pass; the attributes come with that answer.
         return Outcome(job_arn, complete=False, state={"SubmittedAt": str(time.time())})
 
@@ -368,7 +375,14 @@ class CustomizationJobHandler(ResourceHandler):
 
     def _data(self, props: Any, job: dict[str, Any] | None) -> dict[str, Any]:
         names = _names(props)
+        try:
+            # Reported on every answer (CloudFormation replaces all attributes with each one):
+            # ACTIVE, or LEGACY with its EOL date, as Bedrock says today.
+            lifecycle = models.base_model_lifecycle(self.aws, props["BaseModelIdentifier"], creating="nothing")
+        except EstateError:
+            lifecycle = "END_OF_LIFE"
         return {
+            "ModelLifecycle": lifecycle,
             "JobArn": job["jobArn"] if job else None,
             "JobName": job["jobName"] if job else names.job_name,
             "CustomModelName": (job or {}).get("outputModelName") or names.custom_model_name,

@@ -103,7 +103,9 @@ class ServingHandler(ResourceHandler):
         if model_arn is None:
             return Outcome(name, complete=False)  # still training, within the wait
         if found is None:
-            log.info(f"creating {self.noun}", extra={"serving": name, "model": model_arn})
+            # The base model's live lifecycle: past EOL or not offered here fails before anything bills.
+            lifecycle = self._lifecycle(model_arn, creating=f"{self.noun} {name}", strict=True)
+            log.info(f"creating {self.noun}", extra={"serving": name, "model": model_arn, "model_lifecycle": lifecycle})
             self.create_serving(props, model_arn)
             return Outcome(name, complete=False)
         created_here = request.request_type == "Create" or (request.old_properties or {}).get("Name") != name
@@ -127,7 +129,11 @@ class ServingHandler(ResourceHandler):
             )
         if not done:
             return Outcome(name, complete=False)
-        return Outcome(name, {"Arn": self.arn(found), "ModelArn": model_arn}, complete=True)
+        data = {"Arn": self.arn(found), "ModelArn": model_arn}
+        lifecycle = self._lifecycle(model_arn, creating=f"{self.noun} {name}", strict=False)
+        if lifecycle:
+            data["ModelLifecycle"] = lifecycle
+        return Outcome(name, data, complete=True)
 
     def _give_up(self, name: str, created_here: bool) -> None:
         if created_here:
@@ -153,6 +159,22 @@ class ServingHandler(ResourceHandler):
         return f"It bills by the hour, so this handler deleted {self.noun} {name}, which this request had created"
 
     # -- the model -----------------------------------------------------------------------------------
+    def _lifecycle(self, model_arn: str, *, creating: str, strict: bool) -> str | None:
+        """The live lifecycle of the served model's base model (GetCustomModel's baseModelArn). Strict
+        (before creating) raises past EOL; otherwise (the final answer of something that already
+        serves) it only reports. None when Bedrock does not say which base model it is."""
+        model = models.custom_model(self.aws, model_arn)
+        base = (model or {}).get("baseModelArn")
+        if not base:
+            log.info("base model unknown; lifecycle not checked", extra={"model": model_arn})
+            return None
+        try:
+            return models.base_model_lifecycle(self.aws, base, creating=creating)
+        except EstateError:
+            if strict:
+                raise
+            return "END_OF_LIFE"
+
     def _resolve_model(self, props: Any, started: float) -> str | None:
         source = props["Model"]
         waiting = f"{self.noun} {props['Name']}"
@@ -191,6 +213,7 @@ class ProvisionedThroughputHandler(ServingHandler):
             "delete_provisioned_model_throughput",
             "get_custom_model",
             "get_model_customization_job",
+            "get_foundation_model",  # the served model's base model lifecycle, before creating
             "tag_resource",
             "untag_resource",
         )
@@ -268,6 +291,7 @@ class CustomModelDeploymentHandler(ServingHandler):
             "delete_custom_model_deployment",
             "get_custom_model",
             "get_model_customization_job",
+            "get_foundation_model",  # the served model's base model lifecycle, before creating
             "tag_resource",
             "untag_resource",
         )

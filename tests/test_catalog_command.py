@@ -1,0 +1,118 @@
+"""`bedrock-estate catalog`: the listing offline, and --check against recorded ListFoundationModels
+answers (botocore Stubber: requests and answers validated against the service model)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import boto3
+from botocore.stub import Stubber
+
+from constructs_lib import catalog_command
+from constructs_lib.cli import main
+from estate_runtime.catalog import load_catalog
+
+CATALOG = load_catalog()
+
+
+def summary(model_id: str, customizations=(), status="ACTIVE", **lifecycle) -> dict:
+    return {
+        "modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{model_id}",
+        "modelId": model_id,
+        "customizationsSupported": list(customizations),
+        "modelLifecycle": {"status": status, **lifecycle},
+    }
+
+
+def in_step(region: str) -> list[dict]:
+    """What Bedrock would answer if it agreed with the catalog in a region."""
+    out = []
+    for model in CATALOG.models.values():
+        kinds = [k for k, c in model.customizations.items() if region in c.regions]
+        state = CATALOG.lifecycle(model.id, region)
+        if kinds and state[0].status != "EOL":
+            out.append(summary(model.id, kinds, state[0].status.upper()))
+    for teacher in CATALOG.teachers.values():
+        state = CATALOG.lifecycle(teacher.id, region)
+        base = teacher.foundation_model or teacher.id
+        if teacher.region == region and state[0].status != "EOL" and base not in {s["modelId"] for s in out}:
+            out.append(summary(base))
+    return out
+
+
+def stubbed(answers: dict[str, list[dict]]):
+    clients = {}
+
+    def client_for(region: str):
+        client = boto3.client("bedrock", region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+        stub = Stubber(client)
+        stub.add_response("list_foundation_models", {"modelSummaries": answers[region]}, {})
+        stub.activate()
+        clients[region] = stub
+        return client
+
+    return client_for, clients
+
+
+def test_the_listing_names_models_types_regions_lifecycle_and_review_date(capsys, monkeypatch):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
+    assert main(["catalog"]) == 0
+    out = capsys.readouterr().out
+    assert "Model catalog reviewed 2026-11-23" in out
+    assert "anthropic.claude-3-haiku-20240307-v1:0:200k  (Claude 3 Haiku)" in out
+    assert "lifecycle: us-west-2 EOL since 2026-09-10" in out and "successor: amazon.nova-2-lite-v1:0:256k" in out
+    assert "customization: FT us-east-1, DIST us-east-1" in out
+    assert "us.amazon.nova-premier-v1:0 (inference profile) in us-east-1" in out
+    assert "Lifecycle policy: Models launched on Amazon Bedrock on or after 2026-09-07" in out
+
+
+def test_check_reports_nothing_when_bedrock_agrees(monkeypatch):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
+    client_for, clients = stubbed({r: in_step(r) for r in catalog_command.check_regions(CATALOG)})
+    out = io.StringIO()
+    assert catalog_command.run_check(CATALOG, client_for, out, io.StringIO()) == 0
+    assert "matches Bedrock in us-east-1, us-west-2" in out.getvalue()
+    for stub in clients.values():
+        stub.assert_no_pending_responses()
+
+
+def test_check_reports_new_changed_and_gone(monkeypatch):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
+    east = [s for s in in_step("us-east-1") if s["modelId"] != "amazon.nova-micro-v1:0:128k"]
+    for s in east:
+        if s["modelId"] == "amazon.nova-lite-v1:0:300k":
+            s["modelLifecycle"] = {"status": "LEGACY", "endOfLifeTime": datetime(2027, 6, 1, tzinfo=UTC)}
+    east.append(summary("amazon.nova-3-lite-v1:0:512k", ["FINE_TUNING"]))
+    client_for, _ = stubbed({"us-east-1": east, "us-west-2": in_step("us-west-2")})
+    out = io.StringIO()
+    assert catalog_command.run_check(CATALOG, client_for, out, io.StringIO()) == 1
+    text = out.getvalue()
+    assert "amazon.nova-3-lite-v1:0:512k: FINE_TUNING in us-east-1, not in the catalog" in text
+    assert "amazon.nova-lite-v1:0:300k: the catalog says Active in us-east-1, Bedrock says LEGACY" in text
+    assert "amazon.nova-lite-v1:0:300k: Bedrock gives EOL 2027-06-01 in us-east-1; the catalog has none" in text
+    assert "amazon.nova-micro-v1:0:128k: FINE_TUNING in us-east-1 per the catalog, but ListFoundationModels does not list the model" in text
+
+
+def test_check_without_credentials_says_so_without_a_traceback(monkeypatch, capsys, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert main(["catalog", "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "no AWS credentials found" in err and "Traceback" not in err
+
+
+def test_an_api_error_is_a_message_not_a_traceback():
+    def client_for(region):
+        client = boto3.client("bedrock", region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+        stub = Stubber(client)
+        stub.add_client_error("list_foundation_models", "AccessDeniedException", "not authorized to perform bedrock:ListFoundationModels")
+        stub.activate()
+        return client
+
+    err = io.StringIO()
+    assert catalog_command.run_check(CATALOG, client_for, io.StringIO(), err) == 1
+    assert "bedrock:ListFoundationModels in us-east-1 failed: AccessDeniedException" in err.getvalue()

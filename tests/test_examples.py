@@ -1,0 +1,51 @@
+"""Every example spec under examples/ is checked: valid, or refused with the lifecycle message it
+documents. The day is pinned to the catalog's review date, so the outcome is the one the file's
+comment states; a later catalog review updates both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.spec import SpecError, load_spec
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+# file -> None (valid) or the fragments every refusal must carry, one list per expected problem
+EXPECTED: dict[str, list[list[str]] | None] = {
+    "claude-3-haiku-fine-tune.yaml": [
+        ["jobs.summarizer.baseModel: anthropic.claude-3-haiku-20240307-v1:0:200k reached end of life on 2026-09-10 in us-west-2",
+         "model-lifecycle-legacy.html", "Suggested successor: amazon.nova-2-lite-v1:0:256k"],
+        ["serving.summarizer.model: ", "Provisioned Throughput for its custom models cannot be created"],
+    ],
+    "llama-405b-distillation.yaml": [
+        ["teacher.model: meta.llama3-1-405b-instruct-v1:0 reached end of life on 2026-07-07 in us-west-2",
+         "Suggested successor: meta.llama3-1-70b-instruct-v1:0"],
+    ],
+    "llama-70b-distillation.yaml": None,
+    "continued-pre-training.yaml": [
+        ["baseModel: amazon.titan-text-express-v1:0:8k is no longer offered (no EOL date published) in us-east-1",
+         "a continued pre-training job on it cannot be created"],
+    ],
+}  # fmt: skip
+
+
+def test_every_example_is_checked():
+    assert sorted(p.name for p in EXAMPLES.glob("*.yaml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example(name, monkeypatch):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
+    expected = EXPECTED[name]
+    if expected is None:
+        assert load_spec(EXAMPLES / name).stages
+        return
+    with pytest.raises(SpecError) as caught:
+        load_spec(EXAMPLES / name)
+    messages = [issue.render(name) for issue in caught.value.issues]
+    assert len(messages) == len(expected), messages
+    for message, fragments in zip(messages, expected, strict=True):
+        for fragment in fragments:
+            assert fragment in message, (fragment, message)

@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "CommitmentAcknowledgement": "served_model",
     "CustomizationJob": "customization_job",
     "CustomizationJobProps": "customization_job",
     "CustomizationServiceRole": "customization_role",

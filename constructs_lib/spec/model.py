@@ -671,7 +671,7 @@ class EstateSpec(SpecModel):
 
     def _check_serving(self) -> list[StageFieldError]:
         from estate_runtime.catalog import load_catalog
-        from estate_runtime.pricing import money
+        from estate_runtime.pricing import commitment_problems
 
         catalog = load_catalog()
         problems: list[StageFieldError] = []
@@ -700,32 +700,16 @@ class EstateSpec(SpecModel):
                 p = serving.provisioned
                 if p is None or p.commitment == "none":
                     continue
-                price = self.serving_cost(stage_name, serving)
-                shown = f"{money(price.monthly)} per month ({p.model_units} model units, {money(price.hourly)} per hour, {price.source})"
-                if p.acknowledge is None:
-                    problems.append(LocatedProblem(
-                        (*loc, "provisioned", "commitment"),
-                        f"a {p.commitment} commitment cannot be cancelled and costs {shown}. To accept it, add "
-                        f"acknowledge: {{term: {p.commitment}, modelUnits: {p.model_units}, monthlyUsd: <amount>}}",
-                    ))  # fmt: skip
-                elif p.acknowledge.model_units != p.model_units:
-                    problems.append(LocatedProblem(
-                        (*loc, "provisioned", "modelUnits"),
-                        f"{p.model_units} model units, but {p.acknowledge.model_units} were bought under the {p.commitment} "
-                        "commitment. Changing units replaces the throughput: a new commitment is bought while the old one "
-                        "cannot be deleted and bills until its term ends. To do it anyway: first deploy with "
-                        "releaseOnRemoval: true, then change modelUnits and acknowledge the new purchase",
-                    ))  # fmt: skip
-                elif p.acknowledge.term != p.commitment:
-                    problems.append(LocatedProblem(
-                        (*loc, "provisioned", "acknowledge", "term"),
-                        f"acknowledges {p.acknowledge.term} but the commitment is {p.commitment}; the acknowledgement must state the term bought",
-                    ))  # fmt: skip
-                elif price.monthly is not None and p.acknowledge.monthly_usd + 0.005 < price.monthly:
-                    problems.append(LocatedProblem(
-                        (*loc, "provisioned", "acknowledge", "monthlyUsd"),
-                        f"acknowledges {money(p.acknowledge.monthly_usd)} per month but the commitment costs {shown}",
-                    ))  # fmt: skip
+                ack = p.acknowledge
+                for sub, message in commitment_problems(
+                    commitment=p.commitment,
+                    model_units=p.model_units,
+                    price=self.serving_cost(stage_name, serving),
+                    acknowledged_term=ack.term if ack else None,
+                    acknowledged_units=ack.model_units if ack else None,
+                    acknowledged_monthly_usd=ack.monthly_usd if ack else None,
+                ):
+                    problems.append(LocatedProblem((*loc, "provisioned", *sub.split(".")), message))
         return problems
 
     def dataset_usages(self) -> dict[str, list[tuple[str, str, DatasetRules]]]:

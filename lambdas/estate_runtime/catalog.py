@@ -103,25 +103,30 @@ class Catalog:
     def model(self, model_id: str) -> BaseModel | None:
         return self.models.get(model_id)
 
-    def models_for(self, customization: str, region: str) -> list[str]:
+    def models_for(self, customization: str, region: str | None) -> list[str]:
+        """Base models offering ``customization`` in ``region`` (``None``: in any region)."""
         return sorted(
             m.id for m in self.models.values()
-            if customization in m.customizations and region in m.customizations[customization].regions
+            if customization in m.customizations and (region is None or region in m.customizations[customization].regions)
         )  # fmt: skip
 
-    def teachers_for(self, student: str, region: str) -> list[str]:
-        return sorted(t.id for t in self.teachers.values() if student in t.students and t.region == region)
+    def teachers_for(self, student: str, region: str | None) -> list[str]:
+        return sorted(t.id for t in self.teachers.values() if student in t.students and (region is None or t.region == region))
 
     def check_job(
         self,
         *,
         base_model: str,
         customization: str,
-        region: str,
+        region: str | None,
         hyperparameters: dict[str, Any],
         teacher: str | None = None,
     ) -> list[tuple[str, str]]:
-        """Problems with one job, each as (path relative to the job, message)."""
+        """Problems with one job, each as (path relative to the job, message).
+
+        ``region`` ``None`` (a CDK stack whose region is known only at deploy time) skips the
+        region checks; the spec always passes its stage's region. Hyperparameters given as the API
+        takes them (strings) are read as numbers first."""
         words = _TYPE_WORDS.get(customization, customization)
         model = self.model(base_model)
         if model is None:
@@ -129,7 +134,7 @@ class Catalog:
             return [(
                 "baseModel",
                 f"{base_model!r} is not in the model catalog (reviewed {self.reviewed}); base models for "
-                f"{words} in {region}: {', '.join(known) or 'none'}. For a model the catalog does not know, "
+                f"{words}{_in(region)}: {', '.join(known) or 'none'}. For a model the catalog does not know, "
                 "set catalogChecks: false on the job",
             )]  # fmt: skip
         offer = model.customizations.get(customization)
@@ -137,7 +142,7 @@ class Catalog:
             offered = ", ".join(sorted(model.customizations)) or "nothing"
             return [("type", f"{words} is not offered for {base_model}; it offers {offered}")]
         problems: list[tuple[str, str]] = []
-        if region not in offer.regions:
+        if region is not None and region not in offer.regions:
             problems.append(
                 ("baseModel", f"region {region} does not offer {words} of {base_model}; regions: {', '.join(offer.regions)}")
             )
@@ -147,6 +152,7 @@ class Catalog:
             problems += self._check_teacher(base_model, region, teacher)
             return problems
         for name, value in hyperparameters.items():
+            value = _api_value(value)
             spec = offer.hyperparameters.get(name)
             if spec is None:
                 allowed = ", ".join(offer.hyperparameters) or "none"
@@ -155,17 +161,17 @@ class Catalog:
                 problems.append((f"hyperparameters.{name}", f"{issue} for {base_model}"))
         return problems
 
-    def _check_teacher(self, student: str, region: str, teacher: str | None) -> list[tuple[str, str]]:
+    def _check_teacher(self, student: str, region: str | None, teacher: str | None) -> list[tuple[str, str]]:
         teachers = self.teachers_for(student, region)
         listed = ", ".join(teachers) or "none"
         if teacher is None:
-            return [("teacher", f"distillation needs a teacher; teachers for {student} in {region}: {listed}")]
+            return [("teacher", f"distillation needs a teacher; teachers for {student}{_in(region)}: {listed}")]
         family = _family(teacher)
         if family in self.not_offered:
-            return [("teacher.model", f"DISTILLATION from {family}.* is not offered; teachers for {student} in {region}: {listed}")]
+            return [("teacher.model", f"DISTILLATION from {family}.* is not offered; teachers for {student}{_in(region)}: {listed}")]
         known = self.teachers.get(teacher)
-        if known is None or student not in known.students or known.region != region:
-            return [("teacher.model", f"{teacher} cannot teach {student} in {region}; teachers for {student} in {region}: {listed}")]
+        if known is None or student not in known.students or (region is not None and known.region != region):
+            return [("teacher.model", f"{teacher} cannot teach {student}{_in(region)}; teachers for {student}{_in(region)}: {listed}")]
         return []
 
     def dataset_rules(self, base_model: str, customization: str, purpose: str) -> DatasetRules | None:
@@ -196,6 +202,21 @@ class Catalog:
             max_tokens_per_record=data.max_tokens_per_record,
             max_bytes=data.max_training_bytes,
         )
+
+
+def _in(region: str | None) -> str:
+    return "" if region is None else f" in {region}"
+
+
+def _api_value(value: Any) -> Any:
+    """A hyperparameter as the API takes it (a string) read back as a number; anything else as is."""
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
+    return value
 
 
 def _family(model_id: str) -> str:

@@ -59,3 +59,46 @@ def money(value: float | None) -> str:
 def load_prices() -> PriceTable:
     raw = json.loads((resources.files(__package__) / "prices.json").read_text(encoding="utf-8"))
     return PriceTable(reviewed=raw["reviewed"], source=raw["source"], hourly=raw["hourlyPerModelUnit"])
+
+
+def commitment_problems(
+    *,
+    commitment: str,
+    model_units: int,
+    price: Cost,
+    acknowledged_term: str | None,
+    acknowledged_units: int | None,
+    acknowledged_monthly_usd: float | None,
+) -> list[tuple[str, str]]:
+    """The commitment guard, shared by the spec and the ``ServedModel`` construct: problems with
+    buying ``commitment`` (``OneMonth``/``SixMonths``) for ``model_units`` at ``price``, each as
+    (path relative to the throughput's settings, message). No acknowledgement: all three
+    ``acknowledged_*`` are ``None``. An hourly throughput (``none``) has none."""
+    if commitment == "none":
+        return []
+    shown = f"{money(price.monthly)} per month ({model_units} model units, {money(price.hourly)} per hour, {price.source})"
+    if acknowledged_term is None or acknowledged_units is None or acknowledged_monthly_usd is None:
+        return [(
+            "commitment",
+            f"a {commitment} commitment cannot be cancelled and costs {shown}. To accept it, add "
+            f"acknowledge: {{term: {commitment}, modelUnits: {model_units}, monthlyUsd: <amount>}}",
+        )]  # fmt: skip
+    if acknowledged_units != model_units:
+        return [(
+            "modelUnits",
+            f"{model_units} model units, but {acknowledged_units} were bought under the {commitment} "
+            "commitment. Changing units replaces the throughput: a new commitment is bought while the old one "
+            "cannot be deleted and bills until its term ends. To do it anyway: first deploy with "
+            "releaseOnRemoval: true, then change modelUnits and acknowledge the new purchase",
+        )]  # fmt: skip
+    if acknowledged_term != commitment:
+        return [(
+            "acknowledge.term",
+            f"acknowledges {acknowledged_term} but the commitment is {commitment}; the acknowledgement must state the term bought",
+        )]  # fmt: skip
+    if price.monthly is not None and acknowledged_monthly_usd + 0.005 < price.monthly:
+        return [(
+            "acknowledge.monthlyUsd",
+            f"acknowledges {money(acknowledged_monthly_usd)} per month but the commitment costs {shown}",
+        )]  # fmt: skip
+    return []

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from aws_cdk import CustomResource, Duration, Names, Stack
+from aws_cdk import CustomResource, Duration, Names, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from estate_runtime.catalog import load_catalog
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
 from estate_runtime.pricing import Cost, commitment_problems, cost, load_prices
@@ -115,6 +116,9 @@ class ServedModel(Construct):
         _grant_handler(grants, stack, props, self.base_model)
         if provisioned and props.commitment:
             fail_synthesis_on(self, self._commitment_problems)
+        if not provisioned and self.base_model is not None and not Token.is_unresolved(stack.region):
+            base, region = self.base_model, stack.region
+            fail_synthesis_on(self, lambda: [f"onDemand: {r}"] if (r := load_catalog().check_on_demand(base, region)) else [])
 
         model = (
             {"ModelArn": props.model_arn}

@@ -690,13 +690,8 @@ class EstateSpec(SpecModel):
                     continue
                 base = self.served_base_model(stage_name, serving)
                 if serving.on_demand is not None and base is not None:
-                    model = catalog.model(base)
-                    if model is not None and stage.region not in model.on_demand_regions:
-                        offered = ", ".join(m.id for m in catalog.models.values() if stage.region in m.on_demand_regions) or "none"
-                        problems.append(LocatedProblem(
-                            (*loc, "onDemand"),
-                            f"custom models of {base} cannot be deployed on demand in {stage.region}; base models that can: {offered}. Use provisioned instead",
-                        ))  # fmt: skip
+                    if (refused := catalog.check_on_demand(base, stage.region)) is not None:
+                        problems.append(LocatedProblem((*loc, "onDemand"), refused))
                 p = serving.provisioned
                 if p is None or p.commitment == "none":
                     continue

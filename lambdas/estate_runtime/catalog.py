@@ -161,6 +161,15 @@ class Catalog:
                 problems.append((f"hyperparameters.{name}", f"{issue} for {base_model}"))
         return problems
 
+    def check_on_demand(self, base_model: str, region: str) -> str | None:
+        """Why a custom model of ``base_model`` cannot be deployed on demand in ``region``, if it
+        cannot (a model the catalog does not know is not judged)."""
+        model = self.model(base_model)
+        if model is None or region in model.on_demand_regions:
+            return None
+        offered = ", ".join(m.id for m in self.models.values() if region in m.on_demand_regions) or "none"
+        return f"custom models of {base_model} cannot be deployed on demand in {region}; base models that can: {offered}. Use provisioned instead"
+
     def _check_teacher(self, student: str, region: str | None, teacher: str | None) -> list[tuple[str, str]]:
         teachers = self.teachers_for(student, region)
         listed = ", ".join(teachers) or "none"

@@ -189,6 +189,18 @@ def test_the_commitment_guard_fails_synthesis_with_the_specs_message(tmp_path, a
     assert message in errors, (message, errors)
 
 
+def test_on_demand_serving_where_the_catalog_refuses_it_fails_synthesis_with_the_specs_message(tmp_path):
+    app, stack, key, logging = new_stack(tmp_path)
+    job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
+    ServedModel(stack, "Served", ServedModelProps(kind="on-demand", name="team-dev-od", logging=logging, owner="team-dev", custom_model_key=key, job=job))
+    errors = synthesis_errors(app)
+    job_text = f"        type: FINE_TUNING\n        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n"
+    serving = "    serving:\n      summarizer:\n        model: {job: summarizer}\n        onDemand: {}\n"
+    [spec_problem] = spec_problems(spec_with_job(job_text, serving), tmp_path)
+    message = spec_problem.split("serving.summarizer.", 1)[1]
+    assert message.startswith("onDemand: custom models of") and message in errors, (message, errors)
+
+
 def test_an_acknowledged_commitment_synthesizes(tmp_path):
     committed(tmp_path, CommitmentAcknowledgement(term="OneMonth", model_units=1, monthly_usd=21900)).synth()
     assert "$21,900.00 per month" in synthesis_errors(committed(tmp_path / "none", None))
@@ -251,7 +263,7 @@ def findings(app: cdk.App) -> set[str]:
 def served_app(tmp_path: Path) -> tuple[cdk.App, cdk.Stack, ServedModel, iam.Role]:
     app, stack, key, logging = new_stack(tmp_path)
     job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
-    served = ServedModel(stack, "Served", ServedModelProps(kind="on-demand", name="team-dev-od", logging=logging, owner="team-dev", custom_model_key=key, job=job))
+    served = ServedModel(stack, "Served", ServedModelProps(kind="provisioned", name="team-dev-pt", logging=logging, owner="team-dev", custom_model_key=key, job=job))
     app_role = iam.Role(stack, "AppRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     add_nag_packs(app)
     return app, stack, served, app_role
@@ -303,3 +315,23 @@ def test_the_library_readme_usage_example_synthesizes_under_every_pack(tmp_path)
     assert runnable != example
     exec(compile(runnable, "constructs_lib/README.md", "exec"), {})  # raises on any unacknowledged finding
     assert (tmp_path / "Team.template.json").exists()
+
+
+def test_a_model_share_takes_the_job_construct(tmp_path):
+    from constructs_lib import ModelShare, ModelShareProps
+
+    _, stack, key, logging = new_stack(tmp_path)
+    job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
+    ModelShare(stack, "Share", ModelShareProps(name="team-dev-summarizer", job=job, accounts=["222222222222"], logging=logging,
+                                              owner="team-dev", share_name_prefix="team-dev-"))  # fmt: skip
+    [share] = Template.from_stack(stack).find_resources("Custom::BedrockModelShare").values()
+    assert share["Properties"]["Model"] == {"JobNameParts": {"Readable": job.names.readable, "Digest": job.names.digest}}
+
+
+def test_invocation_logging_log_group_must_sit_under_the_granted_prefix(tmp_path):
+    from constructs_lib import InvocationLogging, InvocationLoggingProps, SecureBucket, SecureBucketProps
+
+    _, stack, key, _ = new_stack(tmp_path)
+    bucket = SecureBucket(stack, "Logs", SecureBucketProps(encryption_key=None, access_logs_bucket=None))
+    with pytest.raises(ValueError, match="must start with log_group_prefix '/team/'"):
+        InvocationLogging(stack, "Logging", InvocationLoggingProps(bucket=bucket, key=key, log_group_name="/other/model-invocations", log_group_prefix="/team/"))

@@ -4,7 +4,7 @@ nag packs (issue 9, "The constructs as a library").
 
 Installing the dependencies (aws-cdk-lib is large) takes about 45 s even from pip's cache, so the
 virtualenv is kept in ``.venv-wheel-test/`` (gitignored) and rebuilt only when
-``requirements.lock`` or ``pyproject.toml`` change; every run rebuilds and reinstalls the wheel
+``requirements.lock`` or the dependencies in ``pyproject.toml`` change; every run rebuilds and reinstalls the wheel
 itself (a few seconds). Delete the directory to start from nothing.
 """
 
@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import tomllib
 import venv
 import zipfile
 from pathlib import Path
@@ -63,7 +64,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fresh_python(wheel: Path) -> Path:
     """A virtualenv with only the wheel and its dependencies (pinned by requirements.lock)."""
     lock = ROOT / "requirements.lock"
-    key = hashlib.sha256(lock.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    key = hashlib.sha256(lock.read_bytes() + json.dumps(sorted(dependencies)).encode()).hexdigest()[:16]
     python = CACHED_VENV / "bin" / "python"
     marker = CACHED_VENV / "lock-key"
     if not (python.exists() and marker.exists() and marker.read_text() == key):

@@ -22,6 +22,7 @@ _EXPORTS = {
     "EstateProvider": "resource_provider",
     "InvocationLogging": "invocation_logging",
     "InvocationLoggingProps": "invocation_logging",
+    "JobNames": "customization_job",
     "KindGrants": "resource_provider",
     "ModelCopy": "model_copy",
     "ModelCopyProps": "model_copy",

@@ -82,6 +82,8 @@ def test_the_wheel_holds_the_library_and_no_generic_top_level_modules(wheel):
     with zipfile.ZipFile(wheel) as archive:
         top_level = {name.split("/")[0] for name in archive.namelist() if not name.split("/")[0].endswith(".dist-info")}
     assert top_level == {"constructs_lib", "estate_runtime"}
+    with zipfile.ZipFile(wheel) as archive:
+        assert {"constructs_lib/README.md", "estate_runtime/catalog.json", "estate_runtime/prices.json"} <= set(archive.namelist())
 
 
 APP = '''

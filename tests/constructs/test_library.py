@@ -99,8 +99,10 @@ def test_a_job_derives_its_names_from_a_readable_name_and_what_shapes_the_model(
 
 
 def test_the_job_names_path_of_the_estate_stacks_still_works(tmp_path):
-    from estate_runtime.naming import JobNames
+    from constructs_lib import JobNames
+    from estate_runtime.naming import JobNames as RuntimeJobNames
 
+    assert JobNames is RuntimeJobNames
     _, stack, key, logging = new_stack(tmp_path)
     given = JobNames("acme-dev-summarizer", "c" * 64)
     job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, name=None, names=given))

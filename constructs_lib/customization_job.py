@@ -48,8 +48,9 @@ class CustomizationJobProps:
 
     output_s3_uri: str
     validation_s3_uris: list[str] = field(default_factory=list)
-    hyperparameters: dict[str, str] = field(default_factory=dict)
-    """As the API takes them: names to strings."""
+    hyperparameters: dict[str, str | int | float] = field(default_factory=dict)
+    """Names as the API takes them (e.g. ``epochCount``); values as strings or numbers (numbers
+    are sent as the API's strings: ``2``, ``0.00001``)."""
 
     teacher: str | None = None
     """Distillation teacher model or inference profile id."""
@@ -127,7 +128,7 @@ class CustomizationJob(Construct):
         }
         optional = {
             "ValidationDataConfig": {"validators": [{"s3Uri": uri} for uri in props.validation_s3_uris]} if props.validation_s3_uris else None,
-            "HyperParameters": props.hyperparameters or None,
+            "HyperParameters": _api_hyperparameters(props.hyperparameters) or None,
             "CustomizationConfig": customization_config,
             "CustomModelKmsKeyId": props.custom_model_key.key_arn if props.custom_model_key else None,
             "Preflight": props.preflight or None,
@@ -154,12 +155,25 @@ def _derive_names(stack: Stack, props: CustomizationJobProps) -> JobNames:
         "baseModel": props.base_model,
         "training": props.training_data_config,
         "validation": list(props.validation_s3_uris),
-        "hyperparameters": dict(sorted(props.hyperparameters.items())),
+        "hyperparameters": dict(sorted(_api_hyperparameters(props.hyperparameters).items())),
         "teacher": {"model": props.teacher, "maxResponseLength": props.max_response_length} if props.teacher else None,
         "customModelKey": props.custom_model_key.key_arn if props.custom_model_key else None,
         "vpc": props.vpc_config,
     }
     return JobNames(readable=readable, digest=content_hash(stack.resolve(identity)))
+
+
+def _api_hyperparameters(values: dict[str, str | int | float]) -> dict[str, str]:
+    """Hyperparameters travel as strings; numbers are written without exponents or trailing zeros."""
+
+    def text(value: str | int | float) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int) or float(value).is_integer():
+            return str(int(value))
+        return f"{value:.12f}".rstrip("0").rstrip(".")
+
+    return {name: text(value) for name, value in values.items()}
 
 
 def _catalog_problems(stack: Stack, props: CustomizationJobProps) -> list[str]:

@@ -92,6 +92,7 @@ def test_a_job_derives_its_names_from_a_readable_name_and_what_shapes_the_model(
     assert first == names()  # the same inputs give the same names on every synthesis
     assert first.readable == "team-dev-summarizer" and first.job_name.startswith("team-dev-summarizer-")
     assert names(hyperparameters={"batchSize": "8", "epochCount": "2"}) == first  # order does not matter
+    assert names(hyperparameters={"epochCount": 2, "batchSize": 8.0}) == first  # numbers travel as the API's strings
     assert names(job_tags={"team": "ml"}, removal="destroy") == first  # tags and removal change in place
     assert names(hyperparameters={"epochCount": "3", "batchSize": "8"}).digest != first.digest
     assert names(training_data_config={"s3Uri": "s3://team-data/train-v2.jsonl"}).digest != first.digest
@@ -337,3 +338,10 @@ def test_invocation_logging_log_group_must_sit_under_the_granted_prefix(tmp_path
     bucket = SecureBucket(stack, "Logs", SecureBucketProps(encryption_key=None, access_logs_bucket=None))
     with pytest.raises(ValueError, match="must start with log_group_prefix '/team/'"):
         InvocationLogging(stack, "Logging", InvocationLoggingProps(bucket=bucket, key=key, log_group_name="/other/model-invocations", log_group_prefix="/team/"))
+
+
+def test_numeric_hyperparameters_reach_the_api_as_strings(tmp_path):
+    _, stack, key, logging = new_stack(tmp_path)
+    CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, hyperparameters={"epochCount": 2, "learningRateMultiplier": 1.5}))
+    [job] = Template.from_stack(stack).find_resources("Custom::BedrockCustomizationJob").values()
+    assert job["Properties"]["HyperParameters"] == {"epochCount": "2", "learningRateMultiplier": "1.5"}

@@ -4,7 +4,7 @@ nag packs (issue 9, "The constructs as a library").
 
 Installing the dependencies (aws-cdk-lib is large) takes about 45 s even from pip's cache, so the
 virtualenv is kept in ``.venv-wheel-test/`` (gitignored) and rebuilt only when
-``requirements.lock`` or the dependencies in ``pyproject.toml`` change; every run rebuilds and reinstalls the wheel
+``requirements.lock``, the dependencies in ``pyproject.toml`` or the Python running the tests change; every run rebuilds and reinstalls the wheel
 itself (a few seconds). Delete the directory to start from nothing.
 """
 
@@ -65,7 +65,8 @@ def fresh_python(wheel: Path) -> Path:
     """A virtualenv with only the wheel and its dependencies (pinned by requirements.lock)."""
     lock = ROOT / "requirements.lock"
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    key = hashlib.sha256(lock.read_bytes() + json.dumps(sorted(dependencies)).encode()).hexdigest()[:16]
+    identity = json.dumps([sorted(dependencies), sys.version, sys.executable]).encode()
+    key = hashlib.sha256(lock.read_bytes() + identity).hexdigest()[:16]
     python = CACHED_VENV / "bin" / "python"
     marker = CACHED_VENV / "lock-key"
     if not (python.exists() and marker.exists() and marker.read_text() == key):

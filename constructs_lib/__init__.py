@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "CommitmentAcknowledgement": "served_model",
     "CustomizationJob": "customization_job",
     "CustomizationJobProps": "customization_job",
     "CustomizationServiceRole": "customization_role",
@@ -21,6 +22,7 @@ _EXPORTS = {
     "EstateProvider": "resource_provider",
     "InvocationLogging": "invocation_logging",
     "InvocationLoggingProps": "invocation_logging",
+    "JobNames": "customization_job",
     "KindGrants": "resource_provider",
     "ModelCopy": "model_copy",
     "ModelCopyProps": "model_copy",

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import CustomResource, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from estate_runtime.naming import OWNER_TAG, JobNames, foundation_model_of
+from estate_runtime.catalog import load_catalog
+from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, foundation_model_of, readable_name
 from estate_runtime.permissions import key_actions
 from estate_runtime.resource_types import CUSTOMIZATION_JOB
 
 from .nag import nag_spelling
 from .resource_provider import EstateProvider, KindGrants, ProviderLogging
+from .validation import fail_synthesis_on
 
 # The provider's waiter gives up after one hour; the job resource stops waiting for data
 # validation a little earlier and completes as "accepted, still validating".
@@ -24,8 +27,15 @@ VALIDATION_WAIT = Duration.minutes(55)
 
 @dataclass(frozen=True, kw_only=True)
 class CustomizationJobProps:
-    names: JobNames
-    """Job, custom-model and token names (see ``estate_runtime.naming``)."""
+    name: str | None = None
+    """Readable part of the job's and its model's names, e.g. ``"team-dev-summarizer"``. The
+    construct appends a digest of everything that shapes the model (type, base model, data,
+    hyperparameters, teacher, key, VPC): changing any of them trains a new model under new names
+    (a replacement); changing tags or removal does not. Give this or ``names``."""
+
+    names: JobNames | None = None
+    """Or the names, derived elsewhere (the estate's stacks derive them from the spec with
+    ``estate_runtime.naming``). Give this or ``name``."""
 
     role: iam.IRole
     """The customization service role Bedrock assumes (see ``CustomizationServiceRole``)."""
@@ -39,8 +49,9 @@ class CustomizationJobProps:
 
     output_s3_uri: str
     validation_s3_uris: list[str] = field(default_factory=list)
-    hyperparameters: dict[str, str] = field(default_factory=dict)
-    """As the API takes them: names to strings."""
+    hyperparameters: Mapping[str, str | int | float] = field(default_factory=dict)
+    """Names as the API takes them (e.g. ``epochCount``); values as strings or numbers (numbers
+    are sent as the API's strings: ``2``, ``0.00001``)."""
 
     teacher: str | None = None
     """Distillation teacher model or inference profile id."""
@@ -67,18 +78,27 @@ class CustomizationJobProps:
 
     logging: ProviderLogging
 
+    catalog_checks: bool = True
+    """Check the base model, the region (when the stack's is known) and the hyperparameters
+    against the model catalog; a problem fails synthesis with the spec's message. Default true."""
+
 
 class CustomizationJob(Construct):
     """A ``Custom::BedrockCustomizationJob``. Complete when Bedrock has accepted the job (and its
     data validation passed within the wait); see the handler module for the whole lifecycle.
 
-    Attributes: ``job_arn``, ``job_name``, ``custom_model_name``.
+    Attributes: ``names`` (known at synthesis), ``job_arn``, ``job_name``, ``custom_model_name``.
     """
 
     def __init__(self, scope: Construct, id: str, props: CustomizationJobProps):
         super().__init__(scope, id)
+        if (props.name is None) == (props.names is None):
+            raise ValueError(f"{self.node.path}: CustomizationJob needs exactly one of name or names")
         self.props = props
         stack = Stack.of(self)
+        self.names: JobNames = props.names or _derive_names(stack, props)
+        if props.catalog_checks:
+            fail_synthesis_on(self, lambda: _catalog_problems(stack, props))
         provider = EstateProvider.of(self, props.logging)
         grants = provider.serve(CUSTOMIZATION_JOB)
         _grant_handler(grants, stack, props)
@@ -94,9 +114,9 @@ class CustomizationJob(Construct):
                 }
             }
         properties: dict[str, Any] = {
-            "JobName": props.names.job_name,
-            "CustomModelName": props.names.custom_model_name,
-            "NameParts": {"Readable": props.names.readable, "Digest": props.names.digest},
+            "JobName": self.names.job_name,
+            "CustomModelName": self.names.custom_model_name,
+            "NameParts": {"Readable": self.names.readable, "Digest": self.names.digest},
             "RoleArn": props.role.role_arn,
             "BaseModelIdentifier": props.base_model,
             "CustomizationType": props.customization_type,
@@ -109,7 +129,7 @@ class CustomizationJob(Construct):
         }
         optional = {
             "ValidationDataConfig": {"validators": [{"s3Uri": uri} for uri in props.validation_s3_uris]} if props.validation_s3_uris else None,
-            "HyperParameters": props.hyperparameters or None,
+            "HyperParameters": _api_hyperparameters(props.hyperparameters) or None,
             "CustomizationConfig": customization_config,
             "CustomModelKmsKeyId": props.custom_model_key.key_arn if props.custom_model_key else None,
             "Preflight": props.preflight or None,
@@ -122,6 +142,54 @@ class CustomizationJob(Construct):
         self.job_arn = self.resource.get_att_string("JobArn")
         self.job_name = self.resource.get_att_string("JobName")
         self.custom_model_name = self.resource.get_att_string("CustomModelName")
+
+
+def _derive_names(stack: Stack, props: CustomizationJobProps) -> JobNames:
+    """Names from ``props.name`` and a digest of what shapes the model, as CloudFormation will see
+    it (references resolved to their intrinsics, so the digest is the same on every synthesis)."""
+    assert props.name is not None
+    readable = readable_name(props.name)
+    if not readable:
+        raise ValueError(f"CustomizationJob name {props.name!r} needs at least one letter or digit")
+    identity = {
+        "type": props.customization_type,
+        "baseModel": props.base_model,
+        "training": props.training_data_config,
+        "validation": list(props.validation_s3_uris),
+        "hyperparameters": dict(sorted(_api_hyperparameters(props.hyperparameters).items())),
+        "teacher": {"model": props.teacher, "maxResponseLength": props.max_response_length} if props.teacher else None,
+        "customModelKey": props.custom_model_key.key_arn if props.custom_model_key else None,
+        "vpc": props.vpc_config,
+    }
+    return JobNames(readable=readable, digest=content_hash(stack.resolve(identity)))
+
+
+def _api_hyperparameters(values: Mapping[str, str | int | float]) -> dict[str, str]:
+    """Hyperparameters travel as strings; numbers are written without exponents or trailing zeros."""
+
+    def text(value: str | int | float) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int) or float(value).is_integer():
+            return str(int(value))
+        return f"{value:.12f}".rstrip("0").rstrip(".")
+
+    return {name: text(value) for name, value in values.items()}
+
+
+def _catalog_problems(stack: Stack, props: CustomizationJobProps) -> list[str]:
+    """The spec's catalog checks of a job, with the spec's messages."""
+    region = None if Token.is_unresolved(stack.region) else stack.region
+    return [
+        f"{sub}: {message}"
+        for sub, message in load_catalog().check_job(
+            base_model=props.base_model,
+            customization=props.customization_type,
+            region=region,
+            hyperparameters=props.hyperparameters,
+            teacher=props.teacher,
+        )
+    ]
 
 
 def _tags(tags: dict[str, str]) -> list[dict[str, str]]:

@@ -74,6 +74,11 @@ class InvocationLogging(Construct):
         super().__init__(scope, id)
         if not (props.s3_delivery or props.cloud_watch_delivery):
             raise ValueError("InvocationLogging needs s3_delivery or cloud_watch_delivery")
+        if props.cloud_watch_delivery and not props.log_group_name.startswith(props.log_group_prefix):
+            raise ValueError(
+                f"InvocationLogging log_group_name {props.log_group_name!r} must start with log_group_prefix "
+                f"{props.log_group_prefix!r}, the prefix its key is granted to CloudWatch Logs for"
+            )
         self.props = props
         stack = Stack.of(self)
         bedrock_source = {

@@ -19,6 +19,7 @@ from constructs import Construct
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.resource_types import MODEL_SHARE
 
+from .customization_job import CustomizationJob
 from .nag import nag_spelling
 from .resource_provider import EstateProvider, KindGrants, ProviderLogging
 
@@ -32,7 +33,7 @@ class ModelShareProps:
     name: str
     """Name of the RAM resource share (also the physical id)."""
 
-    job: JobNames
+    job: CustomizationJob | JobNames
     """The job whose model is shared (the first of its attempts not stopped or failed)."""
 
     accounts: list[str]
@@ -62,6 +63,7 @@ class ModelShare(Construct):
         if not props.name.startswith(props.share_name_prefix):
             raise ValueError(f"share name {props.name!r} must start with {props.share_name_prefix!r}")
         _grant_handler(grants, Stack.of(self), props)
+        job = props.job.names if isinstance(props.job, CustomizationJob) else props.job
         self.resource = CustomResource(
             self,
             "Resource",
@@ -69,7 +71,7 @@ class ModelShare(Construct):
             resource_type=MODEL_SHARE,
             properties={
                 "Name": props.name,
-                "Model": {"JobNameParts": {"Readable": props.job.readable, "Digest": props.job.digest}},
+                "Model": {"JobNameParts": {"Readable": job.readable, "Digest": job.digest}},
                 "Principals": sorted(set(props.accounts)),
                 "Tags": [{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())],
                 "ModelWaitSeconds": MODEL_WAIT.to_seconds(),

@@ -27,6 +27,7 @@ from constructs import Construct
 
 import estate_runtime
 
+from .estate_key import ensure_cloudwatch_logs_can_use
 from .nag import acknowledge, acknowledge_each, nag_spelling
 
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -75,7 +76,15 @@ class ProviderLogging:
     """Name prefix of the log groups, e.g. ``/bedrock-estate-dev/``; the key must allow it."""
 
     log_key: kms.IKey
-    """Encrypts the log groups."""
+    """Encrypts the log groups. A key this app owns (``EstateKey`` or ``kms.Key``, in any stack)
+    is granted to CloudWatch Logs for the prefix automatically; for an imported key, see
+    ``key_policy_allows_logs``."""
+
+    key_policy_allows_logs: bool = False
+    """Only for an imported ``log_key``, whose policy the provider cannot change: set it once the
+    key policy lets ``logs.<region>.amazonaws.com`` use the key for log groups named
+    ``<log_group_prefix>*`` (as ``EstateKey.grant_cloudwatch_logs`` writes it). Default false:
+    an imported key fails synthesis, saying so."""
 
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
     """Retention of the log groups. Default one year."""
@@ -119,6 +128,9 @@ class EstateProvider(Construct):
         self.logging = logging
         stack = Stack.of(self)
         base_name = f"{logging.log_group_prefix}custom-resources/{id}"
+        ensure_cloudwatch_logs_can_use(
+            self, logging.log_key, logging.log_group_prefix, imported_key_allows=logging.key_policy_allows_logs
+        )
         self._kinds: dict[str, KindGrants] = {}
 
         def log_group(log_id: str, suffix: str) -> logs.LogGroup:

@@ -7,25 +7,42 @@ granted access; only the API calls differ, and those live in the handler.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import CustomResource, Duration, Names, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from estate_runtime.catalog import load_catalog
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
+from estate_runtime.pricing import Cost, commitment_problems, cost, load_prices
 from estate_runtime.resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
 
+from .customization_job import CustomizationJob
 from .nag import nag_spelling
 from .resource_provider import EstateProvider, KindGrants, ProviderLogging
+from .validation import fail_synthesis_on
 
 # Inside the provider's one-hour waiter: wait for training at most this long, then the rest for
 # the throughput or deployment to start serving.
 MODEL_WAIT = Duration.minutes(20)
 SERVE_WAIT = Duration.minutes(55)
+# Converse and ConverseStream are authorized as these two actions.
+INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommitmentAcknowledgement:
+    """A commitment cannot be cancelled: state the term, the units and the monthly amount accepted."""
+
+    term: Literal["OneMonth", "SixMonths"]
+    model_units: int
+    monthly_usd: float
+    """At least the price: 730 hours x model units x hourly price per unit."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,10 +62,13 @@ class ServedModelProps:
 
     base_model: str | None = None
     """Foundation model the served model was customized from. Bedrock authorizes creating and
-    updating a throughput on it too; default (unknown): any foundation model, acknowledged."""
+    updating a throughput on it too, and a commitment's price depends on it. Default: the job's
+    base model when ``job`` is a ``CustomizationJob``, else unknown (any foundation model,
+    acknowledged)."""
 
-    job: JobNames | None = None
-    """Serve the model of this job (the first of its attempts not stopped or failed)."""
+    job: CustomizationJob | JobNames | None = None
+    """Serve the model of this job (the first of its attempts not stopped or failed): the
+    ``CustomizationJob`` construct (this one then deploys after it), or its names."""
 
     model_arn: str | None = None
     """Or serve this existing custom model."""
@@ -58,6 +78,13 @@ class ServedModelProps:
 
     commitment: str | None = None
     """Provisioned only: ``OneMonth`` or ``SixMonths``; ``None`` for hourly, no commitment."""
+
+    commitment_acknowledgement: CommitmentAcknowledgement | None = None
+    """Required with a commitment, else synthesis fails with the spec's commitment guard message."""
+
+    prices: Mapping[str, Mapping[Any, float]] | None = None
+    """USD per model unit per hour by base model and term (``none``, ``OneMonth``, ``SixMonths``),
+    over the shipped price table, like the spec's ``prices``."""
 
     release_commitment: bool = False
     """Removing a committed throughput before its term lets go of it instead of failing."""
@@ -78,17 +105,26 @@ class ServedModel(Construct):
         if (props.job is None) == (props.model_arn is None):
             raise ValueError("ServedModel needs exactly one of job or model_arn")
         self.props = props
+        job_names: JobNames | None = props.job.names if isinstance(props.job, CustomizationJob) else props.job
+        self.base_model = props.base_model
+        if self.base_model is None and isinstance(props.job, CustomizationJob):
+            self.base_model = props.job.props.base_model
         stack = Stack.of(self)
         provisioned = props.kind == "provisioned"
         resource_type = PROVISIONED_THROUGHPUT if provisioned else CUSTOM_MODEL_DEPLOYMENT
         provider = EstateProvider.of(self, props.logging)
         grants = provider.serve(resource_type)
-        _grant_handler(grants, stack, props)
+        _grant_handler(grants, stack, props, self.base_model)
+        if provisioned and props.commitment:
+            fail_synthesis_on(self, self._commitment_problems)
+        if not provisioned and self.base_model is not None and not Token.is_unresolved(stack.region):
+            base, region = self.base_model, stack.region
+            fail_synthesis_on(self, lambda: [f"onDemand: {r}"] if (r := load_catalog().check_on_demand(base, region)) else [])
 
         model = (
             {"ModelArn": props.model_arn}
             if props.model_arn
-            else {"JobNameParts": {"Readable": props.job.readable, "Digest": props.job.digest}}  # type: ignore[union-attr]
+            else {"JobNameParts": {"Readable": job_names.readable, "Digest": job_names.digest}}  # type: ignore[union-attr]
         )
         properties: dict[str, object] = {
             "Name": props.name,
@@ -106,36 +142,75 @@ class ServedModel(Construct):
         elif props.description:
             properties["Description"] = props.description
         self.resource = CustomResource(self, "Resource", service_token=provider.service_token, resource_type=resource_type, properties=properties)
+        if isinstance(props.job, CustomizationJob):
+            self.node.add_dependency(props.job)  # the job must exist before its model is waited for
         self.arn = self.resource.get_att_string("Arn")
         self.model_arn = self.resource.get_att_string("ModelArn")
+
+    def _commitment_problems(self) -> list[str]:
+        """The spec's commitment guard on this throughput."""
+        props = self.props
+        assert props.commitment is not None
+        ack = props.commitment_acknowledgement
+        price = Cost(None, "unknown") if self.base_model is None else cost(load_prices(), self.base_model, props.commitment, props.model_units, props.prices)
+        return [
+            f"{sub}: {message}"
+            for sub, message in commitment_problems(
+                commitment=props.commitment,
+                model_units=props.model_units,
+                price=price,
+                acknowledged_term=ack.term if ack else None,
+                acknowledged_units=ack.model_units if ack else None,
+                acknowledged_monthly_usd=ack.monthly_usd if ack else None,
+            )
+        ]
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke this model (InvokeModel, streaming, and Converse, which uses the
         same actions) and use its key through Bedrock only (kms:Decrypt, and kms:GenerateDataKey
-        that Nova models need)."""
-        grant = iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-            resource_arns=[self.arn],
-        )
-        stack = Stack.of(self)
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[self.props.custom_model_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
-            )
-        )
+        that Nova models need).
+
+        The CDK idiom: the statements go into the grantee's default (inline) policy, which the
+        HIPAA Security, NIST 800-53 R5 and PCI DSS 3.2.1 packs flag (``*-IAMNoInlinePolicy``).
+        For a role, :meth:`grant_invoke_to_role` passes every pack instead."""
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=list(INVOKE_ACTIONS), resource_arns=[self.arn])
+        grantee.grant_principal.add_to_principal_policy(self._key_statement())
         return grant
 
+    def grant_invoke_to_role(self, role: iam.IRole) -> iam.ManagedPolicy:
+        """What :meth:`grant_invoke` grants, as a customer managed policy of this construct attached
+        to ``role``: no inline policy, so the five packs ``add_nag_packs`` runs need no
+        acknowledgement. One policy per role."""
+        policy_id = f"InvokePolicy{Names.unique_id(role)}"
+        existing = self.node.try_find_child(policy_id)
+        if isinstance(existing, iam.ManagedPolicy):
+            return existing
+        return iam.ManagedPolicy(
+            self,
+            policy_id,
+            description=f"Invoke the Bedrock served model {self.props.name}",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(actions=list(INVOKE_ACTIONS), resources=[self.arn]),
+                self._key_statement(),
+            ],
+        )
 
-def _grant_handler(grants: KindGrants, stack: Stack, props: ServedModelProps) -> None:
+    def _key_statement(self) -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=[self.props.custom_model_key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{Stack.of(self).region}.amazonaws.com"}},
+        )
+
+
+def _grant_handler(grants: KindGrants, stack: Stack, props: ServedModelProps, base_model: str | None) -> None:
     provisioned = props.kind == "provisioned"
     here = f"arn:{stack.partition}:bedrock:{stack.region}"
     bedrock = f"{here}:{stack.account}"
     served = f"{bedrock}:provisioned-model/*" if provisioned else f"{bedrock}:custom-model-deployment/*"
     models = f"{bedrock}:custom-model/*"
-    base = f"{here}::foundation-model/{props.base_model or '*'}"
+    base = f"{here}::foundation-model/{base_model or '*'}"
     noun = "ProvisionedModelThroughput" if provisioned else "CustomModelDeployment"
     create, update = f"bedrock:Create{noun}", f"bedrock:Update{noun}"
     owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
@@ -179,7 +254,7 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ServedModelProps) ->
             "Job ARNs end in an id Bedrock assigns at creation; the handler reads jobs to wait for their models.",
         ),
     ]
-    if props.base_model is None:
+    if base_model is None:
         findings.append((
             f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, base)}]",
             "The served model's base model is not known to this construct; the handler reads its lifecycle"

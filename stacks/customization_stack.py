@@ -53,6 +53,7 @@ class CustomizationStack(Stack):
         self.logging = ProviderLogging(
             log_group_prefix=refs.log_group_prefix,
             log_key=refs.data_key,
+            key_policy_allows_logs=True,  # the foundation grants CloudWatch Logs the prefix
             log_retention=log_retention(stage.retention.log_group_days),
             removal_policy=removal_policy(stage.removal),
         )
@@ -185,6 +186,7 @@ class CustomizationStack(Stack):
                 removal=job.removal,
                 preflight=preflight,
                 logging=self.logging,
+                catalog_checks=job.catalog_checks,
             ),
         )
         # No stack outputs per job: CloudFormation allows 200 per stack, and the names are

@@ -14,7 +14,7 @@ from constructs_lib.job_identity import job_names_for
 from constructs_lib.model_copy import ModelCopy, ModelCopyProps
 from constructs_lib.model_share import ModelShare, ModelShareProps
 from constructs_lib.resource_provider import ProviderLogging
-from constructs_lib.served_model import ServedModel, ServedModelProps
+from constructs_lib.served_model import CommitmentAcknowledgement, ServedModel, ServedModelProps
 from constructs_lib.serving_monitoring import MonitoredModel, ServingMonitoring, ServingMonitoringProps
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Serving
@@ -76,6 +76,7 @@ class ServingStack(Stack):
         logging = ProviderLogging(
             log_group_prefix=refs.log_group_prefix,
             log_key=refs.data_key,
+            key_policy_allows_logs=True,  # the foundation grants CloudWatch Logs the prefix
             log_retention=log_retention(stage.retention.log_group_days),
             removal_policy=removal_policy(stage.removal),
         )
@@ -140,6 +141,12 @@ class ServingStack(Stack):
                     model_arn=self.copies[serving.model.promotion].model_arn if serving.model.promotion else serving.model.arn,
                     model_units=p.model_units if p else 1,
                     commitment=p.commitment if p and p.commitment != "none" else None,
+                    commitment_acknowledgement=(
+                        CommitmentAcknowledgement(term=p.acknowledge.term, model_units=p.acknowledge.model_units, monthly_usd=p.acknowledge.monthly_usd)
+                        if p and p.acknowledge
+                        else None
+                    ),
+                    prices=spec.prices,
                     release_commitment=p.release_on_removal if p else False,
                     description=serving.on_demand.description if serving.on_demand else None,
                     tags={**stage.tags, **serving.tags, "estate-stage": stage.name, "estate-serving": entry},

@@ -30,7 +30,6 @@ from pydantic.alias_generators import to_camel
 from estate_runtime.naming import StageNames
 
 from .regions import closest_regions, is_region, known_regions
-from .words import counted
 
 if TYPE_CHECKING:
     from estate_runtime.datasets import DatasetRules
@@ -859,7 +858,7 @@ class EstateSpec(SpecModel):
 
     def _check_serving(self, fetched_prices: Any = None) -> list[StageFieldError]:
         from estate_runtime.catalog import load_catalog
-        from estate_runtime.pricing import money
+        from estate_runtime.pricing import commitment_problems
 
         catalog = load_catalog()
         problems: list[StageFieldError] = []
@@ -878,61 +877,22 @@ class EstateSpec(SpecModel):
                     continue
                 base = self.served_base_model(stage_name, serving)
                 if serving.on_demand is not None and base is not None:
-                    model = catalog.model(base)
-                    if model is not None and stage.region not in model.on_demand_regions:
-                        offered = ", ".join(m.id for m in catalog.models.values() if stage.region in m.on_demand_regions) or "none"
-                        problems.append(LocatedProblem(
-                            (*loc, "onDemand"),
-                            f"custom models of {base} cannot be deployed on demand in {stage.region}; base models that can: {offered}. Use provisioned instead",
-                        ))  # fmt: skip
+                    if (refused := catalog.check_on_demand(base, stage.region)) is not None:
+                        problems.append(LocatedProblem((*loc, "onDemand"), refused))
                 p = serving.provisioned
                 if p is None or p.commitment == "none":
                     continue
-                price = self.serving_cost(stage_name, serving, fetched_prices)
-                shown = f"{money(price.monthly)} per month ({counted(p.model_units, 'model unit')}, {money(price.hourly)} per hour, {price.source})"
-                if price.monthly is None:
-                    # A commitment cannot be cancelled: it is never accepted at a price nobody stated.
-                    if base is None:
-                        how = ("the spec does not know the base model of an existing custom model (arn), so it cannot "
-                               "price it: serve it without a commitment, or serve a job or promotion of the spec")  # fmt: skip
-                    else:
-                        how = (
-                            f"state the hourly USD per model unit in the spec: prices: {{{base}: {{{p.commitment}: <USD>}}}} "
-                            "(see https://aws.amazon.com/bedrock/pricing/), or run `bedrock-estate plan --prices aws` with "
-                            "AWS credentials to read it from the AWS Price List API"
-                        )
-                    problems.append(LocatedProblem(
-                        (*loc, "provisioned", "commitment"),
-                        f"a {p.commitment} commitment cannot be cancelled, and the price of "
-                        f"{counted(p.model_units, 'model unit')} is unknown; a commitment needs a known price: {how}",
-                    ))  # fmt: skip
-                elif p.acknowledge is None:
-                    problems.append(LocatedProblem(
-                        (*loc, "provisioned", "commitment"),
-                        f"a {p.commitment} commitment cannot be cancelled and costs {shown}. To accept it, add "
-                        f"acknowledge: {{term: {p.commitment}, modelUnits: {p.model_units}, monthlyUsd: <amount>}}",
-                    ))  # fmt: skip
-                elif p.acknowledge.model_units != p.model_units:
-                    # The spec cannot know whether the throughput is deployed: say what each case means.
-                    problems.append(LocatedProblem(
-                        (*loc, "provisioned", "modelUnits"),
-                        f"{counted(p.model_units, 'model unit')}, but the acknowledgement states "
-                        f"{p.acknowledge.model_units}. If this throughput is not deployed yet, acknowledge what it will buy: "
-                        f"acknowledge: {{term: {p.commitment}, modelUnits: {p.model_units}, monthlyUsd: <amount>}}. "
-                        f"If it is deployed under the {p.commitment} commitment, changing units replaces it: a new commitment "
-                        "is bought while the old one cannot be deleted and bills until its term ends; to do it anyway, first "
-                        "deploy with releaseOnRemoval: true, then change modelUnits and acknowledge the new purchase",
-                    ))  # fmt: skip
-                elif p.acknowledge.term != p.commitment:
-                    problems.append(LocatedProblem(
-                        (*loc, "provisioned", "acknowledge", "term"),
-                        f"acknowledges {p.acknowledge.term} but the commitment is {p.commitment}; the acknowledgement must state the term bought",
-                    ))  # fmt: skip
-                elif price.monthly is not None and p.acknowledge.monthly_usd + 0.005 < price.monthly:
-                    problems.append(LocatedProblem(
-                        (*loc, "provisioned", "acknowledge", "monthlyUsd"),
-                        f"acknowledges {money(p.acknowledge.monthly_usd)} per month but the commitment costs {shown}",
-                    ))  # fmt: skip
+                ack = p.acknowledge
+                for sub, message in commitment_problems(
+                    commitment=p.commitment,
+                    model_units=p.model_units,
+                    price=self.serving_cost(stage_name, serving, fetched_prices),
+                    acknowledged_term=ack.term if ack else None,
+                    acknowledged_units=ack.model_units if ack else None,
+                    acknowledged_monthly_usd=ack.monthly_usd if ack else None,
+                    base_model=base,
+                ):
+                    problems.append(LocatedProblem((*loc, "provisioned", *sub.split(".")), message))
         return problems
 
     def dataset_usages(self) -> dict[str, list[tuple[str, str, DatasetRules]]]:

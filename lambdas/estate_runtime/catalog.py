@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -211,25 +212,30 @@ class Catalog:
             )
         return ("warning", f"{model_id} is Legacy in {region}{eol} (source: {state.source}): {consequence}{suggest}")
 
-    def models_for(self, customization: str, region: str) -> list[str]:
+    def models_for(self, customization: str, region: str | None) -> list[str]:
+        """Base models offering ``customization`` in ``region`` (``None``: in any region)."""
         return sorted(
             m.id for m in self.models.values()
-            if customization in m.customizations and region in m.customizations[customization].regions
+            if customization in m.customizations and (region is None or region in m.customizations[customization].regions)
         )  # fmt: skip
 
-    def teachers_for(self, student: str, region: str) -> list[str]:
-        return sorted(t.id for t in self.teachers.values() if student in t.students and t.region == region)
+    def teachers_for(self, student: str, region: str | None) -> list[str]:
+        return sorted(t.id for t in self.teachers.values() if student in t.students and (region is None or t.region == region))
 
     def check_job(
         self,
         *,
         base_model: str,
         customization: str,
-        region: str,
-        hyperparameters: dict[str, Any],
+        region: str | None,
+        hyperparameters: Mapping[str, Any],
         teacher: str | None = None,
     ) -> list[tuple[str, str]]:
-        """Problems with one job, each as (path relative to the job, message)."""
+        """Problems with one job, each as (path relative to the job, message).
+
+        ``region`` ``None`` (a CDK stack whose region is known only at deploy time) skips the
+        region checks; the spec always passes its stage's region. Hyperparameters given as the API
+        takes them (strings) are read as numbers first."""
         words = _TYPE_WORDS.get(customization, customization)
         model = self.model(base_model)
         if model is None:
@@ -237,7 +243,7 @@ class Catalog:
             return [(
                 "baseModel",
                 f"{base_model!r} is not in the model catalog (reviewed {self.reviewed}); base models for "
-                f"{words} in {region}: {', '.join(known) or 'none'}. For a model the catalog does not know, "
+                f"{words}{_in(region)}: {', '.join(known) or 'none'}. For a model the catalog does not know, "
                 "set catalogChecks: false on the job",
             )]  # fmt: skip
         offer = model.customizations.get(customization)
@@ -245,7 +251,7 @@ class Catalog:
             offered = ", ".join(sorted(model.customizations)) or "nothing"
             return [("type", f"{words} is not offered for {base_model}; it offers {offered}")]
         problems: list[tuple[str, str]] = []
-        if region not in offer.regions:
+        if region is not None and region not in offer.regions:
             problems.append(
                 ("baseModel", f"region {region} does not offer {words} of {base_model}; regions: {', '.join(offer.regions)}")
             )
@@ -255,6 +261,7 @@ class Catalog:
             problems += self._check_teacher(base_model, region, teacher)
             return problems
         for name, value in hyperparameters.items():
+            value = _api_value(value)
             spec = offer.hyperparameters.get(name)
             if spec is None and not offer.hyperparameters and model.note:
                 problems.append((f"hyperparameters.{name}", f"{base_model} takes no hyperparameters here: {model.note}; remove them, or set catalogChecks: false"))
@@ -265,17 +272,26 @@ class Catalog:
                 problems.append((f"hyperparameters.{name}", f"{issue} for {base_model}"))
         return problems
 
-    def _check_teacher(self, student: str, region: str, teacher: str | None) -> list[tuple[str, str]]:
+    def check_on_demand(self, base_model: str, region: str) -> str | None:
+        """Why a custom model of ``base_model`` cannot be deployed on demand in ``region``, if it
+        cannot (a model the catalog does not know is not judged)."""
+        model = self.model(base_model)
+        if model is None or region in model.on_demand_regions:
+            return None
+        offered = ", ".join(m.id for m in self.models.values() if region in m.on_demand_regions) or "none"
+        return f"custom models of {base_model} cannot be deployed on demand in {region}; base models that can: {offered}. Use provisioned instead"
+
+    def _check_teacher(self, student: str, region: str | None, teacher: str | None) -> list[tuple[str, str]]:
         teachers = self.teachers_for(student, region)
         listed = ", ".join(teachers) or "none"
         if teacher is None:
-            return [("teacher", f"distillation needs a teacher; teachers for {student} in {region}: {listed}")]
+            return [("teacher", f"distillation needs a teacher; teachers for {student}{_in(region)}: {listed}")]
         family = _family(teacher)
         if family in self.not_offered:
-            return [("teacher.model", f"DISTILLATION from {family}.* is not offered; teachers for {student} in {region}: {listed}")]
+            return [("teacher.model", f"DISTILLATION from {family}.* is not offered; teachers for {student}{_in(region)}: {listed}")]
         known = self.teachers.get(teacher)
-        if known is None or student not in known.students or known.region != region:
-            return [("teacher.model", f"{teacher} cannot teach {student} in {region}; teachers for {student} in {region}: {listed}")]
+        if known is None or student not in known.students or (region is not None and known.region != region):
+            return [("teacher.model", f"{teacher} cannot teach {student}{_in(region)}; teachers for {student}{_in(region)}: {listed}")]
         return []
 
     def dataset_rules(self, base_model: str, customization: str, purpose: str) -> DatasetRules | None:
@@ -337,6 +353,21 @@ def _lifecycle(raw: dict[str, Any] | None) -> Lifecycle | None:
 
 def _successor(raw: dict[str, Any] | None) -> Successor | None:
     return Successor(raw["model"], raw["why"]) if raw else None
+
+
+def _in(region: str | None) -> str:
+    return "" if region is None else f" in {region}"
+
+
+def _api_value(value: Any) -> Any:
+    """A hyperparameter as the API takes it (a string) read back as a number; anything else as is."""
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
+    return value
 
 
 def _family(model_id: str) -> str:

@@ -60,9 +60,14 @@ class JobNames:
         return JobNames(self.readable, self.digest, self.attempt + 1)
 
 
+def readable_name(*parts: str) -> str:
+    """The readable part of a job's names: each part with runs of other characters than letters
+    and digits turned into one ``-``, joined with ``-``."""
+    return "-".join(_SEPARATORS.sub("-", part).strip("-") for part in parts)
+
+
 def job_names(estate: str, stage: str, job: str, digest: str) -> JobNames:
-    readable = "-".join(_SEPARATORS.sub("-", part).strip("-") for part in (estate, stage, job))
-    return JobNames(readable=readable, digest=digest)
+    return JobNames(readable=readable_name(estate, stage, job), digest=digest)
 
 
 def _fit(readable: str, suffix: str) -> str:

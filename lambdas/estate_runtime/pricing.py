@@ -72,3 +72,67 @@ def money(value: float | None) -> str:
 def load_prices() -> PriceTable:
     raw = json.loads((resources.files(__package__) / "prices.json").read_text(encoding="utf-8"))
     return PriceTable(reviewed=raw["reviewed"], source=raw["source"], hourly=raw["hourlyPerModelUnit"])
+
+
+def commitment_problems(
+    *,
+    commitment: str,
+    model_units: int,
+    price: Cost,
+    acknowledged_term: str | None,
+    acknowledged_units: int | None,
+    acknowledged_monthly_usd: float | None,
+    base_model: str | None = None,
+) -> list[tuple[str, str]]:
+    """The commitment guard, shared by the spec and the ``ServedModel`` construct: problems with
+    buying ``commitment`` (``OneMonth``/``SixMonths``) for ``model_units`` at ``price``, each as
+    (path relative to the throughput's settings, message). No acknowledgement: all three
+    ``acknowledged_*`` are ``None``. An hourly throughput (``none``) has none. ``base_model`` (when
+    known) lets the message say where to state the price."""
+    if commitment == "none":
+        return []
+    units = _counted(model_units, "model unit")
+    if price.monthly is None:
+        # A commitment cannot be cancelled: it is never accepted at a price nobody stated.
+        if base_model is None:
+            how = ("the spec does not know the base model of an existing custom model (arn), so it cannot "
+                   "price it: serve it without a commitment, or serve a job or promotion of the spec")  # fmt: skip
+        else:
+            how = (
+                f"state the hourly USD per model unit in the spec: prices: {{{base_model}: {{{commitment}: <USD>}}}} "
+                "(see https://aws.amazon.com/bedrock/pricing/), or run `bedrock-estate plan --prices aws` with "
+                "AWS credentials to read it from the AWS Price List API"
+            )
+        return [("commitment", f"a {commitment} commitment cannot be cancelled, and the price of {units} is unknown; a commitment needs a known price: {how}")]
+    shown = f"{money(price.monthly)} per month ({units}, {money(price.hourly)} per hour, {price.source})"
+    if acknowledged_term is None or acknowledged_units is None or acknowledged_monthly_usd is None:
+        return [(
+            "commitment",
+            f"a {commitment} commitment cannot be cancelled and costs {shown}. To accept it, add "
+            f"acknowledge: {{term: {commitment}, modelUnits: {model_units}, monthlyUsd: <amount>}}",
+        )]  # fmt: skip
+    if acknowledged_units != model_units:
+        # Whether the throughput is deployed is not known here: say what each case means.
+        return [(
+            "modelUnits",
+            f"{units}, but the acknowledgement states {acknowledged_units}. If this throughput is not deployed yet, "
+            f"acknowledge what it will buy: acknowledge: {{term: {commitment}, modelUnits: {model_units}, monthlyUsd: <amount>}}. "
+            f"If it is deployed under the {commitment} commitment, changing units replaces it: a new commitment "
+            "is bought while the old one cannot be deleted and bills until its term ends; to do it anyway, first "
+            "deploy with releaseOnRemoval: true, then change modelUnits and acknowledge the new purchase",
+        )]  # fmt: skip
+    if acknowledged_term != commitment:
+        return [(
+            "acknowledge.term",
+            f"acknowledges {acknowledged_term} but the commitment is {commitment}; the acknowledgement must state the term bought",
+        )]  # fmt: skip
+    if acknowledged_monthly_usd + 0.005 < price.monthly:
+        return [(
+            "acknowledge.monthlyUsd",
+            f"acknowledges {money(acknowledged_monthly_usd)} per month but the commitment costs {shown}",
+        )]  # fmt: skip
+    return []
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -1,0 +1,361 @@
+"""The constructs as a library: used from a plain CDK app, without the estate's spec or stacks and
+without importing the Lambda runtime's internals (issue 9, "The constructs as a library")."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import fields
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Template
+
+import constructs_lib
+from constructs_lib import (
+    CommitmentAcknowledgement,
+    CustomizationJob,
+    CustomizationJobProps,
+    CustomizationServiceRole,
+    EstateKey,
+    EstateKeyProps,
+    ProviderLogging,
+    ServedModel,
+    ServedModelProps,
+    add_nag_packs,
+)
+from constructs_lib.spec import SpecError, parse_spec
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+ENV = cdk.Environment(account="111111111111", region="us-west-2")
+
+
+def new_stack(tmp_path: Path, env: cdk.Environment | None = ENV) -> tuple[cdk.App, cdk.Stack, EstateKey, ProviderLogging]:
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"))
+    stack = cdk.Stack(app, "Team", env=env)
+    key = EstateKey(stack, "Key", EstateKeyProps(alias="team/data", description="team data"))
+    return app, stack, key, ProviderLogging(log_group_prefix="/team/", log_key=key)
+
+
+def job_props(logging: ProviderLogging, role: iam.IRole, key: kms.IKey, **overrides) -> CustomizationJobProps:
+    settings = dict(
+        name="team-dev-summarizer", role=role, base_model=HAIKU, customization_type="FINE_TUNING",
+        training_data_config={"s3Uri": "s3://team-data/train.jsonl"}, output_s3_uri="s3://team-output/jobs/",
+        hyperparameters={"epochCount": "2", "batchSize": "8"}, logging=logging, owner="team-dev", custom_model_key=key,
+    )  # fmt: skip
+    settings.update(overrides)
+    return CustomizationJobProps(**settings)
+
+
+def synthesis_errors(app: cdk.App) -> str:
+    with pytest.raises(Exception) as caught:
+        app.synth()
+    return str(caught.value)
+
+
+def spec_problems(text: str, tmp_path: Path) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, source="estate.yaml", base_dir=tmp_path)
+    return [issue.render("estate.yaml") for issue in caught.value.issues]
+
+
+def spec_with_job(job: str, serving: str = "", prices: str = "") -> str:
+    return (
+        f'name: acme-estate\n{prices}datasets:\n  train: {{s3Uri: "s3://shared-data/train.jsonl"}}\nstages:\n  dev:\n'
+        f'    account: "111111111111"\n    region: us-west-2\n    jobs:\n      summarizer:\n{job}{serving}'
+    )
+
+
+# -- exports ------------------------------------------------------------------------------------
+def test_every_construct_and_its_props_are_exported():
+    from constructs import Construct
+
+    for name in constructs_lib.__all__:
+        assert getattr(constructs_lib, name) is not None, name
+    constructs = [n for n in constructs_lib.__all__ if isinstance(getattr(constructs_lib, n), type) and issubclass(getattr(constructs_lib, n), Construct)]
+    assert len(constructs) >= 12
+    for name in constructs:
+        if name not in ("EstateProvider",):  # the provider is made by EstateProvider.of, from ProviderLogging
+            assert f"{name}Props" in constructs_lib.__all__ or name == "MonitoredModel", name
+
+
+# -- names --------------------------------------------------------------------------------------
+def test_a_job_derives_its_names_from_a_readable_name_and_what_shapes_the_model(tmp_path):
+    def names(**overrides):
+        _, stack, key, logging = new_stack(tmp_path)
+        return CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, **overrides)).names
+
+    first = names()
+    assert first == names()  # the same inputs give the same names on every synthesis
+    assert first.readable == "team-dev-summarizer" and first.job_name.startswith("team-dev-summarizer-")
+    assert names(hyperparameters={"batchSize": "8", "epochCount": "2"}) == first  # order does not matter
+    assert names(hyperparameters={"epochCount": 2, "batchSize": 8.0}) == first  # numbers travel as the API's strings
+    assert names(job_tags={"team": "ml"}, removal="destroy") == first  # tags and removal change in place
+    assert names(hyperparameters={"epochCount": "3", "batchSize": "8"}).digest != first.digest
+    assert names(training_data_config={"s3Uri": "s3://team-data/train-v2.jsonl"}).digest != first.digest
+    assert names(name="team dev / summarizer").readable == "team-dev-summarizer"
+
+
+def test_the_job_names_path_of_the_estate_stacks_still_works(tmp_path):
+    from constructs_lib import JobNames
+    from estate_runtime.naming import JobNames as RuntimeJobNames
+
+    assert JobNames is RuntimeJobNames
+    _, stack, key, logging = new_stack(tmp_path)
+    given = JobNames("acme-dev-summarizer", "c" * 64)
+    job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, name=None, names=given))
+    assert job.names == given
+    properties = Template.from_stack(stack).find_resources("Custom::BedrockCustomizationJob")
+    [resource] = properties.values()
+    assert resource["Properties"]["JobName"] == given.job_name
+    with pytest.raises(ValueError, match="exactly one of name or names"):
+        CustomizationJob(stack, "Both", job_props(logging, CustomizationServiceRole(stack, "Role2"), key, names=given))
+
+
+def test_a_served_model_takes_the_job_construct_its_names_and_base_model(tmp_path):
+    _, stack, key, logging = new_stack(tmp_path)
+    job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
+    served = ServedModel(stack, "Served", ServedModelProps(kind="provisioned", name="team-dev-pt", logging=logging, owner="team-dev", custom_model_key=key, job=job))
+    assert served.base_model == HAIKU
+    template = Template.from_stack(stack)
+    [throughput] = template.find_resources("Custom::BedrockProvisionedThroughput").values()
+    assert throughput["Properties"]["Model"] == {"JobNameParts": {"Readable": job.names.readable, "Digest": job.names.digest}}
+    assert stack.get_logical_id(job.resource.node.default_child) in throughput["DependsOn"]
+    policy = json.dumps(template.find_resources("AWS::IAM::ManagedPolicy"))
+    assert f"foundation-model/{HAIKU}" in policy  # the throughput's base model, not any foundation model
+
+
+def test_both_constructs_take_the_custom_model_key_as_a_key():
+    assert {f.name: f.type for f in fields(CustomizationJobProps)}["custom_model_key"] == "kms.IKey | None"
+    assert {f.name: f.type for f in fields(ServedModelProps)}["custom_model_key"] == "kms.IKey"
+
+
+
+def _job(base_model: str, hyperparameters: str | None = None) -> str:
+    """A spec job's lines (under ``jobs.<name>:``) for the same mistake made through the spec."""
+    text = f"        type: FINE_TUNING\n        baseModel: {base_model}\n        trainingData: {{dataset: train}}\n"
+    return text + (f"        hyperparameters: {hyperparameters}\n" if hyperparameters else "")
+
+
+# -- catalog checks and the commitment guard ------------------------------------------------------
+@pytest.fixture(autouse=True)
+def before_claude_3_haiku_went_legacy(monkeypatch):
+    """These tests compare the constructs' messages with the spec's on Claude 3 Haiku as it stood
+    before its Legacy date (2026-03-10); the lifecycle is tested in tests/spec/test_lifecycle_spec.py."""
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-01-15")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "spec_job"),
+    [
+        ({"base_model": "anthropic.claude-3-haiku-20240307-v1:0"}, _job("anthropic.claude-3-haiku-20240307-v1:0")),
+        ({"hyperparameters": {"batchSize": "2"}}, _job(HAIKU, "{batchSize: 2}")),
+        ({"hyperparameters": {"epochs": "2"}}, _job(HAIKU, "{epochs: 2}")),
+    ],
+    ids=["unknown-base-model", "out-of-range-hyperparameter", "unknown-hyperparameter"],
+)
+def test_a_job_the_catalog_rejects_fails_synthesis_with_the_specs_message(tmp_path, overrides, spec_job):
+    app, stack, key, logging = new_stack(tmp_path)
+    CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, **overrides))
+    errors = synthesis_errors(app)
+    [spec_problem] = spec_problems(spec_with_job(spec_job), tmp_path)
+    message = spec_problem.split("stages.dev.jobs.summarizer.", 1)[1]  # "<field>: <message>"
+    assert message in errors, (message, errors)
+    assert "Team/Job" in errors
+
+
+def test_catalog_checks_can_be_turned_off_and_skip_the_region_when_it_is_unknown(tmp_path):
+    app, stack, key, logging = new_stack(tmp_path)
+    CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, base_model="acme.private-model-v1", catalog_checks=False))
+    app.synth()
+    app, stack, key, logging = new_stack(tmp_path, env=None)  # an environment-agnostic stack
+    CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
+    app.synth()
+
+
+def committed(tmp_path: Path, ack: CommitmentAcknowledgement | None) -> cdk.App:
+    app, stack, key, logging = new_stack(tmp_path)
+    job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
+    ServedModel(
+        stack, "Served",
+        ServedModelProps(kind="provisioned", name="team-dev-pt", logging=logging, owner="team-dev", custom_model_key=key, job=job,
+                         commitment="OneMonth", commitment_acknowledgement=ack, prices={HAIKU: {"OneMonth": 30}}),
+    )  # fmt: skip
+    return app
+
+
+@pytest.mark.parametrize(
+    ("ack", "spec_ack"),
+    [
+        (None, ""),
+        (CommitmentAcknowledgement(term="OneMonth", model_units=1, monthly_usd=100), ", acknowledge: {term: OneMonth, modelUnits: 1, monthlyUsd: 100}"),
+        (CommitmentAcknowledgement(term="SixMonths", model_units=1, monthly_usd=30000), ", acknowledge: {term: SixMonths, modelUnits: 1, monthlyUsd: 30000}"),
+        (CommitmentAcknowledgement(term="OneMonth", model_units=2, monthly_usd=30000), ", acknowledge: {term: OneMonth, modelUnits: 2, monthlyUsd: 30000}"),
+    ],
+    ids=["no-acknowledgement", "too-little", "wrong-term", "wrong-units"],
+)
+def test_the_commitment_guard_fails_synthesis_with_the_specs_message(tmp_path, ack, spec_ack):
+    errors = synthesis_errors(committed(tmp_path, ack))
+    serving = f"    serving:\n      summarizer:\n        model: {{job: summarizer}}\n        provisioned: {{modelUnits: 1, commitment: OneMonth{spec_ack}}}\n"
+    job = f"        type: FINE_TUNING\n        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n"
+    [spec_problem] = spec_problems(spec_with_job(job, serving, prices=f"prices:\n  {HAIKU}: {{OneMonth: 30}}\n"), tmp_path)
+    message = spec_problem.split("serving.summarizer.provisioned.", 1)[1]
+    assert message in errors, (message, errors)
+
+
+def test_on_demand_serving_where_the_catalog_refuses_it_fails_synthesis_with_the_specs_message(tmp_path):
+    app, stack, key, logging = new_stack(tmp_path)
+    job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
+    ServedModel(stack, "Served", ServedModelProps(kind="on-demand", name="team-dev-od", logging=logging, owner="team-dev", custom_model_key=key, job=job))
+    errors = synthesis_errors(app)
+    job_text = f"        type: FINE_TUNING\n        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n"
+    serving = "    serving:\n      summarizer:\n        model: {job: summarizer}\n        onDemand: {}\n"
+    [spec_problem] = spec_problems(spec_with_job(job_text, serving), tmp_path)
+    message = spec_problem.split("serving.summarizer.", 1)[1]
+    assert message.startswith("onDemand: custom models of") and message in errors, (message, errors)
+
+
+def test_an_acknowledged_commitment_synthesizes(tmp_path):
+    committed(tmp_path, CommitmentAcknowledgement(term="OneMonth", model_units=1, monthly_usd=21900)).synth()
+    assert "$21,900.00 per month" in synthesis_errors(committed(tmp_path / "none", None))
+
+
+# -- log group keys -----------------------------------------------------------------------------
+def cloudwatch_statements(stack: cdk.Stack) -> list[dict]:
+    keys = Template.from_stack(stack).find_resources("AWS::KMS::Key")
+    return [
+        s for key in keys.values() for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Principal", {}).get("Service", "").startswith("logs.")
+    ]  # fmt: skip
+
+
+def test_a_key_of_the_app_is_granted_to_cloudwatch_logs_for_the_prefix_once(tmp_path):
+    app, stack, key, logging = new_stack(tmp_path)
+    role = CustomizationServiceRole(stack, "Role")
+    CustomizationJob(stack, "Job", job_props(logging, role, key))
+    key.grant_cloudwatch_logs("/team/")  # granting it again adds nothing
+    [statement] = cloudwatch_statements(stack)
+    assert statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Join"][1][-1].endswith(":log-group:/team/*")
+
+    plain_app = cdk.App(outdir=str(tmp_path / "plain"))
+    plain = cdk.Stack(plain_app, "Plain", env=ENV)
+    plain_key = kms.Key(plain, "Key", enable_key_rotation=True)
+    CustomizationJob(plain, "Job", job_props(ProviderLogging(log_group_prefix="/plain/", log_key=plain_key), CustomizationServiceRole(plain, "Role"), plain_key))
+    assert len(cloudwatch_statements(plain)) == 1
+
+
+def test_an_imported_log_key_fails_synthesis_unless_its_policy_is_declared_to_allow_logs(tmp_path):
+    app, stack, key, _ = new_stack(tmp_path)
+    imported = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:us-west-2:111111111111:key/logs")
+    CustomizationJob(stack, "Job", job_props(ProviderLogging(log_group_prefix="/team/", log_key=imported), CustomizationServiceRole(stack, "Role"), key))
+    errors = synthesis_errors(app)
+    assert "log groups under '/team/' are encrypted with an imported key" in errors
+    assert "logs.us-west-2.amazonaws.com" in errors and "key_policy_allows_logs=True" in errors
+
+    app, stack, key, _ = new_stack(tmp_path)
+    imported = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:us-west-2:111111111111:key/logs")
+    declared = ProviderLogging(log_group_prefix="/team/", log_key=imported, key_policy_allows_logs=True)
+    CustomizationJob(stack, "Job", job_props(declared, CustomizationServiceRole(stack, "Role"), key))
+    app.synth()
+
+
+# -- invoking a served model under the nag packs ---------------------------------------------------
+def findings(app: cdk.App) -> set[str]:
+    try:
+        app.synth()
+    except Exception:
+        pass
+    report = json.loads((Path(app.outdir) / "validation-report.json").read_text()) if (Path(app.outdir) / "validation-report.json").exists() else {}
+    return {
+        f"{violation['ruleName']}@{construct['constructPath']}"
+        for plugin in report.get("pluginReports", [])
+        for violation in plugin.get("violations", [])
+        for construct in violation.get("violatingConstructs", [])
+    }
+
+
+def served_app(tmp_path: Path) -> tuple[cdk.App, cdk.Stack, ServedModel, iam.Role]:
+    app, stack, key, logging = new_stack(tmp_path)
+    job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
+    served = ServedModel(stack, "Served", ServedModelProps(kind="provisioned", name="team-dev-pt", logging=logging, owner="team-dev", custom_model_key=key, job=job))
+    app_role = iam.Role(stack, "AppRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    add_nag_packs(app)
+    return app, stack, served, app_role
+
+
+def test_grant_invoke_to_role_passes_every_pack(tmp_path):
+    app, stack, served, app_role = served_app(tmp_path)
+    policy = served.grant_invoke_to_role(app_role)
+    assert served.grant_invoke_to_role(app_role) is policy  # one policy per role
+    app.synth()  # fails on any unacknowledged finding of the five packs
+    [document] = [
+        p["Properties"]["PolicyDocument"] for p in Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy").values()
+        if p["Properties"].get("Roles") == [{"Ref": stack.get_logical_id(app_role.node.default_child)}]
+    ]
+    actions = [s["Action"] for s in document["Statement"]]
+    assert actions == [["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], ["kms:Decrypt", "kms:GenerateDataKey"]]
+
+
+def test_grant_invoke_needs_exactly_the_documented_inline_policy_acknowledgements(tmp_path):
+    app, _, served, app_role = served_app(tmp_path)
+    served.grant_invoke(app_role)
+    assert findings(app) == {
+        f"{pack}-IAMNoInlinePolicy@Team/AppRole/DefaultPolicy/Resource" for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+    }
+    docs = (Path(constructs_lib.__file__).parent / "README.md").read_text()
+    for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
+        assert f"{pack}-IAMNoInlinePolicy" in docs
+
+
+# -- documentation --------------------------------------------------------------------------------
+LIBRARY_README = Path(constructs_lib.__file__).parent / "README.md"
+
+
+def test_every_exported_construct_has_its_section_in_the_library_readme():
+    from constructs import Construct
+
+    headings = set(re.findall(r"^## (.+)$", LIBRARY_README.read_text(), re.MULTILINE))
+    documented = " ".join(headings)
+    for name in constructs_lib.__all__:
+        exported = getattr(constructs_lib, name)
+        if isinstance(exported, type) and issubclass(exported, Construct):
+            assert name in documented, f"constructs_lib/README.md has no section for {name}"
+    assert "constructs_lib/README.md" in (Path(constructs_lib.__file__).parents[1] / "README.md").read_text()
+
+
+def test_the_library_readme_usage_example_synthesizes_under_every_pack(tmp_path):
+    [example] = [b for b in re.findall(r"```python\n(.*?)```", LIBRARY_README.read_text(), re.DOTALL) if "app.synth()" in b]
+    runnable = example.replace("app = cdk.App()", f"app = cdk.App(outdir={str(tmp_path)!r})")
+    assert runnable != example
+    exec(compile(runnable, "constructs_lib/README.md", "exec"), {})  # raises on any unacknowledged finding
+    assert (tmp_path / "Team.template.json").exists()
+
+
+def test_a_model_share_takes_the_job_construct(tmp_path):
+    from constructs_lib import ModelShare, ModelShareProps
+
+    _, stack, key, logging = new_stack(tmp_path)
+    job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
+    ModelShare(stack, "Share", ModelShareProps(name="team-dev-summarizer", job=job, accounts=["222222222222"], logging=logging,
+                                              owner="team-dev", share_name_prefix="team-dev-"))  # fmt: skip
+    [share] = Template.from_stack(stack).find_resources("Custom::BedrockModelShare").values()
+    assert share["Properties"]["Model"] == {"JobNameParts": {"Readable": job.names.readable, "Digest": job.names.digest}}
+
+
+def test_invocation_logging_log_group_must_sit_under_the_granted_prefix(tmp_path):
+    from constructs_lib import InvocationLogging, InvocationLoggingProps, SecureBucket, SecureBucketProps
+
+    _, stack, key, _ = new_stack(tmp_path)
+    bucket = SecureBucket(stack, "Logs", SecureBucketProps(encryption_key=None, access_logs_bucket=None))
+    with pytest.raises(ValueError, match="must start with log_group_prefix '/team/'"):
+        InvocationLogging(stack, "Logging", InvocationLoggingProps(bucket=bucket, key=key, log_group_name="/other/model-invocations", log_group_prefix="/team/"))
+
+
+def test_numeric_hyperparameters_reach_the_api_as_strings(tmp_path):
+    _, stack, key, logging = new_stack(tmp_path)
+    CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, hyperparameters={"epochCount": 2, "learningRateMultiplier": 1.5}))
+    [job] = Template.from_stack(stack).find_resources("Custom::BedrockCustomizationJob").values()
+    assert job["Properties"]["HyperParameters"] == {"epochCount": "2", "learningRateMultiplier": "1.5"}

@@ -31,6 +31,10 @@ synth: setup
 	$(CDK) synth '**' --quiet --no-notices $(if $(ESTATE),-c estate=$(ESTATE)) 2> >(grep -v '^Supply a stack id' >&2)
 	$(PY) -m constructs_lib.plan --assembly cdk.out $(if $(ESTATE),--spec $(ESTATE))
 
+## Print the plan of the last synthesis again (after `make synth`), without synthesizing.
+plan: setup
+	$(PY) -m constructs_lib.plan --assembly cdk.out $(if $(ESTATE),--spec $(ESTATE))
+
 ## Run every test: the product's (on spec fixtures under tests/) and the gates on your estate.yaml
 ## (or ESTATE=path): spec valid, cdk-nag packs clean, cfn-lint clean, stacks match their snapshots.
 test: setup

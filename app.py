@@ -14,12 +14,13 @@ import aws_cdk as cdk  # noqa: E402 - after the environment jsii reads
 
 from constructs_lib.plan import record_spec  # noqa: E402
 from constructs_lib.spec import SpecError, load_spec  # noqa: E402
+from constructs_lib.spec.loader import CDK_MISSING_HINT  # noqa: E402
 from stacks.estate import build_estate  # noqa: E402
 
 app = cdk.App()
 spec_path = Path(app.node.try_get_context("estate") or "estate.yaml")
 try:
-    spec = load_spec(spec_path)
+    spec = load_spec(spec_path, missing_hint=CDK_MISSING_HINT)
 except SpecError as error:
     # A spec mistake is the user's to fix: the message names each path; a traceback would not help.
     print(error, file=sys.stderr)

@@ -489,7 +489,7 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
     try:
         if args.stage is not None:
             try:
-                spec = load_spec(args.spec)
+                spec = load_spec(args.spec, missing_hint="give an existing spec with `--spec PATH`")
             except SpecError as error:
                 print(error, file=sys.stderr)
                 return 1

@@ -169,7 +169,7 @@ def _stages(args: argparse.Namespace) -> int:
     import json
 
     try:
-        spec = load_spec(args.spec)
+        spec = load_spec(args.spec, missing_hint="give an existing spec: `bedrock-estate stages PATH`")
     except SpecError as error:
         print(error, file=sys.stderr)
         return 1

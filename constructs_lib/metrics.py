@@ -355,7 +355,7 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
     from .spec import SpecError, load_spec
 
     try:
-        spec = load_spec(args.spec)
+        spec = load_spec(args.spec, missing_hint="give an existing spec with `--spec PATH`")
     except SpecError as error:
         print(error, file=sys.stderr)
         return 1

@@ -103,7 +103,7 @@ def assembly_stages(assembly: Path) -> list[str]:
 
 def assembly_mismatch(assembly: Path, spec_path: str | Path, spec: EstateSpec, stacks: list[StackSummary]) -> str | None:
     """Why the assembly was not synthesized from this spec as it is now, or None."""
-    redo = "synthesize it again: `make synth`" + ("" if str(spec_path) == "estate.yaml" else f" ESTATE={spec_path}")
+    redo = "synthesize it again: `make synth" + ("" if str(spec_path) == "estate.yaml" else f" ESTATE={spec_path}") + "`"
     record_file = assembly / SPEC_RECORD
     if record_file.exists():
         record = json.loads(record_file.read_text())
@@ -360,6 +360,14 @@ def _aws_section(fetched: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _spec_from_cdk_json() -> str | None:
+    """The spec cdk.json's ``estate`` context names (the one ``cdk synth`` builds), if cdk.json is here."""
+    try:
+        return json.loads(Path("cdk.json").read_text())["context"].get("estate", "estate.yaml")
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def main(argv: list[str] | None = None, client_factory: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default cdk.out)")
@@ -370,7 +378,10 @@ def main(argv: list[str] | None = None, client_factory: Any = None) -> int:
         "(also the AWS Price List API, with your AWS credentials)",
     )  # fmt: skip
     args = parser.parse_args(argv)
-    spec_path = args.spec or json.loads(Path("cdk.json").read_text())["context"].get("estate", "estate.yaml")
+    spec_path = args.spec or _spec_from_cdk_json()
+    if spec_path is None:
+        print("no spec given and no cdk.json here to read it from: run the plan from the estate's folder, or give `--spec PATH`", file=sys.stderr)
+        return 1
     fetched = None
     if args.prices == "aws":
         from botocore.exceptions import BotoCoreError, ClientError

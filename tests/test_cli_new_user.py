@@ -122,3 +122,19 @@ def test_version_comes_from_the_package_metadata(capsys):
         main(["--version"])
     assert done.value.code == 0
     assert capsys.readouterr().out == f"bedrock-estate {version('bedrock-estate')}\n"
+
+
+def test_plan_outside_the_estate_folder_says_what_to_do(tmp_path, monkeypatch, capsys):
+    from constructs_lib.plan import main as plan_main
+
+    monkeypatch.chdir(tmp_path)  # no cdk.json here
+    assert plan_main([]) == 1
+    assert "no cdk.json here" in capsys.readouterr().err
+
+
+def test_stages_of_a_missing_spec_suggests_this_commands_syntax(tmp_path, capsys):
+    from constructs_lib.cli import main
+
+    assert main(["stages", str(tmp_path / "missing.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "`bedrock-estate stages PATH`" in err and "-c estate" not in err

@@ -26,8 +26,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """A safe YAML loader that refuses duplicate keys instead of silently keeping the last one."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # Merge keys (`<<: *defaults`) are YAML's way to override one field of an anchor: the keys
+        # they bring in may be overridden; keys written twice in the mapping itself may not.
+        written = [key_node for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge"]
+        self.flatten_mapping(node)
         seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
+        for key_node in written:
             key = self.construct_object(key_node, deep=deep)
             line = key_node.start_mark.line + 1
             if key in seen:
@@ -54,7 +58,7 @@ class _DuplicateKey(Exception):
 CDK_MISSING_HINT = "pass an existing spec with -c estate=PATH"
 
 
-def load_spec(path: str | Path, *, missing_hint: str = CDK_MISSING_HINT, fetched_prices: Any = None) -> EstateSpec:
+def load_spec(path: str | Path, *, missing_hint: str = "give the path of an existing spec", fetched_prices: Any = None) -> EstateSpec:
     """Read and validate a spec file. Raises :class:`SpecError` listing every problem found.
     ``missing_hint`` is what to do when the file does not exist, in the caller's own syntax."""
     path = Path(path)

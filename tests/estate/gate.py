@@ -56,7 +56,7 @@ def synthesize_estate(spec_file: Path, outdir: Path) -> SynthesizedEstate:
     """Load and synthesize a spec as app.py does (dataset paths relative to the spec file)."""
     from constructs_lib.spec import load_spec
 
-    return synthesize(load_spec(spec_file), outdir, base_dir=spec_file.parent)
+    return synthesize(load_spec(spec_file, missing_hint="give an existing spec: `make snapshots ESTATE=PATH` (default estate.yaml)"), outdir, base_dir=spec_file.parent)
 
 
 def nag_findings(outdir: Path, limit: int = 40) -> list[str]:

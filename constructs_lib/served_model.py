@@ -104,6 +104,13 @@ class ServedModel(Construct):
         super().__init__(scope, id)
         if (props.job is None) == (props.model_arn is None):
             raise ValueError("ServedModel needs exactly one of job or model_arn")
+        # Plain values a typo would otherwise turn into another kind of resource or a purchase.
+        if props.kind not in ("provisioned", "on-demand"):
+            raise ValueError(f"ServedModel kind must be 'provisioned' or 'on-demand', not {props.kind!r}")
+        if props.kind == "provisioned" and props.model_units < 1:
+            raise ValueError(f"ServedModel model_units must be at least 1, not {props.model_units}")
+        if props.commitment not in (None, "OneMonth", "SixMonths"):
+            raise ValueError(f"ServedModel commitment must be None (hourly), 'OneMonth' or 'SixMonths', not {props.commitment!r}")
         self.props = props
         job_names: JobNames | None = props.job.names if isinstance(props.job, CustomizationJob) else props.job
         self.base_model = props.base_model

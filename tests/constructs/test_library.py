@@ -359,3 +359,28 @@ def test_numeric_hyperparameters_reach_the_api_as_strings(tmp_path):
     CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, hyperparameters={"epochCount": 2, "learningRateMultiplier": 1.5}))
     [job] = Template.from_stack(stack).find_resources("Custom::BedrockCustomizationJob").values()
     assert job["Properties"]["HyperParameters"] == {"epochCount": "2", "learningRateMultiplier": "1.5"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"kind": "ondemand"}, "kind must be 'provisioned' or 'on-demand', not 'ondemand'"),
+        ({"model_units": 0}, "model_units must be at least 1, not 0"),
+        ({"commitment": "onemonth"}, "commitment must be None (hourly), 'OneMonth' or 'SixMonths', not 'onemonth'"),
+    ],
+    ids=["kind-typo", "no-units", "commitment-typo"],
+)
+def test_a_served_model_refuses_values_a_typo_would_turn_into_another_resource(overrides, message):
+    import aws_cdk as cdk
+    from aws_cdk import aws_kms as kms
+
+    from constructs_lib import JobNames, ProviderLogging, ServedModel, ServedModelProps
+
+    stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    key = kms.Key(stack, "Key")
+    props = {
+        "kind": "provisioned", "name": "team-dev-x", "owner": "team-dev", "custom_model_key": key,
+        "logging": ProviderLogging(log_group_prefix="/team/", log_key=key), "job": JobNames("team-dev-x", "a" * 64),
+    }  # fmt: skip
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ServedModel(stack, "Served", ServedModelProps(**{**props, **overrides}))

@@ -8,6 +8,7 @@ spec is checked against it at synth time; the job handler derives its pre-flight
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Mapping
@@ -240,10 +241,14 @@ class Catalog:
         model = self.model(base_model)
         if model is None:
             known = self.models_for(customization, region)
+            # A near miss (a missing context suffix such as ":200k", a swapped digit) is a typo,
+            # not a model newer than the catalog: say which id was meant first.
+            near = difflib.get_close_matches(base_model, list(self.models), n=2, cutoff=0.8)
+            meant = f"did you mean {' or '.join(repr(m) for m in near)}? " if near else ""
             return [(
                 "baseModel",
-                f"{base_model!r} is not in the model catalog (reviewed {self.reviewed}); base models for "
-                f"{words}{_in(region)}: {', '.join(known) or 'none'}. For a model the catalog does not know, "
+                f"{base_model!r} is not in the model catalog (reviewed {self.reviewed}); {meant}base models for "
+                f"{words}{_in(region)}: {', '.join(known) or 'none'}. Only for a model newer than the catalog, "
                 "set catalogChecks: false on the job",
             )]  # fmt: skip
         offer = model.customizations.get(customization)

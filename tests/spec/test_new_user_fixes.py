@@ -140,3 +140,12 @@ def test_a_block_that_is_not_a_mapping_does_not_hide_the_rest_of_its_stage(tmp_p
     )
     found = problems(text, tmp_path)
     assert [m.split(": ")[1] for m in found] == ["stages.dev.serving", "stages.dev.jobs.summarizer.hyperparameters.epochCount"]
+
+
+def test_a_base_model_typo_gets_the_id_meant_first(tmp_path):
+    job = "    jobs:\n      summarizer:\n        type: FINE_TUNING\n        baseModel: anthropic.claude-3-haiku-20240307-v1:0\n        trainingData: {dataset: train}\n"
+    text = stage(body=job).replace("stages:", 'datasets:\n  train: {s3Uri: "s3://shared-data/train.jsonl"}\nstages:')
+    [message] = problems(text, tmp_path)
+    assert "is not in the model catalog" in message
+    assert "did you mean 'anthropic.claude-3-haiku-20240307-v1:0:200k'?" in message
+    assert "Only for a model newer than the catalog, set catalogChecks: false" in message

@@ -140,6 +140,11 @@ def test_a_document_that_is_not_a_mapping_is_explained(text):
 def test_missing_file_says_how_to_choose_another(tmp_path):
     with pytest.raises(SpecError) as caught:
         load_spec(tmp_path / "nope.yaml")
+    assert "file not found; give the path of an existing spec" in str(caught.value)
+    from constructs_lib.spec.loader import CDK_MISSING_HINT
+
+    with pytest.raises(SpecError) as caught:  # what app.py says: the CDK's syntax
+        load_spec(tmp_path / "nope.yaml", missing_hint=CDK_MISSING_HINT)
     assert "file not found; pass an existing spec with -c estate=PATH" in str(caught.value)
 
 

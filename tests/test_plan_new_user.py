@@ -86,7 +86,7 @@ def test_plan_refuses_an_assembly_synthesized_from_an_earlier_version_of_the_spe
     assert plan_main(["--assembly", str(out), "--spec", str(spec_file)]) == 1
     err = capsys.readouterr().err
     assert f"{out} was synthesized from an earlier version of it" in err
-    assert f"not from {spec_file} as it is now" in err and f"`make synth` ESTATE={spec_file}" in err
+    assert f"not from {spec_file} as it is now" in err and f"`make synth ESTATE={spec_file}`" in err
 
 
 def test_plan_refuses_an_assembly_of_other_stages(tmp_path, capsys):

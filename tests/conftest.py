@@ -111,7 +111,7 @@ stages:
 def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
     """The estate of the non-default job and serving choices, for the permission tests and the
     customization stack's invariants: S3 datasets with their own key, a VPC job, a teacher inference
-    profile, on-demand serving (the default covers promotion and provisioned throughput)."""
+    profile, on-demand serving (the promotion fixture covers sharing, copies and provisioned throughput)."""
     from constructs_lib.spec import parse_spec
 
     base = tmp_path_factory.mktemp("permissions")

@@ -13,7 +13,8 @@ each other:
    row is checked against the role policies and the key policies of the synthesized estate.
 
 They run on the default-like estate and on a variant with S3 datasets, a VPC job, a teacher
-inference profile and on-demand serving (promotion is in the default).
+inference profile and on-demand serving, and on the promotion fixture (RAM share, copy, provisioned
+throughput).
 """
 
 from __future__ import annotations

@@ -84,10 +84,12 @@ class DatasetReport:
             return
         found, line, count = self.other_format
         target = self.target_format or "messages"
-        message = (
-            f"{count} of {self.records} records are {_FORMAT_WORDS[found]}, but this model takes "
-            f"{_FORMAT_WORDS[target]}; convert the file with `bedrock-estate convert {_FILE} --to {target} -o converted.jsonl`"
-        )
+        if target == "prompt-completion":
+            # The converter writes the conversation formats only: say what the file must become.
+            how = "rewrite each record as one prompt and its answer, {\"prompt\": \"...\", \"completion\": \"...\"}"
+        else:
+            how = f"convert the file with `bedrock-estate convert {_FILE} --to {target} -o converted.jsonl`"
+        message = f"{count} of {self.records} records are {_FORMAT_WORDS[found]}, but this model takes {_FORMAT_WORDS[target]}; {how}"
         self.errors.insert(sum(1 for n, _ in self.errors if 0 < n < line), (line, message))
         del self.errors[MAX_REPORTED_ERRORS:]
 
@@ -223,6 +225,9 @@ _FORMAT_WORDS = {
 
 def _convertible_format(record: object, expected: str) -> str | None:
     """The other format a record is in, when ``bedrock-estate convert`` turns it into ``expected``."""
+    if expected == "prompt-completion" and isinstance(record, dict) and isinstance(record.get("messages"), list):
+        # Conversations for a model that takes prompt/completion: said once for the file.
+        return "bedrock-conversation-2024" if "schemaVersion" in record else "messages"
     if not isinstance(record, dict) or expected not in ("messages", "bedrock-conversation-2024"):
         return None
     if "prompt" in record and set(record) <= {"prompt", "completion"}:
@@ -310,9 +315,11 @@ def _check_prompt_completion(record: object, rules: DatasetRules) -> list[str]:
     if problems := _object(record):
         return problems
     assert isinstance(record, dict)
-    return _unknown(record, {"prompt", "completion"}) + _text(record.get("prompt"), "prompt") + _text(
-        record.get("completion"), "completion"
-    )
+    # A key that is absent is missing, not null: say which it is.
+    problems = _unknown(record, {"prompt", "completion"})
+    for key in ("prompt", "completion"):
+        problems += [f"{key} is missing"] if key not in record else _text(record[key], key)
+    return problems
 
 
 def _check_input(record: object, rules: DatasetRules) -> list[str]:

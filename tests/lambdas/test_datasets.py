@@ -122,3 +122,21 @@ def test_image_caption_records_for_titan_multimodal_embeddings():
     found = errors(bad, rules)
     assert (1, "image-ref must be the s3:// URI of the image") in found
     assert any(line == 2 and "unknown field 'text'" in message for line, message in found)
+
+
+def test_conversations_for_a_prompt_completion_model_are_said_once_with_what_to_do():
+    from estate_runtime.datasets import DatasetRules, validate
+
+    record = '{"messages": [{"role": "user", "content": "Summarize: x"}, {"role": "assistant", "content": "y"}]}'
+    report = validate([record] * 40, DatasetRules(format="prompt-completion"))
+    rendered = report.render("train.jsonl")
+    assert rendered.count("\n") <= 1, rendered  # one line for the file, not one per field
+    assert "40 of 40 records are messages" in rendered and "this model takes prompt/completion" in rendered
+    assert '{"prompt": "...", "completion": "..."}' in rendered
+
+
+def test_a_missing_prompt_is_missing_not_null():
+    from estate_runtime.datasets import DatasetRules, validate
+
+    report = validate(['{"completion": "billing"}'], DatasetRules(format="prompt-completion"))
+    assert "prompt is missing" in report.render("t.jsonl") and "null" not in report.render("t.jsonl")

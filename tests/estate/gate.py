@@ -240,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         if keys:
             print(f"{label}: {', '.join(keys)}")
     print(f"{shown}: rewritten. Review with `git status -- {shown}` and `git diff -- {shown}`, then commit.")
+    if directory == SNAPSHOTS and spec_file != (ROOT / "estate.yaml").resolve():
+        # The default folder holds estate.yaml's snapshots: say plainly that they were replaced.
+        print(
+            f"note: {shown} now holds the snapshots of {spec_file}, not of estate.yaml; if that was not meant, "
+            f"`git checkout -- {shown}` restores them (ESTATE_SNAPSHOTS=folder keeps another spec's apart)"
+        )
     return 0
 
 

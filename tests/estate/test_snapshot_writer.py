@@ -102,3 +102,14 @@ def test_a_failed_synthesis_is_told_by_its_nag_findings_or_cdk_s_message(tmp_pat
     (tmp_path / "validation-report.json").write_text(json.dumps(report))
     message = gate.synthesis_failure(RuntimeError("Error: ValidationFailed"), tmp_path)
     assert message.endswith("failSynthOnValidationErrors):\n  AwsSolutions-S1: dev/Foundation/Logs/Resource")
+
+
+def test_writing_another_specs_snapshots_over_estate_yamls_says_so(monkeypatch, tmp_path, capsys):
+    other = tmp_path / "other.yaml"
+    other.write_text("name: x\n")
+    monkeypatch.setattr(gate, "synthesize_estate", lambda spec_file, outdir: estate("dev/Foundation"))
+    monkeypatch.setattr(gate, "write", lambda found, directory: gate.compare(found, tmp_path))  # reports, touches nothing
+    assert gate.main(["--spec", str(other)]) == 0
+    out = capsys.readouterr().out
+    assert f"now holds the snapshots of {other.resolve()}, not of estate.yaml" in out
+    assert "git checkout -- " in out and "ESTATE_SNAPSHOTS" in out

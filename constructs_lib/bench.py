@@ -479,7 +479,7 @@ def runtime_client(session: Any, concurrency: int) -> Any:
 def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], float] = time.perf_counter) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-    from .spec import SpecError, load_spec
+    from .spec import load_stage_or_report
 
     if args.concurrency < 1 or args.repeats < 1:
         print("--concurrency and --repeats must be at least 1", file=sys.stderr)
@@ -488,13 +488,8 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
     region = args.region
     try:
         if args.stage is not None:
-            try:
-                spec = load_spec(args.spec, missing_hint="give an existing spec with `--spec PATH`")
-            except SpecError as error:
-                print(error, file=sys.stderr)
-                return 1
-            if args.stage not in spec.stages:
-                print(f"no stage {args.stage!r} in {args.spec} (stages: {', '.join(spec.stages)})", file=sys.stderr)
+            spec = load_stage_or_report(args.spec, args.stage)
+            if spec is None:
                 return 1
             region = region or next(s.region for s in spec.stage_settings() if s.name == args.stage)
         prompts = shipped_prompts() if args.prompts is None else parse_prompts(_read_text(args.prompts), args.prompts)

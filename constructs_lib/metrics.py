@@ -352,15 +352,10 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
     environment / ``--profile``, in the stage's region."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-    from .spec import SpecError, load_spec
+    from .spec import load_stage_or_report
 
-    try:
-        spec = load_spec(args.spec, missing_hint="give an existing spec with `--spec PATH`")
-    except SpecError as error:
-        print(error, file=sys.stderr)
-        return 1
-    if args.stage not in spec.stages:
-        print(f"no stage {args.stage!r} in {args.spec} (stages: {', '.join(spec.stages)})", file=sys.stderr)
+    spec = load_stage_or_report(args.spec, args.stage)
+    if spec is None:
         return 1
     settings = spec.stages[args.stage]
     if args.job is not None and args.job not in settings.jobs:

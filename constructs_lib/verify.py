@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .job_identity import job_names_for
-from .spec import EstateSpec, SpecError, StageSettings, load_spec
+from .spec import EstateSpec, StageSettings, load_stage_or_report
 
 
 @dataclass(frozen=True)
@@ -119,13 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", required=True)
     parser.add_argument("--role-arn", default=None, help="role to assume first, e.g. the target account's CDK lookup role")
     args = parser.parse_args(argv)
-    try:
-        spec = load_spec(args.spec, missing_hint="give an existing spec with `--spec PATH`")
-    except SpecError as error:
-        print(error, file=sys.stderr)
-        return 1
-    if args.stage not in spec.stages:
-        print(f"{args.spec}: no stage {args.stage!r}; stages: {', '.join(spec.stages)}", file=sys.stderr)
+    spec = load_stage_or_report(args.spec, args.stage)
+    if spec is None:
         return 1
     import boto3
 

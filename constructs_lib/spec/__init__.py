@@ -1,7 +1,7 @@
 """The estate spec: typed model, YAML loader with path-named errors, and JSON Schema export."""
 
 from .errors import SpecError, SpecIssue
-from .loader import load_spec, parse_spec
+from .loader import load_spec, load_stage_or_report, parse_spec
 from .model import (
     DataDelivery,
     EstateSpec,
@@ -23,5 +23,6 @@ __all__ = [
     "StageSettings",
     "json_schema",
     "load_spec",
+    "load_stage_or_report",
     "parse_spec",
 ]

@@ -89,6 +89,20 @@ def read_structure(path: str | Path) -> EstateSpec | None:
         return None
 
 
+
+def load_stage_or_report(path: str | Path, stage: str) -> EstateSpec | None:
+    """For the tools that work on one stage (``--spec``, ``--stage``): the spec, or ``None`` after
+    printing why not (the spec's problems, or the stage it does not have) to stderr."""
+    try:
+        spec = load_spec(path, missing_hint="give an existing spec with `--spec PATH`")
+    except SpecError as error:
+        print(error, file=sys.stderr)
+        return None
+    if stage not in spec.stages:
+        print(f"{path}: no stage {stage!r}; stages: {', '.join(spec.stages)}", file=sys.stderr)
+        return None
+    return spec
+
 def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None, fetched_prices: Any = None) -> EstateSpec:
     """Validate spec text. Raises :class:`SpecError` listing every problem found.
     ``fetched_prices``: prices read from AWS (``plan --prices aws``) for the commitment guard."""

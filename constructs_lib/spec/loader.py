@@ -115,6 +115,11 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None, 
             [SpecIssue(dup.key, f"duplicate key (first defined on line {dup.first_line}); keep one", dup.line)],
         ) from None
     except yaml.YAMLError as exc:
+        # A tab in the indentation is the usual cause and YAML's own message hides it (and names a
+        # later line): name the first tab instead.
+        tab = next((n for n, line in enumerate(text.splitlines(), 1) if "\t" in line[: len(line) - len(line.lstrip())]), None)
+        if tab is not None:
+            raise SpecError(source, [SpecIssue("", "a tab in the indentation; YAML indents with spaces only", tab)]) from None
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         line = mark.line + 1 if mark else None

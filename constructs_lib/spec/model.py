@@ -875,6 +875,18 @@ class EstateSpec(SpecModel):
                         (*loc, "model", "promotion"), f"no promotion named {serving.model.promotion!r} in this stage; promotions: {declared}"
                     ))  # fmt: skip
                     continue
+                if serving.model.arn is not None:
+                    # Bedrock serves a custom model in its own account and region only; another
+                    # account's model arrives by promotion (share and copy), another region's by copy.
+                    _, _, _, arn_region, arn_account = serving.model.arn.split(":", 5)[:5]
+                    if (arn_account, arn_region) != (stage.account, stage.region):
+                        problems.append(LocatedProblem(
+                            (*loc, "model", "arn"),
+                            f"the model is in account {arn_account} / {arn_region}, but this stage serves in "
+                            f"{stage.account} / {stage.region}; Bedrock serves a custom model only where it is: "
+                            "copy it here first (a promotion from the stage that trains it)",
+                        ))  # fmt: skip
+                        continue
                 base = self.served_base_model(stage_name, serving)
                 if serving.on_demand is not None and base is not None:
                     if (refused := catalog.check_on_demand(base, stage.region)) is not None:

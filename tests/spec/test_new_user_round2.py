@@ -1,0 +1,29 @@
+"""Mistakes found trying the project as a new user, second round: each with its message."""
+
+from __future__ import annotations
+
+import pytest
+
+from constructs_lib.spec import SpecError, parse_spec
+
+
+def problems(text: str, tmp_path) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, source="estate.yaml", base_dir=tmp_path)
+    return [issue.render("estate.yaml") for issue in caught.value.issues]
+
+
+def test_a_tab_in_the_indentation_is_named_at_its_line(tmp_path):
+    text = "name: acme\nstages:\n  dev:\n\taccount: '111111111111'\n    region: us-east-1\n"
+    assert problems(text, tmp_path) == ["estate.yaml:4: <spec>: a tab in the indentation; YAML indents with spaces only"]
+
+
+def test_a_served_model_in_another_account_or_region_is_refused(tmp_path):
+    text = (
+        "name: acme\nstages:\n  dev:\n    account: '111111111111'\n    region: us-east-1\n    serving:\n      x:\n"
+        "        model: {arn: 'arn:aws:bedrock:eu-west-1:999999999999:custom-model/abcdefghijkl'}\n"
+        "        provisioned: {modelUnits: 1, commitment: none}\n"
+    )
+    [message] = problems(text, tmp_path)
+    assert "stages.dev.serving.x.model.arn: the model is in account 999999999999 / eu-west-1" in message
+    assert "copy it here first (a promotion from the stage that trains it)" in message

@@ -153,6 +153,9 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None, 
         if kind == "warning":
             for issue in _stage_issues(problem, lines):
                 print(f"warning: {issue.render(source)}", file=sys.stderr)
+    for problem in spec.caution_findings():
+        for issue in _stage_issues(problem, lines):
+            print(f"warning: {issue.render(source)}", file=sys.stderr)
     return spec
 
 

@@ -715,6 +715,20 @@ class EstateSpec(SpecModel):
             ))  # fmt: skip
         return problems
 
+    def caution_findings(self) -> list[LocatedProblem]:
+        """Choices that are valid but deserve a second look, reported as warnings: a protected stage
+        whose stack deletion destroys its buckets and keys."""
+        found: list[LocatedProblem] = []
+        for settings in self.stage_settings():
+            if settings.protected and settings.removal == "destroy":
+                loc = ("stages", settings.name, "removal") if self.stages[settings.name].removal else ("removal",)
+                found.append(LocatedProblem(
+                    loc,
+                    f"stage {settings.name} is protected, yet deleting its stacks destroys its buckets (with their "
+                    "data) and schedules its keys for deletion; set removal: retain for it unless that is meant",
+                ))  # fmt: skip
+        return found
+
     def lifecycle_findings(self) -> list[tuple[str, LocatedProblem]]:
         """("error" | "warning", problem) for every job, teacher, serving entry and promotion on a
         model the catalog dates as past EOL (an error) or Legacy (a warning), as of today

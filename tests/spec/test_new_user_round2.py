@@ -27,3 +27,14 @@ def test_a_served_model_in_another_account_or_region_is_refused(tmp_path):
     [message] = problems(text, tmp_path)
     assert "stages.dev.serving.x.model.arn: the model is in account 999999999999 / eu-west-1" in message
     assert "copy it here first (a promotion from the stage that trains it)" in message
+
+
+def test_destroy_on_a_protected_stage_is_a_warning_naming_the_line(tmp_path, capsys):
+    text = (
+        "name: acme\nremoval: destroy\nstages:\n  dev:\n    account: '111111111111'\n    region: us-east-1\n"
+        "  prod:\n    account: '222222222222'\n    region: us-east-1\n    protected: true\n"
+    )
+    parse_spec(text, source="estate.yaml", base_dir=tmp_path)  # valid: a warning, not an error
+    err = capsys.readouterr().err
+    assert "warning: estate.yaml:2: removal: stage prod is protected, yet deleting its stacks destroys its buckets" in err
+    assert "stage dev" not in err

@@ -15,7 +15,7 @@ import aws_cdk as cdk  # noqa: E402 - after the environment jsii reads
 from constructs_lib.plan import record_spec  # noqa: E402
 from constructs_lib.spec import SpecError, load_spec  # noqa: E402
 from constructs_lib.spec.loader import CDK_MISSING_HINT  # noqa: E402
-from stacks.estate import build_estate  # noqa: E402
+from stacks.estate import BUILDS, build_estate  # noqa: E402
 
 app = cdk.App()
 spec_path = Path(app.node.try_get_context("estate") or "estate.yaml")
@@ -25,7 +25,11 @@ except SpecError as error:
     # A spec mistake is the user's to fix: the message names each path; a traceback would not help.
     print(error, file=sys.stderr)
     sys.exit(1)
-build_estate(app, spec, base_dir=spec_path.parent)
+build = app.node.try_get_context("estate:build") or "all"
+if build not in BUILDS:
+    print(f"-c estate:build={build}: give one of {', '.join(BUILDS)} (default all)", file=sys.stderr)
+    sys.exit(1)
+build_estate(app, spec, base_dir=spec_path.parent, build=build)
 assembly = app.synth()
 # Which spec these templates come from, so `bedrock-estate plan` can tell a stale cdk.out.
 record_spec(assembly.directory, spec_path, spec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from aws_cdk import App, Aspects, Environment
 
@@ -13,12 +14,22 @@ from constructs_lib.spec import EstateSpec
 from .estate_stage import EstateStage
 from .pipeline_stack import PipelineStack, replication_stacks
 
+Build = Literal["all", "stages", "pipeline"]
+BUILDS: tuple[Build, ...] = ("all", "stages", "pipeline")
+"""What an app builds (cdk.json / ``-c estate:build=...``): the standalone stages (``cdk deploy
+'dev/*'``, ``cdk diff`` in pull requests), the delivery pipeline with its own copy of every stage
+(the pipeline's synth step, ``cdk deploy Delivery``), or both (``make synth``, the tests). Each
+stage is built twice only when both are asked for."""
 
-def build_estate(app: App, spec: EstateSpec, base_dir: Path | None = None) -> list[EstateStage]:
-    """One stage per spec stage. ``base_dir`` is where the spec's relative dataset paths start."""
+
+def build_estate(app: App, spec: EstateSpec, base_dir: Path | None = None, build: Build = "all") -> list[EstateStage]:
+    """One stage per spec stage, and the pipeline, as ``build`` asks. ``base_dir`` is where the
+    spec's relative dataset paths start."""
+    if build not in BUILDS:
+        raise ValueError(f"estate:build must be one of {', '.join(BUILDS)}, not {build!r}")
     base_dir = base_dir or Path.cwd()
-    stages = [EstateStage(app, settings, spec, base_dir) for settings in spec.stage_settings()]
-    if spec.pipeline is not None and spec.pipeline.enabled:
+    stages = [EstateStage(app, settings, spec, base_dir) for settings in spec.stage_settings()] if build != "pipeline" else []
+    if spec.pipeline is not None and spec.pipeline.enabled and build != "stages":
         # CDK Pipelines adds cross-region support stacks at the app level: acknowledge there too.
         Aspects.of(app).add(AcknowledgePipelineFindings())
         PipelineStack(

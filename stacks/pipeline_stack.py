@@ -141,7 +141,8 @@ class PipelineStack(Stack):
                 "Synth",
                 input=source,
                 # The same commands a developer runs: every test passes before anything deploys.
-                commands=["make test", "npx cdk synth '**' --quiet --no-notices"],
+                # The pipeline deploys its own copy of each stage: it builds only that copy.
+                commands=["make test", "npx cdk synth '**' --quiet --no-notices -c estate:build=pipeline"],
             ),
         )
         for stage_settings in spec.stage_settings():

@@ -45,6 +45,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from estate_runtime.naming import StageNames
+
 LATENCIES = ("standard", "optimized")
 TIERS = ("priority", "default", "flex", "reserved")  # botocore 1.44.5 ServiceTierType
 DEFAULT_MAX_TOKENS = 512
@@ -124,7 +126,7 @@ def serving_outputs(session: Any, estate: str, stage: str) -> dict[str, str]:
     """The serving stack's outputs ``{OutputKey: OutputValue}``."""
     from botocore.exceptions import ClientError
 
-    stack = f"{estate}-{stage}-serving"
+    stack = StageNames(estate, stage).stack("serving")
     try:
         stacks = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
     except ClientError as error:
@@ -136,8 +138,8 @@ def serving_outputs(session: Any, estate: str, stage: str) -> dict[str, str]:
 
 
 def output_key(entry: str) -> str:
-    """stacks/serving_stack.py names each entry's output so: ``summarizer-distilled`` -> ``SummarizerDistilledModelArn``."""
-    return f"{''.join(w.capitalize() for w in entry.split('-'))}ModelArn"
+    """The serving stack's output holding a served entry's ARN (the name the stack gives it)."""
+    return StageNames.model_arn_output(entry)
 
 
 def resolve_targets(texts: Iterable[str], spec: Any = None, stage: str | None = None, session: Any = None) -> list[Target]:

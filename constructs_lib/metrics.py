@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from estate_runtime.naming import StageNames
+
 TRAINING_FILE = "step_wise_training_metrics.csv"
 VALIDATION_FILE = "validation_metrics.csv"
 JOB_FOLDER = "model-customization-job-"
@@ -247,8 +249,9 @@ def output_bucket(session: Any, estate: str, stage: str) -> str:
     """The foundation's output bucket: its SSM parameter, else its stack output."""
     from botocore.exceptions import ClientError
 
-    parameter = f"/{estate}/{stage}/foundation/output-bucket-name"
-    stack = f"{estate}-{stage}-foundation"
+    names = StageNames(estate, stage)
+    parameter = names.parameter("output-bucket-name")
+    stack = names.stack("foundation")
     try:
         return session.client("ssm").get_parameter(Name=parameter)["Parameter"]["Value"]
     except ClientError as error:
@@ -272,15 +275,10 @@ def bedrock_jobs(session: Any, estate: str, stage: str, job: str) -> tuple[dict[
     this spec job (the first attempt and ``-rN`` retries), and a note when Bedrock could not be asked."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from estate_runtime.naming import job_names
+    from estate_runtime.naming import is_attempt_of, job_names
 
     readable = job_names(estate, stage, job, "0" * 64).readable
     prefix = readable[:48].rstrip("-")  # every attempt's name starts so (names cut the readable part to fit)
-    name_re = re.compile(r"^(.*)(-[0-9a-f]{10}(?:-r\d+)?)$")
-
-    def ours(name: str) -> bool:  # exactly naming._fit(readable, suffix): not another job's name that merely starts alike
-        match = name_re.match(name)
-        return match is not None and match.group(1) == readable[: 63 - len(match.group(2))].rstrip("-")
 
     found: dict[str, dict[str, Any]] = {}
     try:
@@ -288,7 +286,7 @@ def bedrock_jobs(session: Any, estate: str, stage: str, job: str) -> tuple[dict[
         for page in bedrock.get_paginator("list_model_customization_jobs").paginate(nameContains=prefix):
             for summary in page.get("modelCustomizationJobSummaries", []):
                 name = summary["jobName"]
-                if not ours(name):
+                if not is_attempt_of(name, readable):
                     continue
                 found[summary["jobArn"].rsplit("/", 1)[-1]] = {
                     "name": name,

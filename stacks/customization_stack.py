@@ -24,7 +24,7 @@ from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Job
 from estate_runtime.catalog import load_catalog
 
-from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack, notification_topic_name
+from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack
 
 JOB_STATE_CHANGE = "Model Customization Job State Change"
 
@@ -259,7 +259,7 @@ class CustomizationStack(Stack):
     def _notify(self) -> None:
         # A literal ARN (the topic's name is fixed): same environment, and no way for this stack
         # to modify the foundation's topic policy.
-        topic_arn = self.format_arn(service="sns", resource=notification_topic_name(self.stage), arn_format=ArnFormat.NO_RESOURCE_NAME)
+        topic_arn = self.format_arn(service="sns", resource=self.stage.names.topic, arn_format=ArnFormat.NO_RESOURCE_NAME)
         topic = sns.Topic.from_topic_arn(self, "Topic", topic_arn)
         detail = events.EventField
         rule = events.Rule(

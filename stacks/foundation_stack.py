@@ -26,20 +26,6 @@ OUTPUT_PREFIX = "jobs/"
 INVOCATION_LOGS_PREFIX = "invocation-logs"
 
 
-def notification_topic_name(stage: StageSettings) -> str:
-    return stage.names.topic
-
-
-def parameter_name(stage: StageSettings, name: str) -> str:
-    """Where the foundation publishes a value for people and tools: ``/<estate>/<stage>/foundation/<name>``."""
-    return stage.names.parameter(name)
-
-
-def export_name(stage: StageSettings, name: str) -> str:
-    """The CloudFormation export later stacks of the stage import a foundation value from."""
-    return stage.names.export(name)
-
-
 class FoundationRefs:
     """The foundation as a later stack of the same stage sees it: the foundation's named exports,
     imported (``Fn::ImportValue``). CloudFormation resolves them itself, so the role ARN, key ARNs
@@ -54,7 +40,7 @@ class FoundationRefs:
         self.log_group_prefix = stage.names.log_group_prefix
 
     def _value(self, name: str) -> str:
-        return Fn.import_value(export_name(self._stage, name))
+        return Fn.import_value(self._stage.names.export(name))
 
     def _bucket(self, id: str, name: str) -> s3.IBucket:
         return s3.Bucket.from_bucket_attributes(self._scope, id, bucket_name=self._value(name), encryption_key=self.data_key)
@@ -212,7 +198,7 @@ class FoundationStack(Stack):
                 alarm_prefix=stage.names.prefix,
                 emails=emails,
                 display_name=f"{stage.qualifier} Bedrock estate",
-                topic_name=notification_topic_name(stage),
+                topic_name=stage.names.topic,
             ),
         )
 
@@ -231,11 +217,11 @@ class FoundationStack(Stack):
             "NotificationTopicArn": ("notification-topic-arn", self.topic.topic_arn),
         }
         for output_id, (parameter, value) in values.items():
-            CfnOutput(self, output_id, value=value, export_name=export_name(self.stage, parameter))
+            CfnOutput(self, output_id, value=value, export_name=self.stage.names.export(parameter))
             ssm.StringParameter(
                 self,
                 f"{output_id}Parameter",
-                parameter_name=parameter_name(self.stage, parameter),
+                parameter_name=self.stage.names.parameter(parameter),
                 string_value=value,
                 description=f"{self.stage.qualifier} foundation: {parameter}",
             )

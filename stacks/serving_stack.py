@@ -20,7 +20,7 @@ from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Serving
 from estate_runtime.naming import JobNames, content_hash
 
-from .foundation_stack import FoundationRefs, FoundationStack, notification_topic_name
+from .foundation_stack import FoundationRefs, FoundationStack
 
 
 def served_name(stage: StageSettings, entry: str, serving: Serving) -> str:
@@ -153,9 +153,9 @@ class ServingStack(Stack):
                 ),
             )
             self.models[entry] = model
-            CfnOutput(self, f"{''.join(w.capitalize() for w in entry.split('-'))}ModelArn", value=model.arn, description=f"Invoke {entry} with this model id")
+            CfnOutput(self, stage.names.model_arn_output(entry), value=model.arn, description=f"Invoke {entry} with this model id")
 
-        topic_arn = self.format_arn(service="sns", resource=notification_topic_name(stage), arn_format=ArnFormat.NO_RESOURCE_NAME)
+        topic_arn = self.format_arn(service="sns", resource=stage.names.topic, arn_format=ArnFormat.NO_RESOURCE_NAME)
         self.monitoring = ServingMonitoring(
             self,
             "Monitoring",

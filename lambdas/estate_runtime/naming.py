@@ -70,6 +70,16 @@ def job_names(estate: str, stage: str, job: str, digest: str) -> JobNames:
     return JobNames(readable=readable_name(estate, stage, job), digest=digest)
 
 
+_ATTEMPT_SUFFIX = re.compile(rf"^(.*)(-[0-9a-f]{{{DIGEST_LENGTH}}}(?:-r\d+)?)$")
+
+
+def is_attempt_of(name: str, readable: str) -> bool:
+    """True when ``name`` is a job name of ``readable``'s (any digest, any ``-rN`` attempt), as
+    ``JobNames`` builds it: not another job's name that merely starts alike."""
+    match = _ATTEMPT_SUFFIX.match(name)
+    return match is not None and name == _fit(readable, match.group(2))
+
+
 def _fit(readable: str, suffix: str) -> str:
     """``readable + suffix`` within 63 characters, cutting the readable part, never the suffix."""
     room = MAX_NAME - len(suffix)
@@ -129,6 +139,12 @@ class StageNames:
     def named(self, name: str) -> str:
         """A stage resource's name: the prefix and ``name`` (rules, jobs, shares)."""
         return f"{self.prefix}{name}"
+
+    @staticmethod
+    def model_arn_output(entry: str) -> str:
+        """The serving stack's output with a served entry's ARN: ``summarizer-distilled`` ->
+        ``SummarizerDistilledModelArn``."""
+        return f"{''.join(w.capitalize() for w in entry.split('-'))}ModelArn"
 
     def share(self, job: str) -> str:
         """The RAM share of a job's model with the stages that promote it."""

@@ -23,3 +23,15 @@ def test_the_spec_hands_out_the_same_names(tmp_path):
     spec = parse_spec("name: acme\nstages:\n  dev: {account: '111111111111', region: us-east-1}\n", source="x.yaml", base_dir=tmp_path)
     [stage] = spec.stage_settings()
     assert stage.names == StageNames("acme", "dev") and stage.qualifier == "acme-dev"
+
+
+def test_a_jobs_attempts_are_told_from_a_job_whose_name_merely_starts_alike():
+    from estate_runtime.naming import JobNames, is_attempt_of
+
+    names = JobNames("acme-dev-summarizer", "a" * 64)
+    assert is_attempt_of(names.job_name, names.readable) and is_attempt_of(names.next_attempt().job_name, names.readable)
+    assert not is_attempt_of(JobNames("acme-dev-summarizer-distilled", "b" * 64).job_name, names.readable)
+
+
+def test_a_served_entrys_output_is_named_from_its_entry():
+    assert StageNames.model_arn_output("summarizer-distilled") == "SummarizerDistilledModelArn"

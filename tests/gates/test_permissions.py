@@ -210,21 +210,10 @@ def _key_alias(estate, stage: str, which: str) -> str:
     return "alias/" + _names(estate, stage).key_alias("custom-models" if which == "custom-model" else "data")
 
 
-def _covers_key(statement: Statement, *, account: str, region: str, alias: str, export: str) -> bool:
-    """The statement's resources include that key: the foundation's export of its ARN, or its ARN
-    pattern in that account and region narrowed to the key by its alias (``kms:ResourceAliases``)."""
-    if f"<import:{export}>" in statement.resources:
-        return True
-    if not any(fnmatch.fnmatchcase(f"arn:aws:kms:{region}:{account}:key/k", r) for r in statement.resources):
-        return False
-    aliases = [
-        value
-        for op, keys in statement.conditions.items()
-        if op.startswith("ForAnyValue:StringEquals")
-        for key, value in keys.items()
-        if key == "kms:ResourceAliases"
-    ]
-    return any(alias in (v if isinstance(v, list) else [v]) for v in aliases)
+def _covers_key(statement: Statement, export: str) -> bool:
+    """The statement's resources include that key: the foundation's export of its ARN, which is how
+    every later stack names the stage's keys."""
+    return f"<import:{export}>" in statement.resources
 
 
 def _via(statement: Statement, service: str, region: str) -> bool:
@@ -319,7 +308,7 @@ def _key_needs(estate, role: Role, row: DependentPermission) -> Iterable[list[st
     for action in row.actions:
         ok = [
             s for s in granted(statements, action)
-            if _covers_key(s, account=role.account, region=role.region, alias=alias, export=export)
+            if _covers_key(s, export)
             and (row.via_service is None or _via(s, row.via_service, role.region))
         ]  # fmt: skip
         if not ok:

@@ -91,22 +91,18 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelShareProps) -> 
     # holding the keys of one (RAM user guide, "Example IAM policies for AWS RAM"): one statement
     # for "only this account's Bedrock custom models", one for "only the declared accounts".
     tagged = {f"aws:RequestTag/{OWNER_TAG}": props.owner}
-    grants.allow_unscoped(
-        ["ram:CreateResourceShare"],
+    create_reason = (
         "RAM authorizes creating a share before it has an ARN; conditions limit it to this account's "
-        "Bedrock custom models, the declared accounts, no external principals and the estate's owner tag.",
-        conditions={
-            "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel", **tagged},
-            "StringLike": {"ram:ResourceArn": models},
-            **internal_only,
-        },
+        "Bedrock custom models, the declared accounts, no external principals and the estate's owner tag."
     )
-    grants.allow_unscoped(
-        ["ram:CreateResourceShare"],
-        "RAM authorizes creating a share before it has an ARN; conditions limit it to this account's "
-        "Bedrock custom models, the declared accounts, no external principals and the estate's owner tag.",
-        conditions={"StringEquals": {"ram:Principal": accounts, **tagged}, **internal_only},
-    )
+    resources_context = {
+        "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel", **tagged},
+        "StringLike": {"ram:ResourceArn": models},
+        **internal_only,
+    }
+    principals_context = {"StringEquals": {"ram:Principal": accounts, **tagged}, **internal_only}
+    for conditions in (resources_context, principals_context):
+        grants.allow_unscoped(["ram:CreateResourceShare"], create_reason, conditions=conditions)
     own_shares = {"StringLike": {"ram:ResourceShareName": f"{props.share_name_prefix}*"}}
     internal = {"Bool": {"ram:AllowsExternalPrincipals": "false"}}
     grants.add(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -30,3 +32,29 @@ class SpecError(Exception):
         count = len(self.issues)
         head = f"{self.source}: {count} problem{'s' if count != 1 else ''} in the estate spec:"
         return "\n".join([head, *("  " + issue.render(self.source) for issue in self.issues)])
+
+
+class StageFieldError(ValueError):
+    """A problem found after field validation, with the path it belongs to."""
+
+    def __init__(self, stage: str, field: str, message: str, errors: Sequence[Mapping[str, Any]] | None = None):
+        self.loc: tuple[str | int, ...] = ("stages", stage, field)
+        self.detail = message
+        # pydantic error dicts (loc relative to the block) when the merged override was invalid
+        self.errors = errors or []
+        super().__init__(message)
+
+
+class LocatedProblem(StageFieldError):
+    """A problem at any path of the spec (a job, a dataset file)."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str):
+        ValueError.__init__(self, message)
+        self.loc = loc
+        self.detail = message
+        self.errors = []
+
+
+def _clean_message(error: Mapping[str, Any]) -> str:
+    message = str(error.get("msg", "invalid"))
+    return message.removeprefix("Value error, ")

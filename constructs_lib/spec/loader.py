@@ -14,8 +14,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import SpecError, SpecIssue
-from .model import EstateSpec, StageFieldError, YamlInt, _clean_message
+from .errors import SpecError, SpecIssue, StageFieldError, _clean_message
+from .model import EstateSpec
+from .types import YamlInt
 
 Loc = tuple[str | int, ...]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import LocatedProblem, StageFieldError
+from .errors import LocatedProblem
 from .promotion import promoted_job, served_base_model, served_job
 
 if TYPE_CHECKING:
@@ -18,11 +18,11 @@ if TYPE_CHECKING:
 MAX_COPY_BYTES = 5 * 1024**3
 
 
-def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: Any = None) -> list[StageFieldError]:
+def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: Any = None) -> list[LocatedProblem]:
     """Checks that span stages, merge overrides, consult the model catalog or read dataset
     files; run by the loader after field validation. ``fetched_prices``: a PriceTable read
     from AWS (``plan --prices aws``), between the spec's prices and the shipped table."""
-    problems: list[StageFieldError] = []
+    problems: list[LocatedProblem] = []
     problems += _check_jobs(spec)
     problems += _check_prices(spec)
     problems += _check_serving(spec, fetched_prices)
@@ -33,7 +33,7 @@ def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: 
     for name in spec.stages:
         try:
             settings = spec.stage(name)
-        except StageFieldError as problem:
+        except LocatedProblem as problem:
             problems.append(problem)
             continue
         if not settings.invocation_logging.enabled:
@@ -41,9 +41,8 @@ def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: 
         target = (settings.account, settings.region)
         if target in owners:
             problems.append(
-                StageFieldError(
-                    name,
-                    "invocationLogging",
+                LocatedProblem(
+                    ("stages", name, "invocationLogging"),
                     f"stages {owners[target]!r} and {name!r} both deploy to account {target[0]} in "
                     f"{target[1]}, where Bedrock keeps a single invocation logging configuration; "
                     "set invocationLogging.enabled: false on one of them",
@@ -54,15 +53,15 @@ def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: 
     return problems
 
 
-def _check_jobs(spec: EstateSpec) -> list[StageFieldError]:
+def _check_jobs(spec: EstateSpec) -> list[LocatedProblem]:
     from estate_runtime.catalog import load_catalog
 
     catalog = load_catalog()
-    problems: list[StageFieldError] = []
+    problems: list[LocatedProblem] = []
     for stage_name, stage in spec.stages.items():
         try:
             logging = spec.stage(stage_name).invocation_logging
-        except StageFieldError:
+        except LocatedProblem:
             logging = spec.invocation_logging  # the override's own problem is reported elsewhere
         for job_name, job in stage.jobs.items():
             job_loc = ("stages", stage_name, "jobs", job_name)
@@ -101,7 +100,7 @@ def _check_jobs(spec: EstateSpec) -> list[StageFieldError]:
     return problems
 
 
-def _check_prices(spec: EstateSpec) -> list[StageFieldError]:
+def _check_prices(spec: EstateSpec) -> list[LocatedProblem]:
     """A price applies by base model id: one under an id no job uses and the catalog does not
     know would be silently ignored, so it is an error with the closest ids."""
     from estate_runtime.catalog import load_catalog
@@ -109,7 +108,7 @@ def _check_prices(spec: EstateSpec) -> list[StageFieldError]:
     from .suggest import closest
 
     known = set(load_catalog().models) | {job.base_model for stage in spec.stages.values() for job in stage.jobs.values()}
-    problems: list[StageFieldError] = []
+    problems: list[LocatedProblem] = []
     for model in spec.prices:
         if model in known:
             continue
@@ -183,12 +182,12 @@ def lifecycle_findings(spec: EstateSpec) -> list[tuple[str, LocatedProblem]]:
     return list(unique.values())
 
 
-def _check_promotions(spec: EstateSpec) -> list[StageFieldError]:
+def _check_promotions(spec: EstateSpec) -> list[LocatedProblem]:
     from estate_runtime.catalog import load_catalog
 
     catalog = load_catalog()
     order = list(spec.stages)
-    problems: list[StageFieldError] = []
+    problems: list[LocatedProblem] = []
     for stage_name, stage in spec.stages.items():
         for name, promotion in stage.promotions.items():
             loc = ("stages", stage_name, "promotions", name)
@@ -245,12 +244,12 @@ def serving_cost(spec: EstateSpec, stage_name: str, serving: Serving, fetched_pr
     return cost(load_prices(), base, p.commitment, p.model_units, spec.prices, fetched_prices)
 
 
-def _check_serving(spec: EstateSpec, fetched_prices: Any = None) -> list[StageFieldError]:
+def _check_serving(spec: EstateSpec, fetched_prices: Any = None) -> list[LocatedProblem]:
     from estate_runtime.catalog import load_catalog
     from estate_runtime.pricing import commitment_problems
 
     catalog = load_catalog()
-    problems: list[StageFieldError] = []
+    problems: list[LocatedProblem] = []
     for stage_name, stage in spec.stages.items():
         for name, serving in stage.serving.items():
             loc = ("stages", stage_name, "serving", name)
@@ -315,10 +314,10 @@ def dataset_usages(spec: EstateSpec) -> dict[str, list[tuple[str, str, DatasetRu
     return usages
 
 
-def _check_dataset_files(spec: EstateSpec, base_dir: Path) -> list[StageFieldError]:
+def _check_dataset_files(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
     from estate_runtime import datasets
 
-    problems: list[StageFieldError] = []
+    problems: list[LocatedProblem] = []
     usages = dataset_usages(spec)
     for name, dataset in spec.datasets.items():
         if dataset.path is None:

@@ -34,25 +34,18 @@ class SpecError(Exception):
         return "\n".join([head, *("  " + issue.render(self.source) for issue in self.issues)])
 
 
-class StageFieldError(ValueError):
-    """A problem found after field validation, with the path it belongs to."""
+class LocatedProblem(ValueError):
+    """The one type of a problem found after field validation: the path it belongs to (``loc``,
+    e.g. ``("stages", "dev", "jobs", "summarizer", "baseModel")``) and what is wrong there.
+    Raised by stage resolution and returned, in lists, by the cross-checks; the loader turns each
+    into a line-numbered ``SpecIssue`` of one ``SpecError``."""
 
-    def __init__(self, stage: str, field: str, message: str, errors: Sequence[Mapping[str, Any]] | None = None):
-        self.loc: tuple[str | int, ...] = ("stages", stage, field)
-        self.detail = message
-        # pydantic error dicts (loc relative to the block) when the merged override was invalid
-        self.errors = errors or []
+    def __init__(self, loc: tuple[str | int, ...], message: str, errors: Sequence[Mapping[str, Any]] | None = None):
         super().__init__(message)
-
-
-class LocatedProblem(StageFieldError):
-    """A problem at any path of the spec (a job, a dataset file)."""
-
-    def __init__(self, loc: tuple[str | int, ...], message: str):
-        ValueError.__init__(self, message)
         self.loc = loc
         self.detail = message
-        self.errors = []
+        # pydantic error dicts (loc relative to ``loc``) when a merged stage override was invalid
+        self.errors = list(errors or [])
 
 
 def _clean_message(error: Mapping[str, Any]) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 
 from . import checks, promotion
-from .errors import LocatedProblem, StageFieldError
+from .errors import LocatedProblem
 from .stages import StageSettings, resolve_stage
 
 # LOG_RETENTION_DAYS and YamlInt lived here before the spec was split by concern: still importable.
@@ -416,7 +416,7 @@ class EstateSpec(SpecModel):
     )
     stages: dict[StageName, Stage] = Field(min_length=1, description="Deployment targets, in promotion order.")
 
-    def cross_check(self, base_dir: Path | None = None, fetched_prices: Any = None) -> list[StageFieldError]:
+    def cross_check(self, base_dir: Path | None = None, fetched_prices: Any = None) -> list[LocatedProblem]:
         """Checks that span stages, merge overrides, consult the model catalog or read dataset
         files; run by the loader after field validation. ``fetched_prices``: a PriceTable read
         from AWS (``plan --prices aws``), between the spec's prices and the shipped table."""

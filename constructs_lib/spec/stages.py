@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from estate_runtime.naming import StageNames
 
-from .errors import StageFieldError, _clean_message
+from .errors import LocatedProblem, _clean_message
 from .types import Removal, SpecModel
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def _merge(base: SpecModel, override: SpecModel | None, stage: str, field: str) 
         if not isinstance(exc, ValidationError):
             raise
         errors = exc.errors()
-        raise StageFieldError(stage, field, _clean_message(errors[0]), errors) from None
+        raise LocatedProblem(("stages", stage, field), _clean_message(errors[0]), errors) from None
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from aws_cdk import ArnFormat, Stack
@@ -17,11 +16,10 @@ from constructs_lib.conversions import log_retention, removal_policy
 from constructs_lib.customization_job import CustomizationJob, CustomizationJobProps
 from constructs_lib.customization_role import vpc_access_statements
 from constructs_lib.estate_dataset import EstateDataset, EstateDatasetProps
-from constructs_lib.job_identity import api_number, job_names_for
+from constructs_lib.job_request import CUSTOM_MODEL_KEY, INVOCATION_LOGS, DatasetSource, JobRequest
 from constructs_lib.nag import acknowledge, nag_spelling
 from constructs_lib.resource_provider import ProviderLogging
 from constructs_lib.spec import EstateSpec, StageSettings
-from constructs_lib.spec.model import Job
 from estate_runtime.catalog import load_catalog
 
 from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack
@@ -41,11 +39,12 @@ class CustomizationStack(Stack):
         *,
         stage: StageSettings,
         spec: EstateSpec,
-        base_dir: Path,
         foundation: FoundationStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        if stage.job_requests.keys() != stage.jobs.keys():
+            raise ValueError(f"CustomizationStack {stage.name}: resolve the stage with its dataset files, spec.stage(name, base_dir)")
         self.stage = stage
         self.add_stack_dependency(foundation, "imports the foundation's exports")
         refs = FoundationRefs(self, stage)
@@ -59,13 +58,11 @@ class CustomizationStack(Stack):
         )
         self.catalog = load_catalog()
         self._datasets: dict[str, str] = {}  # dataset name -> S3 URI of its copy
-        self._spec = spec
-        self._base_dir = base_dir
         access: list[iam.PolicyStatement] = []
 
         self.jobs: dict[str, CustomizationJob] = {}
-        for job_name, job in stage.jobs.items():
-            self.jobs[job_name] = self._job(job_name, job, access)
+        for job_name, request in stage.job_requests.items():
+            self.jobs[job_name] = self._job(request, access)
 
         if access:
             # Job-specific access of the service role lives here, not in the foundation stack,
@@ -87,16 +84,17 @@ class CustomizationStack(Stack):
             self._forward_completions(pipeline.account, pipeline.region)
 
     # -- datasets --------------------------------------------------------------------------------
-    def _dataset(self, name: str, job: Job, purpose: str, access: list[iam.PolicyStatement], preflight: list[dict[str, str]]) -> str:
+    def _dataset(
+        self, dataset: DatasetSource, request: JobRequest, purpose: str, access: list[iam.PolicyStatement], preflight: list[dict[str, str]]
+    ) -> str:
         """The dataset's S3 URI for the job; repository files are copied into the training bucket once."""
-        dataset = self._spec.datasets[name]
         if dataset.s3_uri is not None:
-            rules = self.catalog.dataset_rules(job.base_model, job.type, purpose) if job.catalog_checks else None
+            rules = self.catalog.dataset_rules(request.base_model, request.customization_type, purpose) if request.catalog_checks else None
             if rules is not None:
                 check = {
                     "S3Uri": dataset.s3_uri,
                     "Format": rules.format,
-                    "Purpose": f"{purpose} dataset {name}",
+                    "Purpose": f"{purpose} dataset {dataset.name}",
                     "SingleTurn": str(rules.single_turn).lower(),
                     "RequireFinalAssistant": str(rules.require_final_assistant).lower(),
                 }
@@ -117,76 +115,73 @@ class CustomizationStack(Stack):
                     )
                 )
             return dataset.s3_uri
-        if name not in self._datasets:
+        if dataset.name not in self._datasets:
             assert dataset.path is not None
             copy = EstateDataset(
                 self,
-                f"Dataset-{name}",
+                f"Dataset-{dataset.name}",
                 EstateDatasetProps(
-                    path=self._base_dir / dataset.path,
-                    name=name,
+                    path=dataset.path,
+                    name=dataset.name,
                     bucket=self.foundation.training_bucket,
                     logging=self.logging,
                     removal=self.stage.removal,
                 ),
             )
-            self._datasets[name] = copy.s3_uri
-        return self._datasets[name]
+            self._datasets[dataset.name] = copy.s3_uri
+        return self._datasets[dataset.name]
 
     # -- jobs ------------------------------------------------------------------------------------
-    def _job(self, job_name: str, job: Job, access: list[iam.PolicyStatement]) -> CustomizationJob:
+    def _job(self, request: JobRequest, access: list[iam.PolicyStatement]) -> CustomizationJob:
+        """The job's resource: every field of its request, with the stage's resources put in."""
         foundation = self.foundation
+        job_name = request.job
         preflight: list[dict[str, str]] = []
-        if job.training_data.dataset is not None:
-            training_config: dict[str, Any] = {"s3Uri": self._dataset(job.training_data.dataset, job, "training", access, preflight)}
+        if isinstance(request.training, DatasetSource):
+            training_config: dict[str, Any] = {"s3Uri": self._dataset(request.training, request, "training", access, preflight)}
         else:
-            logs = job.training_data.invocation_logs
-            assert logs is not None
-            source = logs.s3_uri or f"s3://{foundation.invocation_log_bucket.bucket_name}/{INVOCATION_LOGS_PREFIX}/"
+            logs = request.training
+            if logs.source == INVOCATION_LOGS:
+                source = f"s3://{foundation.invocation_log_bucket.bucket_name}/{INVOCATION_LOGS_PREFIX}/"
+            else:
+                assert isinstance(logs.source, str)
+                source = logs.source
+                access.append(iam.PolicyStatement(actions=["s3:GetObject", "s3:ListBucket"], resources=_bucket_and_objects(self, source)))
             config: dict[str, Any] = {"usePromptResponse": logs.use_prompt_response, "invocationLogSource": {"s3Uri": source}}
-            if logs.filter is not None:
-                config["requestMetadataFilters"] = logs.filter.model_dump(by_alias=True, exclude_none=True)
+            if logs.request_metadata_filters is not None:
+                config["requestMetadataFilters"] = logs.request_metadata_filters
             training_config = {"invocationLogsConfig": config}
-            if logs.s3_uri:
-                access.append(iam.PolicyStatement(actions=["s3:GetObject", "s3:ListBucket"], resources=_bucket_and_objects(self, logs.s3_uri)))
-        validation_uris = [self._dataset(name, job, "validation", access, preflight) for name in job.validation_data]
-        if job.teacher is not None:
-            access += self._teacher_access(job.teacher.model)
-        vpc_config = None
-        if job.vpc is not None:
-            vpc_config = {"subnetIds": list(job.vpc.subnet_ids), "securityGroupIds": list(job.vpc.security_group_ids)}
-            access += vpc_access_statements(self, vpc_config["subnetIds"], vpc_config["securityGroupIds"])
+        validation_uris = [self._dataset(dataset, request, "validation", access, preflight) for dataset in request.validation]
+        if request.teacher is not None:
+            access += self._teacher_access(request.teacher)
+        if request.vpc is not None:
+            access += vpc_access_statements(self, request.vpc["subnetIds"], request.vpc["securityGroupIds"])
 
-        names = job_names_for(self._spec, self.stage.name, job_name, self._base_dir)
-        hyperparameters = {name: api_number(value) for name, value in sorted(job.hyperparameters.items())}
-        tags = {**self.stage.tags, **job.tags, "estate-stage": self.stage.name, "estate-job": job_name}
+        tags = {**self.stage.tags, **request.tags, "estate-stage": self.stage.name, "estate-job": job_name}
+        key = request.custom_model_key
         construct = CustomizationJob(
             self,
             f"Job-{job_name}",
             CustomizationJobProps(
-                names=names,
+                names=request.names,
                 role=foundation.service_role,
-                base_model=job.base_model,
-                customization_type=job.type,
+                base_model=request.base_model,
+                customization_type=request.customization_type,
                 training_data_config=training_config,
                 validation_s3_uris=validation_uris,
                 output_s3_uri=f"s3://{foundation.output_bucket.bucket_name}/{OUTPUT_PREFIX}{job_name}/",
-                hyperparameters=hyperparameters,
-                teacher=job.teacher.model if job.teacher else None,
-                max_response_length=job.teacher.max_response_length if job.teacher else 1000,
-                custom_model_key=(
-                    kms.Key.from_key_arn(self, f"Job-{job_name}-Key", job.custom_model_kms_key_arn)
-                    if job.custom_model_kms_key_arn
-                    else foundation.custom_model_key
-                ),
+                hyperparameters=request.hyperparameters,
+                teacher=request.teacher,
+                max_response_length=request.max_response_length,
+                custom_model_key=foundation.custom_model_key if key == CUSTOM_MODEL_KEY else kms.Key.from_key_arn(self, f"Job-{job_name}-Key", str(key)),
                 owner=self.stage.qualifier,
-                vpc_config=vpc_config,
+                vpc_config=request.vpc,
                 job_tags=tags,
                 model_tags=tags,
-                removal=job.removal,
+                removal=request.removal,
                 preflight=preflight,
                 logging=self.logging,
-                catalog_checks=job.catalog_checks,
+                catalog_checks=request.catalog_checks,
             ),
         )
         # No stack outputs per job: CloudFormation allows 200 per stack, and the names are

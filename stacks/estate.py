@@ -28,7 +28,7 @@ def build_estate(app: App, spec: EstateSpec, base_dir: Path | None = None, build
     if build not in BUILDS:
         raise ValueError(f"estate:build must be one of {', '.join(BUILDS)}, not {build!r}")
     base_dir = base_dir or Path.cwd()
-    stages = [EstateStage(app, settings, spec, base_dir) for settings in spec.stage_settings()] if build != "pipeline" else []
+    stages = [EstateStage(app, settings, spec, base_dir) for settings in spec.stage_settings(base_dir)] if build != "pipeline" else []
     if spec.pipeline is not None and spec.pipeline.enabled and build != "stages":
         # CDK Pipelines adds cross-region support stacks at the app level: acknowledge there too.
         Aspects.of(app).add(AcknowledgePipelineFindings())

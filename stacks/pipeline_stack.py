@@ -145,7 +145,7 @@ class PipelineStack(Stack):
                 commands=["make test", "npx cdk synth '**' --quiet --no-notices -c estate:build=pipeline"],
             ),
         )
-        for stage_settings in spec.stage_settings():
+        for stage_settings in spec.stage_settings(base_dir):
             name = stage_settings.name
             stage = EstateStage(self, stage_settings, spec, base_dir)
             pre: list[pipelines.Step] = [

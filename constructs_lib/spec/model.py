@@ -455,10 +455,11 @@ class EstateSpec(SpecModel):
         """Per dataset: (stage, job, rules) for every job that uses it and whose model the catalog knows."""
         return checks.dataset_usages(self)
 
-    def stage(self, name: str) -> StageSettings:
-        """The effective settings of one stage: its overrides merged over the estate's defaults."""
-        return resolve_stage(self, name)
+    def stage(self, name: str, base_dir: Path | None = None) -> StageSettings:
+        """The effective settings of one stage: its overrides merged over the estate's defaults, its
+        promotion edges and, with ``base_dir`` (where dataset paths start), its job names."""
+        return resolve_stage(self, name, base_dir)
 
-    def stage_settings(self) -> list[StageSettings]:
-        """Every stage's effective settings, in spec (promotion) order."""
-        return [self.stage(name) for name in self.stages]
+    def stage_settings(self, base_dir: Path | None = None) -> list[StageSettings]:
+        """Every stage's effective settings, in spec (promotion) order (``stage``)."""
+        return [self.stage(name, base_dir) for name in self.stages]

@@ -3,10 +3,64 @@ stages promote a job."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from estate_runtime.naming import JobNames
+
     from .model import EstateSpec, Job, Serving
+
+
+@dataclass(frozen=True)
+class PromotionTarget:
+    """A later stage that promotes a job of this stage: its model is shared with that account."""
+
+    stage: str
+    promotion: str
+    account: str
+    region: str
+
+
+@dataclass(frozen=True)
+class PromotionSource:
+    """The job a promotion of this stage copies: the earlier stage it trains in, and its names there
+    (``None`` when the stage was resolved without the dataset files, see ``resolve_stage``)."""
+
+    stage: str
+    account: str
+    region: str
+    job_name: str
+    job: Job
+    names: JobNames | None
+
+
+def promotion_graph(
+    spec: EstateSpec, stage_name: str, job_names: Callable[[str, str], JobNames] | None = None
+) -> tuple[dict[str, tuple[PromotionTarget, ...]], dict[str, PromotionSource]]:
+    """One stage's edges of the promotion graph, in spec order: (job -> the later stages promoting
+    it, for jobs that are promoted; promotion -> its source, for promotions whose job exists).
+    ``job_names(stage, job)`` names the source jobs."""
+    stage = spec.stages[stage_name]
+    promoted_to: dict[str, tuple[PromotionTarget, ...]] = {}
+    for job_name in stage.jobs:
+        targets = tuple(
+            PromotionTarget(later, name, spec.stages[later].account, spec.stages[later].region)
+            for later, name in promotions_from(spec, stage_name, job_name)
+        )
+        if targets:
+            promoted_to[job_name] = targets
+    promoted_from: dict[str, PromotionSource] = {}
+    for name in stage.promotions:
+        found = promoted_job(spec, stage_name, name)
+        if found is None:
+            continue
+        source_stage, job_name, job = found
+        source = spec.stages[source_stage]
+        names = job_names(source_stage, job_name) if job_names else None
+        promoted_from[name] = PromotionSource(source_stage, source.account, source.region, job_name, job, names)
+    return promoted_to, promoted_from
 
 
 def served_job(spec: EstateSpec, stage_name: str, serving: Serving) -> Job | None:

@@ -47,11 +47,10 @@ def teacher_invoke(scope: Construct, teacher: str, catalog: Catalog) -> list[iam
     """Invoke a distillation teacher that is a cross-region inference profile: the profile in this
     region and the foundation model in each region it routes to (every region when the catalog
     does not know the profile). An on-demand teacher needs no grant on the service role."""
-    known = catalog.teachers.get(teacher)
-    is_profile = known.inference_profile if known else teacher.split(".")[0] in ("us", "eu", "apac", "global")
-    if not is_profile:
+    if not catalog.is_inference_profile(teacher):
         return []
     stack = Stack.of(scope)
+    known = catalog.teachers.get(teacher)
     foundation_model = (known.foundation_model if known else None) or teacher.split(".", 1)[1]
     regions = known.routes_to if known and known.routes_to else ("*",)
     return [

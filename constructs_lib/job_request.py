@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from estate_runtime.naming import JobNames, content_hash, job_names
 
 if TYPE_CHECKING:
+    from estate_runtime.catalog import Catalog
+
     from .spec import EstateSpec
 
 
@@ -206,6 +208,31 @@ def job_request(spec: EstateSpec, stage: str, job_name: str, base_dir: Path) -> 
         removal=job.removal,
         catalog_checks=job.catalog_checks,
     )
+
+
+def preflight_check(request: JobRequest, dataset: DatasetSource, purpose: str, catalog: Catalog) -> dict[str, str] | None:
+    """The handler's check of a dataset already in S3 before it creates the job (``Preflight``),
+    with the catalog's rules for the job's model, type and the dataset's ``purpose`` (training or
+    validation). None for a repository file (the spec checks it at synthesis), with catalog checks
+    off, or when the catalog has no rules for them."""
+    if dataset.s3_uri is None or not request.catalog_checks:
+        return None
+    rules = catalog.dataset_rules(request.base_model, request.customization_type, purpose)
+    if rules is None:
+        return None
+    check = {
+        "S3Uri": dataset.s3_uri,
+        "Format": rules.format,
+        "Purpose": f"{purpose} dataset {dataset.name}",
+        "SingleTurn": str(rules.single_turn).lower(),
+        "RequireFinalAssistant": str(rules.require_final_assistant).lower(),
+    }
+    for field, value in (("MinRecords", rules.min_records), ("MaxRecords", rules.max_records), ("MaxTokensPerRecord", rules.max_tokens_per_record)):
+        if value is not None:
+            check[field] = str(value)
+    if dataset.kms_key_arn:
+        check["KmsKeyArn"] = dataset.kms_key_arn
+    return check
 
 
 def job_names_for(spec: EstateSpec, stage: str, job_name: str, base_dir: Path) -> JobNames:

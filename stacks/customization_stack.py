@@ -16,7 +16,7 @@ from constructs_lib.customization_role import vpc_access_statements
 from constructs_lib.estate_dataset import EstateDataset, EstateDatasetProps
 from constructs_lib.job_access import JobAccess, JobAccessProps, dataset_read, invocation_logs_read, teacher_invoke
 from constructs_lib.job_events import JobCompletionForwarding, JobCompletionForwardingProps, JobStateNotifications, JobStateNotificationsProps
-from constructs_lib.job_request import CUSTOM_MODEL_KEY, INVOCATION_LOGS, DatasetSource, JobRequest
+from constructs_lib.job_request import CUSTOM_MODEL_KEY, INVOCATION_LOGS, DatasetSource, JobRequest, preflight_check
 from constructs_lib.resource_provider import ProviderLogging
 from constructs_lib.spec import EstateSpec, StageSettings
 from estate_runtime.catalog import load_catalog
@@ -111,20 +111,8 @@ class CustomizationStack(Stack):
     ) -> str:
         """The dataset's S3 URI for the job; repository files are copied into the training bucket once."""
         if dataset.s3_uri is not None:
-            rules = self.catalog.dataset_rules(request.base_model, request.customization_type, purpose) if request.catalog_checks else None
-            if rules is not None:
-                check = {
-                    "S3Uri": dataset.s3_uri,
-                    "Format": rules.format,
-                    "Purpose": f"{purpose} dataset {dataset.name}",
-                    "SingleTurn": str(rules.single_turn).lower(),
-                    "RequireFinalAssistant": str(rules.require_final_assistant).lower(),
-                }
-                for field, value in (("MinRecords", rules.min_records), ("MaxRecords", rules.max_records), ("MaxTokensPerRecord", rules.max_tokens_per_record)):
-                    if value is not None:
-                        check[field] = str(value)
-                if dataset.kms_key_arn:
-                    check["KmsKeyArn"] = dataset.kms_key_arn
+            check = preflight_check(request, dataset, purpose, self.catalog)
+            if check is not None:
                 preflight.append(check)
             access += dataset_read(self, dataset.s3_uri, dataset.kms_key_arn)
             return dataset.s3_uri

@@ -116,3 +116,18 @@ def test_the_request_of_a_spec_job_carries_its_fields_and_the_repository_files_c
         for dataset in [request.training, *request.validation]:
             if isinstance(dataset, DatasetSource) and dataset.path is not None:
                 assert dataset.sha256 is not None and len(dataset.sha256) == 64
+
+
+def test_the_preflight_check_of_an_s3_dataset_carries_the_catalogs_rules_for_the_job():
+    from constructs_lib.job_request import preflight_check
+    from estate_runtime.catalog import load_catalog
+
+    catalog = load_catalog()
+    in_s3 = DatasetSource("train", s3_uri="s3://data-bucket/train.jsonl", kms_key_arn="arn:aws:kms:us-east-1:111111111111:key/abcd")
+    check = preflight_check(REQUEST, in_s3, "training", catalog)
+    rules = catalog.dataset_rules(REQUEST.base_model, REQUEST.customization_type, "training")
+    assert rules is not None and check is not None
+    assert check["S3Uri"] == "s3://data-bucket/train.jsonl" and check["Format"] == rules.format
+    assert check["Purpose"] == "training dataset train" and check["KmsKeyArn"].endswith("key/abcd")
+    assert preflight_check(REQUEST, REQUEST.training, "training", catalog) is None  # a repository file: checked at synthesis
+    assert preflight_check(dataclasses.replace(REQUEST, catalog_checks=False), in_s3, "training", catalog) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,7 @@ class PipelineStack(Stack):
         spec: EstateSpec,
         base_dir: Path,
         replication: dict[str, ArtifactReplicationStack] | None = None,
+        extend: Callable[[EstateStage], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -148,6 +150,8 @@ class PipelineStack(Stack):
         for stage_settings in spec.stage_settings():
             name = stage_settings.name
             stage = EstateStage(self, stage_settings, spec, base_dir)
+            if extend is not None:
+                extend(stage)  # the app's own additions reach what the pipeline deploys too
             pre: list[pipelines.Step] = [
                 pipelines.ConfirmPermissionsBroadening(f"CheckBroadening-{name}", stage=stage, notification_topic=self.topic)
             ]

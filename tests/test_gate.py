@@ -294,3 +294,17 @@ def test_the_spec_refuses_a_gate_that_measures_nothing(tmp_path):
     assert len(problems) == 1 and problems[0].endswith(
         "stages.dev.gate: this stage serves no model: a gate measures the stage's serving entries; add serving or remove the gate"
     )
+
+
+def test_the_pipeline_runs_the_module_and_it_answers_like_the_command(tmp_path):
+    import subprocess
+    import sys
+
+    from .synthesis import ROOT
+
+    spec = _spec_dir(tmp_path, None)
+    result = subprocess.run(
+        [sys.executable, "-m", "constructs_lib.gate", "--spec", str(spec), "--stage", "dev", "--no-progress"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env={"PYTHONPATH": f"{ROOT}:{ROOT / 'lambdas'}", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (1, f"{spec}: stage dev declares no gate; add stages.dev.gate (latency, quality) to the spec\n")

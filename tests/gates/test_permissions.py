@@ -442,6 +442,8 @@ def test_the_gate_role_grants_each_call_on_its_resource_types_and_nothing_else(e
     [stream] = [st for st in statements if "bedrock:InvokeModelWithResponseStream" in st.actions]
     action = REFERENCE.action("bedrock:InvokeModelWithResponseStream")
     assert action is not None and set(stream.resources) <= set(served)
+    # Both kinds a gate can measure (on-demand deployments, provisioned throughput) take the action.
+    assert set(SERVED_TYPES.values()) <= set(action.required_types)
     assert {served[r] for r in stream.resources} <= set(action.required_types)
     [describe] = [st for st in statements if "cloudformation:DescribeStacks" in st.actions]
     assert describe.resources == ("arn:aws:cloudformation:us-east-1:111111111111:stack/bedrock-estate-dev-serving/*",)

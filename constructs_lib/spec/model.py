@@ -583,6 +583,9 @@ class Stage(_StageOverrides):
     serving: dict[ItemName, Serving] = Field(
         default_factory=dict, description="Serving entries of this stage, by name."
     )
+    gate: Gate | None = Field(
+        None, description="What this stage's served models must pass (latency, reference answers) before a later stage deploys."
+    )
 
 
 class EstateSpec(SpecModel):
@@ -623,6 +626,7 @@ class EstateSpec(SpecModel):
         problems += self._check_serving(fetched_prices)
         problems += self._check_promotions()
         problems += self._check_dataset_files(base_dir or Path.cwd())
+        problems += check_gates(self, base_dir or Path.cwd())
         problems += [p for kind, p in self.lifecycle_findings() if kind == "error"]
         owners: dict[tuple[str, str], str] = {}
         for name in self.stages:
@@ -1090,3 +1094,10 @@ class StageSettings:
     def qualifier(self) -> str:
         """``<estate>-<stage>``: the prefix of stack names, aliases and parameter paths."""
         return self.names.qualifier
+
+
+# The gate's types live in their own module, which builds on this one's base types.
+from .gates import Gate, check_gates  # noqa: E402
+
+Stage.model_rebuild()
+EstateSpec.model_rebuild()

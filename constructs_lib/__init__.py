@@ -22,6 +22,8 @@ _EXPORTS = {
     "EstateProvider": "resource_provider",
     "InvocationLogging": "invocation_logging",
     "InvocationLoggingProps": "invocation_logging",
+    "GateRole": "gate_role",
+    "GateRoleProps": "gate_role",
     "JobNames": "customization_job",
     "KindGrants": "resource_provider",
     "ModelCopy": "model_copy",

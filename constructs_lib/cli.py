@@ -11,6 +11,8 @@
                                                         training / validation loss of a stage's jobs
     bedrock-estate bench TARGET... [--stage S] [--concurrency N] [--repeats R] [--prompts FILE]
                                                         latency and throughput of served models
+    bedrock-estate gate --stage S [--served NAME] [--spec SPEC] [--out DIR]
+                                                        run a stage's evaluation gate (exit 1 when it fails)
     bedrock-estate catalog [--check]                    list the model catalog; --check compares it with Bedrock
     bedrock-estate --version                            print the installed version
 
@@ -120,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--region", default=None, help="AWS region (default: the stage's, else the environment's)")
     bench.add_argument("--profile", default=None, help="AWS profile (default: the environment's credentials)")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
+    gate = commands.add_parser(
+        "gate", help="run a stage's evaluation gate (latency bounds, reference answers) against its served models",
+        description="Run the gate the spec declares for a stage against the stage's served models: latency bounds measured as "
+        "`bench` measures them and a reference-answer check. Writes report.md, results.json and chart.png; exit 1 when a check fails.",
+    )  # fmt: skip
+    from .gate import add_arguments as add_gate_arguments
+
+    add_gate_arguments(gate)
     return parser
 
 
@@ -149,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import bench as bench_module
 
         return bench_module.main(args)
+    if args.command == "gate":
+        from . import gate as gate_module
+
+        return gate_module.main(args)
     if args.command == "plan":
         from . import plan as plan_module
 

@@ -171,10 +171,30 @@ def render(spec: EstateSpec, stacks: list[StackSummary], fetched_prices: Any = N
             f"- retention: noncurrent versions {s.retention.noncurrent_version_days} d, access logs "
             f"{s.retention.access_log_days} d, log groups {s.retention.log_group_days} d"
         )
+        lines += _gate(spec, s)
         lines += _jobs(s, stage_stacks, spec)
         lines += _promotions(spec, s)
         lines += _serving(spec, s, fetched_prices)
     return "\n".join(lines) + "\n"
+
+
+def _gate(spec: EstateSpec, stage: StageSettings) -> list[str]:
+    """The stage's evaluation gate, as thresholds a reviewer can read."""
+    gate = spec.stages[stage.name].gate
+    if gate is None:
+        return []
+    checks: list[str] = []
+    if gate.latency is not None:
+        latency = gate.latency
+        for label, bounds in (("end-to-end", latency.end_to_end), ("time to first token", latency.time_to_first_token)):
+            checks += [f"{label} {name} <= {value:g} s" for name, value in (bounds.bounds() if bounds else [])]
+        checks.append(f"failed requests <= {latency.max_failed_share:.0%} ({latency.prompts or 'shipped bench prompts'})")
+    if gate.quality is not None:
+        checks.append(f"mean {gate.quality.scorer} >= {gate.quality.min_mean_score:g} on `{gate.quality.references}`")
+    entries = ", ".join(gate.serving or stage.serving)
+    piped = spec.pipeline is not None and spec.pipeline.enabled
+    where = "the pipeline runs it after this stage deploys; a failure stops later stages" if piped else "run it with `bedrock-estate gate`"
+    return [f"- gate on {entries}: {'; '.join(checks)} ({where})"]
 
 
 def _promotions(spec: EstateSpec, stage: StageSettings) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -21,14 +22,25 @@ BUILDS: tuple[Build, ...] = ("all", "stages", "pipeline")
 (the pipeline's synth step, ``cdk deploy Delivery``), or both (``make synth``, the tests). Each
 stage is built twice only when both are asked for."""
 
+StageExtension = Callable[[EstateStage], None]
+"""Your own additions to every stage (``build_estate(..., extend=...)``): called once for each
+stage the app builds, the standalone one and the pipeline's copy alike, after the estate's stacks
+exist, so what you add (a role granted invoke on ``stage.serving.models[...]``, an alarm, a tag)
+deploys the same way through ``cdk deploy 'dev/*'`` and through the pipeline."""
 
-def build_estate(app: App, spec: EstateSpec, base_dir: Path | None = None, build: Build = "all") -> list[EstateStage]:
+
+def build_estate(
+    app: App, spec: EstateSpec, base_dir: Path | None = None, build: Build = "all", extend: StageExtension | None = None
+) -> list[EstateStage]:
     """One stage per spec stage, and the pipeline, as ``build`` asks. ``base_dir`` is where the
-    spec's relative dataset paths start."""
+    spec's relative dataset paths start; ``extend`` adds your own constructs to every stage."""
     if build not in BUILDS:
         raise ValueError(f"estate:build must be one of {', '.join(BUILDS)}, not {build!r}")
     base_dir = base_dir or Path.cwd()
     stages = [EstateStage(app, settings, spec, base_dir) for settings in spec.stage_settings(base_dir)] if build != "pipeline" else []
+    for stage in stages:
+        if extend is not None:
+            extend(stage)
     if spec.pipeline is not None and spec.pipeline.enabled and build != "stages":
         # CDK Pipelines adds cross-region support stacks at the app level: acknowledge there too.
         Aspects.of(app).add(AcknowledgePipelineFindings())
@@ -38,6 +50,7 @@ def build_estate(app: App, spec: EstateSpec, base_dir: Path | None = None, build
             spec=spec,
             base_dir=base_dir,
             replication=replication_stacks(app, spec),
+            extend=extend,
             env=Environment(account=spec.pipeline.account, region=spec.pipeline.region),
             stack_name=f"{spec.name}-delivery",
             description=f"bedrock-estate {spec.name}: delivery pipeline across the stages",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from constructs_lib.estate_key import EstateKey, EstateKeyProps
 from constructs_lib.job_events import job_state_pattern
 from constructs_lib.nag import acknowledge
 from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
-from constructs_lib.spec import EstateSpec
+from constructs_lib.spec import EstateSpec, StageSettings
 
 from .artifact_replication_stack import ArtifactReplicationStack, replication_bucket_name, replication_key_alias
 from .estate_stage import EstateStage
@@ -77,6 +78,7 @@ class PipelineStack(Stack):
         spec: EstateSpec,
         base_dir: Path,
         replication: dict[str, ArtifactReplicationStack] | None = None,
+        extend: Callable[[EstateStage], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -148,6 +150,8 @@ class PipelineStack(Stack):
         for stage_settings in spec.stage_settings(base_dir):
             name = stage_settings.name
             stage = EstateStage(self, stage_settings, spec, base_dir)
+            if extend is not None:
+                extend(stage)  # the app's own additions reach what the pipeline deploys too
             pre: list[pipelines.Step] = [
                 pipelines.ConfirmPermissionsBroadening(f"CheckBroadening-{name}", stage=stage, notification_topic=self.topic)
             ]
@@ -166,7 +170,10 @@ class PipelineStack(Stack):
                 commands=[f"PYTHONPATH=.:lambdas python3 -m constructs_lib.verify --spec estate.yaml --stage {name} --role-arn {lookup}"],
                 role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[lookup])],
             )
-            self.pipeline.add_stage(stage, pre=pre, post=[verify])
+            post: list[pipelines.Step] = [verify]
+            if spec.stages[name].gate is not None:
+                post.append(self._gate_step(spec, stage_settings, source, verify))
+            self.pipeline.add_stage(stage, pre=pre, post=post)
 
         self.pipeline.build_pipeline()
         self._use_connection(settings.connection_arn)
@@ -175,6 +182,45 @@ class PipelineStack(Stack):
         if settings.rerun_on_job_completion:
             self._rerun_on_job_completion(spec)
 
+
+    def _gate_step(self, spec: EstateSpec, stage: StageSettings, source: pipelines.CodePipelineSource, verify: pipelines.Step) -> pipelines.Step:
+        """After the stage deploys and is verified: its evaluation gate (``constructs_lib.gate``),
+        through the stage's gate role, which may invoke only the served models the gate measures.
+        A failing gate fails the step, so no later stage deploys; the report folder is the step's
+        output artifact."""
+        names = stage.names
+        project = names.gate_project
+        gate_role_arn = f"arn:{self.partition}:iam::{stage.account}:role/{names.gate_role}"
+        # Under the pipeline construct: CDK Pipelines writes this role's artifact, log and report
+        # grants as it does for its own projects, and those are acknowledged the same way.
+        role = iam.Role(
+            self.pipeline,
+            f"GateRunner-{stage.name}",
+            role_name=names.pipeline_gate_role,
+            description=f"Runs the evaluation gate of stage {stage.name}: assumes that stage's gate role, nothing else",
+            assumed_by=iam.ServicePrincipal(
+                "codebuild.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                    "ArnEquals": {"aws:SourceArn": f"arn:{self.partition}:codebuild:{self.region}:{self.account}:project/{project}"},
+                },
+            ),
+        )
+        step = pipelines.CodeBuildStep(
+            f"Gate-{stage.name}",
+            input=source,
+            project_name=project,
+            role=role,
+            install_commands=["python3 -m pip install --quiet -c requirements.lock boto3 pydantic PyYAML matplotlib tqdm"],
+            commands=[
+                f"PYTHONPATH=.:lambdas python3 -m constructs_lib.gate --spec estate.yaml --stage {stage.name} "
+                f"--role-arn {gate_role_arn} --out gate-report --no-progress"
+            ],
+            primary_output_directory="gate-report",
+            role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[gate_role_arn])],
+        )
+        step.add_step_dependency(verify)
+        return step
 
     def _use_connection(self, connection_arn: str) -> None:
         """CDK grants the source action codestar-connections:UseConnection only. After the service's

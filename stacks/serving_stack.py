@@ -9,6 +9,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.conversions import log_retention, removal_policy
+from constructs_lib.gate_role import GateRole, GateRoleProps
 from constructs_lib.model_copy import ModelCopy, ModelCopyProps
 from constructs_lib.model_share import ModelShare, ModelShareProps
 from constructs_lib.resource_provider import ProviderLogging
@@ -146,6 +147,22 @@ class ServingStack(Stack):
             )
             self.models[entry] = model
             CfnOutput(self, stage.names.model_arn_output(entry), value=model.arn, description=f"Invoke {entry} with this model id")
+
+        # The pipeline runs the stage's gate through this role (stacks/pipeline_stack.py).
+        gate = spec.stages[stage.name].gate
+        self.gate_role: GateRole | None = None
+        if gate is not None and spec.pipeline is not None and spec.pipeline.enabled:
+            measured = gate.serving or list(self.models)
+            self.gate_role = GateRole(
+                self,
+                "Gate",
+                GateRoleProps(
+                    role_name=stage.names.gate_role,
+                    trusted_role_arn=f"arn:{self.partition}:iam::{spec.pipeline.account}:role/{stage.names.pipeline_gate_role}",
+                    models=tuple(self.models[name] for name in measured),
+                    serving_stack_name=stage.names.stack("serving"),
+                ),
+            )
 
         topic_arn = self.format_arn(service="sns", resource=stage.names.topic, arn_format=ArnFormat.NO_RESOURCE_NAME)
         self.monitoring = ServingMonitoring(

@@ -78,13 +78,21 @@ def streamed(
     chunks: int = 4,
     served_latency: str | None = "standard",
     served_tier: str | None = None,
+    text: str | None = None,
 ) -> Reply:
-    """A successful stream: first text at ``ttft``, the end at ``total`` (seconds after the call)."""
+    """A successful stream: first text at ``ttft``, the end at ``total`` (seconds after the call).
+    ``text`` (default "Hello more more more") arrives in ``chunks`` deltas."""
     gap = (total - ttft) / chunks
+    if text is None:
+        pieces = ["Hello"] + [" more"] * (chunks - 1)
+    else:
+        size = -(-len(text) // chunks) or 1
+        pieces = [text[i : i + size] for i in range(0, len(text), size)] or [""]
+        pieces += [""] * (chunks - len(pieces))
     events = [(0.0, event("messageStart", {"role": "assistant"}))]
-    events.append((ttft, event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "Hello"}})))
-    for _ in range(chunks - 1):
-        events.append((gap, event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": " more"}})))
+    events.append((ttft, event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": pieces[0]}})))
+    for piece in pieces[1:]:
+        events.append((gap, event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": piece}})))
     events.append((0.0, event("contentBlockStop", {"contentBlockIndex": 0})))
     events.append((0.0, event("messageStop", {"stopReason": "end_turn"})))
     metadata: dict[str, Any] = {

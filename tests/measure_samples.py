@@ -1,8 +1,8 @@
-"""The README's sample outputs of ``bedrock-estate metrics`` and ``bench``, produced offline: moto's
-S3 / SSM / Bedrock with metric files in Bedrock's layout, and the botocore-level fake runtime with
-made-up timings. Nothing here is a measurement of real Bedrock.
+"""The README's sample outputs of ``bedrock-estate metrics``, ``bench`` and ``gate``, produced
+offline: moto's S3 / SSM / Bedrock with metric files in Bedrock's layout, and the botocore-level fake
+runtime with made-up timings and answers. Nothing here is a measurement of real Bedrock.
 
-    .venv/bin/python -m tests.measure_samples      # prints both samples
+    .venv/bin/python -m tests.measure_samples      # prints the three samples
 
 tests/test_readme_claims.py checks that the README shows exactly these.
 """
@@ -93,6 +93,52 @@ def bench_sample() -> str:
         return out.getvalue()
 
 
+def gate_sample() -> str:
+    """The default fixture's gate of dev against the fake runtime: made-up timings for the shipped
+    prompts (one throttle), and made-up answers to dev's held-out records, some of them only the
+    first words of the reference, so the quality floor is missed. Standard output, then standard error."""
+    from botocore.stub import Stubber
+
+    from constructs_lib import bench, gate
+
+    from .bench_fake import FakeRuntime, FakeSession, streamed, throttled_call
+    from .conftest import DEFAULT_FIXTURE, FIXTURES
+    from .test_gate import SERVED_ARN
+
+    shipped = {p.prompt: (i, p) for i, p in enumerate(bench.shipped_prompts())}
+    spec_gate = __import__("constructs_lib.spec", fromlist=["load_spec"]).load_spec(DEFAULT_FIXTURE).stages["dev"].gate
+    references = gate.parse_references((FIXTURES / spec_gate.quality.references).read_text(), "validation.jsonl")
+    answers = {}
+    for index, item in enumerate(references):
+        words = item.references[0].split()
+        answers[item.prompt] = " ".join(words[: max(1, len(words) * (index % 4) // 8)]) if index % 2 else item.references[0]
+
+    def respond(body):
+        text = body["messages"][0]["content"][0]["text"]
+        if text in answers:
+            return streamed(0.3, 1.5, 40, text=answers[text])
+        index, prompt = shipped[text]
+        if prompt.id == "reasoning-capacity":
+            return throttled_call()
+        tokens = 200 + 40 * index
+        ttft = 0.5 + 0.25 * (index % 4)
+        return streamed(ttft, ttft + tokens / 25, tokens)
+
+    fake = FakeRuntime(respond, region="us-east-1")
+    cloudformation = fake.session.client("cloudformation")
+    stubber = Stubber(cloudformation)
+    stack = {"StackName": "bedrock-estate-dev-serving", "CreationTime": "2026-11-01T00:00:00Z", "StackStatus": "CREATE_COMPLETE"}
+    stack["Outputs"] = [{"OutputKey": "SummarizerModelArn", "OutputValue": SERVED_ARN}]
+    stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "bedrock-estate-dev-serving"})
+    args = argparse.Namespace(stage="dev", spec=str(DEFAULT_FIXTURE), served=None, out="gate", role_arn=None, profile=None, no_progress=True)
+    with tempfile.TemporaryDirectory() as folder, _in(Path(folder)), stubber:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = gate.main(args, session=FakeSession(fake, {"cloudformation": cloudformation}), clock=fake.clock)
+        return out.getvalue().replace(str(DEFAULT_FIXTURE.parent) + "/", "") + err.getvalue() + f"(exit code {code})\n"
+
+
 if __name__ == "__main__":
     print(metrics_sample())
     print(bench_sample())
+    print(gate_sample())

@@ -42,10 +42,11 @@ class SynthesizedEstate:
         return next(s for s in self.stacks if s.stack_id == stack_id)
 
 
-def synthesize(spec: Any, outdir: Path, base_dir: Path = ROOT) -> SynthesizedEstate:
+def synthesize(spec: Any, outdir: Path, base_dir: Path = ROOT, extend: Any = None) -> SynthesizedEstate:
     """Build and synthesize an estate the way app.py does (nag packs included), in-process.
 
-    ``base_dir`` is where the spec's relative dataset paths start (app.py: the spec file's folder).
+    ``base_dir`` is where the spec's relative dataset paths start (app.py: the spec file's folder);
+    ``extend`` is app.py's hook for the user's own constructs (see ``stacks.estate.StageExtension``).
     Raises what ``app.synth()`` raises, e.g. RuntimeError "ValidationFailed" on a nag finding.
     """
     import aws_cdk as cdk
@@ -53,7 +54,7 @@ def synthesize(spec: Any, outdir: Path, base_dir: Path = ROOT) -> SynthesizedEst
     from stacks.estate import build_estate
 
     app = cdk.App(context=cdk_context(), outdir=str(outdir))
-    stages = build_estate(app, spec, base_dir=base_dir)
+    stages = build_estate(app, spec, base_dir=base_dir, extend=extend)
     assembly = app.synth()
     stacks = [
         SynthesizedStack("", artifact.hierarchical_id, artifact.stack_name, artifact.template, artifact.environment.region)

@@ -118,3 +118,10 @@ def test_plan_describes_the_delivery_pipeline(default_estate, default_spec):
         "Delivery: pipeline `bedrock-estate-delivery` in 333333333333 / us-west-2, from `my-org/bedrock-estate@main`; "
         "stages dev → prod; manual approval before: prod; reruns when a job completes: yes." in plan
     )
+    # dev's gate, with its thresholds, before prod deploys.
+    assert (
+        "- gate on summarizer: end-to-end p90 <= 20 s; time to first token p90 <= 3 s; failed requests <= 10% "
+        "(shipped bench prompts); mean tokenF1 >= 0.35 on `../../../datasets/summarization/nova/validation.jsonl` "
+        "(the pipeline runs it after this stage deploys; a failure stops later stages)" in plan
+    )
+    assert plan.count("- gate on ") == 1

@@ -111,7 +111,7 @@ def test_every_argument_has_help_text():
     from constructs_lib.cli import build_parser
 
     arguments = list(_arguments(build_parser()))
-    assert len(arguments) == 34, arguments  # --version and every argument of the eight commands
+    assert len(arguments) == 41, arguments  # --version and every argument of the nine commands
     assert [name for name, help_text in arguments if not help_text] == []
 
 

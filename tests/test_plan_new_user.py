@@ -113,7 +113,7 @@ def test_app_py_records_the_spec_in_the_assembly(tmp_path, monkeypatch):
 
     real_app = aws_cdk.App
     monkeypatch.setattr(aws_cdk, "App", lambda: real_app(context={"estate": str(spec_file)}, outdir=str(tmp_path / "out")))
-    monkeypatch.setattr(stacks.estate, "build_estate", lambda app, spec, base_dir, build="all": [])  # the record, not the stacks
+    monkeypatch.setattr(stacks.estate, "build_estate", lambda app, spec, base_dir, build="all", extend=None: [])  # the record, not the stacks
     runpy.run_path(str(Path(__file__).resolve().parent.parent / "app.py"), run_name="__main__")
     record = json.loads((tmp_path / "out" / SPEC_RECORD).read_text())
     assert record == {"spec": str(spec_file), "sha256": spec_digest(spec_file), "estate": "acme-estate", "stages": ["dev"]}

@@ -14,9 +14,9 @@ def test_the_test_duration_is_stated_as_measured():
 
 
 def test_the_measuring_samples_are_what_the_offline_fakes_print_and_say_so():
-    from .measure_samples import bench_sample, metrics_sample
+    from .measure_samples import bench_sample, gate_sample, metrics_sample
 
     section = README[README.index("## Measuring what you train and serve"):README.index("## Promoting models between accounts")]
-    assert metrics_sample().rstrip() in section and bench_sample().rstrip() in section
+    assert metrics_sample().rstrip() in section and bench_sample().rstrip() in section and gate_sample().rstrip() in section
     assert "from the offline tests' moto fake" in section and "from the offline tests' fake runtime" in section
     assert "not a measurement of Bedrock" in section

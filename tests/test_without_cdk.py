@@ -19,7 +19,7 @@ class NoCdk(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, NoCdk())
 sys.path[:0] = [".", "lambdas"]
-import constructs_lib.spec, constructs_lib.plan, constructs_lib.cli, constructs_lib.verify
+import constructs_lib.spec, constructs_lib.plan, constructs_lib.cli, constructs_lib.verify, constructs_lib.gate
 import estate_runtime.catalog, estate_runtime.naming, estate_runtime.permissions, estate_runtime.entry
 spec = constructs_lib.spec.load_spec("tests/fixtures/estates/default.yaml")
 assert [s.names.qualifier for s in spec.stage_settings()] == ["bedrock-estate-dev", "bedrock-estate-prod"]

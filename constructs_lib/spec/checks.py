@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import LocatedProblem
+from .gates import check_gates
 from .promotion import promoted_job, served_base_model, served_job
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: 
     problems += _check_serving(spec, fetched_prices)
     problems += _check_promotions(spec)
     problems += _check_dataset_files(spec, base_dir or Path.cwd())
+    problems += check_gates(spec, base_dir or Path.cwd())
     problems += [p for kind, p in lifecycle_findings(spec) if kind == "error"]
     owners: dict[tuple[str, str], str] = {}
     for name in spec.stages:

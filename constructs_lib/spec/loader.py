@@ -54,6 +54,29 @@ class _DuplicateKey(Exception):
     def __init__(self, key: str, line: int, first_line: int):
         self.key, self.line, self.first_line = key, line, first_line
 
+    def path(self, text: str) -> str:
+        """The duplicate's whole path (``stages.dev.account``, not ``account``), found in the
+        document's node tree (composing does not construct mappings, so it does not stop here)."""
+        found = _path_of_key(yaml.compose(text, Loader=yaml.SafeLoader), self.key, self.line, ())
+        return ".".join(str(part) for part in found) if found else self.key
+
+
+def _path_of_key(node: Any, key: str, line: int, path: Loc) -> Loc | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            here = (*path, key_node.value)
+            if key_node.value == key and key_node.start_mark.line + 1 == line:
+                return here
+            found = _path_of_key(value_node, key, line, here)
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found = _path_of_key(item, key, line, (*path, index))
+            if found:
+                return found
+    return None
+
 
 # What a missing spec's message suggests by default: the CDK app's syntax. Commands pass their own.
 CDK_MISSING_HINT = "pass an existing spec with -c estate=PATH"
@@ -113,7 +136,7 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None, 
     except _DuplicateKey as dup:
         raise SpecError(
             source,
-            [SpecIssue(dup.key, f"duplicate key (first defined on line {dup.first_line}); keep one", dup.line)],
+            [SpecIssue(dup.path(text), f"duplicate key (first defined on line {dup.first_line}); keep one", dup.line)],
         ) from None
     except yaml.YAMLError as exc:
         # A tab in the indentation is the usual cause and YAML's own message hides it (and names a

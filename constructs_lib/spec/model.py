@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 
 from . import checks, promotion
 from .errors import LocatedProblem
+from .gates import Gate
 from .stages import StageSettings, resolve_stage
 
 # LOG_RETENTION_DAYS and YamlInt lived here before the spec was split by concern: still importable.
@@ -385,6 +386,9 @@ class Stage(_StageOverrides):
     )
     serving: dict[ItemName, Serving] = Field(
         default_factory=dict, description="Serving entries of this stage, by name."
+    )
+    gate: Gate | None = Field(
+        None, description="What this stage's served models must pass (latency, reference answers) before a later stage deploys."
     )
 
 

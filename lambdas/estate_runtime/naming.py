@@ -146,6 +146,22 @@ class StageNames:
         ``SummarizerDistilledModelArn``."""
         return f"{''.join(w.capitalize() for w in entry.split('-'))}ModelArn"
 
+    @property
+    def gate_role(self) -> str:
+        """The role the stage's evaluation gate assumes in the stage's account (its serving stack)."""
+        return f"{self.qualifier}-gate"
+
+    @property
+    def pipeline_gate_role(self) -> str:
+        """The pipeline's role (tooling account) that runs the stage's gate; the only principal the
+        stage's gate role trusts."""
+        return f"{self.estate}-delivery-gate-{self.stage}"
+
+    @property
+    def gate_project(self) -> str:
+        """The pipeline's CodeBuild project that runs the stage's gate."""
+        return f"{self.estate}-delivery-gate-{self.stage}"
+
     def share(self, job: str) -> str:
         """The RAM share of a job's model with the stages that promote it."""
         return self.named(f"{job}-promotion")

@@ -25,6 +25,9 @@ ACTION_OF: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "copy_object"): ("s3:GetObject", "s3:PutObject"),
     ("s3", "head_object"): ("s3:GetObject",),
     ("s3", "list_objects_v2"): ("s3:ListBucket",),
+    # Amazon Bedrock API Reference, "ConverseStream" (read 2026-11-23): "This operation requires
+    # permission for the bedrock:InvokeModelWithResponseStream action" (bench and the gate call it).
+    ("bedrock-runtime", "converse_stream"): ("bedrock:InvokeModelWithResponseStream",),
 }
 """(boto3 service, operation) -> IAM actions, where they differ from ``<service>:<OperationName>``."""
 

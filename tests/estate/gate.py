@@ -23,11 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import runpy
 import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..synthesis import ROOT, SynthesizedEstate, normalize, synthesize
 
@@ -52,11 +54,20 @@ def snapshot_dir() -> Path:
     return Path(chosen).resolve() if chosen else SNAPSHOTS
 
 
+def app_extension(app_file: Path = ROOT / "app.py") -> Any:
+    """app.py's ``extend``: the user's own constructs belong in what the gates synthesize and the
+    snapshots show, exactly as ``cdk deploy`` and the pipeline get them. (app.py builds nothing
+    when imported: its synthesis runs only as ``__main__``.)"""
+    return runpy.run_path(str(app_file), run_name="estate_app")["extend"]
+
+
 def synthesize_estate(spec_file: Path, outdir: Path) -> SynthesizedEstate:
-    """Load and synthesize a spec as app.py does (dataset paths relative to the spec file)."""
+    """Load and synthesize a spec as app.py does (dataset paths relative to the spec file, with
+    app.py's own additions)."""
     from constructs_lib.spec import load_spec
 
-    return synthesize(load_spec(spec_file, missing_hint="give an existing spec: `make snapshots ESTATE=PATH` (default estate.yaml)"), outdir, base_dir=spec_file.parent)
+    spec = load_spec(spec_file, missing_hint="give an existing spec: `make snapshots ESTATE=PATH` (default estate.yaml)")
+    return synthesize(spec, outdir, base_dir=spec_file.parent, extend=app_extension())
 
 
 def nag_findings(outdir: Path, limit: int = 40) -> list[str]:

@@ -42,7 +42,7 @@ def ticket_records(count: int) -> str:
 
 def the_sample_as_shipped(repo: Path) -> None:
     """The copy's estate.yaml is the template's sample (the fixture, its dataset paths from the root)."""
-    text = DEFAULT_FIXTURE.read_text().replace("path: ../../../datasets/", "path: datasets/")
+    text = DEFAULT_FIXTURE.read_text().replace(": ../../../datasets/", ": datasets/")  # dataset and gate paths
     (repo / "estate.yaml").write_text(text)
 
 

@@ -20,6 +20,7 @@ throughput).
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -379,3 +380,73 @@ def test_a_dead_grant_is_caught(roles):
         role.stage, role.account, role.region, role.template,
     )  # fmt: skip
     assert any("takes no such resource" in p for p in dead_grants(widened))
+
+
+# -- the evaluation gate's role ----------------------------------------------------------------------
+# The gate (constructs_lib.gate, through constructs_lib.bench) runs in the pipeline with the stage's
+# gate role: what its code calls there, and the resource type each served kind is.
+GATE_MODULES = ("constructs_lib.gate", "constructs_lib.bench")
+GATE_SERVICES = ("bedrock-runtime", "cloudformation")
+SERVED_TYPES = {"Custom::BedrockCustomModelDeployment": "custom-model-deployment", "Custom::BedrockProvisionedThroughput": "provisioned-model"}
+
+
+def gate_operations() -> set[tuple[str, str]]:
+    """Every operation of the gate's services its modules call (``client.<operation>(...)``)."""
+    import ast
+    import importlib
+
+    import botocore.session
+    from botocore import xform_name
+
+    session = botocore.session.get_session()
+    names = {xform_name(op): service for service in GATE_SERVICES for op in session.get_service_model(service).operation_names}
+    found = set()
+    for module in GATE_MODULES:
+        tree = ast.parse(importlib.import_module(module).__loader__.get_source(module))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in names:
+                found.add((names[node.func.attr], node.func.attr))
+    return found
+
+
+def test_the_gate_calls_converse_stream_and_describe_stacks_only():
+    assert gate_operations() == {("bedrock-runtime", "converse_stream"), ("cloudformation", "describe_stacks")}
+
+
+def _gate_role(estate, stage: str) -> tuple[dict, list[Statement]]:
+    template = estate.stack(f"{stage}/Serving").template
+    [logical] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role" and r["Properties"].get("RoleName") == f"bedrock-estate-{stage}-gate"]
+    statements = [
+        Statement(tuple(_listed(st["Action"])), tuple(json.dumps(r, sort_keys=True) if not isinstance(r, str) else r for r in _listed(st["Resource"])), st.get("Condition", {}))
+        for r in template["Resources"].values()
+        if r["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy") and {"Ref": logical} in r["Properties"].get("Roles", [])
+        for st in r["Properties"]["PolicyDocument"]["Statement"]
+    ]  # fmt: skip
+    return template, statements
+
+
+def _listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_gate_role_grants_each_call_on_its_resource_types_and_nothing_else(estates):
+    template, statements = _gate_role(estates["default"], "dev")
+    needed = {a for service, op in gate_operations() for a in iam_actions(service, op)}
+    granted_actions = {a for st in statements for a in st.actions}
+    # What the calls need, and KMS on the custom-model key through Bedrock (serving a model encrypted with it).
+    assert granted_actions == needed | {"kms:Decrypt", "kms:GenerateDataKey"}
+    served = {
+        json.dumps({"Fn::GetAtt": [k, "Arn"]}, sort_keys=True): SERVED_TYPES[r["Type"]]
+        for k, r in template["Resources"].items() if r["Type"] in SERVED_TYPES
+    }  # fmt: skip
+    [stream] = [st for st in statements if "bedrock:InvokeModelWithResponseStream" in st.actions]
+    action = REFERENCE.action("bedrock:InvokeModelWithResponseStream")
+    assert action is not None and set(stream.resources) <= set(served)
+    # Both kinds a gate can measure (on-demand deployments, provisioned throughput) take the action.
+    assert set(SERVED_TYPES.values()) <= set(action.required_types)
+    assert {served[r] for r in stream.resources} <= set(action.required_types)
+    [describe] = [st for st in statements if "cloudformation:DescribeStacks" in st.actions]
+    assert describe.resources == ("arn:aws:cloudformation:us-east-1:111111111111:stack/bedrock-estate-dev-serving/*",)
+    assert REFERENCE.matches_type("cloudformation", "stack", describe.resources[0])
+    [key] = [st for st in statements if "kms:Decrypt" in st.actions]
+    assert key.conditions == {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}}

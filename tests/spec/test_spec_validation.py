@@ -123,7 +123,7 @@ def test_logging_needs_a_destination():
 
 def test_duplicate_keys_are_refused_not_silently_merged():
     [message] = problems(MINIMAL + '  dev:\n    account: "222222222222"\n    region: us-east-1\n')
-    assert message == "estate.yaml:6: dev: duplicate key (first defined on line 3); keep one"
+    assert message == "estate.yaml:6: stages.dev: duplicate key (first defined on line 3); keep one"
 
 
 def test_yaml_syntax_error_names_the_line():

@@ -161,10 +161,14 @@ def test_stages_hold_no_reference_to_another_stage(default_estate):
         # The one documented exception: model promotion's cross-account grants (tests/stacks/test_promotion.py).
         foreign = set(re.findall(r"\b\d{12}\b", json.dumps(without_promotion_grants(stack.template)))) - {accounts[stack.stage], pipeline_account}
         assert not foreign, (stack.stack_id, foreign)
-        # The pipeline account appears only as the target of completed-job forwarding.
+        # The pipeline account appears only as the target of completed-job forwarding, and in the
+        # trust of the stage's gate role (the pipeline's gate runner, by name).
+        gate_trust = f"arn:aws:iam::{pipeline_account}:role/bedrock-estate-delivery-gate-{stack.stage}"
+        forwarding = f"arn:aws:events:us-west-2:{pipeline_account}:event-bus/default"
         if pipeline_account in text:
-            assert stack.stack_id.endswith("/Customization")
-            assert text.count(pipeline_account) == text.count(f"arn:aws:events:us-west-2:{pipeline_account}:event-bus/default")
+            assert stack.stack_id.endswith(("/Customization", "/Serving")), stack.stack_id
+            assert text.count(pipeline_account) == text.count(forwarding) + text.count(gate_trust) + text.count(f"arn:aws:iam::{pipeline_account}:root")
+            assert text.count(f"arn:aws:iam::{pipeline_account}:root") == text.count(gate_trust)
 
 
 def test_a_stage_deploys_on_its_own(default_estate):
@@ -190,3 +194,90 @@ def test_the_estates_addresses_hear_of_broadened_permissions(tmp_path):
     [subscription] = resources(template, "AWS::SNS::Subscription").values()
     [topic_id] = resources(template, "AWS::SNS::Topic")
     assert subscription["Properties"] == {"Protocol": "email", "TopicArn": {"Ref": topic_id}, "Endpoint": "ml-platform@example.com"}
+
+
+# -- the evaluation gate -----------------------------------------------------------------------------
+def test_dev_is_gated_after_it_is_verified_and_before_prod_deploys(pipeline):
+    stages = stages_of(pipeline)
+    dev = stages["dev"]
+    [gate] = [a for a in dev if a["Name"].startswith("Gate-dev")]
+    verify = next(a for a in dev if a["Name"].startswith("Verify-dev"))
+    assert gate["RunOrder"] > verify["RunOrder"] > max(a["RunOrder"] for a in dev if a["ActionTypeId"]["Provider"] == "CloudFormation")
+    assert gate["ActionTypeId"]["Provider"] == "CodeBuild" and gate["Configuration"]["ProjectName"] == {"Ref": _project_id(pipeline)}
+    # Its report folder is the action's output artifact, kept in the artifact bucket.
+    assert len(gate["OutputArtifacts"]) == 1
+    # A failed action stops the execution in its stage: prod, after dev, deploys only when the gate passes.
+    assert list(stages).index("dev") < list(stages).index("prod")
+    assert not any(a["Name"].startswith("Gate-") for a in stages["prod"])  # prod declares no gate
+
+
+def _project_id(pipeline):
+    [logical] = [k for k, p in resources(pipeline, "AWS::CodeBuild::Project").items() if p["Properties"].get("Name") == "bedrock-estate-delivery-gate-dev"]
+    return logical
+
+
+def test_the_gate_step_runs_the_gate_through_the_stage_gate_role_and_keeps_its_report(pipeline):
+    project = resources(pipeline, "AWS::CodeBuild::Project")[_project_id(pipeline)]
+    spec = json.loads(project["Properties"]["Source"]["BuildSpec"])
+    assert spec["phases"]["build"]["commands"] == [
+        "PYTHONPATH=.:lambdas python3 -m constructs_lib.gate --spec estate.yaml --stage dev "
+        "--role-arn arn:aws:iam::111111111111:role/bedrock-estate-dev-gate --out gate-report --no-progress"
+    ]
+    assert spec["artifacts"] == {"base-directory": "gate-report", "files": "**/*"}
+    assert "-c requirements.lock" in spec["phases"]["install"]["commands"][0]
+
+
+def test_the_gate_runner_is_trusted_by_its_project_only_and_assumes_only_the_gate_role(pipeline):
+    roles = resources(pipeline, "AWS::IAM::Role")
+    [(logical, role)] = [(k, r) for k, r in roles.items() if r["Properties"].get("RoleName") == "bedrock-estate-delivery-gate-dev"]
+    [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "codebuild.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "333333333333"},
+        "ArnEquals": {"aws:SourceArn": "arn:aws:codebuild:us-west-2:333333333333:project/bedrock-estate-delivery-gate-dev"},
+    }
+    statements = [
+        st for p in resources(pipeline, "AWS::IAM::Policy").values() if {"Ref": logical} in p["Properties"]["Roles"]
+        for st in p["Properties"]["PolicyDocument"]["Statement"]
+    ]  # fmt: skip
+    assumes = [st for st in statements if "sts:AssumeRole" in _as_list(st["Action"])]
+    assert assumes == [{"Action": "sts:AssumeRole", "Effect": "Allow", "Resource": "arn:aws:iam::111111111111:role/bedrock-estate-dev-gate"}]
+    # Beyond it, only what CDK Pipelines gives every step: its logs, reports, artifact bucket and key.
+    services = {a.split(":")[0] for st in statements for a in _as_list(st["Action"])}
+    assert services == {"logs", "codebuild", "s3", "kms", "sts"}
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_stage_gate_role_trusts_the_runner_and_streams_only_from_the_gated_models(default_estate):
+    serving = default_estate.stack("dev/Serving").template
+    [(logical, role)] = [(k, r) for k, r in resources(serving, "AWS::IAM::Role").items() if r["Properties"].get("RoleName") == "bedrock-estate-dev-gate"]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [{
+        "Action": "sts:AssumeRole",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::333333333333:role/bedrock-estate-delivery-gate-dev"}},
+    }]  # fmt: skip
+    assert role["Properties"]["MaxSessionDuration"] == 3600
+    policies = [p for p in resources(serving, "AWS::IAM::ManagedPolicy").values() if {"Ref": logical} in p["Properties"]["Roles"]]
+    assert [p["Properties"]["PolicyDocument"]["Statement"] for p in policies] == [[
+        {"Action": "bedrock:InvokeModelWithResponseStream", "Effect": "Allow", "Resource": {"Fn::GetAtt": [_served(serving, "summarizer"), "Arn"]}},
+        {
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Condition": {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}},
+            "Effect": "Allow",
+            "Resource": {"Fn::ImportValue": "bedrock-estate-dev-foundation-custom-model-key-arn"},
+        },
+        {"Action": "cloudformation:DescribeStacks", "Effect": "Allow", "Resource": "arn:aws:cloudformation:us-east-1:111111111111:stack/bedrock-estate-dev-serving/*"},
+    ]]  # fmt: skip
+    assert not [r for r in resources(default_estate.stack("prod/Serving").template, "AWS::IAM::Role").values() if "gate" in r["Properties"].get("RoleName", "")]
+
+
+def _served(template, entry):
+    [logical] = [
+        k for k, r in template["Resources"].items()
+        if r["Type"].startswith("Custom::Bedrock") and r["Type"] != "Custom::BedrockModelShare" and k.startswith(f"Serving{entry}")
+    ]  # fmt: skip
+    return logical

@@ -1,0 +1,232 @@
+"""The evaluation gate of a stage: what a served model must pass before a later stage deploys.
+
+A stage's ``gate`` runs after the stage's serving side deploys (in the pipeline, and by hand with
+``bedrock-estate gate --stage S``) against that stage's served entries:
+
+- ``latency``: percentiles of time to first token and end-to-end latency, measured as
+  ``bedrock-estate bench`` measures them (streaming ``ConverseStream``) over the shipped prompt set
+  or the gate's own prompts, and the share of requests allowed to fail;
+- ``quality``: a reference-answer check the tool runs itself: each prompt of a JSONL file is
+  answered by the served model (temperature 0) and scored against its reference answer with a
+  deterministic scorer (exact match, contains, token F1); the mean score must reach a floor.
+
+Files are relative to the spec file and read at synth, so a mistake is named with its line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from .errors import LocatedProblem
+from .types import ItemName, SpecModel
+
+if TYPE_CHECKING:
+    from .model import EstateSpec
+
+Scorer = Literal["exactMatch", "contains", "tokenF1"]
+MAX_GATE_FILE_BYTES = 5 * 1024 * 1024  # the gate reads these files whole, at synth and in the pipeline
+DEFAULT_MAX_TOKENS = 512
+
+Seconds = Annotated[float, Field(gt=0, le=3600)]
+
+
+class Percentiles(SpecModel):
+    """Upper bounds in seconds; give any of p50, p90, p99."""
+
+    p50: Seconds | None = Field(None, description="The median must be at most this many seconds.")
+    p90: Seconds | None = Field(None, description="The 90th percentile must be at most this many seconds.")
+    p99: Seconds | None = Field(None, description="The 99th percentile must be at most this many seconds.")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Percentiles:
+        if self.p50 is None and self.p90 is None and self.p99 is None:
+            raise ValueError("give at least one of p50, p90, p99 (seconds)")
+        return self
+
+    def bounds(self) -> list[tuple[str, float]]:
+        return [(name, value) for name, value in (("p50", self.p50), ("p90", self.p90), ("p99", self.p99)) if value is not None]
+
+
+class LatencyGate(SpecModel):
+    """Latency thresholds, measured per served entry as ``bedrock-estate bench`` measures them."""
+
+    prompts: str | None = Field(
+        None,
+        min_length=1,
+        description='JSONL of prompts, one {"prompt", "id"?, "task"?, "maxTokens"?} a line, relative to the spec file. '
+        "Default: the ten prompts bedrock-estate bench ships.",
+    )
+    repeats: int = Field(1, ge=1, le=20, description="Times each prompt runs against each entry. Default 1.")
+    concurrency: int = Field(1, ge=1, le=16, description="Requests in flight at once. Default 1.")
+    end_to_end: Percentiles | None = Field(None, description="Bounds on end-to-end latency (seconds).")
+    time_to_first_token: Percentiles | None = Field(None, description="Bounds on time to first token (seconds).")
+    max_failed_share: float = Field(
+        0.0, ge=0, le=1, description="Share of requests that may be throttled or fail (0 to 1). Default 0: every request must succeed."
+    )
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> LatencyGate:
+        if self.end_to_end is None and self.time_to_first_token is None:
+            raise ValueError("give endToEnd or timeToFirstToken bounds (or leave latency out)")
+        return self
+
+
+class QualityGate(SpecModel):
+    """A reference-answer check the tool runs itself, with a deterministic scorer."""
+
+    references: str = Field(
+        min_length=1,
+        description='JSONL relative to the spec file: one {"prompt", "reference" (or "references": [...]), "id"?, "system"?, '
+        '"maxTokens"?} a line, or conversation records ("messages" ending with the assistant\'s reference answer, "system"?), '
+        "e.g. a held-out validation dataset.",
+    )
+    scorer: Scorer = Field(
+        "tokenF1",
+        description="exactMatch: the normalized answer equals a reference; contains: the normalized answer contains one; "
+        "tokenF1: the best token-overlap F1 with a reference (0 to 1). Normalized: lower case, punctuation, articles "
+        "and extra spaces removed. Default tokenF1.",
+    )
+    min_mean_score: float = Field(ge=0, le=1, description="The mean score over the references must be at least this (0 to 1).")
+
+
+class Gate(SpecModel):
+    """What the stage's served models must pass before the pipeline deploys the next stage."""
+
+    serving: list[ItemName] | None = Field(
+        None, min_length=1, description="The serving entries the gate measures. Default: every serving entry of the stage."
+    )
+    latency: LatencyGate | None = None
+    quality: QualityGate | None = None
+
+    @model_validator(mode="after")
+    def _one_check(self) -> Gate:
+        if self.latency is None and self.quality is None:
+            raise ValueError("give latency, quality or both")
+        return self
+
+
+# --- reference files ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    id: str
+    prompt: str
+    references: tuple[str, ...]
+    system: str | None = None
+    max_tokens: int = DEFAULT_MAX_TOKENS
+
+
+class GateFileError(ValueError):
+    """A problem of a gate file: ``file:line: what``."""
+
+
+def _text(content: Any) -> str | None:
+    """A message's text: a string (messages format) or the text blocks of a content list
+    (bedrock-conversation-2024)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [block.get("text") for block in content if isinstance(block, dict)]
+        if parts and all(isinstance(p, str) for p in parts):
+            return "".join(p for p in parts if p is not None)
+    return None
+
+
+def parse_references(text: str, source: str) -> list[Reference]:
+    """The reference file's items; raises :class:`GateFileError` naming the first bad line."""
+    items: list[Reference] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise GateFileError(f"{where}: not valid JSON: {error.msg}") from None
+        if not isinstance(record, dict):
+            raise GateFileError(f"{where}: expected a JSON object")
+        max_tokens = record.get("maxTokens", DEFAULT_MAX_TOKENS)
+        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+            raise GateFileError(f"{where}: maxTokens must be a positive integer")
+        system = record.get("system")
+        if isinstance(system, list):
+            system = _text(system)
+        if system is not None and not isinstance(system, str):
+            raise GateFileError(f"{where}: system must be a string (or a list of text blocks)")
+        if "messages" in record:
+            messages = record["messages"]
+            if not isinstance(messages, list) or len(messages) < 2 or not all(isinstance(m, dict) for m in messages):
+                raise GateFileError(f"{where}: messages must be a list ending with a user turn and the assistant's reference answer")
+            *asked, answer = messages
+            if answer.get("role") != "assistant" or asked[-1].get("role") != "user":
+                raise GateFileError(f"{where}: the last two messages must be the user's prompt and the assistant's reference answer")
+            prompt, reference = _text(asked[-1].get("content")), _text(answer.get("content"))
+            if len(asked) > 1:
+                raise GateFileError(f"{where}: only single-turn records can be checked (one user message, then the reference)")
+            references: list[Any] = [reference]
+        else:
+            prompt = record.get("prompt")
+            references = record["references"] if isinstance(record.get("references"), list) else [record.get("reference")]
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise GateFileError(f'{where}: expected {{"prompt": str, "reference": str}} (or "references": [str, ...]), or a conversation record')
+        if not references or not all(isinstance(r, str) and r.strip() for r in references):
+            raise GateFileError(f"{where}: every reference answer must be a non-empty string")
+        items.append(Reference(str(record.get("id", f"line-{number}")), prompt, tuple(references), system, max_tokens))
+    if not items:
+        raise GateFileError(f"{source}: no references")
+    ids = [item.id for item in items]
+    if len(set(ids)) != len(ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        raise GateFileError(f"{source}: ids given twice: {', '.join(twice)}")
+    return items
+
+
+def read_gate_file(base_dir: Path, relative: str) -> str:
+    """A gate file's text; raises :class:`GateFileError` with what to do."""
+    path = base_dir / relative
+    try:
+        if path.stat().st_size > MAX_GATE_FILE_BYTES:
+            raise GateFileError(f"{relative}: over 5 MB; a gate runs every line against the served model, keep it small")
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise GateFileError(f"file not found: {relative} (paths are relative to the spec file)") from None
+    except UnicodeDecodeError as error:
+        raise GateFileError(f"{relative}: not UTF-8 ({error.reason} at byte {error.start})") from None
+    except OSError as error:
+        raise GateFileError(f"cannot read {relative}: {error.strerror}") from None
+
+
+def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
+    """Cross checks of every stage's gate: entries it names exist, the stage serves something, the
+    files exist and parse."""
+    from ..bench import BenchError, parse_prompts
+
+    problems: list[LocatedProblem] = []
+    for stage_name, stage in spec.stages.items():
+        gate = stage.gate
+        if gate is None:
+            continue
+        loc = ("stages", stage_name, "gate")
+        if not stage.serving:
+            problems.append(LocatedProblem(loc, "this stage serves no model: a gate measures the stage's serving entries; add serving or remove the gate"))
+            continue
+        for index, entry in enumerate(gate.serving or []):
+            if entry not in stage.serving:
+                problems.append(LocatedProblem((*loc, "serving", index), f"no serving entry {entry!r} in this stage; serving: {', '.join(stage.serving)}"))
+        if gate.latency is not None and gate.latency.prompts is not None:
+            try:
+                parse_prompts(read_gate_file(base_dir, gate.latency.prompts), gate.latency.prompts)
+            except (GateFileError, BenchError) as error:
+                problems.append(LocatedProblem((*loc, "latency", "prompts"), str(error)))
+        if gate.quality is not None:
+            try:
+                parse_references(read_gate_file(base_dir, gate.quality.references), gate.quality.references)
+            except GateFileError as error:
+                problems.append(LocatedProblem((*loc, "quality", "references"), str(error)))
+    return problems

@@ -1,0 +1,310 @@
+"""``bedrock-estate gate`` offline, against the botocore-level fake runtime (tests/bench_fake.py):
+exact statistics and scores for known timings and answers, pass and fail with the message that
+names the threshold and the miss, the report files, and the spec's checks of a gate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from constructs_lib import bench, gate
+from constructs_lib.cli import main
+from constructs_lib.spec import SpecError, parse_spec
+
+from .bench_fake import FakeRuntime, FakeSession, Reply, streamed, throttled_call
+from .conftest import DEFAULT_FIXTURE, FIXTURES
+
+# Five latency prompts with known timings: (TTFT s, end-to-end s, output tokens).
+TIMINGS = {"p1": (0.25, 1.0, 100), "p2": (0.5, 2.0, 100), "p3": (0.75, 3.0, 300), "p4": (1.0, 4.0, 200), "p5": (1.25, 5.0, 250)}
+PROMPTS = "\n".join(json.dumps({"id": k, "prompt": f"latency {k}", "maxTokens": 64}) for k in TIMINGS) + "\n"
+# Reference items and what the fake model answers to each.
+REFERENCES = [
+    {"id": "r1", "prompt": "question r1", "reference": "The disk was full."},
+    {"id": "r2", "prompt": "question r2", "references": ["unrelated", "cache cleared and service restored"]},
+    {"system": "You summarize.", "messages": [{"role": "user", "content": [{"text": "question r3"}]}, {"role": "assistant", "content": [{"text": "rollback at noon"}]}]},
+]
+ANSWERS = {"r1": "the disk was full", "r2": "cache cleared, service restored", "r3": "a rollback happened"}
+# tokenF1: r1 1.0 (same words once normalized); r2 against its second reference: 4 of 4 words
+# answered are in the 5 of the reference, P 1.0, R 0.8, F1 0.888...; r3 "rollback happened" vs
+# "rollback at noon": 1 common word, P 1/2, R 1/3, F1 0.4. Mean (1 + 8/9 + 0.4) / 3 = 0.7629...
+MEAN_F1 = (1 + 8 / 9 + 0.4) / 3
+
+
+def _reply(body) -> Reply:
+    text = body["messages"][0]["content"][0]["text"]
+    kind, key = text.split()
+    if kind == "latency":
+        ttft, total, tokens = TIMINGS[key]
+        return streamed(ttft, total, tokens)
+    return streamed(0.1, 0.5, 10, text=ANSWERS[key])
+
+
+def _gate(**overrides):
+    from constructs_lib.spec.gates import Gate
+
+    document = {
+        "latency": {"endToEnd": {"p90": 4.0}, "timeToFirstToken": {"p50": 1.0, "p90": 2.0}},
+        "quality": {"references": "references.jsonl", "minMeanScore": 0.75},
+        **overrides,
+    }
+    return Gate.model_validate(document)
+
+
+def _references():
+    text = "\n".join(json.dumps(r) for r in REFERENCES) + "\n"
+    return gate.parse_references(text, "references.jsonl")
+
+
+# --- scorers ------------------------------------------------------------------------------------
+
+
+def test_scorers_normalize_like_squad_and_score_exactly():
+    assert gate.normalize("The Disk, was FULL!  ") == "disk was full"
+    assert gate.exact_match("the disk was full", "Disk was full.") == 1.0
+    assert gate.exact_match("the disk was nearly full", "Disk was full.") == 0.0
+    assert gate.contains("Summary: the disk was full again", "disk was full") == 1.0
+    assert gate.contains("the diskwas full", "disk was full") == 0.0  # whole words only
+    assert gate.token_f1("cat sat", "cat sat mat") == pytest.approx(0.8)  # P 1, R 2/3
+    assert gate.token_f1("cat cat cat", "cat") == pytest.approx(0.5)  # repeated words count once each
+    assert gate.token_f1("", "anything") == 0.0 and gate.token_f1("", "") == 1.0
+    assert gate.score("tokenF1", "service restored", ("unrelated", "service restored")) == 1.0  # best reference
+
+
+def test_reference_files_take_pairs_and_single_turn_conversations():
+    items = _references()
+    assert [(i.id, i.prompt, i.references, i.system) for i in items] == [
+        ("r1", "question r1", ("The disk was full.",), None),
+        ("r2", "question r2", ("unrelated", "cache cleared and service restored"), None),
+        ("line-3", "question r3", ("rollback at noon",), "You summarize."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("not json", "refs.jsonl:2: not valid JSON: Expecting value"),
+        ('{"prompt": "p"}', 'refs.jsonl:2: every reference answer must be a non-empty string'),
+        ('{"reference": "r"}', 'refs.jsonl:2: expected {"prompt": str, "reference": str} (or "references": [str, ...]), or a conversation record'),
+        ('{"prompt": "p", "reference": "r", "maxTokens": 0}', "refs.jsonl:2: maxTokens must be a positive integer"),
+        ('{"messages": [{"role": "user", "content": "q"}, {"role": "user", "content": "q2"}]}',
+         "refs.jsonl:2: the last two messages must be the user's prompt and the assistant's reference answer"),
+        ('{"id": "a", "prompt": "p", "reference": "r"}', "refs.jsonl: ids given twice: a"),
+    ],
+)  # fmt: skip
+def test_a_bad_reference_line_is_named(line, message):
+    with pytest.raises(gate.GateFileError) as raised:
+        gate.parse_references('{"id": "a", "prompt": "p", "reference": "r"}\n' + line + "\n", "refs.jsonl")
+    assert str(raised.value) == message
+
+
+# --- the gate against the fake runtime ----------------------------------------------------------
+
+
+def test_known_timings_and_answers_give_exact_checks_and_the_miss():
+    fake = FakeRuntime(_reply)
+    client = bench.runtime_client(FakeSession(fake), 2)
+    target = bench.Target("summarizer", "arn:aws:bedrock:us-east-2:111111111111:custom-model-deployment/abc")
+    outcome = gate.evaluate(client, "dev", _gate(), [target], bench.parse_prompts(PROMPTS, "p"), _references(), clock=fake.clock)
+    checks = {c.name: c for c in outcome.checks}
+    # Percentiles interpolate linearly (bench's definition): p90 of 1..5 s sits at rank 3.6.
+    assert checks["end-to-end p90 (s)"].measured == pytest.approx(4.6) and not checks["end-to-end p90 (s)"].passed
+    assert checks["time to first token p50 (s)"].measured == pytest.approx(0.75) and checks["time to first token p50 (s)"].passed
+    assert checks["time to first token p90 (s)"].measured == pytest.approx(1.15) and checks["time to first token p90 (s)"].passed
+    assert checks["failed requests (share)"].measured == 0.0 and checks["failed requests (share)"].passed
+    assert checks["mean tokenF1"].measured == pytest.approx(MEAN_F1) and checks["mean tokenF1"].passed
+    assert [a.score for a in outcome.answers] == pytest.approx([1.0, 8 / 9, 0.4])
+    assert not outcome.passed
+    assert outcome.failures() == ["summarizer: end-to-end p90 (s): 4.600 is 0.600 (15%) over the bound 4.000"]
+    # Reference prompts go at temperature 0 with the record's system prompt, through botocore's validation.
+    quality = [r for r in fake.requests if r["messages"][0]["content"][0]["text"].startswith("question")]
+    assert len(quality) == 3 and all(r["inferenceConfig"]["temperature"] == 0.0 for r in quality)
+    assert [r.get("system") for r in quality if r["messages"][0]["content"][0]["text"] == "question r3"] == [[{"text": "You summarize."}]]
+
+
+def test_a_quality_floor_missed_and_throttles_are_failures_with_their_numbers():
+    replies = {"r1": throttled_call()}
+
+    def respond(body):
+        key = body["messages"][0]["content"][0]["text"].split()[-1]
+        return replies.get(key) or _reply(body)
+
+    fake = FakeRuntime(respond)
+    client = bench.runtime_client(FakeSession(fake), 1)
+    target = bench.Target("summarizer", "m.x")
+    outcome = gate.evaluate(client, "dev", _gate(latency=None), [target], [], _references(), clock=fake.clock)
+    [check] = outcome.checks
+    # r1 throttled scores 0: (0 + 8/9 + 0.4) / 3 = 0.4296...
+    assert check.measured == pytest.approx((8 / 9 + 0.4) / 3) and not check.passed
+    assert outcome.failures() == ["summarizer: mean tokenF1: 0.430 is 0.320 (43%) below the floor 0.750"]
+    assert [(a.id, a.status, a.error_code) for a in outcome.answers][0] == ("r1", "throttled", "ThrottlingException")
+    assert "1 failed (ThrottlingException), scored 0" in gate.render(outcome, _gate(latency=None))
+
+
+def test_failed_latency_requests_count_against_their_share():
+    replies = iter([throttled_call(), *[streamed(0.1, 1.0, 10)] * 4])
+    fake = FakeRuntime(lambda body: next(replies))
+    client = bench.runtime_client(FakeSession(fake), 1)
+    g = _gate(quality=None, latency={"endToEnd": {"p99": 2.0}, "maxFailedShare": 0.1})
+    outcome = gate.evaluate(client, "dev", g, [bench.Target("s", "m.x")], bench.parse_prompts(PROMPTS, "p"), [], clock=fake.clock)
+    assert outcome.failures() == ["s: failed requests (share): 0.200 is 0.100 (100%) over the bound 0.100"]
+
+
+# --- the command --------------------------------------------------------------------------------
+
+SERVED_ARN = "arn:aws:bedrock:us-east-1:111111111111:custom-model-deployment/abc123def456"
+
+
+def _spec_dir(tmp_path: Path, gate_block: dict | None) -> Path:
+    """The default fixture with ``gate_block`` as dev's gate, its files in ``tmp_path``."""
+    doc = yaml.safe_load(DEFAULT_FIXTURE.read_text())
+    for dataset in doc["datasets"].values():
+        dataset["path"] = str((FIXTURES / dataset["path"]).resolve())
+    if gate_block is None:
+        doc["stages"]["dev"].pop("gate", None)
+    else:
+        doc["stages"]["dev"]["gate"] = gate_block
+    (tmp_path / "prompts.jsonl").write_text(PROMPTS)
+    (tmp_path / "references.jsonl").write_text("\n".join(json.dumps(r) for r in REFERENCES) + "\n")
+    (tmp_path / "estate.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return tmp_path / "estate.yaml"
+
+
+GATE = {
+    "latency": {"prompts": "prompts.jsonl", "endToEnd": {"p90": 4.0}, "timeToFirstToken": {"p90": 2.0}},
+    "quality": {"references": "references.jsonl", "scorer": "tokenF1", "minMeanScore": 0.75},
+}
+
+
+def _session(fake: FakeRuntime):
+    from botocore.stub import Stubber
+
+    cloudformation = fake.session.client("cloudformation")
+    stubber = Stubber(cloudformation)
+    stack = {"StackName": "bedrock-estate-dev-serving", "CreationTime": "2026-11-01T00:00:00Z", "StackStatus": "CREATE_COMPLETE"}
+    stack["Outputs"] = [{"OutputKey": "SummarizerModelArn", "OutputValue": SERVED_ARN}]
+    stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "bedrock-estate-dev-serving"})
+    stubber.activate()
+    return FakeSession(fake, {"cloudformation": cloudformation})
+
+
+def _args(spec: Path, **extra) -> argparse.Namespace:
+    values = {"stage": "dev", "spec": str(spec), "served": None, "out": str(spec.parent / "out"), "role_arn": None, "profile": None, "no_progress": True}
+    return argparse.Namespace(**{**values, **extra})
+
+
+def test_the_command_fails_the_gate_names_the_threshold_and_writes_the_report(tmp_path, capsys):
+    import matplotlib.image
+
+    fake = FakeRuntime(_reply, region="us-east-1")
+    spec = _spec_dir(tmp_path, GATE)
+    assert gate.main(_args(spec), session=_session(fake), clock=fake.clock) == 1
+    captured = capsys.readouterr()
+    assert {r["modelId"] for r in fake.requests} == {SERVED_ARN}
+    assert captured.out.startswith("## Gate of stage dev: FAILED\n")
+    assert "| summarizer | end-to-end p90 (s) | <= 4.000 | 4.600 | FAIL |" in captured.out
+    assert "| summarizer | time to first token p90 (s) | <= 2.000 | 1.150 | pass |" in captured.out
+    assert "| summarizer | failed requests (share) | <= 0.000 | 0.000 | pass |" in captured.out
+    assert f"| summarizer | mean tokenF1 | >= 0.750 | {MEAN_F1:.3f} | pass |" in captured.out
+    assert captured.err == "gate of stage dev failed:\n  summarizer: end-to-end p90 (s): 4.600 is 0.600 (15%) over the bound 4.000\n"
+    out = tmp_path / "out"
+    assert (out / "report.md").read_text() in captured.out
+    document = json.loads((out / "results.json").read_text())
+    assert document["passed"] is False and document["failures"] == [captured.err.splitlines()[1].strip()]
+    assert len(document["latency"]["results"]) == 5 and len(document["quality"]) == 3
+    assert document["settings"]["targets"][0]["model_id"] == SERVED_ARN
+    data = (out / "chart.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = matplotlib.image.imread(out / "chart.png")[..., :3]
+    red, green = pixels[..., 0] > 0.8, pixels[..., 1] > 0.45
+    assert (red & (pixels[..., 1] < 0.3)).sum() > 500  # a failed check's red bar
+    assert (green & (pixels[..., 0] < 0.3)).sum() > 500  # a passed check's green bar
+
+
+def test_the_command_passes_when_every_check_passes(tmp_path, capsys):
+    fake = FakeRuntime(_reply, region="us-east-1")
+    spec = _spec_dir(tmp_path, {**GATE, "latency": {**GATE["latency"], "endToEnd": {"p90": 5.0}}})
+    assert gate.main(_args(spec, served=["summarizer"]), session=_session(fake), clock=fake.clock) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("## Gate of stage dev: PASSED\n") and captured.err == ""
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["passed"] is True
+
+
+def test_a_stage_without_a_gate_and_an_unknown_entry_are_clear_messages(tmp_path, capsys):
+    spec = _spec_dir(tmp_path, None)
+    assert main(["gate", "--stage", "dev", "--spec", str(spec)]) == 1
+    assert capsys.readouterr().err == f"{spec}: stage dev declares no gate; add stages.dev.gate (latency, quality) to the spec\n"
+    spec = _spec_dir(tmp_path, GATE)
+    assert main(["gate", "--stage", "dev", "--spec", str(spec), "--served", "nope"]) == 1
+    assert capsys.readouterr().err == "--served nope: not measured by stage dev's gate; its entries: summarizer\n"
+    assert main(["gate", "--stage", "qa", "--spec", str(spec)]) == 1
+    assert capsys.readouterr().err == f"{spec}: no stage 'qa'; stages: dev, prod\n"
+
+
+def test_no_credentials_is_a_clear_message(tmp_path, monkeypatch, capsys):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    spec = _spec_dir(tmp_path, GATE)
+    assert main(["gate", "--stage", "dev", "--spec", str(spec), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert err == "no AWS credentials: sign in to stage dev's account (e.g. --profile or AWS_PROFILE) and run again\n"
+
+
+# --- the spec's checks --------------------------------------------------------------------------
+
+
+def _problems(tmp_path: Path, gate_block: dict, stage_changes: dict | None = None) -> list[str]:
+    spec = _spec_dir(tmp_path, gate_block)
+    doc = yaml.safe_load(spec.read_text())
+    doc["stages"]["dev"].update(stage_changes or {})
+    text = yaml.safe_dump(doc, sort_keys=False)
+    with pytest.raises(SpecError) as raised:
+        parse_spec(text, source="estate.yaml", base_dir=tmp_path)
+    return [line.strip() for line in str(raised.value).splitlines() if "gate" in line]
+
+
+def _line_of(tmp_path: Path, key: str) -> int:
+    return next(n for n, line in enumerate((tmp_path / "estate.yaml").read_text().splitlines(), 1) if line.strip().startswith(key))
+
+
+def test_the_spec_names_a_missing_or_bad_gate_file_by_line(tmp_path):
+    problems = _problems(tmp_path, {**GATE, "quality": {**GATE["quality"], "references": "missing.jsonl"}})
+    line = _line_of(tmp_path, "references:")
+    assert problems == [f"estate.yaml:{line}: stages.dev.gate.quality.references: file not found: missing.jsonl (paths are relative to the spec file)"]
+    (tmp_path / "bad.jsonl").write_text('{"prompt": "fine"}\n{"text": 1}\n')
+    problems = _problems(tmp_path, {**GATE, "latency": {**GATE["latency"], "prompts": "bad.jsonl"}})
+    line = _line_of(tmp_path, "prompts:")
+    assert problems == [f'estate.yaml:{line}: stages.dev.gate.latency.prompts: bad.jsonl:2: expected {{"prompt": str, "id"?: str, "task"?: str, "maxTokens"?: int}}']
+
+
+def test_the_spec_refuses_a_gate_that_measures_nothing(tmp_path):
+    problems = _problems(tmp_path, {**GATE, "serving": ["summariser"]})
+    assert len(problems) == 1 and problems[0].endswith("stages.dev.gate.serving[0]: no serving entry 'summariser' in this stage; serving: summarizer")
+    problems = _problems(tmp_path, {"latency": {"maxFailedShare": 0.5}})
+    assert len(problems) == 1 and problems[0].endswith("stages.dev.gate.latency: give endToEnd or timeToFirstToken bounds (or leave latency out)")
+    problems = _problems(tmp_path, {})
+    assert len(problems) == 1 and problems[0].endswith("stages.dev.gate: give latency, quality or both")
+    problems = _problems(tmp_path, GATE, {"serving": {}})
+    assert len(problems) == 1 and problems[0].endswith(
+        "stages.dev.gate: this stage serves no model: a gate measures the stage's serving entries; add serving or remove the gate"
+    )
+
+
+def test_the_pipeline_runs_the_module_and_it_answers_like_the_command(tmp_path):
+    import subprocess
+    import sys
+
+    from .synthesis import ROOT
+
+    spec = _spec_dir(tmp_path, None)
+    result = subprocess.run(
+        [sys.executable, "-m", "constructs_lib.gate", "--spec", str(spec), "--stage", "dev", "--no-progress"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env={"PYTHONPATH": f"{ROOT}:{ROOT / 'lambdas'}", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (1, f"{spec}: stage dev declares no gate; add stages.dev.gate (latency, quality) to the spec\n")

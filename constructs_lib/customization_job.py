@@ -11,8 +11,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from estate_runtime.catalog import load_catalog
-from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, foundation_model_of, readable_name
+from estate_runtime.catalog import foundation_model_of, load_catalog
+from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
 from estate_runtime.permissions import key_actions
 from estate_runtime.resource_types import CUSTOMIZATION_JOB
 

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from estate_runtime.resource_types import DATASET
 
-from .job_identity import file_sha256
+from .job_request import file_sha256
 from .resource_provider import EstateProvider, ProviderLogging
 
 

@@ -200,10 +200,11 @@ def _gate(spec: EstateSpec, stage: StageSettings) -> list[str]:
 def _promotions(spec: EstateSpec, stage: StageSettings) -> list[str]:
     """What this stage shares with later stages and copies from earlier ones."""
     lines: list[str] = []
-    for job in stage.jobs:
-        for later, name in spec.promotions_from(stage.name, job):
-            target = spec.stages[later]
-            lines.append(f"- shares job `{job}`'s model with stage {later} (account {target.account}) through AWS RAM, for its promotion `{name}`")
+    for job, targets in stage.promoted_to.items():
+        for target in targets:
+            lines.append(
+                f"- shares job `{job}`'s model with stage {target.stage} (account {target.account}) through AWS RAM, for its promotion `{target.promotion}`"
+            )
     for name, promotion in stage.promotions.items():
         source = spec.stages[promotion.from_stage]
         kept = "kept" if promotion.removal == "retain" else "deleted"

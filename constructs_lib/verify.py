@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from .job_identity import job_names_for
 from .spec import EstateSpec, StageSettings, load_stage_or_report
 
 
@@ -80,10 +79,11 @@ def check_role_trust(iam: Any, ssm: Any, stage: StageSettings) -> Check:
     return Check("service role trust", True, "bedrock.amazonaws.com only, with aws:SourceAccount and aws:SourceArn")
 
 
-def check_jobs(bedrock: Any, spec: EstateSpec, stage: StageSettings, base_dir: Path) -> list[Check]:
+def check_jobs(bedrock: Any, stage: StageSettings) -> list[Check]:
+    """Each job of the stage (resolved with its dataset files, so its job names are known)."""
     checks = []
     for job_name in stage.jobs:
-        names = job_names_for(spec, stage.name, job_name, base_dir)
+        names = stage.job_names[job_name]
         found = None
         for _ in range(20):
             try:
@@ -108,9 +108,9 @@ def _partition(region: str) -> str:
 
 
 def run(spec: EstateSpec, stage_name: str, base_dir: Path, client: Callable[[str], Any]) -> list[Check]:
-    stage = spec.stage(stage_name)
+    stage = spec.stage(stage_name, base_dir)
     bedrock, ssm, iam = client("bedrock"), client("ssm"), client("iam")
-    return [check_logging(bedrock, ssm, stage), check_role_trust(iam, ssm, stage), *check_jobs(bedrock, spec, stage, base_dir)]
+    return [check_logging(bedrock, ssm, stage), check_role_trust(iam, ssm, stage), *check_jobs(bedrock, stage)]
 
 
 def main(argv: list[str] | None = None) -> int:

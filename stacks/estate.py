@@ -37,7 +37,7 @@ def build_estate(
     if build not in BUILDS:
         raise ValueError(f"estate:build must be one of {', '.join(BUILDS)}, not {build!r}")
     base_dir = base_dir or Path.cwd()
-    stages = [EstateStage(app, settings, spec, base_dir) for settings in spec.stage_settings()] if build != "pipeline" else []
+    stages = [EstateStage(app, settings, spec, base_dir) for settings in spec.stage_settings(base_dir)] if build != "pipeline" else []
     for stage in stages:
         if extend is not None:
             extend(stage)

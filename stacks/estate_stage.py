@@ -19,16 +19,15 @@ class EstateStage(Stage):
 
     def __init__(self, scope: Construct, settings: StageSettings, spec: EstateSpec, base_dir: Path) -> None:
         super().__init__(scope, settings.name, env=Environment(account=settings.account, region=settings.region))
+        if settings.base_dir != base_dir:
+            # Job names hash the dataset files: resolved once here, for every stack of the stage.
+            settings = spec.stage(settings.name, base_dir)
         self.settings = settings
         for key, value in settings.tags.items():
             Tags.of(self).add(key, value)
         Tags.of(self).add("estate-stage", settings.name)
 
-        # Accounts of the later stages that promote this stage's models: its key admits them, and
-        # its serving stack shares with them.
-        promoted_to = sorted(
-            {(spec.stages[later].account, spec.stages[later].region) for job in settings.jobs for later, _ in spec.promotions_from(settings.name, job)}
-        )
+        promoted_to = settings.promoted_to_accounts
         self.foundation = FoundationStack(
             self,
             "Foundation",
@@ -47,7 +46,6 @@ class EstateStage(Stage):
                 "Customization",
                 stage=settings,
                 spec=spec,
-                base_dir=base_dir,
                 foundation=self.foundation,
                 stack_name=settings.names.stack("customization"),
                 description=f"bedrock-estate {settings.qualifier}: datasets, customization jobs, job notifications",
@@ -61,7 +59,6 @@ class EstateStage(Stage):
                 "Serving",
                 stage=settings,
                 spec=spec,
-                base_dir=base_dir,
                 foundation=self.foundation,
                 customization=self.customization,
                 stack_name=settings.names.stack("serving"),

@@ -20,6 +20,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from constructs_lib.estate_key import EstateKey, EstateKeyProps
+from constructs_lib.job_events import job_state_pattern
 from constructs_lib.nag import acknowledge
 from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.spec import EstateSpec, StageSettings
@@ -30,7 +31,6 @@ from .estate_stage import EstateStage
 # The CDK bootstrap's read-only lookup role in each target account (trusted by the pipeline
 # account when targets are bootstrapped with --trust).
 LOOKUP_ROLE = "arn:{partition}:iam::{account}:role/cdk-hnb659fds-lookup-role-{account}-{region}"
-JOB_STATE_CHANGE = "Model Customization Job State Change"
 DEPLOY_ROLE = "arn:{partition}:iam::{account}:role/cdk-hnb659fds-deploy-role-{account}-{region}"
 PACKAGE_JSON = Path(__file__).resolve().parent.parent / "package.json"
 
@@ -147,7 +147,7 @@ class PipelineStack(Stack):
                 commands=["make test", "npx cdk synth '**' --quiet --no-notices -c estate:build=pipeline"],
             ),
         )
-        for stage_settings in spec.stage_settings():
+        for stage_settings in spec.stage_settings(base_dir):
             name = stage_settings.name
             stage = EstateStage(self, stage_settings, spec, base_dir)
             if extend is not None:
@@ -289,12 +289,7 @@ class PipelineStack(Stack):
             "RerunOnJobCompletion",
             rule_name=f"{spec.name}-rerun-on-job-completion",
             description="Start the delivery pipeline when a customization job of the estate completes",
-            event_pattern=events.EventPattern(
-                source=["aws.bedrock"],
-                detail_type=[JOB_STATE_CHANGE],
-                account=accounts,
-                detail={"jobStatus": ["Completed"], "jobName": [{"prefix": f"{spec.name}-"}]},
-            ),
+            event_pattern=job_state_pattern(f"{spec.name}-", completed_only=True, accounts=accounts),
             targets=[targets.CodePipeline(self.pipeline.pipeline)],
         )
         acknowledge(

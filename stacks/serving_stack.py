@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from aws_cdk import ArnFormat, CfnOutput, Stack
@@ -11,7 +10,6 @@ from constructs import Construct
 
 from constructs_lib.conversions import log_retention, removal_policy
 from constructs_lib.gate_role import GateRole, GateRoleProps
-from constructs_lib.job_identity import job_names_for
 from constructs_lib.model_copy import ModelCopy, ModelCopyProps
 from constructs_lib.model_share import ModelShare, ModelShareProps
 from constructs_lib.resource_provider import ProviderLogging
@@ -41,13 +39,13 @@ def share_name(stage: StageSettings, job: str) -> str:
     return stage.names.share(job)
 
 
-def _base_model(spec: EstateSpec, stage: StageSettings, serving: Serving) -> str | None:
+def _base_model(stage: StageSettings, serving: Serving) -> str | None:
     """The foundation model a serving entry's model was customized from, where the spec knows it."""
     if serving.model.job:
         return stage.jobs[serving.model.job].base_model
     if serving.model.promotion:
-        found = spec.promoted_job(stage.name, serving.model.promotion)
-        return found[2].base_model if found else None
+        found = stage.promoted_from.get(serving.model.promotion)
+        return found.job.base_model if found else None
     return None
 
 
@@ -64,7 +62,6 @@ class ServingStack(Stack):
         *,
         stage: StageSettings,
         spec: EstateSpec,
-        base_dir: Path,
         foundation: FoundationStack,
         customization: Stack | None,
         **kwargs: Any,
@@ -83,17 +80,14 @@ class ServingStack(Stack):
         )
         tags = {**stage.tags, "estate-stage": stage.name}
         self.shares: dict[str, ModelShare] = {}
-        for job_name in stage.jobs:
-            promoted_to = spec.promotions_from(stage.name, job_name)
-            if not promoted_to:
-                continue
+        for job_name, promoted_to in stage.promoted_to.items():
             self.shares[job_name] = ModelShare(
                 self,
                 f"Share-{job_name}",
                 ModelShareProps(
                     name=share_name(stage, job_name),
-                    job=job_names_for(spec, stage.name, job_name, base_dir),
-                    accounts=[spec.stages[later].account for later, _ in promoted_to],
+                    job=stage.job_names[job_name],
+                    accounts=[target.account for target in promoted_to],
                     owner=stage.qualifier,
                     share_name_prefix=stage.names.prefix,
                     logging=logging,
@@ -102,12 +96,10 @@ class ServingStack(Stack):
             )
         self.copies: dict[str, ModelCopy] = {}
         for name, promotion in stage.promotions.items():
-            found = spec.promoted_job(stage.name, name)
-            if found is None:
+            source = stage.promoted_from.get(name)
+            if source is None or source.names is None:
                 raise ValueError(f"stages.{stage.name}.promotions.{name}: no such job in stage {promotion.from_stage}")
-            source_stage, job_name, _ = found
-            source = spec.stages[source_stage]
-            job = job_names_for(spec, source_stage, job_name, base_dir)
+            source_stage, job = source.stage, source.names
             self.copies[name] = ModelCopy(
                 self,
                 f"Copy-{name}",
@@ -137,8 +129,8 @@ class ServingStack(Stack):
                     logging=logging,
                     owner=stage.qualifier,
                     custom_model_key=refs.custom_model_key,
-                    base_model=_base_model(spec, stage, serving),
-                    job=job_names_for(spec, stage.name, serving.model.job, base_dir) if serving.model.job else None,
+                    base_model=_base_model(stage, serving),
+                    job=stage.job_names[serving.model.job] if serving.model.job else None,
                     model_arn=self.copies[serving.model.promotion].model_arn if serving.model.promotion else serving.model.arn,
                     model_units=p.model_units if p else 1,
                     commitment=p.commitment if p and p.commitment != "none" else None,

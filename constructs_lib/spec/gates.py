@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from .model import ItemName, LocatedProblem, SpecModel, StageFieldError
+from .errors import LocatedProblem
+from .types import ItemName, SpecModel
 
 if TYPE_CHECKING:
     from .model import EstateSpec
@@ -201,12 +202,12 @@ def read_gate_file(base_dir: Path, relative: str) -> str:
         raise GateFileError(f"cannot read {relative}: {error.strerror}") from None
 
 
-def check_gates(spec: EstateSpec, base_dir: Path) -> list[StageFieldError]:
+def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
     """Cross checks of every stage's gate: entries it names exist, the stage serves something, the
     files exist and parse."""
     from ..bench import BenchError, parse_prompts
 
-    problems: list[StageFieldError] = []
+    problems: list[LocatedProblem] = []
     for stage_name, stage in spec.stages.items():
         gate = stage.gate
         if gate is None:

@@ -14,8 +14,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import SpecError, SpecIssue
-from .model import EstateSpec, StageFieldError, YamlInt, _clean_message
+from .errors import LocatedProblem, SpecError, SpecIssue, _clean_message
+from .model import EstateSpec
+from .types import YamlInt
 
 Loc = tuple[str | int, ...]
 
@@ -337,7 +338,7 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
     return SpecIssue(_dotted(loc), message, _line_for(loc, lines))
 
 
-def _stage_issues(problem: StageFieldError, lines: dict[Loc, int]) -> list[SpecIssue]:
+def _stage_issues(problem: LocatedProblem, lines: dict[Loc, int]) -> list[SpecIssue]:
     if not problem.errors:
         return [SpecIssue(_dotted(problem.loc), problem.detail, _line_for(problem.loc, lines))]
     return [_issue({**err, "loc": (*problem.loc, *err["loc"])}, lines) for err in problem.errors]

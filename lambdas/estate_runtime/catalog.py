@@ -160,10 +160,6 @@ class Teacher:
     lifecycle: Lifecycle | None = None
     successor: Successor | None = None
 
-    @property
-    def family(self) -> str:
-        return _family(self.foundation_model or self.id)
-
 
 @dataclass(frozen=True)
 class Catalog:
@@ -173,10 +169,30 @@ class Catalog:
     teachers: dict[str, Teacher]
     not_offered: dict[str, str] = field(default_factory=dict)
     single_turn_families: tuple[str, ...] = ()
+    profile_prefixes: tuple[str, ...] = ()
+    """Geography prefixes of system-defined cross-region inference profiles (``us``, ``eu``, ...)."""
     lifecycle_policy: dict[str, Any] = field(default_factory=dict)
 
     def model(self, model_id: str) -> BaseModel | None:
         return self.models.get(model_id)
+
+    def without_profile_prefix(self, model_id: str) -> str:
+        """A system inference profile's model id (``us.amazon.nova-pro-v1:0`` -> ``amazon.nova-pro-v1:0``);
+        any other id as it is."""
+        head, _, rest = model_id.partition(".")
+        return rest if head in self.profile_prefixes and rest else model_id
+
+    def is_inference_profile(self, model_id: str) -> bool:
+        """A known teacher as the catalog records it; another id by its geography prefix."""
+        known = self.teachers.get(model_id)
+        return known.inference_profile if known else self.without_profile_prefix(model_id) != model_id
+
+    def family(self, model_id: str) -> str:
+        """The model family of a model or inference profile id: the longest family of the catalog's
+        models that the id (without a geography prefix) starts with, else the id's vendor."""
+        bare = self.without_profile_prefix(model_id)
+        known = sorted({m.family for m in self.models.values() if bare.startswith(m.family)}, key=len)
+        return known[-1] if known else bare.split(".")[0]
 
     def lifecycle(self, model_id: str, region: str, on: date | None = None) -> tuple[LifecycleState, Successor | None] | None:
         """The lifecycle state of a base model or teacher in a region, with its suggested successor;
@@ -291,7 +307,7 @@ class Catalog:
         listed = ", ".join(teachers) or "none"
         if teacher is None:
             return [("teacher", f"distillation needs a teacher; teachers for {student}{_in(region)}: {listed}")]
-        family = _family(teacher)
+        family = self.family(teacher)
         if family in self.not_offered:
             return [("teacher.model", f"DISTILLATION from {family}.* is not offered; teachers for {student}{_in(region)}: {listed}")]
         known = self.teachers.get(teacher)
@@ -375,17 +391,14 @@ def _api_value(value: Any) -> Any:
     return value
 
 
-def _family(model_id: str) -> str:
-    parts = model_id.split(".")
-    # Inference profiles carry a geography prefix: "us.meta.llama3-...".
-    if len(parts) > 2 and len(parts[0]) == 2:
-        parts = parts[1:]
-    vendor = parts[0]
-    if vendor == "amazon" and len(parts) > 1:
-        return f"amazon.{parts[1].split('-')[0]}"
-    if vendor == "meta":
-        return "meta.llama"
-    return vendor
+def foundation_model_of(identifier: str) -> str:
+    """The foundation model id behind a model id, a foundation-model ARN or a system inference
+    profile (id or ARN): what GetFoundationModel answers for."""
+    if ":inference-profile/" in identifier:
+        identifier = identifier.split(":inference-profile/", 1)[1]
+    elif ":foundation-model/" in identifier:
+        return identifier.split(":foundation-model/", 1)[1]
+    return load_catalog().without_profile_prefix(identifier)
 
 
 def _number(value: float) -> str:
@@ -452,4 +465,5 @@ def load_catalog() -> Catalog:
         not_offered=distillation.get("notOffered", {}),
         single_turn_families=tuple(distillation.get("singleTurnFamilies", ())),
         lifecycle_policy=raw.get("lifecyclePolicy", {}),
+        profile_prefixes=tuple(raw["inferenceProfiles"]["geographyPrefixes"]),
     )

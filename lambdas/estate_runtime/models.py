@@ -13,9 +13,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .aws import Aws
+from .catalog import foundation_model_of  # noqa: F401 - re-exported for the handlers
 from .errors import EstateError
 from .log import get_logger
-from .naming import JobNames, foundation_model_of  # noqa: F401 - re-exported for the handlers
+from .naming import JobNames  # noqa: F401 - re-exported for the handlers
 
 log = get_logger()
 

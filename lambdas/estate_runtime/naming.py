@@ -169,18 +169,3 @@ class StageNames:
     def key_alias(self, key: str) -> str:
         """Alias of one of the stage's keys (``data``, ``custom-models``), without ``alias/``."""
         return f"{self.qualifier}/{key}"
-
-
-# Geography prefixes of system-defined cross-region inference profiles ("us.amazon.nova-pro-v1:0").
-_PROFILE_PREFIXES = ("us", "eu", "apac", "global", "jp", "au", "ca", "us-gov")
-
-
-def foundation_model_of(identifier: str) -> str:
-    """The foundation model id behind a model id, a foundation-model ARN or a system inference
-    profile (id or ARN): what GetFoundationModel answers for."""
-    if ":inference-profile/" in identifier:
-        identifier = identifier.split(":inference-profile/", 1)[1]
-    elif ":foundation-model/" in identifier:
-        return identifier.split(":foundation-model/", 1)[1]
-    head, _, rest = identifier.partition(".")
-    return rest if head in _PROFILE_PREFIXES and rest else identifier

@@ -155,3 +155,30 @@ def test_sharing_and_on_demand_follow_the_user_guide():
         "amazon.nova-2-lite-v1:0:256k": ("us-east-1",),
         "meta.llama3-3-70b-instruct-v1:0:128k": ("us-west-2",),
     }
+
+
+@pytest.mark.parametrize(
+    ("model_id", "family", "profile"),
+    [
+        ("anthropic.claude-3-haiku-20240307-v1:0", "anthropic", False),
+        ("apac.anthropic.claude-3-haiku-20240307-v1:0", "anthropic", True),  # a four-letter geography
+        ("global.anthropic.claude-sonnet-4-20250514-v1:0", "anthropic", True),
+        ("us.meta.llama3-3-70b-instruct-v1:0", "meta.llama", True),
+        ("amazon.nova-pro-v1:0", "amazon.nova", False),  # a known teacher: the catalog's own flag
+        ("us.amazon.nova-premier-v1:0", "amazon.nova", True),
+        ("jp.amazon.nova-lite-v1:0", "amazon.nova", True),
+        ("amazon.titan-text-express-v1", "amazon.titan", False),
+        ("cohere.command-r-v1:0", "cohere", False),  # no catalog family: the vendor
+    ],
+)
+def test_families_and_inference_profiles_are_read_from_the_catalog(model_id, family, profile):
+    assert CATALOG.family(model_id) == family
+    assert CATALOG.is_inference_profile(model_id) is profile
+    assert set(CATALOG.profile_prefixes) >= {"us", "eu", "apac", "global", "jp", "au", "us-gov"}
+
+
+def test_distillation_from_an_anthropic_profile_is_refused_like_the_model_itself():
+    """A geography prefix does not hide a family distillation is not offered for."""
+    for teacher in ("anthropic.claude-3-haiku-20240307-v1:0", "apac.anthropic.claude-3-haiku-20240307-v1:0"):
+        problems = CATALOG.check_job(base_model="amazon.nova-lite-v1:0:300k", customization="DISTILLATION", region="us-east-1", hyperparameters={}, teacher=teacher)
+        assert any("DISTILLATION from anthropic.* is not offered" in message for _, message in problems), teacher

@@ -103,6 +103,6 @@ def test_a_teacher_past_eol_is_refused_before_the_job_is_created():
     ],
 )
 def test_the_teachers_foundation_model_is_found_behind_profiles_and_arns(identifier, model):
-    from estate_runtime.naming import foundation_model_of
+    from estate_runtime.catalog import foundation_model_of
 
     assert foundation_model_of(identifier) == model

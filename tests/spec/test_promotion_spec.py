@@ -43,6 +43,22 @@ def test_a_promotion_serves_the_earlier_stages_job_and_costs_like_it(tmp_path):
     assert spec.stage("prod").promotions["summarizer"].removal == "retain"
 
 
+def test_a_resolved_stage_carries_its_promotion_edges_and_the_names_both_sides_use(tmp_path):
+    """The owner shares the model under the job names its own stage gives the job; the promoting
+    stage copies it by the same names: both come from one resolution per stage."""
+    spec = parse_spec(spec_text(), base_dir=tmp_path)
+    dev, prod = spec.stage("dev", tmp_path), spec.stage("prod", tmp_path)
+    [target] = dev.promoted_to["summarizer"]
+    assert (target.stage, target.promotion, target.account, target.region) == ("prod", "summarizer", "222222222222", "us-east-1")
+    assert dev.promoted_to_accounts == [("222222222222", "us-east-1")]
+    source = prod.promoted_from["summarizer"]
+    assert (source.stage, source.job_name, source.account, source.region) == ("dev", "summarizer", "111111111111", "us-west-2")
+    assert source.names == dev.job_names["summarizer"] and source.names.readable == "acme-estate-dev-summarizer"
+    assert not prod.promoted_to and not dev.promoted_from
+    # Resolved without the dataset files' folder, a stage has its promotion edges but no job names.
+    assert spec.stage("dev").job_names == {} and spec.stage("prod").promoted_from["summarizer"].names is None
+
+
 def test_only_from_an_earlier_stage(tmp_path):
     [message] = problems(spec_text("{fromStage: prod}"), tmp_path)
     assert "stages.prod.promotions.summarizer.fromStage: 'prod' is not an earlier stage; stages before prod: dev" in message

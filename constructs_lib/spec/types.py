@@ -1,0 +1,220 @@
+"""Reusable field types of the estate spec: validated strings and numbers, each with the JSON
+Schema an editor sees, and the base of every spec block."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic.alias_generators import to_camel
+
+from .regions import closest_regions, is_region, known_regions
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
+_STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$|^[a-z]$")
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+
+
+class YamlInt(int):
+    """An integer whose YAML text is not its decimal value (``044444444444`` is octal to YAML 1.1):
+    the loader keeps what the user wrote, so messages can quote it."""
+
+    yaml_text: str
+
+    def __new__(cls, value: int, yaml_text: str) -> YamlInt:
+        number = super().__new__(cls, value)
+        number.yaml_text = yaml_text
+        return number
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copy and pickle keep the text
+        return (YamlInt, (int(self), self.yaml_text))
+
+
+def _check_account(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"must be a 12-digit AWS account id in quotes, got {value!r}")
+    if isinstance(value, int):
+        # Unquoted, YAML reads digits as a number: 012345678901 loses its leading zero, and
+        # 044444444444 is read as an octal number. Quote the digits as written, never a guess.
+        written = getattr(value, "yaml_text", str(value))
+        if _ACCOUNT_RE.match(written):
+            raise ValueError(
+                f"must be a quoted string of 12 digits: write '{written}' (with the quotes); unquoted, YAML "
+                "reads it as a number" + (f" ({value}), not the digits written" if written != str(value) else "")
+            )
+        raise ValueError(f"must be a quoted string of 12 digits, got the number {written}")
+    if not _ACCOUNT_RE.match(value):
+        raise ValueError(f"{value!r} must be 12 digits")
+    return value
+
+
+def _check_region(value: str) -> str:
+    if not is_region(value):
+        close = closest_regions(value)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(f"{value!r} is not an AWS region{hint}")
+    return value
+
+
+def _check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise ValueError(
+            f"{value!r} must be 3-20 characters of lowercase letters, digits and hyphens, "
+            "starting with a letter and not ending with a hyphen"
+        )
+    return value
+
+
+def _check_stage_name(value: str) -> str:
+    if not _STAGE_RE.match(value):
+        raise ValueError(
+            f"stage name {value!r} must be 1-16 characters of lowercase letters, digits and "
+            "hyphens, starting with a letter and not ending with a hyphen"
+        )
+    return value
+
+
+def _check_log_days(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        raise ValueError(f"{value} is not a CloudWatch Logs retention period; allowed: {allowed}")
+    return value
+
+
+def _check_tags(value: dict[str, str]) -> dict[str, str]:
+    for key, tag_value in value.items():
+        if not 1 <= len(key) <= 128:
+            raise ValueError(f"tag key {key!r} must be 1-128 characters")
+        if key.lower().startswith("aws:"):
+            raise ValueError(f"tag key {key!r} uses the reserved 'aws:' prefix")
+        if len(tag_value) > 256:
+            raise ValueError(f"tag {key!r}: value must be at most 256 characters")
+    if len(value) > 40:
+        # CloudFormation propagates stack tags to every resource; S3 allows 50, keep room for ours.
+        raise ValueError(f"at most 40 tags are allowed, got {len(value)}")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    """A whole number written as a float (``30.0``) is that integer, as in JSON Schema."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Integers: whole numbers only (never "3" or true), as the JSON Schema's "integer" reads them.
+Whole = Annotated[int, BeforeValidator(_whole)]
+
+
+AccountId = Annotated[
+    str,
+    BeforeValidator(_check_account),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{12}$", "description": "12-digit AWS account id, quoted."}),
+]
+Region = Annotated[
+    str,
+    AfterValidator(_check_region),
+    # Exactly the regions the loader accepts: botocore's endpoint data (`make schema` after an upgrade).
+    WithJsonSchema({"type": "string", "enum": known_regions(), "description": "AWS region, e.g. us-west-2."}),
+]
+EstateName = Annotated[
+    str,
+    AfterValidator(_check_name),
+    WithJsonSchema({"type": "string", "pattern": _NAME_RE.pattern}),
+]
+StageName = Annotated[str, AfterValidator(_check_stage_name), WithJsonSchema({"type": "string", "pattern": _STAGE_RE.pattern})]
+LogRetentionDays = Annotated[
+    int,
+    BeforeValidator(_whole),
+    AfterValidator(_check_log_days),
+    WithJsonSchema({"type": "integer", "enum": list(LOG_RETENTION_DAYS)}),
+]
+Tags = Annotated[
+    dict[str, str],
+    AfterValidator(_check_tags),
+    WithJsonSchema({
+        "type": "object",
+        "additionalProperties": {"type": "string", "maxLength": 256},
+        "propertyNames": {"minLength": 1, "maxLength": 128, "not": {"pattern": "^[aA][wW][sS]:"}},
+        "maxProperties": 40,
+    }),
+]  # fmt: skip
+
+Removal = Literal["retain", "destroy"]
+
+
+def _given(alias: str) -> dict[str, Any]:
+    """JSON Schema: the field is present and not null (what "given" means to the validators)."""
+    return {"required": [alias], "properties": {alias: {"not": {"type": "null"}}}}
+
+
+def _exactly_one(*aliases: str) -> dict[str, Any]:
+    """JSON Schema of a model validator that wants exactly one of these fields given."""
+    return {"oneOf": [_given(alias) for alias in aliases]}
+
+
+class SpecModel(BaseModel):
+    """Base for every spec block: camelCase keys, unknown keys rejected, values immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        # Strict types: the spec means what the JSON Schema says (no "3" for 3, no "yes" for
+        # true), so an editor and the loader accept the same files. Patterns use Python's re, as
+        # the loader's own checks and the jsonschema library do.
+        strict=True,
+        regex_engine="python-re",
+    )
+
+
+
+# 1-32 characters (the lookahead) of lowercase words joined by single hyphens; one pattern, so the
+# JSON Schema says exactly what the loader checks.
+_ITEM_RE = re.compile(r"^(?=.{1,32}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_S3_URI_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+")
+_KMS_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[a-zA-Z0-9\-]+$")
+CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
+
+
+def _check_item_name(value: str) -> str:
+    if not _ITEM_RE.match(value):
+        raise ValueError(
+            f"name {value!r} must be 1-32 lowercase letters and digits, words joined by single hyphens"
+        )
+    return value
+
+
+def _check_s3_uri(value: str) -> str:
+    if not _S3_URI_RE.match(value):
+        raise ValueError(f"{value!r} is not an s3://bucket/key URI")
+    return value
+
+
+def _check_kms_arn(value: str) -> str:
+    if not _KMS_ARN_RE.match(value):
+        raise ValueError(f"{value!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+    return value
+
+
+ItemName = Annotated[str, AfterValidator(_check_item_name), WithJsonSchema({"type": "string", "pattern": _ITEM_RE.pattern})]
+S3Uri = Annotated[str, AfterValidator(_check_s3_uri), WithJsonSchema({"type": "string", "pattern": _S3_URI_RE.pattern})]
+KmsKeyArn = Annotated[str, AfterValidator(_check_kms_arn), WithJsonSchema({"type": "string", "pattern": _KMS_ARN_RE.pattern})]
+MetadataPair = Annotated[dict[str, Annotated[str, Field(max_length=256)]], Field(min_length=1, max_length=1)]
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        hint = " (remove the quotes)" if isinstance(value, str) else ""
+        raise ValueError(f"must be a number, got {value!r}{hint}")
+    return value
+
+
+# One message for a value that is not a number (not one per member of the union).
+HyperparameterValue = Annotated[int | float, BeforeValidator(_number)]

@@ -105,7 +105,7 @@ class ServingStack(Stack):
             found = spec.promoted_job(stage.name, name)
             if found is None:
                 raise ValueError(f"stages.{stage.name}.promotions.{name}: no such job in stage {promotion.from_stage}")
-            source_stage, job_name, _ = found
+            source_stage, job_name, source_job = found
             source = spec.stages[source_stage]
             job = job_names_for(spec, source_stage, job_name, base_dir)
             self.copies[name] = ModelCopy(
@@ -120,6 +120,7 @@ class ServingStack(Stack):
                     key=refs.custom_model_key,
                     owner=stage.qualifier,
                     logging=logging,
+                    base_model=source_job.base_model,
                     removal=promotion.removal,
                     tags={**tags, **promotion.tags, "estate-promotion": name, "estate-source-stage": source_stage},
                 ),

@@ -41,13 +41,33 @@ def in_step(region: str) -> list[dict]:
     return out
 
 
-def stubbed(answers: dict[str, list[dict]]):
+def details(model_id: str, region: str, status="ACTIVE", customizations=()) -> dict:
+    """GetFoundationModel's answer for a model the region offers."""
+    return {
+        "modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model_id}",
+        "modelId": model_id,
+        "customizationsSupported": list(customizations),
+        "modelLifecycle": {"status": status},
+    }
+
+
+def stubbed(answers: dict[str, list[dict]], known: dict[str, dict[str, dict]] | None = None):
+    """Recorded answers per region: the list, then GetFoundationModel for every catalog model the
+    list leaves out, in the order the check asks (``known[region][model_id]`` answers, any other
+    is not offered there)."""
     clients = {}
 
     def client_for(region: str):
         client = boto3.client("bedrock", region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
         stub = Stubber(client)
         stub.add_response("list_foundation_models", {"modelSummaries": answers[region]}, {})
+        for model_id in catalog_command.unlisted(CATALOG, region, answers[region]):
+            answer = (known or {}).get(region, {}).get(model_id)
+            if answer is None:
+                stub.add_client_error("get_foundation_model", "ResourceNotFoundException", f"The model {model_id} is not available", 404,
+                                      expected_params={"modelIdentifier": model_id})  # fmt: skip
+            else:
+                stub.add_response("get_foundation_model", {"modelDetails": answer}, {"modelIdentifier": model_id})
         stub.activate()
         clients[region] = stub
         return client
@@ -91,7 +111,57 @@ def test_check_reports_new_changed_and_gone(monkeypatch):
     assert "amazon.nova-3-lite-v1:0:512k: FINE_TUNING in us-east-1, not in the catalog" in text
     assert "amazon.nova-lite-v1:0:300k: the catalog says Active in us-east-1, Bedrock says LEGACY" in text
     assert "amazon.nova-lite-v1:0:300k: Bedrock gives EOL 2027-06-01 in us-east-1; the catalog has none" in text
-    assert "amazon.nova-micro-v1:0:128k: FINE_TUNING in us-east-1 per the catalog, but ListFoundationModels does not list the model" in text
+    assert (
+        "amazon.nova-micro-v1:0:128k: FINE_TUNING in us-east-1 per the catalog, but ListFoundationModels does not list the model "
+        "and GetFoundationModel does not know it"
+    ) in text
+
+
+def test_check_asks_get_foundation_model_about_catalog_models_the_list_leaves_out(monkeypatch):
+    """Missing from the list is not the same as not offered: GetFoundationModel tells them apart,
+    and an answered model is compared like a listed one."""
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
+    east = [s for s in in_step("us-east-1") if s["modelId"] not in ("amazon.nova-micro-v1:0:128k", "amazon.nova-pro-v1:0:300k")]
+    known = {
+        "us-east-1": {
+            "amazon.nova-micro-v1:0:128k": details("amazon.nova-micro-v1:0:128k", "us-east-1", customizations=["FINE_TUNING", "DISTILLATION"]),
+            "amazon.nova-pro-v1:0:300k": details("amazon.nova-pro-v1:0:300k", "us-east-1", status="LEGACY", customizations=["FINE_TUNING", "DISTILLATION"]),
+        }
+    }
+    client_for, clients = stubbed({"us-east-1": east, "us-west-2": in_step("us-west-2")}, known)
+    out = io.StringIO()
+    assert catalog_command.run_check(CATALOG, client_for, out, io.StringIO()) == 1
+    text = out.getvalue()
+    assert "amazon.nova-micro-v1:0:128k: not in ListFoundationModels in us-east-1, but GetFoundationModel answers it" in text
+    assert "nova-micro-v1:0:128k: FINE_TUNING in us-east-1 per the catalog" not in text  # offered: not gone
+    assert "amazon.nova-pro-v1:0:300k: the catalog says Active in us-east-1, Bedrock says LEGACY" in text
+    assert "differs from Bedrock in 1 places" in text  # the one lifecycle change; the unlisted note is not a difference
+    for stub in clients.values():
+        stub.assert_no_pending_responses()
+
+
+def test_a_catalog_model_gone_from_both_list_and_get_is_reported_gone(monkeypatch):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
+    west = [s for s in in_step("us-west-2") if s["modelId"] != "meta.llama3-3-70b-instruct-v1:0:128k"]
+    client_for, _ = stubbed({"us-east-1": in_step("us-east-1"), "us-west-2": west})
+    out = io.StringIO()
+    assert catalog_command.run_check(CATALOG, client_for, out, io.StringIO()) == 1
+    gone = "meta.llama3-3-70b-instruct-v1:0:128k: FINE_TUNING in us-west-2 per the catalog, but ListFoundationModels does not list the model"
+    assert f"{gone} and GetFoundationModel does not know it" in out.getvalue()
+
+
+def test_a_get_foundation_model_error_is_a_message_not_a_traceback():
+    def client_for(region):
+        client = boto3.client("bedrock", region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+        stub = Stubber(client)
+        stub.add_response("list_foundation_models", {"modelSummaries": []}, {})
+        stub.add_client_error("get_foundation_model", "AccessDeniedException", "not authorized to perform bedrock:GetFoundationModel")
+        stub.activate()
+        return client
+
+    err = io.StringIO()
+    assert catalog_command.run_check(CATALOG, client_for, io.StringIO(), err) == 1
+    assert "bedrock:GetFoundationModel in us-east-1 failed: AccessDeniedException" in err.getvalue()
 
 
 def test_check_without_credentials_says_so_without_a_traceback(monkeypatch, capsys, tmp_path):

@@ -16,6 +16,7 @@ from estate_runtime.naming import JobNames, content_hash, job_names
 
 from .spec import EstateSpec
 from .spec.model import Job
+from .spec.rft import RftConfig
 
 
 def api_number(value: float | int) -> str:
@@ -60,7 +61,25 @@ def job_identity(spec: EstateSpec, job: Job, base_dir: Path) -> dict[str, Any]:
     identity["customModelKey"] = job.custom_model_kms_key_arn or "stage-custom-model-key"
     if job.vpc is not None:
         identity["vpc"] = {"subnetIds": list(job.vpc.subnet_ids), "securityGroupIds": list(job.vpc.security_group_ids)}
+    if job.rft_config is not None:
+        identity["rft"] = rft_identity(job.rft_config, base_dir)
     return identity
+
+
+def rft_identity(config: RftConfig, base_dir: Path) -> dict[str, Any]:
+    """The grader (an ARN as given; a repository handler by its file's content, function and
+    runtime, so a code change trains again) and the typed hyperparameters."""
+    handler = config.grader.handler
+    if handler is not None:
+        grader: dict[str, Any] = {
+            "file": handler.file,
+            "sha256": file_sha256(base_dir / handler.file),
+            "function": handler.function,
+            "runtime": handler.runtime,
+        }  # timeout and memory do not change a reward: tuning them trains nothing again
+    else:
+        grader = {"lambdaArn": config.grader.lambda_arn}
+    return {"grader": grader, "hyperParameters": config.hyper_parameters.api()}
 
 
 def job_names_for(spec: EstateSpec, stage: str, job_name: str, base_dir: Path) -> JobNames:

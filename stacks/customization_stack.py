@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -20,6 +20,7 @@ from constructs_lib.estate_dataset import EstateDataset, EstateDatasetProps
 from constructs_lib.job_identity import api_number, job_names_for
 from constructs_lib.nag import acknowledge, nag_spelling
 from constructs_lib.resource_provider import ProviderLogging
+from constructs_lib.rft_grader import RftGrader, RftGraderProps
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Job
 from estate_runtime.catalog import load_catalog
@@ -157,6 +158,7 @@ class CustomizationStack(Stack):
             vpc_config = {"subnetIds": list(job.vpc.subnet_ids), "securityGroupIds": list(job.vpc.security_group_ids)}
             access += vpc_access_statements(self, vpc_config["subnetIds"], vpc_config["securityGroupIds"])
 
+        rft_config = self._rft_config(job_name, job, access) if job.rft_config is not None else None
         names = job_names_for(self._spec, self.stage.name, job_name, self._base_dir)
         hyperparameters = {name: api_number(value) for name, value in sorted(job.hyperparameters.items())}
         tags = {**self.stage.tags, **job.tags, "estate-stage": self.stage.name, "estate-job": job_name}
@@ -174,6 +176,7 @@ class CustomizationStack(Stack):
                 hyperparameters=hyperparameters,
                 teacher=job.teacher.model if job.teacher else None,
                 max_response_length=job.teacher.max_response_length if job.teacher else 1000,
+                rft_config=rft_config,
                 custom_model_key=(
                     kms.Key.from_key_arn(self, f"Job-{job_name}-Key", job.custom_model_kms_key_arn)
                     if job.custom_model_kms_key_arn
@@ -192,6 +195,38 @@ class CustomizationStack(Stack):
         # No stack outputs per job: CloudFormation allows 200 per stack, and the names are
         # deterministic (the plan lists them; the job resource's physical id is the job ARN).
         return construct
+
+    def _rft_config(self, job_name: str, job: Job, access: list[iam.PolicyStatement]) -> dict[str, Any]:
+        """The job's rftConfig as the API takes it; a repository grader is deployed here, and the
+        service role may invoke exactly the grader the job is given."""
+        config = job.rft_config
+        assert config is not None
+        handler = config.grader.handler
+        if handler is not None:
+            grader = RftGrader(
+                self,
+                f"Grader-{job_name}",
+                RftGraderProps(
+                    name=self.stage.names.named(f"grader-{job_name}")[:64],
+                    code=self._base_dir / handler.file,
+                    handler_function=handler.function,
+                    runtime=handler.runtime,
+                    timeout=Duration.seconds(handler.timeout_seconds),
+                    memory_mb=handler.memory_mb,
+                    logging=self.logging,
+                    description=f"{self.stage.qualifier}: reinforcement fine-tuning grader of job {job_name}",
+                ),
+            )
+            arn = grader.grader_arn
+            access.append(grader.invoke_statement())
+        else:
+            assert config.grader.lambda_arn is not None
+            arn = config.grader.lambda_arn
+            access.append(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[arn]))
+        rft: dict[str, Any] = {"graderConfig": {"lambdaGrader": {"lambdaArn": arn}}}
+        if hyperparameters := config.hyper_parameters.api():
+            rft["hyperParameters"] = hyperparameters
+        return rft
 
     def _teacher_access(self, teacher: str) -> list[iam.PolicyStatement]:
         known = self.catalog.teachers.get(teacher)

@@ -388,6 +388,10 @@ class VpcConfig(SpecModel):
     security_group_ids: list[Annotated[str, Field(pattern=r"^sg-[0-9a-z]+$")]] = Field(min_length=1, max_length=5)
 
 
+# Reinforcement fine-tuning's types live in their own module, which builds on SpecModel above.
+from .rft import RftConfig, grader_problems, rft_dataset_rules, rft_shape_problem  # noqa: E402
+
+
 class Job(SpecModel):
     """A model customization job. Changing what shapes the model trains a new one (replacement);
     changing tags updates in place."""
@@ -402,12 +406,13 @@ class Job(SpecModel):
         }},
     })  # fmt: skip
 
-    type: Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"]
+    type: Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION", "REINFORCEMENT_FINE_TUNING"]
     base_model: str = Field(description="Customizable base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k.")
     training_data: TrainingData
     validation_data: list[ItemName] = Field(default_factory=list, max_length=10, description="Names of validation datasets (up to 10).")
     hyperparameters: dict[str, HyperparameterValue] = Field(default_factory=dict, description="Checked against the model catalog.")
     teacher: Teacher | None = Field(None, description="Distillation only.")
+    rft_config: RftConfig | None = Field(None, description="Reinforcement fine-tuning only: the grader and typed hyperparameters.")
     custom_model_kms_key_arn: KmsKeyArn | None = Field(None, description="Default: the stage's custom-model key.")
     vpc: VpcConfig | None = None
     tags: Tags = Field(default_factory=dict)
@@ -422,6 +427,8 @@ class Job(SpecModel):
             raise ValueError(f"teacher applies to DISTILLATION only, not {self.type}")
         if self.type != "DISTILLATION" and self.training_data.invocation_logs is not None:
             raise ValueError("trainingData.invocationLogs is for DISTILLATION jobs only")
+        if (problem := rft_shape_problem(self.type, self.rft_config)) is not None:
+            raise ValueError(problem)
         return self
 
 
@@ -627,6 +634,7 @@ class EstateSpec(SpecModel):
         problems += self._check_promotions()
         problems += self._check_dataset_files(base_dir or Path.cwd())
         problems += check_gates(self, base_dir or Path.cwd())
+        problems += grader_problems(self, base_dir or Path.cwd())
         problems += [p for kind, p in self.lifecycle_findings() if kind == "error"]
         owners: dict[tuple[str, str], str] = {}
         for name in self.stages:
@@ -938,6 +946,7 @@ class EstateSpec(SpecModel):
                 uses = [(job.training_data.dataset, "training")] + [(v, "validation") for v in job.validation_data]
                 for dataset, purpose in uses:
                     rules = catalog.dataset_rules(job.base_model, job.type, purpose) if dataset else None
+                    rules = rft_dataset_rules(rules, job.rft_config)
                     if dataset in self.datasets and rules is not None:
                         usages.setdefault(dataset, []).append((stage_name, job_name, rules))
         return usages

@@ -23,6 +23,7 @@ from constructs_lib.resource_provider import ProviderLogging
 from constructs_lib.rft_grader import RftGrader, RftGraderProps
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Job
+from constructs_lib.spec.rft import rft_dataset_rules
 from estate_runtime.catalog import load_catalog
 
 from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack
@@ -92,7 +93,7 @@ class CustomizationStack(Stack):
         """The dataset's S3 URI for the job; repository files are copied into the training bucket once."""
         dataset = self._spec.datasets[name]
         if dataset.s3_uri is not None:
-            rules = self.catalog.dataset_rules(job.base_model, job.type, purpose) if job.catalog_checks else None
+            rules = rft_dataset_rules(self.catalog.dataset_rules(job.base_model, job.type, purpose), job.rft_config) if job.catalog_checks else None
             if rules is not None:
                 check = {
                     "S3Uri": dataset.s3_uri,

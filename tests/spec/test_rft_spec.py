@@ -177,3 +177,23 @@ def test_too_few_prompts_and_prompts_over_max_prompt_length_are_refused(workdir)
     write_prompts(workdir, [prompt(i) for i in range(100)] + [prompt(100) | {"messages": [{"role": "user", "content": "word " * 400}]}])
     [found] = problems(SPEC.replace("reasoningEffort: high}", "reasoningEffort: high, maxPromptLength: 256}"), workdir)
     assert "prompts.jsonl:101: the prompt is about" in found and "over maxPromptLength 256; shorten it or raise maxPromptLength" in found
+
+
+def test_the_grader_is_part_of_the_jobs_identity(workdir):
+    """A new grader (code, function or runtime) trains a new model under new names; settings that
+    do not change a reward (timeout, memory) and tags do not."""
+    from constructs_lib.job_identity import job_names_for
+
+    def digest(text: str) -> str:
+        return job_names_for(parse_spec(text, base_dir=workdir), "dev", "arith", workdir).digest
+
+    first = digest(SPEC)
+    assert digest(SPEC.replace("{file: graders/grade.py}", "{file: graders/grade.py, timeoutSeconds: 900, memoryMb: 1024}")) == first
+    assert digest(SPEC.replace("        rftConfig:", "        tags: {team: math}\n        rftConfig:")) == first
+    assert digest(SPEC.replace("{file: graders/grade.py}", "{file: graders/grade.py, runtime: python3.13}")) != first
+    assert digest(SPEC.replace("epochCount: 2", "epochCount: 3")) != first
+    (workdir / "graders" / "grade.py").write_text(GRADER.replace("1.0", "0.5"))
+    assert digest(SPEC) != first
+    arn = "arn:aws:lambda:us-east-1:111111111111:function:team-grader"
+    by_arn = digest(SPEC.replace("handler: {file: graders/grade.py}", f"lambdaArn: '{arn}:1'"))
+    assert digest(SPEC.replace("handler: {file: graders/grade.py}", f"lambdaArn: '{arn}:2'")) != by_arn  # a new version

@@ -140,7 +140,8 @@ class RftGrader(Construct):
             *((f, _NO_VPC) for f in ("HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC")),
         ]
         if props.runtime != HANDLER_RUNTIME.name:
-            findings.append(("AwsSolutions-L1", f"The grader's runtime ({props.runtime}) is chosen in its props (the spec's rftConfig.grader.handler.runtime) for its code."))
+            chosen = f"The grader's runtime ({props.runtime}) is chosen in its props (the spec's rftConfig.grader.handler.runtime) for its code."
+            findings += [("AwsSolutions-L1", chosen), ("Serverless-LambdaLatestVersion", chosen)]
         acknowledge_each(self.function.node.default_child, findings)
         self.version = self.function.current_version
         self.grader_arn = self.version.function_arn

@@ -395,7 +395,7 @@ def test_an_rft_grader_and_job_stand_alone_under_every_pack(tmp_path):
     (tmp_path / "grade.py").write_text("def lambda_handler(event, context):\n    return []\n")
     grader = RftGrader(stack, "Grader", RftGraderProps(name="team-grader", code=tmp_path / "grade.py", logging=logging, runtime="python3.13"))
     role = CustomizationServiceRole(stack, "Role")
-    iam.ManagedPolicy(stack, "GraderAccess", roles=[role], statements=[grader.invoke_statement()])
+    role.grant_invoke_graders([grader.grader_arn])
     rft = {"graderConfig": {"lambdaGrader": {"lambdaArn": grader.grader_arn}}, "hyperParameters": {"epochCount": 2}}
     job = CustomizationJob(stack, "Arith", CustomizationJobProps(
         name="team-arith", role=role, base_model="amazon.nova-2-lite-v1:0:256k", customization_type="REINFORCEMENT_FINE_TUNING",
@@ -418,5 +418,7 @@ def test_an_rft_grader_and_job_stand_alone_under_every_pack(tmp_path):
     )
     policies = template.find_resources("AWS::IAM::ManagedPolicy").values()
     [invoke] = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "lambda:InvokeFunction"]
-    assert invoke["Resource"] == {"Ref": version_id}
+    assert invoke["Resource"] == {"Ref": version_id}  # exactly the version the job is given, on the service role's one policy
+    with pytest.raises(ValueError, match="needs at least one grader ARN"):
+        role.grant_invoke_graders([])
     assert job.names.readable == "team-arith"

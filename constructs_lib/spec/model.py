@@ -692,7 +692,8 @@ class EstateSpec(SpecModel):
                 if job.catalog_checks and job.validation_data and model is not None and not model.validation_data:
                     problem(
                         "validationData",
-                        f"{job.base_model} takes no validation dataset in Bedrock supervised fine-tuning (catalog, reviewed {catalog.reviewed}); "
+                        f"{job.base_model} takes no validation dataset in Bedrock {'reinforcement' if job.type == 'REINFORCEMENT_FINE_TUNING' else 'supervised'} "
+                        f"fine-tuning (catalog, reviewed {catalog.reviewed}); "
                         "remove validationData",
                     )
                 if job.catalog_checks:

@@ -197,3 +197,11 @@ def test_the_grader_is_part_of_the_jobs_identity(workdir):
     arn = "arn:aws:lambda:us-east-1:111111111111:function:team-grader"
     by_arn = digest(SPEC.replace("handler: {file: graders/grade.py}", f"lambdaArn: '{arn}:1'"))
     assert digest(SPEC.replace("handler: {file: graders/grade.py}", f"lambdaArn: '{arn}:2'")) != by_arn  # a new version
+
+
+def test_an_rft_job_takes_no_validation_dataset_and_says_so_in_its_own_words(workdir):
+    text = SPEC.replace("        rftConfig:", "        validationData: [prompts]\n        rftConfig:")
+    found = problems(text, workdir)
+    assert any(
+        "jobs.arith.validationData: amazon.nova-2-lite-v1:0:256k takes no validation dataset in Bedrock reinforcement fine-tuning" in m for m in found
+    ), found

@@ -34,6 +34,8 @@ _EXPORTS = {
     "NotificationTopic": "notification_topic",
     "NotificationTopicProps": "notification_topic",
     "ProviderLogging": "resource_provider",
+    "RftGrader": "rft_grader",
+    "RftGraderProps": "rft_grader",
     "SecureBucket": "secure_bucket",
     "SecureBucketProps": "secure_bucket",
     "ServedModel": "served_model",

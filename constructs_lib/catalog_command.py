@@ -3,8 +3,11 @@ what Bedrock answers today.
 
 The listing needs nothing but the shipped catalog. ``--check`` calls ``ListFoundationModels`` once
 per region the catalog names for customization (its summaries carry ``customizationsSupported``
-and ``modelLifecycle``) and reports what is new, what changed state and what the catalog lists
-that the region no longer offers. Without credentials it says so and exits non-zero.
+and ``modelLifecycle``), then ``GetFoundationModel`` for each catalog model (or teacher) that list
+leaves out: an answer means the model is still offered there and is compared like a listed one
+(its details carry the same fields); ``ResourceNotFoundException`` or ``ValidationException``
+means the region no longer offers it. It reports what is new, what changed state and what the
+catalog lists that the region no longer offers. Without credentials it says so and exits non-zero.
 """
 
 from __future__ import annotations
@@ -16,7 +19,12 @@ from typing import Any, TextIO
 
 from estate_runtime.catalog import Catalog, load_catalog, today
 
-_SHORT = {"FINE_TUNING": "FT", "CONTINUED_PRE_TRAINING": "CPT", "DISTILLATION": "DIST"}
+_SHORT = {"FINE_TUNING": "FT", "CONTINUED_PRE_TRAINING": "CPT", "DISTILLATION": "DIST", "REINFORCEMENT_FINE_TUNING": "RFT"}
+# Customization types the API's ModelCustomization enum (customizationsSupported, and the
+# byCustomizationType filter) has no value for: Bedrock cannot confirm or deny them per model.
+_NOT_LISTED = frozenset({"REINFORCEMENT_FINE_TUNING"})
+# GetFoundationModel's answers for a model a region does not offer.
+_NOT_OFFERED = frozenset({"ResourceNotFoundException", "ValidationException"})
 
 
 def _lifecycle_text(catalog: Catalog, model_id: str, regions: tuple[str, ...], on: date) -> str:
@@ -75,11 +83,34 @@ def check_regions(catalog: Catalog) -> list[str]:
     return sorted(regions)
 
 
-def compare(catalog: Catalog, region: str, summaries: list[dict[str, Any]], on: date | None = None) -> dict[str, list[str]]:
-    """Differences between the catalog and one region's ListFoundationModels answer."""
+def unlisted(catalog: Catalog, region: str, summaries: list[dict[str, Any]]) -> list[str]:
+    """Foundation model ids the catalog names in ``region`` that ListFoundationModels left out:
+    what GetFoundationModel is asked about, in this order."""
+    listed = {s["modelId"] for s in summaries}
+    wanted = {m.id for m in catalog.models.values() if any(region in c.regions for c in m.customizations.values())}
+    wanted |= {t.foundation_model or t.id for t in catalog.teachers.values() if t.region == region}
+    return sorted(wanted - listed)
+
+
+def compare(
+    catalog: Catalog, region: str, summaries: list[dict[str, Any]], on: date | None = None, details: dict[str, dict[str, Any] | None] | None = None
+) -> dict[str, list[str]]:
+    """Differences between the catalog and one region's ListFoundationModels answer, completed by
+    ``details``: GetFoundationModel's ``modelDetails`` for the unlisted ids it answered (``None``
+    for the ones it does not know)."""
     on = on or today()
     live = {s["modelId"]: s for s in summaries}
-    found: dict[str, list[str]] = {"new": [], "changed": [], "gone": []}
+    asked = details or {}
+    live.update({model_id: answer for model_id, answer in asked.items() if answer is not None})
+    found: dict[str, list[str]] = {"new": [], "changed": [], "gone": [], "unlisted": []}
+    for model_id, answer in sorted(asked.items()):
+        if answer is not None:
+            found["unlisted"].append(f"{model_id}: not in ListFoundationModels in {region}, but GetFoundationModel answers it (compared as offered)")
+
+    def absent(model_id: str) -> str:
+        if model_id in asked:
+            return "ListFoundationModels does not list the model and GetFoundationModel does not know it"
+        return "ListFoundationModels does not list the model"
 
     def lifecycle(model_id: str, live_id: str) -> None:
         expected = catalog.lifecycle(model_id, region, on)
@@ -103,7 +134,9 @@ def compare(catalog: Catalog, region: str, summaries: list[dict[str, Any]], on: 
             state = catalog.lifecycle(model.id, region, on)
             if summary is None:
                 if state is None or state[0].status != "EOL":  # an EOL row that is gone is as expected
-                    found["gone"].append(f"{model.id}: {kind} in {region} per the catalog, but ListFoundationModels does not list the model")
+                    found["gone"].append(f"{model.id}: {kind} in {region} per the catalog, but {absent(model.id)}")
+            elif kind in _NOT_LISTED:
+                continue  # the API's customizationsSupported has no value for it: nothing to compare
             elif kind not in (summary.get("customizationsSupported") or []):
                 found["changed"].append(f"{model.id}: the catalog offers {kind} in {region}; Bedrock lists {summary.get('customizationsSupported') or 'none'}")
         if any(region in c.regions for c in model.customizations.values()):
@@ -115,11 +148,11 @@ def compare(catalog: Catalog, region: str, summaries: list[dict[str, Any]], on: 
         if base not in live:
             state = catalog.lifecycle(teacher.id, region, on)
             if state is None or state[0].status != "EOL":
-                found["gone"].append(f"{teacher.id}: a teacher in {region} per the catalog, but ListFoundationModels does not list {base}")
+                found["gone"].append(f"{teacher.id}: a teacher in {region} per the catalog, but {absent(base).replace('the model', base)}")
         else:
             lifecycle(teacher.id, base)
     for model_id, summary in sorted(live.items()):
-        if summary.get("customizationsSupported") and model_id not in catalog.models:
+        if summary.get("customizationsSupported") and model_id not in catalog.models and model_id not in asked:
             types = ", ".join(summary["customizationsSupported"])
             found["new"].append(f"{model_id}: {types} in {region}, not in the catalog")
     return found
@@ -128,19 +161,29 @@ def compare(catalog: Catalog, region: str, summaries: list[dict[str, Any]], on: 
 def run_check(catalog: Catalog, client_for: Callable[[str], Any], out: TextIO, err: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    totals: dict[str, list[str]] = {"new": [], "changed": [], "gone": []}
+    totals: dict[str, list[str]] = {"new": [], "changed": [], "gone": [], "unlisted": []}
     for region in check_regions(catalog):
+        operation = "ListFoundationModels"
         try:
             client = client_for(region)
             summaries = client.list_foundation_models().get("modelSummaries", [])
+            operation = "GetFoundationModel"
+            details: dict[str, dict[str, Any] | None] = {}
+            for model_id in unlisted(catalog, region, summaries):
+                try:
+                    details[model_id] = client.get_foundation_model(modelIdentifier=model_id).get("modelDetails")
+                except ClientError as error:
+                    if error.response.get("Error", {}).get("Code") not in _NOT_OFFERED:
+                        raise
+                    details[model_id] = None
         except ClientError as error:
             info = error.response.get("Error", {})
-            print(f"bedrock:ListFoundationModels in {region} failed: {info.get('Code')}: {info.get('Message')}", file=err)
+            print(f"bedrock:{operation} in {region} failed: {info.get('Code')}: {info.get('Message')}", file=err)
             return 1
         except BotoCoreError as error:
             print(f"cannot reach Bedrock in {region}: {error}", file=err)
             return 1
-        for key, items in compare(catalog, region, summaries).items():
+        for key, items in compare(catalog, region, summaries, details=details).items():
             totals[key] += items
     titles = {
         "new": "New (customizable in Bedrock, not in the catalog)",
@@ -151,6 +194,12 @@ def run_check(catalog: Catalog, client_for: Callable[[str], Any], out: TextIO, e
         print(f"{title}: {len(totals[key])}", file=out)
         for item in totals[key]:
             print(f"  {item}", file=out)
+    if totals["unlisted"]:
+        # Offered, as GetFoundationModel shows: not a difference from the catalog by itself.
+        print(f"Offered but not listed (found with GetFoundationModel): {len(totals['unlisted'])}", file=out)
+        for item in totals["unlisted"]:
+            print(f"  {item}", file=out)
+    totals.pop("unlisted")
     differences = sum(len(v) for v in totals.values())
     if differences:
         print(f"\nThe catalog (reviewed {catalog.reviewed}) differs from Bedrock in {differences} places: review lambdas/estate_runtime/catalog.json.", file=out)
@@ -172,7 +221,8 @@ def main(check: bool, out: TextIO | None = None, err: TextIO | None = None, clie
         if session.get_credentials() is None:
             print(
                 "bedrock-estate catalog --check: no AWS credentials found (environment, profile or role). "
-                "Set AWS_PROFILE or credentials for an account with bedrock:ListFoundationModels, or run "
+                "Set AWS_PROFILE or credentials for an account with bedrock:ListFoundationModels and "
+                "bedrock:GetFoundationModel, or run "
                 "`bedrock-estate catalog` to list the shipped catalog offline.",
                 file=err,
             )

@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from estate_runtime.catalog import CUSTOMIZATION_TYPES
+
 from .spec import SpecError, load_spec
 from .spec.schema import json_schema_text
 from .spec.words import counted
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("file", help="the JSONL dataset")
     validate.add_argument("--model", required=True, help="base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k")
-    validate.add_argument("--type", default="FINE_TUNING", choices=["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"], help="customization type (default: FINE_TUNING)")
+    validate.add_argument("--type", default="FINE_TUNING", choices=list(CUSTOMIZATION_TYPES), help="customization type (default: FINE_TUNING)")
     validate.add_argument("--purpose", default="training", choices=["training", "validation"], help="training or validation data (default: training)")
     convert = commands.add_parser(
         "convert",

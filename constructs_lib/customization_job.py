@@ -42,7 +42,7 @@ class CustomizationJobProps:
 
     base_model: str
     customization_type: str
-    """FINE_TUNING, CONTINUED_PRE_TRAINING or DISTILLATION."""
+    """FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION or REINFORCEMENT_FINE_TUNING."""
 
     training_data_config: dict[str, Any]
     """``{"s3Uri": ...}`` or ``{"invocationLogsConfig": {...}}``, as the API takes it."""
@@ -55,6 +55,13 @@ class CustomizationJobProps:
 
     teacher: str | None = None
     """Distillation teacher model or inference profile id."""
+
+    rft_config: Mapping[str, Any] | None = None
+    """Reinforcement fine-tuning: ``customizationConfig.rftConfig`` as the API takes it,
+    ``{"graderConfig": {"lambdaGrader": {"lambdaArn": ...}}, "hyperParameters": {...}}`` (typed
+    hyperparameters; an ``RftGrader``'s ``grader_arn`` as the ARN). The service role must be
+    allowed to invoke the grader (``RftGrader.invoke_statement``). Part of the names' digest: a
+    new grader version trains a new model."""
 
     max_response_length: int = 1000
     vpc_config: dict[str, list[str]] | None = None
@@ -113,6 +120,8 @@ class CustomizationJob(Construct):
                     }
                 }
             }
+        if props.rft_config is not None:
+            customization_config = {"rftConfig": dict(props.rft_config)}
         properties: dict[str, Any] = {
             "JobName": self.names.job_name,
             "CustomModelName": self.names.custom_model_name,
@@ -161,6 +170,9 @@ def _derive_names(stack: Stack, props: CustomizationJobProps) -> JobNames:
         "customModelKey": props.custom_model_key.key_arn if props.custom_model_key else None,
         "vpc": props.vpc_config,
     }
+    if props.rft_config is not None:
+        # Only when given, so the digest of every other job stays what it was.
+        identity["rft"] = dict(props.rft_config)
     return JobNames(readable=readable, digest=content_hash(stack.resolve(identity)))
 
 

@@ -123,6 +123,13 @@ class CustomizationServiceRole(iam.Role):
         """Invoke the given models or inference profiles (a distillation teacher)."""
         self._allow(iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=model_arns))
 
+    def grant_invoke_graders(self, grader_arns: list[str]) -> None:
+        """Invoke exactly these reinforcement fine-tuning graders (the ARNs the jobs are given, e.g.
+        ``RftGrader.grader_arn``); user guide "Reinforcement fine-tuning access and security"."""
+        if not grader_arns:
+            raise ValueError("grant_invoke_graders needs at least one grader ARN")
+        self._allow(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=grader_arns))
+
 
 
 def vpc_access_statements(scope: Construct, subnet_ids: list[str], security_group_ids: list[str]) -> list[iam.PolicyStatement]:

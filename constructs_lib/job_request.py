@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from estate_runtime.catalog import Catalog
 
     from .spec import EstateSpec
+    from .spec.rft import RftConfig
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,27 @@ class InvocationLogsSource:
 
 
 @dataclass(frozen=True)
+class RftRequest:
+    """Reinforcement fine-tuning's part of the request: the grader and the typed hyperparameters.
+
+    A grader in the repository is deployed by the stack (its version ARN goes to Bedrock) and is
+    identified by its file's content, function and runtime, so a code change trains again;
+    timeout and memory do not change a reward, so tuning them trains nothing again."""
+
+    config: RftConfig
+    grader_path: Path | None = None
+    grader_sha256: str | None = None
+
+    def identity(self) -> dict[str, Any]:
+        handler = self.config.grader.handler
+        if handler is not None:
+            grader: dict[str, Any] = {"file": handler.file, "sha256": self.grader_sha256, "function": handler.function, "runtime": handler.runtime}
+        else:
+            grader = {"lambdaArn": self.config.grader.lambda_arn}
+        return {"grader": grader, "hyperParameters": self.config.hyper_parameters.api()}
+
+
+@dataclass(frozen=True)
 class JobRequest:
     """Everything the customization stack sends for one job, before the stage's tokens."""
 
@@ -101,6 +123,8 @@ class JobRequest:
     """The job's own tags (the stack adds the stage's and the estate's)."""
     removal: str
     catalog_checks: bool
+    rft: RftRequest | None = None
+    """Reinforcement fine-tuning jobs only."""
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -121,6 +145,8 @@ class JobRequest:
         identity["customModelKey"] = key.name if isinstance(key, StageResource) else key
         if self.vpc is not None:
             identity["vpc"] = {"subnetIds": list(self.vpc["subnetIds"]), "securityGroupIds": list(self.vpc["securityGroupIds"])}
+        if self.rft is not None:  # only RFT jobs carry the key: every other job keeps its digest
+            identity["rft"] = self.rft.identity()
         return identity
 
     @cached_property
@@ -139,6 +165,7 @@ IDENTITY: dict[str, str] = {
     "max_response_length": "teacher",
     "custom_model_key": "customModelKey",
     "vpc": "vpc",
+    "rft": "rft",
 }
 """Request fields that shape the model, with the identity key each feeds: changing one trains a new
 model under new names (CloudFormation replaces the job resource)."""
@@ -207,7 +234,17 @@ def job_request(spec: EstateSpec, stage: str, job_name: str, base_dir: Path) -> 
         tags=dict(job.tags),
         removal=job.removal,
         catalog_checks=job.catalog_checks,
+        rft=rft_request(job.rft_config, base_dir) if job.rft_config is not None else None,
     )
+
+
+def rft_request(config: RftConfig, base_dir: Path) -> RftRequest:
+    """The RFT part of a request; a repository grader is read for its content hash."""
+    handler = config.grader.handler
+    if handler is None:
+        return RftRequest(config)
+    path = base_dir / handler.file
+    return RftRequest(config, grader_path=path, grader_sha256=file_sha256(path))
 
 
 def preflight_check(request: JobRequest, dataset: DatasetSource, purpose: str, catalog: Catalog) -> dict[str, str] | None:
@@ -217,7 +254,10 @@ def preflight_check(request: JobRequest, dataset: DatasetSource, purpose: str, c
     off, or when the catalog has no rules for them."""
     if dataset.s3_uri is None or not request.catalog_checks:
         return None
+    from .spec.rft import rft_dataset_rules
+
     rules = catalog.dataset_rules(request.base_model, request.customization_type, purpose)
+    rules = rft_dataset_rules(rules, request.rft.config if request.rft is not None else None)
     if rules is None:
         return None
     check = {

@@ -48,6 +48,11 @@ class ModelCopyProps:
     """Value of the ``bedrock-estate`` tag the copy carries; the handler deletes only models carrying it."""
 
     logging: ProviderLogging
+    base_model: str | None = None
+    """Foundation model id the source model was customized from, when known: the handler reads
+    its live lifecycle in this region before copying, and only that model's may be read. Default:
+    any foundation model's (the handler learns the base model from the shared model)."""
+
     removal: Literal["retain", "destroy"] = "retain"
     """Deleting the resource keeps the copied model (default) or deletes it."""
 
@@ -100,6 +105,9 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
         )
     )
     grants.add(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
+    # The base model's live lifecycle here, read before a copy is made (refusing past EOL).
+    base = f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{props.base_model or '*'}"
+    grants.add(iam.PolicyStatement(actions=["bedrock:GetFoundationModel"], resources=[base]))
     grants.add(iam.PolicyStatement(actions=["bedrock:DeleteCustomModel"], resources=[models], conditions=owned))
     grants.allow_unscoped(
         ["bedrock:ListModelCopyJobs", "bedrock:ListCustomModels"],
@@ -125,16 +133,20 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
             conditions={"StringEquals": {"kms:ViaService": sorted({f"bedrock.{r}.amazonaws.com" for r in (stack.region, props.source_region)})}},
         )
     )
-    grants.acknowledge(
-        [
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when the copy completes."),
-            (
-                f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_models)}]",
-                "The shared model's ARN ends in an id Bedrock assigned in the owner account when it trained it.",
-            ),
-            (
-                f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_keys)}]",
-                "The owner stage's key ARN is not known in this account; use is limited to Bedrock, and the owner's key policy admits only its custom-model key.",
-            ),
-        ],
-    )
+    findings = [
+        (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when the copy completes."),
+        (
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_models)}]",
+            "The shared model's ARN ends in an id Bedrock assigned in the owner account when it trained it.",
+        ),
+        (
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_keys)}]",
+            "The owner stage's key ARN is not known in this account; use is limited to Bedrock, and the owner's key policy admits only its custom-model key.",
+        ),
+    ]
+    if props.base_model is None:
+        findings.append((
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, base)}]",
+            "The source model's base model is not known to this construct; the handler reads its lifecycle before copying.",
+        ))  # fmt: skip
+    grants.acknowledge(findings)

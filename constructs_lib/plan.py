@@ -307,6 +307,8 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary], spec: EstateSpec | N
         source = f"dataset `{data.dataset}`" if data.dataset else "invocation logs"
         if job.teacher:
             source += f", teacher `{job.teacher.model}`"
+        if job.rft_config is not None:
+            source += f", {rft_grader_text(job.rft_config)}"
         notes = []
         if not job.catalog_checks:
             notes.append("**catalog checks off**: base model, region and hyperparameters unchecked")
@@ -324,6 +326,19 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary], spec: EstateSpec | N
         bedrock_name = names.get(stage.names.named(job_name), "(not synthesized)")
         lines.append(f"| {job_name} | {job.type} | `{job.base_model}` | {source} | `{bedrock_name}` | {'; '.join(notes)} |")
     return lines
+
+
+def rft_grader_text(config: Any) -> str:
+    """A reinforcement fine-tuning job's grader and hyperparameters, for the plan's jobs table."""
+    grader = config.grader
+    if grader.handler is not None:
+        h = grader.handler
+        text = f"grader `{h.file}:{h.function}` (deployed: {h.runtime}, {h.timeout_seconds} s, {h.memory_mb} MB)"
+    else:
+        text = f"grader `{grader.lambda_arn}`"
+    settings = config.hyper_parameters.api()
+    chosen = ", ".join(f"{k} {v}" for k, v in settings.items()) if settings else "service defaults"
+    return f"{text}; {chosen}"
 
 
 def wanted_prices(spec: EstateSpec) -> tuple[dict[str, tuple[str, str]], dict[str, set[str]]]:

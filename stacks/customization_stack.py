@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -16,8 +16,9 @@ from constructs_lib.customization_role import vpc_access_statements
 from constructs_lib.estate_dataset import EstateDataset, EstateDatasetProps
 from constructs_lib.job_access import JobAccess, JobAccessProps, dataset_read, invocation_logs_read, teacher_invoke
 from constructs_lib.job_events import JobCompletionForwarding, JobCompletionForwardingProps, JobStateNotifications, JobStateNotificationsProps
-from constructs_lib.job_request import CUSTOM_MODEL_KEY, INVOCATION_LOGS, DatasetSource, JobRequest, preflight_check
+from constructs_lib.job_request import CUSTOM_MODEL_KEY, INVOCATION_LOGS, DatasetSource, JobRequest, RftRequest, preflight_check
 from constructs_lib.resource_provider import ProviderLogging
+from constructs_lib.rft_grader import RftGrader, RftGraderProps
 from constructs_lib.spec import EstateSpec, StageSettings
 from estate_runtime.catalog import load_catalog
 
@@ -158,6 +159,7 @@ class CustomizationStack(Stack):
         if request.vpc is not None:
             access += vpc_access_statements(self, request.vpc["subnetIds"], request.vpc["securityGroupIds"])
 
+        rft_config = self._rft_config(job_name, request.rft, access) if request.rft is not None else None
         tags = {**self.stage.tags, **request.tags, "estate-stage": self.stage.name, "estate-job": job_name}
         key = request.custom_model_key
         construct = CustomizationJob(
@@ -174,6 +176,7 @@ class CustomizationStack(Stack):
                 hyperparameters=request.hyperparameters,
                 teacher=request.teacher,
                 max_response_length=request.max_response_length,
+                rft_config=rft_config,
                 custom_model_key=foundation.custom_model_key if key == CUSTOM_MODEL_KEY else kms.Key.from_key_arn(self, f"Job-{job_name}-Key", str(key)),
                 owner=self.stage.qualifier,
                 vpc_config=request.vpc,
@@ -188,3 +191,35 @@ class CustomizationStack(Stack):
         # No stack outputs per job: CloudFormation allows 200 per stack, and the names are
         # deterministic (the plan lists them; the job resource's physical id is the job ARN).
         return construct
+
+    def _rft_config(self, job_name: str, rft: RftRequest, access: list[iam.PolicyStatement]) -> dict[str, Any]:
+        """The job's rftConfig as the API takes it; a repository grader is deployed here, and the
+        service role may invoke exactly the grader the job is given."""
+        config = rft.config
+        handler = config.grader.handler
+        if handler is not None:
+            assert rft.grader_path is not None
+            grader = RftGrader(
+                self,
+                f"Grader-{job_name}",
+                RftGraderProps(
+                    name=self.stage.names.named(f"grader-{job_name}")[:64],
+                    code=rft.grader_path,
+                    handler_function=handler.function,
+                    runtime=handler.runtime,
+                    timeout=Duration.seconds(handler.timeout_seconds),
+                    memory_mb=handler.memory_mb,
+                    logging=self.logging,
+                    description=f"{self.stage.qualifier}: reinforcement fine-tuning grader of job {job_name}",
+                ),
+            )
+            arn = grader.grader_arn
+            access.append(grader.invoke_statement())
+        else:
+            assert config.grader.lambda_arn is not None
+            arn = config.grader.lambda_arn
+            access.append(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[arn]))
+        rft_config: dict[str, Any] = {"graderConfig": {"lambdaGrader": {"lambdaArn": arn}}}
+        if hyperparameters := config.hyper_parameters.api():
+            rft_config["hyperParameters"] = hyperparameters
+        return rft_config

@@ -112,6 +112,7 @@ class ServingStack(Stack):
                     key=refs.custom_model_key,
                     owner=stage.qualifier,
                     logging=logging,
+                    base_model=source.job.base_model,
                     removal=promotion.removal,
                     tags={**tags, **promotion.tags, "estate-promotion": name, "estate-source-stage": source_stage},
                 ),

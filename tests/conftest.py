@@ -4,6 +4,7 @@ once per test session and shared."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -82,6 +83,7 @@ name: perm-estate
 datasets:
   shared-train: {s3Uri: "s3://shared-datasets/nova/train.jsonl", kmsKeyArn: "arn:aws:kms:us-east-1:444444444444:key/abcd-1234"}
   prompts: {path: prompts.jsonl}
+  arithmetic: {path: arithmetic.jsonl}
 stages:
   lab:
     account: "444444444444"
@@ -100,6 +102,19 @@ stages:
         baseModel: amazon.nova-lite-v1:0:300k
         teacher: {model: us.amazon.nova-pro-v1:0, maxResponseLength: 2000}
         trainingData: {dataset: prompts}
+      arith-rft:
+        type: REINFORCEMENT_FINE_TUNING
+        baseModel: amazon.nova-2-lite-v1:0:256k
+        trainingData: {dataset: arithmetic}
+        rftConfig:
+          grader: {handler: {file: graders/exact_match.py, timeoutSeconds: 60}}
+          hyperParameters: {epochCount: 1, batchSize: 16, reasoningEffort: low}
+      team-graded:
+        type: REINFORCEMENT_FINE_TUNING
+        baseModel: amazon.nova-2-lite-v1:0:256k
+        trainingData: {dataset: arithmetic}
+        rftConfig:
+          grader: {lambdaArn: "arn:aws:lambda:us-east-1:444444444444:function:team-grader:3"}
     serving:
       nova-tuned:
         model: {job: nova-tuned}
@@ -111,10 +126,15 @@ stages:
 def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
     """The estate of the non-default job and serving choices, for the permission tests and the
     customization stack's invariants: S3 datasets with their own key, a VPC job, a teacher inference
-    profile, on-demand serving (the promotion fixture covers sharing, copies and provisioned throughput)."""
+    profile, reinforcement fine-tuning with a grader the estate deploys and with an existing grader
+    (a version ARN), on-demand serving (the promotion fixture covers sharing, copies and provisioned
+    throughput)."""
     from constructs_lib.spec import parse_spec
 
     base = tmp_path_factory.mktemp("permissions")
     prompt = {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "Summarize: the disk is full."}]}]}
     (base / "prompts.jsonl").write_text("\n".join(json.dumps(prompt) for _ in range(5)) + "\n")
+    shutil.copy(ROOT / "datasets" / "arithmetic" / "rft" / "train.jsonl", base / "arithmetic.jsonl")
+    (base / "graders").mkdir()
+    shutil.copy(ROOT / "examples" / "graders" / "exact_match.py", base / "graders" / "exact_match.py")
     return synthesize(parse_spec(PERMISSIONS_SPEC, source="permissions.yaml", base_dir=base), base / "cdk.out", base_dir=base)

@@ -29,7 +29,8 @@ def in_step(region: str) -> list[dict]:
     """What Bedrock would answer if it agreed with the catalog in a region."""
     out = []
     for model in CATALOG.models.values():
-        kinds = [k for k, c in model.customizations.items() if region in c.regions]
+        # The API's customizationsSupported has no value for reinforcement fine-tuning.
+        kinds = [k for k, c in model.customizations.items() if region in c.regions and k != "REINFORCEMENT_FINE_TUNING"]
         state = CATALOG.lifecycle(model.id, region)
         if kinds and state[0].status != "EOL":
             out.append(summary(model.id, kinds, state[0].status.upper()))
@@ -41,13 +42,33 @@ def in_step(region: str) -> list[dict]:
     return out
 
 
-def stubbed(answers: dict[str, list[dict]]):
+def details(model_id: str, region: str, status="ACTIVE", customizations=()) -> dict:
+    """GetFoundationModel's answer for a model the region offers."""
+    return {
+        "modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model_id}",
+        "modelId": model_id,
+        "customizationsSupported": list(customizations),
+        "modelLifecycle": {"status": status},
+    }
+
+
+def stubbed(answers: dict[str, list[dict]], known: dict[str, dict[str, dict]] | None = None):
+    """Recorded answers per region: the list, then GetFoundationModel for every catalog model the
+    list leaves out, in the order the check asks (``known[region][model_id]`` answers, any other
+    is not offered there)."""
     clients = {}
 
     def client_for(region: str):
         client = boto3.client("bedrock", region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
         stub = Stubber(client)
         stub.add_response("list_foundation_models", {"modelSummaries": answers[region]}, {})
+        for model_id in catalog_command.unlisted(CATALOG, region, answers[region]):
+            answer = (known or {}).get(region, {}).get(model_id)
+            if answer is None:
+                stub.add_client_error("get_foundation_model", "ResourceNotFoundException", f"The model {model_id} is not available", 404,
+                                      expected_params={"modelIdentifier": model_id})  # fmt: skip
+            else:
+                stub.add_response("get_foundation_model", {"modelDetails": answer}, {"modelIdentifier": model_id})
         stub.activate()
         clients[region] = stub
         return client
@@ -63,6 +84,7 @@ def test_the_listing_names_models_types_regions_lifecycle_and_review_date(capsys
     assert "anthropic.claude-3-haiku-20240307-v1:0:200k  (Claude 3 Haiku)" in out
     assert "lifecycle: us-west-2 EOL since 2026-09-10" in out and "successor: amazon.nova-2-lite-v1:0:256k" in out
     assert "customization: FT us-east-1, DIST us-east-1" in out
+    assert "customization: FT us-east-1, RFT us-east-1" in out  # Nova 2 Lite
     assert "us.amazon.nova-premier-v1:0 (inference profile) in us-east-1" in out
     assert "Lifecycle policy: Models launched on Amazon Bedrock on or after 2026-09-07" in out
 
@@ -72,7 +94,7 @@ def test_check_reports_nothing_when_bedrock_agrees(monkeypatch):
     client_for, clients = stubbed({r: in_step(r) for r in catalog_command.check_regions(CATALOG)})
     out = io.StringIO()
     assert catalog_command.run_check(CATALOG, client_for, out, io.StringIO()) == 0
-    assert "matches Bedrock in us-east-1, us-west-2" in out.getvalue()
+    assert "matches Bedrock in us-east-1, us-west-2" in out.getvalue()  # Nova 2 Lite's RFT is not a difference
     for stub in clients.values():
         stub.assert_no_pending_responses()
 
@@ -91,7 +113,57 @@ def test_check_reports_new_changed_and_gone(monkeypatch):
     assert "amazon.nova-3-lite-v1:0:512k: FINE_TUNING in us-east-1, not in the catalog" in text
     assert "amazon.nova-lite-v1:0:300k: the catalog says Active in us-east-1, Bedrock says LEGACY" in text
     assert "amazon.nova-lite-v1:0:300k: Bedrock gives EOL 2027-06-01 in us-east-1; the catalog has none" in text
-    assert "amazon.nova-micro-v1:0:128k: FINE_TUNING in us-east-1 per the catalog, but ListFoundationModels does not list the model" in text
+    assert (
+        "amazon.nova-micro-v1:0:128k: FINE_TUNING in us-east-1 per the catalog, but ListFoundationModels does not list the model "
+        "and GetFoundationModel does not know it"
+    ) in text
+
+
+def test_check_asks_get_foundation_model_about_catalog_models_the_list_leaves_out(monkeypatch):
+    """Missing from the list is not the same as not offered: GetFoundationModel tells them apart,
+    and an answered model is compared like a listed one."""
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
+    east = [s for s in in_step("us-east-1") if s["modelId"] not in ("amazon.nova-micro-v1:0:128k", "amazon.nova-pro-v1:0:300k")]
+    known = {
+        "us-east-1": {
+            "amazon.nova-micro-v1:0:128k": details("amazon.nova-micro-v1:0:128k", "us-east-1", customizations=["FINE_TUNING", "DISTILLATION"]),
+            "amazon.nova-pro-v1:0:300k": details("amazon.nova-pro-v1:0:300k", "us-east-1", status="LEGACY", customizations=["FINE_TUNING", "DISTILLATION"]),
+        }
+    }
+    client_for, clients = stubbed({"us-east-1": east, "us-west-2": in_step("us-west-2")}, known)
+    out = io.StringIO()
+    assert catalog_command.run_check(CATALOG, client_for, out, io.StringIO()) == 1
+    text = out.getvalue()
+    assert "amazon.nova-micro-v1:0:128k: not in ListFoundationModels in us-east-1, but GetFoundationModel answers it" in text
+    assert "nova-micro-v1:0:128k: FINE_TUNING in us-east-1 per the catalog" not in text  # offered: not gone
+    assert "amazon.nova-pro-v1:0:300k: the catalog says Active in us-east-1, Bedrock says LEGACY" in text
+    assert "differs from Bedrock in 1 places" in text  # the one lifecycle change; the unlisted note is not a difference
+    for stub in clients.values():
+        stub.assert_no_pending_responses()
+
+
+def test_a_catalog_model_gone_from_both_list_and_get_is_reported_gone(monkeypatch):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
+    west = [s for s in in_step("us-west-2") if s["modelId"] != "meta.llama3-3-70b-instruct-v1:0:128k"]
+    client_for, _ = stubbed({"us-east-1": in_step("us-east-1"), "us-west-2": west})
+    out = io.StringIO()
+    assert catalog_command.run_check(CATALOG, client_for, out, io.StringIO()) == 1
+    gone = "meta.llama3-3-70b-instruct-v1:0:128k: FINE_TUNING in us-west-2 per the catalog, but ListFoundationModels does not list the model"
+    assert f"{gone} and GetFoundationModel does not know it" in out.getvalue()
+
+
+def test_a_get_foundation_model_error_is_a_message_not_a_traceback():
+    def client_for(region):
+        client = boto3.client("bedrock", region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+        stub = Stubber(client)
+        stub.add_response("list_foundation_models", {"modelSummaries": []}, {})
+        stub.add_client_error("get_foundation_model", "AccessDeniedException", "not authorized to perform bedrock:GetFoundationModel")
+        stub.activate()
+        return client
+
+    err = io.StringIO()
+    assert catalog_command.run_check(CATALOG, client_for, io.StringIO(), err) == 1
+    assert "bedrock:GetFoundationModel in us-east-1 failed: AccessDeniedException" in err.getvalue()
 
 
 def test_check_without_credentials_says_so_without_a_traceback(monkeypatch, capsys, tmp_path):

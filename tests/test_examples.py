@@ -24,6 +24,7 @@ EXPECTED: dict[str, list[list[str]] | None] = {
          "Suggested successor: meta.llama3-1-70b-instruct-v1:0"],
     ],
     "llama-70b-distillation.yaml": None,
+    "reinforcement-fine-tuning.yaml": None,
     "continued-pre-training.yaml": [
         ["baseModel: amazon.titan-text-express-v1:0:8k is no longer offered (no EOL date published) in us-east-1",
          "a continued pre-training job on it cannot be created"],
@@ -49,3 +50,26 @@ def test_example(name, monkeypatch):
     for message, fragments in zip(messages, expected, strict=True):
         for fragment in fragments:
             assert fragment in message, (fragment, message)
+
+
+def test_the_rft_examples_grader_follows_the_reward_contract():
+    """The event and answer shapes of the user guide's "Setting up reward functions for Amazon Nova
+    models" (read 2026-11-23): a list of {id, messages, metadata} in, one
+    {id, aggregate_reward_score, metrics_list} per sample out."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("exact_match", EXAMPLES / "graders" / "exact_match.py")
+    assert spec is not None and spec.loader is not None
+    grader = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(grader)
+    prompt = [{"role": "user", "content": "What is 59 + 73?"}]
+
+    def sample(id_: str, answer: str) -> dict:
+        return {"id": id_, "messages": [*prompt, {"role": "assistant", "content": answer}],
+                "metadata": {"reference_answer": "132", "task_id": "arith-001"}}  # fmt: skip
+
+    out = grader.lambda_handler([sample("a", "59 + 73 = 132"), sample("b", "It is 131."), sample("c", "I cannot say.")], None)
+    assert [o["id"] for o in out] == ["a", "b", "c"]
+    assert [o["aggregate_reward_score"] for o in out] == [1.0, 0.1, 0.0]  # right > right format > nothing
+    assert out[0]["metrics_list"][0] == {"name": "exact_match", "value": 1.0, "type": "Reward"}
+    assert all(m["type"] in ("Reward", "Metric") and isinstance(m["value"], float) for o in out for m in o["metrics_list"])

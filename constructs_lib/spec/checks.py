@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import LocatedProblem
 from .gates import check_gates
 from .promotion import promoted_job, served_base_model, served_job
+from .rft import grader_problems, rft_dataset_rules
 
 if TYPE_CHECKING:
     from estate_runtime.datasets import DatasetRules
@@ -30,6 +31,7 @@ def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: 
     problems += _check_promotions(spec)
     problems += _check_dataset_files(spec, base_dir or Path.cwd())
     problems += check_gates(spec, base_dir or Path.cwd())
+    problems += grader_problems(spec, base_dir or Path.cwd())
     problems += [p for kind, p in lifecycle_findings(spec) if kind == "error"]
     owners: dict[tuple[str, str], str] = {}
     for name in spec.stages:
@@ -87,7 +89,8 @@ def _check_jobs(spec: EstateSpec) -> list[LocatedProblem]:
             if job.catalog_checks and job.validation_data and model is not None and not model.validation_data:
                 problem(
                     "validationData",
-                    f"{job.base_model} takes no validation dataset in Bedrock supervised fine-tuning (catalog, reviewed {catalog.reviewed}); "
+                    f"{job.base_model} takes no validation dataset in Bedrock {'reinforcement' if job.type == 'REINFORCEMENT_FINE_TUNING' else 'supervised'} "
+                    f"fine-tuning (catalog, reviewed {catalog.reviewed}); "
                     "remove validationData",
                 )
             if job.catalog_checks:
@@ -311,6 +314,7 @@ def dataset_usages(spec: EstateSpec) -> dict[str, list[tuple[str, str, DatasetRu
             uses = [(job.training_data.dataset, "training")] + [(v, "validation") for v in job.validation_data]
             for dataset, purpose in uses:
                 rules = catalog.dataset_rules(job.base_model, job.type, purpose) if dataset else None
+                rules = rft_dataset_rules(rules, job.rft_config)
                 if dataset in spec.datasets and rules is not None:
                     usages.setdefault(dataset, []).append((stage_name, job_name, rules))
     return usages

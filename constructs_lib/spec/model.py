@@ -19,6 +19,7 @@ from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 from . import checks, promotion
 from .errors import LocatedProblem
 from .gates import Gate
+from .rft import RftConfig, rft_shape_problem
 from .stages import StageSettings, resolve_stage
 
 # LOG_RETENTION_DAYS and YamlInt lived here before the spec was split by concern: still importable.
@@ -206,12 +207,13 @@ class Job(SpecModel):
         }},
     })  # fmt: skip
 
-    type: Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"]
+    type: Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION", "REINFORCEMENT_FINE_TUNING"]
     base_model: str = Field(description="Customizable base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k.")
     training_data: TrainingData
     validation_data: list[ItemName] = Field(default_factory=list, max_length=10, description="Names of validation datasets (up to 10).")
     hyperparameters: dict[str, HyperparameterValue] = Field(default_factory=dict, description="Checked against the model catalog.")
     teacher: Teacher | None = Field(None, description="Distillation only.")
+    rft_config: RftConfig | None = Field(None, description="Reinforcement fine-tuning only: the grader and typed hyperparameters.")
     custom_model_kms_key_arn: KmsKeyArn | None = Field(None, description="Default: the stage's custom-model key.")
     vpc: VpcConfig | None = None
     tags: Tags = Field(default_factory=dict)
@@ -226,6 +228,8 @@ class Job(SpecModel):
             raise ValueError(f"teacher applies to DISTILLATION only, not {self.type}")
         if self.type != "DISTILLATION" and self.training_data.invocation_logs is not None:
             raise ValueError("trainingData.invocationLogs is for DISTILLATION jobs only")
+        if (problem := rft_shape_problem(self.type, self.rft_config)) is not None:
+            raise ValueError(problem)
         return self
 
 

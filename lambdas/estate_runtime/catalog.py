@@ -20,11 +20,12 @@ from typing import Any
 
 from .datasets import DatasetRules
 
-CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
+CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION", "REINFORCEMENT_FINE_TUNING")
 _TYPE_WORDS = {
     "FINE_TUNING": "fine-tuning",
     "CONTINUED_PRE_TRAINING": "continued pre-training",
     "DISTILLATION": "distillation",
+    "REINFORCEMENT_FINE_TUNING": "reinforcement fine-tuning",
 }
 
 
@@ -276,6 +277,14 @@ class Catalog:
             problems.append(
                 ("baseModel", f"region {region} does not offer {words} of {base_model}; regions: {', '.join(offer.regions)}")
             )
+        if customization == "REINFORCEMENT_FINE_TUNING":
+            if hyperparameters:
+                problems.append((
+                    "hyperparameters",
+                    "reinforcement fine-tuning takes its hyperparameters typed, in rftConfig.hyperParameters (epochCount, batchSize, "
+                    "learningRate, ...); remove them here",
+                ))  # fmt: skip
+            return problems
         if customization == "DISTILLATION":
             if hyperparameters:
                 problems.append(("hyperparameters", "distillation jobs take no hyperparameters; remove them"))

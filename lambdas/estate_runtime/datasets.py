@@ -14,6 +14,13 @@ Formats:
   "messages": [{"role", "content": [{"text"}]}]}`` (Nova fine-tuning, distillation prompts).
 - ``image-caption``: ``{"image-ref": "s3://...", "caption": str}`` (Titan Multimodal Embeddings
   fine-tuning; the images themselves are read by Bedrock, not checked here).
+- ``rft``: ``{"messages": [{"role": "system"|"user"|"assistant", "content": str}, ...],
+  "reference_answer": any, ...}`` (reinforcement fine-tuning prompts, OpenAI chat-completion
+  format, single-turn text: the conversation ends with the one user prompt the model answers;
+  other fields reach the grader as ``metadata``). User guide "Prepare data for Amazon Nova models"
+  (rft-prepare-data.html) and "Fine-tune Amazon Nova models with reinforcement fine-tuning"
+  (rft-nova-models.html), read 2026-11-23. Its token limit applies to the prompt (``messages``)
+  only: the job's ``maxPromptLength``.
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-FORMATS = ("messages", "prompt-completion", "input", "bedrock-conversation-2024", "image-caption")
+FORMATS = ("messages", "prompt-completion", "input", "bedrock-conversation-2024", "image-caption", "rft")
+RFT_ROLES = ("system", "user", "assistant")
 CONVERSATION_SCHEMA = "bedrock-conversation-2024"
 MAX_REPORTED_ERRORS = 20
 _FILE = "<file>"  # where a message names the file; render() puts the file's name in
@@ -161,10 +169,14 @@ def validate(lines: Iterable[str | bytes], rules: DatasetRules, *, max_lines: in
             continue
         for message in _CHECKS[rules.format](record, rules):
             report.add(number, message)
-        tokens = estimate_tokens(_all_text(record))
+        prompt_only = rules.format == "rft"  # the reference answer is the grader's, not the model's input
+        tokens = estimate_tokens(_all_text(record.get("messages") if prompt_only and isinstance(record, dict) else record))
         report.max_tokens = max(report.max_tokens, tokens)
         if rules.max_tokens_per_record and tokens > rules.max_tokens_per_record:
-            report.add(number, f"about {tokens} tokens, over the limit of {rules.max_tokens_per_record} per record")
+            if prompt_only:
+                report.add(number, f"the prompt is about {tokens} tokens, over maxPromptLength {rules.max_tokens_per_record}; shorten it or raise maxPromptLength")
+            else:
+                report.add(number, f"about {tokens} tokens, over the limit of {rules.max_tokens_per_record} per record")
     if report.complete:
         if rules.min_records is not None and report.records < rules.min_records:
             report.add(0, f"{_records(report.records)}; at least {rules.min_records} are required")
@@ -371,7 +383,46 @@ def _check_conversation(record: object, rules: DatasetRules) -> list[str]:
     return problems + _check_turns(turns, content, require_final_assistant=rules.require_final_assistant)
 
 
+def _check_rft(record: object, rules: DatasetRules) -> list[str]:
+    """One reinforcement fine-tuning prompt: OpenAI chat-completion messages (text only, single
+    turn: optional system message, then the user prompt last) and the grader's reference_answer.
+    Any other field is allowed: Bedrock passes it to the grader in ``metadata``."""
+    if problems := _object(record):
+        return problems
+    assert isinstance(record, dict)
+    problems = []
+    if "reference_answer" not in record:
+        problems.append("reference_answer is missing; the grader scores each answer against it")
+    elif record["reference_answer"] is None or record["reference_answer"] in ("", {}, []):
+        problems.append("reference_answer is empty; the grader scores each answer against it")
+    turns = record.get("messages")
+    if not isinstance(turns, list) or not turns:
+        return [*problems, "messages must be a non-empty list of {role, content}"]
+    users = 0
+    for index, turn in enumerate(turns):
+        where = f"messages[{index}]"
+        if not isinstance(turn, dict):
+            problems.append(f"{where} must be an object with role and content")
+            continue
+        role = turn.get("role")
+        if role not in RFT_ROLES:
+            problems.append(f"{where}.role is {role!r}; expected one of {', '.join(RFT_ROLES)}")
+        users += role == "user"
+        if isinstance(turn.get("content"), list):
+            problems.append(f"{where}.content must be text (a string): reinforcement fine-tuning takes text prompts only")
+        else:
+            problems += _text(turn.get("content"), f"{where}.content")
+        problems += [f"{where}: {p}" for p in _unknown(turn, {"role", "content"})]
+    if users > 1:
+        problems.append(f"{users} user messages; reinforcement fine-tuning prompts are single-turn (one user message)")
+    last = turns[-1]
+    if isinstance(last, dict) and last.get("role") != "user":
+        problems.append("the last message must be the user's prompt, which the model answers during training")
+    return problems
+
+
 _CHECKS = {
+    "rft": _check_rft,
     "messages": _check_messages,
     "prompt-completion": _check_prompt_completion,
     "input": _check_input,

@@ -19,9 +19,11 @@ from constructs_lib.job_request import (
     DatasetSource,
     InvocationLogsSource,
     JobRequest,
+    RftRequest,
     job_request,
 )
 from constructs_lib.spec import load_spec
+from constructs_lib.spec.rft import RftConfig
 
 from ..conftest import DEFAULT_FIXTURE, FIXTURES
 
@@ -61,6 +63,7 @@ OTHER_VALUES = {
     "tags": {"team": "search"},
     "removal": "destroy",
     "catalog_checks": False,
+    "rft": RftRequest(RftConfig.model_validate({"grader": {"lambdaArn": "arn:aws:lambda:us-east-1:111111111111:function:grader:1"}}, by_alias=True)),
 }
 
 READABLE = {"estate", "stage", "job"}  # IN_PLACE fields that name another resource instead

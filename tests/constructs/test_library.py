@@ -384,3 +384,41 @@ def test_a_served_model_refuses_values_a_typo_would_turn_into_another_resource(o
     }  # fmt: skip
     with pytest.raises(ValueError, match=re.escape(message)):
         ServedModel(stack, "Served", ServedModelProps(**{**props, **overrides}))
+
+
+def test_an_rft_grader_and_job_stand_alone_under_every_pack(tmp_path):
+    """An RftGrader and a reinforcement fine-tuning job from a plain app: the role may invoke the
+    grader's version, the job is given that version, the log group is encrypted; every pack clean."""
+    from constructs_lib import RftGrader, RftGraderProps
+
+    app, stack, key, logging = new_stack(tmp_path, cdk.Environment(account="111111111111", region="us-east-1"))
+    (tmp_path / "grade.py").write_text("def lambda_handler(event, context):\n    return []\n")
+    grader = RftGrader(stack, "Grader", RftGraderProps(name="team-grader", code=tmp_path / "grade.py", logging=logging, runtime="python3.13"))
+    role = CustomizationServiceRole(stack, "Role")
+    role.grant_invoke_graders([grader.grader_arn])
+    rft = {"graderConfig": {"lambdaGrader": {"lambdaArn": grader.grader_arn}}, "hyperParameters": {"epochCount": 2}}
+    job = CustomizationJob(stack, "Arith", CustomizationJobProps(
+        name="team-arith", role=role, base_model="amazon.nova-2-lite-v1:0:256k", customization_type="REINFORCEMENT_FINE_TUNING",
+        training_data_config={"s3Uri": "s3://team-data/arith.jsonl"}, output_s3_uri="s3://team-out/", owner="team", logging=logging,
+        rft_config=rft,
+    ))  # fmt: skip
+    add_nag_packs(app)
+    app.synth()  # raises on any unacknowledged finding
+    template = Template.from_stack(stack)
+    [version_id] = template.find_resources("AWS::Lambda::Version")
+    props = template.find_resources("Custom::BedrockCustomizationJob")
+    [resource] = props.values()
+    assert resource["Properties"]["CustomizationConfig"]["rftConfig"]["graderConfig"]["lambdaGrader"]["lambdaArn"] == {"Ref": version_id}
+    assert resource["Properties"]["CustomizationConfig"]["rftConfig"]["hyperParameters"] == {"epochCount": 2}
+    key_arn = {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]}
+    template.has_resource_properties("AWS::Logs::LogGroup", {"LogGroupName": "/team/graders/team-grader", "KmsKeyId": key_arn})
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"FunctionName": "team-grader", "Runtime": "python3.13", "Timeout": 300, "MemorySize": 512, "Handler": "grade.lambda_handler"},
+    )
+    policies = template.find_resources("AWS::IAM::ManagedPolicy").values()
+    [invoke] = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "lambda:InvokeFunction"]
+    assert invoke["Resource"] == {"Ref": version_id}  # exactly the version the job is given, on the service role's one policy
+    with pytest.raises(ValueError, match="needs at least one grader ARN"):
+        role.grant_invoke_graders([])
+    assert job.names.readable == "team-arith"

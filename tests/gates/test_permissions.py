@@ -450,3 +450,36 @@ def test_the_gate_role_grants_each_call_on_its_resource_types_and_nothing_else(e
     assert REFERENCE.matches_type("cloudformation", "stack", describe.resources[0])
     [key] = [st for st in statements if "kms:Decrypt" in st.actions]
     assert key.conditions == {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}}
+
+
+# -- 4. the Bedrock service role and reinforcement fine-tuning graders -------------------------------
+def test_the_service_role_may_invoke_exactly_the_graders_of_its_stages_rft_jobs(estates):
+    """Reinforcement fine-tuning access and security (user guide, rft-access-security.html, read
+    2026-11-23): the customization service role needs lambda:InvokeFunction on the grader. It gets
+    exactly the ARN each job is given, and no other Lambda permission."""
+    checked = 0
+    for estate in estates.values():
+        for stack in estate.stacks:
+            if not stack.stack_id.endswith("/Customization"):
+                continue
+            graders = [
+                p["CustomizationConfig"]["rftConfig"]["graderConfig"]["lambdaGrader"]["lambdaArn"]
+                for _, p in custom_resources(stack.template, "Custom::BedrockCustomizationJob")
+                if "rftConfig" in (p.get("CustomizationConfig") or {})
+            ]
+            roles = {json.dumps(p["RoleArn"], sort_keys=True) for _, p in custom_resources(stack.template, "Custom::BedrockCustomizationJob")}
+            assert len(roles) == 1, stack.stack_id  # every job passes the stage's service role
+            [role_arn] = [json.loads(r) for r in roles]
+            # Policies are attached to the imported role by name: the role ARN's import, split after "/".
+            export = role_arn["Fn::ImportValue"]
+            attached = [
+                s for r in stack.template["Resources"].values() if r["Type"] == "AWS::IAM::ManagedPolicy"
+                and f'"Fn::ImportValue": "{export}"' in json.dumps(r["Properties"].get("Roles", []))
+                for s in r["Properties"]["PolicyDocument"]["Statement"]
+            ]  # fmt: skip
+            lambda_statements = [s for s in attached if "lambda:" in json.dumps(s["Action"])]
+            granted_arns = [r for s in lambda_statements for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
+            assert all(s["Action"] == "lambda:InvokeFunction" for s in lambda_statements), stack.stack_id
+            assert sorted(map(json.dumps, granted_arns)) == sorted(map(json.dumps, graders)), stack.stack_id
+            checked += len(graders)
+    assert checked >= 2, "no RFT job in the permission estates: the check is not exercised"

@@ -68,6 +68,10 @@ class Template:
             return props["LogGroupName"]
         if kind == "AWS::S3::Bucket":
             return f"{logical_id.lower()[:40]}-{ACCOUNT}"
+        if kind == "AWS::Lambda::Function" and "FunctionName" in props:
+            return props["FunctionName"]
+        if kind == "AWS::Lambda::Version":  # Ref of a version is its qualified ARN
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.resolve(props['FunctionName'])}:1"
         return f"{logical_id}-physical"
 
     def attribute(self, logical_id: str, name: str) -> str:

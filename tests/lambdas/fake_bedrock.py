@@ -88,6 +88,13 @@ class FakeBedrock(ServiceFake):
             raise self._error("CreateModelCustomizationJob", "ConflictException", f"Job name {name} already exists", 409)
         if len([j for j in self.jobs.values() if j["status"] in ("InProgress", "Stopping")]) >= self.concurrent_jobs:
             raise self._error("CreateModelCustomizationJob", "ServiceQuotaExceededException", "Quota for concurrent jobs reached")
+        kind = params.get("customizationType", "FINE_TUNING")
+        rft = (params.get("customizationConfig") or {}).get("rftConfig")
+        # Reinforcement fine-tuning needs its grader; no other type takes an rftConfig (rft-submit-job.html).
+        if kind == "REINFORCEMENT_FINE_TUNING" and not ((rft or {}).get("graderConfig") or {}).get("lambdaGrader"):
+            raise self._error("CreateModelCustomizationJob", "ValidationException", "rftConfig.graderConfig is required for REINFORCEMENT_FINE_TUNING")
+        if rft is not None and kind != "REINFORCEMENT_FINE_TUNING":
+            raise self._error("CreateModelCustomizationJob", "ValidationException", f"rftConfig is not supported for {kind}")
         base = params["baseModelIdentifier"]
         arn = f"arn:aws:bedrock:{self.region}:{self.account}:model-customization-job/{base}/{next(self._ids):012d}"
         self.jobs[name] = {
@@ -100,7 +107,8 @@ class FakeBedrock(ServiceFake):
             "statusDetails": {"validationDetails": {"status": "InProgress"}, "trainingDetails": {"status": "NotStarted"}},
             "creationTime": datetime.now(UTC),
             "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{base}",
-            "customizationType": params.get("customizationType", "FINE_TUNING"),
+            "customizationType": kind,
+            "customizationConfig": params.get("customizationConfig"),
             "hyperParameters": params.get("hyperParameters", {}),
             "trainingDataConfig": params["trainingDataConfig"],
             "validationDataConfig": params.get("validationDataConfig", {"validators": []}),

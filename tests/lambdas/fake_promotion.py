@@ -101,8 +101,8 @@ class SharedModelsView(ServiceFake):
         summaries = [
             {
                 "modelArn": m["modelArn"], "modelName": name, "creationTime": datetime.now(UTC),
-                "baseModelArn": "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k",
-                "baseModelName": "claude-3-haiku", "ownerAccountId": self.owner.account, "modelStatus": "Active",
+                "baseModelArn": m["baseModelArn"], "baseModelName": m["baseModelArn"].split("/")[-1],
+                "ownerAccountId": self.owner.account, "modelStatus": "Active",
             }
             for name, m in self.owner.models.items()
             if m["modelArn"] in visible and params.get("nameContains", "") in name
@@ -117,6 +117,8 @@ class FakeReceiving(FakeServing):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.copy_jobs: list[dict[str, Any]] = []
+        # The base model of the models shared with this account (the tests' source job's).
+        self.source_base_model = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 
     def finish_copies(self, fail: str | None = None) -> None:
         for job in self.copy_jobs:
@@ -126,7 +128,8 @@ class FakeReceiving(FakeServing):
                 job.update(status="Failed", failureMessage=fail)
             else:
                 job["status"] = "Completed"
-                assert self.add_model(job["targetModelName"]) == job["targetModelArn"]
+                # The copy keeps its source's base model, named in this (the copy's) region.
+                assert self.add_model(job["targetModelName"], base_model=job["baseModel"]) == job["targetModelArn"]
 
     def create_model_copy_job(self, **params: Any) -> dict[str, Any]:
         self._enter("CreateModelCopyJob", params)
@@ -142,7 +145,7 @@ class FakeReceiving(FakeServing):
             "targetModelArn": f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/base/{name[-12:].rjust(12, '0')}",
             "sourceAccountId": params["sourceModelArn"].split(":")[4], "sourceModelArn": params["sourceModelArn"],
             "targetModelKmsKeyArn": params.get("modelKmsKeyId"), "targetModelTags": params.get("targetModelTags", []),
-            "clientRequestToken": params.get("clientRequestToken"),
+            "clientRequestToken": params.get("clientRequestToken"), "baseModel": self.source_base_model,
         }  # fmt: skip
         self.copy_jobs.append(job)
         return self._answer("CreateModelCopyJob", {"jobArn": job["jobArn"]})
@@ -150,5 +153,5 @@ class FakeReceiving(FakeServing):
     def list_model_copy_jobs(self, **params: Any) -> dict[str, Any]:
         self._enter("ListModelCopyJobs", params)
         wanted = params.get("targetModelNameContains", "")
-        summaries = [{k: v for k, v in j.items() if k != "clientRequestToken" and v is not None} for j in self.copy_jobs if wanted in j["targetModelName"]]
+        summaries = [{k: v for k, v in j.items() if k not in ("clientRequestToken", "baseModel") and v is not None} for j in self.copy_jobs if wanted in j["targetModelName"]]
         return self._answer("ListModelCopyJobs", self._page(params, "modelCopyJobSummaries", summaries))

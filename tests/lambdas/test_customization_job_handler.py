@@ -55,6 +55,23 @@ DISTILLATION = {
     },
 }
 
+GRADER = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:bedrock-estate-dev-grader-arith:4"
+RFT = {
+    **PROPS,
+    "NameParts": {"Readable": "bedrock-estate-dev-arith-rft", "Digest": content_hash("rft")},
+    "BaseModelIdentifier": "amazon.nova-2-lite-v1:0:256k",
+    "CustomizationType": "REINFORCEMENT_FINE_TUNING",
+    "ValidationDataConfig": None,
+    "HyperParameters": {},
+    # As CloudFormation delivers them: the typed hyperparameters arrive as strings too.
+    "CustomizationConfig": {
+        "rftConfig": {
+            "graderConfig": {"lambdaGrader": {"lambdaArn": GRADER}},
+            "hyperParameters": {"epochCount": "2", "batchSize": "64", "learningRate": "1e-05", "reasoningEffort": "high"},
+        }
+    },
+}
+
 
 class Harness:
     def __init__(self, fake: FakeBedrock, s3=None):
@@ -108,6 +125,31 @@ def test_distillation_request_carries_teacher_and_log_source_with_real_types(har
     assert logs["usePromptResponse"] is False
     assert logs["requestMetadataFilters"] == {"equals": {"project": "summarizer"}}
     assert "validationDataConfig" not in params and "hyperParameters" not in params
+
+
+def test_rft_request_carries_the_grader_and_typed_hyperparameters(harness, fake):
+    answer = harness.on_event("Create", RFT)
+    [(_, params)] = [c for c in fake.calls if c[0] == "CreateModelCustomizationJob"]
+    assert params["customizationType"] == "REINFORCEMENT_FINE_TUNING"
+    assert params["customizationConfig"] == {
+        "rftConfig": {
+            "graderConfig": {"lambdaGrader": {"lambdaArn": GRADER}},
+            "hyperParameters": {"epochCount": 2, "batchSize": 64, "learningRate": 1e-05, "reasoningEffort": "high"},  # numbers again
+        }
+    }
+    assert "hyperParameters" not in params and "validationDataConfig" not in params
+    assert ("GetFoundationModel", {"modelIdentifier": "amazon.nova-2-lite-v1:0:256k"}) in fake.calls  # lifecycle read first
+    name = params["jobName"]
+    fake.finish_validation(name)
+    done = harness.is_complete("Create", RFT, answer)
+    assert done["IsComplete"] is True and done["Data"]["JobName"] == name
+
+
+def test_an_rft_job_bedrock_refuses_is_reported_and_nothing_trains(harness, fake):
+    fake.fail_next("CreateModelCustomizationJob", "ValidationException", f"Unable to invoke the grader {GRADER}")
+    with pytest.raises(EstateError, match="ValidationException: Unable to invoke the grader .*fix the value in the estate spec"):
+        harness.on_event("Create", RFT)
+    assert fake.running() == []
 
 
 def test_completes_once_validation_passes(harness, fake):

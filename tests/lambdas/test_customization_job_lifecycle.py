@@ -195,3 +195,26 @@ def test_distillation_job_from_the_prod_template(cloud, default_estate):
     assert logs["requestMetadataFilters"] == {"equals": {"project": "summarizer"}}
     assert logs["usePromptResponse"] is False
     assert "hyperParameters" not in sent
+
+
+def test_rft_job_from_the_synthesized_template_reaches_bedrock_with_its_grader(cloud, permissions_estate):
+    """The permissions fixture's RFT job (tests/conftest.py): the grader the estate deploys, by the
+    ARN of its version, and the typed hyperparameters, restored from CloudFormation's strings."""
+    template = permissions_estate.stack("lab/Customization").template
+    attributes = cloud.deploy_datasets(template)
+    logical_id, props = job_of(template, attributes, "arith-rft")
+    answer = cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)
+    [(_, sent)] = [c for c in cloud.bedrock.calls if c[0] == "CreateModelCustomizationJob"]
+    assert sent["customizationType"] == "REINFORCEMENT_FINE_TUNING"
+    rft = sent["customizationConfig"]["rftConfig"]
+    assert re.fullmatch(r"arn:aws:lambda:[a-z0-9-]+:\d{12}:function:perm-estate-lab-grader-arith-rft:\d+", rft["graderConfig"]["lambdaGrader"]["lambdaArn"])
+    assert rft["hyperParameters"] == {"epochCount": 1, "batchSize": 16, "reasoningEffort": "low"}
+    name = sent["jobName"]
+    cloud.bedrock.finish_validation(name)
+    assert cloud.wait("Create", CUSTOMIZATION_JOB, logical_id, props, answer)["IsComplete"] is True
+    # Delete stops the training job (nothing left billing) and keeps the model by default.
+    deleted = cloud.request("Delete", CUSTOMIZATION_JOB, logical_id, props, PhysicalResourceId=answer["PhysicalResourceId"])
+    assert cloud.bedrock.jobs[name]["status"] == "Stopping" and deleted["EstateSettled"] is False
+    cloud.bedrock.settle_stops()
+    assert cloud.wait("Delete", CUSTOMIZATION_JOB, logical_id, props, deleted, PhysicalResourceId=answer["PhysicalResourceId"])["IsComplete"] is True
+    assert cloud.bedrock.running() == []

@@ -140,3 +140,30 @@ def test_a_missing_prompt_is_missing_not_null():
 
     report = validate(['{"completion": "billing"}'], DatasetRules(format="prompt-completion"))
     assert "prompt is missing" in report.render("t.jsonl") and "null" not in report.render("t.jsonl")
+
+
+RFT = DatasetRules(format="rft", min_records=2)
+
+
+def rft_record(**changes) -> str:
+    record = {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2 + 2?"}], "reference_answer": "4"}
+    return json.dumps({**record, **changes})
+
+
+def test_rft_prompts_are_single_turn_text_with_a_reference_answer():
+    good = [rft_record(), rft_record(task_id="t-1", difficulty="easy")]  # other fields are the grader's metadata
+    assert validate(good, RFT).ok
+    two_users = rft_record(messages=[{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}])
+    tool = rft_record(messages=[{"role": "tool", "content": "x"}, {"role": "user", "content": "q"}])
+    empty = rft_record(reference_answer="")
+    report = validate([*good, two_users, tool, empty], RFT)
+    assert report.errors == [
+        (3, "2 user messages; reinforcement fine-tuning prompts are single-turn (one user message)"),
+        (4, "messages[0].role is 'tool'; expected one of system, user, assistant"),
+        (5, "reference_answer is empty; the grader scores each answer against it"),
+    ]
+
+
+def test_rft_token_limit_counts_the_prompt_not_the_reference_answer():
+    long_answer = rft_record(reference_answer="word " * 500)
+    assert validate([long_answer, rft_record()], DatasetRules(format="rft", max_tokens_per_record=50)).ok

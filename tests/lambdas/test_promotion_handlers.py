@@ -4,6 +4,8 @@ outlived a deployment, and keep or delete the copied model as declared."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from estate_runtime.core import Dispatcher
@@ -34,6 +36,7 @@ COPY = {
     "ModelWaitSeconds": "1800",
     "CopyWaitSeconds": "3300",
 }
+BASE = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 TRAINING_JOB = {
     "jobName": JOB,
     "customModelName": JOB,
@@ -159,7 +162,36 @@ def test_copy_copies_once_with_the_stage_key_and_completes_when_the_copy_is_acti
     assert len(estate.prod.copy_jobs) == 1  # polling while it copies starts nothing more
     estate.prod.finish_copies()
     done = estate.poll(MODEL_COPY, "Create", COPY, answer)
-    assert done["IsComplete"] is True and done["Data"] == {"ModelArn": estate.prod.models[COPY["Name"]]["modelArn"]}
+    assert done["IsComplete"] is True and done["Data"] == {"ModelArn": estate.prod.models[COPY["Name"]]["modelArn"], "ModelLifecycle": "ACTIVE"}
+    assert ("GetFoundationModel", {"modelIdentifier": BASE}) in estate.prod.calls  # asked in the copy's region
+
+
+def test_a_copy_whose_base_model_is_past_eol_here_is_refused_before_anything_is_copied(estate):
+    estate.train_and_share()
+    estate.prod.lifecycles[BASE] = {"status": "LEGACY", "endOfLifeTime": datetime.now(UTC) - timedelta(days=5)}
+    with pytest.raises(EstateError, match=rf"base model {BASE} reached its end of life in us-east-1 .*model copy {COPY['Name']} was not created"):
+        estate.deploy(MODEL_COPY, COPY)
+    assert estate.prod.copy_jobs == []
+
+
+def test_a_copy_whose_base_model_is_not_offered_here_is_refused(estate):
+    estate.train_and_share()
+    estate.prod.not_offered.add(BASE)
+    with pytest.raises(EstateError, match=rf"base model {BASE} is not offered in us-east-1 .*model copy {COPY['Name']} was not created"):
+        estate.deploy(MODEL_COPY, COPY)
+    assert estate.prod.copy_jobs == []
+
+
+def test_a_copy_of_a_legacy_base_model_proceeds_and_reports_its_end_of_life(estate, caplog):
+    estate.train_and_share()
+    end = datetime.now(UTC) + timedelta(days=40)
+    estate.prod.make_legacy(BASE, end)
+    answer, _ = estate.deploy(MODEL_COPY, COPY)
+    assert len(estate.prod.copy_jobs) == 1
+    assert "base model is Legacy" in caplog.text
+    estate.prod.finish_copies()
+    done = estate.poll(MODEL_COPY, "Create", COPY, answer)
+    assert done["Data"]["ModelLifecycle"] == f"LEGACY (EOL {end.date().isoformat()})"
 
 
 def test_a_failed_copy_fails_with_bedrocks_reason_and_the_next_deploy_copies_again(estate):

@@ -317,5 +317,5 @@ def test_promotion_share_then_copy_answer_their_attributes_after_incomplete_poll
         framework.deploy(estate.receiver, event("Create", MODEL_COPY, COPY, logical_id="Copy"), between_polls=lambda n: estate.prod.finish_copies())
     )
     assert copied.status == "SUCCESS", copied.reason
-    assert copied.data == {"ModelArn": estate.prod.models[COPY["Name"]]["modelArn"]}
+    assert copied.data == {"ModelArn": estate.prod.models[COPY["Name"]]["modelArn"], "ModelLifecycle": "ACTIVE"}
     assert len(estate.prod.copy_jobs) == 1

@@ -172,3 +172,54 @@ def test_jobs_add_no_stack_outputs(default_estate):
     # CloudFormation allows 200 outputs per stack: a stage with many jobs must not run into it.
     for stack_id in ("dev/Customization", "prod/Customization"):
         assert default_estate.stack(stack_id).template.get("Outputs", {}) == {}, stack_id
+
+
+# -- reinforcement fine-tuning ------------------------------------------------------------------------
+def _statements(policy):
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_an_rft_job_names_its_grader_version_and_typed_hyperparameters(rich):
+    [(version_id, _)] = resources(rich, "AWS::Lambda::Version").items()
+    rft = job(rich, "arith-rft")["Properties"]["CustomizationConfig"]["rftConfig"]
+    assert rft == {
+        "graderConfig": {"lambdaGrader": {"lambdaArn": {"Ref": version_id}}},  # the version: the code the job trains with
+        "hyperParameters": {"epochCount": 1, "batchSize": 16, "reasoningEffort": "low"},  # numbers, not the API's strings of other jobs
+    }
+    assert job(rich, "arith-rft")["Properties"]["CustomizationType"] == "REINFORCEMENT_FINE_TUNING"
+    existing = job(rich, "team-graded")["Properties"]["CustomizationConfig"]["rftConfig"]
+    assert existing == {"graderConfig": {"lambdaGrader": {"lambdaArn": "arn:aws:lambda:us-east-1:444444444444:function:team-grader:3"}}}
+
+
+def test_the_service_role_may_invoke_exactly_the_graders_and_no_resource_policy_is_added(rich):
+    [version_id] = resources(rich, "AWS::Lambda::Version")
+    access = next(p for k, p in resources(rich, "AWS::IAM::ManagedPolicy").items() if k.startswith("JobAccess"))
+    [invoke] = [s for s in _statements(access) if "lambda" in json.dumps(s["Action"])]
+    assert invoke["Action"] == "lambda:InvokeFunction" and "Condition" not in invoke
+    assert sorted(invoke["Resource"], key=json.dumps) == ["arn:aws:lambda:us-east-1:444444444444:function:team-grader:3", {"Ref": version_id}]
+    # The RFT access guide asks for the service role's identity policy only; nothing else may invoke.
+    assert resources(rich, "AWS::Lambda::Permission") == {}
+
+
+def test_the_grader_function_logs_encrypted_with_retention_and_may_do_nothing_else(rich):
+    [function] = [f for f in resources(rich, "AWS::Lambda::Function").values() if "grader" in f["Properties"].get("FunctionName", "")]
+    props = function["Properties"]
+    assert props["FunctionName"] == "perm-estate-lab-grader-arith-rft"
+    assert (props["Handler"], props["Timeout"], props["MemorySize"], props["Runtime"]) == ("exact_match.lambda_handler", 60, 512, "python3.14")
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    group = rich["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
+    assert group["LogGroupName"] == "/perm-estate-lab/graders/perm-estate-lab-grader-arith-rft"
+    assert group["KmsKeyId"] == {"Fn::ImportValue": "perm-estate-lab-foundation-data-key-arn"}
+    assert group["RetentionInDays"] > 0
+    role = rich["Resources"][props["Role"]["Fn::GetAtt"][0]]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"] == {"StringEquals": {"aws:SourceAccount": "444444444444"}}
+    [policy] = [p for p in resources(rich, "AWS::IAM::ManagedPolicy").values() if p["Properties"].get("Roles") == [{"Ref": props["Role"]["Fn::GetAtt"][0]}]]
+    actions = sorted(a for s in _statements(policy) for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+
+
+def test_the_rft_customization_stack_is_lint_clean(permissions_estate):
+    from ..synthesis import lint_errors
+
+    stack = permissions_estate.stack("lab/Customization")
+    assert lint_errors(stack.template, stack.region) == []

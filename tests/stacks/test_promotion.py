@@ -86,6 +86,9 @@ def test_the_copy_handler_reads_only_the_owner_stages_models_and_keys_through_be
     assert owner_keys["Condition"] == {"StringEquals": {"kms:ViaService": ["bedrock.us-east-1.amazonaws.com", "bedrock.us-west-2.amazonaws.com"]}}
     [own_key] = [s for s in statements if "kms:GenerateDataKey" in s["Action"]]
     assert own_key["Condition"] == {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}}
+    # The base model's live lifecycle is read in the receiving region, for the source job's base model only.
+    [lifecycle] = [s for s in statements if s["Action"] == "bedrock:GetFoundationModel"]
+    assert lifecycle["Resource"] == "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-image-v1:0"
 
 
 def test_promotion_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_path):

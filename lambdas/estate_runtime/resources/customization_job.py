@@ -1,4 +1,7 @@
-"""``Custom::BedrockCustomizationJob``: a fine-tuning, continued pre-training or distillation job.
+"""``Custom::BedrockCustomizationJob``: a fine-tuning, continued pre-training, distillation or
+reinforcement fine-tuning job. A reinforcement fine-tuning job's ``CustomizationConfig.rftConfig``
+(its grader's Lambda ARN and typed hyperparameters) reaches Bedrock with CloudFormation's strings
+turned back into the API's numbers, like every other property.
 
 Training takes hours and a CloudFormation waiter at most one hour, so the resource is complete
 once Bedrock has accepted the job and, when that finishes within ``ValidationWaitSeconds``, its

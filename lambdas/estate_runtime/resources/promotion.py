@@ -11,7 +11,8 @@ estate, stage and job, holding exactly that model and exactly the declared accou
 deletes the share; copies made from it are independent models and stay.
 
 Copy: finds the shared model (in the account and region that trained it, by the job's names),
-starts one copy job under a deterministic model name, and completes when the copied model is
+reads its base model's live lifecycle in this region (past its end of life or not offered here,
+nothing is copied), starts one copy job under a deterministic model name, and completes when the copied model is
 active. A failed copy fails the resource with Bedrock's message; a copy still running when the
 waiter ends leaves nothing billing (a copied model bills storage only) and the next deploy adopts
 it. Delete keeps the copied model (``Removal: retain``, the default) or deletes it.
@@ -150,8 +151,16 @@ class ModelShareHandler(ResourceHandler):
 class ModelCopyHandler(ResourceHandler):
     resource_type = MODEL_COPY
     required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        # list_custom_models runs in the region that trained the source model (Aws.in_region).
-        "bedrock": ("create_model_copy_job", "list_model_copy_jobs", "list_custom_models", "get_custom_model", "delete_custom_model"),
+        # list_custom_models runs in the region that trained the source model (Aws.in_region);
+        # get_foundation_model reads the base model's live lifecycle here, before a copy is made.
+        "bedrock": (
+            "create_model_copy_job",
+            "list_model_copy_jobs",
+            "list_custom_models",
+            "get_custom_model",
+            "delete_custom_model",
+            "get_foundation_model",
+        ),
     }
 
     def create(self, request: Request) -> Outcome:
@@ -167,7 +176,7 @@ class ModelCopyHandler(ResourceHandler):
         model = models.custom_model(self.aws, new["Name"])
         if model is None:
             return self.create(request)
-        return Outcome(new["Name"], {"ModelArn": model["modelArn"]}, complete=True)
+        return Outcome(new["Name"], self._data(model), complete=True)
 
     def delete(self, request: Request) -> Outcome:
         name = request.physical_id or request.properties["Name"]
@@ -189,7 +198,7 @@ class ModelCopyHandler(ResourceHandler):
         name = request.physical_id or props["Name"]
         model = models.custom_model(self.aws, name)
         if model is not None and model.get("modelStatus", "Active") == "Active":
-            return Outcome(name, {"ModelArn": model["modelArn"]}, complete=True)
+            return Outcome(name, self._data(model), complete=True)
         jobs = self._copy_jobs(name)
         waited = time.time() - _started(request)
         if any(j["status"] == "InProgress" for j in jobs):
@@ -206,9 +215,15 @@ class ModelCopyHandler(ResourceHandler):
         failed = [j for j in jobs if j["status"] == "Failed" and _timestamp(j.get("creationTime")) >= started]
         if failed:
             raise EstateError(f"Bedrock could not copy the promoted model into {name}: {failed[0].get('failureMessage') or 'no reason given'}; fix it and deploy again")
-        source = self._shared_model(props, waited)
-        if source is None:
+        shared = self._shared_model(props, waited)
+        if shared is None:
             return Outcome(name, complete=False)
+        source = shared["modelArn"]
+        if shared.get("baseModelArn"):
+            # A copy of a model whose base is past its end of life here, or not offered here,
+            # could never serve: refuse before the copy is made, whatever the shipped catalog says.
+            lifecycle = models.base_model_lifecycle(self.aws, models.foundation_model_of(shared["baseModelArn"]), creating=f"model copy {name}")
+            log.info("base model lifecycle", extra={"model": name, "base_model": shared["baseModelArn"], "model_lifecycle": lifecycle})
         job_arn = self.aws.call(
             "bedrock",
             "create_model_copy_job",
@@ -225,8 +240,20 @@ class ModelCopyHandler(ResourceHandler):
         found = self.aws.paginate("bedrock", "list_model_copy_jobs", result_key="modelCopyJobSummaries", targetModelNameContains=name)
         return [j for j in found if j.get("targetModelName") == name]
 
-    def _shared_model(self, props: Any, waited: float) -> str | None:
-        """ARN of the newest attempt of the source job's model shared with this account, looked
+    def _data(self, model: dict[str, Any]) -> dict[str, Any]:
+        """Every attribute of a finished copy: its ARN and its base model's live lifecycle here
+        (ACTIVE, LEGACY with its EOL date, END_OF_LIFE; UNKNOWN when Bedrock names no base model)."""
+        base = model.get("baseModelArn")
+        if not base:
+            return {"ModelArn": model["modelArn"], "ModelLifecycle": "UNKNOWN"}
+        try:
+            lifecycle = models.base_model_lifecycle(self.aws, models.foundation_model_of(base), creating="nothing")
+        except EstateError:
+            lifecycle = "END_OF_LIFE"
+        return {"ModelArn": model["modelArn"], "ModelLifecycle": lifecycle}
+
+    def _shared_model(self, props: Any, waited: float) -> dict[str, Any] | None:
+        """Summary of the newest attempt of the source job's model shared with this account, looked
         up in the region where it was trained; None while it is not there within the wait."""
         source = props["Source"]
         first = _job_names(source["JobNameParts"])
@@ -244,7 +271,7 @@ class ModelCopyHandler(ResourceHandler):
             if m.get("ownerAccountId") == source["Account"] and m["modelName"] in wanted and m.get("modelStatus", "Active") == "Active"
         ]
         if shared:
-            return max(shared, key=lambda m: wanted[m["modelName"]])["modelArn"]
+            return max(shared, key=lambda m: wanted[m["modelName"]])
         if waited >= float(props.get("ModelWaitSeconds", 0)):
             raise EstateError(
                 f"the model of job {first.job_name} is not shared with this account in {source['Region']} yet, so "

@@ -25,20 +25,20 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from .. import datasets, models
 from ..core import Outcome, Request, ResourceHandler, coerce_to_shape
 from ..errors import EstateError, error_code, error_message, is_iam_propagation
+from ..kinds.customization_job import KIND, CustomizationJobProperties
 from ..log import get_logger
 from ..naming import JobNames
-from ..resource_types import CUSTOMIZATION_JOB
 
 log = get_logger()
 
-RESOURCE_TYPE = CUSTOMIZATION_JOB
+RESOURCE_TYPE = KIND.type_name
 QUOTA_NAME = "(Model customization) Scheduled customization jobs"  # Service Quotas code L-0406044C
 PREFLIGHT_BYTES = 8 * 1024 * 1024
 PREFLIGHT_LINES = 20_000
@@ -47,36 +47,10 @@ _MAX_ATTEMPTS = 20
 _LIVE = ("InProgress", "Completed")
 
 # Properties that are the API request itself (everything else steers the handler).
-_REQUEST_FIELDS = {
-    "RoleArn": "roleArn",
-    "BaseModelIdentifier": "baseModelIdentifier",
-    "CustomizationType": "customizationType",
-    "TrainingDataConfig": "trainingDataConfig",
-    "ValidationDataConfig": "validationDataConfig",
-    "OutputDataConfig": "outputDataConfig",
-    "HyperParameters": "hyperParameters",
-    "CustomizationConfig": "customizationConfig",
-    "CustomModelKmsKeyId": "customModelKmsKeyId",
-    "VpcConfig": "vpcConfig",
-    "JobTags": "jobTags",
-    "CustomModelTags": "customModelTags",
-}
+_REQUEST_FIELDS = CustomizationJobProperties.api_fields()
 
 class CustomizationJobHandler(ResourceHandler):
-    resource_type = RESOURCE_TYPE
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        "bedrock": (
-            "create_model_customization_job",
-            "get_model_customization_job",
-            "stop_model_customization_job",
-            "list_model_customization_jobs",
-            "delete_custom_model",
-            "get_foundation_model",  # the base model's live lifecycle, before a job is created
-            "tag_resource",
-            "untag_resource",
-        ),
-        "s3": ("get_object",),  # the pre-flight read of datasets already in S3
-    }
+    kind = KIND
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def __init__(self, aws: Any):
@@ -179,7 +153,7 @@ class CustomizationJobHandler(ResourceHandler):
             log.info("data validation passed; training continues", extra={"job": name})
             return Outcome(physical_id, data, complete=True)
         waited = time.time() - float(request.state.get("SubmittedAt", time.time()))
-        limit = float(request.properties.get("ValidationWaitSeconds", 0))
+        limit = CustomizationJobProperties.parse_field(request.properties, "validation_wait_seconds")
         if waited >= limit:
             log.info("accepted; data validation still running at the wait limit", extra={"job": name, "waited": waited})
             return Outcome(physical_id, data, complete=True)
@@ -392,14 +366,15 @@ class CustomizationJobHandler(ResourceHandler):
 
 
 def _names(props: Any) -> JobNames:
-    parts = props.get("NameParts") or {}
-    if not parts.get("Readable") or not parts.get("Digest"):
-        raise EstateError("NameParts.Readable and NameParts.Digest are required")
-    return JobNames(readable=parts["Readable"], digest=parts["Digest"])
+    parts = CustomizationJobProperties.parse_field(props, "name_parts")
+    return JobNames(readable=parts.readable, digest=parts.digest)
 
 
 def _digest(props: Any) -> str | None:
-    return (props.get("NameParts") or {}).get("Digest")
+    try:
+        return str(_names(props).digest)
+    except EstateError:
+        return None
 
 
 def _count(number: int, noun: str) -> str:

@@ -9,23 +9,20 @@ is ``destroy`` (the bucket is versioned either way).
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from botocore.exceptions import ClientError
 
 from ..core import Outcome, Request, ResourceHandler
 from ..errors import EstateError, error_code
+from ..kinds.dataset import KIND
 from ..log import get_logger
-from ..resource_types import DATASET
 
 log = get_logger()
 
-RESOURCE_TYPE = DATASET
+RESOURCE_TYPE = KIND.type_name
 
 
 class DatasetHandler(ResourceHandler):
-    resource_type = RESOURCE_TYPE
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {"s3": ("copy_object", "delete_object")}
+    kind = KIND
 
     def create(self, request: Request) -> Outcome:
         props = request.properties

@@ -15,16 +15,16 @@ not fight over it:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from ..core import Outcome, Request, ResourceHandler, as_bool
 from ..errors import EstateError, is_iam_propagation
+from ..kinds.invocation_logging import KIND
 from ..log import get_logger
-from ..resource_types import INVOCATION_LOGGING
 
 log = get_logger()
 
-RESOURCE_TYPE = INVOCATION_LOGGING
+RESOURCE_TYPE = KIND.type_name
 
 DELIVERY_FLAGS = (
     "textDataDeliveryEnabled",
@@ -74,14 +74,7 @@ def summarize(config: dict[str, Any]) -> str:
 
 
 class InvocationLoggingHandler(ResourceHandler):
-    resource_type = RESOURCE_TYPE
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        "bedrock": (
-            "get_model_invocation_logging_configuration",
-            "put_model_invocation_logging_configuration",
-            "delete_model_invocation_logging_configuration",
-        )
-    }
+    kind = KIND
 
     # -- service calls ---------------------------------------------------------------------------
     def _current(self) -> dict[str, Any] | None:

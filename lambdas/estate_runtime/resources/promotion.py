@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from .. import models
 from ..core import Outcome, Request, ResourceHandler
 from ..errors import EstateError
+from ..kinds import model_copy, model_share
 from ..log import get_logger
 from ..naming import JobNames, content_hash
-from ..resource_types import MODEL_COPY, MODEL_SHARE
 
 log = get_logger()
 
@@ -52,18 +52,7 @@ def _timestamp(value: Any) -> float:
 
 
 class ModelShareHandler(ResourceHandler):
-    resource_type = MODEL_SHARE
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        "ram": (
-            "create_resource_share",
-            "get_resource_shares",
-            "get_resource_share_associations",
-            "associate_resource_share",
-            "disassociate_resource_share",
-            "delete_resource_share",
-        ),
-        "bedrock": ("get_custom_model", "get_model_customization_job"),
-    }
+    kind = model_share.KIND
 
     def create(self, request: Request) -> Outcome:
         return Outcome(request.properties["Name"], complete=False, state={"StartedAt": str(time.time())})
@@ -148,11 +137,7 @@ class ModelShareHandler(ResourceHandler):
 
 
 class ModelCopyHandler(ResourceHandler):
-    resource_type = MODEL_COPY
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        # list_custom_models runs in the region that trained the source model (Aws.in_region).
-        "bedrock": ("create_model_copy_job", "list_model_copy_jobs", "list_custom_models", "get_custom_model", "delete_custom_model"),
-    }
+    kind = model_copy.KIND
 
     def create(self, request: Request) -> Outcome:
         name = request.properties["Name"]

@@ -29,9 +29,9 @@ from botocore.exceptions import ClientError
 from .. import models
 from ..core import Outcome, Request, ResourceHandler, as_bool
 from ..errors import EstateError, error_code, error_message
+from ..kinds import custom_model_deployment, provisioned_throughput
 from ..log import get_logger
 from ..naming import JobNames
-from ..resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
 
 log = get_logger()
 
@@ -202,22 +202,9 @@ class ServingHandler(ResourceHandler):
 
 
 class ProvisionedThroughputHandler(ServingHandler):
-    resource_type = PROVISIONED_THROUGHPUT
+    kind = provisioned_throughput.KIND
     noun = "provisioned throughput"
     ready_status = "InService"
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        "bedrock": (
-            "create_provisioned_model_throughput",
-            "get_provisioned_model_throughput",
-            "update_provisioned_model_throughput",
-            "delete_provisioned_model_throughput",
-            "get_custom_model",
-            "get_model_customization_job",
-            "get_foundation_model",  # the served model's base model lifecycle, before creating
-            "tag_resource",
-            "untag_resource",
-        )
-    }
 
     def find(self, name: str) -> dict[str, Any] | None:
         try:
@@ -280,22 +267,9 @@ class ProvisionedThroughputHandler(ServingHandler):
 
 
 class CustomModelDeploymentHandler(ServingHandler):
-    resource_type = CUSTOM_MODEL_DEPLOYMENT
+    kind = custom_model_deployment.KIND
     noun = "custom model deployment"
     ready_status = "Active"
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        "bedrock": (
-            "create_custom_model_deployment",
-            "get_custom_model_deployment",
-            "update_custom_model_deployment",
-            "delete_custom_model_deployment",
-            "get_custom_model",
-            "get_model_customization_job",
-            "get_foundation_model",  # the served model's base model lifecycle, before creating
-            "tag_resource",
-            "untag_resource",
-        )
-    }
 
     def find(self, name: str) -> dict[str, Any] | None:
         try:

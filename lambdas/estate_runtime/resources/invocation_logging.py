@@ -97,7 +97,7 @@ class InvocationLoggingHandler(ResourceHandler):
 
     @staticmethod
     def _desired(properties: Any) -> dict[str, Any]:
-        config = normalize(properties.get("LoggingConfig"))
+        config = normalize(KIND.parse(properties).logging_config)
         if not config or not ("s3Config" in config or "cloudWatchConfig" in config):
             raise EstateError("LoggingConfig needs an s3Config or a cloudWatchConfig")
         return config
@@ -114,7 +114,7 @@ class InvocationLoggingHandler(ResourceHandler):
     def create(self, request: Request) -> Outcome:
         desired = self._desired(request.properties)
         current = self._current()
-        adopt = as_bool(request.properties.get("AdoptExisting", False))
+        adopt = KIND.parse(request.properties).adopt_existing
         if current is not None and current != desired:
             if not adopt:
                 raise EstateError(
@@ -130,7 +130,7 @@ class InvocationLoggingHandler(ResourceHandler):
 
     def update(self, request: Request) -> Outcome:
         desired = self._desired(request.properties)
-        previous = normalize((request.old_properties or {}).get("LoggingConfig"))
+        previous = normalize(KIND.parse(request.old_properties).logging_config) if request.old_properties else None
         current = self._current()
         if current is not None and current not in (previous, desired):
             log.warning(
@@ -142,7 +142,7 @@ class InvocationLoggingHandler(ResourceHandler):
 
     def delete(self, request: Request) -> Outcome:
         physical_id = request.physical_id or self._physical_id(request)
-        ours = normalize(request.properties.get("LoggingConfig"))
+        ours = normalize(KIND.parse(request.properties).logging_config)
         current = self._current()
         if current is None:
             log.info("no configuration to delete")

@@ -46,8 +46,10 @@ PREFLIGHT_REPORT_BYTES = 1200
 _MAX_ATTEMPTS = 20
 _LIVE = ("InProgress", "Completed")
 
-# Properties that are the API request itself (everything else steers the handler).
-_REQUEST_FIELDS = CustomizationJobProperties.api_fields()
+# The resource's properties, each key spelled once in the kind; those that are the API request
+# itself (everything else steers the handler).
+_KEYS = CustomizationJobProperties
+_REQUEST_FIELDS = _KEYS.api_fields()
 
 class CustomizationJobHandler(ResourceHandler):
     kind = KIND
@@ -76,7 +78,7 @@ class CustomizationJobHandler(ResourceHandler):
                     extra={"job": earlier["jobName"], "status": earlier["status"], "from": request.physical_id},
                 )
                 return Outcome(earlier["jobArn"], self._data(new, earlier), complete=True)
-            log.info("model inputs changed: launching a new job (replacement)", extra={"old_job": old.get("JobName")})
+            log.info("model inputs changed: launching a new job (replacement)", extra={"old_job": old.get(_KEYS.cfn_key("job_name"))})
             return self._launch(request)
         job = self._get(request.physical_id or "")
         if job is None:
@@ -153,7 +155,7 @@ class CustomizationJobHandler(ResourceHandler):
             log.info("data validation passed; training continues", extra={"job": name})
             return Outcome(physical_id, data, complete=True)
         waited = time.time() - float(request.state.get("SubmittedAt", time.time()))
-        limit = CustomizationJobProperties.parse_field(request.properties, "validation_wait_seconds")
+        limit = _KEYS.parse_field(request.properties, "validation_wait_seconds")
         if waited >= limit:
             log.info("accepted; data validation still running at the wait limit", extra={"job": name, "waited": waited})
             return Outcome(physical_id, data, complete=True)
@@ -251,7 +253,7 @@ class CustomizationJobHandler(ResourceHandler):
 
     # -- preflight ---------------------------------------------------------------------------------
     def _preflight(self, props: Any) -> None:
-        checks = props.get("Preflight") or []
+        checks = _KEYS.parse_field(props, "preflight") or []
         for check in checks:
             uri = check["S3Uri"]
             rules = datasets.DatasetRules(
@@ -319,7 +321,7 @@ class CustomizationJobHandler(ResourceHandler):
         model = job.get("outputModelArn") or job.get("outputModelName")
         if not model:
             return
-        if props.get("Removal", "retain") != "destroy":
+        if _KEYS.parse_field(props, "removal") != "destroy":
             log.info("custom model retained", extra={"model": model})
             return
         try:
@@ -334,9 +336,9 @@ class CustomizationJobHandler(ResourceHandler):
 
     def _update_tags(self, request: Request, job: dict[str, Any]) -> None:
         old, new = request.old_properties or {}, request.properties
-        targets = [("JobTags", job["jobArn"])]
+        targets = [(_KEYS.cfn_key("job_tags"), job["jobArn"])]
         if job.get("outputModelArn"):
-            targets.append(("CustomModelTags", job["outputModelArn"]))
+            targets.append((_KEYS.cfn_key("custom_model_tags"), job["outputModelArn"]))
         for field, arn in targets:
             before = {t["key"]: t["value"] for t in old.get(field) or []}
             after = {t["key"]: t["value"] for t in new.get(field) or []}
@@ -352,7 +354,7 @@ class CustomizationJobHandler(ResourceHandler):
         try:
             # Reported on every answer (CloudFormation replaces all attributes with each one):
             # ACTIVE, or LEGACY with its EOL date, as Bedrock says today.
-            lifecycle = models.base_model_lifecycle(self.aws, props["BaseModelIdentifier"], creating="nothing")
+            lifecycle = models.base_model_lifecycle(self.aws, _KEYS.parse_field(props, "base_model_identifier"), creating="nothing")
         except EstateError:
             lifecycle = "END_OF_LIFE"
         return {
@@ -366,7 +368,7 @@ class CustomizationJobHandler(ResourceHandler):
 
 
 def _names(props: Any) -> JobNames:
-    parts = CustomizationJobProperties.parse_field(props, "name_parts")
+    parts = _KEYS.parse_field(props, "name_parts")
     return JobNames(readable=parts.readable, digest=parts.digest)
 
 

@@ -6,23 +6,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import CustomResource, Duration, Stack, Token
+from aws_cdk import Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from estate_runtime.catalog import foundation_model_of, load_catalog
+from estate_runtime.kinds import JobNameParts
+from estate_runtime.kinds.customization_job import KIND, CustomizationJobProperties
 from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
 from estate_runtime.permissions import key_actions
-from estate_runtime.resource_types import CUSTOMIZATION_JOB
 
 from .nag import nag_spelling
 from .resource_provider import EstateProvider, KindGrants, ProviderLogging
 from .validation import fail_synthesis_on
-
-# The provider's waiter gives up after one hour; the job resource stops waiting for data
-# validation a little earlier and completes as "accepted, still validating".
-VALIDATION_WAIT = Duration.minutes(55)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,7 +104,7 @@ class CustomizationJob(Construct):
         if props.catalog_checks:
             fail_synthesis_on(self, lambda: _catalog_problems(stack, props))
         provider = EstateProvider.of(self, props.logging)
-        grants = provider.serve(CUSTOMIZATION_JOB)
+        grants = provider.serve(KIND)
         _grant_handler(grants, stack, props)
 
         customization_config = None
@@ -122,32 +119,26 @@ class CustomizationJob(Construct):
             }
         if props.rft_config is not None:
             customization_config = {"rftConfig": dict(props.rft_config)}
-        properties: dict[str, Any] = {
-            "JobName": self.names.job_name,
-            "CustomModelName": self.names.custom_model_name,
-            "NameParts": {"Readable": self.names.readable, "Digest": self.names.digest},
-            "RoleArn": props.role.role_arn,
-            "BaseModelIdentifier": props.base_model,
-            "CustomizationType": props.customization_type,
-            "TrainingDataConfig": props.training_data_config,
-            "OutputDataConfig": {"s3Uri": props.output_s3_uri},
-            "JobTags": _tags({**props.job_tags, OWNER_TAG: props.owner}),
-            "CustomModelTags": _tags({**props.model_tags, OWNER_TAG: props.owner}),
-            "Removal": props.removal,
-            "ValidationWaitSeconds": VALIDATION_WAIT.to_seconds(),
-        }
-        optional = {
-            "ValidationDataConfig": {"validators": [{"s3Uri": uri} for uri in props.validation_s3_uris]} if props.validation_s3_uris else None,
-            "HyperParameters": _api_hyperparameters(props.hyperparameters) or None,
-            "CustomizationConfig": customization_config,
-            "CustomModelKmsKeyId": props.custom_model_key.key_arn if props.custom_model_key else None,
-            "Preflight": props.preflight or None,
-            "VpcConfig": props.vpc_config,
-        }
-        properties.update({k: v for k, v in optional.items() if v is not None})
-        self.resource = CustomResource(
-            self, "Resource", service_token=provider.service_token, resource_type=CUSTOMIZATION_JOB, properties=properties
+        properties = CustomizationJobProperties(
+            job_name=self.names.job_name,
+            custom_model_name=self.names.custom_model_name,
+            name_parts=JobNameParts(readable=self.names.readable, digest=self.names.digest),
+            role_arn=props.role.role_arn,
+            base_model_identifier=props.base_model,
+            customization_type=props.customization_type,
+            training_data_config=props.training_data_config,
+            output_data_config={"s3Uri": props.output_s3_uri},
+            job_tags=_tags({**props.job_tags, OWNER_TAG: props.owner}),
+            custom_model_tags=_tags({**props.model_tags, OWNER_TAG: props.owner}),
+            removal=props.removal,
+            validation_data_config={"validators": [{"s3Uri": uri} for uri in props.validation_s3_uris]} if props.validation_s3_uris else None,
+            hyper_parameters=_api_hyperparameters(props.hyperparameters) or None,
+            customization_config=customization_config,
+            custom_model_kms_key_id=props.custom_model_key.key_arn if props.custom_model_key else None,
+            preflight=props.preflight or None,
+            vpc_config=props.vpc_config,
         )
+        self.resource = grants.resource(self, "Resource", properties)
         self.job_arn = self.resource.get_att_string("JobArn")
         self.job_name = self.resource.get_att_string("JobName")
         self.custom_model_name = self.resource.get_att_string("CustomModelName")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import CustomResource, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from estate_runtime.resource_types import DATASET
+from estate_runtime.kinds.dataset import KIND, DatasetProperties
 
 from .job_request import file_sha256
 from .resource_provider import EstateProvider, ProviderLogging
@@ -49,7 +49,7 @@ class EstateDataset(Construct):
         asset = s3_assets.Asset(self, "Asset", path=str(props.path))
 
         provider = EstateProvider.of(self, props.logging)
-        grants = provider.serve(DATASET)
+        grants = provider.serve(KIND)
         stack = Stack.of(self)
         grants.add(
             iam.PolicyStatement(
@@ -69,18 +69,16 @@ class EstateDataset(Construct):
             )
         grants.acknowledge_object_wildcard(props.bucket, props.prefix, "write datasets")
 
-        self.resource = CustomResource(
+        self.resource = grants.resource(
             self,
             "Resource",
-            service_token=provider.service_token,
-            resource_type=DATASET,
-            properties={
-                "SourceBucket": asset.s3_bucket_name,
-                "SourceKey": asset.s3_object_key,
-                "TargetBucket": props.bucket.bucket_name,
-                "TargetKey": self.key,
-                "Sha256": self.sha256,
-                "Removal": props.removal,
-            },
+            DatasetProperties(
+                source_bucket=asset.s3_bucket_name,
+                source_key=asset.s3_object_key,
+                target_bucket=props.bucket.bucket_name,
+                target_key=self.key,
+                sha256=self.sha256,
+                removal=props.removal,
+            ),
         )
         self.s3_uri = self.resource.get_att_string("S3Uri")

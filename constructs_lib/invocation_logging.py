@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, CustomResource, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from estate_runtime.resource_types import INVOCATION_LOGGING as RESOURCE_TYPE
+from estate_runtime.kinds.invocation_logging import KIND, InvocationLoggingProperties
 
 from .estate_key import EstateKey
 from .resource_provider import EstateProvider, ProviderLogging
@@ -163,7 +163,7 @@ class InvocationLogging(Construct):
                 removal_policy=props.removal_policy,
             ),
         )
-        grants = provider.serve(RESOURCE_TYPE)
+        grants = provider.serve(KIND)
         grants.allow_unscoped(
             [
                 "bedrock:GetModelInvocationLoggingConfiguration",
@@ -183,12 +183,8 @@ class InvocationLogging(Construct):
             )
         self.provider = provider
 
-        self.resource = CustomResource(
-            self,
-            "Resource",
-            service_token=provider.service_token,
-            resource_type=RESOURCE_TYPE,
-            properties={"LoggingConfig": config, "AdoptExisting": props.adopt_existing},
+        self.resource = grants.resource(
+            self, "Resource", InvocationLoggingProperties(logging_config=config, adopt_existing=props.adopt_existing)
         )
         # Bedrock validates delivery when the configuration is put: the bucket policy, the key
         # policy and the delivery role's policy must exist first.

@@ -12,21 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from estate_runtime.kinds import JobNameParts
+from estate_runtime.kinds.model_copy import KIND, CopySource, ModelCopyProperties
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
-from estate_runtime.resource_types import MODEL_COPY
 
 from .nag import nag_spelling
 from .resource_provider import EstateProvider, KindGrants, ProviderLogging
-
-MODEL_WAIT = Duration.minutes(10)
-"""How long to wait for the shared model to become visible (RAM associates asynchronously)."""
-COPY_WAIT = Duration.minutes(55)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,27 +63,23 @@ class ModelCopy(Construct):
         super().__init__(scope, id)
         stack = Stack.of(self)
         provider = EstateProvider.of(self, props.logging)
-        grants = provider.serve(MODEL_COPY)
+        grants = provider.serve(KIND)
         _grant_handler(grants, stack, props)
-        self.resource = CustomResource(
+        self.resource = grants.resource(
             self,
             "Resource",
-            service_token=provider.service_token,
-            resource_type=MODEL_COPY,
-            properties={
-                "Name": props.name,
-                "Source": {
-                    "Stage": props.source_stage,
-                    "Account": props.source_account,
-                    "Region": props.source_region,
-                    "JobNameParts": {"Readable": props.job.readable, "Digest": props.job.digest},
-                },
-                "KmsKeyId": props.key.key_arn,
-                "Removal": props.removal,
-                "Tags": [{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())],
-                "ModelWaitSeconds": MODEL_WAIT.to_seconds(),
-                "CopyWaitSeconds": COPY_WAIT.to_seconds(),
-            },
+            ModelCopyProperties(
+                name=props.name,
+                source=CopySource(
+                    stage=props.source_stage,
+                    account=props.source_account,
+                    region=props.source_region,
+                    job_name_parts=JobNameParts(readable=props.job.readable, digest=props.job.digest),
+                ),
+                kms_key_id=props.key.key_arn,
+                removal=props.removal,
+                tags=[{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())],
+            ),
         )
         self.model_arn = self.resource.get_att_string("ModelArn")
 

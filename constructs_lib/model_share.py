@@ -12,20 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from estate_runtime.kinds import JobNameParts
+from estate_runtime.kinds.model_share import KIND, ModelShareProperties, SharedJobModel
 from estate_runtime.naming import OWNER_TAG, JobNames
-from estate_runtime.resource_types import MODEL_SHARE
 
 from .customization_job import CustomizationJob
 from .nag import nag_spelling
 from .resource_provider import EstateProvider, KindGrants, ProviderLogging
-
-# The share waits for training as long as the serving entries of the same stack do, so a stack
-# deployed before training completes fails once, after the same wait, with the same advice.
-MODEL_WAIT = Duration.minutes(20)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,23 +56,20 @@ class ModelShare(Construct):
         if not props.accounts:
             raise ValueError("ModelShare needs at least one account to share with")
         provider = EstateProvider.of(self, props.logging)
-        grants = provider.serve(MODEL_SHARE)
+        grants = provider.serve(KIND)
         if not props.name.startswith(props.share_name_prefix):
             raise ValueError(f"share name {props.name!r} must start with {props.share_name_prefix!r}")
         _grant_handler(grants, Stack.of(self), props)
         job = props.job.names if isinstance(props.job, CustomizationJob) else props.job
-        self.resource = CustomResource(
+        self.resource = grants.resource(
             self,
             "Resource",
-            service_token=provider.service_token,
-            resource_type=MODEL_SHARE,
-            properties={
-                "Name": props.name,
-                "Model": {"JobNameParts": {"Readable": job.readable, "Digest": job.digest}},
-                "Principals": sorted(set(props.accounts)),
-                "Tags": [{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())],
-                "ModelWaitSeconds": MODEL_WAIT.to_seconds(),
-            },
+            ModelShareProperties(
+                name=props.name,
+                model=SharedJobModel(job_name_parts=JobNameParts(readable=job.readable, digest=job.digest)),
+                principals=sorted(set(props.accounts)),
+                tags=[{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())],
+            ),
         )
         self.model_arn = self.resource.get_att_string("ModelArn")
         self.share_arn = self.resource.get_att_string("ShareArn")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from estate_runtime.kinds.customization_job import KIND, CustomizationJobProperties
+
 from .spec import EstateSpec, SpecError, StageSettings, load_spec
 from .spec.words import counted
 
@@ -66,14 +68,21 @@ def read_assembly(assembly: Path) -> list[StackSummary]:
                     resource_count=sum(types.values()),
                     kinds=Counter({_KINDS[t][1]: n for t, n in types.items() if t in _KINDS}),
                     custom=Counter({t: n for t, n in types.items() if t.startswith("Custom::")}),
-                    job_names={
-                        r["Properties"]["NameParts"]["Readable"]: r["Properties"]["JobName"]
-                        for r in template.get("Resources", {}).values()
-                        if r["Type"] == "Custom::BedrockCustomizationJob"
-                    },
+                    job_names=_job_names(template),
                 )
             )
     return summaries
+
+
+def _job_names(template: dict[str, Any]) -> dict[str, str]:
+    """{readable name: job name} of the template's customization jobs, read with the kind's keys."""
+    names = {}
+    for resource in template.get("Resources", {}).values():
+        if resource["Type"] == KIND.type_name:
+            props = resource["Properties"]
+            parts = CustomizationJobProperties.parse_field(props, "name_parts")
+            names[parts.readable] = CustomizationJobProperties.parse_field(props, "job_name")
+    return names
 
 
 # Written into the cloud assembly by app.py at synthesis: which spec the templates came from.

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -26,6 +26,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 import estate_runtime
+from estate_runtime.kinds import PROVIDER_QUERY_INTERVAL_SECONDS, PROVIDER_TOTAL_TIMEOUT_SECONDS, Kind, Properties
 
 from .estate_key import ensure_cloudwatch_logs_can_use
 from .nag import acknowledge, acknowledge_each, nag_spelling
@@ -62,9 +63,10 @@ def runtime_asset_dir() -> str:
     return str(target)
 
 
-# The provider framework's waiter gives up after this long: every kind's waits fit within it.
-TOTAL_TIMEOUT = Duration.hours(1)
-QUERY_INTERVAL = Duration.seconds(30)
+# The provider framework's waiter gives up after this long: every kind's waits fit within it
+# (each kind checks its own, see estate_runtime.kinds).
+TOTAL_TIMEOUT = Duration.seconds(PROVIDER_TOTAL_TIMEOUT_SECONDS)
+QUERY_INTERVAL = Duration.seconds(PROVIDER_QUERY_INTERVAL_SECONDS)
 HANDLER_TIMEOUT = Duration.minutes(5)
 
 
@@ -226,17 +228,18 @@ class EstateProvider(Construct):
     def resource_types(self) -> list[str]:
         return sorted(self._kinds)
 
-    def serve(self, resource_type: str) -> KindGrants:
-        """Serve ``resource_type`` too; its permissions go into the returned kind's own policy."""
+    def serve(self, kind: Kind[Any]) -> KindGrants:
+        """Serve ``kind`` too; its permissions go into the returned kind's own policy, and its
+        resources are made with :meth:`KindGrants.resource`."""
+        resource_type = kind.type_name
         if resource_type not in self._kinds:
-            name = resource_type.removeprefix("Custom::")
             policy = iam.ManagedPolicy(
                 self,
-                f"{name}Policy",
+                f"{kind.name}Policy",
                 description=f"Permissions of the {resource_type} custom-resource handler",
                 roles=[self.handler_role],
             )
-            self._kinds[resource_type] = KindGrants(self, resource_type, policy)
+            self._kinds[resource_type] = KindGrants(self, kind, policy)
             types = ",".join(self.resource_types)
             for fn in (self.on_event, self.is_complete):
                 fn.add_environment("ESTATE_RESOURCE_TYPES", types)
@@ -323,11 +326,20 @@ class KindGrants:
     """The permissions of one resource kind served by an :class:`EstateProvider`: one customer
     managed policy on the provider's handler role."""
 
-    def __init__(self, provider: EstateProvider, resource_type: str, policy: iam.ManagedPolicy):
+    def __init__(self, provider: EstateProvider, kind: Kind[Any], policy: iam.ManagedPolicy):
         self.provider = provider
-        self.resource_type = resource_type
+        self.kind = kind
+        self.resource_type = kind.type_name
         self.policy = policy
         self._unscoped_reasons: list[str] = []
+
+    def resource(self, scope: Construct, id: str, properties: Properties) -> CustomResource:
+        """A resource of this kind, served by the provider, its properties written by the kind's serializer."""
+        if not isinstance(properties, self.kind.properties):
+            raise TypeError(f"{scope.node.path}: {self.kind.type_name} takes {self.kind.properties.__name__}, not {type(properties).__name__}")
+        return CustomResource(
+            scope, id, service_token=self.provider.service_token, resource_type=self.kind.type_name, properties=properties.to_cfn()
+        )
 
     def add(self, *statements: iam.PolicyStatement) -> None:
         """Grant the handler of this kind more permissions."""

@@ -11,26 +11,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from aws_cdk import CustomResource, Duration, Names, Stack, Token
+from aws_cdk import Names, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from estate_runtime.catalog import load_catalog
+from estate_runtime.kinds import JobNameParts, custom_model_deployment, provisioned_throughput
+from estate_runtime.kinds.custom_model_deployment import CustomModelDeploymentProperties
+from estate_runtime.kinds.provisioned_throughput import ProvisionedThroughputProperties
+from estate_runtime.kinds.serving_common import ServedModelSource, ServingProperties
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
 from estate_runtime.pricing import Cost, commitment_problems, cost, load_prices
-from estate_runtime.resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
 
 from .customization_job import CustomizationJob
 from .nag import nag_spelling
 from .resource_provider import EstateProvider, KindGrants, ProviderLogging
 from .validation import fail_synthesis_on
 
-# Inside the provider's one-hour waiter: wait for training at most this long, then the rest for
-# the throughput or deployment to start serving.
-MODEL_WAIT = Duration.minutes(20)
-SERVE_WAIT = Duration.minutes(55)
 # Converse and ConverseStream are authorized as these two actions.
 INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
 
@@ -118,9 +117,8 @@ class ServedModel(Construct):
             self.base_model = props.job.props.base_model
         stack = Stack.of(self)
         provisioned = props.kind == "provisioned"
-        resource_type = PROVISIONED_THROUGHPUT if provisioned else CUSTOM_MODEL_DEPLOYMENT
         provider = EstateProvider.of(self, props.logging)
-        grants = provider.serve(resource_type)
+        grants = provider.serve(provisioned_throughput.KIND if provisioned else custom_model_deployment.KIND)
         _grant_handler(grants, stack, props, self.base_model)
         if provisioned and props.commitment:
             fail_synthesis_on(self, self._commitment_problems)
@@ -129,26 +127,27 @@ class ServedModel(Construct):
             fail_synthesis_on(self, lambda: [f"onDemand: {r}"] if (r := load_catalog().check_on_demand(base, region)) else [])
 
         model = (
-            {"ModelArn": props.model_arn}
+            ServedModelSource(model_arn=props.model_arn)
             if props.model_arn
-            else {"JobNameParts": {"Readable": job_names.readable, "Digest": job_names.digest}}  # type: ignore[union-attr]
+            else ServedModelSource(job_name_parts=JobNameParts(readable=job_names.readable, digest=job_names.digest))  # type: ignore[union-attr]
         )
-        properties: dict[str, object] = {
-            "Name": props.name,
-            "ClientRequestToken": props.name,
-            "Model": model,
-            "Tags": [{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())],
-            "ModelWaitSeconds": MODEL_WAIT.to_seconds(),
-            "ServeWaitSeconds": SERVE_WAIT.to_seconds(),
-        }
+        tags = [{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())]
+        properties: ServingProperties
         if provisioned:
-            properties["ModelUnits"] = props.model_units
-            if props.commitment:
-                properties["CommitmentDuration"] = props.commitment
-                properties["ReleaseCommitment"] = props.release_commitment
-        elif props.description:
-            properties["Description"] = props.description
-        self.resource = CustomResource(self, "Resource", service_token=provider.service_token, resource_type=resource_type, properties=properties)
+            properties = ProvisionedThroughputProperties(
+                name=props.name,
+                client_request_token=props.name,
+                model=model,
+                tags=tags,
+                model_units=props.model_units,
+                commitment_duration=props.commitment or None,
+                release_commitment=props.release_commitment if props.commitment else None,
+            )
+        else:
+            properties = CustomModelDeploymentProperties(
+                name=props.name, client_request_token=props.name, model=model, tags=tags, description=props.description or None
+            )
+        self.resource = grants.resource(self, "Resource", properties)
         if isinstance(props.job, CustomizationJob):
             self.node.add_dependency(props.job)  # the job must exist before its model is waited for
         self.arn = self.resource.get_att_string("Arn")

@@ -32,3 +32,24 @@ def test_spec_catalog_and_tools_import_with_the_cdk_unavailable():
     result = subprocess.run([sys.executable, "-c", BLOCK_CDK], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "imported without the CDK" in result.stdout
+
+
+BLOCK_BOTO = BLOCK_CDK.split("sys.path[:0]")[0].replace(
+    '("aws_cdk", "constructs", "cdk_nag", "jsii")', '("aws_cdk", "constructs", "cdk_nag", "jsii", "boto3", "botocore")'
+) + """
+sys.path[:0] = [".", "lambdas"]
+from estate_runtime import kinds, permissions, resource_types
+from estate_runtime.kinds.provisioned_throughput import KIND
+assert resource_types.MODEL_COPY in kinds.BY_TYPE and permissions.ONLY_WHEN
+props = KIND.parse({"Name": "pt", "ClientRequestToken": "pt", "Model": {"ModelArn": "arn"}, "ModelUnits": "2"})
+assert props.model_units == 2 and props.to_cfn()["ModelUnits"] == 2
+print("kinds without the CDK and boto3")
+"""
+
+
+def test_kinds_import_with_neither_the_cdk_nor_boto3():
+    """The definition of every custom-resource kind is plain data: the constructs read it at
+    synthesis, the handlers in the Lambda, and neither drags the other's dependencies in."""
+    result = subprocess.run([sys.executable, "-c", BLOCK_BOTO], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "kinds without the CDK and boto3" in result.stdout

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 
 from .aws import Aws
 from .errors import EstateError
+from .kinds.base import Kind, as_bool
 from .log import get_logger
 
 log = get_logger()
@@ -113,12 +114,21 @@ class Outcome:
 class ResourceHandler:
     """Base of every resource type. Subclasses implement create / update / delete (and poll).
 
-    ``required_operations`` lists the boto3 operations the handler calls, per service; they are
-    checked before any call so an old runtime boto3 fails with a clear message, not mid-way.
+    A subclass names its ``kind`` (see ``kinds``), which gives it ``resource_type`` and
+    ``required_operations``: the boto3 operations the handler calls, per service, checked before
+    any call so an old runtime boto3 fails with a clear message, not mid-way.
     """
 
+    kind: ClassVar[Kind[Any]]
     resource_type: ClassVar[str]
     required_operations: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        kind = cls.__dict__.get("kind")
+        if kind is not None:
+            cls.resource_type = kind.type_name
+            cls.required_operations = kind.operations
 
     def __init__(self, aws: Aws):
         self.aws = aws
@@ -285,15 +295,6 @@ def fit_data(data: dict[str, Any], fields: Mapping[str, Any], limit: int = DATA_
             kept[key] = value
     log.error("attributes dropped to fit CloudFormation's response limit", extra={**fields, "dropped": sorted(set(data) - set(kept))})
     return kept
-
-
-def as_bool(value: Any) -> bool:
-    """CloudFormation hands custom resources every scalar as a string: 'true' means True."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise EstateError(f"expected true or false, got {value!r}")
 
 
 def coerce_to_shape(value: Any, shape: Any) -> Any:

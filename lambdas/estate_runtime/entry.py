@@ -9,19 +9,11 @@ import importlib
 import os
 from typing import Any
 
-from . import resource_types
+from . import kinds
 from .core import Dispatcher, HandlerFactory
 
-# Resource type -> "module:class" of its handler, relative to this package.
-REGISTRY: dict[str, str] = {
-    resource_types.INVOCATION_LOGGING: ".resources.invocation_logging:InvocationLoggingHandler",
-    resource_types.CUSTOMIZATION_JOB: ".resources.customization_job:CustomizationJobHandler",
-    resource_types.DATASET: ".resources.dataset:DatasetHandler",
-    resource_types.PROVISIONED_THROUGHPUT: ".resources.serving:ProvisionedThroughputHandler",
-    resource_types.CUSTOM_MODEL_DEPLOYMENT: ".resources.serving:CustomModelDeploymentHandler",
-    resource_types.MODEL_SHARE: ".resources.promotion:ModelShareHandler",
-    resource_types.MODEL_COPY: ".resources.promotion:ModelCopyHandler",
-}
+# Resource type -> "module:class" of its handler, relative to this package (each kind names its own).
+REGISTRY: dict[str, str] = {kind.type_name: kind.handler for kind in kinds.ALL}
 
 
 def load_handlers(types: list[str]) -> dict[str, HandlerFactory]:

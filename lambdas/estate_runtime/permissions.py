@@ -10,7 +10,8 @@ Two kinds of fact live here:
 - :data:`ACTION_OF`: the IAM actions an operation is authorized by, where that is not simply the
   operation's own name (``s3:copy_object`` is authorized as ``s3:GetObject`` on the source and
   ``s3:PutObject`` on the target; there is no ``s3:CopyObject`` action).
-- :data:`DEPENDENT_PERMISSIONS`: permissions a call needs beyond its action, which no
+- :data:`DEPENDENT_PERMISSIONS`: permissions a call needs beyond its action (per IAM action,
+  shared by every kind that calls it; ``Kind.dependent_permissions`` lists a kind's), which no
   authorization reference lists per action: KMS on customer managed keys Bedrock uses on the
   caller's behalf, ``iam:PassRole``, and the Bedrock resource-policy actions RAM calls as the
   sharer. Each row names the page it comes from and when that page was read.
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from . import kinds
 
 ACTION_OF: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "copy_object"): ("s3:GetObject", "s3:PutObject"),
@@ -32,12 +35,11 @@ ACTION_OF: dict[tuple[str, str], tuple[str, ...]] = {
 """(boto3 service, operation) -> IAM actions, where they differ from ``<service>:<OperationName>``."""
 
 ONLY_WHEN: dict[tuple[str, str, str], tuple[str, str | None]] = {
-    ("Custom::BedrockEstateDataset", "s3", "delete_object"): ("Removal", "destroy"),
-    ("Custom::BedrockCustomizationJob", "s3", "get_object"): ("Preflight", None),
+    row: condition for kind in kinds.ALL for row, condition in kind.only_when().items()
 }
 """(resource type, service, operation) -> (property, value): the handler makes this call only for
 resources whose property has that value (``None``: whose property is present), so its role holds
-the permission exactly then."""
+the permission exactly then. Each kind declares its own (``Kind.conditional``)."""
 
 KeyRole = Literal["custom-model", "data", "source-custom-model"]
 

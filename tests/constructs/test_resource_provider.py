@@ -3,14 +3,27 @@ every cdk-nag pack."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import assertions
 from aws_cdk import aws_iam as iam
 
 from constructs_lib import EstateKey, EstateKeyProps, EstateProvider, ProviderLogging, add_nag_packs
+from estate_runtime.kinds import Kind, Properties
+from estate_runtime.kinds.base import prop
 
 from ..conftest import cdk_context
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExampleProperties(Properties):
+    name: str = prop("Name")
+
+
+def example_kind(type_name: str) -> Kind[ExampleProperties]:
+    return Kind(type_name=type_name, handler=".resources.example:Example", properties=ExampleProperties, asynchronous=False, operations={})
 
 
 def build(tmp_path, *, kinds: list[str], resources: int):
@@ -22,8 +35,9 @@ def build(tmp_path, *, kinds: list[str], resources: int):
     for kind in kinds:
         for index in range(resources):
             provider = EstateProvider.of(stack, logging)
-            provider.serve(kind).add(iam.PolicyStatement(actions=["s3:GetBucketTagging"], resources=[f"arn:aws:s3:::{kind.lower()[8:]}"]))
-            cdk.CustomResource(stack, f"{kind[8:]}{index}", service_token=provider.service_token, resource_type=kind)
+            grants = provider.serve(example_kind(kind))
+            grants.add(iam.PolicyStatement(actions=["s3:GetBucketTagging"], resources=[f"arn:aws:s3:::{kind.lower()[8:]}"]))
+            grants.resource(stack, f"{kind[8:]}{index}", ExampleProperties(name=f"{kind[8:]}{index}"))
     add_nag_packs(app)
     app.synth()  # raises on any unacknowledged finding
     return assertions.Template.from_stack(stack)
@@ -79,3 +93,21 @@ def test_a_second_caller_with_other_logging_is_refused():
     EstateProvider.of(stack, ProviderLogging(log_group_prefix="/example-dev/", log_key=key))
     with pytest.raises(ValueError, match="must pass the same ProviderLogging"):
         EstateProvider.of(stack, ProviderLogging(log_group_prefix="/other/", log_key=key))
+
+
+def test_a_kinds_resources_carry_its_type_and_its_serialized_properties():
+    stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="111111111111", region="us-west-2"))
+    key = EstateKey(stack, "Key", EstateKeyProps(alias="example-dev/data", description="test"))
+    provider = EstateProvider.of(stack, ProviderLogging(log_group_prefix="/example-dev/", log_key=key))
+    grants = provider.serve(example_kind("Custom::Example"))
+    grants.add(iam.PolicyStatement(actions=["s3:GetBucketTagging"], resources=["arn:aws:s3:::example"]))
+    grants.resource(stack, "Example", ExampleProperties(name="first"))
+    [(_, rendered)] = assertions.Template.from_stack(stack).find_resources("Custom::Example").items()
+    assert rendered["Properties"] == {"ServiceToken": stack.resolve(provider.service_token), "Name": "first"}
+
+    @dataclass(frozen=True, kw_only=True)
+    class OtherProperties(Properties):
+        name: str = prop("Name")
+
+    with pytest.raises(TypeError, match="Custom::Example takes ExampleProperties, not OtherProperties"):
+        grants.resource(stack, "Wrong", OtherProperties(name="x"))

@@ -1,4 +1,6 @@
-"""A stateful fake of the Bedrock customization control plane, for lifecycle tests.
+"""A stateful fake of the Bedrock control plane, for lifecycle tests: one fake for the service,
+holding customization jobs, custom models, serving and model copies (other services have their
+own fake; a test composes the ones it needs).
 
 moto keeps jobs InProgress forever and drops customizationConfig, so jobs are modelled here:
 InProgress (validating, then training) -> Completed / Failed, and Stopping -> Stopped. Every
@@ -29,6 +31,15 @@ class FakeBedrock(ServiceFake):
         # Foundation models' lifecycles by id (ACTIVE when absent); ids in not_offered are unknown here.
         self.lifecycles: dict[str, dict[str, Any]] = {}
         self.not_offered: set[str] = set()
+        # Serving: provisioned throughput (Creating -> InService / Failed, Updating) and custom model
+        # deployments (Creating -> Active / Failed, model updates).
+        self.throughputs: dict[str, dict[str, Any]] = {}
+        self.deployments: dict[str, dict[str, Any]] = {}
+        self.unit_quota = 2
+        # Promotion, in the receiving account: model copy jobs (InProgress -> Completed / Failed).
+        self.copy_jobs: list[dict[str, Any]] = []
+        # The base model of the models shared with this account (the tests' source job's).
+        self.source_base_model = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 
     # -- test controls -------------------------------------------------------------------------------
     def finish_validation(self, name: str) -> None:
@@ -163,18 +174,7 @@ class FakeBedrock(ServiceFake):
             self.tags.get(params["resourceARN"], {}).pop(key, None)
         return self._answer("UntagResource", {})
 
-
-class FakeServing(FakeBedrock):
-    """The fake gains custom models, provisioned throughput (Creating -> InService / Failed,
-    Updating) and custom model deployments (Creating -> Active / Failed, model updates)."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.throughputs: dict[str, dict[str, Any]] = {}
-        self.deployments: dict[str, dict[str, Any]] = {}
-        self.unit_quota = 2
-
-    # -- test controls -------------------------------------------------------------------------------
+    # -- serving: test controls -----------------------------------------------------------------------
     def add_model(self, name: str, base_model: str = "amazon.nova-lite-v1:0:300k") -> str:
         arn = f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/base/{name[-12:].rjust(12, '0')}"
         self.models[name] = {"modelArn": arn, "modelName": name, "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{base_model}"}
@@ -315,3 +315,40 @@ class FakeServing(FakeBedrock):
         item = self._deployment("DeleteCustomModelDeployment", params["customModelDeploymentIdentifier"])
         del self.deployments[item["modelDeploymentName"]]
         return self._answer("DeleteCustomModelDeployment", {})
+
+    # -- promotion: copy jobs in the receiving account -----------------------------------------------
+    def finish_copies(self, fail: str | None = None) -> None:
+        for job in self.copy_jobs:
+            if job["status"] != "InProgress":
+                continue
+            if fail:
+                job.update(status="Failed", failureMessage=fail)
+            else:
+                job["status"] = "Completed"
+                # The copy keeps its source's base model, named in this (the copy's) region.
+                assert self.add_model(job["targetModelName"], base_model=job["baseModel"]) == job["targetModelArn"]
+
+    def create_model_copy_job(self, **params: Any) -> dict[str, Any]:
+        self._enter("CreateModelCopyJob", params)
+        for job in self.copy_jobs:
+            if job["clientRequestToken"] == params.get("clientRequestToken"):
+                return self._answer("CreateModelCopyJob", {"jobArn": job["jobArn"]})
+        name = params["targetModelName"]
+        if name in self.models or any(j["targetModelName"] == name and j["status"] == "InProgress" for j in self.copy_jobs):
+            raise self._error("CreateModelCopyJob", "ConflictException", f"Model {name} already exists", 409)
+        job = {
+            "jobArn": f"arn:aws:bedrock:{self.region}:{self.account}:model-copy-job/{next(self._ids):012d}",
+            "status": "InProgress", "creationTime": datetime.now(UTC), "targetModelName": name,
+            "targetModelArn": f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/base/{name[-12:].rjust(12, '0')}",
+            "sourceAccountId": params["sourceModelArn"].split(":")[4], "sourceModelArn": params["sourceModelArn"],
+            "targetModelKmsKeyArn": params.get("modelKmsKeyId"), "targetModelTags": params.get("targetModelTags", []),
+            "clientRequestToken": params.get("clientRequestToken"), "baseModel": self.source_base_model,
+        }  # fmt: skip
+        self.copy_jobs.append(job)
+        return self._answer("CreateModelCopyJob", {"jobArn": job["jobArn"]})
+
+    def list_model_copy_jobs(self, **params: Any) -> dict[str, Any]:
+        self._enter("ListModelCopyJobs", params)
+        wanted = params.get("targetModelNameContains", "")
+        summaries = [{k: v for k, v in j.items() if k not in ("clientRequestToken", "baseModel") and v is not None} for j in self.copy_jobs if wanted in j["targetModelName"]]
+        return self._answer("ListModelCopyJobs", self._page(params, "modelCopyJobSummaries", summaries))

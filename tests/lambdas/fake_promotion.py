@@ -1,6 +1,7 @@
-"""Stateful fakes for model promotion: AWS RAM shares in the owner account, and model copy jobs
-plus the "shared with me" view in the receiving account. Requests and answers are validated
-against botocore's service models (``ServiceFake``), like the other fakes."""
+"""Stateful fakes for model promotion: AWS RAM shares in the owner account, and the "shared with
+me" view of the owner's Bedrock from the receiving account (copy jobs live in ``FakeBedrock``).
+Requests and answers are validated against botocore's service models (``ServiceFake``), like the
+other fakes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
-from .fake_bedrock import FakeServing
+from .fake_bedrock import FakeBedrock
 from .service_fake import ServiceFake
 
 
@@ -90,7 +91,7 @@ class SharedModelsView(ServiceFake):
     """ListCustomModels in the owner's region, seen from the receiving account: models owned by
     ``owner`` (a FakeBedrock) that ``ram`` shares with ``account``."""
 
-    def __init__(self, owner: FakeServing, ram: FakeRam, account: str):
+    def __init__(self, owner: FakeBedrock, ram: FakeRam, account: str):
         super().__init__("bedrock")
         self.owner, self.ram, self.account = owner, ram, account
 
@@ -108,50 +109,3 @@ class SharedModelsView(ServiceFake):
             if m["modelArn"] in visible and params.get("nameContains", "") in name
         ]  # fmt: skip
         return self._answer("ListCustomModels", self._page(params, "modelSummaries", summaries))
-
-
-class FakeReceiving(FakeServing):
-    """The receiving account's Bedrock: copy jobs (InProgress -> Completed / Failed) on top of
-    custom models and serving."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.copy_jobs: list[dict[str, Any]] = []
-        # The base model of the models shared with this account (the tests' source job's).
-        self.source_base_model = "anthropic.claude-3-haiku-20240307-v1:0:200k"
-
-    def finish_copies(self, fail: str | None = None) -> None:
-        for job in self.copy_jobs:
-            if job["status"] != "InProgress":
-                continue
-            if fail:
-                job.update(status="Failed", failureMessage=fail)
-            else:
-                job["status"] = "Completed"
-                # The copy keeps its source's base model, named in this (the copy's) region.
-                assert self.add_model(job["targetModelName"], base_model=job["baseModel"]) == job["targetModelArn"]
-
-    def create_model_copy_job(self, **params: Any) -> dict[str, Any]:
-        self._enter("CreateModelCopyJob", params)
-        for job in self.copy_jobs:
-            if job["clientRequestToken"] == params.get("clientRequestToken"):
-                return self._answer("CreateModelCopyJob", {"jobArn": job["jobArn"]})
-        name = params["targetModelName"]
-        if name in self.models or any(j["targetModelName"] == name and j["status"] == "InProgress" for j in self.copy_jobs):
-            raise self._error("CreateModelCopyJob", "ConflictException", f"Model {name} already exists", 409)
-        job = {
-            "jobArn": f"arn:aws:bedrock:{self.region}:{self.account}:model-copy-job/{next(self._ids):012d}",
-            "status": "InProgress", "creationTime": datetime.now(UTC), "targetModelName": name,
-            "targetModelArn": f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/base/{name[-12:].rjust(12, '0')}",
-            "sourceAccountId": params["sourceModelArn"].split(":")[4], "sourceModelArn": params["sourceModelArn"],
-            "targetModelKmsKeyArn": params.get("modelKmsKeyId"), "targetModelTags": params.get("targetModelTags", []),
-            "clientRequestToken": params.get("clientRequestToken"), "baseModel": self.source_base_model,
-        }  # fmt: skip
-        self.copy_jobs.append(job)
-        return self._answer("CreateModelCopyJob", {"jobArn": job["jobArn"]})
-
-    def list_model_copy_jobs(self, **params: Any) -> dict[str, Any]:
-        self._enter("ListModelCopyJobs", params)
-        wanted = params.get("targetModelNameContains", "")
-        summaries = [{k: v for k, v in j.items() if k not in ("clientRequestToken", "baseModel") and v is not None} for j in self.copy_jobs if wanted in j["targetModelName"]]
-        return self._answer("ListModelCopyJobs", self._page(params, "modelCopyJobSummaries", summaries))

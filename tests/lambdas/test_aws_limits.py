@@ -14,7 +14,7 @@ from estate_runtime.resources.promotion import ModelCopyHandler, ModelShareHandl
 
 from .fake_bedrock import FakeBedrock
 from .support import REGION, FakeClock, aws_with, stubbed
-from .test_customization_job_handler import DISTILLATION, PROPS, Harness
+from .test_customization_job_handler import DISTILLATION, PROPS, job_resource
 from .test_promotion_handlers import COPY, JOB, MODEL_COPY, MODEL_SHARE, PROD, SHARE, TRAINING_JOB, Estate
 
 # -- pagination ----------------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ def test_paginate_refuses_a_result_key_the_operation_does_not_have():
 def test_quota_message_names_running_jobs_past_the_first_page():
     fake = FakeBedrock(concurrent_jobs=2)
     fake.page_size = 1
-    harness = Harness(fake)
+    harness = job_resource(fake)
     harness.on_event("Create", DISTILLATION)
     harness.on_event("Create", {**PROPS, "NameParts": {**PROPS["NameParts"], "Digest": "e" * 64}})
     with pytest.raises(EstateError) as caught:

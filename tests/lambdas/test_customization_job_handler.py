@@ -9,14 +9,14 @@ import io
 import pytest
 
 from estate_runtime.aws import Aws
-from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
 from estate_runtime.naming import content_hash
-from estate_runtime.resources.customization_job import RESOURCE_TYPE, CustomizationJobHandler
+from estate_runtime.resources.customization_job import RESOURCE_TYPE
 
 from .fake_bedrock import FakeBedrock
 from .fake_s3 import FakeS3
-from .support import ACCOUNT, Context, FakeClock, aws_with, event, stubbed
+from .provider_sim import Provider, Resource
+from .support import ACCOUNT, stubbed
 
 DIGEST = content_hash({"job": "summarizer", "version": 1})
 # As CloudFormation delivers them: every scalar a string.
@@ -73,31 +73,14 @@ RFT = {
 }
 
 
-class Harness:
-    def __init__(self, fake: FakeBedrock, s3=None):
-        self.fake = fake
-        clients = {"bedrock": fake, "s3": s3 if s3 is not None else FakeS3()}
-        self.dispatcher = Dispatcher(
-            {RESOURCE_TYPE: CustomizationJobHandler},
-            aws_factory=lambda region, deadline: aws_with(clients, FakeClock()),
-        )
-
-    def on_event(self, request_type, props=PROPS, **extra):
-        return self.dispatcher.on_event(event(request_type, RESOURCE_TYPE, props, logical_id="JobSummarizer", **extra), Context())
-
-    def is_complete(self, request_type, props, answer, **extra):
-        fields = {**answer, **extra}  # the provider framework merges the on_event answer into the event
-        return self.dispatcher.is_complete(event(request_type, RESOURCE_TYPE, props, logical_id="JobSummarizer", **fields), Context())
-
-
-@pytest.fixture
-def fake():
-    return FakeBedrock()
+def job_resource(fake: FakeBedrock, s3=None) -> Resource:
+    """The job of these tests behind the provider simulator, with the Bedrock and S3 fakes."""
+    return Provider({"bedrock": fake, "s3": s3 if s3 is not None else FakeS3()}).resource(RESOURCE_TYPE, "JobSummarizer", PROPS)
 
 
 @pytest.fixture
 def harness(fake):
-    return Harness(fake)
+    return job_resource(fake)
 
 
 def test_create_sends_a_valid_request_with_types_restored(harness, fake):
@@ -109,7 +92,7 @@ def test_create_sends_a_valid_request_with_types_restored(harness, fake):
     assert answer["PhysicalResourceId"] == fake.jobs[PROPS["JobName"]]["jobArn"]
     assert "Data" not in answer  # attributes come with the final answer, all of them
     fake.finish_validation(PROPS["JobName"])
-    done = harness.is_complete("Create", PROPS, answer)
+    done = harness.poll("Create", PROPS, answer)
     assert done["Data"] == {
         "JobArn": answer["PhysicalResourceId"], "JobName": PROPS["JobName"], "CustomModelName": PROPS["JobName"],
         "ModelLifecycle": "ACTIVE",  # the base model's live lifecycle, read before the job was created
@@ -141,7 +124,7 @@ def test_rft_request_carries_the_grader_and_typed_hyperparameters(harness, fake)
     assert ("GetFoundationModel", {"modelIdentifier": "amazon.nova-2-lite-v1:0:256k"}) in fake.calls  # lifecycle read first
     name = params["jobName"]
     fake.finish_validation(name)
-    done = harness.is_complete("Create", RFT, answer)
+    done = harness.poll("Create", RFT, answer)
     assert done["IsComplete"] is True and done["Data"]["JobName"] == name
 
 
@@ -154,33 +137,33 @@ def test_an_rft_job_bedrock_refuses_is_reported_and_nothing_trains(harness, fake
 
 def test_completes_once_validation_passes(harness, fake):
     answer = harness.on_event("Create")
-    assert harness.is_complete("Create", PROPS, answer)["IsComplete"] is False
+    assert harness.poll("Create", PROPS, answer)["IsComplete"] is False
     fake.finish_validation(PROPS["JobName"])
-    done = harness.is_complete("Create", PROPS, answer)
+    done = harness.poll("Create", PROPS, answer)
     assert done["IsComplete"] is True and done["Data"]["JobArn"] == answer["PhysicalResourceId"]
 
 
 def test_model_arn_is_an_attribute_once_training_completed(harness, fake):
     answer = harness.on_event("Create")
     # Incomplete polls carry no Data: the provider framework fails the resource if they do.
-    assert harness.is_complete("Create", PROPS, answer) == {"IsComplete": False}
+    assert harness.poll("Create", PROPS, answer) == {"IsComplete": False}
     fake.finish_validation(PROPS["JobName"])
-    assert "CustomModelArn" not in harness.is_complete("Create", PROPS, answer)["Data"]
+    assert "CustomModelArn" not in harness.poll("Create", PROPS, answer)["Data"]
     fake.complete(PROPS["JobName"])
-    done = harness.is_complete("Create", PROPS, answer)
+    done = harness.poll("Create", PROPS, answer)
     assert done["Data"]["CustomModelArn"] == fake.jobs[PROPS["JobName"]]["outputModelArn"]
 
 
 def test_completes_at_the_wait_limit_while_validation_still_runs(harness, fake):
     answer = harness.on_event("Create", {**PROPS, "ValidationWaitSeconds": "0"})
-    assert harness.is_complete("Create", {**PROPS, "ValidationWaitSeconds": "0"}, answer)["IsComplete"] is True
+    assert harness.poll("Create", {**PROPS, "ValidationWaitSeconds": "0"}, answer)["IsComplete"] is True
 
 
 def test_a_failed_job_fails_the_resource_with_bedrocks_reason(harness, fake):
     answer = harness.on_event("Create")
     fake.fail(PROPS["JobName"], "Validation failed: line 7 has an empty assistant message")
     with pytest.raises(EstateError, match=r"Bedrock failed job .*line 7 has an empty assistant message"):
-        harness.is_complete("Create", PROPS, answer)
+        harness.poll("Create", PROPS, answer)
 
 
 def test_duplicate_create_makes_exactly_one_job(harness, fake):
@@ -215,7 +198,7 @@ def test_throttling_is_retried(harness, fake):
 
 def test_concurrent_job_quota_names_the_quota_and_the_running_jobs():
     fake = FakeBedrock(concurrent_jobs=1)
-    harness = Harness(fake)
+    harness = job_resource(fake)
     harness.on_event("Create", DISTILLATION)
     with pytest.raises(EstateError) as caught:
         harness.on_event("Create")
@@ -330,16 +313,16 @@ def test_tags_only_update_does_not_wait_on_the_job(harness, fake):
     fake.fail(PROPS["JobName"], "failed long ago")  # even a failed job's tags update at once
     retagged = {**PROPS, "JobTags": [{"key": "team", "value": "ml"}]}
     answer = harness.on_event("Update", retagged, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
-    assert harness.is_complete("Update", retagged, answer, OldResourceProperties=PROPS)["IsComplete"] is True
+    assert harness.poll("Update", retagged, answer, OldResourceProperties=PROPS)["IsComplete"] is True
 
 
 def test_delete_stops_a_running_job_and_waits_until_stopped(harness, fake):
     created = harness.on_event("Create")
     deleting = harness.on_event("Delete", PhysicalResourceId=created["PhysicalResourceId"])
     assert fake.jobs[PROPS["JobName"]]["status"] == "Stopping"
-    assert harness.is_complete("Delete", PROPS, deleting)["IsComplete"] is False
+    assert harness.poll("Delete", PROPS, deleting)["IsComplete"] is False
     fake.settle_stops()
-    assert harness.is_complete("Delete", PROPS, deleting)["IsComplete"] is True
+    assert harness.poll("Delete", PROPS, deleting)["IsComplete"] is True
     assert fake.running() == []
 
 
@@ -378,7 +361,7 @@ def test_delete_when_the_job_finished_during_the_stop_race(harness, fake):
     fake.complete(PROPS["JobName"])  # finishes before our stop arrives
     fake.fail_next("GetModelCustomizationJob", "ThrottlingException", "slow down", 429)
     answer = harness.on_event("Delete", PhysicalResourceId=created["PhysicalResourceId"])
-    assert harness.is_complete("Delete", PROPS, answer)["IsComplete"] is True
+    assert harness.poll("Delete", PROPS, answer)["IsComplete"] is True
 
 
 # -- pre-flight of datasets already in S3 -------------------------------------------------------------
@@ -409,7 +392,7 @@ def with_s3(body: str):
 def test_preflight_passes_a_good_s3_dataset_then_creates_the_job(fake):
     client, stub = with_s3(GOOD)
     with stub:
-        Harness(fake, client).on_event("Create", preflight_props())
+        job_resource(fake, client).on_event("Create", preflight_props())
     assert len(fake.jobs) == 1
 
 
@@ -418,7 +401,7 @@ def test_preflight_names_the_bad_line_and_creates_nothing(fake):
     lines[6] = '{"messages": [{"role": "user", "content": "x"}, {"role": "user", "content": "y"}]}'
     client, stub = with_s3("\n".join(lines))
     with stub, pytest.raises(EstateError) as caught:
-        Harness(fake, client).on_event("Create", preflight_props())
+        job_resource(fake, client).on_event("Create", preflight_props())
     assert "training data s3://shared-data/train.jsonl is not usable (2 problems):" in str(caught.value)
     assert "line 7: messages[1].role is 'user'" in str(caught.value)
     assert fake.jobs == {}
@@ -427,23 +410,23 @@ def test_preflight_names_the_bad_line_and_creates_nothing(fake):
 def test_preflight_counts_records_when_the_whole_file_was_read(fake):
     client, stub = with_s3("\n".join(GOOD.split("\n")[:5]))
     with stub, pytest.raises(EstateError, match="5 records; at least 32 are required"):
-        Harness(fake, client).on_event("Create", preflight_props())
+        job_resource(fake, client).on_event("Create", preflight_props())
 
 
 def test_preflight_of_a_missing_object_points_at_the_spec(fake):
     client, stub = stubbed("s3")
     stub.add_client_error("get_object", "NoSuchKey", "The specified key does not exist.", 404)
     with stub, pytest.raises(EstateError, match="cannot be read \\(NoSuchKey\\): check the dataset's s3Uri"):
-        Harness(fake, client).on_event("Create", preflight_props())
+        job_resource(fake, client).on_event("Create", preflight_props())
 
 
 def test_required_operations_are_checked_against_the_runtime():
     class OldBedrock:
         meta = None
 
-    dispatcher = Dispatcher({RESOURCE_TYPE: CustomizationJobHandler}, aws_factory=lambda region, deadline: Aws(client_factory=lambda s: OldBedrock()))
+    provider = Provider({}, aws_factory=lambda region, deadline: Aws(client_factory=lambda s: OldBedrock()))
     with pytest.raises(EstateError, match="has no bedrock operation create_model_customization_job"):
-        dispatcher.on_event(event("Create", RESOURCE_TYPE, PROPS), Context())
+        provider.on_event("Create", RESOURCE_TYPE, PROPS)
 
 
 def test_continued_pre_training_in_a_vpc_sends_a_valid_request(harness, fake):
@@ -469,5 +452,5 @@ def test_a_create_whose_poll_fails_stops_its_job_before_reporting(harness, fake)
     answer = harness.on_event("Create")
     fake.fail_next("GetModelCustomizationJob", "ThrottlingException", "Rate exceeded", 429, times=10)  # every retry of one poll
     with pytest.raises(EstateError, match=f"Rate exceeded.*stopped job {PROPS['JobName']}"):
-        harness.is_complete("Create", PROPS, answer)
+        harness.poll("Create", PROPS, answer)
     assert fake.jobs[PROPS["JobName"]]["status"] == "Stopping"

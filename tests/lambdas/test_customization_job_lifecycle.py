@@ -17,18 +17,16 @@ import pytest
 import yaml
 
 from constructs_lib.spec import parse_spec
-from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
+from estate_runtime.kinds import customization_job, dataset
 from estate_runtime.resource_types import CUSTOMIZATION_JOB, DATASET
-from estate_runtime.resources.customization_job import CustomizationJobHandler
-from estate_runtime.resources.dataset import DatasetHandler
 from stacks.estate_stage import EstateStage
 
 from ..conftest import DEFAULT_FIXTURE, FIXTURES, cdk_context
 from .cfn_sim import Template
 from .fake_bedrock import FakeBedrock
 from .fake_s3 import FakeS3
-from .support import Context, FakeClock, aws_with, event
+from .provider_sim import Provider
 
 BASE = yaml.safe_load(DEFAULT_FIXTURE.read_text())
 
@@ -46,23 +44,18 @@ def synth_dev(tmp_path: Path, edit=None) -> dict:
 
 
 class Cloud:
-    """The AWS side of the simulation: Bedrock and S3 fakes behind one dispatcher per type."""
+    """The AWS side of the simulation: Bedrock and S3 fakes behind the customization stack's provider."""
 
     def __init__(self):
         self.bedrock = FakeBedrock()
         self.s3 = FakeS3()
-        clients = {"bedrock": self.bedrock, "s3": self.s3}
-        self.dispatcher = Dispatcher(
-            {CUSTOMIZATION_JOB: CustomizationJobHandler, DATASET: DatasetHandler},
-            aws_factory=lambda region, deadline: aws_with(clients, FakeClock()),
-        )
+        self.provider = Provider({"bedrock": self.bedrock, "s3": self.s3}, [customization_job.KIND, dataset.KIND])
 
     def request(self, request_type, resource_type, logical_id, props, **extra):
-        return self.dispatcher.on_event(event(request_type, resource_type, props, logical_id=logical_id, **extra), Context())
+        return self.provider.on_event(request_type, resource_type, props, logical_id=logical_id, **extra)
 
     def wait(self, request_type, resource_type, logical_id, props, answer, **extra):
-        fields = {**answer, **extra}  # the provider framework merges the on_event answer into the event
-        return self.dispatcher.is_complete(event(request_type, resource_type, props, logical_id=logical_id, **fields), Context())
+        return self.provider.poll(request_type, resource_type, props, answer, logical_id=logical_id, **extra)
 
     def deploy_datasets(self, template: dict) -> dict[str, dict]:
         """Create every dataset resource of the template; return their attributes by logical id."""

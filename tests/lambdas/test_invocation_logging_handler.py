@@ -6,11 +6,12 @@ import copy
 
 import pytest
 
-from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
-from estate_runtime.resources.invocation_logging import RESOURCE_TYPE, InvocationLoggingHandler
+from estate_runtime.kinds.invocation_logging import KIND
+from estate_runtime.resources.invocation_logging import RESOURCE_TYPE
 
-from .support import ACCOUNT, REGION, Context, FakeClock, aws_with, event, stubbed
+from .provider_sim import Provider
+from .support import ACCOUNT, REGION, FakeClock, stubbed
 
 # As CloudFormation delivers them: every scalar a string.
 PROPS = {
@@ -61,11 +62,7 @@ def bedrock():
 
 
 def run(client, request_type, properties=PROPS, clock=None, **extra):
-    dispatcher = Dispatcher(
-        {RESOURCE_TYPE: InvocationLoggingHandler},
-        aws_factory=lambda region, deadline: aws_with({"bedrock": client}, clock),
-    )
-    return dispatcher.on_event(event(request_type, RESOURCE_TYPE, properties, **extra), Context())
+    return Provider({"bedrock": client}, [KIND], clock=clock).on_event(request_type, RESOURCE_TYPE, properties, **extra)
 
 
 def test_create_puts_the_configuration_with_real_booleans(bedrock):

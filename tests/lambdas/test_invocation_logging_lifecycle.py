@@ -11,12 +11,13 @@ import pytest
 from moto import mock_aws
 
 from estate_runtime.aws import Aws
-from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
-from estate_runtime.resources.invocation_logging import RESOURCE_TYPE, InvocationLoggingHandler, normalize
+from estate_runtime.kinds.invocation_logging import KIND
+from estate_runtime.resources.invocation_logging import RESOURCE_TYPE, normalize
 
 from .cfn_sim import Template
-from .support import REGION, Context, event
+from .provider_sim import Provider
+from .support import REGION
 
 
 @pytest.fixture
@@ -32,11 +33,8 @@ def dev_properties(default_estate):
 
 
 def deliver(client, request_type, props, **extra):
-    dispatcher = Dispatcher(
-        {RESOURCE_TYPE: InvocationLoggingHandler},
-        aws_factory=lambda region, deadline: Aws(region=region, deadline=deadline, client_factory=lambda s: client),
-    )
-    return dispatcher.on_event(event(request_type, RESOURCE_TYPE, props, **extra), Context())
+    provider = Provider({}, [KIND], aws_factory=lambda region, deadline: Aws(region=region, deadline=deadline, client_factory=lambda s: client))
+    return provider.on_event(request_type, RESOURCE_TYPE, props, **extra)
 
 
 def current(client):

@@ -12,11 +12,9 @@ import pytest
 from estate_runtime.errors import EstateError
 from estate_runtime.resource_types import CUSTOM_MODEL_DEPLOYMENT
 
-from .fake_bedrock import FakeBedrock, FakeServing
-from .test_customization_job_handler import PROPS
-from .test_customization_job_handler import Harness as JobHarness
-from .test_serving_handlers import JOB, THROUGHPUT, TRAINING_JOB
-from .test_serving_handlers import Harness as ServingHarness
+from .fake_bedrock import FakeBedrock
+from .test_customization_job_handler import PROPS, job_resource
+from .test_serving_handlers import JOB, THROUGHPUT, TRAINING_JOB, serving_resource
 
 BASE = PROPS["BaseModelIdentifier"]
 NOW = datetime.now(UTC)
@@ -26,7 +24,7 @@ def test_a_job_on_a_model_past_eol_is_refused_before_it_is_created():
     fake = FakeBedrock()
     fake.lifecycles[BASE] = {"status": "LEGACY", "endOfLifeTime": NOW - timedelta(days=74)}
     with pytest.raises(EstateError, match=rf"base model {BASE} reached its end of life in us-west-2 on .*nothing bills"):
-        JobHarness(fake).on_event("Create")
+        job_resource(fake).on_event("Create")
     assert ("GetFoundationModel", {"modelIdentifier": BASE}) in fake.calls
     assert fake.jobs == {}
 
@@ -35,7 +33,7 @@ def test_a_job_on_a_model_not_offered_in_the_region_is_refused():
     fake = FakeBedrock()
     fake.not_offered.add(BASE)
     with pytest.raises(EstateError, match=rf"base model {BASE} is not offered in us-west-2 .*was not created, so nothing bills"):
-        JobHarness(fake).on_event("Create")
+        job_resource(fake).on_event("Create")
     assert fake.jobs == {}
 
 
@@ -43,17 +41,17 @@ def test_a_legacy_model_proceeds_and_the_job_reports_it(caplog):
     fake = FakeBedrock()
     end = NOW + timedelta(days=60)
     fake.make_legacy(BASE, end)
-    harness = JobHarness(fake)
+    harness = job_resource(fake)
     answer = harness.on_event("Create")
     assert len(fake.jobs) == 1
     assert "base model is Legacy" in caplog.text
     fake.finish_validation(PROPS["JobName"])
-    done = harness.is_complete("Create", PROPS, answer)
+    done = harness.poll("Create", PROPS, answer)
     assert done["Data"]["ModelLifecycle"] == f"LEGACY (EOL {end.date().isoformat()})"
 
 
-def serving_fake() -> FakeServing:
-    fake = FakeServing()
+def serving_fake() -> FakeBedrock:
+    fake = FakeBedrock()
     fake.create_model_customization_job(**TRAINING_JOB)
     fake.complete(JOB)
     return fake
@@ -62,7 +60,7 @@ def serving_fake() -> FakeServing:
 def test_a_throughput_on_a_model_past_eol_is_refused_before_it_bills():
     fake = serving_fake()
     fake.lifecycles[TRAINING_JOB["baseModelIdentifier"]] = {"status": "LEGACY", "endOfLifeTime": NOW - timedelta(days=1)}
-    h = ServingHarness(fake)
+    h = serving_resource(fake)
     answer = h.on_event("Create", THROUGHPUT)
     with pytest.raises(EstateError, match="reached its end of life .* provisioned throughput bedrock-estate-dev-summarizer-pt-1a2b3c4d was not created"):
         h.poll("Create", THROUGHPUT, answer)
@@ -74,12 +72,12 @@ def test_a_deployment_on_a_legacy_base_proceeds_and_reports_it():
     end = NOW + timedelta(days=30)
     fake.make_legacy(TRAINING_JOB["baseModelIdentifier"], end)
     props = {k: v for k, v in THROUGHPUT.items() if k not in ("ModelUnits",)}
-    h = ServingHarness(fake)
-    answer = h.on_event("Create", props, kind=CUSTOM_MODEL_DEPLOYMENT)
-    assert h.poll("Create", props, answer, kind=CUSTOM_MODEL_DEPLOYMENT)["IsComplete"] is False
+    h = serving_resource(fake)
+    answer = h.on_event("Create", props, resource_type=CUSTOM_MODEL_DEPLOYMENT)
+    assert h.poll("Create", props, answer, resource_type=CUSTOM_MODEL_DEPLOYMENT)["IsComplete"] is False
     assert len(fake.deployments) == 1
     fake.settle()
-    done = h.poll("Create", props, answer, kind=CUSTOM_MODEL_DEPLOYMENT)
+    done = h.poll("Create", props, answer, resource_type=CUSTOM_MODEL_DEPLOYMENT)
     assert done["Data"]["ModelLifecycle"] == f"LEGACY (EOL {end.date().isoformat()})"
 
 
@@ -89,7 +87,7 @@ def test_a_teacher_past_eol_is_refused_before_the_job_is_created():
     fake = FakeBedrock()
     fake.lifecycles["amazon.nova-pro-v1:0"] = {"status": "LEGACY", "endOfLifeTime": NOW - timedelta(days=3)}
     with pytest.raises(EstateError, match=r"teacher model amazon.nova-pro-v1:0 reached its end of life in us-west-2"):
-        JobHarness(fake).on_event("Create", DISTILLATION)
+        job_resource(fake).on_event("Create", DISTILLATION)
     assert fake.jobs == {}
 
 

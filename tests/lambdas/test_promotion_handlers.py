@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
+from estate_runtime.kinds import model_copy, model_share
 from estate_runtime.resource_types import MODEL_COPY, MODEL_SHARE
-from estate_runtime.resources.promotion import ModelCopyHandler, ModelShareHandler
 
-from .fake_promotion import FakeRam, FakeReceiving, SharedModelsView
-from .support import Context, FakeClock, aws_with, event
+from .fake_bedrock import FakeBedrock
+from .fake_promotion import FakeRam, SharedModelsView
+from .provider_sim import Provider
 
 DIGEST = "b3e79f5f57c8af0fa5ca1ab003be0157208138f9d370870577ed46ab46ce3c38"
 JOB = f"bedrock-estate-dev-summarizer-{DIGEST[:10]}"
@@ -51,24 +51,21 @@ class Estate:
     """The owner (dev) and receiving (prod) accounts, each with its own handlers."""
 
     def __init__(self):
-        self.dev = FakeReceiving()
+        self.dev = FakeBedrock()
         self.ram = FakeRam()
-        self.prod = FakeReceiving(region="us-east-1", account=PROD)
+        self.prod = FakeBedrock(region="us-east-1", account=PROD)
         self.view = view = SharedModelsView(self.dev, self.ram, PROD)
-        self.owner = Dispatcher({MODEL_SHARE: ModelShareHandler}, aws_factory=lambda region, deadline: aws_with({"bedrock": self.dev, "ram": self.ram}, FakeClock()))
-        self.receiver = Dispatcher(
-            {MODEL_COPY: ModelCopyHandler}, aws_factory=lambda region, deadline: aws_with({"bedrock": self.prod, "bedrock@us-west-2": view}, FakeClock())
-        )
+        self.owner = Provider({"bedrock": self.dev, "ram": self.ram}, [model_share.KIND])
+        self.receiver = Provider({"bedrock": self.prod, "bedrock@us-west-2": view}, [model_copy.KIND])
 
-    def _dispatcher(self, kind):
+    def _provider(self, kind):
         return self.owner if kind == MODEL_SHARE else self.receiver
 
     def on_event(self, kind, request_type, props, **extra):
-        return self._dispatcher(kind).on_event(event(request_type, kind, props, logical_id="Promotion", **extra), Context())
+        return self._provider(kind).on_event(request_type, kind, props, logical_id="Promotion", **extra)
 
     def poll(self, kind, request_type, props, answer, **extra):
-        merged = {**event(request_type, kind, props, logical_id="Promotion", **extra), **answer}
-        return self._dispatcher(kind).is_complete(merged, Context())
+        return self._provider(kind).poll(request_type, kind, props, answer, logical_id="Promotion", **extra)
 
     def train_and_share(self):
         """dev's job completes and dev's serving stack shares its model with prod."""
@@ -77,8 +74,8 @@ class Estate:
 
     def deploy(self, kind, props, request_type="Create", **extra):
         """One deployment of the resource: the first answer and one poll."""
-        answer = self.on_event(kind, request_type, props, **extra)
-        return answer, self.poll(kind, request_type, props, answer, **extra)
+        done = self._provider(kind).deploy(request_type, kind, props, logical_id="Promotion", max_polls=1, **extra)
+        return done.answer, done.polls[-1]
 
 
 @pytest.fixture

@@ -4,42 +4,41 @@ reverse with nothing billing and the copied model kept as declared."""
 
 from __future__ import annotations
 
-from estate_runtime.core import Dispatcher
+from estate_runtime.kinds import model_copy, model_share, provisioned_throughput
 from estate_runtime.naming import JobNames
 from estate_runtime.resource_types import MODEL_COPY, MODEL_SHARE, PROVISIONED_THROUGHPUT
-from estate_runtime.resources.promotion import ModelCopyHandler, ModelShareHandler
-from estate_runtime.resources.serving import ProvisionedThroughputHandler
 
 from .cfn_sim import Template
-from .fake_promotion import FakeRam, FakeReceiving, SharedModelsView
-from .support import Context, FakeClock, aws_with, event
+from .fake_bedrock import FakeBedrock
+from .fake_promotion import FakeRam, SharedModelsView
+from .provider_sim import Provider
 
 PROD = "222222222222"
 
 
 class Account:
-    def __init__(self, clients: dict, types: dict, settle=lambda: None):
-        self.dispatcher = Dispatcher(types, aws_factory=lambda region, deadline: aws_with(clients, FakeClock()))
-        self.settle = settle  # what Bedrock finishes between two polls
+    """One account's stack provider (the simulator) and what its Bedrock finishes between two polls."""
+
+    def __init__(self, clients: dict, served: list, settle=lambda: None):
+        self.provider = Provider(clients, served)
+        self.settle = settle
 
     def run(self, request_type, kind, logical_id, props, **extra):
         """One CloudFormation operation through the provider framework: onEvent, then polls."""
-        answer = self.dispatcher.on_event(event(request_type, kind, props, logical_id=logical_id, **extra), Context())
-        for _ in range(6):
-            result = self.dispatcher.is_complete({**event(request_type, kind, props, logical_id=logical_id, **extra), **answer}, Context())
-            if result["IsComplete"]:
-                return answer["PhysicalResourceId"], result["Data"]
-            self.settle()
-        raise AssertionError(f"{kind} {logical_id} never completed")
+        done = self.provider.deploy(
+            request_type, kind, props, logical_id=logical_id, max_polls=6, between=lambda poll: poll > 1 and self.settle(), **extra
+        )
+        assert done.complete, f"{kind} {logical_id} never completed"
+        return done.physical_id, done.polls[-1]["Data"]
 
 
 def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_estate):
-    dev_bedrock, ram = FakeReceiving(), FakeRam()
-    prod_bedrock = FakeReceiving(region="us-east-1", account=PROD)
-    dev = Account({"bedrock": dev_bedrock, "ram": ram}, {MODEL_SHARE: ModelShareHandler})
+    dev_bedrock, ram = FakeBedrock(), FakeRam()
+    prod_bedrock = FakeBedrock(region="us-east-1", account=PROD)
+    dev = Account({"bedrock": dev_bedrock, "ram": ram}, [model_share.KIND])
     prod = Account(
         {"bedrock": prod_bedrock, "bedrock@us-west-2": SharedModelsView(dev_bedrock, ram, PROD)},
-        {MODEL_COPY: ModelCopyHandler, PROVISIONED_THROUGHPUT: ProvisionedThroughputHandler},
+        [model_copy.KIND, provisioned_throughput.KIND],
         settle=lambda: (prod_bedrock.finish_copies(), prod_bedrock.settle()),
     )
 

@@ -12,17 +12,15 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from estate_runtime.core import Dispatcher
+from estate_runtime.kinds import customization_job, dataset, invocation_logging, provisioned_throughput
 from estate_runtime.naming import content_hash
 from estate_runtime.resource_types import CUSTOMIZATION_JOB, DATASET, INVOCATION_LOGGING, PROVISIONED_THROUGHPUT
-from estate_runtime.resources.customization_job import CustomizationJobHandler
-from estate_runtime.resources.dataset import DatasetHandler
-from estate_runtime.resources.invocation_logging import InvocationLoggingHandler
-from estate_runtime.resources.serving import ProvisionedThroughputHandler
 
-from .fake_bedrock import FakeBedrock, FakeServing
+from .fake_bedrock import FakeBedrock
 from .fake_s3 import FakeS3
+from .provider_sim import Provider
 from .real_framework import CREATE_FAILED_MARKER, RESPONSE_LIMIT_BYTES, RUNTIME_FILES, Deployment, RealFramework, extract_runtime
-from .support import ACCOUNT, FakeClock, aws_with, event, stubbed
+from .support import ACCOUNT, event, stubbed
 from .test_customization_job_handler import PROPS
 from .test_serving_handlers import THROUGHPUT, TRAINING_JOB
 
@@ -39,15 +37,9 @@ def framework(tmp_path_factory) -> Iterator[RealFramework]:
 
 
 def dispatcher(bedrock: FakeBedrock, s3: FakeS3 | None = None) -> Dispatcher:
+    """The handlers the framework's own code drives here: the simulator's, with its fakes."""
     clients = {"bedrock": bedrock, "s3": s3 or FakeS3()}
-    return Dispatcher(
-        {
-            CUSTOMIZATION_JOB: CustomizationJobHandler,
-            PROVISIONED_THROUGHPUT: ProvisionedThroughputHandler,
-            DATASET: DatasetHandler,
-        },
-        aws_factory=lambda region, deadline: aws_with(clients, FakeClock()),
-    )
+    return Provider(clients, [customization_job.KIND, provisioned_throughput.KIND, dataset.KIND]).dispatcher
 
 
 def job_event(request_type: str, props: dict = PROPS, **extra) -> dict:
@@ -133,7 +125,7 @@ def test_delete_stops_the_job_and_waits(framework, bedrock):
 
 
 def test_serving_create_polls_while_creating_then_answers_every_attribute(framework):
-    bedrock = FakeServing()
+    bedrock = FakeBedrock()
     bedrock.create_model_customization_job(**TRAINING_JOB)
     bedrock.complete(TRAINING_JOB["jobName"])
     served = answered(
@@ -241,7 +233,7 @@ def test_every_response_of_a_full_lifecycle_fits_cloudformations_limit(framework
     assert ACCOUNT in created.body  # the StackId travels back
 
 
-class LostThroughputAnswer(FakeServing):
+class LostThroughputAnswer(FakeBedrock):
     """The throughput is created, its answer lost, and every retry throttled."""
 
     def create_provisioned_model_throughput(self, **params):
@@ -292,7 +284,7 @@ def test_a_synchronous_create_that_refuses_answers_failed_with_the_reason(framew
 
     client, stub = stubbed()
     stub.add_response("get_model_invocation_logging_configuration", {"loggingConfig": FOREIGN})
-    logging = Dispatcher({INVOCATION_LOGGING: InvocationLoggingHandler}, aws_factory=lambda region, deadline: aws_with({"bedrock": client}, FakeClock()))
+    logging = Provider({"bedrock": client}, [invocation_logging.KIND]).dispatcher
     with stub:
         refused = answered(framework.deploy(logging, event("Create", INVOCATION_LOGGING, LOGGING), asynchronous=False))
     assert refused.status == "FAILED" and refused.physical_id == CREATE_FAILED_MARKER
@@ -308,13 +300,13 @@ def test_promotion_share_then_copy_answer_their_attributes_after_incomplete_poll
     estate = Estate()
     estate.dev.create_model_customization_job(**PROMOTED_JOB)
     shared = answered(
-        framework.deploy(estate.owner, event("Create", MODEL_SHARE, SHARE, logical_id="Share"), between_polls=lambda n: estate.dev.complete(TRAINED))
+        framework.deploy(estate.owner.dispatcher, event("Create", MODEL_SHARE, SHARE, logical_id="Share"), between_polls=lambda n: estate.dev.complete(TRAINED))
     )
     assert shared.status == "SUCCESS", shared.reason
     (share,) = estate.ram.live()
     assert shared.data == {"ShareArn": share["arn"], "ModelArn": estate.dev.models[TRAINED]["modelArn"]}
     copied = answered(
-        framework.deploy(estate.receiver, event("Create", MODEL_COPY, COPY, logical_id="Copy"), between_polls=lambda n: estate.prod.finish_copies())
+        framework.deploy(estate.receiver.dispatcher, event("Create", MODEL_COPY, COPY, logical_id="Copy"), between_polls=lambda n: estate.prod.finish_copies())
     )
     assert copied.status == "SUCCESS", copied.reason
     assert copied.data == {"ModelArn": estate.prod.models[COPY["Name"]]["modelArn"], "ModelLifecycle": "ACTIVE"}

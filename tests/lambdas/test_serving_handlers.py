@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
 from estate_runtime.resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
-from estate_runtime.resources.serving import CustomModelDeploymentHandler, ProvisionedThroughputHandler
 
-from .fake_bedrock import FakeServing
-from .support import ACCOUNT, Context, FakeClock, aws_with, event
+from .fake_bedrock import FakeBedrock
+from .provider_sim import Provider, Resource
+from .support import ACCOUNT
 
 DIGEST = "b3e79f5f57c8af0fa5ca1ab003be0157208138f9d370870577ed46ab46ce3c38"
 JOB = f"bedrock-estate-dev-summarizer-{DIGEST[:10]}"
@@ -34,32 +33,22 @@ TRAINING_JOB = {
 }
 
 
-class Harness:
-    def __init__(self, fake: FakeServing):
-        self.fake = fake
-        self.dispatcher = Dispatcher(
-            {PROVISIONED_THROUGHPUT: ProvisionedThroughputHandler, CUSTOM_MODEL_DEPLOYMENT: CustomModelDeploymentHandler},
-            aws_factory=lambda region, deadline: aws_with({"bedrock": fake}, FakeClock()),
-        )
-
-    def on_event(self, request_type, props, kind=PROVISIONED_THROUGHPUT, **extra):
-        return self.dispatcher.on_event(event(request_type, kind, props, logical_id="Serving", **extra), Context())
-
-    def poll(self, request_type, props, answer, kind=PROVISIONED_THROUGHPUT, **extra):
-        merged = {**event(request_type, kind, props, logical_id="Serving", **extra), **answer}
-        return self.dispatcher.is_complete(merged, Context())
+def serving_resource(fake: FakeBedrock) -> Resource:
+    """The serving entry of these tests behind the provider simulator (a throughput unless a call
+    names another type), with the Bedrock fake."""
+    return Provider({"bedrock": fake}).resource(PROVISIONED_THROUGHPUT, "Serving")
 
 
 @pytest.fixture
-def fake():
-    fake = FakeServing()
+def fake(fake):
+    """The shared Bedrock fake, with the job whose model is served."""
     fake.create_model_customization_job(**TRAINING_JOB)
     return fake
 
 
 @pytest.fixture
 def h(fake):
-    return Harness(fake)
+    return serving_resource(fake)
 
 
 def test_create_waits_for_training_then_serves(h, fake):
@@ -238,10 +227,10 @@ DEPLOYMENT = {**THROUGHPUT, "Name": "bedrock-estate-dev-summarizer-od-5e6f7a8b",
 
 def test_deployment_lifecycle_create_swap_delete(h, fake):
     fake.complete(JOB)
-    answer = h.on_event("Create", DEPLOYMENT, kind=CUSTOM_MODEL_DEPLOYMENT)
-    assert h.poll("Create", DEPLOYMENT, answer, kind=CUSTOM_MODEL_DEPLOYMENT)["IsComplete"] is False
+    answer = h.on_event("Create", DEPLOYMENT, resource_type=CUSTOM_MODEL_DEPLOYMENT)
+    assert h.poll("Create", DEPLOYMENT, answer, resource_type=CUSTOM_MODEL_DEPLOYMENT)["IsComplete"] is False
     fake.settle()
-    done = h.poll("Create", DEPLOYMENT, answer, kind=CUSTOM_MODEL_DEPLOYMENT)
+    done = h.poll("Create", DEPLOYMENT, answer, resource_type=CUSTOM_MODEL_DEPLOYMENT)
     assert done["IsComplete"] is True and done["Data"]["Arn"].startswith("arn:aws:bedrock:us-west-2:111111111111:custom-model-deployment/")
 
     digest = "0a0b0c0d0e" + "1" * 54
@@ -250,15 +239,15 @@ def test_deployment_lifecycle_create_swap_delete(h, fake):
     fake.complete(retrained)
     new_props = {**DEPLOYMENT, "Model": {"JobNameParts": {"Readable": "bedrock-estate-dev-summarizer", "Digest": digest}}}
     extra = {"PhysicalResourceId": DEPLOYMENT["Name"], "OldResourceProperties": DEPLOYMENT}
-    update = h.on_event("Update", new_props, kind=CUSTOM_MODEL_DEPLOYMENT, **extra)
-    assert h.poll("Update", new_props, update, kind=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is False
-    assert h.poll("Update", new_props, update, kind=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is False  # no second swap
+    update = h.on_event("Update", new_props, resource_type=CUSTOM_MODEL_DEPLOYMENT, **extra)
+    assert h.poll("Update", new_props, update, resource_type=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is False
+    assert h.poll("Update", new_props, update, resource_type=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is False  # no second swap
     assert len([c for c in fake.calls if c[0] == "UpdateCustomModelDeployment"]) == 1
     fake.settle()
-    assert h.poll("Update", new_props, update, kind=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is True
+    assert h.poll("Update", new_props, update, resource_type=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is True
 
-    gone = h.on_event("Delete", new_props, kind=CUSTOM_MODEL_DEPLOYMENT, PhysicalResourceId=DEPLOYMENT["Name"])
-    assert h.poll("Delete", new_props, gone, kind=CUSTOM_MODEL_DEPLOYMENT, PhysicalResourceId=DEPLOYMENT["Name"])["IsComplete"] is True
+    gone = h.on_event("Delete", new_props, resource_type=CUSTOM_MODEL_DEPLOYMENT, PhysicalResourceId=DEPLOYMENT["Name"])
+    assert h.poll("Delete", new_props, gone, resource_type=CUSTOM_MODEL_DEPLOYMENT, PhysicalResourceId=DEPLOYMENT["Name"])["IsComplete"] is True
     assert fake.deployments == {}
 
 

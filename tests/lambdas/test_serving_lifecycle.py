@@ -13,19 +13,16 @@ import pytest
 import yaml
 
 from constructs_lib.spec import parse_spec
-from estate_runtime.core import Dispatcher
 from estate_runtime.errors import EstateError
+from estate_runtime.kinds import customization_job, dataset, provisioned_throughput
 from estate_runtime.resource_types import CUSTOMIZATION_JOB, DATASET, PROVISIONED_THROUGHPUT
-from estate_runtime.resources.customization_job import CustomizationJobHandler
-from estate_runtime.resources.dataset import DatasetHandler
-from estate_runtime.resources.serving import ProvisionedThroughputHandler
 from stacks.estate_stage import EstateStage
 
 from ..conftest import PROMOTION_DIR, cdk_context
 from .cfn_sim import Template
-from .fake_bedrock import FakeServing
+from .fake_bedrock import FakeBedrock
 from .fake_s3 import FakeS3
-from .support import Context, FakeClock, aws_with, event
+from .provider_sim import Provider
 
 # Provisioned throughput on the promotion fixture's dev stage (the default estate serves on demand).
 FIXTURE = PROMOTION_DIR
@@ -45,19 +42,17 @@ def synth_dev(tmp_path: Path, edit=None) -> dict[str, dict]:
 
 class Cloud:
     def __init__(self):
-        self.bedrock = FakeServing()
+        self.bedrock = FakeBedrock()
         self.s3 = FakeS3()
-        clients = {"bedrock": self.bedrock, "s3": self.s3}
-        self.dispatcher = Dispatcher(
-            {CUSTOMIZATION_JOB: CustomizationJobHandler, DATASET: DatasetHandler, PROVISIONED_THROUGHPUT: ProvisionedThroughputHandler},
-            aws_factory=lambda region, deadline: aws_with(clients, FakeClock()),
+        self.provider = Provider(
+            {"bedrock": self.bedrock, "s3": self.s3}, [customization_job.KIND, dataset.KIND, provisioned_throughput.KIND]
         )
 
     def on_event(self, request_type, kind, logical_id, props, **extra):
-        return self.dispatcher.on_event(event(request_type, kind, props, logical_id=logical_id, **extra), Context())
+        return self.provider.on_event(request_type, kind, props, logical_id=logical_id, **extra)
 
     def poll(self, request_type, kind, logical_id, props, answer, **extra):
-        return self.dispatcher.is_complete({**event(request_type, kind, props, logical_id=logical_id, **extra), **answer}, Context())
+        return self.provider.poll(request_type, kind, props, answer, logical_id=logical_id, **extra)
 
     def train(self, templates: dict) -> str:
         """Create the datasets and the job of a Customization template; return the job name."""

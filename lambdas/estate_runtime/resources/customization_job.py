@@ -28,20 +28,20 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from .. import datasets, models
 from ..core import Outcome, Request, ResourceHandler, coerce_to_shape
 from ..errors import EstateError, error_code, error_message, is_iam_propagation
+from ..kinds.customization_job import KIND, CustomizationJobProperties
 from ..log import get_logger
 from ..naming import JobNames
-from ..resource_types import CUSTOMIZATION_JOB
 
 log = get_logger()
 
-RESOURCE_TYPE = CUSTOMIZATION_JOB
+RESOURCE_TYPE = KIND.type_name
 QUOTA_NAME = "(Model customization) Scheduled customization jobs"  # Service Quotas code L-0406044C
 PREFLIGHT_BYTES = 8 * 1024 * 1024
 PREFLIGHT_LINES = 20_000
@@ -49,37 +49,13 @@ PREFLIGHT_REPORT_BYTES = 1200
 _MAX_ATTEMPTS = 20
 _LIVE = ("InProgress", "Completed")
 
-# Properties that are the API request itself (everything else steers the handler).
-_REQUEST_FIELDS = {
-    "RoleArn": "roleArn",
-    "BaseModelIdentifier": "baseModelIdentifier",
-    "CustomizationType": "customizationType",
-    "TrainingDataConfig": "trainingDataConfig",
-    "ValidationDataConfig": "validationDataConfig",
-    "OutputDataConfig": "outputDataConfig",
-    "HyperParameters": "hyperParameters",
-    "CustomizationConfig": "customizationConfig",
-    "CustomModelKmsKeyId": "customModelKmsKeyId",
-    "VpcConfig": "vpcConfig",
-    "JobTags": "jobTags",
-    "CustomModelTags": "customModelTags",
-}
+# The resource's properties, each key spelled once in the kind; those that are the API request
+# itself (everything else steers the handler).
+_KEYS = CustomizationJobProperties
+_REQUEST_FIELDS = _KEYS.api_fields()
 
 class CustomizationJobHandler(ResourceHandler):
-    resource_type = RESOURCE_TYPE
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        "bedrock": (
-            "create_model_customization_job",
-            "get_model_customization_job",
-            "stop_model_customization_job",
-            "list_model_customization_jobs",
-            "delete_custom_model",
-            "get_foundation_model",  # the base model's live lifecycle, before a job is created
-            "tag_resource",
-            "untag_resource",
-        ),
-        "s3": ("get_object",),  # the pre-flight read of datasets already in S3
-    }
+    kind = KIND
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def __init__(self, aws: Any):
@@ -105,7 +81,7 @@ class CustomizationJobHandler(ResourceHandler):
                     extra={"job": earlier["jobName"], "status": earlier["status"], "from": request.physical_id},
                 )
                 return Outcome(earlier["jobArn"], self._data(new, earlier), complete=True)
-            log.info("model inputs changed: launching a new job (replacement)", extra={"old_job": old.get("JobName")})
+            log.info("model inputs changed: launching a new job (replacement)", extra={"old_job": old.get(_KEYS.cfn_key("job_name"))})
             return self._launch(request)
         job = self._get(request.physical_id or "")
         if job is None:
@@ -182,7 +158,7 @@ class CustomizationJobHandler(ResourceHandler):
             log.info("data validation passed; training continues", extra={"job": name})
             return Outcome(physical_id, data, complete=True)
         waited = time.time() - float(request.state.get("SubmittedAt", time.time()))
-        limit = float(request.properties.get("ValidationWaitSeconds", 0))
+        limit = _KEYS.parse_field(request.properties, "validation_wait_seconds")
         if waited >= limit:
             log.info("accepted; data validation still running at the wait limit", extra={"job": name, "waited": waited})
             return Outcome(physical_id, data, complete=True)
@@ -280,7 +256,7 @@ class CustomizationJobHandler(ResourceHandler):
 
     # -- preflight ---------------------------------------------------------------------------------
     def _preflight(self, props: Any) -> None:
-        checks = props.get("Preflight") or []
+        checks = _KEYS.parse_field(props, "preflight") or []
         for check in checks:
             uri = check["S3Uri"]
             rules = datasets.DatasetRules(
@@ -348,7 +324,7 @@ class CustomizationJobHandler(ResourceHandler):
         model = job.get("outputModelArn") or job.get("outputModelName")
         if not model:
             return
-        if props.get("Removal", "retain") != "destroy":
+        if _KEYS.parse_field(props, "removal") != "destroy":
             log.info("custom model retained", extra={"model": model})
             return
         try:
@@ -363,9 +339,9 @@ class CustomizationJobHandler(ResourceHandler):
 
     def _update_tags(self, request: Request, job: dict[str, Any]) -> None:
         old, new = request.old_properties or {}, request.properties
-        targets = [("JobTags", job["jobArn"])]
+        targets = [(_KEYS.cfn_key("job_tags"), job["jobArn"])]
         if job.get("outputModelArn"):
-            targets.append(("CustomModelTags", job["outputModelArn"]))
+            targets.append((_KEYS.cfn_key("custom_model_tags"), job["outputModelArn"]))
         for field, arn in targets:
             before = {t["key"]: t["value"] for t in old.get(field) or []}
             after = {t["key"]: t["value"] for t in new.get(field) or []}
@@ -381,7 +357,7 @@ class CustomizationJobHandler(ResourceHandler):
         try:
             # Reported on every answer (CloudFormation replaces all attributes with each one):
             # ACTIVE, or LEGACY with its EOL date, as Bedrock says today.
-            lifecycle = models.base_model_lifecycle(self.aws, props["BaseModelIdentifier"], creating="nothing")
+            lifecycle = models.base_model_lifecycle(self.aws, _KEYS.parse_field(props, "base_model_identifier"), creating="nothing")
         except EstateError:
             lifecycle = "END_OF_LIFE"
         return {
@@ -395,14 +371,15 @@ class CustomizationJobHandler(ResourceHandler):
 
 
 def _names(props: Any) -> JobNames:
-    parts = props.get("NameParts") or {}
-    if not parts.get("Readable") or not parts.get("Digest"):
-        raise EstateError("NameParts.Readable and NameParts.Digest are required")
-    return JobNames(readable=parts["Readable"], digest=parts["Digest"])
+    parts = _KEYS.parse_field(props, "name_parts")
+    return JobNames(readable=parts.readable, digest=parts.digest)
 
 
 def _digest(props: Any) -> str | None:
-    return (props.get("NameParts") or {}).get("Digest")
+    try:
+        return str(_names(props).digest)
+    except EstateError:
+        return None
 
 
 def _count(number: int, noun: str) -> str:

@@ -9,41 +9,38 @@ is ``destroy`` (the bucket is versioned either way).
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from botocore.exceptions import ClientError
 
 from ..core import Outcome, Request, ResourceHandler
 from ..errors import EstateError, error_code
+from ..kinds.dataset import KIND
 from ..log import get_logger
-from ..resource_types import DATASET
 
 log = get_logger()
 
-RESOURCE_TYPE = DATASET
+RESOURCE_TYPE = KIND.type_name
 
 
 class DatasetHandler(ResourceHandler):
-    resource_type = RESOURCE_TYPE
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {"s3": ("copy_object", "delete_object")}
+    kind = KIND
 
     def create(self, request: Request) -> Outcome:
-        props = request.properties
-        target = f"s3://{props['TargetBucket']}/{props['TargetKey']}"
+        props = KIND.parse(request.properties)
+        target = f"s3://{props.target_bucket}/{props.target_key}"
         try:
             self.aws.call(
                 "s3",
                 "copy_object",
                 expect={"NoSuchKey", "NoSuchBucket"},
-                CopySource={"Bucket": props["SourceBucket"], "Key": props["SourceKey"]},
-                Bucket=props["TargetBucket"],
-                Key=props["TargetKey"],
+                CopySource={"Bucket": props.source_bucket, "Key": props.source_key},
+                Bucket=props.target_bucket,
+                Key=props.target_key,
                 MetadataDirective="REPLACE",
-                Metadata={"estate-sha256": props.get("Sha256", "")},
+                Metadata={"estate-sha256": props.sha256},
             )
         except ClientError as err:
             raise EstateError(
-                f"copying dataset asset s3://{props['SourceBucket']}/{props['SourceKey']} to {target} failed "
+                f"copying dataset asset s3://{props.source_bucket}/{props.source_key} to {target} failed "
                 f"({error_code(err)}): is the CDK bootstrap of this account current (`cdk bootstrap`)?"
             ) from None
         log.info("dataset copied", extra={"target": target})
@@ -51,18 +48,19 @@ class DatasetHandler(ResourceHandler):
 
     def update(self, request: Request) -> Outcome:
         # Same key means same content (the key holds its hash): nothing to copy again.
-        old = request.old_properties or {}
-        if (old.get("TargetBucket"), old.get("TargetKey")) == (request.properties["TargetBucket"], request.properties["TargetKey"]):
+        new = KIND.parse(request.properties)
+        old = KIND.parse(request.old_properties) if request.old_properties else None
+        if old is not None and (old.target_bucket, old.target_key) == (new.target_bucket, new.target_key):
             return Outcome(request.physical_id or "", {"S3Uri": request.physical_id})
         return self.create(request)
 
     def delete(self, request: Request) -> Outcome:
-        props = request.properties
-        if props.get("Removal", "retain") != "destroy":
+        props = KIND.parse(request.properties)
+        if props.removal != "destroy":
             log.info("dataset retained", extra={"target": request.physical_id})
             return Outcome(request.physical_id or "")
         try:
-            self.aws.call("s3", "delete_object", expect={"NoSuchKey", "NoSuchBucket"}, Bucket=props["TargetBucket"], Key=props["TargetKey"])
+            self.aws.call("s3", "delete_object", expect={"NoSuchKey", "NoSuchBucket"}, Bucket=props.target_bucket, Key=props.target_key)
         except ClientError:
             log.info("dataset already gone", extra={"target": request.physical_id})
         return Outcome(request.physical_id or "")

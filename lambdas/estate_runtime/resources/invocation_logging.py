@@ -15,16 +15,16 @@ not fight over it:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from ..core import Outcome, Request, ResourceHandler, as_bool
 from ..errors import EstateError, is_iam_propagation
+from ..kinds.invocation_logging import KIND
 from ..log import get_logger
-from ..resource_types import INVOCATION_LOGGING
 
 log = get_logger()
 
-RESOURCE_TYPE = INVOCATION_LOGGING
+RESOURCE_TYPE = KIND.type_name
 
 DELIVERY_FLAGS = (
     "textDataDeliveryEnabled",
@@ -74,14 +74,7 @@ def summarize(config: dict[str, Any]) -> str:
 
 
 class InvocationLoggingHandler(ResourceHandler):
-    resource_type = RESOURCE_TYPE
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        "bedrock": (
-            "get_model_invocation_logging_configuration",
-            "put_model_invocation_logging_configuration",
-            "delete_model_invocation_logging_configuration",
-        )
-    }
+    kind = KIND
 
     # -- service calls ---------------------------------------------------------------------------
     def _current(self) -> dict[str, Any] | None:
@@ -104,7 +97,7 @@ class InvocationLoggingHandler(ResourceHandler):
 
     @staticmethod
     def _desired(properties: Any) -> dict[str, Any]:
-        config = normalize(properties.get("LoggingConfig"))
+        config = normalize(KIND.parse(properties).logging_config)
         if not config or not ("s3Config" in config or "cloudWatchConfig" in config):
             raise EstateError("LoggingConfig needs an s3Config or a cloudWatchConfig")
         return config
@@ -121,7 +114,7 @@ class InvocationLoggingHandler(ResourceHandler):
     def create(self, request: Request) -> Outcome:
         desired = self._desired(request.properties)
         current = self._current()
-        adopt = as_bool(request.properties.get("AdoptExisting", False))
+        adopt = KIND.parse(request.properties).adopt_existing
         if current is not None and current != desired:
             if not adopt:
                 raise EstateError(
@@ -137,7 +130,7 @@ class InvocationLoggingHandler(ResourceHandler):
 
     def update(self, request: Request) -> Outcome:
         desired = self._desired(request.properties)
-        previous = normalize((request.old_properties or {}).get("LoggingConfig"))
+        previous = normalize(KIND.parse(request.old_properties).logging_config) if request.old_properties else None
         current = self._current()
         if current is not None and current not in (previous, desired):
             log.warning(
@@ -149,7 +142,7 @@ class InvocationLoggingHandler(ResourceHandler):
 
     def delete(self, request: Request) -> Outcome:
         physical_id = request.physical_id or self._physical_id(request)
-        ours = normalize(request.properties.get("LoggingConfig"))
+        ours = normalize(KIND.parse(request.properties).logging_config)
         current = self._current()
         if current is None:
             log.info("no configuration to delete")

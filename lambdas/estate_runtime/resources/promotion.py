@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from .. import models
 from ..core import Outcome, Request, ResourceHandler
 from ..errors import EstateError
+from ..kinds import JobNameParts, Properties, model_copy, model_share
+from ..kinds.model_copy import ModelCopyProperties
+from ..kinds.model_share import ModelShareProperties
 from ..log import get_logger
 from ..naming import JobNames, content_hash
-from ..resource_types import MODEL_COPY, MODEL_SHARE
 
 log = get_logger()
 
@@ -40,8 +42,13 @@ _NOT_FOUND = {"ResourceNotFoundException"}
 _LIVE_ASSOCIATION = {"ASSOCIATING", "ASSOCIATED"}
 
 
-def _job_names(parts: Any) -> JobNames:
-    return JobNames(parts["Readable"], parts["Digest"])
+def _job_names(parts: JobNameParts) -> JobNames:
+    return JobNames(parts.readable, parts.digest)
+
+
+def _old_name(request: Request, properties: type[Properties]) -> str | None:
+    """The name the resource had before an Update (None otherwise)."""
+    return properties.parse_field(request.old_properties, "name") if request.old_properties else None
 
 
 def _started(request: Request) -> float:
@@ -53,30 +60,19 @@ def _timestamp(value: Any) -> float:
 
 
 class ModelShareHandler(ResourceHandler):
-    resource_type = MODEL_SHARE
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        "ram": (
-            "create_resource_share",
-            "get_resource_shares",
-            "get_resource_share_associations",
-            "associate_resource_share",
-            "disassociate_resource_share",
-            "delete_resource_share",
-        ),
-        "bedrock": ("get_custom_model", "get_model_customization_job"),
-    }
+    kind = model_share.KIND
 
     def create(self, request: Request) -> Outcome:
-        return Outcome(request.properties["Name"], complete=False, state={"StartedAt": str(time.time())})
+        return Outcome(model_share.KIND.parse(request.properties).name, complete=False, state={"StartedAt": str(time.time())})
 
     def update(self, request: Request) -> Outcome:
-        old, new = request.old_properties or {}, request.properties
-        if old.get("Name") != new["Name"]:
+        new = model_share.KIND.parse(request.properties).name
+        if _old_name(request, ModelShareProperties) != new:
             return self.create(request)  # a new share; CloudFormation deletes the old one after
-        return Outcome(new["Name"], complete=False, state={"StartedAt": str(time.time())})
+        return Outcome(new, complete=False, state={"StartedAt": str(time.time())})
 
     def delete(self, request: Request) -> Outcome:
-        name = request.physical_id or request.properties["Name"]
+        name = request.physical_id or model_share.KIND.parse(request.properties).name
         share = self._find(name)
         if share is not None:
             try:
@@ -87,15 +83,15 @@ class ModelShareHandler(ResourceHandler):
         return Outcome(name, complete=True)
 
     def poll(self, request: Request) -> Outcome:
-        props = request.properties
-        name = request.physical_id or props["Name"]
+        props = model_share.KIND.parse(request.properties)
+        name = request.physical_id or props.name
         model_arn = models.job_model(
-            self.aws, _job_names(props["Model"]["JobNameParts"]), started=_started(request), wait_seconds=float(props.get("ModelWaitSeconds", 0)),
+            self.aws, _job_names(props.model.job_name_parts), started=_started(request), wait_seconds=props.model_wait_seconds,
             waiting=f"model share {name}", stack="serving stack",
         )  # fmt: skip
         if model_arn is None:
             return Outcome(name, complete=False)
-        principals = sorted(props["Principals"])
+        principals = sorted(props.principals)
         share = self._find(name)
         if share is None:
             log.info("sharing model", extra={"share": name, "model": model_arn, "accounts": principals})
@@ -107,7 +103,7 @@ class ModelShareHandler(ResourceHandler):
                 principals=principals,
                 allowExternalPrincipals=False,  # inside the organization only
                 clientToken=content_hash({"share": name, "model": model_arn, "principals": principals})[:64],
-                tags=[{"key": t["key"], "value": t["value"]} for t in props.get("Tags", [])],
+                tags=[{"key": t["key"], "value": t["value"]} for t in props.tags or []],
             )["resourceShare"]
         else:
             self._reconcile(share["resourceShareArn"], "RESOURCE", "resourceArns", [model_arn])
@@ -116,8 +112,8 @@ class ModelShareHandler(ResourceHandler):
 
     def abandon(self, request: Request, phase: str) -> str | None:
         # Only a poll shares; a share made by a failed Create or renaming Update is withdrawn now.
-        name = request.physical_id or request.properties["Name"]
-        created_here = request.request_type == "Create" or (request.old_properties or {}).get("Name") != name
+        name = request.physical_id or model_share.KIND.parse(request.properties).name
+        created_here = request.request_type == "Create" or _old_name(request, ModelShareProperties) != name
         if phase != "is_complete" or not created_here:
             return None
         share = self._find(name)
@@ -149,38 +145,27 @@ class ModelShareHandler(ResourceHandler):
 
 
 class ModelCopyHandler(ResourceHandler):
-    resource_type = MODEL_COPY
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        # list_custom_models runs in the region that trained the source model (Aws.in_region);
-        # get_foundation_model reads the base model's live lifecycle here, before a copy is made.
-        "bedrock": (
-            "create_model_copy_job",
-            "list_model_copy_jobs",
-            "list_custom_models",
-            "get_custom_model",
-            "delete_custom_model",
-            "get_foundation_model",
-        ),
-    }
+    kind = model_copy.KIND
 
     def create(self, request: Request) -> Outcome:
-        name = request.properties["Name"]
+        name = model_copy.KIND.parse(request.properties).name
         # A token per deployment: a later deploy after a failed copy starts a new copy job.
         token = f"{name[:40]}-{request.request_id[:24]}".rstrip("-")
         return Outcome(name, complete=False, state={"StartedAt": str(time.time()), "Token": token})
 
     def update(self, request: Request) -> Outcome:
-        old, new = request.old_properties or {}, request.properties
-        if old.get("Name") != new["Name"]:
+        new = model_copy.KIND.parse(request.properties).name
+        if _old_name(request, ModelCopyProperties) != new:
             return self.create(request)  # another source model: a new copy, the old one removed after
-        model = models.custom_model(self.aws, new["Name"])
+        model = models.custom_model(self.aws, new)
         if model is None:
             return self.create(request)
-        return Outcome(new["Name"], self._data(model), complete=True)
+        return Outcome(new, self._data(model), complete=True)
 
     def delete(self, request: Request) -> Outcome:
-        name = request.physical_id or request.properties["Name"]
-        if request.properties.get("Removal", "retain") != "destroy":
+        props = model_copy.KIND.parse(request.properties)
+        name = request.physical_id or props.name
+        if props.removal != "destroy":
             log.info("copied model retained", extra={"model": name})
             return Outcome(name, complete=True)
         running = [j for j in self._copy_jobs(name) if j["status"] == "InProgress"]
@@ -194,15 +179,15 @@ class ModelCopyHandler(ResourceHandler):
         return Outcome(name, complete=True)
 
     def poll(self, request: Request) -> Outcome:
-        props = request.properties
-        name = request.physical_id or props["Name"]
+        props = model_copy.KIND.parse(request.properties)
+        name = request.physical_id or props.name
         model = models.custom_model(self.aws, name)
         if model is not None and model.get("modelStatus", "Active") == "Active":
             return Outcome(name, self._data(model), complete=True)
         jobs = self._copy_jobs(name)
         waited = time.time() - _started(request)
         if any(j["status"] == "InProgress" for j in jobs):
-            if waited >= float(props.get("CopyWaitSeconds", 3300)):
+            if waited >= props.copy_wait_seconds:
                 raise EstateError(
                     f"model {name} is still being copied after {round(waited / 60)} minutes; nothing else was created. "
                     "Deploy again later: the copy continues and the next deployment uses it."
@@ -229,8 +214,8 @@ class ModelCopyHandler(ResourceHandler):
             "create_model_copy_job",
             sourceModelArn=source,
             targetModelName=name,
-            modelKmsKeyId=props["KmsKeyId"],
-            targetModelTags=[{"key": t["key"], "value": t["value"]} for t in props.get("Tags", [])],
+            modelKmsKeyId=props.kms_key_id,
+            targetModelTags=[{"key": t["key"], "value": t["value"]} for t in props.tags or []],
             clientRequestToken=request.state.get("Token") or name,
         )["jobArn"]
         log.info("copying promoted model", extra={"model": name, "source": source, "copy_job": job_arn})
@@ -252,30 +237,30 @@ class ModelCopyHandler(ResourceHandler):
             lifecycle = "END_OF_LIFE"
         return {"ModelArn": model["modelArn"], "ModelLifecycle": lifecycle}
 
-    def _shared_model(self, props: Any, waited: float) -> dict[str, Any] | None:
+    def _shared_model(self, props: ModelCopyProperties, waited: float) -> dict[str, Any] | None:
         """Summary of the newest attempt of the source job's model shared with this account, looked
         up in the region where it was trained; None while it is not there within the wait."""
-        source = props["Source"]
-        first = _job_names(source["JobNameParts"])
+        source = props.source
+        first = _job_names(source.job_name_parts)
         wanted = {}
         names = first
         for _ in range(models.MAX_ATTEMPTS):
             wanted[names.custom_model_name] = names.attempt
             names = names.next_attempt()
-        listing = self.aws.in_region(source["Region"]).paginate(
-            "bedrock", "list_custom_models", result_key="modelSummaries", isOwned=False, nameContains=source["JobNameParts"]["Readable"][:63]
+        listing = self.aws.in_region(source.region).paginate(
+            "bedrock", "list_custom_models", result_key="modelSummaries", isOwned=False, nameContains=source.job_name_parts.readable[:63]
         )
         shared = [
             m
             for m in listing
-            if m.get("ownerAccountId") == source["Account"] and m["modelName"] in wanted and m.get("modelStatus", "Active") == "Active"
+            if m.get("ownerAccountId") == source.account and m["modelName"] in wanted and m.get("modelStatus", "Active") == "Active"
         ]
         if shared:
             return max(shared, key=lambda m: wanted[m["modelName"]])
-        if waited >= float(props.get("ModelWaitSeconds", 0)):
+        if waited >= props.model_wait_seconds:
             raise EstateError(
-                f"the model of job {first.job_name} is not shared with this account in {source['Region']} yet, so "
-                f"{props['Name']} was not copied. Deploy stage {source['Stage']} (its serving stack shares the model once "
+                f"the model of job {first.job_name} is not shared with this account in {source.region} yet, so "
+                f"{props.name} was not copied. Deploy stage {source.stage} (its serving stack shares the model once "
                 "training completes), then deploy this stage again."
             )
         return None

@@ -27,11 +27,14 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from .. import models
-from ..core import Outcome, Request, ResourceHandler, as_bool
+from ..core import Outcome, Request, ResourceHandler
 from ..errors import EstateError, error_code, error_message
+from ..kinds import custom_model_deployment, provisioned_throughput
+from ..kinds.custom_model_deployment import CustomModelDeploymentProperties
+from ..kinds.provisioned_throughput import ProvisionedThroughputProperties
+from ..kinds.serving_common import ServingProperties
 from ..log import get_logger
 from ..naming import JobNames
-from ..resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
 
 log = get_logger()
 
@@ -70,32 +73,41 @@ class ServingHandler(ResourceHandler):
     def is_ready(self, found: dict[str, Any]) -> bool:
         return found.get("status") == self.ready_status
 
+    def props(self, raw: Any) -> ServingProperties:
+        """The resource's properties, parsed once by its kind."""
+        parsed: ServingProperties = self.kind.parse(raw)
+        return parsed
+
+    def _old_name(self, request: Request) -> str | None:
+        return self.props(request.old_properties).name if request.old_properties else None
+
     # -- lifecycle -----------------------------------------------------------------------------------
     def create(self, request: Request) -> Outcome:
-        name = request.properties["Name"]
+        name = self.props(request.properties).name
         return Outcome(name, complete=False, state={"StartedAt": str(time.time())})
 
     def update(self, request: Request) -> Outcome:
-        old, new = request.old_properties or {}, request.properties
-        if old.get("Name") != new["Name"]:
-            log.info(f"{self.noun} replaced", extra={"old": old.get("Name"), "new": new["Name"]})
+        old, new = self._old_name(request), self.props(request.properties).name
+        if old != new:
+            log.info(f"{self.noun} replaced", extra={"old": old, "new": new})
             return self.create(request)
         self._update_tags(request)
-        return Outcome(new["Name"], complete=False, state={"StartedAt": str(time.time())})
+        return Outcome(new, complete=False, state={"StartedAt": str(time.time())})
 
     def delete(self, request: Request) -> Outcome:
-        name = request.physical_id or request.properties["Name"]
+        props = self.props(request.properties)
+        name = request.physical_id or props.name
         found = self.find(name)
         if found is None:
             return Outcome(name, complete=True)
-        if not self.check_delete(found, request.properties):
+        if not self.check_delete(found, props):
             return Outcome(name, complete=True)
         self.delete_serving(name)
         return Outcome(name, complete=False)
 
     def poll(self, request: Request) -> Outcome:
-        props = request.properties
-        name = request.physical_id or props["Name"]
+        props = self.props(request.properties)
+        name = request.physical_id or props.name
         if request.request_type == "Delete":
             return Outcome(name, complete=self.find(name) is None)
         found = self.find(name)
@@ -108,7 +120,7 @@ class ServingHandler(ResourceHandler):
             log.info(f"creating {self.noun}", extra={"serving": name, "model": model_arn, "model_lifecycle": lifecycle})
             self.create_serving(props, model_arn)
             return Outcome(name, complete=False)
-        created_here = request.request_type == "Create" or (request.old_properties or {}).get("Name") != name
+        created_here = request.request_type == "Create" or self._old_name(request) != name
         if found.get("status") == "Failed":
             self._give_up(name, created_here)
             raise EstateError(f"Bedrock could not serve {self.noun} {name}: {found.get('failureMessage') or 'no reason given'}")
@@ -119,7 +131,7 @@ class ServingHandler(ResourceHandler):
             return Outcome(name, complete=False)
         done = ready and self.serving_model(found) == model_arn
         waited = time.time() - float(request.state.get("StartedAt") or time.time())
-        if not done and waited >= float(props.get("ServeWaitSeconds", 3300)):
+        if not done and waited >= props.serve_wait_seconds:
             # The provider's waiter ends at one hour; a resource created by a failed create gets no
             # Delete from CloudFormation. Remove it now rather than leave it billing.
             self._give_up(name, created_here)
@@ -144,13 +156,14 @@ class ServingHandler(ResourceHandler):
     def abandon(self, request: Request, phase: str) -> str | None:
         # Only a poll creates; what a failed Create or replacing Update made is deleted now, as a
         # replacement's new name may never get a Delete from CloudFormation's rollback.
-        name = request.physical_id or request.properties["Name"]
-        created_here = request.request_type == "Create" or (request.old_properties or {}).get("Name") != name
+        props = self.props(request.properties)
+        name = request.physical_id or props.name
+        created_here = request.request_type == "Create" or self._old_name(request) != name
         if phase != "is_complete" or not created_here or getattr(self, "_given_up", False):
             return None
         try:
             found = self.find(name)
-            if found is None or not self.check_delete(found, request.properties):
+            if found is None or not self.check_delete(found, props):
                 return None
             self.delete_serving(name)
         except EstateError as err:
@@ -175,24 +188,27 @@ class ServingHandler(ResourceHandler):
                 raise
             return "END_OF_LIFE"
 
-    def _resolve_model(self, props: Any, started: float) -> str | None:
-        source = props["Model"]
-        waiting = f"{self.noun} {props['Name']}"
-        wait = float(props.get("ModelWaitSeconds", 0))
-        if source.get("ModelArn"):
-            model = models.custom_model(self.aws, source["ModelArn"])
+    def _resolve_model(self, props: ServingProperties, started: float) -> str | None:
+        source = props.model
+        waiting = f"{self.noun} {props.name}"
+        if source.model_arn:
+            model = models.custom_model(self.aws, source.model_arn)
             if model is None:
-                raise EstateError(f"custom model {source['ModelArn']} does not exist in this account and region; check the serving entry's model")
+                raise EstateError(f"custom model {source.model_arn} does not exist in this account and region; check the serving entry's model")
             return model["modelArn"]
-        names = JobNames(source["JobNameParts"]["Readable"], source["JobNameParts"]["Digest"])
-        return models.job_model(self.aws, names, started=started, wait_seconds=wait, waiting=waiting, stack="serving stack")
+        if source.job_name_parts is None:
+            raise EstateError(f"{waiting}: its Model names neither a ModelArn nor a job's JobNameParts")
+        names = JobNames(source.job_name_parts.readable, source.job_name_parts.digest)
+        return models.job_model(self.aws, names, started=started, wait_seconds=props.model_wait_seconds, waiting=waiting, stack="serving stack")
 
     def _update_tags(self, request: Request) -> None:
-        found = self.find(request.physical_id or request.properties["Name"])
+        props = self.props(request.properties)
+        found = self.find(request.physical_id or props.name)
         if found is None:
             return
-        before = {t["key"]: t["value"] for t in (request.old_properties or {}).get("Tags") or []}
-        after = {t["key"]: t["value"] for t in request.properties.get("Tags") or []}
+        old_tags = self.props(request.old_properties).tags if request.old_properties else None
+        before = {t["key"]: t["value"] for t in old_tags or []}
+        after = {t["key"]: t["value"] for t in props.tags or []}
         removed = sorted(set(before) - set(after))
         changed = [{"key": k, "value": v} for k, v in sorted(after.items()) if before.get(k) != v]
         if removed:
@@ -202,22 +218,9 @@ class ServingHandler(ResourceHandler):
 
 
 class ProvisionedThroughputHandler(ServingHandler):
-    resource_type = PROVISIONED_THROUGHPUT
+    kind = provisioned_throughput.KIND
     noun = "provisioned throughput"
     ready_status = "InService"
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        "bedrock": (
-            "create_provisioned_model_throughput",
-            "get_provisioned_model_throughput",
-            "update_provisioned_model_throughput",
-            "delete_provisioned_model_throughput",
-            "get_custom_model",
-            "get_model_customization_job",
-            "get_foundation_model",  # the served model's base model lifecycle, before creating
-            "tag_resource",
-            "untag_resource",
-        )
-    }
 
     def find(self, name: str) -> dict[str, Any] | None:
         try:
@@ -226,20 +229,21 @@ class ProvisionedThroughputHandler(ServingHandler):
             return None
 
     def create_serving(self, props: Any, model_arn: str) -> None:
+        assert isinstance(props, ProvisionedThroughputProperties)
         params: dict[str, Any] = {
-            "provisionedModelName": props["Name"],
+            "provisionedModelName": props.name,
             "modelId": model_arn,
-            "modelUnits": int(props["ModelUnits"]),
-            "clientRequestToken": props["ClientRequestToken"],
-            "tags": props.get("Tags") or [],
+            "modelUnits": props.model_units,
+            "clientRequestToken": props.client_request_token,
+            "tags": props.tags or [],
         }
-        if props.get("CommitmentDuration"):
-            params["commitmentDuration"] = props["CommitmentDuration"]
+        if props.commitment_duration:
+            params["commitmentDuration"] = props.commitment_duration
         try:
             self.aws.call("bedrock", "create_provisioned_model_throughput", expect={"ServiceQuotaExceededException"}, **params)
         except ClientError as err:
             raise EstateError(
-                f"provisioned throughput {props['Name']} ({props['ModelUnits']} model units) exceeds a quota: "
+                f"provisioned throughput {props.name} ({props.model_units} model units) exceeds a quota: "
                 f"{error_message(err)}. Model units for custom models need a quota increase in Service Quotas "
                 "(Amazon Bedrock), or fewer units in the spec."
             ) from None
@@ -265,7 +269,7 @@ class ProvisionedThroughputHandler(ServingHandler):
         if not found.get("commitmentDuration") or expires is None or expires <= datetime.now(UTC):
             return True
         term = f"{found['commitmentDuration']} commitment until {expires.isoformat()}"
-        if as_bool(props.get("ReleaseCommitment", "false")):
+        if props.release_commitment:
             log.warning(
                 "letting go of a committed throughput; it bills until its term ends",
                 extra={"serving": found["provisionedModelName"], "term": term},
@@ -280,22 +284,9 @@ class ProvisionedThroughputHandler(ServingHandler):
 
 
 class CustomModelDeploymentHandler(ServingHandler):
-    resource_type = CUSTOM_MODEL_DEPLOYMENT
+    kind = custom_model_deployment.KIND
     noun = "custom model deployment"
     ready_status = "Active"
-    required_operations: ClassVar[dict[str, tuple[str, ...]]] = {
-        "bedrock": (
-            "create_custom_model_deployment",
-            "get_custom_model_deployment",
-            "update_custom_model_deployment",
-            "delete_custom_model_deployment",
-            "get_custom_model",
-            "get_model_customization_job",
-            "get_foundation_model",  # the served model's base model lifecycle, before creating
-            "tag_resource",
-            "untag_resource",
-        )
-    }
 
     def find(self, name: str) -> dict[str, Any] | None:
         try:
@@ -308,14 +299,15 @@ class CustomModelDeploymentHandler(ServingHandler):
             return None
 
     def create_serving(self, props: Any, model_arn: str) -> None:
+        assert isinstance(props, CustomModelDeploymentProperties)
         self.aws.call(
             "bedrock",
             "create_custom_model_deployment",
-            modelDeploymentName=props["Name"],
+            modelDeploymentName=props.name,
             modelArn=model_arn,
-            description=props.get("Description") or f"bedrock-estate serving entry {props['Name']}",
-            tags=props.get("Tags") or [],
-            clientRequestToken=props["ClientRequestToken"],
+            description=props.description or f"bedrock-estate serving entry {props.name}",
+            tags=props.tags or [],
+            clientRequestToken=props.client_request_token,
         )
 
     def swap_model(self, name: str, model_arn: str) -> None:

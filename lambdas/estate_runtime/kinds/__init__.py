@@ -1,0 +1,56 @@
+"""Every kind of estate custom resource, one module each: its CloudFormation type, its handler,
+what its provider must do (wait or not, and how long), the AWS operations it calls and when, and
+its typed properties. Importable without the CDK and without boto3.
+
+The handler registry (``entry.REGISTRY``), the type names (``resource_types``), the handlers'
+``required_operations`` and the conditional permissions (``permissions.ONLY_WHEN``) derive from
+here; the constructs write their properties with ``to_cfn()`` and the handlers read them with
+``parse()``. A new kind is one module here plus its handler and its construct.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import (
+    custom_model_deployment,
+    customization_job,
+    dataset,
+    invocation_logging,
+    model_copy,
+    model_share,
+    provisioned_throughput,
+)
+from .base import (
+    PROVIDER_QUERY_INTERVAL_SECONDS,
+    PROVIDER_TOTAL_TIMEOUT_SECONDS,
+    JobNameParts,
+    Kind,
+    Properties,
+    When,
+    as_bool,
+)
+
+ALL: tuple[Kind[Any], ...] = (
+    invocation_logging.KIND,
+    customization_job.KIND,
+    dataset.KIND,
+    provisioned_throughput.KIND,
+    custom_model_deployment.KIND,
+    model_share.KIND,
+    model_copy.KIND,
+)
+
+BY_TYPE: dict[str, Kind[Any]] = {kind.type_name: kind for kind in ALL}
+
+__all__ = [
+    "ALL",
+    "BY_TYPE",
+    "PROVIDER_QUERY_INTERVAL_SECONDS",
+    "PROVIDER_TOTAL_TIMEOUT_SECONDS",
+    "JobNameParts",
+    "Kind",
+    "Properties",
+    "When",
+    "as_bool",
+]

@@ -1,0 +1,255 @@
+"""What a kind of custom resource is: :class:`Kind`, and the typed properties it travels with.
+
+Plain Python, importable without the CDK and without boto3: the constructs read it at synthesis,
+the handlers in the Lambda, the plan and the tests anywhere.
+
+A kind's properties are a frozen dataclass deriving from :class:`Properties`. Each field names its
+CloudFormation key once (:func:`prop`); :meth:`Properties.to_cfn` is the one serializer (the
+construct's ``properties``) and :meth:`Properties.parse` the one parser (the handler's view), which
+turns CloudFormation's string scalars (``"1"``, ``"true"``) into the field's type. Fields that are
+botocore request shapes stay as they arrive: the handler coerces them against the operation's
+input shape (``core.coerce_to_shape``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ..errors import EstateError
+
+if TYPE_CHECKING:
+    from ..permissions import DependentPermission
+
+# The provider framework's waiter: it polls is_complete every query interval and gives up after the
+# total timeout. Every wait a kind declares fits within it (checked when the kind is defined).
+PROVIDER_TOTAL_TIMEOUT_SECONDS = 3600
+PROVIDER_QUERY_INTERVAL_SECONDS = 30
+
+
+def as_bool(value: Any) -> bool:
+    """CloudFormation hands custom resources every scalar as a string: 'true' means True."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise EstateError(f"expected true or false, got {value!r}")
+
+
+def prop(key: str, default: Any = dataclasses.MISSING, *, api: str | None = None) -> Any:
+    """A property field: its CloudFormation ``key``, its default when absent (none: required), and
+    for properties that are a field of the AWS request itself, that field's ``api`` name."""
+    return field(default=default, metadata={"cfn": key, "api": api})
+
+
+class Properties:
+    """Base of every kind's typed properties (a frozen, keyword-only dataclass)."""
+
+    def to_cfn(self) -> dict[str, Any]:
+        """The properties as the template carries them, in field order; ``None`` fields are left out."""
+        assert dataclasses.is_dataclass(self)
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f.metadata["cfn"]] = _serialize(value)
+        return out
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any] | None, *, where: str = "") -> typing.Self:
+        """The properties CloudFormation delivered (``ServiceToken`` and unknown keys ignored),
+        with string scalars turned into each field's type. A missing required property or a value
+        of the wrong form raises :class:`EstateError` naming the property."""
+        raw = raw or {}
+        if not isinstance(raw, Mapping):
+            raise EstateError(f"property {where.rstrip('.') or 'set'} must be a mapping, got {raw!r}")
+        values: dict[str, Any] = {}
+        hints = _hints(cls)
+        for f in _fields(cls):
+            key = f.metadata["cfn"]
+            value = raw.get(key)
+            if value is None:
+                if f.default is dataclasses.MISSING:
+                    raise EstateError(f"property {where}{key} is required")
+                continue
+            values[f.name] = _parse(value, hints[f.name], f"{where}{key}")
+        return cls(**values)
+
+    @classmethod
+    def parse_field(cls, raw: Mapping[str, Any] | None, name: str, *, where: str = "") -> Any:
+        """One field of ``raw`` (by its Python name), parsed as :meth:`parse` would; its default when absent."""
+        f = next(f for f in _fields(cls) if f.name == name)
+        value = (raw or {}).get(f.metadata["cfn"])
+        if value is None:
+            if f.default is dataclasses.MISSING:
+                raise EstateError(f"property {where}{f.metadata['cfn']} is required")
+            return f.default
+        return _parse(value, _hints(cls)[name], f"{where}{f.metadata['cfn']}")
+
+    @classmethod
+    def cfn_key(cls, name: str) -> str:
+        """The CloudFormation key of the field ``name``."""
+        return str(next(f.metadata["cfn"] for f in _fields(cls) if f.name == name))
+
+    @classmethod
+    def cfn_keys(cls) -> tuple[str, ...]:
+        return tuple(f.metadata["cfn"] for f in _fields(cls))
+
+    @classmethod
+    def api_fields(cls) -> dict[str, str]:
+        """CloudFormation key -> request field, for the properties that are the AWS request itself."""
+        return {f.metadata["cfn"]: f.metadata["api"] for f in _fields(cls) if f.metadata["api"]}
+
+
+def _fields(cls: Any) -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(cls)
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _serialize(value: Any) -> Any:
+    if isinstance(value, Properties):
+        return value.to_cfn()
+    if isinstance(value, list):
+        return [_serialize(item) for item in value]
+    return value
+
+
+def _parse(value: Any, hint: Any, path: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        (hint,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        origin = typing.get_origin(hint)
+    if isinstance(hint, type) and issubclass(hint, Properties):
+        return hint.parse(value, where=f"{path}.")
+    if origin is list:
+        if not isinstance(value, list):
+            raise EstateError(f"property {path} must be a list, got {value!r}")
+        (item,) = typing.get_args(hint)
+        return [_parse(v, item, f"{path}[{i}]") for i, v in enumerate(value)]
+    if hint is bool:
+        try:
+            return as_bool(value)
+        except EstateError as err:
+            raise EstateError(f"property {path}: {err}") from None
+    if hint in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise EstateError(f"property {path} must be a number, got {value!r}")
+        try:
+            return hint(value)
+        except ValueError:
+            raise EstateError(f"property {path} must be a {'whole ' if hint is int else ''}number, got {value!r}") from None
+    if hint is str:
+        if not isinstance(value, str):
+            raise EstateError(f"property {path} must be text, got {value!r}")
+        return value
+    return value  # a request shape (dict, Any): coerced by the handler against the API's own shape
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobNameParts(Properties):
+    """The names of a customization job, as the kinds that refer to a job carry them: the readable
+    part and the content digest (``naming.JobNames`` derives every name and attempt from them)."""
+
+    readable: str = prop("Readable")
+    digest: str = prop("Digest")
+
+
+@dataclass(frozen=True)
+class When:
+    """A call made only for resources whose property ``field`` has ``value`` (``None``: is present)."""
+
+    field: str
+    value: str | None = None
+
+
+P = TypeVar("P", bound=Properties)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Kind(Generic[P]):
+    """One kind of estate custom resource: everything the construct, the provider, the handler,
+    the permission tests and the plan need to agree on."""
+
+    type_name: str
+    """CloudFormation resource type, e.g. ``Custom::BedrockCustomizationJob``."""
+
+    handler: str
+    """``module:Class`` of the handler, relative to the ``estate_runtime`` package."""
+
+    properties: type[P]
+    """The typed properties (one serializer for the construct, one parser for the handler)."""
+
+    asynchronous: bool
+    """True when Create waits in ``is_complete`` polls; False when ``on_event`` finishes it."""
+
+    operations: Mapping[str, tuple[str, ...]]
+    """boto3 service -> the operations the handler calls (checked against the runtime's boto3
+    before any call, and by the permission tests against the code and the grants)."""
+
+    conditional: Mapping[tuple[str, str], When] = field(default_factory=dict)
+    """(service, operation) -> when the handler makes that call; its role holds the permission exactly then."""
+
+    waits: tuple[str, ...] = ()
+    """Property fields holding a wait in seconds; their defaults are what the construct writes and
+    the handler assumes, each within the provider's total timeout."""
+
+    def __post_init__(self) -> None:
+        names = {f.name: f for f in _fields(self.properties)}
+        for (service, operation), when in self.conditional.items():
+            if operation not in self.operations.get(service, ()) or when.field not in names:
+                raise ValueError(f"{self.type_name}: conditional {service}:{operation} needs an operation and a property field")
+        for wait in self.waits:
+            seconds = names[wait].default
+            if not (isinstance(seconds, int) and 0 < seconds <= PROVIDER_TOTAL_TIMEOUT_SECONDS):
+                raise ValueError(f"{self.type_name}: {wait} must default to a wait within the provider's {PROVIDER_TOTAL_TIMEOUT_SECONDS} s")
+
+    @property
+    def name(self) -> str:
+        """The type name without ``Custom::``."""
+        return self.type_name.removeprefix("Custom::")
+
+    def parse(self, raw: Mapping[str, Any] | None) -> P:
+        try:
+            return self.properties.parse(raw)
+        except EstateError as err:
+            raise EstateError(f"{self.type_name}: {err}") from None
+
+    def only_when(self) -> dict[tuple[str, str, str], tuple[str, str | None]]:
+        """(type, service, operation) -> (CloudFormation key, value) of the conditional calls."""
+        return {
+            (self.type_name, service, operation): (self.properties.cfn_key(when.field), when.value)
+            for (service, operation), when in self.conditional.items()
+        }
+
+    def iam_actions(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(service, operation) -> the IAM actions that authorize it."""
+        from ..permissions import ACTION_OF
+
+        return {
+            (service, operation): ACTION_OF.get((service, operation), (f"{service}:{_pascal(operation)}",))
+            for service, operations in self.operations.items()
+            for operation in operations
+        }
+
+    def dependent_permissions(self) -> tuple[DependentPermission, ...]:
+        """What the kind's calls need beyond their own actions (``permissions.DEPENDENT_PERMISSIONS``)."""
+        from ..permissions import dependents_of
+
+        actions = [a for group in self.iam_actions().values() for a in group]
+        return tuple(row for action in dict.fromkeys(actions) for row in dependents_of(action))
+
+
+def _pascal(operation: str) -> str:
+    return "".join(part.capitalize() for part in operation.split("_"))

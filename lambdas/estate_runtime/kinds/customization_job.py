@@ -1,0 +1,64 @@
+"""``Custom::BedrockCustomizationJob``: a fine-tuning, continued pre-training or distillation job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .base import PROVIDER_TOTAL_TIMEOUT_SECONDS, JobNameParts, Kind, Properties, When, prop
+
+# The provider's waiter gives up after one hour; the job resource stops waiting for data
+# validation a little earlier and completes as "accepted, still validating".
+VALIDATION_WAIT_SECONDS = PROVIDER_TOTAL_TIMEOUT_SECONDS - 5 * 60
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomizationJobProperties(Properties):
+    job_name: str = prop("JobName")
+    custom_model_name: str = prop("CustomModelName")
+    name_parts: JobNameParts = prop("NameParts")
+    """What every name and attempt derives from (``naming.JobNames``)."""
+
+    # The request to CreateModelCustomizationJob (``api``: its field); the rest steers the handler.
+    role_arn: str = prop("RoleArn", api="roleArn")
+    base_model_identifier: str = prop("BaseModelIdentifier", api="baseModelIdentifier")
+    customization_type: str = prop("CustomizationType", api="customizationType")
+    training_data_config: dict[str, Any] = prop("TrainingDataConfig", api="trainingDataConfig")
+    output_data_config: dict[str, Any] = prop("OutputDataConfig", api="outputDataConfig")
+    job_tags: list[dict[str, str]] = prop("JobTags", api="jobTags")
+    custom_model_tags: list[dict[str, str]] = prop("CustomModelTags", api="customModelTags")
+
+    removal: str = prop("Removal", "retain")
+    """``retain`` (default) keeps the trained model when the resource is deleted; ``destroy`` deletes it."""
+    validation_wait_seconds: int = prop("ValidationWaitSeconds", VALIDATION_WAIT_SECONDS)
+
+    validation_data_config: dict[str, Any] | None = prop("ValidationDataConfig", None, api="validationDataConfig")
+    hyper_parameters: dict[str, str] | None = prop("HyperParameters", None, api="hyperParameters")
+    customization_config: dict[str, Any] | None = prop("CustomizationConfig", None, api="customizationConfig")
+    custom_model_kms_key_id: str | None = prop("CustomModelKmsKeyId", None, api="customModelKmsKeyId")
+    preflight: list[dict[str, Any]] | None = prop("Preflight", None)
+    """Checks of datasets already in S3, run before the job is created."""
+    vpc_config: dict[str, Any] | None = prop("VpcConfig", None, api="vpcConfig")
+
+
+KIND = Kind(
+    type_name="Custom::BedrockCustomizationJob",
+    handler=".resources.customization_job:CustomizationJobHandler",
+    properties=CustomizationJobProperties,
+    asynchronous=True,
+    operations={
+        "bedrock": (
+            "create_model_customization_job",
+            "get_model_customization_job",
+            "stop_model_customization_job",
+            "list_model_customization_jobs",
+            "delete_custom_model",
+            "get_foundation_model",  # the base model's live lifecycle, before a job is created
+            "tag_resource",
+            "untag_resource",
+        ),
+        "s3": ("get_object",),  # the pre-flight read of datasets already in S3
+    },
+    conditional={("s3", "get_object"): When("preflight")},
+    waits=("validation_wait_seconds",),
+)

@@ -1,0 +1,32 @@
+"""``Custom::BedrockInvocationLogging``: the account/region model invocation logging configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .base import Kind, Properties, prop
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvocationLoggingProperties(Properties):
+    logging_config: dict[str, Any] | None = prop("LoggingConfig", None)
+    """The API's ``loggingConfig`` (its flags arrive as strings; the handler normalizes them)."""
+
+    adopt_existing: bool = prop("AdoptExisting", False)
+    """Overwrite a configuration this estate did not set."""
+
+
+KIND = Kind(
+    type_name="Custom::BedrockInvocationLogging",
+    handler=".resources.invocation_logging:InvocationLoggingHandler",
+    properties=InvocationLoggingProperties,
+    asynchronous=False,
+    operations={
+        "bedrock": (
+            "get_model_invocation_logging_configuration",
+            "put_model_invocation_logging_configuration",
+            "delete_model_invocation_logging_configuration",
+        )
+    },
+)

@@ -1,0 +1,52 @@
+"""``Custom::BedrockModelCopy``: a model an earlier stage shared, copied into this stage's account and region."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import JobNameParts, Kind, Properties, prop
+
+MODEL_WAIT_SECONDS = 10 * 60
+"""How long to wait for the shared model to become visible (RAM associates asynchronously)."""
+COPY_WAIT_SECONDS = 55 * 60
+
+
+@dataclass(frozen=True, kw_only=True)
+class CopySource(Properties):
+    stage: str = prop("Stage")
+    account: str = prop("Account")
+    region: str = prop("Region")
+    job_name_parts: JobNameParts = prop("JobNameParts")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelCopyProperties(Properties):
+    name: str = prop("Name")
+    """Name of the copied model in this account and region, also its physical id."""
+    source: CopySource = prop("Source")
+    kms_key_id: str = prop("KmsKeyId")
+    removal: str = prop("Removal", "retain")
+    tags: list[dict[str, str]] | None = prop("Tags", None)
+    model_wait_seconds: int = prop("ModelWaitSeconds", MODEL_WAIT_SECONDS)
+    copy_wait_seconds: int = prop("CopyWaitSeconds", COPY_WAIT_SECONDS)
+
+
+KIND = Kind(
+    type_name="Custom::BedrockModelCopy",
+    handler=".resources.promotion:ModelCopyHandler",
+    properties=ModelCopyProperties,
+    asynchronous=True,
+    operations={
+        # list_custom_models runs in the region that trained the source model (Aws.in_region);
+        # get_foundation_model reads the base model's live lifecycle here, before a copy is made.
+        "bedrock": (
+            "create_model_copy_job",
+            "list_model_copy_jobs",
+            "list_custom_models",
+            "get_custom_model",
+            "delete_custom_model",
+            "get_foundation_model",
+        ),
+    },
+    waits=("model_wait_seconds", "copy_wait_seconds"),
+)

@@ -1,0 +1,46 @@
+"""``Custom::BedrockModelShare``: the model a job trains, shared through AWS RAM with later stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import JobNameParts, Kind, Properties, prop
+from .serving_common import MODEL_WAIT_SECONDS
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharedJobModel(Properties):
+    job_name_parts: JobNameParts = prop("JobNameParts")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelShareProperties(Properties):
+    name: str = prop("Name")
+    """Name of the RAM resource share, also its physical id."""
+    model: SharedJobModel = prop("Model")
+    principals: list[str] = prop("Principals")
+    """The accounts the model is shared with: exactly these."""
+    tags: list[dict[str, str]] | None = prop("Tags", None)
+    # The share waits for training as long as the serving entries of the same stack do, so a stack
+    # deployed before training completes fails once, after the same wait, with the same advice.
+    model_wait_seconds: int = prop("ModelWaitSeconds", MODEL_WAIT_SECONDS)
+
+
+KIND = Kind(
+    type_name="Custom::BedrockModelShare",
+    handler=".resources.promotion:ModelShareHandler",
+    properties=ModelShareProperties,
+    asynchronous=True,
+    operations={
+        "ram": (
+            "create_resource_share",
+            "get_resource_shares",
+            "get_resource_share_associations",
+            "associate_resource_share",
+            "disassociate_resource_share",
+            "delete_resource_share",
+        ),
+        "bedrock": ("get_custom_model", "get_model_customization_job"),
+    },
+    waits=("model_wait_seconds",),
+)

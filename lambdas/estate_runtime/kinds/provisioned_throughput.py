@@ -1,0 +1,35 @@
+"""``Custom::BedrockProvisionedThroughput``: a custom model served with provisioned throughput."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import Kind, prop
+from .serving_common import SERVING_OPERATIONS, ServingProperties
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProvisionedThroughputProperties(ServingProperties):
+    model_units: int = prop("ModelUnits")
+    commitment_duration: str | None = prop("CommitmentDuration", None)
+    """``OneMonth`` or ``SixMonths``; absent for hourly."""
+    release_commitment: bool | None = prop("ReleaseCommitment", None)
+    """With a commitment: removing the resource before the term lets go of it instead of failing."""
+
+
+KIND = Kind(
+    type_name="Custom::BedrockProvisionedThroughput",
+    handler=".resources.serving:ProvisionedThroughputHandler",
+    properties=ProvisionedThroughputProperties,
+    asynchronous=True,
+    operations={
+        "bedrock": (
+            "create_provisioned_model_throughput",
+            "get_provisioned_model_throughput",
+            "update_provisioned_model_throughput",
+            "delete_provisioned_model_throughput",
+            *SERVING_OPERATIONS,
+        )
+    },
+    waits=("model_wait_seconds", "serve_wait_seconds"),
+)

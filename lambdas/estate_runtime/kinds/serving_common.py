@@ -1,0 +1,41 @@
+"""What the two serving kinds (provisioned throughput, custom model deployment) share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import JobNameParts, Properties, prop
+
+# Inside the provider's one-hour waiter: wait for training at most this long, then the rest for
+# the throughput or deployment to start serving.
+MODEL_WAIT_SECONDS = 20 * 60
+SERVE_WAIT_SECONDS = 55 * 60
+
+SERVING_OPERATIONS = (
+    "get_custom_model",
+    "get_model_customization_job",
+    "get_foundation_model",  # the served model's base model lifecycle, before creating
+    "tag_resource",
+    "untag_resource",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServedModelSource(Properties):
+    """The model served: an existing custom model, or the one a declared job trains."""
+
+    model_arn: str | None = prop("ModelArn", None)
+    job_name_parts: JobNameParts | None = prop("JobNameParts", None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingProperties(Properties):
+    name: str = prop("Name")
+    """Bedrock name of the throughput or deployment, also its physical id."""
+    client_request_token: str = prop("ClientRequestToken")
+    model: ServedModelSource = prop("Model")
+    tags: list[dict[str, str]] | None = prop("Tags", None)
+    model_wait_seconds: int = prop("ModelWaitSeconds", MODEL_WAIT_SECONDS)
+    """How long a poll waits for the job's model before failing."""
+    serve_wait_seconds: int = prop("ServeWaitSeconds", SERVE_WAIT_SECONDS)
+    """How long it waits for the resource to serve before removing it and failing."""

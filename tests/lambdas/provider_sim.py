@@ -1,0 +1,140 @@
+"""The provider framework as the handlers see it, for every handler test.
+
+CDK's provider framework calls ``on_event`` once per CloudFormation request and then, for an
+asynchronous provider, ``is_complete`` every query interval until it answers true or the total
+timeout passes. Each is_complete event is the request with the whole on_event answer merged in
+(``{...event, ...onEventResult}``), and the final attributes are on_event's Data overlaid with
+is_complete's. :class:`Provider` does the same in memory, with the kinds' real handlers behind the
+real :class:`Dispatcher` and fakes (one per AWS service) as clients. The framework's own code runs
+in ``test_real_framework.py``; this is its stand-in everywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from estate_runtime import kinds
+from estate_runtime.aws import Aws
+from estate_runtime.core import SETTLED, Dispatcher
+from estate_runtime.entry import load_handlers
+
+from .support import Context, FakeClock, aws_with, event
+
+# The framework's waiter: one poll per query interval until the total timeout.
+MAX_POLLS = kinds.PROVIDER_TOTAL_TIMEOUT_SECONDS // kinds.PROVIDER_QUERY_INTERVAL_SECONDS
+
+
+@dataclass
+class Deployment:
+    """What one request came to: the on_event answer, every poll's answer, and the final outcome."""
+
+    answer: dict[str, Any]
+    polls: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def physical_id(self) -> str:
+        return str(self.answer["PhysicalResourceId"])
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.polls and self.polls[-1]["IsComplete"])
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The attributes CloudFormation receives: on_event's Data overlaid with the last poll's."""
+        last = self.polls[-1] if self.polls else {}
+        return {**(self.answer.get("Data") or {}), **(last.get("Data") or {})}
+
+
+class Provider:
+    """One stack's provider: the handlers of ``served`` kinds, calling the given fakes."""
+
+    def __init__(
+        self,
+        clients: Mapping[str, Any],
+        served: Iterable[kinds.Kind[Any]] = kinds.ALL,
+        *,
+        clock: FakeClock | None = None,
+        aws_factory: Callable[..., Aws] | None = None,
+    ):
+        self.clients = clients
+        self.clock = clock or FakeClock()
+        self.dispatcher = Dispatcher(
+            load_handlers([kind.type_name for kind in served]),
+            aws_factory=aws_factory or (lambda region, deadline: aws_with(dict(self.clients), self.clock)),
+        )
+
+    def on_event(self, request_type: str, resource_type: str, props: Mapping[str, Any], *, logical_id: str = "Resource", **extra: Any) -> dict[str, Any]:
+        """CloudFormation's request, delivered to on_event."""
+        return self.dispatcher.on_event(event(request_type, resource_type, dict(props), logical_id=logical_id, **extra), Context())
+
+    def poll(
+        self, request_type: str, resource_type: str, props: Mapping[str, Any], answer: Mapping[str, Any], *, logical_id: str = "Resource", **extra: Any
+    ) -> dict[str, Any]:
+        """One is_complete call: the request with the on_event ``answer`` merged in, as the framework does."""
+        merged = {**event(request_type, resource_type, dict(props), logical_id=logical_id, **extra), **answer}
+        return self.dispatcher.is_complete(merged, Context())
+
+    def deploy(
+        self,
+        request_type: str,
+        resource_type: str,
+        props: Mapping[str, Any],
+        *,
+        logical_id: str = "Resource",
+        max_polls: int = MAX_POLLS,
+        between: Callable[[int], None] | None = None,
+        **extra: Any,
+    ) -> Deployment:
+        """on_event, then is_complete until it answers true or ``max_polls`` polls were made (the
+        framework's waiter gives up there); ``between(n)`` runs before poll ``n`` (a fake settling).
+        A failed step raises the handler's error, as the framework fails the resource with it."""
+        answer = self.on_event(request_type, resource_type, props, logical_id=logical_id, **extra)
+        kind = kinds.BY_TYPE.get(resource_type)
+        if kind is not None and not kind.asynchronous and request_type != "Delete":
+            assert answer.get(SETTLED) is True, f"{resource_type} is declared synchronous but on_event left work for the polls"
+        deployment = Deployment(answer)
+        for number in range(1, max_polls + 1):
+            if between is not None:
+                between(number)
+            result = self.poll(request_type, resource_type, props, answer, logical_id=logical_id, **extra)
+            deployment.polls.append(result)
+            if result["IsComplete"]:
+                break
+        return deployment
+
+    def resource(self, resource_type: str, logical_id: str = "Resource", props: Mapping[str, Any] | None = None) -> Resource:
+        """One resource of the stack: the requests of ``resource_type`` for ``logical_id``, with
+        ``props`` as the properties when a call gives none."""
+        return Resource(self, resource_type, logical_id, props)
+
+
+@dataclass
+class Resource:
+    """The requests CloudFormation makes for one resource, through its :class:`Provider`."""
+
+    provider: Provider
+    resource_type: str
+    logical_id: str
+    props: Mapping[str, Any] | None = None
+
+    def _args(self, props: Mapping[str, Any] | None, resource_type: str | None) -> tuple[str, Mapping[str, Any]]:
+        chosen = props if props is not None else self.props
+        assert chosen is not None, "no properties given"
+        return resource_type or self.resource_type, chosen
+
+    def on_event(self, request_type: str, props: Mapping[str, Any] | None = None, *, resource_type: str | None = None, **extra: Any) -> dict[str, Any]:
+        kind, chosen = self._args(props, resource_type)
+        return self.provider.on_event(request_type, kind, chosen, logical_id=self.logical_id, **extra)
+
+    def poll(
+        self, request_type: str, props: Mapping[str, Any] | None, answer: Mapping[str, Any], *, resource_type: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        kind, chosen = self._args(props, resource_type)
+        return self.provider.poll(request_type, kind, chosen, answer, logical_id=self.logical_id, **extra)
+
+    def deploy(self, request_type: str, props: Mapping[str, Any] | None = None, *, resource_type: str | None = None, **extra: Any) -> Deployment:
+        kind, chosen = self._args(props, resource_type)
+        return self.provider.deploy(request_type, kind, chosen, logical_id=self.logical_id, **extra)

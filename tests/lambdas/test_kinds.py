@@ -1,0 +1,135 @@
+"""The kinds: one definition of each custom resource (type, handler, waits, operations, properties)
+from which the registry, the handlers' declared operations and the conditional permissions derive,
+and whose properties survive the trip through a template and CloudFormation's string scalars."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from estate_runtime import kinds, permissions, resource_types
+from estate_runtime.entry import REGISTRY, load_handlers
+from estate_runtime.errors import EstateError
+from estate_runtime.kinds import JobNameParts, Kind, Properties, When
+from estate_runtime.kinds.customization_job import CustomizationJobProperties
+from estate_runtime.kinds.model_copy import CopySource, ModelCopyProperties
+from estate_runtime.kinds.provisioned_throughput import ProvisionedThroughputProperties
+from estate_runtime.kinds.serving_common import ServedModelSource
+
+from .cfn_sim import delivered
+
+PARTS = JobNameParts(readable="bedrock-estate-dev-summarizer", digest="b3e79f5f57c8af0f")
+TAGS = [{"key": "bedrock-estate", "value": "dev"}]
+SAMPLES: dict[str, Properties] = {
+    kinds.invocation_logging.KIND.type_name: kinds.invocation_logging.InvocationLoggingProperties(
+        # Request shapes arrive as they are (the handler coerces them against the API's shape).
+        logging_config={"textDataDeliveryEnabled": "true", "s3Config": {"bucketName": "logs", "keyPrefix": "invocation-logs"}},
+        adopt_existing=True,
+    ),
+    kinds.customization_job.KIND.type_name: CustomizationJobProperties(
+        job_name="bedrock-estate-dev-summarizer-b3e79f5f57",
+        custom_model_name="bedrock-estate-dev-summarizer-b3e79f5f57",
+        name_parts=PARTS,
+        role_arn="arn:aws:iam::111111111111:role/customization",
+        base_model_identifier="amazon.nova-micro-v1:0:128k",
+        customization_type="FINE_TUNING",
+        training_data_config={"s3Uri": "s3://training/datasets/x.jsonl"},
+        output_data_config={"s3Uri": "s3://output/jobs/"},
+        job_tags=TAGS,
+        custom_model_tags=TAGS,
+        hyper_parameters={"epochCount": "2"},
+        preflight=[{"S3Uri": "s3://training/x.jsonl", "Format": "bedrock-conversation-2024", "MinRecords": "8"}],
+    ),
+    kinds.dataset.KIND.type_name: kinds.dataset.DatasetProperties(
+        source_bucket="assets", source_key="abc.jsonl", target_bucket="training", target_key="datasets/x/abc.jsonl", sha256="abc", removal="destroy"
+    ),
+    kinds.provisioned_throughput.KIND.type_name: ProvisionedThroughputProperties(
+        name="pt-1", client_request_token="pt-1", model=ServedModelSource(job_name_parts=PARTS), tags=TAGS, model_units=2,
+        commitment_duration="OneMonth", release_commitment=False,
+    ),
+    kinds.custom_model_deployment.KIND.type_name: kinds.custom_model_deployment.CustomModelDeploymentProperties(
+        name="od-1", client_request_token="od-1", model=ServedModelSource(model_arn="arn:aws:bedrock:us-west-2:111111111111:custom-model/x"),
+        tags=TAGS, description="served",
+    ),
+    kinds.model_share.KIND.type_name: kinds.model_share.ModelShareProperties(
+        name="bedrock-estate-dev-share", model=kinds.model_share.SharedJobModel(job_name_parts=PARTS), principals=["222222222222"], tags=TAGS
+    ),
+    kinds.model_copy.KIND.type_name: ModelCopyProperties(
+        name="copy-1", source=CopySource(stage="dev", account="111111111111", region="us-west-2", job_name_parts=PARTS),
+        kms_key_id="arn:aws:kms:us-east-1:222222222222:key/k", tags=TAGS,
+    ),
+}
+
+
+def test_every_kind_has_a_sample_and_a_handler_of_its_own():
+    assert set(SAMPLES) == set(kinds.BY_TYPE) == set(REGISTRY)
+    assert {v for k, v in vars(resource_types).items() if k.isupper()} == set(kinds.BY_TYPE)
+    for resource_type, handler in load_handlers(sorted(REGISTRY)).items():
+        kind = kinds.BY_TYPE[resource_type]
+        assert handler.kind is kind and handler.resource_type == resource_type
+        assert handler.required_operations == kind.operations
+
+
+@pytest.mark.parametrize("resource_type", sorted(SAMPLES))
+def test_properties_survive_the_template_and_cloudformations_strings(resource_type):
+    sample = SAMPLES[resource_type]
+    kind = kinds.BY_TYPE[resource_type]
+    raw = delivered(sample.to_cfn())  # what the handler receives: every scalar a string
+    assert kind.parse({"ServiceToken": "arn:aws:lambda:x", **raw}) == sample
+    assert set(sample.to_cfn()) <= set(kind.properties.cfn_keys())
+
+
+def test_the_serializer_leaves_out_what_is_not_set_and_writes_the_kinds_waits():
+    throughput = ProvisionedThroughputProperties(
+        name="pt-1", client_request_token="pt-1", model=ServedModelSource(job_name_parts=PARTS), model_units=1
+    )
+    assert throughput.to_cfn() == {
+        "Name": "pt-1",
+        "ClientRequestToken": "pt-1",
+        "Model": {"JobNameParts": {"Readable": PARTS.readable, "Digest": PARTS.digest}},
+        "ModelWaitSeconds": 1200,
+        "ServeWaitSeconds": 3300,
+        "ModelUnits": 1,
+    }
+
+
+def test_scalars_are_coerced_once_with_the_property_named_on_a_bad_value():
+    parsed = kinds.provisioned_throughput.KIND.parse(delivered(SAMPLES[kinds.provisioned_throughput.KIND.type_name].to_cfn()))
+    assert parsed.model_units == 2 and parsed.release_commitment is False and parsed.serve_wait_seconds == 3300
+    bad = {**delivered(SAMPLES[kinds.provisioned_throughput.KIND.type_name].to_cfn()), "ModelUnits": "two"}
+    with pytest.raises(EstateError, match="Custom::BedrockProvisionedThroughput: property ModelUnits must be a whole number, got 'two'"):
+        kinds.provisioned_throughput.KIND.parse(bad)
+    with pytest.raises(EstateError, match="property Source.JobNameParts.Digest is required"):
+        kinds.model_copy.KIND.parse({"Name": "c", "KmsKeyId": "k", "Source": {"Stage": "dev", "Account": "1", "Region": "r", "JobNameParts": {"Readable": "x"}}})
+    with pytest.raises(EstateError, match="property ReleaseCommitment: expected true or false"):
+        kinds.provisioned_throughput.KIND.parse({**bad, "ModelUnits": "1", "ReleaseCommitment": "yes"})
+
+
+def test_conditional_calls_and_dependent_permissions_come_from_the_kinds():
+    assert permissions.ONLY_WHEN == {
+        ("Custom::BedrockEstateDataset", "s3", "delete_object"): ("Removal", "destroy"),
+        ("Custom::BedrockCustomizationJob", "s3", "get_object"): ("Preflight", None),
+    }
+    job = kinds.customization_job.KIND
+    assert job.iam_actions()[("bedrock", "create_model_customization_job")] == ("bedrock:CreateModelCustomizationJob",)
+    assert kinds.dataset.KIND.iam_actions()[("s3", "copy_object")] == ("s3:GetObject", "s3:PutObject")
+    rows = {(row.operation, row.on, row.key) for row in job.dependent_permissions()}
+    assert rows == {
+        ("bedrock:CreateModelCustomizationJob", "passed-role", None),
+        ("bedrock:CreateModelCustomizationJob", "created", None),
+        ("bedrock:CreateModelCustomizationJob", "key", "custom-model"),
+    }
+    # The dataset writes objects into an encrypted bucket: the data key, through its copy.
+    assert [(r.operation, r.key) for r in kinds.dataset.KIND.dependent_permissions()] == [("s3:PutObject", "data")]
+
+
+def test_a_kind_refuses_waits_beyond_the_provider_and_conditions_on_unknown_calls():
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class Slow(Properties):
+        wait_seconds: int = kinds.base.prop("WaitSeconds", kinds.PROVIDER_TOTAL_TIMEOUT_SECONDS + 1)
+
+    with pytest.raises(ValueError, match="within the provider's 3600 s"):
+        Kind(type_name="Custom::Slow", handler=".x:Y", properties=Slow, asynchronous=True, operations={}, waits=("wait_seconds",))
+    with pytest.raises(ValueError, match="conditional s3:get_object"):
+        Kind(type_name="Custom::Odd", handler=".x:Y", properties=Slow, asynchronous=True, operations={}, conditional={("s3", "get_object"): When("wait_seconds")})

@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from estate_runtime.kinds.invocation_logging import KIND, InvocationLoggingProperties
+from estate_runtime.kinds.invocation_logging import DELIVERY_FLAGS, KIND, InvocationLoggingProperties
 
 from .estate_key import EstateKey
 from .resource_provider import EstateProvider, ProviderLogging
@@ -101,13 +101,7 @@ class InvocationLogging(Construct):
         if props.bucket.encryption_key is not None:
             props.key.grant_bedrock_service("BedrockInvocationLogDelivery", ["kms:GenerateDataKey"])
 
-        config: dict[str, object] = {
-            "textDataDeliveryEnabled": props.text,
-            "imageDataDeliveryEnabled": props.image,
-            "embeddingDataDeliveryEnabled": props.embedding,
-            "videoDataDeliveryEnabled": props.video,
-            "audioDataDeliveryEnabled": props.audio,
-        }
+        config: dict[str, object] = {flag: getattr(props, payload) for payload, flag in DELIVERY_FLAGS.items()}
         if props.s3_delivery:
             config["s3Config"] = {"bucketName": props.bucket.bucket_name, "keyPrefix": props.s3_prefix}
 

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from estate_runtime.kinds.invocation_logging import DELIVERY_FLAGS
+
 from .spec import EstateSpec, StageSettings, load_stage_or_report
 
 
@@ -54,7 +56,8 @@ def check_logging(bedrock: Any, ssm: Any, stage: StageSettings) -> Check:
         if (config.get("cloudWatchConfig") or {}).get("logGroupName") != group:
             problems.append(f"CloudWatch delivery goes to {(config.get('cloudWatchConfig') or {}).get('logGroupName')!r}, not {group!r}")
     flags = logging.data_delivery
-    for field, wanted in (("textDataDeliveryEnabled", flags.text), ("imageDataDeliveryEnabled", flags.image), ("embeddingDataDeliveryEnabled", flags.embedding)):
+    for payload, field in DELIVERY_FLAGS.items():
+        wanted = getattr(flags, payload)
         if bool(config.get(field, False)) != wanted:
             problems.append(f"{field} is {bool(config.get(field, False))}, the spec says {wanted}")
     return Check("invocation logging", not problems, "; ".join(problems) or "the configuration is the estate's")

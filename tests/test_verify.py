@@ -24,7 +24,7 @@ def spec():
     return parse_spec(text, base_dir=FIXTURES)
 
 
-def deploy_dev(spec, trust_condition=None, logging_bucket="estate-dev-invocation-logs", with_job=True):
+def deploy_dev(spec, trust_condition=None, logging_bucket="estate-dev-invocation-logs", with_job=True, flags=None):
     """Make moto look like a deployed dev stage."""
     stage = spec.stage("dev")
     ssm = boto3.client("ssm", region_name="us-east-1")
@@ -45,6 +45,7 @@ def deploy_dev(spec, trust_condition=None, logging_bucket="estate-dev-invocation
             "textDataDeliveryEnabled": True,
             "imageDataDeliveryEnabled": False,
             "embeddingDataDeliveryEnabled": False,
+            **(flags or {}),
         }
     )
     if with_job:
@@ -74,6 +75,16 @@ def test_a_foreign_logging_destination_fails(spec):
     deploy_dev(spec, logging_bucket="someone-elses-bucket")
     [logging, *_] = run(spec, "dev", FIXTURES, client)
     assert not logging.ok and "not the estate's bucket 'estate-dev-invocation-logs'" in logging.detail
+
+
+@mock_aws
+def test_every_payload_flag_is_checked_against_the_spec(spec):
+    """All five data-delivery flags, not only text, image and embedding: audio logged in the
+    account while the spec says not is a finding."""
+    deploy_dev(spec, flags={"audioDataDeliveryEnabled": True, "videoDataDeliveryEnabled": False})
+    [logging, *_] = run(spec, "dev", FIXTURES, client)
+    assert not logging.ok
+    assert logging.detail == "audioDataDeliveryEnabled is True, the spec says False"
 
 
 @mock_aws

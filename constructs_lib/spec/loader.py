@@ -297,6 +297,14 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# What a spec field's pattern asks for, in words (pydantic would print the regular expression).
+_PATTERN_MEANING = {
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "an email address, e.g. ml-platform@example.com",
+    r"^subnet-[0-9a-z]+$": "a subnet id, e.g. subnet-0123456789abcdef0",
+    r"^sg-[0-9a-z]+$": "a security group id, e.g. sg-0123456789abcdef0",
+}
+
+
 def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
     loc: Loc = tuple(error["loc"])
     kind = error["type"]
@@ -331,6 +339,9 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
         message = "needs at least one stage (name: {account, region})"
     elif kind == "string_too_long":
         message = f"must be at most {ctx.get('max_length')} characters"
+    elif kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        message = f"{_short(given)} is not {_PATTERN_MEANING[pattern]}" if pattern in _PATTERN_MEANING else f"{_short(given)} does not match {pattern}"
     else:
         message = _clean_message(error)
         if kind != "value_error" and given is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from constructs_lib.spec import SpecError, load_spec, parse_spec
@@ -156,3 +158,20 @@ def test_reserved_tag_prefix_is_refused():
 def test_stage_names_must_suit_stack_and_resource_names():
     [message] = problems(MINIMAL.replace("  dev:", "  Dev_1:"))
     assert "stages.Dev_1: stage name 'Dev_1' must be 1-16 characters" in message
+
+
+def test_a_value_of_the_wrong_form_is_described_in_words_not_as_a_regular_expression():
+    [message] = problems(MINIMAL + "notifications:\n  emails: [ml-platform]\n")
+    assert message.endswith("notifications.emails[0]: 'ml-platform' is not an email address, e.g. ml-platform@example.com")
+
+
+def test_every_pattern_of_the_spec_models_has_its_words():
+    """A new ``Field(pattern=...)`` without an entry in the loader's table would print pydantic's
+    regular expression to the user."""
+    import re
+
+    from constructs_lib.spec import loader
+
+    spec_dir = Path(loader.__file__).parent
+    patterns = {p for f in spec_dir.glob("*.py") for p in re.findall(r'Field\(pattern=r"([^"]+)"', f.read_text())}
+    assert patterns and patterns <= set(loader._PATTERN_MEANING)

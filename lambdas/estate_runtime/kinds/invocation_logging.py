@@ -7,6 +7,16 @@ from typing import Any
 
 from .base import Kind, Properties, prop
 
+DELIVERY_FLAGS: dict[str, str] = {
+    "text": "textDataDeliveryEnabled",
+    "image": "imageDataDeliveryEnabled",
+    "embedding": "embeddingDataDeliveryEnabled",
+    "video": "videoDataDeliveryEnabled",
+    "audio": "audioDataDeliveryEnabled",
+}
+"""Payload -> the ``loggingConfig`` flag that logs it: the construct sets them, the handler compares
+them, ``verify`` checks every one against the spec's ``dataDelivery``."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class InvocationLoggingProperties(Properties):

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..core import Outcome, Request, ResourceHandler, as_bool
 from ..errors import EstateError, is_iam_propagation
+from ..kinds import invocation_logging
 from ..kinds.invocation_logging import KIND
 from ..log import get_logger
 
@@ -26,13 +27,7 @@ log = get_logger()
 
 RESOURCE_TYPE = KIND.type_name
 
-DELIVERY_FLAGS = (
-    "textDataDeliveryEnabled",
-    "imageDataDeliveryEnabled",
-    "embeddingDataDeliveryEnabled",
-    "videoDataDeliveryEnabled",
-    "audioDataDeliveryEnabled",
-)
+DELIVERY_FLAGS = tuple(invocation_logging.DELIVERY_FLAGS.values())
 
 def normalize(config: dict[str, Any] | None) -> dict[str, Any] | None:
     """A canonical form of a LoggingConfig, so ours and the service's copy compare equal.

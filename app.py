@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """CDK entry point: load the estate spec (cdk.json context ``estate``, override with -c) and build it.
 
-Your own constructs go in :func:`extend`: it runs for every stage the app builds (the standalone
-stage and the pipeline's copy of it), and the gates on your estate (``make test``,
+Your own constructs go in :func:`extend`: it runs once for every stage (the pipeline deploys
+the same stages as `cdk deploy 'dev/*'`), and the gates on your estate (``make test``,
 ``make snapshots``) synthesize with it too, so its resources are in your snapshots and reviewed.
 """
 

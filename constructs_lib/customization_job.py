@@ -17,7 +17,6 @@ from estate_runtime.kinds.customization_job import KIND, CustomizationJobPropert
 from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
 from estate_runtime.permissions import key_actions
 
-from .nag import nag_spelling
 from .resource_provider import EstateProvider, KindGrants, ProviderLogging
 from .validation import fail_synthesis_on
 
@@ -204,76 +203,60 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: CustomizationJobProp
     jobs = f"{bedrock}:{stack.account}:model-customization-job/*"
     models = f"{bedrock}:{stack.account}:custom-model/*"
     owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
-    grants.add(
-        iam.PolicyStatement(
-            # Authorized on the base model and the custom model it creates (Service Authorization Reference).
-            actions=["bedrock:CreateModelCustomizationJob"],
-            resources=[f"{bedrock}::foundation-model/{props.base_model}", models],
-        )
+    grants.allow(
+        # Authorized on the base model and the custom model it creates (Service Authorization Reference).
+        actions=["bedrock:CreateModelCustomizationJob"],
+        resources=[f"{bedrock}::foundation-model/{props.base_model}", models],
     )
-    grants.add(iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
+    grants.allow(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs])
     # The handler reads the base model's (and teacher's) live lifecycle before creating the job (refusing past EOL).
     foundation = [f"{bedrock}::foundation-model/{props.base_model}"]
     if props.teacher:
         foundation.append(f"{bedrock}::foundation-model/{foundation_model_of(props.teacher)}")
-    grants.add(iam.PolicyStatement(actions=["bedrock:GetFoundationModel"], resources=sorted(set(foundation))))
+    grants.allow(actions=["bedrock:GetFoundationModel"], resources=sorted(set(foundation)))
     # Destructive calls only on what this estate stage created (its owner tag).
-    grants.add(
-        iam.PolicyStatement(actions=["bedrock:StopModelCustomizationJob"], resources=[jobs], conditions=owned)
-    )
-    grants.add(iam.PolicyStatement(actions=["bedrock:DeleteCustomModel"], resources=[models], conditions=owned))
+    grants.allow(actions=["bedrock:StopModelCustomizationJob"], resources=[jobs], conditions=owned)
+    grants.allow(actions=["bedrock:DeleteCustomModel"], resources=[models], conditions=owned)
     # Tags: at creation only with the owner tag; later only on resources that carry it, never removing it.
-    grants.add(
-        iam.PolicyStatement(
-            actions=["bedrock:TagResource"],
-            resources=[jobs, models],
-            conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
-        )
+    grants.allow(
+        actions=["bedrock:TagResource"],
+        resources=[jobs, models],
+        conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
     )
-    grants.add(
-        iam.PolicyStatement(
-            actions=["bedrock:TagResource", "bedrock:UntagResource"],
-            resources=[jobs, models],
-            conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
-        )
+    grants.allow(
+        actions=["bedrock:TagResource", "bedrock:UntagResource"],
+        resources=[jobs, models],
+        conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
     )
     grants.allow_unscoped(
         ["bedrock:ListModelCustomizationJobs"],
         "ListModelCustomizationJobs supports no resource-level permissions; the handler lists running "
         "jobs only to name them when the concurrent-job quota is reached.",
     )
-    grants.add(
-        iam.PolicyStatement(
-            actions=["iam:PassRole"],
-            resources=[props.role.role_arn],
-            conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
-        )
+    grants.allow(
+        actions=["iam:PassRole"],
+        resources=[props.role.role_arn],
+        conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
     )
     if props.custom_model_key is not None:
         # Bedrock creates the new model's key grant under the caller's identity.
-        grants.add(
-            iam.PolicyStatement(
-                actions=list(key_actions("bedrock:CreateModelCustomizationJob", "custom-model")),
-                resources=[props.custom_model_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
-            )
+        grants.allow(
+            actions=list(key_actions("bedrock:CreateModelCustomizationJob", "custom-model")),
+            resources=[props.custom_model_key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
         )
     for check in props.preflight:
         bucket_and_key = check["S3Uri"].removeprefix("s3://")
-        grants.add(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:{stack.partition}:s3:::{bucket_and_key}"])
-        )
+        grants.allow(actions=["s3:GetObject"], resources=[f"arn:{stack.partition}:s3:::{bucket_and_key}"])
         if check.get("KmsKeyArn"):
-            grants.add(
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt"],
-                    resources=[check["KmsKeyArn"]],
-                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
-                )
+            grants.allow(
+                actions=["kms:Decrypt"],
+                resources=[check["KmsKeyArn"]],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
             )
     grants.acknowledge(
         [
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, jobs)}]", "Job ARNs end in an id Bedrock assigns at creation; the estate cannot name them in advance."),
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+            (f"AwsSolutions-IAM5[Resource::{grants.spelling(jobs)}]", "Job ARNs end in an id Bedrock assigns at creation; the estate cannot name them in advance."),
+            (f"AwsSolutions-IAM5[Resource::{grants.spelling(models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
         ],
     )

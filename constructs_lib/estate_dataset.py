@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Stack
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
@@ -51,21 +50,17 @@ class EstateDataset(Construct):
         provider = EstateProvider.of(self, props.logging)
         grants = provider.serve(KIND)
         stack = Stack.of(self)
-        grants.add(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"],
-                resources=[f"arn:{stack.partition}:s3:::{asset.s3_bucket_name}/{asset.s3_object_key}"],
-            )
+        grants.allow(
+            actions=["s3:GetObject"],
+            resources=[f"arn:{stack.partition}:s3:::{asset.s3_bucket_name}/{asset.s3_object_key}"],
         )
         writes = ["s3:PutObject"] + (["s3:DeleteObject"] if props.removal == "destroy" else [])
-        grants.add(iam.PolicyStatement(actions=writes, resources=[props.bucket.arn_for_objects(f"{props.prefix}*")]))
+        grants.allow(actions=writes, resources=[props.bucket.arn_for_objects(f"{props.prefix}*")])
         if props.bucket.encryption_key is not None:
-            grants.add(
-                iam.PolicyStatement(
-                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                    resources=[props.bucket.encryption_key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
-                )
+            grants.allow(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[props.bucket.encryption_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
             )
         grants.acknowledge_object_wildcard(props.bucket, props.prefix, "write datasets")
 

@@ -123,8 +123,8 @@ def assembly_mismatch(assembly: Path, spec_path: str | Path, spec: EstateSpec, s
                 f"{assembly} was synthesized from {source} (sha256 {str(record.get('sha256'))[:12]}), not from {spec_path} "
                 f"as it is now (sha256 {spec_digest(spec_path)[:12]}); its plan would describe other templates: {redo}"
             )
-    # The delivery pipeline (stack id "Delivery", see stacks/estate.py) holds its own copy of each
-    # stage, as nested assemblies "Delivery-<stage>".
+    # Assemblies synthesized before the pipeline reused the stages (see stacks/estate.py) also hold
+    # the pipeline's own copy of each stage, as nested assemblies "Delivery-<stage>".
     piped = {f"Delivery-{name}" for name in spec.stages} if spec.pipeline is not None and spec.pipeline.enabled else set()
     found = [name for name in assembly_stages(assembly) if name not in piped]
     other_stacks = sorted(

@@ -8,6 +8,7 @@ is_complete) and CDK's framework; neither grows with the number of resources or 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -332,6 +333,13 @@ class KindGrants:
         self.resource_type = kind.type_name
         self.policy = policy
         self._unscoped_reasons: list[str] = []
+        # What this policy already holds and acknowledges, and how cdk-nag spells each value: every
+        # construct of a kind (e.g. each of 150 jobs) grants the same kind-wide statements, and each
+        # call into the CDK is a round trip to its Node process.
+        self._granted: set[str] = set()
+        self._acknowledged: set[tuple[str, str]] = set()
+        self._unscoped_acknowledged = ""
+        self._spellings: dict[str, str] = {}
 
     def resource(self, scope: Construct, id: str, properties: Properties) -> CustomResource:
         """A resource of this kind, served by the provider, its properties written by the kind's serializer."""
@@ -345,6 +353,20 @@ class KindGrants:
         """Grant the handler of this kind more permissions."""
         self.policy.add_statements(*statements)
 
+    def allow(self, *, actions: list[str], resources: list[str], conditions: dict[str, Any] | None = None) -> None:
+        """Grant ``actions`` on ``resources`` (optionally under ``conditions``), once: a statement
+        the policy already holds is not added again (the policy would drop the copy at synthesis)."""
+        key = json.dumps([actions, resources, conditions], sort_keys=True)
+        if key not in self._granted:
+            self._granted.add(key)
+            self.policy.add_statements(iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions))
+
+    def spelling(self, value: str) -> str:
+        """:func:`~constructs_lib.nag.nag_spelling` of ``value`` in this provider's stack."""
+        if value not in self._spellings:
+            self._spellings[value] = nag_spelling(self.provider, value)
+        return self._spellings[value]
+
     def allow_unscoped(self, actions: list[str], reason: str, conditions: dict[str, Any] | None = None) -> None:
         """Grant actions that support no resource-level permissions (``Resource: *``), saying why,
         optionally narrowed by ``conditions``.
@@ -352,23 +374,28 @@ class KindGrants:
         The policy's one ``AwsSolutions-IAM5[Resource::*]`` finding is acknowledged with every
         reason given so far, so the audit trail lists each unscoped action's justification.
         """
-        self.policy.add_statements(iam.PolicyStatement(actions=actions, resources=["*"], conditions=conditions))
+        self.allow(actions=actions, resources=["*"], conditions=conditions)
         if reason not in self._unscoped_reasons:
             self._unscoped_reasons.append(reason)
-        acknowledge(self.policy.node.default_child, "AwsSolutions-IAM5[Resource::*]", " ".join(self._unscoped_reasons))
+        reasons = " ".join(self._unscoped_reasons)
+        if reasons != self._unscoped_acknowledged:
+            self._unscoped_acknowledged = reasons
+            acknowledge(self.policy.node.default_child, "AwsSolutions-IAM5[Resource::*]", reasons)
 
     def acknowledge(self, findings: list[tuple[str, str]]) -> None:
-        """Acknowledge findings of this kind's policy, each with its reason."""
-        acknowledge_each(self.policy.node.default_child, findings)
+        """Acknowledge findings of this kind's policy, each with its reason (once each)."""
+        new = [finding for finding in findings if finding not in self._acknowledged]
+        if new:
+            self._acknowledged.update(new)
+            acknowledge_each(self.policy.node.default_child, new)
 
     def acknowledge_object_wildcard(self, bucket: s3.IBucket, prefix: str, verb: str) -> None:
         """Acknowledge the one IAM5 finding of object access under ``prefix`` of ``bucket``."""
-        acknowledge(
-            self.policy.node.default_child,
-            f"AwsSolutions-IAM5[Resource::{nag_spelling(self.provider, bucket.bucket_arn)}/{prefix}*]",
+        self.acknowledge([(
+            f"AwsSolutions-IAM5[Resource::{self.spelling(bucket.bucket_arn)}/{prefix}*]",
             f"The handler must {verb} objects whose keys are known only at deploy time; access is "
             f"limited to the '{prefix}' prefix of this one bucket.",
-        )
+        )])  # fmt: skip
 
 
 def _acknowledge_function(fn: lambda_.IFunction, *, framework: bool) -> None:

@@ -26,7 +26,6 @@ from estate_runtime.permissions import key_actions
 from estate_runtime.pricing import Cost, commitment_problems, cost, load_prices
 
 from .customization_job import CustomizationJob
-from .nag import nag_spelling
 from .resource_provider import EstateProvider, KindGrants, ProviderLogging
 from .validation import fail_synthesis_on
 
@@ -223,46 +222,36 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ServedModelProps, ba
     # Create and update are authorized on the model served (and, for throughput, its base model);
     # update and delete only on what this estate stage created (its owner tag).
     model_types = [models, base] if provisioned else [models]
-    grants.add(iam.PolicyStatement(actions=[create, update], resources=model_types))
-    grants.add(iam.PolicyStatement(actions=[update, f"bedrock:Delete{noun}"], resources=[served], conditions=owned))
-    grants.add(iam.PolicyStatement(actions=[f"bedrock:Get{noun}"], resources=[served]))
-    grants.add(
-        iam.PolicyStatement(
-            actions=["bedrock:TagResource"], resources=[served], conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}}
-        )
+    grants.allow(actions=[create, update], resources=model_types)
+    grants.allow(actions=[update, f"bedrock:Delete{noun}"], resources=[served], conditions=owned)
+    grants.allow(actions=[f"bedrock:Get{noun}"], resources=[served])
+    grants.allow(actions=["bedrock:TagResource"], resources=[served], conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}})
+    grants.allow(
+        actions=["bedrock:TagResource", "bedrock:UntagResource"],
+        resources=[served],
+        conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
     )
-    grants.add(
-        iam.PolicyStatement(
-            actions=["bedrock:TagResource", "bedrock:UntagResource"],
-            resources=[served],
-            conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
-        )
-    )
-    grants.add(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
+    grants.allow(actions=["bedrock:GetCustomModel"], resources=[models])
     # The handler reads the served model's base model lifecycle before creating (refusing past EOL).
-    grants.add(iam.PolicyStatement(actions=["bedrock:GetFoundationModel"], resources=[base]))
-    grants.add(
-        iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[f"{bedrock}:model-customization-job/*"])
-    )
+    grants.allow(actions=["bedrock:GetFoundationModel"], resources=[base])
+    grants.allow(actions=["bedrock:GetModelCustomizationJob"], resources=[f"{bedrock}:model-customization-job/*"])
     # Serving a model encrypted with a customer managed key needs its use through Bedrock.
-    grants.add(
-        iam.PolicyStatement(
-            actions=list(key_actions(create, "custom-model")),
-            resources=[props.custom_model_key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
-        )
+    grants.allow(
+        actions=list(key_actions(create, "custom-model")),
+        resources=[props.custom_model_key.key_arn],
+        conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
     )
     findings = [
-        (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, served)}]", "Throughput and deployment ARNs end in an id Bedrock assigns at creation."),
-        (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+        (f"AwsSolutions-IAM5[Resource::{grants.spelling(served)}]", "Throughput and deployment ARNs end in an id Bedrock assigns at creation."),
+        (f"AwsSolutions-IAM5[Resource::{grants.spelling(models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
         (
-            f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, bedrock + ':model-customization-job/*')}]",
+            f"AwsSolutions-IAM5[Resource::{grants.spelling(bedrock + ':model-customization-job/*')}]",
             "Job ARNs end in an id Bedrock assigns at creation; the handler reads jobs to wait for their models.",
         ),
     ]
     if base_model is None:
         findings.append((
-            f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, base)}]",
+            f"AwsSolutions-IAM5[Resource::{grants.spelling(base)}]",
             "The served model's base model is not known to this construct; the handler reads its lifecycle"
             + (", and Bedrock authorizes a throughput on it as well as on the custom model." if provisioned else "."),
         ))  # fmt: skip

@@ -15,33 +15,32 @@ from constructs_lib.spec import EstateSpec
 from .estate_stage import EstateStage
 from .pipeline_stack import PipelineStack, replication_stacks
 
-Build = Literal["all", "stages", "pipeline"]
-BUILDS: tuple[Build, ...] = ("all", "stages", "pipeline")
-"""What an app builds (cdk.json / ``-c estate:build=...``): the standalone stages (``cdk deploy
-'dev/*'``, ``cdk diff`` in pull requests), the delivery pipeline with its own copy of every stage
-(the pipeline's synth step, ``cdk deploy Delivery``), or both (``make synth``, the tests). Each
-stage is built twice only when both are asked for."""
+Build = Literal["all", "stages"]
+BUILDS: tuple[Build, ...] = ("all", "stages")
+"""What an app builds (cdk.json / ``-c estate:build=...``): the stages and the delivery pipeline
+(``make synth``, the tests, the pipeline's own synth step, ``cdk deploy``), or the stages alone
+(``cdk diff`` in pull requests). Each stage is built once: the pipeline deploys the very stages
+``cdk deploy '<stage>/*'`` deploys, not a copy of its own."""
 
 StageExtension = Callable[[EstateStage], None]
 """Your own additions to every stage (``build_estate(..., extend=...)``): called once for each
-stage the app builds, the standalone one and the pipeline's copy alike, after the estate's stacks
-exist, so what you add (a role granted invoke on ``stage.serving.models[...]``, an alarm, a tag)
-deploys the same way through ``cdk deploy 'dev/*'`` and through the pipeline."""
-
+stage, after the estate's stacks exist, so what you add (a role granted invoke on
+``stage.serving.models[...]``, an alarm, a tag) deploys the same way through ``cdk deploy 'dev/*'``
+and through the pipeline, which deploys the same stages."""
 
 def build_estate(
     app: App, spec: EstateSpec, base_dir: Path | None = None, build: Build = "all", extend: StageExtension | None = None
 ) -> list[EstateStage]:
-    """One stage per spec stage, and the pipeline, as ``build`` asks. ``base_dir`` is where the
-    spec's relative dataset paths start; ``extend`` adds your own constructs to every stage."""
+    """One stage per spec stage, and the pipeline unless ``build`` is ``stages``. ``base_dir`` is
+    where the spec's relative dataset paths start; ``extend`` adds your own constructs to every stage."""
     if build not in BUILDS:
         raise ValueError(f"estate:build must be one of {', '.join(BUILDS)}, not {build!r}")
     base_dir = base_dir or Path.cwd()
-    stages = [EstateStage(app, settings, spec, base_dir) for settings in spec.stage_settings(base_dir)] if build != "pipeline" else []
+    stages = [EstateStage(app, settings, spec, base_dir) for settings in spec.stage_settings(base_dir)]
     for stage in stages:
         if extend is not None:
             extend(stage)
-    if spec.pipeline is not None and spec.pipeline.enabled and build != "stages":
+    if spec.pipeline is not None and spec.pipeline.enabled and build == "all":
         # CDK Pipelines adds cross-region support stacks at the app level: acknowledge there too.
         Aspects.of(app).add(AcknowledgePipelineFindings())
         PipelineStack(
@@ -49,8 +48,8 @@ def build_estate(
             "Delivery",
             spec=spec,
             base_dir=base_dir,
+            stages={stage.settings.name: stage for stage in stages},
             replication=replication_stacks(app, spec),
-            extend=extend,
             env=Environment(account=spec.pipeline.account, region=spec.pipeline.region),
             stack_name=f"{spec.name}-delivery",
             description=f"bedrock-estate {spec.name}: delivery pipeline across the stages",

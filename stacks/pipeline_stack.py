@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -78,9 +78,13 @@ class PipelineStack(Stack):
         spec: EstateSpec,
         base_dir: Path,
         replication: dict[str, ArtifactReplicationStack] | None = None,
+        stages: Mapping[str, EstateStage] | None = None,
         extend: Callable[[EstateStage], None] | None = None,
         **kwargs: Any,
     ) -> None:
+        """``stages``: the estate's stages, built next to this stack (see ``build_estate``); the
+        pipeline deploys them as they are. Built here, in ``scope``, when not given, and then
+        ``extend`` adds the app's own constructs to each."""
         super().__init__(scope, id, **kwargs)
         assert spec.pipeline is not None
         settings = spec.pipeline
@@ -143,15 +147,17 @@ class PipelineStack(Stack):
                 "Synth",
                 input=source,
                 # The same commands a developer runs: every test passes before anything deploys.
-                # The pipeline deploys its own copy of each stage: it builds only that copy.
-                commands=["make test", "npx cdk synth '**' --quiet --no-notices -c estate:build=pipeline"],
+                commands=["make test", "npx cdk synth '**' --quiet --no-notices"],
             ),
         )
         for stage_settings in spec.stage_settings(base_dir):
             name = stage_settings.name
-            stage = EstateStage(self, stage_settings, spec, base_dir)
-            if extend is not None:
-                extend(stage)  # the app's own additions reach what the pipeline deploys too
+            if stages is not None:
+                stage = stages[name]
+            else:
+                stage = EstateStage(scope, stage_settings, spec, base_dir)
+                if extend is not None:
+                    extend(stage)  # the app's own additions reach what the pipeline deploys too
             pre: list[pipelines.Step] = [
                 pipelines.ConfirmPermissionsBroadening(f"CheckBroadening-{name}", stage=stage, notification_topic=self.topic)
             ]

@@ -1,5 +1,5 @@
-"""Your own additions to the estate (``build_estate(..., extend=...)``) reach every stage the app
-builds: the standalone stage ``cdk deploy 'dev/*'`` deploys and the pipeline's own copy of it.
+"""Your own additions to the estate (``build_estate(..., extend=...)``) reach every stage, once: the
+stage ``cdk deploy 'dev/*'`` deploys is the stage the pipeline deploys (no copy of its own).
 Before the hook, a role granted invoke on a served model in app.py existed only in the standalone
 stage, and the pipeline deployed the stage without it."""
 
@@ -27,7 +27,7 @@ def _invoke_policies(stage: EstateStage) -> list[iam.ManagedPolicy]:
     return [child for model in stage.serving.models.values() for child in model.node.children if isinstance(child, iam.ManagedPolicy)]
 
 
-def test_the_extension_runs_for_each_standalone_stage_and_each_pipeline_copy(default_spec):
+def test_the_extension_runs_once_for_each_stage_the_pipeline_deploys(default_spec):
     app = App(context=cdk_context())
     seen: list[str] = []
 
@@ -35,13 +35,12 @@ def test_the_extension_runs_for_each_standalone_stage_and_each_pipeline_copy(def
         seen.append(stage.node.path)
         _grant_app_role(stage)
 
-    standalone = build_estate(app, default_spec, base_dir=FIXTURES, build="all", extend=extend)
+    stages = build_estate(app, default_spec, base_dir=FIXTURES, build="all", extend=extend)
     names = [settings.name for settings in default_spec.stage_settings()]
-    assert seen == names + [f"Delivery/{name}" for name in names]
-
-    copies = [child for child in app.node.find_child("Delivery").node.children if isinstance(child, EstateStage)]
-    assert [stage.node.path for stage in copies] == [f"Delivery/{name}" for name in names]
-    for stage in [*standalone, *copies]:
+    assert seen == names
+    # The pipeline holds no copy: it deploys these very stages, extension included.
+    assert not [child for child in app.node.find_child("Delivery").node.children if isinstance(child, EstateStage)]
+    for stage in stages:
         served = stage.serving.models if stage.serving else {}
         assert served, f"{stage.node.path}: the fixture serves a model in every stage"
         policies = _invoke_policies(stage)

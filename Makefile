@@ -29,11 +29,11 @@ synth: setup
 	@# The CLI ends a multi-stack synth with "Supply a stack id (...) to display its template", even
 	@# with --quiet: not news here (the plan follows), so it is filtered out; the exit code is cdk's.
 	$(CDK) synth '**' --quiet --no-notices $(if $(ESTATE),-c estate=$(ESTATE)) 2> >(grep -v '^Supply a stack id' >&2)
-	$(PY) -m constructs_lib.plan --assembly cdk.out $(if $(ESTATE),--spec $(ESTATE))
+	$(PY) -m constructs_lib.tools.plan --assembly cdk.out $(if $(ESTATE),--spec $(ESTATE))
 
 ## Print the plan of the last synthesis again (after `make synth`), without synthesizing.
 plan: setup
-	$(PY) -m constructs_lib.plan --assembly cdk.out $(if $(ESTATE),--spec $(ESTATE))
+	$(PY) -m constructs_lib.tools.plan --assembly cdk.out $(if $(ESTATE),--spec $(ESTATE))
 
 ## Run every test: the product's (on spec fixtures under tests/) and the gates on your estate.yaml
 ## (or ESTATE=path): spec valid, cdk-nag packs clean, cfn-lint clean, stacks match their snapshots.
@@ -51,7 +51,7 @@ bench: setup
 
 ## Regenerate the JSON Schema editors use for estate.yaml.
 schema: setup
-	$(PY) -m constructs_lib.cli schema > estate.schema.json
+	$(PY) -m constructs_lib.tools.cli schema > estate.schema.json
 
 ## Re-pin requirements.lock from pyproject.toml.
 lock:

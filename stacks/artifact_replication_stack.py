@@ -13,8 +13,8 @@ from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib.estate_key import EstateKey, EstateKeyProps
-from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
+from constructs_lib.foundation.estate_key import EstateKey, EstateKeyProps
+from constructs_lib.foundation.secure_bucket import SecureBucket, SecureBucketProps
 
 
 def replication_bucket_name(estate: str, account: str, region: str) -> str:

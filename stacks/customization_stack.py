@@ -10,15 +10,15 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.conversions import log_retention, removal_policy
-from constructs_lib.customization_job import CustomizationJob, CustomizationJobProps
-from constructs_lib.customization_role import vpc_access_statements
-from constructs_lib.estate_dataset import EstateDataset, EstateDatasetProps
-from constructs_lib.job_access import JobAccess, JobAccessProps, dataset_read, invocation_logs_read, teacher_invoke
-from constructs_lib.job_events import JobCompletionForwarding, JobCompletionForwardingProps, JobStateNotifications, JobStateNotificationsProps
-from constructs_lib.job_request import CUSTOM_MODEL_KEY, INVOCATION_LOGS, DatasetSource, JobRequest, RftRequest, preflight_check
-from constructs_lib.resource_provider import ProviderLogging
-from constructs_lib.rft_grader import RftGrader, RftGraderProps
+from constructs_lib.customization.customization_job import CustomizationJob, CustomizationJobProps
+from constructs_lib.customization.estate_dataset import EstateDataset, EstateDatasetProps
+from constructs_lib.customization.job_access import JobAccess, JobAccessProps, dataset_read, invocation_logs_read, teacher_invoke
+from constructs_lib.customization.job_events import JobCompletionForwarding, JobCompletionForwardingProps, JobStateNotifications, JobStateNotificationsProps
+from constructs_lib.customization.job_request import CUSTOM_MODEL_KEY, INVOCATION_LOGS, DatasetSource, JobRequest, RftRequest, preflight_check
+from constructs_lib.customization.rft_grader import RftGrader, RftGraderProps
+from constructs_lib.foundation.customization_role import vpc_access_statements
+from constructs_lib.machinery.conversions import log_retention, removal_policy
+from constructs_lib.machinery.resource_provider import ProviderLogging
 from constructs_lib.spec import EstateSpec, StageSettings
 from estate_runtime.catalog import load_catalog
 

@@ -8,8 +8,8 @@ from typing import Literal
 
 from aws_cdk import App, Aspects, Environment
 
-from constructs_lib.nag import add_nag_packs
-from constructs_lib.pipeline_findings import AcknowledgePipelineFindings
+from constructs_lib.compliance.nag import add_nag_packs
+from constructs_lib.compliance.pipeline_findings import AcknowledgePipelineFindings
 from constructs_lib.spec import EstateSpec
 
 from .estate_stage import EstateStage

@@ -12,12 +12,12 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from constructs_lib.conversions import log_retention, removal_policy
-from constructs_lib.customization_role import CustomizationServiceRole
-from constructs_lib.estate_key import EstateKey, EstateKeyProps
-from constructs_lib.invocation_logging import InvocationLogging, InvocationLoggingProps
-from constructs_lib.notification_topic import NotificationTopic, NotificationTopicProps
-from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
+from constructs_lib.foundation.customization_role import CustomizationServiceRole
+from constructs_lib.foundation.estate_key import EstateKey, EstateKeyProps
+from constructs_lib.foundation.notification_topic import NotificationTopic, NotificationTopicProps
+from constructs_lib.foundation.secure_bucket import SecureBucket, SecureBucketProps
+from constructs_lib.invocation_logging.invocation_logging import InvocationLogging, InvocationLoggingProps
+from constructs_lib.machinery.conversions import log_retention, removal_policy
 from constructs_lib.spec import StageSettings
 
 # Key prefixes inside the buckets; the service role's access is scoped to them.

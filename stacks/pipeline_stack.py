@@ -19,10 +19,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from constructs_lib.estate_key import EstateKey, EstateKeyProps
-from constructs_lib.job_events import job_state_pattern
-from constructs_lib.nag import acknowledge
-from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
+from constructs_lib.compliance.nag import acknowledge
+from constructs_lib.customization.job_events import job_state_pattern
+from constructs_lib.foundation.estate_key import EstateKey, EstateKeyProps
+from constructs_lib.foundation.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.spec import EstateSpec, StageSettings
 
 from .artifact_replication_stack import ArtifactReplicationStack, replication_bucket_name, replication_key_alias
@@ -67,7 +67,7 @@ class PipelineStack(Stack):
     """Source (CodeConnections) -> synth (runs the whole test suite, then synthesizes) -> one
     deployment per stage in spec order. Before a stage: a check that notifies the topic when IAM
     permissions broaden, and a manual approval when the stage is protected. After a stage: the
-    post-deployment checks of ``constructs_lib.verify``, run in the target account through its
+    post-deployment checks of ``constructs_lib.tools.verify``, run in the target account through its
     read-only CDK lookup role."""
 
     def __init__(
@@ -173,7 +173,7 @@ class PipelineStack(Stack):
                 f"Verify-{name}",
                 input=source,
                 install_commands=["python3 -m pip install --quiet -c requirements.lock boto3 pydantic PyYAML"],
-                commands=[f"PYTHONPATH=.:lambdas python3 -m constructs_lib.verify --spec estate.yaml --stage {name} --role-arn {lookup}"],
+                commands=[f"PYTHONPATH=.:lambdas python3 -m constructs_lib.tools.verify --spec estate.yaml --stage {name} --role-arn {lookup}"],
                 role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[lookup])],
             )
             post: list[pipelines.Step] = [verify]
@@ -190,7 +190,7 @@ class PipelineStack(Stack):
 
 
     def _gate_step(self, spec: EstateSpec, stage: StageSettings, source: pipelines.CodePipelineSource, verify: pipelines.Step) -> pipelines.Step:
-        """After the stage deploys and is verified: its evaluation gate (``constructs_lib.gate``),
+        """After the stage deploys and is verified: its evaluation gate (``constructs_lib.tools.gate``),
         through the stage's gate role, which may invoke only the served models the gate measures.
         A failing gate fails the step, so no later stage deploys; the report folder is the step's
         output artifact."""
@@ -219,7 +219,7 @@ class PipelineStack(Stack):
             role=role,
             install_commands=["python3 -m pip install --quiet -c requirements.lock boto3 pydantic PyYAML matplotlib tqdm"],
             commands=[
-                f"PYTHONPATH=.:lambdas python3 -m constructs_lib.gate --spec estate.yaml --stage {stage.name} "
+                f"PYTHONPATH=.:lambdas python3 -m constructs_lib.tools.gate --spec estate.yaml --stage {stage.name} "
                 f"--role-arn {gate_role_arn} --out gate-report --no-progress"
             ],
             primary_output_directory="gate-report",

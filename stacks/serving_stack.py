@@ -8,13 +8,13 @@ from aws_cdk import ArnFormat, CfnOutput, Stack
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.conversions import log_retention, removal_policy
-from constructs_lib.gate_role import GateRole, GateRoleProps
-from constructs_lib.model_copy import ModelCopy, ModelCopyProps
-from constructs_lib.model_share import ModelShare, ModelShareProps
-from constructs_lib.resource_provider import ProviderLogging
-from constructs_lib.served_model import CommitmentAcknowledgement, ServedModel, ServedModelProps
-from constructs_lib.serving_monitoring import MonitoredModel, ServingMonitoring, ServingMonitoringProps
+from constructs_lib.machinery.conversions import log_retention, removal_policy
+from constructs_lib.machinery.resource_provider import ProviderLogging
+from constructs_lib.promotion.model_copy import ModelCopy, ModelCopyProps
+from constructs_lib.promotion.model_share import ModelShare, ModelShareProps
+from constructs_lib.serving.gate_role import GateRole, GateRoleProps
+from constructs_lib.serving.served_model import CommitmentAcknowledgement, ServedModel, ServedModelProps
+from constructs_lib.serving.serving_monitoring import MonitoredModel, ServingMonitoring, ServingMonitoringProps
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Serving
 from estate_runtime.naming import JobNames, content_hash

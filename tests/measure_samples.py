@@ -32,7 +32,7 @@ def metrics_sample() -> str:
     import boto3
     from moto import mock_aws
 
-    from constructs_lib import metrics
+    from constructs_lib.tools import metrics
 
     from . import test_metrics as t
 
@@ -58,7 +58,7 @@ def metrics_sample() -> str:
 
 
 def bench_sample() -> str:
-    from constructs_lib import bench
+    from constructs_lib.tools import bench
 
     from .bench_fake import FakeRuntime, FakeSession, streamed, throttled_call
 
@@ -99,7 +99,7 @@ def gate_sample() -> str:
     first words of the reference, so the quality floor is missed. Standard output, then standard error."""
     from botocore.stub import Stubber
 
-    from constructs_lib import bench, gate
+    from constructs_lib.tools import bench, gate
 
     from .bench_fake import FakeRuntime, FakeSession, streamed, throttled_call
     from .conftest import DEFAULT_FIXTURE, FIXTURES

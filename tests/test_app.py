@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.plan import read_assembly, render
+from constructs_lib.tools.plan import read_assembly, render
 
 from .conftest import DEFAULT_FIXTURE, ROOT
 
@@ -68,7 +68,7 @@ def test_plan_counts_what_the_assembly_holds(default_estate, default_spec):
 
 
 def test_cli_check_reports_spec_errors_with_exit_code(tmp_path, capsys):
-    from constructs_lib.cli import main
+    from constructs_lib.tools.cli import main
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\n")

@@ -11,9 +11,9 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from constructs_lib.aws_prices import read_prices
-from constructs_lib.plan import main as plan_main
 from constructs_lib.spec import SpecError, parse_spec
+from constructs_lib.tools.aws_prices import read_prices
+from constructs_lib.tools.plan import main as plan_main
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from constructs_lib import bench
-from constructs_lib.cli import main
+from constructs_lib.tools import bench
+from constructs_lib.tools.cli import main
 
 from .bench_fake import FakeRuntime, FakeSession, Reply, streamed, throttled_call, throttled_in_stream
 from .conftest import DEFAULT_FIXTURE

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import boto3
 from botocore.stub import Stubber
 
-from constructs_lib import catalog_command
-from constructs_lib.cli import main
+from constructs_lib.tools import catalog_command
+from constructs_lib.tools.cli import main
 from estate_runtime.catalog import load_catalog
 
 CATALOG = load_catalog()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.cli import main
+from constructs_lib.tools.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
@@ -73,4 +73,4 @@ def test_convert_names_lines_it_cannot_convert(tmp_path, capsys):
 
 def test_console_script_is_declared():
     text = (ROOT / "pyproject.toml").read_text()
-    assert 'bedrock-estate = "constructs_lib.cli:main"' in text
+    assert 'bedrock-estate = "constructs_lib.tools.cli:main"' in text

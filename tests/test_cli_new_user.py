@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from constructs_lib.cli import main
+from constructs_lib.tools.cli import main
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 LLAMA = "meta.llama3-1-8b-instruct-v1:0:128k"
@@ -108,7 +108,7 @@ def _arguments(parser):
 
 
 def test_every_argument_has_help_text():
-    from constructs_lib.cli import build_parser
+    from constructs_lib.tools.cli import build_parser
 
     arguments = list(_arguments(build_parser()))
     assert len(arguments) == 41, arguments  # --version and every argument of the nine commands
@@ -125,7 +125,7 @@ def test_version_comes_from_the_package_metadata(capsys):
 
 
 def test_plan_outside_the_estate_folder_says_what_to_do(tmp_path, monkeypatch, capsys):
-    from constructs_lib.plan import main as plan_main
+    from constructs_lib.tools.plan import main as plan_main
 
     monkeypatch.chdir(tmp_path)  # no cdk.json here
     assert plan_main([]) == 1
@@ -133,7 +133,7 @@ def test_plan_outside_the_estate_folder_says_what_to_do(tmp_path, monkeypatch, c
 
 
 def test_stages_of_a_missing_spec_suggests_this_commands_syntax(tmp_path, capsys):
-    from constructs_lib.cli import main
+    from constructs_lib.tools.cli import main
 
     assert main(["stages", str(tmp_path / "missing.yaml")]) == 1
     err = capsys.readouterr().err

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from constructs_lib import bench, gate
-from constructs_lib.cli import main
 from constructs_lib.spec import SpecError, parse_spec
+from constructs_lib.tools import bench, gate
+from constructs_lib.tools.cli import main
 
 from .bench_fake import FakeRuntime, FakeSession, Reply, streamed, throttled_call
 from .conftest import DEFAULT_FIXTURE, FIXTURES
@@ -304,7 +304,7 @@ def test_the_pipeline_runs_the_module_and_it_answers_like_the_command(tmp_path):
 
     spec = _spec_dir(tmp_path, None)
     result = subprocess.run(
-        [sys.executable, "-m", "constructs_lib.gate", "--spec", str(spec), "--stage", "dev", "--no-progress"],
+        [sys.executable, "-m", "constructs_lib.tools.gate", "--spec", str(spec), "--stage", "dev", "--no-progress"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, env={"PYTHONPATH": f"{ROOT}:{ROOT / 'lambdas'}", "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert (result.returncode, result.stderr) == (1, f"{spec}: stage dev declares no gate; add stages.dev.gate (latency, quality) to the spec\n")

@@ -10,9 +10,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from constructs_lib import metrics
-from constructs_lib.cli import main
 from constructs_lib.spec import load_spec
+from constructs_lib.tools import metrics
+from constructs_lib.tools.cli import main
 from estate_runtime.naming import job_names
 
 from .conftest import DEFAULT_FIXTURE

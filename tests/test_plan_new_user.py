@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from constructs_lib.cli import main
-from constructs_lib.plan import StackSummary, render
 from constructs_lib.spec import parse_spec
+from constructs_lib.tools.cli import main
+from constructs_lib.tools.plan import StackSummary, render
 
 NOVA = "amazon.nova-lite-v1:0:300k"
 
@@ -73,8 +73,8 @@ def _assembly(tmp_path, stages):
 
 
 def test_plan_refuses_an_assembly_synthesized_from_an_earlier_version_of_the_spec(tmp_path, capsys):
-    from constructs_lib.plan import main as plan_main
-    from constructs_lib.plan import record_spec
+    from constructs_lib.tools.plan import main as plan_main
+    from constructs_lib.tools.plan import record_spec
 
     spec_file = tmp_path / "estate.yaml"
     spec_file.write_text(ONE_STAGE)
@@ -90,7 +90,7 @@ def test_plan_refuses_an_assembly_synthesized_from_an_earlier_version_of_the_spe
 
 
 def test_plan_refuses_an_assembly_of_other_stages(tmp_path, capsys):
-    from constructs_lib.plan import main as plan_main
+    from constructs_lib.tools.plan import main as plan_main
 
     spec_file = tmp_path / "estate.yaml"
     spec_file.write_text(ONE_STAGE)
@@ -105,7 +105,7 @@ def test_app_py_records_the_spec_in_the_assembly(tmp_path, monkeypatch):
     from pathlib import Path
 
     import stacks.estate
-    from constructs_lib.plan import SPEC_RECORD, spec_digest
+    from constructs_lib.tools.plan import SPEC_RECORD, spec_digest
 
     spec_file = tmp_path / "estate.yaml"
     spec_file.write_text(ONE_STAGE)
@@ -120,7 +120,7 @@ def test_app_py_records_the_spec_in_the_assembly(tmp_path, monkeypatch):
 
 
 def test_the_pipelines_copies_of_the_stages_belong_to_the_spec(tmp_path, capsys):
-    from constructs_lib.plan import main as plan_main
+    from constructs_lib.tools.plan import main as plan_main
 
     pipeline = (
         'pipeline:\n  account: "333333333333"\n  region: us-west-2\n'

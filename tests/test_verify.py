@@ -8,8 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from constructs_lib.job_request import job_names_for
-from constructs_lib.verify import run
+from constructs_lib.customization.job_request import job_names_for
+from constructs_lib.tools.verify import run
 
 from .conftest import DEFAULT_FIXTURE, FIXTURES
 

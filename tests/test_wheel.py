@@ -87,7 +87,13 @@ def test_the_wheel_holds_the_library_and_no_generic_top_level_modules(wheel):
         top_level = {name.split("/")[0] for name in archive.namelist() if not name.split("/")[0].endswith(".dist-info")}
     assert top_level == {"constructs_lib", "estate_runtime"}
     with zipfile.ZipFile(wheel) as archive:
-        assert {"constructs_lib/README.md", "estate_runtime/catalog.json", "estate_runtime/prices.json"} <= set(archive.namelist())
+        names = set(archive.namelist())
+    data = {"constructs_lib/README.md", "constructs_lib/py.typed", "constructs_lib/tools/bench_prompts.jsonl", "estate_runtime/catalog.json", "estate_runtime/prices.json"}
+    assert data <= names, sorted(data - names)
+    # Every module of every subpackage (a subpackage left out of pyproject.toml's list is not packaged).
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "constructs_lib").rglob("*.py")}
+    modules |= {"estate_runtime/" + p.relative_to(ROOT / "lambdas" / "estate_runtime").as_posix() for p in (ROOT / "lambdas" / "estate_runtime").rglob("*.py")}
+    assert modules <= names, sorted(modules - names)
 
 
 APP = '''
@@ -134,6 +140,12 @@ def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel_unde
     ).stdout.split("\n")  # fmt: skip
     assert where[0] == "None", "a generic 'stacks' module is importable from the library's virtualenv"
     assert all(str(CACHED_VENV) in line and str(ROOT / "constructs_lib") not in line for line in where[1:3])
+
+    # The console script and the tools' package data, as installed.
+    schema = _run(CACHED_VENV / "bin" / "bedrock-estate", "schema", cwd=tmp_path, env=env).stdout
+    assert json.loads(schema)["title"]
+    prompts = _run(fresh_python, "-c", "from constructs_lib.tools.bench import shipped_prompts; print(len(shipped_prompts()))", cwd=tmp_path, env=env).stdout
+    assert int(prompts) > 0
 
     (tmp_path / "app.py").write_text(textwrap.dedent(APP))
     result = _run(fresh_python, "app.py", cwd=tmp_path, env=env, timeout=300)

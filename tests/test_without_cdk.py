@@ -19,11 +19,30 @@ class NoCdk(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, NoCdk())
 sys.path[:0] = [".", "lambdas"]
-import constructs_lib.spec, constructs_lib.plan, constructs_lib.cli, constructs_lib.verify, constructs_lib.gate
+import importlib, pkgutil
+import constructs_lib, constructs_lib.spec, constructs_lib.tools
+# Every module of the spec and the tools, and the job request the spec resolves a stage's jobs into.
+modules = [m.name for package in (constructs_lib.spec, constructs_lib.tools) for m in pkgutil.iter_modules(package.__path__, package.__name__ + ".")]
+assert {"constructs_lib.tools.cli", "constructs_lib.tools.plan", "constructs_lib.tools.verify", "constructs_lib.tools.gate",
+        "constructs_lib.tools.bench", "constructs_lib.tools.catalog_command", "constructs_lib.spec.loader"} <= set(modules), modules
+for name in [*modules, "constructs_lib.customization.job_request"]:
+    importlib.import_module(name)
 import estate_runtime.catalog, estate_runtime.naming, estate_runtime.permissions, estate_runtime.entry
 spec = constructs_lib.spec.load_spec("tests/fixtures/estates/default.yaml")
 assert [s.names.qualifier for s in spec.stage_settings()] == ["bedrock-estate-dev", "bedrock-estate-prod"]
-assert constructs_lib.cli.main(["check", "tests/fixtures/estates/default.yaml"]) == 0
+from pathlib import Path
+names = {s.name: s.job_names for s in spec.stage_settings(Path("tests/fixtures/estates"))}
+assert sorted(names) == ["dev", "prod"] and names["dev"]["summarizer"].job_name.startswith("bedrock-estate-dev-summarizer-"), names
+assert constructs_lib.tools.cli.main(["check", "tests/fixtures/estates/default.yaml"]) == 0
+assert constructs_lib.tools.cli.main(["catalog"]) == 0
+assert len(estate_runtime.catalog.load_catalog().models) > 0
+# A construct, by contrast, needs the CDK: the lazy exports do not hide that.
+try:
+    constructs_lib.SecureBucket
+except ImportError:
+    pass
+else:
+    raise AssertionError("SecureBucket imported without the CDK")
 print("imported without the CDK")
 """
 

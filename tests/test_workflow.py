@@ -8,8 +8,8 @@ import re
 
 import yaml
 
-from constructs_lib.cli import main
 from constructs_lib.spec import load_spec
+from constructs_lib.tools.cli import main
 
 from .conftest import DEFAULT_FIXTURE, ROOT
 

@@ -205,7 +205,7 @@ def read_gate_file(base_dir: Path, relative: str) -> str:
 def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
     """Cross checks of every stage's gate: entries it names exist, the stage serves something, the
     files exist and parse."""
-    from ..bench import BenchError, parse_prompts
+    from ..tools.bench import BenchError, parse_prompts
 
     problems: list[LocatedProblem] = []
     for stage_name, stage in spec.stages.items():

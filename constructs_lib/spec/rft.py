@@ -4,7 +4,7 @@ An RFT job (``type: REINFORCEMENT_FINE_TUNING``) trains on prompts without answe
 generates several answers per prompt and a grader, an AWS Lambda function, scores each one;
 training moves the model toward the answers with higher rewards. The job names its grader either
 as an existing function's ARN or as a handler file in the repository, which the estate deploys as
-a function of its own (see ``constructs_lib.rft_grader``).
+a function of its own (see ``constructs_lib.customization.rft_grader``).
 
 Facts (CreateModelCustomizationJob in botocore's bedrock service model, ``RFTConfig``,
 ``LambdaGraderConfig``, ``RFTHyperParameters``; user guide "Create and manage fine-tuning jobs for

@@ -7,8 +7,8 @@ from aws_cdk import assertions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 
-from constructs_lib.job_access import JobAccess, JobAccessProps, dataset_read, invocation_logs_read, teacher_invoke
-from constructs_lib.job_events import (
+from constructs_lib.customization.job_access import JobAccess, JobAccessProps, dataset_read, invocation_logs_read, teacher_invoke
+from constructs_lib.customization.job_events import (
     JOB_STATE_CHANGE,
     JobCompletionForwarding,
     JobCompletionForwardingProps,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from constructs_lib import resource_provider
+from constructs_lib.machinery import resource_provider
 
 
 def test_the_runtime_is_staged_once_per_content_and_reused(monkeypatch, tmp_path):

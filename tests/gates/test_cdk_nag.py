@@ -8,7 +8,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 
-from constructs_lib.nag import acknowledge, add_nag_packs
+from constructs_lib.compliance.nag import acknowledge, add_nag_packs
 
 from ..conftest import cdk_context
 

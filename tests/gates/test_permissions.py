@@ -383,9 +383,9 @@ def test_a_dead_grant_is_caught(roles):
 
 
 # -- the evaluation gate's role ----------------------------------------------------------------------
-# The gate (constructs_lib.gate, through constructs_lib.bench) runs in the pipeline with the stage's
+# The gate (constructs_lib.tools.gate, through constructs_lib.tools.bench) runs in the pipeline with the stage's
 # gate role: what its code calls there, and the resource type each served kind is.
-GATE_MODULES = ("constructs_lib.gate", "constructs_lib.bench")
+GATE_MODULES = ("constructs_lib.tools.gate", "constructs_lib.tools.bench")
 GATE_SERVICES = ("bedrock-runtime", "cloudformation")
 SERVED_TYPES = {"Custom::BedrockCustomModelDeployment": "custom-model-deployment", "Custom::BedrockProvisionedThroughput": "provisioned-model"}
 

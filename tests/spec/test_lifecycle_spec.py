@@ -47,7 +47,7 @@ def test_the_same_spec_passed_before_the_eol_date_with_a_warning_in_its_legacy_p
     err = capsys.readouterr().err
     assert f"warning: estate.yaml:11: stages.dev.jobs.summarizer.baseModel: {HAIKU} is Legacy in us-west-2, EOL 2026-09-10" in err
     assert "Bedrock creates no NEW fine-tuning jobs or Provisioned Throughput on a Legacy model" in err
-    from constructs_lib.plan import render
+    from constructs_lib.tools.plan import render
 
     assert f"`{HAIKU}` legacy: EOL 2026-09-10" in render(spec, [])
 

@@ -66,7 +66,7 @@ def test_each_stage_is_verified_after_it_deploys_through_the_read_only_lookup_ro
     for stage, account, region in (("dev", "111111111111", "us-east-1"), ("prod", "222222222222", "us-east-1")):
         verify = next(p for k, p in projects.items() if f"Verify{stage}" in k)
         spec = verify["Properties"]["Source"]["BuildSpec"]
-        assert f"constructs_lib.verify --spec estate.yaml --stage {stage}" in spec
+        assert f"constructs_lib.tools.verify --spec estate.yaml --stage {stage}" in spec
         assert f"cdk-hnb659fds-lookup-role-{account}-{region}" in spec
         actions = stages_of(pipeline)[stage]
         verify_order = next(a["RunOrder"] for a in actions if a["Name"].startswith(f"Verify-{stage}"))
@@ -220,7 +220,7 @@ def test_the_gate_step_runs_the_gate_through_the_stage_gate_role_and_keeps_its_r
     project = resources(pipeline, "AWS::CodeBuild::Project")[_project_id(pipeline)]
     spec = json.loads(project["Properties"]["Source"]["BuildSpec"])
     assert spec["phases"]["build"]["commands"] == [
-        "PYTHONPATH=.:lambdas python3 -m constructs_lib.gate --spec estate.yaml --stage dev "
+        "PYTHONPATH=.:lambdas python3 -m constructs_lib.tools.gate --spec estate.yaml --stage dev "
         "--role-arn arn:aws:iam::111111111111:role/bedrock-estate-dev-gate --out gate-report --no-progress"
     ]
     assert spec["artifacts"] == {"base-directory": "gate-report", "files": "**/*"}

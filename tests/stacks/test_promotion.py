@@ -95,9 +95,9 @@ def test_promotion_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_pa
     import aws_cdk as cdk
 
     from constructs_lib import EstateKey, EstateKeyProps, add_nag_packs
-    from constructs_lib.model_copy import ModelCopy, ModelCopyProps
-    from constructs_lib.model_share import ModelShare, ModelShareProps
-    from constructs_lib.resource_provider import ProviderLogging
+    from constructs_lib.machinery.resource_provider import ProviderLogging
+    from constructs_lib.promotion.model_copy import ModelCopy, ModelCopyProps
+    from constructs_lib.promotion.model_share import ModelShare, ModelShareProps
     from estate_runtime.naming import JobNames
 
     app = cdk.App(outdir=str(tmp_path))  # no cdk.json feature flags

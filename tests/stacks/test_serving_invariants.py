@@ -9,9 +9,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from constructs_lib.estate_key import EstateKey, EstateKeyProps
-from constructs_lib.resource_provider import ProviderLogging
-from constructs_lib.served_model import ServedModel, ServedModelProps
+from constructs_lib.foundation.estate_key import EstateKey, EstateKeyProps
+from constructs_lib.machinery.resource_provider import ProviderLogging
+from constructs_lib.serving.served_model import ServedModel, ServedModelProps
 from estate_runtime.naming import JobNames
 
 
@@ -104,7 +104,7 @@ def test_grant_invoke_gives_invoke_on_the_served_model_and_decrypt_through_bedro
 
 def test_job_and_served_model_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_path):
     from constructs_lib import CustomizationServiceRole, add_nag_packs
-    from constructs_lib.customization_job import CustomizationJob, CustomizationJobProps
+    from constructs_lib.customization.customization_job import CustomizationJob, CustomizationJobProps
 
     app = cdk.App(outdir=str(tmp_path))  # no cdk.json feature flags
     stack = cdk.Stack(app, "Team", env=cdk.Environment(account="111111111111", region="us-west-2"))

@@ -17,7 +17,7 @@ its threshold and by how much it missed) or the input has a problem.
 In the pipeline this runs after the stage deploys, with ``--role-arn`` the stage's gate role
 (invoke the stage's served models, read its serving stack's outputs, nothing else):
 
-    python -m constructs_lib.gate --spec estate.yaml --stage dev --role-arn ARN --out gate-report
+    python -m constructs_lib.tools.gate --spec estate.yaml --stage dev --role-arn ARN --out gate-report
 
 No CDK import here.
 """
@@ -38,9 +38,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..spec.gates import Gate, GateFileError, Reference, parse_references, read_gate_file
 from . import bench
 from .bench import BenchError, Target
-from .spec.gates import Gate, GateFileError, Reference, parse_references, read_gate_file
 
 # --- scorers ------------------------------------------------------------------------------------
 
@@ -355,7 +355,7 @@ def _assume(session: Any, role_arn: str, stage: str, region: str) -> Any:
 def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], float] = time.perf_counter) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-    from .spec import load_stage_or_report
+    from ..spec import load_stage_or_report
 
     spec = load_stage_or_report(args.spec, args.stage)
     if spec is None:
@@ -414,7 +414,7 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
 
 
 def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m constructs_lib.gate", description="Run a stage's evaluation gate against its served models.")
+    parser = argparse.ArgumentParser(prog="python -m constructs_lib.tools.gate", description="Run a stage's evaluation gate against its served models.")
     add_arguments(parser)
     return main(parser.parse_args(argv))
 

@@ -3,7 +3,7 @@
 Read from the spec (intent) and the cloud assembly (what was actually synthesized), so it never
 describes something the templates do not contain.
 
-    python -m constructs_lib.plan --assembly cdk.out [--spec estate.yaml]
+    python -m constructs_lib.tools.plan --assembly cdk.out [--spec estate.yaml]
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 from estate_runtime.kinds.customization_job import KIND, CustomizationJobProperties
 
-from .spec import EstateSpec, SpecError, StageSettings, load_spec
-from .spec.words import counted
+from ..spec import EstateSpec, SpecError, StageSettings, load_spec
+from ..spec.words import counted
 
 # Resource types worth naming in a plan, in the order they are listed.
 _KINDS = {
@@ -371,8 +371,8 @@ def wanted_prices(spec: EstateSpec) -> tuple[dict[str, tuple[str, str]], dict[st
 
 def fetch_aws_prices(spec_path: str | Path, client_factory: Any = None) -> Any:
     """Prices from the AWS Price List API for what the spec leaves unpriced (needs credentials)."""
+    from ..spec.loader import read_structure
     from .aws_prices import read_prices
-    from .spec.loader import read_structure
 
     structure = read_structure(spec_path)
     if structure is None:

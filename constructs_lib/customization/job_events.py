@@ -19,7 +19,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from .nag import acknowledge
+from ..compliance.nag import acknowledge
 
 JOB_STATE_CHANGE = "Model Customization Job State Change"
 """The detail-type of Bedrock's events about customization jobs (source ``aws.bedrock``)."""

@@ -29,8 +29,8 @@ from constructs import Construct
 import estate_runtime
 from estate_runtime.kinds import PROVIDER_QUERY_INTERVAL_SECONDS, PROVIDER_TOTAL_TIMEOUT_SECONDS, Kind, Properties
 
-from .estate_key import ensure_cloudwatch_logs_can_use
-from .nag import acknowledge, acknowledge_each, nag_spelling
+from ..compliance.nag import acknowledge, acknowledge_each, nag_spelling
+from ..foundation.estate_key import ensure_cloudwatch_logs_can_use
 
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -362,7 +362,7 @@ class KindGrants:
             self.policy.add_statements(iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions))
 
     def spelling(self, value: str) -> str:
-        """:func:`~constructs_lib.nag.nag_spelling` of ``value`` in this provider's stack."""
+        """:func:`~constructs_lib.compliance.nag.nag_spelling` of ``value`` in this provider's stack."""
         if value not in self._spellings:
             self._spellings[value] = nag_spelling(self.provider, value)
         return self._spellings[value]

@@ -2,7 +2,7 @@
 
 The first half of a promotion (see ``estate_runtime.resources.promotion``). It lives in the
 stage that trained the model, because only the owner can share it; the receiving stage's
-:class:`~constructs_lib.model_copy.ModelCopy` does the second half. Sharing needs both accounts in
+:class:`~constructs_lib.promotion.model_copy.ModelCopy` does the second half. Sharing needs both accounts in
 one AWS Organization with RAM sharing enabled; the share never allows principals outside it.
 The custom-model key must also let the receiving accounts decrypt through Bedrock: see
 :meth:`EstateKey.grant_accounts_via_service`.
@@ -20,9 +20,9 @@ from estate_runtime.kinds import JobNameParts
 from estate_runtime.kinds.model_share import KIND, ModelShareProperties, SharedJobModel
 from estate_runtime.naming import OWNER_TAG, JobNames
 
-from .customization_job import CustomizationJob
-from .nag import nag_spelling
-from .resource_provider import EstateProvider, KindGrants, ProviderLogging
+from ..compliance.nag import nag_spelling
+from ..customization.customization_job import CustomizationJob
+from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -177,7 +177,7 @@ def ensure_cloudwatch_logs_can_use(scope: Construct, key: kms.IKey, log_group_na
             "construct itself so the grant is made here"
         ]
 
-    from .validation import fail_synthesis_on
+    from ..machinery.validation import fail_synthesis_on
 
     fail_synthesis_on(scope, problem)
 

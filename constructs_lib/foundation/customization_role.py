@@ -9,8 +9,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from ..compliance.nag import acknowledge, nag_spelling
 from .estate_key import EstateKey
-from .nag import acknowledge, nag_spelling
 
 BEDROCK = "bedrock.amazonaws.com"
 

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from estate_runtime.catalog import Catalog
 
-from .nag import acknowledge, nag_spelling
+from ..compliance.nag import acknowledge, nag_spelling
 
 
 def dataset_read(scope: Construct, s3_uri: str, kms_key_arn: str | None = None) -> list[iam.PolicyStatement]:

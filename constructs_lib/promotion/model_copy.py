@@ -22,8 +22,8 @@ from estate_runtime.kinds.model_copy import KIND, CopySource, ModelCopyPropertie
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
 
-from .nag import nag_spelling
-from .resource_provider import EstateProvider, KindGrants, ProviderLogging
+from ..compliance.nag import nag_spelling
+from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 
 
 @dataclass(frozen=True, kw_only=True)

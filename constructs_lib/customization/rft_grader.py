@@ -36,9 +36,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .estate_key import ensure_cloudwatch_logs_can_use
-from .nag import acknowledge, acknowledge_each
-from .resource_provider import HANDLER_RUNTIME, ProviderLogging
+from ..compliance.nag import acknowledge, acknowledge_each
+from ..foundation.estate_key import ensure_cloudwatch_logs_can_use
+from ..machinery.resource_provider import HANDLER_RUNTIME, ProviderLogging
 
 DEFAULT_TIMEOUT = Duration.minutes(5)
 DEFAULT_MEMORY_MB = 512

@@ -27,7 +27,7 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from .nag import acknowledge, nag_spelling
+from ..compliance.nag import acknowledge, nag_spelling
 from .served_model import ServedModel
 
 STREAM_ACTION = "bedrock:InvokeModelWithResponseStream"

@@ -350,7 +350,7 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
     environment / ``--profile``, in the stage's region."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-    from .spec import load_stage_or_report
+    from ..spec import load_stage_or_report
 
     spec = load_stage_or_report(args.spec, args.stage)
     if spec is None:

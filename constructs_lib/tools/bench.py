@@ -481,7 +481,7 @@ def runtime_client(session: Any, concurrency: int) -> Any:
 def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], float] = time.perf_counter) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-    from .spec import load_stage_or_report
+    from ..spec import load_stage_or_report
 
     if args.concurrency < 1 or args.repeats < 1:
         print("--concurrency and --repeats must be at least 1", file=sys.stderr)

@@ -12,8 +12,8 @@ from constructs import Construct
 
 from estate_runtime.kinds.dataset import KIND, DatasetProperties
 
+from ..machinery.resource_provider import EstateProvider, ProviderLogging
 from .job_request import file_sha256
-from .resource_provider import EstateProvider, ProviderLogging
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,7 +5,7 @@ the estate's, that the customization service role's trust still carries its conf
 conditions, and that the declared jobs exist under their expected names. The pipeline runs this
 after each stage; people can run it too:
 
-    python -m constructs_lib.verify --spec estate.yaml --stage dev [--role-arn ARN]
+    python -m constructs_lib.tools.verify --spec estate.yaml --stage dev [--role-arn ARN]
 
 ``--role-arn`` is assumed first (the pipeline uses the target account's CDK lookup role, which is
 read-only). Exit 0 when every check passes, 1 with one line per failed check.
@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 from estate_runtime.kinds.invocation_logging import DELIVERY_FLAGS
 
-from .spec import EstateSpec, StageSettings, load_stage_or_report
+from ..spec import EstateSpec, StageSettings, load_stage_or_report
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def check_jobs(bedrock: Any, stage: StageSettings) -> list[Check]:
 
 
 def _partition(region: str) -> str:
-    from .spec.regions import partition_of
+    from ..spec.regions import partition_of
 
     return partition_of(region)
 

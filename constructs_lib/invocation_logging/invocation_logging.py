@@ -18,8 +18,8 @@ from constructs import Construct
 
 from estate_runtime.kinds.invocation_logging import DELIVERY_FLAGS, KIND, InvocationLoggingProperties
 
-from .estate_key import EstateKey
-from .resource_provider import EstateProvider, ProviderLogging
+from ..foundation.estate_key import EstateKey
+from ..machinery.resource_provider import EstateProvider, ProviderLogging
 
 # The log stream Bedrock writes to in the log group (fixed by the service).
 BEDROCK_LOG_STREAM = "aws/bedrock/modelinvocations"

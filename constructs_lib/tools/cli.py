@@ -27,9 +27,9 @@ import sys
 
 from estate_runtime.catalog import CUSTOMIZATION_TYPES
 
-from .spec import SpecError, load_spec
-from .spec.schema import json_schema_text
-from .spec.words import counted
+from ..spec import SpecError, load_spec
+from ..spec.schema import json_schema_text
+from ..spec.words import counted
 
 
 def _version() -> str:

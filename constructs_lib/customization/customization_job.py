@@ -17,8 +17,8 @@ from estate_runtime.kinds.customization_job import KIND, CustomizationJobPropert
 from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
 from estate_runtime.permissions import key_actions
 
-from .resource_provider import EstateProvider, KindGrants, ProviderLogging
-from .validation import fail_synthesis_on
+from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
+from ..machinery.validation import fail_synthesis_on
 
 
 @dataclass(frozen=True, kw_only=True)

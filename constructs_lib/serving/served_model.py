@@ -25,9 +25,9 @@ from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
 from estate_runtime.pricing import Cost, commitment_problems, cost, load_prices
 
-from .customization_job import CustomizationJob
-from .resource_provider import EstateProvider, KindGrants, ProviderLogging
-from .validation import fail_synthesis_on
+from ..customization.customization_job import CustomizationJob
+from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
+from ..machinery.validation import fail_synthesis_on
 
 # Converse and ConverseStream are authorized as these two actions.
 INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")

@@ -296,6 +296,20 @@ def test_the_spec_refuses_a_gate_that_measures_nothing(tmp_path):
     )
 
 
+def test_repeats_and_concurrency_are_whole_numbers_as_everywhere_in_the_spec(tmp_path):
+    """``2.0`` is the whole number 2, as for every other integer of the spec and its JSON Schema;
+    ``true`` and ``"2"`` are refused."""
+    from constructs_lib.spec.gates import LatencyGate
+
+    latency = LatencyGate.model_validate({"repeats": 2.0, "concurrency": 4.0, "endToEnd": {"p90": 4.0}})
+    assert (latency.repeats, latency.concurrency) == (2, 4) and isinstance(latency.repeats, int)
+    problems = _problems(tmp_path, {**GATE, "latency": {**GATE["latency"], "repeats": True, "concurrency": "2"}})
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "stages.dev.gate.latency.repeats: must be a whole number, got True",
+        "stages.dev.gate.latency.concurrency: must be a whole number, got '2' (remove the quotes)",
+    ]
+
+
 def test_the_pipeline_runs_the_module_and_it_answers_like_the_command(tmp_path):
     import subprocess
     import sys

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from .errors import LocatedProblem
-from .types import ItemName, SpecModel
+from .types import ItemName, SpecModel, Whole
 
 if TYPE_CHECKING:
     from .model import EstateSpec
@@ -61,8 +61,8 @@ class LatencyGate(SpecModel):
         description='JSONL of prompts, one {"prompt", "id"?, "task"?, "maxTokens"?} a line, relative to the spec file. '
         "Default: the ten prompts bedrock-estate bench ships.",
     )
-    repeats: int = Field(1, ge=1, le=20, description="Times each prompt runs against each entry. Default 1.")
-    concurrency: int = Field(1, ge=1, le=16, description="Requests in flight at once. Default 1.")
+    repeats: Whole = Field(1, ge=1, le=20, description="Times each prompt runs against each entry. Default 1.")
+    concurrency: Whole = Field(1, ge=1, le=16, description="Requests in flight at once. Default 1.")
     end_to_end: Percentiles | None = Field(None, description="Bounds on end-to-end latency (seconds).")
     time_to_first_token: Percentiles | None = Field(None, description="Bounds on time to first token (seconds).")
     max_failed_share: float = Field(

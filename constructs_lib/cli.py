@@ -208,6 +208,14 @@ def _validate(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(m for m, model in catalog.models.items() if args.type in model.customizations))
         print(f"{args.model}: no {args.type} rules in the model catalog (reviewed {catalog.reviewed}); known: {known}", file=sys.stderr)
         return 1
+    model = catalog.model(args.model)
+    if args.purpose == "validation" and model is not None and not model.validation_data:
+        print(
+            f"{args.model} takes no validation dataset (model catalog, reviewed {catalog.reviewed}); a job of it trains "
+            "without one: validate the training data (--purpose training)",
+            file=sys.stderr,
+        )
+        return 1
     try:
         report = datasets.validate(datasets.read_lines(args.file), rules)
     except FileNotFoundError:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import LocatedProblem, SpecError, SpecIssue, _clean_message
 from .model import EstateSpec
-from .types import YamlInt
+from .types import YamlInt, quotes_hint
 
 Loc = tuple[str | int, ...]
 
@@ -323,9 +323,9 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
     elif kind == "literal_error":
         message = f"{_short(given)} is not allowed; use one of {ctx.get('expected')}"
     elif kind in ("int_parsing", "int_type", "int_from_float"):
-        message = f"must be a whole number, got {_short(given)}" + (" (remove the quotes)" if isinstance(given, str) else "")
+        message = f"must be a whole number, got {_short(given)}" + quotes_hint(given)
     elif kind in ("float_parsing", "float_type"):
-        message = f"must be a number, got {_short(given)}" + (" (remove the quotes)" if isinstance(given, str) else "")
+        message = f"must be a number, got {_short(given)}" + quotes_hint(given)
     elif kind in ("bool_parsing", "bool_type"):
         message = f"must be true or false, got {_short(given)}"
     elif kind == "string_type":

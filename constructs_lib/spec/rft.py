@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from .errors import LocatedProblem
-from .types import SpecModel, Whole
+from .types import SpecModel, Whole, quotes_hint
 
 if TYPE_CHECKING:
     from estate_runtime.datasets import DatasetRules
@@ -70,8 +70,7 @@ def _ranged(name: str, kind: type) -> Any:
 
     def check(value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            hint = " (remove the quotes)" if isinstance(value, str) else ""
-            raise ValueError(f"must be a number, got {value!r}{hint}")
+            raise ValueError(f"must be a number, got {value!r}{quotes_hint(value)}")
         if kind is int and not float(value).is_integer():
             raise ValueError(f"{value} must be a whole number")
         if not low <= value <= high:

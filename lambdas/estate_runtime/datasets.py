@@ -477,9 +477,12 @@ def to_conversation(record: dict, system: str | None = None, *, include_answer: 
         system = system or None
     else:
         turns = [(m["role"], m["content"]) for m in record["messages"]]
+        # Chat-completion records hold the system prompt as a message; here it is the record's system.
+        prompts = [text for role, text in turns if role == "system"]
+        turns = [(role, text) for role, text in turns if role != "system"]
         if not include_answer and turns and turns[-1][0] == "assistant":
             turns = turns[:-1]
-        system = system or record.get("system")
+        system = system or record.get("system") or "\n".join(prompts) or None
     out: dict = {"schemaVersion": CONVERSATION_SCHEMA}
     if system:
         out["system"] = [{"text": system}]

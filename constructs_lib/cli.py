@@ -262,6 +262,12 @@ def _convert(args: argparse.Namespace) -> int:
             isinstance(record.get("prompt"), str) and isinstance(record.get("completion"), str)
             or (args.to == "bedrock-conversation-2024" and isinstance(record.get("messages"), list))
         )
+        if isinstance(record, dict) and "reference_answer" in record:
+            problems.append(
+                f"{args.file}:{number}: a reinforcement fine-tuning prompt (reference_answer): converting it would drop the "
+                "reference answer its grader scores against; a REINFORCEMENT_FINE_TUNING job takes these records as they are"
+            )
+            continue
         if not usable:
             problems.append(f"{args.file}:{number}: expected {{\"prompt\": str, \"completion\": str}}")
             continue

@@ -83,6 +83,17 @@ def test_reference_files_take_pairs_and_single_turn_conversations():
     ]
 
 
+def test_a_chat_completion_record_with_a_system_message_is_single_turn():
+    """The system prompt as a message (the chat-completion layout) is the record's system prompt,
+    not a second turn; a second user turn is still refused."""
+    record = {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}
+    [item] = gate.parse_references(json.dumps(record) + "\n", "refs.jsonl")
+    assert (item.prompt, item.references, item.system) == ("2+2?", ("4",), "Be brief.")
+    two_turns = {"messages": [{"role": "system", "content": "Be brief."}, *[{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}] * 2]}
+    with pytest.raises(gate.GateFileError, match="only single-turn records can be checked"):
+        gate.parse_references(json.dumps(two_turns) + "\n", "refs.jsonl")
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [

@@ -161,6 +161,13 @@ def parse_references(text: str, source: str) -> list[Reference]:
             raise GateFileError(f"{where}: system must be a string (or a list of text blocks)")
         if "messages" in record:
             messages = record["messages"]
+            if isinstance(messages, list) and all(isinstance(m, dict) for m in messages):
+                # The chat-completion layout holds the system prompt as a message: not a turn.
+                prompts = [_text(m.get("content")) for m in messages if m.get("role") == "system"]
+                if not all(isinstance(p, str) for p in prompts):
+                    raise GateFileError(f"{where}: a system message must hold text")
+                system = system or "\n".join(p for p in prompts if p) or None
+                messages = [m for m in messages if m.get("role") != "system"]
             if not isinstance(messages, list) or len(messages) < 2 or not all(isinstance(m, dict) for m in messages):
                 raise GateFileError(f"{where}: messages must be a list ending with a user turn and the assistant's reference answer")
             *asked, answer = messages

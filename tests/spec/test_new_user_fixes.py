@@ -174,3 +174,19 @@ def test_text_that_is_no_number_is_not_told_to_lose_quotes_it_does_not_have(tmp_
         "Value error, must be a number, got '3x'",
         "Value error, must be a number, got '32' (remove the quotes)",
     ]
+
+
+def test_a_one_sided_bound_and_an_empty_list_are_said_with_the_value_given(tmp_path):
+    """pydantic's own wording ("Input should be greater than or equal to 1", "List should have at
+    least 1 item after validation") named neither the value given nor the spec's terms."""
+    text = (
+        "name: acme-estate\nstages:\n  dev:\n    account: \"111111111111\"\n    region: us-east-1\n"
+        "    serving:\n      app: {model: {baseModel: amazon.nova-lite-v1:0:300k}, provisioned: {modelUnits: 1}}\n"
+        "    gate:\n      serving: []\n      latency: {endToEnd: {p90: 0, p99: 4000}}\n"
+    )
+    found = [message for message in problems(text, tmp_path) if "gate" in message]
+    assert found == [
+        "estate.yaml:9: stages.dev.gate.serving: must hold at least 1 item, got []",
+        "estate.yaml:10: stages.dev.gate.latency.endToEnd.p90: must be more than 0, got 0",
+        "estate.yaml:10: stages.dev.gate.latency.endToEnd.p99: must be at most 3600, got 4000",
+    ]

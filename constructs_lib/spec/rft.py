@@ -194,10 +194,8 @@ def grader_problems(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                     problems.append(LocatedProblem((*loc, "handler", "file"), f"file not found: {handler.file} (paths are relative to the spec file)"))
                 elif path.suffix != ".py":
                     problems.append(LocatedProblem((*loc, "handler", "file"), f"{handler.file} is not a Python file (.py)"))
-                elif not re.search(rf"^(async\s+)?def\s+{re.escape(handler.function)}\s*\(", path.read_text(encoding="utf-8", errors="replace"), re.MULTILINE):
-                    problems.append(
-                        LocatedProblem((*loc, "handler", "function"), f"{handler.file} defines no top-level function {handler.function!r}")
-                    )
+                else:
+                    problems += _handler_problems(path, handler, loc)
             arn = config.grader.lambda_arn
             if arn is not None:
                 parts = arn.split(":")
@@ -210,6 +208,32 @@ def grader_problems(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                         )
                     )
     return problems
+
+
+def _handler_problems(path: Path, handler: GraderHandler, loc: tuple[str, ...]) -> list[LocatedProblem]:
+    """A handler file that does not parse, or that defines no top-level function of the name
+    (a ``def`` in a docstring or comment does not count): deployed as it is, the grader would fail
+    every grading call of a job that is already billing."""
+    import ast
+    import sys
+
+    try:
+        tree = ast.parse(path.read_bytes(), filename=handler.file)
+    except (SyntaxError, ValueError) as error:
+        where = f"{handler.file}:{error.lineno}" if isinstance(error, SyntaxError) and error.lineno else handler.file
+        reason = error.msg if isinstance(error, SyntaxError) else str(error)
+        runtime = tuple(int(part) for part in handler.runtime.removeprefix("python").split("."))
+        older = (
+            f" (checked with Python {sys.version_info.major}.{sys.version_info.minor}, older than {handler.runtime}: if this is newer "
+            "syntax, check with a newer Python)"
+            if sys.version_info[:2] < runtime
+            else ""
+        )
+        return [LocatedProblem((*loc, "handler", "file"), f"{where}: not valid Python ({reason}){older}; the grader would fail every grading call")]
+    defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    if handler.function not in defined:
+        return [LocatedProblem((*loc, "handler", "function"), f"{handler.file} defines no top-level function {handler.function!r}")]
+    return []
 
 
 def rft_shape_problem(job_type: str, rft_config: RftConfig | None) -> str | None:

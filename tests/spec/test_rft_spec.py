@@ -121,6 +121,20 @@ def test_a_missing_grader_file_or_function_is_named(workdir):
     assert "rftConfig.grader.handler.function: graders/grade.py defines no top-level function 'grade'" in found
 
 
+def test_a_grader_that_does_not_parse_or_names_its_function_only_in_text_is_refused(workdir):
+    """Deployed as it is, such a grader would fail every grading call of a job already billing."""
+    grader = workdir / "graders" / "grade.py"
+    grader.write_text("def lambda_handler(event, context)\n    return []\n")
+    [found] = problems(SPEC, workdir)
+    assert "rftConfig.grader.handler.file: graders/grade.py:1: not valid Python (expected ':')" in found
+    assert found.endswith("; the grader would fail every grading call")
+    grader.write_text('"""Call it as:\n\ndef lambda_handler(event, context):\n"""\n')
+    [found] = problems(SPEC, workdir)
+    assert "rftConfig.grader.handler.function: graders/grade.py defines no top-level function 'lambda_handler'" in found
+    grader.write_text("import json\n\n\nasync def helper():\n    pass\n\n\ndef lambda_handler(event, context):\n    return json.loads('[]')\n")
+    parse_spec(SPEC, source="estate.yaml", base_dir=workdir)
+
+
 @pytest.mark.parametrize("qualifier", ["", ":7", ":live", ":$LATEST"])
 def test_an_existing_grader_may_be_named_by_a_plain_or_qualified_arn(workdir, qualifier):
     arn = f"arn:aws:lambda:us-east-1:111111111111:function:team-grader{qualifier}"

@@ -231,9 +231,50 @@ def _handler_problems(path: Path, handler: GraderHandler, loc: tuple[str, ...]) 
         )
         return [LocatedProblem((*loc, "handler", "file"), f"{where}: not valid Python ({reason}){older}; the grader would fail every grading call")]
     defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    problems = []
     if handler.function not in defined:
-        return [LocatedProblem((*loc, "handler", "function"), f"{handler.file} defines no top-level function {handler.function!r}")]
-    return []
+        problems.append(LocatedProblem((*loc, "handler", "function"), f"{handler.file} defines no top-level function {handler.function!r}"))
+    for line, module in _missing_imports(tree):
+        problems.append(
+            LocatedProblem(
+                (*loc, "handler", "file"),
+                f"{handler.file}:{line} imports {module}, which the grader's Lambda function does not have: the estate deploys this "
+                "one file (standard library and boto3 only); give a function packaged with its dependencies as lambdaArn",
+            )
+        )
+    return problems
+
+
+# What a Python Lambda runtime has besides the standard library: the SDK for Python (Boto3) and
+# the packages it installs with (AWS Lambda Developer Guide, "Building Lambda functions with
+# Python": "an environment that includes the SDK for Python (Boto3)", read 2026-11-23).
+_RUNTIME_PACKAGES = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3"})
+
+
+def _missing_imports(tree: Any) -> list[tuple[int, str]]:
+    """(line, module) of each import the deployed file cannot satisfy; an import inside ``try``
+    (an optional dependency with a fallback) is the author's to handle."""
+    import ast
+    import sys
+
+    guarded = {id(node) for block in ast.walk(tree) if isinstance(block, ast.Try) for stmt in block.body for node in ast.walk(stmt)}
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if id(node) in guarded:
+            continue
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.ImportFrom):
+            names = ["." * node.level + (node.module or "")]
+        else:
+            continue
+        for name in names:
+            top = name.split(".")[0]
+            if name.startswith(".") or (top not in sys.stdlib_module_names and top not in _RUNTIME_PACKAGES and top != "__future__"):
+                found.append((node.lineno, name))
+    return found
 
 
 def rft_shape_problem(job_type: str, rft_config: RftConfig | None) -> str | None:

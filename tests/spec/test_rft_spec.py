@@ -135,6 +135,25 @@ def test_a_grader_that_does_not_parse_or_names_its_function_only_in_text_is_refu
     parse_spec(SPEC, source="estate.yaml", base_dir=workdir)
 
 
+def test_a_grader_that_imports_what_its_one_file_function_lacks_is_refused(workdir):
+    """The estate deploys the grader as its one file on the Lambda runtime (standard library and the
+    SDK for Python): another package or a module beside it would fail on import at every call."""
+    grader = workdir / "graders" / "grade.py"
+    grader.write_text("import json\nimport numpy as np\nfrom helpers import score\n\n\ndef lambda_handler(event, context):\n    return []\n")
+    found = problems(SPEC, workdir)
+    assert [f.split(": ", 2)[2] for f in found] == [
+        "graders/grade.py:2 imports numpy, which the grader's Lambda function does not have: the estate deploys this one file "
+        "(standard library and boto3 only); give a function packaged with its dependencies as lambdaArn",
+        "graders/grade.py:3 imports helpers, which the grader's Lambda function does not have: the estate deploys this one file "
+        "(standard library and boto3 only); give a function packaged with its dependencies as lambdaArn",
+    ]
+    grader.write_text(
+        "import boto3\nfrom botocore.exceptions import ClientError\n\ntry:\n    import orjson as fast\nexcept ImportError:\n    fast = None\n\n\n"
+        "def lambda_handler(event, context):\n    import statistics\n\n    return []\n"
+    )
+    parse_spec(SPEC, source="estate.yaml", base_dir=workdir)
+
+
 @pytest.mark.parametrize("qualifier", ["", ":7", ":live", ":$LATEST"])
 def test_an_existing_grader_may_be_named_by_a_plain_or_qualified_arn(workdir, qualifier):
     arn = f"arn:aws:lambda:us-east-1:111111111111:function:team-grader{qualifier}"

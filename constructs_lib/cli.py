@@ -72,7 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the model catalog (models, types, regions, lifecycle)",
         description="List the model catalog: models, customization types, regions, lifecycle, sources and review date.",
     )
-    catalog.add_argument("--check", action="store_true", help="compare with ListFoundationModels in each region (needs AWS credentials)")
+    catalog.add_argument(
+        "--check",
+        action="store_true",
+        help="compare with Bedrock in each region the catalog names: ListFoundationModels, and GetFoundationModel for a "
+        "catalog model the list leaves out (needs AWS credentials allowed both)",
+    )
     validate = commands.add_parser(
         "validate",
         help="validate a JSONL dataset against a base model's rules",

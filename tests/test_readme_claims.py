@@ -30,3 +30,29 @@ def test_the_status_calls_nothing_not_built_that_the_readme_documents():
     headings = [line.lstrip("#").strip().lower() for line in README.splitlines() if line.startswith("#")]
     for item in (missing.group(1).split(", ") if missing else []):
         assert not any(item.strip().lower() in heading for heading in headings), f"the status says {item!r} is not built, but the README documents it"
+
+
+def test_the_extend_example_names_only_what_it_or_app_py_imports():
+    """Pasted into app.py, the README's ``extend`` must run: every name it uses is defined by the
+    example itself, by app.py's module, or is a builtin (``iam`` was used without its import)."""
+    import ast
+    import builtins
+    import re
+
+    section = README[README.index("### Your own constructs in every stage"):]
+    example = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert example is not None
+    tree = ast.parse(example.group(1))
+    app = ast.parse((Path(__file__).resolve().parent.parent / "app.py").read_text())
+    defined = set(dir(builtins))
+    for node in [*ast.walk(tree), *app.body]:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            defined.add(node.id)
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    assert sorted(used - defined) == []

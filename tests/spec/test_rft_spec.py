@@ -154,6 +154,17 @@ def test_a_grader_that_imports_what_its_one_file_function_lacks_is_refused(workd
     parse_spec(SPEC, source="estate.yaml", base_dir=workdir)
 
 
+def test_invocation_logs_for_an_rft_job_are_refused_without_claiming_bedrock_refuses_them(workdir):
+    """The user guide documents invocation logs as a source of RFT prompts ("Prepare data for
+    Amazon Nova models", read 2026-11-23); the estate does not build that, and says so."""
+    [found] = problems(SPEC.replace("trainingData: {dataset: prompts}", "trainingData: {invocationLogs: {usePromptResponse: false}}"), workdir)
+    assert found.endswith(
+        "stages.dev.jobs.arith: trainingData.invocationLogs: the estate trains REINFORCEMENT_FINE_TUNING jobs on a dataset of "
+        "prompts with reference_answer only (Bedrock also documents invocation logs as their source; not built here); "
+        "give trainingData: {dataset: NAME}"
+    )
+
+
 @pytest.mark.parametrize("qualifier", ["", ":7", ":live", ":$LATEST"])
 def test_an_existing_grader_may_be_named_by_a_plain_or_qualified_arn(workdir, qualifier):
     arn = f"arn:aws:lambda:us-east-1:111111111111:function:team-grader{qualifier}"

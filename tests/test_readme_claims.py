@@ -56,3 +56,14 @@ def test_the_extend_example_names_only_what_it_or_app_py_imports():
             defined.add(node.id)
     used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
     assert sorted(used - defined) == []
+
+
+def test_each_construct_section_of_the_library_readme_describes_its_own_construct():
+    """The customization job's handler permissions, cost and clean-up sat under RftGrader, so the
+    grader's section listed Bedrock job permissions and a trained model's storage fee."""
+    import re
+
+    library = (Path(__file__).resolve().parent.parent / "constructs_lib" / "README.md").read_text()
+    sections = dict(re.findall(r"^## (\w+)\n(.*?)(?=^## |\Z)", library, re.MULTILINE | re.DOTALL))
+    assert "BedrockCustomizationJobPolicy" in sections["CustomizationJob"] and "the trained model is retained" in sections["CustomizationJob"]
+    assert "BedrockCustomizationJobPolicy" not in sections["RftGrader"] and "trained model is retained" not in sections["RftGrader"]

@@ -74,3 +74,16 @@ def test_convert_names_lines_it_cannot_convert(tmp_path, capsys):
 def test_console_script_is_declared():
     text = (ROOT / "pyproject.toml").read_text()
     assert 'bedrock-estate = "constructs_lib.tools.cli:main"' in text
+
+
+def test_convert_refuses_reinforcement_fine_tuning_prompts_rather_than_drop_their_reference_answer(tmp_path, capsys):
+    source = tmp_path / "rft.jsonl"
+    record = {"messages": [{"role": "user", "content": "2 + 2?"}], "reference_answer": "4"}
+    source.write_text(json.dumps(record) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["convert", str(source), "--to", "bedrock-conversation-2024", "-o", str(out)]) == 1
+    assert not out.exists()
+    assert capsys.readouterr().err.strip() == (
+        f"{source}:1: a reinforcement fine-tuning prompt (reference_answer): converting it would drop the reference answer its "
+        "grader scores against; a REINFORCEMENT_FINE_TUNING job takes these records as they are"
+    )

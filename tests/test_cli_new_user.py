@@ -138,3 +138,44 @@ def test_stages_of_a_missing_spec_suggests_this_commands_syntax(tmp_path, capsys
     assert main(["stages", str(tmp_path / "missing.yaml")]) == 1
     err = capsys.readouterr().err
     assert "`bedrock-estate stages PATH`" in err and "-c estate" not in err
+
+
+NOVA_2_LITE = "amazon.nova-2-lite-v1:0:256k"
+
+
+def _rft_prompts(path, count=120):
+    system = {"role": "system", "content": "End with the number."}
+    records = ({"messages": [system, {"role": "user", "content": f"{i} + 1?"}], "reference_answer": str(i + 1)} for i in range(count))
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def test_rft_prompts_validated_for_another_type_say_to_use_rft_not_convert(tmp_path, capsys):
+    """Converting prompts with reference answers to a conversation format cannot make them training
+    data (they hold no answer to learn): the message names the job type they are for."""
+    data = _rft_prompts(tmp_path / "prompts.jsonl")
+    assert main(["validate", str(data), "--model", NOVA_2_LITE]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"{data}:1: 120 of 120 records are reinforcement fine-tuning prompts ({{\"messages\", \"reference_answer\"}}), but this model "
+        "takes bedrock-conversation-2024 here; they are for a REINFORCEMENT_FINE_TUNING job (type: REINFORCEMENT_FINE_TUNING "
+        "in the spec, --type REINFORCEMENT_FINE_TUNING for validate), whose grader scores the answers the model generates"
+    ]
+    assert main(["validate", str(data), "--model", NOVA_2_LITE, "--type", "REINFORCEMENT_FINE_TUNING"]) == 0
+
+
+def test_validation_data_for_a_model_that_takes_none_is_refused(tmp_path, capsys):
+    data = _rft_prompts(tmp_path / "prompts.jsonl")
+    assert main(["validate", str(data), "--model", NOVA_2_LITE, "--type", "REINFORCEMENT_FINE_TUNING", "--purpose", "validation"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"{NOVA_2_LITE} takes no validation dataset (model catalog, reviewed ")
+    assert err.endswith("); a job of it trains without one: validate the training data (--purpose training)")
+
+
+def test_catalog_check_help_names_every_call_it_needs_permission_for():
+    """--check calls GetFoundationModel too (for a model the list leaves out): a user granting only
+    what the help named met an access error."""
+    from constructs_lib.tools.cli import build_parser
+
+    help_text = dict(_arguments(build_parser()))["catalog --check"]
+    assert "ListFoundationModels" in help_text and "GetFoundationModel" in help_text

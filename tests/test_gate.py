@@ -83,6 +83,17 @@ def test_reference_files_take_pairs_and_single_turn_conversations():
     ]
 
 
+def test_a_chat_completion_record_with_a_system_message_is_single_turn():
+    """The system prompt as a message (the chat-completion layout) is the record's system prompt,
+    not a second turn; a second user turn is still refused."""
+    record = {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}
+    [item] = gate.parse_references(json.dumps(record) + "\n", "refs.jsonl")
+    assert (item.prompt, item.references, item.system) == ("2+2?", ("4",), "Be brief.")
+    two_turns = {"messages": [{"role": "system", "content": "Be brief."}, *[{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}] * 2]}
+    with pytest.raises(gate.GateFileError, match="only single-turn records can be checked"):
+        gate.parse_references(json.dumps(two_turns) + "\n", "refs.jsonl")
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
@@ -294,6 +305,20 @@ def test_the_spec_refuses_a_gate_that_measures_nothing(tmp_path):
     assert len(problems) == 1 and problems[0].endswith(
         "stages.dev.gate: this stage serves no model: a gate measures the stage's serving entries; add serving or remove the gate"
     )
+
+
+def test_repeats_and_concurrency_are_whole_numbers_as_everywhere_in_the_spec(tmp_path):
+    """``2.0`` is the whole number 2, as for every other integer of the spec and its JSON Schema;
+    ``true`` and ``"2"`` are refused."""
+    from constructs_lib.spec.gates import LatencyGate
+
+    latency = LatencyGate.model_validate({"repeats": 2.0, "concurrency": 4.0, "endToEnd": {"p90": 4.0}})
+    assert (latency.repeats, latency.concurrency) == (2, 4) and isinstance(latency.repeats, int)
+    problems = _problems(tmp_path, {**GATE, "latency": {**GATE["latency"], "repeats": True, "concurrency": "2"}})
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "stages.dev.gate.latency.repeats: must be a whole number, got True",
+        "stages.dev.gate.latency.concurrency: must be a whole number, got '2' (remove the quotes)",
+    ]
 
 
 def test_the_pipeline_runs_the_module_and_it_answers_like_the_command(tmp_path):

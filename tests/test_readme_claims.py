@@ -40,3 +40,50 @@ def test_the_layout_names_every_package_of_the_library_and_only_folders_that_exi
     assert all((root / folder).is_dir() for folder in listed), sorted(f for f in listed if not (root / f).is_dir())
     packages = {f"constructs_lib/{p.parent.name}/" for p in (root / "constructs_lib").glob("*/__init__.py")}
     assert packages <= listed, sorted(packages - listed)
+
+
+def test_the_status_calls_nothing_not_built_that_the_readme_documents():
+    import re
+
+    status = README[README.index("> **Status.**"):README.index("## Quickstart")]
+    missing = re.search(r"Not built yet: ([^.]*)\.", " ".join(line.lstrip("> ") for line in status.splitlines()))
+    headings = [line.lstrip("#").strip().lower() for line in README.splitlines() if line.startswith("#")]
+    for item in (missing.group(1).split(", ") if missing else []):
+        assert not any(item.strip().lower() in heading for heading in headings), f"the status says {item!r} is not built, but the README documents it"
+
+
+def test_the_extend_example_names_only_what_it_or_app_py_imports():
+    """Pasted into app.py, the README's ``extend`` must run: every name it uses is defined by the
+    example itself, by app.py's module, or is a builtin (``iam`` was used without its import)."""
+    import ast
+    import builtins
+    import re
+
+    section = README[README.index("### Your own constructs in every stage"):]
+    example = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert example is not None
+    tree = ast.parse(example.group(1))
+    app = ast.parse((Path(__file__).resolve().parent.parent / "app.py").read_text())
+    defined = set(dir(builtins))
+    for node in [*ast.walk(tree), *app.body]:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            defined.add(node.id)
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    assert sorted(used - defined) == []
+
+
+def test_each_construct_section_of_the_library_readme_describes_its_own_construct():
+    """The customization job's handler permissions, cost and clean-up sat under RftGrader, so the
+    grader's section listed Bedrock job permissions and a trained model's storage fee."""
+    import re
+
+    library = (Path(__file__).resolve().parent.parent / "constructs_lib" / "README.md").read_text()
+    sections = dict(re.findall(r"^## (\w+)\n(.*?)(?=^## |\Z)", library, re.MULTILINE | re.DOTALL))
+    assert "BedrockCustomizationJobPolicy" in sections["CustomizationJob"] and "the trained model is retained" in sections["CustomizationJob"]
+    assert "BedrockCustomizationJobPolicy" not in sections["RftGrader"] and "trained model is retained" not in sections["RftGrader"]

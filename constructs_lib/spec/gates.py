@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from .errors import LocatedProblem
-from .types import ItemName, SpecModel
+from .types import ItemName, SpecModel, Whole
 
 if TYPE_CHECKING:
     from .model import EstateSpec
@@ -61,8 +61,8 @@ class LatencyGate(SpecModel):
         description='JSONL of prompts, one {"prompt", "id"?, "task"?, "maxTokens"?} a line, relative to the spec file. '
         "Default: the ten prompts bedrock-estate bench ships.",
     )
-    repeats: int = Field(1, ge=1, le=20, description="Times each prompt runs against each entry. Default 1.")
-    concurrency: int = Field(1, ge=1, le=16, description="Requests in flight at once. Default 1.")
+    repeats: Whole = Field(1, ge=1, le=20, description="Times each prompt runs against each entry. Default 1.")
+    concurrency: Whole = Field(1, ge=1, le=16, description="Requests in flight at once. Default 1.")
     end_to_end: Percentiles | None = Field(None, description="Bounds on end-to-end latency (seconds).")
     time_to_first_token: Percentiles | None = Field(None, description="Bounds on time to first token (seconds).")
     max_failed_share: float = Field(
@@ -161,6 +161,13 @@ def parse_references(text: str, source: str) -> list[Reference]:
             raise GateFileError(f"{where}: system must be a string (or a list of text blocks)")
         if "messages" in record:
             messages = record["messages"]
+            if isinstance(messages, list) and all(isinstance(m, dict) for m in messages):
+                # The chat-completion layout holds the system prompt as a message: not a turn.
+                prompts = [_text(m.get("content")) for m in messages if m.get("role") == "system"]
+                if not all(isinstance(p, str) for p in prompts):
+                    raise GateFileError(f"{where}: a system message must hold text")
+                system = system or "\n".join(p for p in prompts if p) or None
+                messages = [m for m in messages if m.get("role") != "system"]
             if not isinstance(messages, list) or len(messages) < 2 or not all(isinstance(m, dict) for m in messages):
                 raise GateFileError(f"{where}: messages must be a list ending with a user turn and the assistant's reference answer")
             *asked, answer = messages

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import LocatedProblem, SpecError, SpecIssue, _clean_message
 from .model import EstateSpec
-from .types import YamlInt
+from .types import YamlInt, quotes_hint
 
 Loc = tuple[str | int, ...]
 
@@ -323,9 +323,9 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
     elif kind == "literal_error":
         message = f"{_short(given)} is not allowed; use one of {ctx.get('expected')}"
     elif kind in ("int_parsing", "int_type", "int_from_float"):
-        message = f"must be a whole number, got {_short(given)}" + (" (remove the quotes)" if isinstance(given, str) else "")
+        message = f"must be a whole number, got {_short(given)}" + quotes_hint(given)
     elif kind in ("float_parsing", "float_type"):
-        message = f"must be a number, got {_short(given)}" + (" (remove the quotes)" if isinstance(given, str) else "")
+        message = f"must be a number, got {_short(given)}" + quotes_hint(given)
     elif kind in ("bool_parsing", "bool_type"):
         message = f"must be true or false, got {_short(given)}"
     elif kind == "string_type":
@@ -334,9 +334,12 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
         message = f"must be a mapping of keys to values, got {_short(given)}"
     elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bounds = _bounds(loc)
-        message = f"{_short(given)} is outside {bounds}" if bounds else _clean_message(error)
+        message = f"{_short(given)} is outside {bounds}" if bounds else _one_bound(kind, ctx, given)
     elif kind == "too_short" and loc == ("stages",):
         message = "needs at least one stage (name: {account, region})"
+    elif kind == "too_short" and isinstance(ctx.get("min_length"), int):
+        least = ctx["min_length"]
+        message = f"must hold at least {least} item{'s' if least != 1 else ''}, got {_short(given)}"
     elif kind == "string_too_long":
         message = f"must be at most {ctx.get('max_length')} characters"
     elif kind == "string_pattern_mismatch":
@@ -409,6 +412,17 @@ def _allowed_fields(loc: Loc) -> list[str]:
     if model is None:
         return []
     return [field.alias or name for name, field in model.model_fields.items()]
+
+
+_ONE_BOUND = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"), "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}
+
+
+def _one_bound(kind: str, ctx: Mapping[str, Any], given: Any) -> str:
+    """A number past the one bound pydantic names, with the value given."""
+    key, words = _ONE_BOUND[kind]
+    bound = ctx.get(key)
+    shown = int(bound) if isinstance(bound, float) and bound.is_integer() else bound
+    return f"must be {words} {shown}, got {_short(given)}"
 
 
 def _bounds(loc: Loc) -> str | None:

@@ -19,7 +19,7 @@ from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 from . import checks, promotion
 from .errors import LocatedProblem
 from .gates import Gate
-from .rft import RftConfig, rft_shape_problem
+from .rft import RFT, RftConfig, rft_shape_problem
 from .stages import StageSettings, resolve_stage
 
 # LOG_RETENTION_DAYS and YamlInt lived here before the spec was split by concern: still importable.
@@ -226,6 +226,12 @@ class Job(SpecModel):
             raise ValueError("a DISTILLATION job needs a teacher: {model, maxResponseLength}")
         if self.type != "DISTILLATION" and self.teacher is not None:
             raise ValueError(f"teacher applies to DISTILLATION only, not {self.type}")
+        if self.type == RFT and self.training_data.invocation_logs is not None:
+            raise ValueError(
+                "trainingData.invocationLogs: the estate trains REINFORCEMENT_FINE_TUNING jobs on a dataset of prompts with "
+                "reference_answer only (Bedrock also documents invocation logs as their source; not built here); "
+                "give trainingData: {dataset: NAME}"
+            )
         if self.type != "DISTILLATION" and self.training_data.invocation_logs is not None:
             raise ValueError("trainingData.invocationLogs is for DISTILLATION jobs only")
         if (problem := rft_shape_problem(self.type, self.rft_config)) is not None:

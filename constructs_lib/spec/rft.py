@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from .errors import LocatedProblem
-from .types import SpecModel, Whole
+from .types import SpecModel, Whole, quotes_hint
 
 if TYPE_CHECKING:
     from estate_runtime.datasets import DatasetRules
@@ -70,8 +70,7 @@ def _ranged(name: str, kind: type) -> Any:
 
     def check(value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            hint = " (remove the quotes)" if isinstance(value, str) else ""
-            raise ValueError(f"must be a number, got {value!r}{hint}")
+            raise ValueError(f"must be a number, got {value!r}{quotes_hint(value)}")
         if kind is int and not float(value).is_integer():
             raise ValueError(f"{value} must be a whole number")
         if not low <= value <= high:
@@ -195,10 +194,8 @@ def grader_problems(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                     problems.append(LocatedProblem((*loc, "handler", "file"), f"file not found: {handler.file} (paths are relative to the spec file)"))
                 elif path.suffix != ".py":
                     problems.append(LocatedProblem((*loc, "handler", "file"), f"{handler.file} is not a Python file (.py)"))
-                elif not re.search(rf"^(async\s+)?def\s+{re.escape(handler.function)}\s*\(", path.read_text(encoding="utf-8", errors="replace"), re.MULTILINE):
-                    problems.append(
-                        LocatedProblem((*loc, "handler", "function"), f"{handler.file} defines no top-level function {handler.function!r}")
-                    )
+                else:
+                    problems += _handler_problems(path, handler, loc)
             arn = config.grader.lambda_arn
             if arn is not None:
                 parts = arn.split(":")
@@ -211,6 +208,73 @@ def grader_problems(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                         )
                     )
     return problems
+
+
+def _handler_problems(path: Path, handler: GraderHandler, loc: tuple[str, ...]) -> list[LocatedProblem]:
+    """A handler file that does not parse, or that defines no top-level function of the name
+    (a ``def`` in a docstring or comment does not count): deployed as it is, the grader would fail
+    every grading call of a job that is already billing."""
+    import ast
+    import sys
+
+    try:
+        tree = ast.parse(path.read_bytes(), filename=handler.file)
+    except (SyntaxError, ValueError) as error:
+        where = f"{handler.file}:{error.lineno}" if isinstance(error, SyntaxError) and error.lineno else handler.file
+        reason = error.msg if isinstance(error, SyntaxError) else str(error)
+        runtime = tuple(int(part) for part in handler.runtime.removeprefix("python").split("."))
+        older = (
+            f" (checked with Python {sys.version_info.major}.{sys.version_info.minor}, older than {handler.runtime}: if this is newer "
+            "syntax, check with a newer Python)"
+            if sys.version_info[:2] < runtime
+            else ""
+        )
+        return [LocatedProblem((*loc, "handler", "file"), f"{where}: not valid Python ({reason}){older}; the grader would fail every grading call")]
+    defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    problems = []
+    if handler.function not in defined:
+        problems.append(LocatedProblem((*loc, "handler", "function"), f"{handler.file} defines no top-level function {handler.function!r}"))
+    for line, module in _missing_imports(tree):
+        problems.append(
+            LocatedProblem(
+                (*loc, "handler", "file"),
+                f"{handler.file}:{line} imports {module}, which the grader's Lambda function does not have: the estate deploys this "
+                "one file (standard library and boto3 only); give a function packaged with its dependencies as lambdaArn",
+            )
+        )
+    return problems
+
+
+# What a Python Lambda runtime has besides the standard library: the SDK for Python (Boto3) and
+# the packages it installs with (AWS Lambda Developer Guide, "Building Lambda functions with
+# Python": "an environment that includes the SDK for Python (Boto3)", read 2026-11-23).
+_RUNTIME_PACKAGES = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3"})
+
+
+def _missing_imports(tree: Any) -> list[tuple[int, str]]:
+    """(line, module) of each import the deployed file cannot satisfy; an import inside ``try``
+    (an optional dependency with a fallback) is the author's to handle."""
+    import ast
+    import sys
+
+    guarded = {id(node) for block in ast.walk(tree) if isinstance(block, ast.Try) for stmt in block.body for node in ast.walk(stmt)}
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if id(node) in guarded:
+            continue
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.ImportFrom):
+            names = ["." * node.level + (node.module or "")]
+        else:
+            continue
+        for name in names:
+            top = name.split(".")[0]
+            if name.startswith(".") or (top not in sys.stdlib_module_names and top not in _RUNTIME_PACKAGES and top != "__future__"):
+                found.append((node.lineno, name))
+    return found
 
 
 def rft_shape_problem(job_type: str, rft_config: RftConfig | None) -> str | None:

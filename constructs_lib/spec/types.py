@@ -209,10 +209,21 @@ KmsKeyArn = Annotated[str, AfterValidator(_check_kms_arn), WithJsonSchema({"type
 MetadataPair = Annotated[dict[str, Annotated[str, Field(max_length=256)]], Field(min_length=1, max_length=1)]
 
 
+def quotes_hint(value: Any) -> str:
+    """The hint `` (remove the quotes)`` for a number written as a string (``'3'``); nothing for
+    other text (``3x``, ``30 days``), which has no quotes to remove."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        float(value)
+    except ValueError:
+        return ""
+    return " (remove the quotes)"
+
+
 def _number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        hint = " (remove the quotes)" if isinstance(value, str) else ""
-        raise ValueError(f"must be a number, got {value!r}{hint}")
+        raise ValueError(f"must be a number, got {value!r}{quotes_hint(value)}")
     return value
 
 

@@ -72,7 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the model catalog (models, types, regions, lifecycle)",
         description="List the model catalog: models, customization types, regions, lifecycle, sources and review date.",
     )
-    catalog.add_argument("--check", action="store_true", help="compare with ListFoundationModels in each region (needs AWS credentials)")
+    catalog.add_argument(
+        "--check",
+        action="store_true",
+        help="compare with Bedrock in each region the catalog names: ListFoundationModels, and GetFoundationModel for a "
+        "catalog model the list leaves out (needs AWS credentials allowed both)",
+    )
     validate = commands.add_parser(
         "validate",
         help="validate a JSONL dataset against a base model's rules",
@@ -208,6 +213,14 @@ def _validate(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(m for m, model in catalog.models.items() if args.type in model.customizations))
         print(f"{args.model}: no {args.type} rules in the model catalog (reviewed {catalog.reviewed}); known: {known}", file=sys.stderr)
         return 1
+    model = catalog.model(args.model)
+    if args.purpose == "validation" and model is not None and not model.validation_data:
+        print(
+            f"{args.model} takes no validation dataset (model catalog, reviewed {catalog.reviewed}); a job of it trains "
+            "without one: validate the training data (--purpose training)",
+            file=sys.stderr,
+        )
+        return 1
     try:
         report = datasets.validate(datasets.read_lines(args.file), rules)
     except FileNotFoundError:
@@ -254,6 +267,12 @@ def _convert(args: argparse.Namespace) -> int:
             isinstance(record.get("prompt"), str) and isinstance(record.get("completion"), str)
             or (args.to == "bedrock-conversation-2024" and isinstance(record.get("messages"), list))
         )
+        if isinstance(record, dict) and "reference_answer" in record:
+            problems.append(
+                f"{args.file}:{number}: a reinforcement fine-tuning prompt (reference_answer): converting it would drop the "
+                "reference answer its grader scores against; a REINFORCEMENT_FINE_TUNING job takes these records as they are"
+            )
+            continue
         if not usable:
             problems.append(f"{args.file}:{number}: expected {{\"prompt\": str, \"completion\": str}}")
             continue

@@ -92,6 +92,17 @@ class DatasetReport:
             return
         found, line, count = self.other_format
         target = self.target_format or "messages"
+        if found == "rft":
+            # Prompts without answers: converting them cannot make training data of another type.
+            message = (
+                f"{count} of {self.records} records are reinforcement fine-tuning prompts ({{\"messages\", \"reference_answer\"}}), "
+                f"but this model takes {_FORMAT_WORDS[target]} here; they are for a REINFORCEMENT_FINE_TUNING job "
+                "(type: REINFORCEMENT_FINE_TUNING in the spec, --type REINFORCEMENT_FINE_TUNING for validate), whose grader "
+                "scores the answers the model generates"
+            )
+            self.errors.insert(sum(1 for n, _ in self.errors if 0 < n < line), (line, message))
+            del self.errors[MAX_REPORTED_ERRORS:]
+            return
         if target == "prompt-completion":
             # The converter writes the conversation formats only: say what the file must become.
             how = "rewrite each record as one prompt and its answer, {\"prompt\": \"...\", \"completion\": \"...\"}"
@@ -236,7 +247,10 @@ _FORMAT_WORDS = {
 
 
 def _convertible_format(record: object, expected: str) -> str | None:
-    """The other format a record is in, when ``bedrock-estate convert`` turns it into ``expected``."""
+    """The other format a record is in, when ``bedrock-estate convert`` turns it into ``expected``
+    (or ``rft``: reinforcement fine-tuning prompts, which no conversion makes training data)."""
+    if expected in _FORMAT_WORDS and isinstance(record, dict) and "reference_answer" in record and isinstance(record.get("messages"), list):
+        return "rft"
     if expected == "prompt-completion" and isinstance(record, dict) and isinstance(record.get("messages"), list):
         # Conversations for a model that takes prompt/completion: said once for the file.
         return "bedrock-conversation-2024" if "schemaVersion" in record else "messages"
@@ -463,9 +477,12 @@ def to_conversation(record: dict, system: str | None = None, *, include_answer: 
         system = system or None
     else:
         turns = [(m["role"], m["content"]) for m in record["messages"]]
+        # Chat-completion records hold the system prompt as a message; here it is the record's system.
+        prompts = [text for role, text in turns if role == "system"]
+        turns = [(role, text) for role, text in turns if role != "system"]
         if not include_answer and turns and turns[-1][0] == "assistant":
             turns = turns[:-1]
-        system = system or record.get("system")
+        system = system or record.get("system") or "\n".join(prompts) or None
     out: dict = {"schemaVersion": CONVERSATION_SCHEMA}
     if system:
         out["system"] = [{"text": system}]

@@ -31,21 +31,24 @@ class Outcome:
         return self.estate
 
 
-@pytest.fixture(scope="session")
-def user_estate(tmp_path_factory) -> Outcome:
+def outcome(spec_file: Path, outdir: Path) -> Outcome:
+    """The spec loaded and synthesized as `make snapshots` does it: with app.py's ``extend``."""
     from constructs_lib.spec import SpecError, load_spec
 
-    spec_file = gate.estate_path()
     try:
         spec = load_spec(spec_file)
     except SpecError as error:
         return Outcome(spec_file, spec_error=str(error))
-    outdir = tmp_path_factory.mktemp("estate.out")
     try:
-        estate = synthesize(spec, outdir, base_dir=spec_file.parent)
+        estate = synthesize(spec, outdir, base_dir=spec_file.parent, extend=gate.app_extension())
     except Exception as error:  # reported by the nag gate, by rule and construct, or as CDK's message
         return Outcome(spec_file, synth_error=gate.synthesis_failure(error, outdir))
     return Outcome(spec_file, estate=estate)
+
+
+@pytest.fixture(scope="session")
+def user_estate(tmp_path_factory) -> Outcome:
+    return outcome(gate.estate_path(), tmp_path_factory.mktemp("estate.out"))
 
 
 def test_the_estate_spec_is_valid(user_estate):

@@ -101,6 +101,26 @@ def test_convert_prompt_completion_to_messages_and_conversation():
     assert validate([json.dumps(converted)], rules).ok
 
 
+def test_a_system_message_becomes_the_conversation_system_prompt():
+    """Chat-completion records carry the system prompt as a message with role system; in
+    bedrock-conversation-2024 it is the record's ``system``, and roles alternate user, assistant."""
+    record = {
+        "messages": [
+            {"role": "system", "content": "You summarize."},
+            {"role": "user", "content": "Summarize X"},
+            {"role": "assistant", "content": "X in short"},
+        ]
+    }
+    converted = to_conversation(record)
+    assert converted == {
+        "schemaVersion": "bedrock-conversation-2024",
+        "system": [{"text": "You summarize."}],
+        "messages": [{"role": "user", "content": [{"text": "Summarize X"}]}, {"role": "assistant", "content": [{"text": "X in short"}]}],
+    }
+    assert validate([json.dumps(converted)], DatasetRules(format="bedrock-conversation-2024")).ok
+    assert to_conversation(record, system="Be brief.")["system"] == [{"text": "Be brief."}]  # --system replaces it
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.text(min_size=1), st.text(min_size=1)), min_size=1, max_size=5))
 def test_converted_records_always_validate(pairs):

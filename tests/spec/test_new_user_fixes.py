@@ -149,3 +149,44 @@ def test_a_base_model_typo_gets_the_id_meant_first(tmp_path):
     assert "is not in the model catalog" in message
     assert "did you mean 'anthropic.claude-3-haiku-20240307-v1:0:200k'?" in message
     assert "Only for a model newer than the catalog, set catalogChecks: false" in message
+
+
+def test_text_that_is_no_number_is_not_told_to_lose_quotes_it_does_not_have(tmp_path):
+    """``epochCount: 3x`` or ``learningRateWarmupSteps: ten`` has no quotes to remove: the message
+    says what is wrong without that advice; ``'3'`` keeps it."""
+    text = (
+        'name: acme-estate\ndatasets:\n  train: {s3Uri: "s3://shared-data/train.jsonl"}\nstages:\n  dev:\n'
+        '    account: "111111111111"\n    region: us-west-2\n    retention: {accessLogDays: 30 days}\n'
+        "    jobs:\n      summarizer:\n        type: FINE_TUNING\n"
+        f"        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n        hyperparameters: {{epochCount: 3x}}\n"
+    )
+    assert problems(text, tmp_path) == [
+        "estate.yaml:8: stages.dev.retention.accessLogDays: must be a whole number, got '30 days'",
+        "estate.yaml:14: stages.dev.jobs.summarizer.hyperparameters.epochCount: must be a number, got '3x'",
+    ]
+    from pydantic import ValidationError
+
+    from constructs_lib.spec.rft import RftHyperparameters
+
+    with pytest.raises(ValidationError) as caught:
+        RftHyperparameters.model_validate({"epochCount": "3x", "batchSize": "32"})
+    assert [error["msg"] for error in caught.value.errors()] == [
+        "Value error, must be a number, got '3x'",
+        "Value error, must be a number, got '32' (remove the quotes)",
+    ]
+
+
+def test_a_one_sided_bound_and_an_empty_list_are_said_with_the_value_given(tmp_path):
+    """pydantic's own wording ("Input should be greater than or equal to 1", "List should have at
+    least 1 item after validation") named neither the value given nor the spec's terms."""
+    text = (
+        "name: acme-estate\nstages:\n  dev:\n    account: \"111111111111\"\n    region: us-east-1\n"
+        "    serving:\n      app: {model: {baseModel: amazon.nova-lite-v1:0:300k}, provisioned: {modelUnits: 1}}\n"
+        "    gate:\n      serving: []\n      latency: {endToEnd: {p90: 0, p99: 4000}}\n"
+    )
+    found = [message for message in problems(text, tmp_path) if "gate" in message]
+    assert found == [
+        "estate.yaml:9: stages.dev.gate.serving: must hold at least 1 item, got []",
+        "estate.yaml:10: stages.dev.gate.latency.endToEnd.p90: must be more than 0, got 0",
+        "estate.yaml:10: stages.dev.gate.latency.endToEnd.p99: must be at most 3600, got 4000",
+    ]

@@ -121,6 +121,50 @@ def test_a_missing_grader_file_or_function_is_named(workdir):
     assert "rftConfig.grader.handler.function: graders/grade.py defines no top-level function 'grade'" in found
 
 
+def test_a_grader_that_does_not_parse_or_names_its_function_only_in_text_is_refused(workdir):
+    """Deployed as it is, such a grader would fail every grading call of a job already billing."""
+    grader = workdir / "graders" / "grade.py"
+    grader.write_text("def lambda_handler(event, context)\n    return []\n")
+    [found] = problems(SPEC, workdir)
+    assert "rftConfig.grader.handler.file: graders/grade.py:1: not valid Python (expected ':')" in found
+    assert found.endswith("; the grader would fail every grading call")
+    grader.write_text('"""Call it as:\n\ndef lambda_handler(event, context):\n"""\n')
+    [found] = problems(SPEC, workdir)
+    assert "rftConfig.grader.handler.function: graders/grade.py defines no top-level function 'lambda_handler'" in found
+    grader.write_text("import json\n\n\nasync def helper():\n    pass\n\n\ndef lambda_handler(event, context):\n    return json.loads('[]')\n")
+    parse_spec(SPEC, source="estate.yaml", base_dir=workdir)
+
+
+def test_a_grader_that_imports_what_its_one_file_function_lacks_is_refused(workdir):
+    """The estate deploys the grader as its one file on the Lambda runtime (standard library and the
+    SDK for Python): another package or a module beside it would fail on import at every call."""
+    grader = workdir / "graders" / "grade.py"
+    grader.write_text("import json\nimport numpy as np\nfrom helpers import score\n\n\ndef lambda_handler(event, context):\n    return []\n")
+    found = problems(SPEC, workdir)
+    assert [f.split(": ", 2)[2] for f in found] == [
+        "graders/grade.py:2 imports numpy, which the grader's Lambda function does not have: the estate deploys this one file "
+        "(standard library and boto3 only); give a function packaged with its dependencies as lambdaArn",
+        "graders/grade.py:3 imports helpers, which the grader's Lambda function does not have: the estate deploys this one file "
+        "(standard library and boto3 only); give a function packaged with its dependencies as lambdaArn",
+    ]
+    grader.write_text(
+        "import boto3\nfrom botocore.exceptions import ClientError\n\ntry:\n    import orjson as fast\nexcept ImportError:\n    fast = None\n\n\n"
+        "def lambda_handler(event, context):\n    import statistics\n\n    return []\n"
+    )
+    parse_spec(SPEC, source="estate.yaml", base_dir=workdir)
+
+
+def test_invocation_logs_for_an_rft_job_are_refused_without_claiming_bedrock_refuses_them(workdir):
+    """The user guide documents invocation logs as a source of RFT prompts ("Prepare data for
+    Amazon Nova models", read 2026-11-23); the estate does not build that, and says so."""
+    [found] = problems(SPEC.replace("trainingData: {dataset: prompts}", "trainingData: {invocationLogs: {usePromptResponse: false}}"), workdir)
+    assert found.endswith(
+        "stages.dev.jobs.arith: trainingData.invocationLogs: the estate trains REINFORCEMENT_FINE_TUNING jobs on a dataset of "
+        "prompts with reference_answer only (Bedrock also documents invocation logs as their source; not built here); "
+        "give trainingData: {dataset: NAME}"
+    )
+
+
 @pytest.mark.parametrize("qualifier", ["", ":7", ":live", ":$LATEST"])
 def test_an_existing_grader_may_be_named_by_a_plain_or_qualified_arn(workdir, qualifier):
     arn = f"arn:aws:lambda:us-east-1:111111111111:function:team-grader{qualifier}"

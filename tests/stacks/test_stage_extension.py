@@ -65,3 +65,25 @@ def test_the_gates_on_your_estate_synthesize_with_app_py_s_extension(tmp_path):
     assert not (tmp_path / "cdk.out").exists() and not (tmp_path / "extended").exists()
     extend("dev")
     assert (tmp_path / "extended").read_text() == "dev"
+
+
+def test_make_test_gates_synthesize_with_app_py_s_extension_as_make_snapshots_does(tmp_path, monkeypatch):
+    """The snapshot gate of `make test` compares with what `make snapshots` wrote: both synthesize
+    with app.py's ``extend``, or a role granted there fails the gate right after `make snapshots`."""
+    from tests.estate import gate, test_user_estate
+
+    from ..conftest import DEFAULT_FIXTURE
+
+    def yours(stage: EstateStage) -> None:
+        raise AssertionError("not called: synthesis is replaced here")
+
+    received: dict = {}
+
+    def synthesize(spec, outdir, base_dir, extend=None):
+        received.update(spec=spec, base_dir=base_dir, extend=extend)
+        return "synthesized"
+
+    monkeypatch.setattr(gate, "app_extension", lambda: yours)
+    monkeypatch.setattr(test_user_estate, "synthesize", synthesize)
+    outcome = test_user_estate.outcome(DEFAULT_FIXTURE, tmp_path)
+    assert outcome.estate == "synthesized" and received["extend"] is yours and received["base_dir"] == DEFAULT_FIXTURE.parent

@@ -203,7 +203,7 @@ class CustomizationStack(Stack):
                 self,
                 f"Grader-{job_name}",
                 RftGraderProps(
-                    name=self.stage.names.named(f"grader-{job_name}")[:64],
+                    name=self.stage.names.grader_function(job_name),
                     code=rft.grader_path,
                     handler_function=handler.function,
                     runtime=handler.runtime,

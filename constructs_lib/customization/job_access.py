@@ -101,6 +101,11 @@ class JobAccess(iam.ManagedPolicy):
                         "Network interface ids are assigned when Bedrock creates them; the conditions limit the role "
                         "to interfaces tagged BedrockManaged for this account's jobs."
                     )
+                elif spelled.endswith(".Arn>:*"):
+                    reason = (
+                        "The versions of this job's own grader function: a running job keeps invoking the version it "
+                        "was given while a later deploy publishes a new one (retained versions)."
+                    )
                 elif "::foundation-model/" in spelled:
                     reason = "A cross-region inference profile routes the teacher's requests to the same model in each of its regions."
                 else:

@@ -14,12 +14,15 @@ Bedrock invokes the function with the job's service role ("Reinforcement fine-tu
 security", rft-access-security.html, read 2026-11-23: the service role needs
 ``lambda:InvokeFunction`` on the grader). That page asks for no resource-based policy on the
 function, so this construct adds none: :meth:`invoke_statement` is the one identity-based grant,
-on exactly the version Bedrock is given.
+on the versions of this one function.
 
 The job is given the ARN of the function's current *version* (``grader_arn``): a job grades with
-the code it started with, and a code change publishes a new version, a new ARN, so a job whose
-identity includes it trains again. Earlier versions are kept (CDK's default for a function's
-current version) and cost nothing while unused.
+the code it started with. A change of code, and also of timeout, memory or description, publishes a
+new version. A job's configuration cannot change while it trains, so it keeps invoking the version it
+started with: every version is retained (not CDK's default, which deletes a replaced current
+version) and the grant covers the function's versions (``<function ARN>:*``), so a timeout tweak
+deployed mid-training does not cut a running job off from its grader. Versions cost nothing while
+unused; they go when the function is deleted.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -132,6 +135,8 @@ class RftGrader(Construct):
             memory_size=props.memory_mb,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
+            # A running job keeps the version it was given: never delete a replaced one under it.
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.RETAIN),
         )
         self.function.node.add_dependency(policy)
         findings = [
@@ -147,8 +152,9 @@ class RftGrader(Construct):
         self.grader_arn = self.version.function_arn
 
     def invoke_statement(self) -> iam.PolicyStatement:
-        """What the customization service role needs: invoke exactly the version jobs are given."""
-        return iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.grader_arn])
+        """What the customization service role needs: invoke the versions of this one function (the
+        one a new job is given, and the ones running jobs were given)."""
+        return iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[f"{self.function.function_arn}:*"])
 
 
 def _staged(code: Path) -> str:

@@ -85,14 +85,20 @@ def job_model(aws: Aws, names: JobNames, *, started: float, wait_seconds: float,
 _LIFECYCLE_ERRORS = _NOT_FOUND | {"ValidationException"}
 
 
+class ModelRetired(EstateError):
+    """The model is past its end of life here, or not offered here: what ``base_model_lifecycle``
+    raises for the model itself (other failures, such as a refused or throttled lookup, are not this)."""
+
+
 def base_model_lifecycle(aws: Aws, base_model: str, *, creating: str, now: datetime | None = None, role: str = "base model") -> str:
     """The base model's live lifecycle as an attribute value ("ACTIVE", or "LEGACY (EOL <date>)").
-    Raises a readable error when the model is not offered in this region or is past its end of
-    life, naming what would have been created (``creating``) so the user knows nothing billed."""
+    Raises :class:`ModelRetired`, a readable error, when the model is not offered in this region or
+    is past its end of life, naming what would have been created (``creating``) so the user knows
+    nothing billed."""
     try:
         answer = aws.call("bedrock", "get_foundation_model", expect=_LIFECYCLE_ERRORS, modelIdentifier=base_model)
     except ClientError as err:
-        raise EstateError(
+        raise ModelRetired(
             f"{role} {base_model} is not offered in {_region(aws)} (bedrock:GetFoundationModel: {err.response['Error'].get('Message') or err.response['Error'].get('Code')}); "
             f"{creating} was not created, so nothing bills. It may be past its end of life or offered in other regions only: "
             "see `bedrock-estate catalog` for a successor"
@@ -102,7 +108,7 @@ def base_model_lifecycle(aws: Aws, base_model: str, *, creating: str, now: datet
     end = lifecycle.get("endOfLifeTime")
     now = now or datetime.now(end.tzinfo if isinstance(end, datetime) else None)
     if isinstance(end, datetime) and now >= end:
-        raise EstateError(
+        raise ModelRetired(
             f"{role} {base_model} reached its end of life in {_region(aws)} on {end.date().isoformat()} (bedrock:GetFoundationModel); "
             f"{creating} was not created, so nothing bills. See `bedrock-estate catalog` for the suggested successor"
         )
@@ -114,6 +120,19 @@ def base_model_lifecycle(aws: Aws, base_model: str, *, creating: str, now: datet
         extra={"model": base_model, "end_of_life": eol, "creating": creating},
     )
     return f"LEGACY ({eol})"
+
+
+def reported_lifecycle(aws: Aws, base_model: str) -> str:
+    """The ``ModelLifecycle`` attribute of a resource that exists already: the live lifecycle,
+    END_OF_LIFE when the model is retired or not offered here, and UNKNOWN when the lookup itself
+    fails (access refused, throttled past the retries, out of time), logged, never guessed."""
+    try:
+        return base_model_lifecycle(aws, base_model, creating="nothing")
+    except ModelRetired:
+        return "END_OF_LIFE"
+    except EstateError as err:
+        log.warning("base model lifecycle not read", extra={"model": base_model, "reason": str(err)})
+        return "UNKNOWN"
 
 
 def _region(aws: Aws) -> str:

@@ -140,6 +140,16 @@ class StageNames:
         """A stage resource's name: the prefix and ``name`` (rules, jobs, shares)."""
         return f"{self.prefix}{name}"
 
+    def grader_function(self, job: str) -> str:
+        """The Lambda function (and log group) name of a job's reinforcement fine-tuning grader, at
+        most 64 characters. Longer names keep a digest of the job's name, so two long job names
+        with a common start never share a function."""
+        name = self.named(f"grader-{job}")
+        if len(name) <= 64:
+            return name
+        digest = hashlib.sha256(job.encode()).hexdigest()[:8]
+        return f"{name[: 64 - 9].rstrip('-')}-{digest}"
+
     @staticmethod
     def model_arn_output(entry: str) -> str:
         """The serving stack's output with a served entry's ARN: ``summarizer-distilled`` ->

@@ -453,10 +453,25 @@ def test_the_gate_role_grants_each_call_on_its_resource_types_and_nothing_else(e
 
 
 # -- 4. the Bedrock service role and reinforcement fine-tuning graders -------------------------------
+def _grader_grant(stack, arn):
+    """What the service role must be granted for a job given ``arn``: a grader the estate deploys is
+    given its current version ({"Ref": <Version>}), and the grant covers that function's versions
+    (<function ARN>:*), each retained so a running job keeps the version it started with. A grader
+    given by ARN is granted exactly that ARN."""
+    resources = stack.template["Resources"]
+    if isinstance(arn, dict) and "Ref" in arn and resources[arn["Ref"]]["Type"] == "AWS::Lambda::Version":
+        version = resources[arn["Ref"]]
+        assert version.get("DeletionPolicy") == "Retain", f"{stack.stack_id}: a grader version would be deleted under a running job"
+        function = version["Properties"]["FunctionName"]["Ref"]
+        return {"Fn::Join": ["", [{"Fn::GetAtt": [function, "Arn"]}, ":*"]]}
+    return arn
+
+
 def test_the_service_role_may_invoke_exactly_the_graders_of_its_stages_rft_jobs(estates):
     """Reinforcement fine-tuning access and security (user guide, rft-access-security.html, read
     2026-11-23): the customization service role needs lambda:InvokeFunction on the grader. It gets
-    exactly the ARN each job is given, and no other Lambda permission."""
+    the ARN each job is given (the versions of a grader the estate deploys), and no other Lambda
+    permission."""
     checked = 0
     for estate in estates.values():
         for stack in estate.stacks:
@@ -480,6 +495,7 @@ def test_the_service_role_may_invoke_exactly_the_graders_of_its_stages_rft_jobs(
             lambda_statements = [s for s in attached if "lambda:" in json.dumps(s["Action"])]
             granted_arns = [r for s in lambda_statements for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
             assert all(s["Action"] == "lambda:InvokeFunction" for s in lambda_statements), stack.stack_id
-            assert sorted(map(json.dumps, granted_arns)) == sorted(map(json.dumps, graders)), stack.stack_id
+            expected = [_grader_grant(stack, arn) for arn in graders]
+            assert sorted(map(json.dumps, granted_arns)) == sorted(map(json.dumps, expected)), stack.stack_id
             checked += len(graders)
     assert checked >= 2, "no RFT job in the permission estates: the check is not exercised"

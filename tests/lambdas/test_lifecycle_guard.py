@@ -104,3 +104,17 @@ def test_the_teachers_foundation_model_is_found_behind_profiles_and_arns(identif
     from estate_runtime.catalog import foundation_model_of
 
     assert foundation_model_of(identifier) == model
+
+
+def test_an_existing_resource_reports_unknown_when_the_lifecycle_lookup_fails_and_end_of_life_only_when_retired(caplog):
+    """ModelLifecycle of a job that exists: a refused lookup is UNKNOWN (and logged), never taken
+    for a retired model; a model past its end of life is END_OF_LIFE."""
+    fake = FakeBedrock()
+    harness = job_resource(fake)
+    answer = harness.on_event("Create")
+    fake.finish_validation(PROPS["JobName"])
+    fake.fail_next("GetFoundationModel", "AccessDeniedException", "not authorized to perform bedrock:GetFoundationModel", 403)
+    assert harness.poll("Create", PROPS, answer)["Data"]["ModelLifecycle"] == "UNKNOWN"
+    assert "base model lifecycle not read" in caplog.text
+    fake.lifecycles[BASE] = {"status": "LEGACY", "endOfLifeTime": NOW - timedelta(days=1)}
+    assert harness.poll("Create", PROPS, answer)["Data"]["ModelLifecycle"] == "END_OF_LIFE"

@@ -35,3 +35,14 @@ def test_a_jobs_attempts_are_told_from_a_job_whose_name_merely_starts_alike():
 
 def test_a_served_entrys_output_is_named_from_its_entry():
     assert StageNames.model_arn_output("summarizer-distilled") == "SummarizerDistilledModelArn"
+
+
+def test_grader_functions_of_long_job_names_stay_within_lambdas_limit_and_apart():
+    """Estate names go up to 20 characters, stages to 16, jobs to 32: cut to Lambda's 64 characters
+    alone, two jobs starting alike would share a grader function (and its log group)."""
+    names = StageNames("acme-research-estate", "integration-west")
+    first = names.grader_function("reasoning-arithmetic-word-probs1")
+    second = names.grader_function("reasoning-arithmetic-word-probs2")
+    assert len(first) <= 64 and len(second) <= 64 and first != second
+    assert first.startswith("acme-research-estate-integration-west-grader-reasoning")
+    assert StageNames("acme", "dev").grader_function("arith") == "acme-dev-grader-arith"  # short names unchanged

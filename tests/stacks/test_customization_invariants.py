@@ -192,11 +192,18 @@ def test_an_rft_job_names_its_grader_version_and_typed_hyperparameters(rich):
 
 
 def test_the_service_role_may_invoke_exactly_the_graders_and_no_resource_policy_is_added(rich):
-    [version_id] = resources(rich, "AWS::Lambda::Version")
+    [(version_id, version)] = resources(rich, "AWS::Lambda::Version").items()
+    function_id = version["Properties"]["FunctionName"]["Ref"]
+    # A running job keeps invoking the version it was given: versions are retained, and the grant
+    # covers the deployed grader's versions (a timeout change publishes a new one mid-training).
+    assert version["DeletionPolicy"] == "Retain"
     access = next(p for k, p in resources(rich, "AWS::IAM::ManagedPolicy").items() if k.startswith("JobAccess"))
     [invoke] = [s for s in _statements(access) if "lambda" in json.dumps(s["Action"])]
     assert invoke["Action"] == "lambda:InvokeFunction" and "Condition" not in invoke
-    assert sorted(invoke["Resource"], key=json.dumps) == ["arn:aws:lambda:us-east-1:444444444444:function:team-grader:3", {"Ref": version_id}]
+    assert sorted(invoke["Resource"], key=json.dumps) == [
+        "arn:aws:lambda:us-east-1:444444444444:function:team-grader:3",
+        {"Fn::Join": ["", [{"Fn::GetAtt": [function_id, "Arn"]}, ":*"]]},
+    ]
     # The RFT access guide asks for the service role's identity policy only; nothing else may invoke.
     assert resources(rich, "AWS::Lambda::Permission") == {}
 

@@ -354,12 +354,9 @@ class CustomizationJobHandler(ResourceHandler):
 
     def _data(self, props: Any, job: dict[str, Any] | None) -> dict[str, Any]:
         names = _names(props)
-        try:
-            # Reported on every answer (CloudFormation replaces all attributes with each one):
-            # ACTIVE, or LEGACY with its EOL date, as Bedrock says today.
-            lifecycle = models.base_model_lifecycle(self.aws, _KEYS.parse_field(props, "base_model_identifier"), creating="nothing")
-        except EstateError:
-            lifecycle = "END_OF_LIFE"
+        # Reported on every answer (CloudFormation replaces all attributes with each one): ACTIVE, or
+        # LEGACY with its EOL date, as Bedrock says today.
+        lifecycle = models.reported_lifecycle(self.aws, _KEYS.parse_field(props, "base_model_identifier"))
         return {
             "ModelLifecycle": lifecycle,
             "JobArn": job["jobArn"] if job else None,

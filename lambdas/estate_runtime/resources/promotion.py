@@ -227,15 +227,12 @@ class ModelCopyHandler(ResourceHandler):
 
     def _data(self, model: dict[str, Any]) -> dict[str, Any]:
         """Every attribute of a finished copy: its ARN and its base model's live lifecycle here
-        (ACTIVE, LEGACY with its EOL date, END_OF_LIFE; UNKNOWN when Bedrock names no base model)."""
+        (ACTIVE, LEGACY with its EOL date, END_OF_LIFE; UNKNOWN when Bedrock names no base model or
+        the lookup itself fails)."""
         base = model.get("baseModelArn")
         if not base:
             return {"ModelArn": model["modelArn"], "ModelLifecycle": "UNKNOWN"}
-        try:
-            lifecycle = models.base_model_lifecycle(self.aws, models.foundation_model_of(base), creating="nothing")
-        except EstateError:
-            lifecycle = "END_OF_LIFE"
-        return {"ModelArn": model["modelArn"], "ModelLifecycle": lifecycle}
+        return {"ModelArn": model["modelArn"], "ModelLifecycle": models.reported_lifecycle(self.aws, models.foundation_model_of(base))}
 
     def _shared_model(self, props: ModelCopyProperties, waited: float) -> dict[str, Any] | None:
         """Summary of the newest attempt of the source job's model shared with this account, looked

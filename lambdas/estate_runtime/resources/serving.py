@@ -181,12 +181,9 @@ class ServingHandler(ResourceHandler):
         if not base:
             log.info("base model unknown; lifecycle not checked", extra={"model": model_arn})
             return None
-        try:
+        if strict:
             return models.base_model_lifecycle(self.aws, base, creating=creating)
-        except EstateError:
-            if strict:
-                raise
-            return "END_OF_LIFE"
+        return models.reported_lifecycle(self.aws, base)
 
     def _resolve_model(self, props: ServingProperties, started: float) -> str | None:
         source = props.model

@@ -19,6 +19,7 @@ from estate_runtime.permissions import key_actions
 
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import fail_synthesis_on
+from .job_request import api_number
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,16 +168,8 @@ def _derive_names(stack: Stack, props: CustomizationJobProps) -> JobNames:
 
 
 def _api_hyperparameters(values: Mapping[str, str | int | float]) -> dict[str, str]:
-    """Hyperparameters travel as strings; numbers are written without exponents or trailing zeros."""
-
-    def text(value: str | int | float) -> str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, int) or float(value).is_integer():
-            return str(int(value))
-        return f"{value:.12f}".rstrip("0").rstrip(".")
-
-    return {name: text(value) for name, value in values.items()}
+    """Hyperparameters travel as strings, numbers written as the job request writes them."""
+    return {name: value if isinstance(value, str) else api_number(value) for name, value in values.items()}
 
 
 def _catalog_problems(stack: Stack, props: CustomizationJobProps) -> list[str]:

@@ -87,3 +87,13 @@ def test_convert_refuses_reinforcement_fine_tuning_prompts_rather_than_drop_thei
         f"{source}:1: a reinforcement fine-tuning prompt (reference_answer): converting it would drop the reference answer its "
         "grader scores against; a REINFORCEMENT_FINE_TUNING job takes these records as they are"
     )
+
+
+def test_validate_and_convert_say_why_a_file_cannot_be_read(tmp_path, capsys):
+    missing, folder = tmp_path / "nope.jsonl", tmp_path / "a-folder.jsonl"
+    folder.mkdir()
+    for command in (["validate", "--model", "amazon.nova-lite-v1:0:300k"], ["convert", "--to", "bedrock-conversation-2024"]):
+        assert main([command[0], str(missing), *command[1:]]) == 1
+        assert capsys.readouterr().err.strip() == f"{missing}: file not found"
+        assert main([command[0], str(folder), *command[1:]]) == 1
+        assert capsys.readouterr().err.strip() == f"{folder}: cannot read the file: Is a directory"

@@ -221,19 +221,28 @@ def _validate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    try:
-        report = datasets.validate(datasets.read_lines(args.file), rules)
-    except FileNotFoundError:
-        print(f"{args.file}: file not found", file=sys.stderr)
+    lines = _read_lines(args.file)
+    if lines is None:
         return 1
-    except OSError as err:
-        print(f"{args.file}: cannot read the file: {err.strerror}", file=sys.stderr)
-        return 1
+    report = datasets.validate(lines, rules)
     if not report.ok:
         print(report.render(args.file), file=sys.stderr)
         return 1
     print(f"{args.file}: ok, {report.records} records ({rules.format}), largest about {report.max_tokens} tokens")
     return 0
+
+
+def _read_lines(path: str) -> list[bytes] | None:
+    """The dataset's lines, or None after saying on stderr why the file cannot be read."""
+    from estate_runtime import datasets
+
+    try:
+        return list(datasets.read_lines(path))
+    except FileNotFoundError:
+        print(f"{path}: file not found", file=sys.stderr)
+    except OSError as err:
+        print(f"{path}: cannot read the file: {err.strerror}", file=sys.stderr)
+    return None
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -244,13 +253,8 @@ def _convert(args: argparse.Namespace) -> int:
 
     out_lines = []
     problems = []
-    try:
-        lines = list(datasets.read_lines(args.file))
-    except FileNotFoundError:
-        print(f"{args.file}: file not found", file=sys.stderr)
-        return 1
-    except OSError as err:
-        print(f"{args.file}: cannot read the file: {err.strerror}", file=sys.stderr)
+    lines = _read_lines(args.file)
+    if lines is None:
         return 1
     for number, raw in enumerate(lines, start=1):
         line, encoding_problem = datasets.decode_line(raw, first=number == 1)

@@ -147,8 +147,7 @@ class StageNames:
         name = self.named(f"grader-{job}")
         if len(name) <= 64:
             return name
-        digest = hashlib.sha256(job.encode()).hexdigest()[:8]
-        return f"{name[: 64 - 9].rstrip('-')}-{digest}"
+        return _fit(name, f"-{hashlib.sha256(job.encode()).hexdigest()[:8]}")
 
     @staticmethod
     def model_arn_output(entry: str) -> str:

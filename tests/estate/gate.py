@@ -61,13 +61,18 @@ def app_extension(app_file: Path = ROOT / "app.py") -> Any:
     return runpy.run_path(str(app_file), run_name="estate_app")["extend"]
 
 
+def synthesize_as_app(spec: Any, spec_file: Path, outdir: Path) -> SynthesizedEstate:
+    """Synthesize a loaded spec as app.py does: dataset paths relative to the spec file, with
+    app.py's own additions."""
+    return synthesize(spec, outdir, base_dir=spec_file.parent, extend=app_extension())
+
+
 def synthesize_estate(spec_file: Path, outdir: Path) -> SynthesizedEstate:
-    """Load and synthesize a spec as app.py does (dataset paths relative to the spec file, with
-    app.py's own additions)."""
+    """Load a spec and synthesize it as app.py does."""
     from constructs_lib.spec import load_spec
 
     spec = load_spec(spec_file, missing_hint="give an existing spec: `make snapshots ESTATE=PATH` (default estate.yaml)")
-    return synthesize(spec, outdir, base_dir=spec_file.parent, extend=app_extension())
+    return synthesize_as_app(spec, spec_file, outdir)
 
 
 def nag_findings(outdir: Path, limit: int = 40) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ..synthesis import SynthesizedEstate, cdk_context, lint_estate, synthesize
+from ..synthesis import SynthesizedEstate, cdk_context, lint_estate
 from . import gate
 
 
@@ -40,7 +40,7 @@ def outcome(spec_file: Path, outdir: Path) -> Outcome:
     except SpecError as error:
         return Outcome(spec_file, spec_error=str(error))
     try:
-        estate = synthesize(spec, outdir, base_dir=spec_file.parent, extend=gate.app_extension())
+        estate = gate.synthesize_as_app(spec, spec_file, outdir)
     except Exception as error:  # reported by the nag gate, by rule and construct, or as CDK's message
         return Outcome(spec_file, synth_error=gate.synthesis_failure(error, outdir))
     return Outcome(spec_file, estate=estate)

@@ -84,6 +84,6 @@ def test_make_test_gates_synthesize_with_app_py_s_extension_as_make_snapshots_do
         return "synthesized"
 
     monkeypatch.setattr(gate, "app_extension", lambda: yours)
-    monkeypatch.setattr(test_user_estate, "synthesize", synthesize)
+    monkeypatch.setattr(gate, "synthesize", synthesize)
     outcome = test_user_estate.outcome(DEFAULT_FIXTURE, tmp_path)
     assert outcome.estate == "synthesized" and received["extend"] is yours and received["base_dir"] == DEFAULT_FIXTURE.parent

@@ -60,13 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     stages.add_argument("--json", action="store_true", help='one line of JSON, [{"stage", "account", "region"}, ...], for a CI matrix')
     commands.add_parser("schema", help="print the estate spec's JSON Schema", description="Print the estate spec's JSON Schema (what `make schema` writes to estate.schema.json).")
     plan = commands.add_parser("plan", help="print the plan of a synthesized estate", description="Print the plan of a synthesized estate (run `make synth` first).")
-    plan.add_argument("--assembly", default="cdk.out", help="cloud assembly directory (default: cdk.out)")
-    plan.add_argument("--spec", default=None, help="the spec the assembly was synthesized from (default: cdk.json's 'estate' context)")
-    plan.add_argument(
-        "--prices", default="spec", choices=["spec", "aws"],
-        help="where unstated prices come from: spec (the spec and the shipped table; default) or aws "
-        "(also the AWS Price List API, with your AWS credentials)",
-    )  # fmt: skip
+    from .plan import add_arguments as add_plan_arguments
+
+    add_plan_arguments(plan)
     catalog = commands.add_parser(
         "catalog",
         help="list the model catalog (models, types, regions, lifecycle)",
@@ -173,8 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "plan":
         from . import plan as plan_module
 
-        forwarded = ["--assembly", args.assembly, "--prices", args.prices] + (["--spec", args.spec] if args.spec else [])
-        return plan_module.main(forwarded)
+        return plan_module.run(args)
     try:
         spec = load_spec(args.spec, missing_hint="give an existing spec: `bedrock-estate check PATH`")
     except SpecError as error:

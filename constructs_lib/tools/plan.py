@@ -413,16 +413,25 @@ def _spec_from_cdk_json() -> str | None:
         return None
 
 
-def main(argv: list[str] | None = None, client_factory: Any = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default cdk.out)")
-    parser.add_argument("--spec", default=None, help="estate spec (default: cdk.json's 'estate' context)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The plan's options, for ``python -m constructs_lib.tools.plan`` and ``bedrock-estate plan``."""
+    parser.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default: cdk.out)")
+    parser.add_argument("--spec", default=None, help="the spec the assembly was synthesized from (default: cdk.json's 'estate' context)")
     parser.add_argument(
         "--prices", default="spec", choices=["spec", "aws"],
         help="where unstated prices come from: spec (the spec and the shipped table; default) or aws "
         "(also the AWS Price List API, with your AWS credentials)",
     )  # fmt: skip
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None, client_factory: Any = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv), client_factory)
+
+
+def run(args: argparse.Namespace, client_factory: Any = None) -> int:
+    """Print the plan of ``args.assembly`` (see :func:`add_arguments`)."""
     spec_path = args.spec or _spec_from_cdk_json()
     if spec_path is None:
         print("no spec given and no cdk.json here to read it from: run the plan from the estate's folder, or give `--spec PATH`", file=sys.stderr)

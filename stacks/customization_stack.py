@@ -172,7 +172,7 @@ class CustomizationStack(Stack):
                 customization_type=request.customization_type,
                 training_data_config=training_config,
                 validation_s3_uris=validation_uris,
-                output_s3_uri=f"s3://{foundation.output_bucket.bucket_name}/{OUTPUT_PREFIX}{job_name}/",
+                output_s3_uri=f"s3://{foundation.output_bucket_name}/{OUTPUT_PREFIX}{job_name}/",
                 hyperparameters=request.hyperparameters,
                 teacher=request.teacher,
                 max_response_length=request.max_response_length,

@@ -58,6 +58,11 @@ class FoundationRefs:
         return self._bucket("OutputBucket", "output-bucket-name")
 
     @cached_property
+    def output_bucket_name(self) -> str:
+        """Read once: every job's output URI names it."""
+        return self.output_bucket.bucket_name
+
+    @cached_property
     def invocation_log_bucket(self) -> s3.IBucket:
         return self._bucket("InvocationLogBucket", "invocation-log-bucket-name")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from aws_cdk import Stack, Token
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -17,6 +18,7 @@ from estate_runtime.kinds.customization_job import KIND, CustomizationJobPropert
 from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
 from estate_runtime.permissions import key_actions
 
+from ..machinery.references import StackEnvironment, environment_of, key_arn, role_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import fail_synthesis_on
 from .job_request import api_number
@@ -100,12 +102,12 @@ class CustomizationJob(Construct):
             raise ValueError(f"{self.node.path}: CustomizationJob needs exactly one of name or names")
         self.props = props
         stack = Stack.of(self)
+        environment = environment_of(stack)
         self.names: JobNames = props.names or _derive_names(stack, props)
         if props.catalog_checks:
-            fail_synthesis_on(self, lambda: _catalog_problems(stack, props))
-        provider = EstateProvider.of(self, props.logging)
-        grants = provider.serve(KIND)
-        _grant_handler(grants, stack, props)
+            fail_synthesis_on(self, _catalog_problems(environment, props))
+        grants = EstateProvider.of(stack, props.logging).serve(KIND)
+        _grant_handler(grants, environment, props)
 
         customization_config = None
         if props.teacher:
@@ -123,7 +125,7 @@ class CustomizationJob(Construct):
             job_name=self.names.job_name,
             custom_model_name=self.names.custom_model_name,
             name_parts=JobNameParts(readable=self.names.readable, digest=self.names.digest),
-            role_arn=props.role.role_arn,
+            role_arn=role_arn(props.role),
             base_model_identifier=props.base_model,
             customization_type=props.customization_type,
             training_data_config=props.training_data_config,
@@ -134,14 +136,24 @@ class CustomizationJob(Construct):
             validation_data_config={"validators": [{"s3Uri": uri} for uri in props.validation_s3_uris]} if props.validation_s3_uris else None,
             hyper_parameters=_api_hyperparameters(props.hyperparameters) or None,
             customization_config=customization_config,
-            custom_model_kms_key_id=props.custom_model_key.key_arn if props.custom_model_key else None,
+            custom_model_kms_key_id=key_arn(props.custom_model_key) if props.custom_model_key else None,
             preflight=props.preflight or None,
             vpc_config=props.vpc_config,
         )
         self.resource = grants.resource(self, "Resource", properties)
-        self.job_arn = self.resource.get_att_string("JobArn")
-        self.job_name = self.resource.get_att_string("JobName")
-        self.custom_model_name = self.resource.get_att_string("CustomModelName")
+
+    # Read on first use: most jobs' attributes are never referenced.
+    @cached_property
+    def job_arn(self) -> str:
+        return self.resource.get_att_string("JobArn")
+
+    @cached_property
+    def job_name(self) -> str:
+        return self.resource.get_att_string("JobName")
+
+    @cached_property
+    def custom_model_name(self) -> str:
+        return self.resource.get_att_string("CustomModelName")
 
 
 def _derive_names(stack: Stack, props: CustomizationJobProps) -> JobNames:
@@ -172,15 +184,14 @@ def _api_hyperparameters(values: Mapping[str, str | int | float]) -> dict[str, s
     return {name: value if isinstance(value, str) else api_number(value) for name, value in values.items()}
 
 
-def _catalog_problems(stack: Stack, props: CustomizationJobProps) -> list[str]:
+def _catalog_problems(environment: StackEnvironment, props: CustomizationJobProps) -> list[str]:
     """The spec's catalog checks of a job, with the spec's messages."""
-    region = None if Token.is_unresolved(stack.region) else stack.region
     return [
         f"{sub}: {message}"
         for sub, message in load_catalog().check_job(
             base_model=props.base_model,
             customization=props.customization_type,
-            region=region,
+            region=environment.known_region,
             hyperparameters=props.hyperparameters,
             teacher=props.teacher,
         )
@@ -191,10 +202,10 @@ def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": key, "value": value} for key, value in sorted(tags.items())]
 
 
-def _grant_handler(grants: KindGrants, stack: Stack, props: CustomizationJobProps) -> None:
-    bedrock = f"arn:{stack.partition}:bedrock:{stack.region}"
-    jobs = f"{bedrock}:{stack.account}:model-customization-job/*"
-    models = f"{bedrock}:{stack.account}:custom-model/*"
+def _grant_handler(grants: KindGrants, env: StackEnvironment, props: CustomizationJobProps) -> None:
+    bedrock = f"arn:{env.partition}:bedrock:{env.region}"
+    jobs = f"{bedrock}:{env.account}:model-customization-job/*"
+    models = f"{bedrock}:{env.account}:custom-model/*"
     owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
     grants.allow(
         # Authorized on the base model and the custom model it creates (Service Authorization Reference).
@@ -228,24 +239,24 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: CustomizationJobProp
     )
     grants.allow(
         actions=["iam:PassRole"],
-        resources=[props.role.role_arn],
+        resources=[role_arn(props.role)],
         conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
     )
     if props.custom_model_key is not None:
         # Bedrock creates the new model's key grant under the caller's identity.
         grants.allow(
             actions=list(key_actions("bedrock:CreateModelCustomizationJob", "custom-model")),
-            resources=[props.custom_model_key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
+            resources=[key_arn(props.custom_model_key)],
+            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{env.region}.amazonaws.com"}},
         )
     for check in props.preflight:
         bucket_and_key = check["S3Uri"].removeprefix("s3://")
-        grants.allow(actions=["s3:GetObject"], resources=[f"arn:{stack.partition}:s3:::{bucket_and_key}"])
+        grants.allow(actions=["s3:GetObject"], resources=[f"arn:{env.partition}:s3:::{bucket_and_key}"])
         if check.get("KmsKeyArn"):
             grants.allow(
                 actions=["kms:Decrypt"],
                 resources=[check["KmsKeyArn"]],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{env.region}.amazonaws.com"}},
             )
     grants.acknowledge(
         [

@@ -168,14 +168,13 @@ def ensure_cloudwatch_logs_can_use(scope: Construct, key: kms.IKey, log_group_na
     region = Stack.of(scope).region
     region = "<region>" if Token.is_unresolved(region) else region
 
-    def problem() -> list[str]:
-        return [
-            f"log groups under {log_group_name_prefix!r} are encrypted with an imported key, whose policy this "
-            f"construct cannot change. Its key policy must let the service principal logs.{region}.amazonaws.com "
-            f"use it for log groups named {log_group_name_prefix}* (EstateKey.grant_cloudwatch_logs writes that "
-            "statement); then set key_policy_allows_logs=True on ProviderLogging to say so, or pass the key "
-            "construct itself so the grant is made here"
-        ]
+    problem = [
+        f"log groups under {log_group_name_prefix!r} are encrypted with an imported key, whose policy this "
+        f"construct cannot change. Its key policy must let the service principal logs.{region}.amazonaws.com "
+        f"use it for log groups named {log_group_name_prefix}* (EstateKey.grant_cloudwatch_logs writes that "
+        "statement); then set key_policy_allows_logs=True on ProviderLogging to say so, or pass the key "
+        "construct itself so the grant is made here"
+    ]
 
     from ..machinery.validation import fail_synthesis_on
 

@@ -12,9 +12,10 @@ import json
 import shutil
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -114,11 +115,17 @@ class EstateProvider(Construct):
     @classmethod
     def of(cls, scope: Construct, logging: ProviderLogging) -> EstateProvider:
         """The stack's provider, created on first use. Every caller must pass the same logging."""
-        stack = Stack.of(scope)
-        existing = stack.node.try_find_child(cls.ID)
+        stack = scope if isinstance(scope, Stack) else Stack.of(scope)
+        existing = _providers.get(stack)
         if existing is None:
-            return cls(stack, cls.ID, logging)
-        assert isinstance(existing, EstateProvider)
+            found = stack.node.try_find_child(cls.ID)
+            if found is None:
+                existing = cls(stack, cls.ID, logging)
+            elif isinstance(found, EstateProvider):
+                existing = found
+            else:
+                raise ValueError(f"{stack.node.path}/{cls.ID} is not an EstateProvider: the id is reserved for the stack's provider")
+            _providers[stack] = existing
         if existing.logging != logging:
             raise ValueError(
                 f"{scope.node.path}: the stack's EstateProvider already logs with {existing.logging}; "
@@ -221,7 +228,7 @@ class EstateProvider(Construct):
         )
         self._acknowledge_framework()
 
-    @property
+    @cached_property
     def service_token(self) -> str:
         return self.provider.service_token
 
@@ -321,6 +328,10 @@ class EstateProvider(Construct):
         )
         log_group.grant_write(role)
         return role
+
+
+# Each stack's provider, found without asking the CDK: every job, dataset and served model looks it up.
+_providers: WeakKeyDictionary[Stack, EstateProvider] = WeakKeyDictionary()
 
 
 class KindGrants:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
-from aws_cdk import Names, Stack, Token
+from aws_cdk import Names, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -26,6 +27,7 @@ from estate_runtime.permissions import key_actions
 from estate_runtime.pricing import Cost, commitment_problems, cost, load_prices
 
 from ..customization.customization_job import CustomizationJob
+from ..machinery.references import StackEnvironment, environment_of, key_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import fail_synthesis_on
 
@@ -115,15 +117,15 @@ class ServedModel(Construct):
         if self.base_model is None and isinstance(props.job, CustomizationJob):
             self.base_model = props.job.props.base_model
         stack = Stack.of(self)
+        environment = environment_of(stack)
         provisioned = props.kind == "provisioned"
-        provider = EstateProvider.of(self, props.logging)
-        grants = provider.serve(provisioned_throughput.KIND if provisioned else custom_model_deployment.KIND)
-        _grant_handler(grants, stack, props, self.base_model)
+        grants = EstateProvider.of(stack, props.logging).serve(provisioned_throughput.KIND if provisioned else custom_model_deployment.KIND)
+        _grant_handler(grants, environment, props, self.base_model)
         if provisioned and props.commitment:
-            fail_synthesis_on(self, self._commitment_problems)
-        if not provisioned and self.base_model is not None and not Token.is_unresolved(stack.region):
-            base, region = self.base_model, stack.region
-            fail_synthesis_on(self, lambda: [f"onDemand: {r}"] if (r := load_catalog().check_on_demand(base, region)) else [])
+            fail_synthesis_on(self, self._commitment_problems())
+        if not provisioned and self.base_model is not None and environment.known_region is not None:
+            problem = load_catalog().check_on_demand(self.base_model, environment.known_region)
+            fail_synthesis_on(self, [f"onDemand: {problem}"] if problem else [])
 
         model = (
             ServedModelSource(model_arn=props.model_arn)
@@ -149,8 +151,16 @@ class ServedModel(Construct):
         self.resource = grants.resource(self, "Resource", properties)
         if isinstance(props.job, CustomizationJob):
             self.node.add_dependency(props.job)  # the job must exist before its model is waited for
-        self.arn = self.resource.get_att_string("Arn")
-        self.model_arn = self.resource.get_att_string("ModelArn")
+
+    @cached_property
+    def arn(self) -> str:
+        """What applications invoke: the provisioned model ARN or the deployment ARN."""
+        return self.resource.get_att_string("Arn")
+
+    @cached_property
+    def model_arn(self) -> str:
+        """The custom model served."""
+        return self.resource.get_att_string("ModelArn")
 
     def _commitment_problems(self) -> list[str]:
         """The spec's commitment guard on this throughput."""
@@ -209,10 +219,10 @@ class ServedModel(Construct):
         )
 
 
-def _grant_handler(grants: KindGrants, stack: Stack, props: ServedModelProps, base_model: str | None) -> None:
+def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModelProps, base_model: str | None) -> None:
     provisioned = props.kind == "provisioned"
-    here = f"arn:{stack.partition}:bedrock:{stack.region}"
-    bedrock = f"{here}:{stack.account}"
+    here = f"arn:{env.partition}:bedrock:{env.region}"
+    bedrock = f"{here}:{env.account}"
     served = f"{bedrock}:provisioned-model/*" if provisioned else f"{bedrock}:custom-model-deployment/*"
     models = f"{bedrock}:custom-model/*"
     base = f"{here}::foundation-model/{base_model or '*'}"
@@ -238,8 +248,8 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ServedModelProps, ba
     # Serving a model encrypted with a customer managed key needs its use through Bedrock.
     grants.allow(
         actions=list(key_actions(create, "custom-model")),
-        resources=[props.custom_model_key.key_arn],
-        conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
+        resources=[key_arn(props.custom_model_key)],
+        conditions={"StringEquals": {"kms:ViaService": f"bedrock.{env.region}.amazonaws.com"}},
     )
     findings = [
         (f"AwsSolutions-IAM5[Resource::{grants.spelling(served)}]", "Throughput and deployment ARNs end in an id Bedrock assigns at creation."),

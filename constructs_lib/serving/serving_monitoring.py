@@ -52,8 +52,14 @@ class ServingMonitoring(Construct):
             )
 
         for model in props.models:
+            # One metric object per series, shared by its widget and its alarm: each is a construct
+            # call into the CDK, and a stage serving 30 models draws 330 of them.
+            sums = {
+                name: metric(model, name)
+                for name in ("Invocations", "InvocationThrottles", "InvocationClientErrors", "InvocationServerErrors", "InputTokenCount", "OutputTokenCount")
+            }
             self.dashboard.add_widgets(
-                cloudwatch.GraphWidget(title=f"{model.label}: invocations", left=[metric(model, "Invocations")], width=8),
+                cloudwatch.GraphWidget(title=f"{model.label}: invocations", left=[sums["Invocations"]], width=8),
                 cloudwatch.GraphWidget(
                     title=f"{model.label}: latency (ms)",
                     left=[metric(model, "InvocationLatency", "p50"), metric(model, "InvocationLatency", "p90")],
@@ -61,12 +67,10 @@ class ServingMonitoring(Construct):
                 ),
                 cloudwatch.GraphWidget(
                     title=f"{model.label}: throttles and errors",
-                    left=[metric(model, "InvocationThrottles"), metric(model, "InvocationClientErrors"), metric(model, "InvocationServerErrors")],
+                    left=[sums["InvocationThrottles"], sums["InvocationClientErrors"], sums["InvocationServerErrors"]],
                     width=8,
                 ),
-                cloudwatch.GraphWidget(
-                    title=f"{model.label}: tokens", left=[metric(model, "InputTokenCount"), metric(model, "OutputTokenCount")], width=24
-                ),
+                cloudwatch.GraphWidget(title=f"{model.label}: tokens", left=[sums["InputTokenCount"], sums["OutputTokenCount"]], width=24),
             )
             for suffix, name, threshold, what in (
                 ("throttles", "InvocationThrottles", 1, "requests were throttled: the served capacity is too small"),
@@ -78,7 +82,7 @@ class ServingMonitoring(Construct):
                     f"{model.label}-{suffix}",
                     alarm_name=f"{props.name_prefix}{model.label}-{suffix}",
                     alarm_description=f"{model.label}: {what}",
-                    metric=metric(model, name),
+                    metric=sums[name],
                     threshold=threshold,
                     evaluation_periods=1,
                     comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -57,9 +57,10 @@ BLOCK_BOTO = BLOCK_CDK.split("sys.path[:0]")[0].replace(
     '("aws_cdk", "constructs", "cdk_nag", "jsii")', '("aws_cdk", "constructs", "cdk_nag", "jsii", "boto3", "botocore")'
 ) + """
 sys.path[:0] = [".", "lambdas"]
-from estate_runtime import kinds, permissions, resource_types
+from estate_runtime import kinds, permissions
+from estate_runtime.kinds import model_copy
 from estate_runtime.kinds.provisioned_throughput import KIND
-assert resource_types.MODEL_COPY in kinds.BY_TYPE and permissions.ONLY_WHEN
+assert model_copy.KIND.type_name in kinds.BY_TYPE and permissions.ONLY_WHEN
 props = KIND.parse({"Name": "pt", "ClientRequestToken": "pt", "Model": {"ModelArn": "arn"}, "ModelUnits": "2"})
 assert props.model_units == 2 and props.to_cfn()["ModelUnits"] == 2
 print("kinds without the CDK and boto3")

@@ -10,12 +10,13 @@ from botocore.exceptions import ReadTimeoutError
 
 from estate_runtime.aws import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, Aws
 from estate_runtime.errors import EstateError
+from estate_runtime.kinds import model_copy, model_share
 from estate_runtime.resources.promotion import ModelCopyHandler, ModelShareHandler
 
 from .fake_bedrock import FakeBedrock
 from .support import REGION, FakeClock, aws_with, stubbed
 from .test_customization_job_handler import DISTILLATION, PROPS, job_resource
-from .test_promotion_handlers import COPY, JOB, MODEL_COPY, MODEL_SHARE, PROD, SHARE, TRAINING_JOB, Estate
+from .test_promotion_handlers import COPY, JOB, PROD, SHARE, TRAINING_JOB, Estate
 
 # -- pagination ----------------------------------------------------------------------------------------
 
@@ -64,9 +65,9 @@ def test_share_drops_a_stale_principal_listed_past_the_first_page():
     estate.dev.create_model_customization_job(**TRAINING_JOB)
     estate.dev.complete(JOB)
     stale = ["444444444444", "555555555555"]
-    estate.deploy(MODEL_SHARE, {**SHARE, "Principals": [PROD, *stale]})
+    estate.deploy(model_share.KIND.type_name, {**SHARE, "Principals": [PROD, *stale]})
     estate.ram.page_size = 1
-    estate.deploy(MODEL_SHARE, SHARE, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])
+    estate.deploy(model_share.KIND.type_name, SHARE, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])
     (share,) = estate.ram.live()
     assert share["principals"] == [PROD]
 
@@ -77,16 +78,16 @@ def test_copy_finds_the_shared_model_and_its_copy_job_past_the_first_page():
     others = [estate.dev.add_model(f"bedrock-estate-dev-summarizer-other{n}") for n in range(3)]
     estate.ram.create_resource_share(name="others", resourceArns=others, principals=[PROD])  # listed before ours
     estate.dev.complete(JOB)
-    estate.deploy(MODEL_SHARE, SHARE)
+    estate.deploy(model_share.KIND.type_name, SHARE)
     estate.prod.create_model_copy_job(sourceModelArn=others[0], targetModelName=f"{COPY['Name']}-x", clientRequestToken="other")
     for fake in (estate.dev, estate.prod, estate.ram, estate.view):
         fake.page_size = 1
-    answer, polled = estate.deploy(MODEL_COPY, COPY)
+    answer, polled = estate.deploy(model_copy.KIND.type_name, COPY)
     assert polled["IsComplete"] is False
     ours = [j for j in estate.prod.copy_jobs if j["targetModelName"] == COPY["Name"]]
     assert [j["sourceModelArn"] for j in ours] == [estate.dev.models[JOB]["modelArn"]]
     # Its copy job in progress is found behind the other one: no second copy is started.
-    assert estate.poll(MODEL_COPY, "Create", COPY, answer)["IsComplete"] is False
+    assert estate.poll(model_copy.KIND.type_name, "Create", COPY, answer)["IsComplete"] is False
     assert len([j for j in estate.prod.copy_jobs if j["targetModelName"] == COPY["Name"]]) == 1
 
 

@@ -19,7 +19,6 @@ import yaml
 from constructs_lib.spec import parse_spec
 from estate_runtime.errors import EstateError
 from estate_runtime.kinds import customization_job, dataset
-from estate_runtime.resource_types import CUSTOMIZATION_JOB, DATASET
 from stacks.estate_stage import EstateStage
 
 from ..conftest import DEFAULT_FIXTURE, FIXTURES, cdk_context
@@ -61,10 +60,10 @@ class Cloud:
         """Create every dataset resource of the template; return their attributes by logical id."""
         sim = Template(template)
         attributes = {}
-        for logical_id in sim.logical_ids(DATASET):
+        for logical_id in sim.logical_ids(dataset.KIND.type_name):
             props = sim.properties(logical_id)
             self.s3.objects[(props["SourceBucket"], props["SourceKey"])] = b'{"messages": []}\n'
-            attributes[logical_id] = self.request("Create", DATASET, logical_id, props)["Data"]
+            attributes[logical_id] = self.request("Create", dataset.KIND.type_name, logical_id, props)["Data"]
         return attributes
 
 
@@ -76,7 +75,7 @@ def cloud():
 def job_of(template: dict, attributes: dict, job: str | None = None) -> tuple[str, dict]:
     sim = Template(template, attributes)
     [logical_id] = [
-        i for i in sim.logical_ids(CUSTOMIZATION_JOB)
+        i for i in sim.logical_ids(customization_job.KIND.type_name)
         if job is None or template["Resources"][i]["Properties"]["NameParts"]["Readable"].endswith(f"-{job}")
     ]  # fmt: skip
     return logical_id, sim.properties(logical_id)
@@ -93,7 +92,7 @@ def test_job_lifecycle_from_the_synthesized_templates(cloud, default_estate, tmp
     logical_id, props = job_of(template, attributes)
 
     # Create: accepted, then complete once Bedrock's data validation passes.
-    created = cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)
+    created = cloud.request("Create", customization_job.KIND.type_name, logical_id, props)
     job_arn = created["PhysicalResourceId"]
     [(_, sent)] = [c for c in cloud.bedrock.calls if c[0] == "CreateModelCustomizationJob"]
     assert sent["trainingDataConfig"]["s3Uri"].startswith("s3://estate-dev-training/datasets/summaries-train/")
@@ -102,36 +101,36 @@ def test_job_lifecycle_from_the_synthesized_templates(cloud, default_estate, tmp
     assert sent["roleArn"].endswith(":role/estate-dev-customization")
     assert sent["customModelKmsKeyId"].endswith("key/2222bbbb-models")
     assert sent["hyperParameters"]["learningRateWarmupSteps"] == "1"
-    assert cloud.wait("Create", CUSTOMIZATION_JOB, logical_id, props, created)["IsComplete"] is False
+    assert cloud.wait("Create", customization_job.KIND.type_name, logical_id, props, created)["IsComplete"] is False
     cloud.bedrock.finish_validation(sent["jobName"])
-    assert cloud.wait("Create", CUSTOMIZATION_JOB, logical_id, props, created)["IsComplete"] is True
+    assert cloud.wait("Create", customization_job.KIND.type_name, logical_id, props, created)["IsComplete"] is True
 
     # Update in place: only tags change, so the job (and its name) stay.
     retagged = synth_dev(tmp_path / "tags", lambda d: d["tags"].update(team="search"))
     _, tag_props = job_of(retagged, attributes)
     assert tag_props["JobName"] == props["JobName"]
-    same = cloud.request("Update", CUSTOMIZATION_JOB, logical_id, tag_props, PhysicalResourceId=job_arn, OldResourceProperties=props)
+    same = cloud.request("Update", customization_job.KIND.type_name, logical_id, tag_props, PhysicalResourceId=job_arn, OldResourceProperties=props)
     assert same["PhysicalResourceId"] == job_arn
-    assert cloud.wait("Update", CUSTOMIZATION_JOB, logical_id, tag_props, same)["IsComplete"] is True
+    assert cloud.wait("Update", customization_job.KIND.type_name, logical_id, tag_props, same)["IsComplete"] is True
     assert cloud.bedrock.tags[job_arn]["team"] == "search"
 
     # Update with replacement: a hyperparameter shapes the model, so a new job under a new name.
     tuned = synth_dev(tmp_path / "tuned", lambda d: d["stages"]["dev"]["jobs"]["summarizer"]["hyperparameters"].update(epochCount=3))
     _, tuned_props = job_of(tuned, attributes)
     assert tuned_props["JobName"] != props["JobName"]
-    replaced = cloud.request("Update", CUSTOMIZATION_JOB, logical_id, tuned_props, PhysicalResourceId=job_arn, OldResourceProperties=tag_props)
+    replaced = cloud.request("Update", customization_job.KIND.type_name, logical_id, tuned_props, PhysicalResourceId=job_arn, OldResourceProperties=tag_props)
     new_arn = replaced["PhysicalResourceId"]
     assert new_arn != job_arn
     # CloudFormation then deletes the old resource: the superseded job is stopped.
-    deleting = cloud.request("Delete", CUSTOMIZATION_JOB, logical_id, tag_props, PhysicalResourceId=job_arn)
+    deleting = cloud.request("Delete", customization_job.KIND.type_name, logical_id, tag_props, PhysicalResourceId=job_arn)
     cloud.bedrock.settle_stops()
-    assert cloud.wait("Delete", CUSTOMIZATION_JOB, logical_id, tag_props, deleting)["IsComplete"] is True
+    assert cloud.wait("Delete", customization_job.KIND.type_name, logical_id, tag_props, deleting)["IsComplete"] is True
     assert cloud.bedrock.running() == [tuned_props["JobName"]]
 
     # The new job trains to completion; deleting the stack stops nothing and keeps the model.
     cloud.bedrock.complete(tuned_props["JobName"])
-    final = cloud.request("Delete", CUSTOMIZATION_JOB, logical_id, tuned_props, PhysicalResourceId=new_arn)
-    assert cloud.wait("Delete", CUSTOMIZATION_JOB, logical_id, tuned_props, final)["IsComplete"] is True
+    final = cloud.request("Delete", customization_job.KIND.type_name, logical_id, tuned_props, PhysicalResourceId=new_arn)
+    assert cloud.wait("Delete", customization_job.KIND.type_name, logical_id, tuned_props, final)["IsComplete"] is True
     assert cloud.bedrock.running() == []
     assert tuned_props["CustomModelName"] in cloud.bedrock.models
 
@@ -140,22 +139,22 @@ def test_failed_update_rolls_back_to_the_running_job(cloud, default_estate, tmp_
     template = default_estate.stack("dev/Customization").template
     attributes = cloud.deploy_datasets(template)
     logical_id, props = job_of(template, attributes)
-    job_arn = cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)["PhysicalResourceId"]
+    job_arn = cloud.request("Create", customization_job.KIND.type_name, logical_id, props)["PhysicalResourceId"]
 
     tuned = synth_dev(tmp_path / "tuned", lambda d: d["stages"]["dev"]["jobs"]["summarizer"]["hyperparameters"].update(epochCount=4))
     _, tuned_props = job_of(tuned, attributes)
     # The replacement cannot start: the concurrent-job quota is full.
     cloud.bedrock.concurrent_jobs = 1
     with pytest.raises(EstateError, match="Scheduled customization jobs"):
-        cloud.request("Update", CUSTOMIZATION_JOB, logical_id, tuned_props, PhysicalResourceId=job_arn, OldResourceProperties=props)
+        cloud.request("Update", customization_job.KIND.type_name, logical_id, tuned_props, PhysicalResourceId=job_arn, OldResourceProperties=props)
     # CloudFormation rolls back with the old properties: the handler finds the running job.
-    rolled = cloud.request("Update", CUSTOMIZATION_JOB, logical_id, props, PhysicalResourceId=job_arn, OldResourceProperties=tuned_props)
+    rolled = cloud.request("Update", customization_job.KIND.type_name, logical_id, props, PhysicalResourceId=job_arn, OldResourceProperties=tuned_props)
     assert rolled["PhysicalResourceId"] == job_arn
     assert len(cloud.bedrock.jobs) == 1 and cloud.bedrock.running() == [props["JobName"]]
 
-    deleting = cloud.request("Delete", CUSTOMIZATION_JOB, logical_id, props, PhysicalResourceId=job_arn)
+    deleting = cloud.request("Delete", customization_job.KIND.type_name, logical_id, props, PhysicalResourceId=job_arn)
     cloud.bedrock.settle_stops()
-    assert cloud.wait("Delete", CUSTOMIZATION_JOB, logical_id, props, deleting)["IsComplete"] is True
+    assert cloud.wait("Delete", customization_job.KIND.type_name, logical_id, props, deleting)["IsComplete"] is True
     assert cloud.bedrock.running() == []
 
 
@@ -163,20 +162,20 @@ def test_failed_job_during_create_leaves_nothing_running(cloud, default_estate):
     template = default_estate.stack("dev/Customization").template
     attributes = cloud.deploy_datasets(template)
     logical_id, props = job_of(template, attributes)
-    created = cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)
+    created = cloud.request("Create", customization_job.KIND.type_name, logical_id, props)
     cloud.bedrock.fail(props["JobName"], "Training data validation failed: record 3 exceeds 32000 tokens")
     with pytest.raises(EstateError, match="record 3 exceeds 32000 tokens"):
-        cloud.wait("Create", CUSTOMIZATION_JOB, logical_id, props, created)
+        cloud.wait("Create", customization_job.KIND.type_name, logical_id, props, created)
     assert cloud.bedrock.running() == []
     # A later deployment of the same content does not reuse the failed job's name.
-    again = cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)
+    again = cloud.request("Create", customization_job.KIND.type_name, logical_id, props)
     assert again["PhysicalResourceId"] == cloud.bedrock.jobs[props["JobName"] + "-r2"]["jobArn"]
 
 
 def test_distillation_job_from_the_prod_template(cloud, default_estate):
     template = default_estate.stack("prod/Customization").template
     logical_id, props = job_of(template, {}, "summarizer-distilled")
-    cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)
+    cloud.request("Create", customization_job.KIND.type_name, logical_id, props)
     [(_, sent)] = [c for c in cloud.bedrock.calls if c[0] == "CreateModelCustomizationJob"]
     assert sent["customizationType"] == "DISTILLATION"
     assert sent["customizationConfig"]["distillationConfig"]["teacherModelConfig"] == {
@@ -196,7 +195,7 @@ def test_rft_job_from_the_synthesized_template_reaches_bedrock_with_its_grader(c
     template = permissions_estate.stack("lab/Customization").template
     attributes = cloud.deploy_datasets(template)
     logical_id, props = job_of(template, attributes, "arith-rft")
-    answer = cloud.request("Create", CUSTOMIZATION_JOB, logical_id, props)
+    answer = cloud.request("Create", customization_job.KIND.type_name, logical_id, props)
     [(_, sent)] = [c for c in cloud.bedrock.calls if c[0] == "CreateModelCustomizationJob"]
     assert sent["customizationType"] == "REINFORCEMENT_FINE_TUNING"
     rft = sent["customizationConfig"]["rftConfig"]
@@ -204,10 +203,10 @@ def test_rft_job_from_the_synthesized_template_reaches_bedrock_with_its_grader(c
     assert rft["hyperParameters"] == {"epochCount": 1, "batchSize": 16, "reasoningEffort": "low"}
     name = sent["jobName"]
     cloud.bedrock.finish_validation(name)
-    assert cloud.wait("Create", CUSTOMIZATION_JOB, logical_id, props, answer)["IsComplete"] is True
+    assert cloud.wait("Create", customization_job.KIND.type_name, logical_id, props, answer)["IsComplete"] is True
     # Delete stops the training job (nothing left billing) and keeps the model by default.
-    deleted = cloud.request("Delete", CUSTOMIZATION_JOB, logical_id, props, PhysicalResourceId=answer["PhysicalResourceId"])
+    deleted = cloud.request("Delete", customization_job.KIND.type_name, logical_id, props, PhysicalResourceId=answer["PhysicalResourceId"])
     assert cloud.bedrock.jobs[name]["status"] == "Stopping" and deleted["EstateSettled"] is False
     cloud.bedrock.settle_stops()
-    assert cloud.wait("Delete", CUSTOMIZATION_JOB, logical_id, props, deleted, PhysicalResourceId=answer["PhysicalResourceId"])["IsComplete"] is True
+    assert cloud.wait("Delete", customization_job.KIND.type_name, logical_id, props, deleted, PhysicalResourceId=answer["PhysicalResourceId"])["IsComplete"] is True
     assert cloud.bedrock.running() == []

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from estate_runtime.errors import EstateError
-from estate_runtime.resource_types import CUSTOM_MODEL_DEPLOYMENT
+from estate_runtime.kinds import custom_model_deployment
 
 from .fake_bedrock import FakeBedrock
 from .test_customization_job_handler import PROPS, job_resource
@@ -73,11 +73,11 @@ def test_a_deployment_on_a_legacy_base_proceeds_and_reports_it():
     fake.make_legacy(TRAINING_JOB["baseModelIdentifier"], end)
     props = {k: v for k, v in THROUGHPUT.items() if k not in ("ModelUnits",)}
     h = serving_resource(fake)
-    answer = h.on_event("Create", props, resource_type=CUSTOM_MODEL_DEPLOYMENT)
-    assert h.poll("Create", props, answer, resource_type=CUSTOM_MODEL_DEPLOYMENT)["IsComplete"] is False
+    answer = h.on_event("Create", props, resource_type=custom_model_deployment.KIND.type_name)
+    assert h.poll("Create", props, answer, resource_type=custom_model_deployment.KIND.type_name)["IsComplete"] is False
     assert len(fake.deployments) == 1
     fake.settle()
-    done = h.poll("Create", props, answer, resource_type=CUSTOM_MODEL_DEPLOYMENT)
+    done = h.poll("Create", props, answer, resource_type=custom_model_deployment.KIND.type_name)
     assert done["Data"]["ModelLifecycle"] == f"LEGACY (EOL {end.date().isoformat()})"
 
 

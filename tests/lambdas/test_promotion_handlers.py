@@ -10,7 +10,6 @@ import pytest
 
 from estate_runtime.errors import EstateError
 from estate_runtime.kinds import model_copy, model_share
-from estate_runtime.resource_types import MODEL_COPY, MODEL_SHARE
 
 from .fake_bedrock import FakeBedrock
 from .fake_promotion import FakeRam, SharedModelsView
@@ -59,7 +58,7 @@ class Estate:
         self.receiver = Provider({"bedrock": self.prod, "bedrock@us-west-2": view}, [model_copy.KIND])
 
     def _provider(self, kind):
-        return self.owner if kind == MODEL_SHARE else self.receiver
+        return self.owner if kind == model_share.KIND.type_name else self.receiver
 
     def on_event(self, kind, request_type, props, **extra):
         return self._provider(kind).on_event(request_type, kind, props, logical_id="Promotion", **extra)
@@ -70,7 +69,7 @@ class Estate:
     def train_and_share(self):
         """dev's job completes and dev's serving stack shares its model with prod."""
         self.dev.complete(JOB)
-        self.deploy(MODEL_SHARE, SHARE)
+        self.deploy(model_share.KIND.type_name, SHARE)
 
     def deploy(self, kind, props, request_type="Create", **extra):
         """One deployment of the resource: the first answer and one poll."""
@@ -86,31 +85,31 @@ def estate():
 
 
 def test_share_waits_for_training_then_shares_the_model_with_the_declared_accounts_only(estate):
-    answer, polled = estate.deploy(MODEL_SHARE, SHARE)
+    answer, polled = estate.deploy(model_share.KIND.type_name, SHARE)
     assert polled["IsComplete"] is False and estate.ram.shares == {}  # nothing shared before the model exists
     estate.dev.complete(JOB)
-    done = estate.poll(MODEL_SHARE, "Create", SHARE, answer)
+    done = estate.poll(model_share.KIND.type_name, "Create", SHARE, answer)
     assert done["IsComplete"] is True
     (share,) = estate.ram.live()
     model = estate.dev.models[JOB]["modelArn"]
     assert share["resources"] == [model] and share["principals"] == [PROD]
     assert share["allowExternalPrincipals"] is False  # inside the organization only
     assert done["Data"] == {"ShareArn": share["arn"], "ModelArn": model}
-    estate.poll(MODEL_SHARE, "Create", SHARE, answer)
+    estate.poll(model_share.KIND.type_name, "Create", SHARE, answer)
     assert len(estate.ram.shares) == 1  # a repeated poll shares nothing more
 
 
 def test_share_times_out_naming_the_training_job(estate):
     props = {**SHARE, "ModelWaitSeconds": "0"}
     with pytest.raises(EstateError, match=f"job {JOB} is still training .* model share {SHARE['Name']} was not created.*deploy the serving stack again"):
-        estate.deploy(MODEL_SHARE, props)
+        estate.deploy(model_share.KIND.type_name, props)
 
 
 def test_share_follows_the_declared_accounts_on_update(estate):
     estate.train_and_share()
     staging = "444444444444"
     updated = {**SHARE, "Principals": [staging]}
-    _, done = estate.deploy(MODEL_SHARE, updated, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])
+    _, done = estate.deploy(model_share.KIND.type_name, updated, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])
     assert done["IsComplete"] is True
     (share,) = estate.ram.live()
     assert share["principals"] == [staging]  # prod no longer sees the model
@@ -124,41 +123,41 @@ def test_share_follows_a_retrained_model(estate):
     estate.dev.create_model_customization_job(**{**TRAINING_JOB, "jobName": name, "customModelName": name})
     estate.dev.complete(f"bedrock-estate-dev-summarizer-{digest[:10]}")
     retrained = {**SHARE, "Model": {"JobNameParts": {**PARTS, "Digest": digest}}}
-    estate.deploy(MODEL_SHARE, retrained, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])
+    estate.deploy(model_share.KIND.type_name, retrained, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])
     (share,) = estate.ram.live()
     assert share["resources"] == [estate.dev.models[f"bedrock-estate-dev-summarizer-{digest[:10]}"]["modelArn"]]
 
 
 def test_deleting_the_share_revokes_it_and_copies_stay(estate):
     estate.train_and_share()
-    estate.deploy(MODEL_COPY, COPY)
+    estate.deploy(model_copy.KIND.type_name, COPY)
     estate.prod.finish_copies()
-    deleted = estate.on_event(MODEL_SHARE, "Delete", SHARE, PhysicalResourceId=SHARE["Name"])
+    deleted = estate.on_event(model_share.KIND.type_name, "Delete", SHARE, PhysicalResourceId=SHARE["Name"])
     assert deleted["EstateSettled"] is True
     assert estate.ram.live() == []
     assert COPY["Name"] in estate.prod.models
-    assert estate.on_event(MODEL_SHARE, "Delete", SHARE, PhysicalResourceId=SHARE["Name"])["EstateSettled"] is True  # already gone
+    assert estate.on_event(model_share.KIND.type_name, "Delete", SHARE, PhysicalResourceId=SHARE["Name"])["EstateSettled"] is True  # already gone
 
 
 def test_copy_waits_for_the_share_then_says_which_stage_to_deploy(estate):
-    answer, polled = estate.deploy(MODEL_COPY, COPY)
+    answer, polled = estate.deploy(model_copy.KIND.type_name, COPY)
     assert polled["IsComplete"] is False and estate.prod.copy_jobs == []
     impatient = {**COPY, "ModelWaitSeconds": "0"}
     with pytest.raises(EstateError, match=f"the model of job {JOB} is not shared with this account in us-west-2 yet.*Deploy stage dev"):
-        estate.deploy(MODEL_COPY, impatient)
+        estate.deploy(model_copy.KIND.type_name, impatient)
 
 
 def test_copy_copies_once_with_the_stage_key_and_completes_when_the_copy_is_active(estate):
     estate.train_and_share()
-    answer, polled = estate.deploy(MODEL_COPY, COPY)
+    answer, polled = estate.deploy(model_copy.KIND.type_name, COPY)
     assert polled["IsComplete"] is False
     (job,) = estate.prod.copy_jobs
     assert job["sourceModelArn"] == estate.dev.models[JOB]["modelArn"]
     assert job["targetModelKmsKeyArn"] == KEY and job["targetModelName"] == COPY["Name"]
-    assert estate.poll(MODEL_COPY, "Create", COPY, answer)["IsComplete"] is False
+    assert estate.poll(model_copy.KIND.type_name, "Create", COPY, answer)["IsComplete"] is False
     assert len(estate.prod.copy_jobs) == 1  # polling while it copies starts nothing more
     estate.prod.finish_copies()
-    done = estate.poll(MODEL_COPY, "Create", COPY, answer)
+    done = estate.poll(model_copy.KIND.type_name, "Create", COPY, answer)
     assert done["IsComplete"] is True and done["Data"] == {"ModelArn": estate.prod.models[COPY["Name"]]["modelArn"], "ModelLifecycle": "ACTIVE"}
     assert ("GetFoundationModel", {"modelIdentifier": BASE}) in estate.prod.calls  # asked in the copy's region
 
@@ -167,7 +166,7 @@ def test_a_copy_whose_base_model_is_past_eol_here_is_refused_before_anything_is_
     estate.train_and_share()
     estate.prod.lifecycles[BASE] = {"status": "LEGACY", "endOfLifeTime": datetime.now(UTC) - timedelta(days=5)}
     with pytest.raises(EstateError, match=rf"base model {BASE} reached its end of life in us-east-1 .*model copy {COPY['Name']} was not created"):
-        estate.deploy(MODEL_COPY, COPY)
+        estate.deploy(model_copy.KIND.type_name, COPY)
     assert estate.prod.copy_jobs == []
 
 
@@ -175,7 +174,7 @@ def test_a_copy_whose_base_model_is_not_offered_here_is_refused(estate):
     estate.train_and_share()
     estate.prod.not_offered.add(BASE)
     with pytest.raises(EstateError, match=rf"base model {BASE} is not offered in us-east-1 .*model copy {COPY['Name']} was not created"):
-        estate.deploy(MODEL_COPY, COPY)
+        estate.deploy(model_copy.KIND.type_name, COPY)
     assert estate.prod.copy_jobs == []
 
 
@@ -183,32 +182,32 @@ def test_a_copy_of_a_legacy_base_model_proceeds_and_reports_its_end_of_life(esta
     estate.train_and_share()
     end = datetime.now(UTC) + timedelta(days=40)
     estate.prod.make_legacy(BASE, end)
-    answer, _ = estate.deploy(MODEL_COPY, COPY)
+    answer, _ = estate.deploy(model_copy.KIND.type_name, COPY)
     assert len(estate.prod.copy_jobs) == 1
     assert "base model is Legacy" in caplog.text
     estate.prod.finish_copies()
-    done = estate.poll(MODEL_COPY, "Create", COPY, answer)
+    done = estate.poll(model_copy.KIND.type_name, "Create", COPY, answer)
     assert done["Data"]["ModelLifecycle"] == f"LEGACY (EOL {end.date().isoformat()})"
 
 
 def test_a_failed_copy_fails_with_bedrocks_reason_and_the_next_deploy_copies_again(estate):
     estate.train_and_share()
-    answer, _ = estate.deploy(MODEL_COPY, COPY)
+    answer, _ = estate.deploy(model_copy.KIND.type_name, COPY)
     estate.prod.finish_copies(fail="KMS key not usable")
     with pytest.raises(EstateError, match="could not copy the promoted model .*KMS key not usable"):
-        estate.poll(MODEL_COPY, "Create", COPY, answer)
-    estate.deploy(MODEL_COPY, COPY, request_id="second-deployment")
+        estate.poll(model_copy.KIND.type_name, "Create", COPY, answer)
+    estate.deploy(model_copy.KIND.type_name, COPY, request_id="second-deployment")
     assert [j["status"] for j in estate.prod.copy_jobs] == ["Failed", "InProgress"]
 
 
 def test_a_copy_outliving_the_deployment_is_adopted_by_the_next(estate):
     estate.train_and_share()
     slow = {**COPY, "CopyWaitSeconds": "0"}
-    answer, _ = estate.deploy(MODEL_COPY, slow)
+    answer, _ = estate.deploy(model_copy.KIND.type_name, slow)
     with pytest.raises(EstateError, match="still being copied after 0 minutes; nothing else was created. Deploy again later"):
-        estate.poll(MODEL_COPY, "Create", slow, answer)
+        estate.poll(model_copy.KIND.type_name, "Create", slow, answer)
     estate.prod.finish_copies()
-    _, done = estate.deploy(MODEL_COPY, COPY, request_id="next-deployment")
+    _, done = estate.deploy(model_copy.KIND.type_name, COPY, request_id="next-deployment")
     assert done["IsComplete"] is True and len(estate.prod.copy_jobs) == 1
 
 
@@ -216,18 +215,18 @@ def test_a_copy_outliving_the_deployment_is_adopted_by_the_next(estate):
 def test_delete_keeps_or_deletes_the_copied_model_as_declared(estate, removal, kept):
     estate.train_and_share()
     props = {**COPY, "Removal": removal}
-    estate.deploy(MODEL_COPY, props)
+    estate.deploy(model_copy.KIND.type_name, props)
     estate.prod.finish_copies()
-    assert estate.on_event(MODEL_COPY, "Delete", props, PhysicalResourceId=COPY["Name"])["EstateSettled"] is True
+    assert estate.on_event(model_copy.KIND.type_name, "Delete", props, PhysicalResourceId=COPY["Name"])["EstateSettled"] is True
     assert (COPY["Name"] in estate.prod.models) is kept
 
 
 def test_destroying_a_copy_still_running_refuses_with_what_to_do(estate):
     estate.train_and_share()
     props = {**COPY, "Removal": "destroy"}
-    estate.deploy(MODEL_COPY, props)
+    estate.deploy(model_copy.KIND.type_name, props)
     with pytest.raises(EstateError, match="still being copied .*delete again when the copy has finished"):
-        estate.on_event(MODEL_COPY, "Delete", props, PhysicalResourceId=COPY["Name"])
+        estate.on_event(model_copy.KIND.type_name, "Delete", props, PhysicalResourceId=COPY["Name"])
 
 
 def test_a_share_whose_answer_was_lost_is_withdrawn_before_the_failure_is_reported(estate):
@@ -240,7 +239,7 @@ def test_a_share_whose_answer_was_lost_is_withdrawn_before_the_failure_is_report
         raise estate.ram._error("CreateResourceShare", "ServerInternalException", "answer lost", 500)
 
     estate.ram.create_resource_share = lost
-    answer = estate.on_event(MODEL_SHARE, "Create", SHARE)
+    answer = estate.on_event(model_share.KIND.type_name, "Create", SHARE)
     with pytest.raises(EstateError, match=f"withdrew model share {SHARE['Name']}"):
-        estate.poll(MODEL_SHARE, "Create", SHARE, answer)
+        estate.poll(model_share.KIND.type_name, "Create", SHARE, answer)
     assert estate.ram.live() == []  # prod sees nothing from a share CloudFormation does not know of

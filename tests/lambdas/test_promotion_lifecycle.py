@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from estate_runtime.kinds import model_copy, model_share, provisioned_throughput
 from estate_runtime.naming import JobNames
-from estate_runtime.resource_types import MODEL_COPY, MODEL_SHARE, PROVISIONED_THROUGHPUT
 
 from .cfn_sim import Template
 from .fake_bedrock import FakeBedrock
@@ -56,35 +55,35 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_est
 
     # dev's serving stack shares the model with prod.
     dev_serving = Template(promotion_estate.stack("dev/Serving").template)
-    [share_id] = dev_serving.logical_ids(MODEL_SHARE)
+    [share_id] = dev_serving.logical_ids(model_share.KIND.type_name)
     share_props = dev_serving.properties(share_id)
-    share_name, shared = dev.run("Create", MODEL_SHARE, share_id, share_props)
+    share_name, shared = dev.run("Create", model_share.KIND.type_name, share_id, share_props)
     assert shared["ModelArn"] == dev_bedrock.models[job]["modelArn"]
     assert ram.shared_with(PROD) == [shared["ModelArn"]]
 
     # prod's serving stack copies it, then serves the copy.
     prod_serving = Template(promotion_estate.stack("prod/Serving").template)
-    [copy_id] = prod_serving.logical_ids(MODEL_COPY)
+    [copy_id] = prod_serving.logical_ids(model_copy.KIND.type_name)
     copy_props = prod_serving.properties(copy_id)
-    copy_name, copied = prod.run("Create", MODEL_COPY, copy_id, copy_props)
+    copy_name, copied = prod.run("Create", model_copy.KIND.type_name, copy_id, copy_props)
     [copy_job] = prod_bedrock.copy_jobs
     assert copy_job["sourceModelArn"] == shared["ModelArn"] and copy_job["status"] == "Completed"
     prod_serving = Template(promotion_estate.stack("prod/Serving").template, {copy_id: copied})
-    [throughput_id] = prod_serving.logical_ids(PROVISIONED_THROUGHPUT)
+    [throughput_id] = prod_serving.logical_ids(provisioned_throughput.KIND.type_name)
     throughput_props = prod_serving.properties(throughput_id)
-    throughput_name, served = prod.run("Create", PROVISIONED_THROUGHPUT, throughput_id, throughput_props)
+    throughput_name, served = prod.run("Create", provisioned_throughput.KIND.type_name, throughput_id, throughput_props)
     assert served["ModelArn"] == copied["ModelArn"] == prod_bedrock.models[copy_name]["modelArn"]
     assert prod_bedrock.billing() == [throughput_name]
 
     # A repeated deployment changes nothing: no second share, copy or throughput.
-    prod.run("Update", MODEL_COPY, copy_id, copy_props, PhysicalResourceId=copy_name, OldResourceProperties=copy_props)
-    dev.run("Update", MODEL_SHARE, share_id, share_props, PhysicalResourceId=share_name, OldResourceProperties=share_props)
+    prod.run("Update", model_copy.KIND.type_name, copy_id, copy_props, PhysicalResourceId=copy_name, OldResourceProperties=copy_props)
+    dev.run("Update", model_share.KIND.type_name, share_id, share_props, PhysicalResourceId=share_name, OldResourceProperties=share_props)
     assert len(prod_bedrock.copy_jobs) == 1 and len(ram.shares) == 1
 
     # Tear down in reverse stack order: prod serving, then dev serving.
-    prod.run("Delete", PROVISIONED_THROUGHPUT, throughput_id, throughput_props, PhysicalResourceId=throughput_name)
-    prod.run("Delete", MODEL_COPY, copy_id, copy_props, PhysicalResourceId=copy_name)
-    dev.run("Delete", MODEL_SHARE, share_id, share_props, PhysicalResourceId=share_name)
+    prod.run("Delete", provisioned_throughput.KIND.type_name, throughput_id, throughput_props, PhysicalResourceId=throughput_name)
+    prod.run("Delete", model_copy.KIND.type_name, copy_id, copy_props, PhysicalResourceId=copy_name)
+    dev.run("Delete", model_share.KIND.type_name, share_id, share_props, PhysicalResourceId=share_name)
     assert prod_bedrock.billing() == []
     assert copy_name in prod_bedrock.models  # removal: retain, the default
     assert ram.live() == [] and ram.shared_with(PROD) == []

@@ -14,7 +14,6 @@ from botocore.exceptions import ReadTimeoutError
 from estate_runtime.core import Dispatcher
 from estate_runtime.kinds import customization_job, dataset, invocation_logging, provisioned_throughput
 from estate_runtime.naming import content_hash
-from estate_runtime.resource_types import CUSTOMIZATION_JOB, DATASET, INVOCATION_LOGGING, PROVISIONED_THROUGHPUT
 
 from .fake_bedrock import FakeBedrock
 from .fake_s3 import FakeS3
@@ -43,7 +42,7 @@ def dispatcher(bedrock: FakeBedrock, s3: FakeS3 | None = None) -> Dispatcher:
 
 
 def job_event(request_type: str, props: dict = PROPS, **extra) -> dict:
-    return event(request_type, CUSTOMIZATION_JOB, props, logical_id="JobSummarizer", **extra)
+    return event(request_type, customization_job.KIND.type_name, props, logical_id="JobSummarizer", **extra)
 
 
 def answered(deployment: Deployment) -> Deployment:
@@ -130,7 +129,7 @@ def test_serving_create_polls_while_creating_then_answers_every_attribute(framew
     bedrock.complete(TRAINING_JOB["jobName"])
     served = answered(
         framework.deploy(
-            dispatcher(bedrock), event("Create", PROVISIONED_THROUGHPUT, THROUGHPUT, logical_id="Serving"), between_polls=lambda n: bedrock.settle()
+            dispatcher(bedrock), event("Create", provisioned_throughput.KIND.type_name, THROUGHPUT, logical_id="Serving"), between_polls=lambda n: bedrock.settle()
         )
     )
     assert served.status == "SUCCESS", served.reason
@@ -248,7 +247,7 @@ def test_a_failed_serving_create_deletes_the_throughput_it_made_before_reporting
     bedrock = LostThroughputAnswer()
     bedrock.create_model_customization_job(**TRAINING_JOB)
     bedrock.complete(TRAINING_JOB["jobName"])
-    failed = answered(framework.deploy(dispatcher(bedrock), event("Create", PROVISIONED_THROUGHPUT, THROUGHPUT, logical_id="Serving")))
+    failed = answered(framework.deploy(dispatcher(bedrock), event("Create", provisioned_throughput.KIND.type_name, THROUGHPUT, logical_id="Serving")))
     assert failed.status == "FAILED"
     assert "Rate exceeded" in failed.reason and f"deleted provisioned throughput {THROUGHPUT['Name']}" in failed.reason
     assert bedrock.billing() == []
@@ -260,20 +259,24 @@ def test_a_failed_serving_create_deletes_the_throughput_it_made_before_reporting
 def test_a_synchronous_resource_answers_its_attributes_from_on_event(framework):
     s3 = FakeS3({("cdk-assets", "abc.jsonl"): b"{}\n"})
     props = {"SourceBucket": "cdk-assets", "SourceKey": "abc.jsonl", "TargetBucket": "training", "TargetKey": "datasets/x/abc.jsonl", "Sha256": "abc"}
-    created = answered(framework.deploy(dispatcher(FakeBedrock(), s3), event("Create", DATASET, props, logical_id="Dataset"), asynchronous=False))
+    created = answered(framework.deploy(dispatcher(FakeBedrock(), s3), event("Create", dataset.KIND.type_name, props, logical_id="Dataset"), asynchronous=False))
     assert created.status == "SUCCESS", created.reason
     assert created.data == {"S3Uri": "s3://training/datasets/x/abc.jsonl"} and created.physical_id == "s3://training/datasets/x/abc.jsonl"
     assert [i.entry for i in created.invocations] == ["on_event"]
     same = answered(
         framework.deploy(
             dispatcher(FakeBedrock(), s3),
-            event("Update", DATASET, {**props, "Sha256": "abc"}, logical_id="Dataset", PhysicalResourceId=created.physical_id, OldResourceProperties=props),
+            event("Update", dataset.KIND.type_name, {**props, "Sha256": "abc"}, logical_id="Dataset", PhysicalResourceId=created.physical_id, OldResourceProperties=props),
             asynchronous=False,
         )
     )
     assert same.status == "SUCCESS" and same.data == created.data
     deleted = answered(
-        framework.deploy(dispatcher(FakeBedrock(), s3), event("Delete", DATASET, props, logical_id="Dataset", PhysicalResourceId=created.physical_id), asynchronous=False)
+        framework.deploy(
+            dispatcher(FakeBedrock(), s3),
+            event("Delete", dataset.KIND.type_name, props, logical_id="Dataset", PhysicalResourceId=created.physical_id),
+            asynchronous=False,
+        )
     )
     assert deleted.status == "SUCCESS" and deleted.physical_id == created.physical_id
 
@@ -286,27 +289,29 @@ def test_a_synchronous_create_that_refuses_answers_failed_with_the_reason(framew
     stub.add_response("get_model_invocation_logging_configuration", {"loggingConfig": FOREIGN})
     logging = Provider({"bedrock": client}, [invocation_logging.KIND]).dispatcher
     with stub:
-        refused = answered(framework.deploy(logging, event("Create", INVOCATION_LOGGING, LOGGING), asynchronous=False))
+        refused = answered(framework.deploy(logging, event("Create", invocation_logging.KIND.type_name, LOGGING), asynchronous=False))
     assert refused.status == "FAILED" and refused.physical_id == CREATE_FAILED_MARKER
     assert "is already configured (delivering to s3://someone-elses-bucket/)" in refused.reason
     stub.assert_no_pending_responses()
 
 
 def test_promotion_share_then_copy_answer_their_attributes_after_incomplete_polls(framework):
-    from .test_promotion_handlers import COPY, MODEL_COPY, MODEL_SHARE, SHARE, Estate
+    from estate_runtime.kinds import model_copy, model_share
+
+    from .test_promotion_handlers import COPY, SHARE, Estate
     from .test_promotion_handlers import JOB as TRAINED
     from .test_promotion_handlers import TRAINING_JOB as PROMOTED_JOB
 
     estate = Estate()
     estate.dev.create_model_customization_job(**PROMOTED_JOB)
     shared = answered(
-        framework.deploy(estate.owner.dispatcher, event("Create", MODEL_SHARE, SHARE, logical_id="Share"), between_polls=lambda n: estate.dev.complete(TRAINED))
+        framework.deploy(estate.owner.dispatcher, event("Create", model_share.KIND.type_name, SHARE, logical_id="Share"), between_polls=lambda n: estate.dev.complete(TRAINED))
     )
     assert shared.status == "SUCCESS", shared.reason
     (share,) = estate.ram.live()
     assert shared.data == {"ShareArn": share["arn"], "ModelArn": estate.dev.models[TRAINED]["modelArn"]}
     copied = answered(
-        framework.deploy(estate.receiver.dispatcher, event("Create", MODEL_COPY, COPY, logical_id="Copy"), between_polls=lambda n: estate.prod.finish_copies())
+        framework.deploy(estate.receiver.dispatcher, event("Create", model_copy.KIND.type_name, COPY, logical_id="Copy"), between_polls=lambda n: estate.prod.finish_copies())
     )
     assert copied.status == "SUCCESS", copied.reason
     assert copied.data == {"ModelArn": estate.prod.models[COPY["Name"]]["modelArn"], "ModelLifecycle": "ACTIVE"}

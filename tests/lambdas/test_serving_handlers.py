@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from estate_runtime.errors import EstateError
-from estate_runtime.resource_types import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
+from estate_runtime.kinds import custom_model_deployment, provisioned_throughput
 
 from .fake_bedrock import FakeBedrock
 from .provider_sim import Provider, Resource
@@ -36,7 +36,7 @@ TRAINING_JOB = {
 def serving_resource(fake: FakeBedrock) -> Resource:
     """The serving entry of these tests behind the provider simulator (a throughput unless a call
     names another type), with the Bedrock fake."""
-    return Provider({"bedrock": fake}).resource(PROVISIONED_THROUGHPUT, "Serving")
+    return Provider({"bedrock": fake}).resource(provisioned_throughput.KIND.type_name, "Serving")
 
 
 @pytest.fixture
@@ -227,10 +227,10 @@ DEPLOYMENT = {**THROUGHPUT, "Name": "bedrock-estate-dev-summarizer-od-5e6f7a8b",
 
 def test_deployment_lifecycle_create_swap_delete(h, fake):
     fake.complete(JOB)
-    answer = h.on_event("Create", DEPLOYMENT, resource_type=CUSTOM_MODEL_DEPLOYMENT)
-    assert h.poll("Create", DEPLOYMENT, answer, resource_type=CUSTOM_MODEL_DEPLOYMENT)["IsComplete"] is False
+    answer = h.on_event("Create", DEPLOYMENT, resource_type=custom_model_deployment.KIND.type_name)
+    assert h.poll("Create", DEPLOYMENT, answer, resource_type=custom_model_deployment.KIND.type_name)["IsComplete"] is False
     fake.settle()
-    done = h.poll("Create", DEPLOYMENT, answer, resource_type=CUSTOM_MODEL_DEPLOYMENT)
+    done = h.poll("Create", DEPLOYMENT, answer, resource_type=custom_model_deployment.KIND.type_name)
     assert done["IsComplete"] is True and done["Data"]["Arn"].startswith("arn:aws:bedrock:us-west-2:111111111111:custom-model-deployment/")
 
     digest = "0a0b0c0d0e" + "1" * 54
@@ -239,15 +239,15 @@ def test_deployment_lifecycle_create_swap_delete(h, fake):
     fake.complete(retrained)
     new_props = {**DEPLOYMENT, "Model": {"JobNameParts": {"Readable": "bedrock-estate-dev-summarizer", "Digest": digest}}}
     extra = {"PhysicalResourceId": DEPLOYMENT["Name"], "OldResourceProperties": DEPLOYMENT}
-    update = h.on_event("Update", new_props, resource_type=CUSTOM_MODEL_DEPLOYMENT, **extra)
-    assert h.poll("Update", new_props, update, resource_type=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is False
-    assert h.poll("Update", new_props, update, resource_type=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is False  # no second swap
+    update = h.on_event("Update", new_props, resource_type=custom_model_deployment.KIND.type_name, **extra)
+    assert h.poll("Update", new_props, update, resource_type=custom_model_deployment.KIND.type_name, **extra)["IsComplete"] is False
+    assert h.poll("Update", new_props, update, resource_type=custom_model_deployment.KIND.type_name, **extra)["IsComplete"] is False  # no second swap
     assert len([c for c in fake.calls if c[0] == "UpdateCustomModelDeployment"]) == 1
     fake.settle()
-    assert h.poll("Update", new_props, update, resource_type=CUSTOM_MODEL_DEPLOYMENT, **extra)["IsComplete"] is True
+    assert h.poll("Update", new_props, update, resource_type=custom_model_deployment.KIND.type_name, **extra)["IsComplete"] is True
 
-    gone = h.on_event("Delete", new_props, resource_type=CUSTOM_MODEL_DEPLOYMENT, PhysicalResourceId=DEPLOYMENT["Name"])
-    assert h.poll("Delete", new_props, gone, resource_type=CUSTOM_MODEL_DEPLOYMENT, PhysicalResourceId=DEPLOYMENT["Name"])["IsComplete"] is True
+    gone = h.on_event("Delete", new_props, resource_type=custom_model_deployment.KIND.type_name, PhysicalResourceId=DEPLOYMENT["Name"])
+    assert h.poll("Delete", new_props, gone, resource_type=custom_model_deployment.KIND.type_name, PhysicalResourceId=DEPLOYMENT["Name"])["IsComplete"] is True
     assert fake.deployments == {}
 
 

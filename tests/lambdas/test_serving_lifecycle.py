@@ -15,7 +15,6 @@ import yaml
 from constructs_lib.spec import parse_spec
 from estate_runtime.errors import EstateError
 from estate_runtime.kinds import customization_job, dataset, provisioned_throughput
-from estate_runtime.resource_types import CUSTOMIZATION_JOB, DATASET, PROVISIONED_THROUGHPUT
 from stacks.estate_stage import EstateStage
 
 from ..conftest import PROMOTION_DIR, cdk_context
@@ -58,25 +57,25 @@ class Cloud:
         """Create the datasets and the job of a Customization template; return the job name."""
         sim = Template(templates["Customization"])
         attributes = {}
-        for logical_id in sim.logical_ids(DATASET):
+        for logical_id in sim.logical_ids(dataset.KIND.type_name):
             props = sim.properties(logical_id)
             self.s3.objects[(props["SourceBucket"], props["SourceKey"])] = b"{}\n"
-            attributes[logical_id] = self.on_event("Create", DATASET, logical_id, props)["Data"]
+            attributes[logical_id] = self.on_event("Create", dataset.KIND.type_name, logical_id, props)["Data"]
         sim = Template(templates["Customization"], attributes)
-        [logical_id] = sim.logical_ids(CUSTOMIZATION_JOB)
-        job_arn = self.on_event("Create", CUSTOMIZATION_JOB, logical_id, sim.properties(logical_id))["PhysicalResourceId"]
+        [logical_id] = sim.logical_ids(customization_job.KIND.type_name)
+        job_arn = self.on_event("Create", customization_job.KIND.type_name, logical_id, sim.properties(logical_id))["PhysicalResourceId"]
         return next(name for name, job in self.bedrock.jobs.items() if job["jobArn"] == job_arn)
 
 
 def throughput(templates: dict) -> tuple[str, dict]:
     sim = Template(templates["Serving"])
-    [logical_id] = sim.logical_ids(PROVISIONED_THROUGHPUT)
+    [logical_id] = sim.logical_ids(provisioned_throughput.KIND.type_name)
     return logical_id, sim.properties(logical_id)
 
 
 def serve_until_done(cloud, request_type, logical_id, props, answer, **extra):
     for _ in range(5):
-        result = cloud.poll(request_type, PROVISIONED_THROUGHPUT, logical_id, props, answer, **extra)
+        result = cloud.poll(request_type, provisioned_throughput.KIND.type_name, logical_id, props, answer, **extra)
         if result["IsComplete"]:
             return result
         cloud.bedrock.settle()
@@ -91,16 +90,16 @@ def test_serving_lifecycle_from_the_synthesized_templates(tmp_path):
     assert props["ModelUnits"] == "1"  # as CloudFormation delivers it
 
     # Create while the job still trains: after the wait, a message that says what to do; nothing bills.
-    answer = cloud.on_event("Create", PROVISIONED_THROUGHPUT, logical_id, props)
-    assert cloud.poll("Create", PROVISIONED_THROUGHPUT, logical_id, props, answer)["IsComplete"] is False
+    answer = cloud.on_event("Create", provisioned_throughput.KIND.type_name, logical_id, props)
+    assert cloud.poll("Create", provisioned_throughput.KIND.type_name, logical_id, props, answer)["IsComplete"] is False
     stale = {**answer, "EstateState": {**answer["EstateState"], "StartedAt": str(time.time() - int(props["ModelWaitSeconds"]) - 1)}}
     with pytest.raises(EstateError, match=f"job {job} is still training .* deploy the serving stack again"):
-        cloud.poll("Create", PROVISIONED_THROUGHPUT, logical_id, props, stale)
+        cloud.poll("Create", provisioned_throughput.KIND.type_name, logical_id, props, stale)
     assert cloud.bedrock.billing() == []
 
     # Training completes; the next deployment creates the throughput and waits for InService.
     cloud.bedrock.complete(job)
-    answer = cloud.on_event("Create", PROVISIONED_THROUGHPUT, logical_id, props)
+    answer = cloud.on_event("Create", provisioned_throughput.KIND.type_name, logical_id, props)
     done = serve_until_done(cloud, "Create", logical_id, props, answer)
     name = answer["PhysicalResourceId"]
     assert cloud.bedrock.billing() == [name]
@@ -115,7 +114,7 @@ def test_serving_lifecycle_from_the_synthesized_templates(tmp_path):
     _, swapped = throughput(retrained_templates)
     assert swapped["Name"] == props["Name"]
     extra = {"PhysicalResourceId": name, "OldResourceProperties": props}
-    update = cloud.on_event("Update", PROVISIONED_THROUGHPUT, logical_id, swapped, **extra)
+    update = cloud.on_event("Update", provisioned_throughput.KIND.type_name, logical_id, swapped, **extra)
     serve_until_done(cloud, "Update", logical_id, swapped, update, **extra)
     assert cloud.bedrock.throughputs[name]["modelArn"] == cloud.bedrock.models[retrained]["modelArn"]
 
@@ -131,24 +130,24 @@ def test_serving_lifecycle_from_the_synthesized_templates(tmp_path):
     _, bigger = throughput(bigger_templates)
     assert bigger["Name"] != name
     extra = {"PhysicalResourceId": name, "OldResourceProperties": swapped}
-    replaced = cloud.on_event("Update", PROVISIONED_THROUGHPUT, logical_id, bigger, **extra)
+    replaced = cloud.on_event("Update", provisioned_throughput.KIND.type_name, logical_id, bigger, **extra)
     serve_until_done(cloud, "Update", logical_id, bigger, replaced, **extra)
-    old_gone = cloud.on_event("Delete", PROVISIONED_THROUGHPUT, logical_id, swapped, PhysicalResourceId=name)
-    assert cloud.poll("Delete", PROVISIONED_THROUGHPUT, logical_id, swapped, old_gone, PhysicalResourceId=name)["IsComplete"] is True
+    old_gone = cloud.on_event("Delete", provisioned_throughput.KIND.type_name, logical_id, swapped, PhysicalResourceId=name)
+    assert cloud.poll("Delete", provisioned_throughput.KIND.type_name, logical_id, swapped, old_gone, PhysicalResourceId=name)["IsComplete"] is True
     assert cloud.bedrock.billing() == [bigger["Name"]]
 
     # An update that fails (no quota for 5 units), then CloudFormation's rollback to the last good one.
     too_big = {**bigger, "Name": bigger["Name"][:-8] + "ffffffff", "ClientRequestToken": "too-big", "ModelUnits": "5"}
     extra = {"PhysicalResourceId": bigger["Name"], "OldResourceProperties": bigger}
-    failing = cloud.on_event("Update", PROVISIONED_THROUGHPUT, logical_id, too_big, **extra)
+    failing = cloud.on_event("Update", provisioned_throughput.KIND.type_name, logical_id, too_big, **extra)
     with pytest.raises(EstateError, match="exceeds a quota"):
-        cloud.poll("Update", PROVISIONED_THROUGHPUT, logical_id, too_big, failing, **extra)
+        cloud.poll("Update", provisioned_throughput.KIND.type_name, logical_id, too_big, failing, **extra)
     back = {"PhysicalResourceId": bigger["Name"], "OldResourceProperties": too_big}
-    rolled = cloud.on_event("Update", PROVISIONED_THROUGHPUT, logical_id, bigger, **back)
+    rolled = cloud.on_event("Update", provisioned_throughput.KIND.type_name, logical_id, bigger, **back)
     assert rolled["PhysicalResourceId"] == bigger["Name"]
     assert serve_until_done(cloud, "Update", logical_id, bigger, rolled, **back)["IsComplete"] is True
 
     # Delete: gone, and nothing left billing.
-    final = cloud.on_event("Delete", PROVISIONED_THROUGHPUT, logical_id, bigger, PhysicalResourceId=bigger["Name"])
-    assert cloud.poll("Delete", PROVISIONED_THROUGHPUT, logical_id, bigger, final, PhysicalResourceId=bigger["Name"])["IsComplete"] is True
+    final = cloud.on_event("Delete", provisioned_throughput.KIND.type_name, logical_id, bigger, PhysicalResourceId=bigger["Name"])
+    assert cloud.poll("Delete", provisioned_throughput.KIND.type_name, logical_id, bigger, final, PhysicalResourceId=bigger["Name"])["IsComplete"] is True
     assert cloud.bedrock.billing() == []

@@ -2,7 +2,7 @@
 what its provider must do (wait or not, and how long), the AWS operations it calls and when, and
 its typed properties. Importable without the CDK and without boto3.
 
-The handler registry (``entry.REGISTRY``), the type names (``resource_types``), the handlers'
+The handler registry (``entry.REGISTRY``), the type names (``BY_TYPE``), the handlers'
 ``required_operations`` and the conditional permissions (``permissions.ONLY_WHEN``) derive from
 here; the constructs write their properties with ``to_cfn()`` and the handlers read them with
 ``parse()``. A new kind is one module here plus its handler and its construct.

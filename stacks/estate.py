@@ -9,11 +9,9 @@ from typing import Literal
 from aws_cdk import App, Aspects, Environment
 
 from constructs_lib.compliance.nag import add_nag_packs
-from constructs_lib.compliance.pipeline_findings import AcknowledgePipelineFindings
 from constructs_lib.spec import EstateSpec
 
 from .estate_stage import EstateStage
-from .pipeline_stack import PipelineStack, replication_stacks
 
 Build = Literal["all", "stages"]
 BUILDS: tuple[Build, ...] = ("all", "stages")
@@ -41,6 +39,11 @@ def build_estate(
         if extend is not None:
             extend(stage)
     if spec.pipeline is not None and spec.pipeline.enabled and build == "all":
+        # Imported here: an estate without a pipeline never loads CDK Pipelines and CodeBuild.
+        from constructs_lib.compliance.pipeline_findings import AcknowledgePipelineFindings
+
+        from .pipeline_stack import PipelineStack, replication_stacks
+
         # CDK Pipelines adds cross-region support stacks at the app level: acknowledge there too.
         Aspects.of(app).add(AcknowledgePipelineFindings())
         PipelineStack(

@@ -106,7 +106,7 @@ class CustomizationJob(Construct):
         self.names: JobNames = props.names or _derive_names(stack, props)
         if props.catalog_checks:
             fail_synthesis_on(self, _catalog_problems(environment, props))
-        grants = EstateProvider.of(stack, props.logging).serve(KIND)
+        grants = EstateProvider.of(self, props.logging, stack=stack).serve(KIND)
         _grant_handler(grants, environment, props)
 
         customization_config = None

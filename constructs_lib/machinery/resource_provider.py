@@ -113,9 +113,10 @@ class EstateProvider(Construct):
     ID = "EstateProvider"
 
     @classmethod
-    def of(cls, scope: Construct, logging: ProviderLogging) -> EstateProvider:
-        """The stack's provider, created on first use. Every caller must pass the same logging."""
-        stack = scope if isinstance(scope, Stack) else Stack.of(scope)
+    def of(cls, scope: Construct, logging: ProviderLogging, *, stack: Stack | None = None) -> EstateProvider:
+        """The provider of ``scope``'s stack, created on first use. Every caller must pass the same
+        logging. ``stack``: ``scope``'s stack when the caller has it already (saves asking the CDK)."""
+        stack = stack or Stack.of(scope)
         existing = _providers.get(stack)
         if existing is None:
             found = stack.node.try_find_child(cls.ID)

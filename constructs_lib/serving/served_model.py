@@ -119,7 +119,7 @@ class ServedModel(Construct):
         stack = Stack.of(self)
         environment = environment_of(stack)
         provisioned = props.kind == "provisioned"
-        grants = EstateProvider.of(stack, props.logging).serve(provisioned_throughput.KIND if provisioned else custom_model_deployment.KIND)
+        grants = EstateProvider.of(self, props.logging, stack=stack).serve(provisioned_throughput.KIND if provisioned else custom_model_deployment.KIND)
         _grant_handler(grants, environment, props, self.base_model)
         if provisioned and props.commitment:
             fail_synthesis_on(self, self._commitment_problems())

@@ -53,7 +53,7 @@ class ServingMonitoring(Construct):
 
         for model in props.models:
             # One metric object per series, shared by its widget and its alarm: each is a construct
-            # call into the CDK, and a stage serving 30 models draws 330 of them.
+            # call into the CDK, and a stage serving 30 models draws 240 of them.
             sums = {
                 name: metric(model, name)
                 for name in ("Invocations", "InvocationThrottles", "InvocationClientErrors", "InvocationServerErrors", "InputTokenCount", "OutputTokenCount")

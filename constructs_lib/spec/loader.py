@@ -57,7 +57,7 @@ class _DuplicateKey(Exception):
     def path(self, text: str) -> str:
         """The duplicate's whole path (``stages.dev.account``, not ``account``), found in the
         document's node tree (composing does not construct mappings, so it does not stop here)."""
-        found = _path_of_key(yaml.compose(text, Loader=yaml.SafeLoader), self.key, self.line, ())
+        found = _path_of_key(_compose(text), self.key, self.line, ())
         return ".".join(str(part) for part in found) if found else self.key
 
 
@@ -254,17 +254,25 @@ def _in_file_order(issues: list[SpecIssue]) -> list[SpecIssue]:
 
 
 # libyaml's parser, which PyYAML's wheels include, reads a spec of 150 jobs six times faster than
-# PyYAML's own. PyYAML's parser words its errors better (and the messages above were written
-# against it), so a document libyaml refuses is read again with it to say why.
+# PyYAML's own. The two agree on a document except where libyaml is more lenient: tabs outside
+# indentation and a byte-order mark past the start, which PyYAML refuses. Such a text, and any
+# text libyaml refuses, is read by PyYAML's parser, so what is valid does not depend on whether
+# libyaml is installed, and errors keep the wording the messages above were written against.
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    if "\t" not in text and "\ufeff" not in text[1:]:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except (yaml.YAMLError, UnicodeError):
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def _read_document(text: str) -> tuple[Any, dict[Loc, int]]:
     """The document's data, and the line of every key and item in it: parsed once."""
-    try:
-        node = yaml.compose(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    node = _compose(text)
     lines = _line_map(node)  # before constructing, which flattens merge keys in the node tree
     if node is None:
         return None, lines

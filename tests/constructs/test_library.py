@@ -99,6 +99,15 @@ def test_a_job_derives_its_names_from_a_readable_name_and_what_shapes_the_model(
     assert names(name="team dev / summarizer").readable == "team-dev-summarizer"
 
 
+def test_a_second_job_logging_elsewhere_in_the_same_stack_is_named_in_the_error(tmp_path):
+    _, stack, key, logging = new_stack(tmp_path)
+    role = CustomizationServiceRole(stack, "Role")
+    CustomizationJob(stack, "First", job_props(logging, role, key))
+    other = ProviderLogging(log_group_prefix="/other/", log_key=key)
+    with pytest.raises(ValueError, match=r"^Team/Second: the stack's EstateProvider already logs with"):
+        CustomizationJob(stack, "Second", job_props(other, role, key, name="second"))
+
+
 def test_the_job_names_path_of_the_estate_stacks_still_works(tmp_path):
     from constructs_lib import JobNames
     from estate_runtime.naming import JobNames as RuntimeJobNames

@@ -18,6 +18,30 @@ def test_a_tab_in_the_indentation_is_named_at_its_line(tmp_path):
     assert problems(text, tmp_path) == ["estate.yaml:4: <spec>: a tab in the indentation; YAML indents with spaces only"]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A tab after a colon: YAML refuses it whichever parser reads the spec (libyaml alone would
+        # take it), and a duplicate key in the same file does not turn that into a traceback.
+        (
+            "name: acme\nremoval:\tretain\nremoval: destroy\nstages:\n  dev:\n    account: '111111111111'\n    region: us-east-1\n",
+            "estate.yaml:2: <spec>: not valid YAML: found character '\\t' that cannot start any token",
+        ),
+        (
+            "name: acme\nstages:\n  dev: {account: '111111111111',\tregion: us-east-1}\n",
+            "estate.yaml:3: <spec>: not valid YAML: found character '\\t' that cannot start any token",
+        ),
+    ],
+)
+def test_a_tab_outside_the_indentation_is_refused_as_before(tmp_path, text, expected):
+    assert problems(text, tmp_path) == [expected]
+
+
+def test_a_duplicate_key_is_named_by_its_path_when_the_file_parses(tmp_path):
+    text = "name: acme\nstages:\n  dev:\n    account: '111111111111'\n    account: '222222222222'\n    region: us-east-1\n"
+    assert problems(text, tmp_path) == ["estate.yaml:5: stages.dev.account: duplicate key (first defined on line 4); keep one"]
+
+
 def test_a_served_model_in_another_account_or_region_is_refused(tmp_path):
     text = (
         "name: acme\nstages:\n  dev:\n    account: '111111111111'\n    region: us-east-1\n    serving:\n      x:\n"

@@ -27,7 +27,10 @@ SERVED_MODEL_CALLS = 27  # the served model's few, and its 8 metrics, 4 widgets 
 
 @pytest.fixture
 def count_calls(monkeypatch):
-    """The number of requests Python sends to the CDK's Node process while ``build`` runs."""
+    """The number of requests Python sends to the CDK's Node process while ``build`` runs.
+
+    Counted at jsii's private ``_NodeProcess.send`` (jsii is pinned in requirements.lock): a jsii
+    upgrade that renames it makes this test error out loudly, never pass silently."""
     send = kernel_process._NodeProcess.send
     calls = collections.Counter()
 

@@ -147,6 +147,24 @@ def test_a_serving_entry_resolves_to_its_arn_through_the_serving_stack(tmp_path,
     assert f"| model id | `{arn}` |" in out and "| est. cost per 1,000 requests | unknown |" in out
 
 
+def test_a_serving_entry_of_a_stage_not_deployed_says_what_to_check(tmp_path, capsys):
+    from botocore.stub import Stubber
+
+    fake = FakeRuntime(_by_prompt, region="us-west-2")
+    cloudformation = fake.session.client("cloudformation")
+    stubber = Stubber(cloudformation)
+    stubber.add_client_error("describe_stacks", "ValidationError", "Stack with id bedrock-estate-dev-serving does not exist")
+    with stubber:
+        args = _args(tmp_path, "summarizer", stage="dev", region=None, repeats=1, no_progress=True)
+        assert bench.main(args, session=FakeSession(fake, {"cloudformation": cloudformation}), clock=fake.clock) == 1
+    err = capsys.readouterr().err
+    assert (
+        "cannot read stack bedrock-estate-dev-serving: Stack with id bedrock-estate-dev-serving does not exist. "
+        "Is stage dev's serving side deployed, and are these its account's credentials?"
+    ) in err
+    assert "Traceback" not in err and not fake.requests
+
+
 def test_target_options_are_checked():
     assert bench.parse_target("m.a,latency=optimized,tier=flex") == ("m.a", "optimized", "flex")
     with pytest.raises(bench.BenchError, match="unknown option 'latency=fastest'"):

@@ -47,6 +47,8 @@ from typing import Any
 
 from estate_runtime.naming import StageNames
 
+from .deployed import StackUnreadable, stack_outputs
+
 LATENCIES = ("standard", "optimized")
 TIERS = ("priority", "default", "flex", "reserved")  # botocore 1.44.5 ServiceTierType
 DEFAULT_MAX_TOKENS = 512
@@ -124,17 +126,13 @@ def parse_target(text: str) -> tuple[str, str | None, str | None]:
 
 def serving_outputs(session: Any, estate: str, stage: str) -> dict[str, str]:
     """The serving stack's outputs ``{OutputKey: OutputValue}``."""
-    from botocore.exceptions import ClientError
-
     stack = StageNames(estate, stage).stack("serving")
     try:
-        stacks = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-    except ClientError as error:
+        return stack_outputs(session, stack)
+    except StackUnreadable as error:
         raise BenchError(
-            f"cannot read stack {stack}: {error.response['Error'].get('Message') or error.response['Error'].get('Code')}. "
-            f"Is stage {stage}'s serving side deployed, and are these its account's credentials?"
+            f"cannot read stack {stack}: {error}. Is stage {stage}'s serving side deployed, and are these its account's credentials?"
         ) from None
-    return {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs", []) if stacks else [])}
 
 
 def output_key(entry: str) -> str:

@@ -37,6 +37,8 @@ from typing import Any
 
 from estate_runtime.naming import StageNames
 
+from .deployed import StackUnreadable, stack_outputs
+
 TRAINING_FILE = "step_wise_training_metrics.csv"
 VALIDATION_FILE = "validation_metrics.csv"
 JOB_FOLDER = "model-customization-job-"
@@ -257,16 +259,14 @@ def output_bucket(session: Any, estate: str, stage: str) -> str:
     except ClientError as error:
         ssm_problem = f"{parameter}: {error.response['Error'].get('Code')}"
     try:
-        stacks = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-    except ClientError as error:
+        outputs = stack_outputs(session, stack)
+    except StackUnreadable as error:
         raise MetricsError(
-            f"cannot find the output bucket of stage {stage}: SSM parameter {ssm_problem}; "
-            f"stack {stack}: {error.response['Error'].get('Message') or error.response['Error'].get('Code')}. "
+            f"cannot find the output bucket of stage {stage}: SSM parameter {ssm_problem}; stack {stack}: {error}. "
             "Is the foundation deployed, and are these the stage account's credentials?"
         ) from None
-    for output in stacks[0].get("Outputs", []) if stacks else []:
-        if output.get("OutputKey") == "OutputBucketName":
-            return output["OutputValue"]
+    if "OutputBucketName" in outputs:
+        return outputs["OutputBucketName"]
     raise MetricsError(f"cannot find the output bucket of stage {stage}: SSM parameter {ssm_problem}; stack {stack} has no OutputBucketName output")
 
 

@@ -383,17 +383,47 @@ def test_a_dead_grant_is_caught(roles):
 
 
 # -- the evaluation gate's role ----------------------------------------------------------------------
-# The gate (constructs_lib.tools.gate, through constructs_lib.tools.bench) runs in the pipeline with the stage's
+# The gate (constructs_lib.tools.gate, and the tools modules it imports) runs in the pipeline with the stage's
 # gate role: what its code calls there, and the resource type each served kind is.
-GATE_MODULES = ("constructs_lib.tools.gate", "constructs_lib.tools.bench")
 GATE_SERVICES = ("bedrock-runtime", "cloudformation")
+
+
+def _tools_modules_reached_from(module: str) -> set[str]:
+    """``module`` and every ``constructs_lib.tools`` module it imports, directly or not (read from
+    the source, so a call moved into a new helper module is still seen)."""
+    import ast
+    import importlib.util
+    import pkgutil
+
+    import constructs_lib.tools
+
+    tools = {f"constructs_lib.tools.{m.name}" for m in pkgutil.iter_modules(constructs_lib.tools.__path__)}
+    reached, todo = set(), [module]
+    while todo:
+        name = todo.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        for node in ast.walk(ast.parse(importlib.import_module(name).__loader__.get_source(name))):
+            if isinstance(node, ast.ImportFrom):
+                base = importlib.util.resolve_name("." * node.level + (node.module or ""), "constructs_lib.tools") if node.level else (node.module or "")
+                candidates = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                candidates = [alias.name for alias in node.names]
+            else:
+                continue
+            todo += [c for c in candidates if c in tools]
+    return reached
+
+
+GATE_MODULES = tuple(sorted(_tools_modules_reached_from("constructs_lib.tools.gate")))
 SERVED_TYPES = {"Custom::BedrockCustomModelDeployment": "custom-model-deployment", "Custom::BedrockProvisionedThroughput": "provisioned-model"}
 
 
 def gate_operations() -> set[tuple[str, str]]:
     """Every operation of the gate's services its modules call (``client.<operation>(...)``)."""
     import ast
-    import importlib
+    import importlib.util
 
     import botocore.session
     from botocore import xform_name

@@ -16,12 +16,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from constructs_lib.compliance.nag import acknowledge
 from constructs_lib.customization.job_events import job_state_pattern
 from constructs_lib.foundation.estate_key import EstateKey, EstateKeyProps
+from constructs_lib.foundation.notification_topic import subscribe_email
 from constructs_lib.foundation.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.spec import EstateSpec, StageSettings
 
@@ -93,7 +93,7 @@ class PipelineStack(Stack):
         self.topic = sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True, display_name=f"{spec.name} delivery")
         # The estate's people hear of broadened permissions as they hear of its jobs and alarms.
         for email in spec.notifications.emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            subscribe_email(self.topic, email)
 
         source = pipelines.CodePipelineSource.connection(settings.repository, settings.branch, connection_arn=settings.connection_arn)
         cli_version, assets_version = locked_cli_versions()

@@ -134,7 +134,7 @@ def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
     base = tmp_path_factory.mktemp("permissions")
     prompt = {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "Summarize: the disk is full."}]}]}
     (base / "prompts.jsonl").write_text("\n".join(json.dumps(prompt) for _ in range(5)) + "\n")
-    shutil.copy(ROOT / "datasets" / "arithmetic" / "rft" / "train.jsonl", base / "arithmetic.jsonl")
+    shutil.copy(FIXTURES.parent / "datasets" / "arithmetic" / "rft" / "train.jsonl", base / "arithmetic.jsonl")
     (base / "graders").mkdir()
     shutil.copy(ROOT / "examples" / "graders" / "exact_match.py", base / "graders" / "exact_match.py")
     return synthesize(parse_spec(PERMISSIONS_SPEC, source="permissions.yaml", base_dir=base), base / "cdk.out", base_dir=base)

@@ -12,7 +12,7 @@ import pytest
 
 from constructs_lib.tools.plan import read_assembly, render
 
-from .conftest import DEFAULT_FIXTURE, ROOT
+from .conftest import DEFAULT_FIXTURE, FIXTURES, ROOT
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 
@@ -31,7 +31,7 @@ def offline_env(tmp_path: Path) -> dict[str, str]:
 
 def test_a_spec_mistake_exits_with_the_message_and_no_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
-    text = DEFAULT_FIXTURE.read_text().replace("path: ../../../datasets/", f"path: {ROOT / 'datasets'}/")
+    text = DEFAULT_FIXTURE.read_text().replace("path: ../datasets/", f"path: {FIXTURES.parent / 'datasets'}/")
     bad.write_text(text.replace("region: us-east-1", "region: us-wst-2"))
     env = offline_env(tmp_path) | {"CDK_CONTEXT_JSON": json.dumps({"estate": str(bad)}), "CDK_OUTDIR": str(tmp_path / "out")}
     result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -121,7 +121,7 @@ def test_plan_describes_the_delivery_pipeline(default_estate, default_spec):
     # dev's gate, with its thresholds, before prod deploys.
     assert (
         "- gate on summarizer: end-to-end p90 <= 20 s; time to first token p90 <= 3 s; failed requests <= 10% "
-        "(shipped bench prompts); mean tokenF1 >= 0.35 on `../../../datasets/summarization/nova/validation.jsonl` "
+        "(shipped bench prompts); mean tokenF1 >= 0.35 on `../datasets/summarization/nova/validation.jsonl` "
         "(the pipeline runs it after this stage deploys; a failure stops later stages)" in plan
     )
     assert plan.count("- gate on ") == 1

@@ -11,7 +11,7 @@ from constructs_lib.tools.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
-SAMPLE = ROOT / "datasets" / "summarization"
+SAMPLE = ROOT / "tests" / "fixtures" / "datasets" / "summarization"
 
 
 def test_the_sample_dataset_is_valid_for_claude_3_haiku(capsys):

@@ -42,8 +42,10 @@ def ticket_records(count: int) -> str:
 
 def the_sample_as_shipped(repo: Path) -> None:
     """The copy's estate.yaml is the template's sample (the fixture, its dataset paths from the root)."""
-    text = DEFAULT_FIXTURE.read_text().replace(": ../../../datasets/", ": datasets/")  # dataset and gate paths
+    text = DEFAULT_FIXTURE.read_text().replace(": ../datasets/", ": datasets/")  # dataset and gate paths
     (repo / "estate.yaml").write_text(text)
+    # With the sample's data files, whatever the user's datasets/ holds now (they may have removed them).
+    shutil.copytree(DEFAULT_FIXTURE.parent.parent / "datasets", repo / "datasets", dirs_exist_ok=True)
 
 
 def make_it_mine(repo: Path) -> None:
@@ -55,7 +57,7 @@ def make_it_mine(repo: Path) -> None:
     pipeline = doc["pipeline"]
     pipeline["connectionArn"] = pipeline["connectionArn"].replace(pipeline["account"], TOOLING)
     pipeline["account"] = TOOLING
-    (repo / "datasets" / "tickets").mkdir()
+    (repo / "datasets" / "tickets").mkdir(exist_ok=True)  # a copy: the user's own tickets folder may be there
     (repo / "datasets" / "tickets" / "train.jsonl").write_text(ticket_records(120))
     doc["datasets"]["tickets-train"] = {"path": "datasets/tickets/train.jsonl", "description": "Ticket triage examples"}
     staging = {
@@ -92,7 +94,7 @@ def fork(tmp_path_factory) -> Path:
 
 
 def test_the_copy_is_a_clone_with_its_snapshot_folder_and_no_build_output(fork):
-    for tracked in ("estate.yaml", "Makefile", "tests/estate/gate.py", "datasets/summarization/train.jsonl"):
+    for tracked in ("estate.yaml", "Makefile", "tests/estate/gate.py", "datasets/summarization/nova/train.jsonl"):
         assert (fork / tracked).is_file(), tracked
     assert (fork / "tests" / "estate" / "snapshots").is_dir()
     assert "snapshots: setup" in (fork / "Makefile").read_text()  # `make snapshots` runs the writer used below

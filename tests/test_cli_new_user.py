@@ -4,6 +4,10 @@ every argument, a version, and messages in this command's own syntax."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -179,3 +183,16 @@ def test_catalog_check_help_names_every_call_it_needs_permission_for():
 
     help_text = dict(_arguments(build_parser()))["catalog --check"]
     assert "ListFoundationModels" in help_text and "GetFoundationModel" in help_text
+
+
+@pytest.mark.parametrize("value", ["01/08/2026", "2026-13-01"])
+@pytest.mark.parametrize("command", [["check", "tests/fixtures/estates/default.yaml"], ["catalog"]])
+def test_a_malformed_pinned_day_is_one_line_not_a_traceback(value, command):
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "BEDROCK_ESTATE_TODAY": value}
+    result = subprocess.run([sys.executable, "-m", "constructs_lib.tools.cli", *command], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"BEDROCK_ESTATE_TODAY='{value}' is not a date: write it as YYYY-MM-DD (e.g. 2026-11-23), "
+        "or unset it to check lifecycles against today's date"
+    )

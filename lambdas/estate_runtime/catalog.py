@@ -61,11 +61,24 @@ class DataLimits:
 TODAY_VARIABLE = "BEDROCK_ESTATE_TODAY"
 
 
+class PinnedDateError(SystemExit):
+    """``BEDROCK_ESTATE_TODAY`` is set but is not a date. No caller can correct a setting of the
+    environment, so it ends the program with its message and no traceback, like a usage error."""
+
+
 def today() -> date:
     """The date lifecycle checks compare with: the real date, unless ``BEDROCK_ESTATE_TODAY``
     (YYYY-MM-DD) pins it (tests, or replaying what a spec would have done on another day)."""
     pinned = os.environ.get(TODAY_VARIABLE)
-    return date.fromisoformat(pinned) if pinned else date.today()
+    if not pinned:
+        return date.today()
+    try:
+        return date.fromisoformat(pinned)
+    except ValueError:
+        raise PinnedDateError(
+            f"{TODAY_VARIABLE}={pinned!r} is not a date: write it as YYYY-MM-DD (e.g. 2026-11-23), "
+            "or unset it to check lifecycles against today's date"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from . import checks, promotion
 from .errors import LocatedProblem
@@ -317,8 +317,18 @@ _CONNECTION_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:(codeconnections|codestar-con
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+$")
 
 
+def _required_unless_disabled(schema: dict[str, Any]) -> None:
+    # `pipeline: {enabled: false}` turns the pipeline off and needs nothing else (see EstateSpec).
+    required = schema.pop("required", [])
+    schema["if"] = {"properties": {"enabled": {"const": False}}, "required": ["enabled"]}
+    schema["then"] = {}
+    schema["else"] = {"required": required}
+
+
 class Pipeline(SpecModel):
     """The delivery pipeline (CDK Pipelines) that promotes the estate through the stages in order."""
+
+    model_config = ConfigDict(json_schema_extra=_required_unless_disabled)
 
     enabled: bool = Field(True, description="Synthesize the pipeline stack. Default true.")
     account: AccountId = Field(description="Account of the pipeline (a tooling account; targets trust it at bootstrap).")
@@ -423,12 +433,22 @@ class EstateSpec(SpecModel):
         default_factory=dict, description="Datasets jobs refer to by name."
     )
     notifications: Notifications = Field(default_factory=Notifications)
-    pipeline: Pipeline | None = Field(None, description="The delivery pipeline; omit for manual deployments only.")
+    pipeline: Pipeline | None = Field(
+        None, description="The delivery pipeline; omit it, or set enabled: false, for manual deployments only."
+    )
     prices: dict[str, dict[Literal["none", "OneMonth", "SixMonths"], Annotated[float, Field(ge=0)]]] = Field(
         default_factory=dict,
         description="Hourly USD per model unit by base model and term, overriding the shipped price table.",
     )
     stages: dict[StageName, Stage] = Field(min_length=1, description="Deployment targets, in promotion order.")
+
+    @field_validator("pipeline", mode="before")
+    @classmethod
+    def _disabled_pipeline_is_none(cls, value: Any) -> Any:
+        """``pipeline: {enabled: false}`` is no pipeline: nothing else in the block is needed or read."""
+        if isinstance(value, dict) and value.get("enabled") is False:
+            return None
+        return value
 
     def cross_check(self, base_dir: Path | None = None, fetched_prices: Any = None) -> list[LocatedProblem]:
         """Checks that span stages, merge overrides, consult the model catalog or read dataset

@@ -15,6 +15,17 @@ from .synthesis import ROOT, SynthesizedEstate, SynthesizedStack, cdk_context, s
 # relative to the fixture file, as in any spec.
 FIXTURES = ROOT / "tests" / "fixtures" / "estates"
 DEFAULT_FIXTURE = FIXTURES / "default.yaml"
+EXAMPLES = ROOT / "examples"
+SAMPLE_DATASETS = ROOT / "tests" / "fixtures" / "datasets"
+
+
+def load_example(name: str, text: str | None = None):
+    """An example spec under examples/ (or ``text``, a variant of it), its sample datasets read from
+    the tests' own copies: the samples in datasets/ are yours to remove once the estate is yours."""
+    from constructs_lib.spec import parse_spec
+
+    text = (text if text is not None else (EXAMPLES / name).read_text()).replace("path: ../datasets/", f"path: {SAMPLE_DATASETS}/")
+    return parse_spec(text, source=name, base_dir=EXAMPLES)
 
 
 @pytest.fixture(scope="session")

@@ -4,14 +4,11 @@ comment states; a later catalog review updates both."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from constructs_lib.spec import SpecError, parse_spec
+from constructs_lib.spec import SpecError
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-SAMPLES = Path(__file__).resolve().parent / "fixtures" / "datasets"
+from .conftest import EXAMPLES, load_example
 
 # file -> None (valid) or the fragments every refusal must carry, one list per expected problem
 EXPECTED: dict[str, list[list[str]] | None] = {
@@ -35,13 +32,6 @@ EXPECTED: dict[str, list[list[str]] | None] = {
 
 def test_every_example_is_checked():
     assert sorted(p.name for p in EXAMPLES.glob("*.yaml")) == sorted(EXPECTED)
-
-
-def load_example(name: str):
-    """The example as written, its sample datasets read from the tests' own copies: the samples in
-    datasets/ are yours to remove once the estate is yours, and this still checks the example."""
-    text = (EXAMPLES / name).read_text().replace("path: ../datasets/", f"path: {SAMPLES}/")
-    return parse_spec(text, source=name, base_dir=EXAMPLES)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -141,20 +141,17 @@ def test_an_unknown_price_points_at_both_ways_to_state_it(tmp_path):
 
 
 def test_the_plan_names_an_rft_jobs_grader_and_hyperparameters():
-    from pathlib import Path
+    from .conftest import EXAMPLES, load_example
 
-    examples = Path(__file__).resolve().parent.parent / "examples"
-    from constructs_lib.spec import load_spec
-
-    plan = render(load_spec(examples / "reinforcement-fine-tuning.yaml"), [])
+    plan = render(load_example("reinforcement-fine-tuning.yaml"), [])
     assert (
         "| arithmetic-rft | REINFORCEMENT_FINE_TUNING | `amazon.nova-2-lite-v1:0:256k` | dataset `arithmetic`, grader "
         "`graders/exact_match.py:lambda_handler` (deployed: python3.14, 60 s, 512 MB); epochCount 2, batchSize 64, learningRate 1e-05, "
         "trainingSamplePerPrompt 4, evalInterval 10, maxPromptLength 512, inferenceMaxTokens 1024, reasoningEffort low |"
     ) in plan
-    text = (examples / "reinforcement-fine-tuning.yaml").read_text()
+    text = (EXAMPLES / "reinforcement-fine-tuning.yaml").read_text()
     start, end = text.index("          grader:"), text.index("    serving:")
     arn = "arn:aws:lambda:us-east-1:111111111111:function:team-grader:3"
     by_arn = text[:start] + f"          grader: {{lambdaArn: '{arn}'}}\n" + text[end:]
-    plan = render(parse_spec(by_arn, base_dir=examples), [])
+    plan = render(load_example("reinforcement-fine-tuning.yaml", by_arn), [])
     assert f"dataset `arithmetic`, grader `{arn}`; service defaults |" in plan

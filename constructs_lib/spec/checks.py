@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import LocatedProblem
 from .gates import check_gates
 from .promotion import promoted_job, served_base_model, served_job
+from .regions import bedrock_regions, partition_of
 from .rft import grader_problems, rft_dataset_rules
 
 if TYPE_CHECKING:
@@ -39,6 +40,16 @@ def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: 
             settings = spec.stage(name)
         except LocatedProblem as problem:
             problems.append(problem)
+            continue
+        offered = bedrock_regions(partition_of(settings.region))
+        if settings.region not in offered:
+            partition = partition_of(settings.region)
+            advice = (
+                f"botocore's endpoint data lists it in {partition} in {', '.join(offered)}; deploy this stage to one of those"
+                if offered
+                else f"nor anywhere in the {partition} partition (botocore's endpoint data); deploy this stage where it is, e.g. us-east-1 or us-west-2"
+            )
+            problems.append(LocatedProblem(("stages", name, "region"), f"Amazon Bedrock has no endpoint in {settings.region}, {advice}"))
             continue
         if not settings.invocation_logging.enabled:
             continue

@@ -21,6 +21,20 @@ def _region_partitions() -> dict[str, str]:
     }
 
 
+@lru_cache(maxsize=1)
+def _bedrock_regions() -> dict[str, list[str]]:
+    endpoints = json.loads((resources.files("botocore") / "data" / "endpoints.json").read_text())
+    return {
+        partition["partition"]: sorted(r for r in partition["services"].get("bedrock", {}).get("endpoints", {}) if r in partition["regions"])
+        for partition in endpoints["partitions"]
+    }
+
+
+def bedrock_regions(partition: str) -> list[str]:
+    """The regions of ``partition`` where botocore's endpoint data lists Amazon Bedrock, sorted."""
+    return _bedrock_regions().get(partition, [])
+
+
 def known_regions() -> list[str]:
     """Every region botocore knows, across partitions, sorted."""
     return sorted(_region_partitions())

@@ -62,3 +62,11 @@ def test_destroy_on_a_protected_stage_is_a_warning_naming_the_line(tmp_path, cap
     err = capsys.readouterr().err
     assert "warning: estate.yaml:2: removal: stage prod is protected, yet deleting its stacks destroys its buckets" in err
     assert "stage dev" not in err
+
+
+def test_a_stage_where_bedrock_has_no_endpoint_is_refused(tmp_path):
+    text = "name: acme\nstages:\n  dev:\n    account: '111111111111'\n    region: cn-north-1\n"
+    assert problems(text, tmp_path) == [
+        "estate.yaml:5: stages.dev.region: Amazon Bedrock has no endpoint in cn-north-1, nor anywhere in the aws-cn partition "
+        "(botocore's endpoint data); deploy this stage where it is, e.g. us-east-1 or us-west-2"
+    ]

@@ -250,8 +250,14 @@ class Catalog:
             if customization in m.customizations and (region is None or region in m.customizations[customization].regions)
         )  # fmt: skip
 
-    def teachers_for(self, student: str, region: str | None) -> list[str]:
-        return sorted(t.id for t in self.teachers.values() if student in t.students and (region is None or t.region == region))
+    def teachers_for(self, student: str, region: str | None, on: date | None = None) -> list[str]:
+        """Teachers of ``student`` (in ``region``), leaving out those past end of life there: a
+        suggestion must be one a job can use."""
+        return sorted(
+            t.id for t in self.teachers.values()
+            if student in t.students and (region is None or t.region == region)
+            and not (region is not None and t.lifecycle is not None and t.lifecycle.state(region, on).status == "EOL")
+        )  # fmt: skip
 
     def check_job(
         self,

@@ -53,12 +53,18 @@ def test_teachers_teach_students_the_catalog_offers_for_distillation_in_that_reg
             assert teacher.foundation_model and teacher.region in teacher.routes_to
 
 
-def test_every_distillation_student_has_a_teacher():
+def test_every_distillation_student_has_a_teacher_in_the_catalog():
     for model_id, model in CATALOG.models.items():
         offer = model.customizations.get("DISTILLATION")
         if offer:
             for region in offer.regions:
-                assert CATALOG.teachers_for(model_id, region), (model_id, region)
+                assert any(model_id in t.students and t.region == region for t in CATALOG.teachers.values()), (model_id, region)
+
+
+def test_teachers_past_end_of_life_are_not_suggested():
+    # Nova Premier teaches Nova Lite in us-east-1 until its EOL (2026-09-14), then no longer.
+    assert "us.amazon.nova-premier-v1:0" in CATALOG.teachers_for("amazon.nova-lite-v1:0:300k", "us-east-1", date(2026, 9, 13))
+    assert "us.amazon.nova-premier-v1:0" not in CATALOG.teachers_for("amazon.nova-lite-v1:0:300k", "us-east-1", date(2026, 9, 14))
 
 
 def test_distillation_prompts_are_single_turn_except_for_nova():

@@ -185,9 +185,9 @@ def _api_hyperparameters(values: Mapping[str, str | int | float]) -> dict[str, s
 
 
 def _catalog_problems(environment: StackEnvironment, props: CustomizationJobProps) -> list[str]:
-    """The spec's catalog checks of a job, with the spec's messages."""
+    """The spec's catalog checks of a job, with the spec's messages in the props' spelling."""
     return [
-        f"{sub}: {message}"
+        f"{sub}: {message}".replace("set catalogChecks: false", "set catalog_checks=False")
         for sub, message in load_catalog().check_job(
             base_model=props.base_model,
             customization=props.customization_type,

@@ -359,8 +359,13 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
         message = f"must be true or false, got {_short(given)}"
     elif kind == "string_type":
         message = f"must be a string, got {_short(given)}"
+        if isinstance(given, bool | int | float):
+            # YAML reads yes/no/on/off and bare numbers as booleans and numbers, not text.
+            message += "; put it in quotes to keep it as text"
     elif kind in ("dict_type", "model_type", "model_attributes_type"):
         message = f"must be a mapping of keys to values, got {_short(given)}"
+    elif kind in ("list_type", "tuple_type", "set_type"):
+        message = f"must be a list (in YAML: [a, b], or one '- item' per line), got {_short(given)}"
     elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bounds = _bounds(loc)
         message = f"{_short(given)} is outside {bounds}" if bounds else _one_bound(kind, ctx, given)

@@ -364,6 +364,8 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
             message += "; put it in quotes to keep it as text"
     elif kind in ("dict_type", "model_type", "model_attributes_type"):
         message = f"must be a mapping of keys to values, got {_short(given)}"
+        if len(loc) == 5 and loc[0] == "stages" and loc[2] == "serving" and loc[4] == "model" and isinstance(given, str):
+            message += f"; write {{job: {given}}} for a job of this stage, {{promotion: {given}}} for a promoted one, or {{arn: ...}}"
     elif kind in ("list_type", "tuple_type", "set_type"):
         message = f"must be a list (in YAML: [a, b], or one '- item' per line), got {_short(given)}"
     elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):

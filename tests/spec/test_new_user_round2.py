@@ -78,3 +78,11 @@ def test_a_scalar_where_a_list_goes_and_a_bare_yes_where_text_goes_say_how_to_wr
         "estate.yaml:2: description: must be a string, got True; put it in quotes to keep it as text",
         "estate.yaml:4: notifications.emails: must be a list (in YAML: [a, b], or one '- item' per line), got 'ml@example.com'",
     ]
+
+
+def test_a_served_model_given_by_bare_name_says_how_to_name_its_job(tmp_path):
+    text = "name: acme\nstages:\n  dev:\n    account: '111111111111'\n    region: us-east-1\n    serving:\n      ticketer:\n        model: ticketer\n        onDemand: {}\n"
+    assert problems(text, tmp_path) == [
+        "estate.yaml:8: stages.dev.serving.ticketer.model: must be a mapping of keys to values, got 'ticketer'; "
+        "write {job: ticketer} for a job of this stage, {promotion: ticketer} for a promoted one, or {arn: ...}"
+    ]

@@ -97,3 +97,12 @@ def test_validate_and_convert_say_why_a_file_cannot_be_read(tmp_path, capsys):
         assert capsys.readouterr().err.strip() == f"{missing}: file not found"
         assert main([command[0], str(folder), *command[1:]]) == 1
         assert capsys.readouterr().err.strip() == f"{folder}: cannot read the file: Is a directory"
+
+
+def test_validate_with_a_short_model_name_suggests_the_full_one(capsys):
+    assert main(["validate", str(SAMPLE / "train.jsonl"), "--model", "nova-micro"]) == 1
+    err = capsys.readouterr().err
+    from estate_runtime.catalog import load_catalog
+
+    reviewed = load_catalog().reviewed
+    assert err.strip() == f"nova-micro: no FINE_TUNING rules in the model catalog (reviewed {reviewed}); did you mean amazon.nova-micro-v1:0:128k?"

@@ -205,8 +205,12 @@ def _validate(args: argparse.Namespace) -> int:
     catalog = load_catalog()
     rules = catalog.dataset_rules(args.model, args.type, args.purpose)
     if rules is None:
-        known = ", ".join(sorted(m for m, model in catalog.models.items() if args.type in model.customizations))
-        print(f"{args.model}: no {args.type} rules in the model catalog (reviewed {catalog.reviewed}); known: {known}", file=sys.stderr)
+        from ..spec.suggest import closest
+
+        known = sorted(m for m, model in catalog.models.items() if args.type in model.customizations)
+        near = [m for m in known if args.model.lower() in m.lower()] or closest(args.model, known)
+        hint = f"did you mean {' or '.join(near)}?" if near else f"known: {', '.join(known)}"
+        print(f"{args.model}: no {args.type} rules in the model catalog (reviewed {catalog.reviewed}); {hint}", file=sys.stderr)
         return 1
     model = catalog.model(args.model)
     if args.purpose == "validation" and model is not None and not model.validation_data:

@@ -384,7 +384,10 @@ def _check_conversation(record: object, rules: DatasetRules) -> list[str]:
     assert isinstance(record, dict)
     problems = _unknown(record, {"schemaVersion", "system", "messages"})
     if record.get("schemaVersion") != CONVERSATION_SCHEMA:
-        problems.append(f"schemaVersion must be {CONVERSATION_SCHEMA!r}, got {record.get('schemaVersion')!r}")
+        if "schemaVersion" not in record:
+            problems.append(f'schemaVersion is missing: every record of this format starts with "schemaVersion": "{CONVERSATION_SCHEMA}"')
+        else:
+            problems.append(f"schemaVersion must be {CONVERSATION_SCHEMA!r}, got {record.get('schemaVersion')!r}")
     if "system" in record:
         problems += _content_blocks(record["system"], "system")
     turns = record.get("messages")

@@ -85,6 +85,9 @@ def test_conversation_format_for_distillation_prompts():
     assert validate([json.dumps(prompt)], rules).ok
     wrong = {**prompt, "schemaVersion": "2023"}
     assert any("schemaVersion must be 'bedrock-conversation-2024'" in m for _, m in errors([json.dumps(wrong)], rules))
+    unversioned = {k: v for k, v in prompt.items() if k != "schemaVersion"}
+    assert ('schemaVersion is missing: every record of this format starts with "schemaVersion": "bedrock-conversation-2024"'
+            in [m for _, m in errors([json.dumps(unversioned)], rules)])  # fmt: skip
     multi = {**prompt, "messages": prompt["messages"] * 3}
     assert any("3 messages; this use takes one user message" in m for _, m in errors([json.dumps(multi)], rules))
 

@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate a JSONL dataset against a base model's rules from the model catalog.",
     )
     validate.add_argument("file", help="the JSONL dataset")
-    validate.add_argument("--model", required=True, help="base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k")
+    validate.add_argument("--model", required=True, help="base model id, e.g. amazon.nova-lite-v1:0:300k")
     validate.add_argument("--type", default="FINE_TUNING", choices=list(CUSTOMIZATION_TYPES), help="customization type (default: FINE_TUNING)")
     validate.add_argument("--purpose", default="training", choices=["training", "validation"], help="training or validation data (default: training)")
     convert = commands.add_parser(

@@ -91,7 +91,7 @@ class CustomizationStack(Stack):
             ),
         )
         pipeline = spec.pipeline
-        if pipeline is not None and pipeline.enabled and pipeline.rerun_on_job_completion:
+        if pipeline is not None and pipeline.rerun_on_job_completion:
             # Completed jobs go to the pipeline account's default bus, where a rule starts the
             # pipeline again so the serving side deploys.
             JobCompletionForwarding(

@@ -38,7 +38,7 @@ def build_estate(
     for stage in stages:
         if extend is not None:
             extend(stage)
-    if spec.pipeline is not None and spec.pipeline.enabled and build == "all":
+    if spec.pipeline is not None and build == "all":
         # Imported here: an estate without a pipeline never loads CDK Pipelines and CodeBuild.
         from constructs_lib.compliance.pipeline_findings import AcknowledgePipelineFindings
 

@@ -152,7 +152,7 @@ class ServingStack(Stack):
         # The pipeline runs the stage's gate through this role (stacks/pipeline_stack.py).
         gate = spec.stages[stage.name].gate
         self.gate_role: GateRole | None = None
-        if gate is not None and spec.pipeline is not None and spec.pipeline.enabled:
+        if gate is not None and spec.pipeline is not None:
             measured = gate.serving or list(self.models)
             self.gate_role = GateRole(
                 self,

@@ -185,15 +185,16 @@ def _api_hyperparameters(values: Mapping[str, str | int | float]) -> dict[str, s
 
 
 def _catalog_problems(environment: StackEnvironment, props: CustomizationJobProps) -> list[str]:
-    """The spec's catalog checks of a job, with the spec's messages in the props' spelling."""
+    """The spec's catalog checks of a job, with the spec's messages (the switch as the props spell it)."""
     return [
-        f"{sub}: {message}".replace("set catalogChecks: false", "set catalog_checks=False")
+        f"{sub}: {message}"
         for sub, message in load_catalog().check_job(
             base_model=props.base_model,
             customization=props.customization_type,
             region=environment.known_region,
             hyperparameters=props.hyperparameters,
             teacher=props.teacher,
+            switch_off="catalog_checks=False",
         )
     ]
 

@@ -8,6 +8,7 @@ is read once and kept beside its construct for as long as the construct lives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -44,15 +45,16 @@ def environment_of(stack: Stack) -> StackEnvironment:
 
 def role_arn(role: iam.IRole) -> str:
     """``role.role_arn``, read once per role."""
-    arn = _arns.get(role)
-    if arn is None:
-        arn = _arns[role] = role.role_arn
-    return arn
+    return _arn_once(role, lambda: role.role_arn)
 
 
 def key_arn(key: kms.IKey) -> str:
     """``key.key_arn``, read once per key."""
-    arn = _arns.get(key)
+    return _arn_once(key, lambda: key.key_arn)
+
+
+def _arn_once(construct: object, read: Callable[[], str]) -> str:
+    arn = _arns.get(construct)
     if arn is None:
-        arn = _arns[key] = key.key_arn
+        arn = _arns[construct] = read()
     return arn

@@ -445,8 +445,9 @@ class EstateSpec(SpecModel):
     @field_validator("pipeline", mode="before")
     @classmethod
     def _disabled_pipeline_is_none(cls, value: Any) -> Any:
-        """``pipeline: {enabled: false}`` is no pipeline: nothing else in the block is needed or read."""
-        if isinstance(value, dict) and value.get("enabled") is False:
+        """``pipeline: {enabled: false}`` is no pipeline: nothing else in the block is needed or read,
+        and every reader of ``spec.pipeline`` sees None, as when the block is left out."""
+        if (isinstance(value, dict) and value.get("enabled") is False) or (isinstance(value, Pipeline) and not value.enabled):
             return None
         return value
 

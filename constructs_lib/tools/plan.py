@@ -125,7 +125,7 @@ def assembly_mismatch(assembly: Path, spec_path: str | Path, spec: EstateSpec, s
             )
     # Assemblies synthesized before the pipeline reused the stages (see stacks/estate.py) also hold
     # the pipeline's own copy of each stage, as nested assemblies "Delivery-<stage>".
-    piped = {f"Delivery-{name}" for name in spec.stages} if spec.pipeline is not None and spec.pipeline.enabled else set()
+    piped = {f"Delivery-{name}" for name in spec.stages} if spec.pipeline is not None else set()
     found = [name for name in assembly_stages(assembly) if name not in piped]
     other_stacks = sorted(
         st.stack_name for st in stacks if st.stage in spec.stages and not st.stack_name.startswith(f"{spec.name}-{st.stage}-")
@@ -156,7 +156,7 @@ def render(spec: EstateSpec, stacks: list[StackSummary], fetched_prices: Any = N
         lines.append(
             f"| {s.name} | {s.account} | {s.region} | {'yes' if s.protected else 'no'} | {s.removal} | {_logging(s)} |"
         )
-    if spec.pipeline is not None and spec.pipeline.enabled:
+    if spec.pipeline is not None:
         p = spec.pipeline
         approvals = ", ".join(s.name for s in spec.stage_settings() if s.protected) or "none"
         lines += [
@@ -201,7 +201,7 @@ def _gate(spec: EstateSpec, stage: StageSettings) -> list[str]:
     if gate.quality is not None:
         checks.append(f"mean {gate.quality.scorer} >= {gate.quality.min_mean_score:g} on `{gate.quality.references}`")
     entries = ", ".join(gate.serving or stage.serving)
-    piped = spec.pipeline is not None and spec.pipeline.enabled
+    piped = spec.pipeline is not None
     where = "the pipeline runs it after this stage deploys; a failure stops later stages" if piped else "run it with `bedrock-estate gate`"
     return [f"- gate on {entries}: {'; '.join(checks)} ({where})"]
 

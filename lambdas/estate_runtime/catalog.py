@@ -267,12 +267,14 @@ class Catalog:
         region: str | None,
         hyperparameters: Mapping[str, Any],
         teacher: str | None = None,
+        switch_off: str = "catalogChecks: false",
     ) -> list[tuple[str, str]]:
         """Problems with one job, each as (path relative to the job, message).
 
         ``region`` ``None`` (a CDK stack whose region is known only at deploy time) skips the
         region checks; the spec always passes its stage's region. Hyperparameters given as the API
-        takes them (strings) are read as numbers first."""
+        takes them (strings) are read as numbers first. ``switch_off``: how the caller's user turns
+        these checks off, as the messages name it (the spec's field by default)."""
         words = _TYPE_WORDS.get(customization, customization)
         model = self.model(base_model)
         if model is None:
@@ -285,7 +287,7 @@ class Catalog:
                 "baseModel",
                 f"{base_model!r} is not in the model catalog (reviewed {self.reviewed}); {meant}base models for "
                 f"{words}{_in(region)}: {', '.join(known) or 'none'}. Only for a model newer than the catalog, "
-                "set catalogChecks: false on the job",
+                f"set {switch_off} on the job",
             )]  # fmt: skip
         offer = model.customizations.get(customization)
         if offer is None:
@@ -313,7 +315,7 @@ class Catalog:
             value = _api_value(value)
             spec = offer.hyperparameters.get(name)
             if spec is None and not offer.hyperparameters and model.note:
-                problems.append((f"hyperparameters.{name}", f"{base_model} takes no hyperparameters here: {model.note}; remove them, or set catalogChecks: false"))
+                problems.append((f"hyperparameters.{name}", f"{base_model} takes no hyperparameters here: {model.note}; remove them, or set {switch_off}"))
             elif spec is None:
                 allowed = ", ".join(offer.hyperparameters) or "none"
                 problems.append((f"hyperparameters.{name}", f"{base_model} has no hyperparameter {name!r}; allowed: {allowed}"))

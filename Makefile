@@ -10,7 +10,7 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export CDK_DISABLE_CLI_TELEMETRY ?= true
 
-.PHONY: setup synth test snapshots plan bench lock schema clean
+.PHONY: setup synth test lint fmt typecheck snapshots plan bench lock schema clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -39,6 +39,20 @@ plan: setup
 ## (or ESTATE=path): spec valid, cdk-nag packs clean, cfn-lint clean, stacks match their snapshots.
 test: setup
 	ESTATE=$(ESTATE) ESTATE_SNAPSHOTS=$(ESTATE_SNAPSHOTS) $(PY) -m pytest $(PYTEST_ARGS)
+
+## ruff's lint and format check (both also run by `make test`).
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## Format the source in place with ruff (and apply ruff's safe lint fixes).
+fmt: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## mypy over the source, as configured in pyproject.toml (also run by `make test`).
+typecheck: setup
+	$(VENV)/bin/mypy
 
 ## Rewrite the committed snapshots of your estate (tests/estate/snapshots/<stage>/<Stack>.json and
 ## Delivery.json) from estate.yaml (or ESTATE=path): adds files of new stacks, removes those of gone ones.

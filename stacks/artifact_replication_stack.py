@@ -44,7 +44,9 @@ class ArtifactReplicationStack(Stack):
         access_logs = SecureBucket(
             self,
             "AccessLogs",
-            SecureBucketProps(encryption_key=None, access_logs_bucket=None, expiration_days=365, removal_policy=RemovalPolicy.DESTROY),
+            SecureBucketProps(
+                encryption_key=None, access_logs_bucket=None, expiration_days=365, removal_policy=RemovalPolicy.DESTROY
+            ),
         )
         self.bucket = SecureBucket(
             self,

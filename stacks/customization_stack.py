@@ -12,9 +12,27 @@ from constructs import Construct
 
 from constructs_lib.customization.customization_job import CustomizationJob, CustomizationJobProps
 from constructs_lib.customization.estate_dataset import EstateDataset, EstateDatasetProps
-from constructs_lib.customization.job_access import JobAccess, JobAccessProps, dataset_read, invocation_logs_read, teacher_invoke
-from constructs_lib.customization.job_events import JobCompletionForwarding, JobCompletionForwardingProps, JobStateNotifications, JobStateNotificationsProps
-from constructs_lib.customization.job_request import CUSTOM_MODEL_KEY, INVOCATION_LOGS, DatasetSource, JobRequest, RftRequest, preflight_check
+from constructs_lib.customization.job_access import (
+    JobAccess,
+    JobAccessProps,
+    dataset_read,
+    invocation_logs_read,
+    teacher_invoke,
+)
+from constructs_lib.customization.job_events import (
+    JobCompletionForwarding,
+    JobCompletionForwardingProps,
+    JobStateNotifications,
+    JobStateNotificationsProps,
+)
+from constructs_lib.customization.job_request import (
+    CUSTOM_MODEL_KEY,
+    INVOCATION_LOGS,
+    DatasetSource,
+    JobRequest,
+    RftRequest,
+    preflight_check,
+)
 from constructs_lib.customization.rft_grader import RftGrader, RftGraderProps
 from constructs_lib.foundation.customization_role import vpc_access_statements
 from constructs_lib.machinery.conversions import log_retention, removal_policy
@@ -42,7 +60,9 @@ class CustomizationStack(Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         if stage.job_requests.keys() != stage.jobs.keys():
-            raise ValueError(f"CustomizationStack {stage.name}: resolve the stage with its dataset files, spec.stage(name, base_dir)")
+            raise ValueError(
+                f"CustomizationStack {stage.name}: resolve the stage with its dataset files, spec.stage(name, base_dir)"
+            )
         self.stage = stage
         self.add_stack_dependency(foundation, "imports the foundation's exports")
         refs = FoundationRefs(self, stage)
@@ -108,7 +128,12 @@ class CustomizationStack(Stack):
 
     # -- datasets --------------------------------------------------------------------------------
     def _dataset(
-        self, dataset: DatasetSource, request: JobRequest, purpose: str, access: list[iam.PolicyStatement], preflight: list[dict[str, str]]
+        self,
+        dataset: DatasetSource,
+        request: JobRequest,
+        purpose: str,
+        access: list[iam.PolicyStatement],
+        preflight: list[dict[str, str]],
     ) -> str:
         """The dataset's S3 URI for the job; repository files are copied into the training bucket once."""
         if dataset.s3_uri is not None:
@@ -140,7 +165,9 @@ class CustomizationStack(Stack):
         job_name = request.job
         preflight: list[dict[str, str]] = []
         if isinstance(request.training, DatasetSource):
-            training_config: dict[str, Any] = {"s3Uri": self._dataset(request.training, request, "training", access, preflight)}
+            training_config: dict[str, Any] = {
+                "s3Uri": self._dataset(request.training, request, "training", access, preflight)
+            }
         else:
             logs = request.training
             if logs.source == INVOCATION_LOGS:
@@ -149,11 +176,16 @@ class CustomizationStack(Stack):
                 assert isinstance(logs.source, str)
                 source = logs.source
                 access += invocation_logs_read(self, source)
-            config: dict[str, Any] = {"usePromptResponse": logs.use_prompt_response, "invocationLogSource": {"s3Uri": source}}
+            config: dict[str, Any] = {
+                "usePromptResponse": logs.use_prompt_response,
+                "invocationLogSource": {"s3Uri": source},
+            }
             if logs.request_metadata_filters is not None:
                 config["requestMetadataFilters"] = logs.request_metadata_filters
             training_config = {"invocationLogsConfig": config}
-        validation_uris = [self._dataset(dataset, request, "validation", access, preflight) for dataset in request.validation]
+        validation_uris = [
+            self._dataset(dataset, request, "validation", access, preflight) for dataset in request.validation
+        ]
         if request.teacher is not None:
             access += teacher_invoke(self, request.teacher, self.catalog)
         if request.vpc is not None:
@@ -177,7 +209,9 @@ class CustomizationStack(Stack):
                 teacher=request.teacher,
                 max_response_length=request.max_response_length,
                 rft_config=rft_config,
-                custom_model_key=foundation.custom_model_key if key == CUSTOM_MODEL_KEY else kms.Key.from_key_arn(self, f"Job-{job_name}-Key", str(key)),
+                custom_model_key=foundation.custom_model_key
+                if key == CUSTOM_MODEL_KEY
+                else kms.Key.from_key_arn(self, f"Job-{job_name}-Key", str(key)),
                 owner=self.stage.qualifier,
                 vpc_config=request.vpc,
                 job_tags=tags,

@@ -26,6 +26,7 @@ stage, after the estate's stacks exist, so what you add (a role granted invoke o
 ``stage.serving.models[...]``, an alarm, a tag) deploys the same way through ``cdk deploy 'dev/*'``
 and through the pipeline, which deploys the same stages."""
 
+
 def build_estate(
     app: App, spec: EstateSpec, base_dir: Path | None = None, build: Build = "all", extend: StageExtension | None = None
 ) -> list[EstateStage]:

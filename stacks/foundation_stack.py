@@ -43,7 +43,9 @@ class FoundationRefs:
         return Fn.import_value(self._stage.names.export(name))
 
     def _bucket(self, id: str, name: str) -> s3.IBucket:
-        return s3.Bucket.from_bucket_attributes(self._scope, id, bucket_name=self._value(name), encryption_key=self.data_key)
+        return s3.Bucket.from_bucket_attributes(
+            self._scope, id, bucket_name=self._value(name), encryption_key=self.data_key
+        )
 
     @cached_property
     def data_key(self) -> kms.IKey:
@@ -72,7 +74,9 @@ class FoundationRefs:
 
     @cached_property
     def service_role(self) -> iam.IRole:
-        return iam.Role.from_role_arn(self._scope, "CustomizationRole", self._value("customization-role-arn"), mutable=False)
+        return iam.Role.from_role_arn(
+            self._scope, "CustomizationRole", self._value("customization-role-arn"), mutable=False
+        )
 
 
 class FoundationStack(Stack):
@@ -230,4 +234,3 @@ class FoundationStack(Stack):
                 string_value=value,
                 description=f"{self.stage.qualifier} foundation: {parameter}",
             )
-

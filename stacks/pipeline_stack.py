@@ -49,7 +49,9 @@ def replication_stacks(scope: Construct, spec: EstateSpec) -> dict[str, Artifact
     stacks = {}
     for region in sorted({s.region for s in spec.stage_settings()} - {settings.region}):
         deployers = sorted(
-            DEPLOY_ROLE.format(partition="aws", account=s.account, region=region) for s in spec.stage_settings() if s.region == region
+            DEPLOY_ROLE.format(partition="aws", account=s.account, region=region)
+            for s in spec.stage_settings()
+            if s.region == region
         )
         stacks[region] = ArtifactReplicationStack(
             scope,
@@ -89,23 +91,39 @@ class PipelineStack(Stack):
         assert spec.pipeline is not None
         settings = spec.pipeline
         replication = replication or {}
-        key = EstateKey(self, "NotificationKey", EstateKeyProps(alias=f"{spec.name}-delivery/notifications", description=f"{spec.name} delivery notifications"))
-        self.topic = sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True, display_name=f"{spec.name} delivery")
+        key = EstateKey(
+            self,
+            "NotificationKey",
+            EstateKeyProps(
+                alias=f"{spec.name}-delivery/notifications", description=f"{spec.name} delivery notifications"
+            ),
+        )
+        self.topic = sns.Topic(
+            self, "Notifications", master_key=key, enforce_ssl=True, display_name=f"{spec.name} delivery"
+        )
         # The estate's people hear of broadened permissions as they hear of its jobs and alarms.
         for email in spec.notifications.emails:
             subscribe_email(self.topic, email)
 
-        source = pipelines.CodePipelineSource.connection(settings.repository, settings.branch, connection_arn=settings.connection_arn)
+        source = pipelines.CodePipelineSource.connection(
+            settings.repository, settings.branch, connection_arn=settings.connection_arn
+        )
         cli_version, assets_version = locked_cli_versions()
         artifact_key = EstateKey(
             self,
             "ArtifactKey",
-            EstateKeyProps(alias=f"{spec.name}-delivery/pipeline-artifacts", description=f"{spec.name} delivery: pipeline artifacts", removal_policy=RemovalPolicy.DESTROY),
+            EstateKeyProps(
+                alias=f"{spec.name}-delivery/pipeline-artifacts",
+                description=f"{spec.name} delivery: pipeline artifacts",
+                removal_policy=RemovalPolicy.DESTROY,
+            ),
         )
         artifact_logs = SecureBucket(
             self,
             "ArtifactAccessLogs",
-            SecureBucketProps(encryption_key=None, access_logs_bucket=None, expiration_days=365, removal_policy=RemovalPolicy.DESTROY),
+            SecureBucketProps(
+                encryption_key=None, access_logs_bucket=None, expiration_days=365, removal_policy=RemovalPolicy.DESTROY
+            ),
         )
         # The estate's own buckets (versioned, access-logged, KMS with rotation, TLS only) for the
         # artifacts here and in each other stage region, instead of CDK Pipelines' plain ones.
@@ -113,10 +131,13 @@ class PipelineStack(Stack):
             self,
             "Artifacts",
             SecureBucketProps(
-                encryption_key=artifact_key, access_logs_bucket=artifact_logs, access_logs_prefix="artifacts/",
-                noncurrent_version_days=30, removal_policy=RemovalPolicy.DESTROY,
+                encryption_key=artifact_key,
+                access_logs_bucket=artifact_logs,
+                access_logs_prefix="artifacts/",
+                noncurrent_version_days=30,
+                removal_policy=RemovalPolicy.DESTROY,
             ),
-        )  # fmt: skip
+        )
         # CDK takes either one artifact bucket or a bucket per region, the pipeline's own included.
         replicas: dict[str, s3.IBucket] = {self.region: artifacts}
         for region, stack in replication.items():
@@ -127,7 +148,9 @@ class PipelineStack(Stack):
                 f"Artifacts-{region}",
                 bucket_name=replication_bucket_name(spec.name, self.account, region),
                 region=region,
-                encryption_key=kms.Key.from_key_arn(self, f"ArtifactKey-{region}", f"arn:{self.partition}:kms:{region}:{self.account}:{alias}"),
+                encryption_key=kms.Key.from_key_arn(
+                    self, f"ArtifactKey-{region}", f"arn:{self.partition}:kms:{region}:{self.account}:{alias}"
+                ),
             )
         self.pipeline = pipelines.CodePipeline(
             self,
@@ -159,7 +182,9 @@ class PipelineStack(Stack):
                 if extend is not None:
                     extend(stage)  # the app's own additions reach what the pipeline deploys too
             pre: list[pipelines.Step] = [
-                pipelines.ConfirmPermissionsBroadening(f"CheckBroadening-{name}", stage=stage, notification_topic=self.topic)
+                pipelines.ConfirmPermissionsBroadening(
+                    f"CheckBroadening-{name}", stage=stage, notification_topic=self.topic
+                )
             ]
             if stage_settings.protected:
                 pre.append(
@@ -168,12 +193,16 @@ class PipelineStack(Stack):
                         comment=f"Deploy the estate to {name} (account {stage_settings.account}, {stage_settings.region})?",
                     )
                 )
-            lookup = LOOKUP_ROLE.format(partition=self.partition, account=stage_settings.account, region=stage_settings.region)
+            lookup = LOOKUP_ROLE.format(
+                partition=self.partition, account=stage_settings.account, region=stage_settings.region
+            )
             verify = pipelines.CodeBuildStep(
                 f"Verify-{name}",
                 input=source,
                 install_commands=["python3 -m pip install --quiet -c requirements.lock boto3 pydantic PyYAML"],
-                commands=[f"PYTHONPATH=.:lambdas python3 -m constructs_lib.tools.verify --spec estate.yaml --stage {name} --role-arn {lookup}"],
+                commands=[
+                    f"PYTHONPATH=.:lambdas python3 -m constructs_lib.tools.verify --spec estate.yaml --stage {name} --role-arn {lookup}"
+                ],
                 role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[lookup])],
             )
             post: list[pipelines.Step] = [verify]
@@ -188,8 +217,9 @@ class PipelineStack(Stack):
         if settings.rerun_on_job_completion:
             self._rerun_on_job_completion(spec)
 
-
-    def _gate_step(self, spec: EstateSpec, stage: StageSettings, source: pipelines.CodePipelineSource, verify: pipelines.Step) -> pipelines.Step:
+    def _gate_step(
+        self, spec: EstateSpec, stage: StageSettings, source: pipelines.CodePipelineSource, verify: pipelines.Step
+    ) -> pipelines.Step:
         """After the stage deploys and is verified: its evaluation gate (``constructs_lib.tools.gate``),
         through the stage's gate role, which may invoke only the served models the gate measures.
         A failing gate fails the step, so no later stage deploys; the report folder is the step's
@@ -208,7 +238,9 @@ class PipelineStack(Stack):
                 "codebuild.amazonaws.com",
                 conditions={
                     "StringEquals": {"aws:SourceAccount": self.account},
-                    "ArnEquals": {"aws:SourceArn": f"arn:{self.partition}:codebuild:{self.region}:{self.account}:project/{project}"},
+                    "ArnEquals": {
+                        "aws:SourceArn": f"arn:{self.partition}:codebuild:{self.region}:{self.account}:project/{project}"
+                    },
                 },
             ),
         )
@@ -217,7 +249,9 @@ class PipelineStack(Stack):
             input=source,
             project_name=project,
             role=role,
-            install_commands=["python3 -m pip install --quiet -c requirements.lock boto3 pydantic PyYAML matplotlib tqdm"],
+            install_commands=[
+                "python3 -m pip install --quiet -c requirements.lock boto3 pydantic PyYAML matplotlib tqdm"
+            ],
             commands=[
                 f"PYTHONPATH=.:lambdas python3 -m constructs_lib.tools.gate --spec estate.yaml --stage {stage.name} "
                 f"--role-arn {gate_role_arn} --out gate-report --no-progress"
@@ -234,9 +268,13 @@ class PipelineStack(Stack):
         Tools console user guide, read 2026-11-23): an arn:aws:codeconnections connection needs
         codeconnections:UseConnection. Both are granted, on this connection only."""
         # CodePipeline creates the source action's role while binding it: find it in the tree.
-        [role] = [c for c in self.pipeline.pipeline.node.find_all() if isinstance(c, iam.Role) and "/Source/" in c.node.path]
+        [role] = [
+            c for c in self.pipeline.pipeline.node.find_all() if isinstance(c, iam.Role) and "/Source/" in c.node.path
+        ]
         prefix = "codeconnections" if ":codeconnections:" in connection_arn else "codestar-connections"
-        role.add_to_principal_policy(iam.PolicyStatement(actions=[f"{prefix}:UseConnection"], resources=[connection_arn]))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=[f"{prefix}:UseConnection"], resources=[connection_arn])
+        )
 
     def _pin_security_check_cli(self, cli_version: str) -> None:
         """The permission-broadening check's CodeBuild project installs the CDK CLI unpinned and CDK
@@ -247,8 +285,13 @@ class PipelineStack(Stack):
                 parts = spec["Fn::Join"][1]
                 unpinned = '"npm install -g aws-cdk"'
                 if not any(isinstance(p, str) and unpinned in p for p in parts):
-                    raise AssertionError("CDK Pipelines changed how the security check installs the CDK CLI; pin it again here")
-                pinned = [p.replace(unpinned, f'"npm install -g aws-cdk@{cli_version}"') if isinstance(p, str) else p for p in parts]
+                    raise AssertionError(
+                        "CDK Pipelines changed how the security check installs the CDK CLI; pin it again here"
+                    )
+                pinned = [
+                    p.replace(unpinned, f'"npm install -g aws-cdk@{cli_version}"') if isinstance(p, str) else p
+                    for p in parts
+                ]
                 node.add_property_override("Source.BuildSpec", {"Fn::Join": ["", pinned]})
 
     def _use_replica_keys(self, spec: EstateSpec, regions: list[str]) -> None:

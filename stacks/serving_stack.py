@@ -132,11 +132,17 @@ class ServingStack(Stack):
                     custom_model_key=refs.custom_model_key,
                     base_model=_base_model(stage, serving),
                     job=stage.job_names[serving.model.job] if serving.model.job else None,
-                    model_arn=self.copies[serving.model.promotion].model_arn if serving.model.promotion else serving.model.arn,
+                    model_arn=self.copies[serving.model.promotion].model_arn
+                    if serving.model.promotion
+                    else serving.model.arn,
                     model_units=p.model_units if p else 1,
                     commitment=p.commitment if p and p.commitment != "none" else None,
                     commitment_acknowledgement=(
-                        CommitmentAcknowledgement(term=p.acknowledge.term, model_units=p.acknowledge.model_units, monthly_usd=p.acknowledge.monthly_usd)
+                        CommitmentAcknowledgement(
+                            term=p.acknowledge.term,
+                            model_units=p.acknowledge.model_units,
+                            monthly_usd=p.acknowledge.monthly_usd,
+                        )
                         if p and p.acknowledge
                         else None
                     ),
@@ -147,7 +153,12 @@ class ServingStack(Stack):
                 ),
             )
             self.models[entry] = model
-            CfnOutput(self, stage.names.model_arn_output(entry), value=model.arn, description=f"Invoke {entry} with this model id")
+            CfnOutput(
+                self,
+                stage.names.model_arn_output(entry),
+                value=model.arn,
+                description=f"Invoke {entry} with this model id",
+            )
 
         # The pipeline runs the stage's gate through this role (stacks/pipeline_stack.py).
         gate = spec.stages[stage.name].gate

@@ -52,11 +52,16 @@ def encode_message(headers: dict[str, str], payload: dict[str, Any]) -> bytes:
 
 
 def event(event_type: str, payload: dict[str, Any]) -> bytes:
-    return encode_message({":event-type": event_type, ":content-type": "application/json", ":message-type": "event"}, payload)
+    return encode_message(
+        {":event-type": event_type, ":content-type": "application/json", ":message-type": "event"}, payload
+    )
 
 
 def stream_exception(exception_type: str, message: str) -> bytes:
-    return encode_message({":exception-type": exception_type, ":content-type": "application/json", ":message-type": "exception"}, {"message": message})
+    return encode_message(
+        {":exception-type": exception_type, ":content-type": "application/json", ":message-type": "exception"},
+        {"message": message},
+    )
 
 
 @dataclass
@@ -96,7 +101,11 @@ def streamed(
     events.append((0.0, event("contentBlockStop", {"contentBlockIndex": 0})))
     events.append((0.0, event("messageStop", {"stopReason": "end_turn"})))
     metadata: dict[str, Any] = {
-        "usage": {"inputTokens": input_tokens, "outputTokens": output_tokens, "totalTokens": input_tokens + output_tokens},
+        "usage": {
+            "inputTokens": input_tokens,
+            "outputTokens": output_tokens,
+            "totalTokens": input_tokens + output_tokens,
+        },
         "metrics": {"latencyMs": int(total * 1000)},
     }
     if served_latency:
@@ -112,7 +121,12 @@ def throttled_call() -> Reply:
 
 
 def throttled_in_stream(after: float = 0.2) -> Reply:
-    return Reply(events=[(0.0, event("messageStart", {"role": "assistant"})), (after, stream_exception("throttlingException", "Too many tokens"))])
+    return Reply(
+        events=[
+            (0.0, event("messageStart", {"role": "assistant"})),
+            (after, stream_exception("throttlingException", "Too many tokens")),
+        ]
+    )
 
 
 class _Body:
@@ -152,9 +166,14 @@ class FakeRuntime:
         self.clock.advance(reply.connect)
         if reply.http_status != 200:
             payload = json.dumps({"message": f"fake {reply.error_code}"}).encode()
-            headers = {"x-amzn-ErrorType": f"{reply.error_code}:http://internal.amazon.com/", "content-type": "application/json"}
+            headers = {
+                "x-amzn-ErrorType": f"{reply.error_code}:http://internal.amazon.com/",
+                "content-type": "application/json",
+            }
             return AWSResponse(request.url, reply.http_status, headers, _Static(payload))
-        return AWSResponse(request.url, 200, {"content-type": "application/vnd.amazon.eventstream"}, _Body(self.clock, reply.events))
+        return AWSResponse(
+            request.url, 200, {"content-type": "application/vnd.amazon.eventstream"}, _Body(self.clock, reply.events)
+        )
 
 
 class _Static:

@@ -24,7 +24,9 @@ def load_example(name: str, text: str | None = None):
     the tests' own copies: the samples in datasets/ are yours to remove once the estate is yours."""
     from constructs_lib.spec import parse_spec
 
-    text = (text if text is not None else (EXAMPLES / name).read_text()).replace("path: ../datasets/", f"path: {SAMPLE_DATASETS}/")
+    text = (text if text is not None else (EXAMPLES / name).read_text()).replace(
+        "path: ../datasets/", f"path: {SAMPLE_DATASETS}/"
+    )
     return parse_spec(text, source=name, base_dir=EXAMPLES)
 
 
@@ -143,9 +145,14 @@ def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
     from constructs_lib.spec import parse_spec
 
     base = tmp_path_factory.mktemp("permissions")
-    prompt = {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "Summarize: the disk is full."}]}]}
+    prompt = {
+        "schemaVersion": "bedrock-conversation-2024",
+        "messages": [{"role": "user", "content": [{"text": "Summarize: the disk is full."}]}],
+    }
     (base / "prompts.jsonl").write_text("\n".join(json.dumps(prompt) for _ in range(5)) + "\n")
     shutil.copy(FIXTURES.parent / "datasets" / "arithmetic" / "rft" / "train.jsonl", base / "arithmetic.jsonl")
     (base / "graders").mkdir()
     shutil.copy(ROOT / "examples" / "graders" / "exact_match.py", base / "graders" / "exact_match.py")
-    return synthesize(parse_spec(PERMISSIONS_SPEC, source="permissions.yaml", base_dir=base), base / "cdk.out", base_dir=base)
+    return synthesize(
+        parse_spec(PERMISSIONS_SPEC, source="permissions.yaml", base_dir=base), base / "cdk.out", base_dir=base
+    )

@@ -41,8 +41,12 @@ def metrics_sample() -> str:
     try:
         with tempfile.TemporaryDirectory() as folder, _in(Path(folder)), mock_aws():
             session = boto3.Session(region_name=t.REGION)
-            session.client("s3").create_bucket(Bucket=t.BUCKET, CreateBucketConfiguration={"LocationConstraint": t.REGION})
-            session.client("ssm").put_parameter(Name="/bedrock-estate/dev/foundation/output-bucket-name", Value=t.BUCKET, Type="String")
+            session.client("s3").create_bucket(
+                Bucket=t.BUCKET, CreateBucketConfiguration={"LocationConstraint": t.REGION}
+            )
+            session.client("ssm").put_parameter(
+                Name="/bedrock-estate/dev/foundation/output-bucket-name", Value=t.BUCKET, Type="String"
+            )
             t._files(session, t._job(session, t._names()))
             args = argparse.Namespace(stage="dev", job=None, spec=str(t.DEFAULT_FIXTURE), out="metrics", profile=None)
             out = io.StringIO()
@@ -83,9 +87,19 @@ def bench_sample() -> str:
 
     fake = FakeRuntime(respond)
     args = argparse.Namespace(
-        targets=["us.amazon.nova-pro-v1:0", "us.amazon.nova-pro-v1:0,latency=optimized"], stage=None, spec="estate.yaml",
-        prompts=None, concurrency=2, repeats=2, seed=0, out="bench", prices=None, region="us-east-2", profile=None, no_progress=True,
-    )  # fmt: skip
+        targets=["us.amazon.nova-pro-v1:0", "us.amazon.nova-pro-v1:0,latency=optimized"],
+        stage=None,
+        spec="estate.yaml",
+        prompts=None,
+        concurrency=2,
+        repeats=2,
+        seed=0,
+        out="bench",
+        prices=None,
+        region="us-east-2",
+        profile=None,
+        no_progress=True,
+    )
     with tempfile.TemporaryDirectory() as folder, _in(Path(folder)):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
@@ -111,7 +125,9 @@ def gate_sample() -> str:
     answers = {}
     for index, item in enumerate(references):
         words = item.references[0].split()
-        answers[item.prompt] = " ".join(words[: max(1, len(words) * (index % 4) // 8)]) if index % 2 else item.references[0]
+        answers[item.prompt] = (
+            " ".join(words[: max(1, len(words) * (index % 4) // 8)]) if index % 2 else item.references[0]
+        )
 
     def respond(body):
         text = body["messages"][0]["content"][0]["text"]
@@ -127,10 +143,16 @@ def gate_sample() -> str:
     fake = FakeRuntime(respond, region="us-east-1")
     cloudformation = fake.session.client("cloudformation")
     stubber = Stubber(cloudformation)
-    stack = {"StackName": "bedrock-estate-dev-serving", "CreationTime": "2026-11-01T00:00:00Z", "StackStatus": "CREATE_COMPLETE"}
+    stack = {
+        "StackName": "bedrock-estate-dev-serving",
+        "CreationTime": "2026-11-01T00:00:00Z",
+        "StackStatus": "CREATE_COMPLETE",
+    }
     stack["Outputs"] = [{"OutputKey": "SummarizerModelArn", "OutputValue": SERVED_ARN}]
     stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "bedrock-estate-dev-serving"})
-    args = argparse.Namespace(stage="dev", spec=str(DEFAULT_FIXTURE), served=None, out="gate", role_arn=None, profile=None, no_progress=True)
+    args = argparse.Namespace(
+        stage="dev", spec=str(DEFAULT_FIXTURE), served=None, out="gate", role_arn=None, profile=None, no_progress=True
+    )
     with tempfile.TemporaryDirectory() as folder, _in(Path(folder)), stubber:
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -57,14 +57,22 @@ def synthesize(spec: Any, outdir: Path, base_dir: Path = ROOT, extend: Any = Non
     stages = build_estate(app, spec, base_dir=base_dir, extend=extend)
     assembly = app.synth()
     stacks = [
-        SynthesizedStack("", artifact.hierarchical_id, artifact.stack_name, artifact.template, artifact.environment.region)
+        SynthesizedStack(
+            "", artifact.hierarchical_id, artifact.stack_name, artifact.template, artifact.environment.region
+        )
         for artifact in assembly.stacks
     ]
     for stage in stages:
         nested = assembly.get_nested_assembly(f"assembly-{stage.stage_name}")
         for artifact in nested.stacks:
             stacks.append(
-                SynthesizedStack(stage.stage_name, artifact.hierarchical_id, artifact.stack_name, artifact.template, artifact.environment.region)
+                SynthesizedStack(
+                    stage.stage_name,
+                    artifact.hierarchical_id,
+                    artifact.stack_name,
+                    artifact.template,
+                    artifact.environment.region,
+                )
             )
     return SynthesizedEstate(spec, Path(assembly.directory), stacks)
 
@@ -115,7 +123,9 @@ def lint_errors(template: dict[str, Any], region: str) -> list[str]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             matches = lint(text, config=ManualArgs(regions=[region]))
-        _LINT_CACHE[key] = [f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}" for m in matches if is_lint_error(m)]
+        _LINT_CACHE[key] = [
+            f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}" for m in matches if is_lint_error(m)
+        ]
     return _LINT_CACHE[key]
 
 

@@ -33,7 +33,10 @@ def test_a_spec_mistake_exits_with_the_message_and_no_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     text = DEFAULT_FIXTURE.read_text().replace("path: ../datasets/", f"path: {FIXTURES.parent / 'datasets'}/")
     bad.write_text(text.replace("region: us-east-1", "region: us-wst-2"))
-    env = offline_env(tmp_path) | {"CDK_CONTEXT_JSON": json.dumps({"estate": str(bad)}), "CDK_OUTDIR": str(tmp_path / "out")}
+    env = offline_env(tmp_path) | {
+        "CDK_CONTEXT_JSON": json.dumps({"estate": str(bad)}),
+        "CDK_OUTDIR": str(tmp_path / "out"),
+    }
     result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "stages.prod.region: 'us-wst-2' is not an AWS region; did you mean 'us-west-2'" in result.stderr
@@ -44,9 +47,23 @@ def test_a_spec_mistake_exits_with_the_message_and_no_traceback(tmp_path):
 def test_cdk_cli_synthesizes_every_stage_offline_and_the_plan_describes_it(tmp_path):
     out = tmp_path / "cdk.out"
     result = subprocess.run(
-        [str(CDK), "synth", "**", "--quiet", "--no-notices", "--output", str(out), "-c", f"estate={DEFAULT_FIXTURE.relative_to(ROOT)}"],
-        cwd=ROOT, env=offline_env(tmp_path), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            str(CDK),
+            "synth",
+            "**",
+            "--quiet",
+            "--no-notices",
+            "--output",
+            str(out),
+            "-c",
+            f"estate={DEFAULT_FIXTURE.relative_to(ROOT)}",
+        ],
+        cwd=ROOT,
+        env=offline_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     from constructs_lib.spec import load_spec
 
@@ -80,10 +97,19 @@ def test_cli_check_reports_spec_errors_with_exit_code(tmp_path, capsys):
 
 def test_plan_lists_jobs_and_says_when_catalog_checks_are_off(default_estate, default_spec, tmp_path):
     plan = render(default_spec, read_assembly(default_estate.directory))
-    assert "| summarizer | FINE_TUNING | `amazon.nova-lite-v1:0:300k` | dataset `summaries-train` | `bedrock-estate-dev-summarizer-" in plan
-    assert "| summarizer-distilled | DISTILLATION | `amazon.nova-lite-v1:0:300k` | invocation logs, teacher `amazon.nova-pro-v1:0` |" in plan
+    assert (
+        "| summarizer | FINE_TUNING | `amazon.nova-lite-v1:0:300k` | dataset `summaries-train` | `bedrock-estate-dev-summarizer-"
+        in plan
+    )
+    assert (
+        "| summarizer-distilled | DISTILLATION | `amazon.nova-lite-v1:0:300k` | invocation logs, teacher `amazon.nova-pro-v1:0` |"
+        in plan
+    )
     # prod retrains dev's reviewed job spec and says why it does not promote it.
-    assert "same job spec as stage dev, retrained in this account: custom models of `amazon.nova-lite-v1:0:300k` cannot be shared with another account" in plan
+    assert (
+        "same job spec as stage dev, retrained in this account: custom models of `amazon.nova-lite-v1:0:300k` cannot be shared with another account"
+        in plan
+    )
 
     from constructs_lib.spec import parse_spec
 
@@ -93,13 +119,19 @@ def test_plan_lists_jobs_and_says_when_catalog_checks_are_off(default_estate, de
         "        trainingData: {dataset: d}\n        catalogChecks: false\n"
     )
     unchecked = render(parse_spec(text, base_dir=tmp_path), [])
-    assert "| future | FINE_TUNING | `acme.next-v1:0` | dataset `d` | `(not synthesized)` | **catalog checks off**" in unchecked
+    assert (
+        "| future | FINE_TUNING | `acme.next-v1:0` | dataset `d` | `(not synthesized)` | **catalog checks off**"
+        in unchecked
+    )
 
 
 def test_plan_prints_the_cost_table_with_unknown_and_stated_prices(promotion_estate, promotion_spec, tmp_path):
     # Provisioned throughput lives in the promotion fixture; the default estate serves on demand.
     plan = render(promotion_spec, read_assembly(promotion_estate.directory))
-    assert "| summarizer | job `summarizer` | provisioned | 1 | none | unknown | unknown | unknown | unknown | changing units or commitment replaces it |" in plan
+    assert (
+        "| summarizer | job `summarizer` | provisioned | 1 | none | unknown | unknown | unknown | unknown | changing units or commitment replaces it |"
+        in plan
+    )
     assert "| **dev provisioned total** | | | | | | | **unknown** | | |" in plan
     assert "Unknown prices are never guessed" in plan
 

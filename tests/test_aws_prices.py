@@ -40,21 +40,35 @@ ACKNOWLEDGED = "{modelUnits: 1, commitment: OneMonth, acknowledge: {term: OneMon
 def product(model: str, term: str, usd: str, region: str = "us-west-2") -> str:
     """One Price List product (FormatVersion aws_v1): attributes and on-demand terms."""
     sku = f"SKU{abs(hash((model, term, region))) % 10**8}"
-    return json.dumps({
-        "product": {
-            "productFamily": "Provisioned Throughput",
-            "sku": sku,
-            "attributes": {
-                "servicecode": "AmazonBedrock", "regionCode": region, "model": model,
-                "usagetype": f"USW2-ProvisionedThroughput-{term.replace(' ', '')}", "commitment": term,
+    return json.dumps(
+        {
+            "product": {
+                "productFamily": "Provisioned Throughput",
+                "sku": sku,
+                "attributes": {
+                    "servicecode": "AmazonBedrock",
+                    "regionCode": region,
+                    "model": model,
+                    "usagetype": f"USW2-ProvisionedThroughput-{term.replace(' ', '')}",
+                    "commitment": term,
+                },
             },
-        },
-        "serviceCode": "AmazonBedrock",
-        "terms": {"OnDemand": {f"{sku}.JRTCKXETXF": {"priceDimensions": {f"{sku}.JRTCKXETXF.6YS6EN2CT7": {
-            "unit": "Hrs", "pricePerUnit": {"USD": usd},
-            "description": f"Provisioned Throughput for {model}, {term}, per model unit per hour",
-        }}}}},
-    })  # fmt: skip
+            "serviceCode": "AmazonBedrock",
+            "terms": {
+                "OnDemand": {
+                    f"{sku}.JRTCKXETXF": {
+                        "priceDimensions": {
+                            f"{sku}.JRTCKXETXF.6YS6EN2CT7": {
+                                "unit": "Hrs",
+                                "pricePerUnit": {"USD": usd},
+                                "description": f"Provisioned Throughput for {model}, {term}, per model unit per hour",
+                            }
+                        }
+                    }
+                }
+            },
+        }
+    )
 
 
 def stubbed_pricing(answers: list[str]):
@@ -65,9 +79,13 @@ def stubbed_pricing(answers: list[str]):
     stubber.add_response(
         "get_products",
         {"FormatVersion": "aws_v1", "PriceList": answers},
-        {"ServiceCode": "AmazonBedrock", "FormatVersion": "aws_v1", "MaxResults": 100,
-         "Filters": [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": "us-west-2"}]},
-    )  # fmt: skip
+        {
+            "ServiceCode": "AmazonBedrock",
+            "FormatVersion": "aws_v1",
+            "MaxResults": 100,
+            "Filters": [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": "us-west-2"}],
+        },
+    )
     stubber.activate()
     calls = []
 
@@ -93,21 +111,29 @@ def test_a_commitment_without_a_known_price_is_refused_even_when_acknowledged(tm
 
 
 def test_the_price_list_gives_the_one_matching_price():
-    factory, stubber, calls = stubbed_pricing([
-        product("Claude 3 Haiku", "1 Month", "30.0000000000"),
-        product("Claude 3 Haiku", "6 Month", "25.0000000000"),
-        product("Claude 3 Sonnet", "1 Month", "99.0000000000"),
-    ])  # fmt: skip
-    fetched = read_prices(factory, {HAIKU: ("Claude 3 Haiku", "us-west-2")}, {HAIKU: {"OneMonth", "none"}}, today=date(2026, 11, 23))
+    factory, stubber, calls = stubbed_pricing(
+        [
+            product("Claude 3 Haiku", "1 Month", "30.0000000000"),
+            product("Claude 3 Haiku", "6 Month", "25.0000000000"),
+            product("Claude 3 Sonnet", "1 Month", "99.0000000000"),
+        ]
+    )
+    fetched = read_prices(
+        factory, {HAIKU: ("Claude 3 Haiku", "us-west-2")}, {HAIKU: {"OneMonth", "none"}}, today=date(2026, 11, 23)
+    )
     stubber.assert_no_pending_responses()
     assert calls == [("pricing", "us-east-1")]
     assert fetched.table.hourly == {HAIKU: {"OneMonth": 30.0}}
     assert fetched.table.hourly_per_unit(HAIKU, "OneMonth") == (30.0, "AWS Price List (2026-11-23)")
-    assert fetched.notes == [f"{HAIKU} (none, us-west-2): no Provisioned Throughput price for 'Claude 3 Haiku' in the Price List"]
+    assert fetched.notes == [
+        f"{HAIKU} (none, us-west-2): no Provisioned Throughput price for 'Claude 3 Haiku' in the Price List"
+    ]
 
 
 def test_several_matching_prices_are_never_chosen_between():
-    factory, _, _ = stubbed_pricing([product("Claude 3 Haiku", "1 Month", "30"), product("Claude 3 Haiku", "1 Month", "31")])
+    factory, _, _ = stubbed_pricing(
+        [product("Claude 3 Haiku", "1 Month", "30"), product("Claude 3 Haiku", "1 Month", "31")]
+    )
     fetched = read_prices(factory, {HAIKU: ("Claude 3 Haiku", "us-west-2")}, {HAIKU: {"OneMonth"}})
     assert fetched.table.hourly == {}
     assert fetched.notes == [f"{HAIKU} (OneMonth, us-west-2): several prices match ($30.00, $31.00); none is taken"]
@@ -117,7 +143,12 @@ def test_plan_with_aws_prices_checks_the_acknowledgement_and_prints_prices_to_st
     spec_file = tmp_path / "estate.yaml"
     spec_file.write_text(spec_text(ACKNOWLEDGED))
     factory, _, _ = stubbed_pricing([product("Claude 3 Haiku", "1 Month", "30")])
-    assert plan_main(["--spec", str(spec_file), "--assembly", str(tmp_path / "none"), "--prices", "aws"], client_factory=factory) == 1
+    assert (
+        plan_main(
+            ["--spec", str(spec_file), "--assembly", str(tmp_path / "none"), "--prices", "aws"], client_factory=factory
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     # The price is now known, so the $1 acknowledgement is compared with it.
     assert "acknowledge.monthlyUsd: acknowledges $1.00 per month but the commitment costs $21,900.00 per month" in err
@@ -125,9 +156,17 @@ def test_plan_with_aws_prices_checks_the_acknowledgement_and_prints_prices_to_st
 
     spec_file.write_text(spec_text(ACKNOWLEDGED.replace("monthlyUsd: 1}", "monthlyUsd: 21900}")))
     factory, _, _ = stubbed_pricing([product("Claude 3 Haiku", "1 Month", "30")])
-    assert plan_main(["--spec", str(spec_file), "--assembly", str(tmp_path / "none"), "--prices", "aws"], client_factory=factory) == 0
+    assert (
+        plan_main(
+            ["--spec", str(spec_file), "--assembly", str(tmp_path / "none"), "--prices", "aws"], client_factory=factory
+        )
+        == 0
+    )
     out = capsys.readouterr().out
-    assert "| summarizer | job `summarizer` | provisioned | 1 | OneMonth | $30.00 | $720.00 | $21,900.00 | AWS Price List (" in out
+    assert (
+        "| summarizer | job `summarizer` | provisioned | 1 | OneMonth | $30.00 | $720.00 | $21,900.00 | AWS Price List ("
+        in out
+    )
     assert "### Prices read from the AWS Price List API" in out
 
 
@@ -141,4 +180,7 @@ def test_plan_without_credentials_says_what_it_needs(tmp_path, capsys):
         raise NoCredentialsError()
 
     assert plan_main(["--spec", str(spec_file), "--prices", "aws"], client_factory=no_credentials) == 1
-    assert "cannot read prices from the AWS Price List API: Unable to locate credentials. It needs AWS credentials" in capsys.readouterr().err
+    assert (
+        "cannot read prices from the AWS Price List API: Unable to locate credentials. It needs AWS credentials"
+        in capsys.readouterr().err
+    )

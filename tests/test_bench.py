@@ -17,8 +17,16 @@ from .bench_fake import FakeRuntime, FakeSession, Reply, streamed, throttled_cal
 from .conftest import DEFAULT_FIXTURE
 
 # Five prompts with known timings: (TTFT s, end-to-end s, output tokens).
-TIMINGS = {"p1": (0.25, 1.0, 100), "p2": (0.5, 2.0, 100), "p3": (0.75, 3.0, 300), "p4": (1.0, 4.0, 200), "p5": (1.25, 5.0, 250)}
-PROMPTS = "\n".join(json.dumps({"id": k, "task": "test", "prompt": f"prompt {k}", "maxTokens": 64}) for k in TIMINGS) + "\n"
+TIMINGS = {
+    "p1": (0.25, 1.0, 100),
+    "p2": (0.5, 2.0, 100),
+    "p3": (0.75, 3.0, 300),
+    "p4": (1.0, 4.0, 200),
+    "p5": (1.25, 5.0, 250),
+}
+PROMPTS = (
+    "\n".join(json.dumps({"id": k, "task": "test", "prompt": f"prompt {k}", "maxTokens": 64}) for k in TIMINGS) + "\n"
+)
 
 
 def _by_prompt(body) -> Reply:
@@ -31,8 +39,12 @@ def test_statistics_are_exact_for_known_timings_even_with_concurrency():
     fake = FakeRuntime(_by_prompt)
     client = bench.runtime_client(FakeSession(fake), 3)
     target = bench.Target("base", "us.amazon.nova-pro-v1:0")
-    results = bench.run(client, [target], bench.parse_prompts(PROMPTS, "t"), concurrency=3, clock=fake.clock, progress=False)
-    assert sorted((r.prompt_id, r.ttft_s, r.e2e_s, r.output_tokens) for r in results) == [(k, *v) for k, v in TIMINGS.items()]
+    results = bench.run(
+        client, [target], bench.parse_prompts(PROMPTS, "t"), concurrency=3, clock=fake.clock, progress=False
+    )
+    assert sorted((r.prompt_id, r.ttft_s, r.e2e_s, r.output_tokens) for r in results) == [
+        (k, *v) for k, v in TIMINGS.items()
+    ]
     summary = bench.summarize(target, results)
     assert (summary.requests, summary.ok, summary.throttled, summary.errors) == (5, 5, 0, 0)
     # Linear interpolation between closest ranks: p90 of 5 values sits at rank 3.6.
@@ -43,13 +55,15 @@ def test_statistics_are_exact_for_known_timings_even_with_concurrency():
 
 
 def test_throttles_errors_and_a_fallback_to_standard_are_counted():
-    replies = iter([
-        streamed(0.5, 1.0, 50, served_latency="optimized"),
-        throttled_call(),  # HTTP 429 on the call
-        streamed(0.5, 1.0, 50, served_latency="standard"),  # optimized quota exhausted: served standard
-        throttled_in_stream(),  # throttlingException in the stream
-        Reply(http_status=400, error_code="ValidationException"),
-    ])  # fmt: skip
+    replies = iter(
+        [
+            streamed(0.5, 1.0, 50, served_latency="optimized"),
+            throttled_call(),  # HTTP 429 on the call
+            streamed(0.5, 1.0, 50, served_latency="standard"),  # optimized quota exhausted: served standard
+            throttled_in_stream(),  # throttlingException in the stream
+            Reply(http_status=400, error_code="ValidationException"),
+        ]
+    )
     fake = FakeRuntime(lambda body: next(replies))
     client = bench.runtime_client(FakeSession(fake), 1)
     target = bench.Target("fast,latency=optimized", "us.anthropic.claude-3-5-haiku-20241022-v1:0", latency="optimized")
@@ -83,7 +97,15 @@ def test_repeats_run_in_a_seeded_shuffled_order():
     assert order == [(t.label, p.id, r) for t, p, r in bench.plan_requests(targets, prompts, repeats=3, seed=7)]
     assert order != [(t.label, p.id, r) for t, p, r in bench.plan_requests(targets, prompts, repeats=3, seed=8)]
     fake = FakeRuntime(_by_prompt)
-    bench.run(bench.runtime_client(FakeSession(fake), 3), targets, prompts, repeats=3, seed=7, clock=fake.clock, progress=False)
+    bench.run(
+        bench.runtime_client(FakeSession(fake), 3),
+        targets,
+        prompts,
+        repeats=3,
+        seed=7,
+        clock=fake.clock,
+        progress=False,
+    )
     assert [(r["modelId"], r["messages"][0]["content"][0]["text"].split()[-1]) for r in fake.requests] == [
         ("m." + label, prompt) for label, prompt, _ in order
     ]
@@ -93,9 +115,19 @@ def _args(tmp_path, *targets, **extra) -> argparse.Namespace:
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text(PROMPTS)
     values = {
-        "targets": list(targets), "stage": None, "spec": str(DEFAULT_FIXTURE), "prompts": str(prompts), "concurrency": 2,
-        "repeats": 2, "seed": 0, "out": str(tmp_path / "out"), "prices": None, "region": "us-east-2", "profile": None, "no_progress": False,
-    }  # fmt: skip
+        "targets": list(targets),
+        "stage": None,
+        "spec": str(DEFAULT_FIXTURE),
+        "prompts": str(prompts),
+        "concurrency": 2,
+        "repeats": 2,
+        "seed": 0,
+        "out": str(tmp_path / "out"),
+        "prices": None,
+        "region": "us-east-2",
+        "profile": None,
+        "no_progress": False,
+    }
     return argparse.Namespace(**{**values, **extra})
 
 
@@ -103,19 +135,31 @@ def test_the_command_writes_the_table_csv_json_and_chart(tmp_path, capsys):
     import matplotlib.image
 
     prices = tmp_path / "prices.json"
-    prices.write_text(json.dumps({"us.amazon.nova-pro-v1:0": {"inputPerMillion": 1.0, "outputPerMillion": 4.0, "source": "test"}}))
+    prices.write_text(
+        json.dumps({"us.amazon.nova-pro-v1:0": {"inputPerMillion": 1.0, "outputPerMillion": 4.0, "source": "test"}})
+    )
     fake = FakeRuntime(_by_prompt)
-    args = _args(tmp_path, "us.amazon.nova-pro-v1:0", "us.amazon.nova-pro-v1:0,latency=optimized,tier=priority", prices=str(prices))
+    args = _args(
+        tmp_path,
+        "us.amazon.nova-pro-v1:0",
+        "us.amazon.nova-pro-v1:0,latency=optimized,tier=priority",
+        prices=str(prices),
+    )
     assert bench.main(args, session=FakeSession(fake), clock=fake.clock) == 0
     captured = capsys.readouterr()
     out = tmp_path / "out"
-    assert "## us.amazon.nova-pro-v1:0\n" in captured.out and "## us.amazon.nova-pro-v1:0,latency=optimized,tier=priority\n" in captured.out
+    assert (
+        "## us.amazon.nova-pro-v1:0\n" in captured.out
+        and "## us.amazon.nova-pro-v1:0,latency=optimized,tier=priority\n" in captured.out
+    )
     assert "| requests | 10 |" in captured.out
     assert "| TTFT p50 / p90 / p99 (s) | 0.750 / 1.250 / 1.250 |" in captured.out
     assert "| end-to-end p50 / p90 / p99 (s) | 3.000 / 5.000 / 5.000 |" in captured.out
     assert "| served optimized | 100% (optimized: 10) |" in captured.out
     # Mean 20 input and 190 output tokens: (20 x $1 + 190 x $4) / 1M per request.
-    assert "| est. cost per 1,000 requests | $0.7800 (token prices for us.amazon.nova-pro-v1:0 (test)) |" in captured.out
+    assert (
+        "| est. cost per 1,000 requests | $0.7800 (token prices for us.amazon.nova-pro-v1:0 (test)) |" in captured.out
+    )
     assert "bench: 100%" in captured.err  # the progress bar, on standard error
     assert (out / "report.md").read_text() in captured.out
     rows = list(csv.DictReader((out / "results.csv").open()))
@@ -136,7 +180,11 @@ def test_a_serving_entry_resolves_to_its_arn_through_the_serving_stack(tmp_path,
     arn = "arn:aws:bedrock:us-west-2:111111111111:provisioned-model/abc123def456"
     cloudformation = fake.session.client("cloudformation")
     stubber = Stubber(cloudformation)
-    stack = {"StackName": "bedrock-estate-dev-serving", "CreationTime": "2026-11-01T00:00:00Z", "StackStatus": "CREATE_COMPLETE"}
+    stack = {
+        "StackName": "bedrock-estate-dev-serving",
+        "CreationTime": "2026-11-01T00:00:00Z",
+        "StackStatus": "CREATE_COMPLETE",
+    }
     stack["Outputs"] = [{"OutputKey": "SummarizerModelArn", "OutputValue": arn}]
     stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "bedrock-estate-dev-serving"})
     with stubber:
@@ -153,7 +201,9 @@ def test_a_serving_entry_of_a_stage_not_deployed_says_what_to_check(tmp_path, ca
     fake = FakeRuntime(_by_prompt, region="us-west-2")
     cloudformation = fake.session.client("cloudformation")
     stubber = Stubber(cloudformation)
-    stubber.add_client_error("describe_stacks", "ValidationError", "Stack with id bedrock-estate-dev-serving does not exist")
+    stubber.add_client_error(
+        "describe_stacks", "ValidationError", "Stack with id bedrock-estate-dev-serving does not exist"
+    )
     with stubber:
         args = _args(tmp_path, "summarizer", stage="dev", region=None, repeats=1, no_progress=True)
         assert bench.main(args, session=FakeSession(fake, {"cloudformation": cloudformation}), clock=fake.clock) == 1
@@ -175,7 +225,13 @@ def test_target_options_are_checked():
 
 def test_the_shipped_prompt_set_covers_the_five_task_types():
     prompts = bench.shipped_prompts()
-    assert len(prompts) == 10 and {p.task for p in prompts} == {"code", "reasoning", "writing", "multilingual", "technical"}
+    assert len(prompts) == 10 and {p.task for p in prompts} == {
+        "code",
+        "reasoning",
+        "writing",
+        "multilingual",
+        "technical",
+    }
 
 
 def test_a_bad_prompt_file_is_named_by_line(tmp_path, capsys):
@@ -186,7 +242,13 @@ def test_a_bad_prompt_file_is_named_by_line(tmp_path, capsys):
 
 
 def test_no_credentials_is_a_clear_message(tmp_path, monkeypatch, capsys):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
@@ -198,8 +260,16 @@ def test_no_credentials_is_a_clear_message(tmp_path, monkeypatch, capsys):
 
 def test_a_provisioned_entry_priced_by_the_spec_costs_its_hours_per_request():
     fake = FakeRuntime(_by_prompt)
-    target = bench.Target("summarizer", "arn:aws:bedrock:us-west-2:111111111111:provisioned-model/x", hourly=36.0, hourly_source="spec")
-    results = bench.run(bench.runtime_client(FakeSession(fake), 1), [target], bench.parse_prompts(PROMPTS, "t"), clock=fake.clock, progress=False)
+    target = bench.Target(
+        "summarizer", "arn:aws:bedrock:us-west-2:111111111111:provisioned-model/x", hourly=36.0, hourly_source="spec"
+    )
+    results = bench.run(
+        bench.runtime_client(FakeSession(fake), 1),
+        [target],
+        bench.parse_prompts(PROMPTS, "t"),
+        clock=fake.clock,
+        progress=False,
+    )
     summary = bench.summarize(target, results)
     # $36/h = $0.01/s; a mean of 3 s end to end per request: $0.03 a request, $30 per 1,000.
     assert summary.cost_per_1000 == pytest.approx(30.0)

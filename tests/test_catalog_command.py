@@ -65,8 +65,13 @@ def stubbed(answers: dict[str, list[dict]], known: dict[str, dict[str, dict]] | 
         for model_id in catalog_command.unlisted(CATALOG, region, answers[region]):
             answer = (known or {}).get(region, {}).get(model_id)
             if answer is None:
-                stub.add_client_error("get_foundation_model", "ResourceNotFoundException", f"The model {model_id} is not available", 404,
-                                      expected_params={"modelIdentifier": model_id})  # fmt: skip
+                stub.add_client_error(
+                    "get_foundation_model",
+                    "ResourceNotFoundException",
+                    f"The model {model_id} is not available",
+                    404,
+                    expected_params={"modelIdentifier": model_id},
+                )
             else:
                 stub.add_response("get_foundation_model", {"modelDetails": answer}, {"modelIdentifier": model_id})
         stub.activate()
@@ -123,18 +128,32 @@ def test_check_asks_get_foundation_model_about_catalog_models_the_list_leaves_ou
     """Missing from the list is not the same as not offered: GetFoundationModel tells them apart,
     and an answered model is compared like a listed one."""
     monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
-    east = [s for s in in_step("us-east-1") if s["modelId"] not in ("amazon.nova-micro-v1:0:128k", "amazon.nova-pro-v1:0:300k")]
+    east = [
+        s
+        for s in in_step("us-east-1")
+        if s["modelId"] not in ("amazon.nova-micro-v1:0:128k", "amazon.nova-pro-v1:0:300k")
+    ]
     known = {
         "us-east-1": {
-            "amazon.nova-micro-v1:0:128k": details("amazon.nova-micro-v1:0:128k", "us-east-1", customizations=["FINE_TUNING", "DISTILLATION"]),
-            "amazon.nova-pro-v1:0:300k": details("amazon.nova-pro-v1:0:300k", "us-east-1", status="LEGACY", customizations=["FINE_TUNING", "DISTILLATION"]),
+            "amazon.nova-micro-v1:0:128k": details(
+                "amazon.nova-micro-v1:0:128k", "us-east-1", customizations=["FINE_TUNING", "DISTILLATION"]
+            ),
+            "amazon.nova-pro-v1:0:300k": details(
+                "amazon.nova-pro-v1:0:300k",
+                "us-east-1",
+                status="LEGACY",
+                customizations=["FINE_TUNING", "DISTILLATION"],
+            ),
         }
     }
     client_for, clients = stubbed({"us-east-1": east, "us-west-2": in_step("us-west-2")}, known)
     out = io.StringIO()
     assert catalog_command.run_check(CATALOG, client_for, out, io.StringIO()) == 1
     text = out.getvalue()
-    assert "amazon.nova-micro-v1:0:128k: not in ListFoundationModels in us-east-1, but GetFoundationModel answers it" in text
+    assert (
+        "amazon.nova-micro-v1:0:128k: not in ListFoundationModels in us-east-1, but GetFoundationModel answers it"
+        in text
+    )
     assert "nova-micro-v1:0:128k: FINE_TUNING in us-east-1 per the catalog" not in text  # offered: not gone
     assert "amazon.nova-pro-v1:0:300k: the catalog says Active in us-east-1, Bedrock says LEGACY" in text
     assert "differs from Bedrock in 1 places" in text  # the one lifecycle change; the unlisted note is not a difference
@@ -157,7 +176,9 @@ def test_a_get_foundation_model_error_is_a_message_not_a_traceback():
         client = boto3.client("bedrock", region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
         stub = Stubber(client)
         stub.add_response("list_foundation_models", {"modelSummaries": []}, {})
-        stub.add_client_error("get_foundation_model", "AccessDeniedException", "not authorized to perform bedrock:GetFoundationModel")
+        stub.add_client_error(
+            "get_foundation_model", "AccessDeniedException", "not authorized to perform bedrock:GetFoundationModel"
+        )
         stub.activate()
         return client
 
@@ -181,7 +202,9 @@ def test_an_api_error_is_a_message_not_a_traceback():
     def client_for(region):
         client = boto3.client("bedrock", region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
         stub = Stubber(client)
-        stub.add_client_error("list_foundation_models", "AccessDeniedException", "not authorized to perform bedrock:ListFoundationModels")
+        stub.add_client_error(
+            "list_foundation_models", "AccessDeniedException", "not authorized to perform bedrock:ListFoundationModels"
+        )
         stub.activate()
         return client
 

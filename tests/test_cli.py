@@ -51,15 +51,27 @@ def test_convert_to_messages_then_validate_for_haiku(prompt_completion, tmp_path
     out = tmp_path / "messages.jsonl"
     assert main(["convert", str(prompt_completion), "--to", "messages", "--system", "Be brief.", "-o", str(out)]) == 0
     first = json.loads(out.read_text().splitlines()[0])
-    assert first == {"system": "Be brief.", "messages": [{"role": "user", "content": "Summarize note 0"}, {"role": "assistant", "content": "Note 0 in short"}]}
+    assert first == {
+        "system": "Be brief.",
+        "messages": [
+            {"role": "user", "content": "Summarize note 0"},
+            {"role": "assistant", "content": "Note 0 in short"},
+        ],
+    }
     assert main(["validate", str(out), "--model", HAIKU]) == 0
 
 
 def test_convert_to_distillation_prompts_then_validate(prompt_completion, tmp_path):
     out = tmp_path / "prompts.jsonl"
-    assert main(["convert", str(prompt_completion), "--to", "bedrock-conversation-2024", "--prompts-only", "-o", str(out)]) == 0
+    assert (
+        main(["convert", str(prompt_completion), "--to", "bedrock-conversation-2024", "--prompts-only", "-o", str(out)])
+        == 0
+    )
     first = json.loads(out.read_text().splitlines()[0])
-    assert first == {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "Summarize note 0"}]}]}
+    assert first == {
+        "schemaVersion": "bedrock-conversation-2024",
+        "messages": [{"role": "user", "content": [{"text": "Summarize note 0"}]}],
+    }
     assert main(["validate", str(out), "--model", "amazon.nova-lite-v1:0:300k", "--type", "DISTILLATION"]) == 0
 
 
@@ -92,7 +104,10 @@ def test_convert_refuses_reinforcement_fine_tuning_prompts_rather_than_drop_thei
 def test_validate_and_convert_say_why_a_file_cannot_be_read(tmp_path, capsys):
     missing, folder = tmp_path / "nope.jsonl", tmp_path / "a-folder.jsonl"
     folder.mkdir()
-    for command in (["validate", "--model", "amazon.nova-lite-v1:0:300k"], ["convert", "--to", "bedrock-conversation-2024"]):
+    for command in (
+        ["validate", "--model", "amazon.nova-lite-v1:0:300k"],
+        ["convert", "--to", "bedrock-conversation-2024"],
+    ):
         assert main([command[0], str(missing), *command[1:]]) == 1
         assert capsys.readouterr().err.strip() == f"{missing}: file not found"
         assert main([command[0], str(folder), *command[1:]]) == 1
@@ -105,4 +120,7 @@ def test_validate_with_a_short_model_name_suggests_the_full_one(capsys):
     from estate_runtime.catalog import load_catalog
 
     reviewed = load_catalog().reviewed
-    assert err.strip() == f"nova-micro: no FINE_TUNING rules in the model catalog (reviewed {reviewed}); did you mean amazon.nova-micro-v1:0:128k?"
+    assert (
+        err.strip()
+        == f"nova-micro: no FINE_TUNING rules in the model catalog (reviewed {reviewed}); did you mean amazon.nova-micro-v1:0:128k?"
+    )

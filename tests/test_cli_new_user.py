@@ -84,8 +84,8 @@ def test_prompt_completion_data_for_a_messages_model_is_said_once(tmp_path, caps
     assert main(["validate", str(data), "--model", HAIKU]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        f"{data}:1: 120 of 120 records are prompt/completion ({{\"prompt\", \"completion\"}}), but this model takes "
-        f"messages ({{\"messages\": [{{\"role\", \"content\"}}]}}); convert the file with "
+        f'{data}:1: 120 of 120 records are prompt/completion ({{"prompt", "completion"}}), but this model takes '
+        f'messages ({{"messages": [{{"role", "content"}}]}}); convert the file with '
         f"`bedrock-estate convert {data} --to messages -o converted.jsonl`"
     ]
 
@@ -95,7 +95,10 @@ def test_null_reads_as_null_and_a_bom_in_user_terms(tmp_path, capsys):
     data.write_bytes(b'\xef\xbb\xbf{"prompt": "a", "completion": "b"}\n{"prompt": null, "completion": "b"}\n')
     assert main(["validate", str(data), "--model", LLAMA]) == 1
     err = capsys.readouterr().err
-    assert f"{data}:1: the file starts with a byte-order mark (an invisible character some editors add); save the file as UTF-8 without BOM" in err
+    assert (
+        f"{data}:1: the file starts with a byte-order mark (an invisible character some editors add); save the file as UTF-8 without BOM"
+        in err
+    )
     assert f"{data}:2: prompt must be a string, got null" in err
     assert "NoneType" not in err and "utf-8-sig" not in err
 
@@ -149,7 +152,10 @@ NOVA_2_LITE = "amazon.nova-2-lite-v1:0:256k"
 
 def _rft_prompts(path, count=120):
     system = {"role": "system", "content": "End with the number."}
-    records = ({"messages": [system, {"role": "user", "content": f"{i} + 1?"}], "reference_answer": str(i + 1)} for i in range(count))
+    records = (
+        {"messages": [system, {"role": "user", "content": f"{i} + 1?"}], "reference_answer": str(i + 1)}
+        for i in range(count)
+    )
     path.write_text("".join(json.dumps(record) + "\n" for record in records))
     return path
 
@@ -161,7 +167,7 @@ def test_rft_prompts_validated_for_another_type_say_to_use_rft_not_convert(tmp_p
     assert main(["validate", str(data), "--model", NOVA_2_LITE]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        f"{data}:1: 120 of 120 records are reinforcement fine-tuning prompts ({{\"messages\", \"reference_answer\"}}), but this model "
+        f'{data}:1: 120 of 120 records are reinforcement fine-tuning prompts ({{"messages", "reference_answer"}}), but this model '
         "takes bedrock-conversation-2024 here; they are for a REINFORCEMENT_FINE_TUNING job (type: REINFORCEMENT_FINE_TUNING "
         "in the spec, --type REINFORCEMENT_FINE_TUNING for validate), whose grader scores the answers the model generates"
     ]
@@ -170,7 +176,21 @@ def test_rft_prompts_validated_for_another_type_say_to_use_rft_not_convert(tmp_p
 
 def test_validation_data_for_a_model_that_takes_none_is_refused(tmp_path, capsys):
     data = _rft_prompts(tmp_path / "prompts.jsonl")
-    assert main(["validate", str(data), "--model", NOVA_2_LITE, "--type", "REINFORCEMENT_FINE_TUNING", "--purpose", "validation"]) == 1
+    assert (
+        main(
+            [
+                "validate",
+                str(data),
+                "--model",
+                NOVA_2_LITE,
+                "--type",
+                "REINFORCEMENT_FINE_TUNING",
+                "--purpose",
+                "validation",
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"{NOVA_2_LITE} takes no validation dataset (model catalog, reviewed ")
     assert err.endswith("); a job of it trains without one: validate the training data (--purpose training)")
@@ -190,7 +210,14 @@ def test_catalog_check_help_names_every_call_it_needs_permission_for():
 def test_a_malformed_pinned_day_is_one_line_not_a_traceback(value, command):
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "BEDROCK_ESTATE_TODAY": value}
-    result = subprocess.run([sys.executable, "-m", "constructs_lib.tools.cli", *command], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "constructs_lib.tools.cli", *command],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert result.stderr.strip() == (
         f"BEDROCK_ESTATE_TODAY='{value}' is not a date: write it as YYYY-MM-DD (e.g. 2026-11-23), "

@@ -13,21 +13,28 @@ from .conftest import EXAMPLES, load_example
 # file -> None (valid) or the fragments every refusal must carry, one list per expected problem
 EXPECTED: dict[str, list[list[str]] | None] = {
     "claude-3-haiku-fine-tune.yaml": [
-        ["jobs.summarizer.baseModel: anthropic.claude-3-haiku-20240307-v1:0:200k reached end of life on 2026-09-10 in us-west-2",
-         "model-lifecycle-legacy.html", "Suggested successor: amazon.nova-2-lite-v1:0:256k"],
+        [
+            "jobs.summarizer.baseModel: anthropic.claude-3-haiku-20240307-v1:0:200k reached end of life on 2026-09-10 in us-west-2",
+            "model-lifecycle-legacy.html",
+            "Suggested successor: amazon.nova-2-lite-v1:0:256k",
+        ],
         ["serving.summarizer.model: ", "Provisioned Throughput for its custom models cannot be created"],
     ],
     "llama-405b-distillation.yaml": [
-        ["teacher.model: meta.llama3-1-405b-instruct-v1:0 reached end of life on 2026-07-07 in us-west-2",
-         "Suggested successor: meta.llama3-1-70b-instruct-v1:0"],
+        [
+            "teacher.model: meta.llama3-1-405b-instruct-v1:0 reached end of life on 2026-07-07 in us-west-2",
+            "Suggested successor: meta.llama3-1-70b-instruct-v1:0",
+        ],
     ],
     "llama-70b-distillation.yaml": None,
     "reinforcement-fine-tuning.yaml": None,
     "continued-pre-training.yaml": [
-        ["baseModel: amazon.titan-text-express-v1:0:8k is no longer offered (no EOL date published) in us-east-1",
-         "a continued pre-training job on it cannot be created"],
+        [
+            "baseModel: amazon.titan-text-express-v1:0:8k is no longer offered (no EOL date published) in us-east-1",
+            "a continued pre-training job on it cannot be created",
+        ],
     ],
-}  # fmt: skip
+}
 
 
 def test_every_example_is_checked():
@@ -63,11 +70,18 @@ def test_the_rft_examples_grader_follows_the_reward_contract():
     prompt = [{"role": "user", "content": "What is 59 + 73?"}]
 
     def sample(id_: str, answer: str) -> dict:
-        return {"id": id_, "messages": [*prompt, {"role": "assistant", "content": answer}],
-                "metadata": {"reference_answer": "132", "task_id": "arith-001"}}  # fmt: skip
+        return {
+            "id": id_,
+            "messages": [*prompt, {"role": "assistant", "content": answer}],
+            "metadata": {"reference_answer": "132", "task_id": "arith-001"},
+        }
 
-    out = grader.lambda_handler([sample("a", "59 + 73 = 132"), sample("b", "It is 131."), sample("c", "I cannot say.")], None)
+    out = grader.lambda_handler(
+        [sample("a", "59 + 73 = 132"), sample("b", "It is 131."), sample("c", "I cannot say.")], None
+    )
     assert [o["id"] for o in out] == ["a", "b", "c"]
     assert [o["aggregate_reward_score"] for o in out] == [1.0, 0.1, 0.0]  # right > right format > nothing
     assert out[0]["metrics_list"][0] == {"name": "exact_match", "value": 1.0, "type": "Reward"}
-    assert all(m["type"] in ("Reward", "Metric") and isinstance(m["value"], float) for o in out for m in o["metrics_list"])
+    assert all(
+        m["type"] in ("Reward", "Metric") and isinstance(m["value"], float) for o in out for m in o["metrics_list"]
+    )

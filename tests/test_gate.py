@@ -19,13 +19,25 @@ from .bench_fake import FakeRuntime, FakeSession, Reply, streamed, throttled_cal
 from .conftest import DEFAULT_FIXTURE, FIXTURES
 
 # Five latency prompts with known timings: (TTFT s, end-to-end s, output tokens).
-TIMINGS = {"p1": (0.25, 1.0, 100), "p2": (0.5, 2.0, 100), "p3": (0.75, 3.0, 300), "p4": (1.0, 4.0, 200), "p5": (1.25, 5.0, 250)}
+TIMINGS = {
+    "p1": (0.25, 1.0, 100),
+    "p2": (0.5, 2.0, 100),
+    "p3": (0.75, 3.0, 300),
+    "p4": (1.0, 4.0, 200),
+    "p5": (1.25, 5.0, 250),
+}
 PROMPTS = "\n".join(json.dumps({"id": k, "prompt": f"latency {k}", "maxTokens": 64}) for k in TIMINGS) + "\n"
 # Reference items and what the fake model answers to each.
 REFERENCES = [
     {"id": "r1", "prompt": "question r1", "reference": "The disk was full."},
     {"id": "r2", "prompt": "question r2", "references": ["unrelated", "cache cleared and service restored"]},
-    {"system": "You summarize.", "messages": [{"role": "user", "content": [{"text": "question r3"}]}, {"role": "assistant", "content": [{"text": "rollback at noon"}]}]},
+    {
+        "system": "You summarize.",
+        "messages": [
+            {"role": "user", "content": [{"text": "question r3"}]},
+            {"role": "assistant", "content": [{"text": "rollback at noon"}]},
+        ],
+    },
 ]
 ANSWERS = {"r1": "the disk was full", "r2": "cache cleared, service restored", "r3": "a rollback happened"}
 # tokenF1: r1 1.0 (same words once normalized); r2 against its second reference: 4 of 4 words
@@ -86,10 +98,21 @@ def test_reference_files_take_pairs_and_single_turn_conversations():
 def test_a_chat_completion_record_with_a_system_message_is_single_turn():
     """The system prompt as a message (the chat-completion layout) is the record's system prompt,
     not a second turn; a second user turn is still refused."""
-    record = {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}
+    record = {
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "2+2?"},
+            {"role": "assistant", "content": "4"},
+        ]
+    }
     [item] = gate.parse_references(json.dumps(record) + "\n", "refs.jsonl")
     assert (item.prompt, item.references, item.system) == ("2+2?", ("4",), "Be brief.")
-    two_turns = {"messages": [{"role": "system", "content": "Be brief."}, *[{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}] * 2]}
+    two_turns = {
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            *[{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}] * 2,
+        ]
+    }
     with pytest.raises(gate.GateFileError, match="only single-turn records can be checked"):
         gate.parse_references(json.dumps(two_turns) + "\n", "refs.jsonl")
 
@@ -98,14 +121,19 @@ def test_a_chat_completion_record_with_a_system_message_is_single_turn():
     ("line", "message"),
     [
         ("not json", "refs.jsonl:2: not valid JSON: Expecting value"),
-        ('{"prompt": "p"}', 'refs.jsonl:2: every reference answer must be a non-empty string'),
-        ('{"reference": "r"}', 'refs.jsonl:2: expected {"prompt": str, "reference": str} (or "references": [str, ...]), or a conversation record'),
+        ('{"prompt": "p"}', "refs.jsonl:2: every reference answer must be a non-empty string"),
+        (
+            '{"reference": "r"}',
+            'refs.jsonl:2: expected {"prompt": str, "reference": str} (or "references": [str, ...]), or a conversation record',
+        ),
         ('{"prompt": "p", "reference": "r", "maxTokens": 0}', "refs.jsonl:2: maxTokens must be a positive integer"),
-        ('{"messages": [{"role": "user", "content": "q"}, {"role": "user", "content": "q2"}]}',
-         "refs.jsonl:2: the last two messages must be the user's prompt and the assistant's reference answer"),
+        (
+            '{"messages": [{"role": "user", "content": "q"}, {"role": "user", "content": "q2"}]}',
+            "refs.jsonl:2: the last two messages must be the user's prompt and the assistant's reference answer",
+        ),
         ('{"id": "a", "prompt": "p", "reference": "r"}', "refs.jsonl: ids given twice: a"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_reference_line_is_named(line, message):
     with pytest.raises(gate.GateFileError) as raised:
         gate.parse_references('{"id": "a", "prompt": "p", "reference": "r"}\n' + line + "\n", "refs.jsonl")
@@ -119,12 +147,20 @@ def test_known_timings_and_answers_give_exact_checks_and_the_miss():
     fake = FakeRuntime(_reply)
     client = bench.runtime_client(FakeSession(fake), 2)
     target = bench.Target("summarizer", "arn:aws:bedrock:us-east-2:111111111111:custom-model-deployment/abc")
-    outcome = gate.evaluate(client, "dev", _gate(), [target], bench.parse_prompts(PROMPTS, "p"), _references(), clock=fake.clock)
+    outcome = gate.evaluate(
+        client, "dev", _gate(), [target], bench.parse_prompts(PROMPTS, "p"), _references(), clock=fake.clock
+    )
     checks = {c.name: c for c in outcome.checks}
     # Percentiles interpolate linearly (bench's definition): p90 of 1..5 s sits at rank 3.6.
     assert checks["end-to-end p90 (s)"].measured == pytest.approx(4.6) and not checks["end-to-end p90 (s)"].passed
-    assert checks["time to first token p50 (s)"].measured == pytest.approx(0.75) and checks["time to first token p50 (s)"].passed
-    assert checks["time to first token p90 (s)"].measured == pytest.approx(1.15) and checks["time to first token p90 (s)"].passed
+    assert (
+        checks["time to first token p50 (s)"].measured == pytest.approx(0.75)
+        and checks["time to first token p50 (s)"].passed
+    )
+    assert (
+        checks["time to first token p90 (s)"].measured == pytest.approx(1.15)
+        and checks["time to first token p90 (s)"].passed
+    )
     assert checks["failed requests (share)"].measured == 0.0 and checks["failed requests (share)"].passed
     assert checks["mean tokenF1"].measured == pytest.approx(MEAN_F1) and checks["mean tokenF1"].passed
     assert [a.score for a in outcome.answers] == pytest.approx([1.0, 8 / 9, 0.4])
@@ -133,7 +169,9 @@ def test_known_timings_and_answers_give_exact_checks_and_the_miss():
     # Reference prompts go at temperature 0 with the record's system prompt, through botocore's validation.
     quality = [r for r in fake.requests if r["messages"][0]["content"][0]["text"].startswith("question")]
     assert len(quality) == 3 and all(r["inferenceConfig"]["temperature"] == 0.0 for r in quality)
-    assert [r.get("system") for r in quality if r["messages"][0]["content"][0]["text"] == "question r3"] == [[{"text": "You summarize."}]]
+    assert [r.get("system") for r in quality if r["messages"][0]["content"][0]["text"] == "question r3"] == [
+        [{"text": "You summarize."}]
+    ]
 
 
 def test_a_quality_floor_missed_and_throttles_are_failures_with_their_numbers():
@@ -160,7 +198,9 @@ def test_failed_latency_requests_count_against_their_share():
     fake = FakeRuntime(lambda body: next(replies))
     client = bench.runtime_client(FakeSession(fake), 1)
     g = _gate(quality=None, latency={"endToEnd": {"p99": 2.0}, "maxFailedShare": 0.1})
-    outcome = gate.evaluate(client, "dev", g, [bench.Target("s", "m.x")], bench.parse_prompts(PROMPTS, "p"), [], clock=fake.clock)
+    outcome = gate.evaluate(
+        client, "dev", g, [bench.Target("s", "m.x")], bench.parse_prompts(PROMPTS, "p"), [], clock=fake.clock
+    )
     assert outcome.failures() == ["s: failed requests (share): 0.200 is 0.100 (100%) over the bound 0.100"]
 
 
@@ -195,7 +235,11 @@ def _session(fake: FakeRuntime):
 
     cloudformation = fake.session.client("cloudformation")
     stubber = Stubber(cloudformation)
-    stack = {"StackName": "bedrock-estate-dev-serving", "CreationTime": "2026-11-01T00:00:00Z", "StackStatus": "CREATE_COMPLETE"}
+    stack = {
+        "StackName": "bedrock-estate-dev-serving",
+        "CreationTime": "2026-11-01T00:00:00Z",
+        "StackStatus": "CREATE_COMPLETE",
+    }
     stack["Outputs"] = [{"OutputKey": "SummarizerModelArn", "OutputValue": SERVED_ARN}]
     stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "bedrock-estate-dev-serving"})
     stubber.activate()
@@ -203,7 +247,15 @@ def _session(fake: FakeRuntime):
 
 
 def _args(spec: Path, **extra) -> argparse.Namespace:
-    values = {"stage": "dev", "spec": str(spec), "served": None, "out": str(spec.parent / "out"), "role_arn": None, "profile": None, "no_progress": True}
+    values = {
+        "stage": "dev",
+        "spec": str(spec),
+        "served": None,
+        "out": str(spec.parent / "out"),
+        "role_arn": None,
+        "profile": None,
+        "no_progress": True,
+    }
     return argparse.Namespace(**{**values, **extra})
 
 
@@ -220,7 +272,10 @@ def test_the_command_fails_the_gate_names_the_threshold_and_writes_the_report(tm
     assert "| summarizer | time to first token p90 (s) | <= 2.000 | 1.150 | pass |" in captured.out
     assert "| summarizer | failed requests (share) | <= 0.000 | 0.000 | pass |" in captured.out
     assert f"| summarizer | mean tokenF1 | >= 0.750 | {MEAN_F1:.3f} | pass |" in captured.out
-    assert captured.err == "gate of stage dev failed:\n  summarizer: end-to-end p90 (s): 4.600 is 0.600 (15%) over the bound 4.000\n"
+    assert (
+        captured.err
+        == "gate of stage dev failed:\n  summarizer: end-to-end p90 (s): 4.600 is 0.600 (15%) over the bound 4.000\n"
+    )
     out = tmp_path / "out"
     assert (out / "report.md").read_text() in captured.out
     document = json.loads((out / "results.json").read_text())
@@ -247,7 +302,10 @@ def test_the_command_passes_when_every_check_passes(tmp_path, capsys):
 def test_a_stage_without_a_gate_and_an_unknown_entry_are_clear_messages(tmp_path, capsys):
     spec = _spec_dir(tmp_path, None)
     assert main(["gate", "--stage", "dev", "--spec", str(spec)]) == 1
-    assert capsys.readouterr().err == f"{spec}: stage dev declares no gate; add stages.dev.gate (latency, quality) to the spec\n"
+    assert (
+        capsys.readouterr().err
+        == f"{spec}: stage dev declares no gate; add stages.dev.gate (latency, quality) to the spec\n"
+    )
     spec = _spec_dir(tmp_path, GATE)
     assert main(["gate", "--stage", "dev", "--spec", str(spec), "--served", "nope"]) == 1
     assert capsys.readouterr().err == "--served nope: not measured by stage dev's gate; its entries: summarizer\n"
@@ -256,7 +314,13 @@ def test_a_stage_without_a_gate_and_an_unknown_entry_are_clear_messages(tmp_path
 
 
 def test_no_credentials_is_a_clear_message(tmp_path, monkeypatch, capsys):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
@@ -281,24 +345,36 @@ def _problems(tmp_path: Path, gate_block: dict, stage_changes: dict | None = Non
 
 
 def _line_of(tmp_path: Path, key: str) -> int:
-    return next(n for n, line in enumerate((tmp_path / "estate.yaml").read_text().splitlines(), 1) if line.strip().startswith(key))
+    return next(
+        n
+        for n, line in enumerate((tmp_path / "estate.yaml").read_text().splitlines(), 1)
+        if line.strip().startswith(key)
+    )
 
 
 def test_the_spec_names_a_missing_or_bad_gate_file_by_line(tmp_path):
     problems = _problems(tmp_path, {**GATE, "quality": {**GATE["quality"], "references": "missing.jsonl"}})
     line = _line_of(tmp_path, "references:")
-    assert problems == [f"estate.yaml:{line}: stages.dev.gate.quality.references: file not found: missing.jsonl (paths are relative to the spec file)"]
+    assert problems == [
+        f"estate.yaml:{line}: stages.dev.gate.quality.references: file not found: missing.jsonl (paths are relative to the spec file)"
+    ]
     (tmp_path / "bad.jsonl").write_text('{"prompt": "fine"}\n{"text": 1}\n')
     problems = _problems(tmp_path, {**GATE, "latency": {**GATE["latency"], "prompts": "bad.jsonl"}})
     line = _line_of(tmp_path, "prompts:")
-    assert problems == [f'estate.yaml:{line}: stages.dev.gate.latency.prompts: bad.jsonl:2: expected {{"prompt": str, "id"?: str, "task"?: str, "maxTokens"?: int}}']
+    assert problems == [
+        f'estate.yaml:{line}: stages.dev.gate.latency.prompts: bad.jsonl:2: expected {{"prompt": str, "id"?: str, "task"?: str, "maxTokens"?: int}}'
+    ]
 
 
 def test_the_spec_refuses_a_gate_that_measures_nothing(tmp_path):
     problems = _problems(tmp_path, {**GATE, "serving": ["summariser"]})
-    assert len(problems) == 1 and problems[0].endswith("stages.dev.gate.serving[0]: no serving entry 'summariser' in this stage; serving: summarizer")
+    assert len(problems) == 1 and problems[0].endswith(
+        "stages.dev.gate.serving[0]: no serving entry 'summariser' in this stage; serving: summarizer"
+    )
     problems = _problems(tmp_path, {"latency": {"maxFailedShare": 0.5}})
-    assert len(problems) == 1 and problems[0].endswith("stages.dev.gate.latency: give endToEnd or timeToFirstToken bounds (or leave latency out)")
+    assert len(problems) == 1 and problems[0].endswith(
+        "stages.dev.gate.latency: give endToEnd or timeToFirstToken bounds (or leave latency out)"
+    )
     problems = _problems(tmp_path, {})
     assert len(problems) == 1 and problems[0].endswith("stages.dev.gate: give latency, quality or both")
     problems = _problems(tmp_path, GATE, {"serving": {}})
@@ -330,6 +406,13 @@ def test_the_pipeline_runs_the_module_and_it_answers_like_the_command(tmp_path):
     spec = _spec_dir(tmp_path, None)
     result = subprocess.run(
         [sys.executable, "-m", "constructs_lib.tools.gate", "--spec", str(spec), "--stage", "dev", "--no-progress"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env={"PYTHONPATH": f"{ROOT}:{ROOT / 'lambdas'}", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
-    assert (result.returncode, result.stderr) == (1, f"{spec}: stage dev declares no gate; add stages.dev.gate (latency, quality) to the spec\n")
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": f"{ROOT}:{ROOT / 'lambdas'}", "PATH": "/usr/bin:/bin"},
+    )
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"{spec}: stage dev declares no gate; add stages.dev.gate (latency, quality) to the spec\n",
+    )

@@ -56,7 +56,9 @@ def aws(monkeypatch):
         session = boto3.Session(region_name=REGION)
         s3 = session.client("s3")
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        session.client("ssm").put_parameter(Name="/bedrock-estate/dev/foundation/output-bucket-name", Value=BUCKET, Type="String")
+        session.client("ssm").put_parameter(
+            Name="/bedrock-estate/dev/foundation/output-bucket-name", Value=BUCKET, Type="String"
+        )
         yield session
 
 
@@ -74,17 +76,31 @@ def _job(session, name: str, epochs: str = "2") -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-def _files(session, job_id: str, training: str = TRAINING_CSV, validation: str | None = VALIDATION_CSV, deeper: bool = False) -> None:
+def _files(
+    session, job_id: str, training: str = TRAINING_CSV, validation: str | None = VALIDATION_CSV, deeper: bool = False
+) -> None:
     s3 = session.client("s3")
     folder = f"jobs/summarizer/model-customization-job-{job_id}"
-    s3.put_object(Bucket=BUCKET, Key=f"{folder}/training_artifacts/step_wise_training_metrics.csv", Body=training.encode())
+    s3.put_object(
+        Bucket=BUCKET, Key=f"{folder}/training_artifacts/step_wise_training_metrics.csv", Body=training.encode()
+    )
     if validation is not None:
         middle = "post_fine_tuning_validation/validation" if deeper else "post_fine_tuning_validation"
-        s3.put_object(Bucket=BUCKET, Key=f"{folder}/validation_artifacts/{middle}/validation_metrics.csv", Body=validation.encode())
+        s3.put_object(
+            Bucket=BUCKET,
+            Key=f"{folder}/validation_artifacts/{middle}/validation_metrics.csv",
+            Body=validation.encode(),
+        )
 
 
 def _args(tmp_path, **extra) -> argparse.Namespace:
-    values = {"stage": "dev", "job": None, "spec": str(DEFAULT_FIXTURE), "out": str(tmp_path / "charts"), "profile": None}
+    values = {
+        "stage": "dev",
+        "job": None,
+        "spec": str(DEFAULT_FIXTURE),
+        "out": str(tmp_path / "charts"),
+        "profile": None,
+    }
     return argparse.Namespace(**{**values, **extra})
 
 
@@ -101,7 +117,10 @@ def test_reads_a_jobs_metrics_prints_its_table_and_writes_its_chart(aws, tmp_pat
     assert "| first loss | 2.0000 | 1.1000 |" in out
     assert "| final loss | 0.4000 | 1.3000 |" in out
     assert "| minimum loss | 0.4000 (step 7) | 1.1000 (step 3) |" in out
-    assert "validation loss rose while training loss fell: yes: steps 3->7, validation 1.1->1.3 while training 1->0.4" in out
+    assert (
+        "validation loss rose while training loss fell: yes: steps 3->7, validation 1.1->1.3 while training 1->0.4"
+        in out
+    )
     assert (tmp_path / "charts" / f"{name}.png").is_file()
 
 
@@ -125,7 +144,13 @@ def test_retries_each_get_their_own_table_and_early_stopping_is_named(aws, tmp_p
     first, retry = _job(aws, _names()), _job(aws, _names(2), epochs="3")
     _files(aws, first)
     # The retry stopped after one of its three epochs, steps counted again from 0 in each file.
-    _files(aws, retry, training="step_number,epoch_number,training_loss,perplexity\n0,1,1.5,4.5\n1,1,1.1,3.0\n", validation=None, deeper=True)
+    _files(
+        aws,
+        retry,
+        training="step_number,epoch_number,training_loss,perplexity\n0,1,1.5,4.5\n1,1,1.1,3.0\n",
+        validation=None,
+        deeper=True,
+    )
     aws.client("bedrock").stop_model_customization_job(jobIdentifier=_names())  # moto: by name
     assert metrics.main(_args(tmp_path, job="summarizer"), session=aws) == 0
     out = capsys.readouterr().out
@@ -136,7 +161,9 @@ def test_retries_each_get_their_own_table_and_early_stopping_is_named(aws, tmp_p
 
 def test_a_completed_job_with_fewer_epochs_than_requested_stopped_early():
     run = metrics.Run(job="j", run="j-1", status="Completed", epoch_count=3)
-    run.training, run.validation = metrics.build_points([(0, 1, 1.0), (1, 1, 0.8), (0, 2, 0.7), (1, 2, 0.6)], [(1, 1, 0.9), (1, 2, 0.85)])
+    run.training, run.validation = metrics.build_points(
+        [(0, 1, 1.0), (1, 1, 0.8), (0, 2, 0.7), (1, 2, 0.6)], [(1, 1, 0.9), (1, 2, 0.85)]
+    )
     assert run.early_stopping() == "yes: stopped after 2 of 3 epochs"
     # Steps restart per epoch: the second epoch is placed after the first, validation with it.
     assert [p.step for p in run.training] == [0, 1, 2, 3] and [p.step for p in run.validation] == [1, 3]
@@ -150,7 +177,9 @@ def test_repeated_rows_for_a_step_are_averaged():
 
 def test_a_bad_row_is_named_by_file_and_line():
     with pytest.raises(metrics.MetricsError, match=r"s3://b/k:3: not a number"):
-        metrics.parse_metrics_csv("step_number,epoch_number,training_loss\n0,0,1.0\n1,0,oops\n", "training_loss", "s3://b/k")
+        metrics.parse_metrics_csv(
+            "step_number,epoch_number,training_loss\n0,0,1.0\n1,0,oops\n", "training_loss", "s3://b/k"
+        )
     with pytest.raises(metrics.MetricsError, match="no column training_loss"):
         metrics.parse_metrics_csv("step_number,epoch_number,loss\n", "training_loss", "s3://b/k")
 
@@ -161,7 +190,11 @@ def test_the_bucket_comes_from_the_foundation_stack_when_the_parameter_is_missin
 
     cloudformation = aws.client("cloudformation")  # moto's CloudFormation needs extras: a Stubber instead
     stubber = Stubber(cloudformation)
-    stack = {"StackName": "bedrock-estate-dev-foundation", "CreationTime": "2026-11-01T00:00:00Z", "StackStatus": "CREATE_COMPLETE"}
+    stack = {
+        "StackName": "bedrock-estate-dev-foundation",
+        "CreationTime": "2026-11-01T00:00:00Z",
+        "StackStatus": "CREATE_COMPLETE",
+    }
     stack["Outputs"] = [{"OutputKey": "OutputBucketName", "OutputValue": BUCKET}]
     stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "bedrock-estate-dev-foundation"})
     _files(aws, _job(aws, _names()))
@@ -181,7 +214,9 @@ def test_no_bucket_is_a_clear_message(aws, tmp_path, capsys):
     aws.client("ssm").delete_parameter(Name="/bedrock-estate/dev/foundation/output-bucket-name")
     cloudformation = aws.client("cloudformation")
     stubber = Stubber(cloudformation)
-    stubber.add_client_error("describe_stacks", "ValidationError", "Stack with id bedrock-estate-dev-foundation does not exist")
+    stubber.add_client_error(
+        "describe_stacks", "ValidationError", "Stack with id bedrock-estate-dev-foundation does not exist"
+    )
 
     class Session:
         def client(self, name, **kwargs):
@@ -198,12 +233,21 @@ def test_no_files_is_a_clear_message(aws, tmp_path, capsys):
     _job(aws, _names())
     assert metrics.main(_args(tmp_path), session=aws) == 1
     err = capsys.readouterr().err
-    assert f"note: summarizer: no metrics files under s3://{BUCKET}/jobs/summarizer/; Bedrock jobs: {_names()} (InProgress)" in err
+    assert (
+        f"note: summarizer: no metrics files under s3://{BUCKET}/jobs/summarizer/; Bedrock jobs: {_names()} (InProgress)"
+        in err
+    )
     assert "no training metrics found for stage dev" in err
 
 
 def test_no_credentials_is_a_clear_message(tmp_path, monkeypatch, capsys):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))

@@ -33,9 +33,14 @@ stages:
 
 def _stack(**kinds: int) -> StackSummary:
     return StackSummary(
-        stage="dev", stack_id="dev/Customization", stack_name="acme-estate-dev-customization",
-        resource_count=1, kinds=Counter(kinds), custom=Counter(), job_names={},
-    )  # fmt: skip
+        stage="dev",
+        stack_id="dev/Customization",
+        stack_name="acme-estate-dev-customization",
+        resource_count=1,
+        kinds=Counter(kinds),
+        custom=Counter(),
+        job_names={},
+    )
 
 
 def test_plan_counts_one_of_a_kind_in_the_singular(tmp_path):
@@ -46,7 +51,10 @@ def test_plan_counts_one_of_a_kind_in_the_singular(tmp_path):
 
 def test_on_demand_serving_reads_per_token_not_free(tmp_path):
     plan = render(parse_spec(ONE_STAGE, base_dir=tmp_path), [])
-    assert "| distilled | job `distilled` | on demand | - | - | per token | per token | per token | - | nothing while idle |" in plan
+    assert (
+        "| distilled | job `distilled` | on demand | - | - | per token | per token | per token | - | nothing while idle |"
+        in plan
+    )
     assert "$0.00" not in plan
 
 
@@ -65,7 +73,11 @@ def _assembly(tmp_path, stages):
     for name in stages:
         (out / f"assembly-{name}").mkdir()
         (out / f"assembly-{name}" / "manifest.json").write_text('{"artifacts": {}}')
-        artifacts[f"assembly-{name}"] = {"type": "cdk:cloud-assembly", "properties": {"directoryName": f"assembly-{name}"}, "displayName": name}
+        artifacts[f"assembly-{name}"] = {
+            "type": "cdk:cloud-assembly",
+            "properties": {"directoryName": f"assembly-{name}"},
+            "displayName": name,
+        }
     import json
 
     (out / "manifest.json").write_text(json.dumps({"artifacts": artifacts}))
@@ -96,7 +108,10 @@ def test_plan_refuses_an_assembly_of_other_stages(tmp_path, capsys):
     spec_file.write_text(ONE_STAGE)
     out = _assembly(tmp_path, ["dev", "prod"])  # no record: synthesized by an older version, or by hand
     assert plan_main(["--assembly", str(out), "--spec", str(spec_file)]) == 1
-    assert f"{out} holds stages dev, prod, but {spec_file} declares estate acme-estate with stages dev" in capsys.readouterr().err
+    assert (
+        f"{out} holds stages dev, prod, but {spec_file} declares estate acme-estate with stages dev"
+        in capsys.readouterr().err
+    )
 
 
 def test_app_py_records_the_spec_in_the_assembly(tmp_path, monkeypatch):
@@ -112,11 +127,20 @@ def test_app_py_records_the_spec_in_the_assembly(tmp_path, monkeypatch):
     import aws_cdk
 
     real_app = aws_cdk.App
-    monkeypatch.setattr(aws_cdk, "App", lambda: real_app(context={"estate": str(spec_file)}, outdir=str(tmp_path / "out")))
-    monkeypatch.setattr(stacks.estate, "build_estate", lambda app, spec, base_dir, build="all", extend=None: [])  # the record, not the stacks
+    monkeypatch.setattr(
+        aws_cdk, "App", lambda: real_app(context={"estate": str(spec_file)}, outdir=str(tmp_path / "out"))
+    )
+    monkeypatch.setattr(
+        stacks.estate, "build_estate", lambda app, spec, base_dir, build="all", extend=None: []
+    )  # the record, not the stacks
     runpy.run_path(str(Path(__file__).resolve().parent.parent / "app.py"), run_name="__main__")
     record = json.loads((tmp_path / "out" / SPEC_RECORD).read_text())
-    assert record == {"spec": str(spec_file), "sha256": spec_digest(spec_file), "estate": "acme-estate", "stages": ["dev"]}
+    assert record == {
+        "spec": str(spec_file),
+        "sha256": spec_digest(spec_file),
+        "estate": "acme-estate",
+        "stages": ["dev"],
+    }
 
 
 def test_the_pipelines_copies_of_the_stages_belong_to_the_spec(tmp_path, capsys):

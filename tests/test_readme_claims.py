@@ -9,23 +9,31 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 def test_the_test_duration_is_stated_as_measured():
     assert "well under a minute" not in README
-    section = README[README.index("## Tests"):]
+    section = README[README.index("## Tests") :]
     assert "Measured on" in section and "`time make test`" in section and "2-core" in section
 
 
 def test_the_measuring_samples_are_what_the_offline_fakes_print_and_say_so():
     from .measure_samples import bench_sample, gate_sample, metrics_sample
 
-    section = README[README.index("## Measuring what you train and serve"):README.index("## Promoting models between accounts")]
-    assert metrics_sample().rstrip() in section and bench_sample().rstrip() in section and gate_sample().rstrip() in section
+    section = README[
+        README.index("## Measuring what you train and serve") : README.index("## Promoting models between accounts")
+    ]
+    assert (
+        metrics_sample().rstrip() in section
+        and bench_sample().rstrip() in section
+        and gate_sample().rstrip() in section
+    )
     assert "from the offline tests' moto fake" in section and "from the offline tests' fake runtime" in section
     assert "not a measurement of Bedrock" in section
 
 
 def test_the_layout_names_every_package_of_the_library_and_only_folders_that_exist():
     root = Path(__file__).resolve().parent.parent
-    section = README[README.index("### Layout"):]
-    block = section[section.index("```text\n") + len("```text\n"):section.index("```\n", section.index("```text\n") + 1)]
+    section = README[README.index("### Layout") :]
+    block = section[
+        section.index("```text\n") + len("```text\n") : section.index("```\n", section.index("```text\n") + 1)
+    ]
     listed, parent = set(), ""
     for line in block.splitlines():
         first = line.split()[0].rstrip(",")
@@ -45,11 +53,13 @@ def test_the_layout_names_every_package_of_the_library_and_only_folders_that_exi
 def test_the_status_calls_nothing_not_built_that_the_readme_documents():
     import re
 
-    status = README[README.index("> **Status.**"):README.index("## Quickstart")]
+    status = README[README.index("> **Status.**") : README.index("## Quickstart")]
     missing = re.search(r"Not built yet: ([^.]*)\.", " ".join(line.lstrip("> ") for line in status.splitlines()))
     headings = [line.lstrip("#").strip().lower() for line in README.splitlines() if line.startswith("#")]
-    for item in (missing.group(1).split(", ") if missing else []):
-        assert not any(item.strip().lower() in heading for heading in headings), f"the status says {item!r} is not built, but the README documents it"
+    for item in missing.group(1).split(", ") if missing else []:
+        assert not any(item.strip().lower() in heading for heading in headings), (
+            f"the status says {item!r} is not built, but the README documents it"
+        )
 
 
 def test_the_extend_example_names_only_what_it_or_app_py_imports():
@@ -59,7 +69,7 @@ def test_the_extend_example_names_only_what_it_or_app_py_imports():
     import builtins
     import re
 
-    section = README[README.index("### Your own constructs in every stage"):]
+    section = README[README.index("### Your own constructs in every stage") :]
     example = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert example is not None
     tree = ast.parse(example.group(1))
@@ -85,5 +95,11 @@ def test_each_construct_section_of_the_library_readme_describes_its_own_construc
 
     library = (Path(__file__).resolve().parent.parent / "constructs_lib" / "README.md").read_text()
     sections = dict(re.findall(r"^## (\w+)\n(.*?)(?=^## |\Z)", library, re.MULTILINE | re.DOTALL))
-    assert "BedrockCustomizationJobPolicy" in sections["CustomizationJob"] and "the trained model is retained" in sections["CustomizationJob"]
-    assert "BedrockCustomizationJobPolicy" not in sections["RftGrader"] and "trained model is retained" not in sections["RftGrader"]
+    assert (
+        "BedrockCustomizationJobPolicy" in sections["CustomizationJob"]
+        and "the trained model is retained" in sections["CustomizationJob"]
+    )
+    assert (
+        "BedrockCustomizationJobPolicy" not in sections["RftGrader"]
+        and "trained model is retained" not in sections["RftGrader"]
+    )

@@ -34,9 +34,22 @@ def deploy_dev(spec, trust_condition=None, logging_bucket="estate-dev-invocation
         "StringEquals": {"aws:SourceAccount": ACCOUNT},
         "ArnEquals": {"aws:SourceArn": f"arn:aws:bedrock:us-east-1:{ACCOUNT}:model-customization-job/*"},
     }
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": condition}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "bedrock.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": condition,
+            }
+        ],
+    }
     role = iam.create_role(RoleName="estate-dev-customization", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-    for name, value in (("customization-role-arn", role["Arn"]), ("invocation-log-bucket-name", "estate-dev-invocation-logs")):
+    for name, value in (
+        ("customization-role-arn", role["Arn"]),
+        ("invocation-log-bucket-name", "estate-dev-invocation-logs"),
+    ):
         ssm.put_parameter(Name=f"/bedrock-estate/dev/foundation/{name}", Value=value, Type="String")
     bedrock.put_model_invocation_logging_configuration(
         loggingConfig={
@@ -51,10 +64,13 @@ def deploy_dev(spec, trust_condition=None, logging_bucket="estate-dev-invocation
     if with_job:
         names = job_names_for(spec, "dev", "summarizer", FIXTURES)
         bedrock.create_model_customization_job(
-            jobName=names.job_name, customModelName=names.custom_model_name, roleArn=role["Arn"],
+            jobName=names.job_name,
+            customModelName=names.custom_model_name,
+            roleArn=role["Arn"],
             baseModelIdentifier="amazon.nova-lite-v1:0:300k",
-            trainingDataConfig={"s3Uri": "s3://estate-dev-training/datasets/x.jsonl"}, outputDataConfig={"s3Uri": "s3://estate-dev-output/jobs/"},
-        )  # fmt: skip
+            trainingDataConfig={"s3Uri": "s3://estate-dev-training/datasets/x.jsonl"},
+            outputDataConfig={"s3Uri": "s3://estate-dev-output/jobs/"},
+        )
     return stage
 
 

@@ -34,16 +34,22 @@ INSTALL = [*PIP, "install", "--no-compile"]
 pytestmark = pytest.mark.wheel
 
 
-def _run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"{' '.join(map(str, args))} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, (
+        f"{' '.join(map(str, args))} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    )
     return result
 
 
 def _clean_env() -> dict[str, str]:
     """The environment of a user's shell: nothing of this repository or its virtualenv on the path."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = env.get("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = env.get(
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20"
+    )
     return env
 
 
@@ -56,7 +62,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "constructs_lib", source / "constructs_lib", ignore=ignore)
     shutil.copytree(ROOT / "lambdas", source / "lambdas", ignore=ignore)
-    shutil.copytree(ROOT / "stacks", source / "stacks", ignore=ignore)  # present, as in a checkout: must not be packaged
+    shutil.copytree(
+        ROOT / "stacks", source / "stacks", ignore=ignore
+    )  # present, as in a checkout: must not be packaged
     out = tmp_path_factory.mktemp("dist")
     _run(sys.executable, *PIP, "wheel", "--no-deps", "-w", out, source, cwd=source)
     [built] = out.glob("bedrock_estate-*.whl")
@@ -88,15 +96,24 @@ def test_the_wheel_holds_the_library_and_no_generic_top_level_modules(wheel):
     assert top_level == {"constructs_lib", "estate_runtime"}
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-    data = {"constructs_lib/README.md", "constructs_lib/py.typed", "constructs_lib/tools/bench_prompts.jsonl", "estate_runtime/catalog.json", "estate_runtime/prices.json"}
+    data = {
+        "constructs_lib/README.md",
+        "constructs_lib/py.typed",
+        "constructs_lib/tools/bench_prompts.jsonl",
+        "estate_runtime/catalog.json",
+        "estate_runtime/prices.json",
+    }
     assert data <= names, sorted(data - names)
     # Every module of every subpackage (a subpackage left out of pyproject.toml's list is not packaged).
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "constructs_lib").rglob("*.py")}
-    modules |= {"estate_runtime/" + p.relative_to(ROOT / "lambdas" / "estate_runtime").as_posix() for p in (ROOT / "lambdas" / "estate_runtime").rglob("*.py")}
+    modules |= {
+        "estate_runtime/" + p.relative_to(ROOT / "lambdas" / "estate_runtime").as_posix()
+        for p in (ROOT / "lambdas" / "estate_runtime").rglob("*.py")
+    }
     assert modules <= names, sorted(modules - names)
 
 
-APP = '''
+APP = """
     import json, sys
     import aws_cdk as cdk
     from aws_cdk import aws_iam as iam
@@ -127,24 +144,32 @@ APP = '''
     add_nag_packs(app)
     app.synth()
     print(json.dumps({"job": job.names.job_name}))
-'''
+"""
 
 
 def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel_under_every_pack(fresh_python, tmp_path):
     env = _clean_env()
     where = _run(
-        fresh_python, "-c",
+        fresh_python,
+        "-c",
         "import importlib.util, constructs_lib, estate_runtime; "
         "print(importlib.util.find_spec('stacks')); print(constructs_lib.__file__); print(estate_runtime.__file__)",
-        cwd=tmp_path, env=env,
-    ).stdout.split("\n")  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+    ).stdout.split("\n")
     assert where[0] == "None", "a generic 'stacks' module is importable from the library's virtualenv"
     assert all(str(CACHED_VENV) in line and str(ROOT / "constructs_lib") not in line for line in where[1:3])
 
     # The console script and the tools' package data, as installed.
     schema = _run(CACHED_VENV / "bin" / "bedrock-estate", "schema", cwd=tmp_path, env=env).stdout
     assert json.loads(schema)["title"]
-    prompts = _run(fresh_python, "-c", "from constructs_lib.tools.bench import shipped_prompts; print(len(shipped_prompts()))", cwd=tmp_path, env=env).stdout
+    prompts = _run(
+        fresh_python,
+        "-c",
+        "from constructs_lib.tools.bench import shipped_prompts; print(len(shipped_prompts()))",
+        cwd=tmp_path,
+        env=env,
+    ).stdout
     assert int(prompts) > 0
 
     (tmp_path / "app.py").write_text(textwrap.dedent(APP))
@@ -152,4 +177,8 @@ def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel_unde
     assert json.loads(result.stdout.strip().splitlines()[-1])["job"].startswith("team-summarizer-")
     template = json.loads((tmp_path / "cdk.out" / "Team.template.json").read_text())
     types = {resource["Type"] for resource in template["Resources"].values()}
-    assert {"Custom::BedrockCustomizationJob", "Custom::BedrockCustomModelDeployment", "Custom::BedrockProvisionedThroughput"} <= types
+    assert {
+        "Custom::BedrockCustomizationJob",
+        "Custom::BedrockCustomModelDeployment",
+        "Custom::BedrockProvisionedThroughput",
+    } <= types

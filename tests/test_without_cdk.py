@@ -53,9 +53,12 @@ def test_spec_catalog_and_tools_import_with_the_cdk_unavailable():
     assert "imported without the CDK" in result.stdout
 
 
-BLOCK_BOTO = BLOCK_CDK.split("sys.path[:0]")[0].replace(
-    '("aws_cdk", "constructs", "cdk_nag", "jsii")', '("aws_cdk", "constructs", "cdk_nag", "jsii", "boto3", "botocore")'
-) + """
+BLOCK_BOTO = (
+    BLOCK_CDK.split("sys.path[:0]")[0].replace(
+        '("aws_cdk", "constructs", "cdk_nag", "jsii")',
+        '("aws_cdk", "constructs", "cdk_nag", "jsii", "boto3", "botocore")',
+    )
+    + """
 sys.path[:0] = [".", "lambdas"]
 from estate_runtime import kinds, permissions
 from estate_runtime.kinds import model_copy
@@ -65,6 +68,7 @@ props = KIND.parse({"Name": "pt", "ClientRequestToken": "pt", "Model": {"ModelAr
 assert props.model_units == 2 and props.to_cfn()["ModelUnits"] == 2
 print("kinds without the CDK and boto3")
 """
+)
 
 
 def test_kinds_import_with_neither_the_cdk_nor_boto3():

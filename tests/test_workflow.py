@@ -33,7 +33,9 @@ def test_the_diff_matrix_is_the_spec_s_stages_computed_in_the_run():
     step = next(s for s in job["steps"] if s.get("id") == "stages")
     assert "bedrock-estate stages --json" in step["run"] and '>> "$GITHUB_OUTPUT"' in step["run"]
     assert job["outputs"]["stages"] == "${{ steps.stages.outputs.stages }}"
-    assert WORKFLOW["jobs"]["diff"]["strategy"]["matrix"] == {"include": "${{ fromJSON(needs.test-and-plan.outputs.stages) }}"}
+    assert WORKFLOW["jobs"]["diff"]["strategy"]["matrix"] == {
+        "include": "${{ fromJSON(needs.test-and-plan.outputs.stages) }}"
+    }
 
 
 def test_no_stage_account_or_region_is_written_into_the_workflow():
@@ -58,7 +60,9 @@ def test_each_diff_runs_in_its_stage_s_account_and_region():
 def test_the_stages_command_prints_the_matrix_of_any_spec(tmp_path, capsys):
     assert main(["stages", str(DEFAULT_FIXTURE), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert rows == [{"stage": s.name, "account": s.account, "region": s.region} for s in load_spec(DEFAULT_FIXTURE).stage_settings()]
+    assert rows == [
+        {"stage": s.name, "account": s.account, "region": s.region} for s in load_spec(DEFAULT_FIXTURE).stage_settings()
+    ]
 
     three = tmp_path / "estate.yaml"
     three.write_text(

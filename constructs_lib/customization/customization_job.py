@@ -133,7 +133,9 @@ class CustomizationJob(Construct):
             job_tags=_tags({**props.job_tags, OWNER_TAG: props.owner}),
             custom_model_tags=_tags({**props.model_tags, OWNER_TAG: props.owner}),
             removal=props.removal,
-            validation_data_config={"validators": [{"s3Uri": uri} for uri in props.validation_s3_uris]} if props.validation_s3_uris else None,
+            validation_data_config={"validators": [{"s3Uri": uri} for uri in props.validation_s3_uris]}
+            if props.validation_s3_uris
+            else None,
             hyper_parameters=_api_hyperparameters(props.hyperparameters) or None,
             customization_config=customization_config,
             custom_model_kms_key_id=key_arn(props.custom_model_key) if props.custom_model_key else None,
@@ -261,7 +263,13 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: Customizati
             )
     grants.acknowledge(
         [
-            (f"AwsSolutions-IAM5[Resource::{grants.spelling(jobs)}]", "Job ARNs end in an id Bedrock assigns at creation; the estate cannot name them in advance."),
-            (f"AwsSolutions-IAM5[Resource::{grants.spelling(models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+            (
+                f"AwsSolutions-IAM5[Resource::{grants.spelling(jobs)}]",
+                "Job ARNs end in an id Bedrock assigns at creation; the estate cannot name them in advance.",
+            ),
+            (
+                f"AwsSolutions-IAM5[Resource::{grants.spelling(models)}]",
+                "Custom model ARNs end in an id Bedrock assigns when training completes.",
+            ),
         ],
     )

@@ -24,7 +24,11 @@ from ..compliance.nag import acknowledge, nag_spelling
 def dataset_read(scope: Construct, s3_uri: str, kms_key_arn: str | None = None) -> list[iam.PolicyStatement]:
     """Read one dataset object already in S3; decrypt it through S3 when it is SSE-KMS encrypted."""
     stack = Stack.of(scope)
-    statements = [iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:{stack.partition}:s3:::{s3_uri.removeprefix('s3://')}"])]
+    statements = [
+        iam.PolicyStatement(
+            actions=["s3:GetObject"], resources=[f"arn:{stack.partition}:s3:::{s3_uri.removeprefix('s3://')}"]
+        )
+    ]
     if kms_key_arn:
         statements.append(
             iam.PolicyStatement(
@@ -40,7 +44,12 @@ def invocation_logs_read(scope: Construct, s3_uri: str) -> list[iam.PolicyStatem
     """List and read invocation logs under an S3 prefix (a distillation job's source)."""
     partition = Stack.of(scope).partition
     bucket, _, prefix = s3_uri.removeprefix("s3://").partition("/")
-    return [iam.PolicyStatement(actions=["s3:GetObject", "s3:ListBucket"], resources=[f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{bucket}/{prefix}*"])]
+    return [
+        iam.PolicyStatement(
+            actions=["s3:GetObject", "s3:ListBucket"],
+            resources=[f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{bucket}/{prefix}*"],
+        )
+    ]
 
 
 def teacher_invoke(scope: Construct, teacher: str, catalog: Catalog) -> list[iam.PolicyStatement]:
@@ -81,7 +90,9 @@ class JobAccess(iam.ManagedPolicy):
     (``job.node.add_dependency(access)``), so Bedrock never starts a job before its grants exist."""
 
     def __init__(self, scope: Construct, id: str, props: JobAccessProps) -> None:
-        super().__init__(scope, id, description=props.description, roles=[props.role], statements=list(props.statements))
+        super().__init__(
+            scope, id, description=props.description, roles=[props.role], statements=list(props.statements)
+        )
         self._acknowledge(props.statements)
 
     def _acknowledge(self, statements: Sequence[iam.PolicyStatement]) -> None:

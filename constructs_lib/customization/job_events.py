@@ -25,7 +25,9 @@ JOB_STATE_CHANGE = "Model Customization Job State Change"
 """The detail-type of Bedrock's events about customization jobs (source ``aws.bedrock``)."""
 
 
-def job_state_pattern(job_name_prefix: str, *, completed_only: bool = False, accounts: Sequence[str] | None = None) -> events.EventPattern:
+def job_state_pattern(
+    job_name_prefix: str, *, completed_only: bool = False, accounts: Sequence[str] | None = None
+) -> events.EventPattern:
     """Bedrock job state changes of jobs whose names start with ``job_name_prefix``; only
     ``Completed`` ones with ``completed_only``; only from ``accounts`` when given (events forwarded
     from other accounts)."""
@@ -115,7 +117,9 @@ class JobCompletionForwarding(events.Rule):
         role = iam.Role(
             scope,
             f"{id}Role",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}),
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
             description="Lets EventBridge forward completed-job events to the delivery pipeline's account",
         )
         iam.ManagedPolicy(

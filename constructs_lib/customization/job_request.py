@@ -95,7 +95,12 @@ class RftRequest:
     def identity(self) -> dict[str, Any]:
         handler = self.config.grader.handler
         if handler is not None:
-            grader: dict[str, Any] = {"file": handler.file, "sha256": self.grader_sha256, "function": handler.function, "runtime": handler.runtime}
+            grader: dict[str, Any] = {
+                "file": handler.file,
+                "sha256": self.grader_sha256,
+                "function": handler.function,
+                "runtime": handler.runtime,
+            }
         else:
             grader = {"lambdaArn": self.config.grader.lambda_arn}
         return {"grader": grader, "hyperParameters": self.config.hyper_parameters.api()}
@@ -144,7 +149,10 @@ class JobRequest:
         key = self.custom_model_key
         identity["customModelKey"] = key.name if isinstance(key, StageResource) else key
         if self.vpc is not None:
-            identity["vpc"] = {"subnetIds": list(self.vpc["subnetIds"]), "securityGroupIds": list(self.vpc["securityGroupIds"])}
+            identity["vpc"] = {
+                "subnetIds": list(self.vpc["subnetIds"]),
+                "securityGroupIds": list(self.vpc["securityGroupIds"]),
+            }
         if self.rft is not None:  # only RFT jobs carry the key: every other job keeps its digest
             identity["rft"] = self.rft.identity()
         return identity
@@ -216,7 +224,9 @@ def job_request(spec: EstateSpec, stage: str, job_name: str, base_dir: Path) -> 
         training = InvocationLogsSource(
             use_prompt_response=logs.use_prompt_response,
             source=logs.s3_uri or INVOCATION_LOGS,
-            request_metadata_filters=logs.filter.model_dump(by_alias=True, exclude_none=True) if logs.filter is not None else None,
+            request_metadata_filters=logs.filter.model_dump(by_alias=True, exclude_none=True)
+            if logs.filter is not None
+            else None,
         )
     return JobRequest(
         estate=spec.name,
@@ -230,7 +240,9 @@ def job_request(spec: EstateSpec, stage: str, job_name: str, base_dir: Path) -> 
         teacher=job.teacher.model if job.teacher else None,
         max_response_length=job.teacher.max_response_length if job.teacher else 1000,
         custom_model_key=job.custom_model_kms_key_arn or CUSTOM_MODEL_KEY,
-        vpc={"subnetIds": list(job.vpc.subnet_ids), "securityGroupIds": list(job.vpc.security_group_ids)} if job.vpc else None,
+        vpc={"subnetIds": list(job.vpc.subnet_ids), "securityGroupIds": list(job.vpc.security_group_ids)}
+        if job.vpc
+        else None,
         tags=dict(job.tags),
         removal=job.removal,
         catalog_checks=job.catalog_checks,
@@ -247,7 +259,9 @@ def rft_request(config: RftConfig, base_dir: Path) -> RftRequest:
     return RftRequest(config, grader_path=path, grader_sha256=file_sha256(path))
 
 
-def preflight_check(request: JobRequest, dataset: DatasetSource, purpose: str, catalog: Catalog) -> dict[str, str] | None:
+def preflight_check(
+    request: JobRequest, dataset: DatasetSource, purpose: str, catalog: Catalog
+) -> dict[str, str] | None:
     """The handler's check of a dataset already in S3 before it creates the job (``Preflight``),
     with the catalog's rules for the job's model, type and the dataset's ``purpose`` (training or
     validation). None for a repository file (the spec checks it at synthesis), with catalog checks
@@ -267,7 +281,11 @@ def preflight_check(request: JobRequest, dataset: DatasetSource, purpose: str, c
         "SingleTurn": str(rules.single_turn).lower(),
         "RequireFinalAssistant": str(rules.require_final_assistant).lower(),
     }
-    for field, value in (("MinRecords", rules.min_records), ("MaxRecords", rules.max_records), ("MaxTokensPerRecord", rules.max_tokens_per_record)):
+    for field, value in (
+        ("MinRecords", rules.min_records),
+        ("MaxRecords", rules.max_records),
+        ("MaxTokensPerRecord", rules.max_tokens_per_record),
+    ):
         if value is not None:
             check[field] = str(value)
     if dataset.kms_key_arn:

@@ -90,7 +90,9 @@ class RftGrader(Construct):
         if not props.code.is_file():
             raise ValueError(f"{self.node.path}: grader file not found: {props.code}")
         logging = props.logging
-        ensure_cloudwatch_logs_can_use(self, logging.log_key, logging.log_group_prefix, imported_key_allows=logging.key_policy_allows_logs)
+        ensure_cloudwatch_logs_can_use(
+            self, logging.log_key, logging.log_group_prefix, imported_key_allows=logging.key_policy_allows_logs
+        )
         log_group = logs.LogGroup(
             self,
             "Logs",
@@ -102,7 +104,9 @@ class RftGrader(Construct):
         role = iam.Role(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}),
+            assumed_by=iam.ServicePrincipal(
+                "lambda.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
             description=f"Runs the reinforcement fine-tuning grader {props.name}",
         )
         policy = iam.ManagedPolicy(
@@ -111,7 +115,9 @@ class RftGrader(Construct):
             description=f"Logging and tracing of the grader {props.name}",
             roles=[role],
             statements=[
-                iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]),
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+                ),
                 iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
             ],
         )
@@ -142,7 +148,14 @@ class RftGrader(Construct):
         findings = [
             *((f, _CONCURRENCY) for f in ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")),
             *((f, _DLQ) for f in ("HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "Serverless-LambdaDLQ")),
-            *((f, _NO_VPC) for f in ("HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC")),
+            *(
+                (f, _NO_VPC)
+                for f in (
+                    "HIPAA.Security-LambdaInsideVPC",
+                    "NIST.800.53.R5-LambdaInsideVPC",
+                    "PCI.DSS.321-LambdaInsideVPC",
+                )
+            ),
         ]
         if props.runtime != HANDLER_RUNTIME.name:
             chosen = f"The grader's runtime ({props.runtime}) is chosen in its props (the spec's rftConfig.grader.handler.runtime) for its code."

@@ -131,8 +131,9 @@ class CustomizationServiceRole(iam.Role):
         self._allow(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=grader_arns))
 
 
-
-def vpc_access_statements(scope: Construct, subnet_ids: list[str], security_group_ids: list[str]) -> list[iam.PolicyStatement]:
+def vpc_access_statements(
+    scope: Construct, subnet_ids: list[str], security_group_ids: list[str]
+) -> list[iam.PolicyStatement]:
     """What the service role needs for a job in a VPC (Bedrock user guide, "Protect model
     customization jobs using a VPC"): describe the network, and create, tag and delete only
     network interfaces that Bedrock marks as its own, in the given subnets and security groups."""
@@ -145,7 +146,13 @@ def vpc_access_statements(scope: Construct, subnet_ids: list[str], security_grou
     subnets = [arn("subnet", s) for s in subnet_ids]
     return [
         iam.PolicyStatement(
-            actions=["ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"],
+            actions=[
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+            ],
             resources=["*"],
         ),
         iam.PolicyStatement(
@@ -161,7 +168,11 @@ def vpc_access_statements(scope: Construct, subnet_ids: list[str], security_grou
             resources=[*subnets, *(arn("security-group", g) for g in security_group_ids)],
         ),
         iam.PolicyStatement(
-            actions=["ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"],
+            actions=[
+                "ec2:CreateNetworkInterfacePermission",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DeleteNetworkInterfacePermission",
+            ],
             resources=["*"],
             conditions={
                 "ArnEquals": {"ec2:Subnet": subnets, "ec2:ResourceTag/BedrockModelCustomizationJobArn": jobs},

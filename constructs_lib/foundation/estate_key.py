@@ -96,7 +96,9 @@ class EstateKey(kms.Key):
             )
         )
 
-    def grant_accounts_via_service(self, sid: str, accounts: list[str], actions: list[str], service: str, regions: list[str]) -> None:
+    def grant_accounts_via_service(
+        self, sid: str, accounts: list[str], actions: list[str], service: str, regions: list[str]
+    ) -> None:
         """Let other accounts use the key only through one AWS service in the given regions (a copy
         into another region may read the model through either region's endpoint). Each account's
         own IAM policies must still grant its principals the same actions."""
@@ -106,7 +108,9 @@ class EstateKey(kms.Key):
                 principals=[iam.AccountPrincipal(account) for account in sorted(set(accounts))],
                 actions=actions,
                 resources=["*"],
-                conditions={"StringEquals": {"kms:ViaService": [f"{service}.{region}.amazonaws.com" for region in regions]}},
+                conditions={
+                    "StringEquals": {"kms:ViaService": [f"{service}.{region}.amazonaws.com" for region in regions]}
+                },
             )
         )
 
@@ -155,7 +159,9 @@ def grant_cloudwatch_logs(key: kms.Key, log_group_name_prefix: str) -> None:
     )
 
 
-def ensure_cloudwatch_logs_can_use(scope: Construct, key: kms.IKey, log_group_name_prefix: str, *, imported_key_allows: bool) -> None:
+def ensure_cloudwatch_logs_can_use(
+    scope: Construct, key: kms.IKey, log_group_name_prefix: str, *, imported_key_allows: bool
+) -> None:
     """For a construct whose log groups (named under the prefix) are encrypted with ``key``:
     a key this app owns (``EstateKey`` or ``kms.Key``, in any stack) gets the CloudWatch Logs
     statement; an imported key cannot be changed here, so synthesis fails unless the caller

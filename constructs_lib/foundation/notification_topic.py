@@ -39,7 +39,12 @@ class NotificationTopic(sns.Topic):
 
     def __init__(self, scope: Construct, id: str, props: NotificationTopicProps):
         super().__init__(
-            scope, id, master_key=props.key, enforce_ssl=True, display_name=props.display_name, topic_name=props.topic_name
+            scope,
+            id,
+            master_key=props.key,
+            enforce_ssl=True,
+            display_name=props.display_name,
+            topic_name=props.topic_name,
         )
         stack = Stack.of(self)
         rule_arns = stack.format_arn(service="events", resource="rule", resource_name=f"{props.event_rule_prefix}*")
@@ -49,7 +54,10 @@ class NotificationTopic(sns.Topic):
                 principals=[iam.ServicePrincipal("events.amazonaws.com")],
                 actions=["sns:Publish"],
                 resources=[self.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": rule_arns}},
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": rule_arns},
+                },
             )
         )
         # The SNS developer guide ("Enable compatibility between event sources from AWS services and
@@ -65,7 +73,10 @@ class NotificationTopic(sns.Topic):
         )
         if props.alarm_prefix:
             alarm_arns = stack.format_arn(
-                service="cloudwatch", resource="alarm", resource_name=f"{props.alarm_prefix}*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+                service="cloudwatch",
+                resource="alarm",
+                resource_name=f"{props.alarm_prefix}*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
             )
             self.add_to_resource_policy(
                 iam.PolicyStatement(
@@ -73,10 +84,15 @@ class NotificationTopic(sns.Topic):
                     principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                     actions=["sns:Publish"],
                     resources=[self.topic_arn],
-                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": alarm_arns}},
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": stack.account},
+                        "ArnLike": {"aws:SourceArn": alarm_arns},
+                    },
                 )
             )
-            props.key.grant_service("CloudWatchAlarmsToEstateTopic", "cloudwatch", ["kms:GenerateDataKey*", "kms:Decrypt"], alarm_arns)
+            props.key.grant_service(
+                "CloudWatchAlarmsToEstateTopic", "cloudwatch", ["kms:GenerateDataKey*", "kms:Decrypt"], alarm_arns
+            )
         for address in props.emails:
             subscribe_email(self, address)
         self.props = props

@@ -87,7 +87,11 @@ class InvocationLogging(Construct):
         }
 
         # S3: the service writes under <prefix>/AWSLogs/<account>/BedrockModelInvocationLogs/.
-        prefixes = [p for p, on in ((props.s3_prefix, props.s3_delivery), (props.large_data_prefix, props.cloud_watch_delivery)) if on]
+        prefixes = [
+            p
+            for p, on in ((props.s3_prefix, props.s3_delivery), (props.large_data_prefix, props.cloud_watch_delivery))
+            if on
+        ]
         self.log_object_prefixes = [f"{p}/AWSLogs/{stack.account}/BedrockModelInvocationLogs/" for p in prefixes]
         policy_result = props.bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -127,17 +131,19 @@ class InvocationLogging(Construct):
                 "DeliveryPolicy",
                 description="Lets Amazon Bedrock write model invocation logs to the estate's log group",
                 roles=[self.delivery_role],
-                statements=[iam.PolicyStatement(
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[
-                        stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name=f"{self.log_group.log_group_name}:log-stream:{BEDROCK_LOG_STREAM}",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    ],
-                )],
+                statements=[
+                    iam.PolicyStatement(
+                        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                        resources=[
+                            stack.format_arn(
+                                service="logs",
+                                resource="log-group",
+                                resource_name=f"{self.log_group.log_group_name}:log-stream:{BEDROCK_LOG_STREAM}",
+                                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                            )
+                        ],
+                    )
+                ],
             )
             config["cloudWatchConfig"] = {
                 "logGroupName": self.log_group.log_group_name,

@@ -50,7 +50,9 @@ def runtime_asset_dir() -> str:
     """
     source = Path(estate_runtime.__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"):
+    for path in sorted(
+        p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    ):
         digest.update(path.relative_to(source).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     target = Path(tempfile.gettempdir()) / f"estate-runtime-{digest.hexdigest()[:16]}"
     if not (target / "estate_runtime").is_dir():
@@ -125,7 +127,9 @@ class EstateProvider(Construct):
             elif isinstance(found, EstateProvider):
                 existing = found
             else:
-                raise ValueError(f"{stack.node.path}/{cls.ID} is not an EstateProvider: the id is reserved for the stack's provider")
+                raise ValueError(
+                    f"{stack.node.path}/{cls.ID} is not an EstateProvider: the id is reserved for the stack's provider"
+                )
             _providers[stack] = existing
         if existing.logging != logging:
             raise ValueError(
@@ -269,28 +273,41 @@ class EstateProvider(Construct):
         trust = role.node.default_child
         assert isinstance(trust, iam.CfnRole)
         trust.add_property_override(
-            "AssumeRolePolicyDocument.Statement.0.Condition", {"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}
+            "AssumeRolePolicyDocument.Statement.0.Condition",
+            {"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+                actions=[
+                    "xray:PutTraceSegments",
+                    "xray:PutTelemetryRecords",
+                    "xray:GetSamplingRules",
+                    "xray:GetSamplingTargets",
+                ],
                 resources=["*"],
             )
         )
         policy = role.node.find_child("DefaultPolicy").node.default_child
         stack = Stack.of(self)
-        findings = [(f"{pack}-IAMNoInlinePolicy", _FRAMEWORK_INLINE) for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")]
-        findings.append((
-            "AwsSolutions-IAM5[Resource::*]",
-            "CloudWatch Logs vended delivery (logs:CreateLogDelivery and related) and X-Ray writes support "
-            "no resource-level permissions; the state machine needs them for its logging and tracing.",
-        ))  # fmt: skip
+        findings = [
+            (f"{pack}-IAMNoInlinePolicy", _FRAMEWORK_INLINE)
+            for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+        ]
+        findings.append(
+            (
+                "AwsSolutions-IAM5[Resource::*]",
+                "CloudWatch Logs vended delivery (logs:CreateLogDelivery and related) and X-Ray writes support "
+                "no resource-level permissions; the state machine needs them for its logging and tracing.",
+            )
+        )
         for name in ("framework-isComplete", "framework-onTimeout"):
             fn = self.provider.node.find_child(name)
-            findings.append((
-                f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.node.default_child)}.Arn>:*]",
-                "The waiter invokes the provider framework's own function and its versions; nothing else.",
-            ))  # fmt: skip
+            findings.append(
+                (
+                    f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.node.default_child)}.Arn>:*]",
+                    "The waiter invokes the provider framework's own function and its versions; nothing else.",
+                )
+            )
         acknowledge_each(policy, findings)
 
     def _acknowledge_framework(self) -> None:
@@ -308,7 +325,10 @@ class EstateProvider(Construct):
             if role is None:
                 continue
             policy = role.node.find_child("DefaultPolicy").node.default_child
-            findings = [(f"{pack}-IAMNoInlinePolicy", _FRAMEWORK_INLINE) for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")]
+            findings = [
+                (f"{pack}-IAMNoInlinePolicy", _FRAMEWORK_INLINE)
+                for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+            ]
             findings += [
                 (
                     f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.node.default_child)}.Arn>:*]",
@@ -356,9 +376,15 @@ class KindGrants:
     def resource(self, scope: Construct, id: str, properties: Properties) -> CustomResource:
         """A resource of this kind, served by the provider, its properties written by the kind's serializer."""
         if not isinstance(properties, self.kind.properties):
-            raise TypeError(f"{scope.node.path}: {self.kind.type_name} takes {self.kind.properties.__name__}, not {type(properties).__name__}")
+            raise TypeError(
+                f"{scope.node.path}: {self.kind.type_name} takes {self.kind.properties.__name__}, not {type(properties).__name__}"
+            )
         return CustomResource(
-            scope, id, service_token=self.provider.service_token, resource_type=self.kind.type_name, properties=properties.to_cfn()
+            scope,
+            id,
+            service_token=self.provider.service_token,
+            resource_type=self.kind.type_name,
+            properties=properties.to_cfn(),
         )
 
     def add(self, *statements: iam.PolicyStatement) -> None:
@@ -403,21 +429,31 @@ class KindGrants:
 
     def acknowledge_object_wildcard(self, bucket: s3.IBucket, prefix: str, verb: str) -> None:
         """Acknowledge the one IAM5 finding of object access under ``prefix`` of ``bucket``."""
-        self.acknowledge([(
-            f"AwsSolutions-IAM5[Resource::{self.spelling(bucket.bucket_arn)}/{prefix}*]",
-            f"The handler must {verb} objects whose keys are known only at deploy time; access is "
-            f"limited to the '{prefix}' prefix of this one bucket.",
-        )])  # fmt: skip
+        self.acknowledge(
+            [
+                (
+                    f"AwsSolutions-IAM5[Resource::{self.spelling(bucket.bucket_arn)}/{prefix}*]",
+                    f"The handler must {verb} objects whose keys are known only at deploy time; access is "
+                    f"limited to the '{prefix}' prefix of this one bucket.",
+                )
+            ]
+        )
 
 
 def _acknowledge_function(fn: lambda_.IFunction, *, framework: bool) -> None:
     findings = [
         *((f, _CONCURRENCY) for f in ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")),
         *((f, _DLQ) for f in ("HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "Serverless-LambdaDLQ")),
-        *((f, _NO_VPC) for f in ("HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC")),
+        *(
+            (f, _NO_VPC)
+            for f in ("HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC")
+        ),
     ]
     if framework:
-        findings += [("Serverless-LambdaDefaultMemorySize", _FRAMEWORK_FUNCTION), ("Serverless-LambdaTracing", _FRAMEWORK_FUNCTION)]
+        findings += [
+            ("Serverless-LambdaDefaultMemorySize", _FRAMEWORK_FUNCTION),
+            ("Serverless-LambdaTracing", _FRAMEWORK_FUNCTION),
+        ]
     acknowledge_each(fn.node.default_child, findings)
 
 

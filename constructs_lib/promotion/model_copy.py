@@ -94,7 +94,9 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
     # The copy is created with its tags (the owner tag among them); only such copies may be deleted.
     grants.add(
         iam.PolicyStatement(
-            actions=["bedrock:TagResource"], resources=[models], conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}}
+            actions=["bedrock:TagResource"],
+            resources=[models],
+            conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
         )
     )
     grants.add(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
@@ -123,11 +125,20 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
         iam.PolicyStatement(
             actions=list(key_actions("bedrock:CreateModelCopyJob", "source-custom-model")),
             resources=[source_keys],
-            conditions={"StringEquals": {"kms:ViaService": sorted({f"bedrock.{r}.amazonaws.com" for r in (stack.region, props.source_region)})}},
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": sorted(
+                        {f"bedrock.{r}.amazonaws.com" for r in (stack.region, props.source_region)}
+                    )
+                }
+            },
         )
     )
     findings = [
-        (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when the copy completes."),
+        (
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]",
+            "Custom model ARNs end in an id Bedrock assigns when the copy completes.",
+        ),
         (
             f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_models)}]",
             "The shared model's ARN ends in an id Bedrock assigned in the owner account when it trained it.",
@@ -138,8 +149,10 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
         ),
     ]
     if props.base_model is None:
-        findings.append((
-            f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, base)}]",
-            "The source model's base model is not known to this construct; the handler reads its lifecycle before copying.",
-        ))  # fmt: skip
+        findings.append(
+            (
+                f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, base)}]",
+                "The source model's base model is not known to this construct; the handler reads its lifecycle before copying.",
+            )
+        )
     grants.acknowledge(findings)

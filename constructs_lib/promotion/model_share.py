@@ -114,7 +114,11 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelShareProps) -> 
         )
     )
     grants.add(
-        iam.PolicyStatement(actions=["ram:DisassociateResourceShare", "ram:DeleteResourceShare"], resources=[shares], conditions=own_shares)
+        iam.PolicyStatement(
+            actions=["ram:DisassociateResourceShare", "ram:DeleteResourceShare"],
+            resources=[shares],
+            conditions=own_shares,
+        )
     )
     grants.add(
         iam.PolicyStatement(actions=["ram:TagResource"], resources=[shares], conditions={"StringEquals": tagged})
@@ -137,8 +141,14 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelShareProps) -> 
     grants.add(iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
     grants.acknowledge(
         [
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
-            (f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, jobs)}]", "Job ARNs end in an id Bedrock assigns; the handler reads the job to find its model."),
+            (
+                f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]",
+                "Custom model ARNs end in an id Bedrock assigns when training completes.",
+            ),
+            (
+                f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, jobs)}]",
+                "Job ARNs end in an id Bedrock assigns; the handler reads the job to find its model.",
+            ),
             (
                 f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, shares)}]",
                 "Resource share ARNs end in an id RAM assigns at creation; the conditions limit the handler to shares named with this estate stage's prefix.",

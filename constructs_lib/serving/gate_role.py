@@ -60,7 +60,9 @@ class GateRole(Construct):
             ),
             max_session_duration=Duration.hours(1),
         )
-        stack_arn = f"arn:{stack.partition}:cloudformation:{stack.region}:{stack.account}:stack/{props.serving_stack_name}/*"
+        stack_arn = (
+            f"arn:{stack.partition}:cloudformation:{stack.region}:{stack.account}:stack/{props.serving_stack_name}/*"
+        )
         keys = sorted({model.props.custom_model_key.key_arn for model in props.models}, key=str)
         self.policy = iam.ManagedPolicy(
             self,

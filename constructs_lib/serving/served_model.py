@@ -110,7 +110,9 @@ class ServedModel(Construct):
         if props.kind == "provisioned" and props.model_units < 1:
             raise ValueError(f"ServedModel model_units must be at least 1, not {props.model_units}")
         if props.commitment not in (None, "OneMonth", "SixMonths"):
-            raise ValueError(f"ServedModel commitment must be None (hourly), 'OneMonth' or 'SixMonths', not {props.commitment!r}")
+            raise ValueError(
+                f"ServedModel commitment must be None (hourly), 'OneMonth' or 'SixMonths', not {props.commitment!r}"
+            )
         self.props = props
         job_names: JobNames | None = props.job.names if isinstance(props.job, CustomizationJob) else props.job
         self.base_model = props.base_model
@@ -119,7 +121,9 @@ class ServedModel(Construct):
         stack = Stack.of(self)
         environment = environment_of(stack)
         provisioned = props.kind == "provisioned"
-        grants = EstateProvider.of(self, props.logging, stack=stack).serve(provisioned_throughput.KIND if provisioned else custom_model_deployment.KIND)
+        grants = EstateProvider.of(self, props.logging, stack=stack).serve(
+            provisioned_throughput.KIND if provisioned else custom_model_deployment.KIND
+        )
         _grant_handler(grants, environment, props, self.base_model)
         if provisioned and props.commitment:
             fail_synthesis_on(self, self._commitment_problems())
@@ -146,7 +150,11 @@ class ServedModel(Construct):
             )
         else:
             properties = CustomModelDeploymentProperties(
-                name=props.name, client_request_token=props.name, model=model, tags=tags, description=props.description or None
+                name=props.name,
+                client_request_token=props.name,
+                model=model,
+                tags=tags,
+                description=props.description or None,
             )
         self.resource = grants.resource(self, "Resource", properties)
         if isinstance(props.job, CustomizationJob):
@@ -167,7 +175,11 @@ class ServedModel(Construct):
         props = self.props
         assert props.commitment is not None
         ack = props.commitment_acknowledgement
-        price = Cost(None, "unknown") if self.base_model is None else cost(load_prices(), self.base_model, props.commitment, props.model_units, props.prices)
+        price = (
+            Cost(None, "unknown")
+            if self.base_model is None
+            else cost(load_prices(), self.base_model, props.commitment, props.model_units, props.prices)
+        )
         return [
             f"{sub}: {message}"
             for sub, message in commitment_problems(
@@ -235,7 +247,11 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModel
     grants.allow(actions=[create, update], resources=model_types)
     grants.allow(actions=[update, f"bedrock:Delete{noun}"], resources=[served], conditions=owned)
     grants.allow(actions=[f"bedrock:Get{noun}"], resources=[served])
-    grants.allow(actions=["bedrock:TagResource"], resources=[served], conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}})
+    grants.allow(
+        actions=["bedrock:TagResource"],
+        resources=[served],
+        conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
+    )
     grants.allow(
         actions=["bedrock:TagResource", "bedrock:UntagResource"],
         resources=[served],
@@ -252,17 +268,29 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModel
         conditions={"StringEquals": {"kms:ViaService": f"bedrock.{env.region}.amazonaws.com"}},
     )
     findings = [
-        (f"AwsSolutions-IAM5[Resource::{grants.spelling(served)}]", "Throughput and deployment ARNs end in an id Bedrock assigns at creation."),
-        (f"AwsSolutions-IAM5[Resource::{grants.spelling(models)}]", "Custom model ARNs end in an id Bedrock assigns when training completes."),
+        (
+            f"AwsSolutions-IAM5[Resource::{grants.spelling(served)}]",
+            "Throughput and deployment ARNs end in an id Bedrock assigns at creation.",
+        ),
+        (
+            f"AwsSolutions-IAM5[Resource::{grants.spelling(models)}]",
+            "Custom model ARNs end in an id Bedrock assigns when training completes.",
+        ),
         (
             f"AwsSolutions-IAM5[Resource::{grants.spelling(bedrock + ':model-customization-job/*')}]",
             "Job ARNs end in an id Bedrock assigns at creation; the handler reads jobs to wait for their models.",
         ),
     ]
     if base_model is None:
-        findings.append((
-            f"AwsSolutions-IAM5[Resource::{grants.spelling(base)}]",
-            "The served model's base model is not known to this construct; the handler reads its lifecycle"
-            + (", and Bedrock authorizes a throughput on it as well as on the custom model." if provisioned else "."),
-        ))  # fmt: skip
+        findings.append(
+            (
+                f"AwsSolutions-IAM5[Resource::{grants.spelling(base)}]",
+                "The served model's base model is not known to this construct; the handler reads its lifecycle"
+                + (
+                    ", and Bedrock authorizes a throughput on it as well as on the custom model."
+                    if provisioned
+                    else "."
+                ),
+            )
+        )
     grants.acknowledge(findings)

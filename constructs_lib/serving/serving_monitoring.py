@@ -48,7 +48,11 @@ class ServingMonitoring(Construct):
 
         def metric(model: MonitoredModel, name: str, statistic: str = "Sum") -> cloudwatch.Metric:
             return cloudwatch.Metric(
-                namespace=NAMESPACE, metric_name=name, dimensions_map={"ModelId": model.model_id}, statistic=statistic, period=props.period
+                namespace=NAMESPACE,
+                metric_name=name,
+                dimensions_map={"ModelId": model.model_id},
+                statistic=statistic,
+                period=props.period,
             )
 
         for model in props.models:
@@ -56,7 +60,14 @@ class ServingMonitoring(Construct):
             # call into the CDK, and a stage serving 30 models draws 240 of them.
             sums = {
                 name: metric(model, name)
-                for name in ("Invocations", "InvocationThrottles", "InvocationClientErrors", "InvocationServerErrors", "InputTokenCount", "OutputTokenCount")
+                for name in (
+                    "Invocations",
+                    "InvocationThrottles",
+                    "InvocationClientErrors",
+                    "InvocationServerErrors",
+                    "InputTokenCount",
+                    "OutputTokenCount",
+                )
             }
             self.dashboard.add_widgets(
                 cloudwatch.GraphWidget(title=f"{model.label}: invocations", left=[sums["Invocations"]], width=8),
@@ -70,12 +81,19 @@ class ServingMonitoring(Construct):
                     left=[sums["InvocationThrottles"], sums["InvocationClientErrors"], sums["InvocationServerErrors"]],
                     width=8,
                 ),
-                cloudwatch.GraphWidget(title=f"{model.label}: tokens", left=[sums["InputTokenCount"], sums["OutputTokenCount"]], width=24),
+                cloudwatch.GraphWidget(
+                    title=f"{model.label}: tokens", left=[sums["InputTokenCount"], sums["OutputTokenCount"]], width=24
+                ),
             )
             for suffix, name, threshold, what in (
                 ("throttles", "InvocationThrottles", 1, "requests were throttled: the served capacity is too small"),
                 ("server-errors", "InvocationServerErrors", 1, "Bedrock answered with server errors"),
-                ("client-errors", "InvocationClientErrors", props.client_error_threshold, "callers sent requests Bedrock rejected"),
+                (
+                    "client-errors",
+                    "InvocationClientErrors",
+                    props.client_error_threshold,
+                    "callers sent requests Bedrock rejected",
+                ),
             ):
                 alarm = cloudwatch.Alarm(
                     self,

@@ -49,7 +49,11 @@ def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: 
                 if offered
                 else f"nor anywhere in the {partition} partition (botocore's endpoint data); deploy this stage where it is, e.g. us-east-1 or us-west-2"
             )
-            problems.append(LocatedProblem(("stages", name, "region"), f"Amazon Bedrock has no endpoint in {settings.region}, {advice}"))
+            problems.append(
+                LocatedProblem(
+                    ("stages", name, "region"), f"Amazon Bedrock has no endpoint in {settings.region}, {advice}"
+                )
+            )
             continue
         if not settings.invocation_logging.enabled:
             continue
@@ -123,18 +127,22 @@ def _check_prices(spec: EstateSpec) -> list[LocatedProblem]:
 
     from .suggest import closest
 
-    known = set(load_catalog().models) | {job.base_model for stage in spec.stages.values() for job in stage.jobs.values()}
+    known = set(load_catalog().models) | {
+        job.base_model for stage in spec.stages.values() for job in stage.jobs.values()
+    }
     problems: list[LocatedProblem] = []
     for model in spec.prices:
         if model in known:
             continue
         near = closest(model, known)
         hint = f"did you mean {' or '.join(repr(m) for m in near)}? " if near else ""
-        problems.append(LocatedProblem(
-            ("prices", model),
-            f"{model!r} is not a base model of the model catalog or of a job, so this price would never apply; "
-            f"{hint}Prices are keyed by the base model id a job's baseModel names",
-        ))  # fmt: skip
+        problems.append(
+            LocatedProblem(
+                ("prices", model),
+                f"{model!r} is not a base model of the model catalog or of a job, so this price would never apply; "
+                f"{hint}Prices are keyed by the base model id a job's baseModel names",
+            )
+        )
     return problems
 
 
@@ -145,11 +153,13 @@ def caution_findings(spec: EstateSpec) -> list[LocatedProblem]:
     for settings in spec.stage_settings():
         if settings.protected and settings.removal == "destroy":
             loc = ("stages", settings.name, "removal") if spec.stages[settings.name].removal else ("removal",)
-            found.append(LocatedProblem(
-                loc,
-                f"stage {settings.name} is protected, yet deleting its stacks destroys its buckets (with their "
-                "data) and schedules its keys for deletion; set removal: retain for it unless that is meant",
-            ))  # fmt: skip
+            found.append(
+                LocatedProblem(
+                    loc,
+                    f"stage {settings.name} is protected, yet deleting its stacks destroys its buckets (with their "
+                    "data) and schedules its keys for deletion; set removal: retain for it unless that is meant",
+                )
+            )
     return found
 
 
@@ -175,22 +185,37 @@ def lifecycle_findings(spec: EstateSpec) -> list[tuple[str, LocatedProblem]]:
             if not job.catalog_checks:
                 continue
             loc = ("stages", stage_name, "jobs", job_name)
-            words = job.type.replace("_", " ").lower().replace("fine tuning", "fine-tuning").replace("pre training", "pre-training")
+            words = (
+                job.type.replace("_", " ")
+                .lower()
+                .replace("fine tuning", "fine-tuning")
+                .replace("pre training", "pre-training")
+            )
             check(job.base_model, stage.region, f"a {words} job on it", (*loc, "baseModel"))
             if job.teacher is not None:
-                check(job.teacher.model, stage.region, "a distillation job with this teacher", (*loc, "teacher", "model"))
+                check(
+                    job.teacher.model, stage.region, "a distillation job with this teacher", (*loc, "teacher", "model")
+                )
         for name, serving in stage.serving.items():
             served = served_job(spec, stage_name, serving)
             if served is None or not served.catalog_checks:
                 continue
-            what = "Provisioned Throughput for its custom models" if serving.provisioned is not None else "an on-demand deployment of its custom models"
+            what = (
+                "Provisioned Throughput for its custom models"
+                if serving.provisioned is not None
+                else "an on-demand deployment of its custom models"
+            )
             check(served.base_model, stage.region, what, ("stages", stage_name, "serving", name, "model"))
         for name, promotion in stage.promotions.items():
             promoted = promoted_job(spec, stage_name, name) if promotion.from_stage in spec.stages else None
             if promoted is None or not promoted[2].catalog_checks:
                 continue
-            check(promoted[2].base_model, stage.region, f"a copy of its custom models in {stage.region}",
-                  ("stages", stage_name, "promotions", name, "fromStage"))  # fmt: skip
+            check(
+                promoted[2].base_model,
+                stage.region,
+                f"a copy of its custom models in {stage.region}",
+                ("stages", stage_name, "promotions", name, "fromStage"),
+            )
     # One finding per path and message: a model named twice at one place is reported once.
     unique: dict[tuple[str, tuple[str | int, ...], str], tuple[str, LocatedProblem]] = {}
     for kind, problem in found:
@@ -210,22 +235,38 @@ def _check_promotions(spec: EstateSpec) -> list[LocatedProblem]:
             source_name = promotion.from_stage
             if source_name not in spec.stages or order.index(source_name) >= order.index(stage_name):
                 earlier = ", ".join(order[: order.index(stage_name)]) or "none"
-                problems.append(LocatedProblem((*loc, "fromStage"), f"{source_name!r} is not an earlier stage; stages before {stage_name}: {earlier}"))
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "fromStage"),
+                        f"{source_name!r} is not an earlier stage; stages before {stage_name}: {earlier}",
+                    )
+                )
                 continue
             if name in stage.jobs:
-                problems.append(LocatedProblem(loc, f"this stage also declares a job {name!r}: retrain it here or promote it, not both"))
+                problems.append(
+                    LocatedProblem(
+                        loc, f"this stage also declares a job {name!r}: retrain it here or promote it, not both"
+                    )
+                )
             source = spec.stages[source_name]
             found = promoted_job(spec, stage_name, name)
             if found is None:
                 declared = ", ".join(source.jobs) or "none"
-                problems.append(LocatedProblem((*loc, "job"), f"stage {source_name} has no job named {promotion.job or name!r}; its jobs: {declared}"))
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "job"),
+                        f"stage {source_name} has no job named {promotion.job or name!r}; its jobs: {declared}",
+                    )
+                )
                 continue
             if source.account == stage.account:
-                problems.append(LocatedProblem(
-                    (*loc, "fromStage"),
-                    f"stage {source_name} is in the same account ({stage.account}); promotion shares a model with another "
-                    "account. Serve it from that stage, or give this stage its own account",
-                ))  # fmt: skip
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "fromStage"),
+                        f"stage {source_name} is in the same account ({stage.account}); promotion shares a model with another "
+                        "account. Serve it from that stage, or give this stage its own account",
+                    )
+                )
                 continue
             job = found[2]
             model = catalog.model(job.base_model)
@@ -233,18 +274,22 @@ def _check_promotions(spec: EstateSpec) -> list[LocatedProblem]:
                 continue
             if source.region not in model.sharing_regions:
                 where = ", ".join(model.sharing_regions) or "no region"
-                problems.append(LocatedProblem(
-                    (*loc, "fromStage"),
-                    f"custom models of {job.base_model} cannot be shared with another account from {source.region} "
-                    f"(shareable from: {where}). {_instead_of_promoting(catalog, job, source_name, stage.region)}",
-                ))  # fmt: skip
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "fromStage"),
+                        f"custom models of {job.base_model} cannot be shared with another account from {source.region} "
+                        f"(shareable from: {where}). {_instead_of_promoting(catalog, job, source_name, stage.region)}",
+                    )
+                )
             elif stage.region not in model.copy_regions:
                 where = ", ".join(model.copy_regions) or "no region"
-                problems.append(LocatedProblem(
-                    (*loc, "fromStage"),
-                    f"custom models of {job.base_model} cannot be copied into {stage.region} (copy regions: {where}). "
-                    f"{_instead_of_promoting(catalog, job, source_name, stage.region)}",
-                ))  # fmt: skip
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "fromStage"),
+                        f"custom models of {job.base_model} cannot be copied into {stage.region} (copy regions: {where}). "
+                        f"{_instead_of_promoting(catalog, job, source_name, stage.region)}",
+                    )
+                )
     return problems
 
 
@@ -271,25 +316,34 @@ def _check_serving(spec: EstateSpec, fetched_prices: Any = None) -> list[Located
             loc = ("stages", stage_name, "serving", name)
             if serving.model.job is not None and serving.model.job not in stage.jobs:
                 declared = ", ".join(stage.jobs) or "none"
-                problems.append(LocatedProblem((*loc, "model", "job"), f"no job named {serving.model.job!r} in this stage; jobs: {declared}"))
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "model", "job"), f"no job named {serving.model.job!r} in this stage; jobs: {declared}"
+                    )
+                )
                 continue
             if serving.model.promotion is not None and serving.model.promotion not in stage.promotions:
                 declared = ", ".join(stage.promotions) or "none"
-                problems.append(LocatedProblem(
-                    (*loc, "model", "promotion"), f"no promotion named {serving.model.promotion!r} in this stage; promotions: {declared}"
-                ))  # fmt: skip
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "model", "promotion"),
+                        f"no promotion named {serving.model.promotion!r} in this stage; promotions: {declared}",
+                    )
+                )
                 continue
             if serving.model.arn is not None:
                 # Bedrock serves a custom model in its own account and region only; another
                 # account's model arrives by promotion (share and copy), another region's by copy.
                 _, _, _, arn_region, arn_account = serving.model.arn.split(":", 5)[:5]
                 if (arn_account, arn_region) != (stage.account, stage.region):
-                    problems.append(LocatedProblem(
-                        (*loc, "model", "arn"),
-                        f"the model is in account {arn_account} / {arn_region}, but this stage serves in "
-                        f"{stage.account} / {stage.region}; Bedrock serves a custom model only where it is: "
-                        "copy it here first (a promotion from the stage that trains it)",
-                    ))  # fmt: skip
+                    problems.append(
+                        LocatedProblem(
+                            (*loc, "model", "arn"),
+                            f"the model is in account {arn_account} / {arn_region}, but this stage serves in "
+                            f"{stage.account} / {stage.region}; Bedrock serves a custom model only where it is: "
+                            "copy it here first (a promotion from the stage that trains it)",
+                        )
+                    )
                     continue
             base = served_base_model(spec, stage_name, serving)
             if serving.on_demand is not None and base is not None:
@@ -342,10 +396,14 @@ def _check_dataset_files(spec: EstateSpec, base_dir: Path) -> list[LocatedProble
         loc = ("datasets", name, "path")
         file = base_dir / dataset.path
         if not file.is_file():
-            problems.append(LocatedProblem(loc, f"file not found: {dataset.path} (paths are relative to the spec file)"))
+            problems.append(
+                LocatedProblem(loc, f"file not found: {dataset.path} (paths are relative to the spec file)")
+            )
             continue
         if file.stat().st_size > MAX_COPY_BYTES:
-            problems.append(LocatedProblem(loc, f"{dataset.path} is over 5 GB; upload it to S3 and declare it with s3Uri"))
+            problems.append(
+                LocatedProblem(loc, f"{dataset.path} is over 5 GB; upload it to S3 and declare it with s3Uri")
+            )
             continue
         checked: set[DatasetRules] = set()
         for stage_name, job_name, rules in usages.get(name, []):
@@ -360,7 +418,9 @@ def _check_dataset_files(spec: EstateSpec, base_dir: Path) -> list[LocatedProble
             if not report.ok:
                 detail = report.render(dataset.path).replace("\n", "\n    ")
                 problems.append(
-                    LocatedProblem(loc, f"not usable by stages.{stage_name}.jobs.{job_name} ({rules.format}):\n    {detail}")
+                    LocatedProblem(
+                        loc, f"not usable by stages.{stage_name}.jobs.{job_name} ({rules.format}):\n    {detail}"
+                    )
                 )
     return problems
 
@@ -380,4 +440,3 @@ def _instead_of_promoting(catalog: Any, job: Job, source_stage: str, region: str
         f"This stage cannot retrain it either: {region} does not offer {words} of {job.base_model}. "
         f"Instead, {alternatives}"
     )
-

@@ -49,7 +49,11 @@ class Percentiles(SpecModel):
         return self
 
     def bounds(self) -> list[tuple[str, float]]:
-        return [(name, value) for name, value in (("p50", self.p50), ("p90", self.p90), ("p99", self.p99)) if value is not None]
+        return [
+            (name, value)
+            for name, value in (("p50", self.p50), ("p90", self.p90), ("p99", self.p99))
+            if value is not None
+        ]
 
 
 class LatencyGate(SpecModel):
@@ -66,7 +70,10 @@ class LatencyGate(SpecModel):
     end_to_end: Percentiles | None = Field(None, description="Bounds on end-to-end latency (seconds).")
     time_to_first_token: Percentiles | None = Field(None, description="Bounds on time to first token (seconds).")
     max_failed_share: float = Field(
-        0.0, ge=0, le=1, description="Share of requests that may be throttled or fail (0 to 1). Default 0: every request must succeed."
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of requests that may be throttled or fail (0 to 1). Default 0: every request must succeed.",
     )
 
     @model_validator(mode="after")
@@ -91,14 +98,18 @@ class QualityGate(SpecModel):
         "tokenF1: the best token-overlap F1 with a reference (0 to 1). Normalized: lower case, punctuation, articles "
         "and extra spaces removed. Default tokenF1.",
     )
-    min_mean_score: float = Field(ge=0, le=1, description="The mean score over the references must be at least this (0 to 1).")
+    min_mean_score: float = Field(
+        ge=0, le=1, description="The mean score over the references must be at least this (0 to 1)."
+    )
 
 
 class Gate(SpecModel):
     """What the stage's served models must pass before the pipeline deploys the next stage."""
 
     serving: list[ItemName] | None = Field(
-        None, min_length=1, description="The serving entries the gate measures. Default: every serving entry of the stage."
+        None,
+        min_length=1,
+        description="The serving entries the gate measures. Default: every serving entry of the stage.",
     )
     latency: LatencyGate | None = None
     quality: QualityGate | None = None
@@ -169,19 +180,29 @@ def parse_references(text: str, source: str) -> list[Reference]:
                 system = system or "\n".join(p for p in prompts if p) or None
                 messages = [m for m in messages if m.get("role") != "system"]
             if not isinstance(messages, list) or len(messages) < 2 or not all(isinstance(m, dict) for m in messages):
-                raise GateFileError(f"{where}: messages must be a list ending with a user turn and the assistant's reference answer")
+                raise GateFileError(
+                    f"{where}: messages must be a list ending with a user turn and the assistant's reference answer"
+                )
             *asked, answer = messages
             if answer.get("role") != "assistant" or asked[-1].get("role") != "user":
-                raise GateFileError(f"{where}: the last two messages must be the user's prompt and the assistant's reference answer")
+                raise GateFileError(
+                    f"{where}: the last two messages must be the user's prompt and the assistant's reference answer"
+                )
             prompt, reference = _text(asked[-1].get("content")), _text(answer.get("content"))
             if len(asked) > 1:
-                raise GateFileError(f"{where}: only single-turn records can be checked (one user message, then the reference)")
+                raise GateFileError(
+                    f"{where}: only single-turn records can be checked (one user message, then the reference)"
+                )
             references: list[Any] = [reference]
         else:
             prompt = record.get("prompt")
-            references = record["references"] if isinstance(record.get("references"), list) else [record.get("reference")]
+            references = (
+                record["references"] if isinstance(record.get("references"), list) else [record.get("reference")]
+            )
         if not isinstance(prompt, str) or not prompt.strip():
-            raise GateFileError(f'{where}: expected {{"prompt": str, "reference": str}} (or "references": [str, ...]), or a conversation record')
+            raise GateFileError(
+                f'{where}: expected {{"prompt": str, "reference": str}} (or "references": [str, ...]), or a conversation record'
+            )
         if not references or not all(isinstance(r, str) and r.strip() for r in references):
             raise GateFileError(f"{where}: every reference answer must be a non-empty string")
         items.append(Reference(str(record.get("id", f"line-{number}")), prompt, tuple(references), system, max_tokens))
@@ -199,7 +220,9 @@ def read_gate_file(base_dir: Path, relative: str) -> str:
     path = base_dir / relative
     try:
         if path.stat().st_size > MAX_GATE_FILE_BYTES:
-            raise GateFileError(f"{relative}: over 5 MB; a gate runs every line against the served model, keep it small")
+            raise GateFileError(
+                f"{relative}: over 5 MB; a gate runs every line against the served model, keep it small"
+            )
         return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise GateFileError(f"file not found: {relative} (paths are relative to the spec file)") from None
@@ -221,11 +244,21 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
             continue
         loc = ("stages", stage_name, "gate")
         if not stage.serving:
-            problems.append(LocatedProblem(loc, "this stage serves no model: a gate measures the stage's serving entries; add serving or remove the gate"))
+            problems.append(
+                LocatedProblem(
+                    loc,
+                    "this stage serves no model: a gate measures the stage's serving entries; add serving or remove the gate",
+                )
+            )
             continue
         for index, entry in enumerate(gate.serving or []):
             if entry not in stage.serving:
-                problems.append(LocatedProblem((*loc, "serving", index), f"no serving entry {entry!r} in this stage; serving: {', '.join(stage.serving)}"))
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "serving", index),
+                        f"no serving entry {entry!r} in this stage; serving: {', '.join(stage.serving)}",
+                    )
+                )
         if gate.latency is not None and gate.latency.prompts is not None:
             try:
                 parse_prompts(read_gate_file(base_dir, gate.latency.prompts), gate.latency.prompts)

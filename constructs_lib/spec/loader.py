@@ -40,7 +40,6 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
-
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         value = super().construct_yaml_int(node)
         # Keep the text when it is not the number's decimal form (octal, underscores, sign, hex).
@@ -82,7 +81,9 @@ def _path_of_key(node: Any, key: str, line: int, path: Loc) -> Loc | None:
 CDK_MISSING_HINT = "pass an existing spec with -c estate=PATH"
 
 
-def load_spec(path: str | Path, *, missing_hint: str = "give the path of an existing spec", fetched_prices: Any = None) -> EstateSpec:
+def load_spec(
+    path: str | Path, *, missing_hint: str = "give the path of an existing spec", fetched_prices: Any = None
+) -> EstateSpec:
     """Read and validate a spec file. Raises :class:`SpecError` listing every problem found.
     ``missing_hint`` is what to do when the file does not exist, in the caller's own syntax."""
     path = Path(path)
@@ -91,7 +92,9 @@ def load_spec(path: str | Path, *, missing_hint: str = "give the path of an exis
     except FileNotFoundError:
         raise SpecError(str(path), [SpecIssue("", f"file not found; {missing_hint}")]) from None
     except UnicodeDecodeError as exc:
-        raise SpecError(str(path), [SpecIssue("", f"not UTF-8 text (byte {exc.start}); save the file with UTF-8 encoding")]) from None
+        raise SpecError(
+            str(path), [SpecIssue("", f"not UTF-8 text (byte {exc.start}); save the file with UTF-8 encoding")]
+        ) from None
     except OSError as exc:
         raise SpecError(str(path), [SpecIssue("", f"cannot read the file: {exc.strerror}")]) from None
     return parse_spec(text, source=str(path), base_dir=path.parent, fetched_prices=fetched_prices)
@@ -113,7 +116,6 @@ def read_structure(path: str | Path) -> EstateSpec | None:
         return None
 
 
-
 def load_stage_or_report(path: str | Path, stage: str) -> EstateSpec | None:
     """For the tools that work on one stage (``--spec``, ``--stage``): the spec, or ``None`` after
     printing why not (the spec's problems, or the stage it does not have) to stderr."""
@@ -127,7 +129,10 @@ def load_stage_or_report(path: str | Path, stage: str) -> EstateSpec | None:
         return None
     return spec
 
-def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None, fetched_prices: Any = None) -> EstateSpec:
+
+def parse_spec(
+    text: str, source: str = "<spec>", base_dir: Path | None = None, fetched_prices: Any = None
+) -> EstateSpec:
     """Validate spec text. Raises :class:`SpecError` listing every problem found.
     ``fetched_prices``: prices read from AWS (``plan --prices aws``) for the commitment guard."""
     try:
@@ -140,9 +145,13 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None, 
     except yaml.YAMLError as exc:
         # A tab in the indentation is the usual cause and YAML's own message hides it (and names a
         # later line): name the first tab instead.
-        tab = next((n for n, line in enumerate(text.splitlines(), 1) if "\t" in line[: len(line) - len(line.lstrip())]), None)
+        tab = next(
+            (n for n, line in enumerate(text.splitlines(), 1) if "\t" in line[: len(line) - len(line.lstrip())]), None
+        )
         if tab is not None:
-            raise SpecError(source, [SpecIssue("", "a tab in the indentation; YAML indents with spaces only", tab)]) from None
+            raise SpecError(
+                source, [SpecIssue("", "a tab in the indentation; YAML indents with spaces only", tab)]
+            ) from None
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         line = mark.line + 1 if mark else None
@@ -150,7 +159,9 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None, 
 
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
-        raise SpecError(source, [SpecIssue("", f"the spec must be a mapping with name and stages; this file is {kind}")])
+        raise SpecError(
+            source, [SpecIssue("", f"the spec must be a mapping with name and stages; this file is {kind}")]
+        )
 
     try:
         spec = validate_fields(data)
@@ -163,7 +174,9 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None, 
             issues += [
                 issue
                 for problem in pruned.cross_check(base_dir, fetched_prices)
-                if not any(repr(name) in problem.detail or name.isdigit() and name in problem.detail for name in removed)
+                if not any(
+                    repr(name) in problem.detail or name.isdigit() and name in problem.detail for name in removed
+                )
                 for issue in _stage_issues(problem, lines)
             ]
         raise SpecError(source, _in_file_order(_dedupe(issues))) from None
@@ -364,7 +377,13 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
             message += "; put it in quotes to keep it as text"
     elif kind in ("dict_type", "model_type", "model_attributes_type"):
         message = f"must be a mapping of keys to values, got {_short(given)}"
-        if len(loc) == 5 and loc[0] == "stages" and loc[2] == "serving" and loc[4] == "model" and isinstance(given, str):
+        if (
+            len(loc) == 5
+            and loc[0] == "stages"
+            and loc[2] == "serving"
+            and loc[4] == "model"
+            and isinstance(given, str)
+        ):
             message += f"; write {{job: {given}}} for a job of this stage, {{promotion: {given}}} for a promoted one, or {{arn: ...}}"
     elif kind in ("list_type", "tuple_type", "set_type"):
         message = f"must be a list (in YAML: [a, b], or one '- item' per line), got {_short(given)}"
@@ -380,7 +399,11 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
         message = f"must be at most {ctx.get('max_length')} characters"
     elif kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))
-        message = f"{_short(given)} is not {_PATTERN_MEANING[pattern]}" if pattern in _PATTERN_MEANING else f"{_short(given)} does not match {pattern}"
+        message = (
+            f"{_short(given)} is not {_PATTERN_MEANING[pattern]}"
+            if pattern in _PATTERN_MEANING
+            else f"{_short(given)} does not match {pattern}"
+        )
     else:
         message = _clean_message(error)
         if kind != "value_error" and given is not None:
@@ -450,7 +473,12 @@ def _allowed_fields(loc: Loc) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
-_ONE_BOUND = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"), "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}
+_ONE_BOUND = {
+    "greater_than_equal": ("ge", "at least"),
+    "greater_than": ("gt", "more than"),
+    "less_than_equal": ("le", "at most"),
+    "less_than": ("lt", "less than"),
+}
 
 
 def _one_bound(kind: str, ctx: Mapping[str, Any], given: Any) -> str:

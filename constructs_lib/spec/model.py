@@ -52,13 +52,17 @@ class Retention(SpecModel):
     """How long data and logs are kept."""
 
     noncurrent_version_days: Whole = Field(
-        90, ge=1, le=3650,
+        90,
+        ge=1,
+        le=3650,
         description="Days a noncurrent S3 object version is kept before it expires. Default 90.",
-    )  # fmt: skip
+    )
     access_log_days: Whole = Field(
-        365, ge=1, le=3650,
+        365,
+        ge=1,
+        le=3650,
         description="Days S3 server access logs are kept. Default 365.",
-    )  # fmt: skip
+    )
     log_group_days: LogRetentionDays = Field(
         365, description="CloudWatch Logs retention for every log group of the estate. Default 365."
     )
@@ -78,10 +82,14 @@ class InvocationLogging(SpecModel):
     """Model invocation logging: one configuration per account and region, owned by the estate."""
 
     # _needs_a_destination, for editors: enabled (the default) with neither destination is refused.
-    model_config = ConfigDict(json_schema_extra={"not": {
-        "required": ["s3", "cloudWatch"],
-        "properties": {"enabled": {"const": True}, "s3": {"const": False}, "cloudWatch": {"const": False}},
-    }})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["s3", "cloudWatch"],
+                "properties": {"enabled": {"const": True}, "s3": {"const": False}, "cloudWatch": {"const": False}},
+            }
+        }
+    )
 
     enabled: bool = Field(True, description="Put the account/region logging configuration. Default true.")
     adopt_existing: bool = Field(
@@ -108,11 +116,17 @@ class InvocationLogging(SpecModel):
 class Dataset(SpecModel):
     """A JSONL dataset: a file in this repository (uploaded at deploy) or an object already in S3."""
 
-    model_config = ConfigDict(json_schema_extra={**_exactly_one("path", "s3Uri"), "if": _given("kmsKeyArn"), "then": _given("s3Uri")})
+    model_config = ConfigDict(
+        json_schema_extra={**_exactly_one("path", "s3Uri"), "if": _given("kmsKeyArn"), "then": _given("s3Uri")}
+    )
 
     path: str | None = Field(None, description="JSONL file, relative to the spec file. Validated at synth.")
-    s3_uri: S3Uri | None = Field(None, description="s3://bucket/key of an existing JSONL object. Validated by the job before it starts.")
-    kms_key_arn: KmsKeyArn | None = Field(None, description="Key of an SSE-KMS s3Uri object, so the service role can read it.")
+    s3_uri: S3Uri | None = Field(
+        None, description="s3://bucket/key of an existing JSONL object. Validated by the job before it starts."
+    )
+    kms_key_arn: KmsKeyArn | None = Field(
+        None, description="Key of an SSE-KMS s3Uri object, so the service role can read it."
+    )
     description: str | None = Field(None, max_length=200)
 
     @model_validator(mode="after")
@@ -120,7 +134,9 @@ class Dataset(SpecModel):
         if (self.path is None) == (self.s3_uri is None):
             raise ValueError("give exactly one of path (a file in the repository) or s3Uri (an existing object)")
         if self.kms_key_arn and not self.s3_uri:
-            raise ValueError("kmsKeyArn applies to s3Uri datasets only (repository files are encrypted with the estate's key)")
+            raise ValueError(
+                "kmsKeyArn applies to s3Uri datasets only (repository files are encrypted with the estate's key)"
+            )
         return self
 
 
@@ -161,7 +177,8 @@ class InvocationLogsSource(SpecModel):
     """Distill from logged invocations instead of a prompt dataset."""
 
     use_prompt_response: bool = Field(
-        False, description="Reuse logged responses as the teacher's answers (only when they came from the chosen teacher). Default false."
+        False,
+        description="Reuse logged responses as the teacher's answers (only when they came from the chosen teacher). Default false.",
     )
     filter: MetadataFilter | None = Field(None, description="Select invocations by request metadata. Default: all.")
     s3_uri: S3Uri | None = Field(None, description="Where the logs are. Default: this stage's invocation-log bucket.")
@@ -187,7 +204,6 @@ class Teacher(SpecModel):
     )
 
 
-
 class VpcConfig(SpecModel):
     subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-z]+$")]] = Field(min_length=1, max_length=16)
     security_group_ids: list[Annotated[str, Field(pattern=r"^sg-[0-9a-z]+$")]] = Field(min_length=1, max_length=5)
@@ -198,27 +214,41 @@ class Job(SpecModel):
     changing tags updates in place."""
 
     # _distillation_shape, for editors.
-    model_config = ConfigDict(json_schema_extra={
-        "if": {"required": ["type"], "properties": {"type": {"const": "DISTILLATION"}}},
-        "then": _given("teacher"),
-        "else": {"properties": {
-            "teacher": {"type": "null"},
-            "trainingData": {"properties": {"invocationLogs": {"type": "null"}}},
-        }},
-    })  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"required": ["type"], "properties": {"type": {"const": "DISTILLATION"}}},
+            "then": _given("teacher"),
+            "else": {
+                "properties": {
+                    "teacher": {"type": "null"},
+                    "trainingData": {"properties": {"invocationLogs": {"type": "null"}}},
+                }
+            },
+        }
+    )
 
     type: Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION", "REINFORCEMENT_FINE_TUNING"]
     base_model: str = Field(description="Customizable base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k.")
     training_data: TrainingData
-    validation_data: list[ItemName] = Field(default_factory=list, max_length=10, description="Names of validation datasets (up to 10).")
-    hyperparameters: dict[str, HyperparameterValue] = Field(default_factory=dict, description="Checked against the model catalog.")
+    validation_data: list[ItemName] = Field(
+        default_factory=list, max_length=10, description="Names of validation datasets (up to 10)."
+    )
+    hyperparameters: dict[str, HyperparameterValue] = Field(
+        default_factory=dict, description="Checked against the model catalog."
+    )
     teacher: Teacher | None = Field(None, description="Distillation only.")
-    rft_config: RftConfig | None = Field(None, description="Reinforcement fine-tuning only: the grader and typed hyperparameters.")
+    rft_config: RftConfig | None = Field(
+        None, description="Reinforcement fine-tuning only: the grader and typed hyperparameters."
+    )
     custom_model_kms_key_arn: KmsKeyArn | None = Field(None, description="Default: the stage's custom-model key.")
     vpc: VpcConfig | None = None
     tags: Tags = Field(default_factory=dict)
-    removal: Removal = Field("retain", description="Deleting the job keeps the trained model (retain, default) or deletes it (destroy).")
-    catalog_checks: bool = Field(True, description="Check base model, region and hyperparameters against the catalog. Default true.")
+    removal: Removal = Field(
+        "retain", description="Deleting the job keeps the trained model (retain, default) or deletes it (destroy)."
+    )
+    catalog_checks: bool = Field(
+        True, description="Check base model, region and hyperparameters against the catalog. Default true."
+    )
 
     @model_validator(mode="after")
     def _distillation_shape(self) -> Job:
@@ -261,7 +291,9 @@ class ServedModel(SpecModel):
                 "give exactly one of job (a job of this stage), promotion (a model promoted into this stage) or arn (an existing custom model)"
             )
         if self.arn is not None and not _CUSTOM_MODEL_ARN_RE.match(self.arn):
-            raise ValueError(f"{self.arn!r} is not a custom model ARN (arn:aws:bedrock:<region>:<account>:custom-model/...)")
+            raise ValueError(
+                f"{self.arn!r} is not a custom model ARN (arn:aws:bedrock:<region>:<account>:custom-model/...)"
+            )
         return self
 
 
@@ -270,7 +302,9 @@ class CommitmentAcknowledgement(SpecModel):
 
     term: Literal["OneMonth", "SixMonths"]
     model_units: Whole = Field(ge=1, description="The model units bought under this commitment.")
-    monthly_usd: float = Field(gt=0, description="Monthly amount accepted, in USD (730 hours x model units x hourly price).")
+    monthly_usd: float = Field(
+        gt=0, description="Monthly amount accepted, in USD (730 hours x model units x hourly price)."
+    )
 
 
 class Provisioned(SpecModel):
@@ -278,7 +312,8 @@ class Provisioned(SpecModel):
 
     model_units: Whole = Field(ge=1, le=100, description="Model units. Changing them replaces the throughput.")
     commitment: Literal["none", "OneMonth", "SixMonths"] = Field(
-        "none", description="none (hourly, deletable any time; default), OneMonth or SixMonths (cannot be deleted before the term ends)."
+        "none",
+        description="none (hourly, deletable any time; default), OneMonth or SixMonths (cannot be deleted before the term ends).",
     )
     acknowledge: CommitmentAcknowledgement | None = Field(None, description="Required with a commitment.")
     release_on_removal: bool = Field(
@@ -313,7 +348,9 @@ class Serving(SpecModel):
         return self
 
 
-_CONNECTION_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:(codeconnections|codestar-connections):[a-z0-9\-]+:\d{12}:connection/[0-9a-f\-]+$")
+_CONNECTION_ARN_RE = re.compile(
+    r"^arn:aws[a-z\-]*:(codeconnections|codestar-connections):[a-z0-9\-]+:\d{12}:connection/[0-9a-f\-]+$"
+)
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+$")
 
 
@@ -331,7 +368,9 @@ class Pipeline(SpecModel):
     model_config = ConfigDict(json_schema_extra=_required_unless_disabled)
 
     enabled: bool = Field(True, description="Synthesize the pipeline stack. Default true.")
-    account: AccountId = Field(description="Account of the pipeline (a tooling account; targets trust it at bootstrap).")
+    account: AccountId = Field(
+        description="Account of the pipeline (a tooling account; targets trust it at bootstrap)."
+    )
     region: Region
     connection_arn: Annotated[str, WithJsonSchema({"type": "string", "pattern": _CONNECTION_ARN_RE.pattern})] = Field(
         description="CodeConnections (or CodeStar Connections) connection to the repository host."
@@ -398,17 +437,17 @@ class Stage(_StageOverrides):
         description="A protected stage needs a manual approval before deployment in the pipeline. Default false.",
     )
     description: str | None = Field(None, max_length=200)
-    jobs: dict[ItemName, Job] = Field(
-        default_factory=dict, description="Customization jobs of this stage, by name."
-    )
+    jobs: dict[ItemName, Job] = Field(default_factory=dict, description="Customization jobs of this stage, by name.")
     promotions: dict[ItemName, Promotion] = Field(
-        default_factory=dict, description="Models promoted from earlier stages' jobs instead of retrained here, by name."
+        default_factory=dict,
+        description="Models promoted from earlier stages' jobs instead of retrained here, by name.",
     )
     serving: dict[ItemName, Serving] = Field(
         default_factory=dict, description="Serving entries of this stage, by name."
     )
     gate: Gate | None = Field(
-        None, description="What this stage's served models must pass (latency, reference answers) before a later stage deploys."
+        None,
+        description="What this stage's served models must pass (latency, reference answers) before a later stage deploys.",
     )
 
 
@@ -429,9 +468,7 @@ class EstateSpec(SpecModel):
     )
     retention: Retention = Field(default_factory=Retention)
     invocation_logging: InvocationLogging = Field(default_factory=InvocationLogging)
-    datasets: dict[ItemName, Dataset] = Field(
-        default_factory=dict, description="Datasets jobs refer to by name."
-    )
+    datasets: dict[ItemName, Dataset] = Field(default_factory=dict, description="Datasets jobs refer to by name.")
     notifications: Notifications = Field(default_factory=Notifications)
     pipeline: Pipeline | None = Field(
         None, description="The delivery pipeline; omit it, or set enabled: false, for manual deployments only."
@@ -447,7 +484,9 @@ class EstateSpec(SpecModel):
     def _disabled_pipeline_is_none(cls, value: Any) -> Any:
         """``pipeline: {enabled: false}`` is no pipeline: nothing else in the block is needed or read,
         and every reader of ``spec.pipeline`` sees None, as when the block is left out."""
-        if (isinstance(value, dict) and value.get("enabled") is False) or (isinstance(value, Pipeline) and not value.enabled):
+        if (isinstance(value, dict) and value.get("enabled") is False) or (
+            isinstance(value, Pipeline) and not value.enabled
+        ):
             return None
         return value
 

@@ -14,18 +14,16 @@ def _region_partitions() -> dict[str, str]:
     # botocore's own endpoint data, read directly: loading botocore's loader machinery would
     # cost more than the file.
     endpoints = json.loads((resources.files("botocore") / "data" / "endpoints.json").read_text())
-    return {
-        region: partition["partition"]
-        for partition in endpoints["partitions"]
-        for region in partition["regions"]
-    }
+    return {region: partition["partition"] for partition in endpoints["partitions"] for region in partition["regions"]}
 
 
 @lru_cache(maxsize=1)
 def _bedrock_regions() -> dict[str, list[str]]:
     endpoints = json.loads((resources.files("botocore") / "data" / "endpoints.json").read_text())
     return {
-        partition["partition"]: sorted(r for r in partition["services"].get("bedrock", {}).get("endpoints", {}) if r in partition["regions"])
+        partition["partition"]: sorted(
+            r for r in partition["services"].get("bedrock", {}).get("endpoints", {}) if r in partition["regions"]
+        )
         for partition in endpoints["partitions"]
     }
 

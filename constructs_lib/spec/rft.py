@@ -74,7 +74,9 @@ def _ranged(name: str, kind: type) -> Any:
         if kind is int and not float(value).is_integer():
             raise ValueError(f"{value} must be a whole number")
         if not low <= value <= high:
-            raise ValueError(f"{_number_text(value)} is outside {_number_text(low)}..{_number_text(high)} (CreateModelCustomizationJob's RFTHyperParameters)")
+            raise ValueError(
+                f"{_number_text(value)} is outside {_number_text(low)}..{_number_text(high)} (CreateModelCustomizationJob's RFTHyperParameters)"
+            )
         return int(value) if kind is int else float(value)
 
     schema = {"type": "integer" if kind is int else "number", "minimum": low, "maximum": high}
@@ -95,7 +97,9 @@ def _check_identifier(value: str) -> str:
     return value
 
 
-LambdaArn = Annotated[str, AfterValidator(_check_arn), WithJsonSchema({"type": "string", "pattern": LAMBDA_ARN_PATTERN, "maxLength": 512})]
+LambdaArn = Annotated[
+    str, AfterValidator(_check_arn), WithJsonSchema({"type": "string", "pattern": LAMBDA_ARN_PATTERN, "maxLength": 512})
+]
 
 
 class RftHyperparameters(SpecModel):
@@ -107,11 +111,17 @@ class RftHyperparameters(SpecModel):
     training_sample_per_prompt: _ranged("trainingSamplePerPrompt", int) | None = Field(  # type: ignore[valid-type]
         None, description="Answers generated per prompt and scored by the grader, 2-16."
     )
-    eval_interval: _ranged("evalInterval", int) | None = Field(None, description="Training steps between evaluations, 1-100.")  # type: ignore[valid-type]
-    max_prompt_length: Whole | None = Field(
-        None, ge=1, description="Longest prompt, in tokens. Given, the training dataset's prompts are checked against it at synth."
+    eval_interval: _ranged("evalInterval", int) | None = Field(  # type: ignore[valid-type]
+        None, description="Training steps between evaluations, 1-100."
     )
-    inference_max_tokens: Whole | None = Field(None, ge=1, description="Longest answer generated per prompt during training, in tokens.")
+    max_prompt_length: Whole | None = Field(
+        None,
+        ge=1,
+        description="Longest prompt, in tokens. Given, the training dataset's prompts are checked against it at synth.",
+    )
+    inference_max_tokens: Whole | None = Field(
+        None, ge=1, description="Longest answer generated per prompt during training, in tokens."
+    )
     reasoning_effort: Literal["low", "medium", "high"] | None = Field(None, description="low, medium or high.")
 
     def api(self) -> dict[str, Any]:
@@ -125,11 +135,15 @@ class GraderHandler(SpecModel):
     stage's retention). Changing the file trains the job again: the grader is part of what shapes
     the model."""
 
-    file: str = Field(description="Python file holding the handler, relative to the spec file, e.g. graders/exact_match.py.")
+    file: str = Field(
+        description="Python file holding the handler, relative to the spec file, e.g. graders/exact_match.py."
+    )
     function: Annotated[str, AfterValidator(_check_identifier)] = Field(
         "lambda_handler", description="The handler function in that file. Default lambda_handler."
     )
-    runtime: GraderRuntime = Field(GRADER_RUNTIME_DEFAULT, description=f"Lambda runtime. Default {GRADER_RUNTIME_DEFAULT}.")
+    runtime: GraderRuntime = Field(
+        GRADER_RUNTIME_DEFAULT, description=f"Lambda runtime. Default {GRADER_RUNTIME_DEFAULT}."
+    )
     timeout_seconds: Whole = Field(
         GRADER_TIMEOUT_DEFAULT,
         ge=1,
@@ -139,7 +153,12 @@ class GraderHandler(SpecModel):
             "Lambda's 3-second default, up to 15 minutes, for complex evaluations."
         ),
     )
-    memory_mb: Whole = Field(GRADER_MEMORY_DEFAULT, ge=128, le=10240, description=f"Memory in MB, 128-10240. Default {GRADER_MEMORY_DEFAULT}.")
+    memory_mb: Whole = Field(
+        GRADER_MEMORY_DEFAULT,
+        ge=128,
+        le=10240,
+        description=f"Memory in MB, 128-10240. Default {GRADER_MEMORY_DEFAULT}.",
+    )
 
     @property
     def module(self) -> str:
@@ -165,7 +184,9 @@ class Grader(SpecModel):
     def _exactly_one(self) -> Grader:
         if (self.lambda_arn is None) == (self.handler is None):
             given = "both" if self.lambda_arn is not None else "neither"
-            raise ValueError(f"give exactly one of lambdaArn (an existing function) or handler (a file in the repository); {given} given")
+            raise ValueError(
+                f"give exactly one of lambdaArn (an existing function) or handler (a file in the repository); {given} given"
+            )
         return self
 
 
@@ -173,7 +194,9 @@ class RftConfig(SpecModel):
     """``rftConfig`` of a REINFORCEMENT_FINE_TUNING job."""
 
     grader: Grader = Field(description="The Lambda function that scores each generated answer (the reward).")
-    hyper_parameters: RftHyperparameters = Field(default_factory=RftHyperparameters, description="Typed; ranges are the API's.")
+    hyper_parameters: RftHyperparameters = Field(
+        default_factory=RftHyperparameters, description="Typed; ranges are the API's."
+    )
 
 
 # -- checks that need the files or the whole spec ---------------------------------------------------
@@ -191,9 +214,16 @@ def grader_problems(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
             if handler is not None:
                 path = base_dir / handler.file
                 if not path.is_file():
-                    problems.append(LocatedProblem((*loc, "handler", "file"), f"file not found: {handler.file} (paths are relative to the spec file)"))
+                    problems.append(
+                        LocatedProblem(
+                            (*loc, "handler", "file"),
+                            f"file not found: {handler.file} (paths are relative to the spec file)",
+                        )
+                    )
                 elif path.suffix != ".py":
-                    problems.append(LocatedProblem((*loc, "handler", "file"), f"{handler.file} is not a Python file (.py)"))
+                    problems.append(
+                        LocatedProblem((*loc, "handler", "file"), f"{handler.file} is not a Python file (.py)")
+                    )
                 else:
                     problems += _handler_problems(path, handler, loc)
             arn = config.grader.lambda_arn
@@ -229,11 +259,20 @@ def _handler_problems(path: Path, handler: GraderHandler, loc: tuple[str, ...]) 
             if sys.version_info[:2] < runtime
             else ""
         )
-        return [LocatedProblem((*loc, "handler", "file"), f"{where}: not valid Python ({reason}){older}; the grader would fail every grading call")]
+        return [
+            LocatedProblem(
+                (*loc, "handler", "file"),
+                f"{where}: not valid Python ({reason}){older}; the grader would fail every grading call",
+            )
+        ]
     defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
     problems = []
     if handler.function not in defined:
-        problems.append(LocatedProblem((*loc, "handler", "function"), f"{handler.file} defines no top-level function {handler.function!r}"))
+        problems.append(
+            LocatedProblem(
+                (*loc, "handler", "function"), f"{handler.file} defines no top-level function {handler.function!r}"
+            )
+        )
     for line, module in _missing_imports(tree):
         problems.append(
             LocatedProblem(
@@ -257,7 +296,13 @@ def _missing_imports(tree: Any) -> list[tuple[int, str]]:
     import ast
     import sys
 
-    guarded = {id(node) for block in ast.walk(tree) if isinstance(block, ast.Try) for stmt in block.body for node in ast.walk(stmt)}
+    guarded = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.Try)
+        for stmt in block.body
+        for node in ast.walk(stmt)
+    }
     found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
         if id(node) in guarded:
@@ -272,7 +317,9 @@ def _missing_imports(tree: Any) -> list[tuple[int, str]]:
             continue
         for name in names:
             top = name.split(".")[0]
-            if name.startswith(".") or (top not in sys.stdlib_module_names and top not in _RUNTIME_PACKAGES and top != "__future__"):
+            if name.startswith(".") or (
+                top not in sys.stdlib_module_names and top not in _RUNTIME_PACKAGES and top != "__future__"
+            ):
                 found.append((node.lineno, name))
     return found
 

@@ -23,7 +23,12 @@ def _named_keys(node: Any) -> Any:
         return node
     out = {key: _named_keys(value) for key, value in node.items()}
     patterns = out.get("patternProperties")
-    if isinstance(patterns, dict) and len(patterns) == 1 and "additionalProperties" not in out and "properties" not in out:
+    if (
+        isinstance(patterns, dict)
+        and len(patterns) == 1
+        and "additionalProperties" not in out
+        and "properties" not in out
+    ):
         [(pattern, value)] = patterns.items()
         del out["patternProperties"]
         out["propertyNames"] = {"pattern": pattern}

@@ -82,7 +82,6 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return out
 
 
-
 @dataclass(frozen=True)
 class StageSettings:
     """A stage with every default resolved: what constructs and stacks are built from."""

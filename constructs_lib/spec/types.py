@@ -13,9 +13,29 @@ from .regions import closest_regions, is_region, known_regions
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$|^[a-z]$")
@@ -127,7 +147,9 @@ EstateName = Annotated[
     AfterValidator(_check_name),
     WithJsonSchema({"type": "string", "pattern": _NAME_RE.pattern}),
 ]
-StageName = Annotated[str, AfterValidator(_check_stage_name), WithJsonSchema({"type": "string", "pattern": _STAGE_RE.pattern})]
+StageName = Annotated[
+    str, AfterValidator(_check_stage_name), WithJsonSchema({"type": "string", "pattern": _STAGE_RE.pattern})
+]
 LogRetentionDays = Annotated[
     int,
     BeforeValidator(_whole),
@@ -137,13 +159,15 @@ LogRetentionDays = Annotated[
 Tags = Annotated[
     dict[str, str],
     AfterValidator(_check_tags),
-    WithJsonSchema({
-        "type": "object",
-        "additionalProperties": {"type": "string", "maxLength": 256},
-        "propertyNames": {"minLength": 1, "maxLength": 128, "not": {"pattern": "^[aA][wW][sS]:"}},
-        "maxProperties": 40,
-    }),
-]  # fmt: skip
+    WithJsonSchema(
+        {
+            "type": "object",
+            "additionalProperties": {"type": "string", "maxLength": 256},
+            "propertyNames": {"minLength": 1, "maxLength": 128, "not": {"pattern": "^[aA][wW][sS]:"}},
+            "maxProperties": 40,
+        }
+    ),
+]
 
 Removal = Literal["retain", "destroy"]
 
@@ -174,7 +198,6 @@ class SpecModel(BaseModel):
     )
 
 
-
 # 1-32 characters (the lookahead) of lowercase words joined by single hyphens; one pattern, so the
 # JSON Schema says exactly what the loader checks.
 _ITEM_RE = re.compile(r"^(?=.{1,32}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -184,9 +207,7 @@ _KMS_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[a-zA-Z0-
 
 def _check_item_name(value: str) -> str:
     if not _ITEM_RE.match(value):
-        raise ValueError(
-            f"name {value!r} must be 1-32 lowercase letters and digits, words joined by single hyphens"
-        )
+        raise ValueError(f"name {value!r} must be 1-32 lowercase letters and digits, words joined by single hyphens")
     return value
 
 
@@ -202,9 +223,13 @@ def _check_kms_arn(value: str) -> str:
     return value
 
 
-ItemName = Annotated[str, AfterValidator(_check_item_name), WithJsonSchema({"type": "string", "pattern": _ITEM_RE.pattern})]
+ItemName = Annotated[
+    str, AfterValidator(_check_item_name), WithJsonSchema({"type": "string", "pattern": _ITEM_RE.pattern})
+]
 S3Uri = Annotated[str, AfterValidator(_check_s3_uri), WithJsonSchema({"type": "string", "pattern": _S3_URI_RE.pattern})]
-KmsKeyArn = Annotated[str, AfterValidator(_check_kms_arn), WithJsonSchema({"type": "string", "pattern": _KMS_ARN_RE.pattern})]
+KmsKeyArn = Annotated[
+    str, AfterValidator(_check_kms_arn), WithJsonSchema({"type": "string", "pattern": _KMS_ARN_RE.pattern})
+]
 MetadataPair = Annotated[dict[str, Annotated[str, Field(max_length=256)]], Field(min_length=1, max_length=1)]
 
 

@@ -89,7 +89,11 @@ def read_prices(
     notes: list[str] = []
     by_region: dict[str, list[dict[str, Any]]] = {}
     for model_id, (name, region) in sorted(wanted.items()):
-        products = by_region.setdefault(region, list(_products(client, region))) if region not in by_region else by_region[region]
+        products = (
+            by_region.setdefault(region, list(_products(client, region)))
+            if region not in by_region
+            else by_region[region]
+        )
         model_words = _words(name)
         for term in sorted(terms.get(model_id, set())):
             prices = set()
@@ -106,10 +110,17 @@ def read_prices(
             if len(prices) == 1:
                 hourly.setdefault(model_id, {})[term] = prices.pop()
             elif not prices:
-                notes.append(f"{model_id} ({term}, {region}): no Provisioned Throughput price for {name!r} in the Price List")
+                notes.append(
+                    f"{model_id} ({term}, {region}): no Provisioned Throughput price for {name!r} in the Price List"
+                )
             else:
                 listed = ", ".join(f"${p:,.2f}" for p in sorted(prices))
                 notes.append(f"{model_id} ({term}, {region}): several prices match ({listed}); none is taken")
     read_on = (today or date.today()).isoformat()
-    table = PriceTable(reviewed=read_on, source=f"AWS Price List API ({SERVICE_CODE}), read {read_on}", hourly=hourly, label="AWS Price List")
+    table = PriceTable(
+        reviewed=read_on,
+        source=f"AWS Price List API ({SERVICE_CODE}), read {read_on}",
+        hourly=hourly,
+        label="AWS Price List",
+    )
     return AwsPrices(table, notes)

@@ -53,10 +53,25 @@ LATENCIES = ("standard", "optimized")
 TIERS = ("priority", "default", "flex", "reserved")  # botocore 1.44.5 ServiceTierType
 DEFAULT_MAX_TOKENS = 512
 CSV_FIELDS = (
-    "index", "target", "model_id", "prompt_id", "task", "repeat", "status", "error_code",
-    "ttft_s", "e2e_s", "input_tokens", "output_tokens", "output_tokens_per_s",
-    "requested_latency", "served_latency", "requested_tier", "served_tier", "server_latency_ms",
-)  # fmt: skip
+    "index",
+    "target",
+    "model_id",
+    "prompt_id",
+    "task",
+    "repeat",
+    "status",
+    "error_code",
+    "ttft_s",
+    "e2e_s",
+    "input_tokens",
+    "output_tokens",
+    "output_tokens_per_s",
+    "requested_latency",
+    "served_latency",
+    "requested_tier",
+    "served_tier",
+    "server_latency_ms",
+)
 
 
 class BenchError(Exception):
@@ -120,7 +135,9 @@ def parse_target(text: str) -> tuple[str, str | None, str | None]:
         elif key == "tier" and value in TIERS:
             tier = value
         else:
-            raise BenchError(f"target {text!r}: unknown option {option!r} (latency={'|'.join(LATENCIES)}, tier={'|'.join(TIERS)})")
+            raise BenchError(
+                f"target {text!r}: unknown option {option!r} (latency={'|'.join(LATENCIES)}, tier={'|'.join(TIERS)})"
+            )
     return name, latency, tier
 
 
@@ -140,7 +157,9 @@ def output_key(entry: str) -> str:
     return StageNames.model_arn_output(entry)
 
 
-def resolve_targets(texts: Iterable[str], spec: Any = None, stage: str | None = None, session: Any = None) -> list[Target]:
+def resolve_targets(
+    texts: Iterable[str], spec: Any = None, stage: str | None = None, session: Any = None
+) -> list[Target]:
     """Serving entries of ``stage`` by name (their ARN from the serving stack), anything else as given."""
     targets: list[Target] = []
     outputs: dict[str, str] | None = None
@@ -152,7 +171,9 @@ def resolve_targets(texts: Iterable[str], spec: Any = None, stage: str | None = 
                 outputs = serving_outputs(session, spec.name, stage)
             arn = outputs.get(output_key(name))
             if arn is None:
-                raise BenchError(f"target {name}: the serving stack of stage {stage} has no output {output_key(name)} (deployed before this entry was added?)")
+                raise BenchError(
+                    f"target {name}: the serving stack of stage {stage} has no output {output_key(name)} (deployed before this entry was added?)"
+                )
             entry = serving[name]
             base = spec.served_base_model(stage, entry)
             hourly = source = None
@@ -163,8 +184,14 @@ def resolve_targets(texts: Iterable[str], spec: Any = None, stage: str | None = 
         elif name.startswith("arn:") or "." in name:
             targets.append(Target(text, name, latency, tier, None if name.startswith("arn:") else name))
         else:
-            known = f" (serving entries of {stage}: {', '.join(serving) or 'none'})" if stage else " (give --stage to name a serving entry)"
-            raise BenchError(f"target {name!r} is neither a serving entry, a model or inference profile id, nor an ARN{known}")
+            known = (
+                f" (serving entries of {stage}: {', '.join(serving) or 'none'})"
+                if stage
+                else " (give --stage to name a serving entry)"
+            )
+            raise BenchError(
+                f"target {name!r} is neither a serving entry, a model or inference profile id, nor an ARN{known}"
+            )
     return targets
 
 
@@ -184,11 +211,20 @@ def parse_prompts(text: str, source: str) -> list[Prompt]:
         except json.JSONDecodeError as error:
             raise BenchError(f"{source}:{number}: not valid JSON: {error.msg}") from None
         if not isinstance(record, dict) or not isinstance(record.get("prompt"), str) or not record["prompt"].strip():
-            raise BenchError(f'{source}:{number}: expected {{"prompt": str, "id"?: str, "task"?: str, "maxTokens"?: int}}')
+            raise BenchError(
+                f'{source}:{number}: expected {{"prompt": str, "id"?: str, "task"?: str, "maxTokens"?: int}}'
+            )
         max_tokens = record.get("maxTokens", DEFAULT_MAX_TOKENS)
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
             raise BenchError(f"{source}:{number}: maxTokens must be a positive integer")
-        prompts.append(Prompt(str(record.get("id", f"prompt-{number}")), str(record.get("task", "unspecified")), record["prompt"], max_tokens))
+        prompts.append(
+            Prompt(
+                str(record.get("id", f"prompt-{number}")),
+                str(record.get("task", "unspecified")),
+                record["prompt"],
+                max_tokens,
+            )
+        )
     if not prompts:
         raise BenchError(f"{source}: no prompts")
     return prompts
@@ -205,9 +241,13 @@ def load_prices(path: str | None) -> dict[str, dict[str, Any]]:
     except (OSError, json.JSONDecodeError) as error:
         raise BenchError(f"{path}: cannot read prices: {error}") from None
     problems = [
-        key for key, value in (raw.items() if isinstance(raw, dict) else [])
-        if not (isinstance(value, dict) and all(isinstance(value.get(k), (int, float)) for k in ("inputPerMillion", "outputPerMillion")))
-    ]  # fmt: skip
+        key
+        for key, value in (raw.items() if isinstance(raw, dict) else [])
+        if not (
+            isinstance(value, dict)
+            and all(isinstance(value.get(k), (int, float)) for k in ("inputPerMillion", "outputPerMillion"))
+        )
+    ]
     if not isinstance(raw, dict) or problems:
         expected = '{"<model id or target>": {"inputPerMillion": USD, "outputPerMillion": USD}}'
         raise BenchError(f"{path}: expected {expected}" + (f"; check {', '.join(problems)}" if problems else ""))
@@ -217,7 +257,9 @@ def load_prices(path: str | None) -> dict[str, dict[str, Any]]:
 # --- running -----------------------------------------------------------------------------------
 
 
-def plan_requests(targets: list[Target], prompts: list[Prompt], repeats: int, seed: int) -> list[tuple[Target, Prompt, int]]:
+def plan_requests(
+    targets: list[Target], prompts: list[Prompt], repeats: int, seed: int
+) -> list[tuple[Target, Prompt, int]]:
     """Every (target, prompt) pair ``repeats`` times, shuffled with ``seed`` (so no target always runs first or last)."""
     work = [(t, p, r) for r in range(1, repeats + 1) for t in targets for p in prompts]
     random.Random(seed).shuffle(work)
@@ -246,7 +288,11 @@ def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], flo
     try:
         response = client.converse_stream(**request)
         for event in response["stream"]:
-            if "contentBlockDelta" in event and result.ttft_s is None and event["contentBlockDelta"].get("delta", {}).get("text"):
+            if (
+                "contentBlockDelta" in event
+                and result.ttft_s is None
+                and event["contentBlockDelta"].get("delta", {}).get("text")
+            ):
                 result.ttft_s = _elapsed(clock, start)
             elif "metadata" in event:
                 metadata = event["metadata"]
@@ -285,11 +331,22 @@ def run(
     work = plan_requests(targets, prompts, repeats, seed)
     results: list[Result | None] = [None] * len(work)
     lock = threading.Lock()
-    with tqdm(total=len(work), file=sys.stderr, disable=not progress, unit="req", desc="bench", dynamic_ncols=True) as bar:
+    with tqdm(
+        total=len(work), file=sys.stderr, disable=not progress, unit="req", desc="bench", dynamic_ncols=True
+    ) as bar:
 
         def one(index: int) -> None:
             target, prompt, repeat = work[index]
-            result = Result(index, target.label, target.model_id, prompt.id, prompt.task, repeat, requested_latency=target.latency, requested_tier=target.tier)
+            result = Result(
+                index,
+                target.label,
+                target.model_id,
+                prompt.id,
+                prompt.task,
+                repeat,
+                requested_latency=target.latency,
+                requested_tier=target.tier,
+            )
             results[index] = measure(client, target, prompt, clock, result)
             with lock:
                 bar.update(1)
@@ -304,11 +361,11 @@ def run(
 # --- statistics and reports --------------------------------------------------------------------
 
 
-
 def _elapsed(clock: Callable[[], float], start: float) -> float:
     """Seconds since ``start``, to the microsecond: finer digits are clock noise, and would make the
     statistics of identical runs differ in their last printed digit."""
     return round(clock() - start, 6)
+
 
 def percentile(values: list[float], q: float) -> float | None:
     """Linear interpolation between closest ranks (numpy's default); ``None`` for no values."""
@@ -371,17 +428,24 @@ def summarize(target: Target, results: list[Result], prices: dict[str, dict[str,
     return summary
 
 
-def _cost(target: Target, summary: Summary, ok: list[Result], prices: dict[str, dict[str, Any]]) -> tuple[float | None, str]:
+def _cost(
+    target: Target, summary: Summary, ok: list[Result], prices: dict[str, dict[str, Any]]
+) -> tuple[float | None, str]:
     """Per-token price (``--prices``) x mean tokens; or, for provisioned throughput the spec prices,
     its hourly price over the requests per hour this run achieved."""
     for key in (target.label, target.model_id, target.base_model):
         price = prices.get(key) if key else None
         if price is not None and summary.mean_input_tokens is not None and summary.mean_output_tokens is not None:
-            per_request = (summary.mean_input_tokens * price["inputPerMillion"] + summary.mean_output_tokens * price["outputPerMillion"]) / 1_000_000
+            per_request = (
+                summary.mean_input_tokens * price["inputPerMillion"]
+                + summary.mean_output_tokens * price["outputPerMillion"]
+            ) / 1_000_000
             return per_request * 1000, f"token prices for {key} ({price.get('source', '--prices file')})"
     if target.hourly is not None and ok:
         busy = sum(r.e2e_s or 0 for r in ok)  # seconds of serving per request, one at a time
-        return target.hourly / 3600 * busy / len(ok) * 1000, f"provisioned ${target.hourly:,.2f}/h ({target.hourly_source}), one request at a time"
+        return target.hourly / 3600 * busy / len(
+            ok
+        ) * 1000, f"provisioned ${target.hourly:,.2f}/h ({target.hourly_source}), one request at a time"
     return None, "unknown"
 
 
@@ -391,7 +455,9 @@ def _seconds(value: float | None) -> str:
 
 def render_table(summary: Summary) -> str:
     throttles = {c: n for c, n in summary.error_codes.items() if "throttl" in c.lower()}
-    codes = ", ".join(f"{code}: {count}" for code, count in sorted(summary.error_codes.items()) if code not in throttles)
+    codes = ", ".join(
+        f"{code}: {count}" for code, count in sorted(summary.error_codes.items()) if code not in throttles
+    )
     share = "-" if summary.served_optimized_share is None else f"{summary.served_optimized_share:.0%}"
     served = ", ".join(f"{mode}: {count}" for mode, count in sorted(summary.served.items())) or "-"
     cost = "unknown" if summary.cost_per_1000 is None else f"${summary.cost_per_1000:,.4f}"
@@ -401,7 +467,11 @@ def render_table(summary: Summary) -> str:
         ("requested latency", summary.requested_latency or "not set (standard)"),
         ("requests", str(summary.requests)),
         ("succeeded", str(summary.ok)),
-        ("throttled", str(summary.throttled) + (f" ({', '.join(f'{c}: {n}' for c, n in sorted(throttles.items()))})" if throttles else "")),
+        (
+            "throttled",
+            str(summary.throttled)
+            + (f" ({', '.join(f'{c}: {n}' for c, n in sorted(throttles.items()))})" if throttles else ""),
+        ),
         ("errors", str(summary.errors) + (f" ({codes})" if codes else "")),
         ("TTFT p50 / p90 / p99 (s)", " / ".join(_seconds(summary.ttft[k]) for k in ("p50", "p90", "p99"))),
         ("end-to-end p50 / p90 / p99 (s)", " / ".join(_seconds(summary.e2e[k]) for k in ("p50", "p90", "p99"))),
@@ -431,11 +501,27 @@ def plot(summaries: list[Summary], results: list[Result], path: Path) -> Path:
     figure = Figure(figsize=(max(8, 2.6 * len(labels) + 3), 4.5), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.subplots(1, 3)
-    for ax, attribute, title in ((axes[0], "ttft_s", "time to first token (s)"), (axes[1], "e2e_s", "end-to-end latency (s)")):
-        data = [[getattr(r, attribute) for r in results if r.target == label and r.status == "ok" and getattr(r, attribute) is not None] for label in labels]
+    for ax, attribute, title in (
+        (axes[0], "ttft_s", "time to first token (s)"),
+        (axes[1], "e2e_s", "end-to-end latency (s)"),
+    ):
+        data = [
+            [
+                getattr(r, attribute)
+                for r in results
+                if r.target == label and r.status == "ok" and getattr(r, attribute) is not None
+            ]
+            for label in labels
+        ]
         positions = [i + 1 for i, values in enumerate(data) if values]
         if positions:
-            ax.boxplot([data[i - 1] for i in positions], positions=positions, whis=(0, 100), patch_artist=True, boxprops={"facecolor": "tab:blue", "alpha": 0.6})
+            ax.boxplot(
+                [data[i - 1] for i in positions],
+                positions=positions,
+                whis=(0, 100),
+                patch_artist=True,
+                boxprops={"facecolor": "tab:blue", "alpha": 0.6},
+            )
         ax.set_xticks(range(1, len(labels) + 1), short, rotation=20, ha="right", fontsize=8)
         ax.set_title(title, fontsize=10)
         ax.set_ylim(bottom=0)
@@ -451,12 +537,22 @@ def plot(summaries: list[Summary], results: list[Result], path: Path) -> Path:
     return path
 
 
-def report(targets: list[Target], results: list[Result], out: Path, prices: dict[str, dict[str, Any]] | None = None, settings: dict[str, Any] | None = None) -> str:
+def report(
+    targets: list[Target],
+    results: list[Result],
+    out: Path,
+    prices: dict[str, dict[str, Any]] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> str:
     """Writes results.csv, results.json, report.md and chart.png into ``out``; returns the markdown."""
     out.mkdir(parents=True, exist_ok=True)
     summaries = [summarize(t, results, prices) for t in targets]
     write_csv(results, out / "results.csv")
-    document = {"settings": settings or {}, "summaries": [asdict(s) for s in summaries], "results": [asdict(r) for r in sorted(results, key=lambda r: r.index)]}
+    document = {
+        "settings": settings or {},
+        "summaries": [asdict(s) for s in summaries],
+        "results": [asdict(r) for r in sorted(results, key=lambda r: r.index)],
+    }
     (out / "results.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     plot(summaries, results, out / "chart.png")
     text = "\n".join(render_table(s) for s in summaries)
@@ -472,7 +568,11 @@ def runtime_client(session: Any, concurrency: int) -> Any:
     """One attempt per request (throttles are counted, not retried), a connection per worker."""
     from botocore.config import Config
 
-    config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=300, max_pool_connections=max(10, concurrency))
+    config = Config(
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        read_timeout=300,
+        max_pool_connections=max(10, concurrency),
+    )
     return session.client("bedrock-runtime", config=config)
 
 
@@ -506,20 +606,37 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
         if session.get_credentials() is None:
             raise NoCredentialsError()
         client = runtime_client(session, args.concurrency)
-        results = run(client, targets, prompts, repeats=args.repeats, concurrency=args.concurrency, seed=args.seed, clock=clock, progress=not args.no_progress)
+        results = run(
+            client,
+            targets,
+            prompts,
+            repeats=args.repeats,
+            concurrency=args.concurrency,
+            seed=args.seed,
+            clock=clock,
+            progress=not args.no_progress,
+        )
     except BenchError as error:
         print(error, file=sys.stderr)
         return 1
     except NoCredentialsError:
-        print("no AWS credentials: sign in to the account that serves the targets (e.g. --profile or AWS_PROFILE) and run again", file=sys.stderr)
+        print(
+            "no AWS credentials: sign in to the account that serves the targets (e.g. --profile or AWS_PROFILE) and run again",
+            file=sys.stderr,
+        )
         return 1
     except (ClientError, BotoCoreError) as error:
         print(f"AWS: {error}", file=sys.stderr)
         return 1
     settings = {
-        "targets": [asdict(t) for t in targets], "prompts": args.prompts or "shipped", "prompt_count": len(prompts),
-        "repeats": args.repeats, "concurrency": args.concurrency, "seed": args.seed, "region": session.region_name,
-    }  # fmt: skip
+        "targets": [asdict(t) for t in targets],
+        "prompts": args.prompts or "shipped",
+        "prompt_count": len(prompts),
+        "repeats": args.repeats,
+        "concurrency": args.concurrency,
+        "seed": args.seed,
+        "region": session.region_name,
+    }
     print(report(targets, results, Path(args.out), prices, settings))
     if results and all(r.status != "ok" for r in results):
         print("every request failed: see the error codes above", file=sys.stderr)

@@ -19,7 +19,12 @@ from typing import Any, TextIO
 
 from estate_runtime.catalog import Catalog, load_catalog, today
 
-_SHORT = {"FINE_TUNING": "FT", "CONTINUED_PRE_TRAINING": "CPT", "DISTILLATION": "DIST", "REINFORCEMENT_FINE_TUNING": "RFT"}
+_SHORT = {
+    "FINE_TUNING": "FT",
+    "CONTINUED_PRE_TRAINING": "CPT",
+    "DISTILLATION": "DIST",
+    "REINFORCEMENT_FINE_TUNING": "RFT",
+}
 # Customization types the API's ModelCustomization enum (customizationsSupported, and the
 # byCustomizationType filter) has no value for: Bedrock cannot confirm or deny them per model.
 _NOT_LISTED = frozenset({"REINFORCEMENT_FINE_TUNING"})
@@ -59,7 +64,9 @@ def render(catalog: Catalog, on: date | None = None) -> str:
         lines.append(
             f"    on demand: {served}; share from: {'/'.join(model.sharing_regions) or 'no'}; copy to: {'/'.join(model.copy_regions) or 'no'}"
         )
-        lines.append(f"    lifecycle: {_lifecycle_text(catalog, model.id, regions, on)}  [source: {model.lifecycle.source}]")
+        lines.append(
+            f"    lifecycle: {_lifecycle_text(catalog, model.id, regions, on)}  [source: {model.lifecycle.source}]"
+        )
         if model.successor:
             lines.append(f"    successor: {model.successor.model}")
     lines += ["", "Distillation teachers:"]
@@ -93,7 +100,11 @@ def unlisted(catalog: Catalog, region: str, summaries: list[dict[str, Any]]) -> 
 
 
 def compare(
-    catalog: Catalog, region: str, summaries: list[dict[str, Any]], on: date | None = None, details: dict[str, dict[str, Any] | None] | None = None
+    catalog: Catalog,
+    region: str,
+    summaries: list[dict[str, Any]],
+    on: date | None = None,
+    details: dict[str, dict[str, Any] | None] | None = None,
 ) -> dict[str, list[str]]:
     """Differences between the catalog and one region's ListFoundationModels answer, completed by
     ``details``: GetFoundationModel's ``modelDetails`` for the unlisted ids it answered (``None``
@@ -105,7 +116,9 @@ def compare(
     found: dict[str, list[str]] = {"new": [], "changed": [], "gone": [], "unlisted": []}
     for model_id, answer in sorted(asked.items()):
         if answer is not None:
-            found["unlisted"].append(f"{model_id}: not in ListFoundationModels in {region}, but GetFoundationModel answers it (compared as offered)")
+            found["unlisted"].append(
+                f"{model_id}: not in ListFoundationModels in {region}, but GetFoundationModel answers it (compared as offered)"
+            )
 
     def absent(model_id: str) -> str:
         if model_id in asked:
@@ -121,10 +134,14 @@ def compare(
         answer = summary.get("modelLifecycle") or {}
         status = str(answer.get("status", "ACTIVE")).capitalize()
         if status != state.status:
-            found["changed"].append(f"{model_id}: the catalog says {state.status} in {region}, Bedrock says {status.upper()}")
+            found["changed"].append(
+                f"{model_id}: the catalog says {state.status} in {region}, Bedrock says {status.upper()}"
+            )
         end = answer.get("endOfLifeTime")
         if isinstance(end, datetime) and end.date().isoformat() != state.eol_date:
-            found["changed"].append(f"{model_id}: Bedrock gives EOL {end.date().isoformat()} in {region}; the catalog has {state.eol_date or 'none'}")
+            found["changed"].append(
+                f"{model_id}: Bedrock gives EOL {end.date().isoformat()} in {region}; the catalog has {state.eol_date or 'none'}"
+            )
 
     for model in catalog.models.values():
         for kind, offer in model.customizations.items():
@@ -138,7 +155,9 @@ def compare(
             elif kind in _NOT_LISTED:
                 continue  # the API's customizationsSupported has no value for it: nothing to compare
             elif kind not in (summary.get("customizationsSupported") or []):
-                found["changed"].append(f"{model.id}: the catalog offers {kind} in {region}; Bedrock lists {summary.get('customizationsSupported') or 'none'}")
+                found["changed"].append(
+                    f"{model.id}: the catalog offers {kind} in {region}; Bedrock lists {summary.get('customizationsSupported') or 'none'}"
+                )
         if any(region in c.regions for c in model.customizations.values()):
             lifecycle(model.id, model.id)
     for teacher in catalog.teachers.values():
@@ -148,7 +167,9 @@ def compare(
         if base not in live:
             state = catalog.lifecycle(teacher.id, region, on)
             if state is None or state[0].status != "EOL":
-                found["gone"].append(f"{teacher.id}: a teacher in {region} per the catalog, but {absent(base).replace('the model', base)}")
+                found["gone"].append(
+                    f"{teacher.id}: a teacher in {region} per the catalog, but {absent(base).replace('the model', base)}"
+                )
         else:
             lifecycle(teacher.id, base)
     for model_id, summary in sorted(live.items()):
@@ -202,13 +223,20 @@ def run_check(catalog: Catalog, client_for: Callable[[str], Any], out: TextIO, e
     totals.pop("unlisted")
     differences = sum(len(v) for v in totals.values())
     if differences:
-        print(f"\nThe catalog (reviewed {catalog.reviewed}) differs from Bedrock in {differences} places: review lambdas/estate_runtime/catalog.json.", file=out)
+        print(
+            f"\nThe catalog (reviewed {catalog.reviewed}) differs from Bedrock in {differences} places: review lambdas/estate_runtime/catalog.json.",
+            file=out,
+        )
         return 1
-    print(f"\nThe catalog (reviewed {catalog.reviewed}) matches Bedrock in {', '.join(check_regions(catalog))}.", file=out)
+    print(
+        f"\nThe catalog (reviewed {catalog.reviewed}) matches Bedrock in {', '.join(check_regions(catalog))}.", file=out
+    )
     return 0
 
 
-def main(check: bool, out: TextIO | None = None, err: TextIO | None = None, client_for: Callable[[str], Any] | None = None) -> int:
+def main(
+    check: bool, out: TextIO | None = None, err: TextIO | None = None, client_for: Callable[[str], Any] | None = None
+) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     catalog = load_catalog()
     if not check:

@@ -47,9 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tools for a bedrock-estate spec and its datasets.",
         epilog="Exit codes: 0 ok, 1 the input has problems (each named by file and line), 2 wrong usage.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}", help="print the version and exit")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version and exit"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
-    check = commands.add_parser("check", help="validate an estate spec", description="Validate an estate spec: every problem, by file and line.")
+    check = commands.add_parser(
+        "check", help="validate an estate spec", description="Validate an estate spec: every problem, by file and line."
+    )
     check.add_argument("spec", nargs="?", default="estate.yaml", help="the spec file (default: estate.yaml)")
     stages = commands.add_parser(
         "stages",
@@ -57,9 +61,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the spec's stages with their accounts and regions (the pull-request workflow's matrix).",
     )
     stages.add_argument("spec", nargs="?", default="estate.yaml", help="the estate spec (default: estate.yaml)")
-    stages.add_argument("--json", action="store_true", help='one line of JSON, [{"stage", "account", "region"}, ...], for a CI matrix')
-    commands.add_parser("schema", help="print the estate spec's JSON Schema", description="Print the estate spec's JSON Schema (what `make schema` writes to estate.schema.json).")
-    plan = commands.add_parser("plan", help="print the plan of a synthesized estate", description="Print the plan of a synthesized estate (run `make synth` first).")
+    stages.add_argument(
+        "--json", action="store_true", help='one line of JSON, [{"stage", "account", "region"}, ...], for a CI matrix'
+    )
+    commands.add_parser(
+        "schema",
+        help="print the estate spec's JSON Schema",
+        description="Print the estate spec's JSON Schema (what `make schema` writes to estate.schema.json).",
+    )
+    plan = commands.add_parser(
+        "plan",
+        help="print the plan of a synthesized estate",
+        description="Print the plan of a synthesized estate (run `make synth` first).",
+    )
     from .plan import add_arguments as add_plan_arguments
 
     add_plan_arguments(plan)
@@ -81,55 +95,93 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("file", help="the JSONL dataset")
     validate.add_argument("--model", required=True, help="base model id, e.g. amazon.nova-lite-v1:0:300k")
-    validate.add_argument("--type", default="FINE_TUNING", choices=list(CUSTOMIZATION_TYPES), help="customization type (default: FINE_TUNING)")
-    validate.add_argument("--purpose", default="training", choices=["training", "validation"], help="training or validation data (default: training)")
+    validate.add_argument(
+        "--type",
+        default="FINE_TUNING",
+        choices=list(CUSTOMIZATION_TYPES),
+        help="customization type (default: FINE_TUNING)",
+    )
+    validate.add_argument(
+        "--purpose",
+        default="training",
+        choices=["training", "validation"],
+        help="training or validation data (default: training)",
+    )
     convert = commands.add_parser(
         "convert",
         help="convert prompt/completion JSONL to another format",
         description="Convert prompt/completion JSONL (or messages, to bedrock-conversation-2024) into another dataset format.",
     )
     convert.add_argument("file", help="the JSONL file to convert")
-    convert.add_argument("--to", required=True, choices=["messages", "bedrock-conversation-2024"], help="the format to write")
+    convert.add_argument(
+        "--to", required=True, choices=["messages", "bedrock-conversation-2024"], help="the format to write"
+    )
     convert.add_argument("--system", default=None, help="system prompt to add to every record")
     convert.add_argument("--prompts-only", action="store_true", help="drop the answers (distillation prompts)")
     convert.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
     metrics = commands.add_parser(
-        "metrics", help="training and validation loss of a stage's jobs: tables and PNG charts",
+        "metrics",
+        help="training and validation loss of a stage's jobs: tables and PNG charts",
         description="Read Bedrock's step-wise training and validation loss files of a stage's customization jobs from the "
         "stage's output bucket (credentials of the stage's account); print a table per job and write a PNG of its loss curves.",
-    )  # fmt: skip
+    )
     metrics.add_argument("--stage", required=True, help="the stage whose jobs to read, e.g. dev")
     metrics.add_argument("--job", default=None, help="one job of the stage (default: every job of the stage)")
     metrics.add_argument("--spec", default="estate.yaml", help="the estate spec (default: estate.yaml)")
     metrics.add_argument("--out", default="metrics", help="folder for the PNG charts (default: metrics)")
-    metrics.add_argument("--profile", default=None, help="AWS profile of the stage's account (default: the environment's credentials)")
+    metrics.add_argument(
+        "--profile", default=None, help="AWS profile of the stage's account (default: the environment's credentials)"
+    )
     bench = commands.add_parser(
-        "bench", help="latency and throughput of served models, base models and inference profiles",
+        "bench",
+        help="latency and throughput of served models, base models and inference profiles",
         description="Stream the prompt set through each target with ConverseStream: time to first token, end-to-end latency, "
         "output tokens per second, the latency mode actually served, throttles and errors; writes a report, raw CSV and JSON, "
         "and a PNG chart comparing the targets.",
-    )  # fmt: skip
+    )
     bench.add_argument(
-        "targets", nargs="+", metavar="TARGET",
+        "targets",
+        nargs="+",
+        metavar="TARGET",
         help="NAME_OR_ID[,latency=standard|optimized][,tier=priority|default|flex|reserved]: a serving entry of --stage, "
         "a base model id, an inference profile id, or a model ARN",
-    )  # fmt: skip
-    bench.add_argument("--stage", default=None, help="the stage whose serving entries TARGET names (ARNs from its serving stack); also sets the region")
+    )
+    bench.add_argument(
+        "--stage",
+        default=None,
+        help="the stage whose serving entries TARGET names (ARNs from its serving stack); also sets the region",
+    )
     bench.add_argument("--spec", default="estate.yaml", help="the estate spec, with --stage (default: estate.yaml)")
-    bench.add_argument("--prompts", default=None, help="your own JSONL prompt set, one {\"prompt\", \"id\"?, \"task\"?, \"maxTokens\"?} a line (default: the shipped set)")
+    bench.add_argument(
+        "--prompts",
+        default=None,
+        help='your own JSONL prompt set, one {"prompt", "id"?, "task"?, "maxTokens"?} a line (default: the shipped set)',
+    )
     bench.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (default: 1)")
-    bench.add_argument("--repeats", type=int, default=1, help="times each prompt runs against each target, in shuffled order (default: 1)")
+    bench.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="times each prompt runs against each target, in shuffled order (default: 1)",
+    )
     bench.add_argument("--seed", type=int, default=0, help="seed of the shuffled order (default: 0)")
-    bench.add_argument("--out", default="bench", help="folder for report.md, results.csv, results.json and chart.png (default: bench)")
-    bench.add_argument("--prices", default=None, help='JSON of token prices: {"<model id or target>": {"inputPerMillion": USD, "outputPerMillion": USD}} (default: cost unknown)')
+    bench.add_argument(
+        "--out", default="bench", help="folder for report.md, results.csv, results.json and chart.png (default: bench)"
+    )
+    bench.add_argument(
+        "--prices",
+        default=None,
+        help='JSON of token prices: {"<model id or target>": {"inputPerMillion": USD, "outputPerMillion": USD}} (default: cost unknown)',
+    )
     bench.add_argument("--region", default=None, help="AWS region (default: the stage's, else the environment's)")
     bench.add_argument("--profile", default=None, help="AWS profile (default: the environment's credentials)")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
     gate = commands.add_parser(
-        "gate", help="run a stage's evaluation gate (latency bounds, reference answers) against its served models",
+        "gate",
+        help="run a stage's evaluation gate (latency bounds, reference answers) against its served models",
         description="Run the gate the spec declares for a stage against the stage's served models: latency bounds measured as "
         "`bench` measures them and a reference-answer check. Writes report.md, results.json and chart.png; exit 1 when a check fails.",
-    )  # fmt: skip
+    )
     from .gate import add_arguments as add_gate_arguments
 
     add_gate_arguments(gate)
@@ -179,7 +231,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-
 def _stages(args: argparse.Namespace) -> int:
     """The stages in deployment order; the pull-request workflow builds its diff matrix from --json."""
     import json
@@ -210,7 +261,10 @@ def _validate(args: argparse.Namespace) -> int:
         known = sorted(m for m, model in catalog.models.items() if args.type in model.customizations)
         near = [m for m in known if args.model.lower() in m.lower()] or closest(args.model, known)
         hint = f"did you mean {' or '.join(near)}?" if near else f"known: {', '.join(known)}"
-        print(f"{args.model}: no {args.type} rules in the model catalog (reviewed {catalog.reviewed}); {hint}", file=sys.stderr)
+        print(
+            f"{args.model}: no {args.type} rules in the model catalog (reviewed {catalog.reviewed}); {hint}",
+            file=sys.stderr,
+        )
         return 1
     model = catalog.model(args.model)
     if args.purpose == "validation" and model is not None and not model.validation_data:
@@ -267,7 +321,8 @@ def _convert(args: argparse.Namespace) -> int:
             problems.append(f"{args.file}:{number}: not valid JSON: {err.msg}")
             continue
         usable = isinstance(record, dict) and (
-            isinstance(record.get("prompt"), str) and isinstance(record.get("completion"), str)
+            isinstance(record.get("prompt"), str)
+            and isinstance(record.get("completion"), str)
             or (args.to == "bedrock-conversation-2024" and isinstance(record.get("messages"), list))
         )
         if isinstance(record, dict) and "reference_answer" in record:
@@ -277,7 +332,7 @@ def _convert(args: argparse.Namespace) -> int:
             )
             continue
         if not usable:
-            problems.append(f"{args.file}:{number}: expected {{\"prompt\": str, \"completion\": str}}")
+            problems.append(f'{args.file}:{number}: expected {{"prompt": str, "completion": str}}')
             continue
         if args.to == "messages":
             converted = datasets.to_messages(record, system=args.system)
@@ -299,7 +354,10 @@ def _convert(args: argparse.Namespace) -> int:
                 handle.write(text)
         except FileNotFoundError:
             folder = os.path.dirname(args.output) or "."
-            print(f"{args.output}: cannot write: the folder {folder} does not exist; create it or choose another -o", file=sys.stderr)
+            print(
+                f"{args.output}: cannot write: the folder {folder} does not exist; create it or choose another -o",
+                file=sys.stderr,
+            )
             return 1
         except OSError as err:
             print(f"{args.output}: cannot write: {err.strerror}", file=sys.stderr)

@@ -137,9 +137,21 @@ def latency_checks(gate: Gate, summary: bench.Summary) -> list[Check]:
     ):
         for name, bound in percentiles.bounds() if percentiles else []:
             measured = values.get(name)
-            checks.append(Check(summary.target, f"{label} {name} (s)", bound, measured, measured is not None and measured <= bound))
+            checks.append(
+                Check(
+                    summary.target, f"{label} {name} (s)", bound, measured, measured is not None and measured <= bound
+                )
+            )
     failed = (summary.requests - summary.ok) / summary.requests if summary.requests else 1.0
-    checks.append(Check(summary.target, "failed requests (share)", latency.max_failed_share, failed, failed <= latency.max_failed_share))
+    checks.append(
+        Check(
+            summary.target,
+            "failed requests (share)",
+            latency.max_failed_share,
+            failed,
+            failed <= latency.max_failed_share,
+        )
+    )
     return checks
 
 
@@ -148,7 +160,14 @@ def quality_check(gate: Gate, target: str, answers: list[Answer]) -> Check:
     assert quality is not None
     mine = [a for a in answers if a.target == target]
     mean = sum(a.score for a in mine) / len(mine) if mine else None
-    return Check(target, f"mean {quality.scorer}", quality.min_mean_score, mean, mean is not None and mean >= quality.min_mean_score, higher_is_better=True)
+    return Check(
+        target,
+        f"mean {quality.scorer}",
+        quality.min_mean_score,
+        mean,
+        mean is not None and mean >= quality.min_mean_score,
+        higher_is_better=True,
+    )
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -180,7 +199,9 @@ def answer(client: Any, target: Target, item: Reference, scorer: str) -> Answer:
     return result
 
 
-def run_quality(client: Any, targets: list[Target], items: list[Reference], scorer: str, concurrency: int = 1) -> list[Answer]:
+def run_quality(
+    client: Any, targets: list[Target], items: list[Reference], scorer: str, concurrency: int = 1
+) -> list[Answer]:
     work = [(t, item) for t in targets for item in items]
     answers: list[Answer | None] = [None] * len(work)
     lock = threading.Lock()
@@ -230,7 +251,15 @@ def evaluate(
     outcome = Outcome(stage, targets)
     if gate.latency is not None:
         latency = gate.latency
-        outcome.latency_results = bench.run(client, targets, prompts, repeats=latency.repeats, concurrency=latency.concurrency, clock=clock, progress=progress)
+        outcome.latency_results = bench.run(
+            client,
+            targets,
+            prompts,
+            repeats=latency.repeats,
+            concurrency=latency.concurrency,
+            clock=clock,
+            progress=progress,
+        )
         outcome.summaries = [bench.summarize(t, outcome.latency_results) for t in targets]
     if gate.quality is not None:
         concurrency = gate.latency.concurrency if gate.latency else 1
@@ -259,7 +288,9 @@ def render(outcome: Outcome, gate: Gate) -> str:
     if gate.latency is not None:
         latency = gate.latency
         prompts = latency.prompts or "the shipped bench prompts"
-        lines.append(f"- latency: {prompts}, {latency.repeats} repeat(s), {latency.concurrency} at a time, streaming ConverseStream")
+        lines.append(
+            f"- latency: {prompts}, {latency.repeats} repeat(s), {latency.concurrency} at a time, streaming ConverseStream"
+        )
         for s in outcome.summaries:
             lines.append(
                 f"  - {s.target}: {s.requests} requests, {s.ok} succeeded, {s.throttled} throttled, {s.errors} errors; "
@@ -273,7 +304,11 @@ def render(outcome: Outcome, gate: Gate) -> str:
             mine = [a for a in outcome.answers if a.target == target.label]
             failed = [a for a in mine if a.status != "ok"]
             worst = sorted((a for a in mine if a.status == "ok"), key=lambda a: (a.score, a.id))[:3]
-            note = f"; {len(failed)} failed ({', '.join(sorted({a.error_code or a.status for a in failed}))}), scored 0" if failed else ""
+            note = (
+                f"; {len(failed)} failed ({', '.join(sorted({a.error_code or a.status for a in failed}))}), scored 0"
+                if failed
+                else ""
+            )
             lowest = ", ".join(f"{a.id} {a.score:.3f}" for a in worst) or "-"
             lines.append(f"  - {target.label}: {len(mine)} answers{note}; lowest: {lowest}")
     return "\n".join(lines) + "\n"
@@ -317,7 +352,10 @@ def write_report(outcome: Outcome, gate: Gate, out: Path, settings: dict[str, An
         "failures": outcome.failures(),
         "settings": settings,
         "checks": [asdict(c) for c in outcome.checks],
-        "latency": {"summaries": [asdict(s) for s in outcome.summaries], "results": [asdict(r) for r in sorted(outcome.latency_results, key=lambda r: r.index)]},
+        "latency": {
+            "summaries": [asdict(s) for s in outcome.summaries],
+            "results": [asdict(r) for r in sorted(outcome.latency_results, key=lambda r: r.index)],
+        },
         "quality": [asdict(a) for a in outcome.answers],
     }
     (out / "results.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -331,12 +369,28 @@ def write_report(outcome: Outcome, gate: Gate, out: Path, settings: dict[str, An
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stage", required=True, help="the stage whose gate to run against its served models, e.g. dev")
+    parser.add_argument(
+        "--stage", required=True, help="the stage whose gate to run against its served models, e.g. dev"
+    )
     parser.add_argument("--spec", default="estate.yaml", help="the estate spec (default: estate.yaml)")
-    parser.add_argument("--served", action="append", default=None, metavar="NAME", help="only this serving entry of the gate (repeatable; default: the entries the gate names)")
-    parser.add_argument("--out", default="gate", help="folder for report.md, results.json and chart.png (default: gate)")
-    parser.add_argument("--role-arn", default=None, help="role to assume first in the stage's account (the pipeline uses the stage's gate role)")
-    parser.add_argument("--profile", default=None, help="AWS profile of the stage's account (default: the environment's credentials)")
+    parser.add_argument(
+        "--served",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="only this serving entry of the gate (repeatable; default: the entries the gate names)",
+    )
+    parser.add_argument(
+        "--out", default="gate", help="folder for report.md, results.json and chart.png (default: gate)"
+    )
+    parser.add_argument(
+        "--role-arn",
+        default=None,
+        help="role to assume first in the stage's account (the pipeline uses the stage's gate role)",
+    )
+    parser.add_argument(
+        "--profile", default=None, help="AWS profile of the stage's account (default: the environment's credentials)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
 
 
@@ -362,13 +416,19 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
         return 1
     gate = spec.stages[args.stage].gate
     if gate is None:
-        print(f"{args.spec}: stage {args.stage} declares no gate; add stages.{args.stage}.gate (latency, quality) to the spec", file=sys.stderr)
+        print(
+            f"{args.spec}: stage {args.stage} declares no gate; add stages.{args.stage}.gate (latency, quality) to the spec",
+            file=sys.stderr,
+        )
         return 1
     entries = list(gate.serving or spec.stages[args.stage].serving)
     if args.served:
         unknown = [name for name in args.served if name not in entries]
         if unknown:
-            print(f"--served {', '.join(unknown)}: not measured by stage {args.stage}'s gate; its entries: {', '.join(entries)}", file=sys.stderr)
+            print(
+                f"--served {', '.join(unknown)}: not measured by stage {args.stage}'s gate; its entries: {', '.join(entries)}",
+                file=sys.stderr,
+            )
             return 1
         entries = [name for name in entries if name in args.served]
     base_dir = Path(args.spec).parent
@@ -377,7 +437,11 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
         prompts = bench.shipped_prompts()
         if gate.latency is not None and gate.latency.prompts is not None:
             prompts = bench.parse_prompts(read_gate_file(base_dir, gate.latency.prompts), gate.latency.prompts)
-        references = parse_references(read_gate_file(base_dir, gate.quality.references), gate.quality.references) if gate.quality else []
+        references = (
+            parse_references(read_gate_file(base_dir, gate.quality.references), gate.quality.references)
+            if gate.quality
+            else []
+        )
         if session is None:
             import boto3
 
@@ -389,21 +453,30 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
         targets = bench.resolve_targets(entries, spec, args.stage, session)
         concurrency = gate.latency.concurrency if gate.latency else 1
         client = bench.runtime_client(session, concurrency)
-        outcome = evaluate(client, args.stage, gate, targets, prompts, references, clock=clock, progress=not args.no_progress)
+        outcome = evaluate(
+            client, args.stage, gate, targets, prompts, references, clock=clock, progress=not args.no_progress
+        )
     except (BenchError, GateFileError) as error:
         print(error, file=sys.stderr)
         return 1
     except NoCredentialsError:
-        print(f"no AWS credentials: sign in to stage {args.stage}'s account (e.g. --profile or AWS_PROFILE) and run again", file=sys.stderr)
+        print(
+            f"no AWS credentials: sign in to stage {args.stage}'s account (e.g. --profile or AWS_PROFILE) and run again",
+            file=sys.stderr,
+        )
         return 1
     except (ClientError, BotoCoreError) as error:
         print(f"AWS: {error}", file=sys.stderr)
         return 1
     settings = {
-        "spec": args.spec, "stage": args.stage, "region": region, "targets": [asdict(t) for t in targets],
-        "gate": gate.model_dump(by_alias=True, exclude_none=True), "prompt_count": len(prompts) if gate.latency else 0,
+        "spec": args.spec,
+        "stage": args.stage,
+        "region": region,
+        "targets": [asdict(t) for t in targets],
+        "gate": gate.model_dump(by_alias=True, exclude_none=True),
+        "prompt_count": len(prompts) if gate.latency else 0,
         "reference_count": len(references),
-    }  # fmt: skip
+    }
     print(write_report(outcome, gate, Path(args.out), settings))
     if not outcome.passed:
         print(f"gate of stage {args.stage} failed:", file=sys.stderr)
@@ -414,7 +487,10 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
 
 
 def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m constructs_lib.tools.gate", description="Run a stage's evaluation gate against its served models.")
+    parser = argparse.ArgumentParser(
+        prog="python -m constructs_lib.tools.gate",
+        description="Run a stage's evaluation gate against its served models.",
+    )
     add_arguments(parser)
     return main(parser.parse_args(argv))
 

@@ -126,13 +126,21 @@ def parse_metrics_csv(text: str, loss_column: str, source: str) -> list[tuple[in
         if not any((value or "").strip() for value in row.values()):
             continue
         try:
-            rows.append((int(float(row[names["step_number"]])), int(float(row[names["epoch_number"]])), float(row[names[loss_column]])))
+            rows.append(
+                (
+                    int(float(row[names["step_number"]])),
+                    int(float(row[names["epoch_number"]])),
+                    float(row[names[loss_column]]),
+                )
+            )
         except (TypeError, ValueError):
             raise MetricsError(f"{source}:{line}: not a number in step_number, epoch_number or {loss_column}") from None
     return rows
 
 
-def build_points(training: list[tuple[int, int, float]], validation: list[tuple[int, int, float]]) -> tuple[list[Point], list[Point]]:
+def build_points(
+    training: list[tuple[int, int, float]], validation: list[tuple[int, int, float]]
+) -> tuple[list[Point], list[Point]]:
     """Points on one step axis. Rows repeated for a (epoch, step) are averaged; when step numbers
     start again in each epoch, later epochs are shifted past the earlier ones (the same shift is
     applied to the validation rows of that epoch)."""
@@ -187,7 +195,14 @@ def render(run: Run) -> str:
         "| | training | validation |",
         "|---|---|---|",
     ]
-    for key, label in (("points", "points"), ("steps", "steps"), ("epochs", "epochs"), ("first", "first loss"), ("final", "final loss"), ("minimum", "minimum loss")):
+    for key, label in (
+        ("points", "points"),
+        ("steps", "steps"),
+        ("epochs", "epochs"),
+        ("first", "first loss"),
+        ("final", "final loss"),
+        ("minimum", "minimum loss"),
+    ):
         lines.append(f"| {label} | {t[key]} | {v[key]} |")
     lines += [
         "",
@@ -208,9 +223,22 @@ def plot(run: Run, path: Path) -> Path:
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     if run.training:
-        axes.plot([p.step for p in run.training], [p.loss for p in run.training], label="training loss", color="tab:blue", linewidth=1.5)
+        axes.plot(
+            [p.step for p in run.training],
+            [p.loss for p in run.training],
+            label="training loss",
+            color="tab:blue",
+            linewidth=1.5,
+        )
     if run.validation:
-        axes.plot([p.step for p in run.validation], [p.loss for p in run.validation], label="validation loss", color="tab:orange", marker="o", linewidth=1.5)
+        axes.plot(
+            [p.step for p in run.validation],
+            [p.loss for p in run.validation],
+            label="validation loss",
+            color="tab:orange",
+            marker="o",
+            linewidth=1.5,
+        )
     for epoch in sorted({p.epoch for p in run.training})[1:]:
         axes.axvline(min(p.step for p in run.training if p.epoch == epoch), color="grey", linestyle=":", linewidth=0.8)
     axes.set_xlabel("step (dotted lines: epoch starts)")
@@ -267,7 +295,9 @@ def output_bucket(session: Any, estate: str, stage: str) -> str:
         ) from None
     if "OutputBucketName" in outputs:
         return outputs["OutputBucketName"]
-    raise MetricsError(f"cannot find the output bucket of stage {stage}: SSM parameter {ssm_problem}; stack {stack} has no OutputBucketName output")
+    raise MetricsError(
+        f"cannot find the output bucket of stage {stage}: SSM parameter {ssm_problem}; stack {stack} has no OutputBucketName output"
+    )
 
 
 def bedrock_jobs(session: Any, estate: str, stage: str, job: str) -> tuple[dict[str, dict[str, Any]], str | None]:
@@ -320,9 +350,14 @@ def collect(session: Any, spec: Any, stage: str, only_job: str | None = None) ->
         spec_epochs = settings.jobs[job].hyperparameters.get("epochCount")
         if not folders:
             pending = ", ".join(f"{d['name']} ({d['status']})" for d in known.values())
-            notes.append(f"{job}: no metrics files under s3://{bucket}/{prefix}" + (f"; Bedrock jobs: {pending}" if pending else ""))
+            notes.append(
+                f"{job}: no metrics files under s3://{bucket}/{prefix}"
+                + (f"; Bedrock jobs: {pending}" if pending else "")
+            )
             continue
-        order = sorted(folders, key=lambda i: (str(known.get(i, {}).get("created") or ""), known.get(i, {}).get("name", i)))
+        order = sorted(
+            folders, key=lambda i: (str(known.get(i, {}).get("created") or ""), known.get(i, {}).get("name", i))
+        )
         for job_id in order:
             details = known.get(job_id, {})
             run = Run(
@@ -357,7 +392,9 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
         return 1
     settings = spec.stages[args.stage]
     if args.job is not None and args.job not in settings.jobs:
-        print(f"no job {args.job!r} in stage {args.stage} (jobs: {', '.join(settings.jobs) or 'none'})", file=sys.stderr)
+        print(
+            f"no job {args.job!r} in stage {args.stage} (jobs: {', '.join(settings.jobs) or 'none'})", file=sys.stderr
+        )
         return 1
     if not settings.jobs:
         print(f"stage {args.stage} declares no jobs: nothing to measure", file=sys.stderr)
@@ -373,10 +410,16 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
         print(error, file=sys.stderr)
         return 1
     except NoCredentialsError:
-        print(f"no AWS credentials: sign in to stage {args.stage}'s account (e.g. --profile or AWS_PROFILE) and run again", file=sys.stderr)
+        print(
+            f"no AWS credentials: sign in to stage {args.stage}'s account (e.g. --profile or AWS_PROFILE) and run again",
+            file=sys.stderr,
+        )
         return 1
     except ClientError as error:
-        print(f"AWS refused a request: {error}. Use credentials of stage {args.stage}'s account, with read access to its output bucket.", file=sys.stderr)
+        print(
+            f"AWS refused a request: {error}. Use credentials of stage {args.stage}'s account, with read access to its output bucket.",
+            file=sys.stderr,
+        )
         return 1
     except BotoCoreError as error:
         print(f"cannot reach AWS: {error}", file=sys.stderr)
@@ -388,6 +431,9 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     if not runs:
-        print(f"no training metrics found for stage {args.stage}" + (f" job {args.job}" if args.job else ""), file=sys.stderr)
+        print(
+            f"no training metrics found for stage {args.stage}" + (f" job {args.job}" if args.job else ""),
+            file=sys.stderr,
+        )
         return 1
     return 0

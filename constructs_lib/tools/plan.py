@@ -97,7 +97,12 @@ def spec_digest(spec_path: str | Path) -> str:
 
 def record_spec(assembly: str | Path, spec_path: str | Path, spec: EstateSpec) -> None:
     """Record the spec an assembly is synthesized from, so the plan can tell when they differ."""
-    record = {"spec": str(spec_path), "sha256": spec_digest(spec_path), "estate": spec.name, "stages": list(spec.stages)}
+    record = {
+        "spec": str(spec_path),
+        "sha256": spec_digest(spec_path),
+        "estate": spec.name,
+        "stages": list(spec.stages),
+    }
     (Path(assembly) / SPEC_RECORD).write_text(json.dumps(record, indent=2) + "\n")
 
 
@@ -110,9 +115,13 @@ def assembly_stages(assembly: Path) -> list[str]:
     ]
 
 
-def assembly_mismatch(assembly: Path, spec_path: str | Path, spec: EstateSpec, stacks: list[StackSummary]) -> str | None:
+def assembly_mismatch(
+    assembly: Path, spec_path: str | Path, spec: EstateSpec, stacks: list[StackSummary]
+) -> str | None:
     """Why the assembly was not synthesized from this spec as it is now, or None."""
-    redo = "synthesize it again: `make synth" + ("" if str(spec_path) == "estate.yaml" else f" ESTATE={spec_path}") + "`"
+    redo = (
+        "synthesize it again: `make synth" + ("" if str(spec_path) == "estate.yaml" else f" ESTATE={spec_path}") + "`"
+    )
     record_file = assembly / SPEC_RECORD
     if record_file.exists():
         record = json.loads(record_file.read_text())
@@ -128,10 +137,14 @@ def assembly_mismatch(assembly: Path, spec_path: str | Path, spec: EstateSpec, s
     piped = {f"Delivery-{name}" for name in spec.stages} if spec.pipeline is not None else set()
     found = [name for name in assembly_stages(assembly) if name not in piped]
     other_stacks = sorted(
-        st.stack_name for st in stacks if st.stage in spec.stages and not st.stack_name.startswith(f"{spec.name}-{st.stage}-")
+        st.stack_name
+        for st in stacks
+        if st.stage in spec.stages and not st.stack_name.startswith(f"{spec.name}-{st.stage}-")
     )
     if sorted(found) != sorted(spec.stages) or other_stacks:
-        what = f"stages {', '.join(found) or 'none'}" + (f" and stacks {', '.join(other_stacks)}" if other_stacks else "")
+        what = f"stages {', '.join(found) or 'none'}" + (
+            f" and stacks {', '.join(other_stacks)}" if other_stacks else ""
+        )
         return (
             f"{assembly} holds {what}, but {spec_path} declares estate {spec.name} with stages {', '.join(spec.stages)}: "
             f"it was synthesized from another spec; {redo}"
@@ -173,7 +186,9 @@ def render(spec: EstateSpec, stacks: list[StackSummary], fetched_prices: Any = N
         for st in stage_stacks:
             kinds = ", ".join(counted(n, one, many) for one, many in _KINDS.values() if (n := st.kinds.get(many)))
             custom = ", ".join(f"{n} {t}" for t, n in sorted(st.custom.items()))
-            lines.append(f"- `{st.stack_id}` → stack `{st.stack_name}`: {counted(st.resource_count, 'resource')} ({kinds})")
+            lines.append(
+                f"- `{st.stack_id}` → stack `{st.stack_name}`: {counted(st.resource_count, 'resource')} ({kinds})"
+            )
             if custom:
                 lines.append(f"  - custom resources: {custom}")
         lines.append(
@@ -197,12 +212,18 @@ def _gate(spec: EstateSpec, stage: StageSettings) -> list[str]:
         latency = gate.latency
         for label, bounds in (("end-to-end", latency.end_to_end), ("time to first token", latency.time_to_first_token)):
             checks += [f"{label} {name} <= {value:g} s" for name, value in (bounds.bounds() if bounds else [])]
-        checks.append(f"failed requests <= {latency.max_failed_share:.0%} ({latency.prompts or 'shipped bench prompts'})")
+        checks.append(
+            f"failed requests <= {latency.max_failed_share:.0%} ({latency.prompts or 'shipped bench prompts'})"
+        )
     if gate.quality is not None:
         checks.append(f"mean {gate.quality.scorer} >= {gate.quality.min_mean_score:g} on `{gate.quality.references}`")
     entries = ", ".join(gate.serving or stage.serving)
     piped = spec.pipeline is not None
-    where = "the pipeline runs it after this stage deploys; a failure stops later stages" if piped else "run it with `bedrock-estate gate`"
+    where = (
+        "the pipeline runs it after this stage deploys; a failure stops later stages"
+        if piped
+        else "run it with `bedrock-estate gate`"
+    )
     return [f"- gate on {entries}: {'; '.join(checks)} ({where})"]
 
 
@@ -333,7 +354,9 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary], spec: EstateSpec | N
         if retrained:
             notes.append(retrained)
         bedrock_name = names.get(stage.names.named(job_name), "(not synthesized)")
-        lines.append(f"| {job_name} | {job.type} | `{job.base_model}` | {source} | `{bedrock_name}` | {'; '.join(notes)} |")
+        lines.append(
+            f"| {job_name} | {job.type} | `{job.base_model}` | {source} | `{bedrock_name}` | {'; '.join(notes)} |"
+        )
     return lines
 
 
@@ -361,7 +384,11 @@ def wanted_prices(spec: EstateSpec) -> tuple[dict[str, tuple[str, str]], dict[st
     for stage_name, stage in spec.stages.items():
         for serving in stage.serving.values():
             base = spec.served_base_model(stage_name, serving)
-            if serving.provisioned is None or base is None or serving.provisioned.commitment in spec.prices.get(base, {}):
+            if (
+                serving.provisioned is None
+                or base is None
+                or serving.provisioned.commitment in spec.prices.get(base, {})
+            ):
                 continue
             model = catalog.model(base)
             wanted.setdefault(base, (model.name if model else base, stage.region))
@@ -416,12 +443,16 @@ def _spec_from_cdk_json() -> str | None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The plan's options, for ``python -m constructs_lib.tools.plan`` and ``bedrock-estate plan``."""
     parser.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default: cdk.out)")
-    parser.add_argument("--spec", default=None, help="the spec the assembly was synthesized from (default: cdk.json's 'estate' context)")
     parser.add_argument(
-        "--prices", default="spec", choices=["spec", "aws"],
+        "--spec", default=None, help="the spec the assembly was synthesized from (default: cdk.json's 'estate' context)"
+    )
+    parser.add_argument(
+        "--prices",
+        default="spec",
+        choices=["spec", "aws"],
         help="where unstated prices come from: spec (the spec and the shipped table; default) or aws "
         "(also the AWS Price List API, with your AWS credentials)",
-    )  # fmt: skip
+    )
 
 
 def main(argv: list[str] | None = None, client_factory: Any = None) -> int:
@@ -434,7 +465,10 @@ def run(args: argparse.Namespace, client_factory: Any = None) -> int:
     """Print the plan of ``args.assembly`` (see :func:`add_arguments`)."""
     spec_path = args.spec or _spec_from_cdk_json()
     if spec_path is None:
-        print("no spec given and no cdk.json here to read it from: run the plan from the estate's folder, or give `--spec PATH`", file=sys.stderr)
+        print(
+            "no spec given and no cdk.json here to read it from: run the plan from the estate's folder, or give `--spec PATH`",
+            file=sys.stderr,
+        )
         return 1
     fetched = None
     if args.prices == "aws":
@@ -450,7 +484,11 @@ def run(args: argparse.Namespace, client_factory: Any = None) -> int:
             )
             return 1
     try:
-        spec = load_spec(spec_path, missing_hint="give an existing spec with `--spec PATH`", fetched_prices=fetched.table if fetched else None)
+        spec = load_spec(
+            spec_path,
+            missing_hint="give an existing spec with `--spec PATH`",
+            fetched_prices=fetched.table if fetched else None,
+        )
     except SpecError as error:
         print(error, file=sys.stderr)
         if fetched is not None:

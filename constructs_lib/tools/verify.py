@@ -50,11 +50,15 @@ def check_logging(bedrock: Any, ssm: Any, stage: StageSettings) -> Check:
     if logging.s3:
         bucket = parameter(ssm, stage, "invocation-log-bucket-name")
         if (config.get("s3Config") or {}).get("bucketName") != bucket:
-            problems.append(f"S3 delivery goes to {(config.get('s3Config') or {}).get('bucketName')!r}, not the estate's bucket {bucket!r}")
+            problems.append(
+                f"S3 delivery goes to {(config.get('s3Config') or {}).get('bucketName')!r}, not the estate's bucket {bucket!r}"
+            )
     if logging.cloud_watch:
         group = stage.names.invocation_log_group
         if (config.get("cloudWatchConfig") or {}).get("logGroupName") != group:
-            problems.append(f"CloudWatch delivery goes to {(config.get('cloudWatchConfig') or {}).get('logGroupName')!r}, not {group!r}")
+            problems.append(
+                f"CloudWatch delivery goes to {(config.get('cloudWatchConfig') or {}).get('logGroupName')!r}, not {group!r}"
+            )
     flags = logging.data_delivery
     for payload, field in DELIVERY_FLAGS.items():
         wanted = getattr(flags, payload)
@@ -98,7 +102,11 @@ def check_jobs(bedrock: Any, stage: StageSettings) -> list[Check]:
                 break
             names = names.next_attempt()
         if found is None:
-            checks.append(Check(f"job {job_name}", False, f"no running or completed job named {names.readable}-{names.digest[:10]}*"))
+            checks.append(
+                Check(
+                    f"job {job_name}", False, f"no running or completed job named {names.readable}-{names.digest[:10]}*"
+                )
+            )
         else:
             checks.append(Check(f"job {job_name}", True, f"{found['jobName']} is {found['status']}"))
     return checks
@@ -120,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check a deployed stage against the estate spec (read only).")
     parser.add_argument("--spec", default="estate.yaml")
     parser.add_argument("--stage", required=True)
-    parser.add_argument("--role-arn", default=None, help="role to assume first, e.g. the target account's CDK lookup role")
+    parser.add_argument(
+        "--role-arn", default=None, help="role to assume first, e.g. the target account's CDK lookup role"
+    )
     args = parser.parse_args(argv)
     spec = load_stage_or_report(args.spec, args.stage)
     if spec is None:
@@ -130,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     stage = spec.stage(args.stage)
     session = boto3.Session(region_name=stage.region)
     if args.role_arn:
-        credentials = session.client("sts").assume_role(RoleArn=args.role_arn, RoleSessionName=f"verify-{args.stage}")["Credentials"]
+        credentials = session.client("sts").assume_role(RoleArn=args.role_arn, RoleSessionName=f"verify-{args.stage}")[
+            "Credentials"
+        ]
         session = boto3.Session(
             region_name=stage.region,
             aws_access_key_id=credentials["AccessKeyId"],

@@ -98,7 +98,12 @@ class Aws:
     def in_region(self, region: str) -> Aws:
         """The same calls (retry policy, deadline) against another region, e.g. where a promoted
         model was trained. Services stay literal at each call: ``aws.in_region(r).call("bedrock", ...)``."""
-        other = Aws(region=region, deadline=self.deadline, policy=self.policy, client_factory=lambda service: self.client(f"{service}@{region}"))
+        other = Aws(
+            region=region,
+            deadline=self.deadline,
+            policy=self.policy,
+            client_factory=lambda service: self.client(f"{service}@{region}"),
+        )
         other.attempt_seconds = self.attempt_seconds
         return other
 
@@ -160,11 +165,15 @@ class Aws:
                 attempt += 1
                 delay = self.policy.delay(attempt)
                 # Another attempt only if it can end (timeouts included) before the deadline.
-                out_of_time = self.deadline is not None and self.policy.clock() + delay + self.attempt_seconds > self.deadline
+                out_of_time = (
+                    self.deadline is not None and self.policy.clock() + delay + self.attempt_seconds > self.deadline
+                )
                 if attempt >= self.policy.max_attempts or out_of_time:
                     why = " (the handler's time left cannot fit another attempt)" if out_of_time else ""
                     if isinstance(err, ClientError):
-                        raise EstateError(f"{describe(f'{service}:{operation}', err)}; gave up after {attempt} attempts{why}") from None
+                        raise EstateError(
+                            f"{describe(f'{service}:{operation}', err)}; gave up after {attempt} attempts{why}"
+                        ) from None
                     raise EstateError(
                         f"{service}:{operation} could not reach the service after {attempt} attempts{why}: {err}. "
                         "Check the service's health in the AWS Health Dashboard and the handler's network path, then deploy again"
@@ -190,7 +199,9 @@ class Aws:
         model = client.meta.service_model
         config = _paginator_config(model.service_name, model.api_version, operation)
         if config is None:
-            raise EstateError(f"{service}:{operation} has no paginator in botocore {botocore.__version__}; read it with call()")
+            raise EstateError(
+                f"{service}:{operation} has no paginator in botocore {botocore.__version__}; read it with call()"
+            )
         keys = config["result_key"] if isinstance(config["result_key"], list) else [config["result_key"]]
         if result_key not in keys:
             raise EstateError(f"{service}:{operation} pages hold {', '.join(keys)}, not {result_key}")

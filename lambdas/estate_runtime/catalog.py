@@ -208,7 +208,9 @@ class Catalog:
         known = sorted({m.family for m in self.models.values() if bare.startswith(m.family)}, key=len)
         return known[-1] if known else bare.split(".")[0]
 
-    def lifecycle(self, model_id: str, region: str, on: date | None = None) -> tuple[LifecycleState, Successor | None] | None:
+    def lifecycle(
+        self, model_id: str, region: str, on: date | None = None
+    ) -> tuple[LifecycleState, Successor | None] | None:
         """The lifecycle state of a base model or teacher in a region, with its suggested successor;
         None when the catalog does not know the model."""
         entry = self.models.get(model_id) or self.teachers.get(model_id)
@@ -216,7 +218,9 @@ class Catalog:
             return None
         return entry.lifecycle.state(region, on), entry.successor
 
-    def lifecycle_problem(self, model_id: str, region: str, what: str, on: date | None = None) -> tuple[str, str] | None:
+    def lifecycle_problem(
+        self, model_id: str, region: str, what: str, on: date | None = None
+    ) -> tuple[str, str] | None:
         """("error" | "warning", message) when a model is past EOL or Legacy in a region."""
         found = self.lifecycle(model_id, region, on)
         if found is None:
@@ -226,7 +230,11 @@ class Catalog:
             return None
         suggest = f". Suggested successor: {successor.model} ({successor.why})" if successor else ""
         if state.status == "EOL":
-            when = f"reached end of life on {state.eol_date}" if state.eol_date else "is no longer offered (no EOL date published)"
+            when = (
+                f"reached end of life on {state.eol_date}"
+                if state.eol_date
+                else "is no longer offered (no EOL date published)"
+            )
             return (
                 "error",
                 f"{model_id} {when} in {region} (source: {state.source}; catalog reviewed {self.reviewed}): "
@@ -246,18 +254,22 @@ class Catalog:
     def models_for(self, customization: str, region: str | None) -> list[str]:
         """Base models offering ``customization`` in ``region`` (``None``: in any region)."""
         return sorted(
-            m.id for m in self.models.values()
-            if customization in m.customizations and (region is None or region in m.customizations[customization].regions)
-        )  # fmt: skip
+            m.id
+            for m in self.models.values()
+            if customization in m.customizations
+            and (region is None or region in m.customizations[customization].regions)
+        )
 
     def teachers_for(self, student: str, region: str | None, on: date | None = None) -> list[str]:
         """Teachers of ``student`` (in ``region``), leaving out those past end of life there: a
         suggestion must be one a job can use."""
         return sorted(
-            t.id for t in self.teachers.values()
-            if student in t.students and (region is None or t.region == region)
+            t.id
+            for t in self.teachers.values()
+            if student in t.students
+            and (region is None or t.region == region)
             and not (region is not None and t.lifecycle is not None and t.lifecycle.state(region, on).status == "EOL")
-        )  # fmt: skip
+        )
 
     def check_job(
         self,
@@ -283,12 +295,14 @@ class Catalog:
             # not a model newer than the catalog: say which id was meant first.
             near = difflib.get_close_matches(base_model, list(self.models), n=2, cutoff=0.8)
             meant = f"did you mean {' or '.join(repr(m) for m in near)}? " if near else ""
-            return [(
-                "baseModel",
-                f"{base_model!r} is not in the model catalog (reviewed {self.reviewed}); {meant}base models for "
-                f"{words}{_in(region)}: {', '.join(known) or 'none'}. Only for a model newer than the catalog, "
-                f"set {switch_off} on the job",
-            )]  # fmt: skip
+            return [
+                (
+                    "baseModel",
+                    f"{base_model!r} is not in the model catalog (reviewed {self.reviewed}); {meant}base models for "
+                    f"{words}{_in(region)}: {', '.join(known) or 'none'}. Only for a model newer than the catalog, "
+                    f"set {switch_off} on the job",
+                )
+            ]
         offer = model.customizations.get(customization)
         if offer is None:
             offered = ", ".join(sorted(model.customizations)) or "nothing"
@@ -296,15 +310,20 @@ class Catalog:
         problems: list[tuple[str, str]] = []
         if region is not None and region not in offer.regions:
             problems.append(
-                ("baseModel", f"region {region} does not offer {words} of {base_model}; regions: {', '.join(offer.regions)}")
+                (
+                    "baseModel",
+                    f"region {region} does not offer {words} of {base_model}; regions: {', '.join(offer.regions)}",
+                )
             )
         if customization == "REINFORCEMENT_FINE_TUNING":
             if hyperparameters:
-                problems.append((
-                    "hyperparameters",
-                    "reinforcement fine-tuning takes its hyperparameters typed, in rftConfig.hyperParameters (epochCount, batchSize, "
-                    "learningRate, ...); remove them here",
-                ))  # fmt: skip
+                problems.append(
+                    (
+                        "hyperparameters",
+                        "reinforcement fine-tuning takes its hyperparameters typed, in rftConfig.hyperParameters (epochCount, batchSize, "
+                        "learningRate, ...); remove them here",
+                    )
+                )
             return problems
         if customization == "DISTILLATION":
             if hyperparameters:
@@ -315,10 +334,17 @@ class Catalog:
             value = _api_value(value)
             spec = offer.hyperparameters.get(name)
             if spec is None and not offer.hyperparameters and model.note:
-                problems.append((f"hyperparameters.{name}", f"{base_model} takes no hyperparameters here: {model.note}; remove them, or set {switch_off}"))
+                problems.append(
+                    (
+                        f"hyperparameters.{name}",
+                        f"{base_model} takes no hyperparameters here: {model.note}; remove them, or set {switch_off}",
+                    )
+                )
             elif spec is None:
                 allowed = ", ".join(offer.hyperparameters) or "none"
-                problems.append((f"hyperparameters.{name}", f"{base_model} has no hyperparameter {name!r}; allowed: {allowed}"))
+                problems.append(
+                    (f"hyperparameters.{name}", f"{base_model} has no hyperparameter {name!r}; allowed: {allowed}")
+                )
             elif (issue := spec.check(value)) is not None:
                 problems.append((f"hyperparameters.{name}", f"{issue} for {base_model}"))
         return problems
@@ -339,10 +365,20 @@ class Catalog:
             return [("teacher", f"distillation needs a teacher; teachers for {student}{_in(region)}: {listed}")]
         family = self.family(teacher)
         if family in self.not_offered:
-            return [("teacher.model", f"DISTILLATION from {family}.* is not offered; teachers for {student}{_in(region)}: {listed}")]
+            return [
+                (
+                    "teacher.model",
+                    f"DISTILLATION from {family}.* is not offered; teachers for {student}{_in(region)}: {listed}",
+                )
+            ]
         known = self.teachers.get(teacher)
         if known is None or student not in known.students or (region is not None and known.region != region):
-            return [("teacher.model", f"{teacher} cannot teach {student}{_in(region)}; teachers for {student}{_in(region)}: {listed}")]
+            return [
+                (
+                    "teacher.model",
+                    f"{teacher} cannot teach {student}{_in(region)}; teachers for {student}{_in(region)}: {listed}",
+                )
+            ]
         return []
 
     def dataset_rules(self, base_model: str, customization: str, purpose: str) -> DatasetRules | None:

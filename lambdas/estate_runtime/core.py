@@ -233,7 +233,10 @@ class Dispatcher:
                 reason = f"{reason.rstrip('.')}{self._abandon(handler, request, phase, fields)}"
             raise EstateError(fit_reason(reason, stream)) from None
         elapsed = round(time.monotonic() - started, 3)
-        log.info("done", extra={**fields, "physical_id": outcome.physical_id, "complete": outcome.complete, "seconds": elapsed})
+        log.info(
+            "done",
+            extra={**fields, "physical_id": outcome.physical_id, "complete": outcome.complete, "seconds": elapsed},
+        )
         data: dict[str, Any] = {}
         if outcome.complete:
             data = fit_data({k: v for k, v in outcome.data.items() if v is not None}, fields)
@@ -293,7 +296,10 @@ def fit_data(data: dict[str, Any], fields: Mapping[str, Any], limit: int = DATA_
     for key, value in data.items():
         if _json_bytes({**kept, key: value}) <= limit:
             kept[key] = value
-    log.error("attributes dropped to fit CloudFormation's response limit", extra={**fields, "dropped": sorted(set(data) - set(kept))})
+    log.error(
+        "attributes dropped to fit CloudFormation's response limit",
+        extra={**fields, "dropped": sorted(set(data) - set(kept))},
+    )
     return kept
 
 

@@ -95,7 +95,7 @@ class DatasetReport:
         if found == "rft":
             # Prompts without answers: converting them cannot make training data of another type.
             message = (
-                f"{count} of {self.records} records are reinforcement fine-tuning prompts ({{\"messages\", \"reference_answer\"}}), "
+                f'{count} of {self.records} records are reinforcement fine-tuning prompts ({{"messages", "reference_answer"}}), '
                 f"but this model takes {_FORMAT_WORDS[target]} here; they are for a REINFORCEMENT_FINE_TUNING job "
                 "(type: REINFORCEMENT_FINE_TUNING in the spec, --type REINFORCEMENT_FINE_TUNING for validate), whose grader "
                 "scores the answers the model generates"
@@ -105,7 +105,7 @@ class DatasetReport:
             return
         if target == "prompt-completion":
             # The converter writes the conversation formats only: say what the file must become.
-            how = "rewrite each record as one prompt and its answer, {\"prompt\": \"...\", \"completion\": \"...\"}"
+            how = 'rewrite each record as one prompt and its answer, {"prompt": "...", "completion": "..."}'
         else:
             how = f"convert the file with `bedrock-estate convert {_FILE} --to {target} -o converted.jsonl`"
         message = f"{count} of {self.records} records are {_FORMAT_WORDS[found]}, but this model takes {_FORMAT_WORDS[target]}; {how}"
@@ -181,11 +181,16 @@ def validate(lines: Iterable[str | bytes], rules: DatasetRules, *, max_lines: in
         for message in _CHECKS[rules.format](record, rules):
             report.add(number, message)
         prompt_only = rules.format == "rft"  # the reference answer is the grader's, not the model's input
-        tokens = estimate_tokens(_all_text(record.get("messages") if prompt_only and isinstance(record, dict) else record))
+        tokens = estimate_tokens(
+            _all_text(record.get("messages") if prompt_only and isinstance(record, dict) else record)
+        )
         report.max_tokens = max(report.max_tokens, tokens)
         if rules.max_tokens_per_record and tokens > rules.max_tokens_per_record:
             if prompt_only:
-                report.add(number, f"the prompt is about {tokens} tokens, over maxPromptLength {rules.max_tokens_per_record}; shorten it or raise maxPromptLength")
+                report.add(
+                    number,
+                    f"the prompt is about {tokens} tokens, over maxPromptLength {rules.max_tokens_per_record}; shorten it or raise maxPromptLength",
+                )
             else:
                 report.add(number, f"about {tokens} tokens, over the limit of {rules.max_tokens_per_record} per record")
     if report.complete:
@@ -239,9 +244,9 @@ def decode_line(raw: str | bytes, *, first: bool = False) -> tuple[str | None, s
 
 
 _FORMAT_WORDS = {
-    "messages": "messages ({\"messages\": [{\"role\", \"content\"}]})",
-    "prompt-completion": "prompt/completion ({\"prompt\", \"completion\"})",
-    "input": "continued pre-training input ({\"input\"})",
+    "messages": 'messages ({"messages": [{"role", "content"}]})',
+    "prompt-completion": 'prompt/completion ({"prompt", "completion"})',
+    "input": 'continued pre-training input ({"input"})',
     "bedrock-conversation-2024": "bedrock-conversation-2024",
 }
 
@@ -249,7 +254,12 @@ _FORMAT_WORDS = {
 def _convertible_format(record: object, expected: str) -> str | None:
     """The other format a record is in, when ``bedrock-estate convert`` turns it into ``expected``
     (or ``rft``: reinforcement fine-tuning prompts, which no conversion makes training data)."""
-    if expected in _FORMAT_WORDS and isinstance(record, dict) and "reference_answer" in record and isinstance(record.get("messages"), list):
+    if (
+        expected in _FORMAT_WORDS
+        and isinstance(record, dict)
+        and "reference_answer" in record
+        and isinstance(record.get("messages"), list)
+    ):
         return "rft"
     if expected == "prompt-completion" and isinstance(record, dict) and isinstance(record.get("messages"), list):
         # Conversations for a model that takes prompt/completion: said once for the file.
@@ -313,7 +323,9 @@ def _check_messages(record: object, rules: DatasetRules) -> list[str]:
         problems += _text(record["system"], "system")
 
     def content(turn: dict, where: str) -> list[str]:
-        return _text(turn.get("content"), f"{where}.content") + [f"{where}: {p}" for p in _unknown(turn, {"role", "content"})]
+        return _text(turn.get("content"), f"{where}.content") + [
+            f"{where}: {p}" for p in _unknown(turn, {"role", "content"})
+        ]
 
     return problems + _check_turns(record.get("messages"), content, require_final_assistant=True)
 
@@ -330,7 +342,9 @@ def _check_turns(turns: object, content, *, require_final_assistant: bool) -> li
             continue
         expected = "user" if index % 2 == 0 else "assistant"
         if turn.get("role") != expected:
-            problems.append(f"{where}.role is {turn.get('role')!r}; roles alternate user, assistant, ... (expected {expected!r})")
+            problems.append(
+                f"{where}.role is {turn.get('role')!r}; roles alternate user, assistant, ... (expected {expected!r})"
+            )
         problems += content(turn, where)
     if require_final_assistant and isinstance(turns[-1], dict) and turns[-1].get("role") != "assistant":
         problems.append("the last message must be the assistant's")
@@ -368,7 +382,7 @@ def _check_image_caption(record: object, rules: DatasetRules) -> list[str]:
 
 def _content_blocks(value: object, where: str) -> list[str]:
     if not isinstance(value, list) or not value:
-        return [f"{where} must be a non-empty list of {{\"text\": ...}} blocks"]
+        return [f'{where} must be a non-empty list of {{"text": ...}} blocks']
     problems = []
     for index, block in enumerate(value):
         if not isinstance(block, dict) or "text" not in block:
@@ -385,7 +399,9 @@ def _check_conversation(record: object, rules: DatasetRules) -> list[str]:
     problems = _unknown(record, {"schemaVersion", "system", "messages"})
     if record.get("schemaVersion") != CONVERSATION_SCHEMA:
         if "schemaVersion" not in record:
-            problems.append(f'schemaVersion is missing: every record of this format starts with "schemaVersion": "{CONVERSATION_SCHEMA}"')
+            problems.append(
+                f'schemaVersion is missing: every record of this format starts with "schemaVersion": "{CONVERSATION_SCHEMA}"'
+            )
         else:
             problems.append(f"schemaVersion must be {CONVERSATION_SCHEMA!r}, got {record.get('schemaVersion')!r}")
     if "system" in record:
@@ -426,7 +442,9 @@ def _check_rft(record: object, rules: DatasetRules) -> list[str]:
             problems.append(f"{where}.role is {role!r}; expected one of {', '.join(RFT_ROLES)}")
         users += role == "user"
         if isinstance(turn.get("content"), list):
-            problems.append(f"{where}.content must be text (a string): reinforcement fine-tuning takes text prompts only")
+            problems.append(
+                f"{where}.content must be text (a string): reinforcement fine-tuning takes text prompts only"
+            )
         else:
             problems += _text(turn.get("content"), f"{where}.content")
         problems += [f"{where}: {p}" for p in _unknown(turn, {"role", "content"})]

@@ -10,7 +10,9 @@ if TYPE_CHECKING:  # annotations only: the module imports without botocore (see 
 THROTTLING_CODES = frozenset(
     {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"}
 )
-SERVER_CODES = frozenset({"InternalServerException", "InternalFailure", "ServiceUnavailableException", "ServiceUnavailable"})
+SERVER_CODES = frozenset(
+    {"InternalServerException", "InternalFailure", "ServiceUnavailableException", "ServiceUnavailable"}
+)
 
 
 class EstateError(Exception):

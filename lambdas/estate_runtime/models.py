@@ -52,10 +52,14 @@ def live_job(aws: Aws, names: JobNames) -> dict[str, Any]:
     if last is None:
         raise EstateError(f"job {names.job_name} does not exist; deploy the customization stack first")
     reason = last.get("failureMessage") or "no reason given"
-    raise EstateError(f"job {last['jobName']} is {last['status']} ({reason}), so its model will not exist; fix the job and deploy it again")
+    raise EstateError(
+        f"job {last['jobName']} is {last['status']} ({reason}), so its model will not exist; fix the job and deploy it again"
+    )
 
 
-def job_model(aws: Aws, names: JobNames, *, started: float, wait_seconds: float, waiting: str, stack: str) -> str | None:
+def job_model(
+    aws: Aws, names: JobNames, *, started: float, wait_seconds: float, waiting: str, stack: str
+) -> str | None:
     """The ARN of the model a job trained, None while it trains within the wait; past the wait, an
     error naming the job, its status and start, and what to do. ``waiting`` names what waits and
     ``stack`` the stack to deploy again."""
@@ -73,7 +77,9 @@ def job_model(aws: Aws, names: JobNames, *, started: float, wait_seconds: float,
             f"{waiting} was not created. The estate's notification topic announces when training "
             f"completes; deploy the {stack} again then."
         )
-    log.info("model not ready; waiting", extra={"job": found["jobName"], "status": found["status"], "waited": round(waited)})
+    log.info(
+        "model not ready; waiting", extra={"job": found["jobName"], "status": found["status"], "waited": round(waited)}
+    )
     return None
 
 
@@ -90,7 +96,9 @@ class ModelRetired(EstateError):
     raises for the model itself (other failures, such as a refused or throttled lookup, are not this)."""
 
 
-def base_model_lifecycle(aws: Aws, base_model: str, *, creating: str, now: datetime | None = None, role: str = "base model") -> str:
+def base_model_lifecycle(
+    aws: Aws, base_model: str, *, creating: str, now: datetime | None = None, role: str = "base model"
+) -> str:
     """The base model's live lifecycle as an attribute value ("ACTIVE", or "LEGACY (EOL <date>)").
     Raises :class:`ModelRetired`, a readable error, when the model is not offered in this region or
     is past its end of life, naming what would have been created (``creating``) so the user knows

@@ -75,7 +75,9 @@ class DependentPermission:
 
 _CUSTOM_MODEL_ENCRYPTION = "Amazon Bedrock user guide, 'Encryption of custom models' (read 2026-11-23)"
 _THROUGHPUT_PREREQUISITES = "Amazon Bedrock user guide, 'Prerequisites for Provisioned Throughput' (read 2026-11-23)"
-_DEPLOYMENT_PREREQUISITES = "Amazon Bedrock user guide, 'Set up a custom model for on-demand inference' (read 2026-11-23)"
+_DEPLOYMENT_PREREQUISITES = (
+    "Amazon Bedrock user guide, 'Set up a custom model for on-demand inference' (read 2026-11-23)"
+)
 _SHARE_PREREQUISITES = "Amazon Bedrock user guide, 'Share a model for another account to use' (read 2026-11-23)"
 _COPY_PREREQUISITES = "Amazon Bedrock user guide, 'Copy a model to use in a Region' (read 2026-11-23)"
 _SERVICE_ROLE = "Amazon Bedrock user guide, 'Create a service role for model customization' (read 2026-11-23)"
@@ -97,13 +99,24 @@ _SERVE_KEY = ("kms:Decrypt", "kms:GenerateDataKey")
 
 DEPENDENT_PERMISSIONS: tuple[DependentPermission, ...] = (
     DependentPermission(
-        operation="bedrock:CreateModelCustomizationJob", actions=("iam:PassRole",), on="passed-role", source=_SERVICE_ROLE
+        operation="bedrock:CreateModelCustomizationJob",
+        actions=("iam:PassRole",),
+        on="passed-role",
+        source=_SERVICE_ROLE,
     ),
     DependentPermission(
-        operation="bedrock:PutModelInvocationLoggingConfiguration", actions=("iam:PassRole",), on="passed-role", source=_LOGGING
+        operation="bedrock:PutModelInvocationLoggingConfiguration",
+        actions=("iam:PassRole",),
+        on="passed-role",
+        source=_LOGGING,
     ),
     DependentPermission(
-        operation="s3:PutObject", actions=("kms:GenerateDataKey", "kms:Decrypt"), on="key", key="data", via_service="s3", source=_S3_KMS
+        operation="s3:PutObject",
+        actions=("kms:GenerateDataKey", "kms:Decrypt"),
+        on="key",
+        key="data",
+        via_service="s3",
+        source=_S3_KMS,
     ),
     DependentPermission(
         operation="bedrock:CreateModelCustomizationJob",
@@ -199,7 +212,12 @@ DEPENDENT_PERMISSIONS: tuple[DependentPermission, ...] = (
     ),
     DependentPermission(
         operation="ram:CreateResourceShare",
-        actions=("bedrock:GetCustomModel", "bedrock:ListCustomModels", "bedrock:GetResourcePolicy", "bedrock:PutResourcePolicy"),
+        actions=(
+            "bedrock:GetCustomModel",
+            "bedrock:ListCustomModels",
+            "bedrock:GetResourcePolicy",
+            "bedrock:PutResourcePolicy",
+        ),
         on="custom-model",
         source=_SHARE_PREREQUISITES,
     ),

@@ -26,7 +26,9 @@ class PriceTable:
     hourly: dict[str, dict[str, float]]  # base model -> term -> USD per model unit per hour
     label: str = "price table"  # how the plan names where a price came from
 
-    def hourly_per_unit(self, base_model: str, term: str, overrides: Mapping[str, Mapping[Any, float]] | None = None) -> tuple[float | None, str]:
+    def hourly_per_unit(
+        self, base_model: str, term: str, overrides: Mapping[str, Mapping[Any, float]] | None = None
+    ) -> tuple[float | None, str]:
         """(price, where it came from). ``None`` when nobody stated it."""
         if overrides and term in overrides.get(base_model, {}):
             return overrides[base_model][term], "spec"
@@ -95,42 +97,57 @@ def commitment_problems(
     if price.monthly is None:
         # A commitment cannot be cancelled: it is never accepted at a price nobody stated.
         if base_model is None:
-            how = ("the spec does not know the base model of an existing custom model (arn), so it cannot "
-                   "price it: serve it without a commitment, or serve a job or promotion of the spec")  # fmt: skip
+            how = (
+                "the spec does not know the base model of an existing custom model (arn), so it cannot "
+                "price it: serve it without a commitment, or serve a job or promotion of the spec"
+            )
         else:
             how = (
                 f"state the hourly USD per model unit in the spec: prices: {{{base_model}: {{{commitment}: <USD>}}}} "
                 "(see https://aws.amazon.com/bedrock/pricing/), or run `bedrock-estate plan --prices aws` with "
                 "AWS credentials to read it from the AWS Price List API"
             )
-        return [("commitment", f"a {commitment} commitment cannot be cancelled, and the price of {units} is unknown; a commitment needs a known price: {how}")]
+        return [
+            (
+                "commitment",
+                f"a {commitment} commitment cannot be cancelled, and the price of {units} is unknown; a commitment needs a known price: {how}",
+            )
+        ]
     shown = f"{money(price.monthly)} per month ({units}, {money(price.hourly)} per hour, {price.source})"
     if acknowledged_term is None or acknowledged_units is None or acknowledged_monthly_usd is None:
-        return [(
-            "commitment",
-            f"a {commitment} commitment cannot be cancelled and costs {shown}. To accept it, add "
-            f"acknowledge: {{term: {commitment}, modelUnits: {model_units}, monthlyUsd: <amount>}}",
-        )]  # fmt: skip
+        return [
+            (
+                "commitment",
+                f"a {commitment} commitment cannot be cancelled and costs {shown}. To accept it, add "
+                f"acknowledge: {{term: {commitment}, modelUnits: {model_units}, monthlyUsd: <amount>}}",
+            )
+        ]
     if acknowledged_units != model_units:
         # Whether the throughput is deployed is not known here: say what each case means.
-        return [(
-            "modelUnits",
-            f"{units}, but the acknowledgement states {acknowledged_units}. If this throughput is not deployed yet, "
-            f"acknowledge what it will buy: acknowledge: {{term: {commitment}, modelUnits: {model_units}, monthlyUsd: <amount>}}. "
-            f"If it is deployed under the {commitment} commitment, changing units replaces it: a new commitment "
-            "is bought while the old one cannot be deleted and bills until its term ends; to do it anyway, first "
-            "deploy with releaseOnRemoval: true, then change modelUnits and acknowledge the new purchase",
-        )]  # fmt: skip
+        return [
+            (
+                "modelUnits",
+                f"{units}, but the acknowledgement states {acknowledged_units}. If this throughput is not deployed yet, "
+                f"acknowledge what it will buy: acknowledge: {{term: {commitment}, modelUnits: {model_units}, monthlyUsd: <amount>}}. "
+                f"If it is deployed under the {commitment} commitment, changing units replaces it: a new commitment "
+                "is bought while the old one cannot be deleted and bills until its term ends; to do it anyway, first "
+                "deploy with releaseOnRemoval: true, then change modelUnits and acknowledge the new purchase",
+            )
+        ]
     if acknowledged_term != commitment:
-        return [(
-            "acknowledge.term",
-            f"acknowledges {acknowledged_term} but the commitment is {commitment}; the acknowledgement must state the term bought",
-        )]  # fmt: skip
+        return [
+            (
+                "acknowledge.term",
+                f"acknowledges {acknowledged_term} but the commitment is {commitment}; the acknowledgement must state the term bought",
+            )
+        ]
     if acknowledged_monthly_usd + 0.005 < price.monthly:
-        return [(
-            "acknowledge.monthlyUsd",
-            f"acknowledges {money(acknowledged_monthly_usd)} per month but the commitment costs {shown}",
-        )]  # fmt: skip
+        return [
+            (
+                "acknowledge.monthlyUsd",
+                f"acknowledges {money(acknowledged_monthly_usd)} per month but the commitment costs {shown}",
+            )
+        ]
     return []
 
 

@@ -44,10 +44,18 @@ def scale_spec(directory: Path, jobs: int = 150, served: int = 30) -> Path:
     import json
 
     data = directory / "tickets.jsonl"
-    data.write_text("".join(
-        json.dumps({"prompt": f"Classify ticket {i}: the export job failed at step {i % 7}.", "completion": ["billing", "identity", "storage"][i % 3]}) + "\n"
-        for i in range(120)
-    ))  # fmt: skip
+    data.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "prompt": f"Classify ticket {i}: the export job failed at step {i % 7}.",
+                    "completion": ["billing", "identity", "storage"][i % 3],
+                }
+            )
+            + "\n"
+            for i in range(120)
+        )
+    )
     lines = [
         "name: scale",
         "datasets:",
@@ -68,7 +76,11 @@ def scale_spec(directory: Path, jobs: int = 150, served: int = 30) -> Path:
         ]
     lines.append("    serving:")
     for index in range(served):
-        lines += [f"      tickets-{index:03d}:", f"        model: {{job: tickets-{index:03d}}}", "        provisioned: {modelUnits: 1, commitment: none}"]
+        lines += [
+            f"      tickets-{index:03d}:",
+            f"        model: {{job: tickets-{index:03d}}}",
+            "        provisioned: {modelUnits: 1, commitment: none}",
+        ]
     spec = directory / "scale.yaml"
     spec.write_text("\n".join(lines) + "\n")
     return spec
@@ -115,7 +127,9 @@ def main() -> int:
         for index, kind in ((0, "wall"), (1, "cpu")):
             base = statistics.median(r[index] for r in baseline)
             ours = statistics.median(r[index] for r in runs)
-            print(f"{name}, {kind}: median minimal {base:.2f} s, estate {ours:.2f} s, ratio {ours / base:.2f}x (goal <= {goal}x)")
+            print(
+                f"{name}, {kind}: median minimal {base:.2f} s, estate {ours:.2f} s, ratio {ours / base:.2f}x (goal <= {goal}x)"
+            )
     return 0
 
 

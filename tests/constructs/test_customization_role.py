@@ -18,7 +18,9 @@ def stack():
 
 def test_extra_source_arns_stay_within_this_account_and_region():
     s = stack()
-    CustomizationServiceRole(s, "Role", CustomizationServiceRoleProps(source_arn_resources=["model-customization-job/*", "model-copy-job/*"]))
+    CustomizationServiceRole(
+        s, "Role", CustomizationServiceRoleProps(source_arn_resources=["model-customization-job/*", "model-copy-job/*"])
+    )
     statement = assertions.Template.from_stack(s).find_resources("AWS::IAM::Role")
     [role] = statement.values()
     condition = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
@@ -42,7 +44,9 @@ def test_imported_bucket_grant_is_scoped_to_the_prefix():
     role = CustomizationServiceRole(s, "Role")
     role.grant_read_data(s3.Bucket.from_bucket_name(s, "Shared", "shared-datasets"), "team-a/")
     [policy] = assertions.Template.from_stack(s).find_resources("AWS::IAM::ManagedPolicy").values()
-    resources = [st["Resource"] for st in policy["Properties"]["PolicyDocument"]["Statement"] if st["Action"] == "s3:GetObject"]
+    resources = [
+        st["Resource"] for st in policy["Properties"]["PolicyDocument"]["Statement"] if st["Action"] == "s3:GetObject"
+    ]
     assert resources == [{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::shared-datasets/team-a/*"]]}]
 
 
@@ -52,6 +56,11 @@ def test_custom_model_key_grant_is_a_key_policy_statement_via_bedrock():
     key = EstateKey(s, "Key", EstateKeyProps(alias="t/models", description="models"))
     role.grant_custom_model_key(key)
     [k] = assertions.Template.from_stack(s).find_resources("AWS::KMS::Key").values()
-    [statement] = [x for x in k["Properties"]["KeyPolicy"]["Statement"] if x.get("Sid") == "CustomizationRoleViaBedrock"]
+    [statement] = [
+        x for x in k["Properties"]["KeyPolicy"]["Statement"] if x.get("Sid") == "CustomizationRoleViaBedrock"
+    ]
     assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}}
-    assert statement["Principal"] == {"AWS": {"Fn::GetAtt": [assertions.Match.any_value(), "Arn"]}} or "AWS" in statement["Principal"]
+    assert (
+        statement["Principal"] == {"AWS": {"Fn::GetAtt": [assertions.Match.any_value(), "Arn"]}}
+        or "AWS" in statement["Principal"]
+    )

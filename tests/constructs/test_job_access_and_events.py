@@ -7,7 +7,13 @@ from aws_cdk import assertions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 
-from constructs_lib.customization.job_access import JobAccess, JobAccessProps, dataset_read, invocation_logs_read, teacher_invoke
+from constructs_lib.customization.job_access import (
+    JobAccess,
+    JobAccessProps,
+    dataset_read,
+    invocation_logs_read,
+    teacher_invoke,
+)
 from constructs_lib.customization.job_events import (
     JOB_STATE_CHANGE,
     JobCompletionForwarding,
@@ -45,7 +51,9 @@ def test_job_access_grants_each_need_scoped_and_none_for_an_on_demand_teacher():
 def test_notifications_match_only_bedrock_job_events_of_the_prefix_and_name_the_job():
     s = stack()
     topic = sns.Topic.from_topic_arn(s, "Topic", "arn:aws:sns:us-east-1:123456789012:acme-dev-topic")
-    JobStateNotifications(s, "Jobs", JobStateNotificationsProps(topic=topic, job_name_prefix="acme-dev-", label="acme-dev"))
+    JobStateNotifications(
+        s, "Jobs", JobStateNotificationsProps(topic=topic, job_name_prefix="acme-dev-", label="acme-dev")
+    )
     [rule] = assertions.Template.from_stack(s).find_resources("AWS::Events::Rule").values()
     assert rule["Properties"]["EventPattern"] == {
         "source": ["aws.bedrock"],
@@ -58,12 +66,21 @@ def test_notifications_match_only_bedrock_job_events_of_the_prefix_and_name_the_
 def test_forwarding_sends_completed_jobs_only_to_the_named_bus_with_a_role_for_this_account():
     s = stack()
     JobCompletionForwarding(
-        s, "Forward", JobCompletionForwardingProps(account="999999999999", region="us-west-2", job_name_prefix="acme-dev-", label="acme-dev")
+        s,
+        "Forward",
+        JobCompletionForwardingProps(
+            account="999999999999", region="us-west-2", job_name_prefix="acme-dev-", label="acme-dev"
+        ),
     )
     template = assertions.Template.from_stack(s)
     [rule] = template.find_resources("AWS::Events::Rule").values()
-    assert rule["Properties"]["EventPattern"]["detail"] == {"jobStatus": ["Completed"], "jobName": [{"prefix": "acme-dev-"}]}
-    assert "arn:" in str(rule["Properties"]["Targets"][0]["Arn"]) and "999999999999:event-bus/default" in str(rule["Properties"]["Targets"][0]["Arn"])
+    assert rule["Properties"]["EventPattern"]["detail"] == {
+        "jobStatus": ["Completed"],
+        "jobName": [{"prefix": "acme-dev-"}],
+    }
+    assert "arn:" in str(rule["Properties"]["Targets"][0]["Arn"]) and "999999999999:event-bus/default" in str(
+        rule["Properties"]["Targets"][0]["Arn"]
+    )
     [role] = template.find_resources("AWS::IAM::Role").values()
     [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "events.amazonaws.com"}

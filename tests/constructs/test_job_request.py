@@ -63,7 +63,11 @@ OTHER_VALUES = {
     "tags": {"team": "search"},
     "removal": "destroy",
     "catalog_checks": False,
-    "rft": RftRequest(RftConfig.model_validate({"grader": {"lambdaArn": "arn:aws:lambda:us-east-1:111111111111:function:grader:1"}}, by_alias=True)),
+    "rft": RftRequest(
+        RftConfig.model_validate(
+            {"grader": {"lambdaArn": "arn:aws:lambda:us-east-1:111111111111:function:grader:1"}}, by_alias=True
+        )
+    ),
 }
 
 READABLE = {"estate", "stage", "job"}  # IN_PLACE fields that name another resource instead
@@ -80,7 +84,9 @@ def test_every_request_field_either_shapes_the_model_or_is_listed_as_changing_in
 @pytest.mark.parametrize("field", sorted(IDENTITY))
 def test_changing_a_field_that_shapes_the_model_changes_the_identity_and_the_names(field):
     # The teacher's response length is part of the identity with a teacher only.
-    base = dataclasses.replace(REQUEST, teacher="us.amazon.nova-pro-v1:0") if field == "max_response_length" else REQUEST
+    base = (
+        dataclasses.replace(REQUEST, teacher="us.amazon.nova-pro-v1:0") if field == "max_response_length" else REQUEST
+    )
     changed = dataclasses.replace(base, **{field: OTHER_VALUES[field]})
     assert changed.identity[IDENTITY[field]] != base.identity.get(IDENTITY[field])
     assert changed.names.digest != base.names.digest
@@ -96,14 +102,18 @@ def test_changing_a_field_listed_as_in_place_keeps_the_digest(field):
 
 
 def test_a_field_in_neither_table_is_refused_before_it_can_change_names_silently():
-    Extended = dataclasses.make_dataclass("Extended", [("new_setting", str, dataclasses.field(default="x"))], bases=(JobRequest,), frozen=True)
+    Extended = dataclasses.make_dataclass(
+        "Extended", [("new_setting", str, dataclasses.field(default="x"))], bases=(JobRequest,), frozen=True
+    )
     extended = Extended(**{f.name: getattr(REQUEST, f.name) for f in dataclasses.fields(JobRequest)})
     with pytest.raises(TypeError, match=r"\['new_setting'\] are in neither IDENTITY nor IN_PLACE"):
         _ = extended.identity
 
 
 def test_stage_resources_are_identified_by_name_so_every_account_names_the_job_alike():
-    logs = dataclasses.replace(REQUEST, customization_type="DISTILLATION", training=InvocationLogsSource(True, INVOCATION_LOGS))
+    logs = dataclasses.replace(
+        REQUEST, customization_type="DISTILLATION", training=InvocationLogsSource(True, INVOCATION_LOGS)
+    )
     assert logs.identity["training"] == {"usePromptResponse": True, "invocationLogSource": "stage-invocation-logs"}
     assert REQUEST.identity["customModelKey"] == "stage-custom-model-key"
 
@@ -114,7 +124,11 @@ def test_the_request_of_a_spec_job_carries_its_fields_and_the_repository_files_c
     assert spec.stages["dev"].jobs
     for job_name, job in spec.stages["dev"].jobs.items():
         request = job_request(spec, "dev", job_name, FIXTURES)
-        assert (request.base_model, request.customization_type, request.removal) == (job.base_model, job.type, job.removal)
+        assert (request.base_model, request.customization_type, request.removal) == (
+            job.base_model,
+            job.type,
+            job.removal,
+        )
         assert stage.job_requests[job_name] == request and stage.job_names[job_name] == request.names
         for dataset in [request.training, *request.validation]:
             if isinstance(dataset, DatasetSource) and dataset.path is not None:
@@ -126,11 +140,15 @@ def test_the_preflight_check_of_an_s3_dataset_carries_the_catalogs_rules_for_the
     from estate_runtime.catalog import load_catalog
 
     catalog = load_catalog()
-    in_s3 = DatasetSource("train", s3_uri="s3://data-bucket/train.jsonl", kms_key_arn="arn:aws:kms:us-east-1:111111111111:key/abcd")
+    in_s3 = DatasetSource(
+        "train", s3_uri="s3://data-bucket/train.jsonl", kms_key_arn="arn:aws:kms:us-east-1:111111111111:key/abcd"
+    )
     check = preflight_check(REQUEST, in_s3, "training", catalog)
     rules = catalog.dataset_rules(REQUEST.base_model, REQUEST.customization_type, "training")
     assert rules is not None and check is not None
     assert check["S3Uri"] == "s3://data-bucket/train.jsonl" and check["Format"] == rules.format
     assert check["Purpose"] == "training dataset train" and check["KmsKeyArn"].endswith("key/abcd")
-    assert preflight_check(REQUEST, REQUEST.training, "training", catalog) is None  # a repository file: checked at synthesis
+    assert (
+        preflight_check(REQUEST, REQUEST.training, "training", catalog) is None
+    )  # a repository file: checked at synthesis
     assert preflight_check(dataclasses.replace(REQUEST, catalog_checks=False), in_s3, "training", catalog) is None

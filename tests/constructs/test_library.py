@@ -33,7 +33,9 @@ HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 ENV = cdk.Environment(account="111111111111", region="us-west-2")
 
 
-def new_stack(tmp_path: Path, env: cdk.Environment | None = ENV) -> tuple[cdk.App, cdk.Stack, EstateKey, ProviderLogging]:
+def new_stack(
+    tmp_path: Path, env: cdk.Environment | None = ENV
+) -> tuple[cdk.App, cdk.Stack, EstateKey, ProviderLogging]:
     app = cdk.App(outdir=str(tmp_path / "cdk.out"))
     stack = cdk.Stack(app, "Team", env=env)
     key = EstateKey(stack, "Key", EstateKeyProps(alias="team/data", description="team data"))
@@ -42,10 +44,17 @@ def new_stack(tmp_path: Path, env: cdk.Environment | None = ENV) -> tuple[cdk.Ap
 
 def job_props(logging: ProviderLogging, role: iam.IRole, key: kms.IKey, **overrides) -> CustomizationJobProps:
     settings = dict(
-        name="team-dev-summarizer", role=role, base_model=HAIKU, customization_type="FINE_TUNING",
-        training_data_config={"s3Uri": "s3://team-data/train.jsonl"}, output_s3_uri="s3://team-output/jobs/",
-        hyperparameters={"epochCount": "2", "batchSize": "8"}, logging=logging, owner="team-dev", custom_model_key=key,
-    )  # fmt: skip
+        name="team-dev-summarizer",
+        role=role,
+        base_model=HAIKU,
+        customization_type="FINE_TUNING",
+        training_data_config={"s3Uri": "s3://team-data/train.jsonl"},
+        output_s3_uri="s3://team-output/jobs/",
+        hyperparameters={"epochCount": "2", "batchSize": "8"},
+        logging=logging,
+        owner="team-dev",
+        custom_model_key=key,
+    )
     settings.update(overrides)
     return CustomizationJobProps(**settings)
 
@@ -75,7 +84,11 @@ def test_every_construct_and_its_props_are_exported():
 
     for name in constructs_lib.__all__:
         assert getattr(constructs_lib, name) is not None, name
-    constructs = [n for n in constructs_lib.__all__ if isinstance(getattr(constructs_lib, n), type) and issubclass(getattr(constructs_lib, n), Construct)]
+    constructs = [
+        n
+        for n in constructs_lib.__all__
+        if isinstance(getattr(constructs_lib, n), type) and issubclass(getattr(constructs_lib, n), Construct)
+    ]
     assert len(constructs) >= 12
     for name in constructs:
         if name not in ("EstateProvider",):  # the provider is made by EstateProvider.of, from ProviderLogging
@@ -86,7 +99,9 @@ def test_every_construct_and_its_props_are_exported():
 def test_a_job_derives_its_names_from_a_readable_name_and_what_shapes_the_model(tmp_path):
     def names(**overrides):
         _, stack, key, logging = new_stack(tmp_path)
-        return CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, **overrides)).names
+        return CustomizationJob(
+            stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, **overrides)
+        ).names
 
     first = names()
     assert first == names()  # the same inputs give the same names on every synthesis
@@ -115,7 +130,9 @@ def test_the_job_names_path_of_the_estate_stacks_still_works(tmp_path):
     assert JobNames is RuntimeJobNames
     _, stack, key, logging = new_stack(tmp_path)
     given = JobNames("acme-dev-summarizer", "c" * 64)
-    job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, name=None, names=given))
+    job = CustomizationJob(
+        stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, name=None, names=given)
+    )
     assert job.names == given
     properties = Template.from_stack(stack).find_resources("Custom::BedrockCustomizationJob")
     [resource] = properties.values()
@@ -127,11 +144,19 @@ def test_the_job_names_path_of_the_estate_stacks_still_works(tmp_path):
 def test_a_served_model_takes_the_job_construct_its_names_and_base_model(tmp_path):
     _, stack, key, logging = new_stack(tmp_path)
     job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
-    served = ServedModel(stack, "Served", ServedModelProps(kind="provisioned", name="team-dev-pt", logging=logging, owner="team-dev", custom_model_key=key, job=job))
+    served = ServedModel(
+        stack,
+        "Served",
+        ServedModelProps(
+            kind="provisioned", name="team-dev-pt", logging=logging, owner="team-dev", custom_model_key=key, job=job
+        ),
+    )
     assert served.base_model == HAIKU
     template = Template.from_stack(stack)
     [throughput] = template.find_resources("Custom::BedrockProvisionedThroughput").values()
-    assert throughput["Properties"]["Model"] == {"JobNameParts": {"Readable": job.names.readable, "Digest": job.names.digest}}
+    assert throughput["Properties"]["Model"] == {
+        "JobNameParts": {"Readable": job.names.readable, "Digest": job.names.digest}
+    }
     assert stack.get_logical_id(job.resource.node.default_child) in throughput["DependsOn"]
     policy = json.dumps(template.find_resources("AWS::IAM::ManagedPolicy"))
     assert f"foundation-model/{HAIKU}" in policy  # the throughput's base model, not any foundation model
@@ -140,7 +165,6 @@ def test_a_served_model_takes_the_job_construct_its_names_and_base_model(tmp_pat
 def test_both_constructs_take_the_custom_model_key_as_a_key():
     assert {f.name: f.type for f in fields(CustomizationJobProps)}["custom_model_key"] == "kms.IKey | None"
     assert {f.name: f.type for f in fields(ServedModelProps)}["custom_model_key"] == "kms.IKey"
-
 
 
 def _job(base_model: str, hyperparameters: str | None = None) -> str:
@@ -179,7 +203,17 @@ def test_a_job_the_catalog_rejects_fails_synthesis_with_the_specs_message(tmp_pa
 
 def test_catalog_checks_can_be_turned_off_and_skip_the_region_when_it_is_unknown(tmp_path):
     app, stack, key, logging = new_stack(tmp_path)
-    CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, base_model="acme.private-model-v1", catalog_checks=False))
+    CustomizationJob(
+        stack,
+        "Job",
+        job_props(
+            logging,
+            CustomizationServiceRole(stack, "Role"),
+            key,
+            base_model="acme.private-model-v1",
+            catalog_checks=False,
+        ),
+    )
     app.synth()
     app, stack, key, logging = new_stack(tmp_path, env=None)  # an environment-agnostic stack
     CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
@@ -190,10 +224,20 @@ def committed(tmp_path: Path, ack: CommitmentAcknowledgement | None) -> cdk.App:
     app, stack, key, logging = new_stack(tmp_path)
     job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
     ServedModel(
-        stack, "Served",
-        ServedModelProps(kind="provisioned", name="team-dev-pt", logging=logging, owner="team-dev", custom_model_key=key, job=job,
-                         commitment="OneMonth", commitment_acknowledgement=ack, prices={HAIKU: {"OneMonth": 30}}),
-    )  # fmt: skip
+        stack,
+        "Served",
+        ServedModelProps(
+            kind="provisioned",
+            name="team-dev-pt",
+            logging=logging,
+            owner="team-dev",
+            custom_model_key=key,
+            job=job,
+            commitment="OneMonth",
+            commitment_acknowledgement=ack,
+            prices={HAIKU: {"OneMonth": 30}},
+        ),
+    )
     return app
 
 
@@ -201,9 +245,18 @@ def committed(tmp_path: Path, ack: CommitmentAcknowledgement | None) -> cdk.App:
     ("ack", "spec_ack"),
     [
         (None, ""),
-        (CommitmentAcknowledgement(term="OneMonth", model_units=1, monthly_usd=100), ", acknowledge: {term: OneMonth, modelUnits: 1, monthlyUsd: 100}"),
-        (CommitmentAcknowledgement(term="SixMonths", model_units=1, monthly_usd=30000), ", acknowledge: {term: SixMonths, modelUnits: 1, monthlyUsd: 30000}"),
-        (CommitmentAcknowledgement(term="OneMonth", model_units=2, monthly_usd=30000), ", acknowledge: {term: OneMonth, modelUnits: 2, monthlyUsd: 30000}"),
+        (
+            CommitmentAcknowledgement(term="OneMonth", model_units=1, monthly_usd=100),
+            ", acknowledge: {term: OneMonth, modelUnits: 1, monthlyUsd: 100}",
+        ),
+        (
+            CommitmentAcknowledgement(term="SixMonths", model_units=1, monthly_usd=30000),
+            ", acknowledge: {term: SixMonths, modelUnits: 1, monthlyUsd: 30000}",
+        ),
+        (
+            CommitmentAcknowledgement(term="OneMonth", model_units=2, monthly_usd=30000),
+            ", acknowledge: {term: OneMonth, modelUnits: 2, monthlyUsd: 30000}",
+        ),
     ],
     ids=["no-acknowledgement", "too-little", "wrong-term", "wrong-units"],
 )
@@ -211,7 +264,9 @@ def test_the_commitment_guard_fails_synthesis_with_the_specs_message(tmp_path, a
     errors = synthesis_errors(committed(tmp_path, ack))
     serving = f"    serving:\n      summarizer:\n        model: {{job: summarizer}}\n        provisioned: {{modelUnits: 1, commitment: OneMonth{spec_ack}}}\n"
     job = f"        type: FINE_TUNING\n        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n"
-    [spec_problem] = spec_problems(spec_with_job(job, serving, prices=f"prices:\n  {HAIKU}: {{OneMonth: 30}}\n"), tmp_path)
+    [spec_problem] = spec_problems(
+        spec_with_job(job, serving, prices=f"prices:\n  {HAIKU}: {{OneMonth: 30}}\n"), tmp_path
+    )
     message = spec_problem.split("serving.summarizer.provisioned.", 1)[1]
     assert message in errors, (message, errors)
 
@@ -219,7 +274,13 @@ def test_the_commitment_guard_fails_synthesis_with_the_specs_message(tmp_path, a
 def test_on_demand_serving_where_the_catalog_refuses_it_fails_synthesis_with_the_specs_message(tmp_path):
     app, stack, key, logging = new_stack(tmp_path)
     job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
-    ServedModel(stack, "Served", ServedModelProps(kind="on-demand", name="team-dev-od", logging=logging, owner="team-dev", custom_model_key=key, job=job))
+    ServedModel(
+        stack,
+        "Served",
+        ServedModelProps(
+            kind="on-demand", name="team-dev-od", logging=logging, owner="team-dev", custom_model_key=key, job=job
+        ),
+    )
     errors = synthesis_errors(app)
     job_text = f"        type: FINE_TUNING\n        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n"
     serving = "    serving:\n      summarizer:\n        model: {job: summarizer}\n        onDemand: {}\n"
@@ -237,9 +298,11 @@ def test_an_acknowledged_commitment_synthesizes(tmp_path):
 def cloudwatch_statements(stack: cdk.Stack) -> list[dict]:
     keys = Template.from_stack(stack).find_resources("AWS::KMS::Key")
     return [
-        s for key in keys.values() for s in key["Properties"]["KeyPolicy"]["Statement"]
+        s
+        for key in keys.values()
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
         if s.get("Principal", {}).get("Service", "").startswith("logs.")
-    ]  # fmt: skip
+    ]
 
 
 def test_a_key_of_the_app_is_granted_to_cloudwatch_logs_for_the_prefix_once(tmp_path):
@@ -248,19 +311,35 @@ def test_a_key_of_the_app_is_granted_to_cloudwatch_logs_for_the_prefix_once(tmp_
     CustomizationJob(stack, "Job", job_props(logging, role, key))
     key.grant_cloudwatch_logs("/team/")  # granting it again adds nothing
     [statement] = cloudwatch_statements(stack)
-    assert statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Join"][1][-1].endswith(":log-group:/team/*")
+    assert statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Join"][1][-1].endswith(
+        ":log-group:/team/*"
+    )
 
     plain_app = cdk.App(outdir=str(tmp_path / "plain"))
     plain = cdk.Stack(plain_app, "Plain", env=ENV)
     plain_key = kms.Key(plain, "Key", enable_key_rotation=True)
-    CustomizationJob(plain, "Job", job_props(ProviderLogging(log_group_prefix="/plain/", log_key=plain_key), CustomizationServiceRole(plain, "Role"), plain_key))
+    CustomizationJob(
+        plain,
+        "Job",
+        job_props(
+            ProviderLogging(log_group_prefix="/plain/", log_key=plain_key),
+            CustomizationServiceRole(plain, "Role"),
+            plain_key,
+        ),
+    )
     assert len(cloudwatch_statements(plain)) == 1
 
 
 def test_an_imported_log_key_fails_synthesis_unless_its_policy_is_declared_to_allow_logs(tmp_path):
     app, stack, key, _ = new_stack(tmp_path)
     imported = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:us-west-2:111111111111:key/logs")
-    CustomizationJob(stack, "Job", job_props(ProviderLogging(log_group_prefix="/team/", log_key=imported), CustomizationServiceRole(stack, "Role"), key))
+    CustomizationJob(
+        stack,
+        "Job",
+        job_props(
+            ProviderLogging(log_group_prefix="/team/", log_key=imported), CustomizationServiceRole(stack, "Role"), key
+        ),
+    )
     errors = synthesis_errors(app)
     assert "log groups under '/team/' are encrypted with an imported key" in errors
     assert "logs.us-west-2.amazonaws.com" in errors and "key_policy_allows_logs=True" in errors
@@ -278,7 +357,11 @@ def findings(app: cdk.App) -> set[str]:
         app.synth()
     except Exception:
         pass
-    report = json.loads((Path(app.outdir) / "validation-report.json").read_text()) if (Path(app.outdir) / "validation-report.json").exists() else {}
+    report = (
+        json.loads((Path(app.outdir) / "validation-report.json").read_text())
+        if (Path(app.outdir) / "validation-report.json").exists()
+        else {}
+    )
     return {
         f"{violation['ruleName']}@{construct['constructPath']}"
         for plugin in report.get("pluginReports", [])
@@ -290,7 +373,13 @@ def findings(app: cdk.App) -> set[str]:
 def served_app(tmp_path: Path) -> tuple[cdk.App, cdk.Stack, ServedModel, iam.Role]:
     app, stack, key, logging = new_stack(tmp_path)
     job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
-    served = ServedModel(stack, "Served", ServedModelProps(kind="provisioned", name="team-dev-pt", logging=logging, owner="team-dev", custom_model_key=key, job=job))
+    served = ServedModel(
+        stack,
+        "Served",
+        ServedModelProps(
+            kind="provisioned", name="team-dev-pt", logging=logging, owner="team-dev", custom_model_key=key, job=job
+        ),
+    )
     app_role = iam.Role(stack, "AppRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     add_nag_packs(app)
     return app, stack, served, app_role
@@ -302,18 +391,23 @@ def test_grant_invoke_to_role_passes_every_pack(tmp_path):
     assert served.grant_invoke_to_role(app_role) is policy  # one policy per role
     app.synth()  # fails on any unacknowledged finding of the five packs
     [document] = [
-        p["Properties"]["PolicyDocument"] for p in Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy").values()
+        p["Properties"]["PolicyDocument"]
+        for p in Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy").values()
         if p["Properties"].get("Roles") == [{"Ref": stack.get_logical_id(app_role.node.default_child)}]
     ]
     actions = [s["Action"] for s in document["Statement"]]
-    assert actions == [["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], ["kms:Decrypt", "kms:GenerateDataKey"]]
+    assert actions == [
+        ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+        ["kms:Decrypt", "kms:GenerateDataKey"],
+    ]
 
 
 def test_grant_invoke_needs_exactly_the_documented_inline_policy_acknowledgements(tmp_path):
     app, _, served, app_role = served_app(tmp_path)
     served.grant_invoke(app_role)
     assert findings(app) == {
-        f"{pack}-IAMNoInlinePolicy@Team/AppRole/DefaultPolicy/Resource" for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+        f"{pack}-IAMNoInlinePolicy@Team/AppRole/DefaultPolicy/Resource"
+        for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
     }
     docs = (Path(constructs_lib.__file__).parent / "README.md").read_text()
     for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
@@ -337,7 +431,9 @@ def test_every_exported_construct_has_its_section_in_the_library_readme():
 
 
 def test_the_library_readme_usage_example_synthesizes_under_every_pack(tmp_path):
-    [example] = [b for b in re.findall(r"```python\n(.*?)```", LIBRARY_README.read_text(), re.DOTALL) if "app.synth()" in b]
+    [example] = [
+        b for b in re.findall(r"```python\n(.*?)```", LIBRARY_README.read_text(), re.DOTALL) if "app.synth()" in b
+    ]
     runnable = example.replace("app = cdk.App()", f"app = cdk.App(outdir={str(tmp_path)!r})")
     assert runnable != example
     exec(compile(runnable, "constructs_lib/README.md", "exec"), {})  # raises on any unacknowledged finding
@@ -349,10 +445,22 @@ def test_a_model_share_takes_the_job_construct(tmp_path):
 
     _, stack, key, logging = new_stack(tmp_path)
     job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
-    ModelShare(stack, "Share", ModelShareProps(name="team-dev-summarizer", job=job, accounts=["222222222222"], logging=logging,
-                                              owner="team-dev", share_name_prefix="team-dev-"))  # fmt: skip
+    ModelShare(
+        stack,
+        "Share",
+        ModelShareProps(
+            name="team-dev-summarizer",
+            job=job,
+            accounts=["222222222222"],
+            logging=logging,
+            owner="team-dev",
+            share_name_prefix="team-dev-",
+        ),
+    )
     [share] = Template.from_stack(stack).find_resources("Custom::BedrockModelShare").values()
-    assert share["Properties"]["Model"] == {"JobNameParts": {"Readable": job.names.readable, "Digest": job.names.digest}}
+    assert share["Properties"]["Model"] == {
+        "JobNameParts": {"Readable": job.names.readable, "Digest": job.names.digest}
+    }
 
 
 def test_invocation_logging_log_group_must_sit_under_the_granted_prefix(tmp_path):
@@ -361,12 +469,27 @@ def test_invocation_logging_log_group_must_sit_under_the_granted_prefix(tmp_path
     _, stack, key, _ = new_stack(tmp_path)
     bucket = SecureBucket(stack, "Logs", SecureBucketProps(encryption_key=None, access_logs_bucket=None))
     with pytest.raises(ValueError, match="must start with log_group_prefix '/team/'"):
-        InvocationLogging(stack, "Logging", InvocationLoggingProps(bucket=bucket, key=key, log_group_name="/other/model-invocations", log_group_prefix="/team/"))
+        InvocationLogging(
+            stack,
+            "Logging",
+            InvocationLoggingProps(
+                bucket=bucket, key=key, log_group_name="/other/model-invocations", log_group_prefix="/team/"
+            ),
+        )
 
 
 def test_numeric_hyperparameters_reach_the_api_as_strings(tmp_path):
     _, stack, key, logging = new_stack(tmp_path)
-    CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, hyperparameters={"epochCount": 2, "learningRateMultiplier": 1.5}))
+    CustomizationJob(
+        stack,
+        "Job",
+        job_props(
+            logging,
+            CustomizationServiceRole(stack, "Role"),
+            key,
+            hyperparameters={"epochCount": 2, "learningRateMultiplier": 1.5},
+        ),
+    )
     [job] = Template.from_stack(stack).find_resources("Custom::BedrockCustomizationJob").values()
     assert job["Properties"]["HyperParameters"] == {"epochCount": "2", "learningRateMultiplier": "1.5"}
 
@@ -389,9 +512,13 @@ def test_a_served_model_refuses_values_a_typo_would_turn_into_another_resource(o
     stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="111111111111", region="us-east-1"))
     key = kms.Key(stack, "Key")
     props = {
-        "kind": "provisioned", "name": "team-dev-x", "owner": "team-dev", "custom_model_key": key,
-        "logging": ProviderLogging(log_group_prefix="/team/", log_key=key), "job": JobNames("team-dev-x", "a" * 64),
-    }  # fmt: skip
+        "kind": "provisioned",
+        "name": "team-dev-x",
+        "owner": "team-dev",
+        "custom_model_key": key,
+        "logging": ProviderLogging(log_group_prefix="/team/", log_key=key),
+        "job": JobNames("team-dev-x", "a" * 64),
+    }
     with pytest.raises(ValueError, match=re.escape(message)):
         ServedModel(stack, "Served", ServedModelProps(**{**props, **overrides}))
 
@@ -403,32 +530,63 @@ def test_an_rft_grader_and_job_stand_alone_under_every_pack(tmp_path):
 
     app, stack, key, logging = new_stack(tmp_path, cdk.Environment(account="111111111111", region="us-east-1"))
     (tmp_path / "grade.py").write_text("def lambda_handler(event, context):\n    return []\n")
-    grader = RftGrader(stack, "Grader", RftGraderProps(name="team-grader", code=tmp_path / "grade.py", logging=logging, runtime="python3.13"))
+    grader = RftGrader(
+        stack,
+        "Grader",
+        RftGraderProps(name="team-grader", code=tmp_path / "grade.py", logging=logging, runtime="python3.13"),
+    )
     role = CustomizationServiceRole(stack, "Role")
     role.grant_invoke_graders([grader.grader_arn])
     rft = {"graderConfig": {"lambdaGrader": {"lambdaArn": grader.grader_arn}}, "hyperParameters": {"epochCount": 2}}
-    job = CustomizationJob(stack, "Arith", CustomizationJobProps(
-        name="team-arith", role=role, base_model="amazon.nova-2-lite-v1:0:256k", customization_type="REINFORCEMENT_FINE_TUNING",
-        training_data_config={"s3Uri": "s3://team-data/arith.jsonl"}, output_s3_uri="s3://team-out/", owner="team", logging=logging,
-        rft_config=rft,
-    ))  # fmt: skip
+    job = CustomizationJob(
+        stack,
+        "Arith",
+        CustomizationJobProps(
+            name="team-arith",
+            role=role,
+            base_model="amazon.nova-2-lite-v1:0:256k",
+            customization_type="REINFORCEMENT_FINE_TUNING",
+            training_data_config={"s3Uri": "s3://team-data/arith.jsonl"},
+            output_s3_uri="s3://team-out/",
+            owner="team",
+            logging=logging,
+            rft_config=rft,
+        ),
+    )
     add_nag_packs(app)
     app.synth()  # raises on any unacknowledged finding
     template = Template.from_stack(stack)
     [version_id] = template.find_resources("AWS::Lambda::Version")
     props = template.find_resources("Custom::BedrockCustomizationJob")
     [resource] = props.values()
-    assert resource["Properties"]["CustomizationConfig"]["rftConfig"]["graderConfig"]["lambdaGrader"]["lambdaArn"] == {"Ref": version_id}
+    assert resource["Properties"]["CustomizationConfig"]["rftConfig"]["graderConfig"]["lambdaGrader"]["lambdaArn"] == {
+        "Ref": version_id
+    }
     assert resource["Properties"]["CustomizationConfig"]["rftConfig"]["hyperParameters"] == {"epochCount": 2}
     key_arn = {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]}
-    template.has_resource_properties("AWS::Logs::LogGroup", {"LogGroupName": "/team/graders/team-grader", "KmsKeyId": key_arn})
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup", {"LogGroupName": "/team/graders/team-grader", "KmsKeyId": key_arn}
+    )
     template.has_resource_properties(
         "AWS::Lambda::Function",
-        {"FunctionName": "team-grader", "Runtime": "python3.13", "Timeout": 300, "MemorySize": 512, "Handler": "grade.lambda_handler"},
+        {
+            "FunctionName": "team-grader",
+            "Runtime": "python3.13",
+            "Timeout": 300,
+            "MemorySize": 512,
+            "Handler": "grade.lambda_handler",
+        },
     )
     policies = template.find_resources("AWS::IAM::ManagedPolicy").values()
-    [invoke] = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "lambda:InvokeFunction"]
-    assert invoke["Resource"] == {"Ref": version_id}  # exactly the version the job is given, on the service role's one policy
+    [invoke] = [
+        s
+        for p in policies
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "lambda:InvokeFunction"
+    ]
+    assert invoke["Resource"] == {
+        "Ref": version_id
+    }  # exactly the version the job is given, on the service role's one policy
     with pytest.raises(ValueError, match="needs at least one grader ARN"):
         role.grant_invoke_graders([])
     assert job.names.readable == "team-arith"

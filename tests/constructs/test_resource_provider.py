@@ -23,7 +23,13 @@ class ExampleProperties(Properties):
 
 
 def example_kind(type_name: str) -> Kind[ExampleProperties]:
-    return Kind(type_name=type_name, handler=".resources.example:Example", properties=ExampleProperties, asynchronous=False, operations={})
+    return Kind(
+        type_name=type_name,
+        handler=".resources.example:Example",
+        properties=ExampleProperties,
+        asynchronous=False,
+        operations={},
+    )
 
 
 def build(tmp_path, *, kinds: list[str], resources: int):
@@ -36,7 +42,9 @@ def build(tmp_path, *, kinds: list[str], resources: int):
         for index in range(resources):
             provider = EstateProvider.of(stack, logging)
             grants = provider.serve(example_kind(kind))
-            grants.add(iam.PolicyStatement(actions=["s3:GetBucketTagging"], resources=[f"arn:aws:s3:::{kind.lower()[8:]}"]))
+            grants.add(
+                iam.PolicyStatement(actions=["s3:GetBucketTagging"], resources=[f"arn:aws:s3:::{kind.lower()[8:]}"])
+            )
             grants.resource(stack, f"{kind[8:]}{index}", ExampleProperties(name=f"{kind[8:]}{index}"))
     add_nag_packs(app)
     app.synth()  # raises on any unacknowledged finding
@@ -60,7 +68,10 @@ def test_each_kind_gets_its_own_policy_on_the_one_role(tmp_path):
     policies = {p["Properties"]["Description"]: p for p in template.find_resources("AWS::IAM::ManagedPolicy").values()}
     assert "Permissions of the Custom::Example custom-resource handler" in policies
     assert "Permissions of the Custom::Other custom-resource handler" in policies
-    [role] = template.find_resources("AWS::IAM::Role", {"Properties": {"Description": "Runs the bedrock-estate custom-resource handlers of this stack"}})
+    [role] = template.find_resources(
+        "AWS::IAM::Role",
+        {"Properties": {"Description": "Runs the bedrock-estate custom-resource handlers of this stack"}},
+    )
     assert all(p["Properties"]["Roles"] == [{"Ref": role}] for p in policies.values())
 
 
@@ -80,9 +91,10 @@ def test_the_waiter_is_logged_without_execution_data(tmp_path):
 def test_handler_functions_wait_for_every_policy(tmp_path):
     template = build(tmp_path, kinds=["Custom::Example", "Custom::Other"], resources=1)
     [handler] = [
-        f for f in template.find_resources("AWS::Lambda::Function").values()
+        f
+        for f in template.find_resources("AWS::Lambda::Function").values()
         if f["Properties"]["Handler"] == "estate_runtime.entry.on_event"
-    ]  # fmt: skip
+    ]
     policies = template.find_resources("AWS::IAM::ManagedPolicy")
     assert set(policies) <= set(handler["DependsOn"])
 

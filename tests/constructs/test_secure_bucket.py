@@ -22,7 +22,12 @@ def test_access_logs_go_to_the_destination_under_a_policy_with_source_conditions
     template = build()
     template.has_resource_properties(
         "AWS::S3::Bucket",
-        {"LoggingConfiguration": {"DestinationBucketName": {"Ref": assertions.Match.string_like_regexp("^Logs")}, "LogFilePrefix": "data/"}},
+        {
+            "LoggingConfiguration": {
+                "DestinationBucketName": {"Ref": assertions.Match.string_like_regexp("^Logs")},
+                "LogFilePrefix": "data/",
+            }
+        },
     )
     template.has_resource_properties(
         "AWS::S3::BucketPolicy",
@@ -35,7 +40,11 @@ def test_access_logs_go_to_the_destination_under_a_policy_with_source_conditions
                                 "Sid": "ServerAccessLogsFromData",
                                 "Principal": {"Service": "logging.s3.amazonaws.com"},
                                 "Condition": {
-                                    "ArnLike": {"aws:SourceArn": {"Fn::GetAtt": [assertions.Match.string_like_regexp("^Data"), "Arn"]}},
+                                    "ArnLike": {
+                                        "aws:SourceArn": {
+                                            "Fn::GetAtt": [assertions.Match.string_like_regexp("^Data"), "Arn"]
+                                        }
+                                    },
                                     "StringEquals": {"aws:SourceAccount": "111111111111"},
                                 },
                             }
@@ -58,9 +67,11 @@ def test_destroy_empties_the_bucket_before_deleting_it():
 def test_expiring_objects_adds_a_rule():
     template = build(expiration_days=30)
     rules = [
-        r for b in template.find_resources("AWS::S3::Bucket").values()
-        for r in b["Properties"]["LifecycleConfiguration"]["Rules"] if r["Id"] == "expire-objects"
-    ]  # fmt: skip
+        r
+        for b in template.find_resources("AWS::S3::Bucket").values()
+        for r in b["Properties"]["LifecycleConfiguration"]["Rules"]
+        if r["Id"] == "expire-objects"
+    ]
     assert rules == [{"Id": "expire-objects", "ExpirationInDays": 30, "Status": "Enabled"}]
 
 

@@ -71,7 +71,9 @@ def synthesize_estate(spec_file: Path, outdir: Path) -> SynthesizedEstate:
     """Load a spec and synthesize it as app.py does."""
     from constructs_lib.spec import load_spec
 
-    spec = load_spec(spec_file, missing_hint="give an existing spec: `make snapshots ESTATE=PATH` (default estate.yaml)")
+    spec = load_spec(
+        spec_file, missing_hint="give an existing spec: `make snapshots ESTATE=PATH` (default estate.yaml)"
+    )
     return synthesize_as_app(spec, spec_file, outdir)
 
 
@@ -94,7 +96,9 @@ def synthesis_failure(error: BaseException, outdir: Path) -> str:
     """What a failed synthesis says: the unacknowledged nag findings, or CDK's own message."""
     findings = nag_findings(outdir)
     if findings:
-        return "unacknowledged cdk-nag findings (cdk.json sets failSynthOnValidationErrors):\n  " + "\n  ".join(findings)
+        return "unacknowledged cdk-nag findings (cdk.json sets failSynthOnValidationErrors):\n  " + "\n  ".join(
+            findings
+        )
     first = next((line for line in str(error).splitlines() if line.strip()), "")
     return f"{type(error).__name__}: {first}"
 
@@ -119,7 +123,10 @@ def committed_snapshots(directory: Path) -> dict[str, str]:
     """{snapshot name: file text} of the snapshot files in ``directory``."""
     if not directory.is_dir():
         return {}
-    return {path.relative_to(directory).with_suffix("").as_posix(): path.read_text() for path in sorted(directory.rglob("*.json"))}
+    return {
+        path.relative_to(directory).with_suffix("").as_posix(): path.read_text()
+        for path in sorted(directory.rglob("*.json"))
+    }
 
 
 def _summary(old: str, new: str) -> str:
@@ -176,7 +183,11 @@ class Comparison:
     def message(self, spec_name: str = "estate.yaml") -> str:
         if self.ok:
             return f"{spec_name}: every stack matches its snapshot in {self.where}"
-        counts = ", ".join(f"{len(keys)} {label}" for label, keys in (("changed", self.changed), ("missing", self.missing), ("stale", self.stale)) if keys)
+        counts = ", ".join(
+            f"{len(keys)} {label}"
+            for label, keys in (("changed", self.changed), ("missing", self.missing), ("stale", self.stale))
+            if keys
+        )
         lines = [f"The snapshots of {spec_name} do not match what it synthesizes ({counts}):"]
         for key in self.changed:
             lines.append(f"  changed: {key} ({self.details[key]})")
@@ -228,9 +239,14 @@ def main(argv: list[str] | None = None) -> int:
         description="Synthesize the estate and rewrite its committed snapshots (one normalized JSON file per stack).",
     )
     parser.add_argument("--spec", type=Path, default=None, help="the estate spec (default: $ESTATE or estate.yaml)")
-    parser.add_argument("--snapshots", type=Path, default=None, help="snapshot folder (default: $ESTATE_SNAPSHOTS or tests/estate/snapshots)")
+    parser.add_argument(
+        "--snapshots",
+        type=Path,
+        default=None,
+        help="snapshot folder (default: $ESTATE_SNAPSHOTS or tests/estate/snapshots)",
+    )
     args = parser.parse_args(argv)
-    spec_file = (args.spec.resolve() if args.spec else estate_path())
+    spec_file = args.spec.resolve() if args.spec else estate_path()
     directory = args.snapshots.resolve() if args.snapshots else snapshot_dir()
 
     from constructs_lib.spec import SpecError
@@ -243,7 +259,10 @@ def main(argv: list[str] | None = None) -> int:
             print(error, file=sys.stderr)
             return 1
         except Exception as error:
-            print(f"{spec_file.name}: synthesis failed, snapshots not written:\n  {synthesis_failure(error, outdir)}", file=sys.stderr)
+            print(
+                f"{spec_file.name}: synthesis failed, snapshots not written:\n  {synthesis_failure(error, outdir)}",
+                file=sys.stderr,
+            )
             return 1
         result = write(estate, directory)
     finally:

@@ -21,7 +21,17 @@ from . import gate
 
 # Build output and local environments: a fresh clone has none of them.
 NOT_IN_A_CLONE = shutil.ignore_patterns(
-    ".git", ".venv", "node_modules", "cdk.out", "__pycache__", "*.pyc", ".pytest_cache", ".hypothesis", "*.egg-info", "build", "dist"
+    ".git",
+    ".venv",
+    "node_modules",
+    "cdk.out",
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    ".hypothesis",
+    "*.egg-info",
+    "build",
+    "dist",
 )
 ACCOUNTS = {"dev": "210987654321", "prod": "309876543210"}
 TOOLING = "408765432109"
@@ -35,7 +45,13 @@ def copy_repository(destination: Path) -> Path:
 def ticket_records(count: int) -> str:
     """Prompt/completion records, the format Llama 3.1 fine-tuning takes (at least 100)."""
     return "".join(
-        json.dumps({"prompt": f"Classify ticket {i}: the export job failed at step {i % 7}.", "completion": ["billing", "identity", "storage"][i % 3]}) + "\n"
+        json.dumps(
+            {
+                "prompt": f"Classify ticket {i}: the export job failed at step {i % 7}.",
+                "completion": ["billing", "identity", "storage"][i % 3],
+            }
+        )
+        + "\n"
         for i in range(count)
     )
 
@@ -73,7 +89,11 @@ def make_it_mine(repo: Path) -> None:
             }
         },
     }
-    doc["stages"] = {"dev": doc["stages"]["dev"], "staging": staging, **{k: v for k, v in doc["stages"].items() if k != "dev"}}
+    doc["stages"] = {
+        "dev": doc["stages"]["dev"],
+        "staging": staging,
+        **{k: v for k, v in doc["stages"].items() if k != "dev"},
+    }
     spec_file.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
@@ -100,7 +120,9 @@ def test_the_copy_is_a_clone_with_its_snapshot_folder_and_no_build_output(fork):
     assert "snapshots: setup" in (fork / "Makefile").read_text()  # `make snapshots` runs the writer used below
     assert "-m tests.estate.gate" in (fork / "Makefile").read_text()
     assert not (fork / ".venv").exists() and not (fork / "node_modules").exists()
-    entry = subprocess.run([sys.executable, "-m", "tests.estate.gate", "--help"], cwd=fork, capture_output=True, text=True, timeout=60)
+    entry = subprocess.run(
+        [sys.executable, "-m", "tests.estate.gate", "--help"], cwd=fork, capture_output=True, text=True, timeout=60
+    )
     assert entry.returncode == 0 and "rewrite its committed snapshots" in entry.stdout, entry.stderr
 
 

@@ -18,7 +18,11 @@ def estate(*stack_ids: str, bucket_name: str = "b") -> SynthesizedEstate:
         stage = stack_id.split("/")[0] if "/" in stack_id else ""
         template = {
             "Resources": {
-                "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket_name}, "Metadata": {"aws:cdk:path": "x"}},
+                "Bucket": {
+                    "Type": "AWS::S3::Bucket",
+                    "Properties": {"BucketName": bucket_name},
+                    "Metadata": {"aws:cdk:path": "x"},
+                },
                 "Code": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": f"{DIGEST}.zip"}}},
             },
             "Parameters": {"BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>"}},
@@ -32,9 +36,15 @@ def files(directory: Path) -> list[str]:
 
 
 def test_one_normalized_file_per_stack_of_each_stage_and_the_pipeline(tmp_path):
-    result = gate.write(estate("Delivery", "cross-region-stack-333333333333:us-east-1", "dev/Foundation", "prod/Serving"), tmp_path)
+    result = gate.write(
+        estate("Delivery", "cross-region-stack-333333333333:us-east-1", "dev/Foundation", "prod/Serving"), tmp_path
+    )
     assert result.missing == ["Delivery", "dev/Foundation", "prod/Serving"]
-    assert files(tmp_path) == ["Delivery.json", "dev/Foundation.json", "prod/Serving.json"]  # CDK's support stack is not snapshotted
+    assert files(tmp_path) == [
+        "Delivery.json",
+        "dev/Foundation.json",
+        "prod/Serving.json",
+    ]  # CDK's support stack is not snapshotted
     text = (tmp_path / "dev" / "Foundation.json").read_text()
     assert text.endswith("}\n") and "\n  " in text  # two-space indentation and a final newline
     assert list(json.loads(text)) == ["Parameters", "Resources"]  # sorted keys
@@ -52,7 +62,10 @@ def test_rewriting_is_stable_and_reports_nothing_to_do(tmp_path):
 def test_a_renamed_stage_gets_new_files_and_loses_its_old_ones(tmp_path):
     gate.write(estate("dev/Foundation", "staging/Foundation", "staging/Serving"), tmp_path)
     result = gate.write(estate("dev/Foundation", "qa/Foundation", "qa/Serving"), tmp_path)
-    assert (result.missing, result.stale) == (["qa/Foundation", "qa/Serving"], ["staging/Foundation", "staging/Serving"])
+    assert (result.missing, result.stale) == (
+        ["qa/Foundation", "qa/Serving"],
+        ["staging/Foundation", "staging/Serving"],
+    )
     assert files(tmp_path) == ["dev/Foundation.json", "qa/Foundation.json", "qa/Serving.json"]
     assert not (tmp_path / "staging").exists()  # the emptied stage folder goes too
 
@@ -66,7 +79,9 @@ def test_the_gate_names_changed_missing_and_stale_stacks_and_the_command(tmp_pat
     assert comparison.changed == ["Delivery", "dev/Foundation"]
     assert comparison.missing == ["new/Serving"] and comparison.stale == ["old/Serving"]
     message = comparison.message("estate.yaml")
-    assert message.startswith("The snapshots of estate.yaml do not match what it synthesizes (2 changed, 1 missing, 1 stale):\n")
+    assert message.startswith(
+        "The snapshots of estate.yaml do not match what it synthesizes (2 changed, 1 missing, 1 stale):\n"
+    )
     assert "  changed: dev/Foundation (modified Bucket)\n" in message
     assert f"  missing: new/Serving (new stack, no {tmp_path}/new/Serving.json)\n" in message
     assert f"  stale:   {tmp_path}/old/Serving.json (no stack old/Serving in the estate any more)\n" in message
@@ -76,7 +91,9 @@ def test_the_gate_names_changed_missing_and_stale_stacks_and_the_command(tmp_pat
 def test_the_rewrite_command_carries_the_estate_the_run_used(monkeypatch):
     monkeypatch.setenv("ESTATE", "estates/team-a.yaml")
     monkeypatch.setenv("ESTATE_SNAPSHOTS", "estates/team-a-snapshots")
-    assert gate.rewrite_command() == "make snapshots ESTATE=estates/team-a.yaml ESTATE_SNAPSHOTS=estates/team-a-snapshots"
+    assert (
+        gate.rewrite_command() == "make snapshots ESTATE=estates/team-a.yaml ESTATE_SNAPSHOTS=estates/team-a-snapshots"
+    )
     assert gate.estate_path() == Path("estates/team-a.yaml").resolve()
 
 
@@ -97,7 +114,18 @@ def test_make_snapshots_reports_a_spec_mistake_without_a_traceback_and_writes_no
 
 
 def test_a_failed_synthesis_is_told_by_its_nag_findings_or_cdk_s_message(tmp_path):
-    report = {"pluginReports": [{"violations": [{"ruleName": "AwsSolutions-S1", "violatingConstructs": [{"constructPath": "dev/Foundation/Logs/Resource"}]}]}]}
+    report = {
+        "pluginReports": [
+            {
+                "violations": [
+                    {
+                        "ruleName": "AwsSolutions-S1",
+                        "violatingConstructs": [{"constructPath": "dev/Foundation/Logs/Resource"}],
+                    }
+                ]
+            }
+        ]
+    }
     assert gate.synthesis_failure(RuntimeError("x"), tmp_path) == "RuntimeError: x"
     (tmp_path / "validation-report.json").write_text(json.dumps(report))
     message = gate.synthesis_failure(RuntimeError("Error: ValidationFailed"), tmp_path)
@@ -108,7 +136,9 @@ def test_writing_another_specs_snapshots_over_estate_yamls_says_so(monkeypatch, 
     other = tmp_path / "other.yaml"
     other.write_text("name: x\n")
     monkeypatch.setattr(gate, "synthesize_estate", lambda spec_file, outdir: estate("dev/Foundation"))
-    monkeypatch.setattr(gate, "write", lambda found, directory: gate.compare(found, tmp_path))  # reports, touches nothing
+    monkeypatch.setattr(
+        gate, "write", lambda found, directory: gate.compare(found, tmp_path)
+    )  # reports, touches nothing
     assert gate.main(["--spec", str(other)]) == 0
     out = capsys.readouterr().out
     assert f"now holds the snapshots of {other.resolve()}, not of estate.yaml" in out

@@ -50,7 +50,9 @@ def _package_index() -> dict[str, _Function]:
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         if path.name == "aws.py":
             continue  # the call machinery itself: it forwards whatever its callers name
-        module = ".".join(("estate_runtime", *path.relative_to(PACKAGE_DIR).with_suffix("").parts)).removesuffix(".__init__")
+        module = ".".join(("estate_runtime", *path.relative_to(PACKAGE_DIR).with_suffix("").parts)).removesuffix(
+            ".__init__"
+        )
         tree = ast.parse(path.read_text(), filename=str(path))
         imports = _imports(tree, module)
         for node in tree.body:
@@ -75,7 +77,9 @@ def _imports(tree: ast.Module, module: str) -> dict[str, str]:
             target = ".".join([*base, *(node.module.split(".") if node.module else [])])
             for alias in node.names:
                 local = alias.asname or alias.name
-                names[local] = f"{target}.{alias.name}" if _is_module(f"{target}.{alias.name}") else f"{target}:{alias.name}"
+                names[local] = (
+                    f"{target}.{alias.name}" if _is_module(f"{target}.{alias.name}") else f"{target}:{alias.name}"
+                )
     return names
 
 
@@ -257,9 +261,14 @@ class Renderer:
             return [self(v) for v in value]
         if not isinstance(value, dict) or len(value) != 1:
             return value
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Ref":
-            pseudo = {"AWS::Partition": "aws", "AWS::Region": self.region, "AWS::AccountId": self.account, "AWS::URLSuffix": "amazonaws.com"}
+            pseudo = {
+                "AWS::Partition": "aws",
+                "AWS::Region": self.region,
+                "AWS::AccountId": self.account,
+                "AWS::URLSuffix": "amazonaws.com",
+            }
             return pseudo.get(arg, f"<{arg}>")
         if fn == "Fn::GetAtt":
             logical, attr = arg if isinstance(arg, list) else arg.split(".", 1)
@@ -386,7 +395,12 @@ def key_policies(stack_id: str, template: dict[str, Any], account: str, region: 
             if logical:
                 aliases.setdefault(logical, []).append(resource["Properties"]["AliasName"])
     return [
-        KeyPolicy(stack_id, logical, tuple(aliases.get(logical, ())), tuple(statements(resource["Properties"]["KeyPolicy"], render)))
+        KeyPolicy(
+            stack_id,
+            logical,
+            tuple(aliases.get(logical, ())),
+            tuple(statements(resource["Properties"]["KeyPolicy"], render)),
+        )
         for logical, resource in resources.items()
         if resource.get("Type") == "AWS::KMS::Key"
     ]

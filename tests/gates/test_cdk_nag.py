@@ -28,7 +28,11 @@ def test_an_unacknowledged_finding_fails_synthesis(tmp_path):
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         synth_one_bucket(tmp_path, acknowledge_logging=False)
     report = (tmp_path / "validation-report.json").read_text()
-    for pack_rule in ("AwsSolutions-S1", "NIST.800.53.R5-S3BucketLoggingEnabled", "HIPAA.Security-S3BucketLoggingEnabled"):
+    for pack_rule in (
+        "AwsSolutions-S1",
+        "NIST.800.53.R5-S3BucketLoggingEnabled",
+        "HIPAA.Security-S3BucketLoggingEnabled",
+    ):
         assert pack_rule in report
 
 

@@ -12,7 +12,11 @@ def test_every_template_is_lint_clean(default_estate, variant_estate):
 
 
 def test_lint_catches_a_broken_template():
-    broken = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"VersioningConfiguration": {"Status": "On"}}}}}
+    broken = {
+        "Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"VersioningConfiguration": {"Status": "On"}}}
+        }
+    }
     assert any(error.startswith("E3") for error in lint_errors(broken, "us-west-2"))
 
 

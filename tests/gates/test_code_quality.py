@@ -1,5 +1,6 @@
-"""Code-quality gates a maintainer expects: ruff (lint and import order) and mypy (types), both
-configured in pyproject.toml. A finding fails the test with the tool's own report."""
+"""Code-quality gates a maintainer expects: ruff (lint, import order and formatting) and mypy
+(types), all configured in pyproject.toml, so `make test` runs what `make lint` and `make typecheck`
+run. A finding fails the test with the tool's own report."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 def test_ruff_finds_nothing():
     result = run("ruff", "check", "--no-cache", "--output-format", "concise", ".")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_would_change_nothing():
+    result = run("ruff", "format", "--no-cache", "--check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr + "\nRun `make fmt` to format."
 
 
 def test_mypy_finds_nothing():

@@ -189,7 +189,9 @@ def dead_grants(role: Role) -> list[str]:
             prefix = action.name.split(":")[0]
             for resource in statement.resources:
                 if resource != "*" and not any(REFERENCE.matches_type(prefix, t, resource) for t in takes):
-                    problems.append(f"{action.name} on {resource}: the action takes no such resource ({', '.join(takes) or 'none'})")
+                    problems.append(
+                        f"{action.name} on {resource}: the action takes no such resource ({', '.join(takes) or 'none'})"
+                    )
     return problems
 
 
@@ -231,7 +233,9 @@ def _via(statement: Statement, service: str, region: str) -> bool:
     return False
 
 
-def _key_policy_admits(key: KeyPolicy, account: str, actions: Iterable[str], service: str | None, region: str) -> list[str]:
+def _key_policy_admits(
+    key: KeyPolicy, account: str, actions: Iterable[str], service: str | None, region: str
+) -> list[str]:
     """Actions the key policy does not let ``account``'s principals use (IAM decides within the
     owner account only when the key policy delegates to the account)."""
     root = f"arn:aws:iam::{account}:root"
@@ -241,7 +245,11 @@ def _key_policy_admits(key: KeyPolicy, account: str, actions: Iterable[str], ser
         for statement in key.statements:
             if not statement.allows(action):
                 continue
-            if root not in statement.principals and f"<{account}>" not in statement.principals and account not in statement.principals:
+            if (
+                root not in statement.principals
+                and f"<{account}>" not in statement.principals
+                and account not in statement.principals
+            ):
                 continue
             if not statement.conditions or (service and _via(statement, service, region)):
                 ok = True
@@ -261,22 +269,35 @@ def dependent_problems(estate, role: Role) -> list[str]:
         if row.on == "passed-role":
             for action in row.actions:
                 passing = [
-                    s for s in granted(statements, action)
+                    s
+                    for s in granted(statements, action)
                     if all(":role/" in r or r.startswith("<import:") for r in s.resources)
-                    and any(keys.get("iam:PassedToService") == "bedrock.amazonaws.com" for keys in s.conditions.values())
-                ]  # fmt: skip
+                    and any(
+                        keys.get("iam:PassedToService") == "bedrock.amazonaws.com" for keys in s.conditions.values()
+                    )
+                ]
                 if not passing:
-                    problems.append(f"{row.operation} needs {action} on the role it passes, with iam:PassedToService ({row.source})")
+                    problems.append(
+                        f"{row.operation} needs {action} on the role it passes, with iam:PassedToService ({row.source})"
+                    )
         if row.on == "created":
             prefix = row.operation.split(":")[0]
             for action in row.actions:
                 for resource_type in row.resource_types:
-                    if not any(REFERENCE.matches_type(prefix, resource_type, r) for s in granted(statements, action) for r in s.resources):
-                        problems.append(f"{row.operation} tags what it creates: needs {action} on {resource_type} ({row.source})")
+                    if not any(
+                        REFERENCE.matches_type(prefix, resource_type, r)
+                        for s in granted(statements, action)
+                        for r in s.resources
+                    ):
+                        problems.append(
+                            f"{row.operation} tags what it creates: needs {action} on {resource_type} ({row.source})"
+                        )
         if row.on == "custom-model":
             for action in row.actions:
                 if not any(
-                    REFERENCE.matches_type("bedrock", "custom-model", r) or r == "*" for s in granted(statements, action) for r in s.resources
+                    REFERENCE.matches_type("bedrock", "custom-model", r) or r == "*"
+                    for s in granted(statements, action)
+                    for r in s.resources
                 ):
                     problems.append(f"{row.operation} needs {action} on the custom models ({row.source})")
     return problems
@@ -293,25 +314,34 @@ def _key_needs(estate, role: Role, row: DependentPermission) -> Iterable[list[st
         source_stage, source_account, source_region = promotion
         for action in row.actions:
             ok = [
-                s for s in granted(statements, action)
-                if any(fnmatch.fnmatchcase(f"arn:aws:kms:{source_region}:{source_account}:key/k", r) for r in s.resources)
-                and (row.via_service is None or _via(s, row.via_service, role.region) or _via(s, row.via_service, source_region))
-            ]  # fmt: skip
+                s
+                for s in granted(statements, action)
+                if any(
+                    fnmatch.fnmatchcase(f"arn:aws:kms:{source_region}:{source_account}:key/k", r) for r in s.resources
+                )
+                and (
+                    row.via_service is None
+                    or _via(s, row.via_service, role.region)
+                    or _via(s, row.via_service, source_region)
+                )
+            ]
             if not ok:
                 yield [f"{row.operation} needs {action} on {source_stage}'s custom-model key ({row.source})"]
         owner_key = _key_by_alias(estate, source_stage, _key_alias(estate, source_stage, "custom-model"))
         missing = _key_policy_admits(owner_key, role.account, row.actions, row.via_service, role.region)
         if missing:
-            yield [f"{source_stage}'s custom-model key policy does not admit {role.account} for {', '.join(missing)} ({row.source})"]
+            yield [
+                f"{source_stage}'s custom-model key policy does not admit {role.account} for {', '.join(missing)} ({row.source})"
+            ]
         return
     alias = _key_alias(estate, role.stage, row.key or "")
     export = _names(estate, role.stage).export(f"{'custom-model' if row.key == 'custom-model' else 'data'}-key-arn")
     for action in row.actions:
         ok = [
-            s for s in granted(statements, action)
-            if _covers_key(s, export)
-            and (row.via_service is None or _via(s, row.via_service, role.region))
-        ]  # fmt: skip
+            s
+            for s in granted(statements, action)
+            if _covers_key(s, export) and (row.via_service is None or _via(s, row.via_service, role.region))
+        ]
         if not ok:
             yield [f"{row.operation} needs {action} on {alias} via {row.via_service} ({row.source})"]
     key = _key_by_alias(estate, role.stage, alias)
@@ -350,7 +380,13 @@ def _without(role: Role, action: str) -> Role:
         Statement(tuple(a for a in s.actions if a != action), s.resources, s.conditions, s.principals, s.effect)
         for s in role.handler_role.statements
     )
-    handler_role = HandlerRole(role.handler_role.stack_id, role.handler_role.role, role.handler_role.resource_types, kept, role.handler_role.functions)
+    handler_role = HandlerRole(
+        role.handler_role.stack_id,
+        role.handler_role.role,
+        role.handler_role.resource_types,
+        kept,
+        role.handler_role.functions,
+    )
     return Role(handler_role, role.stage, role.account, role.region, role.template)
 
 
@@ -361,7 +397,9 @@ def _role_serving(roles, resource_type: str, estate: str = "default") -> Role:
 def test_a_removed_action_grant_is_caught(roles):
     role = _role_serving(roles, "Custom::BedrockCustomizationJob")
     assert missing_grants(role) == []
-    assert missing_grants(_without(role, "bedrock:StopModelCustomizationJob")) == ["bedrock:StopModelCustomizationJob: not granted"]
+    assert missing_grants(_without(role, "bedrock:StopModelCustomizationJob")) == [
+        "bedrock:StopModelCustomizationJob: not granted"
+    ]
 
 
 def test_a_removed_key_grant_is_caught(estates, roles):
@@ -373,12 +411,25 @@ def test_a_removed_key_grant_is_caught(estates, roles):
 
 def test_a_dead_grant_is_caught(roles):
     role = _role_serving(roles, "Custom::BedrockProvisionedThroughput", "promotion")
-    extra = Statement(("bedrock:CreateProvisionedModelThroughput",), ("arn:aws:bedrock:us-west-2:111111111111:provisioned-model/*",), {})
+    extra = Statement(
+        ("bedrock:CreateProvisionedModelThroughput",),
+        ("arn:aws:bedrock:us-west-2:111111111111:provisioned-model/*",),
+        {},
+    )
     handler_role = role.handler_role
     widened = Role(
-        HandlerRole(handler_role.stack_id, handler_role.role, handler_role.resource_types, (*handler_role.statements, extra), handler_role.functions),
-        role.stage, role.account, role.region, role.template,
-    )  # fmt: skip
+        HandlerRole(
+            handler_role.stack_id,
+            handler_role.role,
+            handler_role.resource_types,
+            (*handler_role.statements, extra),
+            handler_role.functions,
+        ),
+        role.stage,
+        role.account,
+        role.region,
+        role.template,
+    )
     assert any("takes no such resource" in p for p in dead_grants(widened))
 
 
@@ -406,7 +457,11 @@ def _tools_modules_reached_from(module: str) -> set[str]:
         reached.add(name)
         for node in ast.walk(ast.parse(importlib.import_module(name).__loader__.get_source(name))):
             if isinstance(node, ast.ImportFrom):
-                base = importlib.util.resolve_name("." * node.level + (node.module or ""), "constructs_lib.tools") if node.level else (node.module or "")
+                base = (
+                    importlib.util.resolve_name("." * node.level + (node.module or ""), "constructs_lib.tools")
+                    if node.level
+                    else (node.module or "")
+                )
                 candidates = [base] + [f"{base}.{alias.name}" for alias in node.names]
             elif isinstance(node, ast.Import):
                 candidates = [alias.name for alias in node.names]
@@ -417,7 +472,10 @@ def _tools_modules_reached_from(module: str) -> set[str]:
 
 
 GATE_MODULES = tuple(sorted(_tools_modules_reached_from("constructs_lib.tools.gate")))
-SERVED_TYPES = {"Custom::BedrockCustomModelDeployment": "custom-model-deployment", "Custom::BedrockProvisionedThroughput": "provisioned-model"}
+SERVED_TYPES = {
+    "Custom::BedrockCustomModelDeployment": "custom-model-deployment",
+    "Custom::BedrockProvisionedThroughput": "provisioned-model",
+}
 
 
 def gate_operations() -> set[tuple[str, str]]:
@@ -429,7 +487,11 @@ def gate_operations() -> set[tuple[str, str]]:
     from botocore import xform_name
 
     session = botocore.session.get_session()
-    names = {xform_name(op): service for service in GATE_SERVICES for op in session.get_service_model(service).operation_names}
+    names = {
+        xform_name(op): service
+        for service in GATE_SERVICES
+        for op in session.get_service_model(service).operation_names
+    }
     found = set()
     for module in GATE_MODULES:
         tree = ast.parse(importlib.import_module(module).__loader__.get_source(module))
@@ -445,13 +507,22 @@ def test_the_gate_calls_converse_stream_and_describe_stacks_only():
 
 def _gate_role(estate, stage: str) -> tuple[dict, list[Statement]]:
     template = estate.stack(f"{stage}/Serving").template
-    [logical] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role" and r["Properties"].get("RoleName") == f"bedrock-estate-{stage}-gate"]
+    [logical] = [
+        k
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role" and r["Properties"].get("RoleName") == f"bedrock-estate-{stage}-gate"
+    ]
     statements = [
-        Statement(tuple(_listed(st["Action"])), tuple(json.dumps(r, sort_keys=True) if not isinstance(r, str) else r for r in _listed(st["Resource"])), st.get("Condition", {}))
+        Statement(
+            tuple(_listed(st["Action"])),
+            tuple(json.dumps(r, sort_keys=True) if not isinstance(r, str) else r for r in _listed(st["Resource"])),
+            st.get("Condition", {}),
+        )
         for r in template["Resources"].values()
-        if r["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy") and {"Ref": logical} in r["Properties"].get("Roles", [])
+        if r["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+        and {"Ref": logical} in r["Properties"].get("Roles", [])
         for st in r["Properties"]["PolicyDocument"]["Statement"]
-    ]  # fmt: skip
+    ]
     return template, statements
 
 
@@ -467,8 +538,9 @@ def test_the_gate_role_grants_each_call_on_its_resource_types_and_nothing_else(e
     assert granted_actions == needed | {"kms:Decrypt", "kms:GenerateDataKey"}
     served = {
         json.dumps({"Fn::GetAtt": [k, "Arn"]}, sort_keys=True): SERVED_TYPES[r["Type"]]
-        for k, r in template["Resources"].items() if r["Type"] in SERVED_TYPES
-    }  # fmt: skip
+        for k, r in template["Resources"].items()
+        if r["Type"] in SERVED_TYPES
+    }
     [stream] = [st for st in statements if "bedrock:InvokeModelWithResponseStream" in st.actions]
     action = REFERENCE.action("bedrock:InvokeModelWithResponseStream")
     assert action is not None and set(stream.resources) <= set(served)
@@ -491,7 +563,9 @@ def _grader_grant(stack, arn):
     resources = stack.template["Resources"]
     if isinstance(arn, dict) and "Ref" in arn and resources[arn["Ref"]]["Type"] == "AWS::Lambda::Version":
         version = resources[arn["Ref"]]
-        assert version.get("DeletionPolicy") == "Retain", f"{stack.stack_id}: a grader version would be deleted under a running job"
+        assert version.get("DeletionPolicy") == "Retain", (
+            f"{stack.stack_id}: a grader version would be deleted under a running job"
+        )
         function = version["Properties"]["FunctionName"]["Ref"]
         return {"Fn::Join": ["", [{"Fn::GetAtt": [function, "Arn"]}, ":*"]]}
     return arn
@@ -512,18 +586,27 @@ def test_the_service_role_may_invoke_exactly_the_graders_of_its_stages_rft_jobs(
                 for _, p in custom_resources(stack.template, "Custom::BedrockCustomizationJob")
                 if "rftConfig" in (p.get("CustomizationConfig") or {})
             ]
-            roles = {json.dumps(p["RoleArn"], sort_keys=True) for _, p in custom_resources(stack.template, "Custom::BedrockCustomizationJob")}
+            roles = {
+                json.dumps(p["RoleArn"], sort_keys=True)
+                for _, p in custom_resources(stack.template, "Custom::BedrockCustomizationJob")
+            }
             assert len(roles) == 1, stack.stack_id  # every job passes the stage's service role
             [role_arn] = [json.loads(r) for r in roles]
             # Policies are attached to the imported role by name: the role ARN's import, split after "/".
             export = role_arn["Fn::ImportValue"]
             attached = [
-                s for r in stack.template["Resources"].values() if r["Type"] == "AWS::IAM::ManagedPolicy"
+                s
+                for r in stack.template["Resources"].values()
+                if r["Type"] == "AWS::IAM::ManagedPolicy"
                 and f'"Fn::ImportValue": "{export}"' in json.dumps(r["Properties"].get("Roles", []))
                 for s in r["Properties"]["PolicyDocument"]["Statement"]
-            ]  # fmt: skip
+            ]
             lambda_statements = [s for s in attached if "lambda:" in json.dumps(s["Action"])]
-            granted_arns = [r for s in lambda_statements for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
+            granted_arns = [
+                r
+                for s in lambda_statements
+                for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+            ]
             assert all(s["Action"] == "lambda:InvokeFunction" for s in lambda_statements), stack.stack_id
             expected = [_grader_grant(stack, arn) for arn in graders]
             assert sorted(map(json.dumps, granted_arns)) == sorted(map(json.dumps, expected)), stack.stack_id

@@ -96,7 +96,12 @@ class Template:
             return value
         if set(value) == {"Ref"}:
             ref = value["Ref"]
-            pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+            pseudo = {
+                "AWS::AccountId": ACCOUNT,
+                "AWS::Region": REGION,
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+            }
             if ref in pseudo:
                 return pseudo[ref]
             if ref in self.parameters and self.parameters[ref]["Type"].startswith("AWS::SSM::Parameter::Value"):

@@ -52,11 +52,18 @@ class FakeBedrock(ServiceFake):
         model_arn = f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/{job['baseModelArn'].split('/')[-1]}/{job['jobArn'][-12:]}"
         job["outputModelArn"] = model_arn
         self.models[job["outputModelName"]] = {
-            "modelArn": model_arn, "modelName": job["outputModelName"], "jobArn": job["jobArn"], "baseModelArn": job["baseModelArn"],
-        }  # fmt: skip
+            "modelArn": model_arn,
+            "modelName": job["outputModelName"],
+            "jobArn": job["jobArn"],
+            "baseModelArn": job["baseModelArn"],
+        }
 
     def make_legacy(self, model_id: str, end_of_life: datetime) -> None:
-        self.lifecycles[model_id] = {"status": "LEGACY", "legacyTime": end_of_life - timedelta(days=180), "endOfLifeTime": end_of_life}
+        self.lifecycles[model_id] = {
+            "status": "LEGACY",
+            "legacyTime": end_of_life - timedelta(days=180),
+            "endOfLifeTime": end_of_life,
+        }
 
     def fail(self, name: str, message: str) -> None:
         self.jobs[name].update(status="Failed", failureMessage=message)
@@ -81,7 +88,12 @@ class FakeBedrock(ServiceFake):
         self._enter("GetFoundationModel", params)
         model_id = params["modelIdentifier"].split("foundation-model/")[-1]
         if model_id in self.not_offered:
-            raise self._error("GetFoundationModel", "ResourceNotFoundException", f"The model {model_id} is not available in this region", 404)
+            raise self._error(
+                "GetFoundationModel",
+                "ResourceNotFoundException",
+                f"The model {model_id} is not available in this region",
+                404,
+            )
         details = {
             "modelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{model_id}",
             "modelId": model_id,
@@ -96,16 +108,26 @@ class FakeBedrock(ServiceFake):
             job = self.jobs[name]
             if job.get("clientRequestToken") == params.get("clientRequestToken"):
                 return self._answer("CreateModelCustomizationJob", {"jobArn": job["jobArn"]})
-            raise self._error("CreateModelCustomizationJob", "ConflictException", f"Job name {name} already exists", 409)
+            raise self._error(
+                "CreateModelCustomizationJob", "ConflictException", f"Job name {name} already exists", 409
+            )
         if len([j for j in self.jobs.values() if j["status"] in ("InProgress", "Stopping")]) >= self.concurrent_jobs:
-            raise self._error("CreateModelCustomizationJob", "ServiceQuotaExceededException", "Quota for concurrent jobs reached")
+            raise self._error(
+                "CreateModelCustomizationJob", "ServiceQuotaExceededException", "Quota for concurrent jobs reached"
+            )
         kind = params.get("customizationType", "FINE_TUNING")
         rft = (params.get("customizationConfig") or {}).get("rftConfig")
         # Reinforcement fine-tuning needs its grader; no other type takes an rftConfig (rft-submit-job.html).
         if kind == "REINFORCEMENT_FINE_TUNING" and not ((rft or {}).get("graderConfig") or {}).get("lambdaGrader"):
-            raise self._error("CreateModelCustomizationJob", "ValidationException", "rftConfig.graderConfig is required for REINFORCEMENT_FINE_TUNING")
+            raise self._error(
+                "CreateModelCustomizationJob",
+                "ValidationException",
+                "rftConfig.graderConfig is required for REINFORCEMENT_FINE_TUNING",
+            )
         if rft is not None and kind != "REINFORCEMENT_FINE_TUNING":
-            raise self._error("CreateModelCustomizationJob", "ValidationException", f"rftConfig is not supported for {kind}")
+            raise self._error(
+                "CreateModelCustomizationJob", "ValidationException", f"rftConfig is not supported for {kind}"
+            )
         base = params["baseModelIdentifier"]
         arn = f"arn:aws:bedrock:{self.region}:{self.account}:model-customization-job/{base}/{next(self._ids):012d}"
         self.jobs[name] = {
@@ -115,7 +137,10 @@ class FakeBedrock(ServiceFake):
             "clientRequestToken": params.get("clientRequestToken"),
             "roleArn": params["roleArn"],
             "status": "InProgress",
-            "statusDetails": {"validationDetails": {"status": "InProgress"}, "trainingDetails": {"status": "NotStarted"}},
+            "statusDetails": {
+                "validationDetails": {"status": "InProgress"},
+                "trainingDetails": {"status": "NotStarted"},
+            },
             "creationTime": datetime.now(UTC),
             "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{base}",
             "customizationType": kind,
@@ -147,10 +172,19 @@ class FakeBedrock(ServiceFake):
         self._enter("ListModelCustomizationJobs", params)
         wanted = params.get("statusEquals")
         summaries = [
-            {"jobArn": j["jobArn"], "baseModelArn": j["baseModelArn"], "jobName": j["jobName"], "status": j["status"], "creationTime": j["creationTime"]}
-            for j in self.jobs.values() if wanted is None or j["status"] == wanted
-        ]  # fmt: skip
-        return self._answer("ListModelCustomizationJobs", self._page(params, "modelCustomizationJobSummaries", summaries))
+            {
+                "jobArn": j["jobArn"],
+                "baseModelArn": j["baseModelArn"],
+                "jobName": j["jobName"],
+                "status": j["status"],
+                "creationTime": j["creationTime"],
+            }
+            for j in self.jobs.values()
+            if wanted is None or j["status"] == wanted
+        ]
+        return self._answer(
+            "ListModelCustomizationJobs", self._page(params, "modelCustomizationJobSummaries", summaries)
+        )
 
     def delete_custom_model(self, **params: Any) -> dict[str, Any]:
         self._enter("DeleteCustomModel", params)
@@ -159,7 +193,9 @@ class FakeBedrock(ServiceFake):
         if name is None:
             raise self._error("DeleteCustomModel", "ResourceNotFoundException", f"Model {identifier} not found", 404)
         if name in self.in_use:
-            raise self._error("DeleteCustomModel", "ConflictException", "Model is in use by a provisioned throughput", 409)
+            raise self._error(
+                "DeleteCustomModel", "ConflictException", "Model is in use by a provisioned throughput", 409
+            )
         del self.models[name]
         return self._answer("DeleteCustomModel", {})
 
@@ -177,7 +213,11 @@ class FakeBedrock(ServiceFake):
     # -- serving: test controls -----------------------------------------------------------------------
     def add_model(self, name: str, base_model: str = "amazon.nova-lite-v1:0:300k") -> str:
         arn = f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/base/{name[-12:].rjust(12, '0')}"
-        self.models[name] = {"modelArn": arn, "modelName": name, "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{base_model}"}
+        self.models[name] = {
+            "modelArn": arn,
+            "modelName": name,
+            "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{base_model}",
+        }
         return arn
 
     def settle(self, fail: str | None = None) -> None:
@@ -205,7 +245,12 @@ class FakeBedrock(ServiceFake):
         identifier = params["modelIdentifier"]
         for name, model in self.models.items():
             if identifier in (name, model["modelArn"]):
-                answer = {"modelArn": model["modelArn"], "modelName": name, "creationTime": datetime.now(UTC), "modelStatus": "Active"}
+                answer = {
+                    "modelArn": model["modelArn"],
+                    "modelName": name,
+                    "creationTime": datetime.now(UTC),
+                    "modelStatus": "Active",
+                }
                 if model.get("baseModelArn"):
                     answer["baseModelArn"] = model["baseModelArn"]
                 return self._answer("GetCustomModel", answer)
@@ -216,13 +261,17 @@ class FakeBedrock(ServiceFake):
         self._enter("ListCustomModels", params)
         summaries = [
             {
-                "modelArn": m["modelArn"], "modelName": name, "creationTime": datetime.now(UTC),
+                "modelArn": m["modelArn"],
+                "modelName": name,
+                "creationTime": datetime.now(UTC),
                 "baseModelArn": "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k",
-                "baseModelName": "claude-3-haiku", "ownerAccountId": self.account, "modelStatus": "Active",
+                "baseModelName": "claude-3-haiku",
+                "ownerAccountId": self.account,
+                "modelStatus": "Active",
             }
             for name, m in self.models.items()
             if params.get("isOwned", True) and params.get("nameContains", "") in name
-        ]  # fmt: skip
+        ]
         return self._answer("ListCustomModels", self._page(params, "modelSummaries", summaries))
 
     # -- provisioned throughput ----------------------------------------------------------------------
@@ -237,24 +286,38 @@ class FakeBedrock(ServiceFake):
         name = params["provisionedModelName"]
         if name in self.throughputs:
             if self.throughputs[name]["token"] == params.get("clientRequestToken"):
-                return self._answer("CreateProvisionedModelThroughput", {"provisionedModelArn": self.throughputs[name]["provisionedModelArn"]})
+                return self._answer(
+                    "CreateProvisionedModelThroughput",
+                    {"provisionedModelArn": self.throughputs[name]["provisionedModelArn"]},
+                )
             raise self._error("CreateProvisionedModelThroughput", "ValidationException", f"{name} already exists")
         if not any(m["modelArn"] == params["modelId"] for m in self.models.values()):
             raise self._error("CreateProvisionedModelThroughput", "ResourceNotFoundException", "model not found", 404)
         used = sum(t["modelUnits"] for t in self.throughputs.values())
         if used + params["modelUnits"] > self.unit_quota:
-            raise self._error("CreateProvisionedModelThroughput", "ServiceQuotaExceededException", "Model units quota exceeded")
+            raise self._error(
+                "CreateProvisionedModelThroughput", "ServiceQuotaExceededException", "Model units quota exceeded"
+            )
         now = datetime.now(UTC)
         arn = f"arn:aws:bedrock:{self.region}:{self.account}:provisioned-model/{next(self._ids):012d}"
         item = {
-            "provisionedModelName": name, "provisionedModelArn": arn, "modelUnits": params["modelUnits"],
-            "desiredModelUnits": params["modelUnits"], "modelArn": params["modelId"], "desiredModelArn": params["modelId"],
+            "provisionedModelName": name,
+            "provisionedModelArn": arn,
+            "modelUnits": params["modelUnits"],
+            "desiredModelUnits": params["modelUnits"],
+            "modelArn": params["modelId"],
+            "desiredModelArn": params["modelId"],
             "foundationModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
-            "status": "Creating", "creationTime": now, "lastModifiedTime": now, "token": params.get("clientRequestToken"),
-        }  # fmt: skip
+            "status": "Creating",
+            "creationTime": now,
+            "lastModifiedTime": now,
+            "token": params.get("clientRequestToken"),
+        }
         if params.get("commitmentDuration"):
             days = 31 if params["commitmentDuration"] == "OneMonth" else 183
-            item.update(commitmentDuration=params["commitmentDuration"], commitmentExpirationTime=now + timedelta(days=days))
+            item.update(
+                commitmentDuration=params["commitmentDuration"], commitmentExpirationTime=now + timedelta(days=days)
+            )
         self.throughputs[name] = item
         self.tags[arn] = {t["key"]: t["value"] for t in params.get("tags", [])}
         return self._answer("CreateProvisionedModelThroughput", {"provisionedModelArn": arn})
@@ -268,7 +331,9 @@ class FakeBedrock(ServiceFake):
         self._enter("UpdateProvisionedModelThroughput", params)
         item = self._throughput("UpdateProvisionedModelThroughput", params["provisionedModelId"])
         if item["status"] != "InService":
-            raise self._error("UpdateProvisionedModelThroughput", "ValidationException", f"throughput is {item['status']}")
+            raise self._error(
+                "UpdateProvisionedModelThroughput", "ValidationException", f"throughput is {item['status']}"
+            )
         if params.get("desiredModelId"):
             item.update(desiredModelArn=params["desiredModelId"], status="Updating")
         return self._answer("UpdateProvisionedModelThroughput", {})
@@ -278,7 +343,9 @@ class FakeBedrock(ServiceFake):
         item = self._throughput("DeleteProvisionedModelThroughput", params["provisionedModelId"])
         expires = item.get("commitmentExpirationTime")
         if expires and expires > datetime.now(UTC):
-            raise self._error("DeleteProvisionedModelThroughput", "ConflictException", "commitment term has not ended", 409)
+            raise self._error(
+                "DeleteProvisionedModelThroughput", "ConflictException", "commitment term has not ended", 409
+            )
         del self.throughputs[item["provisionedModelName"]]
         return self._answer("DeleteProvisionedModelThroughput", {})
 
@@ -295,20 +362,32 @@ class FakeBedrock(ServiceFake):
         if name not in self.deployments:
             arn = f"arn:aws:bedrock:{self.region}:{self.account}:custom-model-deployment/{next(self._ids):012d}"
             self.deployments[name] = {
-                "customModelDeploymentArn": arn, "modelDeploymentName": name, "modelArn": params["modelArn"],
-                "createdAt": datetime.now(UTC), "status": "Creating", "description": params.get("description", "x"),
-            }  # fmt: skip
-        return self._answer("CreateCustomModelDeployment", {"customModelDeploymentArn": self.deployments[name]["customModelDeploymentArn"]})
+                "customModelDeploymentArn": arn,
+                "modelDeploymentName": name,
+                "modelArn": params["modelArn"],
+                "createdAt": datetime.now(UTC),
+                "status": "Creating",
+                "description": params.get("description", "x"),
+            }
+        return self._answer(
+            "CreateCustomModelDeployment",
+            {"customModelDeploymentArn": self.deployments[name]["customModelDeploymentArn"]},
+        )
 
     def get_custom_model_deployment(self, **params: Any) -> dict[str, Any]:
         self._enter("GetCustomModelDeployment", params)
-        return self._answer("GetCustomModelDeployment", dict(self._deployment("GetCustomModelDeployment", params["customModelDeploymentIdentifier"])))
+        return self._answer(
+            "GetCustomModelDeployment",
+            dict(self._deployment("GetCustomModelDeployment", params["customModelDeploymentIdentifier"])),
+        )
 
     def update_custom_model_deployment(self, **params: Any) -> dict[str, Any]:
         self._enter("UpdateCustomModelDeployment", params)
         item = self._deployment("UpdateCustomModelDeployment", params["customModelDeploymentIdentifier"])
         item["updateDetails"] = {"modelArn": params["modelArn"], "updateStatus": "Updating"}
-        return self._answer("UpdateCustomModelDeployment", {"customModelDeploymentArn": item["customModelDeploymentArn"]})
+        return self._answer(
+            "UpdateCustomModelDeployment", {"customModelDeploymentArn": item["customModelDeploymentArn"]}
+        )
 
     def delete_custom_model_deployment(self, **params: Any) -> dict[str, Any]:
         self._enter("DeleteCustomModelDeployment", params)
@@ -334,21 +413,32 @@ class FakeBedrock(ServiceFake):
             if job["clientRequestToken"] == params.get("clientRequestToken"):
                 return self._answer("CreateModelCopyJob", {"jobArn": job["jobArn"]})
         name = params["targetModelName"]
-        if name in self.models or any(j["targetModelName"] == name and j["status"] == "InProgress" for j in self.copy_jobs):
+        if name in self.models or any(
+            j["targetModelName"] == name and j["status"] == "InProgress" for j in self.copy_jobs
+        ):
             raise self._error("CreateModelCopyJob", "ConflictException", f"Model {name} already exists", 409)
         job = {
             "jobArn": f"arn:aws:bedrock:{self.region}:{self.account}:model-copy-job/{next(self._ids):012d}",
-            "status": "InProgress", "creationTime": datetime.now(UTC), "targetModelName": name,
+            "status": "InProgress",
+            "creationTime": datetime.now(UTC),
+            "targetModelName": name,
             "targetModelArn": f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/base/{name[-12:].rjust(12, '0')}",
-            "sourceAccountId": params["sourceModelArn"].split(":")[4], "sourceModelArn": params["sourceModelArn"],
-            "targetModelKmsKeyArn": params.get("modelKmsKeyId"), "targetModelTags": params.get("targetModelTags", []),
-            "clientRequestToken": params.get("clientRequestToken"), "baseModel": self.source_base_model,
-        }  # fmt: skip
+            "sourceAccountId": params["sourceModelArn"].split(":")[4],
+            "sourceModelArn": params["sourceModelArn"],
+            "targetModelKmsKeyArn": params.get("modelKmsKeyId"),
+            "targetModelTags": params.get("targetModelTags", []),
+            "clientRequestToken": params.get("clientRequestToken"),
+            "baseModel": self.source_base_model,
+        }
         self.copy_jobs.append(job)
         return self._answer("CreateModelCopyJob", {"jobArn": job["jobArn"]})
 
     def list_model_copy_jobs(self, **params: Any) -> dict[str, Any]:
         self._enter("ListModelCopyJobs", params)
         wanted = params.get("targetModelNameContains", "")
-        summaries = [{k: v for k, v in j.items() if k not in ("clientRequestToken", "baseModel") and v is not None} for j in self.copy_jobs if wanted in j["targetModelName"]]
+        summaries = [
+            {k: v for k, v in j.items() if k not in ("clientRequestToken", "baseModel") and v is not None}
+            for j in self.copy_jobs
+            if wanted in j["targetModelName"]
+        ]
         return self._answer("ListModelCopyJobs", self._page(params, "modelCopyJobSummaries", summaries))

@@ -35,21 +35,32 @@ class FakeRam(ServiceFake):
 
     def _summary(self, share: dict[str, Any]) -> dict[str, Any]:
         return {
-            "resourceShareArn": share["arn"], "name": share["name"], "owningAccountId": self.account, "status": share["status"],
-            "allowExternalPrincipals": share["allowExternalPrincipals"], "tags": share["tags"],
-        }  # fmt: skip
+            "resourceShareArn": share["arn"],
+            "name": share["name"],
+            "owningAccountId": self.account,
+            "status": share["status"],
+            "allowExternalPrincipals": share["allowExternalPrincipals"],
+            "tags": share["tags"],
+        }
 
     def create_resource_share(self, **params: Any) -> dict[str, Any]:
         self._enter("CreateResourceShare", params)
         for share in self.live():
             if share["clientToken"] == params.get("clientToken"):
                 return self._answer("CreateResourceShare", {"resourceShare": self._summary(share)})
-        arn = f"arn:aws:ram:{self.region}:{self.account}:resource-share/{next(self._ids):08d}-0000-0000-0000-000000000000"
+        arn = (
+            f"arn:aws:ram:{self.region}:{self.account}:resource-share/{next(self._ids):08d}-0000-0000-0000-000000000000"
+        )
         self.shares[arn] = {
-            "arn": arn, "name": params["name"], "status": "ACTIVE", "clientToken": params.get("clientToken"),
-            "resources": list(params.get("resourceArns", [])), "principals": list(params.get("principals", [])),
-            "allowExternalPrincipals": params.get("allowExternalPrincipals", True), "tags": params.get("tags", []),
-        }  # fmt: skip
+            "arn": arn,
+            "name": params["name"],
+            "status": "ACTIVE",
+            "clientToken": params.get("clientToken"),
+            "resources": list(params.get("resourceArns", [])),
+            "principals": list(params.get("principals", [])),
+            "allowExternalPrincipals": params.get("allowExternalPrincipals", True),
+            "tags": params.get("tags", []),
+        }
         return self._answer("CreateResourceShare", {"resourceShare": self._summary(self.shares[arn])})
 
     def get_resource_shares(self, **params: Any) -> dict[str, Any]:
@@ -61,7 +72,12 @@ class FakeRam(ServiceFake):
         self._enter("GetResourceShareAssociations", params)
         field = "resources" if params["associationType"] == "RESOURCE" else "principals"
         answer = [
-            {"resourceShareArn": arn, "associatedEntity": entity, "associationType": params["associationType"], "status": "ASSOCIATED"}
+            {
+                "resourceShareArn": arn,
+                "associatedEntity": entity,
+                "associationType": params["associationType"],
+                "status": "ASSOCIATED",
+            }
             for arn in params.get("resourceShareArns", [])
             for entity in self._share("GetResourceShareAssociations", arn)[field]
         ]
@@ -101,11 +117,15 @@ class SharedModelsView(ServiceFake):
         visible = set(self.ram.shared_with(self.account))
         summaries = [
             {
-                "modelArn": m["modelArn"], "modelName": name, "creationTime": datetime.now(UTC),
-                "baseModelArn": m["baseModelArn"], "baseModelName": m["baseModelArn"].split("/")[-1],
-                "ownerAccountId": self.owner.account, "modelStatus": "Active",
+                "modelArn": m["modelArn"],
+                "modelName": name,
+                "creationTime": datetime.now(UTC),
+                "baseModelArn": m["baseModelArn"],
+                "baseModelName": m["baseModelArn"].split("/")[-1],
+                "ownerAccountId": self.owner.account,
+                "modelStatus": "Active",
             }
             for name, m in self.owner.models.items()
             if m["modelArn"] in visible and params.get("nameContains", "") in name
-        ]  # fmt: skip
+        ]
         return self._answer("ListCustomModels", self._page(params, "modelSummaries", summaries))

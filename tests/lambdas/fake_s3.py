@@ -22,7 +22,9 @@ class FakeS3(ServiceFake):
         handle_copy_source_param(params)
         self._enter("CopyObject", params)
         if source not in self.objects:
-            raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "The specified key does not exist."}}, "CopyObject")
+            raise ClientError(
+                {"Error": {"Code": "NoSuchKey", "Message": "The specified key does not exist."}}, "CopyObject"
+            )
         self.objects[(params["Bucket"], params["Key"])] = self.objects[source]
         return {"CopyObjectResult": {}}
 

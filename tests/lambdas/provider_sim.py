@@ -66,12 +66,29 @@ class Provider:
             aws_factory=aws_factory or (lambda region, deadline: aws_with(dict(self.clients), self.clock)),
         )
 
-    def on_event(self, request_type: str, resource_type: str, props: Mapping[str, Any], *, logical_id: str = "Resource", **extra: Any) -> dict[str, Any]:
+    def on_event(
+        self,
+        request_type: str,
+        resource_type: str,
+        props: Mapping[str, Any],
+        *,
+        logical_id: str = "Resource",
+        **extra: Any,
+    ) -> dict[str, Any]:
         """CloudFormation's request, delivered to on_event."""
-        return self.dispatcher.on_event(event(request_type, resource_type, dict(props), logical_id=logical_id, **extra), Context())
+        return self.dispatcher.on_event(
+            event(request_type, resource_type, dict(props), logical_id=logical_id, **extra), Context()
+        )
 
     def poll(
-        self, request_type: str, resource_type: str, props: Mapping[str, Any], answer: Mapping[str, Any], *, logical_id: str = "Resource", **extra: Any
+        self,
+        request_type: str,
+        resource_type: str,
+        props: Mapping[str, Any],
+        answer: Mapping[str, Any],
+        *,
+        logical_id: str = "Resource",
+        **extra: Any,
     ) -> dict[str, Any]:
         """One is_complete call: the request with the on_event ``answer`` merged in, as the framework does."""
         merged = {**event(request_type, resource_type, dict(props), logical_id=logical_id, **extra), **answer}
@@ -94,7 +111,9 @@ class Provider:
         answer = self.on_event(request_type, resource_type, props, logical_id=logical_id, **extra)
         kind = kinds.BY_TYPE.get(resource_type)
         if kind is not None and not kind.asynchronous and request_type != "Delete":
-            assert answer.get(SETTLED) is True, f"{resource_type} is declared synchronous but on_event left work for the polls"
+            assert answer.get(SETTLED) is True, (
+                f"{resource_type} is declared synchronous but on_event left work for the polls"
+            )
         deployment = Deployment(answer)
         for number in range(1, max_polls + 1):
             if between is not None:
@@ -105,7 +124,9 @@ class Provider:
                 break
         return deployment
 
-    def resource(self, resource_type: str, logical_id: str = "Resource", props: Mapping[str, Any] | None = None) -> Resource:
+    def resource(
+        self, resource_type: str, logical_id: str = "Resource", props: Mapping[str, Any] | None = None
+    ) -> Resource:
         """One resource of the stack: the requests of ``resource_type`` for ``logical_id``, with
         ``props`` as the properties when a call gives none."""
         return Resource(self, resource_type, logical_id, props)
@@ -125,16 +146,36 @@ class Resource:
         assert chosen is not None, "no properties given"
         return resource_type or self.resource_type, chosen
 
-    def on_event(self, request_type: str, props: Mapping[str, Any] | None = None, *, resource_type: str | None = None, **extra: Any) -> dict[str, Any]:
+    def on_event(
+        self,
+        request_type: str,
+        props: Mapping[str, Any] | None = None,
+        *,
+        resource_type: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         kind, chosen = self._args(props, resource_type)
         return self.provider.on_event(request_type, kind, chosen, logical_id=self.logical_id, **extra)
 
     def poll(
-        self, request_type: str, props: Mapping[str, Any] | None, answer: Mapping[str, Any], *, resource_type: str | None = None, **extra: Any
+        self,
+        request_type: str,
+        props: Mapping[str, Any] | None,
+        answer: Mapping[str, Any],
+        *,
+        resource_type: str | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
         kind, chosen = self._args(props, resource_type)
         return self.provider.poll(request_type, kind, chosen, answer, logical_id=self.logical_id, **extra)
 
-    def deploy(self, request_type: str, props: Mapping[str, Any] | None = None, *, resource_type: str | None = None, **extra: Any) -> Deployment:
+    def deploy(
+        self,
+        request_type: str,
+        props: Mapping[str, Any] | None = None,
+        *,
+        resource_type: str | None = None,
+        **extra: Any,
+    ) -> Deployment:
         kind, chosen = self._args(props, resource_type)
         return self.provider.deploy(request_type, kind, chosen, logical_id=self.logical_id, **extra)

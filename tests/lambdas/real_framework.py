@@ -121,7 +121,12 @@ class RealFramework:
         self.runtime = runtime
         self._log = log.open("w")
         self.process = subprocess.Popen(
-            [node, str(DRIVER), str(runtime)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env
+            [node, str(DRIVER), str(runtime)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            env=env,
         )
 
     def close(self) -> None:
@@ -144,7 +149,12 @@ class RealFramework:
         return json.loads(line)
 
     def _run(
-        self, handler: str, event: dict[str, Any], dispatcher: Dispatcher, deployment: Deployment, env: dict[str, str | None] | None = None
+        self,
+        handler: str,
+        event: dict[str, Any],
+        dispatcher: Dispatcher,
+        deployment: Deployment,
+        env: dict[str, str | None] | None = None,
     ) -> dict[str, Any]:
         """Run one framework entry point; answer its invocations; return its 'done' message with
         any waiter start or response it produced."""

@@ -28,7 +28,9 @@ class ServiceFake:
         # handler reads past the first page.
         self.page_size: int | None = None
 
-    def fail_next(self, operation: str, code: str, message: str = "injected", status: int = 400, times: int = 1) -> None:
+    def fail_next(
+        self, operation: str, code: str, message: str = "injected", status: int = 400, times: int = 1
+    ) -> None:
         self._faults.setdefault(operation, []).extend([(code, message, status)] * times)
 
     def _enter(self, operation: str, params: dict[str, Any]) -> None:
@@ -41,7 +43,9 @@ class ServiceFake:
 
     @staticmethod
     def _error(operation: str, code: str, message: str, status: int = 400) -> ClientError:
-        return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation)
+        return ClientError(
+            {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation
+        )
 
     def _page(self, params: dict[str, Any], key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
         """One page of ``items`` as list operations answer: ``{key: [...], "nextToken"?: ...}``."""

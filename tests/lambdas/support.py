@@ -26,7 +26,10 @@ def event(request_type: str, resource_type: str, properties: dict[str, Any], **e
         "RequestId": extra.pop("request_id", "5b1c-request"),
         "ResponseURL": "https://cloudformation-custom-resource-response.invalid/",
         "ServiceToken": "arn:aws:lambda:us-west-2:111111111111:function:framework",
-        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:us-west-2:111111111111:function:framework", **properties},
+        "ResourceProperties": {
+            "ServiceToken": "arn:aws:lambda:us-west-2:111111111111:function:framework",
+            **properties,
+        },
         **extra,
     }
 

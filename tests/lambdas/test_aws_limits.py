@@ -34,11 +34,23 @@ def summary(name: str) -> dict:
 def test_paginate_reads_every_page_retrying_each_page():
     client, stub = stubbed()
     stub.add_response("list_custom_models", {"modelSummaries": [summary("a")], "nextToken": "t1"}, {"isOwned": True})
-    stub.add_client_error("list_custom_models", "ThrottlingException", "Rate exceeded", 429, expected_params={"isOwned": True, "nextToken": "t1"})
-    stub.add_response("list_custom_models", {"modelSummaries": [summary("b")], "nextToken": "t2"}, {"isOwned": True, "nextToken": "t1"})
+    stub.add_client_error(
+        "list_custom_models",
+        "ThrottlingException",
+        "Rate exceeded",
+        429,
+        expected_params={"isOwned": True, "nextToken": "t1"},
+    )
+    stub.add_response(
+        "list_custom_models",
+        {"modelSummaries": [summary("b")], "nextToken": "t2"},
+        {"isOwned": True, "nextToken": "t1"},
+    )
     stub.add_response("list_custom_models", {"modelSummaries": [summary("c")]}, {"isOwned": True, "nextToken": "t2"})
     with stub:
-        models = aws_with({"bedrock": client}).paginate("bedrock", "list_custom_models", result_key="modelSummaries", isOwned=True)
+        models = aws_with({"bedrock": client}).paginate(
+            "bedrock", "list_custom_models", result_key="modelSummaries", isOwned=True
+        )
     assert [m["modelName"] for m in models] == ["a", "b", "c"]
     stub.assert_no_pending_responses()
 
@@ -67,7 +79,13 @@ def test_share_drops_a_stale_principal_listed_past_the_first_page():
     stale = ["444444444444", "555555555555"]
     estate.deploy(model_share.KIND.type_name, {**SHARE, "Principals": [PROD, *stale]})
     estate.ram.page_size = 1
-    estate.deploy(model_share.KIND.type_name, SHARE, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])
+    estate.deploy(
+        model_share.KIND.type_name,
+        SHARE,
+        request_type="Update",
+        OldResourceProperties=SHARE,
+        PhysicalResourceId=SHARE["Name"],
+    )
     (share,) = estate.ram.live()
     assert share["principals"] == [PROD]
 
@@ -79,7 +97,9 @@ def test_copy_finds_the_shared_model_and_its_copy_job_past_the_first_page():
     estate.ram.create_resource_share(name="others", resourceArns=others, principals=[PROD])  # listed before ours
     estate.dev.complete(JOB)
     estate.deploy(model_share.KIND.type_name, SHARE)
-    estate.prod.create_model_copy_job(sourceModelArn=others[0], targetModelName=f"{COPY['Name']}-x", clientRequestToken="other")
+    estate.prod.create_model_copy_job(
+        sourceModelArn=others[0], targetModelName=f"{COPY['Name']}-x", clientRequestToken="other"
+    )
     for fake in (estate.dev, estate.prod, estate.ram, estate.view):
         fake.page_size = 1
     answer, polled = estate.deploy(model_copy.KIND.type_name, COPY)
@@ -130,4 +150,6 @@ def test_no_call_starts_after_the_deadline():
     clock = FakeClock()
     client, stub = stubbed()
     with stub, pytest.raises(EstateError, match="was not called: the handler's time is used up"):
-        aws_with({"bedrock": client}, clock, deadline=clock.now - 1).call("bedrock", "get_custom_model", modelIdentifier="m")
+        aws_with({"bedrock": client}, clock, deadline=clock.now - 1).call(
+            "bedrock", "get_custom_model", modelIdentifier="m"
+        )

@@ -58,13 +58,20 @@ def test_every_distillation_student_has_a_teacher_in_the_catalog():
         offer = model.customizations.get("DISTILLATION")
         if offer:
             for region in offer.regions:
-                assert any(model_id in t.students and t.region == region for t in CATALOG.teachers.values()), (model_id, region)
+                assert any(model_id in t.students and t.region == region for t in CATALOG.teachers.values()), (
+                    model_id,
+                    region,
+                )
 
 
 def test_teachers_past_end_of_life_are_not_suggested():
     # Nova Premier teaches Nova Lite in us-east-1 until its EOL (2026-09-14), then no longer.
-    assert "us.amazon.nova-premier-v1:0" in CATALOG.teachers_for("amazon.nova-lite-v1:0:300k", "us-east-1", date(2026, 9, 13))
-    assert "us.amazon.nova-premier-v1:0" not in CATALOG.teachers_for("amazon.nova-lite-v1:0:300k", "us-east-1", date(2026, 9, 14))
+    assert "us.amazon.nova-premier-v1:0" in CATALOG.teachers_for(
+        "amazon.nova-lite-v1:0:300k", "us-east-1", date(2026, 9, 13)
+    )
+    assert "us.amazon.nova-premier-v1:0" not in CATALOG.teachers_for(
+        "amazon.nova-lite-v1:0:300k", "us-east-1", date(2026, 9, 14)
+    )
 
 
 def test_distillation_prompts_are_single_turn_except_for_nova():
@@ -137,9 +144,15 @@ def test_status_is_derived_from_the_dates():
     # Dates decide, whatever status the page showed when it was read.
     assert CATALOG.lifecycle("meta.llama3-1-405b-instruct-v1:0", "us-west-2", before_legacy)[0].status == "Active"
     assert CATALOG.lifecycle("anthropic.claude-3-haiku-20240307-v1:0:200k", "us-west-2", during)[0].status == "Legacy"
-    assert CATALOG.lifecycle("amazon.titan-text-lite-v1:0:4k", "us-east-1", before_legacy)[0].status == "EOL"  # no date: as published
+    assert (
+        CATALOG.lifecycle("amazon.titan-text-lite-v1:0:4k", "us-east-1", before_legacy)[0].status == "EOL"
+    )  # no date: as published
     kind, message = CATALOG.lifecycle_problem("us.amazon.nova-premier-v1:0", "us-east-1", "distillation", DAY)
-    assert kind == "error" and "reached end of life on 2026-09-14 in us-east-1" in message and "Suggested successor: amazon.nova-pro-v1:0" in message
+    assert (
+        kind == "error"
+        and "reached end of life on 2026-09-14 in us-east-1" in message
+        and "Suggested successor: amazon.nova-pro-v1:0" in message
+    )
     kind, message = CATALOG.lifecycle_problem("anthropic.claude-3-haiku-20240307-v1:0:200k", "ap-south-1", "copy", DAY)
     assert kind == "warning" and "Legacy in ap-south-1" in message
     assert CATALOG.lifecycle_problem("amazon.nova-lite-v1:0:300k", "us-east-1", "fine-tuning", DAY) is None
@@ -186,5 +199,11 @@ def test_families_and_inference_profiles_are_read_from_the_catalog(model_id, fam
 def test_distillation_from_an_anthropic_profile_is_refused_like_the_model_itself():
     """A geography prefix does not hide a family distillation is not offered for."""
     for teacher in ("anthropic.claude-3-haiku-20240307-v1:0", "apac.anthropic.claude-3-haiku-20240307-v1:0"):
-        problems = CATALOG.check_job(base_model="amazon.nova-lite-v1:0:300k", customization="DISTILLATION", region="us-east-1", hyperparameters={}, teacher=teacher)
+        problems = CATALOG.check_job(
+            base_model="amazon.nova-lite-v1:0:300k",
+            customization="DISTILLATION",
+            region="us-east-1",
+            hyperparameters={},
+            teacher=teacher,
+        )
         assert any("DISTILLATION from anthropic.* is not offered" in message for _, message in problems), teacher

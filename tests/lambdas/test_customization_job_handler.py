@@ -51,7 +51,12 @@ DISTILLATION = {
     "ValidationDataConfig": None,
     "HyperParameters": {},
     "CustomizationConfig": {
-        "distillationConfig": {"teacherModelConfig": {"teacherModelIdentifier": "amazon.nova-pro-v1:0", "maxResponseLengthForInference": "1000"}}
+        "distillationConfig": {
+            "teacherModelConfig": {
+                "teacherModelIdentifier": "amazon.nova-pro-v1:0",
+                "maxResponseLengthForInference": "1000",
+            }
+        }
     },
 }
 
@@ -67,7 +72,12 @@ RFT = {
     "CustomizationConfig": {
         "rftConfig": {
             "graderConfig": {"lambdaGrader": {"lambdaArn": GRADER}},
-            "hyperParameters": {"epochCount": "2", "batchSize": "64", "learningRate": "1e-05", "reasoningEffort": "high"},
+            "hyperParameters": {
+                "epochCount": "2",
+                "batchSize": "64",
+                "learningRate": "1e-05",
+                "reasoningEffort": "high",
+            },
         }
     },
 }
@@ -75,7 +85,9 @@ RFT = {
 
 def job_resource(fake: FakeBedrock, s3=None) -> Resource:
     """The job of these tests behind the provider simulator, with the Bedrock and S3 fakes."""
-    return Provider({"bedrock": fake, "s3": s3 if s3 is not None else FakeS3()}).resource(RESOURCE_TYPE, "JobSummarizer", PROPS)
+    return Provider({"bedrock": fake, "s3": s3 if s3 is not None else FakeS3()}).resource(
+        RESOURCE_TYPE, "JobSummarizer", PROPS
+    )
 
 
 @pytest.fixture
@@ -87,16 +99,22 @@ def test_create_sends_a_valid_request_with_types_restored(harness, fake):
     answer = harness.on_event("Create")
     [(operation, params)] = [c for c in fake.calls if c[0] == "CreateModelCustomizationJob"]
     assert params["jobName"] == PROPS["JobName"] and params["customModelName"] == PROPS["JobName"]
-    assert params["hyperParameters"] == {"epochCount": "2", "batchSize": "32", "earlyStoppingThreshold": "0.001"}  # map of strings stays strings
+    assert params["hyperParameters"] == {
+        "epochCount": "2",
+        "batchSize": "32",
+        "earlyStoppingThreshold": "0.001",
+    }  # map of strings stays strings
     assert params["clientRequestToken"].startswith("bedrock-estate-dev-summarizer-")
     assert answer["PhysicalResourceId"] == fake.jobs[PROPS["JobName"]]["jobArn"]
     assert "Data" not in answer  # attributes come with the final answer, all of them
     fake.finish_validation(PROPS["JobName"])
     done = harness.poll("Create", PROPS, answer)
     assert done["Data"] == {
-        "JobArn": answer["PhysicalResourceId"], "JobName": PROPS["JobName"], "CustomModelName": PROPS["JobName"],
+        "JobArn": answer["PhysicalResourceId"],
+        "JobName": PROPS["JobName"],
+        "CustomModelName": PROPS["JobName"],
         "ModelLifecycle": "ACTIVE",  # the base model's live lifecycle, read before the job was created
-    }  # fmt: skip
+    }
 
 
 def test_distillation_request_carries_teacher_and_log_source_with_real_types(harness, fake):
@@ -117,11 +135,19 @@ def test_rft_request_carries_the_grader_and_typed_hyperparameters(harness, fake)
     assert params["customizationConfig"] == {
         "rftConfig": {
             "graderConfig": {"lambdaGrader": {"lambdaArn": GRADER}},
-            "hyperParameters": {"epochCount": 2, "batchSize": 64, "learningRate": 1e-05, "reasoningEffort": "high"},  # numbers again
+            "hyperParameters": {
+                "epochCount": 2,
+                "batchSize": 64,
+                "learningRate": 1e-05,
+                "reasoningEffort": "high",
+            },  # numbers again
         }
     }
     assert "hyperParameters" not in params and "validationDataConfig" not in params
-    assert ("GetFoundationModel", {"modelIdentifier": "amazon.nova-2-lite-v1:0:256k"}) in fake.calls  # lifecycle read first
+    assert (
+        "GetFoundationModel",
+        {"modelIdentifier": "amazon.nova-2-lite-v1:0:256k"},
+    ) in fake.calls  # lifecycle read first
     name = params["jobName"]
     fake.finish_validation(name)
     done = harness.poll("Create", RFT, answer)
@@ -130,7 +156,9 @@ def test_rft_request_carries_the_grader_and_typed_hyperparameters(harness, fake)
 
 def test_an_rft_job_bedrock_refuses_is_reported_and_nothing_trains(harness, fake):
     fake.fail_next("CreateModelCustomizationJob", "ValidationException", f"Unable to invoke the grader {GRADER}")
-    with pytest.raises(EstateError, match="ValidationException: Unable to invoke the grader .*fix the value in the estate spec"):
+    with pytest.raises(
+        EstateError, match="ValidationException: Unable to invoke the grader .*fix the value in the estate spec"
+    ):
         harness.on_event("Create", RFT)
     assert fake.running() == []
 
@@ -221,7 +249,9 @@ def test_conflict_from_a_parallel_delivery_adopts_the_winner(harness, fake):
 
 
 def test_validation_exception_from_bedrock_is_reported(harness, fake):
-    fake.fail_next("CreateModelCustomizationJob", "ValidationException", "The provided hyperparameter batchSize is invalid")
+    fake.fail_next(
+        "CreateModelCustomizationJob", "ValidationException", "The provided hyperparameter batchSize is invalid"
+    )
     with pytest.raises(EstateError, match="batchSize is invalid"):
         harness.on_event("Create")
 
@@ -231,7 +261,9 @@ def test_update_with_new_content_launches_a_replacement(harness, fake):
     changed = copy.deepcopy(PROPS)
     changed["HyperParameters"]["epochCount"] = "3"
     changed["NameParts"]["Digest"] = content_hash({"job": "summarizer", "version": 2})
-    second = harness.on_event("Update", changed, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    second = harness.on_event(
+        "Update", changed, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS
+    )
     assert second["PhysicalResourceId"] != first["PhysicalResourceId"]
     assert len(fake.jobs) == 2
 
@@ -247,11 +279,18 @@ def test_rollback_of_a_failed_replacement_goes_back_without_training(harness, fa
     first = harness.on_event("Create")
     fake.fail(PROPS["JobName"], "training diverged")
     new = changed_props()
-    second = harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    second = harness.on_event(
+        "Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS
+    )
     # A later resource fails; CloudFormation rolls back with old and new swapped.
     back = harness.on_event("Update", PROPS, PhysicalResourceId=second["PhysicalResourceId"], OldResourceProperties=new)
     assert back["PhysicalResourceId"] == first["PhysicalResourceId"] and back["EstateSettled"] is True
-    assert back["Data"] == {"JobArn": first["PhysicalResourceId"], "JobName": PROPS["JobName"], "CustomModelName": PROPS["JobName"], "ModelLifecycle": "ACTIVE"}
+    assert back["Data"] == {
+        "JobArn": first["PhysicalResourceId"],
+        "JobName": PROPS["JobName"],
+        "CustomModelName": PROPS["JobName"],
+        "ModelLifecycle": "ACTIVE",
+    }
     assert len(fake.jobs) == 2  # no -r2 of the failed configuration
 
 
@@ -270,9 +309,13 @@ def test_deploying_again_a_configuration_that_failed_after_the_current_job_train
     """Not a rollback: the failed attempt is newer than the resource's job, so -r2 starts."""
     first = harness.on_event("Create")
     new = changed_props()
-    failed = harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    failed = harness.on_event(
+        "Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS
+    )
     fake.fail(fake.jobs[f"bedrock-estate-dev-summarizer-{new['NameParts']['Digest'][:10]}"]["jobName"], "bad data")
-    harness.on_event("Update", PROPS, PhysicalResourceId=failed["PhysicalResourceId"], OldResourceProperties=new)  # rolled back
+    harness.on_event(
+        "Update", PROPS, PhysicalResourceId=failed["PhysicalResourceId"], OldResourceProperties=new
+    )  # rolled back
     again = harness.on_event("Update", new, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
     retry = fake.jobs[f"bedrock-estate-dev-summarizer-{new['NameParts']['Digest'][:10]}-r2"]
     assert again["PhysicalResourceId"] == retry["jobArn"]
@@ -300,8 +343,14 @@ def test_an_update_whose_launch_answer_was_lost_stops_the_new_job(harness, fake)
 def test_update_of_tags_only_stays_in_place(harness, fake):
     first = harness.on_event("Create")
     fake.complete(PROPS["JobName"])
-    retagged = {**PROPS, "JobTags": [{"key": "team", "value": "ml"}], "CustomModelTags": [{"key": "team", "value": "ml"}]}
-    second = harness.on_event("Update", retagged, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    retagged = {
+        **PROPS,
+        "JobTags": [{"key": "team", "value": "ml"}],
+        "CustomModelTags": [{"key": "team", "value": "ml"}],
+    }
+    second = harness.on_event(
+        "Update", retagged, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS
+    )
     assert second["PhysicalResourceId"] == first["PhysicalResourceId"] and len(fake.jobs) == 1
     job = fake.jobs[PROPS["JobName"]]
     assert fake.tags[job["jobArn"]] == {"team": "ml"}
@@ -312,7 +361,9 @@ def test_tags_only_update_does_not_wait_on_the_job(harness, fake):
     first = harness.on_event("Create")
     fake.fail(PROPS["JobName"], "failed long ago")  # even a failed job's tags update at once
     retagged = {**PROPS, "JobTags": [{"key": "team", "value": "ml"}]}
-    answer = harness.on_event("Update", retagged, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS)
+    answer = harness.on_event(
+        "Update", retagged, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS
+    )
     assert harness.poll("Update", retagged, answer, OldResourceProperties=PROPS)["IsComplete"] is True
 
 
@@ -375,7 +426,16 @@ GOOD = "\n".join(
 def preflight_props(uri="s3://shared-data/train.jsonl"):
     return {
         **PROPS,
-        "Preflight": [{"S3Uri": uri, "Format": "messages", "MinRecords": "32", "MaxRecords": "10000", "MaxTokensPerRecord": "32000", "Purpose": "training data"}],
+        "Preflight": [
+            {
+                "S3Uri": uri,
+                "Format": "messages",
+                "MinRecords": "32",
+                "MaxRecords": "10000",
+                "MaxTokensPerRecord": "32000",
+                "Purpose": "training data",
+            }
+        ],
     }
 
 
@@ -437,7 +497,12 @@ def test_continued_pre_training_in_a_vpc_sends_a_valid_request(harness, fake):
         "CustomizationType": "CONTINUED_PRE_TRAINING",
         "TrainingDataConfig": {"s3Uri": "s3://training/datasets/domain-text/abc.jsonl"},
         "ValidationDataConfig": None,
-        "HyperParameters": {"epochCount": "1", "batchSize": "1", "learningRate": "0.00001", "learningRateWarmupSteps": "5"},
+        "HyperParameters": {
+            "epochCount": "1",
+            "batchSize": "1",
+            "learningRate": "0.00001",
+            "learningRateWarmupSteps": "5",
+        },
         "VpcConfig": {"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]},
     }
     harness.on_event("Create", props)
@@ -450,7 +515,9 @@ def test_continued_pre_training_in_a_vpc_sends_a_valid_request(harness, fake):
 
 def test_a_create_whose_poll_fails_stops_its_job_before_reporting(harness, fake):
     answer = harness.on_event("Create")
-    fake.fail_next("GetModelCustomizationJob", "ThrottlingException", "Rate exceeded", 429, times=10)  # every retry of one poll
+    fake.fail_next(
+        "GetModelCustomizationJob", "ThrottlingException", "Rate exceeded", 429, times=10
+    )  # every retry of one poll
     with pytest.raises(EstateError, match=f"Rate exceeded.*stopped job {PROPS['JobName']}"):
         harness.poll("Create", PROPS, answer)
     assert fake.jobs[PROPS["JobName"]]["status"] == "Stopping"

@@ -75,9 +75,10 @@ def cloud():
 def job_of(template: dict, attributes: dict, job: str | None = None) -> tuple[str, dict]:
     sim = Template(template, attributes)
     [logical_id] = [
-        i for i in sim.logical_ids(customization_job.KIND.type_name)
+        i
+        for i in sim.logical_ids(customization_job.KIND.type_name)
         if job is None or template["Resources"][i]["Properties"]["NameParts"]["Readable"].endswith(f"-{job}")
-    ]  # fmt: skip
+    ]
     return logical_id, sim.properties(logical_id)
 
 
@@ -96,7 +97,9 @@ def test_job_lifecycle_from_the_synthesized_templates(cloud, default_estate, tmp
     job_arn = created["PhysicalResourceId"]
     [(_, sent)] = [c for c in cloud.bedrock.calls if c[0] == "CreateModelCustomizationJob"]
     assert sent["trainingDataConfig"]["s3Uri"].startswith("s3://estate-dev-training/datasets/summaries-train/")
-    assert sent["validationDataConfig"]["validators"][0]["s3Uri"].startswith("s3://estate-dev-training/datasets/summaries-validation/")
+    assert sent["validationDataConfig"]["validators"][0]["s3Uri"].startswith(
+        "s3://estate-dev-training/datasets/summaries-validation/"
+    )
     assert sent["outputDataConfig"]["s3Uri"] == "s3://estate-dev-output/jobs/summarizer/"
     assert sent["roleArn"].endswith(":role/estate-dev-customization")
     assert sent["customModelKmsKeyId"].endswith("key/2222bbbb-models")
@@ -109,27 +112,47 @@ def test_job_lifecycle_from_the_synthesized_templates(cloud, default_estate, tmp
     retagged = synth_dev(tmp_path / "tags", lambda d: d["tags"].update(team="search"))
     _, tag_props = job_of(retagged, attributes)
     assert tag_props["JobName"] == props["JobName"]
-    same = cloud.request("Update", customization_job.KIND.type_name, logical_id, tag_props, PhysicalResourceId=job_arn, OldResourceProperties=props)
+    same = cloud.request(
+        "Update",
+        customization_job.KIND.type_name,
+        logical_id,
+        tag_props,
+        PhysicalResourceId=job_arn,
+        OldResourceProperties=props,
+    )
     assert same["PhysicalResourceId"] == job_arn
     assert cloud.wait("Update", customization_job.KIND.type_name, logical_id, tag_props, same)["IsComplete"] is True
     assert cloud.bedrock.tags[job_arn]["team"] == "search"
 
     # Update with replacement: a hyperparameter shapes the model, so a new job under a new name.
-    tuned = synth_dev(tmp_path / "tuned", lambda d: d["stages"]["dev"]["jobs"]["summarizer"]["hyperparameters"].update(epochCount=3))
+    tuned = synth_dev(
+        tmp_path / "tuned", lambda d: d["stages"]["dev"]["jobs"]["summarizer"]["hyperparameters"].update(epochCount=3)
+    )
     _, tuned_props = job_of(tuned, attributes)
     assert tuned_props["JobName"] != props["JobName"]
-    replaced = cloud.request("Update", customization_job.KIND.type_name, logical_id, tuned_props, PhysicalResourceId=job_arn, OldResourceProperties=tag_props)
+    replaced = cloud.request(
+        "Update",
+        customization_job.KIND.type_name,
+        logical_id,
+        tuned_props,
+        PhysicalResourceId=job_arn,
+        OldResourceProperties=tag_props,
+    )
     new_arn = replaced["PhysicalResourceId"]
     assert new_arn != job_arn
     # CloudFormation then deletes the old resource: the superseded job is stopped.
-    deleting = cloud.request("Delete", customization_job.KIND.type_name, logical_id, tag_props, PhysicalResourceId=job_arn)
+    deleting = cloud.request(
+        "Delete", customization_job.KIND.type_name, logical_id, tag_props, PhysicalResourceId=job_arn
+    )
     cloud.bedrock.settle_stops()
     assert cloud.wait("Delete", customization_job.KIND.type_name, logical_id, tag_props, deleting)["IsComplete"] is True
     assert cloud.bedrock.running() == [tuned_props["JobName"]]
 
     # The new job trains to completion; deleting the stack stops nothing and keeps the model.
     cloud.bedrock.complete(tuned_props["JobName"])
-    final = cloud.request("Delete", customization_job.KIND.type_name, logical_id, tuned_props, PhysicalResourceId=new_arn)
+    final = cloud.request(
+        "Delete", customization_job.KIND.type_name, logical_id, tuned_props, PhysicalResourceId=new_arn
+    )
     assert cloud.wait("Delete", customization_job.KIND.type_name, logical_id, tuned_props, final)["IsComplete"] is True
     assert cloud.bedrock.running() == []
     assert tuned_props["CustomModelName"] in cloud.bedrock.models
@@ -141,14 +164,30 @@ def test_failed_update_rolls_back_to_the_running_job(cloud, default_estate, tmp_
     logical_id, props = job_of(template, attributes)
     job_arn = cloud.request("Create", customization_job.KIND.type_name, logical_id, props)["PhysicalResourceId"]
 
-    tuned = synth_dev(tmp_path / "tuned", lambda d: d["stages"]["dev"]["jobs"]["summarizer"]["hyperparameters"].update(epochCount=4))
+    tuned = synth_dev(
+        tmp_path / "tuned", lambda d: d["stages"]["dev"]["jobs"]["summarizer"]["hyperparameters"].update(epochCount=4)
+    )
     _, tuned_props = job_of(tuned, attributes)
     # The replacement cannot start: the concurrent-job quota is full.
     cloud.bedrock.concurrent_jobs = 1
     with pytest.raises(EstateError, match="Scheduled customization jobs"):
-        cloud.request("Update", customization_job.KIND.type_name, logical_id, tuned_props, PhysicalResourceId=job_arn, OldResourceProperties=props)
+        cloud.request(
+            "Update",
+            customization_job.KIND.type_name,
+            logical_id,
+            tuned_props,
+            PhysicalResourceId=job_arn,
+            OldResourceProperties=props,
+        )
     # CloudFormation rolls back with the old properties: the handler finds the running job.
-    rolled = cloud.request("Update", customization_job.KIND.type_name, logical_id, props, PhysicalResourceId=job_arn, OldResourceProperties=tuned_props)
+    rolled = cloud.request(
+        "Update",
+        customization_job.KIND.type_name,
+        logical_id,
+        props,
+        PhysicalResourceId=job_arn,
+        OldResourceProperties=tuned_props,
+    )
     assert rolled["PhysicalResourceId"] == job_arn
     assert len(cloud.bedrock.jobs) == 1 and cloud.bedrock.running() == [props["JobName"]]
 
@@ -199,14 +238,29 @@ def test_rft_job_from_the_synthesized_template_reaches_bedrock_with_its_grader(c
     [(_, sent)] = [c for c in cloud.bedrock.calls if c[0] == "CreateModelCustomizationJob"]
     assert sent["customizationType"] == "REINFORCEMENT_FINE_TUNING"
     rft = sent["customizationConfig"]["rftConfig"]
-    assert re.fullmatch(r"arn:aws:lambda:[a-z0-9-]+:\d{12}:function:perm-estate-lab-grader-arith-rft:\d+", rft["graderConfig"]["lambdaGrader"]["lambdaArn"])
+    assert re.fullmatch(
+        r"arn:aws:lambda:[a-z0-9-]+:\d{12}:function:perm-estate-lab-grader-arith-rft:\d+",
+        rft["graderConfig"]["lambdaGrader"]["lambdaArn"],
+    )
     assert rft["hyperParameters"] == {"epochCount": 1, "batchSize": 16, "reasoningEffort": "low"}
     name = sent["jobName"]
     cloud.bedrock.finish_validation(name)
     assert cloud.wait("Create", customization_job.KIND.type_name, logical_id, props, answer)["IsComplete"] is True
     # Delete stops the training job (nothing left billing) and keeps the model by default.
-    deleted = cloud.request("Delete", customization_job.KIND.type_name, logical_id, props, PhysicalResourceId=answer["PhysicalResourceId"])
+    deleted = cloud.request(
+        "Delete", customization_job.KIND.type_name, logical_id, props, PhysicalResourceId=answer["PhysicalResourceId"]
+    )
     assert cloud.bedrock.jobs[name]["status"] == "Stopping" and deleted["EstateSettled"] is False
     cloud.bedrock.settle_stops()
-    assert cloud.wait("Delete", customization_job.KIND.type_name, logical_id, props, deleted, PhysicalResourceId=answer["PhysicalResourceId"])["IsComplete"] is True
+    assert (
+        cloud.wait(
+            "Delete",
+            customization_job.KIND.type_name,
+            logical_id,
+            props,
+            deleted,
+            PhysicalResourceId=answer["PhysicalResourceId"],
+        )["IsComplete"]
+        is True
+    )
     assert cloud.bedrock.running() == []

@@ -20,7 +20,10 @@ def msg(*turns, system=None):
     return json.dumps(record)
 
 
-GOOD = [msg(("user", "a"), ("assistant", "b")), msg(("user", "c"), ("assistant", "d"), ("user", "e"), ("assistant", "f"), system="s")]
+GOOD = [
+    msg(("user", "a"), ("assistant", "b")),
+    msg(("user", "c"), ("assistant", "d"), ("user", "e"), ("assistant", "f"), system="s"),
+]
 
 
 def errors(lines, rules=CLAUDE, **kw):
@@ -37,7 +40,10 @@ def test_good_messages_pass_and_are_counted():
     [
         ("not json", "not valid JSON: Expecting value (column 1)"),
         ("[1, 2]", "a record must be a JSON object, got a list"),
-        (msg(("assistant", "b")), "messages[0].role is 'assistant'; roles alternate user, assistant, ... (expected 'user')"),
+        (
+            msg(("assistant", "b")),
+            "messages[0].role is 'assistant'; roles alternate user, assistant, ... (expected 'user')",
+        ),
         (msg(("user", "a"), ("user", "b")), "messages[1].role is 'user'"),
         (msg(("user", "a")), "the last message must be the assistant's"),
         (msg(("user", "a"), ("assistant", "")), "messages[1].content is empty"),
@@ -73,7 +79,9 @@ def test_errors_are_capped_but_counted():
 def test_prompt_completion_and_input_formats():
     pc = DatasetRules(format="prompt-completion")
     assert validate([json.dumps({"prompt": "p", "completion": "c"})], pc).ok
-    assert any("completion must be a string" in m for _, m in errors([json.dumps({"prompt": "p", "completion": 3})], pc))
+    assert any(
+        "completion must be a string" in m for _, m in errors([json.dumps({"prompt": "p", "completion": 3})], pc)
+    )
     cpt = DatasetRules(format="input")
     assert validate([json.dumps({"input": "raw text"})], cpt).ok
     assert any("input is empty" in m for _, m in errors([json.dumps({"input": " "})], cpt))
@@ -81,13 +89,19 @@ def test_prompt_completion_and_input_formats():
 
 def test_conversation_format_for_distillation_prompts():
     rules = DatasetRules(format="bedrock-conversation-2024", single_turn=True, require_final_assistant=False)
-    prompt = {"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "be brief"}], "messages": [{"role": "user", "content": [{"text": "q"}]}]}
+    prompt = {
+        "schemaVersion": "bedrock-conversation-2024",
+        "system": [{"text": "be brief"}],
+        "messages": [{"role": "user", "content": [{"text": "q"}]}],
+    }
     assert validate([json.dumps(prompt)], rules).ok
     wrong = {**prompt, "schemaVersion": "2023"}
     assert any("schemaVersion must be 'bedrock-conversation-2024'" in m for _, m in errors([json.dumps(wrong)], rules))
     unversioned = {k: v for k, v in prompt.items() if k != "schemaVersion"}
-    assert ('schemaVersion is missing: every record of this format starts with "schemaVersion": "bedrock-conversation-2024"'
-            in [m for _, m in errors([json.dumps(unversioned)], rules)])  # fmt: skip
+    assert (
+        'schemaVersion is missing: every record of this format starts with "schemaVersion": "bedrock-conversation-2024"'
+        in [m for _, m in errors([json.dumps(unversioned)], rules)]
+    )
     multi = {**prompt, "messages": prompt["messages"] * 3}
     assert any("3 messages; this use takes one user message" in m for _, m in errors([json.dumps(multi)], rules))
 
@@ -99,7 +113,10 @@ def test_convert_prompt_completion_to_messages_and_conversation():
         "messages": [{"role": "user", "content": "Summarize X"}, {"role": "assistant", "content": "X in short"}],
     }
     converted = to_conversation(record, include_answer=False)
-    assert converted == {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "Summarize X"}]}]}
+    assert converted == {
+        "schemaVersion": "bedrock-conversation-2024",
+        "messages": [{"role": "user", "content": [{"text": "Summarize X"}]}],
+    }
     rules = DatasetRules(format="bedrock-conversation-2024", single_turn=True, require_final_assistant=False)
     assert validate([json.dumps(converted)], rules).ok
 
@@ -118,7 +135,10 @@ def test_a_system_message_becomes_the_conversation_system_prompt():
     assert converted == {
         "schemaVersion": "bedrock-conversation-2024",
         "system": [{"text": "You summarize."}],
-        "messages": [{"role": "user", "content": [{"text": "Summarize X"}]}, {"role": "assistant", "content": [{"text": "X in short"}]}],
+        "messages": [
+            {"role": "user", "content": [{"text": "Summarize X"}]},
+            {"role": "assistant", "content": [{"text": "X in short"}]},
+        ],
     }
     assert validate([json.dumps(converted)], DatasetRules(format="bedrock-conversation-2024")).ok
     assert to_conversation(record, system="Be brief.")["system"] == [{"text": "Be brief."}]  # --system replaces it
@@ -141,7 +161,10 @@ def test_image_caption_records_for_titan_multimodal_embeddings():
     rules = DatasetRules(format="image-caption")
     good = json.dumps({"image-ref": "s3://bucket/a.png", "caption": "a diagram"})
     assert errors([good], rules) == []
-    bad = [json.dumps({"image-ref": "https://x/a.png", "caption": "a"}), json.dumps({"image-ref": "s3://b/a.png", "text": "a"})]
+    bad = [
+        json.dumps({"image-ref": "https://x/a.png", "caption": "a"}),
+        json.dumps({"image-ref": "s3://b/a.png", "text": "a"}),
+    ]
     found = errors(bad, rules)
     assert (1, "image-ref must be the s3:// URI of the image") in found
     assert any(line == 2 and "unknown field 'text'" in message for line, message in found)
@@ -169,14 +192,23 @@ RFT = DatasetRules(format="rft", min_records=2)
 
 
 def rft_record(**changes) -> str:
-    record = {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2 + 2?"}], "reference_answer": "4"}
+    record = {
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2 + 2?"}],
+        "reference_answer": "4",
+    }
     return json.dumps({**record, **changes})
 
 
 def test_rft_prompts_are_single_turn_text_with_a_reference_answer():
     good = [rft_record(), rft_record(task_id="t-1", difficulty="easy")]  # other fields are the grader's metadata
     assert validate(good, RFT).ok
-    two_users = rft_record(messages=[{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}])
+    two_users = rft_record(
+        messages=[
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": "b"},
+            {"role": "user", "content": "c"},
+        ]
+    )
     tool = rft_record(messages=[{"role": "tool", "content": "x"}, {"role": "user", "content": "q"}])
     empty = rft_record(reference_answer="")
     report = validate([*good, two_users, tool, empty], RFT)

@@ -55,18 +55,26 @@ def test_create_answers_physical_id_and_data_without_nones():
 def test_update_sees_old_and_new_properties_without_the_service_token():
     d = dispatcher()
     d.on_event(
-        event("Update", "Custom::Recorder", {"Name": "b"}, PhysicalResourceId="rec-1",
-              OldResourceProperties={"ServiceToken": "t", "Name": "a"}),
+        event(
+            "Update",
+            "Custom::Recorder",
+            {"Name": "b"},
+            PhysicalResourceId="rec-1",
+            OldResourceProperties={"ServiceToken": "t", "Name": "a"},
+        ),
         Context(),
-    )  # fmt: skip
+    )
     assert Recorder.calls == ["update:a->b"]
 
 
 def test_is_complete_reports_progress_then_the_attributes():
     d = dispatcher()
-    pending = d.is_complete(event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", EstateState={}), Context())
+    pending = d.is_complete(
+        event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", EstateState={}), Context()
+    )
     done = d.is_complete(
-        event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", EstateState={"Ready": "yes"}), Context()
+        event("Create", "Custom::Recorder", {"Name": "a"}, PhysicalResourceId="rec-1", EstateState={"Ready": "yes"}),
+        Context(),
     )
     # The provider framework fails the resource when an incomplete answer carries Data.
     assert pending == {"IsComplete": False}
@@ -152,9 +160,13 @@ def test_retries_stop_at_the_deadline_with_an_actionable_message():
         stub.add_client_error("get_model_invocation_logging_configuration", "ThrottlingException", "Rate exceeded", 429)
     clock = FakeClock()
     with stub, pytest.raises(EstateError) as caught:
-        aws_with({"bedrock": client}, clock, deadline=clock.now + 3).call("bedrock", "get_model_invocation_logging_configuration")
+        aws_with({"bedrock": client}, clock, deadline=clock.now + 3).call(
+            "bedrock", "get_model_invocation_logging_configuration"
+        )
     message = str(caught.value)
-    assert "bedrock:get_model_invocation_logging_configuration failed with ThrottlingException: Rate exceeded" in message
+    assert (
+        "bedrock:get_model_invocation_logging_configuration failed with ThrottlingException: Rate exceeded" in message
+    )
     assert "retries were exhausted; deploy again later" in message and "gave up after" in message
     assert clock.now <= 1000.0 + 3
 
@@ -180,14 +192,20 @@ def test_non_retryable_errors_fail_at_once_with_advice(code, status, advice):
 
 def test_expected_codes_reach_the_caller_as_client_errors():
     client, stub = stubbed()
-    stub.add_client_error("get_custom_model", "ResourceNotFoundException", "gone", 404, expected_params={"modelIdentifier": "m"})
+    stub.add_client_error(
+        "get_custom_model", "ResourceNotFoundException", "gone", 404, expected_params={"modelIdentifier": "m"}
+    )
     with stub, pytest.raises(ClientError):
-        aws_with({"bedrock": client}).call("bedrock", "get_custom_model", expect={"ResourceNotFoundException"}, modelIdentifier="m")
+        aws_with({"bedrock": client}).call(
+            "bedrock", "get_custom_model", expect={"ResourceNotFoundException"}, modelIdentifier="m"
+        )
 
 
 def test_custom_retry_predicate_retries_what_it_matches():
     client, stub = stubbed()
-    stub.add_client_error("get_model_invocation_logging_configuration", "ValidationException", "Failed to validate permissions", 400)
+    stub.add_client_error(
+        "get_model_invocation_logging_configuration", "ValidationException", "Failed to validate permissions", 400
+    )
     stub.add_response("get_model_invocation_logging_configuration", {})
     with stub:
         aws_with({"bedrock": client}).call(
@@ -214,7 +232,9 @@ def test_a_request_botocore_rejects_is_reported_before_anything_is_sent():
     client, stub = stubbed()
     stub.add_response("put_model_invocation_logging_configuration", {})  # never reached
     with stub, pytest.raises(EstateError, match="rejected by this runtime's botocore"):
-        aws_with({"bedrock": client}).call("bedrock", "put_model_invocation_logging_configuration", loggingConfig={"bogus": 1})
+        aws_with({"bedrock": client}).call(
+            "bedrock", "put_model_invocation_logging_configuration", loggingConfig={"bogus": 1}
+        )
 
 
 def test_missing_operation_in_an_old_runtime_boto3_is_named():
@@ -231,8 +251,11 @@ def test_json_formatter_keeps_extra_fields():
     record = logging.LogRecord("estate", logging.INFO, __file__, 1, "retrying", None, None)
     record.attempt = 2
     assert json.loads(JsonFormatter().format(record)) == {
-        "attempt": 2, "level": "INFO", "logger": "estate", "message": "retrying",
-    }  # fmt: skip
+        "attempt": 2,
+        "level": "INFO",
+        "logger": "estate",
+        "message": "retrying",
+    }
 
 
 def test_reserved_log_field_names_never_break_a_handler(capsys):
@@ -249,7 +272,9 @@ def test_every_registered_type_loads_its_handler_and_its_operations_exist_in_bot
     from estate_runtime import kinds
     from estate_runtime.entry import REGISTRY, load_handlers
 
-    assert set(REGISTRY) == {kind.type_name for kind in kinds.ALL}  # every custom resource type the constructs use has a handler
+    assert set(REGISTRY) == {
+        kind.type_name for kind in kinds.ALL
+    }  # every custom resource type the constructs use has a handler
     for resource_type, handler in load_handlers(sorted(REGISTRY)).items():
         assert handler.resource_type == resource_type
         for service, operations in handler.required_operations.items():
@@ -267,7 +292,9 @@ def test_a_long_reason_keeps_its_head_in_whole_lines_and_says_what_was_cut():
     fitted = fit_reason(reason, "stream-1")
     assert len(json.dumps(fitted).encode()) <= REASON_LIMIT_BYTES
     assert fitted.startswith("dataset s3://b/k is not usable:\nline 1: ")
-    assert fitted.endswith("more lines cut to fit CloudFormation's 4 KB response; the whole message is in CloudWatch log stream stream-1]")
+    assert fitted.endswith(
+        "more lines cut to fit CloudFormation's 4 KB response; the whole message is in CloudWatch log stream stream-1]"
+    )
     one_line = fit_reason("é" * 5000, "stream-1")  # multi-byte characters count as bytes
     assert len(json.dumps(one_line, ensure_ascii=False).encode()) <= REASON_LIMIT_BYTES and one_line.startswith("éé")
 

@@ -25,7 +25,10 @@ PROPS = {
         "cloudWatchConfig": {
             "logGroupName": "/bedrock-estate-dev/model-invocations",
             "roleArn": f"arn:aws:iam::{ACCOUNT}:role/delivery",
-            "largeDataDeliveryS3Config": {"bucketName": "estate-invocation-logs", "keyPrefix": "invocation-logs-large-data"},
+            "largeDataDeliveryS3Config": {
+                "bucketName": "estate-invocation-logs",
+                "keyPrefix": "invocation-logs-large-data",
+            },
         },
     },
     "AdoptExisting": "false",
@@ -41,7 +44,10 @@ CONFIG = {
     "cloudWatchConfig": {
         "logGroupName": "/bedrock-estate-dev/model-invocations",
         "roleArn": f"arn:aws:iam::{ACCOUNT}:role/delivery",
-        "largeDataDeliveryS3Config": {"bucketName": "estate-invocation-logs", "keyPrefix": "invocation-logs-large-data"},
+        "largeDataDeliveryS3Config": {
+            "bucketName": "estate-invocation-logs",
+            "keyPrefix": "invocation-logs-large-data",
+        },
     },
 }
 FOREIGN = {"textDataDeliveryEnabled": True, "s3Config": {"bucketName": "someone-elses-bucket"}}

@@ -28,12 +28,18 @@ def bedrock():
 
 @pytest.fixture(scope="module")
 def dev_properties(default_estate):
-    [(logical_id, props)] = Template(default_estate.stack("dev/Foundation").template).custom_resources(RESOURCE_TYPE).items()
+    [(logical_id, props)] = (
+        Template(default_estate.stack("dev/Foundation").template).custom_resources(RESOURCE_TYPE).items()
+    )
     return logical_id, props
 
 
 def deliver(client, request_type, props, **extra):
-    provider = Provider({}, [KIND], aws_factory=lambda region, deadline: Aws(region=region, deadline=deadline, client_factory=lambda s: client))
+    provider = Provider(
+        {},
+        [KIND],
+        aws_factory=lambda region, deadline: Aws(region=region, deadline=deadline, client_factory=lambda s: client),
+    )
     return provider.on_event(request_type, RESOURCE_TYPE, props, **extra)
 
 
@@ -81,7 +87,10 @@ def test_full_lifecycle_leaves_nothing_behind(bedrock, dev_properties):
 
 def test_a_foreign_configuration_survives_a_refused_create(bedrock, dev_properties):
     logical_id, props = dev_properties
-    foreign = {"textDataDeliveryEnabled": True, "s3Config": {"bucketName": "central-audit-logs", "keyPrefix": "bedrock"}}
+    foreign = {
+        "textDataDeliveryEnabled": True,
+        "s3Config": {"bucketName": "central-audit-logs", "keyPrefix": "bedrock"},
+    }
     bedrock.put_model_invocation_logging_configuration(loggingConfig=foreign)
     with pytest.raises(EstateError, match="already configured"):
         deliver(bedrock, "Create", props, logical_id=logical_id)
@@ -89,7 +98,9 @@ def test_a_foreign_configuration_survives_a_refused_create(bedrock, dev_properti
 
 
 def test_adopting_variant_takes_over_and_delivers_only_to_s3(bedrock, variant_estate):
-    [(logical_id, props)] = Template(variant_estate.stack("sandbox/Foundation").template).custom_resources(RESOURCE_TYPE).items()
+    [(logical_id, props)] = (
+        Template(variant_estate.stack("sandbox/Foundation").template).custom_resources(RESOURCE_TYPE).items()
+    )
     bedrock.put_model_invocation_logging_configuration(
         loggingConfig={"textDataDeliveryEnabled": True, "s3Config": {"bucketName": "old-bucket"}}
     )

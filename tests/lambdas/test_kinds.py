@@ -24,7 +24,10 @@ TAGS = [{"key": "bedrock-estate", "value": "dev"}]
 SAMPLES: dict[str, Properties] = {
     kinds.invocation_logging.KIND.type_name: kinds.invocation_logging.InvocationLoggingProperties(
         # Request shapes arrive as they are (the handler coerces them against the API's shape).
-        logging_config={"textDataDeliveryEnabled": "true", "s3Config": {"bucketName": "logs", "keyPrefix": "invocation-logs"}},
+        logging_config={
+            "textDataDeliveryEnabled": "true",
+            "s3Config": {"bucketName": "logs", "keyPrefix": "invocation-logs"},
+        },
         adopt_existing=True,
     ),
     kinds.customization_job.KIND.type_name: CustomizationJobProperties(
@@ -42,22 +45,40 @@ SAMPLES: dict[str, Properties] = {
         preflight=[{"S3Uri": "s3://training/x.jsonl", "Format": "bedrock-conversation-2024", "MinRecords": "8"}],
     ),
     kinds.dataset.KIND.type_name: kinds.dataset.DatasetProperties(
-        source_bucket="assets", source_key="abc.jsonl", target_bucket="training", target_key="datasets/x/abc.jsonl", sha256="abc", removal="destroy"
+        source_bucket="assets",
+        source_key="abc.jsonl",
+        target_bucket="training",
+        target_key="datasets/x/abc.jsonl",
+        sha256="abc",
+        removal="destroy",
     ),
     kinds.provisioned_throughput.KIND.type_name: ProvisionedThroughputProperties(
-        name="pt-1", client_request_token="pt-1", model=ServedModelSource(job_name_parts=PARTS), tags=TAGS, model_units=2,
-        commitment_duration="OneMonth", release_commitment=False,
+        name="pt-1",
+        client_request_token="pt-1",
+        model=ServedModelSource(job_name_parts=PARTS),
+        tags=TAGS,
+        model_units=2,
+        commitment_duration="OneMonth",
+        release_commitment=False,
     ),
     kinds.custom_model_deployment.KIND.type_name: kinds.custom_model_deployment.CustomModelDeploymentProperties(
-        name="od-1", client_request_token="od-1", model=ServedModelSource(model_arn="arn:aws:bedrock:us-west-2:111111111111:custom-model/x"),
-        tags=TAGS, description="served",
+        name="od-1",
+        client_request_token="od-1",
+        model=ServedModelSource(model_arn="arn:aws:bedrock:us-west-2:111111111111:custom-model/x"),
+        tags=TAGS,
+        description="served",
     ),
     kinds.model_share.KIND.type_name: kinds.model_share.ModelShareProperties(
-        name="bedrock-estate-dev-share", model=kinds.model_share.SharedJobModel(job_name_parts=PARTS), principals=["222222222222"], tags=TAGS
+        name="bedrock-estate-dev-share",
+        model=kinds.model_share.SharedJobModel(job_name_parts=PARTS),
+        principals=["222222222222"],
+        tags=TAGS,
     ),
     kinds.model_copy.KIND.type_name: ModelCopyProperties(
-        name="copy-1", source=CopySource(stage="dev", account="111111111111", region="us-west-2", job_name_parts=PARTS),
-        kms_key_id="arn:aws:kms:us-east-1:222222222222:key/k", tags=TAGS,
+        name="copy-1",
+        source=CopySource(stage="dev", account="111111111111", region="us-west-2", job_name_parts=PARTS),
+        kms_key_id="arn:aws:kms:us-east-1:222222222222:key/k",
+        tags=TAGS,
     ),
 }
 
@@ -95,13 +116,23 @@ def test_the_serializer_leaves_out_what_is_not_set_and_writes_the_kinds_waits():
 
 
 def test_scalars_are_coerced_once_with_the_property_named_on_a_bad_value():
-    parsed = kinds.provisioned_throughput.KIND.parse(delivered(SAMPLES[kinds.provisioned_throughput.KIND.type_name].to_cfn()))
+    parsed = kinds.provisioned_throughput.KIND.parse(
+        delivered(SAMPLES[kinds.provisioned_throughput.KIND.type_name].to_cfn())
+    )
     assert parsed.model_units == 2 and parsed.release_commitment is False and parsed.serve_wait_seconds == 3300
     bad = {**delivered(SAMPLES[kinds.provisioned_throughput.KIND.type_name].to_cfn()), "ModelUnits": "two"}
-    with pytest.raises(EstateError, match="Custom::BedrockProvisionedThroughput: property ModelUnits must be a whole number, got 'two'"):
+    with pytest.raises(
+        EstateError, match="Custom::BedrockProvisionedThroughput: property ModelUnits must be a whole number, got 'two'"
+    ):
         kinds.provisioned_throughput.KIND.parse(bad)
     with pytest.raises(EstateError, match="property Source.JobNameParts.Digest is required"):
-        kinds.model_copy.KIND.parse({"Name": "c", "KmsKeyId": "k", "Source": {"Stage": "dev", "Account": "1", "Region": "r", "JobNameParts": {"Readable": "x"}}})
+        kinds.model_copy.KIND.parse(
+            {
+                "Name": "c",
+                "KmsKeyId": "k",
+                "Source": {"Stage": "dev", "Account": "1", "Region": "r", "JobNameParts": {"Readable": "x"}},
+            }
+        )
     with pytest.raises(EstateError, match="property ReleaseCommitment: expected true or false"):
         kinds.provisioned_throughput.KIND.parse({**bad, "ModelUnits": "1", "ReleaseCommitment": "yes"})
 
@@ -130,6 +161,20 @@ def test_a_kind_refuses_waits_beyond_the_provider_and_conditions_on_unknown_call
         wait_seconds: int = kinds.base.prop("WaitSeconds", kinds.PROVIDER_TOTAL_TIMEOUT_SECONDS + 1)
 
     with pytest.raises(ValueError, match="within the provider's 3600 s"):
-        Kind(type_name="Custom::Slow", handler=".x:Y", properties=Slow, asynchronous=True, operations={}, waits=("wait_seconds",))
+        Kind(
+            type_name="Custom::Slow",
+            handler=".x:Y",
+            properties=Slow,
+            asynchronous=True,
+            operations={},
+            waits=("wait_seconds",),
+        )
     with pytest.raises(ValueError, match="conditional s3:get_object"):
-        Kind(type_name="Custom::Odd", handler=".x:Y", properties=Slow, asynchronous=True, operations={}, conditional={("s3", "get_object"): When("wait_seconds")})
+        Kind(
+            type_name="Custom::Odd",
+            handler=".x:Y",
+            properties=Slow,
+            asynchronous=True,
+            operations={},
+            conditional={("s3", "get_object"): When("wait_seconds")},
+        )

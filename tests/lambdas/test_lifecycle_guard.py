@@ -23,7 +23,9 @@ NOW = datetime.now(UTC)
 def test_a_job_on_a_model_past_eol_is_refused_before_it_is_created():
     fake = FakeBedrock()
     fake.lifecycles[BASE] = {"status": "LEGACY", "endOfLifeTime": NOW - timedelta(days=74)}
-    with pytest.raises(EstateError, match=rf"base model {BASE} reached its end of life in us-west-2 on .*nothing bills"):
+    with pytest.raises(
+        EstateError, match=rf"base model {BASE} reached its end of life in us-west-2 on .*nothing bills"
+    ):
         job_resource(fake).on_event("Create")
     assert ("GetFoundationModel", {"modelIdentifier": BASE}) in fake.calls
     assert fake.jobs == {}
@@ -32,7 +34,9 @@ def test_a_job_on_a_model_past_eol_is_refused_before_it_is_created():
 def test_a_job_on_a_model_not_offered_in_the_region_is_refused():
     fake = FakeBedrock()
     fake.not_offered.add(BASE)
-    with pytest.raises(EstateError, match=rf"base model {BASE} is not offered in us-west-2 .*was not created, so nothing bills"):
+    with pytest.raises(
+        EstateError, match=rf"base model {BASE} is not offered in us-west-2 .*was not created, so nothing bills"
+    ):
         job_resource(fake).on_event("Create")
     assert fake.jobs == {}
 
@@ -59,10 +63,16 @@ def serving_fake() -> FakeBedrock:
 
 def test_a_throughput_on_a_model_past_eol_is_refused_before_it_bills():
     fake = serving_fake()
-    fake.lifecycles[TRAINING_JOB["baseModelIdentifier"]] = {"status": "LEGACY", "endOfLifeTime": NOW - timedelta(days=1)}
+    fake.lifecycles[TRAINING_JOB["baseModelIdentifier"]] = {
+        "status": "LEGACY",
+        "endOfLifeTime": NOW - timedelta(days=1),
+    }
     h = serving_resource(fake)
     answer = h.on_event("Create", THROUGHPUT)
-    with pytest.raises(EstateError, match="reached its end of life .* provisioned throughput bedrock-estate-dev-summarizer-pt-1a2b3c4d was not created"):
+    with pytest.raises(
+        EstateError,
+        match="reached its end of life .* provisioned throughput bedrock-estate-dev-summarizer-pt-1a2b3c4d was not created",
+    ):
         h.poll("Create", THROUGHPUT, answer)
     assert fake.throughputs == {}
 
@@ -96,8 +106,14 @@ def test_a_teacher_past_eol_is_refused_before_the_job_is_created():
     [
         ("amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"),
         ("us.amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"),
-        ("arn:aws:bedrock:us-east-1:111111111111:inference-profile/us.meta.llama3-3-70b-instruct-v1:0", "meta.llama3-3-70b-instruct-v1:0"),
-        ("arn:aws:bedrock:us-west-2::foundation-model/meta.llama3-1-70b-instruct-v1:0", "meta.llama3-1-70b-instruct-v1:0"),
+        (
+            "arn:aws:bedrock:us-east-1:111111111111:inference-profile/us.meta.llama3-3-70b-instruct-v1:0",
+            "meta.llama3-3-70b-instruct-v1:0",
+        ),
+        (
+            "arn:aws:bedrock:us-west-2::foundation-model/meta.llama3-1-70b-instruct-v1:0",
+            "meta.llama3-1-70b-instruct-v1:0",
+        ),
     ],
 )
 def test_the_teachers_foundation_model_is_found_behind_profiles_and_arns(identifier, model):
@@ -113,7 +129,9 @@ def test_an_existing_resource_reports_unknown_when_the_lifecycle_lookup_fails_an
     harness = job_resource(fake)
     answer = harness.on_event("Create")
     fake.finish_validation(PROPS["JobName"])
-    fake.fail_next("GetFoundationModel", "AccessDeniedException", "not authorized to perform bedrock:GetFoundationModel", 403)
+    fake.fail_next(
+        "GetFoundationModel", "AccessDeniedException", "not authorized to perform bedrock:GetFoundationModel", 403
+    )
     assert harness.poll("Create", PROPS, answer)["Data"]["ModelLifecycle"] == "UNKNOWN"
     assert "base model lifecycle not read" in caplog.text
     fake.lifecycles[BASE] = {"status": "LEGACY", "endOfLifeTime": NOW - timedelta(days=1)}

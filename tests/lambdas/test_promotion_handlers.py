@@ -101,7 +101,10 @@ def test_share_waits_for_training_then_shares_the_model_with_the_declared_accoun
 
 def test_share_times_out_naming_the_training_job(estate):
     props = {**SHARE, "ModelWaitSeconds": "0"}
-    with pytest.raises(EstateError, match=f"job {JOB} is still training .* model share {SHARE['Name']} was not created.*deploy the serving stack again"):
+    with pytest.raises(
+        EstateError,
+        match=f"job {JOB} is still training .* model share {SHARE['Name']} was not created.*deploy the serving stack again",
+    ):
         estate.deploy(model_share.KIND.type_name, props)
 
 
@@ -109,7 +112,13 @@ def test_share_follows_the_declared_accounts_on_update(estate):
     estate.train_and_share()
     staging = "444444444444"
     updated = {**SHARE, "Principals": [staging]}
-    _, done = estate.deploy(model_share.KIND.type_name, updated, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])
+    _, done = estate.deploy(
+        model_share.KIND.type_name,
+        updated,
+        request_type="Update",
+        OldResourceProperties=SHARE,
+        PhysicalResourceId=SHARE["Name"],
+    )
     assert done["IsComplete"] is True
     (share,) = estate.ram.live()
     assert share["principals"] == [staging]  # prod no longer sees the model
@@ -123,7 +132,13 @@ def test_share_follows_a_retrained_model(estate):
     estate.dev.create_model_customization_job(**{**TRAINING_JOB, "jobName": name, "customModelName": name})
     estate.dev.complete(f"bedrock-estate-dev-summarizer-{digest[:10]}")
     retrained = {**SHARE, "Model": {"JobNameParts": {**PARTS, "Digest": digest}}}
-    estate.deploy(model_share.KIND.type_name, retrained, request_type="Update", OldResourceProperties=SHARE, PhysicalResourceId=SHARE["Name"])
+    estate.deploy(
+        model_share.KIND.type_name,
+        retrained,
+        request_type="Update",
+        OldResourceProperties=SHARE,
+        PhysicalResourceId=SHARE["Name"],
+    )
     (share,) = estate.ram.live()
     assert share["resources"] == [estate.dev.models[f"bedrock-estate-dev-summarizer-{digest[:10]}"]["modelArn"]]
 
@@ -136,14 +151,19 @@ def test_deleting_the_share_revokes_it_and_copies_stay(estate):
     assert deleted["EstateSettled"] is True
     assert estate.ram.live() == []
     assert COPY["Name"] in estate.prod.models
-    assert estate.on_event(model_share.KIND.type_name, "Delete", SHARE, PhysicalResourceId=SHARE["Name"])["EstateSettled"] is True  # already gone
+    assert (
+        estate.on_event(model_share.KIND.type_name, "Delete", SHARE, PhysicalResourceId=SHARE["Name"])["EstateSettled"]
+        is True
+    )  # already gone
 
 
 def test_copy_waits_for_the_share_then_says_which_stage_to_deploy(estate):
     answer, polled = estate.deploy(model_copy.KIND.type_name, COPY)
     assert polled["IsComplete"] is False and estate.prod.copy_jobs == []
     impatient = {**COPY, "ModelWaitSeconds": "0"}
-    with pytest.raises(EstateError, match=f"the model of job {JOB} is not shared with this account in us-west-2 yet.*Deploy stage dev"):
+    with pytest.raises(
+        EstateError, match=f"the model of job {JOB} is not shared with this account in us-west-2 yet.*Deploy stage dev"
+    ):
         estate.deploy(model_copy.KIND.type_name, impatient)
 
 
@@ -158,14 +178,20 @@ def test_copy_copies_once_with_the_stage_key_and_completes_when_the_copy_is_acti
     assert len(estate.prod.copy_jobs) == 1  # polling while it copies starts nothing more
     estate.prod.finish_copies()
     done = estate.poll(model_copy.KIND.type_name, "Create", COPY, answer)
-    assert done["IsComplete"] is True and done["Data"] == {"ModelArn": estate.prod.models[COPY["Name"]]["modelArn"], "ModelLifecycle": "ACTIVE"}
+    assert done["IsComplete"] is True and done["Data"] == {
+        "ModelArn": estate.prod.models[COPY["Name"]]["modelArn"],
+        "ModelLifecycle": "ACTIVE",
+    }
     assert ("GetFoundationModel", {"modelIdentifier": BASE}) in estate.prod.calls  # asked in the copy's region
 
 
 def test_a_copy_whose_base_model_is_past_eol_here_is_refused_before_anything_is_copied(estate):
     estate.train_and_share()
     estate.prod.lifecycles[BASE] = {"status": "LEGACY", "endOfLifeTime": datetime.now(UTC) - timedelta(days=5)}
-    with pytest.raises(EstateError, match=rf"base model {BASE} reached its end of life in us-east-1 .*model copy {COPY['Name']} was not created"):
+    with pytest.raises(
+        EstateError,
+        match=rf"base model {BASE} reached its end of life in us-east-1 .*model copy {COPY['Name']} was not created",
+    ):
         estate.deploy(model_copy.KIND.type_name, COPY)
     assert estate.prod.copy_jobs == []
 
@@ -173,7 +199,9 @@ def test_a_copy_whose_base_model_is_past_eol_here_is_refused_before_anything_is_
 def test_a_copy_whose_base_model_is_not_offered_here_is_refused(estate):
     estate.train_and_share()
     estate.prod.not_offered.add(BASE)
-    with pytest.raises(EstateError, match=rf"base model {BASE} is not offered in us-east-1 .*model copy {COPY['Name']} was not created"):
+    with pytest.raises(
+        EstateError, match=rf"base model {BASE} is not offered in us-east-1 .*model copy {COPY['Name']} was not created"
+    ):
         estate.deploy(model_copy.KIND.type_name, COPY)
     assert estate.prod.copy_jobs == []
 
@@ -204,7 +232,9 @@ def test_a_copy_outliving_the_deployment_is_adopted_by_the_next(estate):
     estate.train_and_share()
     slow = {**COPY, "CopyWaitSeconds": "0"}
     answer, _ = estate.deploy(model_copy.KIND.type_name, slow)
-    with pytest.raises(EstateError, match="still being copied after 0 minutes; nothing else was created. Deploy again later"):
+    with pytest.raises(
+        EstateError, match="still being copied after 0 minutes; nothing else was created. Deploy again later"
+    ):
         estate.poll(model_copy.KIND.type_name, "Create", slow, answer)
     estate.prod.finish_copies()
     _, done = estate.deploy(model_copy.KIND.type_name, COPY, request_id="next-deployment")
@@ -217,7 +247,10 @@ def test_delete_keeps_or_deletes_the_copied_model_as_declared(estate, removal, k
     props = {**COPY, "Removal": removal}
     estate.deploy(model_copy.KIND.type_name, props)
     estate.prod.finish_copies()
-    assert estate.on_event(model_copy.KIND.type_name, "Delete", props, PhysicalResourceId=COPY["Name"])["EstateSettled"] is True
+    assert (
+        estate.on_event(model_copy.KIND.type_name, "Delete", props, PhysicalResourceId=COPY["Name"])["EstateSettled"]
+        is True
+    )
     assert (COPY["Name"] in estate.prod.models) is kept
 
 

@@ -25,7 +25,13 @@ class Account:
     def run(self, request_type, kind, logical_id, props, **extra):
         """One CloudFormation operation through the provider framework: onEvent, then polls."""
         done = self.provider.deploy(
-            request_type, kind, props, logical_id=logical_id, max_polls=6, between=lambda poll: poll > 1 and self.settle(), **extra
+            request_type,
+            kind,
+            props,
+            logical_id=logical_id,
+            max_polls=6,
+            between=lambda poll: poll > 1 and self.settle(),
+            **extra,
         )
         assert done.complete, f"{kind} {logical_id} never completed"
         return done.physical_id, done.polls[-1]["Data"]
@@ -47,10 +53,13 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_est
     parts = customization.properties(job_id)["NameParts"]
     job = JobNames(parts["Readable"], parts["Digest"]).job_name
     dev_bedrock.create_model_customization_job(
-        jobName=job, customModelName=job, roleArn="arn:aws:iam::111111111111:role/customization",
+        jobName=job,
+        customModelName=job,
+        roleArn="arn:aws:iam::111111111111:role/customization",
         baseModelIdentifier="amazon.titan-embed-image-v1:0",
-        trainingDataConfig={"s3Uri": "s3://training/datasets/x.jsonl"}, outputDataConfig={"s3Uri": "s3://output/jobs/x/"},
-    )  # fmt: skip
+        trainingDataConfig={"s3Uri": "s3://training/datasets/x.jsonl"},
+        outputDataConfig={"s3Uri": "s3://output/jobs/x/"},
+    )
     dev_bedrock.complete(job)
 
     # dev's serving stack shares the model with prod.
@@ -76,12 +85,32 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_est
     assert prod_bedrock.billing() == [throughput_name]
 
     # A repeated deployment changes nothing: no second share, copy or throughput.
-    prod.run("Update", model_copy.KIND.type_name, copy_id, copy_props, PhysicalResourceId=copy_name, OldResourceProperties=copy_props)
-    dev.run("Update", model_share.KIND.type_name, share_id, share_props, PhysicalResourceId=share_name, OldResourceProperties=share_props)
+    prod.run(
+        "Update",
+        model_copy.KIND.type_name,
+        copy_id,
+        copy_props,
+        PhysicalResourceId=copy_name,
+        OldResourceProperties=copy_props,
+    )
+    dev.run(
+        "Update",
+        model_share.KIND.type_name,
+        share_id,
+        share_props,
+        PhysicalResourceId=share_name,
+        OldResourceProperties=share_props,
+    )
     assert len(prod_bedrock.copy_jobs) == 1 and len(ram.shares) == 1
 
     # Tear down in reverse stack order: prod serving, then dev serving.
-    prod.run("Delete", provisioned_throughput.KIND.type_name, throughput_id, throughput_props, PhysicalResourceId=throughput_name)
+    prod.run(
+        "Delete",
+        provisioned_throughput.KIND.type_name,
+        throughput_id,
+        throughput_props,
+        PhysicalResourceId=throughput_name,
+    )
     prod.run("Delete", model_copy.KIND.type_name, copy_id, copy_props, PhysicalResourceId=copy_name)
     dev.run("Delete", model_share.KIND.type_name, share_id, share_props, PhysicalResourceId=share_name)
     assert prod_bedrock.billing() == []

@@ -11,9 +11,13 @@ from .provider_sim import MAX_POLLS, Provider
 from .test_customization_job_handler import PROPS
 
 DATASET = {
-    "SourceBucket": "assets", "SourceKey": "abc.jsonl", "TargetBucket": "training", "TargetKey": "datasets/x/abc.jsonl",
-    "Sha256": "abc", "Removal": "retain",
-}  # fmt: skip
+    "SourceBucket": "assets",
+    "SourceKey": "abc.jsonl",
+    "TargetBucket": "training",
+    "TargetKey": "datasets/x/abc.jsonl",
+    "Sha256": "abc",
+    "Removal": "retain",
+}
 
 
 def test_the_waiter_bound_is_the_providers_total_timeout_over_its_query_interval():

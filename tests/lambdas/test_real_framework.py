@@ -18,7 +18,14 @@ from estate_runtime.naming import content_hash
 from .fake_bedrock import FakeBedrock
 from .fake_s3 import FakeS3
 from .provider_sim import Provider
-from .real_framework import CREATE_FAILED_MARKER, RESPONSE_LIMIT_BYTES, RUNTIME_FILES, Deployment, RealFramework, extract_runtime
+from .real_framework import (
+    CREATE_FAILED_MARKER,
+    RESPONSE_LIMIT_BYTES,
+    RUNTIME_FILES,
+    Deployment,
+    RealFramework,
+    extract_runtime,
+)
 from .support import ACCOUNT, event, stubbed
 from .test_customization_job_handler import PROPS
 from .test_serving_handlers import THROUGHPUT, TRAINING_JOB
@@ -72,7 +79,9 @@ def bedrock() -> FakeBedrock:
 def create_job(framework: RealFramework, bedrock: FakeBedrock, props: dict = PROPS) -> Deployment:
     name = f"{props['NameParts']['Readable']}-{props['NameParts']['Digest'][:10]}"
     return answered(
-        framework.deploy(dispatcher(bedrock), job_event("Create", props), between_polls=lambda n: _finish_validation(bedrock, name))
+        framework.deploy(
+            dispatcher(bedrock), job_event("Create", props), between_polls=lambda n: _finish_validation(bedrock, name)
+        )
     )
 
 
@@ -102,7 +111,10 @@ def test_tags_only_update_answers_the_job_in_use_after_a_retry_name(framework, b
 
     retagged = {**PROPS, "JobTags": [*PROPS["JobTags"], {"key": "team", "value": "search"}]}
     updated = answered(
-        framework.deploy(dispatcher(bedrock), job_event("Update", retagged, PhysicalResourceId=created.physical_id, OldResourceProperties=PROPS))
+        framework.deploy(
+            dispatcher(bedrock),
+            job_event("Update", retagged, PhysicalResourceId=created.physical_id, OldResourceProperties=PROPS),
+        )
     )
     assert updated.status == "SUCCESS", updated.reason
     assert updated.physical_id == created.physical_id
@@ -115,7 +127,9 @@ def test_delete_stops_the_job_and_waits(framework, bedrock):
     created = create_job(framework, bedrock)
     deleted = answered(
         framework.deploy(
-            dispatcher(bedrock), job_event("Delete", PhysicalResourceId=created.physical_id), between_polls=lambda n: bedrock.settle_stops()
+            dispatcher(bedrock),
+            job_event("Delete", PhysicalResourceId=created.physical_id),
+            between_polls=lambda n: bedrock.settle_stops(),
         )
     )
     assert deleted.status == "SUCCESS", deleted.reason
@@ -129,12 +143,18 @@ def test_serving_create_polls_while_creating_then_answers_every_attribute(framew
     bedrock.complete(TRAINING_JOB["jobName"])
     served = answered(
         framework.deploy(
-            dispatcher(bedrock), event("Create", provisioned_throughput.KIND.type_name, THROUGHPUT, logical_id="Serving"), between_polls=lambda n: bedrock.settle()
+            dispatcher(bedrock),
+            event("Create", provisioned_throughput.KIND.type_name, THROUGHPUT, logical_id="Serving"),
+            between_polls=lambda n: bedrock.settle(),
         )
     )
     assert served.status == "SUCCESS", served.reason
     throughput = bedrock.throughputs[THROUGHPUT["Name"]]
-    assert served.data == {"Arn": throughput["provisionedModelArn"], "ModelArn": throughput["modelArn"], "ModelLifecycle": "ACTIVE"}
+    assert served.data == {
+        "Arn": throughput["provisionedModelArn"],
+        "ModelArn": throughput["modelArn"],
+        "ModelLifecycle": "ACTIVE",
+    }
 
 
 # -- failures ------------------------------------------------------------------------------------------
@@ -143,7 +163,9 @@ def test_serving_create_polls_while_creating_then_answers_every_attribute(framew
 def test_an_is_complete_that_raises_fails_the_resource_with_bedrocks_reason(framework, bedrock):
     failed = answered(
         framework.deploy(
-            dispatcher(bedrock), job_event("Create"), between_polls=lambda n: bedrock.fail(JOB, "Validation failed: line 7 is empty")
+            dispatcher(bedrock),
+            job_event("Create"),
+            between_polls=lambda n: bedrock.fail(JOB, "Validation failed: line 7 is empty"),
         )
     )
     assert failed.status == "FAILED"
@@ -164,7 +186,10 @@ def test_a_failing_create_reports_a_long_preflight_report_within_the_body_limit(
     bucket, key = uri[5:].split("/", 1)
     body = "\n".join(['{"messages": [{"role": "user", "content": "x"}]}'] * 40)
     s3 = FakeS3({(bucket, key): body.encode()})
-    props = {**PROPS, "Preflight": [{"S3Uri": uri, "Format": "messages", "MinRecords": "32", "Purpose": "training data"}]}
+    props = {
+        **PROPS,
+        "Preflight": [{"S3Uri": uri, "Format": "messages", "MinRecords": "32", "Purpose": "training data"}],
+    }
     failed = answered(framework.deploy(dispatcher(bedrock, s3), job_event("Create", props)))
     assert failed.status == "FAILED"
     assert failed.physical_id == CREATE_FAILED_MARKER  # nothing was created: the framework ignores the rollback Delete
@@ -194,7 +219,9 @@ def test_a_failed_create_stops_the_job_it_started_before_reporting(framework):
     assert failed.physical_id == CREATE_FAILED_MARKER
     assert bedrock.jobs[JOB]["status"] in ("Stopping", "Stopped")
     assert f"stopped job {JOB}" in failed.reason
-    ignored = answered(framework.deploy(dispatcher(bedrock), job_event("Delete", PhysicalResourceId=CREATE_FAILED_MARKER)))
+    ignored = answered(
+        framework.deploy(dispatcher(bedrock), job_event("Delete", PhysicalResourceId=CREATE_FAILED_MARKER))
+    )
     assert ignored.status == "SUCCESS" and ignored.invocations == []
 
 
@@ -204,7 +231,11 @@ def test_a_failed_create_stops_the_job_it_started_before_reporting(framework):
 def test_rolling_back_to_a_job_that_failed_in_training_starts_no_new_training(framework, bedrock):
     old = create_job(framework, bedrock)
     bedrock.fail(JOB, "training diverged")
-    new_props = {**PROPS, "NameParts": {**PROPS["NameParts"], "Digest": content_hash("v2")}, "HyperParameters": {"epochCount": "3"}}
+    new_props = {
+        **PROPS,
+        "NameParts": {**PROPS["NameParts"], "Digest": content_hash("v2")},
+        "HyperParameters": {"epochCount": "3"},
+    }
     replaced = answered(
         framework.deploy(
             dispatcher(bedrock),
@@ -217,7 +248,10 @@ def test_rolling_back_to_a_job_that_failed_in_training_starts_no_new_training(fr
 
     # Another resource failed: CloudFormation rolls back with the old and new properties swapped.
     rollback = answered(
-        framework.deploy(dispatcher(bedrock), job_event("Update", PROPS, PhysicalResourceId=replaced.physical_id, OldResourceProperties=new_props))
+        framework.deploy(
+            dispatcher(bedrock),
+            job_event("Update", PROPS, PhysicalResourceId=replaced.physical_id, OldResourceProperties=new_props),
+        )
     )
     assert rollback.status == "SUCCESS", rollback.reason
     assert set(bedrock.jobs) == jobs_before, "a rollback started a new training run"
@@ -247,7 +281,12 @@ def test_a_failed_serving_create_deletes_the_throughput_it_made_before_reporting
     bedrock = LostThroughputAnswer()
     bedrock.create_model_customization_job(**TRAINING_JOB)
     bedrock.complete(TRAINING_JOB["jobName"])
-    failed = answered(framework.deploy(dispatcher(bedrock), event("Create", provisioned_throughput.KIND.type_name, THROUGHPUT, logical_id="Serving")))
+    failed = answered(
+        framework.deploy(
+            dispatcher(bedrock),
+            event("Create", provisioned_throughput.KIND.type_name, THROUGHPUT, logical_id="Serving"),
+        )
+    )
     assert failed.status == "FAILED"
     assert "Rate exceeded" in failed.reason and f"deleted provisioned throughput {THROUGHPUT['Name']}" in failed.reason
     assert bedrock.billing() == []
@@ -258,15 +297,37 @@ def test_a_failed_serving_create_deletes_the_throughput_it_made_before_reporting
 
 def test_a_synchronous_resource_answers_its_attributes_from_on_event(framework):
     s3 = FakeS3({("cdk-assets", "abc.jsonl"): b"{}\n"})
-    props = {"SourceBucket": "cdk-assets", "SourceKey": "abc.jsonl", "TargetBucket": "training", "TargetKey": "datasets/x/abc.jsonl", "Sha256": "abc"}
-    created = answered(framework.deploy(dispatcher(FakeBedrock(), s3), event("Create", dataset.KIND.type_name, props, logical_id="Dataset"), asynchronous=False))
+    props = {
+        "SourceBucket": "cdk-assets",
+        "SourceKey": "abc.jsonl",
+        "TargetBucket": "training",
+        "TargetKey": "datasets/x/abc.jsonl",
+        "Sha256": "abc",
+    }
+    created = answered(
+        framework.deploy(
+            dispatcher(FakeBedrock(), s3),
+            event("Create", dataset.KIND.type_name, props, logical_id="Dataset"),
+            asynchronous=False,
+        )
+    )
     assert created.status == "SUCCESS", created.reason
-    assert created.data == {"S3Uri": "s3://training/datasets/x/abc.jsonl"} and created.physical_id == "s3://training/datasets/x/abc.jsonl"
+    assert (
+        created.data == {"S3Uri": "s3://training/datasets/x/abc.jsonl"}
+        and created.physical_id == "s3://training/datasets/x/abc.jsonl"
+    )
     assert [i.entry for i in created.invocations] == ["on_event"]
     same = answered(
         framework.deploy(
             dispatcher(FakeBedrock(), s3),
-            event("Update", dataset.KIND.type_name, {**props, "Sha256": "abc"}, logical_id="Dataset", PhysicalResourceId=created.physical_id, OldResourceProperties=props),
+            event(
+                "Update",
+                dataset.KIND.type_name,
+                {**props, "Sha256": "abc"},
+                logical_id="Dataset",
+                PhysicalResourceId=created.physical_id,
+                OldResourceProperties=props,
+            ),
             asynchronous=False,
         )
     )
@@ -274,7 +335,9 @@ def test_a_synchronous_resource_answers_its_attributes_from_on_event(framework):
     deleted = answered(
         framework.deploy(
             dispatcher(FakeBedrock(), s3),
-            event("Delete", dataset.KIND.type_name, props, logical_id="Dataset", PhysicalResourceId=created.physical_id),
+            event(
+                "Delete", dataset.KIND.type_name, props, logical_id="Dataset", PhysicalResourceId=created.physical_id
+            ),
             asynchronous=False,
         )
     )
@@ -289,7 +352,9 @@ def test_a_synchronous_create_that_refuses_answers_failed_with_the_reason(framew
     stub.add_response("get_model_invocation_logging_configuration", {"loggingConfig": FOREIGN})
     logging = Provider({"bedrock": client}, [invocation_logging.KIND]).dispatcher
     with stub:
-        refused = answered(framework.deploy(logging, event("Create", invocation_logging.KIND.type_name, LOGGING), asynchronous=False))
+        refused = answered(
+            framework.deploy(logging, event("Create", invocation_logging.KIND.type_name, LOGGING), asynchronous=False)
+        )
     assert refused.status == "FAILED" and refused.physical_id == CREATE_FAILED_MARKER
     assert "is already configured (delivering to s3://someone-elses-bucket/)" in refused.reason
     stub.assert_no_pending_responses()
@@ -305,13 +370,21 @@ def test_promotion_share_then_copy_answer_their_attributes_after_incomplete_poll
     estate = Estate()
     estate.dev.create_model_customization_job(**PROMOTED_JOB)
     shared = answered(
-        framework.deploy(estate.owner.dispatcher, event("Create", model_share.KIND.type_name, SHARE, logical_id="Share"), between_polls=lambda n: estate.dev.complete(TRAINED))
+        framework.deploy(
+            estate.owner.dispatcher,
+            event("Create", model_share.KIND.type_name, SHARE, logical_id="Share"),
+            between_polls=lambda n: estate.dev.complete(TRAINED),
+        )
     )
     assert shared.status == "SUCCESS", shared.reason
     (share,) = estate.ram.live()
     assert shared.data == {"ShareArn": share["arn"], "ModelArn": estate.dev.models[TRAINED]["modelArn"]}
     copied = answered(
-        framework.deploy(estate.receiver.dispatcher, event("Create", model_copy.KIND.type_name, COPY, logical_id="Copy"), between_polls=lambda n: estate.prod.finish_copies())
+        framework.deploy(
+            estate.receiver.dispatcher,
+            event("Create", model_copy.KIND.type_name, COPY, logical_id="Copy"),
+            between_polls=lambda n: estate.prod.finish_copies(),
+        )
     )
     assert copied.status == "SUCCESS", copied.reason
     assert copied.data == {"ModelArn": estate.prod.models[COPY["Name"]]["modelArn"], "ModelLifecycle": "ACTIVE"}

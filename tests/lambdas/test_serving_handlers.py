@@ -64,7 +64,11 @@ def test_create_waits_for_training_then_serves(h, fake):
     done = h.poll("Create", THROUGHPUT, answer)
     assert done["IsComplete"] is True
     item = fake.throughputs[THROUGHPUT["Name"]]
-    assert done["Data"] == {"Arn": item["provisionedModelArn"], "ModelArn": fake.models[JOB]["modelArn"], "ModelLifecycle": "ACTIVE"}
+    assert done["Data"] == {
+        "Arn": item["provisionedModelArn"],
+        "ModelArn": fake.models[JOB]["modelArn"],
+        "ModelLifecycle": "ACTIVE",
+    }
     assert item["modelUnits"] == 1 and "commitmentDuration" not in item
 
 
@@ -124,7 +128,10 @@ def test_not_in_service_by_the_deadline_is_deleted_so_nothing_bills(h, fake):
     answer = h.on_event("Create", props)
     # It was created by an earlier poll and is still Creating when the deadline comes.
     fake.create_provisioned_model_throughput(
-        provisionedModelName=props["Name"], modelId=fake.models[JOB]["modelArn"], modelUnits=1, clientRequestToken=props["ClientRequestToken"]
+        provisionedModelName=props["Name"],
+        modelId=fake.models[JOB]["modelArn"],
+        modelUnits=1,
+        clientRequestToken=props["ClientRequestToken"],
     )
     with pytest.raises(EstateError, match="was not serving after 0 minutes .* it was deleted so nothing bills"):
         h.poll("Create", props, answer)
@@ -134,7 +141,10 @@ def test_not_in_service_by_the_deadline_is_deleted_so_nothing_bills(h, fake):
 def test_model_unit_quota_names_the_fix(h, fake):
     fake.complete(JOB)
     props = {**THROUGHPUT, "ModelUnits": "5"}
-    with pytest.raises(EstateError, match="exceeds a quota: Model units quota exceeded. Model units for custom models need a quota increase"):
+    with pytest.raises(
+        EstateError,
+        match="exceeds a quota: Model units quota exceeded. Model units for custom models need a quota increase",
+    ):
         h.poll("Create", props, h.on_event("Create", props))
 
 
@@ -161,7 +171,10 @@ def test_update_with_a_retrained_model_swaps_in_place(h, fake):
     retrained = f"bedrock-estate-dev-summarizer-{digest[:10]}"
     fake.create_model_customization_job(**{**TRAINING_JOB, "jobName": retrained, "customModelName": retrained})
     fake.complete(retrained)
-    new_props = {**THROUGHPUT, "Model": {"JobNameParts": {"Readable": "bedrock-estate-dev-summarizer", "Digest": digest}}}
+    new_props = {
+        **THROUGHPUT,
+        "Model": {"JobNameParts": {"Readable": "bedrock-estate-dev-summarizer", "Digest": digest}},
+    }
     answer = h.on_event("Update", new_props, PhysicalResourceId=THROUGHPUT["Name"], OldResourceProperties=THROUGHPUT)
     assert answer["PhysicalResourceId"] == THROUGHPUT["Name"]
     extra = {"PhysicalResourceId": THROUGHPUT["Name"], "OldResourceProperties": THROUGHPUT}
@@ -176,7 +189,12 @@ def test_update_with_a_retrained_model_swaps_in_place(h, fake):
 def test_update_of_model_units_is_a_replacement(h, fake):
     serving(h, fake)
     fake.unit_quota = 3
-    bigger = {**THROUGHPUT, "Name": "bedrock-estate-dev-summarizer-pt-99ff00aa", "ClientRequestToken": "t2", "ModelUnits": "2"}
+    bigger = {
+        **THROUGHPUT,
+        "Name": "bedrock-estate-dev-summarizer-pt-99ff00aa",
+        "ClientRequestToken": "t2",
+        "ModelUnits": "2",
+    }
     answer = h.on_event("Update", bigger, PhysicalResourceId=THROUGHPUT["Name"], OldResourceProperties=THROUGHPUT)
     assert answer["PhysicalResourceId"] == bigger["Name"]
     extra = {"PhysicalResourceId": THROUGHPUT["Name"], "OldResourceProperties": THROUGHPUT}
@@ -222,38 +240,75 @@ def test_acknowledged_commitment_is_let_go_not_deleted(h, fake):
     assert fake.billing() == [committed["Name"]]  # still billing, as the spec acknowledged
 
 
-DEPLOYMENT = {**THROUGHPUT, "Name": "bedrock-estate-dev-summarizer-od-5e6f7a8b", "ClientRequestToken": "bedrock-estate-dev-od"}
+DEPLOYMENT = {
+    **THROUGHPUT,
+    "Name": "bedrock-estate-dev-summarizer-od-5e6f7a8b",
+    "ClientRequestToken": "bedrock-estate-dev-od",
+}
 
 
 def test_deployment_lifecycle_create_swap_delete(h, fake):
     fake.complete(JOB)
     answer = h.on_event("Create", DEPLOYMENT, resource_type=custom_model_deployment.KIND.type_name)
-    assert h.poll("Create", DEPLOYMENT, answer, resource_type=custom_model_deployment.KIND.type_name)["IsComplete"] is False
+    assert (
+        h.poll("Create", DEPLOYMENT, answer, resource_type=custom_model_deployment.KIND.type_name)["IsComplete"]
+        is False
+    )
     fake.settle()
     done = h.poll("Create", DEPLOYMENT, answer, resource_type=custom_model_deployment.KIND.type_name)
-    assert done["IsComplete"] is True and done["Data"]["Arn"].startswith("arn:aws:bedrock:us-west-2:111111111111:custom-model-deployment/")
+    assert done["IsComplete"] is True and done["Data"]["Arn"].startswith(
+        "arn:aws:bedrock:us-west-2:111111111111:custom-model-deployment/"
+    )
 
     digest = "0a0b0c0d0e" + "1" * 54
     retrained = f"bedrock-estate-dev-summarizer-{digest[:10]}"
     fake.create_model_customization_job(**{**TRAINING_JOB, "jobName": retrained, "customModelName": retrained})
     fake.complete(retrained)
-    new_props = {**DEPLOYMENT, "Model": {"JobNameParts": {"Readable": "bedrock-estate-dev-summarizer", "Digest": digest}}}
+    new_props = {
+        **DEPLOYMENT,
+        "Model": {"JobNameParts": {"Readable": "bedrock-estate-dev-summarizer", "Digest": digest}},
+    }
     extra = {"PhysicalResourceId": DEPLOYMENT["Name"], "OldResourceProperties": DEPLOYMENT}
     update = h.on_event("Update", new_props, resource_type=custom_model_deployment.KIND.type_name, **extra)
-    assert h.poll("Update", new_props, update, resource_type=custom_model_deployment.KIND.type_name, **extra)["IsComplete"] is False
-    assert h.poll("Update", new_props, update, resource_type=custom_model_deployment.KIND.type_name, **extra)["IsComplete"] is False  # no second swap
+    assert (
+        h.poll("Update", new_props, update, resource_type=custom_model_deployment.KIND.type_name, **extra)["IsComplete"]
+        is False
+    )
+    assert (
+        h.poll("Update", new_props, update, resource_type=custom_model_deployment.KIND.type_name, **extra)["IsComplete"]
+        is False
+    )  # no second swap
     assert len([c for c in fake.calls if c[0] == "UpdateCustomModelDeployment"]) == 1
     fake.settle()
-    assert h.poll("Update", new_props, update, resource_type=custom_model_deployment.KIND.type_name, **extra)["IsComplete"] is True
+    assert (
+        h.poll("Update", new_props, update, resource_type=custom_model_deployment.KIND.type_name, **extra)["IsComplete"]
+        is True
+    )
 
-    gone = h.on_event("Delete", new_props, resource_type=custom_model_deployment.KIND.type_name, PhysicalResourceId=DEPLOYMENT["Name"])
-    assert h.poll("Delete", new_props, gone, resource_type=custom_model_deployment.KIND.type_name, PhysicalResourceId=DEPLOYMENT["Name"])["IsComplete"] is True
+    gone = h.on_event(
+        "Delete", new_props, resource_type=custom_model_deployment.KIND.type_name, PhysicalResourceId=DEPLOYMENT["Name"]
+    )
+    assert (
+        h.poll(
+            "Delete",
+            new_props,
+            gone,
+            resource_type=custom_model_deployment.KIND.type_name,
+            PhysicalResourceId=DEPLOYMENT["Name"],
+        )["IsComplete"]
+        is True
+    )
     assert fake.deployments == {}
 
 
 def test_a_conflict_while_deleting_is_explained(h, fake):
     serving(h, fake)
-    fake.fail_next("DeleteProvisionedModelThroughput", "ConflictException", "The provisioned model is being updated", 409)
-    with pytest.raises(EstateError, match="ConflictException: The provisioned model is being updated .*wait for it to finish, then deploy again"):
+    fake.fail_next(
+        "DeleteProvisionedModelThroughput", "ConflictException", "The provisioned model is being updated", 409
+    )
+    with pytest.raises(
+        EstateError,
+        match="ConflictException: The provisioned model is being updated .*wait for it to finish, then deploy again",
+    ):
         h.on_event("Delete", THROUGHPUT, PhysicalResourceId=THROUGHPUT["Name"])
     assert fake.billing() == [THROUGHPUT["Name"]]  # nothing half-deleted: CloudFormation retries the delete

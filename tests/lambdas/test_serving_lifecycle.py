@@ -44,7 +44,8 @@ class Cloud:
         self.bedrock = FakeBedrock()
         self.s3 = FakeS3()
         self.provider = Provider(
-            {"bedrock": self.bedrock, "s3": self.s3}, [customization_job.KIND, dataset.KIND, provisioned_throughput.KIND]
+            {"bedrock": self.bedrock, "s3": self.s3},
+            [customization_job.KIND, dataset.KIND, provisioned_throughput.KIND],
         )
 
     def on_event(self, request_type, kind, logical_id, props, **extra):
@@ -63,7 +64,9 @@ class Cloud:
             attributes[logical_id] = self.on_event("Create", dataset.KIND.type_name, logical_id, props)["Data"]
         sim = Template(templates["Customization"], attributes)
         [logical_id] = sim.logical_ids(customization_job.KIND.type_name)
-        job_arn = self.on_event("Create", customization_job.KIND.type_name, logical_id, sim.properties(logical_id))["PhysicalResourceId"]
+        job_arn = self.on_event("Create", customization_job.KIND.type_name, logical_id, sim.properties(logical_id))[
+            "PhysicalResourceId"
+        ]
         return next(name for name, job in self.bedrock.jobs.items() if job["jobArn"] == job_arn)
 
 
@@ -92,7 +95,10 @@ def test_serving_lifecycle_from_the_synthesized_templates(tmp_path):
     # Create while the job still trains: after the wait, a message that says what to do; nothing bills.
     answer = cloud.on_event("Create", provisioned_throughput.KIND.type_name, logical_id, props)
     assert cloud.poll("Create", provisioned_throughput.KIND.type_name, logical_id, props, answer)["IsComplete"] is False
-    stale = {**answer, "EstateState": {**answer["EstateState"], "StartedAt": str(time.time() - int(props["ModelWaitSeconds"]) - 1)}}
+    stale = {
+        **answer,
+        "EstateState": {**answer["EstateState"], "StartedAt": str(time.time() - int(props["ModelWaitSeconds"]) - 1)},
+    }
     with pytest.raises(EstateError, match=f"job {job} is still training .* deploy the serving stack again"):
         cloud.poll("Create", provisioned_throughput.KIND.type_name, logical_id, props, stale)
     assert cloud.bedrock.billing() == []
@@ -107,7 +113,8 @@ def test_serving_lifecycle_from_the_synthesized_templates(tmp_path):
 
     # A retrained model (new hyperparameter, new job) swaps in place under the same name.
     retrained_templates = synth_dev(
-        tmp_path / "retrained", lambda d: d["stages"]["dev"]["jobs"]["summarizer"]["hyperparameters"].update(epochCount=3)
+        tmp_path / "retrained",
+        lambda d: d["stages"]["dev"]["jobs"]["summarizer"]["hyperparameters"].update(epochCount=3),
     )
     retrained = cloud.train(retrained_templates)
     cloud.bedrock.complete(retrained)
@@ -132,8 +139,15 @@ def test_serving_lifecycle_from_the_synthesized_templates(tmp_path):
     extra = {"PhysicalResourceId": name, "OldResourceProperties": swapped}
     replaced = cloud.on_event("Update", provisioned_throughput.KIND.type_name, logical_id, bigger, **extra)
     serve_until_done(cloud, "Update", logical_id, bigger, replaced, **extra)
-    old_gone = cloud.on_event("Delete", provisioned_throughput.KIND.type_name, logical_id, swapped, PhysicalResourceId=name)
-    assert cloud.poll("Delete", provisioned_throughput.KIND.type_name, logical_id, swapped, old_gone, PhysicalResourceId=name)["IsComplete"] is True
+    old_gone = cloud.on_event(
+        "Delete", provisioned_throughput.KIND.type_name, logical_id, swapped, PhysicalResourceId=name
+    )
+    assert (
+        cloud.poll(
+            "Delete", provisioned_throughput.KIND.type_name, logical_id, swapped, old_gone, PhysicalResourceId=name
+        )["IsComplete"]
+        is True
+    )
     assert cloud.bedrock.billing() == [bigger["Name"]]
 
     # An update that fails (no quota for 5 units), then CloudFormation's rollback to the last good one.
@@ -148,6 +162,18 @@ def test_serving_lifecycle_from_the_synthesized_templates(tmp_path):
     assert serve_until_done(cloud, "Update", logical_id, bigger, rolled, **back)["IsComplete"] is True
 
     # Delete: gone, and nothing left billing.
-    final = cloud.on_event("Delete", provisioned_throughput.KIND.type_name, logical_id, bigger, PhysicalResourceId=bigger["Name"])
-    assert cloud.poll("Delete", provisioned_throughput.KIND.type_name, logical_id, bigger, final, PhysicalResourceId=bigger["Name"])["IsComplete"] is True
+    final = cloud.on_event(
+        "Delete", provisioned_throughput.KIND.type_name, logical_id, bigger, PhysicalResourceId=bigger["Name"]
+    )
+    assert (
+        cloud.poll(
+            "Delete",
+            provisioned_throughput.KIND.type_name,
+            logical_id,
+            bigger,
+            final,
+            PhysicalResourceId=bigger["Name"],
+        )["IsComplete"]
+        is True
+    )
     assert cloud.bedrock.billing() == []

@@ -20,7 +20,9 @@ def test_every_name_of_a_stage_starts_from_its_qualifier():
 def test_the_spec_hands_out_the_same_names(tmp_path):
     from constructs_lib.spec import parse_spec
 
-    spec = parse_spec("name: acme\nstages:\n  dev: {account: '111111111111', region: us-east-1}\n", source="x.yaml", base_dir=tmp_path)
+    spec = parse_spec(
+        "name: acme\nstages:\n  dev: {account: '111111111111', region: us-east-1}\n", source="x.yaml", base_dir=tmp_path
+    )
     [stage] = spec.stage_settings()
     assert stage.names == StageNames("acme", "dev") and stage.qualifier == "acme-dev"
 
@@ -29,7 +31,9 @@ def test_a_jobs_attempts_are_told_from_a_job_whose_name_merely_starts_alike():
     from estate_runtime.naming import JobNames, is_attempt_of
 
     names = JobNames("acme-dev-summarizer", "a" * 64)
-    assert is_attempt_of(names.job_name, names.readable) and is_attempt_of(names.next_attempt().job_name, names.readable)
+    assert is_attempt_of(names.job_name, names.readable) and is_attempt_of(
+        names.next_attempt().job_name, names.readable
+    )
     assert not is_attempt_of(JobNames("acme-dev-summarizer-distilled", "b" * 64).job_name, names.readable)
 
 

@@ -72,7 +72,10 @@ def test_hyperparameter_out_of_range_names_path_range_and_model(workdir):
 
 def test_unknown_hyperparameter_lists_the_allowed_ones(workdir):
     [message] = problems(HEAD + HAIKU.replace("batchSize: 8", "learningRate: 0.001"), workdir)
-    assert "hyperparameters.learningRate: anthropic.claude-3-haiku-20240307-v1:0:200k has no hyperparameter 'learningRate'" in message
+    assert (
+        "hyperparameters.learningRate: anthropic.claude-3-haiku-20240307-v1:0:200k has no hyperparameter 'learningRate'"
+        in message
+    )
     assert "allowed: epochCount, batchSize, learningRateMultiplier" in message
 
 
@@ -113,7 +116,10 @@ def test_teacher_that_cannot_teach_this_student(workdir):
         trainingData: {invocationLogs: {filter: {equals: {project: x}}}}
 """
     [message] = problems(HEAD + job, workdir)
-    assert "teacher.model: meta.llama3-1-405b-instruct-v1:0 cannot teach meta.llama3-2-3b-instruct-v1:0:128k in us-west-2" in message
+    assert (
+        "teacher.model: meta.llama3-1-405b-instruct-v1:0 cannot teach meta.llama3-2-3b-instruct-v1:0:128k in us-west-2"
+        in message
+    )
     assert "meta.llama3-1-70b-instruct-v1:0, us.meta.llama3-3-70b-instruct-v1:0" in message
 
 
@@ -140,8 +146,13 @@ def test_unknown_base_model_needs_the_explicit_opt_out(workdir):
 
 
 def test_dataset_references_must_exist(workdir):
-    messages = problems(HEAD + HAIKU.replace("dataset: train", "dataset: trian").replace("[val]", "[val, nope]"), workdir)
-    assert any("jobs.summarizer.trainingData.dataset: no dataset named 'trian'; declared datasets: train, val, shared" in m for m in messages)
+    messages = problems(
+        HEAD + HAIKU.replace("dataset: train", "dataset: trian").replace("[val]", "[val, nope]"), workdir
+    )
+    assert any(
+        "jobs.summarizer.trainingData.dataset: no dataset named 'trian'; declared datasets: train, val, shared" in m
+        for m in messages
+    )
     assert any("jobs.summarizer.validationData[1]: no dataset named 'nope'" in m for m in messages)
 
 
@@ -150,7 +161,9 @@ def test_dataset_file_problems_carry_file_and_line(workdir):
     lines[3] = json.dumps({"messages": [{"role": "user", "content": "q"}]})
     (workdir / "train.jsonl").write_text("\n".join(lines) + "\n")
     [message] = problems(HEAD + HAIKU, workdir)
-    assert message.startswith("estate.yaml:3: datasets.train.path: not usable by stages.dev.jobs.summarizer (messages):")
+    assert message.startswith(
+        "estate.yaml:3: datasets.train.path: not usable by stages.dev.jobs.summarizer (messages):"
+    )
     assert "train.jsonl:4: the last message must be the assistant's" in message
 
 
@@ -187,7 +200,9 @@ def test_metadata_filter_shape(workdir):
     ok = job.replace('{equals: {a: "1", b: "2"}}', '{andAll: [{equals: {a: "1"}}, {notEquals: {b: "2"}}]}')
     spec = parse_spec(HEAD + ok, base_dir=workdir)
     logs = spec.stage("dev").jobs["distilled"].training_data.invocation_logs
-    assert logs.filter.model_dump(by_alias=True, exclude_none=True) == {"andAll": [{"equals": {"a": "1"}}, {"notEquals": {"b": "2"}}]}
+    assert logs.filter.model_dump(by_alias=True, exclude_none=True) == {
+        "andAll": [{"equals": {"a": "1"}}, {"notEquals": {"b": "2"}}]
+    }
 
 
 def test_log_based_distillation_needs_s3_log_delivery(workdir):
@@ -233,8 +248,14 @@ def test_continued_pre_training_on_a_withdrawn_titan_model(tmp_path, monkeypatch
     # Titan Text left the fine-tuning table without a published EOL date: refused on any day,
     # and Bedrock documents no other base model for continued pre-training.
     [message] = problems(text, tmp_path)
-    assert "baseModel: amazon.titan-text-express-v1:0:8k is no longer offered (no EOL date published) in us-east-1" in message
-    assert "a continued pre-training job on it cannot be created. Suggested successor: amazon.nova-lite-v1:0:300k" in message
+    assert (
+        "baseModel: amazon.titan-text-express-v1:0:8k is no longer offered (no EOL date published) in us-east-1"
+        in message
+    )
+    assert (
+        "a continued pre-training job on it cannot be created. Suggested successor: amazon.nova-lite-v1:0:300k"
+        in message
+    )
     # The dataset rules for it still hold, for a spec that opts out of the catalog's lifecycle.
     text = text.replace("learningRate: 0.00001}\n", "learningRate: 0.00001}\n        catalogChecks: false\n")
     assert parse_spec(text, base_dir=tmp_path).stage("dev").jobs["domain"].type == "CONTINUED_PRE_TRAINING"

@@ -11,8 +11,14 @@ HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 EMBED = "amazon.titan-embed-image-v1:0"
 
 
-def spec_text(*, base_model: str = HAIKU, region: str = "us-west-2", serving: str = "provisioned: {modelUnits: 1}",
-              teacher: str | None = None, job_type: str = "FINE_TUNING") -> str:  # fmt: skip
+def spec_text(
+    *,
+    base_model: str = HAIKU,
+    region: str = "us-west-2",
+    serving: str = "provisioned: {modelUnits: 1}",
+    teacher: str | None = None,
+    job_type: str = "FINE_TUNING",
+) -> str:
     teacher_line = f"        teacher: {{model: {teacher}}}\n" if teacher else ""
     return (
         'name: acme-estate\ndatasets:\n  train: {s3Uri: "s3://shared-data/train.jsonl"}\nstages:\n'
@@ -31,7 +37,9 @@ def problems(text: str, tmp_path) -> list[str]:
 def test_a_job_and_its_throughput_on_a_model_past_eol_are_refused_with_date_source_and_successor(tmp_path, monkeypatch):
     monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
     job, serving = problems(spec_text(), tmp_path)
-    assert job.startswith(f"estate.yaml:11: stages.dev.jobs.summarizer.baseModel: {HAIKU} reached end of life on 2026-09-10 in us-west-2")
+    assert job.startswith(
+        f"estate.yaml:11: stages.dev.jobs.summarizer.baseModel: {HAIKU} reached end of life on 2026-09-10 in us-west-2"
+    )
     assert "source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle-legacy.html" in job
     assert "a fine-tuning job on it cannot be created. Suggested successor: amazon.nova-2-lite-v1:0:256k" in job
     assert serving.startswith("estate.yaml:15: stages.dev.serving.summarizer.model: ")
@@ -45,7 +53,10 @@ def test_the_same_spec_passed_before_the_eol_date_with_a_warning_in_its_legacy_p
     monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-05-01")
     spec = parse_spec(spec_text(), source="estate.yaml", base_dir=tmp_path)
     err = capsys.readouterr().err
-    assert f"warning: estate.yaml:11: stages.dev.jobs.summarizer.baseModel: {HAIKU} is Legacy in us-west-2, EOL 2026-09-10" in err
+    assert (
+        f"warning: estate.yaml:11: stages.dev.jobs.summarizer.baseModel: {HAIKU} is Legacy in us-west-2, EOL 2026-09-10"
+        in err
+    )
     assert "Bedrock creates no NEW fine-tuning jobs or Provisioned Throughput on a Legacy model" in err
     from constructs_lib.tools.plan import render
 
@@ -54,10 +65,18 @@ def test_the_same_spec_passed_before_the_eol_date_with_a_warning_in_its_legacy_p
 
 def test_a_teacher_past_eol_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
-    text = spec_text(base_model="amazon.nova-lite-v1:0:300k", region="us-east-1", serving="onDemand: {}",
-                     teacher="us.amazon.nova-premier-v1:0", job_type="DISTILLATION")  # fmt: skip
+    text = spec_text(
+        base_model="amazon.nova-lite-v1:0:300k",
+        region="us-east-1",
+        serving="onDemand: {}",
+        teacher="us.amazon.nova-premier-v1:0",
+        job_type="DISTILLATION",
+    )
     [message] = problems(text, tmp_path)
-    assert "jobs.summarizer.teacher.model: us.amazon.nova-premier-v1:0 reached end of life on 2026-09-14 in us-east-1" in message
+    assert (
+        "jobs.summarizer.teacher.model: us.amazon.nova-premier-v1:0 reached end of life on 2026-09-14 in us-east-1"
+        in message
+    )
     assert "Suggested successor: amazon.nova-pro-v1:0" in message
 
 
@@ -69,14 +88,20 @@ def test_a_promotion_of_a_model_past_eol_in_the_target_region_is_refused(tmp_pat
         f"        type: FINE_TUNING\n        baseModel: {EMBED}\n        trainingData: {{dataset: train}}\n"
         f'  prod:\n    account: "222222222222"\n    region: us-east-1\n    promotions:\n      m: {{fromStage: dev}}\n'
     )
-    assert parse_spec(text, base_dir=tmp_path).promoted_job("prod", "m")  # Titan Multimodal Embeddings: Active, shareable
+    assert parse_spec(text, base_dir=tmp_path).promoted_job(
+        "prod", "m"
+    )  # Titan Multimodal Embeddings: Active, shareable
     messages = problems(text.replace(EMBED, HAIKU), tmp_path)
-    assert any("promotions.m.fromStage: " + HAIKU + " reached end of life on 2026-09-10 in us-east-1" in m for m in messages)
+    assert any(
+        "promotions.m.fromStage: " + HAIKU + " reached end of life on 2026-09-10 in us-east-1" in m for m in messages
+    )
 
 
 def test_catalog_checks_off_is_the_escape_hatch(tmp_path, monkeypatch):
     monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
-    text = spec_text().replace("trainingData: {dataset: train}\n", "trainingData: {dataset: train}\n        catalogChecks: false\n")
+    text = spec_text().replace(
+        "trainingData: {dataset: train}\n", "trainingData: {dataset: train}\n        catalogChecks: false\n"
+    )
     assert parse_spec(text, base_dir=tmp_path).stage("dev").jobs["summarizer"].catalog_checks is False
 
 
@@ -84,10 +109,20 @@ def test_nova_2_lite_takes_no_hyperparameters_and_no_validation_data(tmp_path, m
     monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
     text = spec_text(base_model="amazon.nova-2-lite-v1:0:256k", region="us-east-1", serving="onDemand: {}")
     assert parse_spec(text, base_dir=tmp_path)
-    text = text.replace("trainingData: {dataset: train}\n", "trainingData: {dataset: train}\n        validationData: [train]\n        hyperparameters: {epochCount: 2}\n")
+    text = text.replace(
+        "trainingData: {dataset: train}\n",
+        "trainingData: {dataset: train}\n        validationData: [train]\n        hyperparameters: {epochCount: 2}\n",
+    )
     messages = problems(text, tmp_path)
-    assert any("jobs.summarizer.validationData: amazon.nova-2-lite-v1:0:256k takes no validation dataset" in m for m in messages)
-    assert any("hyperparameters.epochCount: amazon.nova-2-lite-v1:0:256k takes no hyperparameters here: Bedrock publishes no hyperparameter ranges" in m for m in messages)
+    assert any(
+        "jobs.summarizer.validationData: amazon.nova-2-lite-v1:0:256k takes no validation dataset" in m
+        for m in messages
+    )
+    assert any(
+        "hyperparameters.epochCount: amazon.nova-2-lite-v1:0:256k takes no hyperparameters here: Bedrock publishes no hyperparameter ranges"
+        in m
+        for m in messages
+    )
 
 
 def test_a_legacy_base_served_on_demand_warns_that_deployments_remain_possible(tmp_path, monkeypatch, capsys):
@@ -99,4 +134,7 @@ def test_a_legacy_base_served_on_demand_warns_that_deployments_remain_possible(t
     from estate_runtime.catalog import load_catalog
 
     kind, message = load_catalog().lifecycle_problem(HAIKU, "us-west-2", "an on-demand deployment of its custom models")
-    assert kind == "warning" and "still creates on-demand deployments of models customized before the Legacy date" in message
+    assert (
+        kind == "warning"
+        and "still creates on-demand deployments of models customized before the Legacy date" in message
+    )

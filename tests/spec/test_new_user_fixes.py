@@ -34,8 +34,9 @@ def test_an_unquoted_account_with_a_leading_zero_is_quoted_as_written(tmp_path):
 
 def test_an_unquoted_short_account_gets_no_guessed_digits(tmp_path):
     [message] = problems(stage(account="12345678901"), tmp_path)
-    assert message == "estate.yaml:4: stages.dev.account: must be a quoted string of 12 digits, got the number 12345678901"
-
+    assert (
+        message == "estate.yaml:4: stages.dev.account: must be a quoted string of 12 digits, got the number 12345678901"
+    )
 
 
 def _promotion(base_model: str, dev_region: str, prod_region: str) -> str:
@@ -93,7 +94,13 @@ def test_a_price_for_a_model_only_a_job_names_applies(tmp_path):
 
 def test_a_units_change_is_not_called_a_change_of_a_bought_commitment(tmp_path):
     prices = f"prices:\n  {HAIKU}: {{OneMonth: 30}}\n"
-    [message] = problems(_served("{modelUnits: 2, commitment: OneMonth, acknowledge: {term: OneMonth, modelUnits: 1, monthlyUsd: 43800}}", prices), tmp_path)
+    [message] = problems(
+        _served(
+            "{modelUnits: 2, commitment: OneMonth, acknowledge: {term: OneMonth, modelUnits: 1, monthlyUsd: 43800}}",
+            prices,
+        ),
+        tmp_path,
+    )
     assert "were bought" not in message and "was bought" not in message
     assert (
         "provisioned.modelUnits: 2 model units, but the acknowledgement states 1. If this throughput is not deployed yet, "
@@ -139,7 +146,10 @@ def test_a_block_that_is_not_a_mapping_does_not_hide_the_rest_of_its_stage(tmp_p
         "        hyperparameters: {epochCount: 50}\n"
     )
     found = problems(text, tmp_path)
-    assert [m.split(": ")[1] for m in found] == ["stages.dev.serving", "stages.dev.jobs.summarizer.hyperparameters.epochCount"]
+    assert [m.split(": ")[1] for m in found] == [
+        "stages.dev.serving",
+        "stages.dev.jobs.summarizer.hyperparameters.epochCount",
+    ]
 
 
 def test_a_base_model_typo_gets_the_id_meant_first(tmp_path):
@@ -180,7 +190,7 @@ def test_a_one_sided_bound_and_an_empty_list_are_said_with_the_value_given(tmp_p
     """pydantic's own wording ("Input should be greater than or equal to 1", "List should have at
     least 1 item after validation") named neither the value given nor the spec's terms."""
     text = (
-        "name: acme-estate\nstages:\n  dev:\n    account: \"111111111111\"\n    region: us-east-1\n"
+        'name: acme-estate\nstages:\n  dev:\n    account: "111111111111"\n    region: us-east-1\n'
         "    serving:\n      app: {model: {baseModel: amazon.nova-lite-v1:0:300k}, provisioned: {modelUnits: 1}}\n"
         "    gate:\n      serving: []\n      latency: {endToEnd: {p90: 0, p99: 4000}}\n"
     )

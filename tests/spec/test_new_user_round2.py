@@ -15,7 +15,9 @@ def problems(text: str, tmp_path) -> list[str]:
 
 def test_a_tab_in_the_indentation_is_named_at_its_line(tmp_path):
     text = "name: acme\nstages:\n  dev:\n\taccount: '111111111111'\n    region: us-east-1\n"
-    assert problems(text, tmp_path) == ["estate.yaml:4: <spec>: a tab in the indentation; YAML indents with spaces only"]
+    assert problems(text, tmp_path) == [
+        "estate.yaml:4: <spec>: a tab in the indentation; YAML indents with spaces only"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -38,8 +40,12 @@ def test_a_tab_outside_the_indentation_is_refused_as_before(tmp_path, text, expe
 
 
 def test_a_duplicate_key_is_named_by_its_path_when_the_file_parses(tmp_path):
-    text = "name: acme\nstages:\n  dev:\n    account: '111111111111'\n    account: '222222222222'\n    region: us-east-1\n"
-    assert problems(text, tmp_path) == ["estate.yaml:5: stages.dev.account: duplicate key (first defined on line 4); keep one"]
+    text = (
+        "name: acme\nstages:\n  dev:\n    account: '111111111111'\n    account: '222222222222'\n    region: us-east-1\n"
+    )
+    assert problems(text, tmp_path) == [
+        "estate.yaml:5: stages.dev.account: duplicate key (first defined on line 4); keep one"
+    ]
 
 
 def test_a_served_model_in_another_account_or_region_is_refused(tmp_path):
@@ -60,7 +66,9 @@ def test_destroy_on_a_protected_stage_is_a_warning_naming_the_line(tmp_path, cap
     )
     parse_spec(text, source="estate.yaml", base_dir=tmp_path)  # valid: a warning, not an error
     err = capsys.readouterr().err
-    assert "warning: estate.yaml:2: removal: stage prod is protected, yet deleting its stacks destroys its buckets" in err
+    assert (
+        "warning: estate.yaml:2: removal: stage prod is protected, yet deleting its stacks destroys its buckets" in err
+    )
     assert "stage dev" not in err
 
 

@@ -10,8 +10,15 @@ HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 NOVA = "amazon.nova-lite-v1:0:300k"
 
 
-def spec_text(promotion: str = "{fromStage: dev}", *, base_model: str = HAIKU, dev_region: str = "us-west-2",
-              prod_account: str = "222222222222", prod_region: str = "us-east-1", prod_extra: str = "") -> str:  # fmt: skip
+def spec_text(
+    promotion: str = "{fromStage: dev}",
+    *,
+    base_model: str = HAIKU,
+    dev_region: str = "us-west-2",
+    prod_account: str = "222222222222",
+    prod_region: str = "us-east-1",
+    prod_extra: str = "",
+) -> str:
     return (
         'name: acme-estate\ndatasets:\n  train: {s3Uri: "s3://shared-data/train.jsonl"}\nstages:\n'
         f'  dev:\n    account: "111111111111"\n    region: {dev_region}\n    jobs:\n      summarizer:\n'
@@ -49,10 +56,20 @@ def test_a_resolved_stage_carries_its_promotion_edges_and_the_names_both_sides_u
     spec = parse_spec(spec_text(), base_dir=tmp_path)
     dev, prod = spec.stage("dev", tmp_path), spec.stage("prod", tmp_path)
     [target] = dev.promoted_to["summarizer"]
-    assert (target.stage, target.promotion, target.account, target.region) == ("prod", "summarizer", "222222222222", "us-east-1")
+    assert (target.stage, target.promotion, target.account, target.region) == (
+        "prod",
+        "summarizer",
+        "222222222222",
+        "us-east-1",
+    )
     assert dev.promoted_to_accounts == [("222222222222", "us-east-1")]
     source = prod.promoted_from["summarizer"]
-    assert (source.stage, source.job_name, source.account, source.region) == ("dev", "summarizer", "111111111111", "us-west-2")
+    assert (source.stage, source.job_name, source.account, source.region) == (
+        "dev",
+        "summarizer",
+        "111111111111",
+        "us-west-2",
+    )
     assert source.names == dev.job_names["summarizer"] and source.names.readable == "acme-estate-dev-summarizer"
     assert not prod.promoted_to and not dev.promoted_from
     # Resolved without the dataset files' folder, a stage has its promotion edges but no job names.
@@ -61,7 +78,10 @@ def test_a_resolved_stage_carries_its_promotion_edges_and_the_names_both_sides_u
 
 def test_only_from_an_earlier_stage(tmp_path):
     [message] = problems(spec_text("{fromStage: prod}"), tmp_path)
-    assert "stages.prod.promotions.summarizer.fromStage: 'prod' is not an earlier stage; stages before prod: dev" in message
+    assert (
+        "stages.prod.promotions.summarizer.fromStage: 'prod' is not an earlier stage; stages before prod: dev"
+        in message
+    )
 
 
 def test_the_job_must_exist_in_that_stage(tmp_path):
@@ -70,14 +90,24 @@ def test_the_job_must_exist_in_that_stage(tmp_path):
 
 
 def test_promotion_is_between_accounts(tmp_path):
-    [message] = problems(spec_text(prod_account="111111111111", prod_extra="    invocationLogging: {enabled: false}\n"), tmp_path)
+    [message] = problems(
+        spec_text(prod_account="111111111111", prod_extra="    invocationLogging: {enabled: false}\n"), tmp_path
+    )
     assert "stage dev is in the same account (111111111111); promotion shares a model with another account" in message
 
 
 def test_models_bedrock_cannot_share_are_refused_with_the_alternative(tmp_path):
-    messages = problems(spec_text(base_model=NOVA, dev_region="us-east-1", prod_region="us-west-2").replace("provisioned: {modelUnits: 1}", "onDemand: {}"), tmp_path)
+    messages = problems(
+        spec_text(base_model=NOVA, dev_region="us-east-1", prod_region="us-west-2").replace(
+            "provisioned: {modelUnits: 1}", "onDemand: {}"
+        ),
+        tmp_path,
+    )
     [message] = [m for m in messages if "cannot be shared" in m]
-    assert f"custom models of {NOVA} cannot be shared with another account from us-east-1 (shareable from: no region). " in message
+    assert (
+        f"custom models of {NOVA} cannot be shared with another account from us-east-1 (shareable from: no region). "
+        in message
+    )
     assert "Retrain the job in this stage" not in message  # us-west-2 does not train Nova: see test_new_user_fixes
 
 
@@ -87,12 +117,21 @@ def test_copies_only_into_regions_bedrock_copies_to(tmp_path):
 
 
 def test_retrain_or_promote_not_both(tmp_path):
-    job = "    jobs:\n      summarizer:\n        type: FINE_TUNING\n        baseModel: " + HAIKU + "\n        trainingData: {dataset: train}\n"
+    job = (
+        "    jobs:\n      summarizer:\n        type: FINE_TUNING\n        baseModel: "
+        + HAIKU
+        + "\n        trainingData: {dataset: train}\n"
+    )
     messages = problems(spec_text(prod_extra=job), tmp_path)
-    assert any("this stage also declares a job 'summarizer': retrain it here or promote it, not both" in m for m in messages)
+    assert any(
+        "this stage also declares a job 'summarizer': retrain it here or promote it, not both" in m for m in messages
+    )
 
 
 def test_serving_names_a_promotion_of_its_stage(tmp_path):
     text = spec_text().replace("model: {promotion: summarizer}", "model: {promotion: summariser}")
     [message] = problems(text, tmp_path)
-    assert "serving.summarizer.model.promotion: no promotion named 'summariser' in this stage; promotions: summarizer" in message
+    assert (
+        "serving.summarizer.model.promotion: no promotion named 'summariser' in this stage; promotions: summarizer"
+        in message
+    )

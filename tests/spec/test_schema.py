@@ -37,7 +37,9 @@ def test_schema_rejects_what_the_loader_rejects_for_editors():
 
 
 def test_a_disabled_pipeline_needs_nothing_else_in_the_loader_and_the_schema():
-    text = "name: acme\npipeline:\n  enabled: false\nstages:\n  dev:\n    account: '111111111111'\n    region: us-east-1\n"
+    text = (
+        "name: acme\npipeline:\n  enabled: false\nstages:\n  dev:\n    account: '111111111111'\n    region: us-east-1\n"
+    )
     assert parse_spec(text).pipeline is None  # no pipeline is built, as when the block is left out
     validator = Draft202012Validator(json_schema())
     assert list(validator.iter_errors(yaml.safe_load(text))) == []

@@ -107,16 +107,46 @@ scalars = st.one_of(
     st.booleans(),
     st.integers(min_value=-(10**13), max_value=10**13),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from([0, 1, 3, 3.0, 30.0, 2.5, "3", "30", "true", "yes", "", "x", "us-wst-2", "us-east-1", "retain",
-                     "OneMonth", "DISTILLATION", "FINE_TUNING", "111111111111", "aws:x", "s3://bkt/key", "a-b", "A"]),
+    st.sampled_from(
+        [
+            0,
+            1,
+            3,
+            3.0,
+            30.0,
+            2.5,
+            "3",
+            "30",
+            "true",
+            "yes",
+            "",
+            "x",
+            "us-wst-2",
+            "us-east-1",
+            "retain",
+            "OneMonth",
+            "DISTILLATION",
+            "FINE_TUNING",
+            "111111111111",
+            "aws:x",
+            "s3://bkt/key",
+            "a-b",
+            "A",
+        ]
+    ),
     st.text(max_size=12),
-)  # fmt: skip
+)
 values = st.recursive(
     scalars,
-    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=8), children, max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=5,
 )
-keys = st.one_of(st.text(min_size=1, max_size=12), st.sampled_from(["teacher", "onDemand", "provisioned", "arn", "s3Uri", "path", "Dev", "aws:tag"]))
+keys = st.one_of(
+    st.text(min_size=1, max_size=12),
+    st.sampled_from(["teacher", "onDemand", "provisioned", "arn", "s3Uri", "path", "Dev", "aws:tag"]),
+)
 
 
 def _paths(node, prefix=()):
@@ -180,7 +210,9 @@ def test_model_and_schema_accept_the_same_variants(doc):
     by_schema = VALIDATOR.is_valid(doc)
     if by_model != by_schema:
         errors = [e.message for e in VALIDATOR.iter_errors(doc)][:3]
-        raise AssertionError(f"model {'accepts' if by_model else 'rejects'}, schema {'accepts' if by_schema else 'rejects'}: {errors}\n{json.dumps(doc, default=str)[:2000]}")
+        raise AssertionError(
+            f"model {'accepts' if by_model else 'rejects'}, schema {'accepts' if by_schema else 'rejects'}: {errors}\n{json.dumps(doc, default=str)[:2000]}"
+        )
 
 
 def test_a_string_for_a_number_is_refused_by_both():

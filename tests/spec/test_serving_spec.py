@@ -13,7 +13,7 @@ HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 
 def spec_text(serving: str, region: str = "us-west-2", prices: str = "", job_model: str = HAIKU) -> str:
     return (
-        f"name: acme-estate\n{prices}datasets:\n  train: {{s3Uri: \"s3://shared-data/train.jsonl\"}}\nstages:\n  dev:\n"
+        f'name: acme-estate\n{prices}datasets:\n  train: {{s3Uri: "s3://shared-data/train.jsonl"}}\nstages:\n  dev:\n'
         f'    account: "111111111111"\n    region: {region}\n    jobs:\n      summarizer:\n'
         f"        type: FINE_TUNING\n        baseModel: {job_model}\n        trainingData: {{dataset: train}}\n"
         f"    serving:\n{serving}"
@@ -54,7 +54,9 @@ def test_prices_in_the_spec_give_costs(tmp_path):
 
 def test_model_must_be_a_job_of_the_stage(tmp_path):
     [message] = problems(spec_text(PT.replace("job: summarizer", "job: summariser")), tmp_path)
-    assert "stages.dev.serving.summarizer.model.job: no job named 'summariser' in this stage; jobs: summarizer" in message
+    assert (
+        "stages.dev.serving.summarizer.model.job: no job named 'summariser' in this stage; jobs: summarizer" in message
+    )
 
 
 def test_exactly_one_way_of_serving(tmp_path):
@@ -67,7 +69,9 @@ def test_on_demand_only_where_the_base_model_supports_it(tmp_path):
     [message] = problems(spec_text(od), tmp_path)
     assert f"serving.summarizer.onDemand: custom models of {HAIKU} cannot be deployed on demand in us-west-2" in message
     assert "base models that can: meta.llama3-3-70b-instruct-v1:0:128k" in message  # Nova: us-east-1 only
-    nova = spec_text(od, region="us-east-1", job_model="amazon.nova-lite-v1:0:300k").replace("s3://shared-data/train.jsonl", "s3://shared-data/nova.jsonl")
+    nova = spec_text(od, region="us-east-1", job_model="amazon.nova-lite-v1:0:300k").replace(
+        "s3://shared-data/train.jsonl", "s3://shared-data/nova.jsonl"
+    )
     assert parse_spec(nova, base_dir=tmp_path).stage("dev").serving["summarizer"].on_demand is not None
 
 
@@ -75,14 +79,20 @@ def test_a_commitment_without_acknowledgement_shows_the_cost(tmp_path):
     prices = f"prices:\n  {HAIKU}: {{OneMonth: 30}}\n"
     committed = PT.replace("{modelUnits: 1}", "{modelUnits: 1, commitment: OneMonth}")
     [message] = problems(spec_text(committed, prices=prices), tmp_path)
-    assert "serving.summarizer.provisioned.commitment: a OneMonth commitment cannot be cancelled and costs $21,900.00 per month" in message
+    assert (
+        "serving.summarizer.provisioned.commitment: a OneMonth commitment cannot be cancelled and costs $21,900.00 per month"
+        in message
+    )
     assert "acknowledge: {term: OneMonth, modelUnits: 1, monthlyUsd: <amount>}" in message
 
 
 def test_an_unknown_price_is_shown_as_unknown_never_guessed(tmp_path):
     committed = PT.replace("{modelUnits: 1}", "{modelUnits: 1, commitment: SixMonths}")
     [message] = problems(spec_text(committed), tmp_path)
-    assert "a SixMonths commitment cannot be cancelled, and the price of 1 model unit is unknown; a commitment needs a known price" in message
+    assert (
+        "a SixMonths commitment cannot be cancelled, and the price of 1 model unit is unknown; a commitment needs a known price"
+        in message
+    )
 
 
 def test_the_acknowledgement_must_match_term_amount_and_units(tmp_path):
@@ -95,9 +105,13 @@ def test_the_acknowledgement_must_match_term_amount_and_units(tmp_path):
     assert parse_spec(spec_text(ok, prices=prices), base_dir=tmp_path)
     [low] = problems(spec_text(committed("{term: OneMonth, modelUnits: 1, monthlyUsd: 100}"), prices=prices), tmp_path)
     assert "acknowledge.monthlyUsd: acknowledges $100.00 per month but the commitment costs $21,900.00" in low
-    [term] = problems(spec_text(committed("{term: SixMonths, modelUnits: 1, monthlyUsd: 21900}"), prices=prices), tmp_path)
+    [term] = problems(
+        spec_text(committed("{term: SixMonths, modelUnits: 1, monthlyUsd: 21900}"), prices=prices), tmp_path
+    )
     assert "acknowledge.term: acknowledges SixMonths but the commitment is OneMonth" in term
-    [units] = problems(spec_text(committed("{term: OneMonth, modelUnits: 1, monthlyUsd: 21900}", units=2), prices=prices), tmp_path)
+    [units] = problems(
+        spec_text(committed("{term: OneMonth, modelUnits: 1, monthlyUsd: 21900}", units=2), prices=prices), tmp_path
+    )
     assert "provisioned.modelUnits: 2 model units, but the acknowledgement states 1." in units
     assert "first deploy with releaseOnRemoval: true" in units
 

@@ -46,7 +46,9 @@ def test_minimal_spec_takes_documented_defaults():
 
 def test_stage_overrides_merge_field_by_field_over_estate_defaults():
     spec = parse_spec(
-        MINIMAL.replace("name: acme-estate\n", "name: acme-estate\nretention:\n  logGroupDays: 90\n  accessLogDays: 30\n")
+        MINIMAL.replace(
+            "name: acme-estate\n", "name: acme-estate\nretention:\n  logGroupDays: 90\n  accessLogDays: 30\n"
+        )
         + "    retention:\n      logGroupDays: 7\n    removal: destroy\n    tags: {team: ml}\n"
     )
     dev = spec.stage("dev")
@@ -162,7 +164,9 @@ def test_stage_names_must_suit_stack_and_resource_names():
 
 def test_a_value_of_the_wrong_form_is_described_in_words_not_as_a_regular_expression():
     [message] = problems(MINIMAL + "notifications:\n  emails: [ml-platform]\n")
-    assert message.endswith("notifications.emails[0]: 'ml-platform' is not an email address, e.g. ml-platform@example.com")
+    assert message.endswith(
+        "notifications.emails[0]: 'ml-platform' is not an email address, e.g. ml-platform@example.com"
+    )
 
 
 def test_every_pattern_of_the_spec_models_has_its_words():

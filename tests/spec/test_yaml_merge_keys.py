@@ -37,4 +37,7 @@ def test_a_key_written_twice_beside_a_merge_is_still_refused(tmp_path):
     twice = SPEC + "        hyperparameters: {epochCount: 4}\n"
     with pytest.raises(SpecError) as caught:
         parse_spec(twice, source="estate.yaml", base_dir=tmp_path)
-    assert "estate.yaml:17: stages.dev.jobs.longer.hyperparameters: duplicate key (first defined on line 16); keep one" in str(caught.value)
+    assert (
+        "estate.yaml:17: stages.dev.jobs.longer.hyperparameters: duplicate key (first defined on line 16); keep one"
+        in str(caught.value)
+    )

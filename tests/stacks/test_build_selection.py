@@ -33,7 +33,13 @@ def test_the_pipeline_and_the_pull_request_diff_ask_for_what_they_use(default_es
 
     import yaml
 
-    synth = json.dumps([r for r in default_estate.stack("Delivery").template["Resources"].values() if r["Type"] == "AWS::CodeBuild::Project"])
+    synth = json.dumps(
+        [
+            r
+            for r in default_estate.stack("Delivery").template["Resources"].values()
+            if r["Type"] == "AWS::CodeBuild::Project"
+        ]
+    )
     assert "npx cdk synth '**' --quiet --no-notices" in synth and "estate:build" not in synth
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
     diff = next(s["run"] for s in workflow["jobs"]["diff"]["steps"] if "cdk diff" in s.get("run", ""))
@@ -50,9 +56,17 @@ def test_app_py_refuses_an_unknown_build_without_a_traceback(value):
     code = "import runpy; runpy.run_path('app.py', run_name='__main__')"
     env_context = f'{{"estate": "{DEFAULT_FIXTURE.relative_to(ROOT)}", "estate:build": "{value}"}}'
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={"CDK_CONTEXT_JSON": env_context, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "CDK_CONTEXT_JSON": env_context,
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+            "PATH": "/usr/bin:/bin",
+        },
+    )
     assert result.returncode == 1
     assert f"-c estate:build={value}: give one of all, stages (default all)" in result.stderr
     assert "Traceback" not in result.stderr
@@ -63,9 +77,16 @@ def test_the_pipeline_deploys_the_stages_cdk_deploy_deploys(default_estate):
     # so `cdk deploy 'dev/*'` by hand and the pipeline deploy the same template.
     import json
 
-    pipeline = next(r for r in default_estate.stack("Delivery").template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline")
+    pipeline = next(
+        r
+        for r in default_estate.stack("Delivery").template["Resources"].values()
+        if r["Type"] == "AWS::CodePipeline::Pipeline"
+    )
     paths = sorted(
-        a["Configuration"]["TemplatePath"] for s in pipeline["Properties"]["Stages"] for a in s["Actions"] if "TemplatePath" in a.get("Configuration", {})
+        a["Configuration"]["TemplatePath"]
+        for s in pipeline["Properties"]["Stages"]
+        for a in s["Actions"]
+        if "TemplatePath" in a.get("Configuration", {})
     )
     stacks = {s.stack_id: s for s in default_estate.stacks}
     for stage in ("dev", "prod"):

@@ -14,8 +14,10 @@ from stacks.estate_stage import EstateStage
 
 from ..conftest import cdk_context
 
-PROMPT = {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "Summarize: the disk is full."}]}]}
-
+PROMPT = {
+    "schemaVersion": "bedrock-conversation-2024",
+    "messages": [{"role": "user", "content": [{"text": "Summarize: the disk is full."}]}],
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +31,22 @@ def resources(template, kind):
 
 
 def job(template, name):
-    return next(r for r in resources(template, "Custom::BedrockCustomizationJob").values() if r["Properties"]["NameParts"]["Readable"].endswith(name))
+    return next(
+        r
+        for r in resources(template, "Custom::BedrockCustomizationJob").values()
+        if r["Properties"]["NameParts"]["Readable"].endswith(name)
+    )
 
 
 def test_jobs_are_named_from_stage_job_and_content(default_estate):
     template = default_estate.stack("dev/Customization").template
     props = job(template, "summarizer")["Properties"]
     assert props["NameParts"]["Readable"] == "bedrock-estate-dev-summarizer"
-    assert props["JobName"] == props["CustomModelName"] == f"bedrock-estate-dev-summarizer-{props['NameParts']['Digest'][:10]}"
+    assert (
+        props["JobName"]
+        == props["CustomModelName"]
+        == f"bedrock-estate-dev-summarizer-{props['NameParts']['Digest'][:10]}"
+    )
     assert props["ValidationWaitSeconds"] == 3300  # stops waiting before the provider's one-hour limit
 
 
@@ -52,13 +62,19 @@ def test_the_stack_reads_the_foundation_from_its_exports_not_parameters(default_
     # grants made of it; an export is resolved by CloudFormation and cannot change while imported.
     for stack_id in ("dev/Customization", "prod/Customization", "dev/Serving", "prod/Serving"):
         template = default_estate.stack(stack_id).template
-        parameters = {k for k, p in template.get("Parameters", {}).items() if p["Type"].startswith("AWS::SSM::Parameter::Value")}
+        parameters = {
+            k for k, p in template.get("Parameters", {}).items() if p["Type"].startswith("AWS::SSM::Parameter::Value")
+        }
         assert parameters <= {"BootstrapVersion"}, stack_id  # CDK's bootstrap check grants nothing
         text = json.dumps(template)
         assert "Fn::GetStackOutput" not in text
         assert f'"Fn::ImportValue": "bedrock-estate-{stack_id.split("/")[0]}-foundation-' in text
         parameters = default_estate.stack(stack_id).template["Parameters"]
-        assert all(p["Default"].startswith(f"/bedrock-estate/{stack_id.split('/')[0]}/foundation/") for k, p in parameters.items() if k != "BootstrapVersion")
+        assert all(
+            p["Default"].startswith(f"/bedrock-estate/{stack_id.split('/')[0]}/foundation/")
+            for k, p in parameters.items()
+            if k != "BootstrapVersion"
+        )
 
 
 def test_job_state_changes_reach_the_estate_topic(default_estate):
@@ -76,8 +92,16 @@ def test_job_state_changes_reach_the_estate_topic(default_estate):
 
 def test_handler_may_create_jobs_only_on_the_declared_base_model(default_estate):
     template = default_estate.stack("dev/Customization").template
-    policy = next(p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("EstateProviderBedrockCustomizationJobPolicy"))
-    [create] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "bedrock:CreateModelCustomizationJob"]
+    policy = next(
+        p
+        for k, p in resources(template, "AWS::IAM::ManagedPolicy").items()
+        if k.startswith("EstateProviderBedrockCustomizationJobPolicy")
+    )
+    [create] = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "bedrock:CreateModelCustomizationJob"
+    ]
     assert "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0:300k" in create["Resource"]
     [passrole] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "iam:PassRole"]
     assert passrole["Condition"] == {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}
@@ -116,7 +140,9 @@ def test_inference_profile_teacher_is_invocable_by_the_role_in_its_regions(rich)
         "arn:aws:bedrock:us-east-2::foundation-model/amazon.nova-pro-v1:0",
         "arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-pro-v1:0",
     ]
-    teacher = job(rich, "profile-distilled")["Properties"]["CustomizationConfig"]["distillationConfig"]["teacherModelConfig"]
+    teacher = job(rich, "profile-distilled")["Properties"]["CustomizationConfig"]["distillationConfig"][
+        "teacherModelConfig"
+    ]
     assert teacher == {"teacherModelIdentifier": "us.amazon.nova-pro-v1:0", "maxResponseLengthForInference": 2000}
 
 
@@ -124,7 +150,11 @@ def test_vpc_job_gets_network_interfaces_only_tagged_for_bedrock(rich):
     props = job(rich, "nova-tuned")["Properties"]
     assert props["VpcConfig"] == {"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]}
     access = next(p for k, p in resources(rich, "AWS::IAM::ManagedPolicy").items() if k.startswith("JobAccess"))
-    create = [s for s in access["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "ec2:CreateNetworkInterface" and "Condition" in s]
+    create = [
+        s
+        for s in access["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "ec2:CreateNetworkInterface" and "Condition" in s
+    ]
     assert create[0]["Condition"]["StringEquals"] == {"aws:RequestTag/BedrockManaged": "true"}
     assert props["Removal"] == "destroy"
     assert {"key": "cost-center", "value": "42"} in props["JobTags"]
@@ -160,11 +190,22 @@ def test_completed_jobs_are_forwarded_to_the_pipeline_account_with_a_managed_pol
     template = default_estate.stack("dev/Customization").template
     rules = {r["Properties"]["Name"]: r for r in resources(template, "AWS::Events::Rule").values()}
     forward = rules["bedrock-estate-dev-forward-job-completions"]["Properties"]
-    assert forward["EventPattern"]["detail"] == {"jobStatus": ["Completed"], "jobName": [{"prefix": "bedrock-estate-dev-"}]}
+    assert forward["EventPattern"]["detail"] == {
+        "jobStatus": ["Completed"],
+        "jobName": [{"prefix": "bedrock-estate-dev-"}],
+    }
     assert forward["Targets"][0]["Arn"] == "arn:aws:events:us-west-2:333333333333:event-bus/default"
-    [policy] = [p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("ForwardJobCompletionsPolicy")]
+    [policy] = [
+        p
+        for k, p in resources(template, "AWS::IAM::ManagedPolicy").items()
+        if k.startswith("ForwardJobCompletionsPolicy")
+    ]
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
-        {"Action": "events:PutEvents", "Effect": "Allow", "Resource": "arn:aws:events:us-west-2:333333333333:event-bus/default"}
+        {
+            "Action": "events:PutEvents",
+            "Effect": "Allow",
+            "Resource": "arn:aws:events:us-west-2:333333333333:event-bus/default",
+        }
     ]
 
 
@@ -183,12 +224,20 @@ def test_an_rft_job_names_its_grader_version_and_typed_hyperparameters(rich):
     [(version_id, _)] = resources(rich, "AWS::Lambda::Version").items()
     rft = job(rich, "arith-rft")["Properties"]["CustomizationConfig"]["rftConfig"]
     assert rft == {
-        "graderConfig": {"lambdaGrader": {"lambdaArn": {"Ref": version_id}}},  # the version: the code the job trains with
-        "hyperParameters": {"epochCount": 1, "batchSize": 16, "reasoningEffort": "low"},  # numbers, not the API's strings of other jobs
+        "graderConfig": {
+            "lambdaGrader": {"lambdaArn": {"Ref": version_id}}
+        },  # the version: the code the job trains with
+        "hyperParameters": {
+            "epochCount": 1,
+            "batchSize": 16,
+            "reasoningEffort": "low",
+        },  # numbers, not the API's strings of other jobs
     }
     assert job(rich, "arith-rft")["Properties"]["CustomizationType"] == "REINFORCEMENT_FINE_TUNING"
     existing = job(rich, "team-graded")["Properties"]["CustomizationConfig"]["rftConfig"]
-    assert existing == {"graderConfig": {"lambdaGrader": {"lambdaArn": "arn:aws:lambda:us-east-1:444444444444:function:team-grader:3"}}}
+    assert existing == {
+        "graderConfig": {"lambdaGrader": {"lambdaArn": "arn:aws:lambda:us-east-1:444444444444:function:team-grader:3"}}
+    }
 
 
 def test_the_service_role_may_invoke_exactly_the_graders_and_no_resource_policy_is_added(rich):
@@ -209,19 +258,36 @@ def test_the_service_role_may_invoke_exactly_the_graders_and_no_resource_policy_
 
 
 def test_the_grader_function_logs_encrypted_with_retention_and_may_do_nothing_else(rich):
-    [function] = [f for f in resources(rich, "AWS::Lambda::Function").values() if "grader" in f["Properties"].get("FunctionName", "")]
+    [function] = [
+        f
+        for f in resources(rich, "AWS::Lambda::Function").values()
+        if "grader" in f["Properties"].get("FunctionName", "")
+    ]
     props = function["Properties"]
     assert props["FunctionName"] == "perm-estate-lab-grader-arith-rft"
-    assert (props["Handler"], props["Timeout"], props["MemorySize"], props["Runtime"]) == ("exact_match.lambda_handler", 60, 512, "python3.14")
+    assert (props["Handler"], props["Timeout"], props["MemorySize"], props["Runtime"]) == (
+        "exact_match.lambda_handler",
+        60,
+        512,
+        "python3.14",
+    )
     assert props["TracingConfig"] == {"Mode": "Active"}
     group = rich["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
     assert group["LogGroupName"] == "/perm-estate-lab/graders/perm-estate-lab-grader-arith-rft"
     assert group["KmsKeyId"] == {"Fn::ImportValue": "perm-estate-lab-foundation-data-key-arn"}
     assert group["RetentionInDays"] > 0
     role = rich["Resources"][props["Role"]["Fn::GetAtt"][0]]["Properties"]
-    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"] == {"StringEquals": {"aws:SourceAccount": "444444444444"}}
-    [policy] = [p for p in resources(rich, "AWS::IAM::ManagedPolicy").values() if p["Properties"].get("Roles") == [{"Ref": props["Role"]["Fn::GetAtt"][0]}]]
-    actions = sorted(a for s in _statements(policy) for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "444444444444"}
+    }
+    [policy] = [
+        p
+        for p in resources(rich, "AWS::IAM::ManagedPolicy").values()
+        if p["Properties"].get("Roles") == [{"Ref": props["Role"]["Fn::GetAtt"][0]}]
+    ]
+    actions = sorted(
+        a for s in _statements(policy) for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    )
     assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
 
 

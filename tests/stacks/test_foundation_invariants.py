@@ -23,9 +23,10 @@ def stage(request, foundation_templates):
 def test_service_role_trust_is_limited_to_this_accounts_customization_jobs(stage):
     name, account, region, template = stage
     roles = [
-        r for r in resources(template, "AWS::IAM::Role").values()
+        r
+        for r in resources(template, "AWS::IAM::Role").values()
         if "customization jobs" in r["Properties"].get("Description", "")
-    ]  # fmt: skip
+    ]
     [role] = roles
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
         {
@@ -50,9 +51,10 @@ def test_every_service_trust_carries_confused_deputy_conditions(stage):
 def test_service_role_reads_only_its_prefixes_and_writes_only_output(stage):
     _, _, _, template = stage
     [policy] = [
-        p for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+        p
+        for p in resources(template, "AWS::IAM::ManagedPolicy").values()
         if "customization service role" in p["Properties"]["Description"]
-    ]  # fmt: skip
+    ]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     text = json.dumps(statements)
 
@@ -75,8 +77,12 @@ def test_service_role_reads_only_its_prefixes_and_writes_only_output(stage):
 
 def test_custom_model_key_lets_the_role_in_only_through_bedrock(stage):
     _, _, region, template = stage
-    [key] = [k for k in resources(template, "AWS::KMS::Key").values() if "custom models" in k["Properties"]["Description"]]
-    [statement] = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "CustomizationRoleViaBedrock"]
+    [key] = [
+        k for k in resources(template, "AWS::KMS::Key").values() if "custom models" in k["Properties"]["Description"]
+    ]
+    [statement] = [
+        s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "CustomizationRoleViaBedrock"
+    ]
     assert statement["Condition"] == {"StringEquals": {"kms:ViaService": f"bedrock.{region}.amazonaws.com"}}
     assert sorted(statement["Action"]) == ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
 
@@ -99,8 +105,11 @@ def test_buckets_are_private_encrypted_versioned_logged_and_retained(stage):
     for logical_id, bucket in buckets.items():
         props = bucket["Properties"]
         assert props["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
-        }  # fmt: skip
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
         assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}
         assert any("NoncurrentVersionExpiration" in rule for rule in props["LifecycleConfiguration"]["Rules"])
@@ -120,8 +129,16 @@ def test_every_bucket_denies_plain_http_and_old_tls(stage):
     covered = set()
     for policy in policies.values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
-        tls = [s for s in statements if s["Effect"] == "Deny" and s["Condition"].get("Bool", {}).get("aws:SecureTransport") == "false"]
-        old = [s for s in statements if s["Effect"] == "Deny" and "s3:TlsVersion" in s["Condition"].get("NumericLessThan", {})]
+        tls = [
+            s
+            for s in statements
+            if s["Effect"] == "Deny" and s["Condition"].get("Bool", {}).get("aws:SecureTransport") == "false"
+        ]
+        old = [
+            s
+            for s in statements
+            if s["Effect"] == "Deny" and "s3:TlsVersion" in s["Condition"].get("NumericLessThan", {})
+        ]
         if tls and old:
             covered.add(policy["Properties"]["Bucket"]["Ref"])
     assert covered == buckets
@@ -151,7 +168,11 @@ def test_log_groups_are_encrypted_with_retention(stage, default_spec):
         assert "KmsKeyId" in group["Properties"]
         assert group["Properties"]["LogGroupName"].startswith(f"/bedrock-estate-{name}/")
         assert group["DeletionPolicy"] == "Retain"
-    invocation = [g for g in resources(template, "AWS::Logs::LogGroup").values() if g["Properties"]["LogGroupName"].endswith("model-invocations")]
+    invocation = [
+        g
+        for g in resources(template, "AWS::Logs::LogGroup").values()
+        if g["Properties"]["LogGroupName"].endswith("model-invocations")
+    ]
     assert invocation[0]["Properties"]["RetentionInDays"] == days
 
 
@@ -164,8 +185,14 @@ def test_handler_functions_are_one_provider_with_least_privilege(stage):
     handler = next(f for f in functions.values() if f["Properties"]["Handler"] == "estate_runtime.entry.on_event")
     assert handler["Properties"]["Runtime"] == "python3.14"
     assert handler["Properties"]["TracingConfig"] == {"Mode": "Active"}
-    assert handler["Properties"]["Environment"]["Variables"]["ESTATE_RESOURCE_TYPES"] == "Custom::BedrockInvocationLogging"
-    [policy] = [p for p in resources(template, "AWS::IAM::ManagedPolicy").values() if "Custom::BedrockInvocationLogging custom-resource handler" in p["Properties"]["Description"]]
+    assert (
+        handler["Properties"]["Environment"]["Variables"]["ESTATE_RESOURCE_TYPES"] == "Custom::BedrockInvocationLogging"
+    )
+    [policy] = [
+        p
+        for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+        if "Custom::BedrockInvocationLogging custom-resource handler" in p["Properties"]["Description"]
+    ]
     passrole = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "iam:PassRole"]
     assert passrole[0]["Condition"] == {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}
 
@@ -204,7 +231,9 @@ def test_stacks_are_bound_to_their_stage_account_and_region(default_estate):
     envs = {}
     for stage in ("dev", "prod"):
         manifest = json.loads((default_estate.directory / f"assembly-{stage}" / "manifest.json").read_text())
-        envs[stage] = next(a["environment"] for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack")
+        envs[stage] = next(
+            a["environment"] for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"
+        )
     assert envs == {"dev": "aws://111111111111/us-east-1", "prod": "aws://222222222222/us-east-1"}
 
 
@@ -217,4 +246,8 @@ def test_destroy_variant_deletes_data_and_schedules_key_deletion(variant_estate)
     assert template.find_resources("Custom::S3AutoDeleteObjects")  # emptied before deletion
     for key in template.find_resources("AWS::KMS::Key").values():
         assert key["DeletionPolicy"] == "Delete" and key["Properties"]["PendingWindowInDays"] == 30
-    assert not [r for r in template.find_resources("AWS::IAM::Role").values() if "CloudWatch Logs" in r["Properties"].get("Description", "")]
+    assert not [
+        r
+        for r in template.find_resources("AWS::IAM::Role").values()
+        if "CloudWatch Logs" in r["Properties"].get("Description", "")
+    ]

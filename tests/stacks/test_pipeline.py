@@ -43,7 +43,9 @@ def test_synth_runs_the_whole_test_suite_before_synthesizing(pipeline):
 
 def test_protected_prod_needs_a_manual_approval_before_any_deployment(pipeline):
     prod = stages_of(pipeline)["prod"]
-    approval = next(a for a in prod if a["ActionTypeId"]["Category"] == "Approval" and a["Name"].startswith("Approve-prod"))
+    approval = next(
+        a for a in prod if a["ActionTypeId"]["Category"] == "Approval" and a["Name"].startswith("Approve-prod")
+    )
     first_deploy = min(a["RunOrder"] for a in prod if a["ActionTypeId"]["Provider"] == "CloudFormation")
     assert approval["RunOrder"] < first_deploy
     dev = stages_of(pipeline)["dev"]
@@ -90,7 +92,10 @@ def test_artifact_buckets_are_versioned_access_logged_and_ours_in_every_region(d
     replica = default_estate.stack("DeliveryArtifacts-us-east-1").template
     [bucket] = [b for k, b in resources(replica, "AWS::S3::Bucket").items() if k.startswith("Artifacts")]
     assert bucket["Properties"]["BucketName"] == "bedrock-estate-delivery-artifacts-333333333333-us-east-1"
-    assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"} and "LoggingConfiguration" in bucket["Properties"]
+    assert (
+        bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+        and "LoggingConfiguration" in bucket["Properties"]
+    )
     # prod's CDK deploy role reads what the pipeline replicates into us-east-1.
     assert "cdk-hnb659fds-deploy-role-222222222222-us-east-1" in json.dumps(resources(replica, "AWS::S3::BucketPolicy"))
     assert "cdk-hnb659fds-deploy-role-222222222222-us-east-1" in json.dumps(resources(replica, "AWS::KMS::Key"))
@@ -100,9 +105,11 @@ def test_the_source_action_may_use_the_renamed_connection(pipeline):
     # "Connections rename": the action prefix must match the connection ARN's (codeconnections).
     connection = "arn:aws:codeconnections:us-west-2:333333333333:connection/00000000-0000-0000-0000-000000000000"
     grants = [
-        st for policy in resources(pipeline, "AWS::IAM::Policy").values() for st in policy["Properties"]["PolicyDocument"]["Statement"]
+        st
+        for policy in resources(pipeline, "AWS::IAM::Policy").values()
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
         if st.get("Resource") == connection
-    ]  # fmt: skip
+    ]
     assert any("codeconnections:UseConnection" in st["Action"] for st in grants)
 
 
@@ -110,7 +117,7 @@ def test_the_pipeline_installs_the_cli_versions_the_repository_locks(pipeline):
     pins = json.loads((ROOT / "package.json").read_text())["devDependencies"]
     text = json.dumps(resources(pipeline, "AWS::CodeBuild::Project"))
     assert f"aws-cdk@{pins['aws-cdk']}" in text and f"cdk-assets@{pins['cdk-assets']}" in text
-    assert "npm install -g aws-cdk\\" not in text and "cdk-assets\\\"" not in text  # nothing unpinned
+    assert "npm install -g aws-cdk\\" not in text and 'cdk-assets\\"' not in text  # nothing unpinned
 
 
 def test_completed_jobs_restart_the_pipeline_from_the_target_accounts_only(pipeline):
@@ -119,7 +126,11 @@ def test_completed_jobs_restart_the_pipeline_from_the_target_accounts_only(pipel
     assert principals == ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]
     for p in policies.values():
         assert p["Properties"]["Statement"]["Condition"] == {"StringEquals": {"events:source": "aws.bedrock"}}
-    [rule] = [r for r in resources(pipeline, "AWS::Events::Rule").values() if r["Properties"].get("Name") == "bedrock-estate-rerun-on-job-completion"]
+    [rule] = [
+        r
+        for r in resources(pipeline, "AWS::Events::Rule").values()
+        if r["Properties"].get("Name") == "bedrock-estate-rerun-on-job-completion"
+    ]
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["detail"]["jobStatus"] == ["Completed"] and pattern["account"] == ["111111111111", "222222222222"]
 
@@ -135,14 +146,24 @@ def without_promotion_grants(template):
             statements[:] = [st for st in statements if st.get("Sid") != "PromotionCopiesViaBedrock"]
         elif resource["Type"] == "Custom::BedrockModelShare":
             props.pop("Principals")
-        elif resource["Type"] == "AWS::IAM::ManagedPolicy" and props.get("Description", "").endswith("Custom::BedrockModelShare custom-resource handler"):
+        elif resource["Type"] == "AWS::IAM::ManagedPolicy" and props.get("Description", "").endswith(
+            "Custom::BedrockModelShare custom-resource handler"
+        ):
             for st in props["PolicyDocument"]["Statement"]:
-                st.get("Condition", {}).get("StringEquals", {}).pop("ram:Principal", None)  # share only with the declared accounts
+                st.get("Condition", {}).get("StringEquals", {}).pop(
+                    "ram:Principal", None
+                )  # share only with the declared accounts
         elif resource["Type"] == "Custom::BedrockModelCopy":
             props.pop("Source")
-        elif resource["Type"] == "AWS::IAM::ManagedPolicy" and props.get("Description", "").endswith("Custom::BedrockModelCopy custom-resource handler"):
+        elif resource["Type"] == "AWS::IAM::ManagedPolicy" and props.get("Description", "").endswith(
+            "Custom::BedrockModelCopy custom-resource handler"
+        ):
             statements = props["PolicyDocument"]["Statement"]
-            statements[:] = [st for st in statements if st["Action"] != "bedrock:CreateModelCopyJob" and not str(st["Resource"]).endswith(":key/*")]
+            statements[:] = [
+                st
+                for st in statements
+                if st["Action"] != "bedrock:CreateModelCopyJob" and not str(st["Resource"]).endswith(":key/*")
+            ]
     return template
 
 
@@ -159,7 +180,10 @@ def test_stages_hold_no_reference_to_another_stage(default_estate):
         assert all(name.startswith(qualifier) for name in imports), (stack.stack_id, imports)
         assert "Fn::GetStackOutput" not in text, stack.stack_id
         # The one documented exception: model promotion's cross-account grants (tests/stacks/test_promotion.py).
-        foreign = set(re.findall(r"\b\d{12}\b", json.dumps(without_promotion_grants(stack.template)))) - {accounts[stack.stage], pipeline_account}
+        foreign = set(re.findall(r"\b\d{12}\b", json.dumps(without_promotion_grants(stack.template)))) - {
+            accounts[stack.stage],
+            pipeline_account,
+        }
         assert not foreign, (stack.stack_id, foreign)
         # The pipeline account appears only as the target of completed-job forwarding, and in the
         # trust of the stage's gate role (the pipeline's gate runner, by name).
@@ -167,7 +191,9 @@ def test_stages_hold_no_reference_to_another_stage(default_estate):
         forwarding = f"arn:aws:events:us-west-2:{pipeline_account}:event-bus/default"
         if pipeline_account in text:
             assert stack.stack_id.endswith(("/Customization", "/Serving")), stack.stack_id
-            assert text.count(pipeline_account) == text.count(forwarding) + text.count(gate_trust) + text.count(f"arn:aws:iam::{pipeline_account}:root")
+            assert text.count(pipeline_account) == text.count(forwarding) + text.count(gate_trust) + text.count(
+                f"arn:aws:iam::{pipeline_account}:root"
+            )
             assert text.count(f"arn:aws:iam::{pipeline_account}:root") == text.count(gate_trust)
 
 
@@ -189,11 +215,17 @@ def test_the_estates_addresses_hear_of_broadened_permissions(tmp_path):
     doc["notifications"] = {"emails": ["ml-platform@example.com"]}
     spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=FIXTURES)
     app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    stack = PipelineStack(app, "Delivery", spec=spec, base_dir=FIXTURES, env=cdk.Environment(account="333333333333", region="us-west-2"))
+    stack = PipelineStack(
+        app, "Delivery", spec=spec, base_dir=FIXTURES, env=cdk.Environment(account="333333333333", region="us-west-2")
+    )
     template = cdk.assertions.Template.from_stack(stack).to_json()
     [subscription] = resources(template, "AWS::SNS::Subscription").values()
     [topic_id] = resources(template, "AWS::SNS::Topic")
-    assert subscription["Properties"] == {"Protocol": "email", "TopicArn": {"Ref": topic_id}, "Endpoint": "ml-platform@example.com"}
+    assert subscription["Properties"] == {
+        "Protocol": "email",
+        "TopicArn": {"Ref": topic_id},
+        "Endpoint": "ml-platform@example.com",
+    }
 
 
 # -- the evaluation gate -----------------------------------------------------------------------------
@@ -202,8 +234,14 @@ def test_dev_is_gated_after_it_is_verified_and_before_prod_deploys(pipeline):
     dev = stages["dev"]
     [gate] = [a for a in dev if a["Name"].startswith("Gate-dev")]
     verify = next(a for a in dev if a["Name"].startswith("Verify-dev"))
-    assert gate["RunOrder"] > verify["RunOrder"] > max(a["RunOrder"] for a in dev if a["ActionTypeId"]["Provider"] == "CloudFormation")
-    assert gate["ActionTypeId"]["Provider"] == "CodeBuild" and gate["Configuration"]["ProjectName"] == {"Ref": _project_id(pipeline)}
+    assert (
+        gate["RunOrder"]
+        > verify["RunOrder"]
+        > max(a["RunOrder"] for a in dev if a["ActionTypeId"]["Provider"] == "CloudFormation")
+    )
+    assert gate["ActionTypeId"]["Provider"] == "CodeBuild" and gate["Configuration"]["ProjectName"] == {
+        "Ref": _project_id(pipeline)
+    }
     # Its report folder is the action's output artifact, kept in the artifact bucket.
     assert len(gate["OutputArtifacts"]) == 1
     # A failed action stops the execution in its stage: prod, after dev, deploys only when the gate passes.
@@ -212,7 +250,11 @@ def test_dev_is_gated_after_it_is_verified_and_before_prod_deploys(pipeline):
 
 
 def _project_id(pipeline):
-    [logical] = [k for k, p in resources(pipeline, "AWS::CodeBuild::Project").items() if p["Properties"].get("Name") == "bedrock-estate-delivery-gate-dev"]
+    [logical] = [
+        k
+        for k, p in resources(pipeline, "AWS::CodeBuild::Project").items()
+        if p["Properties"].get("Name") == "bedrock-estate-delivery-gate-dev"
+    ]
     return logical
 
 
@@ -229,19 +271,31 @@ def test_the_gate_step_runs_the_gate_through_the_stage_gate_role_and_keeps_its_r
 
 def test_the_gate_runner_is_trusted_by_its_project_only_and_assumes_only_the_gate_role(pipeline):
     roles = resources(pipeline, "AWS::IAM::Role")
-    [(logical, role)] = [(k, r) for k, r in roles.items() if r["Properties"].get("RoleName") == "bedrock-estate-delivery-gate-dev"]
+    [(logical, role)] = [
+        (k, r) for k, r in roles.items() if r["Properties"].get("RoleName") == "bedrock-estate-delivery-gate-dev"
+    ]
     [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "codebuild.amazonaws.com"}
     assert trust["Condition"] == {
         "StringEquals": {"aws:SourceAccount": "333333333333"},
-        "ArnEquals": {"aws:SourceArn": "arn:aws:codebuild:us-west-2:333333333333:project/bedrock-estate-delivery-gate-dev"},
+        "ArnEquals": {
+            "aws:SourceArn": "arn:aws:codebuild:us-west-2:333333333333:project/bedrock-estate-delivery-gate-dev"
+        },
     }
     statements = [
-        st for p in resources(pipeline, "AWS::IAM::Policy").values() if {"Ref": logical} in p["Properties"]["Roles"]
+        st
+        for p in resources(pipeline, "AWS::IAM::Policy").values()
+        if {"Ref": logical} in p["Properties"]["Roles"]
         for st in p["Properties"]["PolicyDocument"]["Statement"]
-    ]  # fmt: skip
+    ]
     assumes = [st for st in statements if "sts:AssumeRole" in _as_list(st["Action"])]
-    assert assumes == [{"Action": "sts:AssumeRole", "Effect": "Allow", "Resource": "arn:aws:iam::111111111111:role/bedrock-estate-dev-gate"}]
+    assert assumes == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Resource": "arn:aws:iam::111111111111:role/bedrock-estate-dev-gate",
+        }
+    ]
     # Beyond it, only what CDK Pipelines gives every step: its logs, reports, artifact bucket and key.
     services = {a.split(":")[0] for st in statements for a in _as_list(st["Action"])}
     assert services == {"logs", "codebuild", "s3", "kms", "sts"}
@@ -253,31 +307,60 @@ def _as_list(value):
 
 def test_the_stage_gate_role_trusts_the_runner_and_streams_only_from_the_gated_models(default_estate):
     serving = default_estate.stack("dev/Serving").template
-    [(logical, role)] = [(k, r) for k, r in resources(serving, "AWS::IAM::Role").items() if r["Properties"].get("RoleName") == "bedrock-estate-dev-gate"]
-    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [{
-        "Action": "sts:AssumeRole",
-        "Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
-        "Condition": {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::333333333333:role/bedrock-estate-delivery-gate-dev"}},
-    }]  # fmt: skip
-    assert role["Properties"]["MaxSessionDuration"] == 3600
-    policies = [p for p in resources(serving, "AWS::IAM::ManagedPolicy").values() if {"Ref": logical} in p["Properties"]["Roles"]]
-    assert [p["Properties"]["PolicyDocument"]["Statement"] for p in policies] == [[
-        {"Action": "bedrock:InvokeModelWithResponseStream", "Effect": "Allow", "Resource": {"Fn::GetAtt": [_served(serving, "summarizer"), "Arn"]}},
+    [(logical, role)] = [
+        (k, r)
+        for k, r in resources(serving, "AWS::IAM::Role").items()
+        if r["Properties"].get("RoleName") == "bedrock-estate-dev-gate"
+    ]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
         {
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Condition": {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}},
+            "Action": "sts:AssumeRole",
             "Effect": "Allow",
-            "Resource": {"Fn::ImportValue": "bedrock-estate-dev-foundation-custom-model-key-arn"},
-        },
-        {"Action": "cloudformation:DescribeStacks", "Effect": "Allow", "Resource": "arn:aws:cloudformation:us-east-1:111111111111:stack/bedrock-estate-dev-serving/*"},
-    ]]  # fmt: skip
-    assert not [r for r in resources(default_estate.stack("prod/Serving").template, "AWS::IAM::Role").values() if "gate" in r["Properties"].get("RoleName", "")]
+            "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::333333333333:role/bedrock-estate-delivery-gate-dev"}
+            },
+        }
+    ]
+    assert role["Properties"]["MaxSessionDuration"] == 3600
+    policies = [
+        p
+        for p in resources(serving, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": logical} in p["Properties"]["Roles"]
+    ]
+    assert [p["Properties"]["PolicyDocument"]["Statement"] for p in policies] == [
+        [
+            {
+                "Action": "bedrock:InvokeModelWithResponseStream",
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [_served(serving, "summarizer"), "Arn"]},
+            },
+            {
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Condition": {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}},
+                "Effect": "Allow",
+                "Resource": {"Fn::ImportValue": "bedrock-estate-dev-foundation-custom-model-key-arn"},
+            },
+            {
+                "Action": "cloudformation:DescribeStacks",
+                "Effect": "Allow",
+                "Resource": "arn:aws:cloudformation:us-east-1:111111111111:stack/bedrock-estate-dev-serving/*",
+            },
+        ]
+    ]
+    assert not [
+        r
+        for r in resources(default_estate.stack("prod/Serving").template, "AWS::IAM::Role").values()
+        if "gate" in r["Properties"].get("RoleName", "")
+    ]
 
 
 def _served(template, entry):
     [logical] = [
-        k for k, r in template["Resources"].items()
-        if r["Type"].startswith("Custom::Bedrock") and r["Type"] != "Custom::BedrockModelShare" and k.startswith(f"Serving{entry}")
-    ]  # fmt: skip
+        k
+        for k, r in template["Resources"].items()
+        if r["Type"].startswith("Custom::Bedrock")
+        and r["Type"] != "Custom::BedrockModelShare"
+        and k.startswith(f"Serving{entry}")
+    ]
     return logical

@@ -14,15 +14,20 @@ def resources(template, kind):
 
 def key_statements(template, alias_suffix):
     aliases = resources(template, "AWS::KMS::Alias").values()
-    [key_id] = [a["Properties"]["TargetKeyId"]["Fn::GetAtt"][0] for a in aliases if a["Properties"]["AliasName"].endswith(alias_suffix)]
+    [key_id] = [
+        a["Properties"]["TargetKeyId"]["Fn::GetAtt"][0]
+        for a in aliases
+        if a["Properties"]["AliasName"].endswith(alias_suffix)
+    ]
     return template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
 
 
 def handler_statements(template, resource_type):
     [policy] = [
-        p for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+        p
+        for p in resources(template, "AWS::IAM::ManagedPolicy").values()
         if p["Properties"].get("Description", "").endswith(f"{resource_type} custom-resource handler")
-    ]  # fmt: skip
+    ]
     return policy["Properties"]["PolicyDocument"]["Statement"]
 
 
@@ -33,9 +38,13 @@ def test_the_owner_key_lets_the_receiving_account_decrypt_through_bedrock_only(p
     # The guide's key policy for the key of a model to be copied: decrypt only, through Bedrock in
     # the owner's region or the receiving stage's.
     assert grant["Action"] == "kms:Decrypt"
-    assert grant["Condition"] == {"StringEquals": {"kms:ViaService": ["bedrock.us-east-1.amazonaws.com", "bedrock.us-west-2.amazonaws.com"]}}
+    assert grant["Condition"] == {
+        "StringEquals": {"kms:ViaService": ["bedrock.us-east-1.amazonaws.com", "bedrock.us-west-2.amazonaws.com"]}
+    }
     assert PROD not in json.dumps(key_statements(dev, "/data"))  # training data stays in dev
-    assert "PromotionCopiesViaBedrock" not in json.dumps(promotion_estate.stack("prod/Foundation").template)  # prod shares nothing
+    assert "PromotionCopiesViaBedrock" not in json.dumps(
+        promotion_estate.stack("prod/Foundation").template
+    )  # prod shares nothing
 
 
 def test_dev_shares_exactly_its_trained_model_with_prod_inside_the_organization(promotion_estate):
@@ -53,13 +62,25 @@ def test_dev_shares_exactly_its_trained_model_with_prod_inside_the_organization(
     # models, only prod's account, never outside the organization, always with the owner tag.
     internal = {"ram:RequestedAllowsExternalPrincipals": "false"}
     tag = {"aws:RequestTag/bedrock-estate": "bedrock-estate-dev"}
-    assert {"StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel", **tag},
-            "StringLike": {"ram:ResourceArn": f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/*"}, "Bool": internal} in creates  # fmt: skip
+    assert {
+        "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel", **tag},
+        "StringLike": {"ram:ResourceArn": f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/*"},
+        "Bool": internal,
+    } in creates
     assert {"StringEquals": {"ram:Principal": [PROD], **tag}, "Bool": internal} in creates
     assert len(creates) == 2
-    others = [s for s in statements if str(s["Action"]).count("ram:") and "ram:Get" not in str(s["Action"]) and "ram:CreateResourceShare" not in s["Action"]]
+    others = [
+        s
+        for s in statements
+        if str(s["Action"]).count("ram:")
+        and "ram:Get" not in str(s["Action"])
+        and "ram:CreateResourceShare" not in s["Action"]
+    ]
     own_shares = {"ram:ResourceShareName": "bedrock-estate-dev-*"}
-    assert others and all(s["Condition"].get("StringLike") == own_shares or "aws:RequestTag/bedrock-estate" in str(s["Condition"]) for s in others)
+    assert others and all(
+        s["Condition"].get("StringLike") == own_shares or "aws:RequestTag/bedrock-estate" in str(s["Condition"])
+        for s in others
+    )
     assert not any(str(s["Action"]).startswith("ram:*") or s["Action"] == "*" for s in statements)
 
 
@@ -68,7 +89,12 @@ def test_prod_copies_the_shared_model_under_its_own_key_and_serves_the_copy(prom
     [(copy_id, copy)] = resources(serving, "Custom::BedrockModelCopy").items()
     [job] = resources(promotion_estate.stack("dev/Customization").template, "Custom::BedrockCustomizationJob").values()
     props = copy["Properties"]
-    assert props["Source"] == {"Stage": "dev", "Account": DEV, "Region": "us-west-2", "JobNameParts": job["Properties"]["NameParts"]}
+    assert props["Source"] == {
+        "Stage": "dev",
+        "Account": DEV,
+        "Region": "us-west-2",
+        "JobNameParts": job["Properties"]["NameParts"],
+    }
     assert props["Name"].startswith("bedrock-estate-prod-summarizer-") and props["Removal"] == "retain"
     # The key is the foundation's export, which CloudFormation resolves (no parameter to redirect).
     assert props["KmsKeyId"] == {"Fn::ImportValue": "bedrock-estate-prod-foundation-custom-model-key-arn"}
@@ -80,10 +106,15 @@ def test_prod_copies_the_shared_model_under_its_own_key_and_serves_the_copy(prom
 def test_the_copy_handler_reads_only_the_owner_stages_models_and_keys_through_bedrock(promotion_estate):
     statements = handler_statements(promotion_estate.stack("prod/Serving").template, "Custom::BedrockModelCopy")
     [create] = [s for s in statements if s["Action"] == "bedrock:CreateModelCopyJob"]
-    assert sorted(create["Resource"]) == [f"arn:aws:bedrock:us-east-1:{PROD}:custom-model/*", f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/*"]
+    assert sorted(create["Resource"]) == [
+        f"arn:aws:bedrock:us-east-1:{PROD}:custom-model/*",
+        f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/*",
+    ]
     [owner_keys] = [s for s in statements if s["Resource"] == f"arn:aws:kms:us-west-2:{DEV}:key/*"]
     assert owner_keys["Action"] == "kms:Decrypt"
-    assert owner_keys["Condition"] == {"StringEquals": {"kms:ViaService": ["bedrock.us-east-1.amazonaws.com", "bedrock.us-west-2.amazonaws.com"]}}
+    assert owner_keys["Condition"] == {
+        "StringEquals": {"kms:ViaService": ["bedrock.us-east-1.amazonaws.com", "bedrock.us-west-2.amazonaws.com"]}
+    }
     [own_key] = [s for s in statements if "kms:GenerateDataKey" in s["Action"]]
     assert own_key["Condition"] == {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}}
     # The base model's live lifecycle is read in the receiving region, for the source job's base model only.
@@ -105,10 +136,21 @@ def test_promotion_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_pa
     owner = cdk.Stack(app, "Owner", env=cdk.Environment(account=DEV, region="us-west-2"))
     owner_key = EstateKey(owner, "Key", EstateKeyProps(alias="team/models", description="models"))
     owner_key.grant_cloudwatch_logs("/team/")
-    owner_key.grant_accounts_via_service("Copies", [PROD], ["kms:Decrypt"], "bedrock", regions=["us-west-2", "us-east-1"])
-    ModelShare(owner, "Share", ModelShareProps(name="team-dev-summarizer-promotion", job=names, accounts=[PROD], owner="team-dev",
-                                                share_name_prefix="team-dev-",
-                                                logging=ProviderLogging(log_group_prefix="/team/", log_key=owner_key)))  # fmt: skip
+    owner_key.grant_accounts_via_service(
+        "Copies", [PROD], ["kms:Decrypt"], "bedrock", regions=["us-west-2", "us-east-1"]
+    )
+    ModelShare(
+        owner,
+        "Share",
+        ModelShareProps(
+            name="team-dev-summarizer-promotion",
+            job=names,
+            accounts=[PROD],
+            owner="team-dev",
+            share_name_prefix="team-dev-",
+            logging=ProviderLogging(log_group_prefix="/team/", log_key=owner_key),
+        ),
+    )
     receiver = cdk.Stack(app, "Receiver", env=cdk.Environment(account=PROD, region="us-east-1"))
     key = EstateKey(receiver, "Key", EstateKeyProps(alias="team/models", description="models"))
     key.grant_cloudwatch_logs("/team/")
@@ -116,10 +158,16 @@ def test_promotion_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_pa
         receiver,
         "Copy",
         ModelCopyProps(
-            name="team-prod-summarizer-bbbbbbbbbb", source_stage="dev", source_account=DEV, source_region="us-west-2", job=names,
-            key=key, owner="team-prod", logging=ProviderLogging(log_group_prefix="/team/", log_key=key),
+            name="team-prod-summarizer-bbbbbbbbbb",
+            source_stage="dev",
+            source_account=DEV,
+            source_region="us-west-2",
+            job=names,
+            key=key,
+            owner="team-prod",
+            logging=ProviderLogging(log_group_prefix="/team/", log_key=key),
         ),
-    )  # fmt: skip
+    )
     add_nag_packs(app)
     app.synth()  # raises on any unacknowledged finding
     assert cdk.Token.is_unresolved(copy.model_arn)

@@ -24,17 +24,23 @@ def test_serving_finds_the_job_by_the_names_the_customization_stack_gave_it(defa
         (promotion_estate, "dev", "summarizer", "Custom::BedrockProvisionedThroughput"),
         (default_estate, "dev", "summarizer", "Custom::BedrockCustomModelDeployment"),
     ):
-        [job_resource] = resources(estate.stack(f"{stage}/Customization").template, "Custom::BedrockCustomizationJob").values()
+        [job_resource] = resources(
+            estate.stack(f"{stage}/Customization").template, "Custom::BedrockCustomizationJob"
+        ).values()
         [served] = resources(estate.stack(f"{stage}/Serving").template, kind).values()
         assert served["Properties"]["Model"] == {"JobNameParts": job_resource["Properties"]["NameParts"]}
         assert job_resource["Properties"]["NameParts"]["Readable"].endswith(job)
 
 
 def test_throughput_properties_in_the_promotion_estate(promotion_estate):
-    [served] = resources(promotion_estate.stack("dev/Serving").template, "Custom::BedrockProvisionedThroughput").values()
+    [served] = resources(
+        promotion_estate.stack("dev/Serving").template, "Custom::BedrockProvisionedThroughput"
+    ).values()
     props = served["Properties"]
     assert props["ModelUnits"] == 1 and "CommitmentDuration" not in props
-    assert props["Name"].startswith("bedrock-estate-dev-summarizer-pt-") and props["ClientRequestToken"] == props["Name"]
+    assert (
+        props["Name"].startswith("bedrock-estate-dev-summarizer-pt-") and props["ClientRequestToken"] == props["Name"]
+    )
     assert props["ModelWaitSeconds"] == 1200 and props["ServeWaitSeconds"] == 3300  # within the one-hour waiter
 
 
@@ -47,18 +53,32 @@ def test_alarms_reach_the_estate_topic_and_are_named_for_its_trust(default_estat
         "bedrock-estate-dev-summarizer-throttles",
     ]
     for alarm in alarms.values():
-        assert alarm["Properties"]["AlarmActions"] == ["arn:aws:sns:us-east-1:111111111111:bedrock-estate-dev-notifications"]
+        assert alarm["Properties"]["AlarmActions"] == [
+            "arn:aws:sns:us-east-1:111111111111:bedrock-estate-dev-notifications"
+        ]
         assert alarm["Properties"]["Namespace"] == "AWS/Bedrock"
         assert alarm["Properties"]["Dimensions"][0]["Name"] == "ModelId"
     [dashboard] = resources(template, "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    for metric in ("Invocations", "InvocationLatency", "InvocationThrottles", "InvocationClientErrors", "InvocationServerErrors", "InputTokenCount", "OutputTokenCount"):
+    for metric in (
+        "Invocations",
+        "InvocationLatency",
+        "InvocationThrottles",
+        "InvocationClientErrors",
+        "InvocationServerErrors",
+        "InputTokenCount",
+        "OutputTokenCount",
+    ):
         assert metric in body
 
 
 def test_handler_manages_only_provisioned_models_and_reads_jobs(promotion_estate):
     template = promotion_estate.stack("dev/Serving").template
-    policy = next(p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("EstateProviderBedrockProvisionedThroughputPolicy"))
+    policy = next(
+        p
+        for k, p in resources(template, "AWS::IAM::ManagedPolicy").items()
+        if k.startswith("EstateProviderBedrockProvisionedThroughputPolicy")
+    )
     text = json.dumps(policy["Properties"]["PolicyDocument"])
     assert "bedrock:CreateProvisionedModelThroughput" in text and "provisioned-model/*" in text
     assert "bedrock:CreateCustomModelDeployment" not in text and "iam:PassRole" not in text
@@ -89,9 +109,17 @@ def test_grant_invoke_gives_invoke_on_the_served_model_and_decrypt_through_bedro
     )
     app_role = iam.Role(stack, "AppRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     served.grant_invoke(app_role)
-    [policy] = Template.from_stack(stack).find_resources("AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": stack.get_logical_id(app_role.node.default_child)}]}}).values()
+    [policy] = (
+        Template.from_stack(stack)
+        .find_resources(
+            "AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": stack.get_logical_id(app_role.node.default_child)}]}}
+        )
+        .values()
+    )
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    invoke = next(s for s in statements if s["Action"] == ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"])
+    invoke = next(
+        s for s in statements if s["Action"] == ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+    )
     assert invoke["Resource"] == {"Fn::GetAtt": [stack.get_logical_id(served.resource.node.default_child), "Arn"]}
     decrypt = next(s for s in statements if "kms:Decrypt" in s["Action"])
     assert decrypt == {
@@ -117,15 +145,28 @@ def test_job_and_served_model_constructs_stand_alone_in_a_plain_app_under_every_
         stack,
         "Job",
         CustomizationJobProps(
-            names=names, role=role, base_model="anthropic.claude-3-haiku-20240307-v1:0:200k", customization_type="FINE_TUNING",
-            training_data_config={"s3Uri": "s3://team-data/train.jsonl"}, output_s3_uri="s3://team-output/jobs/", logging=logging,
-            owner="team-dev", custom_model_key=key,
+            names=names,
+            role=role,
+            base_model="anthropic.claude-3-haiku-20240307-v1:0:200k",
+            customization_type="FINE_TUNING",
+            training_data_config={"s3Uri": "s3://team-data/train.jsonl"},
+            output_s3_uri="s3://team-output/jobs/",
+            logging=logging,
+            owner="team-dev",
+            custom_model_key=key,
         ),
-    )  # fmt: skip
+    )
     ServedModel(
         stack,
         "Served",
-        ServedModelProps(kind="provisioned", name="team-dev-summarizer-pt", logging=logging, owner="team-dev", custom_model_key=key, job=names),
+        ServedModelProps(
+            kind="provisioned",
+            name="team-dev-summarizer-pt",
+            logging=logging,
+            owner="team-dev",
+            custom_model_key=key,
+            job=names,
+        ),
     )
     add_nag_packs(app)
     app.synth()  # raises on any unacknowledged finding

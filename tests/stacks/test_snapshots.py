@@ -21,7 +21,11 @@ def snapshot_json(snapshot):
 
 @pytest.mark.parametrize(
     "stack_id",
-    ["Delivery", "DeliveryArtifacts-us-east-1", *(f"{stage}/{stack}" for stage in ("dev", "prod") for stack in ("Foundation", "Customization", "Serving"))],
+    [
+        "Delivery",
+        "DeliveryArtifacts-us-east-1",
+        *(f"{stage}/{stack}" for stage in ("dev", "prod") for stack in ("Foundation", "Customization", "Serving")),
+    ],
 )
 def test_default_estate_stack_snapshot(default_estate, snapshot_json, stack_id):
     assert normalize(default_estate.stack(stack_id).template) == snapshot_json
@@ -29,7 +33,11 @@ def test_default_estate_stack_snapshot(default_estate, snapshot_json, stack_id):
 
 def test_normalization_hides_only_asset_hashes():
     digest = "e16ffb3b34af185b8b30c88fdb19faa13b6c42bb38580485c4e84b384ee48b63"
-    template = {"Resources": {"F": {"Metadata": {"aws:asset:path": "x"}, "Properties": {"S3Key": f"{digest}.zip", "Name": "keep"}}}}
+    template = {
+        "Resources": {
+            "F": {"Metadata": {"aws:asset:path": "x"}, "Properties": {"S3Key": f"{digest}.zip", "Name": "keep"}}
+        }
+    }
     assert normalize(template) == {"Resources": {"F": {"Properties": {"S3Key": "<asset-hash>.zip", "Name": "keep"}}}}
 
 

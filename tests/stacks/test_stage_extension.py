@@ -24,7 +24,12 @@ def _grant_app_role(stage: EstateStage) -> None:
 
 def _invoke_policies(stage: EstateStage) -> list[iam.ManagedPolicy]:
     assert stage.serving is not None
-    return [child for model in stage.serving.models.values() for child in model.node.children if isinstance(child, iam.ManagedPolicy)]
+    return [
+        child
+        for model in stage.serving.models.values()
+        for child in model.node.children
+        if isinstance(child, iam.ManagedPolicy)
+    ]
 
 
 def test_the_extension_runs_once_for_each_stage_the_pipeline_deploys(default_spec):
@@ -58,7 +63,15 @@ def test_the_gates_on_your_estate_synthesize_with_app_py_s_extension(tmp_path):
     shipped = app_extension()
     assert shipped.__name__ == "extend" and shipped.__code__.co_filename == str(ROOT / "app.py")
 
-    yours = (ROOT / "app.py").read_text().replace('    """\n\n\ndef main', '    """\n    (Path(__file__).parent / "extended").write_text(str(stage))\n\n\ndef main', 1)
+    yours = (
+        (ROOT / "app.py")
+        .read_text()
+        .replace(
+            '    """\n\n\ndef main',
+            '    """\n    (Path(__file__).parent / "extended").write_text(str(stage))\n\n\ndef main',
+            1,
+        )
+    )
     assert yours != (ROOT / "app.py").read_text()
     (tmp_path / "app.py").write_text(yours)
     extend = app_extension(tmp_path / "app.py")
@@ -86,4 +99,8 @@ def test_make_test_gates_synthesize_with_app_py_s_extension_as_make_snapshots_do
     monkeypatch.setattr(gate, "app_extension", lambda: yours)
     monkeypatch.setattr(gate, "synthesize", synthesize)
     outcome = test_user_estate.outcome(DEFAULT_FIXTURE, tmp_path)
-    assert outcome.estate == "synthesized" and received["extend"] is yours and received["base_dir"] == DEFAULT_FIXTURE.parent
+    assert (
+        outcome.estate == "synthesized"
+        and received["extend"] is yours
+        and received["base_dir"] == DEFAULT_FIXTURE.parent
+    )

@@ -67,4 +67,6 @@ def test_each_job_and_served_model_adds_only_its_own_calls(count_calls, tmp_path
         f"each job costs {per_job:.1f} calls into the CDK, more than {JOB_CALLS}: read stack-wide values "
         "once (constructs_lib.machinery.references) and check props when the construct is made"
     )
-    assert per_served_model <= SERVED_MODEL_CALLS, f"each served model costs {per_served_model:.1f} calls, more than {SERVED_MODEL_CALLS}"
+    assert per_served_model <= SERVED_MODEL_CALLS, (
+        f"each served model costs {per_served_model:.1f} calls, more than {SERVED_MODEL_CALLS}"
+    )

@@ -149,7 +149,9 @@ def _parse(value: Any, hint: Any, path: str) -> Any:
         try:
             return hint(value)
         except ValueError:
-            raise EstateError(f"property {path} must be a {'whole ' if hint is int else ''}number, got {value!r}") from None
+            raise EstateError(
+                f"property {path} must be a {'whole ' if hint is int else ''}number, got {value!r}"
+            ) from None
     if hint is str:
         if not isinstance(value, str):
             raise EstateError(f"property {path} must be text, got {value!r}")
@@ -209,11 +211,15 @@ class Kind(Generic[P]):
         names = {f.name: f for f in _fields(self.properties)}
         for (service, operation), when in self.conditional.items():
             if operation not in self.operations.get(service, ()) or when.field not in names:
-                raise ValueError(f"{self.type_name}: conditional {service}:{operation} needs an operation and a property field")
+                raise ValueError(
+                    f"{self.type_name}: conditional {service}:{operation} needs an operation and a property field"
+                )
         for wait in self.waits:
             seconds = names[wait].default
             if not (isinstance(seconds, int) and 0 < seconds <= PROVIDER_TOTAL_TIMEOUT_SECONDS):
-                raise ValueError(f"{self.type_name}: {wait} must default to a wait within the provider's {PROVIDER_TOTAL_TIMEOUT_SECONDS} s")
+                raise ValueError(
+                    f"{self.type_name}: {wait} must default to a wait within the provider's {PROVIDER_TOTAL_TIMEOUT_SECONDS} s"
+                )
 
     @property
     def name(self) -> str:

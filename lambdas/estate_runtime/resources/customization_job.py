@@ -54,6 +54,7 @@ _LIVE = ("InProgress", "Completed")
 _KEYS = CustomizationJobProperties
 _REQUEST_FIELDS = _KEYS.api_fields()
 
+
 class CustomizationJobHandler(ResourceHandler):
     kind = KIND
 
@@ -81,7 +82,10 @@ class CustomizationJobHandler(ResourceHandler):
                     extra={"job": earlier["jobName"], "status": earlier["status"], "from": request.physical_id},
                 )
                 return Outcome(earlier["jobArn"], self._data(new, earlier), complete=True)
-            log.info("model inputs changed: launching a new job (replacement)", extra={"old_job": old.get(_KEYS.cfn_key("job_name"))})
+            log.info(
+                "model inputs changed: launching a new job (replacement)",
+                extra={"old_job": old.get(_KEYS.cfn_key("job_name"))},
+            )
             return self._launch(request)
         job = self._get(request.physical_id or "")
         if job is None:
@@ -150,7 +154,9 @@ class CustomizationJobHandler(ResourceHandler):
         if status == "Failed":
             raise EstateError(f"Bedrock failed job {name}: {job.get('failureMessage') or 'no reason given'}")
         if status in ("Stopping", "Stopped"):
-            raise EstateError(f"job {name} was stopped outside CloudFormation ({status}); deploy again to start a new one")
+            raise EstateError(
+                f"job {name} was stopped outside CloudFormation ({status}); deploy again to start a new one"
+            )
         if status == "Completed":
             return Outcome(physical_id, data, complete=True)
         validation = (job.get("statusDetails") or {}).get("validationDetails", {}).get("status")
@@ -200,14 +206,22 @@ class CustomizationJobHandler(ResourceHandler):
                 return self._accepted(props, existing["jobArn"], names)
             names = names.next_attempt()
         else:
-            raise EstateError(f"{_MAX_ATTEMPTS} earlier jobs named {names.readable}-* were stopped or failed; fix the cause and rename the job")
+            raise EstateError(
+                f"{_MAX_ATTEMPTS} earlier jobs named {names.readable}-* were stopped or failed; fix the cause and rename the job"
+            )
 
         # Past EOL or not offered here: fail before anything bills, whatever the shipped catalog says.
-        lifecycle = models.base_model_lifecycle(self.aws, props["BaseModelIdentifier"], creating=f"job {names.job_name}")
-        teacher = (((props.get("CustomizationConfig") or {}).get("distillationConfig") or {}).get("teacherModelConfig") or {}).get("teacherModelIdentifier")
+        lifecycle = models.base_model_lifecycle(
+            self.aws, props["BaseModelIdentifier"], creating=f"job {names.job_name}"
+        )
+        teacher = (
+            ((props.get("CustomizationConfig") or {}).get("distillationConfig") or {}).get("teacherModelConfig") or {}
+        ).get("teacherModelIdentifier")
         if teacher:
             # The teacher answers every training prompt: past EOL, the job would fail after it started billing.
-            models.base_model_lifecycle(self.aws, models.foundation_model_of(teacher), creating=f"job {names.job_name}", role="teacher model")
+            models.base_model_lifecycle(
+                self.aws, models.foundation_model_of(teacher), creating=f"job {names.job_name}", role="teacher model"
+            )
         params = self._request(props, names)
         self._submitted = names
         try:
@@ -225,8 +239,12 @@ class CustomizationJobHandler(ResourceHandler):
             existing = self._get(names.job_name)
             if existing is not None and existing["status"] in _LIVE:
                 return self._accepted(props, existing["jobArn"], names)
-            raise EstateError(f"bedrock:CreateModelCustomizationJob failed with {error_code(err)}: {error_message(err)}") from None
-        log.info("job created", extra={"job": names.job_name, "job_arn": answer["jobArn"], "model_lifecycle": lifecycle})
+            raise EstateError(
+                f"bedrock:CreateModelCustomizationJob failed with {error_code(err)}: {error_message(err)}"
+            ) from None
+        log.info(
+            "job created", extra={"job": names.job_name, "job_arn": answer["jobArn"], "model_lifecycle": lifecycle}
+        )
         return self._accepted(props, answer["jobArn"], names, lifecycle)
 
     def _accepted(self, props: Any, job_arn: str, names: JobNames, lifecycle: str | None = None) -> Outcome:
@@ -234,8 +252,14 @@ class CustomizationJobHandler(ResourceHandler):
         return Outcome(job_arn, complete=False, state={"SubmittedAt": str(time.time())})
 
     def _request(self, props: Any, names: JobNames) -> dict[str, Any]:
-        params = {api: props[field] for field, api in _REQUEST_FIELDS.items() if props.get(field) not in (None, "", [], {})}
-        params.update(jobName=names.job_name, customModelName=names.custom_model_name, clientRequestToken=names.client_request_token)
+        params = {
+            api: props[field] for field, api in _REQUEST_FIELDS.items() if props.get(field) not in (None, "", [], {})
+        }
+        params.update(
+            jobName=names.job_name,
+            customModelName=names.custom_model_name,
+            clientRequestToken=names.client_request_token,
+        )
         shape = self.aws.client("bedrock").meta.service_model.operation_model("CreateModelCustomizationJob").input_shape
         return coerce_to_shape(params, shape)
 
@@ -243,7 +267,10 @@ class CustomizationJobHandler(ResourceHandler):
         running = []
         try:
             listing = self.aws.paginate(
-                "bedrock", "list_model_customization_jobs", result_key="modelCustomizationJobSummaries", statusEquals="InProgress"
+                "bedrock",
+                "list_model_customization_jobs",
+                result_key="modelCustomizationJobSummaries",
+                statusEquals="InProgress",
             )
             running = [summary["jobName"] for summary in listing]
         except EstateError:
@@ -279,18 +306,28 @@ class CustomizationJobHandler(ResourceHandler):
             if not report.ok:
                 # The report goes to CloudFormation as the failure's reason, within its 4 KB response:
                 # the file is named once, then as many problems as fit.
-                head = f"{check.get('Purpose', 'dataset')} {uri} is not usable ({_count(report.error_count, 'problem')}):"
-                raise EstateError(f"{head}\n{report.summary(max(300, PREFLIGHT_REPORT_BYTES - len(head.encode('utf-8'))))}")
+                head = (
+                    f"{check.get('Purpose', 'dataset')} {uri} is not usable ({_count(report.error_count, 'problem')}):"
+                )
+                raise EstateError(
+                    f"{head}\n{report.summary(max(300, PREFLIGHT_REPORT_BYTES - len(head.encode('utf-8'))))}"
+                )
             log.info("preflight passed", extra={"uri": uri, "records": report.records, "whole_file": report.complete})
 
     def _read_head(self, uri: str, bucket: str, key: str) -> tuple[str, bool]:
         try:
             answer = self.aws.call(
-                "s3", "get_object", expect={"NoSuchKey", "NoSuchBucket"}, Bucket=bucket, Key=key,
+                "s3",
+                "get_object",
+                expect={"NoSuchKey", "NoSuchBucket"},
+                Bucket=bucket,
+                Key=key,
                 Range=f"bytes=0-{PREFLIGHT_BYTES - 1}",
-            )  # fmt: skip
+            )
         except ClientError as err:
-            raise EstateError(f"{uri} cannot be read ({error_code(err)}): check the dataset's s3Uri in the spec") from None
+            raise EstateError(
+                f"{uri} cannot be read ({error_code(err)}): check the dataset's s3Uri in the spec"
+            ) from None
         body = answer["Body"].read()
         total = answer.get("ContentRange", "").rpartition("/")[2]
         whole = not total.isdigit() or int(total) <= PREFLIGHT_BYTES
@@ -302,9 +339,11 @@ class CustomizationJobHandler(ResourceHandler):
             return None
         try:
             return self.aws.call(
-                "bedrock", "get_model_customization_job", expect={"ResourceNotFoundException", "ValidationException"},
+                "bedrock",
+                "get_model_customization_job",
+                expect={"ResourceNotFoundException", "ValidationException"},
                 jobIdentifier=identifier,
-            )  # fmt: skip
+            )
         except ClientError as err:
             if error_code(err) == "ValidationException" and "arn" not in identifier:
                 return None  # an unknown name can answer ValidationException rather than NotFound
@@ -314,7 +353,12 @@ class CustomizationJobHandler(ResourceHandler):
 
     def _stop(self, job: dict[str, Any]) -> None:
         try:
-            self.aws.call("bedrock", "stop_model_customization_job", expect={"ValidationException", "ConflictException"}, jobIdentifier=job["jobArn"])
+            self.aws.call(
+                "bedrock",
+                "stop_model_customization_job",
+                expect={"ValidationException", "ConflictException"},
+                jobIdentifier=job["jobArn"],
+            )
             log.info("stop requested", extra={"job": job["jobName"]})
         except ClientError as err:
             # The job finished or stopped between our read and the stop: the next poll sees it.
@@ -328,7 +372,12 @@ class CustomizationJobHandler(ResourceHandler):
             log.info("custom model retained", extra={"model": model})
             return
         try:
-            self.aws.call("bedrock", "delete_custom_model", expect={"ResourceNotFoundException", "ConflictException"}, modelIdentifier=model)
+            self.aws.call(
+                "bedrock",
+                "delete_custom_model",
+                expect={"ResourceNotFoundException", "ConflictException"},
+                modelIdentifier=model,
+            )
             log.info("custom model deleted", extra={"model": model})
         except ClientError as err:
             if error_code(err) == "ConflictException":

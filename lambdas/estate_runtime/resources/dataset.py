@@ -60,7 +60,13 @@ class DatasetHandler(ResourceHandler):
             log.info("dataset retained", extra={"target": request.physical_id})
             return Outcome(request.physical_id or "")
         try:
-            self.aws.call("s3", "delete_object", expect={"NoSuchKey", "NoSuchBucket"}, Bucket=props.target_bucket, Key=props.target_key)
+            self.aws.call(
+                "s3",
+                "delete_object",
+                expect={"NoSuchKey", "NoSuchBucket"},
+                Bucket=props.target_bucket,
+                Key=props.target_key,
+            )
         except ClientError:
             log.info("dataset already gone", extra={"target": request.physical_id})
         return Outcome(request.physical_id or "")

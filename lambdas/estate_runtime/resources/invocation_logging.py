@@ -29,6 +29,7 @@ RESOURCE_TYPE = KIND.type_name
 
 DELIVERY_FLAGS = tuple(invocation_logging.DELIVERY_FLAGS.values())
 
+
 def normalize(config: dict[str, Any] | None) -> dict[str, Any] | None:
     """A canonical form of a LoggingConfig, so ours and the service's copy compare equal.
 

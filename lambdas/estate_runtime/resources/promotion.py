@@ -63,7 +63,9 @@ class ModelShareHandler(ResourceHandler):
     kind = model_share.KIND
 
     def create(self, request: Request) -> Outcome:
-        return Outcome(model_share.KIND.parse(request.properties).name, complete=False, state={"StartedAt": str(time.time())})
+        return Outcome(
+            model_share.KIND.parse(request.properties).name, complete=False, state={"StartedAt": str(time.time())}
+        )
 
     def update(self, request: Request) -> Outcome:
         new = model_share.KIND.parse(request.properties).name
@@ -76,7 +78,9 @@ class ModelShareHandler(ResourceHandler):
         share = self._find(name)
         if share is not None:
             try:
-                self.aws.call("ram", "delete_resource_share", expect=_SHARE_GONE, resourceShareArn=share["resourceShareArn"])
+                self.aws.call(
+                    "ram", "delete_resource_share", expect=_SHARE_GONE, resourceShareArn=share["resourceShareArn"]
+                )
             except ClientError:
                 pass  # already gone
             log.info("model share deleted; copies made from it stay", extra={"share": name})
@@ -86,9 +90,13 @@ class ModelShareHandler(ResourceHandler):
         props = model_share.KIND.parse(request.properties)
         name = request.physical_id or props.name
         model_arn = models.job_model(
-            self.aws, _job_names(props.model.job_name_parts), started=_started(request), wait_seconds=props.model_wait_seconds,
-            waiting=f"model share {name}", stack="serving stack",
-        )  # fmt: skip
+            self.aws,
+            _job_names(props.model.job_name_parts),
+            started=_started(request),
+            wait_seconds=props.model_wait_seconds,
+            waiting=f"model share {name}",
+            stack="serving stack",
+        )
         if model_arn is None:
             return Outcome(name, complete=False)
         principals = sorted(props.principals)
@@ -123,14 +131,20 @@ class ModelShareHandler(ResourceHandler):
         return f"This handler withdrew model share {name}, which this request had created"
 
     def _find(self, name: str) -> dict[str, Any] | None:
-        found = self.aws.paginate("ram", "get_resource_shares", result_key="resourceShares", resourceOwner="SELF", name=name)
+        found = self.aws.paginate(
+            "ram", "get_resource_shares", result_key="resourceShares", resourceOwner="SELF", name=name
+        )
         live = [s for s in found if s.get("status") in ("PENDING", "ACTIVE")]
         return live[0] if live else None
 
     def _reconcile(self, share_arn: str, kind: str, field: str, wanted: list[str]) -> None:
         """Make the share hold exactly ``wanted`` resources (or principals)."""
         associations = self.aws.paginate(
-            "ram", "get_resource_share_associations", result_key="resourceShareAssociations", associationType=kind, resourceShareArns=[share_arn]
+            "ram",
+            "get_resource_share_associations",
+            result_key="resourceShareAssociations",
+            associationType=kind,
+            resourceShareArns=[share_arn],
         )
         present = {a["associatedEntity"] for a in associations if a.get("status") in _LIVE_ASSOCIATION}
         missing, extra = sorted(set(wanted) - present), sorted(present - set(wanted))
@@ -141,7 +155,9 @@ class ModelShareHandler(ResourceHandler):
             removed: dict[str, Any] = {field: extra}
             self.aws.call("ram", "disassociate_resource_share", resourceShareArn=share_arn, **removed)
         if missing or extra:
-            log.info("model share updated", extra={"share": share_arn, "kind": kind, "added": missing, "removed": extra})
+            log.info(
+                "model share updated", extra={"share": share_arn, "kind": kind, "added": missing, "removed": extra}
+            )
 
 
 class ModelCopyHandler(ResourceHandler):
@@ -170,7 +186,9 @@ class ModelCopyHandler(ResourceHandler):
             return Outcome(name, complete=True)
         running = [j for j in self._copy_jobs(name) if j["status"] == "InProgress"]
         if running:
-            raise EstateError(f"model {name} is still being copied (copy job {running[0]['jobArn']}); delete again when the copy has finished")
+            raise EstateError(
+                f"model {name} is still being copied (copy job {running[0]['jobArn']}); delete again when the copy has finished"
+            )
         try:
             self.aws.call("bedrock", "delete_custom_model", expect=_NOT_FOUND, modelIdentifier=name)
             log.info("copied model deleted", extra={"model": name})
@@ -199,7 +217,9 @@ class ModelCopyHandler(ResourceHandler):
         # retried with this deployment's token.
         failed = [j for j in jobs if j["status"] == "Failed" and _timestamp(j.get("creationTime")) >= started]
         if failed:
-            raise EstateError(f"Bedrock could not copy the promoted model into {name}: {failed[0].get('failureMessage') or 'no reason given'}; fix it and deploy again")
+            raise EstateError(
+                f"Bedrock could not copy the promoted model into {name}: {failed[0].get('failureMessage') or 'no reason given'}; fix it and deploy again"
+            )
         shared = self._shared_model(props, waited)
         if shared is None:
             return Outcome(name, complete=False)
@@ -207,8 +227,13 @@ class ModelCopyHandler(ResourceHandler):
         if shared.get("baseModelArn"):
             # A copy of a model whose base is past its end of life here, or not offered here,
             # could never serve: refuse before the copy is made, whatever the shipped catalog says.
-            lifecycle = models.base_model_lifecycle(self.aws, models.foundation_model_of(shared["baseModelArn"]), creating=f"model copy {name}")
-            log.info("base model lifecycle", extra={"model": name, "base_model": shared["baseModelArn"], "model_lifecycle": lifecycle})
+            lifecycle = models.base_model_lifecycle(
+                self.aws, models.foundation_model_of(shared["baseModelArn"]), creating=f"model copy {name}"
+            )
+            log.info(
+                "base model lifecycle",
+                extra={"model": name, "base_model": shared["baseModelArn"], "model_lifecycle": lifecycle},
+            )
         job_arn = self.aws.call(
             "bedrock",
             "create_model_copy_job",
@@ -222,7 +247,9 @@ class ModelCopyHandler(ResourceHandler):
         return Outcome(name, complete=False)
 
     def _copy_jobs(self, name: str) -> list[dict[str, Any]]:
-        found = self.aws.paginate("bedrock", "list_model_copy_jobs", result_key="modelCopyJobSummaries", targetModelNameContains=name)
+        found = self.aws.paginate(
+            "bedrock", "list_model_copy_jobs", result_key="modelCopyJobSummaries", targetModelNameContains=name
+        )
         return [j for j in found if j.get("targetModelName") == name]
 
     def _data(self, model: dict[str, Any]) -> dict[str, Any]:
@@ -232,7 +259,10 @@ class ModelCopyHandler(ResourceHandler):
         base = model.get("baseModelArn")
         if not base:
             return {"ModelArn": model["modelArn"], "ModelLifecycle": "UNKNOWN"}
-        return {"ModelArn": model["modelArn"], "ModelLifecycle": models.reported_lifecycle(self.aws, models.foundation_model_of(base))}
+        return {
+            "ModelArn": model["modelArn"],
+            "ModelLifecycle": models.reported_lifecycle(self.aws, models.foundation_model_of(base)),
+        }
 
     def _shared_model(self, props: ModelCopyProperties, waited: float) -> dict[str, Any] | None:
         """Summary of the newest attempt of the source job's model shared with this account, looked
@@ -245,12 +275,18 @@ class ModelCopyHandler(ResourceHandler):
             wanted[names.custom_model_name] = names.attempt
             names = names.next_attempt()
         listing = self.aws.in_region(source.region).paginate(
-            "bedrock", "list_custom_models", result_key="modelSummaries", isOwned=False, nameContains=source.job_name_parts.readable[:63]
+            "bedrock",
+            "list_custom_models",
+            result_key="modelSummaries",
+            isOwned=False,
+            nameContains=source.job_name_parts.readable[:63],
         )
         shared = [
             m
             for m in listing
-            if m.get("ownerAccountId") == source.account and m["modelName"] in wanted and m.get("modelStatus", "Active") == "Active"
+            if m.get("ownerAccountId") == source.account
+            and m["modelName"] in wanted
+            and m.get("modelStatus", "Active") == "Active"
         ]
         if shared:
             return max(shared, key=lambda m: wanted[m["modelName"]])

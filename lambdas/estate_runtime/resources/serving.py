@@ -123,7 +123,9 @@ class ServingHandler(ResourceHandler):
         created_here = request.request_type == "Create" or self._old_name(request) != name
         if found.get("status") == "Failed":
             self._give_up(name, created_here)
-            raise EstateError(f"Bedrock could not serve {self.noun} {name}: {found.get('failureMessage') or 'no reason given'}")
+            raise EstateError(
+                f"Bedrock could not serve {self.noun} {name}: {found.get('failureMessage') or 'no reason given'}"
+            )
         ready = self.is_ready(found)
         if self.serving_model(found) != model_arn and ready:
             log.info(f"swapping the model of {self.noun}", extra={"serving": name, "model": model_arn})
@@ -137,7 +139,11 @@ class ServingHandler(ResourceHandler):
             self._give_up(name, created_here)
             raise EstateError(
                 f"{self.noun} {name} was not serving after {round(waited / 60)} minutes (status {found.get('status')}); "
-                + ("it was deleted so nothing bills. Deploy again to retry." if created_here else "the previous model stays; deploy again to retry.")
+                + (
+                    "it was deleted so nothing bills. Deploy again to retry."
+                    if created_here
+                    else "the previous model stays; deploy again to retry."
+                )
             )
         if not done:
             return Outcome(name, complete=False)
@@ -191,12 +197,21 @@ class ServingHandler(ResourceHandler):
         if source.model_arn:
             model = models.custom_model(self.aws, source.model_arn)
             if model is None:
-                raise EstateError(f"custom model {source.model_arn} does not exist in this account and region; check the serving entry's model")
+                raise EstateError(
+                    f"custom model {source.model_arn} does not exist in this account and region; check the serving entry's model"
+                )
             return model["modelArn"]
         if source.job_name_parts is None:
             raise EstateError(f"{waiting}: its Model names neither a ModelArn nor a job's JobNameParts")
         names = JobNames(source.job_name_parts.readable, source.job_name_parts.digest)
-        return models.job_model(self.aws, names, started=started, wait_seconds=props.model_wait_seconds, waiting=waiting, stack="serving stack")
+        return models.job_model(
+            self.aws,
+            names,
+            started=started,
+            wait_seconds=props.model_wait_seconds,
+            waiting=waiting,
+            stack="serving stack",
+        )
 
     def _update_tags(self, request: Request) -> None:
         props = self.props(request.properties)
@@ -221,7 +236,9 @@ class ProvisionedThroughputHandler(ServingHandler):
 
     def find(self, name: str) -> dict[str, Any] | None:
         try:
-            return self.aws.call("bedrock", "get_provisioned_model_throughput", expect=_NOT_FOUND, provisionedModelId=name)
+            return self.aws.call(
+                "bedrock", "get_provisioned_model_throughput", expect=_NOT_FOUND, provisionedModelId=name
+            )
         except ClientError:
             return None
 
@@ -237,7 +254,9 @@ class ProvisionedThroughputHandler(ServingHandler):
         if props.commitment_duration:
             params["commitmentDuration"] = props.commitment_duration
         try:
-            self.aws.call("bedrock", "create_provisioned_model_throughput", expect={"ServiceQuotaExceededException"}, **params)
+            self.aws.call(
+                "bedrock", "create_provisioned_model_throughput", expect={"ServiceQuotaExceededException"}, **params
+            )
         except ClientError as err:
             raise EstateError(
                 f"provisioned throughput {props.name} ({props.model_units} model units) exceeds a quota: "
@@ -246,7 +265,9 @@ class ProvisionedThroughputHandler(ServingHandler):
             ) from None
 
     def swap_model(self, name: str, model_arn: str) -> None:
-        self.aws.call("bedrock", "update_provisioned_model_throughput", provisionedModelId=name, desiredModelId=model_arn)
+        self.aws.call(
+            "bedrock", "update_provisioned_model_throughput", provisionedModelId=name, desiredModelId=model_arn
+        )
 
     def delete_serving(self, name: str) -> None:
         try:
@@ -288,7 +309,10 @@ class CustomModelDeploymentHandler(ServingHandler):
     def find(self, name: str) -> dict[str, Any] | None:
         try:
             return self.aws.call(
-                "bedrock", "get_custom_model_deployment", expect=_NOT_FOUND | {"ValidationException"}, customModelDeploymentIdentifier=name
+                "bedrock",
+                "get_custom_model_deployment",
+                expect=_NOT_FOUND | {"ValidationException"},
+                customModelDeploymentIdentifier=name,
             )
         except ClientError as err:
             if error_code(err) == "ValidationException":
@@ -308,11 +332,15 @@ class CustomModelDeploymentHandler(ServingHandler):
         )
 
     def swap_model(self, name: str, model_arn: str) -> None:
-        self.aws.call("bedrock", "update_custom_model_deployment", customModelDeploymentIdentifier=name, modelArn=model_arn)
+        self.aws.call(
+            "bedrock", "update_custom_model_deployment", customModelDeploymentIdentifier=name, modelArn=model_arn
+        )
 
     def delete_serving(self, name: str) -> None:
         try:
-            self.aws.call("bedrock", "delete_custom_model_deployment", expect=_NOT_FOUND, customModelDeploymentIdentifier=name)
+            self.aws.call(
+                "bedrock", "delete_custom_model_deployment", expect=_NOT_FOUND, customModelDeploymentIdentifier=name
+            )
         except ClientError:
             pass
 
@@ -326,7 +354,9 @@ class CustomModelDeploymentHandler(ServingHandler):
     def is_ready(self, found: dict[str, Any]) -> bool:
         pending = found.get("updateDetails") or {}
         if pending.get("updateStatus") == "UpdateFailed":
-            raise EstateError(f"Bedrock could not swap the model of custom model deployment {found['modelDeploymentName']} to {pending['modelArn']}")
+            raise EstateError(
+                f"Bedrock could not swap the model of custom model deployment {found['modelDeploymentName']} to {pending['modelArn']}"
+            )
         return found.get("status") == self.ready_status and pending.get("updateStatus") != "Updating"
 
     def arn(self, found: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 import botocore.session
 from botocore import xform_name
 
-from estate_runtime.permissions import ACTION_OF
+from .requirements import OPERATION_ACTIONS
 
 PACKAGE_DIR = Path(importlib.import_module("estate_runtime").__file__).parent
 _CALLERS = {"call", "paginate"}
@@ -223,8 +223,8 @@ def _sample(arn_format: str) -> str:
 @cache
 def iam_actions(service: str, operation: str) -> tuple[str, ...]:
     """The IAM actions that authorize a boto3 operation."""
-    if (service, operation) in ACTION_OF:
-        return ACTION_OF[(service, operation)]
+    if (service, operation) in OPERATION_ACTIONS:
+        return OPERATION_ACTIONS[(service, operation)][0]
     model = botocore.session.get_session().get_service_model(service)
     by_python_name = {xform_name(name): name for name in model.operation_names}
     if operation not in by_python_name:

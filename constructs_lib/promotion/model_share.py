@@ -123,6 +123,18 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelShareProps) -> 
     grants.add(
         iam.PolicyStatement(actions=["ram:TagResource"], resources=[shares], conditions={"StringEquals": tagged})
     )
+    # Tags changed in place: only on this stage's own shares, never the owner tag itself.
+    grants.add(
+        iam.PolicyStatement(
+            actions=["ram:TagResource", "ram:UntagResource"],
+            resources=[shares],
+            conditions={
+                **own_shares,
+                "StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner},
+                "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]},
+            },
+        )
+    )
     grants.allow_unscoped(
         ["ram:GetResourceShares", "ram:GetResourceShareAssociations", "bedrock:ListCustomModels"],
         "RAM's read actions and Bedrock's ListCustomModels take no resource; the handler finds its own "

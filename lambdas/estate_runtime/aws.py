@@ -16,7 +16,7 @@ from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, ParamValidationError, ReadTimeoutError
 
-from .errors import EstateError, describe, error_code, error_message, is_transient
+from .errors import THROTTLING_CODES, EstateError, RetriesExhausted, describe, error_code, error_message, is_transient
 from .log import get_logger
 
 log = get_logger()
@@ -148,6 +148,8 @@ class Aws:
                 f"{service}:{operation} was not called: the handler's time is used up (earlier calls were slow or "
                 "retried); deploy again"
             )
+        # True once an attempt's answer was lost: the call may have taken effect (see RetriesExhausted).
+        maybe_applied = False
         while True:
             try:
                 return method(**params)
@@ -162,6 +164,13 @@ class Aws:
                 retryable = not isinstance(err, ClientError) or is_transient(err) or bool(retry_if and retry_if(err))
                 if not retryable:
                     raise EstateError(describe(f"{service}:{operation}", err)) from None
+                # A throttled or refused request was not acted on; a timeout, a dropped connection or a
+                # server fault says nothing about whether the service acted on it.
+                maybe_applied = (
+                    maybe_applied
+                    or not isinstance(err, ClientError)
+                    or (is_transient(err) and error_code(err) not in THROTTLING_CODES)
+                )
                 attempt += 1
                 delay = self.policy.delay(attempt)
                 # Another attempt only if it can end (timeouts included) before the deadline.
@@ -171,12 +180,14 @@ class Aws:
                 if attempt >= self.policy.max_attempts or out_of_time:
                     why = " (the handler's time left cannot fit another attempt)" if out_of_time else ""
                     if isinstance(err, ClientError):
-                        raise EstateError(
-                            f"{describe(f'{service}:{operation}', err)}; gave up after {attempt} attempts{why}"
+                        raise RetriesExhausted(
+                            f"{describe(f'{service}:{operation}', err)}; gave up after {attempt} attempts{why}",
+                            maybe_applied=maybe_applied,
                         ) from None
-                    raise EstateError(
+                    raise RetriesExhausted(
                         f"{service}:{operation} could not reach the service after {attempt} attempts{why}: {err}. "
-                        "Check the service's health in the AWS Health Dashboard and the handler's network path, then deploy again"
+                        "Check the service's health in the AWS Health Dashboard and the handler's network path, then deploy again",
+                        maybe_applied=maybe_applied,
                     ) from None
                 log.warning(
                     "retrying",

@@ -19,6 +19,16 @@ class EstateError(Exception):
     """A failure whose message is shown to the person deploying (CloudFormation's status reason)."""
 
 
+class RetriesExhausted(EstateError):
+    """Throttling, server faults or lost answers outlasted the retries: the same call may succeed
+    later. ``maybe_applied`` is true when an attempt's answer was lost (a read timeout, a dropped
+    connection, a server fault), so the call may have taken effect without its caller knowing."""
+
+    def __init__(self, message: str, *, maybe_applied: bool):
+        super().__init__(message)
+        self.maybe_applied = maybe_applied
+
+
 def error_code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 

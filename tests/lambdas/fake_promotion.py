@@ -102,6 +102,19 @@ class FakeRam(ServiceFake):
         self._share("DeleteResourceShare", params["resourceShareArn"])["status"] = "DELETED"
         return self._answer("DeleteResourceShare", {"returnValue": True})
 
+    def tag_resource(self, **params: Any) -> dict[str, Any]:
+        self._enter("TagResource", params)
+        share = self._share("TagResource", params["resourceShareArn"])
+        kept = [t for t in share["tags"] if t["key"] not in {n["key"] for n in params["tags"]}]
+        share["tags"] = kept + list(params["tags"])
+        return self._answer("TagResource", {})
+
+    def untag_resource(self, **params: Any) -> dict[str, Any]:
+        self._enter("UntagResource", params)
+        share = self._share("UntagResource", params["resourceShareArn"])
+        share["tags"] = [t for t in share["tags"] if t["key"] not in params["tagKeys"]]
+        return self._answer("UntagResource", {})
+
 
 class SharedModelsView(ServiceFake):
     """ListCustomModels in the owner's region, seen from the receiving account: models owned by

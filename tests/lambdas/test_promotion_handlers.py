@@ -276,3 +276,34 @@ def test_a_share_whose_answer_was_lost_is_withdrawn_before_the_failure_is_report
     with pytest.raises(EstateError, match=f"withdrew model share {SHARE['Name']}"):
         estate.poll(model_share.KIND.type_name, "Create", SHARE, answer)
     assert estate.ram.live() == []  # prod sees nothing from a share CloudFormation does not know of
+
+
+def test_a_tags_only_update_of_a_share_changes_the_shares_tags_in_place(estate):
+    estate.train_and_share()
+    retagged = {**SHARE, "Tags": [{"key": "cost-center", "value": "ml-42"}]}
+    _, done = estate.deploy(
+        model_share.KIND.type_name,
+        retagged,
+        request_type="Update",
+        OldResourceProperties=SHARE,
+        PhysicalResourceId=SHARE["Name"],
+    )
+    assert done["IsComplete"] is True
+    (share,) = estate.ram.live()
+    assert share["tags"] == [{"key": "cost-center", "value": "ml-42"}]  # the old declared tag is gone
+
+
+def test_a_tags_only_update_of_a_copy_changes_the_copied_models_tags_in_place(estate):
+    estate.train_and_share()
+    answer, _ = estate.deploy(model_copy.KIND.type_name, COPY)
+    estate.prod.finish_copies()
+    estate.poll(model_copy.KIND.type_name, "Create", COPY, answer)
+    arn = estate.prod.models[COPY["Name"]]["modelArn"]
+    estate.prod.tags[arn] = {t["key"]: t["value"] for t in COPY["Tags"]}
+    retagged = {**COPY, "Tags": [{"key": "cost-center", "value": "ml-42"}]}
+    updated = estate.on_event(
+        model_copy.KIND.type_name, "Update", retagged, OldResourceProperties=COPY, PhysicalResourceId=COPY["Name"]
+    )
+    assert updated["PhysicalResourceId"] == COPY["Name"] and len(estate.prod.copy_jobs) == 1
+    # The copy bills storage monthly: cost allocation reads these tags.
+    assert estate.prod.tags[arn] == {"cost-center": "ml-42"}

@@ -210,12 +210,94 @@ class LostAnswer(FakeBedrock):
         raise ReadTimeoutError(endpoint_url="https://bedrock.us-west-2.amazonaws.com")
 
 
+class Storm(FakeBedrock):
+    """Bedrock starts the job, the answer never arrives, then it throttles every call (reads and
+    stops too) while ``storming``."""
+
+    storming = False
+
+    def create_model_customization_job(self, **params):
+        answer = super().create_model_customization_job(**params)
+        if len(self.jobs) > 1 or self.storming:
+            return answer
+        self.storming = True
+        raise ReadTimeoutError(endpoint_url="https://bedrock.us-west-2.amazonaws.com")
+
+    def _enter(self, operation, params):
+        if self.storming:
+            self.calls.append((operation, params))
+            raise self._error(operation, "ThrottlingException", "Rate exceeded", 400)
+        super()._enter(operation, params)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Wall time as the handlers read it, moved forward by the test between polls."""
+    import time
+
+    offset = [0.0]
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+    return offset
+
+
+def test_a_create_whose_answer_is_lost_confirms_the_job_by_name_once_bedrock_answers(framework):
+    bedrock = Storm()
+
+    def weather(poll: int) -> None:
+        bedrock.storming = poll < 3  # two polls in the storm, then Bedrock answers again
+        _finish_validation(bedrock, JOB)
+
+    created = answered(framework.deploy(dispatcher(bedrock), job_event("Create"), between_polls=weather))
+    assert created.status == "SUCCESS", created.reason
+    assert list(bedrock.jobs) == [JOB]  # exactly one job: the one the lost create started
+    assert created.data["JobArn"] == bedrock.jobs[JOB]["jobArn"]
+    assert created.physical_id == JOB  # the name the polls confirmed it by; Update and Delete take either
+
+
+def test_a_create_lost_in_a_storm_that_never_ends_leaves_no_job_without_an_owner(framework, clock):
+    bedrock = Storm()
+    ten_minutes = lambda poll: clock.__setitem__(0, clock[0] + 600)  # noqa: E731 - the waiter's pace, sped up
+    failed = answered(
+        framework.deploy(dispatcher(bedrock), job_event("Create"), max_polls=8, between_polls=ten_minutes)
+    )
+    # Answered within the hour, readably, and never with the framework's create-failed marker: the
+    # job's name travels to CloudFormation, whose rollback Delete reaches the handler with it.
+    assert failed.status == "FAILED" and not failed.timed_out
+    assert failed.physical_id == JOB != CREATE_FAILED_MARKER
+    assert f"did not confirm job {JOB}" in failed.reason and "rollback" in failed.reason
+    assert bedrock.jobs[JOB]["status"] == "InProgress"  # still throttled: nobody could stop it yet
+
+    # The rollback's Delete: the storm goes on for two more polls, then the stop goes through.
+    def calming(poll: int) -> None:
+        bedrock.storming = poll < 3
+        if poll >= 4:
+            bedrock.settle_stops()
+
+    rolled_back = answered(
+        framework.deploy(
+            dispatcher(bedrock), job_event("Delete", PhysicalResourceId=failed.physical_id), between_polls=calming
+        )
+    )
+    assert rolled_back.status == "SUCCESS", rolled_back.reason
+    assert bedrock.jobs[JOB]["status"] == "Stopped" and bedrock.running() == []
+
+
 def test_a_failed_create_stops_the_job_it_started_before_reporting(framework):
-    bedrock = LostAnswer()
+    """A definite refusal after a lost answer: on_event fails, so the framework's marker makes
+    CloudFormation's rollback Delete a no-op, and the failed Create must stop the job itself."""
+    bedrock = FakeBedrock()
+    real_create = bedrock.create_model_customization_job
+
+    def lost_then_refused(**params):
+        real_create(**params)
+        bedrock.fail_next("CreateModelCustomizationJob", "ValidationException", "epochCount is out of range", 400)
+        bedrock.create_model_customization_job = real_create
+        raise ReadTimeoutError(endpoint_url="https://bedrock.us-west-2.amazonaws.com")
+
+    bedrock.create_model_customization_job = lost_then_refused
     failed = answered(framework.deploy(dispatcher(bedrock), job_event("Create")))
     assert failed.status == "FAILED"
-    # The framework answers with its marker and ignores CloudFormation's rollback Delete, so
-    # nobody else will ever stop this job: the failed Create must have done it.
     assert failed.physical_id == CREATE_FAILED_MARKER
     assert bedrock.jobs[JOB]["status"] in ("Stopping", "Stopped")
     assert f"stopped job {JOB}" in failed.reason
@@ -223,6 +305,24 @@ def test_a_failed_create_stops_the_job_it_started_before_reporting(framework):
         framework.deploy(dispatcher(bedrock), job_event("Delete", PhysicalResourceId=CREATE_FAILED_MARKER))
     )
     assert ignored.status == "SUCCESS" and ignored.invocations == []
+
+
+def test_a_delete_whose_stop_never_ends_answers_within_the_hour_with_what_to_check(framework, bedrock, clock):
+    created = create_job(framework, bedrock)
+    five_minutes = lambda poll: clock.__setitem__(0, clock[0] + 300)  # noqa: E731 - Bedrock stays in Stopping
+    deleted = answered(
+        framework.deploy(
+            dispatcher(bedrock),
+            job_event("Delete", PhysicalResourceId=created.physical_id),
+            max_polls=20,
+            between_polls=five_minutes,
+        )
+    )
+    # Not CloudFormation's generic failure after its hour: the handler's own answer, before it.
+    assert deleted.status == "FAILED" and not deleted.timed_out
+    assert (deleted.polls - 1) * 300 < 3600
+    assert f"job {JOB} is still Stopping" in deleted.reason and "get-model-customization-job" in deleted.reason
+    assert bedrock.jobs[JOB]["status"] == "Stopping"
 
 
 # -- finding 21: a rollback never buys training --------------------------------------------------------

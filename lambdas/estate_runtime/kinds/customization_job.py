@@ -10,6 +10,10 @@ from .base import PROVIDER_TOTAL_TIMEOUT_SECONDS, JobNameParts, Kind, Properties
 # The provider's waiter gives up after one hour; the job resource stops waiting for data
 # validation a little earlier and completes as "accepted, still validating".
 VALIDATION_WAIT_SECONDS = PROVIDER_TOTAL_TIMEOUT_SECONDS - 5 * 60
+# CloudFormation fails a custom resource that has not answered within an hour, with a generic
+# message. A Delete waiting for a stop, or a Create confirming a job whose answer was lost, answers
+# by this time with what is known and what to check.
+ANSWER_WITHIN_SECONDS = PROVIDER_TOTAL_TIMEOUT_SECONDS - 5 * 60
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -46,6 +46,8 @@ KIND = Kind(
             "get_custom_model",
             "delete_custom_model",
             "get_foundation_model",
+            "tag_resource",  # tags changed in place
+            "untag_resource",
         ),
     },
     waits=("model_wait_seconds", "copy_wait_seconds"),

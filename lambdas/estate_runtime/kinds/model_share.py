@@ -39,6 +39,8 @@ KIND = Kind(
             "associate_resource_share",
             "disassociate_resource_share",
             "delete_resource_share",
+            "tag_resource",  # tags changed in place
+            "untag_resource",
         ),
         "bedrock": ("get_custom_model", "get_model_customization_job"),
     },

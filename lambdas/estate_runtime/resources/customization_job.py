@@ -19,8 +19,15 @@ serving stack resolves the trained model by that name when it exists.
   that job as it is, failed or not: a rollback never buys a new training run.
 - A Create or Update that fails after asking Bedrock for a job stops that job before the failure
   is reported: CloudFormation would never delete it.
-- Delete stops a running job and waits until it has stopped; a trained custom model is retained
-  unless ``Removal`` is ``destroy``, and a model still in use fails with a message saying so.
+- A create whose answer was lost (a timeout, then throttling past the retries) may have started a
+  job. The handler never fails then: the resource takes the job's name as physical id and the polls
+  look for it by name (asking again with the same client token while it is absent). Found, it is
+  the resource's job; unconfirmed within ``ANSWER_WITHIN_SECONDS``, the Create fails and
+  CloudFormation's rollback Delete, which carries the job's name, stops it if it started.
+- Delete stops a running job and waits until it has stopped, also through throttling, and answers
+  within ``ANSWER_WITHIN_SECONDS`` (a stop still pending then fails the Delete with what to check,
+  keeping the resource in the stack); a trained custom model is retained unless ``Removal`` is
+  ``destroy``, and a model still in use fails with a message saying so.
 - Datasets already in S3 get a bounded pre-flight validation before the job is created.
 """
 
@@ -34,10 +41,11 @@ from botocore.exceptions import ClientError
 
 from .. import datasets, models
 from ..core import Outcome, Request, ResourceHandler, coerce_to_shape
-from ..errors import EstateError, error_code, error_message, is_iam_propagation
-from ..kinds.customization_job import KIND, CustomizationJobProperties
+from ..errors import EstateError, RetriesExhausted, error_code, error_message, is_iam_propagation
+from ..kinds.customization_job import ANSWER_WITHIN_SECONDS, KIND, CustomizationJobProperties
 from ..log import get_logger
 from ..naming import JobNames
+from ..tagging import retag_bedrock
 
 log = get_logger()
 
@@ -99,19 +107,26 @@ class CustomizationJobHandler(ResourceHandler):
         return Outcome(job["jobArn"], self._data(new, job), complete=True)
 
     def delete(self, request: Request) -> Outcome:
-        job = self._get(request.physical_id or "")
+        physical_id = request.physical_id or ""
+        # The polls answer by ANSWER_WITHIN_SECONDS after this, whatever Bedrock does.
+        waiting = {"DeleteStartedAt": str(time.time())}
+        try:
+            job = self._get(physical_id)
+            if job is not None and job["status"] == "InProgress":
+                self._stop(job)
+        except RetriesExhausted as err:
+            log.warning(
+                "delete: Bedrock did not answer; the polls try again", extra={"job": physical_id, "reason": str(err)}
+            )
+            return Outcome(physical_id, complete=False, state=waiting)
         if job is None:
             log.info("job not found; nothing to delete")
-            return Outcome(request.physical_id or "", complete=True)
-        status = job["status"]
-        if status == "InProgress":
-            self._stop(job)
-            return Outcome(request.physical_id or "", complete=False)
-        if status == "Stopping":
-            return Outcome(request.physical_id or "", complete=False)
-        if status == "Completed":
+            return Outcome(physical_id, complete=True)
+        if job["status"] in ("InProgress", "Stopping"):
+            return Outcome(physical_id, complete=False, state=waiting)
+        if job["status"] == "Completed":
             self._dispose_model(job, request.properties)
-        return Outcome(request.physical_id or "", self._data(request.properties, job), complete=True)
+        return Outcome(physical_id, self._data(request.properties, job), complete=True)
 
     def abandon(self, request: Request, phase: str) -> str | None:
         if phase == "on_event":
@@ -138,14 +153,13 @@ class CustomizationJobHandler(ResourceHandler):
     def poll(self, request: Request) -> Outcome:
         physical_id = request.physical_id or ""
         if request.request_type == "Delete":
-            job = self._get(physical_id)
-            done = job is None or job["status"] not in ("InProgress", "Stopping")
-            if job is not None and job["status"] == "InProgress":
-                self._stop(job)  # a stop that raced with the job's start is sent again
-            if not done:
+            return self._poll_delete(request)
+        if "Unconfirmed" in request.state:
+            job = self._confirm(request)
+            if job is None:
                 return Outcome(physical_id, complete=False)
-            return Outcome(physical_id, self._data(request.properties, job), complete=True)
-        job = self._get(physical_id)
+        else:
+            job = self._get(physical_id)
         if job is None:
             raise EstateError(f"job {physical_id} disappeared while CloudFormation waited for it")
         name = job["jobName"]
@@ -169,6 +183,63 @@ class CustomizationJobHandler(ResourceHandler):
             log.info("accepted; data validation still running at the wait limit", extra={"job": name, "waited": waited})
             return Outcome(physical_id, data, complete=True)
         return Outcome(physical_id, complete=False)
+
+    def _poll_delete(self, request: Request) -> Outcome:
+        physical_id = request.physical_id or ""
+        waited = time.time() - float(request.state.get("DeleteStartedAt") or time.time())
+        minutes = round(waited / 60)
+        try:
+            job = self._get(physical_id)
+            if job is not None and job["status"] == "InProgress":
+                self._stop(job)  # a stop that raced with the job's start, or was throttled, is sent again
+        except RetriesExhausted as err:
+            if waited < ANSWER_WITHIN_SECONDS:
+                return Outcome(physical_id, complete=False)
+            raise EstateError(
+                f"job {physical_id} could not be read or stopped for {minutes} minutes ({err}). The resource stays "
+                "in the stack, so the job keeps an owner: check it with `aws bedrock get-model-customization-job "
+                f"--job-identifier {physical_id}`, stop it if it still trains, then delete the stack again"
+            ) from None
+        if job is not None and job["status"] in ("InProgress", "Stopping"):
+            if waited < ANSWER_WITHIN_SECONDS:
+                return Outcome(physical_id, complete=False)
+            raise EstateError(
+                f"job {job['jobName']} is still {job['status']} {minutes} minutes after Bedrock was asked to stop it. "
+                "The resource stays in the stack, so the job keeps an owner: when `aws bedrock "
+                f"get-model-customization-job --job-identifier {job['jobName']}` shows Stopped, delete the stack again "
+                "(or continue the rollback)"
+            )
+        return Outcome(physical_id, self._data(request.properties, job), complete=True)
+
+    def _confirm(self, request: Request) -> dict[str, Any] | None:
+        """The job a create whose answer was lost may have started, found by its name (the physical
+        id); while it is absent the create is sent again with the same client token, which Bedrock
+        treats as the same request. None while neither answers."""
+        name = request.physical_id or ""
+        waited = time.time() - float(request.state.get("SubmittedAt") or time.time())
+        try:
+            job = self._get(name)
+            if job is not None:
+                log.info("the unanswered create started the job", extra={"job": name, "status": job["status"]})
+                return job
+            names = _names(request.properties)
+            while names.job_name != name and names.attempt < _MAX_ATTEMPTS:
+                names = names.next_attempt()
+            self._create(self._request(request.properties, names))
+            return None  # the next poll reads it
+        except RetriesExhausted as err:
+            if waited < ANSWER_WITHIN_SECONDS:
+                log.warning("job still unconfirmed", extra={"job": name, "reason": str(err)})
+                return None
+            raise EstateError(
+                f"Bedrock did not confirm job {name} within {round(waited / 60)} minutes (the create's answer was "
+                f"lost: {request.state['Unconfirmed']}; then {err}). CloudFormation's rollback deletes this "
+                f"resource, and the Delete stops job {name} if it started; check with `aws bedrock "
+                f"get-model-customization-job --job-identifier {name}` after the rollback"
+            ) from None
+        except ClientError as err:  # a conflict: the first create took effect after all
+            log.info("create answered conflict; the next poll reads the job", extra={"job": name, "reason": str(err)})
+            return None
 
     def _earlier_job(self, request: Request) -> dict[str, Any] | None:
         """The newest job of the requested configuration when it predates the resource's current
@@ -225,13 +296,19 @@ class CustomizationJobHandler(ResourceHandler):
         params = self._request(props, names)
         self._submitted = names
         try:
-            answer = self.aws.call(
-                "bedrock",
-                "create_model_customization_job",
-                retry_if=is_iam_propagation,
-                expect={"ConflictException", "ServiceQuotaExceededException", "ResourceInUseException"},
-                **params,
+            answer = self._create(params)
+        except RetriesExhausted as err:
+            if not err.maybe_applied:
+                raise
+            # A job may be training without anyone knowing its ARN. Failing now would leave it without
+            # an owner (the framework's create-failed marker makes CloudFormation's rollback Delete a
+            # no-op): the job's name becomes the physical id and the polls confirm it by name.
+            log.warning(
+                "create unanswered; confirming the job by name", extra={"job": names.job_name, "reason": str(err)}
             )
+            self._submitted = None
+            waiting = {"SubmittedAt": str(time.time()), "Unconfirmed": str(err)[:300]}
+            return Outcome(names.job_name, complete=False, state=waiting)
         except ClientError as err:
             if error_code(err) == "ServiceQuotaExceededException":
                 raise EstateError(self._quota_message(names, err)) from None
@@ -250,6 +327,15 @@ class CustomizationJobHandler(ResourceHandler):
     def _accepted(self, props: Any, job_arn: str, names: JobNames, lifecycle: str | None = None) -> Outcome:
         # Complete once a poll sees validation pass; the attributes come with that answer.
         return Outcome(job_arn, complete=False, state={"SubmittedAt": str(time.time())})
+
+    def _create(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.aws.call(
+            "bedrock",
+            "create_model_customization_job",
+            retry_if=is_iam_propagation,
+            expect={"ConflictException", "ServiceQuotaExceededException", "ResourceInUseException"},
+            **params,
+        )
 
     def _request(self, props: Any, names: JobNames) -> dict[str, Any]:
         params = {
@@ -392,14 +478,7 @@ class CustomizationJobHandler(ResourceHandler):
         if job.get("outputModelArn"):
             targets.append((_KEYS.cfn_key("custom_model_tags"), job["outputModelArn"]))
         for field, arn in targets:
-            before = {t["key"]: t["value"] for t in old.get(field) or []}
-            after = {t["key"]: t["value"] for t in new.get(field) or []}
-            removed = sorted(set(before) - set(after))
-            changed = [{"key": k, "value": v} for k, v in sorted(after.items()) if before.get(k) != v]
-            if removed:
-                self.aws.call("bedrock", "untag_resource", resourceARN=arn, tagKeys=removed)
-            if changed:
-                self.aws.call("bedrock", "tag_resource", resourceARN=arn, tags=changed)
+            retag_bedrock(self.aws, arn, old.get(field), new.get(field))
 
     def _data(self, props: Any, job: dict[str, Any] | None) -> dict[str, Any]:
         names = _names(props)

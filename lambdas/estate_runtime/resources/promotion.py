@@ -7,15 +7,17 @@ that copies it into its own region, encrypted with its own key. Copying is the o
 shared model. Each step is one resource, in the account that has to call the API.
 
 Share: waits (like serving) for the job's model, then keeps one RAM share, named after the
-estate, stage and job, holding exactly that model and exactly the declared accounts. Delete
-deletes the share; copies made from it are independent models and stay.
+estate, stage and job, holding exactly that model and exactly the declared accounts, with the
+declared tags (changed in place). Delete deletes the share; copies made from it are independent
+models and stay.
 
 Copy: finds the shared model (in the account and region that trained it, by the job's names),
 reads its base model's live lifecycle in this region (past its end of life or not offered here,
 nothing is copied), starts one copy job under a deterministic model name, and completes when the copied model is
 active. A failed copy fails the resource with Bedrock's message; a copy still running when the
 waiter ends leaves nothing billing (a copied model bills storage only) and the next deploy adopts
-it. Delete keeps the copied model (``Removal: retain``, the default) or deletes it.
+it. Tags change in place. Delete keeps the copied model (``Removal: retain``, the default) or
+deletes it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ..kinds.model_copy import ModelCopyProperties
 from ..kinds.model_share import ModelShareProperties
 from ..log import get_logger
 from ..naming import JobNames, content_hash
+from ..tagging import retag_bedrock, retag_share
 
 log = get_logger()
 
@@ -116,6 +119,9 @@ class ModelShareHandler(ResourceHandler):
         else:
             self._reconcile(share["resourceShareArn"], "RESOURCE", "resourceArns", [model_arn])
             self._reconcile(share["resourceShareArn"], "PRINCIPAL", "principals", principals)
+            if request.old_properties:
+                old_tags = model_share.KIND.parse(request.old_properties).tags
+                retag_share(self.aws, share["resourceShareArn"], old_tags, props.tags)
         return Outcome(name, {"ShareArn": share["resourceShareArn"], "ModelArn": model_arn}, complete=True)
 
     def abandon(self, request: Request, phase: str) -> str | None:
@@ -176,6 +182,9 @@ class ModelCopyHandler(ResourceHandler):
         model = models.custom_model(self.aws, new)
         if model is None:
             return self.create(request)
+        # The copy bills storage every month: cost allocation and the owner-tag conditions read its tags.
+        old_tags = model_copy.KIND.parse(request.old_properties).tags
+        retag_bedrock(self.aws, model["modelArn"], old_tags, model_copy.KIND.parse(request.properties).tags)
         return Outcome(new, self._data(model), complete=True)
 
     def delete(self, request: Request) -> Outcome:

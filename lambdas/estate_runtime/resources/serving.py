@@ -35,6 +35,7 @@ from ..kinds.provisioned_throughput import ProvisionedThroughputProperties
 from ..kinds.serving_common import ServingProperties
 from ..log import get_logger
 from ..naming import JobNames
+from ..tagging import retag_bedrock
 
 log = get_logger()
 
@@ -219,14 +220,7 @@ class ServingHandler(ResourceHandler):
         if found is None:
             return
         old_tags = self.props(request.old_properties).tags if request.old_properties else None
-        before = {t["key"]: t["value"] for t in old_tags or []}
-        after = {t["key"]: t["value"] for t in props.tags or []}
-        removed = sorted(set(before) - set(after))
-        changed = [{"key": k, "value": v} for k, v in sorted(after.items()) if before.get(k) != v]
-        if removed:
-            self.aws.call("bedrock", "untag_resource", resourceARN=self.arn(found), tagKeys=removed)
-        if changed:
-            self.aws.call("bedrock", "tag_resource", resourceARN=self.arn(found), tags=changed)
+        retag_bedrock(self.aws, self.arn(found), old_tags, props.tags)
 
 
 class ProvisionedThroughputHandler(ServingHandler):

@@ -14,7 +14,8 @@ HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 SAMPLE = ROOT / "tests" / "fixtures" / "datasets" / "summarization"
 
 
-def test_the_sample_dataset_is_valid_for_claude_3_haiku(capsys):
+def test_the_sample_dataset_is_valid_for_claude_3_haiku(capsys, monkeypatch):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-01-15")  # before its Legacy date: the data, not the lifecycle
     assert main(["validate", str(SAMPLE / "train.jsonl"), "--model", HAIKU]) == 0
     assert "ok, 60 records (messages)" in capsys.readouterr().out
     assert main(["validate", str(SAMPLE / "validation.jsonl"), "--model", HAIKU, "--purpose", "validation"]) == 0
@@ -47,7 +48,8 @@ def prompt_completion(tmp_path):
     return source
 
 
-def test_convert_to_messages_then_validate_for_haiku(prompt_completion, tmp_path, capsys):
+def test_convert_to_messages_then_validate_for_haiku(prompt_completion, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-01-15")  # before Claude 3 Haiku's Legacy date
     out = tmp_path / "messages.jsonl"
     assert main(["convert", str(prompt_completion), "--to", "messages", "--system", "Be brief.", "-o", str(out)]) == 0
     first = json.loads(out.read_text().splitlines()[0])
@@ -124,3 +126,37 @@ def test_validate_with_a_short_model_name_suggests_the_full_one(capsys):
         err.strip()
         == f"nova-micro: no FINE_TUNING rules in the model catalog (reviewed {reviewed}); did you mean amazon.nova-micro-v1:0:128k?"
     )
+
+
+@pytest.mark.parametrize("purpose", ["training", "validation"])
+def test_an_empty_dataset_is_refused_for_training_and_validation(tmp_path, capsys, purpose):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert main(["validate", str(empty), "--model", "amazon.nova-micro-v1:0:128k", "--purpose", purpose]) == 1
+    assert capsys.readouterr().err.strip() == f"{empty}: the file holds no records; write one JSON record per line"
+
+
+def test_converting_an_empty_file_says_there_is_nothing_to_convert(tmp_path, capsys):
+    empty, out = tmp_path / "empty.jsonl", tmp_path / "out.jsonl"
+    empty.write_text("\n")
+    assert main(["convert", str(empty), "--to", "messages", "-o", str(out)]) == 1
+    assert not out.exists()
+    assert capsys.readouterr().err.strip() == f"{empty}: the file holds no records to convert"
+
+
+def test_validating_for_a_model_past_end_of_life_says_so_and_names_its_successor(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-12-07")
+    assert main(["validate", str(SAMPLE / "train.jsonl"), "--model", HAIKU]) == 1
+    captured = capsys.readouterr()
+    assert "ok, 60 records (messages)" in captured.out  # the data itself is fine for it
+    assert captured.err.strip() == (
+        f"{HAIKU} reached end of life on 2026-09-10 in us-west-2, every region where the model catalog offers its "
+        "FINE_TUNING (catalog reviewed 2026-11-23): a job on it is refused. Suggested successor: "
+        "amazon.nova-2-lite-v1:0:256k; validate the data for it with --model amazon.nova-2-lite-v1:0:256k"
+    )
+
+
+def test_validating_for_a_legacy_model_warns_and_passes(capsys, monkeypatch):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-04-01")
+    assert main(["validate", str(SAMPLE / "train.jsonl"), "--model", HAIKU]) == 0
+    assert capsys.readouterr().err.startswith(f"warning: {HAIKU} is Legacy in us-west-2, EOL 2026-09-10")

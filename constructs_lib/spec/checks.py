@@ -148,8 +148,24 @@ def _check_prices(spec: EstateSpec) -> list[LocatedProblem]:
 
 def caution_findings(spec: EstateSpec) -> list[LocatedProblem]:
     """Choices that are valid but deserve a second look, reported as warnings: a protected stage
-    whose stack deletion destroys its buckets and keys."""
+    whose stack deletion destroys its buckets and keys, a dataset no job uses."""
     found: list[LocatedProblem] = []
+    used = {
+        name
+        for stage in spec.stages.values()
+        for job in stage.jobs.values()
+        for name in (job.training_data.dataset, *job.validation_data)
+    }
+    for name, dataset in spec.datasets.items():
+        if name not in used:
+            # Datasets are read, checked and uploaded for the jobs that use them, so this one never is.
+            unread = "it is neither validated nor uploaded" if dataset.path is not None else "nothing reads it"
+            found.append(
+                LocatedProblem(
+                    ("datasets", name),
+                    f"no job uses it, so {unread}; name it in a job's trainingData or validationData, or remove it",
+                )
+            )
     for settings in spec.stage_settings():
         if settings.protected and settings.removal == "destroy":
             loc = ("stages", settings.name, "removal") if spec.stages[settings.name].removal else ("removal",)
@@ -346,6 +362,9 @@ def _check_serving(spec: EstateSpec, fetched_prices: Any = None) -> list[Located
                     )
                     continue
             base = served_base_model(spec, stage_name, serving)
+            job = served_job(spec, stage_name, serving)
+            if job is not None and job.catalog_checks and catalog.model(job.base_model) is None:
+                continue  # the job's baseModel is reported; its price or on-demand offer would follow from a typo
             if serving.on_demand is not None and base is not None:
                 if (refused := catalog.check_on_demand(base, stage.region)) is not None:
                     problems.append(LocatedProblem((*loc, "onDemand"), refused))

@@ -7,7 +7,7 @@ import re
 import sys
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import LocatedProblem, SpecError, SpecIssue, _clean_message
 from .model import EstateSpec
-from .types import YamlInt, quotes_hint
+from .types import Yaml11Boolean, YamlInt, quotes_hint
 
 Loc = tuple[str | int, ...]
 
@@ -45,8 +45,26 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         # Keep the text when it is not the number's decimal form (octal, underscores, sign, hex).
         return YamlInt(value, node.value) if node.value != str(value) else value
 
+    def construct_yaml_bool(self, node: yaml.ScalarNode) -> bool | Yaml11Boolean:
+        # YAML 1.2's booleans are true and false only; on, yes and the like are YAML 1.1's.
+        if node.value.lower() in ("true", "false"):
+            return node.value.lower() == "true"
+        return Yaml11Boolean(node.value)
+
+    def construct_yaml_str(self, node: yaml.ScalarNode) -> str | Yaml11Boolean:
+        value = super().construct_yaml_str(node)
+        # PyYAML reads a plain y or n as text, but YAML 1.1 defines them as booleans too.
+        # A plain scalar has no style (PyYAML's parser: None, libyaml's: "").
+        return Yaml11Boolean(value) if not node.style and value in _YAML_1_1_LETTERS else value
+
+
+# YAML 1.1's boolean forms PyYAML leaves as text ("Boolean Language-Independent Type for YAML 1.1",
+# https://yaml.org/type/bool.html, read 2026-12-07): y|Y|yes|...|n|N|no|...|on|...|off|...
+_YAML_1_1_LETTERS = frozenset({"y", "Y", "n", "N"})
 
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_yaml_int)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:bool", _UniqueKeyLoader.construct_yaml_bool)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:str", _UniqueKeyLoader.construct_yaml_str)
 
 
 class _DuplicateKey(Exception):
@@ -166,17 +184,19 @@ def parse_spec(
     try:
         spec = validate_fields(data)
     except ValidationError as exc:
-        issues = [_issue(err, lines) for err in exc.errors()]
+        issues = _without_what_follows(_issue(err, lines) for err in exc.errors())
         # Check the rest too (catalog, references, dataset files), so one run reports every
         # problem: without the entries that failed, and without what only follows from their absence.
         pruned, removed = _without_failing_entries(data, exc)
         if pruned is not None:
+            unpriced = _refused_prices(exc)
             issues += [
                 issue
                 for problem in pruned.cross_check(base_dir, fetched_prices)
                 if not any(
                     repr(name) in problem.detail or name.isdigit() and name in problem.detail for name in removed
                 )
+                and not _priced_by(pruned, problem, unpriced)
                 for issue in _stage_issues(problem, lines)
             ]
         raise SpecError(source, _in_file_order(_dedupe(issues))) from None
@@ -193,6 +213,39 @@ def parse_spec(
         for issue in _stage_issues(problem, lines):
             print(f"warning: {issue.render(source)}", file=sys.stderr)
     return spec
+
+
+def _refused_prices(error: ValidationError) -> set[tuple[str, str | None]]:
+    """(base model, term) of every price that failed field validation; term None: all of them."""
+    refused: set[tuple[str, str | None]] = set()
+    for err in error.errors():
+        loc = err["loc"]
+        if len(loc) >= 2 and loc[0] == "prices":
+            refused.add((str(loc[1]), str(loc[2]) if len(loc) >= 3 else None))
+    return refused
+
+
+def _priced_by(spec: EstateSpec, problem: LocatedProblem, refused: set[tuple[str, str | None]]) -> bool:
+    """Whether ``problem`` is about the commitment of a serving entry priced by a refused price:
+    the price is the mistake to fix, and what the commitment would cost follows from it."""
+    loc = problem.loc
+    if not refused or len(loc) < 5 or loc[0] != "stages" or loc[2] != "serving" or loc[4] != "provisioned":
+        return False
+    stage = spec.stages.get(str(loc[1]))
+    serving = stage.serving.get(str(loc[3])) if stage else None
+    if serving is None or serving.provisioned is None:
+        return False
+    base = spec.served_base_model(str(loc[1]), serving)
+    return base is not None and bool({(base, None), (base, serving.provisioned.commitment)} & refused)
+
+
+def _without_what_follows(issues: Iterable[SpecIssue]) -> list[SpecIssue]:
+    """Field problems without those that only follow from another: the pipeline's fields are
+    required only when it is enabled, so with ``enabled`` refused, asking for them says nothing."""
+    found = list(issues)
+    if any(issue.path == "pipeline.enabled" for issue in found):
+        found = [i for i in found if not (i.path.startswith("pipeline.") and i.message == "is required")]
+    return found
 
 
 _STAGE_ENTRIES = ("jobs", "serving", "promotions")
@@ -215,6 +268,8 @@ def _set_aside(loc: Loc) -> tuple[str, Loc] | None:
         if len(loc) >= 3 and loc[2] != "region":
             return ("field", loc[:3])  # an optional field, or a jobs/serving/promotions block that is not a mapping
         return ("entry", loc[:2])  # the region drives every check of the stage
+    if loc[0] == "prices" and len(loc) >= 3:
+        return ("field", loc[:3])  # one term of a model's prices: the model's other terms still apply
     if loc[0] in ("datasets", "prices"):
         return ("entry", loc[:2]) if len(loc) >= 2 else ("field", loc[:1])
     if loc[0] == "name":
@@ -315,7 +370,7 @@ def _line_map(node: yaml.Node | None, loc: Loc = ()) -> dict[Loc, int]:
 def _line_for(loc: Loc, lines: dict[Loc, int]) -> int | None:
     # The deepest ancestor that exists in the file: a missing field points at its parent block.
     for end in range(len(loc), -1, -1):
-        key = tuple(str(part) if isinstance(part, str) else part for part in loc[:end])
+        key = tuple(part if isinstance(part, int) else str(part) for part in loc[:end])
         if key in lines:
             return lines[key]
     return None
@@ -342,8 +397,12 @@ def _short(value: Any) -> str:
 # What a spec field's pattern asks for, in words (pydantic would print the regular expression).
 _PATTERN_MEANING = {
     r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "an email address, e.g. ml-platform@example.com",
-    r"^subnet-[0-9a-z]+$": "a subnet id, e.g. subnet-0123456789abcdef0",
-    r"^sg-[0-9a-z]+$": "a security group id, e.g. sg-0123456789abcdef0",
+    r"^subnet-([0-9a-z]{8}|[0-9a-z]{17})$": (
+        "a subnet id (subnet- and 8 or 17 lowercase letters and digits), e.g. subnet-0123456789abcdef0"
+    ),
+    r"^sg-([0-9a-z]{8}|[0-9a-z]{17})$": (
+        "a security group id (sg- and 8 or 17 lowercase letters and digits), e.g. sg-0123456789abcdef0"
+    ),
 }
 
 
@@ -354,9 +413,19 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
     ctx = error.get("ctx") or {}
     if loc and loc[-1] == "[key]":  # a mapping key failed (e.g. a stage name)
         loc = loc[:-1]
-        return SpecIssue(_dotted(loc), _clean_message(error), _line_for(loc, lines))
+        message = _yaml_1_1_text(given) if isinstance(given, Yaml11Boolean) else _clean_message(error)
+        return SpecIssue(_dotted(loc), message, _line_for(loc, lines))
+    if isinstance(given, Yaml11Boolean) and kind in ("bool_type", "bool_parsing"):
+        message = (
+            f"{given} is a boolean only in YAML 1.1; YAML 1.2, which editors checking the spec against "
+            "estate.schema.json read, takes it as text: write true or false"
+        )
+        return SpecIssue(_dotted(loc), message, _line_for(loc, lines))
+    if isinstance(given, Yaml11Boolean) and kind == "string_type":
+        return SpecIssue(_dotted(loc), _yaml_1_1_text(given), _line_for(loc, lines))
 
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" or (kind == "invalid_key" and isinstance(given, Yaml11Boolean)):
+        # No field of the spec is named y, n, on, off, yes or no: such a key is unknown, read either way.
         allowed = _allowed_fields(loc[:-1])
         hint = f"; allowed here: {', '.join(allowed)}" if allowed else ""
         message = f"unknown field {str(loc[-1])!r}{hint}"
@@ -409,6 +478,10 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
         if kind != "value_error" and given is not None:
             message += f" (got {_short(given)})"
     return SpecIssue(_dotted(loc), message, _line_for(loc, lines))
+
+
+def _yaml_1_1_text(written: Yaml11Boolean) -> str:
+    return f"{written} is a boolean in YAML 1.1 and text in YAML 1.2; put it in quotes ('{written}') to keep it as text"
 
 
 def _stage_issues(problem: LocatedProblem, lines: dict[Loc, int]) -> list[SpecIssue]:

@@ -57,6 +57,32 @@ class YamlInt(int):
         return (YamlInt, (int(self), self.yaml_text))
 
 
+class Yaml11Boolean:
+    """A plain ``on``, ``off``, ``yes``, ``no``, ``y`` or ``n`` (any case YAML 1.1 allows): a boolean to
+    YAML 1.1 (PyYAML reads on as True), text to YAML 1.2 (what an editor checking the spec against
+    estate.schema.json reads). The loader keeps it as this, which no field of the spec accepts, so
+    a spec means the same to both and the message says how to write it: true or false, or quotes."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:  # messages quote what was written: "got on"
+        return self.text
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Yaml11Boolean) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash((Yaml11Boolean, self.text))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Yaml11Boolean, (self.text,))
+
+
 def _check_account(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(f"must be a 12-digit AWS account id in quotes, got {value!r}")
@@ -108,14 +134,38 @@ def _check_log_days(value: int) -> int:
     return value
 
 
+# Every tag of the spec reaches Amazon Bedrock resources (jobs, custom models, throughput and
+# deployments carry the stage's tags), and Bedrock's Tag takes the fewest characters of the services
+# the estate tags: key and value match [a-zA-Z0-9\s._:/=+@-]* (Amazon Bedrock API Reference, "Tag",
+# https://docs.aws.amazon.com/bedrock/latest/APIReference/API_Tag.html, and botocore 1.44.5's
+# bedrock model; read 2026-12-07). IAM and CloudWatch Logs also take other Unicode letters
+# ([\p{L}\p{Z}\p{N}_.:/=+\-@]), so Bedrock's set is what all of them accept. Its \s (Java: also
+# tab and line breaks) is narrowed to the space, the only whitespace IAM's \p{Z} shares with it.
+TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @"
+_TAG_RE = re.compile(r"^[A-Za-z0-9 _.:/=+@-]*$")
+
+
+def _refused_tag_characters(text: str) -> str:
+    refused = dict.fromkeys(c for c in text if not _TAG_RE.match(c))
+    return ", ".join(repr(c) for c in refused)
+
+
 def _check_tags(value: dict[str, str]) -> dict[str, str]:
     for key, tag_value in value.items():
         if not 1 <= len(key) <= 128:
             raise ValueError(f"tag key {key!r} must be 1-128 characters")
         if key.lower().startswith("aws:"):
             raise ValueError(f"tag key {key!r} uses the reserved 'aws:' prefix")
+        if not _TAG_RE.match(key):
+            refused = _refused_tag_characters(key)
+            raise ValueError(f"tag key {key!r} holds {refused}, which AWS refuses in tags; use {TAG_CHARACTERS}")
         if len(tag_value) > 256:
             raise ValueError(f"tag {key!r}: value must be at most 256 characters")
+        if not _TAG_RE.match(tag_value):
+            refused = _refused_tag_characters(tag_value)
+            raise ValueError(
+                f"tag {key!r}: the value {tag_value!r} holds {refused}, which AWS refuses in tags; use {TAG_CHARACTERS}"
+            )
     if len(value) > 40:
         # CloudFormation propagates stack tags to every resource; S3 allows 50, keep room for ours.
         raise ValueError(f"at most 40 tags are allowed, got {len(value)}")
@@ -162,8 +212,13 @@ Tags = Annotated[
     WithJsonSchema(
         {
             "type": "object",
-            "additionalProperties": {"type": "string", "maxLength": 256},
-            "propertyNames": {"minLength": 1, "maxLength": 128, "not": {"pattern": "^[aA][wW][sS]:"}},
+            "additionalProperties": {"type": "string", "maxLength": 256, "pattern": _TAG_RE.pattern},
+            "propertyNames": {
+                "minLength": 1,
+                "maxLength": 128,
+                "pattern": _TAG_RE.pattern,
+                "not": {"pattern": "^[aA][wW][sS]:"},
+            },
             "maxProperties": 40,
         }
     ),

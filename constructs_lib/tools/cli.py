@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from estate_runtime.catalog import CUSTOMIZATION_TYPES
 
@@ -282,7 +283,47 @@ def _validate(args: argparse.Namespace) -> int:
         print(report.render(args.file), file=sys.stderr)
         return 1
     print(f"{args.file}: ok, {report.records} records ({rules.format}), largest about {report.max_tokens} tokens")
-    return 0
+    refused = _lifecycle_note(catalog, args.model, args.type)
+    return 1 if refused else 0
+
+
+def _lifecycle_note(catalog: Any, model_id: str, customization: str) -> bool:
+    """Say on stderr when the model is past end of life (True: a job on it is refused) or Legacy in
+    the regions where the catalog offers the customization: valid data for it is not enough."""
+    from estate_runtime.catalog import _TYPE_WORDS
+
+    model = catalog.model(model_id)
+    offer = model.customizations.get(customization) if model is not None else None
+    if offer is None or not offer.regions:
+        return False
+    found = {region: catalog.lifecycle(model_id, region) for region in offer.regions}
+    states = {region: state for region, (state, _) in ((r, f) for r, f in found.items() if f is not None)}
+    if states and len(states) == len(offer.regions) and all(s.status == "EOL" for s in states.values()):
+        dates = {s.eol_date for s in states.values()}
+        regions = ", ".join(states)
+        if dates == {None}:
+            when = f"is no longer offered (no EOL date published) in {regions}"
+        elif len(dates) == 1:
+            when = f"reached end of life on {dates.pop()} in {regions}"
+        else:
+            when = "reached end of life in " + ", ".join(f"{r} ({s.eol_date or 'no date'})" for r, s in states.items())
+        successor = next((f[1] for f in found.values() if f is not None and f[1] is not None), None)
+        advice = f" Suggested successor: {successor.model}" if successor else ""
+        if successor and catalog.dataset_rules(successor.model, customization, "training") is not None:
+            advice += f"; validate the data for it with --model {successor.model}"
+        print(
+            f"{model_id} {when}, every region where the model catalog offers its {customization} "
+            f"(catalog reviewed {catalog.reviewed}): a job on it is refused.{advice}",
+            file=sys.stderr,
+        )
+        return True
+    words = _TYPE_WORDS.get(customization, customization)
+    for region in states:
+        problem = catalog.lifecycle_problem(model_id, region, f"a {words} job on it")
+        if problem is not None and problem[0] == "warning":
+            print(f"warning: {problem[1]}", file=sys.stderr)
+            break
+    return False
 
 
 def _read_lines(path: str) -> list[bytes] | None:
@@ -344,6 +385,9 @@ def _convert(args: argparse.Namespace) -> int:
         out_lines.append(json.dumps(converted, ensure_ascii=False))
     if problems:
         print("\n".join(problems), file=sys.stderr)
+        return 1
+    if not out_lines:
+        print(f"{args.file}: the file holds no records to convert", file=sys.stderr)
         return 1
     text = "\n".join(out_lines) + ("\n" if out_lines else "")
     if args.output == "-":

@@ -194,7 +194,10 @@ def validate(lines: Iterable[str | bytes], rules: DatasetRules, *, max_lines: in
             else:
                 report.add(number, f"about {tokens} tokens, over the limit of {rules.max_tokens_per_record} per record")
     if report.complete:
-        if rules.min_records is not None and report.records < rules.min_records:
+        if report.records == 0 and report.error_count == 0:
+            # Nothing to train or validate on (the count below would say "0 records" for training data only).
+            report.add(0, "the file holds no records; write one JSON record per line")
+        elif rules.min_records is not None and report.records < rules.min_records:
             report.add(0, f"{_records(report.records)}; at least {rules.min_records} are required")
         if rules.max_records is not None and report.records > rules.max_records:
             report.add(0, f"{_records(report.records)}; at most {rules.max_records} are allowed")

@@ -262,3 +262,59 @@ def test_continued_pre_training_on_a_withdrawn_titan_model(tmp_path, monkeypatch
     text = text.replace("        catalogChecks: false\n", "")
     (tmp_path / "text.jsonl").write_text(json.dumps({"prompt": "x", "completion": "y"}) + "\n")
     assert any("text.jsonl:1: unknown field 'prompt'; allowed: input" in m for m in problems(text, tmp_path))
+
+
+def test_an_empty_validation_dataset_is_refused_like_an_empty_training_one(workdir):
+    (workdir / "val.jsonl").write_text("")
+    [message] = problems(HEAD + HAIKU, workdir)
+    assert message.startswith("estate.yaml:4: datasets.val.path: not usable by stages.dev.jobs.summarizer (messages):")
+    assert "val.jsonl: the file holds no records; write one JSON record per line" in message
+
+
+def test_a_dataset_no_job_uses_is_named_in_a_warning(workdir, capsys):
+    (workdir / "README.md").write_text("# About the data\n")
+    text = HEAD.replace("  shared:", "  notes: {path: README.md}\n  shared:") + HAIKU
+    parse_spec(text, source="estate.yaml", base_dir=workdir)  # valid, but nothing checks or uploads it
+    err = capsys.readouterr().err
+    assert (
+        "warning: estate.yaml:5: datasets.notes: no job uses it, so it is neither validated nor uploaded; "
+        "name it in a job's trainingData or validationData, or remove it"
+    ) in err
+    assert "datasets.shared" in err  # the S3 dataset no job uses either
+    assert "datasets.train" not in err and "datasets.val:" not in err
+
+
+def test_a_mistyped_base_model_is_the_only_message_not_a_price_asked_under_the_typo(workdir):
+    nova = (
+        "      summarizer:\n        type: FINE_TUNING\n        baseModel: amazon.nova-mikro-v1:0:128k\n"
+        "        trainingData: {dataset: shared}\n"
+        "    serving:\n      summarizer:\n        model: {job: summarizer}\n"
+        "        provisioned: {modelUnits: 1, commitment: OneMonth}\n"
+    )
+    messages = problems(HEAD.replace("us-west-2", "us-east-1") + nova, workdir)
+    assert len(messages) == 1, messages
+    assert "jobs.summarizer.baseModel: 'amazon.nova-mikro-v1:0:128k' is not in the model catalog" in messages[0]
+    assert "did you mean 'amazon.nova-micro-v1:0:128k'" in messages[0]
+
+
+@pytest.mark.parametrize(
+    ("vpc", "expected"),
+    [
+        (
+            "{subnetIds: [subnet-xyz], securityGroupIds: [sg-0a1b2c3d]}",
+            "vpc.subnetIds[0]: 'subnet-xyz' is not a subnet id (subnet- and 8 or 17 lowercase letters and digits), "
+            "e.g. subnet-0123456789abcdef0",
+        ),
+        (
+            "{subnetIds: [subnet-0a1b2c3d], securityGroupIds: [sg-123]}",
+            "vpc.securityGroupIds[0]: 'sg-123' is not a security group id (sg- and 8 or 17 lowercase letters and "
+            "digits), e.g. sg-0123456789abcdef0",
+        ),
+    ],
+    ids=["subnet", "security-group"],
+)
+def test_vpc_ids_of_a_length_ec2_never_assigns_are_refused(workdir, vpc, expected):
+    [message] = problems(HEAD + HAIKU + f"        vpc: {vpc}\n", workdir)
+    assert expected in message
+    long_ids = "{subnetIds: [subnet-0123456789abcdef0], securityGroupIds: [sg-0a1b2c3d]}"
+    assert parse_spec(HEAD + HAIKU + f"        vpc: {long_ids}\n", base_dir=workdir)

@@ -83,7 +83,7 @@ def test_a_stage_where_bedrock_has_no_endpoint_is_refused(tmp_path):
 def test_a_scalar_where_a_list_goes_and_a_bare_yes_where_text_goes_say_how_to_write_them(tmp_path):
     text = "name: acme\ndescription: yes\nnotifications:\n  emails: ml@example.com\nstages:\n  dev:\n    account: '111111111111'\n    region: us-east-1\n"
     assert problems(text, tmp_path) == [
-        "estate.yaml:2: description: must be a string, got True; put it in quotes to keep it as text",
+        "estate.yaml:2: description: yes is a boolean in YAML 1.1 and text in YAML 1.2; put it in quotes ('yes') to keep it as text",
         "estate.yaml:4: notifications.emails: must be a list (in YAML: [a, b], or one '- item' per line), got 'ml@example.com'",
     ]
 

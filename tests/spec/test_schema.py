@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -48,3 +49,68 @@ def test_a_disabled_pipeline_needs_nothing_else_in_the_loader_and_the_schema():
     assert {"'account' is a required property", "'repository' is a required property"} <= causes
     with pytest.raises(SpecError, match="pipeline.account: is required"):
         parse_spec(text.replace("enabled: false", "enabled: true"))
+
+
+class _Yaml12Reader(yaml.SafeLoader):
+    """How an editor reads the spec: YAML 1.2's core schema, whose booleans are true and false only."""
+
+
+_Yaml12Reader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Reader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    protected: on\n",
+        "    protected: yes\n",
+        "    protected: n\n",
+        "    protected: true\n",
+        "    protected: False\n",
+        "    invocationLogging: {enabled: off}\n",
+        "    invocationLogging: {enabled: false, s3: No}\n",
+    ],
+)
+def test_where_a_boolean_goes_the_loader_and_the_schema_accept_the_same_words(line):
+    text = "name: acme\nstages:\n  dev:\n    account: '111111111111'\n    region: us-east-1\n" + line
+    editor = list(Draft202012Validator(json_schema()).iter_errors(yaml.load(text, Loader=_Yaml12Reader)))
+    try:
+        parse_spec(text)
+        loader_accepts = True
+    except SpecError:
+        loader_accepts = False
+    assert loader_accepts == (editor == []), (line, [e.message for e in editor])
+
+
+def test_a_pipeline_turned_off_with_a_yaml_1_1_word_is_one_message_not_its_fields_too():
+    text = "name: acme\npipeline:\n  enabled: no\nstages:\n  dev:\n    account: '111111111111'\n    region: us-east-1\n"
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, source="estate.yaml")
+    assert [issue.render("estate.yaml") for issue in caught.value.issues] == [
+        "estate.yaml:3: pipeline.enabled: no is a boolean only in YAML 1.1; YAML 1.2, which editors checking the spec "
+        "against estate.schema.json read, takes it as text: write true or false"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("tags",), {"team": "platform!{eng}"}),
+        (("tags",), {"cost#center": "ml"}),
+        (("stages", "dev", "tags"), {"team": "équipe"}),
+    ],
+)
+def test_the_schema_refuses_the_tags_the_loader_refuses(path, value):
+    doc = yaml.safe_load(DEFAULT_FIXTURE.read_text())
+    parent = doc
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = value
+    assert list(Draft202012Validator(json_schema()).iter_errors(doc)) != []
+    with pytest.raises(SpecError, match="which AWS refuses in tags"):
+        parse_spec(yaml.safe_dump(doc, allow_unicode=True), base_dir=DEFAULT_FIXTURE.parent)

@@ -60,7 +60,7 @@ stages:
         trainingData: {dataset: train}
         validationData: [remote]
         hyperparameters: {epochCount: 2, learningRateMultiplier: 1.0}
-        vpc: {subnetIds: [subnet-0a1b], securityGroupIds: [sg-0a1b]}
+        vpc: {subnetIds: [subnet-0a1b2c3d], securityGroupIds: [sg-0a1b2c3d]}
         removal: retain
         catalogChecks: true
     serving:

@@ -126,3 +126,20 @@ def test_schema_lists_serving_and_prices():
 
     text = json.dumps(json_schema())
     assert '"Serving"' in text and '"prices"' in text and "releaseOnRemoval" in text
+
+
+def test_an_invalid_price_is_the_one_message_and_leaves_the_other_terms_of_the_model_known(tmp_path):
+    prices = f"prices:\n  {HAIKU}: {{none: -1, OneMonth: 30}}\n"
+    committed = PT.replace("{modelUnits: 1}", "{modelUnits: 1, commitment: OneMonth}")
+    messages = problems(spec_text(committed, prices=prices), tmp_path)
+    assert messages[0] == f'estate.yaml:3: prices["{HAIKU}"].none: must be at least 0, got -1'
+    # The OneMonth price stands: the commitment is priced at it, not called unknown.
+    assert len(messages) == 2 and "costs $21,900.00 per month" in messages[1], messages
+
+
+def test_a_commitment_priced_by_an_invalid_price_says_nothing_more(tmp_path):
+    prices = f"prices:\n  {HAIKU}: {{OneMonth: -30}}\n"
+    committed = PT.replace("{modelUnits: 1}", "{modelUnits: 1, commitment: OneMonth}")
+    assert problems(spec_text(committed, prices=prices), tmp_path) == [
+        f'estate.yaml:3: prices["{HAIKU}"].OneMonth: must be at least 0, got -30'
+    ]

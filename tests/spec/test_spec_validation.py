@@ -179,3 +179,72 @@ def test_every_pattern_of_the_spec_models_has_its_words():
     spec_dir = Path(loader.__file__).parent
     patterns = {p for f in spec_dir.glob("*.py") for p in re.findall(r'Field\(pattern=r"([^"]+)"', f.read_text())}
     assert patterns and patterns <= set(loader._PATTERN_MEANING)
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        (
+            'team: "platform!{eng}"',
+            "tags: tag 'team': the value 'platform!{eng}' holds '!', '{', '}', which AWS refuses in tags; "
+            "use letters, digits, spaces and _ . : / = + - @",
+        ),
+        (
+            "cost#center: ml",
+            "tags: tag key 'cost#center' holds '#', which AWS refuses in tags; use letters, digits, spaces and _ . : / = + - @",
+        ),
+        (
+            "team: équipe",
+            "tags: tag 'team': the value 'équipe' holds 'é', which AWS refuses in tags; "
+            "use letters, digits, spaces and _ . : / = + - @",
+        ),
+    ],
+    ids=["value", "key", "non-ascii-letter"],
+)
+def test_tag_characters_amazon_bedrock_refuses_are_refused(tags, expected):
+    [message] = problems(MINIMAL + f"tags:\n  {tags}\n")
+    assert message.endswith(expected), message
+
+
+def test_tags_of_the_allowed_characters_load():
+    text = MINIMAL + 'tags:\n  "cost center": "ml/platform:team=eng+ops@example.com_1.0-a"\n'
+    assert parse_spec(text).tags == {"cost center": "ml/platform:team=eng+ops@example.com_1.0-a"}
+
+
+@pytest.mark.parametrize(
+    ("line", "path", "written"),
+    [
+        ("    protected: on\n", "stages.dev.protected", "on"),
+        ("    protected: Yes\n", "stages.dev.protected", "Yes"),
+        ("    protected: n\n", "stages.dev.protected", "n"),
+        ("    invocationLogging: {enabled: OFF}\n", "stages.dev.invocationLogging.enabled", "OFF"),
+    ],
+)
+def test_a_yaml_1_1_boolean_where_a_boolean_goes_is_refused_with_how_to_write_it(line, path, written):
+    [message] = problems(MINIMAL + line)
+    assert message.endswith(
+        f"{path}: {written} is a boolean only in YAML 1.1; YAML 1.2, which editors checking the spec against "
+        f"estate.schema.json read, takes it as text: write true or false"
+    ), message
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "written"),
+    [
+        ("description: yes\n" + MINIMAL, "description", "yes"),
+        (MINIMAL + "tags:\n  approved: y\n", "tags.approved", "y"),
+    ],
+)
+def test_a_yaml_1_1_boolean_where_text_goes_is_refused_with_how_to_quote_it(text, path, written):
+    [message] = problems(text)
+    assert message.endswith(
+        f"{path}: {written} is a boolean in YAML 1.1 and text in YAML 1.2; put it in quotes ('{written}') to keep it as text"
+    ), message
+
+
+def test_true_and_false_and_quoted_words_mean_what_they_say():
+    spec = parse_spec(MINIMAL + '    protected: true\n    description: "yes"\ntags:\n  approved: "y"\n')
+    assert spec.stages["dev"].protected is True and spec.stages["dev"].description == "yes"
+    assert spec.tags == {"approved": "y"}
+    [message] = problems(MINIMAL + '    protected: "yes"\n')
+    assert message.endswith("stages.dev.protected: must be true or false, got 'yes'")

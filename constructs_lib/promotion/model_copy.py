@@ -1,6 +1,6 @@
 """ModelCopy: copy a model an earlier stage shared into this stage's account and region.
 
-The second half of a promotion (see ``estate_runtime.resources.promotion``): a model copy job
+The second half of a promotion (see ``estate_runtime.kinds.model_copy.handler``): a model copy job
 run with the handler's own credentials (copy jobs take no service role), reading the shared
 model, whose key in the owner account grants this account decryption through Bedrock, and
 writing the copy encrypted with this stage's custom-model key. ``model_arn`` is the copy, ready

@@ -1,6 +1,6 @@
 """ModelShare: share the model a job trains with the accounts of later stages (AWS RAM).
 
-The first half of a promotion (see ``estate_runtime.resources.promotion``). It lives in the
+The first half of a promotion (see ``estate_runtime.kinds.model_share.handler``). It lives in the
 stage that trained the model, because only the owner can share it; the receiving stage's
 :class:`~constructs_lib.promotion.model_copy.ModelCopy` does the second half. Sharing needs both accounts in
 one AWS Organization with RAM sharing enabled; the share never allows principals outside it.

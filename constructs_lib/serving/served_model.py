@@ -1,7 +1,7 @@
 """ServedModel: a custom model served in Bedrock, as provisioned throughput or an on-demand deployment.
 
 One construct for both kinds (``ServedModelProps.kind``): they share the lifecycle (see
-``estate_runtime.resources.serving``), the permissions pattern and the way applications are
+``estate_runtime.kinds.serving_common.handler``), the permissions pattern and the way applications are
 granted access; only the API calls differ, and those live in the handler.
 """
 

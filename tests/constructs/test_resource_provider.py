@@ -25,9 +25,8 @@ class ExampleProperties(Properties):
 def example_kind(type_name: str) -> Kind[ExampleProperties]:
     return Kind(
         type_name=type_name,
-        handler=".resources.example:Example",
+        handler=".kinds.example.handler:Example",
         properties=ExampleProperties,
-        asynchronous=False,
         operations={},
     )
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from estate_runtime import kinds
 from estate_runtime.aws import Aws
-from estate_runtime.core import SETTLED, Dispatcher
+from estate_runtime.core import Dispatcher
 from estate_runtime.entry import load_handlers
 
 from .support import Context, FakeClock, aws_with, event
@@ -109,11 +109,6 @@ class Provider:
         framework's waiter gives up there); ``between(n)`` runs before poll ``n`` (a fake settling).
         A failed step raises the handler's error, as the framework fails the resource with it."""
         answer = self.on_event(request_type, resource_type, props, logical_id=logical_id, **extra)
-        kind = kinds.BY_TYPE.get(resource_type)
-        if kind is not None and not kind.asynchronous and request_type != "Delete":
-            assert answer.get(SETTLED) is True, (
-                f"{resource_type} is declared synchronous but on_event left work for the polls"
-            )
         deployment = Deployment(answer)
         for number in range(1, max_polls + 1):
             if between is not None:

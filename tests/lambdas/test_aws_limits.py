@@ -11,7 +11,8 @@ from botocore.exceptions import ReadTimeoutError
 from estate_runtime.aws import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, Aws
 from estate_runtime.errors import EstateError
 from estate_runtime.kinds import model_copy, model_share
-from estate_runtime.resources.promotion import ModelCopyHandler, ModelShareHandler
+from estate_runtime.kinds.model_copy.handler import ModelCopyHandler
+from estate_runtime.kinds.model_share.handler import ModelShareHandler
 
 from .fake_bedrock import FakeBedrock
 from .support import REGION, FakeClock, aws_with, stubbed

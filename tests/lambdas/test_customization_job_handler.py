@@ -10,8 +10,8 @@ import pytest
 
 from estate_runtime.aws import Aws
 from estate_runtime.errors import EstateError
+from estate_runtime.kinds.customization_job.handler import RESOURCE_TYPE
 from estate_runtime.naming import content_hash
-from estate_runtime.resources.customization_job import RESOURCE_TYPE
 
 from .fake_bedrock import FakeBedrock
 from .fake_s3 import FakeS3

@@ -8,7 +8,7 @@ import pytest
 
 from estate_runtime.errors import EstateError
 from estate_runtime.kinds.invocation_logging import KIND
-from estate_runtime.resources.invocation_logging import RESOURCE_TYPE
+from estate_runtime.kinds.invocation_logging.handler import RESOURCE_TYPE
 
 from .provider_sim import Provider
 from .support import ACCOUNT, REGION, FakeClock, stubbed

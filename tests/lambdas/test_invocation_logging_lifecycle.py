@@ -13,7 +13,7 @@ from moto import mock_aws
 from estate_runtime.aws import Aws
 from estate_runtime.errors import EstateError
 from estate_runtime.kinds.invocation_logging import KIND
-from estate_runtime.resources.invocation_logging import RESOURCE_TYPE, normalize
+from estate_runtime.kinds.invocation_logging.handler import RESOURCE_TYPE, normalize
 
 from .cfn_sim import Template
 from .provider_sim import Provider

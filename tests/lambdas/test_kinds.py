@@ -165,7 +165,6 @@ def test_a_kind_refuses_waits_beyond_the_provider_and_conditions_on_unknown_call
             type_name="Custom::Slow",
             handler=".x:Y",
             properties=Slow,
-            asynchronous=True,
             operations={},
             waits=("wait_seconds",),
         )
@@ -174,7 +173,6 @@ def test_a_kind_refuses_waits_beyond_the_provider_and_conditions_on_unknown_call
             type_name="Custom::Odd",
             handler=".x:Y",
             properties=Slow,
-            asynchronous=True,
             operations={},
             conditional={("s3", "get_object"): When("wait_seconds")},
         )

@@ -27,7 +27,7 @@ def test_the_waiter_bound_is_the_providers_total_timeout_over_its_query_interval
 def test_a_synchronous_kind_settles_in_on_event_and_its_first_poll_answers_its_data(fake, s3):
     s3.objects[("assets", "abc.jsonl")] = b"{}\n"
     done = Provider({"bedrock": fake, "s3": s3}, [dataset.KIND]).deploy("Create", dataset.KIND.type_name, DATASET)
-    assert not dataset.KIND.asynchronous and done.answer["EstateSettled"] is True
+    assert done.answer["EstateSettled"] is True
     assert len(done.polls) == 1 and done.complete
     assert done.data == {"S3Uri": "s3://training/datasets/x/abc.jsonl"}
     assert s3.objects[("training", "datasets/x/abc.jsonl")] == b"{}\n"
@@ -36,7 +36,7 @@ def test_a_synchronous_kind_settles_in_on_event_and_its_first_poll_answers_its_d
 def test_an_asynchronous_kind_is_polled_with_the_on_event_state_until_done_or_the_bound(fake, s3):
     provider = Provider({"bedrock": fake, "s3": s3}, [customization_job.KIND])
     waiting = provider.deploy("Create", customization_job.KIND.type_name, PROPS, max_polls=3)
-    assert customization_job.KIND.asynchronous and not waiting.complete
+    assert not waiting.complete
     assert [p for p in waiting.polls] == [{"IsComplete": False}] * 3  # no attributes before the end
     assert waiting.answer["EstateState"]["SubmittedAt"]  # what each poll received, merged by the framework
     assert waiting.data == {}

@@ -1,11 +1,12 @@
-"""Every kind of estate custom resource, one module each: its CloudFormation type, its handler,
-what its provider must do (wait or not, and how long), the AWS operations it calls and when, and
-its typed properties. Importable without the CDK and without boto3.
+"""Every kind of estate custom resource, one folder each: ``kinds/<kind>/contract.py`` (its
+CloudFormation type, its typed properties, the AWS operations it calls and when, how long it may
+wait) and ``kinds/<kind>/handler.py`` (the Lambda side). Importing this package loads only the
+contracts: no CDK, no boto3.
 
 The handler registry (``entry.REGISTRY``), the type names (``BY_TYPE``), the handlers'
 ``required_operations`` and the conditional permissions (``permissions.ONLY_WHEN``) derive from
 here; the constructs write their properties with ``to_cfn()`` and the handlers read them with
-``parse()``. A new kind is one module here plus its handler and its construct.
+``parse()``. A new kind is a folder here, its construct, its tests, and a line in ``ALL``.
 """
 
 from __future__ import annotations

@@ -193,9 +193,6 @@ class Kind(Generic[P]):
     properties: type[P]
     """The typed properties (one serializer for the construct, one parser for the handler)."""
 
-    asynchronous: bool
-    """True when Create waits in ``is_complete`` polls; False when ``on_event`` finishes it."""
-
     operations: Mapping[str, tuple[str, ...]]
     """boto3 service -> the operations the handler calls (checked against the runtime's boto3
     before any call, and by the permission tests against the code and the grants)."""

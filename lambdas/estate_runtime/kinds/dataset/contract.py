@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Kind, Properties, When, prop
+from ..base import Kind, Properties, When, prop
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,9 +23,8 @@ class DatasetProperties(Properties):
 
 KIND = Kind(
     type_name="Custom::BedrockEstateDataset",
-    handler=".resources.dataset:DatasetHandler",
+    handler=".kinds.dataset.handler:DatasetHandler",
     properties=DatasetProperties,
-    asynchronous=False,
     operations={"s3": ("copy_object", "delete_object")},
     conditional={("s3", "delete_object"): When("removal", "destroy")},
 )

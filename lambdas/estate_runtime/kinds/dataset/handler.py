@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from ..core import Outcome, Request, ResourceHandler
-from ..errors import EstateError, error_code
-from ..kinds.dataset import KIND
-from ..log import get_logger
+from ...core import Outcome, Request, ResourceHandler
+from ...errors import EstateError, error_code
+from ...log import get_logger
+from .contract import KIND
 
 log = get_logger()
 

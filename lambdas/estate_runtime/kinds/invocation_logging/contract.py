@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .base import Kind, Properties, prop
+from ..base import Kind, Properties, prop
 
 DELIVERY_FLAGS: dict[str, str] = {
     "text": "textDataDeliveryEnabled",
@@ -29,9 +29,8 @@ class InvocationLoggingProperties(Properties):
 
 KIND = Kind(
     type_name="Custom::BedrockInvocationLogging",
-    handler=".resources.invocation_logging:InvocationLoggingHandler",
+    handler=".kinds.invocation_logging.handler:InvocationLoggingHandler",
     properties=InvocationLoggingProperties,
-    asynchronous=False,
     operations={
         "bedrock": (
             "get_model_invocation_logging_configuration",

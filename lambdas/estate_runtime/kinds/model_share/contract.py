@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import JobNameParts, Kind, Properties, prop
-from .serving_common import MODEL_WAIT_SECONDS
+from ..base import JobNameParts, Kind, Properties, prop
+from ..serving_common.contract import MODEL_WAIT_SECONDS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,9 +28,8 @@ class ModelShareProperties(Properties):
 
 KIND = Kind(
     type_name="Custom::BedrockModelShare",
-    handler=".resources.promotion:ModelShareHandler",
+    handler=".kinds.model_share.handler:ModelShareHandler",
     properties=ModelShareProperties,
-    asynchronous=True,
     operations={
         "ram": (
             "create_resource_share",

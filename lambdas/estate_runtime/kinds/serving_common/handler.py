@@ -21,25 +21,19 @@ with its term; with one, the resource lets go of it (billing until the term ends
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
-
-from .. import models
-from ..core import Outcome, Request, ResourceHandler
-from ..errors import EstateError, error_code, error_message
-from ..kinds import custom_model_deployment, provisioned_throughput
-from ..kinds.custom_model_deployment import CustomModelDeploymentProperties
-from ..kinds.provisioned_throughput import ProvisionedThroughputProperties
-from ..kinds.serving_common import ServingProperties
-from ..log import get_logger
-from ..naming import JobNames
-from ..tagging import retag_bedrock
+from ... import models
+from ...core import Outcome, Request, ResourceHandler
+from ...errors import EstateError
+from ...log import get_logger
+from ...naming import JobNames
+from ...tagging import retag_bedrock
+from .contract import ServingProperties
 
 log = get_logger()
 
-_NOT_FOUND = {"ResourceNotFoundException"}
+NOT_FOUND = {"ResourceNotFoundException"}
 
 
 class ServingHandler(ResourceHandler):
@@ -221,137 +215,3 @@ class ServingHandler(ResourceHandler):
             return
         old_tags = self.props(request.old_properties).tags if request.old_properties else None
         retag_bedrock(self.aws, self.arn(found), old_tags, props.tags)
-
-
-class ProvisionedThroughputHandler(ServingHandler):
-    kind = provisioned_throughput.KIND
-    noun = "provisioned throughput"
-    ready_status = "InService"
-
-    def find(self, name: str) -> dict[str, Any] | None:
-        try:
-            return self.aws.call(
-                "bedrock", "get_provisioned_model_throughput", expect=_NOT_FOUND, provisionedModelId=name
-            )
-        except ClientError:
-            return None
-
-    def create_serving(self, props: Any, model_arn: str) -> None:
-        assert isinstance(props, ProvisionedThroughputProperties)
-        params: dict[str, Any] = {
-            "provisionedModelName": props.name,
-            "modelId": model_arn,
-            "modelUnits": props.model_units,
-            "clientRequestToken": props.client_request_token,
-            "tags": props.tags or [],
-        }
-        if props.commitment_duration:
-            params["commitmentDuration"] = props.commitment_duration
-        try:
-            self.aws.call(
-                "bedrock", "create_provisioned_model_throughput", expect={"ServiceQuotaExceededException"}, **params
-            )
-        except ClientError as err:
-            raise EstateError(
-                f"provisioned throughput {props.name} ({props.model_units} model units) exceeds a quota: "
-                f"{error_message(err)}. Model units for custom models need a quota increase in Service Quotas "
-                "(Amazon Bedrock), or fewer units in the spec."
-            ) from None
-
-    def swap_model(self, name: str, model_arn: str) -> None:
-        self.aws.call(
-            "bedrock", "update_provisioned_model_throughput", provisionedModelId=name, desiredModelId=model_arn
-        )
-
-    def delete_serving(self, name: str) -> None:
-        try:
-            self.aws.call("bedrock", "delete_provisioned_model_throughput", expect=_NOT_FOUND, provisionedModelId=name)
-        except ClientError:
-            pass  # already gone
-
-    def serving_model(self, found: dict[str, Any]) -> str:
-        # While Updating, desiredModelArn is the model being swapped in.
-        return found.get("desiredModelArn") or found["modelArn"]
-
-    def arn(self, found: dict[str, Any]) -> str:
-        return found["provisionedModelArn"]
-
-    def check_delete(self, found: dict[str, Any], props: Any) -> bool:
-        expires = found.get("commitmentExpirationTime")
-        if not found.get("commitmentDuration") or expires is None or expires <= datetime.now(UTC):
-            return True
-        term = f"{found['commitmentDuration']} commitment until {expires.isoformat()}"
-        if props.release_commitment:
-            log.warning(
-                "letting go of a committed throughput; it bills until its term ends",
-                extra={"serving": found["provisionedModelName"], "term": term},
-            )
-            return False
-        raise EstateError(
-            f"provisioned throughput {found['provisionedModelName']} has a {term}; Bedrock cannot delete it "
-            "before then and it bills until then. Keep its serving entry until the term ends, or set "
-            "commitment.releaseOnRemoval: true to let CloudFormation forget it (then delete it yourself "
-            "after the term: aws bedrock delete-provisioned-model-throughput)."
-        )
-
-
-class CustomModelDeploymentHandler(ServingHandler):
-    kind = custom_model_deployment.KIND
-    noun = "custom model deployment"
-    ready_status = "Active"
-
-    def find(self, name: str) -> dict[str, Any] | None:
-        try:
-            return self.aws.call(
-                "bedrock",
-                "get_custom_model_deployment",
-                expect=_NOT_FOUND | {"ValidationException"},
-                customModelDeploymentIdentifier=name,
-            )
-        except ClientError as err:
-            if error_code(err) == "ValidationException":
-                raise EstateError(f"bedrock:GetCustomModelDeployment rejected {name!r}: {error_message(err)}") from None
-            return None
-
-    def create_serving(self, props: Any, model_arn: str) -> None:
-        assert isinstance(props, CustomModelDeploymentProperties)
-        self.aws.call(
-            "bedrock",
-            "create_custom_model_deployment",
-            modelDeploymentName=props.name,
-            modelArn=model_arn,
-            description=props.description or f"bedrock-estate serving entry {props.name}",
-            tags=props.tags or [],
-            clientRequestToken=props.client_request_token,
-        )
-
-    def swap_model(self, name: str, model_arn: str) -> None:
-        self.aws.call(
-            "bedrock", "update_custom_model_deployment", customModelDeploymentIdentifier=name, modelArn=model_arn
-        )
-
-    def delete_serving(self, name: str) -> None:
-        try:
-            self.aws.call(
-                "bedrock", "delete_custom_model_deployment", expect=_NOT_FOUND, customModelDeploymentIdentifier=name
-            )
-        except ClientError:
-            pass
-
-    def serving_model(self, found: dict[str, Any]) -> str:
-        # A model being swapped in counts as the one served: its progress decides readiness.
-        pending = found.get("updateDetails") or {}
-        if pending.get("updateStatus") == "Updating":
-            return pending["modelArn"]
-        return found["modelArn"]
-
-    def is_ready(self, found: dict[str, Any]) -> bool:
-        pending = found.get("updateDetails") or {}
-        if pending.get("updateStatus") == "UpdateFailed":
-            raise EstateError(
-                f"Bedrock could not swap the model of custom model deployment {found['modelDeploymentName']} to {pending['modelArn']}"
-            )
-        return found.get("status") == self.ready_status and pending.get("updateStatus") != "Updating"
-
-    def arn(self, found: dict[str, Any]) -> str:
-        return found["customModelDeploymentArn"]

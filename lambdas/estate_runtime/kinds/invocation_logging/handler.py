@@ -17,17 +17,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import Outcome, Request, ResourceHandler, as_bool
-from ..errors import EstateError, is_iam_propagation
-from ..kinds import invocation_logging
-from ..kinds.invocation_logging import KIND
-from ..log import get_logger
+from ...core import Outcome, Request, ResourceHandler, as_bool
+from ...errors import EstateError, is_iam_propagation
+from ...log import get_logger
+from . import contract
+from .contract import KIND
 
 log = get_logger()
 
 RESOURCE_TYPE = KIND.type_name
 
-DELIVERY_FLAGS = tuple(invocation_logging.DELIVERY_FLAGS.values())
+DELIVERY_FLAGS = tuple(contract.DELIVERY_FLAGS.values())
 
 
 def normalize(config: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import JobNameParts, Properties, prop
+from ..base import JobNameParts, Properties, prop
 
 # Inside the provider's one-hour waiter: wait for training at most this long, then the rest for
 # the throughput or deployment to start serving.

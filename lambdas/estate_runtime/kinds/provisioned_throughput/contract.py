@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Kind, prop
-from .serving_common import SERVING_OPERATIONS, ServingProperties
+from ..base import Kind, prop
+from ..serving_common.contract import SERVING_OPERATIONS, ServingProperties
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,9 +19,8 @@ class ProvisionedThroughputProperties(ServingProperties):
 
 KIND = Kind(
     type_name="Custom::BedrockProvisionedThroughput",
-    handler=".resources.serving:ProvisionedThroughputHandler",
+    handler=".kinds.provisioned_throughput.handler:ProvisionedThroughputHandler",
     properties=ProvisionedThroughputProperties,
-    asynchronous=True,
     operations={
         "bedrock": (
             "create_provisioned_model_throughput",

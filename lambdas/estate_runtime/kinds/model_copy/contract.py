@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import JobNameParts, Kind, Properties, prop
+from ..base import JobNameParts, Kind, Properties, prop
 
 MODEL_WAIT_SECONDS = 10 * 60
 """How long to wait for the shared model to become visible (RAM associates asynchronously)."""
@@ -33,9 +33,8 @@ class ModelCopyProperties(Properties):
 
 KIND = Kind(
     type_name="Custom::BedrockModelCopy",
-    handler=".resources.promotion:ModelCopyHandler",
+    handler=".kinds.model_copy.handler:ModelCopyHandler",
     properties=ModelCopyProperties,
-    asynchronous=True,
     operations={
         # list_custom_models runs in the region that trained the source model (Aws.in_region);
         # get_foundation_model reads the base model's live lifecycle here, before a copy is made.

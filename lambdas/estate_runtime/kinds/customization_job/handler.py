@@ -39,13 +39,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .. import datasets, models
-from ..core import Outcome, Request, ResourceHandler, coerce_to_shape
-from ..errors import EstateError, RetriesExhausted, error_code, error_message, is_iam_propagation
-from ..kinds.customization_job import ANSWER_WITHIN_SECONDS, KIND, CustomizationJobProperties
-from ..log import get_logger
-from ..naming import JobNames
-from ..tagging import retag_bedrock
+from ... import datasets, models
+from ...core import Outcome, Request, ResourceHandler, coerce_to_shape
+from ...errors import EstateError, RetriesExhausted, error_code, error_message, is_iam_propagation
+from ...log import get_logger
+from ...naming import JobNames
+from ...tagging import retag_bedrock
+from .contract import ANSWER_WITHIN_SECONDS, KIND, CustomizationJobProperties
 
 log = get_logger()
 

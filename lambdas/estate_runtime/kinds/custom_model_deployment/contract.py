@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Kind, prop
-from .serving_common import SERVING_OPERATIONS, ServingProperties
+from ..base import Kind, prop
+from ..serving_common.contract import SERVING_OPERATIONS, ServingProperties
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -15,9 +15,8 @@ class CustomModelDeploymentProperties(ServingProperties):
 
 KIND = Kind(
     type_name="Custom::BedrockCustomModelDeployment",
-    handler=".resources.serving:CustomModelDeploymentHandler",
+    handler=".kinds.custom_model_deployment.handler:CustomModelDeploymentHandler",
     properties=CustomModelDeploymentProperties,
-    asynchronous=True,
     operations={
         "bedrock": (
             "create_custom_model_deployment",

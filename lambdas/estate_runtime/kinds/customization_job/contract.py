@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .base import PROVIDER_TOTAL_TIMEOUT_SECONDS, JobNameParts, Kind, Properties, When, prop
+from ..base import PROVIDER_TOTAL_TIMEOUT_SECONDS, JobNameParts, Kind, Properties, When, prop
 
 # The provider's waiter gives up after one hour; the job resource stops waiting for data
 # validation a little earlier and completes as "accepted, still validating".
@@ -47,9 +47,8 @@ class CustomizationJobProperties(Properties):
 
 KIND = Kind(
     type_name="Custom::BedrockCustomizationJob",
-    handler=".resources.customization_job:CustomizationJobHandler",
+    handler=".kinds.customization_job.handler:CustomizationJobHandler",
     properties=CustomizationJobProperties,
-    asynchronous=True,
     operations={
         "bedrock": (
             "create_model_customization_job",

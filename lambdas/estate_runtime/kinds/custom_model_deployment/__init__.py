@@ -1,0 +1,14 @@
+"""``Custom::BedrockCustomModelDeployment``: a custom model served on demand.
+
+``contract`` is what the construct and the handler agree on (importable without the CDK and
+without boto3); ``handler`` is the Lambda side, loaded only by the provider that serves the kind."""
+
+from .contract import (
+    KIND,
+    CustomModelDeploymentProperties,
+)
+
+__all__ = [
+    "CustomModelDeploymentProperties",
+    "KIND",
+]

@@ -1,0 +1,18 @@
+"""``Custom::BedrockCustomizationJob``: a fine-tuning, continued pre-training or distillation job.
+
+``contract`` is what the construct and the handler agree on (importable without the CDK and
+without boto3); ``handler`` is the Lambda side, loaded only by the provider that serves the kind."""
+
+from .contract import (
+    ANSWER_WITHIN_SECONDS,
+    KIND,
+    VALIDATION_WAIT_SECONDS,
+    CustomizationJobProperties,
+)
+
+__all__ = [
+    "ANSWER_WITHIN_SECONDS",
+    "CustomizationJobProperties",
+    "KIND",
+    "VALIDATION_WAIT_SECONDS",
+]

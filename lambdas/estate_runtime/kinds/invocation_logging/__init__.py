@@ -1,0 +1,16 @@
+"""``Custom::BedrockInvocationLogging``: the account/region model invocation logging configuration.
+
+``contract`` is what the construct and the handler agree on (importable without the CDK and
+without boto3); ``handler`` is the Lambda side, loaded only by the provider that serves the kind."""
+
+from .contract import (
+    DELIVERY_FLAGS,
+    KIND,
+    InvocationLoggingProperties,
+)
+
+__all__ = [
+    "DELIVERY_FLAGS",
+    "InvocationLoggingProperties",
+    "KIND",
+]

@@ -1,1 +1,0 @@
-"""One module per custom resource type."""

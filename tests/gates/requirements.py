@@ -70,8 +70,9 @@ RFT_ACCESS = Page(
     BEDROCK_GUIDE + "rft-access-security.html",
 )
 DISTILLATION = Page(
-    "Amazon Bedrock user guide, 'Submit a model distillation job' and 'Prerequisites for inference profiles'",
-    BEDROCK_GUIDE + "submit-model-distillation-job.html",
+    "Amazon Bedrock user guide, 'Choose teacher and student models for distillation' (a teacher given as a "
+    "cross-Region inference profile: the service role invokes the profile and the model in each of its Regions)",
+    BEDROCK_GUIDE + "prequisites-model-distillation.html",
 )
 S3_SSE_KMS = Page(
     "Amazon S3 user guide, 'Using server-side encryption with AWS KMS keys (SSE-KMS)'",

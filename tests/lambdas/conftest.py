@@ -24,3 +24,43 @@ def s3() -> FakeS3:
 @pytest.fixture
 def ram() -> FakeRam:
     return FakeRam()
+
+
+@pytest.fixture(autouse=True)
+def permission_proof(request, monkeypatch):
+    """Each lifecycle simulation is also a permission proof: every request its handlers make is
+    judged against the synthesized policies of the role that makes it (tests/gates/proof.py)."""
+    from estate_runtime.core import Dispatcher
+    from tests.gates import proof
+
+    from . import service_fake
+
+    if not request.node.path.name.endswith("_lifecycle.py"):
+        yield
+        return
+    journal = proof.Journal()
+    for method in ("on_event", "is_complete"):
+        original = getattr(Dispatcher, method)
+
+        def serving(self, event, context, _original=original):
+            token = proof.SERVING.set(event.get("ResourceType"))
+            try:
+                return _original(self, event, context)
+            finally:
+                proof.SERVING.reset(token)
+
+        monkeypatch.setattr(Dispatcher, method, serving)
+    monkeypatch.setattr(service_fake, "RECORDERS", [*service_fake.RECORDERS, journal])
+    yield
+    if not journal.requests:
+        return
+    key = f"{request.node.path.name}::{request.node.originalname}"
+    assert key in proof.SCENARIOS, (
+        f"{key} makes handler requests: say which estate and stage it plays in proof.SCENARIOS"
+    )
+    estate, stages = proof.SCENARIOS[key]
+    problems, _ = proof.prove(journal, request.getfixturevalue(estate), stages, proof.KNOWN_GAPS.get(key))
+    assert problems == [], (
+        "requests the synthesized policies do not allow (or allow on what the estate does not own):\n"
+        + "\n".join(problems)
+    )

@@ -57,6 +57,8 @@ class FakeBedrock(ServiceFake):
             "jobArn": job["jobArn"],
             "baseModelArn": job["baseModelArn"],
         }
+        # Bedrock tags the model it trains with the job's customModelTags.
+        self.tags[model_arn] = {t["key"]: t["value"] for t in job["request"].get("customModelTags", [])}
 
     def make_legacy(self, model_id: str, end_of_life: datetime) -> None:
         self.lifecycles[model_id] = {

@@ -4,6 +4,7 @@ botocore's, and faults can be injected per operation. So a handler cannot drift 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
@@ -11,6 +12,10 @@ from typing import Any
 import botocore.session
 from botocore.exceptions import ClientError
 from botocore.validate import validate_parameters
+
+# Who else hears of each request, before the fake answers it: the permission proof records them here
+# (tests/gates/proof.py), with the fake that received it, to authorize each against the estate's policies.
+RECORDERS: list[Callable[[ServiceFake, str, dict[str, Any]], None]] = []
 
 
 @cache
@@ -36,6 +41,8 @@ class ServiceFake:
     def _enter(self, operation: str, params: dict[str, Any]) -> None:
         validate_parameters(params, self.model.operation_model(operation).input_shape)
         self.calls.append((operation, params))
+        for record in RECORDERS:
+            record(self, operation, params)
         queued = self._faults.get(operation)
         if queued:
             code, message, status = queued.pop(0)

@@ -40,6 +40,7 @@ class Account:
 def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_estate):
     dev_bedrock, ram = FakeBedrock(), FakeRam()
     prod_bedrock = FakeBedrock(region="us-east-1", account=PROD)
+    prod_bedrock.source_base_model = "amazon.titan-embed-image-v1:0"  # the base of the model dev trains below
     dev = Account({"bedrock": dev_bedrock, "ram": ram}, [model_share.KIND])
     prod = Account(
         {"bedrock": prod_bedrock, "bedrock@us-west-2": SharedModelsView(dev_bedrock, ram, PROD)},
@@ -55,6 +56,7 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_est
     dev_bedrock.create_model_customization_job(
         jobName=job,
         customModelName=job,
+        customModelTags=customization.properties(job_id)["CustomModelTags"],
         roleArn="arn:aws:iam::111111111111:role/customization",
         baseModelIdentifier="amazon.titan-embed-image-v1:0",
         trainingDataConfig={"s3Uri": "s3://training/datasets/x.jsonl"},

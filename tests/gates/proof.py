@@ -165,9 +165,12 @@ class Render:
     The foundation's exported resources (buckets, keys, the service role) get the values other
     stacks import, so a grant by Fn::GetAtt and a grant by Fn::ImportValue name the same thing."""
 
-    def __init__(self, template: dict[str, Any], account: str, region: str, foundation: dict[str, str]):
+    def __init__(
+        self, template: dict[str, Any], account: str, region: str, foundation: dict[str, str], stack_name: str = ""
+    ):
         from tests.lambdas.cfn_sim import export_value
 
+        self.stack_name = stack_name  # CloudFormation names an unnamed resource <stack>-<logical id>-<suffix>
         self.resources = template.get("Resources", {})
         self.parameters = template.get("Parameters", {})
         self.account, self.region, self.foundation = account, region, foundation
@@ -193,7 +196,7 @@ class Render:
         for key in ("LogGroupName", "FunctionName", "RoleName", "BucketName"):
             if isinstance(props.get(key), str):
                 return props[key]
-        return logical.lower()
+        return f"{self.stack_name}-{logical}"[:64]
 
     def arn(self, logical: str) -> str:
         exported = self.exported.get(logical)
@@ -268,7 +271,7 @@ def stage_of(estate: Any, stage: str) -> Stage:
     for stack in estate.stacks:
         if stack.stage != stage:
             continue
-        render = Render(stack.template, account, region, foundation)
+        render = Render(stack.template, account, region, foundation, stack.stack_name)
         resources = stack.template["Resources"]
         for logical, resource in resources.items():
             props = resource.get("Properties", {})
@@ -841,3 +844,13 @@ def prove(
         {"stage": stage.name, "check": check.simulation(), "principal": check.principal, "changes": check.changes}
         for check, stage in zip(checks, where, strict=True)
     ]
+
+
+def keep_for_mutation(scenario: str, judged: list[dict[str, Any]]) -> None:
+    """Append the judged checks to the file ``make mutate`` names (ESTATE_PERMISSION_CHECKS), if any."""
+    import os
+
+    path = os.environ.get("ESTATE_PERMISSION_CHECKS")
+    if path:
+        with open(path, "a") as out:
+            out.write(json.dumps({"scenario": scenario, "judged": judged}) + "\n")

@@ -59,7 +59,8 @@ def permission_proof(request, monkeypatch):
         f"{key} makes handler requests: say which estate and stage it plays in proof.SCENARIOS"
     )
     estate, stages = proof.SCENARIOS[key]
-    problems, _ = proof.prove(journal, request.getfixturevalue(estate), stages, proof.KNOWN_GAPS.get(key))
+    problems, judged = proof.prove(journal, request.getfixturevalue(estate), stages, proof.KNOWN_GAPS.get(key))
+    proof.keep_for_mutation(key, judged)
     assert problems == [], (
         "requests the synthesized policies do not allow (or allow on what the estate does not own):\n"
         + "\n".join(problems)

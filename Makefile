@@ -10,7 +10,7 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export CDK_DISABLE_CLI_TELEMETRY ?= true
 
-.PHONY: setup synth test lint fmt typecheck snapshots plan bench lock schema clean
+.PHONY: setup synth test mutate lint fmt typecheck snapshots plan bench lock schema clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -39,6 +39,11 @@ plan: setup
 ## (or ESTATE=path): spec valid, cdk-nag packs clean, cfn-lint clean, stacks match their snapshots.
 test: setup
 	ESTATE=$(ESTATE) ESTATE_SNAPSHOTS=$(ESTATE_SNAPSHOTS) $(PY) -m pytest $(PYTEST_ARGS)
+
+## Mutation check of the permission proof: drop each action of each handler-role and service-role
+## statement (or add a condition no request meets) and show a recorded request is then denied. Prints the survivors.
+mutate: setup
+	$(PY) -m tests.gates.mutate
 
 ## ruff's lint and format check (both also run by `make test`).
 lint: setup

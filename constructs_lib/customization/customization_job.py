@@ -14,7 +14,7 @@ from constructs import Construct
 
 from estate_runtime.catalog import foundation_model_of, load_catalog
 from estate_runtime.kinds import JobNameParts
-from estate_runtime.kinds.customization_job import KIND, CustomizationJobProperties
+from estate_runtime.kinds.customization_job import KIND, CustomizationJobAttributes, CustomizationJobProperties
 from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
 from estate_runtime.permissions import key_actions
 
@@ -147,15 +147,15 @@ class CustomizationJob(Construct):
     # Read on first use: most jobs' attributes are never referenced.
     @cached_property
     def job_arn(self) -> str:
-        return self.resource.get_att_string("JobArn")
+        return self.resource.get_att_string(CustomizationJobAttributes.key("job_arn"))
 
     @cached_property
     def job_name(self) -> str:
-        return self.resource.get_att_string("JobName")
+        return self.resource.get_att_string(CustomizationJobAttributes.key("job_name"))
 
     @cached_property
     def custom_model_name(self) -> str:
-        return self.resource.get_att_string("CustomModelName")
+        return self.resource.get_att_string(CustomizationJobAttributes.key("custom_model_name"))
 
 
 def _derive_names(stack: Stack, props: CustomizationJobProps) -> JobNames:

@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from estate_runtime.kinds.dataset import KIND, DatasetProperties
+from estate_runtime.kinds.dataset import KIND, DatasetAttributes, DatasetProperties
 
 from ..machinery.resource_provider import EstateProvider, ProviderLogging
 from .job_request import file_sha256
@@ -76,4 +76,4 @@ class EstateDataset(Construct):
                 removal=props.removal,
             ),
         )
-        self.s3_uri = self.resource.get_att_string("S3Uri")
+        self.s3_uri = self.resource.get_att_string(DatasetAttributes.key("s3_uri"))

@@ -18,7 +18,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from estate_runtime.kinds import JobNameParts
-from estate_runtime.kinds.model_copy import KIND, CopySource, ModelCopyProperties
+from estate_runtime.kinds.model_copy import KIND, CopySource, ModelCopyAttributes, ModelCopyProperties
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
 
@@ -81,7 +81,7 @@ class ModelCopy(Construct):
                 tags=[{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())],
             ),
         )
-        self.model_arn = self.resource.get_att_string("ModelArn")
+        self.model_arn = self.resource.get_att_string(ModelCopyAttributes.key("model_arn"))
 
 
 def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> None:

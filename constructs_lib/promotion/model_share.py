@@ -17,7 +17,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from estate_runtime.kinds import JobNameParts
-from estate_runtime.kinds.model_share import KIND, ModelShareProperties, SharedJobModel
+from estate_runtime.kinds.model_share import KIND, ModelShareAttributes, ModelShareProperties, SharedJobModel
 from estate_runtime.naming import OWNER_TAG, JobNames
 
 from ..compliance.nag import nag_spelling
@@ -71,8 +71,8 @@ class ModelShare(Construct):
                 tags=[{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())],
             ),
         )
-        self.model_arn = self.resource.get_att_string("ModelArn")
-        self.share_arn = self.resource.get_att_string("ShareArn")
+        self.model_arn = self.resource.get_att_string(ModelShareAttributes.key("model_arn"))
+        self.share_arn = self.resource.get_att_string(ModelShareAttributes.key("share_arn"))
 
 
 def _grant_handler(grants: KindGrants, stack: Stack, props: ModelShareProps) -> None:

@@ -21,7 +21,7 @@ from estate_runtime.catalog import load_catalog
 from estate_runtime.kinds import JobNameParts, custom_model_deployment, provisioned_throughput
 from estate_runtime.kinds.custom_model_deployment import CustomModelDeploymentProperties
 from estate_runtime.kinds.provisioned_throughput import ProvisionedThroughputProperties
-from estate_runtime.kinds.serving_common import ServedModelSource, ServingProperties
+from estate_runtime.kinds.serving_common import ServedModelSource, ServingAttributes, ServingProperties
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.permissions import key_actions
 from estate_runtime.pricing import Cost, commitment_problems, cost, load_prices
@@ -163,12 +163,12 @@ class ServedModel(Construct):
     @cached_property
     def arn(self) -> str:
         """What applications invoke: the provisioned model ARN or the deployment ARN."""
-        return self.resource.get_att_string("Arn")
+        return self.resource.get_att_string(ServingAttributes.key("arn"))
 
     @cached_property
     def model_arn(self) -> str:
         """The custom model served."""
-        return self.resource.get_att_string("ModelArn")
+        return self.resource.get_att_string(ServingAttributes.key("model_arn"))
 
     def _commitment_problems(self) -> list[str]:
         """The spec's commitment guard on this throughput."""

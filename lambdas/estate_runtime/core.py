@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal
 
 from .aws import Aws
 from .errors import EstateError
-from .kinds.base import Kind, as_bool
+from .kinds.base import Attributes, Kind, as_bool
 from .log import get_logger
 
 log = get_logger()
@@ -106,7 +106,8 @@ class Outcome:
     finished outcome carries every one), and the state later polls need while it is not."""
 
     physical_id: str
-    data: Mapping[str, Any] = field(default_factory=dict)
+    data: Attributes | Mapping[str, Any] = field(default_factory=dict)
+    """The kind's :class:`Attributes` (an empty mapping: none, e.g. for a Delete)."""
     complete: bool = True
     state: Mapping[str, Any] = field(default_factory=dict)
 
@@ -238,12 +239,22 @@ class Dispatcher:
             extra={**fields, "physical_id": outcome.physical_id, "complete": outcome.complete, "seconds": elapsed},
         )
         data: dict[str, Any] = {}
+        answered = outcome.data.to_data() if isinstance(outcome.data, Attributes) else dict(outcome.data)
+        kind = getattr(handler, "kind", None)
+        declared = kind.attributes if kind is not None else None
+        if answered and declared is not None and not isinstance(outcome.data, declared):
+            # One definition of the attributes: an answer in another shape is a handler bug.
+            log.error("attributes not in the kind's shape", extra={**fields, "attributes": sorted(answered)})
+            raise EstateError(
+                f"{request.resource_type} handler answered attributes outside {declared.__name__}; details in "
+                f"CloudWatch log stream {stream}"
+            )
         if outcome.complete:
-            data = fit_data({k: v for k, v in outcome.data.items() if v is not None}, fields)
-        elif outcome.data:
+            data = fit_data({k: v for k, v in answered.items() if v is not None}, fields)
+        elif answered:
             # Attributes travel only with the final answer; the framework fails an incomplete one
             # that carries Data. A handler returning both is a bug: drop them, say so.
-            log.error("attributes of an unfinished step dropped", extra={**fields, "attributes": sorted(outcome.data)})
+            log.error("attributes of an unfinished step dropped", extra={**fields, "attributes": sorted(answered)})
         if phase == "is_complete":
             return {"IsComplete": True, "Data": data} if outcome.complete else {"IsComplete": False}
         # The provider framework merges every field of this answer into each is_complete event.

@@ -176,3 +176,38 @@ def test_a_kind_refuses_waits_beyond_the_provider_and_conditions_on_unknown_call
             operations={},
             conditional={("s3", "get_object"): When("wait_seconds")},
         )
+
+
+def test_a_kinds_attributes_are_one_definition_for_the_answer_and_the_getters():
+    from estate_runtime.kinds.customization_job import CustomizationJobAttributes
+
+    answer = CustomizationJobAttributes(job_arn="arn:job", job_name="j", custom_model_name="m")
+    # What the handler answers is keyed by the names the constructs read; unknown values are left out.
+    assert answer.to_data() == {"JobArn": "arn:job", "JobName": "j", "CustomModelName": "m"}
+    assert CustomizationJobAttributes.key("job_arn") == "JobArn"
+    with pytest.raises(AttributeError, match="no attribute 'job_id'; it has job_arn"):
+        CustomizationJobAttributes.key("job_id")
+
+
+def test_an_answer_outside_the_kinds_attributes_fails_the_request_readably():
+    from estate_runtime.core import Dispatcher, Outcome, ResourceHandler
+    from estate_runtime.kinds import dataset
+
+    from .support import Context, event
+
+    class Stray(ResourceHandler):
+        kind = dataset.KIND
+
+        def create(self, request):
+            return Outcome("s3://b/k", {"S3Url": "s3://b/k"})  # a misspelt attribute
+
+    dispatcher = Dispatcher({dataset.KIND.type_name: Stray}, aws_factory=lambda region, deadline: _NoAws())
+    with pytest.raises(EstateError, match="answered attributes outside DatasetAttributes"):
+        dispatcher.on_event(event("Create", dataset.KIND.type_name, {}), Context())
+
+
+class _NoAws:
+    deadline = None
+
+    def require(self, service, *operations):
+        pass

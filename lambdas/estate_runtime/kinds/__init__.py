@@ -25,6 +25,7 @@ from . import (
 from .base import (
     PROVIDER_QUERY_INTERVAL_SECONDS,
     PROVIDER_TOTAL_TIMEOUT_SECONDS,
+    Attributes,
     JobNameParts,
     Kind,
     Properties,
@@ -45,6 +46,7 @@ ALL: tuple[Kind[Any], ...] = (
 BY_TYPE: dict[str, Kind[Any]] = {kind.type_name: kind for kind in ALL}
 
 __all__ = [
+    "Attributes",
     "ALL",
     "BY_TYPE",
     "PROVIDER_QUERY_INTERVAL_SECONDS",

@@ -159,6 +159,40 @@ def _parse(value: Any, hint: Any, path: str) -> Any:
     return value  # a request shape (dict, Any): coerced by the handler against the API's own shape
 
 
+def attr(key: str) -> Any:
+    """An attribute field: its ``Fn::GetAtt`` name. ``None`` (not known yet) is left out of the answer."""
+    return field(default=None, metadata={"cfn": key})
+
+
+class Attributes:
+    """Base of every kind's attributes (a frozen, keyword-only dataclass of :func:`attr` fields):
+    what a finished resource answers, defined once. The handler answers with an instance
+    (:meth:`to_data`); the construct reads each with ``get_att_string(Attrs.key("field"))``."""
+
+    def to_data(self) -> dict[str, Any]:
+        assert dataclasses.is_dataclass(self)
+        data: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                data[f.metadata["cfn"]] = value
+        return data
+
+    @classmethod
+    def key(cls, name: str) -> str:
+        """The ``Fn::GetAtt`` name of the field ``name`` (a misspelt name fails at synthesis)."""
+        for f in _fields(cls):
+            if f.name == name:
+                return str(f.metadata["cfn"])
+        raise AttributeError(
+            f"{cls.__name__} has no attribute {name!r}; it has {', '.join(f.name for f in _fields(cls))}"
+        )
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        return tuple(str(f.metadata["cfn"]) for f in _fields(cls))
+
+
 @dataclass(frozen=True, kw_only=True)
 class JobNameParts(Properties):
     """The names of a customization job, as the kinds that refer to a job carry them: the readable
@@ -192,6 +226,10 @@ class Kind(Generic[P]):
 
     properties: type[P]
     """The typed properties (one serializer for the construct, one parser for the handler)."""
+
+    attributes: type[Attributes] | None = None
+    """What a finished resource answers (``Fn::GetAtt`` names): the handler answers with an
+    instance, the construct's getters read :meth:`Attributes.key`. None: the kind has none."""
 
     operations: Mapping[str, tuple[str, ...]]
     """boto3 service -> the operations the handler calls (checked against the runtime's boto3

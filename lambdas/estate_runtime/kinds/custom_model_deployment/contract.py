@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..base import Kind, prop
-from ..serving_common.contract import SERVING_OPERATIONS, ServingProperties
+from ..serving_common.contract import SERVING_OPERATIONS, ServingAttributes, ServingProperties
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -16,6 +16,7 @@ class CustomModelDeploymentProperties(ServingProperties):
 KIND = Kind(
     type_name="Custom::BedrockCustomModelDeployment",
     handler=".kinds.custom_model_deployment.handler:CustomModelDeploymentHandler",
+    attributes=ServingAttributes,
     properties=CustomModelDeploymentProperties,
     operations={
         "bedrock": (

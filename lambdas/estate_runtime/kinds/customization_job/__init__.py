@@ -7,11 +7,13 @@ from .contract import (
     ANSWER_WITHIN_SECONDS,
     KIND,
     VALIDATION_WAIT_SECONDS,
+    CustomizationJobAttributes,
     CustomizationJobProperties,
 )
 
 __all__ = [
     "ANSWER_WITHIN_SECONDS",
+    "CustomizationJobAttributes",
     "CustomizationJobProperties",
     "KIND",
     "VALIDATION_WAIT_SECONDS",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..base import PROVIDER_TOTAL_TIMEOUT_SECONDS, JobNameParts, Kind, Properties, When, prop
+from ..base import PROVIDER_TOTAL_TIMEOUT_SECONDS, Attributes, JobNameParts, Kind, Properties, When, attr, prop
 
 # The provider's waiter gives up after one hour; the job resource stops waiting for data
 # validation a little earlier and completes as "accepted, still validating".
@@ -45,10 +45,23 @@ class CustomizationJobProperties(Properties):
     vpc_config: dict[str, Any] | None = prop("VpcConfig", None, api="vpcConfig")
 
 
+@dataclass(frozen=True, kw_only=True)
+class CustomizationJobAttributes(Attributes):
+    job_arn: str | None = attr("JobArn")
+    job_name: str | None = attr("JobName")
+    """The job in use: a retry of the same content ends in ``-r2``, which the properties do not say."""
+    custom_model_name: str | None = attr("CustomModelName")
+    custom_model_arn: str | None = attr("CustomModelArn")
+    """Known only once training completed (rarely within a deployment): absent until then."""
+    model_lifecycle: str | None = attr("ModelLifecycle")
+    """The base model's live lifecycle: ACTIVE, or LEGACY with its end-of-life date."""
+
+
 KIND = Kind(
     type_name="Custom::BedrockCustomizationJob",
     handler=".kinds.customization_job.handler:CustomizationJobHandler",
     properties=CustomizationJobProperties,
+    attributes=CustomizationJobAttributes,
     operations={
         "bedrock": (
             "create_model_customization_job",

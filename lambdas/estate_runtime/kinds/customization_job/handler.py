@@ -45,7 +45,7 @@ from ...errors import EstateError, RetriesExhausted, error_code, error_message, 
 from ...log import get_logger
 from ...naming import JobNames
 from ...tagging import retag_bedrock
-from .contract import ANSWER_WITHIN_SECONDS, KIND, CustomizationJobProperties
+from .contract import ANSWER_WITHIN_SECONDS, KIND, CustomizationJobAttributes, CustomizationJobProperties
 
 log = get_logger()
 
@@ -480,19 +480,18 @@ class CustomizationJobHandler(ResourceHandler):
         for field, arn in targets:
             retag_bedrock(self.aws, arn, old.get(field), new.get(field))
 
-    def _data(self, props: Any, job: dict[str, Any] | None) -> dict[str, Any]:
+    def _data(self, props: Any, job: dict[str, Any] | None) -> CustomizationJobAttributes:
         names = _names(props)
         # Reported on every answer (CloudFormation replaces all attributes with each one): ACTIVE, or
         # LEGACY with its EOL date, as Bedrock says today.
         lifecycle = models.reported_lifecycle(self.aws, _KEYS.parse_field(props, "base_model_identifier"))
-        return {
-            "ModelLifecycle": lifecycle,
-            "JobArn": job["jobArn"] if job else None,
-            "JobName": job["jobName"] if job else names.job_name,
-            "CustomModelName": (job or {}).get("outputModelName") or names.custom_model_name,
-            # Known only once training completed (rarely within a deployment): absent until then.
-            "CustomModelArn": (job or {}).get("outputModelArn"),
-        }
+        return CustomizationJobAttributes(
+            model_lifecycle=lifecycle,
+            job_arn=job["jobArn"] if job else None,
+            job_name=job["jobName"] if job else names.job_name,
+            custom_model_name=(job or {}).get("outputModelName") or names.custom_model_name,
+            custom_model_arn=(job or {}).get("outputModelArn"),
+        )
 
 
 def _names(props: Any) -> JobNames:

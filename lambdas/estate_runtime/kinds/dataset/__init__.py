@@ -5,10 +5,12 @@ without boto3); ``handler`` is the Lambda side, loaded only by the provider that
 
 from .contract import (
     KIND,
+    DatasetAttributes,
     DatasetProperties,
 )
 
 __all__ = [
+    "DatasetAttributes",
     "DatasetProperties",
     "KIND",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..base import Kind, Properties, When, prop
+from ..base import Attributes, Kind, Properties, When, attr, prop
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,10 +21,17 @@ class DatasetProperties(Properties):
     """``retain`` (default) or ``destroy``: what deleting the resource does to the copy."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class DatasetAttributes(Attributes):
+    s3_uri: str | None = attr("S3Uri")
+    """Where the dataset was copied: the job's training or validation data."""
+
+
 KIND = Kind(
     type_name="Custom::BedrockEstateDataset",
     handler=".kinds.dataset.handler:DatasetHandler",
     properties=DatasetProperties,
+    attributes=DatasetAttributes,
     operations={"s3": ("copy_object", "delete_object")},
     conditional={("s3", "delete_object"): When("removal", "destroy")},
 )

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from ...core import Outcome, Request, ResourceHandler
 from ...errors import EstateError, error_code
 from ...log import get_logger
-from .contract import KIND
+from .contract import KIND, DatasetAttributes
 
 log = get_logger()
 
@@ -44,14 +44,14 @@ class DatasetHandler(ResourceHandler):
                 f"({error_code(err)}): is the CDK bootstrap of this account current (`cdk bootstrap`)?"
             ) from None
         log.info("dataset copied", extra={"target": target})
-        return Outcome(target, {"S3Uri": target})
+        return Outcome(target, DatasetAttributes(s3_uri=target))
 
     def update(self, request: Request) -> Outcome:
         # Same key means same content (the key holds its hash): nothing to copy again.
         new = KIND.parse(request.properties)
         old = KIND.parse(request.old_properties) if request.old_properties else None
         if old is not None and (old.target_bucket, old.target_key) == (new.target_bucket, new.target_key):
-            return Outcome(request.physical_id or "", {"S3Uri": request.physical_id})
+            return Outcome(request.physical_id or "", DatasetAttributes(s3_uri=request.physical_id))
         return self.create(request)
 
     def delete(self, request: Request) -> Outcome:

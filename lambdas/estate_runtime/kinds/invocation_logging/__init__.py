@@ -6,11 +6,13 @@ without boto3); ``handler`` is the Lambda side, loaded only by the provider that
 from .contract import (
     DELIVERY_FLAGS,
     KIND,
+    InvocationLoggingAttributes,
     InvocationLoggingProperties,
 )
 
 __all__ = [
     "DELIVERY_FLAGS",
+    "InvocationLoggingAttributes",
     "InvocationLoggingProperties",
     "KIND",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..base import Kind, Properties, prop
+from ..base import Attributes, Kind, Properties, attr, prop
 
 DELIVERY_FLAGS: dict[str, str] = {
     "text": "textDataDeliveryEnabled",
@@ -27,10 +27,17 @@ class InvocationLoggingProperties(Properties):
     """Overwrite a configuration this estate did not set."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class InvocationLoggingAttributes(Attributes):
+    log_group_name: str | None = attr("LogGroupName")
+    bucket_name: str | None = attr("BucketName")
+
+
 KIND = Kind(
     type_name="Custom::BedrockInvocationLogging",
     handler=".kinds.invocation_logging.handler:InvocationLoggingHandler",
     properties=InvocationLoggingProperties,
+    attributes=InvocationLoggingAttributes,
     operations={
         "bedrock": (
             "get_model_invocation_logging_configuration",

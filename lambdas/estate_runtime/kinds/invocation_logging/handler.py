@@ -21,7 +21,7 @@ from ...core import Outcome, Request, ResourceHandler, as_bool
 from ...errors import EstateError, is_iam_propagation
 from ...log import get_logger
 from . import contract
-from .contract import KIND
+from .contract import KIND, InvocationLoggingAttributes
 
 log = get_logger()
 
@@ -101,10 +101,10 @@ class InvocationLoggingHandler(ResourceHandler):
     def _outcome(self, request: Request, config: dict[str, Any]) -> Outcome:
         return Outcome(
             self._physical_id(request),
-            {
-                "LogGroupName": config.get("cloudWatchConfig", {}).get("logGroupName"),
-                "BucketName": config.get("s3Config", {}).get("bucketName"),
-            },
+            InvocationLoggingAttributes(
+                log_group_name=config.get("cloudWatchConfig", {}).get("logGroupName"),
+                bucket_name=config.get("s3Config", {}).get("bucketName"),
+            ),
         )
 
     def create(self, request: Request) -> Outcome:

@@ -8,6 +8,7 @@ from .contract import (
     KIND,
     MODEL_WAIT_SECONDS,
     CopySource,
+    ModelCopyAttributes,
     ModelCopyProperties,
 )
 
@@ -16,5 +17,6 @@ __all__ = [
     "CopySource",
     "KIND",
     "MODEL_WAIT_SECONDS",
+    "ModelCopyAttributes",
     "ModelCopyProperties",
 ]

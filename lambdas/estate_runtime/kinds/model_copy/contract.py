@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..base import JobNameParts, Kind, Properties, prop
+from ..base import Attributes, JobNameParts, Kind, Properties, attr, prop
 
 MODEL_WAIT_SECONDS = 10 * 60
 """How long to wait for the shared model to become visible (RAM associates asynchronously)."""
@@ -31,10 +31,19 @@ class ModelCopyProperties(Properties):
     copy_wait_seconds: int = prop("CopyWaitSeconds", COPY_WAIT_SECONDS)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ModelCopyAttributes(Attributes):
+    model_arn: str | None = attr("ModelArn")
+    """The copied model in this account and region, ready to serve."""
+    model_lifecycle: str | None = attr("ModelLifecycle")
+    """Its base model's live lifecycle here (UNKNOWN when Bedrock names no base model)."""
+
+
 KIND = Kind(
     type_name="Custom::BedrockModelCopy",
     handler=".kinds.model_copy.handler:ModelCopyHandler",
     properties=ModelCopyProperties,
+    attributes=ModelCopyAttributes,
     operations={
         # list_custom_models runs in the region that trained the source model (Aws.in_region);
         # get_foundation_model reads the base model's live lifecycle here, before a copy is made.

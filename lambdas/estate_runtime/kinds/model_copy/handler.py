@@ -24,7 +24,7 @@ from ...log import get_logger
 from ...naming import JobNames
 from ...tagging import retag_bedrock
 from ..base import JobNameParts, Properties
-from .contract import KIND, ModelCopyProperties
+from .contract import KIND, ModelCopyAttributes, ModelCopyProperties
 
 log = get_logger()
 
@@ -145,17 +145,17 @@ class ModelCopyHandler(ResourceHandler):
         )
         return [j for j in found if j.get("targetModelName") == name]
 
-    def _data(self, model: dict[str, Any]) -> dict[str, Any]:
+    def _data(self, model: dict[str, Any]) -> ModelCopyAttributes:
         """Every attribute of a finished copy: its ARN and its base model's live lifecycle here
         (ACTIVE, LEGACY with its EOL date, END_OF_LIFE; UNKNOWN when Bedrock names no base model or
         the lookup itself fails)."""
         base = model.get("baseModelArn")
         if not base:
-            return {"ModelArn": model["modelArn"], "ModelLifecycle": "UNKNOWN"}
-        return {
-            "ModelArn": model["modelArn"],
-            "ModelLifecycle": models.reported_lifecycle(self.aws, models.foundation_model_of(base)),
-        }
+            return ModelCopyAttributes(model_arn=model["modelArn"], model_lifecycle="UNKNOWN")
+        return ModelCopyAttributes(
+            model_arn=model["modelArn"],
+            model_lifecycle=models.reported_lifecycle(self.aws, models.foundation_model_of(base)),
+        )
 
     def _shared_model(self, props: ModelCopyProperties, waited: float) -> dict[str, Any] | None:
         """Summary of the newest attempt of the source job's model shared with this account, looked

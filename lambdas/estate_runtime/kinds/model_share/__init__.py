@@ -5,12 +5,14 @@ without boto3); ``handler`` is the Lambda side, loaded only by the provider that
 
 from .contract import (
     KIND,
+    ModelShareAttributes,
     ModelShareProperties,
     SharedJobModel,
 )
 
 __all__ = [
     "KIND",
+    "ModelShareAttributes",
     "ModelShareProperties",
     "SharedJobModel",
 ]

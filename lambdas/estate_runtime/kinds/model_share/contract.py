@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..base import JobNameParts, Kind, Properties, prop
+from ..base import Attributes, JobNameParts, Kind, Properties, attr, prop
 from ..serving_common.contract import MODEL_WAIT_SECONDS
 
 
@@ -26,10 +26,18 @@ class ModelShareProperties(Properties):
     model_wait_seconds: int = prop("ModelWaitSeconds", MODEL_WAIT_SECONDS)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ModelShareAttributes(Attributes):
+    share_arn: str | None = attr("ShareArn")
+    model_arn: str | None = attr("ModelArn")
+    """The shared model: the job's, once training completed."""
+
+
 KIND = Kind(
     type_name="Custom::BedrockModelShare",
     handler=".kinds.model_share.handler:ModelShareHandler",
     properties=ModelShareProperties,
+    attributes=ModelShareAttributes,
     operations={
         "ram": (
             "create_resource_share",

@@ -24,7 +24,7 @@ from ...log import get_logger
 from ...naming import JobNames, content_hash
 from ...tagging import retag_share
 from ..base import JobNameParts, Properties
-from .contract import KIND, ModelShareProperties
+from .contract import KIND, ModelShareAttributes, ModelShareProperties
 
 log = get_logger()
 
@@ -108,7 +108,9 @@ class ModelShareHandler(ResourceHandler):
             if request.old_properties:
                 old_tags = KIND.parse(request.old_properties).tags
                 retag_share(self.aws, share["resourceShareArn"], old_tags, props.tags)
-        return Outcome(name, {"ShareArn": share["resourceShareArn"], "ModelArn": model_arn}, complete=True)
+        return Outcome(
+            name, ModelShareAttributes(share_arn=share["resourceShareArn"], model_arn=model_arn), complete=True
+        )
 
     def abandon(self, request: Request, phase: str) -> str | None:
         # Only a poll shares; a share made by a failed Create or renaming Update is withdrawn now.

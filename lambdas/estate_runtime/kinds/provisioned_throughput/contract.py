@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..base import Kind, prop
-from ..serving_common.contract import SERVING_OPERATIONS, ServingProperties
+from ..serving_common.contract import SERVING_OPERATIONS, ServingAttributes, ServingProperties
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,6 +20,7 @@ class ProvisionedThroughputProperties(ServingProperties):
 KIND = Kind(
     type_name="Custom::BedrockProvisionedThroughput",
     handler=".kinds.provisioned_throughput.handler:ProvisionedThroughputHandler",
+    attributes=ServingAttributes,
     properties=ProvisionedThroughputProperties,
     operations={
         "bedrock": (

@@ -8,6 +8,7 @@ from .contract import (
     SERVE_WAIT_SECONDS,
     SERVING_OPERATIONS,
     ServedModelSource,
+    ServingAttributes,
     ServingProperties,
 )
 
@@ -16,5 +17,6 @@ __all__ = [
     "SERVE_WAIT_SECONDS",
     "SERVING_OPERATIONS",
     "ServedModelSource",
+    "ServingAttributes",
     "ServingProperties",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..base import JobNameParts, Properties, prop
+from ..base import Attributes, JobNameParts, Properties, attr, prop
 
 # Inside the provider's one-hour waiter: wait for training at most this long, then the rest for
 # the throughput or deployment to start serving.
@@ -18,6 +18,16 @@ SERVING_OPERATIONS = (
     "tag_resource",
     "untag_resource",
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingAttributes(Attributes):
+    arn: str | None = attr("Arn")
+    """The provisioned throughput's or the deployment's ARN: what applications invoke."""
+    model_arn: str | None = attr("ModelArn")
+    """The custom model served."""
+    model_lifecycle: str | None = attr("ModelLifecycle")
+    """The served model's base model lifecycle, when Bedrock answered it."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,7 +29,7 @@ from ...errors import EstateError
 from ...log import get_logger
 from ...naming import JobNames
 from ...tagging import retag_bedrock
-from .contract import ServingProperties
+from .contract import ServingAttributes, ServingProperties
 
 log = get_logger()
 
@@ -142,11 +142,10 @@ class ServingHandler(ResourceHandler):
             )
         if not done:
             return Outcome(name, complete=False)
-        data = {"Arn": self.arn(found), "ModelArn": model_arn}
         lifecycle = self._lifecycle(model_arn, creating=f"{self.noun} {name}", strict=False)
-        if lifecycle:
-            data["ModelLifecycle"] = lifecycle
-        return Outcome(name, data, complete=True)
+        return Outcome(
+            name, ServingAttributes(arn=self.arn(found), model_arn=model_arn, model_lifecycle=lifecycle), complete=True
+        )
 
     def _give_up(self, name: str, created_here: bool) -> None:
         if created_here:

@@ -98,8 +98,8 @@ def test_cli_check_reports_spec_errors_with_exit_code(tmp_path, capsys):
 def test_plan_lists_jobs_and_says_when_catalog_checks_are_off(default_estate, default_spec, tmp_path):
     plan = render(default_spec, read_assembly(default_estate.directory))
     assert (
-        "| summarizer | FINE_TUNING | `amazon.nova-lite-v1:0:300k` | dataset `summaries-train` | `bedrock-estate-dev-summarizer-"
-        in plan
+        "| summarizer | FINE_TUNING | `amazon.nova-lite-v1:0:300k` | dataset `summaries-train`; epochCount 2, learningRate 1e-05, "
+        "learningRateWarmupSteps 1 | `bedrock-estate-dev-summarizer-" in plan
     )
     assert (
         "| summarizer-distilled | DISTILLATION | `amazon.nova-lite-v1:0:300k` | invocation logs, teacher `amazon.nova-pro-v1:0` |"
@@ -120,7 +120,7 @@ def test_plan_lists_jobs_and_says_when_catalog_checks_are_off(default_estate, de
     )
     unchecked = render(parse_spec(text, base_dir=tmp_path), [])
     assert (
-        "| future | FINE_TUNING | `acme.next-v1:0` | dataset `d` | `(not synthesized)` | **catalog checks off**"
+        "| future | FINE_TUNING | `acme.next-v1:0` | dataset `d`; service defaults | `(not synthesized)` | **catalog checks off**"
         in unchecked
     )
 

@@ -184,3 +184,21 @@ def test_plan_without_credentials_says_what_it_needs(tmp_path, capsys):
         "cannot read prices from the AWS Price List API: Unable to locate credentials. It needs AWS credentials"
         in capsys.readouterr().err
     )
+
+
+def test_plan_with_aws_prices_when_the_spec_states_every_price_says_nothing_needed_looking_up(tmp_path, capsys):
+    spec_file = tmp_path / "estate.yaml"
+    stated = ACKNOWLEDGED.replace("monthlyUsd: 1}", "monthlyUsd: 21900}")
+    spec_file.write_text(spec_text(stated, prices=f"prices:\n  {HAIKU}: {{OneMonth: 30}}\n"))
+
+    def no_call(service, region_name):
+        raise AssertionError("nothing to look up: the Price List API is not called")
+
+    argv = ["--spec", str(spec_file), "--assembly", str(tmp_path / "none"), "--prices", "aws"]
+    assert plan_main(argv, client_factory=no_call) == 0
+    out = capsys.readouterr().out
+    assert "No price was found" not in out
+    assert (
+        "Nothing to look up: the spec states the price of every provisioned serving entry; "
+        "the plan above uses them." in out
+    )

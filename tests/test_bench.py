@@ -274,3 +274,10 @@ def test_a_provisioned_entry_priced_by_the_spec_costs_its_hours_per_request():
     # $36/h = $0.01/s; a mean of 3 s end to end per request: $0.03 a request, $30 per 1,000.
     assert summary.cost_per_1000 == pytest.approx(30.0)
     assert summary.cost_source == "provisioned $36.00/h (spec), one request at a time"
+
+
+def test_a_misspelt_region_is_refused_before_any_request(tmp_path, capsys):
+    assert main(["bench", "us.amazon.nova-pro-v1:0", "--region", "us-wst-1", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("--region: 'us-wst-1' is not an AWS region; did you mean 'us-west-1'"), err
+    assert not (tmp_path / "o").exists()

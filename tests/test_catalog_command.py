@@ -7,6 +7,7 @@ import io
 from datetime import UTC, datetime
 
 import boto3
+import pytest
 from botocore.stub import Stubber
 
 from constructs_lib.tools import catalog_command
@@ -211,3 +212,24 @@ def test_an_api_error_is_a_message_not_a_traceback():
     err = io.StringIO()
     assert catalog_command.run_check(CATALOG, client_for, io.StringIO(), err) == 1
     assert "bedrock:ListFoundationModels in us-east-1 failed: AccessDeniedException" in err.getvalue()
+
+
+def test_check_with_a_profile_nobody_configured_is_one_line(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    assert main(["catalog", "--check"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "bedrock-estate catalog --check: the AWS profile 'nope' (AWS_PROFILE) is not in your AWS config or credentials "
+        "files; give one that is, with --profile or AWS_PROFILE (`aws configure list-profiles` lists them)"
+    )
+    monkeypatch.delenv("AWS_PROFILE")
+    assert main(["catalog", "--check", "--profile", "team"]) == 1
+    assert "the AWS profile 'team' (--profile) is not in your AWS config" in capsys.readouterr().err
+
+
+def test_catalog_without_check_refuses_a_profile_it_would_not_use(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["catalog", "--profile", "team"])
+    assert exited.value.code == 2
+    assert "--profile applies to --check only" in capsys.readouterr().err

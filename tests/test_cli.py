@@ -160,3 +160,36 @@ def test_validating_for_a_legacy_model_warns_and_passes(capsys, monkeypatch):
     monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-04-01")
     assert main(["validate", str(SAMPLE / "train.jsonl"), "--model", HAIKU]) == 0
     assert capsys.readouterr().err.startswith(f"warning: {HAIKU} is Legacy in us-west-2, EOL 2026-09-10")
+
+
+def test_converting_records_of_a_format_convert_does_not_read_is_said_once(tmp_path, capsys):
+    nova = ROOT / "tests" / "fixtures" / "datasets" / "summarization" / "nova" / "train.jsonl"
+    assert main(["convert", str(nova), "--to", "messages"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"{nova}:1: 60 of 60 records are bedrock-conversation-2024, which convert does not turn into messages; "
+        'it converts prompt/completion records ({"prompt", "completion"}) to messages or bedrock-conversation-2024, '
+        "and messages records to bedrock-conversation-2024"
+    )
+
+
+def test_a_line_that_is_not_utf8_among_records_of_another_format_is_named_apart(tmp_path, capsys):
+    nova = (ROOT / "tests" / "fixtures" / "datasets" / "summarization" / "nova" / "train.jsonl").read_bytes()
+    mixed = tmp_path / "mixed.jsonl"
+    lines = nova.splitlines()
+    mixed.write_bytes(b"\n".join([*lines[:2], b'{"prompt": "caf\xe9"}', *lines[2:]]) + b"\n")
+    assert main(["convert", str(mixed), "--to", "messages"]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"{mixed}:1: 60 of 60 records are bedrock-conversation-2024, which convert does not turn into messages; "
+        'it converts prompt/completion records ({"prompt", "completion"}) to messages or bedrock-conversation-2024, '
+        "and messages records to bedrock-conversation-2024",
+        f"{mixed}:3: not UTF-8 text (byte 0xe9 at column 16); save the file with UTF-8 encoding",
+    ]
+
+
+def test_an_extra_argument_shows_the_usage_of_the_command_it_was_given_to(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["schema", "extra"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: bedrock-estate schema [-h]\n"), err
+    assert "bedrock-estate schema: error: unrecognized arguments: extra" in err

@@ -179,3 +179,37 @@ def test_the_plan_names_an_rft_jobs_grader_and_hyperparameters():
     by_arn = text[:start] + f"          grader: {{lambdaArn: '{arn}'}}\n" + text[end:]
     plan = render(load_example("reinforcement-fine-tuning.yaml", by_arn), [])
     assert f"dataset `arithmetic`, grader `{arn}`; service defaults |" in plan
+
+
+def test_the_plan_names_a_fine_tuning_jobs_hyperparameters_and_where_notifications_go(tmp_path):
+    text = (
+        ONE_STAGE.replace(
+            "stages:\n", "notifications:\n  emails: [ml-oncall@example.com, lead@example.com]\nstages:\n", 1
+        )
+        .replace("type: DISTILLATION", "type: FINE_TUNING")
+        .replace(
+            "        teacher: {model: amazon.nova-pro-v1:0}\n",
+            "        hyperparameters: {epochCount: 2, learningRate: 0.00001}\n",
+        )
+    )
+    plan = render(parse_spec(text, base_dir=tmp_path), [])
+    assert f"| distilled | FINE_TUNING | `{NOVA}` | dataset `prompts`; epochCount 2, learningRate 1e-05 |" in plan
+    assert (
+        "Notifications: each stage's job state changes and serving alarms are emailed to ml-oncall@example.com, "
+        "lead@example.com (each address confirms its subscription first)." in plan
+    )
+    silent = render(parse_spec(ONE_STAGE, base_dir=tmp_path), [])
+    assert (
+        "Notifications: no email address is subscribed (notifications.emails is empty): job state changes and "
+        "serving alarms reach each stage's SNS topic only." in silent
+    )
+
+
+def test_an_empty_shipped_price_table_is_not_dated_beside_the_catalog(tmp_path):
+    from estate_runtime.pricing import load_prices
+
+    assert not load_prices().hourly  # the table ships no prices; its date would only read as a second review date
+    text = ONE_STAGE.replace("onDemand: {}", "provisioned: {modelUnits: 1}")
+    plan = render(parse_spec(text, base_dir=tmp_path), [])
+    assert load_prices().reviewed not in plan
+    assert "(the shipped price table lists none)" in plan

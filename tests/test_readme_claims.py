@@ -103,3 +103,29 @@ def test_each_construct_section_of_the_library_readme_describes_its_own_construc
         "BedrockCustomizationJobPolicy" not in sections["RftGrader"]
         and "trained model is retained" not in sections["RftGrader"]
     )
+
+
+def test_the_prices_examples_name_models_the_catalog_has_active_today():
+    """A `prices:` example in the documentation is copied into specs: it must name a base model a
+    new job can still use, not one past end of life (Claude 3 Haiku reached EOL on 2026-09-10)."""
+    import re
+
+    import yaml
+
+    from estate_runtime.catalog import load_catalog
+
+    root = Path(__file__).resolve().parent.parent
+    pages = [root / "README.md", *sorted((root / "docs").glob("**/*.md"))]
+    catalog = load_catalog()
+    named = []
+    for page in pages:
+        for block in re.findall(r"```yaml\n(.*?)```", page.read_text(), re.DOTALL):
+            prices = (yaml.safe_load(block) or {}).get("prices") if block.lstrip().startswith("prices:") else None
+            for model_id in prices or {}:
+                model = catalog.model(model_id)
+                assert model is not None, f"{page.name}: prices example names {model_id}, not in the catalog"
+                regions = {r for offer in model.customizations.values() for r in offer.regions}
+                states = {catalog.lifecycle(model_id, region)[0].status for region in regions}
+                assert "Active" in states, f"{page.name}: prices example names {model_id}, which is {states}"
+                named.append(model_id)
+    assert named, "no prices: example found in the documentation"

@@ -49,3 +49,13 @@ def partition_of(region: str) -> str:
 
 def closest_regions(name: str, limit: int = 3) -> list[str]:
     return closest(name, known_regions(), limit)
+
+
+def region_problem(name: str) -> str | None:
+    """Why ``name`` is not a region botocore knows, with the closest ones; None when it is one.
+    The spec's region fields and the commands' --region options say it the same way."""
+    if is_region(name):
+        return None
+    close = closest_regions(name)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"{name!r} is not an AWS region{hint}"

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from .regions import closest_regions, is_region, known_regions
+from .regions import known_regions, region_problem
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
@@ -102,10 +102,8 @@ def _check_account(value: Any) -> str:
 
 
 def _check_region(value: str) -> str:
-    if not is_region(value):
-        close = closest_regions(value)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"{value!r} is not an AWS region{hint}")
+    if (problem := region_problem(value)) is not None:
+        raise ValueError(problem)
     return value
 
 

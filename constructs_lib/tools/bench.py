@@ -584,6 +584,12 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
     if args.concurrency < 1 or args.repeats < 1:
         print("--concurrency and --repeats must be at least 1", file=sys.stderr)
         return 2
+    from ..spec.regions import region_problem
+
+    if args.region is not None and (problem := region_problem(args.region)) is not None:
+        # Before any request: every call to an endpoint that does not exist would fail alike.
+        print(f"--region: {problem}", file=sys.stderr)
+        return 1
     spec = None
     region = args.region
     try:

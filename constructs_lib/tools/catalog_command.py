@@ -235,7 +235,11 @@ def run_check(catalog: Catalog, client_for: Callable[[str], Any], out: TextIO, e
 
 
 def main(
-    check: bool, out: TextIO | None = None, err: TextIO | None = None, client_for: Callable[[str], Any] | None = None
+    check: bool,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    client_for: Callable[[str], Any] | None = None,
+    profile: str | None = None,
 ) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     catalog = load_catalog()
@@ -243,10 +247,24 @@ def main(
         out.write(render(catalog))
         return 0
     if client_for is None:
-        import boto3
+        import os
 
-        session = boto3.Session()
-        if session.get_credentials() is None:
+        import boto3
+        from botocore.exceptions import ProfileNotFound
+
+        try:
+            # An unknown profile named by --profile fails here, one named by AWS_PROFILE when credentials are read.
+            session = boto3.Session(profile_name=profile)
+            credentials = session.get_credentials()
+        except ProfileNotFound:
+            named = f"{profile!r} (--profile)" if profile else f"{os.environ.get('AWS_PROFILE', '')!r} (AWS_PROFILE)"
+            print(
+                f"bedrock-estate catalog --check: the AWS profile {named} is not in your AWS config or credentials "
+                "files; give one that is, with --profile or AWS_PROFILE (`aws configure list-profiles` lists them)",
+                file=err,
+            )
+            return 1
+        if credentials is None:
             print(
                 "bedrock-estate catalog --check: no AWS credentials found (environment, profile or role). "
                 "Set AWS_PROFILE or credentials for an account with bedrock:ListFoundationModels and "

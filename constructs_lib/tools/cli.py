@@ -13,7 +13,7 @@
                                                         latency and throughput of served models
     bedrock-estate gate --stage S [--served NAME] [--spec SPEC] [--out DIR]
                                                         run a stage's evaluation gate (exit 1 when it fails)
-    bedrock-estate catalog [--check]                    list the model catalog; --check compares it with Bedrock
+    bedrock-estate catalog [--check [--profile P]]      list the model catalog; --check compares it with Bedrock
     bedrock-estate --version                            print the installed version
 
 Every argument has --help text. Exit codes: 0 ok, 1 the input has problems (each named by
@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compare with Bedrock in each region the catalog names: ListFoundationModels, and GetFoundationModel for a "
         "catalog model the list leaves out (needs AWS credentials allowed both)",
+    )
+    catalog.add_argument(
+        "--profile",
+        default=None,
+        help="with --check: AWS profile to call Bedrock with (default: the environment's credentials)",
     )
     validate = commands.add_parser(
         "validate",
@@ -186,12 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
     from .gate import add_arguments as add_gate_arguments
 
     add_gate_arguments(gate)
+    for command in commands.choices.values():
+        # A command's own mistakes are answered with its own usage (main), not the top level's.
+        command.set_defaults(command_parser=command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        args.command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
 
     if args.command == "validate":
         return _validate(args)
@@ -203,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "catalog":
         from . import catalog_command
 
-        return catalog_command.main(args.check)
+        if args.profile is not None and not args.check:
+            args.command_parser.error("--profile applies to --check only (the listing reads no AWS account)")
+        return catalog_command.main(args.check, profile=args.profile)
     if args.command == "schema":
         print(json_schema_text(), end="")
         return 0
@@ -339,6 +351,19 @@ def _read_lines(path: str) -> list[bytes] | None:
     return None
 
 
+def _record_format(record: Any) -> str | None:
+    """The dataset format a record convert cannot read is in, when it is one of the known ones."""
+    if not isinstance(record, dict):
+        return None
+    if isinstance(record.get("messages"), list):
+        return "bedrock-conversation-2024" if "schemaVersion" in record else "messages"
+    if "input" in record:
+        return 'continued pre-training input ({"input"})'
+    if "image-ref" in record:
+        return 'image-caption ({"image-ref", "caption"})'
+    return None
+
+
 def _convert(args: argparse.Namespace) -> int:
     import json
     import os
@@ -346,21 +371,24 @@ def _convert(args: argparse.Namespace) -> int:
     from estate_runtime import datasets
 
     out_lines = []
-    problems = []
+    problems: list[tuple[int, str]] = []
+    records = 0
+    other_formats: dict[str, list[int]] = {}  # a format convert does not read -> its lines
     lines = _read_lines(args.file)
     if lines is None:
         return 1
     for number, raw in enumerate(lines, start=1):
         line, encoding_problem = datasets.decode_line(raw, first=number == 1)
         if encoding_problem is not None:
-            problems.append(f"{args.file}:{number}: {encoding_problem}")
+            problems.append((number, encoding_problem))
         if line is None or not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as err:
-            problems.append(f"{args.file}:{number}: not valid JSON: {err.msg}")
+            problems.append((number, f"not valid JSON: {err.msg}"))
             continue
+        records += 1
         usable = isinstance(record, dict) and (
             isinstance(record.get("prompt"), str)
             and isinstance(record.get("completion"), str)
@@ -368,23 +396,40 @@ def _convert(args: argparse.Namespace) -> int:
         )
         if isinstance(record, dict) and "reference_answer" in record:
             problems.append(
-                f"{args.file}:{number}: a reinforcement fine-tuning prompt (reference_answer): converting it would drop the "
-                "reference answer its grader scores against; a REINFORCEMENT_FINE_TUNING job takes these records as they are"
+                (
+                    number,
+                    "a reinforcement fine-tuning prompt (reference_answer): converting it would drop the reference answer "
+                    "its grader scores against; a REINFORCEMENT_FINE_TUNING job takes these records as they are",
+                )
             )
             continue
         if not usable:
-            problems.append(f'{args.file}:{number}: expected {{"prompt": str, "completion": str}}')
+            found = _record_format(record)
+            if found is not None:
+                other_formats.setdefault(found, []).append(number)  # said once for the file, below
+            else:
+                problems.append((number, 'expected {"prompt": str, "completion": str}'))
             continue
         if args.to == "messages":
             converted = datasets.to_messages(record, system=args.system)
             if args.prompts_only:
-                problems.append(f"{args.file}:{number}: --prompts-only applies to bedrock-conversation-2024 only")
+                problems.append((number, "--prompts-only applies to bedrock-conversation-2024 only"))
                 continue
         else:
             converted = datasets.to_conversation(record, system=args.system, include_answer=not args.prompts_only)
         out_lines.append(json.dumps(converted, ensure_ascii=False))
+    for found, numbers in other_formats.items():
+        if found == args.to:
+            message = f"{len(numbers)} of {records} records are {found} already; there is nothing to convert"
+        else:
+            message = (
+                f"{len(numbers)} of {records} records are {found}, which convert does not turn into {args.to}; it converts "
+                'prompt/completion records ({"prompt", "completion"}) to messages or bedrock-conversation-2024, '
+                "and messages records to bedrock-conversation-2024"
+            )
+        problems.append((numbers[0], message))
     if problems:
-        print("\n".join(problems), file=sys.stderr)
+        print("\n".join(f"{args.file}:{n}: {m}" for n, m in sorted(problems, key=lambda p: p[0])), file=sys.stderr)
         return 1
     if not out_lines:
         print(f"{args.file}: the file holds no records to convert", file=sys.stderr)

@@ -19,6 +19,7 @@ from typing import Any
 from estate_runtime.kinds.customization_job import KIND, CustomizationJobProperties
 
 from ..spec import EstateSpec, SpecError, StageSettings, load_spec
+from ..spec.loader import read_structure
 from ..spec.words import counted
 
 # Resource types worth naming in a plan, in the order they are listed.
@@ -178,6 +179,7 @@ def render(spec: EstateSpec, stacks: list[StackSummary], fetched_prices: Any = N
             f"stages {' → '.join(spec.stages)}; manual approval before: {approvals}; "
             f"reruns when a job completes: {'yes' if p.rerun_on_job_completion else 'no'}.",
         ]
+    lines += ["", _notifications(spec)]
     for s in spec.stage_settings():
         lines += ["", f"### {s.name}"]
         stage_stacks = [st for st in stacks if st.stage == s.name]
@@ -200,6 +202,21 @@ def render(spec: EstateSpec, stacks: list[StackSummary], fetched_prices: Any = N
         lines += _promotions(spec, s)
         lines += _serving(spec, s, fetched_prices)
     return "\n".join(lines) + "\n"
+
+
+def _notifications(spec: EstateSpec) -> str:
+    """Who hears of job state changes and alarms: each stage's topic, and the pipeline's, email the same addresses."""
+    emails = spec.notifications.emails
+    if not emails:
+        return (
+            "Notifications: no email address is subscribed (notifications.emails is empty): job state changes and "
+            "serving alarms reach each stage's SNS topic only."
+        )
+    pipeline = " (and the pipeline's notices)" if spec.pipeline is not None else ""
+    return (
+        f"Notifications: each stage's job state changes and serving alarms{pipeline} are emailed to "
+        f"{', '.join(emails)} (each address confirms its subscription first)."
+    )
 
 
 def _gate(spec: EstateSpec, stage: StageSettings) -> list[str]:
@@ -299,9 +316,15 @@ def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None)
         lines.append(f"| **{stage.name} provisioned total** | | | | | | | **{total}** | | |")
     prices = load_prices()
     if any(c is None for c in totals):
+        # An empty table's review date says nothing about these prices, and beside the catalog's would read as a second review of it.
+        table = (
+            f"the shipped price table, reviewed {prices.reviewed}, has none for them"
+            if prices.hourly
+            else "the shipped price table lists none"
+        )
         lines.append(
-            f"\nUnknown prices are never guessed: add yours under `prices` in the spec (the shipped table, reviewed {prices.reviewed}, "
-            "lists none), or read them with `bedrock-estate plan --prices aws` (AWS credentials)."
+            f"\nUnknown prices are never guessed: add yours under `prices` in the spec ({table}), "
+            "or read them with `bedrock-estate plan --prices aws` (AWS credentials)."
         )
     return lines
 
@@ -339,6 +362,10 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary], spec: EstateSpec | N
             source += f", teacher `{job.teacher.model}`"
         if job.rft_config is not None:
             source += f", {rft_grader_text(job.rft_config)}"
+        elif job.hyperparameters:
+            source += "; " + ", ".join(f"{name} {value}" for name, value in job.hyperparameters.items())
+        elif job.type != "DISTILLATION":  # distillation takes none
+            source += "; service defaults"
         notes = []
         if not job.catalog_checks:
             notes.append("**catalog checks off**: base model, region and hyperparameters unchecked")
@@ -398,7 +425,6 @@ def wanted_prices(spec: EstateSpec) -> tuple[dict[str, tuple[str, str]], dict[st
 
 def fetch_aws_prices(spec_path: str | Path, client_factory: Any = None) -> Any:
     """Prices from the AWS Price List API for what the spec leaves unpriced (needs credentials)."""
-    from ..spec.loader import read_structure
     from .aws_prices import read_prices
 
     structure = read_structure(spec_path)
@@ -471,7 +497,10 @@ def run(args: argparse.Namespace, client_factory: Any = None) -> int:
         )
         return 1
     fetched = None
-    if args.prices == "aws":
+    aws = args.prices == "aws"
+    # Nothing to read when the spec states the price of every provisioned serving entry.
+    structure = read_structure(spec_path) if aws else None
+    if aws and (structure is None or wanted_prices(structure)[0]):
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -496,14 +525,14 @@ def run(args: argparse.Namespace, client_factory: Any = None) -> int:
         return 1
     stacks: list[StackSummary] = []
     if not (args.assembly / "manifest.json").exists():
-        if fetched is None:
+        if not aws:
             print(f"{args.assembly}: no cloud assembly; run `make synth` first", file=sys.stderr)
             return 1
         print(f"{args.assembly}: no cloud assembly; the plan below is the spec's alone", file=sys.stderr)
     else:
         stacks = read_assembly(args.assembly)
         mismatch = assembly_mismatch(args.assembly, spec_path, spec, stacks)
-        if mismatch and fetched is None:
+        if mismatch and not aws:
             print(mismatch, file=sys.stderr)
             return 1
         if mismatch:
@@ -512,6 +541,12 @@ def run(args: argparse.Namespace, client_factory: Any = None) -> int:
     print(render(spec, stacks, fetched.table if fetched else None), end="")
     if fetched is not None:
         print(_aws_section(fetched), end="")
+    elif aws:
+        print(
+            "\n### Prices read from the AWS Price List API\n\nNothing to look up: the spec states the price of every "
+            "provisioned serving entry; the plan above uses them.\n",
+            end="",
+        )
     return 0
 
 

@@ -16,7 +16,6 @@ from estate_runtime.catalog import foundation_model_of, load_catalog
 from estate_runtime.kinds import JobNameParts
 from estate_runtime.kinds.customization_job import KIND, CustomizationJobAttributes, CustomizationJobProperties
 from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
-from estate_runtime.permissions import key_actions
 
 from ..machinery.references import StackEnvironment, environment_of, key_arn, role_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
@@ -210,54 +209,60 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: Customizati
     jobs = f"{bedrock}:{env.account}:model-customization-job/*"
     models = f"{bedrock}:{env.account}:custom-model/*"
     owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
-    grants.allow(
-        # Authorized on the base model and the custom model it creates (Service Authorization Reference).
-        actions=["bedrock:CreateModelCustomizationJob"],
-        resources=[f"{bedrock}::foundation-model/{props.base_model}", models],
+    # Authorized on the base model and the custom model it creates (Service Authorization Reference).
+    grants.allow_calls(
+        "create_model_customization_job", resources=[f"{bedrock}::foundation-model/{props.base_model}", models]
     )
-    grants.allow(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs])
+    grants.allow_calls("get_model_customization_job", resources=[jobs])
     # The handler reads the base model's (and teacher's) live lifecycle before creating the job (refusing past EOL).
     foundation = [f"{bedrock}::foundation-model/{props.base_model}"]
     if props.teacher:
         foundation.append(f"{bedrock}::foundation-model/{foundation_model_of(props.teacher)}")
-    grants.allow(actions=["bedrock:GetFoundationModel"], resources=sorted(set(foundation)))
+    grants.allow_calls("get_foundation_model", resources=sorted(set(foundation)))
     # Destructive calls only on what this estate stage created (its owner tag).
-    grants.allow(actions=["bedrock:StopModelCustomizationJob"], resources=[jobs], conditions=owned)
-    grants.allow(actions=["bedrock:DeleteCustomModel"], resources=[models], conditions=owned)
+    grants.allow_calls("stop_model_customization_job", resources=[jobs], conditions=owned)
+    grants.allow_calls("delete_custom_model", resources=[models], conditions=owned)
     # Tags: at creation only with the owner tag; later only on resources that carry it, never removing it.
-    grants.allow(
-        actions=["bedrock:TagResource"],
+    grants.allow_dependents(
+        "create_model_customization_job",
+        on="created",
         resources=[jobs, models],
         conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
     )
-    grants.allow(
-        actions=["bedrock:TagResource", "bedrock:UntagResource"],
+    grants.allow_calls(
+        "tag_resource",
+        "untag_resource",
         resources=[jobs, models],
         conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
     )
-    grants.allow_unscoped(
-        ["bedrock:ListModelCustomizationJobs"],
-        "ListModelCustomizationJobs supports no resource-level permissions; the handler lists running "
+    grants.allow_unscoped_calls(
+        "list_model_customization_jobs",
+        reason="ListModelCustomizationJobs supports no resource-level permissions; the handler lists running "
         "jobs only to name them when the concurrent-job quota is reached.",
     )
-    grants.allow(
-        actions=["iam:PassRole"],
+    grants.allow_dependents(
+        "create_model_customization_job",
+        on="passed-role",
         resources=[role_arn(props.role)],
         conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
     )
     if props.custom_model_key is not None:
         # Bedrock creates the new model's key grant under the caller's identity.
-        grants.allow(
-            actions=list(key_actions("bedrock:CreateModelCustomizationJob", "custom-model")),
+        grants.allow_dependents(
+            "create_model_customization_job",
+            on="key",
+            key="custom-model",
             resources=[key_arn(props.custom_model_key)],
             conditions={"StringEquals": {"kms:ViaService": f"bedrock.{env.region}.amazonaws.com"}},
         )
     for check in props.preflight:
         bucket_and_key = check["S3Uri"].removeprefix("s3://")
-        grants.allow(actions=["s3:GetObject"], resources=[f"arn:{env.partition}:s3:::{bucket_and_key}"])
+        grants.allow_calls("get_object", resources=[f"arn:{env.partition}:s3:::{bucket_and_key}"])
         if check.get("KmsKeyArn"):
-            grants.allow(
-                actions=["kms:Decrypt"],
+            grants.allow_dependents(
+                "get_object",
+                on="key",
+                key="dataset",
                 resources=[check["KmsKeyArn"]],
                 conditions={"StringEquals": {"kms:ViaService": f"s3.{env.region}.amazonaws.com"}},
             )

@@ -50,15 +50,17 @@ class EstateDataset(Construct):
         provider = EstateProvider.of(self, props.logging)
         grants = provider.serve(KIND)
         stack = Stack.of(self)
-        grants.allow(
-            actions=["s3:GetObject"],
+        grants.allow_calls(
+            "copy_object:source",
             resources=[f"arn:{stack.partition}:s3:::{asset.s3_bucket_name}/{asset.s3_object_key}"],
         )
-        writes = ["s3:PutObject"] + (["s3:DeleteObject"] if props.removal == "destroy" else [])
-        grants.allow(actions=writes, resources=[props.bucket.arn_for_objects(f"{props.prefix}*")])
+        writes = ["copy_object:target"] + (["delete_object"] if props.removal == "destroy" else [])
+        grants.allow_calls(*writes, resources=[props.bucket.arn_for_objects(f"{props.prefix}*")])
         if props.bucket.encryption_key is not None:
-            grants.allow(
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            grants.allow_dependents(
+                "copy_object:target",
+                on="key",
+                key="data",
                 resources=[props.bucket.encryption_key.key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
             )

@@ -164,22 +164,19 @@ class InvocationLogging(Construct):
             ),
         )
         grants = provider.serve(KIND)
-        grants.allow_unscoped(
-            [
-                "bedrock:GetModelInvocationLoggingConfiguration",
-                "bedrock:PutModelInvocationLoggingConfiguration",
-                "bedrock:DeleteModelInvocationLoggingConfiguration",
-            ],
-            "Get/Put/DeleteModelInvocationLoggingConfiguration act on the account's per-region "
+        grants.allow_unscoped_calls(
+            "get_model_invocation_logging_configuration",
+            "put_model_invocation_logging_configuration",
+            "delete_model_invocation_logging_configuration",
+            reason="Get/Put/DeleteModelInvocationLoggingConfiguration act on the account's per-region "
             "configuration and support no resource-level permissions.",
         )
         if self.delivery_role is not None:
-            grants.add(
-                iam.PolicyStatement(
-                    actions=["iam:PassRole"],
-                    resources=[self.delivery_role.role_arn],
-                    conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
-                )
+            grants.allow_dependents(
+                "put_model_invocation_logging_configuration",
+                on="passed-role",
+                resources=[self.delivery_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
             )
         self.provider = provider
 

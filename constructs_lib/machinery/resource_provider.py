@@ -29,6 +29,7 @@ from constructs import Construct
 
 import estate_runtime
 from estate_runtime.kinds import PROVIDER_QUERY_INTERVAL_SECONDS, PROVIDER_TOTAL_TIMEOUT_SECONDS, Kind, Properties
+from estate_runtime.permissions import PARTS_OF, dependents_of
 
 from ..compliance.nag import acknowledge, acknowledge_each, nag_spelling
 from ..foundation.estate_key import ensure_cloudwatch_logs_can_use
@@ -387,11 +388,7 @@ class KindGrants:
             properties=properties.to_cfn(),
         )
 
-    def add(self, *statements: iam.PolicyStatement) -> None:
-        """Grant the handler of this kind more permissions."""
-        self.policy.add_statements(*statements)
-
-    def allow(self, *, actions: list[str], resources: list[str], conditions: dict[str, Any] | None = None) -> None:
+    def _allow(self, *, actions: list[str], resources: list[str], conditions: dict[str, Any] | None = None) -> None:
         """Grant ``actions`` on ``resources`` (optionally under ``conditions``), once: a statement
         the policy already holds is not added again (the policy would drop the copy at synthesis)."""
         key = json.dumps([actions, resources, conditions], sort_keys=True)
@@ -399,20 +396,78 @@ class KindGrants:
             self._granted.add(key)
             self.policy.add_statements(iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions))
 
+    def allow_calls(self, *calls: str, resources: list[str], conditions: dict[str, Any] | None = None) -> None:
+        """Let the handler make ``calls`` on ``resources``: each is one of the kind's operations
+        (``"get_custom_model"``; ``"ram.tag_resource"`` where two services share the name;
+        ``"copy_object:target"`` for one part of a call authorized on two resources). The IAM
+        actions come from the kind's contract: a construct names what its handler does and where,
+        never an action, so grants and handler calls cannot drift apart."""
+        self._allow(actions=self._actions(calls), resources=resources, conditions=conditions)
+
+    def allow_unscoped_calls(self, *calls: str, reason: str, conditions: dict[str, Any] | None = None) -> None:
+        """:meth:`allow_calls` for calls that support no resource-level permissions (see :meth:`_allow_unscoped`)."""
+        self._allow_unscoped(self._actions(calls), reason, conditions=conditions)
+
+    def allow_dependents(
+        self,
+        *calls: str,
+        on: str,
+        key: str | None = None,
+        resources: list[str],
+        conditions: dict[str, Any] | None = None,
+    ) -> None:
+        """Grant what ``calls`` need beyond their own actions (``estate_runtime.permissions``'s
+        documented rows): ``on`` the ``created`` resources (tags on create), the ``custom-model``
+        (resource policies), the ``passed-role``, or a ``key`` (``custom-model``,
+        ``source-custom-model``, ``data``, ``dataset``) on ``resources``."""
+        self._allow(actions=self._dependent_actions(calls, on, key), resources=resources, conditions=conditions)
+
+    def allow_unscoped_dependents(self, *calls: str, reason: str) -> None:
+        """The dependent actions of ``calls`` that support no resource-level permissions."""
+        self._allow_unscoped(self._dependent_actions(calls, "no-resource", None), reason)
+
+    def _dependent_actions(self, calls: tuple[str, ...], on: str, key: str | None) -> list[str]:
+        actions: list[str] = []
+        for action in self._actions(calls):
+            for row in dependents_of(action):
+                if row.on == on and (key is None or row.key == key):
+                    actions += [a for a in row.actions if a not in actions]
+        if not actions:
+            raise ValueError(
+                f"{self.kind.type_name}: {', '.join(calls)} need nothing on {on}{f' ({key})' if key else ''}"
+            )
+        return actions
+
+    def _actions(self, calls: tuple[str, ...]) -> list[str]:
+        table = self.kind.iam_actions()
+        actions: list[str] = []
+        for call in calls:
+            name, _, part = call.partition(":")
+            service, _, operation = name.rpartition(".")
+            found = [(s, o) for (s, o) in table if o == operation and service in ("", s)]
+            if len(found) != 1:
+                raise ValueError(
+                    f"{self.kind.type_name} declares {'no' if not found else 'more than one'} call {name!r}; "
+                    f"it calls {', '.join(sorted(f'{s}.{o}' for s, o in table))}"
+                )
+            granted = PARTS_OF[found[0]][part] if part else table[found[0]]
+            actions += [a for a in granted if a not in actions]
+        return actions
+
     def spelling(self, value: str) -> str:
         """:func:`~constructs_lib.compliance.nag.nag_spelling` of ``value`` in this provider's stack."""
         if value not in self._spellings:
             self._spellings[value] = nag_spelling(self.provider, value)
         return self._spellings[value]
 
-    def allow_unscoped(self, actions: list[str], reason: str, conditions: dict[str, Any] | None = None) -> None:
+    def _allow_unscoped(self, actions: list[str], reason: str, conditions: dict[str, Any] | None = None) -> None:
         """Grant actions that support no resource-level permissions (``Resource: *``), saying why,
         optionally narrowed by ``conditions``.
 
         The policy's one ``AwsSolutions-IAM5[Resource::*]`` finding is acknowledged with every
         reason given so far, so the audit trail lists each unscoped action's justification.
         """
-        self.allow(actions=actions, resources=["*"], conditions=conditions)
+        self._allow(actions=actions, resources=["*"], conditions=conditions)
         if reason not in self._unscoped_reasons:
             self._unscoped_reasons.append(reason)
         reasons = " ".join(self._unscoped_reasons)

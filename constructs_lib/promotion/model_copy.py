@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from aws_cdk import Stack
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from estate_runtime.kinds import JobNameParts
 from estate_runtime.kinds.model_copy import KIND, CopySource, ModelCopyAttributes, ModelCopyProperties
 from estate_runtime.naming import OWNER_TAG, JobNames
-from estate_runtime.permissions import key_actions
 
 from ..compliance.nag import nag_spelling
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
@@ -90,57 +88,54 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
     source_models = f"arn:{stack.partition}:bedrock:{props.source_region}:{props.source_account}:custom-model/*"
     source_keys = f"arn:{stack.partition}:kms:{props.source_region}:{props.source_account}:key/*"
     owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
-    grants.add(iam.PolicyStatement(actions=["bedrock:CreateModelCopyJob"], resources=[source_models, models]))
+    grants.allow_calls("create_model_copy_job", resources=[source_models, models])
     # The copy is created with its tags (the owner tag among them); only such copies may be deleted.
-    grants.add(
-        iam.PolicyStatement(
-            actions=["bedrock:TagResource"],
-            resources=[models],
-            conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
-        )
+    grants.allow_dependents(
+        "create_model_copy_job",
+        on="created",
+        resources=[models],
+        conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
     )
     # Tags changed in place: only on copies this stage owns, never the owner tag itself.
-    grants.add(
-        iam.PolicyStatement(
-            actions=["bedrock:TagResource", "bedrock:UntagResource"],
-            resources=[models],
-            conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
-        )
+    grants.allow_calls(
+        "tag_resource",
+        "untag_resource",
+        resources=[models],
+        conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
     )
-    grants.add(iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[models]))
+    grants.allow_calls("get_custom_model", resources=[models])
     # The base model's live lifecycle here, read before a copy is made (refusing past EOL).
     base = f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{props.base_model or '*'}"
-    grants.add(iam.PolicyStatement(actions=["bedrock:GetFoundationModel"], resources=[base]))
-    grants.add(iam.PolicyStatement(actions=["bedrock:DeleteCustomModel"], resources=[models], conditions=owned))
-    grants.allow_unscoped(
-        ["bedrock:ListModelCopyJobs", "bedrock:ListCustomModels"],
-        "Bedrock's list actions take no resource; the handler finds its copy job by target name and "
+    grants.allow_calls("get_foundation_model", resources=[base])
+    grants.allow_calls("delete_custom_model", resources=[models], conditions=owned)
+    grants.allow_unscoped_calls(
+        "list_model_copy_jobs",
+        "list_custom_models",
+        reason="Bedrock's list actions take no resource; the handler finds its copy job by target name and "
         "the shared model by its owner account and name.",
     )
     # Copy jobs run as the caller: it needs this stage's key to encrypt the copy (Bedrock creates
     # the copy's key grant under the caller's identity)...
-    grants.add(
-        iam.PolicyStatement(
-            actions=list(key_actions("bedrock:CreateModelCopyJob", "custom-model")),
-            resources=[props.key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
-        )
+    grants.allow_dependents(
+        "create_model_copy_job",
+        on="key",
+        key="custom-model",
+        resources=[props.key.key_arn],
+        conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
     )
     # ...and to decrypt the shared model with the owner's key. Its ARN lives in the owner account,
     # so the grant names that account's keys in its region; the owner's key policy admits only its
     # custom-model key, through Bedrock in the two regions involved.
-    grants.add(
-        iam.PolicyStatement(
-            actions=list(key_actions("bedrock:CreateModelCopyJob", "source-custom-model")),
-            resources=[source_keys],
-            conditions={
-                "StringEquals": {
-                    "kms:ViaService": sorted(
-                        {f"bedrock.{r}.amazonaws.com" for r in (stack.region, props.source_region)}
-                    )
-                }
-            },
-        )
+    grants.allow_dependents(
+        "create_model_copy_job",
+        on="key",
+        key="source-custom-model",
+        resources=[source_keys],
+        conditions={
+            "StringEquals": {
+                "kms:ViaService": sorted({f"bedrock.{r}.amazonaws.com" for r in (stack.region, props.source_region)})
+            }
+        },
     )
     findings = [
         (

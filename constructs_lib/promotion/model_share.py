@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aws_cdk import Stack
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from estate_runtime.kinds import JobNameParts
@@ -96,61 +95,58 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelShareProps) -> 
     }
     principals_context = {"StringEquals": {"ram:Principal": accounts, **tagged}, **internal_only}
     for conditions in (resources_context, principals_context):
-        grants.allow_unscoped(["ram:CreateResourceShare"], create_reason, conditions=conditions)
+        grants.allow_unscoped_calls("create_resource_share", reason=create_reason, conditions=conditions)
     own_shares = {"StringLike": {"ram:ResourceShareName": f"{props.share_name_prefix}*"}}
     internal = {"Bool": {"ram:AllowsExternalPrincipals": "false"}}
-    grants.add(
-        iam.PolicyStatement(
-            actions=["ram:AssociateResourceShare"],
-            resources=[shares],
-            conditions={**own_shares, "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel"}, **internal},
-        )
+    grants.allow_calls(
+        "associate_resource_share",
+        resources=[shares],
+        conditions={**own_shares, "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel"}, **internal},
     )
-    grants.add(
-        iam.PolicyStatement(
-            actions=["ram:AssociateResourceShare"],
-            resources=[shares],
-            conditions={**own_shares, "StringEquals": {"ram:Principal": accounts}, **internal},
-        )
+    grants.allow_calls(
+        "associate_resource_share",
+        resources=[shares],
+        conditions={**own_shares, "StringEquals": {"ram:Principal": accounts}, **internal},
     )
-    grants.add(
-        iam.PolicyStatement(
-            actions=["ram:DisassociateResourceShare", "ram:DeleteResourceShare"],
-            resources=[shares],
-            conditions=own_shares,
-        )
+    owned_shares = {**own_shares, "StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
+    grants.allow_calls(
+        "disassociate_resource_share", "delete_resource_share", resources=[shares], conditions=own_shares
     )
-    grants.add(
-        iam.PolicyStatement(actions=["ram:TagResource"], resources=[shares], conditions={"StringEquals": tagged})
+    grants.allow_dependents(
+        "create_resource_share", on="created", resources=[shares], conditions={"StringEquals": tagged}
     )
     # Tags changed in place: only on this stage's own shares, never the owner tag itself.
-    grants.add(
-        iam.PolicyStatement(
-            actions=["ram:TagResource", "ram:UntagResource"],
-            resources=[shares],
-            conditions={
-                **own_shares,
-                "StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner},
-                "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]},
-            },
-        )
+    grants.allow_calls(
+        "ram.tag_resource",
+        "ram.untag_resource",
+        resources=[shares],
+        conditions={**owned_shares, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
     )
-    grants.allow_unscoped(
-        ["ram:GetResourceShares", "ram:GetResourceShareAssociations", "bedrock:ListCustomModels"],
-        "RAM's read actions and Bedrock's ListCustomModels take no resource; the handler finds its own "
-        "share by name, and the Bedrock user guide's sharing prerequisites list ListCustomModels.",
+    grants.allow_unscoped_calls(
+        "get_resource_shares",
+        "get_resource_share_associations",
+        reason="RAM's read actions take no resource; the handler finds its own share by name.",
     )
     # Bedrock's side of sharing (user guide, "Share a model for another account to use"): RAM
     # reads and writes the model's resource policy as the caller, only on this stage's own models.
-    grants.add(iam.PolicyStatement(actions=["bedrock:GetCustomModel", "bedrock:GetResourcePolicy"], resources=[models]))
-    grants.add(
-        iam.PolicyStatement(
-            actions=["bedrock:PutResourcePolicy", "bedrock:DeleteResourcePolicy"],
-            resources=[models],
-            conditions={"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}},
-        )
+    sharing = (
+        "create_resource_share",
+        "associate_resource_share",
+        "disassociate_resource_share",
+        "delete_resource_share",
     )
-    grants.add(iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
+    grants.allow_unscoped_dependents(
+        *sharing,
+        reason="The Bedrock user guide's sharing prerequisites list ListCustomModels, which takes no resource.",
+    )
+    grants.allow_calls("get_custom_model", resources=[models])
+    grants.allow_dependents(
+        *sharing,
+        on="custom-model",
+        resources=[models],
+        conditions={"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}},
+    )
+    grants.allow_calls("get_model_customization_job", resources=[jobs])
     grants.acknowledge(
         [
             (

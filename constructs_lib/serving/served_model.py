@@ -23,7 +23,6 @@ from estate_runtime.kinds.custom_model_deployment import CustomModelDeploymentPr
 from estate_runtime.kinds.provisioned_throughput import ProvisionedThroughputProperties
 from estate_runtime.kinds.serving_common import ServedModelSource, ServingAttributes, ServingProperties
 from estate_runtime.naming import OWNER_TAG, JobNames
-from estate_runtime.permissions import key_actions
 from estate_runtime.pricing import Cost, commitment_problems, cost, load_prices
 
 from ..customization.customization_job import CustomizationJob
@@ -238,32 +237,36 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModel
     served = f"{bedrock}:provisioned-model/*" if provisioned else f"{bedrock}:custom-model-deployment/*"
     models = f"{bedrock}:custom-model/*"
     base = f"{here}::foundation-model/{base_model or '*'}"
-    noun = "ProvisionedModelThroughput" if provisioned else "CustomModelDeployment"
-    create, update = f"bedrock:Create{noun}", f"bedrock:Update{noun}"
+    noun = "provisioned_model_throughput" if provisioned else "custom_model_deployment"
+    create, update = f"create_{noun}", f"update_{noun}"
     owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
     # Create and update are authorized on the model served (and, for throughput, its base model);
     # update and delete only on what this estate stage created (its owner tag).
     model_types = [models, base] if provisioned else [models]
-    grants.allow(actions=[create, update], resources=model_types)
-    grants.allow(actions=[update, f"bedrock:Delete{noun}"], resources=[served], conditions=owned)
-    grants.allow(actions=[f"bedrock:Get{noun}"], resources=[served])
-    grants.allow(
-        actions=["bedrock:TagResource"],
+    grants.allow_calls(create, update, resources=model_types)
+    grants.allow_calls(update, f"delete_{noun}", resources=[served], conditions=owned)
+    grants.allow_calls(f"get_{noun}", resources=[served])
+    grants.allow_dependents(
+        create,
+        on="created",
         resources=[served],
         conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
     )
-    grants.allow(
-        actions=["bedrock:TagResource", "bedrock:UntagResource"],
+    grants.allow_calls(
+        "tag_resource",
+        "untag_resource",
         resources=[served],
         conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
     )
-    grants.allow(actions=["bedrock:GetCustomModel"], resources=[models])
+    grants.allow_calls("get_custom_model", resources=[models])
     # The handler reads the served model's base model lifecycle before creating (refusing past EOL).
-    grants.allow(actions=["bedrock:GetFoundationModel"], resources=[base])
-    grants.allow(actions=["bedrock:GetModelCustomizationJob"], resources=[f"{bedrock}:model-customization-job/*"])
+    grants.allow_calls("get_foundation_model", resources=[base])
+    grants.allow_calls("get_model_customization_job", resources=[f"{bedrock}:model-customization-job/*"])
     # Serving a model encrypted with a customer managed key needs its use through Bedrock.
-    grants.allow(
-        actions=list(key_actions(create, "custom-model")),
+    grants.allow_dependents(
+        create,
+        on="key",
+        key="custom-model",
         resources=[key_arn(props.custom_model_key)],
         conditions={"StringEquals": {"kms:ViaService": f"bedrock.{env.region}.amazonaws.com"}},
     )

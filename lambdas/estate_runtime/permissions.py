@@ -25,7 +25,7 @@ from typing import Literal
 from . import kinds
 
 ACTION_OF: dict[tuple[str, str], tuple[str, ...]] = {
-    ("s3", "copy_object"): ("s3:GetObject", "s3:PutObject"),
+    ("s3", "copy_object"): ("s3:GetObject", "s3:PutObject"),  # see PARTS_OF: the source, then the target
     ("s3", "head_object"): ("s3:GetObject",),
     ("s3", "list_objects_v2"): ("s3:ListBucket",),
     # Amazon Bedrock API Reference, "ConverseStream" (read 2026-11-23): "This operation requires
@@ -34,6 +34,14 @@ ACTION_OF: dict[tuple[str, str], tuple[str, ...]] = {
 }
 """(boto3 service, operation) -> IAM actions, where they differ from ``<service>:<OperationName>``."""
 
+PARTS_OF: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
+    # Amazon S3 user guide, "CopyObject" (read 2026-11-23): read access to the source object and
+    # write access to the target; each part is granted on its own resources.
+    ("s3", "copy_object"): {"source": ("s3:GetObject",), "target": ("s3:PutObject",)},
+}
+"""(boto3 service, operation) -> its parts, where one call is authorized on two resources with
+different actions; a construct grants ``operation:part`` on each part's resources."""
+
 ONLY_WHEN: dict[tuple[str, str, str], tuple[str, str | None]] = {
     row: condition for kind in kinds.ALL for row, condition in kind.only_when().items()
 }
@@ -41,7 +49,7 @@ ONLY_WHEN: dict[tuple[str, str, str], tuple[str, str | None]] = {
 resources whose property has that value (``None``: whose property is present), so its role holds
 the permission exactly then. Each kind declares its own (``Kind.conditional``)."""
 
-KeyRole = Literal["custom-model", "data", "source-custom-model"]
+KeyRole = Literal["custom-model", "data", "dataset", "source-custom-model"]
 
 
 @dataclass(frozen=True)
@@ -54,16 +62,17 @@ class DependentPermission:
     actions: tuple[str, ...]
     """What the caller must also be allowed."""
 
-    on: Literal["key", "passed-role", "custom-model", "created"]
+    on: Literal["key", "passed-role", "custom-model", "created", "no-resource"]
     """What ``actions`` apply to: a KMS key (see ``key``), the role passed in the request, the
-    custom models involved, or the resources the call creates (tags on create)."""
+    custom models involved, the resources the call creates (tags on create), or nothing (actions
+    that support no resource-level permissions)."""
 
     source: str
     """The documentation it comes from and when it was read."""
 
     key: KeyRole | None = None
     """For ``on="key"``: which of the estate's keys (the stage's custom-model key, its data key,
-    or the key of a model an earlier stage shared)."""
+    the key of a dataset already in S3, or the key of a model an earlier stage shared)."""
 
     via_service: str | None = None
     """For keys: the service the use is limited to (``kms:ViaService``)."""
@@ -115,6 +124,15 @@ DEPENDENT_PERMISSIONS: tuple[DependentPermission, ...] = (
         actions=("kms:GenerateDataKey", "kms:Decrypt"),
         on="key",
         key="data",
+        via_service="s3",
+        source=_S3_KMS,
+    ),
+    DependentPermission(
+        # The pre-flight read of a dataset already in S3 under a customer managed key.
+        operation="s3:GetObject",
+        actions=("kms:Decrypt",),
+        on="key",
+        key="dataset",
         via_service="s3",
         source=_S3_KMS,
     ),
@@ -212,13 +230,14 @@ DEPENDENT_PERMISSIONS: tuple[DependentPermission, ...] = (
     ),
     DependentPermission(
         operation="ram:CreateResourceShare",
-        actions=(
-            "bedrock:GetCustomModel",
-            "bedrock:ListCustomModels",
-            "bedrock:GetResourcePolicy",
-            "bedrock:PutResourcePolicy",
-        ),
+        actions=("bedrock:GetCustomModel", "bedrock:GetResourcePolicy", "bedrock:PutResourcePolicy"),
         on="custom-model",
+        source=_SHARE_PREREQUISITES,
+    ),
+    DependentPermission(
+        operation="ram:CreateResourceShare",
+        actions=("bedrock:ListCustomModels",),
+        on="no-resource",
         source=_SHARE_PREREQUISITES,
     ),
     DependentPermission(

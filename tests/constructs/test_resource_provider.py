@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 import pytest
 from aws_cdk import assertions
-from aws_cdk import aws_iam as iam
 
 from constructs_lib import EstateKey, EstateKeyProps, EstateProvider, ProviderLogging, add_nag_packs
 from estate_runtime.kinds import Kind, Properties
@@ -27,7 +26,7 @@ def example_kind(type_name: str) -> Kind[ExampleProperties]:
         type_name=type_name,
         handler=".kinds.example.handler:Example",
         properties=ExampleProperties,
-        operations={},
+        operations={"s3": ("get_bucket_tagging",)},
     )
 
 
@@ -41,9 +40,7 @@ def build(tmp_path, *, kinds: list[str], resources: int):
         for index in range(resources):
             provider = EstateProvider.of(stack, logging)
             grants = provider.serve(example_kind(kind))
-            grants.add(
-                iam.PolicyStatement(actions=["s3:GetBucketTagging"], resources=[f"arn:aws:s3:::{kind.lower()[8:]}"])
-            )
+            grants.allow_calls("get_bucket_tagging", resources=[f"arn:aws:s3:::{kind.lower()[8:]}"])
             grants.resource(stack, f"{kind[8:]}{index}", ExampleProperties(name=f"{kind[8:]}{index}"))
     add_nag_packs(app)
     app.synth()  # raises on any unacknowledged finding
@@ -111,7 +108,7 @@ def test_a_kinds_resources_carry_its_type_and_its_serialized_properties():
     key = EstateKey(stack, "Key", EstateKeyProps(alias="example-dev/data", description="test"))
     provider = EstateProvider.of(stack, ProviderLogging(log_group_prefix="/example-dev/", log_key=key))
     grants = provider.serve(example_kind("Custom::Example"))
-    grants.add(iam.PolicyStatement(actions=["s3:GetBucketTagging"], resources=["arn:aws:s3:::example"]))
+    grants.allow_calls("get_bucket_tagging", resources=["arn:aws:s3:::example"])
     grants.resource(stack, "Example", ExampleProperties(name="first"))
     [(_, rendered)] = assertions.Template.from_stack(stack).find_resources("Custom::Example").items()
     assert rendered["Properties"] == {"ServiceToken": stack.resolve(provider.service_token), "Name": "first"}
@@ -122,3 +119,14 @@ def test_a_kinds_resources_carry_its_type_and_its_serialized_properties():
 
     with pytest.raises(TypeError, match="Custom::Example takes ExampleProperties, not OtherProperties"):
         grants.resource(stack, "Wrong", OtherProperties(name="x"))
+
+
+def test_a_construct_grants_its_kinds_calls_never_actions_it_spells():
+    stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="111111111111", region="us-west-2"))
+    key = EstateKey(stack, "Key", EstateKeyProps(alias="example-dev/data", description="test"))
+    grants = EstateProvider.of(stack, ProviderLogging(log_group_prefix="/example-dev/", log_key=key)).serve(
+        example_kind("Custom::Example")
+    )
+    with pytest.raises(ValueError, match="declares no call 'get_object'; it calls s3.get_bucket_tagging"):
+        grants.allow_calls("get_object", resources=["arn:aws:s3:::example/*"])
+    assert not hasattr(grants, "add") and not hasattr(grants, "allow")  # no way around the contract

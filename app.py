@@ -18,8 +18,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 import aws_cdk as cdk  # noqa: E402 - after the environment jsii reads
 
 from constructs_lib.spec import SpecError, load_spec  # noqa: E402
+from constructs_lib.spec.assembly_record import record_spec  # noqa: E402
 from constructs_lib.spec.loader import CDK_MISSING_HINT  # noqa: E402
-from constructs_lib.tools.plan import record_spec  # noqa: E402
 from stacks.estate import BUILDS, build_estate  # noqa: E402
 from stacks.estate_stage import EstateStage  # noqa: E402
 

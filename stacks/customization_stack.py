@@ -25,7 +25,11 @@ from constructs_lib.customization.job_events import (
     JobStateNotifications,
     JobStateNotificationsProps,
 )
-from constructs_lib.customization.job_request import (
+from constructs_lib.customization.rft_grader import RftGrader, RftGraderProps
+from constructs_lib.foundation.customization_role import vpc_access_statements
+from constructs_lib.machinery.resource_provider import ProviderLogging
+from constructs_lib.spec import EstateSpec, StageSettings
+from constructs_lib.spec.job_request import (
     CUSTOM_MODEL_KEY,
     INVOCATION_LOGS,
     DatasetSource,
@@ -33,12 +37,8 @@ from constructs_lib.customization.job_request import (
     RftRequest,
     preflight_check,
 )
-from constructs_lib.customization.rft_grader import RftGrader, RftGraderProps
-from constructs_lib.foundation.customization_role import vpc_access_statements
-from constructs_lib.machinery.conversions import log_retention, removal_policy
-from constructs_lib.machinery.resource_provider import ProviderLogging
-from constructs_lib.spec import EstateSpec, StageSettings
 from estate_runtime.catalog import load_catalog
+from stacks.spec_values import log_retention, removal_policy
 
 from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack
 

@@ -17,8 +17,8 @@ from constructs_lib.foundation.estate_key import EstateKey, EstateKeyProps
 from constructs_lib.foundation.notification_topic import NotificationTopic, NotificationTopicProps
 from constructs_lib.foundation.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.invocation_logging.invocation_logging import InvocationLogging, InvocationLoggingProps
-from constructs_lib.machinery.conversions import log_retention, removal_policy
 from constructs_lib.spec import StageSettings
+from stacks.spec_values import log_retention, removal_policy
 
 # Key prefixes inside the buckets; the service role's access is scoped to them.
 DATASETS_PREFIX = "datasets/"

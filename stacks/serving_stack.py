@@ -8,7 +8,6 @@ from aws_cdk import ArnFormat, CfnOutput, Stack
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.machinery.conversions import log_retention, removal_policy
 from constructs_lib.machinery.resource_provider import ProviderLogging
 from constructs_lib.promotion.model_copy import ModelCopy, ModelCopyProps
 from constructs_lib.promotion.model_share import ModelShare, ModelShareProps
@@ -18,6 +17,7 @@ from constructs_lib.serving.serving_monitoring import MonitoredModel, ServingMon
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Serving
 from estate_runtime.naming import JobNames, content_hash
+from stacks.spec_values import log_retention, removal_policy
 
 from .foundation_stack import FoundationRefs, FoundationStack
 

@@ -85,8 +85,8 @@ def _assembly(tmp_path, stages):
 
 
 def test_plan_refuses_an_assembly_synthesized_from_an_earlier_version_of_the_spec(tmp_path, capsys):
+    from constructs_lib.spec.assembly_record import record_spec
     from constructs_lib.tools.plan import main as plan_main
-    from constructs_lib.tools.plan import record_spec
 
     spec_file = tmp_path / "estate.yaml"
     spec_file.write_text(ONE_STAGE)
@@ -120,7 +120,7 @@ def test_app_py_records_the_spec_in_the_assembly(tmp_path, monkeypatch):
     from pathlib import Path
 
     import stacks.estate
-    from constructs_lib.tools.plan import SPEC_RECORD, spec_digest
+    from constructs_lib.spec.assembly_record import SPEC_RECORD, spec_digest
 
     spec_file = tmp_path / "estate.yaml"
     spec_file.write_text(ONE_STAGE)

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from constructs_lib.customization.job_request import job_names_for
+from constructs_lib.spec.job_request import job_names_for
 from constructs_lib.tools.verify import run
 
 from .conftest import DEFAULT_FIXTURE, FIXTURES

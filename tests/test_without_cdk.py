@@ -25,7 +25,7 @@ import constructs_lib, constructs_lib.spec, constructs_lib.tools
 modules = [m.name for package in (constructs_lib.spec, constructs_lib.tools) for m in pkgutil.iter_modules(package.__path__, package.__name__ + ".")]
 assert {"constructs_lib.tools.cli", "constructs_lib.tools.plan", "constructs_lib.tools.verify", "constructs_lib.tools.gate",
         "constructs_lib.tools.bench", "constructs_lib.tools.catalog_command", "constructs_lib.spec.loader"} <= set(modules), modules
-for name in [*modules, "constructs_lib.customization.job_request"]:
+for name in [*modules, "constructs_lib.spec.job_request"]:
     importlib.import_module(name)
 import estate_runtime.catalog, estate_runtime.naming, estate_runtime.permissions, estate_runtime.entry
 spec = constructs_lib.spec.load_spec("tests/fixtures/estates/default.yaml")

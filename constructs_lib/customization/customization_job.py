@@ -20,7 +20,7 @@ from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_na
 from ..machinery.references import StackEnvironment, environment_of, key_arn, role_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import fail_synthesis_on
-from .job_request import api_number
+from ..spec.job_request import api_number
 
 
 @dataclass(frozen=True, kw_only=True)

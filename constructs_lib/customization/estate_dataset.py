@@ -13,7 +13,7 @@ from constructs import Construct
 from estate_runtime.kinds.dataset import KIND, DatasetAttributes, DatasetProperties
 
 from ..machinery.resource_provider import EstateProvider, ProviderLogging
-from .job_request import file_sha256
+from ..spec.job_request import file_sha256
 
 
 @dataclass(frozen=True, kw_only=True)

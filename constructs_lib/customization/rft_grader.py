@@ -40,7 +40,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ..compliance.nag import acknowledge, acknowledge_each
-from ..foundation.estate_key import ensure_cloudwatch_logs_can_use
+from ..machinery.log_keys import ensure_cloudwatch_logs_can_use
 from ..machinery.resource_provider import HANDLER_RUNTIME, ProviderLogging
 
 DEFAULT_TIMEOUT = Duration.minutes(5)

@@ -32,7 +32,7 @@ from estate_runtime.kinds import PROVIDER_QUERY_INTERVAL_SECONDS, PROVIDER_TOTAL
 from estate_runtime.permissions import PARTS_OF, dependents_of
 
 from ..compliance.nag import acknowledge, acknowledge_each, nag_spelling
-from ..foundation.estate_key import ensure_cloudwatch_logs_can_use
+from .log_keys import ensure_cloudwatch_logs_can_use
 
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
 

@@ -149,6 +149,45 @@ def _text(content: Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Prompt:
+    id: str
+    task: str
+    prompt: str
+    max_tokens: int = DEFAULT_MAX_TOKENS
+
+
+def parse_prompts(text: str, source: str) -> list[Prompt]:
+    """Prompts for latency (bench, and a gate's ``latency.prompts``): JSONL, one
+    ``{"id", "task", "prompt", "maxTokens"?}`` a line (only ``prompt`` is required)."""
+    prompts = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise GateFileError(f"{source}:{number}: not valid JSON: {error.msg}") from None
+        if not isinstance(record, dict) or not isinstance(record.get("prompt"), str) or not record["prompt"].strip():
+            raise GateFileError(
+                f'{source}:{number}: expected {{"prompt": str, "id"?: str, "task"?: str, "maxTokens"?: int}}'
+            )
+        max_tokens = record.get("maxTokens", DEFAULT_MAX_TOKENS)
+        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+            raise GateFileError(f"{source}:{number}: maxTokens must be a positive integer")
+        prompts.append(
+            Prompt(
+                str(record.get("id", f"prompt-{number}")),
+                str(record.get("task", "unspecified")),
+                record["prompt"],
+                max_tokens,
+            )
+        )
+    if not prompts:
+        raise GateFileError(f"{source}: no prompts")
+    return prompts
+
+
 def parse_references(text: str, source: str) -> list[Reference]:
     """The reference file's items; raises :class:`GateFileError` naming the first bad line."""
     items: list[Reference] = []
@@ -235,8 +274,6 @@ def read_gate_file(base_dir: Path, relative: str) -> str:
 def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
     """Cross checks of every stage's gate: entries it names exist, the stage serves something, the
     files exist and parse."""
-    from ..tools.bench import BenchError, parse_prompts
-
     problems: list[LocatedProblem] = []
     for stage_name, stage in spec.stages.items():
         gate = stage.gate
@@ -262,7 +299,7 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
         if gate.latency is not None and gate.latency.prompts is not None:
             try:
                 parse_prompts(read_gate_file(base_dir, gate.latency.prompts), gate.latency.prompts)
-            except (GateFileError, BenchError) as error:
+            except GateFileError as error:
                 problems.append(LocatedProblem((*loc, "latency", "prompts"), str(error)))
         if gate.quality is not None:
             try:

@@ -14,7 +14,7 @@ from .promotion import PromotionSource, PromotionTarget, promotion_graph
 from .types import Removal, SpecModel
 
 if TYPE_CHECKING:
-    from ..customization.job_request import JobRequest
+    from .job_request import JobRequest
     from .model import EstateSpec, InvocationLogging, Job, Promotion, Retention, Serving
 
 
@@ -27,7 +27,7 @@ def resolve_stage(spec: EstateSpec, name: str, base_dir: Path | None = None) -> 
     names_of: Callable[[str, str], JobNames] | None = None
     requests: dict[str, JobRequest] = {}
     if base_dir is not None:
-        from ..customization.job_request import job_request
+        from .job_request import job_request
 
         requests = {job: job_request(spec, name, job, base_dir) for job in stage.jobs}
 

@@ -47,11 +47,11 @@ from typing import Any
 
 from estate_runtime.naming import StageNames
 
+from ..spec.gates import GateFileError, Prompt, parse_prompts
 from .deployed import StackUnreadable, stack_outputs
 
 LATENCIES = ("standard", "optimized")
 TIERS = ("priority", "default", "flex", "reserved")  # botocore 1.44.5 ServiceTierType
-DEFAULT_MAX_TOKENS = 512
 CSV_FIELDS = (
     "index",
     "target",
@@ -87,14 +87,6 @@ class Target:
     base_model: str | None = None  # for prices, when known
     hourly: float | None = None  # provisioned throughput: USD per hour for the entry, when the spec prices it
     hourly_source: str | None = None
-
-
-@dataclass(frozen=True)
-class Prompt:
-    id: str
-    task: str
-    prompt: str
-    max_tokens: int = DEFAULT_MAX_TOKENS
 
 
 @dataclass
@@ -198,36 +190,6 @@ def resolve_targets(
 def shipped_prompts() -> list[Prompt]:
     text = (resources.files(__package__) / "bench_prompts.jsonl").read_text(encoding="utf-8")
     return parse_prompts(text, "bench_prompts.jsonl (shipped)")
-
-
-def parse_prompts(text: str, source: str) -> list[Prompt]:
-    """JSONL, one ``{"id", "task", "prompt", "maxTokens"?}`` a line (only ``prompt`` is required)."""
-    prompts = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise BenchError(f"{source}:{number}: not valid JSON: {error.msg}") from None
-        if not isinstance(record, dict) or not isinstance(record.get("prompt"), str) or not record["prompt"].strip():
-            raise BenchError(
-                f'{source}:{number}: expected {{"prompt": str, "id"?: str, "task"?: str, "maxTokens"?: int}}'
-            )
-        max_tokens = record.get("maxTokens", DEFAULT_MAX_TOKENS)
-        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
-            raise BenchError(f"{source}:{number}: maxTokens must be a positive integer")
-        prompts.append(
-            Prompt(
-                str(record.get("id", f"prompt-{number}")),
-                str(record.get("task", "unspecified")),
-                record["prompt"],
-                max_tokens,
-            )
-        )
-    if not prompts:
-        raise BenchError(f"{source}: no prompts")
-    return prompts
 
 
 def load_prices(path: str | None) -> dict[str, dict[str, Any]]:
@@ -622,7 +584,7 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
             clock=clock,
             progress=not args.no_progress,
         )
-    except BenchError as error:
+    except (BenchError, GateFileError) as error:
         print(error, file=sys.stderr)
         return 1
     except NoCredentialsError:

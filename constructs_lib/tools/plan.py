@@ -19,6 +19,7 @@ from typing import Any
 from estate_runtime.kinds.customization_job import KIND, CustomizationJobProperties
 
 from ..spec import EstateSpec, SpecError, StageSettings, load_spec
+from ..spec.assembly_record import SPEC_RECORD, spec_digest
 from ..spec.loader import read_structure
 from ..spec.words import counted
 
@@ -84,27 +85,6 @@ def _job_names(template: dict[str, Any]) -> dict[str, str]:
             parts = CustomizationJobProperties.parse_field(props, "name_parts")
             names[parts.readable] = CustomizationJobProperties.parse_field(props, "job_name")
     return names
-
-
-# Written into the cloud assembly by app.py at synthesis: which spec the templates came from.
-SPEC_RECORD = "bedrock-estate-spec.json"
-
-
-def spec_digest(spec_path: str | Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(Path(spec_path).read_bytes()).hexdigest()
-
-
-def record_spec(assembly: str | Path, spec_path: str | Path, spec: EstateSpec) -> None:
-    """Record the spec an assembly is synthesized from, so the plan can tell when they differ."""
-    record = {
-        "spec": str(spec_path),
-        "sha256": spec_digest(spec_path),
-        "estate": spec.name,
-        "stages": list(spec.stages),
-    }
-    (Path(assembly) / SPEC_RECORD).write_text(json.dumps(record, indent=2) + "\n")
 
 
 def assembly_stages(assembly: Path) -> list[str]:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.customization.job_request import (
+from constructs_lib.spec import load_spec
+from constructs_lib.spec.job_request import (
     CUSTOM_MODEL_KEY,
     IDENTITY,
     IN_PLACE,
@@ -22,7 +23,6 @@ from constructs_lib.customization.job_request import (
     RftRequest,
     job_request,
 )
-from constructs_lib.spec import load_spec
 from constructs_lib.spec.rft import RftConfig
 
 from ..conftest import DEFAULT_FIXTURE, FIXTURES
@@ -136,7 +136,7 @@ def test_the_request_of_a_spec_job_carries_its_fields_and_the_repository_files_c
 
 
 def test_the_preflight_check_of_an_s3_dataset_carries_the_catalogs_rules_for_the_job():
-    from constructs_lib.customization.job_request import preflight_check
+    from constructs_lib.spec.job_request import preflight_check
     from estate_runtime.catalog import load_catalog
 
     catalog = load_catalog()

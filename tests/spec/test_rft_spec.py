@@ -300,7 +300,7 @@ def test_too_few_prompts_and_prompts_over_max_prompt_length_are_refused(workdir)
 def test_the_grader_is_part_of_the_jobs_identity(workdir):
     """A new grader (code, function or runtime) trains a new model under new names; settings that
     do not change a reward (timeout, memory) and tags do not."""
-    from constructs_lib.customization.job_request import job_names_for
+    from constructs_lib.spec.job_request import job_names_for
 
     def digest(text: str) -> str:
         return job_names_for(parse_spec(text, base_dir=workdir), "dev", "arith", workdir).digest

@@ -26,8 +26,8 @@ from estate_runtime.naming import JobNames, content_hash, job_names
 if TYPE_CHECKING:
     from estate_runtime.catalog import Catalog
 
-    from ..spec import EstateSpec
-    from ..spec.rft import RftConfig
+    from . import EstateSpec
+    from .rft import RftConfig
 
 
 @dataclass(frozen=True)
@@ -268,7 +268,7 @@ def preflight_check(
     off, or when the catalog has no rules for them."""
     if dataset.s3_uri is None or not request.catalog_checks:
         return None
-    from ..spec.rft import rft_dataset_rules
+    from .rft import rft_dataset_rules
 
     rules = catalog.dataset_rules(request.base_model, request.customization_type, purpose)
     rules = rft_dataset_rules(rules, request.rft.config if request.rft is not None else None)

@@ -7,7 +7,24 @@ Constructs load lazily, so the spec, plan and command-line tools start without t
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the facade as type checkers and editors see it; at run time names load lazily
+    from .compliance.nag import acknowledge, add_nag_packs
+    from .customization.customization_job import CustomizationJob, CustomizationJobProps, JobNames
+    from .customization.estate_dataset import EstateDataset, EstateDatasetProps
+    from .customization.rft_grader import RftGrader, RftGraderProps
+    from .foundation.customization_role import CustomizationServiceRole, CustomizationServiceRoleProps
+    from .foundation.estate_key import EstateKey, EstateKeyProps
+    from .foundation.notification_topic import NotificationTopic, NotificationTopicProps
+    from .foundation.secure_bucket import SecureBucket, SecureBucketProps
+    from .invocation_logging.invocation_logging import InvocationLogging, InvocationLoggingProps
+    from .machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
+    from .promotion.model_copy import ModelCopy, ModelCopyProps
+    from .promotion.model_share import ModelShare, ModelShareProps
+    from .serving.gate_role import GateRole, GateRoleProps
+    from .serving.served_model import CommitmentAcknowledgement, ServedModel, ServedModelProps
+    from .serving.serving_monitoring import MonitoredModel, ServingMonitoring, ServingMonitoringProps
 
 _EXPORTS = {
     "CommitmentAcknowledgement": "serving.served_model",
@@ -46,7 +63,42 @@ _EXPORTS = {
     "add_nag_packs": "compliance.nag",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "CommitmentAcknowledgement",
+    "CustomizationJob",
+    "CustomizationJobProps",
+    "CustomizationServiceRole",
+    "CustomizationServiceRoleProps",
+    "EstateDataset",
+    "EstateDatasetProps",
+    "EstateKey",
+    "EstateKeyProps",
+    "EstateProvider",
+    "GateRole",
+    "GateRoleProps",
+    "InvocationLogging",
+    "InvocationLoggingProps",
+    "JobNames",
+    "KindGrants",
+    "ModelCopy",
+    "ModelCopyProps",
+    "ModelShare",
+    "ModelShareProps",
+    "MonitoredModel",
+    "NotificationTopic",
+    "NotificationTopicProps",
+    "ProviderLogging",
+    "RftGrader",
+    "RftGraderProps",
+    "SecureBucket",
+    "SecureBucketProps",
+    "ServedModel",
+    "ServedModelProps",
+    "ServingMonitoring",
+    "ServingMonitoringProps",
+    "acknowledge",
+    "add_nag_packs",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import sys
 
 import pytest
 
@@ -281,3 +282,19 @@ def test_a_misspelt_region_is_refused_before_any_request(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("--region: 'us-wst-1' is not an AWS region; did you mean 'us-west-1'"), err
     assert not (tmp_path / "o").exists()
+
+
+def test_without_the_cli_extras_the_command_measures_and_says_how_to_get_the_chart(tmp_path, capsys, monkeypatch):
+    """matplotlib and tqdm are the CLI's optional extras (bedrock-estate[cli]); without them every
+    number is still measured and written, and the report says how to get the chart."""
+    for module in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg", "tqdm"):
+        monkeypatch.setitem(sys.modules, module, None)  # import fails as when not installed
+    fake = FakeRuntime(_by_prompt)
+    assert bench.main(_args(tmp_path, "us.amazon.nova-pro-v1:0"), session=FakeSession(fake), clock=fake.clock) == 0
+    captured = capsys.readouterr()
+    out = tmp_path / "out"
+    assert "| requests | 10 |" in captured.out and (out / "results.csv").exists() and not (out / "chart.png").exists()
+    assert (
+        "no chart (charts need matplotlib, one of the CLI's extras: pip install 'bedrock-estate[cli]')" in captured.out
+    )
+    assert "bench:" not in captured.err  # no progress bar without tqdm, and no error

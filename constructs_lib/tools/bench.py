@@ -48,6 +48,7 @@ from typing import Any
 from estate_runtime.naming import StageNames
 
 from ..spec.gates import GateFileError, Prompt, parse_prompts
+from . import extras
 from .deployed import StackUnreadable, stack_outputs
 
 LATENCIES = ("standard", "optimized")
@@ -288,12 +289,10 @@ def run(
     progress: bool = True,
 ) -> list[Result]:
     """Every planned request, ``concurrency`` at a time, with a progress bar on stderr."""
-    from tqdm import tqdm
-
     work = plan_requests(targets, prompts, repeats, seed)
     results: list[Result | None] = [None] * len(work)
     lock = threading.Lock()
-    with tqdm(
+    with extras.progress(
         total=len(work), file=sys.stderr, disable=not progress, unit="req", desc="bench", dynamic_ncols=True
     ) as bar:
 
@@ -455,13 +454,10 @@ def write_csv(results: list[Result], path: Path) -> None:
 
 def plot(summaries: list[Summary], results: list[Result], path: Path) -> Path:
     """TTFT and end-to-end latency per target (box plots) and mean output tokens/s (bars)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     labels = [s.target for s in summaries]
     short = [label if len(label) <= 28 else label[:12] + "..." + label[-13:] for label in labels]
-    figure = Figure(figsize=(max(8, 2.6 * len(labels) + 3), 4.5), dpi=100)
-    FigureCanvasAgg(figure)
+    figure = extras.figure(max(8, 2.6 * len(labels) + 3), 4.5)
     axes = figure.subplots(1, 3)
     for ax, attribute, title in (
         (axes[0], "ttft_s", "time to first token (s)"),
@@ -516,9 +512,12 @@ def report(
         "results": [asdict(r) for r in sorted(results, key=lambda r: r.index)],
     }
     (out / "results.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    plot(summaries, results, out / "chart.png")
+    try:
+        chart = f"chart: {plot(summaries, results, out / 'chart.png')}"
+    except extras.MissingExtra as missing:
+        chart = f"no chart ({missing})"
     text = "\n".join(render_table(s) for s in summaries)
-    text += f"\nRaw results: {out / 'results.csv'}, {out / 'results.json'}; chart: {out / 'chart.png'}\n"
+    text += f"\nRaw results: {out / 'results.csv'}, {out / 'results.json'}; {chart}\n"
     (out / "report.md").write_text(text, encoding="utf-8")
     return text
 

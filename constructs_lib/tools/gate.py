@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..spec.gates import Gate, GateFileError, Reference, parse_references, read_gate_file
-from . import bench
+from . import bench, extras
 from .bench import BenchError, Target
 
 # --- scorers ------------------------------------------------------------------------------------
@@ -317,13 +317,10 @@ def render(outcome: Outcome, gate: Gate) -> str:
 def plot(outcome: Outcome, path: Path) -> Path:
     """One panel per check: each served entry's measurement as a bar (green passed, red failed)
     and the threshold as a dashed line."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     names = list(dict.fromkeys(c.name for c in outcome.checks))
     labels = [t.label for t in outcome.targets]
-    figure = Figure(figsize=(max(6, 3.2 * len(names)), 4), dpi=100)
-    FigureCanvasAgg(figure)
+    figure = extras.figure(max(6, 3.2 * len(names)), 4)
     axes = figure.subplots(1, max(1, len(names)), squeeze=False)[0]
     for ax, name in zip(axes, names, strict=False):
         checks = {c.target: c for c in outcome.checks if c.name == name}
@@ -359,8 +356,11 @@ def write_report(outcome: Outcome, gate: Gate, out: Path, settings: dict[str, An
         "quality": [asdict(a) for a in outcome.answers],
     }
     (out / "results.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    plot(outcome, out / "chart.png")
-    text += f"\nReport: {out / 'report.md'}, {out / 'results.json'}; chart: {out / 'chart.png'}\n"
+    try:
+        chart = f"chart: {plot(outcome, out / 'chart.png')}"
+    except extras.MissingExtra as missing:
+        chart = f"no chart ({missing})"
+    text += f"\nReport: {out / 'report.md'}, {out / 'results.json'}; {chart}\n"
     (out / "report.md").write_text(text, encoding="utf-8")
     return text
 

@@ -37,6 +37,7 @@ from typing import Any
 
 from estate_runtime.naming import StageNames
 
+from . import extras
 from .deployed import StackUnreadable, stack_outputs
 
 TRAINING_FILE = "step_wise_training_metrics.csv"
@@ -216,11 +217,7 @@ def render(run: Run) -> str:
 
 def plot(run: Run, path: Path) -> Path:
     """Training and validation loss on one chart (PNG). Agg backend: no display needed."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(8, 4.5), dpi=100)
-    FigureCanvasAgg(figure)
+    figure = extras.figure(8, 4.5)
     axes = figure.add_subplot()
     if run.training:
         axes.plot(
@@ -426,7 +423,10 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
         return 1
     out = Path(args.out)
     for run in runs:
-        run.chart = plot(run, out / f"{_safe(run.run)}.png")
+        try:
+            run.chart = plot(run, out / f"{_safe(run.run)}.png")
+        except extras.MissingExtra as missing:
+            notes.append(f"no chart of {run.run}: {missing}")
         print(render(run))
     for note in notes:
         print(f"note: {note}", file=sys.stderr)

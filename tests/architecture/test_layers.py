@@ -122,3 +122,21 @@ def test_the_check_sees_an_import_against_the_layers(tmp_path, source, module):
     forbidden = RULES[prefix][0]
     imported = [t for _, t in _imports(target, module)]
     assert any(t == f or t.startswith(f + ".") for t in imported for f in forbidden), imported
+
+
+def test_the_library_facade_types_exactly_what_it_loads():
+    """``constructs_lib`` loads its constructs lazily (the CLI starts without the CDK) and names
+    them for type checkers under TYPE_CHECKING: the two lists and ``__all__`` must agree."""
+    import constructs_lib
+
+    tree = ast.parse((ROOT / "constructs_lib" / "__init__.py").read_text())
+    typed = {
+        alias.name: node.module
+        for block in tree.body
+        if isinstance(block, ast.If) and getattr(block.test, "id", "") == "TYPE_CHECKING"
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert typed == constructs_lib._EXPORTS
+    assert sorted(constructs_lib.__all__) == sorted(typed)

@@ -38,6 +38,7 @@ from constructs_lib.spec.job_request import (
     preflight_check,
 )
 from estate_runtime.catalog import load_catalog
+from estate_runtime.kinds.customization_job import PreflightCheck
 from stacks.spec_values import log_retention, removal_policy
 
 from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack
@@ -133,7 +134,7 @@ class CustomizationStack(Stack):
         request: JobRequest,
         purpose: str,
         access: list[iam.PolicyStatement],
-        preflight: list[dict[str, str]],
+        preflight: list[PreflightCheck],
     ) -> str:
         """The dataset's S3 URI for the job; repository files are copied into the training bucket once."""
         if dataset.s3_uri is not None:
@@ -163,7 +164,7 @@ class CustomizationStack(Stack):
         """The job's resource: every field of its request, with the stage's resources put in."""
         foundation = self.foundation
         job_name = request.job
-        preflight: list[dict[str, str]] = []
+        preflight: list[PreflightCheck] = []
         if isinstance(request.training, DatasetSource):
             training_config: dict[str, Any] = {
                 "s3Uri": self._dataset(request.training, request, "training", access, preflight)

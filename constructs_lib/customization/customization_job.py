@@ -14,7 +14,12 @@ from constructs import Construct
 
 from estate_runtime.catalog import foundation_model_of, load_catalog
 from estate_runtime.kinds import JobNameParts
-from estate_runtime.kinds.customization_job import KIND, CustomizationJobAttributes, CustomizationJobProperties
+from estate_runtime.kinds.customization_job import (
+    KIND,
+    CustomizationJobAttributes,
+    CustomizationJobProperties,
+    PreflightCheck,
+)
 from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
 
 from ..machinery.references import StackEnvironment, environment_of, key_arn, role_arn
@@ -78,7 +83,7 @@ class CustomizationJobProps:
     removal: str = "retain"
     """Deleting the resource keeps the trained model (retain, default) or deletes it (destroy)."""
 
-    preflight: list[dict[str, str]] = field(default_factory=list)
+    preflight: list[PreflightCheck] = field(default_factory=list)
     """Checks of datasets already in S3, run by the handler before the job is created."""
 
     logging: ProviderLogging
@@ -256,14 +261,14 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: Customizati
             conditions={"StringEquals": {"kms:ViaService": f"bedrock.{env.region}.amazonaws.com"}},
         )
     for check in props.preflight:
-        bucket_and_key = check["S3Uri"].removeprefix("s3://")
+        bucket_and_key = check.s3_uri.removeprefix("s3://")
         grants.allow_calls("get_object", resources=[f"arn:{env.partition}:s3:::{bucket_and_key}"])
-        if check.get("KmsKeyArn"):
+        if check.kms_key_arn:
             grants.allow_dependents(
                 "get_object",
                 on="key",
                 key="dataset",
-                resources=[check["KmsKeyArn"]],
+                resources=[check.kms_key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"s3.{env.region}.amazonaws.com"}},
             )
     grants.acknowledge(

@@ -21,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from estate_runtime.kinds.customization_job import PreflightCheck
 from estate_runtime.naming import JobNames, content_hash, job_names
 
 if TYPE_CHECKING:
@@ -261,7 +262,7 @@ def rft_request(config: RftConfig, base_dir: Path) -> RftRequest:
 
 def preflight_check(
     request: JobRequest, dataset: DatasetSource, purpose: str, catalog: Catalog
-) -> dict[str, str] | None:
+) -> PreflightCheck | None:
     """The handler's check of a dataset already in S3 before it creates the job (``Preflight``),
     with the catalog's rules for the job's model, type and the dataset's ``purpose`` (training or
     validation). None for a repository file (the spec checks it at synthesis), with catalog checks
@@ -274,23 +275,17 @@ def preflight_check(
     rules = rft_dataset_rules(rules, request.rft.config if request.rft is not None else None)
     if rules is None:
         return None
-    check = {
-        "S3Uri": dataset.s3_uri,
-        "Format": rules.format,
-        "Purpose": f"{purpose} dataset {dataset.name}",
-        "SingleTurn": str(rules.single_turn).lower(),
-        "RequireFinalAssistant": str(rules.require_final_assistant).lower(),
-    }
-    for field, value in (
-        ("MinRecords", rules.min_records),
-        ("MaxRecords", rules.max_records),
-        ("MaxTokensPerRecord", rules.max_tokens_per_record),
-    ):
-        if value is not None:
-            check[field] = str(value)
-    if dataset.kms_key_arn:
-        check["KmsKeyArn"] = dataset.kms_key_arn
-    return check
+    return PreflightCheck(
+        s3_uri=dataset.s3_uri,
+        format=rules.format,
+        purpose=f"{purpose} dataset {dataset.name}",
+        single_turn=rules.single_turn,
+        require_final_assistant=rules.require_final_assistant,
+        min_records=rules.min_records,
+        max_records=rules.max_records,
+        max_tokens_per_record=rules.max_tokens_per_record,
+        kms_key_arn=dataset.kms_key_arn or None,
+    )
 
 
 def job_names_for(spec: EstateSpec, stage: str, job_name: str, base_dir: Path) -> JobNames:

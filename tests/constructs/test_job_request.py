@@ -146,8 +146,8 @@ def test_the_preflight_check_of_an_s3_dataset_carries_the_catalogs_rules_for_the
     check = preflight_check(REQUEST, in_s3, "training", catalog)
     rules = catalog.dataset_rules(REQUEST.base_model, REQUEST.customization_type, "training")
     assert rules is not None and check is not None
-    assert check["S3Uri"] == "s3://data-bucket/train.jsonl" and check["Format"] == rules.format
-    assert check["Purpose"] == "training dataset train" and check["KmsKeyArn"].endswith("key/abcd")
+    assert check.s3_uri == "s3://data-bucket/train.jsonl" and check.format == rules.format
+    assert check.purpose == "training dataset train" and (check.kms_key_arn or "").endswith("key/abcd")
     assert (
         preflight_check(REQUEST, REQUEST.training, "training", catalog) is None
     )  # a repository file: checked at synthesis

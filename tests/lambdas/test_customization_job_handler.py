@@ -22,6 +22,7 @@ DIGEST = content_hash({"job": "summarizer", "version": 1})
 # As CloudFormation delivers them: every scalar a string.
 PROPS = {
     "JobName": f"bedrock-estate-dev-summarizer-{DIGEST[:10]}",
+    "CustomModelName": f"bedrock-estate-dev-summarizer-{DIGEST[:10]}",
     "NameParts": {"Readable": "bedrock-estate-dev-summarizer", "Digest": DIGEST},
     "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/customization",
     "BaseModelIdentifier": "anthropic.claude-3-haiku-20240307-v1:0:200k",

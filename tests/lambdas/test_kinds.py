@@ -42,7 +42,11 @@ SAMPLES: dict[str, Properties] = {
         job_tags=TAGS,
         custom_model_tags=TAGS,
         hyper_parameters={"epochCount": "2"},
-        preflight=[{"S3Uri": "s3://training/x.jsonl", "Format": "bedrock-conversation-2024", "MinRecords": "8"}],
+        preflight=[
+            kinds.customization_job.PreflightCheck(
+                s3_uri="s3://training/x.jsonl", format="bedrock-conversation-2024", min_records=8
+            )
+        ],
     ),
     kinds.dataset.KIND.type_name: kinds.dataset.DatasetProperties(
         source_bucket="assets",

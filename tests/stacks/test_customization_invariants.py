@@ -115,11 +115,11 @@ def test_s3_dataset_is_preflighted_and_readable_by_the_role(rich):
             "S3Uri": "s3://shared-datasets/nova/train.jsonl",
             "Format": "bedrock-conversation-2024",
             "Purpose": "training dataset shared-train",
-            "SingleTurn": "false",
-            "RequireFinalAssistant": "true",
-            "MinRecords": "8",
-            "MaxRecords": "20000",
-            "MaxTokensPerRecord": "32000",
+            "SingleTurn": False,
+            "RequireFinalAssistant": True,
+            "MinRecords": 8,
+            "MaxRecords": 20000,
+            "MaxTokensPerRecord": 32000,
             "KmsKeyArn": "arn:aws:kms:us-east-1:444444444444:key/abcd-1234",
         }
     ]

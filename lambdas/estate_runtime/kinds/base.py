@@ -99,6 +99,17 @@ class Properties:
     def cfn_keys(cls) -> tuple[str, ...]:
         return tuple(f.metadata["cfn"] for f in _fields(cls))
 
+    def api_request(self) -> dict[str, Any]:
+        """The fields that are the AWS request itself, by their request names, as the template
+        carries them (absent or empty ones left out; the handler coerces them to the API's shape)."""
+        assert dataclasses.is_dataclass(self)
+        request: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.metadata["api"] and value not in (None, "", [], {}):
+                request[f.metadata["api"]] = _serialize(value)
+        return request
+
     @classmethod
     def api_fields(cls) -> dict[str, str]:
         """CloudFormation key -> request field, for the properties that are the AWS request itself."""

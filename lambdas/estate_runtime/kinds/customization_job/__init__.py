@@ -9,6 +9,7 @@ from .contract import (
     VALIDATION_WAIT_SECONDS,
     CustomizationJobAttributes,
     CustomizationJobProperties,
+    PreflightCheck,
 )
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "CustomizationJobAttributes",
     "CustomizationJobProperties",
     "KIND",
+    "PreflightCheck",
     "VALIDATION_WAIT_SECONDS",
 ]

@@ -17,6 +17,24 @@ ANSWER_WITHIN_SECONDS = PROVIDER_TOTAL_TIMEOUT_SECONDS - 5 * 60
 
 
 @dataclass(frozen=True, kw_only=True)
+class PreflightCheck(Properties):
+    """A dataset already in S3, checked by the handler before the job is created, with the
+    catalog's rules for the job's model, type and the dataset's purpose (``datasets.DatasetRules``)."""
+
+    s3_uri: str = prop("S3Uri")
+    format: str = prop("Format")
+    purpose: str = prop("Purpose", "dataset")
+    """How the failure names it, e.g. ``training dataset tickets``."""
+    single_turn: bool = prop("SingleTurn", False)
+    require_final_assistant: bool = prop("RequireFinalAssistant", True)
+    min_records: int | None = prop("MinRecords", None)
+    max_records: int | None = prop("MaxRecords", None)
+    max_tokens_per_record: int | None = prop("MaxTokensPerRecord", None)
+    kms_key_arn: str | None = prop("KmsKeyArn", None)
+    """The object's customer managed key, if any: the handler is granted its use through S3."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class CustomizationJobProperties(Properties):
     job_name: str = prop("JobName")
     custom_model_name: str = prop("CustomModelName")
@@ -40,7 +58,7 @@ class CustomizationJobProperties(Properties):
     hyper_parameters: dict[str, str] | None = prop("HyperParameters", None, api="hyperParameters")
     customization_config: dict[str, Any] | None = prop("CustomizationConfig", None, api="customizationConfig")
     custom_model_kms_key_id: str | None = prop("CustomModelKmsKeyId", None, api="customModelKmsKeyId")
-    preflight: list[dict[str, Any]] | None = prop("Preflight", None)
+    preflight: list[PreflightCheck] | None = prop("Preflight", None)
     """Checks of datasets already in S3, run before the job is created."""
     vpc_config: dict[str, Any] | None = prop("VpcConfig", None, api="vpcConfig")
 

@@ -60,7 +60,6 @@ _LIVE = ("InProgress", "Completed")
 # The resource's properties, each key spelled once in the kind; those that are the API request
 # itself (everything else steers the handler).
 _KEYS = CustomizationJobProperties
-_REQUEST_FIELDS = _KEYS.api_fields()
 
 
 class CustomizationJobHandler(ResourceHandler):
@@ -282,11 +281,12 @@ class CustomizationJobHandler(ResourceHandler):
             )
 
         # Past EOL or not offered here: fail before anything bills, whatever the shipped catalog says.
+        parsed = KIND.parse(props)
         lifecycle = models.base_model_lifecycle(
-            self.aws, props["BaseModelIdentifier"], creating=f"job {names.job_name}"
+            self.aws, parsed.base_model_identifier, creating=f"job {names.job_name}"
         )
         teacher = (
-            ((props.get("CustomizationConfig") or {}).get("distillationConfig") or {}).get("teacherModelConfig") or {}
+            ((parsed.customization_config or {}).get("distillationConfig") or {}).get("teacherModelConfig") or {}
         ).get("teacherModelIdentifier")
         if teacher:
             # The teacher answers every training prompt: past EOL, the job would fail after it started billing.
@@ -338,9 +338,7 @@ class CustomizationJobHandler(ResourceHandler):
         )
 
     def _request(self, props: Any, names: JobNames) -> dict[str, Any]:
-        params = {
-            api: props[field] for field, api in _REQUEST_FIELDS.items() if props.get(field) not in (None, "", [], {})
-        }
+        params = KIND.parse(props).api_request()
         params.update(
             jobName=names.job_name,
             customModelName=names.custom_model_name,
@@ -371,14 +369,14 @@ class CustomizationJobHandler(ResourceHandler):
     def _preflight(self, props: Any) -> None:
         checks = _KEYS.parse_field(props, "preflight") or []
         for check in checks:
-            uri = check["S3Uri"]
+            uri = check.s3_uri
             rules = datasets.DatasetRules(
-                format=check["Format"],
-                min_records=_int(check.get("MinRecords")),
-                max_records=_int(check.get("MaxRecords")),
-                max_tokens_per_record=_int(check.get("MaxTokensPerRecord")),
-                single_turn=check.get("SingleTurn") == "true",
-                require_final_assistant=check.get("RequireFinalAssistant", "true") == "true",
+                format=check.format,
+                min_records=check.min_records,
+                max_records=check.max_records,
+                max_tokens_per_record=check.max_tokens_per_record,
+                single_turn=check.single_turn,
+                require_final_assistant=check.require_final_assistant,
             )
             bucket, key = _split_s3(uri)
             body, whole = self._read_head(uri, bucket, key)
@@ -392,9 +390,7 @@ class CustomizationJobHandler(ResourceHandler):
             if not report.ok:
                 # The report goes to CloudFormation as the failure's reason, within its 4 KB response:
                 # the file is named once, then as many problems as fit.
-                head = (
-                    f"{check.get('Purpose', 'dataset')} {uri} is not usable ({_count(report.error_count, 'problem')}):"
-                )
+                head = f"{check.purpose} {uri} is not usable ({_count(report.error_count, 'problem')}):"
                 raise EstateError(
                     f"{head}\n{report.summary(max(300, PREFLIGHT_REPORT_BYTES - len(head.encode('utf-8'))))}"
                 )
@@ -513,10 +509,6 @@ def _count(number: int, noun: str) -> str:
 def _created(job: dict[str, Any]) -> float:
     begun = job.get("creationTime")
     return begun.timestamp() if isinstance(begun, datetime) else 0.0
-
-
-def _int(value: Any) -> int | None:
-    return None if value in (None, "") else int(value)
 
 
 def _split_s3(uri: str) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from ..machinery.references import StackEnvironment, environment_of, key_arn, ro
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import fail_synthesis_on
 from ..spec.job_request import api_number
+from .estate_dataset import content_identity
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,7 +46,7 @@ class CustomizationJobProps:
 
     base_model: str
     customization_type: str
-    """FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION or REINFORCEMENT_FINE_TUNING."""
+    """One of ``estate_runtime.catalog.CUSTOMIZATION_TYPES`` (FINE_TUNING, DISTILLATION, ...)."""
 
     training_data_config: dict[str, Any]
     """``{"s3Uri": ...}`` or ``{"invocationLogsConfig": {...}}``, as the API takes it."""
@@ -182,7 +183,7 @@ def _derive_names(stack: Stack, props: CustomizationJobProps) -> JobNames:
     if props.rft_config is not None:
         # Only when given, so the digest of every other job stays what it was.
         identity["rft"] = dict(props.rft_config)
-    return JobNames(readable=readable, digest=content_hash(stack.resolve(identity)))
+    return JobNames(readable=readable, digest=content_hash(stack.resolve(content_identity(identity))))
 
 
 def _api_hyperparameters(values: Mapping[str, str | int | float]) -> dict[str, str]:

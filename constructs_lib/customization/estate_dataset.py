@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_s3 as s3
@@ -79,3 +80,22 @@ class EstateDataset(Construct):
             ),
         )
         self.s3_uri = self.resource.get_att_string(DatasetAttributes.key("s3_uri"))
+        # A job that derives its names from its props sees s3_uri as a CloudFormation reference,
+        # the same for every content; it names the data by its content instead (content_identity).
+        _CONTENT_OF_URI[self.s3_uri] = {"dataset": props.name, "sha256": self.sha256}
+
+
+_CONTENT_OF_URI: dict[str, dict[str, str]] = {}
+
+
+def content_identity(value: Any) -> Any:
+    """``value`` (a job's request fields) with each ``EstateDataset.s3_uri`` replaced by the
+    dataset's name and content digest, as the estate's job request identifies a repository file:
+    a job naming itself from this trains again when the file changes."""
+    if isinstance(value, str):
+        return _CONTENT_OF_URI.get(value, value)
+    if isinstance(value, dict):
+        return {key: content_identity(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [content_identity(item) for item in value]
+    return value

@@ -449,9 +449,9 @@ def _instead_of_promoting(catalog: Any, job: Job, source_stage: str, region: str
     offer = catalog.model(job.base_model).customizations.get(job.type)
     if offer is not None and region in offer.regions:
         return "Retrain the job in this stage instead"
-    from estate_runtime.catalog import _TYPE_WORDS
+    from estate_runtime.catalog import TYPE_WORDS
 
-    words = _TYPE_WORDS.get(job.type, job.type)
+    words = TYPE_WORDS.get(job.type, job.type)
     others = catalog.models_for(job.type, region)
     train_here = f"train a base model {region} offers for {words} ({', '.join(others)})" if others else ""
     alternatives = " or ".join(a for a in (f"serve the model in stage {source_stage}", train_here) if a)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
+from estate_runtime.catalog import CUSTOMIZATION_TYPES
+
 from . import checks, promotion
 from .errors import LocatedProblem
 from .gates import Gate
@@ -234,7 +236,7 @@ class Job(SpecModel):
         }
     )
 
-    type: Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION", "REINFORCEMENT_FINE_TUNING"]
+    type: Literal[CUSTOMIZATION_TYPES]  # type: ignore[valid-type]  # the runtime's one table of types
     base_model: str = Field(description="Customizable base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k.")
     training_data: TrainingData
     validation_data: list[ItemName] = Field(

@@ -17,17 +17,11 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TextIO
 
-from estate_runtime.catalog import Catalog, load_catalog, today
+from estate_runtime.catalog import CUSTOMIZATION_TYPE_TABLE, Catalog, load_catalog, today
 
-_SHORT = {
-    "FINE_TUNING": "FT",
-    "CONTINUED_PRE_TRAINING": "CPT",
-    "DISTILLATION": "DIST",
-    "REINFORCEMENT_FINE_TUNING": "RFT",
-}
-# Customization types the API's ModelCustomization enum (customizationsSupported, and the
-# byCustomizationType filter) has no value for: Bedrock cannot confirm or deny them per model.
-_NOT_LISTED = frozenset({"REINFORCEMENT_FINE_TUNING"})
+_SHORT = {t.api: t.short for t in CUSTOMIZATION_TYPE_TABLE}
+# Customization types Bedrock cannot confirm or deny per model (no value in the API's enum).
+_NOT_LISTED = frozenset(t.api for t in CUSTOMIZATION_TYPE_TABLE if not t.listed_by_api)
 # GetFoundationModel's answers for a model a region does not offer.
 _NOT_OFFERED = frozenset({"ResourceNotFoundException", "ValidationException"})
 

@@ -302,7 +302,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _lifecycle_note(catalog: Any, model_id: str, customization: str) -> bool:
     """Say on stderr when the model is past end of life (True: a job on it is refused) or Legacy in
     the regions where the catalog offers the customization: valid data for it is not enough."""
-    from estate_runtime.catalog import _TYPE_WORDS
+    from estate_runtime.catalog import TYPE_WORDS
 
     model = catalog.model(model_id)
     offer = model.customizations.get(customization) if model is not None else None
@@ -329,7 +329,7 @@ def _lifecycle_note(catalog: Any, model_id: str, customization: str) -> bool:
             file=sys.stderr,
         )
         return True
-    words = _TYPE_WORDS.get(customization, customization)
+    words = TYPE_WORDS.get(customization, customization)
     for region in states:
         problem = catalog.lifecycle_problem(model_id, region, f"a {words} job on it")
         if problem is not None and problem[0] == "warning":

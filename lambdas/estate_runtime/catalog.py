@@ -20,13 +20,32 @@ from typing import Any
 
 from .datasets import DatasetRules
 
-CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION", "REINFORCEMENT_FINE_TUNING")
-_TYPE_WORDS = {
-    "FINE_TUNING": "fine-tuning",
-    "CONTINUED_PRE_TRAINING": "continued pre-training",
-    "DISTILLATION": "distillation",
-    "REINFORCEMENT_FINE_TUNING": "reinforcement fine-tuning",
-}
+
+@dataclass(frozen=True)
+class CustomizationType:
+    """One value of CreateModelCustomizationJob's ``customizationType``, and how the estate says it."""
+
+    api: str
+    words: str
+    """In messages: ``fine-tuning``."""
+    short: str
+    """In the catalog listing's columns: ``FT``."""
+    listed_by_api: bool
+    """Whether the API's ModelCustomization enum (``customizationsSupported``, the
+    ``byCustomizationType`` filter) has the value, so Bedrock can confirm it per model."""
+
+
+CUSTOMIZATION_TYPE_TABLE: tuple[CustomizationType, ...] = (
+    CustomizationType("FINE_TUNING", "fine-tuning", "FT", listed_by_api=True),
+    CustomizationType("CONTINUED_PRE_TRAINING", "continued pre-training", "CPT", listed_by_api=True),
+    CustomizationType("DISTILLATION", "distillation", "DIST", listed_by_api=True),
+    CustomizationType("REINFORCEMENT_FINE_TUNING", "reinforcement fine-tuning", "RFT", listed_by_api=False),
+)
+"""The one table of customization types: the spec's literal, the CLI's choices, the messages and
+the catalog listing derive from it (a test checks it against botocore's service model)."""
+
+CUSTOMIZATION_TYPES = tuple(t.api for t in CUSTOMIZATION_TYPE_TABLE)
+TYPE_WORDS = {t.api: t.words for t in CUSTOMIZATION_TYPE_TABLE}
 
 
 @dataclass(frozen=True)
@@ -287,7 +306,7 @@ class Catalog:
         region checks; the spec always passes its stage's region. Hyperparameters given as the API
         takes them (strings) are read as numbers first. ``switch_off``: how the caller's user turns
         these checks off, as the messages name it (the spec's field by default)."""
-        words = _TYPE_WORDS.get(customization, customization)
+        words = TYPE_WORDS.get(customization, customization)
         model = self.model(base_model)
         if model is None:
             known = self.models_for(customization, region)

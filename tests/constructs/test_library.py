@@ -114,6 +114,35 @@ def test_a_job_derives_its_names_from_a_readable_name_and_what_shapes_the_model(
     assert names(name="team dev / summarizer").readable == "team-dev-summarizer"
 
 
+def test_a_library_job_reading_an_estate_dataset_trains_again_when_the_file_changes(tmp_path):
+    """The dataset's S3 URI is a CloudFormation reference, the same whatever the file holds: the job
+    names it by its content, as the estate's own jobs do, so new data is a new job (replacement)."""
+    from aws_cdk import aws_s3 as s3
+
+    from constructs_lib import EstateDataset, EstateDatasetProps
+
+    def names(content: str, job_tags: dict[str, str] | None = None):
+        data = tmp_path / "train.jsonl"
+        data.write_text(content)
+        _, stack, key, logging = new_stack(tmp_path)
+        bucket = s3.Bucket(stack, "Training")
+        dataset = EstateDataset(
+            stack, "Train", EstateDatasetProps(path=data, name="train", bucket=bucket, logging=logging)
+        )
+        props = job_props(
+            logging,
+            CustomizationServiceRole(stack, "Role"),
+            key,
+            training_data_config={"s3Uri": dataset.s3_uri},
+            job_tags=job_tags or {},
+        )
+        return CustomizationJob(stack, "Job", props).names
+
+    first = names('{"prompt": "a", "completion": "b"}\n')
+    assert names('{"prompt": "a", "completion": "b"}\n', job_tags={"team": "ml"}) == first
+    assert names('{"prompt": "a", "completion": "c"}\n').digest != first.digest
+
+
 def test_a_second_job_logging_elsewhere_in_the_same_stack_is_named_in_the_error(tmp_path):
     _, stack, key, logging = new_stack(tmp_path)
     role = CustomizationServiceRole(stack, "Role")

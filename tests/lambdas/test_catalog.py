@@ -207,3 +207,22 @@ def test_distillation_from_an_anthropic_profile_is_refused_like_the_model_itself
             teacher=teacher,
         )
         assert any("DISTILLATION from anthropic.* is not offered" in message for _, message in problems), teacher
+
+
+def test_the_one_table_of_customization_types_matches_botocores_service_model():
+    """The spec's literal, the CLI's choices, the messages and the listing all derive from
+    CUSTOMIZATION_TYPE_TABLE; botocore's model of Bedrock is the authority on its values."""
+    import botocore.session
+
+    from estate_runtime.catalog import CUSTOMIZATION_TYPE_TABLE, CUSTOMIZATION_TYPES
+
+    model = botocore.session.get_session().get_service_model("bedrock")
+    create = model.operation_model("CreateModelCustomizationJob").input_shape.members["customizationType"]
+    # IMPORTED is how Bedrock marks a model brought in by Custom Model Import: no job trains one.
+    assert sorted(set(create.enum) - {"IMPORTED"}) == sorted(CUSTOMIZATION_TYPES)
+    listed = model.shape_for("ModelCustomization").enum
+    assert sorted(t.api for t in CUSTOMIZATION_TYPE_TABLE if t.listed_by_api) == sorted(listed)
+
+    from constructs_lib.spec.model import Job
+
+    assert Job.model_json_schema()["properties"]["type"]["enum"] == list(CUSTOMIZATION_TYPES)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.spec import SpecError, parse_spec
+from constructs_lib.spec import parse_spec
+
+from .support import problems
 
 HEAD = """\
 name: acme-estate
@@ -48,12 +50,6 @@ def before_claude_3_haiku_went_legacy(monkeypatch):
     as it stood before its Legacy date (2026-03-10); the lifecycle itself is tested in
     test_lifecycle_spec.py. Pinning the day keeps them about their own subject."""
     monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-01-15")
-
-
-def problems(text: str, base: Path) -> list[str]:
-    with pytest.raises(SpecError) as caught:
-        parse_spec(text, source="estate.yaml", base_dir=base)
-    return [issue.render("estate.yaml") for issue in caught.value.issues]
 
 
 def test_a_valid_fine_tuning_job_loads(workdir):

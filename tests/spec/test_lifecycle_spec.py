@@ -3,9 +3,9 @@ with a warning on stderr and a marker in the plan. "Today" is pinned with BEDROC
 
 from __future__ import annotations
 
-import pytest
+from constructs_lib.spec import parse_spec
 
-from constructs_lib.spec import SpecError, parse_spec
+from .support import problems
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 EMBED = "amazon.titan-embed-image-v1:0"
@@ -26,12 +26,6 @@ def spec_text(
         f"        type: {job_type}\n        baseModel: {base_model}\n        trainingData: {{dataset: train}}\n{teacher_line}"
         f"    serving:\n      summarizer:\n        model: {{job: summarizer}}\n        {serving}\n"
     )
-
-
-def problems(text: str, tmp_path) -> list[str]:
-    with pytest.raises(SpecError) as caught:
-        parse_spec(text, source="estate.yaml", base_dir=tmp_path)
-    return [issue.render("estate.yaml") for issue in caught.value.issues]
 
 
 def test_a_job_and_its_throughput_on_a_model_past_eol_are_refused_with_date_source_and_successor(tmp_path, monkeypatch):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from constructs_lib.spec import SpecError, parse_spec
+from constructs_lib.spec import parse_spec
+
+from .support import problems
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 NOVA = "amazon.nova-lite-v1:0:300k"
@@ -34,12 +36,6 @@ def before_claude_3_haiku_went_legacy(monkeypatch):
     as it stood before its Legacy date (2026-03-10); the lifecycle itself is tested in
     test_lifecycle_spec.py. Pinning the day keeps them about their own subject."""
     monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-01-15")
-
-
-def problems(text: str, tmp_path) -> list[str]:
-    with pytest.raises(SpecError) as caught:
-        parse_spec(text, source="estate.yaml", base_dir=tmp_path)
-    return [issue.render("estate.yaml") for issue in caught.value.issues]
 
 
 def test_a_promotion_serves_the_earlier_stages_job_and_costs_like_it(tmp_path):

@@ -10,8 +10,10 @@ from pathlib import Path
 import botocore
 import pytest
 
-from constructs_lib.spec import SpecError, parse_spec
+from constructs_lib.spec import parse_spec
 from constructs_lib.spec.rft import HYPERPARAMETER_RANGES, LAMBDA_ARN_PATTERN, REASONING_EFFORTS
+
+from .support import problems
 
 GRADER = """\
 def lambda_handler(event, context):
@@ -59,12 +61,6 @@ def workdir(tmp_path: Path) -> Path:
     (tmp_path / "graders").mkdir()
     (tmp_path / "graders" / "grade.py").write_text(GRADER)
     return tmp_path
-
-
-def problems(text: str, base: Path) -> list[str]:
-    with pytest.raises(SpecError) as caught:
-        parse_spec(text, source="estate.yaml", base_dir=base)
-    return [issue.render("estate.yaml") for issue in caught.value.issues]
 
 
 def test_a_valid_rft_job_loads_with_typed_hyperparameters_and_documented_grader_defaults(workdir):

@@ -9,6 +9,7 @@ import pytest
 from constructs_lib.spec import SpecError, load_spec, parse_spec
 
 from ..conftest import DEFAULT_FIXTURE
+from .support import problems
 
 MINIMAL = """\
 name: acme-estate
@@ -17,12 +18,6 @@ stages:
     account: "111111111111"
     region: us-west-2
 """
-
-
-def problems(text: str) -> list[str]:
-    with pytest.raises(SpecError) as caught:
-        parse_spec(text, source="estate.yaml")
-    return [issue.render("estate.yaml") for issue in caught.value.issues]
 
 
 def test_default_estate_has_dev_and_prod_on_distinct_accounts_and_regions():

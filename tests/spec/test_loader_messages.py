@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from constructs_lib.spec import SpecError, parse_spec
+from constructs_lib.spec import parse_spec
 
-
-def problems(text: str, tmp_path) -> list[str]:
-    with pytest.raises(SpecError) as caught:
-        parse_spec(text, source="estate.yaml", base_dir=tmp_path)
-    return [issue.render("estate.yaml") for issue in caught.value.issues]
+from .support import problems
 
 
 def test_a_tab_in_the_indentation_is_named_at_its_line(tmp_path):

@@ -53,7 +53,7 @@ def build_estate(
             spec=spec,
             base_dir=base_dir,
             stages={stage.settings.name: stage for stage in stages},
-            replication=replication_stacks(app, spec),
+            replication=replication_stacks(app, spec, [stage.settings for stage in stages]),
             env=Environment(account=spec.pipeline.account, region=spec.pipeline.region),
             stack_name=f"{spec.name}-delivery",
             description=f"bedrock-estate {spec.name}: delivery pipeline across the stages",

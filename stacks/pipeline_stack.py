@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -42,15 +42,18 @@ def locked_cli_versions() -> tuple[str, str]:
     return pins["aws-cdk"], pins["cdk-assets"]
 
 
-def replication_stacks(scope: Construct, spec: EstateSpec) -> dict[str, ArtifactReplicationStack]:
-    """One artifact bucket per stage region other than the pipeline's, in the pipeline account."""
+def replication_stacks(
+    scope: Construct, spec: EstateSpec, resolved: Sequence[StageSettings]
+) -> dict[str, ArtifactReplicationStack]:
+    """One artifact bucket per stage region other than the pipeline's, in the pipeline account
+    (``resolved``: the stages as ``build_estate`` resolved them, once)."""
     assert spec.pipeline is not None
     settings = spec.pipeline
     stacks = {}
-    for region in sorted({s.region for s in spec.stage_settings()} - {settings.region}):
+    for region in sorted({s.region for s in resolved} - {settings.region}):
         deployers = sorted(
             DEPLOY_ROLE.format(partition="aws", account=s.account, region=region)
-            for s in spec.stage_settings()
+            for s in resolved
             if s.region == region
         )
         stacks[region] = ArtifactReplicationStack(
@@ -173,7 +176,11 @@ class PipelineStack(Stack):
                 commands=["make test", "npx cdk synth '**' --quiet --no-notices"],
             ),
         )
-        for stage_settings in spec.stage_settings(base_dir):
+        # The stages as build_estate resolved them (dataset files hashed once), or resolved here.
+        resolved = (
+            [stage.settings for stage in stages.values()] if stages is not None else spec.stage_settings(base_dir)
+        )
+        for stage_settings in resolved:
             name = stage_settings.name
             if stages is not None:
                 stage = stages[name]
@@ -215,7 +222,7 @@ class PipelineStack(Stack):
         self._pin_security_check_cli(cli_version)
         self._use_replica_keys(spec, list(replication))
         if settings.rerun_on_job_completion:
-            self._rerun_on_job_completion(spec)
+            self._rerun_on_job_completion(spec, resolved)
 
     def _gate_step(
         self, spec: EstateSpec, stage: StageSettings, source: pipelines.CodePipelineSource, verify: pipelines.Step
@@ -307,10 +314,10 @@ class PipelineStack(Stack):
             )
         )
 
-    def _rerun_on_job_completion(self, spec: EstateSpec) -> None:
+    def _rerun_on_job_completion(self, spec: EstateSpec, resolved: Sequence[StageSettings]) -> None:
         """Target accounts forward their completed-job events to this account's default bus; a
         rule here starts the pipeline, so the serving side deploys once models exist."""
-        accounts = sorted({s.account for s in spec.stage_settings() if s.jobs})
+        accounts = sorted({s.account for s in resolved if s.jobs})
         bus = f"arn:{self.partition}:events:{self.region}:{self.account}:event-bus/default"
         for account in accounts:
             # A plain CfnResource, not CfnEventBusPolicy: cdk-nag's EventBusOpenAccess rule reads that

@@ -364,3 +364,26 @@ def _served(template, entry):
         and k.startswith(f"Serving{entry}")
     ]
     return logical
+
+
+def test_each_stage_is_resolved_once_and_the_pipeline_deploys_those_settings(default_spec, monkeypatch):
+    """Resolving a stage with its dataset files hashes every file; the pipeline reuses the stages
+    build_estate resolved (and the very stages it built), never resolving them again."""
+    import aws_cdk as cdk
+
+    from constructs_lib.spec import model
+    from stacks.estate import build_estate
+
+    from ..conftest import FIXTURES
+    from ..synthesis import cdk_context
+
+    calls: list[tuple[str, bool]] = []
+    resolve = model.resolve_stage
+
+    def counted(spec, name, base_dir=None):
+        calls.append((name, base_dir is not None))
+        return resolve(spec, name, base_dir)
+
+    monkeypatch.setattr(model, "resolve_stage", counted)
+    build_estate(cdk.App(context=cdk_context()), default_spec, base_dir=FIXTURES)
+    assert sorted(calls) == sorted((name, True) for name in default_spec.stages)

@@ -4,11 +4,24 @@ once per test session and shared."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 
 import pytest
 
 from .synthesis import ROOT, SynthesizedEstate, SynthesizedStack, cdk_context, synthesize  # noqa: F401 (shared with tests)
+
+# An app made without an outdir synthesizes into a new temporary folder that the CDK never removes
+# (about 1.3 MB each). Every such app of this session shares one folder instead, removed at the end
+# (set before the CDK's Node process starts, which reads it). Apps with their own outdir keep it.
+_SESSION_CDK_OUTDIR = tempfile.mkdtemp(prefix="estate-tests-cdk-")
+os.environ["CDK_OUTDIR"] = _SESSION_CDK_OUTDIR
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_SESSION_CDK_OUTDIR, ignore_errors=True)
+
 
 # The project's own tests read spec fixtures from here, never the repository's estate.yaml: that
 # file is the user's, and the gates in tests/estate/ test it. Dataset paths in a fixture are

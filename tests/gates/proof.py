@@ -118,7 +118,7 @@ class Policy:
 @dataclass
 class Stage:
     """One stage of a synthesized estate, rendered to concrete values: its handler roles (by the
-    resource types they serve), its service role, and its keys."""
+    resource types they serve), the roles Bedrock assumes, and its keys."""
 
     name: str
     account: str
@@ -128,6 +128,13 @@ class Stage:
     service_role: tuple[str, list[Policy]]
     keys: dict[str, dict[str, Any]]  # key ARN -> key policy
     foundation: dict[str, str]  # cfn_sim's foundation value -> the stage's own
+    # Resource type -> the policies of its handler role that are not another kind's: a stack that
+    # serves only this kind holds only these, so the kind's requests must be allowed by them alone.
+    kind_policies: dict[str, list[Policy]] = field(default_factory=dict)
+    # Every role Bedrock assumes (trusted by bedrock.amazonaws.com) -> its policies.
+    bedrock_roles: dict[str, list[Policy]] = field(default_factory=dict)
+    bucket_keys: dict[str, str] = field(default_factory=dict)  # bucket name -> the KMS key of its default encryption
+    object_keys: dict[str, str] = field(default_factory=dict)  # s3:// URI of a dataset the spec names -> its key
 
     def key_arn(self, kind: str) -> str:
         return self.foundation_value(kind)
@@ -268,6 +275,8 @@ def stage_of(estate: Any, stage: str) -> Stage:
     handler_roles: dict[str, tuple[str, list[Policy]]] = {}
     keys: dict[str, dict[str, Any]] = {}
     by_role: dict[str, list[Policy]] = {}  # role ARN -> policies attached, in any stack of the stage
+    trusting_bedrock: set[str] = set()
+    bucket_keys: dict[str, str] = {}
     for stack in estate.stacks:
         if stack.stage != stage:
             continue
@@ -289,8 +298,16 @@ def stage_of(estate: Any, stage: str) -> Stage:
                     by_role.setdefault(render.arn(logical), []).append(
                         Policy(inline["PolicyName"], render(inline["PolicyDocument"]))
                     )
+                trust = props.get("AssumeRolePolicyDocument", {}).get("Statement", [])
+                if any(t.get("Principal", {}).get("Service") == "bedrock.amazonaws.com" for t in trust):
+                    trusting_bedrock.add(render.arn(logical))
             elif resource["Type"] == "AWS::KMS::Key":
                 keys[render.arn(logical)] = render(props["KeyPolicy"])
+            elif resource["Type"] == "AWS::S3::Bucket":
+                for rule in props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", []):
+                    key = rule.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
+                    if key is not None:
+                        bucket_keys[render.physical(logical)] = render(key)
         for resource in resources.values():
             if resource["Type"] != "AWS::Lambda::Function":
                 continue
@@ -300,12 +317,37 @@ def stage_of(estate: Any, stage: str) -> Stage:
                 if resource_type:
                     handler_roles[resource_type] = (render.arn(props["Role"]["Fn::GetAtt"][0]), [])
     handler_roles = {t: (arn, by_role.get(arn, [])) for t, (arn, _) in handler_roles.items()}
+    kind_policies = {t: own_policies(t, set(handler_roles), policies) for t, (_, policies) in handler_roles.items()}
+    datasets = getattr(estate.spec, "datasets", None) or {}
+    object_keys = {d.s3_uri: d.kms_key_arn for d in datasets.values() if d.s3_uri and d.kms_key_arn}
     stage_values = Stage(
-        stage, account, region, f"{estate.spec.name}-{stage}", handler_roles, ("", []), keys, foundation
+        stage,
+        account,
+        region,
+        f"{estate.spec.name}-{stage}",
+        handler_roles,
+        ("", []),
+        keys,
+        foundation,
+        kind_policies,
+        {arn: by_role.get(arn, []) for arn in sorted(trusting_bedrock)},
+        bucket_keys,
+        object_keys,
     )
     service_role = stage_values.foundation_value("customization-role-arn")
     stage_values.service_role = (service_role, by_role.get(service_role, []))
     return stage_values
+
+
+def kind_of(policy: Policy, resource_types: Iterable[str]) -> str | None:
+    """The resource type whose handler policy ``policy`` is (the construct names it <Kind>Policy,
+    the kind without its ``Custom::``), or None for what all kinds of the role share."""
+    return next((t for t in resource_types if f"{t.removeprefix('Custom::')}Policy" in policy.name), None)
+
+
+def own_policies(resource_type: str, served: set[str], policies: list[Policy]) -> list[Policy]:
+    """The policies of a handler role that a stack serving only ``resource_type`` would hold too."""
+    return [p for p in policies if kind_of(p, served) in (None, resource_type)]
 
 
 # -- moving a request to its stage ------------------------------------------------------------------
@@ -346,6 +388,9 @@ class Check:
     context: dict[str, Any] = field(default_factory=dict)
     key_policy: dict[str, Any] | None = None
     changes: bool = True  # a write: must be denied on what the estate does not own
+    # What the principal holds in all (``policies`` may be only the kind's own): a request on what
+    # the estate does not own must be denied by all of them together.
+    role_policies: list[Policy] | None = None
 
     def simulation(self, policies: list[Policy] | None = None, resource: str | None = None, context=None) -> dict:
         target = resource or self.resource
@@ -484,7 +529,8 @@ def checks_of(rec: Recorded, stage: Stage, stages: dict[str, Stage]) -> list[Che
         stage.region,
         rehome(rec.state, stage, rec.account, rec.region),
     )
-    role, policies = stage.handler_roles[rec.resource_type]
+    role, role_policies = stage.handler_roles[rec.resource_type]
+    policies = stage.kind_policies[rec.resource_type]
     p = rec.params
     operation = botocore_name(rec.service, rec.operation)
     actions = iam_actions(rec.service, operation)
@@ -532,6 +578,9 @@ def checks_of(rec: Recorded, stage: Stage, stages: dict[str, Stage]) -> list[Che
         for row in REQUIREMENTS:
             if row.operation == action:
                 out += _required(row, rec, stage, stages, role, policies, found, why)
+    for check in out:
+        if check.principal == role:
+            check.role_policies = role_policies
     return out
 
 
@@ -705,20 +754,21 @@ def foreign(check: Check, stage: Stage) -> Iterator[tuple[str, dict[str, Any]]]:
     request gives) of another owner, a share named by another estate, a resource of another account.
     A create is not judged on the tags or name it gives: the tags-on-create check is."""
     creating = check.action.split(":")[1].startswith("Create")
+    policies = check.role_policies
     retagged = {
         k: (FOREIGN_OWNER if v == stage.qualifier and not (creating and k.startswith("aws:RequestTag/")) else v)
         for k, v in check.context.items()
     }
     if retagged != check.context:
-        yield "tagged by another owner", check.simulation(context=retagged)
+        yield "tagged by another owner", check.simulation(policies, context=retagged)
     name = str(check.context.get("ram:ResourceShareName", ""))
     if stage.qualifier in name:
         renamed = {**check.context, "ram:ResourceShareName": name.replace(stage.qualifier, "another-estate")}
-        yield "named by another estate", check.simulation(context=renamed)
+        yield "named by another estate", check.simulation(policies, context=renamed)
     parts = check.resource.split(":")
     if len(parts) >= 6 and parts[4] == stage.account:
         parts[4] = FOREIGN_ACCOUNT
-        yield "in another account", check.simulation(resource=":".join(parts))
+        yield "in another account", check.simulation(policies, resource=":".join(parts))
 
 
 # -- the evaluator ----------------------------------------------------------------------------------
@@ -822,9 +872,9 @@ removed from here."""
 
 def prove(
     journal: Journal, estate: Any, stages_by_account: dict[str, str], known: dict[str, str] | None = None
-) -> tuple[list[str], list[dict[str, Any]]]:
+) -> tuple[list[str], list[dict[str, Any]], dict[str, Stage]]:
     """The problems of a simulation's requests (less the ``known`` gaps, plus each known gap that no
-    longer shows), and the judged checks (for ``make mutate``)."""
+    longer shows), the judged checks and the estate's stages (for ``make mutate``)."""
     stages = {name: stage_of(estate, name) for name in estate.spec.stages}
     checks, where = [], []
     for rec in journal.requests:
@@ -840,17 +890,39 @@ def prove(
         if not any(gap in p for p in problems)
     ]
     problems = [p for p in problems if not any(gap in p for gap in known)] + gone
-    return problems, [
-        {"stage": stage.name, "check": check.simulation(), "principal": check.principal, "changes": check.changes}
-        for check, stage in zip(checks, where, strict=True)
-    ]
+    return (
+        problems,
+        [{"stage": stage.name, "check": check.simulation()} for check, stage in zip(checks, where, strict=True)],
+        stages,
+    )
 
 
-def keep_for_mutation(scenario: str, judged: list[dict[str, Any]]) -> None:
-    """Append the judged checks to the file ``make mutate`` names (ESTATE_PERMISSION_CHECKS), if any."""
+# The handlers' own logging and tracing (the provider's runtime policy), not a call a handler makes.
+RUNTIME_POLICY = "EstateProviderHandlerPolicy"
+
+
+def mutation_targets(stages: dict[str, Stage]) -> list[dict[str, Any]]:
+    """Every policy ``make mutate`` mutates in ``stages``: each kind's policy on each handler role,
+    and every policy of every role Bedrock assumes (the customization role, the log delivery role)."""
+    targets = []
+    for stage in stages.values():
+        handler = {role: policies for role, policies in stage.handler_roles.values()}
+        for role, policies in sorted({**handler, **stage.bedrock_roles}.items()):
+            for policy in policies:
+                if not policy.name.startswith(RUNTIME_POLICY):
+                    targets.append(
+                        {"stage": stage.name, "role": role, "policy": policy.name, "document": policy.document}
+                    )
+    return targets
+
+
+def keep_for_mutation(scenario: str, estate: str, judged: list[dict[str, Any]], stages: dict[str, Stage]) -> None:
+    """Append the judged checks of ``scenario`` (played in the estate fixture named ``estate``) and
+    the estate's mutation targets to the file ``make mutate`` names (ESTATE_PERMISSION_CHECKS), if any."""
     import os
 
     path = os.environ.get("ESTATE_PERMISSION_CHECKS")
     if path:
         with open(path, "a") as out:
-            out.write(json.dumps({"scenario": scenario, "judged": judged}) + "\n")
+            record = {"scenario": scenario, "estate": estate, "judged": judged, "targets": mutation_targets(stages)}
+            out.write(json.dumps(record) + "\n")

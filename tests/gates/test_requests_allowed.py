@@ -85,4 +85,6 @@ def test_a_kms_request_needs_the_key_policy_too():
 def test_every_simulation_the_proof_names_exists():
     for key in SCENARIOS:
         module, _, name = key.partition("::")
-        assert f"def {name}(" in (LAMBDA_TESTS / module).read_text(), key
+        function, _, parameters = name.partition("[")  # a parametrized simulation: test[ids]
+        assert f"def {function}(" in (LAMBDA_TESTS / module).read_text(), key
+        assert not parameters or f"{parameters.rstrip(']')}" in (LAMBDA_TESTS / module).read_text(), key

@@ -38,6 +38,10 @@ def permission_proof(request, monkeypatch):
     if not request.node.path.name.endswith("_lifecycle.py"):
         yield
         return
+    key = f"{request.node.path.name}::{request.node.name}"  # with the parameters' ids, if any
+    # The estate the simulation plays in, requested now: a fixture requested during teardown is not.
+    scenario = proof.SCENARIOS.get(key)
+    estate = request.getfixturevalue(scenario[0]) if scenario else None
     journal = proof.Journal()
     for method in ("on_event", "is_complete"):
         original = getattr(Dispatcher, method)
@@ -54,13 +58,10 @@ def permission_proof(request, monkeypatch):
     yield
     if not journal.requests:
         return
-    key = f"{request.node.path.name}::{request.node.originalname}"
-    assert key in proof.SCENARIOS, (
-        f"{key} makes handler requests: say which estate and stage it plays in proof.SCENARIOS"
-    )
-    estate, stages = proof.SCENARIOS[key]
-    problems, judged = proof.prove(journal, request.getfixturevalue(estate), stages, proof.KNOWN_GAPS.get(key))
-    proof.keep_for_mutation(key, judged)
+    assert scenario is not None, f"{key} makes handler requests: say which estate and stage it plays in proof.SCENARIOS"
+    estate_name, stages = scenario
+    problems, judged, synthesized = proof.prove(journal, estate, stages, proof.KNOWN_GAPS.get(key))
+    proof.keep_for_mutation(key, estate_name, judged, synthesized)
     assert problems == [], (
         "requests the synthesized policies do not allow (or allow on what the estate does not own):\n"
         + "\n".join(problems)

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal
 
 from .aws import Aws
 from .errors import EstateError
-from .kinds.base import Attributes, Kind, as_bool
+from .kinds.base import Attributes, Kind, Properties, as_bool
 from .log import get_logger
 
 log = get_logger()
@@ -97,6 +97,15 @@ class Request:
     @property
     def stack_name(self) -> str:
         return self.stack_id.split(":")[5].split("/")[1]
+
+    def started(self, key: str = "StartedAt") -> float:
+        """When on_event began what the polls wait for (a time it put in ``state`` under ``key``);
+        now when it put none."""
+        return float(self.state.get(key) or time.time())
+
+    def old_field(self, properties: type[Properties], name: str) -> Any:
+        """Field ``name`` of the properties before an Update (None for a Create or a Delete)."""
+        return properties.parse_field(self.old_properties, name) if self.old_properties else None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import EstateError
+from ..naming import JobNames
 
 if TYPE_CHECKING:
     from ..permissions import DependentPermission
@@ -211,6 +212,10 @@ class JobNameParts(Properties):
 
     readable: str = prop("Readable")
     digest: str = prop("Digest")
+
+    def names(self) -> JobNames:
+        """The job's first attempt's names (``JobNames.next_attempt`` gives the retries')."""
+        return JobNames(self.readable, self.digest)
 
 
 @dataclass(frozen=True)

@@ -176,7 +176,7 @@ class CustomizationJobHandler(ResourceHandler):
         if validation == "Completed":
             log.info("data validation passed; training continues", extra={"job": name})
             return Outcome(physical_id, data, complete=True)
-        waited = time.time() - float(request.state.get("SubmittedAt", time.time()))
+        waited = time.time() - request.started("SubmittedAt")
         limit = _KEYS.parse_field(request.properties, "validation_wait_seconds")
         if waited >= limit:
             log.info("accepted; data validation still running at the wait limit", extra={"job": name, "waited": waited})
@@ -185,7 +185,7 @@ class CustomizationJobHandler(ResourceHandler):
 
     def _poll_delete(self, request: Request) -> Outcome:
         physical_id = request.physical_id or ""
-        waited = time.time() - float(request.state.get("DeleteStartedAt") or time.time())
+        waited = time.time() - request.started("DeleteStartedAt")
         minutes = round(waited / 60)
         try:
             job = self._get(physical_id)
@@ -215,7 +215,7 @@ class CustomizationJobHandler(ResourceHandler):
         id); while it is absent the create is sent again with the same client token, which Bedrock
         treats as the same request. None while neither answers."""
         name = request.physical_id or ""
-        waited = time.time() - float(request.state.get("SubmittedAt") or time.time())
+        waited = time.time() - request.started("SubmittedAt")
         try:
             job = self._get(name)
             if job is not None:

@@ -21,29 +21,12 @@ from ... import models
 from ...core import Outcome, Request, ResourceHandler
 from ...errors import EstateError
 from ...log import get_logger
-from ...naming import JobNames
 from ...tagging import retag_bedrock
-from ..base import JobNameParts, Properties
 from .contract import KIND, ModelCopyAttributes, ModelCopyProperties
 
 log = get_logger()
 
-_SHARE_GONE = {"UnknownResourceException"}
 _NOT_FOUND = {"ResourceNotFoundException"}
-_LIVE_ASSOCIATION = {"ASSOCIATING", "ASSOCIATED"}
-
-
-def _job_names(parts: JobNameParts) -> JobNames:
-    return JobNames(parts.readable, parts.digest)
-
-
-def _old_name(request: Request, properties: type[Properties]) -> str | None:
-    """The name the resource had before an Update (None otherwise)."""
-    return properties.parse_field(request.old_properties, "name") if request.old_properties else None
-
-
-def _started(request: Request) -> float:
-    return float(request.state.get("StartedAt") or time.time())
 
 
 def _timestamp(value: Any) -> float:
@@ -61,7 +44,7 @@ class ModelCopyHandler(ResourceHandler):
 
     def update(self, request: Request) -> Outcome:
         new = KIND.parse(request.properties).name
-        if _old_name(request, ModelCopyProperties) != new:
+        if request.old_field(ModelCopyProperties, "name") != new:
             return self.create(request)  # another source model: a new copy, the old one removed after
         model = models.custom_model(self.aws, new)
         if model is None:
@@ -96,7 +79,7 @@ class ModelCopyHandler(ResourceHandler):
         if model is not None and model.get("modelStatus", "Active") == "Active":
             return Outcome(name, self._data(model), complete=True)
         jobs = self._copy_jobs(name)
-        waited = time.time() - _started(request)
+        waited = time.time() - request.started()
         if any(j["status"] == "InProgress" for j in jobs):
             if waited >= props.copy_wait_seconds:
                 raise EstateError(
@@ -104,7 +87,7 @@ class ModelCopyHandler(ResourceHandler):
                     "Deploy again later: the copy continues and the next deployment uses it."
                 )
             return Outcome(name, complete=False)
-        started = _started(request)
+        started = request.started()
         # A copy this deployment started failed: report it. The copy job is created at a poll, a
         # query interval after StartedAt, which also absorbs clock skew. An older failure is
         # retried with this deployment's token.
@@ -161,7 +144,7 @@ class ModelCopyHandler(ResourceHandler):
         """Summary of the newest attempt of the source job's model shared with this account, looked
         up in the region where it was trained; None while it is not there within the wait."""
         source = props.source
-        first = _job_names(source.job_name_parts)
+        first = source.job_name_parts.names()
         wanted = {}
         names = first
         for _ in range(models.MAX_ATTEMPTS):

@@ -13,7 +13,6 @@ models and stay.
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -21,33 +20,14 @@ from botocore.exceptions import ClientError
 from ... import models
 from ...core import Outcome, Request, ResourceHandler
 from ...log import get_logger
-from ...naming import JobNames, content_hash
+from ...naming import content_hash
 from ...tagging import retag_share
-from ..base import JobNameParts, Properties
 from .contract import KIND, ModelShareAttributes, ModelShareProperties
 
 log = get_logger()
 
 _SHARE_GONE = {"UnknownResourceException"}
-_NOT_FOUND = {"ResourceNotFoundException"}
 _LIVE_ASSOCIATION = {"ASSOCIATING", "ASSOCIATED"}
-
-
-def _job_names(parts: JobNameParts) -> JobNames:
-    return JobNames(parts.readable, parts.digest)
-
-
-def _old_name(request: Request, properties: type[Properties]) -> str | None:
-    """The name the resource had before an Update (None otherwise)."""
-    return properties.parse_field(request.old_properties, "name") if request.old_properties else None
-
-
-def _started(request: Request) -> float:
-    return float(request.state.get("StartedAt") or time.time())
-
-
-def _timestamp(value: Any) -> float:
-    return value.timestamp() if isinstance(value, datetime) else 0.0
 
 
 class ModelShareHandler(ResourceHandler):
@@ -58,7 +38,7 @@ class ModelShareHandler(ResourceHandler):
 
     def update(self, request: Request) -> Outcome:
         new = KIND.parse(request.properties).name
-        if _old_name(request, ModelShareProperties) != new:
+        if request.old_field(ModelShareProperties, "name") != new:
             return self.create(request)  # a new share; CloudFormation deletes the old one after
         return Outcome(new, complete=False, state={"StartedAt": str(time.time())})
 
@@ -80,8 +60,8 @@ class ModelShareHandler(ResourceHandler):
         name = request.physical_id or props.name
         model_arn = models.job_model(
             self.aws,
-            _job_names(props.model.job_name_parts),
-            started=_started(request),
+            props.model.job_name_parts.names(),
+            started=request.started(),
             wait_seconds=props.model_wait_seconds,
             waiting=f"model share {name}",
             stack="serving stack",
@@ -115,7 +95,7 @@ class ModelShareHandler(ResourceHandler):
     def abandon(self, request: Request, phase: str) -> str | None:
         # Only a poll shares; a share made by a failed Create or renaming Update is withdrawn now.
         name = request.physical_id or KIND.parse(request.properties).name
-        created_here = request.request_type == "Create" or _old_name(request, ModelShareProperties) != name
+        created_here = request.request_type == "Create" or request.old_field(ModelShareProperties, "name") != name
         if phase != "is_complete" or not created_here:
             return None
         share = self._find(name)

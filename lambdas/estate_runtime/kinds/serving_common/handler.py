@@ -106,7 +106,7 @@ class ServingHandler(ResourceHandler):
         if request.request_type == "Delete":
             return Outcome(name, complete=self.find(name) is None)
         found = self.find(name)
-        model_arn = self._resolve_model(props, float(request.state.get("StartedAt") or time.time()))
+        model_arn = self._resolve_model(props, request.started())
         if model_arn is None:
             return Outcome(name, complete=False)  # still training, within the wait
         if found is None:
@@ -127,7 +127,7 @@ class ServingHandler(ResourceHandler):
             self.swap_model(name, model_arn)
             return Outcome(name, complete=False)
         done = ready and self.serving_model(found) == model_arn
-        waited = time.time() - float(request.state.get("StartedAt") or time.time())
+        waited = time.time() - request.started()
         if not done and waited >= props.serve_wait_seconds:
             # The provider's waiter ends at one hour; a resource created by a failed create gets no
             # Delete from CloudFormation. Remove it now rather than leave it billing.

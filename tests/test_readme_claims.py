@@ -141,7 +141,7 @@ def test_every_make_and_bedrock_estate_command_shown_exists(page):
 
 
 def test_the_measuring_samples_are_what_the_offline_fakes_print_and_say_so():
-    from .measure_samples import bench_sample, gate_sample, metrics_sample
+    from .tools.measure_samples import bench_sample, gate_sample, metrics_sample
 
     page = (ROOT / "docs" / "measuring-and-gates.md").read_text()
     for sample in (metrics_sample(), bench_sample(), gate_sample()):

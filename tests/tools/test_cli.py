@@ -9,7 +9,7 @@ import pytest
 
 from constructs_lib.tools.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 SAMPLE = ROOT / "tests" / "fixtures" / "datasets" / "summarization"
 

@@ -133,7 +133,7 @@ def test_app_py_records_the_spec_in_the_assembly(tmp_path, monkeypatch):
     monkeypatch.setattr(
         stacks.estate, "build_estate", lambda app, spec, base_dir, build="all", extend=None: []
     )  # the record, not the stacks
-    runpy.run_path(str(Path(__file__).resolve().parent.parent / "app.py"), run_name="__main__")
+    runpy.run_path(str(Path(__file__).resolve().parents[2] / "app.py"), run_name="__main__")
     record = json.loads((tmp_path / "out" / SPEC_RECORD).read_text())
     assert record == {
         "spec": str(spec_file),
@@ -165,7 +165,7 @@ def test_an_unknown_price_points_at_both_ways_to_state_it(tmp_path):
 
 
 def test_the_plan_names_an_rft_jobs_grader_and_hyperparameters():
-    from .conftest import EXAMPLES, load_example
+    from ..conftest import EXAMPLES, load_example
 
     plan = render(load_example("reinforcement-fine-tuning.yaml"), [])
     assert (

@@ -208,7 +208,7 @@ def test_catalog_check_help_names_every_call_it_needs_permission_for():
 @pytest.mark.parametrize("value", ["01/08/2026", "2026-13-01"])
 @pytest.mark.parametrize("command", [["check", "tests/fixtures/estates/default.yaml"], ["catalog"]])
 def test_a_malformed_pinned_day_is_one_line_not_a_traceback(value, command):
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "BEDROCK_ESTATE_TODAY": value}
     result = subprocess.run(
         [sys.executable, "-m", "constructs_lib.tools.cli", *command],

@@ -1,4 +1,4 @@
-"""``bedrock-estate bench`` offline, against the botocore-level fake runtime in tests/bench_fake.py:
+"""``bedrock-estate bench`` offline, against the botocore-level fake runtime in tests/tools/bench_fake.py:
 every request goes through botocore's validation and serialization, every answer through its
 event-stream parser, and the virtual clock makes each timing exact."""
 
@@ -14,8 +14,8 @@ import pytest
 from constructs_lib.tools import bench
 from constructs_lib.tools.cli import main
 
+from ..conftest import DEFAULT_FIXTURE
 from .bench_fake import FakeRuntime, FakeSession, Reply, streamed, throttled_call, throttled_in_stream
-from .conftest import DEFAULT_FIXTURE
 
 # Five prompts with known timings: (TTFT s, end-to-end s, output tokens).
 TIMINGS = {

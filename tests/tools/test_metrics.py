@@ -15,7 +15,7 @@ from constructs_lib.tools import metrics
 from constructs_lib.tools.cli import main
 from estate_runtime.naming import job_names
 
-from .conftest import DEFAULT_FIXTURE
+from ..conftest import DEFAULT_FIXTURE
 
 REGION = "us-west-2"  # the default fixture's dev stage
 BUCKET = "bedrock-estate-dev-output-123"

@@ -1,10 +1,10 @@
-"""The README's sample outputs of ``bedrock-estate metrics``, ``bench`` and ``gate``, produced
+"""docs/measuring-and-gates.md's sample outputs of ``bedrock-estate metrics``, ``bench`` and ``gate``, produced
 offline: moto's S3 / SSM / Bedrock with metric files in Bedrock's layout, and the botocore-level fake
 runtime with made-up timings and answers. Nothing here is a measurement of real Bedrock.
 
-    .venv/bin/python -m tests.measure_samples      # prints the three samples
+    .venv/bin/python -m tests.tools.measure_samples      # prints the three samples
 
-tests/test_readme_claims.py checks that the README shows exactly these.
+tests/test_readme_claims.py checks that the page shows exactly these.
 """
 
 from __future__ import annotations
@@ -115,8 +115,8 @@ def gate_sample() -> str:
 
     from constructs_lib.tools import bench, gate
 
+    from ..conftest import DEFAULT_FIXTURE, FIXTURES
     from .bench_fake import FakeRuntime, FakeSession, streamed, throttled_call
-    from .conftest import DEFAULT_FIXTURE, FIXTURES
     from .test_gate import SERVED_ARN
 
     shipped = {p.prompt: (i, p) for i, p in enumerate(bench.shipped_prompts())}

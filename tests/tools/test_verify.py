@@ -11,7 +11,7 @@ from moto import mock_aws
 from constructs_lib.spec.job_request import job_names_for
 from constructs_lib.tools.verify import run
 
-from .conftest import DEFAULT_FIXTURE, FIXTURES
+from ..conftest import DEFAULT_FIXTURE, FIXTURES
 
 ACCOUNT = "123456789012"  # moto's account
 

@@ -1,4 +1,4 @@
-"""``bedrock-estate gate`` offline, against the botocore-level fake runtime (tests/bench_fake.py):
+"""``bedrock-estate gate`` offline, against the botocore-level fake runtime (tests/tools/bench_fake.py):
 exact statistics and scores for known timings and answers, pass and fail with the message that
 names the threshold and the miss, the report files, and the spec's checks of a gate."""
 
@@ -15,8 +15,8 @@ from constructs_lib.spec import SpecError, parse_spec
 from constructs_lib.tools import bench, gate
 from constructs_lib.tools.cli import main
 
+from ..conftest import DEFAULT_FIXTURE, FIXTURES
 from .bench_fake import FakeRuntime, FakeSession, Reply, streamed, throttled_call
-from .conftest import DEFAULT_FIXTURE, FIXTURES
 
 # Five latency prompts with known timings: (TTFT s, end-to-end s, output tokens).
 TIMINGS = {
@@ -401,7 +401,7 @@ def test_the_pipeline_runs_the_module_and_it_answers_like_the_command(tmp_path):
     import subprocess
     import sys
 
-    from .synthesis import ROOT
+    from ..synthesis import ROOT
 
     spec = _spec_dir(tmp_path, None)
     result = subprocess.run(

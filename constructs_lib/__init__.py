@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the facade as type checkers and editors see it; at run time
     from .foundation.secure_bucket import SecureBucket, SecureBucketProps
     from .invocation_logging.invocation_logging import InvocationLogging, InvocationLoggingProps
     from .machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
+    from .model_import.imported_model import ImportedModel, ImportedModelProps, ModelImportRole, ModelImportRoleProps
     from .promotion.model_copy import ModelCopy, ModelCopyProps
     from .promotion.model_share import ModelShare, ModelShareProps
     from .serving.gate_role import GateRole, GateRoleProps
@@ -41,10 +42,14 @@ _EXPORTS = {
     "InvocationLoggingProps": "invocation_logging.invocation_logging",
     "GateRole": "serving.gate_role",
     "GateRoleProps": "serving.gate_role",
+    "ImportedModel": "model_import.imported_model",
+    "ImportedModelProps": "model_import.imported_model",
     "JobNames": "customization.customization_job",
     "KindGrants": "machinery.resource_provider",
     "ModelCopy": "promotion.model_copy",
     "ModelCopyProps": "promotion.model_copy",
+    "ModelImportRole": "model_import.imported_model",
+    "ModelImportRoleProps": "model_import.imported_model",
     "ModelShare": "promotion.model_share",
     "ModelShareProps": "promotion.model_share",
     "MonitoredModel": "serving.serving_monitoring",
@@ -76,12 +81,16 @@ __all__ = [
     "EstateProvider",
     "GateRole",
     "GateRoleProps",
+    "ImportedModel",
+    "ImportedModelProps",
     "InvocationLogging",
     "InvocationLoggingProps",
     "JobNames",
     "KindGrants",
     "ModelCopy",
     "ModelCopyProps",
+    "ModelImportRole",
+    "ModelImportRoleProps",
     "ModelShare",
     "ModelShareProps",
     "MonitoredModel",

@@ -28,6 +28,12 @@ from constructs_lib.customization.job_events import (
 from constructs_lib.customization.rft_grader import RftGrader, RftGraderProps
 from constructs_lib.foundation.customization_role import vpc_access_statements
 from constructs_lib.machinery.resource_provider import ProviderLogging
+from constructs_lib.model_import.imported_model import (
+    ImportedModel,
+    ImportedModelProps,
+    ModelImportRole,
+    ModelImportRoleProps,
+)
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.job_request import (
     CUSTOM_MODEL_KEY,
@@ -45,9 +51,10 @@ from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationR
 
 
 class CustomizationStack(Stack):
-    """Per stage with jobs: repository datasets copied into the training bucket, one
+    """Per stage with jobs or imports: repository datasets copied into the training bucket, one
     ``Custom::BedrockCustomizationJob`` per spec job, the job-specific access of the service role,
-    and an EventBridge rule sending this stage's job state changes to the estate's topic."""
+    an EventBridge rule sending this stage's job state changes to the estate's topic, and one
+    ``Custom::BedrockImportedModel`` per spec import with the role its import jobs run as."""
 
     def __init__(
         self,
@@ -98,6 +105,10 @@ class CustomizationStack(Stack):
             for construct in self.jobs.values():
                 construct.node.add_dependency(policy)
 
+        self.imports = self._imports(stage)
+        if not stage.jobs:
+            return  # a stage that only imports models: no job events to forward
+
         # A literal ARN (the topic's name is fixed): same environment, and no way for this stack
         # to modify the foundation's topic policy.
         topic_arn = self.format_arn(service="sns", resource=stage.names.topic, arn_format=ArnFormat.NO_RESOURCE_NAME)
@@ -126,6 +137,44 @@ class CustomizationStack(Stack):
                     rule_name=stage.names.named("forward-job-completions"),
                 ),
             )
+
+    # -- imports ---------------------------------------------------------------------------------
+    def _imports(self, stage: StageSettings) -> dict[str, ImportedModel]:
+        """One imported model per spec import, all run as one role of the stage's."""
+        if not stage.imports:
+            return {}
+        role = ModelImportRole(
+            self,
+            "ModelImportRole",
+            ModelImportRoleProps(description=f"{stage.qualifier}: Bedrock runs the stage's model imports as this role"),
+        )
+        imported = {}
+        for name, entry in stage.imports.items():
+            key = (
+                kms.Key.from_key_arn(self, f"Import-{name}-Key", entry.kms_key_arn)
+                if entry.kms_key_arn
+                else self.foundation.custom_model_key
+            )
+            vpc = entry.vpc
+            imported[name] = ImportedModel(
+                self,
+                f"Import-{name}",
+                ImportedModelProps(
+                    name=stage.names.named(name),
+                    weights_s3_uri=entry.weights.s3_uri,
+                    role=role,
+                    owner=stage.qualifier,
+                    logging=self.logging,
+                    key=key,
+                    weights_kms_key_arn=entry.weights.kms_key_arn,
+                    vpc_config={"subnetIds": list(vpc.subnet_ids), "securityGroupIds": list(vpc.security_group_ids)}
+                    if vpc
+                    else None,
+                    removal=entry.removal,
+                    tags={**stage.tags, **entry.tags, "estate-stage": stage.name, "estate-import": name},
+                ),
+            )
+        return imported
 
     # -- datasets --------------------------------------------------------------------------------
     def _dataset(

@@ -40,7 +40,7 @@ class EstateStage(Stage):
         )
 
         self.customization: CustomizationStack | None = None
-        if settings.jobs:
+        if settings.jobs or settings.imports:
             self.customization = CustomizationStack(
                 self,
                 "Customization",
@@ -48,7 +48,11 @@ class EstateStage(Stage):
                 spec=spec,
                 foundation=self.foundation,
                 stack_name=settings.names.stack("customization"),
-                description=f"bedrock-estate {settings.qualifier}: datasets, customization jobs, job notifications",
+                description=f"bedrock-estate {settings.qualifier}: "
+                + ", ".join(
+                    (["datasets, customization jobs, job notifications"] if settings.jobs else [])
+                    + (["imported models"] if settings.imports else [])
+                ),
                 termination_protection=settings.protected,
             )
 

@@ -82,6 +82,19 @@ def promotion_estate(promotion_spec, tmp_path_factory) -> SynthesizedEstate:
     return synthesize(promotion_spec, tmp_path_factory.mktemp("promotion.out"), base_dir=PROMOTION_DIR)
 
 
+IMPORT_DIR = ROOT / "tests" / "fixtures" / "imports"
+
+
+@pytest.fixture(scope="session")
+def import_estate(tmp_path_factory) -> SynthesizedEstate:
+    """Models imported with Custom Model Import (tests/fixtures/imports/estate.yaml), synthesized once."""
+    from constructs_lib.spec import load_spec
+
+    return synthesize(
+        load_spec(IMPORT_DIR / "estate.yaml"), tmp_path_factory.mktemp("imports.out"), base_dir=IMPORT_DIR
+    )
+
+
 VARIANT_SPEC = """\
 name: variant-estate
 removal: destroy
@@ -141,6 +154,10 @@ stages:
         trainingData: {dataset: arithmetic}
         rftConfig:
           grader: {lambdaArn: "arn:aws:lambda:us-east-1:444444444444:function:team-grader:3"}
+    imports:
+      support-llama:
+        weights: {s3Uri: "s3://acme-model-weights/support-llama/v3/"}
+        removal: destroy
     serving:
       nova-tuned:
         model: {job: nova-tuned}
@@ -153,8 +170,8 @@ def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
     """The estate of the non-default job and serving choices, for the permission tests and the
     customization stack's invariants: S3 datasets with their own key, a VPC job, a teacher inference
     profile, reinforcement fine-tuning with a grader the estate deploys and with an existing grader
-    (a version ARN), on-demand serving (the promotion fixture covers sharing, copies and provisioned
-    throughput)."""
+    (a version ARN), on-demand serving, a model imported beside the jobs (the promotion fixture covers
+    sharing, copies and provisioned throughput)."""
     from constructs_lib.spec import parse_spec
 
     base = tmp_path_factory.mktemp("permissions")

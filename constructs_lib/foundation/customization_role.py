@@ -132,17 +132,24 @@ class CustomizationServiceRole(iam.Role):
 
 
 def vpc_access_statements(
-    scope: Construct, subnet_ids: list[str], security_group_ids: list[str]
+    scope: Construct,
+    subnet_ids: list[str],
+    security_group_ids: list[str],
+    job_resource: str = "model-customization-job",
+    job_tag: str = "BedrockModelCustomizationJobArn",
 ) -> list[iam.PolicyStatement]:
     """What the service role needs for a job in a VPC (Bedrock user guide, "Protect model
     customization jobs using a VPC"): describe the network, and create, tag and delete only
-    network interfaces that Bedrock marks as its own, in the given subnets and security groups."""
+    network interfaces that Bedrock marks as its own, in the given subnets and security groups.
+    An import job's role gets the same with ``job_resource="model-import-job"`` and
+    ``job_tag="BedrockModelImportJobArn"`` (user guide, "(Optional) Protect custom model import
+    jobs using a VPC", read 2026-12-07)."""
     stack = Stack.of(scope)
 
     def arn(resource: str, name: str) -> str:
         return stack.format_arn(service="ec2", resource=resource, resource_name=name)
 
-    jobs = stack.format_arn(service="bedrock", resource="model-customization-job", resource_name="*")
+    jobs = stack.format_arn(service="bedrock", resource=job_resource, resource_name="*")
     subnets = [arn("subnet", s) for s in subnet_ids]
     return [
         iam.PolicyStatement(
@@ -160,7 +167,7 @@ def vpc_access_statements(
             resources=[arn("network-interface", "*")],
             conditions={
                 "StringEquals": {"aws:RequestTag/BedrockManaged": "true"},
-                "ArnEquals": {"aws:RequestTag/BedrockModelCustomizationJobArn": jobs},
+                "ArnEquals": {f"aws:RequestTag/{job_tag}": jobs},
             },
         ),
         iam.PolicyStatement(
@@ -175,7 +182,7 @@ def vpc_access_statements(
             ],
             resources=["*"],
             conditions={
-                "ArnEquals": {"ec2:Subnet": subnets, "ec2:ResourceTag/BedrockModelCustomizationJobArn": jobs},
+                "ArnEquals": {"ec2:Subnet": subnets, f"ec2:ResourceTag/{job_tag}": jobs},
                 "StringEquals": {"ec2:ResourceTag/BedrockManaged": "true"},
             },
         ),
@@ -184,7 +191,7 @@ def vpc_access_statements(
             resources=[arn("network-interface", "*")],
             conditions={
                 "StringEquals": {"ec2:CreateAction": "CreateNetworkInterface"},
-                "ForAllValues:StringEquals": {"aws:TagKeys": ["BedrockManaged", "BedrockModelCustomizationJobArn"]},
+                "ForAllValues:StringEquals": {"aws:TagKeys": ["BedrockManaged", job_tag]},
             },
         ),
     ]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from estate_runtime.catalog import CUSTOMIZATION_TYPES
+from estate_runtime.kinds.imported_model.contract import WEIGHTS_URI, weights_uri_problem
 
 from . import checks, promotion
 from .errors import LocatedProblem
@@ -278,6 +279,44 @@ class Job(SpecModel):
         return self
 
 
+class ImportWeights(SpecModel):
+    """Where a model's Hugging Face files are."""
+
+    s3_uri: Annotated[str, WithJsonSchema({"type": "string", "pattern": WEIGHTS_URI.pattern})] = Field(
+        description=(
+            "s3://bucket/folder/ holding config.json, tokenizer_config.json, tokenizer.json or tokenizer.model, "
+            "and the .safetensors weights. The import checks the folder before anything is imported."
+        )
+    )
+    kms_key_arn: KmsKeyArn | None = Field(
+        None, description="Key of an SSE-KMS bucket, so the import and its pre-flight can read the files."
+    )
+
+    @field_validator("s3_uri")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        problem = weights_uri_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class Import(SpecModel):
+    """A model customized elsewhere (SageMaker, a GPU cluster, a Hugging Face checkpoint), imported
+    into Bedrock with Custom Model Import and invoked on demand by its ARN. New weights import a
+    new model (replacement); changing tags updates in place."""
+
+    weights: ImportWeights
+    kms_key_arn: KmsKeyArn | None = Field(
+        None, description="Encrypts the imported model. Default: the stage's custom-model key."
+    )
+    vpc: VpcConfig | None = Field(None, description="Run the import job in these subnets and security groups.")
+    tags: Tags = Field(default_factory=dict)
+    removal: Removal = Field(
+        "retain", description="Deleting the import keeps the imported model (retain, default) or deletes it (destroy)."
+    )
+
+
 _CUSTOM_MODEL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:bedrock:[a-z0-9\-]+:\d{12}:custom-model/.+")
 
 
@@ -450,6 +489,10 @@ class Stage(_StageOverrides):
     promotions: dict[ItemName, Promotion] = Field(
         default_factory=dict,
         description="Models promoted from earlier stages' jobs instead of retrained here, by name.",
+    )
+    imports: dict[ItemName, Import] = Field(
+        default_factory=dict,
+        description="Models customized elsewhere and imported into Bedrock (Custom Model Import), by name.",
     )
     serving: dict[ItemName, Serving] = Field(
         default_factory=dict, description="Serving entries of this stage, by name."

@@ -552,3 +552,94 @@ def load_catalog() -> Catalog:
         lifecycle_policy=raw.get("lifecyclePolicy", {}),
         profile_prefixes=tuple(raw["inferenceProfiles"]["geographyPrefixes"]),
     )
+
+
+# -- Custom Model Import --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ImportArchitecture:
+    """A model architecture Custom Model Import takes, as the user guide lists it."""
+
+    name: str
+    classes: tuple[str, ...]
+    """The class names a Hugging Face ``config.json`` lists under ``architectures``."""
+    converse: bool | None
+    """Whether Converse serves it: None where the guide leaves it to the model (``instructSupported``)."""
+    multimodal: bool
+    regions: tuple[str, ...]
+    """Where it can be imported; empty: every Region of Custom Model Import."""
+    requires: tuple[str, ...]
+    """Files it needs beyond the common ones."""
+    note: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class ModelImportCatalog:
+    """What the user guide says about Custom Model Import (``catalog.json``'s ``modelImport``)."""
+
+    reviewed: str
+    regions: tuple[str, ...]
+    regions_source: str
+    config_file: str
+    tokenizer_config_file: str
+    tokenizer_files: tuple[str, ...]
+    weights_suffix: str
+    files_source: str
+    max_text_weights_bytes: int
+    max_multimodal_weights_bytes: int
+    max_context_tokens: int
+    limits_source: str
+    architectures: tuple[ImportArchitecture, ...]
+    quotas: tuple[str, ...]
+    pricing_basis: str
+    pricing_source: str
+
+    def architecture(self, classes: list[str] | tuple[str, ...]) -> ImportArchitecture | None:
+        """The architecture a ``config.json`` declares by its class names, if the guide lists it."""
+        for architecture in self.architectures:
+            if any(name in architecture.classes for name in classes):
+                return architecture
+        return None
+
+    def importable_in(self, region: str, architecture: ImportArchitecture | None = None) -> bool:
+        regions = architecture.regions if architecture and architecture.regions else self.regions
+        return region in regions
+
+    def supported_classes(self) -> list[str]:
+        return [name for architecture in self.architectures for name in architecture.classes]
+
+
+@lru_cache(maxsize=1)
+def load_model_import() -> ModelImportCatalog:
+    raw = json.loads((resources.files(__package__) / "catalog.json").read_text(encoding="utf-8"))["modelImport"]
+    files, limits = raw["files"], raw["limits"]
+    return ModelImportCatalog(
+        reviewed=raw["reviewed"],
+        regions=tuple(raw["regions"]),
+        regions_source=raw["regionsSource"],
+        config_file=files["config"],
+        tokenizer_config_file=files["tokenizerConfig"],
+        tokenizer_files=tuple(files["tokenizers"]),
+        weights_suffix=files["weightsSuffix"],
+        files_source=files["source"],
+        max_text_weights_bytes=int(limits["maxTextWeightsBytes"]),
+        max_multimodal_weights_bytes=int(limits["maxMultimodalWeightsBytes"]),
+        max_context_tokens=int(limits["maxContextTokens"]),
+        limits_source=limits["source"],
+        architectures=tuple(
+            ImportArchitecture(
+                name=entry["name"],
+                classes=tuple(entry["classes"]),
+                converse=entry["converse"],
+                multimodal=entry.get("multimodal", False),
+                regions=tuple(entry.get("regions", ())),
+                requires=tuple(entry.get("requires", ())),
+                note=entry.get("note"),
+                source=entry["source"],
+            )
+            for entry in raw["architectures"]
+        ),
+        quotas=tuple(q["name"] for q in raw["quotas"]),
+        pricing_basis=raw["pricing"]["basis"],
+        pricing_source=raw["pricing"]["source"],
+    )

@@ -96,6 +96,11 @@ _TAGGING = (
     "Amazon Bedrock user guide, 'Prerequisites for Provisioned Throughput' (its example policy grants "
     "bedrock:TagResource beside the create; read 2026-11-23)"
 )
+_IMPORT_ROLE = (
+    "IAM user guide, 'Grant a user permissions to pass a role to an AWS service', and Amazon Bedrock user guide, "
+    "'Create a service role for importing pre-trained models' (read 2026-12-07)"
+)
+_IMPORT_KEY = "Amazon Bedrock user guide, 'Using customer managed key (CMK)' for imported models (read 2026-12-07)"
 _S3_KMS = "Amazon S3 user guide, 'Using server-side encryption with AWS KMS keys (SSE-KMS)' (read 2026-11-23)"
 
 # The roles that customize or copy a model into a customer managed key: Bedrock creates the key
@@ -163,6 +168,29 @@ DEPENDENT_PERMISSIONS: tuple[DependentPermission, ...] = (
         on="created",
         resource_types=("custom-model",),
         source=_TAGGING,
+    ),
+    DependentPermission(
+        operation="bedrock:CreateModelImportJob",
+        actions=("iam:PassRole",),
+        on="passed-role",
+        source=_IMPORT_ROLE,
+    ),
+    DependentPermission(
+        operation="bedrock:CreateModelImportJob",
+        actions=("bedrock:TagResource",),
+        on="created",
+        resource_types=("model-import-job", "imported-model"),
+        source=_TAGGING,
+    ),
+    DependentPermission(
+        operation="bedrock:CreateModelImportJob",
+        # The roles that create imported models create the key's grant and use it (the guide's
+        # CloudTrail example shows CreateGrant by the importing role, invoked by Bedrock).
+        actions=_CUSTOMIZE_KEY,
+        on="key",
+        key="custom-model",
+        via_service="bedrock",
+        source=_IMPORT_KEY,
     ),
     DependentPermission(
         operation="ram:CreateResourceShare",

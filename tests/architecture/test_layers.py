@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CONCERNS = ("foundation", "customization", "invocation_logging", "serving", "promotion")
+CONCERNS = ("foundation", "customization", "invocation_logging", "serving", "promotion", "model_import")
 CDK = ("aws_cdk", "constructs", "cdk_nag", "jsii")
 
 # module prefix -> prefixes it must not import, and why

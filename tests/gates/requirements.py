@@ -91,6 +91,21 @@ S3_ACTIONS = Page(
     "Amazon S3 API reference, 'CopyObject', 'HeadObject', 'ListObjectsV2' (Permissions sections)",
     "https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html",
 )
+IMPORT_SERVICE_ROLE = Page(
+    "Amazon Bedrock user guide, 'Create a service role for importing pre-trained models' (trust for model-import-job/*, "
+    "s3:GetObject and s3:ListBucket on the model files)",
+    BEDROCK_GUIDE + "model-import-iam-role.html",
+)
+PASS_ROLE = Page(
+    "IAM user guide, 'Grant a user permissions to pass a role to an AWS service' (CreateModelImportJob passes roleArn)",
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html",
+)
+IMPORT_KEY = Page(
+    "Amazon Bedrock user guide, 'Using customer managed key (CMK)' for imported models (the roles that create imported "
+    "models need kms:CreateGrant and use of the key; the CloudTrail example on 'Monitoring your encryption keys' shows "
+    "CreateGrant by the importing role, invoked by bedrock.amazonaws.com)",
+    BEDROCK_GUIDE + "import-model-using-cmk.html",
+)
 CONVERSE_STREAM = Page(
     "Amazon Bedrock API reference, 'ConverseStream' (requires bedrock:InvokeModelWithResponseStream)",
     "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html",
@@ -271,6 +286,17 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "custom-model",
         SHARE_PREREQUISITES,
     ),
+    Requirement("bedrock:CreateModelImportJob", ("iam:PassRole",), "passed-role", PASS_ROLE),
+    Requirement(
+        "bedrock:CreateModelImportJob",
+        ("bedrock:TagResource",),
+        "created",
+        BEDROCK_TAGGING,
+        resource_types=("model-import-job", "imported-model"),
+    ),
+    Requirement(
+        "bedrock:CreateModelImportJob", _CUSTOMIZE_KEY, "key", IMPORT_KEY, key="custom-model", via_service="bedrock"
+    ),
     # What the service role a job runs with must be allowed, from the job's own request.
     Requirement(
         "bedrock:CreateModelCustomizationJob", ("lambda:InvokeFunction",), "service-role", RFT_ACCESS
@@ -281,6 +307,12 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "bedrock:CreateModelCustomizationJob", ("s3:GetObject", "s3:PutObject"), "service-role", SERVICE_ROLES
     ),  # training and validation data read, output written
+    Requirement(
+        "bedrock:CreateModelImportJob", ("s3:GetObject", "s3:ListBucket"), "service-role", IMPORT_SERVICE_ROLE
+    ),  # the model files read
+    Requirement(
+        "bedrock:CreateModelImportJob", _CUSTOMIZE_KEY, "service-role", IMPORT_KEY
+    ),  # the imported model's key, used by the import role too
 )
 
 
@@ -293,6 +325,8 @@ CONDITIONAL_CALLS: dict[tuple[str, str, str], tuple[str, str | None]] = {
     ("Custom::BedrockEstateDataset", "s3", "delete_object"): ("Removal", "destroy"),
     # A job reads the head of an s3Uri dataset only for the datasets it checks before training.
     ("Custom::BedrockCustomizationJob", "s3", "get_object"): ("Preflight", None),
+    # An import's model is deleted only when its removal is destroy.
+    ("Custom::BedrockImportedModel", "bedrock", "delete_imported_model"): ("Removal", "destroy"),
 }
 """(resource type, service, operation) -> (CloudFormation property, value): the handler makes the
 call only for resources whose property has that value (``None``: whose property is present)."""

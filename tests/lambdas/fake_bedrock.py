@@ -1,5 +1,5 @@
 """A stateful fake of the Bedrock control plane, for lifecycle tests: one fake for the service,
-holding customization jobs, custom models, serving and model copies (other services have their
+holding customization jobs, custom models, serving, model copies and model imports (other services have their
 own fake; a test composes the ones it needs).
 
 moto keeps jobs InProgress forever and drops customizationConfig, so jobs are modelled here:
@@ -40,6 +40,11 @@ class FakeBedrock(ServiceFake):
         self.copy_jobs: list[dict[str, Any]] = []
         # The base model of the models shared with this account (the tests' source job's).
         self.source_base_model = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+        # Custom Model Import: import jobs (InProgress -> Completed / Failed; no stop) by job name,
+        # and the models they make by model name.
+        self.import_jobs: dict[str, dict[str, Any]] = {}
+        self.imported_models: dict[str, dict[str, Any]] = {}
+        self.concurrent_imports = 1
 
     # -- test controls -------------------------------------------------------------------------------
     def finish_validation(self, name: str) -> None:
@@ -444,3 +449,96 @@ class FakeBedrock(ServiceFake):
             if wanted in j["targetModelName"]
         ]
         return self._answer("ListModelCopyJobs", self._page(params, "modelCopyJobSummaries", summaries))
+
+    # -- Custom Model Import -------------------------------------------------------------------------
+    def finish_imports(
+        self, fail: str | None = None, architecture: str = "LlamaForCausalLM", instruct: bool = True, units: int = 2
+    ) -> None:
+        """Every running import ends: failed with ``fail``, or completed into a model."""
+        for job in self.import_jobs.values():
+            if job["status"] != "InProgress":
+                continue
+            job["endTime"] = datetime.now(UTC)
+            if fail:
+                job.update(status="Failed", failureMessage=fail)
+                continue
+            arn = f"arn:aws:bedrock:{self.region}:{self.account}:imported-model/{next(self._ids):012d}"
+            job.update(status="Completed", importedModelArn=arn)
+            self.imported_models[job["importedModelName"]] = {
+                "modelArn": arn,
+                "modelName": job["importedModelName"],
+                "jobName": job["jobName"],
+                "jobArn": job["jobArn"],
+                "modelDataSource": job["modelDataSource"],
+                "creationTime": datetime.now(UTC),
+                "modelArchitecture": architecture,
+                "instructSupported": instruct,
+                "customModelUnits": {"customModelUnitsPerModelCopy": units, "customModelUnitsVersion": "v1.0"},
+            }
+            self.tags[arn] = {t["key"]: t["value"] for t in job["request"].get("importedModelTags", [])}
+
+    def importing(self) -> list[str]:
+        return [name for name, job in self.import_jobs.items() if job["status"] == "InProgress"]
+
+    def _import_job(self, operation: str, identifier: str) -> dict[str, Any]:
+        for job in self.import_jobs.values():
+            if identifier in (job["jobArn"], job["jobName"]):
+                return job
+        raise self._error(operation, "ResourceNotFoundException", f"Model import job {identifier} not found", 404)
+
+    def _imported_model(self, operation: str, identifier: str) -> dict[str, Any]:
+        for model in self.imported_models.values():
+            if identifier in (model["modelArn"], model["modelName"]):
+                return model
+        raise self._error(operation, "ResourceNotFoundException", f"Imported model {identifier} not found", 404)
+
+    def create_model_import_job(self, **params: Any) -> dict[str, Any]:
+        self._enter("CreateModelImportJob", params)
+        name, model = params["jobName"], params["importedModelName"]
+        if name in self.import_jobs:
+            job = self.import_jobs[name]
+            if job["request"].get("clientRequestToken") == params.get("clientRequestToken"):
+                return self._answer("CreateModelImportJob", {"jobArn": job["jobArn"]})
+            raise self._error("CreateModelImportJob", "ConflictException", f"Job name {name} already exists", 409)
+        if model in self.imported_models or any(
+            j["importedModelName"] == model and j["status"] == "InProgress" for j in self.import_jobs.values()
+        ):
+            raise self._error("CreateModelImportJob", "ConflictException", f"Model {model} already exists", 409)
+        if len(self.importing()) >= self.concurrent_imports:
+            raise self._error(
+                "CreateModelImportJob", "ServiceQuotaExceededException", "Concurrent model import jobs quota reached"
+            )
+        now = datetime.now(UTC)
+        job = {
+            "jobArn": f"arn:aws:bedrock:{self.region}:{self.account}:model-import-job/{next(self._ids):012d}",
+            "jobName": name,
+            "importedModelName": model,
+            "roleArn": params["roleArn"],
+            "modelDataSource": params["modelDataSource"],
+            "status": "InProgress",
+            "creationTime": now,
+            "lastModifiedTime": now,
+            "request": params,
+        }
+        if params.get("vpcConfig"):
+            job["vpcConfig"] = params["vpcConfig"]
+        self.import_jobs[name] = job
+        self.tags[job["jobArn"]] = {t["key"]: t["value"] for t in params.get("jobTags", [])}
+        return self._answer("CreateModelImportJob", {"jobArn": job["jobArn"]})
+
+    def get_model_import_job(self, **params: Any) -> dict[str, Any]:
+        self._enter("GetModelImportJob", params)
+        job = self._import_job("GetModelImportJob", params["jobIdentifier"])
+        return self._answer("GetModelImportJob", {k: v for k, v in job.items() if k != "request"})
+
+    def get_imported_model(self, **params: Any) -> dict[str, Any]:
+        self._enter("GetImportedModel", params)
+        return self._answer(
+            "GetImportedModel", dict(self._imported_model("GetImportedModel", params["modelIdentifier"]))
+        )
+
+    def delete_imported_model(self, **params: Any) -> dict[str, Any]:
+        self._enter("DeleteImportedModel", params)
+        model = self._imported_model("DeleteImportedModel", params["modelIdentifier"])
+        del self.imported_models[model["modelName"]]
+        return self._answer("DeleteImportedModel", {})

@@ -1,7 +1,9 @@
-"""A small S3 fake for the dataset handler and the job pre-flight: objects in memory, requests validated by botocore."""
+"""A small S3 fake for the dataset handler and the pre-flights (a job's dataset, an import's model
+folder): objects in memory, requests validated by botocore."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from typing import Any
 
@@ -15,6 +17,8 @@ class FakeS3(ServiceFake):
     def __init__(self, objects: dict[tuple[str, str], bytes] | None = None):
         super().__init__("s3")
         self.objects = dict(objects or {})
+        # Sizes that stand in for objects too large to hold (a model's weights), by (bucket, key).
+        self.sizes: dict[tuple[str, str], int] = {}
 
     def copy_object(self, **params: Any) -> dict[str, Any]:
         source = (params["CopySource"]["Bucket"], params["CopySource"]["Key"])
@@ -47,3 +51,30 @@ class FakeS3(ServiceFake):
             answer["ContentLength"] = len(data)
         # The body is a stream, added after validation (botocore's output shape has no stream type).
         return {**self._answer("GetObject", answer), "Body": io.BytesIO(data)}
+
+    def list_objects_v2(self, **params: Any) -> dict[str, Any]:
+        self._enter("ListObjectsV2", params)
+        bucket, prefix = params["Bucket"], params.get("Prefix", "")
+        if not any(b == bucket for b, _ in self.objects):
+            raise self._error("ListObjectsV2", "NoSuchBucket", "The specified bucket does not exist", 404)
+        keys = sorted(k for b, k in self.objects if b == bucket and k.startswith(prefix))
+        start = int(params.get("ContinuationToken") or 0)
+        size = self.page_size or params.get("MaxKeys") or 1000
+        page = keys[start : start + size]
+        answer: dict[str, Any] = {
+            "Contents": [
+                {
+                    "Key": key,
+                    "ETag": f'"{hashlib.md5(self.objects[(bucket, key)]).hexdigest()}"',
+                    "Size": self.sizes.get((bucket, key), len(self.objects[(bucket, key)])),
+                }
+                for key in page
+            ],
+            "IsTruncated": start + size < len(keys),
+            "KeyCount": len(page),
+            "Name": bucket,
+            "Prefix": prefix,
+        }
+        if answer["IsTruncated"]:
+            answer["NextContinuationToken"] = str(start + size)
+        return self._answer("ListObjectsV2", answer)

@@ -84,6 +84,14 @@ SAMPLES: dict[str, Properties] = {
         kms_key_id="arn:aws:kms:us-east-1:222222222222:key/k",
         tags=TAGS,
     ),
+    kinds.imported_model.KIND.type_name: kinds.imported_model.ImportedModelProperties(
+        name_parts=PARTS,
+        weights_s3_uri="s3://model-weights/support-llama/v3/",
+        role_arn="arn:aws:iam::111111111111:role/model-import",
+        tags=TAGS,
+        removal="destroy",
+        vpc_config={"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]},
+    ),
 }
 
 
@@ -145,6 +153,7 @@ def test_conditional_calls_and_dependent_permissions_come_from_the_kinds():
     assert permissions.ONLY_WHEN == {
         ("Custom::BedrockEstateDataset", "s3", "delete_object"): ("Removal", "destroy"),
         ("Custom::BedrockCustomizationJob", "s3", "get_object"): ("Preflight", None),
+        ("Custom::BedrockImportedModel", "bedrock", "delete_imported_model"): ("Removal", "destroy"),
     }
     job = kinds.customization_job.KIND
     assert job.iam_actions()[("bedrock", "create_model_customization_job")] == ("bedrock:CreateModelCustomizationJob",)

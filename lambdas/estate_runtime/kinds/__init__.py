@@ -17,6 +17,7 @@ from . import (
     custom_model_deployment,
     customization_job,
     dataset,
+    imported_model,
     invocation_logging,
     model_copy,
     model_share,
@@ -41,6 +42,7 @@ ALL: tuple[Kind[Any], ...] = (
     custom_model_deployment.KIND,
     model_share.KIND,
     model_copy.KIND,
+    imported_model.KIND,
 )
 
 BY_TYPE: dict[str, Kind[Any]] = {kind.type_name: kind for kind in ALL}

@@ -1,0 +1,168 @@
+"""Imported models in a synthesized stage (tests/fixtures/imports/estate.yaml): the resources, the
+role the import jobs run as, the handler's grants, and a snapshot of the stack a reviewer reads."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from constructs_lib import ImportedModel, ImportedModelProps, ModelImportRole, ProviderLogging
+from estate_runtime.kinds import imported_model
+
+from ..synthesis import lint_estate, normalize
+
+KIND = imported_model.KIND.type_name
+
+
+@pytest.fixture(scope="module")
+def template(import_estate):
+    return import_estate.stack("dev/Customization").template
+
+
+def resources(template, kind):
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def statements(template, logical_id):
+    return template["Resources"][logical_id]["Properties"]["PolicyDocument"]["Statement"]
+
+
+def by_readable(template, name):
+    return next(
+        r for r in resources(template, KIND).values() if r["Properties"]["NameParts"]["Readable"].endswith(name)
+    )
+
+
+def test_import_stack_snapshot(import_estate, snapshot):
+    assert normalize(import_estate.stack("dev/Customization").template) == snapshot.use_extension(JSONSnapshotExtension)
+
+
+def test_the_import_estate_is_clean_for_cfn_lint(import_estate):
+    assert lint_estate(import_estate.stacks) == {}
+
+
+def test_each_import_carries_the_owner_tag_its_key_and_removal(template):
+    default = by_readable(template, "support-llama")["Properties"]
+    assert default["NameParts"]["Readable"] == "import-estate-dev-support-llama"
+    assert {"key": "bedrock-estate", "value": "import-estate-dev"} in default["Tags"]
+    assert default["KmsKeyId"] == {"Fn::ImportValue": "import-estate-dev-foundation-custom-model-key-arn"}
+    assert default["Removal"] == "retain" and default["ImportWaitSeconds"] == 3300
+    vpc = by_readable(template, "coder-qwen")["Properties"]
+    assert vpc["Removal"] == "destroy"
+    assert vpc["VpcConfig"] == {"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]}
+
+
+def test_the_import_role_is_trusted_for_this_accounts_import_jobs_only(template):
+    [(role_id, role)] = [
+        (k, r) for k, r in resources(template, "AWS::IAM::Role").items() if k.startswith("ModelImportRole")
+    ]
+    [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "bedrock.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111111111111"},
+        "ArnEquals": {"aws:SourceArn": "arn:aws:bedrock:us-east-1:111111111111:model-import-job/*"},
+    }
+    for props in (r["Properties"] for r in resources(template, KIND).values()):
+        assert props["RoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+
+
+def test_the_import_role_reads_exactly_the_weights_folders(template):
+    [policy_id] = [k for k in resources(template, "AWS::IAM::ManagedPolicy") if k.startswith("ModelImportRoleAccess")]
+    found = statements(template, policy_id)
+    reads = [s for s in found if s["Action"] == "s3:GetObject"]
+    assert [sorted(s["Resource"]) for s in reads] == [
+        [
+            "arn:aws:s3:::acme-model-weights/coder-qwen/2026-11/*",
+            "arn:aws:s3:::acme-model-weights/support-llama/v3/*",
+        ]
+    ]
+    prefixes = sorted(
+        p for s in found if s["Action"] == "s3:ListBucket" for p in s["Condition"]["StringLike"]["s3:prefix"]
+    )
+    assert prefixes == ["coder-qwen/2026-11", "coder-qwen/2026-11/*", "support-llama/v3", "support-llama/v3/*"]
+    decrypt = [s for s in found if s["Action"] == "kms:Decrypt"]
+    assert decrypt[0]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+    vpc = json.dumps([s for s in found if "ec2:CreateNetworkInterface" in json.dumps(s["Action"])])
+    assert "BedrockModelImportJobArn" in vpc and "BedrockModelCustomizationJobArn" not in vpc
+
+
+def test_the_handler_creates_only_owned_imports_and_reads_only_config_json(template):
+    [policy_id] = [k for k in resources(template, "AWS::IAM::ManagedPolicy") if "BedrockImportedModelPolicy" in k]
+    found = statements(template, policy_id)
+    [create] = [s for s in found if s["Action"] == "bedrock:CreateModelImportJob"]
+    assert create["Resource"] == "*"
+    assert create["Condition"] == {"StringEquals": {"aws:RequestTag/bedrock-estate": "import-estate-dev"}}
+    [delete] = [s for s in found if s["Action"] == "bedrock:DeleteImportedModel"]
+    assert delete["Condition"] == {"StringEquals": {"aws:ResourceTag/bedrock-estate": "import-estate-dev"}}
+    gets = sorted(
+        r
+        for s in found
+        if s["Action"] == "s3:GetObject"
+        for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+    )
+    assert gets == [
+        "arn:aws:s3:::acme-model-weights/coder-qwen/2026-11/config.json",
+        "arn:aws:s3:::acme-model-weights/support-llama/v3/config.json",
+    ]
+
+
+def test_each_import_waits_for_its_roles_grants(template):
+    [policy_id] = [k for k in resources(template, "AWS::IAM::ManagedPolicy") if k.startswith("ModelImportRoleAccess")]
+    for resource in resources(template, KIND).values():
+        assert policy_id in resource["DependsOn"]
+
+
+def _library_stack():
+    app = cdk.App()
+    stack = cdk.Stack(app, "Models", env=cdk.Environment(account="123456789012", region="us-west-2"))
+    logging = ProviderLogging(
+        log_group_prefix="/models/", log_key=cdk.aws_kms.Key(stack, "LogKey", enable_key_rotation=True)
+    )
+    return stack, logging, ModelImportRole(stack, "ImportRole")
+
+
+def test_a_library_user_imports_a_model_without_the_estate():
+    stack, logging, role = _library_stack()
+    model = ImportedModel(
+        stack,
+        "Support",
+        ImportedModelProps(
+            name="support-llama", weights_s3_uri="s3://weights/support/v1/", role=role, owner="models", logging=logging
+        ),
+    )
+    assert cdk.Token.is_unresolved(model.model_arn)
+    template = cdk.assertions.Template.from_stack(stack)
+    [props] = [r["Properties"] for r in template.find_resources(KIND).values()]
+    assert "KmsKeyId" not in props and props["NameParts"]["Readable"] == "support-llama"
+
+
+@pytest.mark.parametrize(
+    ("uri", "said"),
+    [
+        ("s3://weights/support/v1", "must name a folder: end it with /"),
+        ("s3://weights/support v1/", "holds ' ', which CreateModelImportJob refuses"),
+        ("https://weights/support/", "is not an s3:// URI"),
+    ],
+)
+def test_a_weights_uri_createmodelimportjob_refuses_fails_synthesis(uri, said):
+    stack, logging, role = _library_stack()
+    with pytest.raises(ValueError, match=said):
+        ImportedModel(
+            stack,
+            "Support",
+            ImportedModelProps(name="support", weights_s3_uri=uri, role=role, owner="models", logging=logging),
+        )
+
+
+def test_the_plan_shows_each_import_with_its_pricing_basis_and_no_invented_price(import_estate):
+    from constructs_lib.tools.plan import read_assembly, render
+
+    plan = render(import_estate.spec, read_assembly(import_estate.directory))
+    assert "| support-llama | `s3://acme-model-weights/support-llama/v3/` | the stage's custom-model key |" in plan
+    assert "`import-estate-dev-coder-qwen-<digest of the content>` | model deleted |" in plan
+    assert "custom model units (CMUs) per model copy, billed per CMU per minute over 5-minute windows" in plan
+    assert "import-model-calculate-cost.html" in plan
+    assert "$" not in plan.split("### dev", 1)[1]  # no price for an imported model: the pricing page has it

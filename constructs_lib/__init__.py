@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the facade as type checkers and editors see it; at run time
     from .foundation.secure_bucket import SecureBucket, SecureBucketProps
     from .invocation_logging.invocation_logging import InvocationLogging, InvocationLoggingProps
     from .machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
+    from .machinery.validation import EstateConstructError
     from .model_import.imported_model import ImportedModel, ImportedModelProps, ModelImportRole, ModelImportRoleProps
     from .promotion.model_copy import ModelCopy, ModelCopyProps
     from .promotion.model_share import ModelShare, ModelShareProps
@@ -33,6 +34,7 @@ _EXPORTS = {
     "CustomizationJobProps": "customization.customization_job",
     "CustomizationServiceRole": "foundation.customization_role",
     "CustomizationServiceRoleProps": "foundation.customization_role",
+    "EstateConstructError": "machinery.validation",
     "EstateDataset": "customization.estate_dataset",
     "EstateDatasetProps": "customization.estate_dataset",
     "EstateKey": "foundation.estate_key",
@@ -74,6 +76,7 @@ __all__ = [
     "CustomizationJobProps",
     "CustomizationServiceRole",
     "CustomizationServiceRoleProps",
+    "EstateConstructError",
     "EstateDataset",
     "EstateDatasetProps",
     "EstateKey",

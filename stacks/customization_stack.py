@@ -270,6 +270,9 @@ class CustomizationStack(Stack):
                 preflight=preflight,
                 logging=self.logging,
                 catalog_checks=request.catalog_checks,
+                # The foundation grants the role the stage's datasets/ and jobs/ prefixes and the
+                # custom-model key; JobAccess above grants each job's S3 datasets and logs.
+                role_access_granted=True,
             ),
         )
         # No stack outputs per job: CloudFormation allows 200 per stack, and the names are

@@ -135,7 +135,7 @@ class ServingStack(Stack):
                     model_arn=self.copies[serving.model.promotion].model_arn
                     if serving.model.promotion
                     else serving.model.arn,
-                    model_units=p.model_units if p else 1,
+                    model_units=p.model_units if p else None,
                     commitment=p.commitment if p and p.commitment != "none" else None,
                     commitment_acknowledgement=(
                         CommitmentAcknowledgement(
@@ -146,7 +146,7 @@ class ServingStack(Stack):
                         if p and p.acknowledge
                         else None
                     ),
-                    prices=spec.prices,
+                    prices=spec.prices if p else None,
                     release_commitment=p.release_on_removal if p else False,
                     description=serving.on_demand.description if serving.on_demand else None,
                     tags={**stage.tags, **serving.tags, "estate-stage": stage.name, "estate-serving": entry},

@@ -24,9 +24,10 @@ from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_na
 
 from ..machinery.references import StackEnvironment, environment_of, key_arn, role_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
-from ..machinery.validation import fail_synthesis_on
+from ..machinery.validation import check_prop_types, refuse
 from ..spec.job_request import api_number
 from .estate_dataset import content_identity
+from .job_role_access import grant_role_access
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +92,14 @@ class CustomizationJobProps:
 
     catalog_checks: bool = True
     """Check the base model, the region (when the stack's is known) and the hyperparameters
-    against the model catalog; a problem fails synthesis with the spec's message. Default true."""
+    against the model catalog; a problem is refused with the spec's message. Default true."""
+
+    role_access_granted: bool = False
+    """Set it when ``role`` already allows what the job reads (its training and validation data,
+    or its invocation logs), writes (its output prefix) and encrypts with (``custom_model_key``
+    through Bedrock): the job then grants nothing. Default false: the job grants exactly those to a
+    ``CustomizationServiceRole`` of this app (what the role already allows is not granted again),
+    and refuses any other role (imported, or a plain ``iam.Role``), naming each grant it needs."""
 
 
 class CustomizationJob(Construct):
@@ -103,14 +111,17 @@ class CustomizationJob(Construct):
 
     def __init__(self, scope: Construct, id: str, props: CustomizationJobProps):
         super().__init__(scope, id)
+        check_prop_types(self, props)
         if (props.name is None) == (props.names is None):
-            raise ValueError(f"{self.node.path}: CustomizationJob needs exactly one of name or names")
+            refuse(self, [("name", "give exactly one of name (its readable part) or names (derived elsewhere)")])
         self.props = props
         stack = Stack.of(self)
         environment = environment_of(stack)
-        self.names: JobNames = props.names or _derive_names(stack, props)
         if props.catalog_checks:
-            fail_synthesis_on(self, _catalog_problems(environment, props))
+            refuse(self, _catalog_problems(environment, props))
+        self.names: JobNames = props.names or _derive_names(self, stack, props)
+        self.role_grants: tuple[iam.Grant, ...] = () if props.role_access_granted else grant_role_access(self, props)
+        """The grants this job made on its role (none when the role already allowed them)."""
         grants = EstateProvider.of(self, props.logging, stack=stack).serve(KIND)
         _grant_handler(grants, environment, props)
 
@@ -163,13 +174,13 @@ class CustomizationJob(Construct):
         return self.resource.get_att_string(CustomizationJobAttributes.key("custom_model_name"))
 
 
-def _derive_names(stack: Stack, props: CustomizationJobProps) -> JobNames:
+def _derive_names(job: Construct, stack: Stack, props: CustomizationJobProps) -> JobNames:
     """Names from ``props.name`` and a digest of what shapes the model, as CloudFormation will see
     it (references resolved to their intrinsics, so the digest is the same on every synthesis)."""
     assert props.name is not None
     readable = readable_name(props.name)
     if not readable:
-        raise ValueError(f"CustomizationJob name {props.name!r} needs at least one letter or digit")
+        refuse(job, [("name", f"{props.name!r} needs at least one letter or digit")])
     identity = {
         "type": props.customization_type,
         "baseModel": props.base_model,
@@ -191,10 +202,10 @@ def _api_hyperparameters(values: Mapping[str, str | int | float]) -> dict[str, s
     return {name: value if isinstance(value, str) else api_number(value) for name, value in values.items()}
 
 
-def _catalog_problems(environment: StackEnvironment, props: CustomizationJobProps) -> list[str]:
+def _catalog_problems(environment: StackEnvironment, props: CustomizationJobProps) -> list[tuple[str, str]]:
     """The spec's catalog checks of a job, with the spec's messages (the switch as the props spell it)."""
     return [
-        f"{sub}: {message}"
+        (_prop_name(sub), message)
         for sub, message in load_catalog().check_job(
             base_model=props.base_model,
             customization=props.customization_type,
@@ -204,6 +215,14 @@ def _catalog_problems(environment: StackEnvironment, props: CustomizationJobProp
             switch_off="catalog_checks=False",
         )
     ]
+
+
+# The catalog names a job's fields as the spec spells them; the props spell a few otherwise.
+_PROP_NAMES = {"baseModel": "base_model", "type": "customization_type", "teacher.model": "teacher"}
+
+
+def _prop_name(spec_path: str) -> str:
+    return _PROP_NAMES.get(spec_path, spec_path)
 
 
 def _tags(tags: dict[str, str]) -> list[dict[str, str]]:

@@ -14,6 +14,7 @@ from constructs import Construct
 from estate_runtime.kinds.dataset import KIND, DatasetAttributes, DatasetProperties
 
 from ..machinery.resource_provider import EstateProvider, ProviderLogging
+from ..machinery.validation import check_prop_types
 from ..spec.job_request import file_sha256
 
 
@@ -39,11 +40,14 @@ class EstateDatasetProps:
 
 class EstateDataset(Construct):
     """CDK uploads the file as an asset; a ``Custom::BedrockEstateDataset`` copies it into the
-    estate's training bucket (KMS-encrypted by bucket default). ``s3_uri`` is where jobs read it.
+    estate's training bucket (KMS-encrypted by bucket default). ``s3_uri`` is where jobs read it;
+    ``bucket`` and ``key`` are that place (a job given ``s3_uri`` grants its role exactly this object).
     A changed file gets a new key, so jobs using it see a new URI and train again."""
 
     def __init__(self, scope: Construct, id: str, props: EstateDatasetProps):
         super().__init__(scope, id)
+        check_prop_types(self, props)
+        self.bucket = props.bucket
         self.sha256 = file_sha256(props.path)
         self.key = f"{props.prefix}{props.name}/{self.sha256[:16]}.jsonl"
         asset = s3_assets.Asset(self, "Asset", path=str(props.path))

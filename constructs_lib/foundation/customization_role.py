@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -55,6 +57,10 @@ class CustomizationServiceRole(iam.Role):
         )
         self.props = props
         self._permissions: iam.ManagedPolicy | None = None
+        # What the role allows, as (actions, resources, conditions), so a customization job adds
+        # only what is missing (``allows``); and the keys granted through their key policy.
+        self._allowed: list[tuple[frozenset[str], tuple[str, ...], str]] = []
+        self._custom_model_keys: list[kms.IKey] = []
 
     @property
     def permissions(self) -> iam.ManagedPolicy:
@@ -66,69 +72,128 @@ class CustomizationServiceRole(iam.Role):
             )
         return self._permissions
 
-    def _allow(self, statement: iam.PolicyStatement) -> None:
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        """Every grant lands in the role's customer managed policy (``permissions``), including the
+        CDK's own (``bucket.grant_read(role)``): no inline policy, which three nag packs flag."""
+        self._allowed.append(
+            (
+                frozenset(statement.actions),
+                tuple(statement.resources),
+                _condition_text(self, statement.conditions),
+            )
+        )
         self.permissions.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.permissions)
+
+    def allows(self, actions: list[str], resource: str, conditions: dict[str, Any] | None = None) -> bool:
+        """Whether a grant made through this role already allows every action on ``resource`` (an
+        ARN, or ``<bucket ARN>/<key>`` under a granted ``<prefix>*``) with these conditions."""
+        condition = _condition_text(self, conditions)
+        for action in actions:
+            if not any(
+                action in granted
+                and condition == granted_condition
+                and any(r == resource or (r.endswith("*") and resource.startswith(r[:-1])) for r in resources)
+                for granted, resources, granted_condition in self._allowed
+            ):
+                return False
+        return True
+
+    def _allow(self, actions: list[str], resources: list[str], conditions: dict[str, Any] | None = None) -> iam.Grant:
+        return iam.Grant.add_to_principal(grantee=self, actions=actions, resource_arns=resources, conditions=conditions)
 
     # -- S3 ----------------------------------------------------------------------------------------
-    def grant_read_data(self, bucket: s3.IBucket, prefix: str) -> None:
+    def grant_read_data(self, bucket: s3.IBucket, prefix: str) -> list[iam.Grant]:
         """Read objects under ``prefix`` (training and validation data, invocation logs) and list the bucket."""
-        self._list(bucket)
-        self._allow_objects(bucket, prefix, ["s3:GetObject"], "read")
-        self._use_bucket_key(bucket, ["kms:Decrypt"])
+        return [
+            self._list(bucket),
+            self._allow_objects(bucket, prefix, ["s3:GetObject"], "read"),
+            *self._use_bucket_key(bucket, ["kms:Decrypt"]),
+        ]
 
-    def grant_write_output(self, bucket: s3.IBucket, prefix: str) -> None:
+    def grant_read_object(self, bucket: s3.IBucket, key: str) -> list[iam.Grant]:
+        """Read exactly one object (a dataset file), decrypting it through S3 when the bucket has a key."""
+        return [
+            self._allow(["s3:GetObject"], [bucket.arn_for_objects(key)]),
+            *self._use_bucket_key(bucket, ["kms:Decrypt"]),
+        ]
+
+    def grant_write_output(self, bucket: s3.IBucket, prefix: str) -> list[iam.Grant]:
         """Write (and read back) job output under ``prefix``: metrics, manifests, artifacts."""
-        self._list(bucket)
-        self._allow_objects(bucket, prefix, ["s3:GetObject", "s3:PutObject"], "write")
-        self._use_bucket_key(bucket, ["kms:Decrypt", "kms:GenerateDataKey"])
+        return [
+            self._list(bucket),
+            self._allow_objects(bucket, prefix, ["s3:GetObject", "s3:PutObject"], "write"),
+            *self._use_bucket_key(bucket, ["kms:Decrypt", "kms:GenerateDataKey"]),
+        ]
 
-    def _allow_objects(self, bucket: s3.IBucket, prefix: str, actions: list[str], verb: str) -> None:
+    def _allow_objects(self, bucket: s3.IBucket, prefix: str, actions: list[str], verb: str) -> iam.Grant:
         if not prefix or prefix == "/":
             raise ValueError("the service role gets object access under a prefix, never a whole bucket")
-        self._allow(iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")]))
+        grant = self._allow(actions, [bucket.arn_for_objects(f"{prefix}*")])
         acknowledge(
             self.permissions.node.default_child,
             f"AwsSolutions-IAM5[Resource::{nag_spelling(self, bucket.bucket_arn)}/{prefix}*]",
             f"Bedrock must {verb} objects whose keys are only known at run time (datasets, job output, "
             f"log files); access is limited to the '{prefix}' prefix of this one bucket.",
         )
+        return grant
 
-    def _list(self, bucket: s3.IBucket) -> None:
-        self._allow(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+    def _list(self, bucket: s3.IBucket) -> iam.Grant:
+        return self._allow(["s3:ListBucket"], [bucket.bucket_arn])
 
-    def _use_bucket_key(self, bucket: s3.IBucket, actions: list[str]) -> None:
+    def _use_bucket_key(self, bucket: s3.IBucket, actions: list[str]) -> list[iam.Grant]:
         if bucket.encryption_key is None:
-            return
-        stack = Stack.of(self)
-        self._allow(
-            iam.PolicyStatement(
-                actions=actions,
-                resources=[bucket.encryption_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
-            )
-        )
+            return []
+        return [self._allow(actions, [bucket.encryption_key.key_arn], bucket_key_condition(self))]
 
     # -- KMS ---------------------------------------------------------------------------------------
-    def grant_custom_model_key(self, key: EstateKey) -> None:
-        """Encrypt the custom models this role's jobs produce, only through Bedrock (key policy)."""
-        key.grant_via_service(
-            "CustomizationRoleViaBedrock",
-            self,
-            ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
-            "bedrock",
-        )
+    def grant_custom_model_key(self, key: kms.IKey) -> list[iam.Grant]:
+        """Encrypt the custom models this role's jobs produce, only through Bedrock: an ``EstateKey``
+        in its key policy (no IAM grant is returned), any other key in the role's policy (which its
+        key policy must leave to IAM, as the default key policy does)."""
+        self._custom_model_keys.append(key)
+        if isinstance(key, EstateKey):
+            key.grant_via_service("CustomizationRoleViaBedrock", self, list(CUSTOM_MODEL_KEY_ACTIONS), "bedrock")
+            return []
+        return [self._allow(list(CUSTOM_MODEL_KEY_ACTIONS), [key.key_arn], custom_model_key_condition(self))]
+
+    def allows_custom_model_key(self, key: kms.IKey) -> bool:
+        """Whether ``grant_custom_model_key`` was called with this key (the construct itself)."""
+        return any(granted is key for granted in self._custom_model_keys)
 
     # -- Bedrock -----------------------------------------------------------------------------------
-    def grant_invoke_models(self, model_arns: list[str]) -> None:
+    def grant_invoke_models(self, model_arns: list[str]) -> iam.Grant:
         """Invoke the given models or inference profiles (a distillation teacher)."""
-        self._allow(iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=model_arns))
+        return self._allow(["bedrock:InvokeModel"], model_arns)
 
-    def grant_invoke_graders(self, grader_arns: list[str]) -> None:
+    def grant_invoke_graders(self, grader_arns: list[str]) -> iam.Grant:
         """Invoke exactly these reinforcement fine-tuning graders (the ARNs the jobs are given, e.g.
         ``RftGrader.grader_arn``); user guide "Reinforcement fine-tuning access and security"."""
         if not grader_arns:
             raise ValueError("grant_invoke_graders needs at least one grader ARN")
-        self._allow(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=grader_arns))
+        return self._allow(["lambda:InvokeFunction"], grader_arns)
+
+
+# What Bedrock uses a custom-model key for under the service role: the new model's key grant.
+CUSTOM_MODEL_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant")
+
+
+def bucket_key_condition(scope: Construct) -> dict[str, Any]:
+    """A bucket's key, used only through S3 in the stack's region."""
+    return {"StringEquals": {"kms:ViaService": f"s3.{Stack.of(scope).region}.amazonaws.com"}}
+
+
+def custom_model_key_condition(scope: Construct) -> dict[str, Any]:
+    """A custom-model key, used only through Bedrock in the stack's region."""
+    return {"StringEquals": {"kms:ViaService": f"bedrock.{Stack.of(scope).region}.amazonaws.com"}}
+
+
+def _condition_text(scope: Construct, conditions: Any) -> str:
+    """Conditions as comparable text (tokens resolved, keys sorted); empty for none."""
+    import json
+
+    resolved = Stack.of(scope).resolve(conditions) if conditions else None
+    return json.dumps(resolved, sort_keys=True) if resolved else ""
 
 
 def vpc_access_statements(

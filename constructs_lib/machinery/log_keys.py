@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from .validation import fail_synthesis_on
+from .validation import refuse
 
 
 def grant_cloudwatch_logs(key: kms.Key, log_group_name_prefix: str) -> None:
@@ -46,8 +46,9 @@ def ensure_cloudwatch_logs_can_use(
 ) -> None:
     """For a construct whose log groups (named under the prefix) are encrypted with ``key``:
     a key this app owns (``EstateKey`` or ``kms.Key``, in any stack) gets the CloudWatch Logs
-    statement; an imported key cannot be changed here, so synthesis fails unless the caller
-    states that its key policy already allows it (``imported_key_allows``)."""
+    statement; an imported key cannot be changed here, so ``scope`` is refused (its
+    ``logging.log_key``) unless the caller states that the key policy already allows it
+    (``imported_key_allows``)."""
     if isinstance(key, kms.Key):
         grant_cloudwatch_logs(key, log_group_name_prefix)
         return
@@ -56,15 +57,19 @@ def ensure_cloudwatch_logs_can_use(
     region = Stack.of(scope).region
     region = "<region>" if Token.is_unresolved(region) else region
 
-    problem = [
-        f"log groups under {log_group_name_prefix!r} are encrypted with an imported key, whose policy this "
-        f"construct cannot change. Its key policy must let the service principal logs.{region}.amazonaws.com "
-        f"use it for log groups named {log_group_name_prefix}* (EstateKey.grant_cloudwatch_logs writes that "
-        "statement); then set key_policy_allows_logs=True on ProviderLogging to say so, or pass the key "
-        "construct itself so the grant is made here"
-    ]
-
-    fail_synthesis_on(scope, problem)
+    refuse(
+        scope,
+        [
+            (
+                "logging.log_key",
+                f"log groups under {log_group_name_prefix!r} are encrypted with an imported key, whose policy this "
+                f"construct cannot change. Its key policy must let the service principal logs.{region}.amazonaws.com "
+                f"use it for log groups named {log_group_name_prefix}* (EstateKey.grant_cloudwatch_logs writes that "
+                "statement); then set key_policy_allows_logs=True on ProviderLogging to say so, or pass the key "
+                "construct itself so the grant is made here",
+            )
+        ],
+    )
 
 
 def _sid(text: str) -> str:

@@ -33,6 +33,7 @@ from estate_runtime.permissions import PARTS_OF, dependents_of
 
 from ..compliance.nag import acknowledge, acknowledge_each, nag_spelling
 from .log_keys import ensure_cloudwatch_logs_can_use
+from .validation import EstateConstructError, refuse
 
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -99,6 +100,10 @@ class ProviderLogging:
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
     """What stack deletion does to the log groups. Default RETAIN."""
 
+    def describe(self) -> str:
+        """Where it logs, in words: ``under '/team/' with key Team/Key``."""
+        return f"under {self.log_group_prefix!r} with key {self.log_key.node.path}"
+
 
 class EstateProvider(Construct):
     """The stack's one custom-resource provider: it serves every estate resource type the stack
@@ -124,18 +129,34 @@ class EstateProvider(Construct):
         if existing is None:
             found = stack.node.try_find_child(cls.ID)
             if found is None:
+                # The log key is checked before anything is made, and refused at the caller's path.
+                ensure_cloudwatch_logs_can_use(
+                    scope, logging.log_key, logging.log_group_prefix, imported_key_allows=logging.key_policy_allows_logs
+                )
                 existing = cls(stack, cls.ID, logging)
+                existing.first_user = scope.node.path
             elif isinstance(found, EstateProvider):
                 existing = found
             else:
-                raise ValueError(
-                    f"{stack.node.path}/{cls.ID} is not an EstateProvider: the id is reserved for the stack's provider"
+                raise EstateConstructError(
+                    stack.node.path,
+                    [(cls.ID, "is not an EstateProvider: the id is reserved for the stack's provider; rename yours")],
                 )
             _providers[stack] = existing
         if existing.logging != logging:
-            raise ValueError(
-                f"{scope.node.path}: the stack's EstateProvider already logs with {existing.logging}; "
-                f"every construct of a stack must pass the same ProviderLogging, not {logging}"
+            given = existing.logging.describe()
+            other = logging.describe()
+            if given == other:
+                other += ", and another retention, removal policy or key_policy_allows_logs"
+            refuse(
+                scope,
+                [
+                    (
+                        "logging",
+                        f"the stack's EstateProvider already logs {given}; every construct of a stack must pass the "
+                        f"same ProviderLogging: pass the one {existing.first_user} was given (this one logs {other})",
+                    )
+                ],
             )
         return existing
 
@@ -144,9 +165,7 @@ class EstateProvider(Construct):
         self.logging = logging
         stack = Stack.of(self)
         base_name = f"{logging.log_group_prefix}custom-resources/{id}"
-        ensure_cloudwatch_logs_can_use(
-            self, logging.log_key, logging.log_group_prefix, imported_key_allows=logging.key_policy_allows_logs
-        )
+        self.first_user = self.node.path  # the construct that made it (EstateProvider.of)
         self._kinds: dict[str, KindGrants] = {}
 
         def log_group(log_id: str, suffix: str) -> logs.LogGroup:

@@ -7,6 +7,7 @@ granted access; only the API calls differ, and those live in the handler.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,7 +29,7 @@ from estate_runtime.pricing import Cost, commitment_problems, cost, load_prices
 from ..customization.customization_job import CustomizationJob
 from ..machinery.references import StackEnvironment, environment_of, key_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
-from ..machinery.validation import fail_synthesis_on
+from ..machinery.validation import check_prop_types, refuse
 
 # Converse and ConverseStream are authorized as these two actions.
 INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
@@ -72,23 +73,26 @@ class ServedModelProps:
     model_arn: str | None = None
     """Or serve this existing custom model."""
 
-    model_units: int = 1
-    """Provisioned only. Changing them is a replacement (the name includes them)."""
+    model_units: int | None = None
+    """Provisioned only: model units, at least 1. Default 1. Changing them is a replacement."""
 
     commitment: str | None = None
     """Provisioned only: ``OneMonth`` or ``SixMonths``; ``None`` for hourly, no commitment."""
 
     commitment_acknowledgement: CommitmentAcknowledgement | None = None
-    """Required with a commitment, else synthesis fails with the spec's commitment guard message."""
+    """With a commitment only, and required with one: else the construct is refused with the spec's
+    commitment guard message."""
 
     prices: Mapping[str, Mapping[Any, float]] | None = None
-    """USD per model unit per hour by base model and term (``none``, ``OneMonth``, ``SixMonths``),
-    over the shipped price table, like the spec's ``prices``."""
+    """Provisioned only: USD per model unit per hour by base model and term (``none``,
+    ``OneMonth``, ``SixMonths``), over the shipped price table, like the spec's ``prices``."""
 
     release_commitment: bool = False
-    """Removing a committed throughput before its term lets go of it instead of failing."""
+    """With a commitment only: removing the throughput before its term lets go of it instead of failing."""
 
     description: str | None = None
+    """On-demand only: the deployment's description."""
+
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -101,17 +105,10 @@ class ServedModel(Construct):
 
     def __init__(self, scope: Construct, id: str, props: ServedModelProps):
         super().__init__(scope, id)
-        if (props.job is None) == (props.model_arn is None):
-            raise ValueError("ServedModel needs exactly one of job or model_arn")
-        # Plain values a typo would otherwise turn into another kind of resource or a purchase.
-        if props.kind not in ("provisioned", "on-demand"):
-            raise ValueError(f"ServedModel kind must be 'provisioned' or 'on-demand', not {props.kind!r}")
-        if props.kind == "provisioned" and props.model_units < 1:
-            raise ValueError(f"ServedModel model_units must be at least 1, not {props.model_units}")
-        if props.commitment not in (None, "OneMonth", "SixMonths"):
-            raise ValueError(
-                f"ServedModel commitment must be None (hourly), 'OneMonth' or 'SixMonths', not {props.commitment!r}"
-            )
+        # Plain values a typo would otherwise turn into another kind of resource or a purchase, and
+        # props the chosen kind would drop without a word.
+        check_prop_types(self, props)
+        refuse(self, _prop_problems(props))
         self.props = props
         job_names: JobNames | None = props.job.names if isinstance(props.job, CustomizationJob) else props.job
         self.base_model = props.base_model
@@ -125,10 +122,10 @@ class ServedModel(Construct):
         )
         _grant_handler(grants, environment, props, self.base_model)
         if provisioned and props.commitment:
-            fail_synthesis_on(self, self._commitment_problems())
+            refuse(self, self._commitment_problems())
         if not provisioned and self.base_model is not None and environment.known_region is not None:
             problem = load_catalog().check_on_demand(self.base_model, environment.known_region)
-            fail_synthesis_on(self, [f"onDemand: {problem}"] if problem else [])
+            refuse(self, [("kind", f"{problem}; serve it provisioned instead")] if problem else [])
 
         model = (
             ServedModelSource(model_arn=props.model_arn)
@@ -143,7 +140,7 @@ class ServedModel(Construct):
                 client_request_token=props.name,
                 model=model,
                 tags=tags,
-                model_units=props.model_units,
+                model_units=props.model_units or 1,
                 commitment_duration=props.commitment or None,
                 release_commitment=props.release_commitment if props.commitment else None,
             )
@@ -169,25 +166,27 @@ class ServedModel(Construct):
         """The custom model served."""
         return self.resource.get_att_string(ServingAttributes.key("model_arn"))
 
-    def _commitment_problems(self) -> list[str]:
-        """The spec's commitment guard on this throughput."""
+    def _commitment_problems(self) -> list[tuple[str, str]]:
+        """The spec's commitment guard on this throughput, naming the props as this construct spells them."""
         props = self.props
         assert props.commitment is not None
         ack = props.commitment_acknowledgement
+        units = props.model_units or 1
         price = (
             Cost(None, "unknown")
             if self.base_model is None
-            else cost(load_prices(), self.base_model, props.commitment, props.model_units, props.prices)
+            else cost(load_prices(), self.base_model, props.commitment, units, props.prices)
         )
         return [
-            f"{sub}: {message}"
+            (_COMMITMENT_PROPS.get(sub, sub), _in_props_words(message))
             for sub, message in commitment_problems(
                 commitment=props.commitment,
-                model_units=props.model_units,
+                model_units=units,
                 price=price,
                 acknowledged_term=ack.term if ack else None,
                 acknowledged_units=ack.model_units if ack else None,
                 acknowledged_monthly_usd=ack.monthly_usd if ack else None,
+                base_model=self.base_model,
             )
         ]
 
@@ -228,6 +227,93 @@ class ServedModel(Construct):
             resources=[self.props.custom_model_key.key_arn],
             conditions={"StringEquals": {"kms:ViaService": f"bedrock.{Stack.of(self).region}.amazonaws.com"}},
         )
+
+
+# Bedrock's throughput and deployment names ([0-9a-zA-Z][_-]?)+ and client request tokens
+# [a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])? (botocore 1.44.5's bedrock model, read 2026-12-07):
+# the construct sends its name as both, so it takes what both accept, 1-63 characters.
+_SERVED_NAME = re.compile(r"^(?=.{1,63}$)[0-9a-zA-Z](-?[0-9a-zA-Z])*$")
+
+_PROVISIONED_ONLY = ("model_units", "commitment", "commitment_acknowledgement", "prices", "release_commitment")
+_COMMITMENT_PROPS = {
+    "modelUnits": "model_units",
+    "acknowledge.term": "commitment_acknowledgement.term",
+    "acknowledge.monthlyUsd": "commitment_acknowledgement.monthly_usd",
+}
+
+
+def _prop_problems(props: ServedModelProps) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if not _SERVED_NAME.match(props.name):
+        problems.append(
+            (
+                "name",
+                f"{props.name!r} must be 1-63 letters, digits and single hyphens, starting and ending with a letter "
+                "or digit (Bedrock's throughput and deployment names, and the client request token made of it)",
+            )
+        )
+    if (props.job is None) == (props.model_arn is None):
+        problems.append(("job", "give exactly one of job (a CustomizationJob or its JobNames) or model_arn"))
+    if props.kind == "on-demand":
+        given = {
+            "model_units": props.model_units is not None,
+            "commitment": props.commitment is not None,
+            "commitment_acknowledgement": props.commitment_acknowledgement is not None,
+            "prices": bool(props.prices),
+            "release_commitment": props.release_commitment,
+        }
+        problems += [
+            (name, "applies to kind='provisioned' only: an on-demand deployment is billed per token; remove it")
+            for name in _PROVISIONED_ONLY
+            if given[name]
+        ]
+        return problems
+    if props.description is not None:
+        problems.append(("description", "applies to kind='on-demand' only (a throughput has none); remove it"))
+    if props.commitment not in (None, "OneMonth", "SixMonths"):
+        problems.append(("commitment", f"must be None (hourly), 'OneMonth' or 'SixMonths', got {props.commitment!r}"))
+    if props.model_units is not None and props.model_units < 1:
+        problems.append(("model_units", f"must be at least 1, got {props.model_units}"))
+    if props.commitment is None:
+        for name, stated in (
+            ("commitment_acknowledgement", props.commitment_acknowledgement is not None),
+            ("release_commitment", props.release_commitment),
+        ):
+            if stated:
+                problems.append(
+                    (name, "applies to a commitment only; set commitment='OneMonth' or 'SixMonths', or remove it")
+                )
+    return problems
+
+
+# The commitment guard's messages are the spec's (estate_runtime.pricing), in the spec's words: each
+# of these says the same in the props' words. A test runs every branch of the guard through them.
+_PROPS_WORDS = (
+    (
+        re.compile(r"acknowledge: \{term: (\w+), modelUnits: (\d+), monthlyUsd: <amount>\}"),
+        r"commitment_acknowledgement=CommitmentAcknowledgement(term='\1', model_units=\2, monthly_usd=<amount>)",
+    ),
+    (
+        re.compile(
+            r"state the hourly USD per model unit in the spec: prices: \{(.+?): \{(\w+): <USD>\}\} \(see (\S+)\), "
+            r"or run `bedrock-estate plan --prices aws` .*$"
+        ),
+        r"pass the hourly USD per model unit as prices={'\1': {'\2': <USD>}} (see \3)",
+    ),
+    (
+        re.compile(r"the spec does not know the base model of an existing custom model \(arn\), .*$"),
+        "the base model of model_arn is not known, so it cannot be priced: give base_model, or serve it without a commitment",
+    ),
+    (re.compile(r"releaseOnRemoval: true"), "release_commitment=True"),
+    (re.compile(r"change modelUnits"), "change model_units"),
+)
+
+
+def _in_props_words(message: str) -> str:
+    """A commitment guard message in the words a library user writes: props, not spec fields."""
+    for pattern, replacement in _PROPS_WORDS:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModelProps, base_model: str | None) -> None:

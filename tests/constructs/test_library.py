@@ -20,6 +20,7 @@ from constructs_lib import (
     CustomizationJob,
     CustomizationJobProps,
     CustomizationServiceRole,
+    EstateConstructError,
     EstateKey,
     EstateKeyProps,
     ProviderLogging,
@@ -148,7 +149,9 @@ def test_a_second_job_logging_elsewhere_in_the_same_stack_is_named_in_the_error(
     role = CustomizationServiceRole(stack, "Role")
     CustomizationJob(stack, "First", job_props(logging, role, key))
     other = ProviderLogging(log_group_prefix="/other/", log_key=key)
-    with pytest.raises(ValueError, match=r"^Team/Second: the stack's EstateProvider already logs with"):
+    with pytest.raises(
+        EstateConstructError, match=r"^Team/Second: logging: the stack's EstateProvider already logs under"
+    ):
         CustomizationJob(stack, "Second", job_props(other, role, key, name="second"))
 
 
@@ -166,7 +169,7 @@ def test_the_job_names_path_of_the_estate_stacks_still_works(tmp_path):
     properties = Template.from_stack(stack).find_resources("Custom::BedrockCustomizationJob")
     [resource] = properties.values()
     assert resource["Properties"]["JobName"] == given.job_name
-    with pytest.raises(ValueError, match="exactly one of name or names"):
+    with pytest.raises(EstateConstructError, match="Team/Both: name: give exactly one of name"):
         CustomizationJob(stack, "Both", job_props(logging, CustomizationServiceRole(stack, "Role2"), key, names=given))
 
 
@@ -219,15 +222,19 @@ def before_claude_3_haiku_went_legacy(monkeypatch):
     ],
     ids=["unknown-base-model", "out-of-range-hyperparameter", "unknown-hyperparameter"],
 )
-def test_a_job_the_catalog_rejects_fails_synthesis_with_the_specs_message(tmp_path, overrides, spec_job):
-    app, stack, key, logging = new_stack(tmp_path)
-    CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, **overrides))
-    errors = synthesis_errors(app)
+def test_a_job_the_catalog_rejects_is_refused_with_the_specs_message(tmp_path, overrides, spec_job):
+    _, stack, key, logging = new_stack(tmp_path)
+    with pytest.raises(EstateConstructError) as caught:
+        CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, **overrides))
+    errors = str(caught.value)
     [spec_problem] = spec_problems(spec_with_job(spec_job), tmp_path)
     message = spec_problem.split("stages.dev.jobs.summarizer.", 1)[1]  # "<field>: <message>"
-    # The same message, naming the switch as the props spell it.
-    assert message.replace("set catalogChecks: false", "set catalog_checks=False") in errors, (message, errors)
-    assert "Team/Job" in errors and "catalogChecks" not in errors
+    # The same message, naming the prop and the switch as the props spell them.
+    expected = message.replace("set catalogChecks: false", "set catalog_checks=False").replace(
+        "baseModel:", "base_model:"
+    )
+    assert errors == f"Team/Job: {expected}", (expected, errors)
+    assert "catalogChecks" not in errors
 
 
 def test_catalog_checks_can_be_turned_off_and_skip_the_region_when_it_is_unknown(tmp_path):
@@ -289,38 +296,71 @@ def committed(tmp_path: Path, ack: CommitmentAcknowledgement | None) -> cdk.App:
     ],
     ids=["no-acknowledgement", "too-little", "wrong-term", "wrong-units"],
 )
-def test_the_commitment_guard_fails_synthesis_with_the_specs_message(tmp_path, ack, spec_ack):
-    errors = synthesis_errors(committed(tmp_path, ack))
+def test_the_commitment_guard_refuses_with_the_specs_message_in_the_props_words(tmp_path, ack, spec_ack):
+    from constructs_lib.serving.served_model import _in_props_words
+
+    with pytest.raises(EstateConstructError) as caught:
+        committed(tmp_path, ack)
+    errors = str(caught.value)
     serving = f"    serving:\n      summarizer:\n        model: {{job: summarizer}}\n        provisioned: {{modelUnits: 1, commitment: OneMonth{spec_ack}}}\n"
     job = f"        type: FINE_TUNING\n        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n"
     [spec_problem] = spec_problems(
         spec_with_job(job, serving, prices=f"prices:\n  {HAIKU}: {{OneMonth: 30}}\n"), tmp_path
     )
-    message = spec_problem.split("serving.summarizer.provisioned.", 1)[1]
-    assert message in errors, (message, errors)
+    message = spec_problem.split("serving.summarizer.provisioned.", 1)[1].split(": ", 1)[1]
+    assert errors.startswith("Team/Served: ") and errors.endswith(_in_props_words(message)), (message, errors)
+    for spec_word in ("acknowledge:", "modelUnits", "monthlyUsd", "releaseOnRemoval"):
+        assert spec_word not in errors
 
 
-def test_on_demand_serving_where_the_catalog_refuses_it_fails_synthesis_with_the_specs_message(tmp_path):
-    app, stack, key, logging = new_stack(tmp_path)
+def test_every_commitment_guard_message_is_said_in_the_props_words():
+    from constructs_lib.serving.served_model import _in_props_words
+    from estate_runtime.pricing import Cost, commitment_problems
+
+    priced, unknown = Cost(30.0, "spec"), Cost(None, "unknown")
+    cases = [
+        dict(price=unknown, base_model=None),
+        dict(price=unknown, base_model=HAIKU),
+        dict(price=priced),
+        dict(price=priced, acknowledged_term="OneMonth", acknowledged_units=2, acknowledged_monthly_usd=1.0),
+        dict(price=priced, acknowledged_term="SixMonths", acknowledged_units=1, acknowledged_monthly_usd=1.0),
+        dict(price=priced, acknowledged_term="OneMonth", acknowledged_units=1, acknowledged_monthly_usd=1.0),
+    ]
+    seen = set()
+    for case in cases:
+        arguments = dict(acknowledged_term=None, acknowledged_units=None, acknowledged_monthly_usd=None) | case
+        for _, message in commitment_problems(commitment="OneMonth", model_units=1, **arguments):
+            said = _in_props_words(message)
+            seen.add(said)
+            for spec_word in ("acknowledge:", "modelUnits", "monthlyUsd", "releaseOnRemoval", "in the spec", "(arn)"):
+                assert spec_word not in said, said
+    assert len(seen) == len(cases)
+
+
+def test_on_demand_serving_where_the_catalog_refuses_it_is_refused_with_the_specs_message(tmp_path):
+    _, stack, key, logging = new_stack(tmp_path)
     job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
-    ServedModel(
-        stack,
-        "Served",
-        ServedModelProps(
-            kind="on-demand", name="team-dev-od", logging=logging, owner="team-dev", custom_model_key=key, job=job
-        ),
-    )
-    errors = synthesis_errors(app)
+    with pytest.raises(EstateConstructError) as caught:
+        ServedModel(
+            stack,
+            "Served",
+            ServedModelProps(
+                kind="on-demand", name="team-dev-od", logging=logging, owner="team-dev", custom_model_key=key, job=job
+            ),
+        )
+    errors = str(caught.value)
     job_text = f"        type: FINE_TUNING\n        baseModel: {HAIKU}\n        trainingData: {{dataset: train}}\n"
     serving = "    serving:\n      summarizer:\n        model: {job: summarizer}\n        onDemand: {}\n"
     [spec_problem] = spec_problems(spec_with_job(job_text, serving), tmp_path)
-    message = spec_problem.split("serving.summarizer.", 1)[1]
-    assert message.startswith("onDemand: custom models of") and message in errors, (message, errors)
+    message = spec_problem.split("serving.summarizer.onDemand: ", 1)[1]
+    assert message.startswith("custom models of")
+    assert errors == f"Team/Served: kind: {message}; serve it provisioned instead", (message, errors)
 
 
 def test_an_acknowledged_commitment_synthesizes(tmp_path):
     committed(tmp_path, CommitmentAcknowledgement(term="OneMonth", model_units=1, monthly_usd=21900)).synth()
-    assert "$21,900.00 per month" in synthesis_errors(committed(tmp_path / "none", None))
+    with pytest.raises(EstateConstructError, match=r"\$21,900\.00 per month"):
+        committed(tmp_path / "none", None)
 
 
 # -- log group keys -----------------------------------------------------------------------------
@@ -359,17 +399,20 @@ def test_a_key_of_the_app_is_granted_to_cloudwatch_logs_for_the_prefix_once(tmp_
     assert len(cloudwatch_statements(plain)) == 1
 
 
-def test_an_imported_log_key_fails_synthesis_unless_its_policy_is_declared_to_allow_logs(tmp_path):
+def test_an_imported_log_key_is_refused_unless_its_policy_is_declared_to_allow_logs(tmp_path):
     app, stack, key, _ = new_stack(tmp_path)
     imported = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:us-west-2:111111111111:key/logs")
-    CustomizationJob(
-        stack,
-        "Job",
-        job_props(
-            ProviderLogging(log_group_prefix="/team/", log_key=imported), CustomizationServiceRole(stack, "Role"), key
-        ),
-    )
-    errors = synthesis_errors(app)
+    with pytest.raises(EstateConstructError) as caught:
+        CustomizationJob(
+            stack,
+            "Job",
+            job_props(
+                ProviderLogging(log_group_prefix="/team/", log_key=imported),
+                CustomizationServiceRole(stack, "Role"),
+                key,
+            ),
+        )
+    errors = str(caught.value)
     assert "log groups under '/team/' are encrypted with an imported key" in errors
     assert "logs.us-west-2.amazonaws.com" in errors and "key_policy_allows_logs=True" in errors
 
@@ -526,9 +569,12 @@ def test_numeric_hyperparameters_reach_the_api_as_strings(tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"kind": "ondemand"}, "kind must be 'provisioned' or 'on-demand', not 'ondemand'"),
-        ({"model_units": 0}, "model_units must be at least 1, not 0"),
-        ({"commitment": "onemonth"}, "commitment must be None (hourly), 'OneMonth' or 'SixMonths', not 'onemonth'"),
+        ({"kind": "ondemand"}, "S/Served: kind: must be one of 'provisioned', 'on-demand', got 'ondemand' (a str)"),
+        ({"model_units": 0}, "S/Served: model_units: must be at least 1, got 0"),
+        (
+            {"commitment": "onemonth"},
+            "S/Served: commitment: must be None (hourly), 'OneMonth' or 'SixMonths', got 'onemonth'",
+        ),
     ],
     ids=["kind-typo", "no-units", "commitment-typo"],
 )
@@ -548,7 +594,7 @@ def test_a_served_model_refuses_values_a_typo_would_turn_into_another_resource(o
         "logging": ProviderLogging(log_group_prefix="/team/", log_key=key),
         "job": JobNames("team-dev-x", "a" * 64),
     }
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(EstateConstructError, match=re.escape(message)):
         ServedModel(stack, "Served", ServedModelProps(**{**props, **overrides}))
 
 
@@ -576,7 +622,7 @@ def test_an_rft_grader_and_job_stand_alone_under_every_pack(tmp_path):
             base_model="amazon.nova-2-lite-v1:0:256k",
             customization_type="REINFORCEMENT_FINE_TUNING",
             training_data_config={"s3Uri": "s3://team-data/arith.jsonl"},
-            output_s3_uri="s3://team-out/",
+            output_s3_uri="s3://team-out/arith/",
             owner="team",
             logging=logging,
             rft_config=rft,

@@ -1,0 +1,218 @@
+"""What a CDK user reads when a prop is wrong: one EstateConstructError raised when the construct is
+made, naming the construct's path, the prop and the fix, never a jsii JavaScriptError around the
+message, a TypeError from inside the construct, or object reprs (issue 21, items 2 and 3)."""
+
+from __future__ import annotations
+
+import re
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_kms as kms
+
+from constructs_lib import (
+    CommitmentAcknowledgement,
+    CustomizationJob,
+    CustomizationJobProps,
+    CustomizationServiceRole,
+    EstateConstructError,
+    EstateKey,
+    EstateKeyProps,
+    JobNames,
+    ProviderLogging,
+    ServedModel,
+    ServedModelProps,
+)
+
+ENV = cdk.Environment(account="111111111111", region="us-east-1")
+NOVA_MICRO = "amazon.nova-micro-v1:0:128k"
+
+
+@pytest.fixture
+def stack() -> cdk.Stack:
+    return cdk.Stack(cdk.App(), "Team", env=ENV)
+
+
+@pytest.fixture
+def key(stack) -> EstateKey:
+    return EstateKey(stack, "Key", EstateKeyProps(alias="team/data", description="team data"))
+
+
+@pytest.fixture
+def logging(key) -> ProviderLogging:
+    return ProviderLogging(log_group_prefix="/team/", log_key=key)
+
+
+def job_props(logging: ProviderLogging, role, key, **overrides) -> CustomizationJobProps:
+    settings = dict(
+        name="team-summarizer",
+        role=role,
+        base_model=NOVA_MICRO,
+        customization_type="FINE_TUNING",
+        training_data_config={"s3Uri": "s3://team-data/train.jsonl"},
+        output_s3_uri="s3://team-output/jobs/",
+        hyperparameters={"epochCount": 2},
+        logging=logging,
+        owner="team-dev",
+        custom_model_key=key,
+    )
+    settings.update(overrides)
+    return CustomizationJobProps(**settings)
+
+
+def served_props(logging: ProviderLogging, key: kms.IKey, **overrides) -> ServedModelProps:
+    settings = dict(
+        kind="provisioned",
+        name="team-summarizer-pt",
+        logging=logging,
+        owner="team-dev",
+        custom_model_key=key,
+        job=JobNames("team-summarizer", "a" * 64),
+        base_model=NOVA_MICRO,
+    )
+    settings.update(overrides)
+    return ServedModelProps(**settings)
+
+
+# -- item 3: one error when the construct is made --------------------------------------------------
+def test_a_catalog_problem_is_raised_when_the_job_is_made_naming_path_prop_and_fix(stack, key, logging):
+    role = CustomizationServiceRole(stack, "Role")
+    with pytest.raises(EstateConstructError) as caught:
+        CustomizationJob(stack, "Job", job_props(logging, role, key, hyperparameters={"epochCount": 99}))
+    message = str(caught.value)
+    assert message.startswith(f"Team/Job: hyperparameters.epochCount: 99 is outside 1..5 for {NOVA_MICRO}"), message
+    assert "JavaScriptError" not in message and "\n" not in message
+    assert isinstance(caught.value, ValueError)  # what the library's other prop checks raise
+
+
+def test_a_commitment_problem_is_raised_when_the_served_model_is_made(stack, key, logging):
+    with pytest.raises(EstateConstructError) as caught:
+        ServedModel(
+            stack,
+            "Served",
+            served_props(logging, key, commitment="OneMonth", prices={NOVA_MICRO: {"OneMonth": 20.0}}),
+        )
+    message = str(caught.value)
+    assert message.startswith(
+        "Team/Served: commitment: a OneMonth commitment cannot be cancelled and costs $14,600.00 per month"
+    ), message
+    assert "commitment_acknowledgement" in message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"model_units": "1"}, "Team/Served: model_units: must be a whole number (int), got '1' (a str)"),
+        ({"model_units": True}, "Team/Served: model_units: must be a whole number (int), got True (a bool)"),
+        ({"name": 42}, "Team/Served: name: must be a str, got 42 (an int)"),
+        (
+            {"custom_model_key": "arn:aws:kms:us-east-1:111111111111:key/x"},
+            "Team/Served: custom_model_key: must be a kms.IKey",
+        ),
+        ({"tags": [("team", "ml")]}, "Team/Served: tags: must be a dict, got [('team', 'ml')] (a list)"),
+    ],
+    ids=["units-as-text", "units-as-bool", "name-as-number", "key-as-arn", "tags-as-list"],
+)
+def test_a_prop_of_the_wrong_type_is_named_not_a_type_error_from_inside(stack, key, logging, overrides, expected):
+    with pytest.raises(EstateConstructError) as caught:
+        ServedModel(stack, "Served", served_props(logging, key, **overrides))
+    assert str(caught.value).startswith(expected), str(caught.value)
+
+
+def test_a_job_prop_of_the_wrong_type_is_named(stack, key, logging):
+    with pytest.raises(EstateConstructError, match=re.escape("Team/Job: role: must be an iam.IRole")):
+        CustomizationJob(
+            stack, "Job", job_props(logging, "arn:aws:iam::111111111111:role/bedrock", key, role_access_granted=True)
+        )
+    with pytest.raises(EstateConstructError, match=re.escape("Team/Job2: hyperparameters: must be a Mapping")):
+        CustomizationJob(
+            stack, "Job2", job_props(logging, CustomizationServiceRole(stack, "Role"), key, hyperparameters=[2])
+        )
+
+
+def test_a_second_provider_logging_in_a_stack_is_described_not_printed_as_object_reprs(stack, key, logging):
+    role = CustomizationServiceRole(stack, "Role")
+    CustomizationJob(stack, "First", job_props(logging, role, key))
+    other = ProviderLogging(log_group_prefix="/other/", log_key=key)
+    with pytest.raises(EstateConstructError) as caught:
+        CustomizationJob(stack, "Second", job_props(other, role, key, name="second"))
+    message = str(caught.value)
+    assert "object at 0x" not in message and "ProviderLogging(" not in message
+    assert message == (
+        "Team/Second: logging: the stack's EstateProvider already logs under '/team/' with key Team/Key; every "
+        "construct of a stack must pass the same ProviderLogging: pass the one Team/First was given "
+        "(this one logs under '/other/' with key Team/Key)"
+    )
+
+
+def test_an_imported_log_key_is_refused_when_the_construct_is_made(stack, key):
+    imported = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:us-east-1:111111111111:key/logs")
+    with pytest.raises(EstateConstructError) as caught:
+        CustomizationJob(
+            stack,
+            "Job",
+            job_props(
+                ProviderLogging(log_group_prefix="/team/", log_key=imported),
+                CustomizationServiceRole(stack, "Role"),
+                key,
+            ),
+        )
+    message = str(caught.value)
+    assert message.startswith("Team/Job: logging.log_key: log groups under '/team/' are encrypted with an imported key")
+    assert "key_policy_allows_logs=True" in message
+
+
+# -- item 2: ServedModel names and contradictory props ---------------------------------------------
+@pytest.mark.parametrize(
+    "name",
+    ["t" * 64, "team_summarizer", "team-summarizer-", "-team", "team--pt", ""],
+    ids=["64-characters", "underscore", "trailing-hyphen", "leading-hyphen", "double-hyphen", "empty"],
+)
+def test_a_served_name_bedrock_would_refuse_is_refused(stack, key, logging, name):
+    with pytest.raises(EstateConstructError) as caught:
+        ServedModel(stack, "Served", served_props(logging, key, name=name))
+    assert str(caught.value) == (
+        f"Team/Served: name: {name!r} must be 1-63 letters, digits and single hyphens, starting and ending with a "
+        "letter or digit (Bedrock's throughput and deployment names, and the client request token made of it)"
+    )
+
+
+def test_a_63_character_served_name_is_taken(stack, key, logging):
+    ServedModel(stack, "Served", served_props(logging, key, name="t" * 63))
+
+
+ACK = CommitmentAcknowledgement(term="OneMonth", model_units=1, monthly_usd=14600)
+
+
+@pytest.mark.parametrize(
+    ("kind", "overrides", "prop", "why"),
+    [
+        ("on-demand", {"model_units": 2}, "model_units", "applies to kind='provisioned' only"),
+        ("on-demand", {"commitment": "OneMonth"}, "commitment", "applies to kind='provisioned' only"),
+        (
+            "on-demand",
+            {"commitment_acknowledgement": ACK},
+            "commitment_acknowledgement",
+            "applies to kind='provisioned' only",
+        ),
+        ("on-demand", {"prices": {NOVA_MICRO: {"OneMonth": 20.0}}}, "prices", "applies to kind='provisioned' only"),
+        ("on-demand", {"release_commitment": True}, "release_commitment", "applies to kind='provisioned' only"),
+        ("provisioned", {"description": "the fine-tune"}, "description", "applies to kind='on-demand' only"),
+        (
+            "provisioned",
+            {"commitment_acknowledgement": ACK},
+            "commitment_acknowledgement",
+            "applies to a commitment only",
+        ),
+        ("provisioned", {"release_commitment": True}, "release_commitment", "applies to a commitment only"),
+    ],
+)
+def test_props_the_served_model_would_drop_are_refused(stack, key, logging, kind, overrides, prop, why):
+    with pytest.raises(EstateConstructError) as caught:
+        ServedModel(stack, "Served", served_props(logging, key, kind=kind, **overrides))
+    assert str(caught.value).startswith(f"Team/Served: {prop}: {why}"), str(caught.value)
+
+
+def test_an_on_demand_model_without_provisioned_props_is_taken(stack, key, logging):
+    served = ServedModel(stack, "Served", served_props(logging, key, kind="on-demand", description="the fine-tune"))
+    assert served.props.model_units is None

@@ -235,6 +235,14 @@ def report(measured: list[Measured], minimal: list[tuple[float, float]], runs: i
     """The Markdown block written into docs/performance.md (and printed)."""
     base = {kind: median(minimal, i) for i, kind in enumerate(("wall", "cpu"))}
     lines = [
+        "## Synthesis against the same-template floor",
+        "",
+        "The floor of an estate is the CDK synthesizing exactly the estate's templates with no construct logic:",
+        "an app that includes them with CfnInclude in stacks of the same names, environments and stages, with",
+        "the same assets, acknowledgements, cdk.json flags and five nag packs",
+        "(tests/benchmarks/same_template_floor.py; the bench checks on every run that it writes the same",
+        "templates). tests/benchmarks/profile_synth.py shows where the estate's time above it goes.",
+        "",
         f"Measured {facts['date']} by `make bench` ({facts['command']}): medians of {runs} runs; each run",
         "times the estate and its same-template floor back to back (alternating which goes first) and",
         "the one-bucket app. Wall-clock and CPU time (user + system) of the whole `cdk synth` process",

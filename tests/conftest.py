@@ -158,10 +158,12 @@ stages:
       support-llama:
         weights: {s3Uri: "s3://acme-model-weights/support-llama/v3/"}
         removal: destroy
+        tags: {cost-center: "42"}
     serving:
       nova-tuned:
         model: {job: nova-tuned}
         onDemand: {description: the VPC-trained Nova Micro}
+        tags: {cost-center: "42"}
 """
 
 
@@ -170,8 +172,8 @@ def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
     """The estate of the non-default job and serving choices, for the permission tests and the
     customization stack's invariants: S3 datasets with their own key, a VPC job, a teacher inference
     profile, reinforcement fine-tuning with a grader the estate deploys and with an existing grader
-    (a version ARN), on-demand serving, a model imported beside the jobs (the promotion fixture covers
-    sharing, copies and provisioned throughput)."""
+    (a version ARN), on-demand serving with tags of its own, a model imported beside the jobs (the
+    promotion fixture covers sharing, copies and provisioned throughput)."""
     from constructs_lib.spec import parse_spec
 
     base = tmp_path_factory.mktemp("permissions")

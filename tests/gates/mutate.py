@@ -41,17 +41,76 @@ class Mutant:
     stage: str
     role: str
     policy: str  # the policy's logical id (or inline name)
+    index: int  # of the mutated statement in the policy
     action: str  # the dropped action, or "" for the unmet condition
     statement: tuple[str, ...]  # the actions of the mutated statement
 
+    @property
+    def label(self) -> str:
+        """``without <action>``, or ``(<the statement's actions>) with a condition no request meets``."""
+        if self.action:
+            return f"without {self.action}"
+        return f"({', '.join(self.statement)}) with a condition no request meets"
+
     def __str__(self) -> str:
-        what = f"without {self.action}" if self.action else "with a condition no request meets"
-        return f"{self.estate} {self.stage} {self.role.split('/')[-1]} {self.policy}: statement ({', '.join(self.statement)}) {what}"
+        role = self.role.split("/")[-1]
+        return f"{self.estate} {self.stage} {role} {self.policy}: statement {self.index} {self.label}"
 
 
+_JOB_MODEL_DELETE = (
+    "the job handler deletes its trained model only when the job's Removal is destroy, and no job of this stage "
+    "says destroy: bedrock:DeleteCustomModel could be granted only then, as the dataset kind grants s3:DeleteObject"
+)
+_NO_JOB_HERE = (
+    "this stage declares no job, yet the foundation gives the customization service role read and write on the "
+    "stage's training, output and invocation-log buckets and their key: nothing passes the role in this stage"
+)
 # Survivors that stand, each a grant no handler of that stage needs (reported, not the proof's to fix):
-# (estate fixture, stage, policy name prefix, dropped action or "" for the condition) -> why.
-ACKNOWLEDGED: dict[tuple[str, str, str, str], str] = {}
+# (estate fixture, stage, policy name prefix, mutant label or "*" for every mutant of the policy) -> why.
+ACKNOWLEDGED: dict[tuple[str, str, str, str], str] = {
+    **{
+        (estate, stage, "EstateProviderBedrockCustomizationJobPolicy", label): _JOB_MODEL_DELETE
+        for estate, stage in (("default_estate", "dev"), ("default_estate", "prod"), ("promotion_estate", "dev"))
+        for label in (
+            "without bedrock:DeleteCustomModel",
+            "(bedrock:DeleteCustomModel) with a condition no request meets",
+        )
+    },
+    **{
+        ("promotion_estate", "prod", "EstateProviderBedrockModelCopyPolicy", label): (
+            "the model copy handler deletes the copied model only when the copy's Removal is destroy, and the "
+            "stage's copy keeps it (retain): bedrock:DeleteCustomModel could be granted only for a destroy copy"
+        )
+        for label in (
+            "without bedrock:DeleteCustomModel",
+            "(bedrock:DeleteCustomModel) with a condition no request meets",
+        )
+    },
+    **{
+        ("promotion_estate", "prod", "EstateProviderBedrockProvisionedThroughputPolicy", label): (
+            "the serving handler reads a customization job only for a model given as a job ({job: ...}); this "
+            "stage's throughput serves a promoted copy ({promotion: ...}), so bedrock:GetModelCustomizationJob is "
+            "never called here"
+        )
+        for label in (
+            "without bedrock:GetModelCustomizationJob",
+            "(bedrock:GetModelCustomizationJob) with a condition no request meets",
+        )
+    },
+    **{
+        ("promotion_estate", "dev", "EstateProviderBedrockModelSharePolicy", label): (
+            "bedrock:GetCustomModel is granted twice on the stage's custom models: unconditioned (its own statement) "
+            "and with the owner tag (beside the resource-policy actions); the share handler only reads the model "
+            "its stage's job trained, which carries the owner tag, so the unconditioned statement is not needed"
+        )
+        for label in (
+            "without bedrock:GetCustomModel",
+            "(bedrock:GetCustomModel) with a condition no request meets",
+        )
+    },
+    ("promotion_estate", "prod", "CustomizationRolePermissions", "*"): _NO_JOB_HERE,
+    ("variant_estate", "sandbox", "CustomizationRolePermissions", "*"): _NO_JOB_HERE,
+}
 
 
 def record() -> list[dict[str, Any]]:
@@ -73,8 +132,8 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
 
 
-def mutants(document: dict[str, Any]) -> Iterator[tuple[str, list[str], dict[str, Any]]]:
-    """(dropped action or "", the statement's actions, the mutated document) of one policy."""
+def mutants(document: dict[str, Any]) -> Iterator[tuple[int, str, list[str], dict[str, Any]]]:
+    """(statement index, dropped action or "", the statement's actions, the mutated document) of one policy."""
     for index, statement in enumerate(document["Statement"]):
         actions = _actions(statement)
         for action in actions:
@@ -84,21 +143,32 @@ def mutants(document: dict[str, Any]) -> Iterator[tuple[str, list[str], dict[str
                 mutated["Statement"][index]["Action"] = kept
             else:
                 del mutated["Statement"][index]
-            yield action, actions, mutated
+            yield index, action, actions, mutated
         mutated = copy.deepcopy(document)
         conditions = mutated["Statement"][index].setdefault("Condition", {})
         conditions.setdefault("StringEquals", {}).update(UNMET["StringEquals"])
-        yield "", actions, mutated
+        yield index, "", actions, mutated
 
 
 def _matches(action: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in patterns)
 
 
-def main() -> int:
-    started = time.monotonic()
-    scenarios = record()
-    recorded = time.monotonic()
+@dataclass
+class Outcome:
+    mutants: list[Mutant]
+    killed: set[Mutant]
+    policies: int
+    checks: int
+    evaluations: int
+
+    @property
+    def survivors(self) -> list[Mutant]:
+        return [m for m in self.mutants if m not in self.killed]
+
+
+def judge(scenarios: list[dict[str, Any]]) -> Outcome:
+    """Every mutant of every recorded target, killed or not by the recorded checks (one evaluator batch)."""
     # Checks by (estate, stage, principal), each once; targets by (estate, stage, role, policy), each once.
     checks: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {}
     targets: dict[tuple[str, str, str, str], dict[str, Any]] = {}
@@ -119,8 +189,8 @@ def main() -> int:
             for c in checks.get((estate, stage, role), {}).values()
             if any(p["name"] == name for p in c["identityPolicies"])
         ]
-        for action, statement, mutated in mutants(document):
-            mutant = Mutant(estate, stage, role, name, action, tuple(statement))
+        for index, action, statement, mutated in mutants(document):
+            mutant = Mutant(estate, stage, role, name, index, action, tuple(statement))
             every.append(mutant)
             # Only a check of an action the mutated statement grants can change its answer.
             for check in touching:
@@ -135,39 +205,59 @@ def main() -> int:
                 owners.append(mutant)
     answers = evaluate(simulations)
     killed = {m for m, a in zip(owners, answers, strict=True) if a["result"] != "Allowed"}
-    survivors = [m for m in every if m not in killed]
+    count = sum(len(c) for c in checks.values())
+    return Outcome(every, killed, len(targets), count, len(simulations))
 
-    def acknowledged(mutant: Mutant) -> str | None:
-        for (estate, stage, prefix, action), why in ACKNOWLEDGED.items():
-            if (mutant.estate, mutant.stage, mutant.action) == (estate, stage, action) and mutant.policy.startswith(
-                prefix
-            ):
-                return why
-        return None
 
-    unexplained = [m for m in survivors if acknowledged(m) is None]
-    stale = [
+def covers(key: tuple[str, str, str, str], mutant: Mutant) -> bool:
+    """Whether the :data:`ACKNOWLEDGED` entry ``key`` is about ``mutant``."""
+    estate, stage, prefix, label = key
+    return (
+        (mutant.estate, mutant.stage) == (estate, stage)
+        and mutant.policy.startswith(prefix)
+        and label in ("*", mutant.label)
+    )
+
+
+def acknowledged(mutant: Mutant, table: dict[tuple[str, str, str, str], str]) -> str | None:
+    return next((why for key, why in table.items() if covers(key, mutant)), None)
+
+
+def stale(outcome: Outcome, table: dict[tuple[str, str, str, str], str]) -> list[tuple[str, str, str, str]]:
+    """Entries of ``table`` to remove, strict like ``proof.KNOWN_GAPS``: an entry no survivor is left
+    for, and an entry for every mutant of a policy ("*") once any of them is killed."""
+    survivors = outcome.survivors
+    return [
         key
-        for key in ACKNOWLEDGED
-        if not any(
-            (m.estate, m.stage, m.action) == (key[0], key[1], key[3]) and m.policy.startswith(key[2]) for m in survivors
-        )
+        for key in table
+        if not any(covers(key, m) for m in survivors) or (key[3] == "*" and any(covers(key, m) for m in outcome.killed))
     ]
+
+
+def main() -> int:
+    started = time.monotonic()
+    scenarios = record()
+    recorded = time.monotonic()
+    outcome = judge(scenarios)
+    survivors = outcome.survivors
+    unexplained = [m for m in survivors if acknowledged(m, ACKNOWLEDGED) is None]
+    gone = stale(outcome, ACKNOWLEDGED)
     seconds = time.monotonic() - started
     print(
-        f"{len(every)} mutants of {len(targets)} policies, {sum(len(c) for c in checks.values())} recorded checks, "
-        f"{len(simulations)} evaluations: {len(killed)} killed, {len(survivors) - len(unexplained)} acknowledged, "
-        f"{len(unexplained)} survived ({seconds:.0f} s, {recorded - started:.0f} s of them recording)"
+        f"{len(outcome.mutants)} mutants of {outcome.policies} policies, {outcome.checks} recorded checks, "
+        f"{outcome.evaluations} evaluations: {len(outcome.killed)} killed, "
+        f"{len(survivors) - len(unexplained)} acknowledged, {len(unexplained)} survived "
+        f"({seconds:.0f} s, {recorded - started:.0f} s of them recording)"
     )
     for mutant in survivors:
-        why = acknowledged(mutant)
+        why = acknowledged(mutant, ACKNOWLEDGED)
         if why is not None:
             print(f"acknowledged: {mutant}: {why}")
     for mutant in unexplained:
         print(f"survived: {mutant}")
-    for key in stale:
+    for key in gone:
         print(f"acknowledged survivor now killed (remove it from mutate.ACKNOWLEDGED): {key}")
-    return 1 if unexplained or stale else 0
+    return 1 if unexplained or gone else 0
 
 
 if __name__ == "__main__":

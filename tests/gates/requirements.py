@@ -43,7 +43,6 @@ BEDROCK_GUIDE = "https://docs.aws.amazon.com/bedrock/latest/userguide/"
 CUSTOM_MODEL_ENCRYPTION = Page(
     "Amazon Bedrock user guide, 'Encryption of custom models'", BEDROCK_GUIDE + "encryption-custom-job.html"
 )
-SERVICE_ROLES = Page("Amazon Bedrock user guide, 'Service roles'", BEDROCK_GUIDE + "security-iam-sr.html")
 CUSTOMIZATION_JOB_API = Page(
     "Amazon Bedrock API reference, 'CreateModelCustomizationJob' (roleArn: the caller must have iam:PassRole)",
     "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelCustomizationJob.html",
@@ -77,6 +76,22 @@ DISTILLATION = Page(
 S3_SSE_KMS = Page(
     "Amazon S3 user guide, 'Using server-side encryption with AWS KMS keys (SSE-KMS)'",
     "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html",
+)
+CUSTOMIZATION_ROLE = Page(
+    "Amazon Bedrock user guide, 'Model customization access and security' (Create an IAM service role for model "
+    "customization: s3:GetObject and s3:ListBucket on the training and validation data, s3:GetObject, s3:PutObject "
+    "and s3:ListBucket on the output)",
+    BEDROCK_GUIDE + "custom-model-job-access-security.html",
+)
+CUSTOMIZATION_TROUBLESHOOTING = Page(
+    "Amazon Bedrock user guide, 'Troubleshooting model customization issues' (a bucket encrypted with a customer "
+    "managed key: the role passed to Bedrock needs kms:Decrypt on it)",
+    BEDROCK_GUIDE + "fine-tuning-troubleshooting.html",
+)
+CUSTOMIZATION_VPC = Page(
+    "Amazon Bedrock user guide, 'Protect model customization jobs using a VPC' (Attach VPC permissions to a model "
+    "customization role)",
+    BEDROCK_GUIDE + "vpc-model-customization.html",
 )
 RAM_EXAMPLES = Page(
     "AWS RAM user guide, 'Example IAM policies for AWS RAM' (tags on create need ram:TagResource)",
@@ -119,7 +134,7 @@ OPERATION_ACTIONS: dict[tuple[str, str], tuple[tuple[str, ...], Page]] = {
 }
 """(boto3 service, operation) -> the IAM actions that authorize it, where they are not its own name."""
 
-KeyRole = Literal["custom-model", "data", "source-custom-model"]
+KeyRole = Literal["custom-model", "data", "source-custom-model", "object"]
 
 
 @dataclass(frozen=True)
@@ -132,16 +147,19 @@ class Requirement:
     actions: tuple[str, ...]
     """What must also be allowed."""
 
-    on: Literal["key", "passed-role", "custom-model", "created", "service-role"]
-    """What ``actions`` apply to: a KMS key used on the caller's behalf (``key``), the role passed
-    in the request, the custom models a share covers, the resources the call creates and tags, or
-    what the service role passed in the request must itself be allowed (``service-role``)."""
+    on: Literal["key", "object-key", "passed-role", "custom-model", "created", "service-role"]
+    """What ``actions`` apply to: a KMS key used on the caller's behalf (``key``), the key that
+    encrypts the S3 object the call reads or writes (``object-key``: its bucket's default key, or
+    the key the spec names for a dataset), the role passed in the request, the custom models a
+    share covers, the resources the call creates and tags, or what the role passed in the request
+    (a job's service role, the log delivery role) must itself be allowed (``service-role``)."""
 
     page: Page
 
     key: KeyRole | None = None
     """For ``on="key"``: the stage's custom-model key, its data key, or the key of the model an
-    earlier stage shares (copied from)."""
+    earlier stage shares (copied from). For ``on="service-role"`` KMS rows: the key of the model
+    the request makes (``custom-model``) or of the S3 objects the role reads and writes (``object``)."""
 
     via_service: str | None = None
     """For keys: the service the key is used through (``kms:ViaService``)."""
@@ -305,13 +323,48 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "bedrock:CreateModelCustomizationJob", ("bedrock:InvokeModel",), "service-role", DISTILLATION
     ),  # the teacher of a distillation job: its inference profile and the models the profile routes to
     Requirement(
-        "bedrock:CreateModelCustomizationJob", ("s3:GetObject", "s3:PutObject"), "service-role", SERVICE_ROLES
-    ),  # training and validation data read, output written
+        "bedrock:CreateModelCustomizationJob", ("s3:GetObject", "s3:PutObject"), "service-role", CUSTOMIZATION_ROLE
+    ),  # training and validation data read, output written (and read)
+    Requirement(
+        "bedrock:CreateModelCustomizationJob", ("s3:ListBucket",), "service-role", CUSTOMIZATION_ROLE
+    ),  # the buckets of the training, validation and output data (and of the invocation logs a distillation reads)
+    Requirement(
+        "bedrock:CreateModelCustomizationJob",
+        ("kms:Decrypt", "kms:GenerateDataKey"),
+        "service-role",
+        CUSTOMIZATION_TROUBLESHOOTING,
+        key="object",
+    ),  # the keys of the SSE-KMS objects the job reads (decrypt) and writes (generate a data key; S3_SSE_KMS)
+    Requirement(
+        "bedrock:CreateModelCustomizationJob",
+        (
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeDhcpOptions",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+            "ec2:CreateNetworkInterface",
+            "ec2:CreateTags",
+            "ec2:CreateNetworkInterfacePermission",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DeleteNetworkInterfacePermission",
+        ),
+        "service-role",
+        CUSTOMIZATION_VPC,
+    ),  # a job with a vpcConfig: the network interfaces Bedrock makes in the job's subnets, tagged as its own
+    Requirement(
+        "bedrock:PutModelInvocationLoggingConfiguration",
+        ("logs:CreateLogStream", "logs:PutLogEvents"),
+        "service-role",
+        INVOCATION_LOGGING,
+    ),  # the delivery role: the aws/bedrock/modelinvocations stream of the configured log group
+    # A handler reading an SSE-KMS object (a job's pre-flight of a dataset already in S3) decrypts it.
+    Requirement("s3:GetObject", ("kms:Decrypt",), "object-key", S3_SSE_KMS, via_service="s3"),
     Requirement(
         "bedrock:CreateModelImportJob", ("s3:GetObject", "s3:ListBucket"), "service-role", IMPORT_SERVICE_ROLE
     ),  # the model files read
     Requirement(
-        "bedrock:CreateModelImportJob", _CUSTOMIZE_KEY, "service-role", IMPORT_KEY
+        "bedrock:CreateModelImportJob", _CUSTOMIZE_KEY, "service-role", IMPORT_KEY, key="custom-model"
     ),  # the imported model's key, used by the import role too
 )
 

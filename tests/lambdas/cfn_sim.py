@@ -38,8 +38,13 @@ def foundation_value(stage: str, kind: str) -> str:
 
 
 class Template:
-    def __init__(self, template: dict[str, Any], attributes: dict[str, dict[str, Any]] | None = None):
+    def __init__(
+        self, template: dict[str, Any], attributes: dict[str, dict[str, Any]] | None = None, stack_name: str = ""
+    ):
         self.template = template
+        # Given, an unnamed resource is named <stack>-<logical id> as CloudFormation names it (less
+        # its random suffix), the name the permission proof reads the stack's policies with.
+        self.stack_name = stack_name
         self.resources: dict[str, dict[str, Any]] = template["Resources"]
         self.parameters: dict[str, dict[str, Any]] = template.get("Parameters", {})
         # Data returned by custom resources already "created", for their Fn::GetAtt.
@@ -72,7 +77,7 @@ class Template:
             return props["FunctionName"]
         if kind == "AWS::Lambda::Version":  # Ref of a version is its qualified ARN
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.resolve(props['FunctionName'])}:1"
-        return f"{logical_id}-physical"
+        return f"{self.stack_name}-{logical_id}"[:64] if self.stack_name else f"{logical_id}-physical"
 
     def attribute(self, logical_id: str, name: str) -> str:
         if logical_id in self.attributes:

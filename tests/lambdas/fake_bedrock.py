@@ -1,6 +1,6 @@
 """A stateful fake of the Bedrock control plane, for lifecycle tests: one fake for the service,
-holding customization jobs, custom models, serving, model copies and model imports (other services have their
-own fake; a test composes the ones it needs).
+holding customization jobs, custom models, serving, model copies, model imports and the invocation
+logging configuration (other services have their own fake; a test composes the ones it needs).
 
 moto keeps jobs InProgress forever and drops customizationConfig, so jobs are modelled here:
 InProgress (validating, then training) -> Completed / Failed, and Stopping -> Stopped. Every
@@ -10,6 +10,7 @@ so the handler cannot drift from the real API (``ServiceFake``). Faults are inje
 
 from __future__ import annotations
 
+import copy
 import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +46,8 @@ class FakeBedrock(ServiceFake):
         self.import_jobs: dict[str, dict[str, Any]] = {}
         self.imported_models: dict[str, dict[str, Any]] = {}
         self.concurrent_imports = 1
+        # Model invocation logging: the account's one configuration in this region (None: not set).
+        self.logging_config: dict[str, Any] | None = None
 
     # -- test controls -------------------------------------------------------------------------------
     def finish_validation(self, name: str) -> None:
@@ -376,6 +379,7 @@ class FakeBedrock(ServiceFake):
                 "status": "Creating",
                 "description": params.get("description", "x"),
             }
+            self.tags[arn] = {t["key"]: t["value"] for t in params.get("tags", [])}
         return self._answer(
             "CreateCustomModelDeployment",
             {"customModelDeploymentArn": self.deployments[name]["customModelDeploymentArn"]},
@@ -402,6 +406,27 @@ class FakeBedrock(ServiceFake):
         del self.deployments[item["modelDeploymentName"]]
         return self._answer("DeleteCustomModelDeployment", {})
 
+    # -- model invocation logging: one configuration per account and region ----------------------------
+    def get_model_invocation_logging_configuration(self, **params: Any) -> dict[str, Any]:
+        self._enter("GetModelInvocationLoggingConfiguration", params)
+        answer = {"loggingConfig": copy.deepcopy(self.logging_config)} if self.logging_config else {}
+        return self._answer("GetModelInvocationLoggingConfiguration", answer)
+
+    def put_model_invocation_logging_configuration(self, **params: Any) -> dict[str, Any]:
+        self._enter("PutModelInvocationLoggingConfiguration", params)
+        config = params["loggingConfig"]
+        if not (config.get("s3Config") or config.get("cloudWatchConfig")):
+            raise self._error(
+                "PutModelInvocationLoggingConfiguration", "ValidationException", "no logging destination given"
+            )
+        self.logging_config = copy.deepcopy(config)
+        return self._answer("PutModelInvocationLoggingConfiguration", {})
+
+    def delete_model_invocation_logging_configuration(self, **params: Any) -> dict[str, Any]:
+        self._enter("DeleteModelInvocationLoggingConfiguration", params)
+        self.logging_config = None
+        return self._answer("DeleteModelInvocationLoggingConfiguration", {})
+
     # -- promotion: copy jobs in the receiving account -----------------------------------------------
     def finish_copies(self, fail: str | None = None) -> None:
         for job in self.copy_jobs:
@@ -413,6 +438,8 @@ class FakeBedrock(ServiceFake):
                 job["status"] = "Completed"
                 # The copy keeps its source's base model, named in this (the copy's) region.
                 assert self.add_model(job["targetModelName"], base_model=job["baseModel"]) == job["targetModelArn"]
+                # The copy carries the tags the copy job was given.
+                self.tags[job["targetModelArn"]] = {t["key"]: t["value"] for t in job["targetModelTags"]}
 
     def create_model_copy_job(self, **params: Any) -> dict[str, Any]:
         self._enter("CreateModelCopyJob", params)

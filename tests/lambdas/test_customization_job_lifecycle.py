@@ -21,8 +21,9 @@ from estate_runtime.errors import EstateError
 from estate_runtime.kinds import customization_job, dataset
 from stacks.estate_stage import EstateStage
 
-from ..conftest import DEFAULT_FIXTURE, FIXTURES, cdk_context
+from ..conftest import DEFAULT_FIXTURE, FIXTURES, SAMPLE_DATASETS, cdk_context
 from .cfn_sim import Template
+from .edits import retagged, synth_stage
 from .fake_bedrock import FakeBedrock
 from .fake_s3 import FakeS3
 from .provider_sim import Provider
@@ -109,8 +110,9 @@ def test_job_lifecycle_from_the_synthesized_templates(cloud, default_estate, tmp
     assert cloud.wait("Create", customization_job.KIND.type_name, logical_id, props, created)["IsComplete"] is True
 
     # Update in place: only tags change, so the job (and its name) stay.
-    retagged = synth_dev(tmp_path / "tags", lambda d: d["tags"].update(team="search"))
-    _, tag_props = job_of(retagged, attributes)
+    # (one tag added, one removed)
+    edited = synth_dev(tmp_path / "tags", retagged("dev"))
+    _, tag_props = job_of(edited, attributes)
     assert tag_props["JobName"] == props["JobName"]
     same = cloud.request(
         "Update",
@@ -122,7 +124,7 @@ def test_job_lifecycle_from_the_synthesized_templates(cloud, default_estate, tmp
     )
     assert same["PhysicalResourceId"] == job_arn
     assert cloud.wait("Update", customization_job.KIND.type_name, logical_id, tag_props, same)["IsComplete"] is True
-    assert cloud.bedrock.tags[job_arn]["team"] == "search"
+    assert cloud.bedrock.tags[job_arn]["team"] == "search" and "managed-by" not in cloud.bedrock.tags[job_arn]
 
     # Update with replacement: a hyperparameter shapes the model, so a new job under a new name.
     tuned = synth_dev(
@@ -264,3 +266,78 @@ def test_rft_job_from_the_synthesized_template_reaches_bedrock_with_its_grader(c
         is True
     )
     assert cloud.bedrock.running() == []
+
+
+# Each stage's own handler and service roles (the permission proof judges each stage's policies):
+# the job the tour drives, and the stage's other jobs, created once each.
+TOURS = [
+    pytest.param("default_estate", "prod", "summarizer", ["summarizer-distilled"], id="default-prod"),
+    pytest.param("promotion_estate", "dev", "summarizer", [], id="promotion-dev"),
+    pytest.param(
+        "permissions_estate",
+        "lab",
+        "nova-tuned",
+        ["profile-distilled", "arith-rft", "team-graded"],
+        id="permissions-lab",
+    ),
+]
+
+
+def seed_preflight(cloud: Cloud, props: dict) -> None:
+    """Put each dataset the job checks before training (an s3Uri dataset) in S3, as its owner did."""
+    records = (SAMPLE_DATASETS / "summarization" / "nova" / "train.jsonl").read_bytes()
+    for check in props.get("Preflight") or []:
+        bucket, _, key = check["S3Uri"].removeprefix("s3://").partition("/")
+        cloud.s3.objects[(bucket, key)] = records
+
+
+@pytest.mark.parametrize("fixture, stage, job, others", TOURS)
+def test_a_job_of_each_stage_trains_stops_retrains_and_is_removed(request, fixture, stage, job, others, tmp_path):
+    """The calls a stage's job makes in its life, against that stage's own policies: datasets
+    copied (or checked in S3), create, stop on delete, a create refused by the job quota (which
+    lists what runs), the retrained job's tags changed in place, then removal (the model deleted
+    when the job says destroy). The stage's other jobs are created too, each with what it needs."""
+    estate = request.getfixturevalue(fixture)
+    cloud = Cloud()
+    template = estate.stack(f"{stage}/Customization").template
+    attributes = cloud.deploy_datasets(template)
+    logical_id, props = job_of(template, attributes, job)
+    seed_preflight(cloud, props)
+    kind = customization_job.KIND.type_name
+
+    created = cloud.request("Create", kind, logical_id, props)
+    cloud.bedrock.finish_validation(props["JobName"])
+    assert cloud.wait("Create", kind, logical_id, props, created)["IsComplete"] is True
+    # The stack is deleted while the job trains: the job is stopped.
+    deleting = cloud.request("Delete", kind, logical_id, props, PhysicalResourceId=created["PhysicalResourceId"])
+    cloud.bedrock.settle_stops()
+    assert cloud.wait("Delete", kind, logical_id, props, deleting)["IsComplete"] is True
+    assert cloud.bedrock.running() == []
+
+    # Deployed again while the account's job quota is used up: refused, naming what runs.
+    cloud.bedrock.concurrent_jobs = 0
+    with pytest.raises(EstateError, match="Scheduled customization jobs.*Running now: none listed"):
+        cloud.request("Create", kind, logical_id, props)
+    cloud.bedrock.concurrent_jobs = 2 + len(others)
+    retrained = cloud.request("Create", kind, logical_id, props)["PhysicalResourceId"]
+    retrained_name = props["JobName"] + "-r2"
+    assert cloud.bedrock.jobs[retrained_name]["jobArn"] == retrained
+    cloud.bedrock.complete(retrained_name)
+
+    # Tags alone change in place, on the job and on the model it trained.
+    templates = synth_stage(fixture, estate, stage, tmp_path / "retagged", retagged(stage))
+    _, tagged = job_of(templates["Customization"], attributes, job)
+    assert tagged["JobName"] == props["JobName"] and tagged["JobTags"] != props["JobTags"]
+    cloud.request("Update", kind, logical_id, tagged, PhysicalResourceId=retrained, OldResourceProperties=props)
+    model_arn = cloud.bedrock.jobs[retrained_name]["outputModelArn"]
+    assert cloud.bedrock.tags[retrained]["team"] == cloud.bedrock.tags[model_arn]["team"] == "search"
+
+    for other in others:
+        other_id, other_props = job_of(template, attributes, other)
+        cloud.request("Create", kind, other_id, other_props)
+        assert other_props["JobName"] in cloud.bedrock.running()
+
+    # Removal: the model is deleted when the job says destroy, kept otherwise.
+    cloud.request("Delete", kind, logical_id, tagged, PhysicalResourceId=retrained)
+    model_name = cloud.bedrock.jobs[retrained_name]["outputModelName"]
+    assert (model_name in cloud.bedrock.models) is (tagged.get("Removal", "retain") != "destroy")

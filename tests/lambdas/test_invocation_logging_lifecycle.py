@@ -1,54 +1,56 @@
 """Lifecycle simulation: the synthesized template's properties drive the handler through
-Create, duplicate Create, Update, failed Update with rollback, and Delete, against moto's
-stateful Bedrock logging API (requests still validated by botocore)."""
+Create, duplicate Create, Update, failed Update with rollback, and Delete, against the stateful
+Bedrock fake's logging configuration (requests validated by botocore, and recorded for the
+permission proof: the handler's calls, the delivery role it passes, and what that role must reach)."""
 
 from __future__ import annotations
 
 import copy
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from estate_runtime.aws import Aws
 from estate_runtime.errors import EstateError
 from estate_runtime.kinds.invocation_logging import KIND
 from estate_runtime.kinds.invocation_logging.handler import RESOURCE_TYPE, normalize
 
 from .cfn_sim import Template
+from .fake_bedrock import FakeBedrock
 from .provider_sim import Provider
-from .support import REGION
+
+# Every stage of the estates the permission proof plays (tests/gates/proof.SCENARIOS): each
+# foundation has its own handler role and delivery role.
+STAGES = [
+    pytest.param("default_estate", "dev", id="default-dev"),
+    pytest.param("default_estate", "prod", id="default-prod"),
+    pytest.param("promotion_estate", "dev", id="promotion-dev"),
+    pytest.param("promotion_estate", "prod", id="promotion-prod"),
+    pytest.param("permissions_estate", "lab", id="permissions-lab"),
+]
 
 
 @pytest.fixture
-def bedrock():
-    with mock_aws():
-        yield boto3.client("bedrock", region_name=REGION)
+def bedrock() -> FakeBedrock:
+    return FakeBedrock()
 
 
-@pytest.fixture(scope="module")
-def dev_properties(default_estate):
+def properties(estate, stage: str) -> tuple[str, dict]:
+    foundation = estate.stack(f"{stage}/Foundation")
     [(logical_id, props)] = (
-        Template(default_estate.stack("dev/Foundation").template).custom_resources(RESOURCE_TYPE).items()
+        Template(foundation.template, stack_name=foundation.stack_name).custom_resources(RESOURCE_TYPE).items()
     )
     return logical_id, props
 
 
-def deliver(client, request_type, props, **extra):
-    provider = Provider(
-        {},
-        [KIND],
-        aws_factory=lambda region, deadline: Aws(region=region, deadline=deadline, client_factory=lambda s: client),
-    )
-    return provider.on_event(request_type, RESOURCE_TYPE, props, **extra)
+def deliver(bedrock, request_type, props, **extra):
+    return Provider({"bedrock": bedrock}, [KIND]).on_event(request_type, RESOURCE_TYPE, props, **extra)
 
 
-def current(client):
-    return normalize(client.get_model_invocation_logging_configuration().get("loggingConfig"))
+def current(bedrock):
+    return normalize(bedrock.get_model_invocation_logging_configuration().get("loggingConfig"))
 
 
-def test_template_properties_reach_the_service_as_the_estate_declared(bedrock, dev_properties):
-    logical_id, props = dev_properties
+def test_template_properties_reach_the_service_as_the_estate_declared(bedrock, default_estate):
+    logical_id, props = properties(default_estate, "dev")
     assert props["AdoptExisting"] == "false"  # as CloudFormation delivers it
     deliver(bedrock, "Create", props, logical_id=logical_id)
     config = current(bedrock)
@@ -59,8 +61,9 @@ def test_template_properties_reach_the_service_as_the_estate_declared(bedrock, d
     assert config["cloudWatchConfig"]["largeDataDeliveryS3Config"]["keyPrefix"] == "invocation-logs-large-data"
 
 
-def test_full_lifecycle_leaves_nothing_behind(bedrock, dev_properties):
-    logical_id, props = dev_properties
+@pytest.mark.parametrize("fixture, stage", STAGES)
+def test_full_lifecycle_leaves_nothing_behind(bedrock, fixture, stage, request):
+    logical_id, props = properties(request.getfixturevalue(fixture), stage)
     created = deliver(bedrock, "Create", props, logical_id=logical_id)
     physical_id = created["PhysicalResourceId"]
     # A duplicate delivery of the same Create changes nothing and answers the same id.
@@ -85,8 +88,8 @@ def test_full_lifecycle_leaves_nothing_behind(bedrock, dev_properties):
     assert current(bedrock) is None
 
 
-def test_a_foreign_configuration_survives_a_refused_create(bedrock, dev_properties):
-    logical_id, props = dev_properties
+def test_a_foreign_configuration_survives_a_refused_create(bedrock, default_estate):
+    logical_id, props = properties(default_estate, "dev")
     foreign = {
         "textDataDeliveryEnabled": True,
         "s3Config": {"bucketName": "central-audit-logs", "keyPrefix": "bedrock"},
@@ -98,14 +101,15 @@ def test_a_foreign_configuration_survives_a_refused_create(bedrock, dev_properti
 
 
 def test_adopting_variant_takes_over_and_delivers_only_to_s3(bedrock, variant_estate):
-    [(logical_id, props)] = (
-        Template(variant_estate.stack("sandbox/Foundation").template).custom_resources(RESOURCE_TYPE).items()
-    )
+    logical_id, props = properties(variant_estate, "sandbox")
     bedrock.put_model_invocation_logging_configuration(
         loggingConfig={"textDataDeliveryEnabled": True, "s3Config": {"bucketName": "old-bucket"}}
     )
-    deliver(bedrock, "Create", props, logical_id=logical_id)
+    created = deliver(bedrock, "Create", props, logical_id=logical_id)
     config = current(bedrock)
     assert "cloudWatchConfig" not in config
     assert config["imageDataDeliveryEnabled"] is True
     assert config["s3Config"]["bucketName"] != "old-bucket"
+    # Removing the stage's foundation removes the configuration it took over.
+    deliver(bedrock, "Delete", props, PhysicalResourceId=created["PhysicalResourceId"])
+    assert current(bedrock) is None

@@ -1,7 +1,8 @@
 """Lifecycle simulation of serving, from synthesized templates, against the stateful fake.
 
-The job comes from the Customization template, the throughput from the Serving template; edits
-of the spec are re-synthesized, so every property the handlers see is one the templates carry."""
+The job comes from the Customization template, the throughput or deployment from the Serving
+template; edits of the spec are re-synthesized, so every property the handlers see is one the
+templates carry."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ import yaml
 
 from constructs_lib.spec import parse_spec
 from estate_runtime.errors import EstateError
-from estate_runtime.kinds import customization_job, dataset, provisioned_throughput
+from estate_runtime.kinds import custom_model_deployment, customization_job, dataset, provisioned_throughput
 from stacks.estate_stage import EstateStage
 
-from ..conftest import PROMOTION_DIR, cdk_context
+from ..conftest import PROMOTION_DIR, SAMPLE_DATASETS, cdk_context
 from .cfn_sim import Template
+from .edits import retagged, retrained, synth_stage
 from .fake_bedrock import FakeBedrock
 from .fake_s3 import FakeS3
 from .provider_sim import Provider
@@ -111,19 +113,18 @@ def test_serving_lifecycle_from_the_synthesized_templates(tmp_path):
     assert cloud.bedrock.billing() == [name]
     assert done["Data"]["ModelArn"] == cloud.bedrock.models[job]["modelArn"]
 
-    # A retrained model (new hyperparameter, new job) swaps in place under the same name.
-    retrained_templates = synth_dev(
-        tmp_path / "retrained",
-        lambda d: d["stages"]["dev"]["jobs"]["summarizer"]["hyperparameters"].update(epochCount=3),
-    )
-    retrained = cloud.train(retrained_templates)
-    cloud.bedrock.complete(retrained)
+    # A retrained model (new hyperparameter, new job) swaps in place under the same name, and the
+    # changed tags change in place.
+    retrained_templates = synth_dev(tmp_path / "retrained", retrained("dev", "summarizer", retagged("dev")))
+    retrained_job = cloud.train(retrained_templates)
+    cloud.bedrock.complete(retrained_job)
     _, swapped = throughput(retrained_templates)
     assert swapped["Name"] == props["Name"]
     extra = {"PhysicalResourceId": name, "OldResourceProperties": props}
     update = cloud.on_event("Update", provisioned_throughput.KIND.type_name, logical_id, swapped, **extra)
     serve_until_done(cloud, "Update", logical_id, swapped, update, **extra)
-    assert cloud.bedrock.throughputs[name]["modelArn"] == cloud.bedrock.models[retrained]["modelArn"]
+    assert cloud.bedrock.throughputs[name]["modelArn"] == cloud.bedrock.models[retrained_job]["modelArn"]
+    assert cloud.bedrock.tags[cloud.bedrock.throughputs[name]["provisionedModelArn"]]["team"] == "search"
 
     # More model units: a replacement under a new name; CloudFormation then deletes the old one.
     cloud.bedrock.unit_quota = 3
@@ -177,3 +178,102 @@ def test_serving_lifecycle_from_the_synthesized_templates(tmp_path):
         is True
     )
     assert cloud.bedrock.billing() == []
+
+
+# On-demand serving (custom model deployments) in every stage that has it: each stage's own roles.
+DEPLOYMENTS = [
+    pytest.param("default_estate", "dev", "summarizer", id="default-dev"),
+    pytest.param("default_estate", "prod", "summarizer", id="default-prod"),
+    pytest.param("permissions_estate", "lab", "nova-tuned", id="permissions-lab"),
+]
+
+
+class Stage:
+    """One stage's customization and serving stacks behind their providers, on the same fakes."""
+
+    def __init__(self):
+        self.bedrock = FakeBedrock()
+        self.s3 = FakeS3()
+        self.provider = Provider(
+            {"bedrock": self.bedrock, "s3": self.s3},
+            [customization_job.KIND, dataset.KIND, custom_model_deployment.KIND],
+        )
+
+    def train(self, templates: dict, job: str) -> str:
+        """Create the datasets and ``job`` of a Customization template, and train it; its job name."""
+        sim = Template(templates["Customization"])
+        attributes = {}
+        for logical_id in sim.logical_ids(dataset.KIND.type_name):
+            props = sim.properties(logical_id)
+            self.s3.objects[(props["SourceBucket"], props["SourceKey"])] = b"{}\n"
+            attributes[logical_id] = self.provider.on_event(
+                "Create", dataset.KIND.type_name, props, logical_id=logical_id
+            )["Data"]
+        sim = Template(templates["Customization"], attributes)
+        [(logical_id, props)] = [
+            (i, p)
+            for i, p in sim.custom_resources(customization_job.KIND.type_name).items()
+            if p["NameParts"]["Readable"].endswith(f"-{job}")
+        ]
+        for check in props.get("Preflight") or []:  # a dataset already in S3, as its owner put it
+            bucket, _, key = check["S3Uri"].removeprefix("s3://").partition("/")
+            self.s3.objects[(bucket, key)] = (SAMPLE_DATASETS / "summarization" / "nova" / "train.jsonl").read_bytes()
+        self.provider.on_event("Create", customization_job.KIND.type_name, props, logical_id=logical_id)
+        return props["JobName"]
+
+    def deployment(self, templates: dict, job: str) -> tuple[str, dict]:
+        sim = Template(templates["Serving"])
+        [(logical_id, props)] = [
+            (i, p)
+            for i, p in sim.custom_resources(custom_model_deployment.KIND.type_name).items()
+            if p["Model"]["JobNameParts"]["Readable"].endswith(f"-{job}")
+        ]
+        return logical_id, props
+
+    def until_served(self, request_type, logical_id, props, answer, **extra) -> dict:
+        kind = custom_model_deployment.KIND.type_name
+        for _ in range(5):
+            result = self.provider.poll(request_type, kind, props, answer, logical_id=logical_id, **extra)
+            if result["IsComplete"]:
+                return result
+            self.bedrock.settle()
+        raise AssertionError("never completed")
+
+
+@pytest.mark.parametrize("fixture, stage, job", DEPLOYMENTS)
+def test_on_demand_serving_waits_for_training_swaps_retags_and_leaves_nothing(request, fixture, stage, job, tmp_path):
+    estate = request.getfixturevalue(fixture)
+    templates = {name: estate.stack(f"{stage}/{name}").template for name in ("Customization", "Serving")}
+    cloud = Stage()
+    kind = custom_model_deployment.KIND.type_name
+    trained = cloud.train(templates, job)
+    logical_id, props = cloud.deployment(templates, job)
+
+    # Created while the job trains: it waits (nothing is created for a model that does not exist yet).
+    answer = cloud.provider.on_event("Create", kind, props, logical_id=logical_id)
+    assert cloud.provider.poll("Create", kind, props, answer, logical_id=logical_id)["IsComplete"] is False
+    assert cloud.bedrock.deployments == {}
+    cloud.bedrock.complete(trained)
+    done = cloud.until_served("Create", logical_id, props, answer)
+    name = answer["PhysicalResourceId"]
+    assert done["Data"]["ModelArn"] == cloud.bedrock.models[trained]["modelArn"]
+    assert cloud.bedrock.deployments[name]["status"] == "Active"
+
+    # The job trained again (one more epoch) and the tags changed: the same deployment serves the
+    # new model, its tags changed in place.
+    edited = synth_stage(fixture, estate, stage, tmp_path / "retrained", retrained(stage, job, retagged(stage)))
+    retrained_job = cloud.train(edited, job)
+    cloud.bedrock.complete(retrained_job)
+    _, swapped = cloud.deployment(edited, job)
+    assert swapped["Name"] == props["Name"] and swapped["Tags"] != props["Tags"]
+    extra = {"PhysicalResourceId": name, "OldResourceProperties": props}
+    update = cloud.provider.on_event("Update", kind, swapped, logical_id=logical_id, **extra)
+    cloud.until_served("Update", logical_id, swapped, update, **extra)
+    deployment_arn = cloud.bedrock.deployments[name]["customModelDeploymentArn"]
+    assert cloud.bedrock.deployments[name]["modelArn"] == cloud.bedrock.models[retrained_job]["modelArn"]
+    assert cloud.bedrock.tags[deployment_arn]["team"] == "search"
+
+    # Delete: gone.
+    final = cloud.provider.on_event("Delete", kind, swapped, logical_id=logical_id, PhysicalResourceId=name)
+    gone = cloud.provider.poll("Delete", kind, swapped, final, logical_id=logical_id, PhysicalResourceId=name)
+    assert gone["IsComplete"] is True and cloud.bedrock.deployments == {}

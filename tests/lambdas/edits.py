@@ -1,0 +1,71 @@
+"""A stage of a test estate synthesized again after an edit of its spec (new tags, a new
+hyperparameter): the templates, hence the properties, of the next deployment, which the
+lifecycle simulations send as an Update."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import yaml
+
+from constructs_lib.spec import parse_spec
+from stacks.estate_stage import EstateStage
+
+from ..conftest import DEFAULT_FIXTURE, FIXTURES, PERMISSIONS_SPEC, PROMOTION_DIR, cdk_context
+
+
+def spec_of(fixture: str, estate: Any) -> tuple[dict[str, Any], Path]:
+    """The spec document of an estate fixture and the folder its dataset paths start from."""
+    if fixture == "default_estate":
+        return yaml.safe_load(DEFAULT_FIXTURE.read_text()), FIXTURES
+    if fixture == "promotion_estate":
+        return yaml.safe_load((PROMOTION_DIR / "estate.yaml").read_text()), PROMOTION_DIR
+    if fixture == "permissions_estate":
+        return yaml.safe_load(PERMISSIONS_SPEC), estate.directory.parent  # its datasets sit beside its cloud assembly
+    raise ValueError(f"no spec source known for {fixture}")
+
+
+def synth_stage(
+    fixture: str, estate: Any, stage: str, outdir: Path, edit: Callable[[dict[str, Any]], Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """{stack (Foundation, Customization, Serving): template} of ``stage`` after ``edit`` of the spec."""
+    doc, base_dir = spec_of(fixture, estate)
+    if edit is not None:
+        edit(doc)
+    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=base_dir)
+    app = cdk.App(context=cdk_context(), outdir=str(outdir))
+    EstateStage(app, spec.stage(stage), spec, base_dir)
+    nested = app.synth().get_nested_assembly(f"assembly-{stage}")
+    return {a.hierarchical_id.split("/")[1]: a.template for a in nested.stacks}
+
+
+def retagged(stage: str) -> Callable[[dict[str, Any]], None]:
+    """An edit that changes only tags: one tag added to the estate's, one removed (the estate's
+    ``managed-by``, or a tag of the stage's jobs, imports and serving entries)."""
+
+    def edit(doc: dict[str, Any]) -> None:
+        tags = doc.setdefault("tags", {})
+        tags.pop("managed-by", None)
+        tags["team"] = "search"
+        for section in ("jobs", "imports", "serving"):
+            for entry in (doc["stages"][stage].get(section) or {}).values():
+                entry.pop("tags", None)
+
+    return edit
+
+
+def retrained(
+    stage: str, job: str, then: Callable[[dict[str, Any]], None] | None = None
+) -> Callable[[dict[str, Any]], None]:
+    """An edit that trains ``job`` again (one more epoch: a new job, a new model), then ``then``."""
+
+    def edit(doc: dict[str, Any]) -> None:
+        hyperparameters = doc["stages"][stage]["jobs"][job].setdefault("hyperparameters", {})
+        hyperparameters["epochCount"] = int(hyperparameters.get("epochCount", 1)) + 1
+        if then is not None:
+            then(doc)
+
+    return edit

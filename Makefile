@@ -65,9 +65,11 @@ typecheck: setup
 snapshots: setup
 	ESTATE=$(ESTATE) ESTATE_SNAPSHOTS=$(ESTATE_SNAPSHOTS) $(PY) -m tests.estate.gate
 
-## Time synthesis of the sample estate (the test fixture) against a minimal one-bucket app (not a test).
+## Time synthesis of the default estate (the test fixture) and a 150-job, 30-served stage against their
+## same-template floors and a one-bucket app (not a test); writes the block in docs/performance.md.
+## BENCH_ARGS="--runs 7" for more runs.
 bench: setup
-	$(PY) tests/benchmarks/bench_synth.py
+	$(PY) -m tests.benchmarks.bench_synth $(BENCH_ARGS)
 
 ## Regenerate the JSON Schema editors use for estate.yaml.
 schema: setup

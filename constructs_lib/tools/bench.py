@@ -11,9 +11,16 @@ Each request is a streaming ``ConverseStream`` call. Per request it records:
   (botocore 1.44.5 ``ConverseStreamMetadataEvent``: ``performanceConfig.latency`` standard |
   optimized, ``serviceTier.type``): Bedrock falls back to standard latency when the optimized
   quota is exhausted, and says so there;
-- throttles (``ThrottlingException`` on the call or ``throttlingException`` in the stream) and
-  other errors, counted per target; a failed request never stops the run. The client makes one
-  attempt per request (no SDK retries), so a throttle is counted, not hidden in a slower request.
+- throttles and other errors, counted per target; a failed request never stops the run. A
+  throttle is what botocore's own retry logic calls one (``failure_status``): a code it lists
+  (``ThrottlingException``, ``TooManyRequestsException``, ...), an error the service model marks
+  as throttling, or a 429 whose code the operation does not model (a gateway's or proxy's bare
+  429); an exception inside the stream is classified by the error shape the stream declares for
+  it (``throttlingException`` is ``ThrottlingException``). The client makes one attempt per
+  request (no SDK retries), so a throttle is counted, not hidden in a slower request;
+- incomplete answers: a stream that ends without error but before ``messageStop`` and the
+  ``metadata`` event (a proxy cutting the connection cleanly, say) is counted as incomplete, not
+  as a success, and its short timings stay out of the percentiles.
 
 Targets: ``NAME_OR_ID[,latency=standard|optimized][,tier=priority|default|flex|reserved]``. A name of
 a serving entry of ``--stage`` resolves to its model ARN through the stage's serving stack outputs
@@ -98,7 +105,7 @@ class Result:
     prompt_id: str
     task: str
     repeat: int
-    status: str = "ok"  # ok | throttled | error
+    status: str = "ok"  # ok | throttled | error | incomplete
     error_code: str | None = None
     ttft_s: float | None = None
     e2e_s: float | None = None
@@ -236,6 +243,64 @@ def _error_code(error: Exception) -> str:
     return type(error).__name__
 
 
+def failure_status(error: Exception, operation_model: Any | None) -> tuple[str, str]:
+    """``("throttled" | "error", error code)`` for a failed call, decided by botocore's own
+    throttling detector (``botocore.retries.standard.ThrottlingErrorDetector``, the one its standard
+    and adaptive retry modes use; botocore 1.44.5): the codes it lists as throttling
+    (``ThrottlingException``, ``TooManyRequestsException``, ``SlowDown``, ...), an error the
+    operation models as retryable throttling, and a 429 whose code the operation does not model (a
+    proxy's or gateway's bare 429). ``ModelNotReadyException`` is modeled as a 429 that is *not*
+    throttling, so it stays an error. An exception inside an event stream arrives with the stream's
+    member name as its code (``throttlingException``) and no HTTP status of its own; it is judged
+    as the error shape the stream declares for that member."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.exceptions import ClientError, EventStreamError
+    from botocore.retries.standard import RetryContext, ThrottlingErrorDetector
+
+    code = _error_code(error)
+    if not isinstance(error, ClientError):
+        return "error", code
+    parsed: dict[str, Any] = dict(error.response)
+    status = parsed.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    shape = _stream_exception_shape(operation_model, code) if isinstance(error, EventStreamError) else None
+    if shape is not None:
+        declared = shape.metadata.get("error", {})
+        parsed = {**parsed, "Error": {**parsed.get("Error", {}), "Code": declared.get("code") or shape.name}}
+        status = declared.get("httpStatusCode", status)
+    context = RetryContext(
+        attempt_number=1,
+        operation_model=operation_model,
+        parsed_response=parsed,
+        http_response=None if status is None else AWSResponse("", int(status), {}, None),
+    )
+    throttled = ThrottlingErrorDetector(retry_event_adapter=None).is_throttling_error_from_context(context)
+    return ("throttled" if throttled else "error"), code
+
+
+def _stream_exception_shape(operation_model: Any | None, member: str) -> Any | None:
+    """The error shape an operation's event stream declares for the exception member ``member``."""
+    output = getattr(operation_model, "output_shape", None)
+    for field_shape in getattr(output, "members", {}).values():
+        if field_shape.serialization.get("eventstream") or field_shape.metadata.get("eventstream"):
+            shape = field_shape.members.get(member)
+            if shape is not None and shape.metadata.get("exception"):
+                return shape
+    return None
+
+
+def converse_stream_model(client: Any) -> Any | None:
+    """The client's ``ConverseStream`` operation model, for ``failure_status``."""
+    meta = getattr(client, "meta", None)
+    return meta.service_model.operation_model("ConverseStream") if meta is not None else None
+
+
+def stream_end_problem(stopped: bool, metadata: bool) -> str | None:
+    """Why a stream that ended without an error is not a complete answer, or ``None``: Bedrock's
+    ConverseStream ends every answer with ``messageStop`` and then ``metadata`` (usage, metrics)."""
+    missing = [name for name, seen in (("messageStop", stopped), ("metadata", metadata)) if not seen]
+    return f"stream ended without {' and '.join(missing)}" if missing else None
+
+
 def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], float], result: Result) -> Result:
     """One streaming request, timed with ``clock``; never raises."""
     request: dict[str, Any] = {
@@ -247,6 +312,7 @@ def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], flo
         request["performanceConfig"] = {"latency": target.latency}
     if target.tier:
         request["serviceTier"] = {"type": target.tier}
+    stopped = described = False
     start = clock()
     try:
         response = client.converse_stream(**request)
@@ -257,7 +323,10 @@ def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], flo
                 and event["contentBlockDelta"].get("delta", {}).get("text")
             ):
                 result.ttft_s = _elapsed(clock, start)
+            elif "messageStop" in event:
+                stopped = True
             elif "metadata" in event:
+                described = True
                 metadata = event["metadata"]
                 usage = metadata.get("usage", {})
                 result.input_tokens = usage.get("inputTokens")
@@ -267,10 +336,13 @@ def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], flo
                 result.served_tier = metadata.get("serviceTier", {}).get("type")
         result.e2e_s = _elapsed(clock, start)
     except Exception as error:  # a benchmark counts failures, it does not stop on them
-        code = _error_code(error)
-        result.status = "throttled" if "throttl" in code.lower() else "error"
-        result.error_code = code
+        result.status, result.error_code = failure_status(error, converse_stream_model(client))
         result.ttft_s = None
+        return result
+    problem = stream_end_problem(stopped, described)
+    if problem is not None:
+        # Its timings stay in the raw results, for what they are, and out of every percentile.
+        result.status, result.error_code = "incomplete", problem
         return result
     if result.output_tokens is not None and result.e2e_s:
         result.output_tokens_per_s = result.output_tokens / result.e2e_s
@@ -346,7 +418,10 @@ class Summary:
     ok: int
     throttled: int
     errors: int
-    error_codes: dict[str, int] = field(default_factory=dict)
+    error_codes: dict[str, int] = field(default_factory=dict)  # throttles' and errors' codes
+    incomplete: int = 0  # streams that ended without messageStop and metadata
+    throttle_codes: dict[str, int] = field(default_factory=dict)
+    incomplete_reasons: dict[str, int] = field(default_factory=dict)
     ttft: dict[str, float | None] = field(default_factory=dict)
     e2e: dict[str, float | None] = field(default_factory=dict)
     mean_output_tokens_per_s: float | None = None
@@ -369,7 +444,10 @@ def summarize(target: Target, results: list[Result], prices: dict[str, dict[str,
         ok=len(ok),
         throttled=sum(1 for r in mine if r.status == "throttled"),
         errors=sum(1 for r in mine if r.status == "error"),
-        error_codes=dict(Counter(r.error_code for r in mine if r.error_code)),
+        error_codes=dict(Counter(r.error_code for r in mine if r.status in ("throttled", "error") and r.error_code)),
+        incomplete=sum(1 for r in mine if r.status == "incomplete"),
+        throttle_codes=dict(Counter(r.error_code for r in mine if r.status == "throttled" and r.error_code)),
+        incomplete_reasons=dict(Counter(r.error_code for r in mine if r.status == "incomplete" and r.error_code)),
         requested_latency=target.latency,
     )
     ttfts = [r.ttft_s for r in ok if r.ttft_s is not None]
@@ -415,7 +493,7 @@ def _seconds(value: float | None) -> str:
 
 
 def render_table(summary: Summary) -> str:
-    throttles = {c: n for c, n in summary.error_codes.items() if "throttl" in c.lower()}
+    throttles = summary.throttle_codes
     codes = ", ".join(
         f"{code}: {count}" for code, count in sorted(summary.error_codes.items()) if code not in throttles
     )
@@ -434,6 +512,15 @@ def render_table(summary: Summary) -> str:
             + (f" ({', '.join(f'{c}: {n}' for c, n in sorted(throttles.items()))})" if throttles else ""),
         ),
         ("errors", str(summary.errors) + (f" ({codes})" if codes else "")),
+        (
+            "incomplete",
+            str(summary.incomplete)
+            + (
+                f" ({', '.join(f'{c}: {n}' for c, n in sorted(summary.incomplete_reasons.items()))})"
+                if summary.incomplete
+                else ""
+            ),
+        ),
         ("TTFT p50 / p90 / p99 (s)", " / ".join(_seconds(summary.ttft[k]) for k in ("p50", "p90", "p99"))),
         ("end-to-end p50 / p90 / p99 (s)", " / ".join(_seconds(summary.e2e[k]) for k in ("p50", "p90", "p99"))),
         ("mean output tokens/s", rate),

@@ -121,7 +121,7 @@ class Answer:
 
     target: str
     id: str
-    status: str = "ok"  # ok | throttled | error
+    status: str = "ok"  # ok | throttled | error | incomplete (scored 0 unless ok)
     error_code: str | None = None
     score: float = 0.0
     answer: str = ""
@@ -184,17 +184,23 @@ def answer(client: Any, target: Target, item: Reference, scorer: str) -> Answer:
     if item.system:
         request["system"] = [{"text": item.system}]
     parts: list[str] = []
+    stopped = described = False
     try:
         for event in client.converse_stream(**request)["stream"]:
             text = event.get("contentBlockDelta", {}).get("delta", {}).get("text")
             if text:
                 parts.append(text)
+            stopped = stopped or "messageStop" in event
+            described = described or "metadata" in event
     except Exception as error:  # a failed request scores 0 and is counted, it does not stop the gate
-        code = bench._error_code(error)
-        result.status = "throttled" if "throttl" in code.lower() else "error"
-        result.error_code = code
+        result.status, result.error_code = bench.failure_status(error, bench.converse_stream_model(client))
         return result
     result.answer = "".join(parts)
+    problem = bench.stream_end_problem(stopped, described)
+    if problem is not None:
+        # A cut-off answer is not the model's answer: it scores 0, like a failed request, and is named.
+        result.status, result.error_code = "incomplete", problem
+        return result
     result.score = score(scorer, result.answer, item.references)
     return result
 
@@ -293,7 +299,8 @@ def render(outcome: Outcome, gate: Gate) -> str:
         )
         for s in outcome.summaries:
             lines.append(
-                f"  - {s.target}: {s.requests} requests, {s.ok} succeeded, {s.throttled} throttled, {s.errors} errors; "
+                f"  - {s.target}: {s.requests} requests, {s.ok} succeeded, {s.throttled} throttled, {s.errors} errors, "
+                f"{s.incomplete} incomplete; "
                 f"TTFT p50/p90/p99 {' / '.join(bench._seconds(s.ttft[k]) for k in ('p50', 'p90', 'p99'))} s, "
                 f"end-to-end {' / '.join(bench._seconds(s.e2e[k]) for k in ('p50', 'p90', 'p99'))} s"
             )

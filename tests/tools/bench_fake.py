@@ -71,7 +71,7 @@ class Reply:
     connect: float = 0.0  # seconds before the response headers
     events: list[tuple[float, bytes]] = field(default_factory=list)  # (delay before it, message)
     http_status: int = 200
-    error_code: str | None = None  # for an HTTP error
+    error_code: str | None = None  # for an HTTP error; None: a bare error, as a proxy sends (no code, an HTML body)
 
 
 def streamed(
@@ -84,9 +84,12 @@ def streamed(
     served_latency: str | None = "standard",
     served_tier: str | None = None,
     text: str | None = None,
+    message_stop: bool = True,
+    metadata_event: bool = True,
 ) -> Reply:
     """A successful stream: first text at ``ttft``, the end at ``total`` (seconds after the call).
-    ``text`` (default "Hello more more more") arrives in ``chunks`` deltas."""
+    ``text`` (default "Hello more more more") arrives in ``chunks`` deltas. Without ``message_stop``
+    or ``metadata_event`` the stream ends cleanly without that event (a connection cut short)."""
     gap = (total - ttft) / chunks
     if text is None:
         pieces = ["Hello"] + [" more"] * (chunks - 1)
@@ -99,7 +102,8 @@ def streamed(
     for piece in pieces[1:]:
         events.append((gap, event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": piece}})))
     events.append((0.0, event("contentBlockStop", {"contentBlockIndex": 0})))
-    events.append((0.0, event("messageStop", {"stopReason": "end_turn"})))
+    if message_stop:
+        events.append((0.0, event("messageStop", {"stopReason": "end_turn"})))
     metadata: dict[str, Any] = {
         "usage": {
             "inputTokens": input_tokens,
@@ -112,7 +116,8 @@ def streamed(
         metadata["performanceConfig"] = {"latency": served_latency}
     if served_tier:
         metadata["serviceTier"] = {"type": served_tier}
-    events.append((gap, event("metadata", metadata)))
+    if metadata_event:
+        events.append((gap, event("metadata", metadata)))
     return Reply(events=events)
 
 
@@ -121,10 +126,15 @@ def throttled_call() -> Reply:
 
 
 def throttled_in_stream(after: float = 0.2) -> Reply:
+    return failed_in_stream("throttlingException", after)
+
+
+def failed_in_stream(exception_type: str, after: float = 0.2) -> Reply:
+    """The stream starts, then carries the exception ``exception_type`` (a member of ConverseStreamOutput)."""
     return Reply(
         events=[
             (0.0, event("messageStart", {"role": "assistant"})),
-            (after, stream_exception("throttlingException", "Too many tokens")),
+            (after, stream_exception(exception_type, "fake")),
         ]
     )
 
@@ -164,6 +174,9 @@ class FakeRuntime:
             self.requests.append(body)
         reply = self.respond(body)
         self.clock.advance(reply.connect)
+        if reply.http_status != 200 and reply.error_code is None:
+            page = f"<html><body><h1>{reply.http_status}</h1></body></html>".encode()
+            return AWSResponse(request.url, reply.http_status, {"content-type": "text/html"}, _Static(page))
         if reply.http_status != 200:
             payload = json.dumps({"message": f"fake {reply.error_code}"}).encode()
             headers = {

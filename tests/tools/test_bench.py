@@ -15,7 +15,7 @@ from constructs_lib.tools import bench
 from constructs_lib.tools.cli import main
 
 from ..conftest import DEFAULT_FIXTURE
-from .bench_fake import FakeRuntime, FakeSession, Reply, streamed, throttled_call, throttled_in_stream
+from .bench_fake import FakeRuntime, FakeSession, Reply, failed_in_stream, streamed, throttled_call, throttled_in_stream
 
 # Five prompts with known timings: (TTFT s, end-to-end s, output tokens).
 TIMINGS = {
@@ -298,3 +298,72 @@ def test_without_the_cli_extras_the_command_measures_and_says_how_to_get_the_cha
         "no chart (charts need matplotlib, one of the CLI's extras: pip install 'bedrock-estate[cli]')" in captured.out
     )
     assert "bench:" not in captured.err  # no progress bar without tqdm, and no error
+
+
+def test_throttles_are_classified_as_botocores_retry_logic_classifies_them():
+    """A proxy's or gateway's 429 is a throttle, named by its code or bare; ModelNotReadyException
+    is a 429 the service model marks as not throttling; an exception in the stream is judged by the
+    error shape the stream declares for it."""
+    replies = iter(
+        [
+            Reply(http_status=429, error_code="TooManyRequestsException"),  # an API gateway's throttle
+            Reply(http_status=429),  # a proxy's bare 429: an HTML page, no error code
+            Reply(http_status=429, error_code="ModelNotReadyException"),
+            Reply(http_status=503, error_code="ServiceUnavailableException"),
+            failed_in_stream("serviceUnavailableException"),
+        ]
+    )
+    fake = FakeRuntime(lambda body: next(replies))
+    client = bench.runtime_client(FakeSession(fake), 1)
+    target = bench.Target("base", "us.amazon.nova-pro-v1:0")
+    results = bench.run(client, [target], bench.parse_prompts(PROMPTS, "t"), clock=fake.clock, progress=False)
+    assert [(r.status, r.error_code) for r in sorted(results, key=lambda r: r.index)] == [
+        ("throttled", "TooManyRequestsException"),
+        ("throttled", "429"),
+        ("error", "ModelNotReadyException"),
+        ("error", "ServiceUnavailableException"),
+        ("error", "serviceUnavailableException"),
+    ]
+    summary = bench.summarize(target, results)
+    assert (summary.ok, summary.throttled, summary.errors) == (0, 2, 3)
+    table = bench.render_table(summary)
+    assert "| throttled | 2 (429: 1, TooManyRequestsException: 1) |" in table
+    assert (
+        "| errors | 3 (ModelNotReadyException: 1, ServiceUnavailableException: 1, serviceUnavailableException: 1) |"
+        in table
+    )
+
+
+def test_a_stream_that_ends_without_message_stop_or_metadata_is_incomplete_and_out_of_the_percentiles():
+    replies = iter(
+        [
+            streamed(0.25, 1.0, 100),
+            streamed(0.1, 0.2, 100, message_stop=False, metadata_event=False),  # cut short after the text
+            streamed(0.5, 2.0, 100),
+            streamed(0.1, 0.3, 100, metadata_event=False),
+            streamed(0.75, 3.0, 100, message_stop=False),
+        ]
+    )
+    fake = FakeRuntime(lambda body: next(replies))
+    client = bench.runtime_client(FakeSession(fake), 1)
+    target = bench.Target("base", "us.amazon.nova-pro-v1:0")
+    results = sorted(
+        bench.run(client, [target], bench.parse_prompts(PROMPTS, "t"), clock=fake.clock, progress=False),
+        key=lambda r: r.index,
+    )
+    assert [(r.status, r.error_code) for r in results] == [
+        ("ok", None),
+        ("incomplete", "stream ended without messageStop and metadata"),
+        ("ok", None),
+        ("incomplete", "stream ended without metadata"),
+        ("incomplete", "stream ended without messageStop"),
+    ]
+    summary = bench.summarize(target, results)
+    assert (summary.requests, summary.ok, summary.throttled, summary.errors, summary.incomplete) == (5, 2, 0, 0, 3)
+    # Only the two complete answers: TTFT 0.25 and 0.5 s, end to end 1 and 2 s.
+    assert summary.ttft == pytest.approx({"p50": 0.375, "p90": 0.475, "p99": 0.4975})
+    assert summary.e2e == pytest.approx({"p50": 1.5, "p90": 1.9, "p99": 1.99})
+    reasons = "stream ended without messageStop: 1, stream ended without messageStop and metadata: 1, " + (
+        "stream ended without metadata: 1"
+    )
+    assert f"| incomplete | 3 ({reasons}) |" in bench.render_table(summary)

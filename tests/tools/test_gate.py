@@ -204,6 +204,37 @@ def test_failed_latency_requests_count_against_their_share():
     assert outcome.failures() == ["s: failed requests (share): 0.200 is 0.100 (100%) over the bound 0.100"]
 
 
+def test_an_answer_cut_short_scores_zero_and_a_proxys_429_is_a_throttle_in_the_gate_too():
+    replies = {
+        "r1": streamed(0.1, 0.5, 10, text=ANSWERS["r1"], message_stop=False, metadata_event=False),
+        "r2": Reply(http_status=429),  # a proxy's bare 429
+        "p1": streamed(0.1, 0.2, 10, metadata_event=False),
+    }
+
+    def respond(body):
+        key = body["messages"][0]["content"][0]["text"].split()[-1]
+        return replies.get(key) or _reply(body)
+
+    fake = FakeRuntime(respond)
+    client = bench.runtime_client(FakeSession(fake), 1)
+    g = _gate(latency={"endToEnd": {"p50": 10.0}, "maxFailedShare": 0.1})
+    outcome = gate.evaluate(
+        client, "dev", g, [bench.Target("s", "m.x")], bench.parse_prompts(PROMPTS, "p"), _references(), clock=fake.clock
+    )
+    assert [(a.id, a.status, a.error_code, a.score) for a in outcome.answers][:2] == [
+        ("r1", "incomplete", "stream ended without messageStop and metadata", 0.0),
+        ("r2", "throttled", "429", 0.0),
+    ]
+    [summary] = outcome.summaries
+    assert (summary.ok, summary.incomplete) == (4, 1)
+    # p1's cut-short 0.2 s is out of the percentiles: the median of 2, 3, 4, 5 s.
+    assert summary.e2e["p50"] == pytest.approx(3.5)
+    assert "s: failed requests (share): 0.200 is 0.100 (100%) over the bound 0.100" in outcome.failures()
+    text = gate.render(outcome, g)
+    assert "0 throttled, 0 errors, 1 incomplete;" in text
+    assert "2 failed (429, stream ended without messageStop and metadata), scored 0" in text
+
+
 # --- the command --------------------------------------------------------------------------------
 
 SERVED_ARN = "arn:aws:bedrock:us-east-1:111111111111:custom-model-deployment/abc123def456"

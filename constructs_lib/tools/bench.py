@@ -48,6 +48,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -391,6 +392,83 @@ def run(
     return [r for r in results if r is not None]
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class RunRecord:
+    """Where and when a run measured, and its aggregate throughput over its wall time (every target
+    together: the requests of all targets share the run's concurrency)."""
+
+    endpoint: str  # the runtime endpoint the requests went to
+    started_at: str  # UTC, ISO 8601
+    finished_at: str
+    wall_s: float
+    requests: int
+    completed: int  # requests that succeeded with a complete stream
+    output_tokens: int  # of the completed requests
+    requests_per_s: float | None
+    completed_per_s: float | None
+    output_tokens_per_s: float | None
+
+    def line(self) -> str:
+        rate = "-" if self.requests_per_s is None else f"{self.requests_per_s:.2f}"
+        tokens = "-" if self.output_tokens_per_s is None else f"{self.output_tokens_per_s:.1f}"
+        return (
+            f"Measured at {self.endpoint} from {self.started_at} to {self.finished_at} ({self.wall_s:.3f} s): "
+            f"{self.requests} requests ({rate}/s), {self.completed} completed, {tokens} output tokens/s"
+        )
+
+
+def timed_run(
+    client: Any,
+    targets: list[Target],
+    prompts: list[Prompt],
+    *,
+    wall_clock: Callable[[], float] = time.perf_counter,
+    now: Callable[[], datetime] = utc_now,
+    **options: Any,
+) -> tuple[list[Result], RunRecord]:
+    """``run`` with its record: the endpoint, UTC start and end, wall seconds (``wall_clock``, not the
+    per-request ``clock``), and requests and output tokens per wall second."""
+    started_at, start = now(), wall_clock()
+    results = run(client, targets, prompts, **options)
+    wall, finished_at = round(wall_clock() - start, 6), now()
+    completed = [r for r in results if r.status == "ok"]
+    tokens = sum(r.output_tokens or 0 for r in completed)
+    return results, RunRecord(
+        endpoint=str(getattr(getattr(client, "meta", None), "endpoint_url", "unknown")),
+        started_at=started_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        finished_at=finished_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        wall_s=wall,
+        requests=len(results),
+        completed=len(completed),
+        output_tokens=tokens,
+        requests_per_s=len(results) / wall if wall > 0 else None,
+        completed_per_s=len(completed) / wall if wall > 0 else None,
+        output_tokens_per_s=tokens / wall if wall > 0 else None,
+    )
+
+
+def prepare_out(path: str) -> Path:
+    """The output folder, created and proven writable before the first request is sent (and paid
+    for): a file in its place or a folder that cannot be made is a one-line message, not a
+    traceback after the run."""
+    import tempfile
+
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise BenchError(f"--out {path}: is a file, not a folder; give a folder for the report")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise BenchError(f"--out {path}: cannot write the report there ({error.strerror or error})") from None
+    return folder
+
+
 # --- statistics and reports --------------------------------------------------------------------
 
 
@@ -588,6 +666,7 @@ def report(
     out: Path,
     prices: dict[str, dict[str, Any]] | None = None,
     settings: dict[str, Any] | None = None,
+    record: RunRecord | None = None,
 ) -> str:
     """Writes results.csv, results.json, report.md and chart.png into ``out``; returns the markdown."""
     out.mkdir(parents=True, exist_ok=True)
@@ -595,6 +674,7 @@ def report(
     write_csv(results, out / "results.csv")
     document = {
         "settings": settings or {},
+        "run": None if record is None else asdict(record),
         "summaries": [asdict(s) for s in summaries],
         "results": [asdict(r) for r in sorted(results, key=lambda r: r.index)],
     }
@@ -604,6 +684,8 @@ def report(
     except extras.MissingExtra as missing:
         chart = f"no chart ({missing})"
     text = "\n".join(render_table(s) for s in summaries)
+    if record is not None:
+        text += f"\n{record.line()}\n"
     text += f"\nRaw results: {out / 'results.csv'}, {out / 'results.json'}; {chart}\n"
     (out / "report.md").write_text(text, encoding="utf-8")
     return text
@@ -612,7 +694,24 @@ def report(
 # --- the command -------------------------------------------------------------------------------
 
 
-def runtime_client(session: Any, concurrency: int) -> Any:
+ENDPOINT_HELP = (
+    "send the runtime requests to this URL instead of the Region's endpoint (a proxy, a VPC endpoint, a gateway); "
+    "botocore also reads AWS_ENDPOINT_URL_BEDROCK_RUNTIME (or AWS_ENDPOINT_URL) from the environment. "
+    "The report names the endpoint it measured"
+)
+
+
+def endpoint_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an endpoint, or ``None``."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"{url!r} is not an endpoint URL; give one such as https://bedrock-runtime.us-east-1.amazonaws.com"
+    return None
+
+
+def runtime_client(session: Any, concurrency: int, endpoint_url: str | None = None) -> Any:
     """One attempt per request (throttles are counted, not retried), a connection per worker."""
     from botocore.config import Config
 
@@ -621,10 +720,16 @@ def runtime_client(session: Any, concurrency: int) -> Any:
         read_timeout=300,
         max_pool_connections=max(10, concurrency),
     )
-    return session.client("bedrock-runtime", config=config)
+    return session.client("bedrock-runtime", config=config, endpoint_url=endpoint_url)
 
 
-def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], float] = time.perf_counter) -> int:
+def main(
+    args: argparse.Namespace,
+    session: Any = None,
+    clock: Callable[[], float] = time.perf_counter,
+    wall_clock: Callable[[], float] = time.perf_counter,
+    now: Callable[[], datetime] = utc_now,
+) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     from ..spec import load_stage_or_report
@@ -638,9 +743,13 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
         # Before any request: every call to an endpoint that does not exist would fail alike.
         print(f"--region: {problem}", file=sys.stderr)
         return 1
+    if args.endpoint_url is not None and (problem := endpoint_problem(args.endpoint_url)) is not None:
+        print(f"--endpoint-url: {problem}", file=sys.stderr)
+        return 1
     spec = None
     region = args.region
     try:
+        out = prepare_out(args.out)
         if args.stage is not None:
             spec = load_stage_or_report(args.spec, args.stage)
             if spec is None:
@@ -653,17 +762,19 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
 
             session = boto3.Session(profile_name=args.profile, region_name=region)
         if session.region_name is None:
-            raise BenchError("no AWS region: give --region, --stage, or set AWS_REGION")
+            raise BenchError(NO_REGION)
         targets = resolve_targets(args.targets, spec, args.stage, session)
         if len({t.label for t in targets}) != len(targets):
             raise BenchError("a target is given twice")
         if session.get_credentials() is None:
             raise NoCredentialsError()
-        client = runtime_client(session, args.concurrency)
-        results = run(
+        client = runtime_client(session, args.concurrency, args.endpoint_url)
+        results, record = timed_run(
             client,
             targets,
             prompts,
+            wall_clock=wall_clock,
+            now=now,
             repeats=args.repeats,
             concurrency=args.concurrency,
             seed=args.seed,
@@ -690,12 +801,22 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
         "concurrency": args.concurrency,
         "seed": args.seed,
         "region": session.region_name,
+        "endpoint": record.endpoint,
     }
-    print(report(targets, results, Path(args.out), prices, settings))
+    print(report(targets, results, out, prices, settings, record))
     if results and all(r.status != "ok" for r in results):
         print("every request failed: see the error codes above", file=sys.stderr)
         return 1
     return 0
+
+
+# Where this botocore (1.44.5, configprovider.py) finds a Region: the client's own argument, the
+# AWS_DEFAULT_REGION variable, or the profile's "region" in the shared config file. It does not
+# read AWS_REGION (only its defaults mode does, and only when AWS_EXECUTION_ENV is set).
+NO_REGION = (
+    "no AWS region: give --region or --stage, set AWS_DEFAULT_REGION, "
+    "or set region in the profile (aws configure set region REGION)"
+)
 
 
 def _read_text(path: str) -> str:

@@ -179,8 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help='JSON of token prices: {"<model id or target>": {"inputPerMillion": USD, "outputPerMillion": USD}} (default: cost unknown)',
     )
-    bench.add_argument("--region", default=None, help="AWS region (default: the stage's, else the environment's)")
+    bench.add_argument(
+        "--region",
+        default=None,
+        help="AWS region (default: the stage's, else AWS_DEFAULT_REGION or the profile's region)",
+    )
     bench.add_argument("--profile", default=None, help="AWS profile (default: the environment's credentials)")
+    from .bench import ENDPOINT_HELP
+
+    bench.add_argument("--endpoint-url", default=None, metavar="URL", help=ENDPOINT_HELP)
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
     gate = commands.add_parser(
         "gate",

@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +234,7 @@ class Outcome:
     summaries: list[bench.Summary] = field(default_factory=list)
     latency_results: list[bench.Result] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
+    latency_run: bench.RunRecord | None = None  # where and when the latency requests ran, their throughput
 
     @property
     def passed(self) -> bool:
@@ -252,15 +254,19 @@ def evaluate(
     *,
     clock: Callable[[], float] = time.perf_counter,
     progress: bool = False,
+    wall_clock: Callable[[], float] = time.perf_counter,
+    now: Callable[[], datetime] = bench.utc_now,
 ) -> Outcome:
     """Runs the gate's latency and quality measurements against ``targets`` and checks them."""
     outcome = Outcome(stage, targets)
     if gate.latency is not None:
         latency = gate.latency
-        outcome.latency_results = bench.run(
+        outcome.latency_results, outcome.latency_run = bench.timed_run(
             client,
             targets,
             prompts,
+            wall_clock=wall_clock,
+            now=now,
             repeats=latency.repeats,
             concurrency=latency.concurrency,
             clock=clock,
@@ -304,6 +310,8 @@ def render(outcome: Outcome, gate: Gate) -> str:
                 f"TTFT p50/p90/p99 {' / '.join(bench._seconds(s.ttft[k]) for k in ('p50', 'p90', 'p99'))} s, "
                 f"end-to-end {' / '.join(bench._seconds(s.e2e[k]) for k in ('p50', 'p90', 'p99'))} s"
             )
+        if outcome.latency_run is not None:
+            lines.append(f"  - {outcome.latency_run.line()}")
     if gate.quality is not None:
         quality = gate.quality
         lines.append(f"- quality: {quality.references}, scorer {quality.scorer}, temperature 0")
@@ -357,6 +365,7 @@ def write_report(outcome: Outcome, gate: Gate, out: Path, settings: dict[str, An
         "settings": settings,
         "checks": [asdict(c) for c in outcome.checks],
         "latency": {
+            "run": None if outcome.latency_run is None else asdict(outcome.latency_run),
             "summaries": [asdict(s) for s in outcome.summaries],
             "results": [asdict(r) for r in sorted(outcome.latency_results, key=lambda r: r.index)],
         },
@@ -398,6 +407,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile", default=None, help="AWS profile of the stage's account (default: the environment's credentials)"
     )
+    parser.add_argument("--endpoint-url", default=None, metavar="URL", help=bench.ENDPOINT_HELP)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
 
 
@@ -413,10 +423,20 @@ def _assume(session: Any, role_arn: str, stage: str, region: str) -> Any:
     )
 
 
-def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], float] = time.perf_counter) -> int:
+def main(
+    args: argparse.Namespace,
+    session: Any = None,
+    clock: Callable[[], float] = time.perf_counter,
+    wall_clock: Callable[[], float] = time.perf_counter,
+    now: Callable[[], datetime] = bench.utc_now,
+) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     from ..spec import load_stage_or_report
+
+    if args.endpoint_url is not None and (problem := bench.endpoint_problem(args.endpoint_url)) is not None:
+        print(f"--endpoint-url: {problem}", file=sys.stderr)
+        return 1
 
     spec = load_stage_or_report(args.spec, args.stage)
     if spec is None:
@@ -441,6 +461,7 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
     base_dir = Path(args.spec).parent
     region = spec.stage(args.stage).region
     try:
+        out = bench.prepare_out(args.out)
         prompts = bench.shipped_prompts()
         if gate.latency is not None and gate.latency.prompts is not None:
             prompts = bench.parse_prompts(read_gate_file(base_dir, gate.latency.prompts), gate.latency.prompts)
@@ -459,9 +480,18 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
             session = _assume(session, args.role_arn, args.stage, region)
         targets = bench.resolve_targets(entries, spec, args.stage, session)
         concurrency = gate.latency.concurrency if gate.latency else 1
-        client = bench.runtime_client(session, concurrency)
+        client = bench.runtime_client(session, concurrency, args.endpoint_url)
         outcome = evaluate(
-            client, args.stage, gate, targets, prompts, references, clock=clock, progress=not args.no_progress
+            client,
+            args.stage,
+            gate,
+            targets,
+            prompts,
+            references,
+            clock=clock,
+            progress=not args.no_progress,
+            wall_clock=wall_clock,
+            now=now,
         )
     except (BenchError, GateFileError) as error:
         print(error, file=sys.stderr)
@@ -479,12 +509,13 @@ def main(args: argparse.Namespace, session: Any = None, clock: Callable[[], floa
         "spec": args.spec,
         "stage": args.stage,
         "region": region,
+        "endpoint": client.meta.endpoint_url,
         "targets": [asdict(t) for t in targets],
         "gate": gate.model_dump(by_alias=True, exclude_none=True),
         "prompt_count": len(prompts) if gate.latency else 0,
         "reference_count": len(references),
     }
-    print(write_report(outcome, gate, Path(args.out), settings))
+    print(write_report(outcome, gate, out, settings))
     if not outcome.passed:
         print(f"gate of stage {args.stage} failed:", file=sys.stderr)
         for failure in outcome.failures():

@@ -28,6 +28,17 @@ def _in(folder: Path):
         os.chdir(before)
 
 
+def _run_clocks(wall_s: float) -> dict:
+    """A run's made-up wall time and UTC start and end, so the sample's run line is the same every time."""
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    return {
+        "wall_clock": iter([0.0, wall_s]).__next__,
+        "now": iter([start, start + timedelta(seconds=wall_s)]).__next__,
+    }
+
+
 def metrics_sample() -> str:
     import boto3
     from moto import mock_aws
@@ -99,11 +110,12 @@ def bench_sample() -> str:
         region="us-east-2",
         profile=None,
         no_progress=True,
+        endpoint_url=None,
     )
     with tempfile.TemporaryDirectory() as folder, _in(Path(folder)):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            assert bench.main(args, session=FakeSession(fake), clock=fake.clock) == 0
+            assert bench.main(args, session=FakeSession(fake), clock=fake.clock, **_run_clocks(wall_s=64.0)) == 0
         return out.getvalue()
 
 
@@ -151,12 +163,24 @@ def gate_sample() -> str:
     stack["Outputs"] = [{"OutputKey": "SummarizerModelArn", "OutputValue": SERVED_ARN}]
     stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "bedrock-estate-dev-serving"})
     args = argparse.Namespace(
-        stage="dev", spec=str(DEFAULT_FIXTURE), served=None, out="gate", role_arn=None, profile=None, no_progress=True
+        stage="dev",
+        spec=str(DEFAULT_FIXTURE),
+        served=None,
+        out="gate",
+        role_arn=None,
+        profile=None,
+        no_progress=True,
+        endpoint_url=None,
     )
     with tempfile.TemporaryDirectory() as folder, _in(Path(folder)), stubber:
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = gate.main(args, session=FakeSession(fake, {"cloudformation": cloudformation}), clock=fake.clock)
+            code = gate.main(
+                args,
+                session=FakeSession(fake, {"cloudformation": cloudformation}),
+                clock=fake.clock,
+                **_run_clocks(wall_s=90.0),
+            )
         return out.getvalue().replace(str(DEFAULT_FIXTURE.parent) + "/", "") + err.getvalue() + f"(exit code {code})\n"
 
 

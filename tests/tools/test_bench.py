@@ -128,6 +128,7 @@ def _args(tmp_path, *targets, **extra) -> argparse.Namespace:
         "region": "us-east-2",
         "profile": None,
         "no_progress": False,
+        "endpoint_url": None,
     }
     return argparse.Namespace(**{**values, **extra})
 
@@ -367,3 +368,97 @@ def test_a_stream_that_ends_without_message_stop_or_metadata_is_incomplete_and_o
         "stream ended without metadata: 1"
     )
     assert f"| incomplete | 3 ({reasons}) |" in bench.render_table(summary)
+
+
+def _scripted_run_clocks(wall_s: float):
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    return {
+        "wall_clock": iter([100.0, 100.0 + wall_s]).__next__,
+        "now": iter([start, start + timedelta(seconds=wall_s)]).__next__,
+    }
+
+
+def test_the_outputs_record_the_endpoint_the_times_and_the_aggregate_rates(tmp_path, capsys):
+    replies = {"p3": throttled_call()}
+    fake = FakeRuntime(
+        lambda body: replies.get(body["messages"][0]["content"][0]["text"].split()[-1]) or _by_prompt(body)
+    )
+    args = _args(tmp_path, "us.amazon.nova-pro-v1:0", endpoint_url="http://127.0.0.1:9/gateway", no_progress=True)
+    clocks = _scripted_run_clocks(wall_s=8.0)
+    assert bench.main(args, session=FakeSession(fake), clock=fake.clock, **clocks) == 0
+    out = capsys.readouterr().out
+    document = json.loads((tmp_path / "out" / "results.json").read_text())
+    # 10 requests (5 prompts twice), the 2 of p3 throttled; 8 completed of 100, 100, 200, 250 tokens each twice.
+    assert document["run"] == {
+        "endpoint": "http://127.0.0.1:9/gateway",
+        "started_at": "2026-12-07T10:00:00.000Z",
+        "finished_at": "2026-12-07T10:00:08.000Z",
+        "wall_s": 8.0,
+        "requests": 10,
+        "completed": 8,
+        "output_tokens": 1300,
+        "requests_per_s": 1.25,
+        "completed_per_s": 1.0,
+        "output_tokens_per_s": 162.5,
+    }
+    assert document["settings"]["endpoint"] == "http://127.0.0.1:9/gateway"
+    assert (
+        "Measured at http://127.0.0.1:9/gateway from 2026-12-07T10:00:00.000Z to 2026-12-07T10:00:08.000Z (8.000 s): "
+        "10 requests (1.25/s), 8 completed, 162.5 output tokens/s"
+    ) in out
+    assert len(fake.requests) == 10
+
+
+def test_botocores_endpoint_variable_is_the_endpoint_recorded(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "https://vpce-0abc.bedrock-runtime.us-east-2.vpce.amazonaws.com"
+    )
+    fake = FakeRuntime(_by_prompt)
+    assert bench.main(_args(tmp_path, "us.amazon.nova-pro-v1:0", no_progress=True), session=FakeSession(fake)) == 0
+    document = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert document["run"]["endpoint"] == "https://vpce-0abc.bedrock-runtime.us-east-2.vpce.amazonaws.com"
+    assert "Measured at https://vpce-0abc.bedrock-runtime.us-east-2.vpce.amazonaws.com from " in capsys.readouterr().out
+
+
+def test_help_names_the_endpoint_variable_and_a_bad_endpoint_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    assert "AWS_ENDPOINT_URL_BEDROCK_RUNTIME" in " ".join(capsys.readouterr().out.split())
+    assert (
+        main(
+            ["bench", "m.a", "--region", "us-east-2", "--endpoint-url", "bedrock.example", "--out", str(tmp_path / "o")]
+        )
+        == 1
+    )
+    assert capsys.readouterr().err.startswith("--endpoint-url: 'bedrock.example' is not an endpoint URL;")
+
+
+@pytest.mark.parametrize("make_out", ["file", "under a file"])
+def test_an_out_that_cannot_be_written_is_refused_before_the_first_request(tmp_path, capsys, make_out):
+    (tmp_path / "taken").write_text("not a folder")
+    out = tmp_path / "taken" if make_out == "file" else tmp_path / "taken" / "report"
+    fake = FakeRuntime(_by_prompt)
+    assert bench.main(_args(tmp_path, "us.amazon.nova-pro-v1:0", out=str(out)), session=FakeSession(fake)) == 1
+    err = capsys.readouterr().err
+    assert not fake.requests and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    expected = "is a file, not a folder" if make_out == "file" else "cannot write the report there"
+    assert err.startswith(f"--out {out}: {expected}"), err
+
+
+def test_without_a_region_the_message_says_what_this_botocore_reads(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_REGION", "us-east-2")  # what the old message advised: botocore ignores it
+    assert main(["bench", "us.amazon.nova-pro-v1:0", "--out", str(tmp_path / "o"), "--no-progress"]) == 1
+    assert capsys.readouterr().err == bench.NO_REGION + "\n"
+    assert "AWS_DEFAULT_REGION" in bench.NO_REGION and "AWS_REGION," not in bench.NO_REGION
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-2")  # what it reads: past the region, to the credentials
+    assert main(["bench", "us.amazon.nova-pro-v1:0", "--out", str(tmp_path / "o"), "--no-progress"]) == 1
+    assert capsys.readouterr().err.startswith("no AWS credentials")

@@ -286,6 +286,7 @@ def _args(spec: Path, **extra) -> argparse.Namespace:
         "role_arn": None,
         "profile": None,
         "no_progress": True,
+        "endpoint_url": None,
     }
     return argparse.Namespace(**{**values, **extra})
 
@@ -360,6 +361,43 @@ def test_no_credentials_is_a_clear_message(tmp_path, monkeypatch, capsys):
     assert main(["gate", "--stage", "dev", "--spec", str(spec), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert err == "no AWS credentials: sign in to stage dev's account (e.g. --profile or AWS_PROFILE) and run again\n"
+
+
+def test_the_gate_checks_its_out_folder_before_the_first_request(tmp_path, capsys):
+    fake = FakeRuntime(_reply, region="us-east-1")
+    spec = _spec_dir(tmp_path, GATE)
+    (tmp_path / "taken").write_text("a file")
+    assert gate.main(_args(spec, out=str(tmp_path / "taken")), session=_session(fake), clock=fake.clock) == 1
+    assert (
+        capsys.readouterr().err
+        == f"--out {tmp_path / 'taken'}: is a file, not a folder; give a folder for the report\n"
+    )
+    assert not fake.requests
+
+
+def test_the_gate_records_the_endpoint_and_its_latency_run(tmp_path, capsys):
+    from datetime import UTC, datetime, timedelta
+
+    fake = FakeRuntime(_reply, region="us-east-1")
+    spec = _spec_dir(tmp_path, GATE)
+    start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    code = gate.main(
+        _args(spec, endpoint_url="https://proxy.example.internal"),
+        session=_session(fake),
+        clock=fake.clock,
+        wall_clock=iter([0.0, 4.0]).__next__,
+        now=iter([start, start + timedelta(seconds=4)]).__next__,
+    )
+    assert code == 1  # the end-to-end p90 bound, as above
+    document = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert document["settings"]["endpoint"] == "https://proxy.example.internal"
+    # Five latency prompts of 100, 100, 300, 200, 250 output tokens in 4 s of wall time.
+    run = document["latency"]["run"]
+    assert (run["requests"], run["completed"], run["requests_per_s"], run["output_tokens_per_s"]) == (5, 5, 1.25, 237.5)
+    assert (
+        "  - Measured at https://proxy.example.internal from 2026-12-07T10:00:00.000Z to 2026-12-07T10:00:04.000Z "
+        "(4.000 s): 5 requests (1.25/s), 5 completed, 237.5 output tokens/s"
+    ) in capsys.readouterr().out
 
 
 # --- the spec's checks --------------------------------------------------------------------------

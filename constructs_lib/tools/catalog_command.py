@@ -7,7 +7,11 @@ and ``modelLifecycle``), then ``GetFoundationModel`` for each catalog model (or 
 leaves out: an answer means the model is still offered there and is compared like a listed one
 (its details carry the same fields); ``ResourceNotFoundException`` or ``ValidationException``
 means the region no longer offers it. It reports what is new, what changed state and what the
-catalog lists that the region no longer offers. Without credentials it says so and exits non-zero.
+catalog lists that the region no longer offers. Lifecycle is compared per region, field by field of
+``FoundationModelLifecycle`` (botocore's service model: ``status``, ``startOfLifeTime``,
+``legacyTime``, ``publicExtendedAccessTime``, ``endOfLifeTime``): a date the catalog has and Bedrock
+does not give, or the other way round, or a different day, is a difference; ``startOfLifeTime``
+decides which of the two lifecycle policies applies, and a catalog row naming the other is one. Without credentials it says so and exits non-zero.
 """
 
 from __future__ import annotations
@@ -78,6 +82,25 @@ def render(catalog: Catalog, on: date | None = None) -> str:
 
 
 # -- --check ------------------------------------------------------------------------------------------
+# Bedrock's two lifecycle policies split at a model's launch on Bedrock: "before September 7, 2026"
+# (model-lifecycle-legacy.html) and "on or after September 7, 2026" (model-lifecycle.html), both
+# https://docs.aws.amazon.com/bedrock/latest/userguide/, read 2026-12-07. The catalog's rows name
+# their policy with these words ("before 2026-09-07").
+POLICY_SPLIT = date(2026, 9, 7)
+
+
+def _policy_by_launch(launched: str | None) -> str | None:
+    """The catalog's words for the policy a model launched on ``launched`` falls under."""
+    if launched is None:
+        return None
+    return "before 2026-09-07" if date.fromisoformat(launched) < POLICY_SPLIT else "on or after 2026-09-07"
+
+
+def _day(value: Any) -> str | None:
+    """A FoundationModelLifecycle timestamp (botocore parses them to datetimes) as its UTC day."""
+    return value.date().isoformat() if isinstance(value, datetime) else None
+
+
 def check_regions(catalog: Catalog) -> list[str]:
     regions = {r for m in catalog.models.values() for c in m.customizations.values() for r in c.regions}
     regions |= {t.region for t in catalog.teachers.values()}
@@ -131,10 +154,34 @@ def compare(
             found["changed"].append(
                 f"{model_id}: the catalog says {state.status} in {region}, Bedrock says {status.upper()}"
             )
-        end = answer.get("endOfLifeTime")
-        if isinstance(end, datetime) and end.date().isoformat() != state.eol_date:
+        entry = catalog.models.get(model_id) or catalog.teachers.get(model_id)
+        published = entry.lifecycle if entry is not None else None
+        if published is None:
+            return
+        dated = not published.regions or region in published.regions  # the catalog's dates cover this region
+        for field, name, ours in (
+            ("legacyTime", "Legacy", published.legacy_date if dated else None),
+            (
+                "publicExtendedAccessTime",
+                "public extended access",
+                published.public_extended_access_date if dated else None,
+            ),
+            ("endOfLifeTime", "EOL", published.eol_date if dated else None),
+        ):
+            theirs = _day(answer.get(field))
+            if theirs != ours:
+                found["changed"].append(
+                    f"{model_id}: Bedrock gives {name} {theirs or 'no date'} in {region}; the catalog has {ours or 'none'}"
+                )
+        launched = _day(answer.get("startOfLifeTime"))
+        policy = _policy_by_launch(launched)
+        named = (
+            published.policy if published.policy and published.policy.startswith(("before ", "on or after ")) else None
+        )
+        if policy is not None and named is not None and not named.startswith(policy):
             found["changed"].append(
-                f"{model_id}: Bedrock gives EOL {end.date().isoformat()} in {region}; the catalog has {state.eol_date or 'none'}"
+                f"{model_id}: Bedrock gives start of life {launched} in {region}, so the lifecycle policy for models "
+                f"launched {policy} applies; the catalog says {published.policy!r}"
             )
 
     for model in catalog.models.values():

@@ -13,6 +13,7 @@ import json
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -247,7 +248,56 @@ def _legacy_note(model_id: str | None, region: str) -> str:
     from estate_runtime.catalog import load_catalog
 
     found = load_catalog().lifecycle(model_id, region) if model_id else None
-    return f"; `{model_id}` {found[0].marker()}" if found is not None and found[0].status == "Legacy" else ""
+    note = f"; `{model_id}` {found[0].marker()}" if found is not None and found[0].status == "Legacy" else ""
+    return note + "".join(f"; {warning}" for warning in lifecycle_ahead(model_id, region))
+
+
+# What each lifecycle step means, as the two policy pages state it (read 2026-12-07):
+# https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle-legacy.html (models launched
+# before 2026-09-07: "You can't create new Provisioned Throughput for models in the Legacy state";
+# for EOL dates after 2026-02-01 a public extended access phase at higher prices; after EOL
+# "requests made to this version will fail") and .../model-lifecycle.html (launched on or after
+# 2026-09-07: a Legacy period of 6 months or 45 days stated per model card, no new Provisioned
+# Throughput in Legacy, requests fail after EOL; no public extended access phase).
+# That a custom model stops working at its base model's EOL is INFERRED (neither page says what
+# happens to custom models then; both say requests to the EOL model fail), and is marked so.
+LIFECYCLE_LOOKAHEAD_DAYS = 90
+_LEGACY_MEANS = "Bedrock creates no new provisioned throughput for a Legacy model"
+_EXTENDED_MEANS = "public extended access: the provider may charge higher prices until EOL"
+_EOL_MEANS = (
+    "requests to it fail from then, and custom models of it stop working "
+    "(inferred: the lifecycle pages say requests to an EOL model fail)"
+)
+
+
+def lifecycle_ahead(model_id: str | None, region: str, on: date | None = None) -> list[str]:
+    """The lifecycle steps ``model_id`` takes in ``region`` within the next 90 days (the catalog's
+    dates; ``BEDROCK_ESTATE_TODAY`` pins today), each with what it means."""
+    from estate_runtime.catalog import load_catalog, today
+
+    catalog = load_catalog()
+    found = catalog.lifecycle(model_id, region, on) if model_id else None
+    entry = (catalog.models.get(model_id) or catalog.teachers.get(model_id)) if model_id else None
+    if found is None or entry is None or entry.lifecycle is None or found[0].status == "EOL":
+        return []
+    on = on or today()
+    published = entry.lifecycle
+    dated = not published.regions or region in published.regions
+    steps = (
+        ("enters Legacy", published.legacy_date, _LEGACY_MEANS),
+        ("enters public extended access", published.public_extended_access_date, _EXTENDED_MEANS),
+        ("reaches end of life", published.eol_date, _EOL_MEANS),
+    )
+    warnings = []
+    for step, day, means in steps if dated else ():
+        if day is None:
+            continue
+        days = (date.fromisoformat(day) - on).days
+        if 0 < days <= LIFECYCLE_LOOKAHEAD_DAYS:
+            warnings.append(
+                f"**`{model_id}` {step} in {region} on {day}** (in {days} days; source: {published.source}): {means}"
+            )
+    return warnings
 
 
 def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None) -> list[str]:
@@ -356,6 +406,8 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary], spec: EstateSpec | N
                 found = catalog.lifecycle(model_id, stage.region) if model_id else None
                 if found is not None and found[0].status == "Legacy":
                     notes.append(f"`{model_id}` {found[0].marker()}")
+            # What the job makes depends on its base model: the base's next lifecycle steps, ahead of time.
+            notes += lifecycle_ahead(job.base_model, stage.region)
         if job.removal == "destroy":
             notes.append("model deleted with the stack")
         retrained = _retrained_from(spec, stage, job_name) if spec is not None else None

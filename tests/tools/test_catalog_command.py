@@ -233,3 +233,78 @@ def test_catalog_without_check_refuses_a_profile_it_would_not_use(capsys):
         main(["catalog", "--profile", "team"])
     assert exited.value.code == 2
     assert "--profile applies to --check only" in capsys.readouterr().err
+
+
+LAUNCHED = datetime(2024, 12, 3, tzinfo=UTC)  # before 2026-09-07: the older lifecycle policy
+
+
+def _at(day: str | None) -> datetime | None:
+    return None if day is None else datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+
+def dated(region: str) -> list[dict]:
+    """``in_step``'s answer with every FoundationModelLifecycle field Bedrock can give, each date the
+    catalog's for the region (where its dates cover the region), none where it has none."""
+    answers = in_step(region)
+    for answer in answers:
+        model_id = answer["modelId"]
+        entry = CATALOG.models.get(model_id) or next(
+            t for t in CATALOG.teachers.values() if (t.foundation_model or t.id) == model_id and t.region == region
+        )
+        lifecycle = entry.lifecycle
+        covered = not lifecycle.regions or region in lifecycle.regions
+        fields = {
+            "startOfLifeTime": LAUNCHED,
+            "legacyTime": _at(lifecycle.legacy_date) if covered else None,
+            "publicExtendedAccessTime": _at(lifecycle.public_extended_access_date) if covered else None,
+            "endOfLifeTime": _at(lifecycle.eol_date) if covered else None,
+        }
+        answer["modelLifecycle"].update({k: v for k, v in fields.items() if v is not None})
+        answer["modelLifecycle"]["status"] = CATALOG.lifecycle(entry.id, region)[0].status.upper()
+    return answers
+
+
+def test_check_compares_every_lifecycle_date_and_agrees_when_bedrock_gives_the_catalogs(monkeypatch):
+    # On 2026-05-01 Claude 3 Haiku and Llama 3.2 are Legacy in us-west-2, with all three dates each.
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-05-01")
+    answers = {r: dated(r) for r in catalog_command.check_regions(CATALOG)}
+    haiku = next(a for a in answers["us-west-2"] if a["modelId"].startswith("anthropic.claude-3-haiku"))
+    assert set(haiku["modelLifecycle"]) == {
+        "status",
+        "startOfLifeTime",
+        "legacyTime",
+        "publicExtendedAccessTime",
+        "endOfLifeTime",
+    }
+    client_for, clients = stubbed(answers)
+    out = io.StringIO()
+    assert catalog_command.run_check(CATALOG, client_for, out, io.StringIO()) == 0, out.getvalue()
+    assert "matches Bedrock in us-east-1, us-west-2" in out.getvalue()
+
+
+def test_check_reports_every_lifecycle_date_the_catalog_disagrees_on_per_region(monkeypatch):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-05-01")
+    west, east = dated("us-west-2"), dated("us-east-1")
+    haiku = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+    for answer in west:
+        if answer["modelId"] == haiku:  # EOL moved a month, extended access not given
+            answer["modelLifecycle"]["endOfLifeTime"] = datetime(2026, 10, 10, tzinfo=UTC)
+            del answer["modelLifecycle"]["publicExtendedAccessTime"]
+        if answer["modelId"] == "meta.llama3-3-70b-instruct-v1:0:128k":  # Legacy announced, the catalog has none
+            answer["modelLifecycle"].update(status="LEGACY", legacyTime=datetime(2026, 4, 20, tzinfo=UTC))
+    for answer in east:
+        if answer["modelId"] == "amazon.nova-pro-v1:0:300k":  # launched under the newer policy, per Bedrock
+            answer["modelLifecycle"]["startOfLifeTime"] = datetime(2026, 9, 15, tzinfo=UTC)
+    client_for, _ = stubbed({"us-east-1": east, "us-west-2": west})
+    out = io.StringIO()
+    assert catalog_command.run_check(CATALOG, client_for, out, io.StringIO()) == 1
+    changed = [line.strip() for line in out.getvalue().splitlines() if line.startswith("  ")]
+    assert changed == [
+        "amazon.nova-pro-v1:0:300k: Bedrock gives start of life 2026-09-15 in us-east-1, so the lifecycle policy for "
+        "models launched on or after 2026-09-07 applies; the catalog says 'before 2026-09-07'",
+        f"{haiku}: Bedrock gives public extended access no date in us-west-2; the catalog has 2026-06-10",
+        f"{haiku}: Bedrock gives EOL 2026-10-10 in us-west-2; the catalog has 2026-09-10",
+        "meta.llama3-3-70b-instruct-v1:0:128k: the catalog says Active in us-west-2, Bedrock says LEGACY",
+        "meta.llama3-3-70b-instruct-v1:0:128k: Bedrock gives Legacy 2026-04-20 in us-west-2; the catalog has none",
+    ]
+    assert "differs from Bedrock in 5 places" in out.getvalue()

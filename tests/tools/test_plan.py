@@ -213,3 +213,61 @@ def test_an_empty_shipped_price_table_is_not_dated_beside_the_catalog(tmp_path):
     plan = render(parse_spec(text, base_dir=tmp_path), [])
     assert load_prices().reviewed not in plan
     assert "(the shipped price table lists none)" in plan
+
+
+LLAMA = "meta.llama3-2-1b-instruct-v1:0:128k"  # catalog: Legacy 2026-01-07, extended access 2026-04-07, EOL 2026-07-07
+LLAMA_STAGE = f"""\
+name: acme-estate
+datasets:
+  prompts: {{s3Uri: "s3://shared-data/prompts.jsonl"}}
+stages:
+  dev:
+    account: "111111111111"
+    region: us-west-2
+    jobs:
+      tuned:
+        type: FINE_TUNING
+        baseModel: {LLAMA}
+        trainingData: {{dataset: prompts}}
+    serving:
+      tuned:
+        model: {{job: tuned}}
+        provisioned: {{modelUnits: 1, commitment: none}}
+"""
+
+
+def _row(plan: str, first_cells: str) -> str:
+    return next(line for line in plan.splitlines() if line.startswith(first_cells))
+
+
+def test_the_plan_warns_90_days_ahead_of_a_base_models_legacy_and_end_of_life(tmp_path, monkeypatch):
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2025-11-01")  # Legacy in 67 days; extended access and EOL later
+    plan = render(parse_spec(LLAMA_STAGE, base_dir=tmp_path), [])
+    legacy = (
+        f"**`{LLAMA}` enters Legacy in us-west-2 on 2026-01-07** (in 67 days; source: "
+        "https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle-legacy.html): "
+        "Bedrock creates no new provisioned throughput for a Legacy model"
+    )
+    for row in (_row(plan, "| tuned | FINE_TUNING |"), _row(plan, "| tuned | job `tuned` |")):
+        assert legacy in row, row
+        assert "end of life" not in row and "extended access" not in row
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-02-15")  # Legacy; extended access in 51 days; EOL in 142
+    served = _row(render(parse_spec(LLAMA_STAGE, base_dir=tmp_path), []), "| tuned | job `tuned` |")
+    assert (
+        f"**`{LLAMA}` enters public extended access in us-west-2 on 2026-04-07** (in 51 days; source: "
+        "https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle-legacy.html): public extended access: "
+        "the provider may charge higher prices until EOL"
+    ) in served
+    assert "end of life" not in served
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-05-01")  # Legacy; extended access passed; EOL in 67 days
+    plan = render(parse_spec(LLAMA_STAGE, base_dir=tmp_path), [])
+    served = _row(plan, "| tuned | job `tuned` |")
+    assert (
+        f"**`{LLAMA}` reaches end of life in us-west-2 on 2026-07-07** (in 67 days; source: "
+        "https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle-legacy.html): requests to it fail from "
+        "then, and custom models of it stop working (inferred: the lifecycle pages say requests to an EOL model fail)"
+    ) in served
+    assert "enters Legacy" not in served and "extended access" not in served
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2025-09-01")  # every step more than 90 days away: no warning
+    plan = render(parse_spec(LLAMA_STAGE, base_dir=tmp_path), [])
+    assert "in us-west-2 on 2026-" not in plan

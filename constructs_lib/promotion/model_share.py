@@ -97,20 +97,28 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelShareProps) -> 
     for conditions in (resources_context, principals_context):
         grants.allow_unscoped_calls("create_resource_share", reason=create_reason, conditions=conditions)
     own_shares = {"StringLike": {"ram:ResourceShareName": f"{props.share_name_prefix}*"}}
+    owner = {f"aws:ResourceTag/{OWNER_TAG}": props.owner}
+    owned_shares = {**own_shares, "StringEquals": owner}
     internal = {"Bool": {"ram:AllowsExternalPrincipals": "false"}}
+    # Extending a share, removing accounts from it, or deleting it changes another stage's
+    # promotion: only this stage's own shares (its name prefix and its owner tag, which every share
+    # gets on create).
     grants.allow_calls(
         "associate_resource_share",
         resources=[shares],
-        conditions={**own_shares, "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel"}, **internal},
+        conditions={
+            **own_shares,
+            "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel", **owner},
+            **internal,
+        },
     )
     grants.allow_calls(
         "associate_resource_share",
         resources=[shares],
-        conditions={**own_shares, "StringEquals": {"ram:Principal": accounts}, **internal},
+        conditions={**own_shares, "StringEquals": {"ram:Principal": accounts, **owner}, **internal},
     )
-    owned_shares = {**own_shares, "StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
     grants.allow_calls(
-        "disassociate_resource_share", "delete_resource_share", resources=[shares], conditions=own_shares
+        "disassociate_resource_share", "delete_resource_share", resources=[shares], conditions=owned_shares
     )
     grants.allow_dependents(
         "create_resource_share", on="created", resources=[shares], conditions={"StringEquals": tagged}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from aws_cdk import Names, Stack
+from aws_cdk import Names, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -54,7 +54,9 @@ class ServedModelProps:
     logging: ProviderLogging
     owner: str
     """Value of the ``bedrock-estate`` tag the throughput or deployment carries. The handler may
-    update or delete only resources carrying it, so give each estate stage its own value."""
+    update or delete only resources carrying it, and create or update capacity only for custom
+    models carrying it (the models of ``job``, whose owner must be the same, and the estate's
+    copies), so give each estate stage its own value."""
 
     custom_model_key: kms.IKey
     """The key the served model is encrypted with: the handler uses it through Bedrock to serve
@@ -71,7 +73,9 @@ class ServedModelProps:
     ``CustomizationJob`` construct (this one then deploys after it), or its names."""
 
     model_arn: str | None = None
-    """Or serve this existing custom model."""
+    """Or serve this existing custom model. Given as a plain ARN, the handler may create and update
+    capacity for exactly that model; given as a reference (``ModelCopy.model_arn``), for the models
+    carrying ``owner``'s tag, as the estate's copies do."""
 
     model_units: int | None = None
     """Provisioned only: model units, at least 1. Default 1. Changing them is a replacement."""
@@ -254,6 +258,14 @@ def _prop_problems(props: ServedModelProps) -> list[tuple[str, str]]:
         )
     if (props.job is None) == (props.model_arn is None):
         problems.append(("job", "give exactly one of job (a CustomizationJob or its JobNames) or model_arn"))
+    if isinstance(props.job, CustomizationJob) and props.job.props.owner != props.owner:
+        problems.append(
+            (
+                "owner",
+                f"{props.owner!r} differs from its job's owner {props.job.props.owner!r}: the handler may serve only "
+                "models carrying its own owner tag, so the job's model could not be served; give both the same owner",
+            )
+        )
     if props.kind == "on-demand":
         given = {
             "model_units": props.model_units is not None,
@@ -326,10 +338,16 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModel
     noun = "provisioned_model_throughput" if provisioned else "custom_model_deployment"
     create, update = f"create_{noun}", f"update_{noun}"
     owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
-    # Create and update are authorized on the model served (and, for throughput, its base model);
-    # update and delete only on what this estate stage created (its owner tag).
-    model_types = [models, base] if provisioned else [models]
-    grants.allow_calls(create, update, resources=model_types)
+    # Create and update are authorized on the model served (and, for throughput, its base model):
+    # capacity bills by the hour, so only for the model this entry names by its ARN, or for the
+    # models this estate stage trained or copied (its owner tag). Update and delete act only on
+    # what this estate stage created (its owner tag).
+    if props.model_arn is not None and not Token.is_unresolved(props.model_arn):
+        grants.allow_calls(create, update, resources=[props.model_arn])
+    else:
+        grants.allow_calls(create, update, resources=[models], conditions=owned)
+    if provisioned:
+        grants.allow_calls(create, update, resources=[base])
     grants.allow_calls(update, f"delete_{noun}", resources=[served], conditions=owned)
     grants.allow_calls(f"get_{noun}", resources=[served])
     grants.allow_dependents(

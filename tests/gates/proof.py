@@ -1070,54 +1070,18 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 
-_ANY_MODEL = (
-    "issue 19, section 3: the provisioned-throughput handler may create or update billed capacity for any custom "
-    "model of the account: create and update are not conditioned on the model carrying the estate's owner tag"
-)
 _S3URI_BUCKET_LISTED = "s3:ListBucket on arn:aws:s3:::shared-datasets as recorded"
 _S3URI_NOT_LISTED = (
     "issue 19, section 3: a job whose dataset is an s3Uri gets s3:GetObject on the object for its service role but "
     "no s3:ListBucket on the object's bucket, which the user guide's service role grants"
 )
-_ANY_MODEL_DEPLOYED = (
-    "issue 19, section 3: the custom model deployment handler may deploy (and swap in) any custom model of the "
-    "account: create and update are not conditioned on the model carrying the estate's owner tag"
-)
 KNOWN_GAPS: dict[str, dict[str, str]] = {
     "test_customization_job_lifecycle.py::test_a_job_of_each_stage_trains_stops_retrains_and_is_removed[permissions-lab]": {
         _S3URI_BUCKET_LISTED: _S3URI_NOT_LISTED
     },
-    "test_promotion_lifecycle.py::test_promotion_from_dev_to_prod_from_the_synthesized_templates": {
-        "ram:DeleteResourceShare on arn:aws:ram:us-west-2:111111111111:resource-share/00000001-0000-0000-0000-000000000000 tagged by another owner": (
-            "issue 19, section 3: share disassociate and delete are scoped by share-name prefix only, not by the owner tag"
-        ),
-        "ram:DisassociateResourceShare on arn:aws:ram:us-west-2:111111111111:resource-share/00000001-0000-0000-0000-000000000000 tagged by another owner": (
-            "issue 19, section 3: share disassociate and delete are scoped by share-name prefix only, not by the owner tag"
-        ),
-        "ram:AssociateResourceShare on arn:aws:ram:us-west-2:111111111111:resource-share/00000001-0000-0000-0000-000000000000 tagged by another owner": (
-            "like disassociate and delete (issue 19, section 3), share associate is scoped by the share-name prefix "
-            "only, not by the owner tag: a share of this estate's name prefix that another owner tagged can be given "
-            "more models and accounts"
-        ),
-        "bedrock:CreateProvisionedModelThroughput on arn:aws:bedrock:us-east-1:222222222222:custom-model/": _ANY_MODEL,
-        "bedrock:UpdateProvisionedModelThroughput on arn:aws:bedrock:us-east-1:222222222222:custom-model/": _ANY_MODEL,
-    },
-    "test_serving_lifecycle.py::test_serving_lifecycle_from_the_synthesized_templates": {
-        "bedrock:CreateProvisionedModelThroughput on arn:aws:bedrock:us-west-2:111111111111:custom-model/": _ANY_MODEL,
-        "bedrock:UpdateProvisionedModelThroughput on arn:aws:bedrock:us-west-2:111111111111:custom-model/": _ANY_MODEL,
-    },
-    **{
-        f"test_serving_lifecycle.py::test_on_demand_serving_waits_for_training_swaps_retags_and_leaves_nothing[{estate}-{stage}]": {
-            f"bedrock:CreateCustomModelDeployment on arn:aws:bedrock:us-east-1:{account}:custom-model/": _ANY_MODEL_DEPLOYED,
-            f"bedrock:UpdateCustomModelDeployment on arn:aws:bedrock:us-east-1:{account}:custom-model/": _ANY_MODEL_DEPLOYED,
-            # The lab's served job trains on an s3Uri dataset.
-            **({_S3URI_BUCKET_LISTED: _S3URI_NOT_LISTED} if estate == "permissions" else {}),
-        }
-        for estate, stage, account in (
-            ("default", "dev", "111111111111"),
-            ("default", "prod", "222222222222"),
-            ("permissions", "lab", "444444444444"),
-        )
+    # The lab's served job trains on an s3Uri dataset.
+    "test_serving_lifecycle.py::test_on_demand_serving_waits_for_training_swaps_retags_and_leaves_nothing[permissions-lab]": {
+        _S3URI_BUCKET_LISTED: _S3URI_NOT_LISTED
     },
 }
 """Scenario -> {problem text (a substring): why it stands}: gaps in the product's grants, reported and

@@ -84,6 +84,20 @@ def test_dev_shares_exactly_its_trained_model_with_prod_inside_the_organization(
     assert not any(str(s["Action"]).startswith("ram:*") or s["Action"] == "*" for s in statements)
 
 
+def test_only_the_stages_own_shares_are_extended_lose_accounts_or_are_deleted(promotion_estate):
+    """Associating, disassociating or deleting changes a promotion: each needs the share's name
+    prefix and the stage's owner tag (every share gets it on create), not the name alone."""
+    statements = handler_statements(promotion_estate.stack("dev/Serving").template, "Custom::BedrockModelShare")
+    for action in ("ram:AssociateResourceShare", "ram:DisassociateResourceShare", "ram:DeleteResourceShare"):
+        granting = [
+            s for s in statements if action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+        ]
+        assert granting, action
+        for statement in granting:
+            assert statement["Condition"]["StringLike"] == {"ram:ResourceShareName": "bedrock-estate-dev-*"}, action
+            assert statement["Condition"]["StringEquals"]["aws:ResourceTag/bedrock-estate"] == "bedrock-estate-dev"
+
+
 def test_prod_copies_the_shared_model_under_its_own_key_and_serves_the_copy(promotion_estate):
     serving = promotion_estate.stack("prod/Serving").template
     [(copy_id, copy)] = resources(serving, "Custom::BedrockModelCopy").items()

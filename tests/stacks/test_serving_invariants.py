@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
@@ -84,9 +85,9 @@ def test_handler_manages_only_provisioned_models_and_reads_jobs(promotion_estate
     assert "bedrock:CreateCustomModelDeployment" not in text and "iam:PassRole" not in text
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     # Create is authorized on the model served and its base model, never on a throughput ARN.
-    [create] = [s for s in statements if "bedrock:CreateProvisionedModelThroughput" in s["Action"]]
-    assert "provisioned-model" not in json.dumps(create["Resource"])
-    assert "foundation-model/amazon.titan-embed-image-v1:0" in json.dumps(create["Resource"])
+    creates = [s for s in statements if "bedrock:CreateProvisionedModelThroughput" in s["Action"]]
+    assert "provisioned-model" not in json.dumps([s["Resource"] for s in creates])
+    assert "foundation-model/amazon.titan-embed-image-v1:0" in json.dumps([s["Resource"] for s in creates])
     # Update and delete only what this stage created: its owner tag.
     [destructive] = [s for s in statements if "bedrock:DeleteProvisionedModelThroughput" in s["Action"]]
     assert destructive["Condition"] == {"StringEquals": {"aws:ResourceTag/bedrock-estate": "bedrock-estate-dev"}}
@@ -170,3 +171,93 @@ def test_job_and_served_model_constructs_stand_alone_in_a_plain_app_under_every_
     )
     add_nag_packs(app)
     app.synth()  # raises on any unacknowledged finding
+
+
+def _serving_statements(template, kind):
+    policy = next(
+        p
+        for k, p in resources(template, "AWS::IAM::ManagedPolicy").items()
+        if k.startswith(f"EstateProvider{kind}Policy")
+    )
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def _actions(statement):
+    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+
+def test_capacity_is_created_only_for_custom_models_carrying_the_stage_owner_tag(default_estate, promotion_estate):
+    """Throughput and deployments bill by the hour: the handler may create or update them for the
+    models this estate stage trained or copied (its owner tag), not for any custom model of the account."""
+    for estate, stage, kind, noun in (
+        (promotion_estate, "dev", "BedrockProvisionedThroughput", "ProvisionedModelThroughput"),
+        (promotion_estate, "prod", "BedrockProvisionedThroughput", "ProvisionedModelThroughput"),
+        (default_estate, "dev", "BedrockCustomModelDeployment", "CustomModelDeployment"),
+    ):
+        statements = _serving_statements(estate.stack(f"{stage}/Serving").template, kind)
+        expected = {"StringEquals": {"aws:ResourceTag/bedrock-estate": f"bedrock-estate-{stage}"}}
+        for action in (f"bedrock:Create{noun}", f"bedrock:Update{noun}"):
+            on_models = [
+                s for s in statements if action in _actions(s) and ":custom-model/" in json.dumps(s["Resource"])
+            ]
+            assert on_models, (stage, action)
+            for statement in on_models:
+                assert statement.get("Condition") == expected, (stage, action, statement)
+
+
+def test_a_model_named_by_its_arn_is_the_only_custom_model_capacity_is_created_for():
+    stack = cdk.Stack(cdk.App(), "App", env=cdk.Environment(account="111111111111", region="us-west-2"))
+    key = EstateKey(stack, "Key", EstateKeyProps(alias="t/data", description="logs"))
+    model = "arn:aws:bedrock:us-west-2:111111111111:custom-model/amazon.nova-lite-v1:0:300k/abcdefghijkl"
+    ServedModel(
+        stack,
+        "Served",
+        ServedModelProps(
+            kind="on-demand",
+            name="acme-dev-summarizer-od",
+            logging=ProviderLogging(log_group_prefix="/acme-dev/", log_key=key),
+            owner="acme-dev",
+            custom_model_key=kms.Key.from_key_arn(stack, "Models", "arn:aws:kms:us-west-2:111111111111:key/models"),
+            model_arn=model,
+        ),
+    )
+    statements = _serving_statements(Template.from_stack(stack).to_json(), "BedrockCustomModelDeployment")
+    creates = [s for s in statements if "bedrock:CreateCustomModelDeployment" in _actions(s)]
+    assert [(s["Resource"], s.get("Condition")) for s in creates] == [(model, None)]
+
+
+def test_a_served_model_and_its_job_must_have_the_same_owner():
+    from constructs_lib import CustomizationServiceRole
+    from constructs_lib.customization.customization_job import CustomizationJob, CustomizationJobProps
+
+    stack = cdk.Stack(cdk.App(), "Team", env=cdk.Environment(account="111111111111", region="us-west-2"))
+    key = EstateKey(stack, "Key", EstateKeyProps(alias="team/data", description="logs"))
+    logging = ProviderLogging(log_group_prefix="/team/", log_key=key)
+    job = CustomizationJob(
+        stack,
+        "Job",
+        CustomizationJobProps(
+            names=JobNames("team-dev-summarizer", "b" * 64),
+            role=CustomizationServiceRole(stack, "Role"),
+            base_model="anthropic.claude-3-haiku-20240307-v1:0:200k",
+            customization_type="FINE_TUNING",
+            training_data_config={"s3Uri": "s3://team-data/train.jsonl"},
+            output_s3_uri="s3://team-output/jobs/",
+            logging=logging,
+            owner="team-dev",
+            custom_model_key=key,
+        ),
+    )
+    with pytest.raises(ValueError, match="differs from its job's owner 'team-dev'"):
+        ServedModel(
+            stack,
+            "Served",
+            ServedModelProps(
+                kind="provisioned",
+                name="team-dev-summarizer-pt",
+                logging=logging,
+                owner="team-prod",
+                custom_model_key=key,
+                job=job,
+            ),
+        )

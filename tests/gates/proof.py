@@ -496,10 +496,9 @@ def targets(rec: Recorded, stage: Stage) -> list[str]:
             or _arn(stage, "imported-model", p["modelIdentifier"])
         )
     elif "modelIdentifier" in p:
+        # As given: a foundation model named by the ARN of another Region is authorized there.
         kind = "foundation-model" if rec.operation == "GetFoundationModel" else "custom-model"
-        model = (
-            p["modelIdentifier"].split("foundation-model/")[-1] if kind == "foundation-model" else p["modelIdentifier"]
-        )
+        model = p["modelIdentifier"]
         found.append(_named(s, "models", model, "modelArn") or _arn(stage, kind, model, region=rec.region))
     if "provisionedModelId" in p:
         found.append(
@@ -535,7 +534,9 @@ def targets(rec: Recorded, stage: Stage) -> list[str]:
             None,
         )
         if base:
-            found.append(base)
+            # The base model in the Region the capacity is created in, whichever Region's ARN the
+            # model reports it by (a copy may report its source Region's).
+            found.append(_arn(stage, "foundation-model", base.split("foundation-model/")[-1], region=rec.region))
     return found
 
 

@@ -48,6 +48,9 @@ class FakeBedrock(ServiceFake):
         self.concurrent_imports = 1
         # Model invocation logging: the account's one configuration in this region (None: not set).
         self.logging_config: dict[str, Any] | None = None
+        # The Region a finished copy names its base model in (baseModelArn): this one by default.
+        # Bedrock does not document which Region's ARN a cross-Region copy reports.
+        self.copy_base_model_region: str | None = None
 
     # -- test controls -------------------------------------------------------------------------------
     def finish_validation(self, name: str) -> None:
@@ -436,9 +439,13 @@ class FakeBedrock(ServiceFake):
                 job.update(status="Failed", failureMessage=fail)
             else:
                 job["status"] = "Completed"
-                # The copy keeps its source's base model, named in this (the copy's) region.
+                # The copy keeps its source's base model (named in copy_base_model_region), and
+                # carries the tags the copy job gave it (CreateModelCopyJob's targetModelTags).
                 assert self.add_model(job["targetModelName"], base_model=job["baseModel"]) == job["targetModelArn"]
-                # The copy carries the tags the copy job was given.
+                if self.copy_base_model_region:
+                    self.models[job["targetModelName"]]["baseModelArn"] = (
+                        f"arn:aws:bedrock:{self.copy_base_model_region}::foundation-model/{job['baseModel']}"
+                    )
                 self.tags[job["targetModelArn"]] = {t["key"]: t["value"] for t in job["targetModelTags"]}
 
     def create_model_copy_job(self, **params: Any) -> dict[str, Any]:

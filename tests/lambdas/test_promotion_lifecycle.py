@@ -43,6 +43,9 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_est
     dev_bedrock, ram = FakeBedrock(), FakeRam()
     prod_bedrock = FakeBedrock(region="us-east-1", account=PROD)
     prod_bedrock.source_base_model = "amazon.titan-embed-image-v1:0"  # the base of the model dev trains below
+    # The copy names its base model by the source Region's ARN: every handler must still read the
+    # base model's lifecycle here, where its grant is (the permission proof judges each lookup).
+    prod_bedrock.copy_base_model_region = "us-west-2"
     dev = Account({"bedrock": dev_bedrock, "ram": ram}, [model_share.KIND])
     prod = Account(
         {"bedrock": prod_bedrock, "bedrock@us-west-2": SharedModelsView(dev_bedrock, ram, PROD)},

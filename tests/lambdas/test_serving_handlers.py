@@ -112,6 +112,23 @@ def test_an_existing_model_arn_is_served_and_a_missing_one_refused(h, fake):
         h.poll("Create", missing, h.on_event("Create", missing))
 
 
+def test_a_copied_model_whose_base_model_names_another_region_is_looked_up_here(h, fake):
+    """A model copied across Regions may name its base model by the source Region's ARN; the
+    lifecycle is read by the model's id, in the handler's own Region (where its grant is)."""
+    arn = fake.add_model("copied-model", base_model="amazon.titan-embed-image-v1:0")
+    source_region = "us-east-1" if fake.region != "us-east-1" else "us-west-2"
+    fake.models["copied-model"]["baseModelArn"] = (
+        f"arn:aws:bedrock:{source_region}::foundation-model/amazon.titan-embed-image-v1:0"
+    )
+    props = {**THROUGHPUT, "Model": {"ModelArn": arn}}
+    answer = h.on_event("Create", props)
+    h.poll("Create", props, answer)
+    fake.settle()
+    assert h.poll("Create", props, answer)["IsComplete"] is True
+    lookups = [params["modelIdentifier"] for operation, params in fake.calls if operation == "GetFoundationModel"]
+    assert lookups and set(lookups) == {"amazon.titan-embed-image-v1:0"}
+
+
 def test_bedrock_failure_deletes_what_this_create_made(h, fake):
     fake.complete(JOB)
     answer = h.on_event("Create", THROUGHPUT)

@@ -177,10 +177,13 @@ class ServingHandler(ResourceHandler):
         (before creating) raises past EOL; otherwise (the final answer of something that already
         serves) it only reports. None when Bedrock does not say which base model it is."""
         model = models.custom_model(self.aws, model_arn)
-        base = (model or {}).get("baseModelArn")
-        if not base:
+        reported = (model or {}).get("baseModelArn")
+        if not reported:
             log.info("base model unknown; lifecycle not checked", extra={"model": model_arn})
             return None
+        # Asked by its id, so the lookup is of this Region's model: a copy from another Region may
+        # name its base model by the source Region's ARN, which this handler may not read.
+        base = models.foundation_model_of(reported)
         if strict:
             return models.base_model_lifecycle(self.aws, base, creating=creating)
         return models.reported_lifecycle(self.aws, base)

@@ -16,7 +16,7 @@ from constructs_lib.serving.served_model import CommitmentAcknowledgement, Serve
 from constructs_lib.serving.serving_monitoring import MonitoredModel, ServingMonitoring, ServingMonitoringProps
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Serving
-from estate_runtime.naming import JobNames, content_hash
+from estate_runtime.naming import JobNames, StageNames, content_hash
 from stacks.spec_values import log_retention, removal_policy
 
 from .foundation_stack import FoundationRefs, FoundationStack
@@ -108,6 +108,7 @@ class ServingStack(Stack):
                     source_stage=source_stage,
                     source_account=source.account,
                     source_region=source.region,
+                    source_key_alias=StageNames(stage.estate, source_stage).key_alias("custom-models"),
                     job=job,
                     key=refs.custom_model_key,
                     owner=stage.qualifier,

@@ -33,6 +33,10 @@ class ModelCopyProps:
     source_stage: str
     source_account: str
     source_region: str
+    source_key_alias: str
+    """Alias name (without ``alias/``) of the key the source model is encrypted with in its account
+    and region, e.g. ``bedrock-estate-dev/custom-models``: the handler may decrypt through Bedrock
+    only with the key carrying it (``kms:ResourceAliases``), not with any key of that account."""
     job: JobNames
     """The source stage's job whose model was shared."""
 
@@ -123,9 +127,13 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
         resources=[props.key.key_arn],
         conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
     )
-    # ...and to decrypt the shared model with the owner's key. Its ARN lives in the owner account,
-    # so the grant names that account's keys in its region; the owner's key policy admits only its
-    # custom-model key, through Bedrock in the two regions involved.
+    # ...and to decrypt the shared model with the owner's key. Its ARN lives in the owner account
+    # and is not known here, so the grant names that account's keys in its region and narrows them
+    # to the one carrying the source key's alias: kms:ResourceAliases is a condition on the key, not
+    # the request, valid in IAM policies for keys of other accounts whose key policy admits the
+    # caller (AWS KMS developer guide, "AWS KMS condition keys", kms:ResourceAliases, read
+    # 2026-12-07). The owner's key policy in turn admits only its custom-model key, through Bedrock
+    # in the two regions involved.
     grants.allow_dependents(
         "create_model_copy_job",
         on="key",
@@ -134,7 +142,8 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
         conditions={
             "StringEquals": {
                 "kms:ViaService": sorted({f"bedrock.{r}.amazonaws.com" for r in (stack.region, props.source_region)})
-            }
+            },
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{props.source_key_alias}"},
         },
     )
     findings = [
@@ -148,7 +157,8 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
         ),
         (
             f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_keys)}]",
-            "The owner stage's key ARN is not known in this account; use is limited to Bedrock, and the owner's key policy admits only its custom-model key.",
+            "The owner stage's key ARN is not known in this account; use is limited to Bedrock and to the key carrying "
+            "the owner stage's custom-model alias (kms:ResourceAliases), and the owner's key policy admits only that key.",
         ),
     ]
     if props.base_model is None:

@@ -145,6 +145,7 @@ class Stage:
     bedrock_roles: dict[str, list[Policy]] = field(default_factory=dict)
     bucket_keys: dict[str, str] = field(default_factory=dict)  # bucket name -> the KMS key of its default encryption
     object_keys: dict[str, str] = field(default_factory=dict)  # s3:// URI of a dataset the spec names -> its key
+    key_aliases: dict[str, list[str]] = field(default_factory=dict)  # key ARN -> its aliases (alias/...)
 
     def key_arn(self, kind: str) -> str:
         return self.foundation_value(kind)
@@ -298,6 +299,7 @@ def _stage_of(estate: Any, stage: str) -> Stage:
     by_role: dict[str, list[Policy]] = {}  # role ARN -> policies attached, in any stack of the stage
     trusting_bedrock: set[str] = set()
     bucket_keys: dict[str, str] = {}
+    key_aliases: dict[str, list[str]] = {}
     for stack in estate.stacks:
         if stack.stage != stage:
             continue
@@ -324,6 +326,10 @@ def _stage_of(estate: Any, stage: str) -> Stage:
                     trusting_bedrock.add(render.arn(logical))
             elif resource["Type"] == "AWS::KMS::Key":
                 keys[render.arn(logical)] = render(props["KeyPolicy"])
+            elif resource["Type"] == "AWS::KMS::Alias":
+                target = props["TargetKeyId"]
+                key = render.arn(target["Fn::GetAtt"][0]) if "Fn::GetAtt" in target else render(target)
+                key_aliases.setdefault(key, []).append(render(props["AliasName"]))
             elif resource["Type"] == "AWS::S3::Bucket":
                 for rule in props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", []):
                     key = rule.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
@@ -357,6 +363,7 @@ def _stage_of(estate: Any, stage: str) -> Stage:
         {arn: by_role.get(arn, []) for arn in sorted(trusting_bedrock)},
         bucket_keys,
         object_keys,
+        key_aliases,
     )
     service_role = stage_values.foundation_value("customization-role-arn")
     stage_values.service_role = (service_role, by_role.get(service_role, []))
@@ -669,7 +676,11 @@ def _required(
         key, key_policy = _key(row, rec, stage, stages)
         if key is not None:
             via = f"{row.via_service}.{rec.region}.amazonaws.com"
-            checks += [Check(why, role, policies, a, key, {"kms:ViaService": via}, key_policy) for a in row.actions]
+            context: dict[str, Any] = {"kms:ViaService": via}
+            aliases = next((s.key_aliases[key] for s in stages.values() if key in s.key_aliases), None)
+            if aliases:
+                context["kms:ResourceAliases"] = sorted(aliases)  # a condition on the key, in every request
+            checks += [Check(why, role, policies, a, key, context, key_policy) for a in row.actions]
     elif row.on == "created":
         created = _created(rec, stage)
         tags = {
@@ -947,6 +958,26 @@ def foreign(check: Check, stage: Stage) -> Iterator[tuple[str, dict[str, Any]]]:
     if len(parts) >= 6 and parts[4] == stage.account:
         parts[4] = FOREIGN_ACCOUNT
         yield "in another account", check.simulation(policies, resource=":".join(parts))
+    if len(parts) >= 6 and parts[2] == "kms" and parts[5].startswith("key/"):
+        # Another key of the key's account and Region (its own aliases), whose key policy admits both
+        # that account and the caller's: what the caller's own policies allow decides.
+        other = check.simulation(
+            policies,
+            resource=check.resource.rsplit("/", 1)[0] + "/another-key",
+            context={**check.context, "kms:ResourceAliases": ["alias/another-key"]},
+        )
+        other["resourcePolicy"] = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": sorted({f"arn:aws:iam::{a}:root" for a in (parts[4], stage.account)})},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ],
+        }
+        yield "another key of that account", other
 
 
 # -- the evaluator ----------------------------------------------------------------------------------

@@ -126,9 +126,13 @@ def test_the_copy_handler_reads_only_the_owner_stages_models_and_keys_through_be
     ]
     [owner_keys] = [s for s in statements if s["Resource"] == f"arn:aws:kms:us-west-2:{DEV}:key/*"]
     assert owner_keys["Action"] == "kms:Decrypt"
+    # Only the key carrying dev's custom-model alias, not every key of dev's account in its region.
     assert owner_keys["Condition"] == {
-        "StringEquals": {"kms:ViaService": ["bedrock.us-east-1.amazonaws.com", "bedrock.us-west-2.amazonaws.com"]}
+        "StringEquals": {"kms:ViaService": ["bedrock.us-east-1.amazonaws.com", "bedrock.us-west-2.amazonaws.com"]},
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/bedrock-estate-dev/custom-models"},
     }
+    dev_aliases = resources(promotion_estate.stack("dev/Foundation").template, "AWS::KMS::Alias").values()
+    assert "alias/bedrock-estate-dev/custom-models" in [a["Properties"]["AliasName"] for a in dev_aliases]
     [own_key] = [s for s in statements if "kms:GenerateDataKey" in s["Action"]]
     assert own_key["Condition"] == {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}}
     # The base model's live lifecycle is read in the receiving region, for the source job's base model only.
@@ -176,6 +180,7 @@ def test_promotion_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_pa
             source_stage="dev",
             source_account=DEV,
             source_region="us-west-2",
+            source_key_alias="team/models",
             job=names,
             key=key,
             owner="team-prod",

@@ -19,15 +19,24 @@ from constructs import Construct
 from estate_runtime.catalog import Catalog
 
 from ..compliance.nag import acknowledge, nag_spelling
+from ..foundation.customization_role import object_listing
 
 
 def dataset_read(scope: Construct, s3_uri: str, kms_key_arn: str | None = None) -> list[iam.PolicyStatement]:
-    """Read one dataset object already in S3; decrypt it through S3 when it is SSE-KMS encrypted."""
+    """Read one dataset object already in S3 and list its bucket at that object (the user guide's
+    policies grant both; ``customization_role.object_listing``); decrypt it through S3 when it is
+    SSE-KMS encrypted."""
     stack = Stack.of(scope)
+    bucket, _, key = s3_uri.removeprefix("s3://").partition("/")
     statements = [
         iam.PolicyStatement(
             actions=["s3:GetObject"], resources=[f"arn:{stack.partition}:s3:::{s3_uri.removeprefix('s3://')}"]
-        )
+        ),
+        iam.PolicyStatement(
+            actions=["s3:ListBucket"],
+            resources=[f"arn:{stack.partition}:s3:::{bucket}"],
+            conditions=object_listing(key),
+        ),
     ]
     if kms_key_arn:
         statements.append(

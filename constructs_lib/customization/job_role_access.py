@@ -25,6 +25,7 @@ from ..foundation.customization_role import (
     CustomizationServiceRole,
     bucket_key_condition,
     custom_model_key_condition,
+    object_listing,
 )
 from ..machinery.validation import EstateConstructError
 from .estate_dataset import EstateDataset
@@ -119,9 +120,13 @@ def _read(location: S3Location) -> RoleNeed:
             lambda role: role.grant_read_data(bucket, key),
         )
     return RoleNeed(
-        f"read {location.shown} (s3:GetObject{decrypt})",
+        f"read {location.shown} (s3:GetObject, and s3:ListBucket at it{decrypt})",
         lambda role: (
             role.allows(["s3:GetObject"], bucket.arn_for_objects(key))
+            and (
+                role.allows(["s3:ListBucket"], bucket.bucket_arn)
+                or role.allows(["s3:ListBucket"], bucket.bucket_arn, object_listing(key))
+            )
             and _bucket_key_allowed(role, bucket, ["kms:Decrypt"])
         ),
         lambda role: role.grant_read_object(bucket, key),

@@ -112,9 +112,11 @@ class CustomizationServiceRole(iam.Role):
         ]
 
     def grant_read_object(self, bucket: s3.IBucket, key: str) -> list[iam.Grant]:
-        """Read exactly one object (a dataset file), decrypting it through S3 when the bucket has a key."""
+        """Read exactly one object (a dataset file) and list its bucket at it (:func:`object_listing`),
+        decrypting it through S3 when the bucket has a key."""
         return [
             self._allow(["s3:GetObject"], [bucket.arn_for_objects(key)]),
+            self._allow(["s3:ListBucket"], [bucket.bucket_arn], object_listing(key)),
             *self._use_bucket_key(bucket, ["kms:Decrypt"]),
         ]
 
@@ -194,6 +196,17 @@ def _condition_text(scope: Construct, conditions: Any) -> str:
 
     resolved = Stack.of(scope).resolve(conditions) if conditions else None
     return json.dumps(resolved, sort_keys=True) if resolved else ""
+
+
+def object_listing(key: str) -> dict[str, Any]:
+    """The condition that limits ``s3:ListBucket`` to one object's key and the folder holding it.
+
+    The user guide's service-role policies grant ``s3:ListBucket`` on a data bucket beside
+    ``s3:GetObject`` on its objects (Amazon Bedrock user guide, "Code samples for model
+    customization", read 2026-12-07). Which prefix Bedrock lists with is not documented: both the
+    object's key and its folder are allowed, and neither reveals any object's content."""
+    folder = key.rpartition("/")[0]
+    return {"StringEquals": {"s3:prefix": [key, f"{folder}/"] if folder else [key]}}
 
 
 def vpc_access_statements(

@@ -93,7 +93,11 @@ def test_a_role_never_granted_anything_gets_exactly_what_the_job_reads_writes_an
     assert "team-data/datasets/train.jsonl" in json.dumps(read["Resource"])  # the object, not a prefix
     write = by_action['["s3:GetObject", "s3:PutObject"]']
     assert json.dumps(write["Resource"]).endswith(':s3:::team-output/results/*"]]}')
-    assert "team-output" in json.dumps(by_action['"s3:ListBucket"']["Resource"])
+    listings = [s for s in statements if s["Action"] == "s3:ListBucket"]
+    assert any("team-output" in json.dumps(s["Resource"]) and "Condition" not in s for s in listings)
+    # The dataset's bucket is listed only at the object and its folder (the user guide grants the list).
+    [data_listing] = [s for s in listings if "team-data" in json.dumps(s["Resource"])]
+    assert data_listing["Condition"] == {"StringEquals": {"s3:prefix": ["datasets/train.jsonl", "datasets/"]}}
     # The EstateKey is granted in its key policy, through Bedrock only, as grant_custom_model_key does.
     [key_resource] = Template.from_stack(stack).find_resources("AWS::KMS::Key").values()
     [via_bedrock] = [
@@ -166,7 +170,7 @@ def test_an_imported_role_is_refused_naming_each_missing_grant(tmp_path):
         job(stack, logging, imported, key)
     message = str(caught.value)
     assert message.startswith("Team/Job: role: Team/Imported is imported, so the job cannot grant it what it needs:")
-    assert "read s3://team-data/datasets/train.jsonl (s3:GetObject)" in message
+    assert "read s3://team-data/datasets/train.jsonl (s3:GetObject, and s3:ListBucket at it)" in message
     assert "write under s3://team-output/results/ (s3:ListBucket, s3:GetObject, s3:PutObject)" in message
     assert "use the custom model key Team/Key through Bedrock" in message
     assert message.endswith(

@@ -40,7 +40,14 @@ def test_job_access_grants_each_need_scoped_and_none_for_an_on_demand_teacher():
     JobAccess(s, "JobAccess", JobAccessProps(role=role, statements=statements, description="jobs"))
     [policy] = assertions.Template.from_stack(s).find_resources("AWS::IAM::ManagedPolicy").values()
     granted = {(str(st["Action"]), str(st["Resource"])) for st in policy["Properties"]["PolicyDocument"]["Statement"]}
-    assert len(granted) == 4
+    assert len(granted) == 5
+    # The dataset's bucket is listed only at the object (at the bucket's root: no folder).
+    [listing] = [
+        st
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+        if st["Action"] == "s3:ListBucket" and "data-bucket" in str(st["Resource"])
+    ]
+    assert listing["Condition"] == {"StringEquals": {"s3:prefix": ["train.jsonl"]}}
     assert any("kms:Decrypt" in action and "abcd" in resource for action, resource in granted)
     invoke = next(resource for action, resource in granted if "InvokeModel" in action)
     assert "inference-profile/us.amazon.nova-premier-v1:0" in invoke

@@ -1102,20 +1102,7 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 
-_S3URI_BUCKET_LISTED = "s3:ListBucket on arn:aws:s3:::shared-datasets as recorded"
-_S3URI_NOT_LISTED = (
-    "issue 19, section 3: a job whose dataset is an s3Uri gets s3:GetObject on the object for its service role but "
-    "no s3:ListBucket on the object's bucket, which the user guide's service role grants"
-)
-KNOWN_GAPS: dict[str, dict[str, str]] = {
-    "test_customization_job_lifecycle.py::test_a_job_of_each_stage_trains_stops_retrains_and_is_removed[permissions-lab]": {
-        _S3URI_BUCKET_LISTED: _S3URI_NOT_LISTED
-    },
-    # The lab's served job trains on an s3Uri dataset.
-    "test_serving_lifecycle.py::test_on_demand_serving_waits_for_training_swaps_retags_and_leaves_nothing[permissions-lab]": {
-        _S3URI_BUCKET_LISTED: _S3URI_NOT_LISTED
-    },
-}
+KNOWN_GAPS: dict[str, dict[str, str]] = {}
 """Scenario -> {problem text (a substring): why it stands}: gaps in the product's grants, reported and
 not yet fixed. Like xfail(strict=True): a gap that no longer shows fails the proof until it is
 removed from here."""

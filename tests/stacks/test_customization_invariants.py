@@ -129,6 +129,10 @@ def test_s3_dataset_is_preflighted_and_readable_by_the_role(rich):
     assert "arn:aws:s3:::shared-datasets/nova/train.jsonl" in text
     decrypt = [s for s in statements if s["Action"] == "kms:Decrypt"]
     assert decrypt[0]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+    # The user guide's policies also list the data bucket: here only at the object and its folder.
+    [listing] = [s for s in statements if s["Action"] == "s3:ListBucket"]
+    assert listing["Resource"] == "arn:aws:s3:::shared-datasets"
+    assert listing["Condition"] == {"StringEquals": {"s3:prefix": ["nova/train.jsonl", "nova/"]}}
 
 
 def test_inference_profile_teacher_is_invocable_by_the_role_in_its_regions(rich):

@@ -448,10 +448,16 @@ def _check_dataset_files(spec: EstateSpec, base_dir: Path) -> list[LocatedProble
             continue
         loc = ("datasets", name, "path")
         file = base_dir / dataset.path
+        if file.is_dir():
+            problems.append(LocatedProblem(loc, f"{dataset.path} is a folder; name the JSONL file in it"))
+            continue
         if not file.is_file():
-            problems.append(
-                LocatedProblem(loc, f"file not found: {dataset.path} (paths are relative to the spec file)")
+            where = (
+                "~ is not expanded: paths are relative to the spec file"
+                if dataset.path.startswith("~")
+                else "paths are relative to the spec file"
             )
+            problems.append(LocatedProblem(loc, f"file not found: {dataset.path} ({where})"))
             continue
         if file.stat().st_size > MAX_COPY_BYTES:
             problems.append(

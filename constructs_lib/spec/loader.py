@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import LocatedProblem, SpecError, SpecIssue, _clean_message
 from .model import EstateSpec
-from .types import Yaml11Boolean, YamlInt, quotes_hint
+from .types import Yaml11Boolean, Yaml11Number, YamlInt, quotes_hint, yaml_number_problem
 
 Loc = tuple[str | int, ...]
 
@@ -40,10 +40,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int | Yaml11Number:
         value = super().construct_yaml_int(node)
-        # Keep the text when it is not the number's decimal form (octal, underscores, sign, hex).
-        return YamlInt(value, node.value) if node.value != str(value) else value
+        text = node.value
+        if _YAML12_DECIMAL.fullmatch(text) and int(text) != value:  # 030: octal 24 to YAML 1.1, 30 to YAML 1.2
+            return Yaml11Number(text, value, int(text))
+        if not (_YAML12_DECIMAL.fullmatch(text) or _YAML12_HEX.fullmatch(text)):  # 1_000, 1:30, 0b11, -0x1f
+            return Yaml11Number(text, value, None)
+        # Keep the text when it is not the number's decimal form (a sign, hex).
+        return YamlInt(value, text) if text != str(value) else value
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float | Yaml11Number:
+        value = super().construct_yaml_float(node)
+        return value if _YAML12_FLOAT.fullmatch(node.value) else Yaml11Number(node.value, value, None)
 
     def construct_yaml_bool(self, node: yaml.ScalarNode) -> bool | Yaml11Boolean:
         # YAML 1.2's booleans are true and false only; on, yes and the like are YAML 1.1's.
@@ -51,11 +60,30 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             return node.value.lower() == "true"
         return Yaml11Boolean(node.value)
 
-    def construct_yaml_str(self, node: yaml.ScalarNode) -> str | Yaml11Boolean:
+    def construct_yaml_str(self, node: yaml.ScalarNode) -> str | Yaml11Boolean | int | float:
         value = super().construct_yaml_str(node)
-        # PyYAML reads a plain y or n as text, but YAML 1.1 defines them as booleans too.
-        # A plain scalar has no style (PyYAML's parser: None, libyaml's: "").
-        return Yaml11Boolean(value) if not node.style and value in _YAML_1_1_LETTERS else value
+        if node.style:  # quoted or a block: text to every reader (a plain scalar has no style: None or "")
+            return value
+        if value in _YAML_1_1_LETTERS:  # PyYAML reads a plain y or n as text; YAML 1.1 defines them as booleans
+            return Yaml11Boolean(value)
+        # Numbers YAML 1.2 reads and PyYAML leaves as text: 1e-5 (YAML 1.1's floats need a dot), 0o17,
+        # 012345678901 (no YAML 1.1 number): read as editors read them.
+        if _YAML12_DECIMAL.fullmatch(value):
+            return YamlInt(int(value), value)
+        if _YAML12_OCTAL.fullmatch(value):
+            return YamlInt(int(value[2:], 8), value)
+        if _YAML12_FLOAT.fullmatch(value):
+            return float(value)
+        return value
+
+
+# YAML 1.2's core schema numbers (YAML 1.2.2, 10.3.2 "Tag Resolution", https://yaml.org/spec/1.2.2/,
+# read 2026-12-07); YAML 1.1's ints also take underscores, 0b, octal by a leading 0 and base 60
+# (https://yaml.org/type/int.html), its floats underscores and base 60 and need a dot.
+_YAML12_DECIMAL = re.compile(r"[-+]?[0-9]+")
+_YAML12_OCTAL = re.compile(r"0o[0-7]+")
+_YAML12_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_YAML12_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 
 
 # YAML 1.1's boolean forms PyYAML leaves as text ("Boolean Language-Independent Type for YAML 1.1",
@@ -63,6 +91,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 _YAML_1_1_LETTERS = frozenset({"y", "Y", "n", "N"})
 
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_yaml_int)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _UniqueKeyLoader.construct_yaml_float)
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:bool", _UniqueKeyLoader.construct_yaml_bool)
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:str", _UniqueKeyLoader.construct_yaml_str)
 
@@ -194,7 +223,13 @@ def parse_spec(
                 issue
                 for problem in pruned.cross_check(base_dir, fetched_prices)
                 if not any(
-                    repr(name) in problem.detail or name.isdigit() and name in problem.detail for name in removed
+                    # A reference to an entry set aside (its name refused, say 'Summarizer' for 'summarizer')
+                    # follows from that entry's own problem.
+                    repr(name) in problem.detail
+                    or repr(name.lower()) in problem.detail
+                    or name.isdigit()
+                    and name in problem.detail
+                    for name in removed
                 )
                 and not _priced_by(pruned, problem, unpriced)
                 for issue in _stage_issues(problem, lines)
@@ -413,7 +448,17 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
     ctx = error.get("ctx") or {}
     if loc and loc[-1] == "[key]":  # a mapping key failed (e.g. a stage name)
         loc = loc[:-1]
-        message = _yaml_1_1_text(given) if isinstance(given, Yaml11Boolean) else _clean_message(error)
+        if isinstance(given, Yaml11Boolean):
+            message = _yaml_1_1_text(given)
+        elif kind == "literal_error":  # a key of a fixed set (a price's term)
+            from .suggest import closest
+
+            allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+            near = closest(str(given), allowed, 1)
+            hint = f"; did you mean {near[0]!r}?" if near else ";"
+            message = f"is not one of the keys allowed here{hint} Allowed: {', '.join(allowed)}"
+        else:
+            message = _clean_message(error)
         return SpecIssue(_dotted(loc), message, _line_for(loc, lines))
     if isinstance(given, Yaml11Boolean) and kind in ("bool_type", "bool_parsing"):
         message = (
@@ -423,6 +468,9 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
         return SpecIssue(_dotted(loc), message, _line_for(loc, lines))
     if isinstance(given, Yaml11Boolean) and kind == "string_type":
         return SpecIssue(_dotted(loc), _yaml_1_1_text(given), _line_for(loc, lines))
+    if isinstance(given, Yaml11Number) and kind != "value_error":  # a validator's own message stands
+        message = yaml_number_problem(given, text_goes_here=kind == "string_type")
+        return SpecIssue(_dotted(loc), message, _line_for(loc, lines))
 
     if kind == "extra_forbidden" or (kind == "invalid_key" and isinstance(given, Yaml11Boolean)):
         # No field of the spec is named y, n, on, off, yes or no: such a key is unknown, read either way.
@@ -444,6 +492,12 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
         if isinstance(given, bool | int | float):
             # YAML reads yes/no/on/off and bare numbers as booleans and numbers, not text.
             message += "; put it in quotes to keep it as text"
+    elif kind == "dict_type" and isinstance(given, list) and given and isinstance(given[0], dict) and given[0]:
+        # "- dev:" where "dev:" goes: a list of one-key mappings written for a mapping.
+        first = next(iter(given[0]))
+        message = (
+            f"must be a mapping of names to their settings, not a list: write '{first}:' without the '- ' in front"
+        )
     elif kind in ("dict_type", "model_type", "model_attributes_type"):
         message = f"must be a mapping of keys to values, got {_short(given)}"
         if (
@@ -464,6 +518,9 @@ def _issue(error: Mapping[str, Any], lines: dict[Loc, int]) -> SpecIssue:
     elif kind == "too_short" and isinstance(ctx.get("min_length"), int):
         least = ctx["min_length"]
         message = f"must hold at least {least} item{'s' if least != 1 else ''}, got {_short(given)}"
+    elif kind == "string_too_short":
+        least = ctx.get("min_length")
+        message = "must not be empty" if least == 1 else f"must be at least {least} characters"
     elif kind == "string_too_long":
         message = f"must be at most {ctx.get('max_length')} characters"
     elif kind == "string_pattern_mismatch":

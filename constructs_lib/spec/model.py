@@ -443,8 +443,21 @@ class Pipeline(SpecModel):
 
 class Notifications(SpecModel):
     emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(
-        default_factory=list, description="Addresses subscribed to job state changes (each must confirm by email)."
+        default_factory=list,
+        description="Addresses subscribed to job state changes (each must confirm by email).",
+        json_schema_extra={"uniqueItems": True},
     )
+
+    @field_validator("emails")
+    @classmethod
+    def _each_once(cls, emails: list[str]) -> list[str]:
+        for index, email in enumerate(emails):
+            if email in emails[:index]:
+                raise ValueError(
+                    f"{email!r} is listed twice ([{emails.index(email)}] and [{index}]); each address is subscribed "
+                    "once: remove one"
+                )
+        return emails
 
 
 class _StageOverrides(SpecModel):

@@ -56,6 +56,6 @@ def region_problem(name: str) -> str | None:
     The spec's region fields and the commands' --region options say it the same way."""
     if is_region(name):
         return None
-    close = closest_regions(name)
+    close = [name.lower()] if is_region(name.lower()) else closest_regions(name)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return f"{name!r} is not an AWS region{hint}"

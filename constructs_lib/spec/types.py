@@ -83,7 +83,52 @@ class Yaml11Boolean:
         return (Yaml11Boolean, (self.text,))
 
 
+class Yaml11Number:
+    """A plain number YAML 1.1 reads otherwise than YAML 1.2 (``030`` is octal 24 to YAML 1.1 and
+    30 to YAML 1.2; ``1_000`` and ``1:30`` are numbers to YAML 1.1 only). The loader keeps it as
+    this, which no field accepts, and the message says how to write the number meant."""
+
+    __slots__ = ("text", "yaml11", "yaml12")
+
+    def __init__(self, text: str, yaml11: int | float, yaml12: int | float | None):
+        self.text, self.yaml11, self.yaml12 = text, yaml11, yaml12
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Yaml11Number) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash((Yaml11Number, self.text))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Yaml11Number, (self.text, self.yaml11, self.yaml12))
+
+
+_EDITORS = "which editors checking the spec against estate.schema.json read"
+
+
+def yaml_number_problem(number: Yaml11Number, *, text_goes_here: bool = False) -> str:
+    """What a YAML-1.1-only number means to each reader, and how to write it."""
+    body = number.text.lstrip("+-")
+    why = " (octal)" if body.startswith("0") and body[1:2].isdigit() else " (base 60)" if ":" in body else ""
+    if number.yaml12 is None:
+        said = f"{number.text} is the number {number.yaml11} to YAML 1.1{why} but text to YAML 1.2"
+        fix = f"write {number.yaml11}"
+    else:
+        said = f"{number.text} is {number.yaml11} to YAML 1.1{why} but {number.yaml12} to YAML 1.2"
+        fix = "write the number without the leading zero"
+    if text_goes_here:
+        return f"{said}; put it in quotes ('{number.text}') to keep it as text"
+    return f"{said}, {_EDITORS}: {fix}"
+
+
 def _check_account(value: Any) -> str:
+    if isinstance(value, Yaml11Number):  # 044444444444: quote the digits as written, as for any number
+        value = YamlInt(int(value.yaml11), value.text)
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(f"must be a 12-digit AWS account id in quotes, got {value!r}")
     if isinstance(value, int):
@@ -159,6 +204,14 @@ def _check_tags(value: dict[str, str]) -> dict[str, str]:
             raise ValueError(f"tag key {key!r} holds {refused}, which AWS refuses in tags; use {TAG_CHARACTERS}")
         if len(tag_value) > 256:
             raise ValueError(f"tag {key!r}: value must be at most 256 characters")
+        if not tag_value:
+            # Estate and stage tags reach every resource; AWS::StepFunctions::StateMachine and
+            # AWS::CloudWatch::Alarm tag values take 1-256 characters (CloudFormation template
+            # reference, TagsEntry / Tag, read 2026-12-07), and every stage has a provider state machine.
+            raise ValueError(
+                f"tag {key!r}: the value is empty, which Step Functions state machines and CloudWatch alarms (both in "
+                "every stage) refuse; give it a value or remove the tag"
+            )
         if not _TAG_RE.match(tag_value):
             refused = _refused_tag_characters(tag_value)
             raise ValueError(
@@ -210,7 +263,7 @@ Tags = Annotated[
     WithJsonSchema(
         {
             "type": "object",
-            "additionalProperties": {"type": "string", "maxLength": 256, "pattern": _TAG_RE.pattern},
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": _TAG_RE.pattern},
             "propertyNames": {
                 "minLength": 1,
                 "maxLength": 128,
@@ -299,6 +352,8 @@ def quotes_hint(value: Any) -> str:
 
 
 def _number(value: Any) -> Any:
+    if isinstance(value, Yaml11Number):
+        raise ValueError(yaml_number_problem(value))
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"must be a number, got {value!r}{quotes_hint(value)}")
     return value

@@ -314,3 +314,26 @@ def test_vpc_ids_of_a_length_ec2_never_assigns_are_refused(workdir, vpc, expecte
     assert expected in message
     long_ids = "{subnetIds: [subnet-0123456789abcdef0], securityGroupIds: [sg-0a1b2c3d]}"
     assert parse_spec(HEAD + HAIKU + f"        vpc: {long_ids}\n", base_dir=workdir)
+
+
+def test_a_dataset_path_that_is_a_folder_says_so(workdir):
+    (workdir / "data").mkdir()
+    [message] = problems(HEAD.replace("path: val.jsonl", "path: data") + HAIKU, workdir)
+    assert message.endswith("datasets.val.path: data is a folder; name the JSONL file in it"), message
+
+
+def test_a_home_relative_dataset_path_says_paths_start_at_the_spec(workdir):
+    [message] = problems(HEAD.replace("path: val.jsonl", "path: ~/val.jsonl") + HAIKU, workdir)
+    assert message.endswith(
+        "datasets.val.path: file not found: ~/val.jsonl (~ is not expanded: paths are relative to the spec file)"
+    ), message
+
+
+def test_a_job_refused_for_its_name_is_not_also_missing_from_its_serving_entry(workdir):
+    text = (
+        HEAD
+        + HAIKU.replace("      summarizer:", "      Summarizer:")
+        + ("    serving:\n      summarizer:\n        model: {job: summarizer}\n        provisioned: {modelUnits: 1}\n")
+    )
+    messages = problems(text, workdir)
+    assert len(messages) == 1 and "stages.dev.jobs.Summarizer: name 'Summarizer' must be" in messages[0], messages

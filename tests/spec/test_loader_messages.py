@@ -90,3 +90,68 @@ def test_a_served_model_given_by_bare_name_says_how_to_name_its_job(tmp_path):
         "estate.yaml:8: stages.dev.serving.ticketer.model: must be a mapping of keys to values, got 'ticketer'; "
         "write {job: ticketer} for a job of this stage, {promotion: ticketer} for a promoted one, or {arn: ...}"
     ]
+
+
+# -- numbers YAML 1.1 and YAML 1.2 read differently (the loader reads YAML 1.2, as editors do) ---------
+MINIMAL = "name: acme\nstages:\n  dev:\n    account: '111111111111'\n    region: us-east-1\n"
+JOB = (
+    "datasets:\n  train: {s3Uri: 's3://shared-data/train.jsonl'}\n" + MINIMAL + "    jobs:\n      summarizer:\n"
+    "        type: FINE_TUNING\n        baseModel: amazon.nova-lite-v1:0:300k\n        trainingData: {dataset: train}\n"
+)
+
+
+@pytest.mark.parametrize("written", ["1e-5", "1E-5", "1.0e-5"])
+def test_an_exponent_without_a_dot_is_the_number_yaml_1_2_reads(tmp_path, written):
+    spec = parse_spec(JOB + f"        hyperparameters: {{learningRate: {written}}}\n", base_dir=tmp_path)
+    assert spec.stages["dev"].jobs["summarizer"].hyperparameters == {"learningRate": 0.00001}
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        (
+            "030",
+            "030 is 24 to YAML 1.1 (octal) but 30 to YAML 1.2, which editors checking the spec against "
+            "estate.schema.json read: write the number without the leading zero",
+        ),
+        (
+            "1_000",
+            "1_000 is the number 1000 to YAML 1.1 but text to YAML 1.2, which editors checking the spec against "
+            "estate.schema.json read: write 1000",
+        ),
+        (
+            "1:30",
+            "1:30 is the number 90 to YAML 1.1 (base 60) but text to YAML 1.2, which editors checking the spec "
+            "against estate.schema.json read: write 90",
+        ),
+    ],
+    ids=["leading-zero", "underscores", "base-60"],
+)
+def test_a_number_yaml_1_1_reads_otherwise_than_yaml_1_2_is_refused_with_how_to_write_it(tmp_path, written, message):
+    assert problems(MINIMAL + f"    retention: {{noncurrentVersionDays: {written}}}\n", tmp_path) == [
+        f"estate.yaml:6: stages.dev.retention.noncurrentVersionDays: {message}"
+    ]
+
+
+def test_such_a_number_where_text_goes_is_told_to_be_quoted(tmp_path):
+    assert problems(MINIMAL + "tags:\n  cost-center: 1_000\n", tmp_path) == [
+        "estate.yaml:7: tags.cost-center: 1_000 is the number 1000 to YAML 1.1 but text to YAML 1.2; put it in "
+        "quotes ('1_000') to keep it as text"
+    ]
+
+
+def test_stages_written_as_a_list_say_to_write_a_mapping(tmp_path):
+    text = "name: acme\nstages:\n  - dev:\n    account: '111111111111'\n    region: us-east-1\n"
+    assert problems(text, tmp_path) == [
+        "estate.yaml:2: stages: must be a mapping of names to their settings, not a list: write "
+        "'dev:' without the '- ' in front"
+    ]
+
+
+def test_an_empty_text_is_said_in_words(tmp_path):
+    text = (
+        "name: acme\npipeline: {account: '333333333333', region: us-west-2, connectionArn: "
+        "'arn:aws:codeconnections:us-west-2:333333333333:connection/00000000-0000-0000-0000-000000000000', "
+        "repository: acme/estate, branch: ''}\n" + MINIMAL.split("\n", 1)[1]
+    )
+    assert problems(text, tmp_path) == ["estate.yaml:2: pipeline.branch: must not be empty"]

@@ -59,9 +59,22 @@ _Yaml12Reader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Yaml12Reader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+    ]
+    for first, resolvers in _Yaml12Reader.yaml_implicit_resolvers.items()
+}
 _Yaml12Reader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+_Yaml12Reader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+_Yaml12Reader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$"),
+    list("-+.0123456789"),
+)
+_Yaml12Reader.add_constructor("tag:yaml.org,2002:float", lambda loader, node: float(node.value))
 
 
 @pytest.mark.parametrize(
@@ -114,3 +127,27 @@ def test_the_schema_refuses_the_tags_the_loader_refuses(path, value):
     assert list(Draft202012Validator(json_schema()).iter_errors(doc)) != []
     with pytest.raises(SpecError, match="which AWS refuses in tags"):
         parse_spec(yaml.safe_dump(doc, allow_unicode=True), base_dir=DEFAULT_FIXTURE.parent)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    retention: {noncurrentVersionDays: 30}\n",
+        "    retention: {noncurrentVersionDays: 1_000}\n",
+        "    retention: {noncurrentVersionDays: '1:30'}\n",
+        "    retention: {noncurrentVersionDays: 1:30}\n",
+        "    retention: {noncurrentVersionDays: 30.0}\n",
+        "tags: {cost-center: 1e3}\n",
+    ],
+)
+def test_where_a_number_goes_the_loader_and_the_schema_accept_the_same_numbers(line):
+    """Numbers as YAML 1.2 reads them (1e-5 is a number, 1_000 and 1:30 are text). One case is
+    refused by the loader only: 030, octal to YAML 1.1 and 30 to YAML 1.2, asks which was meant."""
+    text = "name: acme\nstages:\n  dev:\n    account: '111111111111'\n    region: us-east-1\n" + line
+    editor = list(Draft202012Validator(json_schema()).iter_errors(yaml.load(text, Loader=_Yaml12Reader)))
+    try:
+        parse_spec(text)
+        loader_accepts = True
+    except SpecError:
+        loader_accepts = False
+    assert loader_accepts == (editor == []), (line, [e.message for e in editor])

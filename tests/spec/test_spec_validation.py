@@ -243,3 +243,32 @@ def test_true_and_false_and_quoted_words_mean_what_they_say():
     assert spec.tags == {"approved": "y"}
     [message] = problems(MINIMAL + '    protected: "yes"\n')
     assert message.endswith("stages.dev.protected: must be true or false, got 'yes'")
+
+
+def test_an_empty_tag_value_is_refused_since_state_machines_and_alarms_refuse_it():
+    [message] = problems(MINIMAL + 'tags:\n  team: ""\n')
+    assert message.endswith(
+        "tags: tag 'team': the value is empty, which Step Functions state machines and CloudWatch alarms (both in "
+        "every stage) refuse; give it a value or remove the tag"
+    ), message
+
+
+def test_a_region_in_capitals_is_suggested_in_lowercase():
+    [message] = problems(MINIMAL.replace("us-west-2", "US-WEST-2"))
+    assert message.endswith("stages.dev.region: 'US-WEST-2' is not an AWS region; did you mean 'us-west-2'?")
+
+
+def test_an_email_listed_twice_is_refused():
+    [message] = problems(MINIMAL + "notifications:\n  emails: [ml@example.com, lead@example.com, ml@example.com]\n")
+    assert message.endswith(
+        "notifications.emails: 'ml@example.com' is listed twice ([0] and [2]); each address is subscribed once: "
+        "remove one"
+    ), message
+
+
+def test_a_price_under_a_misspelt_term_names_the_terms():
+    [message] = problems(MINIMAL + "prices:\n  amazon.nova-lite-v1:0:300k: {onemonth: 3}\n")
+    assert message.endswith(
+        'prices["amazon.nova-lite-v1:0:300k"].onemonth: is not one of the keys allowed here; did you mean '
+        "'OneMonth'? Allowed: none, OneMonth, SixMonths"
+    ), message

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+from pydantic import ValidationError
 
-from estate_runtime.catalog import foundation_model_of, load_catalog
+from estate_runtime.catalog import CUSTOMIZATION_TYPES, foundation_model_of, load_catalog
 from estate_runtime.kinds import JobNameParts
 from estate_runtime.kinds.customization_job import (
     KIND,
@@ -26,6 +27,8 @@ from ..machinery.references import StackEnvironment, environment_of, key_arn, ro
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
 from ..spec.job_request import api_number
+from ..spec.model import VpcConfig
+from ..spec.types import Removal, tag_problem, tag_value_problem
 from .estate_dataset import content_identity
 from .job_role_access import grant_role_access
 
@@ -46,7 +49,7 @@ class CustomizationJobProps:
     """The customization service role Bedrock assumes (see ``CustomizationServiceRole``)."""
 
     base_model: str
-    customization_type: str
+    customization_type: Literal[CUSTOMIZATION_TYPES]  # type: ignore[valid-type]  # the runtime's one table of types
     """One of ``estate_runtime.catalog.CUSTOMIZATION_TYPES`` (FINE_TUNING, DISTILLATION, ...)."""
 
     training_data_config: dict[str, Any]
@@ -82,7 +85,7 @@ class CustomizationJobProps:
 
     job_tags: dict[str, str] = field(default_factory=dict)
     model_tags: dict[str, str] = field(default_factory=dict)
-    removal: str = "retain"
+    removal: Removal = "retain"
     """Deleting the resource keeps the trained model (retain, default) or deletes it (destroy)."""
 
     preflight: list[PreflightCheck] = field(default_factory=list)
@@ -117,6 +120,7 @@ class CustomizationJob(Construct):
         self.props = props
         stack = Stack.of(self)
         environment = environment_of(stack)
+        refuse(self, _shape_problems(props))
         if props.catalog_checks:
             refuse(self, _catalog_problems(environment, props))
         self.names: JobNames = props.names or _derive_names(self, stack, props)
@@ -215,6 +219,40 @@ def _catalog_problems(environment: StackEnvironment, props: CustomizationJobProp
             switch_off="catalog_checks=False",
         )
     ]
+
+
+def _shape_problems(props: CustomizationJobProps) -> list[tuple[str, str]]:
+    """Props the API would refuse at deploy, whatever the catalog says: the owner and tags as tags,
+    a teacher or grader on another type of job, the VPC's ids, the teacher's answer length."""
+    problems: list[tuple[str, str]] = []
+    if not props.owner:
+        problems.append(("owner", "must not be empty; it is the bedrock-estate tag's value, one per estate stage"))
+    elif (problem := tag_value_problem(props.owner)) is not None:
+        problems.append(("owner", problem))
+    for prop, tags in (("job_tags", props.job_tags), ("model_tags", props.model_tags)):
+        problems += [(prop, p) for key, value in tags.items() if (p := tag_problem(key, value)) is not None]
+    distillation = props.customization_type == "DISTILLATION"
+    if props.teacher is not None and not distillation:
+        problems.append(("teacher", "applies to customization_type='DISTILLATION' only; remove it"))
+    if props.teacher is None and distillation and not props.catalog_checks:  # the catalog's message names the teachers
+        problems.append(("teacher", "a DISTILLATION job needs a teacher model or inference profile id"))
+    if distillation and props.max_response_length < 1:
+        problems.append(("max_response_length", f"must be at least 1, got {props.max_response_length}"))
+    rft = props.customization_type == "REINFORCEMENT_FINE_TUNING"
+    if props.rft_config is not None and not rft:
+        problems.append(("rft_config", "applies to customization_type='REINFORCEMENT_FINE_TUNING' only; remove it"))
+    if props.vpc_config is not None:
+        try:
+            VpcConfig.model_validate(props.vpc_config, by_alias=True, by_name=False)
+        except ValidationError:
+            problems.append(
+                (
+                    "vpc_config",
+                    "must be {'subnetIds': [...], 'securityGroupIds': [...]}, lists of ids such as "
+                    "subnet-0123456789abcdef0 and sg-0123456789abcdef0 (1-16 subnets, 1-5 security groups)",
+                )
+            )
+    return problems
 
 
 # The catalog names a job's fields as the spec spells them; the props spell a few otherwise.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aws_cdk import Stack
 from aws_cdk import aws_s3 as s3
@@ -34,7 +34,7 @@ class EstateDatasetProps:
     prefix: str = "datasets/"
     """Key prefix the service role may read. Default ``datasets/``."""
 
-    removal: str = "retain"
+    removal: Literal["retain", "destroy"] = "retain"
     """Deleting the resource keeps the object (retain, default) or deletes it (destroy)."""
 
 

@@ -11,6 +11,7 @@ foundation and ``JobAccess`` grant them).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -163,6 +164,12 @@ def _bucket_key_allowed(role: CustomizationServiceRole, bucket: s3.IBucket, acti
     return key is None or role.allows(actions, key.key_arn, bucket_key_condition(role))
 
 
+# General purpose bucket names: 3-63 characters of lowercase letters, digits, dots and hyphens,
+# beginning and ending with a letter or digit (Amazon S3 user guide, "General purpose bucket naming
+# rules", read 2026-12-07); the CDK refuses others with a JavaScript error.
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
 class _AppConstructs:
     """Finds what an S3 URI names: ``s3://bucket/key`` as written, a bucket of this app by its name
     token, or an ``EstateDataset`` of this app by its ``s3_uri``. The app's constructs are listed
@@ -197,7 +204,28 @@ class _AppConstructs:
             )
             raise EstateConstructError(self._job.node.path, [(prop, problem)])
         bucket_name, _, key = uri.removeprefix("s3://").partition("/")
+        if not key and prop != "output_s3_uri":  # the output's own message says where it writes
+            raise EstateConstructError(
+                self._job.node.path,
+                [
+                    (
+                        prop,
+                        f"{uri!r} names a whole bucket; name the JSONL object (s3://bucket/key) or a prefix ending in /",
+                    )
+                ],
+            )
         if not Token.is_unresolved(bucket_name):
+            if not _BUCKET_NAME.fullmatch(bucket_name):
+                raise EstateConstructError(
+                    self._job.node.path,
+                    [
+                        (
+                            prop,
+                            f"{bucket_name!r} is not an S3 bucket name (3-63 lowercase letters, digits, dots and "
+                            "hyphens, starting and ending with a letter or digit)",
+                        )
+                    ],
+                )
             return S3Location(self._imported_bucket(bucket_name), key, uri)
         found = next((c for c in self._constructs() if isinstance(c, s3.Bucket) and c.bucket_name == bucket_name), None)
         if found is not None:

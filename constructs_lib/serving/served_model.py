@@ -30,6 +30,8 @@ from ..customization.customization_job import CustomizationJob
 from ..machinery.references import StackEnvironment, environment_of, key_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
+from ..spec.model import CUSTOM_MODEL_ARN_RE
+from ..spec.types import tag_problem
 
 # Converse and ConverseStream are authorized as these two actions.
 INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
@@ -266,6 +268,24 @@ def _prop_problems(props: ServedModelProps) -> list[tuple[str, str]]:
                 "models carrying its own owner tag, so the job's model could not be served; give both the same owner",
             )
         )
+    if props.model_arn is not None and not Token.is_unresolved(props.model_arn):
+        if not CUSTOM_MODEL_ARN_RE.match(props.model_arn):
+            problems.append(
+                (
+                    "model_arn",
+                    f"{props.model_arn!r} is not a custom model ARN (arn:aws:bedrock:<region>:<account>:custom-model/...)",
+                )
+            )
+    job_key = props.job.props.custom_model_key if isinstance(props.job, CustomizationJob) else None
+    if job_key is not None and key_arn(job_key) != key_arn(props.custom_model_key):
+        problems.append(
+            (
+                "custom_model_key",
+                f"{props.custom_model_key.node.path} is not the key {props.job.node.path} encrypts its model with "  # type: ignore[union-attr]
+                f"({job_key.node.path}); pass that one, or Bedrock cannot decrypt the model to serve it",
+            )
+        )
+    problems += [("tags", p) for key, value in props.tags.items() if (p := tag_problem(key, value)) is not None]
     if props.kind == "on-demand":
         given = {
             "model_units": props.model_units is not None,

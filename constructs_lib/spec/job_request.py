@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from . import EstateSpec
     from .rft import RftConfig
+    from .types import Removal
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class JobRequest:
     vpc: dict[str, list[str]] | None
     tags: dict[str, str]
     """The job's own tags (the stack adds the stage's and the estate's)."""
-    removal: str
+    removal: Removal
     catalog_checks: bool
     rft: RftRequest | None = None
     """Reinforcement fine-tuning jobs only."""

@@ -317,7 +317,7 @@ class Import(SpecModel):
     )
 
 
-_CUSTOM_MODEL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:bedrock:[a-z0-9\-]+:\d{12}:custom-model/.+")
+CUSTOM_MODEL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:bedrock:[a-z0-9\-]+:\d{12}:custom-model/.+")
 
 
 class ServedModel(SpecModel):
@@ -328,7 +328,7 @@ class ServedModel(SpecModel):
 
     job: ItemName | None = Field(None, description="Name of a job in this stage's `jobs`.")
     promotion: ItemName | None = Field(None, description="Name of an entry in this stage's `promotions`.")
-    arn: Annotated[str, WithJsonSchema({"type": "string", "pattern": _CUSTOM_MODEL_ARN_RE.pattern})] | None = Field(
+    arn: Annotated[str, WithJsonSchema({"type": "string", "pattern": CUSTOM_MODEL_ARN_RE.pattern})] | None = Field(
         None, description="ARN of an existing custom model in this account and region."
     )
 
@@ -338,7 +338,7 @@ class ServedModel(SpecModel):
             raise ValueError(
                 "give exactly one of job (a job of this stage), promotion (a model promoted into this stage) or arn (an existing custom model)"
             )
-        if self.arn is not None and not _CUSTOM_MODEL_ARN_RE.match(self.arn):
+        if self.arn is not None and not CUSTOM_MODEL_ARN_RE.match(self.arn):
             raise ValueError(
                 f"{self.arn!r} is not a custom model ARN (arn:aws:bedrock:<region>:<account>:custom-model/...)"
             )

@@ -193,30 +193,42 @@ def _refused_tag_characters(text: str) -> str:
     return ", ".join(repr(c) for c in refused)
 
 
+def tag_value_problem(value: str) -> str | None:
+    """Why AWS would refuse ``value`` as a tag value (every estate tag reaches Bedrock, state machines
+    and alarms), or None."""
+    if len(value) > 256:
+        return "must be at most 256 characters"
+    if not value:
+        # Estate and stage tags reach every resource; AWS::StepFunctions::StateMachine and
+        # AWS::CloudWatch::Alarm tag values take 1-256 characters (CloudFormation template
+        # reference, TagsEntry / Tag, read 2026-12-07), and every stage has a provider state machine.
+        return (
+            "the value is empty, which Step Functions state machines and CloudWatch alarms (both in every stage) "
+            "refuse; give it a value or remove the tag"
+        )
+    if not _TAG_RE.match(value):
+        return f"{value!r} holds {_refused_tag_characters(value)}, which AWS refuses in tags; use {TAG_CHARACTERS}"
+    return None
+
+
+def tag_problem(key: str, value: str) -> str | None:
+    """Why AWS would refuse the tag ``key: value``, in the words of the spec's messages, or None."""
+    if not 1 <= len(key) <= 128:
+        return f"tag key {key!r} must be 1-128 characters"
+    if key.lower().startswith("aws:"):
+        return f"tag key {key!r} uses the reserved 'aws:' prefix"
+    if not _TAG_RE.match(key):
+        return f"tag key {key!r} holds {_refused_tag_characters(key)}, which AWS refuses in tags; use {TAG_CHARACTERS}"
+    problem = tag_value_problem(value)
+    if problem is None:
+        return None
+    return f"tag {key!r}: {problem.replace(repr(value) + ' holds', 'the value ' + repr(value) + ' holds', 1)}"
+
+
 def _check_tags(value: dict[str, str]) -> dict[str, str]:
     for key, tag_value in value.items():
-        if not 1 <= len(key) <= 128:
-            raise ValueError(f"tag key {key!r} must be 1-128 characters")
-        if key.lower().startswith("aws:"):
-            raise ValueError(f"tag key {key!r} uses the reserved 'aws:' prefix")
-        if not _TAG_RE.match(key):
-            refused = _refused_tag_characters(key)
-            raise ValueError(f"tag key {key!r} holds {refused}, which AWS refuses in tags; use {TAG_CHARACTERS}")
-        if len(tag_value) > 256:
-            raise ValueError(f"tag {key!r}: value must be at most 256 characters")
-        if not tag_value:
-            # Estate and stage tags reach every resource; AWS::StepFunctions::StateMachine and
-            # AWS::CloudWatch::Alarm tag values take 1-256 characters (CloudFormation template
-            # reference, TagsEntry / Tag, read 2026-12-07), and every stage has a provider state machine.
-            raise ValueError(
-                f"tag {key!r}: the value is empty, which Step Functions state machines and CloudWatch alarms (both in "
-                "every stage) refuse; give it a value or remove the tag"
-            )
-        if not _TAG_RE.match(tag_value):
-            refused = _refused_tag_characters(tag_value)
-            raise ValueError(
-                f"tag {key!r}: the value {tag_value!r} holds {refused}, which AWS refuses in tags; use {TAG_CHARACTERS}"
-            )
+        if (problem := tag_problem(key, tag_value)) is not None:
+            raise ValueError(problem)
     if len(value) > 40:
         # CloudFormation propagates stack tags to every resource; S3 allows 50, keep room for ours.
         raise ValueError(f"at most 40 tags are allowed, got {len(value)}")

@@ -216,3 +216,97 @@ def test_props_the_served_model_would_drop_are_refused(stack, key, logging, kind
 def test_an_on_demand_model_without_provisioned_props_is_taken(stack, key, logging):
     served = ServedModel(stack, "Served", served_props(logging, key, kind="on-demand", description="the fine-tune"))
     assert served.props.model_units is None
+
+
+# -- second new-user round: props that synthesized but AWS would refuse ---------------------------------
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"owner": "team dev!"}, "Team/Job: owner: 'team dev!' holds '!', which AWS refuses in tags"),
+        ({"owner": ""}, "Team/Job: owner: must not be empty"),
+        ({"job_tags": {"aws:team": "ml"}}, "Team/Job: job_tags: tag key 'aws:team' uses the reserved 'aws:' prefix"),
+        ({"model_tags": {"team": "ml{x}"}}, "Team/Job: model_tags: tag 'team': the value 'ml{x}' holds '{', '}'"),
+        ({"removal": "delete"}, "Team/Job: removal: must be one of 'retain', 'destroy', got 'delete' (a str)"),
+        (
+            {"customization_type": "FINETUNING", "catalog_checks": False},
+            "Team/Job: customization_type: must be one of 'FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION', "
+            "'REINFORCEMENT_FINE_TUNING', got 'FINETUNING' (a str)",
+        ),
+        (
+            {"teacher": "amazon.nova-pro-v1:0"},
+            "Team/Job: teacher: applies to customization_type='DISTILLATION' only; remove it",
+        ),
+        (
+            {"rft_config": {"graderConfig": {}}},
+            "Team/Job: rft_config: applies to customization_type='REINFORCEMENT_FINE_TUNING' only; remove it",
+        ),
+        (
+            {"vpc_config": {"subnetIds": "subnet-0a1b2c3d", "securityGroupIds": ["sg-0a1b2c3d"]}},
+            "Team/Job: vpc_config: must be {'subnetIds': [...], 'securityGroupIds': [...]}, lists of ids such as "
+            "subnet-0123456789abcdef0 and sg-0123456789abcdef0",
+        ),
+        (
+            {"vpc_config": {"subnetIds": ["subnet-xyz"], "securityGroupIds": ["sg-0a1b2c3d"]}},
+            "Team/Job: vpc_config: must be {'subnetIds': [...], 'securityGroupIds': [...]}",
+        ),
+    ],
+    ids=[
+        "owner-characters",
+        "owner-empty",
+        "job-tag-reserved",
+        "model-tag-characters",
+        "removal-typo",
+        "type-typo-without-catalog",
+        "teacher-on-fine-tuning",
+        "rft-config-on-fine-tuning",
+        "vpc-ids-not-a-list",
+        "vpc-id-malformed",
+    ],
+)
+def test_job_props_aws_would_refuse_at_deploy_are_refused(stack, key, logging, overrides, expected):
+    with pytest.raises(EstateConstructError) as caught:
+        CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key, **overrides))
+    assert str(caught.value).startswith(expected), str(caught.value)
+
+
+def test_a_distillation_job_states_a_response_length_of_at_least_one_token(stack, key, logging):
+    with pytest.raises(EstateConstructError, match=r"^Team/Job: max_response_length: must be at least 1, got 0$"):
+        CustomizationJob(
+            stack,
+            "Job",
+            job_props(
+                logging,
+                CustomizationServiceRole(stack, "Role"),
+                key,
+                base_model="amazon.nova-lite-v1:0:300k",
+                customization_type="DISTILLATION",
+                teacher="amazon.nova-pro-v1:0",
+                hyperparameters={},
+                max_response_length=0,
+            ),
+        )
+
+
+def test_a_served_model_arn_that_is_no_custom_model_arn_is_refused(stack, key, logging):
+    with pytest.raises(EstateConstructError) as caught:
+        ServedModel(stack, "Served", served_props(logging, key, kind="on-demand", job=None, model_arn="my-model"))
+    assert str(caught.value) == (
+        "Team/Served: model_arn: 'my-model' is not a custom model ARN "
+        "(arn:aws:bedrock:<region>:<account>:custom-model/...)"
+    )
+
+
+def test_a_served_models_key_must_be_the_one_its_job_encrypts_with(stack, key, logging):
+    other = EstateKey(stack, "OtherKey", EstateKeyProps(alias="team/other", description="another key"))
+    job = CustomizationJob(stack, "Job", job_props(logging, CustomizationServiceRole(stack, "Role"), key))
+    with pytest.raises(EstateConstructError) as caught:
+        ServedModel(stack, "Served", served_props(logging, other, kind="on-demand", job=job))
+    assert str(caught.value) == (
+        "Team/Served: custom_model_key: Team/OtherKey is not the key Team/Job encrypts its model with (Team/Key); "
+        "pass that one, or Bedrock cannot decrypt the model to serve it"
+    )
+
+
+def test_served_model_tags_aws_would_refuse_are_refused(stack, key, logging):
+    with pytest.raises(EstateConstructError, match=r"^Team/Served: tags: tag 'team': the value is empty"):
+        ServedModel(stack, "Served", served_props(logging, key, tags={"team": ""}))

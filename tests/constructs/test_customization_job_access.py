@@ -200,3 +200,26 @@ def test_an_output_uri_naming_a_whole_bucket_is_refused(tmp_path):
         EstateConstructError, match=r"^Team/Job: output_s3_uri: 's3://team-output/' names a whole bucket"
     ):
         job(stack, logging, CustomizationServiceRole(stack, "Role"), key, output_s3_uri="s3://team-output/")
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        (
+            "s3://team-data",
+            "Team/Job: training_data_config.s3Uri: 's3://team-data' names a whole bucket; name the JSONL object "
+            "(s3://bucket/key) or a prefix ending in /",
+        ),
+        (
+            "s3://a/train.jsonl",
+            "Team/Job: training_data_config.s3Uri: 'a' is not an S3 bucket name (3-63 lowercase letters, digits, "
+            "dots and hyphens, starting and ending with a letter or digit)",
+        ),
+    ],
+    ids=["whole-bucket", "bucket-name"],
+)
+def test_a_training_uri_the_role_cannot_be_scoped_to_is_refused_naming_the_prop(tmp_path, uri, expected):
+    _, stack, key, logging = new_stack(tmp_path)
+    with pytest.raises(EstateConstructError) as caught:
+        job(stack, logging, CustomizationServiceRole(stack, "Role"), key, training_data_config={"s3Uri": uri})
+    assert str(caught.value) == expected

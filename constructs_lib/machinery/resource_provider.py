@@ -92,7 +92,7 @@ class ProviderLogging:
     """Only for an imported ``log_key``, whose policy the provider cannot change: set it once the
     key policy lets ``logs.<region>.amazonaws.com`` use the key for log groups named
     ``<log_group_prefix>*`` (as ``EstateKey.grant_cloudwatch_logs`` writes it). Default false:
-    an imported key fails synthesis, saying so."""
+    an imported key is refused when the construct is made, saying so."""
 
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
     """Retention of the log groups. Default one year."""

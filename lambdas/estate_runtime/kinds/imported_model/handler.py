@@ -8,9 +8,10 @@ Hugging Face checkpoint), imported into Bedrock with a model import job.
 - Names derive from the import's content: the spec's digest (NameParts) and the weights' ETags.
   The same content gives the same job and model names and client token, so a retried or
   duplicated Create makes one import; a job of these names that failed is never reused (Bedrock
-  keeps its name), the next attempt gets ``-r2``, ``-r3``. New weights (a new folder, or files
-  replaced in place) give new names: a new physical id, so CloudFormation deletes the old model
-  afterwards, as its removal says.
+  keeps its name), the next attempt gets ``-r2``, ``-r3``. New weights give new names: a new
+  physical id, so CloudFormation deletes the old model afterwards, as its removal says. A new
+  folder is a new property; files replaced in place are seen at the next request CloudFormation
+  sends (it sends none while the properties stay the same).
 - The guide says an import takes several minutes: the resource completes when the model exists,
   with its ARN, architecture, Converse support and custom model units as attributes. An import
   still running after ``ImportWaitSeconds`` fails the resource, saying the next deployment adopts

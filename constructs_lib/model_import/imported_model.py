@@ -34,6 +34,7 @@ from ..compliance.nag import acknowledge_each, nag_spelling
 from ..foundation.customization_role import vpc_access_statements
 from ..machinery.references import environment_of, key_arn, role_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
+from ..machinery.validation import check_prop_types, refuse
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,12 +189,14 @@ class ImportedModel(Construct):
 
     def __init__(self, scope: Construct, id: str, props: ImportedModelProps):
         super().__init__(scope, id)
-        problem = weights_uri_problem(props.weights_s3_uri)
-        if problem:
-            raise ValueError(f"{self.node.path}: weights_s3_uri {problem}")
+        check_prop_types(self, props)
         readable = readable_name(props.name)
+        problems = []
+        if uri_problem := weights_uri_problem(props.weights_s3_uri):
+            problems.append(("weights_s3_uri", uri_problem))
         if not readable:
-            raise ValueError(f"{self.node.path}: ImportedModel name {props.name!r} needs at least one letter or digit")
+            problems.append(("name", f"{props.name!r} needs at least one letter or digit"))
+        refuse(self, problems)
         stack = Stack.of(self)
         identity = {
             "weights": props.weights_s3_uri,

@@ -4,6 +4,7 @@ role the import jobs run as, the handler's grants, and a snapshot of the stack a
 from __future__ import annotations
 
 import json
+import re
 
 import aws_cdk as cdk
 import pytest
@@ -148,8 +149,10 @@ def test_a_library_user_imports_a_model_without_the_estate():
     ],
 )
 def test_a_weights_uri_createmodelimportjob_refuses_fails_synthesis(uri, said):
+    from constructs_lib.machinery.validation import EstateConstructError
+
     stack, logging, role = _library_stack()
-    with pytest.raises(ValueError, match=said):
+    with pytest.raises(EstateConstructError, match=f"Models/Support: weights_s3_uri: .*{re.escape(said)}"):
         ImportedModel(
             stack,
             "Support",

@@ -59,8 +59,11 @@ class EstateDataset(Construct):
             "copy_object:source",
             resources=[f"arn:{stack.partition}:s3:::{asset.s3_bucket_name}/{asset.s3_object_key}"],
         )
+        # Only this dataset's own keys (<prefix><name>/...): a changed file is a new key under the
+        # same folder, and the old copy is deleted from there.
+        owned = f"{props.prefix}{props.name}/"
         writes = ["copy_object:target"] + (["delete_object"] if props.removal == "destroy" else [])
-        grants.allow_calls(*writes, resources=[props.bucket.arn_for_objects(f"{props.prefix}*")])
+        grants.allow_calls(*writes, resources=[props.bucket.arn_for_objects(f"{owned}*")])
         if props.bucket.encryption_key is not None:
             grants.allow_dependents(
                 "copy_object:target",
@@ -69,7 +72,7 @@ class EstateDataset(Construct):
                 resources=[props.bucket.encryption_key.key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
             )
-        grants.acknowledge_object_wildcard(props.bucket, props.prefix, "write datasets")
+        grants.acknowledge_object_wildcard(props.bucket, owned, "write dataset")
 
         self.resource = grants.resource(
             self,

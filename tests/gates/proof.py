@@ -958,6 +958,11 @@ def foreign(check: Check, stage: Stage) -> Iterator[tuple[str, dict[str, Any]]]:
     if len(parts) >= 6 and parts[4] == stage.account:
         parts[4] = FOREIGN_ACCOUNT
         yield "in another account", check.simulation(policies, resource=":".join(parts))
+    if check.resource.startswith("arn:aws:s3:::") and check.resource.count("/") >= 2:
+        # The same file in a sibling folder of its bucket (another dataset's, say).
+        folder, _, file = check.resource.rpartition("/")
+        sibling = f"{folder.rpartition('/')[0]}/another-folder/{file}"
+        yield "under another folder of its bucket", check.simulation(policies, resource=sibling)
     if len(parts) >= 6 and parts[2] == "kms" and parts[5].startswith("key/"):
         # Another key of the key's account and Region (its own aliases), whose key policy admits both
         # that account and the caller's: what the caller's own policies allow decides.

@@ -57,6 +57,26 @@ def test_datasets_are_copied_under_content_hashed_keys(default_estate):
     assert all(len(k.rsplit("/", 1)[1]) == len("0123456789abcdef.jsonl") for k in keys)
 
 
+def test_the_dataset_handler_writes_only_under_each_datasets_own_folder(default_estate):
+    """Not anywhere under datasets/: each dataset's copies live under datasets/<name>/."""
+    template = default_estate.stack("dev/Customization").template
+    [policy] = [
+        p
+        for k, p in resources(template, "AWS::IAM::ManagedPolicy").items()
+        if k.startswith("EstateProviderBedrockEstateDatasetPolicy")
+    ]
+    writes = [
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if "s3:PutObject" in json.dumps(s["Action"])
+    ]
+    written = sorted(
+        json.dumps(resource)
+        for statement in writes
+        for resource in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
+    )
+    assert len(written) == 2
+    assert "/datasets/summaries-train/*" in written[0] and "/datasets/summaries-validation/*" in written[1]
+
+
 def test_the_stack_reads_the_foundation_from_its_exports_not_parameters(default_estate):
     # An SSM parameter read at deploy time could be rewritten to redirect the PassRole, KMS and S3
     # grants made of it; an export is resolved by CloudFormation and cannot change while imported.

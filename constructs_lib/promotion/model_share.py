@@ -86,14 +86,23 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelShareProps) -> 
     tagged = {f"aws:RequestTag/{OWNER_TAG}": props.owner}
     create_reason = (
         "RAM authorizes creating a share before it has an ARN; conditions limit it to this account's "
-        "Bedrock custom models, the declared accounts, no external principals and the estate's owner tag."
+        "Bedrock custom models, the declared accounts, no external principals, and no owner tag but the estate's."
     )
+    # That guide does not say whether the share's tags are in each of those contexts (read
+    # 2026-12-07), so creating must not depend on them: the owner tag is required only where a
+    # context carries one (...IfExists). The tags themselves are authorized as ram:TagResource on
+    # the new share, conditioned on the owner tag (below).
     resources_context = {
-        "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel", **tagged},
+        "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel"},
+        "StringEqualsIfExists": tagged,
         "StringLike": {"ram:ResourceArn": models},
         **internal_only,
     }
-    principals_context = {"StringEquals": {"ram:Principal": accounts, **tagged}, **internal_only}
+    principals_context = {
+        "StringEquals": {"ram:Principal": accounts},
+        "StringEqualsIfExists": tagged,
+        **internal_only,
+    }
     for conditions in (resources_context, principals_context):
         grants.allow_unscoped_calls("create_resource_share", reason=create_reason, conditions=conditions)
     own_shares = {"StringLike": {"ram:ResourceShareName": f"{props.share_name_prefix}*"}}

@@ -639,23 +639,20 @@ def _ram_checks(why, role, policies, action, resource, context, rec) -> list[Che
     if "allowExternalPrincipals" in p:
         base["ram:RequestedAllowsExternalPrincipals"] = str(p["allowExternalPrincipals"]).lower()
     changes = _is_change(action)
-    checks = []
-    for arn in p.get("resourceArns", []):
-        checks.append(
-            Check(
-                why,
-                role,
-                policies,
-                action,
-                resource,
-                {**base, "ram:ResourceArn": arn, "ram:RequestedResourceType": "bedrock:CustomModel"},
-                changes=changes,
-            )
-        )
-    for principal in p.get("principals", []):
-        checks.append(
-            Check(why, role, policies, action, resource, {**base, "ram:Principal": principal}, changes=changes)
-        )
+    contexts = [
+        {**base, "ram:ResourceArn": arn, "ram:RequestedResourceType": "bedrock:CustomModel"}
+        for arn in p.get("resourceArns", [])
+    ] + [{**base, "ram:Principal": principal} for principal in p.get("principals", [])]
+    checks = [Check(why, role, policies, action, resource, context, changes=changes) for context in contexts]
+    if action == "ram:CreateResourceShare":
+        # The RAM guide does not say whether a new share's tags are in each of these contexts
+        # ("Example IAM policies for AWS RAM", read 2026-12-07): each must also be allowed without them.
+        for context in contexts:
+            untagged = {k: v for k, v in context.items() if not k.startswith("aws:RequestTag/") and k != "aws:TagKeys"}
+            if untagged != context:
+                checks.append(
+                    Check(f"{why}, in a context without the share's tags", role, policies, action, resource, untagged)
+                )
     return checks or [Check(why, role, policies, action, resource, base, changes=changes)]
 
 

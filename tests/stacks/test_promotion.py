@@ -59,15 +59,22 @@ def test_dev_shares_exactly_its_trained_model_with_prod_inside_the_organization(
     statements = handler_statements(serving, "Custom::BedrockModelShare")
     creates = [s["Condition"] for s in statements if "ram:CreateResourceShare" in s["Action"]]
     # RAM authorizes resources and principals separately: only this account's Bedrock custom
-    # models, only prod's account, never outside the organization, always with the owner tag.
+    # models, only prod's account, never outside the organization, and no owner tag but the
+    # stage's. The RAM guide does not say a share's tags are in each of those contexts, so the
+    # create does not require them there (IfExists); the tags are authorized as ram:TagResource.
     internal = {"ram:RequestedAllowsExternalPrincipals": "false"}
     tag = {"aws:RequestTag/bedrock-estate": "bedrock-estate-dev"}
     assert {
-        "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel", **tag},
+        "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel"},
+        "StringEqualsIfExists": tag,
         "StringLike": {"ram:ResourceArn": f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/*"},
         "Bool": internal,
     } in creates
-    assert {"StringEquals": {"ram:Principal": [PROD], **tag}, "Bool": internal} in creates
+    assert {"StringEquals": {"ram:Principal": [PROD]}, "StringEqualsIfExists": tag, "Bool": internal} in creates
+    [tag_on_create] = [
+        s for s in statements if s["Action"] == "ram:TagResource" and "aws:RequestTag/bedrock-estate" in str(s)
+    ]
+    assert tag_on_create["Condition"] == {"StringEquals": tag}
     assert len(creates) == 2
     others = [
         s

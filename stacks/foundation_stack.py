@@ -80,7 +80,7 @@ class FoundationRefs:
 
 
 class FoundationStack(Stack):
-    """Per stage: data and custom-model keys, four secure buckets, the customization service role,
+    """Per stage: data, custom-model and notification keys, four secure buckets, the customization service role,
     the account/region model invocation logging configuration, and the notification topic."""
 
     def __init__(
@@ -116,6 +116,19 @@ class FoundationStack(Stack):
             EstateKeyProps(
                 alias=stage.names.key_alias("custom-models"),
                 description=f"{stage.qualifier}: custom models trained by Amazon Bedrock",
+                removal_policy=removal,
+            ),
+        )
+
+        # The notification topic's own key: SNS's KMS requests for EventBridge deliveries carry no
+        # source conditions, so its key statement for events.amazonaws.com has none (see
+        # NotificationTopic), and that must not sit on the key of training data and invocation logs.
+        self.notification_key = EstateKey(
+            self,
+            "NotificationKey",
+            EstateKeyProps(
+                alias=stage.names.key_alias("notifications"),
+                description=f"{stage.qualifier}: messages of the notification topic",
                 removal_policy=removal,
             ),
         )
@@ -202,7 +215,7 @@ class FoundationStack(Stack):
             self,
             "Notifications",
             NotificationTopicProps(
-                key=self.data_key,
+                key=self.notification_key,
                 event_rule_prefix=stage.names.prefix,
                 alarm_prefix=stage.names.prefix,
                 emails=emails,

@@ -80,7 +80,7 @@ def test_plan_counts_what_the_assembly_holds(default_estate, default_spec):
     by_id = {s.stack_id: s for s in stacks}
     dev = by_id["dev/Foundation"]
     assert dev.stack_name == "bedrock-estate-dev-foundation"
-    assert dev.kinds["KMS keys"] == 2 and dev.kinds["S3 buckets"] == 4
+    assert dev.kinds["KMS keys"] == 3 and dev.kinds["S3 buckets"] == 4  # data, custom models, notifications
     assert dev.resource_count == len(default_estate.stack("dev/Foundation").template["Resources"])
 
 

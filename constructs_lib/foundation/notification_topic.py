@@ -16,7 +16,9 @@ from .estate_key import EstateKey
 @dataclass(frozen=True, kw_only=True)
 class NotificationTopicProps:
     key: EstateKey
-    """Encrypts messages at rest; EventBridge gets use of it for the allowed rules only."""
+    """Encrypts messages at rest. Give the topic a key of its own: EventBridge gets its use with no
+    source conditions (SNS's KMS requests for EventBridge deliveries carry none; the topic policy
+    limits publishing to the allowed rules), so the key should protect nothing but these messages."""
 
     event_rule_prefix: str
     """Only EventBridge rules whose names start with this may publish, e.g. ``bedrock-estate-dev-``.

@@ -90,12 +90,42 @@ def test_custom_model_key_lets_the_role_in_only_through_bedrock(stage):
 def test_keys_rotate_and_are_retained(stage):
     _, _, _, template = stage
     keys = resources(template, "AWS::KMS::Key")
-    assert len(keys) == 2
+    assert len(keys) == 3
     for key in keys.values():
         assert key["Properties"]["EnableKeyRotation"] is True
         assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
     aliases = sorted(a["Properties"]["AliasName"] for a in resources(template, "AWS::KMS::Alias").values())
-    assert aliases == [f"alias/bedrock-estate-{stage[0]}/custom-models", f"alias/bedrock-estate-{stage[0]}/data"]
+    assert aliases == [
+        f"alias/bedrock-estate-{stage[0]}/custom-models",
+        f"alias/bedrock-estate-{stage[0]}/data",
+        f"alias/bedrock-estate-{stage[0]}/notifications",
+    ]
+
+
+def _key_by_alias(template, suffix):
+    [key_id] = [
+        a["Properties"]["TargetKeyId"]["Fn::GetAtt"][0]
+        for a in resources(template, "AWS::KMS::Alias").values()
+        if a["Properties"]["AliasName"].endswith(suffix)
+    ]
+    return key_id, template.to_json()["Resources"][key_id]
+
+
+def test_the_topic_has_its_own_key_and_the_data_key_admits_no_service_without_source_conditions(stage):
+    """EventBridge's use of the topic's key carries no source conditions (SNS's requests for its
+    deliveries have none): that statement sits on a key of its own, never on the key of training
+    data, job output and invocation logs (prompts and responses)."""
+    _, _, _, template = stage
+    [topic] = resources(template, "AWS::SNS::Topic").values()
+    notification_id, notification_key = _key_by_alias(template, "/notifications")
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [notification_id, "Arn"]}
+    sids = [s.get("Sid") for s in notification_key["Properties"]["KeyPolicy"]["Statement"]]
+    assert "EventBridgeToEstateTopic" in sids and "CloudWatchAlarmsToEstateTopic" in sids
+    _, data_key = _key_by_alias(template, "/data")
+    for statement in data_key["Properties"]["KeyPolicy"]["Statement"]:
+        if "Service" in statement["Principal"]:
+            assert statement.get("Condition"), statement  # every service statement is conditioned
+        assert "events.amazonaws.com" not in json.dumps(statement["Principal"])
 
 
 def test_buckets_are_private_encrypted_versioned_logged_and_retained(stage):

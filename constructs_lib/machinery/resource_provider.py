@@ -95,7 +95,13 @@ class ProviderLogging:
     an imported key is refused when the construct is made, saying so."""
 
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
-    """Retention of the log groups. Default one year."""
+    """Retention of the log groups of the estate's handlers and of the waiter. Default one year."""
+
+    framework_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_DAY
+    """Retention of the provider framework's own log group. Default one day: the framework's
+    functions log CloudFormation's requests with their pre-signed ResponseURL (when the waiter
+    times out, and as error lines of polls that have not finished), which lets whoever reads it
+    answer for the resource while it is valid. What happened stays in the handlers' log group."""
 
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
     """What stack deletion does to the log groups. Default RETAIN."""
@@ -168,13 +174,13 @@ class EstateProvider(Construct):
         self.first_user = self.node.path  # the construct that made it (EstateProvider.of)
         self._kinds: dict[str, KindGrants] = {}
 
-        def log_group(log_id: str, suffix: str) -> logs.LogGroup:
+        def log_group(log_id: str, suffix: str, retention: logs.RetentionDays = logging.log_retention) -> logs.LogGroup:
             return logs.LogGroup(
                 self,
                 log_id,
                 log_group_name=f"{base_name}/{suffix}",
                 encryption_key=logging.log_key,
-                retention=logging.log_retention,
+                retention=retention,
                 removal_policy=logging.removal_policy,
             )
 
@@ -233,7 +239,8 @@ class EstateProvider(Construct):
         self.on_event = handler("OnEvent", "on_event", "bedrock-estate custom resources: create, update, delete")
         self.is_complete = handler("IsComplete", "is_complete", "bedrock-estate custom resources: wait until settled")
 
-        framework_logs = log_group("FrameworkLogs", "framework")
+        # The framework's own functions log CloudFormation's pre-signed ResponseURL: a short retention.
+        framework_logs = log_group("FrameworkLogs", "framework", logging.framework_log_retention)
         self.provider = cr.Provider(
             self,
             "Framework",

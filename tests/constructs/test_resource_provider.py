@@ -3,6 +3,7 @@ every cdk-nag pack."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -82,6 +83,23 @@ def test_the_waiter_is_logged_without_execution_data(tmp_path):
         "/example-dev/custom-resources/EstateProvider/handler",
         "/example-dev/custom-resources/EstateProvider/waiter",
     ]
+
+
+def test_the_frameworks_log_group_keeps_its_requests_a_day_under_the_estates_key(tmp_path):
+    """The framework's functions log CloudFormation's pre-signed ResponseURL
+    (tests/lambdas/test_real_framework.py shows it): that log group gets the estate's key and a
+    day's retention; the handlers' and the waiter's keep the logging's own."""
+    template = build(tmp_path, kinds=["Custom::Example"], resources=1)
+    groups = {
+        g["Properties"]["LogGroupName"].rsplit("/", 1)[1]: g
+        for g in template.find_resources("AWS::Logs::LogGroup").values()
+    }
+    assert groups["framework"]["Properties"]["RetentionInDays"] == 1
+    assert (
+        groups["handler"]["Properties"]["RetentionInDays"] == groups["waiter"]["Properties"]["RetentionInDays"] == 365
+    )
+    keys = {json.dumps(g["Properties"]["KmsKeyId"]) for g in groups.values()}
+    assert len(keys) == 1 and "Key" in keys.pop()  # the one key the logging names
 
 
 def test_handler_functions_wait_for_every_policy(tmp_path):

@@ -119,6 +119,7 @@ class RealFramework:
             "WAITER_STATE_MACHINE_ARN": WAITER_ARN,
         }
         self.runtime = runtime
+        self.log_path = log  # the framework's own log lines (what its Lambda functions would log)
         self._log = log.open("w")
         self.process = subprocess.Popen(
             [node, str(DRIVER), str(runtime)],

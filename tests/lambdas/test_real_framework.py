@@ -21,6 +21,7 @@ from .provider_sim import Provider
 from .real_framework import (
     CREATE_FAILED_MARKER,
     RESPONSE_LIMIT_BYTES,
+    RESPONSE_URL,
     RUNTIME_FILES,
     Deployment,
     RealFramework,
@@ -179,6 +180,16 @@ def test_an_is_complete_that_stays_false_ends_in_the_waiters_timeout(framework, 
     assert timed_out.timed_out and timed_out.polls == 3
     assert timed_out.status == "FAILED" and timed_out.reason == "Operation timed out"
     assert timed_out.physical_id == bedrock.jobs[JOB]["jobArn"]
+
+
+def test_the_frameworks_own_logs_hold_cloudformations_response_url_when_the_waiter_times_out(framework, bedrock):
+    """What docs/security.md says the framework's log group holds (hence its short retention):
+    CloudFormation's pre-signed ResponseURL, logged by the framework's own code."""
+    log = framework.log_path
+    before = log.read_text()
+    timed_out = framework.deploy(dispatcher(bedrock), job_event("Create"), max_polls=2)
+    assert timed_out.timed_out
+    assert RESPONSE_URL in log.read_text()[len(before) :]
 
 
 def test_a_failing_create_reports_a_long_preflight_report_within_the_body_limit(framework, bedrock):

@@ -2,8 +2,10 @@
 
 What a deployment cannot show by itself: that the account's invocation logging configuration is
 the estate's, that the customization service role's trust still carries its confused-deputy
-conditions, and that the declared jobs exist under their expected names. The pipeline runs this
-after each stage; people can run it too:
+conditions, and that the declared jobs exist under their expected names. The role and the bucket
+checked are the ones the stage's foundation stack outputs (what CloudFormation deployed), never the
+SSM parameters, which anyone allowed to write them could point at another role or bucket. The
+pipeline runs this after each stage; people can run it too:
 
     python -m constructs_lib.tools.verify --spec estate.yaml --stage dev [--role-arn ARN]
 
@@ -16,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from urllib.parse import unquote
 from estate_runtime.kinds.invocation_logging import DELIVERY_FLAGS
 
 from ..spec import EstateSpec, StageSettings, load_stage_or_report
+from .deployed import StackUnreadable, stack_outputs
 
 
 @dataclass(frozen=True)
@@ -37,18 +39,39 @@ class Check:
         return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"
 
 
-def parameter(ssm: Any, stage: StageSettings, name: str) -> str:
-    return ssm.get_parameter(Name=stage.names.parameter(name))["Parameter"]["Value"]
+class MissingOutput(Exception):
+    """The foundation stack does not output a value a check needs; the message says which."""
 
 
-def check_logging(bedrock: Any, ssm: Any, stage: StageSettings) -> Check:
+@dataclass(frozen=True)
+class FoundationOutputs:
+    """The stage's foundation stack outputs, as CloudFormation reports them."""
+
+    stack: str
+    values: dict[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self.values:
+            raise MissingOutput(
+                f"stack {self.stack} has no output {key}: deploy the stage's foundation with this version of the estate"
+            )
+        return self.values[key]
+
+
+def foundation_outputs(session: Any, stage: StageSettings) -> FoundationOutputs:
+    """The outputs of the stage's foundation stack; :class:`StackUnreadable` when it cannot be read."""
+    stack = stage.names.stack("foundation")
+    return FoundationOutputs(stack, stack_outputs(session, stack))
+
+
+def check_logging(bedrock: Any, outputs: FoundationOutputs, stage: StageSettings) -> Check:
     logging = stage.invocation_logging
     if not logging.enabled:
         return Check("invocation logging", True, "not managed by the estate in this stage")
     config = bedrock.get_model_invocation_logging_configuration().get("loggingConfig") or {}
     problems = []
     if logging.s3:
-        bucket = parameter(ssm, stage, "invocation-log-bucket-name")
+        bucket = outputs["InvocationLogBucketName"]
         if (config.get("s3Config") or {}).get("bucketName") != bucket:
             problems.append(
                 f"S3 delivery goes to {(config.get('s3Config') or {}).get('bucketName')!r}, not the estate's bucket {bucket!r}"
@@ -67,8 +90,8 @@ def check_logging(bedrock: Any, ssm: Any, stage: StageSettings) -> Check:
     return Check("invocation logging", not problems, "; ".join(problems) or "the configuration is the estate's")
 
 
-def check_role_trust(iam: Any, ssm: Any, stage: StageSettings) -> Check:
-    role_arn = parameter(ssm, stage, "customization-role-arn")
+def check_role_trust(iam: Any, outputs: FoundationOutputs, stage: StageSettings) -> Check:
+    role_arn = outputs["CustomizationRoleArn"]
     role = iam.get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]
     document = role["AssumeRolePolicyDocument"]
     if isinstance(document, str):  # IAM returns it URL-encoded
@@ -118,10 +141,28 @@ def _partition(region: str) -> str:
     return partition_of(region)
 
 
-def run(spec: EstateSpec, stage_name: str, base_dir: Path, client: Callable[[str], Any]) -> list[Check]:
+def run(spec: EstateSpec, stage_name: str, base_dir: Path, session: Any) -> list[Check]:
+    """Every check of the stage, through ``session`` (a boto3 session, or anything with its ``client``)."""
     stage = spec.stage(stage_name, base_dir)
-    bedrock, ssm, iam = client("bedrock"), client("ssm"), client("iam")
-    return [check_logging(bedrock, ssm, stage), check_role_trust(iam, ssm, stage), *check_jobs(bedrock, stage)]
+    bedrock, iam = session.client("bedrock"), session.client("iam")
+    try:
+        outputs = foundation_outputs(session, stage)
+    except StackUnreadable as err:
+        stack = stage.names.stack("foundation")
+        unread = f"stack {stack} could not be read ({err}): is the stage's foundation deployed, and may the role describe it?"
+        return [
+            Check("invocation logging", False, unread),
+            Check("service role trust", False, unread),
+            *check_jobs(bedrock, stage),
+        ]
+    checks = []
+    for name, check in (("invocation logging", check_logging), ("service role trust", check_role_trust)):
+        client = bedrock if check is check_logging else iam
+        try:
+            checks.append(check(client, outputs, stage))
+        except MissingOutput as err:
+            checks.append(Check(name, False, str(err)))
+    return [*checks, *check_jobs(bedrock, stage)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
         )
-    checks = run(spec, args.stage, Path(args.spec).parent, session.client)
+    checks = run(spec, args.stage, Path(args.spec).parent, session)
     for check in checks:
         print(check.render())
     return 0 if all(c.ok for c in checks) else 1

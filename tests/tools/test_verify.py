@@ -1,4 +1,5 @@
-"""Post-deployment checks against moto's IAM, SSM and Bedrock (read-only calls, validated by botocore)."""
+"""Post-deployment checks against moto's IAM, SSM and Bedrock, and a Stubber's CloudFormation
+(moto's needs extras): read-only calls, validated by botocore."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from constructs_lib.spec.job_request import job_names_for
@@ -46,6 +48,10 @@ def deploy_dev(spec, trust_condition=None, logging_bucket="estate-dev-invocation
         ],
     }
     role = iam.create_role(RoleName="estate-dev-customization", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    # The foundation's outputs name what it deployed (Session below answers them); the parameters
+    # it also publishes are for people, and a rewritten one must change nothing.
+    FOUNDATION_OUTPUTS.clear()
+    FOUNDATION_OUTPUTS.update(CustomizationRoleArn=role["Arn"], InvocationLogBucketName="estate-dev-invocation-logs")
     for name, value in (
         ("customization-role-arn", role["Arn"]),
         ("invocation-log-bucket-name", "estate-dev-invocation-logs"),
@@ -74,8 +80,39 @@ def deploy_dev(spec, trust_condition=None, logging_bucket="estate-dev-invocation
     return stage
 
 
-def client(name):
-    return boto3.client(name, region_name="us-east-1")
+FOUNDATION_OUTPUTS: dict[str, str] = {}
+
+
+class Session:
+    """moto's clients, and a CloudFormation that describes the dev foundation stack with
+    ``FOUNDATION_OUTPUTS`` (or says it does not exist when ``missing``)."""
+
+    def __init__(self, missing: bool = False):
+        self.missing = missing
+
+    def client(self, name):
+        client = boto3.client(name, region_name="us-east-1")
+        if name != "cloudformation":
+            return client
+        stubber = Stubber(client)
+        expected = {"StackName": "bedrock-estate-dev-foundation"}
+        if self.missing:
+            stubber.add_client_error(
+                "describe_stacks", "ValidationError", "Stack with id bedrock-estate-dev-foundation does not exist"
+            )
+        else:
+            stack = {
+                "StackName": "bedrock-estate-dev-foundation",
+                "CreationTime": "2026-11-01T00:00:00Z",
+                "StackStatus": "CREATE_COMPLETE",
+                "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in FOUNDATION_OUTPUTS.items()],
+            }
+            stubber.add_response("describe_stacks", {"Stacks": [stack]}, expected)
+        stubber.activate()
+        return client
+
+
+client = Session()
 
 
 @mock_aws
@@ -115,3 +152,61 @@ def test_a_missing_job_fails(spec):
     deploy_dev(spec, with_job=False)
     job = run(spec, "dev", FIXTURES, client)[2]
     assert not job.ok and "no running or completed job named bedrock-estate-dev-summarizer-" in job.detail
+
+
+@mock_aws
+def test_a_rewritten_parameter_does_not_hide_the_deployed_role(spec):
+    """The checks read the role and the bucket from the foundation stack's outputs: pointing the
+    SSM parameters at a healthy role and the estate's bucket changes nothing."""
+    deploy_dev(spec, trust_condition={"StringEquals": {"aws:SourceAccount": ACCOUNT}})  # the deployed role is weak
+    iam, ssm = boto3.client("iam", region_name="us-east-1"), boto3.client("ssm", region_name="us-east-1")
+    healthy = iam.create_role(
+        RoleName="decoy",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "bedrock.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                            "ArnEquals": {
+                                "aws:SourceArn": f"arn:aws:bedrock:us-east-1:{ACCOUNT}:model-customization-job/*"
+                            },
+                        },
+                    }
+                ],
+            }
+        ),
+    )["Role"]
+    ssm.put_parameter(
+        Name="/bedrock-estate/dev/foundation/customization-role-arn",
+        Value=healthy["Arn"],
+        Type="String",
+        Overwrite=True,
+    )
+    trust = run(spec, "dev", FIXTURES, client)[1]
+    assert not trust.ok and "aws:SourceArn condition is not" in trust.detail
+
+
+@mock_aws
+def test_an_unreadable_foundation_stack_fails_its_checks_saying_what_to_check(spec):
+    deploy_dev(spec)
+    logging, trust, job = run(spec, "dev", FIXTURES, Session(missing=True))
+    for check in (logging, trust):
+        assert not check.ok
+        assert check.detail.startswith("stack bedrock-estate-dev-foundation could not be read (Stack with id")
+        assert "is the stage's foundation deployed" in check.detail
+    assert job.ok
+
+
+@mock_aws
+def test_a_foundation_without_an_output_says_which(spec):
+    deploy_dev(spec)
+    del FOUNDATION_OUTPUTS["CustomizationRoleArn"]
+    trust = run(spec, "dev", FIXTURES, client)[1]
+    assert not trust.ok and trust.detail.startswith(
+        "stack bedrock-estate-dev-foundation has no output CustomizationRoleArn"
+    )

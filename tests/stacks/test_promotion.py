@@ -4,8 +4,11 @@ serves the copy. The cross-account grants are the only references between the st
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 DEV, PROD = "111111111111", "222222222222"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def resources(template, kind):
@@ -45,6 +48,38 @@ def test_the_owner_key_lets_the_receiving_account_decrypt_through_bedrock_only(p
     assert "PromotionCopiesViaBedrock" not in json.dumps(
         promotion_estate.stack("prod/Foundation").template
     )  # prod shares nothing
+
+
+def _paragraphs_naming(text: str, name: str) -> list[str]:
+    """The paragraphs (or list items) of a Markdown page that mention ``name``."""
+    items = re.split(r"\n\s*\n|\n(?=\s*(?:[-*]|\d+\.) )", text)
+    return [item for item in items if name in item]
+
+
+def test_the_docs_name_exactly_the_actions_the_cross_account_key_grant_gives(promotion_estate):
+    """Where the docs describe the owner key's statement for the receiving accounts, every KMS action
+    they name as allowed (`kms:<Action>`) is the template's, and the template grants no other."""
+    from tests.gates.authorization import AuthorizationReference
+
+    reference = AuthorizationReference()
+    [grant] = [
+        s
+        for s in key_statements(promotion_estate.stack("dev/Foundation").template, "/custom-models")
+        if s.get("Sid") == "PromotionCopiesViaBedrock"
+    ]
+    granted = {grant["Action"]} if isinstance(grant["Action"], str) else set(grant["Action"])
+    pages = [ROOT / "docs" / "promotion.md", ROOT / "docs" / "security.md"]
+    described = [
+        (page.name, item)
+        for page in pages
+        for item in _paragraphs_naming(page.read_text(), "PromotionCopiesViaBedrock")
+    ]
+    assert described, "the docs no longer describe the cross-account key grant"
+    for page, item in described:
+        named = {f"kms:{a}" for a in re.findall(r"`kms:(\w+)`", item) if reference.action(f"kms:{a}")}
+        assert named == granted, (
+            f"{page} names {sorted(named)} for PromotionCopiesViaBedrock; it grants {sorted(granted)}"
+        )
 
 
 def test_dev_shares_exactly_its_trained_model_with_prod_inside_the_organization(promotion_estate):

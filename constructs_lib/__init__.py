@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the facade as type checkers and editors see it; at run time
     from .foundation.customization_role import CustomizationServiceRole, CustomizationServiceRoleProps
     from .foundation.estate_key import EstateKey, EstateKeyProps
     from .foundation.notification_topic import NotificationTopic, NotificationTopicProps
+    from .foundation.pull_request_diff_role import PullRequestDiffRole, PullRequestDiffRoleProps
     from .foundation.secure_bucket import SecureBucket, SecureBucketProps
     from .invocation_logging.invocation_logging import InvocationLogging, InvocationLoggingProps
     from .machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
@@ -58,6 +59,8 @@ _EXPORTS = {
     "NotificationTopic": "foundation.notification_topic",
     "NotificationTopicProps": "foundation.notification_topic",
     "ProviderLogging": "machinery.resource_provider",
+    "PullRequestDiffRole": "foundation.pull_request_diff_role",
+    "PullRequestDiffRoleProps": "foundation.pull_request_diff_role",
     "RftGrader": "customization.rft_grader",
     "RftGraderProps": "customization.rft_grader",
     "SecureBucket": "foundation.secure_bucket",
@@ -100,6 +103,8 @@ __all__ = [
     "NotificationTopic",
     "NotificationTopicProps",
     "ProviderLogging",
+    "PullRequestDiffRole",
+    "PullRequestDiffRoleProps",
     "RftGrader",
     "RftGraderProps",
     "SecureBucket",

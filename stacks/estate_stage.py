@@ -7,11 +7,31 @@ from pathlib import Path
 from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
+from constructs_lib.foundation.pull_request_diff_role import PullRequestDiffRoleProps
 from constructs_lib.spec import EstateSpec, StageSettings
+from estate_runtime.naming import pull_request_diff_role_name
 
 from .customization_stack import CustomizationStack
 from .foundation_stack import FoundationStack
 from .serving_stack import ServingStack
+
+
+def pull_request_diff(spec: EstateSpec, stage: StageSettings) -> PullRequestDiffRoleProps | None:
+    """The pull-request diff role, when the spec asks for it, in the first stage of each account
+    (an IAM role is global to its account): it reads through the lookup role of every region the
+    account's stages use."""
+    pipeline = spec.pipeline
+    if pipeline is None or not pipeline.pull_request_diff_role:
+        return None
+    same_account = [(name, s.region) for name, s in spec.stages.items() if s.account == stage.account]
+    if same_account[0][0] != stage.name:
+        return None
+    return PullRequestDiffRoleProps(
+        role_name=pull_request_diff_role_name(spec.name),
+        repository=pipeline.repository,
+        base_branch=pipeline.branch,
+        lookup_regions=tuple(region for _, region in same_account),
+    )
 
 
 class EstateStage(Stage):
@@ -34,6 +54,7 @@ class EstateStage(Stage):
             stage=settings,
             emails=list(spec.notifications.emails),
             promoted_to=promoted_to,
+            pull_request_diff=pull_request_diff(spec, settings),
             stack_name=settings.names.stack("foundation"),
             description=f"bedrock-estate {settings.qualifier}: keys, buckets, service role, invocation logging",
             termination_protection=settings.protected,

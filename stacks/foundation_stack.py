@@ -15,6 +15,7 @@ from constructs import Construct
 from constructs_lib.foundation.customization_role import CustomizationServiceRole
 from constructs_lib.foundation.estate_key import EstateKey, EstateKeyProps
 from constructs_lib.foundation.notification_topic import NotificationTopic, NotificationTopicProps
+from constructs_lib.foundation.pull_request_diff_role import PullRequestDiffRole, PullRequestDiffRoleProps
 from constructs_lib.foundation.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.invocation_logging.invocation_logging import InvocationLogging, InvocationLoggingProps
 from constructs_lib.spec import StageSettings
@@ -91,9 +92,12 @@ class FoundationStack(Stack):
         stage: StageSettings,
         emails: list[str],
         promoted_to: list[tuple[str, str]] | None = None,
+        pull_request_diff: PullRequestDiffRoleProps | None = None,
         **kwargs: Any,
     ) -> None:
-        """``promoted_to``: (account, region) of each later stage that copies this stage's models."""
+        """``promoted_to``: (account, region) of each later stage that copies this stage's models.
+        ``pull_request_diff``: the role the pull-request workflow's ``cdk diff`` assumes in this
+        account, when this stage provisions it (see ``estate_stage.pull_request_diff``)."""
         super().__init__(scope, id, **kwargs)
         self.stage = stage
         removal = removal_policy(stage.removal)
@@ -223,6 +227,10 @@ class FoundationStack(Stack):
                 topic_name=stage.names.topic,
             ),
         )
+
+        self.pull_request_diff: PullRequestDiffRole | None = None
+        if pull_request_diff is not None:
+            self.pull_request_diff = PullRequestDiffRole(self, "PullRequestDiff", pull_request_diff)
 
         self._publish()
 

@@ -48,10 +48,7 @@ def test_no_stage_account_or_region_is_written_into_the_workflow():
 def test_each_diff_runs_in_its_stage_s_account_and_region():
     steps = WORKFLOW["jobs"]["diff"]["steps"]
     credentials = next(s for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials"))
-    assert credentials["with"] == {
-        "role-to-assume": "arn:aws:iam::${{ matrix.account }}:role/bedrock-estate-pr-diff",
-        "aws-region": "${{ matrix.region }}",
-    }
+    assert credentials["with"] == {"role-to-assume": "${{ matrix.diffRole }}", "aws-region": "${{ matrix.region }}"}
     diff = next(s for s in steps if "cdk diff" in s.get("run", ""))
     assert diff["env"] == {"STAGE": "${{ matrix.stage }}"}  # the stage name reaches the shell as data
     assert 'npx cdk diff "$STAGE/*"' in diff["run"]
@@ -61,7 +58,13 @@ def test_the_stages_command_prints_the_matrix_of_any_spec(tmp_path, capsys):
     assert main(["stages", str(DEFAULT_FIXTURE), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows == [
-        {"stage": s.name, "account": s.account, "region": s.region} for s in load_spec(DEFAULT_FIXTURE).stage_settings()
+        {
+            "stage": s.name,
+            "account": s.account,
+            "region": s.region,
+            "diffRole": f"arn:aws:iam::{s.account}:role/bedrock-estate-pr-diff",
+        }
+        for s in load_spec(DEFAULT_FIXTURE).stage_settings()
     ]
 
     three = tmp_path / "estate.yaml"
@@ -75,9 +78,17 @@ def test_the_stages_command_prints_the_matrix_of_any_spec(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.count("\n") == 1  # one line, as $GITHUB_OUTPUT needs
     assert json.loads(out) == [
-        {"stage": "dev", "account": "210987654321", "region": "us-west-2"},
-        {"stage": "staging", "account": "309876543210", "region": "eu-west-1"},
-        {"stage": "prod", "account": "408765432109", "region": "us-east-1"},
+        {
+            "stage": stage,
+            "account": account,
+            "region": region,
+            "diffRole": f"arn:aws:iam::{account}:role/acme-estate-pr-diff",
+        }
+        for stage, account, region in (
+            ("dev", "210987654321", "us-west-2"),
+            ("staging", "309876543210", "eu-west-1"),
+            ("prod", "408765432109", "us-east-1"),
+        )
     ]
     assert main(["stages", str(three)]) == 0
     assert capsys.readouterr().out.splitlines()[1] == "staging\t309876543210\teu-west-1"

@@ -431,6 +431,15 @@ class Pipeline(SpecModel):
         True,
         description="Start the pipeline again when a customization job of any stage completes, so serving deploys. Default true.",
     )
+    pull_request_diff_role: bool = Field(
+        False,
+        description=(
+            "Provision, in each stage account, the role the pull-request workflow's cdk diff assumes: "
+            "trusted through GitHub's OIDC provider by this repository's pull requests to `branch` in "
+            ".github/workflows/pull-request.yml only, and allowed to assume nothing but the CDK bootstrap's "
+            "lookup roles. Default false (create the role yourself, see docs/operations.md)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _shapes(self) -> Pipeline:

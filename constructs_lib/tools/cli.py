@@ -260,7 +260,20 @@ def _stages(args: argparse.Namespace) -> int:
     except SpecError as error:
         print(error, file=sys.stderr)
         return 1
-    rows = [{"stage": s.name, "account": s.account, "region": s.region} for s in spec.stage_settings()]
+    from estate_runtime.naming import pull_request_diff_role_name
+
+    from ..spec.regions import partition_of
+
+    role = pull_request_diff_role_name(spec.name)
+    rows = [
+        {
+            "stage": s.name,
+            "account": s.account,
+            "region": s.region,
+            "diffRole": f"arn:{partition_of(s.region)}:iam::{s.account}:role/{role}",
+        }
+        for s in spec.stage_settings()
+    ]
     if args.json:
         print(json.dumps(rows, separators=(",", ":")))
     else:

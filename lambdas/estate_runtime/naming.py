@@ -178,3 +178,8 @@ class StageNames:
     def key_alias(self, key: str) -> str:
         """Alias of one of the stage's keys (``data``, ``custom-models``), without ``alias/``."""
         return f"{self.qualifier}/{key}"
+
+
+def pull_request_diff_role_name(estate: str) -> str:
+    """The role the pull-request workflow's ``cdk diff`` assumes in each stage account."""
+    return f"{estate}-pr-diff"

@@ -387,3 +387,86 @@ def test_each_stage_is_resolved_once_and_the_pipeline_deploys_those_settings(def
     monkeypatch.setattr(model, "resolve_stage", counted)
     build_estate(cdk.App(context=cdk_context()), default_spec, base_dir=FIXTURES)
     assert sorted(calls) == sorted((name, True) for name in default_spec.stages)
+
+
+PR_DIFF_SPEC = """\
+name: acme-estate
+pipeline:
+  account: "333333333333"
+  region: us-west-2
+  connectionArn: arn:aws:codeconnections:us-west-2:333333333333:connection/00000000-0000-0000-0000-000000000000
+  repository: acme/estate
+  branch: trunk
+  pullRequestDiffRole: true
+stages:
+  dev: {account: "111111111111", region: us-west-2}
+  dev-eu: {account: "111111111111", region: eu-west-1}
+  prod: {account: "222222222222", region: us-east-1, protected: true}
+"""
+
+
+def test_the_pull_request_diff_role_is_opt_in_and_made_once_per_account():
+    from constructs_lib.spec import parse_spec
+    from stacks.estate_stage import pull_request_diff
+
+    spec = parse_spec(PR_DIFF_SPEC, source="estate.yaml")
+    made = {name: pull_request_diff(spec, spec.stage(name)) for name in spec.stages}
+    assert made["dev-eu"] is None  # dev already makes the account's role
+    assert made["dev"].lookup_regions == ("us-west-2", "eu-west-1") and made["prod"].lookup_regions == ("us-east-1",)
+    assert {(p.role_name, p.repository, p.base_branch) for p in (made["dev"], made["prod"])} == {
+        ("acme-estate-pr-diff", "acme/estate", "trunk")
+    }
+    opted_out = parse_spec(PR_DIFF_SPEC.replace("  pullRequestDiffRole: true\n", ""), source="estate.yaml")
+    assert all(pull_request_diff(opted_out, opted_out.stage(name)) is None for name in opted_out.stages)
+
+
+def test_the_pull_request_diff_role_trusts_one_repository_branch_and_workflow_and_may_only_look_up(tmp_path):
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from constructs_lib import add_nag_packs
+    from constructs_lib.foundation.pull_request_diff_role import PullRequestDiffRole, PullRequestDiffRoleProps
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Account", env=cdk.Environment(account="111111111111", region="us-west-2"))
+    PullRequestDiffRole(
+        stack,
+        "Diff",
+        PullRequestDiffRoleProps(
+            role_name="acme-estate-pr-diff",
+            repository="acme/estate",
+            base_branch="trunk",
+            lookup_regions=("us-west-2", "eu-west-1"),
+        ),
+    )
+    add_nag_packs(app)
+    app.synth()  # every pack clean, or synthesis fails
+    # The partition as a deployed template resolves it (a plain app writes it as a reference).
+    text = json.dumps(Template.from_stack(stack).to_json())
+    text = re.sub(r'\{"Fn::Join": \["", \["arn:", \{"Ref": "AWS::Partition"\}, "([^"]*)"\]\]\}', r'"arn:aws\1"', text)
+    template = json.loads(text)
+    [role] = resources(template, "AWS::IAM::Role").values()
+    assert role["Properties"]["RoleName"] == "acme-estate-pr-diff"
+    [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert trust["Principal"] == {
+        "Federated": "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"
+    }
+    assert trust["Condition"] == {
+        "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+        "StringLike": {
+            "token.actions.githubusercontent.com:sub": "repo:acme/estate:pull_request:base_ref:trunk"
+            ":job_workflow_ref:acme/estate/.github/workflows/pull-request.yml@*"
+        },
+    }
+    [policy] = resources(template, "AWS::IAM::ManagedPolicy").values()
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Resource": [
+                "arn:aws:iam::111111111111:role/cdk-hnb659fds-lookup-role-111111111111-eu-west-1",
+                "arn:aws:iam::111111111111:role/cdk-hnb659fds-lookup-role-111111111111-us-west-2",
+            ],
+        }
+    ]

@@ -14,6 +14,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -27,6 +28,7 @@ from constructs_lib.spec import EstateSpec, StageSettings
 
 from .artifact_replication_stack import ArtifactReplicationStack, replication_bucket_name, replication_key_alias
 from .estate_stage import EstateStage
+from .spec_values import log_retention
 
 # The CDK bootstrap's read-only lookup role in each target account (trusted by the pipeline
 # account when targets are bootstrapped with --trust).
@@ -121,6 +123,20 @@ class PipelineStack(Stack):
                 removal_policy=RemovalPolicy.DESTROY,
             ),
         )
+        # CodeBuild logs every build of the pipeline's projects (tests, synthesis, publishing,
+        # deployment checks) to one log group of the estate's, under the artifacts' key and the
+        # estate's log retention, instead of CodeBuild's default /aws/codebuild/<project> groups,
+        # which CodeBuild creates at build time with no retention and no customer key.
+        build_logs_prefix = f"/{spec.name}-delivery/"
+        artifact_key.grant_cloudwatch_logs(build_logs_prefix)
+        build_logs = logs.LogGroup(
+            self,
+            "BuildLogs",
+            log_group_name=f"{build_logs_prefix}codebuild",
+            encryption_key=artifact_key,
+            retention=log_retention(spec.retention.log_group_days),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
         artifact_logs = SecureBucket(
             self,
             "ArtifactAccessLogs",
@@ -167,7 +183,8 @@ class PipelineStack(Stack):
             enable_key_rotation=True,
             docker_enabled_for_synth=False,
             code_build_defaults=pipelines.CodeBuildOptions(
-                build_environment=codebuild.BuildEnvironment(build_image=codebuild.LinuxBuildImage.STANDARD_7_0)
+                build_environment=codebuild.BuildEnvironment(build_image=codebuild.LinuxBuildImage.STANDARD_7_0),
+                logging=codebuild.LoggingOptions(cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=build_logs)),
             ),
             synth=pipelines.ShellStep(
                 "Synth",
@@ -220,9 +237,11 @@ class PipelineStack(Stack):
         self.pipeline.build_pipeline()
         self._use_connection(settings.connection_arn)
         self._pin_security_check_cli(cli_version)
+        self._log_security_check_builds(build_logs)
         self._use_replica_keys(spec, list(replication))
         if settings.rerun_on_job_completion:
             self._rerun_on_job_completion(spec, resolved)
+        self._condition_service_trusts(f"{spec.name}-delivery")  # last: every role exists by now
 
     def _gate_step(
         self, spec: EstateSpec, stage: StageSettings, source: pipelines.CodePipelineSource, verify: pipelines.Step
@@ -269,6 +288,43 @@ class PipelineStack(Stack):
         step.add_step_dependency(verify)
         return step
 
+    def _condition_service_trusts(self, pipeline_name: str) -> None:
+        """CDK Pipelines' roles trust CodePipeline, CodeBuild and EventBridge with no condition.
+        Each such trust here is limited to this account (`aws:SourceAccount`) and to the resource
+        acting: this pipeline by its ARN, and the account's CodeBuild projects and EventBridge rules
+        in this Region by ARN pattern. CDK names those projects and rules at deploy time, and a role
+        that named its own project would depend on it while the project depends on the role.
+        Lambda execution roles keep Lambda's plain trust (docs/security.md says why)."""
+        source_arns = {
+            "codepipeline.amazonaws.com": (
+                "ArnEquals",
+                f"arn:{self.partition}:codepipeline:{self.region}:{self.account}:{pipeline_name}",
+            ),
+            "codebuild.amazonaws.com": (
+                "ArnLike",
+                f"arn:{self.partition}:codebuild:{self.region}:{self.account}:project/*",
+            ),
+            "events.amazonaws.com": ("ArnLike", f"arn:{self.partition}:events:{self.region}:{self.account}:rule/*"),
+        }
+        for node in self.node.find_all():
+            if not isinstance(node, iam.CfnRole):
+                continue
+            document = self.resolve(node.assume_role_policy_document)
+            statements = document.get("Statement", [])
+            conditioned = False
+            for statement in statements:
+                service = statement.get("Principal", {}).get("Service")
+                if service not in source_arns or "Condition" in statement:
+                    continue  # the gate runner names its own project already
+                operator, arn = source_arns[service]
+                statement["Condition"] = {
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                    operator: {"aws:SourceArn": arn},
+                }
+                conditioned = True
+            if conditioned:  # the pipeline is built: nothing adds to these trusts after this
+                node.assume_role_policy_document = document
+
     def _use_connection(self, connection_arn: str) -> None:
         """CDK grants the source action codestar-connections:UseConnection only. After the service's
         rename a policy's action prefix must match the resource's ("Connections rename", Developer
@@ -282,6 +338,20 @@ class PipelineStack(Stack):
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=[f"{prefix}:UseConnection"], resources=[connection_arn])
         )
+
+    def _log_security_check_builds(self, build_logs: logs.LogGroup) -> None:
+        """The permission-broadening check's project is made by CDK Pipelines without the pipeline's
+        CodeBuild defaults: it logs to the same group as every other build, and may write there."""
+        for node in self.node.find_all():
+            if isinstance(node, codebuild.Project) and "PipelinesSecurityCheck" in node.node.path:
+                cfn = node.node.default_child
+                assert isinstance(cfn, codebuild.CfnProject)
+                cfn.logs_config = codebuild.CfnProject.LogsConfigProperty(
+                    cloud_watch_logs=codebuild.CfnProject.CloudWatchLogsConfigProperty(
+                        status="ENABLED", group_name=build_logs.log_group_name
+                    )
+                )
+                build_logs.grant_write(node)
 
     def _pin_security_check_cli(self, cli_version: str) -> None:
         """The permission-broadening check's CodeBuild project installs the CDK CLI unpinned and CDK

@@ -470,3 +470,42 @@ def test_the_pull_request_diff_role_trusts_one_repository_branch_and_workflow_an
             ],
         }
     ]
+
+
+def test_every_service_the_pipeline_trusts_acts_only_for_this_account_and_its_own_resources(pipeline):
+    # Lambda execution roles are assumed by Lambda for their function only (docs/security.md).
+    expected = {
+        "codepipeline.amazonaws.com": (
+            "ArnEquals",
+            "arn:aws:codepipeline:us-west-2:333333333333:bedrock-estate-delivery",
+        ),
+        "codebuild.amazonaws.com": ("ArnLike", "arn:aws:codebuild:us-west-2:333333333333:project/*"),
+        "events.amazonaws.com": ("ArnLike", "arn:aws:events:us-west-2:333333333333:rule/*"),
+    }
+    seen = set()
+    for role in resources(pipeline, "AWS::IAM::Role").values():
+        for trust in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
+            service = trust["Principal"].get("Service")
+            if service not in expected:
+                continue
+            seen.add(service)
+            condition = trust["Condition"]
+            assert condition["StringEquals"] == {"aws:SourceAccount": "333333333333"}
+            [(operator, value)] = [(k, v["aws:SourceArn"]) for k, v in condition.items() if k != "StringEquals"]
+            if trust.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn", "").endswith("-gate-dev"):
+                continue  # the gate runner names its own project
+            assert (operator, value) == expected[service]
+    assert seen == set(expected)
+
+
+def test_builds_log_to_the_estates_encrypted_group_with_its_retention(pipeline):
+    [(logical, group)] = [
+        (k, g)
+        for k, g in resources(pipeline, "AWS::Logs::LogGroup").items()
+        if g["Properties"].get("LogGroupName") == "/bedrock-estate-delivery/codebuild"
+    ]
+    assert "KmsKeyId" in group["Properties"] and group["Properties"]["RetentionInDays"] > 0
+    projects = resources(pipeline, "AWS::CodeBuild::Project").values()
+    for project in projects:
+        logs = project["Properties"].get("LogsConfig", {}).get("CloudWatchLogs", {})
+        assert logs.get("GroupName") == {"Ref": logical}, project["Properties"].get("Description")

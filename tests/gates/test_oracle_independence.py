@@ -27,6 +27,7 @@ FORBIDDEN_NAMES = {
     "dependents_of",
     "key_actions",
     "dependent_permissions",
+    "permissions_beyond_actions",
     "iam_actions",
     "only_when",
 }
@@ -81,4 +82,5 @@ def test_the_check_sees_each_way_of_reading_the_tables():
     assert product_table_uses("from estate_runtime.kinds import model_copy\nmodel_copy.KIND.dependent_permissions()")
     assert product_table_uses("from estate_runtime.kinds.model_copy import DEPENDENT_PERMISSIONS")
     assert product_table_uses("from estate_runtime.kinds import dataset\ndataset.KIND.iam_actions()")
+    assert product_table_uses("from estate_runtime.kinds import dataset\ndataset.KIND.permissions_beyond_actions")
     assert product_table_uses("from estate_runtime.entry import REGISTRY") == []

@@ -169,6 +169,18 @@ def test_conditional_calls_and_dependent_permissions_come_from_the_kinds():
     assert ("s3:PutObject", "data") in [(r.operation, r.key) for r in kinds.dataset.KIND.dependent_permissions()]
 
 
+def test_each_kind_declares_the_dependent_permissions_of_its_own_calls_only():
+    """A kind owns the rows of the operations it calls, so a new kind adds its rows in its own
+    contract and nothing in ``permissions``; a row for an operation the kind never calls would be
+    a grant without a caller."""
+    for kind in kinds.ALL:
+        own = {action for group in kind.iam_actions().values() for action in group}
+        strays = [row.operation for row in kind.permissions_beyond_actions if row.operation not in own]
+        assert strays == [], f"{kind.type_name} declares rows for calls it does not make: {strays}"
+    gathered = [row for kind in kinds.ALL for row in kind.permissions_beyond_actions]
+    assert list(permissions.DEPENDENT_PERMISSIONS) == gathered
+
+
 def test_a_kind_refuses_waits_beyond_the_provider_and_conditions_on_unknown_calls():
     @dataclasses.dataclass(frozen=True, kw_only=True)
     class Slow(Properties):

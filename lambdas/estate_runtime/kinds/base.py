@@ -18,13 +18,10 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from ..errors import EstateError
 from ..naming import JobNames
-
-if TYPE_CHECKING:
-    from ..permissions import DependentPermission
 
 # The provider framework's waiter: it polls is_complete every query interval and gives up after the
 # total timeout. Every wait a kind declares fits within it (checked when the kind is defined).
@@ -226,6 +223,55 @@ class When:
     value: str | None = None
 
 
+KeyRole = Literal["custom-model", "data", "dataset", "source-custom-model"]
+
+
+@dataclass(frozen=True)
+class DependentPermission:
+    """One permission an operation needs beyond its own IAM action."""
+
+    operation: str
+    """The IAM action of the call that needs it, e.g. ``bedrock:CreateModelCustomizationJob``."""
+
+    actions: tuple[str, ...]
+    """What the caller must also be allowed."""
+
+    on: Literal["key", "passed-role", "custom-model", "created", "no-resource"]
+    """What ``actions`` apply to: a KMS key (see ``key``), the role passed in the request, the
+    custom models involved, the resources the call creates (tags on create), or nothing (actions
+    that support no resource-level permissions)."""
+
+    source: str
+    """The documentation it comes from and when it was read."""
+
+    key: KeyRole | None = None
+    """For ``on="key"``: which of the estate's keys (the stage's custom-model key, its data key,
+    the key of a dataset already in S3, or the key of a model an earlier stage shared)."""
+
+    via_service: str | None = None
+    """For keys: the service the use is limited to (``kms:ViaService``)."""
+
+    resource_types: tuple[str, ...] = ()
+    """For ``on="created"``: the resource types (Service Authorization Reference names) the call
+    creates and tags."""
+
+
+# Sources and KMS action groups the rows of several kinds share.
+TAGGING_SOURCE = (
+    "Amazon Bedrock user guide, 'Prerequisites for Provisioned Throughput' (its example policy grants "
+    "bedrock:TagResource beside the create; read 2026-11-23)"
+)
+CUSTOM_MODEL_ENCRYPTION_SOURCE = "Amazon Bedrock user guide, 'Encryption of custom models' (read 2026-11-23)"
+S3_KMS_SOURCE = "Amazon S3 user guide, 'Using server-side encryption with AWS KMS keys (SSE-KMS)' (read 2026-11-23)"
+# The roles that customize, import or copy a model into a customer managed key: Bedrock creates the
+# key grant for the new model under the caller's identity (CloudTrail shows CreateGrant by the
+# caller, invoked by bedrock.amazonaws.com).
+CUSTOMIZE_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant")
+# The roles that serve an encrypted custom model: kms:Decrypt (the Bedrock guide's
+# "PermissionsDecryptModel"), and kms:GenerateDataKey for Nova models (the Nova guide).
+SERVE_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
 P = TypeVar("P", bound=Properties)
 
 
@@ -257,6 +303,12 @@ class Kind(Generic[P]):
     waits: tuple[str, ...] = ()
     """Property fields holding a wait in seconds; their defaults are what the construct writes and
     the handler assumes, each within the provider's total timeout."""
+
+    permissions_beyond_actions: tuple[DependentPermission, ...] = ()
+    """What the kind's calls need beyond their own IAM actions (``iam:PassRole``, tags on create,
+    KMS on the keys Bedrock uses on the caller's behalf, ...), each row with the page it comes
+    from. The kind that calls an operation owns its rows; ``permissions.DEPENDENT_PERMISSIONS``
+    gathers every kind's, and a row applies to every kind whose calls need its operation."""
 
     def __post_init__(self) -> None:
         names = {f.name: f for f in _fields(self.properties)}

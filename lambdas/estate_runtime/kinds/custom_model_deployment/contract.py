@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..base import Kind, prop
+from ..base import SERVE_KEY_ACTIONS, TAGGING_SOURCE, DependentPermission, Kind, prop
 from ..serving_common.contract import SERVING_OPERATIONS, ServingAttributes, ServingProperties
 
 
@@ -12,6 +12,10 @@ from ..serving_common.contract import SERVING_OPERATIONS, ServingAttributes, Ser
 class CustomModelDeploymentProperties(ServingProperties):
     description: str | None = prop("Description", None)
 
+
+_DEPLOYMENT_PREREQUISITES = (
+    "Amazon Bedrock user guide, 'Set up a custom model for on-demand inference' (read 2026-11-23)"
+)
 
 KIND = Kind(
     type_name="Custom::BedrockCustomModelDeployment",
@@ -28,4 +32,29 @@ KIND = Kind(
         )
     },
     waits=("model_wait_seconds", "serve_wait_seconds"),
+    permissions_beyond_actions=(
+        DependentPermission(
+            operation="bedrock:CreateCustomModelDeployment",
+            actions=("bedrock:TagResource",),
+            on="created",
+            resource_types=("custom-model-deployment",),
+            source=TAGGING_SOURCE,
+        ),
+        DependentPermission(
+            operation="bedrock:CreateCustomModelDeployment",
+            actions=SERVE_KEY_ACTIONS,
+            on="key",
+            key="custom-model",
+            via_service="bedrock",
+            source=_DEPLOYMENT_PREREQUISITES,
+        ),
+        DependentPermission(
+            operation="bedrock:UpdateCustomModelDeployment",
+            actions=SERVE_KEY_ACTIONS,
+            on="key",
+            key="custom-model",
+            via_service="bedrock",
+            source=_DEPLOYMENT_PREREQUISITES,
+        ),
+    ),
 )

@@ -5,7 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..base import PROVIDER_TOTAL_TIMEOUT_SECONDS, Attributes, JobNameParts, Kind, Properties, When, attr, prop
+from ..base import (
+    CUSTOM_MODEL_ENCRYPTION_SOURCE,
+    CUSTOMIZE_KEY_ACTIONS,
+    PROVIDER_TOTAL_TIMEOUT_SECONDS,
+    S3_KMS_SOURCE,
+    TAGGING_SOURCE,
+    Attributes,
+    DependentPermission,
+    JobNameParts,
+    Kind,
+    Properties,
+    When,
+    attr,
+    prop,
+)
 
 # The provider's waiter gives up after one hour; the job resource stops waiting for data
 # validation a little earlier and completes as "accepted, still validating".
@@ -75,6 +89,8 @@ class CustomizationJobAttributes(Attributes):
     """The base model's live lifecycle: ACTIVE, or LEGACY with its end-of-life date."""
 
 
+_SERVICE_ROLE = "Amazon Bedrock user guide, 'Create a service role for model customization' (read 2026-11-23)"
+
 KIND = Kind(
     type_name="Custom::BedrockCustomizationJob",
     handler=".kinds.customization_job.handler:CustomizationJobHandler",
@@ -95,4 +111,36 @@ KIND = Kind(
     },
     conditional={("s3", "get_object"): When("preflight")},
     waits=("validation_wait_seconds",),
+    permissions_beyond_actions=(
+        DependentPermission(
+            operation="bedrock:CreateModelCustomizationJob",
+            actions=("iam:PassRole",),
+            on="passed-role",
+            source=_SERVICE_ROLE,
+        ),
+        DependentPermission(
+            # The pre-flight read of a dataset already in S3 under a customer managed key.
+            operation="s3:GetObject",
+            actions=("kms:Decrypt",),
+            on="key",
+            key="dataset",
+            via_service="s3",
+            source=S3_KMS_SOURCE,
+        ),
+        DependentPermission(
+            operation="bedrock:CreateModelCustomizationJob",
+            actions=("bedrock:TagResource",),
+            on="created",
+            resource_types=("model-customization-job", "custom-model"),
+            source=TAGGING_SOURCE,
+        ),
+        DependentPermission(
+            operation="bedrock:CreateModelCustomizationJob",
+            actions=CUSTOMIZE_KEY_ACTIONS,
+            on="key",
+            key="custom-model",
+            via_service="bedrock",
+            source=CUSTOM_MODEL_ENCRYPTION_SOURCE,
+        ),
+    ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..base import Attributes, Kind, Properties, When, attr, prop
+from ..base import S3_KMS_SOURCE, Attributes, DependentPermission, Kind, Properties, When, attr, prop
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,4 +34,14 @@ KIND = Kind(
     attributes=DatasetAttributes,
     operations={"s3": ("copy_object", "delete_object")},
     conditional={("s3", "delete_object"): When("removal", "destroy")},
+    permissions_beyond_actions=(
+        DependentPermission(
+            operation="s3:PutObject",
+            actions=("kms:GenerateDataKey", "kms:Decrypt"),
+            on="key",
+            key="data",
+            via_service="s3",
+            source=S3_KMS_SOURCE,
+        ),
+    ),
 )

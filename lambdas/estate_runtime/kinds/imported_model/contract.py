@@ -7,7 +7,19 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..base import PROVIDER_TOTAL_TIMEOUT_SECONDS, Attributes, JobNameParts, Kind, Properties, When, attr, prop
+from ..base import (
+    CUSTOMIZE_KEY_ACTIONS,
+    PROVIDER_TOTAL_TIMEOUT_SECONDS,
+    TAGGING_SOURCE,
+    Attributes,
+    DependentPermission,
+    JobNameParts,
+    Kind,
+    Properties,
+    When,
+    attr,
+    prop,
+)
 
 # "The model import job can take several minutes to import your model" (user guide, "Invoke your
 # imported model", read 2026-12-07): the resource waits for the model, within the provider's hour.
@@ -81,6 +93,12 @@ class ImportedModelAttributes(Attributes):
     """Which price per custom model unit applies (the pricing page lists it by version)."""
 
 
+_IMPORT_ROLE = (
+    "IAM user guide, 'Grant a user permissions to pass a role to an AWS service', and Amazon Bedrock user guide, "
+    "'Create a service role for importing pre-trained models' (read 2026-12-07)"
+)
+_IMPORT_KEY = "Amazon Bedrock user guide, 'Using customer managed key (CMK)' for imported models (read 2026-12-07)"
+
 KIND = Kind(
     type_name="Custom::BedrockImportedModel",
     handler=".kinds.imported_model.handler:ImportedModelHandler",
@@ -100,4 +118,29 @@ KIND = Kind(
     },
     conditional={("bedrock", "delete_imported_model"): When("removal", "destroy")},
     waits=("import_wait_seconds",),
+    permissions_beyond_actions=(
+        DependentPermission(
+            operation="bedrock:CreateModelImportJob",
+            actions=("iam:PassRole",),
+            on="passed-role",
+            source=_IMPORT_ROLE,
+        ),
+        DependentPermission(
+            operation="bedrock:CreateModelImportJob",
+            actions=("bedrock:TagResource",),
+            on="created",
+            resource_types=("model-import-job", "imported-model"),
+            source=TAGGING_SOURCE,
+        ),
+        DependentPermission(
+            operation="bedrock:CreateModelImportJob",
+            # The roles that create imported models create the key's grant and use it (the guide's
+            # CloudTrail example shows CreateGrant by the importing role, invoked by Bedrock).
+            actions=CUSTOMIZE_KEY_ACTIONS,
+            on="key",
+            key="custom-model",
+            via_service="bedrock",
+            source=_IMPORT_KEY,
+        ),
+    ),
 )

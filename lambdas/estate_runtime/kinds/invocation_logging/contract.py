@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..base import Attributes, Kind, Properties, attr, prop
+from ..base import Attributes, DependentPermission, Kind, Properties, attr, prop
 
 DELIVERY_FLAGS: dict[str, str] = {
     "text": "textDataDeliveryEnabled",
@@ -33,6 +33,8 @@ class InvocationLoggingAttributes(Attributes):
     bucket_name: str | None = attr("BucketName")
 
 
+_LOGGING = "Amazon Bedrock user guide, 'Monitor model invocation using CloudWatch Logs and Amazon S3' (read 2026-11-23)"
+
 KIND = Kind(
     type_name="Custom::BedrockInvocationLogging",
     handler=".kinds.invocation_logging.handler:InvocationLoggingHandler",
@@ -45,4 +47,12 @@ KIND = Kind(
             "delete_model_invocation_logging_configuration",
         )
     },
+    permissions_beyond_actions=(
+        DependentPermission(
+            operation="bedrock:PutModelInvocationLoggingConfiguration",
+            actions=("iam:PassRole",),
+            on="passed-role",
+            source=_LOGGING,
+        ),
+    ),
 )

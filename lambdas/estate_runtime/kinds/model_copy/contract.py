@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..base import Attributes, JobNameParts, Kind, Properties, attr, prop
+from ..base import (
+    CUSTOM_MODEL_ENCRYPTION_SOURCE,
+    CUSTOMIZE_KEY_ACTIONS,
+    TAGGING_SOURCE,
+    Attributes,
+    DependentPermission,
+    JobNameParts,
+    Kind,
+    Properties,
+    attr,
+    prop,
+)
 
 MODEL_WAIT_SECONDS = 10 * 60
 """How long to wait for the shared model to become visible (RAM associates asynchronously)."""
@@ -39,6 +50,8 @@ class ModelCopyAttributes(Attributes):
     """Its base model's live lifecycle here (UNKNOWN when Bedrock names no base model)."""
 
 
+_COPY_PREREQUISITES = "Amazon Bedrock user guide, 'Copy a model to use in a Region' (read 2026-11-23)"
+
 KIND = Kind(
     type_name="Custom::BedrockModelCopy",
     handler=".kinds.model_copy.handler:ModelCopyHandler",
@@ -59,4 +72,30 @@ KIND = Kind(
         ),
     },
     waits=("model_wait_seconds", "copy_wait_seconds"),
+    permissions_beyond_actions=(
+        DependentPermission(
+            operation="bedrock:CreateModelCopyJob",
+            actions=("bedrock:TagResource",),
+            on="created",
+            resource_types=("custom-model",),
+            source=TAGGING_SOURCE,
+        ),
+        DependentPermission(
+            operation="bedrock:CreateModelCopyJob",
+            actions=CUSTOMIZE_KEY_ACTIONS,
+            on="key",
+            key="custom-model",
+            via_service="bedrock",
+            source=_COPY_PREREQUISITES,
+        ),
+        DependentPermission(
+            operation="bedrock:CreateModelCopyJob",
+            # The guide's key policy for the key of a model to be copied: decrypt only, through Bedrock.
+            actions=("kms:Decrypt",),
+            on="key",
+            key="source-custom-model",
+            via_service="bedrock",
+            source=CUSTOM_MODEL_ENCRYPTION_SOURCE,
+        ),
+    ),
 )

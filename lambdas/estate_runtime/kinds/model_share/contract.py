@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..base import Attributes, JobNameParts, Kind, Properties, attr, prop
+from ..base import Attributes, DependentPermission, JobNameParts, Kind, Properties, attr, prop
 from ..serving_common.contract import MODEL_WAIT_SECONDS
 
 
@@ -33,6 +33,8 @@ class ModelShareAttributes(Attributes):
     """The shared model: the job's, once training completed."""
 
 
+_SHARE_PREREQUISITES = "Amazon Bedrock user guide, 'Share a model for another account to use' (read 2026-11-23)"
+
 KIND = Kind(
     type_name="Custom::BedrockModelShare",
     handler=".kinds.model_share.handler:ModelShareHandler",
@@ -52,4 +54,43 @@ KIND = Kind(
         "bedrock": ("get_custom_model", "get_model_customization_job"),
     },
     waits=("model_wait_seconds",),
+    permissions_beyond_actions=(
+        DependentPermission(
+            operation="ram:CreateResourceShare",
+            actions=("ram:TagResource",),
+            on="created",
+            resource_types=("resource-share",),
+            source="AWS RAM user guide, 'Example IAM policies for AWS RAM' (tag on create; read 2026-11-23)",
+        ),
+        DependentPermission(
+            operation="ram:CreateResourceShare",
+            actions=("bedrock:GetCustomModel", "bedrock:GetResourcePolicy", "bedrock:PutResourcePolicy"),
+            on="custom-model",
+            source=_SHARE_PREREQUISITES,
+        ),
+        DependentPermission(
+            operation="ram:CreateResourceShare",
+            actions=("bedrock:ListCustomModels",),
+            on="no-resource",
+            source=_SHARE_PREREQUISITES,
+        ),
+        DependentPermission(
+            operation="ram:AssociateResourceShare",
+            actions=("bedrock:GetResourcePolicy", "bedrock:PutResourcePolicy"),
+            on="custom-model",
+            source=_SHARE_PREREQUISITES,
+        ),
+        DependentPermission(
+            operation="ram:DisassociateResourceShare",
+            actions=("bedrock:GetResourcePolicy", "bedrock:PutResourcePolicy", "bedrock:DeleteResourcePolicy"),
+            on="custom-model",
+            source=_SHARE_PREREQUISITES,
+        ),
+        DependentPermission(
+            operation="ram:DeleteResourceShare",
+            actions=("bedrock:GetResourcePolicy", "bedrock:DeleteResourcePolicy"),
+            on="custom-model",
+            source=_SHARE_PREREQUISITES,
+        ),
+    ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..base import Kind, prop
+from ..base import SERVE_KEY_ACTIONS, TAGGING_SOURCE, DependentPermission, Kind, prop
 from ..serving_common.contract import SERVING_OPERATIONS, ServingAttributes, ServingProperties
 
 
@@ -16,6 +16,8 @@ class ProvisionedThroughputProperties(ServingProperties):
     release_commitment: bool | None = prop("ReleaseCommitment", None)
     """With a commitment: removing the resource before the term lets go of it instead of failing."""
 
+
+_THROUGHPUT_PREREQUISITES = "Amazon Bedrock user guide, 'Prerequisites for Provisioned Throughput' (read 2026-11-23)"
 
 KIND = Kind(
     type_name="Custom::BedrockProvisionedThroughput",
@@ -32,4 +34,29 @@ KIND = Kind(
         )
     },
     waits=("model_wait_seconds", "serve_wait_seconds"),
+    permissions_beyond_actions=(
+        DependentPermission(
+            operation="bedrock:CreateProvisionedModelThroughput",
+            actions=("bedrock:TagResource",),
+            on="created",
+            resource_types=("provisioned-model",),
+            source=TAGGING_SOURCE,
+        ),
+        DependentPermission(
+            operation="bedrock:CreateProvisionedModelThroughput",
+            actions=SERVE_KEY_ACTIONS,
+            on="key",
+            key="custom-model",
+            via_service="bedrock",
+            source=_THROUGHPUT_PREREQUISITES,
+        ),
+        DependentPermission(
+            operation="bedrock:UpdateProvisionedModelThroughput",
+            actions=SERVE_KEY_ACTIONS,
+            on="key",
+            key="custom-model",
+            via_service="bedrock",
+            source=_THROUGHPUT_PREREQUISITES,
+        ),
+    ),
 )

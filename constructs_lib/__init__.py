@@ -4,6 +4,10 @@ Use them in any CDK app; the estate's own stacks (``stacks/``) are one compositi
 Constructs load lazily, so the spec, plan and command-line tools start without the CDK.
 """
 
+# The imports under TYPE_CHECKING are the facade's one export list (``__all__`` is read from them):
+# ruff cannot see that they are used.
+# ruff: noqa: F401
+
 from __future__ import annotations
 
 import importlib
@@ -29,93 +33,27 @@ if TYPE_CHECKING:  # the facade as type checkers and editors see it; at run time
     from .serving.served_model import CommitmentAcknowledgement, ServedModel, ServedModelProps
     from .serving.serving_monitoring import MonitoredModel, ServingMonitoring, ServingMonitoringProps
 
-_EXPORTS = {
-    "CommitmentAcknowledgement": "serving.served_model",
-    "CustomizationJob": "customization.customization_job",
-    "CustomizationJobProps": "customization.customization_job",
-    "CustomizationServiceRole": "foundation.customization_role",
-    "CustomizationServiceRoleProps": "foundation.customization_role",
-    "EstateConstructError": "machinery.validation",
-    "EstateDataset": "customization.estate_dataset",
-    "EstateDatasetProps": "customization.estate_dataset",
-    "EstateKey": "foundation.estate_key",
-    "EstateKeyProps": "foundation.estate_key",
-    "EstateProvider": "machinery.resource_provider",
-    "InvocationLogging": "invocation_logging.invocation_logging",
-    "InvocationLoggingProps": "invocation_logging.invocation_logging",
-    "GateRole": "serving.gate_role",
-    "GateRoleProps": "serving.gate_role",
-    "ImportedModel": "model_import.imported_model",
-    "ImportedModelProps": "model_import.imported_model",
-    "JobNames": "customization.customization_job",
-    "KindGrants": "machinery.resource_provider",
-    "ModelCopy": "promotion.model_copy",
-    "ModelCopyProps": "promotion.model_copy",
-    "ModelImportRole": "model_import.imported_model",
-    "ModelImportRoleProps": "model_import.imported_model",
-    "ModelShare": "promotion.model_share",
-    "ModelShareProps": "promotion.model_share",
-    "MonitoredModel": "serving.serving_monitoring",
-    "NotificationTopic": "foundation.notification_topic",
-    "NotificationTopicProps": "foundation.notification_topic",
-    "ProviderLogging": "machinery.resource_provider",
-    "PullRequestDiffRole": "foundation.pull_request_diff_role",
-    "PullRequestDiffRoleProps": "foundation.pull_request_diff_role",
-    "RftGrader": "customization.rft_grader",
-    "RftGraderProps": "customization.rft_grader",
-    "SecureBucket": "foundation.secure_bucket",
-    "SecureBucketProps": "foundation.secure_bucket",
-    "ServedModel": "serving.served_model",
-    "ServedModelProps": "serving.served_model",
-    "ServingMonitoring": "serving.serving_monitoring",
-    "ServingMonitoringProps": "serving.serving_monitoring",
-    "acknowledge": "compliance.nag",
-    "add_nag_packs": "compliance.nag",
-}
 
-__all__ = [
-    "CommitmentAcknowledgement",
-    "CustomizationJob",
-    "CustomizationJobProps",
-    "CustomizationServiceRole",
-    "CustomizationServiceRoleProps",
-    "EstateConstructError",
-    "EstateDataset",
-    "EstateDatasetProps",
-    "EstateKey",
-    "EstateKeyProps",
-    "EstateProvider",
-    "GateRole",
-    "GateRoleProps",
-    "ImportedModel",
-    "ImportedModelProps",
-    "InvocationLogging",
-    "InvocationLoggingProps",
-    "JobNames",
-    "KindGrants",
-    "ModelCopy",
-    "ModelCopyProps",
-    "ModelImportRole",
-    "ModelImportRoleProps",
-    "ModelShare",
-    "ModelShareProps",
-    "MonitoredModel",
-    "NotificationTopic",
-    "NotificationTopicProps",
-    "ProviderLogging",
-    "PullRequestDiffRole",
-    "PullRequestDiffRoleProps",
-    "RftGrader",
-    "RftGraderProps",
-    "SecureBucket",
-    "SecureBucketProps",
-    "ServedModel",
-    "ServedModelProps",
-    "ServingMonitoring",
-    "ServingMonitoringProps",
-    "acknowledge",
-    "add_nag_packs",
-]
+def _typed_exports() -> dict[str, str]:
+    """Name -> module (relative to this package) of each name the ``TYPE_CHECKING`` block above
+    imports, read from this file's source: that block is the one list of what the facade exports,
+    so a new construct adds one import line there and nothing else."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    return {
+        alias.name: str(node.module)
+        for block in tree.body
+        if isinstance(block, ast.If) and getattr(block.test, "id", "") == "TYPE_CHECKING"
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+_EXPORTS = _typed_exports()
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Stack
@@ -28,12 +29,7 @@ from constructs_lib.customization.job_events import (
 from constructs_lib.customization.rft_grader import RftGrader, RftGraderProps
 from constructs_lib.foundation.customization_role import vpc_access_statements
 from constructs_lib.machinery.resource_provider import ProviderLogging
-from constructs_lib.model_import.imported_model import (
-    ImportedModel,
-    ImportedModelProps,
-    ModelImportRole,
-    ModelImportRoleProps,
-)
+from constructs_lib.model_import.imported_model import imported_models_for_stage
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.job_request import (
     CUSTOM_MODEL_KEY,
@@ -43,17 +39,27 @@ from constructs_lib.spec.job_request import (
     RftRequest,
     preflight_check,
 )
+from constructs_lib.spec.sections import stage_sections
 from estate_runtime.catalog import load_catalog
 from estate_runtime.kinds.customization_job import PreflightCheck
 from stacks.spec_values import log_retention, removal_policy
 
 from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack
 
+# What builds the constructs of each stage section a kind adds (``constructs_lib.spec.sections``),
+# by the section's key: the stack, the resolved stage, the stage's custom-model key, the provider's
+# logging. A kind with a section adds its builder here, in one line.
+SectionBuilder = Callable[..., Mapping[str, Construct]]
+SECTION_BUILDERS: dict[str, SectionBuilder] = {
+    "imports": imported_models_for_stage,
+}
+
 
 class CustomizationStack(Stack):
-    """Per stage with jobs or imports: repository datasets copied into the training bucket, one
-    ``Custom::BedrockCustomizationJob`` per spec job, the job-specific access of the service role,
-    an EventBridge rule sending this stage's job state changes to the estate's topic, and one
+    """Per stage with jobs or entries in a kind's stage section: repository datasets copied into the
+    training bucket, one ``Custom::BedrockCustomizationJob`` per spec job, the job-specific access
+    of the service role, an EventBridge rule sending this stage's job state changes to the
+    estate's topic, and the constructs of each section (``SECTION_BUILDERS``), such as one
     ``Custom::BedrockImportedModel`` per spec import with the role its import jobs run as."""
 
     def __init__(
@@ -105,9 +111,17 @@ class CustomizationStack(Stack):
             for construct in self.jobs.values():
                 construct.node.add_dependency(policy)
 
-        self.imports = self._imports(stage)
+        self.sections: dict[str, Mapping[str, Construct]] = {}
+        for section in stage_sections():
+            if not section.entries(stage):
+                continue
+            if section.key not in SECTION_BUILDERS:
+                raise ValueError(f"CustomizationStack: no builder for the stage section {section.key!r}")
+            self.sections[section.key] = SECTION_BUILDERS[section.key](
+                self, stage, custom_model_key=refs.custom_model_key, logging=self.logging
+            )
         if not stage.jobs:
-            return  # a stage that only imports models: no job events to forward
+            return  # a stage with section entries only (imported models, ...): no job events to forward
 
         # A literal ARN (the topic's name is fixed): same environment, and no way for this stack
         # to modify the foundation's topic policy.
@@ -137,44 +151,6 @@ class CustomizationStack(Stack):
                     rule_name=stage.names.named("forward-job-completions"),
                 ),
             )
-
-    # -- imports ---------------------------------------------------------------------------------
-    def _imports(self, stage: StageSettings) -> dict[str, ImportedModel]:
-        """One imported model per spec import, all run as one role of the stage's."""
-        if not stage.imports:
-            return {}
-        role = ModelImportRole(
-            self,
-            "ModelImportRole",
-            ModelImportRoleProps(description=f"{stage.qualifier}: Bedrock runs the stage's model imports as this role"),
-        )
-        imported = {}
-        for name, entry in stage.imports.items():
-            key = (
-                kms.Key.from_key_arn(self, f"Import-{name}-Key", entry.kms_key_arn)
-                if entry.kms_key_arn
-                else self.foundation.custom_model_key
-            )
-            vpc = entry.vpc
-            imported[name] = ImportedModel(
-                self,
-                f"Import-{name}",
-                ImportedModelProps(
-                    name=stage.names.named(name),
-                    weights_s3_uri=entry.weights.s3_uri,
-                    role=role,
-                    owner=stage.qualifier,
-                    logging=self.logging,
-                    key=key,
-                    weights_kms_key_arn=entry.weights.kms_key_arn,
-                    vpc_config={"subnetIds": list(vpc.subnet_ids), "securityGroupIds": list(vpc.security_group_ids)}
-                    if vpc
-                    else None,
-                    removal=entry.removal,
-                    tags={**stage.tags, **entry.tags, "estate-stage": stage.name, "estate-import": name},
-                ),
-            )
-        return imported
 
     # -- datasets --------------------------------------------------------------------------------
     def _dataset(

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from constructs_lib.foundation.pull_request_diff_role import PullRequestDiffRoleProps
 from constructs_lib.spec import EstateSpec, StageSettings
+from constructs_lib.spec.sections import stage_sections
 from estate_runtime.naming import pull_request_diff_role_name
 
 from .customization_stack import CustomizationStack
@@ -61,7 +62,8 @@ class EstateStage(Stage):
         )
 
         self.customization: CustomizationStack | None = None
-        if settings.jobs or settings.imports:
+        sections_held = [section.holds for section in stage_sections() if section.entries(settings)]
+        if settings.jobs or sections_held:
             self.customization = CustomizationStack(
                 self,
                 "Customization",
@@ -71,8 +73,7 @@ class EstateStage(Stage):
                 stack_name=settings.names.stack("customization"),
                 description=f"bedrock-estate {settings.qualifier}: "
                 + ", ".join(
-                    (["datasets, customization jobs, job notifications"] if settings.jobs else [])
-                    + (["imported models"] if settings.imports else [])
+                    (["datasets, customization jobs, job notifications"] if settings.jobs else []) + sections_held
                 ),
                 termination_protection=settings.protected,
             )

@@ -35,6 +35,8 @@ from ..foundation.customization_role import vpc_access_statements
 from ..machinery.references import environment_of, key_arn, role_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
+from ..spec.model_import import IMPORTS
+from ..spec.stages import StageSettings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -320,3 +322,46 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ImportedModelProps) 
             ),
         ]
     )
+
+
+def imported_models_for_stage(
+    stack: Stack, stage: StageSettings, *, custom_model_key: kms.IKey, logging: ProviderLogging
+) -> dict[str, ImportedModel]:
+    """The estate's builder of a stage's ``imports`` section (``spec.model_import.IMPORTS``): one
+    imported model per entry, all run as one role of the stage's, in ``stack``. An entry without
+    its own key is encrypted with ``custom_model_key``."""
+    entries = IMPORTS.entries(stage)
+    if not entries:
+        return {}
+    role = ModelImportRole(
+        stack,
+        "ModelImportRole",
+        ModelImportRoleProps(description=f"{stage.qualifier}: Bedrock runs the stage's model imports as this role"),
+    )
+    imported = {}
+    for name, entry in entries.items():
+        key = (
+            kms.Key.from_key_arn(stack, f"Import-{name}-Key", entry.kms_key_arn)
+            if entry.kms_key_arn
+            else custom_model_key
+        )
+        vpc = entry.vpc
+        imported[name] = ImportedModel(
+            stack,
+            f"Import-{name}",
+            ImportedModelProps(
+                name=stage.names.named(name),
+                weights_s3_uri=entry.weights.s3_uri,
+                role=role,
+                owner=stage.qualifier,
+                logging=logging,
+                key=key,
+                weights_kms_key_arn=entry.weights.kms_key_arn,
+                vpc_config={"subnetIds": list(vpc.subnet_ids), "securityGroupIds": list(vpc.security_group_ids)}
+                if vpc
+                else None,
+                removal=entry.removal,
+                tags={**stage.tags, **entry.tags, "estate-stage": stage.name, "estate-import": name},
+            ),
+        )
+    return imported

@@ -11,6 +11,7 @@ from .gates import check_gates
 from .promotion import promoted_job, served_base_model, served_job
 from .regions import bedrock_regions, partition_of
 from .rft import grader_problems, rft_dataset_rules
+from .sections import section_problems
 
 if TYPE_CHECKING:
     from estate_runtime.datasets import DatasetRules
@@ -30,7 +31,7 @@ def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: 
     problems += _check_prices(spec)
     problems += _check_serving(spec, fetched_prices)
     problems += _check_promotions(spec)
-    problems += _check_imports(spec)
+    problems += section_problems(spec)
     problems += _check_dataset_files(spec, base_dir or Path.cwd())
     problems += check_gates(spec, base_dir or Path.cwd())
     problems += grader_problems(spec, base_dir or Path.cwd())
@@ -70,39 +71,6 @@ def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: 
             )
         else:
             owners[target] = name
-    return problems
-
-
-def _check_imports(spec: EstateSpec) -> list[LocatedProblem]:
-    """Each stage's imports: a Region where Custom Model Import is offered, and a key of that Region."""
-    from estate_runtime.catalog import load_model_import
-
-    catalog = load_model_import()
-    problems: list[LocatedProblem] = []
-    for stage_name, stage in spec.stages.items():
-        if not stage.imports:
-            continue
-        if stage.region not in catalog.regions:
-            problems.append(
-                LocatedProblem(
-                    ("stages", stage_name, "imports"),
-                    f"Custom Model Import is offered in {', '.join(catalog.regions)} (user guide, "
-                    f"{catalog.regions_source}, read {catalog.reviewed}), not in {stage.region} where stage "
-                    f"{stage_name!r} deploys; import the model in a stage of one of those Regions",
-                )
-            )
-        for import_name, entry in stage.imports.items():
-            keys = [("kmsKeyArn", entry.kms_key_arn), ("weights.kmsKeyArn", entry.weights.kms_key_arn)]
-            for where, key in keys:
-                region = key.split(":")[3] if key else stage.region
-                if region != stage.region:
-                    problems.append(
-                        LocatedProblem(
-                            ("stages", stage_name, "imports", import_name, *where.split(".")),
-                            f"the key is in {region}, but stage {stage_name!r} imports in {stage.region}: a KMS key "
-                            "is used only in its own Region; give a key of that Region",
-                        )
-                    )
     return problems
 
 

@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from estate_runtime.catalog import CUSTOMIZATION_TYPES
-from estate_runtime.kinds.imported_model.contract import WEIGHTS_URI, weights_uri_problem
 
-from . import checks, promotion
+from . import checks, model_import, promotion
 from .errors import LocatedProblem
 from .gates import Gate
 from .rft import RFT, RftConfig, rft_shape_problem
@@ -41,6 +40,7 @@ from .types import (
     SpecModel,
     StageName,
     Tags,
+    VpcConfig,
     Whole,
     _exactly_one,
     _given,
@@ -207,18 +207,6 @@ class Teacher(SpecModel):
     )
 
 
-class VpcConfig(SpecModel):
-    # EC2 ids are the prefix, a hyphen and 8 (before 2016) or 17 letters and digits (Amazon EC2
-    # user guide, "Resource IDs", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html,
-    # read 2026-12-07); Bedrock's own VpcConfig pattern ([-0-9a-zA-Z]+) would pass subnet-xyz.
-    subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-([0-9a-z]{8}|[0-9a-z]{17})$")]] = Field(
-        min_length=1, max_length=16
-    )
-    security_group_ids: list[Annotated[str, Field(pattern=r"^sg-([0-9a-z]{8}|[0-9a-z]{17})$")]] = Field(
-        min_length=1, max_length=5
-    )
-
-
 class Job(SpecModel):
     """A model customization job. Changing what shapes the model trains a new one (replacement);
     changing tags updates in place."""
@@ -277,44 +265,6 @@ class Job(SpecModel):
         if (problem := rft_shape_problem(self.type, self.rft_config)) is not None:
             raise ValueError(problem)
         return self
-
-
-class ImportWeights(SpecModel):
-    """Where a model's Hugging Face files are."""
-
-    s3_uri: Annotated[str, WithJsonSchema({"type": "string", "pattern": WEIGHTS_URI.pattern})] = Field(
-        description=(
-            "s3://bucket/folder/ holding config.json, tokenizer_config.json, tokenizer.json or tokenizer.model, "
-            "and the .safetensors weights. The import checks the folder before anything is imported."
-        )
-    )
-    kms_key_arn: KmsKeyArn | None = Field(
-        None, description="Key of an SSE-KMS bucket, so the import and its pre-flight can read the files."
-    )
-
-    @field_validator("s3_uri")
-    @classmethod
-    def _folder(cls, value: str) -> str:
-        problem = weights_uri_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-
-class Import(SpecModel):
-    """A model customized elsewhere (SageMaker, a GPU cluster, a Hugging Face checkpoint), imported
-    into Bedrock with Custom Model Import and invoked on demand by its ARN. New weights import a
-    new model (replacement); changing tags updates in place."""
-
-    weights: ImportWeights
-    kms_key_arn: KmsKeyArn | None = Field(
-        None, description="Encrypts the imported model. Default: the stage's custom-model key."
-    )
-    vpc: VpcConfig | None = Field(None, description="Run the import job in these subnets and security groups.")
-    tags: Tags = Field(default_factory=dict)
-    removal: Removal = Field(
-        "retain", description="Deleting the import keeps the imported model (retain, default) or deletes it (destroy)."
-    )
 
 
 CUSTOM_MODEL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:bedrock:[a-z0-9\-]+:\d{12}:custom-model/.+")
@@ -512,10 +462,7 @@ class Stage(_StageOverrides):
         default_factory=dict,
         description="Models promoted from earlier stages' jobs instead of retrained here, by name.",
     )
-    imports: dict[ItemName, Import] = Field(
-        default_factory=dict,
-        description="Models customized elsewhere and imported into Bedrock (Custom Model Import), by name.",
-    )
+    imports: model_import.Imports = model_import.IMPORTS.field()
     serving: dict[ItemName, Serving] = Field(
         default_factory=dict, description="Serving entries of this stage, by name."
     )

@@ -11,11 +11,12 @@ from estate_runtime.naming import JobNames, StageNames
 
 from .errors import LocatedProblem, _clean_message
 from .promotion import PromotionSource, PromotionTarget, promotion_graph
+from .sections import sections_of
 from .types import Removal, SpecModel
 
 if TYPE_CHECKING:
     from .job_request import JobRequest
-    from .model import EstateSpec, Import, InvocationLogging, Job, Promotion, Retention, Serving
+    from .model import EstateSpec, InvocationLogging, Job, Promotion, Retention, Serving
 
 
 def resolve_stage(spec: EstateSpec, name: str, base_dir: Path | None = None) -> StageSettings:
@@ -50,7 +51,7 @@ def resolve_stage(spec: EstateSpec, name: str, base_dir: Path | None = None) -> 
         jobs=dict(stage.jobs),
         serving=dict(stage.serving),
         promotions=dict(stage.promotions),
-        imports=dict(stage.imports),
+        sections={section.key: dict(section.entries(stage)) for section in sections_of(type(stage))},
         promoted_to=promoted_to,
         promoted_from=promoted_from,
         job_requests=requests,
@@ -100,7 +101,9 @@ class StageSettings:
     jobs: dict[str, Job]
     serving: dict[str, Serving]
     promotions: dict[str, Promotion] = field(default_factory=dict)
-    imports: dict[str, Import] = field(default_factory=dict)
+    # The entries of each section a kind adds to the stage (``sections.StageSection``), by the
+    # section's key: read them with ``SECTION.entries(stage)``.
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The stage's edges of the promotion graph (``promotion.promotion_graph``): each of its jobs that
     # later stages promote, with those stages; each of its promotions whose source job exists.
     promoted_to: dict[str, tuple[PromotionTarget, ...]] = field(default_factory=dict)

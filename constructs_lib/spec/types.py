@@ -373,3 +373,15 @@ def _number(value: Any) -> Any:
 
 # One message for a value that is not a number (not one per member of the union).
 HyperparameterValue = Annotated[int | float, BeforeValidator(_number)]
+
+
+class VpcConfig(SpecModel):
+    # EC2 ids are the prefix, a hyphen and 8 (before 2016) or 17 letters and digits (Amazon EC2
+    # user guide, "Resource IDs", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html,
+    # read 2026-12-07); Bedrock's own VpcConfig pattern ([-0-9a-zA-Z]+) would pass subnet-xyz.
+    subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-([0-9a-z]{8}|[0-9a-z]{17})$")]] = Field(
+        min_length=1, max_length=16
+    )
+    security_group_ids: list[Annotated[str, Field(pattern=r"^sg-([0-9a-z]{8}|[0-9a-z]{17})$")]] = Field(
+        min_length=1, max_length=5
+    )

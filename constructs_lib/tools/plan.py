@@ -22,6 +22,7 @@ from estate_runtime.kinds.customization_job import KIND, CustomizationJobPropert
 from ..spec import EstateSpec, SpecError, StageSettings, load_spec
 from ..spec.assembly_record import SPEC_RECORD, spec_digest
 from ..spec.loader import read_structure
+from ..spec.sections import section_plan_rows
 from ..spec.words import counted
 
 # Resource types worth naming in a plan, in the order they are listed.
@@ -180,7 +181,7 @@ def render(spec: EstateSpec, stacks: list[StackSummary], fetched_prices: Any = N
         )
         lines += _gate(spec, s)
         lines += _jobs(s, stage_stacks, spec)
-        lines += _imports(s)
+        lines += section_plan_rows(s)
         lines += _promotions(spec, s)
         lines += _serving(spec, s, fetched_prices)
     return "\n".join(lines) + "\n"
@@ -417,35 +418,6 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary], spec: EstateSpec | N
         lines.append(
             f"| {job_name} | {job.type} | `{job.base_model}` | {source} | `{bedrock_name}` | {'; '.join(notes)} |"
         )
-    return lines
-
-
-def _imports(stage: StageSettings) -> list[str]:
-    """The stage's imported models, each with what it is served and billed by: custom model units
-    per model copy (the user guide's formula; the price per unit is the pricing page's, never guessed)."""
-    if not stage.imports:
-        return []
-    from estate_runtime.catalog import load_model_import
-
-    catalog = load_model_import()
-    lines = [
-        "",
-        "| import | weights | key | Bedrock names | on removal | served and billed |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, entry in stage.imports.items():
-        key = f"`{entry.kms_key_arn}`" if entry.kms_key_arn else "the stage's custom-model key"
-        kept = "model kept" if entry.removal == "retain" else "model deleted"
-        lines.append(
-            f"| {name} | `{entry.weights.s3_uri}` | {key} | `{stage.names.named(name)}-<digest of the content>` | {kept} "
-            "| on demand by its ARN; custom model units per copy, known once imported (attribute "
-            "CustomModelUnitsPerModelCopy) |"
-        )
-    lines.append(
-        f"\nImported models are billed by {catalog.pricing_basis}; the price per unit is on the Amazon Bedrock pricing "
-        f"page for the model's customModelUnitsVersion ({catalog.pricing_source}). Each import checks its folder before "
-        "anything is imported."
-    )
     return lines
 
 

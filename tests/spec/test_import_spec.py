@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from constructs_lib.spec import parse_spec
+from constructs_lib.spec.model_import import IMPORTS
 
 from .support import problems
 
@@ -20,8 +21,9 @@ def spec_text(
 
 def test_an_import_reaches_the_stage_settings():
     stage = parse_spec(spec_text(), source="estate.yaml").stage("dev")
-    assert stage.imports["support-llama"].weights.s3_uri == "s3://acme-weights/support-llama/v3/"
-    assert stage.imports["support-llama"].removal == "retain"
+    imports = IMPORTS.entries(stage)
+    assert imports["support-llama"].weights.s3_uri == "s3://acme-weights/support-llama/v3/"
+    assert imports["support-llama"].removal == "retain"
 
 
 def test_a_region_without_custom_model_import_is_refused_naming_the_regions_that_have_it():

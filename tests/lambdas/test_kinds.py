@@ -5,6 +5,8 @@ and whose properties survive the trip through a template and CloudFormation's st
 from __future__ import annotations
 
 import dataclasses
+import importlib
+from pathlib import Path
 
 import pytest
 
@@ -167,6 +169,18 @@ def test_conditional_calls_and_dependent_permissions_come_from_the_kinds():
     }
     # The dataset writes objects into an encrypted bucket: the data key, through its copy's target.
     assert ("s3:PutObject", "data") in [(r.operation, r.key) for r in kinds.dataset.KIND.dependent_permissions()]
+
+
+def test_every_kind_folder_is_in_the_registry():
+    """A kind folder whose contract defines ``KIND`` and is missing from ``kinds.FOLDERS`` would have
+    a construct and no handler behind it: the registry names every one (``serving_common`` holds
+    what two kinds share and is no kind)."""
+    folders = Path(kinds.__file__).parent
+    defined = sorted(path.parent.name for path in folders.glob("*/contract.py") if "\nKIND = Kind(" in path.read_text())
+    assert sorted(kinds.FOLDERS) == defined
+    assert [kind.type_name for kind in kinds.ALL] == [
+        importlib.import_module(f"estate_runtime.kinds.{folder}").KIND.type_name for folder in kinds.FOLDERS
+    ]
 
 
 def test_each_kind_declares_the_dependent_permissions_of_its_own_calls_only():

@@ -6,23 +6,15 @@ contracts: no CDK, no boto3.
 The handler registry (``entry.REGISTRY``), the type names (``BY_TYPE``), the handlers'
 ``required_operations`` and the conditional permissions (``permissions.ONLY_WHEN``) derive from
 here; the constructs write their properties with ``to_cfn()`` and the handlers read them with
-``parse()``. A new kind is a folder here, its construct, its tests, and a line in ``ALL``.
+``parse()``. A new kind is a folder here, its construct, its tests, and its folder's name in
+``FOLDERS`` (the registry).
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
-from . import (
-    custom_model_deployment,
-    customization_job,
-    dataset,
-    imported_model,
-    invocation_logging,
-    model_copy,
-    model_share,
-    provisioned_throughput,
-)
 from .base import (
     PROVIDER_QUERY_INTERVAL_SECONDS,
     PROVIDER_TOTAL_TIMEOUT_SECONDS,
@@ -34,16 +26,19 @@ from .base import (
     as_bool,
 )
 
-ALL: tuple[Kind[Any], ...] = (
-    invocation_logging.KIND,
-    customization_job.KIND,
-    dataset.KIND,
-    provisioned_throughput.KIND,
-    custom_model_deployment.KIND,
-    model_share.KIND,
-    model_copy.KIND,
-    imported_model.KIND,
+FOLDERS: tuple[str, ...] = (
+    "invocation_logging",
+    "customization_job",
+    "dataset",
+    "provisioned_throughput",
+    "custom_model_deployment",
+    "model_share",
+    "model_copy",
+    "imported_model",
 )
+"""The registry: every kind, by its folder here (each folder's ``KIND``)."""
+
+ALL: tuple[Kind[Any], ...] = tuple(import_module(f"{__name__}.{folder}").KIND for folder in FOLDERS)
 
 BY_TYPE: dict[str, Kind[Any]] = {kind.type_name: kind for kind in ALL}
 
@@ -51,6 +46,7 @@ __all__ = [
     "Attributes",
     "ALL",
     "BY_TYPE",
+    "FOLDERS",
     "PROVIDER_QUERY_INTERVAL_SECONDS",
     "PROVIDER_TOTAL_TIMEOUT_SECONDS",
     "JobNameParts",

@@ -183,9 +183,13 @@ class FoundationStack(Stack):
         self.invocation_log_bucket = data_bucket("InvocationLogs", "invocation-logs/")
 
         self.service_role = CustomizationServiceRole(self, "CustomizationRole")
-        self.service_role.grant_read_data(self.training_bucket, DATASETS_PREFIX)
-        self.service_role.grant_write_output(self.output_bucket, OUTPUT_PREFIX)
-        self.service_role.grant_custom_model_key(self.custom_model_key)
+        # Only a stage that trains passes the role to Bedrock: elsewhere it stays without permissions
+        # (its ARN is still published, so adding a first job changes only this policy).
+        trains = bool(stage.jobs)
+        if trains:
+            self.service_role.grant_read_data(self.training_bucket, DATASETS_PREFIX)
+            self.service_role.grant_write_output(self.output_bucket, OUTPUT_PREFIX)
+            self.service_role.grant_custom_model_key(self.custom_model_key)
 
         self.invocation_logging: InvocationLogging | None = None
         logging = stage.invocation_logging
@@ -211,7 +215,7 @@ class FoundationStack(Stack):
                     removal_policy=removal,
                 ),
             )
-            if logging.s3:
+            if logging.s3 and trains:
                 # Distillation from invocation logs reads what S3 delivery wrote.
                 self.service_role.grant_read_data(self.invocation_log_bucket, f"{INVOCATION_LOGS_PREFIX}/")
 

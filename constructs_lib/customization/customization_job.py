@@ -284,7 +284,8 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: Customizati
     grants.allow_calls("get_foundation_model", resources=sorted(set(foundation)))
     # Destructive calls only on what this estate stage created (its owner tag).
     grants.allow_calls("stop_model_customization_job", resources=[jobs], conditions=owned)
-    grants.allow_calls("delete_custom_model", resources=[models], conditions=owned)
+    if props.removal == "destroy":  # a retained model is never deleted by the handler
+        grants.allow_calls("delete_custom_model", resources=[models], conditions=owned)
     # Tags: at creation only with the owner tag; later only on resources that carry it, never removing it.
     grants.allow_dependents(
         "create_model_customization_job",

@@ -111,7 +111,8 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
     # The base model's live lifecycle here, read before a copy is made (refusing past EOL).
     base = f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{props.base_model or '*'}"
     grants.allow_calls("get_foundation_model", resources=[base])
-    grants.allow_calls("delete_custom_model", resources=[models], conditions=owned)
+    if props.removal == "destroy":  # a retained copy is never deleted by the handler
+        grants.allow_calls("delete_custom_model", resources=[models], conditions=owned)
     grants.allow_unscoped_calls(
         "list_model_copy_jobs",
         "list_custom_models",

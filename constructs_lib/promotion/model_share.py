@@ -156,7 +156,8 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelShareProps) -> 
         *sharing,
         reason="The Bedrock user guide's sharing prerequisites list ListCustomModels, which takes no resource.",
     )
-    grants.allow_calls("get_custom_model", resources=[models])
+    # Reading the model is among those dependents (GetCustomModel, with the owner tag): a share of a
+    # model this stage does not own could not be created anyway.
     grants.allow_dependents(
         *sharing,
         on="custom-model",

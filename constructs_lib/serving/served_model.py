@@ -385,7 +385,8 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModel
     grants.allow_calls("get_custom_model", resources=[models])
     # The handler reads the served model's base model lifecycle before creating (refusing past EOL).
     grants.allow_calls("get_foundation_model", resources=[base])
-    grants.allow_calls("get_model_customization_job", resources=[f"{bedrock}:model-customization-job/*"])
+    if props.job is not None:  # the handler finds the job's model; a model given by ARN needs no job
+        grants.allow_calls("get_model_customization_job", resources=[f"{bedrock}:model-customization-job/*"])
     # Serving a model encrypted with a customer managed key needs its use through Bedrock.
     grants.allow_dependents(
         create,

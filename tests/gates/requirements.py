@@ -380,6 +380,13 @@ CONDITIONAL_CALLS: dict[tuple[str, str, str], tuple[str, str | None]] = {
     ("Custom::BedrockCustomizationJob", "s3", "get_object"): ("Preflight", None),
     # An import's model is deleted only when its removal is destroy.
     ("Custom::BedrockImportedModel", "bedrock", "delete_imported_model"): ("Removal", "destroy"),
+    # A job's trained model, and a copied model, are deleted only when the removal is destroy.
+    ("Custom::BedrockCustomizationJob", "bedrock", "delete_custom_model"): ("Removal", "destroy"),
+    ("Custom::BedrockModelCopy", "bedrock", "delete_custom_model"): ("Removal", "destroy"),
+    # Serving reads customization jobs only to find the model of a job it is given (not of a model ARN).
+    ("Custom::BedrockProvisionedThroughput", "bedrock", "get_model_customization_job"): ("Model.JobNameParts", None),
+    ("Custom::BedrockCustomModelDeployment", "bedrock", "get_model_customization_job"): ("Model.JobNameParts", None),
 }
 """(resource type, service, operation) -> (CloudFormation property, value): the handler makes the
-call only for resources whose property has that value (``None``: whose property is present)."""
+call only for resources whose property has that value (``None``: whose property is present); a
+dotted property names one inside another (``Model.JobNameParts``)."""

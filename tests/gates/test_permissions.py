@@ -102,7 +102,7 @@ class Role:
                 condition = CONDITIONAL_CALLS.get((resource_type, service, operation))
                 if condition is not None:
                     prop, value = condition
-                    present = [p.get(prop) for _, p in custom_resources(self.template, resource_type)]
+                    present = [_property(p, prop) for _, p in custom_resources(self.template, resource_type)]
                     if not any(v is not None if value is None else str(v) == value for v in present):
                         continue
                 found.add((service, operation))
@@ -111,6 +111,14 @@ class Role:
     @property
     def actions(self) -> set[str]:
         return {a for service, op in self.operations for a in iam_actions(service, op)}
+
+
+def _property(properties: dict, path: str):
+    """A resource's property by dotted path (``Model.JobNameParts``), None where any part is absent."""
+    value = properties
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _roles(estate) -> list[Role]:

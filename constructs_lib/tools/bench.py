@@ -302,6 +302,23 @@ def stream_end_problem(stopped: bool, metadata: bool) -> str | None:
     return f"stream ended without {' and '.join(missing)}" if missing else None
 
 
+_sending = threading.local()  # per thread: the clock of the request being measured, and when it was sent
+
+
+def _mark_sent(**_: Any) -> None:
+    clock = getattr(_sending, "clock", None)
+    if clock is not None:
+        _sending.sent = clock()
+
+
+def _watch_sending(client: Any) -> None:
+    """Have ``client`` note when each ConverseStream request is handed to its HTTP connection
+    (botocore's ``before-send`` event, after serialization and signing), before any other handler."""
+    events = getattr(getattr(client, "meta", None), "events", None)
+    if events is not None:
+        events.register_first("before-send.bedrock-runtime.ConverseStream", _mark_sent, unique_id="bench-request-sent")
+
+
 def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], float], result: Result) -> Result:
     """One streaming request, timed with ``clock``; never raises."""
     request: dict[str, Any] = {
@@ -314,9 +331,14 @@ def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], flo
     if target.tier:
         request["serviceTier"] = {"type": target.tier}
     stopped = described = False
+    _watch_sending(client)
+    _sending.clock, _sending.sent = clock, None
     start = clock()
     try:
         response = client.converse_stream(**request)
+        # From the moment the signed request went to the connection: building and signing it is
+        # this process's work, not the model's, and under load it would queue behind other threads.
+        start = _sending.sent if _sending.sent is not None else start
         for event in response["stream"]:
             if (
                 "contentBlockDelta" in event
@@ -350,6 +372,13 @@ def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], flo
     return result
 
 
+# The first ``--concurrency`` requests start this far apart, not all in the same instant: opening a
+# connection and sending a request costs this process CPU, and 64 of them at once queue behind each
+# other, adding tens of milliseconds to the first wave's timings (measured against the local stream
+# endpoint of tests/tools/stream_endpoint.py on a 2-core machine). 64 requests ramp up in 0.128 s.
+RAMP_STEP_S = 0.002
+
+
 def run(
     client: Any,
     targets: list[Target],
@@ -368,8 +397,13 @@ def run(
     with extras.progress(
         total=len(work), file=sys.stderr, disable=not progress, unit="req", desc="bench", dynamic_ncols=True
     ) as bar:
+        ramp_start = time.perf_counter()
 
         def one(index: int) -> None:
+            if 0 < index < concurrency:
+                # The first requests start RAMP_STEP_S apart, not all at once: each new connection
+                # costs this process CPU, and a burst of them would queue behind each other.
+                time.sleep(max(0.0, ramp_start + index * RAMP_STEP_S - time.perf_counter()))
             target, prompt, repeat = work[index]
             result = Result(
                 index,
@@ -392,8 +426,102 @@ def run(
     return [r for r in results if r is not None]
 
 
+def warm_connections(client: Any, count: int) -> int:
+    """Opens up to ``count`` connections (TCP and TLS) to the client's endpoint and leaves them in
+    its pool, before the run's clock starts; returns how many it opened. Without this the first
+    ``--concurrency`` requests each open one while being timed, all at once: on a 2-core machine 64
+    of them added 7 to 20 ms to the first wave's times (tests/tools/test_load.py), and against
+    Bedrock each pays a TLS handshake a client that stays connected does not. Requests through a
+    proxy, or a client whose HTTP layer is not botocore's urllib3 session (a test double), are not
+    warmed: the first requests then connect as they are timed, as before."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        http = client._endpoint.http_session
+        url = client.meta.endpoint_url
+        if http._proxy_config.proxy_url_for(url):
+            return 0
+        pool = http._get_connection_manager(url).connection_from_url(url)
+        taken = [pool._get_conn() for _ in range(count)]
+    except (AttributeError, TypeError, ValueError):
+        return 0
+
+    def opened(connection: Any) -> tuple[Any, bool]:
+        try:
+            connection = connection or pool._new_conn()
+            if connection.sock is None:
+                connection.connect()
+            return connection, True
+        except Exception:  # not warmed: that request connects when it is sent, and the error (if any) is its own
+            return connection, False
+
+    with ThreadPoolExecutor(max_workers=max(1, min(count, 16))) as opening:
+        outcomes = list(opening.map(opened, taken))
+    for connection, _ in outcomes:
+        pool._put_conn(connection)
+    return sum(1 for _, ok in outcomes if ok)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class LagMonitor:
+    """How late this process's threads get to run while it measures: a thread asks to wake every
+    ``interval`` seconds and records how late it woke. Another thread holding the interpreter lock
+    (parsing its stream) or other processes taking the CPU delay it exactly as they delay a stream's
+    next event, so its lateness is what the run's real-time timings may include of this machine's
+    own making. With the per-request ``clock`` virtual (tests), nothing is recorded."""
+
+    def __init__(self, interval: float = 0.005, enabled: bool = True):
+        self.interval, self.enabled = interval, enabled
+        self.late: list[float] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._cpu_start = self._wall_start = 0.0
+        self.cpu_share: float | None = None
+
+    def _watch(self) -> None:
+        due = time.perf_counter() + self.interval
+        while not self._stop.wait(max(0.0, due - time.perf_counter())):
+            self.late.append(max(0.0, time.perf_counter() - due))
+            due += self.interval
+            due = max(due, time.perf_counter())  # after a long stall, no burst of catch-up samples
+
+    def __enter__(self) -> LagMonitor:
+        if self.enabled:
+            self._cpu_start, self._wall_start = time.process_time(), time.perf_counter()
+            self._thread = threading.Thread(target=self._watch, name="bench-lag-monitor", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            wall = time.perf_counter() - self._wall_start
+            self.cpu_share = (time.process_time() - self._cpu_start) / wall if wall > 0 else None
+
+    def p99_ms(self) -> float | None:
+        value = percentile(self.late, 99)
+        return None if value is None else round(value * 1000, 3)
+
+
+# Above this lateness (p99, milliseconds) the report warns: the tool's own budget for what it may add
+# to a median timing, the goal it is tested against at --concurrency 64 (tests/tools/test_load.py).
+LAG_WARNING_MS = 5.0
+
+
+def lag_warning(lag_p99_ms: float | None, cpu_share: float | None, concurrency: int) -> str | None:
+    """What to tell the reader when this process could not drive the run honestly, or ``None``."""
+    if lag_p99_ms is None or lag_p99_ms <= LAG_WARNING_MS:
+        return None
+    cpu = "" if cpu_share is None else f"; it used {cpu_share:.0%} of one CPU core"
+    return (
+        f"warning: this process ran up to {lag_p99_ms:.1f} ms late (p99) while measuring{cpu}, so its timings may "
+        f"include that much delay of its own or of this machine's. Lower --concurrency (now {concurrency}), run on an "
+        "idle machine, or split the load over several bench processes and compare their reports"
+    )
 
 
 @dataclass
@@ -411,14 +539,22 @@ class RunRecord:
     requests_per_s: float | None
     completed_per_s: float | None
     output_tokens_per_s: float | None
+    concurrency: int = 1
+    warmed_connections: int = 0  # opened before the clock started (warm_connections)
+    process_lag_p99_ms: float | None = None  # LagMonitor: how late this process's threads ran (real clock only)
+    process_cpu_share: float | None = None  # CPU seconds of this process per wall second
+    warning: str | None = None
 
     def line(self) -> str:
         rate = "-" if self.requests_per_s is None else f"{self.requests_per_s:.2f}"
         tokens = "-" if self.output_tokens_per_s is None else f"{self.output_tokens_per_s:.1f}"
-        return (
+        line = (
             f"Measured at {self.endpoint} from {self.started_at} to {self.finished_at} ({self.wall_s:.3f} s): "
             f"{self.requests} requests ({rate}/s), {self.completed} completed, {tokens} output tokens/s"
         )
+        if self.process_lag_p99_ms is not None:
+            line += f"; this process ran at most {self.process_lag_p99_ms:.1f} ms late (p99)"
+        return line + (f"\n{self.warning}" if self.warning else "")
 
 
 def timed_run(
@@ -432,9 +568,14 @@ def timed_run(
 ) -> tuple[list[Result], RunRecord]:
     """``run`` with its record: the endpoint, UTC start and end, wall seconds (``wall_clock``, not the
     per-request ``clock``), and requests and output tokens per wall second."""
+    real_time = options.get("clock", time.perf_counter) is time.perf_counter
+    concurrency = int(options.get("concurrency", 1))
+    warmed = warm_connections(client, concurrency) if real_time else 0
     started_at, start = now(), wall_clock()
-    results = run(client, targets, prompts, **options)
+    with LagMonitor(enabled=real_time) as monitor:
+        results = run(client, targets, prompts, **options)
     wall, finished_at = round(wall_clock() - start, 6), now()
+    lag = monitor.p99_ms()
     completed = [r for r in results if r.status == "ok"]
     tokens = sum(r.output_tokens or 0 for r in completed)
     return results, RunRecord(
@@ -448,6 +589,11 @@ def timed_run(
         requests_per_s=len(results) / wall if wall > 0 else None,
         completed_per_s=len(completed) / wall if wall > 0 else None,
         output_tokens_per_s=tokens / wall if wall > 0 else None,
+        concurrency=concurrency,
+        warmed_connections=warmed,
+        process_lag_p99_ms=lag,
+        process_cpu_share=None if monitor.cpu_share is None else round(monitor.cpu_share, 3),
+        warning=lag_warning(lag, monitor.cpu_share, concurrency),
     )
 
 

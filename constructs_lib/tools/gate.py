@@ -311,7 +311,7 @@ def render(outcome: Outcome, gate: Gate) -> str:
                 f"end-to-end {' / '.join(bench._seconds(s.e2e[k]) for k in ('p50', 'p90', 'p99'))} s"
             )
         if outcome.latency_run is not None:
-            lines.append(f"  - {outcome.latency_run.line()}")
+            lines.append("  - " + outcome.latency_run.line().replace("\n", "\n  - "))
     if gate.quality is not None:
         quality = gate.quality
         lines.append(f"- quality: {quality.references}, scorer {quality.scorer}, temperature 0")

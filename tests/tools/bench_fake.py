@@ -164,6 +164,9 @@ class FakeRuntime:
 
     def attach(self, client: Any) -> Any:
         client.meta.events.register("before-send.bedrock-runtime.ConverseStream", self._send)
+        # Every answer comes from ``_send``: nothing of this client may reach the network, not even
+        # the connections ``bench.warm_connections`` opens ahead of a real-time run.
+        client._endpoint.http_session = _NoNetwork()
         self._clients.append(client)
         return client
 
@@ -187,6 +190,13 @@ class FakeRuntime:
         return AWSResponse(
             request.url, 200, {"content-type": "application/vnd.amazon.eventstream"}, _Body(self.clock, reply.events)
         )
+
+
+class _NoNetwork:
+    """An HTTP layer that refuses to send: the fake answers every request before it would."""
+
+    def send(self, request: Any) -> Any:
+        raise AssertionError(f"the fake runtime answers every request; {request.url} reached the network")
 
 
 class _Static:

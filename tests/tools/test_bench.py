@@ -402,6 +402,13 @@ def test_the_outputs_record_the_endpoint_the_times_and_the_aggregate_rates(tmp_p
         "requests_per_s": 1.25,
         "completed_per_s": 1.0,
         "output_tokens_per_s": 162.5,
+        "concurrency": 2,
+        # Timed with the fake's virtual clock: no connection to warm, and this process's lateness
+        # does not enter those timings.
+        "warmed_connections": 0,
+        "process_lag_p99_ms": None,
+        "process_cpu_share": None,
+        "warning": None,
     }
     assert document["settings"]["endpoint"] == "http://127.0.0.1:9/gateway"
     assert (

@@ -1,0 +1,175 @@
+"""``bench`` against a local ConverseStream endpoint over real HTTP and real time
+(tests/tools/stream_endpoint.py), at concurrency 1, 8 and 64: the measured numbers against the
+script, within the tolerances stated at each test.
+
+Every timing has three parts: what the script asked for (the truth), how late the endpoint was in
+sending it (its own log, on the machine-wide monotonic clock), and what the benchmark's own process
+added. The tool's overhead is the measured time minus the endpoint's actual time for the same
+request, in the same run, so a busy shared machine that delays the endpoint does not count against
+the tool. (The endpoint keeps its log for the module: every prompt carries an id of its own.) At 64 streams the tail is also compared with a client that does almost nothing
+(``reference_run``), measured just before and just after the tool: what that floor client could not
+avoid on this machine at that moment is not the tool's.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import threading
+
+import boto3
+import pytest
+
+from constructs_lib.spec.gates import Prompt
+from constructs_lib.tools import bench
+
+from .stream_endpoint import FloorClient, StreamEndpoint
+
+TARGET = bench.Target("local", "us.amazon.nova-lite-v1:0")
+# The tool's overhead budget: median under 5 ms; the p99 within 5 % of the truth.
+MEDIAN_OVERHEAD_S = 0.005
+P99_SHARE = 0.05
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    with StreamEndpoint() as running:
+        yield running
+
+
+def _client(endpoint: StreamEndpoint, concurrency: int):
+    session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
+    return bench.runtime_client(session, concurrency, endpoint.url)
+
+
+def _prompts(tag: str, count: int, script: str) -> list[Prompt]:
+    return [Prompt(f"{tag}-{i}", "load", f"{script} id={tag}-{i}", 64) for i in range(count)]
+
+
+def _run(endpoint: StreamEndpoint, prompts: list[Prompt], concurrency: int):
+    """The prompts through ``bench``; the results, the run's record, and the endpoint's log (by
+    prompt id, and whole)."""
+    results, record = bench.timed_run(
+        _client(endpoint, concurrency), [TARGET], prompts, concurrency=concurrency, progress=False
+    )
+    log = endpoint.log()
+    by_id = {p.id: log[p.prompt] for p in prompts}
+    return results, record, by_id, log
+
+
+def _overheads(results, by_id) -> tuple[list[float], list[float]]:
+    """Per request: measured minus the endpoint's actual time, for TTFT and end to end."""
+    ttft = [r.ttft_s - (by_id[r.prompt_id]["first_text"] - by_id[r.prompt_id]["arrived"]) for r in results]
+    e2e = [r.e2e_s - (by_id[r.prompt_id]["last"] - by_id[r.prompt_id]["arrived"]) for r in results]
+    return ttft, e2e
+
+
+def _most_in_flight(records: list[dict]) -> int:
+    """The most requests the endpoint was answering at once."""
+    edges = sorted([(r["arrived"], 1) for r in records] + [(r["last"], -1) for r in records])
+    most = current = 0
+    for _, step in edges:
+        current += step
+        most = max(most, current)
+    return most
+
+
+def _attempt(endpoint: StreamEndpoint, tag: str, concurrency: int, count: int, script: str, truths) -> list[str]:
+    """The tool runs ``count`` streams at ``concurrency`` while the floor client runs a light load
+    (up to 8 streams, as many waves) beside it; the bounds the tool missed, if any."""
+    floor_streams = min(8, concurrency)
+    waves = -(-count // concurrency)
+    floor = FloorClient(
+        endpoint.url, [f"{script} id={tag}-floor-{i}" for i in range(floor_streams * waves)], floor_streams
+    )
+    floor.go()
+    results, record, by_id, _ = _run(endpoint, _prompts(tag, count, script), concurrency)
+    floor_timings = floor.timings()
+    log = endpoint.log()
+    assert [r.status for r in results].count("ok") == count
+    # The endpoint answered exactly ``concurrency`` of the tool's requests at once, never more.
+    assert _most_in_flight(list(by_id.values())) == concurrency
+    summary = bench.summarize(TARGET, results)
+    missed = []
+    for name, index, overheads, measured_p50, measured_p99 in (
+        ("TTFT", 0, *_overheads(results, by_id)[:1], summary.ttft["p50"], summary.ttft["p99"]),
+        ("end-to-end", 1, _overheads(results, by_id)[1], summary.e2e["p50"], summary.e2e["p99"]),
+    ):
+        truth, end = truths[index], ("first_text", "last")[index]
+        # Measured from the send, read on arrival: never less than the endpoint's own time (1 us: rounding).
+        assert min(overheads) > -1e-5
+        # The machine's share, measured at the same time: the floor client's overhead (its time minus
+        # the endpoint's for the same request), and the endpoint's lateness on the tool's requests.
+        floor = [t[index] - (log[k][end] - log[k]["arrived"]) for k, t in floor_timings.items()]
+        late = [by_id[r.prompt_id][end] - by_id[r.prompt_id]["arrived"] - truth for r in results]
+        floor_median, floor_p99 = max(0.0, statistics.median(floor)), max(0.0, bench.percentile(floor, 99) or 0.0)
+        late_median, late_p99 = max(0.0, statistics.median(late)), max(0.0, bench.percentile(late, 99) or 0.0)
+        median = statistics.median(overheads)
+        if median >= MEDIAN_OVERHEAD_S + floor_median:
+            missed.append(f"{name} median overhead {median * 1000:.1f} ms (floor client {floor_median * 1000:.1f} ms)")
+        if measured_p50 is None or not truth <= measured_p50 < truth + MEDIAN_OVERHEAD_S + floor_median + late_median:
+            missed.append(f"{name} p50 {measured_p50} s against {truth} s")
+        bound = truth * (1 + P99_SHARE) + floor_p99 + late_p99
+        if measured_p99 is None or not truth <= measured_p99 <= bound:
+            missed.append(
+                f"{name} p99 {measured_p99} s, bound {bound:.4f} s (floor client +{floor_p99 * 1000:.1f} ms, "
+                f"endpoint late +{late_p99 * 1000:.1f} ms)"
+            )
+    schedule = waves * truths[1] + (concurrency - 1) * bench.RAMP_STEP_S
+    if not waves * truths[1] <= record.wall_s < schedule + 0.1 + waves * floor_p99:
+        missed.append(f"wall {record.wall_s} s against {schedule:.3f} s for a perfect schedule")
+    return [f"{tag}: {m}; {record.line()}" for m in missed]
+
+
+def _holds(endpoint: StreamEndpoint, concurrency: int, count: int, script: str, truths: tuple[float, float]) -> None:
+    """A machine shared with other work has bursts no bracket catches, so the tool has three attempts."""
+    missed: list[str] = []
+    for attempt in range(3):
+        found = _attempt(endpoint, f"c{concurrency}-{attempt}", concurrency, count, script, truths)
+        if not found:
+            return
+        missed += found
+    pytest.fail("\n".join(missed))
+
+
+def test_one_at_a_time_the_timings_are_the_script_plus_under_5_ms(endpoint):
+    """6 streams (TTFT 0.1 s, end to end 0.3 s), one at a time: about 2 s an attempt."""
+    _holds(endpoint, 1, 6, "ttft=0.1 total=0.3 chunks=5 tokens=30", (0.1, 0.3))
+
+
+def test_eight_at_a_time_overlap_exactly_eight_and_keep_the_schedule(endpoint):
+    """24 streams (TTFT 0.1 s, end to end 0.4 s), 8 at a time: three waves, about 4 s an attempt."""
+    _holds(endpoint, 8, 24, "ttft=0.1 total=0.4 chunks=8 tokens=40", (0.1, 0.4))
+
+
+def test_sixty_four_streams_median_overhead_under_5_ms_and_p99_within_5_percent(endpoint):
+    """128 streams of 20 chunks (TTFT 0.3 s, end to end 1.0 s), 64 at a time: two waves, about 7 s
+    an attempt. Before the ramp-up and the send-time start, the tool missed the TTFT p99 by 20 to
+    50 ms on this 2-core machine in every attempt."""
+    _holds(endpoint, 64, 128, "ttft=0.3 total=1.0 chunks=20 tokens=100", (0.3, 1.0))
+
+
+def test_a_process_too_busy_to_measure_honestly_says_so(endpoint):
+    """Another thread holding the interpreter lock for 20 ms at a time (the switch interval raised
+    from Python's 5 ms) delays every stream's next event: the run records that lateness and warns."""
+    stop = threading.Event()
+
+    def hog() -> None:
+        while not stop.is_set():
+            sum(range(10_000))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.02)
+    busy = threading.Thread(target=hog, daemon=True)
+    busy.start()
+    try:
+        _, record, _, _ = _run(endpoint, _prompts("busy", 16, "ttft=0.05 total=0.2 chunks=4"), 8)
+    finally:
+        stop.set()
+        busy.join()
+        sys.setswitchinterval(interval)
+    assert record.process_lag_p99_ms is not None and record.process_lag_p99_ms > bench.LAG_WARNING_MS
+    assert record.warning is not None and record.warning.startswith(
+        f"warning: this process ran up to {record.process_lag_p99_ms:.1f} ms late (p99) while measuring"
+    )
+    assert "Lower --concurrency (now 8)" in record.warning and record.warning in record.line()

@@ -82,19 +82,6 @@ def promotion_estate(promotion_spec, tmp_path_factory) -> SynthesizedEstate:
     return synthesize(promotion_spec, tmp_path_factory.mktemp("promotion.out"), base_dir=PROMOTION_DIR)
 
 
-IMPORT_DIR = ROOT / "tests" / "fixtures" / "imports"
-
-
-@pytest.fixture(scope="session")
-def import_estate(tmp_path_factory) -> SynthesizedEstate:
-    """Models imported with Custom Model Import (tests/fixtures/imports/estate.yaml), synthesized once."""
-    from constructs_lib.spec import load_spec
-
-    return synthesize(
-        load_spec(IMPORT_DIR / "estate.yaml"), tmp_path_factory.mktemp("imports.out"), base_dir=IMPORT_DIR
-    )
-
-
 VARIANT_SPEC = """\
 name: variant-estate
 removal: destroy

@@ -11,11 +11,21 @@ import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from constructs_lib import ImportedModel, ImportedModelProps, ModelImportRole, ProviderLogging
+from constructs_lib.spec import load_spec
 from estate_runtime.kinds import imported_model
 
-from ..synthesis import lint_estate, normalize
+from ..synthesis import ROOT, SynthesizedEstate, lint_estate, normalize, synthesize
 
 KIND = imported_model.KIND.type_name
+IMPORT_DIR = ROOT / "tests" / "fixtures" / "imports"
+
+
+@pytest.fixture(scope="module")
+def import_estate(tmp_path_factory) -> SynthesizedEstate:
+    """Models imported with Custom Model Import (tests/fixtures/imports/estate.yaml), synthesized once."""
+    return synthesize(
+        load_spec(IMPORT_DIR / "estate.yaml"), tmp_path_factory.mktemp("imports.out"), base_dir=IMPORT_DIR
+    )
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,16 @@ import re
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import App
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from constructs_lib import ImportedModel, ImportedModelProps, ModelImportRole, ProviderLogging
 from constructs_lib.spec import load_spec
 from estate_runtime.kinds import imported_model
+from stacks import customization_stack
+from stacks.estate_stage import EstateStage
 
-from ..synthesis import ROOT, SynthesizedEstate, lint_estate, normalize, synthesize
+from ..synthesis import ROOT, SynthesizedEstate, cdk_context, lint_estate, normalize, synthesize
 
 KIND = imported_model.KIND.type_name
 IMPORT_DIR = ROOT / "tests" / "fixtures" / "imports"
@@ -179,3 +182,21 @@ def test_the_plan_shows_each_import_with_its_pricing_basis_and_no_invented_price
     assert "custom model units (CMUs) per model copy, billed per CMU per minute over 5-minute windows" in plan
     assert "import-model-calculate-cost.html" in plan
     assert "$" not in plan.split("### dev", 1)[1]  # no price for an imported model: the pricing page has it
+
+
+def _import_stage(app: App) -> EstateStage:
+    spec = load_spec(IMPORT_DIR / "estate.yaml")
+    return EstateStage(app, spec.stage("dev", IMPORT_DIR), spec, IMPORT_DIR)
+
+
+def test_a_stage_that_only_imports_gets_the_customization_stack_described_by_its_imports():
+    stage = _import_stage(App(context=cdk_context()))
+    assert stage.customization is not None
+    assert stage.customization.template_options.description == "bedrock-estate import-estate-dev: imported models"
+    assert set(stage.customization.sections["imports"]) == {"support-llama", "coder-qwen"}
+
+
+def test_imports_without_their_builder_are_refused_not_dropped(monkeypatch):
+    monkeypatch.setattr(customization_stack, "SECTION_BUILDERS", {})
+    with pytest.raises(ValueError, match="no builder for the stage section 'imports'"):
+        _import_stage(App(context=cdk_context()))

@@ -4,10 +4,10 @@ wait) and ``kinds/<kind>/handler.py`` (the Lambda side). Importing this package 
 contracts: no CDK, no boto3.
 
 The handler registry (``entry.REGISTRY``), the type names (``BY_TYPE``), the handlers'
-``required_operations`` and the conditional permissions (``permissions.ONLY_WHEN``) derive from
-here; the constructs write their properties with ``to_cfn()`` and the handlers read them with
-``parse()``. A new kind is a folder here, its construct, its tests, and its folder's name in
-``FOLDERS`` (the registry).
+``required_operations``, the conditional and the dependent permissions (``permissions``) derive
+from here; the constructs write their properties with ``to_cfn()`` and the handlers read them with
+``parse()``. A new kind is a folder here and its folder's name in ``FOLDERS`` (the registry); what
+else it touches is listed once, in constructs_lib/machinery/README.md, "Adding a kind".
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from aws_cdk import App, Aspects, Environment
+from aws_cdk import App, Environment
 
 from constructs_lib.compliance.nag import add_nag_packs
 from constructs_lib.spec import EstateSpec
@@ -41,13 +41,11 @@ def build_estate(
             extend(stage)
     if spec.pipeline is not None and build == "all":
         # Imported here: an estate without a pipeline never loads CDK Pipelines and CodeBuild.
-        from constructs_lib.compliance.pipeline_findings import AcknowledgePipelineFindings
+        from constructs_lib.compliance.pipeline_findings import acknowledge_pipeline_findings
 
         from .pipeline_stack import PipelineStack, replication_stacks
 
-        # CDK Pipelines adds cross-region support stacks at the app level: acknowledge there too.
-        Aspects.of(app).add(AcknowledgePipelineFindings())
-        PipelineStack(
+        pipeline = PipelineStack(
             app,
             "Delivery",
             spec=spec,
@@ -58,5 +56,7 @@ def build_estate(
             stack_name=f"{spec.name}-delivery",
             description=f"bedrock-estate {spec.name}: delivery pipeline across the stages",
         )
+        # After the pipeline is built: its stack and the cross-region support stacks it added to the app.
+        acknowledge_pipeline_findings(app, pipeline)
     add_nag_packs(app)
     return stages

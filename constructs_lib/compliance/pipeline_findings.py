@@ -1,11 +1,14 @@
 """Acknowledgements for what CDK Pipelines generates, one exact finding at a time.
 
 CDK Pipelines creates its roles, policies, CodeBuild projects, a security-check function and
-cross-region support stacks itself, with no options for most of what cdk-nag checks. This aspect
-visits those constructs when the app is synthesized, resolves each generated policy, and
-acknowledges every finding by its exact id on its own construct, with the reason that applies to
-that kind of grant. A wildcard it does not recognize is left alone, so synthesis fails and a person
-writes the reason: nothing is acknowledged by rule or by prefix.
+cross-region support stacks itself, with no options for most of what cdk-nag checks.
+:func:`acknowledge_pipeline_findings` visits those constructs once the pipeline is built, resolves
+each generated policy, and acknowledges every finding by its exact id on its own construct, with the
+reason that applies to that kind of grant. A wildcard it does not recognize is left alone, so
+synthesis fails and a person writes the reason: nothing is acknowledged by rule or by prefix.
+
+A walk of the pipeline's stacks, not an aspect on the app: an aspect is called back from the CDK
+for every construct of every stage, which cost more synthesis time than the acknowledgements.
 """
 
 from __future__ import annotations
@@ -13,13 +16,12 @@ from __future__ import annotations
 import json
 import re
 
-import jsii
-from aws_cdk import CfnResource, IAspect, Stack
+from aws_cdk import CfnResource, Stack
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 from .nag import _flatten, acknowledge_each
 
@@ -79,10 +81,18 @@ _ACTION_REASON = (
 )
 
 
-@jsii.implements(IAspect)
-class AcknowledgePipelineFindings:
-    """Attach to the pipeline stack and to the app (for the cross-region support stacks)."""
+def acknowledge_pipeline_findings(app: Construct, pipeline_stack: Stack) -> None:
+    """Acknowledge the findings of everything CDK Pipelines generated in ``pipeline_stack`` and in
+    its cross-region support stacks. Call it once the pipeline stack is complete (its pipeline
+    built and every grant added), before synthesis."""
+    visitor = _PipelineFindings()
+    stacks = [pipeline_stack, *(c for c in app.node.children if _in_support_stack(c.node.id))]
+    for stack in stacks:
+        for node in stack.node.find_all():
+            visitor.visit(node)
 
+
+class _PipelineFindings:
     def visit(self, node: IConstruct) -> None:
         if not isinstance(node, CfnResource):
             return  # apps, stages and L2 constructs: findings sit on the resources

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -46,10 +46,17 @@ from stacks.spec_values import log_retention, removal_policy
 
 from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack
 
-# What builds the constructs of each stage section a kind adds (``constructs_lib.spec.sections``),
-# by the section's key: the stack, the resolved stage, the stage's custom-model key, the provider's
-# logging. A kind with a section adds its builder here, in one line.
-SectionBuilder = Callable[..., Mapping[str, Construct]]
+
+class SectionBuilder(Protocol):
+    """Builds the constructs of a stage section's entries in ``stack``, by entry name: what a kind
+    with a stage section (``constructs_lib.spec.sections``) provides beside its construct."""
+
+    def __call__(
+        self, stack: Stack, stage: StageSettings, *, custom_model_key: kms.IKey, logging: ProviderLogging
+    ) -> Mapping[str, Construct]: ...
+
+
+# The builder of each stage section, by the section's key: a kind with a section adds its line here.
 SECTION_BUILDERS: dict[str, SectionBuilder] = {
     "imports": imported_models_for_stage,
 }

@@ -14,6 +14,8 @@
     bedrock-estate gate --stage S [--served NAME] [--spec SPEC] [--out DIR]
                                                         run a stage's evaluation gate (exit 1 when it fails)
     bedrock-estate catalog [--check [--profile P]]      list the model catalog; --check compares it with Bedrock
+    bedrock-estate drift --stage S [--spec SPEC] [--role-arn ARN]
+                                                        compare a stage's deployed stacks with Bedrock (exit 1 on drift)
     bedrock-estate --version                            print the installed version
 
 Every argument has --help text. Exit codes: 0 ok, 1 the input has problems (each named by
@@ -198,6 +200,17 @@ def build_parser() -> argparse.ArgumentParser:
     from .gate import add_arguments as add_gate_arguments
 
     add_gate_arguments(gate)
+    drift = commands.add_parser(
+        "drift",
+        help="compare what a stage's deployed stacks own with what Bedrock reports (exit 1 on drift)",
+        description="Read the stage's deployed customization and serving stacks (ListStackResources, GetTemplate) and "
+        "ask Bedrock for each job, imported model, model copy, provisioned throughput and deployment they own: does it "
+        "exist, in which status, with the stage's owner tag, serving the model and model units the stack says. Each "
+        "difference is listed with what to do. Read only; exit 1 when there is drift.",
+    )
+    from .drift import add_arguments as add_drift_arguments
+
+    add_drift_arguments(drift)
     for command in commands.choices.values():
         # A command's own mistakes are answered with its own usage (main), not the top level's.
         command.set_defaults(command_parser=command)
@@ -238,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import gate as gate_module
 
         return gate_module.main(args)
+    if args.command == "drift":
+        from . import drift as drift_module
+
+        return drift_module.main(args)
     if args.command == "plan":
         from . import plan as plan_module
 

@@ -1,4 +1,5 @@
-"""What a deployed stack says, read the same way by every tool (``bench``, ``gate``, ``metrics``)."""
+"""What a deployed stack says, read the same way by every tool (``bench``, ``gate``, ``metrics``,
+``drift``), and the session those tools read it with."""
 
 from __future__ import annotations
 
@@ -20,3 +21,24 @@ def stack_outputs(session: Any, stack: str) -> dict[str, str]:
     except ClientError as error:
         raise StackUnreadable(error.response["Error"].get("Message") or error.response["Error"].get("Code")) from None
     return {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs", []) if stacks else [])}
+
+
+def stage_session(region: str, *, profile: str | None, role_arn: str | None, session_name: str) -> Any:
+    """A boto3 session in the stage's ``region``: the environment's (or ``profile``'s) credentials,
+    then ``role_arn`` assumed when given (the pipeline passes the stage account's read-only CDK
+    lookup role). Raises botocore's ``NoCredentialsError`` when there are no credentials to start from."""
+    import boto3
+    from botocore.exceptions import NoCredentialsError
+
+    session = boto3.Session(profile_name=profile, region_name=region)
+    if session.get_credentials() is None:
+        raise NoCredentialsError()
+    if role_arn is None:
+        return session
+    credentials = session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    return boto3.Session(
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )

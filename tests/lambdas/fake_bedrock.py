@@ -223,6 +223,14 @@ class FakeBedrock(ServiceFake):
             self.tags.get(params["resourceARN"], {}).pop(key, None)
         return self._answer("UntagResource", {})
 
+    def list_tags_for_resource(self, **params: Any) -> dict[str, Any]:
+        self._enter("ListTagsForResource", params)
+        arn = params["resourceARN"]
+        if arn not in self.tags:
+            raise self._error("ListTagsForResource", "ResourceNotFoundException", f"Resource {arn} not found", 404)
+        tags = [{"key": k, "value": v} for k, v in sorted(self.tags[arn].items())]
+        return self._answer("ListTagsForResource", {"tags": tags})
+
     # -- serving: test controls -----------------------------------------------------------------------
     def add_model(self, name: str, base_model: str = "amazon.nova-lite-v1:0:300k") -> str:
         arn = f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/base/{name[-12:].rjust(12, '0')}"

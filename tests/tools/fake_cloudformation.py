@@ -1,0 +1,83 @@
+"""A stateful fake of the CloudFormation reads the tools make of deployed stacks (their resources,
+template and outputs), validated against botocore's service model like every other fake
+(``tests/lambdas/service_fake.py``). A test deploys a synthesized template into it with the
+physical ids the handlers answered."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from ..lambdas.service_fake import ServiceFake
+
+
+class FakeCloudFormation(ServiceFake):
+    def __init__(self, region: str = "us-east-1", account: str = "111111111111"):
+        super().__init__("cloudformation")
+        self.region, self.account = region, account
+        self.stacks: dict[str, dict[str, Any]] = {}  # by stack name
+
+    # -- test controls ---------------------------------------------------------------------------------
+    def deploy(
+        self,
+        name: str,
+        template: dict[str, Any],
+        physical_ids: dict[str, str],
+        statuses: dict[str, str] | None = None,
+        outputs: dict[str, str] | None = None,
+    ) -> None:
+        """The stack ``name`` as CloudFormation holds it once deployed: ``template``'s resources,
+        each with its physical id (``physical_ids`` by logical id, the logical id otherwise)."""
+        self.stacks[name] = {
+            "id": f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{name}/0",
+            "template": template,
+            "physical_ids": dict(physical_ids),
+            "statuses": dict(statuses or {}),
+            "outputs": dict(outputs or {}),
+        }
+
+    def _stack(self, operation: str, name: str) -> dict[str, Any]:
+        if name not in self.stacks:
+            raise self._error(operation, "ValidationError", f"Stack with id {name} does not exist")
+        return self.stacks[name]
+
+    # -- API -------------------------------------------------------------------------------------------
+    def list_stack_resources(self, **params: Any) -> dict[str, Any]:
+        self._enter("ListStackResources", params)
+        stack = self._stack("ListStackResources", params["StackName"])
+        summaries = [
+            {
+                "LogicalResourceId": logical,
+                "PhysicalResourceId": stack["physical_ids"].get(logical, logical),
+                "ResourceType": resource["Type"],
+                "LastUpdatedTimestamp": datetime.now(UTC),
+                "ResourceStatus": stack["statuses"].get(logical, "CREATE_COMPLETE"),
+            }
+            for logical, resource in stack["template"].get("Resources", {}).items()
+        ]
+        size = self.page_size or len(summaries) or 1
+        start = int(params.get("NextToken") or 0)
+        page: dict[str, Any] = {"StackResourceSummaries": summaries[start : start + size]}
+        if start + size < len(summaries):
+            page["NextToken"] = str(start + size)
+        return self._answer("ListStackResources", page)
+
+    def get_template(self, **params: Any) -> dict[str, Any]:
+        self._enter("GetTemplate", params)
+        stack = self._stack("GetTemplate", params["StackName"])
+        # The API answers the body as text (boto3 parses a JSON body; the tools take either).
+        answer = {"TemplateBody": json.dumps(stack["template"]), "StagesAvailable": ["Original", "Processed"]}
+        return self._answer("GetTemplate", answer)
+
+    def describe_stacks(self, **params: Any) -> dict[str, Any]:
+        self._enter("DescribeStacks", params)
+        stack = self._stack("DescribeStacks", params["StackName"])
+        described = {
+            "StackId": stack["id"],
+            "StackName": params["StackName"],
+            "CreationTime": datetime.now(UTC),
+            "StackStatus": "CREATE_COMPLETE",
+            "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in stack["outputs"].items()],
+        }
+        return self._answer("DescribeStacks", {"Stacks": [described]})

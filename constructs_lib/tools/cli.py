@@ -16,6 +16,8 @@
     bedrock-estate catalog [--check [--profile P]]      list the model catalog; --check compares it with Bedrock
     bedrock-estate drift --stage S [--spec SPEC] [--role-arn ARN]
                                                         compare a stage's deployed stacks with Bedrock (exit 1 on drift)
+    bedrock-estate adopt --stage S [--spec SPEC] [--role-arn ARN]
+                                                        Bedrock resources no estate owns, with the spec lines that adopt them
     bedrock-estate --version                            print the installed version
 
 Every argument has --help text. Exit codes: 0 ok, 1 the input has problems (each named by
@@ -211,6 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
     from .drift import add_arguments as add_drift_arguments
 
     add_drift_arguments(drift)
+    adopt = commands.add_parser(
+        "adopt",
+        help="list the custom models, jobs, throughputs and deployments no estate owns, with the spec lines that adopt them",
+        description="Read the stage's account and Region (ListCustomModels, ListModelCustomizationJobs, "
+        "ListProvisionedModelThroughputs, ListCustomModelDeployments, ListTagsForResource) for what carries no "
+        "bedrock-estate owner tag, and print the spec lines that adopt it. Read only.",
+    )
+    from .adopt import add_arguments as add_adopt_arguments
+
+    add_adopt_arguments(adopt)
     for command in commands.choices.values():
         # A command's own mistakes are answered with its own usage (main), not the top level's.
         command.set_defaults(command_parser=command)
@@ -251,6 +263,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import gate as gate_module
 
         return gate_module.main(args)
+    if args.command == "adopt":
+        from . import adopt as adopt_module
+
+        return adopt_module.main(args)
     if args.command == "drift":
         from . import drift as drift_module
 

@@ -191,6 +191,8 @@ class FakeBedrock(ServiceFake):
                 "jobName": j["jobName"],
                 "status": j["status"],
                 "creationTime": j["creationTime"],
+                "customizationType": j["customizationType"],
+                **({"customModelArn": j["outputModelArn"]} if j.get("outputModelArn") else {}),
             }
             for j in self.jobs.values()
             if wanted is None or j["status"] == wanted
@@ -226,9 +228,17 @@ class FakeBedrock(ServiceFake):
     def list_tags_for_resource(self, **params: Any) -> dict[str, Any]:
         self._enter("ListTagsForResource", params)
         arn = params["resourceARN"]
-        if arn not in self.tags:
+        held = (
+            [j["jobArn"] for j in self.jobs.values()]
+            + [m["modelArn"] for m in self.models.values()]
+            + [t["provisionedModelArn"] for t in self.throughputs.values()]
+            + [d["customModelDeploymentArn"] for d in self.deployments.values()]
+            + [m["modelArn"] for m in self.imported_models.values()]
+            + [j["jobArn"] for j in self.import_jobs.values()]
+        )
+        if arn not in held:
             raise self._error("ListTagsForResource", "ResourceNotFoundException", f"Resource {arn} not found", 404)
-        tags = [{"key": k, "value": v} for k, v in sorted(self.tags[arn].items())]
+        tags = [{"key": k, "value": v} for k, v in sorted(self.tags.get(arn, {}).items())]
         return self._answer("ListTagsForResource", {"tags": tags})
 
     # -- serving: test controls -----------------------------------------------------------------------
@@ -285,7 +295,10 @@ class FakeBedrock(ServiceFake):
                 "modelArn": m["modelArn"],
                 "modelName": name,
                 "creationTime": datetime.now(UTC),
-                "baseModelArn": "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k",
+                "baseModelArn": m.get(
+                    "baseModelArn",
+                    "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k",
+                ),
                 "baseModelName": "claude-3-haiku",
                 "ownerAccountId": self.account,
                 "modelStatus": "Active",
@@ -342,6 +355,13 @@ class FakeBedrock(ServiceFake):
         self.throughputs[name] = item
         self.tags[arn] = {t["key"]: t["value"] for t in params.get("tags", [])}
         return self._answer("CreateProvisionedModelThroughput", {"provisionedModelArn": arn})
+
+    def list_provisioned_model_throughputs(self, **params: Any) -> dict[str, Any]:
+        self._enter("ListProvisionedModelThroughputs", params)
+        summaries = [{k: v for k, v in item.items() if k != "token"} for item in self.throughputs.values()]
+        return self._answer(
+            "ListProvisionedModelThroughputs", self._page(params, "provisionedModelSummaries", summaries)
+        )
 
     def get_provisioned_model_throughput(self, **params: Any) -> dict[str, Any]:
         self._enter("GetProvisionedModelThroughput", params)
@@ -402,6 +422,20 @@ class FakeBedrock(ServiceFake):
             "GetCustomModelDeployment",
             dict(self._deployment("GetCustomModelDeployment", params["customModelDeploymentIdentifier"])),
         )
+
+    def list_custom_model_deployments(self, **params: Any) -> dict[str, Any]:
+        self._enter("ListCustomModelDeployments", params)
+        summaries = [
+            {
+                "customModelDeploymentArn": item["customModelDeploymentArn"],
+                "customModelDeploymentName": item["modelDeploymentName"],
+                "modelArn": item["modelArn"],
+                "createdAt": item["createdAt"],
+                "status": item["status"],
+            }
+            for item in self.deployments.values()
+        ]
+        return self._answer("ListCustomModelDeployments", self._page(params, "modelDeploymentSummaries", summaries))
 
     def update_custom_model_deployment(self, **params: Any) -> dict[str, Any]:
         self._enter("UpdateCustomModelDeployment", params)

@@ -1,0 +1,170 @@
+"""``bedrock-estate adopt``: what in an account carries no owner tag, and the spec lines that adopt
+it, on the stateful Bedrock fake (read only)."""
+
+from __future__ import annotations
+
+import argparse
+
+import yaml
+
+from constructs_lib.tools import adopt as adopt_module
+from constructs_lib.tools.adopt import render, spec_lines, unowned
+from constructs_lib.tools.cli import main as cli_main
+from estate_runtime.naming import OWNER_TAG
+
+from ..conftest import PROMOTION_DIR
+from ..lambdas.fake_bedrock import FakeBedrock
+
+REGION, ACCOUNT = "us-west-2", "111111111111"
+READS = {
+    "ListCustomModels",
+    "ListModelCustomizationJobs",
+    "ListProvisionedModelThroughputs",
+    "ListCustomModelDeployments",
+    "ListTagsForResource",
+}
+
+
+class Session:
+    def __init__(self, bedrock):
+        self.bedrock = bedrock
+
+    def client(self, service):
+        assert service == "bedrock", service
+        return self.bedrock
+
+
+def _account() -> FakeBedrock:
+    """A console-made fine-tune (job and model), served by a throughput and a deployment; and an
+    estate's own throughput, which carries the owner tag."""
+    bedrock = FakeBedrock(region=REGION, account=ACCOUNT)
+    bedrock.unit_quota = 10
+    bedrock.create_model_customization_job(
+        jobName="Support FT 2025",
+        customModelName="support-ft-model",
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/console",
+        baseModelIdentifier="amazon.nova-lite-v1:0:300k",
+        trainingDataConfig={"s3Uri": "s3://team-data/train.jsonl"},
+        outputDataConfig={"s3Uri": "s3://team-data/out/"},
+    )
+    bedrock.complete("Support FT 2025")
+    model_arn = bedrock.models["support-ft-model"]["modelArn"]
+    bedrock.create_provisioned_model_throughput(provisionedModelName="support-pt", modelId=model_arn, modelUnits=1)
+    bedrock.create_custom_model_deployment(modelDeploymentName="support-od", modelArn=model_arn)
+    bedrock.create_provisioned_model_throughput(
+        provisionedModelName="bedrock-estate-dev-chat-pt-1",
+        modelId=model_arn,
+        modelUnits=1,
+        tags=[{"key": OWNER_TAG, "value": "bedrock-estate-dev"}],
+    )
+    bedrock.settle()
+    bedrock.calls.clear()
+    return bedrock
+
+
+def _stage(promotion_spec):
+    return promotion_spec.stage("dev")
+
+
+def test_only_what_carries_no_owner_tag_is_listed_and_only_read(promotion_spec):
+    bedrock = _account()
+    found = unowned(bedrock)
+    assert [m.name for m in found.models] == ["support-ft-model"]
+    assert [j.name for j in found.jobs] == ["Support FT 2025"]
+    assert [t.name for t in found.throughputs] == ["support-pt"]  # not the estate's own
+    assert [d.name for d in found.deployments] == ["support-od"]
+    assert {op for op, _ in bedrock.calls} <= READS
+
+
+def test_the_lines_are_yaml_that_adopts_capacity_and_name_models_and_jobs(promotion_spec):
+    bedrock = _account()
+    found = unowned(bedrock)
+    lines = spec_lines(_stage(promotion_spec), found)
+    document = yaml.safe_load("\n".join(lines))
+    job = bedrock.jobs["Support FT 2025"]
+    model_arn = bedrock.models["support-ft-model"]["modelArn"]
+    assert list(document) == ["serving"]  # models and jobs are comments: the spec does not adopt them
+    assert document["serving"]["support-pt"] == {
+        "adopt": bedrock.throughputs["support-pt"]["provisionedModelArn"],
+        "model": {"arn": model_arn},
+        "provisioned": {"modelUnits": 1, "commitment": "none"},
+    }
+    assert document["serving"]["support-od"] == {
+        "adopt": bedrock.deployments["support-od"]["customModelDeploymentArn"],
+        "model": {"arn": model_arn},
+        "onDemand": {},
+    }
+    assert (
+        f"#   custom model support-ft-model: {model_arn}, base model amazon.nova-lite-v1:0:300k, "
+        f"type not reported, trained by job Support FT 2025 ({job['jobArn']})"
+    ) in lines
+    assert f"({OWNER_TAG}: bedrock-estate-dev)" in "\n".join(lines)
+
+
+def test_entry_names_follow_the_spec_rules_and_avoid_the_stages_own(promotion_spec):
+    bedrock = _account()
+    model = bedrock.add_model("hand-made")
+    bedrock.create_custom_model_deployment(modelDeploymentName="Summarizer", modelArn=model)
+    bedrock.create_custom_model_deployment(modelDeploymentName="9 lives", modelArn=model)
+    bedrock.settle()
+    document = yaml.safe_load("\n".join(spec_lines(_stage(promotion_spec), unowned(bedrock))))
+    # dev already serves "summarizer"; a name starting with a digit gets a word in front
+    assert {"summarizer-2", "adopted-9-lives"} <= set(document["serving"])
+
+
+def test_a_commitment_is_carried_with_the_acknowledgement_it_needs(promotion_spec):
+    bedrock = _account()
+    bedrock.throughputs["support-pt"]["commitmentDuration"] = "SixMonths"
+    text = render(_stage(promotion_spec), unowned(bedrock))
+    assert "provisioned: {modelUnits: 1, commitment: SixMonths}" in text
+    assert "# and acknowledge: {term: SixMonths, modelUnits: 1, monthlyUsd: ...}" in text
+
+
+def test_a_stopped_job_is_named_as_training_nothing_and_an_empty_account_says_so(promotion_spec):
+    bedrock = FakeBedrock(region=REGION, account=ACCOUNT)
+    assert render(_stage(promotion_spec), unowned(bedrock)).startswith("no custom models, jobs, throughputs")
+    bedrock.create_model_customization_job(
+        jobName="abandoned",
+        customModelName="never",
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/console",
+        baseModelIdentifier="amazon.nova-lite-v1:0:300k",
+        trainingDataConfig={"s3Uri": "s3://team-data/train.jsonl"},
+        outputDataConfig={"s3Uri": "s3://team-data/out/"},
+    )
+    bedrock.jobs["abandoned"]["status"] = "Stopped"
+    text = render(_stage(promotion_spec), unowned(bedrock))
+    assert f"#   job abandoned (Stopped): {bedrock.jobs['abandoned']['jobArn']}, trained no model" in text
+    assert "serving:" not in text
+
+
+def test_lists_are_read_past_their_first_page(promotion_spec):
+    bedrock = _account()
+    bedrock.page_size = 1
+    assert len(unowned(bedrock).throughputs) == 1 and len(bedrock.calls) > 6
+
+
+def _args(**values):
+    return argparse.Namespace(
+        **{"spec": str(PROMOTION_DIR / "estate.yaml"), "stage": "dev", "role_arn": None, "profile": None, **values}
+    )
+
+
+def test_the_command_prints_the_lines_and_a_refusal_is_one_line(capsys):
+    bedrock = _account()
+    assert adopt_module.main(_args(), session=Session(bedrock)) == 0
+    out = capsys.readouterr().out
+    assert "# 4 resource(s) in account 111111111111, us-west-2 carry no owner tag (bedrock-estate)" in out
+    bedrock.fail_next("ListCustomModels", "AccessDeniedException", "not authorized", 403)
+    assert adopt_module.main(_args(), session=Session(bedrock)) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bedrock:List*" in err and "Traceback" not in err
+
+
+def test_without_credentials_one_line(monkeypatch, capsys, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert cli_main(["adopt", "--stage", "dev", "--spec", str(PROMOTION_DIR / "estate.yaml")]) == 1
+    assert capsys.readouterr().err.startswith("no AWS credentials: sign in to stage dev's account 111111111111")

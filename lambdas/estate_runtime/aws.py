@@ -16,6 +16,7 @@ from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, ParamValidationError, ReadTimeoutError
 
+from . import mantle
 from .errors import THROTTLING_CODES, EstateError, RetriesExhausted, describe, error_code, error_message, is_transient
 from .log import get_logger
 
@@ -92,6 +93,10 @@ class Aws:
             # Never wait on a socket longer than the time left: a hung endpoint then ends in a
             # readable failure from the retry loop, not in a Lambda timeout.
             read = max(1.0, min(read, self.deadline - self.policy.clock() - CONNECT_TIMEOUT_SECONDS))
+        if name == mantle.SERVICE:  # the OpenAI-compatible endpoint boto3 has no client for
+            return mantle.MantleClient(
+                region or self._region or "", connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=read
+            )
         config = _CLIENT_CONFIG.merge(Config(connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=read))
         return boto3.client(name, region_name=region or self._region, config=config)
 
@@ -132,13 +137,17 @@ class Aws:
         *,
         retry_if: Callable[[ClientError], bool] | None = None,
         expect: Collection[str] = (),
+        resend_unanswered: bool = True,
         **params: Any,
     ) -> dict[str, Any]:
         """Call ``service.operation(**params)``, retrying transient errors and ``retry_if`` matches.
 
         Error codes in ``expect`` reach the caller as ``ClientError`` (it has a plan for them, e.g.
         not-found on delete); any other failure becomes an :class:`EstateError` with a message a
-        person can act on.
+        person can act on. ``resend_unanswered=False`` is for a create the service cannot recognise
+        when sent twice (no client token): an attempt whose answer was lost is not sent again but
+        raises :class:`RetriesExhausted` with ``maybe_applied``, so the caller looks for what it
+        may have made; throttled attempts, which were not acted on, are still retried.
         """
         client = self.client(service)
         method = getattr(client, operation)
@@ -166,12 +175,17 @@ class Aws:
                     raise EstateError(describe(f"{service}:{operation}", err)) from None
                 # A throttled or refused request was not acted on; a timeout, a dropped connection or a
                 # server fault says nothing about whether the service acted on it.
-                maybe_applied = (
-                    maybe_applied
-                    or not isinstance(err, ClientError)
-                    or (is_transient(err) and error_code(err) not in THROTTLING_CODES)
+                unanswered = not isinstance(err, ClientError) or (
+                    is_transient(err) and error_code(err) not in THROTTLING_CODES
                 )
+                maybe_applied = maybe_applied or unanswered
                 attempt += 1
+                if unanswered and not resend_unanswered:
+                    raise RetriesExhausted(
+                        f"{service}:{operation} got no answer ({err}); it is not sent again, since the service "
+                        "could not tell a second request from the first",
+                        maybe_applied=True,
+                    ) from None
                 delay = self.policy.delay(attempt)
                 # Another attempt only if it can end (timeouts included) before the deadline.
                 out_of_time = (

@@ -126,11 +126,27 @@ CONVERSE_STREAM = Page(
     "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html",
 )
 
+MANTLE_ACTIONS = Page(
+    "Service Authorization Reference, 'Actions, resources, and condition keys for Amazon Bedrock Powered by AWS "
+    "Mantle' (CreateFile, ListFiles, DeleteFile, CreateFineTuningJob, GetFineTuningJob, ListFineTuningJobs, "
+    "CancelFineTuningJob: each grants the request of its name on a project); the routes each action authorizes "
+    "are read from the actions' descriptions, the page maps no HTTP route",
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrockpoweredbyawsmantle.html",
+)
+
 OPERATION_ACTIONS: dict[tuple[str, str], tuple[tuple[str, ...], Page]] = {
     ("s3", "copy_object"): (("s3:GetObject", "s3:PutObject"), S3_ACTIONS),
     ("s3", "head_object"): (("s3:GetObject",), S3_ACTIONS),
     ("s3", "list_objects_v2"): (("s3:ListBucket",), S3_ACTIONS),
     ("bedrock-runtime", "converse_stream"): (("bedrock:InvokeModelWithResponseStream",), CONVERSE_STREAM),
+    # botocore has no model of the OpenAI-compatible endpoint: each of its calls is named here.
+    ("bedrock-mantle", "create_file"): (("bedrock-mantle:CreateFile",), MANTLE_ACTIONS),
+    ("bedrock-mantle", "list_files"): (("bedrock-mantle:ListFiles",), MANTLE_ACTIONS),
+    ("bedrock-mantle", "delete_file"): (("bedrock-mantle:DeleteFile",), MANTLE_ACTIONS),
+    ("bedrock-mantle", "create_fine_tuning_job"): (("bedrock-mantle:CreateFineTuningJob",), MANTLE_ACTIONS),
+    ("bedrock-mantle", "get_fine_tuning_job"): (("bedrock-mantle:GetFineTuningJob",), MANTLE_ACTIONS),
+    ("bedrock-mantle", "list_fine_tuning_jobs"): (("bedrock-mantle:ListFineTuningJobs",), MANTLE_ACTIONS),
+    ("bedrock-mantle", "cancel_fine_tuning_job"): (("bedrock-mantle:CancelFineTuningJob",), MANTLE_ACTIONS),
 }
 """(boto3 service, operation) -> the IAM actions that authorize it, where they are not its own name."""
 

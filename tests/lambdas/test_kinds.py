@@ -94,6 +94,13 @@ SAMPLES: dict[str, Properties] = {
         removal="destroy",
         vpc_config={"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]},
     ),
+    kinds.open_weight_rft.KIND.type_name: kinds.open_weight_rft.OpenWeightFineTuningProperties(
+        name_parts=PARTS,
+        base_model="openai.gpt-oss-20b",
+        training_data_s3_uri="s3://estate-dev-datasets/datasets/math/v1/train.jsonl",
+        grader_function_arn="arn:aws:lambda:us-west-2:111111111111:function:estate-dev-math-grader",
+        hyperparameters=kinds.open_weight_rft.Hyperparameters(n_epochs=1, batch_size=4, learning_rate_multiplier=0.5),
+    ),
 }
 
 

@@ -35,6 +35,7 @@ FOLDERS: tuple[str, ...] = (
     "model_share",
     "model_copy",
     "imported_model",
+    "open_weight_rft",
 )
 """The registry: every kind, by its folder here (each folder's ``KIND``)."""
 

@@ -236,10 +236,11 @@ class DependentPermission:
     actions: tuple[str, ...]
     """What the caller must also be allowed."""
 
-    on: Literal["key", "passed-role", "custom-model", "created", "no-resource"]
+    on: Literal["key", "passed-role", "custom-model", "created", "no-resource", "grader"]
     """What ``actions`` apply to: a KMS key (see ``key``), the role passed in the request, the
-    custom models involved, the resources the call creates (tags on create), or nothing (actions
-    that support no resource-level permissions)."""
+    custom models involved, the resources the call creates (tags on create), nothing (actions
+    that support no resource-level permissions), or the grader Lambda function named in the
+    request (open-weight reinforcement fine-tuning calls it with the caller's permissions)."""
 
     source: str
     """The documentation it comes from and when it was read."""

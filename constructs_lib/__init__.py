@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the facade as type checkers and editors see it; at run time
     from .compliance.nag import acknowledge, add_nag_packs
     from .customization.customization_job import CustomizationJob, CustomizationJobProps, JobNames
     from .customization.estate_dataset import EstateDataset, EstateDatasetProps
+    from .customization.open_weight_fine_tuning import OpenWeightFineTuningJob, OpenWeightFineTuningJobProps
     from .customization.rft_grader import RftGrader, RftGraderProps
     from .foundation.customization_role import CustomizationServiceRole, CustomizationServiceRoleProps
     from .foundation.estate_key import EstateKey, EstateKeyProps

@@ -26,6 +26,7 @@ from constructs_lib.customization.job_events import (
     JobStateNotifications,
     JobStateNotificationsProps,
 )
+from constructs_lib.customization.open_weight_fine_tuning import open_weight_jobs_for_stage
 from constructs_lib.customization.rft_grader import RftGrader, RftGraderProps
 from constructs_lib.foundation.customization_role import vpc_access_statements
 from constructs_lib.machinery.resource_provider import ProviderLogging
@@ -59,6 +60,7 @@ class SectionBuilder(Protocol):
 # The builder of each stage section, by the section's key: a kind with a section adds its line here.
 SECTION_BUILDERS: dict[str, SectionBuilder] = {
     "imports": imported_models_for_stage,
+    "open_weight_fine_tuning": open_weight_jobs_for_stage,
 }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from aws_cdk import Stack, Token
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from estate_runtime.kinds import JobNameParts
@@ -29,6 +30,8 @@ from estate_runtime.naming import JobNames, content_hash, readable_name
 from ..machinery.references import environment_of
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
+from ..spec.open_weight import OPEN_WEIGHT
+from ..spec.stages import StageSettings
 
 # "Create and manage fine-tuning jobs for open-weight models using OpenAI APIs" and the issue's
 # brief (read 2026-12-07): the models open-weight RFT takes, by the ids the endpoint uses.
@@ -178,3 +181,27 @@ def _grant_handler(
             )
         ]
     )
+
+
+def open_weight_jobs_for_stage(
+    stack: Stack, stage: StageSettings, *, custom_model_key: kms.IKey, logging: ProviderLogging
+) -> dict[str, OpenWeightFineTuningJob]:
+    """The estate's builder of a stage's ``openWeightFineTuning`` section (``spec.open_weight.OPEN_WEIGHT``):
+    one job per entry, in ``stack``. The API takes no key, so ``custom_model_key`` is not used."""
+    jobs = {}
+    for name, entry in OPEN_WEIGHT.entries(stage).items():
+        hyperparameters = entry.hyperparameters.model_dump(exclude_none=True) if entry.hyperparameters else None
+        jobs[name] = OpenWeightFineTuningJob(
+            stack,
+            f"OpenWeight-{name}",
+            OpenWeightFineTuningJobProps(
+                name=stage.names.named(name),
+                base_model=entry.base_model,
+                training_data_s3_uri=entry.training_data.s3_uri,
+                grader_function_arn=entry.grader_function_arn,
+                logging=logging,
+                hyperparameters=hyperparameters or None,
+                training_data_kms_key_arn=entry.training_data.kms_key_arn,
+            ),
+        )
+    return jobs

@@ -8,7 +8,11 @@ A stage's ``gate`` runs after the stage's serving side deploys (in the pipeline,
   or the gate's own prompts, and the share of requests allowed to fail;
 - ``quality``: a reference-answer check the tool runs itself: each prompt of a JSONL file is
   answered by the served model (temperature 0) and scored against its reference answer with a
-  deterministic scorer (exact match, contains, token F1); the mean score must reach a floor.
+  deterministic scorer (exact match, contains, token F1); the mean score must reach a floor;
+- ``baselines``: the base model and the model the stage serves today, measured beside each
+  candidate on the same prompts in the same run, with conditions on the differences (a margin
+  over the base, a bound on the regression against the current model) judged by bootstrap
+  intervals (``constructs_lib.tools.compare``).
 
 Files are relative to the spec file and read at synth, so a mistake is named with its line.
 """
@@ -103,6 +107,88 @@ class QualityGate(SpecModel):
     )
 
 
+class QualityComparison(SpecModel):
+    """A condition on the difference of mean scores, candidate minus baseline, over the same references."""
+
+    min_margin: float | None = Field(
+        None,
+        ge=-1,
+        le=1,
+        description="The candidate's mean score must exceed the baseline's by at least this, shown by the 95% "
+        "bootstrap interval of the paired difference (its lower end at or above the margin). 0: shown better.",
+    )
+    max_regression: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="The baseline's mean score may exceed the candidate's by at most this; the gate fails when the "
+        "95% bootstrap interval shows more (its lower end above the bound). Within the noise it passes.",
+    )
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> QualityComparison:
+        if (self.min_margin is None) == (self.max_regression is None):
+            raise ValueError("give minMargin (the candidate must be shown better) or maxRegression (not shown worse)")
+        return self
+
+
+class RelativeBound(SpecModel):
+    """How much worse than the baseline, relatively, the candidate may be."""
+
+    max_regression: float = Field(
+        ge=0,
+        le=10,
+        description="The candidate's value may be at most the baseline's times (1 + this), e.g. 0.1 for 10% slower or "
+        "dearer; the gate fails when the 95% bootstrap interval of the relative change shows more.",
+    )
+
+
+class Baseline(SpecModel):
+    """A model the gate measures beside each candidate, on the same prompts, in the same run."""
+
+    model: str | None = Field(
+        None,
+        min_length=1,
+        description="base only: the model id or inference profile id to invoke as the base (e.g. "
+        "us.amazon.nova-lite-v1:0 where the base is served on demand through a profile). Default: the served "
+        "entry's base model as the spec knows it.",
+    )
+    quality: QualityComparison | None = Field(None, description="Mean score against this baseline's.")
+    latency: RelativeBound | None = Field(
+        None, description="Time to first token and end-to-end latency, p50 and p90, each against this baseline's."
+    )
+    cost: RelativeBound | None = Field(
+        None,
+        description="Cost per request against this baseline's, where prices are known (the gate's prices file, or "
+        "provisioned throughput the spec prices).",
+    )
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> Baseline:
+        if self.quality is None and self.latency is None and self.cost is None:
+            raise ValueError("give quality, latency or cost conditions against this baseline")
+        return self
+
+
+class Baselines(SpecModel):
+    """What each candidate is compared with."""
+
+    base: Baseline | None = Field(None, description="The base model the candidate was customized from.")
+    current: Baseline | None = Field(
+        None,
+        description="The model this stage serves today, as its serving stack's outputs held before the update "
+        "(bedrock-estate gate --record-current, run before the deployment).",
+    )
+
+    @model_validator(mode="after")
+    def _one_baseline(self) -> Baselines:
+        if self.base is None and self.current is None:
+            raise ValueError("give base, current or both")
+        if self.current is not None and self.current.model is not None:
+            raise ValueError("current: the model is read from the serving stack; model is for base only")
+        return self
+
+
 class Gate(SpecModel):
     """What the stage's served models must pass before the pipeline deploys the next stage."""
 
@@ -113,11 +199,30 @@ class Gate(SpecModel):
     )
     latency: LatencyGate | None = None
     quality: QualityGate | None = None
+    baselines: Baselines | None = Field(
+        None,
+        description="Models measured beside each candidate on the same prompts, in the same run, shuffled, with "
+        "conditions on the differences.",
+    )
+    prices: str | None = Field(
+        None,
+        min_length=1,
+        description='JSON relative to the spec file: {"<model id or served entry>": {"inputPerMillion": USD, '
+        '"outputPerMillion": USD, "source"?: str}}, the token prices for cost per request.',
+    )
 
     @model_validator(mode="after")
     def _one_check(self) -> Gate:
         if self.latency is None and self.quality is None:
             raise ValueError("give latency, quality or both")
+        for name in ("base", "current"):
+            baseline = getattr(self.baselines, name, None) if self.baselines else None
+            if baseline is None:
+                continue
+            if baseline.quality is not None and self.quality is None:
+                raise ValueError(f"baselines.{name}.quality compares mean scores: give quality (the references)")
+            if (baseline.latency is not None or baseline.cost is not None) and self.latency is None:
+                raise ValueError(f"baselines.{name}: latency and cost are measured by latency: give latency")
         return self
 
 
@@ -306,4 +411,41 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                 parse_references(read_gate_file(base_dir, gate.quality.references), gate.quality.references)
             except GateFileError as error:
                 problems.append(LocatedProblem((*loc, "quality", "references"), str(error)))
+        if gate.prices is not None:
+            try:
+                parse_token_prices(read_gate_file(base_dir, gate.prices), gate.prices)
+            except GateFileError as error:
+                problems.append(LocatedProblem((*loc, "prices"), str(error)))
+        base = gate.baselines.base if gate.baselines else None
+        if base is not None and base.model is None:
+            for entry in gate.serving or list(stage.serving):
+                if entry in stage.serving and spec.served_base_model(stage_name, stage.serving[entry]) is None:
+                    problems.append(
+                        LocatedProblem(
+                            (*loc, "baselines", "base"),
+                            f"the base model of serving entry {entry} is not known to the spec; give model "
+                            "(the base's model id or inference profile id)",
+                        )
+                    )
     return problems
+
+
+def _price(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
+def parse_token_prices(text: str, source: str) -> dict[str, dict[str, Any]]:
+    """``{"<model id or served entry>": {"inputPerMillion": USD, "outputPerMillion": USD, "source"?: str}}``."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise GateFileError(f"{source}: not valid JSON: {error.msg}") from None
+    wrong = [
+        key
+        for key, value in (raw.items() if isinstance(raw, dict) else [])
+        if not (isinstance(value, dict) and all(_price(value.get(k)) for k in ("inputPerMillion", "outputPerMillion")))
+    ]
+    if not isinstance(raw, dict) or wrong:
+        expected = '{"<model id or served entry>": {"inputPerMillion": USD, "outputPerMillion": USD}}'
+        raise GateFileError(f"{source}: expected {expected}" + (f"; check {', '.join(wrong)}" if wrong else ""))
+    return raw

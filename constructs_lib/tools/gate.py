@@ -9,10 +9,17 @@ The stage's ``gate`` in the spec (``constructs_lib.spec.gates``) declares:
   ``ConverseStream``, temperature 0) and scored against its reference answers with a
   deterministic scorer; the mean score must reach ``minMeanScore``.
 
+- baselines (``baselines.base``, ``baselines.current``): the base model and the model the stage
+  served before the deployment (``--record-current`` writes it, ``--current`` reads it), measured
+  beside each candidate on the same prompts in the same shuffled run; conditions on the
+  differences are judged by bootstrap intervals (``compare``), and the report shows the models side
+  by side.
+
 Each served entry of the stage the gate names is resolved to its ARN through the serving stack's
 outputs, as ``bench`` does. The report (``report.md``, ``results.json``, ``chart.png``) goes into
 ``--out``; the exit code is 0 when every check passes, 1 when one fails (each failure is named with
-its threshold and by how much it missed) or the input has a problem.
+its threshold and by how much it missed, the first in the one-line verdict the report opens with
+and standard error ends with) or the input has a problem.
 
 In the pipeline this runs after the stage deploys, with ``--role-arn`` the stage's gate role
 (invoke the stage's served models, read its serving stack's outputs, nothing else):
@@ -25,7 +32,9 @@ No CDK import here.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import random
 import re
 import string
 import sys
@@ -39,8 +48,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..spec.gates import Gate, GateFileError, Reference, parse_references, read_gate_file
-from . import bench, extras
+from ..spec.gates import Baseline, Gate, GateFileError, Reference, parse_references, parse_token_prices, read_gate_file
+from . import bench, compare, extras
 from .bench import BenchError, Target
 
 # --- scorers ------------------------------------------------------------------------------------
@@ -207,9 +216,14 @@ def answer(client: Any, target: Target, item: Reference, scorer: str) -> Answer:
 
 
 def run_quality(
-    client: Any, targets: list[Target], items: list[Reference], scorer: str, concurrency: int = 1
+    client: Any, targets: list[Target], items: list[Reference], scorer: str, concurrency: int = 1, seed: int = 0
 ) -> list[Answer]:
+    """Every item answered by every target, sent in an order shuffled with ``seed`` (so no model
+    always answers first or last, when the endpoint is fresh or busy); returned target by target,
+    item by item."""
     work = [(t, item) for t in targets for item in items]
+    order = list(range(len(work)))
+    random.Random(seed).shuffle(order)
     answers: list[Answer | None] = [None] * len(work)
     lock = threading.Lock()
 
@@ -220,8 +234,59 @@ def run_quality(
             answers[index] = found
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        list(pool.map(one, range(len(work))))
+        list(pool.map(one, order))
     return [a for a in answers if a is not None]
+
+
+@dataclass
+class Comparison:
+    """One condition of a baseline for one candidate: the difference, its interval, the conclusion."""
+
+    target: str  # the candidate
+    baseline: str  # "base" | "current"
+    baseline_target: str | None  # the baseline's label; None when there is nothing to compare with
+    name: str  # e.g. "mean tokenF1", "time to first token p90", "cost per request"
+    condition: str  # "margin" (must be shown) | "regression" (fails when shown)
+    threshold: float
+    relative: bool  # the difference is a relative change (latency, cost), not a difference of means
+    interval: compare.Interval | None = None
+    conclusion: str | None = None  # compare.SHOWN | REFUTED | NOT_SIGNIFICANT
+    passed: bool = False
+    note: str = ""  # why nothing was compared, when nothing was
+
+    def difference(self) -> str:
+        if self.interval is None:
+            return "-"
+        return self.interval.text(signed=True, percent=self.relative)
+
+    def bound(self) -> str:
+        value = f"{self.threshold:+.1%}" if self.relative else f"{self.threshold:+.3f}"
+        if self.condition == "margin":
+            return f"at least {value}, shown"
+        return f"at most {value} worse" if self.relative else f"regression at most {self.threshold:.3f}"
+
+    def describe(self) -> str:
+        """The one-line finding, as the verdict and the failure list give it."""
+        against = f"{self.target} vs {self.baseline_target or self.baseline}"
+        if self.interval is None:
+            return f"{against}: {self.name}: {self.note}"
+        if self.condition == "margin":
+            if self.conclusion == compare.SHOWN:
+                finding = "is above the margin"
+            elif self.conclusion == compare.NOT_SIGNIFICANT:
+                finding = "is not significantly above the margin"
+            else:
+                finding = "is below the margin"
+            return f"{against}: {self.name} {self.difference()} {finding} {self.threshold:+.3f}"
+        kind = "slower or dearer" if self.relative else "lower"
+        bound = f"{self.threshold:.1%}" if self.relative else f"{self.threshold:.3f}"
+        if self.conclusion == compare.SHOWN:
+            finding = f"is {kind} by more than the allowed {bound}"
+        elif self.conclusion == compare.NOT_SIGNIFICANT:
+            finding = f"is within the noise of the allowed {bound} (not significant)"
+        else:
+            finding = f"is within the allowed {bound}"
+        return f"{against}: {self.name} {self.difference()} {finding}"
 
 
 @dataclass
@@ -235,13 +300,34 @@ class Outcome:
     latency_results: list[bench.Result] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
     latency_run: bench.RunRecord | None = None  # where and when the latency requests ran, their throughput
+    baselines: list[Target] = field(default_factory=list)  # measured beside the candidates, not gated themselves
+    comparisons: list[Comparison] = field(default_factory=list)
+    costs: dict[str, list[float]] = field(default_factory=dict)  # target -> cost of each completed request (USD)
+    cost_sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        return all(c.passed for c in self.checks) and all(c.passed for c in self.comparisons)
 
     def failures(self) -> list[str]:
-        return [f"{c.target}: {c.name}: {c.miss()}" for c in self.checks if not c.passed]
+        return [f"{c.target}: {c.name}: {c.miss()}" for c in self.checks if not c.passed] + [
+            c.describe() for c in self.comparisons if not c.passed
+        ]
+
+    def verdict(self) -> str:
+        """The report's one line: what failed first (and how many more), or what passed."""
+        failures = self.failures()
+        if failures:
+            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+            return f"FAILED: {failures[0]}{more}"
+        noise = [c for c in self.comparisons if c.conclusion == compare.NOT_SIGNIFICANT]
+        compared = f", {_count(len(self.comparisons), 'comparison')}" if self.comparisons else ""
+        note = f"; not significant: {'; '.join(c.describe() for c in noise)}" if noise else ""
+        return f"PASSED: {_count(len(self.checks), 'check')}{compared}{note}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def evaluate(
@@ -256,14 +342,24 @@ def evaluate(
     progress: bool = False,
     wall_clock: Callable[[], float] = time.perf_counter,
     now: Callable[[], datetime] = bench.utc_now,
+    baselines: dict[str, dict[str, Target | str]] | None = None,
+    prices: dict[str, dict[str, Any]] | None = None,
 ) -> Outcome:
-    """Runs the gate's latency and quality measurements against ``targets`` and checks them."""
+    """Runs the gate's latency and quality measurements against ``targets`` and checks them.
+    ``baselines``: per candidate label, ``{"base" | "current": Target}`` measured beside it in the
+    same shuffled runs, or a string saying why there is nothing to compare with."""
     outcome = Outcome(stage, targets)
+    wanted = baselines or {}
+    for per_candidate in wanted.values():
+        for found in per_candidate.values():
+            if isinstance(found, Target) and found.model_id not in {t.model_id for t in targets + outcome.baselines}:
+                outcome.baselines.append(found)
+    measured = targets + outcome.baselines
     if gate.latency is not None:
         latency = gate.latency
         outcome.latency_results, outcome.latency_run = bench.timed_run(
             client,
-            targets,
+            measured,
             prompts,
             wall_clock=wall_clock,
             now=now,
@@ -272,17 +368,140 @@ def evaluate(
             clock=clock,
             progress=progress,
         )
-        outcome.summaries = [bench.summarize(t, outcome.latency_results) for t in targets]
+        outcome.summaries = [bench.summarize(t, outcome.latency_results, prices) for t in measured]
+        for target in measured:
+            outcome.costs[target.label], outcome.cost_sources[target.label] = request_costs(
+                target, outcome.latency_results, prices or {}
+            )
     if gate.quality is not None:
         concurrency = gate.latency.concurrency if gate.latency else 1
-        outcome.answers = run_quality(client, targets, references, gate.quality.scorer, concurrency)
+        outcome.answers = run_quality(client, measured, references, gate.quality.scorer, concurrency)
     for target in targets:
         summary = next((s for s in outcome.summaries if s.target == target.label), None)
         if summary is not None:
             outcome.checks += latency_checks(gate, summary)
         if gate.quality is not None:
             outcome.checks.append(quality_check(gate, target.label, outcome.answers))
+        for name in ("base", "current"):
+            condition = getattr(gate.baselines, name, None) if gate.baselines else None
+            if condition is not None:
+                found = wanted.get(target.label, {}).get(name, "not measured: no such baseline was given")
+                outcome.comparisons += comparisons(outcome, gate, target, name, condition, found)
     return outcome
+
+
+def request_costs(
+    target: Target, results: list[bench.Result], prices: dict[str, dict[str, Any]]
+) -> tuple[list[float], str]:
+    """The cost of each completed latency request of ``target`` (USD): its tokens at the target's
+    token prices, or for provisioned throughput the spec prices, its seconds at the hourly price
+    (one request at a time: an upper bound). Empty with "unknown" when no price is known."""
+    done = [r for r in results if r.target == target.label and r.status == "ok"]
+    for key in (target.label, target.model_id, target.base_model):
+        price = prices.get(key) if key else None
+        if price is not None:
+            costs = [
+                ((r.input_tokens or 0) * price["inputPerMillion"] + (r.output_tokens or 0) * price["outputPerMillion"])
+                / 1_000_000
+                for r in done
+            ]
+            return costs, f"token prices for {key} ({price.get('source', 'the gate prices file')})"
+    if target.hourly is not None:
+        return [target.hourly / 3600 * (r.e2e_s or 0) for r in done], f"provisioned ${target.hourly:,.2f}/h"
+    return [], "unknown"
+
+
+def comparisons(
+    outcome: Outcome, gate: Gate, target: Target, name: str, condition: Baseline, found: Target | str
+) -> list[Comparison]:
+    """Every condition of one baseline for one candidate, judged on the bootstrap interval."""
+    base = found if isinstance(found, Target) else None
+    made: list[Comparison] = []
+
+    def add(
+        measure: str, kind: str, threshold: float, relative: bool, interval: compare.Interval | None, why: str
+    ) -> None:
+        item = Comparison(target.label, name, base.label if base else None, measure, kind, threshold, relative)
+        if base is not None and base.model_id == target.model_id:
+            item.note, item.passed = "the same model: the stage already serves this candidate", True
+        elif base is None:
+            item.note = str(found)
+            # Nothing served before (a first deployment) is no regression; anything else unmeasured fails.
+            item.passed = str(found).startswith("nothing served")
+        elif interval is None:
+            item.note = why
+        else:
+            item.interval = interval
+            if kind == "margin":
+                item.conclusion = compare.at_least(interval, threshold)
+                item.passed = item.conclusion == compare.SHOWN
+            else:
+                regression = (
+                    compare.Interval(-interval.estimate, -interval.high, -interval.low) if not relative else interval
+                )
+                item.conclusion = compare.more_than(regression, threshold)
+                item.passed = item.conclusion != compare.SHOWN
+        made.append(item)
+
+    if condition.quality is not None and gate.quality is not None:
+        measure = f"mean {gate.quality.scorer}"
+        interval = why = None
+        if base is not None:
+            mine = {a.id: a.score for a in outcome.answers if a.target == target.label}
+            theirs = {a.id: a.score for a in outcome.answers if a.target == base.label}
+            ids = sorted(set(mine) & set(theirs))
+            interval = compare.paired_difference([mine[i] for i in ids], [theirs[i] for i in ids]) if ids else None
+            why = "not measured: no reference answered by both"
+        if condition.quality.min_margin is not None:
+            add(measure, "margin", condition.quality.min_margin, False, interval, why or "")
+        else:
+            assert condition.quality.max_regression is not None
+            add(measure, "regression", condition.quality.max_regression, False, interval, why or "")
+    if condition.latency is not None:
+        for label, attribute in (("time to first token", "ttft_s"), ("end-to-end", "e2e_s")):
+            for q in (50, 90):
+                interval = None
+                if base is not None:
+                    interval = compare.relative_change(
+                        _timings(outcome, target.label, attribute),
+                        _timings(outcome, base.label, attribute),
+                        functools.partial(_percentile_at, q=q),
+                    )
+                add(
+                    f"{label} p{q}",
+                    "regression",
+                    condition.latency.max_regression,
+                    True,
+                    interval,
+                    "not measured: no completed request on one side",
+                )
+    if condition.cost is not None:
+        interval = None
+        why = "not measured: no completed request on one side"
+        if base is not None:
+            unknown = [t for t in (target, base) if outcome.cost_sources.get(t.label, "unknown") == "unknown"]
+            if unknown:
+                why = f"unknown: no price for {', '.join(t.label for t in unknown)} (give the gate a prices file)"
+            else:
+                interval = compare.relative_change(
+                    outcome.costs[target.label],
+                    outcome.costs[base.label],
+                    lambda values: compare.mean(values) if values else None,
+                )
+        add("cost per request", "regression", condition.cost.max_regression, True, interval, why)
+    return made
+
+
+def _percentile_at(values: list[float], q: float) -> float | None:
+    return bench.percentile(values, q)
+
+
+def _timings(outcome: Outcome, label: str, attribute: str) -> list[float]:
+    return [
+        getattr(r, attribute)
+        for r in outcome.latency_results
+        if r.target == label and r.status == "ok" and getattr(r, attribute) is not None
+    ]
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -290,7 +509,7 @@ def evaluate(
 
 def render(outcome: Outcome, gate: Gate) -> str:
     verdict = "PASSED" if outcome.passed else "FAILED"
-    lines = [f"## Gate of stage {outcome.stage}: {verdict}", ""]
+    lines = [f"## Gate of stage {outcome.stage}: {verdict}", "", f"Verdict: {outcome.verdict()}", ""]
     lines += ["| served entry | check | threshold | measured | result |", "|---|---|---|---|---|"]
     for c in outcome.checks:
         bound = (">= " if c.higher_is_better else "<= ") + _number(c.threshold)
@@ -315,7 +534,7 @@ def render(outcome: Outcome, gate: Gate) -> str:
     if gate.quality is not None:
         quality = gate.quality
         lines.append(f"- quality: {quality.references}, scorer {quality.scorer}, temperature 0")
-        for target in outcome.targets:
+        for target in outcome.targets + outcome.baselines:
             mine = [a for a in outcome.answers if a.target == target.label]
             failed = [a for a in mine if a.status != "ok"]
             worst = sorted((a for a in mine if a.status == "ok"), key=lambda a: (a.score, a.id))[:3]
@@ -326,7 +545,71 @@ def render(outcome: Outcome, gate: Gate) -> str:
             )
             lowest = ", ".join(f"{a.id} {a.score:.3f}" for a in worst) or "-"
             lines.append(f"  - {target.label}: {len(mine)} answers{note}; lowest: {lowest}")
+    if outcome.comparisons:
+        lines += ["", *render_side_by_side(outcome, gate), "", *render_comparisons(outcome)]
     return "\n".join(lines) + "\n"
+
+
+def side_by_side(outcome: Outcome, gate: Gate) -> dict[str, dict[str, Any]]:
+    """Per measured model: mean score with its interval, latency percentiles, cost per request."""
+    table: dict[str, dict[str, Any]] = {}
+    for target in outcome.targets + outcome.baselines:
+        row: dict[str, Any] = {
+            "model_id": target.model_id,
+            "role": "candidate" if target in outcome.targets else "baseline",
+        }
+        if gate.quality is not None:
+            scores = [a.score for a in outcome.answers if a.target == target.label]
+            row["mean_score"] = None if not scores else compare.mean_interval(scores).__dict__
+        summary = next((s for s in outcome.summaries if s.target == target.label), None)
+        if summary is not None:
+            row["ttft"] = {k: summary.ttft[k] for k in ("p50", "p90")}
+            row["e2e"] = {k: summary.e2e[k] for k in ("p50", "p90")}
+            costs = outcome.costs.get(target.label) or []
+            row["cost_per_request"] = compare.mean(costs) if costs else None
+            row["cost_source"] = outcome.cost_sources.get(target.label, "unknown")
+        table[target.label] = row
+    return table
+
+
+def render_side_by_side(outcome: Outcome, gate: Gate) -> list[str]:
+    table = side_by_side(outcome, gate)
+    labels = list(table)
+    lines = ["### Side by side (same prompts, same run, shuffled)", ""]
+    lines += ["| | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+    if gate.quality is not None:
+        cells = []
+        for label in labels:
+            found = table[label].get("mean_score")
+            cells.append("-" if found is None else compare.Interval(**found).text())
+        lines.append(f"| mean {gate.quality.scorer} | " + " | ".join(cells) + " |")
+    if gate.latency is not None:
+        for name, key in (("TTFT p50 / p90 (s)", "ttft"), ("end-to-end p50 / p90 (s)", "e2e")):
+            cells = [
+                " / ".join(bench._seconds(table[label].get(key, {}).get(q)) for q in ("p50", "p90")) for label in labels
+            ]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        cells = [
+            "unknown" if table[label].get("cost_per_request") is None else f"${table[label]['cost_per_request']:.6f}"
+            for label in labels
+        ]
+        lines.append("| cost per request | " + " | ".join(cells) + " |")
+    return lines
+
+
+def render_comparisons(outcome: Outcome) -> list[str]:
+    lines = ["### Comparisons (bootstrap, 2000 resamples, 95% intervals)", ""]
+    lines += [
+        "| candidate | against | measure | condition | difference | conclusion | result |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in outcome.comparisons:
+        against = c.baseline_target or c.baseline
+        conclusion = c.conclusion if c.interval is not None else c.note
+        lines.append(
+            f"| {c.target} | {against} | {c.name} | {c.bound()} | {c.difference()} | {conclusion} | {'pass' if c.passed else 'FAIL'} |"
+        )
+    return lines
 
 
 def plot(outcome: Outcome, path: Path) -> Path:
@@ -335,8 +618,28 @@ def plot(outcome: Outcome, path: Path) -> Path:
 
     names = list(dict.fromkeys(c.name for c in outcome.checks))
     labels = [t.label for t in outcome.targets]
-    figure = extras.figure(max(6, 3.2 * len(names)), 4)
-    axes = figure.subplots(1, max(1, len(names)), squeeze=False)[0]
+    compared = [t.label for t in outcome.targets + outcome.baselines]
+    scored = bool(outcome.comparisons and outcome.answers)
+    panels = len(names) + (1 if scored else 0)
+    figure = extras.figure(max(6, 3.2 * panels), 4)
+    axes = figure.subplots(1, max(1, panels), squeeze=False)[0]
+    if scored:
+        # Every measured model's mean score with its 95% bootstrap interval, candidates in blue.
+        ax = axes[-1]
+        intervals = [
+            compare.mean_interval([a.score for a in outcome.answers if a.target == label] or [0.0])
+            for label in compared
+        ]
+        ax.bar(
+            range(len(compared)),
+            [i.estimate for i in intervals],
+            yerr=[[i.estimate - i.low for i in intervals], [i.high - i.estimate for i in intervals]],
+            capsize=4,
+            color=["tab:blue" if label in labels else "tab:gray" for label in compared],
+        )
+        ax.set_xticks(range(len(compared)), compared, rotation=15, ha="right", fontsize=8)
+        ax.set_title("mean score, 95% CI", fontsize=10)
+        ax.grid(True, axis="y", alpha=0.3)
     for ax, name in zip(axes, names, strict=False):
         checks = {c.target: c for c in outcome.checks if c.name == name}
         heights = [checks[label].measured or 0 if label in checks else 0 for label in labels]
@@ -363,7 +666,10 @@ def write_report(outcome: Outcome, gate: Gate, out: Path, settings: dict[str, An
         "passed": outcome.passed,
         "failures": outcome.failures(),
         "settings": settings,
+        "verdict": outcome.verdict(),
         "checks": [asdict(c) for c in outcome.checks],
+        "comparisons": [asdict(c) for c in outcome.comparisons],
+        "side_by_side": side_by_side(outcome, gate) if outcome.comparisons else {},
         "latency": {
             "run": None if outcome.latency_run is None else asdict(outcome.latency_run),
             "summaries": [asdict(s) for s in outcome.summaries],
@@ -408,6 +714,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--profile", default=None, help="AWS profile of the stage's account (default: the environment's credentials)"
     )
     parser.add_argument("--endpoint-url", default=None, metavar="URL", help=bench.ENDPOINT_HELP)
+    parser.add_argument(
+        "--current",
+        default=None,
+        metavar="FILE",
+        help="the record of the models the stage served before this deployment (written by --record-current), "
+        "for the gate's baselines.current",
+    )
+    parser.add_argument(
+        "--record-current",
+        action="store_true",
+        help="only write to --current FILE which model each serving entry is now (the serving stack's outputs), "
+        "and exit: run it before the deployment",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
 
 
@@ -421,6 +740,76 @@ def _assume(session: Any, role_arn: str, stage: str, region: str) -> Any:
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
     )
+
+
+def record_current(session: Any, spec: Any, stage: str, now: Callable[[], datetime] = bench.utc_now) -> dict[str, Any]:
+    """Which model each serving entry of ``stage`` is now, as its serving stack's outputs say; a
+    stack that does not exist yet (the stage's first deployment) is recorded as serving nothing."""
+    from estate_runtime.naming import StageNames
+
+    from .deployed import StackUnreadable, stack_outputs
+
+    stack = StageNames(spec.name, stage).stack("serving")
+    record: dict[str, Any] = {"stage": stage, "stack": stack, "recorded_at": now().isoformat(timespec="seconds")}
+    try:
+        outputs = stack_outputs(session, stack)
+    except StackUnreadable as error:
+        if "does not exist" not in str(error):
+            raise BenchError(f"cannot read stack {stack}: {error}") from None
+        record.update(served={}, note=f"stack {stack} does not exist: nothing served before this deployment")
+        return record
+    record["served"] = {
+        entry: outputs[bench.output_key(entry)]
+        for entry in spec.stages[stage].serving
+        if bench.output_key(entry) in outputs
+    }
+    return record
+
+
+def resolve_baselines(
+    gate: Gate, spec: Any, stage: str, entries: list[str], targets: list[Target], current: dict[str, Any] | None
+) -> dict[str, dict[str, Target | str]]:
+    """Per candidate label, the base and current baselines the gate names, as targets, or why not."""
+    found: dict[str, dict[str, Target | str]] = {}
+    if gate.baselines is None:
+        return found
+    for entry, target in zip(entries, targets, strict=True):
+        mine: dict[str, Target | str] = {}
+        if gate.baselines.base is not None:
+            model = gate.baselines.base.model or spec.served_base_model(stage, spec.stages[stage].serving[entry])
+            mine["base"] = (
+                Target(f"base: {model}", model, base_model=model)
+                if model
+                else "not measured: the spec does not know this entry's base model"
+            )
+        if gate.baselines.current is not None:
+            if current is None:
+                mine["current"] = (
+                    "not measured: no record of the model served before this deployment "
+                    "(run gate --record-current --current FILE before it, then gate --current FILE)"
+                )
+            elif entry in current.get("served", {}):
+                mine["current"] = Target(f"current: {entry}", current["served"][entry])
+            else:
+                mine["current"] = f"nothing served before this deployment ({current.get('note') or 'a new entry'})"
+        found[target.label] = mine
+    return found
+
+
+def _read_current(path: str, stage: str) -> dict[str, Any]:
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BenchError(
+            f"--current {path}: file not found (write it with --record-current before the deployment)"
+        ) from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise BenchError(f"--current {path}: cannot read the record: {error}") from None
+    if not isinstance(record, dict) or not isinstance(record.get("served"), dict) or record.get("stage") != stage:
+        raise BenchError(
+            f"--current {path}: not a record of stage {stage}'s served models (write it with --record-current)"
+        )
+    return record
 
 
 def main(
@@ -460,7 +849,30 @@ def main(
         entries = [name for name in entries if name in args.served]
     base_dir = Path(args.spec).parent
     region = spec.stage(args.stage).region
+    record_only = getattr(args, "record_current", False)
+    current_path = getattr(args, "current", None)
+    if record_only and not current_path:
+        print("--record-current: give --current FILE, where to write the record", file=sys.stderr)
+        return 1
     try:
+        if record_only:
+            if session is None:
+                import boto3
+
+                session = boto3.Session(profile_name=args.profile, region_name=region)
+            if session.get_credentials() is None:
+                raise NoCredentialsError()
+            if args.role_arn:
+                session = _assume(session, args.role_arn, args.stage, region)
+            record = record_current(session, spec, args.stage, now)
+            assert current_path is not None
+            Path(current_path).parent.mkdir(parents=True, exist_ok=True)
+            Path(current_path).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+            served = ", ".join(f"{k}: {v}" for k, v in record["served"].items()) or record.get("note", "nothing")
+            print(f"stage {args.stage} serves now: {served} (recorded in {current_path})")
+            return 0
+        current = _read_current(current_path, args.stage) if current_path and gate.baselines else None
+        prices = parse_token_prices(read_gate_file(base_dir, gate.prices), gate.prices) if gate.prices else {}
         out = bench.prepare_out(args.out)
         prompts = bench.shipped_prompts()
         if gate.latency is not None and gate.latency.prompts is not None:
@@ -479,6 +891,7 @@ def main(
         if args.role_arn:
             session = _assume(session, args.role_arn, args.stage, region)
         targets = bench.resolve_targets(entries, spec, args.stage, session)
+        baselines = resolve_baselines(gate, spec, args.stage, entries, targets, current)
         concurrency = gate.latency.concurrency if gate.latency else 1
         client = bench.runtime_client(session, concurrency, args.endpoint_url)
         outcome = evaluate(
@@ -492,6 +905,8 @@ def main(
             progress=not args.no_progress,
             wall_clock=wall_clock,
             now=now,
+            baselines=baselines,
+            prices=prices,
         )
     except (BenchError, GateFileError) as error:
         print(error, file=sys.stderr)
@@ -511,14 +926,18 @@ def main(
         "region": region,
         "endpoint": client.meta.endpoint_url,
         "targets": [asdict(t) for t in targets],
+        "baselines": [asdict(t) for t in outcome.baselines],
+        "current_record": current,
         "gate": gate.model_dump(by_alias=True, exclude_none=True),
         "prompt_count": len(prompts) if gate.latency else 0,
         "reference_count": len(references),
     }
     print(write_report(outcome, gate, out, settings))
     if not outcome.passed:
-        print(f"gate of stage {args.stage} failed:", file=sys.stderr)
-        for failure in outcome.failures():
+        # The verdict first: a pipeline shows a failed step's last lines, a reader its first.
+        print(f"gate of stage {args.stage} {outcome.verdict()}", file=sys.stderr)
+        failures = outcome.failures()
+        for failure in failures if len(failures) > 1 else []:
             print(f"  {failure}", file=sys.stderr)
         return 1
     return 0

@@ -8,7 +8,8 @@ with AWS event-stream messages (``bench_fake.event``: prelude, headers, CRCs) in
 transfer encoding, each message sent at its scripted time after the request arrived (real
 seconds: ``loop.call_at`` on absolute deadlines, so delays do not accumulate drift).
 
-The script travels in the prompt text, so a test's prompts are its script::
+The script travels in the prompt text, so a test's prompts are its script (or, per model, in
+``StreamEndpoint(scripts=...)``, so a candidate and its baselines answer the same prompt differently)::
 
     "ttft=0.3 total=1.0 chunks=10 tokens=100 id=a17"   a stream: first text at 0.3 s, the end at 1.0 s
     "status=429 code=ThrottlingException id=x"         an HTTP error (no code: a proxy's bare page)
@@ -32,6 +33,7 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from .bench_fake import event, stream_exception
 
@@ -74,8 +76,9 @@ def _reply_events(script: dict[str, str]) -> list[tuple[float, bytes, bool]]:
 
 
 class _Server:
-    def __init__(self) -> None:
+    def __init__(self, scripts: dict[str, dict[str, str]]) -> None:
         self.log: list[dict[str, Any]] = []
+        self.scripts = scripts  # model id -> prompt (or "*") -> script, for models that answer differently
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -103,8 +106,16 @@ class _Server:
                     await writer.drain()
                     continue
                 prompt = json.loads(body)["messages"][0]["content"][0]["text"]
-                script = parse_script(prompt)
-                record: dict[str, Any] = {"prompt": prompt, "arrived": arrived, "first_text": None, "last": None}
+                model = unquote(path.split("/model/", 1)[-1].split("/converse-stream", 1)[0])
+                mine = self.scripts.get(model, {})
+                script = parse_script(mine.get(prompt) or mine.get("*") or prompt)
+                record: dict[str, Any] = {
+                    "prompt": prompt,
+                    "model": model,
+                    "arrived": arrived,
+                    "first_text": None,
+                    "last": None,
+                }
                 self.log.append(record)
                 if "status" in script:
                     await asyncio.sleep(float(script.get("connect", "0")))
@@ -144,13 +155,13 @@ class _Server:
             writer.close()
 
 
-async def _serve() -> None:
+async def _serve(scripts: dict[str, dict[str, str]]) -> None:
     try:
         # Ahead of the machine's other work where allowed: the endpoint is the truth the tests measure against.
         os.nice(-10)
     except OSError:
         pass
-    server = _Server()
+    server = _Server(scripts)
     listener = await asyncio.start_server(server.handle, "127.0.0.1", 0, backlog=512)
     print(listener.sockets[0].getsockname()[1], flush=True)  # the port, for the parent
     async with listener:
@@ -160,16 +171,26 @@ async def _serve() -> None:
 class StreamEndpoint:
     """The endpoint in a child process: ``with StreamEndpoint() as endpoint: endpoint.url``."""
 
-    def __init__(self) -> None:
+    def __init__(self, scripts: dict[str, dict[str, str]] | None = None) -> None:
+        """``scripts``: per model id, per prompt (or ``"*"`` for any), the script that model answers
+        with instead of the prompt's own, so the same prompts get different answers and timings from
+        a candidate and its baselines."""
         self.url = ""
+        self.scripts = scripts or {}
         self._process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> StreamEndpoint:
         root = Path(__file__).resolve().parents[2]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.tools.stream_endpoint"], cwd=root, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", "tests.tools.stream_endpoint"],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        assert self._process.stdout is not None
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(json.dumps(self.scripts) + "\n")
+        self._process.stdin.flush()
         port = self._process.stdout.readline().strip()
         if not port.isdigit():
             self._process.kill()
@@ -186,6 +207,11 @@ class StreamEndpoint:
         """The server's record of each request, by prompt text (a test's prompts are unique)."""
         with urllib.request.urlopen(f"{self.url}/log", timeout=30) as response:
             return {record["prompt"]: record for record in json.loads(response.read())}
+
+    def log_all(self) -> list[dict[str, Any]]:
+        """The server's record of every request, in the order they arrived."""
+        with urllib.request.urlopen(f"{self.url}/log", timeout=30) as response:
+            return sorted(json.loads(response.read()), key=lambda record: record["arrived"])
 
     def clear(self) -> None:
         request = urllib.request.Request(f"{self.url}/log", method="DELETE")
@@ -277,4 +303,4 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["floor"]:
         _floor(sys.argv[2], int(sys.argv[3]))
     else:
-        asyncio.run(_serve())
+        asyncio.run(_serve(json.loads(sys.stdin.readline())))

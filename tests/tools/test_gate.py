@@ -304,14 +304,16 @@ def test_the_command_fails_the_gate_names_the_threshold_and_writes_the_report(tm
     assert "| summarizer | time to first token p90 (s) | <= 2.000 | 1.150 | pass |" in captured.out
     assert "| summarizer | failed requests (share) | <= 0.000 | 0.000 | pass |" in captured.out
     assert f"| summarizer | mean tokenF1 | >= 0.750 | {MEAN_F1:.3f} | pass |" in captured.out
+    # The report's one-line verdict is what the pipeline step fails with.
     assert (
         captured.err
-        == "gate of stage dev failed:\n  summarizer: end-to-end p90 (s): 4.600 is 0.600 (15%) over the bound 4.000\n"
+        == "gate of stage dev FAILED: summarizer: end-to-end p90 (s): 4.600 is 0.600 (15%) over the bound 4.000\n"
     )
     out = tmp_path / "out"
     assert (out / "report.md").read_text() in captured.out
     document = json.loads((out / "results.json").read_text())
-    assert document["passed"] is False and document["failures"] == [captured.err.splitlines()[1].strip()]
+    assert document["passed"] is False and document["failures"] == [captured.err.split(" FAILED: ", 1)[1].strip()]
+    assert f"Verdict: {document['verdict']}" in captured.out and captured.err.endswith(document["verdict"] + "\n")
     assert len(document["latency"]["results"]) == 5 and len(document["quality"]) == 3
     assert document["settings"]["targets"][0]["model_id"] == SERVED_ARN
     data = (out / "chart.png").read_bytes()
@@ -485,3 +487,26 @@ def test_the_pipeline_runs_the_module_and_it_answers_like_the_command(tmp_path):
         1,
         f"{spec}: stage dev declares no gate; add stages.dev.gate (latency, quality) to the spec\n",
     )
+
+
+def test_the_spec_names_a_baseline_that_cannot_be_compared(tmp_path):
+    problems = _problems(tmp_path, {**GATE, "quality": None, "baselines": {"base": {"quality": {"minMargin": 0}}}})
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "stages.dev.gate: baselines.base.quality compares mean scores: give quality (the references)"
+    ]
+    both = {"minMargin": 0, "maxRegression": 0.1}
+    problems = _problems(tmp_path, {**GATE, "baselines": {"current": {"quality": both, "model": "m.x"}}})
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "stages.dev.gate.baselines.current.quality: give minMargin (the candidate must be shown better) or "
+        "maxRegression (not shown worse)"
+    ]
+    problems = _problems(tmp_path, {**GATE, "baselines": {"current": {"model": "m.x", "cost": {"maxRegression": 0.1}}}})
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "stages.dev.gate.baselines: current: the model is read from the serving stack; model is for base only"
+    ]
+    (tmp_path / "prices.json").write_text('{"m.x": {"inputPerMillion": -1, "outputPerMillion": 2}}')
+    problems = _problems(tmp_path, {**GATE, "prices": "prices.json"})
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        'stages.dev.gate.prices: prices.json: expected {"<model id or served entry>": {"inputPerMillion": USD, '
+        '"outputPerMillion": USD}}; check m.x'
+    ]

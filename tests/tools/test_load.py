@@ -13,6 +13,7 @@ avoid on this machine at that moment is not the tool's.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import threading
@@ -122,13 +123,19 @@ def _attempt(endpoint: StreamEndpoint, tag: str, concurrency: int, count: int, s
 
 
 def _holds(endpoint: StreamEndpoint, concurrency: int, count: int, script: str, truths: tuple[float, float]) -> None:
-    """A machine shared with other work has bursts no bracket catches, so the tool has three attempts."""
+    """A machine shared with other work has bursts no bracket catches, so the tool has three
+    attempts. When all three miss while the machine runs more than twice as many processes as it
+    has cores (the 1-minute load average), nothing on it can time streams to milliseconds, the
+    floor client's light load included: the test is skipped with what it measured, not passed."""
     missed: list[str] = []
     for attempt in range(3):
         found = _attempt(endpoint, f"c{concurrency}-{attempt}", concurrency, count, script, truths)
         if not found:
             return
         missed += found
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > 2 * cores:
+        pytest.skip(f"load average {load:.1f} on {cores} cores: not measurable to milliseconds\n" + "\n".join(missed))
     pytest.fail("\n".join(missed))
 
 

@@ -87,6 +87,44 @@ class LatencyGate(SpecModel):
         return self
 
 
+class JudgeGate(SpecModel):
+    """Bedrock model evaluation with a judge model, scoring the answers the gate already has."""
+
+    evaluator_model: str = Field(
+        min_length=1,
+        max_length=2048,
+        description="The judge: a model id or inference profile id Bedrock's model evaluation takes as evaluator, "
+        "e.g. us.amazon.nova-pro-v1:0.",
+    )
+    metrics: list[Annotated[str, Field(pattern=r"^Builtin\.[A-Za-z]+$")]] = Field(
+        min_length=1,
+        max_length=10,
+        description="Built-in judge metrics, e.g. Builtin.Correctness, Builtin.Completeness, Builtin.Helpfulness.",
+    )
+    role_arn: str = Field(
+        pattern=r"^arn:aws(-[a-z-]+)?:iam::[0-9]{12}:role/.+$",  # its words: loader._PATTERN_MEANING
+        description="The service role Bedrock assumes for the job: reads the dataset and writes the results under "
+        "s3Uri, invokes the judge.",
+    )
+    s3_uri: str = Field(
+        pattern=r"^s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](/.*)?$",
+        description="Where the gate writes each model's answers and the jobs write their results (s3://bucket/prefix).",
+    )
+    timeout_minutes: Whole = Field(
+        60, ge=5, le=720, description="How long the gate waits for its jobs; a job still running then is stopped."
+    )
+    min_mean_scores: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        None, description="Floors on the candidate's mean judge score per metric (0 to 1)."
+    )
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> JudgeGate:
+        unknown = sorted(set(self.min_mean_scores or {}) - set(self.metrics))
+        if unknown:
+            raise ValueError(f"minMeanScores: {', '.join(unknown)} is not one of metrics")
+        return self
+
+
 class QualityGate(SpecModel):
     """A reference-answer check the tool runs itself, with a deterministic scorer."""
 
@@ -104,6 +142,12 @@ class QualityGate(SpecModel):
     )
     min_mean_score: float = Field(
         ge=0, le=1, description="The mean score over the references must be at least this (0 to 1)."
+    )
+    judge: JudgeGate | None = Field(
+        None,
+        description="Optional: Bedrock model evaluation with a judge model scores the same answers (open-ended "
+        "quality), one evaluation job per measured model; its metrics are compared with the baselines as the "
+        "scorer's are.",
     )
 
 
@@ -416,6 +460,32 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                 parse_token_prices(read_gate_file(base_dir, gate.prices), gate.prices)
             except GateFileError as error:
                 problems.append(LocatedProblem((*loc, "prices"), str(error)))
+        if spec.pipeline is not None:
+            # What the pipeline's gate step cannot do yet, refused here rather than failing in the
+            # pipeline: its stage gate role may invoke only the served models, read the serving
+            # stack, and nothing else; and no step records the served models before a deployment.
+            if gate.quality is not None and gate.quality.judge is not None:
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "quality", "judge"),
+                        "the pipeline's gate role does not run Bedrock model evaluation jobs: run this gate by hand "
+                        "(bedrock-estate gate, with credentials that may; docs/measuring-and-gates.md), or remove judge",
+                    )
+                )
+            for name in ("base", "current"):
+                if gate.baselines is not None and getattr(gate.baselines, name) is not None:
+                    why = (
+                        "may invoke only the stage's served models, not its base models"
+                        if name == "base"
+                        else "has no record of the models served before the deployment"
+                    )
+                    problems.append(
+                        LocatedProblem(
+                            (*loc, "baselines", name),
+                            f"the pipeline's gate step {why}: run this comparison by hand (bedrock-estate gate), "
+                            "or remove it",
+                        )
+                    )
         base = gate.baselines.base if gate.baselines else None
         if base is not None and base.model is None:
             for entry in gate.serving or list(stage.serving):

@@ -438,6 +438,9 @@ _PATTERN_MEANING = {
     r"^sg-([0-9a-z]{8}|[0-9a-z]{17})$": (
         "a security group id (sg- and 8 or 17 lowercase letters and digits), e.g. sg-0123456789abcdef0"
     ),
+    r"^Builtin\.[A-Za-z]+$": "a built-in judge metric, e.g. Builtin.Correctness",
+    r"^arn:aws(-[a-z-]+)?:iam::[0-9]{12}:role/.+$": "an IAM role ARN, e.g. arn:aws:iam::111111111111:role/evaluation",
+    r"^s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](/.*)?$": "an S3 URI, e.g. s3://my-bucket/gate",
 }
 
 

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from ..spec.gates import Baseline, Gate, GateFileError, Reference, parse_references, parse_token_prices, read_gate_file
-from . import bench, compare, extras
+from . import bench, compare, extras, judge
 from .bench import BenchError, Target
 
 # --- scorers ------------------------------------------------------------------------------------
@@ -104,17 +104,18 @@ class Check:
     measured: float | None
     passed: bool
     higher_is_better: bool = False
+    unmeasured: str = "no request succeeded"  # why there is no measurement, when there is none
 
     def comparison(self) -> str:
         if self.measured is None:
-            return "not measured: no request succeeded"
+            return f"not measured: {self.unmeasured}"
         sign = ">=" if self.higher_is_better else "<="
         return f"{_number(self.measured)} {sign} {_number(self.threshold)}" if self.passed else self.miss()
 
     def miss(self) -> str:
         """How far the measurement missed its threshold, in the check's unit and relative to it."""
         if self.measured is None:
-            return "not measured: no request succeeded"
+            return f"not measured: {self.unmeasured}"
         gap = self.threshold - self.measured if self.higher_is_better else self.measured - self.threshold
         relative = f" ({gap / self.threshold:.0%})" if self.threshold else ""
         side = "below the floor" if self.higher_is_better else "over the bound"
@@ -304,6 +305,8 @@ class Outcome:
     comparisons: list[Comparison] = field(default_factory=list)
     costs: dict[str, list[float]] = field(default_factory=dict)  # target -> cost of each completed request (USD)
     cost_sources: dict[str, str] = field(default_factory=dict)
+    judge_runs: list[judge.JudgeRun] = field(default_factory=list)  # the judge's evaluation jobs, one per model
+    baseline_for: dict[str, dict[str, Target | str]] = field(default_factory=dict)  # candidate -> name -> baseline
 
     @property
     def passed(self) -> bool:
@@ -344,12 +347,14 @@ def evaluate(
     now: Callable[[], datetime] = bench.utc_now,
     baselines: dict[str, dict[str, Target | str]] | None = None,
     prices: dict[str, dict[str, Any]] | None = None,
+    judge_clients: tuple[Any, Any] | None = None,
+    judge_tags: dict[str, str] | None = None,
 ) -> Outcome:
     """Runs the gate's latency and quality measurements against ``targets`` and checks them.
     ``baselines``: per candidate label, ``{"base" | "current": Target}`` measured beside it in the
     same shuffled runs, or a string saying why there is nothing to compare with."""
     outcome = Outcome(stage, targets)
-    wanted = baselines or {}
+    wanted = outcome.baseline_for = baselines or {}
     for per_candidate in wanted.values():
         for found in per_candidate.values():
             if isinstance(found, Target) and found.model_id not in {t.model_id for t in targets + outcome.baselines}:
@@ -387,6 +392,8 @@ def evaluate(
             if condition is not None:
                 found = wanted.get(target.label, {}).get(name, "not measured: no such baseline was given")
                 outcome.comparisons += comparisons(outcome, gate, target, name, condition, found)
+    if gate.quality is not None and gate.quality.judge is not None and judge_clients is not None:
+        judge_outcome(outcome, gate, references, *judge_clients, started=now(), tags=judge_tags or {})
     return outcome
 
 
@@ -444,19 +451,28 @@ def comparisons(
         made.append(item)
 
     if condition.quality is not None and gate.quality is not None:
-        measure = f"mean {gate.quality.scorer}"
-        interval = why = None
-        if base is not None:
-            mine = {a.id: a.score for a in outcome.answers if a.target == target.label}
-            theirs = {a.id: a.score for a in outcome.answers if a.target == base.label}
-            ids = sorted(set(mine) & set(theirs))
-            interval = compare.paired_difference([mine[i] for i in ids], [theirs[i] for i in ids]) if ids else None
-            why = "not measured: no reference answered by both"
-        if condition.quality.min_margin is not None:
-            add(measure, "margin", condition.quality.min_margin, False, interval, why or "")
-        else:
-            assert condition.quality.max_regression is not None
-            add(measure, "regression", condition.quality.max_regression, False, interval, why or "")
+        # The scorer's per-item scores, and each judge metric's once the judge has run.
+        measures = [(f"mean {gate.quality.scorer}", _scores(outcome, target.label), "no reference answered by both")]
+        for metric in gate.quality.judge.metrics if gate.quality.judge and outcome.judge_runs else []:
+            measures.append(
+                (f"judge {metric}", judge_scores(outcome, target.label, metric), "no reference judged for both")
+            )
+        for measure, mine, missing in measures:
+            interval, why = None, ""
+            if base is not None:
+                theirs = (
+                    _scores(outcome, base.label)
+                    if measure.startswith("mean ")
+                    else judge_scores(outcome, base.label, measure.removeprefix("judge "))
+                )
+                ids = sorted(set(mine) & set(theirs))
+                interval = compare.paired_difference([mine[i] for i in ids], [theirs[i] for i in ids]) if ids else None
+                why = f"not measured: {missing}"
+            if condition.quality.min_margin is not None:
+                add(measure, "margin", condition.quality.min_margin, False, interval, why)
+            else:
+                assert condition.quality.max_regression is not None
+                add(measure, "regression", condition.quality.max_regression, False, interval, why)
     if condition.latency is not None:
         for label, attribute in (("time to first token", "ttft_s"), ("end-to-end", "e2e_s")):
             for q in (50, 90):
@@ -490,6 +506,65 @@ def comparisons(
                 )
         add("cost per request", "regression", condition.cost.max_regression, True, interval, why)
     return made
+
+
+def _scores(outcome: Outcome, label: str) -> dict[str, float]:
+    return {a.id: a.score for a in outcome.answers if a.target == label}
+
+
+def judge_scores(outcome: Outcome, label: str, metric: str) -> dict[str, float]:
+    """The judge's score of each item answered by ``label`` for ``metric`` (none when its job did not complete)."""
+    run = next((r for r in outcome.judge_runs if r.target == label), None)
+    return dict(run.scores.get(metric, {})) if run is not None else {}
+
+
+def judge_outcome(
+    outcome: Outcome,
+    gate: Gate,
+    items: list[Reference],
+    bedrock: Any,
+    s3: Any,
+    *,
+    started: datetime,
+    tags: dict[str, str],
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Has the judge score every measured model's answers (``judge.run_judge``), then adds its
+    floors as checks and its metrics to each baseline's quality comparisons."""
+    assert gate.quality is not None and gate.quality.judge is not None
+    spec_judge = gate.quality.judge
+    answers = {
+        t.label: {a.id: a.answer for a in outcome.answers if a.target == t.label}
+        for t in outcome.targets + outcome.baselines
+    }
+    outcome.judge_runs = judge.run_judge(
+        bedrock, s3, spec_judge, outcome.stage, items, answers, started=started, tags=tags, clock=clock, sleep=sleep
+    )
+    for target in outcome.targets:
+        run = next(r for r in outcome.judge_runs if r.target == target.label)
+        for metric, floor in (spec_judge.min_mean_scores or {}).items():
+            scores = list(run.scores.get(metric, {}).values())
+            mean = compare.mean(scores) if scores else None
+            unmeasured = (
+                f"the evaluation job {'was stopped' if run.status == 'Stopped' else 'failed'}: {run.note}"
+                if run.status != "Completed"
+                else f"the judge returned no {metric} score"
+            )
+            outcome.checks.append(
+                Check(
+                    target.label, f"judge {metric}", floor, mean, mean is not None and mean >= floor, True, unmeasured
+                )
+            )
+        for name in ("base", "current"):
+            condition = getattr(gate.baselines, name, None) if gate.baselines else None
+            if condition is None or condition.quality is None:
+                continue
+            found = outcome.baseline_for.get(target.label, {}).get(name, "not measured: no such baseline was given")
+            judged = [
+                c for c in comparisons(outcome, gate, target, name, condition, found) if c.name.startswith("judge ")
+            ]
+            outcome.comparisons += judged
 
 
 def _percentile_at(values: list[float], q: float) -> float | None:
@@ -545,7 +620,15 @@ def render(outcome: Outcome, gate: Gate) -> str:
             )
             lowest = ", ".join(f"{a.id} {a.score:.3f}" for a in worst) or "-"
             lines.append(f"  - {target.label}: {len(mine)} answers{note}; lowest: {lowest}")
-    if outcome.comparisons:
+        if quality.judge is not None and outcome.judge_runs:
+            lines.append(
+                f"- judge: {quality.judge.evaluator_model}, {', '.join(quality.judge.metrics)}; Bedrock model evaluation "
+                "of the answers above, one job per model"
+            )
+            for run in outcome.judge_runs:
+                ended = run.status + (f" ({run.note})" if run.note else "")
+                lines.append(f"  - {run.target}: {ended}, {run.job_arn}")
+    if outcome.comparisons or (gate.quality is not None and gate.quality.judge is not None and outcome.judge_runs):
         lines += ["", *render_side_by_side(outcome, gate), "", *render_comparisons(outcome)]
     return "\n".join(lines) + "\n"
 
@@ -561,6 +644,9 @@ def side_by_side(outcome: Outcome, gate: Gate) -> dict[str, dict[str, Any]]:
         if gate.quality is not None:
             scores = [a.score for a in outcome.answers if a.target == target.label]
             row["mean_score"] = None if not scores else compare.mean_interval(scores).__dict__
+            for metric in gate.quality.judge.metrics if gate.quality.judge and outcome.judge_runs else []:
+                judged = list(judge_scores(outcome, target.label, metric).values())
+                row[f"judge {metric}"] = None if not judged else compare.mean_interval(judged).__dict__
         summary = next((s for s in outcome.summaries if s.target == target.label), None)
         if summary is not None:
             row["ttft"] = {k: summary.ttft[k] for k in ("p50", "p90")}
@@ -583,6 +669,10 @@ def render_side_by_side(outcome: Outcome, gate: Gate) -> list[str]:
             found = table[label].get("mean_score")
             cells.append("-" if found is None else compare.Interval(**found).text())
         lines.append(f"| mean {gate.quality.scorer} | " + " | ".join(cells) + " |")
+        for metric in gate.quality.judge.metrics if gate.quality.judge and outcome.judge_runs else []:
+            found = [table[label].get(f"judge {metric}") for label in labels]
+            cells = ["-" if f is None else compare.Interval(**f).text() for f in found]
+            lines.append(f"| judge {metric} | " + " | ".join(cells) + " |")
     if gate.latency is not None:
         for name, key in (("TTFT p50 / p90 (s)", "ttft"), ("end-to-end p50 / p90 (s)", "e2e")):
             cells = [
@@ -670,6 +760,7 @@ def write_report(outcome: Outcome, gate: Gate, out: Path, settings: dict[str, An
         "checks": [asdict(c) for c in outcome.checks],
         "comparisons": [asdict(c) for c in outcome.comparisons],
         "side_by_side": side_by_side(outcome, gate) if outcome.comparisons else {},
+        "judge": [asdict(r) for r in outcome.judge_runs],
         "latency": {
             "run": None if outcome.latency_run is None else asdict(outcome.latency_run),
             "summaries": [asdict(s) for s in outcome.summaries],
@@ -907,6 +998,12 @@ def main(
             now=now,
             baselines=baselines,
             prices=prices,
+            judge_clients=(
+                (session.client("bedrock"), session.client("s3"))
+                if gate.quality is not None and gate.quality.judge is not None
+                else None
+            ),
+            judge_tags={"estate": spec.name, "stage": args.stage},
         )
     except (BenchError, GateFileError) as error:
         print(error, file=sys.stderr)

@@ -218,13 +218,34 @@ def _gate(spec: EstateSpec, stage: StageSettings) -> list[str]:
     if gate.quality is not None:
         checks.append(f"mean {gate.quality.scorer} >= {gate.quality.min_mean_score:g} on `{gate.quality.references}`")
     entries = ", ".join(gate.serving or stage.serving)
+    for name in ("base", "current"):
+        baseline = getattr(gate.baselines, name, None) if gate.baselines else None
+        if baseline is not None:
+            compared = [c for c in ("quality", "latency", "cost") if getattr(baseline, c) is not None]
+            model = f" ({baseline.model})" if baseline.model else ""
+            checks.append(f"compared with the {name} model{model} on {', '.join(compared)}, same run")
     piped = spec.pipeline is not None
     where = (
         "the pipeline runs it after this stage deploys; a failure stops later stages"
         if piped
         else "run it with `bedrock-estate gate`"
     )
-    return [f"- gate on {entries}: {'; '.join(checks)} ({where})"]
+    lines = [f"- gate on {entries}: {'; '.join(checks)} ({where})"]
+    judge = gate.quality.judge if gate.quality is not None else None
+    if judge is not None:
+        measured = len(gate.serving or stage.serving) * (
+            1 + sum(1 for b in ("base", "current") if getattr(gate.baselines, b, None))
+        )
+        # Each built-in metric prompts the evaluator model once per answer (user guide, "Evaluate model
+        # performance using another LLM as a judge": each metric uses a different prompt for the evaluator
+        # model, read 2026-12-07); what a job costs is the judge's inference on those prompts.
+        lines.append(
+            f"  - judge: up to {measured} Bedrock model evaluation job(s) a run (one per measured model), "
+            f"{len(judge.metrics)} judge prompt(s) per reference and model to {judge.evaluator_model}, billed as that "
+            f"model's inference (price not known to the estate); a job still running after {judge.timeout_minutes} min "
+            f"is stopped; jobs are kept, their data under {judge.s3_uri}"
+        )
+    return lines
 
 
 def _promotions(spec: EstateSpec, stage: StageSettings) -> list[str]:

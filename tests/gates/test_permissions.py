@@ -448,7 +448,18 @@ def test_a_dead_grant_is_caught(roles):
 # -- the evaluation gate's role ----------------------------------------------------------------------
 # The gate (constructs_lib.tools.gate, and the tools modules it imports) runs in the pipeline with the stage's
 # gate role: what its code calls there, and the resource type each served kind is.
-GATE_SERVICES = ("bedrock-runtime", "cloudformation")
+GATE_SERVICES = ("bedrock-runtime", "cloudformation", "bedrock", "s3")
+# The judge's calls (constructs_lib/tools/judge.py): Bedrock model evaluation jobs and their data in S3. The
+# spec refuses a judge in a stage the pipeline gates (its gate role grants none of these), so they are made
+# only with the credentials of whoever runs the gate by hand; docs/measuring-and-gates.md lists what they need.
+JUDGE_OPERATIONS = {
+    ("bedrock", "create_evaluation_job"),
+    ("bedrock", "get_evaluation_job"),
+    ("bedrock", "stop_evaluation_job"),
+    ("s3", "put_object"),
+    ("s3", "list_objects_v2"),
+    ("s3", "get_object"),
+}
 
 
 def _tools_modules_reached_from(module: str) -> set[str]:
@@ -513,8 +524,26 @@ def gate_operations() -> set[tuple[str, str]]:
     return found
 
 
-def test_the_gate_calls_converse_stream_and_describe_stacks_only():
-    assert gate_operations() == {("bedrock-runtime", "converse_stream"), ("cloudformation", "describe_stacks")}
+def test_the_gate_calls_converse_stream_and_describe_stacks_and_the_judges_operations_only():
+    assert (
+        gate_operations()
+        == {
+            ("bedrock-runtime", "converse_stream"),
+            ("cloudformation", "describe_stacks"),
+        }
+        | JUDGE_OPERATIONS
+    )
+
+
+def test_the_judges_operations_are_named_by_the_docs():
+    """What someone running a judge by hand must be allowed: each action the judge's calls need."""
+    from ..synthesis import ROOT
+
+    page = " ".join((ROOT / "docs" / "measuring-and-gates.md").read_text().split())
+    for service, operation in sorted(JUDGE_OPERATIONS):
+        for action in iam_actions(service, operation):
+            assert f"`{action}`" in page, action
+    assert "`iam:PassRole` on `roleArn`" in page
 
 
 def _gate_role(estate, stage: str) -> tuple[dict, list[Statement]]:
@@ -544,7 +573,8 @@ def _listed(value):
 
 def test_the_gate_role_grants_each_call_on_its_resource_types_and_nothing_else(estates):
     template, statements = _gate_role(estates["default"], "dev")
-    needed = {a for service, op in gate_operations() for a in iam_actions(service, op)}
+    # The pipeline runs no judge (the spec refuses one in a gated stage): its role needs the rest.
+    needed = {a for service, op in gate_operations() - JUDGE_OPERATIONS for a in iam_actions(service, op)}
     granted_actions = {a for st in statements for a in st.actions}
     # What the calls need, and KMS on the custom-model key through Bedrock (serving a model encrypted with it).
     assert granted_actions == needed | {"kms:Decrypt", "kms:GenerateDataKey"}

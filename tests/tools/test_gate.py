@@ -510,3 +510,21 @@ def test_the_spec_names_a_baseline_that_cannot_be_compared(tmp_path):
         'stages.dev.gate.prices: prices.json: expected {"<model id or served entry>": {"inputPerMillion": USD, '
         '"outputPerMillion": USD}}; check m.x'
     ]
+
+
+def test_the_spec_refuses_what_the_pipelines_gate_step_cannot_do_yet(tmp_path):
+    judge = {"evaluatorModel": "m.x", "metrics": ["Builtin.Correctness"], "roleArn": "arn:aws:iam::111111111111:role/r"}
+    block = {
+        **GATE,
+        "quality": {**GATE["quality"], "judge": {**judge, "s3Uri": "s3://bucket-a/gate"}},
+        "baselines": {"base": {"quality": {"minMargin": 0}}, "current": {"quality": {"maxRegression": 0.1}}},
+    }
+    problems = [p.split(": ", 1)[1] for p in _problems(tmp_path, block)]
+    assert problems == [
+        "stages.dev.gate.quality.judge: the pipeline's gate role does not run Bedrock model evaluation jobs: run this "
+        "gate by hand (bedrock-estate gate, with credentials that may; docs/measuring-and-gates.md), or remove judge",
+        "stages.dev.gate.baselines.base: the pipeline's gate step may invoke only the stage's served models, not its "
+        "base models: run this comparison by hand (bedrock-estate gate), or remove it",
+        "stages.dev.gate.baselines.current: the pipeline's gate step has no record of the models served before the "
+        "deployment: run this comparison by hand (bedrock-estate gate), or remove it",
+    ]

@@ -122,17 +122,24 @@ def run_judge(
     bucket, prefix = split_s3(judge.s3_uri)
     stamp = started.strftime("%Y%m%d%H%M%S")
     runs: list[JudgeRun] = []
-    for index, (label, mine) in enumerate(answers.items()):
-        source = slug(label, 60) + f"-{index}"
-        run = JudgeRun(label, source, slug(f"gate-{stage}-{stamp}-{index}-{label}", 63))
-        folder = "/".join(p for p in (prefix, f"gate-{stage}-{stamp}", source) if p)
-        s3.put_object(Bucket=bucket, Key=f"{folder}/dataset.jsonl", Body=dataset(items, mine, source).encode())
-        request = job_request(
-            judge, run, f"s3://{bucket}/{folder}/dataset.jsonl", f"s3://{bucket}/{folder}/output/", tags
-        )
-        run.job_arn = bedrock.create_evaluation_job(**request)["jobArn"]
-        run.status = "InProgress"
-        runs.append(run)
+    try:
+        for index, (label, mine) in enumerate(answers.items()):
+            source = slug(label, 60) + f"-{index}"
+            run = JudgeRun(label, source, slug(f"gate-{stage}-{stamp}-{index}-{label}", 63))
+            folder = "/".join(p for p in (prefix, f"gate-{stage}-{stamp}", source) if p)
+            s3.put_object(Bucket=bucket, Key=f"{folder}/dataset.jsonl", Body=dataset(items, mine, source).encode())
+            request = job_request(
+                judge, run, f"s3://{bucket}/{folder}/dataset.jsonl", f"s3://{bucket}/{folder}/output/", tags
+            )
+            run.job_arn = bedrock.create_evaluation_job(**request)["jobArn"]
+            run.status = "InProgress"
+            runs.append(run)
+    except Exception:
+        # The gate stops here (AWS refused a dataset or a job): the jobs it did create would judge on
+        # for nobody, so they are stopped before the error is reported.
+        for run in runs:
+            bedrock.stop_evaluation_job(jobIdentifier=run.job_arn)
+        raise
     deadline = clock() + judge.timeout_minutes * 60
     while True:
         for run in runs:

@@ -132,6 +132,26 @@ def test_a_failed_job_is_named_with_bedrocks_reason():
     assert check.miss() == "not measured: the evaluation job failed: the judge model could not be invoked"
 
 
+def test_a_job_aws_refuses_stops_the_jobs_already_created_before_the_error_is_reported():
+    from botocore.exceptions import ClientError
+
+    s3 = WritableS3({(BUCKET, "gate/.keep"): b""})
+
+    class SecondRefused(FakeEvaluation):
+        def create_evaluation_job(self, **params):
+            if self.jobs:
+                self._enter("CreateEvaluationJob", params)
+                raise self._error("CreateEvaluationJob", "ServiceQuotaExceededException", "too many evaluation jobs")
+            return super().create_evaluation_job(**params)
+
+    fake = SecondRefused(s3, lambda *args: 1.0)
+    with pytest.raises(ClientError, match="too many evaluation jobs"):
+        _run(fake, s3, _gate())
+    [(arn, job)] = fake.jobs.items()
+    assert job["status"] == "Stopping"
+    assert [params for op, params in fake.calls if op == "StopEvaluationJob"] == [{"jobIdentifier": arn}]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

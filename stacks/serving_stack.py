@@ -151,6 +151,8 @@ class ServingStack(Stack):
                     release_commitment=p.release_on_removal if p else False,
                     description=serving.on_demand.description if serving.on_demand else None,
                     tags={**stage.tags, **serving.tags, "estate-stage": stage.name, "estate-serving": entry},
+                    adopt=serving.adopt,
+                    adopt_label=f"stages.{stage.name}.serving.{entry}",
                 ),
             )
             self.models[entry] = model

@@ -151,6 +151,21 @@ stages:
         model: {job: nova-tuned}
         onDemand: {description: the VPC-trained Nova Micro}
         tags: {cost-center: "42"}
+  annex:
+    account: "555555555555"
+    region: us-east-1
+    invocationLogging: {enabled: false}  # the account's logging is another stage's to simulate
+    serving:
+      adopted-pt:
+        adopt: "arn:aws:bedrock:us-east-1:555555555555:provisioned-model/a1b2c3d4e5f6"
+        model: {arn: "arn:aws:bedrock:us-east-1:555555555555:custom-model/amazon.nova-micro-v1:0:128k/0a1b2c3d4e5f"}
+        provisioned: {modelUnits: 1, commitment: none}
+        tags: {cost-center: "42"}
+      adopted-od:
+        adopt: "arn:aws:bedrock:us-east-1:555555555555:custom-model-deployment/f6e5d4c3b2a1"
+        model: {arn: "arn:aws:bedrock:us-east-1:555555555555:custom-model/amazon.nova-micro-v1:0:128k/0a1b2c3d4e5f"}
+        onDemand: {}
+        tags: {cost-center: "42"}
 """
 
 
@@ -159,8 +174,10 @@ def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
     """The estate of the non-default job and serving choices, for the permission tests and the
     customization stack's invariants: S3 datasets with their own key, a VPC job, a teacher inference
     profile, reinforcement fine-tuning with a grader the estate deploys and with an existing grader
-    (a version ARN), on-demand serving with tags of its own, a model imported beside the jobs (the
-    promotion fixture covers sharing, copies and provisioned throughput)."""
+    (a version ARN), on-demand serving with tags of its own, a model imported beside the jobs; and a
+    stage (annex) that only adopts a throughput and a deployment made outside the estate, so its
+    serving grants are adoption's alone (the promotion fixture covers sharing, copies and
+    provisioned throughput)."""
     from constructs_lib.spec import parse_spec
 
     base = tmp_path_factory.mktemp("permissions")

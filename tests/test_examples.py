@@ -29,6 +29,7 @@ EXPECTED: dict[str, list[list[str]] | None] = {
     "llama-70b-distillation.yaml": None,
     "imported-model.yaml": None,
     "open-weight-rft.yaml": None,
+    "adopted-serving.yaml": None,
     "reinforcement-fine-tuning.yaml": None,
     "continued-pre-training.yaml": [
         [

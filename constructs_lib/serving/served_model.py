@@ -22,7 +22,12 @@ from estate_runtime.catalog import load_catalog
 from estate_runtime.kinds import JobNameParts, custom_model_deployment, provisioned_throughput
 from estate_runtime.kinds.custom_model_deployment import CustomModelDeploymentProperties
 from estate_runtime.kinds.provisioned_throughput import ProvisionedThroughputProperties
-from estate_runtime.kinds.serving_common import ServedModelSource, ServingAttributes, ServingProperties
+from estate_runtime.kinds.serving_common import (
+    AdoptedServing,
+    ServedModelSource,
+    ServingAttributes,
+    ServingProperties,
+)
 from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.pricing import Cost, commitment_problems, cost, load_prices
 
@@ -101,6 +106,17 @@ class ServedModelProps:
 
     tags: dict[str, str] = field(default_factory=dict)
 
+    adopt: str | None = None
+    """The ARN of a throughput (``kind='provisioned'``) or deployment (``'on-demand'``) made outside
+    the estate, in this stack's account and Region, to take over instead of creating one. At deploy
+    the handler checks that no estate's owner tag is on it and that it serves the model this entry
+    names, with these model units and commitment; then it tags it (``owner`` among the tags), and
+    nothing is bought. The handler may tag exactly this ARN, and only with ``owner``."""
+
+    adopt_label: str | None = None
+    """How the handler's refusals name this entry (the estate passes its spec path,
+    ``stages.dev.serving.chat``); default: this construct's path."""
+
 
 class ServedModel(Construct):
     """``Custom::BedrockProvisionedThroughput`` or ``Custom::BedrockCustomModelDeployment``.
@@ -139,6 +155,11 @@ class ServedModel(Construct):
             else ServedModelSource(job_name_parts=JobNameParts(readable=job_names.readable, digest=job_names.digest))  # type: ignore[union-attr]
         )
         tags = [{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())]
+        adopt = (
+            AdoptedServing(arn=props.adopt, spec_path=props.adopt_label or self.node.path)
+            if props.adopt is not None
+            else None
+        )
         properties: ServingProperties
         if provisioned:
             properties = ProvisionedThroughputProperties(
@@ -149,6 +170,7 @@ class ServedModel(Construct):
                 model_units=props.model_units or 1,
                 commitment_duration=props.commitment or None,
                 release_commitment=props.release_commitment if props.commitment else None,
+                adopt=adopt,
             )
         else:
             properties = CustomModelDeploymentProperties(
@@ -157,6 +179,7 @@ class ServedModel(Construct):
                 model=model,
                 tags=tags,
                 description=props.description or None,
+                adopt=adopt,
             )
         self.resource = grants.resource(self, "Resource", properties)
         if isinstance(props.job, CustomizationJob):
@@ -240,6 +263,15 @@ class ServedModel(Construct):
 # the construct sends its name as both, so it takes what both accept, 1-63 characters.
 _SERVED_NAME = re.compile(r"^(?=.{1,63}$)[0-9a-zA-Z](-?[0-9a-zA-Z])*$")
 
+# An adopted resource's ARN, as botocore 1.44.5's bedrock model spells each (ProvisionedModelArn,
+# CustomModelDeploymentArn; read 2026-12-07).
+ADOPTED_ARN = {
+    "provisioned": re.compile(r"^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:provisioned-model/[a-z0-9]{12}$"),
+    "on-demand": re.compile(
+        r"^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model-deployment/[a-z0-9]{12}$"
+    ),
+}
+
 _PROVISIONED_ONLY = ("model_units", "commitment", "commitment_acknowledgement", "prices", "release_commitment")
 _COMMITMENT_PROPS = {
     "modelUnits": "model_units",
@@ -286,6 +318,13 @@ def _prop_problems(props: ServedModelProps) -> list[tuple[str, str]]:
             )
         )
     problems += [("tags", p) for key, value in props.tags.items() if (p := tag_problem(key, value)) is not None]
+    if props.adopt is not None and not ADOPTED_ARN[props.kind].match(props.adopt):
+        what = (
+            "provisioned throughput (provisioned-model/...)"
+            if props.kind == "provisioned"
+            else ("custom model deployment (custom-model-deployment/...)")
+        )
+        problems.append(("adopt", f"{props.adopt!r} is not the ARN of a {what}, which kind={props.kind!r} takes over"))
     if props.kind == "on-demand":
         given = {
             "model_units": props.model_units is not None,
@@ -362,26 +401,42 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModel
     # capacity bills by the hour, so only for the model this entry names by its ARN, or for the
     # models this estate stage trained or copied (its owner tag). Update and delete act only on
     # what this estate stage created (its owner tag).
+    # An adopted throughput or deployment is never created by the handler, only updated (a new model).
+    changes = (update,) if props.adopt is not None else (create, update)
     if props.model_arn is not None and not Token.is_unresolved(props.model_arn):
-        grants.allow_calls(create, update, resources=[props.model_arn])
+        grants.allow_calls(*changes, resources=[props.model_arn])
     else:
-        grants.allow_calls(create, update, resources=[models], conditions=owned)
+        grants.allow_calls(*changes, resources=[models], conditions=owned)
     if provisioned:
-        grants.allow_calls(create, update, resources=[base])
+        grants.allow_calls(*changes, resources=[base])
     grants.allow_calls(update, f"delete_{noun}", resources=[served], conditions=owned)
     grants.allow_calls(f"get_{noun}", resources=[served])
-    grants.allow_dependents(
-        create,
-        on="created",
-        resources=[served],
-        conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
-    )
+    if props.adopt is None:
+        grants.allow_dependents(
+            create,
+            on="created",
+            resources=[served],
+            conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner}},
+        )
     grants.allow_calls(
         "tag_resource",
         "untag_resource",
         resources=[served],
         conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
     )
+    if props.adopt is not None:
+        # Taking over a resource made outside the estate: it carries no owner tag, so the handler
+        # may read the tags of, and tag, exactly the ARN the entry names, and tag it only with its
+        # own owner tag and only while none is on it.
+        grants.allow_calls("list_tags_for_resource", resources=[props.adopt])
+        grants.allow_calls(
+            "tag_resource",
+            resources=[props.adopt],
+            conditions={
+                "StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner},
+                "Null": {f"aws:ResourceTag/{OWNER_TAG}": "true"},
+            },
+        )
     grants.allow_calls("get_custom_model", resources=[models])
     # The handler reads the served model's base model lifecycle before creating (refusing past EOL).
     grants.allow_calls("get_foundation_model", resources=[base])
@@ -389,7 +444,7 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModel
         grants.allow_calls("get_model_customization_job", resources=[f"{bedrock}:model-customization-job/*"])
     # Serving a model encrypted with a customer managed key needs its use through Bedrock.
     grants.allow_dependents(
-        create,
+        create if props.adopt is None else update,
         on="key",
         key="custom-model",
         resources=[key_arn(props.custom_model_key)],

@@ -363,6 +363,18 @@ def _check_serving(spec: EstateSpec, fetched_prices: Any = None) -> list[Located
                         )
                     )
                     continue
+            if serving.adopt is not None:
+                # Bedrock's ARNs put the Region fourth and the account fifth.
+                _, _, _, adopt_region, adopt_account = serving.adopt.split(":", 5)[:5]
+                if (adopt_account, adopt_region) != (stage.account, stage.region):
+                    problems.append(
+                        LocatedProblem(
+                            (*loc, "adopt"),
+                            f"the resource is in account {adopt_account} / {adopt_region}, but this stage serves in "
+                            f"{stage.account} / {stage.region}: a stage adopts only what is in its own account and "
+                            "region; declare it in the stage that is there",
+                        )
+                    )
             base = served_base_model(spec, stage_name, serving)
             job = served_job(spec, stage_name, serving)
             if job is not None and job.catalog_checks and catalog.model(job.base_model) is None:

@@ -270,6 +270,13 @@ class Job(SpecModel):
 CUSTOM_MODEL_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:bedrock:[a-z0-9\-]+:\d{12}:custom-model/.+")
 
 
+# A throughput's or deployment's ARN (botocore 1.44.5's ProvisionedModelArn and
+# CustomModelDeploymentArn patterns, read 2026-12-07).
+_ADOPTED_SERVING_RE = re.compile(
+    r"^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:(provisioned-model|custom-model-deployment)/[a-z0-9]{12}$"
+)
+
+
 class ServedModel(SpecModel):
     """What to serve: the model a job of this stage trains, a model promoted from an earlier
     stage, or an existing custom model."""
@@ -338,11 +345,30 @@ class Serving(SpecModel):
     provisioned: Provisioned | None = None
     on_demand: OnDemand | None = None
     tags: Tags = Field(default_factory=dict)
+    adopt: Annotated[str, WithJsonSchema({"type": "string", "pattern": _ADOPTED_SERVING_RE.pattern})] | None = Field(
+        None,
+        description=(
+            "ARN of a provisioned throughput (with provisioned) or custom model deployment (with onDemand) made "
+            "outside the estate, in this stage's account and region, to take over instead of creating one: at "
+            "deploy it must carry no estate's owner tag and match this entry (model, model units, commitment); "
+            "then it is tagged and nothing is bought. `bedrock-estate adopt --stage STAGE` prints these entries."
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Serving:
         if (self.provisioned is None) == (self.on_demand is None):
             raise ValueError("give exactly one of provisioned {modelUnits, commitment} or onDemand {}")
+        if self.adopt is not None:
+            match = _ADOPTED_SERVING_RE.match(self.adopt)
+            wanted = "provisioned-model" if self.provisioned is not None else "custom-model-deployment"
+            if match is None or match.group(2) != wanted:
+                kind = "provisioned throughput" if self.provisioned is not None else "custom model deployment"
+                raise ValueError(
+                    f"adopt {self.adopt!r} is not the ARN of a {kind} (arn:aws:bedrock:<region>:<account>:{wanted}/<id>), "
+                    f"which {'provisioned' if self.provisioned is not None else 'onDemand'} takes over; "
+                    "`bedrock-estate adopt --stage STAGE` prints the ARNs of what no estate owns"
+                )
         return self
 
 

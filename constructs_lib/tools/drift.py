@@ -259,11 +259,18 @@ def _served(
         found = bedrock.get("get_custom_model_deployment", customModelDeploymentIdentifier=owned.physical_id)
     if found is None:
         billing = " and bills nothing" if throughput else ""
+        # An adopted resource (its ARN is the physical id) cannot be adopted again once gone.
+        action = (
+            f"remove {path}.adopt and deploy: the estate creates its own under its own name (a new physical id, so "
+            "CloudFormation calls the handler); or remove the entry from the spec if it is no longer wanted"
+            if owned.properties.get("Adopt")
+            else _redeploy(path)
+        )
         report.differences.append(
             Difference(
                 path,
                 f"{owned.words} {owned.physical_id} no longer exists in Bedrock: it serves nothing{billing}",
-                _redeploy(path),
+                action,
             )
         )
         return

@@ -350,6 +350,8 @@ def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None)
                 note = f"cannot be deleted before the {p.commitment} term ends; " + note
         else:
             kind, units, term, note = "on demand", "-", "-", "nothing while idle"
+        if serving.adopt is not None:
+            note = f"adopts `{serving.adopt}` (nothing bought at deploy); " + note
         note += _legacy_note(spec.served_base_model(stage.name, serving), stage.region)
         if serving.provisioned is None:
             # Billed per input and output token, not by the hour: $0.00 would read as free.

@@ -1064,6 +1064,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         )
         for estate, stage in (("default", "dev"), ("default", "prod"), ("permissions", "lab"))
     },
+    "test_serving_lifecycle.py::test_adopted_capacity_is_verified_tagged_retagged_and_removed": (
+        "permissions_estate",
+        {"111111111111": "annex"},
+    ),
     "test_imported_model_lifecycle.py::test_an_import_is_checked_made_retagged_and_removed": (
         "permissions_estate",
         {"111111111111": "lab"},

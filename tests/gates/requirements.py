@@ -389,6 +389,23 @@ def requirements_of(iam_action: str) -> tuple[Requirement, ...]:
     return tuple(row for row in REQUIREMENTS if row.operation == iam_action)
 
 
+LIST_TAGS_API = Page(
+    "Amazon Bedrock API reference, 'ListTagsForResource' (resourceARN: the ARN of one resource)",
+    "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_ListTagsForResource.html",
+)
+
+ONE_RESOURCE_OF: dict[str, tuple[tuple[str, ...], Page]] = {
+    # The Service Authorization Reference lists every taggable Bedrock type as required for
+    # bedrock:ListTagsForResource, but a request names one resource: a grant on the types the
+    # estate reads the tags of (the throughput or deployment it adopts) authorizes each request.
+    "bedrock:ListTagsForResource": (("provisioned-model", "custom-model-deployment"), LIST_TAGS_API),
+}
+"""action -> (the resource types a request may name one of, the page saying a request names one
+resource): where the reference's required types are alternatives, not all needed at once."""
+
+ABSENT = "<absent>"
+"""A :data:`CONDITIONAL_CALLS` value: the call is made only for resources without the property."""
+
 CONDITIONAL_CALLS: dict[tuple[str, str, str], tuple[str, str | None]] = {
     # The dataset handler deletes its copy only when the dataset's removal is destroy.
     ("Custom::BedrockEstateDataset", "s3", "delete_object"): ("Removal", "destroy"),
@@ -402,7 +419,14 @@ CONDITIONAL_CALLS: dict[tuple[str, str, str], tuple[str, str | None]] = {
     # Serving reads customization jobs only to find the model of a job it is given (not of a model ARN).
     ("Custom::BedrockProvisionedThroughput", "bedrock", "get_model_customization_job"): ("Model.JobNameParts", None),
     ("Custom::BedrockCustomModelDeployment", "bedrock", "get_model_customization_job"): ("Model.JobNameParts", None),
+    # Serving reads a resource's tags only to adopt it: whether another estate's owner tag is on it;
+    # and it creates only what it does not adopt.
+    ("Custom::BedrockProvisionedThroughput", "bedrock", "list_tags_for_resource"): ("Adopt", None),
+    ("Custom::BedrockCustomModelDeployment", "bedrock", "list_tags_for_resource"): ("Adopt", None),
+    ("Custom::BedrockProvisionedThroughput", "bedrock", "create_provisioned_model_throughput"): ("Adopt", ABSENT),
+    ("Custom::BedrockCustomModelDeployment", "bedrock", "create_custom_model_deployment"): ("Adopt", ABSENT),
 }
 """(resource type, service, operation) -> (CloudFormation property, value): the handler makes the
-call only for resources whose property has that value (``None``: whose property is present); a
+call only for resources whose property has that value (``None``: whose property is present;
+:data:`ABSENT`: whose property is absent); a
 dotted property names one inside another (``Model.JobNameParts``)."""

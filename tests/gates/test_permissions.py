@@ -45,7 +45,7 @@ from .authorization import (
     iam_actions,
     key_policies,
 )
-from .requirements import CONDITIONAL_CALLS, REQUIREMENTS, Requirement
+from .requirements import ABSENT, CONDITIONAL_CALLS, ONE_RESOURCE_OF, REQUIREMENTS, Requirement
 
 HANDLERS = load_handlers(sorted(REGISTRY))
 REFERENCE = AuthorizationReference()
@@ -103,7 +103,10 @@ class Role:
                 if condition is not None:
                     prop, value = condition
                     present = [_property(p, prop) for _, p in custom_resources(self.template, resource_type)]
-                    if not any(v is not None if value is None else str(v) == value for v in present):
+                    if not any(
+                        v is None if value == ABSENT else v is not None if value is None else str(v) == value
+                        for v in present
+                    ):
                         continue
                 found.add((service, operation))
         return found
@@ -160,6 +163,13 @@ def missing_grants(role: Role) -> list[str]:
                 problems.append(f"{action.name}: takes no resource, so needs Resource '*'")
             continue
         prefix = action.name.split(":")[0]
+        if action.name in ONE_RESOURCE_OF:  # a request names one resource: a grant on one of these types
+            alternatives = ONE_RESOURCE_OF[action.name][0]
+            if not any(
+                REFERENCE.matches_type(prefix, t, r) for t in alternatives for s in allowing for r in s.resources
+            ):
+                problems.append(f"{action.name}: not granted on any of {', '.join(alternatives)}")
+            continue
         for resource_type in types:
             if not any(REFERENCE.matches_type(prefix, resource_type, r) for s in allowing for r in s.resources):
                 problems.append(f"{action.name}: not granted on any {resource_type} (required by the reference)")

@@ -163,6 +163,13 @@ def test_conditional_calls_and_dependent_permissions_come_from_the_kinds():
         ("Custom::BedrockEstateDataset", "s3", "delete_object"): ("Removal", "destroy"),
         ("Custom::BedrockCustomizationJob", "s3", "get_object"): ("Preflight", None),
         ("Custom::BedrockImportedModel", "bedrock", "delete_imported_model"): ("Removal", "destroy"),
+        ("Custom::BedrockProvisionedThroughput", "bedrock", "list_tags_for_resource"): ("Adopt", None),
+        ("Custom::BedrockCustomModelDeployment", "bedrock", "list_tags_for_resource"): ("Adopt", None),
+        ("Custom::BedrockProvisionedThroughput", "bedrock", "create_provisioned_model_throughput"): (
+            "Adopt",
+            "<absent>",
+        ),
+        ("Custom::BedrockCustomModelDeployment", "bedrock", "create_custom_model_deployment"): ("Adopt", "<absent>"),
     }
     job = kinds.customization_job.KIND
     assert job.iam_actions()[("bedrock", "create_model_customization_job")] == ("bedrock:CreateModelCustomizationJob",)

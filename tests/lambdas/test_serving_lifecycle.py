@@ -7,6 +7,7 @@ templates carry."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -226,7 +227,7 @@ class Stage:
         [(logical_id, props)] = [
             (i, p)
             for i, p in sim.custom_resources(custom_model_deployment.KIND.type_name).items()
-            if p["Model"]["JobNameParts"]["Readable"].endswith(f"-{job}")
+            if p["Model"].get("JobNameParts", {}).get("Readable", "").endswith(f"-{job}")  # not the adopted ones
         ]
         return logical_id, props
 
@@ -277,3 +278,85 @@ def test_on_demand_serving_waits_for_training_swaps_retags_and_leaves_nothing(re
     final = cloud.provider.on_event("Delete", kind, swapped, logical_id=logical_id, PhysicalResourceId=name)
     gone = cloud.provider.poll("Delete", kind, swapped, final, logical_id=logical_id, PhysicalResourceId=name)
     assert gone["IsComplete"] is True and cloud.bedrock.deployments == {}
+
+
+# Adoption: the permissions fixture's annex stage only adopts a throughput and a deployment made in
+# the console, both serving a console-made model by its ARN (tests/conftest.py: PERMISSIONS_SPEC).
+ADOPTED = (provisioned_throughput.KIND.type_name, custom_model_deployment.KIND.type_name)
+
+
+def test_adopted_capacity_is_verified_tagged_retagged_and_removed(permissions_estate, tmp_path):
+    from estate_runtime.naming import OWNER_TAG
+
+    sim = Template(permissions_estate.stack("annex/Serving").template)
+    bedrock = FakeBedrock()
+    provider = Provider({"bedrock": bedrock}, [provisioned_throughput.KIND, custom_model_deployment.KIND])
+    adopted = [(kind, i, p) for kind in ADOPTED for i, p in sim.custom_resources(kind).items()]
+    assert [kind for kind, _, _ in adopted] == list(ADOPTED)
+    # What the console made: the model, a throughput and a deployment serving it, under the ARNs the spec names.
+    model_arn = adopted[0][2]["Model"]["ModelArn"]
+    bedrock.models["console-model"] = {
+        "modelArn": model_arn,
+        "modelName": "console-model",
+        "baseModelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k",
+    }
+    other = bedrock.add_model("another-console-model")
+    now = datetime.now(UTC)
+    bedrock.throughputs["console-pt"] = {
+        "provisionedModelName": "console-pt",
+        "provisionedModelArn": adopted[0][2]["Adopt"]["Arn"],
+        "modelUnits": 1,
+        "desiredModelUnits": 1,
+        "modelArn": model_arn,
+        "desiredModelArn": model_arn,
+        "foundationModelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k",
+        "status": "InService",
+        "creationTime": now,
+        "lastModifiedTime": now,
+        "token": None,
+    }
+    bedrock.deployments["console-od"] = {
+        "customModelDeploymentArn": adopted[1][2]["Adopt"]["Arn"],
+        "modelDeploymentName": "console-od",
+        "modelArn": model_arn,
+        "createdAt": now,
+        "status": "Active",
+        "description": "made in the console",
+    }
+
+    # Adopted: verified, tagged with the entry's tags; nothing created.
+    for kind, logical_id, props in adopted:
+        answer = provider.on_event("Create", kind, props, logical_id=logical_id)
+        assert answer["PhysicalResourceId"] == props["Adopt"]["Arn"]
+        done = provider.poll("Create", kind, props, answer, logical_id=logical_id)
+        assert done["IsComplete"] is True and done["Data"]["Arn"] == props["Adopt"]["Arn"]
+        assert bedrock.tags[props["Adopt"]["Arn"]][OWNER_TAG] == "perm-estate-annex"
+    assert not [op for op, _ in bedrock.calls if op.startswith("Create")]
+
+    # Someone points both at another model in the console; the next deployment (new tags) retags
+    # them in place and points them back at the model the spec names.
+    bedrock.throughputs["console-pt"].update(modelArn=other, desiredModelArn=other)
+    bedrock.deployments["console-od"]["modelArn"] = other
+    edited = synth_stage("permissions_estate", permissions_estate, "annex", tmp_path / "retagged", retagged("annex"))
+    resim = Template(edited["Serving"])
+    for kind, logical_id, props in adopted:
+        new = resim.properties(logical_id)
+        extra = {"PhysicalResourceId": props["Adopt"]["Arn"], "OldResourceProperties": props}
+        update = provider.on_event("Update", kind, new, logical_id=logical_id, **extra)
+        for _ in range(3):
+            if provider.poll("Update", kind, new, update, logical_id=logical_id, **extra)["IsComplete"]:
+                break
+            bedrock.settle()
+        else:
+            raise AssertionError("never completed")
+        tags = bedrock.tags[props["Adopt"]["Arn"]]
+        assert tags["team"] == "search" and "cost-center" not in tags
+    assert bedrock.throughputs["console-pt"]["modelArn"] == model_arn
+    assert bedrock.deployments["console-od"]["modelArn"] == model_arn
+
+    # Their entries removed: deleted like any other served model.
+    for kind, logical_id, props in adopted:
+        extra = {"PhysicalResourceId": props["Adopt"]["Arn"]}
+        final = provider.on_event("Delete", kind, props, logical_id=logical_id, **extra)
+        assert provider.poll("Delete", kind, props, final, logical_id=logical_id, **extra)["IsComplete"] is True
+    assert bedrock.throughputs == {} and bedrock.deployments == {}

@@ -139,3 +139,46 @@ def test_a_commitment_priced_by_an_invalid_price_says_nothing_more(tmp_path):
     assert problems(spec_text(committed, prices=prices), tmp_path) == [
         f'estate.yaml:3: prices["{HAIKU}"].OneMonth: must be at least 0, got -30'
     ]
+
+
+ADOPTED_PT = "arn:aws:bedrock:us-west-2:111111111111:provisioned-model/a1b2c3d4e5f6"
+ADOPTED_OD = "arn:aws:bedrock:us-west-2:111111111111:custom-model-deployment/f6e5d4c3b2a1"
+
+
+def test_an_entry_adopts_a_throughput_or_deployment_by_its_arn(tmp_path):
+    serving = (
+        f"      summarizer:\n        adopt: {ADOPTED_PT}\n        model: {{job: summarizer}}\n"
+        "        provisioned: {modelUnits: 1}\n"
+    )
+    assert parse_spec(spec_text(serving), base_dir=tmp_path).stage("dev").serving["summarizer"].adopt == ADOPTED_PT
+
+
+@pytest.mark.parametrize(
+    "adopt, kind, expected",
+    [
+        (ADOPTED_OD, "provisioned: {modelUnits: 1}", "is not the ARN of a provisioned throughput"),
+        (ADOPTED_PT, "onDemand: {}", "is not the ARN of a custom model deployment"),
+        (
+            "arn:aws:bedrock:us-west-2:111111111111:provisioned-model/chat",
+            "provisioned: {modelUnits: 1}",
+            "provisioned-model/<id>",
+        ),
+    ],
+)
+def test_an_adopted_arn_of_the_wrong_kind_is_refused_at_its_path(adopt, kind, expected, tmp_path):
+    serving = f"      summarizer:\n        adopt: {adopt}\n        model: {{job: summarizer}}\n        {kind}\n"
+    found = problems(spec_text(serving), tmp_path)
+    assert any("stages.dev.serving.summarizer" in p and expected in p and "bedrock-estate adopt" in p for p in found), (
+        found
+    )
+
+
+def test_a_resource_of_another_account_or_region_is_not_adopted(tmp_path):
+    elsewhere = ADOPTED_PT.replace("us-west-2:111111111111", "us-east-1:222222222222")
+    serving = f"      summarizer:\n        adopt: {elsewhere}\n        model: {{job: summarizer}}\n        provisioned: {{modelUnits: 1}}\n"
+    [found] = problems(spec_text(serving), tmp_path)
+    assert "stages.dev.serving.summarizer.adopt" in found
+    assert (
+        "the resource is in account 222222222222 / us-east-1, but this stage serves in 111111111111 / us-west-2"
+        in found
+    )

@@ -224,3 +224,15 @@ def test_without_credentials_one_line_and_no_traceback(monkeypatch, capsys, tmp_
 def test_an_unknown_stage_is_one_line(capsys):
     assert cli_main(["drift", "--stage", "qa", "--spec", str(PROMOTION_DIR / "estate.yaml")]) == 1
     assert "no stage 'qa'; stages: dev, prod" in capsys.readouterr().err
+
+
+def test_an_adopted_throughput_gone_is_recreated_by_dropping_adopt(promotion_spec, promotion_dev):
+    serving = next(s for s in promotion_dev.cloudformation.stacks if s.endswith("-serving"))
+    template = promotion_dev.cloudformation.stacks[serving]["template"]
+    [props] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == THROUGHPUT]
+    props["Adopt"] = {"Arn": "arn:aws:bedrock:us-west-2:111111111111:provisioned-model/a1b2c3d4e5f6", "SpecPath": "x"}
+    promotion_dev.bedrock.throughputs.clear()
+    [difference] = drift(_stage(promotion_spec, "dev"), promotion_dev).differences
+    assert difference.action.startswith(
+        "remove stages.dev.serving.summarizer.adopt and deploy: the estate creates its own"
+    )

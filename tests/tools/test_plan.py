@@ -58,6 +58,18 @@ def test_on_demand_serving_reads_per_token_not_free(tmp_path):
     assert "$0.00" not in plan
 
 
+def test_the_plan_marks_an_adopted_entry_and_says_nothing_is_bought(tmp_path):
+    adopted = "arn:aws:bedrock:us-east-1:111111111111:custom-model-deployment/f6e5d4c3b2a1"
+    text = ONE_STAGE.replace(
+        "        model: {job: distilled}\n", f"        adopt: {adopted}\n        model: {{job: distilled}}\n"
+    )
+    plan = render(parse_spec(text, base_dir=tmp_path), [])
+    assert (
+        f"| on demand | - | - | per token | per token | per token | - | adopts `{adopted}` (nothing bought at deploy); nothing while idle |"
+        in plan
+    )
+
+
 def test_check_counts_one_stage_in_the_singular(tmp_path, capsys):
     spec = tmp_path / "estate.yaml"
     spec.write_text(ONE_STAGE)

@@ -217,10 +217,15 @@ class JobNameParts(Properties):
 
 @dataclass(frozen=True)
 class When:
-    """A call made only for resources whose property ``field`` has ``value`` (``None``: is present)."""
+    """A call made only for resources whose property ``field`` has ``value`` (``None``: is present;
+    :data:`ABSENT`: is absent, as a throughput is created only when it is not adopted)."""
 
     field: str
     value: str | None = None
+
+
+ABSENT = "<absent>"
+"""``When(field, ABSENT)``: the call is made only for resources without the property."""
 
 
 KeyRole = Literal["custom-model", "data", "dataset", "source-custom-model"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..base import SERVE_KEY_ACTIONS, TAGGING_SOURCE, DependentPermission, Kind, prop
+from ..base import ABSENT, SERVE_KEY_ACTIONS, TAGGING_SOURCE, DependentPermission, Kind, When, prop
 from ..serving_common.contract import SERVING_OPERATIONS, ServingAttributes, ServingProperties
 
 
@@ -30,6 +30,11 @@ KIND = Kind(
             "delete_custom_model_deployment",
             *SERVING_OPERATIONS,
         )
+    },
+    # An adopted resource's tags are read before taking it over; only one not adopted is created.
+    conditional={
+        ("bedrock", "list_tags_for_resource"): When("adopt"),
+        ("bedrock", "create_custom_model_deployment"): When("adopt", ABSENT),
     },
     waits=("model_wait_seconds", "serve_wait_seconds"),
     permissions_beyond_actions=(

@@ -53,6 +53,18 @@ class ProvisionedThroughputHandler(ServingHandler):
                 "(Amazon Bedrock), or fewer units in the spec."
             ) from None
 
+    def differences(self, found: dict[str, Any], props: Any, path: str) -> list[str]:
+        assert isinstance(props, ProvisionedThroughputProperties)
+        differences = []
+        if found.get("modelUnits") != props.model_units:
+            differences.append(
+                f"it has {found.get('modelUnits')} model units, the spec {props.model_units} ({path}.provisioned.modelUnits)"
+            )
+        held, declared = found.get("commitmentDuration") or "none", props.commitment_duration or "none"
+        if held != declared:
+            differences.append(f"its commitment is {held}, the spec's {declared} ({path}.provisioned.commitment)")
+        return differences
+
     def swap_model(self, name: str, model_arn: str) -> None:
         self.aws.call(
             "bedrock", "update_provisioned_model_throughput", provisionedModelId=name, desiredModelId=model_arn

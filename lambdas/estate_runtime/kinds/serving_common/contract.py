@@ -17,6 +17,7 @@ SERVING_OPERATIONS = (
     "get_foundation_model",  # the served model's base model lifecycle, before creating
     "tag_resource",
     "untag_resource",
+    "list_tags_for_resource",  # an adopted resource's owner tag, before taking it over
 )
 
 
@@ -39,6 +40,17 @@ class ServedModelSource(Properties):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AdoptedServing(Properties):
+    """A throughput or deployment made outside the estate, which the resource takes over instead of
+    creating one: verified against the properties, then tagged with them (the owner tag among them)."""
+
+    arn: str = prop("Arn")
+    """Its ARN, also the resource's physical id."""
+    spec_path: str = prop("SpecPath")
+    """The spec entry that declares it (``stages.dev.serving.chat``), named by every refusal."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ServingProperties(Properties):
     name: str = prop("Name")
     """Bedrock name of the throughput or deployment, also its physical id."""
@@ -49,3 +61,5 @@ class ServingProperties(Properties):
     """How long a poll waits for the job's model before failing."""
     serve_wait_seconds: int = prop("ServeWaitSeconds", SERVE_WAIT_SECONDS)
     """How long it waits for the resource to serve before removing it and failing."""
+    adopt: AdoptedServing | None = prop("Adopt", None)
+    """Take over this existing throughput or deployment instead of creating one."""

@@ -14,6 +14,15 @@ its state from Bedrock, never from an earlier poll:
 
 Update: a new name (model units or commitment changed) is a replacement; a new model swaps in
 place and waits until it serves the new model; tags update in place. Delete waits until it is gone.
+
+Adoption (``Adopt``): a throughput or deployment made outside the estate is taken over instead of
+created. Its ARN is the physical id. Before anything changes, the handler checks it exists, that no
+estate's owner tag is on it (its own is: an adoption already done), and that it matches the
+properties: the model it serves and, for a throughput, its model units and commitment. Any
+difference fails the resource naming each one and the spec path, and nothing is tagged; a match is
+tagged with the resource's tags (the owner tag among them) and is from then on like any other:
+updated in place, deleted when its entry is removed. What is adopted is never deleted by a failed
+request, as it was not created by one.
 A throughput with a running commitment cannot be deleted: without an acknowledgement that fails
 with its term; with one, the resource lets go of it (billing until the term ends, as accepted).
 """
@@ -27,7 +36,7 @@ from ... import models
 from ...core import Outcome, Request, ResourceHandler
 from ...errors import EstateError
 from ...log import get_logger
-from ...naming import JobNames
+from ...naming import OWNER_TAG, JobNames
 from ...tagging import retag_bedrock
 from .contract import ServingAttributes, ServingProperties
 
@@ -68,21 +77,36 @@ class ServingHandler(ResourceHandler):
     def is_ready(self, found: dict[str, Any]) -> bool:
         return found.get("status") == self.ready_status
 
+    def differences(self, found: dict[str, Any], props: Any, path: str) -> list[str]:
+        """How an adopted resource differs from the properties, beyond the model it serves (each
+        naming the spec path to change)."""
+        return []
+
     def props(self, raw: Any) -> ServingProperties:
         """The resource's properties, parsed once by its kind."""
         parsed: ServingProperties = self.kind.parse(raw)
         return parsed
 
+    @staticmethod
+    def physical(props: ServingProperties) -> str:
+        """The physical id: the adopted resource's ARN, else the name the resource is created under."""
+        return props.adopt.arn if props.adopt is not None else props.name
+
     def _old_name(self, request: Request) -> str | None:
-        return self.props(request.old_properties).name if request.old_properties else None
+        return self.physical(self.props(request.old_properties)) if request.old_properties else None
+
+    def _made_here(self, request: Request, props: ServingProperties, name: str) -> bool:
+        """True when this request creates what it serves (a Create, or a replacement under a new
+        name): only then may a failure delete it. An adopted resource never is."""
+        return props.adopt is None and (request.request_type == "Create" or self._old_name(request) != name)
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def create(self, request: Request) -> Outcome:
-        name = self.props(request.properties).name
+        name = self.physical(self.props(request.properties))
         return Outcome(name, complete=False, state={"StartedAt": str(time.time())})
 
     def update(self, request: Request) -> Outcome:
-        old, new = self._old_name(request), self.props(request.properties).name
+        old, new = self._old_name(request), self.physical(self.props(request.properties))
         if old != new:
             log.info(f"{self.noun} replaced", extra={"old": old, "new": new})
             return self.create(request)
@@ -91,7 +115,7 @@ class ServingHandler(ResourceHandler):
 
     def delete(self, request: Request) -> Outcome:
         props = self.props(request.properties)
-        name = request.physical_id or props.name
+        name = request.physical_id or self.physical(props)
         found = self.find(name)
         if found is None:
             return Outcome(name, complete=True)
@@ -102,20 +126,28 @@ class ServingHandler(ResourceHandler):
 
     def poll(self, request: Request) -> Outcome:
         props = self.props(request.properties)
-        name = request.physical_id or props.name
+        name = request.physical_id or self.physical(props)
         if request.request_type == "Delete":
             return Outcome(name, complete=self.find(name) is None)
         found = self.find(name)
+        if found is None and props.adopt is not None:
+            raise EstateError(
+                f"{props.adopt.spec_path}.adopt: {self.noun} {props.adopt.arn} does not exist in this account and "
+                "Region. Check the ARN (`bedrock-estate adopt --stage STAGE` lists what no estate owns), or remove "
+                "adopt to have the estate create its own"
+            )
         model_arn = self._resolve_model(props, request.started())
         if model_arn is None:
             return Outcome(name, complete=False)  # still training, within the wait
+        if found is not None and props.adopt is not None:
+            self._adopt(found, props, model_arn)
         if found is None:
             # The base model's live lifecycle: past EOL or not offered here fails before anything bills.
             lifecycle = self._lifecycle(model_arn, creating=f"{self.noun} {name}", strict=True)
             log.info(f"creating {self.noun}", extra={"serving": name, "model": model_arn, "model_lifecycle": lifecycle})
             self.create_serving(props, model_arn)
             return Outcome(name, complete=False)
-        created_here = request.request_type == "Create" or self._old_name(request) != name
+        created_here = self._made_here(request, props, name)
         if found.get("status") == "Failed":
             self._give_up(name, created_here)
             raise EstateError(
@@ -157,8 +189,8 @@ class ServingHandler(ResourceHandler):
         # Only a poll creates; what a failed Create or replacing Update made is deleted now, as a
         # replacement's new name may never get a Delete from CloudFormation's rollback.
         props = self.props(request.properties)
-        name = request.physical_id or props.name
-        created_here = request.request_type == "Create" or self._old_name(request) != name
+        name = request.physical_id or self.physical(props)
+        created_here = self._made_here(request, props, name)
         if phase != "is_complete" or not created_here or getattr(self, "_given_up", False):
             return None
         try:
@@ -170,6 +202,36 @@ class ServingHandler(ResourceHandler):
             return f"{self.noun} {name} may bill with no owner and could not be deleted ({err}); delete it yourself"
         log.warning(f"deleted the {self.noun} of a failed request", extra={"serving": name})
         return f"It bills by the hour, so this handler deleted {self.noun} {name}, which this request had created"
+
+    # -- adoption ------------------------------------------------------------------------------------
+    def _adopt(self, found: dict[str, Any], props: ServingProperties, model_arn: str) -> None:
+        """Take over ``found`` once it is verified: tag it with the resource's tags. A no-op when it
+        already carries this resource's owner tag (an earlier poll or deployment adopted it)."""
+        assert props.adopt is not None
+        path, arn = props.adopt.spec_path, props.adopt.arn
+        ours = next((t["value"] for t in props.tags or [] if t.get("key") == OWNER_TAG), None)
+        tags = self.aws.call("bedrock", "list_tags_for_resource", resourceARN=arn).get("tags", [])
+        owner = next((t["value"] for t in tags if t.get("key") == OWNER_TAG), None)
+        if owner is not None and owner == ours:
+            return
+        if owner is not None:
+            raise EstateError(
+                f"{path}.adopt: {self.noun} {arn} carries the owner tag {OWNER_TAG}={owner}: another estate or stage "
+                "owns it, and an estate adopts only what none owns. Remove adopt (or the entry) from this spec, or "
+                "remove it from the spec that owns it first"
+            )
+        differences = self.differences(found, props, path)
+        serving = self.serving_model(found)
+        if serving != model_arn:
+            differences.append(f"it serves the model {serving}, the spec {model_arn} ({path}.model)")
+        if differences:
+            raise EstateError(
+                f"{path}.adopt: {self.noun} {arn} does not match the spec, so it was not adopted (nothing was "
+                f"changed): {'; '.join(differences)}. Make the spec say what Bedrock holds, or remove adopt to have "
+                "the estate create its own"
+            )
+        log.info(f"adopting {self.noun}", extra={"serving": arn, "spec": path})
+        self.aws.call("bedrock", "tag_resource", resourceARN=arn, tags=props.tags or [])
 
     # -- the model -----------------------------------------------------------------------------------
     def _lifecycle(self, model_arn: str, *, creating: str, strict: bool) -> str | None:
@@ -212,7 +274,7 @@ class ServingHandler(ResourceHandler):
 
     def _update_tags(self, request: Request) -> None:
         props = self.props(request.properties)
-        found = self.find(request.physical_id or props.name)
+        found = self.find(request.physical_id or self.physical(props))
         if found is None:
             return
         old_tags = self.props(request.old_properties).tags if request.old_properties else None

@@ -17,6 +17,7 @@ import os
 import statistics
 import sys
 import threading
+import warnings
 
 import boto3
 import pytest
@@ -75,9 +76,12 @@ def _most_in_flight(records: list[dict]) -> int:
     return most
 
 
-def _attempt(endpoint: StreamEndpoint, tag: str, concurrency: int, count: int, script: str, truths) -> list[str]:
+def _attempt(
+    endpoint: StreamEndpoint, tag: str, concurrency: int, count: int, script: str, truths
+) -> tuple[list[str], bool]:
     """The tool runs ``count`` streams at ``concurrency`` while the floor client runs a light load
-    (up to 8 streams, as many waves) beside it; the bounds the tool missed, if any."""
+    (up to 8 streams, as many waves) beside it; the bounds the tool missed, if any, and whether its
+    own report warned that its process ran late."""
     floor_streams = min(8, concurrency)
     waves = -(-count // concurrency)
     floor = FloorClient(
@@ -119,24 +123,37 @@ def _attempt(endpoint: StreamEndpoint, tag: str, concurrency: int, count: int, s
     schedule = waves * truths[1] + (concurrency - 1) * bench.RAMP_STEP_S
     if not waves * truths[1] <= record.wall_s < schedule + 0.1 + waves * floor_p99:
         missed.append(f"wall {record.wall_s} s against {schedule:.3f} s for a perfect schedule")
-    return [f"{tag}: {m}; {record.line()}" for m in missed]
+    return [f"{tag}: {m}; {record.line()}" for m in missed], record.warning is not None
 
 
 def _holds(endpoint: StreamEndpoint, concurrency: int, count: int, script: str, truths: tuple[float, float]) -> None:
     """A machine shared with other work has bursts no bracket catches, so the tool has three
-    attempts. When all three miss while the machine runs more than twice as many processes as it
-    has cores (the 1-minute load average), nothing on it can time streams to milliseconds, the
-    floor client's light load included: the test is skipped with what it measured, not passed."""
+    attempts. The user's promise is that the numbers hold, or the report says they may not. Three
+    misses fail the test unless:
+
+    - each of those runs' own reports warned that its process ran late (the tool kept its promise):
+      the test says so as a warning, with each run's figures, instead of passing silently; or
+    - the machine runs more than twice as many processes as it has cores (the 1-minute load
+      average): nothing on it can time streams to milliseconds, the floor client's light load
+      included, so the test is skipped with what it measured."""
     missed: list[str] = []
+    unwarned = False
     for attempt in range(3):
-        found = _attempt(endpoint, f"c{concurrency}-{attempt}", concurrency, count, script, truths)
+        found, warned = _attempt(endpoint, f"c{concurrency}-{attempt}", concurrency, count, script, truths)
         if not found:
             return
+        unwarned = unwarned or not warned
         missed += found
     load, cores = os.getloadavg()[0], os.cpu_count() or 1
-    if load > 2 * cores:
+    if unwarned and load > 2 * cores:
         pytest.skip(f"load average {load:.1f} on {cores} cores: not measurable to milliseconds\n" + "\n".join(missed))
-    pytest.fail("\n".join(missed))
+    if unwarned:
+        pytest.fail("\n".join(missed))
+    warnings.warn(
+        "the bounds could not be checked: every attempt ran on a machine too busy for them, and the tool's "
+        "report warned each time:\n" + "\n".join(missed),
+        stacklevel=2,
+    )
 
 
 def test_one_at_a_time_the_timings_are_the_script_plus_under_5_ms(endpoint):

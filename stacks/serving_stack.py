@@ -176,6 +176,7 @@ class ServingStack(Stack):
                     trusted_role_arn=f"arn:{self.partition}:iam::{spec.pipeline.account}:role/{stage.names.pipeline_gate_role}",
                     models=tuple(self.models[name] for name in measured),
                     serving_stack_name=stage.names.stack("serving"),
+                    baseline_models=_base_models(spec, stage.name, gate, measured),
                 ),
             )
 
@@ -189,3 +190,12 @@ class ServingStack(Stack):
                 topic=sns.Topic.from_topic_arn(self, "Topic", topic_arn),
             ),
         )
+
+
+def _base_models(spec: EstateSpec, stage: str, gate: Any, measured: list[str]) -> tuple[str, ...]:
+    """The base models a stage's gate compares its served entries with (``baselines.base``)."""
+    base = gate.baselines.base if gate.baselines is not None else None
+    if base is None:
+        return ()
+    found = {base.model or spec.served_base_model(stage, spec.stages[stage].serving[name]) for name in measured}
+    return tuple(sorted(m for m in found if m))

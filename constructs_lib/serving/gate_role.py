@@ -3,8 +3,8 @@
 The pipeline runs ``bedrock-estate gate`` in the tooling account and assumes this role in the stage
 account. It may do exactly what the gate does there:
 
-- ``bedrock:InvokeModelWithResponseStream`` on the served models the gate measures (not
-  ``InvokeModel``: the gate only streams), and ``kms:Decrypt`` / ``kms:GenerateDataKey`` of the
+- ``bedrock:InvokeModelWithResponseStream`` on the served models the gate measures and the base
+  models its ``baselines.base`` compares them with (not ``InvokeModel``: the gate only streams), and ``kms:Decrypt`` / ``kms:GenerateDataKey`` of the
   custom-model key through Bedrock only, as ``ServedModel.grant_invoke`` grants an application.
   ``ConverseStream`` is authorized by
   ``bedrock:InvokeModelWithResponseStream`` (Amazon Bedrock API Reference, "ConverseStream":
@@ -43,6 +43,26 @@ class GateRoleProps:
     """The served models the gate invokes."""
     serving_stack_name: str
     """The stack whose outputs hold the served models' ARNs."""
+    baseline_models: tuple[str, ...] = ()
+    """Models the gate measures beside the served ones (its ``baselines.base``): foundation model
+    ids, system inference profile ids (``us.amazon.nova-lite-v1:0``) or ARNs, streamed like the
+    served models."""
+
+
+def baseline_model_arns(partition: str, region: str, account: str, model: str) -> list[str]:
+    """What streaming from ``model`` is authorized on: the model's ARN; for an inference profile,
+    the profile and its foundation model in every Region, since a profile routes a request to a
+    Region of its own choosing and each needs the model there (Amazon Bedrock User Guide,
+    "Prerequisites for inference profiles", read 2026-12-07)."""
+    if model.startswith("arn:"):
+        return [model]
+    name = model.split(":", 1)[0]
+    if name.count(".") >= 2:  # <geography>.<provider>.<model>: a system inference profile
+        return [
+            f"arn:{partition}:bedrock:{region}:{account}:inference-profile/{model}",
+            f"arn:{partition}:bedrock:*::foundation-model/{model.split('.', 1)[1]}",
+        ]
+    return [f"arn:{partition}:bedrock:{region}::foundation-model/{model}"]
 
 
 class GateRole(Construct):
@@ -81,6 +101,22 @@ class GateRole(Construct):
                 iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack_arn]),
             ],
         )
+        baselines = sorted(
+            {
+                arn
+                for model in props.baseline_models
+                for arn in baseline_model_arns(stack.partition, stack.region, stack.account, model)
+            }
+        )
+        if baselines:
+            # The base models a gate compares its candidates with, streamed like the served ones.
+            self.policy.add_statements(iam.PolicyStatement(actions=[STREAM_ACTION], resources=baselines))
+            for arn in (a for a in baselines if ":bedrock:*::" in a):
+                acknowledge(
+                    self.policy,
+                    f"AwsSolutions-IAM5[Resource::{nag_spelling(self, arn)}]",
+                    "One foundation model in every Region: an inference profile routes each request to a Region of its own choosing.",
+                )
         acknowledge(
             self.policy,
             f"AwsSolutions-IAM5[Resource::{nag_spelling(self, stack_arn)}]",

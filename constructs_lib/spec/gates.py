@@ -462,8 +462,9 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                 problems.append(LocatedProblem((*loc, "prices"), str(error)))
         if spec.pipeline is not None:
             # What the pipeline's gate step cannot do yet, refused here rather than failing in the
-            # pipeline: its stage gate role may invoke only the served models, read the serving
-            # stack, and nothing else; and no step records the served models before a deployment.
+            # pipeline: its stage gate role may invoke the served models and the base models the gate
+            # compares them with, and read the serving stack, nothing else; and no step records the
+            # served models before a deployment.
             if gate.quality is not None and gate.quality.judge is not None:
                 problems.append(
                     LocatedProblem(
@@ -472,20 +473,14 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                         "(bedrock-estate gate, with credentials that may; docs/measuring-and-gates.md), or remove judge",
                     )
                 )
-            for name in ("base", "current"):
-                if gate.baselines is not None and getattr(gate.baselines, name) is not None:
-                    why = (
-                        "may invoke only the stage's served models, not its base models"
-                        if name == "base"
-                        else "has no record of the models served before the deployment"
+            if gate.baselines is not None and gate.baselines.current is not None:
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "baselines", "current"),
+                        "the pipeline's gate step has no record of the models served before the deployment: run "
+                        "this comparison by hand (bedrock-estate gate), or remove it",
                     )
-                    problems.append(
-                        LocatedProblem(
-                            (*loc, "baselines", name),
-                            f"the pipeline's gate step {why}: run this comparison by hand (bedrock-estate gate), "
-                            "or remove it",
-                        )
-                    )
+                )
         base = gate.baselines.base if gate.baselines else None
         if base is not None and base.model is None:
             for entry in gate.serving or list(stage.serving):

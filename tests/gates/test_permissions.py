@@ -664,3 +664,42 @@ def test_the_service_role_may_invoke_exactly_the_graders_of_its_stages_rft_jobs(
             assert sorted(map(json.dumps, granted_arns)) == sorted(map(json.dumps, expected)), stack.stack_id
             checked += len(graders)
     assert checked >= 2, "no RFT job in the permission estates: the check is not exercised"
+
+
+def test_a_gate_comparing_with_base_models_may_stream_exactly_those(tmp_path):
+    """A gate with ``baselines.base`` in a stage the pipeline gates: its role may also stream from
+    the base models, a foundation model by its ARN, an inference profile with its foundation model
+    in every Region (user guide, "Prerequisites for inference profiles", read 2026-12-07), each an
+    action the authorization reference lists for that resource type; nothing else changes."""
+    import yaml
+
+    from constructs_lib.spec import parse_spec
+
+    from ..conftest import DEFAULT_FIXTURE, FIXTURES
+    from ..synthesis import synthesize
+
+    doc = yaml.safe_load(DEFAULT_FIXTURE.read_text())
+    for dataset in doc["datasets"].values():
+        dataset["path"] = str((FIXTURES / dataset["path"]).resolve())
+    gate_block = doc["stages"]["dev"]["gate"]
+    gate_block["quality"]["references"] = str((FIXTURES / gate_block["quality"]["references"]).resolve())
+    gate_block["baselines"] = {"base": {"model": "us.amazon.nova-lite-v1:0", "quality": {"minMargin": 0}}}
+    spec = parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=FIXTURES)
+    estate = synthesize(spec, tmp_path / "cdk.out", base_dir=FIXTURES)
+    _, statements = _gate_role(estate, "dev")
+    [stream] = [st for st in statements if "bedrock:InvokeModelWithResponseStream" in st.actions]
+    profile = "arn:aws:bedrock:us-east-1:111111111111:inference-profile/us.amazon.nova-lite-v1:0"
+    model = "arn:aws:bedrock:*::foundation-model/amazon.nova-lite-v1:0"
+    served = {r for r in stream.resources if r.startswith('{"Fn::GetAtt"')}
+    # The served model (by its attribute) and the base model's two ARNs, in one statement.
+    assert stream.actions == ("bedrock:InvokeModelWithResponseStream",) and len(served) == 1
+    assert set(stream.resources) == served | {profile, model}
+    action = REFERENCE.action("bedrock:InvokeModelWithResponseStream")
+    assert action is not None and {"foundation-model", "inference-profile"} <= set(action.required_types)
+    assert REFERENCE.matches_type("bedrock", "inference-profile", profile)
+    assert REFERENCE.matches_type("bedrock", "foundation-model", model)
+    granted = {a for st in statements for a in st.actions}
+    assert granted == {a for s, op in gate_operations() - JUDGE_OPERATIONS for a in iam_actions(s, op)} | {
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    }

@@ -523,8 +523,6 @@ def test_the_spec_refuses_what_the_pipelines_gate_step_cannot_do_yet(tmp_path):
     assert problems == [
         "stages.dev.gate.quality.judge: the pipeline's gate role does not run Bedrock model evaluation jobs: run this "
         "gate by hand (bedrock-estate gate, with credentials that may; docs/measuring-and-gates.md), or remove judge",
-        "stages.dev.gate.baselines.base: the pipeline's gate step may invoke only the stage's served models, not its "
-        "base models: run this comparison by hand (bedrock-estate gate), or remove it",
         "stages.dev.gate.baselines.current: the pipeline's gate step has no record of the models served before the "
         "deployment: run this comparison by hand (bedrock-estate gate), or remove it",
     ]

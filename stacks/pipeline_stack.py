@@ -210,6 +210,23 @@ class PipelineStack(Stack):
                     f"CheckBroadening-{name}", stage=stage, notification_topic=self.topic
                 )
             ]
+            lookup = LOOKUP_ROLE.format(
+                partition=self.partition, account=stage_settings.account, region=stage_settings.region
+            )
+            if settings.drift_before_deploy:
+                # Read only: what the stage's deployed stacks own against what Bedrock reports; exit 1 on drift.
+                pre.insert(
+                    0,
+                    pipelines.CodeBuildStep(
+                        f"Drift-{name}",
+                        input=source,
+                        install_commands=["python3 -m pip install --quiet -c requirements.lock boto3 pydantic PyYAML"],
+                        commands=[
+                            f"PYTHONPATH=.:lambdas python3 -m constructs_lib.tools.cli drift --spec estate.yaml --stage {name} --role-arn {lookup}"
+                        ],
+                        role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[lookup])],
+                    ),
+                )
             if stage_settings.protected:
                 pre.append(
                     pipelines.ManualApprovalStep(
@@ -217,9 +234,6 @@ class PipelineStack(Stack):
                         comment=f"Deploy the estate to {name} (account {stage_settings.account}, {stage_settings.region})?",
                     )
                 )
-            lookup = LOOKUP_ROLE.format(
-                partition=self.partition, account=stage_settings.account, region=stage_settings.region
-            )
             verify = pipelines.CodeBuildStep(
                 f"Verify-{name}",
                 input=source,

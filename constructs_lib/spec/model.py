@@ -407,6 +407,14 @@ class Pipeline(SpecModel):
         True,
         description="Start the pipeline again when a customization job of any stage completes, so serving deploys. Default true.",
     )
+    drift_before_deploy: bool = Field(
+        False,
+        description=(
+            "Before each stage deploys, run `bedrock-estate drift` for it through the stage account's CDK lookup "
+            "role (as the post-deployment verification does) and stop the pipeline on drift: what the deployed "
+            "stacks own that Bedrock no longer holds as they say. Default false."
+        ),
+    )
     pull_request_diff_role: bool = Field(
         False,
         description=(

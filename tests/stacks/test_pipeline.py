@@ -509,3 +509,32 @@ def test_builds_log_to_the_estates_encrypted_group_with_its_retention(pipeline):
     for project in projects:
         logs = project["Properties"].get("LogsConfig", {}).get("CloudWatchLogs", {})
         assert logs.get("GroupName") == {"Ref": logical}, project["Properties"].get("Description")
+
+
+def test_drift_before_deploy_is_opt_in_and_runs_before_each_stage_deploys(pipeline, tmp_path):
+    import aws_cdk as cdk
+    import yaml
+
+    from constructs_lib.spec import parse_spec
+    from stacks.pipeline_stack import PipelineStack
+
+    from ..conftest import DEFAULT_FIXTURE, FIXTURES, cdk_context
+
+    assert not any("Drift" in k for k in resources(pipeline, "AWS::CodeBuild::Project"))  # off by default
+    doc = yaml.safe_load(DEFAULT_FIXTURE.read_text())
+    doc["pipeline"]["driftBeforeDeploy"] = True
+    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=FIXTURES)
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    stack = PipelineStack(
+        app, "Delivery", spec=spec, base_dir=FIXTURES, env=cdk.Environment(account="333333333333", region="us-west-2")
+    )
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    projects = resources(template, "AWS::CodeBuild::Project")
+    for stage, account, region in (("dev", "111111111111", "us-east-1"), ("prod", "222222222222", "us-east-1")):
+        drift = next(p for k, p in projects.items() if f"Drift{stage}" in k)
+        spec_text = drift["Properties"]["Source"]["BuildSpec"]
+        assert f"constructs_lib.tools.cli drift --spec estate.yaml --stage {stage}" in spec_text
+        assert f"--role-arn arn:aws:iam::{account}:role/cdk-hnb659fds-lookup-role-{account}-{region}" in spec_text
+        actions = stages_of(template)[stage]
+        order = next(a["RunOrder"] for a in actions if a["Name"].startswith(f"Drift-{stage}"))
+        assert order < min(a["RunOrder"] for a in actions if a["ActionTypeId"]["Provider"] == "CloudFormation")

@@ -146,6 +146,12 @@ stages:
         weights: {s3Uri: "s3://acme-model-weights/support-llama/v3/"}
         removal: destroy
         tags: {cost-center: "42"}
+    openWeightFineTuning:
+      math-gpt-oss:
+        baseModel: openai.gpt-oss-20b
+        trainingData: {s3Uri: "s3://acme-rft-data/math/v1/train.jsonl"}
+        graderFunctionArn: "arn:aws:lambda:us-east-1:444444444444:function:math-grader"
+        hyperparameters: {nEpochs: 1, batchSize: 4}
     serving:
       nova-tuned:
         model: {job: nova-tuned}
@@ -174,9 +180,10 @@ def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
     """The estate of the non-default job and serving choices, for the permission tests and the
     customization stack's invariants: S3 datasets with their own key, a VPC job, a teacher inference
     profile, reinforcement fine-tuning with a grader the estate deploys and with an existing grader
-    (a version ARN), on-demand serving with tags of its own, a model imported beside the jobs; and a
-    stage (annex) that only adopts a throughput and a deployment made outside the estate, so its
-    serving grants are adoption's alone (the promotion fixture covers sharing, copies and
+    (a version ARN), on-demand serving with tags of its own, a model imported beside the jobs, an
+    open-weight reinforcement fine-tuning job; and a stage (annex) that only adopts a throughput and
+    a deployment made outside the estate, so its serving grants are adoption's alone (the promotion
+    fixture covers sharing, copies and
     provisioned throughput)."""
     from constructs_lib.spec import parse_spec
 

@@ -64,6 +64,11 @@ INVOCATION_LOGGING = Page(
     "Amazon Bedrock user guide, 'Monitor model invocation using CloudWatch Logs and Amazon S3'",
     BEDROCK_GUIDE + "model-invocation-logging.html",
 )
+OPEN_WEIGHT_RFT_ACCESS = Page(
+    "Amazon Bedrock user guide, 'Access and security for open-weight models', 'Lambda permissions for reward "
+    "functions' (no service role is passed: the caller adds lambda:InvokeFunction on the reward function)",
+    BEDROCK_GUIDE + "rft-open-weight-access-security.html",
+)
 RFT_ACCESS = Page(
     "Amazon Bedrock user guide, 'Reinforcement fine-tuning access and security'",
     BEDROCK_GUIDE + "rft-access-security.html",
@@ -163,12 +168,13 @@ class Requirement:
     actions: tuple[str, ...]
     """What must also be allowed."""
 
-    on: Literal["key", "object-key", "passed-role", "custom-model", "created", "service-role"]
+    on: Literal["key", "object-key", "passed-role", "custom-model", "created", "service-role", "grader"]
     """What ``actions`` apply to: a KMS key used on the caller's behalf (``key``), the key that
     encrypts the S3 object the call reads or writes (``object-key``: its bucket's default key, or
     the key the spec names for a dataset), the role passed in the request, the custom models a
-    share covers, the resources the call creates and tags, or what the role passed in the request
-    (a job's service role, the log delivery role) must itself be allowed (``service-role``)."""
+    share covers, the resources the call creates and tags, what the role passed in the request
+    (a job's service role, the log delivery role) must itself be allowed (``service-role``), or the
+    grader function a request names, invoked with the caller's permission (``grader``)."""
 
     page: Page
 
@@ -382,6 +388,8 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "bedrock:CreateModelImportJob", _CUSTOMIZE_KEY, "service-role", IMPORT_KEY, key="custom-model"
     ),  # the imported model's key, used by the import role too
+    # An open-weight RFT job's grader, named in the request, runs with the caller's permission.
+    Requirement("bedrock-mantle:CreateFineTuningJob", ("lambda:InvokeFunction",), "grader", OPEN_WEIGHT_RFT_ACCESS),
 )
 
 

@@ -313,6 +313,14 @@ def dependent_problems(estate, role: Role) -> list[str]:
                         problems.append(
                             f"{row.operation} tags what it creates: needs {action} on {resource_type} ({row.source})"
                         )
+        if row.on == "grader":
+            for action in row.actions:
+                if not any(
+                    REFERENCE.matches_type("lambda", "function", r)
+                    for s in granted(statements, action)
+                    for r in s.resources
+                ):
+                    problems.append(f"{row.operation} needs {action} on the grader function it names ({row.source})")
         if row.on == "custom-model":
             for action in row.actions:
                 if not any(

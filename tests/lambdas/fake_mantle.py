@@ -12,17 +12,23 @@ from __future__ import annotations
 
 import itertools
 import json
+from types import SimpleNamespace
 from typing import Any
 
 from botocore.exceptions import ReadTimeoutError
 
 from estate_runtime import mantle
 
+from . import service_fake
+
 MODELS = ("openai.gpt-oss-20b", "qwen.qwen3-32b")
 LIVE = ("validating_files", "queued", "running")
 
 
 class FakeMantle:
+    # What the permission proof reads of a fake (tests/gates/proof.py): its service's name.
+    model = SimpleNamespace(service_name="bedrock-mantle")
+
     def __init__(self) -> None:
         self.files: dict[str, dict[str, Any]] = {}
         self.contents: dict[str, bytes] = {}
@@ -47,6 +53,8 @@ class FakeMantle:
 
     def _enter(self, operation: str, params: dict[str, Any]) -> None:
         self.calls.append((operation, params))
+        for record in service_fake.RECORDERS:  # the permission proof, by the API's action-like name
+            record(self, "".join(part.capitalize() for part in operation.split("_")), params)
         queued = self._faults.get(operation)
         if queued:
             status, message, code = queued.pop(0)

@@ -29,6 +29,7 @@ from constructs import Construct
 
 import estate_runtime
 from estate_runtime.kinds import PROVIDER_QUERY_INTERVAL_SECONDS, PROVIDER_TOTAL_TIMEOUT_SECONDS, Kind, Properties
+from estate_runtime.naming import OWNER_TAG
 from estate_runtime.permissions import PARTS_OF, dependents_of
 
 from ..compliance.nag import acknowledge, acknowledge_each, nag_spelling
@@ -445,7 +446,16 @@ class KindGrants:
         """Grant what ``calls`` need beyond their own actions (``estate_runtime.permissions``'s
         documented rows): ``on`` the ``created`` resources (tags on create), the ``custom-model``
         (resource policies), the ``passed-role``, or a ``key`` (``custom-model``,
-        ``source-custom-model``, ``data``, ``dataset``) on ``resources``."""
+        ``source-custom-model``, ``data``, ``dataset``) on ``resources``.
+
+        Tags on create are authorized as ``TagResource`` on the new resource, and IAM cannot tell
+        that authorization from a direct ``TagResource`` call on an existing resource of the same
+        pattern (Bedrock has no ``CreateAction`` key). So a ``created`` grant also requires that the
+        resource carries no owner tag yet: otherwise a handler could put its own owner tag on another
+        estate's job or model and, through the owner-tag conditions, take it over."""
+        if on == "created":
+            conditions = dict(conditions or {})
+            conditions["Null"] = {**conditions.get("Null", {}), f"aws:ResourceTag/{OWNER_TAG}": "true"}
         self._allow(actions=self._dependent_actions(calls, on, key), resources=resources, conditions=conditions)
 
     def allow_unscoped_dependents(self, *calls: str, reason: str) -> None:

@@ -49,6 +49,8 @@ SIMULATOR = Path(__file__).resolve().parent / "iam_simulate.mjs"
 REFERENCE = AuthorizationReference()
 FOREIGN_ACCOUNT = "999999999999"
 FOREIGN_OWNER = "someone-else"
+# The owner tag key the estate promises (docs/security.md), spelled here rather than imported from the product.
+OWNER_TAG_KEY = "bedrock-estate"
 MANTLE_PROJECT = "proj_stand-in"  # see targets(): the project the fine-tuning API acts in is not documented
 
 # The custom resource a handler is serving while it calls the fakes (set around each dispatch).
@@ -959,6 +961,13 @@ def foreign(check: Check, stage: Stage) -> Iterator[tuple[str, dict[str, Any]]]:
     }
     if retagged != check.context:
         yield "tagged by another owner", check.simulation(policies, context=retagged)
+    owner = f"aws:ResourceTag/{OWNER_TAG_KEY}"
+    if check.action.endswith(":TagResource") and owner not in check.context:
+        # A tag put on a resource being created (or adopted) is authorized like a direct TagResource
+        # call: the same request on an existing resource another owner tagged must be denied, or a
+        # handler could claim it with its own owner tag.
+        claimed = {**check.context, owner: FOREIGN_OWNER}
+        yield "already owned by another", check.simulation(policies, context=claimed)
     name = str(check.context.get("ram:ResourceShareName", ""))
     if stage.qualifier in name:
         renamed = {**check.context, "ram:ResourceShareName": name.replace(stage.qualifier, "another-estate")}

@@ -109,7 +109,8 @@ def test_dev_shares_exactly_its_trained_model_with_prod_inside_the_organization(
     [tag_on_create] = [
         s for s in statements if s["Action"] == "ram:TagResource" and "aws:RequestTag/bedrock-estate" in str(s)
     ]
-    assert tag_on_create["Condition"] == {"StringEquals": tag}
+    # ...and only on a share no owner has tagged yet: tag-on-create is authorized like a direct TagResource.
+    assert tag_on_create["Condition"] == {"StringEquals": tag, "Null": {"aws:ResourceTag/bedrock-estate": "true"}}
     assert len(creates) == 2
     others = [
         s

@@ -140,12 +140,14 @@ def test_a_difference_within_the_noise_is_not_significant_and_the_verdict_says_s
 
 
 def test_a_current_model_twice_as_fast_fails_the_latency_bound_and_the_report_shows_both():
-    """The candidate streams its latency prompts in 0.1 s (first text at 0.05 s), the current model
-    in 0.05 s (0.02 s): end to end about +100 %, over the 10 % allowed, on every resample."""
+    """The candidate streams its latency prompts in 0.4 s (first text at 0.15 s), the current model
+    in 0.2 s (0.06 s): end to end about +100 %, over the 10 % allowed, on every resample. (At 0.1 s
+    against 0.05 s, one stream delayed 20 ms by a busy machine put the interval's low end under the
+    10 %: the difference must stand well clear of the machine's noise, as it would against Bedrock.)"""
     scripts = {
-        CANDIDATE: _answers(set(range(ITEMS)), ttft=0.05, total=0.1),
+        CANDIDATE: _answers(set(range(ITEMS)), ttft=0.15, total=0.4),
         BASE: _answers(set(range(ITEMS))),
-        CURRENT: _answers(set(range(ITEMS)), ttft=0.02, total=0.05),
+        CURRENT: _answers(set(range(ITEMS)), ttft=0.06, total=0.2),
     }
     spec_gate = _gate(current={"latency": {"maxRegression": 0.1}, "quality": {"maxRegression": 0.05}})
     outcome = _evaluate(scripts, spec_gate)

@@ -234,6 +234,13 @@ class PipelineStack(Stack):
                         comment=f"Deploy the estate to {name} (account {stage_settings.account}, {stage_settings.region})?",
                     )
                 )
+            gate = spec.stages[name].gate
+            gate_runner = self._gate_runner(stage_settings, gate) if gate is not None else None
+            record: pipelines.Step | None = None
+            if gate is not None and gate.baselines is not None and gate.baselines.current is not None:
+                assert gate_runner is not None
+                record = self._record_step(stage_settings, source, gate_runner, after=list(pre))
+                pre.append(record)
             verify = pipelines.CodeBuildStep(
                 f"Verify-{name}",
                 input=source,
@@ -244,8 +251,8 @@ class PipelineStack(Stack):
                 role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[lookup])],
             )
             post: list[pipelines.Step] = [verify]
-            if spec.stages[name].gate is not None:
-                post.append(self._gate_step(spec, stage_settings, source, verify))
+            if gate_runner is not None:
+                post.append(self._gate_step(stage_settings, source, verify, gate_runner, record))
             self.pipeline.add_stage(stage, pre=pre, post=post)
 
         self.pipeline.build_pipeline()
@@ -257,19 +264,21 @@ class PipelineStack(Stack):
             self._rerun_on_job_completion(spec, resolved)
         self._condition_service_trusts(f"{spec.name}-delivery")  # last: every role exists by now
 
-    def _gate_step(
-        self, spec: EstateSpec, stage: StageSettings, source: pipelines.CodePipelineSource, verify: pipelines.Step
-    ) -> pipelines.Step:
-        """After the stage deploys and is verified: its evaluation gate (``constructs_lib.tools.gate``),
-        through the stage's gate role, which may invoke only the served models the gate measures.
-        A failing gate fails the step, so no later stage deploys; the report folder is the step's
-        output artifact."""
+    def _gate_role_arn(self, stage: StageSettings) -> str:
+        return f"arn:{self.partition}:iam::{stage.account}:role/{stage.names.gate_role}"
+
+    def _gate_runner(self, stage: StageSettings, gate: Any) -> iam.Role:
+        """The role that runs the stage's gate (and, for ``baselines.current``, its record before the
+        deployment): trusted by CodeBuild for those projects only, it may assume the stage's gate
+        role, which trusts this role alone."""
         names = stage.names
-        project = names.gate_project
-        gate_role_arn = f"arn:{self.partition}:iam::{stage.account}:role/{names.gate_role}"
+        projects = [names.gate_project]
+        if gate.baselines is not None and gate.baselines.current is not None:
+            projects.append(names.gate_record_project)
+        arns = [f"arn:{self.partition}:codebuild:{self.region}:{self.account}:project/{p}" for p in projects]
         # Under the pipeline construct: CDK Pipelines writes this role's artifact, log and report
         # grants as it does for its own projects, and those are acknowledged the same way.
-        role = iam.Role(
+        return iam.Role(
             self.pipeline,
             f"GateRunner-{stage.name}",
             role_name=names.pipeline_gate_role,
@@ -278,24 +287,69 @@ class PipelineStack(Stack):
                 "codebuild.amazonaws.com",
                 conditions={
                     "StringEquals": {"aws:SourceAccount": self.account},
-                    "ArnEquals": {
-                        "aws:SourceArn": f"arn:{self.partition}:codebuild:{self.region}:{self.account}:project/{project}"
-                    },
+                    "ArnEquals": {"aws:SourceArn": arns[0] if len(arns) == 1 else arns},
                 },
             ),
+        )
+
+    def _record_step(
+        self,
+        stage: StageSettings,
+        source: pipelines.CodePipelineSource,
+        role: iam.Role,
+        after: Sequence[pipelines.Step],
+    ) -> pipelines.Step:
+        """Before the stage deploys, once every other step before it passed (drift, the broadening
+        check, the approval): the baseline half of the gate. It reads the serving stack and measures
+        the models the stage serves now through the stage's gate role (its policy as deployed: the
+        served models' ARNs), since after the deployment a model swapped in place answers under the
+        same ARN and replaced capacity is gone. The record is the step's output, the gate's input."""
+        gate_role_arn = self._gate_role_arn(stage)
+        step = pipelines.CodeBuildStep(
+            f"GateRecord-{stage.name}",
+            input=source,
+            project_name=stage.names.gate_record_project,
+            role=role,
+            install_commands=["python3 -m pip install --quiet -c requirements.lock boto3 pydantic PyYAML tqdm"],
+            commands=[
+                f"PYTHONPATH=.:lambdas python3 -m constructs_lib.tools.gate --spec estate.yaml --stage {stage.name} "
+                f"--role-arn {gate_role_arn} --record-current --current gate-current/current.json --no-progress"
+            ],
+            primary_output_directory="gate-current",
+            role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[gate_role_arn])],
+        )
+        for before in after:
+            step.add_step_dependency(before)
+        return step
+
+    def _gate_step(
+        self,
+        stage: StageSettings,
+        source: pipelines.CodePipelineSource,
+        verify: pipelines.Step,
+        role: iam.Role,
+        record: pipelines.Step | None,
+    ) -> pipelines.Step:
+        """After the stage deploys and is verified: its evaluation gate (``constructs_lib.tools.gate``),
+        through the stage's gate role, which may invoke only the served models the gate measures.
+        A failing gate fails the step, so no later stage deploys; the report folder is the step's
+        output artifact. With ``record`` (``baselines.current``), the record step's output is this
+        step's input beside the source, and the gate compares with what it measured."""
+        gate_role_arn = self._gate_role_arn(stage)
+        command = (
+            f"PYTHONPATH=.:lambdas python3 -m constructs_lib.tools.gate --spec estate.yaml --stage {stage.name} "
+            f"--role-arn {gate_role_arn} --out gate-report --no-progress"
         )
         step = pipelines.CodeBuildStep(
             f"Gate-{stage.name}",
             input=source,
-            project_name=project,
+            additional_inputs={"../gate-current": record} if record is not None else None,
+            project_name=stage.names.gate_project,
             role=role,
             install_commands=[
                 "python3 -m pip install --quiet -c requirements.lock boto3 pydantic PyYAML matplotlib tqdm"
             ],
-            commands=[
-                f"PYTHONPATH=.:lambdas python3 -m constructs_lib.tools.gate --spec estate.yaml --stage {stage.name} "
-                f"--role-arn {gate_role_arn} --out gate-report --no-progress"
-            ],
+            commands=[command + (" --current ../gate-current/current.json" if record is not None else "")],
             primary_output_directory="gate-report",
             role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[gate_role_arn])],
         )

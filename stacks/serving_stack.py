@@ -162,6 +162,14 @@ class ServingStack(Stack):
                 value=model.arn,
                 description=f"Invoke {entry} with this model id",
             )
+            # Which custom model the entry serves: a model swaps in place under the ARN above, so the
+            # gate tells a new model from the one served before by this (constructs_lib/tools/gate.py).
+            CfnOutput(
+                self,
+                stage.names.custom_model_arn_output(entry),
+                value=model.model_arn,
+                description=f"The custom model {entry} serves",
+            )
 
         # The pipeline runs the stage's gate through this role (stacks/pipeline_stack.py).
         gate = spec.stages[stage.name].gate

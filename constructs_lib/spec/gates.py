@@ -220,8 +220,8 @@ class Baselines(SpecModel):
     base: Baseline | None = Field(None, description="The base model the candidate was customized from.")
     current: Baseline | None = Field(
         None,
-        description="The model this stage serves today, as its serving stack's outputs held before the update "
-        "(bedrock-estate gate --record-current, run before the deployment).",
+        description="The model this stage serves today: measured before the deployment (bedrock-estate gate "
+        "--record-current; in the pipeline, the step GateRecord-<stage>), compared after it.",
     )
 
     @model_validator(mode="after")
@@ -463,22 +463,14 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
         if spec.pipeline is not None:
             # What the pipeline's gate step cannot do yet, refused here rather than failing in the
             # pipeline: its stage gate role may invoke the served models and the base models the gate
-            # compares them with, and read the serving stack, nothing else; and no step records the
-            # served models before a deployment.
+            # compares them with, and read the serving stack, nothing else. (baselines.current works:
+            # a step before the deployment measures the models served then, stacks/pipeline_stack.py.)
             if gate.quality is not None and gate.quality.judge is not None:
                 problems.append(
                     LocatedProblem(
                         (*loc, "quality", "judge"),
                         "the pipeline's gate role does not run Bedrock model evaluation jobs: run this gate by hand "
                         "(bedrock-estate gate, with credentials that may; docs/measuring-and-gates.md), or remove judge",
-                    )
-                )
-            if gate.baselines is not None and gate.baselines.current is not None:
-                problems.append(
-                    LocatedProblem(
-                        (*loc, "baselines", "current"),
-                        "the pipeline's gate step has no record of the models served before the deployment: run "
-                        "this comparison by hand (bedrock-estate gate), or remove it",
                     )
                 )
         base = gate.baselines.base if gate.baselines else None

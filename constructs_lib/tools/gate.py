@@ -9,11 +9,11 @@ The stage's ``gate`` in the spec (``constructs_lib.spec.gates``) declares:
   ``ConverseStream``, temperature 0) and scored against its reference answers with a
   deterministic scorer; the mean score must reach ``minMeanScore``.
 
-- baselines (``baselines.base``, ``baselines.current``): the base model and the model the stage
-  served before the deployment (``--record-current`` writes it, ``--current`` reads it), measured
-  beside each candidate on the same prompts in the same shuffled run; conditions on the
-  differences are judged by bootstrap intervals (``compare``), and the report shows the models side
-  by side.
+- baselines (``baselines.base``, ``baselines.current``): the base model, measured beside each
+  candidate on the same prompts in the same shuffled run, and the model the stage served before the
+  deployment, measured before it (``--record-current`` writes the record, ``--current`` reads it:
+  after the deployment its ARN serves the new model, or is gone); conditions on the differences are
+  judged by bootstrap intervals (``compare``), and the report shows the models side by side.
 
 Each served entry of the stage the gate names is resolved to its ARN through the serving stack's
 outputs, as ``bench`` does. The report (``report.md``, ``results.json``, ``chart.png``) goes into
@@ -22,9 +22,11 @@ its threshold and by how much it missed, the first in the one-line verdict the r
 and standard error ends with) or the input has a problem.
 
 In the pipeline this runs after the stage deploys, with ``--role-arn`` the stage's gate role
-(invoke the stage's served models, read its serving stack's outputs, nothing else):
+(invoke the stage's served models, read its serving stack's outputs, nothing else), and, for
+``baselines.current``, before it with ``--record-current``:
 
-    python -m constructs_lib.tools.gate --spec estate.yaml --stage dev --role-arn ARN --out gate-report
+    python -m constructs_lib.tools.gate --spec estate.yaml --stage dev --role-arn ARN --record-current --current gate-current/current.json
+    python -m constructs_lib.tools.gate --spec estate.yaml --stage dev --role-arn ARN --out gate-report --current ../gate-current/current.json
 
 No CDK import here.
 """
@@ -239,6 +241,11 @@ def run_quality(
     return [a for a in answers if a is not None]
 
 
+NOTHING_SERVED = "nothing served before this deployment"
+SAME_MODEL = "the same model and capacity as before this deployment"
+PASSING_NOTES = (NOTHING_SERVED, SAME_MODEL)
+
+
 @dataclass
 class Comparison:
     """One condition of a baseline for one candidate: the difference, its interval, the conclusion."""
@@ -291,6 +298,17 @@ class Comparison:
 
 
 @dataclass
+class Recorded:
+    """What ``--record-current`` measured of one served entry before the deployment: its latency
+    requests and scored answers, and the run's record (where and when)."""
+
+    latency: list[bench.Result] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
+    run: bench.RunRecord | None = None
+    recorded_at: str = ""
+
+
+@dataclass
 class Outcome:
     """What the gate measured and decided."""
 
@@ -307,6 +325,7 @@ class Outcome:
     cost_sources: dict[str, str] = field(default_factory=dict)
     judge_runs: list[judge.JudgeRun] = field(default_factory=list)  # the judge's evaluation jobs, one per model
     baseline_for: dict[str, dict[str, Target | str]] = field(default_factory=dict)  # candidate -> name -> baseline
+    recorded: dict[str, Recorded] = field(default_factory=dict)  # baselines measured before the deployment
 
     @property
     def passed(self) -> bool:
@@ -349,22 +368,33 @@ def evaluate(
     prices: dict[str, dict[str, Any]] | None = None,
     judge_clients: tuple[Any, Any] | None = None,
     judge_tags: dict[str, str] | None = None,
+    recorded: dict[str, Recorded] | None = None,
 ) -> Outcome:
     """Runs the gate's latency and quality measurements against ``targets`` and checks them.
     ``baselines``: per candidate label, ``{"base" | "current": Target}`` measured beside it in the
-    same shuffled runs, or a string saying why there is nothing to compare with."""
+    same shuffled runs, or a string saying why there is nothing to compare with. ``recorded``: per
+    baseline label, what was measured of it before the deployment (``--record-current``): such a
+    baseline is not invoked now (it may serve the candidate by now, or be gone), its recorded
+    requests and answers are compared instead."""
     outcome = Outcome(stage, targets)
+    outcome.recorded = recorded = recorded or {}
     wanted = outcome.baseline_for = baselines or {}
     for per_candidate in wanted.values():
         for found in per_candidate.values():
-            if isinstance(found, Target) and found.model_id not in {t.model_id for t in targets + outcome.baselines}:
+            if not isinstance(found, Target):
+                continue
+            if found.label in recorded:
+                if found.label not in {b.label for b in outcome.baselines}:
+                    outcome.baselines.append(found)
+            elif found.model_id not in {t.model_id for t in targets + outcome.baselines if t.label not in recorded}:
                 outcome.baselines.append(found)
     measured = targets + outcome.baselines
+    live = [t for t in measured if t.label not in recorded]
     if gate.latency is not None:
         latency = gate.latency
         outcome.latency_results, outcome.latency_run = bench.timed_run(
             client,
-            measured,
+            live,
             prompts,
             wall_clock=wall_clock,
             now=now,
@@ -373,14 +403,25 @@ def evaluate(
             clock=clock,
             progress=progress,
         )
-        outcome.summaries = [bench.summarize(t, outcome.latency_results, prices) for t in measured]
+        for before in recorded.values():
+            offset = len(outcome.latency_results)
+            outcome.latency_results += [
+                bench.Result(**{**asdict(r), "index": offset + i}) for i, r in enumerate(before.latency)
+            ]
+        outcome.summaries = [
+            bench.summarize(t, outcome.latency_results, prices)
+            for t in measured
+            if t.label not in recorded or recorded[t.label].latency
+        ]
         for target in measured:
             outcome.costs[target.label], outcome.cost_sources[target.label] = request_costs(
                 target, outcome.latency_results, prices or {}
             )
     if gate.quality is not None:
         concurrency = gate.latency.concurrency if gate.latency else 1
-        outcome.answers = run_quality(client, measured, references, gate.quality.scorer, concurrency)
+        outcome.answers = run_quality(client, live, references, gate.quality.scorer, concurrency)
+        for before in recorded.values():
+            outcome.answers += before.answers
     for target in targets:
         summary = next((s for s in outcome.summaries if s.target == target.label), None)
         if summary is not None:
@@ -429,12 +470,13 @@ def comparisons(
         measure: str, kind: str, threshold: float, relative: bool, interval: compare.Interval | None, why: str
     ) -> None:
         item = Comparison(target.label, name, base.label if base else None, measure, kind, threshold, relative)
-        if base is not None and base.model_id == target.model_id:
+        if base is not None and base.model_id == target.model_id and base.label not in outcome.recorded:
             item.note, item.passed = "the same model: the stage already serves this candidate", True
         elif base is None:
             item.note = str(found)
-            # Nothing served before (a first deployment) is no regression; anything else unmeasured fails.
-            item.passed = str(found).startswith("nothing served")
+            # Nothing served before (a first deployment) is no regression, nor is serving what was served
+            # before; anything else unmeasured fails.
+            item.passed = str(found).startswith(PASSING_NOTES)
         elif interval is None:
             item.note = why
         else:
@@ -606,6 +648,12 @@ def render(outcome: Outcome, gate: Gate) -> str:
             )
         if outcome.latency_run is not None:
             lines.append("  - " + outcome.latency_run.line().replace("\n", "\n  - "))
+        before = {r.run.started_at: r.run for r in outcome.recorded.values() if r.run is not None}
+        for record in before.values():
+            lines.append(
+                "  - before the deployment (the current models, --record-current): "
+                + record.line().replace("\n", "\n  - ")
+            )
     if gate.quality is not None:
         quality = gate.quality
         lines.append(f"- quality: {quality.references}, scorer {quality.scorer}, temperature 0")
@@ -661,7 +709,13 @@ def side_by_side(outcome: Outcome, gate: Gate) -> dict[str, dict[str, Any]]:
 def render_side_by_side(outcome: Outcome, gate: Gate) -> list[str]:
     table = side_by_side(outcome, gate)
     labels = list(table)
-    lines = ["### Side by side (same prompts, same run, shuffled)", ""]
+    before = sorted({r.recorded_at for r in outcome.recorded.values()})
+    heading = (
+        f"same prompts; the current models measured before the deployment ({', '.join(before)}), the others now, shuffled"
+        if before
+        else "same prompts, same run, shuffled"
+    )
+    lines = [f"### Side by side ({heading})", ""]
     lines += ["| | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
     if gate.quality is not None:
         cells = []
@@ -815,8 +869,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--record-current",
         action="store_true",
-        help="only write to --current FILE which model each serving entry is now (the serving stack's outputs), "
-        "and exit: run it before the deployment",
+        help="only write to --current FILE which model each serving entry is now (the serving stack's outputs) "
+        "and, for baselines.current, its measurements, and exit: run it before the deployment",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
 
@@ -833,37 +887,133 @@ def _assume(session: Any, role_arn: str, stage: str, region: str) -> Any:
     )
 
 
+RECORD_VERSION = 2  # 1 (before 2026-12-07) held only the served ARNs, which a model swapped in place keeps
+
+
+def fingerprint(gate: Gate, prompts: list[bench.Prompt], references: list[Reference]) -> str:
+    """What a measurement depends on besides the model: the latency prompts, repeats and
+    concurrency, the references and the scorer. A record made with other settings is not comparable."""
+    import hashlib
+
+    latency = gate.latency
+    document = {
+        "latency": None
+        if latency is None
+        else {"prompts": [asdict(p) for p in prompts], "repeats": latency.repeats, "concurrency": latency.concurrency},
+        "quality": None
+        if gate.quality is None
+        else {"references": [asdict(r) for r in references], "scorer": gate.quality.scorer},
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def record_current(session: Any, spec: Any, stage: str, now: Callable[[], datetime] = bench.utc_now) -> dict[str, Any]:
-    """Which model each serving entry of ``stage`` is now, as its serving stack's outputs say; a
-    stack that does not exist yet (the stage's first deployment) is recorded as serving nothing."""
+    """Which model each serving entry of ``stage`` is now, as its serving stack's outputs say (the
+    served ARN and, from stacks deployed since 2026-12-07, the custom model it serves); a stack that
+    does not exist yet (the stage's first deployment) is recorded as serving nothing."""
     from estate_runtime.naming import StageNames
 
     from .deployed import StackUnreadable, stack_outputs
 
     stack = StageNames(spec.name, stage).stack("serving")
-    record: dict[str, Any] = {"stage": stage, "stack": stack, "recorded_at": now().isoformat(timespec="seconds")}
+    record: dict[str, Any] = {
+        "version": RECORD_VERSION,
+        "stage": stage,
+        "stack": stack,
+        "recorded_at": now().isoformat(timespec="seconds"),
+    }
     try:
         outputs = stack_outputs(session, stack)
     except StackUnreadable as error:
         if "does not exist" not in str(error):
             raise BenchError(f"cannot read stack {stack}: {error}") from None
-        record.update(served={}, note=f"stack {stack} does not exist: nothing served before this deployment")
+        record.update(served={}, models={}, note=f"stack {stack} does not exist: {NOTHING_SERVED}")
         return record
-    record["served"] = {
-        entry: outputs[bench.output_key(entry)]
-        for entry in spec.stages[stage].serving
-        if bench.output_key(entry) in outputs
-    }
+    entries = [entry for entry in spec.stages[stage].serving if bench.output_key(entry) in outputs]
+    record["served"] = {entry: outputs[bench.output_key(entry)] for entry in entries}
+    record["models"] = {entry: outputs.get(StageNames.custom_model_arn_output(entry)) for entry in entries}
     return record
 
 
+def measure_current(
+    client: Any,
+    gate: Gate,
+    record: dict[str, Any],
+    entries: list[str],
+    prompts: list[bench.Prompt],
+    references: list[Reference],
+    *,
+    clock: Callable[[], float] = time.perf_counter,
+    wall_clock: Callable[[], float] = time.perf_counter,
+    now: Callable[[], datetime] = bench.utc_now,
+    progress: bool = False,
+) -> None:
+    """The baseline half of the gate, run before the deployment: each gated entry's current model
+    measured as the gate measures a candidate (latency when a latency or cost condition needs it,
+    the references when a quality condition does), added to ``record``. After the deployment the
+    recorded ARN serves the new model (a model swaps in place) or is gone (replaced capacity), so
+    this is the only moment the current model can be measured."""
+    assert gate.baselines is not None and gate.baselines.current is not None
+    condition = gate.baselines.current
+    targets = [Target(f"current: {entry}", record["served"][entry]) for entry in entries if entry in record["served"]]
+    record["fingerprint"] = fingerprint(gate, prompts, references)
+    record["measured"] = [t.label.removeprefix("current: ") for t in targets]
+    record["latency_run"], record["latency"], record["quality"] = None, [], []
+    if not targets:
+        return
+    if gate.latency is not None and (condition.latency is not None or condition.cost is not None):
+        results, run = bench.timed_run(
+            client,
+            targets,
+            prompts,
+            wall_clock=wall_clock,
+            now=now,
+            repeats=gate.latency.repeats,
+            concurrency=gate.latency.concurrency,
+            clock=clock,
+            progress=progress,
+        )
+        record["latency_run"], record["latency"] = asdict(run), [asdict(r) for r in results]
+    if gate.quality is not None and condition.quality is not None:
+        concurrency = gate.latency.concurrency if gate.latency else 1
+        answers = run_quality(client, targets, references, gate.quality.scorer, concurrency)
+        record["quality"] = [asdict(a) for a in answers]
+
+
+def recorded_runs(current: dict[str, Any] | None) -> dict[str, Recorded]:
+    """Per baseline label (``current: <entry>``), what the record measured before the deployment."""
+    if not current:
+        return {}
+    run = current.get("latency_run")
+    found: dict[str, Recorded] = {}
+    for entry in current.get("measured", []):
+        label = f"current: {entry}"
+        found[label] = Recorded(
+            latency=[bench.Result(**r) for r in current.get("latency", []) if r.get("target") == label],
+            answers=[Answer(**a) for a in current.get("quality", []) if a.get("target") == label],
+            run=None if run is None else bench.RunRecord(**run),
+            recorded_at=current.get("recorded_at", ""),
+        )
+    return found
+
+
 def resolve_baselines(
-    gate: Gate, spec: Any, stage: str, entries: list[str], targets: list[Target], current: dict[str, Any] | None
+    gate: Gate,
+    spec: Any,
+    stage: str,
+    entries: list[str],
+    targets: list[Target],
+    current: dict[str, Any] | None,
+    served_models: dict[str, str | None] | None = None,
+    stack_is_new: bool = False,
 ) -> dict[str, dict[str, Target | str]]:
-    """Per candidate label, the base and current baselines the gate names, as targets, or why not."""
+    """Per candidate label, the base and current baselines the gate names, as targets, or why not.
+    ``served_models``: the custom model each entry serves now (the serving stack's outputs);
+    ``stack_is_new``: the serving stack was created after ``current`` was recorded."""
     found: dict[str, dict[str, Target | str]] = {}
     if gate.baselines is None:
         return found
+    served_models = served_models or {}
     for entry, target in zip(entries, targets, strict=True):
         mine: dict[str, Target | str] = {}
         if gate.baselines.base is not None:
@@ -874,17 +1024,39 @@ def resolve_baselines(
                 else "not measured: the spec does not know this entry's base model"
             )
         if gate.baselines.current is not None:
-            if current is None:
-                mine["current"] = (
-                    "not measured: no record of the model served before this deployment "
-                    "(run gate --record-current --current FILE before it, then gate --current FILE)"
-                )
-            elif entry in current.get("served", {}):
-                mine["current"] = Target(f"current: {entry}", current["served"][entry])
-            else:
-                mine["current"] = f"nothing served before this deployment ({current.get('note') or 'a new entry'})"
+            mine["current"] = _current_baseline(entry, target, current, served_models.get(entry), stack_is_new)
         found[target.label] = mine
     return found
+
+
+def _current_baseline(
+    entry: str, target: Target, current: dict[str, Any] | None, model_now: str | None, stack_is_new: bool
+) -> Target | str:
+    if current is None:
+        return (
+            "not measured: no record of the model served before this deployment "
+            "(run gate --record-current --current FILE before it, then gate --current FILE)"
+        )
+    if current.get("unmeasured"):
+        if stack_is_new:
+            return f"{NOTHING_SERVED} (stack {current.get('stack')} was created by this deployment)"
+        return f"not measured before this deployment: {current['unmeasured']}"
+    served = current.get("served", {})
+    if entry not in served:
+        return f"{NOTHING_SERVED} ({current.get('note') or 'a new entry'})"
+    arn, model_before = served[entry], current.get("models", {}).get(entry)
+    if arn == target.model_id and model_before is not None and model_before == model_now:
+        return f"{SAME_MODEL} (custom model {model_now})"
+    if entry not in current.get("measured", []):
+        return f"not measured: the record of {current.get('recorded_at')} did not measure {entry} (record it again with the same --served)"
+    # Capacity that stayed (the same ARN) kept its units and commitment, hence its hourly price.
+    same_capacity = arn == target.model_id
+    return Target(
+        f"current: {entry}",
+        arn,
+        hourly=target.hourly if same_capacity else None,
+        hourly_source=target.hourly_source if same_capacity else None,
+    )
 
 
 def _read_current(path: str, stage: str) -> dict[str, Any]:
@@ -900,7 +1072,92 @@ def _read_current(path: str, stage: str) -> dict[str, Any]:
         raise BenchError(
             f"--current {path}: not a record of stage {stage}'s served models (write it with --record-current)"
         )
+    if record.get("version") != RECORD_VERSION:
+        raise BenchError(
+            f"--current {path}: recorded by an earlier bedrock-estate, which kept only the served ARNs: a model "
+            "swapped in place keeps its ARN, so that record cannot tell the two apart. Record it again with "
+            "--record-current before the deployment"
+        )
     return record
+
+
+def _stack_created_after(session: Any, stack: str, moment: str) -> bool:
+    """True when ``stack`` was created after ``moment`` (ISO 8601): by the deployment since then."""
+    created = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]["CreationTime"]
+    return bool(created > datetime.fromisoformat(moment))
+
+
+def _record(
+    args: argparse.Namespace,
+    session: Any,
+    spec: Any,
+    gate: Gate,
+    entries: list[str],
+    prompts: list[bench.Prompt],
+    references: list[Reference],
+    path: str,
+    clock: Callable[[], float],
+    wall_clock: Callable[[], float],
+    now: Callable[[], datetime],
+) -> int:
+    """``--record-current``: before the deployment, which model each entry serves and, when the gate
+    compares with it, its measurements. A gate role that cannot be assumed (it does not exist before
+    the deployment that creates it) is recorded as such, for the gate to judge after the deployment."""
+    from botocore.exceptions import ClientError
+
+    region = spec.stage(args.stage).region
+    if args.role_arn:
+        try:
+            session = _assume(session, args.role_arn, args.stage, region)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "AccessDenied":
+                raise
+            from estate_runtime.naming import StageNames
+
+            record = {
+                "version": RECORD_VERSION,
+                "stage": args.stage,
+                "stack": StageNames(spec.name, args.stage).stack("serving"),
+                "recorded_at": now().isoformat(timespec="seconds"),
+                "served": {},
+                "unmeasured": f"the gate role {args.role_arn} could not be assumed ({error.response['Error'].get('Message', 'AccessDenied')}): "
+                "it does not exist before the stage's first deployment with a gate, or does not trust this caller",
+            }
+            _write_record(path, record)
+            print(
+                f"stage {args.stage}: nothing measured before the deployment: {record['unmeasured']} (recorded in {path})"
+            )
+            return 0
+    record = record_current(session, spec, args.stage, now)
+    if gate.baselines is not None and gate.baselines.current is not None:
+        concurrency = gate.latency.concurrency if gate.latency else 1
+        client = bench.runtime_client(session, concurrency, args.endpoint_url)
+        measure_current(
+            client,
+            gate,
+            record,
+            entries,
+            prompts,
+            references,
+            clock=clock,
+            wall_clock=wall_clock,
+            now=now,
+            progress=not args.no_progress,
+        )
+    _write_record(path, record)
+    served = ", ".join(f"{k}: {v}" for k, v in record["served"].items()) or record.get("note", "nothing")
+    print(f"stage {args.stage} serves now: {served} (recorded in {path})")
+    for label, run in recorded_runs(record).items():
+        ok = sum(1 for r in run.latency if r.status == "ok")
+        scores = [a.score for a in run.answers]
+        mean = f", mean {gate.quality.scorer} {compare.mean(scores):.3f}" if scores and gate.quality else ""
+        print(f"  {label}: {len(run.latency)} latency requests ({ok} succeeded), {len(run.answers)} answers{mean}")
+    return 0
+
+
+def _write_record(path: str, record: dict[str, Any]) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 def main(
@@ -946,25 +1203,7 @@ def main(
         print("--record-current: give --current FILE, where to write the record", file=sys.stderr)
         return 1
     try:
-        if record_only:
-            if session is None:
-                import boto3
-
-                session = boto3.Session(profile_name=args.profile, region_name=region)
-            if session.get_credentials() is None:
-                raise NoCredentialsError()
-            if args.role_arn:
-                session = _assume(session, args.role_arn, args.stage, region)
-            record = record_current(session, spec, args.stage, now)
-            assert current_path is not None
-            Path(current_path).parent.mkdir(parents=True, exist_ok=True)
-            Path(current_path).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-            served = ", ".join(f"{k}: {v}" for k, v in record["served"].items()) or record.get("note", "nothing")
-            print(f"stage {args.stage} serves now: {served} (recorded in {current_path})")
-            return 0
-        current = _read_current(current_path, args.stage) if current_path and gate.baselines else None
         prices = parse_token_prices(read_gate_file(base_dir, gate.prices), gate.prices) if gate.prices else {}
-        out = bench.prepare_out(args.out)
         prompts = bench.shipped_prompts()
         if gate.latency is not None and gate.latency.prompts is not None:
             prompts = bench.parse_prompts(read_gate_file(base_dir, gate.latency.prompts), gate.latency.prompts)
@@ -979,10 +1218,35 @@ def main(
             session = boto3.Session(profile_name=args.profile, region_name=region)
         if session.get_credentials() is None:
             raise NoCredentialsError()
+        if record_only:
+            assert current_path is not None
+            return _record(
+                args, session, spec, gate, entries, prompts, references, current_path, clock, wall_clock, now
+            )
+        current = (
+            _read_current(current_path, args.stage)
+            if current_path and gate.baselines and gate.baselines.current
+            else None
+        )
+        if current is not None and current.get("fingerprint") not in (None, fingerprint(gate, prompts, references)):
+            raise BenchError(
+                f"--current {current_path}: measured with other prompts, references or settings than this gate's: "
+                "record it again with --record-current before the deployment, with the same spec"
+            )
+        out = bench.prepare_out(args.out)
         if args.role_arn:
             session = _assume(session, args.role_arn, args.stage, region)
         targets = bench.resolve_targets(entries, spec, args.stage, session)
-        baselines = resolve_baselines(gate, spec, args.stage, entries, targets, current)
+        served_models: dict[str, str | None] = {}
+        stack_is_new = False
+        if current is not None:
+            from estate_runtime.naming import StageNames
+
+            outputs = bench.serving_outputs(session, spec.name, args.stage)
+            served_models = {e: outputs.get(StageNames.custom_model_arn_output(e)) for e in entries}
+            if current.get("unmeasured"):
+                stack_is_new = _stack_created_after(session, current["stack"], current["recorded_at"])
+        baselines = resolve_baselines(gate, spec, args.stage, entries, targets, current, served_models, stack_is_new)
         concurrency = gate.latency.concurrency if gate.latency else 1
         client = bench.runtime_client(session, concurrency, args.endpoint_url)
         outcome = evaluate(
@@ -1004,6 +1268,11 @@ def main(
                 else None
             ),
             judge_tags={"estate": spec.name, "stage": args.stage},
+            recorded={
+                label: run
+                for label, run in recorded_runs(current).items()
+                if any(isinstance(b, Target) and b.label == label for per in baselines.values() for b in per.values())
+            },
         )
     except (BenchError, GateFileError) as error:
         print(error, file=sys.stderr)
@@ -1024,7 +1293,10 @@ def main(
         "endpoint": client.meta.endpoint_url,
         "targets": [asdict(t) for t in targets],
         "baselines": [asdict(t) for t in outcome.baselines],
-        "current_record": current,
+        # The record without its measurements, which are under latency and quality with the others'.
+        "current_record": None
+        if current is None
+        else {k: v for k, v in current.items() if k not in ("latency", "quality", "latency_run")},
         "gate": gate.model_dump(by_alias=True, exclude_none=True),
         "prompt_count": len(prompts) if gate.latency else 0,
         "reference_count": len(references),

@@ -155,6 +155,12 @@ class StageNames:
         ``SummarizerDistilledModelArn``."""
         return f"{''.join(w.capitalize() for w in entry.split('-'))}ModelArn"
 
+    @staticmethod
+    def custom_model_arn_output(entry: str) -> str:
+        """The serving stack's output with the custom model a served entry serves: ``summarizer`` ->
+        ``SummarizerCustomModelArn`` (a model swapped in place keeps the entry's ARN, not this)."""
+        return f"{''.join(w.capitalize() for w in entry.split('-'))}CustomModelArn"
+
     @property
     def gate_role(self) -> str:
         """The role the stage's evaluation gate assumes in the stage's account (its serving stack)."""
@@ -170,6 +176,12 @@ class StageNames:
     def gate_project(self) -> str:
         """The pipeline's CodeBuild project that runs the stage's gate."""
         return f"{self.estate}-delivery-gate-{self.stage}"
+
+    @property
+    def gate_record_project(self) -> str:
+        """The pipeline's CodeBuild project that, before the stage deploys, measures the models it
+        serves for the gate's ``baselines.current`` (run by the same role as the gate)."""
+        return f"{self.estate}-delivery-gate-record-{self.stage}"
 
     def share(self, job: str) -> str:
         """The RAM share of a job's model with the stages that promote it."""

@@ -538,3 +538,113 @@ def test_drift_before_deploy_is_opt_in_and_runs_before_each_stage_deploys(pipeli
         actions = stages_of(template)[stage]
         order = next(a["RunOrder"] for a in actions if a["Name"].startswith(f"Drift-{stage}"))
         assert order < min(a["RunOrder"] for a in actions if a["ActionTypeId"]["Provider"] == "CloudFormation")
+
+
+# -- the current model, recorded before the deployment (baselines.current) ----------------------------
+@pytest.fixture(scope="module")
+def current_pipeline(tmp_path_factory):
+    """The default estate with dev's gate comparing with the current model, and prod (protected)
+    gated the same way; synthesized as app.py does, so with the five nag packs (an unacknowledged
+    finding on the new steps would fail here)."""
+    import yaml
+
+    from constructs_lib.spec import parse_spec
+
+    from ..conftest import DEFAULT_FIXTURE, FIXTURES
+    from ..synthesis import synthesize
+
+    doc = yaml.safe_load(DEFAULT_FIXTURE.read_text())
+    doc["stages"]["dev"]["gate"]["baselines"] = {"current": {"quality": {"maxRegression": 0.05}}}
+    doc["stages"]["prod"]["gate"] = dict(doc["stages"]["dev"]["gate"])
+    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=FIXTURES)
+    estate = synthesize(spec, tmp_path_factory.mktemp("cdk.out"), base_dir=FIXTURES)
+    return estate.stack("Delivery").template
+
+
+def _project(template, name):
+    [project] = [
+        p for p in resources(template, "AWS::CodeBuild::Project").values() if p["Properties"].get("Name") == name
+    ]
+    return project, json.loads(project["Properties"]["Source"]["BuildSpec"])
+
+
+def test_no_record_step_without_a_current_baseline(pipeline):
+    assert not any(a["Name"].startswith("GateRecord-") for actions in stages_of(pipeline).values() for a in actions)
+
+
+def test_the_current_models_are_measured_after_every_check_before_the_deployment_and_the_gate_reads_that(
+    current_pipeline,
+):
+    """GateRecord-<stage> runs after drift, the broadening check and the approval, before the first
+    stack deploys; its output (the record) is the gate step's second input, after the deployment."""
+    for stage, account in (("dev", "111111111111"), ("prod", "222222222222")):
+        actions = stages_of(current_pipeline)[stage]
+        [record] = [a for a in actions if a["Name"].startswith(f"GateRecord-{stage}")]
+        [gate] = [a for a in actions if a["Name"].startswith(f"Gate-{stage}")]
+        deploys = [a["RunOrder"] for a in actions if a["ActionTypeId"]["Provider"] == "CloudFormation"]
+        checks = [a for a in actions if a["Name"].startswith(("CheckBroadening", "Approve-"))]
+        assert max(a["RunOrder"] for a in checks) < record["RunOrder"] < min(deploys) < max(deploys) < gate["RunOrder"]
+        if stage == "prod":
+            assert any(a["Name"] == "Approve-prod" for a in checks)  # protected: measured only once approved
+        [recorded] = record["OutputArtifacts"]
+        assert recorded in gate["InputArtifacts"] and len(gate["InputArtifacts"]) == 2
+        gate_role = f"arn:aws:iam::{account}:role/bedrock-estate-{stage}-gate"
+        _, spec = _project(current_pipeline, f"bedrock-estate-delivery-gate-record-{stage}")
+        assert spec["phases"]["build"]["commands"] == [
+            f"PYTHONPATH=.:lambdas python3 -m constructs_lib.tools.gate --spec estate.yaml --stage {stage} "
+            f"--role-arn {gate_role} --record-current --current gate-current/current.json --no-progress"
+        ]
+        assert spec["artifacts"] == {"base-directory": "gate-current", "files": "**/*"}
+        _, spec = _project(current_pipeline, f"bedrock-estate-delivery-gate-{stage}")
+        link, _install = spec["phases"]["install"]["commands"]
+        assert link.endswith(f'ln -s -- "$CODEBUILD_SRC_DIR_GateRecord_{stage}_Output" "../gate-current"')
+        assert spec["phases"]["build"]["commands"] == [
+            f"PYTHONPATH=.:lambdas python3 -m constructs_lib.tools.gate --spec estate.yaml --stage {stage} "
+            f"--role-arn {gate_role} --out gate-report --no-progress --current ../gate-current/current.json"
+        ]
+
+
+def test_one_runner_per_stage_records_and_gates_trusted_by_those_two_projects_only(current_pipeline):
+    roles = resources(current_pipeline, "AWS::IAM::Role")
+    [(logical, role)] = [
+        (k, r) for k, r in roles.items() if r["Properties"].get("RoleName") == "bedrock-estate-delivery-gate-dev"
+    ]
+    [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    project = "arn:aws:codebuild:us-west-2:333333333333:project/bedrock-estate-delivery-gate"
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "333333333333"},
+        "ArnEquals": {"aws:SourceArn": [f"{project}-dev", f"{project}-record-dev"]},
+    }
+    for name in ("bedrock-estate-delivery-gate-dev", "bedrock-estate-delivery-gate-record-dev"):
+        found, _ = _project(current_pipeline, name)
+        assert found["Properties"]["ServiceRole"] == {"Fn::GetAtt": [logical, "Arn"]}
+    statements = [
+        st
+        for p in resources(current_pipeline, "AWS::IAM::Policy").values()
+        if {"Ref": logical} in p["Properties"]["Roles"]
+        for st in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assumes = [st for st in statements if "sts:AssumeRole" in _as_list(st["Action"])]
+    assert assumes == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Resource": "arn:aws:iam::111111111111:role/bedrock-estate-dev-gate",
+        }
+    ]
+    assert {a.split(":")[0] for st in statements for a in _as_list(st["Action"])} == {
+        "logs",
+        "codebuild",
+        "s3",
+        "kms",
+        "sts",
+    }
+
+
+def test_the_serving_stack_says_which_custom_model_each_entry_serves(default_estate):
+    """A model swaps in place under its entry's ARN: the gate tells the model served before from the
+    new one by this output."""
+    serving = default_estate.stack("dev/Serving").template
+    assert serving["Outputs"]["SummarizerCustomModelArn"]["Value"] == {
+        "Fn::GetAtt": [_served(serving, "summarizer"), "ModelArn"]
+    }

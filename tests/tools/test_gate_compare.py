@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -163,47 +164,62 @@ def test_a_current_model_twice_as_fast_fails_the_latency_bound_and_the_report_sh
     assert outcome.verdict().startswith("FAILED: summarizer vs current: summarizer: time to first token p50 +")
 
 
-def _spec(tmp_path: Path, baselines: dict) -> Path:
+def _spec(tmp_path: Path, baselines: dict, latency: bool = False) -> Path:
     doc = yaml.safe_load(DEFAULT_FIXTURE.read_text())
     for dataset in doc["datasets"].values():
         dataset["path"] = str((FIXTURES / dataset["path"]).resolve())
-    doc.pop("pipeline")  # the pipeline's gate step compares with no baseline yet (the spec says so)
     doc["stages"]["dev"]["gate"] = {
         "quality": {"references": "references.jsonl", "scorer": "exactMatch", "minMeanScore": 0.0},
         "baselines": baselines,
     }
+    if latency:
+        doc["stages"]["dev"]["gate"]["latency"] = {"prompts": "latency.jsonl", "endToEnd": {"p90": 5}, "concurrency": 4}
+        (tmp_path / "latency.jsonl").write_text("\n".join(json.dumps({"prompt": p}) for p in LATENCY_PROMPTS) + "\n")
     (tmp_path / "references.jsonl").write_text("\n".join(json.dumps(r) for r in REFERENCES) + "\n")
     (tmp_path / "estate.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     return tmp_path / "estate.yaml"
 
 
+STACK = "bedrock-estate-dev-serving"
+OLD_MODEL = "arn:aws:bedrock:us-east-1:111111111111:custom-model/amazon.nova-lite-v1:0:300k/oldoldoldold"
+NEW_MODEL = "arn:aws:bedrock:us-east-1:111111111111:custom-model/amazon.nova-lite-v1:0:300k/newnewnewnew"
+
+
 class _Session:
     """Runtime clients from a real session (to the local endpoint); CloudFormation stubbed with
-    the serving stack's outputs, or its absence."""
+    the serving stack's outputs (each DescribeStacks the gate makes), or its absence; STS refusing
+    the gate role when ``assume`` is False."""
 
-    def __init__(self, outputs: dict[str, str] | None):
+    def __init__(
+        self, outputs: dict[str, str] | None, created: datetime = datetime(2026, 11, 1, tzinfo=UTC), assume: bool = True
+    ):
         from botocore.stub import Stubber
 
         self.real = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
         self.region_name = "us-east-1"
         self.cloudformation = self.real.client("cloudformation")
         stubber = Stubber(self.cloudformation)
-        if outputs is None:
-            stubber.add_client_error(
-                "describe_stacks", "ValidationError", "Stack with id bedrock-estate-dev-serving does not exist"
-            )
-        else:
-            stack = {"StackName": "bedrock-estate-dev-serving", "CreationTime": "2026-11-01T00:00:00Z"}
-            stack |= {"StackStatus": "UPDATE_COMPLETE"}
-            stack["Outputs"] = [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()]
-            stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "bedrock-estate-dev-serving"})
+        for _ in range(3):
+            if outputs is None:
+                stubber.add_client_error("describe_stacks", "ValidationError", f"Stack with id {STACK} does not exist")
+            else:
+                stack = {"StackName": STACK, "CreationTime": created, "StackStatus": "UPDATE_COMPLETE"}
+                stack["Outputs"] = [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()]
+                stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": STACK})
         stubber.activate()
+        self.sts = self.real.client("sts")
+        refusal = Stubber(self.sts)
+        if not assume:
+            refusal.add_client_error(
+                "assume_role", "AccessDenied", "User: arn:aws:sts::333333333333:assumed-role/runner is not authorized"
+            )
+        refusal.activate()
 
     def get_credentials(self):
         return self.real.get_credentials()
 
     def client(self, name: str, **kwargs):
-        return self.cloudformation if name == "cloudformation" else self.real.client(name, **kwargs)
+        return {"cloudformation": self.cloudformation, "sts": self.sts}.get(name) or self.real.client(name, **kwargs)
 
 
 def _args(spec: Path, **extra) -> argparse.Namespace:
@@ -222,32 +238,77 @@ def _args(spec: Path, **extra) -> argparse.Namespace:
     return argparse.Namespace(**{**values, **extra})
 
 
-def test_the_command_records_the_current_model_before_the_update_and_compares_with_it(tmp_path, capsys):
-    """Before the deployment: --record-current reads the serving stack (the current model). After:
-    the gate reads the stack again (the candidate) and measures both; the pipeline step would fail
-    with the verdict on standard error."""
-    spec = _spec(tmp_path, {"current": {"quality": {"maxRegression": 0.1}}})
-    assert gate.main(_args(spec, record_current=True), session=_Session({"SummarizerModelArn": CURRENT})) == 0
+def _outputs(model: str) -> dict[str, str]:
+    return {"SummarizerModelArn": CANDIDATE, "SummarizerCustomModelArn": model}
+
+
+def test_the_record_measures_the_model_before_it_is_swapped_in_place_and_the_gate_compares_with_that(tmp_path, capsys):
+    """An on-demand deployment (or a throughput) swaps its model in place: after the deployment its
+    ARN answers with the new model. So --record-current measures the current model before the
+    deployment, through the same ARN, and the gate after it compares the candidate with those
+    measurements, invoking only the candidate. The pipeline step fails with the verdict."""
+    spec = _spec(tmp_path, {"current": {"quality": {"maxRegression": 0.1}, "latency": {"maxRegression": 0.5}}}, True)
+    before = {CANDIDATE: _answers(set(range(ITEMS)), ttft=0.02, total=0.05)}
+    with StreamEndpoint(before) as endpoint:
+        args = _args(spec, record_current=True, endpoint_url=endpoint.url)
+        assert gate.main(args, session=_Session(_outputs(OLD_MODEL))) == 0
+        recorded = endpoint.log_all()
     record = json.loads((tmp_path / "current.json").read_text())
-    assert (record["stage"], record["served"]) == ("dev", {"summarizer": CURRENT})
-    capsys.readouterr()
-    scripts = {CANDIDATE: _answers(set(range(8))), CURRENT: _answers(set(range(ITEMS)))}
-    with StreamEndpoint(scripts) as endpoint:
-        code = gate.main(_args(spec, endpoint_url=endpoint.url), session=_Session({"SummarizerModelArn": CANDIDATE}))
+    assert (record["version"], record["served"], record["models"]) == (
+        2,
+        {"summarizer": CANDIDATE},
+        {"summarizer": OLD_MODEL},
+    )
+    assert record["measured"] == ["summarizer"] and {a["score"] for a in record["quality"]} == {1.0}
+    assert len(record["latency"]) == len(LATENCY_PROMPTS) and record["latency_run"]["requests"] == len(LATENCY_PROMPTS)
+    assert sorted(r["prompt"] for r in recorded) == sorted([r["prompt"] for r in REFERENCES] + LATENCY_PROMPTS)
+    assert (
+        "current: summarizer: 8 latency requests (8 succeeded), 20 answers, mean exactMatch 1.000"
+        in capsys.readouterr().out
+    )
+
+    after = {CANDIDATE: _answers(set(range(8)), ttft=0.1, total=0.2)}  # four times as slow
+    with StreamEndpoint(after) as endpoint:
+        code = gate.main(_args(spec, endpoint_url=endpoint.url), session=_Session(_outputs(NEW_MODEL)))
+        measured = endpoint.log_all()
     captured = capsys.readouterr()
     assert code == 1
+    # Only the candidate was invoked after the deployment, each prompt once.
+    assert sorted(r["prompt"] for r in measured) == sorted([r["prompt"] for r in REFERENCES] + LATENCY_PROMPTS)
     document = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert [t["model_id"] for t in document["settings"]["baselines"]] == [CURRENT]
-    [comparison] = document["comparisons"]
-    assert comparison["interval"]["estimate"] == pytest.approx(-0.6) and comparison["conclusion"] == "shown"
-    assert captured.err.startswith(
-        "gate of stage dev FAILED: summarizer vs current: summarizer: mean exactMatch -0.600"
-    )
-    assert (
-        captured.err.rstrip().endswith("is lower by more than the allowed 0.100")
-        and document["verdict"] in captured.err
-    )
+    assert [t["label"] for t in document["settings"]["baselines"]] == ["current: summarizer"]
+    quality = next(c for c in document["comparisons"] if c["name"] == "mean exactMatch")
+    assert quality["interval"]["estimate"] == pytest.approx(-0.6) and quality["conclusion"] == "shown"
+    e2e = next(c for c in document["comparisons"] if c["name"] == "end-to-end p50")
+    assert e2e["interval"]["estimate"] > 1.0 and e2e["conclusion"] == "shown"  # about +300%, over the 50% allowed
+    assert captured.err.startswith("gate of stage dev FAILED: summarizer vs current: summarizer: ")
+    assert document["verdict"] in captured.err
     assert "| mean exactMatch | 0.400 (95% CI" in captured.out and (tmp_path / "out" / "chart.png").exists()
+    assert "### Side by side (same prompts; the current models measured before the deployment (" in captured.out
+    assert (
+        "  - before the deployment (the current models, --record-current): Measured at http://127.0.0.1:"
+        in captured.out
+    )
+
+
+def test_a_deployment_that_changed_neither_model_nor_capacity_compares_nothing(tmp_path, capsys):
+    """The same ARN serving the same custom model before and after: nothing changed, so nothing
+    is compared (the two measurements would differ only by the time they were made)."""
+    spec = _spec(tmp_path, {"current": {"quality": {"maxRegression": 0.1}}})
+    scripts = {CANDIDATE: _answers(set(range(ITEMS)))}
+    with StreamEndpoint(scripts) as endpoint:
+        assert (
+            gate.main(
+                _args(spec, record_current=True, endpoint_url=endpoint.url), session=_Session(_outputs(OLD_MODEL))
+            )
+            == 0
+        )
+        assert gate.main(_args(spec, endpoint_url=endpoint.url), session=_Session(_outputs(OLD_MODEL))) == 0
+    document = json.loads((tmp_path / "out" / "results.json").read_text())
+    [comparison] = document["comparisons"]
+    assert comparison["passed"] and comparison["interval"] is None
+    assert comparison["note"] == f"{gate.SAME_MODEL} (custom model {OLD_MODEL})"
+    assert document["settings"]["baselines"] == []
 
 
 def test_a_first_deployment_has_no_current_model_and_no_record_is_a_failure(tmp_path):
@@ -266,7 +327,7 @@ def test_a_first_deployment_has_no_current_model_and_no_record_is_a_failure(tmp_
     candidate = bench.Target("summarizer", CANDIDATE)
     outcome = gate.Outcome("dev", [candidate])
     for current, passed, note in (
-        (record, True, "nothing served before this deployment (stack bedrock-estate-dev-serving does not exist"),
+        (record, True, f"nothing served before this deployment (stack {STACK} does not exist"),
         (None, False, "not measured: no record of the model served before this deployment"),
     ):
         found = gate.resolve_baselines(spec_gate, loaded, "dev", ["summarizer"], [candidate], current)
@@ -274,3 +335,50 @@ def test_a_first_deployment_has_no_current_model_and_no_record_is_a_failure(tmp_
             outcome, spec_gate, candidate, "current", spec_gate.baselines.current, found["summarizer"]["current"]
         )
         assert (comparison.passed, comparison.interval) == (passed, None) and comparison.note.startswith(note)
+
+
+@pytest.mark.parametrize(
+    ("created", "passed"),
+    [(datetime(2026, 12, 7, 10, tzinfo=UTC), True), (datetime(2026, 11, 1, tzinfo=UTC), False)],
+    ids=["new", "old"],
+)
+def test_a_gate_role_that_could_not_be_assumed_before_is_judged_by_when_the_stack_was_made(tmp_path, created, passed):
+    """Before a stage's first deployment its gate role does not exist, and STS refuses it: the
+    record says nothing was measured. After the deployment the gate reads when the serving stack
+    was created: by this deployment (nothing was served before: passes, and says so), or earlier
+    (a model was served and not measured: the condition fails, saying why)."""
+    spec = _spec(tmp_path, {"current": {"quality": {"maxRegression": 0.1}}})
+    role = "arn:aws:iam::111111111111:role/bedrock-estate-dev-gate"
+    moment = lambda: datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # noqa: E731
+    args = _args(spec, record_current=True, role_arn=role)
+    assert gate.main(args, session=_Session(None, assume=False), now=moment) == 0
+    record = json.loads((tmp_path / "current.json").read_text())
+    assert record["served"] == {} and record["unmeasured"].startswith(f"the gate role {role} could not be assumed")
+    with StreamEndpoint({CANDIDATE: _answers(set(range(ITEMS)))}) as endpoint:
+        code = gate.main(_args(spec, endpoint_url=endpoint.url), session=_Session(_outputs(NEW_MODEL), created=created))
+    [comparison] = json.loads((tmp_path / "out" / "results.json").read_text())["comparisons"]
+    assert (code == 0, comparison["passed"]) == (passed, passed)
+    expected = (
+        f"{gate.NOTHING_SERVED} (stack {STACK} was created by this deployment)"
+        if passed
+        else f"not measured before this deployment: the gate role {role} could not be assumed"
+    )
+    assert comparison["note"].startswith(expected)
+
+
+def test_a_record_of_other_settings_or_an_earlier_version_is_refused_with_what_to_do(tmp_path, capsys):
+    spec = _spec(tmp_path, {"current": {"quality": {"maxRegression": 0.1}}})
+    path = tmp_path / "current.json"
+    path.write_text(json.dumps({"stage": "dev", "stack": STACK, "served": {"summarizer": CANDIDATE}}))
+    assert gate.main(_args(spec), session=_Session(_outputs(NEW_MODEL))) == 1
+    assert capsys.readouterr().err == (
+        f"--current {path}: recorded by an earlier bedrock-estate, which kept only the served ARNs: a model swapped "
+        "in place keeps its ARN, so that record cannot tell the two apart. Record it again with --record-current "
+        "before the deployment\n"
+    )
+    path.write_text(json.dumps({"version": 2, "stage": "dev", "stack": STACK, "served": {}, "fingerprint": "0" * 16}))
+    assert gate.main(_args(spec), session=_Session(_outputs(NEW_MODEL))) == 1
+    assert capsys.readouterr().err == (
+        f"--current {path}: measured with other prompts, references or settings than this gate's: record it again "
+        "with --record-current before the deployment, with the same spec\n"
+    )

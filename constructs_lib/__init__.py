@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # the facade as type checkers and editors see it; at run time
     from .model_import.imported_model import ImportedModel, ImportedModelProps, ModelImportRole, ModelImportRoleProps
     from .promotion.model_copy import ModelCopy, ModelCopyProps
     from .promotion.model_share import ModelShare, ModelShareProps
-    from .serving.gate_role import GateRole, GateRoleProps
+    from .serving.gate_role import GateRole, GateRoleProps, JudgeAccess
     from .serving.served_model import CommitmentAcknowledgement, ServedModel, ServedModelProps
     from .serving.serving_monitoring import MonitoredModel, ServingMonitoring, ServingMonitoringProps
 

@@ -11,7 +11,7 @@ from constructs import Construct
 from constructs_lib.machinery.resource_provider import ProviderLogging
 from constructs_lib.promotion.model_copy import ModelCopy, ModelCopyProps
 from constructs_lib.promotion.model_share import ModelShare, ModelShareProps
-from constructs_lib.serving.gate_role import GateRole, GateRoleProps
+from constructs_lib.serving.gate_role import GateRole, GateRoleProps, JudgeAccess
 from constructs_lib.serving.served_model import CommitmentAcknowledgement, ServedModel, ServedModelProps
 from constructs_lib.serving.serving_monitoring import MonitoredModel, ServingMonitoring, ServingMonitoringProps
 from constructs_lib.spec import EstateSpec, StageSettings
@@ -185,6 +185,14 @@ class ServingStack(Stack):
                     models=tuple(self.models[name] for name in measured),
                     serving_stack_name=stage.names.stack("serving"),
                     baseline_models=_base_models(spec, stage.name, gate, measured),
+                    judge=JudgeAccess(
+                        stage=stage.name,
+                        evaluator_model=gate.quality.judge.evaluator_model,
+                        role_arn=gate.quality.judge.role_arn,
+                        s3_uri=gate.quality.judge.s3_uri,
+                    )
+                    if gate.quality is not None and gate.quality.judge is not None
+                    else None,
                 ),
             )
 

@@ -11,7 +11,8 @@ account. It may do exactly what the gate does there:
   "This operation requires permission for the bedrock:InvokeModelWithResponseStream action",
   read 2026-11-23);
 - ``cloudformation:DescribeStacks`` on the stage's serving stack, whose outputs hold the served
-  models' ARNs.
+  models' ARNs;
+- with a judge (``quality.judge``), what its Bedrock model evaluation jobs need (``_allow_judge``).
 
 Trust: the tooling account, and within it only the pipeline's gate role for this stage
 (``aws:PrincipalArn``). A condition rather than the role's ARN as principal: IAM resolves a role
@@ -47,6 +48,20 @@ class GateRoleProps:
     """Models the gate measures beside the served ones (its ``baselines.base``): foundation model
     ids, system inference profile ids (``us.amazon.nova-lite-v1:0``) or ARNs, streamed like the
     served models."""
+    judge: JudgeAccess | None = None
+    """The gate's judge (``quality.judge``), whose evaluation jobs the role runs."""
+
+
+@dataclass(frozen=True)
+class JudgeAccess:
+    """What the gate's judge runs with: Bedrock model evaluation jobs judging the answers the gate
+    writes under ``s3_uri``, with ``evaluator_model`` as judge and ``role_arn`` as their service role."""
+
+    stage: str
+    """The stage: the judge writes under ``<s3_uri>/gate-<stage>-<time>/`` (``constructs_lib.tools.judge``)."""
+    evaluator_model: str
+    role_arn: str
+    s3_uri: str
 
 
 def baseline_model_arns(partition: str, region: str, account: str, model: str) -> list[str]:
@@ -122,3 +137,53 @@ class GateRole(Construct):
             f"AwsSolutions-IAM5[Resource::{nag_spelling(self, stack_arn)}]",
             "One stack by name: CloudFormation adds a unique id to a stack's ARN when it creates it.",
         )
+        if props.judge is not None:
+            self._allow_judge(stack, props.judge)
+
+    def _allow_judge(self, stack: Stack, judge: JudgeAccess) -> None:
+        """The judge's calls (``constructs_lib.tools.judge``): ``CreateEvaluationJob`` with the
+        evaluator model (the authorization reference lists custom-model, foundation-model and
+        prompt-router as its resource types) and the job's tags, ``GetEvaluationJob`` and
+        ``StopEvaluationJob`` on the account's evaluation jobs here (their ARN ends in an id Bedrock
+        generates, not the job's name), ``iam:PassRole`` of the judge's service role to Bedrock
+        only, and the stage's datasets and results under ``s3Uri``."""
+        jobs = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:evaluation-job/*"
+        evaluator = baseline_model_arns(stack.partition, stack.region, stack.account, judge.evaluator_model)
+        bucket, _, prefix = judge.s3_uri.removeprefix("s3://").partition("/")
+        under = "/".join(p for p in (prefix.strip("/"), f"gate-{judge.stage}-*") if p)
+        self.policy.add_statements(
+            iam.PolicyStatement(actions=["bedrock:CreateEvaluationJob"], resources=evaluator),
+            # Create passes jobTags; the user guide's policy for creating evaluation jobs grants
+            # TagResource beside it ("Required permissions to create a model evaluation job using
+            # the Amazon Bedrock console", read 2026-12-07).
+            iam.PolicyStatement(
+                actions=["bedrock:GetEvaluationJob", "bedrock:StopEvaluationJob", "bedrock:TagResource"],
+                resources=[jobs],
+            ),
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[judge.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+            ),
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject"], resources=[f"arn:{stack.partition}:s3:::{bucket}/{under}"]
+            ),
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[f"arn:{stack.partition}:s3:::{bucket}"],
+                conditions={"StringLike": {"s3:prefix": under}},
+            ),
+        )
+        reasons = {
+            jobs: "The account's evaluation jobs in this Region: an evaluation job's ARN ends in an id Bedrock "
+            "generates when it creates the job, so the gate cannot name its jobs before they exist.",
+            f"arn:{stack.partition}:s3:::{bucket}/{under}": "The judge's datasets and results of this stage's "
+            "gate runs: each run writes under a folder named for the stage and its start time.",
+        }
+        reasons |= {
+            arn: "One foundation model in every Region: an inference profile routes each request to a Region of its own choosing."
+            for arn in evaluator
+            if ":bedrock:*::" in arn
+        }
+        for arn, reason in reasons.items():
+            acknowledge(self.policy, f"AwsSolutions-IAM5[Resource::{nag_spelling(self, arn)}]", reason)

@@ -460,19 +460,6 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                 parse_token_prices(read_gate_file(base_dir, gate.prices), gate.prices)
             except GateFileError as error:
                 problems.append(LocatedProblem((*loc, "prices"), str(error)))
-        if spec.pipeline is not None:
-            # What the pipeline's gate step cannot do yet, refused here rather than failing in the
-            # pipeline: its stage gate role may invoke the served models and the base models the gate
-            # compares them with, and read the serving stack, nothing else. (baselines.current works:
-            # a step before the deployment measures the models served then, stacks/pipeline_stack.py.)
-            if gate.quality is not None and gate.quality.judge is not None:
-                problems.append(
-                    LocatedProblem(
-                        (*loc, "quality", "judge"),
-                        "the pipeline's gate role does not run Bedrock model evaluation jobs: run this gate by hand "
-                        "(bedrock-estate gate, with credentials that may; docs/measuring-and-gates.md), or remove judge",
-                    )
-                )
         base = gate.baselines.base if gate.baselines else None
         if base is not None and base.model is None:
             for entry in gate.serving or list(stage.serving):

@@ -711,3 +711,74 @@ def test_a_gate_comparing_with_base_models_may_stream_exactly_those(tmp_path):
         "kms:Decrypt",
         "kms:GenerateDataKey",
     }
+
+
+def test_a_gate_with_a_judge_may_run_exactly_its_evaluation_jobs(tmp_path):
+    """A judge (``quality.judge``) in a stage the pipeline gates: the gate role may make each call
+    the judge makes (``JUDGE_OPERATIONS``), each on a resource of a type the authorization reference
+    lists for its action: ``CreateEvaluationJob`` with the evaluator model, ``Get``/``Stop`` (and the
+    tags ``Create`` passes) on the account's evaluation jobs, S3 only under the stage's gate folders
+    of ``s3Uri``, and ``iam:PassRole`` of the judge's role to Bedrock only."""
+    import yaml
+
+    from constructs_lib.spec import parse_spec
+
+    from ..conftest import DEFAULT_FIXTURE, FIXTURES
+    from ..synthesis import synthesize
+
+    doc = yaml.safe_load(DEFAULT_FIXTURE.read_text())
+    for dataset in doc["datasets"].values():
+        dataset["path"] = str((FIXTURES / dataset["path"]).resolve())
+    gate_block = doc["stages"]["dev"]["gate"]
+    gate_block["quality"]["references"] = str((FIXTURES / gate_block["quality"]["references"]).resolve())
+    role = "arn:aws:iam::111111111111:role/bedrock-evaluation"
+    gate_block["quality"]["judge"] = {
+        "evaluatorModel": "us.amazon.nova-pro-v1:0",
+        "metrics": ["Builtin.Correctness"],
+        "roleArn": role,
+        "s3Uri": "s3://eval-bucket/gate",
+    }
+    spec = parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=FIXTURES)
+    estate = synthesize(spec, tmp_path / "cdk.out", base_dir=FIXTURES)
+    _, statements = _gate_role(estate, "dev")
+    granted = {a for st in statements for a in st.actions}
+    needed = {a for service, op in gate_operations() for a in iam_actions(service, op)}
+    assert granted == needed | {"kms:Decrypt", "kms:GenerateDataKey", "bedrock:TagResource", "iam:PassRole"}
+
+    def only(action: str) -> Statement:
+        [found] = [st for st in statements if action in st.actions]
+        return found
+
+    create = only("bedrock:CreateEvaluationJob")
+    fm = "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"
+    assert create.actions == ("bedrock:CreateEvaluationJob",)
+    assert set(create.resources) == {
+        fm,
+        "arn:aws:bedrock:us-east-1:111111111111:inference-profile/us.amazon.nova-pro-v1:0",
+    }
+    reference = REFERENCE.action("bedrock:CreateEvaluationJob")
+    assert reference is not None and "foundation-model" in reference.required_types
+    assert REFERENCE.matches_type("bedrock", "foundation-model", fm)
+    jobs = only("bedrock:GetEvaluationJob")
+    assert set(jobs.actions) == {"bedrock:GetEvaluationJob", "bedrock:StopEvaluationJob", "bedrock:TagResource"}
+    assert jobs.resources == ("arn:aws:bedrock:us-east-1:111111111111:evaluation-job/*",)
+    assert REFERENCE.matches_type("bedrock", "evaluation-job", jobs.resources[0])
+    for action in ("bedrock:GetEvaluationJob", "bedrock:StopEvaluationJob"):
+        found = REFERENCE.action(action)
+        assert found is not None and found.required_types == ("evaluation-job",)
+    tag = REFERENCE.action("bedrock:TagResource")
+    assert tag is not None and "evaluation-job" in tag.optional_types
+    passing = only("iam:PassRole")
+    assert (passing.resources, passing.conditions) == (
+        (role,),
+        {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+    )
+    objects = only("s3:PutObject")
+    assert set(objects.actions) == {"s3:GetObject", "s3:PutObject"}
+    assert objects.resources == ("arn:aws:s3:::eval-bucket/gate/gate-dev-*",)
+    assert REFERENCE.matches_type("s3", "object", objects.resources[0])
+    listing = only("s3:ListBucket")
+    assert (listing.resources, listing.conditions) == (
+        ("arn:aws:s3:::eval-bucket",),
+        {"StringLike": {"s3:prefix": "gate/gate-dev-*"}},
+    )

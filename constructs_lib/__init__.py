@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the facade as type checkers and editors see it; at run time names load lazily
     from .compliance.nag import acknowledge, add_nag_packs
+    from .customization.adopted_custom_model import AdoptedCustomModel, AdoptedCustomModelProps
     from .customization.customization_job import CustomizationJob, CustomizationJobProps, JobNames
     from .customization.estate_dataset import EstateDataset, EstateDatasetProps
     from .customization.open_weight_fine_tuning import OpenWeightFineTuningJob, OpenWeightFineTuningJobProps

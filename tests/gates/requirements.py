@@ -405,8 +405,8 @@ LIST_TAGS_API = Page(
 ONE_RESOURCE_OF: dict[str, tuple[tuple[str, ...], Page]] = {
     # The Service Authorization Reference lists every taggable Bedrock type as required for
     # bedrock:ListTagsForResource, but a request names one resource: a grant on the types the
-    # estate reads the tags of (the throughput or deployment it adopts) authorizes each request.
-    "bedrock:ListTagsForResource": (("provisioned-model", "custom-model-deployment"), LIST_TAGS_API),
+    # estate reads the tags of (the throughput, deployment or custom model it adopts) authorizes each request.
+    "bedrock:ListTagsForResource": (("provisioned-model", "custom-model-deployment", "custom-model"), LIST_TAGS_API),
 }
 """action -> (the resource types a request may name one of, the page saying a request names one
 resource): where the reference's required types are alternatives, not all needed at once."""
@@ -433,6 +433,14 @@ CONDITIONAL_CALLS: dict[tuple[str, str, str], tuple[str, str | None]] = {
     ("Custom::BedrockCustomModelDeployment", "bedrock", "list_tags_for_resource"): ("Adopt", None),
     ("Custom::BedrockProvisionedThroughput", "bedrock", "create_provisioned_model_throughput"): ("Adopt", ABSENT),
     ("Custom::BedrockCustomModelDeployment", "bedrock", "create_custom_model_deployment"): ("Adopt", ABSENT),
+    # A job entry that adopts a custom model trained outside the estate reads the model and its tags
+    # (its base model, type, owner tag); only an entry that trains creates, reads, stops or lists jobs.
+    ("Custom::BedrockCustomizationJob", "bedrock", "get_custom_model"): ("Adopt", None),
+    ("Custom::BedrockCustomizationJob", "bedrock", "list_tags_for_resource"): ("Adopt", None),
+    ("Custom::BedrockCustomizationJob", "bedrock", "create_model_customization_job"): ("Adopt", ABSENT),
+    ("Custom::BedrockCustomizationJob", "bedrock", "get_model_customization_job"): ("Adopt", ABSENT),
+    ("Custom::BedrockCustomizationJob", "bedrock", "stop_model_customization_job"): ("Adopt", ABSENT),
+    ("Custom::BedrockCustomizationJob", "bedrock", "list_model_customization_jobs"): ("Adopt", ABSENT),
 }
 """(resource type, service, operation) -> (CloudFormation property, value): the handler makes the
 call only for resources whose property has that value (``None``: whose property is present;

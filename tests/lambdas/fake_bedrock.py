@@ -66,7 +66,9 @@ class FakeBedrock(ServiceFake):
             "modelArn": model_arn,
             "modelName": job["outputModelName"],
             "jobArn": job["jobArn"],
+            "jobName": job["jobName"],
             "baseModelArn": job["baseModelArn"],
+            "customizationType": job["customizationType"],
         }
         # Bedrock tags the model it trains with the job's customModelTags.
         self.tags[model_arn] = {t["key"]: t["value"] for t in job["request"].get("customModelTags", [])}
@@ -280,10 +282,11 @@ class FakeBedrock(ServiceFake):
                     "modelArn": model["modelArn"],
                     "modelName": name,
                     "creationTime": datetime.now(UTC),
-                    "modelStatus": "Active",
+                    "modelStatus": model.get("modelStatus", "Active"),
                 }
-                if model.get("baseModelArn"):
-                    answer["baseModelArn"] = model["baseModelArn"]
+                for key in ("baseModelArn", "jobArn", "jobName", "customizationType"):
+                    if model.get(key):
+                        answer[key] = model[key]
                 return self._answer("GetCustomModel", answer)
         raise self._error("GetCustomModel", "ResourceNotFoundException", f"Model {identifier} not found", 404)
 

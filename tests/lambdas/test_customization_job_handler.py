@@ -527,3 +527,71 @@ def test_a_create_whose_poll_fails_stops_its_job_before_reporting(harness, fake)
     with pytest.raises(EstateError, match=f"Rate exceeded.*stopped job {PROPS['JobName']}"):
         harness.poll("Create", PROPS, answer)
     assert fake.jobs[PROPS["JobName"]]["status"] == "Stopping"
+
+
+# -- adopting a custom model trained outside the estate --------------------------------------------
+CONSOLE_MODEL = (
+    f"arn:aws:bedrock:us-west-2:{ACCOUNT}:custom-model/anthropic.claude-3-haiku-20240307-v1:0:200k/c0ffee123456"
+)
+OWNER_TAGGED = [{"key": "bedrock-estate", "value": "bedrock-estate-dev"}, {"key": "team", "value": "support"}]
+ADOPTING = {
+    "JobName": PROPS["JobName"],
+    "CustomModelName": PROPS["CustomModelName"],
+    "NameParts": {"Readable": "bedrock-estate-dev-summarizer", "Digest": content_hash("adopted")},
+    "BaseModelIdentifier": PROPS["BaseModelIdentifier"],
+    "CustomizationType": "FINE_TUNING",
+    "JobTags": [],
+    "CustomModelTags": OWNER_TAGGED,
+    "Removal": "retain",
+    "Adopt": {"Arn": CONSOLE_MODEL, "SpecPath": "stages.dev.jobs.summarizer"},
+}
+
+
+def console_model(fake: FakeBedrock, **fields: str) -> None:
+    fake.models["console-haiku"] = {
+        "modelArn": CONSOLE_MODEL,
+        "modelName": "console-haiku",
+        "baseModelArn": "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0:200k",
+        **fields,
+    }
+
+
+def test_a_model_that_is_not_there_or_not_active_is_refused_and_nothing_is_stopped(harness, fake):
+    with pytest.raises(EstateError, match=r"^stages\.dev\.jobs\.summarizer\.adopt: custom model .* does not exist"):
+        harness.on_event("Create", ADOPTING)
+    console_model(fake, modelStatus="Creating")
+    with pytest.raises(EstateError, match=r"it is Creating, not Active") as refused:
+        harness.on_event("Create", ADOPTING)
+    assert "stopped" not in str(refused.value)
+    assert not [op for op, _ in fake.calls if not op.startswith(("Get", "List"))]
+
+
+def test_a_model_bedrock_reports_no_type_for_is_verified_by_its_base_model(harness, fake):
+    console_model(fake)  # no customizationType, no job
+    answer = harness.on_event("Create", ADOPTING)
+    assert answer["PhysicalResourceId"] == CONSOLE_MODEL and answer["EstateSettled"] is True
+    assert answer["Data"]["CustomModelName"] == "console-haiku" and "JobArn" not in answer["Data"]
+    assert fake.tags[CONSOLE_MODEL] == {"bedrock-estate": "bedrock-estate-dev", "team": "support"}
+
+
+def test_adding_adopt_to_a_trained_entry_replaces_it_and_trains_nothing(harness, fake):
+    first = harness.on_event("Create")
+    console_model(fake, customizationType="FINE_TUNING")
+    second = harness.on_event(
+        "Update", ADOPTING, PhysicalResourceId=first["PhysicalResourceId"], OldResourceProperties=PROPS
+    )
+    assert second["PhysicalResourceId"] == CONSOLE_MODEL  # a new physical id: CloudFormation deletes the job's resource
+    assert len(fake.jobs) == 1
+
+
+def test_replacing_adopt_with_training_trains_a_new_job_and_the_adopted_model_is_retained(harness, fake):
+    console_model(fake, customizationType="FINE_TUNING")
+    adopted = harness.on_event("Create", ADOPTING)
+    trained = harness.on_event(
+        "Update", PROPS, PhysicalResourceId=adopted["PhysicalResourceId"], OldResourceProperties=ADOPTING
+    )
+    assert trained["PhysicalResourceId"] != CONSOLE_MODEL and len(fake.jobs) == 1
+    # CloudFormation then deletes the old resource with its own properties: the model is retained.
+    harness.on_event("Delete", ADOPTING, PhysicalResourceId=CONSOLE_MODEL)
+    assert "console-haiku" in fake.models
+    assert not [op for op, _ in fake.calls if op in ("DeleteCustomModel", "StopModelCustomizationJob")]

@@ -170,6 +170,18 @@ def test_conditional_calls_and_dependent_permissions_come_from_the_kinds():
             "<absent>",
         ),
         ("Custom::BedrockCustomModelDeployment", "bedrock", "create_custom_model_deployment"): ("Adopt", "<absent>"),
+        # A job entry that adopts a custom model reads it and its tags, and trains, stops or lists no job.
+        ("Custom::BedrockCustomizationJob", "bedrock", "get_custom_model"): ("Adopt", None),
+        ("Custom::BedrockCustomizationJob", "bedrock", "list_tags_for_resource"): ("Adopt", None),
+        **{
+            ("Custom::BedrockCustomizationJob", "bedrock", operation): ("Adopt", "<absent>")
+            for operation in (
+                "create_model_customization_job",
+                "get_model_customization_job",
+                "stop_model_customization_job",
+                "list_model_customization_jobs",
+            )
+        },
     }
     job = kinds.customization_job.KIND
     assert job.iam_actions()[("bedrock", "create_model_customization_job")] == ("bedrock:CreateModelCustomizationJob",)

@@ -7,6 +7,7 @@ from .contract import (
     ANSWER_WITHIN_SECONDS,
     KIND,
     VALIDATION_WAIT_SECONDS,
+    AdoptedModel,
     CustomizationJobAttributes,
     CustomizationJobProperties,
     PreflightCheck,
@@ -14,6 +15,7 @@ from .contract import (
 
 __all__ = [
     "ANSWER_WITHIN_SECONDS",
+    "AdoptedModel",
     "CustomizationJobAttributes",
     "CustomizationJobProperties",
     "KIND",

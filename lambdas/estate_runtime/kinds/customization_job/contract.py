@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..base import (
+    ABSENT,
     CUSTOM_MODEL_ENCRYPTION_SOURCE,
     CUSTOMIZE_KEY_ACTIONS,
     PROVIDER_TOTAL_TIMEOUT_SECONDS,
@@ -49,6 +50,18 @@ class PreflightCheck(Properties):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AdoptedModel(Properties):
+    """A custom model made outside the estate (in the console or a notebook), which the resource
+    takes over instead of training one: verified against the properties (base model, customization
+    type), then tagged with the custom model tags (the owner tag among them)."""
+
+    arn: str = prop("Arn")
+    """The custom model's ARN, also the resource's physical id."""
+    spec_path: str = prop("SpecPath")
+    """The spec entry that declares it (``stages.dev.jobs.summarizer``), named by every refusal."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class CustomizationJobProperties(Properties):
     job_name: str = prop("JobName")
     custom_model_name: str = prop("CustomModelName")
@@ -56,11 +69,13 @@ class CustomizationJobProperties(Properties):
     """What every name and attempt derives from (``naming.JobNames``)."""
 
     # The request to CreateModelCustomizationJob (``api``: its field); the rest steers the handler.
-    role_arn: str = prop("RoleArn", api="roleArn")
+    # The role and data are what a job needs and an adopted model does not (it is trained already):
+    # always given without ``adopt``, never with it.
+    role_arn: str | None = prop("RoleArn", None, api="roleArn")
     base_model_identifier: str = prop("BaseModelIdentifier", api="baseModelIdentifier")
     customization_type: str = prop("CustomizationType", api="customizationType")
-    training_data_config: dict[str, Any] = prop("TrainingDataConfig", api="trainingDataConfig")
-    output_data_config: dict[str, Any] = prop("OutputDataConfig", api="outputDataConfig")
+    training_data_config: dict[str, Any] | None = prop("TrainingDataConfig", None, api="trainingDataConfig")
+    output_data_config: dict[str, Any] | None = prop("OutputDataConfig", None, api="outputDataConfig")
     job_tags: list[dict[str, str]] = prop("JobTags", api="jobTags")
     custom_model_tags: list[dict[str, str]] = prop("CustomModelTags", api="customModelTags")
 
@@ -75,6 +90,8 @@ class CustomizationJobProperties(Properties):
     preflight: list[PreflightCheck] | None = prop("Preflight", None)
     """Checks of datasets already in S3, run before the job is created."""
     vpc_config: dict[str, Any] | None = prop("VpcConfig", None, api="vpcConfig")
+    adopt: AdoptedModel | None = prop("Adopt", None)
+    """Take over this existing custom model instead of training one (nothing is trained or bought)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,10 +123,21 @@ KIND = Kind(
             "get_foundation_model",  # the base model's live lifecycle, before a job is created
             "tag_resource",
             "untag_resource",
+            "get_custom_model",  # an adopted model: its base model, type and status
+            "list_tags_for_resource",  # an adopted model's owner tag, before taking it over
         ),
         "s3": ("get_object",),  # the pre-flight read of datasets already in S3
     },
-    conditional={("s3", "get_object"): When("preflight")},
+    conditional={
+        ("s3", "get_object"): When("preflight"),
+        # An adopted model is read and its tags listed; it is never trained, stopped or listed as a job.
+        ("bedrock", "get_custom_model"): When("adopt"),
+        ("bedrock", "list_tags_for_resource"): When("adopt"),
+        ("bedrock", "create_model_customization_job"): When("adopt", ABSENT),
+        ("bedrock", "get_model_customization_job"): When("adopt", ABSENT),
+        ("bedrock", "stop_model_customization_job"): When("adopt", ABSENT),
+        ("bedrock", "list_model_customization_jobs"): When("adopt", ABSENT),
+    },
     waits=("validation_wait_seconds",),
     permissions_beyond_actions=(
         DependentPermission(

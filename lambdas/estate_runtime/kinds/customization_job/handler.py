@@ -29,6 +29,18 @@ serving stack resolves the trained model by that name when it exists.
   keeping the resource in the stack); a trained custom model is retained unless ``Removal`` is
   ``destroy``, and a model still in use fails with a message saying so.
 - Datasets already in S3 get a bounded pre-flight validation before the job is created.
+
+Adoption (``Adopt``): a custom model trained outside the estate (the console, a notebook) is taken
+over instead of training one. Its ARN is the physical id. Before anything changes, the handler reads
+the model (``GetCustomModel``) and its tags and refuses, naming the spec path and each difference,
+when it does not exist, is not Active, carries another estate's owner tag, or was not trained from
+the properties' base model with their customization type (when Bedrock reports one). A match is
+tagged with the custom model tags (the owner tag among them): nothing is trained or bought, and
+the job that trained it is left as it is (its ARN and name are the attributes). From then on it is
+like a trained model: tags update in place, and removing the resource retains the model unless
+``Removal`` is ``destroy``. A new configuration without ``Adopt`` trains a new job under the
+estate's names (a replacement: the adopted model is then removed as its removal says). A failed
+request never stops or deletes what it adopted.
 """
 
 from __future__ import annotations
@@ -43,7 +55,7 @@ from ... import datasets, models
 from ...core import Outcome, Request, ResourceHandler, coerce_to_shape
 from ...errors import EstateError, RetriesExhausted, error_code, error_message, is_iam_propagation
 from ...log import get_logger
-from ...naming import JobNames
+from ...naming import OWNER_TAG, JobNames
 from ...tagging import retag_bedrock
 from .contract import ANSWER_WITHIN_SECONDS, KIND, CustomizationJobAttributes, CustomizationJobProperties
 
@@ -73,10 +85,14 @@ class CustomizationJobHandler(ResourceHandler):
         self._submitted: JobNames | None = None
 
     def create(self, request: Request) -> Outcome:
+        if KIND.parse(request.properties).adopt is not None:
+            return self._adopt(request)
         return self._launch(request)
 
     def update(self, request: Request) -> Outcome:
         old, new = request.old_properties or {}, request.properties
+        if KIND.parse(new).adopt is not None:
+            return self._adopt(request)
         if _digest(old) != _digest(new):
             earlier = self._earlier_job(request)
             if earlier is not None:
@@ -107,6 +123,12 @@ class CustomizationJobHandler(ResourceHandler):
 
     def delete(self, request: Request) -> Outcome:
         physical_id = request.physical_id or ""
+        adopted = KIND.parse(request.properties).adopt
+        if adopted is not None:
+            # Never a job to stop: the model was trained outside the estate; it goes as removal says.
+            if physical_id == adopted.arn:
+                self._dispose_model({"outputModelArn": adopted.arn}, request.properties)
+            return Outcome(physical_id, complete=True)
         # The polls answer by ANSWER_WITHIN_SECONDS after this, whatever Bedrock does.
         waiting = {"DeleteStartedAt": str(time.time())}
         try:
@@ -128,6 +150,8 @@ class CustomizationJobHandler(ResourceHandler):
         return Outcome(physical_id, self._data(request.properties, job), complete=True)
 
     def abandon(self, request: Request, phase: str) -> str | None:
+        if KIND.parse(request.properties).adopt is not None:
+            return None  # an adoption starts nothing, and what it adopted is never stopped or deleted
         if phase == "on_event":
             if self._submitted is None:
                 return None  # the request failed before it asked Bedrock for a job
@@ -259,6 +283,62 @@ class CustomizationJobHandler(ResourceHandler):
         if current is None:
             return newest  # nothing to compare with: never buy training on a guess
         return newest if _created(newest) <= _created(current) else None
+
+    # -- adoption ----------------------------------------------------------------------------------
+    def _adopt(self, request: Request) -> Outcome:
+        """Take over the custom model ``Adopt`` names once it is verified: tag it with the custom
+        model tags. Its own owner tag already on it (an earlier request adopted it), only the tags
+        that changed since the old properties are set or removed."""
+        props = KIND.parse(request.properties)
+        adopted = props.adopt
+        assert adopted is not None
+        path, arn = adopted.spec_path, adopted.arn
+        model = self._get_model(arn, path)
+        ours = next((t["value"] for t in props.custom_model_tags if t.get("key") == OWNER_TAG), None)
+        tags = self.aws.call("bedrock", "list_tags_for_resource", resourceARN=arn).get("tags", [])
+        owner = next((t["value"] for t in tags if t.get("key") == OWNER_TAG), None)
+        if owner is not None and owner != ours:
+            raise EstateError(
+                f"{path}.adopt: custom model {arn} carries the owner tag {OWNER_TAG}={owner}: another estate or stage "
+                "owns it, and an estate adopts only what none owns. Remove adopt (or the entry) from this spec, or "
+                "remove it from the spec that owns it first"
+            )
+        differences = _model_differences(model, props, path)
+        if differences:
+            raise EstateError(
+                f"{path}.adopt: custom model {arn} does not match the spec, so it was not adopted (nothing was "
+                f"changed): {'; '.join(differences)}. Make the spec say what Bedrock holds, or remove adopt to have "
+                "the estate train its own"
+            )
+        if not model.get("customizationType"):
+            log.info("Bedrock reports no customization type; verified by its base model", extra={"model": arn})
+        if owner is None:
+            log.info("adopting custom model", extra={"model": arn, "spec": path, "job": model.get("jobName")})
+            self.aws.call("bedrock", "tag_resource", resourceARN=arn, tags=props.custom_model_tags)
+        else:
+            old = KIND.parse(request.old_properties) if request.old_properties else None
+            if old is not None and old.adopt is not None and old.adopt.arn == arn:
+                retag_bedrock(self.aws, arn, old.custom_model_tags, props.custom_model_tags)
+        attributes = CustomizationJobAttributes(
+            model_lifecycle=models.reported_lifecycle(self.aws, props.base_model_identifier),
+            job_arn=model.get("jobArn"),
+            job_name=model.get("jobName"),
+            custom_model_name=model["modelName"],
+            custom_model_arn=model["modelArn"],
+        )
+        return Outcome(arn, attributes, complete=True)
+
+    def _get_model(self, arn: str, path: str) -> dict[str, Any]:
+        try:
+            return self.aws.call(
+                "bedrock", "get_custom_model", expect={"ResourceNotFoundException"}, modelIdentifier=arn
+            )
+        except ClientError:
+            raise EstateError(
+                f"{path}.adopt: custom model {arn} does not exist in this account and Region. Check the ARN "
+                "(`bedrock-estate adopt --stage STAGE` lists what no estate owns), or remove adopt to have the estate "
+                "train its own"
+            ) from None
 
     # -- launch ------------------------------------------------------------------------------------
     def _launch(self, request: Request) -> Outcome:
@@ -488,6 +568,27 @@ class CustomizationJobHandler(ResourceHandler):
             custom_model_name=(job or {}).get("outputModelName") or names.custom_model_name,
             custom_model_arn=(job or {}).get("outputModelArn"),
         )
+
+
+def _model_differences(model: dict[str, Any], props: CustomizationJobProperties, path: str) -> list[str]:
+    """How an adopted custom model differs from the properties, each naming the spec path to change."""
+    differences = []
+    status = model.get("modelStatus", "Active")
+    if status != "Active":
+        differences.append(f"it is {status}, not Active (adopt a model once Bedrock holds it Active)")
+    base_arn = model.get("baseModelArn") or ""
+    base = base_arn.partition(":foundation-model/")[2] or base_arn
+    if base != props.base_model_identifier:
+        trained = base or "a base model Bedrock does not report"
+        differences.append(
+            f"it was trained from {trained}, the spec says {props.base_model_identifier} ({path}.baseModel)"
+        )
+    reported = model.get("customizationType")
+    if reported and reported != props.customization_type:
+        differences.append(
+            f"its customization type is {reported}, the spec says {props.customization_type} ({path}.type)"
+        )
+    return differences
 
 
 def _names(props: Any) -> JobNames:

@@ -1,0 +1,177 @@
+"""AdoptedCustomModel: a custom model trained outside the estate, taken over instead of trained.
+
+The same kind as a job (``Custom::BedrockCustomizationJob``) with ``Adopt``: at deploy the handler
+reads the model and its tags, refuses a model another estate owns or one that does not match (base
+model, customization type), and tags a match with the model tags (the owner tag among them).
+Nothing is trained or bought; the model is then retained (or deleted with ``removal="destroy"``)
+like one the estate trained. See ``estate_runtime.kinds.customization_job.handler``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from estate_runtime.catalog import CUSTOMIZATION_TYPES
+from estate_runtime.kinds import JobNameParts
+from estate_runtime.kinds.customization_job import (
+    KIND,
+    AdoptedModel,
+    CustomizationJobAttributes,
+    CustomizationJobProperties,
+)
+from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
+
+from ..machinery.references import StackEnvironment, environment_of
+from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
+from ..machinery.validation import check_prop_types, refuse
+from ..spec.types import Removal, tag_problem, tag_value_problem
+
+# A custom model's ARN, as botocore 1.44.5's bedrock model spells it (CustomModelArn; read 2026-12-07).
+CUSTOM_MODEL_ARN = re.compile(
+    r"^arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model/"
+    r"(imported|[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})"
+    r"/[a-z0-9]{12}$"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdoptedCustomModelProps:
+    adopt: str
+    """The ARN of a custom model made outside the estate (console, notebook), in this stack's account
+    and Region. At deploy the handler checks that no estate's owner tag is on it, that it is Active,
+    and that it was trained from ``base_model`` with ``customization_type`` (when Bedrock reports
+    the type); then it tags it (``owner`` among the tags). Nothing is trained or bought. The handler
+    may tag exactly this ARN, and only with ``owner``."""
+
+    base_model: str
+    """The base model it was trained from, e.g. ``amazon.nova-lite-v1:0:300k``."""
+
+    customization_type: Literal[CUSTOMIZATION_TYPES]  # type: ignore[valid-type]  # the runtime's one table of types
+    """How it was trained (FINE_TUNING, DISTILLATION, ...)."""
+
+    owner: str
+    """Value of the ``bedrock-estate`` tag put on the model. The handler may retag or delete only a
+    model carrying it, so give each estate stage its own value."""
+
+    logging: ProviderLogging
+
+    name: str | None = None
+    """Readable part of the resource's names (what a job of this entry would be named); default:
+    this construct's id. Give this or ``names``."""
+
+    names: JobNames | None = None
+    """Or the names, derived elsewhere (the estate's stacks derive them from the spec)."""
+
+    model_tags: dict[str, str] = field(default_factory=dict)
+    removal: Removal = "retain"
+    """Deleting the resource keeps the model (retain, default) or deletes it (destroy)."""
+
+    adopt_label: str | None = None
+    """How the handler's refusals name this entry (the estate passes its spec path,
+    ``stages.dev.jobs.summarizer``); default: this construct's path."""
+
+
+class AdoptedCustomModel(Construct):
+    """A ``Custom::BedrockCustomizationJob`` that adopts an existing custom model.
+
+    Attributes: ``names``, ``model_arn`` (the adopted ARN, known at synthesis), ``job_arn`` and
+    ``job_name`` (the job that trained it, as Bedrock reports), ``custom_model_name``, ``resource``.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: AdoptedCustomModelProps):
+        super().__init__(scope, id)
+        check_prop_types(self, props)
+        if props.name is not None and props.names is not None:
+            refuse(self, [("name", "give at most one of name (its readable part) or names (derived elsewhere)")])
+        refuse(self, _prop_problems(props))
+        self.props = props
+        stack = Stack.of(self)
+        self.names: JobNames = props.names or _derive_names(self, props)
+        self.model_arn: str = props.adopt
+        grants = EstateProvider.of(self, props.logging, stack=stack).serve(KIND)
+        _grant_handler(grants, environment_of(stack), props)
+        tags = [{"key": k, "value": v} for k, v in sorted({**props.model_tags, OWNER_TAG: props.owner}.items())]
+        properties = CustomizationJobProperties(
+            job_name=self.names.job_name,
+            custom_model_name=self.names.custom_model_name,
+            name_parts=JobNameParts(readable=self.names.readable, digest=self.names.digest),
+            base_model_identifier=props.base_model,
+            customization_type=props.customization_type,
+            # Only the model is tagged: the job that trained it stays as it is (see the handler).
+            job_tags=[],
+            custom_model_tags=tags,
+            removal=props.removal,
+            adopt=AdoptedModel(arn=props.adopt, spec_path=props.adopt_label or self.node.path),
+        )
+        self.resource = grants.resource(self, "Resource", properties)
+
+    @cached_property
+    def job_arn(self) -> str:
+        return self.resource.get_att_string(CustomizationJobAttributes.key("job_arn"))
+
+    @cached_property
+    def job_name(self) -> str:
+        return self.resource.get_att_string(CustomizationJobAttributes.key("job_name"))
+
+    @cached_property
+    def custom_model_name(self) -> str:
+        return self.resource.get_att_string(CustomizationJobAttributes.key("custom_model_name"))
+
+
+def _derive_names(construct: Construct, props: AdoptedCustomModelProps) -> JobNames:
+    readable = readable_name(props.name or construct.node.id)
+    if not readable:
+        refuse(construct, [("name", f"{props.name!r} needs at least one letter or digit")])
+    identity = {"type": props.customization_type, "baseModel": props.base_model, "adopt": props.adopt}
+    return JobNames(readable=readable, digest=content_hash(identity))
+
+
+def _prop_problems(props: AdoptedCustomModelProps) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if not CUSTOM_MODEL_ARN.match(props.adopt):
+        problems.append(
+            (
+                "adopt",
+                f"{props.adopt!r} is not a custom model's ARN "
+                "(arn:aws:bedrock:<region>:<account>:custom-model/<base model>/<id>)",
+            )
+        )
+    if not props.owner:
+        problems.append(("owner", "must not be empty; it is the bedrock-estate tag's value, one per estate stage"))
+    elif (problem := tag_value_problem(props.owner)) is not None:
+        problems.append(("owner", problem))
+    problems += [("model_tags", p) for k, v in props.model_tags.items() if (p := tag_problem(k, v)) is not None]
+    return problems
+
+
+def _grant_handler(grants: KindGrants, env: StackEnvironment, props: AdoptedCustomModelProps) -> None:
+    bedrock = f"arn:{env.partition}:bedrock:{env.region}"
+    owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
+    # Read exactly the model the entry names: its base model, type and status, and its tags.
+    grants.allow_calls("get_custom_model", "list_tags_for_resource", resources=[props.adopt])
+    # Taking it over: tag exactly this ARN, only with this stage's owner tag, only while none is on it.
+    grants.allow_calls(
+        "tag_resource",
+        resources=[props.adopt],
+        conditions={
+            "StringEquals": {f"aws:RequestTag/{OWNER_TAG}": props.owner},
+            "Null": {f"aws:ResourceTag/{OWNER_TAG}": "true"},
+        },
+    )
+    # Afterwards: tag changes only while it carries the owner tag, never removing it.
+    grants.allow_calls(
+        "tag_resource",
+        "untag_resource",
+        resources=[props.adopt],
+        conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
+    )
+    if props.removal == "destroy":  # a retained model is never deleted by the handler
+        grants.allow_calls("delete_custom_model", resources=[props.adopt], conditions=owned)
+    # The base model's live lifecycle, an attribute of every answer.
+    grants.allow_calls("get_foundation_model", resources=[f"{bedrock}::foundation-model/{props.base_model}"])

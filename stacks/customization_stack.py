@@ -11,6 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from constructs_lib.customization.adopted_custom_model import AdoptedCustomModel, AdoptedCustomModelProps
 from constructs_lib.customization.customization_job import CustomizationJob, CustomizationJobProps
 from constructs_lib.customization.estate_dataset import EstateDataset, EstateDatasetProps
 from constructs_lib.customization.job_access import (
@@ -101,9 +102,9 @@ class CustomizationStack(Stack):
         self._datasets: dict[str, str] = {}  # dataset name -> S3 URI of its copy
         access: list[iam.PolicyStatement] = []
 
-        self.jobs: dict[str, CustomizationJob] = {}
+        self.jobs: dict[str, CustomizationJob | AdoptedCustomModel] = {}
         for job_name, request in stage.job_requests.items():
-            self.jobs[job_name] = self._job(request, access)
+            self.jobs[job_name] = self._adopted(request) if request.adopt is not None else self._job(request, access)
 
         if access:
             # Job-specific access of the service role lives here, not in the foundation stack,
@@ -199,6 +200,7 @@ class CustomizationStack(Stack):
         foundation = self.foundation
         job_name = request.job
         preflight: list[PreflightCheck] = []
+        assert request.training is not None  # only an adopted model has none (_adopted)
         if isinstance(request.training, DatasetSource):
             training_config: dict[str, Any] = {
                 "s3Uri": self._dataset(request.training, request, "training", access, preflight)
@@ -263,6 +265,27 @@ class CustomizationStack(Stack):
         # No stack outputs per job: CloudFormation allows 200 per stack, and the names are
         # deterministic (the plan lists them; the job resource's physical id is the job ARN).
         return construct
+
+    def _adopted(self, request: JobRequest) -> AdoptedCustomModel:
+        """An entry that adopts a custom model trained outside the estate: verified and tagged at
+        deploy, nothing trained (no data, role or output)."""
+        assert request.adopt is not None
+        tags = {**self.stage.tags, **request.tags, "estate-stage": self.stage.name, "estate-job": request.job}
+        return AdoptedCustomModel(
+            self,
+            f"Job-{request.job}",
+            AdoptedCustomModelProps(
+                adopt=request.adopt,
+                base_model=request.base_model,
+                customization_type=request.customization_type,
+                owner=self.stage.qualifier,
+                logging=self.logging,
+                names=request.names,
+                model_tags=tags,
+                removal=request.removal,
+                adopt_label=f"stages.{self.stage.name}.jobs.{request.job}",
+            ),
+        )
 
     def _rft_config(self, job_name: str, rft: RftRequest, access: list[iam.PolicyStatement]) -> dict[str, Any]:
         """The job's rftConfig as the API takes it; a repository grader is deployed here, and the

@@ -184,8 +184,9 @@ class FoundationStack(Stack):
 
         self.service_role = CustomizationServiceRole(self, "CustomizationRole")
         # Only a stage that trains passes the role to Bedrock: elsewhere it stays without permissions
-        # (its ARN is still published, so adding a first job changes only this policy).
-        trains = bool(stage.jobs)
+        # (its ARN is still published, so adding a first job changes only this policy). A job entry that
+        # adopts a model trained outside the estate trains nothing.
+        trains = any(job.adopt is None for job in stage.jobs.values())
         if trains:
             self.service_role.grant_read_data(self.training_bucket, DATASETS_PREFIX)
             self.service_role.grant_write_output(self.output_bucket, OUTPUT_PREFIX)

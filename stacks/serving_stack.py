@@ -122,6 +122,8 @@ class ServingStack(Stack):
         self.models: dict[str, ServedModel] = {}
         for entry, serving in stage.serving.items():
             p = serving.provisioned
+            # A job entry that adopts a model is served by the model's ARN (the estate trained no job).
+            adopted = stage.jobs[serving.model.job].adopt if serving.model.job else None
             model = ServedModel(
                 self,
                 f"Serving-{entry}",
@@ -132,10 +134,10 @@ class ServingStack(Stack):
                     owner=stage.qualifier,
                     custom_model_key=refs.custom_model_key,
                     base_model=_base_model(stage, serving),
-                    job=stage.job_names[serving.model.job] if serving.model.job else None,
+                    job=stage.job_names[serving.model.job] if serving.model.job and not adopted else None,
                     model_arn=self.copies[serving.model.promotion].model_arn
                     if serving.model.promotion
-                    else serving.model.arn,
+                    else adopted or serving.model.arn,
                     model_units=p.model_units if p else None,
                     commitment=p.commitment if p and p.commitment != "none" else None,
                     commitment_acknowledgement=(

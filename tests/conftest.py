@@ -161,6 +161,17 @@ stages:
     account: "555555555555"
     region: us-east-1
     invocationLogging: {enabled: false}  # the account's logging is another stage's to simulate
+    jobs:
+      adopted-ft:
+        adopt: "arn:aws:bedrock:us-east-1:555555555555:custom-model/amazon.nova-micro-v1:0:128k/0a1b2c3d4e5f"
+        type: FINE_TUNING
+        baseModel: amazon.nova-micro-v1:0:128k
+        tags: {cost-center: "42"}
+      adopted-distilled:
+        adopt: "arn:aws:bedrock:us-east-1:555555555555:custom-model/amazon.nova-lite-v1:0:300k/9f8e7d6c5b4a"
+        type: DISTILLATION
+        baseModel: amazon.nova-lite-v1:0:300k
+        removal: destroy
     serving:
       adopted-pt:
         adopt: "arn:aws:bedrock:us-east-1:555555555555:provisioned-model/a1b2c3d4e5f6"
@@ -181,10 +192,10 @@ def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
     customization stack's invariants: S3 datasets with their own key, a VPC job, a teacher inference
     profile, reinforcement fine-tuning with a grader the estate deploys and with an existing grader
     (a version ARN), on-demand serving with tags of its own, a model imported beside the jobs, an
-    open-weight reinforcement fine-tuning job; and a stage (annex) that only adopts a throughput and
-    a deployment made outside the estate, so its serving grants are adoption's alone (the promotion
-    fixture covers sharing, copies and
-    provisioned throughput)."""
+    open-weight reinforcement fine-tuning job; and a stage (annex) that only adopts two custom
+    models (one retained, one deleted with its entry), a throughput and a deployment made outside
+    the estate, so its job and serving grants are adoption's alone (the promotion fixture covers
+    sharing, copies and provisioned throughput)."""
     from constructs_lib.spec import parse_spec
 
     base = tmp_path_factory.mktemp("permissions")

@@ -91,6 +91,10 @@ def _check_jobs(spec: EstateSpec) -> list[LocatedProblem]:
                 parts = tuple(int(p) if p.isdigit() else p for p in sub.split("."))
                 problems.append(LocatedProblem((*job_loc, *parts), message))
 
+            if job.adopt is not None:
+                problems.extend(_adopted_job_problems(spec, stage_name, job_name, job))
+                continue
+            assert job.training_data is not None  # the entry's model requires it without adopt
             for index, name in enumerate([job.training_data.dataset, *job.validation_data]):
                 if name is not None and name not in spec.datasets:
                     where = "trainingData.dataset" if index == 0 else f"validationData.{index - 1}"
@@ -119,6 +123,47 @@ def _check_jobs(spec: EstateSpec) -> list[LocatedProblem]:
                     teacher=job.teacher.model if job.teacher else None,
                 ):
                     problem(sub, message)
+    return problems
+
+
+def _adopted_job_problems(spec: EstateSpec, stage_name: str, job_name: str, job: Any) -> list[LocatedProblem]:
+    """A job entry that adopts a custom model: in the stage's account and region, with no field that
+    shapes a training run (it is trained already; a field given would be ignored, so it is refused)."""
+    from .model import TRAINING_FIELDS
+    from .promotion import promotions_from
+
+    stage = spec.stages[stage_name]
+    loc = ("stages", stage_name, "jobs", job_name)
+    problems: list[LocatedProblem] = []
+    # Bedrock's ARNs put the Region fourth and the account fifth.
+    _, _, _, region, account = str(job.adopt).split(":", 5)[:5]
+    if (account, region) != (stage.account, stage.region):
+        problems.append(
+            LocatedProblem(
+                (*loc, "adopt"),
+                f"the model is in account {account} / {region}, but this stage is {stage.account} / {stage.region}: a "
+                "stage adopts only what is in its own account and region; declare it in the stage that is there",
+            )
+        )
+    for field, alias in TRAINING_FIELDS:
+        if field in job.model_fields_set:
+            problems.append(
+                LocatedProblem(
+                    (*loc, alias),
+                    "this entry adopts a model trained outside the estate (adopt), so nothing is trained and "
+                    f"{alias} would be ignored: remove it. To train a new model under the estate's names instead, "
+                    f"remove adopt (the adopted model is then retained or deleted as the entry's removal says)",
+                )
+            )
+    for later, promotion in promotions_from(spec, stage_name, job_name):
+        problems.append(
+            LocatedProblem(
+                ("stages", later, "promotions", promotion),
+                f"stages.{stage_name}.jobs.{job_name} adopts a model trained outside the estate, and promoting an "
+                "adopted model is not built yet (the share and copy find a model by the names of the job that "
+                "trained it). Serve it in that stage by its ARN meanwhile, or promote a job the estate trains",
+            )
+        )
     return problems
 
 
@@ -156,7 +201,7 @@ def caution_findings(spec: EstateSpec) -> list[LocatedProblem]:
         name
         for stage in spec.stages.values()
         for job in stage.jobs.values()
-        for name in (job.training_data.dataset, *job.validation_data)
+        for name in (job.training_data.dataset if job.training_data else None, *job.validation_data)
     }
     for name, dataset in spec.datasets.items():
         if name not in used:
@@ -407,8 +452,8 @@ def dataset_usages(spec: EstateSpec) -> dict[str, list[tuple[str, str, DatasetRu
     usages: dict[str, list[tuple[str, str, DatasetRules]]] = {}
     for stage_name, stage in spec.stages.items():
         for job_name, job in stage.jobs.items():
-            if not job.catalog_checks:
-                continue
+            if not job.catalog_checks or job.adopt is not None or job.training_data is None:
+                continue  # no catalog checks, or a model adopted (trained already: its fields are refused)
             uses = [(job.training_data.dataset, "training")] + [(v, "validation") for v in job.validation_data]
             for dataset, purpose in uses:
                 rules = catalog.dataset_rules(job.base_model, job.type, purpose) if dataset else None

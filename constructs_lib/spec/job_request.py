@@ -117,7 +117,8 @@ class JobRequest:
     job: str
     customization_type: str
     base_model: str
-    training: DatasetSource | InvocationLogsSource
+    training: DatasetSource | InvocationLogsSource | None
+    """None only for an entry that adopts a model (``adopt``): trained already."""
     validation: tuple[DatasetSource, ...]
     hyperparameters: dict[str, str]
     """API names to the API's strings (``api_number``), sorted by name."""
@@ -132,6 +133,9 @@ class JobRequest:
     catalog_checks: bool
     rft: RftRequest | None = None
     """Reinforcement fine-tuning jobs only."""
+    adopt: str | None = None
+    """The ARN of a custom model trained outside the estate, which the entry takes over instead of
+    training one (its only other fields are the type, base model, tags and removal)."""
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -139,6 +143,10 @@ class JobRequest:
         unclassified = {f.name for f in fields(self)} - IDENTITY.keys() - IN_PLACE.keys()
         if unclassified:
             raise TypeError(f"JobRequest fields {sorted(unclassified)} are in neither IDENTITY nor IN_PLACE")
+        if self.adopt is not None:
+            # What the entry verifies and takes over: another model (or type, or base) is another resource.
+            return {"type": self.customization_type, "baseModel": self.base_model, "adopt": self.adopt}
+        assert self.training is not None
         identity: dict[str, Any] = {
             "type": self.customization_type,
             "baseModel": self.base_model,
@@ -176,6 +184,7 @@ IDENTITY: dict[str, str] = {
     "custom_model_key": "customModelKey",
     "vpc": "vpc",
     "rft": "rft",
+    "adopt": "adopt",
 }
 """Request fields that shape the model, with the identity key each feeds: changing one trains a new
 model under new names (CloudFormation replaces the job resource)."""
@@ -217,8 +226,10 @@ def job_request(spec: EstateSpec, stage: str, job_name: str, base_dir: Path) -> 
     """The request of a spec job. ``base_dir``: where the spec's dataset paths start."""
     job = spec.stages[stage].jobs[job_name]
     data = job.training_data
-    training: DatasetSource | InvocationLogsSource
-    if data.dataset is not None:
+    training: DatasetSource | InvocationLogsSource | None
+    if data is None:
+        training = None  # an adopted model (the spec requires training data otherwise)
+    elif data.dataset is not None:
         training = dataset_source(spec, data.dataset, base_dir)
     else:
         logs = data.invocation_logs
@@ -249,6 +260,7 @@ def job_request(spec: EstateSpec, stage: str, job_name: str, base_dir: Path) -> 
         removal=job.removal,
         catalog_checks=job.catalog_checks,
         rft=rft_request(job.rft_config, base_dir) if job.rft_config is not None else None,
+        adopt=job.adopt,
     )
 
 

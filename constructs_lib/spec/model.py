@@ -207,27 +207,62 @@ class Teacher(SpecModel):
     )
 
 
+# A custom model's ARN (botocore 1.44.5's CustomModelArn pattern, read 2026-12-07).
+ADOPTED_MODEL_RE = re.compile(
+    r"^arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model/"
+    r"(imported|[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})"
+    r"/[a-z0-9]{12}$"
+)
+
+# The fields of a job entry that shape a training run: an adopted model (trained already) takes none.
+TRAINING_FIELDS = (
+    ("training_data", "trainingData"),
+    ("validation_data", "validationData"),
+    ("hyperparameters", "hyperparameters"),
+    ("teacher", "teacher"),
+    ("rft_config", "rftConfig"),
+    ("vpc", "vpc"),
+    ("custom_model_kms_key_arn", "customModelKmsKeyArn"),
+)
+
+
 class Job(SpecModel):
     """A model customization job. Changing what shapes the model trains a new one (replacement);
     changing tags updates in place."""
 
-    # _distillation_shape, for editors.
+    # _distillation_shape, for editors: an entry that adopts a model takes no training fields (the
+    # loader refuses each one given, naming it); any other needs trainingData.
     model_config = ConfigDict(
         json_schema_extra={
-            "if": {"required": ["type"], "properties": {"type": {"const": "DISTILLATION"}}},
-            "then": _given("teacher"),
+            "if": _given("adopt"),
+            "then": {"properties": {field: {"type": "null"} for _, field in TRAINING_FIELDS}},
             "else": {
-                "properties": {
-                    "teacher": {"type": "null"},
-                    "trainingData": {"properties": {"invocationLogs": {"type": "null"}}},
-                }
+                "required": ["trainingData"],
+                "if": {"required": ["type"], "properties": {"type": {"const": "DISTILLATION"}}},
+                "then": _given("teacher"),
+                "else": {
+                    "properties": {
+                        "teacher": {"type": "null"},
+                        "trainingData": {"properties": {"invocationLogs": {"type": "null"}}},
+                    }
+                },
             },
         }
     )
 
     type: Literal[CUSTOMIZATION_TYPES]  # type: ignore[valid-type]  # the runtime's one table of types
     base_model: str = Field(description="Customizable base model id, e.g. anthropic.claude-3-haiku-20240307-v1:0:200k.")
-    training_data: TrainingData
+    adopt: Annotated[str, WithJsonSchema({"type": "string", "pattern": ADOPTED_MODEL_RE.pattern})] | None = Field(
+        None,
+        description=(
+            "ARN of a custom model trained outside the estate (console, notebook), in this stage's account and "
+            "region, to take over instead of training one: at deploy it must carry no estate's owner tag, be Active "
+            "and match this entry (baseModel, type); then it is tagged and nothing is trained. An adopted entry "
+            "takes no training fields (trainingData, validationData, hyperparameters, teacher, rftConfig, vpc, "
+            "customModelKmsKeyArn). `bedrock-estate adopt --stage STAGE` prints these entries."
+        ),
+    )
+    training_data: TrainingData | None = Field(None, description="Required unless the entry adopts a model.")
     validation_data: list[ItemName] = Field(
         default_factory=list, max_length=10, description="Names of validation datasets (up to 10)."
     )
@@ -250,6 +285,19 @@ class Job(SpecModel):
 
     @model_validator(mode="after")
     def _distillation_shape(self) -> Job:
+        if self.adopt is not None:
+            if not ADOPTED_MODEL_RE.match(self.adopt):
+                raise ValueError(
+                    f"adopt {self.adopt!r} is not the ARN of a custom model "
+                    "(arn:aws:bedrock:<region>:<account>:custom-model/<base model>/<id>); "
+                    "`bedrock-estate adopt --stage STAGE` prints the ARNs of what no estate owns"
+                )
+            return self  # trained already: the training fields are refused with their paths (checks)
+        if self.training_data is None:
+            raise ValueError(
+                "give trainingData: {dataset: NAME} (or invocationLogs for DISTILLATION), or adopt: the ARN of a "
+                "custom model trained outside the estate"
+            )
         if self.type == "DISTILLATION" and self.teacher is None:
             raise ValueError("a DISTILLATION job needs a teacher: {model, maxResponseLength}")
         if self.type != "DISTILLATION" and self.teacher is not None:

@@ -4,9 +4,9 @@ throughputs and custom model deployments in the stage's account and Region that 
 
 Everything the estate makes carries the owner tag (``estate_runtime.naming.OWNER_TAG``); what was
 made by hand in the console, a notebook or another tool does not. The lines printed go under
-``stages.<stage>`` of the spec: a serving entry per throughput and deployment (``adopt: <ARN>``),
-which a deploy verifies against its entry and tags (docs/adopt-and-drift.md), buying nothing.
-Custom models and jobs are listed as comments: the spec does not adopt them yet.
+``stages.<stage>`` of the spec: a serving entry per throughput and deployment and a job entry per
+custom model (``adopt: <ARN>``), which a deploy verifies against its entry and tags
+(docs/adopt-and-drift.md), buying and training nothing. A job that left no model is a comment.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from estate_runtime.catalog import CUSTOMIZATION_TYPES
 from estate_runtime.naming import OWNER_TAG
 
 from ..spec import StageSettings
@@ -110,11 +111,33 @@ class _Names:
 
 def spec_lines(stage: StageSettings, found: Findings) -> list[str]:
     """The YAML that adopts ``found``, to paste under ``stages.<stage>``: a serving entry per
-    throughput and deployment, serving its model by ARN. Custom models and jobs follow as comments:
-    the spec does not adopt them (yet); each names its ARN, base model and type."""
+    throughput and deployment, serving its model by ARN; a job entry per custom model (its ARN, type
+    and base model; the job that trained it in a comment). A model of a type no job entry takes
+    (imported) and a job that left no model follow as comments."""
     taken = set(stage.jobs) | set(stage.serving) | set(stage.promotions)
     names = _Names(taken.union(*(set(entries) for entries in stage.sections.values())))
     lines: list[str] = []
+    jobs_by_model = {j.summary.get("customModelArn"): j for j in found.jobs if j.summary.get("customModelArn")}
+    unlisted = [j for j in found.jobs if j.summary.get("customModelArn") not in {m.arn for m in found.models}]
+    adoptable: list[tuple[Unowned, Unowned | None, str | None]] = []
+    other: list[tuple[Unowned, Unowned | None, str | None]] = []
+    for model in found.models:
+        job = jobs_by_model.get(model.arn)
+        kind = model.summary.get("customizationType") or (job.summary.get("customizationType") if job else None)
+        (adoptable if kind in CUSTOMIZATION_TYPES or kind is None else other).append((model, job, kind))
+    if adoptable:
+        lines.append("jobs:")
+    for model, job, kind in adoptable:
+        trained = f", trained by job {job.name} ({job.arn})" if job is not None else ""
+        lines += [
+            f"  {names(model.name)}:  # custom model {model.name}{trained}",
+            f"    adopt: {model.arn}",
+            # Bedrock reports no type: the line fails to load until a person names it.
+            f"    type: {kind}"
+            if kind
+            else f"    type: CHECK  # not reported by Bedrock: one of {', '.join(CUSTOMIZATION_TYPES)}",
+            f"    baseModel: {_base_model(model.summary.get('baseModelArn'))}",
+        ]
     if found.throughputs or found.deployments:
         lines.append("serving:")
     for item in found.throughputs:
@@ -137,20 +160,10 @@ def spec_lines(stage: StageSettings, found: Findings) -> list[str]:
             f"    model: {{arn: {item.summary.get('modelArn')}}}",
             "    onDemand: {}",
         ]
-    jobs_by_model = {j.summary.get("customModelArn"): j for j in found.jobs if j.summary.get("customModelArn")}
-    unlisted = [j for j in found.jobs if j.summary.get("customModelArn") not in {m.arn for m in found.models}]
-    if found.models or unlisted:
-        lines.append(
-            "# Custom models and jobs: the spec does not adopt them yet. Serve a model by its ARN (model: {arn: ...}),"
-        )
-        lines.append(f"# and tag it yourself ({OWNER_TAG}: {stage.qualifier}) to keep it out of this list.")
-    for model in found.models:
-        job = jobs_by_model.get(model.arn)
-        trained = f", trained by job {job.name} ({job.arn})" if job is not None else ""
-        lines.append(
-            f"#   custom model {model.name}: {model.arn}, base model {_base_model(model.summary.get('baseModelArn'))}"
-            f", {model.summary.get('customizationType') or 'type not reported'}{trained}"
-        )
+    if other or unlisted:
+        lines.append("# Not adoptable (listed only):")
+    for model, _, kind in other:
+        lines.append(f"#   custom model {model.name}: {model.arn}, {kind}: serve it by its ARN (model: {{arn: ...}})")
     for job in unlisted:
         lines.append(f"#   job {job.name} ({job.summary.get('status')}): {job.arn}, trained no model of this account's")
     return lines
@@ -162,8 +175,8 @@ def render(stage: StageSettings, found: Findings) -> str:
         return f"no custom models, jobs, throughputs or deployments without an owner tag ({OWNER_TAG}) in {where}"
     head = [
         f"# {found.count()} resource(s) in {where} carry no owner tag ({OWNER_TAG}): no estate owns them.",
-        f"# Paste these lines under stages.{stage.name} of the spec (merge with its own serving), review the",
-        "# names, and deploy: each is checked against its entry and tagged, nothing is bought.",
+        f"# Paste these lines under stages.{stage.name} of the spec (merge with its own jobs and serving), review",
+        "# the names, and deploy: each is checked against its entry and tagged, nothing is bought or trained.",
     ]
     return "\n".join([*head, *spec_lines(stage, found)])
 

@@ -61,7 +61,7 @@ class Owned:
     def entry(self) -> str:
         """The spec entry the resource was made for, from the tag the stacks give it (the logical id otherwise)."""
         key = KINDS[self.type_name][2]
-        for name in ("Tags", "JobTags"):
+        for name in ("Tags", "JobTags", "CustomModelTags"):
             for tag in self.properties.get(name) or []:
                 if isinstance(tag, dict) and tag.get("key") == key and isinstance(tag.get("value"), str):
                     return str(tag["value"])
@@ -69,7 +69,7 @@ class Owned:
 
     def owner(self) -> str | None:
         """The owner tag value the template gives the resource."""
-        for name in ("Tags", "JobTags"):
+        for name in ("Tags", "JobTags", "CustomModelTags"):
             for tag in self.properties.get(name) or []:
                 if isinstance(tag, dict) and tag.get("key") == OWNER_TAG and isinstance(tag.get("value"), str):
                     return str(tag["value"])
@@ -385,6 +385,28 @@ def _job(stage: StageSettings, owned: Owned, bedrock: _Bedrock, report: Report) 
     _settle(report, owned, differences, str(job.get("status")))
 
 
+def _adopted_model(stage: StageSettings, owned: Owned, bedrock: _Bedrock, report: Report) -> None:
+    """A job entry that adopted a custom model trained outside the estate: the physical id is its ARN."""
+    path = _path(stage, owned)
+    found = bedrock.model(owned.physical_id)
+    if found is None:
+        report.differences.append(
+            Difference(
+                path,
+                f"the adopted custom model {owned.physical_id} no longer exists in Bedrock",
+                f"train one under the estate's names: replace {path}.adopt with its training fields (trainingData, "
+                "hyperparameters, ...) and deploy; or remove the entry, and what serves it, from the spec",
+            )
+        )
+        return
+    subject = f"the adopted custom model {found.get('modelName', owned.physical_id)}"
+    owner = _owner_difference(stage, owned, path, subject, owned.physical_id, bedrock.owner(owned.physical_id))
+    if owner is not None:
+        report.differences.append(owner)
+    else:
+        report.checked.append(f"adopted custom model {owned.physical_id}: exists, as the stack says")
+
+
 def _next_attempt(owned: Owned, name: str) -> str:
     """The name the job handler gives the job's next attempt after ``name`` (``naming.JobNames``)."""
     parts = owned.properties.get("NameParts") or {}
@@ -440,7 +462,9 @@ def drift(stage: StageSettings, session: Any) -> Report:
     owned = list(_resources(stage, session.client("cloudformation"), report))
     by_logical_id = {o.logical_id: o for o in owned}
     for resource in owned:
-        if resource.type_name == "Custom::BedrockCustomizationJob":
+        if resource.type_name == "Custom::BedrockCustomizationJob" and resource.properties.get("Adopt"):
+            _adopted_model(stage, resource, bedrock, report)
+        elif resource.type_name == "Custom::BedrockCustomizationJob":
             _job(stage, resource, bedrock, report)
         elif resource.type_name in ("Custom::BedrockProvisionedThroughput", "Custom::BedrockCustomModelDeployment"):
             _served(stage, resource, bedrock, by_logical_id, report)

@@ -411,7 +411,11 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary], spec: EstateSpec | N
     names = {readable: name for st in stacks for readable, name in st.job_names.items()}
     lines = ["", "| job | type | base model | trains on | Bedrock job | notes |", "|---|---|---|---|---|---|"]
     for job_name, job in stage.jobs.items():
+        if job.adopt is not None:
+            lines.append(_adopted_job_row(job_name, job))
+            continue
         data = job.training_data
+        assert data is not None  # the spec requires it unless the entry adopts a model
         source = f"dataset `{data.dataset}`" if data.dataset else "invocation logs"
         if job.teacher:
             source += f", teacher `{job.teacher.model}`"
@@ -442,6 +446,20 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary], spec: EstateSpec | N
             f"| {job_name} | {job.type} | `{job.base_model}` | {source} | `{bedrock_name}` | {'; '.join(notes)} |"
         )
     return lines
+
+
+def _adopted_job_row(job_name: str, job: Any) -> str:
+    """A job entry that adopts a custom model trained outside the estate: nothing trains at deploy."""
+    kept = "deleted" if job.removal == "destroy" else "retained"
+    notes = (
+        f"adopts `{job.adopt}` (nothing trained at deploy: verified, then tagged); removing adopt for training "
+        f"fields trains a new job under the estate's names and the adopted model is {kept}"
+    )
+    if job.removal == "destroy":
+        notes += "; model deleted with the stack"
+    return (
+        f"| {job_name} | {job.type} | `{job.base_model}` | a model trained outside the estate | (adopted) | {notes} |"
+    )
 
 
 def rft_grader_text(config: Any) -> str:

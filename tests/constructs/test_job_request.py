@@ -68,6 +68,7 @@ OTHER_VALUES = {
             {"grader": {"lambdaArn": "arn:aws:lambda:us-east-1:111111111111:function:grader:1"}}, by_alias=True
         )
     ),
+    "adopt": "arn:aws:bedrock:us-east-1:111111111111:custom-model/amazon.nova-lite-v1:0:300k/abcdefghijkl",
 }
 
 READABLE = {"estate", "stage", "job"}  # IN_PLACE fields that name another resource instead

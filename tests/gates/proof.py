@@ -1089,6 +1089,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         "permissions_estate",
         {"111111111111": "annex"},
     ),
+    "test_customization_job_lifecycle.py::test_adopted_models_are_verified_tagged_retagged_and_removed": (
+        "permissions_estate",
+        {"111111111111": "annex"},
+    ),
     "test_imported_model_lifecycle.py::test_an_import_is_checked_made_retagged_and_removed": (
         "permissions_estate",
         {"111111111111": "lab"},

@@ -649,7 +649,10 @@ def test_the_service_role_may_invoke_exactly_the_graders_of_its_stages_rft_jobs(
             roles = {
                 json.dumps(p["RoleArn"], sort_keys=True)
                 for _, p in custom_resources(stack.template, "Custom::BedrockCustomizationJob")
+                if "Adopt" not in p  # an adopted model is trained already: no role, no grader
             }
+            if not roles and not graders:
+                continue  # a stage whose job entries only adopt models
             assert len(roles) == 1, stack.stack_id  # every job passes the stage's service role
             [role_arn] = [json.loads(r) for r in roles]
             # Policies are attached to the imported role by name: the role ARN's import, split after "/".

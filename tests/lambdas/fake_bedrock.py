@@ -304,7 +304,8 @@ class FakeBedrock(ServiceFake):
                 ),
                 "baseModelName": "claude-3-haiku",
                 "ownerAccountId": self.account,
-                "modelStatus": "Active",
+                "modelStatus": m.get("modelStatus", "Active"),
+                **({"customizationType": m["customizationType"]} if m.get("customizationType") else {}),
             }
             for name, m in self.models.items()
             if params.get("isOwned", True) and params.get("nameContains", "") in name

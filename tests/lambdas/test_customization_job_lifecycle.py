@@ -341,3 +341,102 @@ def test_a_job_of_each_stage_trains_stops_retrains_and_is_removed(request, fixtu
     cloud.request("Delete", kind, logical_id, tagged, PhysicalResourceId=retrained)
     model_name = cloud.bedrock.jobs[retrained_name]["outputModelName"]
     assert (model_name in cloud.bedrock.models) is (tagged.get("Removal", "retain") != "destroy")
+
+
+# Adoption: the permissions fixture's annex stage adopts two custom models trained in the console, a
+# fine-tune kept when its entry goes and a distillation deleted with it (tests/conftest.py: PERMISSIONS_SPEC).
+ANNEX_JOBS = "stages.annex.jobs"
+
+
+def test_adopted_models_are_verified_tagged_retagged_and_removed(permissions_estate, tmp_path):
+    from estate_runtime.naming import OWNER_TAG
+
+    kind = customization_job.KIND.type_name
+    sim = Template(permissions_estate.stack("annex/Customization").template)
+    resources = {p["Adopt"]["SpecPath"]: (lid, p) for lid, p in sim.custom_resources(kind).items()}
+    assert set(resources) == {f"{ANNEX_JOBS}.adopted-ft", f"{ANNEX_JOBS}.adopted-distilled"}
+    ft_id, ft = resources[f"{ANNEX_JOBS}.adopted-ft"]
+    dist_id, dist = resources[f"{ANNEX_JOBS}.adopted-distilled"]
+    assert "RoleArn" not in ft and "TrainingDataConfig" not in ft and "OutputDataConfig" not in ft
+    bedrock = FakeBedrock()
+    provider = Provider({"bedrock": bedrock, "s3": FakeS3()}, [customization_job.KIND])
+    console_job = (
+        "arn:aws:bedrock:us-east-1:555555555555:model-customization-job/amazon.nova-micro-v1:0:128k/c0ffee000001"
+    )
+    # What the console made: a fine-tune of Nova Micro (by a job), and a model the distillation entry names,
+    # which is in fact a fine-tune of another base model.
+    bedrock.models["console-ft"] = {
+        "modelArn": ft["Adopt"]["Arn"],
+        "modelName": "console-ft",
+        "jobArn": console_job,
+        "jobName": "Console FT",
+        "baseModelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k",
+        "customizationType": "FINE_TUNING",
+    }
+    bedrock.models["console-distilled"] = {
+        "modelArn": dist["Adopt"]["Arn"],
+        "modelName": "console-distilled",
+        "baseModelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k",
+        "customizationType": "FINE_TUNING",
+    }
+
+    # Not what the entry says: refused, naming each difference and its spec path; nothing changed.
+    with pytest.raises(EstateError) as refused:
+        provider.on_event("Create", kind, dist, logical_id=dist_id)
+    message = str(refused.value)
+    assert message.startswith(
+        f"{ANNEX_JOBS}.adopted-distilled.adopt: custom model {dist['Adopt']['Arn']} does not match the spec, "
+        "so it was not adopted (nothing was changed): "
+    )
+    assert (
+        "it was trained from amazon.nova-micro-v1:0:128k, the spec says amazon.nova-lite-v1:0:300k "
+        f"({ANNEX_JOBS}.adopted-distilled.baseModel)"
+    ) in message
+    assert (
+        f"its customization type is FINE_TUNING, the spec says DISTILLATION ({ANNEX_JOBS}.adopted-distilled.type)"
+        in message
+    )
+    assert dist["Adopt"]["Arn"] not in bedrock.tags
+
+    # The console's model is what the entry says after all: both adopted, tagged, nothing trained.
+    bedrock.models["console-distilled"].update(
+        baseModelArn="arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0:300k",
+        customizationType="DISTILLATION",
+    )
+    for logical_id, props in (resources[f"{ANNEX_JOBS}.adopted-ft"], resources[f"{ANNEX_JOBS}.adopted-distilled"]):
+        answer = provider.on_event("Create", kind, props, logical_id=logical_id)
+        assert answer["PhysicalResourceId"] == props["Adopt"]["Arn"]
+        done = provider.poll("Create", kind, props, answer, logical_id=logical_id)
+        assert done["IsComplete"] is True and done["Data"]["CustomModelArn"] == props["Adopt"]["Arn"]
+        assert bedrock.tags[props["Adopt"]["Arn"]][OWNER_TAG] == "perm-estate-annex"
+    assert done["Data"]["CustomModelName"] == "console-distilled"
+    answer = provider.on_event("Create", kind, ft, logical_id=ft_id)  # a retried Create: still adopted, once
+    assert answer["Data"]["JobArn"] == console_job and answer["Data"]["JobName"] == "Console FT"
+    assert not [op for op, _ in bedrock.calls if op.startswith(("Create", "Stop", "Delete"))]
+    assert console_job not in bedrock.tags  # the job that trained it is left as it is
+
+    # A tags-only change retags them in place.
+    edited = synth_stage("permissions_estate", permissions_estate, "annex", tmp_path / "retagged", retagged("annex"))
+    resim = Template(edited["Customization"])
+    for logical_id, props in (resources[f"{ANNEX_JOBS}.adopted-ft"], resources[f"{ANNEX_JOBS}.adopted-distilled"]):
+        new = resim.properties(logical_id)
+        extra = {"PhysicalResourceId": props["Adopt"]["Arn"], "OldResourceProperties": props}
+        update = provider.on_event("Update", kind, new, logical_id=logical_id, **extra)
+        assert update["PhysicalResourceId"] == props["Adopt"]["Arn"]
+        tags = bedrock.tags[props["Adopt"]["Arn"]]
+        assert tags["team"] == "search" and "cost-center" not in tags and tags[OWNER_TAG] == "perm-estate-annex"
+
+    # Another estate's model is never claimed, even when it matches.
+    bedrock.tags[ft["Adopt"]["Arn"]][OWNER_TAG] = "someone-else"
+    with pytest.raises(EstateError, match=r"carries the owner tag bedrock-estate=someone-else: another estate"):
+        provider.on_event("Create", kind, ft, logical_id=ft_id)
+    bedrock.tags[ft["Adopt"]["Arn"]][OWNER_TAG] = "perm-estate-annex"
+
+    # Their entries removed: the fine-tune is retained (the default), the distillation deleted (removal: destroy).
+    for logical_id, props in (resources[f"{ANNEX_JOBS}.adopted-ft"], resources[f"{ANNEX_JOBS}.adopted-distilled"]):
+        final = provider.on_event(
+            "Delete", kind, props, logical_id=logical_id, PhysicalResourceId=props["Adopt"]["Arn"]
+        )
+        assert final["PhysicalResourceId"] == props["Adopt"]["Arn"]
+    assert set(bedrock.models) == {"console-ft"}
+    assert not [op for op, _ in bedrock.calls if op.startswith(("Create", "Stop"))]

@@ -337,3 +337,83 @@ def test_a_job_refused_for_its_name_is_not_also_missing_from_its_serving_entry(w
     )
     messages = problems(text, workdir)
     assert len(messages) == 1 and "stages.dev.jobs.Summarizer: name 'Summarizer' must be" in messages[0], messages
+
+
+# -- a job entry that adopts a custom model trained outside the estate --------------------------------
+ADOPTED_MODEL = "arn:aws:bedrock:us-west-2:111111111111:custom-model/amazon.nova-lite-v1:0:300k/0a1b2c3d4e5f"
+ADOPTING = f"""\
+      console-ft:
+        adopt: {ADOPTED_MODEL}
+        type: FINE_TUNING
+        baseModel: amazon.nova-lite-v1:0:300k
+"""
+
+
+def test_an_entry_adopts_a_custom_model_by_its_arn_with_no_training_fields(workdir):
+    spec = parse_spec(HEAD + ADOPTING, base_dir=workdir)
+    job = spec.stages["dev"].jobs["console-ft"]
+    assert (job.adopt, job.training_data, job.removal) == (ADOPTED_MODEL, None, "retain")
+    request = spec.stage("dev", workdir).job_requests["console-ft"]
+    assert request.adopt == ADOPTED_MODEL and request.training is None
+    assert request.identity == {
+        "type": "FINE_TUNING",
+        "baseModel": "amazon.nova-lite-v1:0:300k",
+        "adopt": ADOPTED_MODEL,
+    }
+
+
+@pytest.mark.parametrize(
+    "field, text",
+    [
+        ("trainingData", "trainingData: {dataset: train}"),
+        ("validationData", "validationData: [val]"),
+        ("hyperparameters", "hyperparameters: {epochCount: 2}"),
+        ("hyperparameters", "hyperparameters: {}"),  # given, even empty: never silently ignored
+        (
+            "customModelKmsKeyArn",
+            'customModelKmsKeyArn: "arn:aws:kms:us-west-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
+        ),
+    ],
+)
+def test_a_training_field_on_an_adopting_entry_is_refused_at_its_path(field, text, workdir):
+    found = problems(HEAD + ADOPTING + f"        {text}\n", workdir)
+    assert len(found) == 1, found
+    assert (
+        f"stages.dev.jobs.console-ft.{field}: this entry adopts a model trained outside the estate (adopt)" in found[0]
+    )
+    assert f"{field} would be ignored: remove it" in found[0] and "remove adopt" in found[0]
+
+
+def test_an_adopted_model_of_another_account_or_region_is_refused(workdir):
+    elsewhere = ADOPTING.replace("us-west-2:111111111111", "us-east-1:222222222222")
+    [found] = problems(HEAD + elsewhere, workdir)
+    assert "stages.dev.jobs.console-ft.adopt: the model is in account 222222222222 / us-east-1" in found
+
+
+def test_an_adopt_that_is_not_a_custom_model_arn_and_an_entry_with_neither_are_refused(workdir):
+    wrong = ADOPTING.replace(ADOPTED_MODEL, "arn:aws:bedrock:us-west-2:111111111111:provisioned-model/a1b2c3d4e5f6")
+    [found] = problems(HEAD + wrong, workdir)
+    assert "stages.dev.jobs.console-ft" in found and "is not the ARN of a custom model" in found
+    neither = ADOPTING.replace(f"        adopt: {ADOPTED_MODEL}\n", "")
+    [found] = problems(HEAD + neither, workdir)
+    assert "stages.dev.jobs.console-ft" in found and "give trainingData" in found and "or adopt" in found
+
+
+def test_promoting_an_adopted_model_is_refused_naming_the_promotion(workdir):
+    text = (
+        HEAD
+        + ADOPTING
+        + """\
+  prod:
+    account: "222222222222"
+    region: us-west-2
+    promotions:
+      console-ft: {fromStage: dev}
+"""
+    )
+    found = problems(text, workdir)
+    assert any(
+        "stages.prod.promotions.console-ft: stages.dev.jobs.console-ft adopts a model trained outside the estate" in p
+        and "not built yet" in p
+        for p in found
+    ), found

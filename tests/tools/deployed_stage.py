@@ -55,7 +55,19 @@ def deploy(estate: SynthesizedEstate, stage: str, region: str, account: str) -> 
         for logical, resource in stack.template["Resources"].items():
             props = dict(resource.get("Properties") or {})
             kind = resource["Type"]
-            if kind == "Custom::BedrockCustomizationJob":
+            if kind == "Custom::BedrockCustomizationJob" and props.get("Adopt"):
+                # A model trained in the console, adopted: tagged with the entry's model tags.
+                arn = props["Adopt"]["Arn"]
+                name = f"console-{props['NameParts']['Readable']}"[:63]
+                bedrock.models[name] = {
+                    "modelArn": arn,
+                    "modelName": name,
+                    "baseModelArn": f"arn:aws:bedrock:{region}::foundation-model/{props['BaseModelIdentifier']}",
+                    "customizationType": props["CustomizationType"],
+                }
+                bedrock.tags[arn] = {t["key"]: t["value"] for t in _tags(props, "CustomModelTags")}
+                physical_ids[logical] = arn
+            elif kind == "Custom::BedrockCustomizationJob":
                 arn = bedrock.create_model_customization_job(
                     jobName=props["JobName"],
                     customModelName=props["CustomModelName"],

@@ -83,7 +83,17 @@ def test_the_lines_are_yaml_that_adopts_capacity_and_name_models_and_jobs(promot
     document = yaml.safe_load("\n".join(lines))
     job = bedrock.jobs["Support FT 2025"]
     model_arn = bedrock.models["support-ft-model"]["modelArn"]
-    assert list(document) == ["serving"]  # models and jobs are comments: the spec does not adopt them
+    assert list(document) == ["jobs", "serving"]
+    # The model becomes a job entry that adopts it; the job that trained it is named in a comment.
+    assert document["jobs"]["support-ft-model"] == {
+        "adopt": model_arn,
+        "type": "FINE_TUNING",  # the training job's, as the model summary reports none
+        "baseModel": "amazon.nova-lite-v1:0:300k",
+    }
+    assert (
+        f"  support-ft-model:  # custom model support-ft-model, trained by job Support FT 2025 ({job['jobArn']})"
+        in lines
+    )
     assert document["serving"]["support-pt"] == {
         "adopt": bedrock.throughputs["support-pt"]["provisionedModelArn"],
         "model": {"arn": model_arn},
@@ -94,11 +104,30 @@ def test_the_lines_are_yaml_that_adopts_capacity_and_name_models_and_jobs(promot
         "model": {"arn": model_arn},
         "onDemand": {},
     }
+
+    # Pasted under the stage, the lines load: every entry checked as the spec checks any other.
+    from constructs_lib.spec import parse_spec
+
+    doc = yaml.safe_load((PROMOTION_DIR / "estate.yaml").read_text())
+    doc["stages"]["dev"].update(region=REGION)
+    doc["stages"]["dev"].setdefault("jobs", {}).update(document["jobs"])
+    doc["stages"]["dev"].setdefault("serving", {}).update(document["serving"])
+    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=PROMOTION_DIR)
+    assert spec.stages["dev"].jobs["support-ft-model"].adopt == model_arn
+
+
+def test_a_model_whose_type_nobody_reports_must_be_named_before_the_lines_load(promotion_spec):
+    bedrock = FakeBedrock(region=REGION, account=ACCOUNT)
+    model_arn = bedrock.add_model("notebook-model")
+    lines = spec_lines(_stage(promotion_spec), unowned(bedrock))
+    assert lines[:3] == ["jobs:", "  notebook-model:  # custom model notebook-model", f"    adopt: {model_arn}"]
+    assert lines[3].startswith("    type: CHECK  # not reported by Bedrock: one of FINE_TUNING, ")
+    bedrock.models["notebook-model"]["customizationType"] = "IMPORTED"
+    lines = spec_lines(_stage(promotion_spec), unowned(bedrock))
     assert (
-        f"#   custom model support-ft-model: {model_arn}, base model amazon.nova-lite-v1:0:300k, "
-        f"type not reported, trained by job Support FT 2025 ({job['jobArn']})"
-    ) in lines
-    assert f"({OWNER_TAG}: bedrock-estate-dev)" in "\n".join(lines)
+        "jobs:" not in lines
+        and f"#   custom model notebook-model: {model_arn}, IMPORTED: serve it by its ARN" in "\n".join(lines)
+    )
 
 
 def test_entry_names_follow_the_spec_rules_and_avoid_the_stages_own(promotion_spec):

@@ -236,3 +236,26 @@ def test_an_adopted_throughput_gone_is_recreated_by_dropping_adopt(promotion_spe
     assert difference.action.startswith(
         "remove stages.dev.serving.summarizer.adopt and deploy: the estate creates its own"
     )
+
+
+def test_an_adopted_model_is_read_and_its_deletion_or_lost_owner_tag_is_drift(permissions_estate):
+    from estate_runtime.naming import OWNER_TAG
+
+    world = deploy(permissions_estate, "annex", "us-east-1", "555555555555")
+    stage = permissions_estate.spec.stage("annex")
+    report = drift(stage, world)
+    assert report.differences == [], report.render()
+    assert sum(line.startswith("adopted custom model") for line in report.checked) == 2
+    assert not {op for op, _ in world.bedrock.calls} - READS
+    retained = "arn:aws:bedrock:us-east-1:555555555555:custom-model/amazon.nova-micro-v1:0:128k/0a1b2c3d4e5f"
+    world.bedrock.tags[retained].pop(OWNER_TAG)
+    del world.bedrock.models[next(n for n, m in world.bedrock.models.items() if m["modelArn"] != retained)]
+    differences = {d.path: d for d in drift(stage, world).differences}
+    assert set(differences) == {"stages.annex.jobs.adopted-ft", "stages.annex.jobs.adopted-distilled"}
+    gone = differences["stages.annex.jobs.adopted-distilled"]
+    assert "the adopted custom model arn:aws:bedrock:us-east-1:555555555555:custom-model/" in gone.what
+    assert gone.action.startswith(
+        "train one under the estate's names: replace stages.annex.jobs.adopted-distilled.adopt"
+    )
+    untagged = differences["stages.annex.jobs.adopted-ft"]
+    assert "no longer carries the owner tag bedrock-estate=perm-estate-annex" in untagged.what

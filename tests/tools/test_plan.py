@@ -283,3 +283,17 @@ def test_the_plan_warns_90_days_ahead_of_a_base_models_legacy_and_end_of_life(tm
     monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2025-09-01")  # every step more than 90 days away: no warning
     plan = render(parse_spec(LLAMA_STAGE, base_dir=tmp_path), [])
     assert "in us-west-2 on 2026-" not in plan
+
+
+def test_the_plan_marks_an_adopted_model_and_says_nothing_is_trained(tmp_path):
+    adopted = "arn:aws:bedrock:us-east-1:111111111111:custom-model/amazon.nova-lite-v1:0:300k/0a1b2c3d4e5f"
+    text = ONE_STAGE.replace(
+        "        teacher: {model: amazon.nova-pro-v1:0}\n        trainingData: {dataset: prompts}\n",
+        f"        adopt: {adopted}\n",
+    ).replace('datasets:\n  prompts: {s3Uri: "s3://shared-data/prompts.jsonl"}\n', "")
+    plan = render(parse_spec(text, base_dir=tmp_path), [])
+    assert (
+        f"| distilled | DISTILLATION | `{NOVA}` | a model trained outside the estate | (adopted) | adopts `{adopted}` "
+        "(nothing trained at deploy: verified, then tagged); removing adopt for training fields trains a new job "
+        "under the estate's names and the adopted model is retained |"
+    ) in plan

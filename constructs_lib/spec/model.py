@@ -238,6 +238,7 @@ class Job(SpecModel):
             "then": {"properties": {field: {"type": "null"} for _, field in TRAINING_FIELDS}},
             "else": {
                 "required": ["trainingData"],
+                "properties": {"trainingData": {"not": {"type": "null"}}},
                 "if": {"required": ["type"], "properties": {"type": {"const": "DISTILLATION"}}},
                 "then": _given("teacher"),
                 "else": {

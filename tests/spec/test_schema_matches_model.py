@@ -205,6 +205,19 @@ def test_the_base_spec_is_accepted_by_both():
 @example({**BASE, "retention": {"noncurrentVersionDays": "3"}})
 @example({**BASE, "retention": {"noncurrentVersionDays": 30.0}})
 @example({**BASE, "invocationLogging": {"s3": False, "cloudWatch": False}})
+# A job that neither adopts a model nor names its training data (null is not a value for either).
+@example(
+    {
+        **BASE,
+        "stages": {
+            **BASE["stages"],
+            "prod": {
+                **BASE["stages"]["prod"],
+                "jobs": {"distilled": {**BASE["stages"]["prod"]["jobs"]["distilled"], "trainingData": None}},
+            },
+        },
+    }
+)
 def test_model_and_schema_accept_the_same_variants(doc):
     by_model = model_accepts(doc)
     by_schema = VALIDATOR.is_valid(doc)

@@ -37,8 +37,11 @@ plan: setup
 
 ## Run every test: the product's (on spec fixtures under tests/) and the gates on your estate.yaml
 ## (or ESTATE=path): spec valid, cdk-nag packs clean, cfn-lint clean, stacks match their snapshots.
+## One pytest-xdist worker per core (PYTEST_WORKERS=0 runs them in this one process): each worker
+## synthesizes the apps its tests need once, and most of a test's time is the CDK's own Node process.
+PYTEST_WORKERS ?= auto
 test: setup
-	ESTATE=$(ESTATE) ESTATE_SNAPSHOTS=$(ESTATE_SNAPSHOTS) $(PY) -m pytest $(PYTEST_ARGS)
+	ESTATE=$(ESTATE) ESTATE_SNAPSHOTS=$(ESTATE_SNAPSHOTS) $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## Mutation check of the permission proof: drop each action of each handler-role and service-role
 ## statement (or add a condition no request meets) and show a recorded request is then denied. Fails on a

@@ -84,6 +84,7 @@ def _check_jobs(spec: EstateSpec) -> list[LocatedProblem]:
             logging = spec.stage(stage_name).invocation_logging
         except LocatedProblem:
             logging = spec.invocation_logging  # the override's own problem is reported elsewhere
+        adopted_by: dict[str, str] = {}  # an adopted model's ARN -> the first entry of this stage adopting it
         for job_name, job in stage.jobs.items():
             job_loc = ("stages", stage_name, "jobs", job_name)
 
@@ -93,6 +94,16 @@ def _check_jobs(spec: EstateSpec) -> list[LocatedProblem]:
 
             if job.adopt is not None:
                 problems.extend(_adopted_job_problems(spec, stage_name, job_name, job))
+                if (first := adopted_by.setdefault(job.adopt, job_name)) != job_name:
+                    # Two resources would own one model: removing either (with removal: destroy) deletes it
+                    # under the other.
+                    problems.append(
+                        LocatedProblem(
+                            (*job_loc, "adopt"),
+                            f"stages.{stage_name}.jobs.{first} adopts this model already: one entry owns a model; "
+                            f"serve it from both places with model: {{job: {first}}} and remove this entry",
+                        )
+                    )
                 continue
             assert job.training_data is not None  # the entry's model requires it without adopt
             for index, name in enumerate([job.training_data.dataset, *job.validation_data]):
@@ -245,8 +256,8 @@ def lifecycle_findings(spec: EstateSpec) -> list[tuple[str, LocatedProblem]]:
 
     for stage_name, stage in spec.stages.items():
         for job_name, job in stage.jobs.items():
-            if not job.catalog_checks:
-                continue
+            if not job.catalog_checks or job.adopt is not None:
+                continue  # an adopted model is trained already: no job is created (its serving is checked below)
             loc = ("stages", stage_name, "jobs", job_name)
             words = (
                 job.type.replace("_", " ")
@@ -375,8 +386,17 @@ def _check_serving(spec: EstateSpec, fetched_prices: Any = None) -> list[Located
     catalog = load_catalog()
     problems: list[LocatedProblem] = []
     for stage_name, stage in spec.stages.items():
+        adopted_by: dict[str, str] = {}  # an adopted throughput's or deployment's ARN -> its first entry
         for name, serving in stage.serving.items():
             loc = ("stages", stage_name, "serving", name)
+            if serving.adopt is not None and (first := adopted_by.setdefault(serving.adopt, name)) != name:
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "adopt"),
+                        f"stages.{stage_name}.serving.{first} adopts this resource already: one entry owns it "
+                        "(removing either entry would delete it under the other); remove this entry",
+                    )
+                )
             if serving.model.job is not None and serving.model.job not in stage.jobs:
                 declared = ", ".join(stage.jobs) or "none"
                 problems.append(

@@ -399,6 +399,14 @@ def test_an_adopt_that_is_not_a_custom_model_arn_and_an_entry_with_neither_are_r
     assert "stages.dev.jobs.console-ft" in found and "give trainingData" in found and "or adopt" in found
 
 
+def test_two_entries_adopting_one_model_are_refused_naming_the_first(workdir):
+    """Two resources owning one model: removing either with removal: destroy would delete it under the other."""
+    twice = ADOPTING + ADOPTING.replace("console-ft:", "console-ft-again:")
+    [found] = problems(HEAD + twice, workdir)
+    assert "stages.dev.jobs.console-ft-again.adopt: stages.dev.jobs.console-ft adopts this model already" in found
+    assert "model: {job: console-ft}" in found
+
+
 def test_promoting_an_adopted_model_is_refused_naming_the_promotion(workdir):
     text = (
         HEAD

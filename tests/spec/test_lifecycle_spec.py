@@ -132,3 +132,18 @@ def test_a_legacy_base_served_on_demand_warns_that_deployments_remain_possible(t
         kind == "warning"
         and "still creates on-demand deployments of models customized before the Legacy date" in message
     )
+
+
+def test_adopting_a_model_on_a_base_past_eol_creates_no_job_so_only_its_serving_is_refused(tmp_path, monkeypatch):
+    """An adopted model is trained already: no job is created, so the job's lifecycle check does not
+    apply; a throughput for it would be created, so that check still does."""
+    monkeypatch.setenv("BEDROCK_ESTATE_TODAY", "2026-11-23")
+    adopted = spec_text().replace(
+        "        trainingData: {dataset: train}\n",
+        f"        adopt: arn:aws:bedrock:us-west-2:111111111111:custom-model/{HAIKU}/0a1b2c3d4e5f\n",
+    )
+    [serving] = problems(adopted, tmp_path)
+    assert serving.startswith("estate.yaml:15: stages.dev.serving.summarizer.model: ")
+    assert "Provisioned Throughput for its custom models cannot be created" in serving
+    kept = adopted[: adopted.index("    serving:")]
+    parse_spec(kept, source="estate.yaml", base_dir=tmp_path)  # adopted and kept, not served: nothing to refuse

@@ -182,3 +182,16 @@ def test_a_resource_of_another_account_or_region_is_not_adopted(tmp_path):
         "the resource is in account 222222222222 / us-east-1, but this stage serves in 111111111111 / us-west-2"
         in found
     )
+
+
+def test_one_throughput_adopted_by_two_entries_is_refused_naming_the_first(tmp_path):
+    entry = (
+        "      {name}:\n        adopt: "
+        + ADOPTED_PT
+        + "\n        model: {{job: summarizer}}\n        provisioned: {{modelUnits: 1}}\n"
+    )
+    serving = entry.format(name="summarizer") + entry.format(name="summarizer-again")
+    [found] = problems(spec_text(serving), tmp_path)
+    assert (
+        "stages.dev.serving.summarizer-again.adopt: stages.dev.serving.summarizer adopts this resource already" in found
+    )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from aws_cdk import Stack
+from aws_cdk import Stack, Token
 from constructs import Construct
 
 from estate_runtime.catalog import CUSTOMIZATION_TYPES
@@ -80,8 +80,10 @@ class AdoptedCustomModelProps:
 class AdoptedCustomModel(Construct):
     """A ``Custom::BedrockCustomizationJob`` that adopts an existing custom model.
 
-    Attributes: ``names``, ``model_arn`` (the adopted ARN, known at synthesis), ``job_arn`` and
-    ``job_name`` (the job that trained it, as Bedrock reports), ``custom_model_name``, ``resource``.
+    Attributes: ``names``, ``adopted_arn`` (the ARN given, known at synthesis), ``model_arn`` (the same
+    ARN as the resource answers it: a resource given it, such as a ``ServedModel``'s throughput, is
+    created only after the adoption verified the model), ``job_arn`` and ``job_name`` (the job that
+    trained it, as Bedrock reports), ``custom_model_name``, ``resource``.
     """
 
     def __init__(self, scope: Construct, id: str, props: AdoptedCustomModelProps):
@@ -89,11 +91,11 @@ class AdoptedCustomModel(Construct):
         check_prop_types(self, props)
         if props.name is not None and props.names is not None:
             refuse(self, [("name", "give at most one of name (its readable part) or names (derived elsewhere)")])
-        refuse(self, _prop_problems(props))
-        self.props = props
         stack = Stack.of(self)
+        refuse(self, _prop_problems(props) + _place_problems(props, environment_of(stack)))
+        self.props = props
         self.names: JobNames = props.names or _derive_names(self, props)
-        self.model_arn: str = props.adopt
+        self.adopted_arn: str = props.adopt
         grants = EstateProvider.of(self, props.logging, stack=stack).serve(KIND)
         _grant_handler(grants, environment_of(stack), props)
         tags = [{"key": k, "value": v} for k, v in sorted({**props.model_tags, OWNER_TAG: props.owner}.items())]
@@ -110,6 +112,12 @@ class AdoptedCustomModel(Construct):
             adopt=AdoptedModel(arn=props.adopt, spec_path=props.adopt_label or self.node.path),
         )
         self.resource = grants.resource(self, "Resource", properties)
+
+    @cached_property
+    def model_arn(self) -> str:
+        # The handler answers CustomModelArn on every adoption: GetAtt carries the dependency a plain
+        # string would not (capacity bought before a refused adoption would bill for nothing).
+        return self.resource.get_att_string(CustomizationJobAttributes.key("custom_model_arn"))
 
     @cached_property
     def job_arn(self) -> str:
@@ -148,6 +156,23 @@ def _prop_problems(props: AdoptedCustomModelProps) -> list[tuple[str, str]]:
         problems.append(("owner", problem))
     problems += [("model_tags", p) for k, v in props.model_tags.items() if (p := tag_problem(k, v)) is not None]
     return problems
+
+
+def _place_problems(props: AdoptedCustomModelProps, env: StackEnvironment) -> list[tuple[str, str]]:
+    """A model elsewhere than the stack's account and Region, which Bedrock serves only where it is."""
+    parts = props.adopt.split(":")
+    if len(parts) < 6 or Token.is_unresolved(env.account) or env.known_region is None:
+        return []  # not an ARN (reported already), or an environment-agnostic stack
+    region, account = parts[3], parts[4]
+    if (account, region) == (env.account, env.known_region):
+        return []
+    return [
+        (
+            "adopt",
+            f"the model is in {account} / {region}, but this stack is in {env.account} / {env.known_region}; "
+            "adopt it from a stack in its own account and Region",
+        )
+    ]
 
 
 def _grant_handler(grants: KindGrants, env: StackEnvironment, props: AdoptedCustomModelProps) -> None:

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
+from estate_runtime.naming import OWNER_TAG
+
 from .regions import known_regions, region_problem
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
@@ -196,6 +198,8 @@ def _refused_tag_characters(text: str) -> str:
 def tag_value_problem(value: str) -> str | None:
     """Why AWS would refuse ``value`` as a tag value (every estate tag reaches Bedrock, state machines
     and alarms), or None."""
+    if not isinstance(value, str):
+        return f"the value {value!r} is a {type(value).__name__}; tag values are strings (quote it)"
     if len(value) > 256:
         return "must be at most 256 characters"
     if not value:
@@ -213,6 +217,15 @@ def tag_value_problem(value: str) -> str | None:
 
 def tag_problem(key: str, value: str) -> str | None:
     """Why AWS would refuse the tag ``key: value``, in the words of the spec's messages, or None."""
+    if not isinstance(key, str):
+        return f"tag key {key!r} is a {type(key).__name__}; tag keys are strings"
+    if key == OWNER_TAG:
+        # The estate puts it on every resource it owns, with the stage's value: a value given here would
+        # be overwritten without a word, so it is refused instead.
+        return (
+            f"tag key {key!r} is the estate's owner tag, which the estate sets itself (to the estate and stage, or "
+            "a construct's owner); remove it"
+        )
     if not 1 <= len(key) <= 128:
         return f"tag key {key!r} must be 1-128 characters"
     if key.lower().startswith("aws:"):
@@ -280,7 +293,7 @@ Tags = Annotated[
                 "minLength": 1,
                 "maxLength": 128,
                 "pattern": _TAG_RE.pattern,
-                "not": {"pattern": "^[aA][wW][sS]:"},
+                "not": {"anyOf": [{"pattern": "^[aA][wW][sS]:"}, {"const": OWNER_TAG}]},
             },
             "maxProperties": 40,
         }

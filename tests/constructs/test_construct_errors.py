@@ -4,6 +4,7 @@ message, a TypeError from inside the construct, or object reprs (issue 21, items
 
 from __future__ import annotations
 
+import json
 import re
 
 import aws_cdk as cdk
@@ -310,3 +311,67 @@ def test_a_served_models_key_must_be_the_one_its_job_encrypts_with(stack, key, l
 def test_served_model_tags_aws_would_refuse_are_refused(stack, key, logging):
     with pytest.raises(EstateConstructError, match=r"^Team/Served: tags: tag 'team': the value is empty"):
         ServedModel(stack, "Served", served_props(logging, key, tags={"team": ""}))
+
+
+# -- adopting a model, and tags (the second new-user round of adoption) -----------------------------
+ADOPTED = "arn:aws:bedrock:us-east-1:111111111111:custom-model/amazon.nova-micro-v1:0:128k/0a1b2c3d4e5f"
+
+
+def adopted_props(logging: ProviderLogging, **overrides):
+    from constructs_lib import AdoptedCustomModelProps
+
+    settings = dict(
+        adopt=ADOPTED, base_model=NOVA_MICRO, customization_type="FINE_TUNING", owner="team-dev", logging=logging
+    )
+    settings.update(overrides)
+    return AdoptedCustomModelProps(**settings)
+
+
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        ({"team": 5}, "model_tags: tag 'team': the value 5 is a int; tag values are strings (quote it)"),
+        ({"bedrock-estate": "mine"}, "model_tags: tag key 'bedrock-estate' is the estate's owner tag"),
+    ],
+)
+def test_a_tag_that_is_not_a_string_or_is_the_owner_tag_is_refused_not_a_traceback_or_dropped(
+    stack, logging, tags, expected
+):
+    from constructs_lib import AdoptedCustomModel
+
+    with pytest.raises(EstateConstructError) as caught:
+        AdoptedCustomModel(stack, "Adopted", adopted_props(logging, model_tags=tags))
+    assert f"Team/Adopted: {expected}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "arn, where",
+    [
+        (ADOPTED.replace("us-east-1", "us-west-2"), "us-west-2"),
+        (ADOPTED.replace("111111111111", "999999999999"), "999999999999"),
+    ],
+)
+def test_a_model_of_another_account_or_region_is_not_adopted(stack, logging, arn, where):
+    from constructs_lib import AdoptedCustomModel
+
+    with pytest.raises(EstateConstructError) as caught:
+        AdoptedCustomModel(stack, "Adopted", adopted_props(logging, adopt=arn))
+    assert "Team/Adopted: adopt: the model is in" in str(caught.value) and where in str(caught.value)
+    assert "this stack is in 111111111111 / us-east-1" in str(caught.value)
+
+
+def test_serving_an_adopted_model_waits_for_its_adoption(stack, key, logging):
+    """Capacity bills from its creation: it is bought only after the adoption verified the model."""
+    from constructs_lib import AdoptedCustomModel
+
+    adopted = AdoptedCustomModel(stack, "Adopted", adopted_props(logging))
+    served = ServedModel(stack, "Served", served_props(logging, key, job=None, model_arn=adopted.model_arn))
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    [throughput] = [
+        resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "Custom::BedrockProvisionedThroughput"
+    ]
+    adoption = stack.resolve(adopted.resource.node.default_child.logical_id)
+    assert adoption in throughput.get("DependsOn", []) or adoption in json.dumps(throughput["Properties"])
+    assert served is not None

@@ -138,9 +138,12 @@ def spec_lines(stage: StageSettings, found: Findings) -> list[str]:
             else f"    type: CHECK  # not reported by Bedrock: one of {', '.join(CUSTOMIZATION_TYPES)}",
             f"    baseModel: {_base_model(model.summary.get('baseModelArn'))}",
         ]
-    if found.throughputs or found.deployments:
+    # The estate serves custom models: a throughput bought for a base model is listed, not adopted.
+    on_base = [t for t in found.throughputs if ":foundation-model/" in str(t.summary.get("modelArn"))]
+    throughputs = [t for t in found.throughputs if t not in on_base]
+    if throughputs or found.deployments:
         lines.append("serving:")
-    for item in found.throughputs:
+    for item in throughputs:
         commitment = item.summary.get("commitmentDuration") or "none"
         lines += [
             f"  {names(item.name)}:  # provisioned throughput {item.name} ({item.summary.get('status')})",
@@ -160,8 +163,13 @@ def spec_lines(stage: StageSettings, found: Findings) -> list[str]:
             f"    model: {{arn: {item.summary.get('modelArn')}}}",
             "    onDemand: {}",
         ]
-    if other or unlisted:
+    if other or unlisted or on_base:
         lines.append("# Not adoptable (listed only):")
+    for item in on_base:
+        lines.append(
+            f"#   provisioned throughput {item.name}: {item.arn}, for the base model {item.summary.get('modelArn')}: "
+            "the estate buys and adopts capacity for custom models only"
+        )
     for model, _, kind in other:
         lines.append(f"#   custom model {model.name}: {model.arn}, {kind}: serve it by its ARN (model: {{arn: ...}})")
     for job in unlisted:

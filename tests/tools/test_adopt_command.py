@@ -197,3 +197,20 @@ def test_without_credentials_one_line(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     assert cli_main(["adopt", "--stage", "dev", "--spec", str(PROMOTION_DIR / "estate.yaml")]) == 1
     assert capsys.readouterr().err.startswith("no AWS credentials: sign in to stage dev's account 111111111111")
+
+
+def test_a_throughput_bought_for_a_base_model_is_listed_not_adopted(promotion_spec):
+    """The estate serves custom models: a line adopting capacity for a base model would not load."""
+    found = unowned(_account())
+    base = f"arn:aws:bedrock:{REGION}::foundation-model/amazon.nova-lite-v1:0:300k"
+    arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:provisioned-model/0b1c2d3e4f5a"
+    found.throughputs.append(  # the fake buys capacity for custom models only: this one as the list reports it
+        adopt_module.Unowned("throughput", arn, "base-pt", {"modelArn": base, "modelUnits": 1, "status": "InService"})
+    )
+    lines = spec_lines(_stage(promotion_spec), found)
+    document = yaml.safe_load("\n".join(lines))
+    assert "base-pt" not in document["serving"]
+    assert any(
+        line.startswith("#   provisioned throughput base-pt: ") and f"for the base model {base}" in line
+        for line in lines
+    ), lines

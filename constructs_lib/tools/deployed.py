@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -21,6 +22,17 @@ def stack_outputs(session: Any, stack: str) -> dict[str, str]:
     except ClientError as error:
         raise StackUnreadable(error.response["Error"].get("Message") or error.response["Error"].get("Code")) from None
     return {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs", []) if stacks else [])}
+
+
+# An IAM role's ARN (IAM user guide, "IAM identifiers": arn:<partition>:iam::<account>:role/<path><name>).
+_ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$")
+
+
+def role_arn_problem(role_arn: str | None) -> str | None:
+    """Why ``--role-arn`` is not a role's ARN (a usage mistake, said before any AWS call), or None."""
+    if role_arn is None or _ROLE_ARN.match(role_arn):
+        return None
+    return f"--role-arn {role_arn!r} is not an IAM role's ARN: give arn:aws:iam::<account>:role/<name>"
 
 
 def stage_session(region: str, *, profile: str | None, role_arn: str | None, session_name: str) -> Any:

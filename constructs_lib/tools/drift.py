@@ -493,11 +493,14 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     from ..spec import load_stage_or_report
-    from .deployed import stage_session
+    from .deployed import role_arn_problem, stage_session
 
     spec = load_stage_or_report(args.spec, args.stage)
     if spec is None:
-        return 1
+        return 2  # a spec it cannot load or a stage it does not have: wrong usage, not an account's answer
+    if (problem := role_arn_problem(args.role_arn)) is not None:
+        print(problem, file=sys.stderr)
+        return 2
     stage = spec.stage(args.stage)
     try:
         if session is None:

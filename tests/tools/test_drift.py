@@ -221,9 +221,16 @@ def test_without_credentials_one_line_and_no_traceback(monkeypatch, capsys, tmp_
     )
 
 
-def test_an_unknown_stage_is_one_line(capsys):
-    assert cli_main(["drift", "--stage", "qa", "--spec", str(PROMOTION_DIR / "estate.yaml")]) == 1
+def test_an_unknown_stage_or_a_role_that_is_no_arn_is_wrong_usage_in_one_line(capsys):
+    """Exit 2, not 1: a pipeline reading the code tells a mistyped stage from drift."""
+    assert cli_main(["drift", "--stage", "qa", "--spec", str(PROMOTION_DIR / "estate.yaml")]) == 2
     assert "no stage 'qa'; stages: dev, prod" in capsys.readouterr().err
+    for command in ("drift", "adopt"):
+        spec = str(PROMOTION_DIR / "estate.yaml")
+        assert cli_main([command, "--stage", "dev", "--spec", spec, "--role-arn", "notanarn"]) == 2
+        assert capsys.readouterr().err == (
+            "--role-arn 'notanarn' is not an IAM role's ARN: give arn:aws:iam::<account>:role/<name>\n"
+        )
 
 
 def test_an_adopted_throughput_gone_is_recreated_by_dropping_adopt(promotion_spec, promotion_dev):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from aws_cdk import Stack, Token
+from aws_cdk import Stack
 from constructs import Construct
 
 from estate_runtime.catalog import CUSTOMIZATION_TYPES
@@ -27,7 +27,7 @@ from estate_runtime.kinds.customization_job import (
 )
 from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
 
-from ..machinery.references import StackEnvironment, environment_of
+from ..machinery.references import StackEnvironment, elsewhere_problem, environment_of
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
 from ..spec.types import Removal, tag_problem, tag_value_problem
@@ -92,7 +92,8 @@ class AdoptedCustomModel(Construct):
         if props.name is not None and props.names is not None:
             refuse(self, [("name", "give at most one of name (its readable part) or names (derived elsewhere)")])
         stack = Stack.of(self)
-        refuse(self, _prop_problems(props) + _place_problems(props, environment_of(stack)))
+        elsewhere = elsewhere_problem(props.adopt, environment_of(stack), "model")
+        refuse(self, _prop_problems(props) + ([("adopt", elsewhere)] if elsewhere else []))
         self.props = props
         self.names: JobNames = props.names or _derive_names(self, props)
         self.adopted_arn: str = props.adopt
@@ -156,23 +157,6 @@ def _prop_problems(props: AdoptedCustomModelProps) -> list[tuple[str, str]]:
         problems.append(("owner", problem))
     problems += [("model_tags", p) for k, v in props.model_tags.items() if (p := tag_problem(k, v)) is not None]
     return problems
-
-
-def _place_problems(props: AdoptedCustomModelProps, env: StackEnvironment) -> list[tuple[str, str]]:
-    """A model elsewhere than the stack's account and Region, which Bedrock serves only where it is."""
-    parts = props.adopt.split(":")
-    if len(parts) < 6 or Token.is_unresolved(env.account) or env.known_region is None:
-        return []  # not an ARN (reported already), or an environment-agnostic stack
-    region, account = parts[3], parts[4]
-    if (account, region) == (env.account, env.known_region):
-        return []
-    return [
-        (
-            "adopt",
-            f"the model is in {account} / {region}, but this stack is in {env.account} / {env.known_region}; "
-            "adopt it from a stack in its own account and Region",
-        )
-    ]
 
 
 def _grant_handler(grants: KindGrants, env: StackEnvironment, props: AdoptedCustomModelProps) -> None:

@@ -58,3 +58,19 @@ def _arn_once(construct: object, read: Callable[[], str]) -> str:
     if arn is None:
         arn = _arns[construct] = read()
     return arn
+
+
+def elsewhere_problem(arn: str, env: StackEnvironment, what: str) -> str | None:
+    """Why ``arn`` (a resource to take over) cannot be taken over from ``env``'s stack: it is in
+    another account or Region, where the stack's handler does not act. None when it is here, when
+    ``arn`` is not an ARN (reported elsewhere), or when the stack is environment-agnostic."""
+    parts = arn.split(":")
+    if len(parts) < 6 or Token.is_unresolved(arn) or Token.is_unresolved(env.account) or env.known_region is None:
+        return None
+    region, account = parts[3], parts[4]
+    if (account, region) == (env.account, env.known_region):
+        return None
+    return (
+        f"the {what} is in {account} / {region}, but this stack is in {env.account} / {env.known_region}; "
+        "take it over from a stack in its own account and Region"
+    )

@@ -32,7 +32,7 @@ from estate_runtime.naming import OWNER_TAG, JobNames
 from estate_runtime.pricing import Cost, commitment_problems, cost, load_prices
 
 from ..customization.customization_job import CustomizationJob
-from ..machinery.references import StackEnvironment, environment_of, key_arn
+from ..machinery.references import StackEnvironment, elsewhere_problem, environment_of, key_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
 from ..spec.model import CUSTOM_MODEL_ARN_RE
@@ -138,6 +138,8 @@ class ServedModel(Construct):
             self.base_model = props.job.props.base_model
         stack = Stack.of(self)
         environment = environment_of(stack)
+        if props.adopt is not None and (elsewhere := elsewhere_problem(props.adopt, environment, "resource")):
+            refuse(self, [("adopt", elsewhere)])
         provisioned = props.kind == "provisioned"
         grants = EstateProvider.of(self, props.logging, stack=stack).serve(
             provisioned_throughput.KIND if provisioned else custom_model_deployment.KIND

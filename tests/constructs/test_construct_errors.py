@@ -360,6 +360,13 @@ def test_a_model_of_another_account_or_region_is_not_adopted(stack, logging, arn
     assert "this stack is in 111111111111 / us-east-1" in str(caught.value)
 
 
+def test_capacity_of_another_account_or_region_is_not_adopted(stack, key, logging):
+    elsewhere = "arn:aws:bedrock:us-west-2:111111111111:provisioned-model/a1b2c3d4e5f6"
+    with pytest.raises(EstateConstructError) as caught:
+        ServedModel(stack, "Served", served_props(logging, key, adopt=elsewhere))
+    assert "Team/Served: adopt: the resource is in 111111111111 / us-west-2, but this stack is in" in str(caught.value)
+
+
 def test_serving_an_adopted_model_waits_for_its_adoption(stack, key, logging):
     """Capacity bills from its creation: it is bought only after the adoption verified the model."""
     from constructs_lib import AdoptedCustomModel

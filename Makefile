@@ -28,6 +28,9 @@ node_modules/.installed: package.json package-lock.json
 synth: setup
 	@# The CLI ends a multi-stack synth with "Supply a stack id (...) to display its template", even
 	@# with --quiet: not news here (the plan follows), so it is filtered out; the exit code is cdk's.
+	@# The CLI overwrites but never removes: a stage or pipeline gone from the spec would leave its
+	@# templates in cdk.out/ for a reviewer to read, so the folder starts empty.
+	rm -rf cdk.out
 	$(CDK) synth '**' --quiet --no-notices $(if $(ESTATE),-c estate=$(ESTATE)) 2> >(grep -v '^Supply a stack id' >&2)
 	$(PY) -m constructs_lib.tools.plan --assembly cdk.out $(if $(ESTATE),--spec $(ESTATE))
 

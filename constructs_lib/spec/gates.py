@@ -460,6 +460,7 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                 parse_token_prices(read_gate_file(base_dir, gate.prices), gate.prices)
             except GateFileError as error:
                 problems.append(LocatedProblem((*loc, "prices"), str(error)))
+        problems += _unpriced_costs(spec, stage_name, gate, loc)
         base = gate.baselines.base if gate.baselines else None
         if base is not None and base.model is None:
             for entry in gate.serving or list(stage.serving):
@@ -471,6 +472,48 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                             "(the base's model id or inference profile id)",
                         )
                     )
+    return problems
+
+
+PRICES_FORMAT = '{"<model id or served entry>": {"inputPerMillion": USD, "outputPerMillion": USD}}'
+
+
+def _unpriced_costs(spec: EstateSpec, stage_name: str, gate: Gate, loc: tuple[str, ...]) -> list[LocatedProblem]:
+    """A cost condition no price can ever cover: without the gate's prices file only provisioned
+    throughput the spec prices has a cost (its hourly price); a base model and an on-demand entry
+    have none, so the condition would fail on every run."""
+    if gate.prices is not None or gate.baselines is None:
+        return []
+    problems: list[LocatedProblem] = []
+    stage = spec.stages[stage_name]
+    entries = [e for e in gate.serving or list(stage.serving) if e in stage.serving]
+    unpriced = [
+        e
+        for e in entries
+        if stage.serving[e].provisioned is None or spec.serving_cost(stage_name, stage.serving[e]).hourly is None
+    ]
+    for name in ("base", "current"):
+        baseline = getattr(gate.baselines, name)
+        if baseline is None or baseline.cost is None:
+            continue
+        if name == "base":
+            why = "the base model has a cost only from token prices, and the gate has no prices file"
+            keys = "the base's model id" + (f" and {', '.join(unpriced)}" if unpriced else "")
+        elif unpriced:
+            why = (
+                f"serving entry {', '.join(unpriced)} has no price the spec knows (on demand, it is billed per token), "
+                "and the gate has no prices file"
+            )
+            keys = ", ".join(unpriced)
+        else:
+            continue  # provisioned throughput the spec prices: its hourly price, before and after
+        problems.append(
+            LocatedProblem(
+                (*loc, "baselines", name, "cost"),
+                f"cost per request cannot be priced: {why}; add prices: a JSON file, relative to the spec file, "
+                f"of token prices by model id or serving entry ({keys}): {PRICES_FORMAT}; or remove cost",
+            )
+        )
     return problems
 
 
@@ -490,6 +533,5 @@ def parse_token_prices(text: str, source: str) -> dict[str, dict[str, Any]]:
         if not (isinstance(value, dict) and all(_price(value.get(k)) for k in ("inputPerMillion", "outputPerMillion")))
     ]
     if not isinstance(raw, dict) or wrong:
-        expected = '{"<model id or served entry>": {"inputPerMillion": USD, "outputPerMillion": USD}}'
-        raise GateFileError(f"{source}: expected {expected}" + (f"; check {', '.join(wrong)}" if wrong else ""))
+        raise GateFileError(f"{source}: expected {PRICES_FORMAT}" + (f"; check {', '.join(wrong)}" if wrong else ""))
     return raw

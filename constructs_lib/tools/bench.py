@@ -96,6 +96,16 @@ class Target:
     base_model: str | None = None  # for prices, when known
     hourly: float | None = None  # provisioned throughput: USD per hour for the entry, when the spec prices it
     hourly_source: str | None = None
+    entry: str | None = None  # the serving entry it serves (a candidate or the model before it), for prices
+
+
+def token_price(target: Target, prices: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
+    """The token prices of ``target`` and the key they were found under: its label, its serving
+    entry, its model id, then its base model; None when the prices name none of them."""
+    for key in (target.label, target.entry, target.model_id, target.base_model):
+        if key and key in prices:
+            return key, prices[key]
+    return None
 
 
 @dataclass
@@ -181,7 +191,7 @@ def resolve_targets(
             if entry.provisioned is not None:
                 cost = spec.serving_cost(stage, entry)
                 hourly, source = cost.hourly, cost.source
-            targets.append(Target(text, arn, latency, tier, base, hourly, source))
+            targets.append(Target(text, arn, latency, tier, base, hourly, source, entry=name))
         elif name.startswith("arn:") or "." in name:
             targets.append(Target(text, name, latency, tier, None if name.startswith("arn:") else name))
         else:
@@ -696,14 +706,14 @@ def _cost(
 ) -> tuple[float | None, str]:
     """Per-token price (``--prices``) x mean tokens; or, for provisioned throughput the spec prices,
     its hourly price over the requests per hour this run achieved."""
-    for key in (target.label, target.model_id, target.base_model):
-        price = prices.get(key) if key else None
-        if price is not None and summary.mean_input_tokens is not None and summary.mean_output_tokens is not None:
-            per_request = (
-                summary.mean_input_tokens * price["inputPerMillion"]
-                + summary.mean_output_tokens * price["outputPerMillion"]
-            ) / 1_000_000
-            return per_request * 1000, f"token prices for {key} ({price.get('source', '--prices file')})"
+    found = token_price(target, prices)
+    if found is not None and summary.mean_input_tokens is not None and summary.mean_output_tokens is not None:
+        key, price = found
+        per_request = (
+            summary.mean_input_tokens * price["inputPerMillion"]
+            + summary.mean_output_tokens * price["outputPerMillion"]
+        ) / 1_000_000
+        return per_request * 1000, f"token prices for {key} ({price.get('source', '--prices file')})"
     if target.hourly is not None and ok:
         busy = sum(r.e2e_s or 0 for r in ok)  # seconds of serving per request, one at a time
         return target.hourly / 3600 * busy / len(

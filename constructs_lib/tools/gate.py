@@ -445,15 +445,15 @@ def request_costs(
     token prices, or for provisioned throughput the spec prices, its seconds at the hourly price
     (one request at a time: an upper bound). Empty with "unknown" when no price is known."""
     done = [r for r in results if r.target == target.label and r.status == "ok"]
-    for key in (target.label, target.model_id, target.base_model):
-        price = prices.get(key) if key else None
-        if price is not None:
-            costs = [
-                ((r.input_tokens or 0) * price["inputPerMillion"] + (r.output_tokens or 0) * price["outputPerMillion"])
-                / 1_000_000
-                for r in done
-            ]
-            return costs, f"token prices for {key} ({price.get('source', 'the gate prices file')})"
+    found = bench.token_price(target, prices)
+    if found is not None:
+        key, price = found
+        costs = [
+            ((r.input_tokens or 0) * price["inputPerMillion"] + (r.output_tokens or 0) * price["outputPerMillion"])
+            / 1_000_000
+            for r in done
+        ]
+        return costs, f"token prices for {key} ({price.get('source', 'the gate prices file')})"
     if target.hourly is not None:
         return [target.hourly / 3600 * (r.e2e_s or 0) for r in done], f"provisioned ${target.hourly:,.2f}/h"
     return [], "unknown"
@@ -1056,6 +1056,7 @@ def _current_baseline(
         arn,
         hourly=target.hourly if same_capacity else None,
         hourly_source=target.hourly_source if same_capacity else None,
+        entry=entry,  # priced as the candidate is: by its model id or the entry's name
     )
 
 

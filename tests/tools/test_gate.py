@@ -525,3 +525,44 @@ def test_the_pipelines_gate_step_may_judge_and_compare_with_the_current_model(tm
     spec = _spec_dir(tmp_path, block)
     parsed = parse_spec(spec.read_text(), source="estate.yaml", base_dir=tmp_path)
     assert parsed.pipeline is not None and parsed.stages["dev"].gate is not None
+
+
+def test_the_spec_refuses_a_cost_condition_no_price_can_cover(tmp_path):
+    """Without a prices file an on-demand entry and a base model have no price, so a cost
+    condition on them would fail every run: check refuses it, naming the condition and what to
+    add. With a prices file it is accepted."""
+    baselines = {"base": {"cost": {"maxRegression": 0.1}}, "current": {"cost": {"maxRegression": 0.1}}}
+    problems = _problems(tmp_path, {**GATE, "baselines": baselines})
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "stages.dev.gate.baselines.base.cost: cost per request cannot be priced: the base model has a cost only "
+        "from token prices, and the gate has no prices file; add prices: a JSON file, relative to the spec file, of "
+        "token prices by model id or serving entry (the base's model id and summarizer): "
+        '{"<model id or served entry>": {"inputPerMillion": USD, "outputPerMillion": USD}}; or remove cost',
+        "stages.dev.gate.baselines.current.cost: cost per request cannot be priced: serving entry summarizer has no "
+        "price the spec knows (on demand, it is billed per token), and the gate has no prices file; add prices: a "
+        "JSON file, relative to the spec file, of token prices by model id or serving entry (summarizer): "
+        '{"<model id or served entry>": {"inputPerMillion": USD, "outputPerMillion": USD}}; or remove cost',
+    ]
+    (tmp_path / "prices.json").write_text('{"summarizer": {"inputPerMillion": 1, "outputPerMillion": 2}}')
+    spec = _spec_dir(tmp_path, {**GATE, "baselines": baselines, "prices": "prices.json"})
+    assert parse_spec(spec.read_text(), source="estate.yaml", base_dir=tmp_path).stages["dev"].gate is not None
+
+
+def test_provisioned_throughput_the_spec_prices_needs_no_prices_file_for_the_current_model(tmp_path):
+    """Throughput the spec prices has its hourly price before and after the deployment: a cost
+    condition against the current model is accepted without a prices file; against the base, not."""
+    gate_block = {**GATE, "baselines": {"current": {"cost": {"maxRegression": 0.1}}}}
+    spec = _spec_dir(tmp_path, gate_block)
+    doc = yaml.safe_load(spec.read_text())
+    doc["stages"]["dev"]["serving"]["summarizer"] = {
+        "model": {"job": "summarizer"},
+        "provisioned": {"modelUnits": 1, "commitment": "none"},
+    }
+    doc["prices"] = {"amazon.nova-lite-v1:0:300k": {"none": 20.0}}
+    parsed = parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=tmp_path)
+    assert parsed.stages["dev"].gate is not None
+    doc["stages"]["dev"]["gate"]["baselines"] = {"base": {"cost": {"maxRegression": 0.1}}}
+    with pytest.raises(SpecError) as raised:
+        parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=tmp_path)
+    assert "stages.dev.gate.baselines.base.cost: cost per request cannot be priced: the base model" in str(raised.value)
+    assert "(the base's model id):" in str(raised.value)

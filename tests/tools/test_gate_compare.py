@@ -382,3 +382,45 @@ def test_a_record_of_other_settings_or_an_earlier_version_is_refused_with_what_t
         f"--current {path}: measured with other prompts, references or settings than this gate's: record it again "
         "with --record-current before the deployment, with the same spec\n"
     )
+
+
+def test_a_prices_file_keyed_by_the_entry_prices_the_current_model_too(tmp_path, capsys):
+    """Token prices under the serving entry's name price the candidate and the model the entry
+    served before the deployment alike (the same lookup: model id or entry name), so a cost
+    condition against the current model is compared, not "unknown"."""
+    spec = _spec(tmp_path, {"current": {"cost": {"maxRegression": 0.5}}}, True)
+    doc = yaml.safe_load(spec.read_text())
+    doc["stages"]["dev"]["gate"]["prices"] = "prices.json"
+    spec.write_text(yaml.safe_dump(doc, sort_keys=False))
+    (tmp_path / "prices.json").write_text(
+        json.dumps({"summarizer": {"inputPerMillion": 0.06, "outputPerMillion": 0.24, "source": "test"}})
+    )
+    with StreamEndpoint({CANDIDATE: _answers(set(range(ITEMS)))}) as endpoint:
+        args = _args(spec, record_current=True, endpoint_url=endpoint.url)
+        assert gate.main(args, session=_Session(_outputs(OLD_MODEL))) == 0
+        code = gate.main(_args(spec, endpoint_url=endpoint.url), session=_Session(_outputs(NEW_MODEL)))
+    out = capsys.readouterr().out
+    document = json.loads((tmp_path / "out" / "results.json").read_text())
+    [cost] = [c for c in document["comparisons"] if c["name"] == "cost per request"]
+    assert cost["interval"] is not None and cost["passed"] and code == 0, (cost, out)
+    assert cost["interval"]["estimate"] == pytest.approx(0.0)  # the same tokens at the same prices
+    assert {label: row["cost_source"] for label, row in document["side_by_side"].items()} == {
+        label: "token prices for summarizer (test)" for label in ("summarizer", "current: summarizer")
+    }
+
+
+def test_the_current_baseline_is_priced_by_its_entry_name_as_the_candidate_is():
+    candidate = bench.Target("summarizer", CANDIDATE, base_model=BASE, entry="summarizer")
+    record = {"served": {"summarizer": CURRENT}, "models": {"summarizer": OLD_MODEL}, "measured": ["summarizer"]}
+    current = gate._current_baseline("summarizer", candidate, record, NEW_MODEL, False)
+    assert isinstance(current, bench.Target) and current.entry == "summarizer"
+    prices = {"summarizer": {"inputPerMillion": 1.0, "outputPerMillion": 2.0}}
+    results = [
+        bench.Result(0, label, model, "p", "t", 0, input_tokens=1000, output_tokens=500)
+        for label, model in (("summarizer", CANDIDATE), (current.label, CURRENT))
+    ]
+    for target in (candidate, current):
+        assert gate.request_costs(target, results, prices) == (
+            [0.002],
+            "token prices for summarizer (the gate prices file)",
+        )

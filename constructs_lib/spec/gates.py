@@ -461,6 +461,16 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
             except GateFileError as error:
                 problems.append(LocatedProblem((*loc, "prices"), str(error)))
         problems += _unpriced_costs(spec, stage_name, gate, loc)
+        judge = gate.quality.judge if gate.quality is not None else None
+        if judge is not None and judge.role_arn.split(":")[4] != stage.account:
+            problems.append(
+                LocatedProblem(
+                    (*loc, "quality", "judge", "roleArn"),
+                    f"{judge.role_arn} is in account {judge.role_arn.split(':')[4]}, not this stage's account "
+                    f"{stage.account}: the gate role passes it to Bedrock, and a role can be passed only to a service of "
+                    f"its own account (IAM user guide, PassRole); create the evaluation service role in account {stage.account} and name it here",
+                )
+            )
         base = gate.baselines.base if gate.baselines else None
         if base is not None and base.model is None:
             for entry in gate.serving or list(stage.serving):

@@ -566,3 +566,20 @@ def test_provisioned_throughput_the_spec_prices_needs_no_prices_file_for_the_cur
         parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=tmp_path)
     assert "stages.dev.gate.baselines.base.cost: cost per request cannot be priced: the base model" in str(raised.value)
     assert "(the base's model id):" in str(raised.value)
+
+
+def test_the_spec_refuses_a_judge_role_of_another_account(tmp_path):
+    """The gate role passes the judge's service role to Bedrock (iam:PassRole), which it can do
+    only for a role of its own account, the stage's."""
+    judge = {
+        "evaluatorModel": "m.x",
+        "metrics": ["Builtin.Correctness"],
+        "roleArn": "arn:aws:iam::999999999999:role/bedrock-evaluation",
+        "s3Uri": "s3://bucket-a/gate",
+    }
+    problems = _problems(tmp_path, {**GATE, "quality": {**GATE["quality"], "judge": judge}})
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "stages.dev.gate.quality.judge.roleArn: arn:aws:iam::999999999999:role/bedrock-evaluation is in account "
+        "999999999999, not this stage's account 111111111111: the gate role passes it to Bedrock, and a role can be "
+        "passed only to a service of its own account (IAM user guide, PassRole); create the evaluation service role in account 111111111111 and name it here"
+    ]

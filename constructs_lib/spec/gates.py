@@ -9,10 +9,11 @@ A stage's ``gate`` runs after the stage's serving side deploys (in the pipeline,
 - ``quality``: a reference-answer check the tool runs itself: each prompt of a JSONL file is
   answered by the served model (temperature 0) and scored against its reference answer with a
   deterministic scorer (exact match, contains, token F1); the mean score must reach a floor;
-- ``baselines``: the base model and the model the stage serves today, measured beside each
-  candidate on the same prompts in the same run, with conditions on the differences (a margin
-  over the base, a bound on the regression against the current model) judged by bootstrap
-  intervals (``constructs_lib.tools.compare``).
+- ``baselines``: the base model, measured beside each candidate on the same prompts in the same
+  run, and the model the stage serves today, measured on the same prompts before the deployment
+  (``--record-current``; in the pipeline, the step ``GateRecord-<stage>``), with conditions on the
+  differences (a margin over the base, a bound on the regression against the current model)
+  judged by bootstrap intervals (``constructs_lib.tools.compare``).
 
 Files are relative to the spec file and read at synth, so a mistake is named with its line.
 """
@@ -188,7 +189,7 @@ class RelativeBound(SpecModel):
 
 
 class Baseline(SpecModel):
-    """A model the gate measures beside each candidate, on the same prompts, in the same run."""
+    """A model measured beside each candidate on the same prompts (the base in the same run, the current before)."""
 
     model: str | None = Field(
         None,
@@ -245,8 +246,8 @@ class Gate(SpecModel):
     quality: QualityGate | None = None
     baselines: Baselines | None = Field(
         None,
-        description="Models measured beside each candidate on the same prompts, in the same run, shuffled, with "
-        "conditions on the differences.",
+        description="Models measured beside each candidate on the same prompts (the base in the same run, "
+        "shuffled; the current model before the deployment), with conditions on the differences.",
     )
     prices: str | None = Field(
         None,

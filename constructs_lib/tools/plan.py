@@ -218,18 +218,30 @@ def _gate(spec: EstateSpec, stage: StageSettings) -> list[str]:
     if gate.quality is not None:
         checks.append(f"mean {gate.quality.scorer} >= {gate.quality.min_mean_score:g} on `{gate.quality.references}`")
     entries = ", ".join(gate.serving or stage.serving)
-    for name in ("base", "current"):
-        baseline = getattr(gate.baselines, name, None) if gate.baselines else None
-        if baseline is not None:
-            compared = [c for c in ("quality", "latency", "cost") if getattr(baseline, c) is not None]
-            model = f" ({baseline.model})" if baseline.model else ""
-            checks.append(f"compared with the {name} model{model} on {', '.join(compared)}, same run")
     piped = spec.pipeline is not None
-    where = (
-        "the pipeline runs it after this stage deploys; a failure stops later stages"
-        if piped
-        else "run it with `bedrock-estate gate`"
-    )
+    base = gate.baselines.base if gate.baselines else None
+    current = gate.baselines.current if gate.baselines else None
+    if base is not None:
+        compared = [c for c in ("quality", "latency", "cost") if getattr(base, c) is not None]
+        model = f" ({base.model})" if base.model else ""
+        checks.append(f"compared with the base model{model} on {', '.join(compared)}, same run")
+    if current is not None:
+        # The current model is measured before the deployment (after it, its ARN serves the candidate,
+        # or is gone) and compared after it: latency and cost compare two moments, not one run.
+        compared = [c for c in ("quality", "latency", "cost") if getattr(current, c) is not None]
+        moments = "; latency and cost compare the two moments" if current.latency or current.cost else ""
+        before = f"by the pipeline step GateRecord-{stage.name}" if piped else "by `gate --record-current`"
+        checks.append(
+            f"compared with the current model on {', '.join(compared)}, measured before this stage deploys "
+            f"({before}) and compared after it{moments}"
+        )
+    command = f"bedrock-estate gate --stage {stage.name}"
+    if piped:
+        where = "the pipeline runs it after this stage deploys; a failure stops later stages"
+    elif current is not None:
+        where = f"run `{command} --record-current --current FILE` before deploying and `{command} --current FILE` after"
+    else:
+        where = "run it with `bedrock-estate gate`"
     lines = [f"- gate on {entries}: {'; '.join(checks)} ({where})"]
     judge = gate.quality.judge if gate.quality is not None else None
     if judge is not None:

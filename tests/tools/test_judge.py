@@ -193,3 +193,55 @@ def test_the_plan_states_what_a_judge_costs_and_how_long_it_may_run(tmp_path):
         "reference and model to us.amazon.nova-pro-v1:0, billed as that model's inference (price not known to the "
         f"estate); a job still running after 30 min is stopped; jobs are kept, their data under s3://{BUCKET}/gate"
     )
+
+
+def test_the_plan_says_the_current_model_is_measured_before_the_deployment(tmp_path):
+    """baselines.current is measured before the stage deploys (the step GateRecord-<stage>, or
+    gate --record-current by hand) and compared after it: not in the same run."""
+    import yaml
+
+    from constructs_lib.spec import parse_spec
+    from constructs_lib.tools import plan
+
+    from ..conftest import DEFAULT_FIXTURE, FIXTURES
+
+    doc = yaml.safe_load(DEFAULT_FIXTURE.read_text())
+    for dataset in doc["datasets"].values():
+        dataset["path"] = str((FIXTURES / dataset["path"]).resolve())
+    (tmp_path / "r.jsonl").write_text("\n".join(json.dumps(r) for r in REFERENCES) + "\n")
+    (tmp_path / "prices.json").write_text('{"summarizer": {"inputPerMillion": 1, "outputPerMillion": 2}}')
+    doc["stages"]["dev"]["gate"] = {
+        "latency": {"endToEnd": {"p90": 20}},
+        "quality": {"references": "r.jsonl", "minMeanScore": 0.3},
+        "prices": "prices.json",
+        "baselines": {
+            "base": {"quality": {"minMargin": 0}},
+            "current": {
+                "quality": {"maxRegression": 0.1},
+                "latency": {"maxRegression": 0.1},
+                "cost": {"maxRegression": 0.1},
+            },
+        },
+    }
+
+    def gate_line() -> str:
+        spec = parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=tmp_path)
+        [stage] = [s for s in spec.stage_settings(tmp_path) if s.name == "dev"]
+        return plan._gate(spec, stage)[0]
+
+    piped = gate_line()
+    assert "compared with the base model on quality, same run" in piped
+    assert (
+        "compared with the current model on quality, latency, cost, measured before this stage deploys (by the "
+        "pipeline step GateRecord-dev) and compared after it; latency and cost compare the two moments "
+        "(the pipeline runs it after this stage deploys; a failure stops later stages)"
+    ) in piped
+    assert "current model on quality, latency, cost, same run" not in piped
+    doc.pop("pipeline")
+    by_hand = gate_line()
+    assert by_hand.endswith(
+        "compared with the current model on quality, latency, cost, measured before this stage deploys (by `gate "
+        "--record-current`) and compared after it; latency and cost compare the two moments (run `bedrock-estate gate "
+        "--stage dev --record-current --current FILE` before deploying and `bedrock-estate gate --stage dev --current "
+        "FILE` after)"
+    )

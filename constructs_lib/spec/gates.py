@@ -21,6 +21,7 @@ Files are relative to the spec file and read at synth, so a mistake is named wit
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -196,7 +197,8 @@ class Baseline(SpecModel):
         min_length=1,
         description="base only: the model id or inference profile id to invoke as the base (e.g. "
         "us.amazon.nova-lite-v1:0 where the base is served on demand through a profile). Default: the served "
-        "entry's base model as the spec knows it.",
+        "entry's base model as the spec knows it; required when that is a context-length variant (an id ending "
+        ":<n>k, e.g. amazon.nova-lite-v1:0:300k), which the gate cannot invoke on demand.",
     )
     quality: QualityComparison | None = Field(None, description="Mean score against this baseline's.")
     latency: RelativeBound | None = Field(
@@ -475,7 +477,10 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
         base = gate.baselines.base if gate.baselines else None
         if base is not None and base.model is None:
             for entry in gate.serving or list(stage.serving):
-                if entry in stage.serving and spec.served_base_model(stage_name, stage.serving[entry]) is None:
+                if entry not in stage.serving:
+                    continue
+                model = spec.served_base_model(stage_name, stage.serving[entry])
+                if model is None:
                     problems.append(
                         LocatedProblem(
                             (*loc, "baselines", "base"),
@@ -483,7 +488,24 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                             "(the base's model id or inference profile id)",
                         )
                     )
+                elif CONTEXT_LENGTH_VARIANT.search(model):
+                    problems.append(
+                        LocatedProblem(
+                            (*loc, "baselines", "base"),
+                            f"the base model of serving entry {entry} is {model}, a context-length variant (the id "
+                            "for customization and Provisioned Throughput), which the gate cannot invoke on demand, "
+                            "and the estate does not know the id Bedrock serves it under on demand; give "
+                            "baselines.base.model: the base's on-demand model id or inference profile id (the gate "
+                            "invokes it, and its gate role may invoke only it)",
+                        )
+                    )
     return problems
+
+
+# A model id's context-length suffix (amazon.nova-lite-v1:0:300k): the id of a variant for customization and
+# Provisioned Throughput (Bedrock user guide, "Code examples for Provisioned Throughput", provisions
+# amazon.nova-lite-v1:0:24k; read 2026-12-07). The catalog records no on-demand id for these: none is derived.
+CONTEXT_LENGTH_VARIANT = re.compile(r":[0-9]+k$")
 
 
 PRICES_FORMAT = '{"<model id or served entry>": {"inputPerMillion": USD, "outputPerMillion": USD}}'

@@ -520,7 +520,10 @@ def test_the_pipelines_gate_step_may_judge_and_compare_with_the_current_model(tm
     block = {
         **GATE,
         "quality": {**GATE["quality"], "judge": {**judge, "s3Uri": "s3://bucket-a/gate"}},
-        "baselines": {"base": {"quality": {"minMargin": 0}}, "current": {"quality": {"maxRegression": 0.1}}},
+        "baselines": {
+            "base": {"model": "us.amazon.nova-lite-v1:0", "quality": {"minMargin": 0}},
+            "current": {"quality": {"maxRegression": 0.1}},
+        },
     }
     spec = _spec_dir(tmp_path, block)
     parsed = parse_spec(spec.read_text(), source="estate.yaml", base_dir=tmp_path)
@@ -531,7 +534,10 @@ def test_the_spec_refuses_a_cost_condition_no_price_can_cover(tmp_path):
     """Without a prices file an on-demand entry and a base model have no price, so a cost
     condition on them would fail every run: check refuses it, naming the condition and what to
     add. With a prices file it is accepted."""
-    baselines = {"base": {"cost": {"maxRegression": 0.1}}, "current": {"cost": {"maxRegression": 0.1}}}
+    baselines = {
+        "base": {"model": "us.amazon.nova-lite-v1:0", "cost": {"maxRegression": 0.1}},
+        "current": {"cost": {"maxRegression": 0.1}},
+    }
     problems = _problems(tmp_path, {**GATE, "baselines": baselines})
     assert [p.split(": ", 1)[1] for p in problems] == [
         "stages.dev.gate.baselines.base.cost: cost per request cannot be priced: the base model has a cost only "
@@ -561,7 +567,9 @@ def test_provisioned_throughput_the_spec_prices_needs_no_prices_file_for_the_cur
     doc["prices"] = {"amazon.nova-lite-v1:0:300k": {"none": 20.0}}
     parsed = parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=tmp_path)
     assert parsed.stages["dev"].gate is not None
-    doc["stages"]["dev"]["gate"]["baselines"] = {"base": {"cost": {"maxRegression": 0.1}}}
+    doc["stages"]["dev"]["gate"]["baselines"] = {
+        "base": {"model": "us.amazon.nova-lite-v1:0", "cost": {"maxRegression": 0.1}}
+    }
     with pytest.raises(SpecError) as raised:
         parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=tmp_path)
     assert "stages.dev.gate.baselines.base.cost: cost per request cannot be priced: the base model" in str(raised.value)
@@ -583,3 +591,23 @@ def test_the_spec_refuses_a_judge_role_of_another_account(tmp_path):
         "999999999999, not this stage's account 111111111111: the gate role passes it to Bedrock, and a role can be "
         "passed only to a service of its own account (IAM user guide, PassRole); create the evaluation service role in account 111111111111 and name it here"
     ]
+
+
+def test_the_spec_asks_for_the_base_model_when_the_base_is_a_context_length_variant(tmp_path):
+    """The job's baseModel amazon.nova-lite-v1:0:300k is the id of a variant for customization and
+    Provisioned Throughput; the catalog records no id Bedrock serves it under on demand, so the
+    estate does not make one up: the base baseline needs its model, and with it is accepted."""
+    problems = _problems(tmp_path, {**GATE, "baselines": {"base": {"quality": {"minMargin": 0}}}})
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "stages.dev.gate.baselines.base: the base model of serving entry summarizer is amazon.nova-lite-v1:0:300k, a "
+        "context-length variant (the id for customization and Provisioned Throughput), which the gate cannot invoke on "
+        "demand, and the estate does not know the id Bedrock serves it under on demand; give baselines.base.model: the "
+        "base's on-demand model id or inference profile id (the gate invokes it, and its gate role may invoke only it)"
+    ]
+    spec = _spec_dir(
+        tmp_path, {**GATE, "baselines": {"base": {"model": "us.amazon.nova-lite-v1:0", "quality": {"minMargin": 0}}}}
+    )
+    parsed = parse_spec(spec.read_text(), source="estate.yaml", base_dir=tmp_path)
+    gate_block = parsed.stages["dev"].gate
+    assert gate_block is not None and gate_block.baselines is not None and gate_block.baselines.base is not None
+    assert gate_block.baselines.base.model == "us.amazon.nova-lite-v1:0"

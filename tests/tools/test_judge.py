@@ -35,7 +35,7 @@ def _gate(**judge_overrides) -> Gate:
     return Gate.model_validate(
         {
             "quality": {"references": "r.jsonl", "scorer": "exactMatch", "minMeanScore": 0.0, "judge": judge_block},
-            "baselines": {"base": {"quality": {"minMargin": 0.0}}},
+            "baselines": {"base": {"model": BASE.model_id, "quality": {"minMargin": 0.0}}},
         }
     )
 
@@ -187,7 +187,7 @@ def test_the_plan_states_what_a_judge_costs_and_how_long_it_may_run(tmp_path):
     spec = parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=tmp_path)
     [stage] = [s for s in spec.stage_settings(tmp_path) if s.name == "dev"]
     lines = plan._gate(spec, stage)
-    assert "compared with the base model on quality, same run" in lines[0]
+    assert "compared with the base model (us.amazon.nova-lite-v1:0) on quality, same run" in lines[0]
     assert lines[1] == (
         "  - judge: up to 2 Bedrock model evaluation job(s) a run (one per measured model), 2 judge prompt(s) per "
         "reference and model to us.amazon.nova-pro-v1:0, billed as that model's inference (price not known to the "
@@ -215,7 +215,7 @@ def test_the_plan_says_the_current_model_is_measured_before_the_deployment(tmp_p
         "quality": {"references": "r.jsonl", "minMeanScore": 0.3},
         "prices": "prices.json",
         "baselines": {
-            "base": {"quality": {"minMargin": 0}},
+            "base": {"model": BASE.model_id, "quality": {"minMargin": 0}},
             "current": {
                 "quality": {"maxRegression": 0.1},
                 "latency": {"maxRegression": 0.1},
@@ -230,7 +230,7 @@ def test_the_plan_says_the_current_model_is_measured_before_the_deployment(tmp_p
         return plan._gate(spec, stage)[0]
 
     piped = gate_line()
-    assert "compared with the base model on quality, same run" in piped
+    assert "compared with the base model (us.amazon.nova-lite-v1:0) on quality, same run" in piped
     assert (
         "compared with the current model on quality, latency, cost, measured before this stage deploys (by the "
         "pipeline step GateRecord-dev) and compared after it; latency and cost compare the two moments "

@@ -229,7 +229,7 @@ class CustomizationStack(Stack):
             access += vpc_access_statements(self, request.vpc["subnetIds"], request.vpc["securityGroupIds"])
 
         rft_config = self._rft_config(job_name, request.rft, access) if request.rft is not None else None
-        tags = {**self.stage.tags, **request.tags, "estate-stage": self.stage.name, "estate-job": job_name}
+        tags = self._tags(request)
         key = request.custom_model_key
         construct = CustomizationJob(
             self,
@@ -266,11 +266,15 @@ class CustomizationStack(Stack):
         # deterministic (the plan lists them; the job resource's physical id is the job ARN).
         return construct
 
+    def _tags(self, request: JobRequest) -> dict[str, str]:
+        """The tags of a job entry's resources, trained or adopted: the stage's, the entry's, and where they come from."""
+        return {**self.stage.tags, **request.tags, "estate-stage": self.stage.name, "estate-job": request.job}
+
     def _adopted(self, request: JobRequest) -> AdoptedCustomModel:
         """An entry that adopts a custom model trained outside the estate: verified and tagged at
         deploy, nothing trained (no data, role or output)."""
         assert request.adopt is not None
-        tags = {**self.stage.tags, **request.tags, "estate-stage": self.stage.name, "estate-job": request.job}
+        tags = self._tags(request)
         return AdoptedCustomModel(
             self,
             f"Job-{request.job}",

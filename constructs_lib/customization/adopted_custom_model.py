@@ -31,6 +31,7 @@ from ..machinery.references import StackEnvironment, elsewhere_problem, environm
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
 from ..spec.types import Removal, tag_problem, tag_value_problem
+from .customization_job import JobResourceAttributes
 
 # A custom model's ARN, as botocore 1.44.5's bedrock model spells it (CustomModelArn; read 2026-12-07).
 CUSTOM_MODEL_ARN = re.compile(
@@ -77,7 +78,7 @@ class AdoptedCustomModelProps:
     ``stages.dev.jobs.summarizer``); default: this construct's path."""
 
 
-class AdoptedCustomModel(Construct):
+class AdoptedCustomModel(JobResourceAttributes, Construct):
     """A ``Custom::BedrockCustomizationJob`` that adopts an existing custom model.
 
     Attributes: ``names``, ``adopted_arn`` (the ARN given, known at synthesis), ``model_arn`` (the same
@@ -119,18 +120,6 @@ class AdoptedCustomModel(Construct):
         # The handler answers CustomModelArn on every adoption: GetAtt carries the dependency a plain
         # string would not (capacity bought before a refused adoption would bill for nothing).
         return self.resource.get_att_string(CustomizationJobAttributes.key("custom_model_arn"))
-
-    @cached_property
-    def job_arn(self) -> str:
-        return self.resource.get_att_string(CustomizationJobAttributes.key("job_arn"))
-
-    @cached_property
-    def job_name(self) -> str:
-        return self.resource.get_att_string(CustomizationJobAttributes.key("job_name"))
-
-    @cached_property
-    def custom_model_name(self) -> str:
-        return self.resource.get_att_string(CustomizationJobAttributes.key("custom_model_name"))
 
 
 def _derive_names(construct: Construct, props: AdoptedCustomModelProps) -> JobNames:

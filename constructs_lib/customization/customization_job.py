@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from aws_cdk import Stack
+from aws_cdk import CustomResource, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -105,7 +105,27 @@ class CustomizationJobProps:
     and refuses any other role (imported, or a plain ``iam.Role``), naming each grant it needs."""
 
 
-class CustomizationJob(Construct):
+class JobResourceAttributes:
+    """The attributes every ``Custom::BedrockCustomizationJob`` answers, for the constructs of that
+    kind (a job that trains, a model adopted): read from ``resource`` on first use, since most are
+    never referenced."""
+
+    resource: CustomResource
+
+    @cached_property
+    def job_arn(self) -> str:
+        return self.resource.get_att_string(CustomizationJobAttributes.key("job_arn"))
+
+    @cached_property
+    def job_name(self) -> str:
+        return self.resource.get_att_string(CustomizationJobAttributes.key("job_name"))
+
+    @cached_property
+    def custom_model_name(self) -> str:
+        return self.resource.get_att_string(CustomizationJobAttributes.key("custom_model_name"))
+
+
+class CustomizationJob(JobResourceAttributes, Construct):
     """A ``Custom::BedrockCustomizationJob``. Complete when Bedrock has accepted the job (and its
     data validation passed within the wait); see the handler module for the whole lifecycle.
 
@@ -163,19 +183,6 @@ class CustomizationJob(Construct):
             vpc_config=props.vpc_config,
         )
         self.resource = grants.resource(self, "Resource", properties)
-
-    # Read on first use: most jobs' attributes are never referenced.
-    @cached_property
-    def job_arn(self) -> str:
-        return self.resource.get_att_string(CustomizationJobAttributes.key("job_arn"))
-
-    @cached_property
-    def job_name(self) -> str:
-        return self.resource.get_att_string(CustomizationJobAttributes.key("job_name"))
-
-    @cached_property
-    def custom_model_name(self) -> str:
-        return self.resource.get_att_string(CustomizationJobAttributes.key("custom_model_name"))
 
 
 def _derive_names(job: Construct, stack: Stack, props: CustomizationJobProps) -> JobNames:

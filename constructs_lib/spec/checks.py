@@ -137,6 +137,12 @@ def _check_jobs(spec: EstateSpec) -> list[LocatedProblem]:
     return problems
 
 
+def _region_and_account(arn: str) -> tuple[str, str]:
+    """The Region and account of a Bedrock ARN (its fourth and fifth fields), already checked as one."""
+    _, _, _, region, account = arn.split(":", 5)[:5]
+    return region, account
+
+
 def _adopted_job_problems(spec: EstateSpec, stage_name: str, job_name: str, job: Any) -> list[LocatedProblem]:
     """A job entry that adopts a custom model: in the stage's account and region, with no field that
     shapes a training run (it is trained already; a field given would be ignored, so it is refused)."""
@@ -146,8 +152,7 @@ def _adopted_job_problems(spec: EstateSpec, stage_name: str, job_name: str, job:
     stage = spec.stages[stage_name]
     loc = ("stages", stage_name, "jobs", job_name)
     problems: list[LocatedProblem] = []
-    # Bedrock's ARNs put the Region fourth and the account fifth.
-    _, _, _, region, account = str(job.adopt).split(":", 5)[:5]
+    region, account = _region_and_account(str(job.adopt))
     if (account, region) != (stage.account, stage.region):
         problems.append(
             LocatedProblem(
@@ -417,7 +422,7 @@ def _check_serving(spec: EstateSpec, fetched_prices: Any = None) -> list[Located
             if serving.model.arn is not None:
                 # Bedrock serves a custom model in its own account and region only; another
                 # account's model arrives by promotion (share and copy), another region's by copy.
-                _, _, _, arn_region, arn_account = serving.model.arn.split(":", 5)[:5]
+                arn_region, arn_account = _region_and_account(serving.model.arn)
                 if (arn_account, arn_region) != (stage.account, stage.region):
                     problems.append(
                         LocatedProblem(
@@ -429,8 +434,7 @@ def _check_serving(spec: EstateSpec, fetched_prices: Any = None) -> list[Located
                     )
                     continue
             if serving.adopt is not None:
-                # Bedrock's ARNs put the Region fourth and the account fifth.
-                _, _, _, adopt_region, adopt_account = serving.adopt.split(":", 5)[:5]
+                adopt_region, adopt_account = _region_and_account(serving.adopt)
                 if (adopt_account, adopt_region) != (stage.account, stage.region):
                     problems.append(
                         LocatedProblem(

@@ -282,20 +282,8 @@ def test_the_gate_runner_is_trusted_by_its_project_only_and_assumes_only_the_gat
             "aws:SourceArn": "arn:aws:codebuild:us-west-2:333333333333:project/bedrock-estate-delivery-gate-dev"
         },
     }
-    statements = [
-        st
-        for p in resources(pipeline, "AWS::IAM::Policy").values()
-        if {"Ref": logical} in p["Properties"]["Roles"]
-        for st in p["Properties"]["PolicyDocument"]["Statement"]
-    ]
-    assumes = [st for st in statements if "sts:AssumeRole" in _as_list(st["Action"])]
-    assert assumes == [
-        {
-            "Action": "sts:AssumeRole",
-            "Effect": "Allow",
-            "Resource": "arn:aws:iam::111111111111:role/bedrock-estate-dev-gate",
-        }
-    ]
+    statements = _role_statements(pipeline, logical)
+    assert _assumes(statements) == [GATE_ROLE_ASSUMED]
     # Beyond it, only what CDK Pipelines gives every step: its logs, reports, artifact bucket and key.
     services = {a.split(":")[0] for st in statements for a in _as_list(st["Action"])}
     assert services == {"logs", "codebuild", "s3", "kms", "sts"}
@@ -303,6 +291,28 @@ def test_the_gate_runner_is_trusted_by_its_project_only_and_assumes_only_the_gat
 
 def _as_list(value):
     return value if isinstance(value, list) else [value]
+
+
+def _role_statements(template, logical: str) -> list[dict]:
+    """Every statement of the policies attached to the role ``logical``."""
+    return [
+        st
+        for p in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": logical} in p["Properties"]["Roles"]
+        for st in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _assumes(statements: list[dict]) -> list[dict]:
+    return [st for st in statements if "sts:AssumeRole" in _as_list(st["Action"])]
+
+
+# What the pipeline's gate runner may assume: the dev stage's gate role, nothing else.
+GATE_ROLE_ASSUMED = {
+    "Action": "sts:AssumeRole",
+    "Effect": "Allow",
+    "Resource": "arn:aws:iam::111111111111:role/bedrock-estate-dev-gate",
+}
 
 
 def test_the_stage_gate_role_trusts_the_runner_and_streams_only_from_the_gated_models(default_estate):
@@ -619,20 +629,8 @@ def test_one_runner_per_stage_records_and_gates_trusted_by_those_two_projects_on
     for name in ("bedrock-estate-delivery-gate-dev", "bedrock-estate-delivery-gate-record-dev"):
         found, _ = _project(current_pipeline, name)
         assert found["Properties"]["ServiceRole"] == {"Fn::GetAtt": [logical, "Arn"]}
-    statements = [
-        st
-        for p in resources(current_pipeline, "AWS::IAM::Policy").values()
-        if {"Ref": logical} in p["Properties"]["Roles"]
-        for st in p["Properties"]["PolicyDocument"]["Statement"]
-    ]
-    assumes = [st for st in statements if "sts:AssumeRole" in _as_list(st["Action"])]
-    assert assumes == [
-        {
-            "Action": "sts:AssumeRole",
-            "Effect": "Allow",
-            "Resource": "arn:aws:iam::111111111111:role/bedrock-estate-dev-gate",
-        }
-    ]
+    statements = _role_statements(current_pipeline, logical)
+    assert _assumes(statements) == [GATE_ROLE_ASSUMED]
     assert {a.split(":")[0] for st in statements for a in _as_list(st["Action"])} == {
         "logs",
         "codebuild",

@@ -329,8 +329,16 @@ def _watch_sending(client: Any) -> None:
         events.register_first("before-send.bedrock-runtime.ConverseStream", _mark_sent, unique_id="bench-request-sent")
 
 
-def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], float], result: Result) -> Result:
-    """One streaming request, timed with ``clock``; never raises."""
+def measure(
+    client: Any,
+    target: Target,
+    prompt: Prompt,
+    clock: Callable[[], float],
+    result: Result,
+    sent: Callable[[float], None] | None = None,
+) -> Result:
+    """One streaming request, timed with ``clock``; never raises. ``sent`` is told the CPU seconds
+    this thread spent building, signing and sending the request, up to the answer's headers."""
     request: dict[str, Any] = {
         "modelId": target.model_id,
         "messages": [{"role": "user", "content": [{"text": prompt.prompt}]}],
@@ -343,9 +351,11 @@ def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], flo
     stopped = described = False
     _watch_sending(client)
     _sending.clock, _sending.sent = clock, None
-    start = clock()
+    start, cpu = clock(), time.thread_time()
     try:
         response = client.converse_stream(**request)
+        if sent is not None:
+            sent(time.thread_time() - cpu)
         # From the moment the signed request went to the connection: building and signing it is
         # this process's work, not the model's, and under load it would queue behind other threads.
         start = _sending.sent if _sending.sent is not None else start
@@ -382,11 +392,56 @@ def measure(client: Any, target: Target, prompt: Prompt, clock: Callable[[], flo
     return result
 
 
-# The first ``--concurrency`` requests start this far apart, not all in the same instant: opening a
-# connection and sending a request costs this process CPU, and 64 of them at once queue behind each
-# other, adding tens of milliseconds to the first wave's timings (measured against the local stream
-# endpoint of tests/tools/stream_endpoint.py on a 2-core machine). 64 requests ramp up in 0.128 s.
+# No two requests are sent closer together than this, nor closer than twice what sending one has
+# cost this process so far (``StartPacer``). Building, signing and sending a ConverseStream request
+# takes this process about 2.5 ms of CPU on a 2-core machine (1 ms of it after the send), under one
+# interpreter lock: 64 requests started in the same instant, or a whole wave started as the previous
+# wave's streams end, queue behind each other and behind the streams still being read, adding tens of
+# milliseconds to the timings measured meanwhile (tests/tools/test_load.py, against the local stream
+# endpoint). The first wave of 64 requests ramps up in at least 0.126 s.
 RAMP_STEP_S = 0.002
+
+
+class StartPacer:
+    """Spaces the sends of every request of a real-time run, the first wave's and each later one's:
+    at least ``step`` seconds apart, and at least twice the median CPU a send has cost (``record``),
+    so sending never takes more than about half of this process's interpreter at a time. Waiting
+    here is not timed: a request's clock starts when it is handed to its connection."""
+
+    def __init__(self, step: float = RAMP_STEP_S, enabled: bool = True):
+        self.step, self.enabled = step, enabled
+        self._lock = threading.Lock()
+        self._next = 0.0
+        self._costs: list[float] = []
+        self.spacings: list[float] = []  # what each send was spaced by, for the run's record
+
+    def record(self, cpu_seconds: float) -> None:
+        with self._lock:
+            self._costs.append(cpu_seconds)
+            del self._costs[:-64]  # the recent sends: the machine's speed now, not at the start
+
+    def spacing(self) -> float:
+        with self._lock:
+            costs = sorted(self._costs)
+        return max(self.step, 2 * costs[len(costs) // 2]) if costs else self.step
+
+    def median_spacing_ms(self) -> float | None:
+        value = percentile(self.spacings, 50)
+        return None if value is None else round(value * 1000, 3)
+
+    def wait(self) -> float | None:
+        """Sleeps until this send's slot and returns the slot (``time.perf_counter``), or ``None``
+        when not pacing."""
+        if not self.enabled:
+            return None
+        spacing = self.spacing()
+        with self._lock:
+            self.spacings.append(spacing)
+            now = time.perf_counter()
+            slot = max(now, self._next)
+            self._next = slot + spacing
+        time.sleep(max(0.0, slot - time.perf_counter()))
+        return slot
 
 
 def run(
@@ -399,21 +454,20 @@ def run(
     seed: int = 0,
     clock: Callable[[], float] = time.perf_counter,
     progress: bool = True,
+    pacer: StartPacer | None = None,
 ) -> list[Result]:
-    """Every planned request, ``concurrency`` at a time, with a progress bar on stderr."""
+    """Every planned request, ``concurrency`` at a time, with a progress bar on stderr; a
+    real-time run's sends spaced by ``pacer`` (a new one by default)."""
     work = plan_requests(targets, prompts, repeats, seed)
     results: list[Result | None] = [None] * len(work)
     lock = threading.Lock()
     with extras.progress(
         total=len(work), file=sys.stderr, disable=not progress, unit="req", desc="bench", dynamic_ncols=True
     ) as bar:
-        ramp_start = time.perf_counter()
+        pacer = pacer or StartPacer(enabled=clock is time.perf_counter)
 
         def one(index: int) -> None:
-            if 0 < index < concurrency:
-                # The first requests start RAMP_STEP_S apart, not all at once: each new connection
-                # costs this process CPU, and a burst of them would queue behind each other.
-                time.sleep(max(0.0, ramp_start + index * RAMP_STEP_S - time.perf_counter()))
+            pacer.wait()
             target, prompt, repeat = work[index]
             result = Result(
                 index,
@@ -425,7 +479,7 @@ def run(
                 requested_latency=target.latency,
                 requested_tier=target.tier,
             )
-            results[index] = measure(client, target, prompt, clock, result)
+            results[index] = measure(client, target, prompt, clock, result, pacer.record)
             with lock:
                 bar.update(1)
                 failed = sum(1 for r in results if r is not None and r.status != "ok")
@@ -553,6 +607,7 @@ class RunRecord:
     warmed_connections: int = 0  # opened before the clock started (warm_connections)
     process_lag_p99_ms: float | None = None  # LagMonitor: how late this process's threads ran (real clock only)
     process_cpu_share: float | None = None  # CPU seconds of this process per wall second
+    send_spacing_ms: float | None = None  # StartPacer: the median spacing of the run's sends (real clock only)
     warning: str | None = None
 
     def line(self) -> str:
@@ -562,6 +617,8 @@ class RunRecord:
             f"Measured at {self.endpoint} from {self.started_at} to {self.finished_at} ({self.wall_s:.3f} s): "
             f"{self.requests} requests ({rate}/s), {self.completed} completed, {tokens} output tokens/s"
         )
+        if self.send_spacing_ms is not None:
+            line += f"; requests sent {self.send_spacing_ms:.1f} ms apart (median)"
         if self.process_lag_p99_ms is not None:
             line += f"; this process ran at most {self.process_lag_p99_ms:.1f} ms late (p99)"
         return line + (f"\n{self.warning}" if self.warning else "")
@@ -582,8 +639,9 @@ def timed_run(
     concurrency = int(options.get("concurrency", 1))
     warmed = warm_connections(client, concurrency) if real_time else 0
     started_at, start = now(), wall_clock()
+    pacer = StartPacer(enabled=real_time)
     with LagMonitor(enabled=real_time) as monitor:
-        results = run(client, targets, prompts, **options)
+        results = run(client, targets, prompts, pacer=pacer, **options)
     wall, finished_at = round(wall_clock() - start, 6), now()
     lag = monitor.p99_ms()
     completed = [r for r in results if r.status == "ok"]
@@ -603,6 +661,7 @@ def timed_run(
         warmed_connections=warmed,
         process_lag_p99_ms=lag,
         process_cpu_share=None if monitor.cpu_share is None else round(monitor.cpu_share, 3),
+        send_spacing_ms=pacer.median_spacing_ms(),
         warning=lag_warning(lag, monitor.cpu_share, concurrency),
     )
 

@@ -8,6 +8,7 @@ import argparse
 import csv
 import json
 import sys
+import time
 
 import pytest
 
@@ -404,10 +405,11 @@ def test_the_outputs_record_the_endpoint_the_times_and_the_aggregate_rates(tmp_p
         "output_tokens_per_s": 162.5,
         "concurrency": 2,
         # Timed with the fake's virtual clock: no connection to warm, and this process's lateness
-        # does not enter those timings.
+        # does not enter those timings, and its sends are not paced.
         "warmed_connections": 0,
         "process_lag_p99_ms": None,
         "process_cpu_share": None,
+        "send_spacing_ms": None,
         "warning": None,
     }
     assert document["settings"]["endpoint"] == "http://127.0.0.1:9/gateway"
@@ -469,3 +471,27 @@ def test_without_a_region_the_message_says_what_this_botocore_reads(tmp_path, mo
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-2")  # what it reads: past the region, to the credentials
     assert main(["bench", "us.amazon.nova-pro-v1:0", "--out", str(tmp_path / "o"), "--no-progress"]) == 1
     assert capsys.readouterr().err.startswith("no AWS credentials")
+
+
+def test_a_real_time_run_never_sends_two_requests_closer_than_twice_what_a_send_costs():
+    """Every send of a real-time run, not only the first wave's, waits for its slot: at least
+    RAMP_STEP_S apart, and at least twice the median CPU the recent sends cost this process, so a
+    wave starting as the previous one ends cannot take the whole interpreter from the streams being
+    read. A virtual-clock run (the fakes) is not paced."""
+    pacer = bench.StartPacer()
+    assert pacer.spacing() == bench.RAMP_STEP_S
+    for cost in (0.001, 0.004, 0.006):
+        pacer.record(cost)
+    assert pacer.spacing() == 0.008  # twice the median cost
+    slots = []
+    for _ in range(4):
+        slot = pacer.wait()
+        assert slot is not None and time.perf_counter() >= slot  # never sent before its slot
+        slots.append(slot)
+    assert all(later - earlier >= 0.008 - 1e-9 for earlier, later in zip(slots, slots[1:], strict=False))
+    assert pacer.median_spacing_ms() == 8.0
+    unpaced = bench.StartPacer(enabled=False)
+    unpaced.record(1.0)
+    start = time.perf_counter()
+    assert [unpaced.wait() for _ in range(3)] == [None, None, None]
+    assert time.perf_counter() - start < 0.5 and unpaced.median_spacing_ms() is None

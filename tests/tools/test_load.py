@@ -125,7 +125,10 @@ def _attempt(
                 f"{name} p99 {measured_p99} s, bound {bound:.4f} s (floor client +{floor_p99 * 1000:.1f} ms, "
                 f"endpoint late +{late_p99 * 1000:.1f} ms)"
             )
-    schedule = waves * truths[1] + (concurrency - 1) * bench.RAMP_STEP_S
+    # Each wave's sends are spaced by the pacer (its record says by how much): the last of them goes
+    # that much after the first.
+    assert record.send_spacing_ms is not None and record.send_spacing_ms >= bench.RAMP_STEP_S * 1000
+    schedule = waves * truths[1] + (concurrency - 1) * record.send_spacing_ms / 1000
     if not waves * truths[1] <= record.wall_s < schedule + 0.1 + waves * floor_p99:
         missed.append(f"wall {record.wall_s} s against {schedule:.3f} s for a perfect schedule")
     return [f"{tag}: {m}; {record.line()}" for m in missed], record.warning is not None

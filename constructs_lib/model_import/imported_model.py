@@ -23,6 +23,7 @@ from constructs import Construct
 from estate_runtime.kinds import JobNameParts
 from estate_runtime.kinds.imported_model import (
     KIND,
+    WEIGHTS_DIGEST,
     ImportedModelAttributes,
     ImportedModelProperties,
     weights_uri_problem,
@@ -183,6 +184,12 @@ class ImportedModelProps:
     removal: Literal["retain", "destroy"] = "retain"
     """Deleting the resource keeps the imported model (default) or deletes it."""
 
+    weights_digest: str | None = None
+    """``sha256:...``: import only a folder holding exactly these files (``bedrock-estate
+    weights-digest <s3 uri>`` prints a folder's); any other content fails the deployment before
+    anything is imported. Default: whatever the folder holds. Adding or changing it imports
+    nothing anew when the files match."""
+
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -198,6 +205,14 @@ class ImportedModel(Construct):
             problems.append(("weights_s3_uri", uri_problem))
         if not readable:
             problems.append(("name", f"{props.name!r} needs at least one letter or digit"))
+        if props.weights_digest is not None and not WEIGHTS_DIGEST.match(props.weights_digest):
+            problems.append(
+                (
+                    "weights_digest",
+                    f"{props.weights_digest!r} is not sha256: and 64 lowercase hex digits, as `bedrock-estate "
+                    "weights-digest <s3 uri>` prints a folder's digest",
+                )
+            )
         refuse(self, problems)
         stack = Stack.of(self)
         identity = {
@@ -227,6 +242,7 @@ class ImportedModel(Construct):
                 removal=props.removal,
                 kms_key_id=key_arn(props.key) if props.key else None,
                 vpc_config=dict(props.vpc_config) if props.vpc_config else None,
+                expected_weights_digest=props.weights_digest,
             ),
         )
         # Bedrock reads the folder as the role the moment the job starts: the grants exist first.
@@ -248,6 +264,11 @@ class ImportedModel(Construct):
     def instruct_supported(self) -> str:
         """``true`` when Bedrock serves the model through Converse, ``false`` otherwise."""
         return self._attribute("instruct_supported")
+
+    @cached_property
+    def weights_digest(self) -> str:
+        """The digest of the files the model was imported from: what a later stage pins to promote it."""
+        return self._attribute("weights_digest")
 
     @cached_property
     def custom_model_units_per_model_copy(self) -> str:
@@ -294,17 +315,23 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ImportedModelProps) 
             resources=[key_arn(props.key)],
             conditions={"StringEquals": {"kms:ViaService": f"bedrock.{env.region}.amazonaws.com"}},
         )
-    # The pre-flight: the folder's listing, and its config.json (the one file it reads).
+    # The pre-flight: the folder's listing, its config.json (the one file whose content it reads),
+    # and each file's checksum (HeadObject, which IAM authorizes as s3:GetObject on the file: there
+    # is no narrower action, so the handler may read the folder it checks, and no other).
     bucket, _, folder = props.weights_s3_uri.removeprefix("s3://").partition("/")
+    files = f"arn:{env.partition}:s3:::{bucket}/{folder}*"
     grants.allow_calls(
         "list_objects_v2",
         resources=[f"arn:{env.partition}:s3:::{bucket}"],
         conditions={"StringEquals": {"s3:prefix": folder}},
     )
-    grants.allow_calls("get_object", resources=[f"arn:{env.partition}:s3:::{bucket}/{folder}config.json"])
+    grants.allow_calls("get_object", "head_object", resources=[files])
     if props.weights_kms_key_arn:
+        # S3 API reference, "HeadObject" (read 2026-12-07): the checksum of an SSE-KMS object is
+        # returned only to a caller that may decrypt with its key.
         grants.allow_dependents(
             "get_object",
+            "head_object",
             on="key",
             key="dataset",
             resources=[props.weights_kms_key_arn],
@@ -319,6 +346,11 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ImportedModelProps) 
             (
                 f"AwsSolutions-IAM5[Resource::{grants.spelling(models)}]",
                 "Imported model ARNs end in an id Bedrock assigns when the import completes.",
+            ),
+            (
+                f"AwsSolutions-IAM5[Resource::{grants.spelling(files)}]",
+                "The pre-flight reads the checksum of every file of the model's weights folder (HeadObject, "
+                "authorized as s3:GetObject), whose names the model's author chose; only that folder of that bucket.",
             ),
         ]
     )
@@ -361,6 +393,7 @@ def imported_models_for_stage(
                 if vpc
                 else None,
                 removal=entry.removal,
+                weights_digest=entry.weights.digest,
                 tags={**stage.tags, **entry.tags, "estate-stage": stage.name, "estate-import": name},
             ),
         )

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, WithJsonSchema, field_validator
 
-from estate_runtime.kinds.imported_model.contract import WEIGHTS_URI, weights_uri_problem
+from estate_runtime.kinds.imported_model.contract import WEIGHTS_DIGEST, WEIGHTS_URI, weights_uri_problem
 
 from .errors import LocatedProblem
 from .sections import StageSection
-from .types import ItemName, KmsKeyArn, Removal, SpecModel, Tags, VpcConfig
+from .types import ItemName, KmsKeyArn, Removal, SpecModel, StageName, Tags, VpcConfig
 
 if TYPE_CHECKING:
     from .model import EstateSpec
@@ -32,6 +32,24 @@ class ImportWeights(SpecModel):
     kms_key_arn: KmsKeyArn | None = Field(
         None, description="Key of an SSE-KMS bucket, so the import and its pre-flight can read the files."
     )
+    digest: Annotated[str, WithJsonSchema({"type": "string", "pattern": WEIGHTS_DIGEST.pattern})] | None = Field(
+        None,
+        description=(
+            "Pins the files: sha256:<64 hex digits>, as `bedrock-estate weights-digest <s3Uri>` prints it. The import "
+            "refuses a folder holding anything else, before anything is imported; a later stage's import with "
+            "promotedFrom this stage requires the same files."
+        ),
+    )
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, value: str | None) -> str | None:
+        if value is not None and not WEIGHTS_DIGEST.match(value):
+            raise ValueError(
+                f"{value!r} is not a weights digest: sha256: and 64 lowercase hex digits, as "
+                "`bedrock-estate weights-digest <s3Uri>` prints it"
+            )
+        return value
 
     @field_validator("s3_uri")
     @classmethod
@@ -52,14 +70,93 @@ class Import(SpecModel):
         None, description="Encrypts the imported model. Default: the stage's custom-model key."
     )
     vpc: VpcConfig | None = Field(None, description="Run the import job in these subnets and security groups.")
+    promoted_from: StageName | None = Field(
+        None,
+        description=(
+            "An earlier stage that imports a model of this name with pinned weights (weights.digest): this stage "
+            "re-imports the same files from its own weights folder (Bedrock copies custom and shared models, not "
+            "imported ones), and its import refuses any other content."
+        ),
+    )
     tags: Tags = Field(default_factory=dict)
     removal: Removal = Field(
         "retain", description="Deleting the import keeps the imported model (retain, default) or deletes it (destroy)."
     )
 
 
+def pinned_digest(spec: EstateSpec, stage_name: str, import_name: str) -> str | None:
+    """The weights digest an import must find: its own ``weights.digest``, or, for an import
+    promoted from an earlier stage, that stage's (followed back to the stage that pins it)."""
+    seen: set[str] = set()
+    while stage_name in spec.stages and stage_name not in seen:
+        seen.add(stage_name)
+        entry = spec.stages[stage_name].imports.get(import_name)
+        if entry is None:
+            return None
+        if entry.weights.digest or entry.promoted_from is None:
+            return entry.weights.digest
+        stage_name = entry.promoted_from
+    return None
+
+
+def _promotion_problems(spec: EstateSpec, stage_name: str, import_name: str, entry: Import) -> list[LocatedProblem]:
+    """An import promoted from an earlier stage: that stage imports a model of this name with
+    pinned weights, and this entry pins no other."""
+    loc = ("stages", stage_name, "imports", import_name)
+    source_name = entry.promoted_from
+    if source_name is None:
+        return []
+    order = list(spec.stages)
+    if source_name not in spec.stages or order.index(source_name) >= order.index(stage_name):
+        earlier = ", ".join(order[: order.index(stage_name)]) or "none"
+        return [
+            LocatedProblem(
+                (*loc, "promotedFrom"),
+                f"{source_name!r} is not an earlier stage; stages before {stage_name}: {earlier}",
+            )
+        ]
+    source = spec.stages[source_name].imports.get(import_name)
+    if source is None:
+        declared = ", ".join(spec.stages[source_name].imports) or "none"
+        return [
+            LocatedProblem(
+                (*loc, "promotedFrom"),
+                f"stage {source_name} imports no model named {import_name!r} (its imports: {declared}); promote an "
+                "import under the name the earlier stage gives it",
+            )
+        ]
+    pinned = pinned_digest(spec, source_name, import_name)
+    if pinned is None:
+        return [
+            LocatedProblem(
+                (*loc, "promotedFrom"),
+                f"stage {source_name}'s import {import_name!r} pins no weights, so nothing says which files this stage "
+                f"promotes: set stages.{source_name}.imports.{import_name}.weights.digest to what "
+                f"`bedrock-estate weights-digest {source.weights.s3_uri}` prints",
+            )
+        ]
+    if entry.weights.digest is not None and entry.weights.digest != pinned:
+        return [
+            LocatedProblem(
+                (*loc, "weights", "digest"),
+                f"this stage pins {entry.weights.digest}, but it promotes stage {source_name}'s import, which pins "
+                f"{pinned}: remove this digest (the promoted one applies) or promote the same weights",
+            )
+        ]
+    return []
+
+
+def _resolve(spec: EstateSpec, stage_name: str, import_name: str, entry: Import) -> Import:
+    """The import as its stage deploys it: with the digest it must find (its own or promoted)."""
+    pinned = pinned_digest(spec, stage_name, import_name)
+    if pinned is None or pinned == entry.weights.digest:
+        return entry
+    return entry.model_copy(update={"weights": entry.weights.model_copy(update={"digest": pinned})})
+
+
 def _problems(spec: EstateSpec, stage_name: str) -> list[LocatedProblem]:
-    """A stage's imports: a Region where Custom Model Import is offered, and keys of that Region."""
+    """A stage's imports: a Region where Custom Model Import is offered, keys of that Region, and
+    promotions from earlier stages that pin the weights."""
     from estate_runtime.catalog import load_model_import
 
     catalog = load_model_import()
@@ -75,6 +172,7 @@ def _problems(spec: EstateSpec, stage_name: str) -> list[LocatedProblem]:
             )
         )
     for import_name, entry in IMPORTS.entries(stage).items():
+        problems += _promotion_problems(spec, stage_name, import_name, entry)
         keys = [("kmsKeyArn", entry.kms_key_arn), ("weights.kmsKeyArn", entry.weights.kms_key_arn)]
         for where, key in keys:
             region = key.split(":")[3] if key else stage.region
@@ -103,8 +201,12 @@ def _plan_rows(stage: StageSettings) -> list[str]:
     for name, entry in IMPORTS.entries(stage).items():
         key = f"`{entry.kms_key_arn}`" if entry.kms_key_arn else "the stage's custom-model key"
         kept = "model kept" if entry.removal == "retain" else "model deleted"
+        weights = f"`{entry.weights.s3_uri}`"
+        if entry.weights.digest:
+            origin = f", promoted from {entry.promoted_from}" if entry.promoted_from else ""
+            weights += f" (only the files of `{entry.weights.digest[:19]}…`{origin})"
         lines.append(
-            f"| {name} | `{entry.weights.s3_uri}` | {key} | `{stage.names.named(name)}-<digest of the content>` | {kept} "
+            f"| {name} | {weights} | {key} | `{stage.names.named(name)}-<digest of the content>` | {kept} "
             "| on demand by its ARN; custom model units per copy, known once imported (attribute "
             "CustomModelUnitsPerModelCopy) |"
         )
@@ -123,6 +225,7 @@ IMPORTS: StageSection[Import] = StageSection(
     holds="imported models",
     check=_problems,
     plan_rows=_plan_rows,
+    resolve=_resolve,
 )
 Imports = Annotated[dict[ItemName, Import], IMPORTS]
 """The ``Stage`` field's type: the section's entries by name, annotated with the section."""

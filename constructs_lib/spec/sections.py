@@ -57,6 +57,10 @@ class StageSection(Generic[Entry]):
     plan_rows: Callable[[StageSettings], list[str]] | None = None
     """The plan's lines for a stage with entries in the section (Markdown)."""
 
+    resolve: Callable[[EstateSpec, str, str, Entry], Entry] | None = None
+    """An entry as its stage deploys it, given the whole spec, the stage's and the entry's names
+    (e.g. what it takes from the earlier stage it is promoted from); by default the entry itself."""
+
     def field(self) -> Any:
         """The ``Stage`` field's default and description."""
         return Field(default_factory=dict, description=self.description)

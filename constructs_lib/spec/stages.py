@@ -51,7 +51,13 @@ def resolve_stage(spec: EstateSpec, name: str, base_dir: Path | None = None) -> 
         jobs=dict(stage.jobs),
         serving=dict(stage.serving),
         promotions=dict(stage.promotions),
-        sections={section.key: dict(section.entries(stage)) for section in sections_of(type(stage))},
+        sections={
+            section.key: {
+                entry_name: section.resolve(spec, name, entry_name, entry) if section.resolve else entry
+                for entry_name, entry in section.entries(stage).items()
+            }
+            for section in sections_of(type(stage))
+        },
         promoted_to=promoted_to,
         promoted_from=promoted_from,
         job_requests=requests,

@@ -223,6 +223,16 @@ def build_parser() -> argparse.ArgumentParser:
     from .adopt import add_arguments as add_adopt_arguments
 
     add_adopt_arguments(adopt)
+    digest = commands.add_parser(
+        "weights-digest",
+        help="print the digest of an import's weights folder, to pin in imports.<name>.weights.digest",
+        description="List the folder and read each file's checksum (ListObjectsV2, HeadObject) with your credentials, "
+        "and print the digest the import's pre-flight computes at deploy: every file's path, size and full-object "
+        "checksum. Pin it, and a later stage's import promoted from this one takes only the same files. Read only.",
+    )
+    from .weights_digest import add_arguments as add_digest_arguments
+
+    add_digest_arguments(digest)
     for command in commands.choices.values():
         # A command's own mistakes are answered with its own usage (main), not the top level's.
         command.set_defaults(command_parser=command)
@@ -267,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import adopt as adopt_module
 
         return adopt_module.main(args)
+    if args.command == "weights-digest":
+        from . import weights_digest
+
+        return weights_digest.main(args)
     if args.command == "drift":
         from . import drift as drift_module
 

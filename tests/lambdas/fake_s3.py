@@ -3,6 +3,7 @@ folder): objects in memory, requests validated by botocore."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from typing import Any
@@ -19,6 +20,10 @@ class FakeS3(ServiceFake):
         self.objects = dict(objects or {})
         # Sizes that stand in for objects too large to hold (a model's weights), by (bucket, key).
         self.sizes: dict[tuple[str, str], int] = {}
+        # What HeadObject answers with ChecksumMode=ENABLED, by (bucket, key): by default a
+        # full-object CRC64NVME of the content (S3's default checksum), as S3 answers for objects
+        # uploaded since S3 added it; a test sets {} for an object uploaded without one.
+        self.checksums: dict[tuple[str, str], dict[str, str]] = {}
 
     def copy_object(self, **params: Any) -> dict[str, Any]:
         source = (params["CopySource"]["Bucket"], params["CopySource"]["Key"])
@@ -51,6 +56,24 @@ class FakeS3(ServiceFake):
             answer["ContentLength"] = len(data)
         # The body is a stream, added after validation (botocore's output shape has no stream type).
         return {**self._answer("GetObject", answer), "Body": io.BytesIO(data)}
+
+    def head_object(self, **params: Any) -> dict[str, Any]:
+        self._enter("HeadObject", params)
+        where = (params["Bucket"], params["Key"])
+        data = self.objects.get(where)
+        if data is None:
+            raise self._error("HeadObject", "404", "Not Found", 404)
+        answer: dict[str, Any] = {
+            "ContentLength": self.sizes.get(where, len(data)),
+            "ETag": f'"{hashlib.md5(data).hexdigest()}"',
+        }
+        if params.get("ChecksumMode") == "ENABLED":
+            default = {
+                "ChecksumCRC64NVME": base64.b64encode(hashlib.sha256(data).digest()[:8]).decode(),
+                "ChecksumType": "FULL_OBJECT",
+            }
+            answer.update(self.checksums.get(where, default))
+        return self._answer("HeadObject", answer)
 
     def list_objects_v2(self, **params: Any) -> dict[str, Any]:
         self._enter("ListObjectsV2", params)

@@ -5,6 +5,7 @@ lifecycle, and the faults the other kinds survive (throttling, a lost answer, ro
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 
@@ -75,7 +76,7 @@ def deploy(harness: Resource, fake: FakeBedrock, request_type: str = "Create", p
 
 
 # -- the pre-flight: nothing is imported from a folder the guide would refuse -------------------------
-def test_create_imports_the_folder_with_the_owner_tag_on_the_job_and_the_model(harness, fake):
+def test_create_imports_the_folder_with_the_owner_tag_on_the_job_and_the_model(harness, fake, s3):
     done = deploy(harness, fake)
     name = imported(fake)
     request = fake.import_jobs[name]["request"]
@@ -96,7 +97,60 @@ def test_create_imports_the_folder_with_the_owner_tag_on_the_job_and_the_model(h
         "InstructSupported": "true",
         "CustomModelUnitsPerModelCopy": "2",
         "CustomModelUnitsVersion": "v1.0",
+        "WeightsDigest": folder_digest(s3),
     }
+
+
+def folder_digest(s3: FakeS3, folder: str = FOLDER) -> str:
+    """What the digest of a folder must be, written out here from its definition (docs/import.md,
+    "Promoting an import"): SHA-256 of one line per file, sorted by path in the folder, of the path,
+    the size and the file's full-object checksum as S3's HeadObject answers it (the fake answers
+    S3's default, a CRC64NVME of the content)."""
+    lines = ""
+    for (bucket, key), data in sorted(s3.objects.items()):
+        if bucket == BUCKET and key.startswith(folder):
+            head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+            lines += f"{key[len(folder) :]}\t{len(data)}\tcrc64nvme:{head['ChecksumCRC64NVME']}\n"
+    return "sha256:" + hashlib.sha256(lines.encode()).hexdigest()
+
+
+def test_a_pinned_digest_imports_only_those_files_wherever_they_were_copied(harness, fake, s3):
+    """The spec pins the weights (weights.digest, or the stage an import is promoted from): the same
+    files copied to another folder import; a folder whose files differ is refused before anything
+    is imported, naming both digests and the files."""
+    pinned = folder_digest(s3)
+    copy = "prod-copy/support-llama/v3/"
+    for (bucket, key), data in list(s3.objects.items()):  # the same bytes, so the same checksums
+        s3.objects[(bucket, copy + key.removeprefix(FOLDER))] = data
+    assert folder_digest(s3, copy) == pinned
+    props = {**PROPS, "WeightsS3Uri": f"s3://{BUCKET}/{copy}", "ExpectedWeightsDigest": pinned}
+    done = deploy(harness, fake, props=props)
+    assert done.complete and done.data["WeightsDigest"] == pinned
+    s3.objects[(BUCKET, f"{copy}model-00002-of-00002.safetensors")] = b"another checkpoint"
+    fake.import_jobs.clear()
+    with pytest.raises(EstateError) as caught:
+        harness.on_event("Create", props)
+    message = str(caught.value)
+    assert f"their digest is {folder_digest(s3, copy)}, the spec requires {pinned}" in message
+    assert (
+        f"model-00002-of-00002.safetensors ({len(b'another checkpoint')} bytes, crc64nvme:" in message
+        and "nothing was imported" in message
+    )
+    assert fake.import_jobs == {}
+
+
+def test_a_file_without_a_full_object_checksum_is_identified_by_its_etag_and_the_message_says_how_to_fix_it(
+    harness, fake, s3
+):
+    pinned = folder_digest(s3)
+    # Uploaded before S3 added default checksums, or with a composite (multipart) one.
+    s3.checksums[(BUCKET, f"{FOLDER}tokenizer.json")] = {"ChecksumCRC32": "AAAAAA==", "ChecksumType": "COMPOSITE"}
+    with pytest.raises(EstateError) as caught:
+        harness.on_event("Create", {**PROPS, "ExpectedWeightsDigest": pinned})
+    message = str(caught.value)
+    data = s3.objects[(BUCKET, f"{FOLDER}tokenizer.json")]
+    assert f"tokenizer.json ({len(data)} bytes, etag:{hashlib.md5(data).hexdigest()})" in message
+    assert "upload it with --checksum-algorithm CRC64NVME" in message and fake.import_jobs == {}
 
 
 def test_the_names_are_the_imports_content(harness, fake, s3):
@@ -377,3 +431,30 @@ def test_create_and_delete_through_the_real_provider_framework(framework, fake, 
     assert created.physical_id == name and created.data["ModelArn"] == fake.imported_models[name]["modelArn"]
     deleted = _through(framework, fake, s3, "Delete", destroy, PhysicalResourceId=created.physical_id)
     assert deleted.physical_id == name and fake.imported_models == {}
+
+
+def test_the_cli_prints_the_digest_the_import_finds_for_the_same_folder(harness, fake, s3, capsys):
+    """`bedrock-estate weights-digest` is what a user pins: it must agree with the pre-flight, file
+    for file, across pages of the listing; a file without a full-object checksum is pointed out."""
+    from argparse import Namespace
+
+    from constructs_lib.tools import weights_digest as command
+
+    class Session:
+        def client(self, service: str) -> FakeS3:
+            assert service == "s3"
+            return s3
+
+    s3.page_size = 2  # three pages of listing
+    assert command.main(Namespace(s3_uri=URI, profile=None), session=Session()) == 0
+    printed = capsys.readouterr().out
+    done = deploy(harness, fake)
+    assert (
+        printed.splitlines()[-1]
+        == f"weights.digest: {done.data['WeightsDigest']}"
+        == f"weights.digest: {folder_digest(s3)}"
+    )
+    assert printed.startswith(f"{URI}: {len(FILES) + 1} file(s)") and "note:" not in printed
+    s3.checksums[(BUCKET, f"{FOLDER}config.json")] = {}
+    assert command.main(Namespace(s3_uri=URI, profile=None), session=Session()) == 0
+    assert "note: 1 file(s) have no full-object checksum (config.json)" in capsys.readouterr().out

@@ -60,3 +60,90 @@ def test_a_key_of_another_region_is_refused_for_the_model_and_for_the_weights():
 def test_an_unknown_field_and_a_bad_removal_are_named():
     found = problems(spec_text('{weights: {s3Uri: "s3://acme-weights/m/"}, removal: keep, architecture: llama}'))
     assert any("support-llama.removal" in m for m in found) and any("architecture" in m for m in found)
+
+
+# -- promoting an import: the later stage re-imports the files the earlier one pinned ----------------
+PINNED = "sha256:" + "ab" * 32
+
+
+def two_stages(dev: str, prod: str, order: tuple[str, str] = ("dev", "prod")) -> str:
+    entries = {"dev": dev, "prod": prod}
+    accounts = {"dev": "111111111111", "prod": "222222222222"}
+    text = "name: acme-estate\nstages:\n"
+    for stage in order:
+        text += (
+            f'  {stage}:\n    account: "{accounts[stage]}"\n    region: us-east-1\n'
+            f"    imports:\n      support-llama: {entries[stage]}\n"
+        )
+    return text
+
+
+DEV_PINNED = f'{{weights: {{s3Uri: "s3://acme-dev-weights/support-llama/v3/", digest: "{PINNED}"}}}}'
+PROD_PROMOTED = '{promotedFrom: dev, weights: {s3Uri: "s3://acme-prod-weights/support-llama/v3/"}}'
+
+
+def test_a_promoted_import_takes_the_earlier_stages_pinned_digest_and_the_plan_says_so():
+    from constructs_lib.spec.sections import section_plan_rows
+
+    spec = parse_spec(two_stages(DEV_PINNED, PROD_PROMOTED), source="estate.yaml")
+    prod = IMPORTS.entries(spec.stage("prod"))["support-llama"]
+    assert prod.weights.digest == PINNED and prod.weights.s3_uri == "s3://acme-prod-weights/support-llama/v3/"
+    # The spec as written is unchanged: the digest is dev's, written once.
+    assert spec.stages["prod"].imports["support-llama"].weights.digest is None
+    plan = "\n".join(section_plan_rows(spec.stage("prod")))
+    assert f"(only the files of `{PINNED[:19]}…`, promoted from dev)" in plan
+
+
+def test_a_chain_of_promotions_follows_back_to_the_stage_that_pins():
+    text = two_stages(DEV_PINNED, PROD_PROMOTED) + (
+        '  staging-two:\n    account: "333333333333"\n    region: us-east-1\n    imports:\n'
+        '      support-llama: {promotedFrom: prod, weights: {s3Uri: "s3://acme-3-weights/support-llama/"}}\n'
+    )
+    spec = parse_spec(text, source="estate.yaml")
+    assert IMPORTS.entries(spec.stage("staging-two"))["support-llama"].weights.digest == PINNED
+
+
+@pytest.mark.parametrize(
+    ("dev", "prod", "order", "path", "said"),
+    [
+        (
+            DEV_PINNED,
+            PROD_PROMOTED,
+            ("prod", "dev"),
+            "stages.prod.imports.support-llama.promotedFrom",
+            "'dev' is not an earlier stage; stages before prod: none",
+        ),
+        (
+            '{weights: {s3Uri: "s3://acme-dev-weights/support-llama/v3/"}}',
+            PROD_PROMOTED,
+            ("dev", "prod"),
+            "stages.prod.imports.support-llama.promotedFrom",
+            "stage dev's import 'support-llama' pins no weights, so nothing says which files this stage promotes: set "
+            "stages.dev.imports.support-llama.weights.digest to what `bedrock-estate weights-digest "
+            "s3://acme-dev-weights/support-llama/v3/` prints",
+        ),
+        (
+            DEV_PINNED,
+            '{promotedFrom: dev, weights: {s3Uri: "s3://acme-prod-weights/m/", digest: "sha256:' + "cd" * 32 + '"}}',
+            ("dev", "prod"),
+            "stages.prod.imports.support-llama.weights.digest",
+            f"but it promotes stage dev's import, which pins {PINNED}: remove this digest",
+        ),
+    ],
+)
+def test_a_promotion_that_cannot_say_which_files_it_promotes_is_refused(dev, prod, order, path, said):
+    [message] = problems(two_stages(dev, prod, order))
+    assert f": {path}: " in message and said in message
+
+
+def test_a_promotion_from_a_stage_without_that_import_names_its_imports():
+    text = two_stages(DEV_PINNED, PROD_PROMOTED).replace("      support-llama: {weights", "      other: {weights", 1)
+    [message] = problems(text)
+    assert "stages.prod.imports.support-llama.promotedFrom: stage dev imports no model named 'support-llama'" in message
+    assert "(its imports: other)" in message
+
+
+def test_a_malformed_digest_is_named_with_the_command_that_prints_one():
+    [message] = problems(spec_text('{weights: {s3Uri: "s3://acme-weights/m/", digest: "abc"}}'))
+    assert "stages.dev.imports.support-llama.weights.digest" in message
+    assert "sha256: and 64 lowercase hex digits, as `bedrock-estate weights-digest <s3Uri>` prints it" in message

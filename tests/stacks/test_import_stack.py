@@ -103,7 +103,9 @@ def test_the_import_role_reads_exactly_the_weights_folders(template):
     assert "BedrockModelImportJobArn" in vpc and "BedrockModelCustomizationJobArn" not in vpc
 
 
-def test_the_handler_creates_only_owned_imports_and_reads_only_config_json(template):
+def test_the_handler_creates_only_owned_imports_and_reads_only_the_weights_folders(template):
+    """The pre-flight reads config.json and each file's checksum (HeadObject needs s3:GetObject on
+    the file), in the folders the spec names and nowhere else."""
     [policy_id] = [k for k in resources(template, "AWS::IAM::ManagedPolicy") if "BedrockImportedModelPolicy" in k]
     found = statements(template, policy_id)
     [create] = [s for s in found if s["Action"] == "bedrock:CreateModelImportJob"]
@@ -118,8 +120,8 @@ def test_the_handler_creates_only_owned_imports_and_reads_only_config_json(templ
         for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
     )
     assert gets == [
-        "arn:aws:s3:::acme-model-weights/coder-qwen/2026-11/config.json",
-        "arn:aws:s3:::acme-model-weights/support-llama/v3/config.json",
+        "arn:aws:s3:::acme-model-weights/coder-qwen/2026-11/*",
+        "arn:aws:s3:::acme-model-weights/support-llama/v3/*",
     ]
 
 
@@ -177,7 +179,14 @@ def test_the_plan_shows_each_import_with_its_pricing_basis_and_no_invented_price
     from constructs_lib.tools.plan import read_assembly, render
 
     plan = render(import_estate.spec, read_assembly(import_estate.directory))
-    assert "| support-llama | `s3://acme-model-weights/support-llama/v3/` | the stage's custom-model key |" in plan
+    assert (
+        "| support-llama | `s3://acme-model-weights/support-llama/v3/` (only the files of `sha256:6f1c9e0d2b7a…`) "
+        "| the stage's custom-model key |"
+    ) in plan
+    assert (
+        "`s3://acme-prod-model-weights/support-llama/v3/` (only the files of `sha256:6f1c9e0d2b7a…`, promoted from dev)"
+        in plan
+    )
     assert "`import-estate-dev-coder-qwen-<digest of the content>` | model deleted |" in plan
     assert "custom model units (CMUs) per model copy, billed per CMU per minute over 5-minute windows" in plan
     assert "import-model-calculate-cost.html" in plan
@@ -200,3 +209,38 @@ def test_imports_without_their_builder_are_refused_not_dropped(monkeypatch):
     monkeypatch.setattr(customization_stack, "SECTION_BUILDERS", {})
     with pytest.raises(ValueError, match="no builder for the stage section 'imports'"):
         _import_stage(App(context=cdk_context()))
+
+
+def test_prod_re_imports_the_files_dev_pinned_from_its_own_folder(import_estate):
+    """An import promoted from an earlier stage: its own weights folder, the earlier stage's pinned
+    digest as the content its pre-flight requires, and its handler reads only its own folder."""
+    pinned = "sha256:6f1c9e0d2b7a4c3e8f5a1d9b0c7e2f4a6b8d0e1f3a5c7e9b1d3f5a7c9e0b2d4f"
+    dev = import_estate.stack("dev/Customization").template
+    prod = import_estate.stack("prod/Customization").template
+    assert by_readable(dev, "import-estate-dev-support-llama")["Properties"]["ExpectedWeightsDigest"] == pinned
+    promoted = by_readable(prod, "import-estate-prod-support-llama")["Properties"]
+    assert promoted["ExpectedWeightsDigest"] == pinned
+    assert promoted["WeightsS3Uri"] == "s3://acme-prod-model-weights/support-llama/v3/"
+    assert "ExpectedWeightsDigest" not in by_readable(dev, "import-estate-dev-coder-qwen")["Properties"]
+    [policy_id] = [k for k in resources(prod, "AWS::IAM::ManagedPolicy") if "BedrockImportedModelPolicy" in k]
+    reads = [s["Resource"] for s in statements(prod, policy_id) if s["Action"] == "s3:GetObject"]
+    assert reads == ["arn:aws:s3:::acme-prod-model-weights/support-llama/v3/*"]
+
+
+def test_a_weights_digest_that_is_not_one_fails_synthesis_naming_the_command():
+    from constructs_lib.machinery.validation import EstateConstructError
+
+    stack, logging, role = _library_stack()
+    with pytest.raises(EstateConstructError, match="Models/Support: weights_digest: 'md5:abc' is not sha256:"):
+        ImportedModel(
+            stack,
+            "Support",
+            ImportedModelProps(
+                name="support",
+                weights_s3_uri="s3://weights/support/v1/",
+                role=role,
+                owner="models",
+                logging=logging,
+                weights_digest="md5:abc",
+            ),
+        )

@@ -118,7 +118,7 @@ def test_every_argument_has_help_text():
     from constructs_lib.tools.cli import build_parser
 
     arguments = list(_arguments(build_parser()))
-    assert len(arguments) == 54, arguments  # --version and every argument of the eleven commands
+    assert len(arguments) == 56, arguments  # --version and every argument of the twelve commands
     assert [name for name, help_text in arguments if not help_text] == []
 
 

@@ -7,8 +7,11 @@ from .contract import (
     ANSWER_WITHIN_SECONDS,
     IMPORT_WAIT_SECONDS,
     KIND,
+    WEIGHTS_DIGEST,
     ImportedModelAttributes,
     ImportedModelProperties,
+    weights_digest,
+    weights_file_id,
     weights_uri_problem,
 )
 
@@ -16,7 +19,10 @@ __all__ = [
     "ANSWER_WITHIN_SECONDS",
     "IMPORT_WAIT_SECONDS",
     "KIND",
+    "WEIGHTS_DIGEST",
     "ImportedModelAttributes",
     "ImportedModelProperties",
+    "weights_digest",
+    "weights_file_id",
     "weights_uri_problem",
 ]

@@ -3,6 +3,7 @@ Hugging Face-format weights in S3 (Custom Model Import)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,35 @@ def weights_uri_problem(uri: str) -> str | None:
     )
 
 
+# What a weights folder holds, as one value a reviewer can pin in the spec and a later stage can
+# require of its own copy of the files: ``sha256:`` and 64 hex digits (``weights_digest``).
+WEIGHTS_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+# S3 API reference, "Checksum" and "HeadObject" (read 2026-12-07): a CRC64NVME checksum is present
+# on objects uploaded with it, and on objects uploaded without a checksum (S3 adds it by default);
+# it and the other CRCs of ChecksumType FULL_OBJECT are of the whole object's content, whatever the
+# part sizes of its upload, so the same file uploaded or copied to another bucket answers the same.
+# A COMPOSITE checksum, and a multipart upload's ETag, depend on how the file was split.
+FULL_OBJECT_CHECKSUMS = ("ChecksumCRC64NVME", "ChecksumCRC32C", "ChecksumCRC32", "ChecksumSHA256", "ChecksumSHA1")
+
+
+def weights_file_id(head: dict[str, Any]) -> str:
+    """What identifies one file's content in HeadObject's answer (``ChecksumMode=ENABLED``): its
+    full-object checksum (``crc64nvme:...``), else its ETag (``etag:...``), which stands for the
+    content only in the bucket it was uploaded to."""
+    if head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT":
+        for field in FULL_OBJECT_CHECKSUMS:
+            if head.get(field):
+                return f"{field.removeprefix('Checksum').lower()}:{head[field]}"
+    return f"etag:{str(head.get('ETag', '')).strip(chr(34))}"
+
+
+def weights_digest(files: dict[str, tuple[int, str]]) -> str:
+    """The digest of a weights folder: every file's path in the folder, size and ``weights_file_id``."""
+    lines = "".join(f"{key}\t{size}\t{file_id}\n" for key, (size, file_id) in sorted(files.items()))
+    return "sha256:" + hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True, kw_only=True)
 class ImportedModelProperties(Properties):
     name_parts: JobNameParts = prop("NameParts")
@@ -74,6 +104,9 @@ class ImportedModelProperties(Properties):
 
     kms_key_id: str | None = prop("KmsKeyId", None, api="importedModelKmsKeyId")
     vpc_config: dict[str, Any] | None = prop("VpcConfig", None, api="vpcConfig")
+    expected_weights_digest: str | None = prop("ExpectedWeightsDigest", None)
+    """``weights_digest`` the folder must have (pinned in the spec, or the stage it is promoted
+    from): any other content is refused before anything is imported."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +124,8 @@ class ImportedModelAttributes(Attributes):
     """The pricing basis: custom model units one copy of the model takes."""
     custom_model_units_version: str | None = attr("CustomModelUnitsVersion")
     """Which price per custom model unit applies (the pricing page lists it by version)."""
+    weights_digest: str | None = attr("WeightsDigest")
+    """``weights_digest`` of the folder the model was imported from: what to pin, and to promote."""
 
 
 _IMPORT_ROLE = (
@@ -113,8 +148,9 @@ KIND = Kind(
             "tag_resource",  # tags changed in place
             "untag_resource",
         ),
-        # The pre-flight, before anything is imported: the folder's listing and its config.json.
-        "s3": ("list_objects_v2", "get_object"),
+        # The pre-flight, before anything is imported: the folder's listing, its config.json, and
+        # each file's checksum (HeadObject) for the weights' digest.
+        "s3": ("list_objects_v2", "get_object", "head_object"),
     },
     conditional={("bedrock", "delete_imported_model"): When("removal", "destroy")},
     waits=("import_wait_seconds",),

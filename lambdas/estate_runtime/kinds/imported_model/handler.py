@@ -41,7 +41,14 @@ from ...errors import EstateError, RetriesExhausted, error_code, error_message, 
 from ...log import get_logger
 from ...naming import JobNames, content_hash, is_attempt_of
 from ...tagging import retag_bedrock
-from .contract import ANSWER_WITHIN_SECONDS, KIND, ImportedModelAttributes, ImportedModelProperties
+from .contract import (
+    ANSWER_WITHIN_SECONDS,
+    KIND,
+    ImportedModelAttributes,
+    ImportedModelProperties,
+    weights_digest,
+    weights_file_id,
+)
 
 log = get_logger()
 
@@ -56,9 +63,11 @@ class Weights:
     """What the pre-flight found under the weights folder."""
 
     fingerprint: str
-    """Digest of every object's key, ETag and size: replacing a file changes it."""
+    """Digest of every object's key, ETag and size: replacing a file changes it (and the names)."""
     architecture: ImportArchitecture
     weights_bytes: int
+    digest: str
+    """``contract.weights_digest``: of the files' contents where S3 keeps a full-object checksum."""
 
 
 class ImportedModelHandler(ResourceHandler):
@@ -75,19 +84,20 @@ class ImportedModelHandler(ResourceHandler):
 
     def update(self, request: Request) -> Outcome:
         props = KIND.parse(request.properties)
-        names = _names(props, self._preflight(props, request.region))
+        weights = self._preflight(props, request.region)
+        names = _names(props, weights)
         current = request.physical_id or ""
         model = self._model(current) if current in _attempt_names(names) else None
         if model is None:
             # New content (a replacement), or back to content whose model exists (a rollback, adopted
             # by _launch without importing), or the model of this content is not there yet.
-            return self._launch(request, names)
+            return self._launch(request, weights)
         old = KIND.parse(request.old_properties) if request.old_properties else props
         retag_bedrock(self.aws, model["modelArn"], old.tags, props.tags)
         job_arn = model.get("jobArn")
         if job_arn:
             retag_bedrock(self.aws, job_arn, old.tags, props.tags)
-        return Outcome(current, _data(model), complete=True)
+        return Outcome(current, _data(model, weights.digest), complete=True)
 
     def delete(self, request: Request) -> Outcome:
         props = KIND.parse(request.properties)
@@ -150,7 +160,7 @@ class ImportedModelHandler(ResourceHandler):
             model = self._model(name)
             if model is not None:
                 log.info("model imported", extra={"model": name, "model_arn": model["modelArn"]})
-                return Outcome(name, _data(model), complete=True)
+                return Outcome(name, _data(model, str(request.state.get("WeightsDigest") or "") or None), complete=True)
         if waited >= props.import_wait_seconds:
             raise EstateError(
                 f"import job {name} is still {job['status']} after {round(waited / 60)} minutes. It continues: "
@@ -181,23 +191,24 @@ class ImportedModelHandler(ResourceHandler):
         )
 
     # -- launch ------------------------------------------------------------------------------------
-    def _launch(self, request: Request, names: JobNames | None = None) -> Outcome:
+    def _launch(self, request: Request, weights: Weights | None = None) -> Outcome:
         props = KIND.parse(request.properties)
-        if names is None:
-            names = _names(props, self._preflight(props, request.region))
+        if weights is None:
+            weights = self._preflight(props, request.region)
+        names = _names(props, weights)
         for _ in range(_MAX_ATTEMPTS):
             model = self._model(names.custom_model_name)
             if model is not None:
                 # Same name, same content: a retried request, a rollback, or an import an earlier
                 # deployment waited for in vain. Adopt it rather than import twice.
                 log.info("adopting the imported model", extra={"model": names.custom_model_name})
-                return Outcome(names.custom_model_name, _data(model), complete=True)
+                return Outcome(names.custom_model_name, _data(model, weights.digest), complete=True)
             job = self._job(names.job_name)
             if job is None:
                 break
             if job["status"] == "InProgress":
                 log.info("adopting the running import", extra={"job": names.job_name})
-                return self._accepted(names)
+                return self._accepted(names, weights)
             # Failed, or completed into a model deleted since: Bedrock keeps the job's name.
             names = names.next_attempt()
         else:
@@ -217,22 +228,27 @@ class ImportedModelHandler(ResourceHandler):
             return Outcome(
                 names.custom_model_name,
                 complete=False,
-                state={"SubmittedAt": str(time.time()), "Digest": names.digest, "Unconfirmed": str(err)[:300]},
+                state={
+                    "SubmittedAt": str(time.time()),
+                    "Digest": names.digest,
+                    "WeightsDigest": weights.digest,
+                    "Unconfirmed": str(err)[:300],
+                },
             )
         except ClientError as err:
             if error_code(err) == "ServiceQuotaExceededException":
                 raise EstateError(self._quota_message(names, err)) from None
             job = self._job(names.job_name)  # a conflict: a parallel delivery of this request created it
             if job is not None and job["status"] == "InProgress":
-                return self._accepted(names)
+                return self._accepted(names, weights)
             raise EstateError(
                 f"bedrock:CreateModelImportJob failed with {error_code(err)}: {error_message(err)}"
             ) from None
         log.info("import job created", extra={"job": names.job_name, "weights": props.weights_s3_uri})
-        return self._accepted(names)
+        return self._accepted(names, weights)
 
-    def _accepted(self, names: JobNames) -> Outcome:
-        state = {"SubmittedAt": str(time.time()), "Digest": names.digest}
+    def _accepted(self, names: JobNames, weights: Weights) -> Outcome:
+        state = {"SubmittedAt": str(time.time()), "Digest": names.digest, "WeightsDigest": weights.digest}
         return Outcome(names.custom_model_name, complete=False, state=state)
 
     def _job_or_unconfirmed(
@@ -344,11 +360,32 @@ class ImportedModelHandler(ResourceHandler):
         if problems:
             raise EstateError(f"{uri} cannot be imported: {'; '.join(problems)}; nothing was imported")
         fingerprint = content_hash(sorted([key, item.get("ETag"), item.get("Size")] for key, item in files.items()))
+        digest, ids = self._digest(uri, bucket, prefix, files)
+        if props.expected_weights_digest and digest != props.expected_weights_digest:
+            shown = "; ".join(f"{key} ({size} bytes, {file_id})" for key, (size, file_id) in sorted(ids.items())[:12])
+            more = f"; and {len(ids) - 12} more" if len(ids) > 12 else ""
+            raise EstateError(
+                f"{uri} does not hold the weights this import must take: their digest is {digest}, the spec requires "
+                f"{props.expected_weights_digest} (weights.digest here, or of the stage it is promoted from). Files: "
+                f"{shown}{more}. Put the same files in this folder (with the same checksums: an S3 copy keeps them; "
+                "a file whose id starts with etag: has no full-object checksum, so upload it with "
+                "--checksum-algorithm CRC64NVME), or change the digest the spec pins; nothing was imported"
+            )
         log.info(
             "pre-flight passed",
-            extra={"weights": uri, "files": len(files), "architecture": architecture.name},
+            extra={"weights": uri, "files": len(files), "architecture": architecture.name, "digest": digest},
         )
-        return Weights(fingerprint, architecture, sum(int(w.get("Size", 0)) for w in weights))
+        return Weights(fingerprint, architecture, sum(int(w.get("Size", 0)) for w in weights), digest)
+
+    def _digest(
+        self, uri: str, bucket: str, prefix: str, files: dict[str, dict[str, Any]]
+    ) -> tuple[str, dict[str, tuple[int, str]]]:
+        """The folder's ``weights_digest``, from each file's size and HeadObject's checksum."""
+        ids: dict[str, tuple[int, str]] = {}
+        for key, item in files.items():
+            head = self.aws.call("s3", "head_object", Bucket=bucket, Key=prefix + key, ChecksumMode="ENABLED")
+            ids[key] = (int(head.get("ContentLength", item.get("Size", 0))), weights_file_id(head))
+        return weights_digest(ids), ids
 
     def _list(self, uri: str, bucket: str, prefix: str) -> dict[str, dict[str, Any]]:
         """Every object under the folder, by its key relative to the folder."""
@@ -426,7 +463,7 @@ def _attempt_names(names: JobNames) -> set[str]:
     return found
 
 
-def _data(model: dict[str, Any]) -> ImportedModelAttributes:
+def _data(model: dict[str, Any], digest: str | None) -> ImportedModelAttributes:
     """Every attribute of an imported model, as CloudFormation's strings (``Fn::GetAtt`` reads strings)."""
     units = model.get("customModelUnits") or {}
     instruct, per_copy = model.get("instructSupported"), units.get("customModelUnitsPerModelCopy")
@@ -438,6 +475,7 @@ def _data(model: dict[str, Any]) -> ImportedModelAttributes:
         instruct_supported=None if instruct is None else str(bool(instruct)).lower(),
         custom_model_units_per_model_copy=None if per_copy is None else str(per_copy),
         custom_model_units_version=units.get("customModelUnitsVersion"),
+        weights_digest=digest,
     )
 
 

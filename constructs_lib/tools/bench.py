@@ -56,7 +56,7 @@ from typing import Any
 from estate_runtime.naming import StageNames
 
 from ..spec.gates import GateFileError, Prompt, parse_prompts
-from . import extras
+from . import extras, invoke_formats
 from .deployed import StackUnreadable, stack_outputs
 
 LATENCIES = ("standard", "optimized")
@@ -97,6 +97,13 @@ class Target:
     hourly: float | None = None  # provisioned throughput: USD per hour for the entry, when the spec prices it
     hourly_source: str | None = None
     entry: str | None = None  # the serving entry it serves (a candidate or the model before it), for prices
+    invoke_format: str | None = None  # streamed with InvokeModelWithResponseStream in this format, not ConverseStream
+    note: str | None = None  # why it is streamed the way it is, when that is not ConverseStream as usual
+
+    @property
+    def operation(self) -> str:
+        """The streaming operation its requests are sent with."""
+        return "ConverseStream" if self.invoke_format is None else "InvokeModelWithResponseStream"
 
 
 def token_price(target: Target, prices: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
@@ -133,23 +140,26 @@ class Result:
 # --- targets and prompts -----------------------------------------------------------------------
 
 
-def parse_target(text: str) -> tuple[str, str | None, str | None]:
-    """``NAME_OR_ID[,latency=...][,tier=...]`` -> (name or id, latency, tier)."""
+def parse_target(text: str) -> tuple[str, str | None, str | None, str | None]:
+    """``NAME_OR_ID[,latency=...][,tier=...][,format=...]`` -> (name or id, latency, tier, format)."""
     name, *options = [part.strip() for part in text.split(",")]
     if not name:
         raise BenchError(f"target {text!r}: give a serving entry, a model id, an inference profile id or an ARN")
-    latency = tier = None
+    latency = tier = fmt = None
     for option in options:
         key, _, value = option.partition("=")
         if key == "latency" and value in LATENCIES:
             latency = value
         elif key == "tier" and value in TIERS:
             tier = value
+        elif key == "format" and value in invoke_formats.FORMATS:
+            fmt = value
         else:
             raise BenchError(
-                f"target {text!r}: unknown option {option!r} (latency={'|'.join(LATENCIES)}, tier={'|'.join(TIERS)})"
+                f"target {text!r}: unknown option {option!r} (latency={'|'.join(LATENCIES)}, tier={'|'.join(TIERS)}, "
+                f"format={'|'.join(invoke_formats.FORMATS)} for an imported model's InvokeModelWithResponseStream)"
             )
-    return name, latency, tier
+    return name, latency, tier, fmt
 
 
 def serving_outputs(session: Any, estate: str, stage: str) -> dict[str, str]:
@@ -163,6 +173,55 @@ def serving_outputs(session: Any, estate: str, stage: str) -> dict[str, str]:
         ) from None
 
 
+def customization_outputs(session: Any, estate: str, stage: str) -> dict[str, str]:
+    """The customization stack's outputs (the stage's imported models)."""
+    stack = StageNames(estate, stage).stack("customization")
+    try:
+        return stack_outputs(session, stack)
+    except StackUnreadable as error:
+        raise BenchError(
+            f"cannot read stack {stack}: {error}. Is stage {stage}'s customization stack (its imports) deployed, "
+            "and are these its account's credentials?"
+        ) from None
+
+
+def imported_target(
+    text: str, name: str, stage: str, outputs: dict[str, str], latency: str | None, tier: str | None
+) -> Target:
+    """An import of ``stage``, by its customization stack's outputs: its ARN, and its architecture's
+    catalog row (``catalog.json`` ``modelImport``), which says whether Converse serves it and, where
+    not or not known, the format InvokeModelWithResponseStream is sent in."""
+    from estate_runtime.catalog import load_model_import
+
+    stack = StageNames("", stage).stack("customization").removeprefix("-")
+    arn_key, class_key = StageNames.imported_model_arn_output(name), StageNames.imported_architecture_output(name)
+    arn, found = outputs.get(arn_key), outputs.get(class_key)
+    if arn is None or found is None:
+        missing = " and ".join(k for k, v in ((arn_key, arn), (class_key, found)) if v is None)
+        raise BenchError(
+            f"target {name}: the customization stack of stage {stage} has no output {missing} (deployed before "
+            f"imports were served, or before stages.{stage}.imports.{name} was added): deploy stage {stage} again"
+        )
+    catalog = load_model_import()
+    architecture = catalog.architecture([found])
+    if architecture is None:
+        raise BenchError(
+            f"target {name}: architecture {found} ({stack} output {class_key}) is not in this bedrock-estate's "
+            "catalog of importable architectures; upgrade bedrock-estate, or give the model's ARN with "
+            f"format={'|'.join(invoke_formats.FORMATS)}"
+        )
+    if architecture.streaming_operation == "ConverseStream":
+        return Target(text, arn, latency, tier, entry=name)
+    if architecture.converse is None:
+        why = (
+            f"the catalog does not know whether Converse serves {architecture.name} ({architecture.note or 'unknown'}); "
+            "InvokeModelWithResponseStream, which every imported model answers"
+        )
+    else:
+        why = f"the user guide says Converse does not serve {architecture.name} ({architecture.source})"
+    return Target(text, arn, latency, tier, entry=name, invoke_format=architecture.invoke_format, note=why)
+
+
 def output_key(entry: str) -> str:
     """The serving stack's output holding a served entry's ARN (the name the stack gives it)."""
     return StageNames.model_arn_output(entry)
@@ -174,10 +233,21 @@ def resolve_targets(
     """Serving entries of ``stage`` by name (their ARN from the serving stack), anything else as given."""
     targets: list[Target] = []
     outputs: dict[str, str] | None = None
+    imported: dict[str, str] | None = None
     serving = spec.stages[stage].serving if spec is not None and stage is not None else {}
+    imports = spec.stages[stage].imports if spec is not None and stage is not None else {}
     for text in texts:
-        name, latency, tier = parse_target(text)
-        if name in serving and stage is not None:
+        name, latency, tier, fmt = parse_target(text)
+        if fmt is not None and (name in serving or name in imports):
+            raise BenchError(
+                f"target {text!r}: format= is for a model given by its ARN; stage {stage}'s entries are streamed "
+                "as the catalog says their architecture is served"
+            )
+        if name in imports and name not in serving and stage is not None:
+            if imported is None:
+                imported = customization_outputs(session, spec.name, stage)
+            targets.append(imported_target(text, name, stage, imported, latency, tier))
+        elif name in serving and stage is not None:
             if outputs is None:
                 outputs = serving_outputs(session, spec.name, stage)
             arn = outputs.get(output_key(name))
@@ -193,10 +263,12 @@ def resolve_targets(
                 hourly, source = cost.hourly, cost.source
             targets.append(Target(text, arn, latency, tier, base, hourly, source, entry=name))
         elif name.startswith("arn:") or "." in name:
-            targets.append(Target(text, name, latency, tier, None if name.startswith("arn:") else name))
+            base = None if name.startswith("arn:") else name
+            note = None if fmt is None else f"format={fmt} given"
+            targets.append(Target(text, name, latency, tier, base, invoke_format=fmt, note=note))
         else:
             known = (
-                f" (serving entries of {stage}: {', '.join(serving) or 'none'})"
+                f" (serving entries of {stage}: {', '.join(serving) or 'none'}; imports: {', '.join(imports) or 'none'})"
                 if stage
                 else " (give --stage to name a serving entry)"
             )
@@ -299,17 +371,30 @@ def _stream_exception_shape(operation_model: Any | None, member: str) -> Any | N
     return None
 
 
-def converse_stream_model(client: Any) -> Any | None:
-    """The client's ``ConverseStream`` operation model, for ``failure_status``."""
+def converse_stream_model(client: Any, operation: str = "ConverseStream") -> Any | None:
+    """The client's operation model of ``operation`` (ConverseStream unless said), for ``failure_status``."""
     meta = getattr(client, "meta", None)
-    return meta.service_model.operation_model("ConverseStream") if meta is not None else None
+    return meta.service_model.operation_model(operation) if meta is not None else None
 
 
-def stream_end_problem(stopped: bool, metadata: bool) -> str | None:
+def stream_end_problem(stopped: bool, metadata: bool, target: Target | None = None) -> str | None:
     """Why a stream that ended without an error is not a complete answer, or ``None``: Bedrock's
-    ConverseStream ends every answer with ``messageStop`` and then ``metadata`` (usage, metrics)."""
+    ConverseStream ends every answer with ``messageStop`` and then ``metadata`` (usage, metrics); an
+    imported model's InvokeModelWithResponseStream ends it with a chunk that gives its finish reason
+    (``invoke_formats.stream_events`` makes that chunk ``messageStop`` and ``metadata``)."""
+    if target is not None and target.invoke_format is not None:
+        marker = "stop_reason" if target.invoke_format == "BedrockCompletion" else "finish_reason"
+        return None if stopped and metadata else f"stream ended without its final chunk ({marker})"
     missing = [name for name, seen in (("messageStop", stopped), ("metadata", metadata)) if not seen]
     return f"stream ended without {' and '.join(missing)}" if missing else None
+
+
+def stream_events(client: Any, target: Target, request: dict[str, Any]) -> Any:
+    """The events of one streamed answer to ``request`` (a ConverseStream request), in
+    ConverseStream's vocabulary whichever operation ``target`` is streamed with."""
+    if target.invoke_format is None:
+        return client.converse_stream(**request)["stream"]
+    return invoke_formats.stream_events(client, target.invoke_format, request)
 
 
 _sending = threading.local()  # per thread: the clock of the request being measured, and when it was sent
@@ -326,7 +411,10 @@ def _watch_sending(client: Any) -> None:
     (botocore's ``before-send`` event, after serialization and signing), before any other handler."""
     events = getattr(getattr(client, "meta", None), "events", None)
     if events is not None:
-        events.register_first("before-send.bedrock-runtime.ConverseStream", _mark_sent, unique_id="bench-request-sent")
+        for operation in ("ConverseStream", "InvokeModelWithResponseStream"):
+            events.register_first(
+                f"before-send.bedrock-runtime.{operation}", _mark_sent, unique_id=f"bench-request-sent-{operation}"
+            )
 
 
 def measure(
@@ -353,13 +441,13 @@ def measure(
     _sending.clock, _sending.sent = clock, None
     start, cpu = clock(), time.thread_time()
     try:
-        response = client.converse_stream(**request)
+        events = stream_events(client, target, request)  # the call is made; the events are read below
         if sent is not None:
             sent(time.thread_time() - cpu)
         # From the moment the signed request went to the connection: building and signing it is
         # this process's work, not the model's, and under load it would queue behind other threads.
         start = _sending.sent if _sending.sent is not None else start
-        for event in response["stream"]:
+        for event in events:
             if (
                 "contentBlockDelta" in event
                 and result.ttft_s is None
@@ -379,10 +467,10 @@ def measure(
                 result.served_tier = metadata.get("serviceTier", {}).get("type")
         result.e2e_s = _elapsed(clock, start)
     except Exception as error:  # a benchmark counts failures, it does not stop on them
-        result.status, result.error_code = failure_status(error, converse_stream_model(client))
+        result.status, result.error_code = failure_status(error, converse_stream_model(client, target.operation))
         result.ttft_s = None
         return result
-    problem = stream_end_problem(stopped, described)
+    problem = stream_end_problem(stopped, described, target)
     if problem is not None:
         # Its timings stay in the raw results, for what they are, and out of every percentile.
         result.status, result.error_code = "incomplete", problem
@@ -725,6 +813,7 @@ class Summary:
     served_optimized_share: float | None = None
     cost_per_1000: float | None = None
     cost_source: str = "unknown"
+    streamed_with: str | None = None  # when not ConverseStream: the operation, format and why
 
 
 def summarize(target: Target, results: list[Result], prices: dict[str, dict[str, Any]] | None = None) -> Summary:
@@ -742,6 +831,10 @@ def summarize(target: Target, results: list[Result], prices: dict[str, dict[str,
         throttle_codes=dict(Counter(r.error_code for r in mine if r.status == "throttled" and r.error_code)),
         incomplete_reasons=dict(Counter(r.error_code for r in mine if r.status == "incomplete" and r.error_code)),
         requested_latency=target.latency,
+        streamed_with=None
+        if target.invoke_format is None
+        else f"InvokeModelWithResponseStream, {target.invoke_format} format"
+        + (f": {target.note}" if target.note else ""),
     )
     ttfts = [r.ttft_s for r in ok if r.ttft_s is not None]
     e2es = [r.e2e_s for r in ok if r.e2e_s is not None]
@@ -796,6 +889,7 @@ def render_table(summary: Summary) -> str:
     rate = "-" if summary.mean_output_tokens_per_s is None else f"{summary.mean_output_tokens_per_s:.1f}"
     rows = [
         ("model id", f"`{summary.model_id}`"),
+        *([("streamed with", summary.streamed_with)] if summary.streamed_with else []),
         ("requested latency", summary.requested_latency or "not set (standard)"),
         ("requests", str(summary.requests)),
         ("succeeded", str(summary.ok)),

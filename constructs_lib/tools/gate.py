@@ -187,7 +187,9 @@ def quality_check(gate: Gate, target: str, answers: list[Answer]) -> Check:
 
 
 def answer(client: Any, target: Target, item: Reference, scorer: str) -> Answer:
-    """One reference prompt through ``ConverseStream`` at temperature 0; never raises."""
+    """One reference prompt at temperature 0, through ``ConverseStream`` or, for an imported model
+    Converse does not serve, ``InvokeModelWithResponseStream`` in its catalog format (its text read
+    from the same events: ``bench.stream_events``); never raises."""
     result = Answer(target.label, item.id)
     request: dict[str, Any] = {
         "modelId": target.model_id,
@@ -199,17 +201,19 @@ def answer(client: Any, target: Target, item: Reference, scorer: str) -> Answer:
     parts: list[str] = []
     stopped = described = False
     try:
-        for event in client.converse_stream(**request)["stream"]:
+        for event in bench.stream_events(client, target, request):
             text = event.get("contentBlockDelta", {}).get("delta", {}).get("text")
             if text:
                 parts.append(text)
             stopped = stopped or "messageStop" in event
             described = described or "metadata" in event
     except Exception as error:  # a failed request scores 0 and is counted, it does not stop the gate
-        result.status, result.error_code = bench.failure_status(error, bench.converse_stream_model(client))
+        result.status, result.error_code = bench.failure_status(
+            error, bench.converse_stream_model(client, target.operation)
+        )
         return result
     result.answer = "".join(parts)
-    problem = bench.stream_end_problem(stopped, described)
+    problem = bench.stream_end_problem(stopped, described, target)
     if problem is not None:
         # A cut-off answer is not the model's answer: it scores 0, like a failed request, and is named.
         result.status, result.error_code = "incomplete", problem

@@ -571,6 +571,20 @@ class ImportArchitecture:
     """Files it needs beyond the common ones."""
     note: str | None
     source: str
+    invoke_format: str = "OpenAIChatCompletion"
+    """The request format ``InvokeModelWithResponseStream`` is sent in when Converse is not used
+    (one of ``IMPORT_INVOKE_FORMATS``, the guide's names)."""
+
+    @property
+    def streaming_operation(self) -> str:
+        """What ``bench`` and ``gate`` stream this architecture's answers with: ``ConverseStream``
+        only where the guide says Converse serves it; ``InvokeModelWithResponseStream`` where it
+        says not, and where it does not say (every imported model answers InvokeModel*)."""
+        return "ConverseStream" if self.converse is True else "InvokeModelWithResponseStream"
+
+
+# The InvokeModel request formats of imported models ("Invoke your imported model", read 2026-12-07).
+IMPORT_INVOKE_FORMATS = ("BedrockCompletion", "OpenAICompletion", "OpenAIChatCompletion")
 
 
 @dataclass(frozen=True)
@@ -609,6 +623,16 @@ class ModelImportCatalog:
         return [name for architecture in self.architectures for name in architecture.classes]
 
 
+def _invoke_format(entry: dict[str, Any]) -> str:
+    found = entry["invokeFormat"]
+    if found not in IMPORT_INVOKE_FORMATS:
+        raise ValueError(
+            f"catalog.json modelImport architecture {entry['name']!r}: invokeFormat {found!r} is not one of "
+            f"{', '.join(IMPORT_INVOKE_FORMATS)}"
+        )
+    return str(found)
+
+
 @lru_cache(maxsize=1)
 def load_model_import() -> ModelImportCatalog:
     raw = json.loads((resources.files(__package__) / "catalog.json").read_text(encoding="utf-8"))["modelImport"]
@@ -636,6 +660,7 @@ def load_model_import() -> ModelImportCatalog:
                 requires=tuple(entry.get("requires", ())),
                 note=entry.get("note"),
                 source=entry["source"],
+                invoke_format=_invoke_format(entry),
             )
             for entry in raw["architectures"]
         ),

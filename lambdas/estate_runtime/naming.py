@@ -161,6 +161,19 @@ class StageNames:
         ``SummarizerCustomModelArn`` (a model swapped in place keeps the entry's ARN, not this)."""
         return f"{''.join(w.capitalize() for w in entry.split('-'))}CustomModelArn"
 
+    @staticmethod
+    def imported_model_arn_output(entry: str) -> str:
+        """The customization stack's output with an import's model ARN: ``support-llama`` ->
+        ``SupportLlamaImportedModelArn`` (what bench and gate invoke)."""
+        return f"{''.join(w.capitalize() for w in entry.split('-'))}ImportedModelArn"
+
+    @staticmethod
+    def imported_architecture_output(entry: str) -> str:
+        """The customization stack's output with the config.json class an import's catalog row was
+        found by: ``support-llama`` -> ``SupportLlamaImportedArchitecture`` (bench and gate choose
+        ConverseStream or InvokeModelWithResponseStream and the request format by its row)."""
+        return f"{''.join(w.capitalize() for w in entry.split('-'))}ImportedArchitecture"
+
     @property
     def gate_role(self) -> str:
         """The role the stage's evaluation gate assumes in the stage's account (its serving stack)."""

@@ -94,6 +94,8 @@ def test_create_imports_the_folder_with_the_owner_tag_on_the_job_and_the_model(h
         "ModelName": name,
         "JobArn": fake.import_jobs[name]["jobArn"],
         "ModelArchitecture": "LlamaForCausalLM",
+        # The pre-flight's catalog match, which bench and gate choose the request format by.
+        "ArchitectureClass": "LlamaForCausalLM",
         "InstructSupported": "true",
         "CustomModelUnitsPerModelCopy": "2",
         "CustomModelUnitsVersion": "v1.0",

@@ -9,6 +9,7 @@ by it just before botocore reads the event, so the benchmark's timings are exact
 
 from __future__ import annotations
 
+import base64
 import binascii
 import json
 import struct
@@ -55,6 +56,97 @@ def event(event_type: str, payload: dict[str, Any]) -> bytes:
     return encode_message(
         {":event-type": event_type, ":content-type": "application/json", ":message-type": "event"}, payload
     )
+
+
+def chunk(payload: dict[str, Any]) -> bytes:
+    """One ``InvokeModelWithResponseStream`` chunk: the ``chunk`` event, whose ``bytes`` (a blob,
+    base64 in the event's JSON, as botocore's service model declares ``PayloadPart``) is ``payload``."""
+    return event("chunk", {"bytes": base64.b64encode(json.dumps(payload).encode()).decode()})
+
+
+def invoke_format_of(body: dict[str, Any]) -> str:
+    """Which of an imported model's formats a request body is in, by its fields (as Bedrock tells them apart)."""
+    if "messages" in body:
+        return "OpenAIChatCompletion"
+    return "BedrockCompletion" if "max_gen_len" in body else "OpenAICompletion"
+
+
+def prompt_of(body: dict[str, Any]) -> str:
+    """The user's prompt of a ConverseStream or an InvokeModel request body."""
+    if "messages" in body:
+        content = body["messages"][-1]["content"]
+        return content if isinstance(content, str) else content[0]["text"]
+    return str(body["prompt"]).rsplit("\n\n", 1)[-1]
+
+
+def format_chunks(
+    fmt: str, pieces: list[str], *, input_tokens: int, output_tokens: int, latency_ms: int, final: bool = True
+) -> tuple[list[bytes], bytes | None]:
+    """The chunks of an answer in ``fmt``, one per piece of text, and the final chunk (``None``
+    when the answer is cut short): the finish reason, the usage and Bedrock's invocation metrics."""
+
+    def text(piece: str) -> dict[str, Any]:
+        if fmt == "BedrockCompletion":
+            return {"generation": piece, "stop_reason": None}
+        if fmt == "OpenAICompletion":
+            return {"choices": [{"index": 0, "text": piece, "finish_reason": None}]}
+        return {
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+        }
+
+    body = [chunk(text(piece)) for piece in pieces]
+    if not final:
+        return body, None
+    metrics = {
+        "inputTokenCount": input_tokens,
+        "outputTokenCount": output_tokens,
+        "invocationLatency": latency_ms,
+        "firstByteLatency": 1,
+    }
+    if fmt == "BedrockCompletion":
+        last: dict[str, Any] = {
+            "generation": "",
+            "prompt_token_count": input_tokens,
+            "generation_token_count": output_tokens,
+            "stop_reason": "stop",
+        }
+    else:
+        key = "text" if fmt == "OpenAICompletion" else "delta"
+        last = {
+            "choices": [{"index": 0, key: "" if key == "text" else {}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": input_tokens, "completion_tokens": output_tokens},
+        }
+    last["amazon-bedrock-invocationMetrics"] = metrics
+    return body, chunk(last)
+
+
+def invoked(
+    fmt: str,
+    ttft: float,
+    total: float,
+    output_tokens: int,
+    *,
+    input_tokens: int = 20,
+    chunks: int = 4,
+    text: str | None = None,
+    final: bool = True,
+) -> Reply:
+    """A successful InvokeModelWithResponseStream answer in ``fmt``: first text at ``ttft``, the
+    final chunk at ``total``. Without ``final`` the stream ends cleanly before it (cut short)."""
+    gap = (total - ttft) / chunks
+    if text is None:
+        pieces = ["Hello"] + [" more"] * (chunks - 1)
+    else:
+        size = -(-len(text) // chunks) or 1
+        pieces = [text[i : i + size] for i in range(0, len(text), size)] or [""]
+    body, last = format_chunks(
+        fmt, pieces, input_tokens=input_tokens, output_tokens=output_tokens, latency_ms=int(total * 1000), final=final
+    )
+    events = [(ttft if i == 0 else gap, message) for i, message in enumerate(body)]
+    if last is not None:
+        events.append((gap, last))
+    return Reply(events=events)
 
 
 def stream_exception(exception_type: str, message: str) -> bytes:
@@ -164,6 +256,7 @@ class FakeRuntime:
 
     def attach(self, client: Any) -> Any:
         client.meta.events.register("before-send.bedrock-runtime.ConverseStream", self._send)
+        client.meta.events.register("before-send.bedrock-runtime.InvokeModelWithResponseStream", self._send)
         # Every answer comes from ``_send``: nothing of this client may reach the network, not even
         # the connections ``bench.warm_connections`` opens ahead of a real-time run.
         client._endpoint.http_session = _NoNetwork()
@@ -172,7 +265,10 @@ class FakeRuntime:
 
     def _send(self, request: Any, **_: Any) -> AWSResponse:
         body = json.loads(request.body)
-        body["modelId"] = unquote(request.url.split("/model/", 1)[1].split("/converse-stream", 1)[0])
+        path = request.url.split("/model/", 1)[1]
+        invoke = "/invoke-with-response-stream" in path
+        body["modelId"] = unquote(path.split("/invoke-with-response-stream" if invoke else "/converse-stream", 1)[0])
+        body["operation"] = "InvokeModelWithResponseStream" if invoke else "ConverseStream"
         with self._lock:
             self.requests.append(body)
         reply = self.respond(body)

@@ -8,6 +8,11 @@ with AWS event-stream messages (``bench_fake.event``: prelude, headers, CRCs) in
 transfer encoding, each message sent at its scripted time after the request arrived (real
 seconds: ``loop.call_at`` on absolute deadlines, so delays do not accumulate drift).
 
+It answers ``InvokeModelWithResponseStream`` (an imported model) the same way, in the request
+body's format (``OpenAIChatCompletion``, ``OpenAICompletion`` or ``BedrockCompletion``, told apart
+by their fields): ``chunk`` events, one per piece of text, and a final chunk with the finish
+reason, the usage and ``amazon-bedrock-invocationMetrics`` (``cut=1``: no final chunk).
+
 The script travels in the prompt text, so a test's prompts are its script (or, per model, in
 ``StreamEndpoint(scripts=...)``, so a candidate and its baselines answer the same prompt differently)::
 
@@ -35,7 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from .bench_fake import event, stream_exception
+from .bench_fake import event, format_chunks, invoke_format_of, prompt_of, stream_exception
 
 
 def parse_script(prompt: str) -> dict[str, str]:
@@ -75,6 +80,28 @@ def _reply_events(script: dict[str, str]) -> list[tuple[float, bytes, bool]]:
     return timeline
 
 
+def _invoke_events(script: dict[str, str], fmt: str) -> list[tuple[float, bytes, bool]]:
+    """(seconds after arrival, message, carries text) for an InvokeModelWithResponseStream answer in ``fmt``."""
+    ttft, total = float(script.get("ttft", "0.1")), float(script.get("total", "0.5"))
+    chunks, tokens = int(script.get("chunks", "4")), int(script.get("tokens", "50"))
+    answer = script.get("answer", "").replace("_", " ")
+    if answer:
+        size = -(-len(answer) // chunks) or 1
+        pieces = [answer[i : i + size] for i in range(0, len(answer), size)]
+    else:
+        pieces = ["Hello"] + [" more"] * (chunks - 1)
+    body, last = format_chunks(
+        fmt, pieces, input_tokens=20, output_tokens=tokens, latency_ms=int(total * 1000), final=script.get("cut") != "1"
+    )
+    gap = (total - ttft) / max(1, len(pieces) - 1) if len(pieces) > 1 else 0.0
+    timeline = [(ttft + index * gap, message, True) for index, message in enumerate(body)]
+    if "fault" in script:
+        timeline.append((total, stream_exception(script["fault"], "scripted"), False))
+    elif last is not None:
+        timeline.append((total, last, False))
+    return timeline
+
+
 class _Server:
     def __init__(self, scripts: dict[str, dict[str, str]]) -> None:
         self.log: list[dict[str, Any]] = []
@@ -105,8 +132,11 @@ class _Server:
                     writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
                     await writer.drain()
                     continue
-                prompt = json.loads(body)["messages"][0]["content"][0]["text"]
-                model = unquote(path.split("/model/", 1)[-1].split("/converse-stream", 1)[0])
+                request = json.loads(body)
+                prompt = prompt_of(request)
+                invoke = "/invoke-with-response-stream" in path
+                operation = "/invoke-with-response-stream" if invoke else "/converse-stream"
+                model = unquote(path.split("/model/", 1)[-1].split(operation, 1)[0])
                 mine = self.scripts.get(model, {})
                 script = parse_script(mine.get(prompt) or mine.get("*") or prompt)
                 record: dict[str, Any] = {
@@ -115,6 +145,8 @@ class _Server:
                     "arrived": arrived,
                     "first_text": None,
                     "last": None,
+                    "operation": "InvokeModelWithResponseStream" if invoke else "ConverseStream",
+                    "format": invoke_format_of(request) if invoke else None,
                 }
                 self.log.append(record)
                 if "status" in script:
@@ -137,7 +169,8 @@ class _Server:
                     b"HTTP/1.1 200 OK\r\ncontent-type: application/vnd.amazon.eventstream\r\n"
                     b"transfer-encoding: chunked\r\n\r\n"
                 )
-                for offset, message, carries_text in _reply_events(script):
+                timeline = _invoke_events(script, invoke_format_of(request)) if invoke else _reply_events(script)
+                for offset, message, carries_text in timeline:
                     delay = arrived + offset - time.perf_counter()
                     if delay > 0:
                         await asyncio.sleep(delay)

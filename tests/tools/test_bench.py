@@ -219,7 +219,10 @@ def test_a_serving_entry_of_a_stage_not_deployed_says_what_to_check(tmp_path, ca
 
 
 def test_target_options_are_checked():
-    assert bench.parse_target("m.a,latency=optimized,tier=flex") == ("m.a", "optimized", "flex")
+    assert bench.parse_target("m.a,latency=optimized,tier=flex") == ("m.a", "optimized", "flex", None)
+    assert bench.parse_target("arn:m,format=OpenAICompletion") == ("arn:m", None, None, "OpenAICompletion")
+    with pytest.raises(bench.BenchError, match="format=BedrockCompletion|OpenAICompletion|OpenAIChatCompletion"):
+        bench.parse_target("arn:m,format=chat")
     with pytest.raises(bench.BenchError, match="unknown option 'latency=fastest'"):
         bench.parse_target("m.a,latency=fastest")
     with pytest.raises(bench.BenchError, match="give --stage to name a serving entry"):

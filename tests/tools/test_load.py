@@ -28,6 +28,12 @@ from constructs_lib.tools import bench
 from .stream_endpoint import FloorClient, StreamEndpoint
 
 TARGET = bench.Target("local", "us.amazon.nova-lite-v1:0")
+# An imported model Converse does not serve: InvokeModelWithResponseStream in the chat format.
+IMPORTED = bench.Target(
+    "imported",
+    "arn:aws:bedrock:us-east-1:111111111111:imported-model/abcdefghijkl",
+    invoke_format="OpenAIChatCompletion",
+)
 # The tool's overhead budget. Its goal, median under 5 ms and the p99 within 5 % of the truth, is a
 # benchmark's: `make bench-load` (BENCH_LOAD_STRICT=1) holds the tool to it with nothing else running.
 # Inside `make test` the other tests' processes share the same cores at the same moment, so the suite
@@ -53,11 +59,11 @@ def _prompts(tag: str, count: int, script: str) -> list[Prompt]:
     return [Prompt(f"{tag}-{i}", "load", f"{script} id={tag}-{i}", 64) for i in range(count)]
 
 
-def _run(endpoint: StreamEndpoint, prompts: list[Prompt], concurrency: int):
+def _run(endpoint: StreamEndpoint, prompts: list[Prompt], concurrency: int, target: bench.Target = TARGET):
     """The prompts through ``bench``; the results, the run's record, and the endpoint's log (by
     prompt id, and whole)."""
     results, record = bench.timed_run(
-        _client(endpoint, concurrency), [TARGET], prompts, concurrency=concurrency, progress=False
+        _client(endpoint, concurrency), [target], prompts, concurrency=concurrency, progress=False
     )
     log = endpoint.log()
     by_id = {p.id: log[p.prompt] for p in prompts}
@@ -82,7 +88,7 @@ def _most_in_flight(records: list[dict]) -> int:
 
 
 def _attempt(
-    endpoint: StreamEndpoint, tag: str, concurrency: int, count: int, script: str, truths
+    endpoint: StreamEndpoint, tag: str, concurrency: int, count: int, script: str, truths, target: bench.Target = TARGET
 ) -> tuple[list[str], bool]:
     """The tool runs ``count`` streams at ``concurrency`` while the floor client runs a light load
     (up to 8 streams, as many waves) beside it; the bounds the tool missed, if any, and whether its
@@ -93,13 +99,15 @@ def _attempt(
         endpoint.url, [f"{script} id={tag}-floor-{i}" for i in range(floor_streams * waves)], floor_streams
     )
     floor.go()
-    results, record, by_id, _ = _run(endpoint, _prompts(tag, count, script), concurrency)
+    results, record, by_id, _ = _run(endpoint, _prompts(tag, count, script), concurrency, target)
     floor_timings = floor.timings()
     log = endpoint.log()
     assert [r.status for r in results].count("ok") == count
+    # Every request went by the target's operation (an imported model's InvokeModelWithResponseStream).
+    assert {by_id[r.prompt_id]["operation"] for r in results} == {target.operation}
     # The endpoint answered exactly ``concurrency`` of the tool's requests at once, never more.
     assert _most_in_flight(list(by_id.values())) == concurrency
-    summary = bench.summarize(TARGET, results)
+    summary = bench.summarize(target, results)
     missed = []
     for name, index, overheads, measured_p50, measured_p99 in (
         ("TTFT", 0, *_overheads(results, by_id)[:1], summary.ttft["p50"], summary.ttft["p99"]),
@@ -134,7 +142,14 @@ def _attempt(
     return [f"{tag}: {m}; {record.line()}" for m in missed], record.warning is not None
 
 
-def _holds(endpoint: StreamEndpoint, concurrency: int, count: int, script: str, truths: tuple[float, float]) -> None:
+def _holds(
+    endpoint: StreamEndpoint,
+    concurrency: int,
+    count: int,
+    script: str,
+    truths: tuple[float, float],
+    target: bench.Target = TARGET,
+) -> None:
     """A machine shared with other work has bursts no bracket catches, so the tool has three
     attempts. The user's promise is that the numbers hold, or the report says they may not. Three
     misses fail the test unless:
@@ -147,7 +162,9 @@ def _holds(endpoint: StreamEndpoint, concurrency: int, count: int, script: str, 
     missed: list[str] = []
     unwarned = False
     for attempt in range(3):
-        found, warned = _attempt(endpoint, f"c{concurrency}-{attempt}", concurrency, count, script, truths)
+        found, warned = _attempt(
+            endpoint, f"{target.label}-c{concurrency}-{attempt}", concurrency, count, script, truths, target
+        )
         if not found:
             return
         unwarned = unwarned or not warned
@@ -172,6 +189,16 @@ def test_one_at_a_time_the_timings_are_the_script_plus_the_overhead_budget(endpo
 def test_eight_at_a_time_overlap_exactly_eight_and_keep_the_schedule(endpoint):
     """24 streams (TTFT 0.1 s, end to end 0.4 s), 8 at a time: three waves, about 4 s an attempt."""
     _holds(endpoint, 8, 24, "ttft=0.1 total=0.4 chunks=8 tokens=40", (0.1, 0.4))
+
+
+def test_an_imported_models_invoke_stream_one_at_a_time_is_the_script_plus_the_overhead_budget(endpoint):
+    """The same bounds for InvokeModelWithResponseStream chunks (OpenAIChatCompletion): TTFT at the
+    first chunk with text, end to end at the final chunk."""
+    _holds(endpoint, 1, 6, "ttft=0.1 total=0.3 chunks=5 tokens=30", (0.1, 0.3), IMPORTED)
+
+
+def test_an_imported_models_invoke_streams_eight_at_a_time_keep_the_schedule(endpoint):
+    _holds(endpoint, 8, 24, "ttft=0.1 total=0.4 chunks=8 tokens=40", (0.1, 0.4), IMPORTED)
 
 
 def test_sixty_four_streams_keep_the_median_and_p99_overhead_budget(endpoint):

@@ -118,6 +118,10 @@ class ImportedModelAttributes(Attributes):
     model_name: str | None = attr("ModelName")
     job_arn: str | None = attr("JobArn")
     model_architecture: str | None = attr("ModelArchitecture")
+    architecture_class: str | None = attr("ArchitectureClass")
+    """The class of the weights' config.json ``architectures`` the pre-flight matched in the catalog
+    (``LlamaForCausalLM``, ``Qwen3ForCausalLM``): ``bench`` and ``gate`` look up its catalog row to
+    choose ConverseStream or InvokeModelWithResponseStream and the request format."""
     instruct_supported: str | None = attr("InstructSupported")
     """``true`` when Bedrock serves the model through Converse (GetImportedModel's ``instructSupported``)."""
     custom_model_units_per_model_copy: str | None = attr("CustomModelUnitsPerModelCopy")

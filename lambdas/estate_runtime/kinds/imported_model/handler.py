@@ -68,6 +68,8 @@ class Weights:
     weights_bytes: int
     digest: str
     """``contract.weights_digest``: of the files' contents where S3 keeps a full-object checksum."""
+    architecture_class: str = ""
+    """The class of config.json's ``architectures`` the catalog row was found by (``ArchitectureClass``)."""
 
 
 class ImportedModelHandler(ResourceHandler):
@@ -97,7 +99,7 @@ class ImportedModelHandler(ResourceHandler):
         job_arn = model.get("jobArn")
         if job_arn:
             retag_bedrock(self.aws, job_arn, old.tags, props.tags)
-        return Outcome(current, _data(model, weights.digest), complete=True)
+        return Outcome(current, _data(model, weights), complete=True)
 
     def delete(self, request: Request) -> Outcome:
         props = KIND.parse(request.properties)
@@ -160,7 +162,7 @@ class ImportedModelHandler(ResourceHandler):
             model = self._model(name)
             if model is not None:
                 log.info("model imported", extra={"model": name, "model_arn": model["modelArn"]})
-                return Outcome(name, _data(model, str(request.state.get("WeightsDigest") or "") or None), complete=True)
+                return Outcome(name, _data(model, request.state), complete=True)
         if waited >= props.import_wait_seconds:
             raise EstateError(
                 f"import job {name} is still {job['status']} after {round(waited / 60)} minutes. It continues: "
@@ -202,7 +204,7 @@ class ImportedModelHandler(ResourceHandler):
                 # Same name, same content: a retried request, a rollback, or an import an earlier
                 # deployment waited for in vain. Adopt it rather than import twice.
                 log.info("adopting the imported model", extra={"model": names.custom_model_name})
-                return Outcome(names.custom_model_name, _data(model, weights.digest), complete=True)
+                return Outcome(names.custom_model_name, _data(model, weights), complete=True)
             job = self._job(names.job_name)
             if job is None:
                 break
@@ -232,6 +234,7 @@ class ImportedModelHandler(ResourceHandler):
                     "SubmittedAt": str(time.time()),
                     "Digest": names.digest,
                     "WeightsDigest": weights.digest,
+                    "Architecture": weights.architecture_class,
                     "Unconfirmed": str(err)[:300],
                 },
             )
@@ -248,7 +251,13 @@ class ImportedModelHandler(ResourceHandler):
         return self._accepted(names, weights)
 
     def _accepted(self, names: JobNames, weights: Weights) -> Outcome:
-        state = {"SubmittedAt": str(time.time()), "Digest": names.digest, "WeightsDigest": weights.digest}
+        # What the pre-flight found rides with the polls: the model's attributes carry it.
+        state = {
+            "SubmittedAt": str(time.time()),
+            "Digest": names.digest,
+            "WeightsDigest": weights.digest,
+            "Architecture": weights.architecture_class,
+        }
         return Outcome(names.custom_model_name, complete=False, state=state)
 
     def _job_or_unconfirmed(
@@ -375,7 +384,8 @@ class ImportedModelHandler(ResourceHandler):
             "pre-flight passed",
             extra={"weights": uri, "files": len(files), "architecture": architecture.name, "digest": digest},
         )
-        return Weights(fingerprint, architecture, sum(int(w.get("Size", 0)) for w in weights), digest)
+        matched = next(c for c in classes if c in architecture.classes)
+        return Weights(fingerprint, architecture, sum(int(w.get("Size", 0)) for w in weights), digest, matched)
 
     def _digest(
         self, uri: str, bucket: str, prefix: str, files: dict[str, dict[str, Any]]
@@ -463,8 +473,14 @@ def _attempt_names(names: JobNames) -> set[str]:
     return found
 
 
-def _data(model: dict[str, Any], digest: str | None) -> ImportedModelAttributes:
-    """Every attribute of an imported model, as CloudFormation's strings (``Fn::GetAtt`` reads strings)."""
+def _data(model: dict[str, Any], found: Weights | dict[str, Any]) -> ImportedModelAttributes:
+    """Every attribute of an imported model, as CloudFormation's strings (``Fn::GetAtt`` reads strings),
+    with what the pre-flight ``found`` (or, in a poll, what it put in the request's state): the
+    weights' digest and the config.json class it found the catalog row by."""
+    if isinstance(found, Weights):
+        digest, architecture_class = found.digest, found.architecture_class
+    else:
+        digest, architecture_class = str(found.get("WeightsDigest") or ""), str(found.get("Architecture") or "")
     units = model.get("customModelUnits") or {}
     instruct, per_copy = model.get("instructSupported"), units.get("customModelUnitsPerModelCopy")
     return ImportedModelAttributes(
@@ -472,10 +488,11 @@ def _data(model: dict[str, Any], digest: str | None) -> ImportedModelAttributes:
         model_name=model["modelName"],
         job_arn=model.get("jobArn"),
         model_architecture=model.get("modelArchitecture"),
+        architecture_class=architecture_class or None,
         instruct_supported=None if instruct is None else str(bool(instruct)).lower(),
         custom_model_units_per_model_copy=None if per_copy is None else str(per_copy),
         custom_model_units_version=units.get("customModelUnitsVersion"),
-        weights_digest=digest,
+        weights_digest=digest or None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -31,7 +31,8 @@ from constructs_lib.customization.open_weight_fine_tuning import open_weight_job
 from constructs_lib.customization.rft_grader import RftGrader, RftGraderProps
 from constructs_lib.foundation.customization_role import vpc_access_statements
 from constructs_lib.machinery.resource_provider import ProviderLogging
-from constructs_lib.model_import.imported_model import imported_models_for_stage
+from constructs_lib.model_import.imported_model import ImportedModel, imported_models_for_stage
+from constructs_lib.serving.gate_role import GateImportsAccess, GateImportsAccessProps
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.job_request import (
     CUSTOM_MODEL_KEY,
@@ -130,6 +131,9 @@ class CustomizationStack(Stack):
             self.sections[section.key] = SECTION_BUILDERS[section.key](
                 self, stage, custom_model_key=refs.custom_model_key, logging=self.logging
             )
+        self._serve_imports(
+            spec, {k: v for k, v in self.sections.get("imports", {}).items() if isinstance(v, ImportedModel)}
+        )
         if not stage.jobs:
             return  # a stage with section entries only (imported models, ...): no job events to forward
 
@@ -161,6 +165,38 @@ class CustomizationStack(Stack):
                     rule_name=stage.names.named("forward-job-completions"),
                 ),
             )
+
+    # -- imported models, for bench and gate ----------------------------------------------------
+    def _serve_imports(self, spec: EstateSpec, imported: Mapping[str, ImportedModel]) -> None:
+        """Each import's model ARN and architecture class as outputs (bench and gate resolve an
+        import by them); and, when the pipeline gates imports of this stage, the policy the stage's
+        gate role attaches by name: stream from exactly those models, here where their ARNs are."""
+        names = self.stage.names
+        for name, model in imported.items():
+            CfnOutput(
+                self,
+                names.imported_model_arn_output(name),
+                value=model.model_arn,
+                description=f"Invoke import {name} on demand with this model id",
+            )
+            CfnOutput(
+                self,
+                names.imported_architecture_output(name),
+                value=model.architecture_class,
+                description=f"The config.json architecture of import {name}: its catalog row says how it is invoked",
+            )
+        gate = spec.stages[self.stage.name].gate
+        if gate is None or not gate.imports or spec.pipeline is None:
+            return
+        GateImportsAccess(
+            self,
+            "GateImports",
+            GateImportsAccessProps(
+                policy_name=names.gate_imports_policy,
+                models=tuple(imported[name] for name in gate.imports),
+                stack_name=names.stack("customization"),
+            ),
+        )
 
     # -- datasets --------------------------------------------------------------------------------
     def _dataset(

@@ -79,7 +79,9 @@ class EstateStage(Stage):
             )
 
         self.serving: ServingStack | None = None
-        if settings.serving or settings.promotions or promoted_to:
+        gate = spec.stages[settings.name].gate
+        # A gate that measures only imports still needs its role, which lives in the serving stack.
+        if settings.serving or settings.promotions or promoted_to or (gate is not None and gate.imports):
             self.serving = ServingStack(
                 self,
                 "Serving",

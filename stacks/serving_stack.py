@@ -195,6 +195,8 @@ class ServingStack(Stack):
                     )
                     if gate.quality is not None and gate.quality.judge is not None
                     else None,
+                    # Made in the customization stack, beside the imported models (GateImportsAccess).
+                    imports_policy_name=stage.names.gate_imports_policy if gate.imports else None,
                 ),
             )
 

@@ -247,6 +247,7 @@ class ImportedModel(Construct):
         )
         # Bedrock reads the folder as the role the moment the job starts: the grants exist first.
         self.resource.node.add_dependency(props.role)
+        self._key = props.key
 
     def _attribute(self, name: str) -> str:
         return self.resource.get_att_string(ImportedModelAttributes.key(name))
@@ -269,6 +270,17 @@ class ImportedModel(Construct):
     def weights_digest(self) -> str:
         """The digest of the files the model was imported from: what a later stage pins to promote it."""
         return self._attribute("weights_digest")
+
+    @cached_property
+    def architecture_class(self) -> str:
+        """The config.json class the pre-flight found the catalog row by: bench and gate choose
+        ConverseStream or InvokeModelWithResponseStream (and the request format) by that row."""
+        return self._attribute("architecture_class")
+
+    @cached_property
+    def kms_key(self) -> kms.IKey | None:
+        """The key the imported model is encrypted with, if any."""
+        return self._key
 
     @cached_property
     def custom_model_units_per_model_copy(self) -> str:

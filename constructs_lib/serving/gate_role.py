@@ -23,9 +23,11 @@ pipeline exists, and would silently trust nothing after the pipeline role is rec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ..compliance.nag import acknowledge, nag_spelling
@@ -50,6 +52,9 @@ class GateRoleProps:
     served models."""
     judge: JudgeAccess | None = None
     """The gate's judge (``quality.judge``), whose evaluation jobs the role runs."""
+    imports_policy_name: str | None = None
+    """The name of the managed policy ``GateImportsAccess`` made beside the imported models the gate
+    measures (another stack of the stage, deployed first): attached by name."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,10 @@ class GateRole(Construct):
             ),
             max_session_duration=Duration.hours(1),
         )
+        if props.imports_policy_name:
+            self.role.add_managed_policy(
+                iam.ManagedPolicy.from_managed_policy_name(self, "ImportsAccess", props.imports_policy_name)
+            )
         stack_arn = (
             f"arn:{stack.partition}:cloudformation:{stack.region}:{stack.account}:stack/{props.serving_stack_name}/*"
         )
@@ -113,8 +122,13 @@ class GateRole(Construct):
                     resources=keys,
                     conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
                 ),
-                iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack_arn]),
-            ],
+            ]
+            if props.models
+            else [],
+        )
+        # The serving stack's outputs: read for the served entries (and the record of the current model).
+        self.policy.add_statements(
+            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack_arn])
         )
         baselines = sorted(
             {
@@ -187,3 +201,64 @@ class GateRole(Construct):
         }
         for arn, reason in reasons.items():
             acknowledge(self.policy, f"AwsSolutions-IAM5[Resource::{nag_spelling(self, arn)}]", reason)
+
+
+class ImportedModelLike(Protocol):
+    """What the gate streams from of an imported model (``model_import.ImportedModel``)."""
+
+    @property
+    def model_arn(self) -> str: ...
+
+    @property
+    def kms_key(self) -> kms.IKey | None: ...
+
+
+@dataclass(frozen=True)
+class GateImportsAccessProps:
+    policy_name: str
+    """The managed policy's name, which the gate role attaches (``GateRoleProps.imports_policy_name``)."""
+    models: tuple[ImportedModelLike, ...]
+    """The imported models the gate measures."""
+    stack_name: str
+    """The stack whose outputs hold their ARNs and architectures (this one)."""
+
+
+class GateImportsAccess(Construct):
+    """The gate role's access to the imported models its gate measures, made beside them (their
+    ARNs are attributes of this stack; an export to the serving stack would block their replacement):
+    ``bedrock:InvokeModelWithResponseStream`` on exactly their ARNs (the action both ConverseStream
+    and InvokeModelWithResponseStream are authorized by; the Service Authorization Reference lists
+    ``imported-model`` among its resource types), ``kms:Decrypt`` and ``kms:GenerateDataKey`` of
+    their keys through Bedrock only, and ``cloudformation:DescribeStacks`` on this stack, whose
+    outputs name them. Nothing else; the role attaches it by name."""
+
+    def __init__(self, scope: Construct, id: str, props: GateImportsAccessProps) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        stack_arn = f"arn:{stack.partition}:cloudformation:{stack.region}:{stack.account}:stack/{props.stack_name}/*"
+        statements = [
+            iam.PolicyStatement(actions=[STREAM_ACTION], resources=[model.model_arn for model in props.models]),
+            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack_arn]),
+        ]
+        keys = sorted({model.kms_key.key_arn for model in props.models if model.kms_key is not None}, key=str)
+        if keys:
+            statements.insert(
+                1,
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=keys,
+                    conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
+                ),
+            )
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Access",
+            managed_policy_name=props.policy_name,
+            description="Evaluation gate: stream answers from the imported models the stage's gate measures",
+            statements=statements,
+        )
+        acknowledge(
+            self.policy,
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(self, stack_arn)}]",
+            "One stack by name: CloudFormation adds a unique id to a stack's ARN when it creates it.",
+        )

@@ -244,6 +244,15 @@ class Gate(SpecModel):
         min_length=1,
         description="The serving entries the gate measures. Default: every serving entry of the stage.",
     )
+    imports: list[ItemName] | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "Imported models of the stage (its imports) the gate measures beside its serving entries, invoked on demand "
+            "by their ARN: ConverseStream where the catalog says Converse serves the architecture, "
+            "InvokeModelWithResponseStream in the catalog's request format otherwise. Default: none."
+        ),
+    )
     latency: LatencyGate | None = None
     quality: QualityGate | None = None
     baselines: Baselines | None = Field(
@@ -432,11 +441,20 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
         if gate is None:
             continue
         loc = ("stages", stage_name, "gate")
-        if not stage.serving:
+        for index, entry in enumerate(gate.imports or []):
+            if entry not in stage.imports:
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "imports", index),
+                        f"no import {entry!r} in this stage; imports: {', '.join(stage.imports) or 'none'}",
+                    )
+                )
+        if not stage.serving and not gate.imports:
             problems.append(
                 LocatedProblem(
                     loc,
-                    "this stage serves no model: a gate measures the stage's serving entries; add serving or remove the gate",
+                    "this stage serves no model: a gate measures the stage's serving entries (and the imports it names "
+                    "under imports); add serving or imports to the gate, or remove the gate",
                 )
             )
             continue
@@ -475,6 +493,23 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                 )
             )
         base = gate.baselines.base if gate.baselines else None
+        if gate.imports and base is not None and base.model is None:
+            problems.append(
+                LocatedProblem(
+                    (*loc, "baselines", "base"),
+                    f"the base model of import {', '.join(gate.imports)} is not known to the spec (it was customized "
+                    "elsewhere); give model (the base's on-demand model id or inference profile id)",
+                )
+            )
+        if gate.imports and gate.baselines is not None and gate.baselines.current is not None:
+            problems.append(
+                LocatedProblem(
+                    (*loc, "baselines", "current"),
+                    "the model served before a deployment is recorded for serving entries only; an import's new "
+                    "weights are a new model under a new ARN, and the one before is not measured. Remove "
+                    "baselines.current, or gate the imports in a stage whose gate does not compare with it",
+                )
+            )
         if base is not None and base.model is None:
             for entry in gate.serving or list(stage.serving):
                 if entry not in stage.serving:

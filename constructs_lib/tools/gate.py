@@ -849,7 +849,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         metavar="NAME",
-        help="only this serving entry of the gate (repeatable; default: the entries the gate names)",
+        help="only this serving entry or import of the gate (repeatable; default: the entries and imports the gate names)",
     )
     parser.add_argument(
         "--out", default="gate", help="folder for report.md, results.json and chart.png (default: gate)"
@@ -1021,7 +1021,8 @@ def resolve_baselines(
     for entry, target in zip(entries, targets, strict=True):
         mine: dict[str, Target | str] = {}
         if gate.baselines.base is not None:
-            model = gate.baselines.base.model or spec.served_base_model(stage, spec.stages[stage].serving[entry])
+            served = spec.stages[stage].serving.get(entry)  # None: an import (the check requires base.model)
+            model = gate.baselines.base.model or (spec.served_base_model(stage, served) if served else None)
             mine["base"] = (
                 Target(f"base: {model}", model, base_model=model)
                 if model
@@ -1190,7 +1191,8 @@ def main(
             file=sys.stderr,
         )
         return 1
-    entries = list(gate.serving or spec.stages[args.stage].serving)
+    # The serving entries it measures, then the imports it names (invoked by their ARN).
+    entries = list(gate.serving or spec.stages[args.stage].serving) + list(gate.imports or [])
     if args.served:
         unknown = [name for name in args.served if name not in entries]
         if unknown:

@@ -180,6 +180,13 @@ class StageNames:
         return f"{self.qualifier}-gate"
 
     @property
+    def gate_imports_policy(self) -> str:
+        """The managed policy (in the stage's customization stack, beside its imported models) that
+        lets the gate role stream from the imported models its gate measures; the gate role in the
+        serving stack attaches it by name, so no export ties the two stacks to a model's ARN."""
+        return f"{self.qualifier}-gate-imports"
+
+    @property
     def pipeline_gate_role(self) -> str:
         """The pipeline's role (tooling account) that runs the stage's gate; the only principal the
         stage's gate role trusts."""

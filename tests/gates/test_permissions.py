@@ -547,9 +547,15 @@ def test_the_gate_calls_converse_stream_and_describe_stacks_and_the_judges_opera
         gate_operations()
         == {
             ("bedrock-runtime", "converse_stream"),
+            # An imported model Converse does not serve (constructs_lib/tools/invoke_formats.py).
+            ("bedrock-runtime", "invoke_model_with_response_stream"),
             ("cloudformation", "describe_stacks"),
         }
         | JUDGE_OPERATIONS
+    )
+    # Both streaming calls are authorized by the one action the gate role grants.
+    assert iam_actions("bedrock-runtime", "converse_stream") == iam_actions(
+        "bedrock-runtime", "invoke_model_with_response_stream"
     )
 
 
@@ -785,3 +791,83 @@ def test_a_gate_with_a_judge_may_run_exactly_its_evaluation_jobs(tmp_path):
         ("arn:aws:s3:::eval-bucket",),
         {"StringLike": {"s3:prefix": "gate/gate-dev-*"}},
     )
+
+
+def test_a_gate_measuring_imports_may_stream_from_exactly_those_imported_models(tmp_path):
+    """A gate that names imports (``gate.imports``) in a stage the pipeline gates: its role attaches,
+    by name, a policy of the customization stack (where the imported models' ARNs are, so no export
+    blocks their replacement) allowing InvokeModelWithResponseStream on exactly the gated imports'
+    ARNs (the authorization reference lists ``imported-model`` for the action), their keys through
+    Bedrock only, and DescribeStacks on that stack, whose outputs name them; nothing else."""
+    import yaml
+
+    from constructs_lib.spec import parse_spec
+
+    from ..conftest import FIXTURES
+    from ..synthesis import synthesize
+
+    doc = yaml.safe_load((FIXTURES.parent / "imports" / "estate.yaml").read_text())
+    doc["pipeline"] = {
+        "enabled": True,
+        "account": "333333333333",
+        "region": "us-east-1",
+        "connectionArn": "arn:aws:codeconnections:us-east-1:333333333333:connection/00000000-0000-0000-0000-000000000000",
+        "repository": "my-org/bedrock-estate",
+    }
+    references = tmp_path / "references.jsonl"
+    references.write_text('{"prompt": "Why?", "reference": "Because."}\n')
+    doc["stages"]["dev"]["gate"] = {
+        "imports": ["coder-qwen"],
+        "quality": {"references": str(references), "scorer": "contains", "minMeanScore": 0.5},
+    }
+    spec = parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=tmp_path)
+    estate = synthesize(spec, tmp_path / "cdk.out", base_dir=tmp_path)
+    serving = estate.stack("dev/Serving").template
+    [role] = [
+        r
+        for r in serving["Resources"].values()
+        if r["Type"] == "AWS::IAM::Role" and r["Properties"].get("RoleName") == "import-estate-dev-gate"
+    ]
+    attached = json.dumps(role["Properties"]["ManagedPolicyArns"])
+    assert "policy/import-estate-dev-gate-imports" in attached
+    customization = estate.stack("dev/Customization").template
+    [policy] = [
+        r
+        for r in customization["Resources"].values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy"
+        and r["Properties"].get("ManagedPolicyName") == "import-estate-dev-gate-imports"
+    ]
+    assert "Roles" not in policy["Properties"]  # attached by the gate role, which is deployed after it
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    imported = {
+        name: logical
+        for logical, r in customization["Resources"].items()
+        if r["Type"] == "Custom::BedrockImportedModel"
+        for name in ("coder-qwen", "support-llama")
+        if logical.startswith(f"Import{name.replace('-', '')}")
+    }
+    [stream] = [st for st in statements if st["Action"] == "bedrock:InvokeModelWithResponseStream"]
+    # Exactly the gated import (coder-qwen), not the other import of the stage.
+    assert _listed(stream["Resource"]) == [{"Fn::GetAtt": [imported["coder-qwen"], "ModelArn"]}]
+    action = REFERENCE.action("bedrock:InvokeModelWithResponseStream")
+    assert action is not None and "imported-model" in action.required_types
+    assert REFERENCE.matches_type(
+        "bedrock", "imported-model", "arn:aws:bedrock:us-east-1:111111111111:imported-model/abcdefghijkl"
+    )
+    [key] = [st for st in statements if "kms:Decrypt" in _listed(st["Action"])]
+    assert key["Condition"] == {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}}
+    [describe] = [st for st in statements if st["Action"] == "cloudformation:DescribeStacks"]
+    assert (
+        describe["Resource"] == "arn:aws:cloudformation:us-east-1:111111111111:stack/import-estate-dev-customization/*"
+    )
+    granted = {a for st in statements for a in _listed(st["Action"])}
+    assert granted == {a for s, op in gate_operations() - JUDGE_OPERATIONS for a in iam_actions(s, op)} | {
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    }
+    # What bench and gate resolve an import by: its ARN and architecture, outputs of the same stack.
+    outputs = customization["Outputs"]
+    assert outputs["CoderQwenImportedModelArn"]["Value"] == {"Fn::GetAtt": [imported["coder-qwen"], "ModelArn"]}
+    assert outputs["CoderQwenImportedArchitecture"]["Value"] == {
+        "Fn::GetAtt": [imported["coder-qwen"], "ArchitectureClass"]
+    }

@@ -219,3 +219,30 @@ def test_the_gate_scores_an_imported_models_answers_over_real_http():
     assert answers["partial"].score == pytest.approx(0.5)
     assert (answers["cut"].status, answers["cut"].score) == ("incomplete", 0.0)
     assert answers["cut"].error_code == "stream ended without its final chunk (finish_reason)"
+
+
+def test_the_spec_names_a_gated_import_that_does_not_exist_and_a_base_it_cannot_know(tmp_path):
+    from constructs_lib.spec import SpecError, parse_spec
+
+    (tmp_path / "r.jsonl").write_text('{"prompt": "Why?", "reference": "Because."}\n')
+    text = """
+name: bedrock-estate
+stages:
+  dev:
+    account: "111111111111"
+    region: us-east-1
+    imports:
+      support-llama: {weights: {s3Uri: "s3://acme-weights/llama/v1/"}}
+    gate:
+      imports: [support-lama]
+      quality: {references: r.jsonl, scorer: contains, minMeanScore: 0.5}
+      baselines: {base: {quality: {minMargin: 0}}}
+"""
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, source="estate.yaml", base_dir=tmp_path)
+    message = str(caught.value)
+    assert (
+        "estate.yaml:10: stages.dev.gate.imports[0]: no import 'support-lama' in this stage; imports: support-llama"
+        in message
+    )
+    assert "the base model of import support-lama is not known to the spec" in message

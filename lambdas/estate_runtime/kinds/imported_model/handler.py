@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -473,7 +474,7 @@ def _attempt_names(names: JobNames) -> set[str]:
     return found
 
 
-def _data(model: dict[str, Any], found: Weights | dict[str, Any]) -> ImportedModelAttributes:
+def _data(model: dict[str, Any], found: Weights | Mapping[str, Any]) -> ImportedModelAttributes:
     """Every attribute of an imported model, as CloudFormation's strings (``Fn::GetAtt`` reads strings),
     with what the pre-flight ``found`` (or, in a poll, what it put in the request's state): the
     weights' digest and the config.json class it found the catalog row by."""

@@ -284,11 +284,51 @@ class FakeBedrock(ServiceFake):
                     "creationTime": datetime.now(UTC),
                     "modelStatus": model.get("modelStatus", "Active"),
                 }
-                for key in ("baseModelArn", "jobArn", "jobName", "customizationType"):
+                for key in (
+                    "baseModelArn",
+                    "jobArn",
+                    "jobName",
+                    "customizationType",
+                    "modelKmsKeyArn",
+                    "failureMessage",
+                ):
                     if model.get(key):
                         answer[key] = model[key]
                 return self._answer("GetCustomModel", answer)
         raise self._error("GetCustomModel", "ResourceNotFoundException", f"Model {identifier} not found", 404)
+
+    def create_custom_model(self, **params: Any) -> dict[str, Any]:
+        """A model from SageMaker AI-trained Nova artifacts: Creating until ``finish_custom_models``."""
+        self._enter("CreateCustomModel", params)
+        name = params["modelName"]
+        if name in self.models:
+            model = self.models[name]
+            if model.get("request", {}).get("clientRequestToken") == params.get("clientRequestToken"):
+                return self._answer("CreateCustomModel", {"modelArn": model["modelArn"]})
+            raise self._error("CreateCustomModel", "ConflictException", f"Model {name} already exists", 409)
+        arn = f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/imported/{next(self._ids):012d}"
+        self.models[name] = {
+            "modelArn": arn,
+            "modelName": name,
+            "modelStatus": "Creating",
+            "customizationType": "IMPORTED",
+            "request": params,
+            **({"modelKmsKeyArn": params["modelKmsKeyArn"]} if params.get("modelKmsKeyArn") else {}),
+        }
+        self.tags[arn] = {t["key"]: t["value"] for t in params.get("modelTags", [])}
+        return self._answer("CreateCustomModel", {"modelArn": arn})
+
+    def finish_custom_models(self, fail: str | None = None, base_model: str = "amazon.nova-lite-v1:0") -> None:
+        """Every model Creating ends: Failed with ``fail``, or Active, trained from ``base_model``."""
+        for model in self.models.values():
+            if model.get("modelStatus") != "Creating":
+                continue
+            if fail:
+                model.update(modelStatus="Failed", failureMessage=fail)
+            else:
+                model.update(
+                    modelStatus="Active", baseModelArn=f"arn:aws:bedrock:{self.region}::foundation-model/{base_model}"
+                )
 
     def list_custom_models(self, **params: Any) -> dict[str, Any]:
         """The account's own models (isOwned true or absent); shared ones live in SharedModelsView."""

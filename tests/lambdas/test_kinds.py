@@ -101,6 +101,15 @@ SAMPLES: dict[str, Properties] = {
         grader_function_arn="arn:aws:lambda:us-west-2:111111111111:function:estate-dev-math-grader",
         hyperparameters=kinds.open_weight_rft.Hyperparameters(n_epochs=1, batch_size=4, learning_rate_multiplier=0.5),
     ),
+    kinds.nova_custom_model.KIND.type_name: kinds.nova_custom_model.NovaCustomModelProperties(
+        name_parts=PARTS,
+        base_model="amazon.nova-lite-v1:0:300k",
+        tags=TAGS,
+        s3_uri="s3://customer-escrow-111111111111-smtj-abcd/support-nova/",
+        role_arn="arn:aws:iam::111111111111:role/nova-artifacts",
+        removal="destroy",
+        kms_key_arn="arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ),
 }
 
 
@@ -163,6 +172,7 @@ def test_conditional_calls_and_dependent_permissions_come_from_the_kinds():
         ("Custom::BedrockEstateDataset", "s3", "delete_object"): ("Removal", "destroy"),
         ("Custom::BedrockCustomizationJob", "s3", "get_object"): ("Preflight", None),
         ("Custom::BedrockImportedModel", "bedrock", "delete_imported_model"): ("Removal", "destroy"),
+        ("Custom::BedrockNovaCustomModel", "bedrock", "delete_custom_model"): ("Removal", "destroy"),
         ("Custom::BedrockProvisionedThroughput", "bedrock", "list_tags_for_resource"): ("Adopt", None),
         ("Custom::BedrockCustomModelDeployment", "bedrock", "list_tags_for_resource"): ("Adopt", None),
         ("Custom::BedrockProvisionedThroughput", "bedrock", "create_provisioned_model_throughput"): (

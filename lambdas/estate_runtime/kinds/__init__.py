@@ -36,6 +36,7 @@ FOLDERS: tuple[str, ...] = (
     "model_copy",
     "imported_model",
     "open_weight_rft",
+    "nova_custom_model",
 )
 """The registry: every kind, by its folder here (each folder's ``KIND``)."""
 

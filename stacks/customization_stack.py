@@ -32,6 +32,7 @@ from constructs_lib.customization.rft_grader import RftGrader, RftGraderProps
 from constructs_lib.foundation.customization_role import vpc_access_statements
 from constructs_lib.machinery.resource_provider import ProviderLogging
 from constructs_lib.model_import.imported_model import ImportedModel, imported_models_for_stage
+from constructs_lib.model_import.nova_custom_model import nova_models_for_stage
 from constructs_lib.serving.gate_role import GateImportsAccess, GateImportsAccessProps
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.job_request import (
@@ -63,6 +64,7 @@ class SectionBuilder(Protocol):
 SECTION_BUILDERS: dict[str, SectionBuilder] = {
     "imports": imported_models_for_stage,
     "open_weight_fine_tuning": open_weight_jobs_for_stage,
+    "sagemaker_nova": nova_models_for_stage,
 }
 
 

@@ -146,6 +146,17 @@ stages:
         weights: {s3Uri: "s3://acme-model-weights/support-llama/v3/"}
         removal: destroy
         tags: {cost-center: "42"}
+    sagemakerNova:
+      support-nova:
+        baseModel: amazon.nova-lite-v1:0:300k
+        source: {modelPackageArn: "arn:aws:sagemaker:us-east-1:444444444444:model-package/support-nova/3"}
+        removal: destroy
+        tags: {cost-center: "42"}
+      escrow-nova:
+        baseModel: amazon.nova-micro-v1:0:128k
+        source:
+          s3Uri: "s3://customer-escrow-444444444444-smtj-a1b2c3/support-nova/step_1000/"
+          roleArn: "arn:aws:iam::444444444444:role/nova-artifacts-reader"
     openWeightFineTuning:
       math-gpt-oss:
         baseModel: openai.gpt-oss-20b

@@ -28,6 +28,7 @@ EXPECTED: dict[str, list[list[str]] | None] = {
     ],
     "llama-70b-distillation.yaml": None,
     "imported-model.yaml": None,
+    "nova-from-sagemaker.yaml": None,
     "open-weight-rft.yaml": None,
     "adopted-serving.yaml": None,
     "reinforcement-fine-tuning.yaml": None,

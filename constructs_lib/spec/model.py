@@ -18,7 +18,7 @@ from pydantic import ConfigDict, Field, WithJsonSchema, field_validator, model_v
 
 from estate_runtime.catalog import CUSTOMIZATION_TYPES
 
-from . import checks, model_import, open_weight, promotion
+from . import checks, model_import, nova_import, open_weight, promotion
 from .errors import LocatedProblem
 from .gates import Gate
 from .rft import RFT, RftConfig, rft_shape_problem
@@ -546,6 +546,7 @@ class Stage(_StageOverrides):
         description="Models promoted from earlier stages' jobs instead of retrained here, by name.",
     )
     imports: model_import.Imports = model_import.IMPORTS.field()
+    sagemaker_nova: nova_import.NovaModels = nova_import.NOVA_MODELS.field()
     open_weight_fine_tuning: open_weight.OpenWeightJobs = open_weight.OPEN_WEIGHT.field()
     serving: dict[ItemName, Serving] = Field(
         default_factory=dict, description="Serving entries of this stage, by name."

@@ -668,3 +668,31 @@ def load_model_import() -> ModelImportCatalog:
         pricing_basis=raw["pricing"]["basis"],
         pricing_source=raw["pricing"]["source"],
     )
+
+
+@dataclass(frozen=True)
+class NovaCustomModelCatalog:
+    """What the guide says about Amazon Nova models trained in SageMaker AI and created in Bedrock
+    with CreateCustomModel (``catalog.json``'s ``novaCustomModel``)."""
+
+    reviewed: str
+    regions: tuple[str, ...]
+    regions_source: str
+    base_models: tuple[str, ...]
+    base_models_sources: tuple[str, ...]
+    source: str
+    serving_source: str
+
+
+@lru_cache(maxsize=1)
+def load_nova_custom_model() -> NovaCustomModelCatalog:
+    raw = json.loads((resources.files(__package__) / "catalog.json").read_text(encoding="utf-8"))["novaCustomModel"]
+    return NovaCustomModelCatalog(
+        reviewed=raw["reviewed"],
+        regions=tuple(raw["regions"]),
+        regions_source=raw["regionsSource"],
+        base_models=tuple(raw["baseModels"]),
+        base_models_sources=tuple(raw["baseModelsSources"]),
+        source=raw["source"],
+        serving_source=raw["servingSource"],
+    )

@@ -692,7 +692,7 @@ def _required(
             "model-customization-job": _tags(p.get("jobTags")),
             "model-import-job": _tags(p.get("jobTags")),
             "imported-model": _tags(p.get("importedModelTags")),
-            "custom-model": _tags(p.get("customModelTags") or p.get("targetModelTags")),
+            "custom-model": _tags(p.get("customModelTags") or p.get("targetModelTags") or p.get("modelTags")),
         }
         for resource in created:
             kind = next((t for t in row.resource_types if f":{t}/" in resource), "")
@@ -782,6 +782,7 @@ def _created(rec: Recorded, stage: Stage) -> list[str]:
         "CreateProvisionedModelThroughput": [("provisioned-model", "provisionedModelName")],
         "CreateCustomModelDeployment": [("custom-model-deployment", "modelDeploymentName")],
         "CreateModelImportJob": [("model-import-job", "jobName"), ("imported-model", "importedModelName")],
+        "CreateCustomModel": [("custom-model", "modelName")],
     }.get(rec.operation, [])
     if rec.operation == "CreateResourceShare":
         return [f"arn:aws:ram:{stage.region}:{stage.account}:resource-share/{p['name']}"]
@@ -812,6 +813,7 @@ def _key(row: Requirement, rec: Recorded, stage: Stage, stages: dict[str, Stage]
         p.get("customModelKmsKeyId")
         or p.get("modelKmsKeyId")
         or p.get("importedModelKmsKeyId")
+        or p.get("modelKmsKeyArn")
         or stage.key_arn("custom-model-key-arn")
     )
     return given, stage.keys.get(given)
@@ -1094,6 +1096,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         {"111111111111": "annex"},
     ),
     "test_imported_model_lifecycle.py::test_an_import_is_checked_made_retagged_and_removed": (
+        "permissions_estate",
+        {"111111111111": "lab"},
+    ),
+    "test_nova_custom_model_handler.py::test_the_labs_nova_models_are_made_retagged_and_removed": (
         "permissions_estate",
         {"111111111111": "lab"},
     ),

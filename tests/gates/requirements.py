@@ -126,6 +126,11 @@ IMPORT_KEY = Page(
     "CreateGrant by the importing role, invoked by bedrock.amazonaws.com)",
     BEDROCK_GUIDE + "import-model-using-cmk.html",
 )
+CREATE_CUSTOM_MODEL = Page(
+    "Amazon Bedrock API reference, 'CreateCustomModel' (roleArn, passed with modelSourceConfig only; modelKmsKeyArn "
+    "points to 'Encryption of imported custom models'; read 2026-12-07)",
+    "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateCustomModel.html",
+)
 CONVERSE_STREAM = Page(
     "Amazon Bedrock API reference, 'ConverseStream' (requires bedrock:InvokeModelWithResponseStream)",
     "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html",
@@ -337,6 +342,22 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "bedrock:CreateModelImportJob", _CUSTOMIZE_KEY, "key", IMPORT_KEY, key="custom-model", via_service="bedrock"
     ),
+    Requirement("bedrock:CreateCustomModel", ("iam:PassRole",), "passed-role", CREATE_CUSTOM_MODEL),
+    Requirement(
+        "bedrock:CreateCustomModel",
+        ("bedrock:TagResource",),
+        "created",
+        BEDROCK_TAGGING,
+        resource_types=("custom-model",),
+    ),
+    Requirement(
+        "bedrock:CreateCustomModel",
+        _CUSTOMIZE_KEY,
+        "key",
+        CREATE_CUSTOM_MODEL,
+        key="custom-model",
+        via_service="bedrock",
+    ),
     # What the service role a job runs with must be allowed, from the job's own request.
     Requirement(
         "bedrock:CreateModelCustomizationJob", ("lambda:InvokeFunction",), "service-role", RFT_ACCESS
@@ -424,6 +445,8 @@ CONDITIONAL_CALLS: dict[tuple[str, str, str], tuple[str, str | None]] = {
     # A job's trained model, and a copied model, are deleted only when the removal is destroy.
     ("Custom::BedrockCustomizationJob", "bedrock", "delete_custom_model"): ("Removal", "destroy"),
     ("Custom::BedrockModelCopy", "bedrock", "delete_custom_model"): ("Removal", "destroy"),
+    # A Nova model from SageMaker AI is deleted only when its removal is destroy.
+    ("Custom::BedrockNovaCustomModel", "bedrock", "delete_custom_model"): ("Removal", "destroy"),
     # Serving reads customization jobs only to find the model of a job it is given (not of a model ARN).
     ("Custom::BedrockProvisionedThroughput", "bedrock", "get_model_customization_job"): ("Model.JobNameParts", None),
     ("Custom::BedrockCustomModelDeployment", "bedrock", "get_model_customization_job"): ("Model.JobNameParts", None),

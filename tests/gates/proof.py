@@ -587,7 +587,7 @@ def checks_of(rec: Recorded, stage: Stage, stages: dict[str, Stage]) -> list[Che
     actions = iam_actions(rec.service, operation)
     found = targets(rec, stage)
     why = f"{rec.resource_type}: {rec.service}:{rec.operation}"
-    request_tags = _tags(p.get("tags") or p.get("jobTags") or p.get("targetModelTags"))
+    request_tags = _tags(p.get("tags") or p.get("jobTags") or p.get("targetModelTags") or p.get("modelTags"))
     out: list[Check] = []
     for index, action in enumerate(actions):
         prefix = action.split(":")[0]
@@ -1099,7 +1099,7 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         "permissions_estate",
         {"111111111111": "lab"},
     ),
-    "test_nova_custom_model_handler.py::test_the_labs_nova_models_are_made_retagged_and_removed": (
+    "test_nova_custom_model_lifecycle.py::test_the_labs_nova_models_are_made_retagged_and_removed": (
         "permissions_estate",
         {"111111111111": "lab"},
     ),

@@ -44,13 +44,13 @@ def synth_stage(
 
 def retagged(stage: str) -> Callable[[dict[str, Any]], None]:
     """An edit that changes only tags: one tag added to the estate's, one removed (the estate's
-    ``managed-by``, or a tag of the stage's jobs, imports and serving entries)."""
+    ``managed-by``, or a tag of the stage's jobs, imports, Nova models and serving entries)."""
 
     def edit(doc: dict[str, Any]) -> None:
         tags = doc.setdefault("tags", {})
         tags.pop("managed-by", None)
         tags["team"] = "search"
-        for section in ("jobs", "imports", "serving"):
+        for section in ("jobs", "imports", "sagemakerNova", "serving"):
             for entry in (doc["stages"][stage].get(section) or {}).values():
                 entry.pop("tags", None)
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the facade as type checkers and editors see it; at run time
     from .machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
     from .machinery.validation import EstateConstructError
     from .model_import.imported_model import ImportedModel, ImportedModelProps, ModelImportRole, ModelImportRoleProps
+    from .model_import.nova_custom_model import NovaCustomModel, NovaCustomModelProps
     from .promotion.model_copy import ModelCopy, ModelCopyProps
     from .promotion.model_share import ModelShare, ModelShareProps
     from .serving.gate_role import GateRole, GateRoleProps, JudgeAccess

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import json
 import math
 import random
@@ -45,8 +46,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -712,6 +714,23 @@ class RunRecord:
         return line + (f"\n{self.warning}" if self.warning else "")
 
 
+@contextmanager
+def _no_collection_pauses(enabled: bool) -> Iterator[None]:
+    """Python's cyclic garbage collector stops every thread while it runs, for milliseconds on a
+    heap the size of botocore's: during a real-time run each such pause lands in some stream's
+    timing. It collects once before the clock starts and not again until the run ends (``timeit``
+    does the same); reference counting still frees every request's objects as it goes."""
+    if not enabled or not gc.isenabled():
+        yield
+        return
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def timed_run(
     client: Any,
     targets: list[Target],
@@ -726,11 +745,12 @@ def timed_run(
     real_time = options.get("clock", time.perf_counter) is time.perf_counter
     concurrency = int(options.get("concurrency", 1))
     warmed = warm_connections(client, concurrency) if real_time else 0
-    started_at, start = now(), wall_clock()
     pacer = StartPacer(enabled=real_time)
-    with LagMonitor(enabled=real_time) as monitor:
-        results = run(client, targets, prompts, pacer=pacer, **options)
-    wall, finished_at = round(wall_clock() - start, 6), now()
+    with _no_collection_pauses(real_time):
+        started_at, start = now(), wall_clock()
+        with LagMonitor(enabled=real_time) as monitor:
+            results = run(client, targets, prompts, pacer=pacer, **options)
+        wall, finished_at = round(wall_clock() - start, 6), now()
     lag = monitor.p99_ms()
     completed = [r for r in results if r.status == "ok"]
     tokens = sum(r.output_tokens or 0 for r in completed)

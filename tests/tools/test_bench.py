@@ -498,3 +498,23 @@ def test_a_real_time_run_never_sends_two_requests_closer_than_twice_what_a_send_
     start = time.perf_counter()
     assert [unpaced.wait() for _ in range(3)] == [None, None, None]
     assert time.perf_counter() - start < 0.5 and unpaced.median_spacing_ms() is None
+
+
+def test_a_real_time_run_holds_the_garbage_collector_until_it_ends():
+    """A collection stops every thread for milliseconds, so a real-time run collects before its
+    clock starts and not during it; afterwards the collector is as the caller had it."""
+    import gc
+
+    assert gc.isenabled()
+    with bench._no_collection_pauses(True):
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with bench._no_collection_pauses(False):  # a virtual-clock run: nothing to protect
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        with bench._no_collection_pauses(True):
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the caller's choice stands
+    finally:
+        gc.enable()

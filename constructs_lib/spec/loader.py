@@ -13,9 +13,11 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 
 from .errors import LocatedProblem, SpecError, SpecIssue, _clean_message
 from .model import EstateSpec
+from .sections import stage_sections
 from .types import Yaml11Boolean, Yaml11Number, YamlInt, quotes_hint, yaml_number_problem
 
 Loc = tuple[str | int, ...]
@@ -283,14 +285,16 @@ def _without_what_follows(issues: Iterable[SpecIssue]) -> list[SpecIssue]:
     return found
 
 
-_STAGE_ENTRIES = ("jobs", "serving", "promotions")
+# A stage's blocks of independent named entries: a failing entry is set aside alone, so the
+# block's other entries are still checked and a reference to the failing one is not called missing.
+_STAGE_ENTRIES = ("jobs", "serving", "promotions", *(to_camel(section.key) for section in stage_sections()))
 
 
 def _set_aside(loc: Loc) -> tuple[str, Loc] | None:
     """How to check the rest of a spec despite a failing path: ("entry", path) removes a whole
-    independent entry (a stage's job, serving entry or promotion, a dataset, a price, a stage);
-    ("field", path) removes an optional field; ("account", path) and ("name", path) put a
-    placeholder where a required value failed. None: nothing else can be checked."""
+    independent entry (a stage's job, serving entry, promotion or section entry such as an import,
+    a dataset, a price, a stage); ("field", path) removes an optional field; ("account", path) and
+    ("name", path) put a placeholder where a required value failed. None: nothing else can be checked."""
     if not loc:
         return None
     if loc[0] == "stages":

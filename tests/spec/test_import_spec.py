@@ -147,3 +147,19 @@ def test_a_malformed_digest_is_named_with_the_command_that_prints_one():
     [message] = problems(spec_text('{weights: {s3Uri: "s3://acme-weights/m/", digest: "abc"}}'))
     assert "stages.dev.imports.support-llama.weights.digest" in message
     assert "sha256: and 64 lowercase hex digits, as `bedrock-estate weights-digest <s3Uri>` prints it" in message
+
+
+def test_an_import_that_fails_its_fields_is_named_once_and_hides_nothing_else():
+    """One entry's malformed field sets that entry aside, not the stage's whole imports block: the
+    promotion of it is not called missing, and the other entries' problems are still reported."""
+    text = two_stages(
+        '{weights: {s3Uri: "s3://acme-dev-weights/support-llama/v3/", digest: "sha256:abc"}}',
+        '{promotedFrom: dev, weights: {s3Uri: "s3://acme-prod-weights/support-llama/v3/"}}\n'
+        '      other: {promotedFrom: deev, weights: {s3Uri: "s3://acme-prod-weights/other/", digest: "abc"}}\n'
+        '      third: {promotedFrom: qa, weights: {s3Uri: "s3://acme-prod-weights/third/"}}',
+    )
+    found = problems(text)
+    assert len(found) == 3, found
+    assert "stages.dev.imports.support-llama.weights.digest: 'sha256:abc' is not a weights digest" in found[0]
+    assert "stages.prod.imports.other.weights.digest: 'abc' is not a weights digest" in found[1]
+    assert "stages.prod.imports.third.promotedFrom: 'qa' is not an earlier stage" in found[2]

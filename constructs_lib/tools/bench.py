@@ -22,10 +22,11 @@ Each request is a streaming ``ConverseStream`` call. Per request it records:
   ``metadata`` event (a proxy cutting the connection cleanly, say) is counted as incomplete, not
   as a success, and its short timings stay out of the percentiles.
 
-Targets: ``NAME_OR_ID[,latency=standard|optimized][,tier=priority|default|flex|reserved]``. A name of
-a serving entry of ``--stage`` resolves to its model ARN through the stage's serving stack outputs
-(``<estate>-<stage>-serving``, output ``<Entry>ModelArn``); an ARN, a base model id or an inference
-profile id is used as given.
+Targets: ``NAME_OR_ID[,latency=standard|optimized][,tier=priority|default|flex|reserved][,format=...]``.
+A name of a serving entry of ``--stage`` resolves to its model ARN through the stage's serving stack
+outputs (``<estate>-<stage>-serving``, output ``<Entry>ModelArn``), a name of an import through its
+customization stack's; an ARN, a base model id or an inference profile id is used as given
+(``format=``: an imported model's ARN, streamed with InvokeModelWithResponseStream in that format).
 
 Requests run ``--repeats`` times over every (target, prompt) pair, in an order shuffled with
 ``--seed``, ``--concurrency`` at a time. Percentiles interpolate linearly between the closest
@@ -272,7 +273,7 @@ def resolve_targets(
             known = (
                 f" (serving entries of {stage}: {', '.join(serving) or 'none'}; imports: {', '.join(imports) or 'none'})"
                 if stage
-                else " (give --stage to name a serving entry)"
+                else " (give --stage to name a serving entry or import)"
             )
             raise BenchError(
                 f"target {name!r} is neither a serving entry, a model or inference profile id, nor an ARN{known}"

@@ -145,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser(
         "bench",
         help="latency and throughput of served models, base models and inference profiles",
-        description="Stream the prompt set through each target with ConverseStream: time to first token, end-to-end latency, "
+        description="Stream the prompt set through each target with ConverseStream (an imported model that Converse "
+        "does not serve, or an ARN given with format=: InvokeModelWithResponseStream): time to first token, end-to-end latency, "
         "output tokens per second, the latency mode actually served, throttles and errors; writes a report, raw CSV and JSON, "
         "and a PNG chart comparing the targets.",
     )
@@ -153,13 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
         "targets",
         nargs="+",
         metavar="TARGET",
-        help="NAME_OR_ID[,latency=standard|optimized][,tier=priority|default|flex|reserved]: a serving entry of --stage, "
-        "a base model id, an inference profile id, or a model ARN",
+        help="NAME_OR_ID[,latency=standard|optimized][,tier=priority|default|flex|reserved]"
+        "[,format=BedrockCompletion|OpenAICompletion|OpenAIChatCompletion]: a serving entry or import of --stage, "
+        "a base model id, an inference profile id, or a model ARN (format=: an imported model's ARN, streamed with "
+        "InvokeModelWithResponseStream in that request format)",
     )
     bench.add_argument(
         "--stage",
         default=None,
-        help="the stage whose serving entries TARGET names (ARNs from its serving stack); also sets the region",
+        help="the stage whose serving entries and imports TARGET names (ARNs from its serving and customization "
+        "stacks); also sets the region",
     )
     bench.add_argument("--spec", default="estate.yaml", help="the estate spec, with --stage (default: estate.yaml)")
     bench.add_argument(

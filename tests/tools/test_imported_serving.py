@@ -246,3 +246,18 @@ stages:
         in message
     )
     assert "the base model of import support-lama is not known to the spec" in message
+
+
+def test_benchs_help_names_imports_and_the_format_option():
+    """A user reading ``bench --help`` learns the two forms docs/import.md shows: an import of
+    --stage by name, and a model ARN with ,format=; and that not every target is ConverseStream."""
+    from constructs_lib.tools.cli import build_parser
+
+    [sub] = [a for a in build_parser()._actions if a.dest == "command"]
+    command = sub.choices["bench"]
+    help_text = " ".join([command.description or "", *(a.help or "" for a in command._actions)])
+    assert "[,format=BedrockCompletion|OpenAICompletion|OpenAIChatCompletion]" in help_text
+    assert "a serving entry or import of --stage" in help_text
+    assert "InvokeModelWithResponseStream" in help_text
+    with pytest.raises(bench.BenchError, match=r"give --stage to name a serving entry or import"):
+        bench.resolve_targets(["support-llama"])

@@ -217,7 +217,10 @@ def _gate(spec: EstateSpec, stage: StageSettings) -> list[str]:
         )
     if gate.quality is not None:
         checks.append(f"mean {gate.quality.scorer} >= {gate.quality.min_mean_score:g} on `{gate.quality.references}`")
-    entries = ", ".join(gate.serving or stage.serving)
+    served = list(gate.serving or stage.serving)
+    imported = list(gate.imports or [])
+    named = [f"import{'s' if len(imported) > 1 else ''} {', '.join(imported)}"] if imported else []
+    entries = ", ".join(served + named)
     piped = spec.pipeline is not None
     base = gate.baselines.base if gate.baselines else None
     current = gate.baselines.current if gate.baselines else None
@@ -245,7 +248,7 @@ def _gate(spec: EstateSpec, stage: StageSettings) -> list[str]:
     lines = [f"- gate on {entries}: {'; '.join(checks)} ({where})"]
     judge = gate.quality.judge if gate.quality is not None else None
     if judge is not None:
-        measured = len(gate.serving or stage.serving) * (
+        measured = (len(served) + len(imported)) * (
             1 + sum(1 for b in ("base", "current") if getattr(gate.baselines, b, None))
         )
         # Each built-in metric prompts the evaluator model once per answer (user guide, "Evaluate model

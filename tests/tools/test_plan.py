@@ -297,3 +297,21 @@ def test_the_plan_marks_an_adopted_model_and_says_nothing_is_trained(tmp_path):
         "(nothing trained at deploy: verified, then tagged); removing adopt for training fields trains a new job "
         "under the estate's names and the adopted model is retained |"
     ) in plan
+
+
+def test_the_plan_names_the_imports_a_gate_measures(tmp_path):
+    text = """\
+name: acme-estate
+stages:
+  dev:
+    account: "111111111111"
+    region: us-east-1
+    imports:
+      support-llama: {weights: {s3Uri: "s3://acme-weights/support-llama/v3/"}}
+    gate:
+      imports: [support-llama]
+      latency: {endToEnd: {p90: 20}}
+"""
+    plan = render(parse_spec(text, base_dir=tmp_path), [])
+    assert "- gate on import support-llama: end-to-end p90 <= 20 s" in plan
+    assert "gate on :" not in plan

@@ -80,8 +80,10 @@ class EstateStage(Stage):
 
         self.serving: ServingStack | None = None
         gate = spec.stages[settings.name].gate
-        # A gate that measures only imports still needs its role, which lives in the serving stack.
-        if settings.serving or settings.promotions or promoted_to or (gate is not None and gate.imports):
+        # A gate that measures only imports still needs its role, which lives in the serving stack;
+        # the role is the pipeline's (by hand, the gate runs with your credentials and needs none).
+        gate_role = gate is not None and bool(gate.imports) and spec.pipeline is not None
+        if settings.serving or settings.promotions or promoted_to or gate_role:
             self.serving = ServingStack(
                 self,
                 "Serving",

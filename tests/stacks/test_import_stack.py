@@ -244,3 +244,18 @@ def test_a_weights_digest_that_is_not_one_fails_synthesis_naming_the_command():
                 weights_digest="md5:abc",
             ),
         )
+
+
+def test_a_gate_on_imports_without_a_pipeline_adds_no_empty_serving_stack(tmp_path):
+    """The serving stack holds a gate on imports only for its role, which the pipeline assumes: run
+    by hand (no pipeline), the gate uses your credentials, and a serving stack would deploy an empty
+    dashboard and nothing else."""
+    import yaml
+
+    from constructs_lib.spec import parse_spec
+
+    doc = yaml.safe_load((IMPORT_DIR / "estate.yaml").read_text())
+    doc["stages"]["dev"]["gate"] = {"imports": ["coder-qwen"], "latency": {"endToEnd": {"p90": 20}}}
+    spec = parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=IMPORT_DIR)
+    stage = EstateStage(App(context=cdk_context()), spec.stage("dev", IMPORT_DIR), spec, IMPORT_DIR)
+    assert stage.serving is None

@@ -38,6 +38,7 @@ from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLo
 from ..machinery.validation import check_prop_types, refuse
 from ..spec.model_import import IMPORTS
 from ..spec.stages import StageSettings
+from ..spec.types import tag_problem
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -213,6 +214,7 @@ class ImportedModel(Construct):
                     "weights-digest <s3 uri>` prints a folder's digest",
                 )
             )
+        problems += [("tags", p) for key, value in props.tags.items() if (p := tag_problem(key, value)) is not None]
         refuse(self, problems)
         stack = Stack.of(self)
         identity = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from aws_cdk import Stack
+from aws_cdk import Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -31,8 +31,9 @@ from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_na
 from ..machinery.references import environment_of, key_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
-from ..spec.nova_import import NOVA_MODELS
+from ..spec.nova_import import NOVA_MODELS, base_model_problem, region_problem
 from ..spec.stages import StageSettings
+from ..spec.types import tag_problem
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,8 +85,26 @@ class NovaCustomModel(Construct):
             problems.append(("role_arn", "leave it out: Bedrock reads a model package with its own credentials"))
         if not readable:
             problems.append(("name", f"{props.name!r} needs at least one letter or digit"))
-        refuse(self, problems)
         stack = Stack.of(self)
+        env = environment_of(stack)
+        # The spec's checks: a Region Bedrock serves these models in, a Nova model SageMaker AI fine-tunes
+        # (another id, e.g. the on-demand amazon.nova-lite-v1:0, fails the deployment after the model is created).
+        region = env.known_region
+        if region is not None and (problem := region_problem(region, "this stack")):
+            problems.append(("base_model", problem))
+        elif problem := base_model_problem(props.base_model, region, props.name):
+            problems.append(("base_model", problem))
+        role_account = props.role_arn.split(":")[4] if props.role_arn and props.role_arn.count(":") >= 5 else None
+        if role_account and not Token.is_unresolved(env.account) and role_account != env.account:
+            problems.append(
+                (
+                    "role_arn",
+                    f"the role is in account {role_account}, but this stack is in {env.account}: iam:PassRole passes a "
+                    "role to a service of its own account only; give a role of the stack's account",
+                )
+            )
+        problems += [("tags", p) for key, value in props.tags.items() if (p := tag_problem(key, value)) is not None]
+        refuse(self, problems)
         identity = {
             "package": props.model_package_arn,
             "s3": props.s3_uri,

@@ -86,37 +86,51 @@ class NovaModel(SpecModel):
     )
 
 
-def _problems(spec: EstateSpec, stage_name: str) -> list[LocatedProblem]:
-    """The stage's Region, a Nova base model SageMaker AI trains and the catalog has not retired,
-    keys of the stage's Region and a role of its account."""
+def region_problem(region: str, deploys: str) -> str | None:
+    """Why a Nova model trained in SageMaker AI cannot be created in ``region`` (``deploys``: what
+    deploys there, e.g. ``stage 'dev'``), or None. Shared by the spec and ``NovaCustomModel``."""
+    from estate_runtime.catalog import load_nova_custom_model
+
+    facts = load_nova_custom_model()
+    if region in facts.regions:
+        return None
+    return (
+        f"Amazon Nova models trained in SageMaker AI are served by Bedrock in {', '.join(facts.regions)} "
+        f"({facts.regions_source}, read {facts.reviewed}), not in {region} where {deploys} deploys; create the model "
+        "in that Region"
+    )
+
+
+def base_model_problem(base_model: str, region: str | None, name: str) -> str | None:
+    """Why ``base_model`` cannot be the base of custom model ``name`` in ``region``: not a Nova model
+    SageMaker AI fine-tunes (the created model would report another, failing the deployment), or
+    past end of life there (not checked when the Region is not known). Shared by the spec and
+    ``NovaCustomModel``."""
     from estate_runtime.catalog import load_catalog, load_nova_custom_model
 
     facts = load_nova_custom_model()
+    if base_model not in facts.base_models:
+        return (
+            f"{base_model!r} is not a Nova model SageMaker AI fine-tunes; give one of "
+            f"{', '.join(facts.base_models)} ({', '.join(facts.base_models_sources)}, read {facts.reviewed})"
+        )
+    if region is None:
+        return None
+    found = load_catalog().lifecycle_problem(base_model, region, f"custom model {name!r}")
+    return found[1] if found is not None and found[0] == "error" else None
+
+
+def _problems(spec: EstateSpec, stage_name: str) -> list[LocatedProblem]:
+    """The stage's Region, a Nova base model SageMaker AI trains and the catalog has not retired,
+    keys of the stage's Region and a role of its account."""
     stage = spec.stages[stage_name]
     where = ("stages", stage_name, "sagemakerNova")
     problems: list[LocatedProblem] = []
-    if stage.region not in facts.regions:
-        problems.append(
-            LocatedProblem(
-                where,
-                f"Amazon Nova models trained in SageMaker AI are served by Bedrock in {', '.join(facts.regions)} "
-                f"({facts.regions_source}, read {facts.reviewed}), not in {stage.region} where stage {stage_name!r} "
-                "deploys; create the model in a stage of that Region",
-            )
-        )
+    if (problem := region_problem(stage.region, f"stage {stage_name!r}")) is not None:
+        problems.append(LocatedProblem(where, problem))
     for name, entry in NOVA_MODELS.entries(stage).items():
-        if entry.base_model not in facts.base_models:
-            problems.append(
-                LocatedProblem(
-                    (*where, name, "baseModel"),
-                    f"{entry.base_model!r} is not a Nova model SageMaker AI fine-tunes; give one of "
-                    f"{', '.join(facts.base_models)} ({', '.join(facts.base_models_sources)}, read {facts.reviewed})",
-                )
-            )
-        else:
-            found = load_catalog().lifecycle_problem(entry.base_model, stage.region, f"custom model {name!r}")
-            if found is not None and found[0] == "error":
-                problems.append(LocatedProblem((*where, name, "baseModel"), found[1]))
+        if (problem := base_model_problem(entry.base_model, stage.region, name)) is not None:
+            problems.append(LocatedProblem((*where, name, "baseModel"), problem))
         key = entry.kms_key_arn
         if key and key.split(":")[3] != stage.region:
             problems.append(

@@ -382,3 +382,90 @@ def test_serving_an_adopted_model_waits_for_its_adoption(stack, key, logging):
     adoption = stack.resolve(adopted.resource.node.default_child.logical_id)
     assert adoption in throughput.get("DependsOn", []) or adoption in json.dumps(throughput["Properties"])
     assert served is not None
+
+
+# -- models brought in: ImportedModel and NovaCustomModel (a new-user round of model import) ---------
+def nova_props(logging: ProviderLogging, **overrides):
+    from constructs_lib import NovaCustomModelProps
+
+    settings: dict = dict(
+        name="team-dev-nova",
+        base_model="amazon.nova-lite-v1:0:300k",
+        owner="team-dev",
+        logging=logging,
+        model_package_arn="arn:aws:sagemaker:us-east-1:111111111111:model-package/team-nova/1",
+    )
+    settings.update(overrides)
+    return NovaCustomModelProps(**settings)
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        # The on-demand id: the created model reports amazon.nova-lite-v1:0:300k, and the handler fails after creating it.
+        (
+            {"base_model": "amazon.nova-lite-v1:0"},
+            "base_model: 'amazon.nova-lite-v1:0' is not a Nova model SageMaker AI",
+        ),
+        (
+            {"base_model": "anthropic.claude-3-haiku-20240307-v1:0:200k"},
+            "base_model: 'anthropic.claude-3-haiku-20240307-v1:0:200k' is not a Nova model SageMaker AI fine-tunes; "
+            "give one of amazon.nova-micro-v1:0:128k, amazon.nova-lite-v1:0:300k",
+        ),
+        (
+            {
+                "model_package_arn": None,
+                "s3_uri": "s3://customer-escrow-111111111111-smtj-a1b2c3/team-nova/",
+                "role_arn": "arn:aws:iam::999999999999:role/nova-reader",
+            },
+            "role_arn: the role is in account 999999999999, but this stack is in 111111111111",
+        ),
+        ({"tags": {"team": 5}}, "tags: tag 'team': the value 5 is a int; tag values are strings (quote it)"),
+        ({"tags": {"bedrock-estate": "mine"}}, "tags: tag key 'bedrock-estate' is the estate's owner tag"),
+    ],
+)
+def test_nova_custom_model_props_that_cannot_work_at_deploy_are_refused(stack, logging, overrides, expected):
+    from constructs_lib import NovaCustomModel
+
+    with pytest.raises(EstateConstructError) as caught:
+        NovaCustomModel(stack, "Nova", nova_props(logging, **overrides))
+    assert f"Team/Nova: {expected}" in str(caught.value)
+
+
+def test_a_nova_custom_model_outside_the_regions_bedrock_serves_it_in_is_refused(logging):
+    from constructs_lib import NovaCustomModel
+
+    oregon = cdk.Stack(cdk.App(), "Team", env=cdk.Environment(account="111111111111", region="us-west-2"))
+    key = EstateKey(oregon, "Key", EstateKeyProps(alias="team/data", description="team data"))
+    with pytest.raises(EstateConstructError) as caught:
+        NovaCustomModel(oregon, "Nova", nova_props(ProviderLogging(log_group_prefix="/team/", log_key=key)))
+    assert (
+        "Team/Nova: base_model: Amazon Nova models trained in SageMaker AI are served by Bedrock in us-east-1"
+        in str(caught.value)
+    )
+    assert "not in us-west-2" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        ({"team": 5}, "tags: tag 'team': the value 5 is a int; tag values are strings (quote it)"),
+        ({"bedrock-estate": "mine"}, "tags: tag key 'bedrock-estate' is the estate's owner tag"),
+    ],
+)
+def test_an_imported_models_tags_aws_would_refuse_or_the_estate_would_drop_are_refused(
+    stack, key, logging, tags, expected
+):
+    from constructs_lib import ImportedModel, ImportedModelProps, ModelImportRole
+
+    props = ImportedModelProps(
+        name="team-dev-llama",
+        weights_s3_uri="s3://team-weights/llama/v1/",
+        role=ModelImportRole(stack, "ImportRole"),
+        owner="team-dev",
+        logging=logging,
+        tags=tags,
+    )
+    with pytest.raises(EstateConstructError) as caught:
+        ImportedModel(stack, "Llama", props)
+    assert f"Team/Llama: {expected}" in str(caught.value)

@@ -460,3 +460,13 @@ def test_the_cli_prints_the_digest_the_import_finds_for_the_same_folder(harness,
     s3.checksums[(BUCKET, f"{FOLDER}config.json")] = {}
     assert command.main(Namespace(s3_uri=URI, profile=None), session=Session()) == 0
     assert "note: 1 file(s) have no full-object checksum (config.json)" in capsys.readouterr().out
+
+
+def test_a_folder_marker_the_s3_console_made_is_not_one_of_the_files(harness, fake, s3):
+    """The S3 console creates an empty object for a folder (support-llama/v3/, and one per
+    subfolder); a copy made another way has none. The digest counts only the files."""
+    pinned = folder_digest(s3)
+    s3.objects[(BUCKET, FOLDER)] = b""
+    s3.objects[(BUCKET, f"{FOLDER}extras/")] = b""
+    done = deploy(harness, fake, props={**PROPS, "ExpectedWeightsDigest": pinned})
+    assert done.complete and done.data["WeightsDigest"] == pinned

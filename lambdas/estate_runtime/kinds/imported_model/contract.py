@@ -79,8 +79,14 @@ def weights_file_id(head: dict[str, Any]) -> str:
 
 
 def weights_digest(files: dict[str, tuple[int, str]]) -> str:
-    """The digest of a weights folder: every file's path in the folder, size and ``weights_file_id``."""
-    lines = "".join(f"{key}\t{size}\t{file_id}\n" for key, (size, file_id) in sorted(files.items()))
+    """The digest of a weights folder: every file's path in the folder, size and ``weights_file_id``.
+    A folder marker (an empty object whose key ends in ``/``, as the S3 console creates for a
+    folder) is not a file: one copy of the folder has it and another does not."""
+    lines = "".join(
+        f"{key}\t{size}\t{file_id}\n"
+        for key, (size, file_id) in sorted(files.items())
+        if not (size == 0 and (key == "" or key.endswith("/")))
+    )
     return "sha256:" + hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 

@@ -1087,6 +1087,8 @@ def main(
             region = region or next(s.region for s in spec.stage_settings() if s.name == args.stage)
         prompts = shipped_prompts() if args.prompts is None else parse_prompts(_read_text(args.prompts), args.prompts)
         prices = load_prices(args.prices)
+        if region is None:
+            region = arns_region(args.targets)
         if session is None:
             import boto3
 
@@ -1140,11 +1142,20 @@ def main(
     return 0
 
 
+def arns_region(targets: list[str]) -> str | None:
+    """The Region every target names, when every target is an ARN of the same Region (a model is
+    invoked in its own Region); otherwise None, and the Region comes from the usual places."""
+    regions = {text.split(",", 1)[0].split(":")[3] if text.count(":") >= 5 else "" for text in targets}
+    if targets and all(text.startswith("arn:") for text in targets) and len(regions) == 1 and "" not in regions:
+        return regions.pop()
+    return None
+
+
 # Where this botocore (1.44.5, configprovider.py) finds a Region: the client's own argument, the
 # AWS_DEFAULT_REGION variable, or the profile's "region" in the shared config file. It does not
 # read AWS_REGION (only its defaults mode does, and only when AWS_EXECUTION_ENV is set).
 NO_REGION = (
-    "no AWS region: give --region or --stage, set AWS_DEFAULT_REGION, "
+    "no AWS region: give --region or --stage (or targets that are ARNs of one Region), set AWS_DEFAULT_REGION, "
     "or set region in the profile (aws configure set region REGION)"
 )
 

@@ -518,3 +518,23 @@ def test_a_real_time_run_holds_the_garbage_collector_until_it_ends():
         assert not gc.isenabled()  # the caller's choice stands
     finally:
         gc.enable()
+
+
+def test_targets_that_are_arns_of_one_region_are_measured_in_that_region(tmp_path, monkeypatch, capsys):
+    """docs/import.md writes `bench arn:...:imported-model/...,format=...` with no --region: the
+    ARN names its Region, which is the only one the model can be invoked in."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    arn = "arn:aws:bedrock:us-west-2:111111111111:imported-model/abcdefghijkl"
+    assert bench.arns_region([f"{arn},format=OpenAIChatCompletion"]) == "us-west-2"
+    assert bench.arns_region([arn, arn.replace("us-west-2", "us-east-1")]) is None  # two Regions: ask
+    assert bench.arns_region([arn, "us.amazon.nova-pro-v1:0"]) is None
+    # Past the Region: the next thing missing is the credentials, not the Region.
+    assert main(["bench", f"{arn},format=OpenAIChatCompletion", "--out", str(tmp_path / "o"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("no AWS credentials"), err

@@ -55,19 +55,22 @@ def synthesize(spec: Any, outdir: Path, base_dir: Path = ROOT, extend: Any = Non
 
     app = cdk.App(context=cdk_context(), outdir=str(outdir))
     stages = build_estate(app, spec, base_dir=base_dir, extend=extend)
-    assembly = app.synth()
+    return _estate(spec, app.synth(), [stage.stage_name for stage in stages])
+
+
+def _estate(spec: Any, assembly: Any, stage_names: list[str]) -> SynthesizedEstate:
     stacks = [
         SynthesizedStack(
             "", artifact.hierarchical_id, artifact.stack_name, artifact.template, artifact.environment.region
         )
         for artifact in assembly.stacks
     ]
-    for stage in stages:
-        nested = assembly.get_nested_assembly(f"assembly-{stage.stage_name}")
+    for stage_name in stage_names:
+        nested = assembly.get_nested_assembly(f"assembly-{stage_name}")
         for artifact in nested.stacks:
             stacks.append(
                 SynthesizedStack(
-                    stage.stage_name,
+                    stage_name,
                     artifact.hierarchical_id,
                     artifact.stack_name,
                     artifact.template,
@@ -75,6 +78,57 @@ def synthesize(spec: Any, outdir: Path, base_dir: Path = ROOT, extend: Any = Non
                 )
             )
     return SynthesizedEstate(spec, Path(assembly.directory), stacks)
+
+
+def read_cli_assembly(spec: Any, directory: Path) -> SynthesizedEstate:
+    """The estate `cdk synth` wrote to ``directory`` (the CLI's cloud assembly), read as
+    :func:`synthesize` returns it. The CLI reports the CDK's version (cdk.json leaves
+    ``versionReporting`` on, so deployed stacks carry it): its ``CDKMetadata`` resource and that
+    resource's condition are left out, as in-process synthesis (and so ``make snapshots``) leaves them out."""
+    from aws_cdk import cx_api
+
+    manifest = json.loads((directory / "manifest.json").read_text())
+    stage_names = [
+        artifact_id.removeprefix("assembly-")
+        for artifact_id, artifact in manifest.get("artifacts", {}).items()
+        if artifact.get("type") == "cdk:cloud-assembly"
+    ]
+    estate = _estate(spec, cx_api.CloudAssembly(str(directory)), stage_names)
+    return SynthesizedEstate(
+        spec,
+        estate.directory,
+        [
+            SynthesizedStack(s.stage, s.stack_id, s.stack_name, _without_version_reporting(s.template), s.region)
+            for s in estate.stacks
+        ],
+    )
+
+
+def _without_version_reporting(template: dict[str, Any]) -> dict[str, Any]:
+    template = dict(template)
+    template["Resources"] = {k: v for k, v in template["Resources"].items() if v.get("Type") != "AWS::CDK::Metadata"}
+    conditions = {k: v for k, v in template.get("Conditions", {}).items() if k != "CDKMetadataAvailable"}
+    if conditions:
+        template["Conditions"] = conditions
+    else:
+        template.pop("Conditions", None)
+    return template
+
+
+CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
+
+
+def offline_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of `make synth` on a machine with no AWS configuration or credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+        CDK_DISABLE_CLI_TELEMETRY="true",
+        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
 
 
 # Snapshot normalization: volatile values are hidden so snapshots are stable across machines:

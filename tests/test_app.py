@@ -1,32 +1,17 @@
-"""app.py and the CDK CLI: what `make synth` does, end to end, offline and without credentials."""
+"""app.py and the plan: what `make synth` does, offline and without credentials. The CDK CLI's own
+synthesis through cdk.json (`make synth`), with the plan of its cloud assembly, runs once, on the new
+user's fork (tests/estate/test_new_user.py): a third stage and the pipeline included."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
-
-import pytest
 
 from constructs_lib.tools.plan import read_assembly, render
 
 from .conftest import DEFAULT_FIXTURE, FIXTURES, ROOT
-
-CDK = ROOT / "node_modules" / ".bin" / "cdk"
-
-
-def offline_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
-        CDK_DISABLE_CLI_TELEMETRY="true",
-        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return env
+from .synthesis import offline_env
 
 
 def test_a_spec_mistake_exits_with_the_message_and_no_traceback(tmp_path):
@@ -41,38 +26,6 @@ def test_a_spec_mistake_exits_with_the_message_and_no_traceback(tmp_path):
     assert result.returncode == 1
     assert "stages.prod.region: 'us-wst-2' is not an AWS region; did you mean 'us-west-2'" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-@pytest.mark.skipif(not CDK.exists(), reason="the CDK CLI is installed by `make setup`")
-def test_cdk_cli_synthesizes_every_stage_offline_and_the_plan_describes_it(tmp_path):
-    out = tmp_path / "cdk.out"
-    result = subprocess.run(
-        [
-            str(CDK),
-            "synth",
-            "**",
-            "--quiet",
-            "--no-notices",
-            "--output",
-            str(out),
-            "-c",
-            f"estate={DEFAULT_FIXTURE.relative_to(ROOT)}",
-        ],
-        cwd=ROOT,
-        env=offline_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    from constructs_lib.spec import load_spec
-
-    plan = render(load_spec(DEFAULT_FIXTURE), read_assembly(out))
-    assert "| dev | 111111111111 | us-east-1 | no | retain | S3 + CloudWatch (text) |" in plan
-    assert "| prod | 222222222222 | us-east-1 | yes | retain | S3 + CloudWatch (text) |" in plan
-    assert "`dev/Foundation` → stack `bedrock-estate-dev-foundation`" in plan
-    assert "1 Custom::BedrockInvocationLogging" in plan
-    assert len(plan) < 65_000  # fits in a pull-request comment
 
 
 def test_plan_counts_what_the_assembly_holds(default_estate, default_spec):

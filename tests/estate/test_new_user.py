@@ -1,12 +1,18 @@
 """The new user: a copy of the repository with the sample estate as the template ships it; their
 own accounts, a third stage and a job of another model family; `make snapshots`; the gates pass; a
-later spec change without `make snapshots` fails the gate, naming the stacks. Each spec is
-synthesized once (two syntheses in all). Nothing here depends on what the repository's own
-estate.yaml or snapshots hold: the copy starts from the sample fixture."""
+later spec change, `make synth` and its plan, and the gate failing on that change, naming the
+stacks, because `make snapshots` was not run. Each spec is synthesized once (two syntheses in all):
+the first in-process as `make snapshots` does, the second by the CDK CLI through the fork's
+cdk.json, offline and without credentials, as `make synth` does. This is the suite's one run of the
+CLI's synthesis: the plan of its cloud assembly describes every stage, and the CLI's templates
+match the snapshots `make snapshots` wrote in every stack the change left alone (so what
+`cdk synth` and `cdk deploy` build is what the snapshots show). Nothing here depends on what the
+repository's own estate.yaml or snapshots hold: the copy starts from the sample fixture."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -15,24 +21,23 @@ from pathlib import Path
 import pytest
 import yaml
 
+from constructs_lib.tools.plan import read_assembly, render
+
 from ..conftest import DEFAULT_FIXTURE
-from ..synthesis import ROOT, lint_estate
+from ..synthesis import CDK_CLI, ROOT, lint_estate, offline_env, read_cli_assembly
 from . import gate
 
-# Build output and local environments: a fresh clone has none of them.
-NOT_IN_A_CLONE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    "node_modules",
-    "cdk.out",
-    "__pycache__",
-    "*.pyc",
-    ".pytest_cache",
-    ".hypothesis",
-    "*.egg-info",
-    "build",
-    "dist",
-)
+
+def _not_committed() -> list[str]:
+    """.gitignore's patterns (build output, local environments and caches: the wheel test's
+    virtualenv, mypy's cache) as names to skip at any depth; no tracked path has one of them."""
+    lines = (ROOT / ".gitignore").read_text().splitlines()
+    return [line.strip().strip("/") for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+# What a fresh clone does not have: the repository's history, and whatever .gitignore keeps out of it.
+NOT_IN_A_CLONE = shutil.ignore_patterns(".git", *_not_committed())
+
 ACCOUNTS = {"dev": "210987654321", "prod": "309876543210"}
 TOOLING = "408765432109"
 
@@ -119,7 +124,8 @@ def test_the_copy_is_a_clone_with_its_snapshot_folder_and_no_build_output(fork):
     assert (fork / "tests" / "estate" / "snapshots").is_dir()
     assert "snapshots: setup" in (fork / "Makefile").read_text()  # `make snapshots` runs the writer used below
     assert "-m tests.estate.gate" in (fork / "Makefile").read_text()
-    assert not (fork / ".venv").exists() and not (fork / "node_modules").exists()
+    for local in (".venv", "node_modules", ".venv-wheel-test", ".mypy_cache"):
+        assert not (fork / local).exists(), local
     entry = subprocess.run(
         [sys.executable, "-m", "tests.estate.gate", "--help"], cwd=fork, capture_output=True, text=True, timeout=60
     )
@@ -149,12 +155,45 @@ def test_a_new_user_forks_makes_it_theirs_and_the_gates_follow(fork, tmp_path):
     assert lint_estate(mine.stacks) == {}
     assert gate.compare(mine, snapshots).ok
 
-    # A later change without `make snapshots`: the gate fails and names the stacks.
+    # A later change, synthesized by `make synth` (the CDK CLI, through the fork's cdk.json, its app
+    # run by the fork's .venv: the user's `make setup`), without `make snapshots`.
     change_it_again(fork)
-    changed = gate.synthesize_estate(spec_file, tmp_path / "changed.out")
+    os.symlink(sys.prefix, fork / ".venv", target_is_directory=True)
+    out = tmp_path / "changed.out"
+    result = subprocess.run(
+        [str(CDK_CLI), "synth", "**", "--quiet", "--no-notices", "--output", str(out)],
+        cwd=fork,
+        env=offline_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    from constructs_lib.spec import load_spec
+
+    spec = load_spec(spec_file)
+    plan = render(spec, read_assembly(out))
+    assert "| dev | 210987654321 | us-east-1 | no | retain | S3 + CloudWatch (text) |" in plan
+    assert "| qa | 507654321098 | us-west-2 | no | retain | S3 + CloudWatch (text) |" in plan
+    assert "| prod | 309876543210 | us-east-1 | yes | retain | S3 + CloudWatch (text) |" in plan
+    assert "`dev/Foundation` → stack `bedrock-estate-dev-foundation`" in plan
+    assert "`qa/Customization` → stack `bedrock-estate-qa-customization`" in plan
+    assert "1 Custom::BedrockInvocationLogging" in plan
+    assert len(plan) < 65_000  # fits in a pull-request comment
+
+    # The gate fails and names the stacks: exactly those the change touched, so every other stack
+    # the CLI wrote is the one `make snapshots` wrote.
+    changed = read_cli_assembly(spec, out)
     comparison = gate.compare(changed, snapshots)
     assert not comparison.ok
-    assert "dev/Customization" in comparison.changed and "Delivery" in comparison.changed
+    assert sorted(comparison.changed) == ["Delivery", "dev/Customization", "prod/Customization"]
+    assert sorted(comparison.unchanged) == [
+        "DeliveryArtifacts-us-east-1",
+        "dev/Foundation",
+        "dev/Serving",
+        "prod/Foundation",
+        "prod/Serving",
+    ]
     assert comparison.missing == ["qa/Foundation", "qa/Customization"]
     assert comparison.stale == ["staging/Customization", "staging/Foundation"]
     message = comparison.message("estate.yaml")

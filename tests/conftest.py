@@ -10,17 +10,70 @@ import tempfile
 
 import pytest
 
+from .installed_wheel import MODULES as INSTALLED_WHEEL_MODULES
+from .installed_wheel import fresh_python, user_app, wheel  # noqa: F401 (session fixtures)
 from .synthesis import ROOT, SynthesizedEstate, SynthesizedStack, cdk_context, synthesize  # noqa: F401 (shared with tests)
 
-# An app made without an outdir synthesizes into a new temporary folder that the CDK never removes
-# (about 1.3 MB each). Every such app of this session shares one folder instead, removed at the end
-# (set before the CDK's Node process starts, which reads it). Apps with their own outdir keep it.
-_SESSION_CDK_OUTDIR = tempfile.mkdtemp(prefix="estate-tests-cdk-")
-os.environ["CDK_OUTDIR"] = _SESSION_CDK_OUTDIR
+# Whatever the session writes to the temp folder goes into a folder of its own, removed at the end:
+# what apps made without an outdir synthesize (about 1.3 MB each; CDK_OUTDIR, read by the CDK's Node
+# process when it starts), the Lambda assets the constructs stage beside it (one folder per content,
+# reused by later syntheses: constructs_lib.machinery.resource_provider, customization.rft_grader),
+# jsii's own folders, and those of every process a test starts (TMPDIR). pytest's tmp_path folders
+# stay where pytest keeps them (PYTEST_DEBUG_TEMPROOT: the system temp folder), so a failed test's
+# files are kept as tmp_path_retention_policy says. Under pytest-xdist each worker makes its own
+# folder inside the controller's, which removes it last.
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", tempfile.gettempdir())
+_SESSION_TMP = tempfile.mkdtemp(prefix="estate-tests-")
+tempfile.tempdir = _SESSION_TMP
+os.environ["TMPDIR"] = _SESSION_TMP
+os.environ["CDK_OUTDIR"] = tempfile.mkdtemp(prefix="cdk-out-")
 
 
 def pytest_sessionfinish(session, exitstatus):
-    shutil.rmtree(_SESSION_CDK_OUTDIR, ignore_errors=True)
+    shutil.rmtree(_SESSION_TMP, ignore_errors=True)
+
+
+# Started first, longest first, so that no long test starts while the other worker runs out of work
+# (CPU seconds measured on 2026-12-07). Modules move whole, so module-scoped fixtures stay together.
+RUN_FIRST = (
+    "tests/estate/test_new_user.py",  # two syntheses of a three-stage fork, one by the CDK CLI; cfn-lint (~45 s)
+    *INSTALLED_WHEEL_MODULES,  # the wheel, its virtualenv, one user's app synthesized in it (~22 s)
+    "tests/benchmarks/test_same_template_floor.py",  # the default estate and its floor (~15 s)
+    "tests/estate/test_user_estate.py",  # the user's estate and its cfn-lint (~13 s)
+    "tests/gates/test_cfn_lint.py",  # cfn-lint of the default and variant estates (~7 s)
+    "tests/constructs/test_resource_provider.py",
+    "tests/stacks/test_pipeline.py",
+    "tests/spec/test_spec_fuzz.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    def rank(item) -> int:
+        path = item.nodeid.split("::")[0]
+        return RUN_FIRST.index(path) if path in RUN_FIRST else len(RUN_FIRST)
+
+    items.sort(key=rank)  # stable: every other test keeps its collection order
+
+
+# Modules whose tests share what one process makes once a session run on one worker together.
+TOGETHER = {module: "installed-wheel" for module in INSTALLED_WHEEL_MODULES}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's default distribution (--dist load: each test to the next free worker, in
+    collection order), except that the modules of TOGETHER go to one worker as one unit.
+    (--dist loadgroup with xdist_group marks would do it, but with pytest 9.2 it silently stops
+    grouping: pytest-xdist issue 1386.)"""
+    if config.getvalue("dist") != "load":
+        return None  # another --dist asked for by hand
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TogetherScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return TOGETHER.get(nodeid.split("::")[0], nodeid)
+
+    config.option.loadscopereorder = False  # keep collection order (RUN_FIRST), not the largest unit first
+    return TogetherScheduling(config, log)
 
 
 # The project's own tests read spec fixtures from here, never the repository's estate.yaml: that

@@ -2,92 +2,25 @@
 and synthesize an app outside the repository with the job and serving constructs under the five
 nag packs (issue 9, "The constructs as a library").
 
-Installing the dependencies (aws-cdk-lib is large) takes about 15 s from pip's cache when pip does
-not byte-compile them (37 s when it does: most of that is compiling modules the app never imports;
-the few it imports are compiled on first use). The virtualenv is kept in ``.venv-wheel-test/``
-(gitignored) and rebuilt only when ``requirements.lock``, the dependencies in ``pyproject.toml`` or
-the Python running the tests change; every run rebuilds and reinstalls the wheel itself (a few
-seconds). Delete the directory to start from nothing.
+The wheel, its virtualenv and the app are tests/installed_wheel.py's session fixtures. The app is
+the construct READMEs' examples (tests/constructs/test_readme_examples.py) and this test's own
+stack (``TEAM_APP``) in one ``cdk.App``: one synthesis under the five packs proves both. That those
+constructs pass the packs from the repository's sources is also proven in-process
+(tests/constructs/test_library.py); what only this test shows is the installed wheel doing it:
+its packages, package data and Lambda assets, and its declared dependencies, pinned by
+requirements.lock.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import subprocess
-import sys
-import textwrap
-import tomllib
-import venv
 import zipfile
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CACHED_VENV = ROOT / ".venv-wheel-test"
-PIP = ["-m", "pip", "--disable-pip-version-check", "--quiet"]
-INSTALL = [*PIP, "install", "--no-compile"]
+from .installed_wheel import CACHED_VENV, ROOT, TEAM_APP_NAME, clean_env, run
 
 pytestmark = pytest.mark.wheel
-
-
-def _run(
-    *args: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout: int = 600
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, (
-        f"{' '.join(map(str, args))} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    )
-    return result
-
-
-def _clean_env() -> dict[str, str]:
-    """The environment of a user's shell: nothing of this repository or its virtualenv on the path."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = env.get(
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20"
-    )
-    return env
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel, built from a copy of the sources (no build/ or egg-info left in the repository)."""
-    source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, source / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "constructs_lib", source / "constructs_lib", ignore=ignore)
-    shutil.copytree(ROOT / "lambdas", source / "lambdas", ignore=ignore)
-    shutil.copytree(
-        ROOT / "stacks", source / "stacks", ignore=ignore
-    )  # present, as in a checkout: must not be packaged
-    out = tmp_path_factory.mktemp("dist")
-    _run(sys.executable, *PIP, "wheel", "--no-deps", "-w", out, source, cwd=source)
-    [built] = out.glob("bedrock_estate-*.whl")
-    return built
-
-
-@pytest.fixture(scope="module")
-def fresh_python(wheel: Path) -> Path:
-    """A virtualenv with only the wheel and its dependencies (pinned by requirements.lock)."""
-    lock = ROOT / "requirements.lock"
-    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    identity = json.dumps([sorted(dependencies), sys.version, sys.executable]).encode()
-    key = hashlib.sha256(lock.read_bytes() + identity).hexdigest()[:16]
-    python = CACHED_VENV / "bin" / "python"
-    marker = CACHED_VENV / "lock-key"
-    if not (python.exists() and marker.exists() and marker.read_text() == key):
-        shutil.rmtree(CACHED_VENV, ignore_errors=True)
-        venv.create(CACHED_VENV, with_pip=True, clear=True)
-        _run(python, *INSTALL, "-c", lock, wheel, cwd=CACHED_VENV, env=_clean_env())
-        marker.write_text(key)
-    else:
-        _run(python, *INSTALL, "--no-deps", "--force-reinstall", wheel, cwd=CACHED_VENV, env=_clean_env())
-    return python
 
 
 def test_the_wheel_holds_the_library_and_no_generic_top_level_modules(wheel):
@@ -113,43 +46,11 @@ def test_the_wheel_holds_the_library_and_no_generic_top_level_modules(wheel):
     assert modules <= names, sorted(modules - names)
 
 
-APP = """
-    import json, sys
-    import aws_cdk as cdk
-    from aws_cdk import aws_iam as iam
-    from constructs_lib import (
-        CommitmentAcknowledgement, CustomizationJob, CustomizationJobProps, CustomizationServiceRole, EstateKey,
-        EstateKeyProps, ProviderLogging, ServedModel, ServedModelProps, add_nag_packs,
-    )
-
-    app = cdk.App(outdir="cdk.out")
-    stack = cdk.Stack(app, "Team", env=cdk.Environment(account="111111111111", region="us-east-1"))
-    key = EstateKey(stack, "Key", EstateKeyProps(alias="team/data", description="team data and models"))
-    logging = ProviderLogging(log_group_prefix="/team/", log_key=key)
-    job = CustomizationJob(stack, "Job", CustomizationJobProps(
-        name="team-summarizer", role=CustomizationServiceRole(stack, "Role"), base_model="amazon.nova-micro-v1:0:128k",
-        customization_type="FINE_TUNING", training_data_config={"s3Uri": "s3://team-data/train.jsonl"},
-        output_s3_uri="s3://team-output/jobs/", hyperparameters={"epochCount": "2"}, logging=logging, owner="team-dev",
-        custom_model_key=key,
-    ))
-    on_demand = ServedModel(stack, "OnDemand", ServedModelProps(
-        kind="on-demand", name="team-summarizer", logging=logging, owner="team-dev", custom_model_key=key, job=job))
-    throughput = ServedModel(stack, "Throughput", ServedModelProps(
-        kind="provisioned", name="team-summarizer-pt", logging=logging, owner="team-dev", custom_model_key=key, job=job,
-        commitment="OneMonth", prices={"amazon.nova-micro-v1:0:128k": {"OneMonth": 20}},
-        commitment_acknowledgement=CommitmentAcknowledgement(term="OneMonth", model_units=1, monthly_usd=14600)))
-    app_role = iam.Role(stack, "AppRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-    on_demand.grant_invoke_to_role(app_role)
-    throughput.grant_invoke_to_role(app_role)
-    add_nag_packs(app)
-    app.synth()
-    print(json.dumps({"job": job.names.job_name}))
-"""
-
-
-def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel_under_every_pack(fresh_python, tmp_path):
-    env = _clean_env()
-    where = _run(
+def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel_under_every_pack(
+    fresh_python, user_app, tmp_path
+):
+    env = clean_env()
+    where = run(
         fresh_python,
         "-c",
         "import importlib.util, constructs_lib, estate_runtime; "
@@ -161,9 +62,9 @@ def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel_unde
     assert all(str(CACHED_VENV) in line and str(ROOT / "constructs_lib") not in line for line in where[1:3])
 
     # The console script and the tools' package data, as installed.
-    schema = _run(CACHED_VENV / "bin" / "bedrock-estate", "schema", cwd=tmp_path, env=env).stdout
+    schema = run(CACHED_VENV / "bin" / "bedrock-estate", "schema", cwd=tmp_path, env=env).stdout
     assert json.loads(schema)["title"]
-    prompts = _run(
+    prompts = run(
         fresh_python,
         "-c",
         "from constructs_lib.tools.bench import shipped_prompts; print(len(shipped_prompts()))",
@@ -172,13 +73,18 @@ def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel_unde
     ).stdout
     assert int(prompts) > 0
 
-    (tmp_path / "app.py").write_text(textwrap.dedent(APP))
-    result = _run(fresh_python, "app.py", cwd=tmp_path, env=env, timeout=300)
-    assert json.loads(result.stdout.strip().splitlines()[-1])["job"].startswith("team-summarizer-")
-    template = json.loads((tmp_path / "cdk.out" / "Team.template.json").read_text())
+    # The app: the installed library, this test's stack made and synthesized clean under the five packs.
+    assert str(CACHED_VENV) in user_app.library and str(ROOT) + "/constructs_lib" not in user_app.library
+    assert TEAM_APP_NAME not in user_app.errors, user_app.errors[TEAM_APP_NAME]
+    assert user_app.stacks[TEAM_APP_NAME] == ["Team"]
+    assert user_app.synth_error is None, user_app.synth_error
+    assert "Team" in user_app.synthesized
+    template = json.loads((user_app.directory / "cdk.out" / "Team.template.json").read_text())
     types = {resource["Type"] for resource in template["Resources"].values()}
     assert {
         "Custom::BedrockCustomizationJob",
         "Custom::BedrockCustomModelDeployment",
         "Custom::BedrockProvisionedThroughput",
     } <= types
+    [job] = [r for r in template["Resources"].values() if r["Type"] == "Custom::BedrockCustomizationJob"]
+    assert job["Properties"]["JobName"].startswith("team-summarizer-")

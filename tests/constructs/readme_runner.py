@@ -1,10 +1,13 @@
 """Runs the marked examples of the construct READMEs as a user's app runs: in a process of its own
-whose working directory (the CDK's Node process inherits it) holds the files the examples read.
+whose working directory (the CDK's Node process inherits it) holds the files the examples read,
+with the library installed from its wheel (tests/installed_wheel.py copies this file there and runs
+it with that virtualenv's Python).
 
 Reads ``{"outdir": ..., "result": ..., "readmes": [[name, [[line, code], ...]], ...]}`` as JSON on
 stdin; runs each README's examples in order in one namespace that starts with ``app`` (what they
 print goes to stderr); adds the five nag packs and synthesizes the one app; writes
-``{"errors": {name: traceback}, "stacks": {name: [ids]}, "synthesized": [ids], "synth_error": str | null}``
+``{"errors": {name: traceback}, "stacks": {name: [ids]}, "synthesized": [ids], "synth_error": str | null,
+"library": constructs_lib.__file__}``
 as JSON to the ``result`` file.
 """
 
@@ -19,6 +22,7 @@ import traceback
 def main() -> None:
     import aws_cdk as cdk
 
+    import constructs_lib
     from constructs_lib import add_nag_packs
 
     request = json.load(sys.stdin)
@@ -44,7 +48,13 @@ def main() -> None:
         synthesized = [artifact.id for artifact in app.synth().stacks]
     except Exception as error:  # noqa: BLE001 - reported by the synthesis test
         synth_error = str(error)
-    result = {"errors": errors, "stacks": stacks, "synthesized": synthesized, "synth_error": synth_error}
+    result = {
+        "errors": errors,
+        "stacks": stacks,
+        "synthesized": synthesized,
+        "synth_error": synth_error,
+        "library": constructs_lib.__file__,
+    }
     with open(request["result"], "w", encoding="utf-8") as file:
         json.dump(result, file)
 

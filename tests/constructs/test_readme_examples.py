@@ -3,111 +3,46 @@ and, all of them in one app, synthesizes clean under the five nag packs; every c
 library exports has a section in its folder's README whose props table names every prop.
 
 An example is marked by the line ``<!-- example: synthesized by the tests -->`` right before its
-```` ```python ```` block. Examples of one README run in order in one namespace, so a later one may use
-what an earlier one made; the first receives only ``app`` (a ``cdk.App``, as the READMEs say) and
-makes its own stacks. All READMEs share that one app, synthesized once, to keep the suite fast,
-in a process of its own started in a folder holding the files the examples read
-(tests/constructs/readme_runner.py): the CDK's Node process resolves relative paths there.
-The library README's whole-app example (``constructs_lib/README.md``) is synthesized by
-tests/constructs/test_library.py, in an app of its own.
+```` ```python ```` block (tests/constructs/readme_examples.py finds them). Examples of one README run
+in order in one namespace, so a later one may use what an earlier one made; the first receives only
+``app`` (a ``cdk.App``, as the READMEs say) and makes its own stacks. All READMEs share that one app,
+synthesized once, to keep the suite fast, in a process of its own started in a folder outside the
+repository holding the files the examples read (the CDK's Node process resolves relative paths
+there), with the library installed from its wheel, as a user's app imports it: the ``user_app``
+fixture of tests/installed_wheel.py, whose app also holds the wheel test's own stack
+(tests/test_wheel.py), so one synthesis proves both. The library README's whole-app example
+(``constructs_lib/README.md``) is synthesized by tests/constructs/test_library.py, in an app of its own.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import constructs_lib
 
-ROOT = Path(__file__).resolve().parents[2]
-LIBRARY = ROOT / "constructs_lib"
-MARKER = "<!-- example: synthesized by the tests -->"
-FOLDER_READMES = sorted(p for p in LIBRARY.glob("*/README.md"))
-
-# Files the examples read, by the relative path they give, and the repository file the test puts
-# there: the READMEs show a user's own layout (a grader beside the app, a dataset under data/).
-FILES_THE_EXAMPLES_READ = {
-    "graders/exact_match.py": ROOT / "examples" / "graders" / "exact_match.py",
-    "data/train.jsonl": ROOT / "tests" / "fixtures" / "datasets" / "summarization" / "nova" / "train.jsonl",
-}
-
-
-def marked_examples(readme: Path) -> list[tuple[int, str]]:
-    """(line of the code's first line, code) of each marked ```python block, in order."""
-    lines = readme.read_text().splitlines()
-    examples = []
-    for index, line in enumerate(lines):
-        if line.strip() == MARKER:
-            assert lines[index + 1].strip() == "```python", (
-                f"{readme}:{index + 1}: the marker must precede a ```python block"
-            )
-            end = lines.index("```", index + 2)
-            examples.append((index + 3, "\n".join(lines[index + 2 : end])))
-    return examples
-
-
-@dataclasses.dataclass
-class Run:
-    errors: dict[str, str]
-    stacks: dict[str, list[str]]
-    synthesized: list[str]
-    synth_error: str | None
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """Every README's examples, run by readme_runner.py in one process and one app (one synthesis)."""
-    workdir = tmp_path_factory.mktemp("readme-examples")
-    for relative, source in FILES_THE_EXAMPLES_READ.items():
-        (workdir / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, workdir / relative)
-    request = {
-        "outdir": str(workdir / "cdk.out"),
-        "result": str(workdir / "result.json"),
-        "readmes": [[_name(readme), marked_examples(readme)] for readme in FOLDER_READMES],
-    }
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "lambdas")])}
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    result = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("readme_runner.py"))],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-        env=env,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    return Run(**json.loads((workdir / "result.json").read_text()))
-
-
-def _name(readme: Path) -> str:
-    return readme.relative_to(ROOT).as_posix()
-
+from .readme_examples import FOLDER_READMES, LIBRARY, MARKER, ROOT, marked_examples, readme_name
 
 # The folders whose README shows Python (tools/ shows the command line, checked by test_readme_claims).
 PYTHON_FOLDERS = [p for p in FOLDER_READMES if p.parent.name != "tools"]
 
 
+@pytest.mark.wheel
 @pytest.mark.parametrize("readme", PYTHON_FOLDERS, ids=lambda p: p.parent.name)
-def test_each_folder_readme_has_an_example_that_runs_as_written(run, readme):
+def test_each_folder_readme_has_an_example_that_runs_as_written(user_app, readme):
     assert marked_examples(readme), f"{readme.relative_to(ROOT)} has no example marked {MARKER!r}"
-    assert _name(readme) not in run.errors, run.errors[_name(readme)]
+    assert readme_name(readme) not in user_app.errors, user_app.errors[readme_name(readme)]
 
 
-def test_the_examples_of_every_readme_synthesize_together_under_every_nag_pack(run):
-    assert run.synth_error is None, run.synth_error
-    made = [stack for names in run.stacks.values() for stack in names]
+@pytest.mark.wheel
+def test_the_examples_of_every_readme_synthesize_together_under_every_nag_pack(user_app):
+    assert user_app.synth_error is None, user_app.synth_error
+    made = [stack for names in user_app.stacks.values() for stack in names]
     assert len(made) == len(set(made)), "two READMEs make a stack of the same id"
-    assert made and set(made) <= set(run.synthesized), sorted(set(made) - set(run.synthesized))
+    assert made and set(made) <= set(user_app.synthesized), sorted(set(made) - set(user_app.synthesized))
 
 
 def _constructs_by_folder() -> dict[str, list[str]]:

@@ -201,7 +201,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, session: Any = None) -> int:
     """The CLI command. ``session``: a boto3 session (tests pass one); default from the
     environment, ``--profile`` and ``--role-arn``, in the stage's Region."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
     from ..spec import load_stage_or_report
     from .deployed import role_arn_problem, stage_session
@@ -232,6 +232,11 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
             "bedrock:List* and bedrock:ListTagsForResource",
             file=sys.stderr,
         )
+        return 1
+    except ProfileNotFound:
+        from .deployed import unknown_profile
+
+        print(unknown_profile("adopt", args.profile), file=sys.stderr)
         return 1
     except BotoCoreError as error:
         print(f"cannot reach AWS: {error}", file=sys.stderr)

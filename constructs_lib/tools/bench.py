@@ -1060,7 +1060,7 @@ def main(
     wall_clock: Callable[[], float] = time.perf_counter,
     now: Callable[[], datetime] = utc_now,
 ) -> int:
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
     from ..spec import load_stage_or_report
 
@@ -1121,6 +1121,11 @@ def main(
             "no AWS credentials: sign in to the account that serves the targets (e.g. --profile or AWS_PROFILE) and run again",
             file=sys.stderr,
         )
+        return 1
+    except ProfileNotFound:
+        from .deployed import unknown_profile
+
+        print(unknown_profile("bench", args.profile), file=sys.stderr)
         return 1
     except (ClientError, BotoCoreError) as error:
         print(f"AWS: {error}", file=sys.stderr)

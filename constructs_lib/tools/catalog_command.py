@@ -288,8 +288,6 @@ def main(
         out.write(render(catalog))
         return 0
     if client_for is None:
-        import os
-
         import boto3
         from botocore.exceptions import ProfileNotFound
 
@@ -298,12 +296,9 @@ def main(
             session = boto3.Session(profile_name=profile)
             credentials = session.get_credentials()
         except ProfileNotFound:
-            named = f"{profile!r} (--profile)" if profile else f"{os.environ.get('AWS_PROFILE', '')!r} (AWS_PROFILE)"
-            print(
-                f"bedrock-estate catalog --check: the AWS profile {named} is not in your AWS config or credentials "
-                "files; give one that is, with --profile or AWS_PROFILE (`aws configure list-profiles` lists them)",
-                file=err,
-            )
+            from .deployed import unknown_profile
+
+            print(unknown_profile("catalog --check", profile), file=err)
             return 1
         if credentials is None:
             print(

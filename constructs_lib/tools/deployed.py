@@ -28,6 +28,18 @@ def stack_outputs(session: Any, stack: str) -> dict[str, str]:
 _ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$")
 
 
+def unknown_profile(command: str, profile: str | None) -> str:
+    """The one-line answer to botocore's ``ProfileNotFound``: the profile named by ``--profile``
+    (or, without it, by ``AWS_PROFILE``) is in neither AWS file."""
+    import os
+
+    named = f"{profile!r} (--profile)" if profile else f"{os.environ.get('AWS_PROFILE', '')!r} (AWS_PROFILE)"
+    return (
+        f"bedrock-estate {command}: the AWS profile {named} is not in your AWS config or credentials files; give one "
+        "that is, with --profile or AWS_PROFILE (`aws configure list-profiles` lists them)"
+    )
+
+
 def role_arn_problem(role_arn: str | None) -> str | None:
     """Why ``--role-arn`` is not a role's ARN (a usage mistake, said before any AWS call), or None."""
     if role_arn is None or _ROLE_ARN.match(role_arn):

@@ -490,7 +490,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, session: Any = None) -> int:
     """The CLI command. ``session``: a boto3 session (tests pass one); default from the
     environment, ``--profile`` and ``--role-arn``, in the stage's region."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
     from ..spec import load_stage_or_report
     from .deployed import role_arn_problem, stage_session
@@ -528,6 +528,11 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
             "to read its stacks and Bedrock resources (e.g. its CDK lookup role, --role-arn)",
             file=sys.stderr,
         )
+        return 1
+    except ProfileNotFound:
+        from .deployed import unknown_profile
+
+        print(unknown_profile("drift", args.profile), file=sys.stderr)
         return 1
     except BotoCoreError as error:
         print(f"cannot reach AWS: {error}", file=sys.stderr)

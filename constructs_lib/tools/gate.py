@@ -1173,7 +1173,7 @@ def main(
     wall_clock: Callable[[], float] = time.perf_counter,
     now: Callable[[], datetime] = bench.utc_now,
 ) -> int:
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
     from ..spec import load_stage_or_report
 
@@ -1289,6 +1289,11 @@ def main(
             f"no AWS credentials: sign in to stage {args.stage}'s account (e.g. --profile or AWS_PROFILE) and run again",
             file=sys.stderr,
         )
+        return 1
+    except ProfileNotFound:
+        from .deployed import unknown_profile
+
+        print(unknown_profile("gate", args.profile), file=sys.stderr)
         return 1
     except (ClientError, BotoCoreError) as error:
         print(f"AWS: {error}", file=sys.stderr)

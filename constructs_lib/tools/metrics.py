@@ -380,7 +380,7 @@ def _safe(name: str) -> str:
 def main(args: argparse.Namespace, session: Any = None) -> int:
     """The CLI command. ``session``: a boto3 session (tests pass one); default from the
     environment / ``--profile``, in the stage's region."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
     from ..spec import load_stage_or_report
 
@@ -417,6 +417,11 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
             f"AWS refused a request: {error}. Use credentials of stage {args.stage}'s account, with read access to its output bucket.",
             file=sys.stderr,
         )
+        return 1
+    except ProfileNotFound:
+        from .deployed import unknown_profile
+
+        print(unknown_profile("metrics", args.profile), file=sys.stderr)
         return 1
     except BotoCoreError as error:
         print(f"cannot reach AWS: {error}", file=sys.stderr)

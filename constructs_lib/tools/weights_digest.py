@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, session: Any = None) -> int:
     """The CLI command. ``session``: a boto3 session (tests pass one); default from the environment
     and ``--profile``."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
     if (problem := weights_uri_problem(args.s3_uri)) is not None:
         print(f"weights-digest: {problem}", file=sys.stderr)
@@ -78,6 +78,11 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
             "s3:GetObject on the folder's files (and kms:Decrypt for an SSE-KMS bucket)",
             file=sys.stderr,
         )
+        return 1
+    except ProfileNotFound:
+        from .deployed import unknown_profile
+
+        print(unknown_profile("weights-digest", args.profile), file=sys.stderr)
         return 1
     except BotoCoreError as error:
         print(f"cannot reach AWS: {error}", file=sys.stderr)

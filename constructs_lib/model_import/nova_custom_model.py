@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from aws_cdk import Stack, Token
+from aws_cdk import CfnOutput, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -230,5 +230,13 @@ def nova_models_for_stage(
                 removal=entry.removal,
                 tags={**stage.tags, **entry.tags, "estate-stage": stage.name, "estate-nova-model": name},
             ),
+        )
+        # What a serving entry takes until it can name the model (model: {arn: ...}): the ARN ends
+        # in an id Bedrock assigns, so the stack says it.
+        CfnOutput(
+            stack,
+            f"{''.join(w.capitalize() for w in name.split('-'))}NovaModelArn",
+            value=made[name].model_arn,
+            description=f"Serve sagemakerNova model {name} with this ARN (serving: model: {{arn: ...}})",
         )
     return made

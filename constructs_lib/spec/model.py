@@ -338,6 +338,24 @@ class ServedModel(SpecModel):
         None, description="ARN of an existing custom model in this account and region."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _not_served_by_name(cls, given: Any) -> Any:
+        """Sources a user reaches for that a serving entry does not take, with what to do instead."""
+        if isinstance(given, dict):
+            if "sagemakerNova" in given:
+                raise ValueError(
+                    "a sagemakerNova model is not served by name yet: deploy the stage, then serve it by its ARN "
+                    "(model: {arn: ...}; the stage's customization stack outputs it as <Name>NovaModelArn); docs/import.md, "
+                    "'Amazon Nova models trained in SageMaker AI'"
+                )
+            if "import" in given or "imports" in given:
+                raise ValueError(
+                    "an imported model needs no serving entry: Bedrock serves it on demand by its ARN; measure and "
+                    "gate it by its import name (bench <name> --stage, gate.imports); docs/import.md, 'Serving'"
+                )
+        return given
+
     @model_validator(mode="after")
     def _one_source(self) -> ServedModel:
         if [self.job, self.promotion, self.arn].count(None) != 2:

@@ -165,26 +165,19 @@ def parse_target(text: str) -> tuple[str, str | None, str | None, str | None]:
     return name, latency, tier, fmt
 
 
-def serving_outputs(session: Any, estate: str, stage: str) -> dict[str, str]:
-    """The serving stack's outputs ``{OutputKey: OutputValue}``."""
-    stack = StageNames(estate, stage).stack("serving")
+_STACK_SIDES = {"serving": "serving side", "customization": "customization stack (its imports)"}
+
+
+def stage_outputs(session: Any, estate: str, stage: str, side: str = "serving") -> dict[str, str]:
+    """The outputs ``{OutputKey: OutputValue}`` of a stage's serving stack, or of its customization
+    stack (the stage's imported models)."""
+    stack = StageNames(estate, stage).stack(side)
     try:
         return stack_outputs(session, stack)
     except StackUnreadable as error:
         raise BenchError(
-            f"cannot read stack {stack}: {error}. Is stage {stage}'s serving side deployed, and are these its account's credentials?"
-        ) from None
-
-
-def customization_outputs(session: Any, estate: str, stage: str) -> dict[str, str]:
-    """The customization stack's outputs (the stage's imported models)."""
-    stack = StageNames(estate, stage).stack("customization")
-    try:
-        return stack_outputs(session, stack)
-    except StackUnreadable as error:
-        raise BenchError(
-            f"cannot read stack {stack}: {error}. Is stage {stage}'s customization stack (its imports) deployed, "
-            "and are these its account's credentials?"
+            f"cannot read stack {stack}: {error}. Is stage {stage}'s {_STACK_SIDES[side]} deployed, and are these "
+            "its account's credentials?"
         ) from None
 
 
@@ -248,11 +241,11 @@ def resolve_targets(
             )
         if name in imports and name not in serving and stage is not None:
             if imported is None:
-                imported = customization_outputs(session, spec.name, stage)
+                imported = stage_outputs(session, spec.name, stage, "customization")
             targets.append(imported_target(text, name, stage, imported, latency, tier))
         elif name in serving and stage is not None:
             if outputs is None:
-                outputs = serving_outputs(session, spec.name, stage)
+                outputs = stage_outputs(session, spec.name, stage)
             arn = outputs.get(output_key(name))
             if arn is None:
                 raise BenchError(

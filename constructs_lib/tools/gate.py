@@ -1249,7 +1249,7 @@ def main(
         if current is not None:
             from estate_runtime.naming import StageNames
 
-            outputs = bench.serving_outputs(session, spec.name, args.stage)
+            outputs = bench.stage_outputs(session, spec.name, args.stage)
             served_models = {e: outputs.get(StageNames.custom_model_arn_output(e)) for e in entries}
             if current.get("unmeasured"):
                 stack_is_new = _stack_created_after(session, current["stack"], current["recorded_at"])

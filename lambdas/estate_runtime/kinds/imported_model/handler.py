@@ -55,6 +55,7 @@ log = get_logger()
 
 _MAX_ATTEMPTS = 20
 _NOT_FOUND = {"ResourceNotFoundException"}
+_ABSENT = _NOT_FOUND | {"ValidationException"}  # an unknown name can answer ValidationException
 # config.json is a few kilobytes; a file larger than this is not one the pre-flight can judge.
 CONFIG_READ_BYTES = 1024 * 1024
 
@@ -431,22 +432,12 @@ class ImportedModelHandler(ResourceHandler):
     def _job(self, name: str) -> dict[str, Any] | None:
         if not name:
             return None
-        try:
-            return self.aws.call(
-                "bedrock", "get_model_import_job", expect=_NOT_FOUND | {"ValidationException"}, jobIdentifier=name
-            )
-        except ClientError:
-            return None  # not found (an unknown name can answer ValidationException)
+        return self.aws.find("bedrock", "get_model_import_job", absent=_ABSENT, jobIdentifier=name)
 
     def _model(self, name: str) -> dict[str, Any] | None:
         if not name:
             return None
-        try:
-            return self.aws.call(
-                "bedrock", "get_imported_model", expect=_NOT_FOUND | {"ValidationException"}, modelIdentifier=name
-            )
-        except ClientError:
-            return None
+        return self.aws.find("bedrock", "get_imported_model", absent=_ABSENT, modelIdentifier=name)
 
     def _delete_model(self, name: str) -> None:
         try:

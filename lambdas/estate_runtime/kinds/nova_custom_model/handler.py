@@ -287,12 +287,10 @@ class NovaCustomModelHandler(ResourceHandler):
     def _model(self, name: str) -> dict[str, Any] | None:
         if not name:
             return None
-        try:
-            return self.aws.call(
-                "bedrock", "get_custom_model", expect=_NOT_FOUND | {"ValidationException"}, modelIdentifier=name
-            )
-        except ClientError:
-            return None
+        # An unknown name can answer ValidationException.
+        return self.aws.find(
+            "bedrock", "get_custom_model", absent=_NOT_FOUND | {"ValidationException"}, modelIdentifier=name
+        )
 
     def _delete(self, name: str) -> None:
         try:

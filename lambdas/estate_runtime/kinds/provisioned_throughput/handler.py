@@ -24,12 +24,7 @@ class ProvisionedThroughputHandler(ServingHandler):
     ready_status = "InService"
 
     def find(self, name: str) -> dict[str, Any] | None:
-        try:
-            return self.aws.call(
-                "bedrock", "get_provisioned_model_throughput", expect=NOT_FOUND, provisionedModelId=name
-            )
-        except ClientError:
-            return None
+        return self.aws.find("bedrock", "get_provisioned_model_throughput", absent=NOT_FOUND, provisionedModelId=name)
 
     def create_serving(self, props: Any, model_arn: str) -> None:
         assert isinstance(props, ProvisionedThroughputProperties)

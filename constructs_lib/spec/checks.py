@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import LocatedProblem
 from .gates import check_gates
-from .promotion import promoted_job, served_base_model, served_job
+from .promotion import earlier_stage_problem, promoted_job, served_base_model, served_job
 from .regions import bedrock_regions, partition_of
 from .rft import grader_problems, rft_dataset_rules
 from .sections import section_problems
@@ -306,20 +306,13 @@ def _check_promotions(spec: EstateSpec) -> list[LocatedProblem]:
     from estate_runtime.catalog import load_catalog
 
     catalog = load_catalog()
-    order = list(spec.stages)
     problems: list[LocatedProblem] = []
     for stage_name, stage in spec.stages.items():
         for name, promotion in stage.promotions.items():
             loc = ("stages", stage_name, "promotions", name)
             source_name = promotion.from_stage
-            if source_name not in spec.stages or order.index(source_name) >= order.index(stage_name):
-                earlier = ", ".join(order[: order.index(stage_name)]) or "none"
-                problems.append(
-                    LocatedProblem(
-                        (*loc, "fromStage"),
-                        f"{source_name!r} is not an earlier stage; stages before {stage_name}: {earlier}",
-                    )
-                )
+            if (problem := earlier_stage_problem(spec, stage_name, source_name)) is not None:
+                problems.append(LocatedProblem((*loc, "fromStage"), problem))
                 continue
             if name in stage.jobs:
                 problems.append(

@@ -12,6 +12,7 @@ from pydantic import Field, WithJsonSchema, field_validator
 from estate_runtime.kinds.imported_model.contract import WEIGHTS_DIGEST, WEIGHTS_URI, weights_uri_problem
 
 from .errors import LocatedProblem
+from .promotion import earlier_stage_problem
 from .sections import StageSection
 from .types import ItemName, KmsKeyArn, Removal, SpecModel, StageName, Tags, VpcConfig
 
@@ -106,15 +107,8 @@ def _promotion_problems(spec: EstateSpec, stage_name: str, import_name: str, ent
     source_name = entry.promoted_from
     if source_name is None:
         return []
-    order = list(spec.stages)
-    if source_name not in spec.stages or order.index(source_name) >= order.index(stage_name):
-        earlier = ", ".join(order[: order.index(stage_name)]) or "none"
-        return [
-            LocatedProblem(
-                (*loc, "promotedFrom"),
-                f"{source_name!r} is not an earlier stage; stages before {stage_name}: {earlier}",
-            )
-        ]
+    if (problem := earlier_stage_problem(spec, stage_name, source_name)) is not None:
+        return [LocatedProblem((*loc, "promotedFrom"), problem)]
     source = spec.stages[source_name].imports.get(import_name)
     if source is None:
         declared = ", ".join(spec.stages[source_name].imports) or "none"

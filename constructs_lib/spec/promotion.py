@@ -103,3 +103,17 @@ def served_base_model(spec: EstateSpec, stage_name: str, serving: Serving) -> st
         return None
     job = spec.stages[stage_name].jobs.get(serving.model.job)
     return job.base_model if job else None
+
+
+def earlier_stage_problem(spec: EstateSpec, stage_name: str, source_name: str) -> str | None:
+    """Why ``source_name`` cannot be what stage ``stage_name`` promotes from (it must be an earlier
+    stage of the spec), with the nearest earlier stage's name when it looks like a typo; or None."""
+    from .suggest import closest
+
+    order = list(spec.stages)
+    if source_name in spec.stages and order.index(source_name) < order.index(stage_name):
+        return None
+    earlier = order[: order.index(stage_name)]
+    near = closest(source_name, earlier, 1)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    return f"{source_name!r} is not an earlier stage; stages before {stage_name}: {', '.join(earlier) or 'none'}{hint}"

@@ -176,3 +176,11 @@ def test_a_serving_entry_naming_an_import_or_a_nova_model_says_what_to_do_instea
     text = spec_text() + f"    serving:\n      chat:\n        model: {source}\n        onDemand: {{}}\n"
     [message] = problems(text)
     assert "stages.dev.serving.chat.model: " in message and said in message
+
+
+def test_a_misspelled_earlier_stage_is_named_with_the_one_it_looks_like():
+    [message] = problems(two_stages(DEV_PINNED, PROD_PROMOTED.replace("promotedFrom: dev", "promotedFrom: deev")))
+    assert (
+        "stages.prod.imports.support-llama.promotedFrom: 'deev' is not an earlier stage; stages before prod: dev; did you mean 'dev'?"
+        in message
+    )

@@ -78,6 +78,9 @@ def test_only_from_an_earlier_stage(tmp_path):
         "stages.prod.promotions.summarizer.fromStage: 'prod' is not an earlier stage; stages before prod: dev"
         in message
     )
+    # A typo of an earlier stage is named with it.
+    [message] = problems(spec_text("{fromStage: dve}"), tmp_path)
+    assert message.endswith("'dve' is not an earlier stage; stages before prod: dev; did you mean 'dev'?")
 
 
 def test_the_job_must_exist_in_that_stage(tmp_path):

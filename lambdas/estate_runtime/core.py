@@ -17,8 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from botocore.exceptions import ClientError
+
 from .aws import Aws
-from .errors import EstateError
+from .errors import EstateError, RetriesExhausted
 from .kinds.base import Attributes, Kind, Properties, as_bool
 from .log import get_logger
 
@@ -169,6 +171,42 @@ class ResourceHandler:
 
 
 HandlerFactory = Callable[[Aws], ResourceHandler]
+
+
+def confirm_unanswered_create(
+    name: str,
+    *,
+    find: Callable[[str], dict[str, Any] | None],
+    resend: Callable[[], object],
+    waited: float,
+    within: float,
+    lost: str,
+    what: str,
+    check: str,
+) -> dict[str, Any] | None:
+    """What a create whose answer was lost made (``what`` named ``name``), found with ``find``;
+    while it is absent, ``resend`` sends the create again with the same client token, which the
+    service treats as the same request. None while neither answers; past ``within`` seconds of
+    ``waited``, the failure says what was lost (``lost``) and how to check (``check``). A conflict
+    on the resend means the first create took effect after all: the next poll reads it."""
+    try:
+        found = find(name)
+        if found is not None:
+            log.info("the unanswered create took effect", extra={"name": name})
+            return found
+        resend()
+        return None  # the next poll reads it
+    except RetriesExhausted as err:
+        if waited < within:
+            log.warning("still unconfirmed", extra={"name": name, "reason": str(err)})
+            return None
+        raise EstateError(
+            f"Bedrock did not confirm {what} {name} within {round(waited / 60)} minutes (the create's answer was "
+            f"lost: {lost}; then {err}). {check}"
+        ) from None
+    except ClientError as err:
+        log.info("create answered conflict; the next poll reads it", extra={"name": name, "reason": str(err)})
+        return None
 
 
 class Dispatcher:

@@ -52,7 +52,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ... import datasets, models
-from ...core import Outcome, Request, ResourceHandler, coerce_to_shape
+from ...core import Outcome, Request, ResourceHandler, coerce_to_shape, confirm_unanswered_create
 from ...errors import EstateError, RetriesExhausted, error_code, error_message, is_iam_propagation
 from ...log import get_logger
 from ...naming import OWNER_TAG, JobNames
@@ -240,29 +240,24 @@ class CustomizationJobHandler(ResourceHandler):
         treats as the same request. None while neither answers."""
         name = request.physical_id or ""
         waited = time.time() - request.started("SubmittedAt")
-        try:
-            job = self._get(name)
-            if job is not None:
-                log.info("the unanswered create started the job", extra={"job": name, "status": job["status"]})
-                return job
+
+        def resend() -> None:
             names = _names(request.properties)
             while names.job_name != name and names.attempt < _MAX_ATTEMPTS:
                 names = names.next_attempt()
             self._create(self._request(request.properties, names))
-            return None  # the next poll reads it
-        except RetriesExhausted as err:
-            if waited < ANSWER_WITHIN_SECONDS:
-                log.warning("job still unconfirmed", extra={"job": name, "reason": str(err)})
-                return None
-            raise EstateError(
-                f"Bedrock did not confirm job {name} within {round(waited / 60)} minutes (the create's answer was "
-                f"lost: {request.state['Unconfirmed']}; then {err}). CloudFormation's rollback deletes this "
-                f"resource, and the Delete stops job {name} if it started; check with `aws bedrock "
-                f"get-model-customization-job --job-identifier {name}` after the rollback"
-            ) from None
-        except ClientError as err:  # a conflict: the first create took effect after all
-            log.info("create answered conflict; the next poll reads the job", extra={"job": name, "reason": str(err)})
-            return None
+
+        return confirm_unanswered_create(
+            name,
+            find=self._get,
+            resend=resend,
+            waited=waited,
+            within=ANSWER_WITHIN_SECONDS,
+            lost=str(request.state["Unconfirmed"]),
+            what="job",
+            check=f"CloudFormation's rollback deletes this resource, and the Delete stops job {name} if it started; "
+            f"check with `aws bedrock get-model-customization-job --job-identifier {name}` after the rollback",
+        )
 
     def _earlier_job(self, request: Request) -> dict[str, Any] | None:
         """The newest job of the requested configuration when it predates the resource's current

@@ -37,7 +37,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ...catalog import ImportArchitecture, ModelImportCatalog, load_model_import
-from ...core import Outcome, Request, ResourceHandler, coerce_to_shape
+from ...core import Outcome, Request, ResourceHandler, coerce_to_shape, confirm_unanswered_create
 from ...errors import EstateError, RetriesExhausted, error_code, error_message, is_iam_propagation
 from ...log import get_logger
 from ...naming import JobNames, content_hash, is_attempt_of
@@ -272,26 +272,24 @@ class ImportedModelHandler(ResourceHandler):
             if job is None:
                 raise EstateError(f"import job {name} disappeared while CloudFormation waited for it")
             return job
-        try:
-            job = self._job(name)
-            if job is not None:
-                return job
+
+        def resend() -> None:
             names = JobNames(props.name_parts.readable, str(request.state["Digest"]))
             while names.job_name != name and names.attempt < _MAX_ATTEMPTS:
                 names = names.next_attempt()
             self._create(self._request(props, names))
-            return None  # the next poll reads it
-        except RetriesExhausted as err:
-            if waited < ANSWER_WITHIN_SECONDS:
-                return None
-            raise EstateError(
-                f"Bedrock did not confirm import job {name} within {round(waited / 60)} minutes (the create's answer "
-                f"was lost: {request.state['Unconfirmed']}; then {err}). Check with `aws bedrock get-model-import-job "
-                f"--job-identifier {name}`; a deployment of the same weights adopts it"
-            ) from None
-        except ClientError as err:  # a conflict: the first create took effect after all
-            log.info("create answered conflict; the next poll reads the job", extra={"job": name, "reason": str(err)})
-            return None
+
+        return confirm_unanswered_create(
+            name,
+            find=self._job,
+            resend=resend,
+            waited=waited,
+            within=ANSWER_WITHIN_SECONDS,
+            lost=str(request.state["Unconfirmed"]),
+            what="import job",
+            check=f"Check with `aws bedrock get-model-import-job --job-identifier {name}`; a deployment of the same "
+            "weights adopts it",
+        )
 
     def _create(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.aws.call(

@@ -29,7 +29,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ...core import Outcome, Request, ResourceHandler, coerce_to_shape
+from ...core import Outcome, Request, ResourceHandler, coerce_to_shape, confirm_unanswered_create
 from ...errors import EstateError, RetriesExhausted, error_code, error_message, is_iam_propagation
 from ...log import get_logger
 from ...models import base_model_lifecycle
@@ -225,28 +225,24 @@ class NovaCustomModelHandler(ResourceHandler):
             if model is None:
                 raise EstateError(f"custom model {name} disappeared while CloudFormation waited for it")
             return model
-        try:
-            model = self._model(name)
-            if model is not None:
-                return model
+
+        def resend() -> None:
             names = props.name_parts.names()
             while names.custom_model_name != name and names.attempt < _MAX_ATTEMPTS:
                 names = names.next_attempt()
             self._create(self._request(props, names))
-            return None  # the next poll reads it
-        except RetriesExhausted as err:
-            if waited < ANSWER_WITHIN_SECONDS:
-                return None
-            raise EstateError(
-                f"Bedrock did not confirm custom model {name} within {round(waited / 60)} minutes (the create's answer "
-                f"was lost: {request.state['Unconfirmed']}; then {err}). Check with `aws bedrock get-custom-model "
-                f"--model-identifier {name}`; a deployment of the same source adopts it"
-            ) from None
-        except ClientError as err:  # a conflict: the first create took effect after all
-            log.info(
-                "create answered conflict; the next poll reads the model", extra={"model": name, "reason": str(err)}
-            )
-            return None
+
+        return confirm_unanswered_create(
+            name,
+            find=self._model,
+            resend=resend,
+            waited=waited,
+            within=ANSWER_WITHIN_SECONDS,
+            lost=str(request.state["Unconfirmed"]),
+            what="custom model",
+            check=f"Check with `aws bedrock get-custom-model --model-identifier {name}`; a deployment of the same "
+            "source adopts it",
+        )
 
     def _create(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.aws.call(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import ArnFormat, CfnOutput, Stack
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.machinery.resource_provider import ProviderLogging
+from constructs_lib.model_import.nova_custom_model import NovaCustomModel
 from constructs_lib.promotion.model_copy import ModelCopy, ModelCopyProps
 from constructs_lib.promotion.model_share import ModelShare, ModelShareProps
 from constructs_lib.serving.gate_role import GateRole, GateRoleProps, JudgeAccess
@@ -16,9 +18,11 @@ from constructs_lib.serving.served_model import CommitmentAcknowledgement, Serve
 from constructs_lib.serving.serving_monitoring import MonitoredModel, ServingMonitoring, ServingMonitoringProps
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.model import Serving
+from constructs_lib.spec.nova_import import NOVA_MODELS
 from estate_runtime.naming import JobNames, StageNames, content_hash
 from stacks.spec_values import log_retention, removal_policy
 
+from .customization_stack import CustomizationStack
 from .foundation_stack import FoundationRefs, FoundationStack
 
 
@@ -43,6 +47,8 @@ def _base_model(stage: StageSettings, serving: Serving) -> str | None:
     """The foundation model a serving entry's model was customized from, where the spec knows it."""
     if serving.model.job:
         return stage.jobs[serving.model.job].base_model
+    if serving.model.sagemaker_nova:
+        return NOVA_MODELS.entries(stage)[serving.model.sagemaker_nova].base_model
     if serving.model.promotion:
         found = stage.promoted_from.get(serving.model.promotion)
         return found.job.base_model if found else None
@@ -63,7 +69,7 @@ class ServingStack(Stack):
         stage: StageSettings,
         spec: EstateSpec,
         foundation: FoundationStack,
-        customization: Stack | None,
+        customization: CustomizationStack | None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -119,11 +125,17 @@ class ServingStack(Stack):
                 ),
             )
 
+        # The Nova models of the stage's sagemakerNova section, made in the customization stack: served
+        # by their names (no reference to their ARNs, whose export would block replacing a model).
+        nova_models = customization.sections.get(NOVA_MODELS.key, {}) if customization is not None else {}
         self.models: dict[str, ServedModel] = {}
         for entry, serving in stage.serving.items():
             p = serving.provisioned
             # A job entry that adopts a model is served by the model's ARN (the estate trained no job).
             adopted = stage.jobs[serving.model.job].adopt if serving.model.job else None
+            nova = nova_models[serving.model.sagemaker_nova] if serving.model.sagemaker_nova else None
+            if nova is not None and not isinstance(nova, NovaCustomModel):
+                raise ValueError(f"stages.{stage.name}.serving.{entry}: {nova.node.path} is not a NovaCustomModel")
             model = ServedModel(
                 self,
                 f"Serving-{entry}",
@@ -132,9 +144,13 @@ class ServingStack(Stack):
                     name=served_name(stage, entry, serving),
                     logging=logging,
                     owner=stage.qualifier,
-                    custom_model_key=refs.custom_model_key,
+                    # A sagemakerNova model with a key of its own is served with that key.
+                    custom_model_key=kms.Key.from_key_arn(self, f"Serving-{entry}-Key", own_key)
+                    if (own_key := _nova_key_arn(stage, serving))
+                    else refs.custom_model_key,
                     base_model=_base_model(stage, serving),
                     job=stage.job_names[serving.model.job] if serving.model.job and not adopted else None,
+                    nova_model=nova.names if nova is not None else None,
                     model_arn=self.copies[serving.model.promotion].model_arn
                     if serving.model.promotion
                     else adopted or serving.model.arn,
@@ -210,6 +226,12 @@ class ServingStack(Stack):
                 topic=sns.Topic.from_topic_arn(self, "Topic", topic_arn),
             ),
         )
+
+
+def _nova_key_arn(stage: StageSettings, serving: Serving) -> str | None:
+    """The key of a served sagemakerNova model that has a key of its own (its kmsKeyArn)."""
+    name = serving.model.sagemaker_nova
+    return NOVA_MODELS.entries(stage)[name].kms_key_arn if name else None
 
 
 def _base_models(spec: EstateSpec, stage: str, gate: Any, measured: list[str]) -> tuple[str, ...]:

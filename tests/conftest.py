@@ -221,6 +221,12 @@ stages:
         model: {job: nova-tuned}
         onDemand: {description: the VPC-trained Nova Micro}
         tags: {cost-center: "42"}
+      support-nova:
+        model: {sagemakerNova: support-nova}
+        onDemand: {}
+      escrow-nova:
+        model: {sagemakerNova: escrow-nova}
+        provisioned: {modelUnits: 1}
   annex:
     account: "555555555555"
     region: us-east-1
@@ -259,7 +265,8 @@ def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
     open-weight reinforcement fine-tuning job; and a stage (annex) that only adopts two custom
     models (one retained, one deleted with its entry), a throughput and a deployment made outside
     the estate, so its job and serving grants are adoption's alone (the promotion fixture covers
-    sharing, copies and provisioned throughput)."""
+    sharing, copies and provisioned throughput). The lab serves its two Nova models trained in
+    SageMaker AI by name: one on demand, one with provisioned throughput."""
     from constructs_lib.spec import parse_spec
 
     base = tmp_path_factory.mktemp("permissions")

@@ -75,6 +75,7 @@ class NovaCustomModel(Construct):
     def __init__(self, scope: Construct, id: str, props: NovaCustomModelProps):
         super().__init__(scope, id)
         check_prop_types(self, props)
+        self.props = props
         readable = readable_name(props.name)
         problems = []
         if problem := source_problem(props.s3_uri, props.model_package_arn):
@@ -231,12 +232,14 @@ def nova_models_for_stage(
                 tags={**stage.tags, **entry.tags, "estate-stage": stage.name, "estate-nova-model": name},
             ),
         )
-        # What a serving entry takes until it can name the model (model: {arn: ...}): the ARN ends
-        # in an id Bedrock assigns, so the stack says it.
+        # The ARN ends in an id Bedrock assigns, so the stack says it: for applications and for serving
+        # the model from elsewhere. This stage's serving entries name the model instead (model:
+        # {sagemakerNova: name}): no reference to this output, which would block replacing the model.
         CfnOutput(
             stack,
             f"{''.join(w.capitalize() for w in name.split('-'))}NovaModelArn",
             value=made[name].model_arn,
-            description=f"Serve sagemakerNova model {name} with this ARN (serving: model: {{arn: ...}})",
+            description=f"The custom model of sagemakerNova entry {name} (this stage serves it with model: "
+            f"{{sagemakerNova: {name}}})",
         )
     return made

@@ -21,6 +21,7 @@ from constructs import Construct
 from estate_runtime.catalog import load_catalog
 from estate_runtime.kinds import JobNameParts, custom_model_deployment, provisioned_throughput
 from estate_runtime.kinds.custom_model_deployment import CustomModelDeploymentProperties
+from estate_runtime.kinds.nova_custom_model import reported_base_models
 from estate_runtime.kinds.provisioned_throughput import ProvisionedThroughputProperties
 from estate_runtime.kinds.serving_common import (
     AdoptedServing,
@@ -35,6 +36,7 @@ from ..customization.customization_job import CustomizationJob
 from ..machinery.references import StackEnvironment, elsewhere_problem, environment_of, key_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
+from ..model_import.nova_custom_model import NovaCustomModel
 from ..spec.model import CUSTOM_MODEL_ARN_RE
 from ..spec.types import tag_problem
 
@@ -71,13 +73,20 @@ class ServedModelProps:
 
     base_model: str | None = None
     """Foundation model the served model was customized from. Bedrock authorizes creating and
-    updating a throughput on it too, and a commitment's price depends on it. Default: the job's
-    base model when ``job`` is a ``CustomizationJob``, else unknown (any foundation model,
-    acknowledged)."""
+    updating a throughput on it too, and a commitment's price depends on it. Default: the base model
+    of ``job`` when it is a ``CustomizationJob``, or of ``nova_model`` when it is a ``NovaCustomModel``,
+    else unknown (any foundation model, acknowledged)."""
 
     job: CustomizationJob | JobNames | None = None
     """Serve the model of this job (the first of its attempts not stopped or failed): the
     ``CustomizationJob`` construct (this one then deploys after it), or its names."""
+
+    nova_model: NovaCustomModel | JobNames | None = None
+    """Or serve the custom model a ``NovaCustomModel`` creates (the first of its attempts, ``name``,
+    ``name-r2``, ..., that did not fail), found by its name at deploy: the construct (this one then
+    deploys after it, in its stack or another), or its ``names``. No reference to its ARN is made,
+    so a stack holding it exports nothing and its model can be replaced (a new model swaps in place
+    here at the next deployment of this construct's stack)."""
 
     model_arn: str | None = None
     """Or serve this existing custom model. Given as a plain ARN, the handler may create and update
@@ -133,9 +142,12 @@ class ServedModel(Construct):
         refuse(self, _prop_problems(props))
         self.props = props
         job_names: JobNames | None = props.job.names if isinstance(props.job, CustomizationJob) else props.job
+        nova_names = props.nova_model.names if isinstance(props.nova_model, NovaCustomModel) else props.nova_model
         self.base_model = props.base_model
         if self.base_model is None and isinstance(props.job, CustomizationJob):
             self.base_model = props.job.props.base_model
+        if self.base_model is None and isinstance(props.nova_model, NovaCustomModel):
+            self.base_model = props.nova_model.props.base_model
         stack = Stack.of(self)
         environment = environment_of(stack)
         if props.adopt is not None and (elsewhere := elsewhere_problem(props.adopt, environment, "resource")):
@@ -151,11 +163,15 @@ class ServedModel(Construct):
             problem = load_catalog().check_on_demand(self.base_model, environment.known_region)
             refuse(self, [("kind", f"{problem}; serve it provisioned instead")] if problem else [])
 
-        model = (
-            ServedModelSource(model_arn=props.model_arn)
-            if props.model_arn
-            else ServedModelSource(job_name_parts=JobNameParts(readable=job_names.readable, digest=job_names.digest))  # type: ignore[union-attr]
-        )
+        if props.model_arn:
+            model = ServedModelSource(model_arn=props.model_arn)
+        elif nova_names is not None:
+            model = ServedModelSource(
+                custom_model_name_parts=JobNameParts(readable=nova_names.readable, digest=nova_names.digest)
+            )
+        else:
+            assert job_names is not None
+            model = ServedModelSource(job_name_parts=JobNameParts(readable=job_names.readable, digest=job_names.digest))
         tags = [{"key": k, "value": v} for k, v in sorted({**props.tags, OWNER_TAG: props.owner}.items())]
         adopt = (
             AdoptedServing(arn=props.adopt, spec_path=props.adopt_label or self.node.path)
@@ -186,6 +202,8 @@ class ServedModel(Construct):
         self.resource = grants.resource(self, "Resource", properties)
         if isinstance(props.job, CustomizationJob):
             self.node.add_dependency(props.job)  # the job must exist before its model is waited for
+        if isinstance(props.nova_model, NovaCustomModel):
+            self.node.add_dependency(props.nova_model)  # the model is created (Active) before it is served
 
     @cached_property
     def arn(self) -> str:
@@ -292,16 +310,30 @@ def _prop_problems(props: ServedModelProps) -> list[tuple[str, str]]:
                 "or digit (Bedrock's throughput and deployment names, and the client request token made of it)",
             )
         )
-    if (props.job is None) == (props.model_arn is None):
-        problems.append(("job", "give exactly one of job (a CustomizationJob or its JobNames) or model_arn"))
-    if isinstance(props.job, CustomizationJob) and props.job.props.owner != props.owner:
+    if [props.job, props.nova_model, props.model_arn].count(None) != 2:
         problems.append(
             (
-                "owner",
-                f"{props.owner!r} differs from its job's owner {props.job.props.owner!r}: the handler may serve only "
-                "models carrying its own owner tag, so the job's model could not be served; give both the same owner",
+                "job",
+                "give exactly one of job (a CustomizationJob or its JobNames), nova_model (a NovaCustomModel or its "
+                "names) or model_arn",
             )
         )
+    for what, served, owner in (
+        ("job", "the job's model", props.job.props.owner if isinstance(props.job, CustomizationJob) else None),
+        (
+            "Nova model",
+            "the model",
+            props.nova_model.props.owner if isinstance(props.nova_model, NovaCustomModel) else None,
+        ),
+    ):
+        if owner is not None and owner != props.owner:
+            problems.append(
+                (
+                    "owner",
+                    f"{props.owner!r} differs from its {what}'s owner {owner!r}: the handler may serve only models "
+                    f"carrying its own owner tag, so {served} could not be served; give both the same owner",
+                )
+            )
     if props.model_arn is not None and not Token.is_unresolved(props.model_arn):
         if not CUSTOM_MODEL_ARN_RE.match(props.model_arn):
             problems.append(
@@ -310,15 +342,18 @@ def _prop_problems(props: ServedModelProps) -> list[tuple[str, str]]:
                     f"{props.model_arn!r} is not a custom model ARN (arn:aws:bedrock:<region>:<account>:custom-model/...)",
                 )
             )
-    job_key = props.job.props.custom_model_key if isinstance(props.job, CustomizationJob) else None
-    if job_key is not None and key_arn(job_key) != key_arn(props.custom_model_key):
-        problems.append(
-            (
-                "custom_model_key",
-                f"{props.custom_model_key.node.path} is not the key {props.job.node.path} encrypts its model with "  # type: ignore[union-attr]
-                f"({job_key.node.path}); pass that one, or Bedrock cannot decrypt the model to serve it",
+    for source, source_key in (
+        (props.job, props.job.props.custom_model_key if isinstance(props.job, CustomizationJob) else None),
+        (props.nova_model, props.nova_model.props.key if isinstance(props.nova_model, NovaCustomModel) else None),
+    ):
+        if source_key is not None and key_arn(source_key) != key_arn(props.custom_model_key):
+            problems.append(
+                (
+                    "custom_model_key",
+                    f"{props.custom_model_key.node.path} is not the key {source.node.path} encrypts its model with "  # type: ignore[union-attr]
+                    f"({source_key.node.path}); pass that one, or Bedrock cannot decrypt the model to serve it",
+                )
             )
-        )
     problems += [("tags", p) for key, value in props.tags.items() if (p := tag_problem(key, value)) is not None]
     if props.adopt is not None and not ADOPTED_ARN[props.kind].match(props.adopt):
         what = (
@@ -396,12 +431,19 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModel
     served = f"{bedrock}:provisioned-model/*" if provisioned else f"{bedrock}:custom-model-deployment/*"
     models = f"{bedrock}:custom-model/*"
     base = f"{here}::foundation-model/{base_model or '*'}"
+    # A Nova model created from SageMaker AI may report its base model with or without the context
+    # length variant (which one is not documented): the handler reads, and Bedrock authorizes, that one.
+    bases = (
+        [f"{here}::foundation-model/{model}" for model in reported_base_models(base_model)]
+        if props.nova_model is not None and base_model is not None
+        else [base]
+    )
     noun = "provisioned_model_throughput" if provisioned else "custom_model_deployment"
     create, update = f"create_{noun}", f"update_{noun}"
     owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
     # Create and update are authorized on the model served (and, for throughput, its base model):
     # capacity bills by the hour, so only for the model this entry names by its ARN, or for the
-    # models this estate stage trained or copied (its owner tag). Update and delete act only on
+    # models this estate stage trained, copied or created from SageMaker AI (its owner tag). Update and delete act only on
     # what this estate stage created (its owner tag).
     # An adopted throughput or deployment is never created by the handler, only updated (a new model).
     changes = (update,) if props.adopt is not None else (create, update)
@@ -410,7 +452,7 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModel
     else:
         grants.allow_calls(*changes, resources=[models], conditions=owned)
     if provisioned:
-        grants.allow_calls(*changes, resources=[base])
+        grants.allow_calls(*changes, resources=bases)
     grants.allow_calls(update, f"delete_{noun}", resources=[served], conditions=owned)
     grants.allow_calls(f"get_{noun}", resources=[served])
     if props.adopt is None:
@@ -441,7 +483,7 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModel
         )
     grants.allow_calls("get_custom_model", resources=[models])
     # The handler reads the served model's base model lifecycle before creating (refusing past EOL).
-    grants.allow_calls("get_foundation_model", resources=[base])
+    grants.allow_calls("get_foundation_model", resources=bases)
     if props.job is not None:  # the handler finds the job's model; a model given by ARN needs no job
         grants.allow_calls("get_model_customization_job", resources=[f"{bedrock}:model-customization-job/*"])
     # Serving a model encrypted with a customer managed key needs its use through Bedrock.

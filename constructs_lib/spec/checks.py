@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import LocatedProblem
 from .gates import check_gates
+from .nova_import import NOVA_MODELS
 from .promotion import earlier_stage_problem, promoted_job, served_base_model, served_job
 from .regions import bedrock_regions, partition_of
 from .rft import grader_problems, rft_dataset_rules
@@ -277,14 +278,18 @@ def lifecycle_findings(spec: EstateSpec) -> list[tuple[str, LocatedProblem]]:
                 )
         for name, serving in stage.serving.items():
             served = served_job(spec, stage_name, serving)
-            if served is None or not served.catalog_checks:
+            if served is not None and not served.catalog_checks:
+                continue
+            # A job's base model, or a sagemakerNova model's (its own entry checks only that it is not past EOL).
+            base = served.base_model if served is not None else served_base_model(spec, stage_name, serving)
+            if base is None:
                 continue
             what = (
                 "Provisioned Throughput for its custom models"
                 if serving.provisioned is not None
                 else "an on-demand deployment of its custom models"
             )
-            check(served.base_model, stage.region, what, ("stages", stage_name, "serving", name, "model"))
+            check(base, stage.region, what, ("stages", stage_name, "serving", name, "model"))
         for name, promotion in stage.promotions.items():
             promoted = promoted_job(spec, stage_name, name) if promotion.from_stage in spec.stages else None
             if promoted is None or not promoted[2].catalog_checks:
@@ -412,6 +417,17 @@ def _check_serving(spec: EstateSpec, fetched_prices: Any = None) -> list[Located
                     )
                 )
                 continue
+            if serving.model.sagemaker_nova is not None:
+                declared_nova = NOVA_MODELS.entries(stage)
+                if serving.model.sagemaker_nova not in declared_nova:
+                    problems.append(
+                        LocatedProblem(
+                            (*loc, "model", "sagemakerNova"),
+                            f"no sagemakerNova model named {serving.model.sagemaker_nova!r} in this stage; "
+                            f"sagemakerNova models: {', '.join(declared_nova) or 'none'}",
+                        )
+                    )
+                    continue
             if serving.model.arn is not None:
                 # Bedrock serves a custom model in its own account and region only; another
                 # account's model arrives by promotion (share and copy), another region's by copy.

@@ -328,12 +328,19 @@ _ADOPTED_SERVING_RE = re.compile(
 
 class ServedModel(SpecModel):
     """What to serve: the model a job of this stage trains, a model promoted from an earlier
-    stage, or an existing custom model."""
+    stage, an Amazon Nova model of this stage's ``sagemakerNova`` section, or an existing custom model."""
 
-    model_config = ConfigDict(json_schema_extra=_exactly_one("job", "promotion", "arn"))
+    model_config = ConfigDict(json_schema_extra=_exactly_one("job", "promotion", "sagemakerNova", "arn"))
 
     job: ItemName | None = Field(None, description="Name of a job in this stage's `jobs`.")
     promotion: ItemName | None = Field(None, description="Name of an entry in this stage's `promotions`.")
+    sagemaker_nova: ItemName | None = Field(
+        None,
+        description=(
+            "Name of an entry in this stage's `sagemakerNova`: the custom model Bedrock creates from it, found by "
+            "its name at deploy (a new model of the entry swaps in place)."
+        ),
+    )
     arn: Annotated[str, WithJsonSchema({"type": "string", "pattern": CUSTOM_MODEL_ARN_RE.pattern})] | None = Field(
         None, description="ARN of an existing custom model in this account and region."
     )
@@ -341,26 +348,21 @@ class ServedModel(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _not_served_by_name(cls, given: Any) -> Any:
-        """Sources a user reaches for that a serving entry does not take, with what to do instead."""
-        if isinstance(given, dict):
-            if "sagemakerNova" in given:
-                raise ValueError(
-                    "a sagemakerNova model is not served by name yet: deploy the stage, then serve it by its ARN "
-                    "(model: {arn: ...}; the stage's customization stack outputs it as <Name>NovaModelArn); docs/import.md, "
-                    "'Amazon Nova models trained in SageMaker AI'"
-                )
-            if "import" in given or "imports" in given:
-                raise ValueError(
-                    "an imported model needs no serving entry: Bedrock serves it on demand by its ARN; measure and "
-                    "gate it by its import name (bench <name> --stage, gate.imports); docs/import.md, 'Serving'"
-                )
+        """A source a user reaches for that a serving entry does not take, with what to do instead."""
+        if isinstance(given, dict) and ("import" in given or "imports" in given):
+            raise ValueError(
+                "an imported model needs no serving entry: Bedrock serves it on demand by its ARN (a deployment or "
+                "provisioned throughput takes a custom model, not an imported one); measure and gate it by its "
+                "import name (bench <name> --stage, gate.imports); docs/import.md, 'Serving'"
+            )
         return given
 
     @model_validator(mode="after")
     def _one_source(self) -> ServedModel:
-        if [self.job, self.promotion, self.arn].count(None) != 2:
+        if [self.job, self.promotion, self.sagemaker_nova, self.arn].count(None) != 3:
             raise ValueError(
-                "give exactly one of job (a job of this stage), promotion (a model promoted into this stage) or arn (an existing custom model)"
+                "give exactly one of job (a job of this stage), promotion (a model promoted into this stage), "
+                "sagemakerNova (a Nova model of this stage's sagemakerNova) or arn (an existing custom model)"
             )
         if self.arn is not None and not CUSTOM_MODEL_ARN_RE.match(self.arn):
             raise ValueError(

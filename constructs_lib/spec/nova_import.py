@@ -70,8 +70,9 @@ class NovaSource(SpecModel):
 
 class NovaModel(SpecModel):
     """An Amazon Nova model trained in SageMaker AI, created in Bedrock as a custom model and served
-    like a trained one (``serving: {model: {arn: ...}}`` of its ModelArn, see docs/import.md). A new
-    source creates a new model (replacement); changing tags updates in place."""
+    like a trained one (``serving: {model: {sagemakerNova: NAME}}``, see docs/import.md). A new
+    source creates a new model (replacement), which its serving entries swap in place; changing tags
+    updates in place."""
 
     base_model: str = Field(
         description="The Nova model SageMaker AI trained from, e.g. amazon.nova-lite-v1:0:300k (checked after creation)."
@@ -163,9 +164,14 @@ def _plan_rows(stage: StageSettings) -> list[str]:
         source = entry.source.model_package_arn or f"{entry.source.s3_uri} as `{entry.source.role_arn}`"
         key = f"`{entry.kms_key_arn}`" if entry.kms_key_arn else "the stage's custom-model key"
         kept = "model kept" if entry.removal == "retain" else "model deleted"
+        served = [
+            f"`{entry_name}` ({'provisioned' if serving.provisioned is not None else 'on demand'})"
+            for entry_name, serving in stage.serving.items()
+            if serving.model.sagemaker_nova == name
+        ]
         lines.append(
             f"| {name} | `{entry.base_model}` | `{source}` | {key} | `{stage.names.named(name)}-<digest of the entry>` "
-            f"| {kept} | by a custom model deployment or provisioned throughput of its ModelArn |"
+            f"| {kept} | {', '.join(served) or f'not served: name it in serving (model: {{sagemakerNova: {name}}})'} |"
         )
     lines.append(
         "\nEach model is created only after Bedrock confirms its base model is not past end of life here; the "

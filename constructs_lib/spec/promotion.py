@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .nova_import import NOVA_MODELS
+
 if TYPE_CHECKING:
     from estate_runtime.naming import JobNames
 
@@ -94,11 +96,14 @@ def promotions_from(spec: EstateSpec, stage_name: str, job_name: str) -> list[tu
 
 
 def served_base_model(spec: EstateSpec, stage_name: str, serving: Serving) -> str | None:
-    """The base model behind a serving entry, when the spec knows it (a job of the stage or
-    a promoted one)."""
+    """The base model behind a serving entry, when the spec knows it (a job of the stage, a
+    promoted one, or a Nova model of the stage's ``sagemakerNova`` section)."""
     if serving.model.promotion is not None:
         found = promoted_job(spec, stage_name, serving.model.promotion)
         return found[2].base_model if found else None
+    if serving.model.sagemaker_nova is not None:
+        nova = NOVA_MODELS.entries(spec.stages[stage_name]).get(serving.model.sagemaker_nova)
+        return nova.base_model if nova else None
     if serving.model.job is None:
         return None
     job = spec.stages[stage_name].jobs.get(serving.model.job)

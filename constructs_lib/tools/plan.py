@@ -340,6 +340,7 @@ def lifecycle_ahead(model_id: str | None, region: str, on: date | None = None) -
 def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None) -> list[str]:
     if not stage.serving:
         return []
+    from estate_runtime.catalog import load_nova_custom_model
     from estate_runtime.pricing import load_prices, money
 
     lines = [
@@ -353,6 +354,8 @@ def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None)
             model = f"job `{serving.model.job}`"
         elif serving.model.promotion:
             model = f"promotion `{serving.model.promotion}`"
+        elif serving.model.sagemaker_nova:
+            model = f"sagemakerNova `{serving.model.sagemaker_nova}`"
         else:
             model = f"`{serving.model.arn}`"
         cost = spec.serving_cost(stage.name, serving, fetched_prices)
@@ -365,6 +368,8 @@ def _serving(spec: EstateSpec, stage: StageSettings, fetched_prices: Any = None)
                 note = f"cannot be deleted before the {p.commitment} term ends; " + note
         else:
             kind, units, term, note = "on demand", "-", "-", "nothing while idle"
+            if serving.model.sagemaker_nova:
+                note += f"; {load_nova_custom_model().on_demand_note}"
         if serving.adopt is not None:
             note = f"adopts `{serving.adopt}` (nothing bought at deploy); " + note
         note += _legacy_note(spec.served_base_model(stage.name, serving), stage.region)

@@ -682,6 +682,9 @@ class NovaCustomModelCatalog:
     base_models_sources: tuple[str, ...]
     source: str
     serving_source: str
+    on_demand_note: str
+    """Which of these models a custom model deployment serves (the Nova guide's on-demand page)."""
+    on_demand_source: str
 
 
 @lru_cache(maxsize=1)
@@ -695,4 +698,6 @@ def load_nova_custom_model() -> NovaCustomModelCatalog:
         base_models_sources=tuple(raw["baseModelsSources"]),
         source=raw["source"],
         serving_source=raw["servingSource"],
+        on_demand_note=raw["onDemand"]["note"],
+        on_demand_source=raw["onDemand"]["source"],
     )

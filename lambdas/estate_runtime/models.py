@@ -83,6 +83,51 @@ def job_model(
     return None
 
 
+def created_model(
+    aws: Aws, names: JobNames, *, started: float, wait_seconds: float, waiting: str, stack: str
+) -> str | None:
+    """The ARN of a custom model the estate creates by name (CreateCustomModel: a Nova model trained
+    in SageMaker AI): the first attempt (name, name-r2, ...) that did not fail, once Active; None
+    while it is Creating within the wait. Past the wait, or when the model does not exist or its
+    last attempt failed, an error naming the model and what to do (``waiting`` names what waits,
+    ``stack`` the stack that creates the model)."""
+    found, failed = None, None
+    for _ in range(MAX_ATTEMPTS):
+        # GetCustomModel may answer an unknown name with ValidationException rather than not found.
+        found = aws.find(
+            "bedrock",
+            "get_custom_model",
+            absent=_NOT_FOUND | {"ValidationException"},
+            modelIdentifier=names.custom_model_name,
+        )
+        if found is None or found.get("modelStatus", "Active") != "Failed":
+            break
+        failed, found = found, None
+        names = names.next_attempt()
+    if found is None and failed is not None:
+        raise EstateError(
+            f"custom model {failed['modelName']} failed ({failed.get('failureMessage') or 'no reason given'}), so "
+            f"{waiting} was not created; fix the model's source and deploy the {stack} again (its next attempt is "
+            f"{names.custom_model_name}), then this one"
+        )
+    if found is None:
+        raise EstateError(
+            f"custom model {names.custom_model_name} does not exist, so {waiting} was not created; deploy the {stack} "
+            "first, then this one"
+        )
+    if found.get("modelStatus", "Active") == "Active":
+        return str(found["modelArn"])
+    waited = time.time() - started
+    if waited >= wait_seconds:
+        raise EstateError(
+            f"custom model {found['modelName']} is still {found.get('modelStatus')} after {round(waited / 60)} "
+            f"minutes, so {waiting} was not created; deploy the {stack} again (it completes when the model is "
+            "Active), then this one"
+        )
+    log.info("model not active; waiting", extra={"model": found["modelName"], "status": found.get("modelStatus")})
+    return None
+
+
 # -- base-model lifecycle -----------------------------------------------------------------------------
 # The catalog shipped with the estate can be stale; before anything that bills is created, the
 # handler asks Bedrock in this region (GetFoundationModel, modelDetails.modelLifecycle: status

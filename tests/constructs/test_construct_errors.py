@@ -308,6 +308,30 @@ def test_a_served_models_key_must_be_the_one_its_job_encrypts_with(stack, key, l
     )
 
 
+def test_a_served_model_names_exactly_one_source(stack, key, logging):
+    with pytest.raises(EstateConstructError) as caught:
+        ServedModel(stack, "Served", served_props(logging, key, nova_model=JobNames("team-nova", "b" * 64)))
+    assert str(caught.value) == (
+        "Team/Served: job: give exactly one of job (a CustomizationJob or its JobNames), nova_model (a "
+        "NovaCustomModel or its names) or model_arn"
+    )
+
+
+def test_a_served_nova_model_must_carry_the_served_models_owner_and_key(stack, key, logging):
+    from constructs_lib import NovaCustomModel
+
+    other = EstateKey(stack, "OtherKey", EstateKeyProps(alias="team/other", description="another key"))
+    nova = NovaCustomModel(stack, "Nova", nova_props(logging, key=key, owner="team-prod"))
+    with pytest.raises(EstateConstructError) as caught:
+        ServedModel(stack, "Served", served_props(logging, other, kind="on-demand", job=None, nova_model=nova))
+    assert str(caught.value).splitlines() == [
+        "Team/Served: owner: 'team-dev' differs from its Nova model's owner 'team-prod': the handler may serve only "
+        "models carrying its own owner tag, so the model could not be served; give both the same owner",
+        "Team/Served: custom_model_key: Team/OtherKey is not the key Team/Nova encrypts its model with (Team/Key); "
+        "pass that one, or Bedrock cannot decrypt the model to serve it",
+    ]
+
+
 def test_served_model_tags_aws_would_refuse_are_refused(stack, key, logging):
     with pytest.raises(EstateConstructError, match=r"^Team/Served: tags: tag 'team': the value is empty"):
         ServedModel(stack, "Served", served_props(logging, key, tags={"team": ""}))

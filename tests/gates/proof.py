@@ -1103,6 +1103,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         "permissions_estate",
         {"111111111111": "lab"},
     ),
+    "test_nova_custom_model_lifecycle.py::test_the_labs_nova_models_are_served_by_name_swapped_for_new_versions_and_released": (
+        "permissions_estate",
+        {"111111111111": "lab"},
+    ),
     "test_open_weight_rft_lifecycle.py::test_an_open_weight_job_is_checked_started_replaced_and_cancelled": (
         "permissions_estate",
         {"111111111111": "lab"},

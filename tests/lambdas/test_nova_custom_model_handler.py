@@ -288,9 +288,9 @@ def test_a_failed_model_reaches_cloudformation_with_bedrocks_reason(framework, f
     assert done.status == "FAILED" and "unsupported checkpoint format" in done.reason
 
 
-def test_the_stage_says_each_nova_models_arn_for_a_serving_entry(permissions_estate):
-    """A serving entry takes a Nova model by its ARN (model: {arn: ...}) until it can name it; the
-    ARN ends in an id Bedrock assigns, so the customization stack outputs it, from the resource."""
+def test_the_stage_says_each_nova_models_arn_for_applications_and_serving_from_elsewhere(permissions_estate):
+    """The ARN ends in an id Bedrock assigns, so the customization stack outputs it, from the
+    resource, without exporting it (the stage's own serving entries name the model instead)."""
     template = permissions_estate.stack("lab/Customization").template
     outputs = {key: value for key, value in template["Outputs"].items() if key.endswith("NovaModelArn")}
     assert set(outputs) == {"SupportNovaNovaModelArn", "EscrowNovaNovaModelArn"}
@@ -298,3 +298,4 @@ def test_the_stage_says_each_nova_models_arn_for_a_serving_entry(permissions_est
         [logical_id, attribute] = output["Value"]["Fn::GetAtt"]
         assert template["Resources"][logical_id]["Type"] == "Custom::BedrockNovaCustomModel"
         assert attribute == "ModelArn"
+        assert "Export" not in output

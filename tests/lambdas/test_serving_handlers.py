@@ -329,3 +329,113 @@ def test_a_conflict_while_deleting_is_explained(h, fake):
     ):
         h.on_event("Delete", THROUGHPUT, PhysicalResourceId=THROUGHPUT["Name"])
     assert fake.billing() == [THROUGHPUT["Name"]]  # nothing half-deleted: CloudFormation retries the delete
+
+
+# -- a custom model the estate creates by name (a Nova model trained in SageMaker AI) -----------------------
+NOVA_DIGEST = "5d2f" + "0" * 60
+NOVA = f"bedrock-estate-dev-support-nova-{NOVA_DIGEST[:10]}"
+NOVA_SERVED = {
+    **THROUGHPUT,
+    "Name": "bedrock-estate-dev-chat-od",
+    "ClientRequestToken": "bedrock-estate-dev-chat-od",
+    "Model": {"CustomModelNameParts": {"Readable": "bedrock-estate-dev-support-nova", "Digest": NOVA_DIGEST}},
+}
+NOVA_SERVED.pop("ModelUnits")
+
+
+def create_nova_model(fake: FakeBedrock, name: str) -> None:
+    fake.create_custom_model(
+        modelName=name,
+        customModelDataSource={
+            "modelPackageArnDataSource": {
+                "modelPackageArn": f"arn:aws:sagemaker:us-west-2:{ACCOUNT}:model-package/support-nova/3"
+            }
+        },
+        modelTags=[{"key": "bedrock-estate", "value": "bedrock-estate-dev"}],
+        clientRequestToken=name,
+    )
+
+
+@pytest.fixture
+def od(fake):
+    return Provider({"bedrock": fake}).resource(custom_model_deployment.KIND.type_name, "Serving")
+
+
+def refused(resource: Resource, props: dict) -> str:
+    """What a Create of ``props`` fails with at its first poll."""
+    answer = resource.on_event("Create", props)
+    with pytest.raises(EstateError) as caught:
+        resource.poll("Create", props, answer)
+    return str(caught.value)
+
+
+def test_a_created_model_is_found_by_name_waited_for_while_creating_then_served(od, fake):
+    create_nova_model(fake, NOVA)
+    answer = od.on_event("Create", NOVA_SERVED)
+    assert od.poll("Create", NOVA_SERVED, answer)["IsComplete"] is False
+    assert fake.deployments == {}  # nothing for a model still Creating
+    fake.finish_custom_models(base_model="amazon.nova-lite-v1:0")
+    assert od.poll("Create", NOVA_SERVED, answer)["IsComplete"] is False
+    fake.settle()
+    done = od.poll("Create", NOVA_SERVED, answer)
+    assert done["IsComplete"] is True and done["Data"]["ModelArn"] == fake.models[NOVA]["modelArn"]
+    assert fake.deployments[NOVA_SERVED["Name"]]["modelArn"] == fake.models[NOVA]["modelArn"]
+    # Its base model's lifecycle was read as the created model reports it (without the context length).
+    assert ("GetFoundationModel", {"modelIdentifier": "amazon.nova-lite-v1:0"}) in fake.calls
+
+
+def test_a_created_model_still_creating_after_the_wait_fails_naming_it_and_what_to_do(od, fake):
+    create_nova_model(fake, NOVA)
+    assert refused(od, {**NOVA_SERVED, "ModelWaitSeconds": "0"}) == (
+        f"custom model {NOVA} is still Creating after 0 minutes, so custom model deployment "
+        f"{NOVA_SERVED['Name']} was not created; deploy the customization stack again (it completes when the model "
+        "is Active), then this one"
+    )
+    assert fake.deployments == {}
+
+
+def test_a_created_model_that_does_not_exist_fails_at_once(od, fake):
+    assert refused(od, NOVA_SERVED) == (
+        f"custom model {NOVA} does not exist, so custom model deployment {NOVA_SERVED['Name']} was not created; "
+        "deploy the customization stack first, then this one"
+    )
+
+
+def test_the_attempt_after_a_failed_model_is_served_and_a_failed_last_attempt_fails_naming_its_reason(od, fake):
+    create_nova_model(fake, NOVA)
+    fake.finish_custom_models(fail="the model package holds no weights")
+    assert refused(od, NOVA_SERVED) == (
+        f"custom model {NOVA} failed (the model package holds no weights), so custom model deployment "
+        f"{NOVA_SERVED['Name']} was not created; fix the model's source and deploy the customization stack again "
+        f"(its next attempt is {NOVA}-r2), then this one"
+    )
+    create_nova_model(fake, f"{NOVA}-r2")
+    fake.finish_custom_models(base_model="amazon.nova-lite-v1:0")
+    answer = od.on_event("Create", NOVA_SERVED)
+    od.poll("Create", NOVA_SERVED, answer)
+    assert fake.deployments[NOVA_SERVED["Name"]]["modelArn"] == fake.models[f"{NOVA}-r2"]["modelArn"]
+
+
+def test_a_new_created_model_swaps_in_place(od, fake):
+    create_nova_model(fake, NOVA)
+    fake.finish_custom_models(base_model="amazon.nova-lite-v1:0")
+    answer = od.on_event("Create", NOVA_SERVED)
+    od.poll("Create", NOVA_SERVED, answer)
+    fake.settle()
+    assert od.poll("Create", NOVA_SERVED, answer)["IsComplete"] is True
+    # A new model package version: a new model under new names; the same deployment serves it.
+    digest = "7e1a" + "0" * 60
+    new_model = f"bedrock-estate-dev-support-nova-{digest[:10]}"
+    create_nova_model(fake, new_model)
+    fake.finish_custom_models(base_model="amazon.nova-lite-v1:0")
+    new = {
+        **NOVA_SERVED,
+        "Model": {"CustomModelNameParts": {**NOVA_SERVED["Model"]["CustomModelNameParts"], "Digest": digest}},
+    }
+    extra = {"PhysicalResourceId": NOVA_SERVED["Name"], "OldResourceProperties": NOVA_SERVED}
+    update = od.on_event("Update", new, **extra)
+    for _ in range(3):
+        if od.poll("Update", new, update, **extra)["IsComplete"]:
+            break
+        fake.settle()
+    assert fake.deployments[NOVA_SERVED["Name"]]["modelArn"] == fake.models[new_model]["modelArn"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import aws_cdk as cdk
 import pytest
@@ -31,6 +32,51 @@ def test_serving_finds_the_job_by_the_names_the_customization_stack_gave_it(defa
         [served] = resources(estate.stack(f"{stage}/Serving").template, kind).values()
         assert served["Properties"]["Model"] == {"JobNameParts": job_resource["Properties"]["NameParts"]}
         assert job_resource["Properties"]["NameParts"]["Readable"].endswith(job)
+
+
+def test_serving_finds_a_nova_model_by_the_names_the_customization_stack_gave_it(permissions_estate):
+    """The lab serves its Nova models trained in SageMaker AI by name: each serving resource carries the
+    model's name parts, and neither stack references the other, so a new model (new names) is not
+    blocked by an export the serving stack imports."""
+    customization = permissions_estate.stack("lab/Customization").template
+    serving = permissions_estate.stack("lab/Serving").template
+    names = {
+        r["Properties"]["NameParts"]["Readable"]: r["Properties"]["NameParts"]
+        for r in resources(customization, "Custom::BedrockNovaCustomModel").values()
+    }
+    served = {
+        kind: [r["Properties"]["Model"] for r in resources(serving, kind).values()]
+        for kind in ("Custom::BedrockCustomModelDeployment", "Custom::BedrockProvisionedThroughput")
+    }
+    assert {"CustomModelNameParts": names["perm-estate-lab-support-nova"]} in served[
+        "Custom::BedrockCustomModelDeployment"
+    ]
+    assert served["Custom::BedrockProvisionedThroughput"] == [
+        {"CustomModelNameParts": names["perm-estate-lab-escrow-nova"]}
+    ]
+    assert not [o for o in customization.get("Outputs", {}).values() if "Export" in o]
+    imported = re.findall(r'"Fn::ImportValue": "([^"]+)"', json.dumps(serving))
+    assert imported and all("-foundation-" in name for name in imported)  # the foundation's exports only
+    throughput_policy = next(
+        p["Properties"]["PolicyDocument"]
+        for k, p in resources(serving, "AWS::IAM::ManagedPolicy").items()
+        if k.startswith("EstateProviderBedrockProvisionedThroughputPolicy")
+    )
+    statements = throughput_policy["Statement"]
+    # Which base model id the created model reports is not documented: its lifecycle is read under either.
+    [lifecycle] = [s for s in statements if "bedrock:GetFoundationModel" in s["Action"]]
+    assert sorted(lifecycle["Resource"]) == [
+        "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0",
+        "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k",
+    ]
+    # Capacity only for models carrying the lab's owner tag; no job is read for a model made by no job.
+    [create] = [
+        s
+        for s in statements
+        if "bedrock:CreateProvisionedModelThroughput" in s["Action"] and "custom-model" in json.dumps(s["Resource"])
+    ]
+    assert create["Condition"] == {"StringEquals": {"aws:ResourceTag/bedrock-estate": "perm-estate-lab"}}
+    assert "bedrock:GetModelCustomizationJob" not in json.dumps(throughput_policy)
 
 
 def test_throughput_properties_in_the_promotion_estate(promotion_estate):

@@ -315,3 +315,32 @@ stages:
     plan = render(parse_spec(text, base_dir=tmp_path), [])
     assert "- gate on import support-llama: end-to-end p90 <= 20 s" in plan
     assert "gate on :" not in plan
+
+
+def test_the_plan_shows_a_nova_model_served_by_name_and_what_on_demand_needs(tmp_path):
+    text = f"""\
+name: acme-estate
+stages:
+  dev:
+    account: "111111111111"
+    region: us-east-1
+    sagemakerNova:
+      support-nova:
+        baseModel: {NOVA}
+        source: {{modelPackageArn: "arn:aws:sagemaker:us-east-1:111111111111:model-package/support-nova/3"}}
+      spare-nova:
+        baseModel: {NOVA}
+        source: {{modelPackageArn: "arn:aws:sagemaker:us-east-1:111111111111:model-package/spare-nova/1"}}
+    serving:
+      chat:
+        model: {{sagemakerNova: support-nova}}
+        onDemand: {{}}
+"""
+    plan = render(parse_spec(text, base_dir=tmp_path), [])
+    assert (
+        "| chat | sagemakerNova `support-nova` | on demand | - | - | per token | per token | per token | - | nothing "
+        "while idle; on demand only for parameter-efficient (PEFT, also DPO with PEFT) fine-tunes trained on or "
+        "after 2025-07-16; a full-rank fine-tune is served by provisioned throughput |"
+    ) in plan
+    assert "| model kept | `chat` (on demand) |" in plan
+    assert "| model kept | not served: name it in serving (model: {sagemakerNova: spare-nova}) |" in plan

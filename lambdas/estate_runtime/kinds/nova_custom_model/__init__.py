@@ -11,6 +11,7 @@ from .contract import (
     S3_URI,
     NovaCustomModelAttributes,
     NovaCustomModelProperties,
+    reported_base_models,
     same_family,
     source_problem,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "S3_URI",
     "NovaCustomModelAttributes",
     "NovaCustomModelProperties",
+    "reported_base_models",
     "same_family",
     "source_problem",
 ]

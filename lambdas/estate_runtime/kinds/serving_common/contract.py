@@ -8,7 +8,7 @@ from ..base import Attributes, JobNameParts, Properties, attr, prop
 
 # Inside the provider's one-hour waiter: wait for training at most this long, then the rest for
 # the throughput or deployment to start serving.
-MODEL_WAIT_SECONDS = 20 * 60
+MODEL_WAIT_SECONDS = 20 * 60  # for training, or for a created model still Creating
 SERVE_WAIT_SECONDS = 55 * 60
 
 SERVING_OPERATIONS = (
@@ -33,10 +33,14 @@ class ServingAttributes(Attributes):
 
 @dataclass(frozen=True, kw_only=True)
 class ServedModelSource(Properties):
-    """The model served: an existing custom model, or the one a declared job trains."""
+    """The model served: an existing custom model, the one a declared job trains, or a custom model
+    the estate creates under a name of its own (a Nova model trained in SageMaker AI)."""
 
     model_arn: str | None = prop("ModelArn", None)
     job_name_parts: JobNameParts | None = prop("JobNameParts", None)
+    custom_model_name_parts: JobNameParts | None = prop("CustomModelNameParts", None)
+    """The names of a custom model the estate creates (``name``, ``name-r2``, ...): the first attempt
+    that did not fail is served, once Active."""
 
 
 @dataclass(frozen=True, kw_only=True)

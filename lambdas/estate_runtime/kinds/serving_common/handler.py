@@ -4,10 +4,12 @@ Both serve a custom model that may still be training when CloudFormation asks fo
 provider waiter of at most one hour whose polls all receive the same input. So every step derives
 its state from Bedrock, never from an earlier poll:
 
-1. Resolve the model: the given model ARN, or the custom model a declared job produces (by name).
-   While the job still trains, wait; after ``ModelWaitSeconds`` fail with a message naming the job,
-   its status and start, and what to do. A failed or stopped job fails at once. Nothing is ever
-   created for a model that does not exist.
+1. Resolve the model: the given model ARN, the custom model a declared job produces (by name), or
+   a custom model the estate creates under its own name (a Nova model from SageMaker AI: the first
+   attempt that did not fail). While the job still trains or the model is still Creating, wait;
+   after ``ModelWaitSeconds`` fail with a message naming the job (its status and start) or the
+   model, and what to do. A failed or stopped job, or a model that failed or does not exist, fails
+   at once. Nothing is ever created for a model that does not exist.
 2. Create under a deterministic name (the physical id) with a deterministic client token, so a
    retried or repeated create makes exactly one.
 3. Wait until it serves (InService / Active); Bedrock's failure message fails the resource.
@@ -260,8 +262,19 @@ class ServingHandler(ResourceHandler):
                     f"custom model {source.model_arn} does not exist in this account and region; check the serving entry's model"
                 )
             return model["modelArn"]
+        if source.custom_model_name_parts is not None:
+            return models.created_model(
+                self.aws,
+                source.custom_model_name_parts.names(),
+                started=started,
+                wait_seconds=props.model_wait_seconds,
+                waiting=waiting,
+                stack="customization stack",
+            )
         if source.job_name_parts is None:
-            raise EstateError(f"{waiting}: its Model names neither a ModelArn nor a job's JobNameParts")
+            raise EstateError(
+                f"{waiting}: its Model names no ModelArn, job's JobNameParts or custom model's CustomModelNameParts"
+            )
         names = JobNames(source.job_name_parts.readable, source.job_name_parts.digest)
         return models.job_model(
             self.aws,

@@ -34,6 +34,7 @@ from constructs_lib.machinery.resource_provider import ProviderLogging
 from constructs_lib.model_import.imported_model import ImportedModel, imported_models_for_stage
 from constructs_lib.model_import.nova_custom_model import nova_models_for_stage
 from constructs_lib.serving.gate_role import GateImportsAccess, GateImportsAccessProps
+from constructs_lib.serving.serving_monitoring import MonitoredModel, ServingMonitoring, ServingMonitoringProps
 from constructs_lib.spec import EstateSpec, StageSettings
 from constructs_lib.spec.job_request import (
     CUSTOM_MODEL_KEY,
@@ -44,8 +45,9 @@ from constructs_lib.spec.job_request import (
     preflight_check,
 )
 from constructs_lib.spec.sections import stage_sections
-from estate_runtime.catalog import load_catalog
+from estate_runtime.catalog import load_catalog, load_model_import
 from estate_runtime.kinds.customization_job import PreflightCheck
+from estate_runtime.naming import StageNames
 from stacks.spec_values import log_retention, removal_policy
 
 from .foundation_stack import INVOCATION_LOGS_PREFIX, OUTPUT_PREFIX, FoundationRefs, FoundationStack
@@ -171,9 +173,13 @@ class CustomizationStack(Stack):
     # -- imported models, for bench and gate ----------------------------------------------------
     def _serve_imports(self, spec: EstateSpec, imported: Mapping[str, ImportedModel]) -> None:
         """Each import's model ARN and architecture class as outputs (bench and gate resolve an
-        import by them); and, when the pipeline gates imports of this stage, the policy the stage's
-        gate role attaches by name: stream from exactly those models, here where their ARNs are."""
+        import by them); the imports' dashboard and alarms; and, when the pipeline gates imports of
+        this stage, the policy the stage's gate role attaches by name: stream from exactly those
+        models. Both live here, where the models' ARNs are: an import's ARN changes when new weights
+        replace its model, and an export of it to the serving stack would block that replacement."""
         names = self.stage.names
+        if imported:
+            self.import_monitoring = import_monitoring(self, names, imported)
         for name, model in imported.items():
             CfnOutput(
                 self,
@@ -360,3 +366,46 @@ class CustomizationStack(Stack):
         if hyperparameters := config.hyper_parameters.api():
             rft_config["hyperParameters"] = hyperparameters
         return rft_config
+
+
+def import_monitoring(stack: Stack, names: StageNames, imported: Mapping[str, ImportedModel]) -> ServingMonitoring:
+    """The imports' dashboard (``<prefix>imports``) and alarms (``<prefix>import.<name>-...``: no
+    serving entry's name has a dot, so no alarm of the serving stack has one of these names). They
+    read each model's ``AWS/Bedrock`` metrics by its ARN as ``ModelId``, which is inferred, not
+    documented (catalog.json ``modelImport.monitoring``): the dashboard and every alarm say so."""
+    facts = load_model_import().monitoring
+    topic_arn = stack.format_arn(service="sns", resource=names.topic, arn_format=ArnFormat.NO_RESOURCE_NAME)
+    inferred = (
+        f"The {facts.dimension} value of an imported model's {facts.namespace} metrics is {facts.status}, not documented: "
+        f"{facts.value} (catalog.json modelImport.monitoring, read {facts.reviewed})"
+    )
+    copies = "".join(
+        f"\n- `{name}`: {model.custom_model_units_per_model_copy} custom model units per running copy"
+        for name, model in imported.items()
+    )
+    note = (
+        "**Imported models: what these graphs rest on.** "
+        f"{inferred}. Check it after a model's first invocation: `aws cloudwatch list-metrics --namespace "
+        f"{facts.namespace} --metric-name Invocations --dimensions Name={facts.dimension},Value=<ModelArn>`; an "
+        "empty answer while the model is invoked means these graphs and the alarms `"
+        f"{names.prefix}import.*` watch nothing. Running copies: the `ModelCopy` metric the cost page names "
+        "(its namespace and dimension inferred likewise); cost = running copies x custom model units per copy x "
+        "the price per unit and minute. An idle model's first calls answer ModelNotReadyException while Bedrock "
+        "restores it; whether they count as throttles or client errors is not documented."
+        f"{copies}"
+    )
+    return ServingMonitoring(
+        stack,
+        "ImportMonitoring",
+        ServingMonitoringProps(
+            name_prefix=names.prefix,
+            dashboard="imports",
+            models=[
+                MonitoredModel(label=name, model_id=model.model_arn, alarm_label=f"import.{name}", imported=True)
+                for name, model in imported.items()
+            ],
+            topic=sns.Topic.from_topic_arn(stack, "ImportAlarmTopic", topic_arn),
+            note=note,
+            alarm_note=f"{inferred}; check with aws cloudwatch list-metrics (docs/import.md, 'Monitoring')",
+        ),
+    )

@@ -1,4 +1,4 @@
-"""ServingMonitoring: a CloudWatch dashboard and alarms for the models a stage serves."""
+"""ServingMonitoring: a CloudWatch dashboard and alarms for the models a stage serves, or imports."""
 
 from __future__ import annotations
 
@@ -16,10 +16,18 @@ NAMESPACE = "AWS/Bedrock"
 @dataclass(frozen=True, kw_only=True)
 class MonitoredModel:
     label: str
-    """Serving entry name, used in widget titles and alarm names."""
+    """Serving entry (or import) name, used in widget titles and alarm names."""
 
     model_id: str
-    """What applications invoke (provisioned model or deployment ARN): Bedrock's ModelId dimension."""
+    """What applications invoke (provisioned model, deployment or imported model ARN): Bedrock's ModelId dimension."""
+
+    alarm_label: str | None = None
+    """What the model's alarms are named after, following ``name_prefix`` (default: ``label``). Give
+    labels that cannot meet another set's: alarm names are unique in the account and Region."""
+
+    imported: bool = False
+    """An imported model (Custom Model Import): also graph ``ModelCopy``, the copies Bedrock runs and
+    bills by; it has no capacity of its own, so a throttle is not said to mean too little of it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,20 +39,32 @@ class ServingMonitoringProps:
     topic: sns.ITopic
     """Where alarms go: the estate's notification topic."""
 
+    dashboard: str = "serving"
+    """The dashboard's name after ``name_prefix``: ``bedrock-estate-dev-serving``."""
+
+    note: str | None = None
+    """Markdown shown above the graphs, e.g. what the graphs rest on that is not documented."""
+
+    alarm_note: str | None = None
+    """Said after every alarm's own description (an alarm description is at most 1024 characters)."""
+
     period: Duration = Duration.minutes(5)
     client_error_threshold: int = 10
     """Client errors (4xx) in one period before alarming. Default 10: a few bad requests are normal."""
 
 
 class ServingMonitoring(Construct):
-    """Per served model: invocations, latency, throttles, client and server errors, token counts on
-    one dashboard; alarms on throttling and on server and client errors to the topic."""
+    """Per model: invocations, latency, throttles, client and server errors, token counts (and, for
+    an imported model, its running copies) on one dashboard; alarms on throttling and on server and
+    client errors to the topic."""
 
     def __init__(self, scope: Construct, id: str, props: ServingMonitoringProps):
         super().__init__(scope, id)
         self.alarms: list[cloudwatch.Alarm] = []
         action = actions.SnsAction(props.topic)
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{props.name_prefix}serving")
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{props.name_prefix}{props.dashboard}")
+        if props.note:
+            self.dashboard.add_widgets(cloudwatch.TextWidget(markdown=props.note, width=24, height=4))
 
         def metric(model: MonitoredModel, name: str, statistic: str = "Sum") -> cloudwatch.Metric:
             return cloudwatch.Metric(
@@ -69,6 +89,11 @@ class ServingMonitoring(Construct):
                     "OutputTokenCount",
                 )
             }
+            tokens = cloudwatch.GraphWidget(
+                title=f"{model.label}: tokens",
+                left=[sums["InputTokenCount"], sums["OutputTokenCount"]],
+                width=12 if model.imported else 24,
+            )
             self.dashboard.add_widgets(
                 cloudwatch.GraphWidget(title=f"{model.label}: invocations", left=[sums["Invocations"]], width=8),
                 cloudwatch.GraphWidget(
@@ -81,12 +106,23 @@ class ServingMonitoring(Construct):
                     left=[sums["InvocationThrottles"], sums["InvocationClientErrors"], sums["InvocationServerErrors"]],
                     width=8,
                 ),
-                cloudwatch.GraphWidget(
-                    title=f"{model.label}: tokens", left=[sums["InputTokenCount"], sums["OutputTokenCount"]], width=24
+                tokens,
+                *(
+                    [
+                        cloudwatch.GraphWidget(
+                            title=f"{model.label}: running model copies (billed per copy)",
+                            left=[metric(model, "ModelCopy", "Maximum")],
+                            width=12,
+                        )
+                    ]
+                    if model.imported
+                    else []
                 ),
             )
+            label = model.alarm_label or model.label
+            throttled = "requests were throttled" + ("" if model.imported else ": the served capacity is too small")
             for suffix, name, threshold, what in (
-                ("throttles", "InvocationThrottles", 1, "requests were throttled: the served capacity is too small"),
+                ("throttles", "InvocationThrottles", 1, throttled),
                 ("server-errors", "InvocationServerErrors", 1, "Bedrock answered with server errors"),
                 (
                     "client-errors",
@@ -97,9 +133,9 @@ class ServingMonitoring(Construct):
             ):
                 alarm = cloudwatch.Alarm(
                     self,
-                    f"{model.label}-{suffix}",
-                    alarm_name=f"{props.name_prefix}{model.label}-{suffix}",
-                    alarm_description=f"{model.label}: {what}",
+                    f"{label}-{suffix}",
+                    alarm_name=f"{props.name_prefix}{label}-{suffix}",
+                    alarm_description=f"{model.label}: {what}" + (f". {props.alarm_note}" if props.alarm_note else ""),
                     metric=sums[name],
                     threshold=threshold,
                     evaluation_periods=1,

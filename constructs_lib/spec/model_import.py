@@ -207,7 +207,9 @@ def _plan_rows(stage: StageSettings) -> list[str]:
     lines.append(
         f"\nImported models are billed by {catalog.pricing_basis}; the price per unit is on the Amazon Bedrock pricing "
         f"page for the model's customModelUnitsVersion ({catalog.pricing_source}). Each import checks its folder before "
-        "anything is imported."
+        f"anything is imported. Dashboard `{stage.names.prefix}imports` and alarms `{stage.names.prefix}import.<name>-*` "
+        f"read each model's {catalog.monitoring.namespace} metrics with its ARN as {catalog.monitoring.dimension}: "
+        f"{catalog.monitoring.status}, not documented (docs/import.md, 'Monitoring')."
     )
     return lines
 

@@ -588,6 +588,23 @@ IMPORT_INVOKE_FORMATS = ("BedrockCompletion", "OpenAICompletion", "OpenAIChatCom
 
 
 @dataclass(frozen=True)
+class ImportMonitoring:
+    """How an imported model's invocations are found in CloudWatch (``modelImport.monitoring``): the
+    dimension is documented, its value for an imported model is not (``status``: inferred)."""
+
+    namespace: str
+    dimension: str
+    value: str
+    status: str
+    why: str
+    model_copy: str
+    not_ready: str
+    verify: str
+    sources: tuple[str, ...]
+    reviewed: str
+
+
+@dataclass(frozen=True)
 class ModelImportCatalog:
     """What the user guide says about Custom Model Import (``catalog.json``'s ``modelImport``)."""
 
@@ -607,6 +624,7 @@ class ModelImportCatalog:
     quotas: tuple[str, ...]
     pricing_basis: str
     pricing_source: str
+    monitoring: ImportMonitoring
 
     def architecture(self, classes: list[str] | tuple[str, ...]) -> ImportArchitecture | None:
         """The architecture a ``config.json`` declares by its class names, if the guide lists it."""
@@ -636,7 +654,7 @@ def _invoke_format(entry: dict[str, Any]) -> str:
 @lru_cache(maxsize=1)
 def load_model_import() -> ModelImportCatalog:
     raw = json.loads((resources.files(__package__) / "catalog.json").read_text(encoding="utf-8"))["modelImport"]
-    files, limits = raw["files"], raw["limits"]
+    files, limits, monitoring = raw["files"], raw["limits"], raw["monitoring"]
     return ModelImportCatalog(
         reviewed=raw["reviewed"],
         regions=tuple(raw["regions"]),
@@ -667,6 +685,18 @@ def load_model_import() -> ModelImportCatalog:
         quotas=tuple(q["name"] for q in raw["quotas"]),
         pricing_basis=raw["pricing"]["basis"],
         pricing_source=raw["pricing"]["source"],
+        monitoring=ImportMonitoring(
+            namespace=monitoring["namespace"],
+            dimension=monitoring["dimension"],
+            value=monitoring["value"],
+            status=monitoring["status"],
+            why=monitoring["why"],
+            model_copy=monitoring["modelCopy"],
+            not_ready=monitoring["notReady"],
+            verify=monitoring["verify"],
+            sources=tuple(monitoring["sources"]),
+            reviewed=monitoring["reviewed"],
+        ),
     )
 
 

@@ -50,6 +50,17 @@ def by_readable(template, name):
     )
 
 
+def dashboard_widgets(dashboard: dict) -> list[dict]:
+    """A synthesized dashboard's widgets, each attribute it reads spelled ``<LogicalId.Attribute>``."""
+    body = dashboard["Properties"]["DashboardBody"]
+    parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
+    text = "".join(
+        p if isinstance(p, str) else "<{}.{}>".format(*p["Fn::GetAtt"]) if "Fn::GetAtt" in p else f"<{p['Ref']}>"
+        for p in parts
+    )
+    return json.loads(text)["widgets"]
+
+
 def test_import_stack_snapshot(import_estate, snapshot):
     assert normalize(import_estate.stack("dev/Customization").template) == snapshot.use_extension(JSONSnapshotExtension)
 
@@ -259,3 +270,102 @@ def test_a_gate_on_imports_without_a_pipeline_adds_no_empty_serving_stack(tmp_pa
     spec = parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=IMPORT_DIR)
     stage = EstateStage(App(context=cdk_context()), spec.stage("dev", IMPORT_DIR), spec, IMPORT_DIR)
     assert stage.serving is None
+
+
+# -- the imports' dashboard and alarms ----------------------------------------------------------------------
+def test_each_import_is_graphed_and_alarmed_by_its_arn_beside_it_and_says_the_dimension_is_inferred(template):
+    """The imports' dashboard and alarms live in the customization stack, keyed by each model's ARN
+    (an attribute of the import here: no export, so new weights can replace the model). Which value
+    ModelId carries for an imported model is not documented: the dashboard and every alarm say it is
+    inferred, with the command that checks it."""
+    imports = {
+        r["Properties"]["NameParts"]["Readable"].removeprefix("import-estate-dev-"): k
+        for k, r in resources(template, KIND).items()
+    }
+    [dashboard] = resources(template, "AWS::CloudWatch::Dashboard").values()
+    assert dashboard["Properties"]["DashboardName"] == "import-estate-dev-imports"
+    widgets = dashboard_widgets(dashboard)
+    [note] = [w["properties"]["markdown"] for w in widgets if w["type"] == "text"]
+    assert (
+        "The ModelId value of an imported model's AWS/Bedrock metrics is inferred, not documented: the imported "
+        "model's ARN" in note
+    )
+    assert "aws cloudwatch list-metrics --namespace AWS/Bedrock --metric-name Invocations" in note
+    graphed = {
+        (series[1], series[3])
+        for w in widgets
+        if w["type"] == "metric"
+        for series in w["properties"]["metrics"]
+        if series[:3:2] == ["AWS/Bedrock", "ModelId"]
+    }
+    for name, logical_id in imports.items():
+        arn = f"<{logical_id}.ModelArn>"
+        for metric in ("Invocations", "InvocationLatency", "InvocationThrottles", "OutputTokenCount", "ModelCopy"):
+            assert (metric, arn) in graphed, (name, metric)
+        # Its pricing basis beside the copies it bills by.
+        assert f"`{name}`: <{logical_id}.CustomModelUnitsPerModelCopy> custom model units per running copy" in note
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    assert sorted(a["Properties"]["AlarmName"] for a in alarms.values()) == sorted(
+        f"import-estate-dev-import.{name}-{what}"
+        for name in imports
+        for what in ("throttles", "server-errors", "client-errors")
+    )
+    for alarm in alarms.values():
+        props = alarm["Properties"]
+        name = next(n for n in imports if props["AlarmName"].startswith(f"import-estate-dev-import.{n}-"))
+        assert props["Dimensions"] == [{"Name": "ModelId", "Value": {"Fn::GetAtt": [imports[name], "ModelArn"]}}]
+        assert props["Namespace"] == "AWS/Bedrock"
+        assert (
+            props["AlarmActions"]
+            == props["OKActions"]
+            == ["arn:aws:sns:us-east-1:111111111111:import-estate-dev-notifications"]
+        )
+        assert "is inferred, not documented" in props["AlarmDescription"]
+        assert "the served capacity is too small" not in props["AlarmDescription"]  # an import has none of its own
+        assert len(props["AlarmDescription"]) <= 1024  # CloudWatch's limit
+    assert not [o for o in template.get("Outputs", {}).values() if "Export" in o]
+
+
+def test_the_dimension_the_imports_are_watched_by_is_recorded_as_inferred_with_its_sources():
+    """What the dashboard and alarms say comes from one dated record; it reads 'inferred' until a page
+    says which value ModelId carries for an imported model, and names how to check it."""
+    from estate_runtime.catalog import load_model_import
+
+    facts = load_model_import().monitoring
+    assert (facts.namespace, facts.dimension, facts.status, facts.reviewed) == (
+        "AWS/Bedrock",
+        "ModelId",
+        "inferred",
+        "2026-12-07",
+    )
+    assert "monitoring-runtime-metrics.html" in " ".join(facts.sources)
+    assert "list-metrics" in facts.verify and "ModelCopy" in facts.model_copy
+
+
+def test_alarm_names_of_imports_and_serving_entries_cannot_meet(tmp_path):
+    """A serving entry and an import of the same name: their alarms are named apart (an import's
+    carry a dot, which no entry name can), and all start with the prefix the estate's topic trusts."""
+    import yaml
+
+    from constructs_lib.spec import parse_spec
+
+    doc = yaml.safe_load((IMPORT_DIR / "estate.yaml").read_text())
+    doc["stages"]["dev"]["sagemakerNova"] = {
+        "support-llama": {
+            "baseModel": "amazon.nova-lite-v1:0:300k",
+            "source": {"modelPackageArn": "arn:aws:sagemaker:us-east-1:111111111111:model-package/support/1"},
+        }
+    }
+    doc["stages"]["dev"]["serving"] = {
+        "support-llama": {"model": {"sagemakerNova": "support-llama"}, "onDemand": {}},
+    }
+    spec = parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=IMPORT_DIR)
+    estate = synthesize(spec, tmp_path / "out", base_dir=IMPORT_DIR)
+    names = [
+        alarm["Properties"]["AlarmName"]
+        for stack in ("dev/Customization", "dev/Serving")
+        for alarm in resources(estate.stack(stack).template, "AWS::CloudWatch::Alarm").values()
+    ]
+    assert "import-estate-dev-support-llama-throttles" in names  # the serving entry's
+    assert "import-estate-dev-import.support-llama-throttles" in names  # the import's
+    assert len(names) == len(set(names)) and all(n.startswith("import-estate-dev-") for n in names)

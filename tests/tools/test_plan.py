@@ -315,6 +315,11 @@ stages:
     plan = render(parse_spec(text, base_dir=tmp_path), [])
     assert "- gate on import support-llama: end-to-end p90 <= 20 s" in plan
     assert "gate on :" not in plan
+    # The imports' dashboard and alarms, and what their dimension value rests on.
+    assert (
+        "Dashboard `acme-estate-dev-imports` and alarms `acme-estate-dev-import.<name>-*` read each model's "
+        "AWS/Bedrock metrics with its ARN as ModelId: inferred, not documented (docs/import.md, 'Monitoring')."
+    ) in plan
 
 
 def test_the_plan_shows_a_nova_model_served_by_name_and_what_on_demand_needs(tmp_path):

@@ -224,9 +224,11 @@ stages:
       support-nova:
         model: {sagemakerNova: support-nova}
         onDemand: {}
+        tags: {cost-center: "42"}
       escrow-nova:
         model: {sagemakerNova: escrow-nova}
         provisioned: {modelUnits: 1}
+        tags: {cost-center: "42"}
   annex:
     account: "555555555555"
     region: us-east-1

@@ -115,9 +115,15 @@ def test_the_labs_nova_models_are_served_by_name_swapped_for_new_versions_and_re
         assert done["Data"]["ModelArn"] == models[props["Model"]["CustomModelNameParts"]["Readable"]]
     assert len(bedrock.deployments) == 1 and len(bedrock.throughputs) == 1
 
-    # New versions of both models: the customization stack creates new models, and the serving
-    # entries (same names, new model names) swap them in place.
-    edited = synth_stage("permissions_estate", permissions_estate, "lab", tmp_path / "versions", nova_version)
+    # New versions of both models, and new tags: the customization stack creates new models, and the
+    # serving entries (same names, new model names) swap them in place and retag in place.
+    edited = synth_stage(
+        "permissions_estate",
+        permissions_estate,
+        "lab",
+        tmp_path / "versions",
+        lambda doc: (nova_version(doc), retagged("lab")(doc)),
+    )
     new_models = create_models(edited["Customization"])
     assert set(new_models.values()).isdisjoint(models.values())
     for (kind, logical_id, old), (_, _, new) in zip(entries, served(edited["Serving"]), strict=True):
@@ -126,6 +132,10 @@ def test_the_labs_nova_models_are_served_by_name_swapped_for_new_versions_and_re
     assert {d["modelArn"] for d in bedrock.deployments.values()} | {
         t["modelArn"] for t in bedrock.throughputs.values()
     } == set(new_models.values())
+    for arn in [d["customModelDeploymentArn"] for d in bedrock.deployments.values()] + [
+        t["provisionedModelArn"] for t in bedrock.throughputs.values()
+    ]:
+        assert bedrock.tags[arn]["team"] == "search" and "cost-center" not in bedrock.tags[arn]
 
     # Removed: nothing left serving, nothing billing.
     for kind, logical_id, props in served(edited["Serving"]):

@@ -144,8 +144,11 @@ def _region_and_account(arn: str) -> tuple[str, str]:
 
 
 def _adopted_job_problems(spec: EstateSpec, stage_name: str, job_name: str, job: Any) -> list[LocatedProblem]:
-    """A job entry that adopts a custom model: in the stage's account and region, with no field that
-    shapes a training run (it is trained already; a field given would be ignored, so it is refused)."""
+    """A job entry that adopts a custom model: in the stage's account and region, customized from a
+    model of its baseModel's family (as the ARN names it), with no field that shapes a training run
+    (it is trained already; a field given would be ignored, so it is refused)."""
+    from estate_runtime.catalog import same_family
+
     from .model import TRAINING_FIELDS
     from .promotion import promotions_from
 
@@ -171,6 +174,19 @@ def _adopted_job_problems(spec: EstateSpec, stage_name: str, job_name: str, job:
                     f"remove adopt (the adopted model is then retained or deleted as the entry's removal says)",
                 )
             )
+    # A custom model's ARN names the model it was customized from (custom-model/<base model>/<id>;
+    # "imported" for one made from imported weights, which names none). The deploy compares the exact
+    # id Bedrock reports; here, before anything is deployed, the family (the context-length variant
+    # aside: whether the ARN spells it as baseModel does is not documented).
+    named = str(job.adopt).split(":", 5)[5].split("/")[1]
+    if named != "imported" and not same_family(job.base_model, named):
+        problems.append(
+            LocatedProblem(
+                (*loc, "baseModel"),
+                f"the adopted model's ARN says it was customized from {named}, not from {job.base_model}: give "
+                f"baseModel: {named} (or the id Bedrock reports for it), or check that adopt names the model meant",
+            )
+        )
     for later, promotion in promotions_from(spec, stage_name, job_name):
         problems.append(
             LocatedProblem(

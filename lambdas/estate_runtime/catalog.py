@@ -486,6 +486,14 @@ def foundation_model_of(identifier: str) -> str:
     return load_catalog().without_profile_prefix(identifier)
 
 
+def same_family(base_model: str, reported: str) -> bool:
+    """True when the model Bedrock reports (an id, a foundation-model ARN, or the base-model part of
+    a custom model's ARN) is of the declared base model's family: ``amazon.nova-lite-v1:0:300k`` and
+    ``...foundation-model/amazon.nova-lite-v1:0`` are the same model, its context-length variant
+    aside (which one Bedrock reports is not documented)."""
+    return reported.rsplit("/", 1)[-1].split(":")[0] == base_model.split(":")[0]
+
+
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 

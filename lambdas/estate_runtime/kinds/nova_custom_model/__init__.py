@@ -11,7 +11,6 @@ from .contract import (
     S3_URI,
     NovaCustomModelAttributes,
     NovaCustomModelProperties,
-    same_family,
     source_problem,
 )
 
@@ -23,6 +22,5 @@ __all__ = [
     "S3_URI",
     "NovaCustomModelAttributes",
     "NovaCustomModelProperties",
-    "same_family",
     "source_problem",
 ]

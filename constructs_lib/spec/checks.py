@@ -150,7 +150,6 @@ def _adopted_job_problems(spec: EstateSpec, stage_name: str, job_name: str, job:
     from estate_runtime.catalog import same_family
 
     from .model import TRAINING_FIELDS
-    from .promotion import promotions_from
 
     stage = spec.stages[stage_name]
     loc = ("stages", stage_name, "jobs", job_name)
@@ -185,15 +184,6 @@ def _adopted_job_problems(spec: EstateSpec, stage_name: str, job_name: str, job:
                 (*loc, "baseModel"),
                 f"the adopted model's ARN says it was customized from {named}, not from {job.base_model}: give "
                 f"baseModel: {named} (or the id Bedrock reports for it), or check that adopt names the model meant",
-            )
-        )
-    for later, promotion in promotions_from(spec, stage_name, job_name):
-        problems.append(
-            LocatedProblem(
-                ("stages", later, "promotions", promotion),
-                f"stages.{stage_name}.jobs.{job_name} adopts a model trained outside the estate, and promoting an "
-                "adopted model is not built yet (the share and copy find a model by the names of the job that "
-                "trained it). Serve it in that stage by its ARN meanwhile, or promote a job the estate trains",
             )
         )
     return problems
@@ -546,6 +536,11 @@ def _instead_of_promoting(catalog: Any, job: Job, source_stage: str, region: str
     """What a stage can do when it cannot receive a promoted model: only what its region offers."""
     offer = catalog.model(job.base_model).customizations.get(job.type)
     if offer is not None and region in offer.regions:
+        if job.adopt is not None:  # the entry holds no training run to repeat
+            return (
+                f"Train a model in this stage instead (a job entry with trainingData on {job.base_model}), "
+                f"or serve the adopted model in stage {source_stage}"
+            )
         return "Retrain the job in this stage instead"
     from estate_runtime.catalog import TYPE_WORDS
 
@@ -553,7 +548,8 @@ def _instead_of_promoting(catalog: Any, job: Job, source_stage: str, region: str
     others = catalog.models_for(job.type, region)
     train_here = f"train a base model {region} offers for {words} ({', '.join(others)})" if others else ""
     alternatives = " or ".join(a for a in (f"serve the model in stage {source_stage}", train_here) if a)
+    again = "train one like it" if job.adopt is not None else "retrain it"
     return (
-        f"This stage cannot retrain it either: {region} does not offer {words} of {job.base_model}. "
+        f"This stage cannot {again} either: {region} does not offer {words} of {job.base_model}. "
         f"Instead, {alternatives}"
     )

@@ -407,26 +407,6 @@ def test_two_entries_adopting_one_model_are_refused_naming_the_first(workdir):
     assert "model: {job: console-ft}" in found
 
 
-def test_promoting_an_adopted_model_is_refused_naming_the_promotion(workdir):
-    text = (
-        HEAD
-        + ADOPTING
-        + """\
-  prod:
-    account: "222222222222"
-    region: us-west-2
-    promotions:
-      console-ft: {fromStage: dev}
-"""
-    )
-    found = problems(text, workdir)
-    assert any(
-        "stages.prod.promotions.console-ft: stages.dev.jobs.console-ft adopts a model trained outside the estate" in p
-        and "not built yet" in p
-        for p in found
-    ), found
-
-
 def test_a_base_model_of_another_family_than_the_arn_names_is_refused_at_synthesis(workdir):
     """The ARN names the model the adopted one was customized from; a baseModel of another model is
     a mistake the deploy would refuse, so the spec says so first, at baseModel."""

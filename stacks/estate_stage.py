@@ -54,7 +54,7 @@ class EstateStage(Stage):
             "Foundation",
             stage=settings,
             emails=list(spec.notifications.emails),
-            promoted_to=promoted_to,
+            promoted_to=settings.key_promoted_to_accounts,
             pull_request_diff=pull_request_diff(spec, settings),
             stack_name=settings.names.stack("foundation"),
             description=f"bedrock-estate {settings.qualifier}: keys, buckets, service role, invocation logging",

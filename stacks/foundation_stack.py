@@ -95,7 +95,8 @@ class FoundationStack(Stack):
         pull_request_diff: PullRequestDiffRoleProps | None = None,
         **kwargs: Any,
     ) -> None:
-        """``promoted_to``: (account, region) of each later stage that copies this stage's models.
+        """``promoted_to``: (account, region) of each later stage that copies a model this stage
+        trains (encrypted with its custom-model key, which must admit them).
         ``pull_request_diff``: the role the pull-request workflow's ``cdk diff`` assumes in this
         account, when this stage provisions it (see ``estate_stage.pull_request_diff``)."""
         super().__init__(scope, id, **kwargs)

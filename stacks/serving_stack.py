@@ -87,12 +87,18 @@ class ServingStack(Stack):
         tags = {**stage.tags, "estate-stage": stage.name}
         self.shares: dict[str, ModelShare] = {}
         for job_name, promoted_to in stage.promoted_to.items():
+            # A job entry that adopts a model shares it by its ARN (the estate trained no job).
+            adopted = stage.jobs[job_name].adopt
             self.shares[job_name] = ModelShare(
                 self,
                 f"Share-{job_name}",
                 ModelShareProps(
                     name=share_name(stage, job_name),
-                    job=stage.job_names[job_name],
+                    job=None if adopted else stage.job_names[job_name],
+                    model_arn=adopted,
+                    model_label=f"stages.{stage.name}.jobs.{job_name}",
+                    # Every model the entry adopts carries it (the customization stack's job tags).
+                    model_tag=("estate-job", job_name) if adopted else None,
                     accounts=[target.account for target in promoted_to],
                     owner=stage.qualifier,
                     share_name_prefix=stage.names.prefix,
@@ -105,7 +111,7 @@ class ServingStack(Stack):
             source = stage.promoted_from.get(name)
             if source is None or source.names is None:
                 raise ValueError(f"stages.{stage.name}.promotions.{name}: no such job in stage {promotion.from_stage}")
-            source_stage, job = source.stage, source.names
+            source_stage, job, adopted = source.stage, source.names, source.job.adopt
             self.copies[name] = ModelCopy(
                 self,
                 f"Copy-{name}",
@@ -114,8 +120,14 @@ class ServingStack(Stack):
                     source_stage=source_stage,
                     source_account=source.account,
                     source_region=source.region,
-                    source_key_alias=StageNames(stage.estate, source_stage).key_alias("custom-models"),
-                    job=job,
+                    # A trained model is encrypted with its stage's custom-model key; an adopted one
+                    # with Bedrock's own key (the share refuses another), so no key of the source is used.
+                    source_key_alias=None
+                    if adopted
+                    else StageNames(stage.estate, source_stage).key_alias("custom-models"),
+                    job=None if adopted else job,
+                    source_model_arn=adopted,
+                    source_model_label=f"stages.{source_stage}.jobs.{source.job_name}",
                     key=refs.custom_model_key,
                     owner=stage.qualifier,
                     logging=logging,

@@ -135,6 +135,18 @@ def promotion_estate(promotion_spec, tmp_path_factory) -> SynthesizedEstate:
     return synthesize(promotion_spec, tmp_path_factory.mktemp("promotion.out"), base_dir=PROMOTION_DIR)
 
 
+ADOPTED_PROMOTION_EXAMPLE = "adopted-promotion.yaml"
+
+
+@pytest.fixture(scope="session")
+def adopted_promotion_estate(tmp_path_factory) -> SynthesizedEstate:
+    """examples/adopted-promotion.yaml: dev adopts a model fine-tuned in its console and prod
+    promotes it (RAM share and copy by the adopted ARN) and serves the copy on provisioned throughput."""
+    return synthesize(
+        load_example(ADOPTED_PROMOTION_EXAMPLE), tmp_path_factory.mktemp("adopted-promotion.out"), base_dir=EXAMPLES
+    )
+
+
 VARIANT_SPEC = """\
 name: variant-estate
 removal: destroy

@@ -31,6 +31,7 @@ EXPECTED: dict[str, list[list[str]] | None] = {
     "nova-from-sagemaker.yaml": None,
     "open-weight-rft.yaml": None,
     "adopted-serving.yaml": None,
+    "adopted-promotion.yaml": None,
     "reinforcement-fine-tuning.yaml": None,
     "continued-pre-training.yaml": [
         [

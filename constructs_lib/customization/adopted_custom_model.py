@@ -130,16 +130,17 @@ def _derive_names(construct: Construct, props: AdoptedCustomModelProps) -> JobNa
     return JobNames(readable=readable, digest=content_hash(identity))
 
 
+def custom_model_arn_problem(arn: str) -> str | None:
+    """Why ``arn`` is not a custom model's ARN (botocore's ``CustomModelArn`` pattern), or None."""
+    if CUSTOM_MODEL_ARN.match(arn):
+        return None
+    return f"{arn!r} is not a custom model's ARN (arn:aws:bedrock:<region>:<account>:custom-model/<base model>/<id>)"
+
+
 def _prop_problems(props: AdoptedCustomModelProps) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    if not CUSTOM_MODEL_ARN.match(props.adopt):
-        problems.append(
-            (
-                "adopt",
-                f"{props.adopt!r} is not a custom model's ARN "
-                "(arn:aws:bedrock:<region>:<account>:custom-model/<base model>/<id>)",
-            )
-        )
+    if (problem := custom_model_arn_problem(props.adopt)) is not None:
+        problems.append(("adopt", problem))
     if not props.owner:
         problems.append(("owner", "must not be empty; it is the bedrock-estate tag's value, one per estate stage"))
     elif (problem := tag_value_problem(props.owner)) is not None:

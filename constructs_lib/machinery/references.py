@@ -60,10 +60,11 @@ def _arn_once(construct: object, read: Callable[[], str]) -> str:
     return arn
 
 
-def elsewhere_problem(arn: str, env: StackEnvironment, what: str) -> str | None:
-    """Why ``arn`` (a resource to take over) cannot be taken over from ``env``'s stack: it is in
-    another account or Region, where the stack's handler does not act. None when it is here, when
-    ``arn`` is not an ARN (reported elsewhere), or when the stack is environment-agnostic."""
+def elsewhere_problem(arn: str, env: StackEnvironment, what: str, doing: str = "take it over") -> str | None:
+    """Why ``arn`` (a resource to take over, or to ``doing`` otherwise) cannot be acted on from
+    ``env``'s stack: it is in another account or Region, where the stack's handler does not act.
+    None when it is here, when ``arn`` is not an ARN (reported elsewhere), or when the stack is
+    environment-agnostic."""
     parts = arn.split(":")
     if len(parts) < 6 or Token.is_unresolved(arn) or Token.is_unresolved(env.account) or env.known_region is None:
         return None
@@ -72,5 +73,5 @@ def elsewhere_problem(arn: str, env: StackEnvironment, what: str) -> str | None:
         return None
     return (
         f"the {what} is in {account} / {region}, but this stack is in {env.account} / {env.known_region}; "
-        "take it over from a stack in its own account and Region"
+        f"{doing} from a stack in its own account and Region"
     )

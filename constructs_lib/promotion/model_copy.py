@@ -16,12 +16,14 @@ from aws_cdk import Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from estate_runtime.kinds import JobNameParts
+from estate_runtime.kinds import AdoptedModel, JobNameParts
 from estate_runtime.kinds.model_copy import KIND, CopySource, ModelCopyAttributes, ModelCopyProperties
 from estate_runtime.naming import OWNER_TAG, JobNames
 
 from ..compliance.nag import nag_spelling
+from ..customization.adopted_custom_model import custom_model_arn_problem
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
+from ..machinery.validation import refuse
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,13 +35,6 @@ class ModelCopyProps:
     source_stage: str
     source_account: str
     source_region: str
-    source_key_alias: str
-    """Alias name (without ``alias/``) of the key the source model is encrypted with in its account
-    and region, e.g. ``bedrock-estate-dev/custom-models``: the handler may decrypt through Bedrock
-    only with the key carrying it (``kms:ResourceAliases``), not with any key of that account."""
-    job: JobNames
-    """The source stage's job whose model was shared."""
-
     key: kms.IKey
     """This stage's custom-model key: the copy is encrypted with it."""
 
@@ -57,6 +52,25 @@ class ModelCopyProps:
 
     tags: dict[str, str] = field(default_factory=dict)
 
+    job: JobNames | None = None
+    """The source stage's job whose model was shared. Give this or ``source_model_arn``."""
+
+    source_model_arn: str | None = None
+    """Or the shared model's ARN in the source account and Region, such as a model the source stage
+    adopted (``AdoptedCustomModel.adopted_arn``): found by it, and the handler may copy exactly it."""
+
+    source_model_label: str | None = None
+    """How the handler's messages name the model given by ``source_model_arn`` besides its ARN (the
+    estate passes the spec path of the entry that adopts it, ``stages.dev.jobs.summarizer``);
+    default: this construct's path."""
+
+    source_key_alias: str | None = None
+    """Alias name (without ``alias/``) of the key the source model is encrypted with in its account
+    and region, e.g. ``bedrock-estate-dev/custom-models``: the handler may decrypt through Bedrock
+    only with the key carrying it (``kms:ResourceAliases``), not with any key of that account.
+    Required with ``job``. With ``source_model_arn``, leave it out for a model encrypted with
+    Bedrock's own key (no key of the source account is granted then)."""
+
 
 class ModelCopy(Construct):
     """``Custom::BedrockModelCopy``."""
@@ -64,9 +78,12 @@ class ModelCopy(Construct):
     def __init__(self, scope: Construct, id: str, props: ModelCopyProps):
         super().__init__(scope, id)
         stack = Stack.of(self)
+        refuse(self, _prop_problems(props))
         provider = EstateProvider.of(self, props.logging)
         grants = provider.serve(KIND)
         _grant_handler(grants, stack, props)
+        label = props.source_model_label or self.node.path
+        job, arn = props.job, props.source_model_arn
         self.resource = grants.resource(
             self,
             "Resource",
@@ -76,7 +93,8 @@ class ModelCopy(Construct):
                     stage=props.source_stage,
                     account=props.source_account,
                     region=props.source_region,
-                    job_name_parts=JobNameParts(readable=props.job.readable, digest=props.job.digest),
+                    job_name_parts=JobNameParts(readable=job.readable, digest=job.digest) if job else None,
+                    adopted=AdoptedModel(arn=arn, spec_path=label) if arn else None,
                 ),
                 kms_key_id=props.key.key_arn,
                 removal=props.removal,
@@ -86,10 +104,42 @@ class ModelCopy(Construct):
         self.model_arn = self.resource.get_att_string(ModelCopyAttributes.key("model_arn"))
 
 
+def _prop_problems(props: ModelCopyProps) -> list[tuple[str, str]]:
+    if (props.job is None) == (props.source_model_arn is None):
+        return [
+            (
+                "job",
+                "give one of job (the source job whose model was shared) or source_model_arn (the model by its ARN)",
+            )
+        ]
+    if props.job is not None and props.source_key_alias is None:
+        return [("source_key_alias", "a job's model is encrypted with its stage's key: name that key's alias")]
+    arn = props.source_model_arn
+    if arn is None:
+        return []
+    if (problem := custom_model_arn_problem(arn)) is not None:
+        return [("source_model_arn", problem)]
+    region, account = arn.split(":")[3:5]
+    if (account, region) != (props.source_account, props.source_region):
+        return [
+            (
+                "source_model_arn",
+                f"the model is in {account} / {region}, not in the source stage's {props.source_account} / "
+                f"{props.source_region}; name the model that stage shares",
+            )
+        ]
+    return []
+
+
 def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> None:
     here = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}"
     models = f"{here}:custom-model/*"
-    source_models = f"arn:{stack.partition}:bedrock:{props.source_region}:{props.source_account}:custom-model/*"
+    # A job's model has an ARN Bedrock assigned in the owner account: any model of that account and
+    # Region. A model named by its ARN: exactly it.
+    source_models = (
+        props.source_model_arn
+        or f"arn:{stack.partition}:bedrock:{props.source_region}:{props.source_account}:custom-model/*"
+    )
     source_keys = f"arn:{stack.partition}:kms:{props.source_region}:{props.source_account}:key/*"
     owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": props.owner}}
     grants.allow_calls("create_model_copy_job", resources=[source_models, models])
@@ -117,7 +167,7 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
         "list_model_copy_jobs",
         "list_custom_models",
         reason="Bedrock's list actions take no resource; the handler finds its copy job by target name and "
-        "the shared model by its owner account and name.",
+        "the shared model by its owner account and name (or ARN).",
     )
     # Copy jobs run as the caller: it needs this stage's key to encrypt the copy (Bedrock creates
     # the copy's key grant under the caller's identity)...
@@ -128,40 +178,50 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
         resources=[props.key.key_arn],
         conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
     )
-    # ...and to decrypt the shared model with the owner's key. Its ARN lives in the owner account
-    # and is not known here, so the grant names that account's keys in its region and narrows them
-    # to the one carrying the source key's alias: kms:ResourceAliases is a condition on the key, not
-    # the request, valid in IAM policies for keys of other accounts whose key policy admits the
-    # caller (AWS KMS developer guide, "AWS KMS condition keys", kms:ResourceAliases, read
-    # 2026-12-07). The owner's key policy in turn admits only its custom-model key, through Bedrock
-    # in the two regions involved.
-    grants.allow_dependents(
-        "create_model_copy_job",
-        on="key",
-        key="source-custom-model",
-        resources=[source_keys],
-        conditions={
-            "StringEquals": {
-                "kms:ViaService": sorted({f"bedrock.{r}.amazonaws.com" for r in (stack.region, props.source_region)})
-            },
-            "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{props.source_key_alias}"},
-        },
-    )
     findings = [
         (
             f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, models)}]",
             "Custom model ARNs end in an id Bedrock assigns when the copy completes.",
-        ),
-        (
-            f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_models)}]",
-            "The shared model's ARN ends in an id Bedrock assigned in the owner account when it trained it.",
-        ),
-        (
-            f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_keys)}]",
-            "The owner stage's key ARN is not known in this account; use is limited to Bedrock and to the key carrying "
-            "the owner stage's custom-model alias (kms:ResourceAliases), and the owner's key policy admits only that key.",
-        ),
+        )
     ]
+    if props.source_model_arn is None:
+        findings.append(
+            (
+                f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_models)}]",
+                "The shared model's ARN ends in an id Bedrock assigned in the owner account when it trained it.",
+            )
+        )
+    if props.source_key_alias is not None:
+        # ...and to decrypt the shared model with the owner's key. Its ARN lives in the owner account
+        # and is not known here, so the grant names that account's keys in its region and narrows them
+        # to the one carrying the source key's alias: kms:ResourceAliases is a condition on the key, not
+        # the request, valid in IAM policies for keys of other accounts whose key policy admits the
+        # caller (AWS KMS developer guide, "AWS KMS condition keys", kms:ResourceAliases, read
+        # 2026-12-07). The owner's key policy in turn admits only its custom-model key, through Bedrock
+        # in the two regions involved. A model encrypted with Bedrock's own key needs no key of the
+        # owner's (Bedrock user guide, "Fulfill prerequisites to copy models": a key policy only "if
+        # the model to be copied is encrypted with a KMS key", read 2026-12-07).
+        grants.allow_dependents(
+            "create_model_copy_job",
+            on="key",
+            key="source-custom-model",
+            resources=[source_keys],
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": sorted(
+                        {f"bedrock.{r}.amazonaws.com" for r in (stack.region, props.source_region)}
+                    )
+                },
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{props.source_key_alias}"},
+            },
+        )
+        findings.append(
+            (
+                f"AwsSolutions-IAM5[Resource::{nag_spelling(grants.provider, source_keys)}]",
+                "The owner stage's key ARN is not known in this account; use is limited to Bedrock and to the key carrying "
+                "the owner stage's custom-model alias (kms:ResourceAliases), and the owner's key policy admits only that key.",
+            )
+        )
     if props.base_model is None:
         findings.append(
             (

@@ -18,10 +18,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from estate_runtime.catalog import load_catalog
+from estate_runtime.catalog import load_catalog, reported_base_models
 from estate_runtime.kinds import JobNameParts, custom_model_deployment, provisioned_throughput
 from estate_runtime.kinds.custom_model_deployment import CustomModelDeploymentProperties
-from estate_runtime.kinds.nova_custom_model import reported_base_models
 from estate_runtime.kinds.provisioned_throughput import ProvisionedThroughputProperties
 from estate_runtime.kinds.serving_common import (
     AdoptedServing,

@@ -145,10 +145,12 @@ def _region_and_account(arn: str) -> tuple[str, str]:
 
 
 def _adopted_job_problems(spec: EstateSpec, stage_name: str, job_name: str, job: Any) -> list[LocatedProblem]:
-    """A job entry that adopts a custom model: in the stage's account and region, with no field that
-    shapes a training run (it is trained already; a field given would be ignored, so it is refused)."""
+    """A job entry that adopts a custom model: in the stage's account and region, customized from a
+    model of its baseModel's family (as the ARN names it), with no field that shapes a training run
+    (it is trained already; a field given would be ignored, so it is refused)."""
+    from estate_runtime.catalog import same_family
+
     from .model import TRAINING_FIELDS
-    from .promotion import promotions_from
 
     stage = spec.stages[stage_name]
     loc = ("stages", stage_name, "jobs", job_name)
@@ -172,13 +174,17 @@ def _adopted_job_problems(spec: EstateSpec, stage_name: str, job_name: str, job:
                     f"remove adopt (the adopted model is then retained or deleted as the entry's removal says)",
                 )
             )
-    for later, promotion in promotions_from(spec, stage_name, job_name):
+    # A custom model's ARN names the model it was customized from (custom-model/<base model>/<id>;
+    # "imported" for one made from imported weights, which names none). The deploy compares the exact
+    # id Bedrock reports; here, before anything is deployed, the family (the context-length variant
+    # aside: whether the ARN spells it as baseModel does is not documented).
+    named = str(job.adopt).split(":", 5)[5].split("/")[1]
+    if named != "imported" and not same_family(job.base_model, named):
         problems.append(
             LocatedProblem(
-                ("stages", later, "promotions", promotion),
-                f"stages.{stage_name}.jobs.{job_name} adopts a model trained outside the estate, and promoting an "
-                "adopted model is not built yet (the share and copy find a model by the names of the job that "
-                "trained it). Serve it in that stage by its ARN meanwhile, or promote a job the estate trains",
+                (*loc, "baseModel"),
+                f"the adopted model's ARN says it was customized from {named}, not from {job.base_model}: give "
+                f"baseModel: {named} (or the id Bedrock reports for it), or check that adopt names the model meant",
             )
         )
     return problems
@@ -546,6 +552,11 @@ def _instead_of_promoting(catalog: Any, job: Job, source_stage: str, region: str
     """What a stage can do when it cannot receive a promoted model: only what its region offers."""
     offer = catalog.model(job.base_model).customizations.get(job.type)
     if offer is not None and region in offer.regions:
+        if job.adopt is not None:  # the entry holds no training run to repeat
+            return (
+                f"Train a model in this stage instead (a job entry with trainingData on {job.base_model}), "
+                f"or serve the adopted model in stage {source_stage}"
+            )
         return "Retrain the job in this stage instead"
     from estate_runtime.catalog import TYPE_WORDS
 
@@ -553,7 +564,8 @@ def _instead_of_promoting(catalog: Any, job: Job, source_stage: str, region: str
     others = catalog.models_for(job.type, region)
     train_here = f"train a base model {region} offers for {words} ({', '.join(others)})" if others else ""
     alternatives = " or ".join(a for a in (f"serve the model in stage {source_stage}", train_here) if a)
+    again = "train one like it" if job.adopt is not None else "retrain it"
     return (
-        f"This stage cannot retrain it either: {region} does not offer {words} of {job.base_model}. "
+        f"This stage cannot {again} either: {region} does not offer {words} of {job.base_model}. "
         f"Instead, {alternatives}"
     )

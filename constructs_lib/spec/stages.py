@@ -132,8 +132,22 @@ class StageSettings:
     @property
     def promoted_to_accounts(self) -> list[tuple[str, str]]:
         """(account, region) of every later stage that promotes one of this stage's jobs, sorted:
-        the stage's key admits them and its serving stack shares with them."""
+        its serving stack shares with them (its key admits those of ``key_promoted_to_accounts``)."""
         return sorted({(t.account, t.region) for targets in self.promoted_to.values() for t in targets})
+
+    @property
+    def key_promoted_to_accounts(self) -> list[tuple[str, str]]:
+        """(account, region) of every later stage that copies a model this stage trains, sorted: its
+        custom-model key encrypts those models, so the key admits them. A model a job entry adopts is
+        encrypted with Bedrock's own key (its share refuses any other), so its promotion needs none."""
+        return sorted(
+            {
+                (t.account, t.region)
+                for job, targets in self.promoted_to.items()
+                if self.jobs[job].adopt is None
+                for t in targets
+            }
+        )
 
     @property
     def qualifier(self) -> str:

@@ -267,15 +267,25 @@ def _promotions(spec: EstateSpec, stage: StageSettings) -> list[str]:
     """What this stage shares with later stages and copies from earlier ones."""
     lines: list[str] = []
     for job, targets in stage.promoted_to.items():
+        adopted = stage.jobs[job].adopt
+        # An adopted model is shared as it is, once the deploy found it Active and on Bedrock's own key.
+        model = (
+            f"the model job `{job}` adopts (`{adopted}`; it must be encrypted with Bedrock's own key)"
+            if adopted
+            else f"job `{job}`'s model"
+        )
         for target in targets:
             lines.append(
-                f"- shares job `{job}`'s model with stage {target.stage} (account {target.account}) through AWS RAM, for its promotion `{target.promotion}`"
+                f"- shares {model} with stage {target.stage} (account {target.account}) through AWS RAM, for its promotion `{target.promotion}`"
             )
     for name, promotion in stage.promotions.items():
         source = spec.stages[promotion.from_stage]
         kept = "kept" if promotion.removal == "retain" else "deleted"
+        job = promotion.job or name
+        adopted = source.jobs[job].adopt if job in source.jobs else None
+        what = f"the model job `{job}` adopts (`{adopted}`)" if adopted else f"the model of job `{job}`"
         lines.append(
-            f"- promotion `{name}`: copies the model of job `{promotion.job or name}` from stage {promotion.from_stage} "
+            f"- promotion `{name}`: copies {what} from stage {promotion.from_stage} "
             f"({source.account} / {source.region}) into {stage.region}, encrypted with this stage's key; {kept} when removed"
         )
     return [""] + lines if lines else []

@@ -486,6 +486,23 @@ def foundation_model_of(identifier: str) -> str:
     return load_catalog().without_profile_prefix(identifier)
 
 
+def reported_base_models(base_model: str) -> tuple[str, ...]:
+    """The ids a custom model created from ``base_model`` may report as its base (GetCustomModel's
+    ``baseModelArn``): the declared one and, for a context-length variant
+    (``amazon.nova-lite-v1:0:300k``), the model without it (``amazon.nova-lite-v1:0``); which one
+    Bedrock reports is not documented (see ``same_family``)."""
+    parts = base_model.split(":")
+    return (base_model, ":".join(parts[:2])) if len(parts) == 3 else (base_model,)
+
+
+def same_family(base_model: str, reported: str) -> bool:
+    """True when the model Bedrock reports (an id, a foundation-model ARN, or the base-model part of
+    a custom model's ARN) is of the declared base model's family: ``amazon.nova-lite-v1:0:300k`` and
+    ``...foundation-model/amazon.nova-lite-v1:0`` are the same model, its context-length variant
+    aside (which one Bedrock reports is not documented)."""
+    return reported.rsplit("/", 1)[-1].split(":")[0] == base_model.split(":")[0]
+
+
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 

@@ -49,6 +49,7 @@ CDK = ROOT / "node_modules" / ".bin" / "cdk"
 DEFAULT_FIXTURE = Path("tests") / "fixtures" / "estates" / "default.yaml"
 PERFORMANCE_DOC = ROOT / "docs" / "performance.md"
 GOAL = 1.2  # each estate against its own same-template floor, wall and CPU (issue 17)
+SIDES = ("estate", "floor", "requests")  # the estate, its same-template floor, its same-requests floor
 BEGIN = "<!-- BEGIN make bench: written by tests/benchmarks/bench_synth.py; edit the script, not this block -->"
 END = "<!-- END make bench -->"
 
@@ -113,11 +114,15 @@ class SynthesisFailed(Exception):
     """A synthesis the bench ran failed: its command and output say why."""
 
 
-def synth_seconds(outdir: Path, *, app: str | None = None, spec: Path = DEFAULT_FIXTURE) -> tuple[float, float]:
+def synth_seconds(outdir: Path, *, app: str | None = None, spec: Path | None = None) -> tuple[float, float]:
     """Wall-clock seconds and CPU seconds (user + system, every child process) of one ``cdk synth``
-    of ``app`` (an app command; the estate of ``spec`` when None) into ``outdir``."""
+    of ``app`` (an app command; cdk.json's, the estate, when None) into ``outdir``, with ``spec`` as
+    the ``estate`` context (the default estate when neither is given)."""
     command = [str(CDK), "synth", "**", "--quiet", "--no-notices", "--output", str(outdir)]
-    command += ["--app", app] if app else ["-c", f"estate={spec}"]
+    if app is None and spec is None:
+        spec = DEFAULT_FIXTURE
+    command += ["--app", app] if app else []
+    command += ["-c", f"estate={spec}"] if spec else []
     env = bench_environment()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -148,8 +153,11 @@ class Measured:
     spec: Path
     runs: int
     floor_app: str = ""
+    requests_app: str = ""
+    requests_sent: int = 0
     estate: list[tuple[float, float]] = field(default_factory=list)
     floor: list[tuple[float, float]] = field(default_factory=list)
+    requests: list[tuple[float, float]] = field(default_factory=list)  # the same-requests floor
 
 
 def prepare_floor(measured: Measured, work: Path) -> None:
@@ -174,6 +182,26 @@ def prepare_floor(measured: Measured, work: Path) -> None:
             f"made on a stage or the app.\n{failure}"
         ) from failure
     require_same_templates(measured.name, reference, check, template_differences)
+    prepare_requests_floor(measured, work)
+
+
+def prepare_requests_floor(measured: Measured, work: Path) -> None:
+    """Record the estate's requests to the CDK (tests/benchmarks/same_requests_floor.py), replay
+    them once and check that the replay writes the same templates (untimed, like the floor's)."""
+    from tests.benchmarks.same_template_floor import template_differences
+
+    recording = work / f"{measured.slug}-requests.jsonl"
+    module = f"{shlex.quote(sys.executable)} -m tests.benchmarks.same_requests_floor"
+    synth_seconds(
+        work / f"{measured.slug}-recorded",
+        app=f"{module} --record {shlex.quote(str(recording))} app.py",
+        spec=measured.spec,
+    )
+    measured.requests_app = f"{module} {shlex.quote(str(recording))}"
+    measured.requests_sent = sum(1 for line in recording.read_text().splitlines() if line.startswith('{"in"'))
+    check = work / f"{measured.slug}-requests-check"
+    synth_seconds(check, app=measured.requests_app, spec=measured.spec)
+    require_same_templates(measured.name, work / f"{measured.slug}-reference", check, template_differences)
 
 
 def require_same_templates(
@@ -194,9 +222,10 @@ def median(pairs: list[tuple[float, float]], index: int) -> float:
     return statistics.median(p[index] for p in pairs)
 
 
-def paired_ratio(measured: Measured, index: int) -> float:
-    """The median over runs of estate / floor, each pair timed back to back."""
-    return statistics.median(e[index] / f[index] for e, f in zip(measured.estate, measured.floor, strict=True))
+def paired_ratio(measured: Measured, index: int, over: str = "floor") -> float:
+    """The median over runs of estate / floor (or / the same-requests floor), timed in the same run."""
+    below = measured.floor if over == "floor" else measured.requests
+    return statistics.median(e[index] / f[index] for e, f in zip(measured.estate, below, strict=True))
 
 
 def machine() -> dict[str, str]:
@@ -243,8 +272,14 @@ def report(measured: list[Measured], minimal: list[tuple[float, float]], runs: i
         "(tests/benchmarks/same_template_floor.py; the bench checks on every run that it writes the same",
         "templates). tests/benchmarks/profile_synth.py shows where the estate's time above it goes.",
         "",
+        "Between the two sits the same-requests floor (tests/benchmarks/same_requests_floor.py): the estate's",
+        "own requests to the CDK's Node process, recorded once and replayed with none of the estate's Python",
+        "(no spec, no project code, no construct bindings imported); it too is checked to write the same",
+        "templates. Estate against it is what the project's Python costs; it against the same-template floor",
+        "is what building these templates from the CDK's constructs costs, whoever writes the app.",
+        "",
         f"Measured {facts['date']} by `make bench` ({facts['command']}): medians of {runs} runs; each run",
-        "times the estate and its same-template floor back to back (alternating which goes first) and",
+        "times the estate and its two floors back to back (each going first in turn) and",
         "the one-bucket app. Wall-clock and CPU time (user + system) of the whole `cdk synth` process",
         f"tree. Goal: each estate at most {GOAL}x its own floor, wall and CPU.",
         "",
@@ -263,7 +298,14 @@ def report(measured: list[Measured], minimal: list[tuple[float, float]], runs: i
             f"| {m.name}: same-template floor | {wall:.2f} s | {cpu:.2f} s | 1.00x | 1.00x "
             f"| {wall / base['wall']:.2f}x | {cpu / base['cpu']:.2f}x |"
         )
+        requests = [median(m.requests, i) / median(m.floor, i) for i in (0, 1)]
+        lines.append(
+            f"| {m.name}: same-requests floor ({m.requests_sent:,} requests) | {median(m.requests, 0):.2f} s "
+            f"| {median(m.requests, 1):.2f} s | {requests[0]:.2f}x | {requests[1]:.2f}x "
+            f"| {median(m.requests, 0) / base['wall']:.2f}x | {median(m.requests, 1) / base['cpu']:.2f}x |"
+        )
         ratios = [median(m.estate, i) / median(m.floor, i) for i in (0, 1)]
+        own = [median(m.estate, i) / median(m.requests, i) for i in (0, 1)]
         lines.append(
             f"| {m.name}: estate | {median(m.estate, 0):.2f} s | {median(m.estate, 1):.2f} s "
             f"| **{ratios[0]:.2f}x** | **{ratios[1]:.2f}x** "
@@ -273,7 +315,10 @@ def report(measured: list[Measured], minimal: list[tuple[float, float]], runs: i
         verdicts.append(
             f"- {m.name}: {ratios[0]:.2f}x wall, {ratios[1]:.2f}x CPU its floor (ratio of medians; median of "
             f"the paired ratios {paired_ratio(m, 0):.2f}x and {paired_ratio(m, 1):.2f}x): goal {GOAL}x "
-            f"{'met' if met else 'not met'}."
+            f"{'met' if met else 'not met'}. Of that, the constructs' requests {requests[0]:.2f}x wall, "
+            f"{requests[1]:.2f}x CPU (same-requests over same-template floor); the estate's own Python "
+            f"{own[0]:.2f}x wall, {own[1]:.2f}x CPU (estate over same-requests floor; paired "
+            f"{paired_ratio(m, 0, 'requests'):.2f}x and {paired_ratio(m, 1, 'requests'):.2f}x)."
         )
     lines += ["", *verdicts]
     return "\n".join(lines) + "\n"
@@ -334,19 +379,23 @@ def main() -> int:
             for index, m in enumerate(measured):
                 if run >= m.runs:
                     continue
-                estate_dir, floor_dir = work / f"{m.slug}-estate-{run}", work / f"{m.slug}-floor-{run}"
-                estate_first = (run + index) % 2 == 0
-                for side in ("estate", "floor") if estate_first else ("floor", "estate"):
+                dirs = {side: work / f"{m.slug}-{side}-{run}" for side in SIDES}
+                start = (run + index) % len(SIDES)  # each side goes first in turn
+                for side in SIDES[start:] + SIDES[:start]:
                     if side == "estate":
-                        m.estate.append(synth_seconds(estate_dir, spec=m.spec))
+                        m.estate.append(synth_seconds(dirs[side], spec=m.spec))
+                    elif side == "floor":
+                        m.floor.append(synth_seconds(dirs[side], app=m.floor_app))
                     else:
-                        m.floor.append(synth_seconds(floor_dir, app=m.floor_app))
-                require_same_templates(m.name, estate_dir, floor_dir, template_differences)
+                        m.requests.append(synth_seconds(dirs[side], app=m.requests_app, spec=m.spec))
+                for side in ("floor", "requests"):
+                    require_same_templates(m.name, dirs["estate"], dirs[side], template_differences)
                 line += (
                     f"; {m.name} {m.estate[-1][0]:.2f} s / {m.estate[-1][1]:.2f} s, "
-                    f"its floor {m.floor[-1][0]:.2f} s / {m.floor[-1][1]:.2f} s"
+                    f"its floor {m.floor[-1][0]:.2f} s / {m.floor[-1][1]:.2f} s, "
+                    f"its requests {m.requests[-1][0]:.2f} s / {m.requests[-1][1]:.2f} s"
                 )
-                for directory in (estate_dir, floor_dir):
+                for directory in dirs.values():
                     shutil.rmtree(directory)
             print(line, flush=True)
     facts = machine()

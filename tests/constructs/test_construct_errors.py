@@ -493,3 +493,95 @@ def test_an_imported_models_tags_aws_would_refuse_or_the_estate_would_drop_are_r
     with pytest.raises(EstateConstructError) as caught:
         ImportedModel(stack, "Llama", props)
     assert f"Team/Llama: {expected}" in str(caught.value)
+
+
+# -- promoting a model named by its ARN (a model a stage adopted) -------------------------------------
+def share_props(logging: ProviderLogging, **overrides):
+    from constructs_lib import ModelShareProps
+
+    settings = dict(
+        name="team-dev-embedder-promotion",
+        model_arn=ADOPTED,
+        accounts=["222222222222"],
+        logging=logging,
+        owner="team-dev",
+        share_name_prefix="team-dev-",
+    )
+    settings.update(overrides)
+    return ModelShareProps(**settings)
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        (
+            {"job": JobNames("team-dev-embedder", "b" * 64)},
+            "job: give one of job (the job whose model is shared) or model_arn",
+        ),
+        ({"model_arn": None}, "job: give one of job (the job whose model is shared) or model_arn"),
+        (
+            {"model_arn": "arn:aws:bedrock:us-east-1:111111111111:provisioned-model/a1b2c3d4e5f6"},
+            "model_arn: 'arn:aws:bedrock:us-east-1:111111111111:provisioned-model/a1b2c3d4e5f6' is not a custom model's ARN",
+        ),
+        (
+            {"model_arn": ADOPTED.replace("111111111111", "999999999999")},
+            "model_arn: the model is in 999999999999 / us-east-1, but this stack is in 111111111111 / us-east-1; share it from a stack in its own account and Region",
+        ),
+        (
+            {"model_arn": None, "job": JobNames("team-dev-embedder", "b" * 64), "model_tag": ("estate-job", "x")},
+            "model_tag: narrows the grants of a share of a model named by model_arn; give model_arn",
+        ),
+    ],
+    ids=["both", "neither", "not-a-custom-model", "another-account", "tag-without-arn"],
+)
+def test_a_share_names_exactly_one_model_of_its_own_account(stack, logging, overrides, expected):
+    from constructs_lib import ModelShare
+
+    with pytest.raises(EstateConstructError) as caught:
+        ModelShare(stack, "Share", share_props(logging, **overrides))
+    assert f"Team/Share: {expected}" in str(caught.value), str(caught.value)
+
+
+def copy_props(logging: ProviderLogging, key, **overrides):
+    from constructs_lib import ModelCopyProps
+
+    source = ADOPTED.replace("111111111111", "333333333333")
+    settings = dict(
+        name="team-prod-embedder",
+        source_stage="dev",
+        source_account="333333333333",
+        source_region="us-east-1",
+        source_model_arn=source,
+        key=key,
+        owner="team-prod",
+        logging=logging,
+    )
+    settings.update(overrides)
+    return ModelCopyProps(**settings)
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        (
+            {"job": JobNames("team-dev-embedder", "b" * 64)},
+            "job: give one of job (the source job whose model was shared) or source_model_arn",
+        ),
+        (
+            {"source_model_arn": None, "job": JobNames("team-dev-embedder", "b" * 64)},
+            "source_key_alias: a job's model is encrypted with its stage's key: name that key's alias",
+        ),
+        (
+            {"source_model_arn": ADOPTED},
+            "source_model_arn: the model is in 111111111111 / us-east-1, not in the source stage's 333333333333 / us-east-1",
+        ),
+        ({"source_model_arn": "not-an-arn"}, "source_model_arn: 'not-an-arn' is not a custom model's ARN"),
+    ],
+    ids=["both", "job-without-key", "another-account", "not-an-arn"],
+)
+def test_a_copy_names_exactly_one_source_model_of_the_source_stage(stack, key, logging, overrides, expected):
+    from constructs_lib import ModelCopy
+
+    with pytest.raises(EstateConstructError) as caught:
+        ModelCopy(stack, "Copy", copy_props(logging, key, **overrides))
+    assert f"Team/Copy: {expected}" in str(caught.value), str(caught.value)

@@ -28,6 +28,7 @@ become the stage's.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import copy
 import json
@@ -55,6 +56,10 @@ MANTLE_PROJECT = "proj_stand-in"  # see targets(): the project the fine-tuning A
 
 # The custom resource a handler is serving while it calls the fakes (set around each dispatch).
 SERVING: contextvars.ContextVar[str | None] = contextvars.ContextVar("serving", default=None)
+# The synthesized estate whose templates the simulation deploys now, when not its scenario's own:
+# an edit of the spec that changes the grants (another adopted model's ARN) deploys new policies
+# with the new templates, so its requests are judged against those (see :func:`playing`).
+PLAYING: contextvars.ContextVar[Any | None] = contextvars.ContextVar("playing", default=None)
 
 _STATE = (
     "jobs",
@@ -79,6 +84,19 @@ class Recorded:
     account: str  # of the fake that received it
     region: str
     state: dict[str, Any]  # the fake's resources at that moment (tags, names)
+    estate: Any = None  # the estate whose policies judge it, when not the scenario's (PLAYING)
+
+
+@contextlib.contextmanager
+def playing(estate: Any) -> Iterator[None]:
+    """Requests made inside are judged against ``estate``'s policies (an edited spec, synthesized
+    whole), not the scenario's; they are not kept for ``make mutate``, which mutates the scenario's
+    own policies only."""
+    token = PLAYING.set(estate)
+    try:
+        yield
+    finally:
+        PLAYING.reset(token)
 
 
 class Journal:
@@ -117,6 +135,7 @@ class Journal:
                 account,
                 region,
                 state,
+                PLAYING.get(),
             )
         )
 
@@ -149,6 +168,9 @@ class Stage:
     bucket_keys: dict[str, str] = field(default_factory=dict)  # bucket name -> the KMS key of its default encryption
     object_keys: dict[str, str] = field(default_factory=dict)  # s3:// URI of a dataset the spec names -> its key
     key_aliases: dict[str, list[str]] = field(default_factory=dict)  # key ARN -> its aliases (alias/...)
+    # The custom models the spec names by ARN, in any stage (what job entries adopt): the estate
+    # promises to share and copy exactly those, not another model of their account.
+    named_models: frozenset[str] = frozenset()
 
     def key_arn(self, kind: str) -> str:
         return self.foundation_value(kind)
@@ -367,6 +389,12 @@ def _stage_of(estate: Any, stage: str) -> Stage:
         bucket_keys,
         object_keys,
         key_aliases,
+        frozenset(
+            job.adopt
+            for settings in estate.spec.stages.values()
+            for job in (getattr(settings, "jobs", None) or {}).values()
+            if getattr(job, "adopt", None)
+        ),
     )
     service_role = stage_values.foundation_value("customization-role-arn")
     stage_values.service_role = (service_role, by_role.get(service_role, []))
@@ -425,6 +453,9 @@ class Check:
     # What the principal holds in all (``policies`` may be only the kind's own): a request on what
     # the estate does not own must be denied by all of them together.
     role_policies: list[Policy] | None = None
+    # The model the spec names by ARN that the request acts on (its target, or the model a share
+    # names in ``ram:ResourceArn``): the same request on another model of that account is denied.
+    named_model: str | None = None
 
     def simulation(self, policies: list[Policy] | None = None, resource: str | None = None, context=None) -> dict:
         target = resource or self.resource
@@ -634,6 +665,9 @@ def checks_of(rec: Recorded, stage: Stage, stages: dict[str, Stage]) -> list[Che
     for check in out:
         if check.principal == role:
             check.role_policies = role_policies
+        if check.why == why or check.why.startswith(f"{why},"):  # its own action, not a dependent permission
+            named = check.context.get("ram:ResourceArn", check.resource)
+            check.named_model = named if named in stage.named_models else None
     return out
 
 
@@ -802,6 +836,14 @@ def _key(row: Requirement, rec: Recorded, stage: Stage, stages: dict[str, Stage]
         source = next((s for s in stages.values() if (s.account, s.region) == (source_account, source_region)), None)
         if source is None:
             return None, None
+        if p["sourceModelArn"] in source.named_models:
+            # A model made outside the estate is encrypted as Bedrock holds it: a key only "if the model
+            # to be copied is encrypted with a KMS key" ('Fulfill prerequisites to copy models').
+            model = next(
+                (m for m in rec.state.get("models", {}).values() if m.get("modelArn") == p["sourceModelArn"]), {}
+            )
+            given = model.get("modelKmsKeyArn")
+            return (given, _key_policy(given, source)) if given else (None, None)
         key = source.key_arn("custom-model-key-arn")
         return key, source.keys[key]
     if row.key == "data":
@@ -974,6 +1016,19 @@ def foreign(check: Check, stage: Stage) -> Iterator[tuple[str, dict[str, Any]]]:
     if stage.qualifier in name:
         renamed = {**check.context, "ram:ResourceShareName": name.replace(stage.qualifier, "another-estate")}
         yield "named by another estate", check.simulation(policies, context=renamed)
+    if check.named_model is not None:
+        # Another custom model of the same account and base model (its id another), tagged alike.
+        other = check.named_model.rsplit("/", 1)[0] + "/anothermodel"
+        if check.resource == check.named_model:
+            simulation = check.simulation(policies, resource=other)
+            if check.key_policy is not None:  # shared with the caller's account too (else it is denied anyway)
+                simulation["resourcePolicy"] = json.loads(
+                    json.dumps(check.key_policy).replace(check.named_model, other)
+                )
+            yield "another custom model of that account", simulation
+        else:
+            moved = {**check.context, "ram:ResourceArn": other}
+            yield "another custom model of that account", check.simulation(policies, context=moved)
     parts = check.resource.split(":")
     if len(parts) >= 6 and parts[4] == stage.account:
         parts[4] = FOREIGN_ACCOUNT
@@ -1115,6 +1170,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         "promotion_estate",
         {"111111111111": "dev", "222222222222": "prod"},
     ),
+    "test_promotion_lifecycle.py::test_an_adopted_model_is_promoted_retagged_replaced_rolled_back_and_removed": (
+        "adopted_promotion_estate",
+        {"111111111111": "dev", "222222222222": "prod"},
+    ),
     "test_invocation_logging_lifecycle.py::test_template_properties_reach_the_service_as_the_estate_declared": (
         "default_estate",
         {"111111111111": "dev"},
@@ -1138,6 +1197,8 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
             ("promotion", "dev"),
             ("promotion", "prod"),
             ("permissions", "lab"),
+            ("adopted_promotion", "dev"),
+            ("adopted_promotion", "prod"),
         )
     },
     # The serving simulation synthesizes the promotion fixture's dev stage (and edits of it that change no grant).
@@ -1159,12 +1220,14 @@ def prove(
     """The problems of a simulation's requests (less the ``known`` gaps, plus each known gap that no
     longer shows), the judged checks and the estate's stages (for ``make mutate``)."""
     stages = {name: stage_of(estate, name) for name in estate.spec.stages}
-    checks, where = [], []
+    checks, where, own = [], [], []
     for rec in journal.requests:
-        stage = stages[stages_by_account[rec.account]]
-        for check in checks_of(rec, stage, stages):
+        played = stages if rec.estate is None else {n: stage_of(rec.estate, n) for n in rec.estate.spec.stages}
+        stage = played[stages_by_account[rec.account]]
+        for check in checks_of(rec, stage, played):
             checks.append(check)
             where.append(stage)
+            own.append(rec.estate is None)
     problems = judge(checks, where)
     known = known or {}
     gone = [
@@ -1175,7 +1238,11 @@ def prove(
     problems = [p for p in problems if not any(gap in p for gap in known)] + gone
     return (
         problems,
-        [{"stage": stage.name, "check": check.simulation()} for check, stage in zip(checks, where, strict=True)],
+        [
+            {"stage": stage.name, "check": check.simulation()}
+            for check, stage, mine in zip(checks, where, own, strict=True)
+            if mine
+        ],
         stages,
     )
 

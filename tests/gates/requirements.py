@@ -450,6 +450,9 @@ CONDITIONAL_CALLS: dict[tuple[str, str, str], tuple[str, str | None]] = {
     # Serving reads customization jobs only to find the model of a job it is given (not of a model ARN).
     ("Custom::BedrockProvisionedThroughput", "bedrock", "get_model_customization_job"): ("Model.JobNameParts", None),
     ("Custom::BedrockCustomModelDeployment", "bedrock", "get_model_customization_job"): ("Model.JobNameParts", None),
+    # A share reads the job that trains its model; a share of a model a job entry adopted names it
+    # by its ARN, and no job of the estate's trained it.
+    ("Custom::BedrockModelShare", "bedrock", "get_model_customization_job"): ("Model.JobNameParts", None),
     # Serving reads a resource's tags only to adopt it: whether another estate's owner tag is on it;
     # and it creates only what it does not adopt.
     ("Custom::BedrockProvisionedThroughput", "bedrock", "list_tags_for_resource"): ("Adopt", None),

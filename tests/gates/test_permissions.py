@@ -136,9 +136,15 @@ def _roles(estate) -> list[Role]:
 
 
 @pytest.fixture(scope="module")
-def estates(default_estate, permissions_estate, promotion_estate):
-    # The promotion estate carries what the default no longer uses: RAM share, copy, provisioned throughput.
-    return {"default": default_estate, "variant": permissions_estate, "promotion": promotion_estate}
+def estates(default_estate, permissions_estate, promotion_estate, adopted_promotion_estate):
+    # The promotion estate carries what the default no longer uses: RAM share, copy, provisioned
+    # throughput; the adopted one, a promotion of a model dev adopted (shared and copied by its ARN).
+    return {
+        "default": default_estate,
+        "variant": permissions_estate,
+        "promotion": promotion_estate,
+        "adopted": adopted_promotion_estate,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -384,10 +390,15 @@ def _key_by_alias(estate, stage: str, alias: str) -> KeyPolicy:
 
 
 def _promotion_source(estate, stage: str) -> tuple[str, str, str] | None:
+    """The earlier stage whose custom-model key decrypts a model this stage copies: a job's model is
+    encrypted with its stage's key. A model a job entry adopted is on Bedrock's own key (the estate
+    promotes no other), and the guide asks for a key policy only "if the model to be copied is
+    encrypted with a KMS key" ('Fulfill prerequisites to copy models', read 2026-12-07)."""
     settings = estate.spec.stages[stage]
-    for promotion in settings.promotions.values():
+    for name, promotion in settings.promotions.items():
         source = estate.spec.stages[promotion.from_stage]
-        return promotion.from_stage, source.account, source.region
+        if source.jobs[promotion.job or name].adopt is None:
+            return promotion.from_stage, source.account, source.region
     return None
 
 

@@ -14,7 +14,15 @@ import yaml
 from constructs_lib.spec import parse_spec
 from stacks.estate_stage import EstateStage
 
-from ..conftest import DEFAULT_FIXTURE, FIXTURES, PERMISSIONS_SPEC, PROMOTION_DIR, cdk_context
+from ..conftest import (
+    ADOPTED_PROMOTION_EXAMPLE,
+    DEFAULT_FIXTURE,
+    EXAMPLES,
+    FIXTURES,
+    PERMISSIONS_SPEC,
+    PROMOTION_DIR,
+    cdk_context,
+)
 
 
 def spec_of(fixture: str, estate: Any) -> tuple[dict[str, Any], Path]:
@@ -25,6 +33,8 @@ def spec_of(fixture: str, estate: Any) -> tuple[dict[str, Any], Path]:
         return yaml.safe_load((PROMOTION_DIR / "estate.yaml").read_text()), PROMOTION_DIR
     if fixture == "permissions_estate":
         return yaml.safe_load(PERMISSIONS_SPEC), estate.directory.parent  # its datasets sit beside its cloud assembly
+    if fixture == "adopted_promotion_estate":
+        return yaml.safe_load((EXAMPLES / ADOPTED_PROMOTION_EXAMPLE).read_text()), EXAMPLES
     raise ValueError(f"no spec source known for {fixture}")
 
 
@@ -40,6 +50,26 @@ def synth_stage(
     EstateStage(app, spec.stage(stage), spec, base_dir)
     nested = app.synth().get_nested_assembly(f"assembly-{stage}")
     return {a.hierarchical_id.split("/")[1]: a.template for a in nested.stacks}
+
+
+def synth_estate(fixture: str, estate: Any, outdir: Path, edit: Callable[[dict[str, Any]], Any]) -> Any:
+    """Every stage of the estate after ``edit`` of its spec, as a ``SynthesizedEstate`` (no nag packs):
+    what the permission proof judges the next deployment's requests with when the edit changes the
+    grants (``proof.playing``)."""
+    from ..synthesis import _estate
+
+    doc, base_dir = spec_of(fixture, estate)
+    edit(doc)
+    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=base_dir)
+    app = cdk.App(context=cdk_context(), outdir=str(outdir))
+    for settings in spec.stage_settings():
+        EstateStage(app, settings, spec, base_dir)
+    return _estate(spec, app.synth(), list(spec.stages))
+
+
+def templates(estate: Any, stage: str) -> dict[str, dict[str, Any]]:
+    """{stack (Foundation, Customization, Serving): template} of one stage of a synthesized estate."""
+    return {s.stack_id.split("/")[1]: s.template for s in estate.stacks if s.stage == stage}
 
 
 def retagged(stage: str) -> Callable[[dict[str, Any]], None]:
@@ -65,6 +95,19 @@ def retrained(
     def edit(doc: dict[str, Any]) -> None:
         hyperparameters = doc["stages"][stage]["jobs"][job].setdefault("hyperparameters", {})
         hyperparameters["epochCount"] = int(hyperparameters.get("epochCount", 1)) + 1
+        if then is not None:
+            then(doc)
+
+    return edit
+
+
+def readopted(
+    stage: str, job: str, arn: str, then: Callable[[dict[str, Any]], None] | None = None
+) -> Callable[[dict[str, Any]], None]:
+    """An edit that makes ``job`` adopt another model (``arn``), then ``then``."""
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["stages"][stage]["jobs"][job]["adopt"] = arn
         if then is not None:
             then(doc)
 

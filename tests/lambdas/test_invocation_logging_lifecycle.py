@@ -25,6 +25,8 @@ STAGES = [
     pytest.param("promotion_estate", "dev", id="promotion-dev"),
     pytest.param("promotion_estate", "prod", id="promotion-prod"),
     pytest.param("permissions_estate", "lab", id="permissions-lab"),
+    pytest.param("adopted_promotion_estate", "dev", id="adopted_promotion-dev"),
+    pytest.param("adopted_promotion_estate", "prod", id="adopted_promotion-prod"),
 ]
 
 

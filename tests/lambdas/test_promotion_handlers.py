@@ -307,3 +307,171 @@ def test_a_tags_only_update_of_a_copy_changes_the_copied_models_tags_in_place(es
     assert updated["PhysicalResourceId"] == COPY["Name"] and len(estate.prod.copy_jobs) == 1
     # The copy bills storage monthly: cost allocation reads these tags.
     assert estate.prod.tags[arn] == {"cost-center": "ml-42"}
+
+
+# -- a model a job entry adopted: shared and copied by its ARN -----------------------------------------
+EMBED = "amazon.titan-embed-image-v1:0"
+ADOPTED = "arn:aws:bedrock:us-west-2:111111111111:custom-model/amazon.titan-embed-image-v1:0/0a1b2c3d4e5f"
+ENTRY = "stages.dev.jobs.embedder"
+SHARE_ADOPTED = {
+    **SHARE,
+    "Name": "bedrock-estate-dev-embedder-promotion",
+    "Model": {"Adopted": {"Arn": ADOPTED, "SpecPath": ENTRY}},
+}
+COPY_ADOPTED = {
+    **COPY,
+    "Name": f"bedrock-estate-prod-embedder-{DIGEST[:10]}",
+    "Source": {
+        "Stage": "dev",
+        "Account": "111111111111",
+        "Region": "us-west-2",
+        "Adopted": {"Arn": ADOPTED, "SpecPath": ENTRY},
+    },
+}
+
+
+@pytest.fixture
+def adopted(estate):
+    """dev adopted a model fine-tuned in its console (tagged by the adoption), besides the job it trains."""
+    estate.dev.models["console-embedder"] = {
+        "modelArn": ADOPTED,
+        "modelName": "console-embedder",
+        "baseModelArn": f"arn:aws:bedrock:us-west-2::foundation-model/{EMBED}",
+        "customizationType": "FINE_TUNING",
+    }
+    estate.dev.tags[ADOPTED] = {"bedrock-estate": "bedrock-estate-dev"}
+    estate.prod.source_base_model = EMBED
+    return estate
+
+
+def test_an_adopted_model_is_shared_by_its_arn_at_once_with_the_declared_accounts_only(adopted):
+    answer, polled = adopted.deploy(model_share.KIND.type_name, SHARE_ADOPTED)
+    assert polled["IsComplete"] is True  # nothing to wait for: adopted, so verified, before
+    (share,) = adopted.ram.live()
+    assert share["resources"] == [ADOPTED] and share["principals"] == [PROD]
+    assert share["allowExternalPrincipals"] is False
+    assert polled["Data"] == {"ShareArn": share["arn"], "ModelArn": ADOPTED}
+    assert not [op for op, _ in adopted.dev.calls if op == "GetModelCustomizationJob"]  # no job: found by ARN
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        (
+            lambda model, models: models.pop("console-embedder"),
+            f"{ENTRY}.adopt: custom model {ADOPTED} does not exist in this account and Region, so model share "
+            f"{SHARE_ADOPTED['Name']} shares nothing. It was deleted outside the estate",
+        ),
+        (
+            lambda model, models: model.update(modelStatus="Creating"),
+            f"{ENTRY}.adopt: custom model {ADOPTED} is Creating, not Active, so model share {SHARE_ADOPTED['Name']} "
+            "shares nothing; deploy again once Bedrock holds it Active",
+        ),
+        (
+            lambda model, models: model.update(modelKmsKeyArn="arn:aws:kms:us-west-2:111111111111:key/their-own"),
+            f"{ENTRY}.adopt: custom model {ADOPTED} is encrypted with the customer managed key "
+            "arn:aws:kms:us-west-2:111111111111:key/their-own, so model share "
+            f"{SHARE_ADOPTED['Name']} shares nothing: the later stage's copy job would decrypt it with that key",
+        ),
+    ],
+    ids=["deleted", "not-active", "customer-managed-key"],
+)
+def test_the_share_pre_flight_refuses_what_a_later_stage_could_not_copy_naming_the_entry(adopted, change, refusal):
+    change(adopted.dev.models["console-embedder"], adopted.dev.models)
+    with pytest.raises(EstateError) as refused:
+        adopted.deploy(model_share.KIND.type_name, SHARE_ADOPTED)
+    assert str(refused.value).startswith(refusal), str(refused.value)
+    assert adopted.ram.shares == {}  # nothing shared, so nothing for prod to copy
+
+
+def test_the_copy_finds_the_adopted_model_by_its_arn_among_what_dev_shares(adopted):
+    adopted.train_and_share()  # dev shares its trained job's model with prod too
+    adopted.deploy(model_share.KIND.type_name, SHARE_ADOPTED)
+    answer, polled = adopted.deploy(model_copy.KIND.type_name, COPY_ADOPTED)
+    assert polled["IsComplete"] is False
+    (job,) = adopted.prod.copy_jobs
+    assert job["sourceModelArn"] == ADOPTED and job["targetModelName"] == COPY_ADOPTED["Name"]
+    assert job["targetModelKmsKeyArn"] == KEY
+    listed = [p for op, p in adopted.view.calls if op == "ListCustomModels"]
+    assert listed and all("nameContains" not in p for p in listed)  # Bedrock named it: found by ARN
+    adopted.prod.finish_copies()
+    done = adopted.poll(model_copy.KIND.type_name, "Create", COPY_ADOPTED, answer)
+    assert done["Data"] == {
+        "ModelArn": adopted.prod.models[COPY_ADOPTED["Name"]]["modelArn"],
+        "ModelLifecycle": "ACTIVE",
+    }
+    assert ("GetFoundationModel", {"modelIdentifier": EMBED}) in adopted.prod.calls  # its base, read here
+
+
+def test_the_copy_of_an_adopted_model_waits_for_the_share_then_names_the_entry_and_the_stage(adopted):
+    _, polled = adopted.deploy(model_copy.KIND.type_name, COPY_ADOPTED)
+    assert polled["IsComplete"] is False and adopted.prod.copy_jobs == []
+    with pytest.raises(
+        EstateError,
+        match=rf"model {ADOPTED} \({ENTRY}\) is not shared with this account in us-west-2 yet, so "
+        rf"{COPY_ADOPTED['Name']} was not copied. Deploy stage dev",
+    ):
+        adopted.deploy(model_copy.KIND.type_name, {**COPY_ADOPTED, "ModelWaitSeconds": "0"})
+
+
+def test_throttling_and_a_lost_answer_share_and_copy_the_adopted_model_exactly_once(adopted):
+    adopted.ram.fail_next("CreateResourceShare", "ThrottlingException", "Rate exceeded", 400, times=2)
+    lose_first_answer(adopted.ram, "create_resource_share", "CreateResourceShare", "ServerInternalException")
+    _, shared = adopted.deploy(model_share.KIND.type_name, SHARE_ADOPTED)
+    assert shared["IsComplete"] is True and len(adopted.ram.shares) == 1  # the retry's client token found it
+    adopted.prod.fail_next("CreateModelCopyJob", "ThrottlingException", "Rate exceeded", 400, times=2)
+    lose_first_answer(adopted.prod, "create_model_copy_job", "CreateModelCopyJob", "InternalServerException")
+    answer, _ = adopted.deploy(model_copy.KIND.type_name, COPY_ADOPTED)
+    assert [j["sourceModelArn"] for j in adopted.prod.copy_jobs] == [ADOPTED]  # one copy job
+    adopted.prod.finish_copies()
+    assert adopted.poll(model_copy.KIND.type_name, "Create", COPY_ADOPTED, answer)["IsComplete"] is True
+
+
+def lose_first_answer(fake, method: str, operation: str, code: str) -> None:
+    """The service does the first request that gets through, but its answer never arrives (a 500)."""
+    real, lost = getattr(fake, method), []
+
+    def answer_lost(**params):
+        answer = real(**params)
+        if lost:
+            return answer
+        lost.append(params)
+        raise fake._error(operation, code, "answer lost", 500)
+
+    setattr(fake, method, answer_lost)
+
+
+def test_a_failed_copy_of_an_adopted_model_fails_with_bedrocks_reason(adopted):
+    adopted.deploy(model_share.KIND.type_name, SHARE_ADOPTED)
+    answer, _ = adopted.deploy(model_copy.KIND.type_name, COPY_ADOPTED)
+    adopted.prod.finish_copies(fail="The source model's key is not usable")
+    with pytest.raises(EstateError, match="could not copy the promoted model .*The source model's key is not usable"):
+        adopted.poll(model_copy.KIND.type_name, "Create", COPY_ADOPTED, answer)
+
+
+def test_another_adopted_model_replaces_the_shared_one_and_a_refused_one_rolls_back(adopted):
+    """dev's entry adopts another model: the share holds it instead (in place). A model the pre-flight
+    refuses fails the update and leaves the share as it was; CloudFormation's rollback (an Update
+    back to the old properties) keeps it so."""
+    adopted.deploy(model_share.KIND.type_name, SHARE_ADOPTED)
+    other = ADOPTED.replace("0a1b2c3d4e5f", "9f8e7d6c5b4a")
+    adopted.dev.models["console-embedder-v2"] = {**adopted.dev.models["console-embedder"], "modelArn": other}
+    moved = {**SHARE_ADOPTED, "Model": {"Adopted": {"Arn": other, "SpecPath": ENTRY}}}
+    extra = {"PhysicalResourceId": SHARE_ADOPTED["Name"]}
+    _, done = adopted.deploy(model_share.KIND.type_name, moved, "Update", OldResourceProperties=SHARE_ADOPTED, **extra)
+    assert done["Data"]["ModelArn"] == other and adopted.ram.shared_with(PROD) == [other]
+    refused = ADOPTED.replace("0a1b2c3d4e5f", "00000000beef")
+    adopted.dev.models["their-key"] = {
+        **adopted.dev.models["console-embedder"],
+        "modelArn": refused,
+        "modelKmsKeyArn": "arn:aws:kms:us-west-2:111111111111:key/their-own",
+    }
+    bad = {**SHARE_ADOPTED, "Model": {"Adopted": {"Arn": refused, "SpecPath": ENTRY}}}
+    with pytest.raises(EstateError, match="customer managed key"):
+        adopted.deploy(model_share.KIND.type_name, bad, "Update", OldResourceProperties=moved, **extra)
+    assert adopted.ram.shared_with(PROD) == [other]  # the failed update changed nothing
+    _, rolled = adopted.deploy(model_share.KIND.type_name, moved, "Update", OldResourceProperties=bad, **extra)
+    assert rolled["IsComplete"] is True and adopted.ram.shared_with(PROD) == [other]
+    deleted = adopted.on_event(model_share.KIND.type_name, "Delete", moved, **extra)
+    assert deleted["EstateSettled"] is True and adopted.ram.live() == []
+    assert other in {m["modelArn"] for m in adopted.dev.models.values()}  # the adopted model itself stays

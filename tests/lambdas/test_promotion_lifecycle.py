@@ -5,13 +5,20 @@ removed in reverse with nothing billing and the copied models kept as declared."
 
 from __future__ import annotations
 
-from estate_runtime.kinds import model_copy, model_share, provisioned_throughput
-from estate_runtime.naming import JobNames
+from dataclasses import dataclass
 
+import pytest
+
+from estate_runtime.errors import EstateError
+from estate_runtime.kinds import customization_job, model_copy, model_share, provisioned_throughput
+from estate_runtime.naming import OWNER_TAG, JobNames
+
+from ..gates import proof
 from .cfn_sim import Template
-from .edits import retagged, retrained, synth_stage
+from .edits import readopted, retagged, retrained, synth_estate, synth_stage
 from .fake_bedrock import FakeBedrock
 from .fake_promotion import FakeRam, SharedModelsView
+from .fake_s3 import FakeS3
 from .provider_sim import Provider
 
 PROD = "222222222222"
@@ -244,3 +251,242 @@ def update_promotion(dev, prod, edited, share, copy, throughput, copied):
         == throughput_name
     )
     return new_share, new_copy, new_throughput
+
+
+def test_an_adopted_model_is_promoted_retagged_replaced_rolled_back_and_removed(adopted_promotion_estate, tmp_path):
+    """examples/adopted-promotion.yaml: dev adopts a model fine-tuned in its console; its serving
+    stack shares exactly that ARN with prod, which copies and serves it. Tags change in place. dev
+    then adopts a model on a key the estate does not own: the share's pre-flight refuses it and the
+    serving stack's rollback keeps the promotion. dev adopts a good one instead: the share holds it
+    in place of the first, prod copies and serves it; then the spec is reverted (the first again,
+    its copy kept from before). Everything is removed with nothing billing, the adopted models and
+    the copies kept as declared. A deployment whose edit changes the grants (another ARN) is judged
+    against its own synthesized policies (``proof.playing``)."""
+    estate = adopted_promotion_estate
+    dev_bedrock, ram = FakeBedrock(), FakeRam()
+    prod_bedrock = FakeBedrock(region="us-east-1", account=PROD)
+    prod_bedrock.source_base_model = "amazon.titan-embed-image-v1:0"
+    # The job kind's handler requires S3 (its datasets), which an adoption never calls.
+    dev = Account({"bedrock": dev_bedrock, "ram": ram, "s3": FakeS3()}, [customization_job.KIND, model_share.KIND])
+    prod = Account(
+        {"bedrock": prod_bedrock, "bedrock@us-west-2": SharedModelsView(dev_bedrock, ram, PROD)},
+        [model_copy.KIND, provisioned_throughput.KIND],
+        settle=lambda: (prod_bedrock.finish_copies(), prod_bedrock.settle()),
+    )
+    synthesized = Promotion(estate)
+    ids, first = synthesized.ids, synthesized.adoption["Adopt"]["Arn"]
+    console_model(dev_bedrock, "console-embedder", first)
+
+    # dev adopts the model (verified, then tagged) and shares exactly it with prod, which copies and serves it.
+    assert dev.run("Create", customization_job.KIND.type_name, ids.adoption, synthesized.adoption)[0] == first
+    assert dev_bedrock.tags[first][OWNER_TAG] == "promote-adopted-dev"
+    assert synthesized.share["Model"] == {"Adopted": {"Arn": first, "SpecPath": "stages.dev.jobs.embedder"}}
+    share_name, shared = dev.run("Create", model_share.KIND.type_name, ids.share, synthesized.share)
+    assert shared["ModelArn"] == first and ram.shared_with(PROD) == [first]
+    first_copy, copied = prod.run("Create", model_copy.KIND.type_name, ids.copy, synthesized.copy)
+    assert [j["sourceModelArn"] for j in prod_bedrock.copy_jobs] == [first]
+    throughput = synthesized.throughput(copied)
+    throughput_name, served = prod.run("Create", provisioned_throughput.KIND.type_name, ids.throughput, throughput)
+    assert served["ModelArn"] == copied["ModelArn"] and prod_bedrock.billing() == [throughput_name]
+    deployed = Deployed(
+        dict(synthesized.adoption),
+        dict(synthesized.share),
+        dict(synthesized.copy),
+        throughput,
+        first,
+        share_name,
+        first_copy,
+        throughput_name,
+    )
+
+    # The tags change (a tags-only edit changes no grant), and meanwhile someone took prod off the
+    # share by hand: every resource is retagged in place and prod is put back on the share.
+    retag = synth_estate("adopted_promotion_estate", estate, tmp_path / "retagged", retag_both)
+    assert grants(retag) == grants(estate)
+    next(iter(ram.shares.values()))["principals"] = []
+    tagged = Promotion(retag)
+    deployed.update(dev, prod, tagged, copied)
+    assert ram.shared_with(PROD) == [first] and dev_bedrock.tags[first]["team"] == "search"
+    assert "managed-by" not in prod_bedrock.tags[copied["ModelArn"]] and len(prod_bedrock.copy_jobs) == 1
+
+    # dev adopts a model on a key the estate does not own: its customization stack adopts it, then
+    # the serving stack's share refuses it before anything changes, and the stack rolls back.
+    third = first.replace("0a1b2c3d4e5f", "00000000beef")
+    console_model(dev_bedrock, "console-embedder-cmk", third, key="arn:aws:kms:us-west-2:111111111111:key/their-own")
+    cmk = synth_estate(
+        "adopted_promotion_estate", estate, tmp_path / "cmk", readopted("dev", "embedder", third, retag_both)
+    )
+    refused = Promotion(cmk)
+    with proof.playing(cmk):
+        deployed.adopt(dev, refused, third)
+        with pytest.raises(EstateError, match=r"stages\.dev\.jobs\.embedder\.adopt: .* customer managed key"):
+            dev.provider.deploy(
+                "Update",
+                model_share.KIND.type_name,
+                refused.share,
+                logical_id=ids.share,
+                PhysicalResourceId=share_name,
+                OldResourceProperties=deployed.share,
+            )
+    # CloudFormation's rollback of the serving stack: its old policies, and the old properties again.
+    dev.run(
+        "Update",
+        model_share.KIND.type_name,
+        ids.share,
+        deployed.share,
+        PhysicalResourceId=share_name,
+        OldResourceProperties=refused.share,
+    )
+    assert ram.shared_with(PROD) == [first]
+
+    # dev adopts a model on Bedrock's own key instead: the share holds it in place of the first (RAM
+    # revokes the first), prod copies it under a new name and its throughput swaps to the new copy.
+    second = first.replace("0a1b2c3d4e5f", "9f8e7d6c5b4a")
+    console_model(dev_bedrock, "console-embedder-v2", second)
+    other = synth_estate(
+        "adopted_promotion_estate", estate, tmp_path / "second", readopted("dev", "embedder", second, retag_both)
+    )
+    with proof.playing(other):
+        second_copy, copied = deployed.readopt(dev, prod, Promotion(other), second)
+    assert ram.shared_with(PROD) == [second] and prod_bedrock.copy_jobs[-1]["sourceModelArn"] == second
+    assert prod_bedrock.throughputs[throughput_name]["modelArn"] == copied["ModelArn"] != served["ModelArn"]
+    assert {first_copy, second_copy} <= set(prod_bedrock.models)  # the replaced copy kept (removal: retain)
+
+    # The spec is reverted to the first model (its grants again): the share holds it again, prod
+    # finds the copy of it it kept (no new copy job) and serves it.
+    jobs = len(prod_bedrock.copy_jobs)
+    reverted, copied = deployed.readopt(dev, prod, tagged, first)
+    assert reverted == first_copy and len(prod_bedrock.copy_jobs) == jobs
+    assert (
+        ram.shared_with(PROD) == [first] and prod_bedrock.throughputs[throughput_name]["modelArn"] == served["ModelArn"]
+    )
+
+    # Tear down in reverse stack order: prod serving, dev serving, dev customization.
+    for account, kind, logical_id, props, physical_id in (
+        (prod, provisioned_throughput.KIND, ids.throughput, deployed.throughput, throughput_name),
+        (prod, model_copy.KIND, ids.copy, deployed.copy, first_copy),
+        (dev, model_share.KIND, ids.share, deployed.share, share_name),
+        (dev, customization_job.KIND, ids.adoption, deployed.adoption, first),
+    ):
+        account.run("Delete", kind.type_name, logical_id, props, PhysicalResourceId=physical_id)
+    assert prod_bedrock.billing() == [] and ram.live() == []
+    assert {first_copy, second_copy} <= set(prod_bedrock.models)  # removal: retain, the default
+    assert {"console-embedder", "console-embedder-v2", "console-embedder-cmk"} <= set(dev_bedrock.models)
+    assert dev_bedrock.tags[first][OWNER_TAG] == "promote-adopted-dev"  # retained, still the stage's
+
+
+@dataclass(frozen=True)
+class Ids:
+    adoption: str
+    share: str
+    copy: str
+    throughput: str
+
+
+class Promotion:
+    """The promotion's resources in one synthesized estate: their logical ids and the properties
+    CloudFormation would send (the throughput's once the copy's attributes are known)."""
+
+    def __init__(self, estate):
+        customization = Template(estate.stack("dev/Customization").template)
+        share = Template(estate.stack("dev/Serving").template)
+        self.prod = estate.stack("prod/Serving").template
+        self.ids = Ids(
+            customization.logical_ids(customization_job.KIND.type_name)[0],
+            share.logical_ids(model_share.KIND.type_name)[0],
+            Template(self.prod).logical_ids(model_copy.KIND.type_name)[0],
+            Template(self.prod).logical_ids(provisioned_throughput.KIND.type_name)[0],
+        )
+        self.adoption = customization.properties(self.ids.adoption)
+        self.share = share.properties(self.ids.share)
+        self.copy = Template(self.prod).properties(self.ids.copy)
+
+    def throughput(self, copied: dict) -> dict:
+        return Template(self.prod, {self.ids.copy: copied}).properties(self.ids.throughput)
+
+
+@dataclass
+class Deployed:
+    """What CloudFormation holds of the promotion: each resource's properties and physical id."""
+
+    adoption: dict
+    share: dict
+    copy: dict
+    throughput: dict
+    adopted: str
+    share_name: str
+    copy_name: str
+    throughput_name: str
+
+    def update(self, dev, prod, new: Promotion, copied: dict) -> None:
+        """A deployment of ``new`` that replaces nothing: each resource updated in place."""
+        ids, throughput = new.ids, new.throughput(copied)
+        for account, kind, logical_id, old, props, physical in (
+            (dev, customization_job.KIND, ids.adoption, self.adoption, new.adoption, self.adopted),
+            (dev, model_share.KIND, ids.share, self.share, new.share, self.share_name),
+            (prod, model_copy.KIND, ids.copy, self.copy, new.copy, self.copy_name),
+            (prod, provisioned_throughput.KIND, ids.throughput, self.throughput, throughput, self.throughput_name),
+        ):
+            done = account.run(
+                "Update", kind.type_name, logical_id, props, PhysicalResourceId=physical, OldResourceProperties=old
+            )
+            assert done[0] == physical, f"{kind.type_name} was replaced"
+        self.adoption, self.share, self.copy, self.throughput = new.adoption, new.share, new.copy, throughput
+
+    def adopt(self, dev, new: Promotion, arn: str) -> None:
+        """dev's customization stack deploys ``new``'s entry adopting ``arn``: a new physical id, so
+        CloudFormation deletes the old adoption after (retained: the model stays, still tagged)."""
+        adoption = new.ids.adoption
+        extra = {"PhysicalResourceId": self.adopted, "OldResourceProperties": self.adoption}
+        assert dev.run("Update", customization_job.KIND.type_name, adoption, new.adoption, **extra)[0] == arn
+        dev.run("Delete", customization_job.KIND.type_name, adoption, self.adoption, PhysicalResourceId=self.adopted)
+        self.adoption, self.adopted = new.adoption, arn
+
+    def readopt(self, dev, prod, new: Promotion, arn: str) -> tuple[str, dict]:
+        """The deployment of dev's entry adopting ``arn`` (``new``): the adoption and prod's copy are
+        replaced (the old ones deleted after, kept as their removal says); the share and the
+        throughput change in place. The new copy's name and attributes."""
+        self.adopt(dev, new, arn)
+        extra = {"PhysicalResourceId": self.share_name, "OldResourceProperties": self.share}
+        done = dev.run("Update", model_share.KIND.type_name, new.ids.share, new.share, **extra)
+        assert done[0] == self.share_name and done[1]["ModelArn"] == arn
+        extra = {"PhysicalResourceId": self.copy_name, "OldResourceProperties": self.copy}
+        copy_name, copied = prod.run("Update", model_copy.KIND.type_name, new.ids.copy, new.copy, **extra)
+        assert copy_name != self.copy_name  # another source: another copy
+        throughput = new.throughput(copied)
+        extra = {"PhysicalResourceId": self.throughput_name, "OldResourceProperties": self.throughput}
+        assert prod.run("Update", provisioned_throughput.KIND.type_name, new.ids.throughput, throughput, **extra)[
+            0
+        ] == (self.throughput_name)
+        prod.run("Delete", model_copy.KIND.type_name, new.ids.copy, self.copy, PhysicalResourceId=self.copy_name)
+        self.share, self.copy, self.throughput, self.copy_name = new.share, new.copy, throughput, copy_name
+        return copy_name, copied
+
+
+def retag_both(doc) -> None:
+    """Both stages' tags-only edit (``edits.retagged``)."""
+    retagged("dev")(doc)
+    retagged("prod")(doc)
+
+
+def grants(estate) -> dict:
+    """Every IAM policy document of the estate, by stack and logical id."""
+    return {
+        (s.stack_id, logical): r["Properties"]["PolicyDocument"]
+        for s in estate.stacks
+        for logical, r in s.template["Resources"].items()
+        if r["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    }
+
+
+def console_model(bedrock: FakeBedrock, name: str, arn: str, key: str | None = None) -> None:
+    """A Titan Multimodal Embeddings fine-tune made in dev's console (no estate's owner tag on it)."""
+    bedrock.models[name] = {
+        "modelArn": arn,
+        "modelName": name,
+        "jobArn": f"arn:aws:bedrock:us-west-2:111111111111:model-customization-job/amazon.titan-embed-image-v1:0/{arn[-12:]}",
+        "jobName": f"console {name}",
+        "baseModelArn": "arn:aws:bedrock:us-west-2::foundation-model/amazon.titan-embed-image-v1:0",
+        "customizationType": "FINE_TUNING",
+        **({"modelKmsKeyArn": key} if key else {}),
+    }

@@ -407,21 +407,26 @@ def test_two_entries_adopting_one_model_are_refused_naming_the_first(workdir):
     assert "model: {job: console-ft}" in found
 
 
-def test_promoting_an_adopted_model_is_refused_naming_the_promotion(workdir):
-    text = (
-        HEAD
-        + ADOPTING
-        + """\
-  prod:
-    account: "222222222222"
-    region: us-west-2
-    promotions:
-      console-ft: {fromStage: dev}
-"""
-    )
-    found = problems(text, workdir)
-    assert any(
-        "stages.prod.promotions.console-ft: stages.dev.jobs.console-ft adopts a model trained outside the estate" in p
-        and "not built yet" in p
-        for p in found
+def test_a_base_model_of_another_family_than_the_arn_names_is_refused_at_synthesis(workdir):
+    """The ARN names the model the adopted one was customized from; a baseModel of another model is
+    a mistake the deploy would refuse, so the spec says so first, at baseModel."""
+    micro = ADOPTING.replace("baseModel: amazon.nova-lite-v1:0:300k", "baseModel: amazon.nova-micro-v1:0:128k")
+    [found] = problems(HEAD + micro, workdir)
+    assert found.endswith(
+        "stages.dev.jobs.console-ft.baseModel: the adopted model's ARN says it was customized from "
+        "amazon.nova-lite-v1:0:300k, not from amazon.nova-micro-v1:0:128k: give baseModel: amazon.nova-lite-v1:0:300k "
+        "(or the id Bedrock reports for it), or check that adopt names the model meant"
     ), found
+    # The same model without its context-length suffix is the same family: the deploy compares exactly.
+    short = ADOPTING.replace("baseModel: amazon.nova-lite-v1:0:300k", "baseModel: amazon.nova-lite-v1:0")
+    assert parse_spec(HEAD + short, base_dir=workdir).stages["dev"].jobs["console-ft"].base_model == (
+        "amazon.nova-lite-v1:0"
+    )
+    # A model made from imported weights names no base model in its ARN: nothing to compare.
+    imported = ADOPTING.replace("custom-model/amazon.nova-lite-v1:0:300k/", "custom-model/imported/")
+    assert (
+        parse_spec(HEAD + imported, base_dir=workdir)
+        .stages["dev"]
+        .jobs["console-ft"]
+        .adopt.endswith("custom-model/imported/0a1b2c3d4e5f")
+    )

@@ -134,3 +134,60 @@ def test_serving_names_a_promotion_of_its_stage(tmp_path):
         "serving.summarizer.model.promotion: no promotion named 'summariser' in this stage; promotions: summarizer"
         in message
     )
+
+
+# -- promoting a model a job entry adopted ------------------------------------------------------------
+TITAN_EMBED = "amazon.titan-embed-image-v1:0"
+
+
+def adopted_text(
+    base_model: str = TITAN_EMBED,
+    *,
+    dev_region: str = "us-west-2",
+    prod_account: str = "222222222222",
+    prod_region: str = "us-east-1",
+    prod_extra: str = "",
+) -> str:
+    """dev adopts a model fine-tuned outside the estate; prod promotes that entry like any job."""
+    arn = f"arn:aws:bedrock:{dev_region}:111111111111:custom-model/{base_model}/0a1b2c3d4e5f"
+    return (
+        f'name: acme-estate\nstages:\n  dev:\n    account: "111111111111"\n    region: {dev_region}\n'
+        f"    jobs:\n      embedder:\n        adopt: {arn}\n        type: FINE_TUNING\n        baseModel: {base_model}\n"
+        f'  prod:\n    account: "{prod_account}"\n    region: {prod_region}\n    promotions:\n'
+        f"      embedder: {{fromStage: dev}}\n{prod_extra}"
+    )
+
+
+def test_an_adopted_entry_is_promoted_like_a_trained_job_found_by_its_arn(tmp_path):
+    spec = parse_spec(adopted_text(), base_dir=tmp_path)
+    dev, prod = spec.stage("dev", tmp_path), spec.stage("prod", tmp_path)
+    [target] = dev.promoted_to["embedder"]
+    assert (target.stage, target.account, target.region) == ("prod", "222222222222", "us-east-1")
+    source = prod.promoted_from["embedder"]
+    assert source.job.adopt == dev.jobs["embedder"].adopt and source.names == dev.job_names["embedder"]
+    # dev's share needs prod's account; dev's key does not: an adopted model is on Bedrock's own key.
+    assert dev.promoted_to_accounts == [("222222222222", "us-east-1")] and dev.key_promoted_to_accounts == []
+
+
+def test_an_adopted_model_bedrock_cannot_share_is_refused_with_what_to_do_instead(tmp_path):
+    nova = adopted_text(NOVA, dev_region="us-east-1")
+    [message] = problems(nova, tmp_path)
+    assert message.endswith(
+        f"stages.prod.promotions.embedder.fromStage: custom models of {NOVA} cannot be shared with another account "
+        "from us-east-1 (shareable from: no region). Train a model in this stage instead (a job entry with "
+        f"trainingData on {NOVA}), or serve the adopted model in stage dev"
+    ), message
+
+
+def test_an_adopted_model_is_copied_only_where_bedrock_copies_its_base_model(tmp_path):
+    [message] = problems(adopted_text(prod_region="eu-central-1"), tmp_path)
+    assert (
+        f"stages.prod.promotions.embedder.fromStage: custom models of {TITAN_EMBED} cannot be copied into eu-central-1"
+        in message
+    )
+
+
+def test_an_adopted_model_is_promoted_to_another_account_only(tmp_path):
+    same = adopted_text(prod_account="111111111111", prod_extra="    invocationLogging: {enabled: false}\n")
+    [message] = problems(same, tmp_path)
+    assert "stages.prod.promotions.embedder.fromStage: stage dev is in the same account (111111111111)" in message

@@ -233,3 +233,60 @@ def test_promotion_constructs_stand_alone_in_a_plain_app_under_every_pack(tmp_pa
     add_nag_packs(app)
     app.synth()  # raises on any unacknowledged finding
     assert cdk.Token.is_unresolved(copy.model_arn)
+
+
+# -- examples/adopted-promotion.yaml: dev adopts a model made in its console, prod promotes it --------
+ADOPTED = f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/amazon.titan-embed-image-v1:0/0a1b2c3d4e5f"
+
+
+def test_dev_shares_exactly_the_adopted_arn_and_its_key_admits_no_one(adopted_promotion_estate):
+    serving = adopted_promotion_estate.stack("dev/Serving").template
+    [share] = resources(serving, "Custom::BedrockModelShare").values()
+    assert share["Properties"]["Model"] == {"Adopted": {"Arn": ADOPTED, "SpecPath": "stages.dev.jobs.embedder"}}
+    statements = handler_statements(serving, "Custom::BedrockModelShare")
+    tag = {"aws:RequestTag/bedrock-estate": "promote-adopted-dev"}
+    creates = [s["Condition"] for s in statements if "ram:CreateResourceShare" in s["Action"]]
+    # RAM may put exactly that model in a share, and only it (not any model of the account).
+    assert {
+        "StringEquals": {"ram:RequestedResourceType": "bedrock:CustomModel", "ram:ResourceArn": ADOPTED},
+        "StringEqualsIfExists": tag,
+        "Bool": {"ram:RequestedAllowsExternalPrincipals": "false"},
+    } in creates
+    [extend] = [s for s in statements if s["Action"] == "ram:AssociateResourceShare" and "ram:Principal" not in str(s)]
+    assert extend["Condition"]["StringEquals"]["ram:ResourceArn"] == ADOPTED
+    # The handler reads exactly it; no job is read (Bedrock named the model, the estate trained none).
+    [read] = [s for s in statements if s["Action"] == "bedrock:GetCustomModel"]
+    assert read["Resource"] == ADOPTED
+    assert not [s for s in statements if "bedrock:GetModelCustomizationJob" in str(s["Action"])]
+    # RAM's resource-policy actions also revoke a model the entry adopted before: the entry's models only.
+    [policies] = [s for s in statements if "bedrock:PutResourcePolicy" in s["Action"]]
+    assert sorted(policies["Action"]) == [
+        "bedrock:DeleteResourcePolicy",
+        "bedrock:GetResourcePolicy",
+        "bedrock:PutResourcePolicy",
+    ]
+    assert policies["Resource"] == f"arn:aws:bedrock:us-west-2:{DEV}:custom-model/*"
+    assert policies["Condition"] == {
+        "StringEquals": {
+            "aws:ResourceTag/bedrock-estate": "promote-adopted-dev",
+            "aws:ResourceTag/estate-job": "embedder",
+        }
+    }
+    # An adopted model is on Bedrock's own key (the share refuses another): dev's key admits no one.
+    dev = adopted_promotion_estate.stack("dev/Foundation").template
+    assert "PromotionCopiesViaBedrock" not in json.dumps(dev) and PROD not in json.dumps(dev)
+
+
+def test_prod_copies_exactly_the_adopted_arn_and_uses_no_key_of_devs(adopted_promotion_estate):
+    serving = adopted_promotion_estate.stack("prod/Serving").template
+    [copy] = resources(serving, "Custom::BedrockModelCopy").values()
+    assert copy["Properties"]["Source"] == {
+        "Stage": "dev",
+        "Account": DEV,
+        "Region": "us-west-2",
+        "Adopted": {"Arn": ADOPTED, "SpecPath": "stages.dev.jobs.embedder"},
+    }
+    statements = handler_statements(serving, "Custom::BedrockModelCopy")
+    [create] = [s for s in statements if s["Action"] == "bedrock:CreateModelCopyJob"]
+    assert sorted(create["Resource"]) == [f"arn:aws:bedrock:us-east-1:{PROD}:custom-model/*", ADOPTED]
+    assert not [s for s in statements if f":kms:us-west-2:{DEV}:" in json.dumps(s)]

@@ -349,3 +349,18 @@ stages:
     ) in plan
     assert "| model kept | `chat` (on demand) |" in plan
     assert "| model kept | not served: name it in serving (model: {sagemakerNova: spare-nova}) |" in plan
+
+
+def test_the_plan_shows_which_adopted_model_a_promotion_shares_and_copies():
+    from ..conftest import load_example
+
+    adopted = "arn:aws:bedrock:us-west-2:111111111111:custom-model/amazon.titan-embed-image-v1:0/0a1b2c3d4e5f"
+    plan = render(load_example("adopted-promotion.yaml"), [])
+    assert (
+        f"- shares the model job `embedder` adopts (`{adopted}`; it must be encrypted with Bedrock's own key) "
+        "with stage prod (account 222222222222) through AWS RAM, for its promotion `embedder`"
+    ) in plan
+    assert (
+        f"- promotion `embedder`: copies the model job `embedder` adopts (`{adopted}`) from stage dev "
+        "(111111111111 / us-west-2) into us-east-1, encrypted with this stage's key; kept when removed"
+    ) in plan

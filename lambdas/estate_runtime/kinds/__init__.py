@@ -18,6 +18,7 @@ from typing import Any
 from .base import (
     PROVIDER_QUERY_INTERVAL_SECONDS,
     PROVIDER_TOTAL_TIMEOUT_SECONDS,
+    AdoptedModel,
     Attributes,
     JobNameParts,
     Kind,
@@ -45,6 +46,7 @@ ALL: tuple[Kind[Any], ...] = tuple(import_module(f"{__name__}.{folder}").KIND fo
 BY_TYPE: dict[str, Kind[Any]] = {kind.type_name: kind for kind in ALL}
 
 __all__ = [
+    "AdoptedModel",
     "Attributes",
     "ALL",
     "BY_TYPE",

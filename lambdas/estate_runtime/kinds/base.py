@@ -215,6 +215,18 @@ class JobNameParts(Properties):
         return JobNames(self.readable, self.digest)
 
 
+@dataclass(frozen=True, kw_only=True)
+class AdoptedModel(Properties):
+    """A custom model made outside the estate (in the console or a notebook) that a job entry
+    adopts, as the kinds that refer to it carry it: the job entry verifies and tags it, the share
+    and the copy of a promotion find it by its ARN instead of by the names of a job."""
+
+    arn: str = prop("Arn")
+    """The custom model's ARN (the adopting resource's physical id)."""
+    spec_path: str = prop("SpecPath")
+    """The spec entry that declares it (``stages.dev.jobs.summarizer``), named by every refusal."""
+
+
 @dataclass(frozen=True)
 class When:
     """A call made only for resources whose property ``field`` has ``value`` (``None``: is present;

@@ -12,6 +12,7 @@ from ..base import (
     PROVIDER_TOTAL_TIMEOUT_SECONDS,
     S3_KMS_SOURCE,
     TAGGING_SOURCE,
+    AdoptedModel,
     Attributes,
     DependentPermission,
     JobNameParts,
@@ -50,18 +51,6 @@ class PreflightCheck(Properties):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AdoptedModel(Properties):
-    """A custom model made outside the estate (in the console or a notebook), which the resource
-    takes over instead of training one: verified against the properties (base model, customization
-    type), then tagged with the custom model tags (the owner tag among them)."""
-
-    arn: str = prop("Arn")
-    """The custom model's ARN, also the resource's physical id."""
-    spec_path: str = prop("SpecPath")
-    """The spec entry that declares it (``stages.dev.jobs.summarizer``), named by every refusal."""
-
-
-@dataclass(frozen=True, kw_only=True)
 class CustomizationJobProperties(Properties):
     job_name: str = prop("JobName")
     custom_model_name: str = prop("CustomModelName")
@@ -91,7 +80,9 @@ class CustomizationJobProperties(Properties):
     """Checks of datasets already in S3, run before the job is created."""
     vpc_config: dict[str, Any] | None = prop("VpcConfig", None, api="vpcConfig")
     adopt: AdoptedModel | None = prop("Adopt", None)
-    """Take over this existing custom model instead of training one (nothing is trained or bought)."""
+    """Take over this existing custom model instead of training one (nothing is trained or bought):
+    verified against the properties (base model, customization type), then tagged with the custom
+    model tags (the owner tag among them)."""
 
 
 @dataclass(frozen=True, kw_only=True)

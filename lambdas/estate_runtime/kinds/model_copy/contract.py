@@ -8,6 +8,7 @@ from ..base import (
     CUSTOM_MODEL_ENCRYPTION_SOURCE,
     CUSTOMIZE_KEY_ACTIONS,
     TAGGING_SOURCE,
+    AdoptedModel,
     Attributes,
     DependentPermission,
     JobNameParts,
@@ -24,10 +25,14 @@ COPY_WAIT_SECONDS = 55 * 60
 
 @dataclass(frozen=True, kw_only=True)
 class CopySource(Properties):
+    """Where the shared model lives, and which it is: the model of the source stage's job (found by
+    the job's names) or the model it adopted (found by its ARN). Exactly one of the two is given."""
+
     stage: str = prop("Stage")
     account: str = prop("Account")
     region: str = prop("Region")
-    job_name_parts: JobNameParts = prop("JobNameParts")
+    job_name_parts: JobNameParts | None = prop("JobNameParts", None)
+    adopted: AdoptedModel | None = prop("Adopted", None)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,6 +1,7 @@
 """``Custom::BedrockModelCopy``: the second half of a promotion, in the stage that receives the model.
 
-Finds the shared model (in the account and region that trained it, by the job's names), reads its
+Finds the shared model (in the account and region that trained it, by the job's names, or by the
+ARN of the model the source stage adopted), reads its
 base model's live lifecycle in this region (past its end of life or not offered here, nothing is
 copied), starts one copy job under a deterministic model name, and completes when the copied
 model is active. A failed copy fails the resource with Bedrock's message; a copy still running
@@ -141,35 +142,41 @@ class ModelCopyHandler(ResourceHandler):
         )
 
     def _shared_model(self, props: ModelCopyProperties, waited: float) -> dict[str, Any] | None:
-        """Summary of the newest attempt of the source job's model shared with this account, looked
-        up in the region where it was trained; None while it is not there within the wait."""
+        """Summary of the source model shared with this account, looked up in the region where it
+        lives: the newest attempt of the source job's model, or the model the source stage adopted
+        (by its ARN); None while it is not there within the wait."""
         source = props.source
-        first = source.job_name_parts.names()
-        wanted = {}
-        names = first
-        for _ in range(models.MAX_ATTEMPTS):
-            wanted[names.custom_model_name] = names.attempt
-            names = names.next_attempt()
+        listed: dict[str, Any] = {}
+        if source.adopted is not None:
+            # Found by the ARN the spec names (its name is Bedrock's, not the estate's to know).
+            wanted, field = {source.adopted.arn: 0}, "modelArn"
+            what = f"model {source.adopted.arn} ({source.adopted.spec_path})"
+        elif source.job_name_parts is not None:
+            names = first = source.job_name_parts.names()
+            wanted, field = {}, "modelName"
+            for _ in range(models.MAX_ATTEMPTS):
+                wanted[names.custom_model_name] = names.attempt
+                names = names.next_attempt()
+            listed["nameContains"] = source.job_name_parts.readable[:63]
+            what = f"the model of job {first.job_name}"
+        else:
+            raise EstateError(f"{KIND.type_name}: property Source: give JobNameParts or Adopted")
         listing = self.aws.in_region(source.region).paginate(
-            "bedrock",
-            "list_custom_models",
-            result_key="modelSummaries",
-            isOwned=False,
-            nameContains=source.job_name_parts.readable[:63],
+            "bedrock", "list_custom_models", result_key="modelSummaries", isOwned=False, **listed
         )
         shared = [
             m
             for m in listing
             if m.get("ownerAccountId") == source.account
-            and m["modelName"] in wanted
+            and m[field] in wanted
             and m.get("modelStatus", "Active") == "Active"
         ]
         if shared:
-            return max(shared, key=lambda m: wanted[m["modelName"]])
+            return max(shared, key=lambda m: wanted[m[field]])
         if waited >= props.model_wait_seconds:
             raise EstateError(
-                f"the model of job {first.job_name} is not shared with this account in {source.region} yet, so "
-                f"{props.name} was not copied. Deploy stage {source.stage} (its serving stack shares the model once "
-                "training completes), then deploy this stage again."
+                f"{what} is not shared with this account in {source.region} yet, so {props.name} was not copied. "
+                f"Deploy stage {source.stage} (its serving stack shares the model once it is trained or adopted), "
+                "then deploy this stage again."
             )
         return None

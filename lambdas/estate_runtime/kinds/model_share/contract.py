@@ -1,16 +1,20 @@
-"""``Custom::BedrockModelShare``: the model a job trains, shared through AWS RAM with later stages."""
+"""``Custom::BedrockModelShare``: the model a job entry trains or adopts, shared through AWS RAM with later stages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..base import Attributes, DependentPermission, JobNameParts, Kind, Properties, attr, prop
+from ..base import AdoptedModel, Attributes, DependentPermission, JobNameParts, Kind, Properties, attr, prop
 from ..serving_common.contract import MODEL_WAIT_SECONDS
 
 
 @dataclass(frozen=True, kw_only=True)
 class SharedJobModel(Properties):
-    job_name_parts: JobNameParts = prop("JobNameParts")
+    """The model of a job entry: the one its job trains (found by the job's names, once training
+    completed), or the one it adopted (found by its ARN). Exactly one is given."""
+
+    job_name_parts: JobNameParts | None = prop("JobNameParts", None)
+    adopted: AdoptedModel | None = prop("Adopted", None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,7 +34,7 @@ class ModelShareProperties(Properties):
 class ModelShareAttributes(Attributes):
     share_arn: str | None = attr("ShareArn")
     model_arn: str | None = attr("ModelArn")
-    """The shared model: the job's, once training completed."""
+    """The shared model: the job's, once training completed, or the adopted one."""
 
 
 _SHARE_PREREQUISITES = "Amazon Bedrock user guide, 'Share a model for another account to use' (read 2026-11-23)"

@@ -1,4 +1,4 @@
-"""``Custom::BedrockModelShare``: the first half of a promotion, in the stage that trained the model.
+"""``Custom::BedrockModelShare``: the first half of a promotion, in the stage that trained (or adopted) the model.
 
 Bedrock moves a custom model between accounts in two steps: the owner shares it through AWS RAM
 with the receiving account (both in one AWS Organization), and the receiver runs a model copy job
@@ -6,8 +6,10 @@ with the receiving account (both in one AWS Organization), and the receiver runs
 
 The share waits (like serving) for the job's model, then keeps one RAM share, named after the
 estate, stage and job, holding exactly that model and exactly the declared accounts, with the
-declared tags (changed in place). Delete deletes the share; copies made from it are independent
-models and stay.
+declared tags (changed in place). A job entry that adopts a model shares the model its ARN names,
+once a pre-flight found it Active and encrypted with Bedrock's own key (no wait: it was adopted,
+and so verified, by the customization stack deployed before). Delete deletes the share; copies
+made from it are independent models and stay.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from botocore.exceptions import ClientError
 
 from ... import models
 from ...core import Outcome, Request, ResourceHandler
+from ...errors import EstateError
 from ...log import get_logger
 from ...naming import content_hash
 from ...tagging import retag_share
+from ..base import AdoptedModel
 from .contract import KIND, ModelShareAttributes, ModelShareProperties
 
 log = get_logger()
@@ -58,14 +62,20 @@ class ModelShareHandler(ResourceHandler):
     def poll(self, request: Request) -> Outcome:
         props = KIND.parse(request.properties)
         name = request.physical_id or props.name
-        model_arn = models.job_model(
-            self.aws,
-            props.model.job_name_parts.names(),
-            started=request.started(),
-            wait_seconds=props.model_wait_seconds,
-            waiting=f"model share {name}",
-            stack="serving stack",
-        )
+        model = props.model
+        if model.adopted is not None:
+            model_arn: str | None = self._adopted_model(model.adopted, name)
+        elif model.job_name_parts is not None:
+            model_arn = models.job_model(
+                self.aws,
+                model.job_name_parts.names(),
+                started=request.started(),
+                wait_seconds=props.model_wait_seconds,
+                waiting=f"model share {name}",
+                stack="serving stack",
+            )
+        else:
+            raise EstateError(f"{KIND.type_name}: property Model: give JobNameParts or Adopted")
         if model_arn is None:
             return Outcome(name, complete=False)
         principals = sorted(props.principals)
@@ -103,6 +113,38 @@ class ModelShareHandler(ResourceHandler):
             return None
         self.aws.call("ram", "delete_resource_share", resourceShareArn=share["resourceShareArn"])
         return f"This handler withdrew model share {name}, which this request had created"
+
+    def _adopted_model(self, adopted: AdoptedModel, name: str) -> str:
+        """Pre-flight of a model a job entry adopted, before anything is shared: it is still in this
+        account and Region, Active, and encrypted with Bedrock's own key. The receiving account's
+        copy job would need a customer managed key's policy to admit it, and the estate neither
+        writes the policy of a key it does not own nor grants its copies a key it does not know
+        (Bedrock user guide, 'Fulfill prerequisites to copy models', read 2026-12-07)."""
+        path, arn = adopted.spec_path, adopted.arn
+        found = models.custom_model(self.aws, arn)
+        if found is None:
+            raise EstateError(
+                f"{path}.adopt: custom model {arn} does not exist in this account and Region, so model share {name} "
+                "shares nothing. It was deleted outside the estate: remove the promotion of it from the later stages, "
+                "or replace adopt with training fields to train one under the estate's names"
+            )
+        status = found.get("modelStatus", "Active")
+        if status != "Active":
+            raise EstateError(
+                f"{path}.adopt: custom model {arn} is {status}, not Active, so model share {name} shares nothing; "
+                "deploy again once Bedrock holds it Active"
+            )
+        key = found.get("modelKmsKeyArn")
+        if key:
+            raise EstateError(
+                f"{path}.adopt: custom model {arn} is encrypted with the customer managed key {key}, so model share "
+                f"{name} shares nothing: the later stage's copy job would decrypt it with that key, whose policy the "
+                "estate does not write and whose use it does not grant (it is not the estate's key). Promote a model "
+                "encrypted with Bedrock's own key, or train this job in the estate (replace adopt with training "
+                "fields: its model is encrypted with the stage's key, which the estate lets the later stages use); "
+                "or serve the model in this stage only"
+            )
+        return str(found["modelArn"])
 
     def _find(self, name: str) -> dict[str, Any] | None:
         found = self.aws.paginate(

@@ -11,8 +11,6 @@ from .contract import (
     S3_URI,
     NovaCustomModelAttributes,
     NovaCustomModelProperties,
-    reported_base_models,
-    same_family,
     source_problem,
 )
 
@@ -24,7 +22,5 @@ __all__ = [
     "S3_URI",
     "NovaCustomModelAttributes",
     "NovaCustomModelProperties",
-    "reported_base_models",
-    "same_family",
     "source_problem",
 ]

@@ -56,22 +56,6 @@ def source_problem(s3_uri: str | None, model_package_arn: str | None) -> str | N
     return None
 
 
-def reported_base_models(base_model: str) -> tuple[str, ...]:
-    """The ids a model created from ``base_model`` may report as its base (GetCustomModel's
-    ``baseModelArn``): the declared one and, for a context-length variant
-    (``amazon.nova-lite-v1:0:300k``), the model without it (``amazon.nova-lite-v1:0``); which one
-    Bedrock reports is not documented."""
-    parts = base_model.split(":")
-    return (base_model, ":".join(parts[:2])) if len(parts) == 3 else (base_model,)
-
-
-def same_family(base_model: str, reported: str) -> bool:
-    """True when the model Bedrock reports (an id or a foundation-model ARN) is of the declared
-    base model's family: ``amazon.nova-lite-v1:0:300k`` and ``...foundation-model/amazon.nova-lite-v1:0``
-    are the same model, its context-length variant aside (which one Bedrock reports is not documented)."""
-    return reported.rsplit("/", 1)[-1].split(":")[0] == base_model.split(":")[0]
-
-
 @dataclass(frozen=True, kw_only=True)
 class NovaCustomModelProperties(Properties):
     name_parts: JobNameParts = prop("NameParts")

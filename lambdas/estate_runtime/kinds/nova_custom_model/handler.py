@@ -29,13 +29,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ...catalog import same_family
 from ...core import Outcome, Request, ResourceHandler, coerce_to_shape, confirm_unanswered_create
 from ...errors import EstateError, RetriesExhausted, error_code, error_message, is_iam_propagation
 from ...log import get_logger
 from ...models import base_model_lifecycle
 from ...naming import JobNames, is_attempt_of
 from ...tagging import retag_bedrock
-from .contract import ANSWER_WITHIN_SECONDS, KIND, NovaCustomModelAttributes, NovaCustomModelProperties, same_family
+from .contract import ANSWER_WITHIN_SECONDS, KIND, NovaCustomModelAttributes, NovaCustomModelProperties
 
 log = get_logger()
 

@@ -22,8 +22,9 @@ from estate_runtime.kinds import customization_job, dataset
 from stacks.estate_stage import EstateStage
 
 from ..conftest import DEFAULT_FIXTURE, FIXTURES, SAMPLE_DATASETS, cdk_context
+from ..gates import proof
 from .cfn_sim import Template
-from .edits import retagged, synth_stage
+from .edits import readopted, retagged, synth_estate, synth_stage
 from .fake_bedrock import FakeBedrock
 from .fake_s3 import FakeS3
 from .provider_sim import Provider
@@ -440,3 +441,73 @@ def test_adopted_models_are_verified_tagged_retagged_and_removed(permissions_est
         assert final["PhysicalResourceId"] == props["Adopt"]["Arn"]
     assert set(bedrock.models) == {"console-ft"}
     assert not [op for op, _ in bedrock.calls if op.startswith(("Create", "Stop"))]
+
+
+# The console models annex's entries adopted before the spec named the ones they adopt now.
+EARLIER_DISTILLED = "arn:aws:bedrock:us-east-1:555555555555:custom-model/amazon.nova-lite-v1:0:300k/000000000a11"
+EARLIER_FT = "arn:aws:bedrock:us-east-1:555555555555:custom-model/amazon.nova-micro-v1:0:128k/000000000a12"
+
+
+def test_an_entry_that_adopts_another_model_removes_the_earlier_one_as_its_removal_says(permissions_estate, tmp_path):
+    """annex's entries first adopted other console models (an earlier spec, deployed with its own
+    policies: ``proof.playing``); the spec now names the fixture's ARNs. CloudFormation replaces each
+    resource (a new physical id) and, in its cleanup, when the handler's policy is already the new
+    template's, sends Delete for the old one with its old properties: the destroyed entry's earlier
+    model is deleted (the user asked for it; left, it would bill storage with no template owning it),
+    the retained entry's earlier model is kept as it was, still carrying the stage's owner tag. Those
+    requests are judged against the fixture's own policies, so ``make mutate`` mutates the grants
+    they need."""
+    from estate_runtime.naming import OWNER_TAG
+
+    kind = customization_job.KIND.type_name
+    earlier = synth_estate(
+        "permissions_estate",
+        permissions_estate,
+        tmp_path / "earlier",
+        readopted("annex", "adopted-distilled", EARLIER_DISTILLED, readopted("annex", "adopted-ft", EARLIER_FT)),
+    )
+    before = {
+        p["Adopt"]["SpecPath"]: (lid, p)
+        for lid, p in Template(earlier.stack("annex/Customization").template).custom_resources(kind).items()
+    }
+    now = {
+        p["Adopt"]["SpecPath"]: (lid, p)
+        for lid, p in Template(permissions_estate.stack("annex/Customization").template).custom_resources(kind).items()
+    }
+    bedrock = FakeBedrock()
+    provider = Provider({"bedrock": bedrock, "s3": FakeS3()}, [customization_job.KIND])
+    lite = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0:300k"
+    micro = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k"
+    for name, arn, base, type_ in (
+        ("console-distilled-v1", EARLIER_DISTILLED, lite, "DISTILLATION"),
+        ("console-distilled-v2", now[f"{ANNEX_JOBS}.adopted-distilled"][1]["Adopt"]["Arn"], lite, "DISTILLATION"),
+        ("console-ft-v1", EARLIER_FT, micro, "FINE_TUNING"),
+        ("console-ft-v2", now[f"{ANNEX_JOBS}.adopted-ft"][1]["Adopt"]["Arn"], micro, "FINE_TUNING"),
+    ):
+        bedrock.models[name] = {"modelArn": arn, "modelName": name, "baseModelArn": base, "customizationType": type_}
+
+    # The earlier deployment adopts the earlier models.
+    with proof.playing(earlier):
+        for logical_id, props in before.values():
+            assert (
+                provider.on_event("Create", kind, props, logical_id=logical_id)["PhysicalResourceId"]
+                == (props["Adopt"]["Arn"])
+            )
+    assert bedrock.tags[EARLIER_DISTILLED][OWNER_TAG] == bedrock.tags[EARLIER_FT][OWNER_TAG] == "perm-estate-annex"
+
+    # This deployment adopts the fixture's models (a new physical id), then cleans up the earlier resources.
+    for path, (logical_id, props) in now.items():
+        old_id, old = before[path]
+        assert old_id == logical_id
+        extra = {"PhysicalResourceId": old["Adopt"]["Arn"], "OldResourceProperties": old}
+        answer = provider.on_event("Update", kind, props, logical_id=logical_id, **extra)
+        assert answer["PhysicalResourceId"] == props["Adopt"]["Arn"] != old["Adopt"]["Arn"]
+        assert bedrock.tags[props["Adopt"]["Arn"]][OWNER_TAG] == "perm-estate-annex"
+    for logical_id, old in before.values():
+        done = provider.on_event("Delete", kind, old, logical_id=logical_id, PhysicalResourceId=old["Adopt"]["Arn"])
+        assert done["PhysicalResourceId"] == old["Adopt"]["Arn"]
+    # removal: destroy deleted the distillation adopted earlier; removal: retain kept the fine-tune, untouched.
+    assert set(bedrock.models) == {"console-distilled-v2", "console-ft-v1", "console-ft-v2"}
+    assert bedrock.tags[EARLIER_FT][OWNER_TAG] == "perm-estate-annex"
+    assert bedrock.tags[EARLIER_FT]["estate-job"] == "adopted-ft"
+    assert not [op for op, _ in bedrock.calls if op.startswith(("Create", "Stop", "Untag"))]

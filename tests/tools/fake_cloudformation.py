@@ -5,6 +5,7 @@ physical ids the handlers answered."""
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -28,10 +29,12 @@ class FakeCloudFormation(ServiceFake):
         outputs: dict[str, str] | None = None,
     ) -> None:
         """The stack ``name`` as CloudFormation holds it once deployed: ``template``'s resources,
-        each with its physical id (``physical_ids`` by logical id, the logical id otherwise)."""
+        each with its physical id (``physical_ids`` by logical id, the logical id otherwise). It
+        holds a copy, as CloudFormation does: a test that changes the deployed stack's template
+        leaves the synthesized one (a session fixture other tests read) as it was."""
         self.stacks[name] = {
             "id": f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{name}/0",
-            "template": template,
+            "template": copy.deepcopy(template),
             "physical_ids": dict(physical_ids),
             "statuses": dict(statuses or {}),
             "outputs": dict(outputs or {}),

@@ -40,8 +40,9 @@ plan: setup
 
 ## Run every test: the product's (on spec fixtures under tests/) and the gates on your estate.yaml
 ## (or ESTATE=path): spec valid, cdk-nag packs clean, cfn-lint clean, stacks match their snapshots.
-## One pytest-xdist worker per core (PYTEST_WORKERS=0 runs them in this one process): each worker
-## synthesizes the apps its tests need once, and most of a test's time is the CDK's own Node process.
+## One pytest-xdist worker per core (PYTEST_WORKERS=0 runs them in this one process): each shared
+## estate is synthesized once per session by whichever worker asks first (tests/session.py), and most
+## of a test's time is the CDK's own Node process.
 PYTEST_WORKERS ?= auto
 test: setup
 	ESTATE=$(ESTATE) ESTATE_SNAPSHOTS=$(ESTATE_SNAPSHOTS) $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

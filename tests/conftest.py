@@ -7,12 +7,22 @@ import json
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
+from . import session
 from .installed_wheel import MODULES as INSTALLED_WHEEL_MODULES
 from .installed_wheel import fresh_python, user_app, wheel  # noqa: F401 (session fixtures)
-from .synthesis import ROOT, SynthesizedEstate, SynthesizedStack, cdk_context, synthesize  # noqa: F401 (shared with tests)
+from .synthesis import (  # noqa: F401 (shared with tests)
+    ROOT,
+    SynthesizedEstate,
+    SynthesizedStack,
+    cdk_context,
+    read_estate,
+    synthesize,
+    synthesize_once,
+)
 
 # Whatever the session writes to the temp folder goes into a folder of its own, removed at the end:
 # what apps made without an outdir synthesize (about 1.3 MB each; CDK_OUTDIR, read by the CDK's Node
@@ -31,6 +41,13 @@ os.environ["CDK_OUTDIR"] = tempfile.mkdtemp(prefix="cdk-out-")
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_SESSION_TMP, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_folder(tmp_path_factory) -> None:
+    """Where this session's workers share what one of them made (tests/session.py). Autouse: set
+    before any other fixture of the session runs."""
+    session.FOLDER = session.shared_folder(tmp_path_factory.getbasetemp())
 
 
 # Started first, longest first, so that no long test starts while the other worker runs out of work
@@ -104,8 +121,8 @@ def default_spec():
 
 
 @pytest.fixture(scope="session")
-def default_estate(default_spec, tmp_path_factory) -> SynthesizedEstate:
-    return synthesize(default_spec, tmp_path_factory.mktemp("cdk.out"), base_dir=FIXTURES)
+def default_estate(default_spec) -> SynthesizedEstate:
+    return synthesize_once("default", default_spec, base_dir=FIXTURES)
 
 
 @pytest.fixture(scope="session")
@@ -130,9 +147,20 @@ def promotion_spec():
 
 
 @pytest.fixture(scope="session")
-def promotion_estate(promotion_spec, tmp_path_factory) -> SynthesizedEstate:
+def promotion_estate(promotion_spec) -> SynthesizedEstate:
     """Promotion and provisioned throughput, which the default estate no longer uses."""
-    return synthesize(promotion_spec, tmp_path_factory.mktemp("promotion.out"), base_dir=PROMOTION_DIR)
+    return synthesize_once("promotion", promotion_spec, base_dir=PROMOTION_DIR)
+
+
+IMPORT_DIR = ROOT / "tests" / "fixtures" / "imports"
+
+
+@pytest.fixture(scope="session")
+def import_estate() -> SynthesizedEstate:
+    """Models imported with Custom Model Import (tests/fixtures/imports/estate.yaml)."""
+    from constructs_lib.spec import load_spec
+
+    return synthesize_once("imports", load_spec(IMPORT_DIR / "estate.yaml"), base_dir=IMPORT_DIR)
 
 
 ADOPTED_PROMOTION_EXAMPLE = "adopted-promotion.yaml"
@@ -162,11 +190,11 @@ stages:
 
 
 @pytest.fixture(scope="session")
-def variant_estate(tmp_path_factory) -> SynthesizedEstate:
+def variant_estate() -> SynthesizedEstate:
     """A second estate exercising the non-default choices: destroy, S3-only logging, adoption."""
     from constructs_lib.spec import parse_spec
 
-    return synthesize(parse_spec(VARIANT_SPEC, source="variant.yaml"), tmp_path_factory.mktemp("variant.out"))
+    return synthesize_once("variant", parse_spec(VARIANT_SPEC, source="variant.yaml"))
 
 
 PERMISSIONS_SPEC = """\
@@ -271,7 +299,7 @@ stages:
 
 
 @pytest.fixture(scope="session")
-def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
+def permissions_estate() -> SynthesizedEstate:
     """The estate of the non-default job and serving choices, for the permission tests and the
     customization stack's invariants: S3 datasets with their own key, a VPC job, a teacher inference
     profile, reinforcement fine-tuning with a grader the estate deploys and with an existing grader
@@ -283,15 +311,18 @@ def permissions_estate(tmp_path_factory) -> SynthesizedEstate:
     SageMaker AI by name: one on demand, one with provisioned throughput."""
     from constructs_lib.spec import parse_spec
 
-    base = tmp_path_factory.mktemp("permissions")
-    prompt = {
-        "schemaVersion": "bedrock-conversation-2024",
-        "messages": [{"role": "user", "content": [{"text": "Summarize: the disk is full."}]}],
-    }
-    (base / "prompts.jsonl").write_text("\n".join(json.dumps(prompt) for _ in range(5)) + "\n")
-    shutil.copy(FIXTURES.parent / "datasets" / "arithmetic" / "rft" / "train.jsonl", base / "arithmetic.jsonl")
-    (base / "graders").mkdir()
-    shutil.copy(ROOT / "examples" / "graders" / "exact_match.py", base / "graders" / "exact_match.py")
-    return synthesize(
-        parse_spec(PERMISSIONS_SPEC, source="permissions.yaml", base_dir=base), base / "cdk.out", base_dir=base
-    )
+    def spec(base: Path):
+        return parse_spec(PERMISSIONS_SPEC, source="permissions.yaml", base_dir=base)
+
+    def make(base: Path) -> SynthesizedEstate:  # its datasets and grader, then its cloud assembly beside them
+        prompt = {
+            "schemaVersion": "bedrock-conversation-2024",
+            "messages": [{"role": "user", "content": [{"text": "Summarize: the disk is full."}]}],
+        }
+        (base / "prompts.jsonl").write_text("\n".join(json.dumps(prompt) for _ in range(5)) + "\n")
+        shutil.copy(FIXTURES.parent / "datasets" / "arithmetic" / "rft" / "train.jsonl", base / "arithmetic.jsonl")
+        (base / "graders").mkdir()
+        shutil.copy(ROOT / "examples" / "graders" / "exact_match.py", base / "graders" / "exact_match.py")
+        return synthesize(spec(base), base / "cdk.out", base_dir=base)
+
+    return session.once("permissions", PERMISSIONS_SPEC, make, lambda base: read_estate(spec(base), base / "cdk.out"))

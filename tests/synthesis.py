@@ -80,11 +80,24 @@ def _estate(spec: Any, assembly: Any, stage_names: list[str]) -> SynthesizedEsta
     return SynthesizedEstate(spec, Path(assembly.directory), stacks)
 
 
-def read_cli_assembly(spec: Any, directory: Path) -> SynthesizedEstate:
-    """The estate `cdk synth` wrote to ``directory`` (the CLI's cloud assembly), read as
-    :func:`synthesize` returns it. The CLI reports the CDK's version (cdk.json leaves
-    ``versionReporting`` on, so deployed stacks carry it): its ``CDKMetadata`` resource and that
-    resource's condition are left out, as in-process synthesis (and so ``make snapshots``) leaves them out."""
+def synthesize_once(name: str, spec: Any, base_dir: Path = ROOT, extend: Any = None) -> SynthesizedEstate:
+    """:func:`synthesize` once per test session (tests/session.py): whichever pytest-xdist worker
+    asks first synthesizes, the others read the cloud assembly it wrote (:func:`read_estate`: the
+    same templates, which in-process synthesis reads back from that folder too). ``name`` names the
+    estate; the spec and ``base_dir`` are part of what is shared under it."""
+    from . import session
+
+    return session.once(
+        name,
+        [spec.model_dump_json(), base_dir],
+        lambda folder: synthesize(spec, folder / "cdk.out", base_dir=base_dir, extend=extend),
+        lambda folder: read_estate(spec, folder / "cdk.out"),
+    )
+
+
+def read_estate(spec: Any, directory: Path) -> SynthesizedEstate:
+    """The estate whose cloud assembly is in ``directory``, read as :func:`synthesize` returns it:
+    the top-level stacks, then each stage's (a nested assembly) in the order the app made them."""
     from aws_cdk import cx_api
 
     manifest = json.loads((directory / "manifest.json").read_text())
@@ -93,7 +106,15 @@ def read_cli_assembly(spec: Any, directory: Path) -> SynthesizedEstate:
         for artifact_id, artifact in manifest.get("artifacts", {}).items()
         if artifact.get("type") == "cdk:cloud-assembly"
     ]
-    estate = _estate(spec, cx_api.CloudAssembly(str(directory)), stage_names)
+    return _estate(spec, cx_api.CloudAssembly(str(directory)), stage_names)
+
+
+def read_cli_assembly(spec: Any, directory: Path) -> SynthesizedEstate:
+    """The estate `cdk synth` wrote to ``directory`` (the CLI's cloud assembly), read as
+    :func:`synthesize` returns it. The CLI reports the CDK's version (cdk.json leaves
+    ``versionReporting`` on, so deployed stacks carry it): its ``CDKMetadata`` resource and that
+    resource's condition are left out, as in-process synthesis (and so ``make snapshots``) leaves them out."""
+    estate = read_estate(spec, directory)
     return SynthesizedEstate(
         spec,
         estate.directory,

@@ -10,10 +10,12 @@ from typing import Any
 
 import aws_cdk as cdk
 import yaml
+from aws_cdk import cx_api
 
 from constructs_lib.spec import parse_spec
 from stacks.estate_stage import EstateStage
 
+from .. import session
 from ..conftest import (
     ADOPTED_PROMOTION_EXAMPLE,
     DEFAULT_FIXTURE,
@@ -39,17 +41,29 @@ def spec_of(fixture: str, estate: Any) -> tuple[dict[str, Any], Path]:
 
 
 def synth_stage(
-    fixture: str, estate: Any, stage: str, outdir: Path, edit: Callable[[dict[str, Any]], Any] | None = None
+    fixture: str, estate: Any, stage: str, edit: Callable[[dict[str, Any]], Any] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """{stack (Foundation, Customization, Serving): template} of ``stage`` after ``edit`` of the spec."""
+    """{stack (Foundation, Customization, Serving): template} of ``stage`` after ``edit`` of the spec,
+    synthesized once per test session (tests/session.py: the same edit of the same stage in another
+    test, or another worker, reads the cloud assembly the first one wrote)."""
     doc, base_dir = spec_of(fixture, estate)
     if edit is not None:
         edit(doc)
-    spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=base_dir)
-    app = cdk.App(context=cdk_context(), outdir=str(outdir))
-    EstateStage(app, spec.stage(stage), spec, base_dir)
-    nested = app.synth().get_nested_assembly(f"assembly-{stage}")
-    return {a.hierarchical_id.split("/")[1]: a.template for a in nested.stacks}
+    text = yaml.safe_dump(doc)
+
+    def stacks(nested: Any) -> dict[str, dict[str, Any]]:
+        return {a.hierarchical_id.split("/")[1]: a.template for a in nested.stacks}
+
+    def make(folder: Path) -> dict[str, dict[str, Any]]:
+        spec = parse_spec(text, source="estate.yaml", base_dir=base_dir)
+        app = cdk.App(context=cdk_context(), outdir=str(folder / "cdk.out"))
+        EstateStage(app, spec.stage(stage), spec, base_dir)
+        return stacks(app.synth().get_nested_assembly(f"assembly-{stage}"))
+
+    def read(folder: Path) -> dict[str, dict[str, Any]]:
+        return stacks(cx_api.CloudAssembly(str(folder / "cdk.out")).get_nested_assembly(f"assembly-{stage}"))
+
+    return session.once(f"{fixture}-{stage}-edited", [text, base_dir, stage], make, read)
 
 
 def synth_estate(fixture: str, estate: Any, outdir: Path, edit: Callable[[dict[str, Any]], Any]) -> Any:

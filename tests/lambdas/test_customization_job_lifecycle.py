@@ -293,7 +293,7 @@ def seed_preflight(cloud: Cloud, props: dict) -> None:
 
 
 @pytest.mark.parametrize("fixture, stage, job, others", TOURS)
-def test_a_job_of_each_stage_trains_stops_retrains_and_is_removed(request, fixture, stage, job, others, tmp_path):
+def test_a_job_of_each_stage_trains_stops_retrains_and_is_removed(request, fixture, stage, job, others):
     """The calls a stage's job makes in its life, against that stage's own policies: datasets
     copied (or checked in S3), create, stop on delete, a create refused by the job quota (which
     lists what runs), the retrained job's tags changed in place, then removal (the model deleted
@@ -326,7 +326,7 @@ def test_a_job_of_each_stage_trains_stops_retrains_and_is_removed(request, fixtu
     cloud.bedrock.complete(retrained_name)
 
     # Tags alone change in place, on the job and on the model it trained.
-    templates = synth_stage(fixture, estate, stage, tmp_path / "retagged", retagged(stage))
+    templates = synth_stage(fixture, estate, stage, retagged(stage))
     _, tagged = job_of(templates["Customization"], attributes, job)
     assert tagged["JobName"] == props["JobName"] and tagged["JobTags"] != props["JobTags"]
     cloud.request("Update", kind, logical_id, tagged, PhysicalResourceId=retrained, OldResourceProperties=props)
@@ -349,7 +349,7 @@ def test_a_job_of_each_stage_trains_stops_retrains_and_is_removed(request, fixtu
 ANNEX_JOBS = "stages.annex.jobs"
 
 
-def test_adopted_models_are_verified_tagged_retagged_and_removed(permissions_estate, tmp_path):
+def test_adopted_models_are_verified_tagged_retagged_and_removed(permissions_estate):
     from estate_runtime.naming import OWNER_TAG
 
     kind = customization_job.KIND.type_name
@@ -417,7 +417,7 @@ def test_adopted_models_are_verified_tagged_retagged_and_removed(permissions_est
     assert console_job not in bedrock.tags  # the job that trained it is left as it is
 
     # A tags-only change retags them in place.
-    edited = synth_stage("permissions_estate", permissions_estate, "annex", tmp_path / "retagged", retagged("annex"))
+    edited = synth_stage("permissions_estate", permissions_estate, "annex", retagged("annex"))
     resim = Template(edited["Customization"])
     for logical_id, props in (resources[f"{ANNEX_JOBS}.adopted-ft"], resources[f"{ANNEX_JOBS}.adopted-distilled"]):
         new = resim.properties(logical_id)

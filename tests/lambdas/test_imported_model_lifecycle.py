@@ -26,7 +26,7 @@ def the_import(templates: dict, stack_name: str) -> tuple[str, dict]:
     return logical_id, props
 
 
-def test_an_import_is_checked_made_retagged_and_removed(permissions_estate, tmp_path):
+def test_an_import_is_checked_made_retagged_and_removed(permissions_estate):
     stack = permissions_estate.stack("lab/Customization")
     logical_id, props = the_import({"Customization": stack.template}, stack.stack_name)
     bedrock, s3 = FakeBedrock(), FakeS3()
@@ -42,7 +42,7 @@ def test_an_import_is_checked_made_retagged_and_removed(permissions_estate, tmp_
     assert bedrock.tags[model_arn]["cost-center"] == "42"
 
     # Tags alone change in place, on the import job and on the model.
-    templates = synth_stage("permissions_estate", permissions_estate, "lab", tmp_path / "tags", retagged("lab"))
+    templates = synth_stage("permissions_estate", permissions_estate, "lab", retagged("lab"))
     _, tagged = the_import(templates, stack.stack_name)
     assert tagged["NameParts"] == props["NameParts"] and tagged["Tags"] != props["Tags"]
     updated = resource.deploy(

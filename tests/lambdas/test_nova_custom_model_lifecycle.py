@@ -18,12 +18,12 @@ KIND = nova_custom_model.KIND
 
 
 # -- from the synthesized template: the permission proof judges every request ------------------------------
-def test_the_labs_nova_models_are_made_retagged_and_removed(permissions_estate, tmp_path):
+def test_the_labs_nova_models_are_made_retagged_and_removed(permissions_estate):
     """The permissions fixture's lab stage declares a model package (removal destroy) and an S3 prefix
     read as a given role (retained): each is created, retagged in place and removed as its removal says."""
     stack = permissions_estate.stack("lab/Customization")
     found = Template(stack.template, stack_name=stack.stack_name).custom_resources(KIND.type_name)
-    templates = synth_stage("permissions_estate", permissions_estate, "lab", tmp_path / "tags", retagged("lab"))
+    templates = synth_stage("permissions_estate", permissions_estate, "lab", retagged("lab"))
     tagged = Template(templates["Customization"], stack_name=stack.stack_name).custom_resources(KIND.type_name)
     bedrock = FakeBedrock()
     assert len(found) == 2

@@ -46,7 +46,7 @@ class Account:
         return done.physical_id, done.polls[-1]["Data"]
 
 
-def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_estate, tmp_path):
+def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_estate):
     dev_bedrock, ram = FakeBedrock(), FakeRam()
     prod_bedrock = FakeBedrock(region="us-east-1", account=PROD)
     prod_bedrock.source_base_model = "amazon.titan-embed-image-v1:0"  # the base of the model dev trains below
@@ -113,8 +113,7 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_est
     share = next(iter(ram.shares.values()))
     share["principals"] = []
     edited = {
-        stage: synth_stage("promotion_estate", promotion_estate, stage, tmp_path / f"tags-{stage}", retagged(stage))
-        for stage in ("dev", "prod")
+        stage: synth_stage("promotion_estate", promotion_estate, stage, retagged(stage)) for stage in ("dev", "prod")
     }
     share_props, copy_props, throughput_props = update_promotion(
         dev,
@@ -136,7 +135,6 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_est
             "promotion_estate",
             promotion_estate,
             stage,
-            tmp_path / f"retrained-{stage}",
             retrained("dev", "summarizer", retagged(stage)),
         )
         for stage in ("dev", "prod")

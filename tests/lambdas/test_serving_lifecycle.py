@@ -242,7 +242,7 @@ class Stage:
 
 
 @pytest.mark.parametrize("fixture, stage, job", DEPLOYMENTS)
-def test_on_demand_serving_waits_for_training_swaps_retags_and_leaves_nothing(request, fixture, stage, job, tmp_path):
+def test_on_demand_serving_waits_for_training_swaps_retags_and_leaves_nothing(request, fixture, stage, job):
     estate = request.getfixturevalue(fixture)
     templates = {name: estate.stack(f"{stage}/{name}").template for name in ("Customization", "Serving")}
     cloud = Stage()
@@ -262,7 +262,7 @@ def test_on_demand_serving_waits_for_training_swaps_retags_and_leaves_nothing(re
 
     # The job trained again (one more epoch) and the tags changed: the same deployment serves the
     # new model, its tags changed in place.
-    edited = synth_stage(fixture, estate, stage, tmp_path / "retrained", retrained(stage, job, retagged(stage)))
+    edited = synth_stage(fixture, estate, stage, retrained(stage, job, retagged(stage)))
     retrained_job = cloud.train(edited, job)
     cloud.bedrock.complete(retrained_job)
     _, swapped = cloud.deployment(edited, job)
@@ -285,7 +285,7 @@ def test_on_demand_serving_waits_for_training_swaps_retags_and_leaves_nothing(re
 ADOPTED = (provisioned_throughput.KIND.type_name, custom_model_deployment.KIND.type_name)
 
 
-def test_adopted_capacity_is_verified_tagged_retagged_and_removed(permissions_estate, tmp_path):
+def test_adopted_capacity_is_verified_tagged_retagged_and_removed(permissions_estate):
     from estate_runtime.naming import OWNER_TAG
 
     sim = Template(permissions_estate.stack("annex/Serving").template)
@@ -337,7 +337,7 @@ def test_adopted_capacity_is_verified_tagged_retagged_and_removed(permissions_es
     # them in place and points them back at the model the spec names.
     bedrock.throughputs["console-pt"].update(modelArn=other, desiredModelArn=other)
     bedrock.deployments["console-od"]["modelArn"] = other
-    edited = synth_stage("permissions_estate", permissions_estate, "annex", tmp_path / "retagged", retagged("annex"))
+    edited = synth_stage("permissions_estate", permissions_estate, "annex", retagged("annex"))
     resim = Template(edited["Serving"])
     for kind, logical_id, props in adopted:
         new = resim.properties(logical_id)

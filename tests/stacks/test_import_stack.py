@@ -17,18 +17,10 @@ from estate_runtime.kinds import imported_model
 from stacks import customization_stack
 from stacks.estate_stage import EstateStage
 
-from ..synthesis import ROOT, SynthesizedEstate, cdk_context, lint_estate, normalize, synthesize
+from ..conftest import IMPORT_DIR
+from ..synthesis import cdk_context, lint_estate, normalize
 
 KIND = imported_model.KIND.type_name
-IMPORT_DIR = ROOT / "tests" / "fixtures" / "imports"
-
-
-@pytest.fixture(scope="module")
-def import_estate(tmp_path_factory) -> SynthesizedEstate:
-    """Models imported with Custom Model Import (tests/fixtures/imports/estate.yaml), synthesized once."""
-    return synthesize(
-        load_spec(IMPORT_DIR / "estate.yaml"), tmp_path_factory.mktemp("imports.out"), base_dir=IMPORT_DIR
-    )
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from constructs_lib.tools.plan import render
 from estate_runtime.kinds import open_weight_rft
 
 from ..spec.support import problems
-from ..synthesis import ROOT, SynthesizedEstate, lint_estate, synthesize
+from ..synthesis import ROOT, SynthesizedEstate, lint_estate, synthesize_once
 
 KIND = open_weight_rft.KIND.type_name
 EXAMPLE = ROOT / "examples" / "open-weight-rft.yaml"
@@ -21,8 +21,8 @@ GRADER = "arn:aws:lambda:us-west-2:111111111111:function:acme-math-grader"
 
 
 @pytest.fixture(scope="module")
-def open_weight_estate(tmp_path_factory) -> SynthesizedEstate:
-    return synthesize(load_spec(EXAMPLE), tmp_path_factory.mktemp("open-weight.out"), base_dir=EXAMPLE.parent)
+def open_weight_estate() -> SynthesizedEstate:
+    return synthesize_once("open-weight", load_spec(EXAMPLE), base_dir=EXAMPLE.parent)
 
 
 def test_the_stage_holds_one_job_its_handler_granted_the_api_the_grader_and_the_file(open_weight_estate):

@@ -552,7 +552,7 @@ def test_drift_before_deploy_is_opt_in_and_runs_before_each_stage_deploys(pipeli
 
 # -- the current model, recorded before the deployment (baselines.current) ----------------------------
 @pytest.fixture(scope="module")
-def current_pipeline(tmp_path_factory):
+def current_pipeline():
     """The default estate with dev's gate comparing with the current model, and prod (protected)
     gated the same way; synthesized as app.py does, so with the five nag packs (an unacknowledged
     finding on the new steps would fail here), and cfn-lint clean."""
@@ -561,13 +561,13 @@ def current_pipeline(tmp_path_factory):
     from constructs_lib.spec import parse_spec
 
     from ..conftest import DEFAULT_FIXTURE, FIXTURES
-    from ..synthesis import lint_estate, synthesize
+    from ..synthesis import lint_estate, synthesize_once
 
     doc = yaml.safe_load(DEFAULT_FIXTURE.read_text())
     doc["stages"]["dev"]["gate"]["baselines"] = {"current": {"quality": {"maxRegression": 0.05}}}
     doc["stages"]["prod"]["gate"] = dict(doc["stages"]["dev"]["gate"])
     spec = parse_spec(yaml.safe_dump(doc), source="estate.yaml", base_dir=FIXTURES)
-    estate = synthesize(spec, tmp_path_factory.mktemp("cdk.out"), base_dir=FIXTURES)
+    estate = synthesize_once("current-pipeline", spec, base_dir=FIXTURES)
     assert lint_estate([estate.stack("Delivery")]) == {}  # cfn-lint clean too
     return estate.stack("Delivery").template
 

@@ -13,11 +13,8 @@ from constructs_lib.tools.cli import main as cli_main
 from constructs_lib.tools.drift import drift
 from estate_runtime.naming import OWNER_TAG
 
-from ..conftest import PROMOTION_DIR, ROOT
-from ..synthesis import synthesize
+from ..conftest import IMPORT_DIR, PROMOTION_DIR
 from .deployed_stage import deploy
-
-IMPORT_DIR = ROOT / "tests" / "fixtures" / "imports"
 
 THROUGHPUT = "Custom::BedrockProvisionedThroughput"
 DEPLOYMENT = "Custom::BedrockCustomModelDeployment"
@@ -31,14 +28,6 @@ READS = {
     "GetImportedModel",
     "ListTagsForResource",
 }
-
-
-@pytest.fixture(scope="module")
-def import_estate(tmp_path_factory):
-    """Models imported with Custom Model Import (tests/fixtures/imports/estate.yaml), synthesized once here."""
-    return synthesize(
-        load_spec(IMPORT_DIR / "estate.yaml"), tmp_path_factory.mktemp("imports.out"), base_dir=IMPORT_DIR
-    )
 
 
 @pytest.fixture

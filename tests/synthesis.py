@@ -187,21 +187,26 @@ _LINT_CACHE: dict[tuple[str, str], list[str]] = {}
 
 
 def lint_errors(template: dict[str, Any], region: str) -> list[str]:
-    """cfn-lint's error-level findings for one template, one line each (cached by content)."""
-    import warnings
-
-    from cfnlint.api import ManualArgs, lint
+    """cfn-lint's error-level findings for one template, one line each: once per content and Region
+    in a test session, whichever pytest-xdist worker asks first (tests/session.py), and in this process."""
+    from . import session
 
     text = json.dumps(template, sort_keys=True)
     key = (text, region)
     if key not in _LINT_CACHE:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            matches = lint(text, config=ManualArgs(regions=[region]))
-        _LINT_CACHE[key] = [
-            f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}" for m in matches if is_lint_error(m)
-        ]
+        _LINT_CACHE[key] = session.once_json("cfn-lint", [text, region], lambda: _lint(text, region))
     return _LINT_CACHE[key]
+
+
+def _lint(text: str, region: str) -> list[str]:
+    import warnings
+
+    from cfnlint.api import ManualArgs, lint
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        matches = lint(text, config=ManualArgs(regions=[region]))
+    return [f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}" for m in matches if is_lint_error(m)]
 
 
 def lint_estate(stacks: list[SynthesizedStack]) -> dict[str, list[str]]:

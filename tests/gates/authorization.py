@@ -24,7 +24,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 from botocore import xform_name
 
 from .requirements import OPERATION_ACTIONS
@@ -225,7 +224,9 @@ def iam_actions(service: str, operation: str) -> tuple[str, ...]:
     """The IAM actions that authorize a boto3 operation."""
     if (service, operation) in OPERATION_ACTIONS:
         return OPERATION_ACTIONS[(service, operation)][0]
-    model = botocore.session.get_session().get_service_model(service)
+    from tests.lambdas.service_fake import service_model
+
+    model = service_model(service)
     by_python_name = {xform_name(name): name for name in model.operation_names}
     if operation not in by_python_name:
         raise AssertionError(f"botocore's {service} model has no operation {operation}")

@@ -41,8 +41,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import botocore.session
-
 from .authorization import AuthorizationReference, _format_regex, iam_actions
 from .requirements import REQUIREMENTS, Requirement
 
@@ -987,9 +985,11 @@ def botocore_name(service: str, operation: str) -> str:
     """The snake_case operation of an API name (``CreateModelCopyJob`` -> ``create_model_copy_job``)."""
     from botocore import xform_name
 
+    from tests.lambdas.service_fake import service_model
+
     if service == "bedrock-mantle":  # no botocore model: its calls are named in requirements.OPERATION_ACTIONS
         return xform_name(operation)
-    assert operation in botocore.session.get_session().get_service_model(service).operation_names
+    assert operation in service_model(service).operation_names
     return xform_name(operation)
 
 

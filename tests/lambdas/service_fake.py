@@ -20,6 +20,8 @@ RECORDERS: list[Callable[[ServiceFake, str, dict[str, Any]], None]] = []
 
 @cache
 def service_model(service: str) -> Any:
+    """botocore's model of ``service``, read once per process (a new botocore session reads the
+    model's JSON again: about 50 ms for Bedrock's)."""
     return botocore.session.get_session().get_service_model(service)
 
 

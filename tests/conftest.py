@@ -44,6 +44,28 @@ def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_SESSION_TMP, ignore_errors=True)
 
 
+def _one_botocore_loader() -> None:
+    """Every botocore session a test process opens reads the service models (JSON: Bedrock's,
+    S3's, the endpoints) through one loader per data path, as the clients of one session do: a new
+    session's loader reads them from disk again (a client in a new session costs about 70 ms, in
+    an open one about 25 ms, and the tests and the tools they run open some 140 sessions). The
+    models are botocore's own files, which nothing changes while the tests run."""
+    import botocore.session
+
+    made = botocore.session.create_loader
+    loaders: dict[str | None, object] = {}
+
+    def create_loader(search_path_string: str | None = None):
+        if search_path_string not in loaders:
+            loaders[search_path_string] = made(search_path_string)
+        return loaders[search_path_string]
+
+    botocore.session.create_loader = create_loader
+
+
+_one_botocore_loader()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _shared_folder(tmp_path_factory) -> None:
     """Where this session's workers share what one of them made (tests/session.py). Autouse: set

@@ -28,18 +28,22 @@ become the stage's.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import contextvars
 import copy
 import hashlib
 import json
 import re
+import select
 import subprocess
+import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .authorization import AuthorizationReference, _format_regex, iam_actions
 from .requirements import REQUIREMENTS, Requirement
@@ -1070,22 +1074,78 @@ def evaluate(simulations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     keys = [hashlib.sha256(json.dumps(s, sort_keys=True).encode()).digest() for s in simulations]
     new = {key: simulation for key, simulation in zip(keys, simulations, strict=True) if key not in _ANSWERS}
     if new:
-        done = subprocess.run(
-            ["node", str(SIMULATOR)],
-            input=json.dumps(list(new.values())),
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=False,
-            timeout=600,
-        )
-        if done.returncode != 0:
-            raise AssertionError(f"the IAM policy evaluator failed (is `make setup` done?): {done.stderr[-2000:]}")
-        _ANSWERS.update(zip(new, json.loads(done.stdout), strict=True))
+        _ANSWERS.update(zip(new, _EVALUATOR.judge(list(new.values())), strict=True))
     return [copy.deepcopy(_ANSWERS[key]) for key in keys]
 
 
 _ANSWERS: dict[bytes, dict[str, Any]] = {}  # the evaluator's answers, by the digest of their simulation
+
+
+class _Evaluator:
+    """``iam_simulate.mjs``, one Node process for the life of this one, started on first use: a
+    batch per line in, its answers per line out. It ends when this process closes its input (at
+    exit, or when this process dies)."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        self._stderr: IO[str] | None = None  # an unnamed file: Node's messages, read when it fails
+        self._lock = threading.Lock()
+
+    def judge(self, simulations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        with self._lock:
+            process = self._start()
+            assert process.stdin is not None and process.stdout is not None
+            line = ""
+            try:
+                process.stdin.write(json.dumps(simulations) + "\n")
+                process.stdin.flush()
+                if select.select([process.stdout], [], [], 600)[0]:
+                    line = process.stdout.readline()
+            except OSError:
+                pass
+            if not line:
+                errors = self._errors()
+                self.close()
+                raise AssertionError(f"the IAM policy evaluator failed (is `make setup` done?): {errors}")
+            return list(json.loads(line))
+
+    def _start(self) -> subprocess.Popen[str]:
+        if self._process is None or self._process.poll() is not None:
+            self._stderr = tempfile.TemporaryFile(mode="w+")
+            self._process = subprocess.Popen(
+                ["node", str(SIMULATOR)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                text=True,
+                cwd=ROOT,
+            )
+        return self._process
+
+    def _errors(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read()[-2000:]
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        assert process.stdin is not None
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+_EVALUATOR = _Evaluator()
+atexit.register(_EVALUATOR.close)
 
 
 def judge(checks: list[Check], stage_by_check: list[Stage]) -> list[str]:

@@ -17,6 +17,7 @@ that is killed fails the run until it is removed from the list.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import fnmatch
 import json
@@ -186,9 +187,26 @@ def stale(outcome: Outcome, table: dict[tuple[str, str, str, str], str]) -> list
     ]
 
 
-def main() -> int:
+def recorded_by(path: Path) -> list[dict[str, Any]]:
+    """The checks a run of the whole suite recorded (``make test`` with ESTATE_PERMISSION_CHECKS):
+    the same lifecycle simulations :func:`record` runs, so ``.ci/run`` does not play them twice."""
+    scenarios = [json.loads(line) for line in path.read_text().splitlines()]
+    if not scenarios:
+        raise SystemExit(f"{path} holds no recorded checks: record them with a whole `make test`, or leave it out")
+    return scenarios
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make mutate", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--recorded",
+        type=Path,
+        help="judge the checks a whole `make test` recorded in this file (ESTATE_PERMISSION_CHECKS=file) "
+        "instead of running the lifecycle simulations again",
+    )
+    args = parser.parse_args(argv)
     started = time.monotonic()
-    scenarios = record()
+    scenarios = recorded_by(args.recorded) if args.recorded else record()
     recorded = time.monotonic()
     outcome = judge(scenarios)
     survivors = outcome.survivors
@@ -199,7 +217,11 @@ def main() -> int:
         f"{len(outcome.mutants)} mutants of {outcome.policies} policies, {outcome.checks} recorded checks, "
         f"{outcome.evaluations} evaluations: {len(outcome.killed)} killed, "
         f"{len(survivors) - len(unexplained)} acknowledged, {len(unexplained)} survived "
-        f"({seconds:.0f} s, {recorded - started:.0f} s of them recording)"
+        + (
+            f"({seconds:.0f} s, {recorded - started:.0f} s of them recording)"
+            if not args.recorded
+            else f"({seconds:.0f} s)"
+        )
     )
     for mutant in survivors:
         why = acknowledged(mutant, ACKNOWLEDGED)

@@ -1348,11 +1348,15 @@ def mutation_targets(stages: dict[str, Stage]) -> list[dict[str, Any]]:
 
 def keep_for_mutation(scenario: str, estate: str, judged: list[dict[str, Any]], stages: dict[str, Stage]) -> None:
     """Append the judged checks of ``scenario`` (played in the estate fixture named ``estate``) and
-    the estate's mutation targets to the file ``make mutate`` names (ESTATE_PERMISSION_CHECKS), if any."""
+    the estate's mutation targets to the file ``make mutate`` names (ESTATE_PERMISSION_CHECKS), if
+    any: one line each, whole (pytest-xdist workers append to the same file when CI's ``make test``
+    records them for ``make mutate``)."""
+    import fcntl
     import os
 
     path = os.environ.get("ESTATE_PERMISSION_CHECKS")
     if path:
+        record = {"scenario": scenario, "estate": estate, "judged": judged, "targets": mutation_targets(stages)}
         with open(path, "a") as out:
-            record = {"scenario": scenario, "estate": estate, "judged": judged, "targets": mutation_targets(stages)}
+            fcntl.flock(out, fcntl.LOCK_EX)
             out.write(json.dumps(record) + "\n")

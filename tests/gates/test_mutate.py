@@ -4,7 +4,11 @@ and an acknowledgement that no longer holds is stale."""
 
 from __future__ import annotations
 
-from .mutate import Mutant, acknowledged, judge, mutants, stale
+import json
+
+import pytest
+
+from .mutate import Mutant, acknowledged, judge, mutants, recorded_by, stale
 from .proof import Check, Policy
 
 ROLE = "arn:aws:iam::111111111111:role/handler"
@@ -74,3 +78,17 @@ def test_acknowledgements_are_strict():
     assert acknowledged(stop, table) == "a"
     # Killed, so its acknowledgement is stale; and "*" is stale once any mutant of the policy is killed.
     assert stale(outcome, table) == list(table)[1:]
+
+
+def test_checks_a_whole_make_test_recorded_are_judged_as_its_own_recording_would_be(tmp_path):
+    """CI's ``make mutate MUTATE_CHECKS=file`` reads what ``make test`` recorded (a line per
+    simulation, as proof.keep_for_mutation appends them) and judges it as it judges its own recording;
+    an empty file (nothing recorded) is refused with what to do, not judged as zero checks."""
+    recorded = tmp_path / "checks.jsonl"
+    recorded.write_text("".join(json.dumps(scenario) + "\n" for scenario in _recorded()))
+    assert recorded_by(recorded) == _recorded()
+    assert judge(recorded_by(recorded)).killed == judge(_recorded()).killed
+
+    recorded.write_text("")
+    with pytest.raises(SystemExit, match="holds no recorded checks: record them with a whole `make test`"):
+        recorded_by(recorded)

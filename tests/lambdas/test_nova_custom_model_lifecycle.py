@@ -121,7 +121,6 @@ def test_the_labs_nova_models_are_served_by_name_swapped_for_new_versions_and_re
         "permissions_estate",
         permissions_estate,
         "lab",
-        tmp_path / "versions",
         lambda doc: (nova_version(doc), retagged("lab")(doc)),
     )
     new_models = create_models(edited["Customization"])

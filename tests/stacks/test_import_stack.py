@@ -18,7 +18,7 @@ from stacks import customization_stack
 from stacks.estate_stage import EstateStage
 
 from ..conftest import IMPORT_DIR
-from ..synthesis import cdk_context, lint_estate, normalize
+from ..synthesis import cdk_context, lint_estate, normalize, synthesize
 
 KIND = imported_model.KIND.type_name
 

@@ -247,6 +247,7 @@ stages:
         trainingData: {dataset: shared-train}
         hyperparameters: {epochCount: 3, learningRate: 0.00002}
         vpc: {subnetIds: [subnet-0a1b2c3d], securityGroupIds: [sg-0a1b2c3d]}
+        customModelKmsKeyArn: "arn:aws:kms:us-east-1:444444444444:key/nova-tuned-model"
         removal: destroy
         tags: {cost-center: "42"}
       profile-distilled:

@@ -861,7 +861,7 @@ def _key(row: Requirement, rec: Recorded, stage: Stage, stages: dict[str, Stage]
         or p.get("modelKmsKeyArn")
         or stage.key_arn("custom-model-key-arn")
     )
-    return given, stage.keys.get(given)
+    return given, _key_policy(given, stage)  # a job's own key (customModelKmsKeyArn): as a dataset's
 
 
 def _service_role_targets(

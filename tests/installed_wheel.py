@@ -2,9 +2,11 @@
 by that virtualenv's Python outside the repository (session fixtures, shared by tests/test_wheel.py
 and tests/constructs/test_readme_examples.py; tests/conftest.py registers them).
 
-Installing the dependencies (aws-cdk-lib is large) takes about 15 s from pip's cache when pip does
-not byte-compile them (37 s when it does: most of that is compiling modules the app never imports;
-the few it imports are compiled on first use). The virtualenv is kept in ``.venv-wheel-test/``
+uv (a dev dependency, beside the tests' Python) builds the wheel and installs it with its locked
+dependencies (aws-cdk-lib is large): a few seconds from uv's cache, which ``make setup`` filled;
+pip took about 15 s for the install and 8 s for the build. Like pip with ``--no-compile``, uv does
+not byte-compile (most of that would be modules the app never imports; the few it imports are
+compiled on first use). The virtualenv is kept in ``.venv-wheel-test/``
 (gitignored) and rebuilt only when ``requirements.lock``, the dependencies in ``pyproject.toml`` or
 the Python running the tests change; every run rebuilds and reinstalls the wheel itself (a few
 seconds). Delete the directory to start from nothing.
@@ -38,8 +40,7 @@ from .constructs.readme_examples import FILES_THE_EXAMPLES_READ, FOLDER_READMES,
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHED_VENV = ROOT / ".venv-wheel-test"
-PIP = ["-m", "pip", "--disable-pip-version-check", "--quiet"]
-INSTALL = [*PIP, "install", "--no-compile"]
+UV = Path(sys.executable).with_name("uv")  # installed by `make setup` (the dev extra)
 RUNNER = ROOT / "tests" / "constructs" / "readme_runner.py"
 
 # The test modules that use these fixtures: one pytest-xdist worker runs them all (tests/conftest.py).
@@ -80,7 +81,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ROOT / "stacks", source / "stacks", ignore=ignore
     )  # present, as in a checkout: must not be packaged
     out = tmp_path_factory.mktemp("dist")
-    run(sys.executable, *PIP, "wheel", "--no-deps", "-w", out, source, cwd=source)
+    run(UV, "build", "--quiet", "--wheel", "--out-dir", out, source, cwd=source)
     [built] = out.glob("bedrock_estate-*.whl")
     return built
 
@@ -103,11 +104,15 @@ def fresh_python(wheel: Path) -> Path:
 def _install(python: Path, marker: Path, key: str, lock: Path, wheel: Path) -> None:
     if not (python.exists() and marker.exists() and marker.read_text() == key):
         shutil.rmtree(CACHED_VENV, ignore_errors=True)
-        venv.create(CACHED_VENV, with_pip=True, clear=True)
-        run(python, *INSTALL, "-c", lock, wheel, cwd=CACHED_VENV, env=clean_env())
+        venv.create(CACHED_VENV, with_pip=False, clear=True)
+        run(UV, "pip", "install", "--quiet", "--python", python, "-c", lock, wheel, cwd=CACHED_VENV, env=clean_env())
         marker.write_text(key)
     else:
-        run(python, *INSTALL, "--no-deps", "--force-reinstall", wheel, cwd=CACHED_VENV, env=clean_env())
+        run(
+            *(UV, "pip", "install", "--quiet", "--python", python, "--no-deps", "--reinstall", wheel),
+            cwd=CACHED_VENV,
+            env=clean_env(),
+        )
 
 
 # The wheel test's own stack: a key, a fine-tuning job, its model served on demand and with

@@ -21,6 +21,7 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import pipelines
 from constructs import Construct, IConstruct
 
 from .nag import _flatten, acknowledge_each
@@ -86,29 +87,31 @@ def acknowledge_pipeline_findings(app: Construct, pipeline_stack: Stack) -> None
     its cross-region support stacks. Call it once the pipeline stack is complete (its pipeline
     built and every grant added), before synthesis."""
     visitor = _PipelineFindings()
-    stacks = [pipeline_stack, *(c for c in app.node.children if _in_support_stack(c.node.id))]
-    for stack in stacks:
-        for node in stack.node.find_all():
-            visitor.visit(node)
+    # What CDK Pipelines generates in the pipeline stack sits under its CodePipeline construct, so
+    # only that subtree is walked (the stack's other constructs are the estate's own, acknowledged
+    # where they are made), and each visited resource costs no read of its path.
+    scopes = [c for c in pipeline_stack.node.children if isinstance(c, pipelines.CodePipeline)]
+    scopes += [c for c in app.node.children if _in_support_stack(c.node.id)]
+    for scope in scopes:
+        stack = Stack.of(scope)
+        for node in scope.node.find_all():
+            visitor.visit(stack, node)
 
 
 class _PipelineFindings:
-    def visit(self, node: IConstruct) -> None:
+    def visit(self, stack: Stack, node: IConstruct) -> None:
         if not isinstance(node, CfnResource):
-            return  # apps, stages and L2 constructs: findings sit on the resources
-        path = node.node.path
-        if "/Pipeline/" not in path and not _in_support_stack(path):
-            return
+            return  # stages and L2 constructs: findings sit on the resources
         if isinstance(node, iam.CfnPolicy):
-            self._policy(node)
+            self._policy(stack, node)
         elif isinstance(node, codebuild.CfnProject):
-            source = Stack.of(node).resolve(node.source)
+            source = stack.resolve(node.source)
             if source.get("type") in ("CODEPIPELINE", "NO_SOURCE"):
                 reason = "Source is the pipeline's artifacts (or none), not a repository URL: no credentials are stored in the project."
                 acknowledge_each(
                     node, [(f"{p}-CodeBuildProjectSourceRepoUrl", reason) for p in ("HIPAA.Security", "PCI.DSS.321")]
                 )
-        elif isinstance(node, lambda_.CfnFunction) and "PipelinesSecurityCheck" in path:
+        elif isinstance(node, lambda_.CfnFunction) and "PipelinesSecurityCheck" in node.node.path:
             acknowledge_each(
                 node,
                 [
@@ -125,7 +128,7 @@ class _PipelineFindings:
                     ("Serverless-LambdaDefaultMemorySize", GENERATED),
                 ],
             )
-        elif isinstance(node, logs.CfnLogGroup) and "PipelinesSecurityCheck" in path:
+        elif isinstance(node, logs.CfnLogGroup) and "PipelinesSecurityCheck" in node.node.path:
             acknowledge_each(
                 node,
                 [
@@ -136,8 +139,8 @@ class _PipelineFindings:
                     for p in PACKS
                 ],
             )
-        elif isinstance(node, iam.CfnRole) and "CDKPipelinesAutoApprove" in path:
-            policy = _flatten(Stack.of(node).resolve(node.managed_policy_arns)[0])
+        elif isinstance(node, iam.CfnRole) and "CDKPipelinesAutoApprove" in node.node.path:
+            policy = _flatten(stack.resolve(node.managed_policy_arns)[0])
             acknowledge_each(
                 node,
                 [
@@ -148,8 +151,8 @@ class _PipelineFindings:
                 ],
             )
 
-    def _policy(self, policy: iam.CfnPolicy) -> None:
-        document = Stack.of(policy).resolve(policy.policy_document)
+    def _policy(self, stack: Stack, policy: iam.CfnPolicy) -> None:
+        document = stack.resolve(policy.policy_document)
         findings: dict[str, str] = {f"{p}-IAMNoInlinePolicy": GENERATED for p in PACKS}
         for statement in document.get("Statement", []):
             actions = _as_list(statement.get("Action"))

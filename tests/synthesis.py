@@ -184,18 +184,29 @@ def is_lint_error(match) -> bool:
 
 
 _LINT_CACHE: dict[tuple[str, str], list[str]] = {}
+_TWELVE_DIGITS = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 
 
 def lint_errors(template: dict[str, Any], region: str) -> list[str]:
     """cfn-lint's error-level findings for one template, one line each: once per content and Region
-    in a test session, whichever pytest-xdist worker asks first (tests/session.py), and in this process."""
+    in a test session, whichever pytest-xdist worker asks first (tests/session.py), and in this process.
+
+    The content is compared with its account ids (every 12-digit number) renamed in the order they
+    first appear, and cfn-lint reads it so: which account a stage deploys to changes no finding, so
+    a fork's stacks that differ from the sample's only in their accounts are linted once. The
+    findings name the template's own accounts again."""
     from . import session
 
-    text = json.dumps(template, sort_keys=True)
+    accounts: dict[str, str] = {}
+    text = _TWELVE_DIGITS.sub(
+        lambda m: accounts.setdefault(m.group(), f"{100000000000 + len(accounts)}"),
+        json.dumps(template, sort_keys=True),
+    )
     key = (text, region)
     if key not in _LINT_CACHE:
         _LINT_CACHE[key] = session.once_json("cfn-lint", [text, region], lambda: _lint(text, region))
-    return _LINT_CACHE[key]
+    back = {renamed: account for account, renamed in accounts.items()}
+    return [_TWELVE_DIGITS.sub(lambda m: back.get(m.group(), m.group()), line) for line in _LINT_CACHE[key]]
 
 
 def _lint(text: str, region: str) -> list[str]:

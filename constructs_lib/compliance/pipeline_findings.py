@@ -16,12 +16,11 @@ from __future__ import annotations
 import json
 import re
 
-from aws_cdk import CfnResource, Stack
+from aws_cdk import CfnResource, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import pipelines
 from constructs import Construct, IConstruct
 
 from .nag import _flatten, acknowledge_each

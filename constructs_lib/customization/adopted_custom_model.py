@@ -170,6 +170,8 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: AdoptedCust
         resources=[props.adopt],
         conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
     )
+    # Before any Delete: its own stack's status (never deleted by a failed deployment's rollback).
+    grants.allow_own_stack_status()
     if props.removal == "destroy":  # a retained model is never deleted by the handler
         grants.allow_calls("delete_custom_model", resources=[props.adopt], conditions=owned)
     # The base model's live lifecycle, an attribute of every answer.

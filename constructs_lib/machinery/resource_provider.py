@@ -34,6 +34,7 @@ from estate_runtime.permissions import PARTS_OF, dependents_of
 
 from ..compliance.nag import acknowledge, acknowledge_each, nag_spelling
 from .log_keys import ensure_cloudwatch_logs_can_use
+from .references import environment_of
 from .validation import EstateConstructError, refuse
 
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -510,6 +511,25 @@ class KindGrants:
         if reasons != self._unscoped_acknowledged:
             self._unscoped_acknowledged = reasons
             acknowledge(self.policy.node.default_child, "AwsSolutions-IAM5[Resource::*]", reasons)
+
+    def allow_own_stack_status(self) -> None:
+        """Let the handler read the status of its own stack (``DescribeStacks`` on exactly the
+        provider's stack): before an adopted resource is deleted, the handler tells a deleted stack
+        or a successful update from a failed deployment's rollback (``estate_runtime.stack_status``).
+        The stack's ARN ends in an id CloudFormation assigns when it creates the stack."""
+        stack = Stack.of(self.provider)
+        env = environment_of(stack)
+        own = f"arn:{env.partition}:cloudformation:{env.region}:{env.account}:stack/{stack.stack_name}/*"
+        self.allow_calls("describe_stacks", resources=[own])
+        self.acknowledge(
+            [
+                (
+                    f"AwsSolutions-IAM5[Resource::{self.spelling(own)}]",
+                    "One stack by name, the handler's own: CloudFormation adds a unique id to a stack's ARN when "
+                    "it creates it.",
+                )
+            ]
+        )
 
     def acknowledge(self, findings: list[tuple[str, str]]) -> None:
         """Acknowledge findings of this kind's policy, each with its reason (once each)."""

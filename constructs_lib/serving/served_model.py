@@ -472,6 +472,8 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModel
         # may read the tags of, and tag, exactly the ARN the entry names, and tag it only with its
         # own owner tag and only while none is on it.
         grants.allow_calls("list_tags_for_resource", resources=[props.adopt])
+        # Deleted only when its own stack's status says the user removes it (never by a rollback).
+        grants.allow_own_stack_status()
         grants.allow_calls(
             "tag_resource",
             resources=[props.adopt],

@@ -467,6 +467,11 @@ CONDITIONAL_CALLS: dict[tuple[str, str, str], tuple[str, str | None]] = {
     ("Custom::BedrockCustomizationJob", "bedrock", "get_model_customization_job"): ("Adopt", ABSENT),
     ("Custom::BedrockCustomizationJob", "bedrock", "stop_model_customization_job"): ("Adopt", ABSENT),
     ("Custom::BedrockCustomizationJob", "bedrock", "list_model_customization_jobs"): ("Adopt", ABSENT),
+    # Before an adopted model, throughput or deployment is deleted, the handler reads its own stack's
+    # status: a failed deployment's rollback must not delete what existed before the estate adopted it.
+    ("Custom::BedrockCustomizationJob", "cloudformation", "describe_stacks"): ("Adopt", None),
+    ("Custom::BedrockProvisionedThroughput", "cloudformation", "describe_stacks"): ("Adopt", None),
+    ("Custom::BedrockCustomModelDeployment", "cloudformation", "describe_stacks"): ("Adopt", None),
 }
 """(resource type, service, operation) -> (CloudFormation property, value): the handler makes the
 call only for resources whose property has that value (``None``: whose property is present;

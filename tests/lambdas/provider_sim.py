@@ -11,7 +11,8 @@ in ``test_real_framework.py``; this is its stand-in everywhere else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +21,16 @@ from estate_runtime.aws import Aws
 from estate_runtime.core import Dispatcher
 from estate_runtime.entry import load_handlers
 
-from .support import Context, FakeClock, aws_with, event
+from .fake_cloudformation import FakeCloudFormation
+from .support import ACCOUNT, REGION, Context, FakeClock, aws_with, event
 
 # The framework's waiter: one poll per query interval until the total timeout.
 MAX_POLLS = kinds.PROVIDER_TOTAL_TIMEOUT_SECONDS // kinds.PROVIDER_QUERY_INTERVAL_SECONDS
+
+# What CloudFormation's stack is doing while it sends a request, unless a test says otherwise
+# (Provider.stack_status): creating it, updating it, deleting it. Its other statuses (a successful
+# update's cleanup, the rollbacks) are what a test plays on purpose.
+STATUS_OF_REQUEST = {"Create": "CREATE_IN_PROGRESS", "Update": "UPDATE_IN_PROGRESS", "Delete": "DELETE_IN_PROGRESS"}
 
 
 @dataclass
@@ -49,7 +56,12 @@ class Deployment:
 
 
 class Provider:
-    """One stack's provider: the handlers of ``served`` kinds, calling the given fakes."""
+    """One stack's provider: the handlers of ``served`` kinds, calling the given fakes.
+
+    The stack is ``stack`` (a name) in a CloudFormation fake (the clients' ``cloudformation``, else
+    one of its own): every request carries its id, and a handler reading the stack's status gets
+    what CloudFormation is doing while it sends that request: ``STATUS_OF_REQUEST``, or what the
+    test plays with :meth:`stack_status` (a rollback, a successful update's cleanup)."""
 
     def __init__(
         self,
@@ -58,13 +70,35 @@ class Provider:
         *,
         clock: FakeClock | None = None,
         aws_factory: Callable[..., Aws] | None = None,
+        stack: str = "bedrock-estate-dev-foundation",
     ):
-        self.clients = clients
+        self.cloudformation: FakeCloudFormation = clients.get("cloudformation") or FakeCloudFormation(REGION, ACCOUNT)
+        self.clients = {**clients, "cloudformation": self.cloudformation}
+        self.stack = stack
+        self.stack_id = self.cloudformation.stack_id(stack)
+        self._playing: str | None = None  # the status a test plays (stack_status), if any
         self.clock = clock or FakeClock()
         self.dispatcher = Dispatcher(
             load_handlers([kind.type_name for kind in served]),
             aws_factory=aws_factory or (lambda region, deadline: aws_with(dict(self.clients), self.clock)),
         )
+
+    @contextlib.contextmanager
+    def stack_status(self, status: str) -> Iterator[None]:
+        """Requests sent inside are sent while the stack is in ``status`` (botocore's StackStatus):
+        ``ROLLBACK_IN_PROGRESS`` (a failed create rolls back), ``UPDATE_ROLLBACK_IN_PROGRESS`` and
+        ``UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS`` (a failed update rolls back, then deletes
+        what it made), ``UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`` (a successful update deletes what it
+        replaced or removed)."""
+        before, self._playing = self._playing, status
+        try:
+            yield
+        finally:
+            self._playing = before
+
+    def _event(self, request_type: str, resource_type: str, props: Mapping[str, Any], **extra: Any) -> dict:
+        self.cloudformation.set_status(self.stack, self._playing or STATUS_OF_REQUEST[request_type])
+        return event(request_type, resource_type, dict(props), **{"StackId": self.stack_id, **extra})
 
     def on_event(
         self,
@@ -77,7 +111,7 @@ class Provider:
     ) -> dict[str, Any]:
         """CloudFormation's request, delivered to on_event."""
         return self.dispatcher.on_event(
-            event(request_type, resource_type, dict(props), logical_id=logical_id, **extra), Context()
+            self._event(request_type, resource_type, props, logical_id=logical_id, **extra), Context()
         )
 
     def poll(
@@ -91,7 +125,7 @@ class Provider:
         **extra: Any,
     ) -> dict[str, Any]:
         """One is_complete call: the request with the on_event ``answer`` merged in, as the framework does."""
-        merged = {**event(request_type, resource_type, dict(props), logical_id=logical_id, **extra), **answer}
+        merged = {**self._event(request_type, resource_type, props, logical_id=logical_id, **extra), **answer}
         return self.dispatcher.is_complete(merged, Context())
 
     def deploy(

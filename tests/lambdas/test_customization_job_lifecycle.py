@@ -360,7 +360,11 @@ def test_adopted_models_are_verified_tagged_retagged_and_removed(permissions_est
     dist_id, dist = resources[f"{ANNEX_JOBS}.adopted-distilled"]
     assert "RoleArn" not in ft and "TrainingDataConfig" not in ft and "OutputDataConfig" not in ft
     bedrock = FakeBedrock()
-    provider = Provider({"bedrock": bedrock, "s3": FakeS3()}, [customization_job.KIND])
+    provider = Provider(
+        {"bedrock": bedrock, "s3": FakeS3()},
+        [customization_job.KIND],
+        stack=permissions_estate.stack("annex/Customization").stack_name,
+    )
     console_job = (
         "arn:aws:bedrock:us-east-1:555555555555:model-customization-job/amazon.nova-micro-v1:0:128k/c0ffee000001"
     )
@@ -433,14 +437,71 @@ def test_adopted_models_are_verified_tagged_retagged_and_removed(permissions_est
         provider.on_event("Create", kind, ft, logical_id=ft_id)
     bedrock.tags[ft["Adopt"]["Arn"]][OWNER_TAG] = "perm-estate-annex"
 
-    # Their entries removed: the fine-tune is retained (the default), the distillation deleted (removal: destroy).
-    for logical_id, props in (resources[f"{ANNEX_JOBS}.adopted-ft"], resources[f"{ANNEX_JOBS}.adopted-distilled"]):
-        final = provider.on_event(
-            "Delete", kind, props, logical_id=logical_id, PhysicalResourceId=props["Adopt"]["Arn"]
-        )
-        assert final["PhysicalResourceId"] == props["Adopt"]["Arn"]
+    # Their entries removed by an update that succeeded (its cleanup): the fine-tune is retained (the
+    # default), the distillation deleted (removal: destroy).
+    with provider.stack_status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"):
+        for logical_id, props in (resources[f"{ANNEX_JOBS}.adopted-ft"], resources[f"{ANNEX_JOBS}.adopted-distilled"]):
+            final = provider.on_event(
+                "Delete", kind, props, logical_id=logical_id, PhysicalResourceId=props["Adopt"]["Arn"]
+            )
+            assert final["PhysicalResourceId"] == props["Adopt"]["Arn"]
     assert set(bedrock.models) == {"console-ft"}
     assert not [op for op, _ in bedrock.calls if op.startswith(("Create", "Stop"))]
+
+
+def console_models(estate) -> tuple[Provider, FakeBedrock, dict[str, tuple[str, dict]]]:
+    """annex's customization stack as its provider sees it, and the console's models its entries
+    adopt, as the entries say (a fine-tune kept with removal: retain, a distillation destroyed)."""
+    kind = customization_job.KIND.type_name
+    stack = estate.stack("annex/Customization")
+    resources = {p["Adopt"]["SpecPath"]: (lid, p) for lid, p in Template(stack.template).custom_resources(kind).items()}
+    bedrock = FakeBedrock()
+    provider = Provider({"bedrock": bedrock, "s3": FakeS3()}, [customization_job.KIND], stack=stack.stack_name)
+    for entry, base, type_ in (
+        ("adopted-ft", "amazon.nova-micro-v1:0:128k", "FINE_TUNING"),
+        ("adopted-distilled", "amazon.nova-lite-v1:0:300k", "DISTILLATION"),
+    ):
+        bedrock.models[f"console-{entry}"] = {
+            "modelArn": resources[f"{ANNEX_JOBS}.{entry}"][1]["Adopt"]["Arn"],
+            "modelName": f"console-{entry}",
+            "baseModelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{base}",
+            "customizationType": type_,
+        }
+    return provider, bedrock, resources
+
+
+def test_a_failed_first_deployment_keeps_the_models_it_adopted_and_a_deleted_stack_destroys(permissions_estate):
+    """The stack's first deployment adopts both models, then fails elsewhere: CloudFormation rolls
+    back (ROLLBACK_IN_PROGRESS) and sends Delete for both while the handler's grants still stand.
+    Neither is deleted, not even the one with removal: destroy: they existed before the deployment.
+    Deployed again, then the stack deleted: removal says what goes (retain never deletes)."""
+    from estate_runtime.naming import OWNER_TAG
+
+    kind = customization_job.KIND.type_name
+    provider, bedrock, resources = console_models(permissions_estate)
+
+    def deploy() -> None:
+        for logical_id, props in resources.values():
+            assert (
+                provider.on_event("Create", kind, props, logical_id=logical_id)["PhysicalResourceId"]
+                == (props["Adopt"]["Arn"])
+            )
+
+    def remove() -> None:
+        for logical_id, props in resources.values():
+            provider.on_event("Delete", kind, props, logical_id=logical_id, PhysicalResourceId=props["Adopt"]["Arn"])
+
+    deploy()
+    with provider.stack_status("ROLLBACK_IN_PROGRESS"):
+        remove()
+    assert set(bedrock.models) == {"console-adopted-ft", "console-adopted-distilled"}
+    assert {bedrock.tags[p["Adopt"]["Arn"]][OWNER_TAG] for _, p in resources.values()} == {"perm-estate-annex"}
+    assert not [op for op, _ in bedrock.calls if op.startswith(("Delete", "Untag"))]
+
+    deploy()  # the same entries adopt them again: they carry this stage's owner tag
+    with provider.stack_status("DELETE_IN_PROGRESS"):
+        remove()
+    assert set(bedrock.models) == {"console-adopted-ft"}  # removal: retain kept it; destroy deleted
 
 
 # The console models annex's entries adopted before the spec named the ones they adopt now.
@@ -475,7 +536,11 @@ def test_an_entry_that_adopts_another_model_removes_the_earlier_one_as_its_remov
         for lid, p in Template(permissions_estate.stack("annex/Customization").template).custom_resources(kind).items()
     }
     bedrock = FakeBedrock()
-    provider = Provider({"bedrock": bedrock, "s3": FakeS3()}, [customization_job.KIND])
+    provider = Provider(
+        {"bedrock": bedrock, "s3": FakeS3()},
+        [customization_job.KIND],
+        stack=permissions_estate.stack("annex/Customization").stack_name,
+    )
     lite = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0:300k"
     micro = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k"
     for name, arn, base, type_ in (
@@ -503,9 +568,10 @@ def test_an_entry_that_adopts_another_model_removes_the_earlier_one_as_its_remov
         answer = provider.on_event("Update", kind, props, logical_id=logical_id, **extra)
         assert answer["PhysicalResourceId"] == props["Adopt"]["Arn"] != old["Adopt"]["Arn"]
         assert bedrock.tags[props["Adopt"]["Arn"]][OWNER_TAG] == "perm-estate-annex"
-    for logical_id, old in before.values():
-        done = provider.on_event("Delete", kind, old, logical_id=logical_id, PhysicalResourceId=old["Adopt"]["Arn"])
-        assert done["PhysicalResourceId"] == old["Adopt"]["Arn"]
+    with provider.stack_status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"):
+        for logical_id, old in before.values():
+            done = provider.on_event("Delete", kind, old, logical_id=logical_id, PhysicalResourceId=old["Adopt"]["Arn"])
+            assert done["PhysicalResourceId"] == old["Adopt"]["Arn"]
     # removal: destroy deleted the distillation adopted earlier; removal: retain kept the fine-tune, untouched.
     assert set(bedrock.models) == {"console-distilled-v2", "console-ft-v1", "console-ft-v2"}
     assert bedrock.tags[EARLIER_FT][OWNER_TAG] == "perm-estate-annex"

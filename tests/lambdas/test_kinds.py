@@ -192,6 +192,15 @@ def test_conditional_calls_and_dependent_permissions_come_from_the_kinds():
                 "list_model_customization_jobs",
             )
         },
+        # Every kind that adopts reads its own stack's status before deleting what it adopted.
+        **{
+            (kind, "cloudformation", "describe_stacks"): ("Adopt", None)
+            for kind in (
+                "Custom::BedrockCustomizationJob",
+                "Custom::BedrockProvisionedThroughput",
+                "Custom::BedrockCustomModelDeployment",
+            )
+        },
     }
     job = kinds.customization_job.KIND
     assert job.iam_actions()[("bedrock", "create_model_customization_job")] == ("bedrock:CreateModelCustomizationJob",)

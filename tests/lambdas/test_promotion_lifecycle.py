@@ -27,8 +27,8 @@ PROD = "222222222222"
 class Account:
     """One account's stack provider (the simulator) and what its Bedrock finishes between two polls."""
 
-    def __init__(self, clients: dict, served: list, settle=lambda: None):
-        self.provider = Provider(clients, served)
+    def __init__(self, clients: dict, served: list, settle=lambda: None, stack: str = "bedrock-estate-dev-foundation"):
+        self.provider = Provider(clients, served, stack=stack)
         self.settle = settle
 
     def run(self, request_type, kind, logical_id, props, **extra):
@@ -265,7 +265,12 @@ def test_an_adopted_model_is_promoted_retagged_replaced_rolled_back_and_removed(
     prod_bedrock = FakeBedrock(region="us-east-1", account=PROD)
     prod_bedrock.source_base_model = "amazon.titan-embed-image-v1:0"
     # The job kind's handler requires S3 (its datasets), which an adoption never calls.
-    dev = Account({"bedrock": dev_bedrock, "ram": ram, "s3": FakeS3()}, [customization_job.KIND, model_share.KIND])
+    # The stack whose status the adoption's handler reads (the share's never reads one).
+    dev = Account(
+        {"bedrock": dev_bedrock, "ram": ram, "s3": FakeS3()},
+        [customization_job.KIND, model_share.KIND],
+        stack=estate.stack("dev/Customization").stack_name,
+    )
     prod = Account(
         {"bedrock": prod_bedrock, "bedrock@us-west-2": SharedModelsView(dev_bedrock, ram, PROD)},
         [model_copy.KIND, provisioned_throughput.KIND],
@@ -437,7 +442,10 @@ class Deployed:
         adoption = new.ids.adoption
         extra = {"PhysicalResourceId": self.adopted, "OldResourceProperties": self.adoption}
         assert dev.run("Update", customization_job.KIND.type_name, adoption, new.adoption, **extra)[0] == arn
-        dev.run("Delete", customization_job.KIND.type_name, adoption, self.adoption, PhysicalResourceId=self.adopted)
+        with dev.provider.stack_status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"):
+            dev.run(
+                "Delete", customization_job.KIND.type_name, adoption, self.adoption, PhysicalResourceId=self.adopted
+            )
         self.adoption, self.adopted = new.adoption, arn
 
     def readopt(self, dev, prod, new: Promotion, arn: str) -> tuple[str, dict]:

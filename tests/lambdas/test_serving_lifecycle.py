@@ -285,22 +285,24 @@ def test_on_demand_serving_waits_for_training_swaps_retags_and_leaves_nothing(re
 ADOPTED = (provisioned_throughput.KIND.type_name, custom_model_deployment.KIND.type_name)
 
 
-def test_adopted_capacity_is_verified_tagged_retagged_and_removed(permissions_estate):
-    from estate_runtime.naming import OWNER_TAG
-
-    sim = Template(permissions_estate.stack("annex/Serving").template)
+def console_capacity(estate) -> tuple[Provider, FakeBedrock, list[tuple[str, str, dict]]]:
+    """annex's serving stack as its provider sees it, and what the console made before the estate
+    adopted it: the model, a throughput and a deployment serving it, under the ARNs the spec names."""
+    sim = Template(estate.stack("annex/Serving").template)
     bedrock = FakeBedrock()
-    provider = Provider({"bedrock": bedrock}, [provisioned_throughput.KIND, custom_model_deployment.KIND])
+    provider = Provider(
+        {"bedrock": bedrock},
+        [provisioned_throughput.KIND, custom_model_deployment.KIND],
+        stack=estate.stack("annex/Serving").stack_name,
+    )
     adopted = [(kind, i, p) for kind in ADOPTED for i, p in sim.custom_resources(kind).items()]
     assert [kind for kind, _, _ in adopted] == list(ADOPTED)
-    # What the console made: the model, a throughput and a deployment serving it, under the ARNs the spec names.
     model_arn = adopted[0][2]["Model"]["ModelArn"]
     bedrock.models["console-model"] = {
         "modelArn": model_arn,
         "modelName": "console-model",
         "baseModelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k",
     }
-    other = bedrock.add_model("another-console-model")
     now = datetime.now(UTC)
     bedrock.throughputs["console-pt"] = {
         "provisionedModelName": "console-pt",
@@ -323,8 +325,13 @@ def test_adopted_capacity_is_verified_tagged_retagged_and_removed(permissions_es
         "status": "Active",
         "description": "made in the console",
     }
+    return provider, bedrock, adopted
 
-    # Adopted: verified, tagged with the entry's tags; nothing created.
+
+def adopt_all(provider: Provider, bedrock: FakeBedrock, adopted: list[tuple[str, str, dict]]) -> None:
+    """Each adopted: verified, tagged with the entry's tags; nothing created."""
+    from estate_runtime.naming import OWNER_TAG
+
     for kind, logical_id, props in adopted:
         answer = provider.on_event("Create", kind, props, logical_id=logical_id)
         assert answer["PhysicalResourceId"] == props["Adopt"]["Arn"]
@@ -332,6 +339,28 @@ def test_adopted_capacity_is_verified_tagged_retagged_and_removed(permissions_es
         assert done["IsComplete"] is True and done["Data"]["Arn"] == props["Adopt"]["Arn"]
         assert bedrock.tags[props["Adopt"]["Arn"]][OWNER_TAG] == "perm-estate-annex"
     assert not [op for op, _ in bedrock.calls if op.startswith("Create")]
+
+
+def remove(provider: Provider, adopted: list[tuple[str, str, dict]]) -> None:
+    """CloudFormation's Delete of each adopted resource, polled until it answers complete."""
+    for kind, logical_id, props in adopted:
+        extra = {"PhysicalResourceId": props["Adopt"]["Arn"]}
+        final = provider.on_event("Delete", kind, props, logical_id=logical_id, **extra)
+        for _ in range(3):
+            if (
+                final.get("EstateSettled")
+                or provider.poll("Delete", kind, props, final, logical_id=logical_id, **extra)["IsComplete"]
+            ):
+                break
+        else:
+            raise AssertionError("never completed")
+
+
+def test_adopted_capacity_is_verified_tagged_retagged_and_removed(permissions_estate):
+    provider, bedrock, adopted = console_capacity(permissions_estate)
+    model_arn = adopted[0][2]["Model"]["ModelArn"]
+    other = bedrock.add_model("another-console-model")
+    adopt_all(provider, bedrock, adopted)
 
     # Someone points both at another model in the console; the next deployment (new tags) retags
     # them in place and points them back at the model the spec names.
@@ -354,9 +383,57 @@ def test_adopted_capacity_is_verified_tagged_retagged_and_removed(permissions_es
     assert bedrock.throughputs["console-pt"]["modelArn"] == model_arn
     assert bedrock.deployments["console-od"]["modelArn"] == model_arn
 
-    # Their entries removed: deleted like any other served model.
-    for kind, logical_id, props in adopted:
-        extra = {"PhysicalResourceId": props["Adopt"]["Arn"]}
-        final = provider.on_event("Delete", kind, props, logical_id=logical_id, **extra)
-        assert provider.poll("Delete", kind, props, final, logical_id=logical_id, **extra)["IsComplete"] is True
+    # Their entries removed by an update that succeeded: deleted like any other served model, in the
+    # update's cleanup, after the handler read its stack's status.
+    with provider.stack_status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"):
+        remove(provider, adopted)
     assert bedrock.throughputs == {} and bedrock.deployments == {}
+    assert [p["StackName"] for op, p in provider.cloudformation.calls if op == "DescribeStacks"] == [
+        provider.stack_id
+    ] * 2
+
+
+@pytest.mark.parametrize("status", ["ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"])
+def test_a_failed_deployment_never_deletes_the_capacity_it_adopted(permissions_estate, status):
+    """A deployment that adopted a throughput and a deployment fails elsewhere (another resource of
+    the stack): CloudFormation rolls back and sends Delete for both (the stack's first deployment:
+    ROLLBACK_IN_PROGRESS; an update that added the entries: the rollback's cleanup). Both existed
+    before, possibly serving production: they are released, never deleted, and keep the owner tag
+    (so the same entries adopt them again on the next deployment). Deleting the stack then deletes
+    them: that is the user's intent."""
+    from estate_runtime.naming import OWNER_TAG
+
+    provider, bedrock, adopted = console_capacity(permissions_estate)
+    adopt_all(provider, bedrock, adopted)
+    with provider.stack_status(status):
+        remove(provider, adopted)
+    assert set(bedrock.throughputs) == {"console-pt"} and set(bedrock.deployments) == {"console-od"}
+    assert all(bedrock.tags[p["Adopt"]["Arn"]][OWNER_TAG] == "perm-estate-annex" for _, _, p in adopted)
+    assert not [op for op, _ in bedrock.calls if op.startswith(("Delete", "Untag"))]
+
+    # Deployed again and then the stack deleted: the user removes them.
+    adopt_all(provider, bedrock, adopted)
+    with provider.stack_status("DELETE_IN_PROGRESS"):
+        remove(provider, adopted)
+    assert bedrock.throughputs == {} and bedrock.deployments == {}
+
+
+def test_an_unreadable_stack_status_keeps_the_adopted_capacity(permissions_estate, caplog):
+    """The stack's status cannot be read: DescribeStacks is throttled, then its answers are lost,
+    past the handler's retries. Whatever CloudFormation is doing, the throughput and the deployment
+    are kept (losing what existed before the estate is worse than leaving it), the Delete answers,
+    and the log says what still bills and how to delete it."""
+    provider, bedrock, adopted = console_capacity(permissions_estate)
+    adopt_all(provider, bedrock, adopted)
+    cloudformation = provider.cloudformation
+    for _ in adopted:
+        cloudformation.fail_next("DescribeStacks", "Throttling", "Rate exceeded", times=3)
+        cloudformation.fail_next("DescribeStacks", "InternalFailure", "no answer", status=500, times=7)
+    with provider.stack_status("DELETE_IN_PROGRESS"):
+        remove(provider, adopted)
+    assert set(bedrock.throughputs) == {"console-pt"} and set(bedrock.deployments) == {"console-od"}
+    assert not [op for op, _ in bedrock.calls if op.startswith("Delete")]
+    kept = [r.getMessage() for r in caplog.records if r.getMessage().startswith("kept adopted")]
+    assert len(kept) == 2
+    assert "aws bedrock delete-provisioned-model-throughput --provisioned-model-id " in kept[0]
+    assert "gave up after 10 attempts" in kept[0] and "billing as before" in kept[0]

@@ -11,8 +11,8 @@ from typing import Any
 from estate_runtime.naming import JobNames
 
 from ..lambdas.fake_bedrock import FakeBedrock
+from ..lambdas.fake_cloudformation import FakeCloudFormation
 from ..synthesis import SynthesizedEstate
-from .fake_cloudformation import FakeCloudFormation
 
 
 @dataclass

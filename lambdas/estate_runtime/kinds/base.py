@@ -274,6 +274,10 @@ class DependentPermission:
     creates and tags."""
 
 
+# The handler's own stack's status, read before an adopted resource is deleted (stack_status.py):
+# the operations of every kind whose entries adopt, each declaring it conditional on its adopt field.
+STACK_STATUS_OPERATIONS: dict[str, tuple[str, ...]] = {"cloudformation": ("describe_stacks",)}
+
 # Sources and KMS action groups the rows of several kinds share.
 TAGGING_SOURCE = (
     "Amazon Bedrock user guide, 'Prerequisites for Provisioned Throughput' (its example policy grants "

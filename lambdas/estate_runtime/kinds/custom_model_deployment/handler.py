@@ -58,6 +58,9 @@ class CustomModelDeploymentHandler(ServingHandler):
         except ClientError:
             pass
 
+    def delete_command(self, name: str) -> str:
+        return f"aws bedrock delete-custom-model-deployment --custom-model-deployment-identifier {name}"
+
     def serving_model(self, found: dict[str, Any]) -> str:
         # A model being swapped in counts as the one served: its progress decides readiness.
         pending = found.get("updateDetails") or {}

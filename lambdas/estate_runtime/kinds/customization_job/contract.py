@@ -11,6 +11,7 @@ from ..base import (
     CUSTOMIZE_KEY_ACTIONS,
     PROVIDER_TOTAL_TIMEOUT_SECONDS,
     S3_KMS_SOURCE,
+    STACK_STATUS_OPERATIONS,
     TAGGING_SOURCE,
     AdoptedModel,
     Attributes,
@@ -118,12 +119,15 @@ KIND = Kind(
             "list_tags_for_resource",  # an adopted model's owner tag, before taking it over
         ),
         "s3": ("get_object",),  # the pre-flight read of datasets already in S3
+        **STACK_STATUS_OPERATIONS,
     },
     conditional={
         ("s3", "get_object"): When("preflight"),
         # An adopted model is read and its tags listed; it is never trained, stopped or listed as a job.
         ("bedrock", "get_custom_model"): When("adopt"),
         ("bedrock", "list_tags_for_resource"): When("adopt"),
+        # An adopted model is deleted only when its stack's status says the user removes it.
+        ("cloudformation", "describe_stacks"): When("adopt"),
         ("bedrock", "create_model_customization_job"): When("adopt", ABSENT),
         ("bedrock", "get_model_customization_job"): When("adopt", ABSENT),
         ("bedrock", "stop_model_customization_job"): When("adopt", ABSENT),

@@ -40,7 +40,9 @@ the job that trained it is left as it is (its ARN and name are the attributes). 
 like a trained model: tags update in place, and removing the resource retains the model unless
 ``Removal`` is ``destroy``. A new configuration without ``Adopt`` trains a new job under the
 estate's names (a replacement: the adopted model is then removed as its removal says). A failed
-request never stops or deletes what it adopted.
+request never stops or deletes what it adopted, and neither does CloudFormation's rollback of a
+failed deployment: before anything is deleted the handler reads its stack's status
+(``stack_status.leaves_by_intent``), and only a deleted stack or a successful update removes it.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from ...core import Outcome, Request, ResourceHandler, coerce_to_shape, confirm_
 from ...errors import EstateError, RetriesExhausted, error_code, error_message, is_iam_propagation
 from ...log import get_logger
 from ...naming import OWNER_TAG, JobNames
+from ...stack_status import leaves_by_intent
 from ...tagging import retag_bedrock
 from .contract import ANSWER_WITHIN_SECONDS, KIND, CustomizationJobAttributes, CustomizationJobProperties
 
@@ -125,8 +128,15 @@ class CustomizationJobHandler(ResourceHandler):
         physical_id = request.physical_id or ""
         adopted = KIND.parse(request.properties).adopt
         if adopted is not None:
-            # Never a job to stop: the model was trained outside the estate; it goes as removal says.
-            if physical_id == adopted.arn:
+            # Never a job to stop: the model was trained outside the estate. It goes as removal says,
+            # and only when the Delete is the user's intent (never a failed deployment's rollback).
+            if physical_id == adopted.arn and leaves_by_intent(
+                self.aws,
+                request,
+                what="adopted custom model",
+                arn=adopted.arn,
+                delete_command=f"aws bedrock delete-custom-model --model-identifier {adopted.arn}",
+            ):
                 self._dispose_model({"outputModelArn": adopted.arn}, request.properties)
             return Outcome(physical_id, complete=True)
         # The polls answer by ANSWER_WITHIN_SECONDS after this, whatever Bedrock does.

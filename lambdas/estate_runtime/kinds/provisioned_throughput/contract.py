@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..base import ABSENT, SERVE_KEY_ACTIONS, TAGGING_SOURCE, DependentPermission, Kind, When, prop
+from ..base import (
+    ABSENT,
+    SERVE_KEY_ACTIONS,
+    STACK_STATUS_OPERATIONS,
+    TAGGING_SOURCE,
+    DependentPermission,
+    Kind,
+    When,
+    prop,
+)
 from ..serving_common.contract import SERVING_OPERATIONS, ServingAttributes, ServingProperties
 
 
@@ -31,11 +40,14 @@ KIND = Kind(
             "update_provisioned_model_throughput",
             "delete_provisioned_model_throughput",
             *SERVING_OPERATIONS,
-        )
+        ),
+        **STACK_STATUS_OPERATIONS,
     },
     # An adopted resource's tags are read before taking it over; only one not adopted is created.
     conditional={
         ("bedrock", "list_tags_for_resource"): When("adopt"),
+        # An adopted one is deleted only when its stack's status says the user removes it.
+        ("cloudformation", "describe_stacks"): When("adopt"),
         ("bedrock", "create_provisioned_model_throughput"): When("adopt", ABSENT),
     },
     waits=("model_wait_seconds", "serve_wait_seconds"),

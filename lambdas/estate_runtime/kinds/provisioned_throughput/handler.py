@@ -71,6 +71,9 @@ class ProvisionedThroughputHandler(ServingHandler):
         except ClientError:
             pass  # already gone
 
+    def delete_command(self, name: str) -> str:
+        return f"aws bedrock delete-provisioned-model-throughput --provisioned-model-id {name}"
+
     def serving_model(self, found: dict[str, Any]) -> str:
         # While Updating, desiredModelArn is the model being swapped in.
         return found.get("desiredModelArn") or found["modelArn"]

@@ -24,7 +24,9 @@ properties: the model it serves and, for a throughput, its model units and commi
 difference fails the resource naming each one and the spec path, and nothing is tagged; a match is
 tagged with the resource's tags (the owner tag among them) and is from then on like any other:
 updated in place, deleted when its entry is removed. What is adopted is never deleted by a failed
-request, as it was not created by one.
+request, as it was not created by one, nor by CloudFormation's rollback of a failed deployment:
+before deleting it the handler reads its stack's status (``stack_status.leaves_by_intent``), and
+only a deleted stack or a successful update removes it.
 A throughput with a running commitment cannot be deleted: without an acknowledgement that fails
 with its term; with one, the resource lets go of it (billing until the term ends, as accepted).
 """
@@ -39,6 +41,7 @@ from ...core import Outcome, Request, ResourceHandler
 from ...errors import EstateError
 from ...log import get_logger
 from ...naming import OWNER_TAG, JobNames
+from ...stack_status import leaves_by_intent
 from ...tagging import retag_bedrock
 from .contract import ServingAttributes, ServingProperties
 
@@ -64,6 +67,10 @@ class ServingHandler(ResourceHandler):
         raise NotImplementedError
 
     def delete_serving(self, name: str) -> None:
+        raise NotImplementedError
+
+    def delete_command(self, name: str) -> str:
+        """The AWS CLI command that deletes it, for a person to run."""
         raise NotImplementedError
 
     def serving_model(self, found: dict[str, Any]) -> str:
@@ -121,6 +128,10 @@ class ServingHandler(ResourceHandler):
         found = self.find(name)
         if found is None:
             return Outcome(name, complete=True)
+        if props.adopt is not None and not leaves_by_intent(
+            self.aws, request, what=f"adopted {self.noun}", arn=name, delete_command=self.delete_command(name)
+        ):
+            return Outcome(name, complete=True)  # a rollback's Delete: released, never deleted
         if not self.check_delete(found, props):
             return Outcome(name, complete=True)
         self.delete_serving(name)

@@ -1,7 +1,9 @@
-"""A stateful fake of the CloudFormation reads the tools make of deployed stacks (their resources,
-template and outputs), validated against botocore's service model like every other fake
-(``tests/lambdas/service_fake.py``). A test deploys a synthesized template into it with the
-physical ids the handlers answered."""
+"""A stateful fake of the CloudFormation reads made of deployed stacks, validated against botocore's
+service model like every other fake (``service_fake.py``): the tools read their resources, template
+and outputs (a test deploys a synthesized template into it with the physical ids the handlers
+answered); a handler reads its own stack's status (``DescribeStacks`` by the event's StackId),
+which the provider simulation sets to what CloudFormation is doing while it sends each request
+(``provider_sim.Provider.stack_status``)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ class FakeCloudFormation(ServiceFake):
         super().__init__("cloudformation")
         self.region, self.account = region, account
         self.stacks: dict[str, dict[str, Any]] = {}  # by stack name
+        # What CloudFormation is doing to each stack (DescribeStacks' StackStatus), by stack name.
+        self.statuses: dict[str, str] = {}
 
     # -- test controls ---------------------------------------------------------------------------------
     def deploy(
@@ -40,10 +44,35 @@ class FakeCloudFormation(ServiceFake):
             "outputs": dict(outputs or {}),
         }
 
-    def _stack(self, operation: str, name: str) -> dict[str, Any]:
+    def stack_id(self, name: str) -> str:
+        """The unique id of the stack ``name`` (created empty if the fake does not hold it yet: a
+        handler's own stack, of which the simulations need only the status)."""
         if name not in self.stacks:
+            self.deploy(name, {"Resources": {}}, {})
+        return str(self.stacks[name]["id"])
+
+    def set_status(self, name: str, status: str) -> None:
+        """The stack ``name`` is in ``status`` (one of botocore's StackStatus values) from now on."""
+        known = self.model.shape_for("StackStatus").enum
+        assert status in known, f"{status} is not a stack status botocore knows: {', '.join(known)}"
+        self.statuses[name] = status
+
+    def _stack(self, operation: str, name: str) -> dict[str, Any]:
+        # DescribeStacks takes the stack's name or its unique id (botocore's StackName documentation).
+        found = next((n for n, s in self.stacks.items() if name in (n, s["id"])), None)
+        if found is None:
             raise self._error(operation, "ValidationError", f"Stack with id {name} does not exist")
-        return self.stacks[name]
+        return self.stacks[found]
+
+    def _described(self, name: str, status: str) -> dict[str, Any]:
+        stack = self.stacks[name]
+        return {
+            "StackId": stack["id"],
+            "StackName": name,
+            "CreationTime": datetime.now(UTC),
+            "StackStatus": status,
+            "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in stack["outputs"].items()],
+        }
 
     # -- API -------------------------------------------------------------------------------------------
     def list_stack_resources(self, **params: Any) -> dict[str, Any]:
@@ -76,11 +105,6 @@ class FakeCloudFormation(ServiceFake):
     def describe_stacks(self, **params: Any) -> dict[str, Any]:
         self._enter("DescribeStacks", params)
         stack = self._stack("DescribeStacks", params["StackName"])
-        described = {
-            "StackId": stack["id"],
-            "StackName": params["StackName"],
-            "CreationTime": datetime.now(UTC),
-            "StackStatus": "CREATE_COMPLETE",
-            "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in stack["outputs"].items()],
-        }
+        name = next(n for n, s in self.stacks.items() if s is stack)
+        described = self._described(name, self.statuses.get(name, "CREATE_COMPLETE"))
         return self._answer("DescribeStacks", {"Stacks": [described]})

@@ -331,6 +331,9 @@ class CustomizationStack(Stack):
                 names=request.names,
                 model_tags=tags,
                 removal=request.removal,
+                # Every model the entry adopts carries it: with removal: destroy, the model it adopted
+                # before its adopt named another is deleted too (CloudFormation's cleanup).
+                entry_tag=("estate-job", request.job),
                 adopt_label=f"stages.{self.stage.name}.jobs.{request.job}",
             ),
         )

@@ -5,6 +5,12 @@ reads the model and its tags, refuses a model another estate owns or one that do
 model, customization type), and tags a match with the model tags (the owner tag among them).
 Nothing is trained or bought; the model is then retained (or deleted with ``removal="destroy"``)
 like one the estate trained. See ``estate_runtime.kinds.customization_job.handler``.
+
+When ``adopt`` changes to another ARN, CloudFormation replaces the resource and deletes the old one
+afterwards, when the handler's policy is already the new template's. With ``removal="destroy"`` the
+model adopted before is deleted only if ``entry_tag`` is given (the grant then covers the models
+carrying the owner tag and that tag); without it the handler may delete exactly the ARN the template
+names, so that Delete is refused and the earlier model stays, still tagged (delete it by hand).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from estate_runtime.kinds.customization_job import (
     AdoptedModel,
     CustomizationJobAttributes,
     CustomizationJobProperties,
+    EntryTag,
 )
 from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
 
@@ -73,6 +80,16 @@ class AdoptedCustomModelProps:
     removal: Removal = "retain"
     """Deleting the resource keeps the model (retain, default) or deletes it (destroy)."""
 
+    entry_tag: tuple[str, str] | None = None
+    """A tag (key, value) that marks every model this entry adopts besides the owner tag, such as the
+    estate's ``("estate-job", "summarizer")``; it is put on the model with ``model_tags`` (which may
+    hold it with the same value) and never removed. With ``removal="destroy"``, deleting is granted on
+    the models carrying the owner tag and this tag, not on exactly ``adopt``: when ``adopt`` changes,
+    CloudFormation's cleanup deletes the model adopted before, which the new template no longer names.
+    The handler still deletes only the model CloudFormation names (the physical id) and only while it
+    carries both tags. Default None: deleting is granted on exactly ``adopt``, so the model adopted
+    before an ``adopt`` change is not deleted (the cleanup's Delete fails; it stays, still tagged)."""
+
     adopt_label: str | None = None
     """How the handler's refusals name this entry (the estate passes its spec path,
     ``stages.dev.jobs.summarizer``); default: this construct's path."""
@@ -100,7 +117,10 @@ class AdoptedCustomModel(JobResourceAttributes, Construct):
         self.adopted_arn: str = props.adopt
         grants = EstateProvider.of(self, props.logging, stack=stack).serve(KIND)
         _grant_handler(grants, environment_of(stack), props)
-        tags = [{"key": k, "value": v} for k, v in sorted({**props.model_tags, OWNER_TAG: props.owner}.items())]
+        entry = dict([props.entry_tag]) if props.entry_tag else {}
+        tags = [
+            {"key": k, "value": v} for k, v in sorted({**props.model_tags, **entry, OWNER_TAG: props.owner}.items())
+        ]
         properties = CustomizationJobProperties(
             job_name=self.names.job_name,
             custom_model_name=self.names.custom_model_name,
@@ -111,7 +131,11 @@ class AdoptedCustomModel(JobResourceAttributes, Construct):
             job_tags=[],
             custom_model_tags=tags,
             removal=props.removal,
-            adopt=AdoptedModel(arn=props.adopt, spec_path=props.adopt_label or self.node.path),
+            adopt=AdoptedModel(
+                arn=props.adopt,
+                spec_path=props.adopt_label or self.node.path,
+                entry_tag=EntryTag(key=props.entry_tag[0], value=props.entry_tag[1]) if props.entry_tag else None,
+            ),
         )
         self.resource = grants.resource(self, "Resource", properties)
 
@@ -146,6 +170,16 @@ def _prop_problems(props: AdoptedCustomModelProps) -> list[tuple[str, str]]:
     elif (problem := tag_value_problem(props.owner)) is not None:
         problems.append(("owner", problem))
     problems += [("model_tags", p) for k, v in props.model_tags.items() if (p := tag_problem(k, v)) is not None]
+    if props.entry_tag is not None:
+        key, value = props.entry_tag
+        if key == OWNER_TAG:
+            problems.append(("entry_tag", f"must not be the owner tag {OWNER_TAG}; give the tag that names the entry"))
+        elif (problem := tag_problem(key, value)) is not None:
+            problems.append(("entry_tag", problem))
+        elif props.model_tags.get(key, value) != value:
+            problems.append(
+                ("entry_tag", f"model_tags gives {key}={props.model_tags[key]!r}, entry_tag {value!r}: give one value")
+            )
     return problems
 
 
@@ -163,16 +197,44 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: AdoptedCust
             "Null": {f"aws:ResourceTag/{OWNER_TAG}": "true"},
         },
     )
-    # Afterwards: tag changes only while it carries the owner tag, never removing it.
+    # Afterwards: tag changes only while it carries the owner tag, never removing it (nor the entry's tag).
+    kept = sorted({OWNER_TAG, *([props.entry_tag[0]] if props.entry_tag else [])})
     grants.allow_calls(
         "tag_resource",
         "untag_resource",
         resources=[props.adopt],
-        conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG]}},
+        conditions={**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": kept}},
     )
     # Before any Delete: its own stack's status (never deleted by a failed deployment's rollback).
     grants.allow_own_stack_status()
     if props.removal == "destroy":  # a retained model is never deleted by the handler
-        grants.allow_calls("delete_custom_model", resources=[props.adopt], conditions=owned)
+        _grant_delete(grants, env, props)
     # The base model's live lifecycle, an attribute of every answer.
     grants.allow_calls("get_foundation_model", resources=[f"{bedrock}::foundation-model/{props.base_model}"])
+
+
+def _grant_delete(grants: KindGrants, env: StackEnvironment, props: AdoptedCustomModelProps) -> None:
+    owned = {f"aws:ResourceTag/{OWNER_TAG}": props.owner}
+    if props.entry_tag is None:
+        grants.allow_calls("delete_custom_model", resources=[props.adopt], conditions={"StringEquals": owned})
+        return
+    # Deleting also the model this entry adopted before its adopt named another: CloudFormation's
+    # cleanup sends that Delete when the policy is already this template's, which no longer names it.
+    # The models of this stage (owner tag) and of this entry (entry tag), their tags read first.
+    models = f"arn:{env.partition}:bedrock:{env.region}:{env.account}:custom-model/*"
+    key, value = props.entry_tag
+    grants.allow_calls(
+        "delete_custom_model",
+        "list_tags_for_resource",
+        resources=[models],
+        conditions={"StringEquals": {**owned, f"aws:ResourceTag/{key}": value}},
+    )
+    grants.acknowledge(
+        [
+            (
+                f"AwsSolutions-IAM5[Resource::{grants.spelling(models)}]",
+                "The model an entry adopted before its adopt named another is deleted after the policy names the new "
+                "one; limited to models carrying this stage's owner tag and the entry's tag.",
+            )
+        ]
+    )

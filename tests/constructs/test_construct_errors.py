@@ -391,6 +391,77 @@ def test_capacity_of_another_account_or_region_is_not_adopted(stack, key, loggin
     assert "Team/Served: adopt: the resource is in 111111111111 / us-west-2, but this stack is in" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "entry_tag, model_tags, expected",
+    [
+        (("bedrock-estate", "x"), {}, "entry_tag: must not be the owner tag bedrock-estate"),
+        (("estate-job", "summarizer"), {"estate-job": "other"}, "entry_tag: model_tags gives estate-job='other'"),
+    ],
+)
+def test_an_entry_tag_that_is_the_owner_tag_or_contradicts_the_model_tags_is_refused(
+    stack, logging, entry_tag, model_tags, expected
+):
+    from constructs_lib import AdoptedCustomModel
+
+    with pytest.raises(EstateConstructError) as caught:
+        AdoptedCustomModel(stack, "Adopted", adopted_props(logging, entry_tag=entry_tag, model_tags=model_tags))
+    assert f"Team/Adopted: {expected}" in str(caught.value)
+
+
+def _deletes(stack: cdk.Stack) -> list[dict]:
+    """The adopted model handler's statements that allow bedrock:DeleteCustomModel."""
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    return [
+        statement
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy"
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if "bedrock:DeleteCustomModel" in json.dumps(statement["Action"])
+    ]
+
+
+def test_a_destroyed_adopted_model_may_be_deleted_as_exactly_its_arn_or_as_the_entrys_models(logging):
+    """Without an entry tag the handler may delete exactly the ARN adopted (an earlier model, after
+    adopt changed, is not deleted); with one, any model of the stage carrying the entry's tag, so
+    CloudFormation's cleanup can delete the model the entry adopted before. Retained: no delete."""
+    from constructs_lib import AdoptedCustomModel
+
+    grants = {}
+    for case, overrides in {
+        "exact": dict(removal="destroy"),
+        "entry": dict(removal="destroy", entry_tag=("estate-job", "summarizer")),
+        "retain": dict(entry_tag=("estate-job", "summarizer")),
+    }.items():
+        stack = cdk.Stack(cdk.App(), "Team", env=ENV)
+        key = EstateKey(stack, "Key", EstateKeyProps(alias="team/data", description="team data"))
+        logs = ProviderLogging(log_group_prefix="/team/", log_key=key)
+        AdoptedCustomModel(stack, "Adopted", adopted_props(logs, **overrides))
+        grants[case] = _deletes(stack)
+        [adoption] = [
+            r["Properties"]
+            for r in cdk.assertions.Template.from_stack(stack).to_json()["Resources"].values()
+            if r["Type"] == "Custom::BedrockCustomizationJob"
+        ]
+        # The entry's tag is put on the model with the owner tag, and the handler checks both before deleting.
+        entry_tag = {"key": "estate-job", "value": "summarizer"}
+        assert (entry_tag in adoption["CustomModelTags"]) is (case != "exact")
+        assert adoption["Adopt"].get("EntryTag") == (
+            {"Key": "estate-job", "Value": "summarizer"} if case != "exact" else None
+        )
+    [exact] = grants["exact"]
+    assert exact["Resource"] == ADOPTED
+    assert exact["Condition"] == {"StringEquals": {"aws:ResourceTag/bedrock-estate": "team-dev"}}
+    [entry] = grants["entry"]
+    assert sorted(entry["Action"]) == ["bedrock:DeleteCustomModel", "bedrock:ListTagsForResource"]
+    assert entry["Resource"] == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":bedrock:us-east-1:111111111111:custom-model/*"]]
+    }
+    assert entry["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/bedrock-estate": "team-dev", "aws:ResourceTag/estate-job": "summarizer"}
+    }
+    assert grants["retain"] == []
+
+
 def test_serving_an_adopted_model_waits_for_its_adoption(stack, key, logging):
     """Capacity bills from its creation: it is bought only after the adoption verified the model."""
     from constructs_lib import AdoptedCustomModel

@@ -595,3 +595,41 @@ def test_replacing_adopt_with_training_trains_a_new_job_and_the_adopted_model_is
     harness.on_event("Delete", ADOPTING, PhysicalResourceId=CONSOLE_MODEL)
     assert "console-haiku" in fake.models
     assert not [op for op, _ in fake.calls if op in ("DeleteCustomModel", "StopModelCustomizationJob")]
+
+
+DESTROYING = {
+    **ADOPTING,
+    "CustomModelTags": [*OWNER_TAGGED, {"key": "estate-job", "value": "summarizer"}],
+    "Removal": "destroy",
+    "Adopt": {**ADOPTING["Adopt"], "EntryTag": {"Key": "estate-job", "Value": "summarizer"}},
+}
+
+
+def test_an_adopted_model_is_deleted_only_while_it_carries_the_owner_and_the_entrys_tags(harness, fake):
+    """removal: destroy deletes the model CloudFormation names (the physical id), and only while it
+    carries the tags the entry put on it: a model someone took the entry's tag off (or that the
+    handler may not read, as IAM answers for a model without those tags) is refused, naming what is
+    missing and what to do, and left as it is."""
+    console_model(fake, customizationType="FINE_TUNING")
+    harness.on_event("Create", DESTROYING)
+    fake.tags[CONSOLE_MODEL].pop("estate-job")
+    with pytest.raises(EstateError) as refused:
+        harness.on_event("Delete", DESTROYING, PhysicalResourceId=CONSOLE_MODEL)
+    assert str(refused.value).startswith(
+        f"stages.dev.jobs.summarizer.removal: custom model {CONSOLE_MODEL} was not deleted: it no longer carries "
+        "estate-job=summarizer, the tags stages.dev.jobs.summarizer put on it (bedrock-estate=bedrock-estate-dev and "
+        "estate-job=summarizer), so this stage no longer holds it as that entry's. It is left as it is."
+    )
+    assert f"aws bedrock delete-custom-model --model-identifier {CONSOLE_MODEL}" in str(refused.value)
+    fake.tags[CONSOLE_MODEL]["estate-job"] = "summarizer"
+    fake.fail_next("ListTagsForResource", "AccessDeniedException")
+    with pytest.raises(EstateError, match=r"was not deleted: its tags could not be read"):
+        harness.on_event("Delete", DESTROYING, PhysicalResourceId=CONSOLE_MODEL)
+    assert "console-haiku" in fake.models and not [op for op, _ in fake.calls if op == "DeleteCustomModel"]
+    # The tags as the entry left them: deleted. Another physical id (not the adopted ARN): nothing is deleted.
+    harness.on_event("Delete", DESTROYING, PhysicalResourceId="bedrock-estate-dev-summarizer-0123456789")
+    assert "console-haiku" in fake.models
+    harness.on_event("Delete", DESTROYING, PhysicalResourceId=CONSOLE_MODEL)
+    assert "console-haiku" not in fake.models
+    # Already gone (a retried Delete): nothing to refuse, nothing to delete.
+    harness.on_event("Delete", DESTROYING, PhysicalResourceId=CONSOLE_MODEL)

@@ -216,6 +216,16 @@ class JobNameParts(Properties):
 
 
 @dataclass(frozen=True, kw_only=True)
+class EntryTag(Properties):
+    """The tag every model one job entry adopts carries besides the owner tag (the estate's
+    ``estate-job``, the entry's name): what lets that entry's handler delete a model it adopted
+    before the spec named another."""
+
+    key: str = prop("Key")
+    value: str = prop("Value")
+
+
+@dataclass(frozen=True, kw_only=True)
 class AdoptedModel(Properties):
     """A custom model made outside the estate (in the console or a notebook) that a job entry
     adopts, as the kinds that refer to it carry it: the job entry verifies and tags it, the share
@@ -225,6 +235,11 @@ class AdoptedModel(Properties):
     """The custom model's ARN (the adopting resource's physical id)."""
     spec_path: str = prop("SpecPath")
     """The spec entry that declares it (``stages.dev.jobs.summarizer``), named by every refusal."""
+    entry_tag: EntryTag | None = prop("EntryTag", None)
+    """Only where a job entry adopts it: the tag the entry puts on it besides the owner tag. With
+    ``Removal: destroy`` the handler deletes an adopted model only while it carries both (also one
+    the entry adopted before, which CloudFormation's cleanup deletes after the policy names another
+    ARN). Absent: the owner tag alone, and the handler may delete exactly the ARN the template names."""
 
 
 @dataclass(frozen=True)

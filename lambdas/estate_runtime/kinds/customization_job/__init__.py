@@ -3,6 +3,7 @@
 ``contract`` is what the construct and the handler agree on (importable without the CDK and
 without boto3); ``handler`` is the Lambda side, loaded only by the provider that serves the kind."""
 
+from ..base import EntryTag
 from .contract import (
     ANSWER_WITHIN_SECONDS,
     KIND,
@@ -18,6 +19,7 @@ __all__ = [
     "AdoptedModel",
     "CustomizationJobAttributes",
     "CustomizationJobProperties",
+    "EntryTag",
     "KIND",
     "PreflightCheck",
     "VALIDATION_WAIT_SECONDS",

@@ -129,7 +129,8 @@ class CustomizationJobHandler(ResourceHandler):
         adopted = KIND.parse(request.properties).adopt
         if adopted is not None:
             # Never a job to stop: the model was trained outside the estate. It goes as removal says,
-            # and only when the Delete is the user's intent (never a failed deployment's rollback).
+            # only when the Delete is the user's intent (never a failed deployment's rollback), and only
+            # the one CloudFormation names (the physical id).
             if physical_id == adopted.arn and leaves_by_intent(
                 self.aws,
                 request,
@@ -137,6 +138,8 @@ class CustomizationJobHandler(ResourceHandler):
                 arn=adopted.arn,
                 delete_command=f"aws bedrock delete-custom-model --model-identifier {adopted.arn}",
             ):
+                if _KEYS.parse_field(request.properties, "removal") == "destroy":
+                    self._check_adopted_owned(request.properties)
                 self._dispose_model({"outputModelArn": adopted.arn}, request.properties)
             return Outcome(physical_id, complete=True)
         # The polls answer by ANSWER_WITHIN_SECONDS after this, whatever Bedrock does.
@@ -332,6 +335,42 @@ class CustomizationJobHandler(ResourceHandler):
             custom_model_arn=model["modelArn"],
         )
         return Outcome(arn, attributes, complete=True)
+
+    def _check_adopted_owned(self, props: Any) -> None:
+        """Before an adopted model is deleted (removal: destroy): it still carries this stage's owner
+        tag and, where the properties give one, the entry's tag, as the entry left it. Not so, the
+        Delete is refused, naming what is missing, and the model is left as it is. A model already
+        gone passes (there is nothing to delete)."""
+        parsed = KIND.parse(props)
+        adopted = parsed.adopt
+        assert adopted is not None
+        arn, path = adopted.arn, adopted.spec_path
+        ours = next((t["value"] for t in parsed.custom_model_tags if t.get("key") == OWNER_TAG), None)
+        wanted = {OWNER_TAG: ours, **({adopted.entry_tag.key: adopted.entry_tag.value} if adopted.entry_tag else {})}
+        try:
+            answer = self.aws.call(
+                "bedrock",
+                "list_tags_for_resource",
+                expect={"ResourceNotFoundException", "AccessDeniedException"},
+                resourceARN=arn,
+            )
+        except ClientError as err:
+            if error_code(err) == "ResourceNotFoundException":
+                return
+            found = "its tags could not be read (the handler may read only the models that carry them)"
+        else:
+            tags = {t["key"]: t["value"] for t in answer.get("tags", [])}
+            missing = [f"{k}={v}" for k, v in wanted.items() if tags.get(k) != v]
+            if not missing:
+                return
+            found = f"it no longer carries {' and '.join(missing)}"
+        expected = " and ".join(f"{k}={v}" for k, v in wanted.items())
+        raise EstateError(
+            f"{path}.removal: custom model {arn} was not deleted: {found}, the tags {path} put on it ({expected}), "
+            "so this stage no longer holds it as that entry's. It is left as it is. If it is no longer wanted, delete "
+            f"it with `aws bedrock delete-custom-model --model-identifier {arn}`; to have the estate delete it, put "
+            "the tags back (`aws bedrock tag-resource`); then delete the stack (or deploy) again"
+        )
 
     def _get_model(self, arn: str, path: str) -> dict[str, Any]:
         try:

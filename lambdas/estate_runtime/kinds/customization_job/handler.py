@@ -39,10 +39,14 @@ tagged with the custom model tags (the owner tag among them): nothing is trained
 the job that trained it is left as it is (its ARN and name are the attributes). From then on it is
 like a trained model: tags update in place, and removing the resource retains the model unless
 ``Removal`` is ``destroy``. A new configuration without ``Adopt`` trains a new job under the
-estate's names (a replacement: the adopted model is then removed as its removal says). A failed
-request never stops or deletes what it adopted, and neither does CloudFormation's rollback of a
-failed deployment: before anything is deleted the handler reads its stack's status
-(``stack_status.leaves_by_intent``), and only a deleted stack or a successful update removes it.
+estate's names (a replacement: the adopted model is then removed as its removal says); another
+``Adopt`` ARN is a replacement too, and CloudFormation's cleanup Delete (with the old properties)
+removes the model adopted before the same way. Before deleting an adopted model the handler reads
+its stack's status (``stack_status.leaves_by_intent``): only a deleted stack or a successful update
+removes it, never CloudFormation's rollback of a failed deployment. Then it reads the model's tags:
+it deletes only the physical id, and only while the model carries the owner tag and the entry's
+tag (``Adopt.EntryTag``, when given); otherwise the Delete is refused, saying what is missing, and
+the model is left as it is. A failed request never stops or deletes what it adopted.
 """
 
 from __future__ import annotations

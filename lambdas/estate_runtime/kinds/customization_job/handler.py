@@ -306,9 +306,9 @@ class CustomizationJobHandler(ResourceHandler):
         assert adopted is not None
         path, arn = adopted.spec_path, adopted.arn
         model = self._get_model(arn, path)
-        ours = next((t["value"] for t in props.custom_model_tags if t.get("key") == OWNER_TAG), None)
+        ours = _owner(props.custom_model_tags)
         tags = self.aws.call("bedrock", "list_tags_for_resource", resourceARN=arn).get("tags", [])
-        owner = next((t["value"] for t in tags if t.get("key") == OWNER_TAG), None)
+        owner = _owner(tags)
         if owner is not None and owner != ours:
             raise EstateError(
                 f"{path}.adopt: custom model {arn} carries the owner tag {OWNER_TAG}={owner}: another estate or stage "
@@ -349,7 +349,7 @@ class CustomizationJobHandler(ResourceHandler):
         adopted = parsed.adopt
         assert adopted is not None
         arn, path = adopted.arn, adopted.spec_path
-        ours = next((t["value"] for t in parsed.custom_model_tags if t.get("key") == OWNER_TAG), None)
+        ours = _owner(parsed.custom_model_tags)
         wanted = {OWNER_TAG: ours, **({adopted.entry_tag.key: adopted.entry_tag.value} if adopted.entry_tag else {})}
         try:
             answer = self.aws.call(
@@ -616,6 +616,11 @@ class CustomizationJobHandler(ResourceHandler):
             custom_model_name=(job or {}).get("outputModelName") or names.custom_model_name,
             custom_model_arn=(job or {}).get("outputModelArn"),
         )
+
+
+def _owner(tags: list[dict[str, str]]) -> str | None:
+    """The owner tag's value in a list of Bedrock tags (``{"key", "value"}``), if any."""
+    return next((t["value"] for t in tags if t.get("key") == OWNER_TAG), None)
 
 
 def _model_differences(model: dict[str, Any], props: CustomizationJobProperties, path: str) -> list[str]:

@@ -1268,6 +1268,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         "permissions_estate",
         {"111111111111": "annex"},
     ),
+    "test_customization_job_lifecycle.py::test_a_failed_deployment_that_changed_adopt_keeps_both_models": (
+        "permissions_estate",
+        {"111111111111": "annex"},
+    ),
     "test_imported_model_lifecycle.py::test_an_import_is_checked_made_retagged_and_removed": (
         "permissions_estate",
         {"111111111111": "lab"},

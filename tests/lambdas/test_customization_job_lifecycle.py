@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -509,21 +510,17 @@ EARLIER_DISTILLED = "arn:aws:bedrock:us-east-1:555555555555:custom-model/amazon.
 EARLIER_FT = "arn:aws:bedrock:us-east-1:555555555555:custom-model/amazon.nova-micro-v1:0:128k/000000000a12"
 
 
-def test_an_entry_that_adopts_another_model_removes_the_earlier_one_as_its_removal_says(permissions_estate, tmp_path):
-    """annex's entries first adopted other console models (an earlier spec, deployed with its own
-    policies: ``proof.playing``); the spec now names the fixture's ARNs. CloudFormation replaces each
-    resource (a new physical id) and, in its cleanup, when the handler's policy is already the new
-    template's, sends Delete for the old one with its old properties: the destroyed entry's earlier
-    model is deleted (the user asked for it; left, it would bill storage with no template owning it),
-    the retained entry's earlier model is kept as it was, still carrying the stage's owner tag. Those
-    requests are judged against the fixture's own policies, so ``make mutate`` mutates the grants
-    they need."""
+def readopting(estate, tmp_path) -> tuple[str, Any, dict, dict, FakeBedrock, Provider]:
+    """annex's entries as an earlier spec had them, adopting other console models, deployed (with
+    that spec's own policies: ``proof.playing``); and the fixture's entries, which name the models
+    they adopt now: (kind, the earlier estate, its resources and the fixture's by spec path, Bedrock,
+    the provider)."""
     from estate_runtime.naming import OWNER_TAG
 
     kind = customization_job.KIND.type_name
     earlier = synth_estate(
         "permissions_estate",
-        permissions_estate,
+        estate,
         tmp_path / "earlier",
         readopted("annex", "adopted-distilled", EARLIER_DISTILLED, readopted("annex", "adopted-ft", EARLIER_FT)),
     )
@@ -533,13 +530,13 @@ def test_an_entry_that_adopts_another_model_removes_the_earlier_one_as_its_remov
     }
     now = {
         p["Adopt"]["SpecPath"]: (lid, p)
-        for lid, p in Template(permissions_estate.stack("annex/Customization").template).custom_resources(kind).items()
+        for lid, p in Template(estate.stack("annex/Customization").template).custom_resources(kind).items()
     }
     bedrock = FakeBedrock()
     provider = Provider(
         {"bedrock": bedrock, "s3": FakeS3()},
         [customization_job.KIND],
-        stack=permissions_estate.stack("annex/Customization").stack_name,
+        stack=estate.stack("annex/Customization").stack_name,
     )
     lite = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0:300k"
     micro = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k"
@@ -560,6 +557,21 @@ def test_an_entry_that_adopts_another_model_removes_the_earlier_one_as_its_remov
             )
     assert bedrock.tags[EARLIER_DISTILLED][OWNER_TAG] == bedrock.tags[EARLIER_FT][OWNER_TAG] == "perm-estate-annex"
 
+    return kind, earlier, before, now, bedrock, provider
+
+
+def test_an_entry_that_adopts_another_model_removes_the_earlier_one_as_its_removal_says(permissions_estate, tmp_path):
+    """annex's entries first adopted other console models (an earlier spec, deployed with its own
+    policies: ``proof.playing``); the spec now names the fixture's ARNs. CloudFormation replaces each
+    resource (a new physical id) and, in its cleanup, when the handler's policy is already the new
+    template's, sends Delete for the old one with its old properties: the destroyed entry's earlier
+    model is deleted (the user asked for it; left, it would bill storage with no template owning it),
+    the retained entry's earlier model is kept as it was, still carrying the stage's owner tag. Those
+    requests are judged against the fixture's own policies, so ``make mutate`` mutates the grants
+    they need."""
+    from estate_runtime.naming import OWNER_TAG
+
+    kind, _, before, now, bedrock, provider = readopting(permissions_estate, tmp_path)
     # This deployment adopts the fixture's models (a new physical id), then cleans up the earlier resources.
     for path, (logical_id, props) in now.items():
         old_id, old = before[path]
@@ -577,3 +589,35 @@ def test_an_entry_that_adopts_another_model_removes_the_earlier_one_as_its_remov
     assert bedrock.tags[EARLIER_FT][OWNER_TAG] == "perm-estate-annex"
     assert bedrock.tags[EARLIER_FT]["estate-job"] == "adopted-ft"
     assert not [op for op, _ in bedrock.calls if op.startswith(("Create", "Stop", "Untag"))]
+
+
+def test_a_failed_deployment_that_changed_adopt_keeps_both_models(permissions_estate, tmp_path):
+    """The deployment that moves annex's entries to other models (a new physical id each) fails
+    elsewhere. CloudFormation rolls each entry back to the model it adopted before (an Update, old
+    and new properties swapped), then, in the rollback's cleanup, deletes the newer resource with
+    its properties. The newer models carry the stage's owner tag and the entry's tag, which the
+    destroyed entry's delete grant covers; both existed before the deployment, so the handler
+    releases them: all four models stay, and the earlier ones serve the entries again."""
+    from estate_runtime.naming import OWNER_TAG
+
+    kind, earlier, before, now, bedrock, provider = readopting(permissions_estate, tmp_path)
+    for path, (logical_id, props) in now.items():
+        old = before[path][1]
+        extra = {"PhysicalResourceId": old["Adopt"]["Arn"], "OldResourceProperties": old}
+        assert (
+            provider.on_event("Update", kind, props, logical_id=logical_id, **extra)["PhysicalResourceId"]
+            == (props["Adopt"]["Arn"])
+        )
+    # The rollback: the earlier policies and entries again, then the newer resources removed.
+    with proof.playing(earlier), provider.stack_status("UPDATE_ROLLBACK_IN_PROGRESS"):
+        for path, (logical_id, old) in before.items():
+            new = now[path][1]
+            extra = {"PhysicalResourceId": new["Adopt"]["Arn"], "OldResourceProperties": new}
+            answer = provider.on_event("Update", kind, old, logical_id=logical_id, **extra)
+            assert answer["PhysicalResourceId"] == old["Adopt"]["Arn"]
+    with proof.playing(earlier), provider.stack_status("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"):
+        for logical_id, new in now.values():
+            provider.on_event("Delete", kind, new, logical_id=logical_id, PhysicalResourceId=new["Adopt"]["Arn"])
+    assert set(bedrock.models) == {"console-distilled-v1", "console-distilled-v2", "console-ft-v1", "console-ft-v2"}
+    assert {bedrock.tags[m["modelArn"]][OWNER_TAG] for m in bedrock.models.values()} == {"perm-estate-annex"}
+    assert not [op for op, _ in bedrock.calls if op.startswith(("Create", "Stop", "Delete", "Untag"))]

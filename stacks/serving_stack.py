@@ -156,9 +156,10 @@ class ServingStack(Stack):
                     name=served_name(stage, entry, serving),
                     logging=logging,
                     owner=stage.qualifier,
-                    # A sagemakerNova model with a key of its own is served with that key.
+                    # A model on a key of its own (a job's customModelKmsKeyArn, a sagemakerNova
+                    # model's kmsKeyArn) is served with that key.
                     custom_model_key=kms.Key.from_key_arn(self, f"Serving-{entry}-Key", own_key)
-                    if (own_key := _nova_key_arn(stage, serving))
+                    if (own_key := _model_key_arn(stage, serving))
                     else refs.custom_model_key,
                     base_model=_base_model(stage, serving),
                     job=stage.job_names[serving.model.job] if serving.model.job and not adopted else None,
@@ -240,8 +241,11 @@ class ServingStack(Stack):
         )
 
 
-def _nova_key_arn(stage: StageSettings, serving: Serving) -> str | None:
-    """The key of a served sagemakerNova model that has a key of its own (its kmsKeyArn)."""
+def _model_key_arn(stage: StageSettings, serving: Serving) -> str | None:
+    """The key of a served model of the stage that has a key of its own: a job's
+    customModelKmsKeyArn, or a sagemakerNova model's kmsKeyArn (None: the stage's custom-model key)."""
+    if serving.model.job:
+        return stage.jobs[serving.model.job].custom_model_kms_key_arn
     name = serving.model.sagemaker_nova
     return NOVA_MODELS.entries(stage)[name].kms_key_arn if name else None
 

@@ -858,21 +858,31 @@ def _key(row: Requirement, rec: Recorded, stage: Stage, stages: dict[str, Stage]
         source = next((s for s in stages.values() if (s.account, s.region) == (source_account, source_region)), None)
         if source is None:
             return None, None
-        if p["sourceModelArn"] in source.named_models:
-            # A model made outside the estate is encrypted as Bedrock holds it: a key only "if the model
-            # to be copied is encrypted with a KMS key" ('Fulfill prerequisites to copy models').
-            model = next(
-                (m for m in rec.state.get("models", {}).values() if m.get("modelArn") == p["sourceModelArn"]), {}
-            )
-            given = model.get("modelKmsKeyArn")
-            return (given, _key_policy(given, source)) if given else (None, None)
-        key = source.key_arn("custom-model-key-arn")
-        return key, source.keys[key]
+        # The shared model is encrypted as Bedrock holds it (the key its job or the spec named, as the
+        # source stage deploys it): a key only "if the model to be copied is encrypted with a KMS key"
+        # ('Fulfill prerequisites to copy models').
+        model = next(
+            (m for m in rec.state.get("models", {}).values() if m.get("modelArn") == p["sourceModelArn"]), None
+        )
+        if model is None and p["sourceModelArn"] not in source.named_models:
+            key = source.key_arn("custom-model-key-arn")  # a model the fakes do not hold: its stage's key
+            return key, source.keys[key]
+        given = (model or {}).get("modelKmsKeyArn")
+        if not given:
+            return None, None
+        given = source.foundation.get(given, given)
+        return given, _key_policy(given, source)
     if row.key == "data":
         if rec.service != "s3" or not p.get("Bucket", "").endswith("-training"):
             return None, None  # the data key encrypts the estate's training bucket
         key = stage.key_arn("data-key-arn")
         return key, stage.keys[key]
+    served = _served_model(rec)
+    if served is not None:
+        # Serving a custom model uses the key it is encrypted with (GetCustomModel's modelKmsKeyArn,
+        # as the fake holds it): none for a model on Bedrock's own key.
+        key = served.get("modelKmsKeyArn")
+        return (key, _key_policy(key, stage)) if key else (None, None)
     given = (
         p.get("customModelKmsKeyId")
         or p.get("modelKmsKeyId")
@@ -881,6 +891,27 @@ def _key(row: Requirement, rec: Recorded, stage: Stage, stages: dict[str, Stage]
         or stage.key_arn("custom-model-key-arn")
     )
     return given, _key_policy(given, stage)  # a job's own key (customModelKmsKeyArn): as a dataset's
+
+
+# The requests that serve a custom model, and the parameter naming it (botocore's bedrock model).
+_SERVED_MODEL_PARAMETER = {
+    "CreateProvisionedModelThroughput": "modelId",
+    "UpdateProvisionedModelThroughput": "desiredModelId",
+    "CreateCustomModelDeployment": "modelArn",
+    "UpdateCustomModelDeployment": "modelArn",
+}
+
+
+def _served_model(rec: Recorded) -> dict[str, Any] | None:
+    """The custom model a serving request names, as the fake held it when the request was made (by
+    its ARN or name), or None for another request or a model the fake does not hold."""
+    named = rec.params.get(_SERVED_MODEL_PARAMETER.get(rec.operation, ""))
+    if not isinstance(named, str):
+        return None
+    return next(
+        (m for name, m in rec.state.get("models", {}).items() if named in (name, m.get("modelArn"))),
+        None,
+    )
 
 
 def _service_role_targets(

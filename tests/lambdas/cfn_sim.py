@@ -30,8 +30,8 @@ def foundation_value(stage: str, kind: str) -> str:
         "invocation-log-bucket-name": f"estate-{stage}-invocation-logs",
         "access-log-bucket-name": f"estate-{stage}-access-logs",
         "customization-role-arn": f"arn:aws:iam::{ACCOUNT}:role/estate-{stage}-customization",
-        "data-key-arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1111aaaa-data",
-        "custom-model-key-arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/2222bbbb-models",
+        "data-key-arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1111aaaa-{stage}-data",
+        "custom-model-key-arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/2222bbbb-{stage}-models",
         "notification-topic-arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:estate-{stage}-notifications",
     }
     return values[kind]

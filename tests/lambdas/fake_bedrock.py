@@ -70,6 +70,10 @@ class FakeBedrock(ServiceFake):
             "baseModelArn": job["baseModelArn"],
             "customizationType": job["customizationType"],
         }
+        # The model is encrypted with the key the job named (GetCustomModel's modelKmsKeyArn), or with
+        # Bedrock's own key when it named none (no modelKmsKeyArn).
+        if job["request"].get("customModelKmsKeyId"):
+            self.models[job["outputModelName"]]["modelKmsKeyArn"] = job["request"]["customModelKmsKeyId"]
         # Bedrock tags the model it trains with the job's customModelTags.
         self.tags[model_arn] = {t["key"]: t["value"] for t in job["request"].get("customModelTags", [])}
 
@@ -533,6 +537,9 @@ class FakeBedrock(ServiceFake):
                         f"arn:aws:bedrock:{self.copy_base_model_region}::foundation-model/{job['baseModel']}"
                     )
                 self.tags[job["targetModelArn"]] = {t["key"]: t["value"] for t in job["targetModelTags"]}
+                # Encrypted with the key the copy job named (modelKmsKeyId), if any.
+                if job["targetModelKmsKeyArn"]:
+                    self.models[job["targetModelName"]]["modelKmsKeyArn"] = job["targetModelKmsKeyArn"]
 
     def create_model_copy_job(self, **params: Any) -> dict[str, Any]:
         self._enter("CreateModelCopyJob", params)

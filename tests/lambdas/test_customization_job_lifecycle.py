@@ -105,7 +105,7 @@ def test_job_lifecycle_from_the_synthesized_templates(cloud, default_estate, tmp
     )
     assert sent["outputDataConfig"]["s3Uri"] == "s3://estate-dev-output/jobs/summarizer/"
     assert sent["roleArn"].endswith(":role/estate-dev-customization")
-    assert sent["customModelKmsKeyId"].endswith("key/2222bbbb-models")
+    assert sent["customModelKmsKeyId"].endswith("key/2222bbbb-dev-models")
     assert sent["hyperParameters"]["learningRateWarmupSteps"] == "1"
     assert cloud.wait("Create", customization_job.KIND.type_name, logical_id, props, created)["IsComplete"] is False
     cloud.bedrock.finish_validation(sent["jobName"])

@@ -335,6 +335,8 @@ class CustomizationStack(Stack):
                 # before its adopt named another is deleted too (CloudFormation's cleanup).
                 entry_tag=("estate-job", request.job),
                 adopt_label=f"stages.{self.stage.name}.jobs.{request.job}",
+                # The key the entry says the model is on (customModelKmsKeyArn); none: Bedrock's own.
+                kms_key_arn=request.custom_model_key if isinstance(request.custom_model_key, str) else None,
             ),
         )
 

@@ -97,6 +97,8 @@ class ServingStack(Stack):
                     job=None if adopted else stage.job_names[job_name],
                     model_arn=adopted,
                     model_label=f"stages.{stage.name}.jobs.{job_name}",
+                    # The key the entry says the adopted model is on (none: Bedrock's own key).
+                    model_key_arn=stage.jobs[job_name].custom_model_kms_key_arn if adopted else None,
                     # Every model the entry adopts carries it (the customization stack's job tags).
                     model_tag=("estate-job", job_name) if adopted else None,
                     accounts=[target.account for target in promoted_to],
@@ -112,6 +114,7 @@ class ServingStack(Stack):
             if source is None or source.names is None:
                 raise ValueError(f"stages.{stage.name}.promotions.{name}: no such job in stage {promotion.from_stage}")
             source_stage, job, adopted = source.stage, source.names, source.job.adopt
+            own_key = source.job.custom_model_kms_key_arn  # the model's key, when the spec names one
             self.copies[name] = ModelCopy(
                 self,
                 f"Copy-{name}",
@@ -120,10 +123,13 @@ class ServingStack(Stack):
                     source_stage=source_stage,
                     source_account=source.account,
                     source_region=source.region,
-                    # A trained model is encrypted with its stage's custom-model key; an adopted one
-                    # with Bedrock's own key (the share refuses another), so no key of the source is used.
+                    # The source model's key: the one its entry names (a job's customModelKmsKeyArn, or
+                    # the key an adopted model is declared on, which the share verifies), else its
+                    # stage's custom-model key for a trained model, else none (an adopted model on
+                    # Bedrock's own key).
+                    source_key_arn=own_key,
                     source_key_alias=None
-                    if adopted
+                    if adopted or own_key
                     else StageNames(stage.estate, source_stage).key_alias("custom-models"),
                     job=None if adopted else job,
                     source_model_arn=adopted,

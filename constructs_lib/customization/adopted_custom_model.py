@@ -37,7 +37,7 @@ from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_na
 from ..machinery.references import StackEnvironment, elsewhere_problem, environment_of
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
-from ..spec.types import Removal, tag_problem, tag_value_problem
+from ..spec.types import Removal, kms_key_arn_problem, tag_problem, tag_value_problem
 from .customization_job import JobResourceAttributes
 
 # A custom model's ARN, as botocore 1.44.5's bedrock model spells it (CustomModelArn; read 2026-12-07).
@@ -94,6 +94,12 @@ class AdoptedCustomModelProps:
     """How the handler's refusals name this entry (the estate passes its spec path,
     ``stages.dev.jobs.summarizer``); default: this construct's path."""
 
+    kms_key_arn: str | None = None
+    """The ARN of the customer managed key the model is encrypted with, as Bedrock reports it
+    (``GetCustomModel``'s ``modelKmsKeyArn``); None (default): Bedrock's own key. The handler refuses
+    a model on another key than this, so that what serves or promotes the model is granted the key
+    it needs (``ServedModelProps.custom_model_key``, ``ModelCopyProps.source_key_arn``)."""
+
 
 class AdoptedCustomModel(JobResourceAttributes, Construct):
     """A ``Custom::BedrockCustomizationJob`` that adopts an existing custom model.
@@ -135,6 +141,7 @@ class AdoptedCustomModel(JobResourceAttributes, Construct):
                 arn=props.adopt,
                 spec_path=props.adopt_label or self.node.path,
                 entry_tag=EntryTag(key=props.entry_tag[0], value=props.entry_tag[1]) if props.entry_tag else None,
+                kms_key_arn=props.kms_key_arn,
             ),
         )
         self.resource = grants.resource(self, "Resource", properties)
@@ -180,6 +187,8 @@ def _prop_problems(props: AdoptedCustomModelProps) -> list[tuple[str, str]]:
             problems.append(
                 ("entry_tag", f"model_tags gives {key}={props.model_tags[key]!r}, entry_tag {value!r}: give one value")
             )
+    if props.kms_key_arn is not None and (problem := kms_key_arn_problem(props.kms_key_arn)) is not None:
+        problems.append(("kms_key_arn", problem))
     return problems
 
 

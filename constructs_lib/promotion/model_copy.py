@@ -24,6 +24,7 @@ from ..compliance.nag import nag_spelling
 from ..customization.adopted_custom_model import custom_model_arn_problem
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import refuse
+from ..spec.types import kms_key_arn_problem
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,8 +69,14 @@ class ModelCopyProps:
     """Alias name (without ``alias/``) of the key the source model is encrypted with in its account
     and region, e.g. ``bedrock-estate-dev/custom-models``: the handler may decrypt through Bedrock
     only with the key carrying it (``kms:ResourceAliases``), not with any key of that account.
-    Required with ``job``. With ``source_model_arn``, leave it out for a model encrypted with
-    Bedrock's own key (no key of the source account is granted then)."""
+    With ``job``, this or ``source_key_arn`` is required. With ``source_model_arn``, leave both out
+    for a model encrypted with Bedrock's own key (no key of the source account is granted then)."""
+
+    source_key_arn: str | None = None
+    """Or the ARN of the customer managed key the source model is encrypted with, when the spec
+    names it (a job's ``customModelKmsKeyArn``, an adopted model's declared key): the handler may
+    decrypt through Bedrock with exactly that key. Its key policy must admit this stage's account
+    (Bedrock user guide, 'Fulfill prerequisites to copy models'); the estate does not write it."""
 
 
 class ModelCopy(Construct):
@@ -112,8 +119,19 @@ def _prop_problems(props: ModelCopyProps) -> list[tuple[str, str]]:
                 "give one of job (the source job whose model was shared) or source_model_arn (the model by its ARN)",
             )
         ]
-    if props.job is not None and props.source_key_alias is None:
-        return [("source_key_alias", "a job's model is encrypted with its stage's key: name that key's alias")]
+    if props.source_key_alias is not None and props.source_key_arn is not None:
+        return [
+            ("source_key_arn", "give at most one of source_key_alias or source_key_arn: the source model has one key")
+        ]
+    if props.job is not None and props.source_key_alias is None and props.source_key_arn is None:
+        return [
+            (
+                "source_key_alias",
+                "a job's model is encrypted with a key: name its alias (its stage's key) or give source_key_arn",
+            )
+        ]
+    if props.source_key_arn is not None and (problem := kms_key_arn_problem(props.source_key_arn)) is not None:
+        return [("source_key_arn", problem)]
     arn = props.source_model_arn
     if arn is None:
         return []
@@ -221,6 +239,21 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ModelCopyProps) -> N
                 "The owner stage's key ARN is not known in this account; use is limited to Bedrock and to the key carrying "
                 "the owner stage's custom-model alias (kms:ResourceAliases), and the owner's key policy admits only that key.",
             )
+        )
+    if props.source_key_arn is not None:
+        # ...or with exactly the key the spec names for the source model, through Bedrock only.
+        grants.allow_dependents(
+            "create_model_copy_job",
+            on="key",
+            key="source-custom-model",
+            resources=[props.source_key_arn],
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": sorted(
+                        {f"bedrock.{r}.amazonaws.com" for r in (stack.region, props.source_region)}
+                    )
+                }
+            },
         )
     if props.base_model is None:
         findings.append(

@@ -51,8 +51,14 @@ class ModelShareProps:
     model_arn: str | None = None
     """Or a custom model of this account and Region named by its ARN, such as the one an
     ``AdoptedCustomModel`` adopted (its ``adopted_arn``): shared as soon as a pre-flight finds it
-    Active and encrypted with Bedrock's own key (a customer managed key the estate does not own is
-    refused: the receiving account could not decrypt it). The handler may share exactly this ARN."""
+    Active and encrypted with ``model_key_arn`` (Bedrock's own key without one; a model on another key
+    is refused: the receiving account's copy is granted only the declared key). The handler may share
+    exactly this ARN."""
+
+    model_key_arn: str | None = None
+    """With ``model_arn``: the customer managed key the model is encrypted with (its adoption's
+    ``kms_key_arn``), or None for Bedrock's own key. Its key policy must let the receiving accounts
+    decrypt through Bedrock; this construct does not write it (the key is not the estate's)."""
 
     model_label: str | None = None
     """How the handler's refusals name the model given by ``model_arn`` (the estate passes its spec
@@ -79,6 +85,8 @@ class ModelShare(Construct):
             refuse(self, [("job", "give one of job (the job whose model is shared) or model_arn (a model by its ARN)")])
         if props.model_tag is not None and props.model_arn is None:
             refuse(self, [("model_tag", "narrows the grants of a share of a model named by model_arn; give model_arn")])
+        if props.model_key_arn is not None and props.model_arn is None:
+            refuse(self, [("model_key_arn", "is the key of the model named by model_arn; give model_arn")])
         provider = EstateProvider.of(self, props.logging)
         grants = provider.serve(KIND)
         if not props.name.startswith(props.share_name_prefix):
@@ -88,7 +96,11 @@ class ModelShare(Construct):
             elsewhere = elsewhere_problem(props.model_arn, environment_of(stack), "model", "share it")
             refuse(self, [("model_arn", p) for p in (custom_model_arn_problem(props.model_arn), elsewhere) if p])
             model = SharedJobModel(
-                adopted=AdoptedModel(arn=props.model_arn, spec_path=props.model_label or self.node.path)
+                adopted=AdoptedModel(
+                    arn=props.model_arn,
+                    spec_path=props.model_label or self.node.path,
+                    kms_key_arn=props.model_key_arn,
+                )
             )
         else:
             job = props.job.names if isinstance(props.job, CustomizationJob) else props.job

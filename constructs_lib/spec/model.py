@@ -222,7 +222,6 @@ TRAINING_FIELDS = (
     ("teacher", "teacher"),
     ("rft_config", "rftConfig"),
     ("vpc", "vpc"),
-    ("custom_model_kms_key_arn", "customModelKmsKeyArn"),
 )
 
 
@@ -258,9 +257,9 @@ class Job(SpecModel):
         description=(
             "ARN of a custom model trained outside the estate (console, notebook), in this stage's account and "
             "region, to take over instead of training one: at deploy it must carry no estate's owner tag, be Active "
-            "and match this entry (baseModel, type); then it is tagged and nothing is trained. An adopted entry "
-            "takes no training fields (trainingData, validationData, hyperparameters, teacher, rftConfig, vpc, "
-            "customModelKmsKeyArn). `bedrock-estate adopt --stage STAGE` prints these entries."
+            "and match this entry (baseModel, type, customModelKmsKeyArn); then it is tagged and nothing is trained. "
+            "An adopted entry takes no training fields (trainingData, validationData, hyperparameters, teacher, "
+            "rftConfig, vpc). `bedrock-estate adopt --stage STAGE` prints these entries."
         ),
     )
     training_data: TrainingData | None = Field(None, description="Required unless the entry adopts a model.")
@@ -274,7 +273,15 @@ class Job(SpecModel):
     rft_config: RftConfig | None = Field(
         None, description="Reinforcement fine-tuning only: the grader and typed hyperparameters."
     )
-    custom_model_kms_key_arn: KmsKeyArn | None = Field(None, description="Default: the stage's custom-model key.")
+    custom_model_kms_key_arn: KmsKeyArn | None = Field(
+        None,
+        description=(
+            "The customer managed KMS key of the custom model. Training: the key Bedrock encrypts the model with "
+            "(default: the stage's custom-model key). With adopt: the key the adopted model is encrypted with, as "
+            "Bedrock reports it (GetCustomModel's modelKmsKeyArn), verified at deploy (default: none, the model is on "
+            "Bedrock's own key). Serving and promoting the model are granted its use, through Bedrock only."
+        ),
+    )
     vpc: VpcConfig | None = None
     tags: Tags = Field(default_factory=dict)
     removal: Removal = Field(

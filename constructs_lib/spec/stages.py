@@ -137,14 +137,15 @@ class StageSettings:
 
     @property
     def key_promoted_to_accounts(self) -> list[tuple[str, str]]:
-        """(account, region) of every later stage that copies a model this stage trains, sorted: its
-        custom-model key encrypts those models, so the key admits them. A model a job entry adopts is
-        encrypted with Bedrock's own key (its share refuses any other), so its promotion needs none."""
+        """(account, region) of every later stage that copies a model this stage trains with its
+        custom-model key, sorted: that key encrypts those models, so it admits them. A model on a key
+        the spec names (a job's or an adopted model's customModelKmsKeyArn) or on Bedrock's own key
+        (an adopted model without one) is not encrypted with it, so its promotion needs none of it."""
         return sorted(
             {
                 (t.account, t.region)
                 for job, targets in self.promoted_to.items()
-                if self.jobs[job].adopt is None
+                if self.jobs[job].adopt is None and self.jobs[job].custom_model_kms_key_arn is None
                 for t in targets
             }
         )

@@ -348,9 +348,16 @@ def _check_s3_uri(value: str) -> str:
     return value
 
 
+def kms_key_arn_problem(value: str) -> str | None:
+    """Why ``value`` is not a KMS key's ARN, or None."""
+    if _KMS_ARN_RE.match(value):
+        return None
+    return f"{value!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"
+
+
 def _check_kms_arn(value: str) -> str:
-    if not _KMS_ARN_RE.match(value):
-        raise ValueError(f"{value!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+    if (problem := kms_key_arn_problem(value)) is not None:
+        raise ValueError(problem)
     return value
 
 

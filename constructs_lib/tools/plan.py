@@ -267,26 +267,33 @@ def _promotions(spec: EstateSpec, stage: StageSettings) -> list[str]:
     """What this stage shares with later stages and copies from earlier ones."""
     lines: list[str] = []
     for job, targets in stage.promoted_to.items():
-        adopted = stage.jobs[job].adopt
-        # An adopted model is shared as it is, once the deploy found it Active and on Bedrock's own key.
+        adopted, key = stage.jobs[job].adopt, stage.jobs[job].custom_model_kms_key_arn
+        # An adopted model is shared as it is, once the deploy found it Active and on the key the spec says.
         model = (
-            f"the model job `{job}` adopts (`{adopted}`; it must be encrypted with Bedrock's own key)"
+            f"the model job `{job}` adopts (`{adopted}`; it must be encrypted with {_key_words(key)})"
             if adopted
             else f"job `{job}`'s model"
         )
         for target in targets:
             lines.append(
                 f"- shares {model} with stage {target.stage} (account {target.account}) through AWS RAM, for its promotion `{target.promotion}`"
+                + (
+                    f"; the policy of key `{key}` must let account {target.account} decrypt through Bedrock"
+                    if key
+                    else ""
+                )
             )
     for name, promotion in stage.promotions.items():
         source = spec.stages[promotion.from_stage]
         kept = "kept" if promotion.removal == "retain" else "deleted"
         job = promotion.job or name
         adopted = source.jobs[job].adopt if job in source.jobs else None
+        key = source.jobs[job].custom_model_kms_key_arn if job in source.jobs else None
         what = f"the model job `{job}` adopts (`{adopted}`)" if adopted else f"the model of job `{job}`"
+        read = f", decrypting it with `{key}`" if key else ""
         lines.append(
             f"- promotion `{name}`: copies {what} from stage {promotion.from_stage} "
-            f"({source.account} / {source.region}) into {stage.region}, encrypted with this stage's key; {kept} when removed"
+            f"({source.account} / {source.region}){read} into {stage.region}, encrypted with this stage's key; {kept} when removed"
         )
     return [""] + lines if lines else []
 
@@ -478,11 +485,17 @@ def _jobs(stage: StageSettings, stacks: list[StackSummary], spec: EstateSpec | N
     return lines
 
 
+def _key_words(key: str | None) -> str:
+    """The key an adopted model is declared on, as the plan says it."""
+    return f"the customer managed key `{key}`" if key else "Bedrock's own key"
+
+
 def _adopted_job_row(job_name: str, job: Any) -> str:
     """A job entry that adopts a custom model trained outside the estate: nothing trains at deploy."""
     kept = "deleted" if job.removal == "destroy" else "retained"
     notes = (
-        f"adopts `{job.adopt}` (nothing trained at deploy: verified, then tagged); removing adopt for training "
+        f"adopts `{job.adopt}`, encrypted with {_key_words(job.custom_model_kms_key_arn)} (nothing trained at "
+        "deploy: verified, then tagged; serving and promotion use that key); removing adopt for training "
         f"fields trains a new job under the estate's names and the adopted model is {kept}"
     )
     if job.removal == "destroy":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -17,6 +17,9 @@ from .catalog import foundation_model_of  # noqa: F401 - re-exported for the han
 from .errors import EstateError
 from .log import get_logger
 from .naming import JobNames  # noqa: F401 - re-exported for the handlers
+
+if TYPE_CHECKING:
+    from .kinds import AdoptedModel
 
 log = get_logger()
 
@@ -29,6 +32,21 @@ def custom_model(aws: Aws, identifier: str) -> dict[str, Any] | None:
         return aws.call("bedrock", "get_custom_model", expect=_NOT_FOUND, modelIdentifier=identifier)
     except ClientError:
         return None
+
+
+def key_difference(model: dict[str, Any], adopted: AdoptedModel) -> str | None:
+    """How the key an adopted custom model is encrypted with (``GetCustomModel``'s
+    ``modelKmsKeyArn``; absent for Bedrock's own key) differs from the key its entry declares
+    (``customModelKmsKeyArn``), naming the line to write, or None when they are the same. What
+    serves or promotes the model is granted exactly the declared key, so another would be refused."""
+    reported, declared = model.get("modelKmsKeyArn") or None, adopted.kms_key_arn
+    if reported == declared:
+        return None
+    field = f"{adopted.spec_path}.customModelKmsKeyArn"
+    if reported is None:
+        return f"it is encrypted with Bedrock's own key, the spec says {declared} (remove {field})"
+    said = declared or "Bedrock's own key (no customModelKmsKeyArn)"
+    return f"it is encrypted with the customer managed key {reported}, the spec says {said} ({field}: {reported})"
 
 
 def job(aws: Aws, name: str) -> dict[str, Any] | None:

@@ -640,7 +640,8 @@ def copy_props(logging: ProviderLogging, key, **overrides):
         ),
         (
             {"source_model_arn": None, "job": JobNames("team-dev-embedder", "b" * 64)},
-            "source_key_alias: a job's model is encrypted with its stage's key: name that key's alias",
+            "source_key_alias: a job's model is encrypted with a key: name its alias (its stage's key) or give "
+            "source_key_arn",
         ),
         (
             {"source_model_arn": ADOPTED},

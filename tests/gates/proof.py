@@ -871,7 +871,20 @@ def _key(row: Requirement, rec: Recorded, stage: Stage, stages: dict[str, Stage]
         if not given:
             return None, None
         given = source.foundation.get(given, given)
-        return given, _key_policy(given, source)
+        policy = _key_policy(given, source)
+        if given not in source.keys:
+            # A key the estate does not write (the spec names it): judged with the statement the copy
+            # prerequisites ask its owner to add ('Fulfill prerequisites to copy models', step 2: a key
+            # policy letting the account the model is shared with decrypt it).
+            policy["Statement"].append(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{stage.account}:root"},
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                }
+            )
+        return given, policy
     if row.key == "data":
         if rec.service != "s3" or not p.get("Bucket", "").endswith("-training"):
             return None, None  # the data key encrypts the estate's training bucket

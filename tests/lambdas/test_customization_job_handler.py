@@ -574,6 +574,35 @@ def test_a_model_bedrock_reports_no_type_for_is_verified_by_its_base_model(harne
     assert fake.tags[CONSOLE_MODEL] == {"bedrock-estate": "bedrock-estate-dev", "team": "support"}
 
 
+THEIR_KEY = "arn:aws:kms:us-west-2:111111111111:key/their-own"
+
+
+def test_a_model_on_another_key_than_the_spec_says_is_refused_naming_the_line_to_write(harness, fake):
+    """The key is what serving and promotion are granted: a model on another key would be refused by
+    Bedrock later, so the adoption refuses it now, before anything is tagged."""
+    console_model(fake, customizationType="FINE_TUNING", modelKmsKeyArn=THEIR_KEY)
+    with pytest.raises(EstateError) as refused:
+        harness.on_event("Create", ADOPTING)
+    assert str(refused.value).startswith(
+        f"stages.dev.jobs.summarizer.adopt: custom model {CONSOLE_MODEL} does not match the spec, so it was not "
+        f"adopted (nothing was changed): it is encrypted with the customer managed key {THEIR_KEY}, the spec says "
+        "Bedrock's own key (no customModelKmsKeyArn) "
+        f"(stages.dev.jobs.summarizer.customModelKmsKeyArn: {THEIR_KEY})"
+    ), refused.value
+    declared = {**ADOPTING, "Adopt": {**ADOPTING["Adopt"], "KmsKeyArn": THEIR_KEY.replace("their-own", "another")}}
+    with pytest.raises(EstateError, match=r"the spec says arn:aws:kms:.*:key/another \(stages\.dev\.jobs"):
+        harness.on_event("Create", declared)
+    assert CONSOLE_MODEL not in fake.tags or not fake.tags[CONSOLE_MODEL]
+    # Declared as Bedrock reports it: adopted. A model on Bedrock's own key declared on a key: refused.
+    declared = {**ADOPTING, "Adopt": {**ADOPTING["Adopt"], "KmsKeyArn": THEIR_KEY}}
+    assert harness.on_event("Create", declared)["PhysicalResourceId"] == CONSOLE_MODEL
+    del fake.models["console-haiku"]["modelKmsKeyArn"]
+    with pytest.raises(
+        EstateError, match=r"it is encrypted with Bedrock's own key, the spec says .*their-own \(remove"
+    ):
+        harness.on_event("Create", declared)
+
+
 def test_adding_adopt_to_a_trained_entry_replaces_it_and_trains_nothing(harness, fake):
     first = harness.on_event("Create")
     console_model(fake, customizationType="FINE_TUNING")

@@ -369,9 +369,10 @@ def test_an_adopted_model_is_shared_by_its_arn_at_once_with_the_declared_account
         ),
         (
             lambda model, models: model.update(modelKmsKeyArn="arn:aws:kms:us-west-2:111111111111:key/their-own"),
-            f"{ENTRY}.adopt: custom model {ADOPTED} is encrypted with the customer managed key "
-            "arn:aws:kms:us-west-2:111111111111:key/their-own, so model share "
-            f"{SHARE_ADOPTED['Name']} shares nothing: the later stage's copy job would decrypt it with that key",
+            f"{ENTRY}.adopt: custom model {ADOPTED} does not match the spec, so model share {SHARE_ADOPTED['Name']} "
+            "shares nothing: it is encrypted with the customer managed key arn:aws:kms:us-west-2:111111111111:key/"
+            "their-own, the spec says Bedrock's own key (no customModelKmsKeyArn) "
+            f"({ENTRY}.customModelKmsKeyArn: arn:aws:kms:us-west-2:111111111111:key/their-own)",
         ),
     ],
     ids=["deleted", "not-active", "customer-managed-key"],
@@ -382,6 +383,15 @@ def test_the_share_pre_flight_refuses_what_a_later_stage_could_not_copy_naming_t
         adopted.deploy(model_share.KIND.type_name, SHARE_ADOPTED)
     assert str(refused.value).startswith(refusal), str(refused.value)
     assert adopted.ram.shares == {}  # nothing shared, so nothing for prod to copy
+
+
+def test_the_share_pre_flight_shares_a_model_on_the_key_its_entry_declares(adopted):
+    """Declared (customModelKmsKeyArn, carried as the adoption's KmsKeyArn), the same model is shared."""
+    key = "arn:aws:kms:us-west-2:111111111111:key/their-own"
+    adopted.dev.models["console-embedder"]["modelKmsKeyArn"] = key
+    declared = {**SHARE_ADOPTED, "Model": {"Adopted": {**SHARE_ADOPTED["Model"]["Adopted"], "KmsKeyArn": key}}}
+    adopted.deploy(model_share.KIND.type_name, declared)
+    assert adopted.ram.shared_with(PROD) == [ADOPTED]
 
 
 def test_the_copy_finds_the_adopted_model_by_its_arn_among_what_dev_shares(adopted):

@@ -5,6 +5,7 @@ removed in reverse with nothing billing and the copied models kept as declared."
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -312,35 +313,45 @@ def test_an_adopted_model_is_promoted_retagged_replaced_rolled_back_and_removed(
     assert ram.shared_with(PROD) == [first] and dev_bedrock.tags[first]["team"] == "search"
     assert "managed-by" not in prod_bedrock.tags[copied["ModelArn"]] and len(prod_bedrock.copy_jobs) == 1
 
-    # dev adopts a model on a key the estate does not own: its customization stack adopts it, then
-    # the serving stack's share refuses it before anything changes, and the stack rolls back.
+    # dev adopts a model on a customer managed key of its own without saying so: the adoption refuses
+    # it before anything changes, naming the line to write (what serves and promotes a model is
+    # granted exactly the key its entry declares), and the customization stack rolls back.
     third = first.replace("0a1b2c3d4e5f", "00000000beef")
-    console_model(dev_bedrock, "console-embedder-cmk", third, key="arn:aws:kms:us-west-2:111111111111:key/their-own")
+    console_model(dev_bedrock, "console-embedder-cmk", third, key=THEIR_KEY)
     cmk = synth_estate(
         "adopted_promotion_estate", estate, tmp_path / "cmk", readopted("dev", "embedder", third, retag_both)
     )
     refused = Promotion(cmk)
     with proof.playing(cmk):
-        deployed.adopt(dev, refused, third)
-        with pytest.raises(EstateError, match=r"stages\.dev\.jobs\.embedder\.adopt: .* customer managed key"):
+        with pytest.raises(
+            EstateError,
+            match=rf"stages\.dev\.jobs\.embedder\.adopt: .* customer managed key .*"
+            rf"\(stages\.dev\.jobs\.embedder\.customModelKmsKeyArn: {THEIR_KEY}\)",
+        ):
             dev.provider.deploy(
                 "Update",
-                model_share.KIND.type_name,
-                refused.share,
-                logical_id=ids.share,
-                PhysicalResourceId=share_name,
-                OldResourceProperties=deployed.share,
+                customization_job.KIND.type_name,
+                refused.adoption,
+                logical_id=ids.adoption,
+                PhysicalResourceId=deployed.adopted,
+                OldResourceProperties=deployed.adoption,
             )
-    # CloudFormation's rollback of the serving stack: its old policies, and the old properties again.
-    dev.run(
-        "Update",
-        model_share.KIND.type_name,
-        ids.share,
-        deployed.share,
-        PhysicalResourceId=share_name,
-        OldResourceProperties=refused.share,
+    assert dev_bedrock.tags.get(third, {}) == {} and ram.shared_with(PROD) == [first]
+
+    # Declared (customModelKmsKeyArn), it is adopted and shared; prod's copy decrypts it with exactly
+    # that key (whose policy, not the estate's to write, admits prod's account), and the throughput
+    # swaps to the new copy.
+    declared = synth_estate(
+        "adopted_promotion_estate", estate, tmp_path / "declared", readopted("dev", "embedder", third, on_their_key)
     )
-    assert ram.shared_with(PROD) == [first]
+    assert any(
+        THEIR_KEY in json.dumps(document) and "kms:Decrypt" in json.dumps(document)
+        for (stack, _), document in grants(declared).items()
+        if stack == "prod/Serving"
+    )
+    with proof.playing(declared):
+        deployed.readopt(dev, prod, Promotion(declared), third)
+    assert ram.shared_with(PROD) == [third] and prod_bedrock.copy_jobs[-1]["sourceModelArn"] == third
 
     # dev adopts a model on Bedrock's own key instead: the share holds it in place of the first (RAM
     # revokes the first), prod copies it under a new name and its throughput swaps to the new copy.
@@ -467,6 +478,15 @@ class Deployed:
         prod.run("Delete", model_copy.KIND.type_name, new.ids.copy, self.copy, PhysicalResourceId=self.copy_name)
         self.share, self.copy, self.throughput, self.copy_name = new.share, new.copy, throughput, copy_name
         return copy_name, copied
+
+
+THEIR_KEY = "arn:aws:kms:us-west-2:111111111111:key/their-own"
+
+
+def on_their_key(doc) -> None:
+    """dev's entry says its model is on THEIR_KEY (with both stages' tags-only edit)."""
+    retag_both(doc)
+    doc["stages"]["dev"]["jobs"]["embedder"]["customModelKmsKeyArn"] = THEIR_KEY
 
 
 def retag_both(doc) -> None:

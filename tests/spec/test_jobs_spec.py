@@ -369,10 +369,6 @@ def test_an_entry_adopts_a_custom_model_by_its_arn_with_no_training_fields(workd
         ("validationData", "validationData: [val]"),
         ("hyperparameters", "hyperparameters: {epochCount: 2}"),
         ("hyperparameters", "hyperparameters: {}"),  # given, even empty: never silently ignored
-        (
-            "customModelKmsKeyArn",
-            'customModelKmsKeyArn: "arn:aws:kms:us-west-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
-        ),
     ],
 )
 def test_a_training_field_on_an_adopting_entry_is_refused_at_its_path(field, text, workdir):
@@ -382,6 +378,19 @@ def test_a_training_field_on_an_adopting_entry_is_refused_at_its_path(field, tex
         f"stages.dev.jobs.console-ft.{field}: this entry adopts a model trained outside the estate (adopt)" in found[0]
     )
     assert f"{field} would be ignored: remove it" in found[0] and "remove adopt" in found[0]
+
+
+def test_an_adopting_entry_says_the_key_its_model_is_on_and_the_deploy_is_given_it(workdir):
+    """customModelKmsKeyArn on an adopting entry is the key the model is encrypted with (verified at
+    deploy), not a training field: accepted, carried to the adoption, and not part of its identity
+    (declaring the key the model already has replaces nothing)."""
+    key = "arn:aws:kms:us-west-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    spec = parse_spec(HEAD + ADOPTING + f'        customModelKmsKeyArn: "{key}"\n', base_dir=workdir)
+    assert spec.stages["dev"].jobs["console-ft"].custom_model_kms_key_arn == key
+    request = spec.stage("dev", workdir).job_requests["console-ft"]
+    assert request.custom_model_key == key
+    plain = parse_spec(HEAD + ADOPTING, base_dir=workdir).stage("dev", workdir).job_requests["console-ft"]
+    assert request.names == plain.names
 
 
 def test_an_adopted_model_of_another_account_or_region_is_refused(workdir):

@@ -307,3 +307,33 @@ def test_a_served_model_and_its_job_must_have_the_same_owner():
                 job=job,
             ),
         )
+
+
+def test_a_model_adopted_on_its_own_key_is_served_with_that_key_through_bedrock_only(tmp_path):
+    """examples/adopted-serving.yaml with the adopted model declared on a customer managed key
+    (customModelKmsKeyArn): its serving handler may use exactly that key, only through Bedrock in the
+    stage's Region, and no longer the stage's custom-model key (which does not encrypt it)."""
+    from ..conftest import EXAMPLES, load_example
+    from ..synthesis import synthesize
+
+    key = "arn:aws:kms:us-east-1:111111111111:key/their-own"
+    text = (EXAMPLES / "adopted-serving.yaml").read_text()
+    keyed = text.replace(
+        "        baseModel: amazon.nova-lite-v1:0:300k\n",
+        f"        baseModel: amazon.nova-lite-v1:0:300k\n        customModelKmsKeyArn: {key}\n",
+        1,
+    )
+    assert keyed != text
+    estate = synthesize(load_example("adopted-serving.yaml", keyed), tmp_path / "cdk.out", base_dir=EXAMPLES)
+    template = estate.stack("dev/Serving").template
+    statements = [
+        s
+        for policy in resources(template, "AWS::IAM::ManagedPolicy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(str(a).startswith("kms:") for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))
+    ]
+    assert statements and all(
+        s["Resource"] == key
+        and s["Condition"] == {"StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}}
+        for s in statements
+    ), json.dumps(statements, indent=1)

@@ -293,10 +293,19 @@ def test_the_plan_marks_an_adopted_model_and_says_nothing_is_trained(tmp_path):
     ).replace('datasets:\n  prompts: {s3Uri: "s3://shared-data/prompts.jsonl"}\n', "")
     plan = render(parse_spec(text, base_dir=tmp_path), [])
     assert (
-        f"| distilled | DISTILLATION | `{NOVA}` | a model trained outside the estate | (adopted) | adopts `{adopted}` "
-        "(nothing trained at deploy: verified, then tagged); removing adopt for training fields trains a new job "
-        "under the estate's names and the adopted model is retained |"
+        f"| distilled | DISTILLATION | `{NOVA}` | a model trained outside the estate | (adopted) | adopts `{adopted}`, "
+        "encrypted with Bedrock's own key (nothing trained at deploy: verified, then tagged; serving and promotion use "
+        "that key); removing adopt for training fields trains a new job under the estate's names and the adopted "
+        "model is retained |"
     ) in plan
+    # An entry that says its model's key: the plan shows it, as the deploy verifies it.
+    key = "arn:aws:kms:us-east-1:111111111111:key/their-own"
+    keyed = text.replace(
+        f"        adopt: {adopted}\n", f"        adopt: {adopted}\n        customModelKmsKeyArn: {key}\n"
+    )
+    assert f"adopts `{adopted}`, encrypted with the customer managed key `{key}` (nothing trained" in render(
+        parse_spec(keyed, base_dir=tmp_path), []
+    )
 
 
 def test_the_plan_names_the_imports_a_gate_measures(tmp_path):
@@ -352,7 +361,7 @@ stages:
 
 
 def test_the_plan_shows_which_adopted_model_a_promotion_shares_and_copies():
-    from ..conftest import load_example
+    from ..conftest import EXAMPLES, load_example
 
     adopted = "arn:aws:bedrock:us-west-2:111111111111:custom-model/amazon.titan-embed-image-v1:0/0a1b2c3d4e5f"
     plan = render(load_example("adopted-promotion.yaml"), [])
@@ -364,3 +373,15 @@ def test_the_plan_shows_which_adopted_model_a_promotion_shares_and_copies():
         f"- promotion `embedder`: copies the model job `embedder` adopts (`{adopted}`) from stage dev "
         "(111111111111 / us-west-2) into us-east-1, encrypted with this stage's key; kept when removed"
     ) in plan
+    # Declared on a key of its own: the share says which key, and whose policy must admit prod; the copy reads it.
+    key = "arn:aws:kms:us-west-2:111111111111:key/their-own"
+    text = (EXAMPLES / "adopted-promotion.yaml").read_text()
+    keyed = text.replace(f"adopt: {adopted}\n", f"adopt: {adopted}\n        customModelKmsKeyArn: {key}\n", 1)
+    assert keyed != text
+    plan = render(load_example("adopted-promotion.yaml", keyed), [])
+    assert (
+        f"(`{adopted}`; it must be encrypted with the customer managed key `{key}`) with stage prod (account "
+        f"222222222222) through AWS RAM, for its promotion `embedder`; the policy of key `{key}` must let account "
+        "222222222222 decrypt through Bedrock"
+    ) in plan
+    assert f"from stage dev (111111111111 / us-west-2), decrypting it with `{key}` into us-east-1" in plan

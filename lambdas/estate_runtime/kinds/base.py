@@ -240,6 +240,10 @@ class AdoptedModel(Properties):
     ``Removal: destroy`` the handler deletes an adopted model only while it carries both (also one
     the entry adopted before, which CloudFormation's cleanup deletes after the policy names another
     ARN). Absent: the owner tag alone, and the handler may delete exactly the ARN the template names."""
+    kms_key_arn: str | None = prop("KmsKeyArn", None)
+    """The customer managed key the entry says the model is encrypted with (its
+    ``customModelKmsKeyArn``), or None for Bedrock's own key: the model's reported
+    ``modelKmsKeyArn`` must be exactly this before it is adopted or shared."""
 
 
 @dataclass(frozen=True)

@@ -641,6 +641,9 @@ def _model_differences(model: dict[str, Any], props: CustomizationJobProperties,
         differences.append(
             f"its customization type is {reported}, the spec says {props.customization_type} ({path}.type)"
         )
+    assert props.adopt is not None
+    if (problem := models.key_difference(model, props.adopt)) is not None:
+        differences.append(problem)
     return differences
 
 

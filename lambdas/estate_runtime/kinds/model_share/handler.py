@@ -116,10 +116,11 @@ class ModelShareHandler(ResourceHandler):
 
     def _adopted_model(self, adopted: AdoptedModel, name: str) -> str:
         """Pre-flight of a model a job entry adopted, before anything is shared: it is still in this
-        account and Region, Active, and encrypted with Bedrock's own key. The receiving account's
-        copy job would need a customer managed key's policy to admit it, and the estate neither
-        writes the policy of a key it does not own nor grants its copies a key it does not know
-        (Bedrock user guide, 'Fulfill prerequisites to copy models', read 2026-12-07)."""
+        account and Region, Active, and encrypted with the key its entry declares (its
+        customModelKmsKeyArn, or Bedrock's own key without one). The receiving stage's copy is
+        granted exactly the declared key, so a model on another key could not be copied (Bedrock
+        user guide, 'Fulfill prerequisites to copy models': the key that encrypts the model to be
+        copied must let the receiving account decrypt it, read 2026-12-07)."""
         path, arn = adopted.spec_path, adopted.arn
         found = models.custom_model(self.aws, arn)
         if found is None:
@@ -134,15 +135,13 @@ class ModelShareHandler(ResourceHandler):
                 f"{path}.adopt: custom model {arn} is {status}, not Active, so model share {name} shares nothing; "
                 "deploy again once Bedrock holds it Active"
             )
-        key = found.get("modelKmsKeyArn")
-        if key:
+        difference = models.key_difference(found, adopted)
+        if difference is not None:
             raise EstateError(
-                f"{path}.adopt: custom model {arn} is encrypted with the customer managed key {key}, so model share "
-                f"{name} shares nothing: the later stage's copy job would decrypt it with that key, whose policy the "
-                "estate does not write and whose use it does not grant (it is not the estate's key). Promote a model "
-                "encrypted with Bedrock's own key, or train this job in the estate (replace adopt with training "
-                "fields: its model is encrypted with the stage's key, which the estate lets the later stages use); "
-                "or serve the model in this stage only"
+                f"{path}.adopt: custom model {arn} does not match the spec, so model share {name} shares nothing: "
+                f"{difference}. The later stages' copies are granted exactly the key the spec declares; make the "
+                "spec say the key Bedrock reports (and have that key's policy admit the later stages' accounts, "
+                "docs/promotion.md), or serve the model in this stage only"
             )
         return str(found["modelArn"])
 

@@ -66,7 +66,7 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_est
     [job_id] = customization.logical_ids("Custom::BedrockCustomizationJob")
     parts = customization.properties(job_id)["NameParts"]
     job = JobNames(parts["Readable"], parts["Digest"]).job_name
-    train(dev_bedrock, job, customization.properties(job_id)["CustomModelTags"])
+    train(dev_bedrock, job, customization.properties(job_id))
 
     # dev's serving stack shares the model with prod.
     dev_serving = Template(promotion_estate.stack("dev/Serving").template)
@@ -143,7 +143,7 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_est
     customization = Template(edited["dev"]["Customization"])
     parts = customization.properties(job_id)["NameParts"]
     job = JobNames(parts["Readable"], parts["Digest"]).job_name
-    train(dev_bedrock, job, customization.properties(job_id)["CustomModelTags"])
+    train(dev_bedrock, job, customization.properties(job_id))
     [new_copy_id] = Template(edited["prod"]["Serving"]).logical_ids(model_copy.KIND.type_name)
     new_copy_props = Template(edited["prod"]["Serving"]).properties(new_copy_id)
     assert new_copy_props["Name"] != copy_name
@@ -190,12 +190,14 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_est
     assert ram.live() == [] and ram.shared_with(PROD) == []
 
 
-def train(bedrock: FakeBedrock, job: str, model_tags: list) -> None:
-    """dev trains ``job`` (its own lifecycle is simulated elsewhere): the model exists, tagged."""
+def train(bedrock: FakeBedrock, job: str, props: dict) -> None:
+    """dev trains ``job`` (its own lifecycle is simulated elsewhere) as its template says: the model
+    exists, tagged, and encrypted with the job's key (the stage's custom-model key)."""
     bedrock.create_model_customization_job(
         jobName=job,
         customModelName=job,
-        customModelTags=model_tags,
+        customModelTags=props["CustomModelTags"],
+        customModelKmsKeyId=props["CustomModelKmsKeyId"],
         roleArn="arn:aws:iam::111111111111:role/customization",
         baseModelIdentifier="amazon.titan-embed-image-v1:0",
         trainingDataConfig={"s3Uri": "s3://training/datasets/x.jsonl"},

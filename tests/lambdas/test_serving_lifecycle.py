@@ -20,7 +20,7 @@ from estate_runtime.kinds import custom_model_deployment, customization_job, dat
 from stacks.estate_stage import EstateStage
 
 from ..conftest import PROMOTION_DIR, SAMPLE_DATASETS, cdk_context
-from .cfn_sim import Template
+from .cfn_sim import Template, foundation_value
 from .edits import retagged, retrained, synth_stage
 from .fake_bedrock import FakeBedrock
 from .fake_s3 import FakeS3
@@ -302,6 +302,9 @@ def console_capacity(estate) -> tuple[Provider, FakeBedrock, list[tuple[str, str
         "modelArn": model_arn,
         "modelName": "console-model",
         "baseModelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k",
+        # A model served by its ARN (model: {arn: ...}) is on the stage's custom-model key, as the
+        # serving stack assumes (docs/serving.md): the key its handler is granted.
+        "modelKmsKeyArn": foundation_value("annex", "custom-model-key-arn"),
     }
     now = datetime.now(UTC)
     bedrock.throughputs["console-pt"] = {

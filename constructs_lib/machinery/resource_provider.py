@@ -175,6 +175,11 @@ class EstateProvider(Construct):
         base_name = f"{logging.log_group_prefix}custom-resources/{id}"
         self.first_user = self.node.path  # the construct that made it (EstateProvider.of)
         self._kinds: dict[str, KindGrants] = {}
+        # Each function's CfnFunction and how cdk-nag spells a grant to invoke it, read from the CDK
+        # once: every read is a round trip to the CDK's Node process, and several acknowledgements
+        # name the same function.
+        self._cfn_functions: dict[lambda_.Function, lambda_.CfnFunction] = {}
+        self._invoke_findings: dict[lambda_.Function, str] = {}
 
         def log_group(log_id: str, suffix: str, retention: logs.RetentionDays = logging.log_retention) -> logs.LogGroup:
             return logs.LogGroup(
@@ -235,7 +240,7 @@ class EstateProvider(Construct):
             )
             # Managed policies are attached separately from the role: wait for them before any invoke.
             fn.node.add_dependency(self.handler_policy)
-            _acknowledge_function(fn, framework=False)
+            _acknowledge_function(self._cfn(fn), framework=False)
             return fn
 
         self.on_event = handler("OnEvent", "on_event", "bedrock-estate custom resources: create, update, delete")
@@ -317,7 +322,6 @@ class EstateProvider(Construct):
             )
         )
         policy = role.node.find_child("DefaultPolicy").node.default_child
-        stack = Stack.of(self)
         findings = [
             (f"{pack}-IAMNoInlinePolicy", _FRAMEWORK_INLINE)
             for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
@@ -333,18 +337,29 @@ class EstateProvider(Construct):
             fn = self.provider.node.find_child(name)
             findings.append(
                 (
-                    f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.node.default_child)}.Arn>:*]",
+                    self._invoke_finding(fn),
                     "The waiter invokes the provider framework's own function and its versions; nothing else.",
                 )
             )
         acknowledge_each(policy, findings)
 
+    def _cfn(self, fn: lambda_.Function) -> lambda_.CfnFunction:
+        if fn not in self._cfn_functions:
+            self._cfn_functions[fn] = fn.node.default_child
+        return self._cfn_functions[fn]
+
+    def _invoke_finding(self, fn: lambda_.Function) -> str:
+        """cdk-nag's AwsSolutions-IAM5 finding for a grant to invoke ``fn`` and its versions."""
+        if fn not in self._invoke_findings:
+            logical_id = Stack.of(self).get_logical_id(self._cfn(fn))
+            self._invoke_findings[fn] = f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]"
+        return self._invoke_findings[fn]
+
     def _acknowledge_framework(self) -> None:
         self._trace_waiter()
-        stack = Stack.of(self)
         for child in self.provider.node.children:
             if isinstance(child, lambda_.Function):
-                _acknowledge_function(child, framework=True)
+                _acknowledge_function(self._cfn(child), framework=True)
         # CDK grants both framework roles invoke on the handler's functions (on_event, and
         # is_complete when there is one): each grant covers a function and its versions (':*').
         handler_functions = [self.on_event, self.is_complete]
@@ -360,7 +375,7 @@ class EstateProvider(Construct):
             ]
             findings += [
                 (
-                    f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.node.default_child)}.Arn>:*]",
+                    self._invoke_finding(fn),
                     "The provider framework invokes this handler function and its versions (':*'); nothing else.",
                 )
                 for fn in filter(None, functions)
@@ -551,7 +566,7 @@ class KindGrants:
         )
 
 
-def _acknowledge_function(fn: lambda_.IFunction, *, framework: bool) -> None:
+def _acknowledge_function(fn: lambda_.CfnFunction, *, framework: bool) -> None:
     findings = [
         *((f, _CONCURRENCY) for f in ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")),
         *((f, _DLQ) for f in ("HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "Serverless-LambdaDLQ")),
@@ -565,7 +580,7 @@ def _acknowledge_function(fn: lambda_.IFunction, *, framework: bool) -> None:
             ("Serverless-LambdaDefaultMemorySize", _FRAMEWORK_FUNCTION),
             ("Serverless-LambdaTracing", _FRAMEWORK_FUNCTION),
         ]
-    acknowledge_each(fn.node.default_child, findings)
+    acknowledge_each(fn, findings)
 
 
 _CONCURRENCY = (

@@ -7,6 +7,11 @@ made by hand in the console, a notebook or another tool does not. The lines prin
 ``stages.<stage>`` of the spec: a serving entry per throughput and deployment and a job entry per
 custom model (``adopt: <ARN>``), which a deploy verifies against its entry and tags
 (docs/adopt-and-drift.md), buying and training nothing. A job that left no model is a comment.
+
+A custom model's key is not in ``ListCustomModels``' summaries (botocore 1.44.5's
+``CustomModelSummary`` has no key), so each model printed as a job entry is read once with
+``GetCustomModel`` (``modelKmsKeyArn``): a model on a customer managed key gets its
+``customModelKmsKeyArn`` line, which the deploy verifies; one on Bedrock's own key gets none.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from estate_runtime.catalog import CUSTOMIZATION_TYPES
+from estate_runtime.errors import THROTTLING_CODES
 from estate_runtime.naming import OWNER_TAG
 
 from ..spec import StageSettings
@@ -42,6 +48,9 @@ class Findings:
     models: list[Unowned] = field(default_factory=list)
     throughputs: list[Unowned] = field(default_factory=list)
     deployments: list[Unowned] = field(default_factory=list)
+    # The customer managed key of each model printed as a job entry (GetCustomModel's modelKmsKeyArn);
+    # a model on Bedrock's own key has none, and is absent here.
+    keys: dict[str, str] = field(default_factory=dict)
 
     def count(self) -> int:
         return len(self.jobs) + len(self.models) + len(self.throughputs) + len(self.deployments)
@@ -81,7 +90,44 @@ def unowned(bedrock: Any) -> Findings:
             found.deployments.append(
                 Unowned("deployment", item["customModelDeploymentArn"], item["customModelDeploymentName"], item)
             )
+    _read_keys(bedrock, found)
     return found
+
+
+def _read_keys(bedrock: Any, found: Findings) -> None:
+    """The key of each model printed as a job entry (and of no other: one ``GetCustomModel`` per
+    adoptable model). A model deleted since it was listed is dropped: there is nothing to adopt.
+    Throttling is botocore's to retry, as for every other read of the command."""
+    from botocore.exceptions import ClientError
+
+    adoptable, _ = _split_models(found)
+    for model, _, _ in adoptable:
+        try:
+            answer = bedrock.get_custom_model(modelIdentifier=model.arn)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            found.models.remove(model)
+            continue
+        if answer.get("modelKmsKeyArn"):
+            found.keys[model.arn] = answer["modelKmsKeyArn"]
+
+
+_Model = tuple[Unowned, Unowned | None, str | None]  # a model, the job that trained it, its type
+
+
+def _split_models(found: Findings) -> tuple[list[_Model], list[_Model]]:
+    """The models printed as job entries (a type a job entry takes, or none reported) and the others
+    (listed as comments), each with the job that trained it and its customization type: the
+    model's, else its training job's."""
+    jobs_by_model = {j.summary.get("customModelArn"): j for j in found.jobs if j.summary.get("customModelArn")}
+    adoptable: list[_Model] = []
+    other: list[_Model] = []
+    for model in found.models:
+        job = jobs_by_model.get(model.arn)
+        kind = model.summary.get("customizationType") or (job.summary.get("customizationType") if job else None)
+        (adoptable if kind in CUSTOMIZATION_TYPES or kind is None else other).append((model, job, kind))
+    return adoptable, other
 
 
 def _base_model(arn: str | None) -> str:
@@ -111,20 +157,14 @@ class _Names:
 
 def spec_lines(stage: StageSettings, found: Findings) -> list[str]:
     """The YAML that adopts ``found``, to paste under ``stages.<stage>``: a serving entry per
-    throughput and deployment, serving its model by ARN; a job entry per custom model (its ARN, type
-    and base model; the job that trained it in a comment). A model of a type no job entry takes
-    (imported) and a job that left no model follow as comments."""
+    throughput and deployment, serving its model by ARN; a job entry per custom model (its ARN, type,
+    base model and, on a customer managed key, that key; the job that trained it in a comment). A
+    model of a type no job entry takes (imported) and a job that left no model follow as comments."""
     taken = set(stage.jobs) | set(stage.serving) | set(stage.promotions)
     names = _Names(taken.union(*(set(entries) for entries in stage.sections.values())))
     lines: list[str] = []
-    jobs_by_model = {j.summary.get("customModelArn"): j for j in found.jobs if j.summary.get("customModelArn")}
     unlisted = [j for j in found.jobs if j.summary.get("customModelArn") not in {m.arn for m in found.models}]
-    adoptable: list[tuple[Unowned, Unowned | None, str | None]] = []
-    other: list[tuple[Unowned, Unowned | None, str | None]] = []
-    for model in found.models:
-        job = jobs_by_model.get(model.arn)
-        kind = model.summary.get("customizationType") or (job.summary.get("customizationType") if job else None)
-        (adoptable if kind in CUSTOMIZATION_TYPES or kind is None else other).append((model, job, kind))
+    adoptable, other = _split_models(found)
     if adoptable:
         lines.append("jobs:")
     for model, job, kind in adoptable:
@@ -138,6 +178,8 @@ def spec_lines(stage: StageSettings, found: Findings) -> list[str]:
             else f"    type: CHECK  # not reported by Bedrock: one of {', '.join(CUSTOMIZATION_TYPES)}",
             f"    baseModel: {_base_model(model.summary.get('baseModelArn'))}",
         ]
+        if model.arn in found.keys:  # as GetCustomModel reports it; none on Bedrock's own key
+            lines.append(f"    customModelKmsKeyArn: {found.keys[model.arn]}")
     # The estate serves custom models: a throughput bought for a base model is listed, not adopted.
     on_base = [t for t in found.throughputs if ":foundation-model/" in str(t.summary.get("modelArn"))]
     throughputs = [t for t in found.throughputs if t not in on_base]
@@ -227,9 +269,16 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
         )
         return 1
     except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
+            print(
+                f"Bedrock throttled a read past botocore's retries: {error}. Nothing was changed: run again later "
+                "(AWS_MAX_ATTEMPTS raises the retries)",
+                file=sys.stderr,
+            )
+            return 1
         print(
             f"AWS refused a request: {error}. Use credentials of stage {args.stage}'s account {stage.account} allowed "
-            "bedrock:List* and bedrock:ListTagsForResource",
+            "bedrock:List*, bedrock:ListTagsForResource and bedrock:GetCustomModel",
             file=sys.stderr,
         )
         return 1

@@ -22,7 +22,10 @@ READS = {
     "ListProvisionedModelThroughputs",
     "ListCustomModelDeployments",
     "ListTagsForResource",
+    "GetCustomModel",  # the key of each model printed as a job entry
 }
+# A customer managed key as GetCustomModel reports one (botocore's modelKmsKeyArn pattern: key/<36 characters>).
+THEIR_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 class Session:
@@ -34,9 +37,9 @@ class Session:
         return self.bedrock
 
 
-def _account() -> FakeBedrock:
-    """A console-made fine-tune (job and model), served by a throughput and a deployment; and an
-    estate's own throughput, which carries the owner tag."""
+def _account(key: str | None = None) -> FakeBedrock:
+    """A console-made fine-tune (job and model, on ``key`` or Bedrock's own key), served by a
+    throughput and a deployment; and an estate's own throughput, which carries the owner tag."""
     bedrock = FakeBedrock(region=REGION, account=ACCOUNT)
     bedrock.unit_quota = 10
     bedrock.create_model_customization_job(
@@ -46,6 +49,7 @@ def _account() -> FakeBedrock:
         baseModelIdentifier="amazon.nova-lite-v1:0:300k",
         trainingDataConfig={"s3Uri": "s3://team-data/train.jsonl"},
         outputDataConfig={"s3Uri": "s3://team-data/out/"},
+        **({"customModelKmsKeyId": key} if key else {}),
     )
     bedrock.complete("Support FT 2025")
     model_arn = bedrock.models["support-ft-model"]["modelArn"]
@@ -214,3 +218,82 @@ def test_a_throughput_bought_for_a_base_model_is_listed_not_adopted(promotion_sp
         line.startswith("#   provisioned throughput base-pt: ") and f"for the base model {base}" in line
         for line in lines
     ), lines
+
+
+def test_a_model_on_a_customer_managed_key_is_printed_with_it_and_the_deploy_adopts_it(promotion_spec):
+    """ListCustomModels reports no key, so the command reads the model (GetCustomModel): the line it
+    prints is the one the deploy verifies. Pasted under the stage and synthesized, the entry's
+    adoption passes the handler's check (a missing or other key would be refused, naming the path)."""
+    from estate_runtime.kinds import customization_job
+
+    from ..lambdas.cfn_sim import Template
+    from ..lambdas.edits import synth_stage
+    from ..lambdas.fake_s3 import FakeS3
+    from ..lambdas.provider_sim import Provider
+
+    bedrock = _account(key=THEIR_KEY)
+    lines = spec_lines(_stage(promotion_spec), unowned(bedrock))
+    model_arn = bedrock.models["support-ft-model"]["modelArn"]
+    assert [op for op, p in bedrock.calls if op == "GetCustomModel"] == ["GetCustomModel"]
+    assert lines[1:6] == [
+        lines[1],  # the name and the comment naming the job, as on Bedrock's own key
+        f"    adopt: {model_arn}",
+        "    type: FINE_TUNING",
+        "    baseModel: amazon.nova-lite-v1:0:300k",
+        f"    customModelKmsKeyArn: {THEIR_KEY}",
+    ]
+    document = yaml.safe_load("\n".join(lines))
+
+    def pasted(doc):
+        doc["stages"]["dev"].setdefault("jobs", {}).update(document["jobs"])
+        doc["stages"]["dev"].setdefault("serving", {}).update(document["serving"])
+
+    customization = Template(synth_stage("promotion_estate", None, "dev", pasted)["Customization"])
+    [(logical_id, props)] = [
+        (i, p)
+        for i, p in customization.custom_resources(customization_job.KIND.type_name).items()
+        if (p.get("Adopt") or {}).get("Arn") == model_arn
+    ]
+    provider = Provider({"bedrock": bedrock, "s3": FakeS3()}, [customization_job.KIND])
+    done = provider.deploy("Create", customization_job.KIND.type_name, props, logical_id=logical_id)
+    assert done.complete and done.physical_id == model_arn
+    assert bedrock.tags[model_arn][OWNER_TAG] == "bedrock-estate-dev"
+
+
+def test_keys_are_read_only_for_the_models_printed_as_entries(promotion_spec):
+    """One GetCustomModel per model the lines adopt: none for a model listed as a comment (imported)."""
+    bedrock = _account()
+    imported = bedrock.add_model("imported-weights")
+    bedrock.models["imported-weights"]["customizationType"] = "IMPORTED"
+    bedrock.calls.clear()
+    found = unowned(bedrock)
+    read = [p["modelIdentifier"] for op, p in bedrock.calls if op == "GetCustomModel"]
+    assert read == [bedrock.models["support-ft-model"]["modelArn"]] and imported not in read
+    assert found.keys == {}  # both on Bedrock's own key: no key line
+    assert "customModelKmsKeyArn" not in "\n".join(spec_lines(_stage(promotion_spec), found))
+
+
+def test_a_model_deleted_while_listed_is_not_printed(promotion_spec):
+    bedrock = _account()
+    bedrock.fail_next("GetCustomModel", "ResourceNotFoundException", "Model not found", 404)
+    found = unowned(bedrock)
+    assert found.models == []
+    text = render(_stage(promotion_spec), found)
+    assert "jobs:" not in text and "#   job Support FT 2025 (Completed): " in text
+
+
+def test_a_throttled_or_refused_key_read_is_one_line_saying_what_to_do(capsys):
+    """botocore retries a throttled read (its retry mode, AWS_MAX_ATTEMPTS); one still throttled after
+    that ends the command as every other read does: one line, nothing printed to paste."""
+    bedrock = _account(key=THEIR_KEY)
+    bedrock.fail_next("GetCustomModel", "ThrottlingException", "Rate exceeded", 400)
+    assert adopt_module.main(_args(), session=Session(bedrock)) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert captured.err.startswith("Bedrock throttled a read past botocore's retries: ") and "run again" in captured.err
+    bedrock.fail_next("GetCustomModel", "AccessDeniedException", "not authorized", 403)
+    assert adopt_module.main(_args(), session=Session(bedrock)) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bedrock:GetCustomModel" in err
+    assert adopt_module.main(_args(), session=Session(bedrock)) == 0
+    assert f"customModelKmsKeyArn: {THEIR_KEY}" in capsys.readouterr().out

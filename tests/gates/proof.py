@@ -1336,6 +1336,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         "promotion_estate",
         {"111111111111": "dev", "222222222222": "prod"},
     ),
+    "test_promotion_lifecycle.py::test_a_trained_model_on_its_own_key_is_promoted_and_copied_with_exactly_that_key": (
+        "promotion_estate",
+        {"111111111111": "dev", "222222222222": "prod"},
+    ),
     "test_promotion_lifecycle.py::test_an_adopted_model_is_promoted_retagged_replaced_rolled_back_and_removed": (
         "adopted_promotion_estate",
         {"111111111111": "dev", "222222222222": "prod"},

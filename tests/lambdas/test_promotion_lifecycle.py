@@ -190,6 +190,80 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_est
     assert ram.live() == [] and ram.shared_with(PROD) == []
 
 
+# A key of dev's own, not the estate's, that the summarizer's model is encrypted with (its
+# customModelKmsKeyArn): its policy is its owner's (docs/promotion.md).
+OWN_KEY = "arn:aws:kms:us-west-2:111111111111:key/summarizer-own-model"
+
+
+def on_its_own_key(doc) -> None:
+    """dev's job trains its model with OWN_KEY instead of the stage's custom-model key."""
+    doc["stages"]["dev"]["jobs"]["summarizer"]["customModelKmsKeyArn"] = OWN_KEY
+
+
+def test_a_trained_model_on_its_own_key_is_promoted_and_copied_with_exactly_that_key(promotion_estate, tmp_path):
+    """The promotion fixture with dev's job on a key of its own (customModelKmsKeyArn): dev trains
+    the model with that key and shares it, prod copies it (its copy handler decrypts the source
+    model with exactly that key, through Bedrock, and nothing of dev's stage key) and serves the
+    copy; then everything is removed with nothing billing. The edit changes prod's grants, so its
+    requests are judged against the edited estate's policies (``proof.playing``)."""
+    estate = synth_estate("promotion_estate", promotion_estate, tmp_path / "own-key", on_its_own_key)
+    prod_grants = json.dumps([d for (stack, _), d in grants(estate).items() if stack == "prod/Serving"])
+    assert OWN_KEY in prod_grants and OWN_KEY not in json.dumps(list(grants(promotion_estate).values()))
+    dev_bedrock, ram = FakeBedrock(), FakeRam()
+    prod_bedrock = FakeBedrock(region="us-east-1", account=PROD)
+    prod_bedrock.source_base_model = "amazon.titan-embed-image-v1:0"
+    dev = Account({"bedrock": dev_bedrock, "ram": ram}, [model_share.KIND])
+    prod = Account(
+        {"bedrock": prod_bedrock, "bedrock@us-west-2": SharedModelsView(dev_bedrock, ram, PROD)},
+        [model_copy.KIND, provisioned_throughput.KIND],
+        settle=lambda: (prod_bedrock.finish_copies(), prod_bedrock.settle()),
+    )
+
+    # dev trains the job as its template says: the model is on the job's own key.
+    customization = Template(estate.stack("dev/Customization").template)
+    [job_id] = customization.logical_ids(customization_job.KIND.type_name)
+    assert customization.properties(job_id)["CustomModelKmsKeyId"] == OWN_KEY
+    parts = customization.properties(job_id)["NameParts"]
+    job = JobNames(parts["Readable"], parts["Digest"]).job_name
+    train(dev_bedrock, job, customization.properties(job_id))
+    assert dev_bedrock.models[job]["modelKmsKeyArn"] == OWN_KEY
+
+    with proof.playing(estate):
+        # dev shares it with prod; prod copies it (decrypting with OWN_KEY) and serves the copy.
+        dev_serving = Template(estate.stack("dev/Serving").template)
+        [share_id] = dev_serving.logical_ids(model_share.KIND.type_name)
+        share_props = dev_serving.properties(share_id)
+        share_name, shared = dev.run("Create", model_share.KIND.type_name, share_id, share_props)
+        assert ram.shared_with(PROD) == [shared["ModelArn"]] == [dev_bedrock.models[job]["modelArn"]]
+        prod_serving = Template(estate.stack("prod/Serving").template)
+        [copy_id] = prod_serving.logical_ids(model_copy.KIND.type_name)
+        copy_props = prod_serving.properties(copy_id)
+        copy_name, copied = prod.run("Create", model_copy.KIND.type_name, copy_id, copy_props)
+        [copy_job] = prod_bedrock.copy_jobs
+        assert copy_job["sourceModelArn"] == shared["ModelArn"] and copy_job["status"] == "Completed"
+        # The copy is prod's, on prod's own custom-model key (the copy job's modelKmsKeyId), not OWN_KEY.
+        assert prod_bedrock.models[copy_name].get("modelKmsKeyArn") == copy_props["KmsKeyId"] != OWN_KEY
+        prod_serving = Template(estate.stack("prod/Serving").template, {copy_id: copied})
+        [throughput_id] = prod_serving.logical_ids(provisioned_throughput.KIND.type_name)
+        throughput_props = prod_serving.properties(throughput_id)
+        throughput_name, served = prod.run(
+            "Create", provisioned_throughput.KIND.type_name, throughput_id, throughput_props
+        )
+        assert served["ModelArn"] == copied["ModelArn"] and prod_bedrock.billing() == [throughput_name]
+
+        # Removed in reverse stack order: nothing bills, the copy kept (removal: retain).
+        prod.run(
+            "Delete",
+            provisioned_throughput.KIND.type_name,
+            throughput_id,
+            throughput_props,
+            PhysicalResourceId=throughput_name,
+        )
+        prod.run("Delete", model_copy.KIND.type_name, copy_id, copy_props, PhysicalResourceId=copy_name)
+        dev.run("Delete", model_share.KIND.type_name, share_id, share_props, PhysicalResourceId=share_name)
+    assert prod_bedrock.billing() == [] and ram.live() == [] and copy_name in prod_bedrock.models
+
+
 def train(bedrock: FakeBedrock, job: str, props: dict) -> None:
     """dev trains ``job`` (its own lifecycle is simulated elsewhere) as its template says: the model
     exists, tagged, and encrypted with the job's key (the stage's custom-model key)."""

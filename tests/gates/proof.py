@@ -1296,6 +1296,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         )
         for status in ("ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
     },
+    "test_serving_lifecycle.py::test_an_adopted_model_on_its_own_key_is_served_waited_for_retagged_and_removed": (
+        "permissions_estate",
+        {"111111111111": "annex"},
+    ),
     "test_serving_lifecycle.py::test_an_unreadable_stack_status_keeps_the_adopted_capacity": (
         "permissions_estate",
         {"111111111111": "annex"},
@@ -1378,7 +1382,20 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 
-KNOWN_GAPS: dict[str, dict[str, str]] = {}
+_OWN_KEY_SERVING = "test_serving_lifecycle.py::test_an_adopted_model_on_its_own_key_is_served_waited_for_retagged_and_removed"
+_EXACT_ARN = (
+    "a throughput or deployment serving an adopted model (model: {job: <adopting entry>}) is granted its create "
+    "and update on exactly the adopted ARN, without the owner-tag condition a trained model's grant carries, so "
+    "it would still serve the model after another estate put its owner tag on it; the adopted model carries the "
+    "stage's owner tag before the serving stack deploys, so the grant could require it (reported 2026-12-07, "
+    "branch own-key-lifecycles)"
+)
+KNOWN_GAPS: dict[str, dict[str, str]] = {
+    _OWN_KEY_SERVING: {
+        "bedrock:CreateCustomModelDeployment on arn:aws:bedrock:us-east-1:555555555555:custom-model/amazon.nova-micro-v1:0:128k/0a1b2c3d4e5f tagged by another owner": _EXACT_ARN,
+        "bedrock:CreateProvisionedModelThroughput on arn:aws:bedrock:us-east-1:555555555555:custom-model/amazon.nova-micro-v1:0:128k/0a1b2c3d4e5f tagged by another owner": _EXACT_ARN,
+    }
+}
 """Scenario -> {problem text (a substring): why it stands}: gaps in the product's grants, reported and
 not yet fixed. Like xfail(strict=True): a gap that no longer shows fails the proof until it is
 removed from here."""

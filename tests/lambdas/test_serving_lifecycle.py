@@ -440,3 +440,130 @@ def test_an_unreadable_stack_status_keeps_the_adopted_capacity(permissions_estat
     assert len(kept) == 2
     assert "aws bedrock delete-provisioned-model-throughput --provisioned-model-id " in kept[0]
     assert "gave up after 10 attempts" in kept[0] and "billing as before" in kept[0]
+
+
+# Serving an adopted model on its own customer managed key: annex's adopted-ft entry says its
+# model's key (customModelKmsKeyArn) and the stage creates a throughput and a deployment serving it
+# by the entry (model: {job: adopted-ft}). An edit of the permissions fixture with annex alone: annex
+# itself adopts capacity of both kinds, whose narrower adoption grants a created one of either kind
+# would make redundant (docs/adopt-and-drift.md), so the base fixture keeps none.
+ANNEX_MODEL_KEY = "arn:aws:kms:us-east-1:555555555555:key/annex-console-model"
+
+
+def served_on_its_own_key(doc) -> None:
+    del doc["stages"]["lab"]
+    annex = doc["stages"]["annex"]
+    annex["jobs"]["adopted-ft"]["customModelKmsKeyArn"] = ANNEX_MODEL_KEY
+    annex["serving"].update(
+        {
+            "own-key-od": {"model": {"job": "adopted-ft"}, "onDemand": {}, "tags": {"cost-center": "42"}},
+            "own-key-pt": {
+                "model": {"job": "adopted-ft"},
+                "provisioned": {"modelUnits": 1, "commitment": "none"},
+                "tags": {"cost-center": "42"},
+            },
+        }
+    )
+
+
+def test_an_adopted_model_on_its_own_key_is_served_waited_for_retagged_and_removed(permissions_estate, tmp_path):
+    """annex adopts the console's model on a key of its own (declared), then creates a throughput
+    and a deployment serving it: each waits until it serves, the tags change in place, each is
+    deleted with nothing left billing. The permission proof requires the serving handler to use
+    exactly the model's key, through Bedrock (the stage's custom-model key is not the model's), and
+    judges the requests against the edited estate's policies (``proof.playing``)."""
+    from estate_runtime.naming import OWNER_TAG
+
+    from ..gates import proof
+    from .edits import synth_estate
+
+    estate = synth_estate("permissions_estate", permissions_estate, tmp_path / "own-key", served_on_its_own_key)
+    retag = synth_stage(
+        "permissions_estate",
+        permissions_estate,
+        "annex",
+        lambda doc: (served_on_its_own_key(doc), retagged("annex")(doc)),
+    )
+    adoption = Template(estate.stack("annex/Customization").template)
+    [(adoption_id, adopt_props)] = [
+        (i, p)
+        for i, p in adoption.custom_resources(customization_job.KIND.type_name).items()
+        if p["Adopt"]["SpecPath"] == "stages.annex.jobs.adopted-ft"
+    ]
+    model_arn = adopt_props["Adopt"]["Arn"]
+    serving = Template(estate.stack("annex/Serving").template)
+    created = [
+        (kind, i, p)
+        for kind in ADOPTED
+        for i, p in serving.custom_resources(kind).items()
+        if p["Name"].split("-")[3:5] == ["own", "key"]
+    ]
+    assert [kind for kind, _, _ in created] == list(ADOPTED) and all("Adopt" not in p for _, _, p in created)
+    assert all(p["Model"]["ModelArn"] == model_arn for _, _, p in created)
+
+    bedrock = FakeBedrock()  # the proof plays its requests in annex's account and Region
+    bedrock.models["console-ft"] = {
+        "modelArn": model_arn,
+        "modelName": "console-ft",
+        "baseModelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k",
+        "customizationType": "FINE_TUNING",
+        "modelKmsKeyArn": ANNEX_MODEL_KEY,  # as the console trained it, and as the entry now says
+    }
+    jobs = Provider(
+        {"bedrock": bedrock, "s3": FakeS3()},
+        [customization_job.KIND],
+        stack=estate.stack("annex/Customization").stack_name,
+    )
+    serving_provider = Provider(
+        {"bedrock": bedrock},
+        [provisioned_throughput.KIND, custom_model_deployment.KIND],
+        stack=estate.stack("annex/Serving").stack_name,
+    )
+
+    def until_complete(request_type, kind, logical_id, props, answer, **extra) -> dict:
+        for _ in range(5):
+            result = serving_provider.poll(request_type, kind, props, answer, logical_id=logical_id, **extra)
+            if result["IsComplete"]:
+                return result
+            bedrock.settle()
+        raise AssertionError("never completed")
+
+    with proof.playing(estate):
+        # The entry adopts the model (on the key it declares): tagged as the stage's, nothing trained.
+        done = jobs.deploy("Create", customization_job.KIND.type_name, adopt_props, logical_id=adoption_id)
+        assert done.complete and bedrock.tags[model_arn][OWNER_TAG] == "perm-estate-annex"
+
+        # Each is created serving it, and waits until it serves.
+        names = {}
+        for kind, logical_id, props in created:
+            answer = serving_provider.on_event("Create", kind, props, logical_id=logical_id)
+            first = serving_provider.poll("Create", kind, props, answer, logical_id=logical_id)
+            assert first["IsComplete"] is False  # Creating: nothing serves yet
+            assert until_complete("Create", kind, logical_id, props, answer)["Data"]["ModelArn"] == model_arn
+            names[kind] = answer["PhysicalResourceId"]
+        assert bedrock.billing() == [names[provisioned_throughput.KIND.type_name]]
+        assert bedrock.throughputs[names[provisioned_throughput.KIND.type_name]]["modelArn"] == model_arn
+        assert bedrock.deployments[names[custom_model_deployment.KIND.type_name]]["modelArn"] == model_arn
+
+        # The tags change: in place, the same throughput and deployment.
+        retagged_serving = Template(retag["Serving"])
+        for kind, logical_id, props in created:
+            new = retagged_serving.properties(logical_id)
+            assert new["Name"] == props["Name"] and new["Tags"] != props["Tags"]
+            extra = {"PhysicalResourceId": names[kind], "OldResourceProperties": props}
+            update = serving_provider.on_event("Update", kind, new, logical_id=logical_id, **extra)
+            assert update["PhysicalResourceId"] == names[kind]
+            until_complete("Update", kind, logical_id, new, update, **extra)
+        arns = [
+            bedrock.throughputs[names[provisioned_throughput.KIND.type_name]]["provisionedModelArn"],
+            bedrock.deployments[names[custom_model_deployment.KIND.type_name]]["customModelDeploymentArn"],
+        ]
+        assert all(bedrock.tags[arn]["team"] == "search" and "cost-center" not in bedrock.tags[arn] for arn in arns)
+
+        # Deleted: nothing left billing or serving; the adopted model is kept (retain, the default).
+        for kind, logical_id, _ in created:
+            new = retagged_serving.properties(logical_id)
+            final = serving_provider.on_event("Delete", kind, new, logical_id=logical_id, PhysicalResourceId=names[kind])
+            if not final.get("EstateSettled"):
+                until_complete("Delete", kind, logical_id, new, final, PhysicalResourceId=names[kind])
+    assert bedrock.billing() == [] and bedrock.deployments == {} and "console-ft" in bedrock.models

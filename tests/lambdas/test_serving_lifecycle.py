@@ -563,7 +563,9 @@ def test_an_adopted_model_on_its_own_key_is_served_waited_for_retagged_and_remov
         # Deleted: nothing left billing or serving; the adopted model is kept (retain, the default).
         for kind, logical_id, _ in created:
             new = retagged_serving.properties(logical_id)
-            final = serving_provider.on_event("Delete", kind, new, logical_id=logical_id, PhysicalResourceId=names[kind])
+            final = serving_provider.on_event(
+                "Delete", kind, new, logical_id=logical_id, PhysicalResourceId=names[kind]
+            )
             if not final.get("EstateSettled"):
                 until_complete("Delete", kind, logical_id, new, final, PhysicalResourceId=names[kind])
     assert bedrock.billing() == [] and bedrock.deployments == {} and "console-ft" in bedrock.models

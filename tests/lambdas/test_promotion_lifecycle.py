@@ -47,19 +47,26 @@ class Account:
         return done.physical_id, done.polls[-1]["Data"]
 
 
-def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_estate):
+def promotion_accounts() -> tuple[FakeBedrock, FakeRam, FakeBedrock, Account, Account]:
+    """dev's Bedrock and RAM, prod's Bedrock (dev's shares seen from it), and each account's provider:
+    dev shares, prod copies and serves the copy on provisioned throughput."""
     dev_bedrock, ram = FakeBedrock(), FakeRam()
     prod_bedrock = FakeBedrock(region="us-east-1", account=PROD)
-    prod_bedrock.source_base_model = "amazon.titan-embed-image-v1:0"  # the base of the model dev trains below
-    # The copy names its base model by the source Region's ARN: every handler must still read the
-    # base model's lifecycle here, where its grant is (the permission proof judges each lookup).
-    prod_bedrock.copy_base_model_region = "us-west-2"
+    prod_bedrock.source_base_model = "amazon.titan-embed-image-v1:0"  # the base of the model dev trains
     dev = Account({"bedrock": dev_bedrock, "ram": ram}, [model_share.KIND])
     prod = Account(
         {"bedrock": prod_bedrock, "bedrock@us-west-2": SharedModelsView(dev_bedrock, ram, PROD)},
         [model_copy.KIND, provisioned_throughput.KIND],
         settle=lambda: (prod_bedrock.finish_copies(), prod_bedrock.settle()),
     )
+    return dev_bedrock, ram, prod_bedrock, dev, prod
+
+
+def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_estate):
+    dev_bedrock, ram, prod_bedrock, dev, prod = promotion_accounts()
+    # The copy names its base model by the source Region's ARN: every handler must still read the
+    # base model's lifecycle here, where its grant is (the permission proof judges each lookup).
+    prod_bedrock.copy_base_model_region = "us-west-2"
 
     # dev trained the job its customization stack declares (the job's own lifecycle is simulated elsewhere).
     customization = Template(promotion_estate.stack("dev/Customization").template)
@@ -209,15 +216,7 @@ def test_a_trained_model_on_its_own_key_is_promoted_and_copied_with_exactly_that
     estate = synth_estate("promotion_estate", promotion_estate, tmp_path / "own-key", on_its_own_key)
     prod_grants = json.dumps([d for (stack, _), d in grants(estate).items() if stack == "prod/Serving"])
     assert OWN_KEY in prod_grants and OWN_KEY not in json.dumps(list(grants(promotion_estate).values()))
-    dev_bedrock, ram = FakeBedrock(), FakeRam()
-    prod_bedrock = FakeBedrock(region="us-east-1", account=PROD)
-    prod_bedrock.source_base_model = "amazon.titan-embed-image-v1:0"
-    dev = Account({"bedrock": dev_bedrock, "ram": ram}, [model_share.KIND])
-    prod = Account(
-        {"bedrock": prod_bedrock, "bedrock@us-west-2": SharedModelsView(dev_bedrock, ram, PROD)},
-        [model_copy.KIND, provisioned_throughput.KIND],
-        settle=lambda: (prod_bedrock.finish_copies(), prod_bedrock.settle()),
-    )
+    dev_bedrock, ram, prod_bedrock, dev, prod = promotion_accounts()
 
     # dev trains the job as its template says: the model is on the job's own key.
     customization = Template(estate.stack("dev/Customization").template)

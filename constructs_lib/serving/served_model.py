@@ -92,6 +92,12 @@ class ServedModelProps:
     capacity for exactly that model; given as a reference (``ModelCopy.model_arn``), for the models
     carrying ``owner``'s tag, as the estate's copies do."""
 
+    model_owned: bool = False
+    """Whether the model at a plain ``model_arn`` carries ``owner``'s tag before this construct
+    deploys (a model a job entry adopted: its ``AdoptedCustomModel`` tags it). Then the handler may
+    create and update capacity for it only while it still does, as for the models the estate
+    trained. Default ``False``: a model the estate does not own, served by its ARN alone."""
+
     model_units: int | None = None
     """Provisioned only: model units, at least 1. Default 1. Changing them is a replacement."""
 
@@ -333,6 +339,14 @@ def _prop_problems(props: ServedModelProps) -> list[tuple[str, str]]:
                     f"carrying its own owner tag, so {served} could not be served; give both the same owner",
                 )
             )
+    if props.model_owned and (props.model_arn is None or Token.is_unresolved(props.model_arn)):
+        problems.append(
+            (
+                "model_owned",
+                "applies only to a model given by its plain model_arn (the models of a job, a NovaCustomModel or a "
+                "ModelCopy reference are already served only while they carry the owner tag); remove it",
+            )
+        )
     if props.model_arn is not None and not Token.is_unresolved(props.model_arn):
         if not CUSTOM_MODEL_ARN_RE.match(props.model_arn):
             problems.append(
@@ -447,7 +461,7 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: ServedModel
     # An adopted throughput or deployment is never created by the handler, only updated (a new model).
     changes = (update,) if props.adopt is not None else (create, update)
     if props.model_arn is not None and not Token.is_unresolved(props.model_arn):
-        grants.allow_calls(*changes, resources=[props.model_arn])
+        grants.allow_calls(*changes, resources=[props.model_arn], conditions=owned if props.model_owned else None)
     else:
         grants.allow_calls(*changes, resources=[models], conditions=owned)
     if provisioned:

@@ -206,6 +206,8 @@ ACK = CommitmentAcknowledgement(term="OneMonth", model_units=1, monthly_usd=1460
             "applies to a commitment only",
         ),
         ("provisioned", {"release_commitment": True}, "release_commitment", "applies to a commitment only"),
+        # A job's model is served only while it carries the owner tag already: nothing for model_owned to add.
+        ("provisioned", {"model_owned": True}, "model_owned", "applies only to a model given by its plain model_arn"),
     ],
 )
 def test_props_the_served_model_would_drop_are_refused(stack, key, logging, kind, overrides, prop, why):

@@ -1382,23 +1382,7 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 
-_OWN_KEY_SERVING = (
-    "test_serving_lifecycle.py::test_an_adopted_model_on_its_own_key_is_served_waited_for_retagged_and_removed"
-)
-_EXACT_ARN = (
-    "a throughput or deployment serving an adopted model (model: {job: <adopting entry>}) is granted its create "
-    "and update on exactly the adopted ARN, without the owner-tag condition a trained model's grant carries, so "
-    "it would still serve the model after another estate put its owner tag on it; the adopted model carries the "
-    "stage's owner tag before the serving stack deploys, so the grant could require it (reported 2026-12-07, "
-    "branch own-key-lifecycles)"
-)
-_ANNEX_MODEL = "arn:aws:bedrock:us-east-1:555555555555:custom-model/amazon.nova-micro-v1:0:128k/0a1b2c3d4e5f"
-KNOWN_GAPS: dict[str, dict[str, str]] = {
-    _OWN_KEY_SERVING: {
-        f"bedrock:{create} on {_ANNEX_MODEL} tagged by another owner": _EXACT_ARN
-        for create in ("CreateCustomModelDeployment", "CreateProvisionedModelThroughput")
-    }
-}
+KNOWN_GAPS: dict[str, dict[str, str]] = {}
 """Scenario -> {problem text (a substring): why it stands}: gaps in the product's grants, reported and
 not yet fixed. Like xfail(strict=True): a gap that no longer shows fails the proof until it is
 removed from here."""

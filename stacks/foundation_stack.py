@@ -213,6 +213,7 @@ class FoundationStack(Stack):
                     video=logging.data_delivery.video,
                     audio=logging.data_delivery.audio,
                     adopt_existing=logging.adopt_existing,
+                    saved_configuration_parameter=stage.names.saved_invocation_logging,
                     log_retention=log_retention(retention.log_group_days),
                     removal_policy=removal,
                 ),

@@ -58,7 +58,12 @@ class InvocationLoggingProps:
     audio: bool = False
 
     adopt_existing: bool = False
-    """Overwrite a configuration someone else set in this account and region. Default false: refuse."""
+    """Overwrite a configuration someone else set in this account and region. Default false: refuse.
+    When true, the configuration replaced is saved first and given back when the resource is deleted."""
+
+    saved_configuration_parameter: str | None = None
+    """SSM parameter where adopting saves the configuration it replaces, for the delete to give back.
+    Default ``/<stack name>/invocation-logging/previous-configuration``."""
 
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
     """Retention of the invocation log group. Default one year."""
@@ -74,6 +79,11 @@ class InvocationLogging(Construct):
         super().__init__(scope, id)
         if not (props.s3_delivery or props.cloud_watch_delivery):
             raise ValueError("InvocationLogging needs s3_delivery or cloud_watch_delivery")
+        if props.saved_configuration_parameter is not None and not props.saved_configuration_parameter.startswith("/"):
+            raise ValueError(
+                f"InvocationLogging saved_configuration_parameter {props.saved_configuration_parameter!r} must be an "
+                "SSM parameter name starting with '/'"
+            )
         if props.cloud_watch_delivery and not props.log_group_name.startswith(props.log_group_prefix):
             raise ValueError(
                 f"InvocationLogging log_group_name {props.log_group_name!r} must start with log_group_prefix "
@@ -164,6 +174,13 @@ class InvocationLogging(Construct):
             ),
         )
         grants = provider.serve(KIND)
+        saved = props.saved_configuration_parameter or f"/{stack.stack_name}/invocation-logging/previous-configuration"
+        grants.allow_calls(
+            "get_parameter",
+            "put_parameter",
+            "delete_parameter",
+            resources=[stack.format_arn(service="ssm", resource="parameter", resource_name=saved.lstrip("/"))],
+        )
         grants.allow_unscoped_calls(
             "get_model_invocation_logging_configuration",
             "put_model_invocation_logging_configuration",
@@ -181,7 +198,11 @@ class InvocationLogging(Construct):
         self.provider = provider
 
         self.resource = grants.resource(
-            self, "Resource", InvocationLoggingProperties(logging_config=config, adopt_existing=props.adopt_existing)
+            self,
+            "Resource",
+            InvocationLoggingProperties(
+                logging_config=config, adopt_existing=props.adopt_existing, saved_configuration_parameter=saved
+            ),
         )
         # Bedrock validates delivery when the configuration is put: the bucket policy, the key
         # policy and the delivery role's policy must exist first.

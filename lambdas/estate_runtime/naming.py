@@ -124,6 +124,11 @@ class StageNames:
         return f"/{self.estate}/{self.stage}/foundation/{value}"
 
     @property
+    def saved_invocation_logging(self) -> str:
+        """The SSM parameter where adopting invocation logging saves the configuration it replaced."""
+        return f"/{self.estate}/{self.stage}/invocation-logging/previous-configuration"
+
+    @property
     def log_group_prefix(self) -> str:
         """Every log group of the stage starts with this (the data key admits CloudWatch Logs for it)."""
         return f"/{self.qualifier}/"

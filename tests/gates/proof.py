@@ -540,6 +540,10 @@ def targets(rec: Recorded, stage: Stage) -> list[str]:
         if stack.startswith("arn:"):
             return [stack]
         return [f"arn:aws:cloudformation:{stage.region}:{stage.account}:stack/{stack}/{STACK_ID_STAND_IN}"]
+    if rec.service == "ssm":
+        # A parameter is named by its path; its ARN drops the leading slash (Service Authorization
+        # Reference, AWS Systems Manager: parameter, arn:${Partition}:ssm:${Region}:${Account}:parameter/${ParameterNameWithoutLeadingSlash}).
+        return [f"arn:aws:ssm:{stage.region}:{stage.account}:parameter/{str(p['Name']).lstrip('/')}"]
     if rec.service == "s3":
         if "CopySource" in p:
             return [f"arn:aws:s3:::{p['CopySource']}", f"arn:aws:s3:::{p['Bucket']}/{p['Key']}"]
@@ -678,8 +682,9 @@ def checks_of(rec: Recorded, stage: Stage, stages: dict[str, Stage]) -> list[Che
                     ],
                 }
             # Reading a stack is Read access, but the estate promises its handlers read only their own
-            # stack: the same read of another stack must be denied too (see foreign()).
-            judged = _is_change(action) or prefix == "cloudformation"
+            # stack: the same read of another stack must be denied too (see foreign()); likewise a
+            # parameter (another's may hold a secret).
+            judged = _is_change(action) or prefix in ("cloudformation", "ssm")
             out.append(Check(why, role, policies, action, resource, extra, shared, changes=judged))
         for row in REQUIREMENTS:
             if row.operation == action:
@@ -1109,6 +1114,10 @@ def foreign(check: Check, stage: Stage) -> Iterator[tuple[str, dict[str, Any]]]:
         _, name, unique = parts[5].split("/", 2)
         other = ":".join([*parts[:5], f"stack/{name}-other/{unique}"])
         yield "another stack of that account", check.simulation(policies, resource=other)
+    if len(parts) >= 6 and parts[2] == "ssm" and parts[5].startswith("parameter/"):
+        # Another parameter of the same account and Region: beside it, and the foundation's own.
+        folder = check.resource.rpartition("/")[0]
+        yield "another parameter of that account", check.simulation(policies, resource=f"{folder}/another-parameter")
     if len(parts) >= 6 and parts[4] == stage.account:
         parts[4] = FOREIGN_ACCOUNT
         yield "in another account", check.simulation(policies, resource=":".join(parts))
@@ -1360,6 +1369,29 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         "variant_estate",
         {"111111111111": "sandbox"},
     ),
+    **{
+        f"test_invocation_logging_lifecycle.py::{name}": ("variant_estate", {"111111111111": "sandbox"})
+        for name in (
+            *(
+                f"test_the_configuration_adoption_replaced_is_given_back_whatever_removes_the_resource[{status}]"
+                for status in (
+                    "ROLLBACK_IN_PROGRESS",
+                    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+                    "DELETE_IN_PROGRESS",
+                    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+                )
+            ),
+            "test_the_saved_copy_survives_duplicate_creates_and_follows_updates",
+            "test_adopting_where_nothing_was_configured_leaves_nothing_behind",
+            "test_a_missing_saved_copy_never_deletes_the_configuration_blindly",
+            "test_an_unreadable_saved_copy_leaves_everything_in_place[denied]",
+            "test_an_unreadable_saved_copy_leaves_everything_in_place[throttled-past-every-retry]",
+            "test_a_restore_bedrock_refuses_does_not_fail_the_rollback_and_says_how_to_finish",
+            "test_a_rollback_through_throttling_and_lost_answers_still_gives_back",
+            "test_a_create_that_cannot_save_changes_nothing",
+            "test_a_moved_resource_hands_over_what_the_estate_found",
+        )
+    },
     **{
         f"test_invocation_logging_lifecycle.py::test_full_lifecycle_leaves_nothing_behind[{estate}-{stage}]": (
             f"{estate}_estate",

@@ -22,6 +22,7 @@ from estate_runtime.core import Dispatcher
 from estate_runtime.entry import load_handlers
 
 from .fake_cloudformation import FakeCloudFormation
+from .fake_ssm import FakeSsm
 from .support import ACCOUNT, REGION, Context, FakeClock, aws_with, event
 
 # The framework's waiter: one poll per query interval until the total timeout.
@@ -59,7 +60,7 @@ class Provider:
     """One stack's provider: the handlers of ``served`` kinds, calling the given fakes.
 
     The stack is ``stack`` (a name) in a CloudFormation fake (the clients' ``cloudformation``, else
-    one of its own): every request carries its id, and a handler reading the stack's status gets
+    one of its own; likewise ``ssm``): every request carries its id, and a handler reading the stack's status gets
     what CloudFormation is doing while it sends that request: ``STATUS_OF_REQUEST``, or what the
     test plays with :meth:`stack_status` (a rollback, a successful update's cleanup)."""
 
@@ -73,7 +74,9 @@ class Provider:
         stack: str = "bedrock-estate-dev-foundation",
     ):
         self.cloudformation: FakeCloudFormation = clients.get("cloudformation") or FakeCloudFormation(REGION, ACCOUNT)
-        self.clients = {**clients, "cloudformation": self.cloudformation}
+        # SSM holds what the stack's handlers save between requests (invocation logging's saved copy).
+        self.ssm: FakeSsm = clients.get("ssm") or FakeSsm(REGION, ACCOUNT)
+        self.clients = {**clients, "cloudformation": self.cloudformation, "ssm": self.ssm}
         self.stack = stack
         self.stack_id = self.cloudformation.stack_id(stack)
         self._playing: str | None = None  # the status a test plays (stack_status), if any

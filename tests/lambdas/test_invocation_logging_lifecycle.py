@@ -15,6 +15,7 @@ from estate_runtime.kinds.invocation_logging.handler import RESOURCE_TYPE, norma
 
 from .cfn_sim import Template
 from .fake_bedrock import FakeBedrock
+from .fake_ssm import FakeSsm
 from .provider_sim import Provider
 
 # Every stage of the estates the permission proof plays (tests/gates/proof.SCENARIOS): each
@@ -35,6 +36,12 @@ def bedrock() -> FakeBedrock:
     return FakeBedrock()
 
 
+@pytest.fixture
+def ssm() -> FakeSsm:
+    """The account's Parameter Store, shared by every request of a test (the saved copy lives there)."""
+    return FakeSsm()
+
+
 def properties(estate, stage: str) -> tuple[str, dict]:
     foundation = estate.stack(f"{stage}/Foundation")
     [(logical_id, props)] = (
@@ -43,8 +50,13 @@ def properties(estate, stage: str) -> tuple[str, dict]:
     return logical_id, props
 
 
-def deliver(bedrock, request_type, props, **extra):
-    return Provider({"bedrock": bedrock}, [KIND]).on_event(request_type, RESOURCE_TYPE, props, **extra)
+def deliver(bedrock, request_type, props, *, ssm=None, status=None, **extra):
+    """CloudFormation's request, while the stack is in ``status`` (default: what the request type says)."""
+    provider = Provider({"bedrock": bedrock, **({"ssm": ssm} if ssm is not None else {})}, [KIND])
+    if status is None:
+        return provider.on_event(request_type, RESOURCE_TYPE, props, **extra)
+    with provider.stack_status(status):
+        return provider.on_event(request_type, RESOURCE_TYPE, props, **extra)
 
 
 def current(bedrock):
@@ -64,16 +76,20 @@ def test_template_properties_reach_the_service_as_the_estate_declared(bedrock, d
 
 
 @pytest.mark.parametrize("fixture, stage", STAGES)
-def test_full_lifecycle_leaves_nothing_behind(bedrock, fixture, stage, request):
+def test_full_lifecycle_leaves_nothing_behind(bedrock, ssm, fixture, stage, request):
     logical_id, props = properties(request.getfixturevalue(fixture), stage)
-    created = deliver(bedrock, "Create", props, logical_id=logical_id)
+
+    def send(request_type, properties, **extra):
+        return deliver(bedrock, request_type, properties, ssm=ssm, logical_id=logical_id, **extra)
+
+    created = send("Create", props)
     physical_id = created["PhysicalResourceId"]
     # A duplicate delivery of the same Create changes nothing and answers the same id.
-    assert deliver(bedrock, "Create", props, logical_id=logical_id)["PhysicalResourceId"] == physical_id
+    assert send("Create", props)["PhysicalResourceId"] == physical_id
 
     changed = copy.deepcopy(props)
     changed["LoggingConfig"]["imageDataDeliveryEnabled"] = "true"
-    updated = deliver(bedrock, "Update", changed, PhysicalResourceId=physical_id, OldResourceProperties=props)
+    updated = send("Update", changed, PhysicalResourceId=physical_id, OldResourceProperties=props)
     assert updated["PhysicalResourceId"] == physical_id
     assert current(bedrock)["imageDataDeliveryEnabled"] is True
 
@@ -81,12 +97,14 @@ def test_full_lifecycle_leaves_nothing_behind(bedrock, fixture, stage, request):
     broken = copy.deepcopy(changed)
     broken["LoggingConfig"] = {"textDataDeliveryEnabled": "true"}
     with pytest.raises(EstateError):
-        deliver(bedrock, "Update", broken, PhysicalResourceId=physical_id, OldResourceProperties=changed)
+        send("Update", broken, PhysicalResourceId=physical_id, OldResourceProperties=changed)
     assert current(bedrock)["imageDataDeliveryEnabled"] is True  # the failed update wrote nothing
-    deliver(bedrock, "Update", props, PhysicalResourceId=physical_id, OldResourceProperties=changed)
+    send("Update", props, PhysicalResourceId=physical_id, OldResourceProperties=changed)
     assert current(bedrock)["imageDataDeliveryEnabled"] is False
 
-    deliver(bedrock, "Delete", props, PhysicalResourceId=physical_id)
+    # Nothing was adopted, so nothing was saved, and the Delete removes the configuration as before.
+    assert ("PutParameter" not in [operation for operation, _ in ssm.calls]) and ssm.parameters == {}
+    send("Delete", props, PhysicalResourceId=physical_id)
     assert current(bedrock) is None
 
 
@@ -102,16 +120,219 @@ def test_a_foreign_configuration_survives_a_refused_create(bedrock, default_esta
     assert current(bedrock)["s3Config"] == foreign["s3Config"]
 
 
-def test_adopting_variant_takes_over_and_delivers_only_to_s3(bedrock, variant_estate):
+def test_adopting_variant_takes_over_and_delivers_only_to_s3(bedrock, ssm, variant_estate):
     logical_id, props = properties(variant_estate, "sandbox")
     bedrock.put_model_invocation_logging_configuration(
         loggingConfig={"textDataDeliveryEnabled": True, "s3Config": {"bucketName": "old-bucket"}}
     )
-    created = deliver(bedrock, "Create", props, logical_id=logical_id)
+    created = deliver(bedrock, "Create", props, ssm=ssm, logical_id=logical_id)
     config = current(bedrock)
     assert "cloudWatchConfig" not in config
     assert config["imageDataDeliveryEnabled"] is True
     assert config["s3Config"]["bucketName"] != "old-bucket"
-    # Removing the stage's foundation removes the configuration it took over.
-    deliver(bedrock, "Delete", props, PhysicalResourceId=created["PhysicalResourceId"])
-    assert current(bedrock) is None
+    # Removing the stage's foundation gives back the configuration it took over.
+    deliver(bedrock, "Delete", props, ssm=ssm, PhysicalResourceId=created["PhysicalResourceId"], logical_id=logical_id)
+    assert current(bedrock)["s3Config"] == {"bucketName": "old-bucket"}
+    assert ssm.parameters == {}
+
+
+# -- adoption gives back what it took ------------------------------------------------------------------
+# The platform team's own configuration, in place before the estate's sandbox stage adopts it.
+TEAM = {"textDataDeliveryEnabled": True, "s3Config": {"bucketName": "team-audit-logs", "keyPrefix": "bedrock"}}
+PUT = "PutModelInvocationLoggingConfiguration"
+
+
+def adopt(bedrock, ssm, estate, *, team=TEAM, logical_id=None):
+    """The sandbox stage's first deployment creates its logging over the team's configuration."""
+    found_id, props = properties(estate, "sandbox")
+    assert props["AdoptExisting"] == "true"
+    if team is not None:
+        bedrock.put_model_invocation_logging_configuration(loggingConfig=team)
+    created = deliver(bedrock, "Create", props, ssm=ssm, logical_id=logical_id or found_id)
+    assert current(bedrock) == normalize(KIND.parse(props).logging_config)  # ours is in place
+    return logical_id or found_id, props, created["PhysicalResourceId"]
+
+
+def saved(ssm, props):
+    import json
+
+    return json.loads(ssm.parameters[props["SavedConfigurationParameter"]]["Value"])
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        "ROLLBACK_IN_PROGRESS",  # the stack's first deployment failed
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",  # the update that added logging failed
+        "DELETE_IN_PROGRESS",  # the user deletes the stack
+        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",  # the user's update removed logging (enabled: false)
+    ],
+)
+def test_the_configuration_adoption_replaced_is_given_back_whatever_removes_the_resource(
+    bedrock, ssm, variant_estate, status
+):
+    logical_id, props, physical_id = adopt(bedrock, ssm, variant_estate)
+    assert saved(ssm, props)["previous"] == normalize(TEAM)
+    deliver(bedrock, "Delete", props, ssm=ssm, status=status, PhysicalResourceId=physical_id, logical_id=logical_id)
+    assert current(bedrock) == normalize(TEAM)
+    assert ssm.parameters == {}  # the saved copy goes once it is given back
+
+
+def test_the_saved_copy_survives_duplicate_creates_and_follows_updates(bedrock, ssm, variant_estate):
+    logical_id, props, physical_id = adopt(bedrock, ssm, variant_estate)
+    # A duplicate Create finds ours in place: what the estate found is still what it gives back.
+    deliver(bedrock, "Create", props, ssm=ssm, logical_id=logical_id)
+    assert saved(ssm, props)["previous"] == normalize(TEAM)
+    changed = copy.deepcopy(props)
+    changed["LoggingConfig"]["audioDataDeliveryEnabled"] = "true"
+    deliver(
+        bedrock,
+        "Update",
+        changed,
+        ssm=ssm,
+        logical_id=logical_id,
+        PhysicalResourceId=physical_id,
+        OldResourceProperties=props,
+    )
+    record = saved(ssm, props)
+    assert record["previous"] == normalize(TEAM) and record["replacedWith"]["audioDataDeliveryEnabled"] is True
+    deliver(bedrock, "Delete", changed, ssm=ssm, logical_id=logical_id, PhysicalResourceId=physical_id)
+    assert current(bedrock) == normalize(TEAM) and ssm.parameters == {}
+
+
+def test_adopting_where_nothing_was_configured_leaves_nothing_behind(bedrock, ssm, variant_estate):
+    logical_id, props, physical_id = adopt(bedrock, ssm, variant_estate, team=None)
+    assert saved(ssm, props)["previous"] is None  # there was nothing: the Delete deletes ours
+    deliver(
+        bedrock,
+        "Delete",
+        props,
+        ssm=ssm,
+        status="ROLLBACK_IN_PROGRESS",
+        PhysicalResourceId=physical_id,
+        logical_id=logical_id,
+    )
+    assert current(bedrock) is None and ssm.parameters == {}
+
+
+def test_a_missing_saved_copy_never_deletes_the_configuration_blindly(bedrock, ssm, variant_estate, capsys):
+    logical_id, props, physical_id = adopt(bedrock, ssm, variant_estate)
+    ours = current(bedrock)
+    ssm.parameters.clear()  # deleted by hand
+    deliver(bedrock, "Delete", props, ssm=ssm, PhysicalResourceId=physical_id, logical_id=logical_id)
+    assert current(bedrock) == ours
+    out = capsys.readouterr().out
+    assert f"SSM parameter {props['SavedConfigurationParameter']}" in out and "is missing" in out
+    assert "aws bedrock delete-model-invocation-logging-configuration --region us-west-2" in out
+
+
+@pytest.mark.parametrize(
+    "code, times",
+    [
+        pytest.param("AccessDeniedException", 1, id="denied"),
+        pytest.param("ThrottlingException", 20, id="throttled-past-every-retry"),
+    ],
+)
+def test_an_unreadable_saved_copy_leaves_everything_in_place(bedrock, ssm, variant_estate, capsys, code, times):
+    logical_id, props, physical_id = adopt(bedrock, ssm, variant_estate)
+    ours = current(bedrock)
+    ssm.fail_next("GetParameter", code, "injected", 400, times=times)
+    deliver(
+        bedrock,
+        "Delete",
+        props,
+        ssm=ssm,
+        status="ROLLBACK_IN_PROGRESS",
+        PhysicalResourceId=physical_id,
+        logical_id=logical_id,
+    )
+    assert current(bedrock) == ours and saved(ssm, props)["previous"] == normalize(TEAM)
+    out = capsys.readouterr().out
+    assert "could not be read from SSM parameter" in out
+    assert f"aws ssm get-parameter --name {props['SavedConfigurationParameter']}" in out
+
+
+def test_a_restore_bedrock_refuses_does_not_fail_the_rollback_and_says_how_to_finish(
+    bedrock, ssm, variant_estate, capsys
+):
+    logical_id, props, physical_id = adopt(bedrock, ssm, variant_estate)
+    ours = current(bedrock)
+    # The team's bucket no longer admits Bedrock (its policy changed, or it is gone): Bedrock refuses it.
+    bedrock.fail_next(PUT, "ValidationException", "The S3 bucket team-audit-logs is not valid", 400)
+    answer = deliver(
+        bedrock,
+        "Delete",
+        props,
+        ssm=ssm,
+        status="ROLLBACK_IN_PROGRESS",
+        PhysicalResourceId=physical_id,
+        logical_id=logical_id,
+    )
+    assert answer["PhysicalResourceId"] == physical_id  # the rollback goes on
+    assert current(bedrock) == ours  # never left with no logging
+    assert saved(ssm, props)["previous"] == normalize(TEAM)  # kept for the operator
+    out = capsys.readouterr().out
+    assert "could not give back" in out and '"bucketName": "team-audit-logs"' in out
+    assert "aws bedrock put-model-invocation-logging-configuration --region us-west-2 --logging-config" in out
+
+
+def test_a_rollback_through_throttling_and_lost_answers_still_gives_back(bedrock, ssm, variant_estate):
+    found_id, props = properties(variant_estate, "sandbox")
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=TEAM)
+    # The save is throttled, then written with its answer lost: the retried save is the same.
+    ssm.fail_next("PutParameter", "ThrottlingException", "Rate exceeded", 400)
+    ssm.lose_next("PutParameter")
+    created = deliver(bedrock, "Create", props, ssm=ssm, logical_id=found_id)
+    assert saved(ssm, props)["previous"] == normalize(TEAM)
+    # The give-back is throttled, then put with its answer lost; the copy's deletion loses its answer too.
+    real_put = bedrock.put_model_invocation_logging_configuration
+    answers_lost = [1]
+
+    def lost(**params):
+        answer = real_put(**params)
+        if answers_lost and answers_lost.pop():  # the first put's answer only
+            raise bedrock._error(PUT, "InternalServerException", "answer lost", 500)
+        return answer
+
+    bedrock.fail_next(PUT, "ThrottlingException", "Rate exceeded", 400)
+    bedrock.put_model_invocation_logging_configuration = lost
+    ssm.lose_next("DeleteParameter")
+    deliver(
+        bedrock,
+        "Delete",
+        props,
+        ssm=ssm,
+        status="ROLLBACK_IN_PROGRESS",
+        PhysicalResourceId=created["PhysicalResourceId"],
+        logical_id=found_id,
+    )
+    assert current(bedrock) == normalize(TEAM) and ssm.parameters == {}
+
+
+def test_a_create_that_cannot_save_changes_nothing(bedrock, ssm, variant_estate):
+    found_id, props = properties(variant_estate, "sandbox")
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=TEAM)
+    ssm.fail_next("PutParameter", "AccessDeniedException", "not authorized to perform ssm:PutParameter", 400)
+    with pytest.raises(EstateError, match="ssm:put_parameter"):
+        deliver(bedrock, "Create", props, ssm=ssm, logical_id=found_id)
+    assert current(bedrock) == normalize(TEAM)  # the team's configuration was not overwritten
+
+
+def test_a_moved_resource_hands_over_what_the_estate_found(bedrock, ssm, variant_estate):
+    # The logging resource's logical id changes (a construct moved): CloudFormation creates the new
+    # one, then deletes the old one in the successful update's clean-up; both have the same physical id.
+    old_id, props, physical_id = adopt(bedrock, ssm, variant_estate)
+    deliver(bedrock, "Create", props, ssm=ssm, logical_id="MovedLogging")
+    assert saved(ssm, props)["owner"]["logicalId"] == "MovedLogging"
+    deliver(
+        bedrock,
+        "Delete",
+        props,
+        ssm=ssm,
+        status="UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+        PhysicalResourceId=physical_id,
+        logical_id=old_id,
+    )
+    assert current(bedrock) == normalize(KIND.parse(props).logging_config)  # the new resource's, left in place
+    deliver(bedrock, "Delete", props, ssm=ssm, PhysicalResourceId=physical_id, logical_id="MovedLogging")
+    assert current(bedrock) == normalize(TEAM) and ssm.parameters == {}

@@ -24,7 +24,11 @@ class InvocationLoggingProperties(Properties):
     """The API's ``loggingConfig`` (its flags arrive as strings; the handler normalizes them)."""
 
     adopt_existing: bool = prop("AdoptExisting", False)
-    """Overwrite a configuration this estate did not set."""
+    """Overwrite a configuration this estate did not set (it is saved first, and given back on Delete)."""
+
+    saved_configuration_parameter: str | None = prop("SavedConfigurationParameter", None)
+    """The SSM parameter (a name starting with ``/``) where an adopting Create saves the
+    configuration it replaces, for the Delete to give back (none: nothing is saved, as before)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,7 +49,9 @@ KIND = Kind(
             "get_model_invocation_logging_configuration",
             "put_model_invocation_logging_configuration",
             "delete_model_invocation_logging_configuration",
-        )
+        ),
+        # The saved copy of the configuration an adoption replaced (SavedConfigurationParameter).
+        "ssm": ("get_parameter", "put_parameter", "delete_parameter"),
     },
     permissions_beyond_actions=(
         DependentPermission(

@@ -5,17 +5,31 @@ not fight over it:
 
 - Create refuses to overwrite a configuration someone else set, unless ``AdoptExisting`` is true.
   A configuration equal to ours (a retried or duplicated Create) is ours.
+- An adopting Create first saves the configuration it replaces (none, when there was none) in the
+  SSM parameter ``SavedConfigurationParameter``, with the configuration that replaces it and which
+  resource did it. Only then is ours put: a Create that cannot save changes nothing.
 - Update writes the new configuration. A configuration changed out of band since our last write is
-  overwritten (the estate owns it) and the drift is logged.
-- Delete removes the configuration only while it is still the one this resource wrote; anything
-  else is left in place and logged.
-- Put is retried while IAM propagates ("Failed to validate permissions ..." right after the
-  delivery role or bucket policy is created).
+  overwritten (the estate owns it) and the drift is logged. The saved copy follows (it names what
+  replaced the previous configuration: the estate's latest).
+- Delete gives back what the adoption took: while the configuration in place is still the one this
+  resource wrote, it puts the saved configuration back (or deletes ours when the saved copy says
+  there was none), then removes the saved copy. It does so whatever CloudFormation is doing: a
+  failed first deployment's rollback, a failed update's clean-up, the stack's deletion and a
+  successful update that removed the resource all end the estate's hold on the account's logging,
+  and each should leave the account as the estate found it; so the handler does not read its
+  stack's status. Anything it cannot do safely is left in place and logged with the saved JSON and
+  the commands that finish it by hand: a saved copy that cannot be read, an adopting resource whose
+  saved copy is missing, a saved configuration Bedrock refuses (the team's delivery role or bucket
+  may be gone, or this handler may not pass their role), a configuration changed by someone else.
+  A resource that never adopted (and so saved nothing) deletes its configuration as before.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from ...core import Outcome, Request, ResourceHandler, as_bool
 from ...errors import EstateError, is_iam_propagation
@@ -28,6 +42,9 @@ log = get_logger()
 RESOURCE_TYPE = KIND.type_name
 
 DELIVERY_FLAGS = tuple(contract.DELIVERY_FLAGS.values())
+
+SAVED_COPY_LIMIT = 4096
+"""Characters a standard SSM parameter's value holds (SSM API reference, PutParameter: Value)."""
 
 
 def normalize(config: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -107,12 +124,66 @@ class InvocationLoggingHandler(ResourceHandler):
             ),
         )
 
+    # -- the saved copy of what an adoption replaced ---------------------------------------------
+    @staticmethod
+    def _owner(request: Request) -> dict[str, str]:
+        return {"stackId": request.stack_id, "logicalId": request.logical_id}
+
+    def _saved(self, parameter: str) -> dict[str, Any] | None:
+        """The saved copy (``previous``, ``replacedWith``, ``owner``), or ``None`` when there is none.
+        A copy that cannot be read or is not one raises :class:`EstateError` saying which."""
+        try:
+            answer = self.aws.call("ssm", "get_parameter", expect=("ParameterNotFound",), Name=parameter)
+        except ClientError:
+            return None
+        try:
+            record = json.loads(answer["Parameter"]["Value"])
+            if not isinstance(record, dict) or not {"previous", "replacedWith", "owner"} <= record.keys():
+                raise ValueError("not a saved configuration")
+        except ValueError as err:
+            raise EstateError(f"SSM parameter {parameter} does not hold a saved configuration ({err})") from None
+        record["previous"] = normalize(record["previous"])
+        record["replacedWith"] = normalize(record["replacedWith"])
+        return dict(record)
+
+    def _save(self, parameter: str, record: dict[str, Any]) -> None:
+        value = json.dumps(record, sort_keys=True, separators=(",", ":"))
+        if len(value) > SAVED_COPY_LIMIT:
+            raise EstateError(
+                f"the configuration to save in SSM parameter {parameter} is {len(value)} characters, more than a "
+                f"standard parameter holds ({SAVED_COPY_LIMIT}); nothing was changed. Shorten the key prefixes of "
+                "the configuration in place, or set invocationLogging.enabled: false and keep it as it is."
+            )
+        self.aws.call(
+            "ssm",
+            "put_parameter",
+            Name=parameter,
+            Value=value,
+            Type="String",
+            Tier="Standard",
+            Overwrite=True,
+            Description="The model invocation logging configuration bedrock-estate replaced, given back on delete",
+        )
+
+    def _forget(self, parameter: str) -> None:
+        try:
+            self.aws.call("ssm", "delete_parameter", expect=("ParameterNotFound",), Name=parameter)
+        except ClientError:
+            pass  # already gone (a retried Delete)
+        except EstateError as err:
+            log.warning(
+                f"could not delete SSM parameter {parameter} ({err}); it holds a configuration already given "
+                f"back, and the next adoption overwrites it. Delete it: `aws ssm delete-parameter --name {parameter}`",
+                extra={"parameter": parameter},
+            )
+
+    # -- lifecycle -------------------------------------------------------------------------------
     def create(self, request: Request) -> Outcome:
         desired = self._desired(request.properties)
         current = self._current()
-        adopt = KIND.parse(request.properties).adopt_existing
+        properties = KIND.parse(request.properties)
         if current is not None and current != desired:
-            if not adopt:
+            if not properties.adopt_existing:
                 raise EstateError(
                     f"Bedrock model invocation logging in account {request.account}, region {request.region} "
                     f"is already configured (delivering to {summarize(current)}) and this estate did not "
@@ -121,8 +192,30 @@ class InvocationLoggingHandler(ResourceHandler):
                     "invocationLogging.enabled: false."
                 )
             log.warning("adopting existing configuration", extra={"previous": current})
+        parameter = properties.saved_configuration_parameter
+        if properties.adopt_existing and parameter:
+            self._save_before_adopting(request, parameter, current, desired)
         self._put(desired)
         return self._outcome(request, desired)
+
+    def _save_before_adopting(
+        self, request: Request, parameter: str, current: dict[str, Any] | None, desired: dict[str, Any]
+    ) -> None:
+        """Save what the Create replaces. When the configuration in place is the estate's own (a
+        retried Create, or another resource of the estate that saved a copy before: a moved logical
+        id), the copy it saved still holds what the estate found, and this resource takes it over."""
+        try:
+            record = self._saved(parameter)
+        except EstateError as err:
+            raise EstateError(
+                f"could not read SSM parameter {parameter}, where the estate saves the invocation logging "
+                f"configuration it replaces ({err}); nothing was changed. Deploy again."
+            ) from None
+        if record is not None and current in (record["replacedWith"], desired):
+            previous = record["previous"]
+        else:
+            previous = None if current == desired else current
+        self._save(parameter, {"previous": previous, "replacedWith": desired, "owner": self._owner(request)})
 
     def update(self, request: Request) -> Outcome:
         desired = self._desired(request.properties)
@@ -133,20 +226,100 @@ class InvocationLoggingHandler(ResourceHandler):
                 "overwriting a configuration changed outside the estate",
                 extra={"found": current, "last_written": previous},
             )
+        parameter = KIND.parse(request.properties).saved_configuration_parameter
+        if parameter:
+            self._follow(request, parameter, desired)
         self._put(desired)
         return self._outcome(request, desired)
 
+    def _follow(self, request: Request, parameter: str, desired: dict[str, Any]) -> None:
+        """The saved copy names the configuration now replacing what the adoption took (so a later
+        Create that finds ours in place knows it for the estate's and keeps the copy)."""
+        try:
+            record = self._saved(parameter)
+            if record is not None and record["owner"] == self._owner(request) and record["replacedWith"] != desired:
+                self._save(parameter, {**record, "replacedWith": desired})
+        except EstateError as err:
+            log.warning(
+                f"the saved copy in SSM parameter {parameter} was not brought up to date ({err}); the Delete still "
+                "gives it back while the configuration in place is this resource's",
+                extra={"parameter": parameter},
+            )
+
     def delete(self, request: Request) -> Outcome:
         physical_id = request.physical_id or self._physical_id(request)
-        ours = normalize(KIND.parse(request.properties).logging_config)
+        properties = KIND.parse(request.properties)
+        ours = normalize(properties.logging_config)
+        parameter = properties.saved_configuration_parameter
+        by_hand = f"aws bedrock delete-model-invocation-logging-configuration --region {request.region}"
+        record = None
+        if parameter:
+            try:
+                record = self._saved(parameter)
+            except EstateError as err:
+                log.error(
+                    f"left the invocation logging configuration in place: the configuration the estate replaced "
+                    f"could not be read from SSM parameter {parameter} ({err}), and deleting ours without it "
+                    f"could leave the account with no logging. Read it (`aws ssm get-parameter --name {parameter}`), "
+                    "put its 'previous' configuration back with `aws bedrock put-model-invocation-logging-"
+                    f"configuration --region {request.region} --logging-config '<previous>'` (or, if it is null, "
+                    f"`{by_hand}`), then `aws ssm delete-parameter --name {parameter}`",
+                    extra={"parameter": parameter},
+                )
+                return Outcome(physical_id)
+            if record is None and properties.adopt_existing:
+                log.error(
+                    f"left the invocation logging configuration in place: this resource adopts the account's "
+                    f"configuration, and SSM parameter {parameter}, where it saves the configuration it replaced, "
+                    "is missing (deleted by hand, or the resource was created before the estate saved it), so "
+                    f"what to give back is unknown. If no logging is wanted here, `{by_hand}`; else put back the "
+                    "team's configuration (the handler's log of the Create that adopted it has it, 'previous').",
+                    extra={"parameter": parameter},
+                )
+                return Outcome(physical_id)
+        if record is not None and record["owner"] != self._owner(request):
+            log.warning(
+                f"left the invocation logging configuration in place: SSM parameter {parameter} belongs to "
+                f"{record['owner']['logicalId']} of stack {record['owner']['stackId']}, which took over this "
+                "configuration, and gives it back when it is deleted",
+                extra={"parameter": parameter, "owner": record["owner"]},
+            )
+            return Outcome(physical_id)
         current = self._current()
         if current is None:
             log.info("no configuration to delete")
         elif current != ours:
             log.warning(
                 "configuration was changed after this estate wrote it; leaving it in place",
-                extra={"found": current, "last_written": ours},
+                extra={"found": current, "last_written": ours, "saved": record and record["previous"]},
             )
+        elif record is not None and record["previous"] is not None:
+            if not self._give_back(request, parameter or "", record["previous"]):
+                return Outcome(physical_id)
         else:
             self.aws.call("bedrock", "delete_model_invocation_logging_configuration")
+        if parameter and record is not None:
+            self._forget(parameter)
         return Outcome(physical_id)
+
+    def _give_back(self, request: Request, parameter: str, previous: dict[str, Any]) -> bool:
+        """Put back the configuration the adoption replaced; False (logged, the saved copy kept) when
+        Bedrock refuses it or the call does not get through."""
+        try:
+            self._put(previous)
+        except EstateError as err:
+            saved = json.dumps(previous, sort_keys=True)
+            log.error(
+                f"could not give back the invocation logging configuration the estate replaced ({err}); the "
+                f"estate's configuration is left in place, and the saved copy stays in SSM parameter {parameter}. "
+                "Its delivery role or bucket may be gone, or this handler may not pass its role. Fix them, then "
+                f"put it back: `aws bedrock put-model-invocation-logging-configuration --region {request.region} "
+                f"--logging-config '{saved}'` and `aws ssm delete-parameter --name {parameter}`",
+                extra={"previous": previous, "parameter": parameter},
+            )
+            return False
+        log.info(
+            f"gave back the invocation logging configuration the estate replaced (delivering to {summarize(previous)})",
+            extra={"previous": previous},
+        )
+        return True

@@ -153,6 +153,19 @@ def adopt(bedrock, ssm, estate, *, team=TEAM, logical_id=None):
     return logical_id or found_id, props, created["PhysicalResourceId"]
 
 
+def roll_back(bedrock, ssm, props, physical_id, logical_id):
+    """The failed first deployment's rollback deletes the logging resource."""
+    return deliver(
+        bedrock,
+        "Delete",
+        props,
+        ssm=ssm,
+        status="ROLLBACK_IN_PROGRESS",
+        PhysicalResourceId=physical_id,
+        logical_id=logical_id,
+    )
+
+
 def saved(ssm, props):
     import json
 
@@ -203,15 +216,7 @@ def test_the_saved_copy_survives_duplicate_creates_and_follows_updates(bedrock, 
 def test_adopting_where_nothing_was_configured_leaves_nothing_behind(bedrock, ssm, variant_estate):
     logical_id, props, physical_id = adopt(bedrock, ssm, variant_estate, team=None)
     assert saved(ssm, props)["previous"] is None  # there was nothing: the Delete deletes ours
-    deliver(
-        bedrock,
-        "Delete",
-        props,
-        ssm=ssm,
-        status="ROLLBACK_IN_PROGRESS",
-        PhysicalResourceId=physical_id,
-        logical_id=logical_id,
-    )
+    roll_back(bedrock, ssm, props, physical_id, logical_id)
     assert current(bedrock) is None and ssm.parameters == {}
 
 
@@ -237,15 +242,7 @@ def test_an_unreadable_saved_copy_leaves_everything_in_place(bedrock, ssm, varia
     logical_id, props, physical_id = adopt(bedrock, ssm, variant_estate)
     ours = current(bedrock)
     ssm.fail_next("GetParameter", code, "injected", 400, times=times)
-    deliver(
-        bedrock,
-        "Delete",
-        props,
-        ssm=ssm,
-        status="ROLLBACK_IN_PROGRESS",
-        PhysicalResourceId=physical_id,
-        logical_id=logical_id,
-    )
+    roll_back(bedrock, ssm, props, physical_id, logical_id)
     assert current(bedrock) == ours and saved(ssm, props)["previous"] == normalize(TEAM)
     out = capsys.readouterr().out
     assert "could not be read from SSM parameter" in out
@@ -259,15 +256,7 @@ def test_a_restore_bedrock_refuses_does_not_fail_the_rollback_and_says_how_to_fi
     ours = current(bedrock)
     # The team's bucket no longer admits Bedrock (its policy changed, or it is gone): Bedrock refuses it.
     bedrock.fail_next(PUT, "ValidationException", "The S3 bucket team-audit-logs is not valid", 400)
-    answer = deliver(
-        bedrock,
-        "Delete",
-        props,
-        ssm=ssm,
-        status="ROLLBACK_IN_PROGRESS",
-        PhysicalResourceId=physical_id,
-        logical_id=logical_id,
-    )
+    answer = roll_back(bedrock, ssm, props, physical_id, logical_id)
     assert answer["PhysicalResourceId"] == physical_id  # the rollback goes on
     assert current(bedrock) == ours  # never left with no logging
     assert saved(ssm, props)["previous"] == normalize(TEAM)  # kept for the operator
@@ -297,15 +286,7 @@ def test_a_rollback_through_throttling_and_lost_answers_still_gives_back(bedrock
     bedrock.fail_next(PUT, "ThrottlingException", "Rate exceeded", 400)
     bedrock.put_model_invocation_logging_configuration = lost
     ssm.lose_next("DeleteParameter")
-    deliver(
-        bedrock,
-        "Delete",
-        props,
-        ssm=ssm,
-        status="ROLLBACK_IN_PROGRESS",
-        PhysicalResourceId=created["PhysicalResourceId"],
-        logical_id=found_id,
-    )
+    roll_back(bedrock, ssm, props, created["PhysicalResourceId"], found_id)
     assert current(bedrock) == normalize(TEAM) and ssm.parameters == {}
 
 

@@ -175,10 +175,10 @@ class InvocationLogging(Construct):
         )
         grants = provider.serve(KIND)
         saved = props.saved_configuration_parameter or f"/{stack.stack_name}/invocation-logging/previous-configuration"
+        # Every Delete looks for a saved copy; only an adopting resource writes and deletes one.
         grants.allow_calls(
             "get_parameter",
-            "put_parameter",
-            "delete_parameter",
+            *(("put_parameter", "delete_parameter") if props.adopt_existing else ()),
             resources=[stack.format_arn(service="ssm", resource="parameter", resource_name=saved.lstrip("/"))],
         )
         grants.allow_unscoped_calls(

@@ -467,6 +467,10 @@ CONDITIONAL_CALLS: dict[tuple[str, str, str], tuple[str, str | None]] = {
     ("Custom::BedrockCustomizationJob", "bedrock", "get_model_customization_job"): ("Adopt", ABSENT),
     ("Custom::BedrockCustomizationJob", "bedrock", "stop_model_customization_job"): ("Adopt", ABSENT),
     ("Custom::BedrockCustomizationJob", "bedrock", "list_model_customization_jobs"): ("Adopt", ABSENT),
+    # Invocation logging saves the configuration it replaces only when it adopts (the handler's create),
+    # and only such a resource deletes the copy.
+    ("Custom::BedrockInvocationLogging", "ssm", "put_parameter"): ("AdoptExisting", "true"),
+    ("Custom::BedrockInvocationLogging", "ssm", "delete_parameter"): ("AdoptExisting", "true"),
     # Before an adopted model, throughput or deployment is deleted, the handler reads its own stack's
     # status: a failed deployment's rollback must not delete what existed before the estate adopted it.
     ("Custom::BedrockCustomizationJob", "cloudformation", "describe_stacks"): ("Adopt", None),

@@ -104,7 +104,11 @@ class Role:
                     prop, value = condition
                     present = [_property(p, prop) for _, p in custom_resources(self.template, resource_type)]
                     if not any(
-                        v is None if value == ABSENT else v is not None if value is None else str(v) == value
+                        v is None
+                        if value == ABSENT
+                        else v is not None
+                        if value is None
+                        else (str(v).lower() if isinstance(v, bool) else str(v)) == value
                         for v in present
                     ):
                         continue

@@ -192,6 +192,9 @@ def test_conditional_calls_and_dependent_permissions_come_from_the_kinds():
                 "list_model_customization_jobs",
             )
         },
+        # Only adopting invocation logging saves, and deletes, the configuration it replaced.
+        ("Custom::BedrockInvocationLogging", "ssm", "put_parameter"): ("AdoptExisting", "true"),
+        ("Custom::BedrockInvocationLogging", "ssm", "delete_parameter"): ("AdoptExisting", "true"),
         # Every kind that adopts reads its own stack's status before deleting what it adopted.
         **{
             (kind, "cloudformation", "describe_stacks"): ("Adopt", None)

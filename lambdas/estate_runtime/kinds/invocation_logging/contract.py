@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..base import Attributes, DependentPermission, Kind, Properties, attr, prop
+from ..base import Attributes, DependentPermission, Kind, Properties, When, attr, prop
 
 DELIVERY_FLAGS: dict[str, str] = {
     "text": "textDataDeliveryEnabled",
@@ -52,6 +52,11 @@ KIND = Kind(
         ),
         # The saved copy of the configuration an adoption replaced (SavedConfigurationParameter).
         "ssm": ("get_parameter", "put_parameter", "delete_parameter"),
+    },
+    # Only an adopting resource saves (and later deletes) a copy; every Delete looks for one.
+    conditional={
+        ("ssm", "put_parameter"): When("adopt_existing", "true"),
+        ("ssm", "delete_parameter"): When("adopt_existing", "true"),
     },
     permissions_beyond_actions=(
         DependentPermission(

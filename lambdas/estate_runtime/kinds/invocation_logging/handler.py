@@ -226,9 +226,9 @@ class InvocationLoggingHandler(ResourceHandler):
                 "overwriting a configuration changed outside the estate",
                 extra={"found": current, "last_written": previous},
             )
-        parameter = KIND.parse(request.properties).saved_configuration_parameter
-        if parameter:
-            self._follow(request, parameter, desired)
+        properties = KIND.parse(request.properties)
+        if properties.adopt_existing and properties.saved_configuration_parameter:
+            self._follow(request, properties.saved_configuration_parameter, desired)
         self._put(desired)
         return self._outcome(request, desired)
 

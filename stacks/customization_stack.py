@@ -13,7 +13,7 @@ from constructs import Construct
 
 from constructs_lib.customization.adopted_custom_model import AdoptedCustomModel, AdoptedCustomModelProps
 from constructs_lib.customization.customization_job import CustomizationJob, CustomizationJobProps
-from constructs_lib.customization.estate_dataset import EstateDataset, EstateDatasetProps
+from constructs_lib.customization.estate_dataset import StageDatasets
 from constructs_lib.customization.job_access import (
     JobAccess,
     JobAccessProps,
@@ -58,7 +58,13 @@ class SectionBuilder(Protocol):
     with a stage section (``constructs_lib.spec.sections``) provides beside its construct."""
 
     def __call__(
-        self, stack: Stack, stage: StageSettings, *, custom_model_key: kms.IKey, logging: ProviderLogging
+        self,
+        stack: Stack,
+        stage: StageSettings,
+        *,
+        custom_model_key: kms.IKey,
+        logging: ProviderLogging,
+        datasets: StageDatasets,
     ) -> Mapping[str, Construct]: ...
 
 
@@ -104,7 +110,14 @@ class CustomizationStack(Stack):
             removal_policy=removal_policy(stage.removal),
         )
         self.catalog = load_catalog()
-        self._datasets: dict[str, str] = {}  # dataset name -> S3 URI of its copy
+        self.datasets = StageDatasets(
+            scope=self,
+            spec=spec,
+            base_dir=stage.base_dir,
+            bucket=refs.training_bucket,
+            logging=self.logging,
+            removal=stage.removal,
+        )
         access: list[iam.PolicyStatement] = []
 
         self.jobs: dict[str, CustomizationJob | AdoptedCustomModel] = {}
@@ -133,7 +146,7 @@ class CustomizationStack(Stack):
             if section.key not in SECTION_BUILDERS:
                 raise ValueError(f"CustomizationStack: no builder for the stage section {section.key!r}")
             self.sections[section.key] = SECTION_BUILDERS[section.key](
-                self, stage, custom_model_key=refs.custom_model_key, logging=self.logging
+                self, stage, custom_model_key=refs.custom_model_key, logging=self.logging, datasets=self.datasets
             )
         self._serve_imports(
             spec, {k: v for k, v in self.sections.get("imports", {}).items() if isinstance(v, ImportedModel)}
@@ -222,21 +235,7 @@ class CustomizationStack(Stack):
                 preflight.append(check)
             access += dataset_read(self, dataset.s3_uri, dataset.kms_key_arn)
             return dataset.s3_uri
-        if dataset.name not in self._datasets:
-            assert dataset.path is not None
-            copy = EstateDataset(
-                self,
-                f"Dataset-{dataset.name}",
-                EstateDatasetProps(
-                    path=dataset.path,
-                    name=dataset.name,
-                    bucket=self.foundation.training_bucket,
-                    logging=self.logging,
-                    removal=self.stage.removal,
-                ),
-            )
-            self._datasets[dataset.name] = copy.s3_uri
-        return self._datasets[dataset.name]
+        return self.datasets.copy(dataset).s3_uri
 
     # -- jobs ------------------------------------------------------------------------------------
     def _job(self, request: JobRequest, access: list[iam.PolicyStatement]) -> CustomizationJob:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_cdk import Stack
 from aws_cdk import aws_s3 as s3
@@ -15,7 +15,10 @@ from estate_runtime.kinds.dataset import KIND, DatasetAttributes, DatasetPropert
 
 from ..machinery.resource_provider import EstateProvider, ProviderLogging
 from ..machinery.validation import check_prop_types
-from ..spec.job_request import file_sha256
+from ..spec.job_request import DatasetSource, dataset_source, file_sha256
+
+if TYPE_CHECKING:
+    from ..spec import EstateSpec
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,3 +109,42 @@ def content_identity(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [content_identity(item) for item in value]
     return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageDatasets:
+    """A stage's spec datasets (``datasets:``) where its jobs read them, for every kind that takes
+    ``trainingData: {dataset: <name>}``: an object already in S3 by its URI, a repository file
+    copied once into the stage's training bucket, one ``EstateDataset`` (``Dataset-<name>``) however
+    many jobs read it."""
+
+    scope: Construct
+    spec: EstateSpec
+    base_dir: Path | None
+    """Where the spec's dataset paths start (``StageSettings.base_dir``)."""
+    bucket: s3.IBucket
+    logging: ProviderLogging
+    removal: Literal["retain", "destroy"]
+
+    def source(self, name: str) -> DatasetSource:
+        """The spec dataset ``name``; a repository file is read for its content hash."""
+        if self.spec.datasets[name].path is not None and self.base_dir is None:
+            raise ValueError(
+                f"dataset {name!r} is a repository file: resolve the stage with its dataset files, "
+                "spec.stage(name, base_dir)"
+            )
+        return dataset_source(self.spec, name, self.base_dir or Path())
+
+    def copy(self, source: DatasetSource) -> EstateDataset:
+        """The stage's copy of a repository dataset, made on first use."""
+        assert source.path is not None, f"dataset {source.name!r} is already in S3 ({source.s3_uri})"
+        found = self.scope.node.try_find_child(f"Dataset-{source.name}")
+        if isinstance(found, EstateDataset):
+            return found
+        return EstateDataset(
+            self.scope,
+            f"Dataset-{source.name}",
+            EstateDatasetProps(
+                path=source.path, name=source.name, bucket=self.bucket, logging=self.logging, removal=self.removal
+            ),
+        )

@@ -32,6 +32,7 @@ from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLo
 from ..machinery.validation import check_prop_types, refuse
 from ..spec.open_weight import OPEN_WEIGHT
 from ..spec.stages import StageSettings
+from .estate_dataset import EstateDataset, StageDatasets, content_identity
 
 # "Create and manage fine-tuning jobs for open-weight models using OpenAI APIs" and the issue's
 # brief (read 2026-12-07): the models open-weight RFT takes, by the ids the endpoint uses.
@@ -47,9 +48,6 @@ class OpenWeightFineTuningJobProps:
     base_model: str
     """``openai.gpt-oss-20b`` or ``qwen.qwen3-32b``."""
 
-    training_data_s3_uri: str
-    """``s3://bucket/key`` of the JSONL training file: ``messages`` and ``reference_answer`` per line, 100-20K lines."""
-
     grader_function_arn: str
     """The reward function's Lambda ARN (``RftGrader.grader_arn``, or your own)."""
 
@@ -58,8 +56,17 @@ class OpenWeightFineTuningJobProps:
     hyperparameters: dict[str, int | float] | None = None
     """``n_epochs``, ``batch_size``, ``learning_rate_multiplier`` (the guide's example names). Default: the service's."""
 
+    training_data: EstateDataset | None = None
+    """The JSONL training file from the repository, copied into the stage's data bucket
+    (``EstateDataset``): the handler may read exactly that object, and a change of the file's
+    content trains a new job. Give this or ``training_data_s3_uri``."""
+
+    training_data_s3_uri: str | None = None
+    """``s3://bucket/key`` of a JSONL training file already in S3: ``messages`` and ``reference_answer``
+    per line, 100-20K lines. Give this or ``training_data``."""
+
     training_data_kms_key_arn: str | None = None
-    """The key of an SSE-KMS training file, so the handler can read it for the check."""
+    """The key of an SSE-KMS ``training_data_s3_uri`` file, so the handler can read it for the check."""
 
 
 class OpenWeightFineTuningJob(Construct):
@@ -69,8 +76,7 @@ class OpenWeightFineTuningJob(Construct):
         super().__init__(scope, id)
         check_prop_types(self, props)
         readable = readable_name(props.name)
-        bucket, _, key = props.training_data_s3_uri.removeprefix("s3://").partition("/")
-        problems = []
+        problems = _data_problems(props)
         if not readable:
             problems.append(("name", f"{props.name!r} needs at least one letter or digit"))
         if props.base_model not in OPEN_WEIGHT_RFT_MODELS:
@@ -80,10 +86,6 @@ class OpenWeightFineTuningJob(Construct):
                     f"{props.base_model!r} is not a model open-weight reinforcement fine-tuning takes; use one of "
                     f"{', '.join(OPEN_WEIGHT_RFT_MODELS)}",
                 )
-            )
-        if not props.training_data_s3_uri.startswith("s3://") or not bucket or not key or key.endswith("/"):
-            problems.append(
-                ("training_data_s3_uri", f"{props.training_data_s3_uri!r} is not s3://bucket/key of a file")
             )
         if not Token.is_unresolved(props.grader_function_arn) and (
             grader := grader_arn_problem(props.grader_function_arn)
@@ -108,9 +110,13 @@ class OpenWeightFineTuningJob(Construct):
                 hyperparameters = Hyperparameters(**props.hyperparameters)  # type: ignore[arg-type]
         refuse(self, problems)
         stack = Stack.of(self)
+        uri = props.training_data.s3_uri if props.training_data is not None else props.training_data_s3_uri
+        assert uri is not None  # _data_problems: exactly one of the two
         identity = {
             "model": props.base_model,
-            "data": props.training_data_s3_uri,
+            # A repository file by its name and content (its s3_uri is a reference, the same for every
+            # content): new data is a new digest, so a new training file and job.
+            "data": content_identity(uri),
             "grader": props.grader_function_arn,
             "hyperparameters": hyperparameters.to_cfn() if hyperparameters else None,
         }
@@ -118,14 +124,14 @@ class OpenWeightFineTuningJob(Construct):
         """The readable part and the digest; the handler adds the file's content hash to the file's name."""
 
         grants = EstateProvider.of(self, props.logging, stack=stack).serve(KIND)
-        _grant_handler(grants, stack, props, bucket, key)
+        _grant_handler(grants, stack, props)
         self.resource = grants.resource(
             self,
             "Resource",
             OpenWeightFineTuningProperties(
                 name_parts=JobNameParts(readable=self.names.readable, digest=self.names.digest),
                 base_model=props.base_model,
-                training_data_s3_uri=props.training_data_s3_uri,
+                training_data_s3_uri=uri,
                 grader_function_arn=props.grader_function_arn,
                 hyperparameters=hyperparameters,
             ),
@@ -144,9 +150,33 @@ class OpenWeightFineTuningJob(Construct):
         return self._attribute("fine_tuned_model")
 
 
-def _grant_handler(
-    grants: KindGrants, stack: Stack, props: OpenWeightFineTuningJobProps, bucket: str, key: str
-) -> None:
+def _data_problems(props: OpenWeightFineTuningJobProps) -> list[tuple[str, str]]:
+    """Exactly one training file: a repository dataset or an S3 object, each with what it takes."""
+    if (props.training_data is None) == (props.training_data_s3_uri is None):
+        return [
+            (
+                "training_data",
+                "give exactly one of training_data (an EstateDataset: a repository file the estate uploads) or "
+                "training_data_s3_uri (a file already in S3)",
+            )
+        ]
+    if props.training_data is not None:
+        if props.training_data_kms_key_arn is not None:
+            return [
+                (
+                    "training_data_kms_key_arn",
+                    "applies to training_data_s3_uri only; the handler is granted the key of the dataset's bucket",
+                )
+            ]
+        return []
+    uri = props.training_data_s3_uri or ""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not uri.startswith("s3://") or not bucket or not key or key.endswith("/"):
+        return [("training_data_s3_uri", f"{uri!r} is not s3://bucket/key of a file")]
+    return []
+
+
+def _grant_handler(grants: KindGrants, stack: Stack, props: OpenWeightFineTuningJobProps) -> None:
     env = environment_of(stack)
     # Every files and fine-tuning action requires a project (Service Authorization Reference, read
     # 2026-12-07), and no page read says which project the API acts in without one, nor how a
@@ -163,13 +193,22 @@ def _grant_handler(
         resources=[projects],
     )
     grants.allow_dependents("create_fine_tuning_job", on="grader", resources=[props.grader_function_arn])
-    grants.allow_calls("get_object", resources=[f"arn:{env.partition}:s3:::{bucket}/{key}"])
-    if props.training_data_kms_key_arn:
+    # The handler reads the training file to check it before anything bills: exactly that object,
+    # and its key only through S3 in the stage's Region.
+    dataset = props.training_data
+    if dataset is not None:
+        data_object = dataset.bucket.arn_for_objects(dataset.key)
+        data_key = dataset.bucket.encryption_key.key_arn if dataset.bucket.encryption_key is not None else None
+    else:
+        bucket, _, key = (props.training_data_s3_uri or "").removeprefix("s3://").partition("/")
+        data_object, data_key = f"arn:{env.partition}:s3:::{bucket}/{key}", props.training_data_kms_key_arn
+    grants.allow_calls("get_object", resources=[data_object])
+    if data_key:
         grants.allow_dependents(
             "get_object",
             on="key",
             key="dataset",
-            resources=[props.training_data_kms_key_arn],
+            resources=[data_key],
             conditions={"StringEquals": {"kms:ViaService": f"s3.{env.region}.amazonaws.com"}},
         )
     grants.acknowledge(
@@ -184,24 +223,34 @@ def _grant_handler(
 
 
 def open_weight_jobs_for_stage(
-    stack: Stack, stage: StageSettings, *, custom_model_key: kms.IKey, logging: ProviderLogging
+    stack: Stack,
+    stage: StageSettings,
+    *,
+    custom_model_key: kms.IKey,
+    logging: ProviderLogging,
+    datasets: StageDatasets,
 ) -> dict[str, OpenWeightFineTuningJob]:
     """The estate's builder of a stage's ``openWeightFineTuning`` section (``spec.open_weight.OPEN_WEIGHT``):
-    one job per entry, in ``stack``. The API takes no key, so ``custom_model_key`` is not used."""
+    one job per entry, in ``stack``; a ``trainingData.dataset`` that is a repository file is the
+    stage's copy of it (``datasets``, shared with the customization jobs that read it). The API takes
+    no key, so ``custom_model_key`` is not used."""
     jobs = {}
     for name, entry in OPEN_WEIGHT.entries(stage).items():
         hyperparameters = entry.hyperparameters.model_dump(exclude_none=True) if entry.hyperparameters else None
+        data = entry.training_data
+        source = datasets.source(data.dataset) if data.dataset is not None else None
         jobs[name] = OpenWeightFineTuningJob(
             stack,
             f"OpenWeight-{name}",
             OpenWeightFineTuningJobProps(
                 name=stage.names.named(name),
                 base_model=entry.base_model,
-                training_data_s3_uri=entry.training_data.s3_uri,
+                training_data=datasets.copy(source) if source is not None and source.path is not None else None,
+                training_data_s3_uri=source.s3_uri if source is not None else data.s3_uri,
+                training_data_kms_key_arn=source.kms_key_arn if source is not None else data.kms_key_arn,
                 grader_function_arn=entry.grader_function_arn,
                 logging=logging,
                 hyperparameters=hyperparameters or None,
-                training_data_kms_key_arn=entry.training_data.kms_key_arn,
             ),
         )
     return jobs

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
@@ -39,6 +39,9 @@ from ..machinery.validation import check_prop_types, refuse
 from ..spec.model_import import IMPORTS
 from ..spec.stages import StageSettings
 from ..spec.types import tag_problem
+
+if TYPE_CHECKING:
+    from ..customization.estate_dataset import StageDatasets
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -371,11 +374,16 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ImportedModelProps) 
 
 
 def imported_models_for_stage(
-    stack: Stack, stage: StageSettings, *, custom_model_key: kms.IKey, logging: ProviderLogging
+    stack: Stack,
+    stage: StageSettings,
+    *,
+    custom_model_key: kms.IKey,
+    logging: ProviderLogging,
+    datasets: StageDatasets,
 ) -> dict[str, ImportedModel]:
     """The estate's builder of a stage's ``imports`` section (``spec.model_import.IMPORTS``): one
     imported model per entry, all run as one role of the stage's, in ``stack``. An entry without
-    its own key is encrypted with ``custom_model_key``."""
+    its own key is encrypted with ``custom_model_key``; no entry reads a spec dataset (``datasets``)."""
     entries = IMPORTS.entries(stage)
     if not entries:
         return {}

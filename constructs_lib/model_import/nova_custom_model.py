@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_cdk import CfnOutput, Stack, Token
 from aws_cdk import aws_iam as iam
@@ -34,6 +34,9 @@ from ..machinery.validation import check_prop_types, refuse
 from ..spec.nova_import import NOVA_MODELS, base_model_problem, region_problem
 from ..spec.stages import StageSettings
 from ..spec.types import tag_problem
+
+if TYPE_CHECKING:
+    from ..customization.estate_dataset import StageDatasets
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,11 +207,16 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: NovaCustomModelProps
 
 
 def nova_models_for_stage(
-    stack: Stack, stage: StageSettings, *, custom_model_key: kms.IKey, logging: ProviderLogging
+    stack: Stack,
+    stage: StageSettings,
+    *,
+    custom_model_key: kms.IKey,
+    logging: ProviderLogging,
+    datasets: StageDatasets,
 ) -> dict[str, NovaCustomModel]:
     """The estate's builder of a stage's ``sagemakerNova`` section (``spec.nova_import.NOVA_MODELS``):
     one custom model per entry in ``stack``; an entry without its own key is encrypted with
-    ``custom_model_key``."""
+    ``custom_model_key``; no entry reads a spec dataset (``datasets``)."""
     made = {}
     for name, entry in NOVA_MODELS.entries(stage).items():
         key = (

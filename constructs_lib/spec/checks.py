@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import LocatedProblem
 from .gates import check_gates
 from .nova_import import NOVA_MODELS
+from .open_weight import dataset_uses, training_file_problems
 from .promotion import earlier_stage_problem, promoted_job, served_base_model, served_job
 from .regions import bedrock_regions, partition_of
 from .rft import grader_problems, rft_dataset_rules
@@ -225,7 +226,7 @@ def caution_findings(spec: EstateSpec) -> list[LocatedProblem]:
         for stage in spec.stages.values()
         for job in stage.jobs.values()
         for name in (job.training_data.dataset if job.training_data else None, *job.validation_data)
-    }
+    } | set(dataset_uses(spec))
     for name, dataset in spec.datasets.items():
         if name not in used:
             # Datasets are read, checked and uploaded for the jobs that use them, so this one never is.
@@ -528,6 +529,7 @@ def _check_dataset_files(spec: EstateSpec, base_dir: Path) -> list[LocatedProble
                 LocatedProblem(loc, f"{dataset.path} is over 5 GB; upload it to S3 and declare it with s3Uri")
             )
             continue
+        problems += training_file_problems(spec, name, file)
         checked: set[DatasetRules] = set()
         for stage_name, job_name, rules in usages.get(name, []):
             if rules in checked:

@@ -8,15 +8,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from estate_runtime.kinds.open_weight_rft.contract import MAX_RECORDS, MIN_RECORDS, grader_arn_problem
+from estate_runtime.kinds.open_weight_rft.contract import (
+    MAX_RECORDS,
+    MIN_RECORDS,
+    dataset_problems,
+    grader_arn_problem,
+)
 
 from .errors import LocatedProblem
 from .sections import StageSection
-from .types import ItemName, KmsKeyArn, SpecModel
+from .types import ItemName, KmsKeyArn, SpecModel, _exactly_one, _given
 
 if TYPE_CHECKING:
     from .model import EstateSpec
@@ -31,16 +37,44 @@ EXAMPLE_REGION = "us-west-2"
 
 
 class OpenWeightTrainingData(SpecModel):
-    """The JSONL training file in S3."""
+    """The JSONL training file: one record per line with messages (system, user, assistant roles) and
+    reference_answer, 100-20K records. A dataset of the spec (``datasets:``) or a file already in S3."""
 
-    s3_uri: str = Field(
-        pattern=r"^s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9]/.*[^/]$",
+    model_config = ConfigDict(
+        json_schema_extra={**_exactly_one("dataset", "s3Uri"), "if": _given("kmsKeyArn"), "then": _given("s3Uri")}
+    )
+
+    dataset: ItemName | None = Field(
+        None,
         description=(
-            f"s3://bucket/key of the JSONL file: one record per line with messages (system, user, assistant roles) "
-            f"and reference_answer, {MIN_RECORDS}-{MAX_RECORDS} records. Checked line by line before anything bills."
+            "Name of a dataset under `datasets`. A repository file (path) is checked at synthesis and uploaded into "
+            "the stage's data bucket; new content trains a new job."
         ),
     )
-    kms_key_arn: KmsKeyArn | None = Field(None, description="Key of an SSE-KMS file, so the check can read it.")
+    s3_uri: str | None = Field(
+        None,
+        pattern=r"^s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9]/.*[^/]$",
+        description=(
+            f"s3://bucket/key of a JSONL file already in S3 ({MIN_RECORDS}-{MAX_RECORDS} records). Checked line by "
+            "line at deploy, before anything bills."
+        ),
+    )
+    kms_key_arn: KmsKeyArn | None = Field(None, description="Key of an SSE-KMS s3Uri file, so the check can read it.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> OpenWeightTrainingData:
+        if (self.dataset is None) == (self.s3_uri is None):
+            given = "both" if self.dataset is not None else "neither"
+            raise ValueError(
+                "give exactly one of dataset (a dataset under `datasets`, e.g. a file in the repository) or s3Uri "
+                f"(a file already in S3); {given} given"
+            )
+        if self.kms_key_arn is not None and self.s3_uri is None:
+            raise ValueError(
+                "kmsKeyArn applies to s3Uri only (a dataset's key is the dataset's kmsKeyArn, or the estate's for a "
+                "repository file)"
+            )
+        return self
 
 
 class OpenWeightHyperparameters(SpecModel):
@@ -87,16 +121,70 @@ def _problems(spec: EstateSpec, stage_name: str) -> list[LocatedProblem]:
                     "handler is granted to invoke",
                 )
             )
-        key = entry.training_data.kms_key_arn
+        data = entry.training_data
+        entry_path = ("stages", stage_name, "openWeightFineTuning", name, "trainingData")
+        key_path: tuple[str, ...] = (*entry_path, "kmsKeyArn")
+        key = data.kms_key_arn
+        if data.dataset is not None:
+            if data.dataset not in spec.datasets:
+                problems.append(
+                    LocatedProblem(
+                        (*entry_path, "dataset"),
+                        f"no dataset named {data.dataset!r}; declared datasets: {', '.join(spec.datasets) or 'none'}",
+                    )
+                )
+                continue
+            # A dataset's key is the dataset's own (kmsKeyArn of an s3Uri dataset).
+            key, key_path = spec.datasets[data.dataset].kms_key_arn, ("datasets", data.dataset, "kmsKeyArn")
         if key and key.split(":")[3] != stage.region:
             problems.append(
                 LocatedProblem(
-                    ("stages", stage_name, "openWeightFineTuning", name, "trainingData", "kmsKeyArn"),
+                    key_path,
                     f"the key is in {key.split(':')[3]}, but stage {stage_name!r} is in {stage.region}: a KMS key "
                     "is used only in its own Region",
                 )
             )
     return problems
+
+
+def dataset_uses(spec: EstateSpec) -> dict[str, list[str]]:
+    """The spec datasets open-weight jobs train on, each with the paths of the jobs that name it."""
+    uses: dict[str, list[str]] = {}
+    for stage_name, stage in spec.stages.items():
+        for name, entry in OPEN_WEIGHT.entries(stage).items():
+            if entry.training_data.dataset is not None:
+                uses.setdefault(entry.training_data.dataset, []).append(
+                    f"stages.{stage_name}.openWeightFineTuning.{name}"
+                )
+    return uses
+
+
+def training_file_problems(spec: EstateSpec, name: str, file: Path) -> list[LocatedProblem]:
+    """The repository dataset ``name`` (at ``file``) checked as an open-weight RFT training file,
+    when an open-weight job trains on it: the handler's own check (``dataset_problems``: each problem
+    by line and path in the record, then the record count against 100-20K), run at synthesis so
+    nothing deploys with a file Bedrock would refuse."""
+    users = dataset_uses(spec).get(name)
+    if not users:
+        return []
+    where, relative = ("datasets", name, "path"), spec.datasets[name].path
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except OSError as err:
+        return [LocatedProblem(where, f"cannot read {relative}: {err.strerror}")]
+    except UnicodeDecodeError as err:
+        return [LocatedProblem(where, f"{relative} is not UTF-8 text (byte {err.start}); save it as UTF-8")]
+    found = dataset_problems(text.splitlines())
+    if not found:
+        return []
+    detail = "\n    ".join(found)
+    return [
+        LocatedProblem(
+            where,
+            f"not usable by {', '.join(users)} (open-weight RFT: one JSON object per line with messages and "
+            f"reference_answer, {MIN_RECORDS}-{MAX_RECORDS} records):\n    {detail}",
+        )
+    ]
 
 
 def _plan_rows(stage: StageSettings) -> list[str]:
@@ -107,7 +195,7 @@ def _plan_rows(stage: StageSettings) -> list[str]:
     ]
     for name, entry in OPEN_WEIGHT.entries(stage).items():
         lines.append(
-            f"| {name} | `{entry.base_model}` | `{entry.training_data.s3_uri}` | `{entry.grader_function_arn}` "
+            f"| {name} | `{entry.base_model}` | {_data_cell(entry.training_data)} | `{entry.grader_function_arn}` "
             "| on demand on the bedrock-mantle endpoint by the job's fine_tuned_model (attribute FineTunedModel), no "
             "deployment; no pricing basis documented in the pages read |"
         )
@@ -117,10 +205,15 @@ def _plan_rows(stage: StageSettings) -> list[str]:
             "offers it before deploying."
         )
     lines.append(
-        "\nEach job's training file is checked line by line before anything bills; the training file is deleted with "
-        "the resource, a running job cancelled, a fine-tuned model kept (docs/open-weight-rft.md)."
+        "\nEach job's training file is checked line by line before anything bills (a repository dataset also at "
+        "synthesis); the training file is deleted with the resource, a running job cancelled, a fine-tuned model kept "
+        "(docs/open-weight-rft.md)."
     )
     return lines
+
+
+def _data_cell(data: OpenWeightTrainingData) -> str:
+    return f"`{data.s3_uri}`" if data.dataset is None else f"dataset `{data.dataset}`"
 
 
 OPEN_WEIGHT: StageSection[OpenWeightFineTuning] = StageSection(

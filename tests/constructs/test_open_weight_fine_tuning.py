@@ -1,10 +1,11 @@
 """OpenWeightFineTuningJob in an app of its own: what its handler may do (the mantle actions on the
-account's projects, the grader, the one training file), the props it refuses, and the five nag
-packs passing with its one acknowledged finding."""
+account's projects, the grader, the one training file, in S3 or a repository dataset's copy), the
+props it refuses, and the five nag packs passing with its one acknowledged finding."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -13,11 +14,15 @@ from aws_cdk.assertions import Template
 
 from constructs_lib import (
     EstateConstructError,
+    EstateDataset,
+    EstateDatasetProps,
     EstateKey,
     EstateKeyProps,
     OpenWeightFineTuningJob,
     OpenWeightFineTuningJobProps,
     ProviderLogging,
+    SecureBucket,
+    SecureBucketProps,
     add_nag_packs,
 )
 
@@ -25,10 +30,28 @@ ENV = cdk.Environment(account="111111111111", region="us-west-2")
 GRADER = "arn:aws:lambda:us-west-2:111111111111:function:team-dev-math-grader"
 
 
-def app_with(tmp_path: Path, **overrides) -> tuple[cdk.App, cdk.Stack, OpenWeightFineTuningJob]:
+def app_with(
+    tmp_path: Path, *, dataset: str | None = None, **overrides
+) -> tuple[cdk.App, cdk.Stack, OpenWeightFineTuningJob]:
+    """The job in an app of its own; ``dataset``: the text of a repository training file, copied
+    into a bucket of the app as an ``EstateDataset`` and given as ``training_data``."""
     app = cdk.App(outdir=str(tmp_path / "cdk.out"))
     stack = cdk.Stack(app, "Team", env=ENV)
     key = EstateKey(stack, "Key", EstateKeyProps(alias="team/data", description="team data"))
+    if dataset is not None:
+        logs = SecureBucket(stack, "AccessLogs", SecureBucketProps(encryption_key=None, access_logs_bucket=None))
+        bucket = SecureBucket(stack, "Data", SecureBucketProps(encryption_key=key, access_logs_bucket=logs))
+        (tmp_path / "math.jsonl").write_text(dataset)
+        logging = ProviderLogging(log_group_prefix="/team/", log_key=key)
+        overrides = {
+            "training_data": EstateDataset(
+                stack,
+                "MathData",
+                EstateDatasetProps(path=tmp_path / "math.jsonl", name="math", bucket=bucket, logging=logging),
+            ),
+            "training_data_s3_uri": None,
+            **overrides,
+        }
     settings = dict(
         name="team-dev-math",
         base_model="openai.gpt-oss-20b",
@@ -42,10 +65,14 @@ def app_with(tmp_path: Path, **overrides) -> tuple[cdk.App, cdk.Stack, OpenWeigh
     return app, stack, job
 
 
-def handler_statements(stack: cdk.Stack) -> list[dict]:
+def handler_statements(stack: cdk.Stack, kind: str = "") -> list[dict]:
+    """The statements of the handler's policies; ``kind``: only the policy of that kind's grants."""
     policies = Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy")
     return [
-        statement for policy in policies.values() for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        statement
+        for logical_id, policy in policies.items()
+        if kind in logical_id
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
 
 
@@ -100,8 +127,63 @@ def test_a_change_of_grader_or_data_is_a_new_digest_and_so_a_new_job(tmp_path):
             "hyperparameters: takes numbers for n_epochs, batch_size, learning_rate_multiplier; unknown: epochs",
         ),
         ({"name": "--"}, "name: '--' needs at least one letter or digit"),
+        (
+            {"training_data_s3_uri": None},
+            "training_data: give exactly one of training_data (an EstateDataset: a repository file the estate "
+            "uploads) or training_data_s3_uri (a file already in S3)",
+        ),
     ],
 )
 def test_props_the_api_would_refuse_are_refused_when_the_construct_is_made(tmp_path, overrides, message):
-    with pytest.raises(EstateConstructError, match="Team/MathRft: " + message.replace("(", r"\(").replace(".", r"\.")):
+    with pytest.raises(EstateConstructError, match=re.escape("Team/MathRft: " + message)):
         app_with(tmp_path, **overrides)
+
+
+def _records(answer: int = 2) -> str:
+    record = {"messages": [{"role": "user", "content": "What is 1 + 1?"}], "reference_answer": str(answer)}
+    return "\n".join(json.dumps(record) for _ in range(100)) + "\n"
+
+
+def test_a_repository_dataset_is_read_from_its_copy_the_handler_granted_exactly_that_object(tmp_path):
+    app, stack, job = app_with(tmp_path, dataset=_records())
+    add_nag_packs(app)
+    app.synth()  # every pack clean: the object grant is no wildcard
+    dataset = next(c for c in stack.node.find_all() if isinstance(c, EstateDataset))
+    template = Template.from_stack(stack)
+    [(dataset_id, _)] = template.find_resources("Custom::BedrockEstateDataset").items()
+    [(_, resource)] = template.find_resources("Custom::BedrockOpenWeightFineTuningJob").items()
+    # The job trains on the copy in the bucket, after the copy exists (the reference orders them).
+    assert resource["Properties"]["TrainingDataS3Uri"] == {"Fn::GetAtt": [dataset_id, "S3Uri"]}
+    statements = handler_statements(stack, "BedrockOpenWeightFineTuningJob")
+    [read] = [s for s in statements if s["Action"] == "s3:GetObject"]
+    assert dataset.key == f"datasets/math/{dataset.sha256[:16]}.jsonl"
+    assert read["Resource"] == stack.resolve(dataset.bucket.arn_for_objects(dataset.key)) and "Condition" not in read
+    [decrypt] = [s for s in statements if s["Action"] == "kms:Decrypt"]
+    assert decrypt["Resource"] == stack.resolve(dataset.bucket.encryption_key.key_arn)
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}
+
+
+def test_new_content_of_a_repository_dataset_is_a_new_job_and_the_same_content_is_the_same_job(tmp_path):
+    """The dataset's s3_uri is a CloudFormation reference, the same whatever the file holds: the job's
+    digest (and so its training file's name, its physical id) names the file by its content."""
+    first = app_with(tmp_path / "a", dataset=_records(2))[2].names
+    assert app_with(tmp_path / "b", dataset=_records(2))[2].names == first
+    assert app_with(tmp_path / "c", dataset=_records(3))[2].names.digest != first.digest
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"training_data_s3_uri": "s3://team-data/rft/math.jsonl"},
+            "training_data: give exactly one of training_data",
+        ),
+        (
+            {"training_data_kms_key_arn": "arn:aws:kms:us-west-2:111111111111:key/k"},
+            "training_data_kms_key_arn: applies to training_data_s3_uri only",
+        ),
+    ],
+)
+def test_a_repository_dataset_with_an_s3_uri_or_a_key_of_its_own_is_refused(tmp_path, overrides, message):
+    with pytest.raises(EstateConstructError, match=re.escape("Team/MathRft: " + message)):
+        app_with(tmp_path, dataset=_records(), **overrides)

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from constructs_lib.spec import load_spec
+from constructs_lib.spec.job_request import file_sha256
 from constructs_lib.tools.plan import render
 from estate_runtime.kinds import open_weight_rft
 
@@ -18,6 +19,7 @@ from ..synthesis import ROOT, SynthesizedEstate, lint_estate, synthesize_once
 KIND = open_weight_rft.KIND.type_name
 EXAMPLE = ROOT / "examples" / "open-weight-rft.yaml"
 GRADER = "arn:aws:lambda:us-west-2:111111111111:function:acme-math-grader"
+PREFIX = "open-weight-example-dev-foundation"
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,45 @@ def test_the_stage_holds_one_job_its_handler_granted_the_api_the_grader_and_the_
         and ":bedrock-mantle:us-west-2:111111111111:project/*" in policies
     )
     assert '"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": "' + GRADER in policies
-    assert "acme-rft-data/math/v1/train.jsonl" in policies
+
+
+def test_the_repository_dataset_is_uploaded_and_the_handler_may_read_exactly_that_object(open_weight_estate):
+    """The example trains on datasets/arithmetic/rft/train.jsonl: copied into the stage's training
+    bucket under its content's key, and the job reads that copy; its handler may read that one
+    object, and the bucket's key only through S3 in the stage's Region."""
+    template = open_weight_estate.stack("dev/Customization").template
+    resources = template["Resources"]
+    [(copy_id, copy)] = [(k, r) for k, r in resources.items() if r["Type"] == "Custom::BedrockEstateDataset"]
+    sha = file_sha256(ROOT / "datasets" / "arithmetic" / "rft" / "train.jsonl")
+    assert copy["Properties"]["TargetKey"] == f"datasets/arithmetic/{sha[:16]}.jsonl"
+    assert copy["Properties"]["TargetBucket"] == {"Fn::ImportValue": f"{PREFIX}-training-bucket-name"}
+    [job] = [r for r in resources.values() if r["Type"] == KIND]
+    assert job["Properties"]["TrainingDataS3Uri"] == {"Fn::GetAtt": [copy_id, "S3Uri"]}
+    [policy] = [
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for k, r in resources.items()
+        if r["Type"] == "AWS::IAM::ManagedPolicy" and "OpenWeightFineTuningJob" in k
+    ]
+    reads = [s for s in policy if s["Action"] == "s3:GetObject" or "s3:GetObject" in s["Action"]]
+    assert reads == [
+        {
+            "Action": "s3:GetObject",
+            "Effect": "Allow",
+            "Resource": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:aws:s3:::",
+                        {"Fn::ImportValue": f"{PREFIX}-training-bucket-name"},
+                        f"/datasets/arithmetic/{sha[:16]}.jsonl",
+                    ],
+                ]
+            },
+        }
+    ]
+    [decrypt] = [s for s in policy if "kms:Decrypt" in s["Action"]]
+    assert decrypt["Resource"] == {"Fn::ImportValue": f"{PREFIX}-data-key-arn"}
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}
 
 
 def test_the_open_weight_estate_is_clean_for_cfn_lint(open_weight_estate):
@@ -50,8 +90,7 @@ def test_the_open_weight_estate_is_clean_for_cfn_lint(open_weight_estate):
 def test_the_plan_shows_the_job_how_it_is_served_and_that_no_price_basis_is_documented():
     plan = render(load_spec(EXAMPLE), [])
     assert (
-        "| math | `openai.gpt-oss-20b` | `s3://acme-rft-data/math/v1/train.jsonl` | "
-        f"`{GRADER}` | on demand on the bedrock-mantle endpoint"
+        f"| math | `openai.gpt-oss-20b` | dataset `arithmetic` | `{GRADER}` | on demand on the bedrock-mantle endpoint"
     ) in plan
     assert "no pricing basis documented in the pages read" in plan
     assert "check that" not in plan  # us-west-2: the Region the guide's pages show
@@ -98,3 +137,82 @@ def test_a_stage_outside_the_documented_region_is_planned_with_a_note():
     )
     plan = render(parse_spec(text), [])
     assert "The open-weight RFT pages show us-west-2 only and list no Regions; check that us-east-1 offers it" in plan
+
+
+DATASET_SPEC = """\
+name: acme
+datasets:
+  math: {{path: math.jsonl}}
+  in-s3: {{s3Uri: "s3://acme-data/math.jsonl", kmsKeyArn: "arn:aws:kms:eu-west-1:111111111111:key/k"}}
+stages:
+  dev:
+    account: "111111111111"
+    region: us-west-2
+    openWeightFineTuning:
+      math:
+        baseModel: openai.gpt-oss-20b
+        trainingData: {data}
+        graderFunctionArn: "arn:aws:lambda:us-west-2:111111111111:function:g"
+"""
+
+
+def record(**overrides) -> str:
+    return json.dumps(
+        {"messages": [{"role": "user", "content": "What is 1 + 1?"}], "reference_answer": "2", **overrides}
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "given"),
+    [('{dataset: math, s3Uri: "s3://acme-data/math.jsonl"}', "both"), ("{}", "neither")],
+)
+def test_training_data_takes_exactly_one_of_a_dataset_or_an_s3_uri(tmp_path, data, given):
+    (tmp_path / "math.jsonl").write_text("\n".join(record() for _ in range(100)))
+    messages = problems(DATASET_SPEC.format(data=data), tmp_path)
+    assert any(
+        "stages.dev.openWeightFineTuning.math.trainingData: give exactly one of dataset" in m
+        and f"or s3Uri (a file already in S3); {given} given" in m
+        for m in messages
+    ), messages
+
+
+def test_a_dataset_that_is_not_declared_or_has_a_key_of_another_region_is_refused_naming_its_path(tmp_path):
+    (tmp_path / "math.jsonl").write_text("\n".join(record() for _ in range(100)))
+    messages = problems(DATASET_SPEC.format(data="{dataset: maths}"), tmp_path)
+    assert any(
+        "stages.dev.openWeightFineTuning.math.trainingData.dataset: no dataset named 'maths'; declared datasets: "
+        "math, in-s3" in m
+        for m in messages
+    ), messages
+    messages = problems(DATASET_SPEC.format(data="{dataset: in-s3}"), tmp_path)
+    assert any(
+        "datasets.in-s3.kmsKeyArn: the key is in eu-west-1, but stage 'dev' is in us-west-2" in m for m in messages
+    )
+    key = '"arn:aws:kms:us-west-2:111111111111:key/k"'
+    messages = problems(DATASET_SPEC.format(data=f"{{dataset: math, kmsKeyArn: {key}}}"), tmp_path)
+    assert any("trainingData: kmsKeyArn applies to s3Uri only" in m for m in messages), messages
+
+
+def test_a_repository_training_file_is_checked_at_synthesis_each_problem_by_line_and_path(tmp_path):
+    lines = [record() for _ in range(97)]
+    lines[2] = json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "tool", "content": "x"}]})
+    lines[6] = "{not json"
+    (tmp_path / "math.jsonl").write_text("\n".join(lines))
+    [message] = [m for m in problems(DATASET_SPEC.format(data="{dataset: math}"), tmp_path) if "datasets.math" in m]
+    assert message.startswith("estate.yaml:3: datasets.math.path: not usable by stages.dev.openWeightFineTuning.math")
+    for expected in (
+        "line 3: messages[1].role: 'tool' is not one of system, user, assistant",
+        "line 3: reference_answer: required",
+        "line 7: not JSON",
+        "97 records: open-weight reinforcement fine-tuning takes 100 to 20000",
+    ):
+        assert expected in message, message
+
+
+def test_a_usable_repository_training_file_loads_and_counts_as_used(tmp_path):
+    from constructs_lib.spec import parse_spec
+
+    (tmp_path / "math.jsonl").write_text("\n".join(record(extra=n) for n in range(100)))
+    spec = parse_spec(DATASET_SPEC.format(data="{dataset: math}"), source="estate.yaml", base_dir=tmp_path)
+    # Only the dataset no job trains on is reported as unused.
+    assert [p.loc for p in spec.caution_findings()] == [("datasets", "in-s3")]

@@ -290,6 +290,10 @@ stages:
         trainingData: {s3Uri: "s3://acme-rft-data/math/v1/train.jsonl"}
         graderFunctionArn: "arn:aws:lambda:us-east-1:444444444444:function:math-grader"
         hyperparameters: {nEpochs: 1, batchSize: 4}
+      arith-qwen:
+        baseModel: qwen.qwen3-32b
+        trainingData: {dataset: arithmetic}
+        graderFunctionArn: "arn:aws:lambda:us-east-1:444444444444:function:math-grader"
     serving:
       nova-tuned:
         model: {job: nova-tuned}
@@ -337,8 +341,9 @@ def permissions_estate() -> SynthesizedEstate:
     """The estate of the non-default job and serving choices, for the permission tests and the
     customization stack's invariants: S3 datasets with their own key, a VPC job, a teacher inference
     profile, reinforcement fine-tuning with a grader the estate deploys and with an existing grader
-    (a version ARN), on-demand serving with tags of its own, a model imported beside the jobs, an
-    open-weight reinforcement fine-tuning job; and a stage (annex) that only adopts two custom
+    (a version ARN), on-demand serving with tags of its own, a model imported beside the jobs, two
+    open-weight reinforcement fine-tuning jobs (one on a file in S3, one on the repository dataset
+    the Nova RFT jobs read, uploaded once for all three); and a stage (annex) that only adopts two custom
     models (one retained, one deleted with its entry), a throughput and a deployment made outside
     the estate, so its job and serving grants are adoption's alone (the promotion fixture covers
     sharing, copies and provisioned throughput). The lab serves its two Nova models trained in

@@ -1345,6 +1345,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         "permissions_estate",
         {"111111111111": "lab"},
     ),
+    "test_open_weight_rft_lifecycle.py::test_an_open_weight_job_trains_on_the_uploaded_copy_of_its_repository_dataset": (
+        "permissions_estate",
+        {"111111111111": "lab"},
+    ),
     "test_promotion_lifecycle.py::test_promotion_from_dev_to_prod_from_the_synthesized_templates": (
         "promotion_estate",
         {"111111111111": "dev", "222222222222": "prod"},

@@ -38,7 +38,7 @@ EXAMPLE_REGION = "us-west-2"
 
 class OpenWeightTrainingData(SpecModel):
     """The JSONL training file: one record per line with messages (system, user, assistant roles) and
-    reference_answer, 100-20K records. A dataset of the spec (``datasets:``) or a file already in S3."""
+    reference_answer, 100-20K records: a dataset under `datasets` or a file already in S3."""
 
     model_config = ConfigDict(
         json_schema_extra={**_exactly_one("dataset", "s3Uri"), "if": _given("kmsKeyArn"), "then": _given("s3Uri")}

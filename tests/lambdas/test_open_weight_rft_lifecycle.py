@@ -87,5 +87,10 @@ def test_an_open_weight_job_trains_on_the_uploaded_copy_of_its_repository_datase
     [job] = mantle.jobs.values()
     assert job["training_file"] == file["id"] and job["model"] == "qwen.qwen3-32b"
 
+    # An update that changes nothing of the data (a redeploy of the same file): the same training
+    # file and job, nothing trained again.
+    same = resource.deploy("Update", PhysicalResourceId=created.physical_id, OldResourceProperties=props, max_polls=1)
+    assert same.complete and same.physical_id == created.physical_id and list(mantle.jobs.values()) == [job]
+
     deleted = resource.deploy("Delete", PhysicalResourceId=created.physical_id, max_polls=1)
     assert deleted.complete and job["status"] == "cancelled" and mantle.files == {}

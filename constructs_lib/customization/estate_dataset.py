@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -125,6 +125,9 @@ class StageDatasets:
     bucket: s3.IBucket
     logging: ProviderLogging
     removal: Literal["retain", "destroy"]
+    # The copies made so far, by dataset name: kept in Python, as every look-up in the construct tree
+    # is a call into the CDK's Node process (tests/stacks/test_synthesis_scaling.py counts them).
+    _copies: dict[str, EstateDataset] = field(default_factory=dict, init=False, repr=False)
 
     def source(self, name: str) -> DatasetSource:
         """The spec dataset ``name``; a repository file is read for its content hash."""
@@ -138,13 +141,12 @@ class StageDatasets:
     def copy(self, source: DatasetSource) -> EstateDataset:
         """The stage's copy of a repository dataset, made on first use."""
         assert source.path is not None, f"dataset {source.name!r} is already in S3 ({source.s3_uri})"
-        found = self.scope.node.try_find_child(f"Dataset-{source.name}")
-        if isinstance(found, EstateDataset):
-            return found
-        return EstateDataset(
-            self.scope,
-            f"Dataset-{source.name}",
-            EstateDatasetProps(
-                path=source.path, name=source.name, bucket=self.bucket, logging=self.logging, removal=self.removal
-            ),
-        )
+        if source.name not in self._copies:
+            self._copies[source.name] = EstateDataset(
+                self.scope,
+                f"Dataset-{source.name}",
+                EstateDatasetProps(
+                    path=source.path, name=source.name, bucket=self.bucket, logging=self.logging, removal=self.removal
+                ),
+            )
+        return self._copies[source.name]

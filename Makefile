@@ -20,6 +20,9 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock uv
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -c requirements.lock -e '.[dev]'
+	@# jsii unpacks each CDK assembly into its cache on first use: once here, not in every process
+	@# (test workers, the CLI's app) that would otherwise start with the cache empty at the same time.
+	$(PY) -c "import aws_cdk, cdk_nag"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -183,15 +183,13 @@ def test_promotion_from_dev_to_prod_from_the_synthesized_templates(promotion_est
     )
 
     # Tear down in reverse stack order: prod serving, then dev serving.
-    prod.run(
-        "Delete",
-        provisioned_throughput.KIND.type_name,
-        throughput_id,
-        throughput_props,
-        PhysicalResourceId=throughput_name,
+    remove_promotion(
+        dev,
+        prod,
+        (share_id, share_props, share_name),
+        (copy_id, copy_props, copy_name),
+        (throughput_id, throughput_props, throughput_name),
     )
-    prod.run("Delete", model_copy.KIND.type_name, copy_id, copy_props, PhysicalResourceId=copy_name)
-    dev.run("Delete", model_share.KIND.type_name, share_id, share_props, PhysicalResourceId=share_name)
     assert prod_bedrock.billing() == []
     assert copy_name in prod_bedrock.models  # removal: retain, the default
     assert ram.live() == [] and ram.shared_with(PROD) == []
@@ -251,15 +249,13 @@ def test_a_trained_model_on_its_own_key_is_promoted_and_copied_with_exactly_that
         assert served["ModelArn"] == copied["ModelArn"] and prod_bedrock.billing() == [throughput_name]
 
         # Removed in reverse stack order: nothing bills, the copy kept (removal: retain).
-        prod.run(
-            "Delete",
-            provisioned_throughput.KIND.type_name,
-            throughput_id,
-            throughput_props,
-            PhysicalResourceId=throughput_name,
+        remove_promotion(
+            dev,
+            prod,
+            (share_id, share_props, share_name),
+            (copy_id, copy_props, copy_name),
+            (throughput_id, throughput_props, throughput_name),
         )
-        prod.run("Delete", model_copy.KIND.type_name, copy_id, copy_props, PhysicalResourceId=copy_name)
-        dev.run("Delete", model_share.KIND.type_name, share_id, share_props, PhysicalResourceId=share_name)
     assert prod_bedrock.billing() == [] and ram.live() == [] and copy_name in prod_bedrock.models
 
 
@@ -277,6 +273,17 @@ def train(bedrock: FakeBedrock, job: str, props: dict) -> None:
         outputDataConfig={"s3Uri": "s3://output/jobs/x/"},
     )
     bedrock.complete(job)
+
+
+def remove_promotion(dev, prod, share, copy, throughput):
+    """Delete a promotion in reverse stack order: prod's throughput and copy, then dev's share; each
+    given as (logical id, properties, physical id)."""
+    for account, kind, (logical_id, props, name) in (
+        (prod, provisioned_throughput.KIND.type_name, throughput),
+        (prod, model_copy.KIND.type_name, copy),
+        (dev, model_share.KIND.type_name, share),
+    ):
+        account.run("Delete", kind, logical_id, props, PhysicalResourceId=name)
 
 
 def update_promotion(dev, prod, edited, share, copy, throughput, copied):

@@ -175,7 +175,7 @@ class ServingStack(Stack):
                     else adopted or serving.model.arn,
                     # The adopting entry's model carries the stage's owner tag (the customization
                     # stack, deployed first, tags it): capacity only while it still does.
-                    model_owned=adopted is not None and not serving.model.promotion,
+                    model_owned=adopted is not None,
                     model_units=p.model_units if p else None,
                     commitment=p.commitment if p and p.commitment != "none" else None,
                     commitment_acknowledgement=(

@@ -508,6 +508,7 @@ def _check_dataset_files(spec: EstateSpec, base_dir: Path) -> list[LocatedProble
 
     problems: list[LocatedProblem] = []
     usages = dataset_usages(spec)
+    open_weight_users = dataset_uses(spec)
     for name, dataset in spec.datasets.items():
         if dataset.path is None:
             continue
@@ -529,7 +530,7 @@ def _check_dataset_files(spec: EstateSpec, base_dir: Path) -> list[LocatedProble
                 LocatedProblem(loc, f"{dataset.path} is over 5 GB; upload it to S3 and declare it with s3Uri")
             )
             continue
-        problems += training_file_problems(spec, name, file)
+        problems += training_file_problems(spec, name, file, open_weight_users.get(name, []))
         checked: set[DatasetRules] = set()
         for stage_name, job_name, rules in usages.get(name, []):
             if rules in checked:

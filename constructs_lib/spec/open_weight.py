@@ -159,12 +159,11 @@ def dataset_uses(spec: EstateSpec) -> dict[str, list[str]]:
     return uses
 
 
-def training_file_problems(spec: EstateSpec, name: str, file: Path) -> list[LocatedProblem]:
+def training_file_problems(spec: EstateSpec, name: str, file: Path, users: list[str]) -> list[LocatedProblem]:
     """The repository dataset ``name`` (at ``file``) checked as an open-weight RFT training file,
-    when an open-weight job trains on it: the handler's own check (``dataset_problems``: each problem
-    by line and path in the record, then the record count against 100-20K), run at synthesis so
-    nothing deploys with a file Bedrock would refuse."""
-    users = dataset_uses(spec).get(name)
+    when open-weight jobs train on it (``users``, their paths, from :func:`dataset_uses`): the
+    handler's own check (``dataset_problems``: each problem by line and path in the record, then the
+    record count against 100-20K), run at synthesis so nothing deploys with a file Bedrock would refuse."""
     if not users:
         return []
     where, relative = ("datasets", name, "path"), spec.datasets[name].path

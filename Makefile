@@ -10,6 +10,13 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export CDK_DISABLE_CLI_TELEMETRY ?= true
 
+# Python caches compiled modules in __pycache__/ (gitignored) unless PYTHONDONTWRITEBYTECODE is set,
+# as many container images set it. Here it would cost every process: each import of the CDK's Python
+# bindings compiles them anew (about 3 s of CPU a process; `make test` starts dozens: test workers,
+# the CLI's app, the wheel's virtualenv, the benchmark floors), and pytest rewrites every test module
+# again. So these targets write the cache whatever the shell says.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: setup synth test mutate lint fmt typecheck snapshots plan bench bench-load lock schema clean
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -20,9 +27,11 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock uv
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -c requirements.lock -e '.[dev]'
-	@# jsii unpacks each CDK assembly into its cache on first use: once here, not in every process
-	@# (test workers, the CLI's app) that would otherwise start with the cache empty at the same time.
-	$(PY) -c "import aws_cdk, cdk_nag"
+	@# jsii unpacks each CDK assembly into its cache on first use, and Python compiles the bindings
+	@# the estate imports: once here, not in every process (test workers, the CLI's app) that would
+	@# otherwise start with both caches empty at the same time. (uv's --compile-bytecode would compile
+	@# all of aws-cdk-lib, 25 s of CPU for hundreds of services' bindings the estate never imports.)
+	$(PY) -c "import aws_cdk, cdk_nag, stacks.estate"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

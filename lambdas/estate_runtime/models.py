@@ -27,6 +27,11 @@ _NOT_FOUND = {"ResourceNotFoundException"}
 MAX_ATTEMPTS = 20
 
 
+def delete_command(identifier: str) -> str:
+    """The AWS CLI command a message gives for deleting a custom model the estate leaves in place."""
+    return f"aws bedrock delete-custom-model --model-identifier {identifier}"
+
+
 def custom_model(aws: Aws, identifier: str) -> dict[str, Any] | None:
     try:
         return aws.call("bedrock", "get_custom_model", expect=_NOT_FOUND, modelIdentifier=identifier)

@@ -140,7 +140,7 @@ class CustomizationJobHandler(ResourceHandler):
                 request,
                 what="adopted custom model",
                 arn=adopted.arn,
-                delete_command=f"aws bedrock delete-custom-model --model-identifier {adopted.arn}",
+                delete_command=models.delete_command(adopted.arn),
             ):
                 if _KEYS.parse_field(request.properties, "removal") == "destroy":
                     self._check_adopted_owned(request.properties)
@@ -372,7 +372,7 @@ class CustomizationJobHandler(ResourceHandler):
         raise EstateError(
             f"{path}.removal: custom model {arn} was not deleted: {found}, the tags {path} put on it ({expected}), "
             "so this stage no longer holds it as that entry's. It is left as it is. If it is no longer wanted, delete "
-            f"it with `aws bedrock delete-custom-model --model-identifier {arn}`; to have the estate delete it, put "
+            f"it with `{models.delete_command(arn)}`; to have the estate delete it, put "
             "the tags back (`aws bedrock tag-resource`); then delete the stack (or deploy) again"
         )
 

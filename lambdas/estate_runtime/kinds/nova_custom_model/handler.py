@@ -33,7 +33,7 @@ from ...catalog import same_family
 from ...core import Outcome, Request, ResourceHandler, coerce_to_shape, confirm_unanswered_create
 from ...errors import EstateError, RetriesExhausted, error_code, error_message, is_iam_propagation
 from ...log import get_logger
-from ...models import base_model_lifecycle
+from ...models import base_model_lifecycle, delete_command
 from ...naming import JobNames, is_attempt_of
 from ...tagging import retag_bedrock
 from .contract import ANSWER_WITHIN_SECONDS, KIND, NovaCustomModelAttributes, NovaCustomModelProperties
@@ -103,7 +103,7 @@ class NovaCustomModelHandler(ResourceHandler):
             return None
         return (
             f"Custom model {name} may exist in Bedrock. The next deployment of the same source adopts it; to remove "
-            f"it, `aws bedrock delete-custom-model --model-identifier {name}`"
+            f"it, `{delete_command(name)}`"
         )
 
     def poll(self, request: Request) -> Outcome:
@@ -120,7 +120,7 @@ class NovaCustomModelHandler(ResourceHandler):
                     f"Bedrock could not create custom model {name} from {_source(props)}: "
                     f"{model.get('failureMessage') or 'no reason given'}. Fix the SageMaker AI output and deploy "
                     f"again (the next attempt is created under a new name; the failed model stays until you delete "
-                    f"it: `aws bedrock delete-custom-model --model-identifier {name}`)"
+                    f"it: `{delete_command(name)}`)"
                 )
             if status == "Active":
                 self._check_base(props, model)
@@ -277,7 +277,7 @@ class NovaCustomModelHandler(ResourceHandler):
             raise EstateError(
                 f"custom model {model['modelName']} was trained from {reported}, not from {props.base_model} as the "
                 "spec declares: correct the entry's baseModel (serving and its checks depend on it). The model stays; "
-                f"delete it with `aws bedrock delete-custom-model --model-identifier {model['modelName']}` if unwanted"
+                f"delete it with `{delete_command(model['modelName'])}` if unwanted"
             )
 
     # -- other calls -------------------------------------------------------------------------------

@@ -222,22 +222,23 @@ def test_an_unknown_stage_or_a_role_that_is_no_arn_is_wrong_usage_in_one_line(ca
         )
 
 
+def _signed_in(monkeypatch, account: str):
+    """Credentials in the environment that STS (moto's) says are ``account``'s."""
+    from moto import mock_aws
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "y"), ("MOTO_ACCOUNT_ID", account)):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return mock_aws()
+
+
 @pytest.mark.parametrize("command", ["drift", "adopt"])
 def test_credentials_of_another_account_are_refused_before_anything_is_read(command, monkeypatch, capsys):
     """Signed in to the wrong account, drift would find none of the stage's stacks ("not deployed",
     exit 0) and adopt would list another account's resources under the stage's account: both stop
     first, in one line naming both accounts. STS answers the caller's account to anyone (its API
     reference, "GetCallerIdentity": no permissions are required)."""
-    from moto import mock_aws
-
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "x"),
-        ("AWS_SECRET_ACCESS_KEY", "y"),
-        ("MOTO_ACCOUNT_ID", "999999999999"),
-    ):
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
+    with _signed_in(monkeypatch, "999999999999"):
         assert cli_main([command, "--stage", "dev", "--spec", str(PROMOTION_DIR / "estate.yaml")]) == 1
     out, err = capsys.readouterr()
     assert out == "" and "Traceback" not in err and err.count("\n") == 1
@@ -249,18 +250,9 @@ def test_credentials_of_another_account_are_refused_before_anything_is_read(comm
 
 
 def test_credentials_of_the_stages_account_give_its_session(monkeypatch):
-    from moto import mock_aws
-
     from constructs_lib.tools.deployed import stage_session
 
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "x"),
-        ("AWS_SECRET_ACCESS_KEY", "y"),
-        ("MOTO_ACCOUNT_ID", "111111111111"),
-    ):
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
+    with _signed_in(monkeypatch, "111111111111"):
         session = stage_session(
             "drift", load_spec(PROMOTION_DIR / "estate.yaml").stage("dev"), profile=None, role_arn=None
         )

@@ -140,6 +140,22 @@ def test_every_make_and_bedrock_estate_command_shown_exists(page):
     assert sorted(run - set(subcommands)) == [], "not bedrock-estate commands"
 
 
+PIP_INSTALL = re.compile(r"pip install ([^`\n#]+)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_name)
+def test_every_pip_install_shown_installs_from_the_repository(page):
+    """The distribution is built from a clone and published to no package index (no publishing
+    step exists): `pip install bedrock-estate` found nothing when a new user followed it."""
+    for command in PIP_INSTALL.findall(page.read_text()):
+        targets = [t.strip("'\"") for t in command.split() if not t.startswith("-") and "requirements.lock" not in t]
+        for target in targets:
+            assert "/" in target or target.endswith(".whl") or target.startswith("."), (
+                f"{_name(page)}: `pip install {command.strip()}` installs {target!r} from a package index; the "
+                "library is installed from a clone (./bedrock-estate) or its wheel"
+            )
+
+
 def test_the_measuring_samples_are_what_the_offline_fakes_print_and_say_so():
     from .tools.measure_samples import bench_sample, gate_sample, metrics_sample
 

@@ -37,7 +37,7 @@ from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_na
 from ..machinery.references import StackEnvironment, elsewhere_problem, environment_of
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
-from ..spec.types import Removal, kms_key_arn_problem, tag_problem, tag_value_problem
+from ..spec.types import Removal, kms_key_arn_problem, owner_problem, tag_problem
 from .customization_job import JobResourceAttributes
 
 # A custom model's ARN, as botocore 1.44.5's bedrock model spells it (CustomModelArn; read 2026-12-07).
@@ -172,9 +172,7 @@ def _prop_problems(props: AdoptedCustomModelProps) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if (problem := custom_model_arn_problem(props.adopt)) is not None:
         problems.append(("adopt", problem))
-    if not props.owner:
-        problems.append(("owner", "must not be empty; it is the bedrock-estate tag's value, one per estate stage"))
-    elif (problem := tag_value_problem(props.owner)) is not None:
+    if (problem := owner_problem(props.owner)) is not None:
         problems.append(("owner", problem))
     problems += [("model_tags", p) for k, v in props.model_tags.items() if (p := tag_problem(k, v)) is not None]
     if props.entry_tag is not None:

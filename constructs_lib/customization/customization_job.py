@@ -11,7 +11,6 @@ from aws_cdk import CustomResource, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
-from pydantic import ValidationError
 
 from estate_runtime.catalog import CUSTOMIZATION_TYPES, foundation_model_of, load_catalog
 from estate_runtime.kinds import JobNameParts
@@ -27,8 +26,7 @@ from ..machinery.references import StackEnvironment, environment_of, key_arn, ro
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
 from ..spec.job_request import api_number
-from ..spec.model import VpcConfig
-from ..spec.types import Removal, tag_problem, tag_value_problem
+from ..spec.types import Removal, owner_problem, tag_problem, vpc_config_problem
 from .estate_dataset import content_identity
 from .job_role_access import grant_role_access
 
@@ -232,9 +230,7 @@ def _shape_problems(props: CustomizationJobProps) -> list[tuple[str, str]]:
     """Props the API would refuse at deploy, whatever the catalog says: the owner and tags as tags,
     a teacher or grader on another type of job, the VPC's ids, the teacher's answer length."""
     problems: list[tuple[str, str]] = []
-    if not props.owner:
-        problems.append(("owner", "must not be empty; it is the bedrock-estate tag's value, one per estate stage"))
-    elif (problem := tag_value_problem(props.owner)) is not None:
+    if (problem := owner_problem(props.owner)) is not None:
         problems.append(("owner", problem))
     for prop, tags in (("job_tags", props.job_tags), ("model_tags", props.model_tags)):
         problems += [(prop, p) for key, value in tags.items() if (p := tag_problem(key, value)) is not None]
@@ -248,17 +244,8 @@ def _shape_problems(props: CustomizationJobProps) -> list[tuple[str, str]]:
     rft = props.customization_type == "REINFORCEMENT_FINE_TUNING"
     if props.rft_config is not None and not rft:
         problems.append(("rft_config", "applies to customization_type='REINFORCEMENT_FINE_TUNING' only; remove it"))
-    if props.vpc_config is not None:
-        try:
-            VpcConfig.model_validate(props.vpc_config, by_alias=True, by_name=False)
-        except ValidationError:
-            problems.append(
-                (
-                    "vpc_config",
-                    "must be {'subnetIds': [...], 'securityGroupIds': [...]}, lists of ids such as "
-                    "subnet-0123456789abcdef0 and sg-0123456789abcdef0 (1-16 subnets, 1-5 security groups)",
-                )
-            )
+    if props.vpc_config is not None and (problem := vpc_config_problem(props.vpc_config)) is not None:
+        problems.append(("vpc_config", problem))
     return problems
 
 

@@ -36,9 +36,9 @@ from ..foundation.customization_role import vpc_access_statements
 from ..machinery.references import environment_of, key_arn, role_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
-from ..spec.model_import import IMPORTS
+from ..spec.model_import import IMPORTS, key_region_problem, region_problem
 from ..spec.stages import StageSettings
-from ..spec.types import tag_problem
+from ..spec.types import kms_key_arn_problem, owner_problem, tag_problem, vpc_config_problem
 
 if TYPE_CHECKING:
     from ..customization.estate_dataset import StageDatasets
@@ -218,6 +218,7 @@ class ImportedModel(Construct):
                 )
             )
         problems += [("tags", p) for key, value in props.tags.items() if (p := tag_problem(key, value)) is not None]
+        problems += _deploy_problems(environment_of(Stack.of(self)).known_region, props)
         refuse(self, problems)
         stack = Stack.of(self)
         identity = {
@@ -291,6 +292,27 @@ class ImportedModel(Construct):
     def custom_model_units_per_model_copy(self) -> str:
         """Custom model units one copy takes: the pricing basis (user guide, "Calculate the cost of running a custom model")."""
         return self._attribute("custom_model_units_per_model_copy")
+
+
+def _deploy_problems(region: str | None, props: ImportedModelProps) -> list[tuple[str, str]]:
+    """Props the import job or its grants could not work with, as the spec refuses them: a Region
+    without Custom Model Import, an owner Bedrock refuses as a tag value, a weights key that is no
+    key's ARN or of another Region (the grants decrypt through S3 in the stack's Region), a VPC
+    configuration that is not the request's ``VpcConfig``. The Region checks need the stack's
+    Region (an environment-agnostic stack is checked by the handler at deploy)."""
+    problems: list[tuple[str, str]] = []
+    if region is not None and (problem := region_problem(region, "this stack")) is not None:
+        problems.append(("weights_s3_uri", problem))
+    if (problem := owner_problem(props.owner)) is not None:
+        problems.append(("owner", problem))
+    if props.weights_kms_key_arn is not None:
+        if (problem := kms_key_arn_problem(props.weights_kms_key_arn)) is not None:
+            problems.append(("weights_kms_key_arn", problem))
+        elif region is not None and (problem := key_region_problem(props.weights_kms_key_arn, region, "this stack")):
+            problems.append(("weights_kms_key_arn", problem))
+    if props.vpc_config is not None and (problem := vpc_config_problem(props.vpc_config)) is not None:
+        problems.append(("vpc_config", problem))
+    return problems
 
 
 def _grant_handler(grants: KindGrants, stack: Stack, props: ImportedModelProps) -> None:

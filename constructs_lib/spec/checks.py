@@ -81,12 +81,14 @@ def _check_jobs(spec: EstateSpec) -> list[LocatedProblem]:
 
     catalog = load_catalog()
     problems: list[LocatedProblem] = []
+    # An adopted model's ARN -> the first stage and entry adopting it: two stages of one account and
+    # Region cannot both own it (the first deploy's owner tag makes the second refuse it).
+    adopted_by: dict[str, tuple[str, str]] = {}
     for stage_name, stage in spec.stages.items():
         try:
             logging = spec.stage(stage_name).invocation_logging
         except LocatedProblem:
             logging = spec.invocation_logging  # the override's own problem is reported elsewhere
-        adopted_by: dict[str, str] = {}  # an adopted model's ARN -> the first entry of this stage adopting it
         for job_name, job in stage.jobs.items():
             job_loc = ("stages", stage_name, "jobs", job_name)
 
@@ -96,7 +98,17 @@ def _check_jobs(spec: EstateSpec) -> list[LocatedProblem]:
 
             if job.adopt is not None:
                 problems.extend(_adopted_job_problems(spec, stage_name, job_name, job))
-                if (first := adopted_by.setdefault(job.adopt, job_name)) != job_name:
+                first_stage, first = adopted_by.setdefault(job.adopt, (stage_name, job_name))
+                if first_stage != stage_name:
+                    problems.append(
+                        LocatedProblem(
+                            (*job_loc, "adopt"),
+                            f"stages.{first_stage}.jobs.{first} adopts this model already, and a model has one owner: "
+                            "the stage deployed second would find it tagged as the other's and refuse it. Adopt it in "
+                            "one stage only: remove this entry",
+                        )
+                    )
+                elif first != job_name:
                     # Two resources would own one model: removing either (with removal: destroy) deletes it
                     # under the other.
                     problems.append(

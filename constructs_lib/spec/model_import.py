@@ -148,35 +148,46 @@ def _resolve(spec: EstateSpec, stage_name: str, import_name: str, entry: Import)
     return entry.model_copy(update={"weights": entry.weights.model_copy(update={"digest": pinned})})
 
 
-def _problems(spec: EstateSpec, stage_name: str) -> list[LocatedProblem]:
-    """A stage's imports: a Region where Custom Model Import is offered, keys of that Region, and
-    promotions from earlier stages that pin the weights."""
+def region_problem(region: str, deploys: str) -> str | None:
+    """Why no model can be imported in ``region`` (``deploys``: what deploys there, e.g. ``stage
+    'dev'``), or None. Shared by the spec and ``ImportedModel``."""
     from estate_runtime.catalog import load_model_import
 
     catalog = load_model_import()
+    if region in catalog.regions:
+        return None
+    return (
+        f"Custom Model Import is offered in {', '.join(catalog.regions)} (user guide, {catalog.regions_source}, read "
+        f"{catalog.reviewed}), not in {region} where {deploys} deploys; import the model in one of those Regions"
+    )
+
+
+def key_region_problem(key: str, region: str, importer: str) -> str | None:
+    """Why ``key`` cannot serve an import in ``region`` (``importer``: what imports there), or None:
+    a KMS key is used only in its own Region. Shared by the spec and ``ImportedModel``."""
+    where = key.split(":")[3]
+    if where == region:
+        return None
+    return (
+        f"the key is in {where}, but {importer} imports in {region}: a KMS key is used only in its own Region; give a "
+        "key of that Region"
+    )
+
+
+def _problems(spec: EstateSpec, stage_name: str) -> list[LocatedProblem]:
+    """A stage's imports: a Region where Custom Model Import is offered, keys of that Region, and
+    promotions from earlier stages that pin the weights."""
     stage = spec.stages[stage_name]
     problems: list[LocatedProblem] = []
-    if stage.region not in catalog.regions:
-        problems.append(
-            LocatedProblem(
-                ("stages", stage_name, "imports"),
-                f"Custom Model Import is offered in {', '.join(catalog.regions)} (user guide, "
-                f"{catalog.regions_source}, read {catalog.reviewed}), not in {stage.region} where stage "
-                f"{stage_name!r} deploys; import the model in a stage of one of those Regions",
-            )
-        )
+    if (problem := region_problem(stage.region, f"stage {stage_name!r}")) is not None:
+        problems.append(LocatedProblem(("stages", stage_name, "imports"), problem))
     for import_name, entry in IMPORTS.entries(stage).items():
         problems += _promotion_problems(spec, stage_name, import_name, entry)
         keys = [("kmsKeyArn", entry.kms_key_arn), ("weights.kmsKeyArn", entry.weights.kms_key_arn)]
         for where, key in keys:
-            region = key.split(":")[3] if key else stage.region
-            if region != stage.region:
+            if key and (problem := key_region_problem(key, stage.region, f"stage {stage_name!r}")) is not None:
                 problems.append(
-                    LocatedProblem(
-                        ("stages", stage_name, "imports", import_name, *where.split(".")),
-                        f"the key is in {region}, but stage {stage_name!r} imports in {stage.region}: a KMS key "
-                        "is used only in its own Region; give a key of that Region",
-                    )
+                    LocatedProblem(("stages", stage_name, "imports", import_name, *where.split(".")), problem)
                 )
     return problems
 

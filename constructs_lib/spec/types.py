@@ -215,6 +215,14 @@ def tag_value_problem(value: str) -> str | None:
     return None
 
 
+def owner_problem(owner: str) -> str | None:
+    """Why a construct's ``owner`` cannot be the ``bedrock-estate`` tag's value it is put on the
+    resources as (Bedrock refuses the create), or None."""
+    if not owner:
+        return "must not be empty; it is the bedrock-estate tag's value, one per estate stage"
+    return tag_value_problem(owner)
+
+
 def tag_problem(key: str, value: str) -> str | None:
     """Why AWS would refuse the tag ``key: value``, in the words of the spec's messages, or None."""
     if not isinstance(key, str):
@@ -405,3 +413,19 @@ class VpcConfig(SpecModel):
     security_group_ids: list[Annotated[str, Field(pattern=r"^sg-([0-9a-z]{8}|[0-9a-z]{17})$")]] = Field(
         min_length=1, max_length=5
     )
+
+
+def vpc_config_problem(value: Any) -> str | None:
+    """Why a construct's ``vpc_config`` is not the ``VpcConfig`` its job's request takes
+    (``{"subnetIds": [...], "securityGroupIds": [...]}``), or None."""
+    from pydantic import ValidationError
+
+    try:
+        VpcConfig.model_validate(value, by_alias=True, by_name=False)
+    except ValidationError:
+        return (
+            "must be {'subnetIds': [...], 'securityGroupIds': [...]}, lists of ids such as "
+            "subnet-0123456789abcdef0 and sg-0123456789abcdef0 (1-16 subnets, 1-5 security groups), "
+            f"got {value!r}"
+        )
+    return None

@@ -40,29 +40,57 @@ def unknown_profile(command: str, profile: str | None) -> str:
     )
 
 
-def role_arn_problem(role_arn: str | None) -> str | None:
-    """Why ``--role-arn`` is not a role's ARN (a usage mistake, said before any AWS call), or None."""
-    if role_arn is None or _ROLE_ARN.match(role_arn):
+def role_arn_problem(role_arn: str | None, account: str, stage: str) -> str | None:
+    """Why ``--role-arn`` cannot read stage ``stage``'s ``account``: not a role's ARN, or a role of
+    another account, which would read that account instead (a usage mistake, said before any AWS
+    call), or None."""
+    if role_arn is None:
         return None
-    return f"--role-arn {role_arn!r} is not an IAM role's ARN: give arn:aws:iam::<account>:role/<name>"
+    if not _ROLE_ARN.match(role_arn):
+        return f"--role-arn {role_arn!r} is not an IAM role's ARN: give arn:aws:iam::<account>:role/<name>"
+    if (owner := role_arn.split(":")[4]) != account:
+        return (
+            f"--role-arn {role_arn!r} is a role of account {owner}, but stage {stage} is account {account}: give a "
+            "role of the stage's account (e.g. its CDK lookup role)"
+        )
+    return None
 
 
-def stage_session(region: str, *, profile: str | None, role_arn: str | None, session_name: str) -> Any:
-    """A boto3 session in the stage's ``region``: the environment's (or ``profile``'s) credentials,
-    then ``role_arn`` assumed when given (the pipeline passes the stage account's read-only CDK
-    lookup role). Raises botocore's ``NoCredentialsError`` when there are no credentials to start from."""
+class OtherAccount(Exception):
+    """The credentials are of another account than the stage's: the message says both and what to do."""
+
+
+def stage_session(command: str, stage: Any, *, profile: str | None, role_arn: str | None) -> Any:
+    """A boto3 session in ``stage``'s Region and account (a spec stage's settings, read by the
+    tool ``command``, which names the assumed role's session): the environment's (or
+    ``profile``'s) credentials, then ``role_arn`` assumed when given (the pipeline passes the stage
+    account's read-only CDK lookup role). Raises botocore's ``NoCredentialsError`` when there are no
+    credentials to start from, and :class:`OtherAccount` when they are another account's: every
+    read would then answer for that account (a stage's stacks "not deployed", another account's
+    resources listed as the stage's). ``sts:GetCallerIdentity`` needs no permission (STS API
+    reference, "GetCallerIdentity", read 2026-12-08)."""
     import boto3
     from botocore.exceptions import NoCredentialsError
 
+    region, account = stage.region, stage.account
     session = boto3.Session(profile_name=profile, region_name=region)
     if session.get_credentials() is None:
         raise NoCredentialsError()
-    if role_arn is None:
-        return session
-    credentials = session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
-    return boto3.Session(
-        region_name=region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    if role_arn is not None:
+        credentials = session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=f"{command}-{stage.name}")[
+            "Credentials"
+        ]
+        session = boto3.Session(
+            region_name=region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+    found = session.client("sts").get_caller_identity()["Account"]
+    if found != account:
+        raise OtherAccount(
+            f"the AWS credentials are of account {found}, but stage {stage.name} is account {account}: sign in to "
+            f"{account} (e.g. --profile or AWS_PROFILE, or --role-arn with a role of that account) and run again; "
+            "nothing was read"
+        )
+    return session

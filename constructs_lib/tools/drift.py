@@ -493,21 +493,22 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
     from ..spec import load_stage_or_report
-    from .deployed import role_arn_problem, stage_session
+    from .deployed import OtherAccount, role_arn_problem, stage_session
 
     spec = load_stage_or_report(args.spec, args.stage)
     if spec is None:
         return 2  # a spec it cannot load or a stage it does not have: wrong usage, not an account's answer
-    if (problem := role_arn_problem(args.role_arn)) is not None:
+    stage = spec.stage(args.stage)
+    if (problem := role_arn_problem(args.role_arn, stage.account, args.stage)) is not None:
         print(problem, file=sys.stderr)
         return 2
-    stage = spec.stage(args.stage)
     try:
         if session is None:
-            session = stage_session(
-                stage.region, profile=args.profile, role_arn=args.role_arn, session_name=f"drift-{args.stage}"
-            )
+            session = stage_session("drift", stage, profile=args.profile, role_arn=args.role_arn)
         report = drift(stage, session)
+    except OtherAccount as error:
+        print(error, file=sys.stderr)
+        return 1
     except NoCredentialsError:
         print(
             f"no AWS credentials: sign in to stage {args.stage}'s account {stage.account} (e.g. --profile or "

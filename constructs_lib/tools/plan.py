@@ -109,8 +109,12 @@ def assembly_mismatch(
     if record_file.exists():
         record = json.loads(record_file.read_text())
         if record.get("sha256") != spec_digest(spec_path):
-            same_file = Path(record.get("spec", "")).resolve() == Path(spec_path).resolve()
+            recorded = Path(record.get("spec", ""))
+            same_file = recorded.resolve() == Path(spec_path).resolve()
             source = "an earlier version of it" if same_file else record.get("spec", "another spec")
+            if not same_file and recorded.is_file() and spec_digest(recorded) == record.get("sha256"):
+                # Synthesized from another spec, unchanged since (`make synth ESTATE=...`): its plan holds.
+                redo = f"for the plan of {recorded}, run `bedrock-estate plan --spec {recorded}`; for {spec_path}'s, {redo}"
             return (
                 f"{assembly} was synthesized from {source} (sha256 {str(record.get('sha256'))[:12]}), not from {spec_path} "
                 f"as it is now (sha256 {spec_digest(spec_path)[:12]}); its plan would describe other templates: {redo}"

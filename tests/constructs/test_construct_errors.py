@@ -568,6 +568,72 @@ def test_an_imported_models_tags_aws_would_refuse_or_the_estate_would_drop_are_r
     assert f"Team/Llama: {expected}" in str(caught.value)
 
 
+def import_props(stack: cdk.Stack, logging: ProviderLogging, **overrides):
+    from constructs_lib import ImportedModelProps, ModelImportRole
+
+    settings: dict = dict(
+        name="team-dev-llama",
+        weights_s3_uri="s3://team-weights/llama/v1/",
+        role=ModelImportRole(stack, "ImportRole"),
+        owner="team-dev",
+        logging=logging,
+    )
+    settings.update(overrides)
+    return ImportedModelProps(**settings)
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        # The handler read vpc_config["subnetIds"]: a KeyError from inside the construct.
+        (
+            {"vpc_config": {"subnets": ["subnet-0a1b2c3d"]}},
+            "vpc_config: must be {'subnetIds': [...], 'securityGroupIds': [...]}, lists of ids such as "
+            "subnet-0123456789abcdef0 and sg-0123456789abcdef0 (1-16 subnets, 1-5 security groups), got "
+            "{'subnets': ['subnet-0a1b2c3d']}",
+        ),
+        (
+            {"vpc_config": {"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": []}},
+            "vpc_config: must be {'subnetIds': [...], 'securityGroupIds': [...]}",
+        ),
+        # The owner is the value of a tag on the job and the model: Bedrock refuses the create.
+        ({"owner": "Team Dev!"}, "owner: 'Team Dev!' holds '!'"),
+        ({"owner": ""}, "owner: must not be empty"),
+        # The role and the pre-flight decrypt through S3 in the stack's Region, with a key of another Region.
+        (
+            {"weights_kms_key_arn": "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+            "weights_kms_key_arn: the key is in eu-west-1, but this stack imports in us-east-1: a KMS key is used "
+            "only in its own Region; give a key of that Region",
+        ),
+        (
+            {"weights_kms_key_arn": "arn:aws:kms:us-east-1:111111111111:alias/weights"},
+            "weights_kms_key_arn: 'arn:aws:kms:us-east-1:111111111111:alias/weights' is not a KMS key ARN",
+        ),
+    ],
+    ids=["vpc-keys", "vpc-no-security-group", "owner-not-a-tag-value", "owner-empty", "weights-key-region", "alias"],
+)
+def test_imported_model_props_that_cannot_work_at_deploy_are_refused(stack, logging, overrides, expected):
+    from constructs_lib import ImportedModel
+
+    with pytest.raises(EstateConstructError) as caught:
+        ImportedModel(stack, "Llama", import_props(stack, logging, **overrides))
+    assert f"Team/Llama: {expected}" in str(caught.value), str(caught.value)
+
+
+def test_an_imported_model_outside_the_regions_offering_import_is_refused(logging):
+    """The spec refuses an import in such a stage; the construct did not, and the deployment failed."""
+    from constructs_lib import ImportedModel
+
+    ireland = cdk.Stack(cdk.App(), "Team", env=cdk.Environment(account="111111111111", region="eu-west-1"))
+    key = EstateKey(ireland, "Key", EstateKeyProps(alias="team/data", description="team data"))
+    with pytest.raises(EstateConstructError) as caught:
+        ImportedModel(ireland, "Llama", import_props(ireland, ProviderLogging(log_group_prefix="/team/", log_key=key)))
+    assert str(caught.value).startswith(
+        "Team/Llama: weights_s3_uri: Custom Model Import is offered in eu-central-1, us-east-1, us-east-2, us-west-2"
+    ), str(caught.value)
+    assert "not in eu-west-1 where this stack deploys" in str(caught.value)
+
+
 # -- promoting a model named by its ARN (a model a stage adopted) -------------------------------------
 def share_props(logging: ProviderLogging, **overrides):
     from constructs_lib import ModelShareProps

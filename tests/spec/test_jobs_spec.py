@@ -416,6 +416,24 @@ def test_two_entries_adopting_one_model_are_refused_naming_the_first(workdir):
     assert "model: {job: console-ft}" in found
 
 
+def test_two_stages_of_one_account_adopting_one_model_are_refused_naming_the_first(workdir):
+    """The first stage's deploy puts its owner tag on the model; the second's then refuses it at
+    deploy (another stage's owner tag): the spec said ok to a stage that could never deploy."""
+    qa = """\
+  qa:
+    account: "111111111111"
+    region: us-west-2
+    invocationLogging: {enabled: false}
+    jobs:
+"""
+    [found] = problems(HEAD + ADOPTING + qa + ADOPTING, workdir)
+    assert found.endswith(
+        ":21: stages.qa.jobs.console-ft.adopt: stages.dev.jobs.console-ft adopts this model already, and a model has "
+        "one owner: the stage deployed second would find it tagged as the other's and refuse it. Adopt it in one stage "
+        "only: remove this entry"
+    ), found
+
+
 def test_a_base_model_of_another_family_than_the_arn_names_is_refused_at_synthesis(workdir):
     """The ARN names the model the adopted one was customized from; a baseModel of another model is
     a mistake the deploy would refuse, so the spec says so first, at baseModel."""

@@ -222,6 +222,55 @@ def test_an_unknown_stage_or_a_role_that_is_no_arn_is_wrong_usage_in_one_line(ca
         )
 
 
+def _signed_in(monkeypatch, account: str):
+    """Credentials in the environment that STS (moto's) says are ``account``'s."""
+    from moto import mock_aws
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "y"), ("MOTO_ACCOUNT_ID", account)):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return mock_aws()
+
+
+@pytest.mark.parametrize("command", ["drift", "adopt"])
+def test_credentials_of_another_account_are_refused_before_anything_is_read(command, monkeypatch, capsys):
+    """Signed in to the wrong account, drift would find none of the stage's stacks ("not deployed",
+    exit 0) and adopt would list another account's resources under the stage's account: both stop
+    first, in one line naming both accounts. STS answers the caller's account to anyone (its API
+    reference, "GetCallerIdentity": no permissions are required)."""
+    with _signed_in(monkeypatch, "999999999999"):
+        assert cli_main([command, "--stage", "dev", "--spec", str(PROMOTION_DIR / "estate.yaml")]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err and err.count("\n") == 1
+    assert err == (
+        "the AWS credentials are of account 999999999999, but stage dev is account 111111111111: sign in to "
+        "111111111111 (e.g. --profile or AWS_PROFILE, or --role-arn with a role of that account) and run again; "
+        "nothing was read\n"
+    )
+
+
+def test_credentials_of_the_stages_account_give_its_session(monkeypatch):
+    from constructs_lib.tools.deployed import stage_session
+
+    with _signed_in(monkeypatch, "111111111111"):
+        session = stage_session(
+            "drift", load_spec(PROMOTION_DIR / "estate.yaml").stage("dev"), profile=None, role_arn=None
+        )
+        assert session.region_name == "us-west-2"
+        assert session.client("sts").get_caller_identity()["Account"] == "111111111111"
+
+
+@pytest.mark.parametrize("command", ["drift", "adopt"])
+def test_a_role_of_another_account_is_wrong_usage_said_before_any_call(command, capsys):
+    spec = str(PROMOTION_DIR / "estate.yaml")
+    role = "arn:aws:iam::999999999999:role/cdk-hnb659fds-lookup-role-999999999999-us-west-2"
+    assert cli_main([command, "--stage", "dev", "--spec", spec, "--role-arn", role]) == 2
+    assert capsys.readouterr().err == (
+        f"--role-arn {role!r} is a role of account 999999999999, but stage dev is account 111111111111: give a "
+        "role of the stage's account (e.g. its CDK lookup role)\n"
+    )
+
+
 def test_an_adopted_throughput_gone_is_recreated_by_dropping_adopt(promotion_spec, promotion_dev):
     serving = next(s for s in promotion_dev.cloudformation.stacks if s.endswith("-serving"))
     template = promotion_dev.cloudformation.stacks[serving]["template"]

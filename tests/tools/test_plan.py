@@ -113,6 +113,32 @@ def test_plan_refuses_an_assembly_synthesized_from_an_earlier_version_of_the_spe
     assert f"not from {spec_file} as it is now" in err and f"`make synth ESTATE={spec_file}`" in err
 
 
+def test_plan_of_another_spec_than_the_one_synthesized_names_the_spec_it_was_synthesized_from(tmp_path, capsys):
+    """`make synth ESTATE=mine.yaml` then `bedrock-estate plan`: the plan was refused, suggesting
+    only `make synth`, which synthesizes estate.yaml over the assembly the user wanted planned."""
+    from constructs_lib.spec.assembly_record import record_spec
+    from constructs_lib.tools.plan import main as plan_main
+
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(ONE_STAGE)
+    default = tmp_path / "estate.yaml"
+    default.write_text(ONE_STAGE.replace("onDemand: {}", "onDemand: {description: the sample}"))
+    out = _assembly(tmp_path, ["dev"])
+    record_spec(out, mine, parse_spec(ONE_STAGE, base_dir=tmp_path))
+    assert plan_main(["--assembly", str(out), "--spec", str(default)]) == 1
+    err = capsys.readouterr().err
+    assert f"{out} was synthesized from {mine}" in err and f"not from {default} as it is now" in err
+    assert err.endswith(
+        f"its plan would describe other templates: for the plan of {mine}, run `bedrock-estate plan --spec {mine}`; "
+        f"for {default}'s, synthesize it again: `make synth ESTATE={default}`\n"
+    ), err
+    assert plan_main(["--assembly", str(out), "--spec", str(mine)]) == 0
+    capsys.readouterr()
+    mine.write_text(ONE_STAGE.replace("onDemand: {}", "onDemand: {description: changed since}"))
+    assert plan_main(["--assembly", str(out), "--spec", str(default)]) == 1
+    assert "bedrock-estate plan --spec" not in capsys.readouterr().err  # mine changed since: no plan of it holds
+
+
 def test_plan_refuses_an_assembly_of_other_stages(tmp_path, capsys):
     from constructs_lib.tools.plan import main as plan_main
 

@@ -36,6 +36,9 @@ CONVERSATION_SCHEMA = "bedrock-conversation-2024"
 MAX_REPORTED_ERRORS = 20
 _FILE = "<file>"  # where a message names the file; render() puts the file's name in
 
+EMPTY_LINE = "empty line; every line must hold one JSON record"
+"""A blank line in a JSONL training file, as every dataset check names it."""
+
 
 @dataclass(frozen=True)
 class DatasetRules:
@@ -166,7 +169,7 @@ def validate(lines: Iterable[str | bytes], rules: DatasetRules, *, max_lines: in
         if text is None:
             continue
         if not text.strip():
-            report.add(number, "empty line; every line must hold one JSON record")
+            report.add(number, EMPTY_LINE)
             continue
         try:
             record = json.loads(text)

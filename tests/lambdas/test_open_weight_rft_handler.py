@@ -217,6 +217,19 @@ def test_a_training_file_the_guide_refuses_is_named_line_by_line_and_nothing_is_
     assert mantle.files == {} and mantle.jobs == {}
 
 
+def test_an_empty_line_in_the_training_file_is_named_as_the_other_datasets_checks_name_it():
+    """A blank line between records is no record: named by its line, as datasets.py names it for the
+    other customization jobs, rather than skipped without a word."""
+    lines = records().decode().splitlines()
+    lines.insert(9, "")
+    mantle, s3 = FakeMantle(), FakeS3({(BUCKET, KEY): "\n".join(lines).encode()})
+    resource = Provider({"bedrock-mantle": mantle, "s3": s3}, [open_weight_rft.KIND]).resource(KIND, "Rft", props())
+    with pytest.raises(EstateError) as failure:
+        resource.deploy("Create", max_polls=1)
+    assert "line 10: empty line; every line must hold one JSON record" in str(failure.value)
+    assert mantle.files == {} and mantle.jobs == {}
+
+
 def test_a_grader_that_is_no_lambda_function_is_refused_before_anything_is_read():
     mantle, s3 = FakeMantle(), FakeS3({(BUCKET, KEY): records()})
     resource = Provider({"bedrock-mantle": mantle, "s3": s3}, [open_weight_rft.KIND]).resource(

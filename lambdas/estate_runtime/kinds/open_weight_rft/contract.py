@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from ...datasets import EMPTY_LINE
 from ..base import (
     PROVIDER_TOTAL_TIMEOUT_SECONDS,
     Attributes,
@@ -84,8 +85,9 @@ def dataset_problems(lines: list[str], *, report: int = 5) -> list[str]:
     records = [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
     found: list[str] = []
     more = 0
-    for number, line in records:
-        for problem in record_problems(line):
+    for number, line in enumerate(lines, 1):
+        problems = record_problems(line) if line.strip() else [EMPTY_LINE]
+        for problem in problems:
             if len(found) < report:
                 found.append(f"line {number}: {problem}")
             else:

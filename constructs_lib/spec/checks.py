@@ -98,26 +98,18 @@ def _check_jobs(spec: EstateSpec) -> list[LocatedProblem]:
 
             if job.adopt is not None:
                 problems.extend(_adopted_job_problems(spec, stage_name, job_name, job))
-                first_stage, first = adopted_by.setdefault(job.adopt, (stage_name, job_name))
-                if first_stage != stage_name:
-                    problems.append(
-                        LocatedProblem(
-                            (*job_loc, "adopt"),
-                            f"stages.{first_stage}.jobs.{first} adopts this model already, and a model has one owner: "
-                            "the stage deployed second would find it tagged as the other's and refuse it. Adopt it in "
-                            "one stage only: remove this entry",
-                        )
+                # Two entries of one stage would both own the model: removing either (with removal:
+                # destroy) deletes it under the other.
+                problems.extend(
+                    _second_owner(
+                        adopted_by,
+                        job.adopt,
+                        job_loc,
+                        "model",
+                        "one entry owns a model; serve it from both places with model: {{job: {first}}} and remove "
+                        "this entry",
                     )
-                elif first != job_name:
-                    # Two resources would own one model: removing either (with removal: destroy) deletes it
-                    # under the other.
-                    problems.append(
-                        LocatedProblem(
-                            (*job_loc, "adopt"),
-                            f"stages.{stage_name}.jobs.{first} adopts this model already: one entry owns a model; "
-                            f"serve it from both places with model: {{job: {first}}} and remove this entry",
-                        )
-                    )
+                )
                 continue
             assert job.training_data is not None  # the entry's model requires it without adopt
             for index, name in enumerate([job.training_data.dataset, *job.validation_data]):
@@ -155,6 +147,30 @@ def _region_and_account(arn: str) -> tuple[str, str]:
     """The Region and account of a Bedrock ARN (its fourth and fifth fields), already checked as one."""
     _, _, _, region, account = arn.split(":", 5)[:5]
     return region, account
+
+
+def _second_owner(
+    adopted_by: dict[str, tuple[str, str]], arn: str, loc: tuple[str, ...], what: str, same_stage: str
+) -> list[LocatedProblem]:
+    """The problem of an entry at ``loc`` (``stages.<stage>.<section>.<name>``) adopting ``arn`` that an
+    earlier entry adopts already (``adopted_by``: ARN -> the first stage and entry, filled here). In
+    another stage (the ARN names one account and Region, so both are there): the first deploy's owner
+    tag makes the second refuse it. In the same stage: ``same_stage``'s advice, ``{first}`` being the
+    first entry."""
+    _, stage, section, name = loc
+    first_stage, first = adopted_by.setdefault(arn, (stage, name))
+    if first_stage != stage:
+        why = (
+            "and it has one owner: the stage deployed second would find it tagged as the other's and refuse it. "
+            "Adopt it in one stage only: remove this entry"
+        )
+    elif first != name:
+        why = same_stage.format(first=first)
+    else:
+        return []
+    return [
+        LocatedProblem((*loc, "adopt"), f"stages.{first_stage}.{section}.{first} adopts this {what} already, {why}")
+    ]
 
 
 def _adopted_job_problems(spec: EstateSpec, stage_name: str, job_name: str, job: Any) -> list[LocatedProblem]:
@@ -407,16 +423,20 @@ def _check_serving(spec: EstateSpec, fetched_prices: Any = None) -> list[Located
 
     catalog = load_catalog()
     problems: list[LocatedProblem] = []
+    # An adopted throughput's or deployment's ARN -> the first stage and entry adopting it (its ARN
+    # names one account and Region: two stages there cannot both own it, as for adopted models).
+    adopted_by: dict[str, tuple[str, str]] = {}
     for stage_name, stage in spec.stages.items():
-        adopted_by: dict[str, str] = {}  # an adopted throughput's or deployment's ARN -> its first entry
         for name, serving in stage.serving.items():
             loc = ("stages", stage_name, "serving", name)
-            if serving.adopt is not None and (first := adopted_by.setdefault(serving.adopt, name)) != name:
-                problems.append(
-                    LocatedProblem(
-                        (*loc, "adopt"),
-                        f"stages.{stage_name}.serving.{first} adopts this resource already: one entry owns it "
-                        "(removing either entry would delete it under the other); remove this entry",
+            if serving.adopt is not None:
+                problems.extend(
+                    _second_owner(
+                        adopted_by,
+                        serving.adopt,
+                        loc,
+                        "resource",
+                        "one entry owns it (removing either entry would delete it under the other); remove this entry",
                     )
                 )
             if serving.model.job is not None and serving.model.job not in stage.jobs:

@@ -428,8 +428,8 @@ def test_two_stages_of_one_account_adopting_one_model_are_refused_naming_the_fir
 """
     [found] = problems(HEAD + ADOPTING + qa + ADOPTING, workdir)
     assert found.endswith(
-        ":21: stages.qa.jobs.console-ft.adopt: stages.dev.jobs.console-ft adopts this model already, and a model has "
-        "one owner: the stage deployed second would find it tagged as the other's and refuse it. Adopt it in one stage "
+        ":21: stages.qa.jobs.console-ft.adopt: stages.dev.jobs.console-ft adopts this model already, and it has one "
+        "owner: the stage deployed second would find it tagged as the other's and refuse it. Adopt it in one stage "
         "only: remove this entry"
     ), found
 

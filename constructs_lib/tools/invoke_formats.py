@@ -18,6 +18,14 @@ are "unknown" otherwise, never required.
 ``stream_events`` turns such a stream into ConverseStream's events (``contentBlockDelta`` text,
 ``messageStop`` once the final chunk came, ``metadata`` with the counts at the end of a finished
 answer), so ``bench`` and ``gate`` time and read both operations the same way.
+
+``chat_completion_events`` does the same for an open-weight model fine-tuned on the
+``bedrock-mantle`` endpoint, streamed with OpenAI's chat completions there
+(``estate_runtime.mantle.MantleClient.create_chat_completion``, which holds the API's facts): the
+same ``OpenAIChatCompletion`` body with ``model`` and ``stream_options.include_usage``, its chunks
+read as above; an answer is finished only when a chunk gave its ``finish_reason`` and the stream
+then ended with ``data: [DONE]``, so a stream cut before either has no ``messageStop`` or no
+``metadata``, as a cut ConverseStream has neither.
 """
 
 from __future__ import annotations
@@ -119,19 +127,53 @@ def stream_events(client: Any, fmt: str, converse_request: dict[str, Any]) -> It
     return _events(fmt, response)
 
 
+def chat_completion_events(client: Any, converse_request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Chat completions on the ``bedrock-mantle`` endpoint (``client``: a ``MantleClient``), called
+    now, its answer as ConverseStream's events (see the module docstring)."""
+    from estate_runtime.mantle import DONE
+
+    params = json.loads(invoke_request("OpenAIChatCompletion", converse_request)["body"])
+    chunks = client.create_chat_completion(
+        model=converse_request["modelId"], **params, stream_options={"include_usage": True}
+    )
+
+    def decoded() -> Iterator[dict[str, Any] | None]:
+        done = False
+        for chunk in chunks:
+            done = chunk == DONE
+            if not done:
+                yield chunk
+        if not done:
+            yield None  # the stream ended without [DONE]: whatever came, the answer is not complete
+
+    return _chunk_events("OpenAIChatCompletion", decoded(), served=None)
+
+
 def _events(fmt: str, response: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    served = response.get("performanceConfigLatency")
-    finished = False
+    def decoded() -> Iterator[dict[str, Any]]:
+        for event in response["body"]:
+            raw = event.get("chunk", {}).get("bytes")
+            if raw is None:
+                continue
+            try:
+                data = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                continue  # not a JSON object of the format: no text, no end
+            yield data if isinstance(data, dict) else {}
+
+    return _chunk_events(fmt, decoded(), served=response.get("performanceConfigLatency"))
+
+
+def _chunk_events(fmt: str, chunks: Iterator[dict[str, Any] | None], served: str | None) -> Iterator[dict[str, Any]]:
+    """Decoded chunks of ``fmt`` as ConverseStream's events; a ``None`` chunk says the stream ended
+    short of its last marker, so no ``metadata`` ends it."""
+    finished = cut = False
     inputs = outputs = latency = None
-    for event in response["body"]:
-        raw = event.get("chunk", {}).get("bytes")
-        if raw is None:
+    for data in chunks:
+        if data is None:
+            cut = True
             continue
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            continue  # not a JSON object of the format: no text, no end
-        chunk = read_chunk(fmt, data if isinstance(data, dict) else {})
+        chunk = read_chunk(fmt, data)
         inputs = chunk.input_tokens if chunk.input_tokens is not None else inputs
         outputs = chunk.output_tokens if chunk.output_tokens is not None else outputs
         latency = chunk.latency_ms if chunk.latency_ms is not None else latency
@@ -140,7 +182,7 @@ def _events(fmt: str, response: dict[str, Any]) -> Iterator[dict[str, Any]]:
         if chunk.final and not finished:
             finished = True
             yield {"messageStop": {"stopReason": "end_turn"}}
-    if finished:
+    if finished and not cut:
         metadata: dict[str, Any] = {"usage": {}, "metrics": {}}
         if inputs is not None:
             metadata["usage"]["inputTokens"] = inputs

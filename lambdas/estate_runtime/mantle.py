@@ -11,7 +11,15 @@ What the user guide documents (pages read 2026-12-07, see ``docs/open-weight-rft
 - the Files API with purpose ``fine-tune`` and ``POST /v1/fine_tuning/jobs`` with
   ``method.type`` ``reinforcement`` and a Lambda grader; for every other detail (routes, fields,
   job states, the error body) the guide refers to OpenAI's fine-tuning and files API reference,
-  which this client follows.
+  which this client follows;
+- inference on the same endpoint: ``POST /v1/chat/completions``, with a Bedrock API key or AWS
+  credentials, "for complete API details" OpenAI's Chat Completions reference ("Inference using the
+  Chat Completions API", ``inference-chat-completions-mantle``, read 2026-12-08); the fine-tuned
+  model is served there on demand "without additional deployment steps" (``fine-tuning-openai-apis``).
+  OpenAI's reference (``ChatCompletionStreamOptions``, read 2026-12-08): with ``stream: true`` the
+  answer is server-sent events, each ``data:`` line one chunk, ending with ``data: [DONE]``; with
+  ``stream_options.include_usage`` one more chunk before ``[DONE]`` carries ``usage`` for the whole
+  request (its ``choices`` empty), and "if the stream is interrupted, you may not receive" it.
 
 What no page read says, and this client assumes: the SigV4 signing name. It is
 :data:`SIGNING_NAME`, the service's IAM prefix in the Service Authorization Reference, as public
@@ -27,7 +35,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -38,6 +46,8 @@ from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from botocore.httpsession import URLLib3Session
 
 SERVICE = "bedrock-mantle"
+DONE = "[DONE]"
+"""The ``data:`` of the last server-sent event of a complete streamed answer (OpenAI's reference)."""
 SIGNING_NAME = "bedrock-mantle"
 """Not stated by the user guide (see the module docstring); the IAM prefix of the service."""
 
@@ -73,11 +83,17 @@ class MantleClient:
         read_timeout: float,
         credentials: Any = None,
         http: Any = None,
+        before_send: Callable[[], None] | None = None,
+        max_pool_connections: int = 10,
     ):
         self.region = region
         self.base_url = endpoint(region)
         self._credentials = credentials
-        self._http = http or URLLib3Session(timeout=(connect_timeout, read_timeout))
+        self._http = http or URLLib3Session(
+            timeout=(connect_timeout, read_timeout), max_pool_connections=max_pool_connections
+        )
+        self._before_send = before_send
+        """Called just before each signed request is handed to the connection (``bench`` times from there)."""
 
     # -- files ----------------------------------------------------------------------------------
     def create_file(self, *, filename: str, content: bytes, purpose: str = "fine-tune") -> dict[str, Any]:
@@ -117,6 +133,17 @@ class MantleClient:
         path = f"/fine_tuning/jobs/{quote(fine_tuning_job_id, safe='')}/cancel"
         return self._send("CancelFineTuningJob", "POST", path, b"")
 
+    # -- inference ------------------------------------------------------------------------------
+    def create_chat_completion(self, **request: Any) -> Iterator[dict[str, Any] | str]:
+        """``POST /chat/completions`` with ``stream: true``: the answer's chunks as they arrive (each
+        ``data:`` line's JSON object), then :data:`DONE` if the service sent it. A stream cut short
+        simply ends, without :data:`DONE`; an HTTP error raises ``ClientError`` before any chunk."""
+        body = json.dumps({**request, "stream": True}).encode()
+        response = self._send_request("POST", "/chat/completions", body, "application/json", stream=True)
+        if not 200 <= response.status_code < 300:
+            _answer("CreateChatCompletion", response.status_code, response.content)
+        return _server_sent_events(response.raw)
+
     # -- the wire -------------------------------------------------------------------------------
     def _send(
         self,
@@ -127,20 +154,35 @@ class MantleClient:
         content_type: str = "application/json",
         query: Mapping[str, str | None] | None = None,
     ) -> dict[str, Any]:
+        response = self._send_request(method, path, body, content_type, query)
+        return _answer(operation, response.status_code, response.content)
+
+    def _send_request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        content_type: str,
+        query: Mapping[str, str | None] | None = None,
+        stream: bool = False,
+    ) -> Any:
+        """The signed request sent; the HTTP response (``stream``: its body not yet read, in ``raw``)."""
         url = self.base_url + path
         params = {k: v for k, v in (query or {}).items() if v is not None}
         if params:
             url += "?" + urlencode(params)
         headers = {"Content-Type": content_type} if body is not None else {}
-        request = AWSRequest(method=method, url=url, data=body or b"", headers=headers)
+        request = AWSRequest(method=method, url=url, data=body or b"", headers=headers, stream_output=stream)
         SigV4Auth(self._resolved_credentials(), SIGNING_NAME, self.region).add_auth(request)
+        prepared = request.prepare()
+        if self._before_send is not None:
+            self._before_send()
         try:
-            response = self._http.send(request.prepare())
+            return self._http.send(prepared)
         except HTTPClientError as err:
             # A connection closed or a read timed out: the estate's retry loop treats it as a
             # connection fault (which may have been acted on), like botocore's own.
             raise ConnectionError(error=err) from None
-        return _answer(operation, response.status_code, response.content)
 
     def _resolved_credentials(self) -> Any:
         if self._credentials is None:
@@ -151,6 +193,25 @@ class MantleClient:
                 "Sign",
             )
         return self._credentials
+
+
+def _server_sent_events(raw: Iterable[bytes]) -> Iterator[dict[str, Any] | str]:
+    """Each ``data:`` of a server-sent event stream: its JSON object, or :data:`DONE`. Comments,
+    other fields and data that is not a JSON object are skipped (they carry no text and no end)."""
+    for line in raw:
+        text = line.decode("utf-8", "replace").strip()
+        if not text.startswith("data:"):
+            continue
+        data = text[len("data:") :].strip()
+        if data == DONE:
+            yield DONE
+            return
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            continue
+        if isinstance(chunk, dict):
+            yield chunk
 
 
 def _answer(operation: str, status: int, content: bytes) -> dict[str, Any]:

@@ -179,6 +179,13 @@ class StageNames:
         ConverseStream or InvokeModelWithResponseStream and the request format by its row)."""
         return f"{''.join(w.capitalize() for w in entry.split('-'))}ImportedArchitecture"
 
+    @staticmethod
+    def open_weight_job_id_output(entry: str) -> str:
+        """The customization stack's output with an open-weight job's id: ``math`` ->
+        ``MathOpenWeightJobId`` (bench and gate read the job's fine-tuned model by it: the job
+        resource completes before training ends, so the model's id is not known at deploy time)."""
+        return f"{''.join(w.capitalize() for w in entry.split('-'))}OpenWeightJobId"
+
     @property
     def gate_role(self) -> str:
         """The role the stage's evaluation gate assumes in the stage's account (its serving stack)."""

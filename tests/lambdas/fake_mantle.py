@@ -6,16 +6,28 @@ documents (purpose ``fine-tune``; ``method.type`` ``reinforcement`` with a Lambd
 models the guide names) and answers in OpenAI's shapes (the reference the guide points to). Its
 errors go through the client's own HTTP-to-error mapping (``mantle._answer``), so a handler sees
 exactly what the real client raises. Faults: ``fail_next`` (an HTTP error with the service's
-message) and ``lose_next`` (the request takes effect, its answer is lost)."""
+message) and ``lose_next`` (the request takes effect, its answer is lost).
+
+``http(clock)`` is the same fake one level down, for ``bench`` and ``gate``: the HTTP layer a real
+``MantleClient`` sends its signed requests to (so its signing, routes and server-sent events are
+what is tested), answering ``GET /v1/fine_tuning/jobs/{id}`` from the jobs above and ``POST
+/v1/chat/completions`` from ``respond(body) -> ChatReply`` for a succeeded job's
+``fine_tuned_model``, checked against OpenAI's chat completions reference (the guide's "for
+complete API details"): ``model``, ``messages`` of ``{role, content}``, ``stream: true``,
+``stream_options.include_usage``. A reply streams ``data:`` lines, each after its delay on a
+virtual clock, ending as the script says (``finish_reason``, the usage chunk, ``[DONE]``, or cut)."""
 
 from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from estate_runtime import mantle
 
@@ -179,3 +191,153 @@ class FakeMantle:
     @property
     def created_jobs(self) -> list[dict[str, Any]]:
         return [params for operation, params in self.calls if operation == "create_fine_tuning_job"]
+
+
+# -- chat completions over HTTP, for bench and gate ---------------------------------------------------
+@dataclass
+class ChatReply:
+    """What the fake answers one chat completion: an HTTP error, or ``data:`` lines after their delays."""
+
+    connect: float = 0.0  # seconds before the response headers
+    lines: list[tuple[float, bytes]] = field(default_factory=list)
+    status: int = 200
+    message: str = ""
+
+
+def _data(payload: dict[str, Any] | str) -> bytes:
+    return f"data: {payload if isinstance(payload, str) else json.dumps(payload)}\n\n".encode()
+
+
+def chat_stream(
+    ttft: float,
+    total: float,
+    *,
+    text: str = "Hello more more more",
+    chunks: int = 4,
+    input_tokens: int = 20,
+    output_tokens: int = 12,
+    finish: bool = True,
+    usage: bool = True,
+    done: bool = True,
+) -> ChatReply:
+    """A streamed answer as OpenAI's reference shapes it: a role chunk, ``text`` in ``chunks``
+    content deltas (the first at ``ttft``), a chunk with ``finish_reason``, the usage chunk (empty
+    ``choices``), ``data: [DONE]`` at ``total``. ``finish``, ``usage``, ``done`` False: the stream
+    ends (cleanly) before that part, as a cut connection does."""
+    size = -(-len(text) // chunks) or 1
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    gap = (total - ttft) / len(pieces)  # the last gap before the usage chunk: the end at ``total``
+    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "usage": None}
+    lines = [(0.0, _data({**base, "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]}))]
+    for i, piece in enumerate(pieces):
+        delta = {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+        lines.append((ttft if i == 0 else gap, _data({**base, "choices": [delta]})))
+    if finish:
+        lines.append((0.0, _data({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})))
+        if usage:
+            counts = {"prompt_tokens": input_tokens, "completion_tokens": output_tokens}
+            lines.append(
+                (gap, _data({**base, "choices": [], "usage": {**counts, "total_tokens": sum(counts.values())}}))
+            )
+            if done:
+                lines.append((0.0, _data(mantle.DONE)))
+    return ChatReply(lines=lines)
+
+
+def throttled(message: str = "Too many requests, please wait before trying again.") -> ChatReply:
+    return ChatReply(connect=0.05, status=429, message=message)
+
+
+class _Raw:
+    """The HTTP body the client reads line by line: each line after its delay on the virtual clock."""
+
+    def __init__(self, clock: Callable[[float], None], lines: list[tuple[float, bytes]]):
+        self._advance, self._lines = clock, lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        for delay, data in self._lines:
+            self._advance(delay)
+            yield from data.splitlines(keepends=True)
+
+
+class FakeMantleHttp:
+    """The HTTP layer of a real ``MantleClient`` (its ``http``), answering from ``FakeMantle``."""
+
+    def __init__(
+        self,
+        fake: FakeMantle,
+        respond: Callable[[dict[str, Any]], ChatReply],
+        advance: Callable[[float], None],
+        region: str,
+    ):
+        self.fake, self.respond, self.advance, self.region = fake, respond, advance, region
+        self.chats: list[dict[str, Any]] = []
+        self.signed: list[str] = []  # each request's Authorization header
+
+    def send(self, request: Any) -> Any:
+        auth = request.headers.get("Authorization", "")
+        auth = auth.decode() if isinstance(auth, bytes) else auth
+        self.signed.append(auth)
+        url = urlsplit(request.url)
+        assert url.netloc == f"bedrock-mantle.{self.region}.api.aws", request.url
+        # SigV4 with the endpoint's signing name and the Region (docs/open-weight-rft.md, gap 1).
+        assert f"/{self.region}/{mantle.SIGNING_NAME}/aws4_request" in auth, auth
+        path = url.path.removeprefix("/v1")
+        try:
+            if request.method == "GET" and path.startswith("/fine_tuning/jobs/"):
+                job = self.fake.get_fine_tuning_job(fine_tuning_job_id=unquote(path.rsplit("/", 1)[1]))
+                return SimpleNamespace(status_code=200, content=json.dumps(job).encode(), raw=None)
+            if request.method == "POST" and path == "/chat/completions":
+                return self._chat(json.loads(request.body))
+        except ClientError as err:  # the fake's own errors are HTTP answers, as the service's are
+            status = err.response["ResponseMetadata"]["HTTPStatusCode"]
+            message = err.response["Error"]["Message"]
+            return SimpleNamespace(
+                status_code=status, content=json.dumps({"error": {"message": message}}).encode(), raw=None
+            )
+        raise AssertionError(f"no route {request.method} {path} in the fake")
+
+    def _chat(self, body: dict[str, Any]) -> Any:
+        self.fake._enter("create_chat_completion", body)
+        served = {job["fine_tuned_model"] for job in self.fake.jobs.values() if job["status"] == "succeeded"}
+        problems = [
+            *([] if body.get("model") in served else [f"model {body.get('model')!r} not found"]),
+            *([] if body.get("stream") is True else ["stream must be true here"]),
+            *([] if body.get("stream_options") == {"include_usage": True} else ["stream_options.include_usage"]),
+            *([] if isinstance(body.get("max_tokens"), int) else ["max_tokens must be an integer"]),
+        ]
+        messages = body.get("messages")
+        if (
+            not isinstance(messages, list)
+            or not messages
+            or any(
+                set(m) != {"role", "content"}
+                or m["role"] not in ("system", "user", "assistant")
+                or not isinstance(m["content"], str)
+                for m in messages
+            )
+        ):
+            problems.append("messages must be a non-empty list of {role, content}")
+        if problems:
+            status = 404 if problems[0].startswith("model") else 400
+            return SimpleNamespace(
+                status_code=status, content=json.dumps({"error": {"message": "; ".join(problems)}}).encode(), raw=None
+            )
+        with_body = {**body}
+        self.chats.append(with_body)
+        reply = self.respond(with_body)
+        self.advance(reply.connect)
+        if reply.status != 200:
+            payload = json.dumps({"error": {"message": reply.message, "type": "rate_limit_error"}}).encode()
+            return SimpleNamespace(status_code=reply.status, content=payload, raw=None)
+        return SimpleNamespace(status_code=200, content=b"", raw=_Raw(self.advance, reply.lines))
+
+
+def http(
+    fake: FakeMantle,
+    respond: Callable[[dict[str, Any]], ChatReply] | None = None,
+    advance: Callable[[float], None] = lambda _: None,
+    region: str = "us-west-2",
+) -> FakeMantleHttp:
+    """The fake's HTTP front: give it to ``MantleClient(http=...)``."""
+    return FakeMantleHttp(fake, respond or (lambda _: chat_stream(0.2, 1.0)), advance, region)

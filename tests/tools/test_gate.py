@@ -450,8 +450,9 @@ def test_the_spec_refuses_a_gate_that_measures_nothing(tmp_path):
     assert len(problems) == 1 and problems[0].endswith("stages.dev.gate: give latency, quality or both")
     problems = _problems(tmp_path, GATE, {"serving": {}})
     assert len(problems) == 1 and problems[0].endswith(
-        "stages.dev.gate: this stage serves no model: a gate measures the stage's serving entries (and the imports it "
-        "names under imports); add serving or imports to the gate, or remove the gate"
+        "stages.dev.gate: this stage serves no model: a gate measures the stage's serving entries (and the imports and "
+        "open-weight jobs it names under imports and openWeight); add serving, imports or openWeight to the gate, or "
+        "remove the gate"
     )
 
 

@@ -189,7 +189,7 @@ def test_an_import_the_stack_does_not_describe_is_a_message_that_says_what_to_do
         bench.resolve_targets(["support-llama"], _spec(), "dev", session)
     with pytest.raises(bench.BenchError, match="format= is for a model given by its ARN"):
         bench.resolve_targets(["support-llama,format=OpenAICompletion"], _spec(), "dev", session)
-    with pytest.raises(bench.BenchError, match=r"imports: support-llama, coder-qwen\)"):
+    with pytest.raises(bench.BenchError, match=r"imports: support-llama, coder-qwen; open-weight jobs: none\)"):
         bench.resolve_targets(["nothing"], _spec(), "dev", session)
 
 

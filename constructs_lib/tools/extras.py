@@ -1,4 +1,5 @@
-"""The CLI's optional extras (``pip install 'bedrock-estate[cli]'``): charts (matplotlib) and a
+"""The CLI's optional extras (``pip install './bedrock-estate[cli]'`` from a clone's parent folder:
+the project is on no package index): charts (matplotlib) and a
 progress bar (tqdm). The constructs and every command work without them; a command that would draw
 a chart says how to get it instead."""
 
@@ -8,7 +9,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-INSTALL_HINT = "pip install 'bedrock-estate[cli]'"
+INSTALL_HINT = "pip install '<your bedrock-estate clone>[cli]'"
+"""Installed by name, ``bedrock-estate[cli]`` would find nothing (or someone else's package)."""
 
 
 class MissingExtra(RuntimeError):

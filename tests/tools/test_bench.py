@@ -300,7 +300,8 @@ def test_without_the_cli_extras_the_command_measures_and_says_how_to_get_the_cha
     out = tmp_path / "out"
     assert "| requests | 10 |" in captured.out and (out / "results.csv").exists() and not (out / "chart.png").exists()
     assert (
-        "no chart (charts need matplotlib, one of the CLI's extras: pip install 'bedrock-estate[cli]')" in captured.out
+        "no chart (charts need matplotlib, one of the CLI's extras: pip install '<your bedrock-estate clone>[cli]')"
+        in captured.out
     )
     assert "bench:" not in captured.err  # no progress bar without tqdm, and no error
 

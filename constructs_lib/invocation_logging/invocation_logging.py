@@ -181,6 +181,9 @@ class InvocationLogging(Construct):
             *(("put_parameter", "delete_parameter") if props.adopt_existing else ()),
             resources=[stack.format_arn(service="ssm", resource="parameter", resource_name=saved.lstrip("/"))],
         )
+        # Every Delete first asks its own stack whether another resource of it (this construct under
+        # a new logical id) still holds the configuration.
+        grants.allow_own_stack_resources()
         grants.allow_unscoped_calls(
             "get_model_invocation_logging_configuration",
             "put_model_invocation_logging_configuration",

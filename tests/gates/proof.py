@@ -1396,6 +1396,34 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
             "test_a_moved_resource_hands_over_what_the_estate_found",
         )
     },
+    "test_invocation_logging_lifecycle.py::test_another_stacks_resource_is_not_its_successor": (
+        "default_estate",
+        {"111111111111": "dev"},
+    ),
+    # A logical id that moves, and the other resources of one stack on the same configuration: each
+    # played in the stage whose logging it moves (the default's dev sets its own, the variant's
+    # sandbox adopts the team's).
+    **{
+        f"test_invocation_logging_lifecycle.py::{name}[{owner}{tail}]": (
+            f"{estate}_estate",
+            {"111111111111": stage},
+        )
+        for estate, stage, owner in (("default", "dev", "sets-its-own"), ("variant", "sandbox", "adopts-the-teams"))
+        for name, tail in (
+            ("test_a_moved_resource_leaves_the_configuration_to_its_successor", ""),
+            ("test_a_rolled_back_move_leaves_the_configuration_to_the_resource_that_stays", ""),
+            ("test_a_stack_deleting_two_resources_of_one_configuration_acts_once_the_last_goes", ""),
+            ("test_a_stack_whose_resources_cannot_be_read_keeps_the_configuration", "-denied"),
+            ("test_a_stack_whose_resources_cannot_be_read_keeps_the_configuration", "-throttled-past-every-retry"),
+        )
+    },
+    **{
+        f"test_invocation_logging_lifecycle.py::test_an_adopting_move_that_changes_the_configuration_ends_with_the_one_that_stays[{outcome}]": (
+            "variant_estate",
+            {"111111111111": "sandbox"},
+        )
+        for outcome in ("succeeds", "rolls-back")
+    },
     **{
         f"test_invocation_logging_lifecycle.py::test_full_lifecycle_leaves_nothing_behind[{estate}-{stage}]": (
             f"{estate}_estate",

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..base import Attributes, DependentPermission, Kind, Properties, When, attr, prop
+from ..base import (
+    STACK_RESOURCES_OPERATIONS,
+    Attributes,
+    DependentPermission,
+    Kind,
+    Properties,
+    When,
+    attr,
+    prop,
+)
 
 DELIVERY_FLAGS: dict[str, str] = {
     "text": "textDataDeliveryEnabled",
@@ -52,6 +61,9 @@ KIND = Kind(
         ),
         # The saved copy of the configuration an adoption replaced (SavedConfigurationParameter).
         "ssm": ("get_parameter", "put_parameter", "delete_parameter"),
+        # Every Delete first reads its own stack's resources: another resource of the stack on the same
+        # configuration (a logical id that moved) keeps it (stack_status.successor_of).
+        **STACK_RESOURCES_OPERATIONS,
     },
     # Only an adopting resource saves (and later deletes) a copy; every Delete looks for one.
     conditional={

@@ -517,3 +517,47 @@ def test_another_stacks_resource_is_not_its_successor(bedrock, ssm, cloudformati
     assert "left the invocation logging configuration to" not in capsys.readouterr().out  # not a successor
     listed = [p["StackName"] for op, p in cloudformation.calls if op == "ListStackResources"]
     assert listed == [cloudformation.stack_id(own)]
+
+
+# -- giving back a team's CloudWatch delivery ----------------------------------------------------------
+# The team's configuration delivers to CloudWatch Logs through its own role, of the stage's account
+# (the variant's sandbox, 333333333333, where the proof moves the fake's requests). Bedrock is handed
+# that role when the configuration is put back, so the handler must be allowed to pass it.
+TEAM_ROLE = "arn:aws:iam::333333333333:role/team-bedrock-logs"
+TEAM_CLOUDWATCH = {
+    "textDataDeliveryEnabled": True,
+    "cloudWatchConfig": {"logGroupName": "/team/bedrock-invocations", "roleArn": TEAM_ROLE},
+}
+
+
+def test_a_teams_cloudwatch_delivery_is_given_back_through_the_role_the_spec_names(
+    bedrock, ssm, variant_estate, capsys
+):
+    logical_id, props, physical_id = adopt(bedrock, ssm, variant_estate, team=TEAM_CLOUDWATCH)
+    assert props["AdoptedDeliveryRoleArn"] == TEAM_ROLE  # the spec's invocationLogging.adoptedDeliveryRoleArn
+    assert "may not pass to Bedrock" not in capsys.readouterr().out  # named: nothing to warn about
+    deliver(
+        bedrock,
+        "Delete",
+        props,
+        ssm=ssm,
+        status="DELETE_IN_PROGRESS",
+        PhysicalResourceId=physical_id,
+        logical_id=logical_id,
+    )
+    assert current(bedrock) == normalize(TEAM_CLOUDWATCH) and ssm.parameters == {}
+    # The put that gave it back handed Bedrock the team's role: the permission proof judges its
+    # iam:PassRole (to bedrock.amazonaws.com only) against the handler's synthesized policies.
+    puts = [p["loggingConfig"] for op, p in bedrock.calls if op == PUT]
+    assert puts[-1]["cloudWatchConfig"]["roleArn"] == TEAM_ROLE
+
+
+def test_adopting_through_a_role_the_spec_does_not_name_warns_with_the_line_to_add(
+    bedrock, ssm, variant_estate, capsys
+):
+    other = "arn:aws:iam::333333333333:role/another-team-logs"
+    team = {**TEAM_CLOUDWATCH, "cloudWatchConfig": {**TEAM_CLOUDWATCH["cloudWatchConfig"], "roleArn": other}}
+    adopt(bedrock, ssm, variant_estate, team=team)  # adopted all the same: the estate's logging is in place
+    warnings = [line for line in capsys.readouterr().out.splitlines() if '"level": "WARNING"' in line]
+    [warning] = [line for line in warnings if "may not pass to Bedrock" in line]
+    assert f"through role {other}" in warning and f"`adoptedDeliveryRoleArn: {other}`" in warning

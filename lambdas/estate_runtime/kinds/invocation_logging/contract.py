@@ -39,6 +39,11 @@ class InvocationLoggingProperties(Properties):
     """The SSM parameter (a name starting with ``/``) where an adopting Create saves the
     configuration it replaces, for the Delete to give back (none: nothing is saved, as before)."""
 
+    adopted_delivery_role_arn: str | None = prop("AdoptedDeliveryRoleArn", None)
+    """The role through which the configuration an adoption replaces delivers to CloudWatch Logs,
+    which the handler may pass to Bedrock to give that configuration back (none: a configuration
+    delivering to CloudWatch through a role is left for the operator to put back)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class InvocationLoggingAttributes(Attributes):

@@ -96,6 +96,22 @@ def summarize(config: dict[str, Any]) -> str:
     return ", ".join(parts) or "no destination"
 
 
+def _unnamed_role(config: dict[str, Any], named: str | None) -> str | None:
+    """The role through which ``config`` delivers to CloudWatch Logs when it is not ``named`` (the
+    one team delivery role this handler may pass besides the estate's own), else ``None``."""
+    role = config.get("cloudWatchConfig", {}).get("roleArn")
+    return role if role and role != named else None
+
+
+def _name_the_role(role: str) -> str:
+    """How to let the handler pass ``role`` to Bedrock: the spec line, or the construct's prop."""
+    return (
+        f"Name it in the stage's invocationLogging of the estate spec, `adoptedDeliveryRoleArn: {role}` (or "
+        "adopted_delivery_role_arn of the InvocationLogging construct), and deploy: the handler may then pass it to "
+        "Bedrock, and only to Bedrock."
+    )
+
+
 class InvocationLoggingHandler(ResourceHandler):
     kind = KIND
 
@@ -204,6 +220,14 @@ class InvocationLoggingHandler(ResourceHandler):
                     "invocationLogging.enabled: false."
                 )
             log.warning("adopting existing configuration", extra={"previous": current})
+            unnamed = _unnamed_role(current, properties.adopted_delivery_role_arn)
+            if unnamed is not None and unnamed != desired.get("cloudWatchConfig", {}).get("roleArn"):
+                log.warning(
+                    f"the configuration adopted delivers to CloudWatch Logs through role {unnamed}, which this handler "
+                    "may not pass to Bedrock, so giving it back when the estate's logging goes would fail and leave it "
+                    f"to you. {_name_the_role(unnamed)}",
+                    extra={"role": unnamed},
+                )
         parameter = properties.saved_configuration_parameter
         if properties.adopt_existing and parameter:
             self._save_before_adopting(request, parameter, current, desired)
@@ -416,11 +440,17 @@ class InvocationLoggingHandler(ResourceHandler):
             self._put(previous)
         except EstateError as err:
             saved = json.dumps(previous, sort_keys=True)
+            unnamed = _unnamed_role(previous, KIND.parse(request.properties).adopted_delivery_role_arn)
+            cause = (
+                f"This handler may not pass its delivery role {unnamed}: {_name_the_role(unnamed)} Or put it back "
+                "by hand"
+                if unnamed is not None
+                else "Its delivery role or bucket may be gone. Fix them, then put it back"
+            )
             log.error(
                 f"could not give back the invocation logging configuration the estate replaced ({err}); the "
                 f"estate's configuration is left in place, and the saved copy stays in SSM parameter {parameter}. "
-                "Its delivery role or bucket may be gone, or this handler may not pass its role. Fix them, then "
-                f"put it back: `aws bedrock put-model-invocation-logging-configuration --region {request.region} "
+                f"{cause}: `aws bedrock put-model-invocation-logging-configuration --region {request.region} "
                 f"--logging-config '{saved}'` and `aws ssm delete-parameter --name {parameter}`",
                 extra={"previous": previous, "parameter": parameter},
             )

@@ -1418,8 +1418,8 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         )
         for estate, stage, owner in (("default", "dev", "sets-its-own"), ("variant", "sandbox", "adopts-the-teams"))
         for name, tail in (
-            ("test_a_moved_resource_leaves_the_configuration_to_its_successor", ""),
-            ("test_a_rolled_back_move_leaves_the_configuration_to_the_resource_that_stays", ""),
+            ("test_a_moved_resource_never_takes_the_configuration_from_the_one_that_stays", "-cleaned-up"),
+            ("test_a_moved_resource_never_takes_the_configuration_from_the_one_that_stays", "-rolled-back"),
             ("test_a_stack_deleting_two_resources_of_one_configuration_acts_once_the_last_goes", ""),
             ("test_a_stack_whose_resources_cannot_be_read_keeps_the_configuration", "-denied"),
             ("test_a_stack_whose_resources_cannot_be_read_keeps_the_configuration", "-throttled-past-every-retry"),

@@ -378,39 +378,33 @@ def one_stack(bedrock, ssm, cloudformation, fixture, stage, request):
     return old_id, props, (normalize(TEAM) if adopting else None), send
 
 
-@pytest.mark.parametrize("fixture, stage", OWNERS)
-def test_a_moved_resource_leaves_the_configuration_to_its_successor(
-    bedrock, ssm, cloudformation, fixture, stage, request, capsys
+@pytest.mark.parametrize(
+    "fixture, stage, outcome",
+    [
+        pytest.param("default_estate", "dev", "cleaned-up", id="sets-its-own-cleaned-up"),
+        pytest.param("default_estate", "dev", "rolled-back", id="sets-its-own-rolled-back"),
+        pytest.param("variant_estate", "sandbox", "cleaned-up", id="adopts-the-teams-cleaned-up"),
+        pytest.param("variant_estate", "sandbox", "rolled-back", id="adopts-the-teams-rolled-back"),
+    ],
+)
+def test_a_moved_resource_never_takes_the_configuration_from_the_one_that_stays(
+    bedrock, ssm, cloudformation, fixture, stage, outcome, request, capsys
 ):
     old_id, props, before, send = one_stack(bedrock, ssm, cloudformation, fixture, stage, request)
     ours = normalize(KIND.parse(props).logging_config)
     physical_id = send("Create", old_id)["PhysicalResourceId"]
     assert send("Create", MOVED, status="UPDATE_IN_PROGRESS")["PhysicalResourceId"] == physical_id
-    send("Delete", old_id, status="UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", PhysicalResourceId=physical_id)
-    assert current(bedrock) == ours  # the successor's configuration, left in place
-    assert f"left the invocation logging configuration to {MOVED}" in capsys.readouterr().out
-    if before is not None:
-        assert saved(ssm, props)["owner"]["logicalId"] == MOVED and saved(ssm, props)["previous"] == before
-    # Removing the successor later ends the estate's hold: the account is as the estate found it.
-    send("Delete", MOVED, status="DELETE_IN_PROGRESS", PhysicalResourceId=physical_id)
-    assert current(bedrock) == before and ssm.parameters == {}
-
-
-@pytest.mark.parametrize("fixture, stage", OWNERS)
-def test_a_rolled_back_move_leaves_the_configuration_to_the_resource_that_stays(
-    bedrock, ssm, cloudformation, fixture, stage, request, capsys
-):
-    old_id, props, before, send = one_stack(bedrock, ssm, cloudformation, fixture, stage, request)
-    ours = normalize(KIND.parse(props).logging_config)
-    physical_id = send("Create", old_id)["PhysicalResourceId"]
-    send("Create", MOVED, status="UPDATE_IN_PROGRESS")
-    # Another resource of the update fails: CloudFormation deletes what the update created.
-    send("Delete", MOVED, status="UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", PhysicalResourceId=physical_id)
-    assert current(bedrock) == ours
-    assert f"left the invocation logging configuration to {old_id}" in capsys.readouterr().out
-    if before is not None:  # the saved copy is the staying resource's again
-        assert saved(ssm, props)["owner"]["logicalId"] == old_id and saved(ssm, props)["previous"] == before
-    send("Delete", old_id, PhysicalResourceId=physical_id)
+    if outcome == "cleaned-up":  # the update succeeded: CloudFormation deletes the old logical id
+        going, staying, status = old_id, MOVED, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+    else:  # another resource of the update failed: CloudFormation deletes what the update created
+        going, staying, status = MOVED, old_id, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"
+    send("Delete", going, status=status, PhysicalResourceId=physical_id)
+    assert current(bedrock) == ours  # the staying resource's configuration, left in place
+    assert f"left the invocation logging configuration to {staying}" in capsys.readouterr().out
+    if before is not None:  # the saved copy is the staying resource's
+        assert saved(ssm, props)["owner"]["logicalId"] == staying and saved(ssm, props)["previous"] == before
+    # Removing the staying resource later ends the estate's hold: the account is as the estate found it.
+    send("Delete", staying, status="DELETE_IN_PROGRESS", PhysicalResourceId=physical_id)
     assert current(bedrock) == before and ssm.parameters == {}
 
 

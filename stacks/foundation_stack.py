@@ -214,6 +214,7 @@ class FoundationStack(Stack):
                     audio=logging.data_delivery.audio,
                     adopt_existing=logging.adopt_existing,
                     saved_configuration_parameter=stage.names.saved_invocation_logging,
+                    adopted_delivery_role_arn=logging.adopted_delivery_role_arn,
                     log_retention=log_retention(retention.log_group_days),
                     removal_policy=removal,
                 ),

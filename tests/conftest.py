@@ -214,6 +214,7 @@ removal: destroy
 invocationLogging:
   cloudWatch: false
   adoptExisting: true
+  adoptedDeliveryRoleArn: arn:aws:iam::333333333333:role/team-bedrock-logs
   dataDelivery: {text: true, image: true}
 stages:
   sandbox:
@@ -224,7 +225,8 @@ stages:
 
 @pytest.fixture(scope="session")
 def variant_estate() -> SynthesizedEstate:
-    """A second estate exercising the non-default choices: destroy, S3-only logging, adoption."""
+    """A second estate exercising the non-default choices: destroy, S3-only logging, adoption (of a
+    team's configuration whose CloudWatch delivery role it names, to give it back)."""
     from constructs_lib.spec import parse_spec
 
     return synthesize_once("variant", parse_spec(VARIANT_SPEC, source="variant.yaml"))

@@ -8,9 +8,10 @@ delivery role, each limited to this account's Bedrock in this region.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -20,6 +21,7 @@ from estate_runtime.kinds.invocation_logging import DELIVERY_FLAGS, KIND, Invoca
 
 from ..foundation.estate_key import EstateKey
 from ..machinery.resource_provider import EstateProvider, ProviderLogging
+from ..spec.types import ROLE_ARN_PATTERN
 
 # The log stream Bedrock writes to in the log group (fixed by the service).
 BEDROCK_LOG_STREAM = "aws/bedrock/modelinvocations"
@@ -65,6 +67,11 @@ class InvocationLoggingProps:
     """SSM parameter where adopting saves the configuration it replaces, for the delete to give back.
     Default ``/<stack name>/invocation-logging/previous-configuration``."""
 
+    adopted_delivery_role_arn: str | None = None
+    """The IAM role (its ARN, in this stack's account) through which the configuration an adoption
+    replaces delivers to CloudWatch Logs. The handler may pass it, to Bedrock only, to give that
+    configuration back. Default none: such a configuration is left in place for you to put back."""
+
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
     """Retention of the invocation log group. Default one year."""
 
@@ -84,6 +91,18 @@ class InvocationLogging(Construct):
                 f"InvocationLogging saved_configuration_parameter {props.saved_configuration_parameter!r} must be an "
                 "SSM parameter name starting with '/'"
             )
+        role = props.adopted_delivery_role_arn
+        if role is not None and not re.match(ROLE_ARN_PATTERN, role):
+            raise ValueError(
+                f"InvocationLogging adopted_delivery_role_arn {role!r} must be an IAM role ARN, e.g. "
+                "arn:aws:iam::111111111111:role/team-bedrock-logs"
+            )
+        if role is not None and not Token.is_unresolved(Stack.of(self).account):
+            if role.split(":")[4] != Stack.of(self).account:
+                raise ValueError(
+                    f"InvocationLogging adopted_delivery_role_arn {role!r} is not in this stack's account "
+                    f"{Stack.of(self).account}: a role can be passed only to a service of its own account"
+                )
         if props.cloud_watch_delivery and not props.log_group_name.startswith(props.log_group_prefix):
             raise ValueError(
                 f"InvocationLogging log_group_name {props.log_group_name!r} must start with log_group_prefix "
@@ -181,6 +200,9 @@ class InvocationLogging(Construct):
             *(("put_parameter", "delete_parameter") if props.adopt_existing else ()),
             resources=[stack.format_arn(service="ssm", resource="parameter", resource_name=saved.lstrip("/"))],
         )
+        # Every Delete first asks its own stack whether another resource of it (this construct under
+        # a new logical id) still holds the configuration.
+        grants.allow_own_stack_resources()
         grants.allow_unscoped_calls(
             "get_model_invocation_logging_configuration",
             "put_model_invocation_logging_configuration",
@@ -188,11 +210,14 @@ class InvocationLogging(Construct):
             reason="Get/Put/DeleteModelInvocationLoggingConfiguration act on the account's per-region "
             "configuration and support no resource-level permissions.",
         )
-        if self.delivery_role is not None:
+        # Bedrock is handed the delivery role of a configuration put: the estate's own, and the team's
+        # when the spec names it (the configuration an adoption replaced, given back).
+        passed = ([self.delivery_role.role_arn] if self.delivery_role is not None else []) + ([role] if role else [])
+        if passed:
             grants.allow_dependents(
                 "put_model_invocation_logging_configuration",
                 on="passed-role",
-                resources=[self.delivery_role.role_arn],
+                resources=passed,
                 conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
             )
         self.provider = provider
@@ -201,7 +226,10 @@ class InvocationLogging(Construct):
             self,
             "Resource",
             InvocationLoggingProperties(
-                logging_config=config, adopt_existing=props.adopt_existing, saved_configuration_parameter=saved
+                logging_config=config,
+                adopt_existing=props.adopt_existing,
+                saved_configuration_parameter=saved,
+                adopted_delivery_role_arn=role,
             ),
         )
         # Bedrock validates delivery when the configuration is put: the bucket policy, the key

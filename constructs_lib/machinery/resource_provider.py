@@ -530,12 +530,22 @@ class KindGrants:
     def allow_own_stack_status(self) -> None:
         """Let the handler read the status of its own stack (``DescribeStacks`` on exactly the
         provider's stack): before an adopted resource is deleted, the handler tells a deleted stack
-        or a successful update from a failed deployment's rollback (``estate_runtime.stack_status``).
-        The stack's ARN ends in an id CloudFormation assigns when it creates the stack."""
+        or a successful update from a failed deployment's rollback (``estate_runtime.stack_status``)."""
+        self._allow_own_stack("describe_stacks")
+
+    def allow_own_stack_resources(self) -> None:
+        """Let the handler list the resources of its own stack (``ListStackResources`` on exactly the
+        provider's stack): before a Delete removes what is one per account and Region, the handler
+        asks whether another resource of the stack still holds it (``estate_runtime.stack_status``)."""
+        self._allow_own_stack("list_stack_resources")
+
+    def _allow_own_stack(self, call: str) -> None:
+        """``call`` on exactly the provider's stack, by name: the stack's ARN ends in an id
+        CloudFormation assigns when it creates the stack."""
         stack = Stack.of(self.provider)
         env = environment_of(stack)
         own = f"arn:{env.partition}:cloudformation:{env.region}:{env.account}:stack/{stack.stack_name}/*"
-        self.allow_calls("describe_stacks", resources=[own])
+        self.allow_calls(call, resources=[own])
         self.acknowledge(
             [
                 (

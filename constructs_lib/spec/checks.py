@@ -14,11 +14,12 @@ from .promotion import earlier_stage_problem, promoted_job, served_base_model, s
 from .regions import bedrock_regions, partition_of
 from .rft import grader_problems, rft_dataset_rules
 from .sections import section_problems
+from .types import passed_role_problem
 
 if TYPE_CHECKING:
     from estate_runtime.datasets import DatasetRules
 
-    from .model import EstateSpec, Job, Serving
+    from .model import EstateSpec, InvocationLogging, Job, Serving
 
 # One S3 CopyObject moves at most 5 GB: the largest repository file the estate places in S3.
 MAX_COPY_BYTES = 5 * 1024**3
@@ -61,6 +62,7 @@ def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: 
             continue
         if not settings.invocation_logging.enabled:
             continue
+        problems += _delivery_role_problems(spec, name, settings.invocation_logging, settings.account, settings.region)
         target = (settings.account, settings.region)
         if target in owners:
             problems.append(
@@ -74,6 +76,28 @@ def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: 
         else:
             owners[target] = name
     return problems
+
+
+def _delivery_role_problems(
+    spec: EstateSpec, stage: str, logging: InvocationLogging, account: str, region: str
+) -> list[LocatedProblem]:
+    """The team's delivery role the stage may pass to Bedrock (to give an adopted configuration
+    back) must be a role of the stage's own account and partition; the problem names where it is
+    set: the stage's own invocationLogging, or the estate's."""
+    role = logging.adopted_delivery_role_arn
+    if role is None or (problem := passed_role_problem(role, account, partition_of(region))) is None:
+        return []
+    override = spec.stages[stage].invocation_logging
+    set_here = override is not None and "adopted_delivery_role_arn" in override.model_fields_set
+    where = ("stages", stage, "invocationLogging") if set_here else ("invocationLogging",)
+    return [
+        LocatedProblem(
+            (*where, "adoptedDeliveryRoleArn"),
+            f"{problem}; the configuration stage {stage!r} adopts delivers through a role of account {account}: "
+            "name that role (its cloudWatchConfig.roleArn, `aws bedrock get-model-invocation-logging-configuration "
+            f"--region {region}`)" + ("" if set_here else f", under stages.{stage}.invocationLogging if stages differ"),
+        )
+    ]
 
 
 def _check_jobs(spec: EstateSpec) -> list[LocatedProblem]:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from .errors import LocatedProblem
-from .types import ItemName, SpecModel, Whole
+from .types import ROLE_ARN_PATTERN, ItemName, SpecModel, Whole
 
 if TYPE_CHECKING:
     from .model import EstateSpec
@@ -104,7 +104,7 @@ class JudgeGate(SpecModel):
         description="Built-in judge metrics, e.g. Builtin.Correctness, Builtin.Completeness, Builtin.Helpfulness.",
     )
     role_arn: str = Field(
-        pattern=r"^arn:aws(-[a-z-]+)?:iam::[0-9]{12}:role/.+$",  # its words: loader._PATTERN_MEANING
+        pattern=ROLE_ARN_PATTERN,
         description="The service role Bedrock assumes for the job: reads the dataset and writes the results under "
         "s3Uri, invokes the judge.",
     )

@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 from .errors import LocatedProblem, SpecError, SpecIssue, _clean_message
 from .model import EstateSpec
 from .sections import stage_sections
-from .types import Yaml11Boolean, Yaml11Number, YamlInt, quotes_hint, yaml_number_problem
+from .types import ROLE_ARN_PATTERN, Yaml11Boolean, Yaml11Number, YamlInt, quotes_hint, yaml_number_problem
 
 Loc = tuple[str | int, ...]
 
@@ -443,7 +443,7 @@ _PATTERN_MEANING = {
         "a security group id (sg- and 8 or 17 lowercase letters and digits), e.g. sg-0123456789abcdef0"
     ),
     r"^Builtin\.[A-Za-z]+$": "a built-in judge metric, e.g. Builtin.Correctness",
-    r"^arn:aws(-[a-z-]+)?:iam::[0-9]{12}:role/.+$": "an IAM role ARN, e.g. arn:aws:iam::111111111111:role/evaluation",
+    ROLE_ARN_PATTERN: "an IAM role ARN, e.g. arn:aws:iam::111111111111:role/evaluation",
     r"^s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](/.*)?$": "an S3 URI, e.g. s3://my-bucket/gate",
 }
 

@@ -27,6 +27,7 @@ from .stages import StageSettings, resolve_stage
 # LOG_RETENTION_DAYS and YamlInt lived here before the spec was split by concern: still importable.
 from .types import LOG_RETENTION_DAYS as LOG_RETENTION_DAYS
 from .types import (
+    ROLE_ARN_PATTERN,
     AccountId,
     EstateName,
     HyperparameterValue,
@@ -100,6 +101,15 @@ class InvocationLogging(SpecModel):
         description=(
             "Take over a logging configuration that someone else already set in this account and "
             "region. Without it, deployment refuses to overwrite a foreign configuration. Default false."
+        ),
+    )
+    adopted_delivery_role_arn: Annotated[str, Field(pattern=ROLE_ARN_PATTERN)] | None = Field(
+        None,
+        description=(
+            "The IAM role through which the configuration adoptExisting takes over delivers to CloudWatch Logs "
+            "(its cloudWatchConfig.roleArn). The estate may then pass that role to Bedrock, and only to Bedrock, "
+            "to give the configuration back when its logging goes; without it, a configuration delivering to "
+            "CloudWatch Logs is left for you to put back. A role of the stage's own account."
         ),
     )
     s3: bool = Field(True, description="Deliver logs to the estate's invocation-log bucket. Default true.")

@@ -20,13 +20,11 @@ from estate_runtime.kinds.nova_custom_model.contract import MODEL_PACKAGE_ARN, S
 
 from .errors import LocatedProblem
 from .sections import StageSection
-from .types import ItemName, KmsKeyArn, Removal, SpecModel, Tags
+from .types import ROLE_ARN_PATTERN, ItemName, KmsKeyArn, Removal, SpecModel, Tags
 
 if TYPE_CHECKING:
     from .model import EstateSpec
     from .stages import StageSettings
-
-_ROLE_ARN = r"^arn:aws(-[a-z-]+)?:iam::[0-9]{12}:role/.+$"
 
 
 class NovaSource(SpecModel):
@@ -48,7 +46,7 @@ class NovaSource(SpecModel):
             "is a new model (replacement); files changed under the same prefix are not seen."
         ),
     )
-    role_arn: Annotated[str, Field(pattern=_ROLE_ARN)] | None = Field(
+    role_arn: Annotated[str, Field(pattern=ROLE_ARN_PATTERN)] | None = Field(
         None,
         description=(
             "With s3Uri: the service role Bedrock reads the prefix as (user guide, 'Create a service role for "

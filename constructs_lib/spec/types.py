@@ -342,6 +342,23 @@ class SpecModel(BaseModel):
 _ITEM_RE = re.compile(r"^(?=.{1,32}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _S3_URI_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+")
 _KMS_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[a-zA-Z0-9\-]+$")
+ROLE_ARN_PATTERN = r"^arn:aws(-[a-z-]+)?:iam::[0-9]{12}:role/.+$"
+"""An IAM role's ARN (its words in messages: ``loader._PATTERN_MEANING``)."""
+
+
+def passed_role_problem(role_arn: str, account: str, partition: str) -> str | None:
+    """Why a role this stage passes to a service cannot be passed from ``account`` (in
+    ``partition``), or None: a role is passed only to a service of its own account (IAM user guide,
+    "Grant a user permissions to pass a role to an AWS service", read 2026-12-08)."""
+    parts = role_arn.split(":")
+    if parts[1] != partition:
+        return f"{role_arn} is in partition {parts[1]}, not this stage's {partition}"
+    if parts[4] != account:
+        return (
+            f"{role_arn} is in account {parts[4]}, not this stage's account {account}: a role can be passed only "
+            "to a service of its own account (IAM user guide, PassRole)"
+        )
+    return None
 
 
 def _check_item_name(value: str) -> str:

@@ -1,4 +1,8 @@
-"""Whether CloudFormation's Delete of an adopted resource is the user's intent: its stack's status.
+"""What a Delete asks its own stack before it removes anything: whether it is the user's intent
+(:func:`leaves_by_intent`, the stack's status) and whether another resource still holds what it
+would remove (:func:`successor_of`, the stack's resources).
+
+Whether CloudFormation's Delete of an adopted resource is the user's intent: its stack's status.
 
 An adopted resource (a custom model, a provisioned throughput, a custom model deployment made
 outside the estate, which an entry's ``adopt`` names) existed before the deployment that adopted
@@ -71,3 +75,33 @@ def leaves_by_intent(aws: Aws, request: Request, *, what: str, arn: str, delete_
         extra={"adopted": arn, "stack": request.stack_name, "stack_status": status},
     )
     return False
+
+
+NOT_HOLDING = frozenset({"DELETE_IN_PROGRESS", "DELETE_COMPLETE", "DELETE_FAILED", "DELETE_SKIPPED", "CREATE_FAILED"})
+"""Resource statuses (botocore's ResourceStatus) of a resource that no longer holds, or never held,
+its physical id: being or already deleted (or left out of the stack), or never created."""
+
+
+def successor_of(aws: Aws, request: Request, physical_id: str) -> str | None:
+    """The logical id of another resource of the request's stack, of the same type, that holds
+    ``physical_id`` and is not being deleted; ``None`` when there is none.
+
+    A kind whose physical id names something one per account and Region (invocation logging's
+    configuration) can have two resources of one stack on it at once: a logical id that moved (the
+    new one is created before the update's clean-up deletes the old, and a failed update's rollback
+    deletes the new one while the old one stays), or two constructs of one app. The Delete of
+    either must leave the thing to the other. Reads ``ListStackResources`` of exactly its own stack
+    (the event's StackId). Raises :class:`EstateError` when the stack's resources cannot be read
+    (throttled past the retries, access denied): the caller then keeps what it would remove."""
+    resources = aws.paginate(
+        "cloudformation", "list_stack_resources", result_key="StackResourceSummaries", StackName=request.stack_id
+    )
+    for resource in resources:
+        if (
+            resource.get("ResourceType") == request.resource_type
+            and resource.get("LogicalResourceId") != request.logical_id
+            and resource.get("PhysicalResourceId") == physical_id
+            and resource.get("ResourceStatus") not in NOT_HOLDING
+        ):
+            return str(resource["LogicalResourceId"])
+    return None

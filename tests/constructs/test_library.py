@@ -550,6 +550,47 @@ def test_invocation_logging_log_group_must_sit_under_the_granted_prefix(tmp_path
         )
 
 
+def test_invocation_logging_may_pass_exactly_the_named_team_delivery_role_to_bedrock(tmp_path):
+    from constructs_lib import InvocationLogging, InvocationLoggingProps, SecureBucket, SecureBucketProps
+
+    _, stack, key, _ = new_stack(tmp_path)
+    bucket = SecureBucket(stack, "Logs", SecureBucketProps(encryption_key=None, access_logs_bucket=None))
+    team_role = "arn:aws:iam::111111111111:role/team-bedrock-logs"
+
+    def logging(id: str, role: str) -> InvocationLogging:
+        return InvocationLogging(
+            stack,
+            id,
+            InvocationLoggingProps(
+                bucket=bucket,
+                key=key,
+                log_group_name="/team/model-invocations",
+                log_group_prefix="/team/",
+                adopt_existing=True,
+                adopted_delivery_role_arn=role,
+            ),
+        )
+
+    with pytest.raises(ValueError, match="adopted_delivery_role_arn 'team-bedrock-logs' must be an IAM role ARN"):
+        logging("Malformed", "team-bedrock-logs")
+    with pytest.raises(ValueError, match="is not in this stack's account 111111111111"):
+        logging("Foreign", "arn:aws:iam::999999999999:role/team-bedrock-logs")
+    made = logging("Logging", team_role)
+    template = Template.from_stack(stack)
+    [resource] = template.find_resources("Custom::BedrockInvocationLogging").values()
+    assert resource["Properties"]["AdoptedDeliveryRoleArn"] == team_role
+    statements = [
+        statement
+        for policy in template.find_resources("AWS::IAM::ManagedPolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "iam:PassRole"
+    ]
+    [passing] = statements
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}
+    assert team_role in passing["Resource"] and len(passing["Resource"]) == 2  # and the estate's own delivery role
+    assert made.delivery_role is not None
+
+
 def test_numeric_hyperparameters_reach_the_api_as_strings(tmp_path):
     _, stack, key, logging = new_stack(tmp_path)
     CustomizationJob(

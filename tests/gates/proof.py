@@ -183,6 +183,11 @@ class Stage:
     # The custom models the spec names by ARN, in any stage (what job entries adopt): the estate
     # promises to share and copy exactly those, not another model of their account.
     named_models: frozenset[str] = frozenset()
+    # The team's delivery roles the spec names (invocationLogging.adoptedDeliveryRoleArn): the
+    # handler passes them to Bedrock to give back the configuration an adoption replaced. What they
+    # may write is the team's (their policies are in no template of the estate), so the proof checks
+    # that they are passed, and not what they reach.
+    team_roles: frozenset[str] = frozenset()
 
     def key_arn(self, kind: str) -> str:
         return self.foundation_value(kind)
@@ -407,6 +412,7 @@ def _stage_of(estate: Any, stage: str) -> Stage:
             for job in (getattr(settings, "jobs", None) or {}).values()
             if getattr(job, "adopt", None)
         ),
+        frozenset(role for role in (estate.spec.stage(stage).invocation_logging.adopted_delivery_role_arn,) if role),
     )
     service_role = stage_values.foundation_value("customization-role-arn")
     stage_values.service_role = (service_role, by_role.get(service_role, []))
@@ -784,7 +790,7 @@ def _required(
             checks += [Check(why, role, policies, a, grader["function"]) for a in row.actions]
     elif row.on == "service-role":
         passed = _passed_role(p)
-        if passed:
+        if passed and passed not in stage.team_roles:
             passed_policies = stage.bedrock_roles.get(passed, [])
             for action in row.actions:
                 for resource, context, key_policy in _service_role_targets(row, action, p, stage, rec.region):
@@ -1394,7 +1400,37 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
             "test_a_rollback_through_throttling_and_lost_answers_still_gives_back",
             "test_a_create_that_cannot_save_changes_nothing",
             "test_a_moved_resource_hands_over_what_the_estate_found",
+            "test_a_teams_cloudwatch_delivery_is_given_back_through_the_role_the_spec_names",
+            "test_adopting_through_a_role_the_spec_does_not_name_warns_with_the_line_to_add",
         )
+    },
+    "test_invocation_logging_lifecycle.py::test_another_stacks_resource_is_not_its_successor": (
+        "default_estate",
+        {"111111111111": "dev"},
+    ),
+    # A logical id that moves, and the other resources of one stack on the same configuration: each
+    # played in the stage whose logging it moves (the default's dev sets its own, the variant's
+    # sandbox adopts the team's).
+    **{
+        f"test_invocation_logging_lifecycle.py::{name}[{owner}{tail}]": (
+            f"{estate}_estate",
+            {"111111111111": stage},
+        )
+        for estate, stage, owner in (("default", "dev", "sets-its-own"), ("variant", "sandbox", "adopts-the-teams"))
+        for name, tail in (
+            ("test_a_moved_resource_never_takes_the_configuration_from_the_one_that_stays", "-cleaned-up"),
+            ("test_a_moved_resource_never_takes_the_configuration_from_the_one_that_stays", "-rolled-back"),
+            ("test_a_stack_deleting_two_resources_of_one_configuration_acts_once_the_last_goes", ""),
+            ("test_a_stack_whose_resources_cannot_be_read_keeps_the_configuration", "-denied"),
+            ("test_a_stack_whose_resources_cannot_be_read_keeps_the_configuration", "-throttled-past-every-retry"),
+        )
+    },
+    **{
+        f"test_invocation_logging_lifecycle.py::test_an_adopting_move_that_changes_the_configuration_ends_with_the_one_that_stays[{outcome}]": (
+            "variant_estate",
+            {"111111111111": "sandbox"},
+        )
+        for outcome in ("succeeds", "rolls-back")
     },
     **{
         f"test_invocation_logging_lifecycle.py::test_full_lifecycle_leaves_nothing_behind[{estate}-{stage}]": (

@@ -51,6 +51,20 @@ class FakeCloudFormation(ServiceFake):
             self.deploy(name, {"Resources": {}}, {})
         return str(self.stacks[name]["id"])
 
+    def hold(self, name: str, logical_id: str, resource_type: str, physical_id: str | None, status: str) -> None:
+        """The stack ``name`` holds the resource ``logical_id`` (of ``resource_type``, with
+        ``physical_id`` once it has one) in ``status`` (one of botocore's ResourceStatus values):
+        what ListStackResources answers while CloudFormation creates, updates and deletes it. A
+        resource CloudFormation deleted stays listed as DELETE_COMPLETE, as in a stack being deleted."""
+        known = self.model.shape_for("ResourceStatus").enum
+        assert status in known, f"{status} is not a resource status botocore knows: {', '.join(known)}"
+        self.stack_id(name)  # created empty if the fake does not hold it yet
+        stack = self.stacks[name]
+        stack["template"].setdefault("Resources", {})[logical_id] = {"Type": resource_type}
+        if physical_id:
+            stack["physical_ids"][logical_id] = physical_id
+        stack["statuses"][logical_id] = status
+
     def set_status(self, name: str, status: str) -> None:
         """The stack ``name`` is in ``status`` (one of botocore's StackStatus values) from now on."""
         known = self.model.shape_for("StackStatus").enum

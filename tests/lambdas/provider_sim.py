@@ -18,7 +18,7 @@ from typing import Any
 
 from estate_runtime import kinds
 from estate_runtime.aws import Aws
-from estate_runtime.core import Dispatcher
+from estate_runtime.core import SETTLED, Dispatcher
 from estate_runtime.entry import load_handlers
 
 from .fake_cloudformation import FakeCloudFormation
@@ -32,6 +32,13 @@ MAX_POLLS = kinds.PROVIDER_TOTAL_TIMEOUT_SECONDS // kinds.PROVIDER_QUERY_INTERVA
 # (Provider.stack_status): creating it, updating it, deleting it. Its other statuses (a successful
 # update's cleanup, the rollbacks) are what a test plays on purpose.
 STATUS_OF_REQUEST = {"Create": "CREATE_IN_PROGRESS", "Update": "UPDATE_IN_PROGRESS", "Delete": "DELETE_IN_PROGRESS"}
+
+# What CloudFormation lists the resource as (ListStackResources' ResourceStatus) while a request
+# for it runs, once it succeeded, and once it failed.
+RESOURCE_STATUS = {
+    request: (f"{verb}_IN_PROGRESS", f"{verb}_COMPLETE", f"{verb}_FAILED")
+    for request, verb in (("Create", "CREATE"), ("Update", "UPDATE"), ("Delete", "DELETE"))
+}
 
 
 @dataclass
@@ -62,7 +69,11 @@ class Provider:
     The stack is ``stack`` (a name) in a CloudFormation fake (the clients' ``cloudformation``, else
     one of its own; likewise ``ssm``): every request carries its id, and a handler reading the stack's status gets
     what CloudFormation is doing while it sends that request: ``STATUS_OF_REQUEST``, or what the
-    test plays with :meth:`stack_status` (a rollback, a successful update's cleanup)."""
+    test plays with :meth:`stack_status` (a rollback, a successful update's cleanup). The stack
+    also holds each resource a request was sent for, by logical id, as ListStackResources lists
+    it: its physical id and ``RESOURCE_STATUS`` (in progress while the request runs, complete once
+    the handler settled it, failed when it raised). Providers that share a CloudFormation fake
+    and a stack name see each other's resources, as the resources of one stack do."""
 
     def __init__(
         self,
@@ -113,9 +124,18 @@ class Provider:
         **extra: Any,
     ) -> dict[str, Any]:
         """CloudFormation's request, delivered to on_event."""
-        return self.dispatcher.on_event(
-            self._event(request_type, resource_type, props, logical_id=logical_id, **extra), Context()
-        )
+        event = self._event(request_type, resource_type, props, logical_id=logical_id, **extra)
+        running, done, failed = RESOURCE_STATUS[request_type]
+        physical_id = extra.get("PhysicalResourceId")
+        self.cloudformation.hold(self.stack, logical_id, resource_type, physical_id, running)
+        try:
+            answer = self.dispatcher.on_event(event, Context())
+        except Exception:
+            self.cloudformation.hold(self.stack, logical_id, resource_type, physical_id, failed)
+            raise
+        settled = done if answer.get(SETTLED) else running
+        self.cloudformation.hold(self.stack, logical_id, resource_type, answer.get("PhysicalResourceId"), settled)
+        return answer
 
     def poll(
         self,
@@ -129,7 +149,11 @@ class Provider:
     ) -> dict[str, Any]:
         """One is_complete call: the request with the on_event ``answer`` merged in, as the framework does."""
         merged = {**self._event(request_type, resource_type, props, logical_id=logical_id, **extra), **answer}
-        return self.dispatcher.is_complete(merged, Context())
+        result = self.dispatcher.is_complete(merged, Context())
+        if result["IsComplete"]:
+            _, done, _ = RESOURCE_STATUS[request_type]
+            self.cloudformation.hold(self.stack, logical_id, resource_type, answer.get("PhysicalResourceId"), done)
+        return result
 
     def deploy(
         self,

@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from estate_runtime.aws import RetryPolicy
 from estate_runtime.errors import EstateError
 from estate_runtime.kinds.invocation_logging import KIND
 from estate_runtime.kinds.invocation_logging.handler import RESOURCE_TYPE
@@ -187,3 +188,32 @@ def test_a_configuration_without_destination_is_refused(bedrock):
     props = {"LoggingConfig": {"textDataDeliveryEnabled": "true"}, "AdoptExisting": "false"}
     with pytest.raises(EstateError, match="needs an s3Config or a cloudWatchConfig"):
         run(client, "Create", props)
+
+
+def test_a_give_back_bedrock_refuses_for_an_unnamed_delivery_role_names_the_spec_line(bedrock, capsys):
+    # The saved configuration delivers to CloudWatch Logs through a team role the spec does not name:
+    # the handler may not pass it, so Bedrock refuses the put (the caller lacks iam:PassRole).
+    client, stub = bedrock
+    import json
+
+    team_role = f"arn:aws:iam::{ACCOUNT}:role/team-bedrock-logs"
+    team = {"textDataDeliveryEnabled": True, "cloudWatchConfig": {"logGroupName": "/team/logs", "roleArn": team_role}}
+    parameter = "/estate/dev/invocation-logging/previous-configuration"
+    props = {**PROPS, "AdoptExisting": "true", "SavedConfigurationParameter": parameter}
+    provider = Provider({"bedrock": client}, [KIND])
+    owner = {"stackId": provider.stack_id, "logicalId": "Resource"}
+    record = {"previous": team, "replacedWith": CONFIG, "owner": owner}
+    provider.ssm.put_parameter(Name=parameter, Value=json.dumps(record), Type="String", Overwrite=True)
+    stub.add_response(GET, {"loggingConfig": CONFIG})
+    # Retried as IAM propagation would be, then given up (the retry policy's attempts).
+    for _ in range(RetryPolicy().max_attempts):
+        stub.add_client_error(
+            PUT, "AccessDeniedException", f"not authorized to perform: iam:PassRole on {team_role}", 403
+        )
+    answer = provider.on_event("Delete", RESOURCE_TYPE, props, PhysicalResourceId=PHYSICAL_ID)
+    assert answer["PhysicalResourceId"] == PHYSICAL_ID  # the Delete succeeds; ours stays, never no logging
+    assert parameter in provider.ssm.parameters  # the saved copy is kept for the operator
+    out = capsys.readouterr().out
+    assert f"may not pass its delivery role {team_role}" in out
+    assert f"`adoptedDeliveryRoleArn: {team_role}`" in out
+    assert "aws bedrock put-model-invocation-logging-configuration --region" in out

@@ -15,8 +15,10 @@ from estate_runtime.kinds.invocation_logging.handler import RESOURCE_TYPE, norma
 
 from .cfn_sim import Template
 from .fake_bedrock import FakeBedrock
+from .fake_cloudformation import FakeCloudFormation
 from .fake_ssm import FakeSsm
 from .provider_sim import Provider
+from .support import ACCOUNT, REGION
 
 # Every stage of the estates the permission proof plays (tests/gates/proof.SCENARIOS): each
 # foundation has its own handler role and delivery role.
@@ -42,17 +44,30 @@ def ssm() -> FakeSsm:
     return FakeSsm()
 
 
+# The foundation stack each stage's logging resource is in, by its saved-copy parameter (one per
+# stage): the stack the simulation sends its requests from, whose resources its handler may list.
+STACK_OF: dict[str, str] = {}
+
+
 def properties(estate, stage: str) -> tuple[str, dict]:
     foundation = estate.stack(f"{stage}/Foundation")
     [(logical_id, props)] = (
         Template(foundation.template, stack_name=foundation.stack_name).custom_resources(RESOURCE_TYPE).items()
     )
+    STACK_OF[props["SavedConfigurationParameter"]] = foundation.stack_name
     return logical_id, props
 
 
-def deliver(bedrock, request_type, props, *, ssm=None, status=None, **extra):
-    """CloudFormation's request, while the stack is in ``status`` (default: what the request type says)."""
-    provider = Provider({"bedrock": bedrock, **({"ssm": ssm} if ssm is not None else {})}, [KIND])
+def deliver(bedrock, request_type, props, *, ssm=None, cloudformation=None, stack=None, status=None, **extra):
+    """CloudFormation's request, while the stack is in ``status`` (default: what the request type
+    says). Requests given the same ``cloudformation`` fake (and ``stack`` name) are for resources of
+    one stack, which each handler sees in ListStackResources."""
+    clients = {"bedrock": bedrock, "ssm": ssm, "cloudformation": cloudformation}
+    provider = Provider(
+        {name: fake for name, fake in clients.items() if fake is not None},
+        [KIND],
+        stack=stack or STACK_OF[props["SavedConfigurationParameter"]],
+    )
     if status is None:
         return provider.on_event(request_type, RESOURCE_TYPE, props, **extra)
     with provider.stack_status(status):
@@ -317,3 +332,226 @@ def test_a_moved_resource_hands_over_what_the_estate_found(bedrock, ssm, variant
     assert current(bedrock) == normalize(KIND.parse(props).logging_config)  # the new resource's, left in place
     deliver(bedrock, "Delete", props, ssm=ssm, PhysicalResourceId=physical_id, logical_id="MovedLogging")
     assert current(bedrock) == normalize(TEAM) and ssm.parameters == {}
+
+
+# -- a resource whose logical id moves never takes the configuration from its successor ----------------
+# The construct is renamed or moved (a refactor of the estate, or a library user renaming it): in
+# one update CloudFormation creates the resource under its new logical id, then, in the update's
+# clean-up, deletes the old one. Both have the same physical id: Bedrock keeps one configuration
+# per account and Region. A failed update rolls back the other way: the new one is deleted while the
+# old one stays.
+MOVED = "MovedLogging"
+# The two estates' logging: the default's dev stage sets the account's logging; the variant's sandbox
+# adopts the team's (saves it, gives it back).
+OWNERS = [
+    pytest.param("default_estate", "dev", id="sets-its-own"),
+    pytest.param("variant_estate", "sandbox", id="adopts-the-teams"),
+]
+
+
+@pytest.fixture
+def cloudformation() -> FakeCloudFormation:
+    """The stack CloudFormation holds both resources in, shared by every request of a test."""
+    return FakeCloudFormation(REGION, ACCOUNT)
+
+
+def one_stack(bedrock, ssm, cloudformation, fixture, stage, request):
+    """The stage's logging properties, what the account's logging was before the estate (the team's,
+    for the adopting stage), and ``send``: CloudFormation's requests for resources of one stack."""
+    old_id, props = properties(request.getfixturevalue(fixture), stage)
+    adopting = props["AdoptExisting"] == "true"
+    if adopting:
+        bedrock.put_model_invocation_logging_configuration(loggingConfig=TEAM)
+
+    def send(request_type, logical_id, properties=props, *, status=None, **extra):
+        return deliver(
+            bedrock,
+            request_type,
+            properties,
+            ssm=ssm,
+            cloudformation=cloudformation,
+            status=status,
+            logical_id=logical_id,
+            **extra,
+        )
+
+    return old_id, props, (normalize(TEAM) if adopting else None), send
+
+
+@pytest.mark.parametrize(
+    "fixture, stage, outcome",
+    [
+        pytest.param("default_estate", "dev", "cleaned-up", id="sets-its-own-cleaned-up"),
+        pytest.param("default_estate", "dev", "rolled-back", id="sets-its-own-rolled-back"),
+        pytest.param("variant_estate", "sandbox", "cleaned-up", id="adopts-the-teams-cleaned-up"),
+        pytest.param("variant_estate", "sandbox", "rolled-back", id="adopts-the-teams-rolled-back"),
+    ],
+)
+def test_a_moved_resource_never_takes_the_configuration_from_the_one_that_stays(
+    bedrock, ssm, cloudformation, fixture, stage, outcome, request, capsys
+):
+    old_id, props, before, send = one_stack(bedrock, ssm, cloudformation, fixture, stage, request)
+    ours = normalize(KIND.parse(props).logging_config)
+    physical_id = send("Create", old_id)["PhysicalResourceId"]
+    assert send("Create", MOVED, status="UPDATE_IN_PROGRESS")["PhysicalResourceId"] == physical_id
+    if outcome == "cleaned-up":  # the update succeeded: CloudFormation deletes the old logical id
+        going, staying, status = old_id, MOVED, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+    else:  # another resource of the update failed: CloudFormation deletes what the update created
+        going, staying, status = MOVED, old_id, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"
+    send("Delete", going, status=status, PhysicalResourceId=physical_id)
+    assert current(bedrock) == ours  # the staying resource's configuration, left in place
+    assert f"left the invocation logging configuration to {staying}" in capsys.readouterr().out
+    if before is not None:  # the saved copy is the staying resource's
+        assert saved(ssm, props)["owner"]["logicalId"] == staying and saved(ssm, props)["previous"] == before
+    # Removing the staying resource later ends the estate's hold: the account is as the estate found it.
+    send("Delete", staying, status="DELETE_IN_PROGRESS", PhysicalResourceId=physical_id)
+    assert current(bedrock) == before and ssm.parameters == {}
+
+
+@pytest.mark.parametrize("outcome", ["succeeds", "rolls-back"])
+def test_an_adopting_move_that_changes_the_configuration_ends_with_the_one_that_stays(
+    bedrock, ssm, cloudformation, variant_estate, request, outcome
+):
+    old_id, props, before, send = one_stack(bedrock, ssm, cloudformation, "variant_estate", "sandbox", request)
+    changed = copy.deepcopy(props)
+    changed["LoggingConfig"]["audioDataDeliveryEnabled"] = "true"
+    physical_id = send("Create", old_id)["PhysicalResourceId"]
+    send("Create", MOVED, changed, status="UPDATE_IN_PROGRESS")
+    assert current(bedrock)["audioDataDeliveryEnabled"] is True
+    if outcome == "succeeds":
+        send("Delete", old_id, status="UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", PhysicalResourceId=physical_id)
+        staying, staying_props = MOVED, changed
+    else:
+        send(
+            "Delete",
+            MOVED,
+            changed,
+            status="UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+            PhysicalResourceId=physical_id,
+        )
+        staying, staying_props = old_id, props
+    # What the stack holds afterwards is what the account has, and that resource owns the saved copy.
+    assert current(bedrock) == normalize(KIND.parse(staying_props).logging_config)
+    record = saved(ssm, props)
+    assert record["owner"]["logicalId"] == staying and record["previous"] == before
+    assert record["replacedWith"] == current(bedrock)
+    send("Delete", staying, staying_props, PhysicalResourceId=physical_id)
+    assert current(bedrock) == before and ssm.parameters == {}
+
+
+@pytest.mark.parametrize("fixture, stage", OWNERS)
+def test_a_stack_deleting_two_resources_of_one_configuration_acts_once_the_last_goes(
+    bedrock, ssm, cloudformation, fixture, stage, request
+):
+    # Two logical ids of one configuration in one stack at once: a library app that makes two
+    # InvocationLogging constructs in a stack. Deleting the stack deletes one, then the other.
+    first, props, before, send = one_stack(bedrock, ssm, cloudformation, fixture, stage, request)
+    ours = normalize(KIND.parse(props).logging_config)
+    physical_id = send("Create", first)["PhysicalResourceId"]
+    send("Create", MOVED)
+    send("Delete", first, PhysicalResourceId=physical_id)
+    assert current(bedrock) == ours  # the second still stands (CREATE_COMPLETE)
+    send("Delete", MOVED, PhysicalResourceId=physical_id)  # the first is DELETE_COMPLETE now
+    assert current(bedrock) == before and ssm.parameters == {}
+
+
+@pytest.mark.parametrize(
+    "fixture, stage, code, times",
+    [
+        pytest.param("default_estate", "dev", "AccessDenied", 1, id="sets-its-own-denied"),
+        pytest.param("default_estate", "dev", "Throttling", 20, id="sets-its-own-throttled-past-every-retry"),
+        pytest.param("variant_estate", "sandbox", "AccessDenied", 1, id="adopts-the-teams-denied"),
+        pytest.param("variant_estate", "sandbox", "Throttling", 20, id="adopts-the-teams-throttled-past-every-retry"),
+    ],
+)
+def test_a_stack_whose_resources_cannot_be_read_keeps_the_configuration(
+    bedrock, ssm, cloudformation, fixture, stage, request, capsys, code, times
+):
+    old_id, props, before, send = one_stack(bedrock, ssm, cloudformation, fixture, stage, request)
+    ours = normalize(KIND.parse(props).logging_config)
+    physical_id = send("Create", old_id)["PhysicalResourceId"]
+    kept = dict(ssm.parameters)
+    cloudformation.fail_next("ListStackResources", code, "injected", 400, times=times)
+    answer = send("Delete", old_id, status="DELETE_IN_PROGRESS", PhysicalResourceId=physical_id)
+    assert answer["PhysicalResourceId"] == physical_id  # the Delete itself succeeds: nothing hangs
+    assert current(bedrock) == ours and ssm.parameters == kept  # nothing removed, nothing given back
+    out = capsys.readouterr().out
+    assert '"level": "ERROR"' in out and "could not be read" in out
+    assert (
+        f"aws cloudformation list-stack-resources --stack-name {STACK_OF[props['SavedConfigurationParameter']]}" in out
+    )
+    assert "aws bedrock delete-model-invocation-logging-configuration --region" in out
+
+
+def test_another_stacks_resource_is_not_its_successor(bedrock, ssm, cloudformation, default_estate, capsys):
+    # Two stacks setting one account and Region's logging: the estate refuses two stages that both
+    # log in one account and Region (tests/spec/test_spec_validation.py); a library app, or another
+    # tool's stack, could still hold a resource on it. The guard reads only its own stack (its grant
+    # names exactly that stack); the configuration another stack put in place is left to it by the
+    # check that the configuration in place is still this resource's.
+    logical_id, props = properties(default_estate, "dev")
+    own = default_estate.stack("dev/Foundation").stack_name
+    physical_id = deliver(
+        bedrock, "Create", props, ssm=ssm, cloudformation=cloudformation, stack=own, logical_id=logical_id
+    )["PhysicalResourceId"]
+    # Another stack's resource, on the same physical id, writes its own configuration.
+    cloudformation.hold("team-logging", "TeamLogging", RESOURCE_TYPE, physical_id, "CREATE_COMPLETE")
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=TEAM)
+    deliver(
+        bedrock,
+        "Delete",
+        props,
+        ssm=ssm,
+        cloudformation=cloudformation,
+        stack=own,
+        logical_id=logical_id,
+        PhysicalResourceId=physical_id,
+    )
+    assert current(bedrock) == normalize(TEAM)
+    assert "left the invocation logging configuration to" not in capsys.readouterr().out  # not a successor
+    listed = [p["StackName"] for op, p in cloudformation.calls if op == "ListStackResources"]
+    assert listed == [cloudformation.stack_id(own)]
+
+
+# -- giving back a team's CloudWatch delivery ----------------------------------------------------------
+# The team's configuration delivers to CloudWatch Logs through its own role, of the stage's account
+# (the variant's sandbox, 333333333333, where the proof moves the fake's requests). Bedrock is handed
+# that role when the configuration is put back, so the handler must be allowed to pass it.
+TEAM_ROLE = "arn:aws:iam::333333333333:role/team-bedrock-logs"
+TEAM_CLOUDWATCH = {
+    "textDataDeliveryEnabled": True,
+    "cloudWatchConfig": {"logGroupName": "/team/bedrock-invocations", "roleArn": TEAM_ROLE},
+}
+
+
+def test_a_teams_cloudwatch_delivery_is_given_back_through_the_role_the_spec_names(
+    bedrock, ssm, variant_estate, capsys
+):
+    logical_id, props, physical_id = adopt(bedrock, ssm, variant_estate, team=TEAM_CLOUDWATCH)
+    assert props["AdoptedDeliveryRoleArn"] == TEAM_ROLE  # the spec's invocationLogging.adoptedDeliveryRoleArn
+    assert "may not pass to Bedrock" not in capsys.readouterr().out  # named: nothing to warn about
+    deliver(
+        bedrock,
+        "Delete",
+        props,
+        ssm=ssm,
+        status="DELETE_IN_PROGRESS",
+        PhysicalResourceId=physical_id,
+        logical_id=logical_id,
+    )
+    assert current(bedrock) == normalize(TEAM_CLOUDWATCH) and ssm.parameters == {}
+    # The put that gave it back handed Bedrock the team's role: the permission proof judges its
+    # iam:PassRole (to bedrock.amazonaws.com only) against the handler's synthesized policies.
+    puts = [p["loggingConfig"] for op, p in bedrock.calls if op == PUT]
+    assert puts[-1]["cloudWatchConfig"]["roleArn"] == TEAM_ROLE
+
+
+def test_adopting_through_a_role_the_spec_does_not_name_warns_with_the_line_to_add(
+    bedrock, ssm, variant_estate, capsys
+):
+    other = "arn:aws:iam::333333333333:role/another-team-logs"
+    team = {**TEAM_CLOUDWATCH, "cloudWatchConfig": {**TEAM_CLOUDWATCH["cloudWatchConfig"], "roleArn": other}}
+    adopt(bedrock, ssm, variant_estate, team=team)  # adopted all the same: the estate's logging is in place
+    warnings = [line for line in capsys.readouterr().out.splitlines() if '"level": "WARNING"' in line]
+    [warning] = [line for line in warnings if "may not pass to Bedrock" in line]
+    assert f"through role {other}" in warning and f"`adoptedDeliveryRoleArn: {other}`" in warning

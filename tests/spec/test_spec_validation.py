@@ -115,6 +115,29 @@ def test_two_stages_sharing_account_and_region_cannot_both_own_invocation_loggin
     parse_spec(text + "    invocationLogging:\n      enabled: false\n")  # the way out it names works
 
 
+def test_the_adopted_delivery_role_must_be_a_role_arn_of_the_stages_account():
+    # The handler passes it to Bedrock to give a team's CloudWatch delivery back: an IAM role ARN,
+    # of the stage's own account (a role is passed only to a service of its own account).
+    [malformed] = problems(MINIMAL + "invocationLogging:\n  adoptedDeliveryRoleArn: team-bedrock-logs\n")
+    assert malformed.startswith("estate.yaml:7: invocationLogging.adoptedDeliveryRoleArn: 'team-bedrock-logs'")
+    assert "is not an IAM role ARN" in malformed
+    foreign = "arn:aws:iam::999999999999:role/team-bedrock-logs"
+    [estate_wide] = problems(
+        MINIMAL + f"invocationLogging:\n  adoptExisting: true\n  adoptedDeliveryRoleArn: {foreign}\n"
+    )
+    assert estate_wide.startswith(f"estate.yaml:8: invocationLogging.adoptedDeliveryRoleArn: {foreign} is in account ")
+    assert (
+        "not this stage's account 111111111111" in estate_wide and "under stages.dev.invocationLogging" in estate_wide
+    )
+    [staged] = problems(MINIMAL + f"    invocationLogging:\n      adoptedDeliveryRoleArn: {foreign}\n")
+    assert staged.startswith(f"estate.yaml:7: stages.dev.invocationLogging.adoptedDeliveryRoleArn: {foreign}")
+    [china] = problems(MINIMAL + "invocationLogging:\n  adoptedDeliveryRoleArn: arn:aws-cn:iam::111111111111:role/x\n")
+    assert "is in partition aws-cn, not this stage's aws" in china
+    own = "arn:aws:iam::111111111111:role/team-bedrock-logs"
+    spec = parse_spec(MINIMAL + f"invocationLogging:\n  adoptExisting: true\n  adoptedDeliveryRoleArn: {own}\n")
+    assert spec.stage("dev").invocation_logging.adopted_delivery_role_arn == own
+
+
 def test_logging_needs_a_destination():
     [message] = problems(MINIMAL + "invocationLogging:\n  s3: false\n  cloudWatch: false\n")
     assert "invocationLogging: enabled logging needs at least one destination" in message

@@ -296,6 +296,10 @@ class DependentPermission:
 # The handler's own stack's status, read before an adopted resource is deleted (stack_status.py):
 # the operations of every kind whose entries adopt, each declaring it conditional on its adopt field.
 STACK_STATUS_OPERATIONS: dict[str, tuple[str, ...]] = {"cloudformation": ("describe_stacks",)}
+# The handler's own stack's resources, read before a Delete removes what another resource of the stack
+# may still hold (stack_status.successor_of): the operations of every kind whose physical id is one per
+# account and Region.
+STACK_RESOURCES_OPERATIONS: dict[str, tuple[str, ...]] = {"cloudformation": ("list_stack_resources",)}
 
 # Sources and KMS action groups the rows of several kinds share.
 TAGGING_SOURCE = (

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..base import Attributes, DependentPermission, Kind, Properties, When, attr, prop
+from ..base import (
+    STACK_RESOURCES_OPERATIONS,
+    Attributes,
+    DependentPermission,
+    Kind,
+    Properties,
+    When,
+    attr,
+    prop,
+)
 
 DELIVERY_FLAGS: dict[str, str] = {
     "text": "textDataDeliveryEnabled",
@@ -30,6 +39,11 @@ class InvocationLoggingProperties(Properties):
     """The SSM parameter (a name starting with ``/``) where an adopting Create saves the
     configuration it replaces, for the Delete to give back (none: nothing is saved, as before)."""
 
+    adopted_delivery_role_arn: str | None = prop("AdoptedDeliveryRoleArn", None)
+    """The role through which the configuration an adoption replaces delivers to CloudWatch Logs,
+    which the handler may pass to Bedrock to give that configuration back (none: a configuration
+    delivering to CloudWatch through a role is left for the operator to put back)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class InvocationLoggingAttributes(Attributes):
@@ -52,6 +66,9 @@ KIND = Kind(
         ),
         # The saved copy of the configuration an adoption replaced (SavedConfigurationParameter).
         "ssm": ("get_parameter", "put_parameter", "delete_parameter"),
+        # Every Delete first reads its own stack's resources: another resource of the stack on the same
+        # configuration (a logical id that moved) keeps it (stack_status.successor_of).
+        **STACK_RESOURCES_OPERATIONS,
     },
     # Only an adopting resource saves (and later deletes) a copy; every Delete looks for one.
     conditional={

@@ -11,7 +11,16 @@ not fight over it:
 - Update writes the new configuration. A configuration changed out of band since our last write is
   overwritten (the estate owns it) and the drift is logged. The saved copy follows (it names what
   replaced the previous configuration: the estate's latest).
-- Delete gives back what the adoption took: while the configuration in place is still the one this
+- Delete first asks its own stack (``stack_status.successor_of``) whether another resource of
+  this type still holds the same physical id and is not being deleted: the same construct under a
+  logical id that moved (CloudFormation creates the new one, then deletes the old one in the
+  update's clean-up; a failed update's rollback deletes the new one while the old one stays), or a
+  second construct of one app. If one does, the configuration is that resource's: nothing is
+  removed or given back, the saved copy becomes that resource's (a rolled-back move also puts back
+  the configuration the staying resource had written, which the saved copy remembers as
+  ``handedOverBy``), and the log says why. A stack whose resources cannot be read keeps everything,
+  logged at error level with what to check and the commands that finish by hand.
+- Otherwise Delete gives back what the adoption took: while the configuration in place is still the one this
   resource wrote, it puts the saved configuration back (or deletes ours when the saved copy says
   there was none), then removes the saved copy. It does so whatever CloudFormation is doing: a
   failed first deployment's rollback, a failed update's clean-up, the stack's deletion and a
@@ -34,6 +43,7 @@ from botocore.exceptions import ClientError
 from ...core import Outcome, Request, ResourceHandler, as_bool
 from ...errors import EstateError, is_iam_propagation
 from ...log import get_logger
+from ...stack_status import successor_of
 from . import contract
 from .contract import KIND, InvocationLoggingAttributes
 
@@ -84,6 +94,22 @@ def summarize(config: dict[str, Any]) -> str:
     if "cloudWatchConfig" in config:
         parts.append(f"CloudWatch log group {config['cloudWatchConfig']['logGroupName']}")
     return ", ".join(parts) or "no destination"
+
+
+def _unnamed_role(config: dict[str, Any], named: str | None) -> str | None:
+    """The role through which ``config`` delivers to CloudWatch Logs when it is not ``named`` (the
+    one team delivery role this handler may pass besides the estate's own), else ``None``."""
+    role = config.get("cloudWatchConfig", {}).get("roleArn")
+    return role if role and role != named else None
+
+
+def _name_the_role(role: str) -> str:
+    """How to let the handler pass ``role`` to Bedrock: the spec line, or the construct's prop."""
+    return (
+        f"Name it in the stage's invocationLogging of the estate spec, `adoptedDeliveryRoleArn: {role}` (or "
+        "adopted_delivery_role_arn of the InvocationLogging construct), and deploy: the handler may then pass it to "
+        "Bedrock, and only to Bedrock."
+    )
 
 
 class InvocationLoggingHandler(ResourceHandler):
@@ -144,6 +170,8 @@ class InvocationLoggingHandler(ResourceHandler):
             raise EstateError(f"SSM parameter {parameter} does not hold a saved configuration ({err})") from None
         record["previous"] = normalize(record["previous"])
         record["replacedWith"] = normalize(record["replacedWith"])
+        if isinstance(record.get("handedOverBy"), dict):
+            record["handedOverBy"]["replacedWith"] = normalize(record["handedOverBy"].get("replacedWith"))
         return dict(record)
 
     def _save(self, parameter: str, record: dict[str, Any]) -> None:
@@ -192,6 +220,14 @@ class InvocationLoggingHandler(ResourceHandler):
                     "invocationLogging.enabled: false."
                 )
             log.warning("adopting existing configuration", extra={"previous": current})
+            unnamed = _unnamed_role(current, properties.adopted_delivery_role_arn)
+            if unnamed is not None and unnamed != desired.get("cloudWatchConfig", {}).get("roleArn"):
+                log.warning(
+                    f"the configuration adopted delivers to CloudWatch Logs through role {unnamed}, which this handler "
+                    "may not pass to Bedrock, so giving it back when the estate's logging goes would fail and leave it "
+                    f"to you. {_name_the_role(unnamed)}",
+                    extra={"role": unnamed},
+                )
         parameter = properties.saved_configuration_parameter
         if properties.adopt_existing and parameter:
             self._save_before_adopting(request, parameter, current, desired)
@@ -203,7 +239,9 @@ class InvocationLoggingHandler(ResourceHandler):
     ) -> None:
         """Save what the Create replaces. When the configuration in place is the estate's own (a
         retried Create, or another resource of the estate that saved a copy before: a moved logical
-        id), the copy it saved still holds what the estate found, and this resource takes it over."""
+        id), the copy it saved still holds what the estate found, and this resource takes it over,
+        remembering from whom and what that one had written (``handedOverBy``: a rolled-back move
+        gives both back to it)."""
         try:
             record = self._saved(parameter)
         except EstateError as err:
@@ -211,11 +249,17 @@ class InvocationLoggingHandler(ResourceHandler):
                 f"could not read SSM parameter {parameter}, where the estate saves the invocation logging "
                 f"configuration it replaces ({err}); nothing was changed. Deploy again."
             ) from None
+        owner = self._owner(request)
+        saving: dict[str, Any] = {"replacedWith": desired, "owner": owner}
         if record is not None and current in (record["replacedWith"], desired):
-            previous = record["previous"]
+            saving["previous"] = record["previous"]
+            if record["owner"] != owner:
+                saving["handedOverBy"] = {"owner": record["owner"], "replacedWith": record["replacedWith"]}
+            elif record.get("handedOverBy"):
+                saving["handedOverBy"] = record["handedOverBy"]  # a retried Create keeps it
         else:
-            previous = None if current == desired else current
-        self._save(parameter, {"previous": previous, "replacedWith": desired, "owner": self._owner(request)})
+            saving["previous"] = None if current == desired else current
+        self._save(parameter, saving)
 
     def update(self, request: Request) -> Outcome:
         desired = self._desired(request.properties)
@@ -246,12 +290,42 @@ class InvocationLoggingHandler(ResourceHandler):
                 extra={"parameter": parameter},
             )
 
+    @staticmethod
+    def _by_hand(request: Request, parameter: str | None) -> str:
+        """The commands that finish a Delete by hand: give back the saved configuration, or delete ours."""
+        delete = f"`aws bedrock delete-model-invocation-logging-configuration --region {request.region}`"
+        if not parameter:
+            return delete
+        return (
+            f"read SSM parameter {parameter} (`aws ssm get-parameter --name {parameter}`); if it exists, put its "
+            f"'previous' configuration back with `aws bedrock put-model-invocation-logging-configuration --region "
+            f"{request.region} --logging-config '<previous>'` (or, if it is null, {delete}), then `aws ssm "
+            f"delete-parameter --name {parameter}`; if it does not, {delete}"
+        )
+
     def delete(self, request: Request) -> Outcome:
         physical_id = request.physical_id or self._physical_id(request)
         properties = KIND.parse(request.properties)
         ours = normalize(properties.logging_config)
         parameter = properties.saved_configuration_parameter
         by_hand = f"aws bedrock delete-model-invocation-logging-configuration --region {request.region}"
+        try:
+            successor = successor_of(self.aws, request, physical_id)
+        except EstateError as err:
+            log.error(
+                f"left the invocation logging configuration in place: the resources of stack {request.stack_name} "
+                f"could not be read ({err}), so this handler cannot tell whether another resource of the stack (this "
+                "construct under a new logical id) still holds the configuration, and removing it under that "
+                "resource would leave the account without the logging it declares. If no other "
+                f"{RESOURCE_TYPE} of the stack has physical id {physical_id} (`aws cloudformation "
+                f"list-stack-resources --stack-name {request.stack_name}`), finish by hand: "
+                f"{self._by_hand(request, parameter)}",
+                extra={"stack": request.stack_name, "parameter": parameter},
+            )
+            return Outcome(physical_id)
+        if successor is not None:
+            self._leave_to(request, successor, parameter)
+            return Outcome(physical_id)
         record = None
         if parameter:
             try:
@@ -260,10 +334,7 @@ class InvocationLoggingHandler(ResourceHandler):
                 log.error(
                     f"left the invocation logging configuration in place: the configuration the estate replaced "
                     f"could not be read from SSM parameter {parameter} ({err}), and deleting ours without it "
-                    f"could leave the account with no logging. Read it (`aws ssm get-parameter --name {parameter}`), "
-                    "put its 'previous' configuration back with `aws bedrock put-model-invocation-logging-"
-                    f"configuration --region {request.region} --logging-config '<previous>'` (or, if it is null, "
-                    f"`{by_hand}`), then `aws ssm delete-parameter --name {parameter}`",
+                    f"could leave the account with no logging. Finish by hand: {self._by_hand(request, parameter)}",
                     extra={"parameter": parameter},
                 )
                 return Outcome(physical_id)
@@ -302,6 +373,66 @@ class InvocationLoggingHandler(ResourceHandler):
             self._forget(parameter)
         return Outcome(physical_id)
 
+    def _leave_to(self, request: Request, successor: str, parameter: str | None) -> None:
+        """Leave the configuration, and the saved copy this resource owns, to ``successor``, another
+        resource of the stack on the same configuration. When the successor handed the saved copy
+        to this resource (a move that is rolled back), the configuration it had written is put back."""
+        log.info(
+            f"left the invocation logging configuration to {successor}, another resource of stack "
+            f"{request.stack_name} on the same configuration (this construct under another logical id: "
+            "CloudFormation deletes the old one once the new one exists, and a failed update deletes the new "
+            "one while the old one stays); it removes or gives back the configuration when it goes",
+            extra={"successor": successor, "stack": request.stack_name},
+        )
+        if not parameter:
+            return
+        try:
+            record = self._saved(parameter)
+        except EstateError as err:
+            log.warning(
+                f"SSM parameter {parameter} could not be read ({err}); the saved copy stays as it is, and "
+                f"{successor} gives it back when it goes if it is {successor}'s",
+                extra={"parameter": parameter},
+            )
+            return
+        if record is None or record["owner"] != self._owner(request):
+            return  # nothing saved, or the successor's already
+        successor_owner = {**self._owner(request), "logicalId": successor}
+        handed = record.get("handedOverBy") or {}
+        replaced = record["replacedWith"]
+        if handed.get("owner") == successor_owner and handed.get("replacedWith") not in (None, replaced):
+            replaced = self._put_back_successors(request, successor, handed["replacedWith"], replaced)
+        try:
+            self._save(parameter, {"previous": record["previous"], "replacedWith": replaced, "owner": successor_owner})
+        except EstateError as err:
+            log.error(
+                f"SSM parameter {parameter} still names {request.logical_id}, which CloudFormation deletes now, as "
+                f"the owner of the saved configuration ({err}); {successor} would leave it in place when it goes. "
+                f"Give it to {successor}: `aws ssm put-parameter --overwrite --name {parameter} --value '<its value "
+                f"with owner.logicalId {successor}>'`",
+                extra={"parameter": parameter},
+            )
+
+    def _put_back_successors(
+        self, request: Request, successor: str, theirs: dict[str, Any], replaced: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Put back the configuration ``successor`` had written before this resource took over, while
+        the configuration in place is still this resource's; the configuration now in place."""
+        if self._current() != replaced:
+            return replaced  # changed by someone else since: not ours to overwrite
+        try:
+            self._put(theirs)
+        except EstateError as err:
+            log.error(
+                f"could not put back the invocation logging configuration {successor} had written ({err}); the one "
+                f"{request.logical_id} wrote stays in place until {successor}'s next update. Put it back: `aws "
+                f"bedrock put-model-invocation-logging-configuration --region {request.region} --logging-config "
+                f"'{json.dumps(theirs, sort_keys=True)}'`",
+                extra={"successor": successor},
+            )
+            return replaced
+        return theirs
+
     def _give_back(self, request: Request, parameter: str, previous: dict[str, Any]) -> bool:
         """Put back the configuration the adoption replaced; False (logged, the saved copy kept) when
         Bedrock refuses it or the call does not get through."""
@@ -309,11 +440,17 @@ class InvocationLoggingHandler(ResourceHandler):
             self._put(previous)
         except EstateError as err:
             saved = json.dumps(previous, sort_keys=True)
+            unnamed = _unnamed_role(previous, KIND.parse(request.properties).adopted_delivery_role_arn)
+            cause = (
+                f"This handler may not pass its delivery role {unnamed}: {_name_the_role(unnamed)} Or put it back "
+                "by hand"
+                if unnamed is not None
+                else "Its delivery role or bucket may be gone. Fix them, then put it back"
+            )
             log.error(
                 f"could not give back the invocation logging configuration the estate replaced ({err}); the "
                 f"estate's configuration is left in place, and the saved copy stays in SSM parameter {parameter}. "
-                "Its delivery role or bucket may be gone, or this handler may not pass its role. Fix them, then "
-                f"put it back: `aws bedrock put-model-invocation-logging-configuration --region {request.region} "
+                f"{cause}: `aws bedrock put-model-invocation-logging-configuration --region {request.region} "
                 f"--logging-config '{saved}'` and `aws ssm delete-parameter --name {parameter}`",
                 extra={"previous": previous, "parameter": parameter},
             )

@@ -23,7 +23,7 @@ from estate_runtime.kinds.open_weight_rft.contract import (
 from .errors import LocatedProblem
 from .rft import GraderHandler, handler_problems
 from .sections import StageSection
-from .types import ItemName, KmsKeyArn, SpecModel, _exactly_one, _given
+from .types import ItemName, KmsKeyArn, SpecModel, _exactly_one, _given, require_one_of
 
 if TYPE_CHECKING:
     from .model import EstateSpec
@@ -64,12 +64,11 @@ class OpenWeightTrainingData(SpecModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> OpenWeightTrainingData:
-        if (self.dataset is None) == (self.s3_uri is None):
-            given = "both" if self.dataset is not None else "neither"
-            raise ValueError(
-                "give exactly one of dataset (a dataset under `datasets`, e.g. a file in the repository) or s3Uri "
-                f"(a file already in S3); {given} given"
-            )
+        require_one_of(
+            self.dataset,
+            self.s3_uri,
+            "dataset (a dataset under `datasets`, e.g. a file in the repository) or s3Uri (a file already in S3)",
+        )
         if self.kms_key_arn is not None and self.s3_uri is None:
             raise ValueError(
                 "kmsKeyArn applies to s3Uri only (a dataset's key is the dataset's kmsKeyArn, or the estate's for a "
@@ -122,12 +121,12 @@ class OpenWeightFineTuning(SpecModel):
 
     @model_validator(mode="after")
     def _one_grader(self) -> OpenWeightFineTuning:
-        if (self.grader_function_arn is None) == (self.grader_handler is None):
-            given = "both" if self.grader_handler is not None else "neither"
-            raise ValueError(
-                "give exactly one of graderFunctionArn (an existing Lambda function) or graderHandler (a file in the "
-                f"repository the estate deploys, e.g. {{file: graders/exact_match.py}}); {given} given"
-            )
+        require_one_of(
+            self.grader_function_arn,
+            self.grader_handler,
+            "graderFunctionArn (an existing Lambda function) or graderHandler (a file in the repository the estate "
+            "deploys, e.g. {file: graders/exact_match.py})",
+        )
         return self
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from .errors import LocatedProblem
-from .types import SpecModel, Whole, quotes_hint
+from .types import SpecModel, Whole, quotes_hint, require_one_of
 
 if TYPE_CHECKING:
     from estate_runtime.datasets import DatasetRules
@@ -188,11 +188,9 @@ class Grader(SpecModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Grader:
-        if (self.lambda_arn is None) == (self.handler is None):
-            given = "both" if self.lambda_arn is not None else "neither"
-            raise ValueError(
-                f"give exactly one of lambdaArn (an existing function) or handler (a file in the repository); {given} given"
-            )
+        require_one_of(
+            self.lambda_arn, self.handler, "lambdaArn (an existing function) or handler (a file in the repository)"
+        )
         return self
 
 

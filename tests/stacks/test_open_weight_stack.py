@@ -198,11 +198,8 @@ def test_a_stage_outside_the_documented_region_is_planned_with_a_note():
     assert "The open-weight RFT pages show us-west-2 only and list no Regions; check that us-east-1 offers it" in plan
 
 
-DATASET_SPEC = """\
-name: acme
-datasets:
-  math: {{path: math.jsonl}}
-  in-s3: {{s3Uri: "s3://acme-data/math.jsonl", kmsKeyArn: "arn:aws:kms:eu-west-1:111111111111:key/k"}}
+# A us-west-2 stage with one gpt-oss-20b entry, math, its remaining fields to follow.
+MATH_ENTRY = """\
 stages:
   dev:
     account: "111111111111"
@@ -210,9 +207,20 @@ stages:
     openWeightFineTuning:
       math:
         baseModel: openai.gpt-oss-20b
+"""
+DATASET_SPEC = (
+    """\
+name: acme
+datasets:
+  math: {{path: math.jsonl}}
+  in-s3: {{s3Uri: "s3://acme-data/math.jsonl", kmsKeyArn: "arn:aws:kms:eu-west-1:111111111111:key/k"}}
+"""
+    + MATH_ENTRY
+    + """\
         trainingData: {data}
         graderFunctionArn: "arn:aws:lambda:us-west-2:111111111111:function:g"
 """
+)
 
 
 def record(**overrides) -> str:
@@ -277,18 +285,7 @@ def test_a_usable_repository_training_file_loads_and_counts_as_used(tmp_path):
     assert [p.loc for p in spec.caution_findings()] == [("datasets", "in-s3")]
 
 
-GRADER_SPEC = """\
-name: acme
-stages:
-  dev:
-    account: "111111111111"
-    region: us-west-2
-    openWeightFineTuning:
-      math:
-        baseModel: openai.gpt-oss-20b
-        trainingData: {{s3Uri: "s3://acme-data/math.jsonl"}}
-{grader}
-"""
+GRADER_SPEC = "name: acme\n" + MATH_ENTRY + '        trainingData: {{s3Uri: "s3://acme-data/math.jsonl"}}\n{grader}\n'
 
 
 @pytest.mark.parametrize(

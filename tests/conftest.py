@@ -295,7 +295,7 @@ stages:
       arith-qwen:
         baseModel: qwen.qwen3-32b
         trainingData: {dataset: arithmetic}
-        graderFunctionArn: "arn:aws:lambda:us-east-1:444444444444:function:math-grader"
+        graderHandler: {file: graders/exact_match.py}
     serving:
       nova-tuned:
         model: {job: nova-tuned}
@@ -344,8 +344,9 @@ def permissions_estate() -> SynthesizedEstate:
     customization stack's invariants: S3 datasets with their own key, a VPC job, a teacher inference
     profile, reinforcement fine-tuning with a grader the estate deploys and with an existing grader
     (a version ARN), on-demand serving with tags of its own, a model imported beside the jobs, two
-    open-weight reinforcement fine-tuning jobs (one on a file in S3, one on the repository dataset
-    the Nova RFT jobs read, uploaded once for all three); and a stage (annex) that only adopts two custom
+    open-weight reinforcement fine-tuning jobs (one on a file in S3 graded by an existing function,
+    one on the repository dataset the Nova RFT jobs read, uploaded once for all three, graded by the
+    Nova job's grader file deployed again as a function of its own); and a stage (annex) that only adopts two custom
     models (one retained, one deleted with its entry), a throughput and a deployment made outside
     the estate, so its job and serving grants are adoption's alone (the promotion fixture covers
     sharing, copies and provisioned throughput). The lab serves its two Nova models trained in

@@ -90,3 +90,79 @@ def test_the_rft_examples_grader_follows_the_reward_contract():
     assert all(
         m["type"] in ("Reward", "Metric") and isinstance(m["value"], float) for o in out for m in o["metrics_list"]
     )
+
+
+# User guide, "Setting up reward functions for open-weight models" (reward-functions-open-weight.html),
+# "Lambda function implementation details", read 2026-12-08: the page's input and output structures,
+# as it prints them.
+OPEN_WEIGHT_REWARD_INPUT = [
+    {
+        "id": "123",
+        "messages": [
+            {"role": "user", "content": "Do you have a dedicated security team?"},
+            {
+                "role": "assistant",
+                "content": "As an AI developed by Amazon, I don not have a dedicated security team...",
+            },
+        ],
+        "metadata": {
+            "reference_answer": {
+                "compliant": "No",
+                "explanation": "As an AI developed by Company, I do not have a traditional security team...",
+            },
+            "my_key": "sample-001",
+        },
+    }
+]
+OPEN_WEIGHT_REWARD_OUTPUT = [
+    {
+        "id": "123",
+        "aggregate_reward_score": 0.85,
+        "metrics_list": [
+            {"name": "accuracy", "value": 0.9, "type": "Reward"},
+            {"name": "policy_compliance", "value": 0.8, "type": "Metric"},
+        ],
+    }
+]
+
+
+def _shape(value):
+    """A JSON value's structure: keys and value types, not the values."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value[:1]]
+    return float if isinstance(value, (int, float)) and not isinstance(value, bool) else type(value)
+
+
+def test_the_open_weight_examples_deployed_grader_answers_the_documented_input_with_the_documented_output():
+    """The grader examples/open-weight-rft.yaml deploys (its graderHandler's file and function, as the
+    estate deploys them) called with the page's input: one answer per sample, with the sample's id,
+    in the page's output structure (the same keys, a number for each score, Reward or Metric types);
+    and with the same structure around an arithmetic record, it rewards the right answer."""
+    import importlib.util
+
+    example = load_example("open-weight-rft.yaml")
+    [handler] = [e.grader_handler for e in example.stages["dev"].open_weight_fine_tuning.values() if e.grader_handler]
+    spec = importlib.util.spec_from_file_location(handler.module, EXAMPLES / handler.file)
+    assert spec is not None and spec.loader is not None
+    grader = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(grader)
+    answer = getattr(grader, handler.function)
+
+    out = answer(OPEN_WEIGHT_REWARD_INPUT, None)
+    assert [o["id"] for o in out] == ["123"]
+    assert _shape(out) == _shape(OPEN_WEIGHT_REWARD_OUTPUT)
+    assert all(m["type"] in ("Reward", "Metric") for o in out for m in o["metrics_list"])
+
+    def sample(id_: str, text: str) -> dict:
+        prompt = {"role": "user", "content": "What is 59 + 73?"}
+        return {
+            "id": id_,
+            "messages": [prompt, {"role": "assistant", "content": text}],
+            "metadata": {"reference_answer": "132", "my_key": id_},
+        }
+
+    scored = answer([sample("right", "59 + 73 = 132"), sample("wrong", "It is 131.")], None)
+    assert [(o["id"], o["aggregate_reward_score"]) for o in scored] == [("right", 1.0), ("wrong", 0.1)]
+    assert _shape(scored) == _shape(OPEN_WEIGHT_REWARD_OUTPUT * 2)

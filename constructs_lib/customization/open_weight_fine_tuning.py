@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
-from aws_cdk import CfnOutput, Stack, Token
+from aws_cdk import CfnOutput, Duration, Stack, Token
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -33,6 +34,7 @@ from ..machinery.validation import check_prop_types, refuse
 from ..spec.open_weight import OPEN_WEIGHT
 from ..spec.stages import StageSettings
 from .estate_dataset import EstateDataset, StageDatasets, content_identity
+from .rft_grader import RftGrader, RftGraderProps
 
 # "Create and manage fine-tuning jobs for open-weight models using OpenAI APIs" and the issue's
 # brief (read 2026-12-07): the models open-weight RFT takes, by the ids the endpoint uses.
@@ -63,10 +65,15 @@ class OpenWeightFineTuningJobProps:
     base_model: str
     """``openai.gpt-oss-20b`` or ``qwen.qwen3-32b``."""
 
-    grader_function_arn: str
-    """The reward function's Lambda ARN (``RftGrader.grader_arn``, or your own)."""
-
     logging: ProviderLogging
+
+    grader: RftGrader | None = None
+    """A grader the app deploys (``RftGrader``): the job is given its function's ARN, identified by
+    its code (``RftGrader.identity``: a code change trains a new job, a timeout or memory change
+    does not), and created after it. Give this or ``grader_function_arn``."""
+
+    grader_function_arn: str | None = None
+    """An existing reward function's Lambda ARN, in the stack's account and Region. Give this or ``grader``."""
 
     hyperparameters: dict[str, int | float] | None = None
     """``n_epochs``, ``batch_size``, ``learning_rate_multiplier`` (the guide's example names). Default: the service's."""
@@ -102,10 +109,17 @@ class OpenWeightFineTuningJob(Construct):
                     f"{', '.join(OPEN_WEIGHT_RFT_MODELS)}",
                 )
             )
-        if not Token.is_unresolved(props.grader_function_arn) and (
-            grader := grader_arn_problem(props.grader_function_arn)
-        ):
-            problems.append(("grader_function_arn", grader))
+        if (props.grader is None) == (props.grader_function_arn is None):
+            problems.append(
+                (
+                    "grader",
+                    "give exactly one of grader (an RftGrader the app deploys) or grader_function_arn (an existing "
+                    "Lambda function's ARN)",
+                )
+            )
+        elif props.grader_function_arn is not None and not Token.is_unresolved(props.grader_function_arn):
+            if grader := grader_arn_problem(props.grader_function_arn):
+                problems.append(("grader_function_arn", grader))
         hyperparameters = None
         if props.hyperparameters:
             unknown = sorted(set(props.hyperparameters) - set(_HYPERPARAMETERS))
@@ -127,19 +141,23 @@ class OpenWeightFineTuningJob(Construct):
         stack = Stack.of(self)
         uri = props.training_data.s3_uri if props.training_data is not None else props.training_data_s3_uri
         assert uri is not None  # _data_problems: exactly one of the two
+        # Every open-weight page names the grader by its function's ARN (no version), and grants
+        # lambda:InvokeFunction on that ARN: an app's grader is given so, and identified by its code.
+        grader_arn = props.grader.function.function_arn if props.grader is not None else props.grader_function_arn
+        assert grader_arn is not None  # exactly one of the two, checked above
         identity = {
             "model": props.base_model,
             # A repository file by its name and content (its s3_uri is a reference, the same for every
             # content): new data is a new digest, so a new training file and job.
             "data": content_identity(uri),
-            "grader": props.grader_function_arn,
+            "grader": props.grader.identity if props.grader is not None else grader_arn,
             "hyperparameters": hyperparameters.to_cfn() if hyperparameters else None,
         }
         self.names = JobNames(readable=readable, digest=content_hash(stack.resolve(identity)))
         """The readable part and the digest; the handler adds the file's content hash to the file's name."""
 
         grants = EstateProvider.of(self, props.logging, stack=stack).serve(KIND)
-        _grant_handler(grants, stack, props)
+        _grant_handler(grants, stack, props, grader_arn)
         self.resource = grants.resource(
             self,
             "Resource",
@@ -147,10 +165,14 @@ class OpenWeightFineTuningJob(Construct):
                 name_parts=JobNameParts(readable=self.names.readable, digest=self.names.digest),
                 base_model=props.base_model,
                 training_data_s3_uri=uri,
-                grader_function_arn=props.grader_function_arn,
+                grader_function_arn=grader_arn,
                 hyperparameters=hyperparameters,
             ),
         )
+        if props.grader is not None:
+            # Created after the grader and its role's policy (Bedrock invokes it once training starts),
+            # deleted before them: a job being cancelled still has its grader.
+            self.resource.node.add_dependency(props.grader)
 
     def _attribute(self, name: str) -> str:
         return self.resource.get_att_string(OpenWeightFineTuningAttributes.key(name))
@@ -191,7 +213,7 @@ def _data_problems(props: OpenWeightFineTuningJobProps) -> list[tuple[str, str]]
     return []
 
 
-def _grant_handler(grants: KindGrants, stack: Stack, props: OpenWeightFineTuningJobProps) -> None:
+def _grant_handler(grants: KindGrants, stack: Stack, props: OpenWeightFineTuningJobProps, grader_arn: str) -> None:
     env = environment_of(stack)
     projects = mantle_projects(env.partition, env.region, env.account)
     grants.allow_calls(
@@ -204,7 +226,7 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: OpenWeightFineTuning
         "cancel_fine_tuning_job",
         resources=[projects],
     )
-    grants.allow_dependents("create_fine_tuning_job", on="grader", resources=[props.grader_function_arn])
+    grants.allow_dependents("create_fine_tuning_job", on="grader", resources=[grader_arn])
     # The handler reads the training file to check it before anything bills: exactly that object,
     # and its key only through S3 in the stage's Region.
     dataset = props.training_data
@@ -243,13 +265,38 @@ def open_weight_jobs_for_stage(
 ) -> dict[str, OpenWeightFineTuningJob]:
     """The estate's builder of a stage's ``openWeightFineTuning`` section (``spec.open_weight.OPEN_WEIGHT``):
     one job per entry, in ``stack``; a ``trainingData.dataset`` that is a repository file is the
-    stage's copy of it (``datasets``, shared with the customization jobs that read it). The API takes
-    no key, so ``custom_model_key`` is not used."""
+    stage's copy of it (``datasets``, shared with the customization jobs that read it); a
+    ``graderHandler`` is deployed as an ``RftGrader`` of the stage. The API takes no key, so
+    ``custom_model_key`` is not used."""
     jobs = {}
     for name, entry in OPEN_WEIGHT.entries(stage).items():
         hyperparameters = entry.hyperparameters.model_dump(exclude_none=True) if entry.hyperparameters else None
         data = entry.training_data
         source = datasets.source(data.dataset) if data.dataset is not None else None
+        handler = entry.grader_handler
+        if handler is not None and stage.base_dir is None:
+            raise ValueError(
+                f"open_weight_jobs_for_stage {stage.name}: resolve the stage with its grader files, "
+                "spec.stage(name, base_dir)"
+            )
+        grader = (
+            RftGrader(
+                stack,
+                f"OpenWeightGrader-{name}",
+                RftGraderProps(
+                    name=stage.names.open_weight_grader_function(name),
+                    code=(stage.base_dir or Path()) / handler.file,
+                    handler_function=handler.function,
+                    runtime=handler.runtime,
+                    timeout=Duration.seconds(handler.timeout_seconds),
+                    memory_mb=handler.memory_mb,
+                    logging=logging,
+                    description=f"{stage.qualifier}: reinforcement fine-tuning grader of open-weight job {name}",
+                ),
+            )
+            if handler is not None
+            else None
+        )
         jobs[name] = OpenWeightFineTuningJob(
             stack,
             f"OpenWeight-{name}",
@@ -259,6 +306,7 @@ def open_weight_jobs_for_stage(
                 training_data=datasets.copy(source) if source is not None and source.path is not None else None,
                 training_data_s3_uri=source.s3_uri if source is not None else data.s3_uri,
                 training_data_kms_key_arn=source.kms_key_arn if source is not None else data.kms_key_arn,
+                grader=grader,
                 grader_function_arn=entry.grader_function_arn,
                 logging=logging,
                 hyperparameters=hyperparameters or None,

@@ -10,19 +10,26 @@ and invokes the grader with a batch of them; the grader returns a reward per ans
 - answer: a list ``{"id", "aggregate_reward_score": float, "metrics_list": [{"name", "value",
   "type": "Reward" | "Metric"}]}``, one per sample.
 
+The open-weight models' reward functions take the same two structures (user guide "Setting up
+reward functions for open-weight models", reward-functions-open-weight.html, "Lambda function
+implementation details", read 2026-12-08): one grader file serves both kinds of job.
+
 Bedrock invokes the function with the job's service role ("Reinforcement fine-tuning access and
 security", rft-access-security.html, read 2026-11-23: the service role needs
 ``lambda:InvokeFunction`` on the grader). That page asks for no resource-based policy on the
 function, so this construct adds none: :meth:`invoke_statement` is the one identity-based grant,
 on the versions of this one function.
 
-The job is given the ARN of the function's current *version* (``grader_arn``): a job grades with
+A Nova job is given the ARN of the function's current *version* (``grader_arn``): a job grades with
 the code it started with. A change of code, and also of timeout, memory or description, publishes a
 new version. A job's configuration cannot change while it trains, so it keeps invoking the version it
 started with: every version is retained (not CDK's default, which deletes a replaced current
 version) and the grant covers the function's versions (``<function ARN>:*``), so a timeout tweak
 deployed mid-training does not cut a running job off from its grader. Versions cost nothing while
-unused; they go when the function is deleted.
+unused; they go when the function is deleted. The version is made when ``version`` or
+``grader_arn`` is first read: an open-weight job is given the function's own ARN
+(``function.function_arn``, the form every open-weight page shows) and its code by ``identity``,
+so a grader only open-weight jobs use has no version.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import hashlib
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -81,7 +89,8 @@ class RftGrader(Construct):
     else), an encrypted log group with retention, and tracing on.
 
     Attributes: ``function``, ``version``, ``grader_arn`` (the version's ARN, for
-    ``rftConfig.graderConfig.lambdaGrader.lambdaArn``).
+    ``rftConfig.graderConfig.lambdaGrader.lambdaArn``), ``identity`` (what of the grader shapes a
+    reward: the file's name and content hash, the handler function and the runtime).
     """
 
     def __init__(self, scope: Construct, id: str, props: RftGraderProps):
@@ -161,8 +170,24 @@ class RftGrader(Construct):
             chosen = f"The grader's runtime ({props.runtime}) is chosen in its props (the spec's rftConfig.grader.handler.runtime) for its code."
             findings += [("AwsSolutions-L1", chosen), ("Serverless-LambdaLatestVersion", chosen)]
         acknowledge_each(self.function.node.default_child, findings)
-        self.version = self.function.current_version
-        self.grader_arn = self.version.function_arn
+        self.identity = {
+            "file": props.code.name,
+            "sha256": hashlib.sha256(props.code.read_bytes()).hexdigest(),
+            "function": props.handler_function,
+            "runtime": props.runtime,
+        }
+        """What of the grader shapes a reward (not its timeout, memory or description): a job named by
+        a digest of it trains again when the code changes, and not when the grader is given more time."""
+
+    @cached_property
+    def version(self) -> lambda_.Version:
+        """The function's current version, made (and retained) when first read."""
+        return self.function.current_version
+
+    @cached_property
+    def grader_arn(self) -> str:
+        """The current version's ARN: what a Nova job (``lambdaGrader.lambdaArn``) is given."""
+        return self.version.function_arn
 
     def invoke_statement(self) -> iam.PolicyStatement:
         """What the customization service role needs: invoke the versions of this one function (the

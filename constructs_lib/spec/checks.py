@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import LocatedProblem
 from .gates import check_gates
 from .nova_import import NOVA_MODELS
-from .open_weight import dataset_uses, training_file_problems
+from .open_weight import dataset_uses, grader_handler_problems, training_file_problems
 from .promotion import earlier_stage_problem, promoted_job, served_base_model, served_job
 from .regions import bedrock_regions, partition_of
 from .rft import grader_problems, rft_dataset_rules
@@ -38,6 +38,7 @@ def cross_check(spec: EstateSpec, base_dir: Path | None = None, fetched_prices: 
     problems += _check_dataset_files(spec, base_dir or Path.cwd())
     problems += check_gates(spec, base_dir or Path.cwd())
     problems += grader_problems(spec, base_dir or Path.cwd())
+    problems += grader_handler_problems(spec, base_dir or Path.cwd())
     problems += [p for kind, p in lifecycle_findings(spec) if kind == "error"]
     owners: dict[tuple[str, str], str] = {}
     for name in spec.stages:

@@ -21,8 +21,9 @@ from estate_runtime.kinds.open_weight_rft.contract import (
 )
 
 from .errors import LocatedProblem
+from .rft import GraderHandler, handler_problems
 from .sections import StageSection
-from .types import ItemName, KmsKeyArn, SpecModel, _exactly_one, _given
+from .types import ItemName, KmsKeyArn, SpecModel, _exactly_one, _given, require_one_of
 
 if TYPE_CHECKING:
     from .model import EstateSpec
@@ -63,12 +64,11 @@ class OpenWeightTrainingData(SpecModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> OpenWeightTrainingData:
-        if (self.dataset is None) == (self.s3_uri is None):
-            given = "both" if self.dataset is not None else "neither"
-            raise ValueError(
-                "give exactly one of dataset (a dataset under `datasets`, e.g. a file in the repository) or s3Uri "
-                f"(a file already in S3); {given} given"
-            )
+        require_one_of(
+            self.dataset,
+            self.s3_uri,
+            "dataset (a dataset under `datasets`, e.g. a file in the repository) or s3Uri (a file already in S3)",
+        )
         if self.kms_key_arn is not None and self.s3_uri is None:
             raise ValueError(
                 "kmsKeyArn applies to s3Uri only (a dataset's key is the dataset's kmsKeyArn, or the estate's for a "
@@ -90,20 +90,44 @@ class OpenWeightFineTuning(SpecModel):
     on demand by the endpoint once trained. A change of model, data, grader or hyperparameters
     trains a new job (replacement); the old one is cancelled if it still runs."""
 
+    model_config = ConfigDict(json_schema_extra=_exactly_one("graderFunctionArn", "graderHandler"))
+
     base_model: OpenWeightModel = Field(description="openai.gpt-oss-20b or qwen.qwen3-32b.")
     training_data: OpenWeightTrainingData
-    grader_function_arn: str = Field(
-        description="The reward function's Lambda ARN; the stage's handler is granted lambda:InvokeFunction on it."
+    grader_function_arn: str | None = Field(
+        None,
+        description=(
+            "An existing reward function's Lambda ARN, in the stage's account and Region; the stage's handler is "
+            "granted lambda:InvokeFunction on it. Give this or graderHandler."
+        ),
+    )
+    grader_handler: GraderHandler | None = Field(
+        None,
+        description=(
+            "A reward function in the repository, deployed by the estate as a Lambda function of the stage (as a "
+            "Nova job's rftConfig.grader.handler): a change of its file, function or runtime trains a new job; its "
+            "timeout and memory change in place. Give this or graderFunctionArn."
+        ),
     )
     hyperparameters: OpenWeightHyperparameters | None = None
 
     @field_validator("grader_function_arn")
     @classmethod
-    def _grader(cls, value: str) -> str:
-        problem = grader_arn_problem(value)
+    def _grader(cls, value: str | None) -> str | None:
+        problem = grader_arn_problem(value) if value is not None else None
         if problem:
             raise ValueError(problem)
         return value
+
+    @model_validator(mode="after")
+    def _one_grader(self) -> OpenWeightFineTuning:
+        require_one_of(
+            self.grader_function_arn,
+            self.grader_handler,
+            "graderFunctionArn (an existing Lambda function) or graderHandler (a file in the repository the estate "
+            "deploys, e.g. {file: graders/exact_match.py})",
+        )
+        return self
 
 
 def _problems(spec: EstateSpec, stage_name: str) -> list[LocatedProblem]:
@@ -111,16 +135,17 @@ def _problems(spec: EstateSpec, stage_name: str) -> list[LocatedProblem]:
     stage = spec.stages[stage_name]
     problems: list[LocatedProblem] = []
     for name, entry in OPEN_WEIGHT.entries(stage).items():
-        _, _, _, region, account, *_ = entry.grader_function_arn.split(":")
-        if (region, account) != (stage.region, stage.account):
-            problems.append(
-                LocatedProblem(
-                    ("stages", stage_name, "openWeightFineTuning", name, "graderFunctionArn"),
-                    f"the grader is in account {account}, {region}, but stage {stage_name!r} trains in "
-                    f"{stage.account}, {stage.region}: give a function of the stage's account and Region, which its "
-                    "handler is granted to invoke",
+        if entry.grader_function_arn is not None:
+            _, _, _, region, account, *_ = entry.grader_function_arn.split(":")
+            if (region, account) != (stage.region, stage.account):
+                problems.append(
+                    LocatedProblem(
+                        ("stages", stage_name, "openWeightFineTuning", name, "graderFunctionArn"),
+                        f"the grader is in account {account}, {region}, but stage {stage_name!r} trains in "
+                        f"{stage.account}, {stage.region}: give a function of the stage's account and Region, which "
+                        "its handler is granted to invoke, or graderHandler, a file the estate deploys there",
+                    )
                 )
-            )
         data = entry.training_data
         entry_path = ("stages", stage_name, "openWeightFineTuning", name, "trainingData")
         key_path: tuple[str, ...] = (*entry_path, "kmsKeyArn")
@@ -145,6 +170,23 @@ def _problems(spec: EstateSpec, stage_name: str) -> list[LocatedProblem]:
                 )
             )
     return problems
+
+
+def grader_handler_problems(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
+    """Each ``graderHandler`` checked as a Nova job's grader handler is (``rft.handler_problems``):
+    a missing or non-Python file, a function it does not define, an import the deployed file lacks."""
+    return [
+        problem
+        for stage_name, stage in spec.stages.items()
+        for name, entry in OPEN_WEIGHT.entries(stage).items()
+        if entry.grader_handler is not None
+        for problem in handler_problems(
+            base_dir,
+            entry.grader_handler,
+            ("stages", stage_name, "openWeightFineTuning", name, "graderHandler"),
+            arn_field="graderFunctionArn",
+        )
+    ]
 
 
 def dataset_uses(spec: EstateSpec) -> dict[str, list[str]]:
@@ -193,8 +235,13 @@ def _plan_rows(stage: StageSettings) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for name, entry in OPEN_WEIGHT.entries(stage).items():
+        grader = (
+            f"`{entry.grader_function_arn}`"
+            if entry.grader_handler is None
+            else f"{entry.grader_handler.describe()} as `{stage.names.open_weight_grader_function(name)}`"
+        )
         lines.append(
-            f"| {name} | `{entry.base_model}` | {_data_cell(entry.training_data)} | `{entry.grader_function_arn}` "
+            f"| {name} | `{entry.base_model}` | {_data_cell(entry.training_data)} | {grader} "
             "| on demand on the bedrock-mantle endpoint by the job's fine_tuned_model (attribute FineTunedModel), no "
             "deployment; no pricing basis documented in the pages read |"
         )
@@ -208,6 +255,11 @@ def _plan_rows(stage: StageSettings) -> list[str]:
         "synthesis); the training file is deleted with the resource, a running job cancelled, a fine-tuned model kept "
         "(docs/open-weight-rft.md)."
     )
+    if any(entry.grader_handler is not None for entry in OPEN_WEIGHT.entries(stage).values()):
+        lines.append(
+            "A grader the estate deploys is given to its job by its function's ARN: a change of its file, function or "
+            "runtime trains a new job (the old one cancelled); a change of its timeout or memory trains nothing again."
+        )
     return lines
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from .errors import LocatedProblem
-from .types import SpecModel, Whole, quotes_hint
+from .types import SpecModel, Whole, quotes_hint, require_one_of
 
 if TYPE_CHECKING:
     from estate_runtime.datasets import DatasetRules
@@ -164,6 +164,12 @@ class GraderHandler(SpecModel):
     def module(self) -> str:
         return Path(self.file).stem
 
+    def describe(self) -> str:
+        """The grader as the plan shows it: its file and function, and how it is deployed."""
+        return (
+            f"`{self.file}:{self.function}` (deployed: {self.runtime}, {self.timeout_seconds} s, {self.memory_mb} MB)"
+        )
+
 
 class Grader(SpecModel):
     """Give exactly one: ``lambdaArn`` of an existing function, or ``handler`` in the repository."""
@@ -182,11 +188,9 @@ class Grader(SpecModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Grader:
-        if (self.lambda_arn is None) == (self.handler is None):
-            given = "both" if self.lambda_arn is not None else "neither"
-            raise ValueError(
-                f"give exactly one of lambdaArn (an existing function) or handler (a file in the repository); {given} given"
-            )
+        require_one_of(
+            self.lambda_arn, self.handler, "lambdaArn (an existing function) or handler (a file in the repository)"
+        )
         return self
 
 
@@ -212,20 +216,7 @@ def grader_problems(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
             loc = ("stages", stage_name, "jobs", job_name, "rftConfig", "grader")
             handler = config.grader.handler
             if handler is not None:
-                path = base_dir / handler.file
-                if not path.is_file():
-                    problems.append(
-                        LocatedProblem(
-                            (*loc, "handler", "file"),
-                            f"file not found: {handler.file} (paths are relative to the spec file)",
-                        )
-                    )
-                elif path.suffix != ".py":
-                    problems.append(
-                        LocatedProblem((*loc, "handler", "file"), f"{handler.file} is not a Python file (.py)")
-                    )
-                else:
-                    problems += _handler_problems(path, handler, loc)
+                problems += handler_problems(base_dir, handler, (*loc, "handler"))
             arn = config.grader.lambda_arn
             if arn is not None:
                 parts = arn.split(":")
@@ -240,7 +231,21 @@ def grader_problems(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
     return problems
 
 
-def _handler_problems(path: Path, handler: GraderHandler, loc: tuple[str, ...]) -> list[LocatedProblem]:
+def handler_problems(
+    base_dir: Path, handler: GraderHandler, loc: tuple[str, ...], *, arn_field: str = "lambdaArn"
+) -> list[LocatedProblem]:
+    """A grader handler (at ``loc``, the spec path of the handler block) the estate could not deploy
+    as a working grader: its file missing or not Python, or :func:`_code_problems`; ``arn_field`` is
+    the field that names an existing function instead, which the messages point to."""
+    path = base_dir / handler.file
+    if not path.is_file():
+        return [LocatedProblem((*loc, "file"), f"file not found: {handler.file} (paths are relative to the spec file)")]
+    if path.suffix != ".py":
+        return [LocatedProblem((*loc, "file"), f"{handler.file} is not a Python file (.py)")]
+    return _code_problems(path, handler, loc, arn_field)
+
+
+def _code_problems(path: Path, handler: GraderHandler, loc: tuple[str, ...], arn_field: str) -> list[LocatedProblem]:
     """A handler file that does not parse, or that defines no top-level function of the name
     (a ``def`` in a docstring or comment does not count): deployed as it is, the grader would fail
     every grading call of a job that is already billing."""
@@ -261,7 +266,7 @@ def _handler_problems(path: Path, handler: GraderHandler, loc: tuple[str, ...]) 
         )
         return [
             LocatedProblem(
-                (*loc, "handler", "file"),
+                (*loc, "file"),
                 f"{where}: not valid Python ({reason}){older}; the grader would fail every grading call",
             )
         ]
@@ -269,16 +274,15 @@ def _handler_problems(path: Path, handler: GraderHandler, loc: tuple[str, ...]) 
     problems = []
     if handler.function not in defined:
         problems.append(
-            LocatedProblem(
-                (*loc, "handler", "function"), f"{handler.file} defines no top-level function {handler.function!r}"
-            )
+            LocatedProblem((*loc, "function"), f"{handler.file} defines no top-level function {handler.function!r}")
         )
     for line, module in _missing_imports(tree):
         problems.append(
             LocatedProblem(
-                (*loc, "handler", "file"),
+                (*loc, "file"),
                 f"{handler.file}:{line} imports {module}, which the grader's Lambda function does not have: the estate deploys this "
-                "one file (standard library and boto3 only); give a function packaged with its dependencies as lambdaArn",
+                "one file (standard library and boto3 only); give a function packaged with its dependencies as "
+                f"{arn_field}",
             )
         )
     return problems

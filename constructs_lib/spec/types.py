@@ -321,6 +321,14 @@ def _exactly_one(*aliases: str) -> dict[str, Any]:
     return {"oneOf": [_given(alias) for alias in aliases]}
 
 
+def require_one_of(first: object, second: object, choices: str) -> None:
+    """The model validator's side of :func:`_exactly_one` for two fields: refuse both or neither
+    given, the message naming ``choices`` (``"a (what it is) or b (what it is)"``)."""
+    if (first is None) == (second is None):
+        given = "both" if first is not None else "neither"
+        raise ValueError(f"give exactly one of {choices}; {given} given")
+
+
 class SpecModel(BaseModel):
     """Base for every spec block: camelCase keys, unknown keys rejected, values immutable."""
 

@@ -513,8 +513,7 @@ def rft_grader_text(config: Any) -> str:
     """A reinforcement fine-tuning job's grader and hyperparameters, for the plan's jobs table."""
     grader = config.grader
     if grader.handler is not None:
-        h = grader.handler
-        text = f"grader `{h.file}:{h.function}` (deployed: {h.runtime}, {h.timeout_seconds} s, {h.memory_mb} MB)"
+        text = f"grader {grader.handler.describe()}"
     else:
         text = f"grader `{grader.lambda_arn}`"
     settings = config.hyper_parameters.api()

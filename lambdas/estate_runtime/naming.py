@@ -149,10 +149,19 @@ class StageNames:
         """The Lambda function (and log group) name of a job's reinforcement fine-tuning grader, at
         most 64 characters. Longer names keep a digest of the job's name, so two long job names
         with a common start never share a function."""
-        name = self.named(f"grader-{job}")
+        return self._grader(f"grader-{job}", job)
+
+    def open_weight_grader_function(self, entry: str) -> str:
+        """The same for an ``openWeightFineTuning`` entry's grader. Its own form, as entries and jobs
+        are named apart: a job's grader name starts ``grader-`` after the prefix, this one
+        ``open-weight-grader-``, so a job and an entry of the same name never share a function."""
+        return self._grader(f"open-weight-grader-{entry}", entry)
+
+    def _grader(self, readable: str, name_of: str) -> str:
+        name = self.named(readable)
         if len(name) <= 64:
             return name
-        return _fit(name, f"-{hashlib.sha256(job.encode()).hexdigest()[:8]}")
+        return _fit(name, f"-{hashlib.sha256(name_of.encode()).hexdigest()[:8]}")
 
     @staticmethod
     def model_arn_output(entry: str) -> str:

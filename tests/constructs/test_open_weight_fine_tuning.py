@@ -21,6 +21,8 @@ from constructs_lib import (
     OpenWeightFineTuningJob,
     OpenWeightFineTuningJobProps,
     ProviderLogging,
+    RftGrader,
+    RftGraderProps,
     SecureBucket,
     SecureBucketProps,
     add_nag_packs,
@@ -28,16 +30,29 @@ from constructs_lib import (
 
 ENV = cdk.Environment(account="111111111111", region="us-west-2")
 GRADER = "arn:aws:lambda:us-west-2:111111111111:function:team-dev-math-grader"
+EXACT_MATCH = Path(__file__).parents[2] / "examples" / "graders" / "exact_match.py"
 
 
 def app_with(
-    tmp_path: Path, *, dataset: str | None = None, **overrides
+    tmp_path: Path, *, dataset: str | None = None, grader: dict | None = None, **overrides
 ) -> tuple[cdk.App, cdk.Stack, OpenWeightFineTuningJob]:
     """The job in an app of its own; ``dataset``: the text of a repository training file, copied
-    into a bucket of the app as an ``EstateDataset`` and given as ``training_data``."""
+    into a bucket of the app as an ``EstateDataset`` and given as ``training_data``; ``grader``:
+    RftGraderProps (``code`` a text, written to a file) of an RftGrader of the app, given as ``grader``."""
     app = cdk.App(outdir=str(tmp_path / "cdk.out"))
     stack = cdk.Stack(app, "Team", env=ENV)
     key = EstateKey(stack, "Key", EstateKeyProps(alias="team/data", description="team data"))
+    if grader is not None:
+        tmp_path.mkdir(parents=True, exist_ok=True)
+        code = tmp_path / "exact_match.py"
+        code.write_text(grader.pop("code", EXACT_MATCH.read_text()))
+        props = RftGraderProps(
+            name="team-dev-math-grader",
+            code=code,
+            logging=ProviderLogging(log_group_prefix="/team/", log_key=key),
+            **grader,
+        )
+        overrides = {"grader": RftGrader(stack, "Grader", props), "grader_function_arn": None, **overrides}
     if dataset is not None:
         logs = SecureBucket(stack, "AccessLogs", SecureBucketProps(encryption_key=None, access_logs_bucket=None))
         bucket = SecureBucket(stack, "Data", SecureBucketProps(encryption_key=key, access_logs_bucket=logs))
@@ -116,9 +131,48 @@ def test_a_change_of_grader_or_data_is_a_new_digest_and_so_a_new_job(tmp_path):
     assert len(digests) == 3
 
 
+def test_a_grader_of_the_app_is_given_by_its_functions_arn_invoked_exactly_there_and_made_first(tmp_path):
+    """An RftGrader given as ``grader``: the job names its function's own ARN (the form every
+    open-weight page shows; no version is published for it), the handler may invoke exactly that
+    function, and the job is created after the grader and its role's policy (deleted before them)."""
+    app, stack, job = app_with(tmp_path, grader={})
+    add_nag_packs(app)
+    app.synth()  # every pack clean
+    template = Template.from_stack(stack)
+    [(function_id, _)] = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"FunctionName": "team-dev-math-grader"}}
+    ).items()
+    [(_, resource)] = template.find_resources("Custom::BedrockOpenWeightFineTuningJob").items()
+    assert resource["Properties"]["GraderFunctionArn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert template.find_resources("AWS::Lambda::Version") == {}
+    [invoke] = [s for s in handler_statements(stack) if s["Action"] == "lambda:InvokeFunction"]
+    assert invoke["Resource"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    [(grader_policy, _)] = template.find_resources(
+        "AWS::IAM::ManagedPolicy",
+        {"Properties": {"Description": "Logging and tracing of the grader team-dev-math-grader"}},
+    ).items()
+    assert {function_id, grader_policy} <= set(resource["DependsOn"])
+
+
+def test_a_graders_code_trains_a_new_job_and_more_time_or_memory_for_it_does_not(tmp_path):
+    """The job's digest (its training file's name, so its identity) holds the grader's code, function
+    and runtime: new code is a new job (the old one cancelled when CloudFormation deletes it); a
+    longer timeout or more memory changes the function in place, and the job it grades runs on."""
+    first = app_with(tmp_path / "a", grader={})[2].names.digest
+    assert (
+        app_with(tmp_path / "b", grader={"timeout": cdk.Duration.minutes(15), "memory_mb": 2048})[2].names.digest
+        == first
+    )
+    changed = EXACT_MATCH.read_text().replace("score = 1.0 if correct", "score = 0.9 if correct")
+    assert changed != EXACT_MATCH.read_text()
+    assert app_with(tmp_path / "c", grader={"code": changed})[2].names.digest != first
+    assert app_with(tmp_path / "d", grader={"runtime": "python3.13"})[2].names.digest != first
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
+        ({"grader_function_arn": None}, "grader: give exactly one of grader (an RftGrader the app deploys) or"),
         ({"base_model": "amazon.nova-micro-v1:0"}, "base_model: 'amazon.nova-micro-v1:0' is not a model open-weight"),
         ({"training_data_s3_uri": "s3://team-data/rft/"}, "training_data_s3_uri: 's3://team-data/rft/' is not s3://"),
         ({"grader_function_arn": "my-grader"}, "grader_function_arn: 'my-grader' is not a Lambda function ARN"),
@@ -187,3 +241,8 @@ def test_new_content_of_a_repository_dataset_is_a_new_job_and_the_same_content_i
 def test_a_repository_dataset_with_an_s3_uri_or_a_key_of_its_own_is_refused(tmp_path, overrides, message):
     with pytest.raises(EstateConstructError, match=re.escape("Team/MathRft: " + message)):
         app_with(tmp_path, dataset=_records(), **overrides)
+
+
+def test_a_grader_of_the_app_and_an_arn_both_given_are_refused(tmp_path):
+    with pytest.raises(EstateConstructError, match=re.escape("Team/MathRft: grader: give exactly one of grader")):
+        app_with(tmp_path, grader={}, grader_function_arn=GRADER)

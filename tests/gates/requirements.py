@@ -66,8 +66,12 @@ INVOCATION_LOGGING = Page(
 )
 OPEN_WEIGHT_RFT_ACCESS = Page(
     "Amazon Bedrock user guide, 'Access and security for open-weight models', 'Lambda permissions for reward "
-    "functions' (no service role is passed: the caller adds lambda:InvokeFunction on the reward function)",
+    "functions' (no service role is passed: the caller adds lambda:InvokeFunction on the reward function, its "
+    "example policy naming arn:aws:lambda:*:*:function:{{reward-function-name}}, the function's unqualified ARN, "
+    "which a grant must name as the request does: AWS Lambda developer guide, 'Fine-tuning the Resources and "
+    "Conditions sections of policies', 'Referencing functions in the Resource section of policies')",
     BEDROCK_GUIDE + "rft-open-weight-access-security.html",
+    read="2026-12-08",
 )
 RFT_ACCESS = Page(
     "Amazon Bedrock user guide, 'Reinforcement fine-tuning access and security'",

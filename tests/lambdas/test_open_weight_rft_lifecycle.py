@@ -1,9 +1,10 @@
 """Lifecycle simulation of the open-weight reinforcement fine-tuning jobs of the permissions
-fixture's synthesized template (its lab stage fine-tunes gpt-oss-20b on a file in S3, and Qwen3 32B
-on the repository dataset its Nova RFT jobs read): the training file is checked and uploaded, the
-job started, replaced by a change and cancelled when the replaced resource is deleted. Every
-request is judged by the permission proof against the lab's own policies (tests/gates/proof.py),
-the grader's invocation permission and the read of the dataset's uploaded copy included."""
+fixture's synthesized template (its lab stage fine-tunes gpt-oss-20b on a file in S3 with an existing
+grader, and Qwen3 32B on the repository dataset its Nova RFT jobs read, with a grader the estate
+deploys): the training file is checked and uploaded, the job started, replaced by a change and
+cancelled when the replaced resource is deleted. Every request is judged by the permission proof
+against the lab's own policies (tests/gates/proof.py), the invocation of each grader and the read of
+the dataset's uploaded copy included."""
 
 from __future__ import annotations
 
@@ -86,6 +87,12 @@ def test_an_open_weight_job_trains_on_the_uploaded_copy_of_its_repository_datase
     assert file["bytes"] == len(content) and file["filename"] == created.physical_id
     [job] = mantle.jobs.values()
     assert job["training_file"] == file["id"] and job["model"] == "qwen.qwen3-32b"
+    # Graded by the function the estate deployed from graders/exact_match.py, named by its own ARN
+    # (the proof judges the handler's permission to invoke exactly it).
+    [grader] = [k for k in template.logical_ids("AWS::Lambda::Function") if k.startswith("OpenWeightGraderarithqwen")]
+    function = job["method"]["reinforcement"]["grader"]["lambda"]["function"]
+    assert function == template.attribute(grader, "Arn") == props["GraderFunctionArn"]
+    assert function.endswith(":function:perm-estate-lab-open-weight-grader-arith-qwen")
 
     # An update that changes nothing of the data (a redeploy of the same file): the same training
     # file and job, nothing trained again.

@@ -50,3 +50,15 @@ def test_grader_functions_of_long_job_names_stay_within_lambdas_limit_and_apart(
     assert len(first) <= 64 and len(second) <= 64 and first != second
     assert first.startswith("acme-research-estate-integration-west-grader-reasoning")
     assert StageNames("acme", "dev").grader_function("arith") == "acme-dev-grader-arith"  # short names unchanged
+
+
+def test_an_open_weight_entrys_grader_never_shares_a_function_with_a_jobs_grader():
+    """Jobs and openWeightFineTuning entries are named apart, so a job and an entry may share a name
+    (or an entry be named like a job's grader): their deployed graders are still two functions."""
+    for names in (StageNames("acme", "dev"), StageNames("acme-research-estate", "integration-west")):
+        job_graders = {names.grader_function(job) for job in ("math", "open-weight-grader-math", "grader-math")}
+        entry = names.open_weight_grader_function("math")
+        assert entry not in job_graders and len(entry) <= 64
+        other = names.open_weight_grader_function("reasoning-arithmetic-word-probs2")
+        assert other != names.open_weight_grader_function("reasoning-arithmetic-word-probs1") and len(other) <= 64
+    assert StageNames("acme", "dev").open_weight_grader_function("math") == "acme-dev-open-weight-grader-math"

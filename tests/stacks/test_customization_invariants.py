@@ -281,23 +281,27 @@ def test_the_service_role_may_invoke_exactly_the_graders_and_no_resource_policy_
     assert resources(rich, "AWS::Lambda::Permission") == {}
 
 
-def test_the_grader_function_logs_encrypted_with_retention_and_may_do_nothing_else(rich):
+@pytest.mark.parametrize(
+    ("name", "timeout"),
+    [
+        ("perm-estate-lab-grader-arith-rft", 60),  # the Nova job's rftConfig.grader.handler
+        ("perm-estate-lab-open-weight-grader-arith-qwen", 300),  # the open-weight entry's graderHandler (default)
+    ],
+)
+def test_each_grader_function_logs_encrypted_with_retention_and_may_do_nothing_else(rich, name, timeout):
     [function] = [
-        f
-        for f in resources(rich, "AWS::Lambda::Function").values()
-        if "grader" in f["Properties"].get("FunctionName", "")
+        f for f in resources(rich, "AWS::Lambda::Function").values() if f["Properties"].get("FunctionName") == name
     ]
     props = function["Properties"]
-    assert props["FunctionName"] == "perm-estate-lab-grader-arith-rft"
     assert (props["Handler"], props["Timeout"], props["MemorySize"], props["Runtime"]) == (
         "exact_match.lambda_handler",
-        60,
+        timeout,
         512,
         "python3.14",
     )
     assert props["TracingConfig"] == {"Mode": "Active"}
     group = rich["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
-    assert group["LogGroupName"] == "/perm-estate-lab/graders/perm-estate-lab-grader-arith-rft"
+    assert group["LogGroupName"] == f"/perm-estate-lab/graders/{name}"
     assert group["KmsKeyId"] == {"Fn::ImportValue": "perm-estate-lab-foundation-data-key-arn"}
     assert group["RetentionInDays"] > 0
     role = rich["Resources"][props["Role"]["Fn::GetAtt"][0]]["Properties"]

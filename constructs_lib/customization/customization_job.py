@@ -21,6 +21,7 @@ from estate_runtime.kinds.customization_job import (
     PreflightCheck,
 )
 from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
+from estate_runtime.s3_uri import s3_arn
 
 from ..machinery.references import StackEnvironment, environment_of, key_arn, role_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
@@ -314,8 +315,7 @@ def _grant_handler(grants: KindGrants, env: StackEnvironment, props: Customizati
             conditions={"StringEquals": {"kms:ViaService": f"bedrock.{env.region}.amazonaws.com"}},
         )
     for check in props.preflight:
-        bucket_and_key = check.s3_uri.removeprefix("s3://")
-        grants.allow_calls("get_object", resources=[f"arn:{env.partition}:s3:::{bucket_and_key}"])
+        grants.allow_calls("get_object", resources=[s3_arn(env.partition, check.s3_uri)])
         if check.kms_key_arn:
             grants.allow_dependents(
                 "get_object",

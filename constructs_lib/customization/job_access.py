@@ -17,6 +17,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from estate_runtime.catalog import Catalog
+from estate_runtime.s3_uri import s3_arn, split_s3_uri
 
 from ..compliance.nag import acknowledge, nag_spelling
 from ..foundation.customization_role import object_listing
@@ -27,11 +28,9 @@ def dataset_read(scope: Construct, s3_uri: str, kms_key_arn: str | None = None) 
     policies grant both; ``customization_role.object_listing``); decrypt it through S3 when it is
     SSE-KMS encrypted."""
     stack = Stack.of(scope)
-    bucket, _, key = s3_uri.removeprefix("s3://").partition("/")
+    bucket, key = split_s3_uri(s3_uri)
     statements = [
-        iam.PolicyStatement(
-            actions=["s3:GetObject"], resources=[f"arn:{stack.partition}:s3:::{s3_uri.removeprefix('s3://')}"]
-        ),
+        iam.PolicyStatement(actions=["s3:GetObject"], resources=[s3_arn(stack.partition, s3_uri)]),
         iam.PolicyStatement(
             actions=["s3:ListBucket"],
             resources=[f"arn:{stack.partition}:s3:::{bucket}"],
@@ -52,7 +51,7 @@ def dataset_read(scope: Construct, s3_uri: str, kms_key_arn: str | None = None) 
 def invocation_logs_read(scope: Construct, s3_uri: str) -> list[iam.PolicyStatement]:
     """List and read invocation logs under an S3 prefix (a distillation job's source)."""
     partition = Stack.of(scope).partition
-    bucket, _, prefix = s3_uri.removeprefix("s3://").partition("/")
+    bucket, prefix = split_s3_uri(s3_uri)
     return [
         iam.PolicyStatement(
             actions=["s3:GetObject", "s3:ListBucket"],

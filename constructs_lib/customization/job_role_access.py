@@ -21,6 +21,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from estate_runtime.s3_uri import split_s3_uri
+
 from ..foundation.customization_role import (
     CUSTOM_MODEL_KEY_ACTIONS,
     CustomizationServiceRole,
@@ -203,7 +205,7 @@ class _AppConstructs:
                 else f"{uri!r} is not an s3://bucket/key URI"
             )
             raise EstateConstructError(self._job.node.path, [(prop, problem)])
-        bucket_name, _, key = uri.removeprefix("s3://").partition("/")
+        bucket_name, key = split_s3_uri(uri)
         if not key and prop != "output_s3_uri":  # the output's own message says where it writes
             raise EstateConstructError(
                 self._job.node.path,

@@ -27,6 +27,7 @@ from estate_runtime.kinds.open_weight_rft import (
     grader_arn_problem,
 )
 from estate_runtime.naming import JobNames, content_hash, readable_name
+from estate_runtime.s3_uri import is_s3_uri, split_s3_uri
 
 from ..machinery.references import environment_of
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
@@ -207,8 +208,8 @@ def _data_problems(props: OpenWeightFineTuningJobProps) -> list[tuple[str, str]]
             ]
         return []
     uri = props.training_data_s3_uri or ""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    if not uri.startswith("s3://") or not bucket or not key or key.endswith("/"):
+    bucket, key = split_s3_uri(uri)
+    if not is_s3_uri(uri) or not bucket or not key or key.endswith("/"):
         return [("training_data_s3_uri", f"{uri!r} is not s3://bucket/key of a file")]
     return []
 
@@ -234,7 +235,7 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: OpenWeightFineTuning
         data_object = dataset.bucket.arn_for_objects(dataset.key)
         data_key = dataset.bucket.encryption_key.key_arn if dataset.bucket.encryption_key is not None else None
     else:
-        bucket, _, key = (props.training_data_s3_uri or "").removeprefix("s3://").partition("/")
+        bucket, key = split_s3_uri(props.training_data_s3_uri or "")
         data_object, data_key = f"arn:{env.partition}:s3:::{bucket}/{key}", props.training_data_kms_key_arn
     grants.allow_calls("get_object", resources=[data_object])
     if data_key:

@@ -30,6 +30,7 @@ from estate_runtime.kinds.imported_model import (
 )
 from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_name
 from estate_runtime.permissions import key_actions
+from estate_runtime.s3_uri import split_s3_uri
 
 from ..compliance.nag import acknowledge_each, nag_spelling
 from ..foundation.customization_role import vpc_access_statements
@@ -98,7 +99,7 @@ class ModelImportRole(Construct):
         """List and read one weights folder (the guide: s3:GetObject and s3:ListBucket, narrowed
         to the folder with s3:prefix); decrypt it through S3 when its objects are SSE-KMS."""
         env = environment_of(Stack.of(self))
-        bucket, _, folder = weights_s3_uri.removeprefix("s3://").partition("/")
+        bucket, folder = split_s3_uri(weights_s3_uri)
         objects = f"arn:{env.partition}:s3:::{bucket}/{folder}*"
         statements = [
             iam.PolicyStatement(
@@ -357,7 +358,7 @@ def _grant_handler(grants: KindGrants, stack: Stack, props: ImportedModelProps) 
     # The pre-flight: the folder's listing, its config.json (the one file whose content it reads),
     # and each file's checksum (HeadObject, which IAM authorizes as s3:GetObject on the file: there
     # is no narrower action, so the handler may read the folder it checks, and no other).
-    bucket, _, folder = props.weights_s3_uri.removeprefix("s3://").partition("/")
+    bucket, folder = split_s3_uri(props.weights_s3_uri)
     files = f"arn:{env.partition}:s3:::{bucket}/{folder}*"
     grants.allow_calls(
         "list_objects_v2",

@@ -32,6 +32,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from estate_runtime.s3_uri import split_s3_uri
+
 from ..compliance.nag import acknowledge, nag_spelling
 from ..customization.open_weight_fine_tuning import PROJECTS_REASON, mantle_projects
 from .served_model import ServedModel
@@ -198,7 +200,7 @@ class GateRole(Construct):
         only, and the stage's datasets and results under ``s3Uri``."""
         jobs = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:evaluation-job/*"
         evaluator = baseline_model_arns(stack.partition, stack.region, stack.account, judge.evaluator_model)
-        bucket, _, prefix = judge.s3_uri.removeprefix("s3://").partition("/")
+        bucket, prefix = split_s3_uri(judge.s3_uri)
         under = "/".join(p for p in (prefix.strip("/"), f"gate-{judge.stage}-*") if p)
         self.policy.add_statements(
             iam.PolicyStatement(actions=["bedrock:CreateEvaluationJob"], resources=evaluator),

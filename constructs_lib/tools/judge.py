@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from estate_runtime.s3_uri import split_s3_uri
+
 FINISHED = ("Completed", "Failed", "Stopped")
 TASK_TYPE = "General"  # what the user guide's judge examples send; botocore's enum lists no value for judge jobs
 POLL_SECONDS = 30.0
@@ -63,7 +65,7 @@ def slug(text: str, limit: int) -> str:
 
 
 def split_s3(uri: str) -> tuple[str, str]:
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    bucket, prefix = split_s3_uri(uri)
     return bucket, prefix.strip("/")
 
 

@@ -10,11 +10,12 @@ import sys
 from typing import Any
 
 from estate_runtime.kinds.imported_model import weights_digest, weights_file_id, weights_uri_problem
+from estate_runtime.s3_uri import split_s3_uri
 
 
 def folder_files(s3: Any, uri: str) -> dict[str, tuple[int, str]]:
     """Every object under the folder, by its path in the folder: (size, ``weights_file_id``)."""
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    bucket, prefix = split_s3_uri(uri)
     files: dict[str, tuple[int, str]] = {}
     params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
     while True:

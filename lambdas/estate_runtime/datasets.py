@@ -30,6 +30,8 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from .s3_uri import is_s3_uri
+
 FORMATS = ("messages", "prompt-completion", "input", "bedrock-conversation-2024", "image-caption", "rft")
 RFT_ROLES = ("system", "user", "assistant")
 CONVERSATION_SCHEMA = "bedrock-conversation-2024"
@@ -381,7 +383,7 @@ def _check_image_caption(record: object, rules: DatasetRules) -> list[str]:
     assert isinstance(record, dict)
     problems = _unknown(record, {"image-ref", "caption"}) + _text(record.get("caption"), "caption")
     ref = record.get("image-ref")
-    if not isinstance(ref, str) or not ref.startswith("s3://"):
+    if not is_s3_uri(ref):
         problems.append("image-ref must be the s3:// URI of the image")
     return problems
 

@@ -62,6 +62,7 @@ from ...core import Outcome, Request, ResourceHandler, coerce_to_shape, confirm_
 from ...errors import EstateError, RetriesExhausted, error_code, error_message, is_iam_propagation
 from ...log import get_logger
 from ...naming import OWNER_TAG, JobNames
+from ...s3_uri import is_s3_uri, split_s3_uri
 from ...stack_status import leaves_by_intent
 from ...tagging import retag_bedrock
 from .contract import ANSWER_WITHIN_SECONDS, KIND, CustomizationJobAttributes, CustomizationJobProperties
@@ -669,7 +670,7 @@ def _created(job: dict[str, Any]) -> float:
 
 
 def _split_s3(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://") or "/" not in uri[5:]:
+    bucket, key = split_s3_uri(uri)
+    if not is_s3_uri(uri) or not key:
         raise EstateError(f"{uri!r} is not an s3://bucket/key URI")
-    bucket, _, key = uri[5:].partition("/")
     return bucket, key

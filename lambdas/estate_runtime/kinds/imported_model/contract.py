@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ...s3_uri import is_s3_uri, split_s3_uri
 from ..base import (
     CUSTOMIZE_KEY_ACTIONS,
     PROVIDER_TOTAL_TIMEOUT_SECONDS,
@@ -38,9 +39,9 @@ def weights_uri_problem(uri: str) -> str | None:
     """Why ``uri`` cannot be the weights folder of an import, or None."""
     if WEIGHTS_URI.match(uri):
         return None
-    if not uri.startswith("s3://"):
+    if not is_s3_uri(uri):
         return f"{uri!r} is not an s3:// URI"
-    bucket, _, path = uri[5:].partition("/")
+    bucket, path = split_s3_uri(uri)
     refused = sorted({c for c in path if not re.match(r"[-!_*'().a-zA-Z0-9/]", c)})
     if refused:
         return (

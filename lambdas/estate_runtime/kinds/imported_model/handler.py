@@ -41,6 +41,7 @@ from ...core import Outcome, Request, ResourceHandler, coerce_to_shape, confirm_
 from ...errors import EstateError, RetriesExhausted, error_code, error_message, is_iam_propagation
 from ...log import get_logger
 from ...naming import JobNames, content_hash, is_attempt_of
+from ...s3_uri import is_s3_uri, split_s3_uri
 from ...tagging import retag_bedrock
 from .contract import (
     ANSWER_WITHIN_SECONDS,
@@ -521,7 +522,6 @@ def _limits(
 
 
 def _split_s3(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
+    if not is_s3_uri(uri):
         raise EstateError(f"{uri!r} is not an s3://bucket/folder/ URI")
-    bucket, _, prefix = uri[5:].partition("/")
-    return bucket, prefix
+    return split_s3_uri(uri)

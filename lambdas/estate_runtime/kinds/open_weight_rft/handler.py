@@ -37,6 +37,7 @@ from ...core import Outcome, Request, ResourceHandler
 from ...errors import EstateError, RetriesExhausted
 from ...log import get_logger
 from ...naming import readable_name
+from ...s3_uri import is_s3_uri, split_s3_uri
 from .contract import (
     ANSWER_WITHIN_SECONDS,
     KIND,
@@ -204,8 +205,8 @@ class OpenWeightFineTuningHandler(ResourceHandler):
         return Outcome(physical_id, complete=False, state=state or dict(request.state))
 
     def _training_file(self, props: OpenWeightFineTuningProperties) -> bytes:
-        bucket, _, key = props.training_data_s3_uri.removeprefix("s3://").partition("/")
-        if not props.training_data_s3_uri.startswith("s3://") or not bucket or not key:
+        bucket, key = split_s3_uri(props.training_data_s3_uri)
+        if not is_s3_uri(props.training_data_s3_uri) or not bucket or not key:
             raise EstateError(f"TrainingDataS3Uri: {props.training_data_s3_uri!r} is not s3://bucket/key")
         try:
             obj = self.aws.call("s3", "get_object", expect=("NoSuchKey", "NoSuchBucket"), Bucket=bucket, Key=key)

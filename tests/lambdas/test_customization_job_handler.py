@@ -486,6 +486,14 @@ def test_preflight_of_a_missing_object_points_at_the_spec(fake):
         job_resource(fake, client).on_event("Create", preflight_props())
 
 
+@pytest.mark.parametrize("uri", ["s3://shared-data/", "s3://shared-data", "https://shared-data/train.jsonl"])
+def test_preflight_of_a_uri_without_an_object_key_names_it_and_reads_nothing(fake, uri):
+    client, stub = stubbed("s3")  # no response queued: a read would fail the stubber
+    with stub, pytest.raises(EstateError, match="is not an s3://bucket/key URI"):
+        job_resource(fake, client).on_event("Create", preflight_props(uri))
+    assert fake.jobs == {}
+
+
 def test_required_operations_are_checked_against_the_runtime():
     class OldBedrock:
         meta = None

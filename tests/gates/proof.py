@@ -1432,6 +1432,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         )
         for outcome in ("succeeds", "rolls-back")
     },
+    "test_invocation_logging_lifecycle.py::test_an_adopting_move_whose_new_configuration_bedrock_refuses_keeps_the_teams_through_the_next_try": (
+        "variant_estate",
+        {"111111111111": "sandbox"},
+    ),
     **{
         f"test_invocation_logging_lifecycle.py::test_full_lifecycle_leaves_nothing_behind[{estate}-{stage}]": (
             f"{estate}_estate",

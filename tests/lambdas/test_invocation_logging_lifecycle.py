@@ -439,6 +439,34 @@ def test_an_adopting_move_that_changes_the_configuration_ends_with_the_one_that_
     assert current(bedrock) == before and ssm.parameters == {}
 
 
+def test_an_adopting_move_whose_new_configuration_bedrock_refuses_keeps_the_teams_through_the_next_try(
+    bedrock, ssm, cloudformation, variant_estate, request
+):
+    """The moved resource saves its hand-over, then Bedrock refuses its configuration: the update
+    rolls back with the old configuration still in place. The saved copy must go back to naming
+    that one as the estate's, or the next try of the same move takes the estate's own configuration
+    for the team's and the team's is lost for good."""
+    old_id, props, before, send = one_stack(bedrock, ssm, cloudformation, "variant_estate", "sandbox", request)
+    changed = copy.deepcopy(props)
+    changed["LoggingConfig"]["audioDataDeliveryEnabled"] = "true"
+    physical_id = send("Create", old_id)["PhysicalResourceId"]
+    ours = current(bedrock)
+    bedrock.fail_next(PUT, "ValidationException", "The S3 bucket is not valid", 400)
+    with pytest.raises(Exception, match="not valid"):
+        send("Create", MOVED, changed, status="UPDATE_IN_PROGRESS")
+    assert current(bedrock) == ours
+    send(
+        "Delete", MOVED, changed, status="UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", PhysicalResourceId=physical_id
+    )
+    record = saved(ssm, props)
+    assert record["owner"]["logicalId"] == old_id and record["replacedWith"] == ours and record["previous"] == before
+    # The cause fixed, the same move again; then the stack goes: the team's configuration comes back.
+    send("Create", MOVED, changed, status="UPDATE_IN_PROGRESS")
+    send("Delete", old_id, status="UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", PhysicalResourceId=physical_id)
+    send("Delete", MOVED, changed, PhysicalResourceId=physical_id)
+    assert current(bedrock) == before and ssm.parameters == {}
+
+
 @pytest.mark.parametrize("fixture, stage", OWNERS)
 def test_a_stack_deleting_two_resources_of_one_configuration_acts_once_the_last_goes(
     bedrock, ssm, cloudformation, fixture, stage, request

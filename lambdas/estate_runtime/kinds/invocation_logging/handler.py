@@ -418,7 +418,13 @@ class InvocationLoggingHandler(ResourceHandler):
     ) -> dict[str, Any]:
         """Put back the configuration ``successor`` had written before this resource took over, while
         the configuration in place is still this resource's; the configuration now in place."""
-        if self._current() != replaced:
+        current = self._current()
+        if current == theirs:
+            # This resource's own configuration never took effect (its Create saved the hand-over,
+            # then Bedrock refused the put): the successor's is in place, and the saved copy must say
+            # so, or the next Create would take the estate's own configuration for the team's.
+            return theirs
+        if current != replaced:
             return replaced  # changed by someone else since: not ours to overwrite
         try:
             self._put(theirs)

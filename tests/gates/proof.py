@@ -1436,6 +1436,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, str]]] = {
         "variant_estate",
         {"111111111111": "sandbox"},
     ),
+    "test_invocation_logging_lifecycle.py::test_a_move_that_also_changes_a_stages_own_logging_is_refused_saying_so": (
+        "default_estate",
+        {"111111111111": "dev"},
+    ),
     **{
         f"test_invocation_logging_lifecycle.py::test_full_lifecycle_leaves_nothing_behind[{estate}-{stage}]": (
             f"{estate}_estate",

@@ -467,6 +467,25 @@ def test_an_adopting_move_whose_new_configuration_bedrock_refuses_keeps_the_team
     assert current(bedrock) == before and ssm.parameters == {}
 
 
+def test_a_move_that_also_changes_a_stages_own_logging_is_refused_saying_so(
+    bedrock, ssm, cloudformation, default_estate, request
+):
+    """A stage that sets its own logging saves no copy, so a rolled-back move could not put a changed
+    configuration back: the moved resource refuses the change, and says it is a move, not somebody
+    else's configuration."""
+    old_id, props, _, send = one_stack(bedrock, ssm, cloudformation, "default_estate", "dev", request)
+    changed = copy.deepcopy(props)
+    changed["LoggingConfig"]["audioDataDeliveryEnabled"] = "true"
+    send("Create", old_id)
+    ours = current(bedrock)
+    with pytest.raises(Exception) as refused:
+        send("Create", MOVED, changed, status="UPDATE_IN_PROGRESS")
+    assert f"is held by {old_id} of this stack, this construct under its old logical id" in str(refused.value)
+    assert "Deploy the move with the logging as it is first, then change the logging" in str(refused.value)
+    assert "this estate did not set it" not in str(refused.value)
+    assert current(bedrock) == ours
+
+
 @pytest.mark.parametrize("fixture, stage", OWNERS)
 def test_a_stack_deleting_two_resources_of_one_configuration_acts_once_the_last_goes(
     bedrock, ssm, cloudformation, fixture, stage, request

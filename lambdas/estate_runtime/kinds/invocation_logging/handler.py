@@ -212,13 +212,7 @@ class InvocationLoggingHandler(ResourceHandler):
         properties = KIND.parse(request.properties)
         if current is not None and current != desired:
             if not properties.adopt_existing:
-                raise EstateError(
-                    f"Bedrock model invocation logging in account {request.account}, region {request.region} "
-                    f"is already configured (delivering to {summarize(current)}) and this estate did not "
-                    "set it. Nothing was changed. To let the estate take it over, set "
-                    "invocationLogging.adoptExisting: true for this stage; to keep it as it is, set "
-                    "invocationLogging.enabled: false."
-                )
+                raise EstateError(self._not_ours(request, current))
             log.warning("adopting existing configuration", extra={"previous": current})
             unnamed = _unnamed_role(current, properties.adopted_delivery_role_arn)
             if unnamed is not None and unnamed != desired.get("cloudWatchConfig", {}).get("roleArn"):
@@ -233,6 +227,30 @@ class InvocationLoggingHandler(ResourceHandler):
             self._save_before_adopting(request, parameter, current, desired)
         self._put(desired)
         return self._outcome(request, desired)
+
+    def _not_ours(self, request: Request, current: dict[str, Any]) -> str:
+        """Why a Create that does not adopt refuses the configuration in place. When another resource
+        of this stack holds it (this construct under its old logical id: a move), the estate did set
+        it; a move that also changes the configuration is refused, since a rolled-back move could not
+        put the old one back (only an adopting stage saves a copy)."""
+        try:
+            holder = successor_of(self.aws, request, self._physical_id(request))
+        except EstateError:
+            holder = None  # the plain message below still changes nothing
+        if holder is not None:
+            return (
+                f"the Bedrock model invocation logging configuration in account {request.account}, region "
+                f"{request.region} (delivering to {summarize(current)}) is held by {holder} of this stack, this "
+                "construct under its old logical id; this deployment both moves it and changes its logging. "
+                "Nothing was changed. Deploy the move with the logging as it is first, then change the logging."
+            )
+        return (
+            f"Bedrock model invocation logging in account {request.account}, region {request.region} "
+            f"is already configured (delivering to {summarize(current)}) and this estate did not "
+            "set it. Nothing was changed. To let the estate take it over, set "
+            "invocationLogging.adoptExisting: true for this stage; to keep it as it is, set "
+            "invocationLogging.enabled: false."
+        )
 
     def _save_before_adopting(
         self, request: Request, parameter: str, current: dict[str, Any] | None, desired: dict[str, Any]

@@ -214,7 +214,8 @@ class FoundationStack(Stack):
                     audio=logging.data_delivery.audio,
                     adopt_existing=logging.adopt_existing,
                     saved_configuration_parameter=stage.names.saved_invocation_logging,
-                    adopted_delivery_role_arn=logging.adopted_delivery_role_arn,
+                    # The estate's role serves the stages that adopt; the others have nothing to give back.
+                    adopted_delivery_role_arn=logging.adopted_delivery_role_arn if logging.adopt_existing else None,
                     log_retention=log_retention(retention.log_group_days),
                     removal_policy=removal,
                 ),

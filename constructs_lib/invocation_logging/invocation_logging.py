@@ -21,7 +21,8 @@ from estate_runtime.kinds.invocation_logging import DELIVERY_FLAGS, KIND, Invoca
 
 from ..foundation.estate_key import EstateKey
 from ..machinery.resource_provider import EstateProvider, ProviderLogging
-from ..spec.types import ROLE_ARN_PATTERN
+from ..spec.regions import partition_of
+from ..spec.types import ROLE_ARN_PATTERN, passed_role_problem
 
 # The log stream Bedrock writes to in the log group (fixed by the service).
 BEDROCK_LOG_STREAM = "aws/bedrock/modelinvocations"
@@ -70,7 +71,8 @@ class InvocationLoggingProps:
     adopted_delivery_role_arn: str | None = None
     """The IAM role (its ARN, in this stack's account) through which the configuration an adoption
     replaces delivers to CloudWatch Logs. The handler may pass it, to Bedrock only, to give that
-    configuration back. Default none: such a configuration is left in place for you to put back."""
+    configuration back. Only with ``adopt_existing`` (refused otherwise). Default none: such a
+    configuration is left in place for you to put back."""
 
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
     """Retention of the invocation log group. Default one year."""
@@ -97,12 +99,16 @@ class InvocationLogging(Construct):
                 f"InvocationLogging adopted_delivery_role_arn {role!r} must be an IAM role ARN, e.g. "
                 "arn:aws:iam::111111111111:role/team-bedrock-logs"
             )
-        if role is not None and not Token.is_unresolved(Stack.of(self).account):
-            if role.split(":")[4] != Stack.of(self).account:
-                raise ValueError(
-                    f"InvocationLogging adopted_delivery_role_arn {role!r} is not in this stack's account "
-                    f"{Stack.of(self).account}: a role can be passed only to a service of its own account"
-                )
+        if role is not None and not props.adopt_existing:
+            raise ValueError(
+                f"InvocationLogging adopted_delivery_role_arn {role!r} is the role to give back an adopted "
+                "configuration through; without adopt_existing nothing is adopted, and the handler would only "
+                "hold a grant to pass it: remove it, or set adopt_existing=True"
+            )
+        stack = Stack.of(self)
+        if role is not None and not Token.is_unresolved(stack.account) and not Token.is_unresolved(stack.region):
+            if (problem := passed_role_problem(role, stack.account, partition_of(stack.region))) is not None:
+                raise ValueError(f"InvocationLogging adopted_delivery_role_arn: {problem}")
         if props.cloud_watch_delivery and not props.log_group_name.startswith(props.log_group_prefix):
             raise ValueError(
                 f"InvocationLogging log_group_name {props.log_group_name!r} must start with log_group_prefix "

@@ -86,11 +86,24 @@ def _delivery_role_problems(
     back) must be a role of the stage's own account and partition; the problem names where it is
     set: the stage's own invocationLogging, or the estate's."""
     role = logging.adopted_delivery_role_arn
-    if role is None or (problem := passed_role_problem(role, account, partition_of(region))) is None:
+    if role is None:
         return []
     override = spec.stages[stage].invocation_logging
     set_here = override is not None and "adopted_delivery_role_arn" in override.model_fields_set
     where = ("stages", stage, "invocationLogging") if set_here else ("invocationLogging",)
+    if set_here and not logging.adopt_existing:
+        # Set for the estate, it serves the stages that adopt; set on a stage that does not, it would
+        # only grant the handler a role to pass.
+        return [
+            LocatedProblem(
+                (*where, "adoptedDeliveryRoleArn"),
+                f"stage {stage!r} does not adopt the account's logging (adoptExisting: false), so there is no "
+                "configuration to give back through this role: remove adoptedDeliveryRoleArn, or set adoptExisting: "
+                "true",
+            )
+        ]
+    if (problem := passed_role_problem(role, account, partition_of(region))) is None:
+        return []
     return [
         LocatedProblem(
             (*where, "adoptedDeliveryRoleArn"),

@@ -557,7 +557,7 @@ def test_invocation_logging_may_pass_exactly_the_named_team_delivery_role_to_bed
     bucket = SecureBucket(stack, "Logs", SecureBucketProps(encryption_key=None, access_logs_bucket=None))
     team_role = "arn:aws:iam::111111111111:role/team-bedrock-logs"
 
-    def logging(id: str, role: str) -> InvocationLogging:
+    def logging(id: str, role: str, adopt_existing: bool = True) -> InvocationLogging:
         return InvocationLogging(
             stack,
             id,
@@ -566,15 +566,20 @@ def test_invocation_logging_may_pass_exactly_the_named_team_delivery_role_to_bed
                 key=key,
                 log_group_name="/team/model-invocations",
                 log_group_prefix="/team/",
-                adopt_existing=True,
+                adopt_existing=adopt_existing,
                 adopted_delivery_role_arn=role,
             ),
         )
 
+    with pytest.raises(ValueError, match="without adopt_existing nothing is adopted"):
+        logging("NothingAdopted", team_role, adopt_existing=False)
+
     with pytest.raises(ValueError, match="adopted_delivery_role_arn 'team-bedrock-logs' must be an IAM role ARN"):
         logging("Malformed", "team-bedrock-logs")
-    with pytest.raises(ValueError, match="is not in this stack's account 111111111111"):
+    with pytest.raises(ValueError, match="is in account 999999999999, not this stage's account 111111111111"):
         logging("Foreign", "arn:aws:iam::999999999999:role/team-bedrock-logs")
+    with pytest.raises(ValueError, match="is in partition aws-cn, not this stage's aws"):
+        logging("OtherPartition", "arn:aws-cn:iam::111111111111:role/team-bedrock-logs")
     made = logging("Logging", team_role)
     template = Template.from_stack(stack)
     [resource] = template.find_resources("Custom::BedrockInvocationLogging").values()

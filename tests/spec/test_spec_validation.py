@@ -129,11 +129,17 @@ def test_the_adopted_delivery_role_must_be_a_role_arn_of_the_stages_account():
     assert (
         "not this stage's account 111111111111" in estate_wide and "under stages.dev.invocationLogging" in estate_wide
     )
-    [staged] = problems(MINIMAL + f"    invocationLogging:\n      adoptedDeliveryRoleArn: {foreign}\n")
-    assert staged.startswith(f"estate.yaml:7: stages.dev.invocationLogging.adoptedDeliveryRoleArn: {foreign}")
+    [staged] = problems(
+        MINIMAL + f"    invocationLogging:\n      adoptExisting: true\n      adoptedDeliveryRoleArn: {foreign}\n"
+    )
+    assert staged.startswith(f"estate.yaml:8: stages.dev.invocationLogging.adoptedDeliveryRoleArn: {foreign}")
+    # On a stage that adopts nothing there is nothing to give back: the grant would be for nothing.
+    own = "arn:aws:iam::111111111111:role/team-bedrock-logs"
+    [idle] = problems(MINIMAL + f"    invocationLogging:\n      adoptedDeliveryRoleArn: {own}\n")
+    assert idle.startswith("estate.yaml:7: stages.dev.invocationLogging.adoptedDeliveryRoleArn: stage 'dev' does not")
+    assert "remove adoptedDeliveryRoleArn, or set adoptExisting: true" in idle
     [china] = problems(MINIMAL + "invocationLogging:\n  adoptedDeliveryRoleArn: arn:aws-cn:iam::111111111111:role/x\n")
     assert "is in partition aws-cn, not this stage's aws" in china
-    own = "arn:aws:iam::111111111111:role/team-bedrock-logs"
     spec = parse_spec(MINIMAL + f"invocationLogging:\n  adoptExisting: true\n  adoptedDeliveryRoleArn: {own}\n")
     assert spec.stage("dev").invocation_logging.adopted_delivery_role_arn == own
 

@@ -303,7 +303,7 @@ def _deploy_problems(region: str | None, props: ImportedModelProps) -> list[tupl
     Region (an environment-agnostic stack is checked by the handler at deploy)."""
     problems: list[tuple[str, str]] = []
     if region is not None and (problem := region_problem(region, "this stack")) is not None:
-        problems.append(("weights_s3_uri", problem))
+        problems.append(("the stack's env region", problem))  # no prop of its own: where the stack deploys
     if (problem := owner_problem(props.owner)) is not None:
         problems.append(("owner", problem))
     if props.weights_kms_key_arn is not None:

@@ -629,7 +629,7 @@ def test_an_imported_model_outside_the_regions_offering_import_is_refused(loggin
     with pytest.raises(EstateConstructError) as caught:
         ImportedModel(ireland, "Llama", import_props(ireland, ProviderLogging(log_group_prefix="/team/", log_key=key)))
     assert str(caught.value).startswith(
-        "Team/Llama: weights_s3_uri: Custom Model Import is offered in eu-central-1, us-east-1, us-east-2, us-west-2"
+        "Team/Llama: the stack's env region: Custom Model Import is offered in eu-central-1, us-east-1, us-east-2, us-west-2"
     ), str(caught.value)
     assert "not in eu-west-1 where this stack deploys" in str(caught.value)
 

@@ -41,6 +41,15 @@ from .served_model import ServedModel
 STREAM_ACTION = "bedrock:InvokeModelWithResponseStream"
 
 
+ONE_STACK_REASON = "One stack by name: CloudFormation adds a unique id to a stack's ARN when it creates it."
+
+
+def stack_by_name(stack: Stack, name: str) -> str:
+    """Every stack ``name`` has been in the gate's account and Region (a stack's ARN ends in an id
+    CloudFormation makes): what the gate's ``DescribeStacks`` of that stack's outputs is granted on."""
+    return f"arn:{stack.partition}:cloudformation:{stack.region}:{stack.account}:stack/{name}/*"
+
+
 @dataclass(frozen=True)
 class GateRoleProps:
     role_name: str
@@ -113,9 +122,7 @@ class GateRole(Construct):
             self.role.add_managed_policy(
                 iam.ManagedPolicy.from_managed_policy_name(self, "ImportsAccess", props.imports_policy_name)
             )
-        stack_arn = (
-            f"arn:{stack.partition}:cloudformation:{stack.region}:{stack.account}:stack/{props.serving_stack_name}/*"
-        )
+        stack_arn = stack_by_name(stack, props.serving_stack_name)
         keys = sorted({model.props.custom_model_key.key_arn for model in props.models}, key=str)
         self.policy = iam.ManagedPolicy(
             self,
@@ -158,7 +165,7 @@ class GateRole(Construct):
         acknowledge(
             self.policy,
             f"AwsSolutions-IAM5[Resource::{nag_spelling(self, stack_arn)}]",
-            "One stack by name: CloudFormation adds a unique id to a stack's ARN when it creates it.",
+            ONE_STACK_REASON,
         )
         if props.judge is not None:
             self._allow_judge(stack, props.judge)
@@ -173,7 +180,7 @@ class GateRole(Construct):
         the endpoint acts in is not documented (docs/open-weight-rft.md, gap 2): the account's
         projects in this Region, as the fine-tuning handler is granted."""
         projects = mantle_projects(stack.partition, stack.region, stack.account)
-        jobs_stack = f"arn:{stack.partition}:cloudformation:{stack.region}:{stack.account}:stack/{stack_name}/*"
+        jobs_stack = stack_by_name(stack, stack_name)
         self.policy.add_statements(
             iam.PolicyStatement(
                 actions=["bedrock-mantle:CreateInference", "bedrock-mantle:GetFineTuningJob"], resources=[projects]
@@ -188,7 +195,7 @@ class GateRole(Construct):
         acknowledge(
             self.policy,
             f"AwsSolutions-IAM5[Resource::{nag_spelling(self, jobs_stack)}]",
-            "One stack by name: CloudFormation adds a unique id to a stack's ARN when it creates it.",
+            ONE_STACK_REASON,
         )
 
     def _allow_judge(self, stack: Stack, judge: JudgeAccess) -> None:
@@ -272,7 +279,7 @@ class GateImportsAccess(Construct):
     def __init__(self, scope: Construct, id: str, props: GateImportsAccessProps) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
-        stack_arn = f"arn:{stack.partition}:cloudformation:{stack.region}:{stack.account}:stack/{props.stack_name}/*"
+        stack_arn = stack_by_name(stack, props.stack_name)
         statements = [
             iam.PolicyStatement(actions=[STREAM_ACTION], resources=[model.model_arn for model in props.models]),
             iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack_arn]),
@@ -297,5 +304,5 @@ class GateImportsAccess(Construct):
         acknowledge(
             self.policy,
             f"AwsSolutions-IAM5[Resource::{nag_spelling(self, stack_arn)}]",
-            "One stack by name: CloudFormation adds a unique id to a stack's ARN when it creates it.",
+            ONE_STACK_REASON,
         )

@@ -96,11 +96,12 @@ def summarize(config: dict[str, Any]) -> str:
     return ", ".join(parts) or "no destination"
 
 
-def _unnamed_role(config: dict[str, Any], named: str | None) -> str | None:
-    """The role through which ``config`` delivers to CloudWatch Logs when it is not ``named`` (the
-    one team delivery role this handler may pass besides the estate's own), else ``None``."""
+def _unnamed_role(config: dict[str, Any], properties: Any) -> str | None:
+    """The role through which ``config`` delivers to CloudWatch Logs when this handler may not pass
+    it: neither the team's role the properties name nor the estate's own delivery role; else ``None``."""
     role = config.get("cloudWatchConfig", {}).get("roleArn")
-    return role if role and role != named else None
+    own = (normalize(properties.logging_config) or {}).get("cloudWatchConfig", {}).get("roleArn")
+    return role if role and role not in (properties.adopted_delivery_role_arn, own) else None
 
 
 def _name_the_role(role: str) -> str:
@@ -214,8 +215,8 @@ class InvocationLoggingHandler(ResourceHandler):
             if not properties.adopt_existing:
                 raise EstateError(self._not_ours(request, current))
             log.warning("adopting existing configuration", extra={"previous": current})
-            unnamed = _unnamed_role(current, properties.adopted_delivery_role_arn)
-            if unnamed is not None and unnamed != desired.get("cloudWatchConfig", {}).get("roleArn"):
+            unnamed = _unnamed_role(current, properties)
+            if unnamed is not None:
                 log.warning(
                     f"the configuration adopted delivers to CloudWatch Logs through role {unnamed}, which this handler "
                     "may not pass to Bedrock, so giving it back when the estate's logging goes would fail and leave it "
@@ -464,7 +465,7 @@ class InvocationLoggingHandler(ResourceHandler):
             self._put(previous)
         except EstateError as err:
             saved = json.dumps(previous, sort_keys=True)
-            unnamed = _unnamed_role(previous, KIND.parse(request.properties).adopted_delivery_role_arn)
+            unnamed = _unnamed_role(previous, KIND.parse(request.properties))
             cause = (
                 f"This handler may not pass its delivery role {unnamed}: {_name_the_role(unnamed)} Or put it back "
                 "by hand"

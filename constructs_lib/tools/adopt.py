@@ -289,7 +289,9 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
         print(unknown_profile("adopt", args.profile), file=sys.stderr)
         return 1
     except BotoCoreError as error:
-        print(f"cannot reach AWS: {error}", file=sys.stderr)
+        from .deployed import unreachable
+
+        print(unreachable(error), file=sys.stderr)
         return 1
     print(render(stage, found))
     return 0

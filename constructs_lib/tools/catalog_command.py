@@ -243,7 +243,9 @@ def run_check(catalog: Catalog, client_for: Callable[[str], Any], out: TextIO, e
             print(f"bedrock:{operation} in {region} failed: {info.get('Code')}: {info.get('Message')}", file=err)
             return 1
         except BotoCoreError as error:
-            print(f"cannot reach Bedrock in {region}: {error}", file=err)
+            from .deployed import unreachable
+
+            print(unreachable(error, f"Bedrock in {region}"), file=err)
             return 1
         for key, items in compare(catalog, region, summaries, details=details).items():
             totals[key] += items

@@ -40,6 +40,19 @@ def unknown_profile(command: str, profile: str | None) -> str:
     )
 
 
+def unreachable(error: Exception, what: str = "AWS") -> str:
+    """The one-line answer to a botocore error that is no answer of AWS (no connection, a timeout, a
+    missing Region): what happened, and, for the network's errors, what to check."""
+    from botocore.exceptions import ConnectionError, HTTPClientError
+
+    if isinstance(error, (ConnectionError, HTTPClientError)):
+        return (
+            f"cannot reach {what}: {error}. Check this machine's network connection (and HTTPS_PROXY, if you go "
+            "through a proxy) and that the Region is one AWS serves, then run again"
+        )
+    return f"cannot reach {what}: {error}"
+
+
 def role_arn_problem(role_arn: str | None, account: str, stage: str) -> str | None:
     """Why ``--role-arn`` cannot read stage ``stage``'s ``account``: not a role's ARN, or a role of
     another account, which would read that account instead (a usage mistake, said before any AWS

@@ -536,7 +536,9 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
         print(unknown_profile("drift", args.profile), file=sys.stderr)
         return 1
     except BotoCoreError as error:
-        print(f"cannot reach AWS: {error}", file=sys.stderr)
+        from .deployed import unreachable
+
+        print(unreachable(error), file=sys.stderr)
         return 1
     print(report.render())
     return 1 if report.differences else 0

@@ -424,7 +424,9 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
         print(unknown_profile("metrics", args.profile), file=sys.stderr)
         return 1
     except BotoCoreError as error:
-        print(f"cannot reach AWS: {error}", file=sys.stderr)
+        from .deployed import unreachable
+
+        print(unreachable(error), file=sys.stderr)
         return 1
     out = Path(args.out)
     for run in runs:

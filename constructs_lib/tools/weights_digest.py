@@ -86,7 +86,9 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
         print(unknown_profile("weights-digest", args.profile), file=sys.stderr)
         return 1
     except BotoCoreError as error:
-        print(f"cannot reach AWS: {error}", file=sys.stderr)
+        from .deployed import unreachable
+
+        print(unreachable(error), file=sys.stderr)
         return 1
     if not files:
         print(f"{args.s3_uri} holds no files: nothing to pin", file=sys.stderr)

@@ -37,7 +37,8 @@ from estate_runtime.naming import OWNER_TAG, JobNames, content_hash, readable_na
 from ..machinery.references import StackEnvironment, elsewhere_problem, environment_of
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
-from ..spec.types import Removal, kms_key_arn_problem, owner_problem, tag_problem
+from ..spec.checks import adopted_base_model_problem
+from ..spec.types import Removal, key_region_problem, kms_key_arn_problem, owner_problem, tag_problem
 from .customization_job import JobResourceAttributes
 
 # A custom model's ARN, as botocore 1.44.5's bedrock model spells it (CustomModelArn; read 2026-12-07).
@@ -118,6 +119,23 @@ class AdoptedCustomModel(JobResourceAttributes, Construct):
         stack = Stack.of(self)
         elsewhere = elsewhere_problem(props.adopt, environment_of(stack), "model")
         refuse(self, _prop_problems(props) + ([("adopt", elsewhere)] if elsewhere else []))
+        # As the spec refuses them: a base model the ARN contradicts, a key of another Region than the
+        # model's (each refused at deploy too, but only after the stack began).
+        refuse(
+            self,
+            [
+                (prop, problem)
+                for prop, problem in (
+                    ("base_model", adopted_base_model_problem(props.adopt, props.base_model, "base_model={named!r}")),
+                    (
+                        "kms_key_arn",
+                        props.kms_key_arn
+                        and key_region_problem(props.kms_key_arn, props.adopt.split(":")[3], "the model is"),
+                    ),
+                )
+                if problem
+            ],
+        )
         self.props = props
         self.names: JobNames = props.names or _derive_names(self, props)
         self.adopted_arn: str = props.adopt

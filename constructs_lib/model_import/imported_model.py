@@ -37,9 +37,9 @@ from ..foundation.customization_role import vpc_access_statements
 from ..machinery.references import environment_of, key_arn, role_arn
 from ..machinery.resource_provider import EstateProvider, KindGrants, ProviderLogging
 from ..machinery.validation import check_prop_types, refuse
-from ..spec.model_import import IMPORTS, key_region_problem, region_problem
+from ..spec.model_import import IMPORTS, region_problem
 from ..spec.stages import StageSettings
-from ..spec.types import kms_key_arn_problem, owner_problem, tag_problem, vpc_config_problem
+from ..spec.types import key_region_problem, kms_key_arn_problem, owner_problem, tag_problem, vpc_config_problem
 
 if TYPE_CHECKING:
     from ..customization.estate_dataset import StageDatasets
@@ -309,7 +309,9 @@ def _deploy_problems(region: str | None, props: ImportedModelProps) -> list[tupl
     if props.weights_kms_key_arn is not None:
         if (problem := kms_key_arn_problem(props.weights_kms_key_arn)) is not None:
             problems.append(("weights_kms_key_arn", problem))
-        elif region is not None and (problem := key_region_problem(props.weights_kms_key_arn, region, "this stack")):
+        elif region is not None and (
+            problem := key_region_problem(props.weights_kms_key_arn, region, "this stack imports")
+        ):
             problems.append(("weights_kms_key_arn", problem))
     if props.vpc_config is not None and (problem := vpc_config_problem(props.vpc_config)) is not None:
         problems.append(("vpc_config", problem))

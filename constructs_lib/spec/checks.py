@@ -14,7 +14,7 @@ from .promotion import earlier_stage_problem, promoted_job, served_base_model, s
 from .regions import bedrock_regions, partition_of
 from .rft import grader_problems, rft_dataset_rules
 from .sections import section_problems
-from .types import passed_role_problem
+from .types import key_region_problem, passed_role_problem
 
 if TYPE_CHECKING:
     from estate_runtime.datasets import DatasetRules
@@ -134,6 +134,9 @@ def _check_jobs(spec: EstateSpec) -> list[LocatedProblem]:
                 parts = tuple(int(p) if p.isdigit() else p for p in sub.split("."))
                 problems.append(LocatedProblem((*job_loc, *parts), message))
 
+            key = job.custom_model_kms_key_arn
+            if key and (found := key_region_problem(key, stage.region, f"the model of {'.'.join(job_loc)} is")):
+                problem("customModelKmsKeyArn", found)
             if job.adopt is not None:
                 problems.extend(_adopted_job_problems(spec, stage_name, job_name, job))
                 # Two entries of one stage would both own the model: removing either (with removal:
@@ -215,8 +218,6 @@ def _adopted_job_problems(spec: EstateSpec, stage_name: str, job_name: str, job:
     """A job entry that adopts a custom model: in the stage's account and region, customized from a
     model of its baseModel's family (as the ARN names it), with no field that shapes a training run
     (it is trained already; a field given would be ignored, so it is refused)."""
-    from estate_runtime.catalog import same_family
-
     from .model import TRAINING_FIELDS
 
     stage = spec.stages[stage_name]
@@ -241,20 +242,29 @@ def _adopted_job_problems(spec: EstateSpec, stage_name: str, job_name: str, job:
                     f"remove adopt (the adopted model is then retained or deleted as the entry's removal says)",
                 )
             )
-    # A custom model's ARN names the model it was customized from (custom-model/<base model>/<id>;
-    # "imported" for one made from imported weights, which names none). The deploy compares the exact
-    # id Bedrock reports; here, before anything is deployed, the family (the context-length variant
-    # aside: whether the ARN spells it as baseModel does is not documented).
-    named = str(job.adopt).split(":", 5)[5].split("/")[1]
-    if named != "imported" and not same_family(job.base_model, named):
-        problems.append(
-            LocatedProblem(
-                (*loc, "baseModel"),
-                f"the adopted model's ARN says it was customized from {named}, not from {job.base_model}: give "
-                f"baseModel: {named} (or the id Bedrock reports for it), or check that adopt names the model meant",
-            )
-        )
+    if (problem := adopted_base_model_problem(str(job.adopt), job.base_model, "baseModel: {named}")) is not None:
+        problems.append(LocatedProblem((*loc, "baseModel"), problem))
     return problems
+
+
+def adopted_base_model_problem(arn: str, base_model: str, give: str) -> str | None:
+    """Why an adopted custom model's ARN contradicts ``base_model``, or None; ``give`` says how to
+    name the right one (``{named}``: the model the ARN names). Shared by the spec and
+    ``AdoptedCustomModel``.
+
+    A custom model's ARN names the model it was customized from (custom-model/<base model>/<id>;
+    "imported" for one made from imported weights, which names none). The deploy compares the exact
+    id Bedrock reports; here, before anything is deployed, the family (the context-length variant
+    aside: whether the ARN spells it as the base model id does is not documented)."""
+    from estate_runtime.catalog import same_family
+
+    named = arn.split(":", 5)[5].split("/")[1]
+    if named == "imported" or same_family(base_model, named):
+        return None
+    return (
+        f"the adopted model's ARN says it was customized from {named}, not from {base_model}: give "
+        f"{give.format(named=named)} (or the id Bedrock reports for it), or check that adopt names the model meant"
+    )
 
 
 def _check_prices(spec: EstateSpec) -> list[LocatedProblem]:

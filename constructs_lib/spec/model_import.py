@@ -14,7 +14,7 @@ from estate_runtime.kinds.imported_model.contract import WEIGHTS_DIGEST, WEIGHTS
 from .errors import LocatedProblem
 from .promotion import earlier_stage_problem
 from .sections import StageSection
-from .types import ItemName, KmsKeyArn, Removal, SpecModel, StageName, Tags, VpcConfig
+from .types import ItemName, KmsKeyArn, Removal, SpecModel, StageName, Tags, VpcConfig, key_region_problem
 
 if TYPE_CHECKING:
     from .model import EstateSpec
@@ -162,18 +162,6 @@ def region_problem(region: str, deploys: str) -> str | None:
     )
 
 
-def key_region_problem(key: str, region: str, importer: str) -> str | None:
-    """Why ``key`` cannot serve an import in ``region`` (``importer``: what imports there), or None:
-    a KMS key is used only in its own Region. Shared by the spec and ``ImportedModel``."""
-    where = key.split(":")[3]
-    if where == region:
-        return None
-    return (
-        f"the key is in {where}, but {importer} imports in {region}: a KMS key is used only in its own Region; give a "
-        "key of that Region"
-    )
-
-
 def _problems(spec: EstateSpec, stage_name: str) -> list[LocatedProblem]:
     """A stage's imports: a Region where Custom Model Import is offered, keys of that Region, and
     promotions from earlier stages that pin the weights."""
@@ -185,7 +173,7 @@ def _problems(spec: EstateSpec, stage_name: str) -> list[LocatedProblem]:
         problems += _promotion_problems(spec, stage_name, import_name, entry)
         keys = [("kmsKeyArn", entry.kms_key_arn), ("weights.kmsKeyArn", entry.weights.kms_key_arn)]
         for where, key in keys:
-            if key and (problem := key_region_problem(key, stage.region, f"stage {stage_name!r}")) is not None:
+            if key and (problem := key_region_problem(key, stage.region, f"stage {stage_name!r} imports")) is not None:
                 problems.append(
                     LocatedProblem(("stages", stage_name, "imports", import_name, *where.split(".")), problem)
                 )

@@ -388,6 +388,18 @@ def kms_key_arn_problem(value: str) -> str | None:
     return f"{value!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"
 
 
+def key_region_problem(key: str, region: str, user: str) -> str | None:
+    """Why ``key`` cannot serve ``user`` (what uses it, e.g. "stage 'dev' imports") in ``region``, or
+    None: a KMS key is used only in its own Region."""
+    where = key.split(":")[3]
+    if where == region:
+        return None
+    return (
+        f"the key is in {where}, but {user} in {region}: a KMS key is used only in its own Region; give a key of "
+        "that Region"
+    )
+
+
 def _check_kms_arn(value: str) -> str:
     if (problem := kms_key_arn_problem(value)) is not None:
         raise ValueError(problem)

@@ -386,6 +386,30 @@ def test_a_model_of_another_account_or_region_is_not_adopted(stack, logging, arn
     assert "this stack is in 111111111111 / us-east-1" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        (
+            dict(base_model="amazon.nova-lite-v1:0:300k"),
+            "base_model: the adopted model's ARN says it was customized from amazon.nova-micro-v1:0:128k, not from "
+            "amazon.nova-lite-v1:0:300k: give base_model='amazon.nova-micro-v1:0:128k'",
+        ),
+        (
+            dict(kms_key_arn="arn:aws:kms:us-west-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+            "kms_key_arn: the key is in us-west-2, but the model is in us-east-1: a KMS key is used only in its own "
+            "Region",
+        ),
+    ],
+)
+def test_an_adopted_model_the_arn_or_its_key_contradicts_is_refused_at_synthesis(stack, logging, overrides, expected):
+    """The spec refuses both; the construct synthesized them and the deploy refused the model."""
+    from constructs_lib import AdoptedCustomModel
+
+    with pytest.raises(EstateConstructError) as caught:
+        AdoptedCustomModel(stack, "Adopted", adopted_props(logging, **overrides))
+    assert f"Team/Adopted: {expected}" in str(caught.value), str(caught.value)
+
+
 def test_capacity_of_another_account_or_region_is_not_adopted(stack, key, logging):
     elsewhere = "arn:aws:bedrock:us-west-2:111111111111:provisioned-model/a1b2c3d4e5f6"
     with pytest.raises(EstateConstructError) as caught:

@@ -434,6 +434,19 @@ def test_two_stages_of_one_account_adopting_one_model_are_refused_naming_the_fir
     ), found
 
 
+def test_a_custom_model_key_of_another_region_is_refused_at_its_path(workdir):
+    """A custom model's key is in the model's Region: an adopted model's (the deploy would find it
+    differs) and a trained one's (the job would fail) are refused before anything deploys."""
+    key = (
+        '        customModelKmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"\n'
+    )
+    [found] = problems(HEAD + ADOPTING + key, workdir)
+    assert found.endswith(
+        "stages.dev.jobs.console-ft.customModelKmsKeyArn: the key is in us-east-1, but the model of "
+        "stages.dev.jobs.console-ft is in us-west-2: a KMS key is used only in its own Region; give a key of that Region"
+    ), found
+
+
 def test_a_base_model_of_another_family_than_the_arn_names_is_refused_at_synthesis(workdir):
     """The ARN names the model the adopted one was customized from; a baseModel of another model is
     a mistake the deploy would refuse, so the spec says so first, at baseModel."""

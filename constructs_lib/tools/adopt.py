@@ -246,7 +246,7 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
     from ..spec import load_stage_or_report
-    from .deployed import OtherAccount, role_arn_problem, stage_session
+    from .deployed import OtherAccount, role_arn_problem, stage_session, unknown_profile, unreachable
 
     spec = load_stage_or_report(args.spec, args.stage)
     if spec is None:
@@ -284,13 +284,9 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
         )
         return 1
     except ProfileNotFound:
-        from .deployed import unknown_profile
-
         print(unknown_profile("adopt", args.profile), file=sys.stderr)
         return 1
     except BotoCoreError as error:
-        from .deployed import unreachable
-
         print(unreachable(error), file=sys.stderr)
         return 1
     print(render(stage, found))

@@ -28,7 +28,7 @@ from typing import Any
 from estate_runtime.naming import OWNER_TAG, JobNames
 
 from ..spec import StageSettings
-from .deployed import StackUnreadable
+from .deployed import OtherAccount, StackUnreadable, role_arn_problem, stage_session, unknown_profile, unreachable
 
 # The stacks of a stage that hold Bedrock resources (stacks/estate_stage.py) and the estate custom
 # resources drift reads in them: type -> (what a person calls it, the spec section, the tag naming its entry).
@@ -493,7 +493,6 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
     from ..spec import load_stage_or_report
-    from .deployed import OtherAccount, role_arn_problem, stage_session
 
     spec = load_stage_or_report(args.spec, args.stage)
     if spec is None:
@@ -531,13 +530,9 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
         )
         return 1
     except ProfileNotFound:
-        from .deployed import unknown_profile
-
         print(unknown_profile("drift", args.profile), file=sys.stderr)
         return 1
     except BotoCoreError as error:
-        from .deployed import unreachable
-
         print(unreachable(error), file=sys.stderr)
         return 1
     print(report.render())

@@ -38,7 +38,7 @@ from typing import Any
 from estate_runtime.naming import StageNames
 
 from . import extras
-from .deployed import StackUnreadable, stack_outputs
+from .deployed import StackUnreadable, stack_outputs, unknown_profile, unreachable
 
 TRAINING_FILE = "step_wise_training_metrics.csv"
 VALIDATION_FILE = "validation_metrics.csv"
@@ -419,13 +419,9 @@ def main(args: argparse.Namespace, session: Any = None) -> int:
         )
         return 1
     except ProfileNotFound:
-        from .deployed import unknown_profile
-
         print(unknown_profile("metrics", args.profile), file=sys.stderr)
         return 1
     except BotoCoreError as error:
-        from .deployed import unreachable
-
         print(unreachable(error), file=sys.stderr)
         return 1
     out = Path(args.out)

@@ -104,6 +104,11 @@ def _unnamed_role(config: dict[str, Any], properties: Any) -> str | None:
     return role if role and role not in (properties.adopted_delivery_role_arn, own) else None
 
 
+def _delete_command(request: Request) -> str:
+    """The AWS CLI command that deletes the configuration of the request's Region by hand."""
+    return f"aws bedrock delete-model-invocation-logging-configuration --region {request.region}"
+
+
 def _name_the_role(role: str) -> str:
     """How to let the handler pass ``role`` to Bedrock: the spec line, or the construct's prop."""
     return (
@@ -312,7 +317,7 @@ class InvocationLoggingHandler(ResourceHandler):
     @staticmethod
     def _by_hand(request: Request, parameter: str | None) -> str:
         """The commands that finish a Delete by hand: give back the saved configuration, or delete ours."""
-        delete = f"`aws bedrock delete-model-invocation-logging-configuration --region {request.region}`"
+        delete = f"`{_delete_command(request)}`"
         if not parameter:
             return delete
         return (
@@ -327,7 +332,6 @@ class InvocationLoggingHandler(ResourceHandler):
         properties = KIND.parse(request.properties)
         ours = normalize(properties.logging_config)
         parameter = properties.saved_configuration_parameter
-        by_hand = f"aws bedrock delete-model-invocation-logging-configuration --region {request.region}"
         try:
             successor = successor_of(self.aws, request, physical_id)
         except EstateError as err:
@@ -362,7 +366,7 @@ class InvocationLoggingHandler(ResourceHandler):
                     f"left the invocation logging configuration in place: this resource adopts the account's "
                     f"configuration, and SSM parameter {parameter}, where it saves the configuration it replaced, "
                     "is missing (deleted by hand, or the resource was created before the estate saved it), so "
-                    f"what to give back is unknown. If no logging is wanted here, `{by_hand}`; else put back the "
+                    f"what to give back is unknown. If no logging is wanted here, `{_delete_command(request)}`; else put back the "
                     "team's configuration (the handler's log of the Create that adopted it has it, 'previous').",
                     extra={"parameter": parameter},
                 )

@@ -452,24 +452,19 @@ def check_gates(spec: EstateSpec, base_dir: Path) -> list[LocatedProblem]:
         if gate is None:
             continue
         loc = ("stages", stage_name, "gate")
-        for index, entry in enumerate(gate.imports or []):
-            if entry not in stage.imports:
-                problems.append(
-                    LocatedProblem(
-                        (*loc, "imports", index),
-                        f"no import {entry!r} in this stage; imports: {', '.join(stage.imports) or 'none'}",
-                    )
+        # The imports and open-weight jobs the gate names (field, what one is, the stage's section).
+        for field, named, what, section, declared in (
+            ("imports", gate.imports, "import", "imports", stage.imports),
+            ("openWeight", gate.open_weight, "open-weight job", "openWeightFineTuning", OPEN_WEIGHT.entries(stage)),
+        ):
+            problems += [
+                LocatedProblem(
+                    (*loc, field, index),
+                    f"no {what} {entry!r} in this stage; {section}: {', '.join(declared) or 'none'}",
                 )
-        open_weight = OPEN_WEIGHT.entries(stage)
-        for index, entry in enumerate(gate.open_weight or []):
-            if entry not in open_weight:
-                problems.append(
-                    LocatedProblem(
-                        (*loc, "openWeight", index),
-                        f"no open-weight job {entry!r} in this stage; openWeightFineTuning: "
-                        f"{', '.join(open_weight) or 'none'}",
-                    )
-                )
+                for index, entry in enumerate(named or [])
+                if entry not in declared
+            ]
         if not stage.serving and not gate.imports and not gate.open_weight:
             problems.append(
                 LocatedProblem(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from aws_cdk import ArnFormat, CfnOutput, Duration, Stack
+from aws_cdk import ArnFormat, CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -349,13 +349,10 @@ class CustomizationStack(Stack):
             grader = RftGrader(
                 self,
                 f"Grader-{job_name}",
-                RftGraderProps(
+                RftGraderProps.of_handler(
+                    handler,
                     name=self.stage.names.grader_function(job_name),
                     code=rft.grader_path,
-                    handler_function=handler.function,
-                    runtime=handler.runtime,
-                    timeout=Duration.seconds(handler.timeout_seconds),
-                    memory_mb=handler.memory_mb,
                     logging=self.logging,
                     description=f"{self.stage.qualifier}: reinforcement fine-tuning grader of job {job_name}",
                 ),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from aws_cdk import CfnOutput, Duration, Stack, Token
+from aws_cdk import CfnOutput, Stack, Token
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -284,13 +284,10 @@ def open_weight_jobs_for_stage(
             RftGrader(
                 stack,
                 f"OpenWeightGrader-{name}",
-                RftGraderProps(
+                RftGraderProps.of_handler(
+                    handler,
                     name=stage.names.open_weight_grader_function(name),
                     code=(stage.base_dir or Path()) / handler.file,
-                    handler_function=handler.function,
-                    runtime=handler.runtime,
-                    timeout=Duration.seconds(handler.timeout_seconds),
-                    memory_mb=handler.memory_mb,
                     logging=logging,
                     description=f"{stage.qualifier}: reinforcement fine-tuning grader of open-weight job {name}",
                 ),

@@ -40,6 +40,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -50,6 +51,9 @@ from constructs import Construct
 from ..compliance.nag import acknowledge, acknowledge_each
 from ..machinery.log_keys import ensure_cloudwatch_logs_can_use
 from ..machinery.resource_provider import HANDLER_RUNTIME, ProviderLogging
+
+if TYPE_CHECKING:
+    from ..spec.rft import GraderHandler
 
 DEFAULT_TIMEOUT = Duration.minutes(5)
 DEFAULT_MEMORY_MB = 512
@@ -82,6 +86,24 @@ class RftGraderProps:
     """Memory in MB. Default 512."""
 
     description: str = "Reinforcement fine-tuning grader: scores generated answers"
+
+    @classmethod
+    def of_handler(
+        cls, handler: GraderHandler, *, name: str, code: Path, logging: ProviderLogging, description: str
+    ) -> RftGraderProps:
+        """The props of a grader the estate deploys from a spec ``handler`` block (a Nova job's
+        ``rftConfig.grader.handler``, an open-weight entry's ``graderHandler``): its function, runtime,
+        timeout and memory as the spec gives them."""
+        return cls(
+            name=name,
+            code=code,
+            handler_function=handler.function,
+            runtime=handler.runtime,
+            timeout=Duration.seconds(handler.timeout_seconds),
+            memory_mb=handler.memory_mb,
+            logging=logging,
+            description=description,
+        )
 
 
 class RftGrader(Construct):
